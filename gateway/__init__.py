@@ -1,0 +1,1 @@
+"""A mock of the DCC User Gateway: DUIS XML, the Smart Metering Inventory, service flags."""

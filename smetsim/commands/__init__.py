@@ -1,0 +1,13 @@
+"""Command modules of the `smetsim` CLI. Each exposes ``register(app: typer.Typer) -> None``.
+
+To add a command: write ``smetsim/commands/<name>.py`` with a ``register`` function and
+append the module to :data:`COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from smetsim.commands import sandbox
+
+COMMAND_MODULES: list[ModuleType] = [sandbox]

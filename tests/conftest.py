@@ -1,0 +1,95 @@
+"""Project-wide test configuration: the `hil` marker and the leak check (STYLE.md habit 7)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("SMETSIM_HIL_PORT"):
+        return
+    skip = pytest.mark.skip(reason="hil: set SMETSIM_HIL_PORT to a real serial port to run")
+    for item in items:
+        if "hil" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def conformance() -> Path:
+    """The conformance data beside the project; skips the test when it is absent."""
+    if not CONFORMANCE.is_dir():
+        pytest.skip("../shared/conformance is absent (a fresh clone without shared/)")
+    return CONFORMANCE
+
+
+def _open_sockets() -> set[str]:
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return set()
+    found: set[str] = set()
+    for entry in fd_dir.iterdir():
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found.add(target)
+    return found
+
+
+def _threads() -> set[int]:
+    return {t.ident for t in threading.enumerate() if t.ident is not None and t.is_alive()}
+
+
+@pytest.fixture
+async def _no_leaked_tasks() -> AsyncIterator[None]:
+    before = set(asyncio.all_tasks())
+    yield
+    current = asyncio.current_task()
+    leaked: set[asyncio.Task[object]] = set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+        leaked = {t for t in asyncio.all_tasks() - before if t is not current and not t.done()}
+        if not leaked:
+            break
+    if leaked:
+        for task in leaked:
+            task.cancel()
+        pytest.fail(f"test left {len(leaked)} asyncio task(s) running: {sorted(map(repr, leaked))}")
+
+
+@pytest.fixture(autouse=True)
+def _no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail any test that leaves asyncio tasks, threads or sockets behind."""
+    if inspect.iscoroutinefunction(getattr(request.node, "function", None)):
+        request.getfixturevalue("_no_leaked_tasks")
+    threads_before = _threads()
+    sockets_before = _open_sockets()
+    yield
+    deadline = time.monotonic() + 1.0
+    while True:
+        new_threads = [
+            t for t in threading.enumerate() if t.is_alive() and t.ident not in threads_before
+        ]
+        new_sockets = _open_sockets() - sockets_before
+        if (not new_threads and not new_sockets) or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    problems = []
+    if new_threads:
+        problems.append(f"threads left running: {[t.name for t in new_threads]}")
+    if new_sockets:
+        problems.append(f"{len(new_sockets)} socket(s) left open")
+    if problems:
+        pytest.fail("test leaked resources: " + "; ".join(problems))
