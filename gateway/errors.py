@@ -1,0 +1,202 @@
+"""Errors of the gateway, each carrying the DUIS response code it turns into (STYLE.md habit 4).
+
+:data:`RESPONSE_CODES` is THE one table of the project mapping a rule failure (its key) to a
+DUIS ``ResponseCode`` that the DUIS 5.4 schema allows, with the sentence the user reads.
+``docs/response-codes.md`` lists the same table (a test keeps the two in step, and another
+checks every code against the schema's ``ResponseCode`` enumeration).
+
+The DUIS specification that gives each code its official meaning is not available to this
+project: the mapping below is this project's choice, made within the codes the schema allows
+(generic ``E<n>`` codes for rules common to every SR, the SR's own ``E<SR digits><nn>`` codes
+for rules of that SR).
+
+Raise ``ServiceError("rule_key", field=value, ...)``: the sentence template of the rule is
+filled with the keyword values (8-byte ``bytes`` values print as DUIS EUIs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCodeEntry:
+    """One row of the table: the DUIS response code and the sentence template."""
+
+    code: str
+    template: str
+
+
+def _row(code: str, template: str) -> ResponseCodeEntry:
+    return ResponseCodeEntry(code, template)
+
+
+RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
+    # --- common to every request (RequestID, users, roles) ------------------------------------
+    "unknown_user": _row("E3", "{sender} is not a registered DCC User."),
+    "role_not_eligible": _row(
+        "E4",
+        "DCC User {sender} (roles {roles}) is not eligible for SR {sr}: "
+        "it needs one of {eligible}.",
+    ),
+    "originator_not_sender": _row(
+        "E5", "the RequestID's originator {originator} is not the sending DCC User {sender}."
+    ),
+    "wrong_target": _row(
+        "E11",
+        "a non-device request must be addressed to the ACB 90-B3-D5-1F-30-00-00-02, not {target}.",
+    ),
+    "request_id_replayed": _row(
+        "E12",
+        "RequestID counter {counter} of {originator} is not greater than its last accepted "
+        "counter {last}: a replayed or out-of-order request is refused.",
+    ),
+    "counter_out_of_range": _row(
+        "E13", "RequestID counter {counter} is outside 0..18446744073709551615."
+    ),
+    "not_responsible_supplier": _row(
+        "E17", "DCC User {sender} is not the Responsible Supplier of device {device}."
+    ),
+    "invalid_value": _row("E20", "{field} {value!r} is invalid: {reason}."),
+    "illegal_transition": _row(
+        "E30", "device {device} is {status}: it cannot {event} in that status."
+    ),
+    # --- 8.2 Read Inventory --------------------------------------------------------------------
+    "read_no_match": _row(
+        "E080201", "no device in the Smart Metering Inventory matches {criterion}."
+    ),
+    "read_too_many": _row(
+        "E080202",
+        "{count} devices match {criterion}, more than the {limit} one response may carry: "
+        "query by DeviceID or MPxN instead.",
+    ),
+    # --- 8.3 Decommission Device ---------------------------------------------------------------
+    "decommission_unknown_device": _row(
+        "E080301", "device {device} is not in the Smart Metering Inventory."
+    ),
+    "decommission_bad_status": _row(
+        "E080302",
+        "device {device} is {status}: only a Whitelisted, InstalledNotCommissioned, "
+        "Commissioned, Suspended or Recovered device can be decommissioned.",
+    ),
+    # --- 8.4 Update Inventory ------------------------------------------------------------------
+    "update_unknown_device": _row(
+        "E080405", "device {device} is not in the Smart Metering Inventory."
+    ),
+    "update_not_installing_supplier": _row(
+        "E080406",
+        "only the installing supplier {installer} may update or delete Pending device {device}, "
+        "not {sender}.",
+    ),
+    "update_not_pending": _row(
+        "E080407",
+        "device {device} is {status}: its {what} can only be changed while it is Pending "
+        "(after Pending only the ESME Variant may be corrected).",
+    ),
+    "update_identity_locked": _row(
+        "E080408",
+        "the {field} of device {device} can never change after Pending (it is {status}).",
+    ),
+    "variant_not_responsible_supplier": _row(
+        "E080409",
+        "only the Responsible Supplier of device {device} may correct its ESME Variant, "
+        "not {sender}.",
+    ),
+    "variant_bad_status": _row(
+        "E080410",
+        "the ESME Variant of device {device} can be corrected only when it is Whitelisted, "
+        "InstalledNotCommissioned or Commissioned, not {status}.",
+    ),
+    "variant_not_smets2_esme": _row(
+        "E080411", "device {device} is a {kind}: only a SMETS2 ESME has an ESME Variant."
+    ),
+    "mpxn_unknown": _row(
+        "E080412", "meter point {mpxn} is not registered (no registration data for it)."
+    ),
+    "mpxn_mismatch": _row(
+        "E080413", "meter point {mpxn} cannot be linked to device {device}: {reason}."
+    ),
+    "mpxn_not_responsible_supplier": _row(
+        "E080414",
+        "DCC User {sender} is not the registered supplier of meter point {mpxn} "
+        "(that is {supplier}).",
+    ),
+    "update_status_refused": _row(
+        "E080415", "device {device} is {status}: it cannot be set to {new_status} ({reason})."
+    ),
+    # --- 8.5 Service Opt-out -------------------------------------------------------------------
+    "opt_out_refused": _row(
+        "E080501",
+        "SR8.5 Service Opt-out is available to no DCC User (withdrawn status is obsolete).",
+    ),
+    # --- 8.11 Update HAN Device Log (the SMI side, driven by the device SR) --------------------
+    "whitelist_unknown_device": _row(
+        "E081101", "device {device} is not in the Smart Metering Inventory: pre-notify it first."
+    ),
+    "whitelist_bad_status": _row(
+        "E081102", "device {device} is {status}: it cannot be added to a device log."
+    ),
+    "whitelist_unknown_chf": _row(
+        "E081104", "communications hub {chf} is not a CHF in the Smart Metering Inventory."
+    ),
+    # --- 12.2 Device Pre-Notification ----------------------------------------------------------
+    "prenotify_duplicate": _row(
+        "E120201", "device {device} is already in the Smart Metering Inventory."
+    ),
+    "prenotify_esme_variant": _row("E120203", "ESME Variant of device {device}: {reason}."),
+    "prenotify_gpf": _row("E120204", "AssociatedGPFDeviceID of device {device}: {reason}."),
+    "prenotify_invalid": _row("E120207", "{field} of device {device} is invalid: {reason}."),
+}
+
+
+def format_value(value: object) -> str:
+    """How a value appears in a sentence: 8-byte EUIs in DUIS form, other values as ``str``."""
+    if isinstance(value, bytes) and len(value) == 8:
+        return "-".join(f"{b:02X}" for b in value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+class GatewayError(Exception):
+    """Base of every error of the gateway package."""
+
+
+class ServiceError(GatewayError):
+    """A request broke a rule: the DUIS response ``code`` and a human ``sentence``.
+
+    Raised with no state changed (the service's transaction rolls back).
+    """
+
+    code: str
+    sentence: str
+    rule: str
+
+    def __init__(self, rule: str, **fields: object) -> None:
+        entry = RESPONSE_CODES[rule]
+        shown = {
+            k: (v if isinstance(v, int | float) else format_value(v)) for k, v in fields.items()
+        }
+        self.rule = rule
+        self.code = entry.code
+        self.sentence = entry.template.format(**shown)
+        self.fields = fields
+        super().__init__(f"{self.code}: {self.sentence}")
+
+
+class IllegalTransitionError(GatewayError):
+    """A local error of the SMI status table: ``event`` is not allowed in ``status``.
+
+    The service turns it into the :class:`ServiceError` of the SR that attempted it.
+    """
+
+    def __init__(self, device: bytes, status: str, event: str) -> None:
+        self.device = device
+        self.status = status
+        self.event = event
+        super().__init__(f"device {format_value(device)} is {status}: {event} is not allowed")
+
+
+class StorageError(GatewayError):
+    """The state store cannot be opened or migrated (a local error, not the user's)."""
