@@ -1,0 +1,723 @@
+"""GBCS envelopes: General-Ciphering (MAC'd), bare General-Signing, and GBT blocks.
+
+The ``construct`` structures below are the definition of the wire format; they stay private to
+this module. Callers get frozen dataclasses (:class:`Message`, :class:`GbtBlock`) with symmetric
+``from_bytes`` / ``to_bytes``. Decoding is strict so that whatever decodes re-encodes byte for
+byte: BER lengths must be minimal, fixed header bytes must have their fixed values, and nothing
+may follow the end of a message.
+
+Because the codec sits on the hot path of every device and of the gateway (hundreds of messages
+a second on a shared core), :meth:`Message.from_bytes` and :meth:`Message.to_bytes` use a
+hand-written fast path; ``tests/gbcs/test_frames.py`` checks that it agrees with the
+``construct`` definition on every conformance vector and on generated inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import construct as cs
+
+from gbcs.codes import (
+    CRA,
+    DATE_TIME_LENGTH,
+    MAC_LENGTH,
+    SIGNATURE_LENGTH,
+    TAG_GENERAL_BLOCK_TRANSFER,
+    TAG_GENERAL_CIPHERING,
+    TAG_GENERAL_SIGNING,
+)
+from gbcs.errors import DecodeError, EncodeError
+
+__all__ = [
+    "GbtBlock",
+    "GbtReassembler",
+    "Message",
+    "ber_length",
+    "decode_ber_length",
+    "gbt_blocks",
+    "reassemble_gbt",
+]
+
+_SECURITY_HEADER = b"\x11\x00\x00\x00\x00"  # security control 11 (authentication only), IC 0
+_SECURITY_HEADER_LENGTH = len(_SECURITY_HEADER)
+_CIPHERING_PREFIX = b"\xdd\x00\x00\x00\x00\x00\x00"
+_MAX_BER_LENGTH = 0xFFFF
+
+# --------------------------------------------------------------------------------------------
+# BER definite lengths
+# --------------------------------------------------------------------------------------------
+
+
+def ber_length(n: int) -> bytes:
+    """The minimal BER definite length of ``n``: ``< 0x80`` one byte, ``81 xx``, ``82 xx xx``."""
+    if n < 0x80:
+        if n < 0:
+            raise EncodeError(f"a length cannot be negative: {n}")
+        return bytes((n,))
+    if n <= 0xFF:
+        return bytes((0x81, n))
+    if n <= _MAX_BER_LENGTH:
+        return bytes((0x82, n >> 8, n & 0xFF))
+    raise EncodeError(f"length {n} is too long for a GBCS element (at most {_MAX_BER_LENGTH})")
+
+
+def decode_ber_length(data: bytes, pos: int) -> tuple[int, int]:
+    """Read a minimal BER definite length at ``pos``; return ``(length, position after it)``."""
+    try:
+        first = data[pos]
+    except IndexError:
+        raise DecodeError(f"truncated: a length was expected at byte {pos}", pos) from None
+    if first < 0x80:
+        return first, pos + 1
+    if first == 0x81:
+        if pos + 2 > len(data):
+            raise DecodeError(f"truncated length at byte {pos}", pos)
+        n = data[pos + 1]
+        if n < 0x80:
+            raise DecodeError(f"non-minimal length 81 {n:02x} at byte {pos}", pos)
+        return n, pos + 2
+    if first == 0x82:
+        if pos + 3 > len(data):
+            raise DecodeError(f"truncated length at byte {pos}", pos)
+        n = (data[pos + 1] << 8) | data[pos + 2]
+        if n <= 0xFF:
+            raise DecodeError(f"non-minimal length 82 {n:04x} at byte {pos}", pos)
+        return n, pos + 3
+    raise DecodeError(f"unsupported length byte {first:02x} at byte {pos}", pos)
+
+
+# --------------------------------------------------------------------------------------------
+# The construct definition (private; the reference the fast path is tested against)
+# --------------------------------------------------------------------------------------------
+
+
+class _BerLength(cs.Construct):  # type: ignore[misc]  # construct is untyped
+    """Minimal BER definite length (1 to 3 bytes)."""
+
+    def _parse(self, stream: Any, context: Any, path: str) -> int:
+        first = cs.stream_read(stream, 1, path)[0]
+        if first < 0x80:
+            return int(first)
+        if first == 0x81:
+            n = cs.stream_read(stream, 1, path)[0]
+            if n < 0x80:
+                raise cs.ValidationError("non-minimal BER length", path=path)
+            return int(n)
+        if first == 0x82:
+            raw = cs.stream_read(stream, 2, path)
+            n = int.from_bytes(raw, "big")
+            if n <= 0xFF:
+                raise cs.ValidationError("non-minimal BER length", path=path)
+            return n
+        raise cs.ValidationError(f"unsupported BER length byte {first:02x}", path=path)
+
+    def _build(self, obj: int, stream: Any, context: Any, path: str) -> int:
+        try:
+            cs.stream_write(stream, ber_length(obj), len(ber_length(obj)), path)
+        except EncodeError as exc:
+            raise cs.ValidationError(str(exc), path=path) from exc
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        raise cs.SizeofError("a BER length has a variable size", path=path)
+
+
+_BER = _BerLength()
+
+_OTHER_INFORMATION = cs.Prefixed(
+    _BER,
+    cs.Struct(
+        "message_code" / cs.Int16ub,
+        "extensions" / cs.GreedyBytes,
+    ),
+)
+
+_GENERAL_SIGNING = cs.Struct(
+    "tag" / cs.Const(bytes((TAG_GENERAL_SIGNING,))),
+    "transaction_id_length" / cs.Const(b"\x09"),
+    "cra" / cs.Int8ub,
+    cs.Check(lambda this: this.cra in (1, 2, 3)),
+    "originator_counter" / cs.Int64ub,
+    "business_originator" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
+    "business_target" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
+    "date_time" / cs.Prefixed(cs.Int8ub, cs.GreedyBytes),
+    cs.Check(lambda this: len(this.date_time) in (0, DATE_TIME_LENGTH)),
+    "other_information" / _OTHER_INFORMATION,
+    "content" / cs.Prefixed(_BER, cs.GreedyBytes),
+    # The signature field: 00 (none) or 40 + r||s; a pre-command may omit the byte entirely.
+    "signature" / cs.Optional(cs.Prefixed(cs.Int8ub, cs.GreedyBytes)),
+    cs.Check(lambda this: this.signature is None or len(this.signature) in (0, SIGNATURE_LENGTH)),
+    cs.Terminated,
+)
+
+_GENERAL_CIPHERING = cs.Struct(
+    "tag" / cs.Const(bytes((TAG_GENERAL_CIPHERING,))),
+    # Empty transaction-id, originator and recipient system titles, date-time,
+    # other-information and key-info.
+    "empty_elements" / cs.Const(bytes(6)),
+    "length" / cs.Rebuild(_BER, lambda this: _SECURITY_HEADER_LENGTH + len(this.apdu) + MAC_LENGTH),
+    "security_control" / cs.Const(b"\x11"),
+    "invocation_counter" / cs.Const(bytes(4)),
+    "apdu" / cs.Bytes(lambda this: this.length - _SECURITY_HEADER_LENGTH - MAC_LENGTH),
+    "mac" / cs.Bytes(MAC_LENGTH),
+    cs.Terminated,
+)
+
+# GBT block (the GBCS "routing header" then a DLMS General-Block-Transfer APDU). The security
+# control byte and invocation counter of the routing header are kept raw (*unsure* of their
+# values in GBCS: blocks are not protected individually, the reassembled message is).
+_GBT_BLOCK = cs.Struct(
+    "tag" / cs.Const(bytes((TAG_GENERAL_CIPHERING,))),
+    "transaction_id_length" / cs.Const(b"\x09"),
+    "cra" / cs.Int8ub,
+    cs.Check(lambda this: this.cra in (1, 2, 3)),
+    "originator_counter" / cs.Int64ub,
+    "business_originator" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
+    "business_target" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
+    "date_time" / cs.Const(b"\x00"),
+    "other_information" / _OTHER_INFORMATION,
+    "key_info" / cs.Const(b"\x00"),
+    "ciphered"
+    / cs.Prefixed(
+        _BER,
+        cs.Struct(
+            "security_control" / cs.Int8ub,
+            "invocation_counter" / cs.Bytes(4),
+            "gbt_tag" / cs.Const(bytes((TAG_GENERAL_BLOCK_TRANSFER,))),
+            "block_control" / cs.Int8ub,
+            "block_number" / cs.Int16ub,
+            "block_number_ack" / cs.Int16ub,
+            "data" / cs.Prefixed(_BER, cs.GreedyBytes),
+            cs.Terminated,
+        ),
+    ),
+    cs.Terminated,
+)
+
+
+def _construct_parse_message(data: bytes) -> Message:
+    """Decode with the construct definition (slow; the reference for the fast path)."""
+    try:
+        if data[:1] == bytes((TAG_GENERAL_CIPHERING,)):
+            outer = _GENERAL_CIPHERING.parse(data)
+            apdu, mac = bytes(outer.apdu), bytes(outer.mac)
+        else:
+            apdu, mac = data, None
+        gs = _GENERAL_SIGNING.parse(apdu)
+    except cs.ConstructError as exc:
+        raise DecodeError(f"not a GBCS message: {exc}") from None
+    return Message(
+        cra=CRA(gs.cra),
+        originator_counter=gs.originator_counter,
+        business_originator=bytes(gs.business_originator),
+        business_target=bytes(gs.business_target),
+        date_time=bytes(gs.date_time) or None,
+        message_code=gs.other_information.message_code,
+        extensions=bytes(gs.other_information.extensions),
+        content=bytes(gs.content),
+        signature=(bytes(gs.signature) or None) if gs.signature is not None else None,
+        signature_omitted=gs.signature is None,
+        mac=mac,
+    )
+
+
+def _construct_build_message(message: Message) -> bytes:
+    """Encode with the construct definition (slow; the reference for the fast path)."""
+    signature = None if message.signature_omitted else message.signature or b""
+    apdu: bytes = _GENERAL_SIGNING.build(
+        {
+            "cra": int(message.cra),
+            "originator_counter": message.originator_counter,
+            "business_originator": message.business_originator,
+            "business_target": message.business_target,
+            "date_time": message.date_time or b"",
+            "other_information": {
+                "message_code": message.message_code,
+                "extensions": message.extensions,
+            },
+            "content": message.content,
+            "signature": signature,
+        }
+    )
+    if message.mac is None:
+        return apdu
+    built: bytes = _GENERAL_CIPHERING.build({"apdu": apdu, "mac": message.mac})
+    return built
+
+
+# --------------------------------------------------------------------------------------------
+# Message
+# --------------------------------------------------------------------------------------------
+
+
+def _check_eui(name: str, value: bytes) -> None:
+    if type(value) is not bytes or len(value) != 8:
+        raise EncodeError(f"{name} must be 8 bytes, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One GBCS message (command, response or alert), in either shape.
+
+    ``mac`` set means the MAC'd shape (General-Ciphering around General-Signing); ``mac`` None
+    means the bare General-Signing shape. ``signature`` is the raw 64-byte r||s or None when the
+    signature field is ``00``; ``signature_omitted`` marks a pre-command whose signature byte is
+    absent altogether.
+    """
+
+    cra: CRA
+    originator_counter: int
+    business_originator: bytes
+    business_target: bytes
+    date_time: bytes | None
+    message_code: int
+    extensions: bytes
+    content: bytes
+    signature: bytes | None
+    signature_omitted: bool = False
+    mac: bytes | None = None
+    # The encoded General-Signing APDU, cached (set by from_bytes, or on first use).
+    _apdu: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    MAC_LENGTH: ClassVar[int] = MAC_LENGTH
+
+    def __post_init__(self) -> None:
+        if type(self.cra) is not CRA:
+            try:
+                object.__setattr__(self, "cra", CRA(self.cra))
+            except ValueError:
+                raise EncodeError(f"CRA flag must be 1, 2 or 3, got {self.cra!r}") from None
+        counter = self.originator_counter
+        if type(counter) is not int or not 0 <= counter < 1 << 64:
+            raise EncodeError(f"originator counter must be an unsigned 64-bit int, got {counter!r}")
+        _check_eui("business originator", self.business_originator)
+        _check_eui("business target", self.business_target)
+        dt = self.date_time
+        if dt is not None and (type(dt) is not bytes or len(dt) != DATE_TIME_LENGTH):
+            raise EncodeError(f"date-time must be None or 12 bytes, got {dt!r}")
+        code = self.message_code
+        if type(code) is not int or not 0 <= code <= 0xFFFF:
+            raise EncodeError(f"message code must be a 2-byte unsigned int, got {code!r}")
+        if type(self.extensions) is not bytes or len(self.extensions) > _MAX_BER_LENGTH - 2:
+            raise EncodeError("extensions must be bytes of at most 65533")
+        if type(self.content) is not bytes or len(self.content) > _MAX_BER_LENGTH:
+            raise EncodeError("content must be bytes of at most 65535")
+        sig = self.signature
+        if sig is not None:
+            if type(sig) is not bytes or len(sig) != SIGNATURE_LENGTH:
+                raise EncodeError(f"signature must be None or 64 bytes (r||s), got {sig!r}")
+            if self.signature_omitted:
+                raise EncodeError("a message cannot both carry a signature and omit its field")
+        mac = self.mac
+        if mac is not None and (type(mac) is not bytes or len(mac) != MAC_LENGTH):
+            raise EncodeError(f"MAC must be None or 12 bytes, got {mac!r}")
+
+    # ---- derived values --------------------------------------------------------------------
+
+    @property
+    def transaction_id(self) -> bytes:
+        """CRA flag || originator counter (9 bytes)."""
+        return bytes((self.cra,)) + self.originator_counter.to_bytes(8, "big")
+
+    @property
+    def is_maced(self) -> bool:
+        """True for the General-Ciphering (MAC'd) shape."""
+        return self.mac is not None
+
+    def general_signing_apdu(self) -> bytes:
+        """The General-Signing APDU, ``DF`` to the end of the signature field.
+
+        This is the tail of the MAC's additional authenticated data.
+        """
+        apdu = self._apdu
+        if apdu is None:
+            apdu = self._encode_apdu()
+            object.__setattr__(self, "_apdu", apdu)
+        return apdu
+
+    def signed_bytes(self) -> bytes:
+        """The span the ECDSA signature covers: the APDU without ``DF`` and the signature field."""
+        apdu = self.general_signing_apdu()
+        if self.signature_omitted:
+            return apdu[1:]
+        if self.signature is None:
+            return apdu[1:-1]
+        return apdu[1 : -1 - SIGNATURE_LENGTH]
+
+    def without_mac(self) -> Message:
+        """The same message in the bare General-Signing shape."""
+        return dataclasses.replace(self, mac=None)
+
+    # ---- encoding --------------------------------------------------------------------------
+
+    def _encode_apdu(self) -> bytes:
+        other = self.message_code.to_bytes(2, "big") + self.extensions
+        content = self.content
+        dt = self.date_time
+        if self.signature_omitted:
+            sig = b""
+        elif self.signature is None:
+            sig = b"\x00"
+        else:
+            sig = b"\x40" + self.signature
+        return b"".join(
+            (
+                b"\xdf\x09",
+                bytes((self.cra,)),
+                self.originator_counter.to_bytes(8, "big"),
+                b"\x08",
+                self.business_originator,
+                b"\x08",
+                self.business_target,
+                b"\x00" if dt is None else b"\x0c" + dt,
+                ber_length(len(other)),
+                other,
+                ber_length(len(content)),
+                content,
+                sig,
+            )
+        )
+
+    def to_bytes(self) -> bytes:
+        """The message on the wire."""
+        apdu = self.general_signing_apdu()
+        mac = self.mac
+        if mac is None:
+            return apdu
+        return b"".join(
+            (
+                _CIPHERING_PREFIX,
+                ber_length(_SECURITY_HEADER_LENGTH + len(apdu) + MAC_LENGTH),
+                _SECURITY_HEADER,
+                apdu,
+                mac,
+            )
+        )
+
+    # ---- decoding --------------------------------------------------------------------------
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Message:
+        """Decode one message in either shape. Raises :class:`DecodeError` only."""
+        if type(data) is not bytes:
+            data = bytes(data)
+        n = len(data)
+        if n == 0:
+            raise DecodeError("empty input: a GBCS message starts with DD or DF", 0)
+        tag = data[0]
+        if tag == TAG_GENERAL_SIGNING:
+            return _decode_general_signing(cls, data, 0, n, None)
+        if tag != TAG_GENERAL_CIPHERING:
+            raise DecodeError(f"not a GBCS message: starts with {tag:02x}, expected DD or DF", 0)
+        if n > 1 and data[1] == 0x09:
+            raise DecodeError(
+                "this is a GBT block, not a whole message: reassemble the blocks first", 0
+            )
+        if data[:7] != _CIPHERING_PREFIX:
+            raise DecodeError(
+                "unsupported General-Ciphering header: expected DD 00 00 00 00 00 00, got "
+                + data[:7].hex(" "),
+                0,
+            )
+        length, pos = decode_ber_length(data, 7)
+        if pos + length != n:
+            if pos + length > n:
+                raise DecodeError(
+                    f"truncated: the General-Ciphering length says {length} bytes follow, "
+                    f"only {n - pos} do",
+                    pos,
+                )
+            raise DecodeError(f"{n - pos - length} unexpected bytes after the MAC", pos + length)
+        if length < _SECURITY_HEADER_LENGTH + MAC_LENGTH + 1:
+            raise DecodeError(f"General-Ciphering length {length} is too short", 7)
+        if data[pos : pos + _SECURITY_HEADER_LENGTH] != _SECURITY_HEADER:
+            raise DecodeError(
+                "unsupported security header: expected 11 00000000, got "
+                + data[pos : pos + _SECURITY_HEADER_LENGTH].hex(" "),
+                pos,
+            )
+        start = pos + _SECURITY_HEADER_LENGTH
+        end = n - MAC_LENGTH
+        if data[start] != TAG_GENERAL_SIGNING:
+            raise DecodeError(
+                f"expected a General-Signing APDU (DF) inside General-Ciphering, got "
+                f"{data[start]:02x}",
+                start,
+            )
+        return _decode_general_signing(cls, data, start, end, data[end:])
+
+
+def _decode_general_signing(
+    cls: type[Message], data: bytes, s: int, e: int, mac: bytes | None
+) -> Message:
+    """Decode the General-Signing APDU in ``data[s:e]``, which it must fill exactly."""
+    if s + 30 > e:
+        raise DecodeError(f"truncated: a General-Signing APDU is at least 30 bytes, got {e - s}", s)
+    if data[s + 1] != 0x09:
+        raise DecodeError(f"transaction-id length must be 09, got {data[s + 1]:02x}", s + 1)
+    cra = data[s + 2]
+    if not 1 <= cra <= 3:
+        raise DecodeError(f"CRA flag must be 1, 2 or 3, got {cra}", s + 2)
+    if data[s + 11] != 8 or data[s + 20] != 8:
+        raise DecodeError("business originator and target must each be 08 + 8 bytes", s + 11)
+    p = s + 29
+    dt_len = data[p]
+    if dt_len == 0:
+        date_time = None
+        p += 1
+    elif dt_len == DATE_TIME_LENGTH:
+        if p + 13 > e:
+            raise DecodeError("truncated date-time", p)
+        date_time = data[p + 1 : p + 13]
+        p += 13
+    else:
+        raise DecodeError(f"date-time length must be 00 or 0C, got {dt_len:02x}", p)
+    oi_len, p = decode_ber_length(data, p)
+    if oi_len < 2:
+        raise DecodeError(
+            f"other-information length {oi_len} is too short for a message code", p - 1
+        )
+    q = p + oi_len
+    if q > e:
+        raise DecodeError("truncated other-information", p)
+    message_code = (data[p] << 8) | data[p + 1]
+    extensions = data[p + 2 : q]
+    if q >= e:
+        raise DecodeError("truncated: the content length is missing", q)
+    c_len, p = decode_ber_length(data, q)
+    q = p + c_len
+    if q > e:
+        raise DecodeError(
+            f"truncated: the content length says {c_len} bytes, only {e - p} remain", p
+        )
+    content = data[p:q]
+    omitted = False
+    signature: bytes | None = None
+    if q == e:
+        omitted = True
+    else:
+        sig_len = data[q]
+        if sig_len == 0:
+            q += 1
+        elif sig_len == SIGNATURE_LENGTH:
+            if q + 1 + SIGNATURE_LENGTH > e:
+                raise DecodeError("truncated signature", q)
+            signature = data[q + 1 : q + 1 + SIGNATURE_LENGTH]
+            q += 1 + SIGNATURE_LENGTH
+        else:
+            raise DecodeError(f"signature length must be 00 or 40, got {sig_len:02x}", q)
+        if q != e:
+            raise DecodeError(f"{e - q} unexpected bytes after the signature field", q)
+    # Every field was checked above: skip __init__'s validation (this is the hot path).
+    message = object.__new__(cls)
+    _set = object.__setattr__
+    _set(message, "cra", _CRAS[cra])
+    _set(message, "originator_counter", int.from_bytes(data[s + 3 : s + 11], "big"))
+    _set(message, "business_originator", data[s + 12 : s + 20])
+    _set(message, "business_target", data[s + 21 : s + 29])
+    _set(message, "date_time", date_time)
+    _set(message, "message_code", message_code)
+    _set(message, "extensions", extensions)
+    _set(message, "content", content)
+    _set(message, "signature", signature)
+    _set(message, "signature_omitted", omitted)
+    _set(message, "mac", mac)
+    _set(message, "_apdu", data[s:e] if (s or e != len(data)) else data)
+    return message
+
+
+_CRAS = {int(c): c for c in CRA}
+
+
+# --------------------------------------------------------------------------------------------
+# GBT (General Block Transfer)
+# --------------------------------------------------------------------------------------------
+
+GBT_LAST_BLOCK = 0x80
+GBT_STREAMING = 0x40
+GBT_WINDOW_MASK = 0x3F
+
+
+@dataclass(frozen=True, slots=True)
+class GbtBlock:
+    """One GBT block: the routing header of its message, then a General-Block-Transfer APDU.
+
+    Block numbers start at 1; the last block has ``0x80`` in its block control.
+    """
+
+    cra: CRA
+    originator_counter: int
+    business_originator: bytes
+    business_target: bytes
+    message_code: int
+    block_number: int
+    data: bytes
+    block_control: int = 0
+    block_number_ack: int = 0
+    extensions: bytes = b""
+    security_control: int = 0x00
+    invocation_counter: bytes = bytes(4)
+
+    @property
+    def last(self) -> bool:
+        return bool(self.block_control & GBT_LAST_BLOCK)
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.block_control & GBT_STREAMING)
+
+    @property
+    def window(self) -> int:
+        return self.block_control & GBT_WINDOW_MASK
+
+    def to_bytes(self) -> bytes:
+        try:
+            built: bytes = _GBT_BLOCK.build(
+                {
+                    "cra": int(self.cra),
+                    "originator_counter": self.originator_counter,
+                    "business_originator": self.business_originator,
+                    "business_target": self.business_target,
+                    "other_information": {
+                        "message_code": self.message_code,
+                        "extensions": self.extensions,
+                    },
+                    "ciphered": {
+                        "security_control": self.security_control,
+                        "invocation_counter": self.invocation_counter,
+                        "block_control": self.block_control,
+                        "block_number": self.block_number,
+                        "block_number_ack": self.block_number_ack,
+                        "data": self.data,
+                    },
+                }
+            )
+        except (cs.ConstructError, ValueError, TypeError) as exc:
+            raise EncodeError(f"cannot encode GBT block: {exc}") from None
+        return built
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> GbtBlock:
+        raw = bytes(data)
+        try:
+            parsed = _GBT_BLOCK.parse(raw)
+        except cs.ConstructError as exc:
+            raise DecodeError(f"not a GBT block: {exc}") from None
+        ciphered = parsed.ciphered
+        return cls(
+            cra=CRA(parsed.cra),
+            originator_counter=parsed.originator_counter,
+            business_originator=bytes(parsed.business_originator),
+            business_target=bytes(parsed.business_target),
+            message_code=parsed.other_information.message_code,
+            extensions=bytes(parsed.other_information.extensions),
+            block_number=ciphered.block_number,
+            block_number_ack=ciphered.block_number_ack,
+            block_control=ciphered.block_control,
+            data=bytes(ciphered.data),
+            security_control=ciphered.security_control,
+            invocation_counter=bytes(ciphered.invocation_counter),
+        )
+
+
+def is_gbt_block(data: bytes) -> bool:
+    """True when ``data`` starts like a GBT block (``DD 09``) rather than a whole message."""
+    return len(data) > 1 and data[0] == TAG_GENERAL_CIPHERING and data[1] == 0x09
+
+
+def gbt_blocks(message: Message, block_size: int = 512) -> list[bytes]:
+    """Split a whole message into GBT blocks of at most ``block_size`` data bytes each."""
+    if block_size < 1:
+        raise EncodeError(f"GBT block size must be positive, got {block_size}")
+    whole = message.to_bytes()
+    chunks = [whole[i : i + block_size] for i in range(0, len(whole), block_size)]
+    if len(chunks) > 0xFFFF:
+        raise EncodeError(f"{len(chunks)} GBT blocks is more than a block number can count")
+    out = []
+    for number, chunk in enumerate(chunks, start=1):
+        out.append(
+            GbtBlock(
+                cra=message.cra,
+                originator_counter=message.originator_counter,
+                business_originator=message.business_originator,
+                business_target=message.business_target,
+                message_code=message.message_code,
+                block_number=number,
+                block_control=GBT_LAST_BLOCK if number == len(chunks) else 0,
+                data=chunk,
+            ).to_bytes()
+        )
+    return out
+
+
+class GbtReassembler:
+    """Collects GBT blocks of any number of messages, in any order, and yields each whole
+    message when its last block and every block before it have arrived.
+
+    Sans-IO: ``add(block_bytes)`` returns the reassembled message bytes or None.
+    """
+
+    def __init__(self, *, max_blocks: int = 4096, max_bytes: int = 1 << 20) -> None:
+        self._max_blocks = max_blocks
+        self._max_bytes = max_bytes
+        self._pending: dict[tuple[int, int, bytes, bytes], dict[int, bytes]] = {}
+        self._last: dict[tuple[int, int, bytes, bytes], int] = {}
+
+    def __len__(self) -> int:
+        """How many messages are partly received."""
+        return len(self._pending)
+
+    def add(self, block: bytes | GbtBlock) -> bytes | None:
+        b = block if isinstance(block, GbtBlock) else GbtBlock.from_bytes(block)
+        if b.block_number < 1:
+            raise DecodeError("GBT block numbers start at 1")
+        key = (int(b.cra), b.originator_counter, b.business_originator, b.business_target)
+        blocks = self._pending.setdefault(key, {})
+        known = blocks.get(b.block_number)
+        if known is not None and known != b.data:
+            del self._pending[key]
+            self._last.pop(key, None)
+            raise DecodeError(f"GBT block {b.block_number} arrived twice with different data")
+        blocks[b.block_number] = b.data
+        if b.last:
+            last = self._last.get(key)
+            if last is not None and last != b.block_number:
+                del self._pending[key]
+                self._last.pop(key, None)
+                raise DecodeError("two different GBT blocks claim to be the last")
+            self._last[key] = b.block_number
+        if len(blocks) > self._max_blocks or sum(map(len, blocks.values())) > self._max_bytes:
+            del self._pending[key]
+            self._last.pop(key, None)
+            raise DecodeError("GBT message too large: dropped")
+        last_number = self._last.get(key)
+        if last_number is None:
+            return None
+        if any(n > last_number for n in blocks):
+            del self._pending[key]
+            del self._last[key]
+            raise DecodeError("a GBT block numbered after the last block arrived")
+        if len(blocks) < last_number:
+            return None
+        del self._pending[key]
+        del self._last[key]
+        return b"".join(blocks[n] for n in range(1, last_number + 1))
+
+
+def reassemble_gbt(blocks: Iterable[bytes | GbtBlock]) -> bytes:
+    """The whole message carried by the GBT blocks of one message (any order)."""
+    reassembler = GbtReassembler()
+    whole: bytes | None = None
+    for block in blocks:
+        if whole is not None:
+            raise DecodeError("GBT blocks continue after the message was complete")
+        whole = reassembler.add(block)
+    if whole is None:
+        raise DecodeError("incomplete GBT message: the last block or an earlier one is missing")
+    if len(reassembler):
+        raise DecodeError("GBT blocks of more than one message were given")
+    return whole
