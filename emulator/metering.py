@@ -1,0 +1,380 @@
+"""What a meter measures and charges, moved forward by the clock.
+
+:class:`Meter` holds the registers (total and time-of-use), the recorded half-hour
+consumption, the tariff, the payment mode and the prepayment credit. :meth:`Meter.advance`
+runs it up to a moment, half hour by half hour: consumption comes from the device's load
+shape (nothing flows while the supply is not enabled), registers grow, each period is
+recorded, and in prepayment mode credit drains by price and standing charge until the
+supply is disabled. What happens on the way comes back as :class:`MeterEvent` values,
+which the device turns into GBCS alerts.
+
+Money is in milli-pence (1/1000 p, i.e. 1e-5 GBP), the resolution of SMETS2 price
+registers; energy in Wh, gas in dm3. Everything is an integer, so snapshots are exact.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from emulator.clock import HALF_HOUR
+from emulator.errors import CommandError, TransitionError
+from emulator.profiles import SLOTS_PER_DAY, LoadShape
+from emulator.supply import LOAD_SWITCH, SupplyEvent, SupplyState, Table, transition
+
+MAX_TOU_REGISTERS = 48
+HH_CAPACITY = 48 * 14
+"""Half hours of consumption a meter keeps by default (14 days; a real ESME keeps 13
+months, which a hundred thousand emulated meters cannot afford in memory)."""
+MAX_CATCH_UP_SLOTS = 48 * 400
+"""A meter left alone for longer than this (400 days) catches up only this far."""
+
+
+class PaymentMode(StrEnum):
+    CREDIT = "credit"
+    PREPAYMENT = "prepayment"
+
+
+class MeterEvent(StrEnum):
+    """Things the meter notices while time passes or credit is added; each becomes an alert."""
+
+    LOW_CREDIT = "low-credit"
+    EMERGENCY_CREDIT_ACTIVATED = "emergency-credit-activated"
+    SUPPLY_DISABLED_CREDIT = "supply-disabled-credit"
+    SUPPLY_ARMED = "supply-armed"
+    CREDIT_ADDED = "credit-added"
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """A time-of-use tariff: which register each half hour bills to, and at what price.
+
+    Immutable, so that a hundred thousand meters on the default tariff share one object.
+    """
+
+    prices: tuple[int, ...] = (24_500,)
+    """Price per kWh (per m3 for gas) for each TOU register, milli-pence."""
+    standing_charge: int = 60_000
+    """Per day, milli-pence."""
+    switching: tuple[int, ...] = (0,) * SLOTS_PER_DAY
+    """For each UTC half hour of the day, the index of the register it bills to."""
+
+    def problems(self) -> list[str]:
+        """Why this tariff is inconsistent (empty when it is fine)."""
+        found: list[str] = []
+        if not 1 <= len(self.prices) <= MAX_TOU_REGISTERS:
+            found.append(f"a tariff has 1 to {MAX_TOU_REGISTERS} prices, not {len(self.prices)}")
+        if any(p < 0 for p in self.prices):
+            found.append("prices must not be negative")
+        if self.standing_charge < 0:
+            found.append("the standing charge must not be negative")
+        if len(self.switching) != SLOTS_PER_DAY:
+            found.append(f"the switching table has 48 half hours, not {len(self.switching)}")
+        elif any(not 0 <= r < len(self.prices) for r in self.switching):
+            found.append("the switching table names a register that has no price")
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class PrepaymentConfig:
+    """Parameters that only mean something in prepayment mode (seed 004)."""
+
+    emergency_credit_limit: int = 500_000
+    emergency_credit_threshold: int = 100_000
+    low_credit_threshold: int = 200_000
+    disablement_threshold: int = 0
+    debt_recovery_per_day: int = 0
+
+    def problems(self) -> list[str]:
+        found = [
+            f"{name} must not be negative"
+            for name in (
+                "emergency_credit_limit",
+                "emergency_credit_threshold",
+                "low_credit_threshold",
+                "debt_recovery_per_day",
+            )
+            if getattr(self, name) < 0
+        ]
+        if self.emergency_credit_threshold > self.low_credit_threshold:
+            found.append("the emergency credit threshold is above the low credit threshold")
+        return found
+
+
+DEFAULT_TARIFF = Tariff()
+DEFAULT_PREPAYMENT = PrepaymentConfig()
+
+
+@dataclass(slots=True)
+class Credit:
+    """The running prepayment balance (kept in credit mode too, where it does not drain)."""
+
+    balance: int = 0
+    """Meter balance, milli-pence; negative once emergency credit is being used."""
+    emergency_credit_active: bool = False
+    debt: int = 0
+    low_credit_alerted: bool = False
+    disabled_for_credit: bool = False
+    carry: int = 0
+    """Sub-milli-pence remainder of energy charges (so rounding loses nothing)."""
+
+    def available(self, config: PrepaymentConfig) -> int:
+        """Credit the consumer may still use: balance plus any active emergency credit."""
+        extra = config.emergency_credit_limit if self.emergency_credit_active else 0
+        return self.balance + extra
+
+
+@dataclass(slots=True)
+class Meter:
+    """The measuring and billing part of an ESME or GSME."""
+
+    shape: LoadShape
+    key: int
+    factor: float
+    accounted_to: int
+    """Unix seconds, always on a half-hour boundary: everything before it is accounted."""
+    registers: list[int]
+    """Index 0 is the total import register; 1.. are the TOU registers."""
+    supply: SupplyState = SupplyState.ENABLED
+    supply_table: Table = field(default_factory=lambda: LOAD_SWITCH)
+    mode: PaymentMode = PaymentMode.CREDIT
+    tariff: Tariff = DEFAULT_TARIFF
+    prepayment: PrepaymentConfig = DEFAULT_PREPAYMENT
+    credit: Credit = field(default_factory=Credit)
+    hh: array[int] | None = None
+    """Ring buffer of recorded half-hour consumption, allocated when first needed."""
+    hh_capacity: int = HH_CAPACITY
+    hh_count: int = 0
+
+    @classmethod
+    def new(
+        cls,
+        shape: LoadShape,
+        key: int,
+        start: int,
+        *,
+        initial_total: int = 0,
+        supply_table: Table = LOAD_SWITCH,
+        mode: PaymentMode = PaymentMode.CREDIT,
+        balance: int = 0,
+    ) -> Meter:
+        meter = cls(
+            shape=shape,
+            key=key,
+            factor=shape.device_factor(key),
+            accounted_to=start - start % HALF_HOUR,
+            registers=[initial_total, 0],
+            supply_table=supply_table,
+            mode=mode,
+        )
+        meter.credit.balance = balance
+        return meter
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        return self.registers[0]
+
+    @property
+    def tou(self) -> list[int]:
+        return self.registers[1:]
+
+    def half_hours(self, count: int | None = None) -> list[tuple[int, int]]:
+        """The most recent recorded periods, oldest first: (start Unix seconds, quantity)."""
+        if self.hh is None or self.hh_count == 0:
+            return []
+        stored = min(self.hh_count, self.hh_capacity)
+        wanted = stored if count is None else min(count, stored)
+        last_slot = self.accounted_to // HALF_HOUR - 1
+        out: list[tuple[int, int]] = []
+        for back in range(wanted - 1, -1, -1):
+            slot = last_slot - back
+            out.append((slot * HALF_HOUR, self.hh[slot % self.hh_capacity]))
+        return out
+
+    # -- time ----------------------------------------------------------------------
+
+    def advance(self, now: int) -> list[MeterEvent]:
+        """Account every whole half hour that ended by ``now`` (Unix seconds)."""
+        events: list[MeterEvent] = []
+        end_slot = now // HALF_HOUR
+        slot = self.accounted_to // HALF_HOUR
+        if end_slot <= slot:
+            return events
+        if end_slot - slot > MAX_CATCH_UP_SLOTS:
+            slot = end_slot - MAX_CATCH_UP_SLOTS
+        if self.hh is None:
+            self.hh = array("I", bytes(4 * self.hh_capacity))
+        hh, capacity = self.hh, self.hh_capacity
+        consumption = self.shape.consumption
+        key, factor = self.key, self.factor
+        registers, switching = self.registers, self.tariff.switching
+        prepayment = self.mode is PaymentMode.PREPAYMENT
+        while slot < end_slot:
+            used = consumption(key, slot, factor) if self.supply is SupplyState.ENABLED else 0
+            register = switching[slot % SLOTS_PER_DAY]
+            registers[0] += used
+            registers[1 + register] += used
+            hh[slot % capacity] = used
+            if prepayment:
+                self._charge(used, register, events)
+            slot += 1
+        self.hh_count += end_slot - self.accounted_to // HALF_HOUR
+        self.accounted_to = end_slot * HALF_HOUR
+        return events
+
+    def _charge(self, used: int, register: int, events: list[MeterEvent]) -> None:
+        credit, config = self.credit, self.prepayment
+        owed = used * self.tariff.prices[register] + credit.carry
+        energy_cost, credit.carry = divmod(owed, 1000)
+        cost = energy_cost + self.tariff.standing_charge // SLOTS_PER_DAY
+        if config.debt_recovery_per_day and credit.debt > 0:
+            recovered = min(credit.debt, config.debt_recovery_per_day // SLOTS_PER_DAY)
+            credit.debt -= recovered
+            cost += recovered
+        credit.balance -= cost
+        if not credit.low_credit_alerted and credit.balance < config.low_credit_threshold:
+            credit.low_credit_alerted = True
+            events.append(MeterEvent.LOW_CREDIT)
+        if (
+            not credit.emergency_credit_active
+            and config.emergency_credit_limit > 0
+            and credit.balance < config.emergency_credit_threshold
+        ):
+            credit.emergency_credit_active = True
+            events.append(MeterEvent.EMERGENCY_CREDIT_ACTIVATED)
+        if (
+            self.supply is not SupplyState.DISABLED
+            and credit.available(config) <= config.disablement_threshold
+        ):
+            self.supply = transition(
+                "supply", self.supply_table, self.supply, SupplyEvent.CREDIT_EXHAUSTED
+            )
+            credit.disabled_for_credit = True
+            events.append(MeterEvent.SUPPLY_DISABLED_CREDIT)
+
+    # -- commands ------------------------------------------------------------------
+
+    def operate_supply(self, event: SupplyEvent) -> SupplyState:
+        """Apply a remote supply command; :class:`TransitionError` if illegal now."""
+        if (
+            event is SupplyEvent.REMOTE_ENABLE
+            and self.mode is PaymentMode.PREPAYMENT
+            and self.credit.available(self.prepayment) <= self.prepayment.disablement_threshold
+        ):
+            raise TransitionError("supply", self.supply.value, "remote-enable without credit")
+        self.supply = transition("supply", self.supply_table, self.supply, event)
+        if event is not SupplyEvent.CONSUMER_BUTTON:
+            self.credit.disabled_for_credit = False
+        return self.supply
+
+    def add_credit(self, amount: int) -> list[MeterEvent]:
+        """A top-up of ``amount`` milli-pence (a UTRN already checked by the caller)."""
+        if amount <= 0:
+            raise CommandError(f"a top-up must add credit, not {amount}")
+        events = [MeterEvent.CREDIT_ADDED]
+        credit, config = self.credit, self.prepayment
+        credit.balance += amount
+        if credit.emergency_credit_active and credit.balance >= config.emergency_credit_threshold:
+            credit.emergency_credit_active = False
+        if credit.balance >= config.low_credit_threshold:
+            credit.low_credit_alerted = False
+        if (
+            credit.disabled_for_credit
+            and self.supply is SupplyState.DISABLED
+            and credit.available(config) > config.disablement_threshold
+        ):
+            self.supply = transition(
+                "supply", self.supply_table, self.supply, SupplyEvent.CREDIT_RESTORED
+            )
+            credit.disabled_for_credit = False
+            events.append(MeterEvent.SUPPLY_ARMED)
+        return events
+
+    def apply_tariff(self, tariff: Tariff, prepayment: PrepaymentConfig | None) -> None:
+        """Install a new tariff, checking it the way seed 004 asks the meter to.
+
+        Prepayment-only parameters (emergency credit, debt recovery, thresholds) are refused
+        while the meter is in credit mode. Nothing changes when anything is refused.
+        """
+        problems = tariff.problems()
+        if prepayment is not None:
+            if self.mode is not PaymentMode.PREPAYMENT:
+                problems.append("prepayment parameters sent to a meter in credit mode")
+            problems.extend(prepayment.problems())
+        if problems:
+            raise CommandError("; ".join(problems))
+        if len(tariff.prices) + 1 > len(self.registers):
+            self.registers.extend([0] * (len(tariff.prices) + 1 - len(self.registers)))
+        self.tariff = tariff
+        if prepayment is not None:
+            self.prepayment = prepayment
+
+    def set_mode(self, mode: PaymentMode) -> None:
+        self.mode = mode
+        if mode is PaymentMode.CREDIT:
+            self.credit.disabled_for_credit = False
+
+    # -- snapshot ------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shape": self.shape.name,
+            "accounted_to": self.accounted_to,
+            "registers": list(self.registers),
+            "supply": self.supply.value,
+            "mode": self.mode.value,
+            "tariff": {
+                "prices": list(self.tariff.prices),
+                "standing_charge": self.tariff.standing_charge,
+                "switching": list(self.tariff.switching),
+            },
+            "prepayment": {
+                "emergency_credit_limit": self.prepayment.emergency_credit_limit,
+                "emergency_credit_threshold": self.prepayment.emergency_credit_threshold,
+                "low_credit_threshold": self.prepayment.low_credit_threshold,
+                "disablement_threshold": self.prepayment.disablement_threshold,
+                "debt_recovery_per_day": self.prepayment.debt_recovery_per_day,
+            },
+            "credit": {
+                "balance": self.credit.balance,
+                "emergency_credit_active": self.credit.emergency_credit_active,
+                "debt": self.credit.debt,
+                "low_credit_alerted": self.credit.low_credit_alerted,
+                "disabled_for_credit": self.credit.disabled_for_credit,
+                "carry": self.credit.carry,
+            },
+            "hh": None if self.hh is None else list(self.hh),
+            "hh_count": self.hh_count,
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any], shape: LoadShape, key: int, supply_table: Table
+    ) -> Meter:
+        tariff = data["tariff"]
+        hh = data["hh"]
+        meter = cls(
+            shape=shape,
+            key=key,
+            factor=shape.device_factor(key),
+            accounted_to=int(data["accounted_to"]),
+            registers=[int(v) for v in data["registers"]],
+            supply=SupplyState(data["supply"]),
+            supply_table=supply_table,
+            mode=PaymentMode(data["mode"]),
+            tariff=Tariff(
+                prices=tuple(int(v) for v in tariff["prices"]),
+                standing_charge=int(tariff["standing_charge"]),
+                switching=tuple(int(v) for v in tariff["switching"]),
+            ),
+            prepayment=PrepaymentConfig(**{k: int(v) for k, v in data["prepayment"].items()}),
+            credit=Credit(**data["credit"]),
+            hh=None if hh is None else array("I", (int(v) for v in hh)),
+            hh_capacity=HH_CAPACITY if hh is None else len(hh),
+            hh_count=int(data["hh_count"]),
+        )
+        return meter
