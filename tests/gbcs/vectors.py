@@ -49,3 +49,13 @@ V18_4_OTHER_INFO = bytes.fromhex(
 )
 V18_4_KEY = bytes.fromhex("859b846a24e1ea70a168409a1180676b")
 V18_4_MAC = bytes.fromhex("5d832d15b57a56d620f198b3")
+
+
+def _starts_with_dd(name: str) -> bool:
+    return (GBCS_DIR / name).read_text().startswith("DD")
+
+
+MACED_MESSAGES = [name for name in CONFORMANCE_MESSAGES if _starts_with_dd(name)]
+"""The conformance messages in the General-Ciphering (MAC'd) shape."""
+PROTECTED_MESSAGES = [name for name in CONFORMANCE_MESSAGES if "PRECOMMAND" not in name]
+"""The conformance messages carrying a MAC, a signature or both (all but the pre-commands)."""

@@ -1,0 +1,220 @@
+"""Building commands, responses and alerts: the one code path the gateway and the devices use.
+
+A :class:`Builder` sets the transaction id, signs what is critical, MACs what travels in the
+General-Ciphering shape and encrypts sensitive payloads, all with the keys of a
+:class:`gbcs.keystore.KeyLookup`:
+
+===============================  ==================  ==========================  ================
+message                          shape               signature                   MAC
+===============================  ==================  ==========================  ================
+critical command                 DD(DF)              business originator's DS    ACB <-> device
+non-critical command             DD(DF)              none (``00``)               ACB <-> device
+pre-command (CV4)                DF, no signature    byte omitted                none
+response to a critical command,  DF                  device DS                   none
+critical alert
+other responses and alerts       DD(DF)              none (``00``)               device <-> target
+===============================  ==================  ==========================  ================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from gbcs.codes import ACB, CRA, KeyPurpose
+from gbcs.crypto import SharedSecretCache, encrypt_payload, sign
+from gbcs.errors import EncodeError
+from gbcs.frames import Message
+from gbcs.keystore import KeyLookup
+from gbcs.verify import KeyAgreement
+
+__all__ = ["Builder"]
+
+
+def _eui(name: str, value: bytes) -> bytes:
+    if type(value) is not bytes or len(value) != 8:
+        raise EncodeError(f"{name} must be an 8-byte EUI, got {value!r}")
+    return value
+
+
+class Builder:
+    """Builds signed and MACed GBCS messages with the keys of ``keys``."""
+
+    def __init__(
+        self, keys: KeyLookup, *, acb: bytes = ACB, cache: SharedSecretCache | None = None
+    ) -> None:
+        self.keys = keys
+        self.acb = acb
+        self.agreement = KeyAgreement(keys, acb=acb, cache=cache)
+
+    # ---- commands -------------------------------------------------------------------------
+
+    def command(
+        self,
+        *,
+        originator: bytes,
+        target: bytes,
+        counter: int,
+        message_code: int,
+        content: bytes,
+        critical: bool,
+        date_time: bytes | None = None,
+        extensions: bytes = b"",
+    ) -> Message:
+        """A command as the device receives it: signed by ``originator`` (DS) when critical,
+        then MACed by the ACB for the device."""
+        message = self.precommand(
+            originator=originator,
+            target=target,
+            counter=counter,
+            message_code=message_code,
+            content=content,
+            date_time=date_time,
+            extensions=extensions,
+        )
+        if critical:
+            message = self.sign(message, originator)
+        else:
+            message = dataclasses.replace(message, signature_omitted=False)
+        return self.mac_as_acb(message)
+
+    def precommand(
+        self,
+        *,
+        originator: bytes,
+        target: bytes,
+        counter: int,
+        message_code: int,
+        content: bytes,
+        date_time: bytes | None = None,
+        extensions: bytes = b"",
+    ) -> Message:
+        """A pre-command: the bare General-Signing shape without the signature byte, for the
+        user to sign (DUIS CV4)."""
+        return Message(
+            cra=CRA.COMMAND,
+            originator_counter=counter,
+            business_originator=_eui("originator", originator),
+            business_target=_eui("target", target),
+            date_time=date_time,
+            message_code=message_code,
+            extensions=extensions,
+            content=content,
+            signature=None,
+            signature_omitted=True,
+        )
+
+    def sign(self, message: Message, signer: bytes) -> Message:
+        """``message`` signed with ``signer``'s DS private key (any MAC is dropped: it would no
+        longer match). :class:`KeyNotFound` when the key is not held."""
+        key = self.keys.private_key(signer, KeyPurpose.DS)
+        unsigned = dataclasses.replace(message, signature=None, signature_omitted=False, mac=None)
+        return dataclasses.replace(unsigned, signature=sign(key, unsigned.signed_bytes()))
+
+    def mac_as_acb(self, message: Message) -> Message:
+        """``message`` (a command) in the General-Ciphering shape with the ACB's MAC."""
+        if message.cra is not CRA.COMMAND:
+            raise EncodeError("only commands are MACed by the ACB")
+        bare = dataclasses.replace(message, mac=None)
+        return dataclasses.replace(bare, mac=self.agreement.mac(bare))
+
+    def mac(self, message: Message) -> Message:
+        """``message`` in the General-Ciphering shape with the MAC its CRA flag calls for."""
+        bare = dataclasses.replace(message, mac=None)
+        return dataclasses.replace(bare, mac=self.agreement.mac(bare))
+
+    # ---- responses and alerts ------------------------------------------------------------
+
+    def response(
+        self,
+        command: Message,
+        content: bytes,
+        *,
+        critical: bool,
+        encrypt: bool = False,
+        date_time: bytes | None = None,
+        extensions: bytes | None = None,
+    ) -> Message:
+        """The device's response to ``command``: counter echoed, parties swapped.
+
+        Critical: the bare General-Signing shape signed with the device's DS key. Otherwise:
+        MACed device <-> business target. ``encrypt`` frames the whole content ``31 ..`` with the
+        payload key (use :meth:`encrypt_payload` to encrypt a part of the content instead).
+        ``extensions`` defaults to the command's (e.g. CCS01 echoes its supplementary remote
+        party).
+        """
+        if command.cra is not CRA.COMMAND:
+            raise EncodeError("a response answers a command")
+        device = command.business_target
+        message = Message(
+            cra=CRA.RESPONSE,
+            originator_counter=command.originator_counter,
+            business_originator=device,
+            business_target=command.business_originator,
+            date_time=date_time,
+            message_code=command.message_code,
+            extensions=command.extensions if extensions is None else extensions,
+            content=content,
+            signature=None,
+        )
+        return self._seal(message, critical=critical, encrypt=encrypt)
+
+    def alert(
+        self,
+        *,
+        device: bytes,
+        target: bytes,
+        counter: int,
+        message_code: int,
+        content: bytes,
+        critical: bool,
+        date_time: bytes | None = None,
+        extensions: bytes = b"",
+        encrypt: bool = False,
+    ) -> Message:
+        """An alert from ``device`` to ``target`` with the device's own ``counter``."""
+        message = Message(
+            cra=CRA.ALERT,
+            originator_counter=counter,
+            business_originator=_eui("device", device),
+            business_target=_eui("target", target),
+            date_time=date_time,
+            message_code=message_code,
+            extensions=extensions,
+            content=content,
+            signature=None,
+        )
+        return self._seal(message, critical=critical, encrypt=encrypt)
+
+    def _seal(self, message: Message, *, critical: bool, encrypt: bool) -> Message:
+        if encrypt:
+            message = dataclasses.replace(message, content=self.encrypt_content(message))
+        if critical:
+            return self.sign(message, message.business_originator)
+        return self.mac(message)
+
+    # ---- payload encryption ---------------------------------------------------------------
+
+    def encrypt_payload(
+        self, *, device: bytes, target: bytes, counter: int, plaintext: bytes
+    ) -> bytes:
+        """``plaintext`` encrypted for ``target`` by ``device`` (``31`` framing), with the key of
+        the message whose originator counter is ``counter``."""
+        key = self.agreement.payload_key(device, target, counter)
+        return encrypt_payload(key, device, plaintext)
+
+    def encrypt_content(self, message: Message) -> bytes:
+        """The content of ``message`` (a response or alert), encrypted whole."""
+        return self.encrypt_payload(
+            device=message.business_originator,
+            target=self.agreement.payload_target(message),
+            counter=message.originator_counter,
+            plaintext=message.content,
+        )
+
+    def decrypt_content(self, message: Message) -> bytes:
+        """The plaintext of a message whose whole content is ``31``-framed (for the receiver)."""
+        return self.agreement.decrypt(message, message.content)
+
+    def decrypt_payload(self, message: Message, framed: bytes) -> bytes:
+        """The plaintext of a ``31``-framed blob found inside ``message``'s content."""
+        return self.agreement.decrypt(message, framed)

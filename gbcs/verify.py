@@ -1,0 +1,172 @@
+"""Checking a message's MAC and signature against a keystore.
+
+Whose keys check what (GBCS.md):
+
+- a command is MACed between the ACB's KA key and the device's (the business target's) KA key,
+  even when the business originator is a supplier; its signature, when present, is the business
+  originator's DS key;
+- a response or an alert is MACed between the device's (the business originator's) KA key and the
+  business target's KA key; its signature is the device's DS key.
+
+The ECDH is symmetric, so a MAC can be checked by whichever party holds a private key: the
+receiver (the target) is tried first, then the other side.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from gbcs.codes import ACB, CRA, KeyPurpose
+from gbcs.crypto import (
+    ENCRYPTION_X,
+    SharedSecretCache,
+    decrypt_payload,
+    derive_key,
+    gmac,
+    other_info,
+    verify_signature,
+)
+from gbcs.errors import KeyNotFound
+from gbcs.frames import Message
+from gbcs.keystore import KeyLookup
+
+__all__ = ["Check", "KeyAgreement", "Verification", "Verifier", "mac_parties"]
+
+
+class Check(StrEnum):
+    """The outcome of checking one MAC or signature."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+    """A key needed to check it is missing."""
+    ABSENT = "absent"
+    """The message carries none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    mac: Check
+    signature: Check
+
+    @property
+    def ok(self) -> bool:
+        """Nothing invalid, nothing unchecked: every MAC and signature present is valid."""
+        return self.mac in (Check.VALID, Check.ABSENT) and self.signature in (
+            Check.VALID,
+            Check.ABSENT,
+        )
+
+
+def mac_parties(message: Message, acb: bytes = ACB) -> tuple[bytes, bytes]:
+    """The two EUIs whose KA keys MAC ``message``: (ACB, device) for a command,
+    (device, business target) for a response or alert."""
+    if message.cra is CRA.COMMAND:
+        return acb, message.business_target
+    return message.business_originator, message.business_target
+
+
+class KeyAgreement:
+    """Per-message symmetric keys from a :class:`KeyLookup` and a :class:`SharedSecretCache`.
+
+    Shared by :class:`Verifier` and :class:`gbcs.builders.Builder`.
+    """
+
+    def __init__(
+        self, keys: KeyLookup, *, acb: bytes = ACB, cache: SharedSecretCache | None = None
+    ) -> None:
+        self.keys = keys
+        self.acb = acb
+        self.cache = cache if cache is not None else SharedSecretCache()
+
+    def z(self, first: bytes, second: bytes) -> bytes:
+        """The KA shared secret of two parties, from whichever private key is held: ``second``'s
+        first (usually the receiver), then ``first``'s. :class:`KeyNotFound` when neither."""
+        keys = self.keys
+        try:
+            local: ec.EllipticCurvePrivateKey = keys.private_key(second, KeyPurpose.KA)
+            remote = keys.public_key(first, KeyPurpose.KA)
+        except KeyNotFound:
+            local = keys.private_key(first, KeyPurpose.KA)
+            remote = keys.public_key(second, KeyPurpose.KA)
+        return self.cache.z(local, remote)
+
+    def mac_key(self, message: Message) -> bytes:
+        """The 16-byte key of ``message``'s MAC. :class:`KeyNotFound` when keys are missing."""
+        first, second = mac_parties(message, self.acb)
+        z = self.z(first, second)
+        return derive_key(
+            z,
+            other_info(
+                message.business_originator,
+                message.cra,
+                message.originator_counter,
+                message.business_target,
+            ),
+        )
+
+    def mac(self, message: Message) -> bytes:
+        """The 12-byte MAC ``message`` should carry."""
+        return gmac(
+            self.mac_key(message), message.business_originator, message.general_signing_apdu()
+        )
+
+    def payload_target(self, message: Message) -> bytes:
+        """Who an encrypted payload in a response or alert is for: the supplementary remote
+        party when the other-information names one (*unsure*), else the business target."""
+        if len(message.extensions) >= 8:
+            return message.extensions[:8]
+        return message.business_target
+
+    def payload_key(self, device: bytes, target: bytes, counter: int) -> bytes:
+        """The 16-byte payload-encryption key (X = 04) of a device's message to ``target``."""
+        return derive_key(self.z(device, target), other_info(device, ENCRYPTION_X, counter, target))
+
+    def decrypt(self, message: Message, framed: bytes) -> bytes:
+        """Decrypt a ``31``-framed blob carried in ``message`` (a response or alert).
+
+        :class:`KeyNotFound` when neither party's KA private key is held; :class:`DecodeError`
+        when the tag does not verify.
+        """
+        device = message.business_originator
+        key = self.payload_key(device, self.payload_target(message), message.originator_counter)
+        return decrypt_payload(key, device, framed)
+
+
+class Verifier:
+    """Reports each message's MAC and signature as valid, invalid, unknown or absent."""
+
+    def __init__(
+        self, keys: KeyLookup, *, acb: bytes = ACB, cache: SharedSecretCache | None = None
+    ) -> None:
+        self.keys = keys
+        self.agreement = KeyAgreement(keys, acb=acb, cache=cache)
+
+    def verify(self, message: Message) -> Verification:
+        return Verification(mac=self.verify_mac(message), signature=self.verify_signature(message))
+
+    def verify_mac(self, message: Message) -> Check:
+        mac = message.mac
+        if mac is None:
+            return Check.ABSENT
+        try:
+            expected = self.agreement.mac(message)
+        except KeyNotFound:
+            return Check.UNKNOWN
+        return Check.VALID if hmac.compare_digest(expected, mac) else Check.INVALID
+
+    def verify_signature(self, message: Message) -> Check:
+        signature = message.signature
+        if signature is None:
+            return Check.ABSENT
+        try:
+            public = self.keys.public_key(message.business_originator, KeyPurpose.DS)
+        except KeyNotFound:
+            return Check.UNKNOWN
+        if verify_signature(public, message.signed_bytes(), signature):
+            return Check.VALID
+        return Check.INVALID
