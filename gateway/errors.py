@@ -55,6 +55,7 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "counter_out_of_range": _row(
         "E13", "RequestID counter {counter} is outside 0..18446744073709551615."
     ),
+    "unknown_device": _row("E19", "device {device} is not in the Smart Metering Inventory."),
     "not_responsible_supplier": _row(
         "E17", "DCC User {sender} is not the Responsible Supplier of device {device}."
     ),
@@ -88,6 +89,11 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E080406",
         "only the installing supplier {installer} may update or delete Pending device {device}, "
         "not {sender}.",
+    ),
+    "update_status_not_supplier": _row(
+        "E080406",
+        "only the installing supplier {installer} or the Responsible Supplier of device {device} "
+        "may change its status, not {sender}.",
     ),
     "update_not_pending": _row(
         "E080407",
@@ -140,6 +146,12 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "whitelist_unknown_chf": _row(
         "E081104", "communications hub {chf} is not a CHF in the Smart Metering Inventory."
     ),
+    "whitelist_mpxn_unknown": _row(
+        "E081105", "meter point {mpxn} is not registered (no registration data for it)."
+    ),
+    "whitelist_mpxn_mismatch": _row(
+        "E081106", "meter point {mpxn} cannot be linked to device {device}: {reason}."
+    ),
     # --- 12.2 Device Pre-Notification ----------------------------------------------------------
     "prenotify_duplicate": _row(
         "E120201", "device {device} is already in the Smart Metering Inventory."
@@ -147,6 +159,66 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "prenotify_esme_variant": _row("E120203", "ESME Variant of device {device}: {reason}."),
     "prenotify_gpf": _row("E120204", "AssociatedGPFDeviceID of device {device}: {reason}."),
     "prenotify_invalid": _row("E120207", "{field} of device {device} is invalid: {reason}."),
+    # --- the DUIS front door (gateway-duis: gateway/duis/) ----------------------------------------
+    "duis_body_too_large": _row(
+        "E40", "the request body is {size} bytes, more than the {limit}-byte limit."
+    ),
+    "duis_not_well_formed": _row("E40", "the request is not well-formed XML: {reason}."),
+    "duis_doctype": _row(
+        "E40", "the request has a DOCTYPE declaration: DTDs and entities are refused."
+    ),
+    "duis_wrong_namespace": _row(
+        "E41",
+        "the root element is {found}: a DUIS request is a Request element in the namespace "
+        "http://www.dccinterface.co.uk/ServiceUserGateway.",
+    ),
+    "duis_schema_version": _row(
+        "E41", "schemaVersion {version} is not supported: this gateway takes DUIS 5.x requests."
+    ),
+    "duis_schema_invalid": _row(
+        "E42", "the request does not validate against the DUIS schema: {reason}."
+    ),
+    "duis_invalid_element": _row("E42", "{element} is invalid: {reason}."),
+    "duis_unknown_sr": _row(
+        "E43", "ServiceReferenceVariant {srv} is not a DUIS 5.x service request."
+    ),
+    "duis_body_mismatch": _row(
+        "E43", "the body of SR {srv} must be {expected}, not {found}."
+    ),
+    "duis_cv_not_allowed": _row(
+        "E12", "CommandVariant {cv} is not allowed for SR {srv}: it takes CommandVariant {allowed}."
+    ),
+    "duis_wrong_endpoint": _row(
+        "E13", "CommandVariant {cv} requests must be POSTed to {expected}, not {endpoint}."
+    ),
+    "duis_unsigned": _row(
+        "E44",
+        "the request is {detail}: requests must carry an XML signature made with the sender's "
+        "registered key (a gateway started with --allow-unsigned accepts them).",
+    ),
+    "duis_unknown_certificate": _row(
+        "E45",
+        "no DCC User has a registered certificate with issuer {issuer} and serial number {serial}.",
+    ),
+    "duis_certificate_not_originator": _row(
+        "E45",
+        "the signing certificate (issuer {issuer}, serial number {serial}) is registered to "
+        "{owner}, not to the RequestID's originator {originator}.",
+    ),
+    "duis_bad_signature": _row(
+        "E46",
+        "the XML signature does not verify against the registered certificate of {originator}: "
+        "{reason}.",
+    ),
+    "duis_device_sr_unavailable": _row(
+        "E47",
+        "SR {srv} is a device service request: device service requests are not available in "
+        "this gateway yet (only non-device requests, CommandVariant 8, are served).",
+    ),
+    "duis_sr_not_supported": _row("E47", "SR {srv} is not supported by this gateway."),
+    "duis_internal_error": _row(
+        "E1000", "the gateway failed while processing SR {srv} ({error}); see its log."
+    ),
 }
 
 
@@ -200,3 +272,11 @@ class IllegalTransitionError(GatewayError):
 
 class StorageError(GatewayError):
     """The state store cannot be opened or migrated (a local error, not the user's)."""
+
+
+class AdminError(GatewayError):
+    """A bad registration value from the admin API, a config file or the CLI.
+
+    Not a DUIS error: the admin API answers it with HTTP 400 and this message, which names the
+    bad value. Nothing was changed.
+    """

@@ -1,43 +1,27 @@
 """The non-device service requests (CV8) and the SMI transitions device SRs drive.
 
-:class:`NonDeviceService` applies every rule of ``DOMAIN.md`` to a typed request
-(:mod:`gateway.services.model`) against the inventory, in ONE transaction: on success the
-change is committed before :meth:`NonDeviceService.handle` returns; on failure a
-:class:`gateway.errors.ServiceError` is raised and nothing changed.
+:class:`NonDeviceService` (in :mod:`gateway.services.nondevice`) applies every rule of
+``DOMAIN.md`` to a typed request (:mod:`gateway.services.model`) against the inventory, in ONE
+transaction: on success the change is committed before :meth:`NonDeviceService.handle`
+returns; on failure a :class:`gateway.errors.ServiceError` is raised and nothing changed.
+
+``NonDeviceService`` is imported lazily so that :mod:`gateway.services.model` can be imported
+by the storage-level modules (``gateway.inventory``) without an import cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from gateway.flags import FlagRules
-from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId
-from gateway.storage import Storage
+if TYPE_CHECKING:
+    from gateway.services.nondevice import NonDeviceService, ShipmentError
 
-__all__ = ["NonDeviceService"]
+__all__ = ["NonDeviceService", "ShipmentError"]
 
 
-class NonDeviceService:
-    """The SMI's rules over a :class:`Storage`."""
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        from gateway.services import nondevice
 
-    def __init__(
-        self,
-        storage: Storage,
-        *,
-        clock: Callable[[], datetime],
-        flag_rules: FlagRules = "dsp",
-    ) -> None:
-        self.storage = storage
-        self.clock = clock
-        self.flag_rules: FlagRules = flag_rules
-
-    def handle(
-        self, sender: bytes, request_id: RequestId, request: NonDeviceRequest
-    ) -> NonDeviceResult:
-        """Check the sender's role, the RequestID counter and every rule; apply in one transaction.
-
-        ``sender`` is the DCC User whose XML signature was verified (or, with unsigned
-        requests allowed, the RequestID's originator). Raises ServiceError, changing nothing.
-        """
-        raise NotImplementedError("first contract commit: the rules land within the hour")
+        return getattr(nondevice, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

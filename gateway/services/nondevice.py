@@ -1,0 +1,936 @@
+"""NonDeviceService: the rules of the non-device SRs and the SMI transitions device SRs drive.
+
+Every public method runs in ONE transaction of :class:`gateway.storage.Storage`: committed
+before it returns, rolled back (nothing changed) when it raises. Called inside an outer
+``storage.transaction()`` it joins it (a savepoint), so a caller can combine an SMI change
+with its own rows atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from gateway.errors import AdminError, IllegalTransitionError, ServiceError
+from gateway.flags import FlagEvent, FlagRules, apply_event, check_rules
+from gateway.inventory import (
+    COMMS_HUB,
+    NOT_IN_SMI,
+    READ_INVENTORY_LIMIT,
+    SMART_METERS,
+    Inventory,
+    SmiEvent,
+    next_status,
+    ordered,
+)
+from gateway.services.model import (
+    ESME_VARIANTS,
+    NON_DEVICE_ACB,
+    UPDATE_STATUS_CH,
+    UPDATE_STATUS_EXCEPT_CH,
+    DecommissionDevice,
+    DeleteDevice,
+    DevicePrenotification,
+    DeviceRecord,
+    DeviceStatus,
+    DeviceType,
+    Fuel,
+    NonDeviceRequest,
+    NonDeviceResult,
+    ReadInventory,
+    RequestId,
+    ServiceOptOut,
+    UpdateDeviceDetails,
+    UpdateDeviceStatus,
+    UpdateMPxN,
+)
+from gateway.storage import Storage, Transaction
+from gateway.users import (
+    MeterPoints,
+    User,
+    UserRole,
+    Users,
+    advance_request_counter,
+    check_uprn,
+    get_meter_point,
+    get_user,
+    roles_text,
+)
+
+_SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
+_EVERYONE: Final = frozenset(UserRole)
+
+ELIGIBLE_ROLES: Final[dict[type, frozenset[UserRole]]] = {
+    DevicePrenotification: _SUPPLIERS,
+    UpdateDeviceStatus: _SUPPLIERS,
+    UpdateDeviceDetails: _SUPPLIERS,
+    DeleteDevice: _SUPPLIERS,
+    UpdateMPxN: _SUPPLIERS | {UserRole.ES},
+    ReadInventory: _EVERYONE,
+    DecommissionDevice: _SUPPLIERS,
+    ServiceOptOut: frozenset(),
+}
+"""Which DCC User roles may send each non-device SR (8.5: nobody)."""
+
+SR_TITLES: Final[dict[type, str]] = {
+    DevicePrenotification: "12.2 Device Pre-Notification",
+    UpdateDeviceStatus: "8.4 Update Inventory",
+    UpdateDeviceDetails: "8.4 Update Inventory",
+    DeleteDevice: "8.4 Update Inventory",
+    UpdateMPxN: "8.4 Update Inventory",
+    ReadInventory: "8.2 Read Inventory",
+    DecommissionDevice: "8.3 Decommission Device",
+    ServiceOptOut: "8.5 Service Opt-out",
+}
+
+VARIANT_STATUSES: Final = frozenset(
+    {DeviceStatus.WHITELISTED, DeviceStatus.INSTALLED_NOT_COMMISSIONED, DeviceStatus.COMMISSIONED}
+)
+"""MP125: when the Responsible Supplier may correct the ESME Variant."""
+
+_STATUS_EVENTS: Final[dict[tuple[bool, DeviceStatus], SmiEvent]] = {
+    (False, DeviceStatus.PENDING): SmiEvent.SET_PENDING,
+    (False, DeviceStatus.INSTALLED_NOT_COMMISSIONED): SmiEvent.SET_INSTALLED_NOT_COMMISSIONED,
+    (True, DeviceStatus.INSTALLED_NOT_COMMISSIONED): SmiEvent.CH_SET_INSTALLED_NOT_COMMISSIONED,
+    (True, DeviceStatus.COMMISSIONED): SmiEvent.CH_SET_COMMISSIONED,
+    (True, DeviceStatus.WITHDRAWN): SmiEvent.CH_SET_WITHDRAWN,
+}
+
+_SLOT_NAMES: Final = {
+    "import_mpxn": "ImportMPxN",
+    "secondary_import_mpan": "SecondaryImportMPAN",
+    "export_mpan": "ExportMPAN",
+}
+
+
+def is_smets2_esme(record: DeviceRecord) -> bool:
+    """An ESME whose SMETS/CHTS version does not say SMETS1 (enrolled SMETS1 meters are ESMEs)."""
+    if record.device_type is not DeviceType.ESME:
+        return False
+    version = (record.smets_chts_version or "").replace(" ", "").upper()
+    return not version.startswith("SMETS1")
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    tx: Transaction
+    inv: Inventory
+    user: User
+    now: str
+    today: str  # YYYYMMDD, the effective date of flag changes
+
+
+class ShipmentError(Exception):
+    """One item of a bulk pre-notification broke a rule; nothing of the shipment went in."""
+
+    def __init__(self, index: int, error: ServiceError) -> None:
+        self.index = index
+        self.error = error
+        super().__init__(f"item {index}: {error}")
+
+
+class NonDeviceService:
+    """The SMI's rules over a :class:`Storage` carrying ``gateway.inventory.MIGRATIONS``."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        clock: Callable[[], datetime],
+        flag_rules: FlagRules = "dsp",
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.flag_rules: FlagRules = check_rules(flag_rules)
+        self.users = Users(storage)
+        self.meter_points = MeterPoints(storage)
+        # routing by typed keys (STYLE.md habit 5)
+        self._handlers: dict[type, Callable[[_Ctx, NonDeviceRequest], NonDeviceResult]] = {
+            DevicePrenotification: self._prenotify,  # type: ignore[dict-item]
+            UpdateDeviceStatus: self._update_status,  # type: ignore[dict-item]
+            UpdateDeviceDetails: self._update_details,  # type: ignore[dict-item]
+            DeleteDevice: self._delete,  # type: ignore[dict-item]
+            UpdateMPxN: self._update_mpxn,  # type: ignore[dict-item]
+            ReadInventory: self._read,  # type: ignore[dict-item]
+            DecommissionDevice: self._decommission,  # type: ignore[dict-item]
+        }
+
+    # --- the front door ----------------------------------------------------------------------
+
+    def handle(
+        self, sender: bytes, request_id: RequestId, request: NonDeviceRequest
+    ) -> NonDeviceResult:
+        """Check the sender's role, the RequestID counter and every rule; apply in one transaction.
+
+        ``sender`` is the DCC User whose XML signature was verified (or, with unsigned
+        requests allowed, the RequestID's originator). Raises ServiceError, changing nothing
+        (the RequestID counter included).
+        """
+        with self.storage.transaction() as tx:
+            return self._handle(tx, sender, request_id, request)
+
+    def handle_batch(
+        self, items: Sequence[tuple[bytes, RequestId, NonDeviceRequest]]
+    ) -> list[NonDeviceResult | ServiceError]:
+        """Group commit: every item in its own savepoint, ONE commit (one fsync) for all.
+
+        Each item's outcome is exactly what :meth:`handle` would give in that order; nothing is
+        durable (so nothing may be acknowledged) until this returns. An unexpected exception
+        rolls the whole batch back and propagates.
+        """
+        results: list[NonDeviceResult | ServiceError] = []
+        with self.storage.transaction() as tx:
+            for sender, request_id, request in items:
+                try:
+                    with self.storage.transaction():
+                        results.append(self._handle(tx, sender, request_id, request))
+                except ServiceError as exc:
+                    results.append(exc)
+        return results
+
+    def _handle(
+        self, tx: Transaction, sender: bytes, request_id: RequestId, request: NonDeviceRequest
+    ) -> NonDeviceResult:
+        user = self._check_request_id(tx, sender, request_id)
+        if request_id.target != NON_DEVICE_ACB:
+            raise ServiceError("wrong_target", target=request_id.target)
+        kind = type(request)
+        if kind is ServiceOptOut:
+            raise ServiceError("opt_out_refused")
+        eligible = ELIGIBLE_ROLES[kind]
+        if not user.roles & eligible:
+            raise ServiceError(
+                "role_not_eligible",
+                sender=sender,
+                roles=roles_text(user.roles),
+                sr=SR_TITLES[kind],
+                eligible=roles_text(eligible),
+            )
+        advance_request_counter(tx, sender, request_id.counter)
+        return self._handlers[kind](self._ctx(tx, user), request)
+
+    def _check_request_id(self, tx: Transaction, sender: bytes, request_id: RequestId) -> User:
+        user = get_user(tx, sender)
+        if user is None:
+            raise ServiceError("unknown_user", sender=sender)
+        if request_id.originator != sender:
+            raise ServiceError(
+                "originator_not_sender", originator=request_id.originator, sender=sender
+            )
+        return user
+
+    def accept_request_id(self, sender: bytes, request_id: RequestId) -> User:
+        """For device SRs: the sender is a known user, the originator, and the counter is new.
+
+        Advances the counter (in its own transaction, or the caller's if inside one).
+        """
+        with self.storage.transaction() as tx:
+            user = self._check_request_id(tx, sender, request_id)
+            advance_request_counter(tx, sender, request_id.counter)
+            return user
+
+    def _ctx(self, tx: Transaction, user: User) -> _Ctx:
+        now = self.clock()
+        now = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        return _Ctx(tx, Inventory(tx), user, now.isoformat(), now.strftime("%Y%m%d"))
+
+    # --- queries for the device SRs ----------------------------------------------------------
+
+    def get_device(self, device_id: bytes) -> DeviceRecord | None:
+        with self.storage.transaction() as tx:
+            return Inventory(tx).get(device_id)
+
+    def responsible_suppliers(self, device_id: bytes) -> frozenset[bytes]:
+        """The supplier(s) responsible for a device (empty if it is not in the SMI).
+
+        A meter: the registered supplier of its import MPxN (and secondary import MPAN); a
+        device on a hub: the responsible suppliers of the meters on that hub; when nothing is
+        linked yet: the installing supplier.
+        """
+        with self.storage.transaction() as tx:
+            inv = Inventory(tx)
+            record = inv.get(device_id)
+            return frozenset() if record is None else _responsible(tx, inv, record)
+
+    # --- SR12.2 ------------------------------------------------------------------------------
+
+    def _prenotify(self, ctx: _Ctx, req: DevicePrenotification) -> NonDeviceResult:
+        device = req.device_id
+
+        def invalid(field: str, reason: str) -> ServiceError:
+            return ServiceError("prenotify_invalid", field=field, device=device, reason=reason)
+
+        if not isinstance(device, bytes) or len(device) != 8:
+            raise invalid("DeviceID", "an EUI-64 is 8 bytes")
+        for field, value in (("DeviceManufacturer", req.manufacturer), ("DeviceModel", req.model)):
+            if not isinstance(value, str) or not value.strip() or len(value) > 30:
+                raise invalid(field, f"{value!r} must be 1 to 30 characters")
+        try:
+            device_type = DeviceType(req.device_type)
+        except ValueError:
+            raise invalid(
+                "DeviceType", f"{req.device_type!r} is not one of {', '.join(DeviceType)}"
+            ) from None
+        _check_text(req.smets_chts_version, 20, lambda r: invalid("SMETSCHTSVersion", r))
+        _check_text(req.firmware_version, 8, lambda r: invalid("FirmwareVersion", r))
+        if req.esme_variant is not None:
+            if device_type is not DeviceType.ESME:
+                raise ServiceError(
+                    "prenotify_esme_variant",
+                    device=device,
+                    reason=f"a {device_type} has no ESME Variant",
+                )
+            if req.esme_variant not in ESME_VARIANTS:
+                raise ServiceError(
+                    "prenotify_esme_variant",
+                    device=device,
+                    reason=f"{req.esme_variant!r} is not an ESME Variant of the DUIS schema",
+                )
+        gpf = req.associated_gpf_id
+        if gpf is not None:
+            if device_type is not DeviceType.CHF:
+                raise ServiceError(
+                    "prenotify_gpf",
+                    device=device,
+                    reason=f"only a CHF has one, not a {device_type}",
+                )
+            if not isinstance(gpf, bytes) or len(gpf) != 8 or gpf == device:
+                raise ServiceError(
+                    "prenotify_gpf", device=device, reason="it must be another EUI-64 (8 bytes)"
+                )
+            if ctx.inv.exists(gpf):
+                raise ServiceError(
+                    "prenotify_gpf",
+                    device=device,
+                    reason=f"GPF {_eui(gpf)} is already in the Smart Metering Inventory",
+                )
+        if ctx.inv.exists(device):
+            raise ServiceError("prenotify_duplicate", device=device)
+        status = next_status(device, NOT_IN_SMI, SmiEvent.PRENOTIFY)
+        assert isinstance(status, DeviceStatus)
+        record = DeviceRecord(
+            device_id=device,
+            device_type=device_type,
+            status=status,
+            manufacturer=req.manufacturer,
+            model=req.model,
+            smets_chts_version=req.smets_chts_version,
+            firmware_version=req.firmware_version,
+            esme_variant=req.esme_variant,
+            installing_supplier=ctx.user.eui,
+            associated_gpf_id=gpf,
+        )
+        ctx.inv.insert(record, ctx.now)
+        if gpf is not None:
+            ctx.inv.insert(
+                DeviceRecord(
+                    device_id=gpf,
+                    device_type=DeviceType.GPF,
+                    status=status,
+                    manufacturer=req.manufacturer,
+                    model=req.model,
+                    smets_chts_version=req.smets_chts_version,
+                    firmware_version=req.firmware_version,
+                    esme_variant=None,
+                    installing_supplier=ctx.user.eui,
+                ),
+                ctx.now,
+            )
+        return NonDeviceResult()
+
+    def prenotify_shipment(self, sender: bytes, items: Sequence[DevicePrenotification]) -> int:
+        """Pre-notify a whole shipment (an ASN file) as ``sender``, all or nothing.
+
+        The same rules as SR12.2 (role included), without a RequestID (an ASN is not a DUIS
+        request). Raises ShipmentError naming the first bad item (0-based); nothing went in.
+        Returns the number of devices added (a CHF's associated GPF counts too).
+        """
+        with self.storage.transaction() as tx:
+            user = get_user(tx, sender)
+            if user is None:
+                raise ShipmentError(0, ServiceError("unknown_user", sender=sender))
+            if not user.roles & ELIGIBLE_ROLES[DevicePrenotification]:
+                raise ShipmentError(
+                    0,
+                    ServiceError(
+                        "role_not_eligible",
+                        sender=sender,
+                        roles=roles_text(user.roles),
+                        sr=SR_TITLES[DevicePrenotification],
+                        eligible=roles_text(ELIGIBLE_ROLES[DevicePrenotification]),
+                    ),
+                )
+            ctx = self._ctx(tx, user)
+            added = 0
+            for index, item in enumerate(items):
+                try:
+                    self._prenotify(ctx, item)
+                except ServiceError as exc:
+                    raise ShipmentError(index, exc) from exc
+                added += 1 + (item.associated_gpf_id is not None)
+            return added
+
+    # --- SR8.2 -------------------------------------------------------------------------------
+
+    def _read(self, ctx: _Ctx, req: ReadInventory) -> NonDeviceResult:
+        given = [
+            c for c in (req.device_id, req.mpxn, req.uprn, req.property_filter) if c is not None
+        ]
+        if len(given) != 1:
+            raise ServiceError(
+                "invalid_value",
+                field="ReadInventory",
+                value=f"{len(given)} criteria",
+                reason="give exactly one of DeviceID, MPxN, UPRN and PropertyFilter",
+            )
+        inv = ctx.inv
+        first: bytes | None = None
+        found: list[DeviceRecord]
+        if req.device_id is not None:
+            criterion = f"DeviceID {_eui(req.device_id)}"
+            record = inv.get(req.device_id)
+            found = [] if record is None else [record]
+            first = req.device_id
+        elif req.mpxn is not None:
+            criterion = f"MPxN {req.mpxn}"
+            found = inv.linked_to(req.mpxn)
+        elif req.uprn is not None:
+            try:
+                uprn = check_uprn(req.uprn)
+            except AdminError as exc:
+                raise ServiceError(
+                    "invalid_value", field="UPRN", value=req.uprn, reason=str(exc)
+                ) from None
+            criterion = f"UPRN {uprn}"
+            found = [d for m in inv.mpxns_at_uprn(uprn) for d in inv.linked_to(m)]
+        else:
+            pf = req.property_filter
+            assert pf is not None
+            criterion = f"PropertyFilter {pf.postcode} / {pf.address_identifier}"
+            found = [d for m in inv.mpxns_at_address(pf) for d in inv.linked_to(m)]
+        if not found:
+            raise ServiceError("read_no_match", criterion=criterion)
+        everything = list(found)
+        hubs = {h for h in (inv.hub_of(r) for r in found) if h is not None}
+        for hub in sorted(hubs):
+            everything.extend(inv.on_hub(hub))
+        records = ordered(everything, first)
+        if len(records) > READ_INVENTORY_LIMIT:
+            raise ServiceError(
+                "read_too_many", count=len(records), criterion=criterion, limit=READ_INVENTORY_LIMIT
+            )
+        return NonDeviceResult(records=tuple(records))
+
+    # --- SR8.3 -------------------------------------------------------------------------------
+
+    def _decommission(self, ctx: _Ctx, req: DecommissionDevice) -> NonDeviceResult:
+        record = ctx.inv.get(req.device_id)
+        if record is None:
+            raise ServiceError("decommission_unknown_device", device=req.device_id)
+        if ctx.user.eui not in _responsible(ctx.tx, ctx.inv, record):
+            raise ServiceError(
+                "not_responsible_supplier", sender=ctx.user.eui, device=record.device_id
+            )
+        try:
+            new = next_status(record.device_id, record.status, SmiEvent.DECOMMISSION)
+        except IllegalTransitionError:
+            raise ServiceError(
+                "decommission_bad_status", device=record.device_id, status=record.status
+            ) from None
+        assert isinstance(new, DeviceStatus)
+        self._set_status(ctx, record, new, FlagEvent.DECOMMISSIONED)
+        return NonDeviceResult()
+
+    # --- SR8.4 -------------------------------------------------------------------------------
+
+    def _existing(self, ctx: _Ctx, device_id: bytes) -> DeviceRecord:
+        record = ctx.inv.get(device_id)
+        if record is None:
+            raise ServiceError("update_unknown_device", device=device_id)
+        return record
+
+    def _update_status(self, ctx: _Ctx, req: UpdateDeviceStatus) -> NonDeviceResult:
+        record = self._existing(ctx, req.device_id)
+        hub = record.device_type in COMMS_HUB
+        if req.comms_hub != hub:
+            form = "UpdateDeviceStatusCH" if req.comms_hub else "UpdateDeviceStatusExceptCH"
+            reason = (
+                f"{form} is for communications hub devices (CHF, GPF) only"
+                if req.comms_hub
+                else f"a {record.device_type} takes UpdateDeviceStatusCH, not {form}"
+            )
+            raise ServiceError(
+                "update_status_refused",
+                device=record.device_id,
+                status=record.status,
+                new_status=req.new_status,
+                reason=reason,
+            )
+        allowed = UPDATE_STATUS_CH if hub else UPDATE_STATUS_EXCEPT_CH
+        if req.new_status not in allowed:
+            raise ServiceError(
+                "invalid_value",
+                field="UpdateDeviceStatusCH" if hub else "UpdateDeviceStatusExceptCH",
+                value=req.new_status,
+                reason=f"expected one of {', '.join(sorted(allowed))}",
+            )
+        who = {record.installing_supplier} | _responsible(ctx.tx, ctx.inv, record)
+        if ctx.user.eui not in who:
+            raise ServiceError(
+                "update_status_not_supplier",
+                installer=record.installing_supplier,
+                device=record.device_id,
+                sender=ctx.user.eui,
+            )
+        event = _STATUS_EVENTS[(hub, DeviceStatus(req.new_status))]
+        try:
+            new = next_status(record.device_id, record.status, event)
+        except IllegalTransitionError:
+            raise ServiceError(
+                "update_status_refused",
+                device=record.device_id,
+                status=record.status,
+                new_status=req.new_status,
+                reason="the SMI lifecycle has no such step",
+            ) from None
+        assert isinstance(new, DeviceStatus)
+        self._set_status(ctx, record, new, FlagEvent.STATUS_CHANGED)
+        return NonDeviceResult()
+
+    def _update_details(self, ctx: _Ctx, req: UpdateDeviceDetails) -> NonDeviceResult:
+        record = self._existing(ctx, req.device_id)
+        device = record.device_id
+        changes = {
+            name: value
+            for name, value in (
+                ("manufacturer", req.manufacturer),
+                ("model", req.model),
+                ("smets_chts_version", req.smets_chts_version),
+                ("firmware_version", req.firmware_version),
+                ("esme_variant", req.esme_variant),
+            )
+            if value is not None
+        }
+        if not changes:
+            raise ServiceError(
+                "invalid_value",
+                field="UpdateDeviceDetails",
+                value="(empty)",
+                reason="it names no detail to change",
+            )
+        for name, limit in (
+            ("manufacturer", 30),
+            ("model", 30),
+            ("smets_chts_version", 20),
+            ("firmware_version", 8),
+        ):
+            value = changes.get(name)
+            if value is not None and (
+                not isinstance(value, str) or not value.strip() or len(value) > limit
+            ):
+                raise ServiceError(
+                    "invalid_value",
+                    field=_DETAIL_NAMES[name],
+                    value=value,
+                    reason=f"1 to {limit} characters",
+                )
+        variant = changes.get("esme_variant")
+        if variant is not None and variant not in ESME_VARIANTS:
+            raise ServiceError(
+                "invalid_value",
+                field="ESMEVariant",
+                value=variant,
+                reason="not an ESME Variant of the DUIS schema",
+            )
+        sender = ctx.user.eui
+        if record.status is DeviceStatus.PENDING:
+            if sender != record.installing_supplier:
+                raise ServiceError(
+                    "update_not_installing_supplier",
+                    installer=record.installing_supplier,
+                    device=device,
+                    sender=sender,
+                )
+            if variant is not None and record.device_type is not DeviceType.ESME:
+                raise ServiceError(
+                    "variant_not_smets2_esme", device=device, kind=record.device_type
+                )
+            ctx.inv.update(device, ctx.now, **changes)
+            return NonDeviceResult()
+        current = {
+            "manufacturer": record.manufacturer,
+            "model": record.model,
+            "smets_chts_version": record.smets_chts_version,
+            "firmware_version": record.firmware_version,
+            "esme_variant": record.esme_variant,
+        }
+        for name in ("manufacturer", "model"):
+            if name in changes and changes[name] != current[name]:
+                raise ServiceError(
+                    "update_identity_locked",
+                    field=_DETAIL_NAMES[name],
+                    device=device,
+                    status=record.status,
+                )
+        for name in ("smets_chts_version", "firmware_version"):
+            if name in changes and changes[name] != current[name]:
+                raise ServiceError(
+                    "update_not_pending",
+                    device=device,
+                    status=record.status,
+                    what=_DETAIL_NAMES[name],
+                )
+        if variant is not None and variant != record.esme_variant:
+            if not is_smets2_esme(record):
+                kind = (
+                    "SMETS1 ESME" if record.device_type is DeviceType.ESME else record.device_type
+                )
+                raise ServiceError("variant_not_smets2_esme", device=device, kind=kind)
+            if record.status not in VARIANT_STATUSES:
+                raise ServiceError("variant_bad_status", device=device, status=record.status)
+            if sender not in _responsible(ctx.tx, ctx.inv, record):
+                raise ServiceError("variant_not_responsible_supplier", device=device, sender=sender)
+            ctx.inv.update(device, ctx.now, esme_variant=variant)
+        return NonDeviceResult()
+
+    def _delete(self, ctx: _Ctx, req: DeleteDevice) -> NonDeviceResult:
+        record = self._existing(ctx, req.device_id)
+        try:
+            next_status(record.device_id, record.status, SmiEvent.DELETE)
+        except IllegalTransitionError:
+            raise ServiceError(
+                "update_not_pending",
+                device=record.device_id,
+                status=record.status,
+                what="record (DeleteDevice)",
+            ) from None
+        if ctx.user.eui != record.installing_supplier:
+            raise ServiceError(
+                "update_not_installing_supplier",
+                installer=record.installing_supplier,
+                device=record.device_id,
+                sender=ctx.user.eui,
+            )
+        ctx.inv.delete(record.device_id)
+        if record.device_type is DeviceType.CHF:
+            ctx.tx.execute(
+                "UPDATE devices SET chf_id = NULL, updated_at = ? WHERE chf_id = ?",
+                (ctx.now, record.device_id),
+            )
+            gpf = (
+                None if record.associated_gpf_id is None else ctx.inv.get(record.associated_gpf_id)
+            )
+            if gpf is not None and gpf.status is DeviceStatus.PENDING:
+                ctx.inv.delete(gpf.device_id)
+        return NonDeviceResult()
+
+    def _update_mpxn(self, ctx: _Ctx, req: UpdateMPxN) -> NonDeviceResult:
+        record = self._existing(ctx, req.device_id)
+        given = [
+            (slot, value)
+            for slot, value in (
+                ("import_mpxn", req.import_mpxn),
+                ("secondary_import_mpan", req.secondary_import_mpan),
+                ("export_mpan", req.export_mpan),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ServiceError(
+                "invalid_value",
+                field="UpdateMPxN",
+                value=f"{len(given)} meter points",
+                reason="give exactly one of ImportMPxN, SecondaryImportMPAN and ExportMPAN",
+            )
+        slot, mpxn = given[0]
+        self._check_link(ctx.tx, record, slot, mpxn, "mpxn_unknown", "mpxn_mismatch")
+        if record.status in (DeviceStatus.DECOMMISSIONED, DeviceStatus.WITHDRAWN):
+            raise ServiceError(
+                "mpxn_mismatch",
+                mpxn=mpxn,
+                device=record.device_id,
+                reason=f"the device is {record.status}",
+            )
+        meter_point = get_meter_point(ctx.tx, mpxn)
+        assert meter_point is not None
+        sender = ctx.user.eui
+        if meter_point.supplier != sender:
+            raise ServiceError(
+                "mpxn_not_responsible_supplier",
+                sender=sender,
+                mpxn=mpxn,
+                supplier=meter_point.supplier,
+            )
+        old: str | None = getattr(record, slot)
+        if old == mpxn:
+            return NonDeviceResult()
+        if old is not None:
+            old_point = get_meter_point(ctx.tx, old)
+            if old_point is not None and old_point.supplier != sender:
+                raise ServiceError(
+                    "mpxn_not_responsible_supplier",
+                    sender=sender,
+                    mpxn=old,
+                    supplier=old_point.supplier,
+                )
+        ctx.inv.update(record.device_id, ctx.now, **{slot: mpxn})
+        self._flags(ctx, [mpxn], FlagEvent.LINKED, record.status)
+        if old is not None:
+            self._flags(ctx, [old], FlagEvent.UNLINKED, record.status)
+        return NonDeviceResult()
+
+    def _check_link(
+        self,
+        tx: Transaction,
+        record: DeviceRecord,
+        slot: str,
+        mpxn: str,
+        unknown: str,
+        mismatch: str,
+    ) -> None:
+        device = record.device_id
+        if record.device_type not in SMART_METERS:
+            raise ServiceError(
+                mismatch, mpxn=mpxn, device=device, reason=f"a {record.device_type} is not a meter"
+            )
+        if record.device_type is DeviceType.GSME and slot != "import_mpxn":
+            raise ServiceError(
+                mismatch,
+                mpxn=mpxn,
+                device=device,
+                reason=f"a GSME has an ImportMPxN only, not a {_SLOT_NAMES[slot]}",
+            )
+        meter_point = get_meter_point(tx, mpxn)
+        if meter_point is None:
+            raise ServiceError(unknown, mpxn=mpxn)
+        wanted = Fuel.ELECTRICITY if record.device_type is DeviceType.ESME else Fuel.GAS
+        if meter_point.fuel is not wanted:
+            raise ServiceError(
+                mismatch,
+                mpxn=mpxn,
+                device=device,
+                reason=f"it is a {meter_point.fuel} meter point, the device a {record.device_type}",
+            )
+        for other in ("import_mpxn", "secondary_import_mpan", "export_mpan"):
+            if other != slot and getattr(record, other) == mpxn:
+                raise ServiceError(
+                    mismatch,
+                    mpxn=mpxn,
+                    device=device,
+                    reason=f"it is already the device's {_SLOT_NAMES[other]}",
+                )
+
+    # --- shared steps ------------------------------------------------------------------------
+
+    def _set_status(
+        self, ctx: _Ctx, record: DeviceRecord, new: DeviceStatus, event: FlagEvent
+    ) -> None:
+        columns: dict[str, object] = {"status": new}
+        if new is DeviceStatus.COMMISSIONED and record.date_commissioned is None:
+            columns["date_commissioned"] = datetime.fromisoformat(ctx.now).date()
+        ctx.inv.update(record.device_id, ctx.now, **columns)
+        if record.device_type in SMART_METERS:
+            self._flags(ctx, _links(record), event, new)
+
+    def _flags(self, ctx: _Ctx, mpxns: list[str], event: FlagEvent, status: DeviceStatus) -> None:
+        if mpxns:
+            apply_event(
+                ctx.tx, self.flag_rules, mpxns, event, status, effective_date=ctx.today, now=ctx.now
+            )
+
+    # --- transitions the device SRs drive (issue 5 item 7) -----------------------------------
+
+    def _transition(self, device_id: bytes, event: SmiEvent, flag_event: FlagEvent) -> DeviceRecord:
+        with self.storage.transaction() as tx:
+            inv = Inventory(tx)
+            record = inv.get(device_id)
+            if record is None:
+                raise ServiceError("unknown_device", device=device_id)
+            try:
+                new = next_status(device_id, record.status, event)
+            except IllegalTransitionError as exc:
+                raise ServiceError(
+                    "illegal_transition", device=device_id, status=record.status, event=exc.event
+                ) from None
+            assert isinstance(new, DeviceStatus)
+            ctx = _Ctx(tx, inv, _SYSTEM, *self._stamps())
+            self._set_status(ctx, record, new, flag_event)
+            updated = inv.get(device_id)
+            assert updated is not None
+            return updated
+
+    def _stamps(self) -> tuple[str, str]:
+        now = self.clock()
+        now = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        return now.isoformat(), now.strftime("%Y%m%d")
+
+    def on_whitelisted(
+        self,
+        device_id: bytes,
+        chf_id: bytes,
+        *,
+        import_mpxn: str | None = None,
+        secondary_import_mpan: str | None = None,
+        export_mpan: str | None = None,
+    ) -> DeviceRecord:
+        """SR8.11 Add succeeded: the device is in ``chf_id``'s device log -> Whitelisted.
+
+        The MPxNs the Add carried are linked to the device (a slot not given is left as it
+        is). Flags follow when the device is already Commissioned (hub replacement). Raises
+        ServiceError (``whitelist_*``, ``unknown_device``), changing nothing.
+        """
+        with self.storage.transaction() as tx:
+            inv = Inventory(tx)
+            record = inv.get(device_id)
+            if record is None:
+                raise ServiceError("whitelist_unknown_device", device=device_id)
+            chf = inv.get(chf_id)
+            if (
+                chf is None
+                or chf.device_type is not DeviceType.CHF
+                or chf.status in (DeviceStatus.DECOMMISSIONED, DeviceStatus.WITHDRAWN)
+            ):
+                raise ServiceError("whitelist_unknown_chf", chf=chf_id)
+            links = {
+                slot: value
+                for slot, value in (
+                    ("import_mpxn", import_mpxn),
+                    ("secondary_import_mpan", secondary_import_mpan),
+                    ("export_mpan", export_mpan),
+                )
+                if value is not None
+            }
+            if len(set(links.values())) != len(links):
+                raise ServiceError(
+                    "whitelist_mpxn_mismatch",
+                    mpxn=",".join(links.values()),
+                    device=device_id,
+                    reason="the same meter point is given twice",
+                )
+            for slot, mpxn in links.items():
+                self._check_link(
+                    tx, record, slot, mpxn, "whitelist_mpxn_unknown", "whitelist_mpxn_mismatch"
+                )
+            try:
+                new = next_status(device_id, record.status, SmiEvent.WHITELIST)
+            except IllegalTransitionError:
+                raise ServiceError(
+                    "whitelist_bad_status", device=device_id, status=record.status
+                ) from None
+            now, today = self._stamps()
+            inv.update(device_id, now, status=new, chf_id=chf_id, **links)
+            ctx = _Ctx(tx, inv, _SYSTEM, now, today)
+            replaced = [
+                old
+                for slot, mpxn in links.items()
+                if (old := getattr(record, slot)) is not None and old != mpxn
+            ]
+            self._flags(ctx, list(links.values()), FlagEvent.LINKED, record.status)
+            self._flags(ctx, replaced, FlagEvent.UNLINKED, record.status)
+            updated = inv.get(device_id)
+            assert updated is not None
+            return updated
+
+    def on_installed_not_commissioned(self, device_id: bytes) -> DeviceRecord:
+        """The device is installed but not commissioned (e.g. install and leave)."""
+        record = self.get_device(device_id)
+        hub = record is not None and record.device_type in COMMS_HUB
+        event = (
+            SmiEvent.CH_SET_INSTALLED_NOT_COMMISSIONED
+            if hub
+            else SmiEvent.SET_INSTALLED_NOT_COMMISSIONED
+        )
+        return self._transition(device_id, event, FlagEvent.STATUS_CHANGED)
+
+    def on_commissioned(self, device_id: bytes) -> DeviceRecord:
+        """SR8.1.1 succeeded -> Commissioned (date recorded); the meter's MPxNs become A."""
+        return self._transition(device_id, SmiEvent.COMMISSION, FlagEvent.COMMISSIONED)
+
+    def on_suspended(self, device_id: bytes) -> DeviceRecord:
+        """The device's firmware version was removed from the Central Products List."""
+        return self._transition(device_id, SmiEvent.SUSPEND, FlagEvent.STATUS_CHANGED)
+
+    def on_recovery(self, device_id: bytes) -> DeviceRecord:
+        """SMKI recovery started for the device."""
+        return self._transition(device_id, SmiEvent.RECOVERY, FlagEvent.STATUS_CHANGED)
+
+    def on_recovered(self, device_id: bytes) -> DeviceRecord:
+        """SMKI recovery completed for the device."""
+        return self._transition(device_id, SmiEvent.RECOVERED, FlagEvent.STATUS_CHANGED)
+
+    def on_firmware_activated(self, device_id: bytes, firmware_version: str) -> DeviceRecord:
+        """A firmware image was activated on the device (SR11.x): the SMI records its version.
+
+        The ESME Variant is NOT changed here: correcting it is the supplier's SR8.4 (MP125).
+        """
+        with self.storage.transaction() as tx:
+            inv = Inventory(tx)
+            record = inv.get(device_id)
+            if record is None:
+                raise ServiceError("unknown_device", device=device_id)
+            if not firmware_version or len(firmware_version) > 8:
+                raise ServiceError(
+                    "invalid_value",
+                    field="FirmwareVersion",
+                    value=firmware_version,
+                    reason="1 to 8 characters",
+                )
+            now, _ = self._stamps()
+            inv.update(device_id, now, firmware_version=firmware_version)
+            updated = inv.get(device_id)
+            assert updated is not None
+            return updated
+
+
+_SYSTEM: Final = User(NON_DEVICE_ACB, frozenset())
+"""Who acts in a transition driven by a device's answer: the DCC itself."""
+
+_DETAIL_NAMES: Final = {
+    "manufacturer": "DeviceManufacturer",
+    "model": "DeviceModel",
+    "smets_chts_version": "SMETSCHTSVersion",
+    "firmware_version": "FirmwareVersion",
+    "esme_variant": "ESMEVariant",
+}
+
+
+def _eui(value: bytes) -> str:
+    return "-".join(f"{b:02X}" for b in value)
+
+
+def _links(record: DeviceRecord) -> list[str]:
+    return [
+        m
+        for m in (record.import_mpxn, record.secondary_import_mpan, record.export_mpan)
+        if m is not None
+    ]
+
+
+def _check_text(value: str | None, limit: int, error: Callable[[str], ServiceError]) -> None:
+    if value is not None and (
+        not isinstance(value, str) or not value.strip() or len(value) > limit
+    ):
+        raise error(f"{value!r} must be 1 to {limit} characters")
+
+
+def _responsible(tx: Transaction, inv: Inventory, record: DeviceRecord) -> frozenset[bytes]:
+    """See :meth:`NonDeviceService.responsible_suppliers`."""
+    if record.device_type in SMART_METERS:
+        meters = [record]
+    else:
+        hub = inv.hub_of(record)
+        meters = (
+            [] if hub is None else [d for d in inv.on_hub(hub) if d.device_type in SMART_METERS]
+        )
+    suppliers: set[bytes] = set()
+    for meter in meters:
+        for mpxn in (meter.import_mpxn, meter.secondary_import_mpan):
+            if mpxn is not None:
+                point = get_meter_point(tx, mpxn)
+                if point is not None:
+                    suppliers.add(point.supplier)
+    if not suppliers:
+        suppliers.add(record.installing_supplier)
+    return frozenset(suppliers)
