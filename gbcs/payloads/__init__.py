@@ -1,0 +1,106 @@
+"""The content of GBCS messages: DLMS (ESME, CHF), GBZ (GSME, GPF) and ASN.1 DER (the CS
+use cases), each byte-exact.
+
+:func:`decode_content` is the entry point: it picks the codec from the use case (or, for
+a message code it does not know, from the first bytes) and never raises for content it
+cannot parse - it returns :class:`Raw`. Whatever it returns re-encodes with
+``to_bytes()`` to exactly the input, and ``as_tree()`` gives nested dicts and lists of
+JSON-able values (what ``smetsim decode`` prints).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from gbcs.codes import CRA
+from gbcs.errors import DecodeError, EncodeError
+from gbcs.payloads.asn1 import Der, decode_der
+from gbcs.payloads.dlms import (
+    TAG_ACCESS_REQUEST,
+    TAG_ACCESS_RESPONSE,
+    TAG_DATA_NOTIFICATION,
+    AccessRequest,
+    AccessResponse,
+    DataNotification,
+    decode_dlms,
+)
+from gbcs.payloads.gbz import PROFILE_ID, GbzAlert, GbzPayload, decode_gbz
+from gbcs.usecases import PayloadKind, use_case
+
+__all__ = [
+    "AccessRequest",
+    "AccessResponse",
+    "DataNotification",
+    "Der",
+    "GbzAlert",
+    "GbzPayload",
+    "Payload",
+    "Raw",
+    "decode_content",
+    "sniff_kind",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """Content kept as its bytes: not understood, or not in the canonical form this
+    package re-encodes. ``reason`` says why (it is not part of the bytes)."""
+
+    content: bytes
+    reason: str = ""
+
+    kind: ClassVar[str] = "raw"
+
+    def to_bytes(self) -> bytes:
+        return self.content
+
+    def as_tree(self) -> dict[str, Any]:
+        return {"raw": self.content.hex(), "reason": self.reason}
+
+
+Payload = AccessRequest | AccessResponse | DataNotification | GbzPayload | GbzAlert | Der | Raw
+"""What :func:`decode_content` returns."""
+
+
+def sniff_kind(content: bytes) -> PayloadKind | None:
+    """Guess the payload kind from the first bytes (for message codes not in the table)."""
+    if not content:
+        return None
+    if content[0] in (TAG_ACCESS_REQUEST, TAG_ACCESS_RESPONSE, TAG_DATA_NOTIFICATION):
+        return PayloadKind.DLMS
+    if len(content) >= 2 and int.from_bytes(content[:2], "big") == PROFILE_ID:
+        return PayloadKind.GBZ
+    if content[0] == 0x30 or content[0] & 0xE0 == 0xA0:
+        return PayloadKind.ASN1
+    return None
+
+
+def decode_content(message_code: int, cra: CRA | int, content: bytes) -> Payload:
+    """Decode the content of a GBCS message; never raises: unknown content is :class:`Raw`.
+
+    The use case table says which codec applies; when the content does not look like
+    that kind (or the code is unknown) the first bytes decide. The result re-encodes to
+    ``content`` exactly (anything that would not is returned as :class:`Raw`).
+    """
+    if not content:
+        return Raw(content, "empty content")
+    sniffed = sniff_kind(content)
+    uc = use_case(message_code)
+    expected = uc.kind if uc is not None else None
+    kind = expected if expected is not None and expected == sniffed else sniffed
+    if kind is None:
+        return Raw(content, "content is not DLMS, GBZ or ASN.1 DER")
+    try:
+        payload: Payload
+        if kind == PayloadKind.DLMS:
+            payload = decode_dlms(content)
+        elif kind == PayloadKind.GBZ:
+            payload = decode_gbz(content, alert=int(cra) == CRA.ALERT)
+        else:
+            payload = decode_der(content)
+        if payload.to_bytes() != content:
+            return Raw(content, f"{kind.value} content not in canonical form; kept raw")
+        return payload
+    except (DecodeError, EncodeError) as exc:
+        return Raw(content, f"{kind.value}: {exc}")

@@ -1,0 +1,216 @@
+"""ASN.1 DER payloads of GBCS (the CS use cases: CS02x security credentials, CS03x/CS04x
+joins, CS06 activate firmware, CS07 join details, GCS28 set clock, the future-dated and
+firmware alerts). Byte-exact both ways.
+
+The generic layer is a DER tree (:class:`Der`): identifier, then either primitive bytes
+or nested children. Lengths must be definite (DER); the decoder accepts non-minimal
+lengths and :func:`gbcs.payloads.decode_content` falls back to raw when re-encoding would
+differ. Builders for the few universal types GBCS uses are below (INTEGER, OCTET STRING,
+ENUMERATED, GeneralizedTime, SEQUENCE, BOOLEAN, BIT STRING).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from gbcs.errors import DecodeError, EncodeError
+from gbcs.payloads._buf import Reader, axdr_length
+
+# Universal tags (identifier octets).
+BOOLEAN = 0x01
+INTEGER = 0x02
+BIT_STRING = 0x03
+OCTET_STRING = 0x04
+NULL = 0x05
+OID = 0x06
+ENUMERATED = 0x0A
+UTF8_STRING = 0x0C
+SEQUENCE = 0x30
+SET = 0x31
+PRINTABLE_STRING = 0x13
+IA5_STRING = 0x16
+UTC_TIME = 0x17
+GENERALIZED_TIME = 0x18
+
+_TAG_NAMES = {
+    BOOLEAN: "BOOLEAN",
+    INTEGER: "INTEGER",
+    BIT_STRING: "BIT STRING",
+    OCTET_STRING: "OCTET STRING",
+    NULL: "NULL",
+    OID: "OBJECT IDENTIFIER",
+    ENUMERATED: "ENUMERATED",
+    UTF8_STRING: "UTF8String",
+    SEQUENCE: "SEQUENCE",
+    SET: "SET",
+    PRINTABLE_STRING: "PrintableString",
+    IA5_STRING: "IA5String",
+    UTC_TIME: "UTCTime",
+    GENERALIZED_TIME: "GeneralizedTime",
+}
+
+_MAX_DEPTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Der:
+    """One DER element. ``tag`` is the identifier octets as an integer (one byte for the
+    low tag numbers GBCS uses; multi-byte identifiers are kept whole). A constructed
+    element (bit 0x20 of the first identifier byte) has ``children``; a primitive one has
+    ``value``."""
+
+    tag: int
+    value: bytes = b""
+    children: tuple[Der, ...] | None = None
+
+    kind: ClassVar[str] = "asn1"
+
+    def __post_init__(self) -> None:
+        if self.constructed != (self.children is not None):
+            raise EncodeError(f"DER tag 0x{self.tag:x}: children iff constructed")
+        if self.children is not None and self.value:
+            raise EncodeError("a constructed DER element has children, not a value")
+
+    @property
+    def _tag_bytes(self) -> bytes:
+        return self.tag.to_bytes(max(1, (self.tag.bit_length() + 7) // 8), "big")
+
+    @property
+    def constructed(self) -> bool:
+        return bool(self._tag_bytes[0] & 0x20)
+
+    def content_bytes(self) -> bytes:
+        if self.children is not None:
+            return b"".join(c.to_bytes() for c in self.children)
+        return self.value
+
+    def to_bytes(self) -> bytes:
+        body = self.content_bytes()
+        return self._tag_bytes + axdr_length(len(body)) + body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Der:
+        r = Reader(data)
+        node = read_der(r)
+        r.expect_end("DER element")
+        return node
+
+    # Typed views -------------------------------------------------------------------
+    def int_value(self) -> int:
+        if self.tag not in (INTEGER, ENUMERATED) and self.tag & 0xE0 != 0x80:
+            raise DecodeError(f"expected INTEGER, found tag 0x{self.tag:02x}")
+        if not self.value:
+            raise DecodeError("empty INTEGER")
+        return int.from_bytes(self.value, "big", signed=True)
+
+    def time_value(self) -> _dt.datetime:
+        text = self.value.decode("ascii", errors="replace")
+        formats = ("%Y%m%d%H%M%SZ",) if self.tag == GENERALIZED_TIME else ("%y%m%d%H%M%SZ",)
+        for fmt in formats:
+            try:
+                return _dt.datetime.strptime(text, fmt).replace(tzinfo=_dt.UTC)
+            except ValueError:
+                pass
+        raise DecodeError(f"not a GBCS time: {text!r}")
+
+    def child(self, index: int) -> Der:
+        if self.children is None or not 0 <= index < len(self.children):
+            raise DecodeError(f"DER element has no child {index}")
+        return self.children[index]
+
+    def as_tree(self) -> dict[str, Any]:
+        name = _TAG_NAMES.get(self.tag)
+        if name is None:
+            cls_bits = self._tag_bytes[0] & 0xC0
+            number = self._tag_bytes[0] & 0x1F
+            prefix = {0x80: "[", 0xA0: "[", 0x40: "[APPLICATION ", 0xC0: "[PRIVATE "}.get(
+                cls_bits, "[UNIVERSAL "
+            )
+            name = f"{prefix}{number}]" if len(self._tag_bytes) == 1 else f"tag {self.tag:x}"
+        tree: dict[str, Any] = {"tag": name}
+        if self.children is not None:
+            tree["children"] = [c.as_tree() for c in self.children]
+            return tree
+        tree["hex"] = self.value.hex()
+        try:
+            if self.tag in (INTEGER, ENUMERATED):
+                tree["value"] = self.int_value()
+            elif self.tag in (GENERALIZED_TIME, UTC_TIME):
+                tree["time"] = self.time_value().strftime("%Y-%m-%dT%H:%M:%SZ")
+            elif self.tag in (UTF8_STRING, PRINTABLE_STRING, IA5_STRING):
+                tree["text"] = self.value.decode("utf-8", errors="replace")
+            elif self.tag == BOOLEAN and len(self.value) == 1:
+                tree["value"] = self.value != b"\x00"
+        except DecodeError:
+            pass
+        return tree
+
+
+def read_der(r: Reader, depth: int = 0) -> Der:
+    if depth > _MAX_DEPTH:
+        raise DecodeError("ASN.1 nested too deeply", r.pos)
+    start = r.pos
+    first = r.u8("ASN.1 identifier")
+    tag_bytes = bytes([first])
+    if first & 0x1F == 0x1F:  # high tag number form
+        while True:
+            b = r.u8("ASN.1 identifier")
+            tag_bytes += bytes([b])
+            if not b & 0x80:
+                break
+            if len(tag_bytes) > 4:
+                raise DecodeError("ASN.1 identifier too long", start)
+    length_byte = r.peek()
+    if length_byte == 0x80:
+        raise DecodeError("indefinite length is not DER", r.pos)
+    n = r.axdr_length("ASN.1 length")
+    tag = int.from_bytes(tag_bytes, "big")
+    if first & 0x20:
+        if n > r.remaining:
+            raise DecodeError(f"ASN.1 element of {n} bytes, {r.remaining} left", start)
+        sub = Reader(r.data, r.pos, r.pos + n)
+        children = []
+        while not sub.at_end():
+            children.append(read_der(sub, depth + 1))
+        r.pos += n
+        return Der(tag, children=tuple(children))
+    return Der(tag, r.take(n, "ASN.1 value"))
+
+
+def decode_der(data: bytes) -> Der:
+    """Decode one DER element spanning all of ``data``."""
+    return Der.from_bytes(data)
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def der_integer(value: int, tag: int = INTEGER) -> Der:
+    """INTEGER (or ``tag``, e.g. an implicit context tag) in minimal two's complement."""
+    size = max(1, (value.bit_length() + 8) // 8)
+    return Der(tag, value.to_bytes(size, "big", signed=True))
+
+
+def der_enumerated(value: int) -> Der:
+    return der_integer(value, ENUMERATED)
+
+
+def der_octet_string(value: bytes, tag: int = OCTET_STRING) -> Der:
+    return Der(tag, value)
+
+
+def der_boolean(value: bool) -> Der:
+    return Der(BOOLEAN, b"\xff" if value else b"\x00")
+
+
+def der_generalized_time(when: _dt.datetime) -> Der:
+    """GeneralizedTime ``YYYYMMDDHHMMSSZ`` (UTC, whole seconds), as GBCS writes it."""
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.UTC)
+    return Der(GENERALIZED_TIME, when.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+
+
+def der_sequence(*children: Der, tag: int = SEQUENCE) -> Der:
+    return Der(tag, children=tuple(children))
