@@ -48,12 +48,12 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "a non-device request must be addressed to the ACB 90-B3-D5-1F-30-00-00-02, not {target}.",
     ),
     "request_id_replayed": _row(
-        "E12",
+        "E21",
         "RequestID counter {counter} of {originator} is not greater than its last accepted "
         "counter {last}: a replayed or out-of-order request is refused.",
     ),
     "counter_out_of_range": _row(
-        "E13", "RequestID counter {counter} is outside 0..18446744073709551615."
+        "E31", "RequestID counter {counter} is outside 0..18446744073709551615."
     ),
     "unknown_device": _row("E19", "device {device} is not in the Smart Metering Inventory."),
     "not_responsible_supplier": _row(
@@ -182,9 +182,7 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "duis_unknown_sr": _row(
         "E43", "ServiceReferenceVariant {srv} is not a DUIS 5.x service request."
     ),
-    "duis_body_mismatch": _row(
-        "E43", "the body of SR {srv} must be {expected}, not {found}."
-    ),
+    "duis_body_mismatch": _row("E43", "the body of SR {srv} must be {expected}, not {found}."),
     "duis_cv_not_allowed": _row(
         "E12", "CommandVariant {cv} is not allowed for SR {srv}: it takes CommandVariant {allowed}."
     ),
