@@ -417,6 +417,8 @@ class Message:
             raise DecodeError(
                 "this is a GBT block, not a whole message: reassemble the blocks first", 0
             )
+        if n < 8:
+            raise DecodeError(f"truncated: {n} bytes is too short for a GBCS message", n)
         if data[:7] != _CIPHERING_PREFIX:
             raise DecodeError(
                 "unsupported General-Ciphering header: expected DD 00 00 00 00 00 00, got "

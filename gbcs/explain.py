@@ -1,0 +1,368 @@
+"""A decoded GBCS message explained: for people (a text tree) and for programs (a JSON-able dict).
+
+:func:`explain` never raises for bad bytes: the sentence of the :class:`DecodeError` is kept in
+:attr:`Explanation.error`. With a key lookup, MAC and signature are checked, and the encrypted
+payloads of responses and alerts are decrypted when the receiver's KA private key is held.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gbcs.codes import ACB, CRA
+from gbcs.crypto import SharedSecretCache
+from gbcs.errors import DecodeError, GbcsError, KeyNotFound
+from gbcs.eui import eui_duis
+from gbcs.frames import Message, is_gbt_block, reassemble_gbt
+from gbcs.keystore import KeyLookup
+from gbcs.verify import Check, KeyAgreement, Verification, Verifier
+
+__all__ = ["Decrypted", "Explanation", "explain", "explain_blocks", "find_encrypted_blobs"]
+
+_MIN_FRAMED = 5 + 12  # 31 00000000 || tag, with an empty ciphertext
+
+
+@dataclass(frozen=True, slots=True)
+class Decrypted:
+    """An encrypted payload found in the content: where, and its plaintext (or why not)."""
+
+    offset: int
+    framed: bytes
+    plaintext: bytes | None
+    error: str | None = None
+    tree: Any = None
+    """The plaintext decoded as DLMS A-XDR data (``as_tree()``), when it is that."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything ``smetsim decode`` shows of one input."""
+
+    data: bytes
+    message: Message | None = None
+    error: str | None = None
+    verification: Verification | None = None
+    use_case: str | None = None
+    use_case_title: str | None = None
+    reencodes: bool = False
+    payload: Any = None
+    """The payload's ``as_tree()`` (JSON-able), or None when the payload codec is absent."""
+    payload_kind: str | None = None
+    decrypted: tuple[Decrypted, ...] = ()
+    gbt_blocks: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    # ---- for programs --------------------------------------------------------------------
+
+    def as_json(self, input_label: str) -> dict[str, Any]:
+        """One JSON object: the fields of ``smetsim decode --json``."""
+        m = self.message
+        v = self.verification
+        return {
+            "input": input_label,
+            "error": self.error,
+            "message_code": None if m is None else m.message_code,
+            "use_case": self.use_case,
+            "cra": None if m is None else m.cra.name.lower(),
+            "originator_counter": None if m is None else m.originator_counter,
+            "business_originator": None if m is None else m.business_originator.hex(),
+            "business_target": None if m is None else m.business_target.hex(),
+            "mac": None if v is None else v.mac.value,
+            "signature": None if v is None else v.signature.value,
+            "reencodes": self.reencodes,
+            "shape": None if m is None else _shape(m),
+            "date_time": None if m is None or m.date_time is None else m.date_time.hex(),
+            "extensions": None if m is None else m.extensions.hex(),
+            "content": None if m is None else m.content.hex(),
+            "payload_kind": self.payload_kind,
+            "payload": self.payload,
+            "decrypted": [
+                {
+                    "offset": d.offset,
+                    "plaintext": None if d.plaintext is None else d.plaintext.hex(),
+                    "error": d.error,
+                    "data": d.tree,
+                }
+                for d in self.decrypted
+            ],
+            "gbt_blocks": self.gbt_blocks,
+            "length": len(self.data),
+        }
+
+    # ---- for people ----------------------------------------------------------------------
+
+    def render(self, input_label: str) -> str:
+        """A readable tree."""
+        lines = [input_label]
+        m = self.message
+        if m is None:
+            lines.append(f"└─ error: {self.error}")
+            return "\n".join(lines)
+        v = self.verification
+        name = self.use_case or f"0x{m.message_code:04X}"
+        title = f" {self.use_case_title}" if self.use_case_title else ""
+        rows: list[tuple[str, Any]] = [
+            ("use case", f"{name} (0x{m.message_code:04X}){title}"),
+            (
+                "shape",
+                _shape_text(m)
+                + (f", from {self.gbt_blocks} GBT blocks" if self.gbt_blocks else ""),
+            ),
+            ("CRA", f"{m.cra.name.lower()}, originator counter {m.originator_counter}"),
+            ("business originator", eui_duis(m.business_originator)),
+            ("business target", eui_duis(m.business_target)),
+            ("date-time", "none" if m.date_time is None else _cosem_date_time(m.date_time)),
+        ]
+        if m.extensions:
+            rows.append(("other-information extensions", _extensions(m.extensions)))
+        if v is not None:
+            rows.append(("MAC", v.mac.value))
+            rows.append(("signature", v.signature.value))
+        rows.append(("re-encodes byte for byte", "yes" if self.reencodes else "NO"))
+        payload_label = f"content ({len(m.content)} bytes"
+        payload_label += f", {self.payload_kind})" if self.payload_kind else ")"
+        rows.append((payload_label, self.payload if self.payload is not None else m.content.hex()))
+        for d in self.decrypted:
+            label = f"encrypted payload at content byte {d.offset}"
+            if d.plaintext is None:
+                rows.append((label, f"not decrypted: {d.error}"))
+            elif d.tree is not None:
+                rows.append((label, {"plaintext": d.plaintext.hex(), "data": d.tree}))
+            else:
+                rows.append((label, {"plaintext": d.plaintext.hex()}))
+        for note in self.notes:
+            rows.append(("note", note))
+        for index, (key, value) in enumerate(rows):
+            last = index == len(rows) - 1
+            lines.extend(_tree_lines(key, value, last))
+        return "\n".join(lines)
+
+
+def _shape(message: Message) -> str:
+    if message.mac is not None:
+        return "general-ciphering"
+    if message.signature_omitted:
+        return "general-signing-without-signature"
+    return "general-signing"
+
+
+def _shape_text(message: Message) -> str:
+    if message.mac is not None:
+        return "General-Ciphering (MAC'd) around General-Signing"
+    if message.signature_omitted:
+        return "General-Signing without signature field (pre-command)"
+    return "General-Signing (signed only)"
+
+
+def _cosem_date_time(raw: bytes) -> str:
+    year = int.from_bytes(raw[0:2], "big")
+    month, day, _dow, hour, minute, second, hundredths = raw[2:9]
+
+    def part(value: int, width: int, unspecified: int) -> str:
+        return "*" * width if value == unspecified else f"{value:0{width}d}"
+
+    text = (
+        f"{part(year, 4, 0xFFFF)}-{part(month, 2, 0xFF)}-{part(day, 2, 0xFF)} "
+        f"{part(hour, 2, 0xFF)}:{part(minute, 2, 0xFF)}:{part(second, 2, 0xFF)}"
+    )
+    if hundredths != 0xFF:
+        text += f".{hundredths:02d}"
+    return f"{text} (COSEM {raw.hex()})"
+
+
+def _extensions(ext: bytes) -> dict[str, str]:
+    """The other-information extensions, by the layout GBCS.md describes (*unsure*)."""
+    out: dict[str, str] = {"raw": ext.hex()}
+    if len(ext) >= 8:
+        out["supplementary remote party"] = eui_duis(ext[:8])
+    if len(ext) >= 16:
+        out["supplementary remote party counter"] = str(int.from_bytes(ext[8:16], "big"))
+    if len(ext) == 24:
+        out["supplementary originator counter"] = str(int.from_bytes(ext[16:24], "big"))
+    elif len(ext) > 24:
+        out["key agreement certificate"] = ext[16:].hex()
+    return out
+
+
+def _tree_lines(key: str, value: Any, last: bool, prefix: str = "") -> Iterator[str]:
+    branch = "└─ " if last else "├─ "
+    child_prefix = prefix + ("   " if last else "│  ")
+    if isinstance(value, dict) and "type" in value:
+        # A typed data node ({"type": t, "value"/"hex": v} or {"type": t, "items": [...]})
+        # reads better on one line, or as its type with its items below.
+        keys = set(value)
+        if keys in ({"type", "value"}, {"type", "hex"}):
+            scalar = value.get("value", value.get("hex"))
+            yield f"{prefix}{branch}{key}: {value['type']} {_scalar(scalar)}".rstrip()
+            return
+        if keys == {"type", "items"} and isinstance(value["items"], list):
+            yield from _tree_lines(f"{key} ({value['type']})", value["items"], last, prefix)
+            return
+    if isinstance(value, dict):
+        yield f"{prefix}{branch}{key}"
+        items = list(value.items())
+        for i, (k, v) in enumerate(items):
+            yield from _tree_lines(str(k), v, i == len(items) - 1, child_prefix)
+    elif isinstance(value, list):
+        yield f"{prefix}{branch}{key}" + ("" if value else ": []")
+        for i, v in enumerate(value):
+            yield from _tree_lines(f"[{i}]", v, i == len(value) - 1, child_prefix)
+    else:
+        yield f"{prefix}{branch}{key}: {_scalar(value)}"
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+# ---- optional collaborators (written in parallel; absent or failing -> raw hex) -----------
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return found if callable(found) else None
+
+
+def _use_case(code: int) -> tuple[str | None, str | None]:
+    lookup = _optional("gbcs.usecases", "use_case")
+    if lookup is None:
+        return None, None
+    try:
+        uc = lookup(code)
+    except Exception:  # a collaborator's bug must not stop a decode
+        return None, None
+    if uc is None:
+        return None, None
+    return str(getattr(uc, "name", None) or "") or None, getattr(uc, "title", None)
+
+
+def _payload(code: int, cra: CRA, content: bytes) -> tuple[Any, str | None, list[str]]:
+    decode_content = _optional("gbcs.payloads", "decode_content")
+    if decode_content is None:
+        return None, None, []
+    try:
+        payload = decode_content(code, cra, content)
+        tree = payload.as_tree()
+        kind = getattr(payload, "kind", None)
+        return tree, (str(kind) if kind is not None else type(payload).__name__), []
+    except Exception as exc:  # a collaborator's bug must not stop a decode
+        return None, None, [f"payload decoder failed: {type(exc).__name__}: {exc}"]
+
+
+def _axdr_tree(plaintext: bytes) -> Any:
+    decode_data = _optional("gbcs.payloads.dlms", "decode_data")
+    if decode_data is None or not plaintext:
+        return None
+    try:
+        data = decode_data(plaintext)
+        if data.to_bytes() != plaintext:
+            return None
+        return data.as_tree()
+    except Exception:  # not A-XDR (e.g. ZCL attributes), or a collaborator's bug
+        return None
+
+
+# ---- encrypted payloads ------------------------------------------------------------------
+
+
+def find_encrypted_blobs(content: bytes) -> list[tuple[int, bytes]]:
+    """Candidate ``31``-framed payloads inside ``content``: ``31 00000000`` preceded by a
+    one-byte length that fits (an A-XDR octet string or a ZCL length). Only a tag that verifies
+    confirms a candidate."""
+    found: list[tuple[int, bytes]] = []
+    start = content.find(b"\x31\x00\x00\x00\x00", 1)
+    while start != -1:
+        length = content[start - 1]
+        if length >= _MIN_FRAMED and start + length <= len(content):
+            found.append((start, content[start : start + length]))
+        start = content.find(b"\x31\x00\x00\x00\x00", start + 1)
+    return found
+
+
+def _decrypt_all(message: Message, agreement: KeyAgreement) -> tuple[Decrypted, ...]:
+    if message.cra is CRA.COMMAND:
+        return ()
+    out: list[Decrypted] = []
+    for offset, framed in find_encrypted_blobs(message.content):
+        try:
+            plaintext = agreement.decrypt(message, framed)
+            out.append(Decrypted(offset, framed, plaintext, tree=_axdr_tree(plaintext)))
+        except KeyNotFound as exc:
+            out.append(Decrypted(offset, framed, None, str(exc)))
+        except DecodeError:
+            continue  # not an encrypted payload after all (the tag does not verify)
+    return tuple(out)
+
+
+# ---- entry points ----------------------------------------------------------------------
+
+
+def explain(
+    data: bytes,
+    keys: KeyLookup | None = None,
+    *,
+    acb: bytes = ACB,
+    cache: SharedSecretCache | None = None,
+    gbt_blocks: int = 0,
+) -> Explanation:
+    """Decode, check and explain one message (never raises for bad input)."""
+    try:
+        message = Message.from_bytes(data)
+    except DecodeError as exc:
+        return Explanation(data=data, error=str(exc))
+    if keys is not None:
+        verifier = Verifier(keys, acb=acb, cache=cache)
+        verification = verifier.verify(message)
+        decrypted = _decrypt_all(message, verifier.agreement)
+    else:
+        verification = Verification(
+            mac=Check.ABSENT if message.mac is None else Check.UNKNOWN,
+            signature=Check.ABSENT if message.signature is None else Check.UNKNOWN,
+        )
+        decrypted = ()
+    name, title = _use_case(message.message_code)
+    tree, kind, notes = _payload(message.message_code, message.cra, message.content)
+    try:
+        reencodes = message.to_bytes() == data
+    except GbcsError:
+        reencodes = False
+    return Explanation(
+        data=data,
+        message=message,
+        verification=verification,
+        use_case=name or f"0x{message.message_code:04X}",
+        use_case_title=title,
+        reencodes=reencodes,
+        payload=tree,
+        payload_kind=kind,
+        decrypted=decrypted,
+        gbt_blocks=gbt_blocks,
+        notes=tuple(notes),
+    )
+
+
+def explain_blocks(
+    blocks: list[bytes],
+    keys: KeyLookup | None = None,
+    *,
+    acb: bytes = ACB,
+    cache: SharedSecretCache | None = None,
+) -> Explanation:
+    """Reassemble GBT blocks, then explain the whole message."""
+    if not all(is_gbt_block(b) for b in blocks):
+        return Explanation(data=b"".join(blocks), error="not every part is a GBT block")
+    try:
+        whole = reassemble_gbt(blocks)
+    except DecodeError as exc:
+        return Explanation(data=b"".join(blocks), error=str(exc))
+    return explain(whole, keys, acb=acb, cache=cache, gbt_blocks=len(blocks))
