@@ -39,7 +39,7 @@ def test_main_road_pending_to_decommissioned() -> None:
 
 def test_every_schema_status_is_reachable_from_not_in_smi() -> None:
     reached: set[State] = {NOT_IN_SMI}
-    frontier = [NOT_IN_SMI]
+    frontier: list[State] = [NOT_IN_SMI]
     while frontier:
         state = frontier.pop()
         for (source, _), target in SMI_TRANSITIONS.items():
