@@ -576,54 +576,154 @@ class GbtBlock:
     def window(self) -> int:
         return self.block_control & GBT_WINDOW_MASK
 
+    def __post_init__(self) -> None:
+        if type(self.cra) is not CRA:
+            try:
+                object.__setattr__(self, "cra", CRA(self.cra))
+            except ValueError:
+                raise EncodeError(f"CRA flag must be 1, 2 or 3, got {self.cra!r}") from None
+        if not 0 <= self.originator_counter < 1 << 64:
+            raise EncodeError(f"originator counter out of range: {self.originator_counter}")
+        _check_eui("business originator", self.business_originator)
+        _check_eui("business target", self.business_target)
+        for name, value, top in (
+            ("message code", self.message_code, 0xFFFF),
+            ("block number", self.block_number, 0xFFFF),
+            ("block number ack", self.block_number_ack, 0xFFFF),
+            ("block control", self.block_control, 0xFF),
+            ("security control", self.security_control, 0xFF),
+        ):
+            if type(value) is not int or not 0 <= value <= top:
+                raise EncodeError(f"GBT {name} out of range: {value!r}")
+        if len(self.invocation_counter) != 4:
+            raise EncodeError("GBT invocation counter must be 4 bytes")
+        if len(self.extensions) > _MAX_BER_LENGTH - 2:
+            raise EncodeError("GBT other-information extensions too long")
+        if len(self.data) > _MAX_BER_LENGTH - 32:
+            raise EncodeError(f"GBT block data too long: {len(self.data)} bytes")
+
     def to_bytes(self) -> bytes:
-        try:
-            built: bytes = _GBT_BLOCK.build(
-                {
-                    "cra": int(self.cra),
-                    "originator_counter": self.originator_counter,
-                    "business_originator": self.business_originator,
-                    "business_target": self.business_target,
-                    "other_information": {
-                        "message_code": self.message_code,
-                        "extensions": self.extensions,
-                    },
-                    "ciphered": {
-                        "security_control": self.security_control,
-                        "invocation_counter": self.invocation_counter,
-                        "block_control": self.block_control,
-                        "block_number": self.block_number,
-                        "block_number_ack": self.block_number_ack,
-                        "data": self.data,
-                    },
-                }
+        other = self.message_code.to_bytes(2, "big") + self.extensions
+        gbt = b"".join(
+            (
+                bytes((self.security_control,)),
+                self.invocation_counter,
+                bytes((TAG_GENERAL_BLOCK_TRANSFER, self.block_control)),
+                self.block_number.to_bytes(2, "big"),
+                self.block_number_ack.to_bytes(2, "big"),
+                ber_length(len(self.data)),
+                self.data,
             )
-        except (cs.ConstructError, ValueError, TypeError) as exc:
-            raise EncodeError(f"cannot encode GBT block: {exc}") from None
-        return built
+        )
+        return b"".join(
+            (
+                b"\xdd\x09",
+                bytes((self.cra,)),
+                self.originator_counter.to_bytes(8, "big"),
+                b"\x08",
+                self.business_originator,
+                b"\x08",
+                self.business_target,
+                b"\x00",
+                ber_length(len(other)),
+                other,
+                b"\x00",
+                ber_length(len(gbt)),
+                gbt,
+            )
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> GbtBlock:
-        raw = bytes(data)
-        try:
-            parsed = _GBT_BLOCK.parse(raw)
-        except cs.ConstructError as exc:
-            raise DecodeError(f"not a GBT block: {exc}") from None
-        ciphered = parsed.ciphered
-        return cls(
-            cra=CRA(parsed.cra),
-            originator_counter=parsed.originator_counter,
-            business_originator=bytes(parsed.business_originator),
-            business_target=bytes(parsed.business_target),
-            message_code=parsed.other_information.message_code,
-            extensions=bytes(parsed.other_information.extensions),
-            block_number=ciphered.block_number,
-            block_number_ack=ciphered.block_number_ack,
-            block_control=ciphered.block_control,
-            data=bytes(ciphered.data),
-            security_control=ciphered.security_control,
-            invocation_counter=bytes(ciphered.invocation_counter),
-        )
+        """Decode one GBT block. Raises :class:`DecodeError` only."""
+        d = bytes(data)
+        n = len(d)
+        if n < 32 or d[0] != TAG_GENERAL_CIPHERING or d[1] != 0x09:
+            raise DecodeError("not a GBT block: expected DD 09 and at least 32 bytes", 0)
+        cra = d[2]
+        if not 1 <= cra <= 3:
+            raise DecodeError(f"CRA flag must be 1, 2 or 3, got {cra}", 2)
+        if d[11] != 8 or d[20] != 8 or d[29] != 0:
+            raise DecodeError("GBT routing header: bad EUI or date-time element", 11)
+        oi_len, p = decode_ber_length(d, 30)
+        if oi_len < 2 or p + oi_len + 1 > n:
+            raise DecodeError("GBT routing header: bad other-information", 30)
+        code = (d[p] << 8) | d[p + 1]
+        extensions = d[p + 2 : p + oi_len]
+        p += oi_len
+        if d[p] != 0:
+            raise DecodeError("GBT routing header: key-info must be empty (00)", p)
+        length, p = decode_ber_length(d, p + 1)
+        if p + length != n:
+            raise DecodeError("GBT block length does not match its size", p)
+        if length < 12 or d[p + 5] != TAG_GENERAL_BLOCK_TRANSFER:
+            raise DecodeError("not a General-Block-Transfer APDU (E0)", p + 5)
+        data_len, q = decode_ber_length(d, p + 11)
+        if q + data_len != n:
+            raise DecodeError("GBT block data length does not match its size", p + 11)
+        block = object.__new__(cls)
+        _set = object.__setattr__
+        _set(block, "cra", _CRAS[cra])
+        _set(block, "originator_counter", int.from_bytes(d[3:11], "big"))
+        _set(block, "business_originator", d[12:20])
+        _set(block, "business_target", d[21:29])
+        _set(block, "message_code", code)
+        _set(block, "block_number", (d[p + 7] << 8) | d[p + 8])
+        _set(block, "data", d[q:])
+        _set(block, "block_control", d[p + 6])
+        _set(block, "block_number_ack", (d[p + 9] << 8) | d[p + 10])
+        _set(block, "extensions", extensions)
+        _set(block, "security_control", d[p])
+        _set(block, "invocation_counter", d[p + 1 : p + 5])
+        return block
+
+
+def _construct_parse_gbt(data: bytes) -> GbtBlock:
+    """Decode a GBT block with the construct definition (the reference for the fast path)."""
+    try:
+        parsed = _GBT_BLOCK.parse(data)
+    except cs.ConstructError as exc:
+        raise DecodeError(f"not a GBT block: {exc}") from None
+    ciphered = parsed.ciphered
+    return GbtBlock(
+        cra=CRA(parsed.cra),
+        originator_counter=parsed.originator_counter,
+        business_originator=bytes(parsed.business_originator),
+        business_target=bytes(parsed.business_target),
+        message_code=parsed.other_information.message_code,
+        extensions=bytes(parsed.other_information.extensions),
+        block_number=ciphered.block_number,
+        block_number_ack=ciphered.block_number_ack,
+        block_control=ciphered.block_control,
+        data=bytes(ciphered.data),
+        security_control=ciphered.security_control,
+        invocation_counter=bytes(ciphered.invocation_counter),
+    )
+
+
+def _construct_build_gbt(block: GbtBlock) -> bytes:
+    """Encode a GBT block with the construct definition."""
+    built: bytes = _GBT_BLOCK.build(
+        {
+            "cra": int(block.cra),
+            "originator_counter": block.originator_counter,
+            "business_originator": block.business_originator,
+            "business_target": block.business_target,
+            "other_information": {
+                "message_code": block.message_code,
+                "extensions": block.extensions,
+            },
+            "ciphered": {
+                "security_control": block.security_control,
+                "invocation_counter": block.invocation_counter,
+                "block_control": block.block_control,
+                "block_number": block.block_number,
+                "block_number_ack": block.block_number_ack,
+                "data": block.data,
+            },
+        }
+    )
+    return built
 
 
 def is_gbt_block(data: bytes) -> bool:

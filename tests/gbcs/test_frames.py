@@ -11,7 +11,9 @@ from gbcs.frames import (
     GbtBlock,
     GbtReassembler,
     Message,
+    _construct_build_gbt,
     _construct_build_message,
+    _construct_parse_gbt,
     _construct_parse_message,
     ber_length,
     decode_ber_length,
@@ -209,6 +211,8 @@ def test_gbt_split_and_reassemble_in_any_order() -> None:
     assert [p.block_number for p in parsed] == [1, 2, 3, 4]
     assert [p.last for p in parsed] == [False, False, False, True]
     assert all(p.to_bytes() == b for p, b in zip(parsed, blocks, strict=True))
+    assert [_construct_parse_gbt(b) for b in blocks] == parsed
+    assert [_construct_build_gbt(p) for p in parsed] == blocks
     assert reassemble_gbt(reversed(blocks)) == V18_4
     reassembler = GbtReassembler()
     assert [reassembler.add(b) for b in (blocks[3], blocks[0], blocks[2])] == [None] * 3
