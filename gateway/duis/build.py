@@ -1,0 +1,148 @@
+"""Building DUIS responses that validate against the DUIS 5.4 schema.
+
+A response is ``sr:Response`` (``schemaVersion``) holding ``sr:Header`` (optional RequestID,
+optional ResponseID, ResponseCode, ResponseDateTime) and ``sr:Body/sr:ResponseMessage``
+(ServiceReference, ServiceReferenceVariant, then at most one content element such as
+``sr:DSPInventory``, ``sr:GBCSPayload`` or ``sr:PreCommand``). Signing is separate
+(:class:`gateway.duis.signature.XmlSigner`).
+
+The schema has no place for free text, so the sentence explaining an error travels as an XML
+comment at the top of the response (and in the ``X-DUIS-Reason`` HTTP header, see
+:mod:`gateway.server`).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from lxml import etree
+
+from gateway.duis.xml import DS_NS, RA_NS, SR_NS, sr
+from gateway.services.model import DeviceRecord
+
+RESPONSE_SCHEMA_VERSION: Final = "5.4"
+FALLBACK_SERVICE_REFERENCE: Final = ("8.2", "8.2")
+"""What an error response names when the request's own ServiceReference(Variant) could not be
+read: the schema requires both, and 8.2 (Read Inventory) changes nothing."""
+
+MAX_INVENTORY_DEVICES: Final = 17
+"""The schema's ``DSPInventory`` holds at most 17 ``Device`` elements."""
+
+_NSMAP: Final = {"sr": SR_NS, "ds": DS_NS, "ra": RA_NS}
+
+
+def duis_datetime(moment: datetime) -> str:
+    """``2022-08-12T06:43:49.844Z``: UTC, milliseconds, as the DCC writes ResponseDateTime."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def comment_text(sentence: str) -> str:
+    """``sentence`` made safe for an XML comment (no ``--``, no trailing ``-``)."""
+    text = sentence.replace("\r", " ").replace("\n", " ")
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return f" {text} "
+
+
+def build_response(
+    *,
+    code: str,
+    service_reference: str,
+    service_reference_variant: str,
+    date_time: datetime,
+    request_id: str | None = None,
+    response_id: str | None = None,
+    content: etree._Element | None = None,
+    reason: str | None = None,
+    schema_version: str = RESPONSE_SCHEMA_VERSION,
+) -> etree._Element:
+    """An unsigned ``sr:Response``. ``content`` is the ResponseMessage's choice element."""
+    root = etree.Element(sr("Response"), nsmap=_NSMAP)
+    root.set("schemaVersion", schema_version)
+    if reason:
+        root.append(etree.Comment(comment_text(f"{code}: {reason}")))
+    header = etree.SubElement(root, sr("Header"))
+    if request_id is not None:
+        etree.SubElement(header, sr("RequestID")).text = request_id
+    if response_id is not None:
+        etree.SubElement(header, sr("ResponseID")).text = response_id
+    etree.SubElement(header, sr("ResponseCode")).text = code
+    etree.SubElement(header, sr("ResponseDateTime")).text = duis_datetime(date_time)
+    body = etree.SubElement(root, sr("Body"))
+    message = etree.SubElement(body, sr("ResponseMessage"))
+    etree.SubElement(message, sr("ServiceReference")).text = service_reference
+    etree.SubElement(message, sr("ServiceReferenceVariant")).text = service_reference_variant
+    if content is not None:
+        message.append(content)
+    return root
+
+
+def gbcs_payload_element(payload: bytes, *, tag: str = "GBCSPayload") -> etree._Element:
+    """``sr:GBCSPayload`` (or another base64 element) holding ``payload``."""
+    element = etree.Element(sr(tag))
+    element.text = base64.b64encode(payload).decode("ascii")
+    return element
+
+
+def precommand_element(payload: bytes, *, gbcs_version: str) -> etree._Element:
+    """``sr:PreCommand`` (``GBCSVersion``, ``GBCSPayload``): the CV4 answer to a critical SR."""
+    element = etree.Element(sr("PreCommand"))
+    etree.SubElement(element, sr("GBCSVersion")).text = gbcs_version
+    element.append(gbcs_payload_element(payload))
+    return element
+
+
+def _eui_text(eui: bytes) -> str:
+    return eui.hex("-").upper()
+
+
+def _text(parent: etree._Element, name: str, value: str | None) -> None:
+    if value is not None:
+        etree.SubElement(parent, sr(name)).text = value
+
+
+def device_element(record: DeviceRecord) -> etree._Element:
+    """One ``sr:Device`` of a ``DSPInventory``, in the schema's element order."""
+    device = etree.Element(sr("Device"))
+    _text(device, "DeviceID", _eui_text(record.device_id))
+    _text(device, "DeviceType", record.device_type.value)
+    _text(device, "DeviceStatus", record.status.value)
+    _text(device, "DeviceManufacturer", record.manufacturer)
+    _text(device, "DeviceModel", record.model)
+    _text(device, "SMETSCHTSVersion", record.smets_chts_version or None)
+    _text(device, "DeviceFirmwareVersion", record.firmware_version or None)
+    if record.date_commissioned is not None:
+        _text(device, "DateCommissioned", record.date_commissioned.isoformat())
+    _text(device, "ImportMPxN", record.import_mpxn)
+    _text(device, "SecondaryImportMPAN", record.secondary_import_mpan)
+    _text(device, "ExportMPAN", record.export_mpan)
+    _text(device, "ESMEVariant", record.esme_variant)
+    _text(device, "UPRN", record.uprn)
+    if record.property_filter is not None:
+        pf = etree.SubElement(device, sr("PropertyFilter"))
+        _text(pf, "PostCode", record.property_filter.postcode)
+        _text(pf, "AddressIdentifier", record.property_filter.address_identifier)
+    return device
+
+
+def inventory_element(records: Sequence[DeviceRecord]) -> etree._Element:
+    """``sr:DSPInventory`` of 1 to 17 records (the service refuses bigger answers)."""
+    if not 1 <= len(records) <= MAX_INVENTORY_DEVICES:
+        raise ValueError(
+            f"a DSPInventory holds 1 to {MAX_INVENTORY_DEVICES} devices, not {len(records)}"
+        )
+    inventory = etree.Element(sr("DSPInventory"))
+    for record in records:
+        inventory.append(device_element(record))
+    return inventory
+
+
+def serialise(root: etree._Element) -> bytes:
+    """UTF-8 bytes with an XML declaration."""
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)

@@ -1,0 +1,318 @@
+"""The non-device service requests (CV8): DUIS XML bodies to the typed requests of
+:mod:`gateway.services.model`, and the results back to DUIS content.
+
+The readers check what the schema would (element order aside), so that a gateway started
+without ``--duis-schema`` still refuses a bad value with a sentence naming it
+(``duis_invalid_element``) instead of passing it to the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from lxml import etree
+
+from gateway.duis.build import inventory_element
+from gateway.duis.catalogue import ServiceReferenceVariant
+from gateway.duis.envelope import DuisRequest, parse_eui_text
+from gateway.duis.xml import SR_NS, is_element, local_name
+from gateway.errors import ServiceError
+from gateway.services.model import (
+    ESME_VARIANTS,
+    UPDATE_STATUS_CH,
+    UPDATE_STATUS_EXCEPT_CH,
+    DecommissionDevice,
+    DeleteDevice,
+    DevicePrenotification,
+    DeviceStatus,
+    DeviceType,
+    NonDeviceRequest,
+    NonDeviceResult,
+    PropertyFilter,
+    ReadInventory,
+    ServiceOptOut,
+    UpdateDeviceDetails,
+    UpdateDeviceStatus,
+    UpdateMPxN,
+)
+
+BODY_OF: Final[dict[ServiceReferenceVariant, str]] = {
+    ServiceReferenceVariant.SR_12_2: "DevicePrenotification",
+    ServiceReferenceVariant.SR_8_2: "ReadInventory",
+    ServiceReferenceVariant.SR_8_3: "DecommissionDevice",
+    ServiceReferenceVariant.SR_8_4: "UpdateInventory",
+    ServiceReferenceVariant.SR_8_5: "ServiceOptOut",
+}
+"""The body element of each non-device SR this gateway serves."""
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    children: list[etree._Element] = []
+    for child in element:
+        if not is_element(child):
+            continue
+        if etree.QName(child).namespace != SR_NS:
+            raise ServiceError(
+                "duis_invalid_element",
+                element=local_name(element),
+                reason=f"element {child.tag} is not in the DUIS namespace",
+            )
+        children.append(child)
+    return children
+
+
+class _Fields:
+    """The child elements of a body element by local name, each at most once, none unknown."""
+
+    def __init__(self, element: etree._Element, allowed: tuple[str, ...]) -> None:
+        self.owner = local_name(element)
+        self.elements: dict[str, etree._Element] = {}
+        for child in _children(element):
+            name = local_name(child)
+            if name not in allowed:
+                raise ServiceError(
+                    "duis_invalid_element",
+                    element=self.owner,
+                    reason=f"unexpected element {name} (expected {', '.join(allowed)})",
+                )
+            if name in self.elements:
+                raise ServiceError("duis_invalid_element", element=name, reason="it appears twice")
+            self.elements[name] = child
+
+    def text(
+        self, name: str, *, required: bool = False, min_len: int = 0, max_len: int | None = None
+    ) -> str | None:
+        element = self.elements.get(name)
+        if element is None:
+            if required:
+                raise ServiceError(
+                    "duis_invalid_element", element=self.owner, reason=f"{name} is missing"
+                )
+            return None
+        value = (element.text or "").strip()
+        if len(value) < min_len or (max_len is not None and len(value) > max_len):
+            span = f"{min_len} to {max_len}" if max_len is not None else f"at least {min_len}"
+            raise ServiceError(
+                "duis_invalid_element",
+                element=name,
+                reason=f"{value!r} must be {span} characters long",
+            )
+        return value
+
+    def eui(self, name: str, *, required: bool = False) -> bytes | None:
+        element = self.elements.get(name)
+        if element is None:
+            if required:
+                raise ServiceError(
+                    "duis_invalid_element", element=self.owner, reason=f"{name} is missing"
+                )
+            return None
+        return parse_eui_text(element.text, name)
+
+    def only_one(self, names: tuple[str, ...]) -> str:
+        present = [n for n in names if n in self.elements]
+        if len(present) != 1:
+            raise ServiceError(
+                "duis_invalid_element",
+                element=self.owner,
+                reason=f"it must hold exactly one of {', '.join(names)}",
+            )
+        return present[0]
+
+
+def _enum_value(name: str, value: str | None, allowed: frozenset[str] | set[str]) -> str:
+    if value is None or value not in allowed:
+        raise ServiceError(
+            "duis_invalid_element",
+            element=name,
+            reason=f"{value!r} is not one of {', '.join(sorted(allowed))}",
+        )
+    return value
+
+
+def _mpan(name: str, value: str | None) -> str:
+    if value is None or len(value) != 13:
+        raise ServiceError(
+            "duis_invalid_element",
+            element=name,
+            reason=f"{value!r} is not an MPAN of 13 characters",
+        )
+    return value
+
+
+def _uprn(value: str | None) -> str:
+    text = value or ""
+    if not text.isascii() or not text.isdigit() or int(text) == 0 or len(str(int(text))) > 12:
+        raise ServiceError(
+            "duis_invalid_element",
+            element="UPRN",
+            reason=f"{text!r} is not a positive integer of at most 12 digits",
+        )
+    return str(int(text))
+
+
+def read_device_prenotification(body: etree._Element) -> DevicePrenotification:
+    f = _Fields(
+        body,
+        (
+            "DeviceID",
+            "DeviceManufacturer",
+            "DeviceModel",
+            "DeviceType",
+            "SMETSCHTSVersion",
+            "FirmwareVersion",
+            "ESMEVariant",
+            "AssociatedGPFDeviceID",
+        ),
+    )
+    device_id = f.eui("DeviceID", required=True)
+    assert device_id is not None
+    device_type = _enum_value(
+        "DeviceType", f.text("DeviceType", required=True), {t.value for t in DeviceType}
+    )
+    variant = f.text("ESMEVariant")
+    return DevicePrenotification(
+        device_id=device_id,
+        manufacturer=f.text("DeviceManufacturer", required=True, max_len=30) or "",
+        model=f.text("DeviceModel", required=True, max_len=30) or "",
+        device_type=DeviceType(device_type),
+        smets_chts_version=f.text("SMETSCHTSVersion", min_len=1, max_len=20),
+        firmware_version=f.text("FirmwareVersion", min_len=1, max_len=8),
+        esme_variant=None
+        if variant is None
+        else _enum_value("ESMEVariant", variant, ESME_VARIANTS),
+        associated_gpf_id=f.eui("AssociatedGPFDeviceID"),
+    )
+
+
+def read_read_inventory(body: etree._Element) -> ReadInventory:
+    f = _Fields(body, ("UPRN", "DeviceID", "MPxN", "PropertyFilter"))
+    which = f.only_one(("UPRN", "DeviceID", "MPxN", "PropertyFilter"))
+    if which == "DeviceID":
+        return ReadInventory(device_id=f.eui("DeviceID"))
+    if which == "MPxN":
+        return ReadInventory(mpxn=f.text("MPxN", min_len=1, max_len=13))
+    if which == "UPRN":
+        return ReadInventory(uprn=_uprn(f.text("UPRN")))
+    pf = _Fields(f.elements["PropertyFilter"], ("PostCode", "AddressIdentifier"))
+    return ReadInventory(
+        property_filter=PropertyFilter(
+            postcode=pf.text("PostCode", required=True, min_len=6, max_len=8) or "",
+            address_identifier=pf.text("AddressIdentifier", required=True, max_len=30) or "",
+        )
+    )
+
+
+def read_decommission_device(body: etree._Element) -> DecommissionDevice:
+    f = _Fields(body, ("DeviceID",))
+    device_id = f.eui("DeviceID", required=True)
+    assert device_id is not None
+    return DecommissionDevice(device_id=device_id)
+
+
+_UPDATE_CHOICES: Final = (
+    "UpdateDeviceStatusExceptCH",
+    "UpdateDeviceStatusCH",
+    "UpdateDeviceDetails",
+    "DeleteDevice",
+    "UpdateMPxN",
+)
+
+
+def read_update_inventory(
+    body: etree._Element,
+) -> UpdateDeviceStatus | UpdateDeviceDetails | DeleteDevice | UpdateMPxN:
+    f = _Fields(body, ("DeviceID", *_UPDATE_CHOICES))
+    device_id = f.eui("DeviceID", required=True)
+    assert device_id is not None
+    which = f.only_one(_UPDATE_CHOICES)
+    if which == "UpdateDeviceStatusExceptCH":
+        allowed = {s.value for s in UPDATE_STATUS_EXCEPT_CH}
+        status = _enum_value(which, f.text(which), allowed)
+        return UpdateDeviceStatus(device_id, DeviceStatus(status), comms_hub=False)
+    if which == "UpdateDeviceStatusCH":
+        allowed = {s.value for s in UPDATE_STATUS_CH}
+        status = _enum_value(which, f.text(which), allowed)
+        return UpdateDeviceStatus(device_id, DeviceStatus(status), comms_hub=True)
+    if which == "DeleteDevice":
+        if _children(f.elements[which]) or (f.elements[which].text or "").strip():
+            raise ServiceError(
+                "duis_invalid_element", element="DeleteDevice", reason="it must be empty"
+            )
+        return DeleteDevice(device_id)
+    if which == "UpdateDeviceDetails":
+        d = _Fields(
+            f.elements[which],
+            (
+                "DeviceManufacturer",
+                "DeviceModel",
+                "SMETSCHTSVersion",
+                "FirmwareVersion",
+                "ESMEVariant",
+            ),
+        )
+        variant = d.text("ESMEVariant")
+        return UpdateDeviceDetails(
+            device_id,
+            manufacturer=d.text("DeviceManufacturer", max_len=30),
+            model=d.text("DeviceModel", max_len=30),
+            smets_chts_version=d.text("SMETSCHTSVersion", min_len=1, max_len=20),
+            firmware_version=d.text("FirmwareVersion", min_len=1, max_len=8),
+            esme_variant=None
+            if variant is None
+            else _enum_value("ESMEVariant", variant, ESME_VARIANTS),
+        )
+    m = _Fields(f.elements[which], ("ImportMPxN", "SecondaryImportMPAN", "ExportMPAN"))
+    link = m.only_one(("ImportMPxN", "SecondaryImportMPAN", "ExportMPAN"))
+    if link == "ImportMPxN":
+        return UpdateMPxN(device_id, import_mpxn=m.text(link, min_len=1, max_len=13))
+    if link == "SecondaryImportMPAN":
+        return UpdateMPxN(device_id, secondary_import_mpan=_mpan(link, m.text(link)))
+    return UpdateMPxN(device_id, export_mpan=_mpan(link, m.text(link)))
+
+
+def read_service_opt_out(request: DuisRequest) -> ServiceOptOut:
+    """SR8.5 names its device in the RequestID's target (the body holds certificates only)."""
+    return ServiceOptOut(device_id=request.header.request_id.target)
+
+
+def read_non_device_request(request: DuisRequest) -> NonDeviceRequest:
+    """The typed request of a non-device SR; ``duis_body_mismatch`` when the body is not the
+    SR's, ``duis_invalid_element`` for a bad value."""
+    variant = request.header.service_reference_variant
+    expected = BODY_OF.get(variant)
+    if expected is None:
+        raise ServiceError("duis_sr_not_supported", srv=variant.value)
+    if request.body_name != expected:
+        raise ServiceError(
+            "duis_body_mismatch", srv=variant.value, expected=expected, found=request.body_name
+        )
+    readers: dict[str, Callable[[etree._Element], NonDeviceRequest]] = {
+        "DevicePrenotification": read_device_prenotification,
+        "ReadInventory": read_read_inventory,
+        "DecommissionDevice": read_decommission_device,
+        "UpdateInventory": read_update_inventory,
+    }
+    if expected == "ServiceOptOut":
+        return read_service_opt_out(request)
+    return readers[expected](request.body)
+
+
+def result_content(
+    variant: ServiceReferenceVariant, result: NonDeviceResult
+) -> etree._Element | None:
+    """The ResponseMessage content of a successful non-device SR: a ``DSPInventory`` for 8.2."""
+    if variant is ServiceReferenceVariant.SR_8_2 and result.records:
+        return inventory_element(result.records)
+    return None
+
+
+__all__ = [
+    "BODY_OF",
+    "read_device_prenotification",
+    "read_non_device_request",
+    "read_read_inventory",
+    "read_update_inventory",
+    "result_content",
+]
