@@ -153,39 +153,54 @@ def _port_error(url: str, exc: BaseException) -> PortError:
 def _open_port(
     url: str, baudrate: int, framing: Framing, parity: Parity
 ) -> tuple[serial.Serial, LineState]:
-    """Open a serial port (a blocking call, but a quick one) and settle how 7E1 is made."""
+    """Open a serial port (a blocking call, but a quick one) and settle how 7E1 is made.
+
+    A pty cannot do 7E1: Linux rejects CS7 and PARENB on it (EINVAL when nothing else
+    changes, silently ignored otherwise), so ``AUTO`` goes straight to software parity there,
+    and to software too when a port turns the 7E1 request down or does not keep it.
+    """
     if not os.path.exists(url):
         raise PortError(f"no such port: {url}")
-    want_7e1_hw = framing is Framing.SEVEN_E1 and parity in (Parity.AUTO, Parity.HARDWARE)
+    pty = is_pty_path(url)
+    seven_e1 = framing is Framing.SEVEN_E1
+    if seven_e1 and pty and parity is Parity.HARDWARE:
+        raise PortError(f"{url} is a pseudo-terminal, which does not keep 7E1: use software parity")
+    want_hw = seven_e1 and (parity is Parity.HARDWARE or (parity is Parity.AUTO and not pty))
     port = serial.Serial()
     port.port = url
     port.baudrate = baudrate
-    port.bytesize = serial.SEVENBITS if want_7e1_hw else serial.EIGHTBITS
-    port.parity = serial.PARITY_EVEN if want_7e1_hw else serial.PARITY_NONE
     port.stopbits = serial.STOPBITS_ONE
     port.timeout = 0
     port.write_timeout = 0
-    try:
+
+    def open_as(hardware_7e1: bool) -> None:
+        port.bytesize = serial.SEVENBITS if hardware_7e1 else serial.EIGHTBITS
+        port.parity = serial.PARITY_EVEN if hardware_7e1 else serial.PARITY_NONE
         port.open()
-    except (OSError, serial.SerialException, ValueError) as exc:
-        raise _port_error(url, exc) from None
+
     try:
-        pty = is_pty_path(url)
-        hardware = want_7e1_hw and hardware_7e1_kept(port.fileno())
-        if want_7e1_hw and not hardware:
+        try:
+            open_as(want_hw)
+        except termios.error:
+            if not (want_hw and parity is Parity.AUTO):
+                raise
+            # the port turned 7E1 down (tcsetattr EINVAL): software parity on 8N1
+            open_as(False)
+            want_hw = False
+        hardware = want_hw and hardware_7e1_kept(port.fileno())
+        if want_hw and not hardware:
             if parity is Parity.HARDWARE:
-                raise PortError(
-                    f"{url} does not keep 7E1 (a pseudo-terminal?): use software parity"
-                )
-            port.bytesize = serial.EIGHTBITS
-            port.parity = serial.PARITY_NONE
+                port.close()
+                raise PortError(f"{url} does not keep 7E1: use software parity")
+            port.close()
+            open_as(False)  # one change at a time would be refused: reopen 8N1
     except PortError:
-        port.close()
         raise
-    except (OSError, serial.SerialException, termios.error) as exc:
-        port.close()
+    except (OSError, serial.SerialException, termios.error, ValueError) as exc:
+        if port.is_open:
+            port.close()
         raise _port_error(url, exc) from None
-    software = framing is Framing.SEVEN_E1 and not hardware and parity is not Parity.NONE
+    software = seven_e1 and not hardware and parity is not Parity.NONE
     return port, LineState(url, False, pty, software, hardware)
 
 
