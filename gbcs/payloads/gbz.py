@@ -318,13 +318,17 @@ class GbzAlert:
     extra: bytes = b""
     components: tuple[GbzComponent, ...] = ()
     profile_id: int = PROFILE_ID
+    count: int | None = None
+    """The component-count byte when it differs from ``len(components)``: future-dated
+    alerts (8F66/8F67) send 1 and carry the command reference instead of a component."""
 
     kind: ClassVar[str] = "gbz-alert"
 
     def to_bytes(self) -> bytes:
+        count = len(self.components) if self.count is None else self.count
         return (
             self.profile_id.to_bytes(2, "big")
-            + bytes([len(self.components)])
+            + bytes([count])
             + self.alert_code.to_bytes(2, "big")
             + self.timestamp.to_bytes(4, "big")
             + self.extra
@@ -343,6 +347,8 @@ class GbzAlert:
         if count == 0:
             return cls(code, stamp, r.rest(), (), profile)
         extra = r.take(_alert_extra_length(code, r), "alert-specific fields")
+        if r.at_end():  # the count announced the alert-specific block, no component follows
+            return cls(code, stamp, extra, (), profile, count)
         components = tuple(GbzComponent.read(r) for _ in range(count))
         r.expect_end("GBZ alert")
         return cls(code, stamp, extra, components, profile)

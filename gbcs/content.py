@@ -1,0 +1,1468 @@
+"""Typed content of the GBCS use cases the emulated devices speak: the one code path the
+gateway (DUIS -> command content, response content -> facts) and the devices (command
+content -> action, action -> response content) share.
+
+Every command, response and alert content here is a frozen dataclass with ``encode() ->
+bytes``; :func:`decode_command`, :func:`decode_response` and :func:`decode_alert` turn
+content bytes back into them. The shapes are those of the DCC reference test data (RTDS
+4.5.0): same DLMS/GBZ/ASN.1 structure, OBIS codes, attributes and ZCL commands, so what
+the emulator sends looks like what a real meter sends. A decoder only accepts content in
+the exact form its encoder writes (it re-encodes and compares), so decoding then encoding
+is always byte-exact; anything else is a :class:`gbcs.errors.DecodeError` (the generic
+:func:`gbcs.payloads.decode_content` still shows it).
+
+DLMS contents carry ``counter``: the originator counter, of which only the low 24 bits
+travel (in the DLMS long-invoke-id ``0x20nnnnnn``); a decoded ``counter`` is those bits.
+A response to a DLMS command must echo its invoke id, so build it ``for_command(cmd)``.
+
+Encrypted responses (ECS17b, GCS13a) take an ``encrypt`` callable (plaintext -> ``31``
+framing) to build and a ``decrypt`` callable (``31`` framing -> plaintext) to read; the
+key lives in :mod:`gbcs.builders` (``Builder.encrypt_payload`` / ``decrypt_payload``),
+never here. This module does no I/O and no cryptography.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import ClassVar, Protocol
+
+from gbcs.alerts import is_critical_alert
+from gbcs.errors import DecodeError, EncodeError
+from gbcs.payloads import asn1, dlms, gbz
+from gbcs.payloads.dlms import (
+    NULL,
+    AccessKind,
+    AccessRequest,
+    AccessResponse,
+    AccessResult,
+    AccessSpec,
+    CosemDateTime,
+    Data,
+    DataNotification,
+    Obis,
+    OctetString,
+    Structure,
+)
+from gbcs.payloads.gbz import (
+    CONTROL_ENCRYPTED,
+    CONTROL_LAST,
+    AttributeRecord,
+    Cluster,
+    DefaultResponse,
+    EncryptedZcl,
+    GbzAlert,
+    GbzComponent,
+    GbzPayload,
+    ReadAttributes,
+    ReadAttributesResponse,
+    ZclFrame,
+    ZclType,
+    ZclValue,
+)
+
+Encrypt = Callable[[bytes], bytes]
+"""plaintext -> ``31 ‖ counter ‖ ciphertext ‖ tag`` (the device's side of the payload key)."""
+Decrypt = Callable[[bytes], bytes]
+"""``31``-framed blob -> plaintext; raises :class:`DecodeError` when the tag fails."""
+
+
+# =========================================================================== DLMS helpers
+
+
+def _request(counter: int, specs: Sequence[AccessSpec], data: Sequence[Data]) -> bytes:
+    return AccessRequest(dlms.invoke_id_for(counter), tuple(specs), tuple(data)).to_bytes()
+
+
+def _counter_of(invoke_id: int) -> int:
+    if invoke_id & 0xFF00_0000 != 0x2000_0000:
+        raise DecodeError(f"DLMS invoke id 0x{invoke_id:08x} is not of the GBCS form 0x20nnnnnn")
+    return invoke_id & 0x00FF_FFFF
+
+
+def _parse_request(content: bytes, specs: Sequence[AccessSpec]) -> tuple[int, tuple[Data, ...]]:
+    """The counter and data of an Access-Request with exactly these specifications."""
+    apdu = dlms.decode_dlms(content)
+    if not isinstance(apdu, AccessRequest):
+        raise DecodeError("expected a DLMS Access-Request")
+    if apdu.specs != tuple(specs):
+        raise DecodeError("the Access-Request does not address the objects of this use case")
+    if len(apdu.data) != len(specs):
+        raise DecodeError(f"{len(apdu.data)} data values for {len(specs)} requests")
+    return _counter_of(apdu.invoke_id), apdu.data
+
+
+def _parse_response(content: bytes, kinds: Sequence[AccessKind]) -> AccessResponse:
+    apdu = dlms.decode_dlms(content)
+    if not isinstance(apdu, AccessResponse):
+        raise DecodeError("expected a DLMS Access-Response")
+    if tuple(x.kind for x in apdu.results) != tuple(kinds):
+        raise DecodeError("the Access-Response does not answer the requests of this use case")
+    if len(apdu.data) != len(kinds):
+        raise DecodeError(f"{len(apdu.data)} data values for {len(kinds)} results")
+    _counter_of(apdu.invoke_id)
+    return apdu
+
+
+def _octets(value: Data, what: str) -> bytes:
+    if not isinstance(value, OctetString) or value.type != dlms.DataType.OCTET_STRING:
+        raise DecodeError(f"{what}: expected an octet-string")
+    return value.value
+
+
+def _int(value: Data, what: str, *types: dlms.DataType) -> int:
+    if not isinstance(value, dlms.Integer) or (types and value.type not in types):
+        raise DecodeError(f"{what}: expected {'/'.join(t.name for t in types) or 'an integer'}")
+    return value.value
+
+
+def _items(value: Data, what: str, n: int | None = None) -> tuple[Data, ...]:
+    if not isinstance(value, Structure | dlms.Array):
+        raise DecodeError(f"{what}: expected a structure or array")
+    if n is not None and len(value.items) != n:
+        raise DecodeError(f"{what}: expected {n} elements, found {len(value.items)}")
+    return value.items
+
+
+def _stamp(when: _dt.datetime) -> OctetString:
+    return dlms.octet_string(CosemDateTime.from_datetime(when).to_bytes())
+
+
+def _when(value: Data, what: str) -> _dt.datetime:
+    raw = _octets(value, what)
+    if len(raw) != 12:
+        raise DecodeError(f"{what}: a COSEM date-time is 12 bytes")
+    when = CosemDateTime.from_bytes(raw).to_datetime()
+    if when is None:
+        raise DecodeError(f"{what}: date-time not fully specified")
+    return when
+
+
+class _Encodable(Protocol):
+    def encode(self) -> bytes: ...
+
+
+def _check_exact(decoded: _Encodable, content: bytes) -> None:
+    if decoded.encode() != content:
+        raise DecodeError(
+            f"{type(decoded).__name__}: content is not in the form GBCS devices send; kept raw"
+        )
+
+
+class DlmsCommand:
+    """Base of the DLMS commands: ``specs()`` lists the objects addressed."""
+
+    __slots__ = ()
+    counter: int
+    message_code: ClassVar[int]
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        raise NotImplementedError
+
+    def kinds(self) -> tuple[AccessKind, ...]:
+        """The response kinds answering :meth:`specs` (with-selection answered as plain)."""
+        plain = {
+            AccessKind.GET_WITH_SELECTION: AccessKind.GET,
+            AccessKind.SET_WITH_SELECTION: AccessKind.SET,
+        }
+        return tuple(plain.get(s.kind, s.kind) for s in self.specs())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The response to a DLMS command that returns no data: one result per request
+    (0 = success; DLMS Data-Access-Result / Action-Result codes otherwise). The data list
+    is ``null-data`` throughout, as in every reference response of this shape."""
+
+    counter: int
+    results: tuple[AccessResult, ...]
+
+    @classmethod
+    def for_command(cls, command: DlmsCommand, result: int | Sequence[int] = 0) -> Outcome:
+        kinds = command.kinds()
+        codes = [result] * len(kinds) if isinstance(result, int) else list(result)
+        if len(codes) != len(kinds):
+            raise EncodeError(f"{len(codes)} result codes for {len(kinds)} requests")
+        return cls(
+            command.counter, tuple(AccessResult(k, c) for k, c in zip(kinds, codes, strict=True))
+        )
+
+    @property
+    def ok(self) -> bool:
+        return all(x.ok for x in self.results)
+
+    def encode(self) -> bytes:
+        return AccessResponse(
+            dlms.invoke_id_for(self.counter), (NULL,) * len(self.results), self.results
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> Outcome:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, AccessResponse) or apdu.specs is not None:
+            raise DecodeError("expected a DLMS Access-Response")
+        if any(d != NULL for d in apdu.data) or len(apdu.data) != len(apdu.results):
+            raise DecodeError("an outcome carries null-data only")
+        return cls(_counter_of(apdu.invoke_id), apdu.results)
+
+
+# =========================================================================== ECS17b
+
+
+ECS17B_OBJECT = Obis(bytes.fromhex("00005e2c220a"))
+"""The GB-specific object ECS17b reads (class 1, attribute 2) through data protection."""
+DATA_PROTECTION = "0-0:43.2.8.255"
+
+
+def _protection_parameters(counter: int, originator: bytes, recipient: bytes) -> Structure:
+    """DLMS data-protection parameters as GBCS sends them: encryption with an agreed key
+    (C(0e, 2s)), transaction id ``04 ‖ counter``, the two system titles."""
+    return dlms.structure(
+        dlms.enum(2),
+        dlms.structure(
+            dlms.octet_string(b"\x04" + counter.to_bytes(8, "big")),
+            dlms.octet_string(originator),
+            dlms.octet_string(recipient),
+            dlms.octet_string(b""),
+            dlms.structure(
+                dlms.enum(2), dlms.structure(dlms.octet_string(b"\x02"), dlms.octet_string(b""))
+            ),
+        ),
+    )
+
+
+def _parse_protection(value: Data) -> tuple[int, bytes, bytes]:
+    _kind, options = _items(value, "protection parameters", 2)
+    fields = _items(options, "protection options", 5)
+    transaction = _octets(fields[0], "transaction id")
+    if len(transaction) != 9 or transaction[0] != 4:
+        raise DecodeError("transaction id is not 04 ‖ counter")
+    return (
+        int.from_bytes(transaction[1:], "big"),
+        _octets(fields[1], "originator system title"),
+        _octets(fields[2], "recipient system title"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadImportRegisters(DlmsCommand):
+    """ECS17b Read ESME Energy Registers (Import Energy): IC 30 ``get_protected_attributes``
+    asking for the import registers, encrypted for ``requester``."""
+
+    counter: int
+    requester: bytes
+    device: bytes
+    message_code: ClassVar[int] = 0x0027
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (dlms.action(30, DATA_PROTECTION, 1),)
+
+    def encode(self) -> bytes:
+        objects = dlms.array(
+            dlms.structure(
+                dlms.long_unsigned(1),
+                dlms.octet_string(ECS17B_OBJECT.raw),
+                dlms.integer(2),
+                dlms.long_unsigned(0),
+                dlms.structure(dlms.enum(0), NULL),
+            )
+        )
+        protection = dlms.array(_protection_parameters(self.counter, self.requester, self.device))
+        return _request(self.counter, self.specs(), [dlms.structure(objects, protection)])
+
+    @classmethod
+    def decode(cls, content: bytes) -> ReadImportRegisters:
+        low, (value,) = _parse_request(content, (dlms.action(30, DATA_PROTECTION, 1),))
+        _, protection = _items(value, "get_protected_attributes request", 2)
+        (params,) = _items(protection, "protection parameters list", 1)
+        counter, requester, device = _parse_protection(params)
+        if counter & 0xFF_FFFF != low:
+            raise DecodeError("ECS17b transaction id and invoke id disagree")
+        return cls(counter, requester, device)
+
+
+UNIT_WH = 30
+UNIT_VARH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRegisters:
+    """The plaintext of an ECS17b response: the import registers (RTDS shape: active import
+    in Wh with its scaler, reactive import in varh with its scaler, and for a twin-element
+    ESME the secondary element's active import). Values are register counts; the energy
+    is ``value * 10**scaler``."""
+
+    active_import: int
+    reactive_import: int
+    secondary_active_import: int | None = None
+    active_scaler: int = 0
+    reactive_scaler: int = 0
+
+    def to_plaintext(self) -> bytes:
+        items: list[Data] = [
+            dlms.double_long_unsigned(self.active_import),
+            dlms.structure(dlms.integer(self.active_scaler), dlms.enum(UNIT_WH)),
+            dlms.double_long_unsigned(self.reactive_import),
+            dlms.structure(dlms.integer(self.reactive_scaler), dlms.enum(UNIT_VARH)),
+        ]
+        if self.secondary_active_import is not None:
+            items.append(dlms.double_long_unsigned(self.secondary_active_import))
+        return dlms.structure(dlms.structure(*items)).to_bytes()
+
+    @classmethod
+    def from_plaintext(cls, plaintext: bytes) -> ImportRegisters:
+        (inner,) = _items(dlms.decode_data(plaintext), "ECS17b registers", 1)
+        items = _items(inner, "ECS17b registers")
+        if len(items) not in (4, 5):
+            raise DecodeError(f"ECS17b registers: 4 or 5 elements, found {len(items)}")
+        dlu = dlms.DataType.DOUBLE_LONG_UNSIGNED
+        active_su = _items(items[1], "active scaler-unit", 2)
+        reactive_su = _items(items[3], "reactive scaler-unit", 2)
+        found = cls(
+            _int(items[0], "active import", dlu),
+            _int(items[2], "reactive import", dlu),
+            _int(items[4], "secondary active import", dlu) if len(items) == 5 else None,
+            _int(active_su[0], "active scaler", dlms.DataType.INTEGER),
+            _int(reactive_su[0], "reactive scaler", dlms.DataType.INTEGER),
+        )
+        if found.to_plaintext() != plaintext:
+            raise DecodeError("ECS17b registers not in the GBCS form")
+        return found
+
+    @property
+    def active_import_wh(self) -> float:
+        return self.active_import * 10.0**self.active_scaler
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRegistersResponse:
+    """ECS17b response content: the protection parameters and the encrypted registers."""
+
+    counter: int
+    device: bytes
+    requester: bytes
+    encrypted: bytes
+    """The ``31``-framed registers."""
+
+    ok: ClassVar[bool] = True
+
+    @classmethod
+    def build(
+        cls, command: ReadImportRegisters, registers: ImportRegisters, encrypt: Encrypt
+    ) -> ImportRegistersResponse:
+        return cls(
+            command.counter, command.device, command.requester, encrypt(registers.to_plaintext())
+        )
+
+    def registers(self, decrypt: Decrypt) -> ImportRegisters:
+        return ImportRegisters.from_plaintext(decrypt(self.encrypted))
+
+    def encode(self) -> bytes:
+        value = dlms.structure(
+            dlms.array(_protection_parameters(self.counter, self.device, self.requester)),
+            dlms.octet_string(self.encrypted),
+        )
+        return AccessResponse(
+            dlms.invoke_id_for(self.counter), (value,), (AccessResult(AccessKind.ACTION),)
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ImportRegistersResponse:
+        apdu = _parse_response(content, (AccessKind.ACTION,))
+        protection, encrypted = _items(apdu.data[0], "ECS17b response", 2)
+        (params,) = _items(protection, "protection parameters list", 1)
+        counter, device, requester = _parse_protection(params)
+        return cls(counter, device, requester, _octets(encrypted, "encrypted registers"))
+
+
+# =========================================================================== ECS42/43/44
+
+LOAD_SWITCH_SCRIPTS = "0-0:10.0.106.255"
+"""IC 9 script table whose scripts drive the load switch."""
+
+
+class _LoadSwitch(DlmsCommand):
+    __slots__ = ()
+    script: ClassVar[int]
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (dlms.action(9, LOAD_SWITCH_SCRIPTS, 1),)
+
+    def encode(self) -> bytes:
+        return _request(self.counter, self.specs(), [dlms.long_unsigned(self.script)])
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyEnable(_LoadSwitch):
+    """ECS42 Remotely Close the Load Switch (supply enable): script 51."""
+
+    counter: int
+    message_code: ClassVar[int] = 0x004F
+    script: ClassVar[int] = 0x33
+
+    @classmethod
+    def decode(cls, content: bytes) -> SupplyEnable:
+        return cls(_decode_script(content, cls.script))
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyDisable(_LoadSwitch):
+    """ECS43 Remotely Open the Load Switch (supply disable): script 52."""
+
+    counter: int
+    message_code: ClassVar[int] = 0x0050
+    script: ClassVar[int] = 0x34
+
+    @classmethod
+    def decode(cls, content: bytes) -> SupplyDisable:
+        return cls(_decode_script(content, cls.script))
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyArm(_LoadSwitch):
+    """ECS44 Arm Load Switch: script 54."""
+
+    counter: int
+    message_code: ClassVar[int] = 0x0051
+    script: ClassVar[int] = 0x36
+
+    @classmethod
+    def decode(cls, content: bytes) -> SupplyArm:
+        return cls(_decode_script(content, cls.script))
+
+
+def _decode_script(content: bytes, script: int) -> int:
+    counter, (value,) = _parse_request(content, (dlms.action(9, LOAD_SWITCH_SCRIPTS, 1),))
+    found = _int(value, "script id", dlms.DataType.LONG_UNSIGNED)
+    if found != script:
+        raise DecodeError(f"load switch script {found}, expected {script}")
+    return counter
+
+
+# =========================================================================== ECS70 / GCS28
+
+CLOCK = "0-0:1.0.0.255"
+
+
+@dataclass(frozen=True, slots=True)
+class SetClock(DlmsCommand):
+    """ECS70 Set Clock on ESME (also the commissioning step of SR 8.1.1; the bytes are the
+    same, the gateway knows which SR it serves).
+
+    IC 8 clock: set ``clock_base``, ``preset_adjusting_time`` (preset time not specified,
+    validity interval ``valid_from`` .. ``valid_to``), ``adjust_to_preset_time``, then read
+    back ``time`` and ``status``. The ESME takes its time from the comms hub and only adjusts
+    when that time is inside the validity interval.
+    """
+
+    counter: int
+    valid_from: _dt.datetime
+    valid_to: _dt.datetime
+    clock_base: int = 5
+    message_code: ClassVar[int] = 0x0062
+
+    @classmethod
+    def around(
+        cls, counter: int, now: _dt.datetime, tolerance: _dt.timedelta = _dt.timedelta(seconds=10)
+    ) -> SetClock:
+        """Valid from ``now - tolerance`` to ``now + tolerance`` (whole seconds)."""
+        now = now.replace(microsecond=0)
+        return cls(counter, now - tolerance, now + tolerance)
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (
+            dlms.set_(8, CLOCK, 9),
+            dlms.action(8, CLOCK, 5),
+            dlms.action(8, CLOCK, 4),
+            dlms.get(8, CLOCK, 2),
+            dlms.get(8, CLOCK, 4),
+        )
+
+    def encode(self) -> bytes:
+        preset = dlms.structure(
+            dlms.octet_string(CosemDateTime.UNSPECIFIED),
+            _stamp(self.valid_from),
+            _stamp(self.valid_to),
+        )
+        data: list[Data] = [dlms.enum(self.clock_base), preset, dlms.integer(0), NULL, NULL]
+        return _request(self.counter, self.specs(), data)
+
+    @classmethod
+    def decode(cls, content: bytes) -> SetClock:
+        specs = cls(0, _EPOCH, _EPOCH).specs()
+        counter, data = _parse_request(content, specs)
+        _, start, end = _items(data[1], "preset_adjusting_time", 3)
+        return cls(
+            counter,
+            _when(start, "validity interval start"),
+            _when(end, "validity interval end"),
+            _int(data[0], "clock_base", dlms.DataType.ENUM),
+        )
+
+    def accepts(self, clock: _dt.datetime) -> bool:
+        """Whether a device whose time source says ``clock`` adjusts (inside the interval)."""
+        return self.valid_from <= clock <= self.valid_to
+
+
+_EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSet:
+    """ECS70 response: the four write/action results and the clock read back (``time`` and
+    ``status``; None where the read failed, sent as null-data)."""
+
+    counter: int
+    clock: _dt.datetime | None
+    status: int | None = 0
+    results: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+
+    _KINDS: ClassVar[tuple[AccessKind, ...]] = (
+        AccessKind.SET,
+        AccessKind.ACTION,
+        AccessKind.ACTION,
+        AccessKind.GET,
+        AccessKind.GET,
+    )
+
+    @classmethod
+    def for_command(
+        cls,
+        command: SetClock,
+        clock: _dt.datetime | None,
+        *,
+        status: int | None = 0,
+        results: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0),
+    ) -> ClockSet:
+        return cls(command.counter, clock, status, results)
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.results)
+
+    def encode(self) -> bytes:
+        data: list[Data] = [NULL, NULL, NULL]
+        data.append(NULL if self.clock is None else _stamp(self.clock))
+        data.append(NULL if self.status is None else dlms.unsigned(self.status))
+        results = tuple(AccessResult(k, r) for k, r in zip(self._KINDS, self.results, strict=True))
+        return AccessResponse(dlms.invoke_id_for(self.counter), tuple(data), results).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ClockSet:
+        apdu = _parse_response(content, cls._KINDS)
+        clock = None if apdu.data[3] == NULL else _when(apdu.data[3], "clock")
+        status = None if apdu.data[4] == NULL else _int(apdu.data[4], "clock status")
+        r = tuple(x.result for x in apdu.results)
+        return cls(_counter_of(apdu.invoke_id), clock, status, (r[0], r[1], r[2], r[3], r[4]))
+
+
+@dataclass(frozen=True, slots=True)
+class SetGasClock:
+    """GCS28 Set Clock on GSME (also GSME commissioning): ASN.1
+    ``SEQUENCE { validityIntervalStart GeneralizedTime, validityIntervalEnd GeneralizedTime }``."""
+
+    valid_from: _dt.datetime
+    valid_to: _dt.datetime
+    message_code: ClassVar[int] = 0x007F
+
+    @classmethod
+    def around(
+        cls, now: _dt.datetime, tolerance: _dt.timedelta = _dt.timedelta(minutes=30)
+    ) -> SetGasClock:
+        now = now.replace(microsecond=0)
+        return cls(now - tolerance, now + tolerance)
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_generalized_time(self.valid_from), asn1.der_generalized_time(self.valid_to)
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> SetGasClock:
+        node = _sequence(content, 2)
+        return cls(node.child(0).time_value(), node.child(1).time_value())
+
+    def accepts(self, clock: _dt.datetime) -> bool:
+        return self.valid_from <= clock <= self.valid_to
+
+
+@dataclass(frozen=True, slots=True)
+class GasClockSet:
+    """GCS28 response: ``SEQUENCE { GSME time GeneralizedTime, outcome INTEGER }``
+    (0 success; the reference error response carries 2)."""
+
+    clock: _dt.datetime
+    outcome: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == 0
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_generalized_time(self.clock), asn1.der_integer(self.outcome)
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> GasClockSet:
+        node = _sequence(content, 2)
+        return cls(node.child(0).time_value(), node.child(1).int_value())
+
+
+def _sequence(content: bytes, n: int | None = None) -> asn1.Der:
+    node = asn1.decode_der(content)
+    if node.tag != asn1.SEQUENCE or node.children is None:
+        raise DecodeError("expected an ASN.1 SEQUENCE")
+    if n is not None and len(node.children) != n:
+        raise DecodeError(f"expected a SEQUENCE of {n}, found {len(node.children)}")
+    return node
+
+
+# =========================================================================== CCS01 / CCS02
+
+ZIGBEE_NETWORK_CONTROL = "0-0:30.3.0.255"
+"""IC 104 ZigBee network control of the CHF: method 1 register_device, 2 unregister_device;
+attribute 2 enable_disable_joining, 3 join_timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddDeviceLogEntry(DlmsCommand):
+    """CCS01 Add Device to CHF device log: register the device (EUI, device type, install
+    code) then set the join timeout and enable joining.
+
+    ``device_type`` and ``option`` are sent as the reference messages send them (1 and 0
+    for an ESME); their full value lists are not confirmed here.
+    """
+
+    counter: int
+    device: bytes
+    install_code: bytes
+    join_timeout: int = 90
+    """DUIS JoinTimePeriod, minutes."""
+    device_type: int = 1
+    option: int = 0
+    enable_joining: bool = True
+    message_code: ClassVar[int] = 0x0001
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (
+            dlms.action(104, ZIGBEE_NETWORK_CONTROL, 1),
+            dlms.set_(104, ZIGBEE_NETWORK_CONTROL, 3),
+            dlms.set_(104, ZIGBEE_NETWORK_CONTROL, 2),
+        )
+
+    def encode(self) -> bytes:
+        entry = dlms.structure(
+            dlms.octet_string(self.device),
+            dlms.enum(self.device_type),
+            dlms.octet_string(self.install_code),
+            dlms.enum(self.option),
+        )
+        data: list[Data] = [
+            entry,
+            dlms.long_unsigned(self.join_timeout),
+            dlms.boolean(self.enable_joining),
+        ]
+        return _request(self.counter, self.specs(), data)
+
+    @classmethod
+    def decode(cls, content: bytes) -> AddDeviceLogEntry:
+        counter, data = _parse_request(content, cls(0, bytes(8), b"").specs())
+        device, device_type, install_code, option = _items(data[0], "register_device", 4)
+        joining = data[2]
+        if not isinstance(joining, dlms.Boolean):
+            raise DecodeError("enable_disable_joining: expected a boolean")
+        return cls(
+            counter,
+            _octets(device, "device EUI"),
+            _octets(install_code, "install code"),
+            _int(data[1], "join_timeout", dlms.DataType.LONG_UNSIGNED),
+            _int(device_type, "device type", dlms.DataType.ENUM),
+            _int(option, "register_device option", dlms.DataType.ENUM),
+            joining.value,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveDeviceLogEntry(DlmsCommand):
+    """CCS02 Remove device from CHF device log: IC 104 method 2 with the device's EUI."""
+
+    counter: int
+    device: bytes
+    message_code: ClassVar[int] = 0x0002
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (dlms.action(104, ZIGBEE_NETWORK_CONTROL, 2),)
+
+    def encode(self) -> bytes:
+        return _request(self.counter, self.specs(), [dlms.octet_string(self.device)])
+
+    @classmethod
+    def decode(cls, content: bytes) -> RemoveDeviceLogEntry:
+        counter, (device,) = _parse_request(content, (dlms.action(104, ZIGBEE_NETWORK_CONTROL, 2),))
+        return cls(counter, _octets(device, "device EUI"))
+
+
+# =========================================================================== ECS52
+
+FIRMWARE_VERSION = "0-0:0.2.1.255"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFirmwareVersion(DlmsCommand):
+    """ECS52 Read ESME/Comms Hub Firmware Version: get IC 1 0-0:0.2.1.255 attribute 2."""
+
+    counter: int
+    message_code: ClassVar[int] = 0x0059
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (dlms.get(1, FIRMWARE_VERSION, 2),)
+
+    def encode(self) -> bytes:
+        return _request(self.counter, self.specs(), [NULL])
+
+    @classmethod
+    def decode(cls, content: bytes) -> ReadFirmwareVersion:
+        counter, (value,) = _parse_request(content, (dlms.get(1, FIRMWARE_VERSION, 2),))
+        if value != NULL:
+            raise DecodeError("ECS52 carries null-data")
+        return cls(counter)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareVersion:
+    """ECS52 response: the running firmware version (4 bytes in the reference data), or a
+    failed get (``version`` None, ``result`` non-zero)."""
+
+    counter: int
+    version: bytes | None
+    result: int = 0
+
+    @classmethod
+    def for_command(
+        cls, command: ReadFirmwareVersion, version: bytes | None, result: int = 0
+    ) -> FirmwareVersion:
+        return cls(command.counter, version, result)
+
+    @property
+    def ok(self) -> bool:
+        return self.result == 0
+
+    def encode(self) -> bytes:
+        value = NULL if self.version is None else dlms.octet_string(self.version)
+        return AccessResponse(
+            dlms.invoke_id_for(self.counter), (value,), (AccessResult(AccessKind.GET, self.result),)
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> FirmwareVersion:
+        apdu = _parse_response(content, (AccessKind.GET,))
+        value = apdu.data[0]
+        version = None if value == NULL else _octets(value, "firmware version")
+        return cls(_counter_of(apdu.invoke_id), version, apdu.results[0].result)
+
+
+# =========================================================================== CS06
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateFirmware:
+    """CS06 Activate Firmware: ASN.1 ``SEQUENCE { manufacturerImageHash OCTET STRING (32),
+    originatorCounter INTEGER, executionDateTime GeneralizedTime OPTIONAL }``."""
+
+    image_hash: bytes
+    counter: int
+    at: _dt.datetime | None = None
+    message_code: ClassVar[int] = 0x0012
+
+    def __post_init__(self) -> None:
+        if len(self.image_hash) != 32:
+            raise EncodeError(f"a firmware image hash is 32 bytes, not {len(self.image_hash)}")
+
+    def encode(self) -> bytes:
+        items = [asn1.der_octet_string(self.image_hash), asn1.der_integer(self.counter)]
+        if self.at is not None:
+            items.append(asn1.der_generalized_time(self.at))
+        return asn1.der_sequence(*items).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ActivateFirmware:
+        node = _sequence(content)
+        children = node.children or ()
+        if len(children) not in (2, 3) or children[0].tag != asn1.OCTET_STRING:
+            raise DecodeError("CS06: expected SEQUENCE { OCTET STRING, INTEGER [, time] }")
+        at = children[2].time_value() if len(children) == 3 else None
+        try:
+            return cls(children[0].value, children[1].int_value(), at)
+        except EncodeError as exc:
+            raise DecodeError(str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareActivated:
+    """CS06 response to an immediate activation: ``SEQUENCE { outcome INTEGER,
+    firmwareVersion OCTET STRING }`` (outcome 0 success, 1 failure in the reference data)."""
+
+    outcome: int
+    version: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == 0
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_integer(self.outcome), asn1.der_octet_string(self.version)
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> FirmwareActivated:
+        node = _sequence(content, 2)
+        if node.child(1).tag != asn1.OCTET_STRING:
+            raise DecodeError("CS06 response: expected the firmware version")
+        return cls(node.child(0).int_value(), node.child(1).value)
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareActivationScheduled:
+    """CS06 response to a future-dated activation: ASN.1 NULL (the outcome comes later as
+    the 0x00CA alert, :class:`FutureDatedFirmwareAlert`)."""
+
+    ok: ClassVar[bool] = True
+
+    def encode(self) -> bytes:
+        return b"\x05\x00"
+
+    @classmethod
+    def decode(cls, content: bytes) -> FirmwareActivationScheduled:
+        if content != b"\x05\x00":
+            raise DecodeError("expected ASN.1 NULL")
+        return cls()
+
+
+# =========================================================================== GCS13a
+
+
+GAS_REGISTER_ATTRIBUTES = (0x0302, 0x0301, 0x0300, 0x0000)
+"""Divisor, Multiplier, UnitOfMeasure, CurrentSummationDelivered (Metering cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadGasRegister:
+    """GCS13a Read GSME Consumption Register: ZCL Read Attributes on the Metering cluster."""
+
+    message_code: ClassVar[int] = 0x0074
+
+    def encode(self) -> bytes:
+        frame = ZclFrame(
+            0x00, 0, gbz.READ_ATTRIBUTES, ReadAttributes(GAS_REGISTER_ATTRIBUTES).to_bytes()
+        )
+        return GbzPayload((GbzComponent(Cluster.METERING, frame, CONTROL_LAST),)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ReadGasRegister:
+        found = cls()
+        _check_exact(found, content)
+        return found
+
+
+UNIT_CUBIC_METRES = 0x01
+
+
+@dataclass(frozen=True, slots=True)
+class GasRegister:
+    """The plaintext of a GCS13a response (ZCL Read Attributes Response records). A field
+    is None when its attribute failed (status ``failure_status``, 0xC0 in the reference
+    error response)."""
+
+    volume: int | None
+    """CurrentSummationDelivered, in units of ``multiplier / divisor`` of ``unit``."""
+    multiplier: int | None = 1
+    divisor: int | None = 1000
+    unit: int | None = UNIT_CUBIC_METRES
+    failure_status: int = 0xC0
+
+    def to_plaintext(self) -> bytes:
+        def record(attribute: int, t: ZclType, value: int | None) -> AttributeRecord:
+            if value is None:
+                return AttributeRecord(attribute, self.failure_status)
+            return AttributeRecord(attribute, 0, ZclValue.uint(t, value))
+
+        return ReadAttributesResponse(
+            (
+                record(0x0302, ZclType.UINT24, self.divisor),
+                record(0x0301, ZclType.UINT24, self.multiplier),
+                record(0x0300, ZclType.ENUM8, self.unit),
+                record(0x0000, ZclType.UINT48, self.volume),
+            )
+        ).to_bytes()
+
+    @classmethod
+    def from_plaintext(cls, plaintext: bytes) -> GasRegister:
+        records = ReadAttributesResponse.from_bytes(plaintext).records
+        if tuple(r.attribute for r in records) != GAS_REGISTER_ATTRIBUTES:
+            raise DecodeError("GCS13a: unexpected attributes in the response")
+        failures = {r.status for r in records if r.status}
+        values = [r.value.value if r.value is not None else None for r in records]
+        if any(isinstance(v, bytes) for v in values) or len(failures) > 1:
+            raise DecodeError("GCS13a: unexpected attribute types or statuses")
+        ints = [v if isinstance(v, int) else None for v in values]
+        found = cls(ints[3], ints[1], ints[0], ints[2], failures.pop() if failures else 0xC0)
+        if found.to_plaintext() != plaintext:
+            raise DecodeError("GCS13a register not in the GBCS form")
+        return found
+
+    @property
+    def volume_m3(self) -> float | None:
+        if self.volume is None or not self.multiplier or not self.divisor:
+            return None
+        return self.volume * self.multiplier / self.divisor
+
+
+@dataclass(frozen=True, slots=True)
+class GasRegisterResponse:
+    """GCS13a response content: one encrypted Read Attributes Response component."""
+
+    encrypted: bytes
+
+    ok: ClassVar[bool] = True
+    """The read itself succeeded; a failed attribute shows in the decrypted register."""
+
+    @classmethod
+    def build(cls, register: GasRegister, encrypt: Encrypt) -> GasRegisterResponse:
+        return cls(encrypt(register.to_plaintext()))
+
+    def register(self, decrypt: Decrypt) -> GasRegister:
+        return GasRegister.from_plaintext(decrypt(self.encrypted))
+
+    def encode(self) -> bytes:
+        frame = EncryptedZcl(
+            gbz.FC_SERVER_TO_CLIENT | gbz.FC_DISABLE_DEFAULT_RESPONSE,
+            0,
+            gbz.READ_ATTRIBUTES_RESPONSE,
+            self.encrypted,
+        )
+        component = GbzComponent(Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
+        return GbzPayload((component,)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> GasRegisterResponse:
+        payload = GbzPayload.from_bytes(content)
+        if len(payload.components) != 1 or not isinstance(
+            payload.components[0].frame, EncryptedZcl
+        ):
+            raise DecodeError("GCS13a response: expected one encrypted component")
+        found = cls(payload.components[0].frame.ciphered)
+        _check_exact(found, content)
+        return found
+
+
+# =========================================================================== GCS32/33/39
+
+
+class SupplyStatus(IntEnum):
+    """ZCL Metering supply status (and ChangeSupply proposed status)."""
+
+    OFF = 0
+    ARMED = 1
+    ON = 2
+
+
+def _single_frame(content: bytes, what: str) -> ZclFrame:
+    payload = GbzPayload.from_bytes(content)
+    if len(payload.components) != 1 or not isinstance(payload.components[0].frame, ZclFrame):
+        raise DecodeError(f"{what}: expected one plain GBZ component")
+    if payload.components[0].cluster_id != Cluster.METERING:
+        raise DecodeError(f"{what}: expected the Metering cluster")
+    return payload.components[0].frame
+
+
+def _metering(frame: ZclFrame) -> bytes:
+    return GbzPayload((GbzComponent(Cluster.METERING, frame, CONTROL_LAST),)).to_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangeSupply:
+    """ZCL Metering ChangeSupply (0x0B), little-endian: provider id, issuer event id,
+    request time, implementation time (ZigBee UTCTime, 0 = now), proposed status, control
+    bits (0x01: acknowledge)."""
+
+    issuer_event_id: int
+    implementation_time: int = 0
+    request_time: int = 0
+    provider_id: int = 0
+    control_bits: int = 0x01
+    proposed: ClassVar[SupplyStatus]
+
+    def encode(self) -> bytes:
+        payload = (
+            self.provider_id.to_bytes(4, "little")
+            + self.issuer_event_id.to_bytes(4, "little")
+            + self.request_time.to_bytes(4, "little")
+            + self.implementation_time.to_bytes(4, "little")
+            + bytes([self.proposed, self.control_bits])
+        )
+        return _metering(ZclFrame(gbz.FC_CLUSTER_SPECIFIC, 0, 0x0B, payload))
+
+    @classmethod
+    def _fields(cls, content: bytes) -> tuple[int, int, int, int, int]:
+        frame = _single_frame(content, "ChangeSupply")
+        p = frame.payload
+        if frame.command_id != 0x0B or len(p) != 18:
+            raise DecodeError("expected a ZCL ChangeSupply")
+        if p[16] != cls.proposed:
+            raise DecodeError(f"proposed supply status {p[16]}, expected {int(cls.proposed)}")
+
+        def u32(i: int) -> int:
+            return int.from_bytes(p[i : i + 4], "little")
+
+        return u32(4), u32(12), u32(8), u32(0), p[17]
+
+
+@dataclass(frozen=True, slots=True)
+class ValveClose(_ChangeSupply):
+    """GCS32 Remotely close the valve (ChangeSupply to Supply OFF). GBCS has no remote
+    valve opening: the valve is armed (GCS39) and the consumer opens it on the meter."""
+
+    message_code: ClassVar[int] = 0x0081
+    proposed: ClassVar[SupplyStatus] = SupplyStatus.OFF
+
+    @classmethod
+    def decode(cls, content: bytes) -> ValveClose:
+        found = cls(*cls._fields(content))
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ValveArm(_ChangeSupply):
+    """GCS39 Arm Valve in GSME (ChangeSupply to Supply OFF/ARMED)."""
+
+    message_code: ClassVar[int] = 0x0085
+    proposed: ClassVar[SupplyStatus] = SupplyStatus.ARMED
+
+    @classmethod
+    def decode(cls, content: bytes) -> ValveArm:
+        found = cls(*cls._fields(content))
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ValveState:
+    """GCS32/GCS39 response: ZCL SupplyStatusResponse (0x0C): provider id, issuer event id
+    (echoed), implementation time, the supply status now."""
+
+    issuer_event_id: int
+    status: SupplyStatus
+    implementation_time: int = 0
+    provider_id: int = 0
+
+    ok: ClassVar[bool] = True
+
+    @classmethod
+    def for_command(cls, command: ValveClose | ValveArm, status: SupplyStatus) -> ValveState:
+        return cls(
+            command.issuer_event_id, status, command.implementation_time, command.provider_id
+        )
+
+    def encode(self) -> bytes:
+        payload = (
+            self.provider_id.to_bytes(4, "little")
+            + self.issuer_event_id.to_bytes(4, "little")
+            + self.implementation_time.to_bytes(4, "little")
+            + bytes([self.status])
+        )
+        return _metering(
+            ZclFrame(gbz.FC_CLUSTER_SPECIFIC | gbz.FC_SERVER_TO_CLIENT, 0, 0x0C, payload)
+        )
+
+    @classmethod
+    def decode(cls, content: bytes) -> ValveState:
+        frame = _single_frame(content, "SupplyStatusResponse")
+        p = frame.payload
+        if frame.command_id != 0x0C or len(p) != 13 or p[12] > 2:
+            raise DecodeError("expected a ZCL SupplyStatusResponse")
+        found = cls(
+            int.from_bytes(p[4:8], "little"),
+            SupplyStatus(p[12]),
+            int.from_bytes(p[8:12], "little"),
+            int.from_bytes(p[0:4], "little"),
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ZclFailure:
+    """A GBZ error response: ZCL Default Response with a non-success status (e.g. 0xC0
+    HARDWARE_FAILURE in the GCS32 reference error response)."""
+
+    command_id: int
+    status: int
+    cluster_id: int = Cluster.METERING
+
+    ok: ClassVar[bool] = False
+
+    def encode(self) -> bytes:
+        frame = ZclFrame(
+            gbz.FC_SERVER_TO_CLIENT,
+            0,
+            gbz.DEFAULT_RESPONSE,
+            DefaultResponse(self.command_id, self.status).to_bytes(),
+        )
+        return GbzPayload((GbzComponent(self.cluster_id, frame, CONTROL_LAST),)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ZclFailure:
+        payload = GbzPayload.from_bytes(content)
+        if len(payload.components) != 1 or not isinstance(payload.components[0].frame, ZclFrame):
+            raise DecodeError("expected one plain GBZ component")
+        frame = payload.components[0].frame
+        if frame.cluster_specific or frame.command_id != gbz.DEFAULT_RESPONSE:
+            raise DecodeError("expected a ZCL Default Response")
+        d = DefaultResponse.from_bytes(frame.payload)
+        found = cls(d.command_id, d.status, payload.components[0].cluster_id)
+        _check_exact(found, content)
+        return found
+
+
+VALVE_ATTRIBUTES = (0x0205, 0x0014)
+"""RemainingBatteryLifeInDays, SupplyStatus (Metering cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadValve:
+    """GCS33 Read GSME Valve Status: ZCL Read Attributes (battery life in days, supply
+    status)."""
+
+    message_code: ClassVar[int] = 0x0082
+
+    def encode(self) -> bytes:
+        return _metering(
+            ZclFrame(0x00, 0, gbz.READ_ATTRIBUTES, ReadAttributes(VALVE_ATTRIBUTES).to_bytes())
+        )
+
+    @classmethod
+    def decode(cls, content: bytes) -> ReadValve:
+        found = cls()
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ValveStatus:
+    """GCS33 response: supply (valve) status and remaining battery life in days."""
+
+    status: SupplyStatus
+    battery_days: int
+
+    ok: ClassVar[bool] = True
+
+    def encode(self) -> bytes:
+        records = ReadAttributesResponse(
+            (
+                AttributeRecord(0x0205, 0, ZclValue.uint(ZclType.UINT16, self.battery_days)),
+                AttributeRecord(0x0014, 0, ZclValue.uint(ZclType.ENUM8, self.status)),
+            )
+        )
+        return _metering(
+            ZclFrame(gbz.FC_SERVER_TO_CLIENT, 0, gbz.READ_ATTRIBUTES_RESPONSE, records.to_bytes())
+        )
+
+    @classmethod
+    def decode(cls, content: bytes) -> ValveStatus:
+        frame = _single_frame(content, "GCS33 response")
+        if frame.cluster_specific or frame.command_id != gbz.READ_ATTRIBUTES_RESPONSE:
+            raise DecodeError("GCS33 response: expected a Read Attributes Response")
+        records = ReadAttributesResponse.from_bytes(frame.payload)
+        battery, status = records.get(0x0205), records.get(0x0014)
+        if battery is None or status is None or battery.value is None or status.value is None:
+            raise DecodeError("GCS33 response: missing attributes")
+        b, s = battery.value.value, status.value.value
+        if not isinstance(b, int) or not isinstance(s, int) or s > 2:
+            raise DecodeError("GCS33 response: bad attribute values")
+        found = cls(SupplyStatus(s), b)
+        _check_exact(found, content)
+        return found
+
+
+# =========================================================================== alerts
+
+
+def alert_message_code(alert_code: int) -> int:
+    """The generic message code an alert travels with: 0x1000 for critical (0x8Fxx) alert
+    codes, 0x1001 otherwise."""
+    return 0x1000 if is_critical_alert(alert_code) else 0x1001
+
+
+@dataclass(frozen=True, slots=True)
+class DlmsAlert:
+    """An ESME / CHF alert: DLMS Data-Notification whose body is
+    ``structure { alert code long-unsigned, date-time octet-string(12) [, details] }``
+    (the shape of the reference future-dated alerts; simple alerts carry no details)."""
+
+    counter: int
+    code: int
+    when: _dt.datetime
+    details: Data | None = None
+
+    def encode(self) -> bytes:
+        items: list[Data] = [dlms.long_unsigned(self.code), _stamp(self.when)]
+        if self.details is not None:
+            items.append(self.details)
+        return DataNotification(dlms.invoke_id_for(self.counter), dlms.structure(*items)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> DlmsAlert:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, DataNotification) or apdu.date_time:
+            raise DecodeError("expected a DLMS Data-Notification")
+        items = _items(apdu.body, "alert")
+        if len(items) not in (2, 3):
+            raise DecodeError("alert: expected 2 or 3 elements")
+        found = cls(
+            _counter_of(apdu.invoke_id),
+            _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED),
+            _when(items[1], "alert time"),
+            items[2] if len(items) == 3 else None,
+        )
+        _check_exact(found, content)
+        return found
+
+    @classmethod
+    def future_dated(
+        cls,
+        counter: int,
+        *,
+        executed: bool,
+        when: _dt.datetime,
+        message_code: int,
+        command_counter: int,
+        spec: AccessSpec,
+    ) -> DlmsAlert:
+        """0x8F66 / 0x8F67: a future-dated DLMS command was (not) executed (message code
+        0x00CC). Details: message code, originator counter, then the class id, OBIS and
+        attribute/method of the request it was about."""
+        details = (
+            message_code.to_bytes(2, "big")
+            + command_counter.to_bytes(8, "big")
+            + spec.class_id.to_bytes(2, "big")
+            + spec.obis.raw
+            + bytes([spec.index])
+        )
+        return cls(counter, 0x8F66 if executed else 0x8F67, when, dlms.octet_string(details))
+
+
+def gbz_alert(code: int, when: _dt.datetime, extra: bytes = b"") -> GbzAlert:
+    """A GSME / GPF alert with no components (message code 0x1000/0x1001)."""
+    return GbzAlert(code, gbz.zigbee_time(when), extra)
+
+
+def firmware_verification_alert(
+    *, ok: bool, when: _dt.datetime, image_hash: bytes, start: int = 0
+) -> GbzAlert:
+    """0x8F72 (verification successful) / 0x8F1C (failed) from a GSME: the calculated
+    manufacturer image hash after a 2-byte start field (GBZ layout)."""
+    if len(image_hash) != 32:
+        raise EncodeError("a firmware image hash is 32 bytes")
+    return gbz_alert(0x8F72 if ok else 0x8F1C, when, start.to_bytes(2, "big") + image_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class FutureDatedFirmwareAlert:
+    """0x00CA Future Dated Firmware Activation Alert (ASN.1): ``SEQUENCE { alertCode
+    INTEGER (8F66/8F67), executionDateTime, originatorCounter INTEGER, the activation
+    response SEQUENCE { outcome, firmwareVersion } }``."""
+
+    executed: bool
+    when: _dt.datetime
+    command_counter: int
+    result: FirmwareActivated
+    message_code: ClassVar[int] = 0x00CA
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+            asn1.der_generalized_time(self.when),
+            asn1.der_integer(self.command_counter),
+            asn1.decode_der(self.result.encode()),
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> FutureDatedFirmwareAlert:
+        node = _sequence(content, 4)
+        code = node.child(0).int_value()
+        if code not in (0x8F66, 0x8F67):
+            raise DecodeError(f"0x00CA alert code 0x{code:04X} is not 8F66/8F67")
+        found = cls(
+            code == 0x8F66,
+            node.child(1).time_value(),
+            node.child(2).int_value(),
+            FirmwareActivated.decode(node.child(3).to_bytes()),
+        )
+        _check_exact(found, content)
+        return found
+
+
+# =========================================================================== dispatch
+
+Command = (
+    ReadImportRegisters
+    | SupplyEnable
+    | SupplyDisable
+    | SupplyArm
+    | SetClock
+    | SetGasClock
+    | AddDeviceLogEntry
+    | RemoveDeviceLogEntry
+    | ReadFirmwareVersion
+    | ActivateFirmware
+    | ReadGasRegister
+    | ValveClose
+    | ValveArm
+    | ReadValve
+)
+Response = (
+    Outcome
+    | ImportRegistersResponse
+    | ClockSet
+    | GasClockSet
+    | FirmwareVersion
+    | FirmwareActivated
+    | FirmwareActivationScheduled
+    | GasRegisterResponse
+    | ValveState
+    | ValveStatus
+    | ZclFailure
+)
+Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert
+Content = Command | Response | Alert
+
+
+_COMMANDS: dict[int, Callable[[bytes], Command]] = {
+    0x0027: ReadImportRegisters.decode,
+    0x004F: SupplyEnable.decode,
+    0x0050: SupplyDisable.decode,
+    0x0051: SupplyArm.decode,
+    0x0062: SetClock.decode,
+    0x007F: SetGasClock.decode,
+    0x0001: AddDeviceLogEntry.decode,
+    0x0002: RemoveDeviceLogEntry.decode,
+    0x0059: ReadFirmwareVersion.decode,
+    0x0012: ActivateFirmware.decode,
+    0x0074: ReadGasRegister.decode,
+    0x0081: ValveClose.decode,
+    0x0085: ValveArm.decode,
+    0x0082: ReadValve.decode,
+}
+
+SUPPORTED_COMMANDS: frozenset[int] = frozenset(_COMMANDS)
+"""Message codes :func:`decode_command` knows."""
+
+_RESPONSES: dict[int, tuple[Callable[[bytes], Response], ...]] = {
+    0x0027: (ImportRegistersResponse.decode, Outcome.decode),
+    0x004F: (Outcome.decode,),
+    0x0050: (Outcome.decode,),
+    0x0051: (Outcome.decode,),
+    0x0062: (ClockSet.decode,),
+    0x007F: (GasClockSet.decode,),
+    0x0001: (Outcome.decode,),
+    0x0002: (Outcome.decode,),
+    0x0059: (FirmwareVersion.decode,),
+    0x0012: (FirmwareActivated.decode, FirmwareActivationScheduled.decode),
+    0x0074: (GasRegisterResponse.decode, ZclFailure.decode),
+    0x0081: (ValveState.decode, ZclFailure.decode),
+    0x0085: (ValveState.decode, ZclFailure.decode),
+    0x0082: (ValveStatus.decode, ZclFailure.decode),
+}
+
+
+def _first(decoders: Sequence[Callable[[bytes], object]], content: bytes, what: str) -> object:
+    errors = []
+    for decoder in decoders:
+        try:
+            found = decoder(content)
+            _check_exact(found, content)  # type: ignore[arg-type]
+        except (DecodeError, EncodeError, ValueError) as exc:
+            errors.append(str(exc))
+            continue
+        return found
+    raise DecodeError(f"{what}: " + "; ".join(errors))
+
+
+def decode_command(message_code: int, content: bytes) -> Command:
+    """The typed command in ``content``; DecodeError when the use case is not supported
+    here or the content is not what GBCS sends for it."""
+    decoder = _COMMANDS.get(message_code)
+    if decoder is None:
+        raise DecodeError(f"no typed command content for message code 0x{message_code:04X}")
+    found = _first((decoder,), content, f"command 0x{message_code:04X}")
+    return found  # type: ignore[return-value]
+
+
+def decode_response(message_code: int, content: bytes) -> Response:
+    """The typed response in ``content`` (success and failure shapes both)."""
+    decoders = _RESPONSES.get(message_code)
+    if decoders is None:
+        raise DecodeError(f"no typed response content for message code 0x{message_code:04X}")
+    return _first(decoders, content, f"response 0x{message_code:04X}")  # type: ignore[return-value]
+
+
+def decode_alert(message_code: int, content: bytes) -> Alert:
+    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF) or the 0x00CA
+    firmware alert."""
+    if message_code == FutureDatedFirmwareAlert.message_code:
+        return FutureDatedFirmwareAlert.decode(content)
+    if content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
+        return DlmsAlert.decode(content)
+    return GbzAlert.from_bytes(content)
+
+
+__all__ = [
+    "ActivateFirmware",
+    "AddDeviceLogEntry",
+    "Alert",
+    "ClockSet",
+    "Command",
+    "Content",
+    "Decrypt",
+    "DlmsAlert",
+    "Encrypt",
+    "FirmwareActivated",
+    "FirmwareActivationScheduled",
+    "FirmwareVersion",
+    "FutureDatedFirmwareAlert",
+    "GasClockSet",
+    "GasRegister",
+    "GasRegisterResponse",
+    "GbzAlert",
+    "ImportRegisters",
+    "ImportRegistersResponse",
+    "Outcome",
+    "ReadFirmwareVersion",
+    "ReadGasRegister",
+    "ReadImportRegisters",
+    "ReadValve",
+    "RemoveDeviceLogEntry",
+    "Response",
+    "SetClock",
+    "SetGasClock",
+    "SupplyArm",
+    "SupplyDisable",
+    "SupplyEnable",
+    "SupplyStatus",
+    "ValveArm",
+    "ValveClose",
+    "ValveState",
+    "ValveStatus",
+    "ZclFailure",
+    "alert_message_code",
+    "decode_alert",
+    "decode_command",
+    "decode_response",
+    "firmware_verification_alert",
+    "gbz_alert",
+]

@@ -1,0 +1,342 @@
+"""Typed content: conformance and RTDS contents decode to typed values that re-encode byte for
+byte; every type round-trips; encrypted responses decrypt to the real register values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gbcs import content as c
+from gbcs.codes import CRA, KeyPurpose
+from gbcs.crypto import SharedSecretCache, decrypt_payload, derive_key, encrypt_payload, other_info
+from gbcs.errors import DecodeError, EncodeError
+from gbcs.frames import Message
+from gbcs.keystore import Keystore
+from gbcs.payloads import dlms
+from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
+
+UTC = dt.UTC
+ESME = bytes.fromhex("00db1234567890a0")
+SUPPLIER = bytes.fromhex("90b3d51f30010000")
+KEY = bytes(range(16))
+
+
+def _encrypt(pt: bytes) -> bytes:
+    return encrypt_payload(KEY, ESME, pt)
+
+
+def _decrypt(framed: bytes) -> bytes:
+    return decrypt_payload(KEY, ESME, framed)
+
+
+@pytest.mark.parametrize("name", CONFORMANCE_MESSAGES)
+def test_conformance_contents_are_typed_exactly(conformance: Path, name: str) -> None:
+    message = Message.from_bytes(read_message(conformance, name))
+    typed: c.Content
+    if message.cra == CRA.COMMAND:
+        typed = c.decode_command(message.message_code, message.content)
+        assert typed.message_code == message.message_code
+    else:
+        typed = c.decode_response(message.message_code, message.content)
+        assert typed.ok == ("SUCCESS" in name or ("ERROR_RESPONSE" in name and "GCS13a" in name))
+    assert typed.encode() == message.content
+
+
+def _payload_key(conformance: Path, message: Message) -> bytes:
+    store = Keystore.load(conformance / "keystore")
+    z = SharedSecretCache().z(
+        store.private_key(message.business_target, KeyPurpose.KA),
+        store.public_key(message.business_originator, KeyPurpose.KA),
+    )
+    info = other_info(
+        message.business_originator, 4, message.originator_counter, message.business_target
+    )
+    return derive_key(z, info)
+
+
+@pytest.mark.parametrize(
+    ("name", "secondary"),
+    [
+        ("4.1.1_ECS17b/ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX", None),
+        ("4.1.1_ECS17b/ECS17b_4.1.1_TWIN_SUCCESS_RESPONSE_GBCS.HEX", 10),
+    ],
+)
+def test_ecs17b_registers_from_the_real_response(
+    conformance: Path, name: str, secondary: int | None
+) -> None:
+    message = Message.from_bytes(read_message(conformance, name))
+    response = c.decode_response(message.message_code, message.content)
+    assert isinstance(response, c.ImportRegistersResponse)
+    key = _payload_key(conformance, message)
+    registers = response.registers(lambda f: decrypt_payload(key, message.business_originator, f))
+    assert registers == c.ImportRegisters(10, 10, secondary)
+    assert registers.active_import_wh == 10.0
+    rebuilt = c.ImportRegistersResponse(
+        response.counter,
+        response.device,
+        response.requester,
+        encrypt_payload(key, message.business_originator, registers.to_plaintext()),
+    )
+    assert rebuilt.encode() == message.content
+
+
+@pytest.mark.parametrize(
+    ("name", "volume"),
+    [
+        ("4.1.1_GCS13a/GCS13a_4.1.1_SUCCESS_RELIABLE_GSME_RESPONSE_GBCS.HEX", 12345),
+        ("4.1.1_GCS13a/GCS13a_4.1.1_ERROR_RESPONSE_GBCS.HEX", 12345),
+    ],
+)
+def test_gcs13a_register_from_the_real_response(conformance: Path, name: str, volume: int) -> None:
+    message = Message.from_bytes(read_message(conformance, name))
+    response = c.decode_response(message.message_code, message.content)
+    assert isinstance(response, c.GasRegisterResponse)
+    key = _payload_key(conformance, message)
+    register = response.register(lambda f: decrypt_payload(key, message.business_originator, f))
+    assert register.volume == volume
+    if "ERROR" in name:
+        assert register.divisor is None
+        assert register.volume_m3 is None
+    else:
+        assert register.volume_m3 == pytest.approx(12.345)
+
+
+# Contents of DCC reference test data (RTDS 4.5.0) messages beyond the five in ../shared.
+RTDS_COMMANDS = {
+    0x0050: "d9200003e8000103000900000a006aff0101120034",
+    0x0051: "d9200003e8000103000900000a006aff0101120036",
+    0x0059: "d9200003e800010100010000000201ff020100",
+    0x0012: "30260420aa758690730934ff0685aa758690730934ff0685657788990011223344556677020203e8",
+    0x0081: "010901010702001501000b00000000804a371c00000000000000000001",
+    0x0085: "010901010702001501000b00000000804a371c00000000000000000101",
+    0x0082: "0109010107020007000000050214" + "00",
+    0x007F: "3022180f32303134313233313233333030305a180f32303135303130313030333030305a",
+    0x0002: "d920000516000103006800001e0300ff0201090800db1234567890a0",
+}
+RTDS_RESPONSES = [
+    (0x0059, "da200003e800000109040123abcd010100", True),
+    (0x0059, "da200003ea00000100010101", False),
+    (0x0012, "300902010004040123abce", True),
+    (0x0012, "300902010104040123abcf", False),
+    (0x0012, "0500", True),
+    (0x0081, "010901010702001009000c00000000804a371c0000000000", True),
+    (0x0081, "010901010702000508000b0bc0", False),
+    (0x0085, "010901010702001009000c00000000804a371c0000000001", True),
+    (0x0082, "010901010702000e080001050200216400140000300" + "2", True),
+    (0x007F, "3014180f32303135303130313030303030305a020102", False),
+    (0x0002, "da20000516000001000103" + "00", True),
+]
+
+
+@pytest.mark.parametrize(("code", "hexstr"), sorted(RTDS_COMMANDS.items()))
+def test_rtds_commands(code: int, hexstr: str) -> None:
+    command = c.decode_command(code, bytes.fromhex(hexstr))
+    assert command.encode().hex() == hexstr
+    assert code in c.SUPPORTED_COMMANDS
+
+
+@pytest.mark.parametrize(("code", "hexstr", "ok"), RTDS_RESPONSES)
+def test_rtds_responses(code: int, hexstr: str, ok: bool) -> None:
+    response = c.decode_response(code, bytes.fromhex(hexstr))
+    assert response.encode().hex() == hexstr
+    assert response.ok == ok
+
+
+RTDS_ALERTS = [
+    (0x00CA, "30250203008f66180f32303330303131353039303030305a020203e9300902010004040123abcf"),
+    (
+        0x00CC,
+        "0f200007df000203128f66090c07ee010fff090000008000ff0913001900000000000003f0"
+        "00710000131404ff07",
+    ),
+    (0x00CD, "0109018f66388188900e006b00000000000003ed07000905"),
+]
+
+
+@pytest.mark.parametrize(("code", "hexstr"), RTDS_ALERTS)
+def test_rtds_alerts(code: int, hexstr: str) -> None:
+    alert = c.decode_alert(code, bytes.fromhex(hexstr))
+    data = alert.to_bytes() if isinstance(alert, c.GbzAlert) else alert.encode()
+    assert data.hex() == hexstr
+
+
+def test_future_dated_dlms_alert_matches_rtds() -> None:
+    when = dt.datetime(2030, 1, 15, 9, tzinfo=UTC)
+    alert = c.DlmsAlert.future_dated(
+        0x7DF,
+        executed=True,
+        when=when,
+        message_code=0x0019,
+        command_counter=0x3F0,
+        spec=dlms.AccessSpec(dlms.AccessKind.SET, 113, dlms.Obis.parse("0-0:19.20.4.255"), 7),
+    )
+    assert alert.encode().hex() == RTDS_ALERTS[1][1]
+
+
+NOW = dt.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
+HASH = bytes(range(32))
+
+COMMANDS: list[c.Command] = [
+    c.ReadImportRegisters(1000, SUPPLIER, ESME),
+    c.SupplyEnable(7),
+    c.SupplyDisable(8),
+    c.SupplyArm(9),
+    c.SetClock.around(10, NOW),
+    c.SetGasClock.around(NOW),
+    c.AddDeviceLogEntry(11, ESME, b"0123456789ABCDEF"),
+    c.AddDeviceLogEntry(12, ESME, bytes(16), join_timeout=30, device_type=2, enable_joining=False),
+    c.RemoveDeviceLogEntry(13, ESME),
+    c.ReadFirmwareVersion(14),
+    c.ActivateFirmware(HASH, 15),
+    c.ActivateFirmware(HASH, 16, NOW),
+    c.ReadGasRegister(),
+    c.ValveClose(0x1C374A80),
+    c.ValveArm(1, implementation_time=5, request_time=4, provider_id=3, control_bits=0),
+    c.ReadValve(),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda x: type(x).__name__)
+def test_every_command_round_trips(command: c.Command) -> None:
+    content = command.encode()
+    assert c.decode_command(command.message_code, content) == command
+
+
+def test_every_response_round_trips() -> None:
+    enable = c.SupplyEnable(7)
+    clock = c.SetClock.around(10, NOW)
+    read = c.ReadImportRegisters(1000, SUPPLIER, ESME)
+    version = c.ReadFirmwareVersion(14)
+    close = c.ValveClose(42)
+    responses: list[tuple[int, c.Response]] = [
+        (0x004F, c.Outcome.for_command(enable)),
+        (0x004F, c.Outcome.for_command(enable, 1)),
+        (0x0001, c.Outcome.for_command(c.AddDeviceLogEntry(11, ESME, bytes(16)), [0, 1, 250])),
+        (0x0062, c.ClockSet.for_command(clock, NOW)),
+        (0x0062, c.ClockSet.for_command(clock, None, status=None, results=(0, 0, 0, 1, 250))),
+        (0x007F, c.GasClockSet(NOW)),
+        (0x0059, c.FirmwareVersion.for_command(version, b"\x01\x02\x03\x04")),
+        (0x0012, c.FirmwareActivated(0, b"\x01\x02\x03\x04")),
+        (0x0012, c.FirmwareActivationScheduled()),
+        (
+            0x0027,
+            c.ImportRegistersResponse.build(read, c.ImportRegisters(123456, 7, 9, -1, 2), _encrypt),
+        ),
+        (0x0027, c.Outcome.for_command(read, 1)),
+        (0x0074, c.GasRegisterResponse.build(c.GasRegister(987654), _encrypt)),
+        (0x0081, c.ValveState.for_command(close, c.SupplyStatus.OFF)),
+        (0x0081, c.ZclFailure(0x0B, 0xC0)),
+        (0x0082, c.ValveStatus(c.SupplyStatus.ARMED, 365)),
+    ]
+    for code, response in responses:
+        assert c.decode_response(code, response.encode()) == response, response
+    rsp = responses[9][1]
+    assert isinstance(rsp, c.ImportRegistersResponse)
+    assert rsp.registers(_decrypt) == c.ImportRegisters(123456, 7, 9, -1, 2)
+    gas = responses[11][1]
+    assert isinstance(gas, c.GasRegisterResponse)
+    assert gas.register(_decrypt).volume_m3 == pytest.approx(987.654)
+    assert c.Outcome.for_command(enable).ok
+    assert not c.Outcome.for_command(enable, 3).ok
+    with pytest.raises(EncodeError):
+        c.Outcome.for_command(enable, [0, 0])
+
+
+def test_alerts_round_trip() -> None:
+    dlms_alert = c.DlmsAlert(5, 0x8F30, NOW)
+    assert c.decode_alert(0x1000, dlms_alert.encode()) == dlms_alert
+    detailed = c.DlmsAlert(5, 0x8F12, NOW, dlms.octet_string(ESME))
+    assert c.decode_alert(0x1000, detailed.encode()) == detailed
+    gbz = c.gbz_alert(0x810E, NOW)
+    assert c.decode_alert(0x1001, gbz.to_bytes()) == gbz
+    fw = c.firmware_verification_alert(ok=True, when=NOW, image_hash=HASH)
+    assert c.decode_alert(0x1000, fw.to_bytes()) == fw
+    future = c.FutureDatedFirmwareAlert(False, NOW, 16, c.FirmwareActivated(1, b"\x00\x00\x00\x01"))
+    assert c.decode_alert(0x00CA, future.encode()) == future
+    assert c.alert_message_code(0x8F30) == 0x1000
+    assert c.alert_message_code(0x810E) == 0x1001
+    with pytest.raises(EncodeError):
+        c.firmware_verification_alert(ok=False, when=NOW, image_hash=b"short")
+
+
+def test_clock_tolerance() -> None:
+    cmd = c.SetClock.around(1, NOW, dt.timedelta(seconds=10))
+    assert cmd.accepts(NOW + dt.timedelta(seconds=10))
+    assert not cmd.accepts(NOW + dt.timedelta(seconds=11))
+    gas = c.SetGasClock.around(NOW)
+    assert gas.accepts(NOW - dt.timedelta(minutes=30))
+    assert not gas.accepts(NOW + dt.timedelta(hours=1))
+
+
+def test_counter_low_bits_travel() -> None:
+    big = 1_700_000_000_123
+    content = c.SupplyEnable(big).encode()
+    decoded = c.decode_command(0x004F, content)
+    assert isinstance(decoded, c.SupplyEnable)
+    assert decoded.counter == big & 0xFFFFFF
+    assert c.Outcome.for_command(decoded).encode()[1:5] == content[1:5]
+
+
+@pytest.mark.parametrize(
+    ("code", "content", "message"),
+    [
+        (0x004F, c.SupplyDisable(1).encode(), "script"),
+        (0x0050, c.SupplyEnable(1).encode(), "script"),
+        (0x0059, c.SupplyEnable(1).encode(), "objects"),
+        (0xBEEF, b"", "no typed command"),
+        (0x0012, bytes.fromhex("3006040100020101"), "32 bytes"),
+        (0x0074, c.ReadValve().encode(), "form"),
+        (0x0081, c.ValveArm(1).encode(), "proposed"),
+        (0x004F, bytes.fromhex("d9c00003e8000103000900000a006aff0101120033"), "invoke id"),
+    ],
+)
+def test_wrong_content_is_a_decode_error(code: int, content: bytes, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        c.decode_command(code, content)
+
+
+def test_wrong_responses_are_decode_errors() -> None:
+    with pytest.raises(DecodeError, match="no typed response"):
+        c.decode_response(0xBEEF, b"")
+    with pytest.raises(DecodeError):
+        c.decode_response(0x0062, c.Outcome(1, ()).encode())
+    with pytest.raises(DecodeError):
+        c.decode_response(0x0027, bytes.fromhex("da200003e80000010901aa010300"))
+    with pytest.raises(EncodeError):
+        c.ActivateFirmware(b"x", 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    code=st.sampled_from(sorted(c.SUPPORTED_COMMANDS)),
+    cra=st.sampled_from(["command", "response", "alert"]),
+    content=st.binary(max_size=60),
+)
+def test_typed_decoders_only_raise_decode_error(code: int, cra: str, content: bytes) -> None:
+    decoder = {"command": c.decode_command, "response": c.decode_response}.get(cra, c.decode_alert)
+    try:
+        found = decoder(code, content)
+    except DecodeError:
+        return
+    data = found.to_bytes() if isinstance(found, c.GbzAlert) else found.encode()
+    assert data == content
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    active=st.integers(0, 2**32 - 1),
+    reactive=st.integers(0, 2**32 - 1),
+    secondary=st.none() | st.integers(0, 2**32 - 1),
+    scaler=st.integers(-128, 127),
+)
+def test_import_registers_plaintext_round_trips(
+    active: int, reactive: int, secondary: int | None, scaler: int
+) -> None:
+    registers = c.ImportRegisters(
+        active, reactive, secondary, scaler, -scaler if scaler > -128 else 0
+    )
+    assert c.ImportRegisters.from_plaintext(registers.to_plaintext()) == registers
