@@ -94,12 +94,13 @@ def normalise_issuer(issuer: str) -> str:
     """An issuer distinguished name in one comparable form (RFC 4514, as ``cryptography`` prints).
 
     ``"CN=U1, OU=07"`` and ``"CN=U1,OU=07"`` compare equal; an unparsable name is compared as
-    written (whitespace around separators removed).
+    written, whitespace around the separators removed.
     """
+    compact = re.sub(r"\s*([,=+])\s*", r"\1", issuer.strip())
     try:
-        return x509.Name.from_rfc4514_string(issuer.strip()).rfc4514_string()
+        return x509.Name.from_rfc4514_string(compact).rfc4514_string()
     except ValueError:
-        return re.sub(r"\s*([,=+])\s*", r"\1", issuer.strip())
+        return compact
 
 
 def _certificate_identity(pem: str, eui: bytes) -> tuple[str, str]:
@@ -282,7 +283,8 @@ class MeterPoints:
     ) -> MeterPoint:
         """Register ``mpxn`` (or update it: another supplier is a change of supplier).
 
-        The fuel of a registered meter point never changes; its service flag is kept.
+        Its service flag is kept. (The fuel cannot change: an MPAN has 13 digits, an MPRN at
+        most 10.)
         """
         try:
             fuel = Fuel(fuel)
@@ -324,11 +326,6 @@ class MeterPoints:
                         f"{_eui(network_operator)} cannot be the network operator of {fuel.value} "
                         f"meter point {mpxn}: it lacks the {wanted.value} ({wanted.full_name}) role"
                     )
-            existing = get_meter_point(tx, mpxn)
-            if existing is not None and existing.fuel is not fuel:
-                raise AdminError(
-                    f"meter point {mpxn} is registered for {existing.fuel.value}, not {fuel.value}"
-                )
             tx.execute(
                 "INSERT INTO meter_points (mpxn, fuel, supplier, network_operator, uprn, postcode, "
                 "address_identifier) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mpxn) DO UPDATE SET "

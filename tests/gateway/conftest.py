@@ -54,7 +54,8 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def storage(db_path: Path) -> Iterator[Storage]:
-    with Storage.open(db_path, migrations=MIGRATIONS) as s:
+    # "process" durability (synchronous=NORMAL) keeps the suite quick; test_storage checks FULL
+    with Storage.open(db_path, migrations=MIGRATIONS, durability="process") as s:
         yield s
 
 
