@@ -3,6 +3,7 @@ byte; every type round-trips; encrypted responses decrypt to the real register v
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from gbcs.errors import DecodeError, EncodeError
 from gbcs.frames import Message
 from gbcs.keystore import Keystore
 from gbcs.payloads import dlms
+from gbcs.payloads.dlms import CosemDateTime
+from tests.gbcs.rtds import ECS01A_IMMEDIATE_TOU_COMMAND, ECS01A_IMMEDIATE_TOU_RESPONSE
 from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
 
 UTC = dt.UTC
@@ -340,3 +343,79 @@ def test_import_registers_plaintext_round_trips(
         active, reactive, secondary, scaler, -scaler if scaler > -128 else 0
     )
     assert c.ImportRegisters.from_plaintext(registers.to_plaintext()) == registers
+
+
+def test_ecs01a_reference_tariff() -> None:
+    tariff = c.decode_command(0x0019, ECS01A_IMMEDIATE_TOU_COMMAND)
+    assert isinstance(tariff, c.UpdateTariff)
+    assert tariff.encode() == ECS01A_IMMEDIATE_TOU_COMMAND
+    assert tariff.problems() == []
+    assert [s.name for s in tariff.seasons] == [b"winter", b"summer"]
+    assert tariff.week_profiles[0].days == (1, 1, 1, 1, 1, 3, 3)
+    assert tariff.day_profiles[0].switches == (
+        c.TariffSwitch(dt.time(0, 0), 2),
+        c.TariffSwitch(dt.time(7, 0), 3),
+    )
+    assert tariff.standing_charge == 20000
+    assert tariff.tou_prices[:4] == (2121, 3127, 4744, 0)
+    assert tariff.activate_at is None
+    response = c.decode_response(0x0019, ECS01A_IMMEDIATE_TOU_RESPONSE)
+    assert isinstance(response, c.Outcome)
+    assert response.ok
+    assert c.Outcome.for_command(tariff).encode() == ECS01A_IMMEDIATE_TOU_RESPONSE
+
+
+def _simple_tariff(**changes: object) -> c.UpdateTariff:
+    base = c.UpdateTariff(
+        counter=21,
+        seasons=(c.Season(b"all", CosemDateTime.from_datetime(NOW).to_bytes(), b"\x01"),),
+        week_profiles=(c.WeekProfile(b"\x01", (1, 1, 1, 1, 1, 1, 1)),),
+        day_profiles=(
+            c.DayProfile(1, (c.TariffSwitch(dt.time(0), 1), c.TariffSwitch(dt.time(7), 2))),
+        ),
+        standing_charge=4500,
+        tou_prices=(2500, 1200) + (0,) * 46,
+        special_days=(c.SpecialDay(1, bytes.fromhex("ffff0c19ff"), 1),),
+        activate_at=NOW,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_tariff_round_trips_and_validates() -> None:
+    tariff = _simple_tariff()
+    assert tariff.problems() == []
+    assert c.decode_command(0x0019, tariff.encode()) == tariff
+    bad = _simple_tariff(
+        seasons=(c.Season(b"x", bytes(12), b"\x09"),),
+        day_profiles=(
+            c.DayProfile(1, (c.TariffSwitch(dt.time(7), 49), c.TariffSwitch(dt.time(6), 1))),
+        ),
+        tou_prices=(1,),
+        standing_charge=-1,
+    )
+    problems = " | ".join(bad.problems())
+    assert "unknown week profile" in problems
+    assert "not strictly increasing" in problems
+    assert "rate 49" in problems
+    assert "1 TOU prices" in problems
+    assert "negative" in problems
+    assert "exceeds 32767" in _simple_tariff(standing_charge=45000).problems()[0]
+    assert "unknown day profile" in _simple_tariff(day_profiles=()).problems()[0]
+
+
+def test_top_ups_round_trip() -> None:
+    utrn = "73941569907863060480"
+    esme = c.TopUp(30, utrn)
+    assert c.decode_command(0x0007, esme.encode()) == esme
+    assert c.decode_response(0x0007, c.Outcome.for_command(esme).encode()).ok
+    gas = c.TopUpGas(utrn)
+    assert c.decode_command(0x0097, gas.encode()) == gas
+    accepted = c.GasTopUpResult(c.TopUpResult.ACCEPTED, 1000, 2500)
+    assert c.decode_response(0x0097, accepted.encode()) == accepted
+    assert accepted.ok
+    duplicate = c.GasTopUpResult(c.TopUpResult.REJECTED_DUPLICATE, 1000, 1500)
+    assert not c.decode_response(0x0097, duplicate.encode()).ok
+    with pytest.raises(EncodeError, match="20 decimal digits"):
+        c.TopUp(1, "12345")
+    with pytest.raises(DecodeError, match="CS01a"):
+        c.decode_command(0x0007, c.TopUp(1, utrn).encode().replace(b"7394", b"x394"))
