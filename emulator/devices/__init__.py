@@ -1,0 +1,26 @@
+"""The emulated SMETS2 devices: sans-IO cores, one class per device type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from emulator.devices.base import Device
+from emulator.devices.chf import Chf
+from emulator.devices.esme import Esme
+from emulator.devices.gpf import Gpf
+from emulator.devices.gsme import Gsme
+from emulator.devices.ihd import Ihd
+from emulator.firmware import DeviceType
+
+DEVICE_CLASSES: Mapping[DeviceType, type[Device]] = MappingProxyType(
+    {
+        DeviceType.ESME: Esme,
+        DeviceType.GSME: Gsme,
+        DeviceType.CHF: Chf,
+        DeviceType.GPF: Gpf,
+        DeviceType.IHD: Ihd,
+    }
+)
+
+__all__ = ["DEVICE_CLASSES", "Chf", "Device", "Esme", "Gpf", "Gsme", "Ihd"]

@@ -1,0 +1,182 @@
+"""The emulated CHF (Communications Hub Function): WAN modem, HAN coordinator, and the
+device log - the whitelist of HAN devices allowed to join.
+
+CCS01 adds a device to the log (whitelisting it; a device the fleet hosts then joins at
+once), CCS02 removes it (unjoining it: the hub no longer delivers to it). Each change
+raises alert 0x8F12 (CHF device log changed). ECS52 reads the hub's firmware version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
+from emulator.devices.esme import RESULT_OTHER_REASON, dlms_error
+from emulator.firmware import DeviceType
+from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.usecases import UseCase
+
+DEVICE_LOG_CAPACITY = 16
+"""Entries a CHF device log holds (GBCS sizes it for the devices of one home)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One device in the CHF device log."""
+
+    install_code: bytes
+    device_type: int
+    join_timeout: int
+    """Minutes the device may take to join."""
+    added: int
+    """Unix seconds."""
+    joined: bool = False
+
+
+@dataclass(slots=True, eq=False, kw_only=True)
+class Chf(Device):
+    """A Communications Hub Function."""
+
+    device_log: dict[bytes, LogEntry] | None = None
+    removed: set[bytes] | None = None
+    """Devices taken out of the log (the hub will not deliver to them)."""
+
+    DEVICE_TYPE: ClassVar[DeviceType] = DeviceType.CHF
+
+    @classmethod
+    def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Chf:
+        profile = spec.profile
+        return cls(
+            eui=eui,
+            profile=profile,
+            firmware=profile.version(spec.firmware or profile.initial_firmware),
+            created=now,
+            alert_counter=now * 1000,
+            trust=spec.trust,
+        )
+
+    def delivers_to(self, eui: bytes) -> bool:
+        """Whether the hub still delivers to ``eui`` (not removed from its device log)."""
+        return (
+            self.removed is None
+            or eui not in self.removed
+            or (self.device_log is not None and eui in self.device_log)
+        )
+
+    # -- use cases -------------------------------------------------------------------------
+
+    def add_device(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """CCS01: whitelist a device; if it is on this HAN already, it joins."""
+        cmd = c.AddDeviceLogEntry.decode(command.content)
+        log = self.device_log if self.device_log is not None else {}
+        if cmd.device not in log and len(log) >= DEVICE_LOG_CAPACITY:
+            self._log(f"CCS01 {cmd.device.hex()}: device log full")
+            return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+        joined = ctx.peer(cmd.device) is not None
+        log[cmd.device] = LogEntry(
+            cmd.install_code, cmd.device_type, cmd.join_timeout, now, joined=joined
+        )
+        self.device_log = log
+        if self.removed is not None:
+            self.removed.discard(cmd.device)
+        self._log(f"CCS01 {cmd.device.hex()} whitelisted{', joined' if joined else ''}")
+        return Reply(
+            c.Outcome.for_command(cmd).encode(),
+            alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
+        )
+
+    def remove_device(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """CCS02: take a device out of the log (it is unjoined)."""
+        cmd = c.RemoveDeviceLogEntry.decode(command.content)
+        if self.device_log is not None:
+            self.device_log.pop(cmd.device, None)
+        if self.removed is None:
+            self.removed = set()
+        self.removed.add(cmd.device)
+        self._log(f"CCS02 {cmd.device.hex()} removed and unjoined")
+        return Reply(
+            c.Outcome.for_command(cmd).encode(),
+            alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
+        )
+
+    def read_firmware_version(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS52 sent to the hub: the CHF firmware version."""
+        cmd = c.ReadFirmwareVersion.decode(command.content)
+        return Reply(c.FirmwareVersion.for_command(cmd, self.firmware.version_bytes).encode())
+
+    # -- content ---------------------------------------------------------------------------
+
+    def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
+        details = dlms.octet_string(alert.detail) if alert.detail else None
+        return c.DlmsAlert(
+            counter, alert.code, from_seconds(self.device_time(now)), details
+        ).encode()
+
+    def firmware_receipt(self, ok: bool, digest: bytes, now: int) -> Alert:
+        code = (
+            AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
+            if ok
+            else AlertCode.FIRMWARE_VERIFICATION_FAILED
+        )
+        return Alert(code, detail=digest)
+
+    def error_content(self, command: Message, uc: UseCase, error: Exception) -> bytes:
+        return dlms_error(command, uc, error, self.firmware.version_bytes)
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        data = Device.to_json(self)
+        data["device_log"] = (
+            None
+            if self.device_log is None
+            else {
+                eui.hex(): {
+                    "install_code": e.install_code.hex(),
+                    "device_type": e.device_type,
+                    "join_timeout": e.join_timeout,
+                    "added": e.added,
+                    "joined": e.joined,
+                }
+                for eui, e in self.device_log.items()
+            }
+        )
+        data["removed"] = None if self.removed is None else sorted(e.hex() for e in self.removed)
+        return data
+
+    def restore_json(self, data: Mapping[str, Any]) -> None:
+        Device.restore_json(self, data)
+        log = data["device_log"]
+        self.device_log = (
+            None
+            if log is None
+            else {
+                bytes.fromhex(k): LogEntry(
+                    bytes.fromhex(v["install_code"]),
+                    int(v["device_type"]),
+                    int(v["join_timeout"]),
+                    int(v["added"]),
+                    bool(v["joined"]),
+                )
+                for k, v in log.items()
+            }
+        )
+        removed = data["removed"]
+        self.removed = None if removed is None else {bytes.fromhex(e) for e in removed}
+
+
+Chf.HANDLERS = MappingProxyType(
+    {
+        0x0001: Chf.add_device,
+        0x0002: Chf.remove_device,
+        0x0059: Chf.read_firmware_version,
+        0x0012: Chf.activate_firmware,
+    }
+)

@@ -1,0 +1,233 @@
+"""The emulated ESME (electricity meter): DLMS/COSEM content inside GBCS.
+
+Use cases: ECS17b read import registers (encrypted to the requester), ECS42/43/44 close,
+open and arm the load switch (the :data:`~emulator.supply.LOAD_SWITCH` table), ECS70 set
+clock (also commissioning, SR 8.1.1), ECS52 read firmware version, CS06 activate
+firmware. A twin-element ESME (variant B..) has a second element with its own register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
+from emulator.devices.meter import MeterDevice
+from emulator.errors import CommandError, TransitionError
+from emulator.firmware import DeviceType
+from emulator.metering import Meter, PaymentMode
+from emulator.profiles import DEFAULT_SHAPE, Fuel, shape_named, unit_interval
+from emulator.supply import LOAD_SWITCH, SupplyEvent
+from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.errors import GbcsError
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.payloads.dlms import AccessKind, AccessRequest, AccessResult
+from gbcs.usecases import UseCase
+
+RESULT_HARDWARE_FAULT = 1
+RESULT_OBJECT_UNAVAILABLE = 11
+RESULT_OTHER_REASON = 250
+
+
+def initial_register(key: int, scale: int) -> int:
+    """A meter's register when first seen: it has been on the wall for a while."""
+    return int(scale * unit_interval(key ^ 0x1217))
+
+
+@dataclass(slots=True, eq=False, kw_only=True)
+class Esme(MeterDevice):
+    """An electricity meter."""
+
+    secondary: Meter | None = None
+    """The second element of a twin-element ESME (variant B...)."""
+
+    DEVICE_TYPE: ClassVar[DeviceType] = DeviceType.ESME
+
+    @classmethod
+    def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Esme:
+        profile = spec.profile
+        firmware = profile.version(spec.firmware or profile.initial_firmware)
+        shape = shape_named(spec.shape or DEFAULT_SHAPE[Fuel.ELECTRICITY])
+        mode = PaymentMode.PREPAYMENT if spec.prepayment else PaymentMode.CREDIT
+        meter = Meter.new(
+            shape,
+            key,
+            now,
+            initial_total=initial_register(key, 30_000_000),
+            supply_table=LOAD_SWITCH,
+            mode=mode,
+            balance=spec.balance,
+        )
+        secondary = None
+        if (firmware.esme_variant or "A").startswith("B"):
+            heating = shape_named("economy7-electricity")
+            secondary = Meter.new(
+                heating, key ^ 0xB, now, initial_total=initial_register(key ^ 0xB, 20_000_000)
+            )
+        return cls(
+            eui=eui,
+            profile=profile,
+            firmware=firmware,
+            created=now,
+            alert_counter=now * 1000,
+            trust=spec.trust,
+            meter=meter,
+            secondary=secondary,
+        )
+
+    def tick(self, now: int) -> list[Alert]:
+        if self.secondary is not None:
+            self.secondary.advance(now)
+        return MeterDevice.tick(self, now)
+
+    # -- use cases -------------------------------------------------------------------------
+
+    def read_import_registers(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS17b: the import registers, encrypted for the party that asked."""
+        cmd = c.ReadImportRegisters.decode(command.content)
+        if cmd.device != self.eui or cmd.requester != command.business_originator:
+            raise CommandError("ECS17b protection parameters name other parties")
+        total = self.meter.total
+        reactive = total * (40 + self.meter.key % 160) // 1000
+        registers = c.ImportRegisters(
+            active_import=total % (1 << 32),
+            reactive_import=reactive % (1 << 32),
+            secondary_active_import=None
+            if self.secondary is None
+            else self.secondary.total % (1 << 32),
+        )
+
+        def encrypt(plaintext: bytes) -> bytes:
+            return ctx.builder.encrypt_payload(
+                device=self.eui,
+                target=command.business_originator,
+                counter=command.originator_counter,
+                plaintext=plaintext,
+            )
+
+        return Reply(c.ImportRegistersResponse.build(cmd, registers, encrypt).encode())
+
+    def _switch(
+        self,
+        command: Message,
+        cmd: c.SupplyEnable | c.SupplyDisable | c.SupplyArm,
+        event: SupplyEvent,
+    ) -> Reply:
+        try:
+            state = self.meter.operate_supply(event)
+        except TransitionError as exc:
+            self._log(f"load switch: {exc}")
+            return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+        self._log(f"load switch {event.value}: now {state.value}")
+        alerts = [Alert(AlertCode.SUPPLY_ARMED)] if event is SupplyEvent.REMOTE_ARM else []
+        return Reply(c.Outcome.for_command(cmd).encode(), alerts=alerts)
+
+    def supply_enable(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS42: close the load switch."""
+        cmd = c.SupplyEnable.decode(command.content)
+        return self._switch(command, cmd, SupplyEvent.REMOTE_ENABLE)
+
+    def supply_disable(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS43: open the load switch."""
+        return self._switch(
+            command, c.SupplyDisable.decode(command.content), SupplyEvent.REMOTE_DISABLE
+        )
+
+    def supply_arm(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS44: arm the load switch."""
+        return self._switch(command, c.SupplyArm.decode(command.content), SupplyEvent.REMOTE_ARM)
+
+    def set_clock(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS70 (and commissioning): take the hub's time if it is inside the validity
+        interval; the first successful set commissions the meter (alert 0x8F69)."""
+        cmd = c.SetClock.decode(command.content)
+        hub_time = from_seconds(now)
+        if not cmd.accepts(hub_time):
+            self._log("ECS70: hub time outside the validity interval; clock not adjusted")
+            failed = c.ClockSet.for_command(cmd, None, status=None, results=(0, 0, 0, 1, 250))
+            return Reply(
+                failed.encode(), alerts=[Alert(AlertCode.CLOCK_NOT_ADJUSTED_OUTSIDE_TOLERANCE)]
+            )
+        self.clock_offset = 0
+        alerts = []
+        if not self.commissioned:
+            self.commissioned = True
+            self._log("commissioned")
+            alerts.append(Alert(AlertCode.DEVICE_COMMISSIONED))
+        clock = from_seconds(self.device_time(now))
+        return Reply(c.ClockSet.for_command(cmd, clock).encode(), alerts=alerts)
+
+    def read_firmware_version(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS52: the running firmware version (4 bytes)."""
+        cmd = c.ReadFirmwareVersion.decode(command.content)
+        return Reply(c.FirmwareVersion.for_command(cmd, self.firmware.version_bytes).encode())
+
+    # -- content of alerts and errors ------------------------------------------------------
+
+    def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
+        details = dlms.octet_string(alert.detail) if alert.detail else None
+        when = from_seconds(self.device_time(now))
+        return c.DlmsAlert(counter, alert.code, when, details).encode()
+
+    def firmware_receipt(self, ok: bool, digest: bytes, now: int) -> Alert:
+        code = (
+            AlertCode.FIRMWARE_VERIFICATION_SUCCESSFUL
+            if ok
+            else AlertCode.FIRMWARE_VERIFICATION_FAILED
+        )
+        return Alert(code, detail=digest)
+
+    def error_content(self, command: Message, uc: UseCase, error: Exception) -> bytes:
+        return dlms_error(command, uc, error, self.firmware.version_bytes)
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        data = MeterDevice.to_json(self)
+        data["secondary"] = None if self.secondary is None else self.secondary.to_json()
+        return data
+
+    def restore_json(self, data: Mapping[str, Any]) -> None:
+        MeterDevice.restore_json(self, data)
+        secondary = data.get("secondary")
+        if secondary is not None and self.secondary is not None:
+            self.secondary = Meter.from_json(
+                secondary, self.secondary.shape, self.secondary.key, self.secondary.supply_table
+            )
+
+
+def dlms_error(command: Message, uc: UseCase, error: Exception, version: bytes) -> bytes:
+    """An error response in DLMS: one failed result per request of the command (its invoke
+    id echoed); a CS06 failure in its ASN.1 form."""
+    if uc.name == "CS06":
+        return c.FirmwareActivated(1, version).encode()
+    unsupported = isinstance(error, CommandError) and "not supported" in str(error)
+    code = RESULT_OBJECT_UNAVAILABLE if unsupported else RESULT_HARDWARE_FAULT
+    try:
+        request = AccessRequest.from_bytes(command.content)
+    except GbcsError:
+        return c.Outcome(command.originator_counter, ()).encode()
+    plain = {
+        AccessKind.GET_WITH_SELECTION: AccessKind.GET,
+        AccessKind.SET_WITH_SELECTION: AccessKind.SET,
+    }
+    results = tuple(AccessResult(plain.get(s.kind, s.kind), code) for s in request.specs)
+    return c.Outcome(command.originator_counter, results).encode()
+
+
+Esme.HANDLERS = MappingProxyType(
+    {
+        0x0027: Esme.read_import_registers,
+        0x004F: Esme.supply_enable,
+        0x0050: Esme.supply_disable,
+        0x0051: Esme.supply_arm,
+        0x0062: Esme.set_clock,
+        0x0059: Esme.read_firmware_version,
+        0x0012: Esme.activate_firmware,
+    }
+)

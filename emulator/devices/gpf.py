@@ -1,0 +1,66 @@
+"""The emulated GPF (Gas Proxy Function on the comms hub): it answers reads for the sleepy
+GSME it is paired with, from its mirror of the GSME's registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import ClassVar
+
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
+from emulator.devices.gsme import Gsme, encrypt_for, gas_register, gbz_error
+from emulator.errors import CommandError
+from emulator.firmware import DeviceType
+from gbcs import content as c
+from gbcs.frames import Message
+from gbcs.usecases import UseCase
+
+
+@dataclass(slots=True, eq=False, kw_only=True)
+class Gpf(Device):
+    """A Gas Proxy Function."""
+
+    gsme: bytes | None = None
+    """The GSME whose data this GPF mirrors."""
+
+    DEVICE_TYPE: ClassVar[DeviceType] = DeviceType.GPF
+
+    @classmethod
+    def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Gpf:
+        profile = spec.profile
+        return cls(
+            eui=eui,
+            profile=profile,
+            firmware=profile.version(spec.firmware or profile.initial_firmware),
+            created=now,
+            alert_counter=now * 1000,
+            trust=spec.trust,
+            gsme=spec.partner,
+        )
+
+    def read_register(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """GCS13a sent to the GPF: the mirrored GSME register, as of the last half hour the
+        GSME reported (it wakes every half hour), encrypted for the requester."""
+        c.ReadGasRegister.decode(command.content)
+        gsme = None if self.gsme is None else ctx.peer(self.gsme)
+        if not isinstance(gsme, Gsme):
+            raise CommandError("the GPF has no GSME to mirror")
+        gsme.wake(now)
+        encrypt = encrypt_for(ctx, self.eui, command)
+        return Reply(c.GasRegisterResponse.build(gas_register(gsme.meter), encrypt).encode())
+
+    def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
+        return c.gbz_alert(alert.code, from_seconds(self.device_time(now)), alert.detail).to_bytes()
+
+    def firmware_receipt(self, ok: bool, digest: bytes, now: int) -> Alert:
+        body = c.firmware_verification_alert(
+            ok=ok, when=from_seconds(self.device_time(now)), image_hash=digest
+        )
+        return Alert(body.alert_code, content=body.to_bytes())
+
+    def error_content(self, command: Message, uc: UseCase, error: Exception) -> bytes:
+        return gbz_error(command, uc, error, self.created)
+
+
+Gpf.HANDLERS = MappingProxyType({0x0074: Gpf.read_register})

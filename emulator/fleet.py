@@ -1,0 +1,386 @@
+"""A fleet hosts many emulated devices, addressed by EUI, with lazy state.
+
+Adding a device records only how to make it (a shared :class:`DeviceSpec`); its state is
+created the first time a frame reaches it, and its private keys are derived from the fleet
+seed and its EUI when first needed and kept only in a bounded cache. So a hundred thousand
+devices cost little until they are used, and nothing about them needs storing but what
+changed: :meth:`Fleet.snapshot` writes that as JSON, :meth:`Fleet.restore` reads it back.
+
+The fleet is also the host that applies each profile's quirks - response latency, drops
+and corrupted MACs - deterministically from the seed and the frame, so a run is
+reproducible. The WAN adapters call :meth:`Fleet.deliver` (frames with their delays) or
+:meth:`Fleet.handle` (just the frames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from emulator.clock import to_seconds
+from emulator.devices import DEVICE_CLASSES
+from emulator.devices.base import (
+    DEFAULT_TRUST,
+    Device,
+    DeviceContext,
+    DeviceKeys,
+    DeviceSpec,
+    Trust,
+)
+from emulator.errors import EmulatorError, UnknownDeviceError
+from emulator.firmware import DeviceType, FirmwareProfile, ProfileCatalogue, load_profiles
+from emulator.profiles import device_key, mix64, unit_interval
+from gbcs.codes import KeyPurpose
+from gbcs.crypto import SharedSecretCache
+from gbcs.errors import DecodeError
+from gbcs.eui import eui_duis, parse_eui
+from gbcs.frames import Message
+from gbcs.keystore import KeyLookup, derive_device_key
+
+SNAPSHOT_FORMAT = "smetsim-fleet/1"
+
+SANDBOX_DEVICES: tuple[tuple[str, str], ...] = (
+    ("00-DB-12-34-56-78-90-A0", "northbrook-nb100"),
+    ("00-DB-12-34-56-78-90-A1", "northbrook-ng20"),
+    ("00-DB-12-34-56-78-90-A2", "tellurian-ch2-chf"),
+    ("00-DB-12-34-56-78-90-A3", "tellurian-ch2-gpf"),
+)
+"""The sandbox's default home: ESME, GSME, CHF and GPF of the DCC reference test data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A frame a device sends, and how long after the command it arrives."""
+
+    eui: bytes
+    """The device that sent it."""
+    frame: bytes
+    delay: float = 0.0
+    """Seconds of response latency (the profile's quirk)."""
+
+
+def _now(now: datetime | int) -> int:
+    return now if isinstance(now, int) else to_seconds(now)
+
+
+class Fleet:
+    """Many devices, each created on first use from its spec."""
+
+    def __init__(
+        self,
+        seed: bytes,
+        organisations: KeyLookup,
+        *,
+        profiles: ProfileCatalogue | None = None,
+        faults: bool = True,
+        key_cache: int = 4096,
+        secret_cache: int = 16384,
+    ) -> None:
+        """``organisations``: the public keys of the remote parties (suppliers, network
+        operators, the ACB) - a test PKI or a real keystore. ``faults``: apply the
+        profiles' drop and corrupt-MAC quirks (latency is always reported)."""
+        if not seed:
+            raise ValueError("a fleet needs a non-empty seed")
+        self.seed = seed
+        self.organisations = organisations
+        self.profiles = profiles if profiles is not None else load_profiles()
+        self.faults = faults
+        self._specs: dict[bytes, DeviceSpec] = {}
+        self._devices: dict[bytes, Device] = {}
+        self._keys: OrderedDict[tuple[bytes, KeyPurpose], ec.EllipticCurvePrivateKey] = (
+            OrderedDict()
+        )
+        self._key_cache = key_cache
+        self._secrets = SharedSecretCache(max_entries=secret_cache)
+        self._spec_cache: dict[tuple[Any, ...], DeviceSpec] = {}
+
+    # -- membership ------------------------------------------------------------------------
+
+    def add(
+        self,
+        eui: bytes | str,
+        profile: str | FirmwareProfile,
+        *,
+        firmware: str | None = None,
+        trust: Trust = DEFAULT_TRUST,
+        hub: bytes | str | None = None,
+        partner: bytes | str | None = None,
+        prepayment: bool = False,
+        balance: int = 0,
+        shape: str | None = None,
+    ) -> DeviceSpec:
+        """Host a device (created on first use). A duplicate EUI is refused."""
+        key = parse_eui(eui)
+        if key in self._specs:
+            raise EmulatorError(f"the fleet already hosts {eui_duis(key)}")
+        chosen = self.profiles[profile] if isinstance(profile, str) else profile
+        if firmware is not None:
+            chosen.version(firmware)  # KeyError naming the known versions
+        spec_key = (chosen.name, firmware, trust, hub, partner, prepayment, balance, shape)
+        spec = self._spec_cache.get(spec_key)
+        if spec is None:
+            spec = DeviceSpec(
+                profile=chosen,
+                firmware=firmware,
+                trust=trust,
+                hub=None if hub is None else parse_eui(hub),
+                partner=None if partner is None else parse_eui(partner),
+                prepayment=prepayment,
+                balance=balance,
+                shape=shape,
+            )
+            self._spec_cache[spec_key] = spec
+        self._specs[key] = spec
+        return spec
+
+    def add_sandbox_devices(self, *, prepayment: bool = False, balance: int = 0) -> None:
+        """The four devices of the DCC reference test data: ESME ...A0, GSME ...A1 (mirrored
+        by the GPF ...A3), CHF ...A2, all on hub ...A2."""
+        esme, gsme, chf, gpf = (parse_eui(e) for e, _ in SANDBOX_DEVICES)
+        profiles = [p for _, p in SANDBOX_DEVICES]
+        self.add(esme, profiles[0], hub=chf, prepayment=prepayment, balance=balance)
+        self.add(gsme, profiles[1], hub=chf, partner=gpf, prepayment=prepayment, balance=balance)
+        self.add(chf, profiles[2], partner=gpf)
+        self.add(gpf, profiles[3], hub=chf, partner=gsme)
+
+    def __contains__(self, eui: object) -> bool:
+        return isinstance(eui, bytes) and eui in self._specs
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def euis(self) -> Iterator[bytes]:
+        return iter(self._specs)
+
+    def spec(self, eui: bytes) -> DeviceSpec:
+        try:
+            return self._specs[eui]
+        except KeyError:
+            raise UnknownDeviceError(eui) from None
+
+    @property
+    def materialised(self) -> int:
+        """How many devices have state (have been used)."""
+        return len(self._devices)
+
+    def device(self, eui: bytes, now: datetime | int) -> Device:
+        """The device's state, created at ``now`` if this is its first use."""
+        device = self._devices.get(eui)
+        if device is None:
+            spec = self.spec(eui)
+            cls = DEVICE_CLASSES[spec.profile.device_type]
+            device = cls.create(eui, spec, _now(now), device_key(self.seed, eui))
+            self._devices[eui] = device
+        return device
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def private_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePrivateKey:
+        """A hosted device's private key, derived from the seed (kept in a bounded cache)."""
+        cache_key = (eui, purpose)
+        key = self._keys.get(cache_key)
+        if key is not None:
+            self._keys.move_to_end(cache_key)
+            return key
+        key = derive_device_key(self.seed, eui, purpose)
+        self._keys[cache_key] = key
+        if len(self._keys) > self._key_cache:
+            self._keys.popitem(last=False)
+        return key
+
+    def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
+        """A hosted device's public key (what its certificate would carry)."""
+        return self.private_key(eui, purpose).public_key()
+
+    def context(self, device: Device) -> DeviceContext:
+        """The keys and neighbours lent to ``device`` for one call."""
+        trust = device.trust
+        keys = DeviceKeys(device.eui, self.private_key, self.organisations, trust.euis())
+        return DeviceContext(keys, acb=trust.acb, cache=self._secrets, peer=self._peer)
+
+    def _peer(self, eui: bytes) -> Device | None:
+        if eui not in self._specs:
+            return None
+        created = self._devices.get(eui)
+        if created is not None:
+            return created
+        # A neighbour first reached through another device comes to life then.
+        first = min((d.created for d in self._devices.values()), default=0)
+        return self.device(eui, first)
+
+    # -- traffic ---------------------------------------------------------------------------
+
+    def route(self, eui: bytes, frame: bytes) -> bytes:
+        """The device a frame sent to ``eui`` (a device or its hub) is for: the business
+        target when the fleet hosts it, else ``eui`` itself."""
+        try:
+            target = Message.from_bytes(frame).business_target
+        except DecodeError:
+            target = eui
+        if target in self._specs:
+            return target
+        if eui in self._specs:
+            return eui
+        raise UnknownDeviceError(target)
+
+    def deliver(self, eui: bytes, frame: bytes, now: datetime | int) -> list[Outgoing]:
+        """A frame arrives for ``eui`` (a device, or the hub the device sits behind) at
+        ``now``; what comes back, each frame with its latency. The profile's quirks apply:
+        a dropped command is never received (no state changes, nothing comes back); a
+        corrupted frame arrives with a broken MAC or signature."""
+        seconds = _now(now)
+        target = self.route(eui, frame)
+        device = self.device(target, seconds)
+        quirks = device.profile.quirks
+        draw = _frame_draw(self.seed, target, frame)
+        if self.faults and quirks.drop_rate and unit_interval(draw) < quirks.drop_rate:
+            return []
+        frames = device.handle(frame, seconds, self.context(device))
+        low, high = quirks.latency_ms
+        out = []
+        for index, sent in enumerate(frames):
+            own = mix64(draw + index + 1)
+            if (
+                self.faults
+                and quirks.corrupt_mac_rate
+                and unit_interval(own ^ 0xC0) < quirks.corrupt_mac_rate
+            ):
+                sent = _corrupt(sent)
+            delay = (low + (high - low) * unit_interval(own)) / 1000.0
+            out.append(Outgoing(target, sent, delay))
+        return out
+
+    def handle(self, eui: bytes, frame: bytes, now: datetime | int) -> list[bytes]:
+        """Like :meth:`deliver`, without the latencies."""
+        return [o.frame for o in self.deliver(eui, frame, now)]
+
+    def advance(self, now: datetime | int) -> list[Outgoing]:
+        """Let time pass for every device that has state; the alerts that raises."""
+        seconds = _now(now)
+        out = []
+        for device in list(self._devices.values()):
+            if not device.has_clock_state:
+                continue
+            alerts = device.due_alerts(seconds)
+            if alerts:
+                ctx = self.context(device)
+                for message in device.seal(alerts, seconds, ctx):
+                    out.append(Outgoing(device.eui, message.to_bytes()))
+        return out
+
+    def distribute_firmware(self, eui: bytes, image: bytes, now: datetime | int) -> list[bytes]:
+        """The hub hands a firmware image to device ``eui`` over the HAN (SR11.1: this is not
+        a remote-party message, so it has no GBCS envelope of its own). The device verifies
+        it and answers with its firmware distribution receipt alert."""
+        seconds = _now(now)
+        device = self.device(eui, seconds)
+        return [m.to_bytes() for m in device.receive_image(image, seconds, self.context(device))]
+
+    def press_button(self, eui: bytes, now: datetime | int) -> list[bytes]:
+        """The consumer presses the button on the meter (restores an armed supply)."""
+        seconds = _now(now)
+        device = self.device(eui, seconds)
+        return [m.to_bytes() for m in device.press_button(seconds, self.context(device))]
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def snapshot(self, path: Path) -> None:
+        """Write every device's spec and every created device's state to ``path`` (JSON)."""
+        data = {
+            "format": SNAPSHOT_FORMAT,
+            "seed": self.seed.hex(),
+            "specs": [{"eui": eui.hex(), **_spec_json(spec)} for eui, spec in self._specs.items()],
+            "devices": [device.to_json() for device in self._devices.values()],
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def restore(
+        cls,
+        path: Path,
+        organisations: KeyLookup,
+        *,
+        profiles: ProfileCatalogue | None = None,
+        faults: bool = True,
+    ) -> Fleet:
+        """A fleet from a snapshot file. JSON only (never pickle): a snapshot is data."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise EmulatorError(f"cannot read fleet snapshot {path}: {exc}") from None
+        if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+            raise EmulatorError(f"{path} is not a {SNAPSHOT_FORMAT} snapshot")
+        try:
+            fleet = cls(
+                bytes.fromhex(data["seed"]), organisations, profiles=profiles, faults=faults
+            )
+            for entry in data["specs"]:
+                fleet.add(
+                    bytes.fromhex(entry["eui"]),
+                    entry["profile"],
+                    firmware=entry["firmware"],
+                    trust=Trust.from_json(entry["trust"]),
+                    hub=None if entry["hub"] is None else bytes.fromhex(entry["hub"]),
+                    partner=None if entry["partner"] is None else bytes.fromhex(entry["partner"]),
+                    prepayment=bool(entry["prepayment"]),
+                    balance=int(entry["balance"]),
+                    shape=entry["shape"],
+                )
+            for state in data["devices"]:
+                eui = bytes.fromhex(state["eui"])
+                spec = fleet.spec(eui)
+                if spec.profile.device_type.value != state["type"]:
+                    raise EmulatorError(f"{eui_duis(eui)}: state of a {state['type']}")
+                device_cls = DEVICE_CLASSES[spec.profile.device_type]
+                device = device_cls.create(
+                    eui, spec, int(state["created"]), device_key(fleet.seed, eui)
+                )
+                device.restore_json(state)
+                fleet._devices[eui] = device
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EmulatorError(f"{path}: damaged fleet snapshot ({exc!r})") from None
+        return fleet
+
+
+def _spec_json(spec: DeviceSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(spec):
+        value = getattr(spec, f.name)
+        if isinstance(value, FirmwareProfile):
+            value = value.name
+        elif isinstance(value, Trust):
+            value = value.to_json()
+        elif isinstance(value, bytes):
+            value = value.hex()
+        out[f.name] = value
+    return out
+
+
+def _frame_draw(seed: bytes, eui: bytes, frame: bytes) -> int:
+    digest = hashlib.blake2b(frame, digest_size=8, key=seed[:64]).digest()
+    return mix64(int.from_bytes(digest, "big") ^ device_key(seed, eui))
+
+
+def _corrupt(frame: bytes) -> bytes:
+    """Flip a bit in the MAC (the last byte of a General-Ciphering frame) or, for a signed
+    frame, in the signature."""
+    if not frame:
+        return frame
+    return frame[:-1] + bytes([frame[-1] ^ 0x01])
+
+
+def device_types(fleet: Fleet) -> Iterable[tuple[bytes, DeviceType]]:
+    """(EUI, device type) of every hosted device."""
+    for eui in fleet.euis():
+        yield eui, fleet.spec(eui).profile.device_type
