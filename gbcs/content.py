@@ -1915,11 +1915,17 @@ def decode_response(message_code: int, content: bytes) -> Response:
 def decode_alert(message_code: int, content: bytes) -> Alert:
     """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF) or the 0x00CA
     firmware alert."""
+    decoder: Callable[[bytes], Alert]
     if message_code == FutureDatedFirmwareAlert.message_code:
-        return FutureDatedFirmwareAlert.decode(content)
-    if content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
-        return DlmsAlert.decode(content)
-    return GbzAlert.from_bytes(content)
+        decoder = FutureDatedFirmwareAlert.decode
+    elif content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
+        decoder = DlmsAlert.decode
+    else:
+        decoder = GbzAlert.from_bytes
+    try:
+        return decoder(content)
+    except (EncodeError, ValueError) as exc:
+        raise DecodeError(f"alert 0x{message_code:04X}: {exc}") from None
 
 
 __all__ = [
