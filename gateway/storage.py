@@ -32,9 +32,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from gateway.errors import StorageError
+
+DATABASE_NAME: Final = "gateway.db"
+"""The database file's name inside the gateway's state folder."""
 
 Durability = Literal["full", "process"]
 Row = sqlite3.Row
@@ -111,9 +114,9 @@ class Storage:
     ) -> Self:
         """Open (creating if needed) the database at ``path``; ``":memory:"`` for tests.
 
-        Applies the gateway's own migrations (:data:`gateway.inventory.MIGRATIONS` and the
-        others listed in :func:`gateway_migrations`) only when the caller passes them; a
-        bare ``Storage.open`` gives an empty database with the migrations table.
+        Applies ``migrations`` not yet applied (the gateway's tables are
+        :data:`gateway.inventory.MIGRATIONS`); a bare ``Storage.open`` gives a database with
+        only the migrations table.
         """
         memory = str(path) == ":memory:"
         try:
