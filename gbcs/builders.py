@@ -62,20 +62,18 @@ class Builder:
     ) -> Message:
         """A command as the device receives it: signed by ``originator`` (DS) when critical,
         then MACed by the ACB for the device."""
-        message = self.precommand(
-            originator=originator,
-            target=target,
-            counter=counter,
-            message_code=message_code,
-            content=content,
+        message = Message(
+            cra=CRA.COMMAND,
+            originator_counter=counter,
+            business_originator=_eui("originator", originator),
+            business_target=_eui("target", target),
             date_time=date_time,
+            message_code=message_code,
             extensions=extensions,
+            content=content,
+            signature=None,
         )
-        if critical:
-            message = self.sign(message, originator)
-        else:
-            message = dataclasses.replace(message, signature_omitted=False)
-        return self.mac_as_acb(message)
+        return self._complete(message, signer=originator if critical else None, mac=True)
 
     def precommand(
         self,
@@ -107,20 +105,20 @@ class Builder:
         """``message`` signed with ``signer``'s DS private key (any MAC is dropped: it would no
         longer match). :class:`KeyNotFound` when the key is not held."""
         key = self.keys.private_key(signer, KeyPurpose.DS)
-        unsigned = dataclasses.replace(message, signature=None, signature_omitted=False, mac=None)
-        return dataclasses.replace(unsigned, signature=sign(key, unsigned.signed_bytes()))
+        # The signed span does not depend on the signature field.
+        return message.with_signature(sign(key, message.signed_bytes()))
 
     def mac_as_acb(self, message: Message) -> Message:
         """``message`` (a command) in the General-Ciphering shape with the ACB's MAC."""
         if message.cra is not CRA.COMMAND:
             raise EncodeError("only commands are MACed by the ACB")
-        bare = dataclasses.replace(message, mac=None)
-        return dataclasses.replace(bare, mac=self.agreement.mac(bare))
+        return self.mac(message)
 
     def mac(self, message: Message) -> Message:
-        """``message`` in the General-Ciphering shape with the MAC its CRA flag calls for."""
-        bare = dataclasses.replace(message, mac=None)
-        return dataclasses.replace(bare, mac=self.agreement.mac(bare))
+        """``message`` in the General-Ciphering shape with the MAC its CRA flag calls for.
+
+        The MAC covers the General-Signing APDU, which the MAC does not change."""
+        return message.with_mac(self.agreement.mac(message))
 
     # ---- responses and alerts ------------------------------------------------------------
 
@@ -189,8 +187,20 @@ class Builder:
         if encrypt:
             message = dataclasses.replace(message, content=self.encrypt_content(message))
         if critical:
-            return self.sign(message, message.business_originator)
-        return self.mac(message)
+            return self._complete(message, signer=message.business_originator, mac=False)
+        return self._complete(message, signer=None, mac=True)
+
+    def _complete(self, message: Message, *, signer: bytes | None, mac: bool) -> Message:
+        """Sign and/or MAC ``message`` in place. Only for a message this builder has just made
+        and not yet returned (nobody else can see it change): it saves copying the message."""
+        _set = object.__setattr__
+        if signer is not None:
+            key = self.keys.private_key(signer, KeyPurpose.DS)
+            _set(message, "signature", sign(key, message.signed_bytes()))
+            _set(message, "_apdu", None)  # the signature field changed
+        if mac:
+            _set(message, "mac", self.agreement.mac(message))
+        return message
 
     # ---- payload encryption ---------------------------------------------------------------
 

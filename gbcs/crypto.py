@@ -54,6 +54,7 @@ PAYLOAD_TAG = 0x31
 _PAYLOAD_HEADER = b"\x31\x00\x00\x00\x00"
 _IV_SUFFIX = b"\x00\x00\x00\x00"
 _KDF_COUNTER = b"\x00\x00\x00\x01"
+_X_BYTES = [b"\x09" + bytes((x,)) for x in range(256)]  # the length 09 then X
 
 # ---- keys ------------------------------------------------------------------------------------
 
@@ -180,16 +181,7 @@ def other_info(originator: bytes, x: int, counter: int, target: bytes) -> bytes:
     """
     if len(originator) != 8 or len(target) != 8:
         raise EncodeError("OtherInfo needs 8-byte originator and target EUIs")
-    return b"".join(
-        (
-            KDF_ALGORITHM_ID,
-            originator,
-            b"\x09",
-            bytes((x,)),
-            counter.to_bytes(8, "big"),
-            target,
-        )
-    )
+    return KDF_ALGORITHM_ID + originator + _X_BYTES[x] + counter.to_bytes(8, "big") + target
 
 
 def derive_key(z: bytes, other_info: bytes) -> bytes:

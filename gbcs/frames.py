@@ -15,6 +15,7 @@ hand-written fast path; ``tests/gbcs/test_frames.py`` checks that it agrees with
 from __future__ import annotations
 
 import dataclasses
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -348,9 +349,43 @@ class Message:
             return apdu[1:-1]
         return apdu[1 : -1 - SIGNATURE_LENGTH]
 
+    def _copy(self) -> Message:
+        new = object.__new__(Message)
+        _set = object.__setattr__
+        for name in _MESSAGE_FIELDS:
+            _set(new, name, getattr(self, name))
+        return new
+
+    def with_mac(self, mac: bytes | None) -> Message:
+        """The same message with ``mac`` (None: the bare General-Signing shape).
+
+        Cheaper than ``dataclasses.replace``: the encoded APDU is kept, as it does not change.
+        """
+        if mac is not None and (type(mac) is not bytes or len(mac) != MAC_LENGTH):
+            raise EncodeError(f"MAC must be None or 12 bytes, got {mac!r}")
+        new = self._copy()
+        object.__setattr__(new, "mac", mac)
+        object.__setattr__(new, "_apdu", self._apdu)
+        return new
+
     def without_mac(self) -> Message:
         """The same message in the bare General-Signing shape."""
-        return dataclasses.replace(self, mac=None)
+        return self.with_mac(None)
+
+    def with_signature(self, signature: bytes | None, *, omitted: bool = False) -> Message:
+        """The same message with ``signature`` (raw r||s, or None for the ``00`` field; with
+        ``omitted`` the field is left out) and no MAC (a MAC would no longer match)."""
+        if signature is not None:
+            if type(signature) is not bytes or len(signature) != SIGNATURE_LENGTH:
+                raise EncodeError(f"signature must be None or 64 bytes (r||s), got {signature!r}")
+            if omitted:
+                raise EncodeError("a message cannot both carry a signature and omit its field")
+        new = self._copy()
+        object.__setattr__(new, "signature", signature)
+        object.__setattr__(new, "signature_omitted", omitted)
+        object.__setattr__(new, "mac", None)
+        object.__setattr__(new, "_apdu", None)
+        return new
 
     # ---- encoding --------------------------------------------------------------------------
 
@@ -459,12 +494,14 @@ def _decode_general_signing(
     """Decode the General-Signing APDU in ``data[s:e]``, which it must fill exactly."""
     if s + 30 > e:
         raise DecodeError(f"truncated: a General-Signing APDU is at least 30 bytes, got {e - s}", s)
-    if data[s + 1] != 0x09:
-        raise DecodeError(f"transaction-id length must be 09, got {data[s + 1]:02x}", s + 1)
-    cra = data[s + 2]
+    _tag, tid_len, cra, counter, orig_len, originator, target_len, target = _GS_HEADER.unpack_from(
+        data, s
+    )
+    if tid_len != 0x09:
+        raise DecodeError(f"transaction-id length must be 09, got {tid_len:02x}", s + 1)
     if not 1 <= cra <= 3:
         raise DecodeError(f"CRA flag must be 1, 2 or 3, got {cra}", s + 2)
-    if data[s + 11] != 8 or data[s + 20] != 8:
+    if orig_len != 8 or target_len != 8:
         raise DecodeError("business originator and target must each be 08 + 8 bytes", s + 11)
     p = s + 29
     dt_len = data[p]
@@ -518,9 +555,9 @@ def _decode_general_signing(
     message = object.__new__(cls)
     _set = object.__setattr__
     _set(message, "cra", _CRAS[cra])
-    _set(message, "originator_counter", int.from_bytes(data[s + 3 : s + 11], "big"))
-    _set(message, "business_originator", data[s + 12 : s + 20])
-    _set(message, "business_target", data[s + 21 : s + 29])
+    _set(message, "originator_counter", counter)
+    _set(message, "business_originator", originator)
+    _set(message, "business_target", target)
     _set(message, "date_time", date_time)
     _set(message, "message_code", message_code)
     _set(message, "extensions", extensions)
@@ -533,6 +570,8 @@ def _decode_general_signing(
 
 
 _CRAS = {int(c): c for c in CRA}
+_GS_HEADER = struct.Struct(">BBBQB8sB8s")  # DF 09 CRA counter 08 originator 08 target
+_MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message) if f.init)
 
 
 # --------------------------------------------------------------------------------------------

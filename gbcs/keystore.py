@@ -217,6 +217,9 @@ class Keystore:
     def __init__(self) -> None:
         self._entries: dict[tuple[bytes, KeyPurpose], _Entry] = {}
         self._device_seeds: dict[bytes, bytes] = {}
+        self.generation = 0
+        """Bumped by every change, so that callers caching what they derived from the keys
+        (e.g. :class:`gbcs.verify.KeyAgreement`) know to forget it."""
         self.root_key: ec.EllipticCurvePrivateKey | None = None
         self.root_certificate: x509.Certificate | None = None
 
@@ -324,6 +327,7 @@ class Keystore:
                 f"{eui.hex()}-{purpose.value}: the private key, public key and certificate "
                 "do not match"
             )
+        self.generation += 1
         old = self._entries.get((eui, purpose))
         entry = _Entry(private=private_key, public=first, certificate=certificate)
         if old is not None and old.public == first:
@@ -334,6 +338,7 @@ class Keystore:
 
     def add_derived_devices(self, seed: bytes, euis: Iterable[bytes]) -> None:
         """Make the keys of these devices derivable from ``seed`` (computed on first use)."""
+        self.generation += 1
         for eui in euis:
             self._device_seeds[_check_eui(eui)] = seed
 

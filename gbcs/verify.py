@@ -36,6 +36,8 @@ from gbcs.keystore import KeyLookup
 
 __all__ = ["Check", "KeyAgreement", "Verification", "Verifier", "mac_parties"]
 
+_MAX_PAIRS = 1_000_000
+
 
 class Check(StrEnum):
     """The outcome of checking one MAC or signature."""
@@ -82,18 +84,35 @@ class KeyAgreement:
         self.keys = keys
         self.acb = acb
         self.cache = cache if cache is not None else SharedSecretCache()
+        # Z by EUI pair, valid while the key lookup's ``generation`` (if it has one, as
+        # Keystore does) is unchanged: saves the key lookups on the hot path.
+        self._pairs: dict[tuple[bytes, bytes], bytes] = {}
+        self._generation: object = None
 
     def z(self, first: bytes, second: bytes) -> bytes:
         """The KA shared secret of two parties, from whichever private key is held: ``second``'s
         first (usually the receiver), then ``first``'s. :class:`KeyNotFound` when neither."""
         keys = self.keys
+        generation = getattr(keys, "generation", None)
+        if generation is not None:
+            if generation != self._generation:
+                self._pairs.clear()
+                self._generation = generation
+            z = self._pairs.get((first, second))
+            if z is not None:
+                return z
         try:
             local: ec.EllipticCurvePrivateKey = keys.private_key(second, KeyPurpose.KA)
             remote = keys.public_key(first, KeyPurpose.KA)
         except KeyNotFound:
             local = keys.private_key(first, KeyPurpose.KA)
             remote = keys.public_key(second, KeyPurpose.KA)
-        return self.cache.z(local, remote)
+        z = self.cache.z(local, remote)
+        if generation is not None:
+            if len(self._pairs) >= _MAX_PAIRS:
+                self._pairs.clear()
+            self._pairs[(first, second)] = z
+        return z
 
     def mac_key(self, message: Message) -> bytes:
         """The 16-byte key of ``message``'s MAC. :class:`KeyNotFound` when keys are missing."""

@@ -113,9 +113,27 @@ def test_mac_parties() -> None:
 
 def test_verifier_shares_a_cache(conformance: Path, conformance_keys: Keystore) -> None:
     cache = SharedSecretCache()
-    verifier = Verifier(conformance_keys, cache=cache)
     name = "4.1.1_ECS17b/ECS17b_4.1.1_SINGLE_SUCCESS_COMMAND_GBCS.HEX"
     message = Message.from_bytes(read_message(conformance, name))
-    for _ in range(3):
-        assert verifier.verify_mac(message) is Check.VALID
-    assert (cache.misses, cache.hits) == (1, 2)
+    for verifier in (
+        Verifier(conformance_keys, cache=cache),
+        Verifier(conformance_keys, cache=cache),
+    ):
+        for _ in range(3):
+            assert verifier.verify_mac(message) is Check.VALID
+    # One ECDH in all: the second verifier found Z in the shared cache.
+    assert (cache.misses, cache.hits, len(cache)) == (1, 1, 1)
+
+
+def test_a_key_change_is_seen_by_a_verifier_that_cached_the_pair(
+    conformance: Path, conformance_keys: Keystore
+) -> None:
+    from gbcs.crypto import private_key_from_scalar as scalar_key
+
+    store = Keystore.load(conformance / "keystore")
+    verifier = Verifier(store)
+    name = "4.1.1_ECS17b/ECS17b_4.1.1_SINGLE_SUCCESS_COMMAND_GBCS.HEX"
+    message = Message.from_bytes(read_message(conformance, name))
+    assert verifier.verify_mac(message) is Check.VALID
+    store.add(bytes.fromhex("90b3d51f30000002"), KeyPurpose.KA, private_key=scalar_key(12345))
+    assert verifier.verify_mac(message) is Check.INVALID
