@@ -78,8 +78,9 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     ),
     "decommission_bad_status": _row(
         "E080302",
-        "device {device} is {status}: only a Whitelisted, InstalledNotCommissioned, "
-        "Commissioned, Suspended or Recovered device can be decommissioned.",
+        "device {device} is {status}: only an installed device (Whitelisted, "
+        "InstalledNotCommissioned, Commissioned, Suspended, Recovery, Recovered) can be "
+        "decommissioned; a Pending one is deleted with SR8.4 DeleteDevice.",
     ),
     # --- 8.4 Update Inventory ------------------------------------------------------------------
     "update_unknown_device": _row(

@@ -8,6 +8,8 @@ build something GBCS cannot carry) is an :class:`EncodeError`; a missing key is
 
 from __future__ import annotations
 
+__all__ = ["DecodeError", "EncodeError", "GbcsError", "KeyNotFound"]
+
 
 class GbcsError(Exception):
     """Base of every exception raised by the :mod:`gbcs` package."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["eui_duis", "eui_hex", "parse_eui"]
+
 _HEX16 = re.compile(r"[0-9A-Fa-f]{16}")
 _DUIS = re.compile(r"(?:[0-9A-Fa-f]{2}-){7}[0-9A-Fa-f]{2}")
 
