@@ -83,3 +83,10 @@ def test_markdown_lists_every_transition() -> None:
     text = lifecycle_markdown()
     assert text.count("\n") == len(SMI_TRANSITIONS) + 1
     assert "| Pending | whitelist: be added to a CHF device log (SR8.11) | Whitelisted |" in text
+
+
+def test_the_documented_table_is_the_code() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "inventory.md"
+    assert lifecycle_markdown() in doc.read_text(encoding="utf-8")
