@@ -218,6 +218,41 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "duis_internal_error": _row(
         "E1000", "the gateway failed while processing SR {srv} ({error}); see its log."
     ),
+    # --- device SRs (e2e: gateway/services/device.py) -------------------------------------------
+    "device_cv_not_supported": _row(
+        "E12", "CommandVariant {cv} is not served for SR {srv} by this gateway: use {supported}."
+    ),
+    "device_wrong_type": _row(
+        "E48", "SR {srv} cannot be sent to device {device}, a {kind}: it is for a {types}."
+    ),
+    "device_status_not_eligible": _row(
+        "E30", "device {device} is {status}: SR {srv} needs a device that is {allowed}."
+    ),
+    "device_no_hub": _row(
+        "E49",
+        "device {device} is in no communications hub's device log in the Smart Metering "
+        "Inventory (SR8.11 adds it), so no command can reach it.",
+    ),
+    "hub_unreachable": _row(
+        "E1001", "communications hub {hub} of device {device} is unreachable: {reason}."
+    ),
+    "use_case_unavailable": _row(
+        "E47", "SR {srv} needs GBCS use case {use_case}, which this gateway cannot build yet."
+    ),
+    "precommand_malformed": _row(
+        "E50", "the SignedPreCommand's GBCSPayload is not a GBCS message: {reason}."
+    ),
+    "precommand_unknown": _row("E51", "signed pre-command for RequestID {request_id}: {detail}."),
+    "precommand_mismatch": _row(
+        "E52",
+        "the signed pre-command is not the pre-command issued for RequestID {request_id}: "
+        "{reason}.",
+    ),
+    "precommand_bad_signature": _row(
+        "E53",
+        "the GBCS signature of the signed pre-command does not verify against the "
+        "digital-signing certificate of {originator}: {reason}.",
+    ),
 }
 
 

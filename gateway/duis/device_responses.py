@@ -1,0 +1,116 @@
+"""DUIS XML of the device service requests' answers: the asynchronous responses and alerts
+(:class:`gateway.services.device.DeviceReport`), and the synchronous pre-command and local
+command of CV4 / CV2 / CV6. Everything built here validates against the DUIS 5.4 schema.
+
+- a device's response: ``ResponseMessage`` (ServiceReference, ServiceReferenceVariant,
+  ``GBCSPayload``: the device's GBCS, base64), header ``RequestID`` (the user's),
+  ``ResponseID`` (the RequestID with originator and target swapped, as the DCC writes it),
+  ``ResponseCode`` ``I0``;
+- a device's alert: ``DeviceAlertMessage`` (``AlertCode`` in hex, ``GBCSPayload``), header
+  ``ResponseID`` = device : recipient : the alert's counter;
+- a DCC alert about a request (no answer in time, hub unreachable): ``DCCAlertMessage`` with
+  ``DCCAlertCode`` (:data:`gateway.services.device.COMMAND_FAILURE_ALERT`) and
+  ``DCCAlert/CommandFailure`` (the RequestID and the device); the reason travels as an XML
+  comment, as the front door's error sentences do.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Final
+
+from lxml import etree
+
+from gateway.duis.build import comment_text, duis_datetime
+from gateway.duis.catalogue import ServiceReferenceVariant
+from gateway.duis.envelope import format_request_id
+from gateway.duis.xml import DS_NS, RA_NS, SR_NS, sr
+from gateway.services.device import DeviceReport, ReportKind
+
+__all__ = [
+    "GBCS_VERSION",
+    "local_command_element",
+    "precommand_element",
+    "report_element",
+]
+
+GBCS_VERSION: Final = "4.0"
+"""What the ``PreCommand/GBCSVersion`` of a CV4 answer names: the GBCS version whose
+message formats this gateway builds (the reference data's)."""
+
+_NSMAP: Final = {"sr": SR_NS, "ds": DS_NS, "ra": RA_NS}
+
+
+def _b64(payload: bytes) -> str:
+    return base64.b64encode(payload).decode("ascii")
+
+
+def precommand_element(payload: bytes, *, gbcs_version: str = GBCS_VERSION) -> etree._Element:
+    """``sr:PreCommand`` (GBCSVersion, GBCSPayload): the CV4 answer to a critical SR."""
+    element = etree.Element(sr("PreCommand"))
+    etree.SubElement(element, sr("GBCSVersion")).text = gbcs_version
+    etree.SubElement(element, sr("GBCSPayload")).text = _b64(payload)
+    return element
+
+
+def local_command_element(payload: bytes) -> etree._Element:
+    """``sr:LocalCommand/sr:GBCSPayload``: a command returned for local delivery (CV2, CV6)."""
+    element = etree.Element(sr("LocalCommand"))
+    etree.SubElement(element, sr("GBCSPayload")).text = _b64(payload)
+    return element
+
+
+def _header(
+    root: etree._Element,
+    *,
+    request_id: str | None,
+    response_id: str | None,
+    code: str,
+    when: datetime,
+) -> None:
+    header = etree.SubElement(root, sr("Header"))
+    if request_id is not None:
+        etree.SubElement(header, sr("RequestID")).text = request_id
+    if response_id is not None:
+        etree.SubElement(header, sr("ResponseID")).text = response_id
+    etree.SubElement(header, sr("ResponseCode")).text = code
+    etree.SubElement(header, sr("ResponseDateTime")).text = duis_datetime(when)
+
+
+def report_element(report: DeviceReport, *, schema_version: str = "5.4") -> etree._Element:
+    """The unsigned ``sr:Response`` telling a user of ``report``."""
+    root = etree.Element(sr("Response"), nsmap=_NSMAP)
+    root.set("schemaVersion", schema_version)
+    request_id = None if report.request_id is None else format_request_id(report.request_id)
+    response_id = None if report.response_id is None else format_request_id(report.response_id)
+    if report.reason:
+        root.append(etree.Comment(comment_text(report.reason)))
+    if report.kind is ReportKind.RESPONSE:
+        assert report.payload is not None
+        assert report.service_reference_variant is not None
+        _header(root, request_id=request_id, response_id=response_id, code="I0", when=_at(report))
+        message = etree.SubElement(etree.SubElement(root, sr("Body")), sr("ResponseMessage"))
+        variant = ServiceReferenceVariant(report.service_reference_variant)
+        etree.SubElement(message, sr("ServiceReference")).text = variant.service_reference
+        etree.SubElement(message, sr("ServiceReferenceVariant")).text = variant.value
+        etree.SubElement(message, sr("GBCSPayload")).text = _b64(report.payload)
+    elif report.kind is ReportKind.ALERT:
+        assert report.payload is not None
+        _header(root, request_id=None, response_id=response_id, code="I0", when=_at(report))
+        alert = etree.SubElement(etree.SubElement(root, sr("Body")), sr("DeviceAlertMessage"))
+        code = report.alert_code if report.alert_code is not None else 0
+        etree.SubElement(alert, sr("AlertCode")).text = f"{code:04X}"
+        etree.SubElement(alert, sr("GBCSPayload")).text = _b64(report.payload)
+    else:
+        _header(root, request_id=request_id, response_id=None, code="I0", when=_at(report))
+        message = etree.SubElement(etree.SubElement(root, sr("Body")), sr("DCCAlertMessage"))
+        etree.SubElement(message, sr("DCCAlertCode")).text = report.code
+        failure = etree.SubElement(etree.SubElement(message, sr("DCCAlert")), sr("CommandFailure"))
+        etree.SubElement(failure, sr("CommandRequestID")).text = request_id or ""
+        etree.SubElement(failure, sr("DeviceID")).text = report.device.hex("-").upper()
+    return root
+
+
+def _at(report: DeviceReport) -> datetime:
+    return report.created_at

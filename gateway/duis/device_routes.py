@@ -1,0 +1,291 @@
+"""Device service requests at the DUIS front door, and their answers over HTTP.
+
+:class:`DeviceDuis` plugs a :class:`gateway.services.device.DeviceService` into a
+:class:`gateway.duis.router.FrontDoor` and an aiohttp application:
+
+- it registers a handler for every device SR variant it serves (``I99`` for a command sent,
+  ``I0`` with the ``PreCommand`` of CV4 or the ``LocalCommand`` of CV2/CV6);
+- it renders each report (response, device alert, DCC alert) as signed DUIS XML - stored in
+  the inbox with the report - and POSTs it to the recipient's registered response URL
+  (``Content-Type: application/xml``), retrying with back-off when the listener fails; a
+  report is never lost: the inbox keeps it whatever happens to the POST;
+- it serves the inbox, for harnesses without a listener:
+
+  - ``GET /api/v1/responses?requestId=<RequestID>``: the final answer to that request as
+    signed DUIS XML (``X-DUIS-Response-Code``, ``X-Report-Kind`` headers), or 404 (JSON
+    ``{"error", "state"}``) until there is one; ``&wait=<seconds>`` (at most 60) waits for
+    it first;
+  - ``GET /api/v1/responses?user=<EUI>[&after=<seq>][&limit=<n>]``: that user's reports
+    after sequence number ``after``, as JSON ``[{seq, kind, requestId, responseId, code,
+    xml}]``, oldest first (alerts included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any, Final
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+from gateway.duis.build import serialise
+from gateway.duis.device_requests import DEVICE_VARIANTS, read_device_call
+from gateway.duis.device_responses import (
+    local_command_element,
+    precommand_element,
+    report_element,
+)
+from gateway.duis.envelope import format_request_id, parse_request_id
+from gateway.duis.router import FrontDoor, Reply, RequestContext
+from gateway.duis.signature import XmlSigner
+from gateway.services.device import DeviceReport, DeviceService, ReportKind
+from gateway.users import Users
+from gbcs.eui import eui_duis, parse_eui
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RESPONSES_PATH", "DeviceDuis"]
+
+RESPONSES_PATH: Final = "/api/v1/responses"
+MAX_WAIT: Final = 60.0
+DELIVERY_WORKERS: Final = 8
+RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+"""Seconds before each new attempt to POST a report to a listener that failed; after the last
+one the report stays in the inbox (logged)."""
+
+
+class DeviceDuis:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        service: DeviceService,
+        *,
+        signer: XmlSigner | None,
+        users: Users | None = None,
+        post_timeout: float = 10.0,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    ) -> None:
+        self.service = service
+        self.signer = signer
+        self.users = users if users is not None else Users(service.storage)
+        self.post_timeout = post_timeout
+        self.retry_delays = retry_delays
+        service.render = self.render
+        service.listener = self.on_report
+        self._waiters: dict[str, list[asyncio.Future[DeviceReport]]] = {}
+        self._queue: asyncio.Queue[tuple[DeviceReport, int]] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._retries: dict[int, asyncio.TimerHandle] = {}
+        self._session: ClientSession | None = None
+        self.delivered = 0
+        self.delivery_failures = 0
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    def install(self, front_door: FrontDoor, app: web.Application) -> None:
+        """Register the device SR handlers and the inbox route (before the app starts)."""
+        for variant in sorted(DEVICE_VARIANTS):
+            front_door.router.register(variant, self.handle)
+        app.router.add_get(RESPONSES_PATH, self.responses)
+
+    async def start(self) -> None:
+        """Start the service's deadline watchdog and the delivery workers; queue the reports
+        that were never delivered to a listener (after a restart)."""
+        await self.service.start()
+        self._session = ClientSession(timeout=ClientTimeout(total=self.post_timeout))
+        for n in range(DELIVERY_WORKERS):
+            self._workers.append(asyncio.create_task(self._deliver(), name=f"duis-delivery-{n}"))
+        for user in self.users.all():
+            if user.response_url:
+                for report in self.service.reports(recipient=user.eui, undelivered=True):
+                    self._queue.put_nowait((report, 0))
+
+    async def close(self) -> None:
+        for timer in self._retries.values():
+            timer.cancel()
+        self._retries.clear()
+        for task in self._workers:
+            task.cancel()
+        for task in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._workers.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        for futures in self._waiters.values():
+            for future in futures:
+                future.cancel()
+        self._waiters.clear()
+        await self.service.close()
+
+    # -- the front door handler ---------------------------------------------------------------
+
+    async def handle(self, context: RequestContext) -> Reply:
+        call = read_device_call(context.request, context.sender)
+        accepted = await self.service.submit(call)
+        if accepted.precommand is not None:
+            return Reply(accepted.code, precommand_element(accepted.precommand))
+        if accepted.local_command is not None:
+            return Reply(accepted.code, local_command_element(accepted.local_command))
+        return Reply(accepted.code)
+
+    # -- reports ------------------------------------------------------------------------------
+
+    def render(self, report: DeviceReport) -> bytes:
+        """The signed DUIS XML of ``report``."""
+        root = report_element(report)
+        if self.signer is not None:
+            return self.signer.sign_to_bytes(root)
+        return serialise(root)
+
+    def on_report(self, report: DeviceReport) -> None:
+        if report.request_id is not None:
+            rid = format_request_id(report.request_id)
+            for future in self._waiters.pop(rid, ()):
+                if not future.done():
+                    future.set_result(report)
+        url = self._url(report.recipient)
+        if url is not None:
+            self._queue.put_nowait((report, 0))
+
+    def _url(self, recipient: bytes) -> str | None:
+        user = self.users.get(recipient)
+        return None if user is None else user.response_url
+
+    async def _deliver(self) -> None:
+        while True:
+            report, attempt = await self._queue.get()
+            try:
+                await self._post(report, attempt)
+            except Exception:  # one bad report must not stop the worker
+                logger.exception("delivering report %d", report.seq)
+
+    async def _post(self, report: DeviceReport, attempt: int) -> None:
+        url = self._url(report.recipient)
+        if url is None or self._session is None:
+            return
+        body = report.body if report.body is not None else self.render(report)
+        error: str | None = None
+        try:
+            async with self._session.post(
+                url, data=body, headers={"Content-Type": "application/xml; charset=utf-8"}
+            ) as answer:
+                await answer.read()
+                if answer.status >= 300:
+                    error = f"HTTP {answer.status}"
+        except (ClientError, TimeoutError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if error is None:
+            self.delivered += 1
+            self.service.mark_delivered(report.seq)
+            return
+        self.delivery_failures += 1
+        self.service.mark_attempt(report.seq, error)
+        if attempt < len(self.retry_delays):
+            delay = self.retry_delays[attempt]
+            logger.info(
+                "POST of report %d to %s failed (%s): again in %gs", report.seq, url, error, delay
+            )
+            loop = asyncio.get_running_loop()
+            self._retries[report.seq] = loop.call_later(delay, self._requeue, report, attempt + 1)
+        else:
+            logger.warning(
+                "giving up POSTing report %d to %s (%s); it stays in the inbox",
+                report.seq,
+                url,
+                error,
+            )
+
+    def _requeue(self, report: DeviceReport, attempt: int) -> None:
+        self._retries.pop(report.seq, None)
+        self._queue.put_nowait((report, attempt))
+
+    # -- the inbox over HTTP ------------------------------------------------------------------
+
+    async def responses(self, request: web.Request) -> web.StreamResponse:
+        query = request.query
+        if "requestId" in query:
+            return await self._by_request(query["requestId"], query.get("wait"))
+        if "user" in query:
+            return self._by_user(query["user"], query.get("after", "0"), query.get("limit", "100"))
+        return _error(400, "give requestId=<RequestID> or user=<EUI> (see docs/device-services.md)")
+
+    async def _by_request(self, text: str, wait_text: str | None) -> web.StreamResponse:
+        try:
+            request_id = parse_request_id(text)
+        except ValueError as exc:
+            return _error(400, f"requestId: {exc}")
+        wait = 0.0
+        if wait_text is not None:
+            try:
+                wait = min(max(float(wait_text), 0.0), MAX_WAIT)
+            except ValueError:
+                return _error(400, f"wait: {wait_text!r} is not a number of seconds")
+        rid = format_request_id(request_id)
+        found = self._final(rid)
+        if found is None and wait > 0:
+            future: asyncio.Future[DeviceReport] = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(rid, []).append(future)
+            found = self._final(rid)  # it may have landed in between
+            if found is None:
+                with contextlib.suppress(TimeoutError):
+                    found = await asyncio.wait_for(asyncio.shield(future), wait)
+            waiters = self._waiters.get(rid)
+            if waiters is not None and future in waiters:
+                waiters.remove(future)
+                if not waiters:
+                    del self._waiters[rid]
+            if not future.done():
+                future.cancel()
+        if found is None:
+            state = self.service.request_state(rid)
+            why = (
+                "unknown RequestID"
+                if state is None
+                else f"no response yet (the request is {state})"
+            )
+            return web.json_response({"error": why, "state": state}, status=404)
+        body = found.body if found.body is not None else self.render(found)
+        return web.Response(
+            body=body,
+            content_type="application/xml",
+            charset="utf-8",
+            headers={"X-DUIS-Response-Code": found.code, "X-Report-Kind": found.kind.value},
+        )
+
+    def _final(self, rid: str) -> DeviceReport | None:
+        reports = self.service.reports(request_id=rid)
+        return reports[-1] if reports else None
+
+    def _by_user(self, user: str, after: str, limit: str) -> web.Response:
+        try:
+            eui = parse_eui(user)
+        except ValueError as exc:
+            return _error(400, f"user: {exc}")
+        if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            return _error(400, "after must be a sequence number and limit 1 to 1000")
+        reports = self.service.reports(recipient=eui, after=int(after), limit=int(limit))
+        return web.json_response([_report_json(r, self.render) for r in reports])
+
+
+def _report_json(report: DeviceReport, render: Callable[[DeviceReport], bytes]) -> dict[str, Any]:
+    body = report.body if report.body is not None else render(report)
+    return {
+        "seq": report.seq,
+        "kind": report.kind.value,
+        "requestId": None if report.request_id is None else format_request_id(report.request_id),
+        "responseId": None if report.response_id is None else format_request_id(report.response_id),
+        "device": eui_duis(report.device),
+        "code": report.code,
+        "alertCode": None if report.kind is not ReportKind.ALERT else report.code,
+        "delivered": report.delivered,
+        "xml": body.decode("utf-8"),
+    }
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

@@ -1,0 +1,1358 @@
+"""Device service requests: a DUIS SR becomes a GBCS command on the WAN, and the device's
+answer becomes a report for the user.
+
+:class:`DeviceService` takes a typed request (one frozen dataclass per DUIS body, below) from
+the front door and:
+
+1. checks the rules - the sender is a known user and the RequestID's originator, its counter
+   is new, its role may send the SR, it serves the device (Responsible Supplier, or network
+   operator of the meter point for reads), the device is in the SMI in a status that allows
+   the SR, and sits behind a reachable communications hub - raising
+   :class:`~gateway.errors.ServiceError` with nothing changed otherwise;
+2. builds the GBCS with :mod:`gbcs.content` and :class:`gbcs.builders.Builder`: the GBCS
+   originator counter is the RequestID's counter (as in the DCC's reference data), except for
+   CCS01/CCS02, which the ACB sends with its own counter and the user's in the
+   other-information;
+3. by command variant: CV1 records the request and sends the ACB-MACed command over the
+   :class:`~gateway.wan.Wan` (``I99``); CV2 returns the command for local delivery (``I0``);
+   CV4 returns the pre-command for the user to sign (``I0``); CV5 checks the user's GBCS
+   signature over the signed pre-command against the user's DS certificate and that it is
+   the pre-command issued for that RequestID, MACs it as the ACB and sends it (``I99``);
+   CV6 does the same for local delivery (``I0``);
+4. matches each frame coming up the WAN: a response to its request by (device, business
+   target, counter) - once: a duplicate is ignored, so nothing is applied twice - applies
+   the SMI lifecycle (8.11 Add succeeded -> Whitelisted; 8.1.1 succeeded -> Commissioned;
+   the service flags follow) and files a :class:`DeviceReport`; an alert becomes an alert
+   report for its business target;
+5. a request with no answer by its deadline, or whose hub went down before it could be
+   sent, becomes a DCC alert report (``CommandFailure``).
+
+Every report is stored (the inbox, durable before anyone is told) and handed to the
+listener, which (in :mod:`gateway.duis.device_responses`) turns it into signed DUIS XML and
+POSTs it to the user's response URL.
+
+The state - requests awaiting an answer, reports, the ACB's counter - lives in the gateway's
+SQLite store (component ``device-services``, :data:`MIGRATIONS`): a restart keeps every
+acknowledged request and report; requests still open come back with their deadlines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import heapq
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from gateway.errors import ServiceError
+from gateway.inventory import Inventory
+from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, RequestId
+from gateway.services.nondevice import NonDeviceService
+from gateway.storage import Migration, Row, Storage, Transaction
+from gateway.users import UserRole, get_meter_point, get_user, roles_text
+from gateway.wan import HubUnreachableError, Wan, WanError
+from gbcs import content as gc
+from gbcs.builders import Builder
+from gbcs.codes import ACB, CRA, KeyPurpose
+from gbcs.crypto import SharedSecretCache, verify_signature
+from gbcs.errors import DecodeError, EncodeError, GbcsError, KeyNotFound
+from gbcs.frames import Message
+from gbcs.keystore import KeyLookup
+from gbcs.usecases import UseCase, by_name
+from gbcs.verify import Check, Verifier
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MIGRATIONS",
+    "Accepted",
+    "ArmSupply",
+    "CommissionDevice",
+    "DeviceCall",
+    "DeviceReport",
+    "DeviceRequest",
+    "DeviceService",
+    "DisableSupply",
+    "EnableSupply",
+    "GatewayKeys",
+    "ReadFirmwareVersion",
+    "ReadImportRegisters",
+    "ReportKind",
+    "SignedPreCommand",
+    "SynchroniseClock",
+    "TopUpDevice",
+    "UpdateHanDeviceLog",
+    "UpdateImportTariff",
+]
+
+
+# =========================================================================== the requests
+
+
+@dataclass(frozen=True, slots=True)
+class ReadImportRegisters:
+    """SR4.1.1 ``ReadInstantaneousImportRegisters``: ECS17b (ESME) / GCS13a (GSME, GPF)."""
+
+    service_reference_variant = "4.1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class EnableSupply:
+    """SR7.1 ``EnableSupply``: ECS42 (ESME). GBCS has no remote valve opening for gas."""
+
+    service_reference_variant = "7.1"
+
+
+@dataclass(frozen=True, slots=True)
+class DisableSupply:
+    """SR7.2 ``DisableSupply``: ECS43 (ESME) / GCS32 (GSME)."""
+
+    service_reference_variant = "7.2"
+
+
+@dataclass(frozen=True, slots=True)
+class ArmSupply:
+    """SR7.3 ``ArmSupply``: ECS44 (ESME) / GCS39 (GSME)."""
+
+    service_reference_variant = "7.3"
+
+
+@dataclass(frozen=True, slots=True)
+class SynchroniseClock:
+    """SR6.11 ``SynchroniseClock``: ECS70 (ESME) / GCS28 (GSME). The device adjusts only
+    when its time source is within ``current`` .. ``current + tolerance``."""
+
+    current: datetime
+    tolerance: int
+    """DUIS TolerancePeriod, seconds."""
+    service_reference_variant = "6.11"
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionDevice:
+    """SR8.1.1 ``CommissionDeviceSynchroniseClock``: the commissioning set-clock (ECS70 /
+    GCS28); success makes the device Commissioned in the SMI."""
+
+    current: datetime
+    tolerance: int
+    service_reference_variant = "8.1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateHanDeviceLog:
+    """SR8.11 ``UpdateHANDeviceLog``, sent to the CHF (the RequestID's target): CCS01 Add /
+    CCS02 Remove ``device_id`` in its device log. An Add carries the MPxNs the device serves."""
+
+    device_id: bytes
+    add: bool
+    join_time_period: int | None = None
+    """Minutes (1..3600)."""
+    install_code: bytes | None = None
+    import_mpxn: str | None = None
+    secondary_import_mpan: str | None = None
+    export_mpan: str | None = None
+    service_reference_variant = "8.11"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFirmwareVersion:
+    """SR11.2 ``ReadFirmwareVersion``: ECS52 (ESME, CHF)."""
+
+    service_reference_variant = "11.2"
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpDevice:
+    """SR2.2 ``TopUpDevice``: CS01a (ESME) / CS01b (GSME) with a 20-digit UTRN."""
+
+    utrn: str
+    service_reference_variant = "2.2"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateImportTariff:
+    """SR1.1.1 ``UpdateImportTariffPrimaryElement``: ECS01a (ESME). ``tariff`` is the
+    typed tariff of :mod:`gbcs.content` the DUIS reader made (opaque here)."""
+
+    tariff: object
+    service_reference_variant = "1.1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPreCommand:
+    """CV5 / CV6 ``SignedPreCommand``: the pre-command of a critical SR, signed by the user."""
+
+    payload: bytes
+    service_reference_variant = ""  # the header's variant applies
+
+
+DeviceRequest = (
+    ReadImportRegisters
+    | EnableSupply
+    | DisableSupply
+    | ArmSupply
+    | SynchroniseClock
+    | CommissionDevice
+    | UpdateHanDeviceLog
+    | ReadFirmwareVersion
+    | TopUpDevice
+    | UpdateImportTariff
+    | SignedPreCommand
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCall:
+    """One device SR as the front door hands it over."""
+
+    sender: bytes
+    """The DCC User whose XML signature was verified (or the originator, unsigned mode)."""
+    request_id: RequestId
+    command_variant: int
+    service_reference_variant: str
+    request: DeviceRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The synchronous answer to a device SR."""
+
+    code: str
+    """``I99`` (sent; the answer follows) or ``I0`` (pre-command / local command returned)."""
+    precommand: bytes | None = None
+    local_command: bytes | None = None
+
+
+# =========================================================================== the reports
+
+
+class ReportKind(StrEnum):
+    RESPONSE = "response"
+    """The device's answer to a request (DUIS ``ResponseMessage`` with its GBCS)."""
+    ALERT = "alert"
+    """An alert from a device (DUIS ``DeviceAlertMessage``)."""
+    DCC_ALERT = "dcc-alert"
+    """The DCC's own alert about a request: no answer in time, hub unreachable
+    (DUIS ``DCCAlertMessage`` / ``CommandFailure``)."""
+
+
+COMMAND_FAILURE_ALERT: Final = "N12"
+"""The DCC alert code this gateway gives a CommandFailure (no answer from the device in time,
+or its hub unreachable). The DUIS specification that fixes each N-code's meaning is not
+available to this project: N12 is this project's choice among the schema's codes."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReport:
+    """One entry of the inbox: what a DCC User is told asynchronously."""
+
+    seq: int
+    kind: ReportKind
+    recipient: bytes
+    device: bytes
+    code: str
+    """``I0`` for a response; the DCC alert code for a DCC alert; for a device alert, its
+    alert code in hex (``8F30``)."""
+    created_at: datetime
+    request_id: RequestId | None = None
+    response_id: RequestId | None = None
+    service_reference_variant: str | None = None
+    payload: bytes | None = None
+    """The GBCS frame as the device sent it."""
+    alert_code: int | None = None
+    reason: str | None = None
+    """Why a DCC alert was raised (for people)."""
+    body: bytes | None = None
+    """The signed DUIS XML, once built."""
+    delivered: bool = False
+
+
+ReportListener = Callable[[DeviceReport], None]
+
+
+# =========================================================================== storage
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        "device-services",
+        1,
+        """
+        CREATE TABLE device_requests (
+            request_id TEXT PRIMARY KEY,
+            sender BLOB NOT NULL,
+            device BLOB NOT NULL,
+            hub BLOB,
+            variant TEXT NOT NULL,
+            command_variant INTEGER NOT NULL,
+            message_code INTEGER NOT NULL,
+            reply_to BLOB NOT NULL,
+            gbcs_counter BLOB NOT NULL,
+            state TEXT NOT NULL,
+            command BLOB NOT NULL,
+            details TEXT,
+            created_at TEXT NOT NULL,
+            deadline REAL,
+            finished_at TEXT
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX device_requests_match
+            ON device_requests (device, reply_to, gbcs_counter);
+        CREATE INDEX device_requests_open ON device_requests (deadline) WHERE state = 'sent';
+
+        CREATE TABLE device_reports (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            recipient BLOB NOT NULL,
+            device BLOB NOT NULL,
+            code TEXT NOT NULL,
+            request_id TEXT,
+            response_id TEXT,
+            variant TEXT,
+            payload BLOB,
+            alert_code INTEGER,
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            body BLOB,
+            delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE INDEX device_reports_by_request ON device_reports (request_id)
+            WHERE request_id IS NOT NULL;
+        CREATE INDEX device_reports_by_recipient ON device_reports (recipient, seq);
+        CREATE INDEX device_reports_undelivered ON device_reports (seq)
+            WHERE delivered_at IS NULL;
+        CREATE UNIQUE INDEX device_reports_alerts ON device_reports (response_id)
+            WHERE kind = 'alert';
+
+        CREATE TABLE acb_counters (
+            acb BLOB PRIMARY KEY,
+            counter BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+)
+"""The tables of the device SRs (component ``device-services``): open requests, the inbox
+of reports, the ACB's originator counter."""
+
+
+class _State(StrEnum):
+    PRECOMMAND = "precommand"
+    SENT = "sent"
+    ANSWERED = "answered"
+    FAILED = "failed"
+    LOCAL = "local"
+
+
+# =========================================================================== keys
+
+
+class GatewayKeys:
+    """The keys the DCC holds: private keys of its own identities (the ACB) only, public keys
+    of everyone (users' and devices' certificates). Wraps any :class:`KeyLookup` - in the
+    sandbox the whole test PKI - so the gateway never uses a user's or a device's private key.
+    """
+
+    __slots__ = ("_keys", "_own")
+
+    def __init__(self, keys: KeyLookup, own: frozenset[bytes] = frozenset({ACB})) -> None:
+        self._keys = keys
+        self._own = own
+
+    def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
+        return self._keys.public_key(eui, purpose)
+
+    def private_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePrivateKey:
+        if eui not in self._own:
+            raise KeyNotFound(eui, KeyPurpose(purpose).value, private=True)
+        return self._keys.private_key(eui, purpose)
+
+
+# =========================================================================== rules
+
+_SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
+_READERS: Final = frozenset({UserRole.IS, UserRole.GS, UserRole.ED, UserRole.GT})
+_NETWORK: Final = frozenset({UserRole.ED, UserRole.GT})
+
+_E, _G, _C, _P = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF
+
+USE_CASES: Final[Mapping[str, Mapping[DeviceType, str]]] = {
+    "4.1.1": {_E: "ECS17b", _G: "GCS13a", _P: "GCS13a"},
+    "7.1": {_E: "ECS42"},
+    "7.2": {_E: "ECS43", _G: "GCS32"},
+    "7.3": {_E: "ECS44", _G: "GCS39"},
+    "6.11": {_E: "ECS70", _G: "GCS28"},
+    "8.1.1": {_E: "ECS70", _G: "GCS28"},
+    "8.11": {_C: "CCS01"},
+    "11.2": {_E: "ECS52", _C: "ECS52"},
+    "2.2": {_E: "CS01a", _G: "CS01b"},
+    "1.1.1": {_E: "ECS01a"},
+}
+"""The GBCS use case of each device SR by the type of the device it is sent to (8.11 Remove
+uses CCS02)."""
+
+ELIGIBLE: Final[Mapping[str, frozenset[UserRole]]] = {
+    "4.1.1": _READERS,
+    "11.2": _READERS,
+    "7.1": _SUPPLIERS,
+    "7.2": _SUPPLIERS,
+    "7.3": _SUPPLIERS,
+    "6.11": _SUPPLIERS,
+    "8.1.1": _SUPPLIERS,
+    "8.11": _SUPPLIERS,
+    "2.2": _SUPPLIERS,
+    "1.1.1": _SUPPLIERS,
+}
+"""Which DCC User roles may send each device SR."""
+
+_IN_SERVICE: Final = frozenset({DeviceStatus.COMMISSIONED, DeviceStatus.INSTALLED_NOT_COMMISSIONED})
+STATUSES: Final[Mapping[str, frozenset[DeviceStatus]]] = {
+    "8.1.1": frozenset(
+        {
+            DeviceStatus.WHITELISTED,
+            DeviceStatus.INSTALLED_NOT_COMMISSIONED,
+            DeviceStatus.COMMISSIONED,
+        }
+    ),
+}
+"""The SMI statuses a device must be in to be sent each SR (default: Commissioned or
+InstalledNotCommissioned; for 8.11, the status of the CHF)."""
+
+_WIRE_VARIANTS: Final = frozenset({1, 2, 4, 5, 6})
+"""Command variants this gateway serves for device SRs (3 and 7 - both WAN and local
+delivery - are not)."""
+
+_LOCAL: Final = frozenset({2, 6})
+
+
+# =========================================================================== the service
+
+
+@dataclass(slots=True)
+class _Open:
+    """A request sent and not yet answered (in memory, mirrored in ``device_requests``)."""
+
+    request_id: str
+    deadline: float
+    """``time.time()`` seconds."""
+
+
+class DeviceService:
+    """Device SRs over a :class:`Wan` (see the module docstring)."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        nondevice: NonDeviceService,
+        keys: KeyLookup,
+        wan: Wan,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        acb: bytes = ACB,
+        response_timeout: float = 30.0,
+        listener: ReportListener | None = None,
+        render: Callable[[DeviceReport], bytes] | None = None,
+        cache: SharedSecretCache | None = None,
+    ) -> None:
+        """``keys``: public keys of users and devices, and the ACB's private keys (wrapped in
+        :class:`GatewayKeys`, so no other private key is ever used). ``response_timeout``:
+        seconds a device has to answer before the request fails. ``render``: the signed DUIS
+        XML of a report, stored with it in the same transaction; ``listener``: told of each
+        report once it is stored."""
+        storage.migrate(MIGRATIONS)
+        self.storage = storage
+        self.nondevice = nondevice
+        self.keys = GatewayKeys(keys, frozenset({acb}))
+        self.wan = wan
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.acb = acb
+        self.response_timeout = response_timeout
+        self.listener = listener
+        self.render = render
+        self._cache = cache if cache is not None else SharedSecretCache()
+        self.builder = Builder(self.keys, acb=acb, cache=self._cache)
+        self.verifier = Verifier(self.keys, acb=acb, cache=self._cache)
+        self._open: dict[tuple[bytes, bytes, int], _Open] = {}
+        self._deadlines: list[tuple[float, str, tuple[bytes, bytes, int]]] = []
+        self._wake = asyncio.Event()
+        self._watchdog: asyncio.Task[None] | None = None
+        self._acb_counter: int | None = None
+        self.stats = {"sent": 0, "answered": 0, "failed": 0, "alerts": 0, "ignored": 0}
+        wan.set_receiver(self.on_frame)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Reload the requests still open (after a restart) and start the deadline watchdog."""
+        with self.storage.transaction() as tx:
+            rows = tx.all(
+                "SELECT request_id, device, reply_to, gbcs_counter, deadline "
+                "FROM device_requests WHERE state = 'sent'"
+            )
+        for row in rows:
+            key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
+            self._track(key, row["request_id"], float(row["deadline"]))
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch(), name="device-sr-deadlines")
+
+    async def close(self) -> None:
+        task, self._watchdog = self._watchdog, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- submitting ---------------------------------------------------------------------------
+
+    async def submit(self, call: DeviceCall) -> Accepted:
+        """Apply the rules and act on one device SR (see the module docstring); raises
+        :class:`ServiceError` with nothing changed when a rule refuses it."""
+        cv = call.command_variant
+        srv = call.service_reference_variant
+        if cv not in _WIRE_VARIANTS:
+            raise ServiceError(
+                "device_cv_not_supported", cv=cv, srv=srv, supported="1, 2, 4, 5 or 6"
+            )
+        if isinstance(call.request, SignedPreCommand):
+            return await self._signed_precommand(call)
+        if cv in (5, 6):
+            raise ServiceError(
+                "duis_body_mismatch", srv=srv, expected="SignedPreCommand", found=_name(call)
+            )
+        now = self.clock()
+        with self.storage.transaction() as tx:
+            self.nondevice.accept_request_id(call.sender, call.request_id)
+            plan = self._plan(tx, call, now)
+            uc = plan.use_case
+            if uc.critical and cv in (1, 2):
+                raise ServiceError(
+                    "device_cv_not_supported",
+                    cv=cv,
+                    srv=srv,
+                    supported="4 then 5 (or 6): it is a critical SR, the user signs it",
+                )
+            if not uc.critical and cv == 4:
+                raise ServiceError(
+                    "device_cv_not_supported",
+                    cv=cv,
+                    srv=srv,
+                    supported="1 or 2: it is not a critical SR, nothing to sign",
+                )
+            if cv == 4:
+                message = self.builder.precommand(
+                    originator=plan.reply_to,
+                    target=plan.device.device_id,
+                    counter=plan.counter,
+                    message_code=uc.code,
+                    content=plan.content,
+                    extensions=plan.extensions,
+                )
+                state = _State.PRECOMMAND
+            else:
+                message = self.builder.command(
+                    originator=plan.reply_to,
+                    target=plan.device.device_id,
+                    counter=plan.counter,
+                    message_code=uc.code,
+                    content=plan.content,
+                    critical=False,
+                    extensions=plan.extensions,
+                )
+                state = _State.LOCAL if cv in _LOCAL else _State.SENT
+            frame = message.to_bytes()
+            deadline = time.time() + self.response_timeout
+            self._insert(tx, call, plan, state, frame, now, deadline)
+        if state is _State.PRECOMMAND:
+            return Accepted("I0", precommand=frame)
+        if state is _State.LOCAL:
+            return Accepted("I0", local_command=frame)
+        return await self._send(plan.hub, plan.key, call.request_id, frame, deadline)
+
+    async def _send(
+        self,
+        hub: bytes,
+        key: tuple[bytes, bytes, int],
+        request_id: RequestId,
+        frame: bytes,
+        deadline: float,
+    ) -> Accepted:
+        rid = _rid(request_id)
+        self._track(key, rid, deadline)
+        try:
+            await self.wan.send(hub, frame)
+        except WanError as exc:
+            reason = exc.reason if isinstance(exc, HubUnreachableError) else str(exc)
+            self._fail(key, rid, f"communications hub {_eui(hub)} is unreachable: {reason}")
+        else:
+            self.stats["sent"] += 1
+        return Accepted("I99")
+
+    # -- the plan of a command ----------------------------------------------------------------
+
+    def _plan(self, tx: Transaction, call: DeviceCall, now: datetime) -> _Plan:
+        request = call.request
+        srv = call.service_reference_variant
+        sender = call.sender
+        user = get_user(tx, sender)
+        assert user is not None  # accept_request_id checked it
+        eligible = ELIGIBLE.get(srv)
+        table = USE_CASES.get(srv)
+        if eligible is None or table is None:
+            raise ServiceError("duis_sr_not_supported", srv=srv)
+        if not user.roles & eligible:
+            raise ServiceError(
+                "role_not_eligible",
+                sender=sender,
+                roles=roles_text(user.roles),
+                sr=srv,
+                eligible=roles_text(eligible),
+            )
+        inv = Inventory(tx)
+        target = call.request_id.target
+        record = inv.get(target)
+        if record is None:
+            raise ServiceError("unknown_device", device=target)
+        name = table.get(record.device_type)
+        if name is None:
+            kinds = "/".join(t.value for t in table)
+            raise ServiceError(
+                "device_wrong_type", srv=srv, device=target, kind=record.device_type, types=kinds
+            )
+        allowed = STATUSES.get(srv, _IN_SERVICE)
+        if record.status not in allowed:
+            raise ServiceError(
+                "device_status_not_eligible",
+                device=target,
+                status=record.status,
+                srv=srv,
+                allowed=", ".join(sorted(s.value for s in allowed)),
+            )
+        hub = inv.hub_of(record)
+        if hub is None:
+            raise ServiceError("device_no_hub", device=target)
+        served = record
+        if isinstance(request, UpdateHanDeviceLog):
+            subject = inv.get(request.device_id)
+            if subject is None:
+                raise ServiceError("whitelist_unknown_device", device=request.device_id)
+            served = subject
+            if not request.add:
+                name = "CCS02"
+        self._check_serves(tx, inv, user.roles, sender, served, srv)
+        if not self.wan.reachable(hub):
+            raise ServiceError(
+                "hub_unreachable",
+                hub=hub,
+                device=target,
+                reason="its WAN link is down; the command was not sent",
+            )
+        uc = by_name(name)
+        return self._content(tx, call, request, record, uc, hub, now)
+
+    def _check_serves(
+        self,
+        tx: Transaction,
+        inv: Inventory,
+        roles: frozenset[UserRole],
+        sender: bytes,
+        record: DeviceRecord,
+        srv: str,
+    ) -> None:
+        responsible = self.nondevice.responsible_suppliers(record.device_id)
+        if roles & _SUPPLIERS and sender in responsible:
+            return
+        if roles & _NETWORK and srv in ("4.1.1", "11.2"):
+            for mpxn in (record.import_mpxn, record.secondary_import_mpan):
+                point = None if mpxn is None else get_meter_point(tx, mpxn)
+                if point is not None and point.network_operator == sender:
+                    return
+        raise ServiceError("not_responsible_supplier", sender=sender, device=record.device_id)
+
+    def _content(
+        self,
+        tx: Transaction,
+        call: DeviceCall,
+        request: DeviceRequest,
+        record: DeviceRecord,
+        uc: UseCase,
+        hub: bytes,
+        now: datetime,
+    ) -> _Plan:
+        device = record.device_id
+        counter = call.request_id.counter
+        reply_to = call.sender
+        extensions = b""
+        details: dict[str, Any] = {}
+        content: bytes
+        try:
+            if uc.name == "ECS17b":
+                content = gc.ReadImportRegisters(counter, reply_to, device).encode()
+            elif uc.name == "GCS13a":
+                content = gc.ReadGasRegister().encode()
+            elif uc.name == "ECS42":
+                content = gc.SupplyEnable(counter).encode()
+            elif uc.name == "ECS43":
+                content = gc.SupplyDisable(counter).encode()
+            elif uc.name == "ECS44":
+                content = gc.SupplyArm(counter).encode()
+            elif uc.name in ("GCS32", "GCS39"):
+                valve = gc.ValveClose if uc.name == "GCS32" else gc.ValveArm
+                content = valve(issuer_event_id=counter & 0xFFFF_FFFF).encode()
+            elif uc.name == "ECS70":
+                assert isinstance(request, SynchroniseClock | CommissionDevice)
+                start = request.current.astimezone(UTC).replace(microsecond=0)
+                end = start + timedelta(seconds=request.tolerance)
+                content = gc.SetClock(counter, start, end).encode()
+            elif uc.name == "GCS28":
+                assert isinstance(request, SynchroniseClock | CommissionDevice)
+                start = request.current.astimezone(UTC).replace(microsecond=0)
+                content = gc.SetGasClock(
+                    start, start + timedelta(seconds=request.tolerance)
+                ).encode()
+            elif uc.name == "ECS52":
+                content = gc.ReadFirmwareVersion(counter).encode()
+            elif uc.name in ("CCS01", "CCS02"):
+                assert isinstance(request, UpdateHanDeviceLog)
+                details = self._device_log(request, hub)
+                extensions = reply_to + counter.to_bytes(8, "big")
+                counter = self._next_acb_counter(tx, now)
+                reply_to = self.acb
+                if request.add:
+                    assert request.install_code is not None
+                    assert request.join_time_period is not None
+                    content = gc.AddDeviceLogEntry(
+                        counter,
+                        request.device_id,
+                        request.install_code,
+                        join_timeout=request.join_time_period,
+                    ).encode()
+                else:
+                    content = gc.RemoveDeviceLogEntry(counter, request.device_id).encode()
+            else:
+                content = self._content_elsewhere(uc, request, counter, record)
+        except (EncodeError, ValueError, OverflowError) as exc:
+            raise ServiceError(
+                "invalid_value", field=uc.name, value=type(request).__name__, reason=str(exc)
+            ) from None
+        if isinstance(request, CommissionDevice):
+            details["commission"] = device.hex()
+        return _Plan(
+            use_case=uc,
+            device=record,
+            hub=hub,
+            reply_to=reply_to,
+            counter=counter,
+            content=content,
+            extensions=extensions,
+            details=details,
+        )
+
+    def _content_elsewhere(
+        self, uc: UseCase, request: DeviceRequest, counter: int, record: DeviceRecord
+    ) -> bytes:
+        """Top-ups and tariffs."""
+        if uc.name == "CS01a" and isinstance(request, TopUpDevice):
+            return gc.TopUp(counter, request.utrn).encode()
+        if uc.name == "CS01b" and isinstance(request, TopUpDevice):
+            return gc.TopUpGas(request.utrn).encode()
+        if uc.name == "ECS01a" and isinstance(request, UpdateImportTariff):
+            tariff = request.tariff
+            if isinstance(tariff, gc.UpdateTariff):
+                problems = tariff.problems()
+                if problems:
+                    raise ServiceError(
+                        "invalid_value",
+                        field="UpdateImportTariffPrimaryElement",
+                        value="the tariff",
+                        reason="; ".join(problems),
+                    )
+                return dataclasses.replace(tariff, counter=counter).encode()
+        raise ServiceError("use_case_unavailable", srv=_srv(request), use_case=uc.name)
+
+    def _device_log(self, request: UpdateHanDeviceLog, chf: bytes) -> dict[str, Any]:
+        """What an 8.11 answer will do to the SMI; an Add is tried now (and rolled back), so
+        a rule it would break refuses the request before anything is sent."""
+        details: dict[str, Any] = {"log_device": request.device_id.hex(), "add": request.add}
+        if not request.add:
+            return details
+        if request.install_code is None or request.join_time_period is None:
+            raise ServiceError(
+                "duis_invalid_element",
+                element="AddDeviceToCHFWhitelist",
+                reason="an Add needs JoinTimePeriod and InstallCode",
+            )
+        links = {
+            "import_mpxn": request.import_mpxn,
+            "secondary_import_mpan": request.secondary_import_mpan,
+            "export_mpan": request.export_mpan,
+        }
+        details["links"] = {k: v for k, v in links.items() if v is not None}
+        try:
+            with self.storage.transaction():
+                self.nondevice.on_whitelisted(request.device_id, chf, **details["links"])
+                raise _DryRunError
+        except _DryRunError:
+            pass
+        return details
+
+    # -- critical: CV5 / CV6 ------------------------------------------------------------------
+
+    async def _signed_precommand(self, call: DeviceCall) -> Accepted:
+        assert isinstance(call.request, SignedPreCommand)
+        if call.command_variant not in (5, 6):
+            raise ServiceError(
+                "duis_body_mismatch",
+                srv=call.service_reference_variant,
+                expected="the SR's own body (SignedPreCommand is for CommandVariant 5 or 6)",
+                found="SignedPreCommand",
+            )
+        rid = _rid(call.request_id)
+        try:
+            signed = Message.from_bytes(call.request.payload)
+        except DecodeError as exc:
+            raise ServiceError("precommand_malformed", reason=str(exc)) from None
+        with self.storage.transaction() as tx:
+            user = get_user(tx, call.sender)
+            if user is None:
+                raise ServiceError("unknown_user", sender=call.sender)
+            if call.request_id.originator != call.sender:
+                raise ServiceError(
+                    "originator_not_sender",
+                    originator=call.request_id.originator,
+                    sender=call.sender,
+                )
+            row = tx.one(
+                "SELECT * FROM device_requests WHERE request_id = ? AND sender = ?",
+                (rid, call.sender),
+            )
+            if row is None or row["state"] != _State.PRECOMMAND:
+                state = None if row is None else row["state"]
+                raise ServiceError(
+                    "precommand_unknown",
+                    request_id=rid,
+                    detail="no pre-command was issued for it (send the SR with CommandVariant 4 "
+                    "first)"
+                    if state is None
+                    else f"its pre-command was already used (the request is {state})",
+                )
+            if row["variant"] != call.service_reference_variant:
+                raise ServiceError(
+                    "precommand_mismatch",
+                    request_id=rid,
+                    reason=f"it was issued for SR {row['variant']}, "
+                    f"not {call.service_reference_variant}",
+                )
+            issued = Message.from_bytes(bytes(row["command"]))
+            self._check_signed(signed, issued, rid)
+            maced = self.builder.mac_as_acb(signed)
+            frame = maced.to_bytes()
+            local = call.command_variant == 6
+            state = _State.LOCAL if local else _State.SENT
+            deadline = time.time() + self.response_timeout
+            tx.execute(
+                "UPDATE device_requests SET state = ?, command = ?, command_variant = ?, "
+                "deadline = ? WHERE request_id = ?",
+                (state, frame, call.command_variant, deadline, rid),
+            )
+            hub = None if row["hub"] is None else bytes(row["hub"])
+            key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
+        if local:
+            return Accepted("I0", local_command=frame)
+        assert hub is not None
+        if not self.wan.reachable(hub):
+            self._track(key, rid, deadline)
+            self._fail(key, rid, f"communications hub {_eui(hub)} is unreachable")
+            return Accepted("I99")
+        return await self._send(hub, key, call.request_id, frame, deadline)
+
+    def _check_signed(self, signed: Message, issued: Message, rid: str) -> None:
+        if signed.signature is None:
+            raise ServiceError(
+                "precommand_bad_signature",
+                originator=issued.business_originator,
+                reason="the GBCSPayload carries no signature",
+            )
+        try:
+            public = self.keys.public_key(signed.business_originator, KeyPurpose.DS)
+        except KeyNotFound:
+            raise ServiceError(
+                "precommand_bad_signature",
+                originator=signed.business_originator,
+                reason="no GBCS digital-signing certificate is known for it",
+            ) from None
+        if signed.business_originator != issued.business_originator:
+            raise ServiceError(
+                "precommand_mismatch",
+                request_id=rid,
+                reason=f"it is signed as {_eui(signed.business_originator)}",
+            )
+        if not verify_signature(public, signed.signed_bytes(), signed.signature):
+            raise ServiceError(
+                "precommand_bad_signature",
+                originator=signed.business_originator,
+                reason="the signature does not match the signed bytes (changed after signing, "
+                "or signed with another key)",
+            )
+        unsigned = dataclasses.replace(signed, signature=None, signature_omitted=True, mac=None)
+        if unsigned != issued:
+            raise ServiceError(
+                "precommand_mismatch",
+                request_id=rid,
+                reason="its content, counter, parties or message code differ from the "
+                "pre-command issued",
+            )
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def on_frame(self, source: bytes, frame: bytes) -> None:
+        """The WAN receiver: a frame came up from device ``source``."""
+        try:
+            message = Message.from_bytes(frame)
+        except DecodeError as exc:
+            self.stats["ignored"] += 1
+            logger.warning("undecodable frame from %s ignored: %s", _eui(source), exc)
+            return
+        if message.cra is CRA.RESPONSE:
+            self._on_response(message, frame)
+        elif message.cra is CRA.ALERT:
+            self._on_alert(message, frame)
+        else:
+            self.stats["ignored"] += 1
+            logger.warning("a command came up the WAN from %s: ignored", _eui(source))
+
+    def _on_response(self, message: Message, frame: bytes) -> None:
+        device = message.business_originator
+        key = (device, message.business_target, message.originator_counter)
+        if message.business_target == self.acb and self.verifier.verify_mac(message) not in (
+            Check.VALID,
+        ):
+            self.stats["ignored"] += 1
+            logger.warning("response from %s with a bad MAC ignored", _eui(device))
+            return
+        opened = self._open.pop(key, None)
+        now = self.clock()
+        report: DeviceReport | None = None
+        with self.storage.transaction() as tx:
+            row = tx.one(
+                "SELECT request_id, sender, variant, state, details FROM device_requests "
+                "WHERE device = ? AND reply_to = ? AND gbcs_counter = ?",
+                (device, message.business_target, _blob(message.originator_counter)),
+            )
+            if row is None or row["state"] != _State.SENT:
+                what = "unknown" if row is None else f"already {row['state']}"
+                self.stats["ignored"] += 1
+                logger.info(
+                    "response from %s counter %d ignored (%s)",
+                    _eui(device),
+                    message.originator_counter,
+                    what,
+                )
+                return
+            rid = row["request_id"]
+            tx.execute(
+                "UPDATE device_requests SET state = 'answered', finished_at = ? "
+                "WHERE request_id = ?",
+                (now.isoformat(), rid),
+            )
+            details = json.loads(row["details"]) if row["details"] else {}
+            if details and _succeeded(message):
+                self._apply_lifecycle(details, device)
+            request_id = _parse_rid(rid)
+            report = self._file(
+                tx,
+                kind=ReportKind.RESPONSE,
+                recipient=bytes(row["sender"]),
+                device=request_id.target,
+                code="I0",
+                now=now,
+                request_id=request_id,
+                response_id=RequestId(request_id.target, request_id.originator, request_id.counter),
+                variant=row["variant"],
+                payload=frame,
+            )
+        del opened
+        self.stats["answered"] += 1
+        self._tell(report)
+
+    def _apply_lifecycle(self, details: Mapping[str, Any], device: bytes) -> None:
+        """SMI transitions a successful answer drives; a rule failure is logged (the device
+        did act: its answer still goes to the user)."""
+        try:
+            with self.storage.transaction():
+                if details.get("add") and "log_device" in details:
+                    links = details.get("links", {})
+                    self.nondevice.on_whitelisted(
+                        bytes.fromhex(details["log_device"]),
+                        device,
+                        import_mpxn=links.get("import_mpxn"),
+                        secondary_import_mpan=links.get("secondary_import_mpan"),
+                        export_mpan=links.get("export_mpan"),
+                    )
+                if "commission" in details:
+                    target = bytes.fromhex(details["commission"])
+                    record = self.nondevice.get_device(target)
+                    if record is not None and record.status is not DeviceStatus.COMMISSIONED:
+                        self.nondevice.on_commissioned(target)
+        except ServiceError as exc:
+            logger.warning("SMI not updated after %s answered: %s", _eui(device), exc)
+
+    def _on_alert(self, message: Message, frame: bytes) -> None:
+        code = _alert_code(message)
+        now = self.clock()
+        device = message.business_originator
+        with self.storage.transaction() as tx:
+            report = self._file(
+                tx,
+                kind=ReportKind.ALERT,
+                recipient=message.business_target,
+                device=device,
+                code=f"{code:04X}",
+                now=now,
+                response_id=RequestId(device, message.business_target, message.originator_counter),
+                payload=frame,
+                alert_code=code,
+            )
+        if report is None:
+            self.stats["ignored"] += 1
+            logger.info("duplicate alert from %s ignored", _eui(device))
+            return
+        self.stats["alerts"] += 1
+        self._tell(report)
+
+    # -- failures and deadlines ---------------------------------------------------------------
+
+    def _fail(self, key: tuple[bytes, bytes, int], rid: str, reason: str) -> None:
+        self._open.pop(key, None)
+        now = self.clock()
+        with self.storage.transaction() as tx:
+            row = tx.one(
+                "SELECT sender, variant, state FROM device_requests WHERE request_id = ?", (rid,)
+            )
+            if row is None or row["state"] != _State.SENT:
+                return
+            tx.execute(
+                "UPDATE device_requests SET state = 'failed', finished_at = ? WHERE request_id = ?",
+                (now.isoformat(), rid),
+            )
+            request_id = _parse_rid(rid)
+            report = self._file(
+                tx,
+                kind=ReportKind.DCC_ALERT,
+                recipient=bytes(row["sender"]),
+                device=request_id.target,
+                code=COMMAND_FAILURE_ALERT,
+                now=now,
+                request_id=request_id,
+                variant=row["variant"],
+                reason=reason,
+            )
+        self.stats["failed"] += 1
+        logger.info("request %s failed: %s", rid, reason)
+        self._tell(report)
+
+    def _track(self, key: tuple[bytes, bytes, int], rid: str, deadline: float) -> None:
+        self._open[key] = _Open(rid, deadline)
+        heapq.heappush(self._deadlines, (deadline, rid, key))
+        if self._deadlines[0][1] == rid:
+            self._wake.set()
+
+    async def _watch(self) -> None:
+        while True:
+            self._wake.clear()
+            now = time.time()
+            while self._deadlines and self._deadlines[0][0] <= now:
+                _, rid, key = heapq.heappop(self._deadlines)
+                opened = self._open.get(key)
+                if opened is not None and opened.request_id == rid:
+                    try:
+                        self._fail(
+                            key,
+                            rid,
+                            f"device {_eui(key[0])} did not answer within "
+                            f"{self.response_timeout:g} s",
+                        )
+                    except Exception:  # keep watching
+                        logger.exception("failing request %s", rid)
+            wait = self._deadlines[0][0] - now if self._deadlines else 3600.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.001))
+
+    # -- the inbox ----------------------------------------------------------------------------
+
+    def _file(
+        self,
+        tx: Transaction,
+        *,
+        kind: ReportKind,
+        recipient: bytes,
+        device: bytes,
+        code: str,
+        now: datetime,
+        request_id: RequestId | None = None,
+        response_id: RequestId | None = None,
+        variant: str | None = None,
+        payload: bytes | None = None,
+        alert_code: int | None = None,
+        reason: str | None = None,
+    ) -> DeviceReport | None:
+        report = DeviceReport(
+            seq=0,
+            kind=kind,
+            recipient=recipient,
+            device=device,
+            code=code,
+            created_at=now,
+            request_id=request_id,
+            response_id=response_id,
+            service_reference_variant=variant,
+            payload=payload,
+            alert_code=alert_code,
+            reason=reason,
+        )
+        body = None if self.render is None else self.render(report)
+        changed = tx.execute(
+            "INSERT OR IGNORE INTO device_reports (kind, recipient, device, code, request_id, "
+            "response_id, variant, payload, alert_code, reason, created_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                kind.value,
+                recipient,
+                device,
+                code,
+                None if request_id is None else _rid(request_id),
+                None if response_id is None else _rid(response_id),
+                variant,
+                payload,
+                alert_code,
+                reason,
+                now.isoformat(),
+                body,
+            ),
+        )
+        if not changed:
+            return None
+        row = tx.one("SELECT last_insert_rowid() AS seq")
+        assert row is not None
+        return dataclasses.replace(report, seq=int(row["seq"]), body=body)
+
+    def _tell(self, report: DeviceReport | None) -> None:
+        if report is None or self.listener is None:
+            return
+        try:
+            self.listener(report)
+        except Exception:  # the report is in the inbox; telling is best effort here
+            logger.exception("the report listener failed on report %d", report.seq)
+
+    def reports(
+        self,
+        *,
+        request_id: RequestId | str | None = None,
+        recipient: bytes | None = None,
+        after: int = 0,
+        limit: int = 100,
+        undelivered: bool = False,
+    ) -> list[DeviceReport]:
+        """Inbox entries for one RequestID, or for one recipient after sequence ``after``
+        (``undelivered``: only those not yet POSTed to a listener)."""
+        sql = "SELECT * FROM device_reports WHERE seq > ?"
+        params: list[object] = [after]
+        if undelivered:
+            sql += " AND delivered_at IS NULL"
+        if request_id is not None:
+            sql += " AND request_id = ?"
+            params.append(request_id if isinstance(request_id, str) else _rid(request_id))
+        if recipient is not None:
+            sql += " AND recipient = ?"
+            params.append(recipient)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit)
+        with self.storage.transaction() as tx:
+            rows = tx.all(sql, params)
+        return [_report(r) for r in rows]
+
+    def set_body(self, seq: int, body: bytes) -> None:
+        """Keep the signed DUIS XML of a report (built once, served and POSTed as is)."""
+        with self.storage.transaction() as tx:
+            tx.execute("UPDATE device_reports SET body = ? WHERE seq = ?", (body, seq))
+
+    def mark_delivered(self, seq: int) -> None:
+        with self.storage.transaction() as tx:
+            tx.execute(
+                "UPDATE device_reports SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?",
+                (self.clock().isoformat(), seq),
+            )
+
+    def mark_attempt(self, seq: int, error: str) -> None:
+        with self.storage.transaction() as tx:
+            tx.execute(
+                "UPDATE device_reports SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
+                (error, seq),
+            )
+
+    def request_state(self, request_id: RequestId | str) -> str | None:
+        """``precommand``, ``sent``, ``answered``, ``failed``, ``local`` or None (unknown)."""
+        rid = request_id if isinstance(request_id, str) else _rid(request_id)
+        with self.storage.transaction() as tx:
+            row = tx.one("SELECT state FROM device_requests WHERE request_id = ?", (rid,))
+        return None if row is None else str(row["state"])
+
+    @property
+    def open_requests(self) -> int:
+        return len(self._open)
+
+    # -- storage helpers ----------------------------------------------------------------------
+
+    def _insert(
+        self,
+        tx: Transaction,
+        call: DeviceCall,
+        plan: _Plan,
+        state: _State,
+        frame: bytes,
+        now: datetime,
+        deadline: float,
+    ) -> None:
+        tx.execute(
+            "INSERT INTO device_requests (request_id, sender, device, hub, variant, "
+            "command_variant, message_code, reply_to, gbcs_counter, state, command, details, "
+            "created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _rid(call.request_id),
+                call.sender,
+                plan.device.device_id,
+                plan.hub,
+                call.service_reference_variant,
+                call.command_variant,
+                plan.use_case.code,
+                plan.reply_to,
+                _blob(plan.counter),
+                state.value,
+                frame,
+                json.dumps(plan.details) if plan.details else None,
+                now.isoformat(),
+                deadline,
+            ),
+        )
+
+    def _next_acb_counter(self, tx: Transaction, now: datetime) -> int:
+        """The ACB's next originator counter: strictly increasing, at least epoch ms (as DCC
+        tools count), persisted with the request that uses it."""
+        row = tx.one("SELECT counter FROM acb_counters WHERE acb = ?", (self.acb,))
+        last = 0 if row is None else _counter(row["counter"])
+        value = max(last + 1, int(now.timestamp() * 1000))
+        tx.execute(
+            "INSERT INTO acb_counters (acb, counter) VALUES (?, ?) "
+            "ON CONFLICT (acb) DO UPDATE SET counter = excluded.counter",
+            (self.acb, _blob(value)),
+        )
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    use_case: UseCase
+    device: DeviceRecord
+    hub: bytes
+    reply_to: bytes
+    """The GBCS business originator: the user, or the ACB (CCS01/CCS02)."""
+    counter: int
+    content: bytes
+    extensions: bytes
+    details: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[bytes, bytes, int]:
+        return (self.device.device_id, self.reply_to, self.counter)
+
+
+# =========================================================================== helpers
+
+
+class _DryRunError(Exception):
+    """Rolls back a rule check made by trying the change."""
+
+
+def _succeeded(message: Message) -> bool:
+    """Whether a response says the command succeeded (typed content with ``ok``)."""
+    try:
+        response = gc.decode_response(message.message_code, message.content)
+    except (GbcsError, ValueError):
+        return False
+    return bool(getattr(response, "ok", False))
+
+
+def _alert_code(message: Message) -> int:
+    try:
+        alert = gc.decode_alert(message.message_code, message.content)
+    except (GbcsError, ValueError, IndexError):
+        return message.message_code
+    code = getattr(alert, "code", None)
+    if isinstance(code, int):
+        return code
+    executed = getattr(alert, "executed", None)
+    if isinstance(executed, bool):
+        return 0x8F66 if executed else 0x8F67
+    return message.message_code
+
+
+def _blob(counter: int) -> bytes:
+    return counter.to_bytes(8, "big")
+
+
+def _counter(value: bytes) -> int:
+    return int.from_bytes(value, "big")
+
+
+def _rid(request_id: RequestId) -> str:
+    return (
+        f"{request_id.originator.hex('-').upper()}:{request_id.target.hex('-').upper()}"
+        f":{request_id.counter}"
+    )
+
+
+def _parse_rid(text: str) -> RequestId:
+    originator, target, counter = text.split(":")
+    return RequestId(
+        bytes.fromhex(originator.replace("-", "")),
+        bytes.fromhex(target.replace("-", "")),
+        int(counter),
+    )
+
+
+def _eui(value: bytes) -> str:
+    return value.hex("-").upper()
+
+
+def _name(call: DeviceCall) -> str:
+    return type(call.request).__name__
+
+
+def _srv(request: DeviceRequest) -> str:
+    return request.service_reference_variant
+
+
+def _report(row: Row) -> DeviceReport:
+    return DeviceReport(
+        seq=int(row["seq"]),
+        kind=ReportKind(row["kind"]),
+        recipient=bytes(row["recipient"]),
+        device=bytes(row["device"]),
+        code=str(row["code"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        request_id=None if row["request_id"] is None else _parse_rid(row["request_id"]),
+        response_id=None if row["response_id"] is None else _parse_rid(row["response_id"]),
+        service_reference_variant=row["variant"],
+        payload=None if row["payload"] is None else bytes(row["payload"]),
+        alert_code=row["alert_code"],
+        reason=row["reason"],
+        body=None if row["body"] is None else bytes(row["body"]),
+        delivered=row["delivered_at"] is not None,
+    )

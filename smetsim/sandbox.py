@@ -1,0 +1,517 @@
+"""The sandbox: the gateway and a fleet of emulated devices on one machine, joined by the
+in-process WAN.
+
+:class:`Sandbox` composes what the lower layers never import from each other: a
+:class:`gateway.server.Gateway` (DUIS over HTTP, the SMI, flags and RDP files), a
+:class:`gateway.services.device.DeviceService` with its DUIS front (:class:`DeviceDuis`), an
+:class:`gateway.wan.InProcessWan`, and an :class:`emulator.fleet.Fleet` plugged into the WAN's
+hub side. Gateway and fleet share one seed: the fleet derives each device's keys from it, the
+gateway's test PKI derives the same public keys, so every MAC and signature checks.
+
+On a fresh state folder it mirrors the DCC test environment, so the DUIS conformance templates
+work unchanged (with fresh RequestID counters): the users of :mod:`gateway.users`, and the
+home of the reference test data - ESME ``00-DB-12-34-56-78-90-A0``, GSME ``...-A1``, CHF
+``...-A2``, GPF ``...-A3`` - pre-notified, in the CHF's device log, linked to their meter
+points and Commissioned; plus devices only pre-notified (ESME ``...-B0``, GSME ``...-B1``)
+for lifecycle tests, with meter points of their own, and ``devices`` more ESMEs
+(``00-DB-00-00-xx-xx-xx-xx``) for load. A state folder used before is reopened as it was
+(the fleet's device state is snapshot to ``fleet.json`` on close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from emulator.errors import EmulatorError
+from emulator.fleet import Fleet
+from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
+from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
+from gateway.server import Gateway
+from gateway.services.device import DeviceService
+from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel
+from gateway.users import MeterPoints
+from gateway.wan import InProcessWan, WanFaults
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.eui import eui_duis, parse_eui
+from gbcs.keystore import Keystore
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CHF",
+    "DEFAULT_PORT",
+    "ESME",
+    "GAS_MPRN",
+    "GPF",
+    "GSME",
+    "IMPORT_MPAN",
+    "PENDING_ESME",
+    "PENDING_GSME",
+    "SECONDARY_MPAN",
+    "Sandbox",
+    "SandboxSettings",
+    "load_sandbox_config",
+]
+
+DEFAULT_PORT: Final = 8079
+
+ESME: Final = parse_eui("00-DB-12-34-56-78-90-A0")
+GSME: Final = parse_eui("00-DB-12-34-56-78-90-A1")
+CHF: Final = parse_eui("00-DB-12-34-56-78-90-A2")
+GPF: Final = parse_eui("00-DB-12-34-56-78-90-A3")
+PENDING_ESME: Final = parse_eui("00-DB-12-34-56-78-90-B0")
+PENDING_GSME: Final = parse_eui("00-DB-12-34-56-78-90-B1")
+
+IMPORT_MPAN: Final = "1312345678111"
+"""The ESME's import MPAN (the one the 8.11 template carries)."""
+SECONDARY_MPAN: Final = "1312345678222"
+GAS_MPRN: Final = "1234567890"
+PENDING_MPAN: Final = "1312345678333"
+"""Registered for the pre-notified ESME, not yet linked."""
+PENDING_MPRN: Final = "1234567891"
+EXTRA_PREFIX: Final = bytes.fromhex("00db0000")
+UPRN: Final = "100023336956"
+
+_PROFILES: Final = {
+    DeviceType.ESME: "northbrook-nb100",
+    DeviceType.GSME: "northbrook-ng20",
+    DeviceType.CHF: "tellurian-ch2-chf",
+    DeviceType.GPF: "tellurian-ch2-gpf",
+}
+_SANDBOX_KEYS: Final = frozenset(
+    {"devices", "latency", "faults", "response_timeout", "tick_interval", "seed"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSettings:
+    """What :meth:`Sandbox.start` needs (``smetsim sandbox`` options, ``[sandbox]`` table)."""
+
+    gateway: GatewaySettings
+    devices: int = 0
+    """ESMEs hosted and commissioned on top of the default home (for load)."""
+    latency: bool = True
+    """Answers arrive after the response latency the device's firmware profile gives."""
+    faults: bool = False
+    """Apply the profiles' drop and corrupt-MAC quirks."""
+    response_timeout: float = 30.0
+    """Seconds a device has to answer before its request fails (DCC alert)."""
+    tick_interval: float = 60.0
+    """Seconds between lets-time-pass ticks of the fleet (time-driven alerts); 0: never."""
+    temporary: bool = False
+    """The state folder is a temporary one, deleted on close."""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        state: Path | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        config: Path | None = None,
+        devices: int | None = None,
+        require_signatures: bool = False,
+        latency: bool | None = None,
+        response_timeout: float | None = None,
+        durability: str | None = None,
+    ) -> SandboxSettings:
+        """Settings from an optional config file overlaid by options (``None``: not given).
+
+        Raises :class:`gateway.config.ConfigError` naming a bad file, key or value."""
+        base = load_sandbox_config(config) if config is not None else cls(GatewaySettings())
+        temporary = False
+        if state is None and (config is None or base.gateway.state == GatewaySettings().state):
+            state = Path(tempfile.mkdtemp(prefix="smetsim-sandbox-"))
+            temporary = True
+        gw = base.gateway.with_overrides(
+            state=state,
+            host=host,
+            port=DEFAULT_PORT if port is None and config is None else port,
+            allow_unsigned=not require_signatures,
+            durability=durability,
+        )
+        if gw.rdp_outbox is None:
+            gw = replace(gw, rdp_outbox=gw.state / "rdp-outbox")
+        if devices is not None and devices < 0:
+            raise ConfigError(f"--devices must be 0 or more, not {devices}")
+        return replace(
+            base,
+            gateway=gw,
+            devices=base.devices if devices is None else devices,
+            latency=base.latency if latency is None else latency,
+            response_timeout=base.response_timeout
+            if response_timeout is None
+            else response_timeout,
+            temporary=temporary,
+        )
+
+
+def load_sandbox_config(path: Path) -> SandboxSettings:
+    """A sandbox config file: the gateway's TOML (``[gateway]``, ``[[users]]``,
+    ``[[meter_points]]``, see ``docs/gateway.md``) plus an optional ``[sandbox]`` table
+    (``devices``, ``latency``, ``faults``, ``response_timeout``, ``tick_interval``)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    section = data.pop("sandbox", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [sandbox] must be a table")
+    bad = set(section) - _SANDBOX_KEYS
+    if bad:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [sandbox]: {', '.join(sorted(bad))} "
+            f"(known: {', '.join(sorted(_SANDBOX_KEYS))})"
+        )
+    gateway = settings_from_mapping(data, base=path.parent, source=str(path))
+
+    def value(key: str, kind: type, default: Any) -> Any:
+        found = section.get(key, default)
+        if kind is float and isinstance(found, int) and not isinstance(found, bool):
+            found = float(found)
+        if not isinstance(found, kind) or (kind is int and isinstance(found, bool)):
+            raise ConfigError(f"{path}: [sandbox] {key} must be a {kind.__name__}, not {found!r}")
+        return found
+
+    devices = value("devices", int, 0)
+    if devices < 0:
+        raise ConfigError(f"{path}: [sandbox] devices must be 0 or more, not {devices}")
+    return SandboxSettings(
+        gateway=gateway,
+        devices=devices,
+        latency=value("latency", bool, True),
+        faults=value("faults", bool, False),
+        response_timeout=value("response_timeout", float, 30.0),
+        tick_interval=value("tick_interval", float, 60.0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Home:
+    """A device of the default home: how to pre-notify, link and host it."""
+
+    eui: bytes
+    kind: DeviceType
+    commissioned: bool
+    import_mpxn: str | None = None
+    secondary_mpan: str | None = None
+
+
+HOME: Final[tuple[_Home, ...]] = (
+    _Home(CHF, DeviceType.CHF, True),
+    _Home(GPF, DeviceType.GPF, True),
+    _Home(ESME, DeviceType.ESME, True, IMPORT_MPAN, SECONDARY_MPAN),
+    _Home(GSME, DeviceType.GSME, True, GAS_MPRN),
+    _Home(PENDING_ESME, DeviceType.ESME, False),
+    _Home(PENDING_GSME, DeviceType.GSME, False),
+)
+
+
+def extra_device(index: int) -> bytes:
+    """The EUI of the ``index``-th extra ESME (``00-DB-00-00-00-00-00-01`` for 1)."""
+    return EXTRA_PREFIX + index.to_bytes(4, "big")
+
+
+def extra_mpan(index: int) -> str:
+    return f"19{index:011d}"
+
+
+class Sandbox:
+    """A running sandbox: ``async with await Sandbox.start(settings) as sandbox: ...``."""
+
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        gateway: Gateway,
+        fleet: Fleet,
+        wan: InProcessWan,
+        devices: DeviceService,
+        duis: DeviceDuis,
+        seed: bytes,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.fleet = fleet
+        self.wan = wan
+        self.devices = devices
+        self.duis = duis
+        self.seed = seed
+        self.clock = clock
+        self.url = ""
+        self._tick: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def state(self) -> Path:
+        return self.settings.gateway.state
+
+    @property
+    def keystore(self) -> Keystore:
+        return self.gateway.keystore
+
+    @classmethod
+    async def start(
+        cls, settings: SandboxSettings, *, clock: Callable[[], datetime] | None = None
+    ) -> Sandbox:
+        """Open the state, seed the default home on a fresh one, start listening.
+
+        Raises :class:`gateway.errors.GatewayError` subclasses (StartupError, AdminError,
+        ConfigError...) or :class:`emulator.errors.EmulatorError` naming what is wrong."""
+        now = clock or (lambda: datetime.now(UTC))
+        gateway = Gateway.open(settings.gateway, clock=now)
+        try:
+            seed = _seed_of(settings.gateway)
+            wan = InProcessWan(faults=WanFaults())
+            fleet = _fleet(settings, gateway, seed)
+            euis = list(fleet.euis())
+            gateway.keystore.add_derived_devices(seed, euis)
+            devices = DeviceService(
+                gateway.storage,
+                gateway.service,
+                gateway.keystore,
+                wan,
+                clock=now,
+                response_timeout=settings.response_timeout,
+            )
+            duis = DeviceDuis(devices, signer=gateway.signer, users=gateway.users)
+            duis.install(gateway.front_door, gateway.app)
+            sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now)
+            wan.hubs.set_handler(sandbox._on_command)
+            _seed_home(gateway, settings.devices)
+        except BaseException:
+            await gateway.close()
+            raise
+        try:
+            listening = await gateway.start()
+            await duis.start()
+        except BaseException:
+            await sandbox._shutdown()
+            raise
+        sandbox.url = listening.url
+        if settings.tick_interval > 0:
+            sandbox._tick = asyncio.create_task(sandbox._ticks(), name="sandbox-fleet-tick")
+        return sandbox
+
+    # -- the hubs' side of the WAN ------------------------------------------------------------
+
+    def _on_command(self, hub: bytes, frame: bytes) -> None:
+        """A command arrived at ``hub``: the fleet's devices act and answer up the WAN."""
+        try:
+            answers = self.fleet.deliver(hub, frame, self.clock())
+        except EmulatorError as exc:
+            logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
+            return
+        latency = self.settings.latency
+        for out in answers:
+            self.wan.hubs.send_up(out.eui, out.frame, out.delay if latency else 0.0, hub=hub)
+
+    async def _ticks(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.tick_interval)
+            try:
+                for out in self.fleet.advance(self.clock()):
+                    self.wan.hubs.send_up(out.eui, out.frame, 0.0)
+            except Exception:
+                logger.exception("fleet tick failed (it will run again)")
+
+    # -- closing ------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop listening, snapshot the fleet, close everything (and delete a temporary state)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick
+            self._tick = None
+        await self.duis.close()
+        await self.wan.close()
+        try:
+            self.fleet.snapshot(self.state / "fleet.json")
+        except OSError as exc:
+            logger.warning("fleet snapshot not written: %s", exc)
+        await self.gateway.close()
+        if self.settings.temporary:
+            shutil.rmtree(self.state, ignore_errors=True)
+
+    async def __aenter__(self) -> Sandbox:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- for people ---------------------------------------------------------------------------
+
+    def describe(self) -> list[str]:
+        """Where everything is, one line each (``smetsim sandbox`` prints them)."""
+        url = self.url
+        signed = (
+            "requests must be signed"
+            if not self.settings.gateway.allow_unsigned
+            else "unsigned requests accepted"
+        )
+        return [
+            f"DUIS:      POST {url}/api/v1/serviceS | serviceD | serviceT  ({signed})",
+            f"responses: GET  {url}{RESPONSES_PATH}?requestId=<RequestID>",
+            f"admin:     {url}/admin/users, {url}/admin/meter-points, {url}/admin/health",
+            f"state:     {self.state}{' (temporary)' if self.settings.temporary else ''}",
+            f"RDP files: {self.settings.gateway.rdp_outbox}",
+            f"devices:   ESME {eui_duis(ESME)}, GSME {eui_duis(GSME)}, CHF {eui_duis(CHF)}, "
+            f"GPF {eui_duis(GPF)} (Commissioned); pre-notified: ESME {eui_duis(PENDING_ESME)}, "
+            f"GSME {eui_duis(PENDING_GSME)}"
+            + (f"; {self.settings.devices} more ESMEs" if self.settings.devices else ""),
+            f"users:     supplier {eui_duis(SUPPLIER)} (IS, GS), network operator "
+            f"{eui_duis(NETWORK_OPERATOR)} (ED, GT)",
+            f"keys:      smetsim pki export --state {self.state} OUT",
+        ]
+
+
+# =========================================================================== helpers
+
+
+def _seed_of(settings: GatewaySettings) -> bytes:
+    if settings.seed is not None:
+        return settings.seed
+    return bytes.fromhex((settings.state / "seed").read_text().strip())
+
+
+def _fleet(settings: SandboxSettings, gateway: Gateway, seed: bytes) -> Fleet:
+    snapshot = settings.gateway.state / "fleet.json"
+    if snapshot.is_file():
+        fleet = Fleet.restore(snapshot, gateway.keystore, faults=settings.faults)
+    else:
+        fleet = Fleet(seed, gateway.keystore, faults=settings.faults)
+        fleet.add_sandbox_devices()
+    for home in HOME:
+        if home.eui not in fleet:
+            fleet.add(home.eui, _PROFILES[home.kind], hub=CHF)
+    for index in range(1, settings.devices + 1):
+        eui = extra_device(index)
+        if eui not in fleet:
+            fleet.add(eui, _PROFILES[DeviceType.ESME], hub=CHF)
+    return fleet
+
+
+def _prenotification(eui: bytes, kind: DeviceType, gateway: Gateway) -> DevicePrenotification:
+    profile = gateway_profile(kind)
+    return DevicePrenotification(
+        device_id=eui,
+        manufacturer=profile[0],
+        model=profile[1],
+        device_type=kind,
+        smets_chts_version=profile[2],
+        firmware_version=profile[3],
+        esme_variant=profile[4],
+        associated_gpf_id=GPF if eui == CHF else None,
+    )
+
+
+def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
+    """(manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant) of the profile
+    the sandbox hosts devices of ``kind`` with."""
+    from emulator.firmware import load_profiles
+
+    profile = load_profiles()[_PROFILES[kind]]
+    first = profile.version(profile.initial_firmware)
+    variant = first.esme_variant if kind is DeviceType.ESME else None
+    return (
+        profile.manufacturer_id,
+        profile.model_id,
+        profile.smets_version,
+        profile.initial_firmware,
+        variant,
+    )
+
+
+def _seed_home(gateway: Gateway, extra: int) -> None:
+    """Pre-notify, link and commission the default home (what is not in the SMI yet)."""
+    service = gateway.service
+    points = MeterPoints(gateway.storage)
+    for mpxn, fuel in (
+        (IMPORT_MPAN, Fuel.ELECTRICITY),
+        (SECONDARY_MPAN, Fuel.ELECTRICITY),
+        (GAS_MPRN, Fuel.GAS),
+        (PENDING_MPAN, Fuel.ELECTRICITY),
+        (PENDING_MPRN, Fuel.GAS),
+    ):
+        if points.get(mpxn) is None:
+            points.register_meter_point(mpxn, fuel, SUPPLIER, NETWORK_OPERATOR, uprn=UPRN)
+    missing = [
+        h for h in HOME if h.kind is not DeviceType.GPF and service.get_device(h.eui) is None
+    ]
+    if missing:
+        service.prenotify_shipment(
+            SUPPLIER, [_prenotification(h.eui, h.kind, gateway) for h in missing]
+        )
+        for home in missing:
+            _install(
+                gateway,
+                home.eui,
+                home.kind,
+                home.commissioned,
+                home.import_mpxn,
+                home.secondary_mpan,
+            )
+            if home.eui == CHF:
+                _install(gateway, GPF, DeviceType.GPF, True, None, None)
+    _seed_extra(gateway, extra)
+
+
+def _install(
+    gateway: Gateway,
+    eui: bytes,
+    kind: DeviceType,
+    commissioned: bool,
+    import_mpxn: str | None,
+    secondary: str | None,
+) -> None:
+    service = gateway.service
+    if not commissioned:
+        return
+    if kind in (DeviceType.CHF, DeviceType.GPF):
+        service.on_installed_not_commissioned(eui)
+    else:
+        service.on_whitelisted(eui, CHF, import_mpxn=import_mpxn, secondary_import_mpan=secondary)
+    record = service.on_commissioned(eui)
+    assert record.status is DeviceStatus.COMMISSIONED
+
+
+def _seed_extra(gateway: Gateway, extra: int) -> None:
+    service = gateway.service
+    todo = [i for i in range(1, extra + 1) if service.get_device(extra_device(i)) is None]
+    if not todo:
+        return
+    points = MeterPoints(gateway.storage)
+    with gateway.storage.transaction():
+        for i in todo:
+            points.register_meter_point(extra_mpan(i), Fuel.ELECTRICITY, SUPPLIER, NETWORK_OPERATOR)
+        service.prenotify_shipment(
+            SUPPLIER, [_prenotification(extra_device(i), DeviceType.ESME, gateway) for i in todo]
+        )
+        for i in todo:
+            _install(gateway, extra_device(i), DeviceType.ESME, True, extra_mpan(i), None)
+
+
+def home_devices() -> Iterable[bytes]:
+    """Every EUI of the default home."""
+    return (h.eui for h in HOME)
