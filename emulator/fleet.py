@@ -36,6 +36,8 @@ from emulator.devices.base import (
     DeviceSpec,
     Trust,
 )
+from emulator.devices.chf import Chf
+from emulator.devices.meter import MeterDevice
 from emulator.errors import EmulatorError, UnknownDeviceError
 from emulator.firmware import DeviceType, FirmwareProfile, ProfileCatalogue, load_profiles
 from emulator.profiles import device_key, mix64, unit_interval
@@ -244,6 +246,10 @@ class Fleet:
         draw = _frame_draw(self.seed, target, frame)
         if self.faults and quirks.drop_rate and unit_interval(draw) < quirks.drop_rate:
             return []
+        hub = self._hub_refusing(target)
+        if hub is not None:
+            frames = hub.undeliverable(target, seconds, self.context(hub))
+            return [Outgoing(hub.eui, f) for f in frames]
         frames = device.handle(frame, seconds, self.context(device))
         low, high = quirks.latency_ms
         out = []
@@ -258,6 +264,14 @@ class Fleet:
             delay = (low + (high - low) * unit_interval(own)) / 1000.0
             out.append(Outgoing(target, sent, delay))
         return out
+
+    def _hub_refusing(self, target: bytes) -> Chf | None:
+        """The hub of ``target`` when it has taken ``target`` out of its device log."""
+        hub_eui = self._specs[target].hub
+        hub = None if hub_eui is None else self._devices.get(hub_eui)
+        if isinstance(hub, Chf) and not hub.delivers_to(target):
+            return hub
+        return None
 
     def handle(self, eui: bytes, frame: bytes, now: datetime | int) -> list[bytes]:
         """Like :meth:`deliver`, without the latencies."""
@@ -284,6 +298,14 @@ class Fleet:
         seconds = _now(now)
         device = self.device(eui, seconds)
         return [m.to_bytes() for m in device.receive_image(image, seconds, self.context(device))]
+
+    def enter_utrn(self, eui: bytes, utrn: str, now: datetime | int) -> list[bytes]:
+        """The consumer types a UTRN on the meter's keypad; the alerts that raises."""
+        seconds = _now(now)
+        device = self.device(eui, seconds)
+        if not isinstance(device, MeterDevice):
+            raise EmulatorError(f"{eui_duis(eui)} is a {device.DEVICE_TYPE}: it has no keypad")
+        return [m.to_bytes() for m in device.enter_utrn(utrn, seconds, self.context(device))]
 
     def press_button(self, eui: bytes, now: datetime | int) -> list[bytes]:
         """The consumer presses the button on the meter (restores an armed supply)."""

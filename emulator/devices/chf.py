@@ -70,6 +70,13 @@ class Chf(Device):
             or (self.device_log is not None and eui in self.device_log)
         )
 
+    def undeliverable(self, target: bytes, now: int, ctx: DeviceContext) -> list[bytes]:
+        """A command came for a device taken out of the log: the hub tells the supplier
+        (alert 0x8F84, failure to deliver a remote party message)."""
+        self._log(f"cannot deliver to {target.hex()}: not in the device log")
+        alert = Alert(AlertCode.FAILURE_TO_DELIVER_REMOTE_PARTY_MESSAGE, detail=target)
+        return [m.to_bytes() for m in self.seal([*self.due_alerts(now), alert], now, ctx)]
+
     # -- use cases -------------------------------------------------------------------------
 
     def add_device(self, command: Message, now: int, ctx: DeviceContext) -> Reply:

@@ -18,7 +18,7 @@ from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
 from emulator.devices.meter import MeterDevice
 from emulator.errors import CommandError, TransitionError
 from emulator.firmware import DeviceType
-from emulator.metering import Meter, PaymentMode
+from emulator.metering import Meter, PaymentMode, Tariff
 from emulator.profiles import DEFAULT_SHAPE, Fuel, shape_named, unit_interval
 from emulator.supply import LOAD_SWITCH, SupplyEvent
 from gbcs import content as c
@@ -32,6 +32,8 @@ from gbcs.usecases import UseCase
 RESULT_HARDWARE_FAULT = 1
 RESULT_OBJECT_UNAVAILABLE = 11
 RESULT_OTHER_REASON = 250
+FUTURE_DATED_DLMS = 0x00CC
+"""Message code of the future-dated execution alert (DLMS)."""
 
 
 def initial_register(key: int, scale: int) -> int:
@@ -45,6 +47,8 @@ class Esme(MeterDevice):
 
     secondary: Meter | None = None
     """The second element of a twin-element ESME (variant B...)."""
+    pending_tariff: tuple[Tariff, int, int] | None = None
+    """A future-dated ECS01a: (tariff, when (Unix seconds), the command's counter)."""
 
     DEVICE_TYPE: ClassVar[DeviceType] = DeviceType.ESME
 
@@ -83,6 +87,28 @@ class Esme(MeterDevice):
     def tick(self, now: int) -> list[Alert]:
         if self.secondary is not None:
             self.secondary.advance(now)
+        pending = self.pending_tariff
+        if pending is not None and self.device_time(now) >= pending[1]:
+            # Account the time before the switch on the old tariff, then switch.
+            alerts = MeterDevice.tick(self, pending[1])
+            self.pending_tariff = None
+            executed = True
+            try:
+                self.meter.apply_tariff(pending[0], None)
+            except CommandError:
+                executed = False
+            self._log(f"future-dated tariff {'activated' if executed else 'failed'}")
+            alert = c.DlmsAlert.future_dated(
+                self.next_alert_counter(),
+                executed=executed,
+                when=from_seconds(pending[1]),
+                message_code=c.UpdateTariff.message_code,
+                command_counter=pending[2],
+                spec=dlms.set_(113, c.PRICE_MATRIX, 6),
+            )
+            future = 0x8F66 if executed else 0x8F67
+            alerts.append(Alert(future, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+            return alerts + MeterDevice.tick(self, now)
         return MeterDevice.tick(self, now)
 
     # -- use cases -------------------------------------------------------------------------
@@ -167,6 +193,46 @@ class Esme(MeterDevice):
         cmd = c.ReadFirmwareVersion.decode(command.content)
         return Reply(c.FirmwareVersion.for_command(cmd, self.firmware.version_bytes).encode())
 
+    def update_tariff(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """ECS01a: check the tariff as seed 004 asks the meter to (the supplier's checks
+        are not trusted), then install it now or at its activation time."""
+        cmd = c.UpdateTariff.decode(command.content)
+        problems = cmd.problems()
+        if not problems:
+            try:
+                tariff = tariff_of(cmd)
+            except CommandError as exc:
+                problems.append(str(exc))
+        if problems:
+            self._log("ECS01a refused: " + "; ".join(problems))
+            return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+        if cmd.activate_at is not None:
+            at = int(cmd.activate_at.timestamp())
+            if at > self.device_time(now):
+                self.pending_tariff = (tariff, at, command.originator_counter)
+                self._log(f"ECS01a scheduled for {cmd.activate_at.isoformat()}")
+                return Reply(c.Outcome.for_command(cmd).encode())
+        try:
+            self.meter.apply_tariff(tariff, None)
+        except CommandError as exc:
+            self._log(f"ECS01a refused: {exc}")
+            return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+        self._log(f"ECS01a tariff installed: {len(set(tariff.switching))} rate(s)")
+        return Reply(c.Outcome.for_command(cmd).encode())
+
+    def top_up(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """CS01a: a UTRN from the supplier (through the DCC)."""
+        cmd = c.TopUp.decode(command.content)
+        try:
+            _, alerts = self.accept_utrn(cmd.utrn, ctx, local=False)
+        except CommandError as exc:
+            self._log(f"CS01a refused: {exc}")
+            return Reply(
+                c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode(),
+                alerts=[Alert(exc.alert_code)] if exc.alert_code else [],
+            )
+        return Reply(c.Outcome.for_command(cmd).encode(), alerts=alerts)
+
     # -- content of alerts and errors ------------------------------------------------------
 
     def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
@@ -190,6 +256,12 @@ class Esme(MeterDevice):
     def to_json(self) -> dict[str, Any]:
         data = MeterDevice.to_json(self)
         data["secondary"] = None if self.secondary is None else self.secondary.to_json()
+        pending = self.pending_tariff
+        data["pending_tariff"] = (
+            None
+            if pending is None
+            else {"tariff": tariff_json(pending[0]), "at": pending[1], "counter": pending[2]}
+        )
         return data
 
     def restore_json(self, data: Mapping[str, Any]) -> None:
@@ -199,6 +271,57 @@ class Esme(MeterDevice):
             self.secondary = Meter.from_json(
                 secondary, self.secondary.shape, self.secondary.key, self.secondary.supply_table
             )
+        pending = data.get("pending_tariff")
+        self.pending_tariff = (
+            None
+            if pending is None
+            else (tariff_from_json(pending["tariff"]), int(pending["at"]), int(pending["counter"]))
+        )
+
+
+def tariff_of(cmd: c.UpdateTariff) -> Tariff:
+    """The meter's tariff from an ECS01a: TOU prices (milli-pence per kWh), the standing
+    charge (milli-pence per day) and the half-hour switching table of the first season's
+    Monday (the emulated meter bills every day alike; block prices are not modelled)."""
+    money = cmd.price_scale + 5  # milli-pence are 1e-5 of a pound
+    energy = 3 - cmd.commodity_scale  # prices per kWh
+    if money + energy < 0 or money < 0:
+        raise CommandError(
+            f"price scale {cmd.price_scale} is finer than the meter's milli-pence resolution"
+        )
+    prices = tuple(p * 10 ** (money + energy) for p in cmd.tou_prices)
+    weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
+    days = [d for d in cmd.day_profiles if weeks and d.day_id == weeks[0].days[0]]
+    if not days or not days[0].switches:
+        raise CommandError("the calendar has no day profile for its first season's Monday")
+    day = days[0]
+    switching = []
+    for slot in range(48):
+        minute = slot * 30
+        rate = day.switches[0].rate
+        for switch in day.switches:
+            if switch.start.hour * 60 + switch.start.minute <= minute:
+                rate = switch.rate
+        switching.append(rate - 1)
+    return Tariff(
+        prices=prices, standing_charge=cmd.standing_charge * 10**money, switching=tuple(switching)
+    )
+
+
+def tariff_json(tariff: Tariff) -> dict[str, Any]:
+    return {
+        "prices": list(tariff.prices),
+        "standing_charge": tariff.standing_charge,
+        "switching": list(tariff.switching),
+    }
+
+
+def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
+    return Tariff(
+        prices=tuple(int(v) for v in data["prices"]),
+        standing_charge=int(data["standing_charge"]),
+        switching=tuple(int(v) for v in data["switching"]),
+    )
 
 
 def dlms_error(command: Message, uc: UseCase, error: Exception, version: bytes) -> bytes:
@@ -210,8 +333,9 @@ def dlms_error(command: Message, uc: UseCase, error: Exception, version: bytes) 
     code = RESULT_OBJECT_UNAVAILABLE if unsupported else RESULT_HARDWARE_FAULT
     try:
         request = AccessRequest.from_bytes(command.content)
-    except GbcsError:
-        return c.Outcome(command.originator_counter, ()).encode()
+    except GbcsError:  # not DLMS at all: one failed result
+        failed = (AccessResult(AccessKind.GET, code),)
+        return c.Outcome(command.originator_counter, failed).encode()
     plain = {
         AccessKind.GET_WITH_SELECTION: AccessKind.GET,
         AccessKind.SET_WITH_SELECTION: AccessKind.SET,
@@ -229,5 +353,7 @@ Esme.HANDLERS = MappingProxyType(
         0x0062: Esme.set_clock,
         0x0059: Esme.read_firmware_version,
         0x0012: Esme.activate_firmware,
+        0x0019: Esme.update_tariff,
+        0x0007: Esme.top_up,
     }
 )

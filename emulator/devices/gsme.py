@@ -164,6 +164,34 @@ class Gsme(MeterDevice):
         status = _SUPPLY_STATUS[self.meter.supply]
         return Reply(c.ValveStatus(status, self.battery_days(now)).encode())
 
+    def top_up(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
+        """CS01b: a UTRN from the supplier (through the DCC)."""
+        cmd = c.TopUpGas.decode(command.content)
+        try:
+            pence, alerts = self.accept_utrn(cmd.utrn, ctx, local=False)
+        except CommandError as exc:
+            self._log(f"CS01b refused: {exc}")
+            result = (
+                c.TopUpResult.REJECTED_DUPLICATE
+                if exc.alert_code == AlertCode.DUPLICATE_UTRN_ENTERED
+                else c.TopUpResult.REJECTED_MAX_CREDIT
+                if exc.alert_code == AlertCode.CREDIT_WOULD_EXCEED_MAXIMUM_METER_BALANCE
+                else c.TopUpResult.REJECTED_INVALID
+            )
+            remaining = self.meter.credit.balance // 1000
+            return Reply(
+                c.GasTopUpResult(result, 0, remaining, cmd.origin).encode(),
+                alerts=[Alert(exc.alert_code)] if exc.alert_code else [],
+            )
+        state = self.meter.supply
+        result = {
+            SupplyState.ENABLED: c.TopUpResult.ACCEPTED_SUPPLY_ENABLED,
+            SupplyState.DISABLED: c.TopUpResult.ACCEPTED_SUPPLY_DISABLED,
+            SupplyState.ARMED: c.TopUpResult.ACCEPTED_SUPPLY_ARMED,
+        }[state]
+        remaining = self.meter.credit.balance // 1000
+        return Reply(c.GasTopUpResult(result, pence, remaining, cmd.origin).encode(), alerts=alerts)
+
     # -- content of alerts and errors ------------------------------------------------------
 
     def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
@@ -187,5 +215,6 @@ Gsme.HANDLERS = MappingProxyType(
         0x0085: Gsme.valve_arm,
         0x0082: Gsme.read_valve,
         0x0012: Gsme.activate_firmware,
+        0x0097: Gsme.top_up,
     }
 )

@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from emulator.devices.base import Alert, Device, DeviceContext
-from emulator.metering import Meter, MeterEvent
+from emulator.errors import CommandError
+from emulator.metering import Meter, MeterEvent, PaymentMode
 from emulator.supply import SupplyEvent
 from gbcs.alerts import AlertCode
+from gbcs.errors import DecodeError
 from gbcs.frames import Message
+from gbcs.utrn import verify_utrn
+
+UTRN_CACHE = 5
+"""UTRN counters a meter remembers; a UTRN older than all of them is refused."""
+MAX_METER_BALANCE = 50_000_000
+"""Milli-pence (GBP 500): credit beyond this is refused (alert 0x8F47)."""
 
 METER_EVENT_ALERTS: dict[MeterEvent, int] = {
     MeterEvent.LOW_CREDIT: 0x810D,  # combined credit below low credit threshold
@@ -28,6 +36,8 @@ class MeterDevice(Device):
     """A device with a meter: registers, half hours, supply, credit."""
 
     meter: Meter
+    utrn_counters: list[int] | None = None
+    """Counters of the UTRNs accepted most recently (at most :data:`UTRN_CACHE`)."""
 
     has_clock_state: ClassVar[bool] = True
 
@@ -36,6 +46,60 @@ class MeterDevice(Device):
     def tick(self, now: int) -> list[Alert]:
         alerts = [Alert(METER_EVENT_ALERTS[e]) for e in self.meter.advance(now)]
         return alerts + Device.tick(self, now)
+
+    # -- prepayment ------------------------------------------------------------------------
+
+    def accept_utrn(self, utrn: str, ctx: DeviceContext, *, local: bool) -> tuple[int, list[Alert]]:
+        """Check a UTRN and add its credit: (pence added, alerts). A refused UTRN raises
+        :class:`CommandError` carrying its alert (0x8F63 not authentic, 0x8F51 used
+        already, 0x8F47 over the maximum balance); nothing changes then."""
+        if self.meter.mode is not PaymentMode.PREPAYMENT:
+            raise CommandError("a top-up was sent to a meter in credit mode")
+        cache = self.utrn_counters or []
+        supplier = self.trust.supplier
+        try:
+            token = verify_utrn(
+                ctx.keys,
+                utrn,
+                supplier=supplier,
+                device=self.eui,
+                reference=min(cache) if cache else 0,
+                cache=ctx.verifier.agreement.cache,
+            )
+        except DecodeError as exc:
+            raise CommandError(str(exc), alert_code=AlertCode.UTRN_NOT_AUTHENTIC) from None
+        if token is None:
+            raise CommandError(
+                f"UTRN {utrn} is not authentic for this meter",
+                alert_code=AlertCode.UTRN_NOT_AUTHENTIC,
+            )
+        if token.counter in cache:
+            raise CommandError(
+                f"UTRN {utrn} was used already", alert_code=AlertCode.DUPLICATE_UTRN_ENTERED
+            )
+        amount = token.pence * 1000
+        if self.meter.credit.balance + amount > MAX_METER_BALANCE:
+            raise CommandError(
+                f"UTRN {utrn} would take the balance over the maximum",
+                alert_code=AlertCode.CREDIT_WOULD_EXCEED_MAXIMUM_METER_BALANCE,
+            )
+        cache = sorted([*cache, token.counter])[-UTRN_CACHE:]
+        self.utrn_counters = cache
+        events = self.meter.add_credit(amount)
+        if not local:
+            events = [e for e in events if e is not MeterEvent.CREDIT_ADDED]
+        self._log(f"UTRN top-up of {token.pence}p (counter {token.counter:#x})")
+        return token.pence, [Alert(METER_EVENT_ALERTS[e]) for e in events]
+
+    def enter_utrn(self, utrn: str, now: int, ctx: DeviceContext) -> list[Message]:
+        """The consumer types a UTRN on the meter's keypad."""
+        out = self.seal(self.due_alerts(now), now, ctx)
+        try:
+            _, alerts = self.accept_utrn(utrn, ctx, local=True)
+        except CommandError as exc:
+            self._log(f"keypad UTRN refused: {exc}")
+            alerts = [Alert(exc.alert_code)] if exc.alert_code else []
+        return out + self.seal(alerts, now, ctx)
 
     # -- the consumer ----------------------------------------------------------------------
 
@@ -53,6 +117,7 @@ class MeterDevice(Device):
     def to_json(self) -> dict[str, Any]:
         data = Device.to_json(self)
         data["meter"] = self.meter.to_json()
+        data["utrn_counters"] = self.utrn_counters
         return data
 
     def restore_json(self, data: Mapping[str, Any]) -> None:
@@ -60,3 +125,5 @@ class MeterDevice(Device):
         self.meter = Meter.from_json(
             data["meter"], self.meter.shape, self.meter.key, self.meter.supply_table
         )
+        counters = data.get("utrn_counters")
+        self.utrn_counters = None if counters is None else [int(v) for v in counters]

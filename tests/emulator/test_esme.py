@@ -1,0 +1,131 @@
+"""The ESME from GBCS command to GBCS response: every frame checked with the gbcs verifier
+(HeadEnd.check)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from emulator.fleet import Fleet
+from emulator.supply import SupplyState
+from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.codes import SUPPLIER
+from gbcs.payloads import dlms
+from gbcs.payloads.dlms import AccessRequest, invoke_id_for
+from tests.emulator.support import ESME, HeadEnd
+
+
+def _esme(fleet: Fleet, head: HeadEnd):  # type: ignore[no-untyped-def]
+    return fleet.device(ESME, head.now)
+
+
+def test_ECS17b_registers_are_encrypted_to_the_requester_and_grow(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    counter = head.next_counter()
+    answer = head.send(head.command(ESME, c.ReadImportRegisters(counter, SUPPLIER, ESME)))
+    assert answer.response is not None
+    assert not answer.alerts
+    response = c.ImportRegistersResponse.decode(answer.response.content)
+    first = response.registers(head.decrypt(answer.response))
+    assert first.active_import == _esme(fleet, head).meter.total
+    assert first.secondary_active_import is None  # a single-element meter
+
+    head.advance(timedelta(days=1))
+    counter = head.next_counter()
+    answer = head.send(head.command(ESME, c.ReadImportRegisters(counter, SUPPLIER, ESME)))
+    assert answer.response is not None
+    later = c.ImportRegistersResponse.decode(answer.response.content).registers(
+        head.decrypt(answer.response)
+    )
+    assert 2_000 < later.active_import - first.active_import < 40_000  # Wh in a winter day
+
+
+def test_load_switch_disable_arm_button_enable(fleet: Fleet, head: HeadEnd) -> None:
+    answer = head.send(head.command(ESME, c.SupplyDisable(head.next_counter())))
+    assert answer.response is not None
+    assert answer.response.signature is not None  # response to a critical command: signed
+    assert c.Outcome.decode(answer.response.content).ok
+    assert _esme(fleet, head).meter.supply is SupplyState.DISABLED
+
+    answer = head.send(head.command(ESME, c.SupplyArm(head.next_counter())))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    assert answer.alert_codes() == [AlertCode.SUPPLY_ARMED]
+    assert _esme(fleet, head).meter.supply is SupplyState.ARMED
+
+    head.check(fleet.press_button(ESME, head.now))
+    assert _esme(fleet, head).meter.supply is SupplyState.ENABLED
+
+    # Arming an enabled supply is illegal: an error result, no change.
+    answer = head.send(head.command(ESME, c.SupplyArm(head.next_counter())))
+    assert answer.response is not None
+    outcome = c.Outcome.decode(answer.response.content)
+    assert not outcome.ok
+    assert outcome.results[0].result == 250
+    assert _esme(fleet, head).meter.supply is SupplyState.ENABLED
+
+    answer = head.send(head.command(ESME, c.SupplyDisable(head.next_counter())))
+    answer = head.send(head.command(ESME, c.SupplyEnable(head.next_counter())))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    assert _esme(fleet, head).meter.supply is SupplyState.ENABLED
+
+
+def test_ECS70_sets_the_clock_and_commissions_once(fleet: Fleet, head: HeadEnd) -> None:
+    answer = head.send(head.command(ESME, c.SetClock.around(head.next_counter(), head.now)))
+    assert answer.response is not None
+    clock_set = c.ClockSet.decode(answer.response.content)
+    assert clock_set.ok
+    assert clock_set.clock == head.now
+    assert answer.alert_codes() == [AlertCode.DEVICE_COMMISSIONED]
+    assert _esme(fleet, head).commissioned
+
+    answer = head.send(head.command(ESME, c.SetClock.around(head.next_counter(), head.now)))
+    assert answer.alerts == []  # commissioned already
+
+
+def test_ECS70_outside_the_validity_interval_is_refused(fleet: Fleet, head: HeadEnd) -> None:
+    stale = c.SetClock.around(head.next_counter(), head.now - timedelta(hours=1))
+    answer = head.send(head.command(ESME, stale))
+    assert answer.response is not None
+    assert not c.ClockSet.decode(answer.response.content).ok
+    assert answer.alert_codes() == [AlertCode.CLOCK_NOT_ADJUSTED_OUTSIDE_TOLERANCE]
+    assert not _esme(fleet, head).commissioned
+
+
+def test_ECS52_reports_the_running_firmware(fleet: Fleet, head: HeadEnd) -> None:
+    answer = head.send(head.command(ESME, c.ReadFirmwareVersion(head.next_counter())))
+    assert answer.response is not None
+    version = c.FirmwareVersion.decode(answer.response.content)
+    assert version.ok
+    assert version.version == bytes.fromhex("00010203")
+
+
+def test_a_use_case_the_firmware_lacks_gets_an_error_response(head: HeadEnd) -> None:
+    # GCS33 is a gas use case: the ESME answers it with a DLMS error, not silence.
+    answer = head.send(head.command(ESME, c.ReadValve()))
+    assert answer.response is not None
+    assert not answer.alerts
+    outcome = c.Outcome.decode(answer.response.content)
+    assert [r.result for r in outcome.results] == [11]  # object-unavailable
+
+
+def test_ECS61c_boost_data_is_refused_by_variant_A_firmware(head: HeadEnd) -> None:
+    request = AccessRequest(
+        invoke_id_for(head.next_counter()),
+        (dlms.get(70, "0-0:96.3.10.255", 2),),
+        (dlms.NULL,),
+    )
+    message = head.builder.command(
+        originator=SUPPLIER,
+        target=ESME,
+        counter=head.counter,
+        message_code=0x005E,
+        content=request.to_bytes(),
+        critical=False,
+    )
+    answer = head.send(message)
+    assert answer.response is not None
+    outcome = c.Outcome.decode(answer.response.content)
+    assert [r.result for r in outcome.results] == [11]
