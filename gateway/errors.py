@@ -162,7 +162,7 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "prenotify_invalid": _row("E120207", "{field} of device {device} is invalid: {reason}."),
     # --- the DUIS front door (gateway-duis: gateway/duis/) ----------------------------------------
     "duis_body_too_large": _row(
-        "E40", "the request body is {size} bytes, more than the {limit}-byte limit."
+        "E40", "the request body ({size} bytes or more) is larger than the {limit}-byte limit."
     ),
     "duis_not_well_formed": _row("E40", "the request is not well-formed XML: {reason}."),
     "duis_doctype": _row(

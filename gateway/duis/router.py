@@ -223,6 +223,10 @@ class FrontDoor:
             return self.signer.sign_to_bytes(response)
         return serialise(response)
 
+    def refuse(self, error: ServiceError) -> Outcome:
+        """The signed error response to a request refused before it was read (e.g. too large)."""
+        return self._refusal(error, None, None, None)
+
     def _refusal(
         self,
         error: ServiceError,

@@ -112,3 +112,22 @@ def prenotification_body(
 
 def read_inventory_body(device: bytes) -> str:
     return f"<sr:ReadInventory><sr:DeviceID>{eui_text(device)}</sr:DeviceID></sr:ReadInventory>"
+
+
+# --- a running gateway ------------------------------------------------------------------------
+
+_PKI_DIRS: dict[str, Path] = {}
+
+
+def state_with_pki(state: Path) -> Path:
+    """A fresh state folder holding the tests' PKI (saved once, copied: no key generation)."""
+    import shutil
+    import tempfile
+
+    if "dir" not in _PKI_DIRS:
+        saved = Path(tempfile.mkdtemp(prefix="smetsim-test-pki-")) / "pki"
+        pki().save(saved)
+        _PKI_DIRS["dir"] = saved
+    state.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(_PKI_DIRS["dir"], state / "pki")
+    return state

@@ -1,0 +1,662 @@
+"""The gateway over HTTP (aiohttp): the DUIS endpoints, the admin API and the RDP tasks.
+
+- ``POST /api/v1/serviceD``, ``/serviceS``, ``/serviceT``: DUIS XML in, signed DUIS XML out
+  (:class:`gateway.duis.router.FrontDoor`). The sentence of an error response is also in the
+  ``X-DUIS-Reason`` header; the code in ``X-DUIS-Response-Code``.
+- ``/admin/...``: JSON, for test harnesses (users, meter points, RDP flush and inbox, health).
+  It has no authentication: never expose it beyond a test machine.
+
+State lives under the ``--state`` folder: ``gateway.db`` (SQLite, WAL), ``pki/`` (the test PKI
+of :func:`gbcs.keystore.generate_test_pki`, kept so that restarts sign with the same keys) and
+``seed`` (the PKI's seed).
+
+Non-device requests go through :class:`CommitQueue`: requests arriving while a commit is on
+disk wait and are committed together (each in its own savepoint, see
+``NonDeviceService.handle_batch``), so one fsync serves many requests and a response is only
+sent once its change is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from aiohttp import web
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
+from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
+from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
+from gateway.duis.router import FrontDoor, Reply, RequestContext
+from gateway.duis.schema import DuisSchema
+from gateway.duis.signature import (
+    CertificateIndex,
+    RequestAuthenticator,
+    XmlSigner,
+    load_certificate,
+)
+from gateway.errors import AdminError, GatewayError, ServiceError
+from gateway.inventory import MIGRATIONS
+from gateway.registration import RdpFlows
+from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId
+from gateway.services.nondevice import NonDeviceService
+from gateway.storage import Durability, Storage
+from gateway.users import MeterPoint, MeterPoints, User, UserRole, Users, seed_default_identities
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, KeyPurpose
+from gbcs.errors import KeyNotFound
+from gbcs.eui import eui_duis, parse_eui
+from gbcs.keystore import Keystore, KeystoreError, generate_test_pki
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_IDENTITIES: Final = (SUPPLIER, SUPPLIER_2, NETWORK_OPERATOR)
+MAX_BATCH: Final = 256
+_JSON_LIMIT: Final = 256 * 1024
+
+
+class StartupError(GatewayError):
+    """The gateway cannot start (bad state folder, PKI, schema...): the message says why."""
+
+
+# --- the PKI and the state folder -------------------------------------------------------------
+
+
+def load_or_create_pki(state: Path, seed: bytes | None) -> Keystore:
+    """The state's test PKI: loaded from ``state/pki`` or generated from the state's seed
+    (``seed``, else ``state/seed``, else a new random one written there) and saved."""
+    pki_dir = state / "pki"
+    seed_file = state / "seed"
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        if pki_dir.is_dir() and any(pki_dir.iterdir()):
+            return Keystore.load(pki_dir)
+        if seed is None:
+            if seed_file.is_file():
+                seed = bytes.fromhex(seed_file.read_text().strip())
+            else:
+                seed = secrets.token_bytes(32)
+        seed_file.write_text(seed.hex() + "\n")
+        keystore = generate_test_pki(seed)
+        keystore.save(pki_dir)
+        return keystore
+    except (OSError, ValueError, KeystoreError) as exc:
+        raise StartupError(f"cannot prepare the test PKI under {str(state)!r}: {exc}") from None
+
+
+def gateway_signer(keystore: Keystore, eui: bytes) -> XmlSigner:
+    """The XML signer of the gateway: ``eui``'s DS key (the ACB's by default, as the DCC's
+    own signed responses show)."""
+    try:
+        key = keystore.private_key(eui, KeyPurpose.DS)
+        certificate = keystore.certificate(eui, KeyPurpose.DS)
+    except KeyNotFound as exc:
+        raise StartupError(f"the test PKI has no DS key for {eui_duis(eui)}: {exc}") from None
+    if certificate is None:
+        raise StartupError(f"the test PKI has no DS certificate for {eui_duis(eui)}")
+    return XmlSigner(key, certificate)
+
+
+# --- group commit ----------------------------------------------------------------------------
+
+
+class CommitQueue:
+    """Runs the non-device service in one worker thread; requests that arrive while a batch is
+    being committed form the next batch (one transaction, one fsync, a savepoint each).
+
+    Other storage work (:meth:`run`) goes to the same thread, so the event loop never waits on
+    SQLite's lock or on an fsync."""
+
+    def __init__(self, service: NonDeviceService, *, max_batch: int = MAX_BATCH) -> None:
+        self._service = service
+        self._max_batch = max_batch
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
+        self._pending: list[
+            tuple[tuple[bytes, RequestId, NonDeviceRequest], asyncio.Future[Any]]
+        ] = []
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.batches = 0
+        self.requests = 0
+
+    async def submit(
+        self, sender: bytes, request_id: RequestId, request: NonDeviceRequest
+    ) -> NonDeviceResult:
+        """Handle one request; returns once its change (if any) is committed."""
+        if self._closed:
+            raise RuntimeError("the gateway is shutting down")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(((sender, request_id, request), future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="gateway-commit-queue")
+        outcome = await future
+        if isinstance(outcome, ServiceError):
+            raise outcome
+        assert isinstance(outcome, NonDeviceResult)
+        return outcome
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            items = [item for item, _ in batch]
+            try:
+                results = await loop.run_in_executor(
+                    self._executor, self._service.handle_batch, items
+                )
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            self.batches += 1
+            self.requests += len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def run(self, function: Callable[[], T]) -> T:
+        """Run ``function`` (storage work) in the storage thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+
+    async def close(self) -> None:
+        """Finish the batches under way, then stop the thread."""
+        self._closed = True
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+        # The worker is idle now (the last batch has been awaited): this does not block.
+        self._executor.shutdown(wait=True)
+
+
+# --- the application -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class Gateway:
+    """The whole gateway: open with :meth:`open`, then ``await start()`` / ``await close()``."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        storage: Storage,
+        keystore: Keystore,
+        schema: DuisSchema | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.keystore = keystore
+        self.schema = schema
+        self.clock = clock
+        self.users = Users(storage)
+        self.meter_points = MeterPoints(storage)
+        self.service = NonDeviceService(storage, clock=clock, flag_rules=settings.flag_rules)
+        self.commits = CommitQueue(self.service)
+        self.certificates = CertificateIndex()
+        self.signer = gateway_signer(keystore, settings.signing_eui)
+        self.rdp = (
+            None
+            if settings.rdp_outbox is None
+            else RdpFlows(
+                storage,
+                settings.rdp_outbox,
+                clock=clock,
+                inbox=settings.inbox,
+                n_export=settings.n_export,
+            )
+        )
+        self.front_door = FrontDoor(
+            authenticator=RequestAuthenticator(
+                self.certificates, allow_unsigned=settings.allow_unsigned, clock=clock
+            ),
+            signer=self.signer,
+            schema=schema,
+            clock=clock,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        for variant in BODY_OF:
+            self.front_door.router.register(variant, self._non_device)
+        self.app = self._make_app()
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.listening: Listening | None = None
+
+    # --- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, settings: GatewaySettings, *, clock: Callable[[], datetime] | None = None
+    ) -> Gateway:
+        """Open the state, the PKI, the schema; register the default and configured users and
+        meter points. Raises :class:`StartupError`, :class:`AdminError` or
+        :class:`gateway.duis.schema.SchemaLoadError` naming what is wrong."""
+        schema = DuisSchema.load(settings.duis_schema) if settings.duis_schema else None
+        keystore = load_or_create_pki(settings.state, settings.seed)
+        durability: Durability = "process" if settings.durability == "process" else "full"
+        storage = Storage.open(
+            settings.state / "gateway.db", migrations=MIGRATIONS, durability=durability
+        )
+        try:
+            gateway = cls(
+                settings,
+                storage=storage,
+                keystore=keystore,
+                schema=schema,
+                clock=clock or (lambda: datetime.now(UTC)),
+            )
+            gateway._seed(settings.users, settings.meter_points)
+        except BaseException:
+            storage.close()
+            raise
+        return gateway
+
+    def _seed(self, users: tuple[UserConfig, ...], points: tuple[MeterPointConfig, ...]) -> None:
+        if self.settings.seed_defaults:
+            certificates: dict[bytes, str] = {}
+            for eui in DEFAULT_IDENTITIES:
+                certificate = self.keystore.certificate(eui, KeyPurpose.DS)
+                if certificate is not None:
+                    certificates[eui] = _pem(certificate)
+            seed_default_identities(self.storage, certificates=certificates)
+        for entry in users:
+            roles = frozenset(UserRole.parse(r) for r in entry.roles)
+            if entry.certificate_pem is not None:
+                _check_certificate(entry.certificate_pem, entry.eui)
+            self.users.add_or_update(
+                User(entry.eui, roles, entry.certificate_pem, entry.response_url)
+            )
+        for point in points:
+            self.meter_points.register_meter_point(
+                point.mpxn,
+                point.fuel,
+                point.supplier,
+                point.network_operator,
+                uprn=point.uprn,
+                property_filter=point.property_filter,
+            )
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Rebuild the certificate index from the registered users (parsing each PEM once)."""
+        self.certificates.clear()
+        for user in self.users.all():
+            if user.certificate_pem is not None:
+                try:
+                    self.certificates.add(user.eui, load_certificate(user.certificate_pem))
+                except ValueError as exc:
+                    logger.warning("user %s: certificate ignored: %s", eui_duis(user.eui), exc)
+
+    async def start(self) -> Listening:
+        """Listen on the configured host and port (0: any free port) and start the RDP tasks."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, backlog=1024)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise StartupError(
+                f"cannot listen on {self.settings.host}:{self.settings.port}: {exc.strerror or exc}"
+            ) from None
+        server: Any = site._server  # aiohttp keeps the asyncio server private
+        port = server.sockets[0].getsockname()[1] if server is not None else self.settings.port
+        self.listening = Listening(self.settings.host, int(port))
+        if self.settings.allow_unsigned:
+            logger.warning(
+                "--allow-unsigned: unsigned and placeholder-signed requests are accepted "
+                "as coming from their RequestID's originator (a sandbox convenience)"
+            )
+        if self.rdp is not None and self.settings.rdp_flush_interval > 0:
+            self._tasks.append(
+                asyncio.create_task(
+                    self._every(self.settings.rdp_flush_interval, self.flush_rdp), name="rdp-flush"
+                )
+            )
+        if self.rdp is not None and self.settings.rdp_inbox_interval > 0:
+            self._tasks.append(
+                asyncio.create_task(
+                    self._every(self.settings.rdp_inbox_interval, self.read_rdp_answers),
+                    name="rdp-inbox",
+                )
+            )
+        return self.listening
+
+    async def close(self) -> None:
+        """Stop listening, finish the requests under way, stop the tasks, close the state."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.commits.close()
+        self.storage.close()
+
+    async def __aenter__(self) -> Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                logger.exception("periodic RDP job failed (it will run again)")
+
+    # --- the non-device handler ---------------------------------------------------------------
+
+    async def _non_device(self, context: RequestContext) -> Reply:
+        request = read_non_device_request(context.request)
+        result = await self.commits.submit(
+            context.sender, context.request.header.request_id, request
+        )
+        variant: ServiceReferenceVariant = context.request.header.service_reference_variant
+        return Reply(result.response_code, result_content(variant, result))
+
+    # --- RDP ----------------------------------------------------------------------------------
+
+    async def flush_rdp(self) -> list[Path]:
+        """Write the queued service-flag changes to the outbox; the files written."""
+        if self.rdp is None:
+            return []
+        rdp = self.rdp
+        files = await self.commits.run(rdp.flush)
+        if files:
+            logger.info("RDP flush wrote %s", ", ".join(str(f) for f in files))
+        return files
+
+    async def read_rdp_answers(self) -> list[dict[str, Any]]:
+        """Read the E46 answers in the inbox and record their outcomes."""
+        if self.rdp is None:
+            return []
+        rdp = self.rdp
+        reports = await self.commits.run(rdp.read_answers)
+        return [
+            {
+                "file": str(r.file),
+                "accepted": r.accepted,
+                "rejected": r.rejected,
+                "unmatched": list(r.unmatched),
+                "errors": list(r.errors),
+            }
+            for r in reports
+        ]
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(client_max_size=_JSON_LIMIT)
+        for endpoint in Endpoint:
+            app.router.add_post(endpoint.path, self._duis_route(endpoint))
+        app.router.add_get("/admin/health", self._health)
+        app.router.add_get("/admin/users", self._get_users)
+        app.router.add_post("/admin/users", self._post_user)
+        app.router.add_get("/admin/meter-points", self._get_meter_points)
+        app.router.add_post("/admin/meter-points", self._post_meter_point)
+        app.router.add_post("/admin/rdp/flush", self._post_flush)
+        app.router.add_post("/admin/rdp/inbox", self._post_inbox)
+        return app
+
+    def _duis_route(self, endpoint: Endpoint) -> Callable[[web.Request], Any]:
+        async def route(request: web.Request) -> web.StreamResponse:
+            limit = self.settings.max_body_bytes
+            if request.content_length is not None and request.content_length > limit:
+                # Refused on its announced length alone, without reading it.
+                error = ServiceError(
+                    "duis_body_too_large", size=request.content_length, limit=limit
+                )
+                outcome = self.front_door.refuse(error)
+            else:
+                body = await _read_capped(request, limit)
+                outcome = await self.front_door.handle(endpoint, body)
+            headers = {"X-DUIS-Response-Code": outcome.code}
+            if outcome.reason:
+                headers["X-DUIS-Reason"] = _header_text(outcome.reason)
+            return web.Response(
+                status=outcome.status,
+                body=outcome.body,
+                content_type="application/xml",
+                charset="utf-8",
+                headers=headers,
+            )
+
+        return route
+
+    async def _health(self, _: web.Request) -> web.Response:
+        return web.json_response(
+            {"status": "ok", "url": self.listening.url if self.listening else None}
+        )
+
+    async def _get_users(self, _: web.Request) -> web.Response:
+        users = await self.commits.run(self.users.all)
+        return web.json_response([_user_json(u) for u in users])
+
+    async def _post_user(self, request: web.Request) -> web.Response:
+        data = await _json_object(request)
+        try:
+            eui = _eui_field(data, "eui", required=True)
+            assert eui is not None
+            roles_value = data.get("roles")
+            if not isinstance(roles_value, list) or not all(
+                isinstance(r, str) for r in roles_value
+            ):
+                raise AdminError(
+                    f'field \'roles\' must be a list of role names such as ["IS", "GS"], '
+                    f"not {roles_value!r}"
+                )
+            roles = frozenset(UserRole.parse(r) for r in roles_value)
+            pem = _optional_string(data, "certificate")
+            url = _optional_string(data, "response_url")
+            _unknown_fields(data, {"eui", "roles", "certificate", "response_url"})
+            certificate = None if pem is None else _check_certificate(pem, eui)
+            if certificate is not None:
+                holder = self.certificates.find(
+                    certificate.issuer.rfc4514_string(), certificate.serial_number
+                )
+                if holder is not None and holder.owner != eui:
+                    raise AdminError(
+                        "field 'certificate': this certificate (serial "
+                        f"{certificate.serial_number}) is already registered to "
+                        f"{eui_duis(holder.owner)}"
+                    )
+            user = await self.commits.run(
+                lambda: self.users.add_or_update(User(eui, roles, pem, url))
+            )
+        except AdminError as exc:
+            return _json_error(str(exc))
+        self.certificates.remove_owner(eui)
+        if certificate is not None:
+            self.certificates.add(eui, certificate)
+        return web.json_response(_user_json(user))
+
+    async def _get_meter_points(self, _: web.Request) -> web.Response:
+        points = await self.commits.run(self.meter_points.list_meter_points)
+        return web.json_response([_meter_point_json(p) for p in points])
+
+    async def _post_meter_point(self, request: web.Request) -> web.Response:
+        data = await _json_object(request)
+        try:
+            mpxn = data.get("mpxn")
+            if not isinstance(mpxn, str) or not mpxn:
+                raise AdminError(f"field 'mpxn' must be the MPAN or MPRN as a string, not {mpxn!r}")
+            fuel = data.get("fuel")
+            if fuel not in ("electricity", "gas"):
+                raise AdminError(f'field \'fuel\' must be "electricity" or "gas", not {fuel!r}')
+            supplier = _eui_field(data, "supplier", required=True)
+            assert supplier is not None
+            network_operator = _eui_field(data, "network_operator")
+            uprn = data.get("uprn")
+            if uprn is not None and (isinstance(uprn, bool) or not isinstance(uprn, str | int)):
+                raise AdminError(f"field 'uprn' must be a string or integer, not {uprn!r}")
+            _unknown_fields(data, {"mpxn", "fuel", "supplier", "network_operator", "uprn"})
+
+            def register() -> tuple[MeterPoint | None, MeterPoint]:
+                before = self.meter_points.get(mpxn)
+                after = self.meter_points.register_meter_point(
+                    mpxn, str(fuel), supplier, network_operator, uprn=uprn
+                )
+                return before, after
+
+            before, after = await self.commits.run(register)
+        except AdminError as exc:
+            return _json_error(str(exc))
+        body = _meter_point_json(after)
+        body["change_of_supplier"] = before is not None and before.supplier != after.supplier
+        return web.json_response(body, status=200 if before is not None else 201)
+
+    async def _post_flush(self, _: web.Request) -> web.Response:
+        if self.rdp is None:
+            return _json_error("no RDP outbox: start the gateway with --rdp-outbox DIR", status=409)
+        files = await self.flush_rdp()
+        return web.json_response({"files": [str(f) for f in files]})
+
+    async def _post_inbox(self, _: web.Request) -> web.Response:
+        if self.rdp is None:
+            return _json_error("no RDP outbox: start the gateway with --rdp-outbox DIR", status=409)
+        return web.json_response({"reports": await self.read_rdp_answers()})
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes:
+    """The request body, or its first ``limit + 1`` bytes (enough to refuse it as too large)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = await request.content.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _header_text(text: str) -> str:
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)[:1000]
+
+
+def _pem(certificate: Any) -> str:
+    pem: bytes = certificate.public_bytes(Encoding.PEM)
+    return pem.decode("ascii")
+
+
+def _check_certificate(pem: str, eui: bytes) -> Any:
+    try:
+        return load_certificate(pem)
+    except ValueError as exc:
+        raise AdminError(f"field 'certificate' of user {eui_duis(eui)}: {exc}") from None
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        raw = await request.read()
+        data = json.loads(raw)
+    except web.HTTPRequestEntityTooLarge:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=_JSON_LIMIT,
+            actual_size=request.content_length or 0,
+            text=json.dumps({"error": f"the JSON body is larger than {_JSON_LIMIT} bytes"}),
+            content_type="application/json",
+        ) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"the body is not JSON: {exc}"}),
+            content_type="application/json",
+        ) from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "the body must be a JSON object"}),
+            content_type="application/json",
+        )
+    return data
+
+
+def _json_error(message: str, *, status: int = 400) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _eui_field(data: dict[str, Any], name: str, *, required: bool = False) -> bytes | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise AdminError(
+                f"field {name!r} is missing: an EUI-64 such as 90-B3-D5-1F-30-01-00-00"
+            )
+        return None
+    if not isinstance(value, str):
+        raise AdminError(f"field {name!r} must be an EUI-64 string, not {value!r}")
+    try:
+        return parse_eui(value)
+    except ValueError as exc:
+        raise AdminError(f"field {name!r}: {exc}") from None
+
+
+def _optional_string(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise AdminError(f"field {name!r} must be a string, not {value!r}")
+    return value
+
+
+def _unknown_fields(data: dict[str, Any], known: set[str]) -> None:
+    extra = sorted(set(data) - known)
+    if extra:
+        raise AdminError(
+            f"unknown field(s) {', '.join(map(repr, extra))}: expected {', '.join(sorted(known))}"
+        )
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "eui": eui_duis(user.eui),
+        "roles": sorted(r.value for r in user.roles),
+        "certificate": user.certificate_pem,
+        "response_url": user.response_url,
+    }
+
+
+def _meter_point_json(point: MeterPoint) -> dict[str, Any]:
+    return {
+        "mpxn": point.mpxn,
+        "fuel": point.fuel.value,
+        "supplier": eui_duis(point.supplier),
+        "network_operator": None
+        if point.network_operator is None
+        else eui_duis(point.network_operator),
+        "uprn": point.uprn,
+        "service_flag": point.service_flag,
+    }
+
+
+__all__ = ["CommitQueue", "Gateway", "Listening", "StartupError", "load_or_create_pki"]

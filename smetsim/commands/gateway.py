@@ -1,0 +1,121 @@
+"""`smetsim gateway`: the DCC User Gateway mock (DUIS over HTTP, the SMI, service flags)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.config import ConfigError, GatewaySettings, load_settings
+from gateway.duis.schema import SchemaLoadError
+from gateway.errors import GatewayError
+from gateway.server import Gateway
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+
+
+def gateway(
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state", help="State folder (database, test PKI). Default: ./gateway-state."
+        ),
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", min=0, max=65535, help="Port to listen on (8079; 0 picks a free one)."
+        ),
+    ] = None,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Accept unsigned and placeholder-signed requests (a sandbox convenience).",
+        ),
+    ] = False,
+    duis_schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--duis-schema",
+            help="Folder holding 'DUIS Schema V5.x.xsd' and its imports: validate every request.",
+        ),
+    ] = None,
+    rdp_outbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--rdp-outbox", help="Folder the E45 / D0350 service-flag files are written to."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="TOML file: [gateway] settings, [[users]], [[meter_points]]."
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info or warning.")] = "info",
+) -> None:
+    """Serve DUIS on POST /api/v1/serviceD|serviceS|serviceT and the admin API on one port."""
+    level = _LEVELS.get(log_level.lower())
+    if level is None:
+        typer.echo(
+            f"smetsim: error: --log-level {log_level!r} is not one of debug, info, warning",
+            err=True,
+        )
+        raise typer.Exit(1)
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(config) if config is not None else GatewaySettings()
+        settings = settings.with_overrides(
+            state=state,
+            host=host,
+            port=port,
+            duis_schema=duis_schema,
+            rdp_outbox=rdp_outbox,
+            allow_unsigned=True if allow_unsigned else None,
+        )
+        asyncio.run(_serve(settings))
+    except (ConfigError, SchemaLoadError, GatewayError) as exc:
+        typer.echo(f"smetsim: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+async def _serve(settings: GatewaySettings) -> None:
+    gw = Gateway.open(settings)
+    try:
+        listening = await gw.start()
+    except BaseException:
+        await gw.close()
+        raise
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    typer.echo(
+        f"smetsim gateway: listening on {listening.url} (state {settings.state}"
+        f"{', unsigned requests allowed' if settings.allow_unsigned else ''})"
+    )
+    sys.stdout.flush()
+    try:
+        await stop.wait()
+    finally:
+        await gw.close()
+        typer.echo("smetsim gateway: stopped")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gateway")(gateway)
