@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,19 @@ from gbcs.frames import Message, gbt_blocks
 from gbcs.keystore import Keystore
 from tests.gbcs.vectors import CONFORMANCE_MESSAGES, V18_4, read_message
 
+
+@cache
+def conformance_keystore(conformance: Path) -> Keystore:
+    return Keystore.load(conformance / "keystore")
+
+
 ECS17B_RESPONSE = "4.1.1_ECS17b/ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX"
 GCS13A_RESPONSE = "4.1.1_GCS13a/GCS13a_4.1.1_SUCCESS_RELIABLE_GSME_RESPONSE_GBCS.HEX"
 
 
 @pytest.mark.parametrize("name", CONFORMANCE_MESSAGES)
 def test_every_conformance_message_explains(conformance: Path, name: str) -> None:
-    keys = Keystore.load(conformance / "keystore")
+    keys = conformance_keystore(conformance)
     result = explain(read_message(conformance, name), keys)
     assert result.error is None
     assert result.reencodes
