@@ -25,6 +25,7 @@ import errno
 import os
 import termios
 import time
+import tty
 import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
@@ -115,6 +116,92 @@ class _SerialTransport(SerialTransport):
         self._protocol.connection_lost(exc)
 
 
+class _PtyMasterTransport(asyncio.Transport):
+    """The master end of a fresh pseudo-terminal, as a transport; it holds the slave open
+    (raw mode) so that clients may come and go, and closes both ends when closed."""
+
+    def __init__(self, protocol: asyncio.Protocol, master: int, slave: int) -> None:
+        super().__init__()
+        self._loop = asyncio.get_running_loop()
+        self._protocol = protocol
+        self._master = master
+        self._slave = slave
+        self._buffer = bytearray()
+        self._closing = False
+        self._loop.add_reader(master, self._read_ready)
+        self._loop.call_soon(protocol.connection_made, self)
+
+    def _read_ready(self) -> None:
+        try:
+            data = os.read(self._master, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return  # EIO while no client has the slave open: nothing to read
+        if data:
+            self._protocol.data_received(data)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._closing:
+            return
+        if not self._buffer:
+            try:
+                written = os.write(self._master, data)
+            except BlockingIOError:
+                written = 0
+            data = bytes(data)[written:]
+            if not data:
+                return
+            self._loop.add_writer(self._master, self._write_ready)
+        self._buffer += data
+
+    def _write_ready(self) -> None:
+        try:
+            written = os.write(self._master, self._buffer)
+        except BlockingIOError:
+            return
+        del self._buffer[:written]
+        if not self._buffer:
+            self._loop.remove_writer(self._master)
+
+    def get_write_buffer_size(self) -> int:
+        return len(self._buffer)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._loop.remove_reader(self._master)
+        self._loop.remove_writer(self._master)
+        os.close(self._master)
+        os.close(self._slave)
+        self._loop.call_soon(self._protocol.connection_lost, None)
+
+    def abort(self) -> None:
+        self.close()
+
+
+def open_raw_pty(baudrate: int) -> tuple[int, int, str]:
+    """A new pseudo-terminal in raw mode at ``baudrate``: (master, slave, slave path)."""
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        attrs = termios.tcgetattr(slave)
+        speed = getattr(termios, f"B{baudrate}", termios.B9600)
+        attrs[4] = attrs[5] = speed
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        os.set_blocking(master, False)
+        path = os.ttyname(slave)
+    except OSError:
+        os.close(master)
+        os.close(slave)
+        raise
+    return master, slave, path
+
+
 class _Receiver(asyncio.Protocol):
     def __init__(self) -> None:
         loop = asyncio.get_running_loop()
@@ -132,6 +219,11 @@ class _Receiver(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
         self.arrived.set()
+
+
+def _loop_time(monotonic: float) -> float:
+    """A ``time.monotonic()`` instant on the running loop's clock."""
+    return asyncio.get_running_loop().time() + (monotonic - time.monotonic())
 
 
 def _port_error(url: str, exc: BaseException) -> PortError:
@@ -270,6 +362,34 @@ class ByteLink:
         return await cls._open_serial(url, baudrate, framing, parity, log)
 
     @classmethod
+    async def open_pty(
+        cls,
+        *,
+        baudrate: int,
+        framing: Framing = Framing.EIGHT_N1,
+        software_parity: bool = False,
+        frame_log: FrameLog | None = None,
+    ) -> ByteLink:
+        """Serve on a new pseudo-terminal: the link is its master end, and
+        ``state.url`` the device path a client opens (the far end of the pair)."""
+        log = frame_log if frame_log is not None else FrameLog()
+        master, slave, path = open_raw_pty(baudrate)
+        receiver = _Receiver()
+        transport = _PtyMasterTransport(receiver, master, slave)
+        software = framing is Framing.SEVEN_E1 and software_parity
+        state = LineState(path, False, True, software, False)
+        log.note(f"serving on pty {path}", baud=baudrate)
+        return cls(
+            state=state,
+            transport=transport,
+            receiver=receiver,
+            port=None,
+            baudrate=baudrate,
+            framing=framing,
+            frame_log=log,
+        )
+
+    @classmethod
     async def _open_serial(
         cls, url: str, baudrate: int, framing: Framing, parity: Parity, log: FrameLog
     ) -> ByteLink:
@@ -304,6 +424,11 @@ class ByteLink:
     @property
     def is_closed(self) -> bool:
         return self._closed or self._receiver.lost.done()
+
+    @property
+    def went_away(self) -> bool:
+        """The port closed under us (the far end of a pty, a TCP peer, a USB adapter)."""
+        return self._receiver.lost.done() and not self._closed
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -362,7 +487,10 @@ class ByteLink:
                 raise PortError(f"port closed: {self.state.url}")
             receiver.arrived.clear()
             try:
-                await asyncio.wait_for(receiver.arrived.wait(), max(0.0, until - time.monotonic()))
+                # asyncio.timeout_at, not wait_for: on 3.11 wait_for loses a cancellation
+                # that arrives together with the data
+                async with asyncio.timeout_at(_loop_time(until)):
+                    await receiver.arrived.wait()
             except TimeoutError:
                 return b""
             if not receiver.buffer:
@@ -381,7 +509,9 @@ class ByteLink:
 
     def log_rx(self, note: str = "") -> None:
         """Move the bytes read since the last call into the frame log as one record."""
-        if not self._rx_unlogged and not note:
+        if not self._rx_unlogged:
+            if note:
+                self.frame_log.note(note, baud=self._baudrate)
             return
         if self._rx_parity_errors:
             extra = f"{self._rx_parity_errors} parity error(s)"
@@ -402,10 +532,12 @@ class ByteLink:
         if not transport.is_closing():
             transport.close()
         try:
-            await asyncio.wait_for(asyncio.shield(self._receiver.lost), 2.0)
+            async with asyncio.timeout(2.0):
+                await asyncio.shield(self._receiver.lost)
         except TimeoutError:
             transport.abort()
-            await asyncio.wait_for(asyncio.shield(self._receiver.lost), 2.0)
+            async with asyncio.timeout(2.0):
+                await asyncio.shield(self._receiver.lost)
 
     async def __aenter__(self) -> ByteLink:
         return self
