@@ -14,17 +14,17 @@ the image hash that CS06 activation carries.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from emulator.errors import ProfileError
+from gbcs import usecases
 
 SCHEMA_VERSION = 1
 
@@ -47,15 +47,6 @@ ESME_VARIANTS = frozenset(
 )  # fmt: skip
 """The ``ESMEVariant`` enumeration of the DUIS 5.4 schema."""
 
-# Which use-case families a device type may list: ECS for the ESME, GCS for the GSME (and
-# the GPF answering for it), CCS for the hub, CS for any device; IHDs take no commands.
-_FAMILIES: Mapping[DeviceType, tuple[str, ...]] = {
-    DeviceType.ESME: ("ECS", "CS"),
-    DeviceType.GSME: ("GCS", "CS"),
-    DeviceType.GPF: ("GCS", "CS"),
-    DeviceType.CHF: ("CCS", "CS"),
-    DeviceType.IHD: (),
-}
 _USE_CASE = re.compile(r"(ECS|GCS|CCS|CS|PCS)([0-9]{2}[A-Za-z0-9]*)")
 _HEX = re.compile(r"[0-9A-F]+")
 _TOP_KEYS = {
@@ -69,6 +60,7 @@ _TOP_KEYS = {
     "initial_firmware",
     "quirks",
     "firmware",
+    "optical",
 }
 _QUIRK_KEYS = {"latency_ms", "drop_rate", "corrupt_mac_rate"}
 _FIRMWARE_KEYS = {"version", "esme_variant", "use_cases", "notes", "image_size", "upgrades_from"}
@@ -120,6 +112,9 @@ class FirmwareProfile:
     firmware: Mapping[str, FirmwareVersion]
     quirks: Quirks
     source: str = ""
+    optical: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[optical]`` table as written: how the meter's optical port (IEC 62056-21)
+    identifies itself and misbehaves. Opaque here; ``smetsim.hil_adapters`` validates it."""
 
     def version(self, version: str) -> FirmwareVersion:
         """A firmware version by its hex string; :class:`KeyError` naming the known ones."""
@@ -226,17 +221,21 @@ def _load_quirks(reader: _Reader) -> Quirks:
     )
 
 
-def _known_use_case(name: str) -> bool | None:
-    """Whether gbcs knows the use case (None when its use-case table is unavailable)."""
+def _use_case_problem(name: str, device_type: DeviceType) -> str | None:
+    """Why ``name`` cannot be in a ``device_type``'s firmware (None when it can): it must be
+    in the GBCS use-case table, and target that device type."""
+    if _USE_CASE.fullmatch(name) is None:
+        return f"{name!r} is not a GBCS use case name"
     try:
-        usecases = importlib.import_module("gbcs.usecases")
-    except ImportError:  # pragma: no cover - gbcs.usecases is part of the project
-        return None
-    try:
-        usecases.by_name(name)
-    except (KeyError, ValueError):
-        return False
-    return True
+        uc = usecases.by_name(name)
+    except KeyError:
+        return f"{name!r} is not in the GBCS use case table"
+    if uc.alert:
+        return f"{name!r} is an alert, not a command"
+    if device_type.value not in {d.value for d in uc.devices}:
+        targets = ", ".join(d.value for d in uc.devices)
+        return f"{name!r} is a use case of {targets}, not of a {device_type}"
+    return None
 
 
 def _load_firmware(
@@ -259,15 +258,10 @@ def _load_firmware(
     raw_cases = table.get("use_cases")
     if not isinstance(raw_cases, list) or not all(isinstance(c, str) for c in raw_cases):
         raise entry.fail("use_cases", 'must be a list of use case names, e.g. ["ECS17b"]')
-    families = _FAMILIES[device_type]
     for case in raw_cases:
-        match = _USE_CASE.fullmatch(case)
-        if match is None:
-            raise entry.fail("use_cases", f"{case!r} is not a GBCS use case name")
-        if match.group(1) not in families:
-            raise entry.fail("use_cases", f"{case!r} is not a use case of a {device_type}")
-        if _known_use_case(case) is False:
-            raise entry.fail("use_cases", f"{case!r} is not in the GBCS use case table")
+        problem = _use_case_problem(case, device_type)
+        if problem is not None:
+            raise entry.fail("use_cases", problem)
     size = table.get("image_size", 4096)
     if isinstance(size, bool) or not isinstance(size, int) or not 64 <= size <= 16 * 1024 * 1024:
         raise entry.fail("image_size", f"must be 64 to 16777216 bytes, got {size!r}")
@@ -336,7 +330,15 @@ def parse_profile(text: str, *, name: str, source: str) -> FirmwareProfile:
         firmware=versions,
         quirks=_load_quirks(reader),
         source=source,
+        optical=_load_optical(reader),
     )
+
+
+def _load_optical(reader: _Reader) -> Mapping[str, Any]:
+    table = reader.table.get("optical", {})
+    if not isinstance(table, dict):
+        raise reader.fail("optical", "must be a table")
+    return table
 
 
 def load_profile(path: Path) -> FirmwareProfile:

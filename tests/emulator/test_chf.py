@@ -1,0 +1,68 @@
+"""The CHF device log: CCS01 whitelists (and joins), CCS02 removes (and unjoins)."""
+
+from __future__ import annotations
+
+from emulator.devices.chf import Chf
+from emulator.fleet import Fleet
+from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.codes import ACB, SUPPLIER
+from tests.emulator.support import CHF, ESME, HeadEnd
+
+NEW_DEVICE = bytes.fromhex("00db1234567890b7")
+EXTENSIONS = SUPPLIER + (1000).to_bytes(8, "big")  # supplementary remote party and counter
+
+
+def _chf(fleet: Fleet, head: HeadEnd) -> Chf:
+    device = fleet.device(CHF, head.now)
+    assert isinstance(device, Chf)
+    return device
+
+
+def _log_command(head: HeadEnd, cmd: c.AddDeviceLogEntry | c.RemoveDeviceLogEntry) -> None:
+    message = head.builder.command(
+        originator=ACB,
+        target=CHF,
+        counter=cmd.counter,
+        message_code=cmd.message_code,
+        content=cmd.encode(),
+        critical=False,
+        extensions=EXTENSIONS,
+    )
+    answer = head.send(message)
+    assert answer.response is not None
+    assert answer.response.extensions == EXTENSIONS
+    assert c.Outcome.decode(answer.response.content).ok
+    assert answer.alert_codes() == [AlertCode.CHF_DEVICE_LOG_CHANGED]
+
+
+def test_CCS01_whitelists_and_a_hosted_device_joins(fleet: Fleet, head: HeadEnd) -> None:
+    _log_command(head, c.AddDeviceLogEntry(head.next_counter(), ESME, b"0123456789ABCDEF"))
+    entry = (_chf(fleet, head).device_log or {})[ESME]
+    assert entry.joined
+    assert entry.install_code == b"0123456789ABCDEF"
+    _log_command(head, c.AddDeviceLogEntry(head.next_counter(), NEW_DEVICE, b"FEDCBA9876543210"))
+    assert not (_chf(fleet, head).device_log or {})[NEW_DEVICE].joined
+
+
+def test_CCS02_unjoins_and_the_hub_stops_delivering(fleet: Fleet, head: HeadEnd) -> None:
+    _log_command(head, c.RemoveDeviceLogEntry(head.next_counter(), ESME))
+    assert not _chf(fleet, head).delivers_to(ESME)
+    answer = head.send(head.command(ESME, c.ReadFirmwareVersion(head.next_counter())))
+    assert answer.response is None
+    assert answer.alert_codes() == [AlertCode.FAILURE_TO_DELIVER_REMOTE_PARTY_MESSAGE]
+    assert answer.alerts[0].business_originator == CHF
+    # Whitelisted again, it is reachable again.
+    _log_command(head, c.AddDeviceLogEntry(head.next_counter(), ESME, b"0123456789ABCDEF"))
+    assert head.send(head.command(ESME, c.ReadFirmwareVersion(head.next_counter()))).response
+
+
+def test_only_the_ACB_may_change_the_device_log(head: HeadEnd) -> None:
+    answer = head.send(head.command(CHF, c.RemoveDeviceLogEntry(head.next_counter(), ESME)))
+    assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
+
+
+def test_ECS52_reads_the_hub_firmware(head: HeadEnd) -> None:
+    answer = head.send(head.command(CHF, c.ReadFirmwareVersion(head.next_counter())))
+    assert answer.response is not None
+    assert c.FirmwareVersion.decode(answer.response.content).version == bytes.fromhex("01020304")
