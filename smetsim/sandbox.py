@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import sqlite3
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
@@ -43,7 +44,7 @@ from gateway.users import MeterPoints
 from gateway.wan import InProcessWan, WanFaults
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.eui import eui_duis, parse_eui
-from gbcs.keystore import Keystore
+from gbcs.keystore import Keystore, KeystoreError
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ __all__ = [
     "Sandbox",
     "SandboxSettings",
     "load_sandbox_config",
+    "sandbox_keystore",
 ]
 
 DEFAULT_PORT: Final = 8079
@@ -515,3 +517,37 @@ def _seed_extra(gateway: Gateway, extra: int) -> None:
 def home_devices() -> Iterable[bytes]:
     """Every EUI of the default home."""
     return (h.eui for h in HOME)
+
+
+def sandbox_keystore(state: Path) -> Keystore:
+    """The keys of a sandbox's state folder: its test PKI (``pki/``) and the keys of every
+    device in its SMI, derived from its seed - what ``smetsim pki export`` writes and
+    ``smetsim send --state`` signs and checks with. :class:`ConfigError` names what is
+    missing."""
+    pki = state / "pki"
+    seed_file = state / "seed"
+    if not pki.is_dir() or not seed_file.is_file():
+        raise ConfigError(
+            f"{str(state)!r} is not a sandbox state folder (no pki/ or seed): start "
+            "'smetsim sandbox --state DIR' once first"
+        )
+    try:
+        keystore = Keystore.load(pki)
+        seed = bytes.fromhex(seed_file.read_text().strip())
+    except (OSError, ValueError, KeystoreError) as exc:
+        raise ConfigError(f"cannot read the sandbox keys in {str(state)!r}: {exc}") from None
+    keystore.add_derived_devices(seed, _smi_devices(state / "gateway.db"))
+    return keystore
+
+
+def _smi_devices(database: Path) -> list[bytes]:
+    if not database.is_file():
+        return list(home_devices())
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT device_id FROM devices").fetchall()
+    except sqlite3.Error:
+        return list(home_devices())
+    finally:
+        connection.close()
+    return [bytes(row[0]) for row in rows]

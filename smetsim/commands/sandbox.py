@@ -1,28 +1,121 @@
-"""`smetsim sandbox`: the one command that runs a gateway and a fleet of emulated meters."""
+"""`smetsim sandbox`: the gateway and a fleet of emulated devices on this machine."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-# What the sandbox composes, and whether this version has it yet. Kept true as work lands.
-PARTS: dict[str, bool] = {
-    "gbcs codec and cryptography": False,
-    "emulated devices (ESME, GSME, CHF, GPF, IHD)": False,
-    "DCC User Gateway mock (DUIS over HTTP)": False,
-}
+from emulator.errors import EmulatorError
+from gateway.config import ConfigError
+from gateway.duis.schema import SchemaLoadError
+from gateway.errors import GatewayError
+from smetsim.sandbox import DEFAULT_PORT, Sandbox, SandboxSettings
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
 
-def sandbox() -> None:
-    """Start the gateway and a fleet of emulated meters on this machine."""
-    missing = [name for name, present in PARTS.items() if not present]
-    for name, present in PARTS.items():
-        typer.echo(f"  [{'x' if present else ' '}] {name}")
-    if missing:
+def sandbox(
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="State folder (SQLite, test PKI, fleet snapshot). Default: a temporary folder.",
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=0, max=65535, help=f"Port ({DEFAULT_PORT}; 0: any free one)."),
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (127.0.0.1).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file: the gateway's tables ([gateway], [[users]], [[meter_points]]) "
+            "and [sandbox] (devices, latency, faults, response_timeout, tick_interval).",
+        ),
+    ] = None,
+    devices: Annotated[
+        int | None,
+        typer.Option("--devices", min=0, help="More ESMEs to host and commission (for load)."),
+    ] = None,
+    require_signatures: Annotated[
+        bool,
+        typer.Option(
+            "--require-signatures",
+            help="Refuse unsigned and placeholder-signed requests (default: accept them).",
+        ),
+    ] = False,
+    no_latency: Annotated[
+        bool,
+        typer.Option("--no-latency", help="Devices answer at once (ignore the profiles' latency)."),
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info or warning.")
+    ] = "warning",
+) -> None:
+    """Start the gateway (DUIS on HTTP) and a fleet of emulated meters, joined by an
+    in-process WAN; Ctrl-C stops both."""
+    level = _LEVELS.get(log_level.lower())
+    if level is None:
         typer.echo(
-            "smetsim sandbox: not available yet - this version lacks: " + "; ".join(missing),
+            f"smetsim: error: --log-level {log_level!r} is not one of debug, info, warning",
             err=True,
         )
         raise typer.Exit(1)
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = SandboxSettings.create(
+            state=state,
+            host=host,
+            port=port,
+            config=config,
+            devices=devices,
+            require_signatures=require_signatures,
+            latency=False if no_latency else None,
+        )
+        asyncio.run(_serve(settings))
+    except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
+        typer.echo(f"smetsim: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+async def _serve(settings: SandboxSettings) -> None:
+    sb = await Sandbox.start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        typer.echo(f"smetsim sandbox: listening on {sb.url}")
+        for line in sb.describe():
+            typer.echo(f"  {line}")
+        if settings.gateway.allow_unsigned:
+            typer.echo(
+                "smetsim sandbox: warning: unsigned and placeholder-signed requests are "
+                "accepted (start with --require-signatures to refuse them)",
+                err=True,
+            )
+        typer.echo("Ctrl-C stops it.")
+        sys.stdout.flush()
+        await stop.wait()
+    finally:
+        await sb.close()
+        typer.echo("smetsim sandbox: stopped")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,122 @@
+"""`smetsim send FILE.xml`: send a DUIS request as the DCC User it names, and (``--wait``)
+print the device's answer with its GBCS decoded."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.config import ConfigError
+from gbcs.keystore import Keystore, KeystoreError
+from smetsim.client import DEFAULT_URL, ClientError, DuisClient, Outcome, describe_failure
+from smetsim.sandbox import sandbox_keystore
+
+
+def send(
+    file: Annotated[Path, typer.Argument(help="The DUIS request (XML), e.g. a template.")],
+    url: Annotated[str, typer.Option("--url", help=f"The gateway ({DEFAULT_URL}).")] = DEFAULT_URL,
+    sign: Annotated[
+        bool,
+        typer.Option("--sign", help="Sign the XML with the user's key (needs the keys)."),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Wait for the device's answer and print it, GBCS decoded."),
+    ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Replace the RequestID counter with a fresh one (epoch ms), as a user would "
+            "for every new request.",
+        ),
+    ] = False,
+    keystore: Annotated[
+        Path | None,
+        typer.Option("--keystore", help="Keys in the keystore convention (smetsim pki export)."),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="Or: the sandbox's state folder, to use its keys."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the answer.")
+    ] = 60.0,
+    xml: Annotated[
+        bool, typer.Option("--xml", help="Also print the DUIS XML of every answer.")
+    ] = False,
+) -> None:
+    """POST FILE to the endpoint of its CommandVariant. A critical SR written as CV4 runs
+    CV4, signs the pre-command with the user's GBCS key and sends it as CV5, in one go."""
+    try:
+        body = file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"smetsim: error: cannot read {str(file)!r}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        keys = _keys(keystore, state)
+        outcome = asyncio.run(_send(url, body, keys, sign, wait, fresh, timeout))
+    except (ClientError, ConfigError) as exc:
+        typer.echo(f"smetsim: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _print(outcome, keys, xml)
+    failure = describe_failure(outcome)
+    if failure is not None:
+        typer.echo(f"smetsim: error: {failure}", err=True)
+        raise typer.Exit(1)
+
+
+def _keys(keystore: Path | None, state: Path | None) -> Keystore | None:
+    if keystore is not None and state is not None:
+        raise ClientError("give --keystore or --state, not both")
+    if keystore is not None:
+        try:
+            return Keystore.load(keystore)
+        except KeystoreError as exc:
+            raise ClientError(str(exc)) from None
+    if state is not None:
+        return sandbox_keystore(state)
+    return None
+
+
+async def _send(
+    url: str,
+    body: bytes,
+    keys: Keystore | None,
+    sign: bool,
+    wait: bool,
+    fresh: bool,
+    within: float,
+) -> Outcome:
+    async with DuisClient(url, keys=keys, sign_xml=sign, timeout=within + 5) as client:
+        return await client.send(body, fresh=fresh, wait=wait, within=within)
+
+
+def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool) -> None:
+    typer.echo(f"RequestID {outcome.request_id}")
+    for answer in outcome.answers:
+        line = f"  {answer.endpoint}: HTTP {answer.status}, {answer.code}"
+        if answer.reason:
+            line += f" - {answer.reason}"
+        typer.echo(line)
+        if show_xml:
+            typer.echo(answer.body.decode("utf-8", "replace"))
+    if outcome.waited:
+        final = outcome.final
+        if final is None:
+            typer.echo("  no answer in time")
+            return
+        typer.echo(f"  answer: {final.kind} {final.code}")
+        if show_xml:
+            typer.echo(final.body.decode("utf-8", "replace"))
+        explanation = outcome.explain(keys)
+        if explanation is not None:
+            for line in explanation.render("GBCSPayload").splitlines():
+                typer.echo(f"  {line}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("send")(send)

@@ -1,0 +1,76 @@
+"""Helpers of the end-to-end tests: requests, schema checks, decoding answers."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+from lxml import etree
+
+from gbcs.builders import Builder
+from gbcs.codes import SUPPLIER
+from gbcs.frames import Message
+from gbcs.keystore import KeyLookup
+from smetsim.client import DuisClient, build_request
+
+TEMPLATES = "duis/templates"
+
+
+def request(
+    client: DuisClient,
+    srv: str,
+    target: bytes,
+    body: str,
+    *,
+    cv: int = 1,
+    originator: bytes = SUPPLIER,
+    counter: int | None = None,
+) -> bytes:
+    return build_request(
+        service_reference_variant=srv,
+        command_variant=cv,
+        originator=originator,
+        target=target,
+        counter=client.fresh_counter() if counter is None else counter,
+        body=body,
+    )
+
+
+def template(conformance: Path, name: str) -> bytes:
+    return (conformance / TEMPLATES / name).read_bytes()
+
+
+def request_id(xml: bytes) -> str:
+    match = re.search(rb"<sr:RequestID>([^<]+)<", xml)
+    assert match is not None
+    return match.group(1).decode()
+
+
+def gbcs_of(xml: bytes) -> Message:
+    match = re.search(rb"<sr:GBCSPayload>([^<]+)<", xml)
+    assert match is not None, xml[:500]
+    return Message.from_bytes(base64.b64decode(match.group(1)))
+
+
+def decrypter(keys: KeyLookup, message: Message):  # type: ignore[no-untyped-def]
+    builder = Builder(keys)
+    return lambda framed: builder.decrypt_payload(message, framed)
+
+
+class SchemaCheck:
+    """Validates answers against the real DUIS 5.4 schema (when the conformance data is here)."""
+
+    def __init__(self, conformance: Path | None) -> None:
+        self.schema = None
+        if conformance is not None:
+            from gateway.duis.schema import DuisSchema
+
+            self.schema = DuisSchema.load(conformance / "duis" / "schema")
+
+    def __call__(self, xml: bytes) -> None:
+        if self.schema is None:
+            return
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        errors = self.schema.errors(etree.fromstring(xml, parser))
+        assert errors == [], errors
