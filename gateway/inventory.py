@@ -287,30 +287,35 @@ class Inventory:
     def exists(self, device_id: bytes) -> bool:
         return self.tx.one("SELECT 1 FROM devices WHERE device_id = ?", (device_id,)) is not None
 
-    def insert(self, record: DeviceRecord, now: str) -> None:
-        self.tx.execute(
-            "INSERT INTO devices (device_id, device_type, status, manufacturer, model, "
-            "smets_chts_version, firmware_version, esme_variant, installing_supplier, "
-            "import_mpxn, secondary_import_mpan, export_mpan, chf_id, associated_gpf_id, "
-            "date_commissioned, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                record.device_id,
-                record.device_type.value,
-                record.status.value,
-                record.manufacturer,
-                record.model,
-                record.smets_chts_version,
-                record.firmware_version,
-                record.esme_variant,
-                record.installing_supplier,
-                record.import_mpxn,
-                record.secondary_import_mpan,
-                record.export_mpan,
-                record.chf_id,
-                record.associated_gpf_id,
-                None if record.date_commissioned is None else record.date_commissioned.isoformat(),
-                now,
-            ),
+    def insert(self, record: DeviceRecord, now: str) -> bool:
+        """Add the record; False (nothing written) if its EUI is already in the SMI."""
+        return bool(
+            self.tx.execute(
+                "INSERT OR IGNORE INTO devices (device_id, device_type, status, manufacturer, "
+                "model, smets_chts_version, firmware_version, esme_variant, installing_supplier, "
+                "import_mpxn, secondary_import_mpan, export_mpan, chf_id, associated_gpf_id, "
+                "date_commissioned, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.device_id,
+                    record.device_type.value,
+                    record.status.value,
+                    record.manufacturer,
+                    record.model,
+                    record.smets_chts_version,
+                    record.firmware_version,
+                    record.esme_variant,
+                    record.installing_supplier,
+                    record.import_mpxn,
+                    record.secondary_import_mpan,
+                    record.export_mpan,
+                    record.chf_id,
+                    record.associated_gpf_id,
+                    None
+                    if record.date_commissioned is None
+                    else record.date_commissioned.isoformat(),
+                    now,
+                ),
+            )
         )
 
     def update(self, device_id: bytes, now: str, **columns: object) -> None:
@@ -337,18 +342,15 @@ class Inventory:
         return [_record(r) for r in rows]
 
     def on_hub(self, chf_id: bytes) -> list[DeviceRecord]:
-        """The CHF itself, its GPF and every device in its device log."""
+        """The CHF itself, its GPF and every device in its device log (one statement)."""
         rows = self.tx.all(
-            f"{_DEVICE_SELECT} WHERE d.chf_id = ?1 UNION {_DEVICE_SELECT} WHERE d.device_id = ?1",
+            f"{_DEVICE_SELECT} WHERE d.chf_id = ?1 "
+            f"UNION {_DEVICE_SELECT} WHERE d.device_id = ?1 "
+            f"UNION {_DEVICE_SELECT} WHERE d.device_id = "
+            "(SELECT associated_gpf_id FROM devices WHERE device_id = ?1)",
             (chf_id,),
         )
-        records = [_record(r) for r in rows]
-        for r in list(records):
-            if r.device_id == chf_id and r.associated_gpf_id is not None:
-                gpf = self.get(r.associated_gpf_id)
-                if gpf is not None and all(x.device_id != gpf.device_id for x in records):
-                    records.append(gpf)
-        return records
+        return [_record(r) for r in rows]
 
     def hub_of(self, record: DeviceRecord) -> bytes | None:
         """The CHF a device belongs to: itself for a CHF, its CHF for a GPF, else its log's."""

@@ -17,6 +17,7 @@ Bad admin/config values raise :class:`gateway.errors.AdminError` naming the valu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,9 +114,15 @@ def _certificate_identity(pem: str, eui: bytes) -> tuple[str, str]:
     return normalise_issuer(cert.issuer.rfc4514_string()), str(cert.serial_number)
 
 
+@functools.lru_cache(maxsize=128)
+def _roles(text: str) -> frozenset[UserRole]:
+    return frozenset(UserRole(r) for r in text.split(",") if r)
+
+
 def _user(row: Row) -> User:
-    roles = frozenset(UserRole(r) for r in row["roles"].split(",") if r)
-    return User(bytes(row["eui"]), roles, row["certificate_pem"], row["response_url"])
+    return User(
+        bytes(row["eui"]), _roles(row["roles"]), row["certificate_pem"], row["response_url"]
+    )
 
 
 class Users:
@@ -186,20 +193,33 @@ def advance_request_counter(tx: Transaction, originator: bytes, counter: int) ->
     Raises ServiceError ``counter_out_of_range`` or ``request_id_replayed``. The new value is
     written in ``tx``, so a request refused later in the same transaction does not consume it.
     """
+    accept_counter(tx, originator, counter, last_request_counter(tx, originator))
+
+
+def accept_counter(tx: Transaction, originator: bytes, counter: int, last: int | None) -> None:
+    """:func:`advance_request_counter` when the caller has read ``last`` already (None: none)."""
     if not 0 <= counter <= COUNTER_MAX:
         raise ServiceError("counter_out_of_range", counter=counter)
-    row = tx.one("SELECT counter FROM request_counters WHERE originator = ?", (originator,))
-    if row is not None:
-        last = int.from_bytes(row["counter"], "big")
-        if counter <= last:
-            raise ServiceError(
-                "request_id_replayed", counter=counter, originator=originator, last=last
-            )
+    if last is not None and counter <= last:
+        raise ServiceError("request_id_replayed", counter=counter, originator=originator, last=last)
     tx.execute(
         "INSERT INTO request_counters (originator, counter) VALUES (?, ?) "
         "ON CONFLICT (originator) DO UPDATE SET counter = excluded.counter",
         (originator, counter.to_bytes(8, "big")),
     )
+
+
+def get_user_and_counter(tx: Transaction, eui: bytes) -> tuple[User | None, int | None]:
+    """The user and its last accepted RequestID counter, in one query (the hot path)."""
+    row = tx.one(
+        "SELECT u.*, c.counter AS last_counter FROM users u "
+        "LEFT JOIN request_counters c ON c.originator = u.eui WHERE u.eui = ?",
+        (eui,),
+    )
+    if row is None:
+        return None, None
+    last = row["last_counter"]
+    return _user(row), None if last is None else int.from_bytes(last, "big")
 
 
 def last_request_counter(tx: Transaction, originator: bytes) -> int | None:

@@ -52,10 +52,12 @@ from gateway.users import (
     User,
     UserRole,
     Users,
+    accept_counter,
     advance_request_counter,
     check_uprn,
     get_meter_point,
     get_user,
+    get_user_and_counter,
     roles_text,
 )
 
@@ -193,7 +195,13 @@ class NonDeviceService:
     def _handle(
         self, tx: Transaction, sender: bytes, request_id: RequestId, request: NonDeviceRequest
     ) -> NonDeviceResult:
-        user = self._check_request_id(tx, sender, request_id)
+        user, last = get_user_and_counter(tx, sender)
+        if user is None:
+            raise ServiceError("unknown_user", sender=sender)
+        if request_id.originator != sender:
+            raise ServiceError(
+                "originator_not_sender", originator=request_id.originator, sender=sender
+            )
         if request_id.target != NON_DEVICE_ACB:
             raise ServiceError("wrong_target", target=request_id.target)
         kind = type(request)
@@ -208,7 +216,7 @@ class NonDeviceService:
                 sr=SR_TITLES[kind],
                 eligible=roles_text(eligible),
             )
-        advance_request_counter(tx, sender, request_id.counter)
+        accept_counter(tx, sender, request_id.counter, last)
         return self._handlers[kind](self._ctx(tx, user), request)
 
     def _check_request_id(self, tx: Transaction, sender: bytes, request_id: RequestId) -> User:
@@ -232,9 +240,7 @@ class NonDeviceService:
             return user
 
     def _ctx(self, tx: Transaction, user: User) -> _Ctx:
-        now = self.clock()
-        now = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
-        return _Ctx(tx, Inventory(tx), user, now.isoformat(), now.strftime("%Y%m%d"))
+        return _Ctx(tx, Inventory(tx), user, *self._stamps())
 
     # --- queries for the device SRs ----------------------------------------------------------
 
@@ -306,8 +312,6 @@ class NonDeviceService:
                     device=device,
                     reason=f"GPF {_eui(gpf)} is already in the Smart Metering Inventory",
                 )
-        if ctx.inv.exists(device):
-            raise ServiceError("prenotify_duplicate", device=device)
         status = next_status(device, NOT_IN_SMI, SmiEvent.PRENOTIFY)
         assert isinstance(status, DeviceStatus)
         record = DeviceRecord(
@@ -322,7 +326,8 @@ class NonDeviceService:
             installing_supplier=ctx.user.eui,
             associated_gpf_id=gpf,
         )
-        ctx.inv.insert(record, ctx.now)
+        if not ctx.inv.insert(record, ctx.now):
+            raise ServiceError("prenotify_duplicate", device=device)
         if gpf is not None:
             ctx.inv.insert(
                 DeviceRecord(
@@ -762,9 +767,10 @@ class NonDeviceService:
             return updated
 
     def _stamps(self) -> tuple[str, str]:
+        """(ISO time, YYYYMMDD) of now, in UTC."""
         now = self.clock()
         now = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
-        return now.isoformat(), now.strftime("%Y%m%d")
+        return now.isoformat(), f"{now.year:04d}{now.month:02d}{now.day:02d}"
 
     def on_whitelisted(
         self,
