@@ -22,7 +22,8 @@ delete, or tolerate a duplicate file name.)
 
 Feature switches (seed 001: one per fuel enables N export): with ``n_export`` lacking a fuel,
 the non-A records of that fuel stay queued - recorded on the meter point but not sent - and
-go out in the first flush after the switch is turned on.
+go out in the first flush after the switch is turned on; one that a later A overtook while
+it waited is marked ``superseded`` instead (the RDP already has the newer state).
 
 Incoming (:meth:`RdpFlows.read_answers`): files dropped in the inbox, lines
 ``E46,<AC|RJ>,<MPRN>,<flag>,<YYYYMMDD>``. Each answer is matched to the oldest sent, not yet
@@ -110,7 +111,7 @@ def _write_atomically(path: Path, content: str) -> None:
 
 def queued(tx: Transaction, fuel: Fuel | None = None) -> list[FlagRecord]:
     """Flag changes not yet in any file, oldest first."""
-    sql = "SELECT * FROM flag_changes WHERE batch_id IS NULL"
+    sql = "SELECT * FROM flag_changes WHERE batch_id IS NULL AND outcome IS NULL"
     params: tuple[str, ...] = ()
     if fuel is not None:
         sql += " AND fuel = ?"
@@ -169,7 +170,9 @@ class RdpFlows:
 
     def _assign(self, tx: Transaction, fuel: Fuel, stamp: str) -> int | None:
         only_a = fuel not in self.n_export
-        condition = "batch_id IS NULL AND fuel = ?" + (" AND flag = 'A'" if only_a else "")
+        condition = "batch_id IS NULL AND outcome IS NULL AND fuel = ?"
+        if only_a:
+            condition += " AND flag = 'A'"
         row = tx.one(f"SELECT max(id) AS last FROM flag_changes WHERE {condition}", (fuel.value,))
         if row is None or row["last"] is None:
             return None
@@ -186,6 +189,16 @@ class RdpFlows:
             f"UPDATE flag_changes SET batch_id = ? WHERE {condition} AND id <= ?",
             (batch, fuel.value, row["last"]),
         )
+        if only_a:
+            # A held-back record that a later A now sent overtakes would tell the RDP an old
+            # state once the switch is on: it is superseded, never sent.
+            tx.execute(
+                "UPDATE flag_changes SET outcome = 'superseded', outcome_at = ? "
+                "WHERE batch_id IS NULL AND outcome IS NULL AND fuel = ? AND flag != 'A' "
+                "AND EXISTS (SELECT 1 FROM flag_changes later WHERE later.mpxn = flag_changes.mpxn "
+                "AND later.id > flag_changes.id AND later.batch_id = ?)",
+                (stamp, fuel.value, batch),
+            )
         return batch
 
     def _recover(self) -> list[Path]:

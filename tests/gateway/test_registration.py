@@ -10,7 +10,21 @@ from gateway.registration import RdpFlows
 from gateway.services import NonDeviceService
 from gateway.services.model import DecommissionDevice, DeviceType, Fuel
 from gateway.storage import Storage
-from tests.gateway.smi import CHF, ELEC, GAS, GSME, S1, Clock, Ids, commissioned_esme, prenotify
+from tests.gateway.smi import (
+    CHF,
+    ELEC,
+    ESME,
+    GAS,
+    GSME,
+    S1,
+    Clock,
+    Ids,
+    commissioned_esme,
+    eui,
+    prenotify,
+)
+
+ESME_2 = eui(0xB0)
 
 
 @pytest.fixture
@@ -112,6 +126,29 @@ def test_n_export_switch_per_fuel(
     both = RdpFlows(service.storage, tmp_path / "out", clock=clock)
     (second,) = both.flush()
     assert second.read_text() == f"D0350,{ELEC},N,20260301\n"
+
+
+def test_held_back_n_overtaken_by_a_later_a_is_never_sent(
+    service: NonDeviceService, ids: Ids, clock: Clock, tmp_path: Path
+) -> None:
+    commissioned_esme(service, ids)
+    electricity_off = RdpFlows(service.storage, tmp_path / "out", clock=clock, n_export={Fuel.GAS})
+    electricity_off.flush()  # the first A
+    clock.advance(days=1)
+    service.handle(S1, ids(S1), DecommissionDevice(ESME))  # N, held back
+    clock.advance(days=1)
+    prenotify(service, ids, ESME_2, DeviceType.ESME)
+    service.on_whitelisted(ESME_2, CHF, import_mpxn=ELEC)
+    service.on_commissioned(ESME_2)  # A again
+    (second,) = electricity_off.flush()
+    assert second.read_text() == f"D0350,{ELEC},A,20260303\n"
+    both = RdpFlows(service.storage, tmp_path / "out", clock=clock)
+    assert both.flush() == []  # the stale N is not sent after the switch is on
+    assert [(r.flag.value, r.outcome) for r in both.records()] == [
+        ("A", None),
+        ("N", "superseded"),
+        ("A", None),
+    ]
 
 
 # --- E46 answers ------------------------------------------------------------------------------
