@@ -187,7 +187,7 @@ class Register:
         rendered: str = value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
         return {
             "address": self.address,
-            "obis": self.obis.full() if self.obis is not None else None,
+            "obis": str(self.obis) if self.obis is not None else None,
             "value": rendered,
             "unit": self.unit,
             "type": self.kind,

@@ -84,17 +84,14 @@ def _table(readout: Readout, port: str) -> str:
     ]
     if readout.clock is not None:
         lines.append(f"clock     {readout.clock.isoformat(sep=' ')}")
-    width = max(
-        [len("OBIS")] + [len(r.obis.full() if r.obis else r.address) for r in readout.registers]
-    )
+    names = [r.address for r in readout.registers]  # as the meter wrote them
+    width = max([len("address"), *map(len, names)])
     value_width = max([len("value")] + [len(r.text) for r in readout.registers])
     lines.append("")
-    lines.append(f"{'OBIS':<{width}}  {'value':>{value_width}}  unit")
-    for register in readout.registers:
-        name = register.obis.full() if register.obis is not None else register.address
-        lines.append(
-            f"{name:<{width}}  {register.text:>{value_width}}  {register.unit or ''}".rstrip()
-        )
+    lines.append(f"{'address':<{width}}  {'value':>{value_width}}  unit")
+    for name, register in zip(names, readout.registers, strict=True):
+        row = f"{name:<{width}}  {register.text:>{value_width}}  {register.unit or ''}"
+        lines.append(row.rstrip())
     return "\n".join(lines)
 
 
