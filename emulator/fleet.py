@@ -104,6 +104,7 @@ class Fleet:
         self._key_cache = key_cache
         self._secrets = SharedSecretCache(max_entries=secret_cache)
         self._spec_cache: dict[tuple[Any, ...], DeviceSpec] = {}
+        self._contexts: OrderedDict[tuple[bytes, Trust], DeviceContext] = OrderedDict()
 
     # -- membership ------------------------------------------------------------------------
 
@@ -204,10 +205,20 @@ class Fleet:
         return self.private_key(eui, purpose).public_key()
 
     def context(self, device: Device) -> DeviceContext:
-        """The keys and neighbours lent to ``device`` for one call."""
+        """The keys and neighbours lent to ``device`` (kept for the devices used most
+        recently, so their shared secrets stay at hand)."""
         trust = device.trust
+        cache_key = (device.eui, trust)
+        ctx = self._contexts.get(cache_key)
+        if ctx is not None:
+            self._contexts.move_to_end(cache_key)
+            return ctx
         keys = DeviceKeys(device.eui, self.private_key, self.organisations, trust.euis())
-        return DeviceContext(keys, acb=trust.acb, cache=self._secrets, peer=self._peer)
+        ctx = DeviceContext(keys, acb=trust.acb, cache=self._secrets, peer=self._peer)
+        self._contexts[cache_key] = ctx
+        if len(self._contexts) > self._key_cache:
+            self._contexts.popitem(last=False)
+        return ctx
 
     def _peer(self, eui: bytes) -> Device | None:
         if eui not in self._specs:
@@ -224,14 +235,18 @@ class Fleet:
     def route(self, eui: bytes, frame: bytes) -> bytes:
         """The device a frame sent to ``eui`` (a device or its hub) is for: the business
         target when the fleet hosts it, else ``eui`` itself."""
+        return self._route(eui, frame)[0]
+
+    def _route(self, eui: bytes, frame: bytes) -> tuple[bytes, Message | None]:
         try:
-            target = Message.from_bytes(frame).business_target
+            message: Message | None = Message.from_bytes(frame)
         except DecodeError:
-            target = eui
+            message = None
+        target = eui if message is None else message.business_target
         if target in self._specs:
-            return target
+            return target, message
         if eui in self._specs:
-            return eui
+            return eui, message
         raise UnknownDeviceError(target)
 
     def deliver(self, eui: bytes, frame: bytes, now: datetime | int) -> list[Outgoing]:
@@ -240,7 +255,7 @@ class Fleet:
         a dropped command is never received (no state changes, nothing comes back); a
         corrupted frame arrives with a broken MAC or signature."""
         seconds = _now(now)
-        target = self.route(eui, frame)
+        target, message = self._route(eui, frame)
         device = self.device(target, seconds)
         quirks = device.profile.quirks
         draw = _frame_draw(self.seed, target, frame)
@@ -250,7 +265,7 @@ class Fleet:
         if hub is not None:
             frames = hub.undeliverable(target, seconds, self.context(hub))
             return [Outgoing(hub.eui, f) for f in frames]
-        frames = device.handle(frame, seconds, self.context(device))
+        frames = device.handle(frame if message is None else message, seconds, self.context(device))
         low, high = quirks.latency_ms
         out = []
         for index, sent in enumerate(frames):

@@ -167,6 +167,10 @@ class DeviceKeys:
 
     __slots__ = ("_eui", "_org", "_own", "_trusted")
 
+    generation = 0
+    """What a device trusts never changes under one DeviceKeys (a new trust makes a new
+    one), so verifiers may cache shared secrets by EUI pair (gbcs.verify.KeyAgreement)."""
+
     def __init__(
         self,
         eui: bytes,
@@ -312,17 +316,21 @@ class Device:
 
     # -- public API ------------------------------------------------------------------------
 
-    def handle(self, frame: bytes, now: int, ctx: DeviceContext) -> list[bytes]:
-        """Process one GBCS frame received at ``now`` (Unix seconds); the frames to send."""
+    def handle(self, frame: bytes | Message, now: int, ctx: DeviceContext) -> list[bytes]:
+        """Process one GBCS frame received at ``now`` (Unix seconds); the frames to send.
+        (A host that decoded the frame already may pass the :class:`Message`.)"""
         return [m.to_bytes() for m in self.handle_message(frame, now, ctx)]
 
-    def handle_message(self, frame: bytes, now: int, ctx: DeviceContext) -> list[Message]:
+    def handle_message(self, frame: bytes | Message, now: int, ctx: DeviceContext) -> list[Message]:
         out = self.seal(self.due_alerts(now), now, ctx)
-        try:
-            command = Message.from_bytes(frame)
-        except DecodeError as exc:
-            self._log(f"malformed frame: {exc}")
-            return out + self.seal([Alert(Refusal.MALFORMED)], now, ctx)
+        if isinstance(frame, Message):
+            command = frame
+        else:
+            try:
+                command = Message.from_bytes(frame)
+            except DecodeError as exc:
+                self._log(f"malformed frame: {exc}")
+                return out + self.seal([Alert(Refusal.MALFORMED)], now, ctx)
         refusal = self._admit(command, ctx)
         if refusal is not None:
             self._log(
