@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from gateway.duis.signature import SignatureEngine
 from gateway.errors import GatewayError
 from gateway.flags import FlagRules
 from gateway.services.model import Fuel, PropertyFilter
@@ -72,6 +73,7 @@ class GatewaySettings:
     seed: bytes | None = None
     signing_eui: bytes = ACB
     seed_defaults: bool = True
+    signature_engine: SignatureEngine = "fast"
     users: tuple[UserConfig, ...] = ()
     meter_points: tuple[MeterPointConfig, ...] = field(default=())
 
@@ -106,6 +108,7 @@ _GATEWAY_KEYS: Final = frozenset(
         "seed",
         "signing_eui",
         "seed_defaults",
+        "signature_engine",
     }
 )
 
@@ -157,6 +160,7 @@ def settings_from_mapping(
         seed=reader.seed("seed"),
         signing_eui=reader.eui("signing_eui") or ACB,
         seed_defaults=reader.boolean("seed_defaults", True),
+        signature_engine=reader.signature_engine("signature_engine"),
     )
     users = tuple(_user(source, i, e, base) for i, e in enumerate(_tables(data, "users", source)))
     points = tuple(
@@ -239,6 +243,10 @@ class _Reader:
     def flag_rules(self, key: str) -> FlagRules:
         value = self.choice(key, ("dsp", "mp077"), "dsp")
         return "mp077" if value == "mp077" else "dsp"
+
+    def signature_engine(self, key: str) -> SignatureEngine:
+        value = self.choice(key, ("fast", "signxml"), "fast")
+        return "signxml" if value == "signxml" else "fast"
 
     def fuels(self, key: str) -> frozenset[Fuel]:
         value = self.get(key)

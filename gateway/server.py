@@ -41,6 +41,7 @@ from gateway.duis.schema import DuisSchema
 from gateway.duis.signature import (
     CertificateIndex,
     RequestAuthenticator,
+    SignatureEngine,
     XmlSigner,
     load_certificate,
 )
@@ -94,7 +95,7 @@ def load_or_create_pki(state: Path, seed: bytes | None) -> Keystore:
         raise StartupError(f"cannot prepare the test PKI under {str(state)!r}: {exc}") from None
 
 
-def gateway_signer(keystore: Keystore, eui: bytes) -> XmlSigner:
+def gateway_signer(keystore: Keystore, eui: bytes, engine: SignatureEngine = "fast") -> XmlSigner:
     """The XML signer of the gateway: ``eui``'s DS key (the ACB's by default, as the DCC's
     own signed responses show)."""
     try:
@@ -104,7 +105,7 @@ def gateway_signer(keystore: Keystore, eui: bytes) -> XmlSigner:
         raise StartupError(f"the test PKI has no DS key for {eui_duis(eui)}: {exc}") from None
     if certificate is None:
         raise StartupError(f"the test PKI has no DS certificate for {eui_duis(eui)}")
-    return XmlSigner(key, certificate)
+    return XmlSigner(key, certificate, engine=engine)
 
 
 # --- group commit ----------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class Gateway:
         self.service = NonDeviceService(storage, clock=clock, flag_rules=settings.flag_rules)
         self.commits = CommitQueue(self.service)
         self.certificates = CertificateIndex()
-        self.signer = gateway_signer(keystore, settings.signing_eui)
+        self.signer = gateway_signer(keystore, settings.signing_eui, settings.signature_engine)
         self.rdp = (
             None
             if settings.rdp_outbox is None
@@ -229,7 +230,10 @@ class Gateway:
         )
         self.front_door = FrontDoor(
             authenticator=RequestAuthenticator(
-                self.certificates, allow_unsigned=settings.allow_unsigned, clock=clock
+                self.certificates,
+                allow_unsigned=settings.allow_unsigned,
+                clock=clock,
+                engine=settings.signature_engine,
             ),
             signer=self.signer,
             schema=schema,

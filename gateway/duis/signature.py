@@ -13,12 +13,14 @@ signxml's own work (canonicalisation, a few re-parses) and one ECDSA operation.
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,6 +39,7 @@ from signxml.algorithms import (
 )
 from signxml.exceptions import InvalidInput, SignXMLException
 
+from gateway.duis import fastsig
 from gateway.duis.envelope import DuisRequest
 from gateway.duis.xml import DS_NS, ds
 from gateway.errors import ServiceError
@@ -45,6 +48,10 @@ logger = logging.getLogger(__name__)
 
 _SIGNATURE_METHODS: Final = frozenset({SignatureMethod.ECDSA_SHA256})
 _DIGESTS: Final = frozenset({DigestAlgorithm.SHA256})
+SignatureEngine = Literal["fast", "signxml"]
+"""``fast``: the DUIS-profile fast path (:mod:`gateway.duis.fastsig`), signxml for anything
+else; ``signxml``: signxml for everything."""
+
 _XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -53,6 +60,7 @@ def issuer_text(certificate: x509.Certificate) -> str:
     return certificate.issuer.rfc4514_string()
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_issuer(text: str) -> str:
     """A canonical spelling of an issuer name, so that ``CN=U1, OU=07`` and ``CN=U1,OU=07``
     (and attribute-type case) compare equal. Unparseable text is kept, stripped."""
@@ -126,11 +134,38 @@ class CertificateIndex:
         return len(self._by_key)
 
 
+class _DuisXmlSigner(XMLSigner):
+    """signxml's signer; the documents it copies are fresh root elements this gateway built,
+    so a deep copy replaces signxml's serialise-and-parse round trip (same tree, cheaper)."""
+
+    def get_root(self, data: Any) -> Any:
+        if isinstance(data, etree._Element) and data.getparent() is None:
+            return copy.deepcopy(data)
+        return super().get_root(data)  # type: ignore[no-untyped-call]
+
+
+class _DuisXmlVerifier(XMLVerifier):
+    """signxml's verifier, minus one full re-parse: the document given is a root element this
+    gateway has just parsed (safely) and owns, and signxml does not change it, so it is used as
+    it is instead of being serialised and parsed again. Everything else - the copy the
+    enveloped transform works on, the algorithm checks, canonicalisation, digest and ECDSA
+    verification, the XMLDSig schema check of the Signature element - is signxml's."""
+
+    def get_root(self, data: Any) -> Any:
+        if isinstance(data, etree._Element) and data.getparent() is None:
+            return data
+        return super().get_root(data)  # type: ignore[no-untyped-call]
+
+
 class XmlSigner:
     """Signs DUIS documents with one key and its certificate (a user's, or the gateway's)."""
 
     def __init__(
-        self, private_key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate
+        self,
+        private_key: ec.EllipticCurvePrivateKey,
+        certificate: x509.Certificate,
+        *,
+        engine: SignatureEngine = "fast",
     ) -> None:
         public = certificate.public_key()
         if (
@@ -142,13 +177,14 @@ class XmlSigner:
         self.certificate = certificate
         self.issuer = issuer_text(certificate)
         self.serial = certificate.serial_number
-        self._signer = XMLSigner(
+        self._signer = _DuisXmlSigner(
             method=SignatureConstructionMethod.enveloped,
             signature_algorithm=SignatureMethod.ECDSA_SHA256,
             digest_algorithm=DigestAlgorithm.SHA256,
             c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
         )
         self._signer.namespaces = {"ds": DS_NS}
+        self.engine: SignatureEngine = engine
 
     def _key_info(self) -> etree._Element:
         key_info = etree.Element(ds("KeyInfo"), nsmap={"ds": DS_NS})
@@ -163,6 +199,8 @@ class XmlSigner:
         placeholder) is replaced. ``root`` itself is not changed."""
         for old in root.findall(ds("Signature")):
             root = _without(root, old)
+        if self.engine == "fast" and root.getparent() is None:
+            return fastsig.sign(root, self._key, self.issuer, self.serial)
         signed: etree._Element = self._signer.sign(root, key=self._key, key_info=self._key_info())
         return signed
 
@@ -188,11 +226,19 @@ def _without(root: etree._Element, child: etree._Element) -> etree._Element:
 class XmlSignatureVerifier:
     """Verifies a DUIS signature against a given, pinned certificate."""
 
-    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
-        self._clock = clock or (lambda: datetime.now(UTC))
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        engine: SignatureEngine = "fast",
+    ) -> None:
+        self._clock = clock
+        self.engine: SignatureEngine = engine
         self._parser = etree.XMLParser(
             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
         )
+        self._verifier = _DuisXmlVerifier()
+        self._config = _config(None)
 
     def verify(self, root: etree._Element, certificate: x509.Certificate) -> None:
         """Raise :class:`InvalidSignatureError` unless ``root`` carries one valid enveloped
@@ -203,24 +249,46 @@ class XmlSignatureVerifier:
         reference = signature.find(f"{ds('SignedInfo')}/{ds('Reference')}")
         if reference is None or reference.get("URI") != "":
             raise InvalidSignatureError('the signature must have one Reference with URI=""')
-        config = SignatureConfiguration(
-            require_x509=True,
-            location="./",
-            expect_references=1,
-            signature_methods=_SIGNATURE_METHODS,
-            digest_algorithms=_DIGESTS,
-            # XMLDSig: with no canonicalisation transform listed, a reference is canonicalised
-            # with inclusive C14N 1.0 (what the DCC's own signed responses rely on).
-            default_reference_c14n_method=CanonicalizationMethod.CANONICAL_XML_1_0,
-            verification_time=self._clock(),
-            ignore_ambiguous_key_info=False,
-        )
+        if self.engine == "fast":
+            now = self._clock() if self._clock is not None else datetime.now(UTC)
+            try:
+                fastsig.verify(root, certificate, _public_key(certificate), now)
+                return
+            except fastsig.NotInProfileError:
+                pass  # signxml judges whatever is outside the DUIS profile
+            except fastsig.FastSignatureError as exc:
+                raise InvalidSignatureError(str(exc)) from None
+        config = self._config if self._clock is None else _config(self._clock())
         try:
-            XMLVerifier().verify(
+            self._verifier.verify(
                 root, x509_cert=certificate, expect_config=config, parser=self._parser
             )
-        except (SignXMLException, InvalidInput, ValueError) as exc:
+        except (SignXMLException, InvalidInput, ValueError, etree.LxmlError) as exc:
+            # etree.DocumentInvalid: the Signature element fails the XMLDSig schema.
             raise InvalidSignatureError(_first_line(exc)) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey:
+    key = certificate.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise InvalidSignatureError("the certificate's key is not an ECDSA key")
+    return key
+
+
+def _config(when: datetime | None) -> SignatureConfiguration:
+    return SignatureConfiguration(
+        require_x509=True,
+        location="./",
+        expect_references=1,
+        signature_methods=_SIGNATURE_METHODS,
+        digest_algorithms=_DIGESTS,
+        # XMLDSig: with no canonicalisation transform listed, a reference is canonicalised with
+        # inclusive C14N 1.0 (what the DCC's own signed responses rely on).
+        default_reference_c14n_method=CanonicalizationMethod.CANONICAL_XML_1_0,
+        verification_time=when,  # None: now
+        ignore_ambiguous_key_info=False,
+    )
 
 
 class InvalidSignatureError(Exception):
@@ -254,10 +322,11 @@ class RequestAuthenticator:
         *,
         allow_unsigned: bool = False,
         clock: Callable[[], datetime] | None = None,
+        engine: SignatureEngine = "fast",
     ) -> None:
         self.certificates = certificates
         self.allow_unsigned = allow_unsigned
-        self._verifier = XmlSignatureVerifier(clock=clock)
+        self._verifier = XmlSignatureVerifier(clock=clock, engine=engine)
 
     def authenticate(self, request: DuisRequest) -> bytes:
         """The sending user's EUI; :class:`ServiceError` when the request may not be trusted."""
