@@ -170,6 +170,10 @@ class Fleet:
         except KeyError:
             raise UnknownDeviceError(eui) from None
 
+    def has_state(self, eui: bytes) -> bool:
+        """Whether the device has been used (its state exists)."""
+        return eui in self._devices
+
     @property
     def materialised(self) -> int:
         """How many devices have state (have been used)."""
