@@ -33,16 +33,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from emulator.devices.base import DEFAULT_TRUST, Trust
 from emulator.errors import EmulatorError
 from emulator.fleet import Fleet
 from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
 from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
+from gateway.duis.signature import load_certificate
 from gateway.server import Gateway
 from gateway.services.device import DeviceService
 from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel
-from gateway.users import MeterPoints
+from gateway.users import MeterPoints, User, UserRole
 from gateway.wan import InProcessWan, WanFaults
-from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
 
@@ -82,6 +86,8 @@ PENDING_MPAN: Final = "1312345678333"
 """Registered for the pre-notified ESME, not yet linked."""
 PENDING_MPRN: Final = "1234567891"
 EXTRA_PREFIX: Final = bytes.fromhex("00db0000")
+SUPPLIER_PREFIX: Final = bytes.fromhex("90b3d51f3e")
+MAX_SUPPLIERS: Final = 4096
 UPRN: Final = "100023336956"
 
 _PROFILES: Final = {
@@ -91,7 +97,7 @@ _PROFILES: Final = {
     DeviceType.GPF: "tellurian-ch2-gpf",
 }
 _SANDBOX_KEYS: Final = frozenset(
-    {"devices", "latency", "faults", "response_timeout", "tick_interval", "seed"}
+    {"devices", "suppliers", "latency", "faults", "response_timeout", "tick_interval"}
 )
 
 
@@ -102,6 +108,10 @@ class SandboxSettings:
     gateway: GatewaySettings
     devices: int = 0
     """ESMEs hosted and commissioned on top of the default home (for load)."""
+    suppliers: int = 0
+    """More supplier users (``90-B3-D5-1F-3E-00-00-01``...) with keys derived from the seed;
+    the extra ESMEs are shared round-robin between them and the default supplier (so
+    concurrent clients each have their own RequestID counter)."""
     latency: bool = True
     """Answers arrive after the response latency the device's firmware profile gives."""
     faults: bool = False
@@ -122,6 +132,7 @@ class SandboxSettings:
         port: int | None = None,
         config: Path | None = None,
         devices: int | None = None,
+        suppliers: int | None = None,
         require_signatures: bool = False,
         latency: bool | None = None,
         response_timeout: float | None = None,
@@ -146,10 +157,13 @@ class SandboxSettings:
             gw = replace(gw, rdp_outbox=gw.state / "rdp-outbox")
         if devices is not None and devices < 0:
             raise ConfigError(f"--devices must be 0 or more, not {devices}")
+        if suppliers is not None and not 0 <= suppliers <= MAX_SUPPLIERS:
+            raise ConfigError(f"--suppliers must be 0 to {MAX_SUPPLIERS}, not {suppliers}")
         return replace(
             base,
             gateway=gw,
             devices=base.devices if devices is None else devices,
+            suppliers=base.suppliers if suppliers is None else suppliers,
             latency=base.latency if latency is None else latency,
             response_timeout=base.response_timeout
             if response_timeout is None
@@ -161,7 +175,8 @@ class SandboxSettings:
 def load_sandbox_config(path: Path) -> SandboxSettings:
     """A sandbox config file: the gateway's TOML (``[gateway]``, ``[[users]]``,
     ``[[meter_points]]``, see ``docs/gateway.md``) plus an optional ``[sandbox]`` table
-    (``devices``, ``latency``, ``faults``, ``response_timeout``, ``tick_interval``)."""
+    (``devices``, ``suppliers``, ``latency``, ``faults``, ``response_timeout``,
+    ``tick_interval``)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -192,9 +207,15 @@ def load_sandbox_config(path: Path) -> SandboxSettings:
     devices = value("devices", int, 0)
     if devices < 0:
         raise ConfigError(f"{path}: [sandbox] devices must be 0 or more, not {devices}")
+    suppliers = value("suppliers", int, 0)
+    if not 0 <= suppliers <= MAX_SUPPLIERS:
+        raise ConfigError(
+            f"{path}: [sandbox] suppliers must be 0 to {MAX_SUPPLIERS}, not {suppliers}"
+        )
     return SandboxSettings(
         gateway=gateway,
         devices=devices,
+        suppliers=suppliers,
         latency=value("latency", bool, True),
         faults=value("faults", bool, False),
         response_timeout=value("response_timeout", float, 30.0),
@@ -230,6 +251,17 @@ def extra_device(index: int) -> bytes:
 
 def extra_mpan(index: int) -> str:
     return f"19{index:011d}"
+
+
+def extra_supplier(index: int) -> bytes:
+    """The EUI of the ``index``-th extra supplier (``90-B3-D5-1F-3E-00-00-01`` for 1)."""
+    return SUPPLIER_PREFIX + index.to_bytes(3, "big")
+
+
+def supplier_of(device_index: int, suppliers: int) -> bytes:
+    """Who supplies the ``device_index``-th extra ESME when there are ``suppliers`` more."""
+    k = device_index % (suppliers + 1)
+    return SUPPLIER if k == 0 else extra_supplier(k)
 
 
 class Sandbox:
@@ -278,6 +310,7 @@ class Sandbox:
         gateway = Gateway.open(settings.gateway, clock=now)
         try:
             seed = _seed_of(settings.gateway)
+            _register_suppliers(gateway, seed, settings.suppliers)
             wan = InProcessWan(faults=WanFaults())
             fleet = _fleet(settings, gateway, seed)
             euis = list(fleet.euis())
@@ -289,12 +322,13 @@ class Sandbox:
                 wan,
                 clock=now,
                 response_timeout=settings.response_timeout,
+                run=gateway.commits.run,
             )
             duis = DeviceDuis(devices, signer=gateway.signer, users=gateway.users)
             duis.install(gateway.front_door, gateway.app)
             sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now)
             wan.hubs.set_handler(sandbox._on_command)
-            _seed_home(gateway, settings.devices)
+            _seed_home(gateway, settings.devices, settings.suppliers)
         except BaseException:
             await gateway.close()
             raise
@@ -410,7 +444,9 @@ def _fleet(settings: SandboxSettings, gateway: Gateway, seed: bytes) -> Fleet:
     for index in range(1, settings.devices + 1):
         eui = extra_device(index)
         if eui not in fleet:
-            fleet.add(eui, _PROFILES[DeviceType.ESME], hub=CHF)
+            supplier = supplier_of(index, settings.suppliers)
+            trust = DEFAULT_TRUST if supplier == SUPPLIER else Trust(supplier=supplier)
+            fleet.add(eui, _PROFILES[DeviceType.ESME], hub=CHF, trust=trust)
     return fleet
 
 
@@ -445,7 +481,25 @@ def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
     )
 
 
-def _seed_home(gateway: Gateway, extra: int) -> None:
+def _register_suppliers(gateway: Gateway, seed: bytes, count: int) -> None:
+    """The extra supplier users: keys derived from the seed, certificates from the test root,
+    registered as Import and Gas Supplier (kept as they are when already registered)."""
+    euis = [extra_supplier(k) for k in range(1, count + 1)]
+    gateway.keystore.add_derived_devices(seed, euis)
+    for eui in euis:
+        user = gateway.users.get(eui)
+        if user is None:
+            certificate = gateway.keystore.certificate(eui, KeyPurpose.DS)
+            assert certificate is not None
+            pem = certificate.public_bytes(Encoding.PEM).decode("ascii")
+            user = gateway.users.add_or_update(
+                User(eui, frozenset({UserRole.IS, UserRole.GS}), pem)
+            )
+        if user.certificate_pem is not None:
+            gateway.certificates.add(eui, load_certificate(user.certificate_pem))
+
+
+def _seed_home(gateway: Gateway, extra: int, suppliers: int = 0) -> None:
     """Pre-notify, link and commission the default home (what is not in the SMI yet)."""
     service = gateway.service
     points = MeterPoints(gateway.storage)
@@ -476,7 +530,7 @@ def _seed_home(gateway: Gateway, extra: int) -> None:
             )
             if home.eui == CHF:
                 _install(gateway, GPF, DeviceType.GPF, True, None, None)
-    _seed_extra(gateway, extra)
+    _seed_extra(gateway, extra, suppliers)
 
 
 def _install(
@@ -498,7 +552,7 @@ def _install(
     assert record.status is DeviceStatus.COMMISSIONED
 
 
-def _seed_extra(gateway: Gateway, extra: int) -> None:
+def _seed_extra(gateway: Gateway, extra: int, suppliers: int) -> None:
     service = gateway.service
     todo = [i for i in range(1, extra + 1) if service.get_device(extra_device(i)) is None]
     if not todo:
@@ -506,7 +560,9 @@ def _seed_extra(gateway: Gateway, extra: int) -> None:
     points = MeterPoints(gateway.storage)
     with gateway.storage.transaction():
         for i in todo:
-            points.register_meter_point(extra_mpan(i), Fuel.ELECTRICITY, SUPPLIER, NETWORK_OPERATOR)
+            points.register_meter_point(
+                extra_mpan(i), Fuel.ELECTRICITY, supplier_of(i, suppliers), NETWORK_OPERATOR
+            )
         service.prenotify_shipment(
             SUPPLIER, [_prenotification(extra_device(i), DeviceType.ESME, gateway) for i in todo]
         )
@@ -537,17 +593,28 @@ def sandbox_keystore(state: Path) -> Keystore:
     except (OSError, ValueError, KeystoreError) as exc:
         raise ConfigError(f"cannot read the sandbox keys in {str(state)!r}: {exc}") from None
     keystore.add_derived_devices(seed, _smi_devices(state / "gateway.db"))
+    keystore.add_derived_devices(
+        seed, [u for u in _users(state / "gateway.db") if u.startswith(SUPPLIER_PREFIX)]
+    )
     return keystore
 
 
 def _smi_devices(database: Path) -> list[bytes]:
+    return _column(database, "SELECT device_id FROM devices") or list(home_devices())
+
+
+def _users(database: Path) -> list[bytes]:
+    return _column(database, "SELECT eui FROM users")
+
+
+def _column(database: Path, sql: str) -> list[bytes]:
     if not database.is_file():
-        return list(home_devices())
+        return []
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
-        rows = connection.execute("SELECT device_id FROM devices").fetchall()
+        rows = connection.execute(sql).fetchall()
     except sqlite3.Error:
-        return list(home_devices())
+        return []
     finally:
         connection.close()
     return [bytes(row[0]) for row in rows]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -51,6 +52,7 @@ __all__ = ["RESPONSES_PATH", "DeviceDuis"]
 RESPONSES_PATH: Final = "/api/v1/responses"
 MAX_WAIT: Final = 60.0
 DELIVERY_WORKERS: Final = 8
+URL_CACHE_SECONDS: Final = 1.0
 RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds before each new attempt to POST a report to a listener that failed; after the last
 one the report stays in the inbox (logged)."""
@@ -80,6 +82,7 @@ class DeviceDuis:
         self._workers: list[asyncio.Task[None]] = []
         self._retries: dict[int, asyncio.TimerHandle] = {}
         self._session: ClientSession | None = None
+        self._urls: dict[bytes, tuple[str | None, float]] = {}
         self.delivered = 0
         self.delivery_failures = 0
 
@@ -153,8 +156,16 @@ class DeviceDuis:
             self._queue.put_nowait((report, 0))
 
     def _url(self, recipient: bytes) -> str | None:
+        """The recipient's response URL (cached for :data:`URL_CACHE_SECONDS`: a URL changed
+        through the admin API applies to the reports filed after that)."""
+        now = time.monotonic()
+        cached = self._urls.get(recipient)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         user = self.users.get(recipient)
-        return None if user is None else user.response_url
+        url = None if user is None else user.response_url
+        self._urls[recipient] = (url, now + URL_CACHE_SECONDS)
+        return url
 
     async def _deliver(self) -> None:
         while True:
@@ -211,7 +222,9 @@ class DeviceDuis:
         if "requestId" in query:
             return await self._by_request(query["requestId"], query.get("wait"))
         if "user" in query:
-            return self._by_user(query["user"], query.get("after", "0"), query.get("limit", "100"))
+            return await self._by_user(
+                query["user"], query.get("after", "0"), query.get("limit", "100")
+            )
         return _error(400, "give requestId=<RequestID> or user=<EUI> (see docs/device-services.md)")
 
     async def _by_request(self, text: str, wait_text: str | None) -> web.StreamResponse:
@@ -226,11 +239,11 @@ class DeviceDuis:
             except ValueError:
                 return _error(400, f"wait: {wait_text!r} is not a number of seconds")
         rid = format_request_id(request_id)
-        found = self._final(rid)
+        found = await self._final(rid)
         if found is None and wait > 0:
             future: asyncio.Future[DeviceReport] = asyncio.get_running_loop().create_future()
             self._waiters.setdefault(rid, []).append(future)
-            found = self._final(rid)  # it may have landed in between
+            found = await self._final(rid)  # it may have landed in between
             if found is None:
                 with contextlib.suppress(TimeoutError):
                     found = await asyncio.wait_for(asyncio.shield(future), wait)
@@ -242,7 +255,7 @@ class DeviceDuis:
             if not future.done():
                 future.cancel()
         if found is None:
-            state = self.service.request_state(rid)
+            state = await self.service.fetch_state(rid)
             why = (
                 "unknown RequestID"
                 if state is None
@@ -257,18 +270,20 @@ class DeviceDuis:
             headers={"X-DUIS-Response-Code": found.code, "X-Report-Kind": found.kind.value},
         )
 
-    def _final(self, rid: str) -> DeviceReport | None:
-        reports = self.service.reports(request_id=rid)
+    async def _final(self, rid: str) -> DeviceReport | None:
+        reports = await self.service.fetch_reports(request_id=rid)
         return reports[-1] if reports else None
 
-    def _by_user(self, user: str, after: str, limit: str) -> web.Response:
+    async def _by_user(self, user: str, after: str, limit: str) -> web.Response:
         try:
             eui = parse_eui(user)
         except ValueError as exc:
             return _error(400, f"user: {exc}")
         if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
             return _error(400, "after must be a sequence number and limit 1 to 1000")
-        reports = self.service.reports(recipient=eui, after=int(after), limit=int(limit))
+        reports = await self.service.fetch_reports(
+            recipient=eui, after=int(after), limit=int(limit)
+        )
         return web.json_response([_report_json(r, self.render) for r in reports])
 
 

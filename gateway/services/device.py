@@ -45,7 +45,8 @@ import heapq
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -435,14 +436,110 @@ _LOCAL: Final = frozenset({2, 6})
 
 # =========================================================================== the service
 
+Key = tuple[bytes, bytes, int]
+"""How an answer finds its request: (device, the GBCS business originator, counter)."""
+
+Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
+"""Runs a function in the thread that owns the storage's writes, e.g.
+``gateway.server.CommitQueue.run``."""
+
 
 @dataclass(slots=True)
 class _Open:
     """A request sent and not yet answered (in memory, mirrored in ``device_requests``)."""
 
-    request_id: str
+    request_id: RequestId
+    rid: str
+    sender: bytes
+    variant: str
+    details: dict[str, Any] | None
     deadline: float
     """``time.time()`` seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Submitted:
+    state: _State
+    frame: bytes
+    hub: bytes | None
+    key: Key
+    opened: _Open
+
+
+class _GroupCommit:
+    """Storage jobs run in one worker thread, all the jobs waiting at that moment in ONE
+    transaction (a savepoint each, so a job that raises undoes only itself): one commit -
+    one fsync - for many requests, and the event loop never waits on the disk."""
+
+    def __init__(self, storage: Storage, run: Runner | None) -> None:
+        self._storage = storage
+        self._executor: ThreadPoolExecutor | None = None
+        if run is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-sr-db")
+        self._run = run
+        self._pending: list[tuple[Callable[[Transaction], Any], Callable[[Any], None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.jobs = 0
+
+    def enqueue(self, job: Callable[[Transaction], Any], done: Callable[[Any], None]) -> None:
+        """Run ``job(tx)``; ``done(result or exception)`` is called on the loop afterwards."""
+        self._pending.append((job, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._drain(), name="device-sr-commits"
+            )
+
+    async def call(self, job: Callable[[Transaction], Any]) -> Any:
+        """Run ``job(tx)`` and return its result once committed (or raise its exception)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(outcome: Any) -> None:
+            if not future.done():
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+        self.enqueue(job, done)
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                if self._run is not None:
+                    outcomes = await self._run(lambda b=batch: self._apply(b))  # type: ignore[misc]
+                else:
+                    loop = asyncio.get_running_loop()
+                    outcomes = await loop.run_in_executor(self._executor, self._apply, batch)
+            except Exception as exc:  # the whole transaction failed: every job with it
+                outcomes = [exc] * len(batch)
+            self.batches += 1
+            self.jobs += len(batch)
+            for (_, done), outcome in zip(batch, outcomes, strict=True):
+                try:
+                    done(outcome)
+                except Exception:
+                    logger.exception("a device SR step failed after its commit")
+
+    def _apply(self, batch: list[tuple[Callable[[Transaction], Any], Any]]) -> list[Any]:
+        outcomes: list[Any] = []
+        with self._storage.transaction() as tx:
+            for job, _ in batch:
+                try:
+                    with self._storage.transaction():
+                        outcomes.append(job(tx))
+                except Exception as exc:
+                    outcomes.append(exc)
+        return outcomes
+
+    async def close(self) -> None:
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
 
 class DeviceService:
@@ -461,12 +558,13 @@ class DeviceService:
         listener: ReportListener | None = None,
         render: Callable[[DeviceReport], bytes] | None = None,
         cache: SharedSecretCache | None = None,
+        run: Runner | None = None,
     ) -> None:
         """``keys``: public keys of users and devices, and the ACB's private keys (wrapped in
         :class:`GatewayKeys`, so no other private key is ever used). ``response_timeout``:
         seconds a device has to answer before the request fails. ``render``: the signed DUIS
-        XML of a report, stored with it in the same transaction; ``listener``: told of each
-        report once it is stored."""
+        XML of a report, stored with it; ``listener``: told of each report once it is
+        stored. ``run``: where storage work runs (default: a thread of the service's own)."""
         storage.migrate(MIGRATIONS)
         self.storage = storage
         self.nondevice = nondevice
@@ -480,11 +578,11 @@ class DeviceService:
         self._cache = cache if cache is not None else SharedSecretCache()
         self.builder = Builder(self.keys, acb=acb, cache=self._cache)
         self.verifier = Verifier(self.keys, acb=acb, cache=self._cache)
-        self._open: dict[tuple[bytes, bytes, int], _Open] = {}
-        self._deadlines: list[tuple[float, str, tuple[bytes, bytes, int]]] = []
+        self.commits = _GroupCommit(storage, run)
+        self._open: dict[Key, _Open] = {}
+        self._deadlines: list[tuple[float, str, Key]] = []
         self._wake = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
-        self._acb_counter: int | None = None
         self.stats = {"sent": 0, "answered": 0, "failed": 0, "alerts": 0, "ignored": 0}
         wan.set_receiver(self.on_frame)
 
@@ -494,12 +592,23 @@ class DeviceService:
         """Reload the requests still open (after a restart) and start the deadline watchdog."""
         with self.storage.transaction() as tx:
             rows = tx.all(
-                "SELECT request_id, device, reply_to, gbcs_counter, deadline "
-                "FROM device_requests WHERE state = 'sent'"
+                "SELECT request_id, sender, variant, details, device, reply_to, gbcs_counter, "
+                "deadline FROM device_requests WHERE state = 'sent'"
             )
         for row in rows:
             key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
-            self._track(key, row["request_id"], float(row["deadline"]))
+            rid = str(row["request_id"])
+            self._track(
+                key,
+                _Open(
+                    _parse_rid(rid),
+                    rid,
+                    bytes(row["sender"]),
+                    str(row["variant"]),
+                    json.loads(row["details"]) if row["details"] else None,
+                    float(row["deadline"]),
+                ),
+            )
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="device-sr-deadlines")
 
@@ -509,6 +618,7 @@ class DeviceService:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.commits.close()
 
     # -- submitting ---------------------------------------------------------------------------
 
@@ -522,96 +632,130 @@ class DeviceService:
                 "device_cv_not_supported", cv=cv, srv=srv, supported="1, 2, 4, 5 or 6"
             )
         if isinstance(call.request, SignedPreCommand):
-            return await self._signed_precommand(call)
-        if cv in (5, 6):
-            raise ServiceError(
-                "duis_body_mismatch", srv=srv, expected="SignedPreCommand", found=_name(call)
+            if cv not in (5, 6):
+                raise ServiceError(
+                    "duis_body_mismatch",
+                    srv=srv,
+                    expected="the SR's own body (SignedPreCommand is for CommandVariant 5 or 6)",
+                    found="SignedPreCommand",
+                )
+            try:
+                signed = Message.from_bytes(call.request.payload)
+            except DecodeError as exc:
+                raise ServiceError("precommand_malformed", reason=str(exc)) from None
+            submitted: _Submitted = await self.commits.call(
+                lambda tx: self._accept_signed(tx, call, signed)
             )
-        now = self.clock()
-        with self.storage.transaction() as tx:
-            self.nondevice.accept_request_id(call.sender, call.request_id)
-            plan = self._plan(tx, call, now)
-            uc = plan.use_case
-            if uc.critical and cv in (1, 2):
+        else:
+            if cv in (5, 6):
                 raise ServiceError(
-                    "device_cv_not_supported",
-                    cv=cv,
-                    srv=srv,
-                    supported="4 then 5 (or 6): it is a critical SR, the user signs it",
+                    "duis_body_mismatch", srv=srv, expected="SignedPreCommand", found=_name(call)
                 )
-            if not uc.critical and cv == 4:
-                raise ServiceError(
-                    "device_cv_not_supported",
-                    cv=cv,
-                    srv=srv,
-                    supported="1 or 2: it is not a critical SR, nothing to sign",
-                )
-            if cv == 4:
-                message = self.builder.precommand(
-                    originator=plan.reply_to,
-                    target=plan.device.device_id,
-                    counter=plan.counter,
-                    message_code=uc.code,
-                    content=plan.content,
-                    extensions=plan.extensions,
-                )
-                state = _State.PRECOMMAND
-            else:
-                message = self.builder.command(
-                    originator=plan.reply_to,
-                    target=plan.device.device_id,
-                    counter=plan.counter,
-                    message_code=uc.code,
-                    content=plan.content,
-                    critical=False,
-                    extensions=plan.extensions,
-                )
-                state = _State.LOCAL if cv in _LOCAL else _State.SENT
-            frame = message.to_bytes()
-            deadline = time.time() + self.response_timeout
-            self._insert(tx, call, plan, state, frame, now, deadline)
-        if state is _State.PRECOMMAND:
-            return Accepted("I0", precommand=frame)
-        if state is _State.LOCAL:
-            return Accepted("I0", local_command=frame)
-        return await self._send(plan.hub, plan.key, call.request_id, frame, deadline)
-
-    async def _send(
-        self,
-        hub: bytes,
-        key: tuple[bytes, bytes, int],
-        request_id: RequestId,
-        frame: bytes,
-        deadline: float,
-    ) -> Accepted:
-        rid = _rid(request_id)
-        self._track(key, rid, deadline)
+            now = self.clock()
+            submitted = await self.commits.call(lambda tx: self._accept(tx, call, now))
+        if submitted.state is _State.PRECOMMAND:
+            return Accepted("I0", precommand=submitted.frame)
+        if submitted.state is _State.LOCAL:
+            return Accepted("I0", local_command=submitted.frame)
+        assert submitted.hub is not None
+        self._track(submitted.key, submitted.opened)
         try:
-            await self.wan.send(hub, frame)
+            await self.wan.send(submitted.hub, submitted.frame)
         except WanError as exc:
             reason = exc.reason if isinstance(exc, HubUnreachableError) else str(exc)
-            self._fail(key, rid, f"communications hub {_eui(hub)} is unreachable: {reason}")
+            self._fail(
+                submitted.key, f"communications hub {_eui(submitted.hub)} is unreachable: {reason}"
+            )
         else:
             self.stats["sent"] += 1
         return Accepted("I99")
 
+    def _accept(self, tx: Transaction, call: DeviceCall, now: datetime) -> _Submitted:
+        """In the storage thread: every rule, the GBCS, the request recorded."""
+        cv = call.command_variant
+        srv = call.service_reference_variant
+        user = self.nondevice.accept_request_id(call.sender, call.request_id)
+        plan = self._plan(tx, call, user.roles, now)
+        uc = plan.use_case
+        if uc.critical and cv in (1, 2):
+            raise ServiceError(
+                "device_cv_not_supported",
+                cv=cv,
+                srv=srv,
+                supported="4 then 5 (or 6): it is a critical SR, the user signs it",
+            )
+        if not uc.critical and cv == 4:
+            raise ServiceError(
+                "device_cv_not_supported",
+                cv=cv,
+                srv=srv,
+                supported="1 or 2: it is not a critical SR, nothing to sign",
+            )
+        if cv == 4:
+            message = self.builder.precommand(
+                originator=plan.reply_to,
+                target=plan.device.device_id,
+                counter=plan.counter,
+                message_code=uc.code,
+                content=plan.content,
+                extensions=plan.extensions,
+            )
+            state = _State.PRECOMMAND
+        else:
+            message = self.builder.command(
+                originator=plan.reply_to,
+                target=plan.device.device_id,
+                counter=plan.counter,
+                message_code=uc.code,
+                content=plan.content,
+                critical=False,
+                extensions=plan.extensions,
+            )
+            state = _State.LOCAL if cv in _LOCAL else _State.SENT
+        frame = message.to_bytes()
+        deadline = time.time() + self.response_timeout
+        rid = _rid(call.request_id)
+        tx.execute(
+            "INSERT INTO device_requests (request_id, sender, device, hub, variant, "
+            "command_variant, message_code, reply_to, gbcs_counter, state, command, details, "
+            "created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rid,
+                call.sender,
+                plan.device.device_id,
+                plan.hub,
+                srv,
+                cv,
+                uc.code,
+                plan.reply_to,
+                _blob(plan.counter),
+                state.value,
+                frame,
+                json.dumps(plan.details) if plan.details else None,
+                now.isoformat(),
+                deadline,
+            ),
+        )
+        opened = _Open(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
+        return _Submitted(state, frame, plan.hub, plan.key, opened)
+
     # -- the plan of a command ----------------------------------------------------------------
 
-    def _plan(self, tx: Transaction, call: DeviceCall, now: datetime) -> _Plan:
+    def _plan(
+        self, tx: Transaction, call: DeviceCall, roles: frozenset[UserRole], now: datetime
+    ) -> _Plan:
         request = call.request
         srv = call.service_reference_variant
         sender = call.sender
-        user = get_user(tx, sender)
-        assert user is not None  # accept_request_id checked it
         eligible = ELIGIBLE.get(srv)
         table = USE_CASES.get(srv)
         if eligible is None or table is None:
             raise ServiceError("duis_sr_not_supported", srv=srv)
-        if not user.roles & eligible:
+        if not roles & eligible:
             raise ServiceError(
                 "role_not_eligible",
                 sender=sender,
-                roles=roles_text(user.roles),
+                roles=roles_text(roles),
                 sr=srv,
                 eligible=roles_text(eligible),
             )
@@ -646,7 +790,7 @@ class DeviceService:
             served = subject
             if not request.add:
                 name = "CCS02"
-        self._check_serves(tx, inv, user.roles, sender, served, srv)
+        self._check_serves(tx, inv, roles, sender, served, srv)
         if not self.wan.reachable(hub):
             raise ServiceError(
                 "hub_unreachable",
@@ -805,73 +949,59 @@ class DeviceService:
 
     # -- critical: CV5 / CV6 ------------------------------------------------------------------
 
-    async def _signed_precommand(self, call: DeviceCall) -> Accepted:
-        assert isinstance(call.request, SignedPreCommand)
-        if call.command_variant not in (5, 6):
-            raise ServiceError(
-                "duis_body_mismatch",
-                srv=call.service_reference_variant,
-                expected="the SR's own body (SignedPreCommand is for CommandVariant 5 or 6)",
-                found="SignedPreCommand",
-            )
+    def _accept_signed(self, tx: Transaction, call: DeviceCall, signed: Message) -> _Submitted:
+        """In the storage thread: the signed pre-command checked against the one issued for
+        the RequestID, MACed as the ACB, the request recorded as sent (or local)."""
         rid = _rid(call.request_id)
-        try:
-            signed = Message.from_bytes(call.request.payload)
-        except DecodeError as exc:
-            raise ServiceError("precommand_malformed", reason=str(exc)) from None
-        with self.storage.transaction() as tx:
-            user = get_user(tx, call.sender)
-            if user is None:
-                raise ServiceError("unknown_user", sender=call.sender)
-            if call.request_id.originator != call.sender:
-                raise ServiceError(
-                    "originator_not_sender",
-                    originator=call.request_id.originator,
-                    sender=call.sender,
-                )
-            row = tx.one(
-                "SELECT * FROM device_requests WHERE request_id = ? AND sender = ?",
-                (rid, call.sender),
+        user = get_user(tx, call.sender)
+        if user is None:
+            raise ServiceError("unknown_user", sender=call.sender)
+        if call.request_id.originator != call.sender:
+            raise ServiceError(
+                "originator_not_sender", originator=call.request_id.originator, sender=call.sender
             )
-            if row is None or row["state"] != _State.PRECOMMAND:
-                state = None if row is None else row["state"]
-                raise ServiceError(
-                    "precommand_unknown",
-                    request_id=rid,
-                    detail="no pre-command was issued for it (send the SR with CommandVariant 4 "
-                    "first)"
-                    if state is None
-                    else f"its pre-command was already used (the request is {state})",
-                )
-            if row["variant"] != call.service_reference_variant:
-                raise ServiceError(
-                    "precommand_mismatch",
-                    request_id=rid,
-                    reason=f"it was issued for SR {row['variant']}, "
-                    f"not {call.service_reference_variant}",
-                )
-            issued = Message.from_bytes(bytes(row["command"]))
-            self._check_signed(signed, issued, rid)
-            maced = self.builder.mac_as_acb(signed)
-            frame = maced.to_bytes()
-            local = call.command_variant == 6
-            state = _State.LOCAL if local else _State.SENT
-            deadline = time.time() + self.response_timeout
-            tx.execute(
-                "UPDATE device_requests SET state = ?, command = ?, command_variant = ?, "
-                "deadline = ? WHERE request_id = ?",
-                (state, frame, call.command_variant, deadline, rid),
+        row = tx.one(
+            "SELECT * FROM device_requests WHERE request_id = ? AND sender = ?",
+            (rid, call.sender),
+        )
+        if row is None or row["state"] != _State.PRECOMMAND:
+            state = None if row is None else row["state"]
+            raise ServiceError(
+                "precommand_unknown",
+                request_id=rid,
+                detail="no pre-command was issued for it (send the SR with CommandVariant 4 first)"
+                if state is None
+                else f"its pre-command was already used (the request is {state})",
             )
-            hub = None if row["hub"] is None else bytes(row["hub"])
-            key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
-        if local:
-            return Accepted("I0", local_command=frame)
-        assert hub is not None
-        if not self.wan.reachable(hub):
-            self._track(key, rid, deadline)
-            self._fail(key, rid, f"communications hub {_eui(hub)} is unreachable")
-            return Accepted("I99")
-        return await self._send(hub, key, call.request_id, frame, deadline)
+        if row["variant"] != call.service_reference_variant:
+            raise ServiceError(
+                "precommand_mismatch",
+                request_id=rid,
+                reason=f"it was issued for SR {row['variant']}, "
+                f"not {call.service_reference_variant}",
+            )
+        issued = Message.from_bytes(bytes(row["command"]))
+        self._check_signed(signed, issued, rid)
+        hub = None if row["hub"] is None else bytes(row["hub"])
+        if call.command_variant == 5 and hub is not None and not self.wan.reachable(hub):
+            raise ServiceError(
+                "hub_unreachable",
+                hub=hub,
+                device=bytes(row["device"]),
+                reason="its WAN link is down; the command was not sent",
+            )
+        frame = self.builder.mac_as_acb(signed).to_bytes()
+        state = _State.LOCAL if call.command_variant == 6 else _State.SENT
+        deadline = time.time() + self.response_timeout
+        tx.execute(
+            "UPDATE device_requests SET state = ?, command = ?, command_variant = ?, "
+            "deadline = ? WHERE request_id = ?",
+            (state, frame, call.command_variant, deadline, rid),
+        )
+        details = json.loads(row["details"]) if row["details"] else None
+        key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
+        opened = _Open(call.request_id, rid, call.sender, str(row["variant"]), details, deadline)
+        return _Submitted(state, frame, hub, key, opened)
 
     def _check_signed(self, signed: Message, issued: Message, rid: str) -> None:
         if signed.signature is None:
@@ -931,62 +1061,55 @@ class DeviceService:
     def _on_response(self, message: Message, frame: bytes) -> None:
         device = message.business_originator
         key = (device, message.business_target, message.originator_counter)
+        opened = self._open.get(key)
+        if opened is None:
+            self.stats["ignored"] += 1
+            logger.info(
+                "response from %s counter %d ignored (no request awaits it: late, duplicate "
+                "or unknown)",
+                _eui(device),
+                message.originator_counter,
+            )
+            return
         if message.business_target == self.acb and self.verifier.verify_mac(message) not in (
             Check.VALID,
         ):
             self.stats["ignored"] += 1
             logger.warning("response from %s with a bad MAC ignored", _eui(device))
             return
-        opened = self._open.pop(key, None)
-        now = self.clock()
-        report: DeviceReport | None = None
-        with self.storage.transaction() as tx:
-            row = tx.one(
-                "SELECT request_id, sender, variant, state, details FROM device_requests "
-                "WHERE device = ? AND reply_to = ? AND gbcs_counter = ?",
-                (device, message.business_target, _blob(message.originator_counter)),
-            )
-            if row is None or row["state"] != _State.SENT:
-                what = "unknown" if row is None else f"already {row['state']}"
-                self.stats["ignored"] += 1
-                logger.info(
-                    "response from %s counter %d ignored (%s)",
-                    _eui(device),
-                    message.originator_counter,
-                    what,
-                )
-                return
-            rid = row["request_id"]
-            tx.execute(
+        del self._open[key]
+        request_id = opened.request_id
+        report = self._report(
+            kind=ReportKind.RESPONSE,
+            recipient=opened.sender,
+            device=request_id.target,
+            code="I0",
+            request_id=request_id,
+            response_id=RequestId(request_id.target, request_id.originator, request_id.counter),
+            variant=opened.variant,
+            payload=frame,
+        )
+        succeeded = bool(opened.details) and _succeeded(message)
+
+        def job(tx: Transaction) -> DeviceReport | None:
+            changed = tx.execute(
                 "UPDATE device_requests SET state = 'answered', finished_at = ? "
-                "WHERE request_id = ?",
-                (now.isoformat(), rid),
+                "WHERE request_id = ? AND state = 'sent'",
+                (report.created_at.isoformat(), opened.rid),
             )
-            details = json.loads(row["details"]) if row["details"] else {}
-            if details and _succeeded(message):
-                self._apply_lifecycle(details, device)
-            request_id = _parse_rid(rid)
-            report = self._file(
-                tx,
-                kind=ReportKind.RESPONSE,
-                recipient=bytes(row["sender"]),
-                device=request_id.target,
-                code="I0",
-                now=now,
-                request_id=request_id,
-                response_id=RequestId(request_id.target, request_id.originator, request_id.counter),
-                variant=row["variant"],
-                payload=frame,
-            )
-        del opened
-        self.stats["answered"] += 1
-        self._tell(report)
+            if not changed:
+                return None
+            if succeeded and opened.details:
+                self._apply_lifecycle(opened.details, device)
+            return self._insert_report(tx, report)
+
+        self.commits.enqueue(job, self._filed(ReportKind.RESPONSE))
 
     def _apply_lifecycle(self, details: Mapping[str, Any], device: bytes) -> None:
         """SMI transitions a successful answer drives; a rule failure is logged (the device
         did act: its answer still goes to the user)."""
         try:
-            with self.storage.transaction():
+            with self.storage.transaction():  # a savepoint: a refusal undoes only this
                 if details.get("add") and "log_device" in details:
                     links = details.get("links", {})
                     self.nondevice.on_whitelisted(
@@ -1005,63 +1128,68 @@ class DeviceService:
             logger.warning("SMI not updated after %s answered: %s", _eui(device), exc)
 
     def _on_alert(self, message: Message, frame: bytes) -> None:
-        code = _alert_code(message)
-        now = self.clock()
         device = message.business_originator
-        with self.storage.transaction() as tx:
-            report = self._file(
-                tx,
-                kind=ReportKind.ALERT,
-                recipient=message.business_target,
-                device=device,
-                code=f"{code:04X}",
-                now=now,
-                response_id=RequestId(device, message.business_target, message.originator_counter),
-                payload=frame,
-                alert_code=code,
-            )
-        if report is None:
-            self.stats["ignored"] += 1
-            logger.info("duplicate alert from %s ignored", _eui(device))
-            return
-        self.stats["alerts"] += 1
-        self._tell(report)
+        code = _alert_code(message)
+        report = self._report(
+            kind=ReportKind.ALERT,
+            recipient=message.business_target,
+            device=device,
+            code=f"{code:04X}",
+            response_id=RequestId(device, message.business_target, message.originator_counter),
+            payload=frame,
+            alert_code=code,
+        )
+        self.commits.enqueue(
+            lambda tx: self._insert_report(tx, report), self._filed(ReportKind.ALERT)
+        )
+
+    def _filed(self, kind: ReportKind) -> Callable[[Any], None]:
+        """What to do once a report's transaction is over: count it and tell the listener."""
+
+        def done(outcome: Any) -> None:
+            if isinstance(outcome, BaseException):
+                logger.error("a %s could not be filed: %r", kind.value, outcome)
+                return
+            if outcome is None:
+                self.stats["ignored"] += 1
+                return
+            self.stats[_STAT[kind]] += 1
+            self._tell(outcome)
+
+        return done
 
     # -- failures and deadlines ---------------------------------------------------------------
 
-    def _fail(self, key: tuple[bytes, bytes, int], rid: str, reason: str) -> None:
-        self._open.pop(key, None)
-        now = self.clock()
-        with self.storage.transaction() as tx:
-            row = tx.one(
-                "SELECT sender, variant, state FROM device_requests WHERE request_id = ?", (rid,)
-            )
-            if row is None or row["state"] != _State.SENT:
-                return
-            tx.execute(
-                "UPDATE device_requests SET state = 'failed', finished_at = ? WHERE request_id = ?",
-                (now.isoformat(), rid),
-            )
-            request_id = _parse_rid(rid)
-            report = self._file(
-                tx,
-                kind=ReportKind.DCC_ALERT,
-                recipient=bytes(row["sender"]),
-                device=request_id.target,
-                code=COMMAND_FAILURE_ALERT,
-                now=now,
-                request_id=request_id,
-                variant=row["variant"],
-                reason=reason,
-            )
-        self.stats["failed"] += 1
-        logger.info("request %s failed: %s", rid, reason)
-        self._tell(report)
+    def _fail(self, key: Key, reason: str) -> None:
+        opened = self._open.pop(key, None)
+        if opened is None:
+            return
+        request_id = opened.request_id
+        report = self._report(
+            kind=ReportKind.DCC_ALERT,
+            recipient=opened.sender,
+            device=request_id.target,
+            code=COMMAND_FAILURE_ALERT,
+            request_id=request_id,
+            variant=opened.variant,
+            reason=reason,
+        )
 
-    def _track(self, key: tuple[bytes, bytes, int], rid: str, deadline: float) -> None:
-        self._open[key] = _Open(rid, deadline)
-        heapq.heappush(self._deadlines, (deadline, rid, key))
-        if self._deadlines[0][1] == rid:
+        def job(tx: Transaction) -> DeviceReport | None:
+            changed = tx.execute(
+                "UPDATE device_requests SET state = 'failed', finished_at = ? "
+                "WHERE request_id = ? AND state = 'sent'",
+                (report.created_at.isoformat(), opened.rid),
+            )
+            return self._insert_report(tx, report) if changed else None
+
+        logger.info("request %s failed: %s", opened.rid, reason)
+        self.commits.enqueue(job, self._filed(ReportKind.DCC_ALERT))
+
+    def _track(self, key: Key, opened: _Open) -> None:
+        self._open[key] = opened
+        heapq.heappush(self._deadlines, (opened.deadline, opened.rid, key))
+        if self._deadlines[0][1] == opened.rid:
             self._wake.set()
 
     async def _watch(self) -> None:
@@ -1071,11 +1199,10 @@ class DeviceService:
             while self._deadlines and self._deadlines[0][0] <= now:
                 _, rid, key = heapq.heappop(self._deadlines)
                 opened = self._open.get(key)
-                if opened is not None and opened.request_id == rid:
+                if opened is not None and opened.rid == rid:
                     try:
                         self._fail(
                             key,
-                            rid,
                             f"device {_eui(key[0])} did not answer within "
                             f"{self.response_timeout:g} s",
                         )
@@ -1087,29 +1214,28 @@ class DeviceService:
 
     # -- the inbox ----------------------------------------------------------------------------
 
-    def _file(
+    def _report(
         self,
-        tx: Transaction,
         *,
         kind: ReportKind,
         recipient: bytes,
         device: bytes,
         code: str,
-        now: datetime,
         request_id: RequestId | None = None,
         response_id: RequestId | None = None,
         variant: str | None = None,
         payload: bytes | None = None,
         alert_code: int | None = None,
         reason: str | None = None,
-    ) -> DeviceReport | None:
+    ) -> DeviceReport:
+        """A report, rendered (signed DUIS XML) before it is stored."""
         report = DeviceReport(
             seq=0,
             kind=kind,
             recipient=recipient,
             device=device,
             code=code,
-            created_at=now,
+            created_at=self.clock(),
             request_id=request_id,
             response_id=response_id,
             service_reference_variant=variant,
@@ -1117,34 +1243,36 @@ class DeviceService:
             alert_code=alert_code,
             reason=reason,
         )
-        body = None if self.render is None else self.render(report)
-        changed = tx.execute(
-            "INSERT OR IGNORE INTO device_reports (kind, recipient, device, code, request_id, "
+        if self.render is None:
+            return report
+        return dataclasses.replace(report, body=self.render(report))
+
+    def _insert_report(self, tx: Transaction, report: DeviceReport) -> DeviceReport | None:
+        row = tx.one(
+            "INSERT INTO device_reports (kind, recipient, device, code, request_id, "
             "response_id, variant, payload, alert_code, reason, created_at, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
             (
-                kind.value,
-                recipient,
-                device,
-                code,
-                None if request_id is None else _rid(request_id),
-                None if response_id is None else _rid(response_id),
-                variant,
-                payload,
-                alert_code,
-                reason,
-                now.isoformat(),
-                body,
+                report.kind.value,
+                report.recipient,
+                report.device,
+                report.code,
+                None if report.request_id is None else _rid(report.request_id),
+                None if report.response_id is None else _rid(report.response_id),
+                report.service_reference_variant,
+                report.payload,
+                report.alert_code,
+                report.reason,
+                report.created_at.isoformat(),
+                report.body,
             ),
         )
-        if not changed:
+        if row is None:
             return None
-        row = tx.one("SELECT last_insert_rowid() AS seq")
-        assert row is not None
-        return dataclasses.replace(report, seq=int(row["seq"]), body=body)
+        return dataclasses.replace(report, seq=int(row["seq"]))
 
-    def _tell(self, report: DeviceReport | None) -> None:
-        if report is None or self.listener is None:
+    def _tell(self, report: DeviceReport) -> None:
+        if self.listener is None:
             return
         try:
             self.listener(report)
@@ -1178,24 +1306,49 @@ class DeviceService:
             rows = tx.all(sql, params)
         return [_report(r) for r in rows]
 
-    def set_body(self, seq: int, body: bytes) -> None:
-        """Keep the signed DUIS XML of a report (built once, served and POSTed as is)."""
-        with self.storage.transaction() as tx:
-            tx.execute("UPDATE device_reports SET body = ? WHERE seq = ?", (body, seq))
+    async def fetch_reports(
+        self,
+        *,
+        request_id: RequestId | str | None = None,
+        recipient: bytes | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> list[DeviceReport]:
+        """:meth:`reports` read in the storage thread (the event loop never waits on a
+        commit for it)."""
+        return list(
+            await self.commits.call(
+                lambda tx: self.reports(
+                    request_id=request_id, recipient=recipient, after=after, limit=limit
+                )
+            )
+        )
+
+    async def fetch_state(self, request_id: RequestId | str) -> str | None:
+        """:meth:`request_state` read in the storage thread."""
+        state: str | None = await self.commits.call(lambda tx: self.request_state(request_id))
+        return state
 
     def mark_delivered(self, seq: int) -> None:
-        with self.storage.transaction() as tx:
+        """The report was POSTed to its recipient's listener."""
+        stamp = self.clock().isoformat()
+
+        def job(tx: Transaction) -> None:
             tx.execute(
                 "UPDATE device_reports SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?",
-                (self.clock().isoformat(), seq),
+                (stamp, seq),
             )
 
+        self.commits.enqueue(job, _ignore)
+
     def mark_attempt(self, seq: int, error: str) -> None:
-        with self.storage.transaction() as tx:
+        def job(tx: Transaction) -> None:
             tx.execute(
                 "UPDATE device_reports SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
                 (error, seq),
             )
+
+        self.commits.enqueue(job, _ignore)
 
     def request_state(self, request_id: RequestId | str) -> str | None:
         """``precommand``, ``sent``, ``answered``, ``failed``, ``local`` or None (unknown)."""
@@ -1209,38 +1362,6 @@ class DeviceService:
         return len(self._open)
 
     # -- storage helpers ----------------------------------------------------------------------
-
-    def _insert(
-        self,
-        tx: Transaction,
-        call: DeviceCall,
-        plan: _Plan,
-        state: _State,
-        frame: bytes,
-        now: datetime,
-        deadline: float,
-    ) -> None:
-        tx.execute(
-            "INSERT INTO device_requests (request_id, sender, device, hub, variant, "
-            "command_variant, message_code, reply_to, gbcs_counter, state, command, details, "
-            "created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                _rid(call.request_id),
-                call.sender,
-                plan.device.device_id,
-                plan.hub,
-                call.service_reference_variant,
-                call.command_variant,
-                plan.use_case.code,
-                plan.reply_to,
-                _blob(plan.counter),
-                state.value,
-                frame,
-                json.dumps(plan.details) if plan.details else None,
-                now.isoformat(),
-                deadline,
-            ),
-        )
 
     def _next_acb_counter(self, tx: Transaction, now: datetime) -> int:
         """The ACB's next originator counter: strictly increasing, at least epoch ms (as DCC
@@ -1274,6 +1395,18 @@ class _Plan:
 
 
 # =========================================================================== helpers
+
+
+_STAT: Final = {
+    ReportKind.RESPONSE: "answered",
+    ReportKind.ALERT: "alerts",
+    ReportKind.DCC_ALERT: "failed",
+}
+
+
+def _ignore(outcome: Any) -> None:
+    if isinstance(outcome, BaseException):
+        logger.warning("inbox bookkeeping failed: %r", outcome)
 
 
 class _DryRunError(Exception):

@@ -41,12 +41,21 @@ def sandbox(
         typer.Option(
             "--config",
             help="TOML file: the gateway's tables ([gateway], [[users]], [[meter_points]]) "
-            "and [sandbox] (devices, latency, faults, response_timeout, tick_interval).",
+            "and [sandbox] (devices, suppliers, latency, faults, response_timeout, "
+            "tick_interval).",
         ),
     ] = None,
     devices: Annotated[
         int | None,
         typer.Option("--devices", min=0, help="More ESMEs to host and commission (for load)."),
+    ] = None,
+    suppliers: Annotated[
+        int | None,
+        typer.Option(
+            "--suppliers",
+            min=0,
+            help="More supplier users sharing the extra ESMEs (one RequestID counter each).",
+        ),
     ] = None,
     require_signatures: Annotated[
         bool,
@@ -82,6 +91,7 @@ def sandbox(
             port=port,
             config=config,
             devices=devices,
+            suppliers=suppliers,
             require_signatures=require_signatures,
             latency=False if no_latency else None,
         )
