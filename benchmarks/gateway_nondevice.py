@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -59,6 +60,22 @@ class Phase:
     latencies: list[float]
     bodies: list[bytes]
     seconds: float
+    server_cpu: float | None
+    client_cpu: float
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def user_identity(index: int) -> tuple[bytes, XmlSigner]:
@@ -140,7 +157,11 @@ def start_gateway(
 
 
 async def run_phase(
-    url: str, name: str, per_client: list[list[bytes]], session: aiohttp.ClientSession
+    url: str,
+    name: str,
+    per_client: list[list[bytes]],
+    session: aiohttp.ClientSession,
+    server_pid: int,
 ) -> Phase:
     latencies: list[float] = []
     bodies: list[bytes] = []
@@ -153,9 +174,16 @@ async def run_phase(
             latencies.append(time.perf_counter() - started)
             bodies.append(body)
 
+    server_before = process_cpu_seconds(server_pid)
+    client_before = own_cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*(one_client(documents) for documents in per_client))
-    return Phase(name, latencies, bodies, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    server_after = process_cpu_seconds(server_pid)
+    server_cpu = (
+        None if server_before is None or server_after is None else server_after - server_before
+    )
+    return Phase(name, latencies, bodies, seconds, server_cpu, own_cpu_seconds() - client_before)
 
 
 def summarise(phase: Phase, verifier: XmlSignatureVerifier, certificate: Any) -> dict[str, Any]:
@@ -175,6 +203,10 @@ def summarise(phase: Phase, verifier: XmlSignatureVerifier, certificate: Any) ->
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
         "p99_ms": round(ordered[min(count - 1, int(count * 0.99))] * 1000, 2),
         "max_ms": round(ordered[-1] * 1000, 2),
+        "gateway_cpu_ms_per_request": (
+            None if phase.server_cpu is None else round(phase.server_cpu / count * 1000, 3)
+        ),
+        "client_cpu_ms_per_request": round(phase.client_cpu / count * 1000, 3),
     }
 
 
@@ -217,9 +249,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 [signer.sign_bytes(request(eui, 1, "8.2", read_inventory(device_id(0, 0))))]
                 for eui, signer in users[:1]
             ]
-            await run_phase(url, "warm-up", warm, session)
-            write_phase = await run_phase(url, "SR12.2", writes, session)
-            read_phase = await run_phase(url, "SR8.2", reads, session)
+            await run_phase(url, "warm-up", warm, session, process.pid)
+            write_phase = await run_phase(url, "SR12.2", writes, session, process.pid)
+            read_phase = await run_phase(url, "SR8.2", reads, session, process.pid)
         verifier = XmlSignatureVerifier()
         return {
             "benchmark": "gateway_nondevice",

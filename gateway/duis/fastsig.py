@@ -138,10 +138,24 @@ def _detach_keeping_tail(element: etree._Element) -> None:
 
 
 def _reference_c14n(root: etree._Element, signature_index: int, exclusive: bool) -> bytes:
-    """The reference's octets: the document without the signature, canonicalised."""
-    document = copy.deepcopy(root)
-    _detach_keeping_tail(document[signature_index])
-    return etree.tostring(document, method="c14n", exclusive=exclusive, with_comments=False)
+    """The reference's octets: the document without the signature, canonicalised.
+
+    The signature is detached from ``root`` for the canonicalisation and put back exactly as it
+    was (the tree is the caller's, and only this thread touches it meanwhile)."""
+    signature = root[signature_index]
+    previous = signature.getprevious()
+    saved_text = root.text if previous is None else previous.tail
+    saved_tail = signature.tail
+    _detach_keeping_tail(signature)
+    try:
+        return etree.tostring(root, method="c14n", exclusive=exclusive, with_comments=False)
+    finally:
+        if previous is None:
+            root.text = saved_text
+        else:
+            previous.tail = saved_text
+        signature.tail = saved_tail
+        root.insert(signature_index, signature)
 
 
 def verify(
@@ -225,10 +239,16 @@ def verify(
 
 
 def sign(
-    root: etree._Element, private_key: ec.EllipticCurvePrivateKey, issuer: str, serial: int
+    root: etree._Element,
+    private_key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    serial: int,
+    *,
+    in_place: bool = False,
 ) -> etree._Element:
-    """A signed copy of ``root`` (which must hold no ds:Signature), in the DUIS profile."""
-    document = copy.deepcopy(root)
+    """A signed copy of ``root`` (which must hold no ds:Signature), in the DUIS profile; with
+    ``in_place`` the signature is appended to ``root`` itself."""
+    document = root if in_place else copy.deepcopy(root)
     digest = hashlib.sha256(
         etree.tostring(document, method="c14n", exclusive=True, with_comments=False)
     ).digest()

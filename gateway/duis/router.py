@@ -220,7 +220,7 @@ class FrontDoor:
     def finish(self, response: etree._Element) -> bytes:
         """Sign (when a signer is configured) and serialise a response."""
         if self.signer is not None:
-            return self.signer.sign_to_bytes(response)
+            return self.signer.sign_to_bytes(response, consume=True)
         return serialise(response)
 
     def refuse(self, error: ServiceError) -> Outcome:

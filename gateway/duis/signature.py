@@ -204,11 +204,14 @@ class XmlSigner:
         signed: etree._Element = self._signer.sign(root, key=self._key, key_info=self._key_info())
         return signed
 
-    def sign_to_bytes(self, root: etree._Element) -> bytes:
-        """:meth:`sign`, serialised as UTF-8 with an XML declaration."""
-        return _XML_DECLARATION + etree.tostring(
-            self.sign(root), encoding="UTF-8", xml_declaration=False
-        )
+    def sign_to_bytes(self, root: etree._Element, *, consume: bool = False) -> bytes:
+        """:meth:`sign`, serialised as UTF-8 with an XML declaration. With ``consume`` the
+        caller gives ``root`` away (e.g. a response just built): it may be signed in place."""
+        fresh = root.getparent() is None and root.find(ds("Signature")) is None
+        if consume and self.engine == "fast" and fresh:
+            signed = fastsig.sign(root, self._key, self.issuer, self.serial, in_place=True)
+            return _XML_DECLARATION + etree.tostring(signed, encoding="UTF-8")
+        return _XML_DECLARATION + etree.tostring(self.sign(root), encoding="UTF-8")
 
     def sign_bytes(self, document: bytes) -> bytes:
         """Sign a serialised document (e.g. a DUIS template); the input is the user's own."""

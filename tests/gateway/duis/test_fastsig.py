@@ -148,3 +148,15 @@ def test_the_dcc_response_is_judged_alike(conformance: Path) -> None:
     when = dt.datetime(2022, 8, 12, 6, 44, tzinfo=dt.UTC)
     for engine in ENGINES:
         XmlSignatureVerifier(clock=lambda: when, engine=engine).verify(etree.fromstring(data), cert)
+
+
+def test_verification_leaves_the_document_as_it_was() -> None:
+    for engine in ENGINES:
+        root = signed_root(engine)
+        signature = root[-1]
+        assert root[-2].tail  # the whitespace before the signature is put back too
+        before = etree.tostring(root)
+        assert accepts(FAST, root)
+        FAST.verify(root, signer_for(S1).certificate)
+        assert etree.tostring(root) == before
+        assert root[-1] is signature
