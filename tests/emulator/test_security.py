@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from emulator.fleet import Fleet
 from emulator.supply import SupplyState
@@ -135,3 +137,29 @@ def test_a_response_sent_to_a_device_is_refused(head: HeadEnd) -> None:
     response = head.send(command).response
     assert response is not None
     _refused(head, response.to_bytes(), AlertCode.INTEGRITY_CHECK_OF_COMMAND_FAILED)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=300))
+def test_arbitrary_bytes_never_crash_a_device(head: HeadEnd, data: bytes) -> None:
+    for target in (ESME, GSME, CHF):
+        answer = head.send(data, via=target)
+        assert answer.response is None
+        assert len(answer.alerts) == 1
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(position=st.integers(0, 10_000), bit=st.integers(0, 7))
+def test_a_flipped_bit_anywhere_is_refused_or_answered_never_a_crash(
+    head: HeadEnd, position: int, bit: int
+) -> None:
+    frame = bytearray(head.command(ESME, c.SupplyDisable(head.next_counter())).to_bytes())
+    frame[position % len(frame)] ^= 1 << bit
+    answer = head.send(bytes(frame), via=ESME)
+    # A flipped bit breaks the MAC (or the framing): the command is refused with an alert.
+    assert answer.response is None
+    assert len(answer.alerts) == 1
