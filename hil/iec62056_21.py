@@ -88,9 +88,13 @@ class ModeControl(StrEnum):
 
 def bcc(data: bytes | bytearray) -> int:
     """Block check character: XOR of ``data`` (pass the bytes after SOH/STX through ETX)."""
-    value = 0
-    for byte in data:
-        value ^= byte
+    # XOR of all bytes, folding the whole block as one integer: log2(n) big-int steps
+    value = int.from_bytes(data, "little")
+    width = len(data)
+    while width > 1:
+        half = (width + 1) // 2
+        value = (value & ((1 << (8 * half)) - 1)) ^ (value >> (8 * half))
+        width = half
     return value
 
 
@@ -121,10 +125,17 @@ def mode_c_baud_char(baud: int) -> str:
     raise ValueError(f"no IEC 62056-21 mode C baud rate character for {baud} baud")
 
 
+_NOT_PRINTABLE: dict[str, re.Pattern[str]] = {}
+
+
 def _printable(text: str, *, forbidden: str, what: str) -> None:
-    for char in text:
-        if not " " <= char <= "~" or char in forbidden:
-            raise Iec62056EncodeError(f"{what} may not contain {char!r}: {text!r}")
+    pattern = _NOT_PRINTABLE.get(forbidden)
+    if pattern is None:
+        pattern = re.compile("[^ -~]" + (f"|[{re.escape(forbidden)}]" if forbidden else ""))
+        _NOT_PRINTABLE[forbidden] = pattern
+    bad = pattern.search(text)
+    if bad is not None:
+        raise Iec62056EncodeError(f"{what} may not contain {bad[0]!r}: {text!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,8 +427,26 @@ def _describe(byte: int) -> str:
     return f"0x{byte:02X}{hint}"
 
 
+_DATASET = r"[\r\n]*([^()/!\r\n]*)\(([^()/!*]*)(\*[^()/!*]*)?\)"
+_DATASETS = re.compile(_DATASET)
+_BLOCK = re.compile(f"(?:{_DATASET})*[\\r\\n]*")
+
+
 def parse_data_block(text: str, *, where: str) -> tuple[DataSet, ...]:
     """Data sets of a data block (``address(value*unit)`` separated by nothing or CR LF)."""
+    if _BLOCK.fullmatch(text) is None:
+        _diagnose(text, where=where)  # raises, saying what is wrong
+        raise Iec62056DecodeError(f"{where}: malformed data block {text[:40]!r}")
+    datasets = []
+    for address, value, star_unit in _DATASETS.findall(text):
+        if "*" in address and not _reduced_star(address):
+            raise Iec62056DecodeError(f"{where}: malformed data set address {address!r}")
+        datasets.append(DataSet(address, value, star_unit[1:] if star_unit else None))
+    return tuple(datasets)
+
+
+def _diagnose(text: str, *, where: str) -> tuple[DataSet, ...]:
+    """The slow walk through a data block that did not parse: it names the fault."""
     datasets: list[DataSet] = []
     i = 0
     n = len(text)
@@ -471,6 +500,7 @@ class Decoder:
     max_message_size: int = 65536
     noise: int = 0
     _buffer: bytearray = field(default_factory=bytearray)
+    _scanned: int = 0  # how far the body of the message at the front has been checked
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -481,6 +511,11 @@ class Decoder:
 
     def clear(self) -> None:
         self._buffer.clear()
+        self._scanned = 0
+
+    def _drop(self, count: int) -> None:
+        del self._buffer[:count]
+        self._scanned = 0
 
     def next_message(self, expect: Iterable[MessageType]) -> Message | None:
         wanted = frozenset(expect)
@@ -491,17 +526,17 @@ class Decoder:
         try:
             result = self._parse_at(wanted)
         except Iec62056DecodeError:
-            del buf[:1]
+            self._drop(1)
             raise
         if result is None:
             if len(buf) > self.max_message_size:
-                del buf[:1]
+                self._drop(1)
                 raise Iec62056DecodeError(
                     f"message longer than {self.max_message_size} bytes without an end"
                 )
             return None
         message, size = result
-        del buf[:size]
+        self._drop(size)
         return message
 
     # -- internals -------------------------------------------------------------------------
@@ -536,7 +571,7 @@ class Decoder:
         skipped = i if found is None else found
         if skipped:
             self.noise += skipped
-            del buf[:skipped]
+            self._drop(skipped)
         return None if found is None else 0
 
     def _parse_at(self, wanted: frozenset[MessageType]) -> tuple[Message, int] | None:
@@ -666,8 +701,9 @@ class Decoder:
     def _block_end(self, start: int, what: str) -> int | None:
         """Index of the ETX/EOT ending a body that starts at ``start``, checking the body."""
         buf = self._buffer
-        match = _BODY_BAD.search(buf, start)
+        match = _BODY_BAD.search(buf, max(start, self._scanned))
         if match is None:
+            self._scanned = len(buf)  # checked: the next call starts here
             return None
         end = match.start()
         if buf[end] not in (ETX, EOT):

@@ -56,6 +56,14 @@ def test_golden_frame_and_escaping() -> None:
     )
 
 
+def test_the_examples_of_docs_hil_md() -> None:
+    eui = bytes.fromhex("00db1234567890a0")
+    assert encode_frame(eui, b"\xdd\x00", 7) == bytes.fromhex(
+        "C0 11 07 00 DB DD 12 34 56 78 90 A0 DD 00 FE B0 C0"
+    )
+    assert DongleFrame(FrameType.ACK, 7).to_bytes() == bytes.fromhex("C0 12 07 08 F9 C0")
+
+
 def test_decoder_rejects_damage_and_resynchronises() -> None:
     good = encode_frame(DEVICE, b"\xdd\x00\x01", 1)
     damaged = bytearray(encode_frame(DEVICE, b"\xdd\x00\x02", 2))
