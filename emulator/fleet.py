@@ -105,6 +105,8 @@ class Fleet:
         self._secrets = SharedSecretCache(max_entries=secret_cache)
         self._spec_cache: dict[tuple[Any, ...], DeviceSpec] = {}
         self._contexts: OrderedDict[tuple[bytes, Trust], DeviceContext] = OrderedDict()
+        self._latest = 0
+        """The latest time the fleet was told of (Unix seconds)."""
 
     # -- membership ------------------------------------------------------------------------
 
@@ -181,11 +183,14 @@ class Fleet:
 
     def device(self, eui: bytes, now: datetime | int) -> Device:
         """The device's state, created at ``now`` if this is its first use."""
+        seconds = _now(now)
+        if seconds > self._latest:
+            self._latest = seconds
         device = self._devices.get(eui)
         if device is None:
             spec = self.spec(eui)
             cls = DEVICE_CLASSES[spec.profile.device_type]
-            device = cls.create(eui, spec, _now(now), device_key(self.seed, eui))
+            device = cls.create(eui, spec, seconds, device_key(self.seed, eui))
             self._devices[eui] = device
         return device
 
@@ -218,7 +223,9 @@ class Fleet:
             self._contexts.move_to_end(cache_key)
             return ctx
         keys = DeviceKeys(device.eui, self.private_key, self.organisations, trust.euis())
-        ctx = DeviceContext(keys, acb=trust.acb, cache=self._secrets, peer=self._peer)
+        ctx = DeviceContext(
+            keys, acb=trust.acb, cache=self._secrets, peer=self._peer, hosted=self.__contains__
+        )
         self._contexts[cache_key] = ctx
         if len(self._contexts) > self._key_cache:
             self._contexts.popitem(last=False)
@@ -227,12 +234,8 @@ class Fleet:
     def _peer(self, eui: bytes) -> Device | None:
         if eui not in self._specs:
             return None
-        created = self._devices.get(eui)
-        if created is not None:
-            return created
         # A neighbour first reached through another device comes to life then.
-        first = min((d.created for d in self._devices.values()), default=0)
-        return self.device(eui, first)
+        return self.device(eui, self._latest)
 
     # -- traffic ---------------------------------------------------------------------------
 
@@ -299,9 +302,10 @@ class Fleet:
     def advance(self, now: datetime | int) -> list[Outgoing]:
         """Let time pass for every device that has state; the alerts that raises."""
         seconds = _now(now)
+        self._latest = max(self._latest, seconds)
         out = []
         for device in list(self._devices.values()):
-            if not device.has_clock_state:
+            if not device.has_timed_work:
                 continue
             alerts = device.due_alerts(seconds)
             if alerts:
@@ -389,9 +393,15 @@ class Fleet:
                 )
                 device.restore_json(state)
                 fleet._devices[eui] = device
+                fleet._latest = max(fleet._latest, device.created, _accounted(device))
         except (KeyError, TypeError, ValueError) as exc:
             raise EmulatorError(f"{path}: damaged fleet snapshot ({exc!r})") from None
         return fleet
+
+
+def _accounted(device: Device) -> int:
+    """How far a device's time-driven state has gone (Unix seconds)."""
+    return device.meter.accounted_to if isinstance(device, MeterDevice) else 0
 
 
 def _spec_json(spec: DeviceSpec) -> dict[str, Any]:

@@ -200,12 +200,16 @@ def _no_peers(eui: bytes) -> Device | None:
     return None
 
 
+def _hosts_nobody(eui: bytes) -> bool:
+    return False
+
+
 class DeviceContext:
     """What the host lends a device for one call: its verifier and builder (over its
     :class:`DeviceKeys`), and a way to reach the devices it shares a home area network
     with (the GPF reads its GSME's registers; the CHF learns of joins)."""
 
-    __slots__ = ("builder", "keys", "peer", "verifier")
+    __slots__ = ("builder", "hosted", "keys", "peer", "verifier")
 
     def __init__(
         self,
@@ -214,11 +218,15 @@ class DeviceContext:
         acb: bytes,
         cache: SharedSecretCache,
         peer: Callable[[bytes], Device | None] = _no_peers,
+        hosted: Callable[[bytes], bool] = _hosts_nobody,
     ) -> None:
         self.keys = keys
         self.verifier = Verifier(keys, acb=acb, cache=cache)
         self.builder = Builder(keys, acb=acb, cache=cache)
         self.peer = peer
+        """A neighbour's state (created if it was never used), or None if not hosted."""
+        self.hosted = hosted
+        """Whether a device is on this home area network (without touching its state)."""
 
 
 # -- replies -------------------------------------------------------------------------------
@@ -355,6 +363,11 @@ class Device:
 
     has_clock_state: ClassVar[bool] = False
     """Whether :meth:`tick` has anything to do without a command (meters do)."""
+
+    @property
+    def has_timed_work(self) -> bool:
+        """Whether letting time pass may do something (a host may skip the others)."""
+        return self.has_clock_state or self.pending_activation is not None or bool(self.queued)
 
     def tick(self, now: int) -> list[Alert]:
         """Let time pass up to ``now``; the alerts that raises (here: a future-dated

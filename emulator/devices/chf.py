@@ -86,7 +86,7 @@ class Chf(Device):
         if cmd.device not in log and len(log) >= DEVICE_LOG_CAPACITY:
             self._log(f"CCS01 {cmd.device.hex()}: device log full")
             return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
-        joined = ctx.peer(cmd.device) is not None
+        joined = ctx.hosted(cmd.device)
         log[cmd.device] = LogEntry(
             cmd.install_code, cmd.device_type, cmd.join_timeout, now, joined=joined
         )

@@ -15,7 +15,17 @@ from emulator.fleet import Fleet
 from gbcs import content as c
 from gbcs.codes import SUPPLIER, KeyPurpose
 from gbcs.frames import Message
-from tests.emulator.support import CHF, ESME, GSME, SEED, T0, HeadEnd, pki_for, sandbox_fleet
+from tests.emulator.support import (
+    CHF,
+    ESME,
+    GPF,
+    GSME,
+    SEED,
+    T0,
+    HeadEnd,
+    pki_for,
+    sandbox_fleet,
+)
 
 
 def test_devices_are_created_on_first_use_only() -> None:
@@ -142,3 +152,20 @@ def test_faults_can_be_switched_off() -> None:
 
 def test_profiles_share_the_supplier_trust(fleet: Fleet) -> None:
     assert fleet.device(ESME, T0).trust.supplier == SUPPLIER
+
+
+def test_only_devices_with_timed_work_are_ticked(fleet: Fleet) -> None:
+    hub = fleet.device(CHF, T0)
+    before = hub.has_timed_work
+    hub.pending_activation = (bytes(32), int(T0.timestamp()) + 60, 1)
+    assert (before, hub.has_timed_work) == (False, True)
+    assert fleet.device(ESME, T0).has_timed_work  # a meter always has time-driven state
+
+
+def test_a_neighbour_first_reached_through_another_device_starts_now(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    head.advance(timedelta(days=3))
+    head.next_counter()
+    head.send(head.command(GPF, c.ReadGasRegister()))  # the GPF wakes its GSME
+    assert fleet.device(GSME, head.now).created == int(head.now.timestamp())
