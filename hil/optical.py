@@ -267,6 +267,7 @@ class OpticalClient:
         self.max_baud = max_baud
         self.wake_up = wake_up
         self._decoder = Decoder()
+        self._echo = b""
 
     @property
     def port(self) -> str:
@@ -275,7 +276,25 @@ class OpticalClient:
     # -- building blocks ----------------------------------------------------------------------
 
     async def _send(self, message: Message, *, note: str = "") -> None:
-        await self.link.write_and_drain(message.to_bytes(), note=note or type(message).__name__)
+        data = message.to_bytes()
+        self._echo = data  # a half-duplex head may hand this straight back: see _strip_echo
+        await self.link.write_and_drain(data, note=note or type(message).__name__)
+
+    def _strip_echo(self, data: bytes) -> bytes:
+        """Drop the echo of what we sent last, if the port gives one back first.
+
+        Half-duplex optical heads echo every character; an echoed ``P1 (password)`` holds an
+        STX block that would otherwise pass for the meter's answer.
+        """
+        echo = self._echo
+        if not echo:
+            return data
+        common = min(len(echo), len(data))
+        if data[:common] != echo[:common]:
+            self._echo = b""  # no echo on this port (or not this time)
+            return data
+        self._echo = echo[common:]
+        return data[common:]
 
     async def _receive(self, expect: Collection[MessageType], *, what: str) -> Message:
         """The next expected message; NoAnswer on silence, ProtocolViolation on garbage."""
@@ -308,9 +327,10 @@ class OpticalClient:
                 )
             data = await self.link.read_some(until)
             if data:
+                byte_deadline = time.monotonic() + timing.inter_char_timeout
+                data = self._strip_echo(data)
                 received += len(data)
                 self._decoder.feed(data)
-                byte_deadline = time.monotonic() + timing.inter_char_timeout
 
     async def _reaction_pause(self, identification: Identification | None) -> None:
         fast = identification is not None and identification.fast_reaction

@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import signal
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -435,7 +437,10 @@ async def _stdin_lines() -> asyncio.Queue[str | None]:
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     try:
         fd = sys.stdin.fileno()
-    except (io.UnsupportedOperation, AttributeError, ValueError):
+        streaming = not stat.S_ISREG(os.fstat(fd).st_mode)  # a file is read whole
+    except (io.UnsupportedOperation, AttributeError, ValueError, OSError):
+        streaming = False
+    if not streaming:
         for line in sys.stdin.read().splitlines():
             queue.put_nowait(line)
         queue.put_nowait(None)

@@ -77,7 +77,9 @@ class ScriptedMeter:
 
     on_sign_on: Sequence[bytes]
     on_select: Sequence[bytes] = ()
+    on_command: Sequence[bytes] = ()
     gap: float = 0.001
+    echo: bool = False  # hand every received byte straight back, as a half-duplex head does
     received: bytearray = field(default_factory=bytearray)
     url: str = ""
     _server: asyncio.Server | None = None
@@ -96,10 +98,14 @@ class ScriptedMeter:
         try:
             while data := await reader.read(1024):
                 self.received += data
+                if self.echo:
+                    writer.write(data)
                 if data.startswith(b"/?"):
                     await self._play(writer, self.on_sign_on)
                 elif data.startswith(b"\x06"):
                     await self._play(writer, self.on_select)
+                elif data.startswith(b"\x01") and not data.startswith(b"\x01B0"):
+                    await self._play(writer, self.on_command)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:

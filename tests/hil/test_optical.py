@@ -14,7 +14,7 @@ import serial
 
 from hil.errors import BccError, NoAnswer, PortError, ProtocolViolation
 from hil.framelog import FrameLog
-from hil.iec62056_21 import DataReadout, DataSet, Identification
+from hil.iec62056_21 import CommandMessage, DataMessage, DataReadout, DataSet, Identification
 from hil.link import ByteLink, Framing, Parity
 from hil.obis import EXPORT_TOTAL, IMPORT_TOTAL, SERIAL_NUMBER, ObisCode, import_tou
 from hil.optical import OpticalClient, Register, open_optical, read_meter, typed_value
@@ -203,6 +203,28 @@ async def test_split_reads_and_noise_before_each_frame() -> None:
     assert readout.value("1.8.0") == Decimal("42.5")
     assert readout.clock == dt.datetime(2024, 2, 29, 23, 59, 59)
     assert b"\x06050\r\n" in script.received
+
+
+async def test_an_echoing_half_duplex_head_in_readout_and_programming_mode() -> None:
+    operand = CommandMessage.operand("").to_bytes()
+    answer = DataMessage((DataSet("1.8.0", "00042.5", "kWh"),)).to_bytes()
+    script = ScriptedMeter(
+        on_sign_on=[b"/ABC5Echo\r\n"], on_select=[READOUT], on_command=[answer], echo=True
+    )
+    async with script:
+        readout = await read_meter(script.url, timing=CLIENT_TIMING)
+        assert readout.value("1.8.0") == Decimal("42.5")
+        script.on_select = [operand]
+        script.on_command = [b"\x06"]  # the password is accepted
+        link = await open_optical(script.url)
+        try:
+            client = OpticalClient(link, timing=CLIENT_TIMING)
+            session = await client.programming("pw")  # its echo holds an STX block
+            script.on_command = [answer]
+            assert await session.read("1.8.0") == DataSet("1.8.0", "00042.5", "kWh")
+            await session.close()
+        finally:
+            await link.close()
 
 
 async def test_a_readout_that_stops_half_way() -> None:
