@@ -48,7 +48,7 @@ from gateway.duis.signature import (
 from gateway.errors import AdminError, GatewayError, ServiceError
 from gateway.inventory import MIGRATIONS
 from gateway.registration import RdpFlows
-from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId
+from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import Durability, Storage
 from gateway.users import MeterPoint, MeterPoints, User, UserRole, Users, seed_default_identities
@@ -381,6 +381,11 @@ class Gateway:
 
     async def _non_device(self, context: RequestContext) -> Reply:
         request = read_non_device_request(context.request)
+        if isinstance(request, ServiceOptOut):
+            # SR8.5 is sent with CV1 to its device (not the ACB) and no user may send it: it
+            # is refused as such here, consuming nothing (the service would first object to
+            # the device target).
+            raise ServiceError("opt_out_refused")
         result = await self.commits.submit(
             context.sender, context.request.header.request_id, request
         )

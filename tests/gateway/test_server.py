@@ -287,3 +287,12 @@ async def test_concurrent_requests_share_commits(client: Client) -> None:
     assert codes.count("I0") >= 1
     assert set(codes) <= {"I0", REPLAYED}
     assert client.gateway.commits.batches < client.gateway.commits.requests
+
+
+async def test_service_opt_out_is_refused_to_everyone(client: Client) -> None:
+    document = request_document(
+        originator=S1, counter=5, srv="8.5", cv=1, target=A0, body="<sr:ServiceOptOut/>"
+    )
+    status, root, headers = await client.post("serviceS", signer_for(S1).sign_bytes(document))
+    assert (status, code_of(root)) == (200, RESPONSE_CODES["opt_out_refused"].code)
+    assert "no DCC User" in headers["X-DUIS-Reason"]
