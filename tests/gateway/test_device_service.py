@@ -1,0 +1,212 @@
+"""The device SR service against the DCC's reference test data: the commands and
+pre-commands it builds are byte for byte those of RTDS 4.5.0, and the reference responses
+find their requests (and drive the SMI)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.inventory import MIGRATIONS
+from gateway.services import NonDeviceService
+from gateway.services.device import (
+    Accepted,
+    CommissionDevice,
+    DeviceCall,
+    DeviceReport,
+    DeviceRequest,
+    DeviceService,
+    EnableSupply,
+    ReadImportRegisters,
+    UpdateHanDeviceLog,
+)
+from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel, RequestId
+from gateway.storage import Storage
+from gateway.users import MeterPoints, seed_default_identities
+from gateway.wan import InProcessWan
+from gbcs.codes import SUPPLIER
+from gbcs.keystore import Keystore
+
+ESME = bytes.fromhex("00db1234567890a0")
+CHF = bytes.fromhex("00db1234567890a2")
+GPF = bytes.fromhex("00db1234567890a3")
+GSME = bytes.fromhex("00db1234567890a1")
+NEW_ESME = bytes.fromhex("00db1234567890b0")
+GBCS = "gbcs"
+
+
+@dataclass
+class Harness:
+    service: DeviceService
+    nondevice: NonDeviceService
+    wan: InProcessWan
+    sent: list[bytes]
+    reports: list[DeviceReport]
+
+    async def submit(
+        self, request: DeviceRequest, srv: str, counter: int, target: bytes, cv: int = 1
+    ) -> Accepted:
+        call = DeviceCall(SUPPLIER, RequestId(SUPPLIER, target, counter), cv, srv, request)
+        return await self.service.submit(call)
+
+    async def answer(self, frame: bytes) -> None:
+        self.service.on_frame(bytes(8), frame)
+        for _ in range(100):
+            await asyncio.sleep(0.005)
+            if self.reports:
+                return
+
+
+def hexfile(conformance: Path, folder: str, name: str) -> bytes:
+    return bytes.fromhex((conformance / GBCS / folder / name).read_text().strip())
+
+
+_KEYSTORES: dict[Path, Keystore] = {}
+
+
+def _keystore(conformance: Path) -> Keystore:
+    """The reference test data's keys (read once: 480 files)."""
+    if conformance not in _KEYSTORES:
+        _KEYSTORES[conformance] = Keystore.load(conformance / "keystore")
+    return _KEYSTORES[conformance]
+
+
+@pytest.fixture
+async def harness(conformance: Path) -> AsyncIterator[Harness]:
+    storage = Storage.open(":memory:", migrations=MIGRATIONS)
+    clock = lambda: datetime(1970, 1, 1, 0, 0, 1, 302000, tzinfo=UTC)  # noqa: E731 - ACB counter 1302
+    nondevice = NonDeviceService(storage, clock=clock)
+    seed_default_identities(storage)
+    points = MeterPoints(storage)
+    for mpxn, fuel in (("1312345678111", Fuel.ELECTRICITY), ("1312345678222", Fuel.ELECTRICITY),
+                       ("1234567890", Fuel.GAS)):  # fmt: skip
+        points.register_meter_point(mpxn, fuel, SUPPLIER)
+    nondevice.prenotify_shipment(
+        SUPPLIER,
+        [
+            DevicePrenotification(CHF, "7E11", "00C20001", DeviceType.CHF, associated_gpf_id=GPF),
+            DevicePrenotification(ESME, "AB01", "010A030B", DeviceType.ESME),
+            DevicePrenotification(GSME, "AB01", "020A030B", DeviceType.GSME),
+            DevicePrenotification(NEW_ESME, "AB01", "010A030B", DeviceType.ESME),
+        ],
+    )
+    for hub in (CHF, GPF):
+        nondevice.on_installed_not_commissioned(hub)
+        nondevice.on_commissioned(hub)
+    nondevice.on_whitelisted(ESME, CHF, import_mpxn="1312345678111")
+    nondevice.on_commissioned(ESME)
+    nondevice.on_whitelisted(GSME, CHF, import_mpxn="1234567890")
+    nondevice.on_commissioned(GSME)
+    wan = InProcessWan()
+    sent: list[bytes] = []
+    wan.hubs.set_handler(lambda hub, frame: sent.append(frame))
+    reports: list[DeviceReport] = []
+    keys = _keystore(conformance)
+    service = DeviceService(
+        storage, nondevice, keys, wan, clock=clock, listener=reports.append, response_timeout=5
+    )
+    await service.start()
+    try:
+        yield Harness(service, nondevice, wan, sent, reports)
+    finally:
+        await service.close()
+        await wan.close()
+        storage.close()
+
+
+async def test_ecs17b_command_is_the_reference_command(harness: Harness, conformance: Path) -> None:
+    accepted = await harness.submit(ReadImportRegisters(), "4.1.1", 1000, ESME)
+    assert accepted.code == "I99"
+    await asyncio.sleep(0.01)
+    expected = hexfile(conformance, "4.1.1_ECS17b", "ECS17b_4.1.1_SINGLE_SUCCESS_COMMAND_GBCS.HEX")
+    assert harness.sent == [expected]
+    # and the reference response finds its request
+    await harness.answer(
+        hexfile(conformance, "4.1.1_ECS17b", "ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX")
+    )
+    (report,) = harness.reports
+    assert report.request_id == RequestId(SUPPLIER, ESME, 1000)
+    assert report.response_id == RequestId(ESME, SUPPLIER, 1000)
+    assert harness.service.request_state(report.request_id) == "answered"
+
+
+async def test_gcs13a_command_is_the_reference_command(harness: Harness, conformance: Path) -> None:
+    await harness.submit(ReadImportRegisters(), "4.1.1", 1000, GPF)
+    await asyncio.sleep(0.01)
+    folder = "4.1.1_GCS13a"
+    assert harness.sent == [
+        hexfile(conformance, folder, "GCS13a_4.1.1_SUCCESS_RELIABLE_GSME_COMMAND_GBCS.HEX")
+    ]
+
+
+async def test_ecs42_pre_command_is_the_reference_pre_command(
+    harness: Harness, conformance: Path
+) -> None:
+    accepted = await harness.submit(EnableSupply(), "7.1", 1000, ESME, cv=4)
+    assert accepted.code == "I0"
+    assert accepted.precommand == hexfile(
+        conformance, "7.1_ECS42", "ECS42_7.1_SUCCESS_PRECOMMAND_GBCS.HEX"
+    )
+    assert harness.sent == []
+
+
+async def test_ecs70_commissioning_pre_command_is_the_reference_pre_command(
+    harness: Harness, conformance: Path
+) -> None:
+    # the 8.1.1 template: CurrentDateTime 2014-12-31T23:59:10Z, TolerancePeriod 60
+    harness.nondevice.on_whitelisted(NEW_ESME, CHF)
+    request = CommissionDevice(datetime(2014, 12, 31, 23, 59, 10, tzinfo=UTC), 60)
+    call = DeviceCall(SUPPLIER, RequestId(SUPPLIER, NEW_ESME, 1000), 4, "8.1.1", request)
+    accepted = await harness.service.submit(call)
+    expected = hexfile(
+        conformance, "8.1.1_ECS70Commission", "ECS70Commission_8.1.1_SUCCESS_PRECOMMAND_GBCS.HEX"
+    )
+    # the reference pre-command is for ...A0; ours for ...B0: the same bytes but the target
+    assert accepted.precommand == expected.replace(ESME, NEW_ESME)
+
+
+async def test_ccs01_is_the_reference_command_and_its_response_whitelists(
+    harness: Harness, conformance: Path
+) -> None:
+    request = UpdateHanDeviceLog(
+        ESME,
+        add=True,
+        join_time_period=90,
+        install_code=bytes.fromhex("30313233343536373839414243444546"),
+        import_mpxn="1312345678111",
+        secondary_import_mpan="1312345678222",
+    )
+    await harness.submit(request, "8.11", 1002, CHF)
+    await asyncio.sleep(0.01)
+    folder = "8.11_CCS01"
+    # ACB counter 1302 (the clock says 1.302 s after the epoch), supplier counter 1002
+    assert harness.sent == [hexfile(conformance, folder, "CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX")]
+    # the reference response (ACB counter 1302, MACed CHF -> ACB) answers it
+    await harness.answer(hexfile(conformance, folder, "CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX"))
+    (report,) = harness.reports
+    assert report.request_id == RequestId(SUPPLIER, CHF, 1002)
+    record = harness.nondevice.get_device(ESME)
+    assert record is not None
+    assert record.status is DeviceStatus.COMMISSIONED  # re-added to a log: stays Commissioned
+    assert (record.import_mpxn, record.secondary_import_mpan) == ("1312345678111", "1312345678222")
+    assert record.chf_id == CHF
+
+
+async def test_an_answer_with_a_forged_acb_mac_is_ignored(
+    harness: Harness, conformance: Path
+) -> None:
+    request = UpdateHanDeviceLog(NEW_ESME, add=True, join_time_period=90, install_code=b"0" * 16)
+    await harness.submit(request, "8.11", 1002, CHF)
+    response = bytearray(hexfile(conformance, "8.11_CCS01", "CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX"))
+    response[-1] ^= 1
+    await harness.answer(bytes(response))
+    assert harness.reports == []
+    assert harness.service.stats["ignored"] == 1
+    record = harness.nondevice.get_device(NEW_ESME)
+    assert record is not None
+    assert record.status is DeviceStatus.PENDING
