@@ -15,6 +15,7 @@ import binascii
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from datetime import time as time_of_day
 from typing import Final
 
 from lxml import etree
@@ -36,7 +37,9 @@ from gateway.services.device import (
     SynchroniseClock,
     TopUpDevice,
     UpdateHanDeviceLog,
+    UpdateImportTariff,
 )
+from gbcs import content as gc
 
 __all__ = ["BODY_OF", "DEVICE_VARIANTS", "read_device_call", "read_device_request"]
 
@@ -222,8 +225,150 @@ def _read_signed(body: etree._Element) -> SignedPreCommand:
     return SignedPreCommand(payload)
 
 
+def _all(element: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in element if is_element(c) and local_name(c) == name]
+
+
+def _one(element: etree._Element, name: str) -> etree._Element:
+    found = _all(element, name)
+    if len(found) != 1:
+        raise _invalid(local_name(element), f"it must hold one {name}, not {len(found)}")
+    return found[0]
+
+
+def _number(element: etree._Element, name: str, low: int, high: int) -> int:
+    return _int(name, (_one(element, name).text or "").strip(), low, high)
+
+
+def _date_part(date: etree._Element, name: str, specified: str, width: int) -> int:
+    """A DUIS Date field as COSEM: the value, 0xFF(FF) not specified, 0xFE / 0xFD for the
+    last / second last day of the month."""
+    part = _one(date, name)
+    choices = [c for c in part if is_element(c)]
+    if len(choices) != 1:
+        raise _invalid(name, "it must hold one choice")
+    choice = choices[0]
+    kind = local_name(choice)
+    if kind == specified:
+        return _int(kind, (choice.text or "").strip(), 1, 9999)
+    if kind == "LastDayOfMonth":
+        return 0xFE
+    if kind == "SecondLastDayOfMonth":
+        return 0xFD
+    return (1 << (8 * width)) - 1
+
+
+def _cosem_date(date: etree._Element, *, with_time: bool) -> bytes:
+    year = _date_part(date, "Year", "SpecifiedYear", 2)
+    month = _date_part(date, "Month", "SpecifiedMonth", 1)
+    day = _date_part(date, "DayOfMonth", "SpecifiedDayOfMonth", 1)
+    weekday = _date_part(date, "DayOfWeek", "SpecifiedDayOfWeek", 1)
+    raw = year.to_bytes(2, "big") + bytes([month, day, weekday])
+    if with_time:
+        raw += bytes([0, 0, 0, 0]) + b"\x80\x00\xff"
+    return raw
+
+
+def _time(text: str | None) -> time_of_day:
+    value = (text or "").strip()
+    match = re.fullmatch(r"(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]00:00)?", value)
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise _invalid("StartTime", f"{value!r} is not an xs:time of the day (e.g. 07:30:00)")
+    return time_of_day(int(match.group(1)), int(match.group(2)), min(int(match.group(3)), 59))
+
+
 def _read_tariff(body: etree._Element) -> DeviceRequest:
-    raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="ECS01a (from DUIS XML)")
+    """SR1.1.1 ``UpdateImportTariffPrimaryElement`` (electricity, TOU or block tariff) as
+    the ECS01a content of :class:`gbcs.content.UpdateTariff` (its counter is set later)."""
+    f = _Fields(body, ("ExecutionDateTime", "ElecTariffElements", "GasTariffElements",
+                       "PriceElements"))  # fmt: skip
+    if "ElecTariffElements" not in f.elements:
+        raise _invalid(
+            "UpdateImportTariffPrimaryElement", "an ESME tariff needs ElecTariffElements"
+        )
+    tariff = f.elements["ElecTariffElements"]
+    table = _one(tariff, "SwitchingTable")
+    days = []
+    for day in _all(_one(table, "DayProfiles"), "DayProfile"):
+        switches = []
+        for schedule in _all(day, "ProfileSchedule"):
+            action = _all(schedule, "TOUTariffAction") or _all(schedule, "BlockTariffAction")
+            if len(action) != 1:
+                raise _invalid("ProfileSchedule", "it needs a TOUTariffAction or BlockTariffAction")
+            rate = _int(local_name(action[0]), (action[0].text or "").strip(), 1, 48)
+            start = _time(_one(schedule, "StartTime").text)
+            switches.append(gc.TariffSwitch(start, rate))
+        days.append(gc.DayProfile(_number(day, "DayName", 1, 16), tuple(switches)))
+    weeks = []
+    for week in _all(_one(table, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(_all(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = [_int("ReferencedDayName", (r.text or "").strip(), 1, 16) for r in refs]
+        if len(found) != 7:
+            raise _invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        names = (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
+        name = _number(week, "WeekName", 1, 4)
+        weeks.append(gc.WeekProfile(bytes([name]), names))
+    seasons = []
+    for season in _all(_one(table, "Seasons"), "Season"):
+        label = (_one(season, "SeasonName").text or "").strip().encode("ascii", "replace")[:8]
+        season_start = _cosem_date(_one(season, "SeasonStartDate"), with_time=True)
+        week_name = bytes([_number(season, "ReferencedWeekName", 1, 4)])
+        seasons.append(gc.Season(label, season_start, week_name))
+    special = tuple(
+        gc.SpecialDay(
+            index,
+            _cosem_date(_one(sd, "Date"), with_time=False),
+            _number(sd, "ReferencedDayName", 1, 16),
+        )
+        for index, sd in enumerate(_all(_one(tariff, "SpecialDays"), "SpecialDay"), start=1)
+    )
+    thresholds: list[tuple[int, ...]] = [(0xFFFF_FFFF,)] * 8
+    for entry in _all(_one(tariff, "ThresholdMatrix"), "Thresholds"):
+        slot = _int("Thresholds", entry.get("index"), 1, 8)
+        blocks = sorted(_all(entry, "BlockThreshold"), key=lambda e: int(e.get("index") or "0"))
+        thresholds[slot - 1] = tuple(
+            _int("BlockThreshold", (b.text or "").strip(), 0, 0xFFFF_FFFF) for b in blocks
+        )
+    prices = _one(_one(f.elements["PriceElements"], "ElectricityPriceElements"), "StandingCharge")
+    elements = prices.getparent()
+    assert elements is not None
+    standing = _int("StandingCharge", (prices.text or "").strip(), -32768, 32767)
+    price_scale = _number(elements, "PriceScale", -128, 127)
+    tou = [0] * 48
+    block_prices = [[0] * 8 for _ in range(4)]
+    for price in (
+        _all(_all(elements, "TOUTariff")[0], "TOUPrice") if _all(elements, "TOUTariff") else []
+    ):
+        tou[_int("TOUPrice", price.get("index"), 1, 48) - 1] = _int(
+            "TOUPrice", (price.text or "").strip(), -32768, 32767
+        )
+    for rates in (
+        _all(_all(elements, "BlockTariff")[0], "BlockPrices")
+        if _all(elements, "BlockTariff")
+        else []
+    ):
+        rate = _int("BlockPrices", rates.get("index"), 1, 8)
+        for price in _all(rates, "BlockPrice"):
+            block = _int("BlockPrice", price.get("index"), 1, 4)
+            block_prices[block - 1][rate - 1] = _int(
+                "BlockPrice", (price.text or "").strip(), -32768, 32767
+            )
+    if _all(elements, "HybridTariff"):
+        raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="ECS01a hybrid tariffs")
+    return UpdateImportTariff(
+        gc.UpdateTariff(
+            counter=0,
+            seasons=tuple(seasons),
+            week_profiles=tuple(weeks),
+            day_profiles=tuple(days),
+            standing_charge=standing,
+            tou_prices=tuple(tou),
+            block_prices=tuple(tuple(b) for b in block_prices),
+            block_thresholds=tuple(thresholds),
+            special_days=special,
+            price_scale=price_scale,
+        )
+    )
 
 
 _READERS: Final[dict[str, Callable[[etree._Element], DeviceRequest]]] = {

@@ -175,3 +175,65 @@ async def test_2_2_top_up(sandbox: Sandbox, client: DuisClient, schema: SchemaCh
     schema(outcome.final.body)
     message = gbcs_of(outcome.final.body)
     assert message.message_code == 0x0007
+
+
+TARIFF = """<sr:UpdateImportTariffPrimaryElement>
+<sr:ElecTariffElements>
+  <sr:CurrencyUnits>GBP</sr:CurrencyUnits>
+  <sr:SwitchingTable>
+    <sr:DayProfiles>
+      <sr:DayProfile><sr:DayName>1</sr:DayName>
+        <sr:ProfileSchedule><sr:StartTime>00:00:00</sr:StartTime>
+          <sr:TOUTariffAction>1</sr:TOUTariffAction></sr:ProfileSchedule>
+        <sr:ProfileSchedule><sr:StartTime>07:00:00</sr:StartTime>
+          <sr:TOUTariffAction>2</sr:TOUTariffAction></sr:ProfileSchedule>
+      </sr:DayProfile>
+    </sr:DayProfiles>
+    <sr:WeekProfiles><sr:WeekProfile><sr:WeekName>1</sr:WeekName>
+      {days}
+    </sr:WeekProfile></sr:WeekProfiles>
+    <sr:Seasons><sr:Season><sr:SeasonName>all</sr:SeasonName>
+      <sr:SeasonStartDate>
+        <sr:Year><sr:NonSpecifiedYear/></sr:Year><sr:Month><sr:SpecifiedMonth>1</sr:SpecifiedMonth></sr:Month>
+        <sr:DayOfMonth><sr:SpecifiedDayOfMonth>1</sr:SpecifiedDayOfMonth></sr:DayOfMonth>
+        <sr:DayOfWeek><sr:NonSpecifiedDayOfWeek/></sr:DayOfWeek>
+      </sr:SeasonStartDate>
+      <sr:ReferencedWeekName>1</sr:ReferencedWeekName></sr:Season></sr:Seasons>
+  </sr:SwitchingTable>
+  <sr:SpecialDays/>
+  <sr:ThresholdMatrix>{thresholds}</sr:ThresholdMatrix>
+</sr:ElecTariffElements>
+<sr:PriceElements><sr:ElectricityPriceElements>
+  <sr:StandingCharge>6123</sr:StandingCharge><sr:StandingChargeScale>-5</sr:StandingChargeScale>
+  <sr:PriceScale>-5</sr:PriceScale>
+  <sr:TOUTariff><sr:TOUPrice index="1">1500</sr:TOUPrice><sr:TOUPrice index="2">3100</sr:TOUPrice>
+  </sr:TOUTariff>
+</sr:ElectricityPriceElements></sr:PriceElements>
+</sr:UpdateImportTariffPrimaryElement>""".format(
+    days="".join(
+        f'<sr:ReferencedDayName index="{i}">1</sr:ReferencedDayName>' for i in range(1, 8)
+    ),
+    thresholds="".join(
+        f'<sr:Thresholds index="{i}"><sr:BlockThreshold index="1">4294967295</sr:BlockThreshold>'
+        "</sr:Thresholds>"
+        for i in range(1, 9)
+    ),
+)
+
+
+async def test_1_1_1_ecs01a_sets_the_tariff(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    outcome = await client.send(request(client, "1.1.1", ESME, TARIFF, cv=4), wait=True, within=5)
+    assert [a.code for a in outcome.answers] == ["I0", "I99"], outcome.answers[-1].reason
+    assert outcome.final is not None
+    assert outcome.final.kind == "response"
+    schema(outcome.final.body)
+    message = gbcs_of(outcome.final.body)
+    assert message.message_code == 0x0019
+    assert gc.decode_response(0x0019, message.content).ok
+    tariff = sandbox.fleet.device(ESME, 0).to_json()["meter"]["tariff"]
+    # PriceScale -5: the prices are in 1e-5 GBP (milli-pence) per kWh, as the meter keeps them
+    assert tariff["prices"][:2] == [1500, 3100]
+    assert tariff["standing_charge"] == 6123
+    assert tariff["switching"][13:15] == [0, 1]  # rate 2 from 07:00
