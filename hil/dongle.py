@@ -390,14 +390,26 @@ FrameHandler = Callable[[bytes], list[bytes] | Awaitable[list[bytes]]]
 
 
 class DeviceServer:
-    """The device behind the dongle: each GBCS frame for ``eui`` goes to ``handler``, whose
-    answers go back. Frames for other EUIs are logged and dropped. Run :meth:`serve`."""
+    """The device behind the dongle: each GBCS frame for ``eui`` (or an EUI in ``also``) goes
+    to ``handler``, whose answers go back from ``eui``. Frames for other EUIs are logged and
+    dropped. Run :meth:`serve`."""
 
-    def __init__(self, link: DongleLink, eui: bytes, handler: FrameHandler) -> None:
-        if len(eui) != EUI_LENGTH:
-            raise ValueError(f"device EUI must be 8 bytes: {eui.hex()!r}")
+    def __init__(
+        self,
+        link: DongleLink,
+        eui: bytes,
+        handler: FrameHandler,
+        *,
+        also: Collection[bytes] = (),
+    ) -> None:
+        """``also``: other EUIs whose frames are this device's too - the communications hub
+        it sits behind, which is what a gateway addresses."""
+        for candidate in (eui, *also):
+            if len(candidate) != EUI_LENGTH:
+                raise ValueError(f"device EUI must be 8 bytes: {candidate.hex()!r}")
         self.link = link
         self.eui = eui
+        self.accepts = frozenset({eui, *also})
         self.handler = handler
         self.handled = 0
         self.failures = 0
@@ -409,7 +421,7 @@ class DeviceServer:
                 eui, frame = await self.link.receive_frame()
             except PortError:
                 return
-            if eui != self.eui:
+            if eui not in self.accepts:
                 log.warning("frame for %s dropped: this is device %s", eui.hex(), self.eui.hex())
                 self.link.frame_log.note(f"frame for {eui.hex()} dropped: not this device")
                 continue

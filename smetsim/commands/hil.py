@@ -347,6 +347,7 @@ class DeviceServeOptions:
     baud: int = DEFAULT_BAUD
     choice: DeviceChoice = field(default_factory=DeviceChoice)
     tick: float = 30.0  # seconds between letting the device's time pass (its alerts go up)
+    hub: str | None = None  # the comms hub EUI a gateway addresses the device through
 
 
 async def serve_dongle_device(
@@ -357,6 +358,12 @@ async def serve_dongle_device(
 
     fleet, eui = _fleet(options.choice, with_pki=True)
     handler = device_handler(fleet, eui)
+    also: list[bytes] = []
+    if options.hub is not None:
+        try:
+            also.append(parse_eui(options.hub))
+        except ValueError as exc:
+            raise fail(f"--hub: {exc}") from None
     if options.pty:
         byte_link = await ByteLink.open_pty(baudrate=options.baud)
     else:
@@ -369,7 +376,7 @@ async def serve_dongle_device(
             raise fail(str(exc)) from None
     link = DongleLink(byte_link)
     link.start()
-    server = DeviceServer(link, eui, handler)
+    server = DeviceServer(link, eui, handler, also=also)
     serving = asyncio.create_task(server.serve(), name="dongle-device")
 
     async def ticking() -> None:
@@ -408,6 +415,9 @@ def serve_device(
         DEFAULT_SEED, "--seed", help="Fleet and test PKI seed (hex): the gateway's must match."
     ),
     tick: float = typer.Option(30.0, "--tick", help="Seconds between the device's time steps."),
+    hub: str | None = typer.Option(
+        None, "--hub", help="Also take frames addressed to this comms hub EUI (as a gateway sends)."
+    ),
 ) -> None:
     """Serve an emulated device's GBCS over the dongle framing; prints the device path first."""
     if pty == (port is not None):
@@ -422,6 +432,7 @@ def serve_device(
         baud=baud,
         choice=DeviceChoice(device, profile, firmware, seed),
         tick=tick,
+        hub=hub,
     )
     _run_until_signalled(lambda announce, stop: serve_dongle_device(options, announce, stop))
 

@@ -212,6 +212,7 @@ def test_port_problems_are_one_line(
         (["hil", "serve", "--pty", "--quirk", "sparkles"], "--quirk: unknown optical quirk"),
         (["hil", "serve", "--pty", "--profile", "northbrook-ng20"], "is a GSME"),
         (["hil", "serve-device"], "exactly one of --pty and --port"),
+        (["hil", "serve-device", "--pty", "--hub", "00"], "--hub"),
         (["hil", "bridge", "--port", "x", "--device", "zz"], "--device"),
         (["hil", "bridge", "--port", "/dev/ttyNOPE9", "--device", ESME], "no such port"),
     ],
@@ -238,8 +239,8 @@ def test_a_bad_parity_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 SEED = bytes.fromhex(DEFAULT_SEED)
 
 
-def dongle_device() -> Serving:
-    options = DeviceServeOptions(pty=True)
+def dongle_device(hub: str | None = None) -> Serving:
+    options = DeviceServeOptions(pty=True, hub=hub)
     return lambda announce, stop: serve_dongle_device(options, announce, stop)
 
 
@@ -270,11 +271,15 @@ def check_firmware_response(frame: bytes, command: Message, verifier: Verifier) 
     assert version.version == bytes.fromhex("00010203")
 
 
+HUB = "00-DB-12-34-56-78-90-A2"
+
+
 async def test_the_gateway_reaches_an_emulated_esme_through_a_pty_dongle() -> None:
     command, _, verifier = ecs52(1_700_000_000_001)
-    with background(dongle_device()) as path:
+    timing = LinkTiming(ack_timeout=0.5, retries=4)
+    with background(dongle_device(hub=HUB)) as path:
         wan: Wan = await GatewaySerialWan.open(
-            path, [parse_eui(ESME)], timing=LinkTiming(ack_timeout=0.5, retries=4)
+            path, [parse_eui(ESME), parse_eui(HUB)], timing=timing
         )
         try:
             got: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue()
@@ -285,8 +290,15 @@ async def test_the_gateway_reaches_an_emulated_esme_through_a_pty_dongle() -> No
                 eui, frame = await got.get()
             assert eui == parse_eui(ESME)
             check_firmware_response(frame, command, verifier)
+            # as the gateway sends it: to the hub the ESME sits behind
+            command2, _, _ = ecs52(1_700_000_000_005)
+            await wan.send(parse_eui(HUB), command2.to_bytes())
+            async with asyncio.timeout(10):
+                eui, frame = await got.get()
+            assert eui == parse_eui(ESME)
+            check_firmware_response(frame, command2, verifier)
             with pytest.raises(HubUnreachableError, match="not behind the dongle"):
-                await wan.send(parse_eui("00-DB-12-34-56-78-90-A2"), command.to_bytes())
+                await wan.send(parse_eui("00-DB-12-34-56-78-90-A9"), command.to_bytes())
         finally:
             await wan.close()
 
