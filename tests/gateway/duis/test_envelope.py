@@ -216,3 +216,17 @@ def test_truncated_requests_raise_only_service_errors(cut: int) -> None:
     except ServiceError as exc:
         rule = exc.rule
     assert rule == "ok" or rule.startswith("duis_")
+
+
+def test_the_optional_header_fields() -> None:
+    preceding = "90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:7"
+    data = good().replace(
+        b"</sr:RequestID>",
+        b"</sr:RequestID><sr:FirstInSequence>true</sr:FirstInSequence>"
+        b"<sr:PrecedingServiceRequestID>" + preceding.encode() + b"</sr:PrecedingServiceRequestID>",
+    )
+    header = parse_request(parse_document(data)).header
+    assert header.first_in_sequence is True
+    assert header.preceding_request_id == parse_request_id(preceding)
+    bad = data.replace(b">true<", b">maybe<")
+    assert rule_of(bad) == "duis_invalid_element"
