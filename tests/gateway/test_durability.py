@@ -116,7 +116,7 @@ async def test_sigkill_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> 
         tasks = [asyncio.create_task(s.stream(session, url)) for s in senders]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
-        while sum(len(s.prenotified) for s in senders) < 60 and loop.time() < deadline:
+        while sum(len(s.prenotified) for s in senders) < 30 and loop.time() < deadline:
             await asyncio.sleep(0.05)
             for task in tasks:
                 if task.done():
@@ -126,7 +126,7 @@ async def test_sigkill_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> 
         results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, aiohttp.ClientError) for r in results), results
     acknowledged = sum(len(s.prenotified) for s in senders)
-    assert acknowledged >= 60
+    assert acknowledged >= 30
 
     # Restart on the same state: it serves again, and counters carry on from what was committed.
     async with gateway_process(state) as (process, url), aiohttp.ClientSession() as session:
