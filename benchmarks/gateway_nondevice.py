@@ -12,7 +12,7 @@ Requests are signed before the timed window (signing is the client's work, not t
 gateway's); every response is kept and, after the window, its XML signature is verified
 against the gateway's certificate and its code checked. Prints ONE JSON object.
 
-    python benchmarks/gateway_nondevice.py [--clients 16] [--requests 150] [--durability full]
+    python benchmarks/gateway_nondevice.py [--clients 16] [--requests 100] [--durability full]
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
-    parser.add_argument("--requests", type=int, default=150, help="requests per client per phase")
+    parser.add_argument("--requests", type=int, default=100, help="requests per client per phase")
     parser.add_argument(
         "--durability",
         choices=("full", "process"),
