@@ -15,9 +15,10 @@
     signed DUIS XML (``X-DUIS-Response-Code``, ``X-Report-Kind`` headers), or 404 (JSON
     ``{"error", "state"}``) until there is one; ``&wait=<seconds>`` (at most 60) waits for
     it first;
-  - ``GET /api/v1/responses?user=<EUI>[&after=<seq>][&limit=<n>]``: that user's reports
-    after sequence number ``after``, as JSON ``[{seq, kind, requestId, responseId, code,
-    xml}]``, oldest first (alerts included).
+  - ``GET /api/v1/responses?user=<EUI>[&after=<seq>][&limit=<n>][&wait=<seconds>]``: that
+    user's reports after sequence number ``after``, as JSON ``[{seq, kind, requestId,
+    responseId, code, xml}]``, oldest first (alerts included); with ``wait``, an empty answer
+    waits (at most 60 s) for the next report.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class DeviceDuis:
         self._retries: dict[int, asyncio.TimerHandle] = {}
         self._session: ClientSession | None = None
         self._urls: dict[bytes, tuple[str | None, float]] = {}
+        self._user_events: dict[bytes, asyncio.Event] = {}
         self.delivered = 0
         self.delivery_failures = 0
 
@@ -146,6 +148,9 @@ class DeviceDuis:
         return serialise(root)
 
     def on_report(self, report: DeviceReport) -> None:
+        event = self._user_events.get(report.recipient)
+        if event is not None:
+            event.set()
         if report.request_id is not None:
             rid = format_request_id(report.request_id)
             for future in self._waiters.pop(rid, ()):
@@ -223,7 +228,7 @@ class DeviceDuis:
             return await self._by_request(query["requestId"], query.get("wait"))
         if "user" in query:
             return await self._by_user(
-                query["user"], query.get("after", "0"), query.get("limit", "100")
+                query["user"], query.get("after", "0"), query.get("limit", "100"), query.get("wait")
             )
         return _error(400, "give requestId=<RequestID> or user=<EUI> (see docs/device-services.md)")
 
@@ -274,16 +279,30 @@ class DeviceDuis:
         reports = await self.service.fetch_reports(request_id=rid)
         return reports[-1] if reports else None
 
-    async def _by_user(self, user: str, after: str, limit: str) -> web.Response:
+    async def _by_user(
+        self, user: str, after: str, limit: str, wait_text: str | None
+    ) -> web.Response:
         try:
             eui = parse_eui(user)
         except ValueError as exc:
             return _error(400, f"user: {exc}")
         if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
             return _error(400, "after must be a sequence number and limit 1 to 1000")
+        try:
+            wait = 0.0 if wait_text is None else min(max(float(wait_text), 0.0), MAX_WAIT)
+        except ValueError:
+            return _error(400, f"wait: {wait_text!r} is not a number of seconds")
+        event = self._user_events.setdefault(eui, asyncio.Event())
+        event.clear()
         reports = await self.service.fetch_reports(
             recipient=eui, after=int(after), limit=int(limit)
         )
+        if not reports and wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), wait)
+            reports = await self.service.fetch_reports(
+                recipient=eui, after=int(after), limit=int(limit)
+            )
         return web.json_response([_report_json(r, self.render) for r in reports])
 
 
