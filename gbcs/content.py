@@ -24,6 +24,7 @@ never here. This module does no I/O and no cryptography.
 from __future__ import annotations
 
 import datetime as _dt
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -32,6 +33,7 @@ from typing import ClassVar, Protocol
 from gbcs.alerts import is_critical_alert
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads import asn1, dlms, gbz
+from gbcs.payloads._buf import Reader, axdr_length
 from gbcs.payloads.dlms import (
     NULL,
     AccessKind,
@@ -194,18 +196,79 @@ class Outcome:
         return all(x.ok for x in self.results)
 
     def encode(self) -> bytes:
+        # The bytes AccessResponse(invoke id, (NULL,) * n, results).to_bytes() writes.
+        results = self.results
+        n = len(results)
+        count = axdr_length(n)
+        return b"".join(
+            (
+                b"\xda",
+                dlms.invoke_id_for(self.counter).to_bytes(4, "big"),
+                b"\x00\x00",  # no date-time, no specifications
+                count,
+                b"\x00" * n,
+                count,
+                *[x.to_bytes() for x in results],
+            )
+        )
+
+    def _encode_tree(self) -> bytes:
+        """The reference encoder (:meth:`encode` writes the same bytes directly)."""
         return AccessResponse(
             dlms.invoke_id_for(self.counter), (NULL,) * len(self.results), self.results
         ).to_bytes()
 
     @classmethod
     def decode(cls, content: bytes) -> Outcome:
+        fast = _outcome_fields(content)
+        if fast is not None:
+            return cls(*fast)
+        return cls._decode_tree(content)
+
+    @classmethod
+    def _decode_tree(cls, content: bytes) -> Outcome:
+        """The reference decoder (the fast path takes exactly what :meth:`encode` writes)."""
         apdu = dlms.decode_dlms(content)
         if not isinstance(apdu, AccessResponse) or apdu.specs is not None:
             raise DecodeError("expected a DLMS Access-Response")
         if any(d != NULL for d in apdu.data) or len(apdu.data) != len(apdu.results):
             raise DecodeError("an outcome carries null-data only")
         return cls(_counter_of(apdu.invoke_id), apdu.results)
+
+
+_RESULT_BY_BYTES: dict[bytes, AccessResult] = {
+    bytes((kind, code)): AccessResult(kind, code)
+    for kind in (AccessKind.GET, AccessKind.SET, AccessKind.ACTION)
+    for code in range(256)
+}
+"""Every Access-Response-Specification (immutable, so shared) by its two bytes."""
+
+
+def _outcome_fields(content: bytes) -> tuple[int, tuple[AccessResult, ...]] | None:
+    """(counter, results) when ``content`` is exactly what :meth:`Outcome.encode` writes
+    for them (a short list), else None."""
+    if content[:2] != b"\xda\x20" or content[5:7] != b"\x00\x00" or len(content) < 9:
+        return None
+    n = content[7]
+    if n >= 0x80 or len(content) != 9 + 3 * n or content[8 + n] != n:
+        return None
+    if content[8 : 8 + n] != bytes(n):
+        return None
+    results = []
+    for at in range(9 + n, len(content), 2):
+        found = _RESULT_BY_BYTES.get(content[at : at + 2])
+        if found is None:
+            return None
+        results.append(found)
+    return int.from_bytes(content[2:5], "big"), tuple(results)
+
+
+def _fixed_request_counter(content: bytes, body: bytes) -> int | None:
+    """The counter of a DLMS request whose bytes after the invoke id never vary, when
+    ``content`` is exactly that request, else None."""
+    if len(content) != 5 + len(body) or content[:2] != b"\xd9\x20" or content[5:] != body:
+        return None
+    return int.from_bytes(content[2:5], "big")
 
 
 # =========================================================================== ECS17b
@@ -260,6 +323,12 @@ class ReadImportRegisters(DlmsCommand):
         return (dlms.action(30, DATA_PROTECTION, 1),)
 
     def encode(self) -> bytes:
+        fast = _ecs17b_request_bytes(self.counter, self.requester, self.device)
+        return self._encode_tree() if fast is None else fast
+
+    def _encode_tree(self) -> bytes:
+        """The reference encoder (generic A-XDR tree); :meth:`encode` writes the same bytes
+        from a template when the fields allow (tests hold the two to the same output)."""
         objects = dlms.array(
             dlms.structure(
                 dlms.long_unsigned(1),
@@ -274,6 +343,15 @@ class ReadImportRegisters(DlmsCommand):
 
     @classmethod
     def decode(cls, content: bytes) -> ReadImportRegisters:
+        fields = _ecs17b_request_fields(content)
+        if fields is not None:
+            return cls(*fields)
+        return cls._decode_tree(content)
+
+    @classmethod
+    def _decode_tree(cls, content: bytes) -> ReadImportRegisters:
+        """The reference decoder; :meth:`decode` takes a template fast path for content in
+        exactly the form :meth:`encode` writes, and comes here for anything else."""
         low, (value,) = _parse_request(content, (dlms.action(30, DATA_PROTECTION, 1),))
         _, protection = _items(value, "get_protected_attributes request", 2)
         (params,) = _items(protection, "protection parameters list", 1)
@@ -281,6 +359,99 @@ class ReadImportRegisters(DlmsCommand):
         if counter & 0xFF_FFFF != low:
             raise DecodeError("ECS17b transaction id and invoke id disagree")
         return cls(counter, requester, device)
+
+
+# ECS17b fast paths. The request and response are fixed A-XDR templates around a few
+# fields; these write and read them with byte operations. A fast decoder only accepts
+# content that its fast encoder reproduces byte for byte (anything else goes to the
+# reference tree decoder, which gives the same result or the same error), and the fast
+# encoders are held to the reference tree encoders by tests over arbitrary fields.
+
+_ECS17B_REQUEST_HEAD = bytes.fromhex(
+    "0001"  # no date-time; one request specification
+    "03001e00002b0208ff01"  # action IC 30 0-0:43.2.8.255 method 1
+    "01"  # one data value
+    "0202"  # structure {
+    "01010205 1200 01 0906 00005e2c220a 0f02 1200 00 0202 1600 00"  # the object to read
+    "01010202 1602 0205"  # array { structure { enum 2, structure of 5 {
+    "0909 04"  # octet-string 9: 04 || counter
+)
+_ECS17B_PROTECTION_TAIL = bytes.fromhex("0900 0202 1602 0202 0901 02 0900")
+"""After the two system titles: the empty octet-string and the key-agreement options."""
+
+
+def _short_octets(value: bytes) -> bytes | None:
+    """``09 len value`` for a short octet-string (None for the rare long one)."""
+    n = len(value)
+    return b"\x09" + _LENGTH_BYTE[n] + value if n < 0x80 else None
+
+
+_LENGTH_BYTE = tuple(bytes((n,)) for n in range(0x80))
+
+
+def _invoke_id_bytes(counter: int) -> bytes:
+    return (0x2000_0000 | (counter & 0x00FF_FFFF)).to_bytes(4, "big")
+
+
+def _protection_bytes(counter: object, originator: object, recipient: object) -> bytes | None:
+    """The end of the protection parameters from the counter on (see
+    :func:`_protection_parameters`), or None when a field is outside the template."""
+    if (
+        type(counter) is not int
+        or not 0 <= counter < 1 << 64
+        or type(originator) is not bytes
+        or type(recipient) is not bytes
+    ):
+        return None
+    first = _short_octets(originator)
+    second = _short_octets(recipient)
+    if first is None or second is None:
+        return None
+    return b"".join((counter.to_bytes(8, "big"), first, second, _ECS17B_PROTECTION_TAIL))
+
+
+def _ecs17b_request_bytes(counter: object, requester: object, device: object) -> bytes | None:
+    protection = _protection_bytes(counter, requester, device)
+    if protection is None:
+        return None
+    assert type(counter) is int
+    return b"".join((b"\xd9", _invoke_id_bytes(counter), _ECS17B_REQUEST_HEAD, protection))
+
+
+def _two_short_octets(content: bytes, pos: int) -> tuple[bytes, bytes, int] | None:
+    """Two short octet-strings at ``pos``: their values and the position after them."""
+    if content[pos : pos + 1] != b"\x09":
+        return None
+    n = content[pos + 1] if pos + 1 < len(content) else 0x80
+    if n >= 0x80:
+        return None
+    first = content[pos + 2 : pos + 2 + n]
+    pos += 2 + n
+    if content[pos : pos + 1] != b"\x09":
+        return None
+    n = content[pos + 1] if pos + 1 < len(content) else 0x80
+    if n >= 0x80:
+        return None
+    return first, content[pos + 2 : pos + 2 + n], pos + 2 + n
+
+
+_ECS17B_COUNTER_AT = 5 + len(_ECS17B_REQUEST_HEAD)
+
+
+def _ecs17b_request_fields(content: bytes) -> tuple[int, bytes, bytes] | None:
+    """(counter, requester, device) when ``content`` is exactly what
+    :meth:`ReadImportRegisters.encode` writes for them, else None."""
+    at = _ECS17B_COUNTER_AT
+    if content[5:at] != _ECS17B_REQUEST_HEAD:
+        return None
+    counter = int.from_bytes(content[at : at + 8], "big")
+    titles = _two_short_octets(content, at + 8)
+    if titles is None:
+        return None
+    requester, device, _ = titles
+    if _ecs17b_request_bytes(counter, requester, device) != content:
+        return None
+    return counter, requester, device
 
 
 UNIT_WH = 30
@@ -301,6 +472,11 @@ class ImportRegisters:
     reactive_scaler: int = 0
 
     def to_plaintext(self) -> bytes:
+        fast = _registers_bytes(self)
+        return self._plaintext_tree() if fast is None else fast
+
+    def _plaintext_tree(self) -> bytes:
+        """The reference encoder; :meth:`to_plaintext` packs the same bytes directly."""
         items: list[Data] = [
             dlms.double_long_unsigned(self.active_import),
             dlms.structure(dlms.integer(self.active_scaler), dlms.enum(UNIT_WH)),
@@ -313,6 +489,14 @@ class ImportRegisters:
 
     @classmethod
     def from_plaintext(cls, plaintext: bytes) -> ImportRegisters:
+        fast = _registers_fields(plaintext)
+        if fast is not None:
+            return fast
+        return cls._from_plaintext_tree(plaintext)
+
+    @classmethod
+    def _from_plaintext_tree(cls, plaintext: bytes) -> ImportRegisters:
+        """The reference decoder (the fast path takes exactly what to_plaintext writes)."""
         (inner,) = _items(dlms.decode_data(plaintext), "ECS17b registers", 1)
         items = _items(inner, "ECS17b registers")
         if len(items) not in (4, 5):
@@ -334,6 +518,51 @@ class ImportRegisters:
     @property
     def active_import_wh(self) -> float:
         return self.active_import * 10.0**self.active_scaler
+
+
+_REGISTERS_4 = struct.Struct(">4sBIBBBbBBBIBBBbBB")
+_REGISTERS_5 = struct.Struct(">4sBIBBBbBBBIBBBbBBBI")
+_REGISTERS_HEAD_4 = bytes.fromhex("02010204")
+_REGISTERS_HEAD_5 = bytes.fromhex("02010205")
+_DLU = dlms.DataType.DOUBLE_LONG_UNSIGNED
+_U32 = 1 << 32
+
+
+def _registers_bytes(r: ImportRegisters) -> bytes | None:
+    active, reactive, secondary = r.active_import, r.reactive_import, r.secondary_active_import
+    a_scaler, r_scaler = r.active_scaler, r.reactive_scaler
+    if (
+        type(active) is not int
+        or type(reactive) is not int
+        or type(a_scaler) is not int
+        or type(r_scaler) is not int
+        or not 0 <= active < _U32
+        or not 0 <= reactive < _U32
+        or not -128 <= a_scaler < 128
+        or not -128 <= r_scaler < 128
+    ):
+        return None
+    fixed = (_DLU, active, 2, 2, 0x0F, a_scaler, 0x16, UNIT_WH, _DLU, reactive, 2, 2, 0x0F)
+    if secondary is None:
+        return _REGISTERS_4.pack(_REGISTERS_HEAD_4, *fixed, r_scaler, 0x16, UNIT_VARH)
+    if type(secondary) is not int or not 0 <= secondary < _U32:
+        return None
+    return _REGISTERS_5.pack(_REGISTERS_HEAD_5, *fixed, r_scaler, 0x16, UNIT_VARH, _DLU, secondary)
+
+
+def _registers_fields(plaintext: bytes) -> ImportRegisters | None:
+    """The registers when ``plaintext`` is exactly what :meth:`ImportRegisters.to_plaintext`
+    writes for them, else None."""
+    n = len(plaintext)
+    if n == _REGISTERS_4.size:
+        v = _REGISTERS_4.unpack(plaintext)
+        found = ImportRegisters(v[2], v[10], None, v[6], v[14])
+    elif n == _REGISTERS_5.size:
+        v = _REGISTERS_5.unpack(plaintext)
+        found = ImportRegisters(v[2], v[10], v[18], v[6], v[14])
+    else:
+        return None
+    return found if _registers_bytes(found) == plaintext else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +589,11 @@ class ImportRegistersResponse:
         return ImportRegisters.from_plaintext(decrypt(self.encrypted))
 
     def encode(self) -> bytes:
+        fast = _ecs17b_response_bytes(self.counter, self.device, self.requester, self.encrypted)
+        return self._encode_tree() if fast is None else fast
+
+    def _encode_tree(self) -> bytes:
+        """The reference encoder; :meth:`encode` writes the same bytes from a template."""
         value = dlms.structure(
             dlms.array(_protection_parameters(self.counter, self.device, self.requester)),
             dlms.octet_string(self.encrypted),
@@ -370,11 +604,76 @@ class ImportRegistersResponse:
 
     @classmethod
     def decode(cls, content: bytes) -> ImportRegistersResponse:
+        fields = _ecs17b_response_fields(content)
+        if fields is not None:
+            return cls(*fields)
+        return cls._decode_tree(content)
+
+    @classmethod
+    def _decode_tree(cls, content: bytes) -> ImportRegistersResponse:
+        """The reference decoder (the fast path takes exactly what :meth:`encode` writes)."""
         apdu = _parse_response(content, (AccessKind.ACTION,))
         protection, encrypted = _items(apdu.data[0], "ECS17b response", 2)
         (params,) = _items(protection, "protection parameters list", 1)
         counter, device, requester = _parse_protection(params)
         return cls(counter, device, requester, _octets(encrypted, "encrypted registers"))
+
+
+_ECS17B_RESPONSE_HEAD = bytes.fromhex(
+    "0000"  # no date-time; no request specifications echoed
+    "01 0202"  # one data value: structure {
+    "0101 0202 1602 0205"  # array { structure { enum 2, structure of 5 {
+    "0909 04"  # octet-string 9: 04 || counter
+)
+_ECS17B_RESPONSE_TAIL = bytes.fromhex("01 0300")
+"""After the encrypted registers: one result, action success."""
+_ECS17B_RESPONSE_COUNTER_AT = 5 + len(_ECS17B_RESPONSE_HEAD)
+
+
+def _ecs17b_response_bytes(
+    counter: object, device: object, requester: object, encrypted: object
+) -> bytes | None:
+    if type(encrypted) is not bytes:
+        return None
+    protection = _protection_bytes(counter, device, requester)
+    if protection is None:
+        return None
+    assert type(counter) is int
+    return b"".join(
+        (
+            b"\xda",
+            _invoke_id_bytes(counter),
+            _ECS17B_RESPONSE_HEAD,
+            protection,
+            b"\x09",
+            axdr_length(len(encrypted)),
+            encrypted,
+            _ECS17B_RESPONSE_TAIL,
+        )
+    )
+
+
+def _ecs17b_response_fields(content: bytes) -> tuple[int, bytes, bytes, bytes] | None:
+    """(counter, device, requester, encrypted) when ``content`` is exactly what
+    :meth:`ImportRegistersResponse.encode` writes for them, else None."""
+    at = _ECS17B_RESPONSE_COUNTER_AT
+    if content[5:at] != _ECS17B_RESPONSE_HEAD:
+        return None
+    counter = int.from_bytes(content[at : at + 8], "big")
+    titles = _two_short_octets(content, at + 8)
+    if titles is None:
+        return None
+    device, requester, pos = titles
+    pos += len(_ECS17B_PROTECTION_TAIL) + 1  # the options, then the octet-string tag
+    try:
+        n = Reader(content, pos).axdr_length()
+    except DecodeError:
+        return None
+    start = pos + len(axdr_length(n))
+    encrypted = content[start : start + n]
+    if _ecs17b_response_bytes(counter, device, requester, encrypted) != content:
+        return None
+    return counter, device, requester, encrypted
 
 
 # =========================================================================== ECS42/43/44
@@ -391,6 +690,13 @@ class _LoadSwitch(DlmsCommand):
         return (dlms.action(9, LOAD_SWITCH_SCRIPTS, 1),)
 
     def encode(self) -> bytes:
+        body = _LOAD_SWITCH_BODIES.get(self.script)
+        if body is None:
+            return self._encode_tree()
+        return b"\xd9" + dlms.invoke_id_for(self.counter).to_bytes(4, "big") + body
+
+    def _encode_tree(self) -> bytes:
+        """The reference encoder; :meth:`encode` writes the same bytes from a template."""
         return _request(self.counter, self.specs(), [dlms.long_unsigned(self.script)])
 
 
@@ -433,7 +739,21 @@ class SupplyArm(_LoadSwitch):
         return cls(_decode_script(content, cls.script))
 
 
+_LOAD_SWITCH_BODIES: dict[int, bytes] = {
+    switch.script: switch(0)._encode_tree()[5:]
+    for switch in (SupplyEnable, SupplyDisable, SupplyArm)
+}
+"""Each load-switch request after its invoke id (made once by the reference encoder)."""
+
+
 def _decode_script(content: bytes, script: int) -> int:
+    body = _LOAD_SWITCH_BODIES.get(script)
+    counter = None if body is None else _fixed_request_counter(content, body)
+    return _decode_script_tree(content, script) if counter is None else counter
+
+
+def _decode_script_tree(content: bytes, script: int) -> int:
+    """The reference decoder (the fast path takes exactly what the encoder writes)."""
     counter, (value,) = _parse_request(content, (dlms.action(9, LOAD_SWITCH_SCRIPTS, 1),))
     found = _int(value, "script id", dlms.DataType.LONG_UNSIGNED)
     if found != script:
@@ -721,14 +1041,27 @@ class ReadFirmwareVersion(DlmsCommand):
         return (dlms.get(1, FIRMWARE_VERSION, 2),)
 
     def encode(self) -> bytes:
+        return b"\xd9" + dlms.invoke_id_for(self.counter).to_bytes(4, "big") + _ECS52_BODY
+
+    def _encode_tree(self) -> bytes:
+        """The reference encoder; :meth:`encode` writes the same bytes from a template."""
         return _request(self.counter, self.specs(), [NULL])
 
     @classmethod
     def decode(cls, content: bytes) -> ReadFirmwareVersion:
+        counter = _fixed_request_counter(content, _ECS52_BODY)
+        return cls._decode_tree(content) if counter is None else cls(counter)
+
+    @classmethod
+    def _decode_tree(cls, content: bytes) -> ReadFirmwareVersion:
+        """The reference decoder (the fast path takes exactly what :meth:`encode` writes)."""
         counter, (value,) = _parse_request(content, (dlms.get(1, FIRMWARE_VERSION, 2),))
         if value != NULL:
             raise DecodeError("ECS52 carries null-data")
         return cls(counter)
+
+
+_ECS52_BODY = ReadFirmwareVersion(0)._encode_tree()[5:]
 
 
 @dataclass(frozen=True, slots=True)

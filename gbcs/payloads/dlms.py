@@ -16,6 +16,7 @@ what it returns always re-encodes to the input.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -606,16 +607,23 @@ class AccessSpec:
         return cls(kind, class_id, obis, index)
 
 
+@functools.lru_cache(maxsize=1024, typed=True)
+def _spec(kind: AccessKind, class_id: int, obis: str, index: int) -> AccessSpec:
+    # Specifications are immutable: the use cases ask for the same few again and again,
+    # so the parsed OBIS code and the checked spec are made once (errors are not cached).
+    return AccessSpec(kind, class_id, Obis.parse(obis), index)
+
+
 def get(class_id: int, obis: str, attribute: int) -> AccessSpec:
-    return AccessSpec(AccessKind.GET, class_id, Obis.parse(obis), attribute)
+    return _spec(AccessKind.GET, class_id, obis, attribute)
 
 
 def set_(class_id: int, obis: str, attribute: int) -> AccessSpec:
-    return AccessSpec(AccessKind.SET, class_id, Obis.parse(obis), attribute)
+    return _spec(AccessKind.SET, class_id, obis, attribute)
 
 
 def action(class_id: int, obis: str, method: int) -> AccessSpec:
-    return AccessSpec(AccessKind.ACTION, class_id, Obis.parse(obis), method)
+    return _spec(AccessKind.ACTION, class_id, obis, method)
 
 
 @dataclass(frozen=True, slots=True)
