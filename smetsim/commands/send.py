@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from gateway.config import ConfigError
+from gbcs.explain import explain
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.client import DEFAULT_URL, ClientError, DuisClient, Outcome, describe_failure
 from smetsim.sandbox import sandbox_keystore
@@ -104,6 +105,11 @@ def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool) -> None:
         typer.echo(line)
         if show_xml:
             typer.echo(answer.body.decode("utf-8", "replace"))
+    last = outcome.answers[-1] if outcome.answers else None
+    if not outcome.waited and last is not None and last.payload is not None:
+        # a CV2 local command or a CV4 pre-command sent on its own
+        for line in explain(last.payload, keys).render("GBCSPayload").splitlines():
+            typer.echo(f"  {line}")
     if outcome.waited:
         final = outcome.final
         if final is None:
