@@ -17,7 +17,7 @@ being seen there. After the window every response is checked: I0, its XML signat
 the gateway's certificate (a sample), its GBCS MAC against the keys of `smetsim pki export`.
 Prints ONE JSON object.
 
-    python benchmarks/gateway_device.py [--suppliers 15] [--requests 120] [--durability full]
+    python benchmarks/gateway_device.py [--suppliers 15] [--requests 80] [--durability full]
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ async def main() -> None:
     parser.add_argument(
         "--suppliers", type=int, default=15, help="extra supplier users (clients - 1)"
     )
-    parser.add_argument("--requests", type=int, default=120, help="SRs per client")
+    parser.add_argument("--requests", type=int, default=80, help="SRs per client")
     parser.add_argument("--devices-per-client", type=int, default=4)
     parser.add_argument("--durability", choices=("full", "process"), default="full")
     parser.add_argument(
