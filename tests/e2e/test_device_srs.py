@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from emulator.metering import PaymentMode
 from gbcs import content as gc
 from gbcs.codes import ACB, CRA, SUPPLIER
 from gbcs.frames import Message
+from gbcs.utrn import make_utrn
 from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.sandbox import CHF, ESME, GPF, GSME, Sandbox
@@ -163,18 +165,29 @@ async def test_cv2_returns_the_command_for_local_delivery(
     assert sandbox.wan.stats.sent_down == 0  # nothing went over the WAN
 
 
-async def test_2_2_top_up(sandbox: Sandbox, client: DuisClient, schema: SchemaCheck) -> None:
-    utrn = "73467815629318474329"
-    xml = request(
-        client, "2.2", ESME, f"<sr:TopUpDevice><sr:UTRN>{utrn}</sr:UTRN></sr:TopUpDevice>"
-    )
-    outcome = await client.send(xml, wait=True, within=5)
-    assert outcome.answers[0].code == "I99", outcome.answers[0].reason
+async def test_2_2_top_up_with_a_utrn_and_its_replay(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    meter = sandbox.fleet.device(ESME, int(sandbox.clock().timestamp()))
+    meter.meter.mode = PaymentMode.PREPAYMENT  # type: ignore[attr-defined]  # an ESME
+    before = meter.meter.credit.balance  # type: ignore[attr-defined]
+    utrn = make_utrn(sandbox.keystore, supplier=SUPPLIER, device=ESME, counter=5 << 32, value=1000)
+    body = f"<sr:TopUpDevice><sr:UTRN>{utrn}</sr:UTRN></sr:TopUpDevice>"
+    outcome = await client.send(request(client, "2.2", ESME, body), wait=True, within=5)
+    assert outcome.ok, outcome
     assert outcome.final is not None
-    assert outcome.final.kind == "response"
     schema(outcome.final.body)
     message = gbcs_of(outcome.final.body)
-    assert message.message_code == 0x0007
+    assert message.message_code == 0x0007  # CS01a
+    assert gc.decode_response(0x0007, message.content).ok
+    added = meter.meter.credit.balance - before  # type: ignore[attr-defined]
+    assert 990_000 < added <= 1000 * 1000  # 1000 pence, in milli-pence (less a second's use)
+    # the same UTRN again (a new request): the meter refuses it, with an alert
+    outcome = await client.send(request(client, "2.2", ESME, body), wait=True, within=5)
+    assert outcome.final is not None
+    assert not gc.decode_response(0x0007, gbcs_of(outcome.final.body).content).ok
+    alerts = [r for r in sandbox.devices.reports(recipient=SUPPLIER) if r.kind.value == "alert"]
+    assert any(r.code == "8F51" for r in alerts)  # duplicate UTRN entered
 
 
 TARIFF = """<sr:UpdateImportTariffPrimaryElement>

@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from emulator.metering import PaymentMode
 from gateway.services.model import DeviceStatus
 from gateway.wan import Direction, WanFaults
+from gbcs import content as gc
+from gbcs.codes import SUPPLIER
+from gbcs.utrn import make_utrn
 from smetsim.client import DuisClient
 from smetsim.sandbox import CHF, ESME, GSME, PENDING_GSME, PENDING_MPRN, Sandbox, SandboxSettings
 from tests.e2e.support import gbcs_of, request, request_id
@@ -63,13 +67,19 @@ async def test_install_commission_and_remove_a_gas_meter(
 
 
 async def test_gas_top_up(sandbox: Sandbox, client: DuisClient) -> None:
-    utrn = "73467815629318474329"
+    meter = sandbox.fleet.device(GSME, int(sandbox.clock().timestamp()))
+    meter.meter.mode = PaymentMode.PREPAYMENT  # type: ignore[attr-defined]  # a GSME
+    utrn = make_utrn(sandbox.keystore, supplier=SUPPLIER, device=GSME, counter=7 << 32, value=500)
     body = f"<sr:TopUpDevice><sr:UTRN>{utrn}</sr:UTRN></sr:TopUpDevice>"
     outcome = await client.send(request(client, "2.2", GSME, body), wait=True)
-    assert outcome.answers[0].code == "I99"
+    assert outcome.ok, outcome
     assert outcome.final is not None
-    assert outcome.final.kind == "response"
-    assert gbcs_of(outcome.final.body).message_code == 0x0097  # CS01b
+    message = gbcs_of(outcome.final.body)
+    assert message.message_code == 0x0097  # CS01b
+    result = gc.decode_response(0x0097, message.content)
+    assert isinstance(result, gc.GasTopUpResult)
+    assert result.ok
+    assert result.value == 500
 
 
 async def test_a_request_in_flight_survives_a_restart(tmp_path: Path) -> None:
