@@ -42,7 +42,7 @@ from gbcs.crypto import (  # noqa: E402
     verify_signature,
 )
 from gbcs.frames import Message, _construct_parse_message  # noqa: E402
-from gbcs.keystore import Keystore, generate_test_pki  # noqa: E402
+from gbcs.keystore import Keystore, derive_device_key, generate_test_pki  # noqa: E402, derive_device_key
 from gbcs.verify import Check, Verifier, mac_parties  # noqa: E402
 
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -105,11 +105,9 @@ def load_inputs() -> tuple[str, list[bytes], Keystore, bytes]:
     store.add(
         bytes.fromhex("123456789abcdef0"),
         KeyPurpose.DS,
-        public_key=public_key_from_xy(
-            bytes.fromhex(
-                "76628E1C84EF7935548AE5D62C7BB3AD28964CF794F0387A697EEC19CDD98F46"
-                "0A4D5E19087EF7216ED89C29831A6EE838C8DE88EF34F11D3F41F36D80B2A5D5"
-            )
+        # The supplier's DS key of GBCS 18.4 (GBCS.md): the build path signs with it.
+        private_key=private_key_from_scalar(
+            bytes.fromhex("3A6B2EAA0D9F25A9E455983FEB5BB947528121911BF3B76BE5661C89DBF24B26")
         ),
     )
     return "gbcs-18.4", [V18_4], store, acb
@@ -191,6 +189,12 @@ def main() -> None:
         m.business_target if m.cra is CRA.COMMAND else m.business_originator for m in messages
     }
     pki = generate_test_pki(b"benchmark", devices=devices)
+    for m in messages:
+        # Originators outside the test PKI (the 18.4 supplier when ../shared is absent) get a
+        # derived DS key, so every message can be built and signed.
+        if m.cra is CRA.COMMAND and not pki.has_private_key(m.business_originator, KeyPurpose.DS):
+            key = derive_device_key(b"benchmark", m.business_originator, KeyPurpose.DS)
+            pki.add(m.business_originator, KeyPurpose.DS, private_key=key)
     build_cache = SharedSecretCache()
     builder = Builder(pki, cache=build_cache)
 

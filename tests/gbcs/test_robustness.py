@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -135,7 +136,9 @@ def test_garbage_before_and_after(data: bytes, before: bytes, after: bytes) -> N
 @given(real, st.data())
 def test_a_changed_byte_never_leaves_a_valid_mac(data: bytes, draw: st.DataObject) -> None:
     verifier = conformance_verifier()
-    assume(verifier is not None and data != V18_4 and data[0] == 0xDD)
+    if verifier is None:
+        pytest.skip("../shared/conformance is absent: no keystore to check MACs with")
+    assume(data != V18_4 and data[0] == 0xDD)
     assert verifier is not None
     index = draw.draw(st.integers(min_value=0, max_value=len(data) - 1))
     mask = draw.draw(st.integers(min_value=1, max_value=255))
