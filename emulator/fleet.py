@@ -104,7 +104,7 @@ class Fleet:
         self._key_cache = key_cache
         self._secrets = SharedSecretCache(max_entries=secret_cache)
         self._spec_cache: dict[tuple[Any, ...], DeviceSpec] = {}
-        self._contexts: OrderedDict[tuple[bytes, Trust], DeviceContext] = OrderedDict()
+        self._contexts: OrderedDict[bytes, tuple[Trust, DeviceContext]] = OrderedDict()
         self._latest = 0
         """The latest time the fleet was told of (Unix seconds)."""
 
@@ -217,16 +217,18 @@ class Fleet:
         """The keys and neighbours lent to ``device`` (kept for the devices used most
         recently, so their shared secrets stay at hand)."""
         trust = device.trust
-        cache_key = (device.eui, trust)
-        ctx = self._contexts.get(cache_key)
-        if ctx is not None:
-            self._contexts.move_to_end(cache_key)
-            return ctx
-        keys = DeviceKeys(device.eui, self.private_key, self.organisations, trust.euis())
+        eui = device.eui
+        # Keyed by EUI, holding the trust it was made for (hashing a Trust costs more than
+        # comparing the one usually shared by identity).
+        cached = self._contexts.get(eui)
+        if cached is not None and (cached[0] is trust or cached[0] == trust):
+            self._contexts.move_to_end(eui)
+            return cached[1]
+        keys = DeviceKeys(eui, self.private_key, self.organisations, trust.euis())
         ctx = DeviceContext(
             keys, acb=trust.acb, cache=self._secrets, peer=self._peer, hosted=self.__contains__
         )
-        self._contexts[cache_key] = ctx
+        self._contexts[eui] = (trust, ctx)
         if len(self._contexts) > self._key_cache:
             self._contexts.popitem(last=False)
         return ctx

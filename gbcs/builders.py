@@ -36,6 +36,31 @@ def _eui(name: str, value: bytes) -> bytes:
     return value
 
 
+_MAX_CONTENT = 0xFFFF
+"""The longest content a Message takes (a two-byte BER length)."""
+
+
+def _response_message(command: Message, content: bytes) -> Message:
+    """``Message(cra=RESPONSE, counter echoed, parties swapped, message code and extensions
+    of the command, content, no date-time, signature None)`` without re-checking fields the
+    command's own construction checked."""
+    message = object.__new__(Message)
+    _set = object.__setattr__
+    _set(message, "cra", CRA.RESPONSE)
+    _set(message, "originator_counter", command.originator_counter)
+    _set(message, "business_originator", command.business_target)
+    _set(message, "business_target", command.business_originator)
+    _set(message, "date_time", None)
+    _set(message, "message_code", command.message_code)
+    _set(message, "extensions", command.extensions)
+    _set(message, "content", content)
+    _set(message, "signature", None)
+    _set(message, "signature_omitted", False)
+    _set(message, "mac", None)
+    _set(message, "_apdu", None)
+    return message
+
+
 class Builder:
     """Builds signed and MACed GBCS messages with the keys of ``keys``."""
 
@@ -143,17 +168,28 @@ class Builder:
         if command.cra is not CRA.COMMAND:
             raise EncodeError("a response answers a command")
         device = command.business_target
-        message = Message(
-            cra=CRA.RESPONSE,
-            originator_counter=command.originator_counter,
-            business_originator=device,
-            business_target=command.business_originator,
-            date_time=date_time,
-            message_code=command.message_code,
-            extensions=command.extensions if extensions is None else extensions,
-            content=content,
-            signature=None,
-        )
+        if (
+            date_time is None
+            and extensions is None
+            and type(content) is bytes
+            and len(content) <= _MAX_CONTENT
+            and type(command) is Message
+        ):
+            # Every other field comes from the command, a Message checked when it was made:
+            # skip Message.__post_init__'s checks (this is the devices' hot path).
+            message = _response_message(command, content)
+        else:
+            message = Message(
+                cra=CRA.RESPONSE,
+                originator_counter=command.originator_counter,
+                business_originator=device,
+                business_target=command.business_originator,
+                date_time=date_time,
+                message_code=command.message_code,
+                extensions=command.extensions if extensions is None else extensions,
+                content=content,
+                signature=None,
+            )
         return self._seal(message, critical=critical, encrypt=encrypt)
 
     def alert(

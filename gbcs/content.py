@@ -419,37 +419,51 @@ def _ecs17b_request_bytes(counter: object, requester: object, device: object) ->
 
 
 def _two_short_octets(content: bytes, pos: int) -> tuple[bytes, bytes, int] | None:
-    """Two short octet-strings at ``pos``: their values and the position after them."""
-    if content[pos : pos + 1] != b"\x09":
-        return None
-    n = content[pos + 1] if pos + 1 < len(content) else 0x80
-    if n >= 0x80:
-        return None
-    first = content[pos + 2 : pos + 2 + n]
-    pos += 2 + n
-    if content[pos : pos + 1] != b"\x09":
-        return None
-    n = content[pos + 1] if pos + 1 < len(content) else 0x80
-    if n >= 0x80:
-        return None
-    return first, content[pos + 2 : pos + 2 + n], pos + 2 + n
+    """Two short octet-strings (``09 len value``, len < 0x80) at ``pos``: their values and
+    the position after them; None when the bytes there are anything else."""
+    values = []
+    for _ in range(2):
+        header = content[pos : pos + 2]
+        if len(header) != 2 or header[0] != 0x09 or header[1] >= 0x80:
+            return None
+        pos += 2
+        value = content[pos : pos + header[1]]
+        if len(value) != header[1]:
+            return None
+        values.append(value)
+        pos += header[1]
+    return values[0], values[1], pos
 
 
 _ECS17B_COUNTER_AT = 5 + len(_ECS17B_REQUEST_HEAD)
+_ECS17B_EUI_REQUEST_LENGTH = _ECS17B_COUNTER_AT + 8 + 2 * 10 + len(_ECS17B_PROTECTION_TAIL)
 
 
 def _ecs17b_request_fields(content: bytes) -> tuple[int, bytes, bytes] | None:
     """(counter, requester, device) when ``content`` is exactly what
-    :meth:`ReadImportRegisters.encode` writes for them, else None."""
+    :meth:`ReadImportRegisters.encode` writes for them, else None: every byte is checked
+    against the template (tests hold this to ``_ecs17b_request_bytes(...) == content``)."""
     at = _ECS17B_COUNTER_AT
     if content[5:at] != _ECS17B_REQUEST_HEAD:
         return None
     counter = int.from_bytes(content[at : at + 8], "big")
+    if (
+        len(content) == _ECS17B_EUI_REQUEST_LENGTH
+        and content[at + 8 : at + 10] == b"\x09\x08"
+        and content[at + 18 : at + 20] == b"\x09\x08"
+    ):  # the usual case: two EUIs
+        if content[at + 28 :] != _ECS17B_PROTECTION_TAIL or content[
+            :5
+        ] != b"\xd9" + _invoke_id_bytes(counter):
+            return None
+        return counter, content[at + 10 : at + 18], content[at + 20 : at + 28]
     titles = _two_short_octets(content, at + 8)
     if titles is None:
         return None
-    requester, device, _ = titles
-    if _ecs17b_request_bytes(counter, requester, device) != content:
+    requester, device, end = titles
+    if content[end:] != _ECS17B_PROTECTION_TAIL or content[:5] != b"\xd9" + _invoke_id_bytes(
+        counter
+    ):
         return None
     return counter, requester, device
 

@@ -431,7 +431,7 @@ class Device:
 
     def _run(self, uc: UseCase, command: Message, now: int, ctx: DeviceContext) -> Reply:
         handler = self.HANDLERS.get(command.message_code)
-        if handler is None or not (set(uc.names) & self.supported):
+        if handler is None or _names(uc).isdisjoint(self.supported):
             raise CommandError(f"{uc.name} is not supported by firmware {self.firmware.version}")
         return handler(self, command, now, ctx)
 
@@ -636,11 +636,32 @@ def initial_alert_counter(now: int) -> int:
 
 
 def _authority(uc: UseCase) -> frozenset[RemotePartyRole] | None:
+    try:
+        return _AUTHORITY_BY_CODE[uc.code]
+    except KeyError:
+        pass
+    found = None
     for name in uc.names:
         roles = AUTHORITY.get(name)
         if roles is not None:
-            return roles
-    return None
+            found = roles
+            break
+    _AUTHORITY_BY_CODE[uc.code] = found
+    return found
+
+
+_AUTHORITY_BY_CODE: dict[int, frozenset[RemotePartyRole] | None] = {}
+""":func:`_authority` by message code (AUTHORITY is a read-only table)."""
+
+_NAMES_BY_CODE: dict[int, frozenset[str]] = {}
+"""Each use case's GBCS names by message code, as a set (for the firmware check)."""
+
+
+def _names(uc: UseCase) -> frozenset[str]:
+    names = _NAMES_BY_CODE.get(uc.code)
+    if names is None:
+        names = _NAMES_BY_CODE[uc.code] = frozenset(uc.names)
+    return names
 
 
 def _alerts_of(error: Exception) -> list[Alert]:
