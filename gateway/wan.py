@@ -21,6 +21,9 @@ when something fails.
 
 Scheduling uses the event loop's own timers (no task per frame); :meth:`InProcessWan.close`
 cancels what is still in flight.
+
+:class:`RoutingWan` joins several WANs into one: some hubs are reached through their own WAN
+(a serial HAN dongle, say), every other hub through a default one.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final, Protocol
@@ -46,6 +49,7 @@ __all__ = [
     "HubUnreachableError",
     "InProcessWan",
     "Manipulator",
+    "RoutingWan",
     "Wan",
     "WanError",
     "WanFaults",
@@ -386,3 +390,54 @@ class _Flight:
         self.frame = frame
         self.hub = hub
         self.handle: asyncio.Handle | None = None
+
+
+class RoutingWan:
+    """One :class:`Wan` made of several: the hubs in ``routes`` are reached through their own
+    WAN, every other hub through ``default``.
+
+    Frames coming up from any of them go to the one receiver; :meth:`reachable` and
+    :meth:`send` ask the hub's WAN; :meth:`close` closes each WAN once (all of them, even when
+    one fails; the first failure is raised afterwards). The same WAN may serve several hubs.
+    """
+
+    def __init__(self, default: Wan, routes: Mapping[bytes, Wan]) -> None:
+        for hub in routes:
+            if len(hub) != 8:
+                raise ValueError(f"a route needs a hub's 8-byte EUI, got {hub.hex()!r}")
+        self.default = default
+        self.routes: dict[bytes, Wan] = dict(routes)
+        self._wans: list[Wan] = []
+        for wan in (default, *self.routes.values()):
+            if not any(wan is known for known in self._wans):
+                self._wans.append(wan)
+
+    @property
+    def wans(self) -> tuple[Wan, ...]:
+        """Each distinct WAN, the default first."""
+        return tuple(self._wans)
+
+    def route(self, hub: bytes) -> Wan:
+        """The WAN that carries ``hub``'s frames."""
+        return self.routes.get(hub, self.default)
+
+    def set_receiver(self, receiver: FrameReceiver) -> None:
+        for wan in self._wans:
+            wan.set_receiver(receiver)
+
+    def reachable(self, hub: bytes) -> bool:
+        return self.route(hub).reachable(hub)
+
+    async def send(self, hub: bytes, frame: bytes) -> None:
+        await self.route(hub).send(hub, frame)
+
+    async def close(self) -> None:
+        failure: BaseException | None = None
+        for wan in self._wans:
+            try:
+                await wan.close()
+            except Exception as exc:  # close the others anyway
+                logger.exception("closing a routed WAN failed")
+                failure = failure or exc
+        if failure is not None:
+            raise failure

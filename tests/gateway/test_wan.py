@@ -11,6 +11,7 @@ from gateway.wan import (
     Direction,
     HubUnreachableError,
     InProcessWan,
+    RoutingWan,
     Wan,
     WanError,
     WanFaults,
@@ -223,3 +224,70 @@ def test_bad_rates_are_refused() -> None:
 def test_corrupt_flips_the_last_bit() -> None:
     assert corrupt(b"\x00\x01") == b"\x00\x00"
     assert corrupt(b"") == b""
+
+
+# -- the routing WAN ------------------------------------------------------------------------------
+
+
+async def test_routing_wan_sends_each_hub_through_its_own_wan() -> None:
+    default, dongle = InProcessWan(), InProcessWan()
+    routing: Wan = RoutingWan(default, {OTHER_HUB: dongle})
+    try:
+        via_default, via_dongle = Echo(default), Echo(dongle)
+        received: list[tuple[bytes, bytes]] = []
+        routing.set_receiver(lambda eui, frame: received.append((eui, frame)))
+        await routing.send(HUB, b"\x01\x02")
+        await routing.send(OTHER_HUB, b"\x03\x04")
+        await settle(default)
+        await settle(dongle)
+        assert via_default.commands == [(HUB, b"\x01\x02")]
+        assert via_dongle.commands == [(OTHER_HUB, b"\x03\x04")]
+        # answers from both come up to the one receiver
+        assert sorted(received) == [(DEVICE, b"\x02\x01"), (DEVICE, b"\x04\x03")]
+    finally:
+        await routing.close()
+
+
+async def test_routing_wan_reachability_and_refusals_are_per_route() -> None:
+    default, dongle = InProcessWan(), InProcessWan()
+    routing = RoutingWan(default, {OTHER_HUB: dongle})
+    try:
+        dongle.faults.all_down = True
+        assert routing.reachable(HUB)
+        assert not routing.reachable(OTHER_HUB)
+        with pytest.raises(HubUnreachableError) as info:
+            await routing.send(OTHER_HUB, b"\x01")
+        assert info.value.hub == OTHER_HUB
+        assert dongle.stats.unreachable == 1
+        assert default.stats.unreachable == 0
+        assert routing.route(OTHER_HUB) is dongle
+        assert routing.route(DEVICE) is default
+    finally:
+        await routing.close()
+
+
+class FailingClose(InProcessWan):
+    async def close(self) -> None:
+        await super().close()
+        raise WanError("the port would not close")
+
+
+async def test_routing_wan_closes_every_wan_once_even_when_one_fails() -> None:
+    default, failing = InProcessWan(), FailingClose()
+    routing = RoutingWan(default, {HUB: failing, OTHER_HUB: failing})
+    assert routing.wans == (default, failing)
+    with pytest.raises(WanError, match="would not close"):
+        await routing.close()
+    assert not default.reachable(HUB)
+    assert not failing.reachable(HUB)
+    with pytest.raises(WanError):
+        await routing.send(DEVICE, b"\x01")
+
+
+def test_routing_wan_refuses_a_route_that_is_not_an_eui() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(ValueError, match="8-byte EUI"):
+            RoutingWan(InProcessWan(loop=loop), {b"\x01": InProcessWan(loop=loop)})
+    finally:
+        loop.close()
