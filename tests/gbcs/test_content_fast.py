@@ -20,7 +20,7 @@ from gbcs.payloads.dlms import AccessKind, AccessResult
 from tests.gbcs.test_content import RTDS_COMMANDS, RTDS_RESPONSES
 from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
 
-EXAMPLES = settings(max_examples=150, deadline=None)
+EXAMPLES = settings(max_examples=100, deadline=None)
 
 counters = st.one_of(
     st.integers(0, (1 << 64) - 1),
