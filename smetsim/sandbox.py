@@ -16,6 +16,10 @@ points and Commissioned; plus devices only pre-notified (ESME ``...-B0``, GSME `
 for lifecycle tests, with meter points of their own, and ``devices`` more ESMEs
 (``00-DB-00-00-xx-xx-xx-xx``) for load. A state folder used before is reopened as it was
 (the fleet's device state is snapshot to ``fleet.json`` on close).
+
+``Sandbox.start(..., wan_routes={hub: wan})`` reaches some hubs through a WAN of their own
+instead of the fleet - a serial HAN dongle (``smetsim hil bridge``): the gateway's device
+service then sees a :class:`gateway.wan.RoutingWan` (:attr:`Sandbox.device_wan`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import shutil
 import sqlite3
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +49,7 @@ from gateway.server import Gateway
 from gateway.services.device import DeviceService
 from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel
 from gateway.users import MeterPoints, User, UserRole
-from gateway.wan import InProcessWan, WanFaults
+from gateway.wan import InProcessWan, RoutingWan, Wan, WanFaults
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
@@ -277,11 +281,19 @@ class Sandbox:
         duis: DeviceDuis,
         seed: bytes,
         clock: Callable[[], datetime],
+        device_wan: Wan | None = None,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.fleet = fleet
         self.wan = wan
+        """The in-process WAN the fleet is plugged into."""
+        self.device_wan: Wan = device_wan if device_wan is not None else wan
+        """The WAN the device service sends through: :attr:`wan`, or a
+        :class:`gateway.wan.RoutingWan` over it and the ``wan_routes`` of :meth:`start`."""
+        self.routes: dict[bytes, Wan] = (
+            dict(device_wan.routes) if isinstance(device_wan, RoutingWan) else {}
+        )
         self.devices = devices
         self.duis = duis
         self.seed = seed
@@ -300,18 +312,32 @@ class Sandbox:
 
     @classmethod
     async def start(
-        cls, settings: SandboxSettings, *, clock: Callable[[], datetime] | None = None
+        cls,
+        settings: SandboxSettings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        wan_routes: Mapping[bytes, Wan] | None = None,
     ) -> Sandbox:
         """Open the state, seed the default home on a fresh one, start listening.
+
+        ``wan_routes``: hubs (EUI -> WAN) the gateway reaches through their own WAN rather
+        than the in-process fleet (the fleet's devices behind them stay silent). The sandbox
+        owns them from this call on: it closes them on close, or when starting fails.
 
         Raises :class:`gateway.errors.GatewayError` subclasses (StartupError, AdminError,
         ConfigError...) or :class:`emulator.errors.EmulatorError` naming what is wrong."""
         now = clock or (lambda: datetime.now(UTC))
-        gateway = Gateway.open(settings.gateway, clock=now)
+        routes = dict(wan_routes or {})
+        try:
+            gateway = Gateway.open(settings.gateway, clock=now)
+        except BaseException:
+            await _close_all(routes.values())
+            raise
         try:
             seed = _seed_of(settings.gateway)
             _register_suppliers(gateway, seed, settings.suppliers)
             wan = InProcessWan(faults=WanFaults())
+            device_wan: Wan = RoutingWan(wan, routes) if routes else wan
             fleet = _fleet(settings, gateway, seed)
             euis = list(fleet.euis())
             gateway.keystore.add_derived_devices(seed, euis)
@@ -319,17 +345,18 @@ class Sandbox:
                 gateway.storage,
                 gateway.service,
                 gateway.keystore,
-                wan,
+                device_wan,
                 clock=now,
                 response_timeout=settings.response_timeout,
                 run=gateway.commits.run,
             )
             duis = DeviceDuis(devices, signer=gateway.signer, users=gateway.users)
             duis.install(gateway.front_door, gateway.app)
-            sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now)
+            sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now, device_wan)
             wan.hubs.set_handler(sandbox._on_command)
             _seed_home(gateway, settings.devices, settings.suppliers)
         except BaseException:
+            await _close_all(routes.values())
             await gateway.close()
             raise
         try:
@@ -361,9 +388,15 @@ class Sandbox:
             await asyncio.sleep(self.settings.tick_interval)
             try:
                 for out in self.fleet.advance(self.clock()):
+                    if self.routes and self._routed_elsewhere(out.eui):
+                        continue  # the real one is behind another WAN
                     self.wan.hubs.send_up(out.eui, out.frame, 0.0)
             except Exception:
                 logger.exception("fleet tick failed (it will run again)")
+
+    def _routed_elsewhere(self, eui: bytes) -> bool:
+        """Whether ``eui`` (a fleet device) is reached through one of the ``wan_routes``."""
+        return eui in self.routes or self.fleet.spec(eui).hub in self.routes
 
     # -- closing ------------------------------------------------------------------------------
 
@@ -381,6 +414,11 @@ class Sandbox:
                 await self._tick
             self._tick = None
         await self.duis.close()
+        if self.device_wan is not self.wan:
+            try:
+                await self.device_wan.close()
+            except Exception:
+                logger.exception("closing the routed WANs failed")
         await self.wan.close()
         try:
             self.fleet.snapshot(self.state / "fleet.json")
@@ -423,6 +461,14 @@ class Sandbox:
 
 
 # =========================================================================== helpers
+
+
+async def _close_all(wans: Iterable[Wan]) -> None:
+    for wan in wans:
+        try:
+            await wan.close()
+        except Exception:
+            logger.exception("closing a routed WAN failed")
 
 
 def _seed_of(settings: GatewaySettings) -> bytes:

@@ -3,7 +3,8 @@
 - ``hil read --port DEV [--json]``: read a meter out through an optical probe;
 - ``hil serve --pty | --tcp PORT``: an emulated ESME's optical port, for clients and benches;
 - ``hil serve-device --pty | --port DEV``: an emulated device behind a (virtual) HAN dongle;
-- ``hil bridge --port DEV --device EUI``: the gateway's end of a dongle, as a hex pipe.
+- ``hil bridge --port DEV --device EUI``: the sandbox's gateway, with the dongle as the WAN of
+  the device's communications hub (``--stdin``: the gateway's end of a dongle as a hex pipe).
 
 The guide is ``docs/hil.md``.
 """
@@ -15,6 +16,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -22,6 +24,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -37,6 +40,9 @@ from hil.iec62056_21 import MODE_C_BAUD, SignOnRequest
 from hil.link import ByteLink, Framing, Parity
 from hil.optical import OpticalTiming, Readout, read_meter
 from hil.virtual_port import MeterTiming, OpticalMeter, PtyOpticalPort, TcpOpticalPort
+
+if TYPE_CHECKING:
+    from smetsim.sandbox import Sandbox, SandboxSettings
 
 DEFAULT_DEVICE = "00-DB-12-34-56-78-90-A0"  # the sandbox's ESME
 DEFAULT_PROFILE = "northbrook-nb100"
@@ -539,22 +545,168 @@ async def run_bridge(
     return status
 
 
+# -- the gateway's end: the sandbox's gateway with a dongle as the WAN of one hub -------------
+
+DEFAULT_HUB = "00-DB-12-34-56-78-90-A2"  # the sandbox's communications hub
+
+
+@dataclass
+class BridgeOptions:
+    """What `hil bridge` runs in gateway mode (tests drive :func:`run_gateway_bridge`)."""
+
+    port: str
+    devices: list[bytes]
+    hub: bytes
+    settings: SandboxSettings
+    baud: int = DEFAULT_BAUD
+    timing: LinkTiming = field(default_factory=LinkTiming)
+    capture: Path | None = None
+
+
+async def run_gateway_bridge(
+    options: BridgeOptions, started: Callable[[Sandbox], None], stop: asyncio.Event
+) -> None:
+    """The sandbox's gateway, the hub ``options.hub`` reached through the dongle on
+    ``options.port`` (every other hub through the in-process fleet), until ``stop`` is set;
+    ``started(sandbox)`` once it listens."""
+    from gateway.config import ConfigError
+    from gateway.duis.schema import SchemaLoadError
+    from gateway.errors import GatewayError
+    from smetsim.hil_adapters import GatewaySerialWan
+    from smetsim.sandbox import Sandbox
+
+    behind = list(dict.fromkeys([*options.devices, options.hub]))
+    frame_log = FrameLog()
+    try:
+        wan = await GatewaySerialWan.open(
+            options.port,
+            behind,
+            baudrate=options.baud,
+            timing=options.timing,
+            frame_log=frame_log,
+        )
+    except HilError as exc:
+        if options.settings.temporary:
+            shutil.rmtree(options.settings.gateway.state, ignore_errors=True)
+        raise fail(str(exc)) from None
+    try:
+        sandbox = await Sandbox.start(options.settings, wan_routes={options.hub: wan})
+    except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
+        raise fail(str(exc)) from None
+    try:
+        sandbox.keystore.add_derived_devices(sandbox.seed, options.devices)
+        started(sandbox)
+        await stop.wait()
+    finally:
+        await sandbox.close()
+        if options.capture is not None:
+            try:
+                frame_log.write(options.capture)
+            except OSError as exc:
+                typer.echo(f"smetsim: warning: --capture {options.capture}: {exc}", err=True)
+
+
+def bridge_lines(sandbox: Sandbox, options: BridgeOptions) -> list[str]:
+    """What `hil bridge` prints once it listens (where, and how the dongle is used)."""
+    from gateway.services.model import DeviceStatus, DeviceType
+    from gbcs.eui import eui_duis
+
+    timing = options.timing
+    lines = [f"smetsim hil bridge: listening on {sandbox.url}"]
+    lines += [f"  {line}" for line in sandbox.describe()]
+    devices = ", ".join(eui_duis(d) for d in options.devices)
+    lines.append(
+        f"  dongle:    hub {eui_duis(options.hub)} (device {devices}) through {options.port} "
+        f"at {options.baud} baud, ACK timeout {timing.ack_timeout:g} s, "
+        f"{timing.retries} attempt(s); every other hub: the in-process fleet"
+    )
+    service = sandbox.gateway.service
+    for eui in options.devices:
+        record = service.get_device(eui)
+        if record is None:
+            lines.append(
+                f"  note:      {eui_duis(eui)} is not in the SMI: pre-notify it (SR 12.2, or "
+                "'smetsim asn import'), add it to the hub's device log (SR 8.11) and commission "
+                "it (SR 8.1.1); until then its SRs are refused (E19)"
+            )
+        elif record.status not in (
+            DeviceStatus.COMMISSIONED,
+            DeviceStatus.INSTALLED_NOT_COMMISSIONED,
+        ):
+            lines.append(
+                f"  note:      {eui_duis(eui)} is {record.status.value} in the SMI: add it to "
+                "the hub's device log (SR 8.11) and commission it (SR 8.1.1) first"
+            )
+        elif record.device_type not in (DeviceType.CHF, DeviceType.GPF) and record.chf_id not in (
+            None,
+            options.hub,
+        ):
+            assert record.chf_id is not None
+            lines.append(
+                f"  note:      {eui_duis(eui)} sits behind hub {eui_duis(record.chf_id)} in "
+                f"the SMI, not {eui_duis(options.hub)}: its commands will not use the dongle"
+            )
+    lines.append("Ctrl-C stops it.")
+    return lines
+
+
+def _check_seed(state: Path | None, seed: bytes) -> None:
+    """A state folder made with another seed has other keys than the device's."""
+    if state is None or not (state / "seed").is_file():
+        return
+    try:
+        existing = (state / "seed").read_text().strip()
+    except OSError as exc:
+        raise fail(f"--state {state}: cannot read its seed: {exc.strerror}") from None
+    if existing != seed.hex():
+        raise fail(
+            f"--state {state} was made with seed {existing}, not {seed.hex()}: give "
+            f"--seed {existing} here and to the device (serve-device --seed), or another --state"
+        )
+
+
 @hil_app.command("bridge")
 def bridge(
     port: str = typer.Option(..., "--port", help="The serial port of the HAN dongle."),
     device: list[str] = typer.Option(  # noqa: B008  # typer declares options this way
         ..., "--device", help="EUI of a device behind the dongle (repeat for more)."
     ),
+    hub: str = typer.Option(
+        DEFAULT_HUB, "--hub", help="The communications hub the gateway reaches over the dongle."
+    ),
     baud: int = typer.Option(DEFAULT_BAUD, "--baud", help="Line speed of the dongle link."),
     ack_timeout: float = typer.Option(0.5, "--ack-timeout", help="Seconds to wait for an ACK."),
     retries: int = typer.Option(3, "--retries", help="Attempts per frame."),
+    state: Path | None = typer.Option(  # noqa: B008  # typer declares options this way
+        None, "--state", help="The gateway's state folder (default: a temporary one)."
+    ),
+    http_port: int | None = typer.Option(
+        None, "--http-port", min=0, max=65535, help="The gateway's HTTP port (8079; 0: any)."
+    ),
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (127.0.0.1)."),
+    seed: str = typer.Option(
+        DEFAULT_SEED, "--seed", help="Test PKI seed (hex): the device's (serve-device --seed)."
+    ),
+    response_timeout: float | None = typer.Option(
+        None, "--response-timeout", help="Seconds a device has to answer (30)."
+    ),
+    require_signatures: bool = typer.Option(
+        False, "--require-signatures", help="Refuse unsigned and placeholder-signed requests."
+    ),
+    capture: Path | None = typer.Option(  # noqa: B008  # typer declares options this way
+        None, "--capture", help="Write the dongle's frame log to this file on exit."
+    ),
+    stdin_mode: bool = typer.Option(
+        False, "--stdin", help="No gateway: GBCS frames as hex lines on stdin, answers on stdout."
+    ),
     linger: float = typer.Option(
-        5.0, "--linger", help="Seconds to wait for answers after the last input line."
+        5.0, "--linger", help="With --stdin: seconds to wait for answers after the last line."
     ),
 ) -> None:
-    """Make a device behind a serial dongle reachable: GBCS frames as hex lines on stdin go
-    to it (``HEX`` for the first --device, or ``EUI HEX``); frames it sends come out on
-    stdout as ``EUI HEX`` lines."""
+    """The sandbox's gateway (DUIS on HTTP) with a serial HAN dongle as the WAN of one hub:
+    the device behind it answers the gateway's commands. With --stdin: a hex pipe instead
+    (``HEX`` for the first --device, or ``EUI HEX`` per line; frames it sends come out on
+    stdout as ``EUI HEX`` lines)."""
     euis = []
     for text in device:
         try:
@@ -563,13 +715,62 @@ def bridge(
             raise fail(f"--device: {exc}") from None
     if ack_timeout <= 0 or retries < 1 or linger < 0:
         raise fail("--ack-timeout must be positive, --retries at least 1, --linger not negative")
+    if baud <= 0:
+        raise fail(f"--baud must be positive, got {baud}")
     try:
         timing = LinkTiming(ack_timeout=ack_timeout, retries=retries)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    status = asyncio.run(run_bridge(port, euis, baud=baud, timing=timing, linger=linger))
-    if status:
-        raise typer.Exit(status)
+    if stdin_mode:
+        status = asyncio.run(run_bridge(port, euis, baud=baud, timing=timing, linger=linger))
+        if status:
+            raise typer.Exit(status)
+        return
+    try:
+        hub_eui = parse_eui(hub)
+    except ValueError as exc:
+        raise fail(f"--hub: {exc}") from None
+    try:
+        seed_bytes = bytes.fromhex(seed)
+    except ValueError:
+        raise fail(f"--seed must be hex, got {seed!r}") from None
+    if not seed_bytes:
+        raise fail("--seed must not be empty")
+    if response_timeout is not None and response_timeout <= 0:
+        raise fail(f"--response-timeout must be positive, got {response_timeout}")
+    _check_seed(state, seed_bytes)
+    from gateway.config import ConfigError
+    from smetsim.sandbox import SandboxSettings
+
+    try:
+        settings = SandboxSettings.create(
+            state=state,
+            host=host,
+            port=http_port,
+            require_signatures=require_signatures,
+            response_timeout=response_timeout,
+        )
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    settings = replace(settings, gateway=replace(settings.gateway, seed=seed_bytes))
+    options = BridgeOptions(port, euis, hub_eui, settings, baud, timing, capture)
+
+    def started(sandbox: Sandbox, announce: Callable[[str], None]) -> None:
+        for line in bridge_lines(sandbox, options):
+            announce(line)
+        if settings.gateway.allow_unsigned:
+            typer.echo(
+                "smetsim hil bridge: warning: unsigned and placeholder-signed requests are "
+                "accepted (start with --require-signatures to refuse them)",
+                err=True,
+            )
+
+    _run_until_signalled(
+        lambda announce, stop: run_gateway_bridge(
+            options, lambda sandbox: started(sandbox, announce), stop
+        )
+    )
+    typer.echo("smetsim hil bridge: stopped")
 
 
 def register(app: typer.Typer) -> None:

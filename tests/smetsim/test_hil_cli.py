@@ -215,6 +215,13 @@ def test_port_problems_are_one_line(
         (["hil", "serve-device", "--pty", "--hub", "00"], "--hub"),
         (["hil", "bridge", "--port", "x", "--device", "zz"], "--device"),
         (["hil", "bridge", "--port", "/dev/ttyNOPE9", "--device", ESME], "no such port"),
+        (
+            ["hil", "bridge", "--stdin", "--port", "/dev/ttyNOPE9", "--device", ESME],
+            "no such port",
+        ),
+        (["hil", "bridge", "--port", "x", "--device", ESME, "--hub", "00"], "--hub"),
+        (["hil", "bridge", "--port", "x", "--device", ESME, "--seed", "xyz"], "--seed must be hex"),
+        (["hil", "bridge", "--port", "x", "--device", ESME, "--baud", "0"], "--baud"),
     ],
 )
 def test_user_errors_are_one_line(
@@ -310,7 +317,8 @@ def test_bridge_pipes_hex_lines_to_the_device_and_back(
     with background(dongle_device()) as path:
         monkeypatch.setattr(sys, "stdin", io.StringIO(f"# ECS52\n{command.to_bytes().hex()}\n"))
         code, out, err = run_cli(
-            ["hil", "bridge", "--port", path, "--device", ESME, "--linger", "1"], capsys
+            ["hil", "bridge", "--stdin", "--port", path, "--device", ESME, "--linger", "1"],
+            capsys,
         )
         assert (code, err) == (0, "")
         [line] = out.splitlines()
@@ -319,7 +327,8 @@ def test_bridge_pipes_hex_lines_to_the_device_and_back(
         check_firmware_response(bytes.fromhex(hex_frame), command, verifier)
         monkeypatch.setattr(sys, "stdin", io.StringIO("not hex at all\n"))
         code, out, err = run_cli(
-            ["hil", "bridge", "--port", path, "--device", ESME, "--linger", "0"], capsys
+            ["hil", "bridge", "--stdin", "--port", path, "--device", ESME, "--linger", "0"],
+            capsys,
         )
     assert code == 1
     assert err == "smetsim: error: line 1 is not hex: 'not hex at all'\n"
@@ -351,3 +360,51 @@ def test_serve_pty_prints_the_device_path_first_and_stops_on_sigterm(
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_bridge_refuses_a_state_made_with_another_seed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "seed").write_text("00ff\n")
+    code, _, err = run_cli(
+        ["hil", "bridge", "--port", "x", "--device", ESME, "--state", str(tmp_path)], capsys
+    )
+    assert code == 1
+    [line] = err.splitlines()
+    assert line.startswith(f"smetsim: error: --state {tmp_path} was made with seed 00ff")
+    assert "--seed 00ff" in line
+
+
+def test_bridge_runs_the_gateway_over_the_dongle_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    with background(dongle_device(hub=HUB)) as path:
+        state = str(tmp_path / "state")
+        args = ["hil", "bridge", "--port", path, "--device", ESME, "--http-port", "0"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smetsim.cli", *args, "--state", state],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            lines = []
+            while (line := process.stdout.readline()) and line.strip() != "Ctrl-C stops it.":
+                lines.append(line.rstrip())
+            assert lines, process.stderr.read() if process.stderr else ""
+            assert re.match(r"smetsim hil bridge: listening on http://127\.0\.0\.1:\d+$", lines[0])
+            dongle = [x for x in lines if x.lstrip().startswith("dongle:")]
+            assert dongle == [
+                f"  dongle:    hub {HUB} (device {ESME}) through {path} at 115200 baud, "
+                "ACK timeout 0.5 s, 3 attempt(s); every other hub: the in-process fleet"
+            ]
+            assert not any("note:" in x for x in lines)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+            assert process.returncode == 0, err
+            assert out.strip() == "smetsim hil bridge: stopped"
+            assert "Traceback" not in err
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=30)
+    assert (tmp_path / "state" / "seed").read_text().strip() == DEFAULT_SEED
