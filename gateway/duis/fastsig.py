@@ -14,7 +14,11 @@ only one shape of signature occurs, the DUIS profile:
 - ``KeyInfo``: absent or ``X509Data`` only (the key is the pinned certificate's anyway).
 
 For that shape this module canonicalises, digests, signs and verifies with lxml and
-``cryptography`` directly. Anything else raises :class:`NotInProfileError` and the caller hands the
+``cryptography`` directly. Whether a signature is in the profile is decided by matching its
+exclusive C14N (comments kept) against one regular expression - no walk over its elements in
+Python; a signature is written (:func:`sign_serialised`) from a template of the signer's own
+signature, cut around the digest and the value, made once by lxml: the same bytes as the
+tree-built :func:`sign`, without building the tree per document. Anything else raises :class:`NotInProfileError` and the caller hands the
 document to signxml. Tests check both engines agree - each verifies what the other signed, and
 they accept and refuse the same mutated documents.
 """
@@ -24,7 +28,10 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import hashlib
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -34,7 +41,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from lxml import etree
 
-from gateway.duis.xml import DS_NS, ds, is_element
+from gateway.duis.xml import DS_NS, ds
 
 EXCLUSIVE_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ECDSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
@@ -52,63 +59,6 @@ class FastSignatureError(Exception):
     """The signature is in the profile and does not verify (the message says why)."""
 
 
-def _children(element: etree._Element) -> list[etree._Element]:
-    nodes = list(element)
-    if not all(is_element(n) for n in nodes):
-        raise NotInProfileError("comments or processing instructions inside the signature")
-    return nodes
-
-
-def _expect(element: etree._Element, *names: str) -> list[etree._Element]:
-    children = _children(element)
-    if [etree.QName(c).text for c in children] != [ds(n) for n in names]:
-        raise NotInProfileError(f"{etree.QName(element).localname} is not in the DUIS profile")
-    return children
-
-
-def _algorithm(element: etree._Element, expected: str) -> None:
-    if _attributes(element) != {"Algorithm": expected} or len(element):
-        raise NotInProfileError(f"{etree.QName(element).localname} is not {expected}")
-
-
-_VALUE_ELEMENTS: Final = frozenset(
-    ds(n) for n in ("SignatureValue", "DigestValue", "X509IssuerName", "X509SerialNumber")
-)
-
-
-def _only_whitespace_around_elements(signature: etree._Element) -> None:
-    """Text may appear only inside the value elements; anything else goes to signxml."""
-    for element in signature.iter():
-        if element is not signature and (element.tail or "").strip():
-            raise NotInProfileError("text between the signature's elements")
-        if element.tag not in _VALUE_ELEMENTS and (element.text or "").strip():
-            raise NotInProfileError(f"text in {etree.QName(element).localname}")
-
-
-_ATTRIBUTES: Final = {
-    ds("CanonicalizationMethod"): {"Algorithm"},
-    ds("SignatureMethod"): {"Algorithm"},
-    ds("Transform"): {"Algorithm"},
-    ds("DigestMethod"): {"Algorithm"},
-    ds("Reference"): {"URI"},
-}
-
-
-def _attributes_in_profile(signature: etree._Element) -> None:
-    for element in signature.iter():
-        if set(element.attrib) - _ATTRIBUTES.get(str(element.tag), set()):
-            raise NotInProfileError(f"attributes on {etree.QName(element).localname}")
-
-
-def _key_info_in_profile(key_info: etree._Element) -> None:
-    """KeyInfo/X509Data/X509IssuerSerial(X509IssuerName, X509SerialNumber) and nothing else."""
-    (x509_data,) = _expect(key_info, "X509Data")
-    (issuer_serial,) = _expect(x509_data, "X509IssuerSerial")
-    _, serial = _expect(issuer_serial, "X509IssuerName", "X509SerialNumber")
-    if not (serial.text or "").strip().isdigit():
-        raise NotInProfileError("X509SerialNumber is not an integer")
-
-
 def _base64(element: etree._Element) -> bytes:
     """An xs:base64Binary value (whitespace allowed, strict otherwise)."""
     text = "".join((element.text or "").split())
@@ -116,10 +66,6 @@ def _base64(element: etree._Element) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise FastSignatureError(f"{etree.QName(element).localname} is not valid base64") from None
-
-
-def _attributes(element: etree._Element) -> dict[str, str]:
-    return {str(k): str(v) for k, v in element.attrib.items()}
 
 
 def _detach_keeping_tail(element: etree._Element) -> None:
@@ -158,6 +104,71 @@ def _reference_c14n(root: etree._Element, signature_index: int, exclusive: bool)
         root.insert(signature_index, signature)
 
 
+_SIGNATURE_TAG: Final = ds("Signature")
+
+
+@functools.lru_cache(maxsize=8)
+def _profile_pattern(prefix: bytes) -> re.Pattern[bytes]:
+    """The exclusive C14N (comments kept) of a ``ds:Signature`` in the DUIS profile, written
+    with ``prefix`` (``b"ds:"`` or ``b""``) on every element: whitespace allowed between the
+    elements and inside the empty ones, text only in the value elements, no other attribute,
+    namespace declaration, element, comment or processing instruction anywhere."""
+    ws = rb"[ \t\n]*"  # C14N writes a carriage return as &#xD;: never raw
+    p = re.escape(prefix)
+
+    def empty(name: bytes, algorithm: str) -> bytes:
+        return (
+            rb"<" + p + name + rb' Algorithm="' + re.escape(algorithm.encode()) + rb'">'
+            + ws + rb"</" + p + name + rb">" + ws
+        )  # fmt: skip
+
+    def opening(name: bytes) -> bytes:
+        return rb"<" + p + name + rb">" + ws
+
+    def closing(name: bytes) -> bytes:
+        return rb"</" + p + name + rb">" + ws
+
+    declaration = (rb"xmlns:" + re.escape(prefix[:-1])) if prefix else rb"xmlns"
+    return re.compile(
+        rb"<" + p + rb"Signature " + declaration + rb'="' + re.escape(DS_NS.encode()) + rb'">'
+        + ws + opening(b"SignedInfo")
+        + empty(b"CanonicalizationMethod", EXCLUSIVE_C14N)
+        + empty(b"SignatureMethod", ECDSA_SHA256)
+        + rb"<" + p + rb'Reference URI="">' + ws
+        + opening(b"Transforms")
+        + empty(b"Transform", ENVELOPED)
+        + rb"(?P<exclusive>" + empty(b"Transform", EXCLUSIVE_C14N) + rb")?"
+        + closing(b"Transforms")
+        + empty(b"DigestMethod", SHA256)
+        + rb"<" + p + rb"DigestValue>[^<]*" + closing(b"DigestValue")
+        + closing(b"Reference")
+        + closing(b"SignedInfo")
+        + rb"<" + p + rb"SignatureValue>[^<]*" + closing(b"SignatureValue")
+        + rb"(?:" + opening(b"KeyInfo") + opening(b"X509Data") + opening(b"X509IssuerSerial")
+        + rb"<" + p + rb"X509IssuerName>[^<]*" + closing(b"X509IssuerName")
+        + opening(b"X509SerialNumber") + rb"[0-9]+" + ws + closing(b"X509SerialNumber")
+        + closing(b"X509IssuerSerial") + closing(b"X509Data") + closing(b"KeyInfo")
+        + rb")?</" + p + rb"Signature>"
+    )  # fmt: skip
+
+
+_START_TAG: Final = re.compile(rb"<([A-Za-z_][A-Za-z0-9._-]*:)?Signature[ >]")
+
+
+def _in_profile(signature: etree._Element) -> bool:
+    """Whether ``signature`` is in the DUIS profile; ``True`` in its second value when its
+    reference lists the exclusive C14N transform. One C14N and one regular-expression match
+    instead of a walk over the elements in Python."""
+    octets = etree.tostring(signature, method="c14n", exclusive=True, with_comments=True)
+    start = _START_TAG.match(octets)
+    if start is None:
+        raise NotInProfileError("ds:Signature is not in the DUIS profile")
+    match = _profile_pattern(start.group(1) or b"").fullmatch(octets)
+    if match is None:
+        raise NotInProfileError("ds:Signature is not in the DUIS profile")
+    return match.group("exclusive") is not None
+
+
 def verify(
     root: etree._Element,
     certificate: x509.Certificate,
@@ -167,51 +178,19 @@ def verify(
     """Verify the enveloped signature of ``root`` (a direct child) with the pinned ``certificate``.
 
     Raises :class:`NotInProfileError` (ask signxml) or :class:`FastSignatureError` (invalid)."""
-    signatures = [
-        i for i, child in enumerate(root) if is_element(child) and child.tag == ds("Signature")
-    ]
-    if len(signatures) != 1:
+    index = -1
+    for position, child in enumerate(root):
+        if child.tag == _SIGNATURE_TAG:
+            if index >= 0:
+                raise NotInProfileError("not exactly one ds:Signature child of the root")
+            index = position
+    if index < 0:
         raise NotInProfileError("not exactly one ds:Signature child of the root")
-    index = signatures[0]
     signature = root[index]
-    if signature.attrib:
-        raise NotInProfileError("attributes on ds:Signature")
-    _only_whitespace_around_elements(signature)
-    _attributes_in_profile(signature)
-    parts = _children(signature)
-    names = [etree.QName(p).text for p in parts]
-    if names not in (
-        [ds("SignedInfo"), ds("SignatureValue")],
-        [ds("SignedInfo"), ds("SignatureValue"), ds("KeyInfo")],
-    ):
-        raise NotInProfileError(
-            "ds:Signature holds other elements than SignedInfo, SignatureValue, KeyInfo"
-        )
-    signed_info, value = parts[0], parts[1]
-    if signed_info.attrib or value.attrib:
-        raise NotInProfileError("attributes on SignedInfo or SignatureValue")
-    if len(parts) == 3:
-        _key_info_in_profile(parts[2])
-
-    c14n_method, signature_method, reference = _expect(
-        signed_info, "CanonicalizationMethod", "SignatureMethod", "Reference"
-    )
-    _algorithm(c14n_method, EXCLUSIVE_C14N)
-    _algorithm(signature_method, ECDSA_SHA256)
-    if _attributes(reference) != {"URI": ""}:
-        raise NotInProfileError('Reference is not URI=""')
-    transforms, digest_method, digest_value = _expect(
-        reference, "Transforms", "DigestMethod", "DigestValue"
-    )
-    _algorithm(digest_method, SHA256)
-    if transforms.attrib or digest_value.attrib or len(digest_value):
-        raise NotInProfileError("attributes on Transforms or DigestValue")
-    steps = _children(transforms)
-    if not 1 <= len(steps) <= 2 or any(s.tag != ds("Transform") for s in steps):
-        raise NotInProfileError("Transforms is not the enveloped transform (and exclusive C14N)")
-    _algorithm(steps[0], ENVELOPED)
-    if len(steps) == 2:
-        _algorithm(steps[1], EXCLUSIVE_C14N)
+    exclusive = _in_profile(signature)
+    # In the profile: no comment or processing instruction inside, so the positions are known.
+    signed_info, value = signature[0], signature[1]
+    digest_value = signed_info[2][2]
     serial = certificate.serial_number
     if now < certificate.not_valid_before_utc:
         raise FastSignatureError(
@@ -233,9 +212,34 @@ def verify(
         public_key.verify(der, signed_info_c14n, _ECDSA)
     except InvalidSignature:
         raise FastSignatureError("Signature verification failed") from None
-    octets = _reference_c14n(root, index, exclusive=len(steps) == 2)
+    octets = _reference_c14n(root, index, exclusive=exclusive)
     if hashlib.sha256(octets).digest() != expected_digest:
         raise FastSignatureError("Digest mismatch for reference 0 ()")
+
+
+def _append_signature(
+    document: etree._Element, digest: str, issuer: str, serial: int
+) -> etree._Element:
+    """Append a profile ``ds:Signature`` with ``digest`` and an empty SignatureValue."""
+    nsmap = None if document.nsmap.get("ds") == DS_NS else {"ds": DS_NS}
+    signature = etree.SubElement(document, ds("Signature"), nsmap=nsmap)
+    signed_info = etree.SubElement(signature, ds("SignedInfo"))
+    etree.SubElement(signed_info, ds("CanonicalizationMethod"), Algorithm=EXCLUSIVE_C14N)
+    etree.SubElement(signed_info, ds("SignatureMethod"), Algorithm=ECDSA_SHA256)
+    reference = etree.SubElement(signed_info, ds("Reference"), URI="")
+    transforms = etree.SubElement(reference, ds("Transforms"))
+    etree.SubElement(transforms, ds("Transform"), Algorithm=ENVELOPED)
+    etree.SubElement(transforms, ds("Transform"), Algorithm=EXCLUSIVE_C14N)
+    etree.SubElement(reference, ds("DigestMethod"), Algorithm=SHA256)
+    etree.SubElement(reference, ds("DigestValue")).text = digest
+    etree.SubElement(signature, ds("SignatureValue"))
+    key_info = etree.SubElement(signature, ds("KeyInfo"))
+    issuer_serial = etree.SubElement(
+        etree.SubElement(key_info, ds("X509Data")), ds("X509IssuerSerial")
+    )
+    etree.SubElement(issuer_serial, ds("X509IssuerName")).text = issuer
+    etree.SubElement(issuer_serial, ds("X509SerialNumber")).text = str(serial)
+    return signature
 
 
 def sign(
@@ -252,27 +256,74 @@ def sign(
     digest = hashlib.sha256(
         etree.tostring(document, method="c14n", exclusive=True, with_comments=False)
     ).digest()
-    nsmap = None if document.nsmap.get("ds") == DS_NS else {"ds": DS_NS}
-    signature = etree.SubElement(document, ds("Signature"), nsmap=nsmap)
-    signed_info = etree.SubElement(signature, ds("SignedInfo"))
-    etree.SubElement(signed_info, ds("CanonicalizationMethod"), Algorithm=EXCLUSIVE_C14N)
-    etree.SubElement(signed_info, ds("SignatureMethod"), Algorithm=ECDSA_SHA256)
-    reference = etree.SubElement(signed_info, ds("Reference"), URI="")
-    transforms = etree.SubElement(reference, ds("Transforms"))
-    etree.SubElement(transforms, ds("Transform"), Algorithm=ENVELOPED)
-    etree.SubElement(transforms, ds("Transform"), Algorithm=EXCLUSIVE_C14N)
-    etree.SubElement(reference, ds("DigestMethod"), Algorithm=SHA256)
-    etree.SubElement(reference, ds("DigestValue")).text = base64.b64encode(digest).decode()
-    value = etree.SubElement(signature, ds("SignatureValue"))
-    key_info = etree.SubElement(signature, ds("KeyInfo"))
-    issuer_serial = etree.SubElement(
-        etree.SubElement(key_info, ds("X509Data")), ds("X509IssuerSerial")
-    )
-    etree.SubElement(issuer_serial, ds("X509IssuerName")).text = issuer
-    etree.SubElement(issuer_serial, ds("X509SerialNumber")).text = str(serial)
+    signature = _append_signature(document, base64.b64encode(digest).decode(), issuer, serial)
     signed_info_c14n = etree.tostring(
-        signed_info, method="c14n", exclusive=True, with_comments=False
+        signature[0], method="c14n", exclusive=True, with_comments=False
     )
     r, s = utils.decode_dss_signature(private_key.sign(signed_info_c14n, _ECDSA))
-    value.text = base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode()
+    signature[1].text = base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode()
     return document
+
+
+_DIGEST_MARK: Final = "DIGEST-PLACEHOLDER"
+_VALUE_MARK: Final = "VALUE-PLACEHOLDER"
+
+
+@dataclass(frozen=True, slots=True)
+class _SignatureTemplate:
+    """A profile signature of one signer, cut around its two values: the exclusive C14N of its
+    ``SignedInfo`` and its serialisation as a last child of a root (declaring ``ds`` or not)."""
+
+    signed_info: tuple[bytes, bytes]
+    serialised: tuple[bytes, bytes, bytes]
+
+
+@functools.lru_cache(maxsize=64)
+def _template(issuer: str, serial: int, root_declares_ds: bool) -> _SignatureTemplate:
+    """Made by :func:`sign`'s own tree building, so the bytes are lxml's, not hand-written."""
+    nsmap = {"r": "urn:template", "ds": DS_NS} if root_declares_ds else {"r": "urn:template"}
+    root = etree.Element("{urn:template}r", nsmap=nsmap)
+    signature = _append_signature(root, _DIGEST_MARK, issuer, serial)
+    signature[1].text = _VALUE_MARK
+    c14n = etree.tostring(signature[0], method="c14n", exclusive=True, with_comments=False)
+    before_digest, _, after_digest = c14n.partition(_DIGEST_MARK.encode())
+    whole = etree.tostring(root, encoding="UTF-8")
+    fragment = whole[whole.index(b"<ds:Signature") : whole.rindex(b"</")]
+    head, _, rest = fragment.partition(_DIGEST_MARK.encode())
+    middle, _, tail = rest.partition(_VALUE_MARK.encode())
+    return _SignatureTemplate((before_digest, after_digest), (head, middle, tail))
+
+
+def sign_serialised(
+    root: etree._Element,
+    private_key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    serial: int,
+) -> bytes | None:
+    """``etree.tostring(sign(root, ...), encoding="UTF-8")`` without building the signature
+    as a tree: the same bytes (the signature value aside, ECDSA being randomised), from a
+    template of this signer's signature. ``root`` is not changed. ``None`` when the root's
+    namespaces or shape are unusual (the caller then uses :func:`sign`)."""
+    nsmap = root.nsmap
+    declared = nsmap.get("ds")
+    if (
+        root.getparent() is not None
+        or root.tail
+        or not len(root)
+        or (declared is not None and declared != DS_NS)
+        or sum(1 for uri in nsmap.values() if uri == DS_NS) > (declared is not None)
+    ):
+        return None
+    template = _template(issuer, serial, declared is not None)
+    digest = base64.b64encode(
+        hashlib.sha256(
+            etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
+        ).digest()
+    )
+    signed_info = template.signed_info[0] + digest + template.signed_info[1]
+    r, s = utils.decode_dss_signature(private_key.sign(signed_info, _ECDSA))
+    value = base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    document = etree.tostring(root, encoding="UTF-8")
+    closing = document.rindex(b"</")
+    head, middle, tail = template.serialised
+    return document[:closing] + head + digest + middle + value + tail + document[closing:]

@@ -208,6 +208,11 @@ class XmlSigner:
         """:meth:`sign`, serialised as UTF-8 with an XML declaration. With ``consume`` the
         caller gives ``root`` away (e.g. a response just built): it may be signed in place."""
         fresh = root.getparent() is None and root.find(ds("Signature")) is None
+        if self.engine == "fast" and fresh:
+            # The signature is written from a template: ``root`` itself is left as it was.
+            serialised = fastsig.sign_serialised(root, self._key, self.issuer, self.serial)
+            if serialised is not None:
+                return _XML_DECLARATION + serialised
         if consume and self.engine == "fast" and fresh:
             signed = fastsig.sign(root, self._key, self.issuer, self.serial, in_place=True)
             return _XML_DECLARATION + etree.tostring(signed, encoding="UTF-8")

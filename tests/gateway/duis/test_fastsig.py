@@ -160,3 +160,47 @@ def test_verification_leaves_the_document_as_it_was() -> None:
         FAST.verify(root, signer_for(S1).certificate)
         assert etree.tostring(root) == before
         assert root[-1] is signature
+
+
+@pytest.mark.parametrize("declares_ds", [True, False])
+def test_the_templated_signature_is_the_tree_built_one(declares_ds: bool) -> None:
+    source = etree.fromstring(document())
+    if not declares_ds:
+        source = etree.fromstring(
+            etree.tostring(source).replace(b' xmlns:ds="' + DS_NS.encode() + b'"', b"")
+        )
+    assert (source.nsmap.get("ds") == DS_NS) is declares_ds
+    keys = pki()
+    certificate = keys.certificate(S1, KeyPurpose.DS)
+    assert certificate is not None
+    key = keys.private_key(S1, KeyPurpose.DS)
+    issuer = "CN=Z1 & <co>,OU=07"  # text that needs escaping
+    before = etree.tostring(source)
+    templated = fastsig.sign_serialised(source, key, issuer, 12345)
+    assert templated is not None
+    assert etree.tostring(source) == before  # not changed
+    built = etree.tostring(fastsig.sign(source, key, issuer, 12345), encoding="UTF-8")
+    path = f"{{{DS_NS}}}Signature/{{{DS_NS}}}SignatureValue"
+    blank = []
+    for octets in (templated, built):
+        root = etree.fromstring(octets)
+        value = root.find(path)
+        assert value is not None
+        value.text = ""
+        blank.append(etree.tostring(root))
+    assert blank[0] == blank[1]
+    # and the bytes are those lxml writes for the signed tree
+    assert etree.tostring(etree.fromstring(templated), encoding="UTF-8") == templated
+    signed = etree.fromstring(templated)
+    FAST.verify(copy.deepcopy(signed), certificate)
+    SLOW.verify(copy.deepcopy(signed), certificate)
+
+
+def test_unusual_namespaces_are_signed_as_trees() -> None:
+    key = pki().private_key(S1, KeyPurpose.DS)
+    other = etree.fromstring(b'<r xmlns:ds="urn:not-xmldsig"><a/></r>')
+    assert fastsig.sign_serialised(other, key, "CN=Z1", 1) is None
+    twice = etree.fromstring(f'<r xmlns:x="{DS_NS}" xmlns:ds="{DS_NS}"><a/></r>'.encode())
+    assert fastsig.sign_serialised(twice, key, "CN=Z1", 1) is None
+    empty = etree.fromstring(b"<r/>")
+    assert fastsig.sign_serialised(empty, key, "CN=Z1", 1) is None
