@@ -161,6 +161,7 @@ async def test_a_dead_far_end_gives_a_dcc_alert_and_a_gone_one_e1001(tmp_path: P
             assert [a.code for a in outcome.answers] == ["I99"]
             assert outcome.final is not None
             assert outcome.final.kind == "dcc-alert"
+            assert b"<sr:DCCAlertCode>N12</sr:DCCAlertCode>" in outcome.final.body
             text = outcome.final.body.decode()
             assert request_id(xml) in text
             assert f"communications hub {eui_duis(CHF)} is unreachable" in text
