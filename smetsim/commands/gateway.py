@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -16,8 +15,7 @@ from gateway.config import ConfigError, GatewaySettings, load_settings
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
 from gateway.server import Gateway
-
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+from smetsim.commands._logging import configure_logging
 
 
 def gateway(
@@ -65,16 +63,7 @@ def gateway(
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info or warning.")] = "info",
 ) -> None:
     """Serve DUIS on POST /api/v1/serviceD|serviceS|serviceT and the admin API on one port."""
-    level = _LEVELS.get(log_level.lower())
-    if level is None:
-        typer.echo(
-            f"smetsim: error: --log-level {log_level!r} is not one of debug, info, warning",
-            err=True,
-        )
-        raise typer.Exit(1)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level)
     try:
         settings = load_settings(config) if config is not None else GatewaySettings()
         settings = settings.with_overrides(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -16,9 +15,8 @@ from emulator.errors import EmulatorError
 from gateway.config import ConfigError
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
+from smetsim.commands._logging import configure_logging
 from smetsim.sandbox import DEFAULT_PORT, Sandbox, SandboxSettings
-
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
 
 def sandbox(
@@ -74,16 +72,7 @@ def sandbox(
 ) -> None:
     """Start the gateway (DUIS on HTTP) and a fleet of emulated meters, joined by an
     in-process WAN; Ctrl-C stops both."""
-    level = _LEVELS.get(log_level.lower())
-    if level is None:
-        typer.echo(
-            f"smetsim: error: --log-level {log_level!r} is not one of debug, info, warning",
-            err=True,
-        )
-        raise typer.Exit(1)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level)
     try:
         settings = SandboxSettings.create(
             state=state,
