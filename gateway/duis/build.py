@@ -38,8 +38,8 @@ def duis_datetime(moment: datetime) -> str:
     """``2022-08-12T06:43:49.844Z``: UTC, milliseconds, as the DCC writes ResponseDateTime."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is C (strftime plus an f-string cost several times more): "...T06:43:49.844+00:00"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def comment_text(sentence: str) -> str:

@@ -16,7 +16,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
-from gateway.duis.xml import DS_NS, SR_NS, ds, is_element, local_name, sr
+from gateway.duis.xml import SR_NS, ds, is_element, local_name, sr
 from gateway.errors import ServiceError
 from gateway.services.model import RequestId
 
@@ -27,6 +27,11 @@ MAX_COUNTER: Final = 2**64 - 1
 
 PLACEHOLDER_SIGNATURE: Final = "ZGVmYXVsdA=="
 """The base64 of ``default``: the placeholder signature of the DUIS templates."""
+
+_SR_PREFIX: Final = f"{{{SR_NS}}}"
+_SR_PREFIX_LENGTH: Final = len(_SR_PREFIX)
+_HEADER_BODY: Final = [sr("Header"), sr("Body")]
+_SIGNATURE: Final = ds("Signature")
 
 _HEADER_ORDER: Final = (
     "RequestID",
@@ -183,13 +188,8 @@ def parse_request(root: etree._Element) -> DuisRequest:
     """
     schema_version = check_root(root)
     children = [child for child in root if is_element(child)]
-    names = [(etree.QName(c).namespace, etree.QName(c).localname) for c in children]
-    expected = [(SR_NS, "Header"), (SR_NS, "Body")]
-    if (
-        names[:2] != expected
-        or len(names) > 3
-        or (len(names) == 3 and names[2] != (DS_NS, "Signature"))
-    ):
+    names = [child.tag for child in children]
+    if names[:2] != _HEADER_BODY or len(names) > 3 or (len(names) == 3 and names[2] != _SIGNATURE):
         shown = ", ".join(local_name(c) for c in children) or "nothing"
         raise ServiceError(
             "duis_invalid_element",
@@ -198,7 +198,7 @@ def parse_request(root: etree._Element) -> DuisRequest:
         )
     header = _parse_header(children[0])
     body_children = [child for child in children[1] if is_element(child)]
-    if len(body_children) != 1 or etree.QName(body_children[0]).namespace != SR_NS:
+    if len(body_children) != 1 or not str(body_children[0].tag).startswith(_SR_PREFIX):
         raise ServiceError(
             "duis_invalid_element",
             element="Body",
@@ -219,19 +219,18 @@ def _parse_header(header: etree._Element) -> RequestHeader:
     for child in header:
         if not is_element(child):
             continue
-        qname = etree.QName(child)
-        if qname.namespace != SR_NS or qname.localname not in _HEADER_ORDER:
+        tag = str(child.tag)
+        name = tag[_SR_PREFIX_LENGTH:]
+        if not tag.startswith(_SR_PREFIX) or name not in _HEADER_ORDER:
             raise ServiceError(
                 "duis_invalid_element",
                 element="Header",
-                reason=f"unexpected element {qname.localname}",
+                reason=f"unexpected element {local_name(child)}",
             )
-        if qname.localname in fields:
-            raise ServiceError(
-                "duis_invalid_element", element=qname.localname, reason="it appears twice"
-            )
-        fields[qname.localname] = (child.text or "").strip()
-        order.append(qname.localname)
+        if name in fields:
+            raise ServiceError("duis_invalid_element", element=name, reason="it appears twice")
+        fields[name] = (child.text or "").strip()
+        order.append(name)
     if order != [name for name in _HEADER_ORDER if name in fields]:
         raise ServiceError(
             "duis_invalid_element",

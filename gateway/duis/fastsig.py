@@ -18,9 +18,10 @@ For that shape this module canonicalises, digests, signs and verifies with lxml 
 exclusive C14N (comments kept) against one regular expression - no walk over its elements in
 Python; a signature is written (:func:`sign_serialised`) from a template of the signer's own
 signature, cut around the digest and the value, made once by lxml: the same bytes as the
-tree-built :func:`sign`, without building the tree per document. Anything else raises :class:`NotInProfileError` and the caller hands the
-document to signxml. Tests check both engines agree - each verifies what the other signed, and
-they accept and refuse the same mutated documents.
+tree-built :func:`sign`, without building the tree per document. Anything else raises
+:class:`NotInProfileError` and the caller hands the document to signxml. Tests check both
+engines agree - each verifies what the other signed, and they accept and refuse the same
+mutated documents.
 """
 
 from __future__ import annotations

@@ -37,6 +37,8 @@ from gateway.services.model import (
     UpdateMPxN,
 )
 
+_SR_PREFIX: Final = f"{{{SR_NS}}}"
+
 BODY_OF: Final[dict[ServiceReferenceVariant, str]] = {
     ServiceReferenceVariant.SR_12_2: "DevicePrenotification",
     ServiceReferenceVariant.SR_8_2: "ReadInventory",
@@ -52,7 +54,7 @@ def _children(element: etree._Element) -> list[etree._Element]:
     for child in element:
         if not is_element(child):
             continue
-        if etree.QName(child).namespace != SR_NS:
+        if not str(child.tag).startswith(_SR_PREFIX):
             raise ServiceError(
                 "duis_invalid_element",
                 element=local_name(element),

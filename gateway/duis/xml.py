@@ -67,6 +67,9 @@ def is_element(node: etree._Element) -> bool:
 
 def local_name(element: etree._Element) -> str:
     """The tag of ``element`` without its namespace."""
+    tag: Any = element.tag
+    if isinstance(tag, str):  # "{namespace}local" or "local": no QName object needed
+        return tag[tag.find("}") + 1 :]
     return etree.QName(element).localname
 
 
