@@ -390,7 +390,7 @@ class Message:
     # ---- encoding --------------------------------------------------------------------------
 
     def _encode_apdu(self) -> bytes:
-        other = self.message_code.to_bytes(2, "big") + self.extensions
+        extensions = self.extensions
         content = self.content
         dt = self.date_time
         if self.signature_omitted:
@@ -399,19 +399,41 @@ class Message:
             sig = b"\x00"
         else:
             sig = b"\x40" + self.signature
+        n = len(content)
+        content_length = _SHORT_LENGTHS[n] if n < 0x80 else ber_length(n)
+        if dt is None and len(extensions) < 0x7E:
+            # The usual shape: DF 09 CRA counter 08 originator 08 target 00 len code, one pack.
+            head = _GS_HEAD_NO_DATE.pack(
+                0xDF,
+                0x09,
+                self.cra,
+                self.originator_counter,
+                0x08,
+                self.business_originator,
+                0x08,
+                self.business_target,
+                0x00,
+                2 + len(extensions),
+                self.message_code,
+            )
+            return b"".join((head, extensions, content_length, content, sig))
+        other = self.message_code.to_bytes(2, "big") + extensions
         return b"".join(
             (
-                b"\xdf\x09",
-                bytes((self.cra,)),
-                self.originator_counter.to_bytes(8, "big"),
-                b"\x08",
-                self.business_originator,
-                b"\x08",
-                self.business_target,
+                _GS_HEADER.pack(
+                    0xDF,
+                    0x09,
+                    self.cra,
+                    self.originator_counter,
+                    0x08,
+                    self.business_originator,
+                    0x08,
+                    self.business_target,
+                ),
                 b"\x00" if dt is None else b"\x0c" + dt,
                 ber_length(len(other)),
                 other,
-                ber_length(len(content)),
+                content_length,
                 content,
                 sig,
             )
@@ -419,19 +441,16 @@ class Message:
 
     def to_bytes(self) -> bytes:
         """The message on the wire."""
-        apdu = self.general_signing_apdu()
+        apdu = self._apdu
+        if apdu is None:
+            apdu = self.general_signing_apdu()
         mac = self.mac
         if mac is None:
             return apdu
-        return b"".join(
-            (
-                _CIPHERING_PREFIX,
-                ber_length(_SECURITY_HEADER_LENGTH + len(apdu) + MAC_LENGTH),
-                _SECURITY_HEADER,
-                apdu,
-                mac,
-            )
-        )
+        n = _SECURITY_HEADER_LENGTH + len(apdu) + MAC_LENGTH
+        if n <= 0xFF:
+            return b"".join((_CIPHERING_HEADS[n], apdu, mac))
+        return b"".join((_CIPHERING_PREFIX, ber_length(n), _SECURITY_HEADER, apdu, mac))
 
     # ---- decoding --------------------------------------------------------------------------
 
@@ -460,7 +479,14 @@ class Message:
                 + data[:7].hex(" "),
                 0,
             )
-        length, pos = decode_ber_length(data, 7)
+        length = data[7]
+        if length < 0x80:
+            pos = 8
+        elif length == 0x81 and n > 8 and data[8] >= 0x80:
+            length = data[8]
+            pos = 9
+        else:
+            length, pos = decode_ber_length(data, 7)
         if pos + length != n:
             if pos + length > n:
                 raise DecodeError(
@@ -515,7 +541,11 @@ def _decode_general_signing(
         p += 13
     else:
         raise DecodeError(f"date-time length must be 00 or 0C, got {dt_len:02x}", p)
-    oi_len, p = decode_ber_length(data, p)
+    oi_len = data[p] if p < e else 0x80  # (past the end: decode_ber_length says why)
+    if oi_len < 0x80:
+        p += 1
+    else:
+        oi_len, p = decode_ber_length(data, p)
     if oi_len < 2:
         raise DecodeError(
             f"other-information length {oi_len} is too short for a message code", p - 1
@@ -527,7 +557,14 @@ def _decode_general_signing(
     extensions = data[p + 2 : q]
     if q >= e:
         raise DecodeError("truncated: the content length is missing", q)
-    c_len, p = decode_ber_length(data, q)
+    c_len = data[q]
+    if c_len < 0x80:
+        p = q + 1
+    elif c_len == 0x81 and q + 1 < e and data[q + 1] >= 0x80:
+        c_len = data[q + 1]
+        p = q + 2
+    else:
+        c_len, p = decode_ber_length(data, q)
     q = p + c_len
     if q > e:
         raise DecodeError(
@@ -551,26 +588,49 @@ def _decode_general_signing(
             raise DecodeError(f"signature length must be 00 or 40, got {sig_len:02x}", q)
         if q != e:
             raise DecodeError(f"{e - q} unexpected bytes after the signature field", q)
-    # Every field was checked above: skip __init__'s validation (this is the hot path).
+    # Every field was checked above: skip __init__'s validation (this is the hot path), and
+    # set the slots through their descriptors (cheaper than object.__setattr__ by name).
     message = object.__new__(cls)
-    _set = object.__setattr__
-    _set(message, "cra", _CRAS[cra])
-    _set(message, "originator_counter", counter)
-    _set(message, "business_originator", originator)
-    _set(message, "business_target", target)
-    _set(message, "date_time", date_time)
-    _set(message, "message_code", message_code)
-    _set(message, "extensions", extensions)
-    _set(message, "content", content)
-    _set(message, "signature", signature)
-    _set(message, "signature_omitted", omitted)
-    _set(message, "mac", mac)
-    _set(message, "_apdu", data[s:e] if (s or e != len(data)) else data)
+    _set_cra(message, _CRAS[cra])
+    _set_counter(message, counter)
+    _set_originator(message, originator)
+    _set_target(message, target)
+    _set_date_time(message, date_time)
+    _set_message_code(message, message_code)
+    _set_extensions(message, extensions)
+    _set_content(message, content)
+    _set_signature(message, signature)
+    _set_omitted(message, omitted)
+    _set_mac(message, mac)
+    _set_apdu(message, data[s:e] if (s or e != len(data)) else data)
     return message
 
 
 _CRAS = {int(c): c for c in CRA}
+
+
+def _slot_setter(name: str) -> Any:
+    """The ``__set__`` of one of Message's slots (frozen: only the codec sets them)."""
+    return Message.__dict__[name].__set__
+
+
+_set_cra = _slot_setter("cra")
+_set_counter = _slot_setter("originator_counter")
+_set_originator = _slot_setter("business_originator")
+_set_target = _slot_setter("business_target")
+_set_date_time = _slot_setter("date_time")
+_set_message_code = _slot_setter("message_code")
+_set_extensions = _slot_setter("extensions")
+_set_content = _slot_setter("content")
+_set_signature = _slot_setter("signature")
+_set_omitted = _slot_setter("signature_omitted")
+_set_mac = _slot_setter("mac")
+_set_apdu = _slot_setter("_apdu")
 _GS_HEADER = struct.Struct(">BBBQB8sB8s")  # DF 09 CRA counter 08 originator 08 target
+_GS_HEAD_NO_DATE = struct.Struct(">BBBQB8sB8sBBH")  # ... target, 00 (no date-time), len, code
+_SHORT_LENGTHS = [bytes((n,)) for n in range(0x80)]
+_CIPHERING_HEADS = [_CIPHERING_PREFIX + ber_length(n) + _SECURITY_HEADER for n in range(0x100)]
+"""DD 00..00, the General-Ciphering length (up to FF), security header: by length."""
 _MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message) if f.init)
 
 

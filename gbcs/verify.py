@@ -37,6 +37,8 @@ from gbcs.keystore import KeyLookup
 __all__ = ["Check", "KeyAgreement", "Verification", "Verifier", "mac_parties"]
 
 _MAX_PAIRS = 1_000_000
+_INFO_PREFIX = 17
+"""The OtherInfo bytes before the counter: AlgorithmID (7), originator (8), 09, X."""
 
 
 class Check(StrEnum):
@@ -82,12 +84,31 @@ class KeyAgreement:
         self, keys: KeyLookup, *, acb: bytes = ACB, cache: SharedSecretCache | None = None
     ) -> None:
         self.keys = keys
-        self.acb = acb
         self.cache = cache if cache is not None else SharedSecretCache()
         # Z by EUI pair, valid while the key lookup's ``generation`` (if it has one, as
         # Keystore does) is unchanged: saves the key lookups on the hot path.
         self._pairs: dict[tuple[bytes, bytes], bytes] = {}
+        # (Z, the OtherInfo up to the counter) of a MAC by (CRA, originator, target), and of a
+        # payload key by (device, target): valid like ``_pairs``, forgotten with it.
+        self._macs: dict[tuple[CRA, bytes, bytes], tuple[bytes, bytes]] = {}
+        self._payloads: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
         self._generation: object = None
+        self._acb = acb
+
+    @property
+    def acb(self) -> bytes:
+        """The EUI of the ACB whose KA key MACs commands."""
+        return self._acb
+
+    @acb.setter
+    def acb(self, value: bytes) -> None:
+        self._acb = value
+        self._forget()
+
+    def _forget(self) -> None:
+        self._pairs.clear()
+        self._macs.clear()
+        self._payloads.clear()
 
     def z(self, first: bytes, second: bytes) -> bytes:
         """The KA shared secret of two parties, from whichever private key is held: ``second``'s
@@ -96,7 +117,7 @@ class KeyAgreement:
         generation = getattr(keys, "generation", None)
         if generation is not None:
             if generation != self._generation:
-                self._pairs.clear()
+                self._forget()
                 self._generation = generation
             z = self._pairs.get((first, second))
             if z is not None:
@@ -110,28 +131,42 @@ class KeyAgreement:
         z = self.cache.z(local, remote)
         if generation is not None:
             if len(self._pairs) >= _MAX_PAIRS:
-                self._pairs.clear()
+                self._forget()
             self._pairs[(first, second)] = z
         return z
 
+    def _mac_parts(self, message: Message) -> tuple[bytes, bytes]:
+        """(Z, OtherInfo up to the counter) of ``message``'s MAC, cached when the keys allow."""
+        originator = message.business_originator
+        target = message.business_target
+        cra = message.cra
+        generation = getattr(self.keys, "generation", None)
+        if generation is not None and generation == self._generation:
+            parts = self._macs.get((cra, originator, target))
+            if parts is not None:
+                return parts
+        first, second = mac_parties(message, self._acb)
+        z = self.z(first, second)
+        parts = (z, other_info(originator, cra, 0, target)[:_INFO_PREFIX])
+        if generation is not None:
+            if len(self._macs) >= _MAX_PAIRS:
+                self._macs.clear()
+            self._macs[(cra, originator, target)] = parts
+        return parts
+
     def mac_key(self, message: Message) -> bytes:
         """The 16-byte key of ``message``'s MAC. :class:`KeyNotFound` when keys are missing."""
-        first, second = mac_parties(message, self.acb)
-        z = self.z(first, second)
-        return derive_key(
-            z,
-            other_info(
-                message.business_originator,
-                message.cra,
-                message.originator_counter,
-                message.business_target,
-            ),
-        )
+        z, prefix = self._mac_parts(message)
+        # = other_info(originator, CRA, counter, target), the prefix being cached
+        info = prefix + message.originator_counter.to_bytes(8, "big") + message.business_target
+        return derive_key(z, info)
 
     def mac(self, message: Message) -> bytes:
         """The 12-byte MAC ``message`` should carry."""
+        z, prefix = self._mac_parts(message)
+        info = prefix + message.originator_counter.to_bytes(8, "big") + message.business_target
         return gmac(
-            self.mac_key(message), message.business_originator, message.general_signing_apdu()
+            derive_key(z, info), message.business_originator, message.general_signing_apdu()
         )
 
     def payload_target(self, message: Message) -> bytes:
@@ -143,7 +178,22 @@ class KeyAgreement:
 
     def payload_key(self, device: bytes, target: bytes, counter: int) -> bytes:
         """The 16-byte payload-encryption key (X = 04) of a device's message to ``target``."""
-        return derive_key(self.z(device, target), other_info(device, ENCRYPTION_X, counter, target))
+        parts = None
+        generation = getattr(self.keys, "generation", None)
+        if generation is not None and generation == self._generation:
+            parts = self._payloads.get((device, target))
+        if parts is None:
+            parts = (
+                self.z(device, target),
+                other_info(device, ENCRYPTION_X, 0, target)[:_INFO_PREFIX],
+            )
+            if generation is not None:
+                if len(self._payloads) >= _MAX_PAIRS:
+                    self._payloads.clear()
+                self._payloads[(device, target)] = parts
+        z, prefix = parts
+        # = other_info(device, ENCRYPTION_X, counter, target), the prefix being cached
+        return derive_key(z, prefix + counter.to_bytes(8, "big") + target)
 
     def decrypt(self, message: Message, framed: bytes) -> bytes:
         """Decrypt a ``31``-framed blob carried in ``message`` (a response or alert).
@@ -166,7 +216,8 @@ class Verifier:
         self.agreement = KeyAgreement(keys, acb=acb, cache=cache)
 
     def verify(self, message: Message) -> Verification:
-        return Verification(mac=self.verify_mac(message), signature=self.verify_signature(message))
+        # Verification is immutable: one shared instance per outcome.
+        return _VERIFICATIONS[self.verify_mac(message), self.verify_signature(message)]
 
     def verify_mac(self, message: Message) -> Check:
         mac = message.mac
@@ -189,3 +240,6 @@ class Verifier:
         if verify_signature(public, message.signed_bytes(), signature):
             return Check.VALID
         return Check.INVALID
+
+
+_VERIFICATIONS = {(m, s): Verification(mac=m, signature=s) for m in Check for s in Check}
