@@ -104,7 +104,11 @@ class Fleet:
         self._key_cache = key_cache
         self._secrets = SharedSecretCache(max_entries=secret_cache)
         self._spec_cache: dict[tuple[Any, ...], DeviceSpec] = {}
-        self._contexts: OrderedDict[bytes, tuple[Trust, DeviceContext]] = OrderedDict()
+        # Per device used recently: (the trust its context was made for, the context, the
+        # device's key (profiles.device_key), which the frame draws mix in).
+        self._contexts: OrderedDict[bytes, tuple[Trust, DeviceContext, int]] = OrderedDict()
+        # The keyed hash of the frame draws, copied per frame (saves hashing the key block).
+        self._frame_hash = hashlib.blake2b(digest_size=8, key=seed[:64])
         self._latest = 0
         """The latest time the fleet was told of (Unix seconds)."""
 
@@ -216,6 +220,9 @@ class Fleet:
     def context(self, device: Device) -> DeviceContext:
         """The keys and neighbours lent to ``device`` (kept for the devices used most
         recently, so their shared secrets stay at hand)."""
+        return self._context_entry(device)[1]
+
+    def _context_entry(self, device: Device) -> tuple[Trust, DeviceContext, int]:
         trust = device.trust
         eui = device.eui
         # Keyed by EUI, holding the trust it was made for (hashing a Trust costs more than
@@ -223,15 +230,16 @@ class Fleet:
         cached = self._contexts.get(eui)
         if cached is not None and (cached[0] is trust or cached[0] == trust):
             self._contexts.move_to_end(eui)
-            return cached[1]
+            return cached
         keys = DeviceKeys(eui, self.private_key, self.organisations, trust.euis())
         ctx = DeviceContext(
             keys, acb=trust.acb, cache=self._secrets, peer=self._peer, hosted=self.__contains__
         )
-        self._contexts[eui] = (trust, ctx)
+        entry = (trust, ctx, device_key(self.seed, eui))
+        self._contexts[eui] = entry
         if len(self._contexts) > self._key_cache:
             self._contexts.popitem(last=False)
-        return ctx
+        return entry
 
     def _peer(self, eui: bytes) -> Device | None:
         if eui not in self._specs:
@@ -263,31 +271,45 @@ class Fleet:
         ``now``; what comes back, each frame with its latency. The profile's quirks apply:
         a dropped command is never received (no state changes, nothing comes back); a
         corrupted frame arrives with a broken MAC or signature."""
-        seconds = _now(now)
+        sender, draw, latency, frames = self._exchange(eui, frame, now)
+        if draw is None:
+            return [Outgoing(sender, f) for f in frames]
+        low, high = latency
+        span = high - low
+        return [
+            Outgoing(sender, sent, (low + span * unit_interval(mix64(draw + index + 1))) / 1000.0)
+            for index, sent in enumerate(frames)
+        ]
+
+    def _exchange(
+        self, eui: bytes, frame: bytes, now: datetime | int
+    ) -> tuple[bytes, int | None, tuple[int, int], list[bytes]]:
+        """What :meth:`deliver` does but the latencies: (who sends the frames, the frame's
+        draw (None: a hub answers, without latency), the latency range, the frames)."""
+        seconds = now if type(now) is int else _now(now)
         target, message = self._route(eui, frame)
-        device = self.device(target, seconds)
+        device = self._devices.get(target)
+        if device is None or seconds > self._latest:
+            device = self.device(target, seconds)
         quirks = device.profile.quirks
-        draw = _frame_draw(self.seed, target, frame)
-        if self.faults and quirks.drop_rate and unit_interval(draw) < quirks.drop_rate:
-            return []
+        _, ctx, key = self._context_entry(device)
+        # = _frame_draw(self.seed, target, frame), with the keyed hash state and key cached
+        hasher = self._frame_hash.copy()
+        hasher.update(frame)
+        draw = mix64(int.from_bytes(hasher.digest(), "big") ^ key)
+        faults = self.faults
+        if faults and quirks.drop_rate and unit_interval(draw) < quirks.drop_rate:
+            return target, draw, quirks.latency_ms, []
         hub = self._hub_refusing(target)
         if hub is not None:
-            frames = hub.undeliverable(target, seconds, self.context(hub))
-            return [Outgoing(hub.eui, f) for f in frames]
-        frames = device.handle(frame if message is None else message, seconds, self.context(device))
-        low, high = quirks.latency_ms
-        out = []
-        for index, sent in enumerate(frames):
-            own = mix64(draw + index + 1)
-            if (
-                self.faults
-                and quirks.corrupt_mac_rate
-                and unit_interval(own ^ 0xC0) < quirks.corrupt_mac_rate
-            ):
-                sent = _corrupt(sent)
-            delay = (low + (high - low) * unit_interval(own)) / 1000.0
-            out.append(Outgoing(target, sent, delay))
-        return out
+            return hub.eui, None, (0, 0), hub.undeliverable(target, seconds, self.context(hub))
+        frames = device.handle(frame if message is None else message, seconds, ctx)
+        corrupt = quirks.corrupt_mac_rate if faults else 0.0
+        if corrupt:
+            for index, sent in enumerate(frames):
+                if unit_interval(mix64(draw + index + 1) ^ 0xC0) < corrupt:
+                    frames[index] = _corrupt(sent)
+        return target, draw, quirks.latency_ms, frames
 
     def _hub_refusing(self, target: bytes) -> Chf | None:
         """The hub of ``target`` when it has taken ``target`` out of its device log."""
@@ -299,7 +321,7 @@ class Fleet:
 
     def handle(self, eui: bytes, frame: bytes, now: datetime | int) -> list[bytes]:
         """Like :meth:`deliver`, without the latencies."""
-        return [o.frame for o in self.deliver(eui, frame, now)]
+        return self._exchange(eui, frame, now)[3]
 
     def advance(self, now: datetime | int) -> list[Outgoing]:
         """Let time pass for every device that has state; the alerts that raises."""

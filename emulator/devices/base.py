@@ -48,7 +48,13 @@ from gbcs.crypto import SharedSecretCache
 from gbcs.errors import DecodeError, GbcsError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
-from gbcs.usecases import GENERIC_CRITICAL_ALERT, GENERIC_NON_CRITICAL_ALERT, UseCase, use_case
+from gbcs.usecases import (
+    GENERIC_CRITICAL_ALERT,
+    GENERIC_NON_CRITICAL_ALERT,
+    USE_CASES,
+    UseCase,
+    use_case,
+)
 from gbcs.verify import Check, Verifier
 
 Role = RemotePartyRole
@@ -330,7 +336,8 @@ class Device:
         return [m.to_bytes() for m in self.handle_message(frame, now, ctx)]
 
     def handle_message(self, frame: bytes | Message, now: int, ctx: DeviceContext) -> list[Message]:
-        out = self.seal(self.due_alerts(now), now, ctx)
+        due = self.due_alerts(now)
+        out = self.seal(due, now, ctx) if due else []
         if isinstance(frame, Message):
             command = frame
         else:
@@ -346,8 +353,7 @@ class Device:
                 f"{command.originator_counter}: {refusal.name.lower()}"
             )
             return out + self.seal([Alert(refusal)], now, ctx)
-        uc = use_case(command.message_code)
-        assert uc is not None  # _admit refuses unknown codes
+        uc = USE_CASES[command.message_code]  # _admit refuses unknown codes
         try:
             reply = self._run(uc, command, now, ctx)
         except (CommandError, TransitionError) as exc:
@@ -359,7 +365,10 @@ class Device:
         response = ctx.builder.response(
             command, reply.content, critical=uc.critical, encrypt=reply.encrypt
         )
-        return [*out, response, *self.seal(reply.alerts, now, ctx)]
+        if reply.alerts:
+            return [*out, response, *self.seal(reply.alerts, now, ctx)]
+        out.append(response)
+        return out
 
     has_clock_state: ClassVar[bool] = False
     """Whether :meth:`tick` has anything to do without a command (meters do)."""
@@ -384,8 +393,11 @@ class Device:
 
     def due_alerts(self, now: int) -> list[Alert]:
         """Alerts queued earlier, then those that time passing up to ``now`` raises."""
-        queued, self.queued = self.queued, None
-        return (queued or []) + self.tick(now)
+        queued = self.queued
+        if queued is None:
+            return self.tick(now)
+        self.queued = None
+        return queued + self.tick(now)
 
     def wake(self, now: int) -> None:
         """Catch up with time without sending (a neighbour woke the device): the alerts

@@ -44,7 +44,10 @@ class MeterDevice(Device):
     # -- time ------------------------------------------------------------------------------
 
     def tick(self, now: int) -> list[Alert]:
-        alerts = [Alert(METER_EVENT_ALERTS[e]) for e in self.meter.advance(now)]
+        events = self.meter.advance(now)
+        if not events and self.pending_activation is None:
+            return []  # (Device.tick has nothing to do either)
+        alerts = [Alert(METER_EVENT_ALERTS[e]) for e in events]
         return alerts + Device.tick(self, now)
 
     # -- prepayment ------------------------------------------------------------------------

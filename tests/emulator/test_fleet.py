@@ -11,7 +11,8 @@ import pytest
 
 from emulator.errors import EmulatorError, UnknownDeviceError
 from emulator.firmware import Quirks, load_profiles
-from emulator.fleet import Fleet
+from emulator.fleet import Fleet, _frame_draw
+from emulator.profiles import mix64, unit_interval
 from gbcs import content as c
 from gbcs.codes import SUPPLIER, KeyPurpose
 from gbcs.frames import Message
@@ -142,6 +143,22 @@ def test_quirks_drop_corrupt_and_delay_deterministically() -> None:
     head = HeadEnd(_faulty_fleet(quirks), pki_for())
     verdicts = [head.verifier.verify(Message.from_bytes(f)).ok for r in first for f, _ in r]
     assert 3 < verdicts.count(False) < 30  # corrupted MACs do not verify
+
+
+def test_delays_follow_the_frame_draw_of_seed_device_and_frame() -> None:
+    """The fleet's cached draw (keyed hash state copied, device key kept) is the reference
+    _frame_draw: each delay is the latency range at the draw's own value."""
+    quirks = Quirks(latency_ms=(100, 900))
+    fleet = _faulty_fleet(quirks)
+    head = HeadEnd(fleet, pki_for())
+    for _ in range(5):
+        frame = head.command(ESME, c.ReadFirmwareVersion(head.next_counter())).to_bytes()
+        out = fleet.deliver(ESME, frame, head.now)
+        assert out
+        draw = _frame_draw(SEED, ESME, frame)
+        for index, outgoing in enumerate(out):
+            own = mix64(draw + index + 1)
+            assert outgoing.delay == (100 + 800 * unit_interval(own)) / 1000.0
 
 
 def test_faults_can_be_switched_off() -> None:
