@@ -19,6 +19,7 @@ other responses and alerts       DD(DF)              none (``00``)              
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from gbcs.codes import ACB, CRA, KeyPurpose
 from gbcs.crypto import SharedSecretCache, encrypt_payload, sign
@@ -45,20 +46,38 @@ def _response_message(command: Message, content: bytes) -> Message:
     of the command, content, no date-time, signature None)`` without re-checking fields the
     command's own construction checked."""
     message = object.__new__(Message)
-    _set = object.__setattr__
-    _set(message, "cra", CRA.RESPONSE)
-    _set(message, "originator_counter", command.originator_counter)
-    _set(message, "business_originator", command.business_target)
-    _set(message, "business_target", command.business_originator)
-    _set(message, "date_time", None)
-    _set(message, "message_code", command.message_code)
-    _set(message, "extensions", command.extensions)
-    _set(message, "content", content)
-    _set(message, "signature", None)
-    _set(message, "signature_omitted", False)
-    _set(message, "mac", None)
-    _set(message, "_apdu", None)
+    _SET_CRA(message, CRA.RESPONSE)
+    _SET_COUNTER(message, command.originator_counter)
+    _SET_ORIGINATOR(message, command.business_target)
+    _SET_TARGET(message, command.business_originator)
+    _SET_DATE_TIME(message, None)
+    _SET_MESSAGE_CODE(message, command.message_code)
+    _SET_EXTENSIONS(message, command.extensions)
+    _SET_CONTENT(message, content)
+    _SET_SIGNATURE(message, None)
+    _SET_OMITTED(message, False)
+    _SET_MAC(message, None)
+    _SET_APDU(message, None)
     return message
+
+
+def _slot_setter(name: str) -> Any:
+    """The ``__set__`` of one of Message's slots (cheaper than object.__setattr__ by name)."""
+    return Message.__dict__[name].__set__
+
+
+_SET_CRA = _slot_setter("cra")
+_SET_COUNTER = _slot_setter("originator_counter")
+_SET_ORIGINATOR = _slot_setter("business_originator")
+_SET_TARGET = _slot_setter("business_target")
+_SET_DATE_TIME = _slot_setter("date_time")
+_SET_MESSAGE_CODE = _slot_setter("message_code")
+_SET_EXTENSIONS = _slot_setter("extensions")
+_SET_CONTENT = _slot_setter("content")
+_SET_SIGNATURE = _slot_setter("signature")
+_SET_OMITTED = _slot_setter("signature_omitted")
+_SET_MAC = _slot_setter("mac")
+_SET_APDU = _slot_setter("_apdu")
 
 
 class Builder:
@@ -178,6 +197,10 @@ class Builder:
             # Every other field comes from the command, a Message checked when it was made:
             # skip Message.__post_init__'s checks (this is the devices' hot path).
             message = _response_message(command, content)
+            if not critical and not encrypt:
+                # = self._seal(message, critical=False, encrypt=False), the usual answer
+                _SET_MAC(message, self.agreement.mac(message))
+                return message
         else:
             message = Message(
                 cra=CRA.RESPONSE,

@@ -462,6 +462,11 @@ class Message:
         n = len(data)
         if n == 0:
             raise DecodeError("empty input: a GBCS message starts with DD or DF", 0)
+        # The usual General-Ciphering head (DD 00..00, a 1- or 2-byte length that matches the
+        # size, the security header, DF): one lookup stands for the checks below.
+        fast = _CIPHERING_HEADS_FOUND.get(data[:_CIPHERING_HEAD_KEY])
+        if fast is not None and fast[0] == n:
+            return _decode_general_signing(cls, data, fast[1], n - MAC_LENGTH, data[-MAC_LENGTH:])
         tag = data[0]
         if tag == TAG_GENERAL_SIGNING:
             return _decode_general_signing(cls, data, 0, n, None)
@@ -631,6 +636,18 @@ _GS_HEAD_NO_DATE = struct.Struct(">BBBQB8sB8sBBH")  # ... target, 00 (no date-ti
 _SHORT_LENGTHS = [bytes((n,)) for n in range(0x80)]
 _CIPHERING_HEADS = [_CIPHERING_PREFIX + ber_length(n) + _SECURITY_HEADER for n in range(0x100)]
 """DD 00..00, the General-Ciphering length (up to FF), security header: by length."""
+_CIPHERING_HEAD_KEY = 15
+_CIPHERING_HEADS_FOUND: dict[bytes, tuple[int, int]] = {
+    # a one-byte length: the head and DF 09 (at least a security header, DF and a MAC follow)
+    **{
+        (_CIPHERING_HEADS[n] + b"\xdf\x09"): (8 + n, 13)
+        for n in range(_SECURITY_HEADER_LENGTH + MAC_LENGTH + 1, 0x80)
+    },
+    # 81 xx: the head and DF
+    **{(_CIPHERING_HEADS[n] + b"\xdf"): (9 + n, 14) for n in range(0x80, 0x100)},
+}
+"""The first 15 bytes of a well-formed General-Ciphering message with a length up to FF
+-> (the message's size, where its General-Signing APDU starts)."""
 _MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message) if f.init)
 
 

@@ -163,11 +163,16 @@ class KeyAgreement:
 
     def mac(self, message: Message) -> bytes:
         """The 12-byte MAC ``message`` should carry."""
-        z, prefix = self._mac_parts(message)
-        info = prefix + message.originator_counter.to_bytes(8, "big") + message.business_target
-        return gmac(
-            derive_key(z, info), message.business_originator, message.general_signing_apdu()
-        )
+        originator = message.business_originator
+        target = message.business_target
+        parts = None
+        generation = getattr(self.keys, "generation", None)
+        if generation is not None and generation == self._generation:  # (_mac_parts, inlined)
+            parts = self._macs.get((message.cra, originator, target))
+        if parts is None:
+            parts = self._mac_parts(message)
+        info = parts[1] + message.originator_counter.to_bytes(8, "big") + target
+        return gmac(derive_key(parts[0], info), originator, message.general_signing_apdu())
 
     def payload_target(self, message: Message) -> bytes:
         """Who an encrypted payload in a response or alert is for: the supplementary remote
@@ -217,7 +222,10 @@ class Verifier:
 
     def verify(self, message: Message) -> Verification:
         # Verification is immutable: one shared instance per outcome.
-        return _VERIFICATIONS[self.verify_mac(message), self.verify_signature(message)]
+        mac = self.verify_mac(message)
+        if message.signature is None:  # (= verify_signature's answer)
+            return _VERIFICATIONS[mac, Check.ABSENT]
+        return _VERIFICATIONS[mac, self.verify_signature(message)]
 
     def verify_mac(self, message: Message) -> Check:
         mac = message.mac
