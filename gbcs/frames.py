@@ -525,43 +525,28 @@ def _decode_general_signing(
     """Decode the General-Signing APDU in ``data[s:e]``, which it must fill exactly."""
     if s + 30 > e:
         raise DecodeError(f"truncated: a General-Signing APDU is at least 30 bytes, got {e - s}", s)
-    _tag, tid_len, cra, counter, orig_len, originator, target_len, target = _GS_HEADER.unpack_from(
-        data, s
-    )
+    if s + 34 <= e:
+        # Room for the usual head: no date-time, other-information 02 and the message code.
+        (_tag, tid_len, cra, counter, orig_len, originator, target_len, target, dt_len, oi_len,
+         message_code, _) = _GS_USUAL_HEAD.unpack_from(data, s)  # fmt: skip
+    else:
+        _tag, tid_len, cra, counter, orig_len, originator, target_len, target = (
+            _GS_HEADER.unpack_from(data, s)
+        )
+        dt_len = oi_len = -1
     if tid_len != 0x09:
         raise DecodeError(f"transaction-id length must be 09, got {tid_len:02x}", s + 1)
     if not 1 <= cra <= 3:
         raise DecodeError(f"CRA flag must be 1, 2 or 3, got {cra}", s + 2)
     if orig_len != 8 or target_len != 8:
         raise DecodeError("business originator and target must each be 08 + 8 bytes", s + 11)
-    p = s + 29
-    dt_len = data[p]
-    if dt_len == 0:
+    if dt_len == 0 and oi_len == 2:
+        # = what _date_and_other_information finds for that head (nothing can fail there)
         date_time = None
-        p += 1
-    elif dt_len == DATE_TIME_LENGTH:
-        if p + 13 > e:
-            raise DecodeError("truncated date-time", p)
-        date_time = data[p + 1 : p + 13]
-        p += 13
+        extensions = b""
+        q = s + 33
     else:
-        raise DecodeError(f"date-time length must be 00 or 0C, got {dt_len:02x}", p)
-    oi_len = data[p] if p < e else 0x80  # (past the end: decode_ber_length says why)
-    if oi_len < 0x80:
-        p += 1
-    else:
-        oi_len, p = decode_ber_length(data, p)
-    if oi_len < 2:
-        raise DecodeError(
-            f"other-information length {oi_len} is too short for a message code", p - 1
-        )
-    q = p + oi_len
-    if q > e:
-        raise DecodeError("truncated other-information", p)
-    message_code = (data[p] << 8) | data[p + 1]
-    extensions = data[p + 2 : q]
-    if q >= e:
-        raise DecodeError("truncated: the content length is missing", q)
+        date_time, message_code, extensions, q = _date_and_other_information(data, s + 29, e)
     c_len = data[q]
     if c_len < 0x80:
         p = q + 1
@@ -611,6 +596,41 @@ def _decode_general_signing(
     return message
 
 
+def _date_and_other_information(
+    data: bytes, p: int, e: int
+) -> tuple[bytes | None, int, bytes, int]:
+    """From the date-time element at ``p``: (date-time, message code, extensions, where the
+    content length starts), for :func:`_decode_general_signing`."""
+    dt_len = data[p]
+    if dt_len == 0:
+        date_time = None
+        p += 1
+    elif dt_len == DATE_TIME_LENGTH:
+        if p + 13 > e:
+            raise DecodeError("truncated date-time", p)
+        date_time = data[p + 1 : p + 13]
+        p += 13
+    else:
+        raise DecodeError(f"date-time length must be 00 or 0C, got {dt_len:02x}", p)
+    oi_len = data[p] if p < e else 0x80  # (past the end: decode_ber_length says why)
+    if oi_len < 0x80:
+        p += 1
+    else:
+        oi_len, p = decode_ber_length(data, p)
+    if oi_len < 2:
+        raise DecodeError(
+            f"other-information length {oi_len} is too short for a message code", p - 1
+        )
+    q = p + oi_len
+    if q > e:
+        raise DecodeError("truncated other-information", p)
+    message_code = (data[p] << 8) | data[p + 1]
+    extensions = data[p + 2 : q]
+    if q >= e:
+        raise DecodeError("truncated: the content length is missing", q)
+    return date_time, message_code, extensions, q
+
+
 _CRAS = {int(c): c for c in CRA}
 
 
@@ -632,6 +652,7 @@ _set_omitted = _slot_setter("signature_omitted")
 _set_mac = _slot_setter("mac")
 _set_apdu = _slot_setter("_apdu")
 _GS_HEADER = struct.Struct(">BBBQB8sB8s")  # DF 09 CRA counter 08 originator 08 target
+_GS_USUAL_HEAD = struct.Struct(">BBBQB8sB8sBBHB")  # ... date-time length, OI length, code, 1
 _GS_HEAD_NO_DATE = struct.Struct(">BBBQB8sB8sBBH")  # ... target, 00 (no date-time), len, code
 _SHORT_LENGTHS = [bytes((n,)) for n in range(0x80)]
 _CIPHERING_HEADS = [_CIPHERING_PREFIX + ber_length(n) + _SECURITY_HEADER for n in range(0x100)]
