@@ -6,11 +6,13 @@ answering at once, ``--devices D --suppliers K``: the extra ESMEs are shared bet
 supplier users, so each client has its own RequestID counter). Each of the K+1 clients sends
 SR 4.1.1 (ECS17b: read the import registers, answered MACed and encrypted to the supplier) to
 its own meters, one request after another (the next once the previous got its I99); one
-poller per user reads the user's inbox (``GET /api/v1/responses?user=...&after=...``).
-Requests are signed before the timed window (signing is the client's work). Full crypto on
-the sandbox's side: XML signature checked on every request and made on every answer (the
-I99 and the asynchronous response), the ACB's MAC on every command, the device's MAC check,
-encryption and MAC of every response.
+poller per user long-polls the user's inbox (``GET /api/v1/responses?user=...&after=...
+&wait=2``). Each client and each poller has its own keep-alive HTTP/1.1 connection, and the
+requests are signed and laid out as HTTP bytes before the timed window: the client shares
+the cores with the sandbox, so it is kept cheap (signing is the client's work, not timed).
+Full crypto on the sandbox's side: XML signature checked on every request and made on every
+answer (the I99 and the asynchronous response), the ACB's MAC on every command, the device's
+MAC check, encryption and MAC of every response.
 
 An SR counts when its response is in the inbox; latency is from the POST to the response
 being seen there. After the window every response is checked: I0, its XML signature against
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
@@ -39,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +56,9 @@ from smetsim.client import build_request  # noqa: E402
 from smetsim.sandbox import extra_device, sandbox_keystore, supplier_of  # noqa: E402
 
 RID = re.compile(rb"<sr:RequestID>([^<]+)<")
+CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+RESPONSE_CODE = re.compile(rb"(?i)\r\nx-duis-response-code:\s*(\S+)")
+RESPONSES = "/api/v1/responses"
 
 
 @dataclass
@@ -98,28 +103,66 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def run_client(http: aiohttp.ClientSession, url: str, client: Client) -> None:
-    for rid, body in client.requests:
+class KeepAliveClient:
+    """One persistent HTTP/1.1 connection, one exchange at a time (as in
+    ``benchmarks/gateway_nondevice.py``): the client shares the two cores with the sandbox,
+    so it is kept cheap - request bytes built before the timed window, a response read as its
+    headers plus ``Content-Length`` bytes (aiohttp's server sends one for these answers)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def connect(cls, url: str) -> KeepAliveClient:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return cls(reader, writer)
+
+    async def exchange(self, raw_request: bytes) -> tuple[bytes, bytes]:
+        """Send ``raw_request``; the response's head (status line and headers) and body."""
+        self.writer.write(raw_request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        match = CONTENT_LENGTH.search(head)
+        if match is None:
+            raise RuntimeError(f"response without Content-Length: {head!r}")
+        return head, await self.reader.readexactly(int(match.group(1)))
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
+
+
+def http_post(host: str, path: str, body: bytes) -> bytes:
+    """The bytes of one keep-alive ``POST`` of ``body`` (built before the timed window)."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/xml\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def run_client(connection: KeepAliveClient, client: Client) -> None:
+    for rid, raw in client.requests:
         client.sent_at[rid] = time.perf_counter()
-        async with http.post(
-            url + "/api/v1/serviceS", data=body, headers={"Content-Type": "application/xml"}
-        ) as answer:
-            await answer.read()
-            code = answer.headers.get("X-DUIS-Response-Code")
+        head, _ = await connection.exchange(raw)
         client.acked_at[rid] = time.perf_counter()
-        if code != "I99":
-            client.errors.append(f"{rid}: {code}")
+        code = RESPONSE_CODE.search(head)
+        if code is None or code.group(1) != b"I99":
+            client.errors.append(f"{rid}: {head[:200]!r}")
 
 
-async def poll(http: aiohttp.ClientSession, url: str, client: Client, total: int) -> None:
+async def poll(connection: KeepAliveClient, host: str, client: Client, total: int) -> None:
     after = 0
     user = client.user.hex("-").upper()
     while len(client.seen_at) + len(client.errors) < total:
-        async with http.get(
-            url + "/api/v1/responses",
-            params={"user": user, "after": str(after), "limit": "1000", "wait": "2"},
-        ) as answer:
-            reports = await answer.json()
+        head, body = await connection.exchange(
+            f"GET {RESPONSES}?user={user}&after={after}&limit=1000&wait=2 HTTP/1.1\r\n"
+            f"Host: {host}\r\n\r\n".encode()
+        )
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"polling the inbox: {head[:200]!r} {body[:300]!r}")
+        reports = json.loads(body)
         now = time.perf_counter()
         for report in reports:
             after = max(after, report["seq"])
@@ -207,20 +250,31 @@ async def main() -> None:
                 assert match is not None
                 client.requests.append((match.group(1).decode(), signer.sign_bytes(xml)))
         signing = time.perf_counter() - signing_started
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            # warm-up: one request per client, untimed
+        host = url.removeprefix("http://")
+        for client in clients.values():
+            client.requests = [
+                (rid, http_post(host, "/api/v1/serviceS", body)) for rid, body in client.requests
+            ]
+        posters = [await KeepAliveClient.connect(url) for _ in clients]
+        pollers = [await KeepAliveClient.connect(url) for _ in clients]
+        try:
             begin = time.perf_counter()
             own_before = time.process_time()
             cpu_before = _cpu(process.pid)
             await asyncio.gather(
-                *(run_client(http, url, c) for c in clients.values()),
-                *(poll(http, url, c, args.requests) for c in clients.values()),
+                *(run_client(c, x) for c, x in zip(posters, clients.values(), strict=True)),
+                *(
+                    poll(c, host, x, args.requests)
+                    for c, x in zip(pollers, clients.values(), strict=True)
+                ),
             )
             wall = time.perf_counter() - begin
             own_cpu = time.process_time() - own_before
             cpu_after = _cpu(process.pid)
             cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+        finally:
+            for connection in (*posters, *pollers):
+                await connection.close()
         latencies = [
             (c.seen_at[r] - c.sent_at[r]) * 1000 for c in clients.values() for r in c.seen_at
         ]
