@@ -57,7 +57,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
 from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, RequestId
-from gateway.services.nondevice import NonDeviceService
+from gateway.services.nondevice import NonDeviceService, _responsible
 from gateway.storage import Migration, Row, Storage, Transaction
 from gateway.users import UserRole, get_meter_point, get_user, roles_text
 from gateway.wan import HubUnreachableError, Wan, WanError
@@ -810,8 +810,9 @@ class DeviceService:
         record: DeviceRecord,
         srv: str,
     ) -> None:
-        responsible = self.nondevice.responsible_suppliers(record.device_id)
-        if roles & _SUPPLIERS and sender in responsible:
+        # The record was just read in this transaction: the rule of
+        # NonDeviceService.responsible_suppliers on it, without reading it again.
+        if roles & _SUPPLIERS and sender in _responsible(tx, inv, record):
             return
         if roles & _NETWORK and srv in ("4.1.1", "11.2"):
             for mpxn in (record.import_mpxn, record.secondary_import_mpan):

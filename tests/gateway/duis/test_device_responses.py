@@ -1,0 +1,103 @@
+"""The reports' DUIS XML: the copied-skeleton path of a response equals the tree built."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from gateway.duis.device_responses import _build_report_element, report_element
+from gateway.services.device import DeviceReport, ReportKind
+from gateway.services.model import RequestId
+from tests.gateway.duis.support import assert_valid_response, gateway_signer
+
+USER = bytes.fromhex("90b3d51f30010000")
+ESME = bytes.fromhex("00db1234567890a0")
+WHEN = dt.datetime(2026, 3, 1, 9, 30, 5, 123456, tzinfo=dt.UTC)
+
+
+def response(
+    counter: int = 1000,
+    payload: bytes = b"\xdd\x00\x01",
+    variant: str = "4.1.1",
+    when: dt.datetime = WHEN,
+    reason: str | None = None,
+) -> DeviceReport:
+    request_id = RequestId(USER, ESME, counter)
+    return DeviceReport(
+        seq=7,
+        kind=ReportKind.RESPONSE,
+        recipient=USER,
+        device=ESME,
+        code="I0",
+        created_at=when,
+        request_id=request_id,
+        response_id=RequestId(ESME, USER, counter),
+        service_reference_variant=variant,
+        payload=payload,
+        reason=reason,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    counter=st.integers(0, 2**64 - 1),
+    payload=st.binary(max_size=300),
+    variant=st.sampled_from(["4.1.1", "7.1", "7.2", "8.11", "11.2", "1.1.1", "2.2"]),
+    when=st.datetimes(timezones=st.just(dt.UTC)),
+    version=st.sampled_from(["5.4", "5.1"]),
+)
+def test_the_usual_response_is_the_tree_built(
+    counter: int, payload: bytes, variant: str, when: dt.datetime, version: str
+) -> None:
+    report = response(counter, payload, variant, when)
+    fast = report_element(report, schema_version=version)
+    built = _build_report_element(report, version)
+    assert etree.tostring(fast) == etree.tostring(built)
+    c14n = {"method": "c14n", "exclusive": True, "with_comments": False}
+    assert etree.tostring(fast, **c14n) == etree.tostring(built, **c14n)  # type: ignore[call-overload]
+
+
+def test_each_response_is_its_own_tree() -> None:
+    first = report_element(response(1, b"\x01"))
+    second = report_element(response(2, b"\x02"))
+    assert first is not second
+    assert b":1<" in etree.tostring(first)
+    assert b":2<" in etree.tostring(second)
+    assert b":1<" not in etree.tostring(second)
+    first[0][0].text = "changed"  # a caller changing its tree changes no later one
+    assert b"changed" not in etree.tostring(report_element(response(3)))
+
+
+def test_a_response_with_a_reason_keeps_its_comment() -> None:
+    document = etree.tostring(report_element(response(reason="late")))
+    assert b"<!-- late -->" in document
+
+
+def test_the_signed_response_validates(conformance: Path) -> None:
+    signed = gateway_signer().sign_to_bytes(report_element(response()))
+    assert_valid_response(signed, conformance)
+
+
+@pytest.mark.parametrize("kind", [ReportKind.ALERT, ReportKind.DCC_ALERT])
+def test_other_reports_are_built_as_before(kind: ReportKind) -> None:
+    report = DeviceReport(
+        seq=1,
+        kind=kind,
+        recipient=USER,
+        device=ESME,
+        code="8F3D" if kind is ReportKind.ALERT else "N12",
+        created_at=WHEN,
+        request_id=None if kind is ReportKind.ALERT else RequestId(USER, ESME, 5),
+        response_id=RequestId(ESME, USER, 5) if kind is ReportKind.ALERT else None,
+        payload=b"\x00" if kind is ReportKind.ALERT else None,
+        alert_code=0x8F3D if kind is ReportKind.ALERT else None,
+        reason=None if kind is ReportKind.ALERT else "no answer",
+    )
+    assert etree.tostring(report_element(report)) == etree.tostring(
+        _build_report_element(report, "5.4")
+    )
