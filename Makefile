@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	@set -e; for b in benchmarks/*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done
+	@set -e; for b in benchmarks/[!_]*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import re
@@ -47,6 +46,8 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _http import KeepAliveClient, http_post  # noqa: E402
+
 from gateway.duis.signature import XmlSignatureVerifier, XmlSigner  # noqa: E402
 from gbcs.codes import ACB, SUPPLIER, KeyPurpose  # noqa: E402
 from gbcs.frames import Message  # noqa: E402
@@ -56,7 +57,6 @@ from smetsim.client import build_request  # noqa: E402
 from smetsim.sandbox import extra_device, sandbox_keystore, supplier_of  # noqa: E402
 
 RID = re.compile(rb"<sr:RequestID>([^<]+)<")
-CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
 RESPONSE_CODE = re.compile(rb"(?i)\r\nx-duis-response-code:\s*(\S+)")
 RESPONSES = "/api/v1/responses"
 
@@ -101,45 +101,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class KeepAliveClient:
-    """One persistent HTTP/1.1 connection, one exchange at a time (as in
-    ``benchmarks/gateway_nondevice.py``): the client shares the two cores with the sandbox,
-    so it is kept cheap - request bytes built before the timed window, a response read as its
-    headers plus ``Content-Length`` bytes (aiohttp's server sends one for these answers)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    @classmethod
-    async def connect(cls, url: str) -> KeepAliveClient:
-        host, port = url.removeprefix("http://").rsplit(":", 1)
-        reader, writer = await asyncio.open_connection(host, int(port))
-        return cls(reader, writer)
-
-    async def exchange(self, raw_request: bytes) -> tuple[bytes, bytes]:
-        """Send ``raw_request``; the response's head (status line and headers) and body."""
-        self.writer.write(raw_request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        match = CONTENT_LENGTH.search(head)
-        if match is None:
-            raise RuntimeError(f"response without Content-Length: {head!r}")
-        return head, await self.reader.readexactly(int(match.group(1)))
-
-    async def close(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(ConnectionError):
-            await self.writer.wait_closed()
-
-
-def http_post(host: str, path: str, body: bytes) -> bytes:
-    """The bytes of one keep-alive ``POST`` of ``body`` (built before the timed window)."""
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/xml\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
 
 
 async def run_client(connection: KeepAliveClient, client: Client) -> None:

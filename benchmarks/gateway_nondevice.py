@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import os
@@ -47,6 +46,8 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _http import KeepAliveClient, http_post, status_of  # noqa: E402
 
 from gateway.duis.signature import XmlSignatureVerifier, XmlSigner  # noqa: E402
 from gateway.duis.xml import SR_NS  # noqa: E402
@@ -158,51 +159,9 @@ def start_gateway(
     return process, match.group(1)
 
 
-class KeepAliveClient:
-    """One persistent HTTP/1.1 connection sending pre-built requests, one at a time.
-
-    Deliberately minimal, so that the benchmark's client costs little CPU on the same cores
-    as the gateway: the request bytes (headers and body) are built before the timed window,
-    and a response is read as its headers plus ``Content-Length`` bytes (aiohttp's server
-    always sends one for these responses)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    @classmethod
-    async def connect(cls, url: str) -> KeepAliveClient:
-        host, port = url.removeprefix("http://").rsplit(":", 1)
-        reader, writer = await asyncio.open_connection(host, int(port))
-        return cls(reader, writer)
-
-    async def exchange(self, raw_request: bytes) -> tuple[int, bytes]:
-        self.writer.write(raw_request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split(b" ", 2)[1])
-        length = None
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if length is None:
-            raise RuntimeError(f"response without Content-Length: {head!r}")
-        return status, await self.reader.readexactly(length)
-
-    async def close(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(ConnectionError):
-            await self.writer.wait_closed()
-
-
 def http_request(url: str, path: str, body: bytes) -> bytes:
     """The bytes of one keep-alive ``POST`` of ``body`` (built before the timed window)."""
-    host = url.removeprefix("http://")
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/xml\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    return http_post(url.removeprefix("http://"), path, body)
 
 
 async def run_phase(
@@ -219,7 +178,8 @@ async def run_phase(
     async def one_client(client: KeepAliveClient, requests: list[bytes]) -> None:
         for raw_request in requests:
             started = time.perf_counter()
-            status, body = await client.exchange(raw_request)
+            head, body = await client.exchange(raw_request)
+            status = status_of(head)
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 raise RuntimeError(f"{name}: HTTP {status}: {body[:300]!r}")
