@@ -690,6 +690,76 @@ def _ecs17b_response_fields(content: bytes) -> tuple[int, bytes, bytes, bytes] |
     return counter, device, requester, encrypted
 
 
+# The device side of ECS17b in one step (the ESME's hot path): the request's fields, the
+# registers' plaintext (scalers 0) and the response content written from the request's own
+# bytes, without the intermediate objects. Tests hold each to the general path above.
+
+
+def _registers_template(secondary: int | None) -> bytes:
+    found = _registers_bytes(ImportRegisters(0, 0, secondary))
+    assert found is not None
+    return found
+
+
+_R4 = _registers_template(None)
+_R5 = _registers_template(0)
+_REGISTERS_FUSED_4 = struct.Struct(">5sI7sI6s")
+_REGISTERS_FUSED_5 = struct.Struct(">5sI7sI7sI")
+_R_HEAD_4, _R_HEAD_5, _R_MID = _R4[:5], _R5[:5], _R4[9:16]
+_R_TAIL_4, _R_TAIL_5 = _R4[20:], _R5[20:27]
+
+
+def ecs17b_request_fields(content: bytes) -> tuple[int, bytes, bytes] | None:
+    """(counter, requester, device) of ECS17b request content in the form
+    :meth:`ReadImportRegisters.encode` writes, else None (decode it then)."""
+    return _ecs17b_request_fields(content)
+
+
+def ecs17b_registers_plaintext(active: int, reactive: int, secondary: int | None) -> bytes:
+    """``ImportRegisters(active, reactive, secondary).to_plaintext()`` for register values
+    in 0..2**32-1 (scalers 0)."""
+    if secondary is None:
+        return _REGISTERS_FUSED_4.pack(_R_HEAD_4, active, _R_MID, reactive, _R_TAIL_4)
+    return _REGISTERS_FUSED_5.pack(_R_HEAD_5, active, _R_MID, reactive, _R_TAIL_5, secondary)
+
+
+_REQUEST_TITLES_AT = _ECS17B_COUNTER_AT + 8
+
+
+def ecs17b_response_content(request: bytes, encrypted: bytes) -> bytes:
+    """``ImportRegistersResponse(counter, device, requester, encrypted).encode()`` for the
+    fields of ECS17b ``request`` content (one :func:`ecs17b_request_fields` accepted):
+    for the usual two EUIs, written from the request's own bytes (titles swapped)."""
+    at = _REQUEST_TITLES_AT
+    n = len(encrypted)
+    if (
+        len(request) == _ECS17B_EUI_REQUEST_LENGTH
+        and n < 0x80
+        and request[at : at + 2] == b"\x09\x08"
+        and request[at + 10 : at + 12] == b"\x09\x08"
+    ):
+        return b"".join(
+            (
+                b"\xda",
+                request[1:5],  # the invoke id (the request's, checked to be the counter's)
+                _ECS17B_RESPONSE_HEAD,
+                request[at - 8 : at],  # the counter
+                request[at + 10 : at + 20],  # the device's title (second in the request)
+                request[at : at + 10],  # the requester's
+                _ECS17B_PROTECTION_TAIL,
+                b"\x09",
+                _LENGTH_BYTE[n],
+                encrypted,
+                _ECS17B_RESPONSE_TAIL,
+            )
+        )
+    fields = _ecs17b_request_fields(request)
+    if fields is None:
+        raise EncodeError("not ECS17b request content in the usual form")
+    counter, requester, device = fields
+    return ImportRegistersResponse(counter, device, requester, encrypted).encode()
+
+
 # =========================================================================== ECS42/43/44
 
 LOAD_SWITCH_SCRIPTS = "0-0:10.0.106.255"

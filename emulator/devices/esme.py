@@ -115,6 +115,29 @@ class Esme(MeterDevice):
 
     def read_import_registers(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
         """ECS17b: the import registers, encrypted for the party that asked."""
+        content = command.content
+        fields = c.ecs17b_request_fields(content)
+        if fields is None:
+            return self._read_import_registers(command, ctx)
+        # The usual request, in one step (the same bytes as the general path below).
+        _, requester, device = fields
+        if device != self.eui or requester != command.business_originator:
+            raise CommandError("ECS17b protection parameters name other parties")
+        meter = self.meter
+        total = meter.total
+        secondary = self.secondary
+        plaintext = c.ecs17b_registers_plaintext(
+            total & 0xFFFF_FFFF,
+            (total * (40 + meter.key % 160) // 1000) & 0xFFFF_FFFF,
+            None if secondary is None else secondary.total & 0xFFFF_FFFF,
+        )
+        encrypted = ctx.builder.encrypt_payload(
+            device=device, target=requester, counter=command.originator_counter, plaintext=plaintext
+        )
+        return Reply(c.ecs17b_response_content(content, encrypted))
+
+    def _read_import_registers(self, command: Message, ctx: DeviceContext) -> Reply:
+        """ECS17b through the general codecs (any request form)."""
         cmd = c.ReadImportRegisters.decode(command.content)
         if cmd.device != self.eui or cmd.requester != command.business_originator:
             raise CommandError("ECS17b protection parameters name other parties")

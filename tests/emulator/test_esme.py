@@ -129,3 +129,45 @@ def test_ECS61c_boost_data_is_refused_by_variant_A_firmware(head: HeadEnd) -> No
     assert answer.response is not None
     outcome = c.Outcome.decode(answer.response.content)
     assert [r.result for r in outcome.results] == [11]
+
+
+def test_ECS17b_one_step_answers_as_the_general_path(fleet: Fleet, head: HeadEnd) -> None:
+    """The ESME's one-step ECS17b (fused request, registers, response) writes the same
+    content as the general codecs, for a single and a twin-element meter."""
+    from emulator.metering import Meter
+    from emulator.profiles import shape_named
+
+    esme = _esme(fleet, head)
+    ctx = fleet.context(esme)
+    now = int(head.now.timestamp())
+    for twin in (False, True):
+        if twin:
+            esme.secondary = Meter.new(shape_named("economy7-electricity"), 11, now)
+        counter = head.next_counter()
+        command = head.command(ESME, c.ReadImportRegisters(counter, SUPPLIER, ESME))
+        fast = esme.read_import_registers(command, now, ctx)
+        general = esme._read_import_registers(command, ctx)
+        assert fast.content == general.content
+        assert not fast.alerts
+        assert not fast.encrypt
+        registers = c.ImportRegistersResponse.decode(fast.content).registers(
+            head.decrypt(ctx.builder.response(command, fast.content, critical=False))
+        )
+        assert registers.active_import == esme.meter.total
+        assert (registers.secondary_active_import is not None) is twin
+
+
+def test_ECS17b_naming_other_parties_is_refused(fleet: Fleet, head: HeadEnd) -> None:
+    import pytest
+
+    from emulator.errors import CommandError
+    from gbcs.codes import NETWORK_OPERATOR
+
+    esme = _esme(fleet, head)
+    ctx = fleet.context(esme)
+    now = int(head.now.timestamp())
+    for requester, device in ((NETWORK_OPERATOR, ESME), (SUPPLIER, bytes(8))):
+        cmd = c.ReadImportRegisters(head.next_counter(), requester, device)
+        command = head.command(ESME, cmd)
+        with pytest.raises(CommandError, match="name other parties"):
+            esme.read_import_registers(command, now, ctx)

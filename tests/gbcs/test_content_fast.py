@@ -248,3 +248,47 @@ def test_ecs17b_plaintext_of_the_reference_layout() -> None:
     twin = c.ImportRegisters(1, 2, 3)
     assert twin.to_plaintext() == twin._plaintext_tree()
     assert c.ImportRegisters.from_plaintext(twin.to_plaintext()) == twin
+
+
+# ------------------------------------------------------------ ECS17b: the device's one step
+
+valid_counters = st.one_of(st.integers(0, (1 << 64) - 1), st.integers(0, 0xFF_FFFF))
+short_titles = st.one_of(st.binary(min_size=8, max_size=8), st.binary(max_size=0x7F))
+valid_u32 = st.integers(0, (1 << 32) - 1)
+
+
+@EXAMPLES
+@given(valid_u32, valid_u32, st.one_of(st.none(), valid_u32))
+def test_ecs17b_fused_plaintext_is_the_general_one(
+    active: int, reactive: int, secondary: int | None
+) -> None:
+    expected = c.ImportRegisters(active, reactive, secondary)._plaintext_tree()
+    assert c.ecs17b_registers_plaintext(active, reactive, secondary) == expected
+
+
+@EXAMPLES
+@given(valid_counters, short_titles, short_titles, st.binary(max_size=300))
+def test_ecs17b_fused_response_is_the_general_one(
+    counter: int, requester: bytes, device: bytes, encrypted: bytes
+) -> None:
+    request = c.ReadImportRegisters(counter, requester, device)._encode_tree()
+    assert c.ecs17b_request_fields(request) == (counter, requester, device)
+    expected = c.ImportRegistersResponse(counter, device, requester, encrypted)._encode_tree()
+    assert c.ecs17b_response_content(request, encrypted) == expected
+
+
+def test_ecs17b_fused_response_refuses_other_content() -> None:
+    with pytest.raises(EncodeError, match="ECS17b request"):
+        c.ecs17b_response_content(bytes.fromhex(RTDS_COMMANDS[0x0050]), b"\x31")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in CONFORMANCE_MESSAGES if "ECS17b" in n and "SUCCESS_RESPONSE" in n],
+)
+def test_ecs17b_fused_response_of_the_real_responses(conformance: Path, name: str) -> None:
+    """The real ECS17b responses, written again from the request they answer."""
+    message = Message.from_bytes(read_message(conformance, name))
+    rsp = c.ImportRegistersResponse.decode(message.content)
+    request = c.ReadImportRegisters(rsp.counter, rsp.requester, rsp.device).encode()
+    assert c.ecs17b_response_content(request, rsp.encrypted) == message.content
