@@ -111,6 +111,9 @@ class Fleet:
         self._frame_hash = hashlib.blake2b(digest_size=8, key=seed[:64])
         self._latest = 0
         """The latest time the fleet was told of (Unix seconds)."""
+        self._last_moment: tuple[datetime, int] | None = None
+        """The datetime last given to :meth:`deliver` / :meth:`handle`, in Unix seconds
+        (a host often sends a batch of frames at one moment)."""
 
     # -- membership ------------------------------------------------------------------------
 
@@ -271,7 +274,7 @@ class Fleet:
         ``now``; what comes back, each frame with its latency. The profile's quirks apply:
         a dropped command is never received (no state changes, nothing comes back); a
         corrupted frame arrives with a broken MAC or signature."""
-        sender, draw, latency, frames = self._exchange(eui, frame, now)
+        sender, draw, latency, frames = self._exchange(eui, frame, now, True)
         if draw is None:
             return [Outgoing(sender, f) for f in frames]
         low, high = latency
@@ -281,23 +284,38 @@ class Fleet:
             for index, sent in enumerate(frames)
         ]
 
+    def _seconds(self, now: datetime | int) -> int:
+        if type(now) is int:
+            return now
+        last = self._last_moment
+        if last is not None and last[0] is now:
+            return last[1]
+        seconds = _now(now)
+        if isinstance(now, datetime):
+            self._last_moment = (now, seconds)
+        return seconds
+
     def _exchange(
-        self, eui: bytes, frame: bytes, now: datetime | int
+        self, eui: bytes, frame: bytes, now: datetime | int, latencies: bool
     ) -> tuple[bytes, int | None, tuple[int, int], list[bytes]]:
         """What :meth:`deliver` does but the latencies: (who sends the frames, the frame's
-        draw (None: a hub answers, without latency), the latency range, the frames)."""
-        seconds = now if type(now) is int else _now(now)
+        draw (None: a hub answers, without latency), the latency range, the frames).
+        Without ``latencies`` and faults, the draw is not made (0 stands in for it)."""
+        seconds = self._seconds(now)
         target, message = self._route(eui, frame)
         device = self._devices.get(target)
         if device is None or seconds > self._latest:
             device = self.device(target, seconds)
         quirks = device.profile.quirks
         _, ctx, key = self._context_entry(device)
-        # = _frame_draw(self.seed, target, frame), with the keyed hash state and key cached
-        hasher = self._frame_hash.copy()
-        hasher.update(frame)
-        draw = mix64(int.from_bytes(hasher.digest(), "big") ^ key)
         faults = self.faults
+        if latencies or faults:
+            # = _frame_draw(self.seed, target, frame), with the keyed hash state and key cached
+            hasher = self._frame_hash.copy()
+            hasher.update(frame)
+            draw = mix64(int.from_bytes(hasher.digest(), "big") ^ key)
+        else:
+            draw = 0
         if faults and quirks.drop_rate and unit_interval(draw) < quirks.drop_rate:
             return target, draw, quirks.latency_ms, []
         hub = self._hub_refusing(target)
@@ -321,7 +339,7 @@ class Fleet:
 
     def handle(self, eui: bytes, frame: bytes, now: datetime | int) -> list[bytes]:
         """Like :meth:`deliver`, without the latencies."""
-        return self._exchange(eui, frame, now)[3]
+        return self._exchange(eui, frame, now, False)[3]
 
     def advance(self, now: datetime | int) -> list[Outgoing]:
         """Let time pass for every device that has state; the alerts that raises."""
