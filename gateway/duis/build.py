@@ -14,7 +14,10 @@ comment at the top of the response (and in the ``X-DUIS-Reason`` HTTP header, se
 from __future__ import annotations
 
 import base64
+import functools
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
@@ -81,6 +84,95 @@ def build_response(
     if content is not None:
         message.append(content)
     return root
+
+
+# --- the plain response (no content, no reason) written from a template ----------------------
+
+_SAFE_VALUE: Final = re.compile(r"[0-9A-Za-z.:_-]{1,100}")
+"""Values that both serialisations write as they are (nothing to escape): the template path
+takes only these; anything else goes through :func:`build_response`."""
+
+_MARKS: Final = {
+    "code": "MARKCODEQ",
+    "service_reference": "MARKSRQ",
+    "service_reference_variant": "MARKSRVQ",
+    "date_time": "MARKDTQ",
+    "request_id": "MARKRIDQ",
+    "schema_version": "MARKVERQ",
+}
+_MARK_PATTERN: Final = re.compile(b"(" + b"|".join(m.encode() for m in _MARKS.values()) + b")")
+_FIELD_OF_MARK: Final = {mark.encode(): field for field, mark in _MARKS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """Bytes cut around the marks: ``parts[0] + v0 + parts[1] + v1 + ... + parts[-1]``."""
+
+    parts: tuple[bytes, ...]
+    fields: tuple[str, ...]
+
+    @classmethod
+    def of(cls, octets: bytes) -> _Cut:
+        pieces = _MARK_PATTERN.split(octets)
+        return cls(tuple(pieces[0::2]), tuple(_FIELD_OF_MARK[m] for m in pieces[1::2]))
+
+    def fill(self, values: dict[str, bytes]) -> bytes:
+        out = [self.parts[0]]
+        for field, part in zip(self.fields, self.parts[1:], strict=True):
+            out.append(values[field])
+            out.append(part)
+        return b"".join(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _plain_template(with_request_id: bool) -> tuple[_Cut, _Cut]:
+    """The serialisation and the exclusive C14N of :func:`build_response`'s own tree (so the
+    bytes are lxml's, not hand-written), cut around the values."""
+    root = build_response(
+        code=_MARKS["code"],
+        service_reference=_MARKS["service_reference"],
+        service_reference_variant=_MARKS["service_reference_variant"],
+        date_time=datetime(2000, 1, 1, tzinfo=UTC),
+        request_id=_MARKS["request_id"] if with_request_id else None,
+        schema_version=_MARKS["schema_version"],
+    )
+    stamp = root.find(f"{sr('Header')}/{sr('ResponseDateTime')}")
+    assert stamp is not None
+    stamp.text = _MARKS["date_time"]
+    return (
+        _Cut.of(etree.tostring(root, encoding="UTF-8")),
+        _Cut.of(etree.tostring(root, method="c14n", exclusive=True, with_comments=False)),
+    )
+
+
+def plain_response_bytes(
+    *,
+    code: str,
+    service_reference: str,
+    service_reference_variant: str,
+    date_time: datetime,
+    request_id: str | None = None,
+    schema_version: str = RESPONSE_SCHEMA_VERSION,
+) -> tuple[bytes, bytes] | None:
+    """``(etree.tostring(root, encoding="UTF-8"), its exclusive C14N)`` of
+    ``build_response(...)`` with no content, response ID or reason, written from a template
+    without building the tree; ``None`` when a value is not a plain token (the caller then
+    builds the tree)."""
+    values = {
+        "code": code,
+        "service_reference": service_reference,
+        "service_reference_variant": service_reference_variant,
+        "schema_version": schema_version,
+    }
+    if request_id is not None:
+        values["request_id"] = request_id
+    for value in values.values():
+        if _SAFE_VALUE.fullmatch(value) is None:
+            return None
+    octets = {field: value.encode("ascii") for field, value in values.items()}
+    octets["date_time"] = duis_datetime(date_time).encode("ascii")
+    document, c14n = _plain_template(request_id is not None)
+    return document.fill(octets), c14n.fill(octets)
 
 
 def gbcs_payload_element(payload: bytes, *, tag: str = "GBCSPayload") -> etree._Element:

@@ -104,6 +104,39 @@ class KeyReference:
     serial: int
 
 
+_SIGNED_INFO: Final = ds("SignedInfo")
+_VALUE: Final = ds("SignatureValue")
+_KEY_INFO: Final = ds("KeyInfo")
+_X509_DATA: Final = ds("X509Data")
+_ISSUER_SERIAL: Final = ds("X509IssuerSerial")
+_ISSUER_NAME: Final = ds("X509IssuerName")
+_SERIAL_NUMBER: Final = ds("X509SerialNumber")
+_ISSUER_SERIAL_PATH: Final = f"{_KEY_INFO}/{_X509_DATA}/{_ISSUER_SERIAL}"
+
+
+def _profile_issuer_serial(signature: etree._Element) -> etree._Element | None:
+    """``X509IssuerSerial`` when the signature has the DUIS profile's layout (SignedInfo,
+    SignatureValue, KeyInfo/X509Data/X509IssuerSerial/(X509IssuerName, X509SerialNumber), each
+    the only one of its name: the element the general search would find), else ``None``."""
+    if len(signature) != 3 or signature[0].tag != _SIGNED_INFO or signature[1].tag != _VALUE:
+        return None
+    key_info = signature[2]
+    if key_info.tag != _KEY_INFO or len(key_info) != 1:
+        return None
+    data = key_info[0]
+    if data.tag != _X509_DATA or len(data) != 1:
+        return None
+    issuer_serial = data[0]
+    if (
+        issuer_serial.tag != _ISSUER_SERIAL
+        or len(issuer_serial) != 2
+        or issuer_serial[0].tag != _ISSUER_NAME
+        or issuer_serial[1].tag != _SERIAL_NUMBER
+    ):
+        return None
+    return issuer_serial
+
+
 @dataclass(frozen=True, slots=True)
 class DuisRequest:
     """A parsed DUIS request. ``body`` is the one element inside ``sr:Body`` (e.g.
@@ -124,22 +157,31 @@ class DuisRequest:
     @property
     def is_placeholder_signed(self) -> bool:
         """True when the signature is the templates' placeholder (``ZGVmYXVsdA==``)."""
-        if self.signature is None:
+        signature = self.signature
+        if signature is None:
             return False
-        value = self.signature.findtext(ds("SignatureValue"))
+        if len(signature) > 1 and signature[0].tag == _SIGNED_INFO and signature[1].tag == _VALUE:
+            value: str | None = signature[1].text or ""  # the first SignatureValue
+        else:
+            value = signature.findtext(_VALUE)
         return value is not None and value.strip() == PLACEHOLDER_SIGNATURE
 
     def key_reference(self) -> KeyReference | None:
         """The issuer and serial of the signing certificate, or ``None`` when absent/invalid."""
-        if self.signature is None:
+        signature = self.signature
+        if signature is None:
             return None
-        issuer_serial = self.signature.find(
-            f"{ds('KeyInfo')}/{ds('X509Data')}/{ds('X509IssuerSerial')}"
-        )
-        if issuer_serial is None:
-            return None
-        issuer = (issuer_serial.findtext(ds("X509IssuerName")) or "").strip()
-        serial_text = (issuer_serial.findtext(ds("X509SerialNumber")) or "").strip()
+        issuer_serial = _profile_issuer_serial(signature)
+        if issuer_serial is not None:
+            # The profile's layout: each element below is the only one of its name.
+            issuer = (issuer_serial[0].text or "").strip()
+            serial_text = (issuer_serial[1].text or "").strip()
+        else:
+            issuer_serial = signature.find(_ISSUER_SERIAL_PATH)
+            if issuer_serial is None:
+                return None
+            issuer = (issuer_serial.findtext(ds("X509IssuerName")) or "").strip()
+            serial_text = (issuer_serial.findtext(ds("X509SerialNumber")) or "").strip()
         if not issuer or not serial_text.isdigit():
             return None
         return KeyReference(issuer=issuer, serial=int(serial_text))

@@ -315,16 +315,33 @@ def sign_serialised(
         or sum(1 for uri in nsmap.values() if uri == DS_NS) > (declared is not None)
     ):
         return None
-    template = _template(issuer, serial, declared is not None)
-    digest = base64.b64encode(
-        hashlib.sha256(
-            etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
-        ).digest()
+    return sign_prepared(
+        etree.tostring(root, encoding="UTF-8"),
+        etree.tostring(root, method="c14n", exclusive=True, with_comments=False),
+        private_key,
+        issuer,
+        serial,
+        root_declares_ds=declared is not None,
     )
+
+
+def sign_prepared(
+    document: bytes,
+    c14n: bytes,
+    private_key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    serial: int,
+    *,
+    root_declares_ds: bool,
+) -> bytes:
+    """:func:`sign_serialised` of a root already serialised: ``document`` is
+    ``etree.tostring(root, encoding="UTF-8")`` and ``c14n`` its exclusive C14N (no comments),
+    of a root :func:`sign_serialised` accepts (declaring ``ds`` when ``root_declares_ds``)."""
+    template = _template(issuer, serial, root_declares_ds)
+    digest = base64.b64encode(hashlib.sha256(c14n).digest())
     signed_info = template.signed_info[0] + digest + template.signed_info[1]
     r, s = utils.decode_dss_signature(private_key.sign(signed_info, _ECDSA))
     value = base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
-    document = etree.tostring(root, encoding="UTF-8")
     closing = document.rindex(b"</")
     head, middle, tail = template.serialised
     return document[:closing] + head + digest + middle + value + tail + document[closing:]

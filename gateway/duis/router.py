@@ -25,7 +25,12 @@ from typing import Final
 
 from lxml import etree
 
-from gateway.duis.build import FALLBACK_SERVICE_REFERENCE, build_response, serialise
+from gateway.duis.build import (
+    FALLBACK_SERVICE_REFERENCE,
+    build_response,
+    plain_response_bytes,
+    serialise,
+)
 from gateway.duis.catalogue import (
     ENDPOINT_OF,
     SERVICE_REFERENCES,
@@ -200,6 +205,21 @@ class FrontDoor:
             )
             return self._refusal(failure, root, request, sender)
         header = request.header
+        if reply.content is None and self.signer is not None:
+            # The plain I0-style answer: written and signed from templates (same bytes).
+            plain = plain_response_bytes(
+                code=reply.code,
+                service_reference=header.service_reference,
+                service_reference_variant=header.service_reference_variant.value,
+                date_time=self.clock(),
+                request_id=format_request_id(header.request_id),
+                schema_version=_response_version(request.schema_version),
+            )
+            signed = None if plain is None else self.signer.sign_plain(*plain)
+            if signed is not None:
+                return Outcome(
+                    status=200, body=signed, code=reply.code, sender=sender, request=request
+                )
         response = build_response(
             code=reply.code,
             service_reference=header.service_reference,

@@ -218,6 +218,16 @@ class XmlSigner:
             return _XML_DECLARATION + etree.tostring(signed, encoding="UTF-8")
         return _XML_DECLARATION + etree.tostring(self.sign(root), encoding="UTF-8")
 
+    def sign_plain(self, document: bytes, c14n: bytes) -> bytes | None:
+        """Sign a response root given as its serialisation and exclusive C14N (see
+        :func:`gateway.duis.build.plain_response_bytes`: the root declares ``ds``, holds no
+        signature); ``None`` with the signxml engine (the caller then signs the tree)."""
+        if self.engine != "fast":
+            return None
+        return _XML_DECLARATION + fastsig.sign_prepared(
+            document, c14n, self._key, self.issuer, self.serial, root_declares_ds=True
+        )
+
     def sign_bytes(self, document: bytes) -> bytes:
         """Sign a serialised document (e.g. a DUIS template); the input is the user's own."""
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
