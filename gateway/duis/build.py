@@ -153,11 +153,12 @@ def plain_response_bytes(
     date_time: datetime,
     request_id: str | None = None,
     schema_version: str = RESPONSE_SCHEMA_VERSION,
+    content: etree._Element | None = None,
 ) -> tuple[bytes, bytes] | None:
     """``(etree.tostring(root, encoding="UTF-8"), its exclusive C14N)`` of
-    ``build_response(...)`` with no content, response ID or reason, written from a template
-    without building the tree; ``None`` when a value is not a plain token (the caller then
-    builds the tree)."""
+    ``build_response(...)`` with no response ID or reason, written from a template without
+    building the response's tree (``content``, given away, is serialised on its own); ``None``
+    when a value is not a plain token (the caller then builds the tree)."""
     values = {
         "code": code,
         "service_reference": service_reference,
@@ -172,7 +173,26 @@ def plain_response_bytes(
     octets = {field: value.encode("ascii") for field, value in values.items()}
     octets["date_time"] = duis_datetime(date_time).encode("ascii")
     document, c14n = _plain_template(request_id is not None)
-    return document.fill(octets), c14n.fill(octets)
+    if content is None:
+        return document.fill(octets), c14n.fill(octets)
+    # The content serialised under a root declaring the response's namespaces: the bytes it
+    # has inside the response (lxml writes no declaration the root already made; exclusive
+    # C14N renders on it what no ancestor rendered, as inside sr:ResponseMessage).
+    wrapper = etree.Element(sr("ResponseMessage"), nsmap=_NSMAP)
+    wrapper.append(content)
+    inner = etree.tostring(wrapper, encoding="UTF-8")
+    inner = inner[inner.index(b">") + 1 : inner.rindex(b"</")]
+    inner_c14n = etree.tostring(wrapper, method="c14n", exclusive=True, with_comments=False)
+    inner_c14n = inner_c14n[inner_c14n.index(b">") + 1 : inner_c14n.rindex(b"</")]
+    whole, whole_c14n = document.fill(octets), c14n.fill(octets)
+    at, at_c14n = whole.rindex(_MESSAGE_END), whole_c14n.rindex(_MESSAGE_END)
+    return (
+        whole[:at] + inner + whole[at:],
+        whole_c14n[:at_c14n] + inner_c14n + whole_c14n[at_c14n:],
+    )
+
+
+_MESSAGE_END: Final = b"</sr:ResponseMessage>"
 
 
 def gbcs_payload_element(payload: bytes, *, tag: str = "GBCSPayload") -> etree._Element:

@@ -156,3 +156,35 @@ def test_key_reference_and_placeholder_alike_in_and_outside_the_profile_layout()
         parse_document(_signature("<ds:SignatureValue>AAAA</ds:SignatureValue><ds:SignedInfo/>"))
     )
     assert not other.is_placeholder_signed
+
+
+def _contents() -> list[etree._Element]:
+    from gateway.duis.build import gbcs_payload_element, precommand_element
+    from gateway.duis.xml import RA_NS, SR_NS
+
+    odd = etree.Element(f"{{{SR_NS}}}DSPInventory")
+    device = etree.SubElement(odd, f"{{{SR_NS}}}Device")
+    etree.SubElement(device, f"{{{RA_NS}}}Other").text = "a & b < c\r"
+    etree.SubElement(device, "{urn:x}Foreign", nsmap={"x": "urn:x"}).set("k", "v\t")
+    device.append(etree.Comment(" kept in the document, not in the C14N "))
+    device.tail = "\n"
+    return [
+        gbcs_payload_element(bytes(range(40))),
+        precommand_element(b"\x01\x02", gbcs_version="3.2"),
+        odd,
+    ]
+
+
+def test_content_is_serialised_as_inside_the_tree() -> None:
+    import copy
+
+    for content in _contents():
+        kw = dict(
+            code="I0",
+            service_reference="8.2",
+            service_reference_variant="8.2",
+            date_time=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+            request_id="90-B3-D5-1F-30-01-00-00:90-B3-D5-1F-30-00-00-02:7",
+        )
+        expected = tree_bytes(content=copy.deepcopy(content), **kw)
+        assert plain_response_bytes(content=content, **kw) == expected  # type: ignore[arg-type]
