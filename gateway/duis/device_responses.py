@@ -19,6 +19,8 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
@@ -36,6 +38,7 @@ __all__ = [
     "local_command_element",
     "precommand_element",
     "report_element",
+    "response_report_bytes",
 ]
 
 GBCS_VERSION: Final = "4.0"
@@ -83,25 +86,19 @@ def _header(
 
 def report_element(report: DeviceReport, *, schema_version: str = "5.4") -> etree._Element:
     """The unsigned ``sr:Response`` telling a user of ``report``."""
-    if (
-        report.kind is ReportKind.RESPONSE
-        and not report.reason
-        and report.request_id is not None
-        and report.response_id is not None
-        and report.payload is not None
-        and report.service_reference_variant is not None
-    ):
+    usual = _usual_response(report)
+    if usual is not None:
         # The usual answer: a copy of the tree this function builds for one (lxml copies a
         # tree several times faster than it builds one), its values filled in.
-        variant = ServiceReferenceVariant(report.service_reference_variant)
+        request_id, response_id, payload, variant = usual
         root = copy.deepcopy(_response_skeleton(schema_version))
         header, message = root[0], root[1][0]
-        header[0].text = format_request_id(report.request_id)
-        header[1].text = format_request_id(report.response_id)
+        header[0].text = format_request_id(request_id)
+        header[1].text = format_request_id(response_id)
         header[3].text = duis_datetime(_at(report))
         message[0].text = variant.service_reference
         message[1].text = variant.value
-        message[2].text = _b64(report.payload)
+        message[2].text = _b64(payload)
         return root
     return _build_report_element(report, schema_version)
 
@@ -125,6 +122,105 @@ def _response_skeleton(schema_version: str) -> etree._Element:
         payload=b"",
     )
     return _build_report_element(report, schema_version)
+
+
+_Usual = tuple[RequestId, RequestId, bytes, ServiceReferenceVariant]
+
+
+def _usual_response(report: DeviceReport) -> _Usual | None:
+    """A device's answer with nothing unusual (no reason comment), which the fast paths take:
+    its RequestID, ResponseID, payload and variant; None for any other report."""
+    if (
+        report.kind is ReportKind.RESPONSE
+        and not report.reason
+        and report.request_id is not None
+        and report.response_id is not None
+        and report.payload is not None
+        and report.service_reference_variant is not None
+    ):
+        variant = ServiceReferenceVariant(report.service_reference_variant)
+        return report.request_id, report.response_id, report.payload, variant
+    return None
+
+
+_MARKS: Final = (
+    ("request_id", b"MARKRQIDQ"),
+    ("response_id", b"MARKRSIDQ"),
+    ("date_time", b"MARKWHENQ"),
+    ("service_reference", b"MARKSREFQ"),
+    ("variant", b"MARKSRVVQ"),
+    ("payload", b"MARKLOADQ"),
+)
+"""The values of a response report, in document order, and the mark each template holds in
+its place (letters only: every serialisation writes them as they are)."""
+_MARK_SPLIT: Final = re.compile(b"(" + b"|".join(mark for _, mark in _MARKS) + b")")
+_SAFE_VERSION: Final = re.compile(r"[0-9A-Za-z.]{1,20}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """Bytes cut around the marks: ``parts[0] + values[0] + parts[1] + ... + parts[-1]``."""
+
+    parts: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, octets: bytes) -> _Cut:
+        pieces = _MARK_SPLIT.split(octets)
+        if tuple(pieces[1::2]) != tuple(mark for _, mark in _MARKS):
+            raise AssertionError(f"the response template's marks moved: {pieces[1::2]!r}")
+        return cls(tuple(pieces[0::2]))
+
+    def fill(self, values: tuple[bytes, ...]) -> bytes:
+        parts = self.parts
+        return b"".join(
+            (
+                parts[0], values[0], parts[1], values[1], parts[2], values[2], parts[3],
+                values[3], parts[4], values[4], parts[5], values[5], parts[6],
+            )
+        )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _response_template(schema_version: str) -> tuple[_Cut, _Cut]:
+    """The serialisation and the exclusive C14N of :func:`report_element`'s own tree of a
+    response (so the bytes are lxml's, not hand-written), cut around its values."""
+    root = copy.deepcopy(_response_skeleton(schema_version))
+    header, message = root[0], root[1][0]
+    marks = dict(_MARKS)
+    header[0].text = marks["request_id"].decode()
+    header[1].text = marks["response_id"].decode()
+    header[3].text = marks["date_time"].decode()
+    message[0].text = marks["service_reference"].decode()
+    message[1].text = marks["variant"].decode()
+    message[2].text = marks["payload"].decode()
+    return (
+        _Cut.of(etree.tostring(root, encoding="UTF-8")),
+        _Cut.of(etree.tostring(root, method="c14n", exclusive=True, with_comments=False)),
+    )
+
+
+def response_report_bytes(
+    report: DeviceReport, *, schema_version: str = "5.4"
+) -> tuple[bytes, bytes] | None:
+    """``(etree.tostring(root, encoding="UTF-8"), its exclusive C14N)`` of
+    ``report_element(report)`` for a device's usual answer, written from a template without
+    building a tree (what :meth:`gateway.duis.signature.XmlSigner.sign_plain` signs); ``None``
+    for any other report (the caller then builds the tree). Every value written is a token
+    with nothing to escape: EUIs in hex, digits, the catalogue's references, base64."""
+    usual = _usual_response(report)
+    if usual is None or _SAFE_VERSION.fullmatch(schema_version) is None:
+        return None
+    request_id, response_id, payload, variant = usual
+    values = (
+        format_request_id(request_id).encode("ascii"),
+        format_request_id(response_id).encode("ascii"),
+        duis_datetime(_at(report)).encode("ascii"),
+        variant.service_reference.encode("ascii"),
+        variant.value.encode("ascii"),
+        base64.b64encode(payload),
+    )
+    document, c14n = _response_template(schema_version)
+    return document.fill(values), c14n.fill(values)
 
 
 def _build_report_element(report: DeviceReport, schema_version: str) -> etree._Element:

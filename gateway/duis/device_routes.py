@@ -38,6 +38,7 @@ from gateway.duis.device_responses import (
     local_command_element,
     precommand_element,
     report_element,
+    response_report_bytes,
 )
 from gateway.duis.envelope import format_request_id, parse_request_id
 from gateway.duis.router import FrontDoor, Reply, RequestContext
@@ -141,11 +142,16 @@ class DeviceDuis:
     # -- reports ------------------------------------------------------------------------------
 
     def render(self, report: DeviceReport) -> bytes:
-        """The signed DUIS XML of ``report``."""
-        root = report_element(report)
+        """The signed DUIS XML of ``report``: a device's usual answer is written and signed
+        from templates (the bytes the tree gives), anything else through the tree."""
         if self.signer is not None:
-            return self.signer.sign_to_bytes(root)
-        return serialise(root)
+            prepared = response_report_bytes(report)
+            if prepared is not None:
+                signed = self.signer.sign_plain(*prepared)
+                if signed is not None:
+                    return signed
+            return self.signer.sign_to_bytes(report_element(report), consume=True)
+        return serialise(report_element(report))
 
     def on_report(self, report: DeviceReport) -> None:
         event = self._user_events.get(report.recipient)

@@ -1,8 +1,10 @@
-"""The reports' DUIS XML: the copied-skeleton path of a response equals the tree built."""
+"""The reports' DUIS XML: the copied-skeleton and the template paths of a response equal the
+tree built."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from gateway.duis.device_responses import _build_report_element, report_element
+from gateway.duis.device_responses import (
+    _build_report_element,
+    report_element,
+    response_report_bytes,
+)
+from gateway.duis.signature import XmlSignatureVerifier
 from gateway.services.device import DeviceReport, ReportKind
 from gateway.services.model import RequestId
 from tests.gateway.duis.support import assert_valid_response, gateway_signer
@@ -101,3 +108,59 @@ def test_other_reports_are_built_as_before(kind: ReportKind) -> None:
     assert etree.tostring(report_element(report)) == etree.tostring(
         _build_report_element(report, "5.4")
     )
+
+
+_VALUE = re.compile(rb"<ds:SignatureValue>[^<]*</ds:SignatureValue>")
+_C14N = {"method": "c14n", "exclusive": True, "with_comments": False}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counter=st.integers(0, 2**64 - 1),
+    payload=st.binary(max_size=400),
+    variant=st.sampled_from(["4.1.1", "7.1", "7.2", "8.11", "11.2", "1.1.1", "2.2", "6.11"]),
+    when=st.datetimes(timezones=st.just(dt.UTC)),
+    version=st.sampled_from(["5.4", "5.1", "4.0"]),
+)
+def test_template_bytes_are_the_tree_bytes(
+    counter: int, payload: bytes, variant: str, when: dt.datetime, version: str
+) -> None:
+    report = response(counter, payload, variant, when)
+    prepared = response_report_bytes(report, schema_version=version)
+    assert prepared is not None
+    built = _build_report_element(report, version)
+    assert prepared[0] == etree.tostring(built, encoding="UTF-8")
+    assert prepared[1] == etree.tostring(built, **_C14N)  # type: ignore[call-overload]
+
+
+def test_the_template_takes_only_the_usual_response() -> None:
+    assert response_report_bytes(response(reason="late")) is None
+    assert response_report_bytes(response(), schema_version='5.4"><x') is None
+    alert = DeviceReport(
+        seq=1,
+        kind=ReportKind.ALERT,
+        recipient=USER,
+        device=ESME,
+        code="8F3D",
+        created_at=WHEN,
+        response_id=RequestId(ESME, USER, 5),
+        payload=b"\x00",
+        alert_code=0x8F3D,
+    )
+    assert response_report_bytes(alert) is None
+
+
+def test_signed_from_the_template_is_the_tree_path_and_verifies(conformance: Path) -> None:
+    signer = gateway_signer()
+    report = response(payload=bytes(range(256)))
+    prepared = response_report_bytes(report)
+    assert prepared is not None
+    signed = signer.sign_plain(*prepared)
+    assert signed is not None
+    through_tree = signer.sign_to_bytes(report_element(report))
+    # ECDSA is randomised: everything but the signature value is the same.
+    assert _VALUE.search(signed) is not None
+    assert _VALUE.sub(b"", signed) == _VALUE.sub(b"", through_tree)
+    XmlSignatureVerifier(engine="fast").verify(etree.fromstring(signed), signer.certificate)
+    XmlSignatureVerifier(engine="signxml").verify(etree.fromstring(signed), signer.certificate)
+    assert_valid_response(signed, conformance)
