@@ -67,13 +67,16 @@ class Phase:
     client_cpu: float
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux /proc), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def process_cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time of processes (Linux /proc), or None elsewhere."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:
@@ -137,13 +140,13 @@ def read_inventory(device: str) -> str:
 
 
 def start_gateway(
-    state: Path, durability: str, engine: str, schema: Path | None
-) -> tuple[subprocess.Popen[str], str]:
+    state: Path, durability: str, engine: str, schema: Path | None, workers: int
+) -> tuple[subprocess.Popen[str], str, list[int]]:
     config = state.parent / "bench.toml"
     config.write_text(f'[gateway]\ndurability = "{durability}"\nsignature_engine = "{engine}"\n')
     command = [
         sys.executable, "-m", "smetsim.cli", "gateway", "--state", str(state), "--port", "0",
-        "--config", str(config), "--log-level", "warning",
+        "--config", str(config), "--log-level", "warning", "--workers", str(workers),
     ]  # fmt: skip
     if schema is not None:
         command += ["--duis-schema", str(schema)]
@@ -156,7 +159,9 @@ def start_gateway(
     if match is None:
         process.kill()
         raise SystemExit(f"the gateway did not start: {line!r}")
-    return process, match.group(1)
+    pids = re.search(r"worker processes: ([0-9, ]+)", line)
+    workers_pids = [int(p) for p in pids.group(1).split(", ")] if pids else []
+    return process, match.group(1), [process.pid, *workers_pids]
 
 
 def http_request(url: str, path: str, body: bytes) -> bytes:
@@ -168,7 +173,7 @@ async def run_phase(
     url: str,
     name: str,
     per_client: list[list[bytes]],
-    server_pid: int,
+    server_pids: list[int],
 ) -> Phase:
     latencies: list[float] = []
     bodies: list[bytes] = []
@@ -186,12 +191,12 @@ async def run_phase(
             bodies.append(body)
 
     try:
-        server_before = process_cpu_seconds(server_pid)
+        server_before = process_cpu_seconds(server_pids)
         client_before = own_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(one_client(c, r) for c, r in zip(clients, raw, strict=True)))
         seconds = time.perf_counter() - started
-        server_after = process_cpu_seconds(server_pid)
+        server_after = process_cpu_seconds(server_pids)
         client_cpu = own_cpu_seconds() - client_before
     finally:
         for client in clients:
@@ -229,7 +234,9 @@ def summarise(phase: Phase, verifier: XmlSignatureVerifier, certificate: Any) ->
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="smetsim-bench-"))
     state = workdir / "state"
-    process, url = start_gateway(state, args.durability, args.signature_engine, args.schema)
+    process, url, pids = start_gateway(
+        state, args.durability, args.signature_engine, args.schema, args.workers
+    )
     try:
         gateway_cert = Keystore.load(state / "pki").certificate(ACB, KeyPurpose.DS)
         users = [user_identity(i) for i in range(args.clients)]
@@ -265,9 +272,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 [signer.sign_bytes(request(eui, 1, "8.2", read_inventory(device_id(0, 0))))]
                 for eui, signer in users[:1]
             ]
-        await run_phase(url, "warm-up", warm, process.pid)
-        write_phase = await run_phase(url, "SR12.2", writes, process.pid)
-        read_phase = await run_phase(url, "SR8.2", reads, process.pid)
+        await run_phase(url, "warm-up", warm, pids)
+        write_phase = await run_phase(url, "SR12.2", writes, pids)
+        read_phase = await run_phase(url, "SR8.2", reads, pids)
         verifier = XmlSignatureVerifier()
         return {
             "benchmark": "gateway_nondevice",
@@ -279,6 +286,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "durability": args.durability,
             "signature_engine": args.signature_engine,
             "cpu_count": os.cpu_count(),
+            "gateway_workers": args.workers,
             "client_signing_seconds_untimed": round(signing_seconds, 2),
             "sr12_2": summarise(write_phase, verifier, gateway_cert),
             "sr8_2": summarise(read_phase, verifier, gateway_cert),
@@ -308,6 +316,12 @@ def main() -> None:
         choices=("fast", "signxml"),
         default="fast",
         help="fast: the DUIS-profile fast path (default); signxml: signxml for everything",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="gateway worker processes (default: one per core)",
     )
     parser.add_argument(
         "--schema", type=Path, default=None, help="validate with this DUIS schema folder"

@@ -25,6 +25,7 @@ DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_STATE: Final = Path("gateway-state")
 DEFAULT_MAX_BODY_BYTES: Final = 2 * 1024 * 1024
 DEFAULT_RDP_INTERVAL: Final = 60.0
+MAX_WORKERS: Final = 64
 
 
 class ConfigError(GatewayError):
@@ -74,6 +75,8 @@ class GatewaySettings:
     signing_eui: bytes = ACB
     seed_defaults: bool = True
     signature_engine: SignatureEngine = "fast"
+    workers: int = 1
+    """Worker processes serving the port (1: the gateway runs in one process)."""
     users: tuple[UserConfig, ...] = ()
     meter_points: tuple[MeterPointConfig, ...] = field(default=())
 
@@ -109,6 +112,7 @@ _GATEWAY_KEYS: Final = frozenset(
         "signing_eui",
         "seed_defaults",
         "signature_engine",
+        "workers",
     }
 )
 
@@ -161,6 +165,7 @@ def settings_from_mapping(
         signing_eui=reader.eui("signing_eui") or ACB,
         seed_defaults=reader.boolean("seed_defaults", True),
         signature_engine=reader.signature_engine("signature_engine"),
+        workers=reader.integer("workers", 1, 1, MAX_WORKERS),
     )
     users = tuple(_user(source, i, e, base) for i, e in enumerate(_tables(data, "users", source)))
     points = tuple(

@@ -199,6 +199,11 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E45",
         "no DCC User has a registered certificate with issuer {issuer} and serial number {serial}.",
     ),
+    "duis_certificate_replaced": _row(
+        "E45",
+        "the certificate that signed this request is no longer the one registered to {sender}: "
+        "it was replaced or removed while the request was under way.",
+    ),
     "duis_certificate_not_originator": _row(
         "E45",
         "the signing certificate (issuer {issuer}, serial number {serial}) is registered to "

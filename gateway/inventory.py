@@ -222,6 +222,26 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        "gateway",
+        2,
+        """
+        CREATE TABLE gateway_meta (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO gateway_meta (key, value) VALUES ('users_version', 0);
+        CREATE TRIGGER users_version_on_insert AFTER INSERT ON users BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'users_version';
+        END;
+        CREATE TRIGGER users_version_on_update AFTER UPDATE ON users BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'users_version';
+        END;
+        CREATE TRIGGER users_version_on_delete AFTER DELETE ON users BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'users_version';
+        END;
+        """,
+    ),
 )
 """The gateway's own tables (component ``gateway``). Other helpers add their own component."""
 

@@ -35,9 +35,11 @@ reported (file and line number) and the file's other lines still count.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,19 +144,37 @@ class RdpFlows:
         clock: Callable[[], datetime],
         inbox: Path | None = None,
         n_export: Iterable[Fuel] = ALL_FUELS,
+        lock_file: Path | None = None,
     ) -> None:
+        """``lock_file``: when several processes share the database (gateway workers), each
+        flush and inbox read holds an exclusive lock on this file, so a batch being written by
+        one is never picked up as unfinished by another."""
         self.storage = storage
+        self.lock_file = lock_file
         self.outbox = Path(outbox)
         self.inbox = None if inbox is None else Path(inbox)
         self.clock = clock
         self.n_export = frozenset(n_export)
         self._flush_lock = threading.Lock()
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._flush_lock:
+            if self.lock_file is None:
+                yield
+                return
+            with self.lock_file.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
     # --- outgoing ----------------------------------------------------------------------------
 
     def flush(self) -> list[Path]:
         """Write every sendable queued change; returns the files written, oldest batch first."""
-        with self._flush_lock:
+        with self._exclusive():
             self.outbox.mkdir(parents=True, exist_ok=True)
             written = self._recover()
             stamp = _utc(self.clock).strftime("%Y%m%dT%H%M%SZ")
@@ -238,10 +258,11 @@ class RdpFlows:
             return []
         done_dir = folder / "processed"
         reports: list[InboxReport] = []
-        for path in sorted(
-            p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-        ):
-            reports.append(self._read_file(path, done_dir))
+        with self._exclusive():
+            for path in sorted(
+                p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+            ):
+                reports.append(self._read_file(path, done_dir))
         return reports
 
     def _read_file(self, path: Path, done_dir: Path) -> InboxReport:

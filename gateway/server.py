@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import secrets
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from gateway.duis.router import FrontDoor, Reply, RequestContext
 from gateway.duis.schema import DuisSchema
 from gateway.duis.signature import (
     CertificateIndex,
+    RegisteredCertificate,
     RequestAuthenticator,
     SignatureEngine,
     XmlSigner,
@@ -51,7 +53,16 @@ from gateway.registration import RdpFlows
 from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import Durability, Storage
-from gateway.users import MeterPoint, MeterPoints, User, UserRole, Users, seed_default_identities
+from gateway.users import (
+    MeterPoint,
+    MeterPoints,
+    User,
+    UserRole,
+    Users,
+    get_user,
+    seed_default_identities,
+    users_version,
+)
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, KeyPurpose
 from gbcs.errors import KeyNotFound
 from gbcs.eui import eui_duis, parse_eui
@@ -123,7 +134,7 @@ class CommitQueue:
         self._max_batch = max_batch
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
         self._pending: list[
-            tuple[tuple[bytes, RequestId, NonDeviceRequest], asyncio.Future[Any]]
+            tuple[tuple[bytes, RequestId, NonDeviceRequest], str | None, asyncio.Future[Any]]
         ] = []
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -131,13 +142,18 @@ class CommitQueue:
         self.requests = 0
 
     async def submit(
-        self, sender: bytes, request_id: RequestId, request: NonDeviceRequest
+        self,
+        sender: bytes,
+        request_id: RequestId,
+        request: NonDeviceRequest,
+        signed_with: str | None = None,
     ) -> NonDeviceResult:
-        """Handle one request; returns once its change (if any) is committed."""
+        """Handle one request; returns once its change (if any) is committed. ``signed_with``:
+        the PEM certificate that verified its signature, confirmed in the transaction."""
         if self._closed:
             raise RuntimeError("the gateway is shutting down")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(((sender, request_id, request), future))
+        self._pending.append(((sender, request_id, request), signed_with, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="gateway-commit-queue")
         outcome = await future
@@ -151,19 +167,20 @@ class CommitQueue:
         while self._pending:
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
-            items = [item for item, _ in batch]
+            items = [item for item, _, _ in batch]
+            certificates = [pem for _, pem, _ in batch]
             try:
                 results = await loop.run_in_executor(
-                    self._executor, self._service.handle_batch, items
+                    self._executor, self._service.handle_batch, items, certificates
                 )
             except Exception as exc:
-                for _, future in batch:
+                for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
             self.batches += 1
             self.requests += len(batch)
-            for (_, future), result in zip(batch, results, strict=True):
+            for (_, _, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
 
@@ -226,6 +243,7 @@ class Gateway:
                 clock=clock,
                 inbox=settings.inbox,
                 n_export=settings.n_export,
+                lock_file=settings.state / "rdp.lock",
             )
         )
         self.front_door = FrontDoor(
@@ -240,6 +258,8 @@ class Gateway:
             clock=clock,
             max_body_bytes=settings.max_body_bytes,
         )
+        self.front_door.refresh_certificates = self.refresh_certificates
+        self._users_version = -1
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
         self.app = self._make_app()
@@ -302,21 +322,47 @@ class Gateway:
             )
         self._reindex()
 
-    def _reindex(self) -> None:
-        """Rebuild the certificate index from the registered users (parsing each PEM once)."""
-        self.certificates.clear()
-        for user in self.users.all():
-            if user.certificate_pem is not None:
-                try:
-                    self.certificates.add(user.eui, load_certificate(user.certificate_pem))
-                except ValueError as exc:
-                    logger.warning("user %s: certificate ignored: %s", eui_duis(user.eui), exc)
+    def _reindex(self, *, force: bool = True) -> bool:
+        """Rebuild the certificate index from the registered users (parsing each PEM once),
+        read in one transaction with the users' version; unless ``force``, only when that
+        version is not the one the index was built from. True if the index was rebuilt.
 
-    async def start(self) -> Listening:
-        """Listen on the configured host and port (0: any free port) and start the RDP tasks."""
+        Runs in the storage thread (or before serving): the index is swapped in one step, and
+        a second caller queued behind the first finds the version current."""
+        with self.storage.transaction() as tx:
+            version = users_version(tx)
+            if version == self._users_version and not force:
+                return False
+            users = [get_user(tx, bytes(r["eui"])) for r in tx.all("SELECT eui FROM users")]
+        entries: list[RegisteredCertificate] = []
+        for user in users:
+            if user is None or user.certificate_pem is None:
+                continue
+            try:
+                certificate = load_certificate(user.certificate_pem)
+            except ValueError as exc:
+                logger.warning("user %s: certificate ignored: %s", eui_duis(user.eui), exc)
+                continue
+            entries.append(RegisteredCertificate(user.eui, certificate, user.certificate_pem))
+        self.certificates.replace(entries)
+        self._users_version = version
+        return True
+
+    async def refresh_certificates(self) -> bool:
+        """Reread the registered certificates if a user changed since the index was built (in
+        another worker process, say); True if the index was rebuilt."""
+        return await self.commits.run(lambda: self._reindex(force=False))
+
+    async def start(self, sock: socket.socket | None = None) -> Listening:
+        """Listen on the configured host and port (0: any free port), or accept on ``sock``
+        (a listening socket shared by worker processes), and start the RDP tasks."""
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, backlog=1024)
+        site: web.BaseSite
+        if sock is not None:
+            site = web.SockSite(self._runner, sock)
+        else:
+            site = web.TCPSite(self._runner, self.settings.host, self.settings.port, backlog=1024)
         try:
             await site.start()
         except OSError as exc:
@@ -386,8 +432,12 @@ class Gateway:
             # is refused as such here, consuming nothing (the service would first object to
             # the device target).
             raise ServiceError("opt_out_refused")
+        certificate = context.certificate
         result = await self.commits.submit(
-            context.sender, context.request.header.request_id, request
+            context.sender,
+            context.request.header.request_id,
+            request,
+            None if certificate is None else certificate.pem,
         )
         variant: ServiceReferenceVariant = context.request.header.service_reference_variant
         return Reply(result.response_code, result_content(variant, result))
@@ -488,24 +538,29 @@ class Gateway:
             url = _optional_string(data, "response_url")
             _unknown_fields(data, {"eui", "roles", "certificate", "response_url"})
             certificate = None if pem is None else _check_certificate(pem, eui)
-            if certificate is not None:
-                holder = self.certificates.find(
-                    certificate.issuer.rfc4514_string(), certificate.serial_number
-                )
-                if holder is not None and holder.owner != eui:
-                    raise AdminError(
-                        "field 'certificate': this certificate (serial "
-                        f"{certificate.serial_number}) is already registered to "
-                        f"{eui_duis(holder.owner)}"
-                    )
-            user = await self.commits.run(
-                lambda: self.users.add_or_update(User(eui, roles, pem, url))
-            )
+
+            def register() -> User:
+                # The uniqueness check and the write in one transaction: another worker
+                # process cannot register the same certificate in between.
+                with self.storage.transaction():
+                    if certificate is not None:
+                        holder = self.users.find_by_issuer_serial(
+                            certificate.issuer.rfc4514_string(), certificate.serial_number
+                        )
+                        if holder is not None and holder.eui != eui:
+                            raise AdminError(
+                                "field 'certificate': this certificate (serial "
+                                f"{certificate.serial_number}) is already registered to "
+                                f"{eui_duis(holder.eui)}"
+                            )
+                    return self.users.add_or_update(User(eui, roles, pem, url))
+
+            user = await self.commits.run(register)
         except AdminError as exc:
             return _json_error(str(exc))
         self.certificates.remove_owner(eui)
         if certificate is not None:
-            self.certificates.add(eui, certificate)
+            self.certificates.add(eui, certificate, pem)
         return web.json_response(_user_json(user))
 
     async def _get_meter_points(self, _: web.Request) -> web.Response:

@@ -177,6 +177,13 @@ class Users:
         return None
 
 
+def users_version(tx: Transaction) -> int:
+    """A number that changes whenever a user is added, changed or removed (by any process
+    sharing the database: triggers keep it), so a worker knows when to reread the users."""
+    row = tx.one("SELECT value FROM gateway_meta WHERE key = 'users_version'")
+    return 0 if row is None else int(row["value"])
+
+
 def get_user(tx: Transaction, eui: bytes) -> User | None:
     row = tx.one("SELECT * FROM users WHERE eui = ?", (eui,))
     return None if row is None else _user(row)

@@ -47,7 +47,7 @@ from gateway.duis.envelope import (
     peek_header,
 )
 from gateway.duis.schema import DuisSchema
-from gateway.duis.signature import RequestAuthenticator, XmlSigner
+from gateway.duis.signature import RegisteredCertificate, RequestAuthenticator, XmlSigner
 from gateway.duis.xml import DEFAULT_MAX_BODY_BYTES, parse_document
 from gateway.errors import ServiceError
 
@@ -62,6 +62,8 @@ class RequestContext:
     sender: bytes
     endpoint: Endpoint
     received_at: datetime
+    certificate: RegisteredCertificate | None = None
+    """The registered certificate that verified the request's signature (None: unsigned)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,8 @@ class FrontDoor:
         self.router = router if router is not None else Router()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.max_body_bytes = max_body_bytes
+        self.refresh_certificates: Callable[[], Awaitable[bool]] | None = None
+        """Rereads the registered certificates when the users changed (True if they did)."""
 
     async def handle(self, endpoint: Endpoint, body: bytes) -> Outcome:
         """Process one request POSTed to ``endpoint``; never raises for anything the user sent."""
@@ -187,13 +191,25 @@ class FrontDoor:
                     expected=expected.path,
                     endpoint=endpoint.path,
                 )
-            sender = self.authenticator.authenticate(request)
+            try:
+                sender, certificate = self.authenticator.identify(request)
+            except ServiceError as error:
+                # Another worker process may have registered the certificate: reread the
+                # users (only when they changed, maybe for a request just before this one)
+                # and try once more.
+                refresh = self.refresh_certificates
+                if error.rule != "duis_unknown_certificate" or refresh is None:
+                    raise
+                await refresh()
+                sender, certificate = self.authenticator.identify(request)
             handler = self.router.handler_for(variant)
             if handler is None:
                 if _is_device_request(request):
                     raise ServiceError("duis_device_sr_unavailable", srv=variant.value)
                 raise ServiceError("duis_sr_not_supported", srv=variant.value)
-            reply = await handler(RequestContext(request, sender, endpoint, received_at))
+            reply = await handler(
+                RequestContext(request, sender, endpoint, received_at, certificate)
+            )
         except ServiceError as error:
             return self._refusal(error, root, request, sender)
         except Exception as exc:  # a failing handler is isolated (STYLE.md habit 5)

@@ -17,7 +17,7 @@ import copy
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
@@ -82,6 +82,9 @@ class RegisteredCertificate:
 
     owner: bytes
     certificate: x509.Certificate
+    pem: str | None = None
+    """The PEM text as registered (the user's record holds the same text): a worker process
+    confirms, in the transaction that applies a request, that it is still the user's."""
 
     @property
     def issuer(self) -> str:
@@ -114,13 +117,24 @@ class CertificateIndex:
     def clear(self) -> None:
         self._by_key.clear()
 
-    def add(self, owner: bytes, certificate: x509.Certificate) -> RegisteredCertificate:
-        """Register ``certificate`` for ``owner`` (replacing what had that issuer and serial)."""
-        entry = RegisteredCertificate(owner=owner, certificate=certificate)
+    def add(
+        self, owner: bytes, certificate: x509.Certificate, pem: str | None = None
+    ) -> RegisteredCertificate:
+        """Register ``certificate`` (registered as ``pem``) for ``owner``, replacing what had
+        that issuer and serial."""
+        entry = RegisteredCertificate(owner=owner, certificate=certificate, pem=pem)
         self._by_key[(normalise_issuer(issuer_text(certificate)), certificate.serial_number)] = (
             entry
         )
         return entry
+
+    def replace(self, entries: Iterable[RegisteredCertificate]) -> None:
+        """Hold exactly ``entries`` from now on (swapped in one step: a reader never sees a
+        half-built index)."""
+        self._by_key = {
+            (normalise_issuer(issuer_text(e.certificate)), e.certificate.serial_number): e
+            for e in entries
+        }
 
     def remove_owner(self, owner: bytes) -> None:
         """Forget every certificate of ``owner`` (before registering its new one)."""
@@ -348,6 +362,11 @@ class RequestAuthenticator:
 
     def authenticate(self, request: DuisRequest) -> bytes:
         """The sending user's EUI; :class:`ServiceError` when the request may not be trusted."""
+        return self.identify(request)[0]
+
+    def identify(self, request: DuisRequest) -> tuple[bytes, RegisteredCertificate | None]:
+        """:meth:`authenticate`, with the registered certificate that verified the signature
+        (``None`` for a request accepted unsigned)."""
         originator = request.header.request_id.originator
         if request.signature is None or request.is_placeholder_signed:
             detail = "unsigned" if request.signature is None else "placeholder-signed"
@@ -358,7 +377,7 @@ class RequestAuthenticator:
                     request.header.service_reference_variant.value,
                     originator.hex("-").upper(),
                 )
-                return originator
+                return originator, None
             raise ServiceError("duis_unsigned", detail=detail)
         key = request.key_reference()
         if key is None:
@@ -384,4 +403,4 @@ class RequestAuthenticator:
             raise ServiceError(
                 "duis_bad_signature", originator=originator, reason=str(exc)
             ) from None
-        return originator
+        return originator, registered

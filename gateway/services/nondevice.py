@@ -162,42 +162,60 @@ class NonDeviceService:
     # --- the front door ----------------------------------------------------------------------
 
     def handle(
-        self, sender: bytes, request_id: RequestId, request: NonDeviceRequest
+        self,
+        sender: bytes,
+        request_id: RequestId,
+        request: NonDeviceRequest,
+        *,
+        signed_with: str | None = None,
     ) -> NonDeviceResult:
         """Check the sender's role, the RequestID counter and every rule; apply in one transaction.
 
         ``sender`` is the DCC User whose XML signature was verified (or, with unsigned
-        requests allowed, the RequestID's originator). Raises ServiceError, changing nothing
-        (the RequestID counter included).
+        requests allowed, the RequestID's originator); ``signed_with``, when given, is the PEM
+        certificate the signature was verified with, confirmed here - in the transaction that
+        applies the request - to be still the sender's registered one (another gateway worker
+        may have replaced it since). Raises ServiceError, changing nothing (the RequestID
+        counter included).
         """
         with self.storage.transaction() as tx:
-            return self._handle(tx, sender, request_id, request)
+            return self._handle(tx, sender, request_id, request, signed_with)
 
     def handle_batch(
-        self, items: Sequence[tuple[bytes, RequestId, NonDeviceRequest]]
+        self,
+        items: Sequence[tuple[bytes, RequestId, NonDeviceRequest]],
+        signed_with: Sequence[str | None] | None = None,
     ) -> list[NonDeviceResult | ServiceError]:
         """Group commit: every item in its own savepoint, ONE commit (one fsync) for all.
 
-        Each item's outcome is exactly what :meth:`handle` would give in that order; nothing is
-        durable (so nothing may be acknowledged) until this returns. An unexpected exception
-        rolls the whole batch back and propagates.
+        Each item's outcome is exactly what :meth:`handle` would give in that order (with
+        ``signed_with[i]`` for item i); nothing is durable (so nothing may be acknowledged)
+        until this returns. An unexpected exception rolls the whole batch back and propagates.
         """
+        certificates = signed_with if signed_with is not None else [None] * len(items)
         results: list[NonDeviceResult | ServiceError] = []
         with self.storage.transaction() as tx:
-            for sender, request_id, request in items:
+            for (sender, request_id, request), pem in zip(items, certificates, strict=True):
                 try:
                     with self.storage.transaction():
-                        results.append(self._handle(tx, sender, request_id, request))
+                        results.append(self._handle(tx, sender, request_id, request, pem))
                 except ServiceError as exc:
                     results.append(exc)
         return results
 
     def _handle(
-        self, tx: Transaction, sender: bytes, request_id: RequestId, request: NonDeviceRequest
+        self,
+        tx: Transaction,
+        sender: bytes,
+        request_id: RequestId,
+        request: NonDeviceRequest,
+        signed_with: str | None = None,
     ) -> NonDeviceResult:
         user, last = get_user_and_counter(tx, sender)
         if user is None:
             raise ServiceError("unknown_user", sender=sender)
+        if signed_with is not None and user.certificate_pem != signed_with:
+            raise ServiceError("duis_certificate_replaced", sender=sender)
         if request_id.originator != sender:
             raise ServiceError(
                 "originator_not_sender", originator=request_id.originator, sender=sender

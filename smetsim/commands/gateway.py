@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import ConfigError, GatewaySettings, load_settings
+from gateway.config import MAX_WORKERS, ConfigError, GatewaySettings, load_settings
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
-from gateway.server import Gateway
+from gateway.server import Gateway, Listening
+from gateway.workers import serve_workers
 from smetsim.commands._logging import configure_logging
 
 
@@ -60,6 +62,15 @@ def gateway(
             "--config", help="TOML file: [gateway] settings, [[users]], [[meter_points]]."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=MAX_WORKERS,
+            help="Worker processes sharing the port and the state (1). More use more cores.",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info or warning.")] = "info",
 ) -> None:
     """Serve DUIS on POST /api/v1/serviceD|serviceS|serviceT and the admin API on one port."""
@@ -73,8 +84,12 @@ def gateway(
             duis_schema=duis_schema,
             rdp_outbox=rdp_outbox,
             allow_unsigned=True if allow_unsigned else None,
+            workers=workers,
         )
-        asyncio.run(_serve(settings))
+        if settings.workers > 1:
+            asyncio.run(_serve_workers(settings, log_level))
+        else:
+            asyncio.run(_serve(settings))
     except (ConfigError, SchemaLoadError, GatewayError) as exc:
         typer.echo(f"smetsim: error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -89,11 +104,7 @@ async def _serve(settings: GatewaySettings) -> None:
     except BaseException:
         await gw.close()
         raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     typer.echo(
         f"smetsim gateway: listening on {listening.url} (state {settings.state}"
         f"{', unsigned requests allowed' if settings.allow_unsigned else ''})"
@@ -104,6 +115,37 @@ async def _serve(settings: GatewaySettings) -> None:
     finally:
         await gw.close()
         typer.echo("smetsim gateway: stopped")
+
+
+async def _serve_workers(settings: GatewaySettings, log_level: str) -> None:
+    stop = _stop_on_signals()
+
+    def listening(where: Listening, pids: list[int]) -> None:
+        typer.echo(
+            f"smetsim gateway: listening on {where.url} (state {settings.state}, "
+            f"{len(pids)} worker processes: {', '.join(map(str, pids))}"
+            f"{', unsigned requests allowed' if settings.allow_unsigned else ''})"
+        )
+        sys.stdout.flush()
+
+    try:
+        await serve_workers(
+            settings,
+            stop=stop,
+            on_listening=listening,
+            initializer=functools.partial(configure_logging, log_level),
+        )
+    finally:
+        typer.echo("smetsim gateway: stopped")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def register(app: typer.Typer) -> None:

@@ -106,12 +106,17 @@ def test_data_survives_reopen(db_path: Path) -> None:
 
 def test_migrations_apply_once_per_component(db_path: Path) -> None:
     with Storage.open(db_path, migrations=MIGRATIONS) as storage:
-        assert storage.applied_migrations() == [("gateway", 1)]
+        assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2)]
         applied = storage.migrate(EXTRA)
         assert [(m.component, m.version) for m in applied] == [("pending", 1), ("pending", 2)]
         assert storage.migrate([*MIGRATIONS, *EXTRA]) == []
     with Storage.open(db_path, migrations=[*MIGRATIONS, *EXTRA]) as storage:
-        assert storage.applied_migrations() == [("gateway", 1), ("pending", 1), ("pending", 2)]
+        assert storage.applied_migrations() == [
+            ("gateway", 1),
+            ("gateway", 2),
+            ("pending", 1),
+            ("pending", 2),
+        ]
 
 
 def test_failed_migration_changes_nothing(db_path: Path) -> None:
@@ -134,4 +139,4 @@ def test_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
 def test_in_memory_database_for_quick_use() -> None:
     with Storage.open(":memory:", migrations=MIGRATIONS) as storage:
         assert storage.path is None
-        assert storage.applied_migrations() == [("gateway", 1)]
+        assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2)]

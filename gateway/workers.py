@@ -1,0 +1,291 @@
+"""Several gateway processes serving one port (``smetsim gateway --workers N``).
+
+One Python process runs its Python code on one core at a time (the GIL), and every DUIS
+request costs a verified and a made ECDSA signature, XML work and an HTTP exchange; a
+machine with more cores serves more requests with more processes. This module is the usual
+pre-fork layout of Python servers (gunicorn, uvicorn): a supervisor prepares the state
+(migrations, test PKI, configured users and meter points), opens the listening socket, then
+starts N worker processes, each a whole :class:`gateway.server.Gateway` accepting on that
+socket, all sharing the one SQLite database.
+
+What keeps them consistent:
+
+- Every change happens in a SQLite transaction taken with ``BEGIN IMMEDIATE`` (one writer at
+  a time across processes) and committed durably before it is acknowledged, so RequestID
+  counters stay strictly increasing per user whichever worker a request reaches.
+- Each worker indexes the registered certificates in memory. A certificate it does not know
+  makes it reread the users (only when their version, kept by triggers, changed); and the
+  transaction that applies a request confirms that the certificate which verified it is still
+  the sender's registered one (``duis_certificate_replaced`` otherwise).
+- The RDP flush and inbox run periodically in worker 0 only; ``POST /admin/rdp/flush`` may
+  reach any worker, and every flush or inbox read holds a file lock (``state/rdp.lock``).
+- A worker whose supervisor disappears (even SIGKILLed) stops within half a second; a worker
+  that dies is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Final
+
+from gateway.config import GatewaySettings
+from gateway.errors import GatewayError
+from gateway.server import Gateway, Listening, StartupError
+
+logger = logging.getLogger(__name__)
+
+START_TIMEOUT: Final = 60.0
+"""Seconds a worker has to open the state and start accepting."""
+PARENT_POLL: Final = 0.5
+RESTART_LIMIT: Final = 5
+"""Workers replaced within :data:`RESTART_WINDOW` seconds before the supervisor gives up."""
+RESTART_WINDOW: Final = 60.0
+
+
+def prepare_state(settings: GatewaySettings) -> None:
+    """Open the state once (migrations, test PKI, default and configured identities), close it."""
+    gateway = Gateway.open(settings)
+    gateway.storage.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (0: a free port); :class:`StartupError`."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def worker_settings(settings: GatewaySettings, index: int) -> GatewaySettings:
+    """A worker's settings: the supervisor seeded the state already; periodic RDP work runs in
+    worker 0 only."""
+    periodic = index == 0
+    return replace(
+        settings,
+        seed_defaults=False,
+        users=(),
+        meter_points=(),
+        rdp_flush_interval=settings.rdp_flush_interval if periodic else 0.0,
+        rdp_inbox_interval=settings.rdp_inbox_interval if periodic else 0.0,
+    )
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: BaseProcess
+    pipe: Connection
+
+
+@dataclass
+class WorkerPool:
+    """N worker processes accepting on ``sock``; :meth:`start`, :meth:`watch`, :meth:`stop`."""
+
+    settings: GatewaySettings
+    sock: socket.socket
+    count: int
+    initializer: Callable[[], None] | None = None
+    """Run first in each worker (e.g. logging set-up); must be picklable."""
+    workers: list[_Worker] = field(default_factory=list)
+    _restarts: list[float] = field(default_factory=list)
+    _stopping: bool = False
+
+    def start(self) -> None:
+        """Start every worker and wait until each accepts (or raise :class:`StartupError`)."""
+        try:
+            # All started at once (each takes seconds to import and open the state), then
+            # waited for in turn.
+            for index in range(self.count):
+                self.workers.append(self._launch(index))
+            for worker in self.workers:
+                self._wait_ready(worker)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, index: int) -> _Worker:
+        worker = self._launch(index)
+        self._wait_ready(worker)
+        return worker
+
+    def _launch(self, index: int) -> _Worker:
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker_main,
+            args=(
+                worker_settings(self.settings, index),
+                self.sock,
+                os.getpid(),
+                sending,
+                self.initializer,
+            ),
+            name=f"smetsim-gateway-worker-{index}",
+            daemon=False,
+        )
+        process.start()
+        sending.close()
+        return _Worker(index, process, receiving)
+
+    @staticmethod
+    def _wait_ready(worker: _Worker) -> None:
+        index, process, receiving = worker.index, worker.process, worker.pipe
+        if not receiving.poll(START_TIMEOUT):
+            _terminate(process)
+            raise StartupError(f"gateway worker {index} did not start in {START_TIMEOUT:.0f} s")
+        try:
+            status, detail = receiving.recv()
+        except EOFError:
+            process.join(5)
+            raise StartupError(
+                f"gateway worker {index} exited while starting (exit code {process.exitcode})"
+            ) from None
+        if status != "ready":
+            process.join(5)
+            raise StartupError(f"gateway worker {index} could not start: {detail}")
+
+    def watch(self) -> None:
+        """Replace workers that died; :class:`StartupError` when they keep dying."""
+        if self._stopping:
+            return
+        for position, worker in enumerate(self.workers):
+            if worker.process.is_alive():
+                continue
+            now = time.monotonic()
+            self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW]
+            if len(self._restarts) >= RESTART_LIMIT:
+                raise StartupError(
+                    f"gateway workers died {RESTART_LIMIT} times in {RESTART_WINDOW:.0f} s; "
+                    f"the last, worker {worker.index}, with exit code {worker.process.exitcode}"
+                )
+            self._restarts.append(now)
+            logger.error(
+                "gateway worker %d (pid %s) died with exit code %s: starting another",
+                worker.index,
+                worker.process.pid,
+                worker.process.exitcode,
+            )
+            worker.pipe.close()
+            self.workers[position] = self._spawn(worker.index)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask every worker to finish its requests and stop (SIGTERM); kill what lingers."""
+        self._stopping = True
+        for worker in self.workers:
+            if worker.process.is_alive() and worker.process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for worker in self.workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                logger.warning("gateway worker %d did not stop in time: killed", worker.index)
+                _terminate(worker.process)
+            worker.pipe.close()
+        self.workers.clear()
+
+    @property
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self.workers if w.process.pid is not None]
+
+
+def _terminate(process: BaseProcess) -> None:
+    process.kill()
+    process.join(5)
+
+
+def _worker_main(
+    settings: GatewaySettings,
+    sock: socket.socket,
+    parent: int,
+    pipe: Connection,
+    initializer: Callable[[], None] | None,
+) -> None:
+    """A worker process: one whole gateway accepting on the shared socket."""
+    # Ctrl-C reaches the whole process group: the supervisor alone decides, and sends SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer()
+    try:
+        asyncio.run(_serve_worker(settings, sock, parent, pipe))
+    except (GatewayError, OSError) as exc:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", str(exc)))
+        raise SystemExit(1) from None
+    finally:
+        pipe.close()
+
+
+async def _serve_worker(
+    settings: GatewaySettings, sock: socket.socket, parent: int, pipe: Connection
+) -> None:
+    gateway = Gateway.open(settings)
+    try:
+        await gateway.start(sock=sock)
+    except BaseException:
+        await gateway.close()
+        raise
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    pipe.send(("ready", os.getpid()))
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), PARENT_POLL)
+            if os.getppid() != parent:
+                logger.warning("the gateway supervisor is gone: worker %d stops", os.getpid())
+                break
+    finally:
+        await gateway.close()
+
+
+async def serve_workers(
+    settings: GatewaySettings,
+    *,
+    stop: asyncio.Event,
+    on_listening: Callable[[Listening, list[int]], None],
+    initializer: Callable[[], None] | None = None,
+) -> None:
+    """Run ``settings.workers`` worker processes on one port until ``stop`` is set."""
+    prepare_state(settings)
+    sock = listening_socket(settings.host, settings.port)
+    try:
+        pool = WorkerPool(settings, sock, settings.workers, initializer)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, pool.start)
+        try:
+            port = int(sock.getsockname()[1])
+            on_listening(Listening(settings.host, port), pool.pids)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), PARENT_POLL)
+                await loop.run_in_executor(None, pool.watch)
+        finally:
+            await loop.run_in_executor(None, pool.stop)
+    finally:
+        sock.close()
+
+
+__all__ = [
+    "WorkerPool",
+    "listening_socket",
+    "prepare_state",
+    "serve_workers",
+    "worker_settings",
+]
