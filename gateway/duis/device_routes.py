@@ -19,14 +19,21 @@
     user's reports after sequence number ``after``, as JSON ``[{seq, kind, requestId,
     responseId, code, xml}]``, oldest first (alerts included); with ``wait``, an empty answer
     waits (at most 60 s) for the next report.
+
+Both are answered from memory when they can be: the reports filed since the inbox opened
+(the newest :data:`RECENT_REPORTS`) are kept as the service tells of them - each once its
+transaction is committed, so a poll never sees a report that is not on disk - and a poll for
+anything older, or a RequestID not among them, reads the database as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -55,6 +62,8 @@ RESPONSES_PATH: Final = "/api/v1/responses"
 MAX_WAIT: Final = 60.0
 DELIVERY_WORKERS: Final = 8
 URL_CACHE_SECONDS: Final = 1.0
+RECENT_REPORTS: Final = 4096
+"""How many of the newest reports the inbox answers polls for from memory."""
 RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds before each new attempt to POST a report to a listener that failed; after the last
 one the report stays in the inbox (logged)."""
@@ -86,6 +95,7 @@ class DeviceDuis:
         self._session: ClientSession | None = None
         self._urls: dict[bytes, tuple[str | None, float]] = {}
         self._user_events: dict[bytes, asyncio.Event] = {}
+        self.recent = RecentReports(_last_seq(service))
         self.delivered = 0
         self.delivery_failures = 0
 
@@ -154,6 +164,8 @@ class DeviceDuis:
         return serialise(report_element(report))
 
     def on_report(self, report: DeviceReport) -> None:
+        """The service filed ``report`` (its transaction is committed)."""
+        self.recent.add(report)
         event = self._user_events.get(report.recipient)
         if event is not None:
             event.set()
@@ -203,7 +215,7 @@ class DeviceDuis:
             error = f"{type(exc).__name__}: {exc}"
         if error is None:
             self.delivered += 1
-            self.service.mark_delivered(report.seq)
+            self.service.mark_delivered(report.seq, then=lambda: self.recent.delivered(report))
             return
         self.delivery_failures += 1
         self.service.mark_attempt(report.seq, error)
@@ -282,6 +294,9 @@ class DeviceDuis:
         )
 
     async def _final(self, rid: str) -> DeviceReport | None:
+        found = self.recent.final(rid)
+        if found is not None:
+            return found
         reports = await self.service.fetch_reports(request_id=rid)
         return reports[-1] if reports else None
 
@@ -300,16 +315,111 @@ class DeviceDuis:
             return _error(400, f"wait: {wait_text!r} is not a number of seconds")
         event = self._user_events.setdefault(eui, asyncio.Event())
         event.clear()
-        reports = await self.service.fetch_reports(
-            recipient=eui, after=int(after), limit=int(limit)
-        )
+        reports = await self._user_reports(eui, int(after), int(limit))
         if not reports and wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), wait)
-            reports = await self.service.fetch_reports(
-                recipient=eui, after=int(after), limit=int(limit)
-            )
+            reports = await self._user_reports(eui, int(after), int(limit))
         return web.json_response([_report_json(r, self.render) for r in reports])
+
+    async def _user_reports(self, user: bytes, after: int, limit: int) -> list[DeviceReport]:
+        found = self.recent.after(user, after, limit)
+        if found is not None:
+            return found
+        return await self.service.fetch_reports(recipient=user, after=after, limit=limit)
+
+
+class RecentReports:
+    """The newest reports filed since the inbox opened, by recipient and by RequestID, in the
+    order the service filed them (their sequence numbers' order: one commit queue).
+
+    It answers for recipient ``user`` every report with a sequence number above its floor:
+    ``floor`` (the inbox's last report when it opened) at first, raised as the oldest
+    reports are dropped to keep at most ``capacity``. Anything below is the database's."""
+
+    def __init__(self, floor: int, capacity: int = RECENT_REPORTS) -> None:
+        self.floor = floor
+        self.capacity = capacity
+        self._floors: dict[bytes, int] = {}
+        self._by_user: dict[bytes, deque[DeviceReport]] = {}
+        self._by_request: dict[str, DeviceReport] = {}
+        self._order: deque[tuple[int, bytes, str | None]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def add(self, report: DeviceReport) -> None:
+        """``report`` was filed (committed); reports come in sequence order."""
+        user = report.recipient
+        if report.seq <= self._floors.get(user, self.floor):
+            return  # filed before the inbox opened: the database answers for it
+        reports = self._by_user.get(user)
+        if reports is None:
+            reports = self._by_user[user] = deque()
+        reports.append(report)
+        rid = None if report.request_id is None else format_request_id(report.request_id)
+        if rid is not None:
+            self._by_request[rid] = report
+        self._order.append((report.seq, user, rid))
+        while len(self._order) > self.capacity:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        seq, user, rid = self._order.popleft()
+        reports = self._by_user[user]
+        reports.popleft()
+        if not reports:
+            del self._by_user[user]
+        self._floors[user] = seq
+        if rid is not None:
+            kept = self._by_request.get(rid)
+            if kept is not None and kept.seq == seq:
+                del self._by_request[rid]
+
+    def after(self, user: bytes, after: int, limit: int) -> list[DeviceReport] | None:
+        """``user``'s reports with a sequence number above ``after`` (the first ``limit``),
+        or None when some of them may be older than what is kept."""
+        if after < self._floors.get(user, self.floor):
+            return None
+        reports = self._by_user.get(user)
+        if not reports:
+            return []
+        newer: list[DeviceReport] = []
+        for report in reversed(reports):
+            if report.seq <= after:
+                break
+            newer.append(report)
+        newer.reverse()
+        return newer[:limit]
+
+    def final(self, rid: str) -> DeviceReport | None:
+        """The report that ended request ``rid``, if it is kept (None: ask the database)."""
+        return self._by_request.get(rid)
+
+    def delivered(self, report: DeviceReport) -> None:
+        """``report``'s delivery to its listener is recorded (committed)."""
+        reports = self._by_user.get(report.recipient)
+        if not reports:
+            return
+        for index in range(len(reports) - 1, -1, -1):
+            kept = reports[index]
+            if kept.seq == report.seq:
+                marked = dataclasses.replace(kept, delivered=True)
+                reports[index] = marked
+                if kept.request_id is not None:
+                    rid = format_request_id(kept.request_id)
+                    if self._by_request.get(rid) is kept:
+                        self._by_request[rid] = marked
+                return
+            if kept.seq < report.seq:
+                return
+
+
+def _last_seq(service: DeviceService) -> int:
+    """The sequence number of the last report in the inbox (0: none)."""
+    with service.storage.transaction() as tx:
+        row = tx.one("SELECT MAX(seq) AS seq FROM device_reports")
+    return 0 if row is None or row["seq"] is None else int(row["seq"])
 
 
 def _report_json(report: DeviceReport, render: Callable[[DeviceReport], bytes]) -> dict[str, Any]:

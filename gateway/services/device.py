@@ -1330,8 +1330,9 @@ class DeviceService:
         state: str | None = await self.commits.call(lambda tx: self.request_state(request_id))
         return state
 
-    def mark_delivered(self, seq: int) -> None:
-        """The report was POSTed to its recipient's listener."""
+    def mark_delivered(self, seq: int, *, then: Callable[[], None] | None = None) -> None:
+        """The report was POSTed to its recipient's listener; ``then()`` is called once that
+        is committed."""
         stamp = self.clock().isoformat()
 
         def job(tx: Transaction) -> None:
@@ -1340,7 +1341,12 @@ class DeviceService:
                 (stamp, seq),
             )
 
-        self.commits.enqueue(job, _ignore)
+        def done(outcome: Any) -> None:
+            _ignore(outcome)
+            if then is not None and not isinstance(outcome, BaseException):
+                then()
+
+        self.commits.enqueue(job, done)
 
     def mark_attempt(self, seq: int, error: str) -> None:
         def job(tx: Transaction) -> None:

@@ -47,3 +47,19 @@ async def test_the_feed_follows_each_new_report(sandbox: Sandbox, client: DuisCl
     assert [r["seq"] for r in await _feed(client, url, seq, wait=5)] == [next_report["seq"]]
     # A short wait with nothing new ends empty.
     assert await _feed(client, url, next_report["seq"], wait=0.05) == []
+
+
+async def test_the_feed_reads_the_database_for_what_memory_no_longer_holds(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    sandbox.duis.recent.capacity = 2  # keep only the two newest reports in memory
+    sent = [request(client, "4.1.1", ESME, READ) for _ in range(3)]
+    for xml in sent:
+        assert (await client.send(xml, wait=True, within=5)).ok
+    everything = await _feed(client, sandbox.url, 0)
+    assert [r["requestId"] for r in everything] == [request_id(x) for x in sent]
+    assert len(sandbox.duis.recent) == 2
+    # the newest from memory, and the oldest from the database: the same answers
+    newest = await _feed(client, sandbox.url, everything[0]["seq"])
+    assert newest == everything[1:]
+    assert await _feed(client, sandbox.url, 0) == everything
