@@ -59,7 +59,14 @@ from gateway.inventory import Inventory
 from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, RequestId
 from gateway.services.nondevice import NonDeviceService, _responsible
 from gateway.storage import Migration, Row, Storage, Transaction
-from gateway.users import UserRole, get_meter_point, get_user, roles_text
+from gateway.users import (
+    UserRole,
+    accept_counter,
+    get_meter_point,
+    get_user,
+    get_user_and_counter,
+    roles_text,
+)
 from gateway.wan import HubUnreachableError, Wan, WanError
 from gbcs import content as gc
 from gbcs.builders import Builder
@@ -343,6 +350,13 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
 )
 """The tables of the device SRs (component ``device-services``): open requests, the inbox
 of reports, the ACB's originator counter."""
+
+
+_INSERT_REPORT: Final = (
+    "INSERT INTO device_reports (kind, recipient, device, code, request_id, response_id, "
+    "variant, payload, alert_code, reason, created_at, body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class _State(StrEnum):
@@ -674,7 +688,16 @@ class DeviceService:
         """In the storage thread: every rule, the GBCS, the request recorded."""
         cv = call.command_variant
         srv = call.service_reference_variant
-        user = self.nondevice.accept_request_id(call.sender, call.request_id)
+        # NonDeviceService.accept_request_id's rules, in this job's savepoint (a refusal
+        # further on undoes the counter too) with the user and its counter read at once.
+        user, last = get_user_and_counter(tx, call.sender)
+        if user is None:
+            raise ServiceError("unknown_user", sender=call.sender)
+        if call.request_id.originator != call.sender:
+            raise ServiceError(
+                "originator_not_sender", originator=call.request_id.originator, sender=call.sender
+            )
+        accept_counter(tx, call.sender, call.request_id.counter, last)
         plan = self._plan(tx, call, user.roles, now)
         uc = plan.use_case
         if uc.critical and cv in (1, 2):
@@ -1249,28 +1272,29 @@ class DeviceService:
         return dataclasses.replace(report, body=self.render(report))
 
     def _insert_report(self, tx: Transaction, report: DeviceReport) -> DeviceReport | None:
-        row = tx.one(
-            "INSERT INTO device_reports (kind, recipient, device, code, request_id, "
-            "response_id, variant, payload, alert_code, reason, created_at, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
-            (
-                report.kind.value,
-                report.recipient,
-                report.device,
-                report.code,
-                None if report.request_id is None else _rid(report.request_id),
-                None if report.response_id is None else _rid(report.response_id),
-                report.service_reference_variant,
-                report.payload,
-                report.alert_code,
-                report.reason,
-                report.created_at.isoformat(),
-                report.body,
-            ),
+        """File ``report``; None when it is an alert filed already (the same alert twice)."""
+        values = (
+            report.kind.value,
+            report.recipient,
+            report.device,
+            report.code,
+            None if report.request_id is None else _rid(report.request_id),
+            None if report.response_id is None else _rid(report.response_id),
+            report.service_reference_variant,
+            report.payload,
+            report.alert_code,
+            report.reason,
+            report.created_at.isoformat(),
+            report.body,
         )
-        if row is None:
-            return None
-        return dataclasses.replace(report, seq=int(row["seq"]))
+        if report.kind is not ReportKind.ALERT:  # only alerts have a uniqueness to keep
+            seq = tx.insert(_INSERT_REPORT, values)
+        else:
+            row = tx.one(f"{_INSERT_REPORT} ON CONFLICT DO NOTHING RETURNING seq", values)
+            if row is None:
+                return None
+            seq = int(row["seq"])
+        return dataclasses.replace(report, seq=seq)
 
     def _tell(self, report: DeviceReport) -> None:
         if self.listener is None:

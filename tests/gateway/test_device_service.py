@@ -5,6 +5,7 @@ find their requests (and drive the SMI)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.errors import ServiceError
 from gateway.inventory import MIGRATIONS
 from gateway.services import NonDeviceService
 from gateway.services.device import (
@@ -23,11 +25,12 @@ from gateway.services.device import (
     DeviceService,
     EnableSupply,
     ReadImportRegisters,
+    ReportKind,
     UpdateHanDeviceLog,
 )
 from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel, RequestId
 from gateway.storage import Storage
-from gateway.users import MeterPoints, seed_default_identities
+from gateway.users import MeterPoints, last_request_counter, seed_default_identities
 from gateway.wan import InProcessWan
 from gbcs.codes import SUPPLIER
 from gbcs.keystore import Keystore
@@ -210,3 +213,73 @@ async def test_an_answer_with_a_forged_acb_mac_is_ignored(
     record = harness.nondevice.get_device(NEW_ESME)
     assert record is not None
     assert record.status is DeviceStatus.PENDING
+
+
+def _last_counter(harness: Harness) -> int | None:
+    with harness.service.storage.transaction() as tx:
+        return last_request_counter(tx, SUPPLIER)
+
+
+async def test_the_request_id_rules_and_a_refusal_consumes_no_counter(harness: Harness) -> None:
+    service = harness.service
+    stranger = bytes.fromhex("90b3d51f3e0000ff")
+    with pytest.raises(ServiceError) as refused:
+        await service.submit(
+            DeviceCall(stranger, RequestId(stranger, ESME, 5), 1, "4.1.1", ReadImportRegisters())
+        )
+    assert refused.value.rule == "unknown_user"
+    other = bytes.fromhex("90b3d51f30020000")
+    with pytest.raises(ServiceError) as refused:
+        await service.submit(
+            DeviceCall(SUPPLIER, RequestId(other, ESME, 5), 1, "4.1.1", ReadImportRegisters())
+        )
+    assert refused.value.rule == "originator_not_sender"
+    # refused after the counter was taken (no such device): the counter is not consumed
+    with pytest.raises(ServiceError) as refused:
+        await harness.submit(ReadImportRegisters(), "4.1.1", 2000, bytes(8))
+    assert refused.value.rule == "unknown_device"
+    assert _last_counter(harness) is None
+    assert (await harness.submit(ReadImportRegisters(), "4.1.1", 2000, ESME)).code == "I99"
+    assert _last_counter(harness) == 2000
+    for counter in (2000, 1999):
+        with pytest.raises(ServiceError) as refused:
+            await harness.submit(ReadImportRegisters(), "4.1.1", counter, ESME)
+        assert refused.value.rule == "request_id_replayed"
+    assert _last_counter(harness) == 2000
+
+
+async def test_reports_are_filed_in_order_and_an_alert_once(harness: Harness) -> None:
+    service = harness.service
+    await harness.submit(ReadImportRegisters(), "4.1.1", 3000, ESME)
+    await harness.submit(ReadImportRegisters(), "4.1.1", 3001, GSME)
+    await asyncio.sleep(0.01)
+    assert service.open_requests == 2
+    service._fail(next(iter(service._open)), "test: no answer")
+    service._fail(next(iter(service._open)), "test: no answer")
+    for _ in range(100):
+        await asyncio.sleep(0.005)
+        if len(harness.reports) == 2:
+            break
+    first, second = harness.reports
+    assert (first.kind.value, second.kind.value) == ("dcc-alert", "dcc-alert")
+    assert 0 < first.seq < second.seq
+    stored = service.reports(recipient=SUPPLIER)
+    assert [(r.seq, r.request_id) for r in stored] == [
+        (first.seq, first.request_id),
+        (second.seq, second.request_id),
+    ]
+    # a device alert filed twice (a WAN duplicate) is stored once
+    alert = dataclasses.replace(
+        first,
+        kind=ReportKind.ALERT,
+        code="8F3D",
+        request_id=None,
+        response_id=RequestId(ESME, SUPPLIER, 77),
+    )
+    outcomes = [
+        await service.commits.call(lambda tx: service._insert_report(tx, alert)) for _ in range(2)
+    ]
+    assert outcomes[0] is not None
+    assert outcomes[0].seq > second.seq
+    assert outcomes[1] is None
+    assert len(service.reports(recipient=SUPPLIER)) == 3
