@@ -46,7 +46,7 @@ from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
 from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
 from gateway.duis.signature import load_certificate
 from gateway.server import Gateway
-from gateway.services.device import DeviceService
+from gateway.services.device import DeviceService, run_on_loop
 from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel
 from gateway.users import MeterPoints, User, UserRole
 from gateway.wan import InProcessWan, RoutingWan, Wan, WanFaults
@@ -348,7 +348,11 @@ class Sandbox:
                 device_wan,
                 clock=now,
                 response_timeout=settings.response_timeout,
-                run=gateway.commits.run,
+                # Without fsync (durability "process") a batch is cheaper run on the loop than
+                # handed to the storage thread and back; with fsync the loop never waits on it.
+                run=run_on_loop
+                if settings.gateway.durability == "process"
+                else gateway.commits.run,
             )
             duis = DeviceDuis(devices, signer=gateway.signer, users=gateway.users)
             duis.install(gateway.front_door, gateway.app)

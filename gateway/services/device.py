@@ -100,6 +100,7 @@ __all__ = [
     "TopUpDevice",
     "UpdateHanDeviceLog",
     "UpdateImportTariff",
+    "run_on_loop",
 ]
 
 
@@ -455,7 +456,16 @@ Key = tuple[bytes, bytes, int]
 
 Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
 """Runs a function in the thread that owns the storage's writes, e.g.
-``gateway.server.CommitQueue.run``."""
+``gateway.server.CommitQueue.run``, or on the event loop itself (:func:`run_on_loop`)."""
+
+
+async def run_on_loop(function: Callable[[], Any]) -> Any:
+    """A :data:`Runner` that runs the storage work on the event loop, for a store whose
+    commit does not wait for the disk (durability ``process``: a commit writes to the page
+    cache, and is on disk for any process that reads it after): handing each batch to a
+    thread and back costs more than the batch there. Group commit and the order of work
+    are the same; only the thread differs."""
+    return function()
 
 
 @dataclass(slots=True)
@@ -481,9 +491,10 @@ class _Submitted:
 
 
 class _GroupCommit:
-    """Storage jobs run in one worker thread, all the jobs waiting at that moment in ONE
-    transaction (a savepoint each, so a job that raises undoes only itself): one commit -
-    one fsync - for many requests, and the event loop never waits on the disk."""
+    """Storage jobs run in one worker thread (or on the loop, with :func:`run_on_loop`), all
+    the jobs waiting at that moment in ONE transaction (a savepoint each, so a job that raises
+    undoes only itself): one commit - one fsync - for many requests, and the event loop never
+    waits on the disk."""
 
     def __init__(self, storage: Storage, run: Runner | None) -> None:
         self._storage = storage
