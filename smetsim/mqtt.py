@@ -1,0 +1,372 @@
+"""The MQTT WAN: the gateway and fleet workers meet through a broker (aiomqtt).
+
+The gateway's side is :class:`MqttWan`, a :class:`gateway.wan.Wan`; the devices' side is
+:class:`MqttFleetWorker`, which serves the hubs of an :class:`emulator.fleet.Fleet` (all of
+them, or one partition of them by EUI hash, so a large fleet spreads over processes and
+machines). Neither knows the other: they share only these topics (``P`` is the prefix,
+``smetsim`` by default; EUIs are 16 lowercase hex digits):
+
+=================================  ===============================================================
+``P/hub/HUB/down``                 gateway -> hub: one GBCS frame (QoS 1)
+``P/hub/HUB/up/SOURCE``            hub -> gateway: a frame from device ``SOURCE`` (QoS 1)
+``P/hub/HUB/worker``               retained: the identifier of the worker serving ``HUB``
+``P/worker/ID``                    retained: ``online``; the worker's will (or its close) sets
+                                   ``offline``
+=================================  ===============================================================
+
+A hub is reachable while its worker is ``online``: a send to any other hub fails at once with
+:class:`gateway.wan.HubUnreachableError` (the user gets ``E1001``), and a worker that dies is
+reported offline by the broker (its will) within its keep-alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Final
+
+import aiomqtt
+
+from emulator.errors import EmulatorError
+from emulator.fleet import Fleet, Outgoing
+from gateway.wan import FrameReceiver, HubUnreachableError
+from gbcs.eui import eui_duis
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PREFIX: Final = "smetsim"
+DEFAULT_PORT: Final = 1883
+KEEPALIVE: Final = 10
+"""Seconds: a worker that vanishes is reported offline by the broker within 1.5x this."""
+ONLINE: Final = b"online"
+OFFLINE: Final = b"offline"
+
+_BROKER = re.compile(r"^(?:mqtt://)?(?P<host>\[[^\]]+\]|[^:/\s]+)(?::(?P<port>[0-9]{1,5}))?/?$")
+_EUI = re.compile(r"^[0-9a-f]{16}$")
+
+
+class MqttError(ValueError):
+    """A bad MQTT setting: the message names it."""
+
+
+def parse_broker(url: str) -> tuple[str, int]:
+    """``mqtt://HOST[:PORT]`` (or ``HOST[:PORT]``) as ``(host, port)``; :class:`MqttError`."""
+    match = _BROKER.match(url.strip())
+    port = DEFAULT_PORT if match is None or match["port"] is None else int(match["port"])
+    if match is None or not 0 < port < 65536:
+        raise MqttError(f"broker {url!r} is not mqtt://HOST[:PORT] (e.g. mqtt://127.0.0.1:1883)")
+    return match["host"].strip("[]"), port
+
+
+def parse_partition(text: str) -> tuple[int, int]:
+    """``K/N`` (this worker serves partition K of N, 0 <= K < N) as ``(K, N)``."""
+    match = re.fullmatch(r"([0-9]+)/([0-9]+)", text.strip())
+    if match is None or not 0 <= int(match[1]) < int(match[2]):
+        raise MqttError(f"partition {text!r} is not K/N with 0 <= K < N (e.g. 0/4)")
+    return int(match[1]), int(match[2])
+
+
+def partition_of(eui: bytes, count: int) -> int:
+    """The partition (of ``count``) a hub belongs to: a hash of its EUI, the same everywhere."""
+    return int.from_bytes(hashlib.blake2b(eui, digest_size=8).digest(), "big") % count
+
+
+def fleet_hubs(fleet: Fleet) -> set[bytes]:
+    """The hubs a fleet's devices sit behind (a device without a hub is its own)."""
+    hubs: set[bytes] = set()
+    for eui in fleet.euis():
+        hub = fleet.spec(eui).hub
+        hubs.add(hub if hub is not None else eui)
+    return hubs
+
+
+class _Topics:
+    def __init__(self, prefix: str) -> None:
+        if not prefix or any(c in prefix for c in "+#\0") or prefix.startswith("/"):
+            raise MqttError(f"topic prefix {prefix!r} must be non-empty, without + # or a lead /")
+        self.prefix = prefix.rstrip("/")
+
+    def down(self, hub: bytes) -> str:
+        return f"{self.prefix}/hub/{hub.hex()}/down"
+
+    def up(self, hub: bytes, source: bytes) -> str:
+        return f"{self.prefix}/hub/{hub.hex()}/up/{source.hex()}"
+
+    def hub_worker(self, hub: bytes) -> str:
+        return f"{self.prefix}/hub/{hub.hex()}/worker"
+
+    def worker(self, identifier: str) -> str:
+        return f"{self.prefix}/worker/{identifier}"
+
+    def parse(self, topic: str) -> list[str] | None:
+        """The topic's levels after the prefix, or None when it is not under the prefix."""
+        head = self.prefix + "/"
+        return topic[len(head) :].split("/") if topic.startswith(head) else None
+
+
+def _eui(text: str) -> bytes | None:
+    return bytes.fromhex(text) if _EUI.match(text) else None
+
+
+class MqttWan:
+    """The gateway's WAN over an MQTT broker. ``await start()`` before use; ``close()``."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        identifier: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.topics = _Topics(prefix)
+        self.identifier = identifier or f"smetsim-gateway-{secrets.token_hex(4)}"
+        self._receiver: FrameReceiver | None = None
+        self._hub_worker: dict[bytes, str] = {}
+        self._workers: dict[str, bool] = {}
+        self._client: aiomqtt.Client | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._reader: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self.received = 0
+        self.sent = 0
+
+    async def start(self) -> None:
+        """Connect and subscribe; :class:`aiomqtt.MqttError` when the broker cannot be reached."""
+        client = aiomqtt.Client(
+            self.host, self.port, identifier=self.identifier, keepalive=KEEPALIVE
+        )
+        self._client = await self._stack.enter_async_context(client)
+        prefix = self.topics.prefix
+        await client.subscribe(
+            [(f"{prefix}/hub/+/up/+", 1), (f"{prefix}/hub/+/worker", 1), (f"{prefix}/worker/+", 1)]
+        )
+        self._reader = asyncio.create_task(self._read(client), name="mqtt-wan-reader")
+
+    def set_receiver(self, receiver: FrameReceiver) -> None:
+        self._receiver = receiver
+
+    def reachable(self, hub: bytes) -> bool:
+        worker = self._hub_worker.get(hub)
+        return worker is not None and self._workers.get(worker, False)
+
+    async def wait_reachable(self, hubs: Collection[bytes], within: float) -> set[bytes]:
+        """Wait (at most ``within`` seconds) until every hub of ``hubs`` is reachable; the
+        hubs still unreachable then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            missing = {hub for hub in hubs if not self.reachable(hub)}
+            left = deadline - loop.time()
+            if not missing or left <= 0:
+                return missing
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    async def send(self, hub: bytes, frame: bytes) -> None:
+        client = self._client
+        if client is None or not self.reachable(hub):
+            raise HubUnreachableError(hub, "no fleet worker serves it on the MQTT broker")
+        try:
+            await client.publish(self.topics.down(hub), frame, qos=1)
+        except aiomqtt.MqttError as exc:
+            raise HubUnreachableError(hub, f"the MQTT broker refused the frame: {exc}") from None
+        self.sent += 1
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                await self._reader
+            self._reader = None
+        self._client = None
+        with contextlib.suppress(aiomqtt.MqttError):
+            await self._stack.aclose()
+
+    async def _read(self, client: aiomqtt.Client) -> None:
+        try:
+            async for message in client.messages:
+                payload = message.payload
+                if isinstance(payload, bytes | bytearray):
+                    self._on_message(str(message.topic), bytes(payload))
+        except aiomqtt.MqttError as exc:
+            logger.error("MQTT WAN: lost the broker %s:%d: %s", self.host, self.port, exc)
+            self._workers.clear()
+            self._changed.set()
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        levels = self.topics.parse(topic)
+        if levels is None:
+            return
+        if len(levels) == 4 and levels[0] == "hub" and levels[2] == "up":
+            source = _eui(levels[3])
+            if source is not None and self._receiver is not None:
+                self.received += 1
+                try:
+                    self._receiver(source, payload)
+                except Exception:  # a failing receiver must not stop the WAN
+                    logger.exception("MQTT WAN: the receiver failed on a frame from %s", topic)
+        elif len(levels) == 3 and levels[0] == "hub" and levels[2] == "worker":
+            hub = _eui(levels[1])
+            if hub is not None:
+                if payload:
+                    self._hub_worker[hub] = payload.decode("utf-8", "replace")
+                else:
+                    self._hub_worker.pop(hub, None)
+                self._changed.set()
+        elif len(levels) == 2 and levels[0] == "worker":
+            self._workers[levels[1]] = payload == ONLINE
+            self._changed.set()
+
+
+class MqttFleetWorker:
+    """Serves ``hubs`` of ``fleet`` on an MQTT broker: each command frame a hub receives is
+    delivered to the fleet and every answer published up; alerts the fleet raises as time
+    passes (every ``tick`` seconds) go up too."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        hubs: Collection[bytes],
+        host: str,
+        port: int = DEFAULT_PORT,
+        *,
+        clock: Callable[[], datetime],
+        prefix: str = DEFAULT_PREFIX,
+        identifier: str | None = None,
+        tick: float = 0.0,
+        latency: bool = False,
+    ) -> None:
+        self.fleet = fleet
+        self.hubs = frozenset(hubs)
+        self.host = host
+        self.port = port
+        self.clock = clock
+        self.topics = _Topics(prefix)
+        self.identifier = identifier or f"smetsim-fleet-{secrets.token_hex(4)}"
+        self.tick = tick
+        self.latency = latency
+        self._client: aiomqtt.Client | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pending: set[asyncio.Task[None]] = set()
+        self.commands = 0
+        self.answers = 0
+
+    async def start(self) -> None:
+        """Connect, subscribe to the hubs' commands and say so (retained)."""
+        status = self.topics.worker(self.identifier)
+        client = aiomqtt.Client(
+            self.host,
+            self.port,
+            identifier=self.identifier,
+            keepalive=KEEPALIVE,
+            will=aiomqtt.Will(status, OFFLINE, qos=1, retain=True),
+        )
+        self._client = await self._stack.enter_async_context(client)
+        if self.hubs:
+            await client.subscribe([(self.topics.down(hub), 1) for hub in sorted(self.hubs)])
+        for hub in sorted(self.hubs):
+            await client.publish(
+                self.topics.hub_worker(hub), self.identifier.encode(), qos=1, retain=True
+            )
+        await client.publish(status, ONLINE, qos=1, retain=True)
+        self._tasks.append(asyncio.create_task(self._read(client), name="mqtt-fleet-reader"))
+        if self.tick > 0:
+            self._tasks.append(asyncio.create_task(self._ticks(client), name="mqtt-fleet-tick"))
+
+    async def wait_closed(self) -> None:
+        """Until the connection to the broker ends (or :meth:`close`)."""
+        if self._tasks:
+            await self._tasks[0]
+
+    async def close(self) -> None:
+        """Say offline (retained), stop serving, disconnect."""
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.publish(
+                    self.topics.worker(self.identifier), OFFLINE, qos=1, retain=True
+                )
+        for task in [*self._tasks, *self._pending]:
+            task.cancel()
+        for task in [*self._tasks, *self._pending]:
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                await task
+        self._tasks.clear()
+        self._pending.clear()
+        self._client = None
+        with contextlib.suppress(aiomqtt.MqttError):
+            await self._stack.aclose()
+
+    async def _read(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            levels = self.topics.parse(str(message.topic))
+            payload = message.payload
+            if (
+                levels is None
+                or len(levels) != 3
+                or levels[0] != "hub"
+                or levels[2] != "down"
+                or not isinstance(payload, bytes | bytearray)
+            ):
+                continue
+            hub = _eui(levels[1])
+            if hub is None or hub not in self.hubs:
+                continue
+            self.commands += 1
+            try:
+                answers = self.fleet.deliver(hub, bytes(payload), self.clock())
+            except EmulatorError as exc:
+                logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
+                continue
+            for out in answers:
+                await self._answer(client, hub, out)
+
+    async def _answer(self, client: aiomqtt.Client, hub: bytes, out: Outgoing) -> None:
+        if self.latency and out.delay > 0:
+            task = asyncio.create_task(self._later(client, hub, out))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+            return
+        await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
+        self.answers += 1
+
+    async def _later(self, client: aiomqtt.Client, hub: bytes, out: Outgoing) -> None:
+        await asyncio.sleep(out.delay)
+        await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
+        self.answers += 1
+
+    async def _ticks(self, client: aiomqtt.Client) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            try:
+                for out in self.fleet.advance(self.clock()):
+                    hub = self.fleet.spec(out.eui).hub or out.eui
+                    if hub in self.hubs:
+                        await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
+            except aiomqtt.MqttError:
+                raise
+            except Exception:
+                logger.exception("fleet tick failed (it will run again)")
+
+
+__all__ = [
+    "DEFAULT_PREFIX",
+    "MqttError",
+    "MqttFleetWorker",
+    "MqttWan",
+    "fleet_hubs",
+    "parse_broker",
+    "parse_partition",
+    "partition_of",
+]
