@@ -70,6 +70,7 @@ __all__ = [
     "Sandbox",
     "SandboxSettings",
     "load_sandbox_config",
+    "sandbox_fleet",
     "sandbox_keystore",
 ]
 
@@ -338,7 +339,7 @@ class Sandbox:
             _register_suppliers(gateway, seed, settings.suppliers)
             wan = InProcessWan(faults=WanFaults())
             device_wan: Wan = RoutingWan(wan, routes) if routes else wan
-            fleet = _fleet(settings, gateway, seed)
+            fleet = sandbox_fleet(settings, gateway.keystore, seed)
             euis = list(fleet.euis())
             gateway.keystore.add_derived_devices(seed, euis)
             devices = DeviceService(
@@ -481,12 +482,15 @@ def _seed_of(settings: GatewaySettings) -> bytes:
     return bytes.fromhex((settings.state / "seed").read_text().strip())
 
 
-def _fleet(settings: SandboxSettings, gateway: Gateway, seed: bytes) -> Fleet:
+def sandbox_fleet(settings: SandboxSettings, keystore: Keystore, seed: bytes) -> Fleet:
+    """The devices a sandbox with ``settings`` hosts (restored from ``STATE/fleet.json`` when
+    there is one): the home, then the extra ESMEs. A fleet worker of ``smetsim fleet serve``
+    builds the same one from the same state folder."""
     snapshot = settings.gateway.state / "fleet.json"
     if snapshot.is_file():
-        fleet = Fleet.restore(snapshot, gateway.keystore, faults=settings.faults)
+        fleet = Fleet.restore(snapshot, keystore, faults=settings.faults)
     else:
-        fleet = Fleet(seed, gateway.keystore, faults=settings.faults)
+        fleet = Fleet(seed, keystore, faults=settings.faults)
         fleet.add_sandbox_devices()
     for home in HOME:
         if home.eui not in fleet:
