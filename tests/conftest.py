@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -94,3 +98,40 @@ def _no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         problems.append(f"{len(new_sockets)} socket(s) left open")
     if problems:
         pytest.fail("test leaked resources: " + "; ".join(problems))
+
+
+MOSQUITTO = shutil.which("mosquitto") or next(
+    (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).is_file()), None
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mqtt_broker(tmp_path: Path) -> Iterator[int]:
+    """A mosquitto broker on a free loopback port (the test skips without mosquitto)."""
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (.ci/run installs it)")
+    port = _free_port()
+    config = tmp_path / "mosquitto.conf"
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    process = subprocess.Popen(
+        [MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(500):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            if process.poll() is not None:
+                pytest.fail(f"mosquitto exited with status {process.returncode}")
+            time.sleep(0.02)
+        else:
+            pytest.fail("mosquitto did not listen")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -4,6 +4,8 @@
 - `smetsim fleet simulate --days N [--devices N] [--prepayment] [--snapshot FILE]`: run a
   fleet on a simulated clock and print what happened (JSON).
 - `smetsim fleet inspect SNAPSHOT [--eui EUI]`: what a fleet snapshot holds.
+- `smetsim fleet serve --broker URL --state DIR`: serve a sandbox's devices on an MQTT broker
+  (`smetsim/commands/fleet_serve.py`).
 """
 
 from __future__ import annotations
@@ -236,4 +238,7 @@ def _seed_of(snapshot: Path) -> bytes:
 
 
 def register(app: typer.Typer) -> None:
+    # `fleet serve` (the MQTT fleet worker) lives in its own module and attaches itself.
+    from smetsim.commands import fleet_serve  # noqa: F401
+
     app.add_typer(fleet_app, name="fleet")

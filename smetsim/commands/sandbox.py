@@ -15,8 +15,10 @@ from emulator.errors import EmulatorError
 from gateway.config import ConfigError
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
+from gateway.wan import Wan
+from gbcs.eui import eui_duis
 from smetsim.commands._logging import configure_logging
-from smetsim.sandbox import DEFAULT_PORT, Sandbox, SandboxSettings
+from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings
 
 
 def sandbox(
@@ -66,6 +68,17 @@ def sandbox(
         bool,
         typer.Option("--no-latency", help="Devices answer at once (ignore the profiles' latency)."),
     ] = False,
+    wan: Annotated[
+        str | None,
+        typer.Option(
+            "--wan",
+            help="mqtt://HOST[:PORT]: reach the devices' hub through this MQTT broker, served "
+            "by 'smetsim fleet serve' workers (default: the in-process fleet).",
+        ),
+    ] = None,
+    mqtt_prefix: Annotated[
+        str, typer.Option("--mqtt-prefix", help="Topic prefix on the broker (smetsim).")
+    ] = "smetsim",
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info or warning.")
     ] = "warning",
@@ -84,7 +97,8 @@ def sandbox(
             require_signatures=require_signatures,
             latency=False if no_latency else None,
         )
-        asyncio.run(_serve(settings))
+        broker = None if wan is None else _broker(wan)
+        asyncio.run(_serve(settings, broker, mqtt_prefix))
     except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
         typer.echo(f"smetsim: error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -92,8 +106,48 @@ def sandbox(
         pass
 
 
-async def _serve(settings: SandboxSettings) -> None:
-    sb = await Sandbox.start(settings)
+def _broker(url: str) -> tuple[str, int]:
+    try:
+        from smetsim.mqtt import MqttError, parse_broker
+    except ImportError:
+        typer.echo(
+            "smetsim: error: --wan mqtt:// needs aiomqtt: pip install 'smetsim[mqtt]'", err=True
+        )
+        raise typer.Exit(1) from None
+    try:
+        return parse_broker(url)
+    except MqttError as exc:
+        typer.echo(f"smetsim: error: --wan: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _mqtt_wan(broker: tuple[str, int], prefix: str) -> Wan:
+    import aiomqtt
+
+    from smetsim.mqtt import MqttError, MqttWan
+
+    host, port = broker
+    try:
+        wan = MqttWan(host, port, prefix=prefix)
+        await wan.start()
+    except MqttError as exc:
+        raise ConfigError(f"--mqtt-prefix: {exc}") from None
+    except aiomqtt.MqttError as exc:
+        where = f"mqtt://{host}:{port}"
+        raise ConfigError(f"--wan: cannot reach the MQTT broker {where}: {exc}") from None
+    return wan
+
+
+async def _serve(settings: SandboxSettings, broker: tuple[str, int] | None, prefix: str) -> None:
+    routes: dict[bytes, Wan] = {}
+    if broker is not None:
+        routes[CHF] = await _mqtt_wan(broker, prefix)
+    try:
+        sb = await Sandbox.start(settings, wan_routes=routes)
+    except BaseException:
+        for route in routes.values():
+            await route.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,6 +157,16 @@ async def _serve(settings: SandboxSettings) -> None:
         typer.echo(f"smetsim sandbox: listening on {sb.url}")
         for line in sb.describe():
             typer.echo(f"  {line}")
+        if broker is not None:
+            host, port = broker
+            typer.echo(
+                f"  WAN:       hub {eui_duis(CHF)} (every device) through mqtt://{host}:{port} "
+                f"(topics {prefix}/hub/...); serve its devices with: smetsim fleet serve "
+                f"--broker mqtt://{host}:{port} --state {settings.gateway.state}"
+                + (f" --devices {settings.devices}" if settings.devices else "")
+                + (f" --suppliers {settings.suppliers}" if settings.suppliers else "")
+                + (f" --prefix {prefix}" if prefix != "smetsim" else "")
+            )
         if settings.gateway.allow_unsigned:
             typer.echo(
                 "smetsim sandbox: warning: unsigned and placeholder-signed requests are "

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from emulator.fleet import Fleet
 from gbcs.codes import CRA, SUPPLIER
@@ -25,41 +19,6 @@ from smetsim.sandbox import CHF, ESME, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck, gbcs_of, request, request_id
 
 READ = "<sr:ReadInstantaneousImportRegisters/>"
-MOSQUITTO = shutil.which("mosquitto") or next(
-    (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).is_file()), None
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[int]:
-    """A mosquitto broker on a free loopback port (the test skips without mosquitto)."""
-    if MOSQUITTO is None:
-        pytest.skip("mosquitto is not installed (.ci/run installs it)")
-    port = _free_port()
-    config = tmp_path / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    process = subprocess.Popen(
-        [MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        for _ in range(500):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            if process.poll() is not None:
-                pytest.fail(f"mosquitto exited with status {process.returncode}")
-            time.sleep(0.02)
-        else:
-            pytest.fail("mosquitto did not listen")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @contextlib.asynccontextmanager
@@ -93,9 +52,9 @@ async def sandbox_over_mqtt(
 
 
 async def test_4_1_1_goes_through_the_broker_to_a_fleet_worker(
-    tmp_path: Path, broker: int, schema: SchemaCheck
+    tmp_path: Path, mqtt_broker: int, schema: SchemaCheck
 ) -> None:
-    async with sandbox_over_mqtt(tmp_path, broker) as (sandbox, wan, worker):
+    async with sandbox_over_mqtt(tmp_path, mqtt_broker) as (sandbox, wan, worker):
         assert fleet_hubs(worker.fleet) == {CHF}
         async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
             xml = request(c, "4.1.1", ESME, READ)
@@ -116,8 +75,10 @@ async def test_4_1_1_goes_through_the_broker_to_a_fleet_worker(
         assert (worker.commands, worker.answers) == (1, 1)
 
 
-async def test_a_worker_that_leaves_makes_its_hub_unreachable(tmp_path: Path, broker: int) -> None:
-    async with sandbox_over_mqtt(tmp_path, broker) as (sandbox, wan, worker):
+async def test_a_worker_that_leaves_makes_its_hub_unreachable(
+    tmp_path: Path, mqtt_broker: int
+) -> None:
+    async with sandbox_over_mqtt(tmp_path, mqtt_broker) as (sandbox, wan, worker):
         await worker.close()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
