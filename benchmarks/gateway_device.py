@@ -232,7 +232,12 @@ async def main() -> None:
             wall = time.perf_counter() - begin
             own_cpu = time.process_time() - own_before
             cpu_after = _cpu(process.pid)
-            cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+            user_sys = (
+                None
+                if cpu_before is None or cpu_after is None
+                else (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+            )
+            cpu = None if user_sys is None else user_sys[0] + user_sys[1]
         finally:
             for connection in (*posters, *pollers):
                 await connection.close()
@@ -265,6 +270,9 @@ async def main() -> None:
                     "sandbox_cpu_ms_per_sr": None
                     if cpu is None or not done
                     else round(cpu * 1000 / done, 3),
+                    "sandbox_system_cpu_ms_per_sr": None
+                    if user_sys is None or not done
+                    else round(user_sys[1] * 1000 / done, 3),
                     "client_cpu_seconds": round(own_cpu, 3),
                     "signing_seconds_client_side": round(signing, 2),
                     "startup_seconds": round(startup, 2),
@@ -284,14 +292,14 @@ async def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _cpu(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` (Linux /proc)."""
+def _cpu(pid: int) -> tuple[float, float] | None:
+    """User and system CPU seconds of process ``pid`` (Linux /proc)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 if __name__ == "__main__":
