@@ -27,12 +27,7 @@ from gateway.config import ConfigError
 from gbcs.eui import eui_duis
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.commands._logging import configure_logging
-from smetsim.commands.fleet import fleet_app
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"smetsim: error: {message}", err=True)
-    return typer.Exit(1)
+from smetsim.commands.fleet import _fail, fleet_app
 
 
 @fleet_app.command("serve")
