@@ -94,7 +94,7 @@ class DeviceDuis:
         self._retries: dict[int, asyncio.TimerHandle] = {}
         self._session: ClientSession | None = None
         self._urls: dict[bytes, tuple[str | None, float]] = {}
-        self._user_events: dict[bytes, asyncio.Event] = {}
+        self._user_waiters: dict[bytes, list[asyncio.Future[None]]] = {}
         self.recent = RecentReports(_last_seq(service))
         self.delivered = 0
         self.delivery_failures = 0
@@ -135,7 +135,11 @@ class DeviceDuis:
         for futures in self._waiters.values():
             for future in futures:
                 future.cancel()
+        for waiters in self._user_waiters.values():
+            for waiter in waiters:
+                waiter.cancel()
         self._waiters.clear()
+        self._user_waiters.clear()
         await self.service.close()
 
     # -- the front door handler ---------------------------------------------------------------
@@ -166,9 +170,9 @@ class DeviceDuis:
     def on_report(self, report: DeviceReport) -> None:
         """The service filed ``report`` (its transaction is committed)."""
         self.recent.add(report)
-        event = self._user_events.get(report.recipient)
-        if event is not None:
-            event.set()
+        for waiter in self._user_waiters.pop(report.recipient, ()):
+            if not waiter.done():
+                waiter.set_result(None)
         if report.request_id is not None:
             rid = format_request_id(report.request_id)
             for future in self._waiters.pop(rid, ()):
@@ -313,14 +317,28 @@ class DeviceDuis:
             wait = 0.0 if wait_text is None else min(max(float(wait_text), 0.0), MAX_WAIT)
         except ValueError:
             return _error(400, f"wait: {wait_text!r} is not a number of seconds")
-        event = self._user_events.setdefault(eui, asyncio.Event())
-        event.clear()
         reports = await self._user_reports(eui, int(after), int(limit))
         if not reports and wait > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), wait)
+            await self._next_report(eui, wait)
             reports = await self._user_reports(eui, int(after), int(limit))
         return web.json_response([_report_json(r, self.render) for r in reports])
+
+    async def _next_report(self, user: bytes, wait: float) -> None:
+        """Until ``user``'s next report is filed, or ``wait`` seconds (a future and a timer:
+        no task per long poll, as ``asyncio.wait_for`` would make)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._user_waiters.setdefault(user, []).append(waiter)
+        timer = loop.call_later(wait, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            waiters = self._user_waiters.get(user)
+            if waiters is not None and waiter in waiters:
+                waiters.remove(waiter)
+                if not waiters:
+                    del self._user_waiters[user]
 
     async def _user_reports(self, user: bytes, after: int, limit: int) -> list[DeviceReport]:
         found = self.recent.after(user, after, limit)
@@ -413,6 +431,11 @@ class RecentReports:
                 return
             if kept.seq < report.seq:
                 return
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _last_seq(service: DeviceService) -> int:

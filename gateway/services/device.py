@@ -1280,7 +1280,7 @@ class DeviceService:
         )
         if self.render is None:
             return report
-        return dataclasses.replace(report, body=self.render(report))
+        return _refiled(report, report.seq, self.render(report))
 
     def _insert_report(self, tx: Transaction, report: DeviceReport) -> DeviceReport | None:
         """File ``report``; None when it is an alert filed already (the same alert twice)."""
@@ -1305,7 +1305,7 @@ class DeviceService:
             if row is None:
                 return None
             seq = int(row["seq"])
-        return dataclasses.replace(report, seq=seq)
+        return _refiled(report, seq, report.body)
 
     def _tell(self, report: DeviceReport) -> None:
         if self.listener is None:
@@ -1512,6 +1512,27 @@ def _name(call: DeviceCall) -> str:
 
 def _srv(request: DeviceRequest) -> str:
     return request.service_reference_variant
+
+
+def _refiled(report: DeviceReport, seq: int, body: bytes | None) -> DeviceReport:
+    """``dataclasses.replace(report, seq=seq, body=body)`` without its field-by-field walk
+    (twice per device SR)."""
+    return DeviceReport(
+        seq,
+        report.kind,
+        report.recipient,
+        report.device,
+        report.code,
+        report.created_at,
+        report.request_id,
+        report.response_id,
+        report.service_reference_variant,
+        report.payload,
+        report.alert_code,
+        report.reason,
+        body,
+        report.delivered,
+    )
 
 
 def _report(row: Row) -> DeviceReport:

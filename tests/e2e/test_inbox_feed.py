@@ -47,6 +47,7 @@ async def test_the_feed_follows_each_new_report(sandbox: Sandbox, client: DuisCl
     assert [r["seq"] for r in await _feed(client, url, seq, wait=5)] == [next_report["seq"]]
     # A short wait with nothing new ends empty.
     assert await _feed(client, url, next_report["seq"], wait=0.05) == []
+    assert sandbox.duis._user_waiters == {}  # no poll left waiting behind
 
 
 async def test_the_feed_reads_the_database_for_what_memory_no_longer_holds(

@@ -283,3 +283,25 @@ async def test_reports_are_filed_in_order_and_an_alert_once(harness: Harness) ->
     assert outcomes[0].seq > second.seq
     assert outcomes[1] is None
     assert len(service.reports(recipient=SUPPLIER)) == 3
+
+
+def test_a_report_refiled_keeps_every_other_field() -> None:
+    from gateway.services.device import _refiled
+
+    report = DeviceReport(
+        seq=1,
+        kind=ReportKind.ALERT,
+        recipient=SUPPLIER,
+        device=ESME,
+        code="8F3D",
+        created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        request_id=RequestId(SUPPLIER, ESME, 1),
+        response_id=RequestId(ESME, SUPPLIER, 2),
+        service_reference_variant="4.1.1",
+        payload=b"\x01",
+        alert_code=0x8F3D,
+        reason="why",
+        body=b"<old/>",
+        delivered=True,
+    )
+    assert _refiled(report, 9, b"<new/>") == dataclasses.replace(report, seq=9, body=b"<new/>")
