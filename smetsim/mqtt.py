@@ -44,6 +44,9 @@ DEFAULT_PREFIX: Final = "smetsim"
 DEFAULT_PORT: Final = 1883
 KEEPALIVE: Final = 10
 """Seconds: a worker that vanishes is reported offline by the broker within 1.5x this."""
+MAX_INFLIGHT: Final = 1024
+"""QoS 1 messages a client may have unacknowledged (paho's default, 20, serialises a busy
+WAN behind the broker's acknowledgements)."""
 ONLINE: Final = b"online"
 OFFLINE: Final = b"offline"
 
@@ -142,8 +145,13 @@ class MqttWan:
     async def start(self) -> None:
         """Connect and subscribe; :class:`aiomqtt.MqttError` when the broker cannot be reached."""
         client = aiomqtt.Client(
-            self.host, self.port, identifier=self.identifier, keepalive=KEEPALIVE
+            self.host,
+            self.port,
+            identifier=self.identifier,
+            keepalive=KEEPALIVE,
+            max_inflight_messages=MAX_INFLIGHT,
         )
+        client.pending_calls_threshold = MAX_INFLIGHT
         self._client = await self._stack.enter_async_context(client)
         prefix = self.topics.prefix
         await client.subscribe(
@@ -271,7 +279,9 @@ class MqttFleetWorker:
             identifier=self.identifier,
             keepalive=KEEPALIVE,
             will=aiomqtt.Will(status, OFFLINE, qos=1, retain=True),
+            max_inflight_messages=MAX_INFLIGHT,
         )
+        client.pending_calls_threshold = MAX_INFLIGHT
         self._client = await self._stack.enter_async_context(client)
         if self.hubs:
             await client.subscribe([(self.topics.down(hub), 1) for hub in sorted(self.hubs)])
@@ -333,17 +343,23 @@ class MqttFleetWorker:
                 await self._answer(client, hub, out)
 
     async def _answer(self, client: aiomqtt.Client, hub: bytes, out: Outgoing) -> None:
-        if self.latency and out.delay > 0:
-            task = asyncio.create_task(self._later(client, hub, out))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-            return
-        await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
-        self.answers += 1
+        # Published from a task of its own: the reader goes on with the next command while
+        # the broker acknowledges this answer (tasks start in order, so answers leave in order).
+        delay = out.delay if self.latency else 0.0
+        task = asyncio.create_task(self._publish_up(client, hub, out, delay))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
-    async def _later(self, client: aiomqtt.Client, hub: bytes, out: Outgoing) -> None:
-        await asyncio.sleep(out.delay)
-        await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
+    async def _publish_up(
+        self, client: aiomqtt.Client, hub: bytes, out: Outgoing, delay: float
+    ) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
+        except aiomqtt.MqttError as exc:
+            logger.error("could not publish an answer of %s: %s", eui_duis(out.eui), exc)
+            return
         self.answers += 1
 
     async def _ticks(self, client: aiomqtt.Client) -> None:
