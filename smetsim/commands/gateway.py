@@ -119,8 +119,11 @@ async def _serve(settings: GatewaySettings) -> None:
 
 async def _serve_workers(settings: GatewaySettings, log_level: str) -> None:
     stop = _stop_on_signals()
+    started = False
 
     def listening(where: Listening, pids: list[int]) -> None:
+        nonlocal started
+        started = True
         typer.echo(
             f"smetsim gateway: listening on {where.url} (state {settings.state}, "
             f"{len(pids)} worker processes: {', '.join(map(str, pids))}"
@@ -136,7 +139,8 @@ async def _serve_workers(settings: GatewaySettings, log_level: str) -> None:
             initializer=functools.partial(configure_logging, log_level),
         )
     finally:
-        typer.echo("smetsim gateway: stopped")
+        if started:
+            typer.echo("smetsim gateway: stopped")
 
 
 def _stop_on_signals() -> asyncio.Event:
