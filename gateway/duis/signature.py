@@ -138,8 +138,9 @@ class CertificateIndex:
 
     def remove_owner(self, owner: bytes) -> None:
         """Forget every certificate of ``owner`` (before registering its new one)."""
-        for key in [k for k, v in self._by_key.items() if v.owner == owner]:
-            del self._by_key[key]
+        entries = self._by_key  # the index may be swapped (replace) by the storage thread
+        for key in [k for k, v in entries.items() if v.owner == owner]:
+            entries.pop(key, None)
 
     def find(self, issuer: str, serial: int) -> RegisteredCertificate | None:
         return self._by_key.get((normalise_issuer(issuer), serial))
