@@ -1,6 +1,7 @@
 """Sustained non-device DUIS throughput of `smetsim gateway` over HTTP on loopback.
 
-Starts the gateway as a subprocess (fresh state folder, signatures required, durable commits),
+Starts the gateway as a subprocess (fresh state folder, signatures required, durable commits,
+``--workers`` processes: one per core by default),
 registers one DCC User per client (its own P-256 key and certificate, so each client's
 RequestID counters increase in order), then runs two phases with N concurrent clients, each
 on its own keep-alive HTTP/1.1 connection sending its requests one after another:
@@ -13,7 +14,8 @@ cheap: it shares the cores with the gateway, and it is the gateway that is measu
 response is kept and, after the window, its XML signature is verified against the gateway's
 certificate and its code checked. Prints ONE JSON object.
 
-    python benchmarks/gateway_nondevice.py [--clients 16] [--requests 100] [--durability full]
+    python benchmarks/gateway_nondevice.py [--clients 16] [--requests 100] [--workers N]
+        [--durability full]
 """
 
 from __future__ import annotations
