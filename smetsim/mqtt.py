@@ -27,7 +27,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Final
 
@@ -117,8 +117,91 @@ def _eui(text: str) -> bytes | None:
     return bytes.fromhex(text) if _EUI.match(text) else None
 
 
+class _Link:
+    """One MQTT connection kept up: :meth:`connect` once, then :meth:`run` reads the messages
+    and, when the broker goes away, reconnects with back-off (0.5 s doubling to 10 s) and calls
+    ``on_connect`` again, as after the first connection (subscriptions, retained state)."""
+
+    def __init__(
+        self,
+        name: str,
+        make_client: Callable[[], aiomqtt.Client],
+        on_connect: Callable[[aiomqtt.Client], Awaitable[None]],
+        on_message: Callable[[str, bytes], None],
+        on_lost: Callable[[], None],
+    ) -> None:
+        self.name = name
+        self.client: aiomqtt.Client | None = None
+        self._make_client = make_client
+        self._on_connect = on_connect
+        self._on_message = on_message
+        self._on_lost = on_lost
+        self._stack: contextlib.AsyncExitStack | None = None
+        self.reconnections = 0
+
+    async def connect(self) -> None:
+        """Connect (:class:`aiomqtt.MqttError` when the broker cannot be reached)."""
+        stack = contextlib.AsyncExitStack()
+        try:
+            client = await stack.enter_async_context(self._make_client())
+            await self._on_connect(client)
+        except BaseException:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await stack.aclose()
+            raise
+        self._stack, self.client = stack, client
+
+    async def run(self) -> None:
+        while True:
+            client = self.client
+            assert client is not None
+            try:
+                async for message in client.messages:
+                    payload = message.payload
+                    if isinstance(payload, bytes | bytearray):
+                        self._on_message(str(message.topic), bytes(payload))
+            except aiomqtt.MqttError as exc:
+                logger.error("%s: lost the MQTT broker: %s (reconnecting)", self.name, exc)
+            self.client = None
+            self._on_lost()
+            await self.drop()
+            delay = 0.5
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    await self.connect()
+                    break
+                except aiomqtt.MqttError:
+                    delay = min(delay * 2, 10.0)
+            self.reconnections += 1
+            logger.warning("%s: reconnected to the MQTT broker", self.name)
+
+    async def drop(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await stack.aclose()
+
+
+def _client(
+    host: str, port: int, identifier: str, will: aiomqtt.Will | None = None
+) -> aiomqtt.Client:
+    client = aiomqtt.Client(
+        host,
+        port,
+        identifier=identifier,
+        keepalive=KEEPALIVE,
+        will=will,
+        max_inflight_messages=MAX_INFLIGHT,
+    )
+    client.pending_calls_threshold = MAX_INFLIGHT
+    return client
+
+
 class MqttWan:
-    """The gateway's WAN over an MQTT broker. ``await start()`` before use; ``close()``."""
+    """The gateway's WAN over an MQTT broker. ``await start()`` before use; ``close()``.
+    A lost broker makes every hub unreachable until the connection is back (it reconnects
+    by itself, and the workers' retained states tell again which hubs are served)."""
 
     def __init__(
         self,
@@ -135,29 +218,36 @@ class MqttWan:
         self._receiver: FrameReceiver | None = None
         self._hub_worker: dict[bytes, str] = {}
         self._workers: dict[str, bool] = {}
-        self._client: aiomqtt.Client | None = None
-        self._stack = contextlib.AsyncExitStack()
+        self._link = _Link(
+            f"MQTT WAN {host}:{port}",
+            lambda: _client(self.host, self.port, self.identifier),
+            self._subscribe,
+            self._on_message,
+            self._lost,
+        )
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self.received = 0
         self.sent = 0
 
+    @property
+    def reconnections(self) -> int:
+        return self._link.reconnections
+
     async def start(self) -> None:
         """Connect and subscribe; :class:`aiomqtt.MqttError` when the broker cannot be reached."""
-        client = aiomqtt.Client(
-            self.host,
-            self.port,
-            identifier=self.identifier,
-            keepalive=KEEPALIVE,
-            max_inflight_messages=MAX_INFLIGHT,
-        )
-        client.pending_calls_threshold = MAX_INFLIGHT
-        self._client = await self._stack.enter_async_context(client)
+        await self._link.connect()
+        self._reader = asyncio.create_task(self._link.run(), name="mqtt-wan-reader")
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
         prefix = self.topics.prefix
         await client.subscribe(
             [(f"{prefix}/hub/+/up/+", 1), (f"{prefix}/hub/+/worker", 1), (f"{prefix}/worker/+", 1)]
         )
-        self._reader = asyncio.create_task(self._read(client), name="mqtt-wan-reader")
+
+    def _lost(self) -> None:
+        self._workers.clear()
+        self._changed.set()
 
     def set_receiver(self, receiver: FrameReceiver) -> None:
         self._receiver = receiver
@@ -181,8 +271,10 @@ class MqttWan:
                 await asyncio.wait_for(self._changed.wait(), left)
 
     async def send(self, hub: bytes, frame: bytes) -> None:
-        client = self._client
-        if client is None or not self.reachable(hub):
+        client = self._link.client
+        if client is None:
+            raise HubUnreachableError(hub, "the MQTT broker is not connected")
+        if not self.reachable(hub):
             raise HubUnreachableError(hub, "no fleet worker serves it on the MQTT broker")
         try:
             await client.publish(self.topics.down(hub), frame, qos=1)
@@ -196,20 +288,8 @@ class MqttWan:
             with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
                 await self._reader
             self._reader = None
-        self._client = None
-        with contextlib.suppress(aiomqtt.MqttError):
-            await self._stack.aclose()
-
-    async def _read(self, client: aiomqtt.Client) -> None:
-        try:
-            async for message in client.messages:
-                payload = message.payload
-                if isinstance(payload, bytes | bytearray):
-                    self._on_message(str(message.topic), bytes(payload))
-        except aiomqtt.MqttError as exc:
-            logger.error("MQTT WAN: lost the broker %s:%d: %s", self.host, self.port, exc)
-            self._workers.clear()
-            self._changed.set()
+        self._link.client = None
+        await self._link.drop()
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         levels = self.topics.parse(topic)
@@ -239,7 +319,8 @@ class MqttWan:
 class MqttFleetWorker:
     """Serves ``hubs`` of ``fleet`` on an MQTT broker: each command frame a hub receives is
     delivered to the fleet and every answer published up; alerts the fleet raises as time
-    passes (every ``tick`` seconds) go up too."""
+    passes (every ``tick`` seconds) go up too. It reconnects by itself after losing the
+    broker (which meanwhile tells the gateway, by the worker's will, that it is offline)."""
 
     def __init__(
         self,
@@ -263,45 +344,52 @@ class MqttFleetWorker:
         self.identifier = identifier or f"smetsim-fleet-{secrets.token_hex(4)}"
         self.tick = tick
         self.latency = latency
-        self._client: aiomqtt.Client | None = None
-        self._stack = contextlib.AsyncExitStack()
+        status = self.topics.worker(self.identifier)
+        self._link = _Link(
+            f"fleet worker {self.identifier}",
+            lambda: _client(
+                self.host,
+                self.port,
+                self.identifier,
+                aiomqtt.Will(status, OFFLINE, qos=1, retain=True),
+            ),
+            self._announce,
+            self._on_message,
+            lambda: None,
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
         self.commands = 0
         self.answers = 0
 
+    @property
+    def reconnections(self) -> int:
+        return self._link.reconnections
+
     async def start(self) -> None:
         """Connect, subscribe to the hubs' commands and say so (retained)."""
-        status = self.topics.worker(self.identifier)
-        client = aiomqtt.Client(
-            self.host,
-            self.port,
-            identifier=self.identifier,
-            keepalive=KEEPALIVE,
-            will=aiomqtt.Will(status, OFFLINE, qos=1, retain=True),
-            max_inflight_messages=MAX_INFLIGHT,
-        )
-        client.pending_calls_threshold = MAX_INFLIGHT
-        self._client = await self._stack.enter_async_context(client)
+        await self._link.connect()
+        self._tasks.append(asyncio.create_task(self._link.run(), name="mqtt-fleet-reader"))
+        if self.tick > 0:
+            self._tasks.append(asyncio.create_task(self._ticks(), name="mqtt-fleet-tick"))
+
+    async def _announce(self, client: aiomqtt.Client) -> None:
         if self.hubs:
             await client.subscribe([(self.topics.down(hub), 1) for hub in sorted(self.hubs)])
         for hub in sorted(self.hubs):
             await client.publish(
                 self.topics.hub_worker(hub), self.identifier.encode(), qos=1, retain=True
             )
-        await client.publish(status, ONLINE, qos=1, retain=True)
-        self._tasks.append(asyncio.create_task(self._read(client), name="mqtt-fleet-reader"))
-        if self.tick > 0:
-            self._tasks.append(asyncio.create_task(self._ticks(client), name="mqtt-fleet-tick"))
+        await client.publish(self.topics.worker(self.identifier), ONLINE, qos=1, retain=True)
 
     async def wait_closed(self) -> None:
-        """Until the connection to the broker ends (or :meth:`close`)."""
+        """Until :meth:`close` (the worker keeps reconnecting to a lost broker meanwhile)."""
         if self._tasks:
             await self._tasks[0]
 
     async def close(self) -> None:
         """Say offline (retained), stop serving, disconnect."""
-        client = self._client
+        client = self._link.client
         if client is not None:
             with contextlib.suppress(aiomqtt.MqttError):
                 await client.publish(
@@ -314,47 +402,40 @@ class MqttFleetWorker:
                 await task
         self._tasks.clear()
         self._pending.clear()
-        self._client = None
-        with contextlib.suppress(aiomqtt.MqttError):
-            await self._stack.aclose()
+        self._link.client = None
+        await self._link.drop()
 
-    async def _read(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            levels = self.topics.parse(str(message.topic))
-            payload = message.payload
-            if (
-                levels is None
-                or len(levels) != 3
-                or levels[0] != "hub"
-                or levels[2] != "down"
-                or not isinstance(payload, bytes | bytearray)
-            ):
-                continue
-            hub = _eui(levels[1])
-            if hub is None or hub not in self.hubs:
-                continue
-            self.commands += 1
-            try:
-                answers = self.fleet.deliver(hub, bytes(payload), self.clock())
-            except EmulatorError as exc:
-                logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
-                continue
-            for out in answers:
-                await self._answer(client, hub, out)
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        levels = self.topics.parse(topic)
+        if levels is None or len(levels) != 3 or levels[0] != "hub" or levels[2] != "down":
+            return
+        hub = _eui(levels[1])
+        if hub is None or hub not in self.hubs:
+            return
+        self.commands += 1
+        try:
+            answers = self.fleet.deliver(hub, payload, self.clock())
+        except EmulatorError as exc:
+            logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
+            return
+        for out in answers:
+            self._answer(hub, out)
 
-    async def _answer(self, client: aiomqtt.Client, hub: bytes, out: Outgoing) -> None:
+    def _answer(self, hub: bytes, out: Outgoing) -> None:
         # Published from a task of its own: the reader goes on with the next command while
         # the broker acknowledges this answer (tasks start in order, so answers leave in order).
         delay = out.delay if self.latency else 0.0
-        task = asyncio.create_task(self._publish_up(client, hub, out, delay))
+        task = asyncio.create_task(self._publish_up(hub, out, delay))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _publish_up(
-        self, client: aiomqtt.Client, hub: bytes, out: Outgoing, delay: float
-    ) -> None:
+    async def _publish_up(self, hub: bytes, out: Outgoing, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
+        client = self._link.client
+        if client is None:
+            logger.error("broker lost: an answer of %s is dropped", eui_duis(out.eui))
+            return
         try:
             await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
         except aiomqtt.MqttError as exc:
@@ -362,16 +443,14 @@ class MqttFleetWorker:
             return
         self.answers += 1
 
-    async def _ticks(self, client: aiomqtt.Client) -> None:
+    async def _ticks(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
             try:
                 for out in self.fleet.advance(self.clock()):
                     hub = self.fleet.spec(out.eui).hub or out.eui
                     if hub in self.hubs:
-                        await client.publish(self.topics.up(hub, out.eui), out.frame, qos=1)
-            except aiomqtt.MqttError:
-                raise
+                        self._answer(hub, out)
             except Exception:
                 logger.exception("fleet tick failed (it will run again)")
 

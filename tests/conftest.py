@@ -111,27 +111,57 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def mqtt_broker(tmp_path: Path) -> Iterator[int]:
-    """A mosquitto broker on a free loopback port (the test skips without mosquitto)."""
-    if MOSQUITTO is None:
-        pytest.skip("mosquitto is not installed (.ci/run installs it)")
-    port = _free_port()
-    config = tmp_path / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    process = subprocess.Popen(
-        [MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
+class Broker:
+    """A mosquitto broker on a loopback port, which a test may stop and start again."""
+
+    def __init__(self, binary: str, folder: Path) -> None:
+        self.binary = binary
+        self.port = _free_port()
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        process = subprocess.Popen(
+            [self.binary, "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.process = process
         for _ in range(500):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.1),
+            ):
+                return
             if process.poll() is not None:
                 pytest.fail(f"mosquitto exited with status {process.returncode}")
             time.sleep(0.02)
-        else:
-            pytest.fail("mosquitto did not listen")
-        yield port
+        pytest.fail("mosquitto did not listen")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def mqtt_broker_process(tmp_path: Path) -> Iterator[Broker]:
+    """A running mosquitto broker on a free loopback port (skips without mosquitto)."""
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (.ci/run installs it)")
+    broker = Broker(MOSQUITTO, tmp_path)
+    broker.start()
+    try:
+        yield broker
     finally:
-        process.terminate()
-        process.wait(10)
+        broker.stop()
+
+
+@pytest.fixture
+def mqtt_broker(mqtt_broker_process: Broker) -> int:
+    """The port of a running mosquitto broker (skips without mosquitto)."""
+    return mqtt_broker_process.port

@@ -16,6 +16,7 @@ from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.mqtt import MqttFleetWorker, MqttWan, fleet_hubs
 from smetsim.sandbox import CHF, ESME, Sandbox, SandboxSettings
+from tests.conftest import Broker
 from tests.e2e.support import SchemaCheck, gbcs_of, request, request_id
 
 READ = "<sr:ReadInstantaneousImportRegisters/>"
@@ -89,3 +90,25 @@ async def test_a_worker_that_leaves_makes_its_hub_unreachable(
             answer = await c.post(request(c, "4.1.1", ESME, READ))
         assert answer.code == "E1001", (answer.code, answer.reason)
         assert eui_duis(CHF) in (answer.reason or "")
+
+
+async def test_both_sides_come_back_after_the_broker_restarts(
+    tmp_path: Path, mqtt_broker_process: Broker
+) -> None:
+    async with sandbox_over_mqtt(tmp_path, mqtt_broker_process.port) as (sandbox, wan, worker):
+        mqtt_broker_process.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while wan.reachable(CHF):
+            assert loop.time() < deadline, "the hub stayed reachable without a broker"
+            await asyncio.sleep(0.01)
+        async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+            refused = await c.post(request(c, "4.1.1", ESME, READ))
+            assert refused.code == "E1001"
+            mqtt_broker_process.start()
+            assert await wan.wait_reachable({CHF}, 20) == set()
+            outcome = await c.send(request(c, "4.1.1", ESME, READ), wait=True, within=10)
+        assert outcome.final is not None
+        assert outcome.final.code == "I0"
+        assert wan.reconnections == 1
+        assert worker.reconnections == 1
