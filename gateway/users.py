@@ -229,6 +229,19 @@ def get_user_and_counter(tx: Transaction, eui: bytes) -> tuple[User | None, int 
     return _user(row), None if last is None else int.from_bytes(last, "big")
 
 
+def check_sender(tx: Transaction, sender: bytes, originator: bytes) -> tuple[User, int | None]:
+    """The first RequestID rules of every SR, device or not: ``sender`` (whose signature was
+    verified) is a registered DCC User and the RequestID's ``originator``. The user and its
+    last accepted counter (``None``: none yet), read in one query; ServiceError otherwise.
+    The counter is then accepted with :func:`accept_counter`."""
+    user, last = get_user_and_counter(tx, sender)
+    if user is None:
+        raise ServiceError("unknown_user", sender=sender)
+    if originator != sender:
+        raise ServiceError("originator_not_sender", originator=originator, sender=sender)
+    return user, last
+
+
 def last_request_counter(tx: Transaction, originator: bytes) -> int | None:
     row = tx.one("SELECT counter FROM request_counters WHERE originator = ?", (originator,))
     return None if row is None else int.from_bytes(row["counter"], "big")

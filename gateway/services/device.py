@@ -62,9 +62,8 @@ from gateway.storage import Migration, Row, Storage, Transaction
 from gateway.users import (
     UserRole,
     accept_counter,
+    check_sender,
     get_meter_point,
-    get_user,
-    get_user_and_counter,
     roles_text,
 )
 from gateway.wan import HubUnreachableError, Wan, WanError
@@ -699,15 +698,9 @@ class DeviceService:
         """In the storage thread: every rule, the GBCS, the request recorded."""
         cv = call.command_variant
         srv = call.service_reference_variant
-        # NonDeviceService.accept_request_id's rules, in this job's savepoint (a refusal
-        # further on undoes the counter too) with the user and its counter read at once.
-        user, last = get_user_and_counter(tx, call.sender)
-        if user is None:
-            raise ServiceError("unknown_user", sender=call.sender)
-        if call.request_id.originator != call.sender:
-            raise ServiceError(
-                "originator_not_sender", originator=call.request_id.originator, sender=call.sender
-            )
+        # The RequestID rules, in this job's savepoint (a refusal further on undoes the
+        # counter too) with the user and its counter read at once.
+        user, last = check_sender(tx, call.sender, call.request_id.originator)
         accept_counter(tx, call.sender, call.request_id.counter, last)
         plan = self._plan(tx, call, user.roles, now)
         uc = plan.use_case
@@ -988,13 +981,7 @@ class DeviceService:
         """In the storage thread: the signed pre-command checked against the one issued for
         the RequestID, MACed as the ACB, the request recorded as sent (or local)."""
         rid = _rid(call.request_id)
-        user = get_user(tx, call.sender)
-        if user is None:
-            raise ServiceError("unknown_user", sender=call.sender)
-        if call.request_id.originator != call.sender:
-            raise ServiceError(
-                "originator_not_sender", originator=call.request_id.originator, sender=call.sender
-            )
+        check_sender(tx, call.sender, call.request_id.originator)
         row = tx.one(
             "SELECT * FROM device_requests WHERE request_id = ? AND sender = ?",
             (rid, call.sender),

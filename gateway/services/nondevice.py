@@ -53,11 +53,10 @@ from gateway.users import (
     UserRole,
     Users,
     accept_counter,
-    advance_request_counter,
+    check_sender,
     check_uprn,
     get_meter_point,
     get_user,
-    get_user_and_counter,
     roles_text,
 )
 
@@ -211,15 +210,9 @@ class NonDeviceService:
         request: NonDeviceRequest,
         signed_with: str | None = None,
     ) -> NonDeviceResult:
-        user, last = get_user_and_counter(tx, sender)
-        if user is None:
-            raise ServiceError("unknown_user", sender=sender)
+        user, last = check_sender(tx, sender, request_id.originator)
         if signed_with is not None and user.certificate_pem != signed_with:
             raise ServiceError("duis_certificate_replaced", sender=sender)
-        if request_id.originator != sender:
-            raise ServiceError(
-                "originator_not_sender", originator=request_id.originator, sender=sender
-            )
         if request_id.target != NON_DEVICE_ACB:
             raise ServiceError("wrong_target", target=request_id.target)
         kind = type(request)
@@ -237,24 +230,14 @@ class NonDeviceService:
         accept_counter(tx, sender, request_id.counter, last)
         return self._handlers[kind](self._ctx(tx, user), request)
 
-    def _check_request_id(self, tx: Transaction, sender: bytes, request_id: RequestId) -> User:
-        user = get_user(tx, sender)
-        if user is None:
-            raise ServiceError("unknown_user", sender=sender)
-        if request_id.originator != sender:
-            raise ServiceError(
-                "originator_not_sender", originator=request_id.originator, sender=sender
-            )
-        return user
-
     def accept_request_id(self, sender: bytes, request_id: RequestId) -> User:
         """For device SRs: the sender is a known user, the originator, and the counter is new.
 
         Advances the counter (in its own transaction, or the caller's if inside one).
         """
         with self.storage.transaction() as tx:
-            user = self._check_request_id(tx, sender, request_id)
-            advance_request_counter(tx, sender, request_id.counter)
+            user, last = check_sender(tx, sender, request_id.originator)
+            accept_counter(tx, sender, request_id.counter, last)
             return user
 
     def _ctx(self, tx: Transaction, user: User) -> _Ctx:
