@@ -52,6 +52,15 @@ async def sandbox_over_mqtt(
         await asyncio.get_running_loop().shutdown_default_executor()
 
 
+async def unreachable(wan: MqttWan, hub: bytes) -> None:
+    """Until ``wan`` reports ``hub`` unreachable (at most 10 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while wan.reachable(hub):
+        assert loop.time() < deadline, f"hub {eui_duis(hub)} stayed reachable"
+        await asyncio.sleep(0.01)
+
+
 async def test_4_1_1_goes_through_the_broker_to_a_fleet_worker(
     tmp_path: Path, mqtt_broker: int, schema: SchemaCheck
 ) -> None:
@@ -81,11 +90,7 @@ async def test_a_worker_that_leaves_makes_its_hub_unreachable(
 ) -> None:
     async with sandbox_over_mqtt(tmp_path, mqtt_broker) as (sandbox, wan, worker):
         await worker.close()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while wan.reachable(CHF):
-            assert loop.time() < deadline, "the hub stayed reachable"
-            await asyncio.sleep(0.01)
+        await unreachable(wan, CHF)
         async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
             answer = await c.post(request(c, "4.1.1", ESME, READ))
         assert answer.code == "E1001", (answer.code, answer.reason)
@@ -97,11 +102,7 @@ async def test_both_sides_come_back_after_the_broker_restarts(
 ) -> None:
     async with sandbox_over_mqtt(tmp_path, mqtt_broker_process.port) as (sandbox, wan, worker):
         mqtt_broker_process.stop()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while wan.reachable(CHF):
-            assert loop.time() < deadline, "the hub stayed reachable without a broker"
-            await asyncio.sleep(0.01)
+        await unreachable(wan, CHF)
         async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
             refused = await c.post(request(c, "4.1.1", ESME, READ))
             assert refused.code == "E1001"
