@@ -151,6 +151,10 @@ class SandboxSettings:
         if state is None and (config is None or base.gateway.state == GatewaySettings().state):
             state = Path(tempfile.mkdtemp(prefix="smetsim-sandbox-"))
             temporary = True
+            if durability is None and config is None:
+                # The folder is deleted on stop: an fsync per commit would protect nothing
+                # a power cut would not take anyway. A killed process still loses nothing.
+                durability = "process"
         gw = base.gateway.with_overrides(
             state=state,
             host=host,

@@ -3,6 +3,7 @@ and config files get one line naming the value."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,3 +80,19 @@ def test_config_file_and_options(tmp_path: Path) -> None:
     config.write_text("[sandbox]\nfleet = 1\n")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[sandbox\]: fleet"):
         load_sandbox_config(config)
+
+
+def test_a_temporary_state_skips_the_fsync_a_given_one_keeps_it(tmp_path: Path) -> None:
+    temporary = SandboxSettings.create()
+    try:
+        assert temporary.temporary
+        assert temporary.gateway.durability == "process"
+    finally:
+        shutil.rmtree(temporary.gateway.state, ignore_errors=True)
+    kept = SandboxSettings.create(state=tmp_path / "kept")
+    assert (kept.temporary, kept.gateway.durability) == (False, "full")
+    asked = SandboxSettings.create(durability="full")
+    try:
+        assert asked.gateway.durability == "full"
+    finally:
+        shutil.rmtree(asked.gateway.state, ignore_errors=True)
