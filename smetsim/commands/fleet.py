@@ -37,7 +37,7 @@ SANDBOX_GSME = parse_eui("00-DB-12-34-56-78-90-A1")
 
 fleet_app = typer.Typer(
     name="fleet",
-    help="Emulated devices: firmware profiles, simulations, snapshots.",
+    help="Emulated devices: firmware profiles, simulations, snapshots, MQTT fleet workers.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
