@@ -25,10 +25,14 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import secrets
+import ssl
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Final
 
 import aiomqtt
@@ -50,7 +54,12 @@ WAN behind the broker's acknowledgements)."""
 ONLINE: Final = b"online"
 OFFLINE: Final = b"offline"
 
-_BROKER = re.compile(r"^(?:mqtt://)?(?P<host>\[[^\]]+\]|[^:/\s]+)(?::(?P<port>[0-9]{1,5}))?/?$")
+_BROKER = re.compile(
+    r"^(?:(?P<scheme>mqtts?)://)?(?:(?P<user>[^:@/\s]+)(?::(?P<password>[^@/\s]*))?@)?"
+    r"(?P<host>\[[^\]]+\]|[^:/@\s]+)(?::(?P<port>[0-9]{1,5}))?/?$"
+)
+PASSWORD_VARIABLE: Final = "SMETSIM_MQTT_PASSWORD"
+TLS_PORT: Final = 8883
 _EUI = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -58,13 +67,58 @@ class MqttError(ValueError):
     """A bad MQTT setting: the message names it."""
 
 
-def parse_broker(url: str) -> tuple[str, int]:
-    """``mqtt://HOST[:PORT]`` (or ``HOST[:PORT]``) as ``(host, port)``; :class:`MqttError`."""
+@dataclass(frozen=True, slots=True)
+class Broker:
+    """Where the broker is and how to log in: ``mqtt://`` (plain TCP) or ``mqtts://`` (TLS,
+    the server's certificate checked against the system's CAs or ``ca_file``)."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+    ca_file: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """The broker's URL, without the password."""
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        if not self.tls:
+            return None
+        try:
+            return ssl.create_default_context(
+                cafile=None if self.ca_file is None else str(self.ca_file)
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise MqttError(f"CA file {str(self.ca_file)!r} cannot be used: {exc}") from None
+
+
+def parse_broker(url: str, *, ca_file: Path | None = None) -> Broker:
+    """``mqtt[s]://[USER[:PASSWORD]@]HOST[:PORT]`` (or ``HOST[:PORT]``); :class:`MqttError`.
+
+    The port defaults to 1883, or 8883 for ``mqtts``. A user without a password in the URL
+    takes it from the ``SMETSIM_MQTT_PASSWORD`` environment variable (so that it is not
+    seen in process lists)."""
     match = _BROKER.match(url.strip())
-    port = DEFAULT_PORT if match is None or match["port"] is None else int(match["port"])
-    if match is None or not 0 < port < 65536:
-        raise MqttError(f"broker {url!r} is not mqtt://HOST[:PORT] (e.g. mqtt://127.0.0.1:1883)")
-    return match["host"].strip("[]"), port
+    if match is None:
+        raise MqttError(
+            f"broker {url!r} is not mqtt[s]://[USER[:PASSWORD]@]HOST[:PORT] "
+            "(e.g. mqtt://127.0.0.1:1883)"
+        )
+    tls = match["scheme"] == "mqtts"
+    port = (TLS_PORT if tls else DEFAULT_PORT) if match["port"] is None else int(match["port"])
+    if not 0 < port < 65536:
+        raise MqttError(f"broker {url!r}: port {port} is not 1 to 65535")
+    if ca_file is not None and not tls:
+        raise MqttError(f"a CA file is for mqtts:// brokers, not {url!r}")
+    username = match["user"]
+    password = match["password"]
+    if username is not None and password is None:
+        password = os.environ.get(PASSWORD_VARIABLE)
+    return Broker(match["host"].strip("[]"), port, username, password, tls, ca_file)
 
 
 def parse_partition(text: str) -> tuple[int, int]:
@@ -142,12 +196,14 @@ class _Link:
     async def connect(self) -> None:
         """Connect (:class:`aiomqtt.MqttError` when the broker cannot be reached)."""
         stack = contextlib.AsyncExitStack()
+        client = self._make_client()
         try:
-            client = await stack.enter_async_context(self._make_client())
+            await stack.enter_async_context(client)
             await self._on_connect(client)
         except BaseException:
             with contextlib.suppress(aiomqtt.MqttError):
                 await stack.aclose()
+            _close_socket(client)
             raise
         self._stack, self.client = stack, client
 
@@ -183,12 +239,23 @@ class _Link:
                 await stack.aclose()
 
 
-def _client(
-    host: str, port: int, identifier: str, will: aiomqtt.Will | None = None
-) -> aiomqtt.Client:
+def _close_socket(client: aiomqtt.Client) -> None:
+    """Close the socket of a client whose connection was refused (a CONNACK saying "not
+    authorized" leaves it open: aiomqtt keeps paho's client, which holds it, in ``_client``)."""
+    paho = getattr(client, "_client", None)
+    sock = None if paho is None else paho.socket()
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def _client(broker: Broker, identifier: str, will: aiomqtt.Will | None = None) -> aiomqtt.Client:
     client = aiomqtt.Client(
-        host,
-        port,
+        broker.host,
+        broker.port,
+        username=broker.username,
+        password=broker.password,
+        tls_context=broker.tls_context(),
         identifier=identifier,
         keepalive=KEEPALIVE,
         will=will,
@@ -210,17 +277,21 @@ class MqttWan:
         *,
         prefix: str = DEFAULT_PREFIX,
         identifier: str | None = None,
+        broker: Broker | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
+        """``broker`` (from :func:`parse_broker`) gives the login and TLS; else plain TCP to
+        ``host``:``port``."""
+        self.broker = broker if broker is not None else Broker(host, port)
+        self.host = self.broker.host
+        self.port = self.broker.port
         self.topics = _Topics(prefix)
         self.identifier = identifier or f"smetsim-gateway-{secrets.token_hex(4)}"
         self._receiver: FrameReceiver | None = None
         self._hub_worker: dict[bytes, str] = {}
         self._workers: dict[str, bool] = {}
         self._link = _Link(
-            f"MQTT WAN {host}:{port}",
-            lambda: _client(self.host, self.port, self.identifier),
+            f"MQTT WAN {self.broker.url}",
+            lambda: _client(self.broker, self.identifier),
             self._subscribe,
             self._on_message,
             self._lost,
@@ -334,11 +405,13 @@ class MqttFleetWorker:
         identifier: str | None = None,
         tick: float = 0.0,
         latency: bool = False,
+        broker: Broker | None = None,
     ) -> None:
         self.fleet = fleet
         self.hubs = frozenset(hubs)
-        self.host = host
-        self.port = port
+        self.broker = broker if broker is not None else Broker(host, port)
+        self.host = self.broker.host
+        self.port = self.broker.port
         self.clock = clock
         self.topics = _Topics(prefix)
         self.identifier = identifier or f"smetsim-fleet-{secrets.token_hex(4)}"
@@ -348,8 +421,7 @@ class MqttFleetWorker:
         self._link = _Link(
             f"fleet worker {self.identifier}",
             lambda: _client(
-                self.host,
-                self.port,
+                self.broker,
                 self.identifier,
                 aiomqtt.Will(status, OFFLINE, qos=1, retain=True),
             ),
@@ -457,6 +529,7 @@ class MqttFleetWorker:
 
 __all__ = [
     "DEFAULT_PREFIX",
+    "Broker",
     "MqttError",
     "MqttFleetWorker",
     "MqttWan",

@@ -105,7 +105,7 @@ MOSQUITTO = shutil.which("mosquitto") or next(
 )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -116,7 +116,7 @@ class Broker:
 
     def __init__(self, binary: str, folder: Path) -> None:
         self.binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self.config = folder / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"

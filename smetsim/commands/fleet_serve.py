@@ -19,7 +19,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +28,9 @@ from gbcs.eui import eui_duis
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.commands._logging import configure_logging
 from smetsim.commands.fleet import _fail, fleet_app
+
+if TYPE_CHECKING:
+    from smetsim.mqtt import Broker
 
 
 @fleet_app.command("serve")
@@ -49,6 +52,9 @@ def serve(
         str, typer.Option("--partition", help="K/N: serve the hubs of partition K of N (0/1).")
     ] = "0/1",
     prefix: Annotated[str, typer.Option("--prefix", help="Topic prefix (smetsim).")] = "smetsim",
+    ca: Annotated[
+        Path | None, typer.Option("--ca", help="CA certificate (PEM) of an mqtts:// broker.")
+    ] = None,
     tick: Annotated[
         float,
         typer.Option("--tick", min=0, help="Seconds between time-driven alert ticks (0: off)."),
@@ -67,14 +73,12 @@ def serve(
             "the MQTT WAN needs aiomqtt: pip install 'smetsim[mqtt]' (make installs it)"
         ) from None
     try:
-        host, port = parse_broker(broker)
+        where = parse_broker(broker, ca_file=ca)
         part = parse_partition(partition)
     except MqttError as exc:
         raise _fail(str(exc)) from None
     try:
-        asyncio.run(
-            _serve(state, host, port, part, prefix, devices, suppliers, tick, not no_latency)
-        )
+        asyncio.run(_serve(state, where, part, prefix, devices, suppliers, tick, not no_latency))
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -83,8 +87,7 @@ def serve(
 
 async def _serve(
     state: Path,
-    host: str,
-    port: int,
+    broker: Broker,
     part: tuple[int, int],
     prefix: str,
     devices: int,
@@ -94,7 +97,7 @@ async def _serve(
 ) -> None:
     import aiomqtt
 
-    from smetsim.mqtt import MqttFleetWorker, fleet_hubs, partition_of
+    from smetsim.mqtt import MqttError, MqttFleetWorker, fleet_hubs, partition_of
     from smetsim.sandbox import SandboxSettings, sandbox_fleet
 
     seed_file, pki = state / "seed", state / "pki"
@@ -116,17 +119,20 @@ async def _serve(
     worker = MqttFleetWorker(
         fleet,
         hubs,
-        host,
-        port,
+        broker.host,
+        broker.port,
         clock=lambda: datetime.now(UTC),
         prefix=prefix,
         tick=tick,
         latency=latency,
+        broker=broker,
     )
     try:
         await worker.start()
+    except MqttError as exc:
+        raise ConfigError(str(exc)) from None
     except aiomqtt.MqttError as exc:
-        raise ConfigError(f"cannot reach the MQTT broker mqtt://{host}:{port}: {exc}") from None
+        raise ConfigError(f"cannot reach the MQTT broker {broker.url}: {exc}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -134,7 +140,7 @@ async def _serve(
             loop.add_signal_handler(sig, stop.set)
     typer.echo(
         f"smetsim fleet: serving {len(hubs)} hub(s) ({len(fleet)} devices in the fleet) on "
-        f"mqtt://{host}:{port} as {worker.identifier}, partition {index}/{count}"
+        f"{broker.url} as {worker.identifier}, partition {index}/{count}"
     )
     for hub in sorted(hubs):
         typer.echo(f"  hub {eui_duis(hub)}: topics {prefix}/hub/{hub.hex()}/down and /up/+")

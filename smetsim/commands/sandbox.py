@@ -7,7 +7,7 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,9 @@ from gateway.wan import Wan
 from gbcs.eui import eui_duis
 from smetsim.commands._logging import configure_logging
 from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings
+
+if TYPE_CHECKING:
+    from smetsim.mqtt import Broker
 
 
 def sandbox(
@@ -79,6 +82,10 @@ def sandbox(
     mqtt_prefix: Annotated[
         str, typer.Option("--mqtt-prefix", help="Topic prefix on the broker (smetsim).")
     ] = "smetsim",
+    mqtt_ca: Annotated[
+        Path | None,
+        typer.Option("--mqtt-ca", help="CA certificate (PEM) of an mqtts:// broker."),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info or warning.")
     ] = "warning",
@@ -97,7 +104,7 @@ def sandbox(
             require_signatures=require_signatures,
             latency=False if no_latency else None,
         )
-        broker = None if wan is None else _broker(wan)
+        broker = None if wan is None else _broker(wan, mqtt_ca)
         asyncio.run(_serve(settings, broker, mqtt_prefix))
     except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
         typer.echo(f"smetsim: error: {exc}", err=True)
@@ -106,39 +113,37 @@ def sandbox(
         pass
 
 
-def _broker(url: str) -> tuple[str, int]:
+def _broker(url: str, ca_file: Path | None) -> Broker:
     try:
         from smetsim.mqtt import MqttError, parse_broker
-    except ImportError:
+    except ImportError:  # pragma: no cover - the mqtt extra is part of make's install
         typer.echo(
             "smetsim: error: --wan mqtt:// needs aiomqtt: pip install 'smetsim[mqtt]'", err=True
         )
         raise typer.Exit(1) from None
     try:
-        return parse_broker(url)
+        return parse_broker(url, ca_file=ca_file)
     except MqttError as exc:
         typer.echo(f"smetsim: error: --wan: {exc}", err=True)
         raise typer.Exit(1) from None
 
 
-async def _mqtt_wan(broker: tuple[str, int], prefix: str) -> Wan:
+async def _mqtt_wan(broker: Broker, prefix: str) -> Wan:
     import aiomqtt
 
     from smetsim.mqtt import MqttError, MqttWan
 
-    host, port = broker
     try:
-        wan = MqttWan(host, port, prefix=prefix)
+        wan = MqttWan(broker.host, broker.port, prefix=prefix, broker=broker)
         await wan.start()
     except MqttError as exc:
-        raise ConfigError(f"--mqtt-prefix: {exc}") from None
+        raise ConfigError(str(exc)) from None
     except aiomqtt.MqttError as exc:
-        where = f"mqtt://{host}:{port}"
-        raise ConfigError(f"--wan: cannot reach the MQTT broker {where}: {exc}") from None
+        raise ConfigError(f"--wan: cannot reach the MQTT broker {broker.url}: {exc}") from None
     return wan
 
 
-async def _serve(settings: SandboxSettings, broker: tuple[str, int] | None, prefix: str) -> None:
+async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) -> None:
     routes: dict[bytes, Wan] = {}
     if broker is not None:
         routes[CHF] = await _mqtt_wan(broker, prefix)
@@ -158,11 +163,10 @@ async def _serve(settings: SandboxSettings, broker: tuple[str, int] | None, pref
         for line in sb.describe():
             typer.echo(f"  {line}")
         if broker is not None:
-            host, port = broker
             typer.echo(
-                f"  WAN:       hub {eui_duis(CHF)} (every device) through mqtt://{host}:{port} "
+                f"  WAN:       hub {eui_duis(CHF)} (every device) through {broker.url} "
                 f"(topics {prefix}/hub/...); serve its devices with: smetsim fleet serve "
-                f"--broker mqtt://{host}:{port} --state {settings.gateway.state}"
+                f"--broker {broker.url} --state {settings.gateway.state}"
                 + (f" --devices {settings.devices}" if settings.devices else "")
                 + (f" --suppliers {settings.suppliers}" if settings.suppliers else "")
                 + (f" --prefix {prefix}" if prefix != "smetsim" else "")
