@@ -471,6 +471,8 @@ class SerialWan:
         self.link = link
         self.euis = frozenset(euis)
         self._receiver: Callable[[bytes, bytes], None] | None = None
+        self._reopener: asyncio.Task[None] | None = None
+        self.reopened = 0
         link.set_receiver(self._deliver)
 
     @classmethod
@@ -482,9 +484,46 @@ class SerialWan:
         baudrate: int = DEFAULT_BAUD,
         timing: LinkTiming | None = None,
         frame_log: FrameLog | None = None,
+        reopen_every: float | None = 1.0,
     ) -> SerialWan:
+        """Open the dongle on ``url``. With ``reopen_every`` (seconds), a port that goes away
+        (a USB dongle unplugged) is tried again at that interval and used again once it is
+        back (plugged in again: name it by a stable path such as ``/dev/serial/by-id/...``);
+        meanwhile its devices are unreachable."""
         link = await DongleLink.open(url, baudrate=baudrate, timing=timing, frame_log=frame_log)
-        return cls(link, euis)
+        wan = cls(link, euis)
+        if reopen_every is not None and reopen_every > 0:
+            wan._reopener = asyncio.create_task(
+                wan._keep_open(url, baudrate, timing, link.frame_log, reopen_every),
+                name="serial-wan-reopen",
+            )
+        return wan
+
+    async def _keep_open(
+        self,
+        url: str,
+        baudrate: int,
+        timing: LinkTiming | None,
+        frame_log: FrameLog,
+        every: float,
+    ) -> None:
+        while True:
+            await asyncio.sleep(every)
+            if self.link.is_up:
+                continue
+            try:
+                link = await DongleLink.open(
+                    url, baudrate=baudrate, timing=timing, frame_log=frame_log
+                )
+            except (PortError, OSError):
+                continue  # still gone: try again
+            old, self.link = self.link, link
+            link.set_receiver(self._deliver)
+            self.reopened += 1
+            frame_log.note(f"port {url} is back: reopened")
+            log.warning("the dongle's port %s is back: reopened", url)
+            with contextlib.suppress(PortError, OSError):
+                await old.close()
 
     def set_receiver(self, receiver: Callable[[bytes, bytes], None]) -> None:
         """``receiver(source_eui, frame)`` gets each frame coming up from the dongle."""
@@ -513,4 +552,9 @@ class SerialWan:
         self._receiver(eui, frame)
 
     async def close(self) -> None:
+        reopener, self._reopener = self._reopener, None
+        if reopener is not None:
+            reopener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reopener
         await self.link.close()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -324,3 +326,60 @@ async def test_receive_on_a_closed_link_is_a_port_error(peer: RawPeer) -> None:
         await link.receive_frame()
     with pytest.raises(PortError, match="closed"):
         await link.send_frame(DEVICE, b"x")
+
+
+async def test_a_port_that_comes_back_is_reopened(tmp_path: Path) -> None:
+    """A USB dongle unplugged and plugged in again, as socat's pty pair at stable paths."""
+    socat = shutil.which("socat")
+    if socat is None:
+        pytest.skip("socat is not installed (.ci/run installs it)")
+    dongle, device = tmp_path / "dongle", tmp_path / "device"
+
+    async def plug_in() -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            socat, f"PTY,link={dongle},raw,echo=0", f"PTY,link={device},raw,echo=0"
+        )
+        for _ in range(200):
+            if dongle.exists() and device.exists():
+                return process
+            await asyncio.sleep(0.01)
+        raise AssertionError("socat made no pty pair")
+
+    async def unplug(process: asyncio.subprocess.Process) -> None:
+        process.terminate()
+        await process.wait()
+
+    async def exchange(wan: SerialWan) -> None:
+        device_side = await DongleLink.open(str(device), timing=FAST)
+        try:
+            got: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue()
+            device_side.set_receiver(lambda eui, frame: got.put_nowait((eui, frame)))
+            await wan.send(DEVICE, b"\xdd\x01read")
+            assert await asyncio.wait_for(got.get(), 2.0) == (DEVICE, b"\xdd\x01read")
+        finally:
+            await device_side.close()
+
+    socat_process = await plug_in()
+    wan = await SerialWan.open(str(dongle), [DEVICE], timing=FAST, reopen_every=0.05)
+    try:
+        await exchange(wan)
+        await unplug(socat_process)
+        for _ in range(200):
+            if not wan.reachable(DEVICE):
+                break
+            await asyncio.sleep(0.01)
+        assert not wan.reachable(DEVICE)
+        with pytest.raises(DeviceUnreachable):
+            await wan.send(DEVICE, b"\xdd\x01lost")
+        socat_process = await plug_in()
+        for _ in range(300):
+            if wan.reachable(DEVICE):
+                break
+            await asyncio.sleep(0.01)
+        assert wan.reachable(DEVICE)
+        assert wan.reopened == 1
+        assert "is back: reopened" in wan.link.frame_log.dump()
+        await exchange(wan)
+    finally:
+        await wan.close()
+        await unplug(socat_process)
