@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from gateway.inventory import MIGRATIONS
 from gateway.registration import RdpFlows
 from gateway.services import NonDeviceService
 from gateway.services.model import DecommissionDevice, DeviceType, Fuel
@@ -232,3 +235,27 @@ def test_missing_inbox_is_nothing_to_read(storage: Storage, clock: Clock, tmp_pa
     flows = RdpFlows(storage, tmp_path / "out", clock=clock, inbox=tmp_path / "absent")
     assert flows.read_answers() == []
     assert RdpFlows(storage, tmp_path / "out", clock=clock).read_answers() == []
+
+
+def test_flushes_of_processes_sharing_the_database_take_turns(
+    service: NonDeviceService, ids: Ids, clock: Clock, tmp_path: Path, db_path: Path
+) -> None:
+    """Gateway workers share the database: each flush holds the RDP lock file, so a batch one
+    of them is writing is never taken for an unfinished one by another."""
+    _gas_and_electricity_active(service, ids)
+    lock = tmp_path / "rdp.lock"
+    outbox = tmp_path / "outbox"
+    with Storage.open(db_path, migrations=MIGRATIONS, durability="process") as other_storage:
+        mine = RdpFlows(service.storage, outbox, clock=clock, lock_file=lock)
+        other = RdpFlows(other_storage, outbox, clock=clock, lock_file=lock)
+        with lock.open("a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                waiting = pool.submit(other.flush)
+                with pytest.raises(TimeoutError):
+                    waiting.result(timeout=0.2)  # blocked on the lock another worker holds
+                fcntl.flock(held, fcntl.LOCK_UN)
+                written = waiting.result(timeout=10)
+        assert len(written) == 2
+        assert mine.flush() == []  # nothing sent twice, by either
+    assert sorted(p.name for p in outbox.iterdir()) == sorted(f.name for f in written)
