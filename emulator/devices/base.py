@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -316,17 +316,22 @@ class Device:
     LOG_LENGTH: ClassVar[int] = 32
 
     @classmethod
-    def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Device:
+    def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Self:
         """A device in its factory state at ``now``; ``key`` drives everything random about
         it (see :func:`emulator.profiles.device_key`)."""
-        return cls(
-            eui=eui,
-            profile=spec.profile,
-            firmware=spec.profile.version(spec.firmware or spec.profile.initial_firmware),
-            created=now,
-            alert_counter=initial_alert_counter(now),
-            trust=spec.trust,
-        )
+        return cls(**cls.factory_fields(eui, spec, now))
+
+    @staticmethod
+    def factory_fields(eui: bytes, spec: DeviceSpec, now: int) -> dict[str, Any]:
+        """The fields every kind of device starts with: a kind's ``create`` adds its own."""
+        return {
+            "eui": eui,
+            "profile": spec.profile,
+            "firmware": spec.profile.version(spec.firmware or spec.profile.initial_firmware),
+            "created": now,
+            "alert_counter": initial_alert_counter(now),
+            "trust": spec.trust,
+        }
 
     # -- public API ------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
+from emulator.devices.base import Alert, Device, DeviceContext, Reply
 from emulator.devices.esme import RESULT_OTHER_REASON, dlms_error
 from emulator.firmware import DeviceType
 from gbcs import content as c
@@ -49,18 +49,6 @@ class Chf(Device):
     """Devices taken out of the log (the hub will not deliver to them)."""
 
     DEVICE_TYPE: ClassVar[DeviceType] = DeviceType.CHF
-
-    @classmethod
-    def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Chf:
-        profile = spec.profile
-        return cls(
-            eui=eui,
-            profile=profile,
-            firmware=profile.version(spec.firmware or profile.initial_firmware),
-            created=now,
-            alert_counter=now * 1000,
-            trust=spec.trust,
-        )
 
     def delivers_to(self, eui: bytes) -> bool:
         """Whether the hub still delivers to ``eui`` (not removed from its device log)."""

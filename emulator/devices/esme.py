@@ -17,7 +17,7 @@ from emulator.clock import from_seconds
 from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
 from emulator.devices.meter import MeterDevice
 from emulator.errors import CommandError, TransitionError
-from emulator.firmware import DeviceType
+from emulator.firmware import DeviceType, FirmwareVersion
 from emulator.metering import Meter, PaymentMode, Tariff
 from emulator.profiles import DEFAULT_SHAPE, Fuel, shape_named, unit_interval
 from emulator.supply import LOAD_SWITCH, SupplyEvent
@@ -54,8 +54,8 @@ class Esme(MeterDevice):
 
     @classmethod
     def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Esme:
-        profile = spec.profile
-        firmware = profile.version(spec.firmware or profile.initial_firmware)
+        fields = cls.factory_fields(eui, spec, now)
+        firmware: FirmwareVersion = fields["firmware"]
         shape = shape_named(spec.shape or DEFAULT_SHAPE[Fuel.ELECTRICITY])
         mode = PaymentMode.PREPAYMENT if spec.prepayment else PaymentMode.CREDIT
         meter = Meter.new(
@@ -73,16 +73,7 @@ class Esme(MeterDevice):
             secondary = Meter.new(
                 heating, key ^ 0xB, now, initial_total=initial_register(key ^ 0xB, 20_000_000)
             )
-        return cls(
-            eui=eui,
-            profile=profile,
-            firmware=firmware,
-            created=now,
-            alert_counter=now * 1000,
-            trust=spec.trust,
-            meter=meter,
-            secondary=secondary,
-        )
+        return cls(**fields, meter=meter, secondary=secondary)
 
     def tick(self, now: int) -> list[Alert]:
         if self.secondary is not None:

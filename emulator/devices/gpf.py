@@ -28,16 +28,7 @@ class Gpf(Device):
 
     @classmethod
     def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Gpf:
-        profile = spec.profile
-        return cls(
-            eui=eui,
-            profile=profile,
-            firmware=profile.version(spec.firmware or profile.initial_firmware),
-            created=now,
-            alert_counter=now * 1000,
-            trust=spec.trust,
-            gsme=spec.partner,
-        )
+        return cls(**cls.factory_fields(eui, spec, now), gsme=spec.partner)
 
     def read_register(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
         """GCS13a sent to the GPF: the mirrored GSME register, as of the last half hour the

@@ -88,7 +88,6 @@ class Gsme(MeterDevice):
 
     @classmethod
     def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Gsme:
-        profile = spec.profile
         meter = Meter.new(
             shape_named(spec.shape or DEFAULT_SHAPE[Fuel.GAS]),
             key,
@@ -98,15 +97,7 @@ class Gsme(MeterDevice):
             mode=PaymentMode.PREPAYMENT if spec.prepayment else PaymentMode.CREDIT,
             balance=spec.balance,
         )
-        return cls(
-            eui=eui,
-            profile=profile,
-            firmware=profile.version(spec.firmware or profile.initial_firmware),
-            created=now,
-            alert_counter=now * 1000,
-            trust=spec.trust,
-            meter=meter,
-        )
+        return cls(**cls.factory_fields(eui, spec, now), meter=meter)
 
     def battery_days(self, now: int) -> int:
         """Days of battery left: fifteen years from when the meter was made."""
