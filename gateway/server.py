@@ -59,7 +59,6 @@ from gateway.users import (
     User,
     UserRole,
     Users,
-    get_user,
     seed_default_identities,
     users_version,
 )
@@ -333,10 +332,10 @@ class Gateway:
             version = users_version(tx)
             if version == self._users_version and not force:
                 return False
-            users = [get_user(tx, bytes(r["eui"])) for r in tx.all("SELECT eui FROM users")]
+            users = self.users.all()  # joins this transaction: same snapshot as the version
         entries: list[RegisteredCertificate] = []
         for user in users:
-            if user is None or user.certificate_pem is None:
+            if user.certificate_pem is None:
                 continue
             try:
                 certificate = load_certificate(user.certificate_pem)
