@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -146,7 +147,12 @@ async def _mqtt_wan(broker: Broker, prefix: str) -> Wan:
 async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) -> None:
     routes: dict[bytes, Wan] = {}
     if broker is not None:
-        routes[CHF] = await _mqtt_wan(broker, prefix)
+        try:
+            routes[CHF] = await _mqtt_wan(broker, prefix)
+        except ConfigError:
+            if settings.temporary:  # nothing was started in it: leave nothing behind
+                shutil.rmtree(settings.gateway.state, ignore_errors=True)
+            raise
     try:
         sb = await Sandbox.start(settings, wan_routes=routes)
     except BaseException:

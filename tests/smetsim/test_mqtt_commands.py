@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,13 @@ async def test_sandbox_and_fleet_worker_over_a_broker(tmp_path: Path, mqtt_broke
             worker.kill()
             await worker.wait()
         assert "stopped" in await _stop(sandbox)
+
+
+def test_sandbox_with_no_broker_there_says_so_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*"))
+    code, err = _run(capsys, "sandbox", "--port", "0", "--wan", "mqtt://127.0.0.1:1")
+    assert code == 1
+    assert "--wan: cannot reach the MQTT broker mqtt://127.0.0.1:1" in err
+    assert set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*")) == before
