@@ -33,11 +33,11 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Final
+from typing import Any, Final
 
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError
@@ -100,6 +100,13 @@ class WorkerPool:
     count: int
     initializer: Callable[[], None] | None = None
     """Run first in each worker (e.g. logging set-up); must be picklable."""
+    target: WorkerTarget | None = None
+    """What a worker process runs (default: a gateway); a module-level function (picklable)
+    called with ``(arguments(index), sock, supervisor pid, pipe, initializer)``, which says
+    ``ready`` on the pipe once it accepts (see :func:`run_worker`)."""
+    arguments: Callable[[int], object] | None = None
+    """Worker ``index``'s first argument (default: :func:`worker_settings`)."""
+    name: str = "gateway"
     workers: list[_Worker] = field(default_factory=list)
     _restarts: list[float] = field(default_factory=list)
     _stopping: bool = False
@@ -125,38 +132,37 @@ class WorkerPool:
     def _launch(self, index: int) -> _Worker:
         context = multiprocessing.get_context("spawn")
         receiving, sending = context.Pipe(duplex=False)
+        argument = (
+            worker_settings(self.settings, index)
+            if self.arguments is None
+            else self.arguments(index)
+        )
         process = context.Process(
-            target=_worker_main,
-            args=(
-                worker_settings(self.settings, index),
-                self.sock,
-                os.getpid(),
-                sending,
-                self.initializer,
-            ),
-            name=f"smetsim-gateway-worker-{index}",
+            target=self.target or _worker_main,
+            args=(argument, self.sock, os.getpid(), sending, self.initializer),
+            name=f"smetsim-{self.name}-worker-{index}",
             daemon=False,
         )
         process.start()
         sending.close()
         return _Worker(index, process, receiving)
 
-    @staticmethod
-    def _wait_ready(worker: _Worker) -> None:
+    def _wait_ready(self, worker: _Worker) -> None:
         index, process, receiving = worker.index, worker.process, worker.pipe
+        what = f"{self.name} worker {index}"
         if not receiving.poll(START_TIMEOUT):
             _terminate(process)
-            raise StartupError(f"gateway worker {index} did not start in {START_TIMEOUT:.0f} s")
+            raise StartupError(f"{what} did not start in {START_TIMEOUT:.0f} s")
         try:
             status, detail = receiving.recv()
         except EOFError:
             process.join(5)
             raise StartupError(
-                f"gateway worker {index} exited while starting (exit code {process.exitcode})"
+                f"{what} exited while starting (exit code {process.exitcode})"
             ) from None
         if status != "ready":
             process.join(5)
-            raise StartupError(f"gateway worker {index} could not start: {detail}")
+            raise StartupError(f"{what} could not start: {detail}")
 
     def watch(self) -> None:
         """Replace workers that died; :class:`StartupError` when they keep dying."""
@@ -169,12 +175,13 @@ class WorkerPool:
             self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW]
             if len(self._restarts) >= RESTART_LIMIT:
                 raise StartupError(
-                    f"gateway workers died {RESTART_LIMIT} times in {RESTART_WINDOW:.0f} s; "
+                    f"{self.name} workers died {RESTART_LIMIT} times in {RESTART_WINDOW:.0f} s; "
                     f"the last, worker {worker.index}, with exit code {worker.process.exitcode}"
                 )
             self._restarts.append(now)
             logger.error(
-                "gateway worker %d (pid %s) died with exit code %s: starting another",
+                "%s worker %d (pid %s) died with exit code %s: starting another",
+                self.name,
                 worker.index,
                 worker.process.pid,
                 worker.process.exitcode,
@@ -193,7 +200,7 @@ class WorkerPool:
         for worker in self.workers:
             worker.process.join(max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
-                logger.warning("gateway worker %d did not stop in time: killed", worker.index)
+                logger.warning("%s worker %d did not stop in time: killed", self.name, worker.index)
                 _terminate(worker.process)
             worker.pipe.close()
         self.workers.clear()
@@ -208,6 +215,50 @@ def _terminate(process: BaseProcess) -> None:
     process.join(5)
 
 
+WorkerTarget = Callable[[Any, socket.socket, int, Connection, Callable[[], None] | None], None]
+"""A worker process's entry point (see :attr:`WorkerPool.target`)."""
+
+
+def run_worker(
+    serve: Callable[[], Coroutine[Any, Any, None]],
+    pipe: Connection,
+    initializer: Callable[[], None] | None,
+    errors: tuple[type[BaseException], ...] = (),
+) -> None:
+    """The body of a worker process: ``serve()`` on a new event loop. A :class:`GatewayError`,
+    an :class:`OSError` or one of ``errors`` is told to the supervisor (``error``) and exits 1.
+    ``serve`` says ``ready`` itself (:func:`until_stopped`)."""
+    # Ctrl-C reaches the whole process group: the supervisor alone decides, and sends SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer()
+    caught: tuple[type[BaseException], ...] = (GatewayError, OSError, *errors)
+    try:
+        asyncio.run(serve())
+    except caught as exc:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", str(exc)))
+        raise SystemExit(1) from None
+    finally:
+        pipe.close()
+
+
+async def until_stopped(parent: int, pipe: Connection) -> None:
+    """Say ``ready`` to the supervisor, then return on SIGTERM or once the supervisor (pid
+    ``parent``) is gone."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    pipe.send(("ready", os.getpid()))
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PARENT_POLL)
+        if os.getppid() != parent:
+            logger.warning("the supervisor is gone: worker %d stops", os.getpid())
+            break
+
+
 def _worker_main(
     settings: GatewaySettings,
     sock: socket.socket,
@@ -216,18 +267,7 @@ def _worker_main(
     initializer: Callable[[], None] | None,
 ) -> None:
     """A worker process: one whole gateway accepting on the shared socket."""
-    # Ctrl-C reaches the whole process group: the supervisor alone decides, and sends SIGTERM.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if initializer is not None:
-        initializer()
-    try:
-        asyncio.run(_serve_worker(settings, sock, parent, pipe))
-    except (GatewayError, OSError) as exc:
-        with contextlib.suppress(OSError):
-            pipe.send(("error", str(exc)))
-        raise SystemExit(1) from None
-    finally:
-        pipe.close()
+    run_worker(lambda: _serve_worker(settings, sock, parent, pipe), pipe, initializer)
 
 
 async def _serve_worker(
@@ -239,18 +279,8 @@ async def _serve_worker(
     except BaseException:
         await gateway.close()
         raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-    pipe.send(("ready", os.getpid()))
     try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), PARENT_POLL)
-            if os.getppid() != parent:
-                logger.warning("the gateway supervisor is gone: worker %d stops", os.getpid())
-                break
+        await until_stopped(parent, pipe)
     finally:
         await gateway.close()
 
@@ -284,8 +314,11 @@ async def serve_workers(
 
 __all__ = [
     "WorkerPool",
+    "WorkerTarget",
     "listening_socket",
     "prepare_state",
+    "run_worker",
     "serve_workers",
+    "until_stopped",
     "worker_settings",
 ]
