@@ -24,6 +24,12 @@ Both are answered from memory when they can be: the reports filed since the inbo
 (the newest :data:`RECENT_REPORTS`) are kept as the service tells of them - each once its
 transaction is committed, so a poll never sees a report that is not on disk - and a poll for
 anything older, or a RequestID not among them, reads the database as before.
+
+Several processes may serve one inbox (``smetsim sandbox --workers N``, sharing the
+database): built with ``shared=True`` it never answers from memory (another process files
+reports too) and the processes tell each other of what they file - :attr:`DeviceDuis.announce`
+is called with each report this process filed, and :meth:`DeviceDuis.filed_elsewhere` wakes
+the polls waiting here for a report another process filed.
 """
 
 from __future__ import annotations
@@ -80,7 +86,12 @@ class DeviceDuis:
         users: Users | None = None,
         post_timeout: float = 10.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        shared: bool = False,
+        resend_undelivered: bool = True,
     ) -> None:
+        """``shared``: other processes file reports into the same database (see the module
+        docstring). ``resend_undelivered``: on :meth:`start`, POST again the reports never
+        delivered to a listener (one process of several does it)."""
         self.service = service
         self.signer = signer
         self.users = users if users is not None else Users(service.storage)
@@ -88,14 +99,17 @@ class DeviceDuis:
         self.retry_delays = retry_delays
         service.render = self.render
         service.listener = self.on_report
-        self._waiters: dict[str, list[asyncio.Future[DeviceReport]]] = {}
+        self._waiters: dict[str, list[asyncio.Future[DeviceReport | None]]] = {}
         self._queue: asyncio.Queue[tuple[DeviceReport, int]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._retries: dict[int, asyncio.TimerHandle] = {}
         self._session: ClientSession | None = None
         self._urls: dict[bytes, tuple[str | None, float]] = {}
         self._user_waiters: dict[bytes, list[asyncio.Future[None]]] = {}
-        self.recent = RecentReports(_last_seq(service))
+        self.recent: RecentReports | None = None if shared else RecentReports(_last_seq(service))
+        self.resend_undelivered = resend_undelivered
+        self.announce: Callable[[DeviceReport], None] | None = None
+        """Told of each report this process filed (committed), for the other processes."""
         self.delivered = 0
         self.delivery_failures = 0
 
@@ -114,7 +128,7 @@ class DeviceDuis:
         self._session = ClientSession(timeout=ClientTimeout(total=self.post_timeout))
         for n in range(DELIVERY_WORKERS):
             self._workers.append(asyncio.create_task(self._deliver(), name=f"duis-delivery-{n}"))
-        for user in self.users.all():
+        for user in self.users.all() if self.resend_undelivered else ():
             if user.response_url:
                 for report in self.service.reports(recipient=user.eui, undelivered=True):
                     self._queue.put_nowait((report, 0))
@@ -169,18 +183,32 @@ class DeviceDuis:
 
     def on_report(self, report: DeviceReport) -> None:
         """The service filed ``report`` (its transaction is committed)."""
-        self.recent.add(report)
-        for waiter in self._user_waiters.pop(report.recipient, ()):
-            if not waiter.done():
-                waiter.set_result(None)
-        if report.request_id is not None:
-            rid = format_request_id(report.request_id)
-            for future in self._waiters.pop(rid, ()):
-                if not future.done():
-                    future.set_result(report)
+        if self.recent is not None:
+            self.recent.add(report)
+        rid = None if report.request_id is None else format_request_id(report.request_id)
+        self._wake(report.recipient, rid, report)
+        if self.announce is not None:
+            try:
+                self.announce(report)
+            except Exception:  # the report is filed; the others see it at their next poll
+                logger.exception("telling the other processes of report %d failed", report.seq)
         url = self._url(report.recipient)
         if url is not None:
             self._queue.put_nowait((report, 0))
+
+    def filed_elsewhere(self, recipient: bytes, rid: str | None) -> None:
+        """Another process filed (committed) a report for ``recipient``, ending request
+        ``rid`` if given: wake the polls waiting for it here (they read the database)."""
+        self._wake(recipient, rid, None)
+
+    def _wake(self, recipient: bytes, rid: str | None, report: DeviceReport | None) -> None:
+        for waiter in self._user_waiters.pop(recipient, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+        if rid is not None:
+            for future in self._waiters.pop(rid, ()):
+                if not future.done():
+                    future.set_result(report)
 
     def _url(self, recipient: bytes) -> str | None:
         """The recipient's response URL (cached for :data:`URL_CACHE_SECONDS`: a URL changed
@@ -219,7 +247,10 @@ class DeviceDuis:
             error = f"{type(exc).__name__}: {exc}"
         if error is None:
             self.delivered += 1
-            self.service.mark_delivered(report.seq, then=lambda: self.recent.delivered(report))
+            recent = self.recent
+            self.service.mark_delivered(
+                report.seq, then=None if recent is None else lambda: recent.delivered(report)
+            )
             return
         self.delivery_failures += 1
         self.service.mark_attempt(report.seq, error)
@@ -267,20 +298,28 @@ class DeviceDuis:
                 return _error(400, f"wait: {wait_text!r} is not a number of seconds")
         rid = format_request_id(request_id)
         found = await self._final(rid)
-        if found is None and wait > 0:
-            future: asyncio.Future[DeviceReport] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while found is None and deadline > loop.time():
+            future: asyncio.Future[DeviceReport | None] = loop.create_future()
             self._waiters.setdefault(rid, []).append(future)
-            found = await self._final(rid)  # it may have landed in between
-            if found is None:
-                with contextlib.suppress(TimeoutError):
-                    found = await asyncio.wait_for(asyncio.shield(future), wait)
-            waiters = self._waiters.get(rid)
-            if waiters is not None and future in waiters:
-                waiters.remove(future)
-                if not waiters:
-                    del self._waiters[rid]
-            if not future.done():
-                future.cancel()
+            try:
+                found = await self._final(rid)  # it may have landed in between
+                if found is None:
+                    with contextlib.suppress(TimeoutError):
+                        found = await asyncio.wait_for(
+                            asyncio.shield(future), max(deadline - loop.time(), 0.0)
+                        )
+                    if found is None and future.done():  # filed by another process
+                        found = await self._final(rid)
+            finally:
+                waiters = self._waiters.get(rid)
+                if waiters is not None and future in waiters:
+                    waiters.remove(future)
+                    if not waiters:
+                        del self._waiters[rid]
+                if not future.done():
+                    future.cancel()
         if found is None:
             state = await self.service.fetch_state(rid)
             why = (
@@ -298,7 +337,7 @@ class DeviceDuis:
         )
 
     async def _final(self, rid: str) -> DeviceReport | None:
-        found = self.recent.final(rid)
+        found = None if self.recent is None else self.recent.final(rid)
         if found is not None:
             return found
         reports = await self.service.fetch_reports(request_id=rid)
@@ -317,31 +356,43 @@ class DeviceDuis:
             wait = 0.0 if wait_text is None else min(max(float(wait_text), 0.0), MAX_WAIT)
         except ValueError:
             return _error(400, f"wait: {wait_text!r} is not a number of seconds")
-        reports = await self._user_reports(eui, int(after), int(limit))
-        if not reports and wait > 0:
-            await self._next_report(eui, wait)
+        if wait <= 0:
             reports = await self._user_reports(eui, int(after), int(limit))
+        else:
+            reports = await self._wait_for_reports(eui, int(after), int(limit), wait)
         return web.json_response([_report_json(r, self.render) for r in reports])
 
-    async def _next_report(self, user: bytes, wait: float) -> None:
-        """Until ``user``'s next report is filed, or ``wait`` seconds (a future and a timer:
-        no task per long poll, as ``asyncio.wait_for`` would make)."""
+    async def _wait_for_reports(
+        self, user: bytes, after: int, limit: int, wait: float
+    ) -> list[DeviceReport]:
+        """``user``'s reports after ``after``; none yet: the next ones filed within ``wait``
+        seconds. The waiter is in place before the inbox is read, so a report filed while it
+        is read (here or by another process) wakes it. A future and a timer: no task per
+        long poll, as ``asyncio.wait_for`` would make."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._user_waiters.setdefault(user, []).append(waiter)
-        timer = loop.call_later(wait, _expire, waiter)
         try:
-            await waiter
+            reports = await self._user_reports(user, after, limit)
+            if reports:
+                return reports
+            timer = loop.call_later(wait, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+            return await self._user_reports(user, after, limit)
         finally:
-            timer.cancel()
             waiters = self._user_waiters.get(user)
             if waiters is not None and waiter in waiters:
                 waiters.remove(waiter)
                 if not waiters:
                     del self._user_waiters[user]
+            if not waiter.done():
+                waiter.cancel()
 
     async def _user_reports(self, user: bytes, after: int, limit: int) -> list[DeviceReport]:
-        found = self.recent.after(user, after, limit)
+        found = None if self.recent is None else self.recent.after(user, after, limit)
         if found is not None:
             return found
         return await self.service.fetch_reports(recipient=user, after=after, limit=limit)
