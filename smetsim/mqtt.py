@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -38,7 +37,7 @@ from typing import Final
 import aiomqtt
 
 from emulator.errors import EmulatorError
-from emulator.fleet import Fleet, Outgoing
+from emulator.fleet import Fleet, Outgoing, partition_of
 from gateway.wan import FrameReceiver, HubUnreachableError
 from gbcs.eui import eui_duis
 
@@ -129,17 +128,11 @@ def parse_partition(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def partition_of(eui: bytes, count: int) -> int:
-    """The partition (of ``count``) a hub belongs to: a hash of its EUI, the same everywhere."""
-    return int.from_bytes(hashlib.blake2b(eui, digest_size=8).digest(), "big") % count
-
-
 def fleet_hubs(fleet: Fleet) -> set[bytes]:
     """The hubs a fleet's devices sit behind (a device without a hub is its own)."""
     hubs: set[bytes] = set()
     for eui in fleet.euis():
-        hub = fleet.spec(eui).hub
-        hubs.add(hub if hub is not None else eui)
+        hubs.add(fleet.hub_of(eui))
     return hubs
 
 
