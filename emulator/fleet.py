@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -380,18 +380,13 @@ class Fleet:
 
     # -- snapshot --------------------------------------------------------------------------
 
-    def snapshot(self, path: Path, *, keep: Callable[[bytes], bool] | None = None) -> None:
-        """Write every device's spec and every created device's state to ``path`` (JSON);
-        ``keep``: only the states of the devices it accepts (a partition of the fleet)."""
+    def snapshot(self, path: Path) -> None:
+        """Write every device's spec and every created device's state to ``path`` (JSON)."""
         data = {
             "format": SNAPSHOT_FORMAT,
             "seed": self.seed.hex(),
             "specs": [{"eui": eui.hex(), **_spec_json(spec)} for eui, spec in self._specs.items()],
-            "devices": [
-                device.to_json()
-                for eui, device in self._devices.items()
-                if keep is None or keep(eui)
-            ],
+            "devices": [device.to_json() for device in self._devices.values()],
         }
         _write_json(path, data)
 
@@ -399,53 +394,6 @@ class Fleet:
         """The hub device ``eui`` sits behind (a device without one is its own hub)."""
         hub = self.spec(eui).hub
         return eui if hub is None else hub
-
-    def retain(self, keep: Callable[[bytes], bool]) -> int:
-        """Forget the state of every created device ``keep`` refuses (another process hosts
-        it); how many were forgotten."""
-        dropped = [eui for eui in self._devices if not keep(eui)]
-        for eui in dropped:
-            del self._devices[eui]
-            self._contexts.pop(eui, None)
-        return len(dropped)
-
-    @staticmethod
-    def merge_snapshots(parts: Sequence[Path], out: Path, *, base: Path | None = None) -> None:
-        """Write to ``out`` one snapshot of fleets that hosted disjoint partitions of the same
-        devices (:meth:`snapshot` with ``keep``): the specs and the device states of every
-        part, and from ``base`` (an older snapshot of the whole fleet) the states of devices
-        no part holds (a part that was never written). :class:`EmulatorError` when a part is
-        damaged, of another seed, or when two parts hold the same device."""
-        loaded = [_read_snapshot(p) for p in ([base] if base is not None else []) + list(parts)]
-        if not loaded:
-            raise EmulatorError("no fleet snapshot to merge")
-        seeds = {data["seed"] for _, data in loaded}
-        if len(seeds) != 1:
-            raise EmulatorError("the fleet snapshots to merge are of different seeds")
-        specs: dict[str, Any] = {}
-        states: dict[str, Any] = {}
-        owner: dict[str, Path] = {}
-        for path, data in loaded[1 if base is not None else 0 :]:
-            for spec in data["specs"]:
-                specs[spec["eui"]] = spec
-            for state in data["devices"]:
-                eui = state["eui"]
-                if eui in owner:
-                    raise EmulatorError(f"{path} and {owner[eui]} both hold device {eui}")
-                owner[eui] = path
-                states[eui] = state
-        if base is not None:
-            for spec in loaded[0][1]["specs"]:
-                specs.setdefault(spec["eui"], spec)
-            for state in loaded[0][1]["devices"]:
-                states.setdefault(state["eui"], state)
-        data = {
-            "format": SNAPSHOT_FORMAT,
-            "seed": seeds.pop(),
-            "specs": list(specs.values()),
-            "devices": list(states.values()),
-        }
-        _write_json(out, data)
 
     @classmethod
     def restore(
