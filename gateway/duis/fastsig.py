@@ -132,7 +132,7 @@ def _profile_pattern(prefix: bytes) -> re.Pattern[bytes]:
     declaration = (rb"xmlns:" + re.escape(prefix[:-1])) if prefix else rb"xmlns"
     return re.compile(
         rb"<" + p + rb"Signature " + declaration + rb'="' + re.escape(DS_NS.encode()) + rb'">'
-        + ws + opening(b"SignedInfo")
+        + ws + rb"(?P<signed_info><" + p + rb"SignedInfo>" + ws
         + empty(b"CanonicalizationMethod", EXCLUSIVE_C14N)
         + empty(b"SignatureMethod", ECDSA_SHA256)
         + rb"<" + p + rb'Reference URI="">' + ws
@@ -143,7 +143,7 @@ def _profile_pattern(prefix: bytes) -> re.Pattern[bytes]:
         + empty(b"DigestMethod", SHA256)
         + rb"<" + p + rb"DigestValue>[^<]*" + closing(b"DigestValue")
         + closing(b"Reference")
-        + closing(b"SignedInfo")
+        + rb"</" + p + rb"SignedInfo>)" + ws
         + rb"<" + p + rb"SignatureValue>[^<]*" + closing(b"SignatureValue")
         + rb"(?:" + opening(b"KeyInfo") + opening(b"X509Data") + opening(b"X509IssuerSerial")
         + rb"<" + p + rb"X509IssuerName>[^<]*" + closing(b"X509IssuerName")
@@ -156,18 +156,57 @@ def _profile_pattern(prefix: bytes) -> re.Pattern[bytes]:
 _START_TAG: Final = re.compile(rb"<([A-Za-z_][A-Za-z0-9._-]*:)?Signature[ >]")
 
 
-def _in_profile(signature: etree._Element) -> bool:
-    """Whether ``signature`` is in the DUIS profile; ``True`` in its second value when its
-    reference lists the exclusive C14N transform. One C14N and one regular-expression match
-    instead of a walk over the elements in Python."""
+def _in_profile(signature: etree._Element) -> tuple[bool, bytes]:
+    """Check ``signature`` is in the DUIS profile (:class:`NotInProfileError` otherwise); returns
+    whether its reference lists the exclusive C14N transform, and the exclusive C14N of its
+    ``SignedInfo``. One C14N and one regular-expression match instead of a walk over the
+    elements in Python.
+
+    The ``SignedInfo`` octets are cut from the signature's C14N rather than made by a second
+    C14N: the pattern admits no comment, attribute or namespace declaration but the
+    signature's own, so the only difference between ``SignedInfo`` inside its signature and
+    ``SignedInfo`` as the apex of its own exclusive C14N is that the apex declares the
+    signature namespace (under the same prefix), which its parent declared before (tests
+    compare the two on every profile shape)."""
     octets = etree.tostring(signature, method="c14n", exclusive=True, with_comments=True)
     start = _START_TAG.match(octets)
     if start is None:
         raise NotInProfileError("ds:Signature is not in the DUIS profile")
-    match = _profile_pattern(start.group(1) or b"").fullmatch(octets)
+    prefix = start.group(1) or b""
+    match = _profile_pattern(prefix).fullmatch(octets)
     if match is None:
         raise NotInProfileError("ds:Signature is not in the DUIS profile")
-    return match.group("exclusive") is not None
+    begin, end = match.span("signed_info")
+    opening = _signed_info_opening(prefix)
+    signed_info = opening[1] + octets[begin + len(opening[0]) : end]
+    return match.group("exclusive") is not None, signed_info
+
+
+@functools.lru_cache(maxsize=8)
+def _signed_info_opening(prefix: bytes) -> tuple[bytes, bytes]:
+    """The start tag of ``SignedInfo`` inside its signature's C14N, and as the apex of its own
+    (declaring the signature namespace as the signature's start tag did)."""
+    declaration = (b"xmlns:" + prefix[:-1]) if prefix else b"xmlns"
+    return (
+        b"<" + prefix + b"SignedInfo>",
+        b"<" + prefix + b"SignedInfo " + declaration + b'="' + DS_NS.encode() + b'">',
+    )
+
+
+_VALIDITY: dict[int, tuple[x509.Certificate, datetime, datetime]] = {}
+"""``(certificate, not before, not after)`` by ``id(certificate)``: the dates are made anew
+(a datetime each) on every read of the certificate's properties. The certificate is held, so
+its id is not reused while its entry lives."""
+
+
+def _validity(certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    entry = _VALIDITY.get(id(certificate))
+    if entry is None or entry[0] is not certificate:
+        if len(_VALIDITY) >= 1024:
+            _VALIDITY.clear()
+        entry = (certificate, certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+        _VALIDITY[id(certificate)] = entry
+    return entry[1], entry[2]
 
 
 def verify(
@@ -188,26 +227,26 @@ def verify(
     if index < 0:
         raise NotInProfileError("not exactly one ds:Signature child of the root")
     signature = root[index]
-    exclusive = _in_profile(signature)
+    exclusive, signed_info_c14n = _in_profile(signature)
     # In the profile: no comment or processing instruction inside, so the positions are known.
     signed_info, value = signature[0], signature[1]
     digest_value = signed_info[2][2]
-    serial = certificate.serial_number
-    if now < certificate.not_valid_before_utc:
+    not_before, not_after = _validity(certificate)
+    if now < not_before:
         raise FastSignatureError(
-            f"the certificate (serial {serial}) is not yet valid at {now:%Y-%m-%d}"
+            f"the certificate (serial {certificate.serial_number}) is not yet valid at "
+            f"{now:%Y-%m-%d}"
         )
-    if now > certificate.not_valid_after_utc:
-        raise FastSignatureError(f"the certificate (serial {serial}) has expired at {now:%Y-%m-%d}")
+    if now > not_after:
+        raise FastSignatureError(
+            f"the certificate (serial {certificate.serial_number}) has expired at {now:%Y-%m-%d}"
+        )
     raw = _base64(value)
     expected_digest = _base64(digest_value)
     if len(raw) != 64:
         raise FastSignatureError(f"SignatureValue is {len(raw)} bytes, not the 64 of r || s")
     der = utils.encode_dss_signature(
         int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-    )
-    signed_info_c14n = etree.tostring(
-        signed_info, method="c14n", exclusive=True, with_comments=False
     )
     try:
         public_key.verify(der, signed_info_c14n, _ECDSA)

@@ -276,6 +276,18 @@ class XmlSignatureVerifier:
     def verify(self, root: etree._Element, certificate: x509.Certificate) -> None:
         """Raise :class:`InvalidSignatureError` unless ``root`` carries one valid enveloped
         signature, in the DUIS profile, made with the key of ``certificate``."""
+        key = _public_key_or_none(certificate) if self.engine == "fast" else None
+        if key is not None:
+            # The fast path first: a signature in the profile has the one ds:Signature child
+            # and the Reference URI="" the checks below look for, so they could not refuse it.
+            now = self._clock() if self._clock is not None else datetime.now(UTC)
+            try:
+                fastsig.verify(root, certificate, key, now)
+                return
+            except fastsig.NotInProfileError:
+                pass  # signxml judges whatever is outside the DUIS profile
+            except fastsig.FastSignatureError as exc:
+                raise InvalidSignatureError(str(exc)) from None
         signature = root.find(ds("Signature"))
         if signature is None:
             raise InvalidSignatureError("the document has no ds:Signature element")
@@ -283,14 +295,7 @@ class XmlSignatureVerifier:
         if reference is None or reference.get("URI") != "":
             raise InvalidSignatureError('the signature must have one Reference with URI=""')
         if self.engine == "fast":
-            now = self._clock() if self._clock is not None else datetime.now(UTC)
-            try:
-                fastsig.verify(root, certificate, _public_key(certificate), now)
-                return
-            except fastsig.NotInProfileError:
-                pass  # signxml judges whatever is outside the DUIS profile
-            except fastsig.FastSignatureError as exc:
-                raise InvalidSignatureError(str(exc)) from None
+            _public_key(certificate)  # not an ECDSA key: refused as before
         config = self._config if self._clock is None else _config(self._clock())
         try:
             self._verifier.verify(
@@ -301,10 +306,26 @@ class XmlSignatureVerifier:
             raise InvalidSignatureError(_first_line(exc)) from None
 
 
-@functools.lru_cache(maxsize=1024)
+_KEYS: dict[int, tuple[x509.Certificate, ec.EllipticCurvePublicKey | None]] = {}
+"""The public key of each certificate verified with (``None``: not an ECDSA key), by
+``id(certificate)``: cheaper than an ``lru_cache`` keyed by the certificate, which hashes its
+DER on every call. The certificate is held, so its id is not reused while its entry lives."""
+
+
+def _public_key_or_none(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey | None:
+    entry = _KEYS.get(id(certificate))
+    if entry is None or entry[0] is not certificate:
+        key = certificate.public_key()
+        if len(_KEYS) >= 1024:
+            _KEYS.clear()
+        entry = (certificate, key if isinstance(key, ec.EllipticCurvePublicKey) else None)
+        _KEYS[id(certificate)] = entry
+    return entry[1]
+
+
 def _public_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey:
-    key = certificate.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey):
+    key = _public_key_or_none(certificate)
+    if key is None:
         raise InvalidSignatureError("the certificate's key is not an ECDSA key")
     return key
 
