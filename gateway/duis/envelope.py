@@ -16,7 +16,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
-from gateway.duis.xml import SR_NS, ds, is_element, local_name, sr
+from gateway.duis.xml import SR_NS, ds, local_name, sr
 from gateway.errors import ServiceError
 from gateway.services.model import RequestId
 
@@ -204,19 +204,31 @@ def _stripped(text: str | None) -> str | None:
     return None if text is None else text.strip()
 
 
+_REQUEST_TAG: Final = sr("Request")
+_VERSIONS_SEEN: set[str] = set()
+"""``schemaVersion`` values found to be 5.x (each is checked with :class:`Decimal` once)."""
+
+
 def check_root(root: etree._Element) -> str:
     """Check the root is a DUIS 5.x ``sr:Request``; return its ``schemaVersion``."""
-    qname = etree.QName(root)
-    if qname.namespace != SR_NS or qname.localname != "Request":
-        found = f"{{{qname.namespace}}}{qname.localname}" if qname.namespace else qname.localname
-        raise ServiceError("duis_wrong_namespace", found=found)
+    if root.tag != _REQUEST_TAG:
+        qname = etree.QName(root)
+        if qname.namespace != SR_NS or qname.localname != "Request":
+            found = (
+                f"{{{qname.namespace}}}{qname.localname}" if qname.namespace else qname.localname
+            )
+            raise ServiceError("duis_wrong_namespace", found=found)
     version = (root.get("schemaVersion") or "").strip()
+    if version in _VERSIONS_SEEN:
+        return version
     try:
         number = Decimal(version)
     except InvalidOperation:
         raise ServiceError("duis_schema_version", version=version or "(absent)") from None
     if not (Decimal(5) <= number < Decimal(6)):
         raise ServiceError("duis_schema_version", version=version)
+    if len(_VERSIONS_SEEN) < 64:
+        _VERSIONS_SEEN.add(version)
     return version
 
 
@@ -229,7 +241,9 @@ def parse_request(root: etree._Element) -> DuisRequest:
     body element, at most one ``ds:Signature`` after the body.
     """
     schema_version = check_root(root)
-    children = [child for child in root if is_element(child)]
+    # Elements only (no comment, processing instruction or entity), each tag read once: lxml
+    # builds a new string on every read of ``tag``.
+    children = list(root.iterchildren(etree.Element))
     names = [child.tag for child in children]
     if names[:2] != _HEADER_BODY or len(names) > 3 or (len(names) == 3 and names[2] != _SIGNATURE):
         shown = ", ".join(local_name(c) for c in children) or "nothing"
@@ -239,7 +253,7 @@ def parse_request(root: etree._Element) -> DuisRequest:
             reason=f"it must hold Header, Body and an optional ds:Signature, not {shown}",
         )
     header = _parse_header(children[0])
-    body_children = [child for child in children[1] if is_element(child)]
+    body_children = list(children[1].iterchildren(etree.Element))
     if len(body_children) != 1 or not str(body_children[0].tag).startswith(_SR_PREFIX):
         raise ServiceError(
             "duis_invalid_element",
@@ -258,9 +272,7 @@ def parse_request(root: etree._Element) -> DuisRequest:
 def _parse_header(header: etree._Element) -> RequestHeader:
     fields: dict[str, str] = {}
     order: list[str] = []
-    for child in header:
-        if not is_element(child):
-            continue
+    for child in header.iterchildren(etree.Element):
         tag = str(child.tag)
         name = tag[_SR_PREFIX_LENGTH:]
         if not tag.startswith(_SR_PREFIX) or name not in _HEADER_ORDER:
