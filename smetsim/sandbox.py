@@ -20,6 +20,10 @@ for lifecycle tests, with meter points of their own, and ``devices`` more ESMEs
 ``Sandbox.start(..., wan_routes={hub: wan})`` reaches some hubs through a WAN of their own
 instead of the fleet - a serial HAN dongle (``smetsim hil bridge``): the gateway's device
 service then sees a :class:`gateway.wan.RoutingWan` (:attr:`Sandbox.device_wan`).
+
+``Sandbox.start(..., sock=..., mesh=...)`` makes it one worker process of several on one
+port (:mod:`smetsim.sandbox_workers`): worker 0 hosts the fleet, the others reach it through
+the :class:`smetsim.worker_mesh.WorkerMesh`, and the inbox is shared.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import socket
 import sqlite3
 import tempfile
 import tomllib
@@ -44,8 +49,10 @@ from emulator.errors import EmulatorError
 from emulator.fleet import Fleet
 from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
 from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
+from gateway.duis.envelope import format_request_id
 from gateway.duis.signature import load_certificate
 from gateway.server import Gateway
+from gateway.services.device import MIGRATIONS as DEVICE_MIGRATIONS
 from gateway.services.device import DeviceService, run_on_loop
 from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel
 from gateway.users import MeterPoints, User, UserRole
@@ -53,6 +60,7 @@ from gateway.wan import InProcessWan, RoutingWan, Wan, WanFaults
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
+from smetsim.worker_mesh import PeerWan, WorkerMesh
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +77,9 @@ __all__ = [
     "SECONDARY_MPAN",
     "Sandbox",
     "SandboxSettings",
+    "describe",
     "load_sandbox_config",
+    "prepare_sandbox_state",
     "sandbox_fleet",
     "sandbox_keystore",
 ]
@@ -142,6 +152,7 @@ class SandboxSettings:
         latency: bool | None = None,
         response_timeout: float | None = None,
         durability: str | None = None,
+        workers: int | None = None,
     ) -> SandboxSettings:
         """Settings from an optional config file overlaid by options (``None``: not given).
 
@@ -161,6 +172,7 @@ class SandboxSettings:
             port=DEFAULT_PORT if port is None and config is None else port,
             allow_unsigned=not require_signatures,
             durability=durability,
+            workers=workers,
         )
         if gw.rdp_outbox is None:
             gw = replace(gw, rdp_outbox=gw.state / "rdp-outbox")
@@ -287,6 +299,7 @@ class Sandbox:
         seed: bytes,
         clock: Callable[[], datetime],
         device_wan: Wan | None = None,
+        mesh: WorkerMesh | None = None,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
@@ -303,6 +316,8 @@ class Sandbox:
         self.duis = duis
         self.seed = seed
         self.clock = clock
+        self.mesh = mesh
+        """The links to the other worker processes (None: the only process)."""
         self.url = ""
         self._tick: asyncio.Task[None] | None = None
         self._closed = False
@@ -315,6 +330,11 @@ class Sandbox:
     def keystore(self) -> Keystore:
         return self.gateway.keystore
 
+    @property
+    def hosts_fleet(self) -> bool:
+        """Whether the fleet's devices live in this process (not in worker 0 of several)."""
+        return self.mesh is None or self.mesh.hosts_fleet
+
     @classmethod
     async def start(
         cls,
@@ -322,17 +342,25 @@ class Sandbox:
         *,
         clock: Callable[[], datetime] | None = None,
         wan_routes: Mapping[bytes, Wan] | None = None,
+        sock: socket.socket | None = None,
+        mesh: WorkerMesh | None = None,
     ) -> Sandbox:
-        """Open the state, seed the default home on a fresh one, start listening.
+        """Open the state, seed the default home on a fresh one, start listening (on
+        ``sock`` when given: a socket shared by worker processes).
 
         ``wan_routes``: hubs (EUI -> WAN) the gateway reaches through their own WAN rather
         than the in-process fleet (the fleet's devices behind them stay silent). The sandbox
         owns them from this call on: it closes them on close, or when starting fails.
 
+        ``mesh``: this process is one worker of several (:mod:`smetsim.sandbox_workers`);
+        the mesh is the sandbox's from this call on, started and closed with it.
+
         Raises :class:`gateway.errors.GatewayError` subclasses (StartupError, AdminError,
         ConfigError...) or :class:`emulator.errors.EmulatorError` naming what is wrong."""
         now = clock or (lambda: datetime.now(UTC))
         routes = dict(wan_routes or {})
+        if routes and mesh is not None:
+            raise ValueError("WAN routes and worker processes do not go together")
         try:
             gateway = Gateway.open(settings.gateway, clock=now)
         except BaseException:
@@ -343,6 +371,8 @@ class Sandbox:
             _register_suppliers(gateway, seed, settings.suppliers)
             wan = InProcessWan(faults=WanFaults())
             device_wan: Wan = RoutingWan(wan, routes) if routes else wan
+            if mesh is not None and not mesh.hosts_fleet:
+                device_wan = PeerWan(mesh)
             fleet = sandbox_fleet(settings, gateway.keystore, seed)
             euis = list(fleet.euis())
             gateway.keystore.add_derived_devices(seed, euis)
@@ -354,28 +384,45 @@ class Sandbox:
                 clock=now,
                 response_timeout=settings.response_timeout,
                 # Without fsync (durability "process") a batch is cheaper run on the loop than
-                # handed to the storage thread and back; with fsync the loop never waits on it.
+                # handed to the storage thread and back; with fsync the loop never waits on it,
+                # nor with other worker processes (it may wait for their write lock).
                 run=run_on_loop
-                if settings.gateway.durability == "process"
+                if settings.gateway.durability == "process" and mesh is None
                 else gateway.commits.run,
             )
-            duis = DeviceDuis(devices, signer=gateway.signer, users=gateway.users)
+            duis = DeviceDuis(
+                devices,
+                signer=gateway.signer,
+                users=gateway.users,
+                shared=mesh is not None,
+                resend_undelivered=mesh is None or mesh.hosts_fleet,
+            )
             duis.install(gateway.front_door, gateway.app)
-            sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now, device_wan)
+            sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now, device_wan, mesh)
             wan.hubs.set_handler(sandbox._on_command)
+            if mesh is not None:
+                mesh.on_filed = duis.filed_elsewhere
+                duis.announce = lambda report: mesh.announce(
+                    report.recipient,
+                    None if report.request_id is None else format_request_id(report.request_id),
+                )
+                if mesh.hosts_fleet:
+                    mesh.on_command = sandbox._on_remote_command
             _seed_home(gateway, settings.devices, settings.suppliers)
         except BaseException:
             await _close_all(routes.values())
             await gateway.close()
             raise
         try:
-            listening = await gateway.start()
+            if mesh is not None:
+                await mesh.start()
+            listening = await gateway.start(sock=sock)
             await duis.start()
         except BaseException:
             await sandbox._shutdown()
             raise
         sandbox.url = listening.url
-        if settings.tick_interval > 0:
+        if settings.tick_interval > 0 and sandbox.hosts_fleet:
             sandbox._tick = asyncio.create_task(sandbox._ticks(), name="sandbox-fleet-tick")
         return sandbox
 
@@ -383,14 +430,21 @@ class Sandbox:
 
     def _on_command(self, hub: bytes, frame: bytes) -> None:
         """A command arrived at ``hub``: the fleet's devices act and answer up the WAN."""
+        for source, sent, delay in self._deliver(hub, frame):
+            self.wan.hubs.send_up(source, sent, delay, hub=hub)
+
+    def _on_remote_command(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
+        """A command another worker sent to ``hub``: what the fleet's devices answer."""
+        return self._deliver(hub, frame)
+
+    def _deliver(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
         try:
             answers = self.fleet.deliver(hub, frame, self.clock())
         except EmulatorError as exc:
             logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
-            return
+            return []
         latency = self.settings.latency
-        for out in answers:
-            self.wan.hubs.send_up(out.eui, out.frame, out.delay if latency else 0.0, hub=hub)
+        return [(out.eui, out.frame, out.delay if latency else 0.0) for out in answers]
 
     async def _ticks(self) -> None:
         while True:
@@ -429,10 +483,13 @@ class Sandbox:
             except Exception:
                 logger.exception("closing the routed WANs failed")
         await self.wan.close()
-        try:
-            self.fleet.snapshot(self.state / "fleet.json")
-        except OSError as exc:
-            logger.warning("fleet snapshot not written: %s", exc)
+        if self.mesh is not None:
+            await self.mesh.close()
+        if self.hosts_fleet:
+            try:
+                self.fleet.snapshot(self.state / "fleet.json")
+            except OSError as exc:
+                logger.warning("fleet snapshot not written: %s", exc)
         await self.gateway.close()
         if self.settings.temporary:
             shutil.rmtree(self.state, ignore_errors=True)
@@ -447,26 +504,44 @@ class Sandbox:
 
     def describe(self) -> list[str]:
         """Where everything is, one line each (``smetsim sandbox`` prints them)."""
-        url = self.url
-        signed = (
-            "requests must be signed"
-            if not self.settings.gateway.allow_unsigned
-            else "unsigned requests accepted"
-        )
-        return [
-            f"DUIS:      POST {url}/api/v1/serviceS | serviceD | serviceT  ({signed})",
-            f"responses: GET  {url}{RESPONSES_PATH}?requestId=<RequestID>",
-            f"admin:     {url}/admin/users, {url}/admin/meter-points, {url}/admin/health",
-            f"state:     {self.state}{' (temporary)' if self.settings.temporary else ''}",
-            f"RDP files: {self.settings.gateway.rdp_outbox}",
-            f"devices:   ESME {eui_duis(ESME)}, GSME {eui_duis(GSME)}, CHF {eui_duis(CHF)}, "
-            f"GPF {eui_duis(GPF)} (Commissioned); pre-notified: ESME {eui_duis(PENDING_ESME)}, "
-            f"GSME {eui_duis(PENDING_GSME)}"
-            + (f"; {self.settings.devices} more ESMEs" if self.settings.devices else ""),
-            f"users:     supplier {eui_duis(SUPPLIER)} (IS, GS), network operator "
-            f"{eui_duis(NETWORK_OPERATOR)} (ED, GT)",
-            f"keys:      smetsim pki export --state {self.state} OUT",
-        ]
+        return describe(self.settings, self.url)
+
+
+def describe(settings: SandboxSettings, url: str) -> list[str]:
+    """Where everything of a sandbox listening at ``url`` is, one line each."""
+    signed = (
+        "requests must be signed"
+        if not settings.gateway.allow_unsigned
+        else "unsigned requests accepted"
+    )
+    state = settings.gateway.state
+    return [
+        f"DUIS:      POST {url}/api/v1/serviceS | serviceD | serviceT  ({signed})",
+        f"responses: GET  {url}{RESPONSES_PATH}?requestId=<RequestID>",
+        f"admin:     {url}/admin/users, {url}/admin/meter-points, {url}/admin/health",
+        f"state:     {state}{' (temporary)' if settings.temporary else ''}",
+        f"RDP files: {settings.gateway.rdp_outbox}",
+        f"devices:   ESME {eui_duis(ESME)}, GSME {eui_duis(GSME)}, CHF {eui_duis(CHF)}, "
+        f"GPF {eui_duis(GPF)} (Commissioned); pre-notified: ESME {eui_duis(PENDING_ESME)}, "
+        f"GSME {eui_duis(PENDING_GSME)}"
+        + (f"; {settings.devices} more ESMEs" if settings.devices else ""),
+        f"users:     supplier {eui_duis(SUPPLIER)} (IS, GS), network operator "
+        f"{eui_duis(NETWORK_OPERATOR)} (ED, GT)",
+        f"keys:      smetsim pki export --state {state} OUT",
+    ]
+
+
+async def prepare_sandbox_state(settings: SandboxSettings) -> None:
+    """Open the state once, as :meth:`Sandbox.start` would (migrations, test PKI, users, the
+    default home and extra devices), and close it: what a supervisor does before starting
+    worker processes on it, so they find it ready rather than seed it at the same time."""
+    gateway = Gateway.open(settings.gateway)
+    try:
+        _register_suppliers(gateway, _seed_of(settings.gateway), settings.suppliers)
+        gateway.storage.migrate(DEVICE_MIGRATIONS)
+        _seed_home(gateway, settings.devices, settings.suppliers)
+    finally:
+        await gateway.close()
 
 
 # =========================================================================== helpers

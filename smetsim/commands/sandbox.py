@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import shutil
 import signal
 import sys
@@ -13,13 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from emulator.errors import EmulatorError
-from gateway.config import ConfigError
+from gateway.config import MAX_WORKERS, ConfigError
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
+from gateway.server import Listening
 from gateway.wan import Wan
 from gbcs.eui import eui_duis
 from smetsim.commands._logging import configure_logging
-from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings
+from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings, describe
+from smetsim.sandbox_workers import serve_sandbox_workers
 
 if TYPE_CHECKING:
     from smetsim.mqtt import Broker
@@ -87,6 +90,16 @@ def sandbox(
         Path | None,
         typer.Option("--mqtt-ca", help="CA certificate (PEM) of an mqtts:// broker."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=MAX_WORKERS,
+            help="Processes sharing the port and the state (1; [gateway] workers). More use "
+            "more cores; the fleet lives in the first.",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info or warning.")
     ] = "warning",
@@ -104,7 +117,19 @@ def sandbox(
             suppliers=suppliers,
             require_signatures=require_signatures,
             latency=False if no_latency else None,
+            workers=workers,
         )
+        count = settings.gateway.workers
+        if count > 1:
+            if wan is not None:
+                if settings.temporary:
+                    shutil.rmtree(settings.gateway.state, ignore_errors=True)
+                raise ConfigError(
+                    f"--wan {wan} and {count} worker processes do not go together: the "
+                    "workers reach the in-process fleet only (use --workers 1)"
+                )
+            asyncio.run(_serve_workers(settings, count, log_level))
+            return
         broker = None if wan is None else _broker(wan, mqtt_ca)
         asyncio.run(_serve(settings, broker, mqtt_prefix))
     except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
@@ -177,18 +202,57 @@ async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) 
                 + (f" --suppliers {settings.suppliers}" if settings.suppliers else "")
                 + (f" --prefix {prefix}" if prefix != "smetsim" else "")
             )
-        if settings.gateway.allow_unsigned:
-            typer.echo(
-                "smetsim sandbox: warning: unsigned and placeholder-signed requests are "
-                "accepted (start with --require-signatures to refuse them)",
-                err=True,
-            )
+        _warn_unsigned(settings)
         typer.echo("Ctrl-C stops it.")
         sys.stdout.flush()
         await stop.wait()
     finally:
         await sb.close()
         typer.echo("smetsim sandbox: stopped")
+
+
+async def _serve_workers(settings: SandboxSettings, count: int, log_level: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    started = False
+
+    def listening(where: Listening, pids: list[int]) -> None:
+        nonlocal started
+        started = True
+        typer.echo(f"smetsim sandbox: listening on {where.url}")
+        for line in describe(settings, where.url):
+            typer.echo(f"  {line}")
+        typer.echo(
+            f"  workers:   {len(pids)} processes ({', '.join(map(str, pids))}); the first "
+            "hosts the fleet"
+        )
+        _warn_unsigned(settings)
+        typer.echo("Ctrl-C stops it.")
+        sys.stdout.flush()
+
+    try:
+        await serve_sandbox_workers(
+            settings,
+            count,
+            stop=stop,
+            on_listening=listening,
+            initializer=functools.partial(configure_logging, log_level),
+        )
+    finally:
+        if started:
+            typer.echo("smetsim sandbox: stopped")
+
+
+def _warn_unsigned(settings: SandboxSettings) -> None:
+    if settings.gateway.allow_unsigned:
+        typer.echo(
+            "smetsim sandbox: warning: unsigned and placeholder-signed requests are "
+            "accepted (start with --require-signatures to refuse them)",
+            err=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

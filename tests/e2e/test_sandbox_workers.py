@@ -1,0 +1,131 @@
+"""Two sandbox workers on one state (what ``smetsim sandbox --workers 2`` runs, here in one
+process with a port each): worker 0 hosts the fleet, worker 1 reaches it over the mesh, and
+the inbox is one for both."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gbcs.codes import SUPPLIER
+from smetsim.client import DuisClient
+from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings, prepare_sandbox_state
+from smetsim.sandbox_workers import worker_arguments
+from smetsim.worker_mesh import WorkerMesh
+from tests.e2e.support import gbcs_of, request, request_id
+
+READ = "<sr:ReadInstantaneousImportRegisters/>"
+USER = SUPPLIER.hex("-").upper()
+
+
+@pytest.fixture
+async def workers(tmp_path: Path) -> AsyncIterator[list[Sandbox]]:
+    settings = SandboxSettings.create(
+        state=tmp_path / "state",
+        port=0,
+        latency=False,
+        response_timeout=2.0,
+        durability="process",
+    )
+    await prepare_sandbox_state(settings)
+    token = secrets.token_hex(8)
+    started: list[Sandbox] = []
+    try:
+        for index in range(2):
+            own, _, count, _ = worker_arguments(settings, index, 2, token)
+            started.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
+        yield started
+    finally:
+        for sandbox in started:
+            await sandbox.close()
+
+
+async def _feed(client: DuisClient, url: str, after: int, wait: float = 0) -> list[Any]:
+    params = {"user": USER, "after": str(after), "wait": str(wait)}
+    async with client.session.get(url + "/api/v1/responses", params=params) as answer:
+        assert answer.status == 200, await answer.text()
+        reports: list[Any] = await answer.json()
+        return reports
+
+
+async def test_a_worker_without_the_fleet_reaches_the_devices(workers: list[Sandbox]) -> None:
+    host, other = workers
+    assert host.hosts_fleet
+    assert not other.hosts_fleet
+    async with DuisClient(other.url, keys=other.keystore, sign_xml=True, timeout=10) as client:
+        for target, code in ((ESME, 0x0027), (GSME, 0x0074)):
+            outcome = await client.send(request(client, "4.1.1", target, READ), wait=True, within=5)
+            assert outcome.ok, outcome
+            assert outcome.final is not None
+            message = gbcs_of(outcome.final.body)
+            assert message.business_originator == target
+            assert message.message_code == code
+    # the commands went through the host's fleet; nothing went through worker 1's own
+    assert host.fleet.has_state(ESME)
+    assert not other.fleet.has_state(ESME)
+    assert other.wan.stats.sent_down == 0
+
+
+async def test_a_long_poll_wakes_for_a_report_another_worker_filed(
+    workers: list[Sandbox],
+) -> None:
+    host, other = workers
+    async with DuisClient(other.url, keys=other.keystore, sign_xml=True, timeout=10) as client:
+        assert await _feed(client, host.url, 0) == []
+        waiting = asyncio.create_task(_feed(client, host.url, 0, wait=30))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        xml = request(client, "4.1.1", ESME, READ)
+        assert (await client.post(xml)).code == "I99"  # to worker 1
+        # worker 0's poll ends long before its 30 s: worker 1 told it
+        [report] = await asyncio.wait_for(waiting, 5)
+        assert report["requestId"] == request_id(xml)
+        assert report["kind"] == "response"
+        # and both workers answer the same inbox, by user and by RequestID
+        assert await _feed(client, other.url, 0) == [report]
+        for url in (host.url, other.url):
+            async with client.session.get(
+                url + "/api/v1/responses", params={"requestId": request_id(xml), "wait": "5"}
+            ) as answer:
+                assert answer.status == 200
+                assert answer.headers["X-DUIS-Response-Code"] == "I0"
+    assert host.duis._user_waiters == {}
+    assert host.duis._waiters == {}
+
+
+async def test_a_wait_by_request_id_wakes_for_another_workers_report(
+    workers: list[Sandbox],
+) -> None:
+    host, other = workers
+    async with DuisClient(host.url, keys=host.keystore, sign_xml=True, timeout=10) as client:
+        xml = request(client, "4.1.1", ESME, READ)
+        waiting = asyncio.create_task(
+            client.session.get(
+                other.url + "/api/v1/responses",
+                params={"requestId": request_id(xml), "wait": "30"},
+            )
+        )
+        await asyncio.sleep(0.05)
+        assert (await client.post(xml)).code == "I99"  # to worker 0, waited for on worker 1
+        answer = await asyncio.wait_for(waiting, 5)
+        async with answer:
+            assert answer.status == 200
+            assert answer.headers["X-DUIS-Response-Code"] == "I0"
+
+
+async def test_without_the_host_a_worker_reports_the_hub_unreachable(
+    workers: list[Sandbox],
+) -> None:
+    host, other = workers
+    await host.close()
+    async with DuisClient(other.url, keys=other.keystore, sign_xml=True, timeout=10) as client:
+        outcome = await client.send(request(client, "4.1.1", ESME, READ), wait=True, within=5)
+        assert outcome.answers[0].code == "I99"
+        assert outcome.final is not None
+        assert outcome.final.kind == "dcc-alert"
+        assert b"the sandbox worker hosting the devices cannot be reached" in outcome.final.body
