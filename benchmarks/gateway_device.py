@@ -73,10 +73,13 @@ class Client:
     errors: list[str] = field(default_factory=list)
 
 
-def start_sandbox(state: Path, port: int, devices: int, suppliers: int, durability: str) -> Any:
+def start_sandbox(
+    state: Path, port: int, devices: int, suppliers: int, durability: str, workers: int
+) -> Any:
     config = state.parent / "sandbox.toml"
     config.write_text(
         f'[gateway]\ndurability = "{durability}"\nrdp_flush_interval = 3600\n'
+        f"workers = {workers}\n"
         f"[sandbox]\ndevices = {devices}\nsuppliers = {suppliers}\nlatency = false\n"
         "tick_interval = 0\nresponse_timeout = 30\n"
     )
@@ -172,6 +175,12 @@ async def main() -> None:
     parser.add_argument("--devices-per-client", type=int, default=4)
     parser.add_argument("--durability", choices=("full", "process"), default="full")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="sandbox worker processes (default: one per core)",
+    )
+    parser.add_argument(
         "--sample", type=int, default=200, help="responses whose XML signature is verified"
     )
     args = parser.parse_args()
@@ -182,7 +191,7 @@ async def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    process = start_sandbox(state, port, n_devices, args.suppliers, args.durability)
+    process = start_sandbox(state, port, n_devices, args.suppliers, args.durability, args.workers)
     startup = time.perf_counter() - started
     try:
         keys = sandbox_keystore(state)
@@ -256,6 +265,7 @@ async def main() -> None:
                     "clients": n_clients,
                     "devices": n_devices,
                     "durability": args.durability,
+                    "workers": args.workers,
                     "requests": n_clients * args.requests,
                     "answered": done,
                     "errors": len(errors),
@@ -293,13 +303,29 @@ async def main() -> None:
 
 
 def _cpu(pid: int) -> tuple[float, float] | None:
-    """User and system CPU seconds of process ``pid`` (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
+    """User and system CPU seconds of process ``pid`` and its children (the sandbox's worker
+    processes), from Linux's /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / ticks, int(fields[12]) / ticks
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    if pid not in stats:
+        return None
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for other, fields in stats.items():
+            if other not in tree and int(fields[1]) in tree:
+                tree.add(other)
+                grew = True
+    user = sum(int(stats[p][11]) for p in tree) / ticks
+    system = sum(int(stats[p][12]) for p in tree) / ticks
+    return user, system
 
 
 if __name__ == "__main__":
