@@ -382,6 +382,15 @@ class GatewayKeys:
         self._keys = keys
         self._own = own
 
+    @property
+    def generation(self) -> object:
+        """The wrapped lookup's ``generation`` (None when it has none): what the key agreement
+        of the builder and verifier cache their shared secrets by. The keys this wrapper
+        hands out change only when the wrapped ones do (its own EUIs are fixed), so without
+        it every MAC looked its keys up again - the device's private key first, refused
+        here with a KeyNotFound each time."""
+        return getattr(self._keys, "generation", None)
+
     def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
         return self._keys.public_key(eui, purpose)
 
