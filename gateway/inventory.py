@@ -259,30 +259,53 @@ _DEVICE_SELECT = (
 )
 
 
+_DEVICE_TYPES: Final = {t.value: t for t in DeviceType}
+_DEVICE_STATUSES: Final = {s.value: s for s in DeviceStatus}
+
+
 def _record(row: Row) -> DeviceRecord:
-    commissioned = row["date_commissioned"]
-    postcode = row["postcode"]
+    """The record of a row of :data:`_DEVICE_SELECT` (read by position: a ``Row`` looks each
+    name up among its columns; the enums by a dict, falling back on the enum's own lookup
+    and its error for an unknown value)."""
+    (
+        device_id,
+        device_type,
+        status,
+        manufacturer,
+        model,
+        smets_chts_version,
+        firmware_version,
+        esme_variant,
+        installing_supplier,
+        import_mpxn,
+        secondary_import_mpan,
+        export_mpan,
+        chf_id,
+        associated_gpf_id,
+        commissioned,
+        uprn,
+        postcode,
+        address_identifier,
+    ) = row
     return DeviceRecord(
-        device_id=bytes(row["device_id"]),
-        device_type=DeviceType(row["device_type"]),
-        status=DeviceStatus(row["status"]),
-        manufacturer=row["manufacturer"],
-        model=row["model"],
-        smets_chts_version=row["smets_chts_version"],
-        firmware_version=row["firmware_version"],
-        esme_variant=row["esme_variant"],
-        installing_supplier=bytes(row["installing_supplier"]),
-        import_mpxn=row["import_mpxn"],
-        secondary_import_mpan=row["secondary_import_mpan"],
-        export_mpan=row["export_mpan"],
-        chf_id=None if row["chf_id"] is None else bytes(row["chf_id"]),
-        associated_gpf_id=(
-            None if row["associated_gpf_id"] is None else bytes(row["associated_gpf_id"])
-        ),
+        device_id=bytes(device_id),
+        device_type=_DEVICE_TYPES.get(device_type) or DeviceType(device_type),
+        status=_DEVICE_STATUSES.get(status) or DeviceStatus(status),
+        manufacturer=manufacturer,
+        model=model,
+        smets_chts_version=smets_chts_version,
+        firmware_version=firmware_version,
+        esme_variant=esme_variant,
+        installing_supplier=bytes(installing_supplier),
+        import_mpxn=import_mpxn,
+        secondary_import_mpan=secondary_import_mpan,
+        export_mpan=export_mpan,
+        chf_id=None if chf_id is None else bytes(chf_id),
+        associated_gpf_id=None if associated_gpf_id is None else bytes(associated_gpf_id),
         date_commissioned=None if commissioned is None else date.fromisoformat(commissioned),
-        uprn=row["uprn"],
+        uprn=uprn,
         property_filter=(
-            None if postcode is None else PropertyFilter(postcode, row["address_identifier"] or "")
+            None if postcode is None else PropertyFilter(postcode, address_identifier or "")
         ),
     )
 

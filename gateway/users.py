@@ -306,6 +306,12 @@ def get_meter_point(tx: Transaction, mpxn: str) -> MeterPoint | None:
     return None if row is None else _meter_point(row)
 
 
+def meter_point_supplier(tx: Transaction, mpxn: str) -> bytes | None:
+    """``get_meter_point(tx, mpxn).supplier`` (None: no such meter point), reading only it."""
+    row = tx.one("SELECT supplier FROM meter_points WHERE mpxn = ?", (mpxn,))
+    return None if row is None else bytes(row[0])
+
+
 class MeterPoints:
     """Registration data: which supplier serves which meter point."""
 

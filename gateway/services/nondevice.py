@@ -57,6 +57,7 @@ from gateway.users import (
     check_uprn,
     get_meter_point,
     get_user,
+    meter_point_supplier,
     roles_text,
 )
 
@@ -935,9 +936,9 @@ def _responsible(tx: Transaction, inv: Inventory, record: DeviceRecord) -> froze
     for meter in meters:
         for mpxn in (meter.import_mpxn, meter.secondary_import_mpan):
             if mpxn is not None:
-                point = get_meter_point(tx, mpxn)
-                if point is not None:
-                    suppliers.add(point.supplier)
+                supplier = meter_point_supplier(tx, mpxn)
+                if supplier is not None:
+                    suppliers.add(supplier)
     if not suppliers:
         suppliers.add(record.installing_supplier)
     return frozenset(suppliers)
