@@ -84,6 +84,19 @@ class Transaction:
         """Every row of a query."""
         return self._conn.execute(sql, params).fetchall()
 
+    @property
+    def total_changes(self) -> int:
+        """Rows inserted, changed or deleted on this connection since it was opened (by
+        statements that completed, even if a savepoint undid them since): a job that did not
+        move it wrote nothing."""
+        return self._conn.total_changes
+
+    @property
+    def active(self) -> bool:
+        """Whether the transaction is still open (SQLite rolls a transaction back by itself
+        on some errors, e.g. a full disk)."""
+        return self._conn.in_transaction
+
 
 SCHEMA_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -205,10 +205,22 @@ def advance_request_counter(tx: Transaction, originator: bytes, counter: int) ->
 
 def accept_counter(tx: Transaction, originator: bytes, counter: int, last: int | None) -> None:
     """:func:`advance_request_counter` when the caller has read ``last`` already (None: none)."""
+    check_counter(originator, counter, last)
+    write_counter(tx, originator, counter)
+
+
+def check_counter(originator: bytes, counter: int, last: int | None) -> None:
+    """The rules of :func:`accept_counter` without the write: a caller that goes on checking
+    other rules writes the counter (:func:`write_counter`) once they all passed."""
     if not 0 <= counter <= COUNTER_MAX:
         raise ServiceError("counter_out_of_range", counter=counter)
     if last is not None and counter <= last:
         raise ServiceError("request_id_replayed", counter=counter, originator=originator, last=last)
+
+
+def write_counter(tx: Transaction, originator: bytes, counter: int) -> None:
+    """Record ``counter`` as ``originator``'s last accepted one (checked by
+    :func:`check_counter`)."""
     tx.execute(
         "INSERT INTO request_counters (originator, counter) VALUES (?, ?) "
         "ON CONFLICT (originator) DO UPDATE SET counter = excluded.counter",
