@@ -26,6 +26,8 @@ statement cache than across a pool.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -116,6 +118,17 @@ class Storage:
         self._lock = threading.RLock()
         self._depth = 0
         self.path = path
+        self._write_lock: int | None = None
+
+    def share_writes(self, lock_file: Path) -> None:
+        """Other processes write this database too: each transaction first queues for an
+        exclusive ``flock`` on ``lock_file``, then takes SQLite's write lock. SQLite alone makes
+        a writer that finds the lock taken sleep and retry (1, 2, 5, 10... ms), stalling its
+        whole batch; the kernel hands the file lock over as soon as it is released. A writer
+        that does not take it (another tool) is still kept out by SQLite's own lock."""
+        with self._lock:
+            if self._write_lock is None:
+                self._write_lock = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     @classmethod
     def open(
@@ -224,26 +237,36 @@ class Storage:
                     self._depth -= 1
                 self._conn.execute(f"RELEASE {name}")
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
+            shared = self._write_lock
+            if shared is not None:
+                fcntl.flock(shared, fcntl.LOCK_EX)
             try:
-                yield Transaction(self._conn)
-            except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error:
-                if self._conn.in_transaction:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield Transaction(self._conn)
+                except BaseException:
+                    self._depth = 0
                     self._conn.execute("ROLLBACK")
-                raise
+                    raise
+                self._depth = 0
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                if shared is not None:
+                    fcntl.flock(shared, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL). Idempotent."""
         with self._lock, suppress(sqlite3.ProgrammingError):
             self._conn.close()
+            if self._write_lock is not None:
+                os.close(self._write_lock)
+                self._write_lock = None
 
     def __enter__(self) -> Self:
         return self

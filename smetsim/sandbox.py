@@ -367,6 +367,8 @@ class Sandbox:
             await _close_all(routes.values())
             raise
         try:
+            if mesh is not None:
+                gateway.storage.share_writes(settings.gateway.state / "gateway.db.lock")
             seed = _seed_of(settings.gateway)
             _register_suppliers(gateway, seed, settings.suppliers)
             wan = InProcessWan(faults=WanFaults())
