@@ -231,6 +231,7 @@ async def main() -> None:
             begin = time.perf_counter()
             own_before = time.process_time()
             cpu_before = _cpu(process.pid)
+            per_process_before = _tree_cpu(process.pid)
             await asyncio.gather(
                 *(run_client(c, x) for c, x in zip(posters, clients.values(), strict=True)),
                 *(
@@ -241,6 +242,10 @@ async def main() -> None:
             wall = time.perf_counter() - begin
             own_cpu = time.process_time() - own_before
             cpu_after = _cpu(process.pid)
+            per_process = {
+                pid: round(total - per_process_before.get(pid, 0.0), 2)
+                for pid, total in _tree_cpu(process.pid).items()
+            }
             user_sys = (
                 None
                 if cpu_before is None or cpu_after is None
@@ -283,6 +288,7 @@ async def main() -> None:
                     "sandbox_system_cpu_ms_per_sr": None
                     if user_sys is None or not done
                     else round(user_sys[1] * 1000 / done, 3),
+                    "sandbox_cpu_seconds_by_process": list(per_process.values()),
                     "client_cpu_seconds": round(own_cpu, 3),
                     "signing_seconds_client_side": round(signing, 2),
                     "startup_seconds": round(startup, 2),
@@ -305,7 +311,26 @@ async def main() -> None:
 def _cpu(pid: int) -> tuple[float, float] | None:
     """User and system CPU seconds of process ``pid`` and its children (the sandbox's worker
     processes), from Linux's /proc."""
+    stats = _tree_stats(pid)
+    if not stats:
+        return None
     ticks = os.sysconf("SC_CLK_TCK")
+    user = sum(int(fields[11]) for fields in stats.values()) / ticks
+    system = sum(int(fields[12]) for fields in stats.values()) / ticks
+    return user, system
+
+
+def _tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of ``pid`` and of each of its descendants, by process."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return {
+        other: (int(fields[11]) + int(fields[12])) / ticks
+        for other, fields in _tree_stats(pid).items()
+    }
+
+
+def _tree_stats(pid: int) -> dict[int, list[str]]:
+    """The /proc stat fields (after the command name) of ``pid`` and its descendants."""
     stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -314,7 +339,7 @@ def _cpu(pid: int) -> tuple[float, float] | None:
             except OSError:
                 continue
     if pid not in stats:
-        return None
+        return {}
     tree = {pid}
     grew = True
     while grew:
@@ -323,9 +348,7 @@ def _cpu(pid: int) -> tuple[float, float] | None:
             if other not in tree and int(fields[1]) in tree:
                 tree.add(other)
                 grew = True
-    user = sum(int(stats[p][11]) for p in tree) / ticks
-    system = sum(int(stats[p][12]) for p in tree) / ticks
-    return user, system
+    return {p: stats[p] for p in sorted(tree)}
 
 
 if __name__ == "__main__":
