@@ -124,6 +124,13 @@ class _Cut:
         return b"".join(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _token(value: str) -> bytes | None:
+    """``value`` in ASCII when it is a plain token (:data:`_SAFE_VALUE`), else None: the codes,
+    references and versions of responses, which repeat (a RequestID is checked each time)."""
+    return value.encode("ascii") if _SAFE_VALUE.fullmatch(value) is not None else None
+
+
 @functools.lru_cache(maxsize=4)
 def _plain_template(with_request_id: bool) -> tuple[_Cut, _Cut]:
     """The serialisation and the exclusive C14N of :func:`build_response`'s own tree (so the
@@ -159,19 +166,23 @@ def plain_response_bytes(
     ``build_response(...)`` with no response ID or reason, written from a template without
     building the response's tree (``content``, given away, is serialised on its own); ``None``
     when a value is not a plain token (the caller then builds the tree)."""
-    values = {
-        "code": code,
-        "service_reference": service_reference,
-        "service_reference_variant": service_reference_variant,
-        "schema_version": schema_version,
+    code_octets = _token(code)
+    reference = _token(service_reference)
+    variant = _token(service_reference_variant)
+    version = _token(schema_version)
+    if code_octets is None or reference is None or variant is None or version is None:
+        return None
+    octets = {
+        "code": code_octets,
+        "service_reference": reference,
+        "service_reference_variant": variant,
+        "schema_version": version,
+        "date_time": duis_datetime(date_time).encode("ascii"),
     }
     if request_id is not None:
-        values["request_id"] = request_id
-    for value in values.values():
-        if _SAFE_VALUE.fullmatch(value) is None:
+        if _SAFE_VALUE.fullmatch(request_id) is None:
             return None
-    octets = {field: value.encode("ascii") for field, value in values.items()}
-    octets["date_time"] = duis_datetime(date_time).encode("ascii")
+        octets["request_id"] = request_id.encode("ascii")
     document, c14n = _plain_template(request_id is not None)
     if content is None:
         return document.fill(octets), c14n.fill(octets)
