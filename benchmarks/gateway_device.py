@@ -20,7 +20,7 @@ the gateway's certificate (a sample), its GBCS MAC against the keys of `smetsim 
 Prints ONE JSON object.
 
     python benchmarks/gateway_device.py [--suppliers 15] [--requests 80] [--durability full]
-                                        [--workers 1]
+                                        [--workers N]
 
 With ``--workers N`` the sandbox runs N processes on the port (the fleet in the first); the
 CPU figures then add up every process, and ``sandbox_cpu_seconds_by_process`` lists each
@@ -182,8 +182,8 @@ async def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="sandbox worker processes (smetsim sandbox --workers; default 1, as the sandbox)",
+        default=os.cpu_count() or 1,
+        help="sandbox worker processes (smetsim sandbox --workers; default: one per core)",
     )
     parser.add_argument(
         "--sample", type=int, default=200, help="responses whose XML signature is verified"
