@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import signal
 import subprocess
@@ -13,7 +15,7 @@ import pytest
 
 from gbcs.codes import SUPPLIER
 from smetsim.cli import main
-from smetsim.client import DuisClient, build_request
+from smetsim.client import ClientError, DuisClient, build_request
 from smetsim.sandbox import ESME
 
 READ = "<sr:ReadInstantaneousImportRegisters/>"
@@ -49,6 +51,48 @@ def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
             process.kill()
             process.communicate()
     return out, err
+
+
+async def _read_esme(url: str) -> bool:
+    async with DuisClient(url, timeout=10) as client:
+        xml = build_request(
+            service_reference_variant="4.1.1",
+            command_variant=1,
+            originator=SUPPLIER,
+            target=ESME,
+            counter=client.fresh_counter(),
+            body=READ,
+        )
+        try:
+            return (await client.send(xml, wait=True, within=10)).ok
+        except ClientError:  # a connection to the worker being killed
+            return False
+
+
+async def test_a_killed_worker_is_replaced_even_the_one_with_the_fleet() -> None:
+    process, text = _start("--workers", "2", "--no-latency")
+    try:
+        url = re.search(r"listening on (http://\S+)", text)
+        pids = re.search(r"workers:\s+2 processes \((\d+), (\d+)\)", text)
+        assert url is not None
+        assert pids is not None, text
+        assert await _read_esme(url.group(1))
+        os.kill(int(pids.group(1)), signal.SIGKILL)  # worker 0: the fleet's host
+        # the supervisor starts another; meanwhile a request may fail (never hang)
+        deadline = time.monotonic() + 60
+        answered = 0
+        while answered < 3 and time.monotonic() < deadline:
+            if await _read_esme(url.group(1)):
+                answered += 1
+            else:
+                await asyncio.sleep(0.5)
+        assert answered == 3
+    finally:
+        out, err = _stop(process)
+    assert process.returncode == 0, err
+    assert "sandbox worker 0" in err  # the death is logged
+    assert "died with exit code -9: starting another" in err
+    assert "smetsim sandbox: stopped" in out
 
 
 async def test_two_workers_serve_device_srs_and_stop_cleanly() -> None:
