@@ -205,6 +205,27 @@ class WorkerPool:
             worker.pipe.close()
         self.workers.clear()
 
+    async def serve(
+        self,
+        host: str,
+        *,
+        stop: asyncio.Event,
+        on_listening: Callable[[Listening, list[int]], None],
+    ) -> None:
+        """Start the workers, say where they listen, replace those that die until ``stop`` is
+        set, then stop them (the blocking parts in the loop's default executor)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.start)
+        try:
+            port = int(self.sock.getsockname()[1])
+            on_listening(Listening(host, port), self.pids)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), PARENT_POLL)
+                await loop.run_in_executor(None, self.watch)
+        finally:
+            await loop.run_in_executor(None, self.stop)
+
     @property
     def pids(self) -> list[int]:
         return [w.process.pid for w in self.workers if w.process.pid is not None]
@@ -297,17 +318,7 @@ async def serve_workers(
     sock = listening_socket(settings.host, settings.port)
     try:
         pool = WorkerPool(settings, sock, settings.workers, initializer)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, pool.start)
-        try:
-            port = int(sock.getsockname()[1])
-            on_listening(Listening(settings.host, port), pool.pids)
-            while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), PARENT_POLL)
-                await loop.run_in_executor(None, pool.watch)
-        finally:
-            await loop.run_in_executor(None, pool.stop)
+        await pool.serve(settings.host, stop=stop, on_listening=on_listening)
     finally:
         sock.close()
 

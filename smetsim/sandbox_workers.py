@@ -22,7 +22,6 @@ The supervisor deletes a temporary state folder once every worker has stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import shutil
 import socket
@@ -114,17 +113,7 @@ async def serve_sandbox_workers(
                 arguments=lambda index: worker_arguments(settings, index, count, token),
                 name="sandbox",
             )
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, pool.start)
-            try:
-                port = int(sock.getsockname()[1])
-                on_listening(Listening(settings.gateway.host, port), pool.pids)
-                while not stop.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 0.5)
-                    await loop.run_in_executor(None, pool.watch)
-            finally:
-                await loop.run_in_executor(None, pool.stop)
+            await pool.serve(settings.gateway.host, stop=stop, on_listening=on_listening)
         finally:
             sock.close()
     finally:

@@ -313,13 +313,7 @@ class DeviceDuis:
                     if found is None and future.done():  # filed by another process
                         found = await self._final(rid)
             finally:
-                waiters = self._waiters.get(rid)
-                if waiters is not None and future in waiters:
-                    waiters.remove(future)
-                    if not waiters:
-                        del self._waiters[rid]
-                if not future.done():
-                    future.cancel()
+                _forget(self._waiters, rid, future)
         if found is None:
             state = await self.service.fetch_state(rid)
             why = (
@@ -383,13 +377,7 @@ class DeviceDuis:
                 timer.cancel()
             return await self._user_reports(user, after, limit)
         finally:
-            waiters = self._user_waiters.get(user)
-            if waiters is not None and waiter in waiters:
-                waiters.remove(waiter)
-                if not waiters:
-                    del self._user_waiters[user]
-            if not waiter.done():
-                waiter.cancel()
+            _forget(self._user_waiters, user, waiter)
 
     async def _user_reports(self, user: bytes, after: int, limit: int) -> list[DeviceReport]:
         found = None if self.recent is None else self.recent.after(user, after, limit)
@@ -482,6 +470,19 @@ class RecentReports:
                 return
             if kept.seq < report.seq:
                 return
+
+
+def _forget(
+    waiting: dict[Any, list[asyncio.Future[Any]]], key: object, future: asyncio.Future[Any]
+) -> None:
+    """Take ``future`` off the waiters for ``key`` (and cancel it if nothing ended it)."""
+    futures = waiting.get(key)
+    if futures is not None and future in futures:
+        futures.remove(future)
+        if not futures:
+            del waiting[key]
+    if not future.done():
+        future.cancel()
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:

@@ -13,8 +13,6 @@ unreachable to the gateway at once: E1001).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from gateway.config import ConfigError
 from gbcs.eui import eui_duis
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.commands._logging import configure_logging
+from smetsim.commands._signals import stop_on_signals
 from smetsim.commands.fleet import _fail, fleet_app
 
 if TYPE_CHECKING:
@@ -133,11 +132,7 @@ async def _serve(
         raise ConfigError(str(exc)) from None
     except aiomqtt.MqttError as exc:
         raise ConfigError(f"cannot reach the MQTT broker {broker.url}: {exc}") from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     typer.echo(
         f"smetsim fleet: serving {len(hubs)} hub(s) ({len(fleet)} devices in the fleet) on "
         f"{broker.url} as {worker.identifier}, partition {index}/{count}"

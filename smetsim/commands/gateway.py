@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +16,7 @@ from gateway.errors import GatewayError
 from gateway.server import Gateway, Listening
 from gateway.workers import serve_workers
 from smetsim.commands._logging import configure_logging
+from smetsim.commands._signals import stop_on_signals
 
 
 def gateway(
@@ -104,7 +103,7 @@ async def _serve(settings: GatewaySettings) -> None:
     except BaseException:
         await gw.close()
         raise
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     typer.echo(
         f"smetsim gateway: listening on {listening.url} (state {settings.state}"
         f"{', unsigned requests allowed' if settings.allow_unsigned else ''})"
@@ -118,7 +117,7 @@ async def _serve(settings: GatewaySettings) -> None:
 
 
 async def _serve_workers(settings: GatewaySettings, log_level: str) -> None:
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     started = False
 
     def listening(where: Listening, pids: list[int]) -> None:
@@ -141,15 +140,6 @@ async def _serve_workers(settings: GatewaySettings, log_level: str) -> None:
     finally:
         if started:
             typer.echo("smetsim gateway: stopped")
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import stat
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from hil.iec62056_21 import MODE_C_BAUD, SignOnRequest
 from hil.link import ByteLink, Framing, Parity
 from hil.optical import OpticalTiming, Readout, read_meter
 from hil.virtual_port import MeterTiming, OpticalMeter, PtyOpticalPort, TcpOpticalPort
+from smetsim.commands._signals import stop_on_signals
 
 if TYPE_CHECKING:
     from smetsim.sandbox import Sandbox, SandboxSettings
@@ -284,11 +284,7 @@ def _run_until_signalled(
     SIGINT/SIGTERM."""
 
     async def runner() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
 
         def announce(where: str) -> None:
             typer.echo(where)

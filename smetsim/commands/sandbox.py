@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import shutil
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +19,7 @@ from gateway.server import Listening
 from gateway.wan import Wan
 from gbcs.eui import eui_duis
 from smetsim.commands._logging import configure_logging
+from smetsim.commands._signals import stop_on_signals
 from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings, describe
 from smetsim.sandbox_workers import serve_sandbox_workers
 
@@ -184,11 +183,7 @@ async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) 
         for route in routes.values():
             await route.close()
         raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
         typer.echo(f"smetsim sandbox: listening on {sb.url}")
         for line in sb.describe():
@@ -212,11 +207,7 @@ async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) 
 
 
 async def _serve_workers(settings: SandboxSettings, count: int, log_level: str) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     started = False
 
     def listening(where: Listening, pids: list[int]) -> None:

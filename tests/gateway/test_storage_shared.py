@@ -6,11 +6,29 @@ from __future__ import annotations
 import fcntl
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from gateway.storage import Migration, Storage
 
 TABLE = (Migration("test", 1, "CREATE TABLE t (n INTEGER)"),)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Storage, Storage]]:
+    """Two writers of one database, both sharing writes."""
+    database = tmp_path / "db.sqlite"
+    first = Storage.open(database, migrations=TABLE)
+    second = Storage.open(database, migrations=TABLE)
+    first.share_writes(tmp_path / "db.lock")
+    second.share_writes(tmp_path / "db.lock")
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
 
 
 def test_a_writer_queues_on_the_file_lock_first(tmp_path: Path) -> None:
@@ -41,13 +59,8 @@ def test_a_writer_queues_on_the_file_lock_first(tmp_path: Path) -> None:
     alone.close()
 
 
-def test_two_sharing_writers_take_turns(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite"
-    lock = tmp_path / "db.lock"
-    first = Storage.open(database, migrations=TABLE)
-    second = Storage.open(database, migrations=TABLE)
-    first.share_writes(lock)
-    second.share_writes(lock)
+def test_two_sharing_writers_take_turns(pair: tuple[Storage, Storage]) -> None:
+    first, second = pair
     order: list[str] = []
     inside = threading.Event()
 
@@ -68,17 +81,10 @@ def test_two_sharing_writers_take_turns(tmp_path: Path) -> None:
     finally:
         holder.join()
     assert order == ["first commits", "second begins"]
-    first.close()
-    second.close()
 
 
-def test_a_failed_transaction_releases_the_lock(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite"
-    lock = tmp_path / "db.lock"
-    first = Storage.open(database, migrations=TABLE)
-    second = Storage.open(database, migrations=TABLE)
-    first.share_writes(lock)
-    second.share_writes(lock)
+def test_a_failed_transaction_releases_the_lock(pair: tuple[Storage, Storage]) -> None:
+    first, second = pair
     try:
         with first.transaction() as tx:
             tx.execute("INSERT INTO t (n) VALUES (1)")
@@ -98,5 +104,3 @@ def test_a_failed_transaction_releases_the_lock(tmp_path: Path) -> None:
     assert done.is_set()  # not stuck behind the failed one's lock
     with second.transaction() as tx:
         assert [r["n"] for r in tx.all("SELECT n FROM t")] == [2]
-    first.close()
-    second.close()

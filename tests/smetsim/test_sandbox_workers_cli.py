@@ -105,17 +105,7 @@ async def test_two_workers_serve_device_srs_and_stop_cleanly() -> None:
         assert state is not None
         # Each client its own connection: the workers take turns accepting them.
         for _ in range(4):
-            async with DuisClient(url.group(1), timeout=10) as client:
-                xml = build_request(
-                    service_reference_variant="4.1.1",
-                    command_variant=1,
-                    originator=SUPPLIER,
-                    target=ESME,
-                    counter=client.fresh_counter(),
-                    body=READ,
-                )
-                outcome = await client.send(xml, wait=True, within=10)
-                assert outcome.ok, outcome
+            assert await _read_esme(url.group(1))
     finally:
         out, err = _stop(process)
     assert process.returncode == 0, err
