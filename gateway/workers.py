@@ -4,9 +4,16 @@ One Python process runs its Python code on one core at a time (the GIL), and eve
 request costs a verified and a made ECDSA signature, XML work and an HTTP exchange; a
 machine with more cores serves more requests with more processes. This module is the usual
 pre-fork layout of Python servers (gunicorn, uvicorn): a supervisor prepares the state
-(migrations, test PKI, configured users and meter points), opens the listening socket, then
-starts N worker processes, each a whole :class:`gateway.server.Gateway` accepting on that
-socket, all sharing the one SQLite database.
+(migrations, test PKI, configured users and meter points), reserves the port, then starts N
+worker processes, each a whole :class:`gateway.server.Gateway` accepting on it, all sharing
+the one SQLite database.
+
+Each worker listens on a socket of its own bound to the port with ``SO_REUSEPORT``, so the
+kernel spreads new connections evenly between them (by a hash of the client's address and
+port). One listening socket shared by all would hand each connection to whichever worker
+wakes first - the idle one, so a burst of keep-alive connections opened at once could all
+land on one worker and leave the other cores idle. The supervisor holds the port with a
+bound socket that does not listen (it takes no connection).
 
 What keeps them consistent:
 
@@ -60,12 +67,32 @@ def prepare_state(settings: GatewaySettings) -> None:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host``:``port`` (0: a free port); :class:`StartupError`."""
+    """The supervisor's hold on ``host``:``port`` (0: a free port): a socket bound with
+    ``SO_REUSEPORT`` that does not listen; :class:`StartupError` when the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock = socket.create_server((host, port), family=family, backlog=1024)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
     except OSError as exc:
+        sock.close()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def accepting_socket(reserved: socket.socket, backlog: int = 1024) -> socket.socket:
+    """A worker's own listening socket on the port ``reserved`` holds (``SO_REUSEPORT``)."""
+    address = reserved.getsockname()
+    sock = socket.socket(reserved.family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
     sock.setblocking(False)
     return sock
 
@@ -296,7 +323,7 @@ async def _serve_worker(
 ) -> None:
     gateway = Gateway.open(settings)
     try:
-        await gateway.start(sock=sock)
+        await gateway.start(sock=accepting_socket(sock))
     except BaseException:
         await gateway.close()
         raise
@@ -326,6 +353,7 @@ async def serve_workers(
 __all__ = [
     "WorkerPool",
     "WorkerTarget",
+    "accepting_socket",
     "listening_socket",
     "prepare_state",
     "run_worker",

@@ -33,6 +33,7 @@ from emulator.errors import EmulatorError
 from gateway.server import Listening
 from gateway.workers import (
     WorkerPool,
+    accepting_socket,
     listening_socket,
     run_worker,
     until_stopped,
@@ -80,7 +81,9 @@ async def _serve_worker(
     arguments: WorkerArguments, sock: socket.socket, parent: int, pipe: Connection
 ) -> None:
     settings, index, count, token = arguments
-    sandbox = await Sandbox.start(settings, sock=sock, mesh=WorkerMesh(token, index, count))
+    sandbox = await Sandbox.start(
+        settings, sock=accepting_socket(sock), mesh=WorkerMesh(token, index, count)
+    )
     try:
         await until_stopped(parent, pipe)
     finally:
