@@ -235,8 +235,7 @@ async def main() -> None:
         try:
             begin = time.perf_counter()
             own_before = time.process_time()
-            cpu_before = _cpu(process.pid)
-            per_process_before = _tree_cpu(process.pid)
+            cpu_before = _cpu_by_process(process.pid)
             await asyncio.gather(
                 *(run_client(c, x) for c, x in zip(posters, clients.values(), strict=True)),
                 *(
@@ -246,15 +245,20 @@ async def main() -> None:
             )
             wall = time.perf_counter() - begin
             own_cpu = time.process_time() - own_before
-            cpu_after = _cpu(process.pid)
-            per_process = {
-                pid: round(total - per_process_before.get(pid, 0.0), 2)
-                for pid, total in _tree_cpu(process.pid).items()
+            cpu_after = _cpu_by_process(process.pid)
+            # (user, system) seconds each process spent in the window (one started meanwhile: all)
+            spent = {
+                pid: (
+                    user - cpu_before.get(pid, (0.0, 0.0))[0],
+                    system - cpu_before.get(pid, (0.0, 0.0))[1],
+                )
+                for pid, (user, system) in cpu_after.items()
             }
+            per_process = {pid: round(user + system, 2) for pid, (user, system) in spent.items()}
             user_sys = (
                 None
-                if cpu_before is None or cpu_after is None
-                else (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+                if not spent
+                else (sum(u for u, _ in spent.values()), sum(s for _, s in spent.values()))
             )
             cpu = None if user_sys is None else user_sys[0] + user_sys[1]
         finally:
@@ -313,23 +317,12 @@ async def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _cpu(pid: int) -> tuple[float, float] | None:
-    """User and system CPU seconds of process ``pid`` and its children (the sandbox's worker
-    processes), from Linux's /proc."""
-    stats = _tree_stats(pid)
-    if not stats:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    user = sum(int(fields[11]) for fields in stats.values()) / ticks
-    system = sum(int(fields[12]) for fields in stats.values()) / ticks
-    return user, system
-
-
-def _tree_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds of ``pid`` and of each of its descendants, by process."""
+def _cpu_by_process(pid: int) -> dict[int, tuple[float, float]]:
+    """User and system CPU seconds of process ``pid`` and of each of its descendants (the
+    sandbox's worker processes), from Linux's /proc; empty when it is gone."""
     ticks = os.sysconf("SC_CLK_TCK")
     return {
-        other: (int(fields[11]) + int(fields[12])) / ticks
+        other: (int(fields[11]) / ticks, int(fields[12]) / ticks)
         for other, fields in _tree_stats(pid).items()
     }
 

@@ -66,7 +66,7 @@ def prepare_state(settings: GatewaySettings) -> None:
     gateway.storage.close()
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+def reserve_port(host: str, port: int) -> socket.socket:
     """The supervisor's hold on ``host``:``port`` (0: a free port): a socket bound with
     ``SO_REUSEPORT`` that does not listen; :class:`StartupError` when the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -342,7 +342,7 @@ async def serve_workers(
 ) -> None:
     """Run ``settings.workers`` worker processes on one port until ``stop`` is set."""
     prepare_state(settings)
-    sock = listening_socket(settings.host, settings.port)
+    sock = reserve_port(settings.host, settings.port)
     try:
         pool = WorkerPool(settings, sock, settings.workers, initializer)
         await pool.serve(settings.host, stop=stop, on_listening=on_listening)
@@ -354,8 +354,8 @@ __all__ = [
     "WorkerPool",
     "WorkerTarget",
     "accepting_socket",
-    "listening_socket",
     "prepare_state",
+    "reserve_port",
     "run_worker",
     "serve_workers",
     "until_stopped",

@@ -34,7 +34,7 @@ from gateway.server import Listening
 from gateway.workers import (
     WorkerPool,
     accepting_socket,
-    listening_socket,
+    reserve_port,
     run_worker,
     until_stopped,
     worker_settings,
@@ -104,7 +104,7 @@ async def serve_sandbox_workers(
     :class:`gateway.server.StartupError` when the port is taken or a worker cannot start."""
     try:
         await prepare_sandbox_state(settings)
-        sock = listening_socket(settings.gateway.host, settings.gateway.port)
+        sock = reserve_port(settings.gateway.host, settings.gateway.port)
         try:
             token = secrets.token_hex(8)
             pool = WorkerPool(
