@@ -157,6 +157,10 @@ class SandboxSettings:
         """Settings from an optional config file overlaid by options (``None``: not given).
 
         Raises :class:`gateway.config.ConfigError` naming a bad file, key or value."""
+        if devices is not None and devices < 0:
+            raise ConfigError(f"--devices must be 0 or more, not {devices}")
+        if suppliers is not None and not 0 <= suppliers <= MAX_SUPPLIERS:
+            raise ConfigError(f"--suppliers must be 0 to {MAX_SUPPLIERS}, not {suppliers}")
         base = load_sandbox_config(config) if config is not None else cls(GatewaySettings())
         temporary = False
         if state is None and (config is None or base.gateway.state == GatewaySettings().state):
@@ -176,10 +180,6 @@ class SandboxSettings:
         )
         if gw.rdp_outbox is None:
             gw = replace(gw, rdp_outbox=gw.state / "rdp-outbox")
-        if devices is not None and devices < 0:
-            raise ConfigError(f"--devices must be 0 or more, not {devices}")
-        if suppliers is not None and not 0 <= suppliers <= MAX_SUPPLIERS:
-            raise ConfigError(f"--suppliers must be 0 to {MAX_SUPPLIERS}, not {suppliers}")
         return replace(
             base,
             gateway=gw,

@@ -107,6 +107,8 @@ def sandbox(
     in-process WAN; Ctrl-C stops both."""
     configure_logging(log_level)
     try:
+        # A bad URL is refused before a temporary state folder is made.
+        broker = None if wan is None else _broker(wan, mqtt_ca)
         settings = SandboxSettings.create(
             state=state,
             host=host,
@@ -120,7 +122,7 @@ def sandbox(
         )
         count = settings.gateway.workers
         if count > 1:
-            if wan is not None:
+            if broker is not None:
                 if settings.temporary:
                     shutil.rmtree(settings.gateway.state, ignore_errors=True)
                 raise ConfigError(
@@ -129,7 +131,6 @@ def sandbox(
                 )
             asyncio.run(_serve_workers(settings, count, log_level))
             return
-        broker = None if wan is None else _broker(wan, mqtt_ca)
         asyncio.run(_serve(settings, broker, mqtt_prefix))
     except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
         typer.echo(f"smetsim: error: {exc}", err=True)

@@ -48,9 +48,11 @@ def test_fleet_serve_names_the_bad_value(
 
 
 def test_sandbox_names_a_bad_broker(capsys: pytest.CaptureFixture[str]) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*"))
     code, err = _run(capsys, "sandbox", "--wan", "mqtt://host:99999")
     assert code == 1
     assert "--wan: broker 'mqtt://host:99999': port 99999 is not 1 to 65535" in err
+    assert set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*")) == before
 
 
 async def _start(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,6 +60,24 @@ def test_a_bad_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert exc.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err == f"smetsim: error: {config}: [sandbox] devices must be 0 or more, not -3"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--suppliers", "5000"], "--suppliers must be 0 to 4096, not 5000"),
+        (["--wan", "ftp://host"], "--wan: broker 'ftp://host'"),
+    ],
+)
+def test_a_refused_option_leaves_no_temporary_folder(
+    capsys: pytest.CaptureFixture[str], option: list[str], message: str
+) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*"))
+    with pytest.raises(SystemExit) as exc:
+        main(["sandbox", *option])
+    assert exc.value.code == 1
+    assert message in capsys.readouterr().err
+    assert set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*")) == before
 
 
 def test_config_file_and_options(tmp_path: Path) -> None:
