@@ -36,12 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.services.device import (  # noqa: E402
-    DeviceCall,
-    ReadImportRegisters,
-    run_on_loop,
-)
+from gateway.services.device import DeviceCall, run_on_loop  # noqa: E402
 from gateway.services.model import RequestId  # noqa: E402
+from gateway.srv.reading import ReadImportRegisters  # noqa: E402
 from smetsim.sandbox import Sandbox, SandboxSettings, extra_device, supplier_of  # noqa: E402
 
 

@@ -36,6 +36,7 @@ from gateway.services.model import (
     UpdateDeviceStatus,
     UpdateMPxN,
 )
+from gateway.srv.registry import serves_non_device
 
 _SR_PREFIX: Final = f"{{{SR_NS}}}"
 
@@ -299,6 +300,10 @@ def read_non_device_request(request: DuisRequest) -> NonDeviceRequest:
     if expected == "ServiceOptOut":
         return read_service_opt_out(request)
     return readers[expected](request.body)
+
+
+for _variant in BODY_OF:
+    serves_non_device(_variant.value, read_non_device_request)
 
 
 def result_content(

@@ -48,16 +48,21 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
-from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, RequestId
+from gateway.services.model import DeviceRecord, DeviceStatus, RequestId
 from gateway.services.nondevice import NonDeviceService, _responsible
+from gateway.srv.catalogue import CATALOGUE
+from gateway.srv.configuration import CommissionDevice
+from gateway.srv.han import UpdateHanDeviceLog
+from gateway.srv.spec import Codec, Command
 from gateway.storage import Migration, Row, Storage, Transaction
 from gateway.users import (
     UserRole,
@@ -83,117 +88,18 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "MIGRATIONS",
     "Accepted",
-    "ArmSupply",
-    "CommissionDevice",
     "DeviceCall",
     "DeviceReport",
     "DeviceRequest",
     "DeviceService",
-    "DisableSupply",
-    "EnableSupply",
     "GatewayKeys",
-    "ReadFirmwareVersion",
-    "ReadImportRegisters",
     "ReportKind",
     "SignedPreCommand",
-    "SynchroniseClock",
-    "TopUpDevice",
-    "UpdateHanDeviceLog",
-    "UpdateImportTariff",
     "run_on_loop",
 ]
 
 
 # =========================================================================== the requests
-
-
-@dataclass(frozen=True, slots=True)
-class ReadImportRegisters:
-    """SR4.1.1 ``ReadInstantaneousImportRegisters``: ECS17b (ESME) / GCS13a (GSME, GPF)."""
-
-    service_reference_variant = "4.1.1"
-
-
-@dataclass(frozen=True, slots=True)
-class EnableSupply:
-    """SR7.1 ``EnableSupply``: ECS42 (ESME). GBCS has no remote valve opening for gas."""
-
-    service_reference_variant = "7.1"
-
-
-@dataclass(frozen=True, slots=True)
-class DisableSupply:
-    """SR7.2 ``DisableSupply``: ECS43 (ESME) / GCS32 (GSME)."""
-
-    service_reference_variant = "7.2"
-
-
-@dataclass(frozen=True, slots=True)
-class ArmSupply:
-    """SR7.3 ``ArmSupply``: ECS44 (ESME) / GCS39 (GSME)."""
-
-    service_reference_variant = "7.3"
-
-
-@dataclass(frozen=True, slots=True)
-class SynchroniseClock:
-    """SR6.11 ``SynchroniseClock``: ECS70 (ESME) / GCS28 (GSME). The device adjusts only
-    when its time source is within ``current`` .. ``current + tolerance``."""
-
-    current: datetime
-    tolerance: int
-    """DUIS TolerancePeriod, seconds."""
-    service_reference_variant = "6.11"
-
-
-@dataclass(frozen=True, slots=True)
-class CommissionDevice:
-    """SR8.1.1 ``CommissionDeviceSynchroniseClock``: the commissioning set-clock (ECS70 /
-    GCS28); success makes the device Commissioned in the SMI."""
-
-    current: datetime
-    tolerance: int
-    service_reference_variant = "8.1.1"
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateHanDeviceLog:
-    """SR8.11 ``UpdateHANDeviceLog``, sent to the CHF (the RequestID's target): CCS01 Add /
-    CCS02 Remove ``device_id`` in its device log. An Add carries the MPxNs the device serves."""
-
-    device_id: bytes
-    add: bool
-    join_time_period: int | None = None
-    """Minutes (1..3600)."""
-    install_code: bytes | None = None
-    import_mpxn: str | None = None
-    secondary_import_mpan: str | None = None
-    export_mpan: str | None = None
-    service_reference_variant = "8.11"
-
-
-@dataclass(frozen=True, slots=True)
-class ReadFirmwareVersion:
-    """SR11.2 ``ReadFirmwareVersion``: ECS52 (ESME, CHF)."""
-
-    service_reference_variant = "11.2"
-
-
-@dataclass(frozen=True, slots=True)
-class TopUpDevice:
-    """SR2.2 ``TopUpDevice``: CS01a (ESME) / CS01b (GSME) with a 20-digit UTRN."""
-
-    utrn: str
-    service_reference_variant = "2.2"
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateImportTariff:
-    """SR1.1.1 ``UpdateImportTariffPrimaryElement``: ECS01a (ESME). ``tariff`` is the
-    typed tariff of :mod:`gbcs.content` the DUIS reader made (opaque here)."""
-
-    tariff: object
-    service_reference_variant = "1.1.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,19 +110,9 @@ class SignedPreCommand:
     service_reference_variant = ""  # the header's variant applies
 
 
-DeviceRequest = (
-    ReadImportRegisters
-    | EnableSupply
-    | DisableSupply
-    | ArmSupply
-    | SynchroniseClock
-    | CommissionDevice
-    | UpdateHanDeviceLog
-    | ReadFirmwareVersion
-    | TopUpDevice
-    | UpdateImportTariff
-    | SignedPreCommand
-)
+DeviceRequest = Any
+"""A typed request of the catalogue's family modules (:mod:`gateway.srv`), or
+:class:`SignedPreCommand`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,37 +302,6 @@ class GatewayKeys:
 _SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
 _READERS: Final = frozenset({UserRole.IS, UserRole.GS, UserRole.ED, UserRole.GT})
 _NETWORK: Final = frozenset({UserRole.ED, UserRole.GT})
-
-_E, _G, _C, _P = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF
-
-USE_CASES: Final[Mapping[str, Mapping[DeviceType, str]]] = {
-    "4.1.1": {_E: "ECS17b", _G: "GCS13a", _P: "GCS13a"},
-    "7.1": {_E: "ECS42"},
-    "7.2": {_E: "ECS43", _G: "GCS32"},
-    "7.3": {_E: "ECS44", _G: "GCS39"},
-    "6.11": {_E: "ECS70", _G: "GCS28"},
-    "8.1.1": {_E: "ECS70", _G: "GCS28"},
-    "8.11": {_C: "CCS01"},
-    "11.2": {_E: "ECS52", _C: "ECS52"},
-    "2.2": {_E: "CS01a", _G: "CS01b"},
-    "1.1.1": {_E: "ECS01a"},
-}
-"""The GBCS use case of each device SR by the type of the device it is sent to (8.11 Remove
-uses CCS02)."""
-
-ELIGIBLE: Final[Mapping[str, frozenset[UserRole]]] = {
-    "4.1.1": _READERS,
-    "11.2": _READERS,
-    "7.1": _SUPPLIERS,
-    "7.2": _SUPPLIERS,
-    "7.3": _SUPPLIERS,
-    "6.11": _SUPPLIERS,
-    "8.1.1": _SUPPLIERS,
-    "8.11": _SUPPLIERS,
-    "2.2": _SUPPLIERS,
-    "1.1.1": _SUPPLIERS,
-}
-"""Which DCC User roles may send each device SR."""
 
 _IN_SERVICE: Final = frozenset({DeviceStatus.COMMISSIONED, DeviceStatus.INSTALLED_NOT_COMMISSIONED})
 STATUSES: Final[Mapping[str, frozenset[DeviceStatus]]] = {
@@ -836,10 +701,10 @@ class DeviceService:
         request = call.request
         srv = call.service_reference_variant
         sender = call.sender
-        eligible = ELIGIBLE.get(srv)
-        table = USE_CASES.get(srv)
-        if eligible is None or table is None:
+        spec = CATALOGUE[ServiceReferenceVariant(srv)]
+        if spec.codec is None:
             raise ServiceError("duis_sr_not_supported", srv=srv)
+        eligible = spec.row.roles
         if not roles & eligible:
             raise ServiceError(
                 "role_not_eligible",
@@ -853,12 +718,7 @@ class DeviceService:
         record = inv.get(target)
         if record is None:
             raise ServiceError("unknown_device", device=target)
-        name = table.get(record.device_type)
-        if name is None:
-            kinds = "/".join(t.value for t in table)
-            raise ServiceError(
-                "device_wrong_type", srv=srv, device=target, kind=record.device_type, types=kinds
-            )
+        name = spec.use_case(record.device_type, request, target)
         allowed = STATUSES.get(srv, _IN_SERVICE)
         if record.status not in allowed:
             raise ServiceError(
@@ -877,9 +737,7 @@ class DeviceService:
             if subject is None:
                 raise ServiceError("whitelist_unknown_device", device=request.device_id)
             served = subject
-            if not request.add:
-                name = "CCS02"
-        self._check_serves(tx, inv, roles, sender, served, srv)
+        self._check_serves(tx, inv, roles, sender, served, spec.row.roles)
         if not self.wan.reachable(hub):
             raise ServiceError(
                 "hub_unreachable",
@@ -888,7 +746,7 @@ class DeviceService:
                 reason="its WAN link is down; the command was not sent",
             )
         uc = by_name(name)
-        return self._content(tx, call, request, record, uc, hub, now)
+        return self._content(tx, call, spec.codec, record, uc, hub, now)
 
     def _check_serves(
         self,
@@ -897,13 +755,13 @@ class DeviceService:
         roles: frozenset[UserRole],
         sender: bytes,
         record: DeviceRecord,
-        srv: str,
+        eligible: frozenset[UserRole],
     ) -> None:
         # The record was just read in this transaction: the rule of
         # NonDeviceService.responsible_suppliers on it, without reading it again.
         if roles & _SUPPLIERS and sender in _responsible(tx, inv, record):
             return
-        if roles & _NETWORK and srv in ("4.1.1", "11.2"):
+        if roles & eligible & _NETWORK:
             for mpxn in (record.import_mpxn, record.secondary_import_mpan):
                 point = None if mpxn is None else get_meter_point(tx, mpxn)
                 if point is not None and point.network_operator == sender:
@@ -914,64 +772,29 @@ class DeviceService:
         self,
         tx: Transaction,
         call: DeviceCall,
-        request: DeviceRequest,
+        codec: Codec,
         record: DeviceRecord,
         uc: UseCase,
         hub: bytes,
         now: datetime,
     ) -> _Plan:
+        request = call.request
         device = record.device_id
         counter = call.request_id.counter
         reply_to = call.sender
         extensions = b""
         details: dict[str, Any] = {}
-        content: bytes
+        if isinstance(request, UpdateHanDeviceLog):
+            details = self._device_log(request, hub)
+        if uc.name in codec.acb_use_cases:
+            # The ACB sends it with its own counter; the user and its RequestID counter go in
+            # the other-information (the supplementary remote party).
+            extensions = reply_to + counter.to_bytes(8, "big")
+            counter = self._next_acb_counter(tx, now)
+            reply_to = self.acb
+        command = Command(request, uc, counter, reply_to, device, now)
         try:
-            if uc.name == "ECS17b":
-                content = gc.ReadImportRegisters(counter, reply_to, device).encode()
-            elif uc.name == "GCS13a":
-                content = gc.ReadGasRegister().encode()
-            elif uc.name == "ECS42":
-                content = gc.SupplyEnable(counter).encode()
-            elif uc.name == "ECS43":
-                content = gc.SupplyDisable(counter).encode()
-            elif uc.name == "ECS44":
-                content = gc.SupplyArm(counter).encode()
-            elif uc.name in ("GCS32", "GCS39"):
-                valve = gc.ValveClose if uc.name == "GCS32" else gc.ValveArm
-                content = valve(issuer_event_id=counter & 0xFFFF_FFFF).encode()
-            elif uc.name == "ECS70":
-                assert isinstance(request, SynchroniseClock | CommissionDevice)
-                start = request.current.astimezone(UTC).replace(microsecond=0)
-                end = start + timedelta(seconds=request.tolerance)
-                content = gc.SetClock(counter, start, end).encode()
-            elif uc.name == "GCS28":
-                assert isinstance(request, SynchroniseClock | CommissionDevice)
-                start = request.current.astimezone(UTC).replace(microsecond=0)
-                content = gc.SetGasClock(
-                    start, start + timedelta(seconds=request.tolerance)
-                ).encode()
-            elif uc.name == "ECS52":
-                content = gc.ReadFirmwareVersion(counter).encode()
-            elif uc.name in ("CCS01", "CCS02"):
-                assert isinstance(request, UpdateHanDeviceLog)
-                details = self._device_log(request, hub)
-                extensions = reply_to + counter.to_bytes(8, "big")
-                counter = self._next_acb_counter(tx, now)
-                reply_to = self.acb
-                if request.add:
-                    assert request.install_code is not None
-                    assert request.join_time_period is not None
-                    content = gc.AddDeviceLogEntry(
-                        counter,
-                        request.device_id,
-                        request.install_code,
-                        join_timeout=request.join_time_period,
-                    ).encode()
-                else:
-                    content = gc.RemoveDeviceLogEntry(counter, request.device_id).encode()
-            else:
-                content = self._content_elsewhere(uc, request, counter, record)
+            content = codec.build(command)
         except (EncodeError, ValueError, OverflowError) as exc:
             raise ServiceError(
                 "invalid_value", field=uc.name, value=type(request).__name__, reason=str(exc)
@@ -988,28 +811,6 @@ class DeviceService:
             extensions=extensions,
             details=details,
         )
-
-    def _content_elsewhere(
-        self, uc: UseCase, request: DeviceRequest, counter: int, record: DeviceRecord
-    ) -> bytes:
-        """Top-ups and tariffs."""
-        if uc.name == "CS01a" and isinstance(request, TopUpDevice):
-            return gc.TopUp(counter, request.utrn).encode()
-        if uc.name == "CS01b" and isinstance(request, TopUpDevice):
-            return gc.TopUpGas(request.utrn).encode()
-        if uc.name == "ECS01a" and isinstance(request, UpdateImportTariff):
-            tariff = request.tariff
-            if isinstance(tariff, gc.UpdateTariff):
-                problems = tariff.problems()
-                if problems:
-                    raise ServiceError(
-                        "invalid_value",
-                        field="UpdateImportTariffPrimaryElement",
-                        value="the tariff",
-                        reason="; ".join(problems),
-                    )
-                return dataclasses.replace(tariff, counter=counter).encode()
-        raise ServiceError("use_case_unavailable", srv=_srv(request), use_case=uc.name)
 
     def _device_log(self, request: UpdateHanDeviceLog, chf: bytes) -> dict[str, Any]:
         """What an 8.11 answer will do to the SMI; an Add is tried now (and rolled back), so
@@ -1565,10 +1366,6 @@ def _eui(value: bytes) -> str:
 
 def _name(call: DeviceCall) -> str:
     return type(call.request).__name__
-
-
-def _srv(request: DeviceRequest) -> str:
-    return request.service_reference_variant
 
 
 def _refiled(report: DeviceReport, seq: int, body: bytes | None) -> DeviceReport:

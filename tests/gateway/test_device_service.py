@@ -18,17 +18,17 @@ from gateway.inventory import MIGRATIONS
 from gateway.services import NonDeviceService
 from gateway.services.device import (
     Accepted,
-    CommissionDevice,
     DeviceCall,
     DeviceReport,
     DeviceRequest,
     DeviceService,
-    EnableSupply,
-    ReadImportRegisters,
     ReportKind,
-    UpdateHanDeviceLog,
 )
 from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel, RequestId
+from gateway.srv.configuration import CommissionDevice
+from gateway.srv.han import UpdateHanDeviceLog
+from gateway.srv.reading import ReadImportRegisters
+from gateway.srv.supply import EnableSupply
 from gateway.storage import Storage
 from gateway.users import MeterPoints, last_request_counter, seed_default_identities
 from gateway.wan import InProcessWan
