@@ -43,8 +43,6 @@ _CONTENT: Final[Mapping[str, Callable[[int], bytes]]] = MappingProxyType(
     }
 )
 
-_BUILT: Final = frozenset(_CONTENT)
-
 
 def _build(cmd: Command) -> bytes:
     return _CONTENT[cmd.use_case.name](cmd.counter)
@@ -60,6 +58,9 @@ def _reader(
     return read
 
 
-serves("7.1", Codec(read=_reader(EnableSupply), build=_build, builds=_BUILT))
-serves("7.2", Codec(read=_reader(DisableSupply), build=_build, builds=_BUILT))
-serves("7.3", Codec(read=_reader(ArmSupply), build=_build, builds=_BUILT))
+serves("7.1", Codec(read=_reader(EnableSupply), build=_build, builds=frozenset({"ECS42"})))
+serves(
+    "7.2",
+    Codec(read=_reader(DisableSupply), build=_build, builds=frozenset({"ECS43", "GCS32"})),
+)
+serves("7.3", Codec(read=_reader(ArmSupply), build=_build, builds=frozenset({"ECS44", "GCS39"})))

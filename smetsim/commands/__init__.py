@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from smetsim.commands import asn, decode, fleet, gateway, hil, pki, sandbox, send
+from smetsim.commands import asn, catalogue, decode, fleet, gateway, hil, pki, sandbox, send
 
-COMMAND_MODULES: list[ModuleType] = [sandbox, decode, gateway, asn, send, pki, hil, fleet]
+COMMAND_MODULES: list[ModuleType] = [
+    sandbox,
+    decode,
+    gateway,
+    asn,
+    send,
+    pki,
+    hil,
+    fleet,
+    catalogue,
+]
