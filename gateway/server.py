@@ -62,7 +62,7 @@ from gateway.users import (
     seed_default_identities,
     users_version,
 )
-from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, KeyPurpose
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, SUPPLIER_3, KeyPurpose
 from gbcs.errors import KeyNotFound
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError, generate_test_pki
@@ -71,7 +71,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_IDENTITIES: Final = (SUPPLIER, SUPPLIER_2, NETWORK_OPERATOR)
+DEFAULT_IDENTITIES: Final = (SUPPLIER, SUPPLIER_2, SUPPLIER_3, NETWORK_OPERATOR)
 MAX_BATCH: Final = 256
 _JSON_LIMIT: Final = 256 * 1024
 

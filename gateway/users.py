@@ -417,6 +417,7 @@ class MeterPoints:
 
 DEFAULT_SUPPLIER: Final = bytes.fromhex("90b3d51f30010000")
 DEFAULT_SUPPLIER_2: Final = bytes.fromhex("90b3d51f30030000")
+DEFAULT_SUPPLIER_3: Final = bytes.fromhex("90b3d51f30010008")
 DEFAULT_NETWORK_OPERATOR: Final = bytes.fromhex("90b3d51f30020000")
 
 
@@ -432,6 +433,7 @@ class DefaultIdentities:
             (
                 User(DEFAULT_SUPPLIER, frozenset({UserRole.IS, UserRole.GS})),
                 User(DEFAULT_SUPPLIER_2, frozenset({UserRole.IS, UserRole.GS})),
+                User(DEFAULT_SUPPLIER_3, frozenset({UserRole.IS, UserRole.GS})),
                 User(DEFAULT_NETWORK_OPERATOR, frozenset({UserRole.ED, UserRole.GT})),
             )
         )
@@ -445,8 +447,9 @@ def seed_default_identities(
     only_missing: bool = True,
 ) -> list[User]:
     """Register the DCC test environment's users (supplier 90-B3-D5-1F-30-01-00-00 as Import
-    and Gas Supplier, second supplier 90-B3-D5-1F-30-03-00-00, network operator
-    90-B3-D5-1F-30-02-00-00 as Electricity Distributor and Gas Transporter).
+    and Gas Supplier, second and third suppliers 90-B3-D5-1F-30-03-00-00 and
+    90-B3-D5-1F-30-01-00-08, network operator 90-B3-D5-1F-30-02-00-00 as Electricity
+    Distributor and Gas Transporter).
 
     ``certificates`` / ``response_urls`` (by EUI) fill those fields. With ``only_missing``
     (default) a user already registered is left as it is (a config file or the admin API may

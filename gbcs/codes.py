@@ -46,6 +46,7 @@ DCC_ACCESS_CONTROL = bytes.fromhex("90b3d51f30000001")
 """The XML-signing identity of the DCC gateway."""
 SUPPLIER = bytes.fromhex("90b3d51f30010000")
 SUPPLIER_2 = bytes.fromhex("90b3d51f30030000")
+SUPPLIER_3 = bytes.fromhex("90b3d51f30010008")
 NETWORK_OPERATOR = bytes.fromhex("90b3d51f30020000")
 
 # Envelope tags.

@@ -35,6 +35,7 @@ from gbcs.codes import (
     NETWORK_OPERATOR,
     SUPPLIER,
     SUPPLIER_2,
+    SUPPLIER_3,
     KeyPurpose,
     RemotePartyRole,
 )
@@ -102,6 +103,12 @@ TEST_ORGANISATIONS: tuple[Organisation, ...] = (
     Organisation(
         SUPPLIER_2,
         "TEST SUPPLIER 2",
+        RemotePartyRole.SUPPLIER,
+        (KeyPurpose.DS, KeyPurpose.KA, KeyPurpose.PP_KA),
+    ),
+    Organisation(
+        SUPPLIER_3,
+        "TEST SUPPLIER 3",
         RemotePartyRole.SUPPLIER,
         (KeyPurpose.DS, KeyPurpose.KA, KeyPurpose.PP_KA),
     ),

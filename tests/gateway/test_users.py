@@ -53,9 +53,10 @@ def test_default_identities_mirror_the_dcc_test_environment(storage: Storage) ->
     assert users == {
         S1: {UserRole.IS, UserRole.GS},
         S2: {UserRole.IS, UserRole.GS},
+        bytes.fromhex("90b3d51f30010008"): {UserRole.IS, UserRole.GS},
         NOP: {UserRole.ED, UserRole.GT},
     }
-    assert len(written) == 3
+    assert len(written) == 4
     assert seed_default_identities(storage) == []  # already there: left alone
 
 
