@@ -27,8 +27,9 @@ from typing import Any, Final
 from lxml import etree
 
 from gateway.errors import GatewayError
-from gateway.services.model import DevicePrenotification, DeviceType
+from gateway.services.model import DevicePrenotification
 from gateway.services.nondevice import NonDeviceService, ShipmentError
+from gbcs.devices import DeviceType
 from gbcs.eui import parse_eui
 
 FIELDS: Final = (

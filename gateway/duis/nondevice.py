@@ -19,14 +19,12 @@ from gateway.duis.envelope import DuisRequest, parse_eui_text
 from gateway.duis.xml import SR_NS, is_element, local_name
 from gateway.errors import ServiceError
 from gateway.services.model import (
-    ESME_VARIANTS,
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
     DecommissionDevice,
     DeleteDevice,
     DevicePrenotification,
     DeviceStatus,
-    DeviceType,
     NonDeviceRequest,
     NonDeviceResult,
     PropertyFilter,
@@ -36,6 +34,7 @@ from gateway.services.model import (
     UpdateDeviceStatus,
     UpdateMPxN,
 )
+from gbcs.devices import ESME_VARIANTS, DeviceType
 
 _SR_PREFIX: Final = f"{{{SR_NS}}}"
 

@@ -56,7 +56,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
-from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, RequestId
+from gateway.services.model import DeviceRecord, DeviceStatus, RequestId
 from gateway.services.nondevice import NonDeviceService, _responsible
 from gateway.storage import Migration, Row, Storage, Transaction
 from gateway.users import (
@@ -72,6 +72,7 @@ from gbcs import content as gc
 from gbcs.builders import Builder
 from gbcs.codes import ACB, CRA, KeyPurpose
 from gbcs.crypto import SharedSecretCache, verify_signature
+from gbcs.devices import DeviceType
 from gbcs.errors import DecodeError, EncodeError, GbcsError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup

@@ -16,18 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-
-class DeviceType(StrEnum):
-    """The schema's ``DeviceType`` enumeration."""
-
-    ESME = "ESME"
-    GSME = "GSME"
-    GPF = "GPF"
-    CHF = "CHF"
-    HCALCS = "HCALCS"
-    PPMID = "PPMID"
-    IHD = "IHD"
-    CAD = "CAD"
+from gbcs.devices import DeviceType
 
 
 class DeviceStatus(StrEnum):
@@ -43,21 +32,6 @@ class DeviceStatus(StrEnum):
     RECOVERY = "Recovery"
     RECOVERED = "Recovered"
 
-
-class Fuel(StrEnum):
-    """The fuel of a meter point (MPAN: electricity, MPRN: gas)."""
-
-    ELECTRICITY = "electricity"
-    GAS = "gas"
-
-
-ESME_VARIANTS: frozenset[str] = frozenset(
-    {
-        "A", "B", "C", "AD", "BD", "CD", "ADE", "BDE", "CDE", "ADF", "BDF", "CDF", "ADEF",
-        "BDEF", "CDEF", "ADG", "ADEG", "AF", "BF", "CF", "AEF", "BEF", "CEF", "AG", "AEG",
-    }
-)  # fmt: skip
-"""The schema's ``ESMEVariant`` enumeration."""
 
 UPDATE_STATUS_EXCEPT_CH: frozenset[DeviceStatus] = frozenset(
     {DeviceStatus.PENDING, DeviceStatus.INSTALLED_NOT_COMMISSIONED}

@@ -28,11 +28,12 @@ from gateway.services.device import (
     ReportKind,
     UpdateHanDeviceLog,
 )
-from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel, RequestId
+from gateway.services.model import DevicePrenotification, DeviceStatus, RequestId
 from gateway.storage import Storage
 from gateway.users import MeterPoints, last_request_counter, seed_default_identities
 from gateway.wan import InProcessWan
 from gbcs.codes import SUPPLIER
+from gbcs.devices import DeviceType, Fuel
 from gbcs.keystore import Keystore
 
 ESME = bytes.fromhex("00db1234567890a0")
