@@ -32,16 +32,7 @@ from gateway.services.nondevice import NonDeviceService, ShipmentError
 from gbcs.devices import DeviceType
 from gbcs.eui import parse_eui
 
-FIELDS: Final = (
-    "DeviceID",
-    "DeviceManufacturer",
-    "DeviceModel",
-    "DeviceType",
-    "SMETSCHTSVersion",
-    "FirmwareVersion",
-    "ESMEVariant",
-    "AssociatedGPFDeviceID",
-)
+FIELDS: Final = DevicePrenotification.ELEMENTS
 REQUIRED: Final = ("DeviceID", "DeviceManufacturer", "DeviceModel", "DeviceType")
 MAX_BYTES: Final = 64 * 1024 * 1024
 

@@ -154,19 +154,7 @@ def _uprn(value: str | None) -> str:
 
 
 def read_device_prenotification(body: etree._Element) -> DevicePrenotification:
-    f = _Fields(
-        body,
-        (
-            "DeviceID",
-            "DeviceManufacturer",
-            "DeviceModel",
-            "DeviceType",
-            "SMETSCHTSVersion",
-            "FirmwareVersion",
-            "ESMEVariant",
-            "AssociatedGPFDeviceID",
-        ),
-    )
+    f = _Fields(body, DevicePrenotification.ELEMENTS)
     device_id = f.eui("DeviceID", required=True)
     assert device_id is not None
     device_type = _enum_value(

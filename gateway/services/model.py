@@ -72,6 +72,17 @@ class DevicePrenotification:
     """SR12.2 body ``DevicePrenotification``: adds the device to the SMI as ``Pending``."""
 
     service_reference_variant: ClassVar[str] = "12.2"
+    ELEMENTS: ClassVar[tuple[str, ...]] = (
+        "DeviceID",
+        "DeviceManufacturer",
+        "DeviceModel",
+        "DeviceType",
+        "SMETSCHTSVersion",
+        "FirmwareVersion",
+        "ESMEVariant",
+        "AssociatedGPFDeviceID",
+    )
+    """The body's elements in schema order; also the columns of an ASN file (gateway.asn)."""
     device_id: bytes
     manufacturer: str
     model: str
