@@ -23,7 +23,6 @@ from gateway.inventory import MIGRATIONS
 from gateway.services.model import (
     NON_DEVICE_ACB,
     DevicePrenotification,
-    DeviceType,
     NonDeviceRequest,
     ReadInventory,
     RequestId,
@@ -32,6 +31,7 @@ from gateway.services.model import (
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import Durability, Storage
 from gateway.users import DEFAULT_SUPPLIER, MeterPoints, seed_default_identities
+from gbcs.devices import DeviceType
 
 MPXN = "1312345678111"
 

@@ -41,7 +41,7 @@ from gbcs.crypto import (  # noqa: E402
     sign,
     verify_signature,
 )
-from gbcs.frames import Message, _construct_parse_message  # noqa: E402
+from gbcs.frames import Message  # noqa: E402
 from gbcs.keystore import Keystore, derive_device_key, generate_test_pki  # noqa: E402, derive_device_key
 from gbcs.verify import Check, Verifier, mac_parties  # noqa: E402
 
@@ -172,11 +172,6 @@ def main() -> None:
             Message.from_bytes(b)
         return len(raw)
 
-    def decode_construct() -> int:
-        for b in raw:
-            _construct_parse_message(b)
-        return len(raw)
-
     def encode_only() -> int:
         for m in messages:
             dataclasses.replace(m, mac=m.mac).to_bytes()  # a fresh object: no cached encoding
@@ -300,7 +295,6 @@ def main() -> None:
         "build_sign_mac_crypto_only_per_s": build_crypto,
         "decode_verify_without_ecdh_cache_per_s": decode_verify_no_cache,
         "decode_only_per_s": decode_only,
-        "decode_construct_reference_per_s": decode_construct,
         "encode_only_per_s": encode_only,
     }
     if mac_only_raw:

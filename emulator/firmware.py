@@ -18,34 +18,25 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from emulator.errors import ProfileError
 from gbcs import usecases
+from gbcs.devices import ESME_VARIANTS, DeviceType
 
 SCHEMA_VERSION = 1
 
 
-class DeviceType(StrEnum):
-    """SMETS2 device types (the DUIS ``DeviceType`` enumeration, less the ones not emulated)."""
-
-    ESME = "ESME"
-    GSME = "GSME"
-    CHF = "CHF"
-    GPF = "GPF"
-    IHD = "IHD"
-
-
-ESME_VARIANTS = frozenset(
-    {
-        "A", "B", "C", "AD", "BD", "CD", "ADE", "BDE", "CDE", "ADF", "BDF", "CDF", "ADEF",
-        "BDEF", "CDEF", "ADG", "ADEG", "AF", "BF", "CF", "AEF", "BEF", "CEF", "AG", "AEG",
-    }
-)  # fmt: skip
-"""The ``ESMEVariant`` enumeration of the DUIS 5.4 schema."""
+EMULATED_DEVICE_TYPES: tuple[DeviceType, ...] = (
+    DeviceType.ESME,
+    DeviceType.GSME,
+    DeviceType.CHF,
+    DeviceType.GPF,
+    DeviceType.IHD,
+)
+"""The device types a firmware profile can describe: the ones the emulator has models of."""
 
 _USE_CASE = re.compile(r"(ECS|GCS|CCS|CS|PCS)([0-9]{2}[A-Za-z0-9]*)")
 _HEX = re.compile(r"[0-9A-F]+")
@@ -295,11 +286,10 @@ def parse_profile(text: str, *, name: str, source: str) -> FirmwareProfile:
     if schema != SCHEMA_VERSION:
         raise reader.fail("schema", f"must be {SCHEMA_VERSION}, got {schema!r}")
     raw_type = reader.text("device_type", max_length=8)
-    try:
-        device_type = DeviceType(raw_type)
-    except ValueError:
-        known = ", ".join(t.value for t in DeviceType)
-        raise reader.fail("device_type", f"{raw_type!r} is not one of {known}") from None
+    device_type = next((t for t in EMULATED_DEVICE_TYPES if t.value == raw_type), None)
+    if device_type is None:
+        known = ", ".join(t.value for t in EMULATED_DEVICE_TYPES)
+        raise reader.fail("device_type", f"{raw_type!r} is not one of {known}")
     entries = data.get("firmware")
     if not isinstance(entries, list) or not entries:
         raise reader.fail("firmware", "at least one [[firmware]] table is needed")

@@ -39,10 +39,11 @@ from emulator.devices.base import (
 from emulator.devices.chf import Chf
 from emulator.devices.meter import MeterDevice
 from emulator.errors import EmulatorError, UnknownDeviceError
-from emulator.firmware import DeviceType, FirmwareProfile, ProfileCatalogue, load_profiles
+from emulator.firmware import FirmwareProfile, ProfileCatalogue, load_profiles
 from emulator.profiles import device_key, mix64, unit_interval
 from gbcs.codes import KeyPurpose
 from gbcs.crypto import SharedSecretCache
+from gbcs.devices import DeviceType
 from gbcs.errors import DecodeError
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.frames import Message

@@ -16,7 +16,8 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+
+from gbcs.devices import Fuel
 
 MASK64 = (1 << 64) - 1
 SLOTS_PER_DAY = 48
@@ -40,11 +41,6 @@ def unit_interval(value: int) -> float:
 def device_key(seed: bytes, eui: bytes) -> int:
     """The 64-bit key that drives everything random about one device."""
     return int.from_bytes(hashlib.blake2b(seed + b"\x00" + eui, digest_size=8).digest(), "big")
-
-
-class Fuel(StrEnum):
-    ELECTRICITY = "electricity"
-    GAS = "gas"
 
 
 def _normalised(weights: Sequence[float]) -> tuple[float, ...]:

@@ -27,20 +27,12 @@ from typing import Any, Final
 from lxml import etree
 
 from gateway.errors import GatewayError
-from gateway.services.model import DevicePrenotification, DeviceType
+from gateway.services.model import DevicePrenotification
 from gateway.services.nondevice import NonDeviceService, ShipmentError
+from gbcs.devices import DeviceType
 from gbcs.eui import parse_eui
 
-FIELDS: Final = (
-    "DeviceID",
-    "DeviceManufacturer",
-    "DeviceModel",
-    "DeviceType",
-    "SMETSCHTSVersion",
-    "FirmwareVersion",
-    "ESMEVariant",
-    "AssociatedGPFDeviceID",
-)
+FIELDS: Final = DevicePrenotification.ELEMENTS
 REQUIRED: Final = ("DeviceID", "DeviceManufacturer", "DeviceModel", "DeviceType")
 MAX_BYTES: Final = 64 * 1024 * 1024
 

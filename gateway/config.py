@@ -16,8 +16,9 @@ from typing import Any, Final
 from gateway.duis.signature import SignatureEngine
 from gateway.errors import GatewayError
 from gateway.flags import FlagRules
-from gateway.services.model import Fuel, PropertyFilter
+from gateway.services.model import PropertyFilter
 from gbcs.codes import ACB
+from gbcs.devices import Fuel
 from gbcs.eui import parse_eui
 
 DEFAULT_PORT: Final = 8079

@@ -33,8 +33,9 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import Final, Literal
 
-from gateway.services.model import DeviceStatus, Fuel
+from gateway.services.model import DeviceStatus
 from gateway.storage import Transaction
+from gbcs.devices import Fuel
 
 FlagRules = Literal["dsp", "mp077"]
 """``dsp``: the DCC's current rules (default). ``mp077``: the proposers' wider rules."""

@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import Final
 
 from gateway.errors import IllegalTransitionError
-from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, PropertyFilter
+from gateway.services.model import DeviceRecord, DeviceStatus, PropertyFilter
 from gateway.storage import Migration, Row, Transaction
+from gbcs.devices import DeviceType
 
 
 class Sentinel(StrEnum):

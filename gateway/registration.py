@@ -46,8 +46,8 @@ from pathlib import Path
 from typing import Final
 
 from gateway.flags import ServiceFlag
-from gateway.services.model import Fuel
 from gateway.storage import Row, Storage, Transaction
+from gbcs.devices import Fuel
 
 RECORD_KIND: Final = {Fuel.GAS: "E45", Fuel.ELECTRICITY: "D0350"}
 ALL_FUELS: Final = frozenset(Fuel)

@@ -27,8 +27,9 @@ from typing import Final, Self
 from cryptography import x509
 
 from gateway.errors import AdminError, ServiceError
-from gateway.services.model import Fuel, PropertyFilter
+from gateway.services.model import PropertyFilter
 from gateway.storage import Row, Storage, Transaction
+from gbcs.devices import Fuel
 
 
 class UserRole(StrEnum):

@@ -1,15 +1,14 @@
 """GBCS envelopes: General-Ciphering (MAC'd), bare General-Signing, and GBT blocks.
 
-The ``construct`` structures below are the definition of the wire format; they stay private to
-this module. Callers get frozen dataclasses (:class:`Message`, :class:`GbtBlock`) with symmetric
+Callers get frozen dataclasses (:class:`Message`, :class:`GbtBlock`) with symmetric
 ``from_bytes`` / ``to_bytes``. Decoding is strict so that whatever decodes re-encodes byte for
 byte: BER lengths must be minimal, fixed header bytes must have their fixed values, and nothing
 may follow the end of a message.
 
 Because the codec sits on the hot path of every device and of the gateway (hundreds of messages
-a second on a shared core), :meth:`Message.from_bytes` and :meth:`Message.to_bytes` use a
-hand-written fast path; ``tests/gbcs/test_frames.py`` checks that it agrees with the
-``construct`` definition on every conformance vector and on generated inputs.
+a second on a shared core), :meth:`Message.from_bytes` and :meth:`Message.to_bytes` are written
+by hand over ``struct`` and slices; ``tests/gbcs/test_frames.py`` checks them against every
+conformance vector (byte-exact round trips) and against byte layouts written out in full.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-
-import construct as cs
 
 from gbcs.codes import (
     CRA,
@@ -89,165 +86,6 @@ def decode_ber_length(data: bytes, pos: int) -> tuple[int, int]:
             raise DecodeError(f"non-minimal length 82 {n:04x} at byte {pos}", pos)
         return n, pos + 3
     raise DecodeError(f"unsupported length byte {first:02x} at byte {pos}", pos)
-
-
-# --------------------------------------------------------------------------------------------
-# The construct definition (private; the reference the fast path is tested against)
-# --------------------------------------------------------------------------------------------
-
-
-class _BerLength(cs.Construct):  # type: ignore[misc]  # construct is untyped
-    """Minimal BER definite length (1 to 3 bytes)."""
-
-    def _parse(self, stream: Any, context: Any, path: str) -> int:
-        first = cs.stream_read(stream, 1, path)[0]
-        if first < 0x80:
-            return int(first)
-        if first == 0x81:
-            n = cs.stream_read(stream, 1, path)[0]
-            if n < 0x80:
-                raise cs.ValidationError("non-minimal BER length", path=path)
-            return int(n)
-        if first == 0x82:
-            raw = cs.stream_read(stream, 2, path)
-            n = int.from_bytes(raw, "big")
-            if n <= 0xFF:
-                raise cs.ValidationError("non-minimal BER length", path=path)
-            return n
-        raise cs.ValidationError(f"unsupported BER length byte {first:02x}", path=path)
-
-    def _build(self, obj: int, stream: Any, context: Any, path: str) -> int:
-        try:
-            cs.stream_write(stream, ber_length(obj), len(ber_length(obj)), path)
-        except EncodeError as exc:
-            raise cs.ValidationError(str(exc), path=path) from exc
-        return obj
-
-    def _sizeof(self, context: Any, path: str) -> int:
-        raise cs.SizeofError("a BER length has a variable size", path=path)
-
-
-_BER = _BerLength()
-
-_OTHER_INFORMATION = cs.Prefixed(
-    _BER,
-    cs.Struct(
-        "message_code" / cs.Int16ub,
-        "extensions" / cs.GreedyBytes,
-    ),
-)
-
-_GENERAL_SIGNING = cs.Struct(
-    "tag" / cs.Const(bytes((TAG_GENERAL_SIGNING,))),
-    "transaction_id_length" / cs.Const(b"\x09"),
-    "cra" / cs.Int8ub,
-    cs.Check(lambda this: this.cra in (1, 2, 3)),
-    "originator_counter" / cs.Int64ub,
-    "business_originator" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
-    "business_target" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
-    "date_time" / cs.Prefixed(cs.Int8ub, cs.GreedyBytes),
-    cs.Check(lambda this: len(this.date_time) in (0, DATE_TIME_LENGTH)),
-    "other_information" / _OTHER_INFORMATION,
-    "content" / cs.Prefixed(_BER, cs.GreedyBytes),
-    # The signature field: 00 (none) or 40 + r||s; a pre-command may omit the byte entirely.
-    "signature" / cs.Optional(cs.Prefixed(cs.Int8ub, cs.GreedyBytes)),
-    cs.Check(lambda this: this.signature is None or len(this.signature) in (0, SIGNATURE_LENGTH)),
-    cs.Terminated,
-)
-
-_GENERAL_CIPHERING = cs.Struct(
-    "tag" / cs.Const(bytes((TAG_GENERAL_CIPHERING,))),
-    # Empty transaction-id, originator and recipient system titles, date-time,
-    # other-information and key-info.
-    "empty_elements" / cs.Const(bytes(6)),
-    "length" / cs.Rebuild(_BER, lambda this: _SECURITY_HEADER_LENGTH + len(this.apdu) + MAC_LENGTH),
-    "security_control" / cs.Const(b"\x11"),
-    "invocation_counter" / cs.Const(bytes(4)),
-    "apdu" / cs.Bytes(lambda this: this.length - _SECURITY_HEADER_LENGTH - MAC_LENGTH),
-    "mac" / cs.Bytes(MAC_LENGTH),
-    cs.Terminated,
-)
-
-# GBT block (the GBCS "routing header" then a DLMS General-Block-Transfer APDU). The security
-# control byte and invocation counter of the routing header are kept raw (*unsure* of their
-# values in GBCS: blocks are not protected individually, the reassembled message is).
-_GBT_BLOCK = cs.Struct(
-    "tag" / cs.Const(bytes((TAG_GENERAL_CIPHERING,))),
-    "transaction_id_length" / cs.Const(b"\x09"),
-    "cra" / cs.Int8ub,
-    cs.Check(lambda this: this.cra in (1, 2, 3)),
-    "originator_counter" / cs.Int64ub,
-    "business_originator" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
-    "business_target" / cs.Prefixed(cs.Const(8, cs.Int8ub), cs.Bytes(8)),
-    "date_time" / cs.Const(b"\x00"),
-    "other_information" / _OTHER_INFORMATION,
-    "key_info" / cs.Const(b"\x00"),
-    "ciphered"
-    / cs.Prefixed(
-        _BER,
-        cs.Struct(
-            "security_control" / cs.Int8ub,
-            "invocation_counter" / cs.Bytes(4),
-            "gbt_tag" / cs.Const(bytes((TAG_GENERAL_BLOCK_TRANSFER,))),
-            "block_control" / cs.Int8ub,
-            "block_number" / cs.Int16ub,
-            "block_number_ack" / cs.Int16ub,
-            "data" / cs.Prefixed(_BER, cs.GreedyBytes),
-            cs.Terminated,
-        ),
-    ),
-    cs.Terminated,
-)
-
-
-def _construct_parse_message(data: bytes) -> Message:
-    """Decode with the construct definition (slow; the reference for the fast path)."""
-    try:
-        if data[:1] == bytes((TAG_GENERAL_CIPHERING,)):
-            outer = _GENERAL_CIPHERING.parse(data)
-            apdu, mac = bytes(outer.apdu), bytes(outer.mac)
-        else:
-            apdu, mac = data, None
-        gs = _GENERAL_SIGNING.parse(apdu)
-    except cs.ConstructError as exc:
-        raise DecodeError(f"not a GBCS message: {exc}") from None
-    return Message(
-        cra=CRA(gs.cra),
-        originator_counter=gs.originator_counter,
-        business_originator=bytes(gs.business_originator),
-        business_target=bytes(gs.business_target),
-        date_time=bytes(gs.date_time) or None,
-        message_code=gs.other_information.message_code,
-        extensions=bytes(gs.other_information.extensions),
-        content=bytes(gs.content),
-        signature=(bytes(gs.signature) or None) if gs.signature is not None else None,
-        signature_omitted=gs.signature is None,
-        mac=mac,
-    )
-
-
-def _construct_build_message(message: Message) -> bytes:
-    """Encode with the construct definition (slow; the reference for the fast path)."""
-    signature = None if message.signature_omitted else message.signature or b""
-    apdu: bytes = _GENERAL_SIGNING.build(
-        {
-            "cra": int(message.cra),
-            "originator_counter": message.originator_counter,
-            "business_originator": message.business_originator,
-            "business_target": message.business_target,
-            "date_time": message.date_time or b"",
-            "other_information": {
-                "message_code": message.message_code,
-                "extensions": message.extensions,
-            },
-            "content": message.content,
-            "signature": signature,
-        }
-    )
-    if message.mac is None:
-        return apdu
-    built: bytes = _GENERAL_CIPHERING.build({"apdu": apdu, "mac": message.mac})
-    return built
 
 
 # --------------------------------------------------------------------------------------------
@@ -813,54 +651,6 @@ class GbtBlock:
         _set(block, "security_control", d[p])
         _set(block, "invocation_counter", d[p + 1 : p + 5])
         return block
-
-
-def _construct_parse_gbt(data: bytes) -> GbtBlock:
-    """Decode a GBT block with the construct definition (the reference for the fast path)."""
-    try:
-        parsed = _GBT_BLOCK.parse(data)
-    except cs.ConstructError as exc:
-        raise DecodeError(f"not a GBT block: {exc}") from None
-    ciphered = parsed.ciphered
-    return GbtBlock(
-        cra=CRA(parsed.cra),
-        originator_counter=parsed.originator_counter,
-        business_originator=bytes(parsed.business_originator),
-        business_target=bytes(parsed.business_target),
-        message_code=parsed.other_information.message_code,
-        extensions=bytes(parsed.other_information.extensions),
-        block_number=ciphered.block_number,
-        block_number_ack=ciphered.block_number_ack,
-        block_control=ciphered.block_control,
-        data=bytes(ciphered.data),
-        security_control=ciphered.security_control,
-        invocation_counter=bytes(ciphered.invocation_counter),
-    )
-
-
-def _construct_build_gbt(block: GbtBlock) -> bytes:
-    """Encode a GBT block with the construct definition."""
-    built: bytes = _GBT_BLOCK.build(
-        {
-            "cra": int(block.cra),
-            "originator_counter": block.originator_counter,
-            "business_originator": block.business_originator,
-            "business_target": block.business_target,
-            "other_information": {
-                "message_code": block.message_code,
-                "extensions": block.extensions,
-            },
-            "ciphered": {
-                "security_control": block.security_control,
-                "invocation_counter": block.invocation_counter,
-                "block_control": block.block_control,
-                "block_number": block.block_number,
-                "block_number_ack": block.block_number_ack,
-                "data": block.data,
-            },
-        }
-    )
-    return built
 
 
 def is_gbt_block(data: bytes) -> bool:

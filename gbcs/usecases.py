@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gbcs.devices import DeviceType
+
 
 class PayloadKind(StrEnum):
     """How a use case's content is encoded."""
@@ -29,18 +31,6 @@ class PayloadKind(StrEnum):
     DLMS = "dlms"
     GBZ = "gbz"
     ASN1 = "asn1"
-
-
-class DeviceType(StrEnum):
-    """GBCS device types (the targets of commands, the sources of alerts)."""
-
-    ESME = "ESME"
-    GSME = "GSME"
-    CHF = "CHF"
-    GPF = "GPF"
-    HCALCS = "HCALCS"
-    PPMID = "PPMID"
-    IHD = "IHD"
 
 
 @dataclass(frozen=True, slots=True)

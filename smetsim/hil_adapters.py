@@ -23,9 +23,10 @@ from typing import Any
 
 from emulator.clock import from_seconds
 from emulator.devices.esme import Esme
-from emulator.firmware import DeviceType, FirmwareProfile
+from emulator.firmware import FirmwareProfile
 from emulator.fleet import Fleet
 from gateway.wan import FrameReceiver, HubUnreachableError
+from gbcs.devices import DeviceType
 from gbcs.eui import eui_hex
 from hil.dongle import DEFAULT_BAUD, DeviceUnreachable, LinkTiming, SerialWan
 from hil.framelog import FrameLog

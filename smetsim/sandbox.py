@@ -54,10 +54,11 @@ from gateway.duis.signature import load_certificate
 from gateway.server import Gateway
 from gateway.services.device import MIGRATIONS as DEVICE_MIGRATIONS
 from gateway.services.device import DeviceService, run_on_loop
-from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel
+from gateway.services.model import DevicePrenotification, DeviceStatus
 from gateway.users import MeterPoints, User, UserRole
 from gateway.wan import InProcessWan, RoutingWan, Wan, WanFaults
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
+from gbcs.devices import DeviceType, Fuel
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.worker_mesh import PeerWan, WorkerMesh

@@ -11,7 +11,7 @@ from emulator.devices.esme import Esme
 from emulator.devices.gpf import Gpf
 from emulator.devices.gsme import Gsme
 from emulator.devices.ihd import Ihd
-from emulator.firmware import DeviceType
+from gbcs.devices import DeviceType
 
 DEVICE_CLASSES: Mapping[DeviceType, type[Device]] = MappingProxyType(
     {

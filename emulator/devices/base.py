@@ -39,12 +39,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.clock import from_seconds
 from emulator.errors import CommandError, TransitionError
-from emulator.firmware import DeviceType, FirmwareProfile, FirmwareVersion
+from emulator.firmware import FirmwareProfile, FirmwareVersion
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.builders import Builder
 from gbcs.codes import ACB, CRA, NETWORK_OPERATOR, SUPPLIER, KeyPurpose, RemotePartyRole
 from gbcs.crypto import SharedSecretCache
+from gbcs.devices import DeviceType
 from gbcs.errors import DecodeError, GbcsError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup

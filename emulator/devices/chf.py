@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 from emulator.clock import from_seconds
 from emulator.devices.base import Alert, Device, DeviceContext, Reply
 from emulator.devices.esme import RESULT_OTHER_REASON, dlms_error
-from emulator.firmware import DeviceType
 from gbcs import content as c
 from gbcs.alerts import AlertCode
+from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.usecases import UseCase

@@ -11,8 +11,8 @@ from emulator.clock import from_seconds
 from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
 from emulator.devices.gsme import Gsme, encrypt_for, gas_register, gbz_error
 from emulator.errors import CommandError
-from emulator.firmware import DeviceType
 from gbcs import content as c
+from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.usecases import UseCase
 

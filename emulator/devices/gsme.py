@@ -16,12 +16,12 @@ from emulator.clock import from_seconds
 from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
 from emulator.devices.meter import MeterDevice
 from emulator.errors import CommandError, TransitionError
-from emulator.firmware import DeviceType
 from emulator.metering import Meter, PaymentMode
-from emulator.profiles import DEFAULT_SHAPE, Fuel, shape_named, unit_interval
+from emulator.profiles import DEFAULT_SHAPE, shape_named, unit_interval
 from emulator.supply import VALVE, SupplyEvent, SupplyState
 from gbcs import content as c
 from gbcs.alerts import AlertCode
+from gbcs.devices import DeviceType, Fuel
 from gbcs.errors import GbcsError
 from gbcs.frames import Message
 from gbcs.payloads import asn1, gbz

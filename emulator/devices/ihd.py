@@ -9,8 +9,8 @@ from typing import ClassVar
 from emulator.clock import from_seconds
 from emulator.devices.base import Alert, Device
 from emulator.devices.esme import dlms_error
-from emulator.firmware import DeviceType
 from gbcs import content as c
+from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.usecases import UseCase
 

@@ -213,7 +213,12 @@ def gbcs_payload_element(payload: bytes, *, tag: str = "GBCSPayload") -> etree._
     return element
 
 
-def precommand_element(payload: bytes, *, gbcs_version: str) -> etree._Element:
+GBCS_VERSION: Final = "4.0"
+"""What the ``PreCommand/GBCSVersion`` of a CV4 answer names: the GBCS version whose
+message formats this gateway builds (the reference data's)."""
+
+
+def precommand_element(payload: bytes, *, gbcs_version: str = GBCS_VERSION) -> etree._Element:
     """``sr:PreCommand`` (``GBCSVersion``, ``GBCSPayload``): the CV4 answer to a critical SR."""
     element = etree.Element(sr("PreCommand"))
     etree.SubElement(element, sr("GBCSVersion")).text = gbcs_version

@@ -1,6 +1,7 @@
 """DUIS XML of the device service requests' answers: the asynchronous responses and alerts
-(:class:`gateway.services.device.DeviceReport`), and the synchronous pre-command and local
-command of CV4 / CV2 / CV6. Everything built here validates against the DUIS 5.4 schema.
+(:class:`gateway.services.device.DeviceReport`), and the synchronous local command of CV2 /
+CV6 (the CV4 pre-command is :func:`gateway.duis.build.precommand_element`). Everything built
+here validates against the DUIS 5.4 schema.
 
 - a device's response: ``ResponseMessage`` (ServiceReference, ServiceReferenceVariant,
   ``GBCSPayload``: the device's GBCS, base64), header ``RequestID`` (the user's),
@@ -26,7 +27,7 @@ from typing import Final
 
 from lxml import etree
 
-from gateway.duis.build import comment_text, duis_datetime
+from gateway.duis.build import comment_text, duis_datetime, gbcs_payload_element
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import format_request_id
 from gateway.duis.xml import DS_NS, RA_NS, SR_NS, sr
@@ -34,16 +35,10 @@ from gateway.services.device import DeviceReport, ReportKind
 from gateway.services.model import RequestId
 
 __all__ = [
-    "GBCS_VERSION",
     "local_command_element",
-    "precommand_element",
     "report_element",
     "response_report_bytes",
 ]
-
-GBCS_VERSION: Final = "4.0"
-"""What the ``PreCommand/GBCSVersion`` of a CV4 answer names: the GBCS version whose
-message formats this gateway builds (the reference data's)."""
 
 _NSMAP: Final = {"sr": SR_NS, "ds": DS_NS, "ra": RA_NS}
 
@@ -52,18 +47,10 @@ def _b64(payload: bytes) -> str:
     return base64.b64encode(payload).decode("ascii")
 
 
-def precommand_element(payload: bytes, *, gbcs_version: str = GBCS_VERSION) -> etree._Element:
-    """``sr:PreCommand`` (GBCSVersion, GBCSPayload): the CV4 answer to a critical SR."""
-    element = etree.Element(sr("PreCommand"))
-    etree.SubElement(element, sr("GBCSVersion")).text = gbcs_version
-    etree.SubElement(element, sr("GBCSPayload")).text = _b64(payload)
-    return element
-
-
 def local_command_element(payload: bytes) -> etree._Element:
     """``sr:LocalCommand/sr:GBCSPayload``: a command returned for local delivery (CV2, CV6)."""
     element = etree.Element(sr("LocalCommand"))
-    etree.SubElement(element, sr("GBCSPayload")).text = _b64(payload)
+    element.append(gbcs_payload_element(payload))
     return element
 
 

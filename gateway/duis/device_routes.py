@@ -45,11 +45,10 @@ from typing import Any, Final
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from gateway.duis.build import serialise
+from gateway.duis.build import precommand_element, serialise
 from gateway.duis.device_requests import DEVICE_VARIANTS, read_device_call
 from gateway.duis.device_responses import (
     local_command_element,
-    precommand_element,
     report_element,
     response_report_bytes,
 )

@@ -19,14 +19,12 @@ from gateway.duis.envelope import DuisRequest, parse_eui_text
 from gateway.duis.xml import SR_NS, is_element, local_name
 from gateway.errors import ServiceError
 from gateway.services.model import (
-    ESME_VARIANTS,
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
     DecommissionDevice,
     DeleteDevice,
     DevicePrenotification,
     DeviceStatus,
-    DeviceType,
     NonDeviceRequest,
     NonDeviceResult,
     PropertyFilter,
@@ -37,6 +35,7 @@ from gateway.services.model import (
     UpdateMPxN,
 )
 from gateway.srv.registry import serves_non_device
+from gbcs.devices import ESME_VARIANTS, DeviceType
 
 _SR_PREFIX: Final = f"{{{SR_NS}}}"
 
@@ -156,19 +155,7 @@ def _uprn(value: str | None) -> str:
 
 
 def read_device_prenotification(body: etree._Element) -> DevicePrenotification:
-    f = _Fields(
-        body,
-        (
-            "DeviceID",
-            "DeviceManufacturer",
-            "DeviceModel",
-            "DeviceType",
-            "SMETSCHTSVersion",
-            "FirmwareVersion",
-            "ESMEVariant",
-            "AssociatedGPFDeviceID",
-        ),
-    )
+    f = _Fields(body, DevicePrenotification.ELEMENTS)
     device_id = f.eui("DeviceID", required=True)
     assert device_id is not None
     device_type = _enum_value(

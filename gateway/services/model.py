@@ -16,18 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-
-class DeviceType(StrEnum):
-    """The schema's ``DeviceType`` enumeration."""
-
-    ESME = "ESME"
-    GSME = "GSME"
-    GPF = "GPF"
-    CHF = "CHF"
-    HCALCS = "HCALCS"
-    PPMID = "PPMID"
-    IHD = "IHD"
-    CAD = "CAD"
+from gbcs.devices import DeviceType
 
 
 class DeviceStatus(StrEnum):
@@ -43,21 +32,6 @@ class DeviceStatus(StrEnum):
     RECOVERY = "Recovery"
     RECOVERED = "Recovered"
 
-
-class Fuel(StrEnum):
-    """The fuel of a meter point (MPAN: electricity, MPRN: gas)."""
-
-    ELECTRICITY = "electricity"
-    GAS = "gas"
-
-
-ESME_VARIANTS: frozenset[str] = frozenset(
-    {
-        "A", "B", "C", "AD", "BD", "CD", "ADE", "BDE", "CDE", "ADF", "BDF", "CDF", "ADEF",
-        "BDEF", "CDEF", "ADG", "ADEG", "AF", "BF", "CF", "AEF", "BEF", "CEF", "AG", "AEG",
-    }
-)  # fmt: skip
-"""The schema's ``ESMEVariant`` enumeration."""
 
 UPDATE_STATUS_EXCEPT_CH: frozenset[DeviceStatus] = frozenset(
     {DeviceStatus.PENDING, DeviceStatus.INSTALLED_NOT_COMMISSIONED}
@@ -98,6 +72,17 @@ class DevicePrenotification:
     """SR12.2 body ``DevicePrenotification``: adds the device to the SMI as ``Pending``."""
 
     service_reference_variant: ClassVar[str] = "12.2"
+    ELEMENTS: ClassVar[tuple[str, ...]] = (
+        "DeviceID",
+        "DeviceManufacturer",
+        "DeviceModel",
+        "DeviceType",
+        "SMETSCHTSVersion",
+        "FirmwareVersion",
+        "ESMEVariant",
+        "AssociatedGPFDeviceID",
+    )
+    """The body's elements in schema order; also the columns of an ASN file (gateway.asn)."""
     device_id: bytes
     manufacturer: str
     model: str

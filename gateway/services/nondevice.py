@@ -26,7 +26,6 @@ from gateway.inventory import (
     ordered,
 )
 from gateway.services.model import (
-    ESME_VARIANTS,
     NON_DEVICE_ACB,
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
@@ -35,8 +34,6 @@ from gateway.services.model import (
     DevicePrenotification,
     DeviceRecord,
     DeviceStatus,
-    DeviceType,
-    Fuel,
     NonDeviceRequest,
     NonDeviceResult,
     ReadInventory,
@@ -60,6 +57,7 @@ from gateway.users import (
     meter_point_supplier,
     roles_text,
 )
+from gbcs.devices import ESME_VARIANTS, DeviceType, Fuel
 
 _SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
 _EVERYONE: Final = frozenset(UserRole)

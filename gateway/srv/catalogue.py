@@ -18,11 +18,11 @@ from typing import Any, Final
 from gateway.duis import nondevice as _nondevice
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
-from gateway.services.model import DeviceType
 from gateway.srv import configuration, han, reading, supply, tariff
 from gateway.srv.registry import CODECS, NON_DEVICE
 from gateway.srv.spec import Codec, Row
 from gateway.srv.table import ROWS
+from gbcs.devices import DeviceType
 
 __all__ = ["CATALOGUE", "FAMILIES", "Entry", "entry"]
 

@@ -18,8 +18,8 @@ from typing import Any
 from lxml import etree
 
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
-from gateway.services.model import DeviceType
 from gateway.users import UserRole
+from gbcs.devices import DeviceType
 from gbcs.usecases import UseCase
 
 __all__ = ["Codec", "Command", "ResponsePattern", "Row"]

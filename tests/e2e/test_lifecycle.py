@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.services.model import DeviceType
 from gbcs.codes import ACB
+from gbcs.devices import DeviceType
 from smetsim.client import DuisClient
 from smetsim.sandbox import CHF, Sandbox, gateway_profile
 from tests.e2e.support import SchemaCheck, gbcs_of, request

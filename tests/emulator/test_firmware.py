@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from emulator.errors import ProfileError
-from emulator.firmware import DeviceType, load_profile, load_profiles, parse_profile
+from emulator.firmware import load_profile, load_profiles, parse_profile
+from gbcs.devices import DeviceType
 
 GOOD = """
 schema = 1

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.clock import to_seconds
-from emulator.profiles import BUILTIN_SHAPES, Fuel, LoadShape, device_key, shape_named
+from emulator.profiles import BUILTIN_SHAPES, LoadShape, device_key, shape_named
+from gbcs.devices import Fuel
 
 DAY = 48
 JAN = to_seconds(datetime(2024, 1, 15, tzinfo=UTC))

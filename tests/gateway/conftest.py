@@ -10,7 +10,6 @@ import pytest
 
 from gateway.inventory import MIGRATIONS
 from gateway.services import NonDeviceService
-from gateway.services.model import Fuel
 from gateway.storage import Storage
 from gateway.users import (
     MeterPoints,
@@ -19,6 +18,7 @@ from gateway.users import (
     Users,
     seed_default_identities,
 )
+from gbcs.devices import Fuel
 from tests.gateway.smi import (
     ADDRESS,
     ELEC,

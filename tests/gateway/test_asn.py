@@ -8,7 +8,8 @@ import pytest
 
 from gateway.asn import AsnError, import_file, import_shipment, parse_asn
 from gateway.services import NonDeviceService
-from gateway.services.model import DeviceStatus, DeviceType
+from gateway.services.model import DeviceStatus
+from gbcs.devices import DeviceType
 from tests.gateway.smi import CHF, ESME, GPF, GSME, NOP, S1, Ids, prenotify, snapshot
 
 HEADER = (

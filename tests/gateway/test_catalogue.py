@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
-from gateway.services.model import DeviceType
 from gateway.srv.catalogue import CATALOGUE, entry
 from gateway.srv.reading import ReadImportRegisters
 from gateway.srv.registry import CODECS
+from gbcs.devices import DeviceType
 from gbcs.usecases import by_name
 from smetsim.cli import app
 from smetsim.commands.catalogue import catalogue_markdown

@@ -24,7 +24,7 @@ from gateway.services.device import (
     DeviceService,
     ReportKind,
 )
-from gateway.services.model import DevicePrenotification, DeviceStatus, DeviceType, Fuel, RequestId
+from gateway.services.model import DevicePrenotification, DeviceStatus, RequestId
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
 from gateway.srv.reading import ReadImportRegisters
@@ -33,6 +33,7 @@ from gateway.storage import Storage
 from gateway.users import MeterPoints, last_request_counter, seed_default_identities
 from gateway.wan import InProcessWan
 from gbcs.codes import SUPPLIER
+from gbcs.devices import DeviceType, Fuel
 from gbcs.keystore import Keystore
 
 ESME = bytes.fromhex("00db1234567890a0")

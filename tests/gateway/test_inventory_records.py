@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from gateway.inventory import MIGRATIONS, Inventory
-from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, Fuel, PropertyFilter
+from gateway.services.model import DeviceRecord, DeviceStatus, PropertyFilter
 from gateway.storage import Storage
 from gateway.users import (
     MeterPoints,
@@ -19,6 +19,7 @@ from gateway.users import (
     get_meter_point,
     meter_point_supplier,
 )
+from gbcs.devices import DeviceType, Fuel
 
 S1 = bytes.fromhex("90b3d51f30010000")
 NOP = bytes.fromhex("90b3d51f30030000")

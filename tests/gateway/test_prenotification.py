@@ -6,7 +6,8 @@ import pytest
 
 from gateway.errors import ServiceError
 from gateway.services import NonDeviceService
-from gateway.services.model import DeviceStatus, DeviceType, ReadInventory
+from gateway.services.model import DeviceStatus, ReadInventory
+from gbcs.devices import DeviceType
 from tests.gateway.smi import (
     CHF,
     ESME,

@@ -6,13 +6,8 @@ import pytest
 
 from gateway.errors import ServiceError
 from gateway.services import NonDeviceService
-from gateway.services.model import (
-    DecommissionDevice,
-    DeviceStatus,
-    DeviceType,
-    PropertyFilter,
-    ReadInventory,
-)
+from gateway.services.model import DecommissionDevice, DeviceStatus, PropertyFilter, ReadInventory
+from gbcs.devices import DeviceType
 from tests.gateway.smi import (
     ADDRESS,
     CHF,

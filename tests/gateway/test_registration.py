@@ -11,8 +11,9 @@ import pytest
 from gateway.inventory import MIGRATIONS
 from gateway.registration import RdpFlows
 from gateway.services import NonDeviceService
-from gateway.services.model import DecommissionDevice, DeviceType, Fuel
+from gateway.services.model import DecommissionDevice
 from gateway.storage import Storage
+from gbcs.devices import DeviceType, Fuel
 from tests.gateway.smi import (
     CHF,
     ELEC,

@@ -6,15 +6,10 @@ import pytest
 
 from gateway.errors import ServiceError
 from gateway.services import NonDeviceService
-from gateway.services.model import (
-    NON_DEVICE_ACB,
-    DeviceType,
-    ReadInventory,
-    RequestId,
-    ServiceOptOut,
-)
+from gateway.services.model import NON_DEVICE_ACB, ReadInventory, RequestId, ServiceOptOut
 from gateway.storage import Storage
 from gateway.users import last_request_counter
+from gbcs.devices import DeviceType
 from tests.gateway.smi import ESME, GSME, NOP, OTHER, S1, S2, Ids, prenotification, snapshot
 
 UNKNOWN = bytes.fromhex("90b3d51f30990000")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from gateway.services.model import Fuel
+from gbcs.devices import Fuel
 from tests.gateway.duis.http import (
     A0,
     ELEC,

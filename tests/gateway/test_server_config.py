@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from gateway.config import ConfigError, GatewaySettings, load_settings
 from gateway.server import Gateway
-from gateway.services.model import Fuel
+from gbcs.devices import Fuel
 from smetsim.cli import main
 from tests.gateway.duis.support import signer_for, state_with_pki
 

@@ -6,8 +6,9 @@ import pytest
 
 from gateway.errors import ServiceError
 from gateway.services import NonDeviceService
-from gateway.services.model import DeviceStatus, DeviceType
+from gateway.services.model import DeviceStatus
 from gateway.storage import Storage
+from gbcs.devices import DeviceType
 from tests.gateway.smi import (
     CHF,
     ELEC,

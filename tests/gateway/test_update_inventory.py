@@ -10,7 +10,6 @@ from gateway.services.model import (
     DeleteDevice,
     DeviceRecord,
     DeviceStatus,
-    DeviceType,
     ReadInventory,
     UpdateDeviceDetails,
     UpdateDeviceStatus,
@@ -18,6 +17,7 @@ from gateway.services.model import (
     UpdateMPxN,
 )
 from gateway.users import MeterPoints
+from gbcs.devices import DeviceType
 from tests.gateway.smi import (
     CHF,
     ELEC,

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from gateway.errors import AdminError
-from gateway.services.model import Fuel, PropertyFilter
+from gateway.services.model import PropertyFilter
 from gateway.storage import Storage
 from gateway.users import (
     MeterPoints,
@@ -21,6 +21,7 @@ from gateway.users import (
     normalise_issuer,
     seed_default_identities,
 )
+from gbcs.devices import Fuel
 from tests.gateway.smi import ELEC, GAS, NOP, OTHER, S1, S2, snapshot
 
 

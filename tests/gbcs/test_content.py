@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gbcs import content as c
+from gbcs import usecases
 from gbcs.codes import CRA, KeyPurpose
+from gbcs.content import _common
 from gbcs.crypto import SharedSecretCache, decrypt_payload, derive_key, encrypt_payload, other_info
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.frames import Message
@@ -419,3 +421,21 @@ def test_top_ups_round_trip() -> None:
         c.TopUp(1, "12345")
     with pytest.raises(DecodeError, match="CS01a"):
         c.decode_command(0x0007, c.TopUp(1, utrn).encode().replace(b"7394", b"x394"))
+
+
+def test_registering_a_message_code_twice_is_refused_and_changes_nothing() -> None:
+    before = dict(_common.RESPONSE_DECODERS)
+    with pytest.raises(ValueError, match="0x0027 is registered twice"):
+        _common.register(0x0027, c.SetClock.decode, c.ClockSet.decode)
+    with pytest.raises(ValueError, match="needs at least one response decoder"):
+        _common.register(0xFFFE, c.SetClock.decode)
+    assert before == _common.RESPONSE_DECODERS
+    assert 0xFFFE not in _common.COMMAND_DECODERS
+    assert c.decode_command(0x0027, c.ReadImportRegisters(5, SUPPLIER, ESME).encode()).counter == 5
+
+
+def test_every_family_registers_commands_of_the_use_case_table() -> None:
+    for code in c.SUPPORTED_COMMANDS:
+        uc = usecases.use_case(code)
+        assert uc is not None
+        assert not uc.alert

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from gbcs import content as c
 from gbcs.codes import CRA
+from gbcs.content.supply import _decode_script_tree
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.frames import Message
 from gbcs.payloads.dlms import AccessKind, AccessResult
@@ -192,7 +193,7 @@ def test_fixed_requests(
     if cls is c.ReadFirmwareVersion:
         reference = lambda: c.ReadFirmwareVersion._decode_tree(content)  # noqa: E731
     else:
-        reference = lambda: cls(c._decode_script_tree(content, cls.script))  # type: ignore[union-attr]  # noqa: E731
+        reference = lambda: cls(_decode_script_tree(content, cls.script))  # type: ignore[union-attr]  # noqa: E731
     same(lambda: cls.decode(content), reference)
 
 
@@ -203,9 +204,9 @@ _TREE_DECODERS: dict[type, Callable[[bytes], object]] = {
     c.ImportRegistersResponse: c.ImportRegistersResponse._decode_tree,
     c.Outcome: c.Outcome._decode_tree,
     c.ReadFirmwareVersion: c.ReadFirmwareVersion._decode_tree,
-    c.SupplyEnable: lambda b: c.SupplyEnable(c._decode_script_tree(b, c.SupplyEnable.script)),
-    c.SupplyDisable: lambda b: c.SupplyDisable(c._decode_script_tree(b, c.SupplyDisable.script)),
-    c.SupplyArm: lambda b: c.SupplyArm(c._decode_script_tree(b, c.SupplyArm.script)),
+    c.SupplyEnable: lambda b: c.SupplyEnable(_decode_script_tree(b, c.SupplyEnable.script)),
+    c.SupplyDisable: lambda b: c.SupplyDisable(_decode_script_tree(b, c.SupplyDisable.script)),
+    c.SupplyArm: lambda b: c.SupplyArm(_decode_script_tree(b, c.SupplyArm.script)),
 }
 
 

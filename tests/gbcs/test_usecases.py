@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from gbcs.alerts import ALERT_NAMES, AlertCode, alert_name, is_critical_alert
+from gbcs.devices import DeviceType
 from gbcs.frames import Message
-from gbcs.usecases import USE_CASES, DeviceType, PayloadKind, by_name, use_case
+from gbcs.usecases import USE_CASES, PayloadKind, by_name, use_case
 from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
 
 

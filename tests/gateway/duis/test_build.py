@@ -19,7 +19,8 @@ from gateway.duis.build import (
 )
 from gateway.duis.signature import XmlSignatureVerifier
 from gateway.duis.xml import SR_NS
-from gateway.services.model import DeviceRecord, DeviceStatus, DeviceType, PropertyFilter
+from gateway.services.model import DeviceRecord, DeviceStatus, PropertyFilter
+from gbcs.devices import DeviceType
 from tests.gateway.duis.support import assert_valid_response, gateway_signer, xmlschema_errors
 
 WHEN = dt.datetime(2026, 3, 1, 9, 30, 5, 123456, tzinfo=dt.UTC)

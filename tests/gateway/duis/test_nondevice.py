@@ -15,7 +15,6 @@ from gateway.services.model import (
     DeleteDevice,
     DevicePrenotification,
     DeviceStatus,
-    DeviceType,
     PropertyFilter,
     ReadInventory,
     ServiceOptOut,
@@ -23,6 +22,7 @@ from gateway.services.model import (
     UpdateDeviceStatus,
     UpdateMPxN,
 )
+from gbcs.devices import DeviceType
 from tests.gateway.duis.support import request_document
 
 S1 = bytes.fromhex("90b3d51f30010000")

@@ -1,0 +1,182 @@
+"""Alerts: DLMS (ESME, CHF) and GBZ (GSME, GPF) alert contents, the 0x00CA future-dated
+firmware alert, and :func:`decode_alert`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from gbcs.alerts import is_critical_alert
+from gbcs.content._common import (
+    _check_exact,
+    _counter_of,
+    _int,
+    _items,
+    _sequence,
+    _stamp,
+    _when,
+)
+from gbcs.content.firmware import FirmwareActivated
+from gbcs.errors import DecodeError, EncodeError
+from gbcs.payloads import asn1, dlms, gbz
+from gbcs.payloads.dlms import (
+    AccessSpec,
+    Data,
+    DataNotification,
+)
+from gbcs.payloads.gbz import (
+    GbzAlert,
+)
+
+# =========================================================================== alerts
+
+
+def alert_message_code(alert_code: int) -> int:
+    """The generic message code an alert travels with: 0x1000 for critical (0x8Fxx) alert
+    codes, 0x1001 otherwise."""
+    return 0x1000 if is_critical_alert(alert_code) else 0x1001
+
+
+@dataclass(frozen=True, slots=True)
+class DlmsAlert:
+    """An ESME / CHF alert: DLMS Data-Notification whose body is
+    ``structure { alert code long-unsigned, date-time octet-string(12) [, details] }``
+    (the shape of the reference future-dated alerts; simple alerts carry no details)."""
+
+    counter: int
+    code: int
+    when: _dt.datetime
+    details: Data | None = None
+
+    def encode(self) -> bytes:
+        items: list[Data] = [dlms.long_unsigned(self.code), _stamp(self.when)]
+        if self.details is not None:
+            items.append(self.details)
+        return DataNotification(dlms.invoke_id_for(self.counter), dlms.structure(*items)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> DlmsAlert:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, DataNotification) or apdu.date_time:
+            raise DecodeError("expected a DLMS Data-Notification")
+        items = _items(apdu.body, "alert")
+        if len(items) not in (2, 3):
+            raise DecodeError("alert: expected 2 or 3 elements")
+        found = cls(
+            _counter_of(apdu.invoke_id),
+            _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED),
+            _when(items[1], "alert time"),
+            items[2] if len(items) == 3 else None,
+        )
+        _check_exact(found, content)
+        return found
+
+    @classmethod
+    def future_dated(
+        cls,
+        counter: int,
+        *,
+        executed: bool,
+        when: _dt.datetime,
+        message_code: int,
+        command_counter: int,
+        spec: AccessSpec,
+    ) -> DlmsAlert:
+        """0x8F66 / 0x8F67: a future-dated DLMS command was (not) executed (message code
+        0x00CC). Details: message code, originator counter, then the class id, OBIS and
+        attribute/method of the request it was about."""
+        details = (
+            message_code.to_bytes(2, "big")
+            + command_counter.to_bytes(8, "big")
+            + spec.class_id.to_bytes(2, "big")
+            + spec.obis.raw
+            + bytes([spec.index])
+        )
+        return cls(counter, 0x8F66 if executed else 0x8F67, when, dlms.octet_string(details))
+
+
+def gbz_alert(code: int, when: _dt.datetime, extra: bytes = b"") -> GbzAlert:
+    """A GSME / GPF alert with no components (message code 0x1000/0x1001)."""
+    return GbzAlert(code, gbz.zigbee_time(when), extra)
+
+
+def firmware_verification_alert(
+    *, ok: bool, when: _dt.datetime, image_hash: bytes, start: int = 0
+) -> GbzAlert:
+    """0x8F72 (verification successful) / 0x8F1C (failed) from a GSME: the calculated
+    manufacturer image hash after a 2-byte start field (GBZ layout)."""
+    if len(image_hash) != 32:
+        raise EncodeError("a firmware image hash is 32 bytes")
+    return gbz_alert(0x8F72 if ok else 0x8F1C, when, start.to_bytes(2, "big") + image_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class FutureDatedFirmwareAlert:
+    """0x00CA Future Dated Firmware Activation Alert (ASN.1): ``SEQUENCE { alertCode
+    INTEGER (8F66/8F67), executionDateTime, originatorCounter INTEGER, the activation
+    response SEQUENCE { outcome, firmwareVersion } }``."""
+
+    executed: bool
+    when: _dt.datetime
+    command_counter: int
+    result: FirmwareActivated
+    message_code: ClassVar[int] = 0x00CA
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+            asn1.der_generalized_time(self.when),
+            asn1.der_integer(self.command_counter),
+            asn1.decode_der(self.result.encode()),
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> FutureDatedFirmwareAlert:
+        node = _sequence(content, 4)
+        code = node.child(0).int_value()
+        if code not in (0x8F66, 0x8F67):
+            raise DecodeError(f"0x00CA alert code 0x{code:04X} is not 8F66/8F67")
+        found = cls(
+            code == 0x8F66,
+            node.child(1).time_value(),
+            node.child(2).int_value(),
+            FirmwareActivated.decode(node.child(3).to_bytes()),
+        )
+        _check_exact(found, content)
+        return found
+
+
+# =========================================================================== dispatch
+
+Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert
+
+
+def decode_alert(message_code: int, content: bytes) -> Alert:
+    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF) or the 0x00CA
+    firmware alert."""
+    decoder: Callable[[bytes], Alert]
+    if message_code == FutureDatedFirmwareAlert.message_code:
+        decoder = FutureDatedFirmwareAlert.decode
+    elif content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
+        decoder = DlmsAlert.decode
+    else:
+        decoder = GbzAlert.from_bytes
+    try:
+        return decoder(content)
+    except (EncodeError, ValueError) as exc:
+        raise DecodeError(f"alert 0x{message_code:04X}: {exc}") from None
+
+
+__all__ = [
+    "Alert",
+    "DlmsAlert",
+    "FutureDatedFirmwareAlert",
+    "GbzAlert",
+    "alert_message_code",
+    "decode_alert",
+    "firmware_verification_alert",
+    "gbz_alert",
+]
