@@ -178,6 +178,7 @@ def decode(
     cache = SharedSecretCache()
     failed = False
     first = True
+    out = sys.stdout
     for arg in inputs:
         for label, parts in _messages(arg):
             if isinstance(parts, InputError):
@@ -188,15 +189,17 @@ def decode(
                 explanation = explain(parts[0], keys, cache=cache)
             if explanation.error is not None:
                 failed = True
+            # One buffered write per message: typer.echo flushes each line, which cost a
+            # quarter of the whole run over the 863 conformance messages.
             if as_json:
-                typer.echo(json.dumps(explanation.as_json(label)))
+                out.write(json.dumps(explanation.as_json(label)) + "\n")
             elif explanation.message is None:
+                out.flush()
                 typer.echo(f"smetsim: error: {_shown(label)}: {explanation.error}", err=True)
             else:
-                if not first:
-                    typer.echo("")
-                typer.echo(explanation.render(_shown(label)))
+                out.write(("" if first else "\n") + explanation.render(_shown(label)) + "\n")
                 first = False
+    out.flush()
     if failed:
         raise typer.Exit(1)
 
