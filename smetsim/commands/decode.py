@@ -195,7 +195,8 @@ def decode(
                 out.write(json.dumps(explanation.as_json(label)) + "\n")
             elif explanation.message is None:
                 out.flush()
-                typer.echo(f"smetsim: error: {_shown(label)}: {explanation.error}", err=True)
+                shown = _shown(label) if label.strip() else repr(label)
+                typer.echo(f"smetsim: error: {shown}: {explanation.error}", err=True)
             else:
                 out.write(("" if first else "\n") + explanation.render(_shown(label)) + "\n")
                 first = False
