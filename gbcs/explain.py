@@ -1,14 +1,15 @@
 """A decoded GBCS message explained: for people (a text tree) and for programs (a JSON-able dict).
 
 :func:`explain` never raises for bad bytes: the sentence of the :class:`DecodeError` is kept in
-:attr:`Explanation.error`. With a key lookup, MAC and signature are checked, and the encrypted
-payloads of responses and alerts are decrypted when the receiver's KA private key is held.
+:attr:`Explanation.error`. With a key lookup, MAC and signature are checked, and every encrypted
+block the payload's structure carries (:mod:`gbcs.payloads.encrypted`: DLMS octet-strings of any
+length, GBZ encrypted components) is decrypted with the key agreement GBCS gives for the message;
+a block that cannot be decrypted is listed with the reason, never skipped.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,23 +19,31 @@ from gbcs.errors import DecodeError, GbcsError, KeyNotFound
 from gbcs.eui import eui_duis
 from gbcs.frames import Message, is_gbt_block, reassemble_gbt
 from gbcs.keystore import KeyLookup
+from gbcs.payloads import Raw, decode_content
+from gbcs.payloads.encrypted import EncryptedBlock, find_encrypted, plaintext_tree
+from gbcs.usecases import use_case
 from gbcs.verify import Check, KeyAgreement, Verification, Verifier
 
-__all__ = ["Decrypted", "Explanation", "explain", "explain_blocks", "find_encrypted_blobs"]
+__all__ = ["Decrypted", "Explanation", "explain", "explain_blocks"]
 
-_MIN_FRAMED = 5 + 12  # 31 00000000 || tag, with an empty ciphertext
+NO_KEYS = "no keystore given: pass --keystore DIR holding the recipient's KA private key"
 
 
 @dataclass(frozen=True, slots=True)
 class Decrypted:
-    """An encrypted payload found in the content: where, and its plaintext (or why not)."""
+    """An encrypted block of the content: where, and its plaintext (or why not)."""
 
     offset: int
+    """Where the framed block starts in the content."""
     framed: bytes
     plaintext: bytes | None
     error: str | None = None
+    """Why the block was not decrypted (``None`` when it was)."""
     tree: Any = None
-    """The plaintext decoded as DLMS A-XDR data (``as_tree()``), when it is that."""
+    """The plaintext decoded as the layout carries it: A-XDR data (DLMS), the ZCL frame (GBZ)."""
+    where: str = ""
+    """The block's path in the decoded payload, e.g. ``data[0].items[1]``, ``components[0]``."""
+    layout: str = "dlms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +90,12 @@ class Explanation:
             "payload": self.payload,
             "decrypted": [
                 {
+                    "where": d.where,
+                    "layout": d.layout,
                     "offset": d.offset,
+                    "decrypted": d.plaintext is not None,
+                    "reason": d.error,
                     "plaintext": None if d.plaintext is None else d.plaintext.hex(),
-                    "error": d.error,
                     "data": d.tree,
                 }
                 for d in self.decrypted
@@ -126,7 +138,7 @@ class Explanation:
         payload_label += f", {self.payload_kind})" if self.payload_kind else ")"
         rows.append((payload_label, self.payload if self.payload is not None else m.content.hex()))
         for d in self.decrypted:
-            label = f"encrypted payload at content byte {d.offset}"
+            label = f"encrypted block {d.where} ({d.layout}, content byte {d.offset})"
             if d.plaintext is None:
                 rows.append((label, f"not decrypted: {d.error}"))
             elif d.tree is not None:
@@ -222,86 +234,66 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-# ---- optional collaborators (written in parallel; absent or failing -> raw hex) -----------
+# ---- use case and payload ---------------------------------------------------------------
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None
-
-
-def _use_case(code: int) -> tuple[str | None, str | None]:
-    lookup = _optional("gbcs.usecases", "use_case")
-    if lookup is None:
-        return None, None
-    try:
-        uc = lookup(code)
-    except Exception:  # a collaborator's bug must not stop a decode
-        return None, None
+def _use_case(code: int) -> tuple[str | None, str | None, bool]:
+    uc = use_case(code)
     if uc is None:
-        return None, None
-    return str(getattr(uc, "name", None) or "") or None, getattr(uc, "title", None)
+        return None, None, False
+    return uc.name or None, uc.title, uc.encrypted_response
 
 
-def _payload(code: int, cra: CRA, content: bytes) -> tuple[Any, str | None, list[str]]:
-    decode_content = _optional("gbcs.payloads", "decode_content")
-    if decode_content is None:
-        return None, None, []
+def _payload(code: int, cra: CRA, content: bytes) -> tuple[object, Any, str | None, list[str]]:
+    """(payload, its tree, its kind, notes); the payload is None when decoding it failed."""
     try:
         payload = decode_content(code, cra, content)
-        tree = payload.as_tree()
-        kind = getattr(payload, "kind", None)
-        return tree, (str(kind) if kind is not None else type(payload).__name__), []
-    except Exception as exc:  # a collaborator's bug must not stop a decode
-        return None, None, [f"payload decoder failed: {type(exc).__name__}: {exc}"]
+        return payload, payload.as_tree(), str(payload.kind), []
+    except Exception as exc:  # a codec bug must not stop a decode: the content shows as hex
+        return None, None, None, [f"payload decoder failed: {type(exc).__name__}: {exc}"]
 
 
-def _axdr_tree(plaintext: bytes) -> Any:
-    decode_data = _optional("gbcs.payloads.dlms", "decode_data")
-    if decode_data is None or not plaintext:
-        return None
+# ---- encrypted blocks --------------------------------------------------------------------
+
+
+def _decrypt_block(
+    message: Message, block: EncryptedBlock, agreement: KeyAgreement | None
+) -> Decrypted:
+    offset = message.content.find(block.framed)
+    if agreement is None:
+        return Decrypted(
+            offset, block.framed, None, NO_KEYS, where=block.where, layout=block.layout
+        )
     try:
-        data = decode_data(plaintext)
-        if data.to_bytes() != plaintext:
-            return None
-        return data.as_tree()
-    except Exception:  # not A-XDR (e.g. ZCL attributes), or a collaborator's bug
-        return None
+        plaintext = agreement.decrypt(message, block.framed)
+    except KeyNotFound as exc:
+        device = eui_duis(message.business_originator)
+        target = eui_duis(agreement.payload_target(message))
+        reason = f"{exc}: neither {target} (the recipient) nor {device} has a KA private key here"
+        return Decrypted(offset, block.framed, None, reason, where=block.where, layout=block.layout)
+    except DecodeError:
+        reason = (
+            "the tag does not verify with the key agreed between "
+            f"{eui_duis(message.business_originator)} and "
+            f"{eui_duis(agreement.payload_target(message))} "
+            f"(counter {agreement.payload_counter(message)}): wrong key, or the block was altered"
+        )
+        return Decrypted(offset, block.framed, None, reason, where=block.where, layout=block.layout)
+    try:
+        tree = plaintext_tree(block, plaintext)
+    except Exception:  # a codec bug must not stop a decode: the plaintext still shows as hex
+        tree = None
+    return Decrypted(
+        offset, block.framed, plaintext, tree=tree, where=block.where, layout=block.layout
+    )
 
 
-# ---- encrypted payloads ------------------------------------------------------------------
-
-
-def find_encrypted_blobs(content: bytes) -> list[tuple[int, bytes]]:
-    """Candidate ``31``-framed payloads inside ``content``: ``31 00000000`` preceded by a
-    one-byte length that fits (an A-XDR octet string or a ZCL length). Only a tag that verifies
-    confirms a candidate."""
-    found: list[tuple[int, bytes]] = []
-    start = content.find(b"\x31\x00\x00\x00\x00", 1)
-    while start != -1:
-        length = content[start - 1]
-        if length >= _MIN_FRAMED and start + length <= len(content):
-            found.append((start, content[start : start + length]))
-        start = content.find(b"\x31\x00\x00\x00\x00", start + 1)
-    return found
-
-
-def _decrypt_all(message: Message, agreement: KeyAgreement) -> tuple[Decrypted, ...]:
+def _decrypt_all(
+    message: Message, payload: object, agreement: KeyAgreement | None
+) -> tuple[Decrypted, ...]:
     if message.cra is CRA.COMMAND:
         return ()
-    out: list[Decrypted] = []
-    for offset, framed in find_encrypted_blobs(message.content):
-        try:
-            plaintext = agreement.decrypt(message, framed)
-            out.append(Decrypted(offset, framed, plaintext, tree=_axdr_tree(plaintext)))
-        except KeyNotFound as exc:
-            out.append(Decrypted(offset, framed, None, str(exc)))
-        except DecodeError:
-            continue  # not an encrypted payload after all (the tag does not verify)
-    return tuple(out)
+    return tuple(_decrypt_block(message, b, agreement) for b in find_encrypted(payload))
 
 
 # ---- entry points ----------------------------------------------------------------------
@@ -320,18 +312,24 @@ def explain(
         message = Message.from_bytes(data)
     except DecodeError as exc:
         return Explanation(data=data, error=str(exc))
+    agreement: KeyAgreement | None = None
     if keys is not None:
         verifier = Verifier(keys, acb=acb, cache=cache)
         verification = verifier.verify(message)
-        decrypted = _decrypt_all(message, verifier.agreement)
+        agreement = verifier.agreement
     else:
         verification = Verification(
             mac=Check.ABSENT if message.mac is None else Check.UNKNOWN,
             signature=Check.ABSENT if message.signature is None else Check.UNKNOWN,
         )
-        decrypted = ()
-    name, title = _use_case(message.message_code)
-    tree, kind, notes = _payload(message.message_code, message.cra, message.content)
+    name, title, encrypted_response = _use_case(message.message_code)
+    payload, tree, kind, notes = _payload(message.message_code, message.cra, message.content)
+    decrypted = _decrypt_all(message, payload, agreement)
+    if isinstance(payload, Raw) and encrypted_response and message.cra is not CRA.COMMAND:
+        notes.append(
+            "the use case carries encrypted content, but the content did not decode "
+            f"({payload.reason}): no encrypted block could be located"
+        )
     try:
         reencodes = message.to_bytes() == data
     except GbcsError:

@@ -176,10 +176,20 @@ class KeyAgreement:
 
     def payload_target(self, message: Message) -> bytes:
         """Who an encrypted payload in a response or alert is for: the supplementary remote
-        party when the other-information names one (*unsure*), else the business target."""
+        party when the other-information names one, else the business target."""
         if len(message.extensions) >= 8:
             return message.extensions[:8]
         return message.business_target
+
+    def payload_counter(self, message: Message) -> int:
+        """The counter in an encrypted payload's KDF: the supplementary originator counter when
+        the other-information carries one (exactly 24 bytes: remote party, its counter, the
+        originator's), else the originator counter. Responses to a supplier by way of another
+        party (the URP variants of ECS21b and GCS16b) are encrypted this way."""
+        extensions = message.extensions
+        if len(extensions) == 24:
+            return int.from_bytes(extensions[16:24], "big")
+        return message.originator_counter
 
     def payload_key(self, device: bytes, target: bytes, counter: int) -> bytes:
         """The 16-byte payload-encryption key (X = 04) of a device's message to ``target``."""
@@ -207,7 +217,7 @@ class KeyAgreement:
         when the tag does not verify.
         """
         device = message.business_originator
-        key = self.payload_key(device, self.payload_target(message), message.originator_counter)
+        key = self.payload_key(device, self.payload_target(message), self.payload_counter(message))
         return decrypt_payload(key, device, framed)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gbcs.codes import SUPPLIER
-from gbcs.explain import explain, explain_blocks, find_encrypted_blobs
+from gbcs.explain import explain, explain_blocks
 from gbcs.frames import Message, gbt_blocks
 from gbcs.keystore import Keystore
 from tests.gbcs.vectors import CONFORMANCE_MESSAGES, V18_4, read_message
@@ -65,13 +65,6 @@ def test_encrypted_payloads_are_decrypted_with_the_target_key(conformance: Path,
     locked = explain(data, public_only)
     assert [d.plaintext for d in locked.decrypted] == [None]
     assert "no KA private key" in (locked.decrypted[0].error or "")
-
-
-def test_find_encrypted_blobs_needs_a_fitting_length() -> None:
-    blob = bytes.fromhex("3100000000") + bytes(12)
-    assert find_encrypted_blobs(b"\x09" + bytes([len(blob)]) + blob) == [(2, blob)]
-    assert find_encrypted_blobs(b"\x09\x40" + blob) == []
-    assert find_encrypted_blobs(blob) == []
 
 
 def test_bad_input_gives_a_sentence() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,7 +75,9 @@ def test_stdin_and_file_inputs(
 @pytest.mark.parametrize(
     ("arg", "needle"),
     [
-        ("zz", "neither a file nor a hex string"),
+        ("zz!", "neither a file nor a hex or base64 string (bad character '!')"),
+        ("zz", "not valid base64"),
+        ("3Q==x", "not valid base64: '=' only ends it"),
         ("DD00", "truncated"),
         ("ABC", "odd number of hex digits"),
         ("00", "starts with 00"),
@@ -99,3 +104,110 @@ def test_bad_keystore_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 1
     assert err.count("\n") == 1
     assert "does not exist" in err
+
+
+def test_base64_argument_and_files_of_hex_or_base64(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    encoded = base64.b64encode(V18_4).decode()
+    hex_file = tmp_path / "message.hex"
+    hex_file.write_text(V18_4.hex().upper() + "\n")
+    b64_file = tmp_path / "message.b64"
+    b64_file.write_text(encoded[:40] + "\n" + encoded[40:] + "\n")  # wrapped lines
+    code, out, err = run(["--json", encoded, str(hex_file), str(b64_file)], capsys)
+    assert (code, err) == (0, "")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["input"] for r in rows] == [encoded, str(hex_file), str(b64_file)]
+    assert {r["content"] for r in rows} == {Message.from_bytes(V18_4).content.hex()}
+    assert all(r["use_case"] == "ECS04b" and r["error"] is None for r in rows)
+
+
+def test_duis_xml_file_decodes_each_gbcs_payload(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = base64.b64encode(V18_4).decode()
+    blocks = gbt_blocks(Message.from_bytes(V18_4), 64)
+    second = base64.b64encode(blocks[0]).decode()
+    xml = tmp_path / "response.xml"
+    xml.write_text(
+        '<?xml version="1.0"?>'
+        '<sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway"'
+        ' xmlns:ra="http://www.dccinterface.co.uk/ResponseAndAlert">'
+        f"<sr:Body><ra:GBCSPayload>{first}</ra:GBCSPayload>"
+        f"<ra:GBCSPayload>\n  {second}\n</ra:GBCSPayload></sr:Body></sr:Response>"
+    )
+    code, out, _ = run(["--json", str(xml)], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["input"] for r in rows] == [f"{xml}#GBCSPayload[0]", f"{xml}#GBCSPayload[1]"]
+    assert rows[0]["use_case"] == "ECS04b"
+    assert rows[1]["error"] is not None  # one GBT block alone is not a whole message
+    assert code == 1
+    code, out, _ = run([str(xml)], capsys)
+    assert f"{xml}#GBCSPayload[0]" in out
+
+
+def test_duis_xml_of_the_conformance_set(
+    conformance: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    xml = conformance / "duis" / "templates" / "ECS52_11.2_SUCCESS_RESPONSE_DUIS.XML"
+    code, out, err = run(["--json", "--keystore", str(conformance / "keystore"), str(xml)], capsys)
+    assert (code, err) == (0, "")
+    (row,) = (json.loads(line) for line in out.splitlines())
+    assert (row["use_case"], row["cra"], row["error"]) == ("ECS52", "response", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("<a><b>", "not well-formed XML"),
+        ("<a><b>DD00</b></a>", "holds no GBCSPayload element"),
+        # An entity is never resolved: the payload stays as written, and is not base64.
+        (
+            '<!DOCTYPE a [<!ENTITY e "3Q==">]><a><GBCSPayload>&e;</GBCSPayload></a>',
+            "is empty",
+        ),
+    ],
+)
+def test_bad_xml_files_say_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, needle: str
+) -> None:
+    path = tmp_path / "bad.xml"
+    path.write_text(text)
+    code, _, err = run([str(path)], capsys)
+    assert code == 1
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_an_empty_value_is_called_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([""], capsys)
+    assert code == 1
+    assert "the value is empty" in err
+    assert "directory" not in err
+    code, out, _ = run(["--json", "  "], capsys)
+    assert code == 1
+    assert "the value is empty" in json.loads(out)["error"]
+
+
+def test_decode_does_not_import_lxml_for_hex(tmp_path: Path) -> None:
+    """Decoding hex or base64 never loads lxml; a DUIS XML input does. The command module is
+    loaded on its own (not through the command package, which other commands share), with
+    lxml made unimportable."""
+    module = Path(__file__).resolve().parents[2] / "smetsim" / "commands" / "decode.py"
+    xml = tmp_path / "r.xml"
+    xml.write_text("<a><GBCSPayload>3Q==</GBCSPayload></a>")
+    code = (
+        "import importlib.util, sys\n"
+        "sys.modules['lxml'] = None\n"
+        f"spec = importlib.util.spec_from_file_location('decode_alone', {str(module)!r})\n"
+        "mod = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(mod)\n"
+        f"print(len(mod._messages({V18_4.hex()!r})[0][1]))\n"
+        "try:\n"
+        f"    mod._messages({str(xml)!r})\n"
+        "except ImportError:\n"
+        "    print('xml needs lxml')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "xml", "needs", "lxml"]
