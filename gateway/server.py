@@ -375,8 +375,9 @@ class Gateway:
         self.listening = Listening(self.settings.host, int(port))
         if self.settings.allow_unsigned:
             logger.warning(
-                "--allow-unsigned: unsigned and placeholder-signed requests are accepted "
-                "as coming from their RequestID's originator (a sandbox convenience)"
+                "unsigned and placeholder-signed requests are accepted as coming from their "
+                "RequestID's originator (a sandbox convenience: `smetsim gateway "
+                "--allow-unsigned`, or `smetsim sandbox` without --require-signatures)"
             )
         if self.rdp is not None and self.settings.rdp_flush_interval > 0:
             self._tasks.append(

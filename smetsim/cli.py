@@ -1,7 +1,10 @@
 """The `smetsim` command line.
 
-Each command lives in its own module under :mod:`smetsim.commands` and is registered
-here, so that the parts of the project can grow their commands independently.
+Each command lives in its own module under :mod:`smetsim.commands`, listed in
+:data:`smetsim.commands.COMMANDS`. A module is imported only when its command is used, so a
+command pays only for its own dependencies: ``smetsim decode`` never loads aiohttp or the
+gateway server, and ``smetsim --help`` loads no command at all (see
+:mod:`smetsim.commands._root`).
 """
 
 from __future__ import annotations
@@ -9,48 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import typer
-
 from smetsim import __version__
-
-app = typer.Typer(
-    name="smetsim",
-    help="smetsim: SMETS2 devices, a DCC User Gateway mock and a hardware-in-the-loop adapter.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"smetsim {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        help="Print the version and exit.",
-        callback=_version_callback,
-        is_eager=True,
-    ),
-) -> None:
-    """smetsim: SMETS2 devices, a DCC User Gateway mock and a hardware-in-the-loop adapter."""
-
-
-def _register_commands() -> None:
-    """Attach every command module to the app (each module exposes ``register(app)``)."""
-    from smetsim.commands import COMMAND_MODULES
-
-    for module in COMMAND_MODULES:
-        module.register(app)
-
-
-_register_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -58,6 +20,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         args = ["--help"]
+    if args == ["--version"]:
+        # Importing typer alone doubles the process's start-up; --version needs none of it.
+        print(f"smetsim {__version__}")
+        sys.exit(0)
+    import typer
+    from typer import _click as click
+
+    from smetsim.commands._root import app
+
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=args, prog_name="smetsim", standalone_mode=False)
@@ -66,6 +37,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("smetsim: aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # A group with no subcommand (`smetsim pki`): its help lists what it can do.
+        typer.echo(exc.format_message())
+        sys.exit(0)
     except typer.TyperException as exc:
         # Usage errors (exit code 2) and other command-line errors: one line, no traceback.
         lines = exc.format_message().strip().splitlines() or [type(exc).__name__]

@@ -113,6 +113,24 @@ class Outcome:
             return False
         return not self.waited or (self.final is not None and self.final.ok)
 
+    def __repr__(self) -> str:
+        # What failed comes first and the XML bodies are left out: pytest shortens a long
+        # repr in an assertion message, and the code and reason must survive that.
+        verdict = describe_failure(self) or "ok"
+        answers = ", ".join(
+            f"{a.endpoint} HTTP {a.status} {a.code}" + (f" ({a.reason})" if a.reason else "")
+            for a in self.answers
+        )
+        final = (
+            f"{self.final.kind} {self.final.code}"
+            if self.final is not None
+            else ("none in time" if self.waited else "not waited for")
+        )
+        return (
+            f"Outcome({verdict}; answers: [{answers}]; final: {final}; "
+            f"request_id={self.request_id!r})"
+        )
+
     def explain(self, keys: KeyLookup | None = None) -> Explanation | None:
         """The final answer's GBCS, decoded (checked and decrypted with ``keys``)."""
         if self.final is None or self.final.payload is None:

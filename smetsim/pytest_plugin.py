@@ -21,8 +21,9 @@ imported when the fixture is first used.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "smetsim_sandbox(require_signatures=False, latency=False, response_timeout=5.0, "
         "devices=0, suppliers=0): options of the smetsim_sandbox fixture",
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[Any, Any, Any]:
+    """Mark an async test that takes ``smetsim_sandbox`` for pytest-asyncio, so that the
+    documented async example runs as written in a project that has not set
+    ``asyncio_mode = "auto"`` (pytest-asyncio itself comes with ``smetsim[pytest]``)."""
+    if (
+        inspect.iscoroutinefunction(obj)
+        and collector.config.pluginmanager.hasplugin("asyncio")
+        and "smetsim_sandbox" in inspect.signature(obj).parameters
+        and not any(mark.name == "asyncio" for mark in getattr(obj, "pytestmark", []))
+    ):
+        # Marked before the items are made, so pytest-asyncio sees it whatever the order of
+        # the two plugins' hooks.
+        pytest.mark.asyncio(obj)
+    result = yield
+    return result
 
 
 @dataclass

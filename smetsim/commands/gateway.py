@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +76,7 @@ def gateway(
 ) -> None:
     """Serve DUIS on POST /api/v1/serviceD|serviceS|serviceT and the admin API on one port."""
     configure_logging(log_level)
+    made_state: Path | None = None
     try:
         settings = load_settings(config) if config is not None else GatewaySettings()
         settings = settings.with_overrides(
@@ -85,24 +88,34 @@ def gateway(
             allow_unsigned=True if allow_unsigned else None,
             workers=workers,
         )
+        made_state = None if settings.state.exists() else settings.state
+
+        def started() -> None:
+            nonlocal made_state
+            made_state = None  # it holds a gateway's work now: never removed
+
         if settings.workers > 1:
-            asyncio.run(_serve_workers(settings, log_level))
+            asyncio.run(_serve_workers(settings, log_level, started))
         else:
-            asyncio.run(_serve(settings))
+            asyncio.run(_serve(settings, started))
     except (ConfigError, SchemaLoadError, GatewayError) as exc:
+        if made_state is not None:
+            # A gateway that never started (port in use, bad schema) leaves no state behind.
+            shutil.rmtree(made_state, ignore_errors=True)
         typer.echo(f"smetsim: error: {exc}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
 
 
-async def _serve(settings: GatewaySettings) -> None:
+async def _serve(settings: GatewaySettings, started: Callable[[], None]) -> None:
     gw = Gateway.open(settings)
     try:
         listening = await gw.start()
     except BaseException:
         await gw.close()
         raise
+    started()
     stop = stop_on_signals()
     typer.echo(
         f"smetsim gateway: listening on {listening.url} (state {settings.state}"
@@ -116,13 +129,16 @@ async def _serve(settings: GatewaySettings) -> None:
         typer.echo("smetsim gateway: stopped")
 
 
-async def _serve_workers(settings: GatewaySettings, log_level: str) -> None:
+async def _serve_workers(
+    settings: GatewaySettings, log_level: str, on_started: Callable[[], None]
+) -> None:
     stop = stop_on_signals()
     started = False
 
     def listening(where: Listening, pids: list[int]) -> None:
         nonlocal started
         started = True
+        on_started()
         typer.echo(
             f"smetsim gateway: listening on {where.url} (state {settings.state}, "
             f"{len(pids)} worker processes: {', '.join(map(str, pids))}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -16,9 +17,25 @@ from smetsim.client import DEFAULT_URL, ClientError, DuisClient, Outcome, descri
 from smetsim.sandbox import sandbox_keystore
 
 
+def _check_url(url: str) -> str:
+    """Refuse a --url that is no http(s) URL before anything is read or sent."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for a port that is no number
+    except ValueError as exc:
+        raise typer.BadParameter(f"{url!r} is a malformed URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise typer.BadParameter(
+            f"{url!r} is a malformed URL: give http://HOST:PORT, e.g. {DEFAULT_URL}"
+        )
+    return url
+
+
 def send(
     file: Annotated[Path, typer.Argument(help="The DUIS request (XML), e.g. a template.")],
-    url: Annotated[str, typer.Option("--url", help=f"The gateway ({DEFAULT_URL}).")] = DEFAULT_URL,
+    url: Annotated[
+        str, typer.Option("--url", help=f"The gateway ({DEFAULT_URL}).", callback=_check_url)
+    ] = DEFAULT_URL,
     sign: Annotated[
         bool,
         typer.Option("--sign", help="Sign the XML with the user's key (needs the keys)."),

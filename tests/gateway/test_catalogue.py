@@ -16,7 +16,7 @@ from gateway.srv.reading import ReadImportRegisters
 from gateway.srv.registry import CODECS
 from gbcs.devices import DeviceType
 from gbcs.usecases import by_name
-from smetsim.cli import app
+from smetsim.commands._root import app
 from smetsim.commands.catalogue import catalogue_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
