@@ -101,10 +101,11 @@ def test_gateway_on_loopback_generates_no_token(tmp_path: Path) -> None:
     assert "admin token" not in banner
 
 
-def test_gateway_workers_serve_admin_on_the_admin_host_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["gateway", "sandbox"])
+def test_workers_serve_admin_on_the_admin_host_only(tmp_path: Path, command: str) -> None:
     process, banner = _start(
         [
-            "gateway",
+            command,
             "--state",
             str(tmp_path / "s"),
             "--port",
