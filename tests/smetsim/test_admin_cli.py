@@ -180,8 +180,13 @@ def test_bad_admin_options_are_one_line_and_leave_nothing(
     arguments: list[str],
     message: str,
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # the gateway's default state folder would be made here
-    before = set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*"))
+    work, temporary = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    temporary.mkdir()
+    monkeypatch.chdir(work)  # the gateway's default state folder would be made here
+    # The sandbox's temporary state folder would be made here (not in the shared /tmp, where
+    # other test runs make theirs).
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     with pytest.raises(SystemExit) as exc:
         main(arguments)
     assert exc.value.code == 1
@@ -190,5 +195,5 @@ def test_bad_admin_options_are_one_line_and_leave_nothing(
     assert message in err
     assert "\n" not in err
     assert "hunter2" not in err
-    assert set(Path(tempfile.gettempdir()).glob("smetsim-sandbox-*")) == before
-    assert list(tmp_path.iterdir()) == []
+    assert list(temporary.iterdir()) == []
+    assert list(work.iterdir()) == []
