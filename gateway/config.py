@@ -27,6 +27,7 @@ DEFAULT_STATE: Final = Path("gateway-state")
 DEFAULT_MAX_BODY_BYTES: Final = 2 * 1024 * 1024
 DEFAULT_RDP_INTERVAL: Final = 60.0
 MAX_WORKERS: Final = 64
+MIN_ADMIN_TOKEN: Final = 16
 
 
 class ConfigError(GatewayError):
@@ -78,6 +79,14 @@ class GatewaySettings:
     signature_engine: SignatureEngine = "fast"
     workers: int = 1
     """Worker processes serving the port (1: the gateway runs in one process)."""
+    admin_token: str | None = field(default=None, repr=False)
+    """The bearer token clients off this machine need for the admin paths (None: loopback
+    clients only); kept out of ``repr`` so that it is never logged."""
+    admin_host: str | None = None
+    """Serve the admin paths on a listener of their own on this address (None: on the DUIS
+    listener)."""
+    admin_port: int | None = None
+    """That listener's port (None: the DUIS port + 1; 0: any free port)."""
     users: tuple[UserConfig, ...] = ()
     meter_points: tuple[MeterPointConfig, ...] = field(default=())
 
@@ -114,8 +123,27 @@ _GATEWAY_KEYS: Final = frozenset(
         "seed_defaults",
         "signature_engine",
         "workers",
+        "admin_token",
+        "admin_host",
+        "admin_port",
     }
 )
+
+
+def check_admin_token(token: str) -> str:
+    """``token`` if it can serve as the admin bearer token, else :class:`ConfigError` saying
+    why (without repeating it: it is a secret)."""
+    if len(token) < MIN_ADMIN_TOKEN:
+        raise ConfigError(
+            f"the admin token must be at least {MIN_ADMIN_TOKEN} characters long (it has "
+            f"{len(token)}); make one with: python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe())'"
+        )
+    if not all(33 <= ord(c) < 127 for c in token):
+        raise ConfigError(
+            "the admin token must be printable ASCII without spaces (it travels in an HTTP header)"
+        )
+    return token
 
 
 def load_settings(path: Path) -> GatewaySettings:
@@ -167,6 +195,9 @@ def settings_from_mapping(
         seed_defaults=reader.boolean("seed_defaults", True),
         signature_engine=reader.signature_engine("signature_engine"),
         workers=reader.integer("workers", 1, 1, MAX_WORKERS),
+        admin_token=reader.admin_token("admin_token"),
+        admin_host=reader.string("admin_host"),
+        admin_port=reader.optional_integer("admin_port", 0, 65535),
     )
     users = tuple(_user(source, i, e, base) for i, e in enumerate(_tables(data, "users", source)))
     points = tuple(
@@ -229,6 +260,21 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail(key, f"expected an integer from {low} to {high}")
         return value
+
+    def optional_integer(self, key: str, low: int, high: int) -> int | None:
+        return None if self.get(key) is None else self.integer(key, 0, low, high)
+
+    def admin_token(self, key: str) -> str | None:
+        value = self.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, "expected a string")
+        try:
+            return check_admin_token(value)
+        except ConfigError as exc:
+            # Not self.fail: that would print the (secret) value.
+            raise ConfigError(f"{self.source}: [{self.table}] {key}: {exc}") from None
 
     def number(self, key: str, default: float) -> float:
         value = self.get(key)

@@ -4,7 +4,8 @@
   (:class:`gateway.duis.router.FrontDoor`). The sentence of an error response is also in the
   ``X-DUIS-Reason`` header; the code in ``X-DUIS-Response-Code``.
 - ``/admin/...``: JSON, for test harnesses (users, meter points, RDP flush and inbox, health).
-  It has no authentication: never expose it beyond a test machine.
+  Loopback clients only, or others with the admin token; optionally on a listener of its own
+  (:mod:`gateway.admin_auth`, the rule for every path but the DUIS endpoints).
 
 State lives under the ``--state`` folder: ``gateway.db`` (SQLite, WAL), ``pki/`` (the test PKI
 of :func:`gbcs.keystore.generate_test_pki`, kept so that restarts sign with the same keys) and
@@ -26,7 +27,7 @@ import secrets
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -34,6 +35,7 @@ from typing import Any, Final, TypeVar
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from gateway.admin_auth import AdminAccess, admin_port
 from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
 from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
 from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
@@ -204,6 +206,8 @@ class CommitQueue:
 class Listening:
     host: str
     port: int
+    admin: Listening | None = None
+    """The admin paths' own listener, when they have one (``admin_host``)."""
 
     @property
     def url(self) -> str:
@@ -261,10 +265,13 @@ class Gateway:
         self._users_version = -1
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
+        self.access = AdminAccess(settings.admin_token, separate=settings.admin_host is not None)
         self.app = self._make_app()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listening: Listening | None = None
+        self.admin_listening: Listening | None = None
+        """The admin paths' own listener (``admin_host``), once it listens."""
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -354,7 +361,9 @@ class Gateway:
 
     async def start(self, sock: socket.socket | None = None) -> Listening:
         """Listen on the configured host and port (0: any free port), or accept on ``sock``
-        (a listening socket shared by worker processes), and start the RDP tasks."""
+        (a listening socket shared by worker processes), and start the RDP tasks. With
+        ``admin_host``, also listen there for the admin paths (with ``SO_REUSEPORT`` when a
+        worker process: the supervisor holds that port too)."""
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site: web.BaseSite
@@ -362,17 +371,13 @@ class Gateway:
             site = web.SockSite(self._runner, sock)
         else:
             site = web.TCPSite(self._runner, self.settings.host, self.settings.port, backlog=1024)
-        try:
-            await site.start()
-        except OSError as exc:
-            await self._runner.cleanup()
-            self._runner = None
-            raise StartupError(
-                f"cannot listen on {self.settings.host}:{self.settings.port}: {exc.strerror or exc}"
-            ) from None
-        server: Any = site._server  # aiohttp keeps the asyncio server private
-        port = server.sockets[0].getsockname()[1] if server is not None else self.settings.port
-        self.listening = Listening(self.settings.host, int(port))
+        self.listening = await self._listen(site, self.settings.host, self.settings.port)
+        if self.settings.admin_host is not None:
+            host, port = self.settings.admin_host, admin_port(self.settings)
+            admin = web.TCPSite(self._runner, host, port, reuse_port=sock is not None)
+            self.admin_listening = await self._listen(admin, host, port)
+            self.access.admin_port = self.admin_listening.port
+            self.listening = replace(self.listening, admin=self.admin_listening)
         if self.settings.allow_unsigned:
             logger.warning(
                 "unsigned and placeholder-signed requests are accepted as coming from their "
@@ -393,6 +398,18 @@ class Gateway:
                 )
             )
         return self.listening
+
+    async def _listen(self, site: web.BaseSite, host: str, port: int) -> Listening:
+        assert self._runner is not None
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        server: Any = site._server  # aiohttp keeps the asyncio server private
+        bound = server.sockets[0].getsockname()[1] if server is not None else port
+        return Listening(host, int(bound))
 
     async def close(self) -> None:
         """Stop listening, finish the requests under way, stop the tasks, close the state."""
@@ -474,7 +491,7 @@ class Gateway:
     # --- HTTP ---------------------------------------------------------------------------------
 
     def _make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_JSON_LIMIT)
+        app = web.Application(client_max_size=_JSON_LIMIT, middlewares=[self.access.middleware])
         for endpoint in Endpoint:
             app.router.add_post(endpoint.path, self._duis_route(endpoint))
         app.router.add_get("/admin/health", self._health)

@@ -46,6 +46,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Final
 
+from gateway.admin_auth import admin_port
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError
 from gateway.server import Gateway, Listening, StartupError
@@ -79,6 +80,15 @@ def reserve_port(host: str, port: int) -> socket.socket:
         sock.close()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
+
+
+def reserve_admin_port(settings: GatewaySettings) -> tuple[GatewaySettings, socket.socket | None]:
+    """With ``admin_host``: the supervisor's hold on the admin listener's port too, and the
+    settings naming the port it got (workers bind it with ``SO_REUSEPORT`` themselves)."""
+    if settings.admin_host is None:
+        return settings, None
+    sock = reserve_port(settings.admin_host, admin_port(settings))
+    return replace(settings, admin_port=int(sock.getsockname()[1])), sock
 
 
 def accepting_socket(reserved: socket.socket, backlog: int = 1024) -> socket.socket:
@@ -245,7 +255,9 @@ class WorkerPool:
         await loop.run_in_executor(None, self.start)
         try:
             port = int(self.sock.getsockname()[1])
-            on_listening(Listening(host, port), self.pids)
+            admin_host, admin_port = self.settings.admin_host, self.settings.admin_port
+            admin = None if admin_host is None else Listening(admin_host, admin_port or 0)
+            on_listening(Listening(host, port, admin), self.pids)
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), PARENT_POLL)
@@ -343,11 +355,15 @@ async def serve_workers(
     """Run ``settings.workers`` worker processes on one port until ``stop`` is set."""
     prepare_state(settings)
     sock = reserve_port(settings.host, settings.port)
+    admin: socket.socket | None = None
     try:
+        settings, admin = reserve_admin_port(settings)
         pool = WorkerPool(settings, sock, settings.workers, initializer)
         await pool.serve(settings.host, stop=stop, on_listening=on_listening)
     finally:
         sock.close()
+        if admin is not None:
+            admin.close()
 
 
 __all__ = [
@@ -355,6 +371,7 @@ __all__ = [
     "WorkerTarget",
     "accepting_socket",
     "prepare_state",
+    "reserve_admin_port",
     "reserve_port",
     "run_worker",
     "serve_workers",

@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from emulator.devices.base import DEFAULT_TRUST, Trust
 from emulator.errors import EmulatorError
 from emulator.fleet import Fleet
+from gateway.admin_auth import admin_access
 from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
 from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
 from gateway.duis.envelope import format_request_id
@@ -165,6 +166,9 @@ class SandboxSettings:
         response_timeout: float | None = None,
         durability: str | None = None,
         workers: int | None = None,
+        admin_token: str | None = None,
+        admin_host: str | None = None,
+        admin_port: int | None = None,
     ) -> SandboxSettings:
         """Settings from an optional config file overlaid by options (``None``: not given).
 
@@ -189,6 +193,9 @@ class SandboxSettings:
             allow_unsigned=not require_signatures,
             durability=durability,
             workers=workers,
+            admin_token=admin_token,
+            admin_host=admin_host,
+            admin_port=admin_port,
         )
         if gw.rdp_outbox is None:
             gw = replace(gw, rdp_outbox=gw.state / "rdp-outbox")
@@ -340,6 +347,8 @@ class Sandbox:
         self.mesh = mesh
         """The links to the other worker processes (None: the only process)."""
         self.url = ""
+        self.admin_url = ""
+        """Where the admin paths are served: :attr:`url`, or the admin listener's."""
         self._tick: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -445,6 +454,7 @@ class Sandbox:
             await sandbox._shutdown()
             raise
         sandbox.url = listening.url
+        sandbox.admin_url = listening.url if listening.admin is None else listening.admin.url
         if settings.tick_interval > 0 and sandbox.hosts_fleet:
             sandbox._tick = asyncio.create_task(sandbox._ticks(), name="sandbox-fleet-tick")
         return sandbox
@@ -527,21 +537,24 @@ class Sandbox:
 
     def describe(self) -> list[str]:
         """Where everything is, one line each (``smetsim sandbox`` prints them)."""
-        return describe(self.settings, self.url)
+        return describe(self.settings, self.url, self.admin_url)
 
 
-def describe(settings: SandboxSettings, url: str) -> list[str]:
-    """Where everything of a sandbox listening at ``url`` is, one line each."""
+def describe(settings: SandboxSettings, url: str, admin_url: str | None = None) -> list[str]:
+    """Where everything of a sandbox listening at ``url`` (the admin paths at ``admin_url``,
+    default ``url``) is, one line each."""
     signed = (
         "requests must be signed"
         if not settings.gateway.allow_unsigned
         else "unsigned requests accepted"
     )
     state = settings.gateway.state
+    admin = admin_url or url
     return [
         f"DUIS:      POST {url}/api/v1/serviceS | serviceD | serviceT  ({signed})",
         f"responses: GET  {url}{RESPONSES_PATH}?requestId=<RequestID>",
-        f"admin:     {url}/admin/users, {url}/admin/meter-points, {url}/admin/health",
+        f"admin:     {admin}/admin/users, {admin}/admin/meter-points, {admin}/admin/health",
+        f"           {admin_access(settings.gateway, url)}",
         f"state:     {state}{' (temporary)' if settings.temporary else ''}",
         f"RDP files: {settings.gateway.rdp_outbox}",
         f"devices:   ESME {eui_duis(ESME)}, GSME {eui_duis(GSME)}, CHF {eui_duis(CHF)}, "

@@ -34,6 +34,7 @@ from gateway.server import Listening
 from gateway.workers import (
     WorkerPool,
     accepting_socket,
+    reserve_admin_port,
     reserve_port,
     run_worker,
     until_stopped,
@@ -105,7 +106,10 @@ async def serve_sandbox_workers(
     try:
         await prepare_sandbox_state(settings)
         sock = reserve_port(settings.gateway.host, settings.gateway.port)
+        admin: socket.socket | None = None
         try:
+            gateway, admin = reserve_admin_port(settings.gateway)
+            settings = replace(settings, gateway=gateway)
             token = secrets.token_hex(8)
             pool = WorkerPool(
                 settings.gateway,
@@ -119,6 +123,8 @@ async def serve_sandbox_workers(
             await pool.serve(settings.gateway.host, stop=stop, on_listening=on_listening)
         finally:
             sock.close()
+            if admin is not None:
+                admin.close()
     finally:
         if settings.temporary:
             shutil.rmtree(settings.gateway.state, ignore_errors=True)

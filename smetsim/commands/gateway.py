@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import MAX_WORKERS, ConfigError, GatewaySettings, load_settings
+from gateway.admin_auth import TOKEN_ENV, admin_access, resolve_admin, token_banner
+from gateway.config import (
+    MAX_WORKERS,
+    ConfigError,
+    GatewaySettings,
+    check_admin_token,
+    load_settings,
+)
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
 from gateway.server import Gateway, Listening
@@ -72,6 +79,34 @@ def gateway(
             help="Worker processes sharing the port and the state (1). More use more cores.",
         ),
     ] = None,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-token",
+            envvar=TOKEN_ENV,
+            show_envvar=True,
+            help="Bearer token clients off this machine need for the admin paths (default: "
+            "generated and printed when listening beyond loopback). Prefer the variable: "
+            "options show in ps.",
+        ),
+    ] = None,
+    admin_host: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-host",
+            help="Serve the admin paths on their own listener on this address (e.g. "
+            "127.0.0.1), not on the DUIS one.",
+        ),
+    ] = None,
+    admin_port: Annotated[
+        int | None,
+        typer.Option(
+            "--admin-port",
+            min=0,
+            max=65535,
+            help="Port of the --admin-host listener (the DUIS port + 1; 0: any free one).",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info or warning.")] = "info",
 ) -> None:
     """Serve DUIS on POST /api/v1/serviceD|serviceS|serviceT and the admin API on one port."""
@@ -87,6 +122,9 @@ def gateway(
             rdp_outbox=rdp_outbox,
             allow_unsigned=True if allow_unsigned else None,
             workers=workers,
+            admin_token=None if admin_token is None else check_admin_token(admin_token),
+            admin_host=admin_host,
+            admin_port=admin_port,
         )
         made_state = None if settings.state.exists() else settings.state
 
@@ -94,10 +132,12 @@ def gateway(
             nonlocal made_state
             made_state = None  # it holds a gateway's work now: never removed
 
+        settings, generated = resolve_admin(settings)
+        banner = _admin_banner(settings, generated)
         if settings.workers > 1:
-            asyncio.run(_serve_workers(settings, log_level, started))
+            asyncio.run(_serve_workers(settings, log_level, banner, started))
         else:
-            asyncio.run(_serve(settings, started))
+            asyncio.run(_serve(settings, banner, started))
     except (ConfigError, SchemaLoadError, GatewayError) as exc:
         if made_state is not None:
             # A gateway that never started (port in use, bad schema) leaves no state behind.
@@ -108,7 +148,23 @@ def gateway(
         pass
 
 
-async def _serve(settings: GatewaySettings, started: Callable[[], None]) -> None:
+def _admin_banner(settings: GatewaySettings, generated: bool) -> Callable[[Listening], None]:
+    """What the banner says of the admin paths once listening at a place: where and who may
+    use them, and a generated token (shown there only)."""
+
+    def say(where: Listening) -> None:
+        if where.admin is not None:
+            typer.echo(f"  admin:        {where.admin.url}/admin/...")
+        typer.echo(f"  {admin_access(settings, where.url)}")
+        if generated and settings.admin_token is not None:
+            typer.echo(f"  {token_banner(settings.admin_token)}")
+
+    return say
+
+
+async def _serve(
+    settings: GatewaySettings, banner: Callable[[Listening], None], started: Callable[[], None]
+) -> None:
     gw = Gateway.open(settings)
     try:
         listening = await gw.start()
@@ -121,6 +177,7 @@ async def _serve(settings: GatewaySettings, started: Callable[[], None]) -> None
         f"smetsim gateway: listening on {listening.url} (state {settings.state}"
         f"{', unsigned requests allowed' if settings.allow_unsigned else ''})"
     )
+    banner(listening)
     sys.stdout.flush()
     try:
         await stop.wait()
@@ -130,7 +187,10 @@ async def _serve(settings: GatewaySettings, started: Callable[[], None]) -> None
 
 
 async def _serve_workers(
-    settings: GatewaySettings, log_level: str, on_started: Callable[[], None]
+    settings: GatewaySettings,
+    log_level: str,
+    banner: Callable[[Listening], None],
+    on_started: Callable[[], None],
 ) -> None:
     stop = stop_on_signals()
     started = False
@@ -144,6 +204,7 @@ async def _serve_workers(
             f"{len(pids)} worker processes: {', '.join(map(str, pids))}"
             f"{', unsigned requests allowed' if settings.allow_unsigned else ''})"
         )
+        banner(where)
         sys.stdout.flush()
 
     try:

@@ -6,13 +6,15 @@ import asyncio
 import functools
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from emulator.errors import EmulatorError
-from gateway.config import MAX_WORKERS, ConfigError
+from gateway.admin_auth import TOKEN_ENV, resolve_admin, token_banner
+from gateway.config import MAX_WORKERS, ConfigError, check_admin_token
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
 from gateway.server import Listening
@@ -99,6 +101,34 @@ def sandbox(
             "more cores; the fleet lives in the first.",
         ),
     ] = None,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-token",
+            envvar=TOKEN_ENV,
+            show_envvar=True,
+            help="Bearer token clients off this machine need for the admin paths (default: "
+            "generated and printed when listening beyond loopback). Prefer the variable: "
+            "options show in ps.",
+        ),
+    ] = None,
+    admin_host: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-host",
+            help="Serve the admin paths on their own listener on this address (e.g. "
+            "127.0.0.1), not on the DUIS one.",
+        ),
+    ] = None,
+    admin_port: Annotated[
+        int | None,
+        typer.Option(
+            "--admin-port",
+            min=0,
+            max=65535,
+            help="Port of the --admin-host listener (the DUIS port + 1; 0: any free one).",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info or warning.")
     ] = "warning",
@@ -119,7 +149,18 @@ def sandbox(
             require_signatures=require_signatures,
             latency=False if no_latency else None,
             workers=workers,
+            admin_token=None if admin_token is None else check_admin_token(admin_token),
+            admin_host=admin_host,
+            admin_port=admin_port,
         )
+        try:
+            gateway, generated = resolve_admin(settings.gateway)
+        except ConfigError:
+            if settings.temporary:  # nothing was started in it: leave nothing behind
+                shutil.rmtree(settings.gateway.state, ignore_errors=True)
+            raise
+        settings = replace(settings, gateway=gateway)
+        token = gateway.admin_token if generated else None
         count = settings.gateway.workers
         if count > 1:
             if broker is not None:
@@ -129,9 +170,9 @@ def sandbox(
                     f"--wan {wan} and {count} worker processes do not go together: the "
                     "workers reach the in-process fleet only (use --workers 1)"
                 )
-            asyncio.run(_serve_workers(settings, count, log_level))
+            asyncio.run(_serve_workers(settings, count, log_level, token))
             return
-        asyncio.run(_serve(settings, broker, mqtt_prefix))
+        asyncio.run(_serve(settings, broker, mqtt_prefix, token))
     except (ConfigError, SchemaLoadError, GatewayError, EmulatorError) as exc:
         typer.echo(f"smetsim: error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -169,7 +210,9 @@ async def _mqtt_wan(broker: Broker, prefix: str) -> Wan:
     return wan
 
 
-async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) -> None:
+async def _serve(
+    settings: SandboxSettings, broker: Broker | None, prefix: str, token: str | None
+) -> None:
     routes: dict[bytes, Wan] = {}
     if broker is not None:
         try:
@@ -189,6 +232,7 @@ async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) 
         typer.echo(f"smetsim sandbox: listening on {sb.url}")
         for line in sb.describe():
             typer.echo(f"  {line}")
+        _show_token(token)
         if broker is not None:
             typer.echo(
                 f"  WAN:       hub {eui_duis(CHF)} (every device) through {broker.url} "
@@ -207,7 +251,9 @@ async def _serve(settings: SandboxSettings, broker: Broker | None, prefix: str) 
         typer.echo("smetsim sandbox: stopped")
 
 
-async def _serve_workers(settings: SandboxSettings, count: int, log_level: str) -> None:
+async def _serve_workers(
+    settings: SandboxSettings, count: int, log_level: str, token: str | None
+) -> None:
     stop = stop_on_signals()
     started = False
 
@@ -215,8 +261,10 @@ async def _serve_workers(settings: SandboxSettings, count: int, log_level: str) 
         nonlocal started
         started = True
         typer.echo(f"smetsim sandbox: listening on {where.url}")
-        for line in describe(settings, where.url):
+        admin_url = None if where.admin is None else where.admin.url
+        for line in describe(settings, where.url, admin_url):
             typer.echo(f"  {line}")
+        _show_token(token)
         typer.echo(
             f"  workers:   {len(pids)} processes ({', '.join(map(str, pids))}); the first "
             "hosts the fleet"
@@ -236,6 +284,12 @@ async def _serve_workers(settings: SandboxSettings, count: int, log_level: str) 
     finally:
         if started:
             typer.echo("smetsim sandbox: stopped")
+
+
+def _show_token(token: str | None) -> None:
+    """A generated admin token: shown here, on the banner, and nowhere else."""
+    if token is not None:
+        typer.echo(f"  {token_banner(token)}")
 
 
 def _warn_unsigned(settings: SandboxSettings) -> None:
