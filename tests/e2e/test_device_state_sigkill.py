@@ -117,12 +117,14 @@ async def test_a_disabled_meter_stays_disabled_after_sigkill(
     tmp_path: Path, mode: str, broker: int | None
 ) -> None:
     state = tmp_path / "state"
-    async with running(mode, state, broker) as url:
-        async with DuisClient(url, keys=sandbox_keystore(state)) as client:
-            armed, why = await send(client, "7.3", "<sr:ArmSupply/>")
-            assert not armed, f"an enabled load switch was armed: {why}"
-            disabled, why = await send(client, "7.2", "<sr:DisableSupply/>")
-            assert disabled, why
+    async with (
+        running(mode, state, broker) as url,
+        DuisClient(url, keys=sandbox_keystore(state)) as client,
+    ):
+        armed, why = await send(client, "7.3", "<sr:ArmSupply/>")
+        assert not armed, f"an enabled load switch was armed: {why}"
+        disabled, why = await send(client, "7.2", "<sr:DisableSupply/>")
+        assert disabled, why
         # leaving kills every process at once (SIGKILL), right after the answer
     async with running(mode, state, broker) as url:
         assert inspect(state)["supply"] == "disabled"
