@@ -328,6 +328,8 @@ class Sandbox:
         self._outbox: list[tuple[bytes, bytes, bytes, float]] = []
         """Answers (hub, source, frame, delay) waiting for their devices' state to be saved."""
         self._flushing: asyncio.Handle | None = None
+        self._saving: asyncio.Future[None] | None = None
+        """Resolved once the devices touched in this turn of the loop are saved."""
         self._tick: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -426,6 +428,7 @@ class Sandbox:
                 )
                 if mesh.hosts_fleet:
                     mesh.on_command = sandbox._on_remote_command
+                    mesh.before_answer = sandbox._touched_saved
             _seed_home(gateway, settings.devices, settings.suppliers)
         except BaseException:
             await _close_all(routes.values())
@@ -483,12 +486,28 @@ class Sandbox:
         self.store.save_fleet(self.fleet, touched)
 
     def _on_remote_command(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
-        """A command another worker sent to ``hub``: what the fleet's devices answer (their
-        state saved first)."""
-        answers = self._deliver(hub, frame)
-        if answers:
-            self._save_touched()  # raising here, the mesh answers nothing
-        return answers
+        """A command another worker sent to ``hub``: what the fleet's devices answer (the
+        mesh sends them once :meth:`_touched_saved`)."""
+        return self._deliver(hub, frame)
+
+    def _touched_saved(self) -> asyncio.Future[None]:
+        """Done when the devices touched so far are saved: one transaction for all the
+        commands of one turn of the loop."""
+        if self._saving is None:
+            loop = asyncio.get_running_loop()
+            self._saving = loop.create_future()
+            loop.call_soon(self._save_batch)
+        return self._saving
+
+    def _save_batch(self) -> None:
+        future, self._saving = self._saving, None
+        assert future is not None
+        try:
+            self._save_touched()
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
 
     def _deliver(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
         try:
