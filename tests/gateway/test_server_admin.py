@@ -255,7 +255,8 @@ async def test_a_new_user_needs_roles(client: Client) -> None:
         "POST", "/admin/users", {"eui": "90-B3-D5-1F-30-04-00-00", "response_url": "http://x/"}
     )
     assert status == 400
-    assert "'roles'" in body["error"] and "new" in body["error"]
+    assert "'roles'" in body["error"]
+    assert "new" in body["error"]
     _, users = await client.admin("GET", "/admin/users")
     assert "90-B3-D5-1F-30-04-00-00" not in {u["eui"] for u in users}
 
