@@ -31,6 +31,7 @@ from gbcs.alerts import alert_name
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.frames import Message
 from gbcs.keystore import generate_test_pki
+from smetsim.progress import progress
 
 SANDBOX_ESME = parse_eui("00-DB-12-34-56-78-90-A0")
 SANDBOX_GSME = parse_eui("00-DB-12-34-56-78-90-A1")
@@ -136,11 +137,15 @@ def simulate(
         fleet.device(eui, clock.now())
     alerts: Counter[str] = Counter()
     end = begin + timedelta(days=days)
-    while clock.now() < end:
-        clock.advance(min(timedelta(minutes=step), end - clock.now()))
-        for out in fleet.advance(clock.now()):
-            code = _alert_code(Message.from_bytes(out.frame))
-            alerts[f"0x{code:04X} {alert_name(code)}" if code is not None else "unreadable"] += 1
+    with progress(f"simulating {days:g} day(s)", float(days)) as advance:
+        while clock.now() < end:
+            stride = min(timedelta(minutes=step), end - clock.now())
+            clock.advance(stride)
+            for out in fleet.advance(clock.now()):
+                code = _alert_code(Message.from_bytes(out.frame))
+                name = f"0x{code:04X} {alert_name(code)}" if code is not None else "unreadable"
+                alerts[name] += 1
+            advance(stride / timedelta(days=1))
     meters = [d for d in (fleet.device(e, end) for e in fleet.euis()) if isinstance(d, MeterDevice)]
     summary: dict[str, Any] = {
         "start": begin.isoformat(),
