@@ -20,12 +20,7 @@ from tests.gateway.duis.http import (
     running,
     settings_for,
 )
-from tests.gateway.duis.support import (
-    prenotification_body,
-    read_inventory_body,
-    request_document,
-    signer_for,
-)
+from tests.gateway.duis.support import prenotification_body, read_inventory_body, signer_for
 
 CHF = bytes.fromhex("00db1234567890c0")
 
@@ -275,18 +270,3 @@ async def test_users_show_their_last_accepted_request_counter(client: Client) ->
     by_eui = {u["eui"]: u["last_request_counter"] for u in users}
     assert by_eui["90-B3-D5-1F-30-01-00-00"] == 10**15
     assert by_eui["90-B3-D5-1F-30-02-00-00"] is None
-
-
-async def test_a_device_sr_to_the_bare_gateway_points_to_the_sandbox(client: Client) -> None:
-    document = request_document(
-        originator=S1,
-        counter=client.next_counter(S1),
-        srv="4.1.1",
-        sr="4.1",
-        body="<sr:ReadInstantaneousImportRegisters/>",
-        cv=1,
-        target=A0,
-    )
-    _, root, headers = await client.post("serviceS", signer_for(S1).sign_bytes(document))
-    assert code_of(root) == "E47", headers.get("X-DUIS-Reason")
-    assert "smetsim sandbox serves device service requests" in headers["X-DUIS-Reason"]
