@@ -115,6 +115,9 @@ class Fleet:
         self._last_moment: tuple[datetime, int] | None = None
         """The datetime last given to :meth:`deliver` / :meth:`handle`, in Unix seconds
         (a host often sends a batch of frames at one moment)."""
+        self._touched: set[bytes] = set()
+        """Devices whose state a frame, tick or consumer may have changed since the host
+        last asked (:meth:`take_touched`): what it must save before their answers leave."""
 
     # -- membership ------------------------------------------------------------------------
 
@@ -248,7 +251,9 @@ class Fleet:
     def _peer(self, eui: bytes) -> Device | None:
         if eui not in self._specs:
             return None
-        # A neighbour first reached through another device comes to life then.
+        # A neighbour reached through another device may change with it (a GPF mirroring
+        # its GSME), and first comes to life then.
+        self._touched.add(eui)
         return self.device(eui, self._latest)
 
     # -- traffic ---------------------------------------------------------------------------
@@ -319,8 +324,10 @@ class Fleet:
             draw = 0
         if faults and quirks.drop_rate and unit_interval(draw) < quirks.drop_rate:
             return target, draw, quirks.latency_ms, []
+        self._touched.add(target)
         hub = self._hub_refusing(target)
         if hub is not None:
+            self._touched.add(hub.eui)
             return hub.eui, None, (0, 0), hub.undeliverable(target, seconds, self.context(hub))
         frames = device.handle(frame if message is None else message, seconds, ctx)
         corrupt = quirks.corrupt_mac_rate if faults else 0.0
@@ -352,6 +359,7 @@ class Fleet:
                 continue
             alerts = device.due_alerts(seconds)
             if alerts:
+                self._touched.add(device.eui)
                 ctx = self.context(device)
                 for message in device.seal(alerts, seconds, ctx):
                     out.append(Outgoing(device.eui, message.to_bytes()))
@@ -363,6 +371,7 @@ class Fleet:
         it and answers with its firmware distribution receipt alert."""
         seconds = _now(now)
         device = self.device(eui, seconds)
+        self._touched.add(eui)
         return [m.to_bytes() for m in device.receive_image(image, seconds, self.context(device))]
 
     def enter_utrn(self, eui: bytes, utrn: str, now: datetime | int) -> list[bytes]:
@@ -371,13 +380,50 @@ class Fleet:
         device = self.device(eui, seconds)
         if not isinstance(device, MeterDevice):
             raise EmulatorError(f"{eui_duis(eui)} is a {device.DEVICE_TYPE}: it has no keypad")
+        self._touched.add(eui)
         return [m.to_bytes() for m in device.enter_utrn(utrn, seconds, self.context(device))]
 
     def press_button(self, eui: bytes, now: datetime | int) -> list[bytes]:
         """The consumer presses the button on the meter (restores an armed supply)."""
         seconds = _now(now)
         device = self.device(eui, seconds)
+        self._touched.add(eui)
         return [m.to_bytes() for m in device.press_button(seconds, self.context(device))]
+
+    # -- saving state ----------------------------------------------------------------------
+
+    def take_touched(self) -> list[bytes]:
+        """The devices whose state may have changed since the last call (frames delivered,
+        alerts raised, keypad, button, firmware images), and forget them: a host saves
+        their :meth:`state_of` before their answers leave it."""
+        touched = [eui for eui in self._touched if eui in self._devices]
+        self._touched.clear()
+        return touched
+
+    def state_of(self, eui: bytes) -> dict[str, Any]:
+        """A device's state as JSON (what :meth:`snapshot` holds for it); it must have state."""
+        return self._devices[eui].to_json()
+
+    def materialised_euis(self) -> list[bytes]:
+        """The devices that have state."""
+        return list(self._devices)
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Put back one device's saved state (a :meth:`state_of`), replacing what it has.
+        :class:`EmulatorError` when it does not fit the device the fleet hosts."""
+        try:
+            eui = bytes.fromhex(state["eui"])
+            spec = self.spec(eui)
+            if spec.profile.device_type.value != state["type"]:
+                raise EmulatorError(f"{eui_duis(eui)}: state of a {state['type']}")
+            device_cls = DEVICE_CLASSES[spec.profile.device_type]
+            device = device_cls.create(eui, spec, int(state["created"]), device_key(self.seed, eui))
+            device.restore_json(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EmulatorError(f"damaged device state ({exc!r})") from None
+        self._devices[eui] = device
+        self._contexts.pop(eui, None)
+        self._latest = max(self._latest, device.created, _accounted(device))
 
     # -- snapshot --------------------------------------------------------------------------
 
@@ -424,17 +470,9 @@ class Fleet:
                     shape=entry["shape"],
                 )
             for state in data["devices"]:
-                eui = bytes.fromhex(state["eui"])
-                spec = fleet.spec(eui)
-                if spec.profile.device_type.value != state["type"]:
-                    raise EmulatorError(f"{eui_duis(eui)}: state of a {state['type']}")
-                device_cls = DEVICE_CLASSES[spec.profile.device_type]
-                device = device_cls.create(
-                    eui, spec, int(state["created"]), device_key(fleet.seed, eui)
-                )
-                device.restore_json(state)
-                fleet._devices[eui] = device
-                fleet._latest = max(fleet._latest, device.created, _accounted(device))
+                fleet.load_state(state)
+        except EmulatorError as exc:
+            raise EmulatorError(f"{path}: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
             raise EmulatorError(f"{path}: damaged fleet snapshot ({exc!r})") from None
         return fleet

@@ -216,8 +216,9 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     ),
     "duis_device_sr_unavailable": _row(
         "E47",
-        "SR {srv} is a device service request: device service requests are not available in "
-        "this gateway yet (only non-device requests, CommandVariant 8, are served).",
+        "SR {srv} is a device service request, and this gateway has no devices behind it "
+        "(smetsim gateway serves only non-device requests, CommandVariant 8): smetsim sandbox "
+        "serves device service requests, with emulated devices.",
     ),
     "duis_sr_not_supported": _row("E47", "SR {srv} is not supported by this gateway."),
     "duis_internal_error": _row(

@@ -534,23 +534,26 @@ class Gateway:
         )
 
     async def _get_users(self, _: web.Request) -> web.Response:
-        users = await self.commits.run(self.users.all)
-        return web.json_response([_user_json(u) for u in users])
+        users = await self.commits.run(self.users.all_with_counters)
+        return web.json_response([_user_json(u, last) for u, last in users])
 
     async def _post_user(self, request: web.Request) -> web.Response:
         data = await _json_object(request)
         try:
             eui = _eui_field(data, "eui", required=True)
             assert eui is not None
-            roles_value = data.get("roles")
-            if not isinstance(roles_value, list) or not all(
-                isinstance(r, str) for r in roles_value
-            ):
-                raise AdminError(
-                    f'field \'roles\' must be a list of role names such as ["IS", "GS"], '
-                    f"not {roles_value!r}"
-                )
-            roles = frozenset(UserRole.parse(r) for r in roles_value)
+            roles: frozenset[UserRole] | None = None
+            if "roles" in data:
+                roles_value = data["roles"]
+                if not isinstance(roles_value, list) or not all(
+                    isinstance(r, str) for r in roles_value
+                ):
+                    raise AdminError(
+                        f'field \'roles\' must be a list of role names such as ["IS", "GS"], '
+                        f"not {roles_value!r}"
+                    )
+                roles = frozenset(UserRole.parse(r) for r in roles_value)
+            # A field left out keeps what the user has; null clears it (docs/gateway.md).
             pem = _optional_string(data, "certificate")
             url = _optional_string(data, "response_url")
             _unknown_fields(data, {"eui", "roles", "certificate", "response_url"})
@@ -560,6 +563,21 @@ class Gateway:
                 # The uniqueness check and the write in one transaction: another worker
                 # process cannot register the same certificate in between.
                 with self.storage.transaction():
+                    existing = self.users.get(eui)
+                    if existing is None:
+                        if roles is None:
+                            raise AdminError(
+                                f"user {eui_duis(eui)} is new: field 'roles' is needed "
+                                '(a list of role names such as ["IS", "GS"])'
+                            )
+                        updated = User(eui, roles, pem, url)
+                    else:
+                        updated = User(
+                            eui,
+                            existing.roles if roles is None else roles,
+                            pem if "certificate" in data else existing.certificate_pem,
+                            url if "response_url" in data else existing.response_url,
+                        )
                     if certificate is not None:
                         holder = self.users.find_by_issuer_serial(
                             certificate.issuer.rfc4514_string(), certificate.serial_number
@@ -570,14 +588,15 @@ class Gateway:
                                 f"{certificate.serial_number}) is already registered to "
                                 f"{eui_duis(holder.eui)}"
                             )
-                    return self.users.add_or_update(User(eui, roles, pem, url))
+                    return self.users.add_or_update(updated)
 
             user = await self.commits.run(register)
         except AdminError as exc:
             return _json_error(str(exc))
-        self.certificates.remove_owner(eui)
-        if certificate is not None:
-            self.certificates.add(eui, certificate, pem)
+        if "certificate" in data:
+            self.certificates.remove_owner(eui)
+            if certificate is not None:
+                self.certificates.add(eui, certificate, pem)
         return web.json_response(_user_json(user))
 
     async def _get_meter_points(self, _: web.Request) -> web.Response:
@@ -718,12 +737,13 @@ def _unknown_fields(data: dict[str, Any], known: set[str]) -> None:
         )
 
 
-def _user_json(user: User) -> dict[str, Any]:
+def _user_json(user: User, last_counter: int | None = None) -> dict[str, Any]:
     return {
         "eui": eui_duis(user.eui),
         "roles": sorted(r.value for r in user.roles),
         "certificate": user.certificate_pem,
         "response_url": user.response_url,
+        "last_request_counter": last_counter,
     }
 
 

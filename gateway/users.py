@@ -167,6 +167,21 @@ class Users:
         with self.storage.transaction() as tx:
             return [_user(r) for r in tx.all("SELECT * FROM users ORDER BY eui")]
 
+    def all_with_counters(self) -> list[tuple[User, int | None]]:
+        """Every user with its last accepted RequestID counter (None: none yet)."""
+        with self.storage.transaction() as tx:
+            rows = tx.all(
+                "SELECT u.*, c.counter AS last_counter FROM users u "
+                "LEFT JOIN request_counters c ON c.originator = u.eui ORDER BY u.eui"
+            )
+        return [
+            (
+                _user(r),
+                None if r["last_counter"] is None else int.from_bytes(r["last_counter"], "big"),
+            )
+            for r in rows
+        ]
+
     def find_by_issuer_serial(self, issuer: str, serial: int | str) -> User | None:
         """The user whose registered certificate has this issuer and serial number, or None."""
         wanted = normalise_issuer(issuer)

@@ -158,6 +158,7 @@ class DuisClient:
         self._own_session = session is None
         self._signers: dict[bytes, XmlSigner] = {}
         self._last_counter = 0
+        self._caught_up: set[bytes] = set()
 
     async def __aenter__(self) -> DuisClient:
         return self
@@ -183,6 +184,29 @@ class DuisClient:
         value = max(int(time.time() * 1000), self._last_counter + 1)
         self._last_counter = value
         return value
+
+    async def catch_up_counter(self, originator: bytes) -> int | None:
+        """Ask the gateway (smetsim's ``GET /admin/users``) for the last RequestID counter it
+        accepted from ``originator``, so :meth:`fresh_counter` goes above it even when a
+        request was sent with a counter ahead of the clock. None when the gateway does not
+        say (a gateway without that admin API, or a user with no request yet)."""
+        try:
+            async with self.session.get(f"{self.url}/admin/users") as response:
+                if response.status != 200:
+                    return None
+                users = await response.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, ValueError):
+            return None
+        if not isinstance(users, list):
+            return None
+        wanted = eui_duis(originator)
+        for user in users:
+            if isinstance(user, dict) and user.get("eui") == wanted:
+                last = user.get("last_request_counter")
+                if isinstance(last, int) and not isinstance(last, bool):
+                    self._last_counter = max(self._last_counter, last)
+                    return last
+        return None
 
     def with_counter(self, xml: bytes, counter: int | None = None) -> bytes:
         """``xml`` with its RequestID counter replaced (by a fresh one when ``None``)."""
@@ -309,6 +333,11 @@ class DuisClient:
         """Send one request; a critical SR written as CV4 goes through CV4, the signing of its
         pre-command and CV5 in one go. ``wait``: also wait for the asynchronous answer."""
         if fresh:
+            originator = _originator(_request_id_of(xml))
+            if originator not in self._caught_up:
+                # Once per user: later fresh counters of this client only go up from there.
+                self._caught_up.add(originator)
+                await self.catch_up_counter(originator)
             xml = self.with_counter(xml)
         root = parse(xml)
         request_id = (_header_element(root, "RequestID").text or "").strip()
@@ -361,6 +390,10 @@ def _command_variant(root: etree._Element) -> CommandVariant:
         return CommandVariant(int(text))
     except ValueError:
         raise ClientError(f"CommandVariant {text!r} is not 1 to 8") from None
+
+
+def _request_id_of(xml: bytes) -> str:
+    return (_header_element(parse(xml), "RequestID").text or "").strip()
 
 
 def _originator(request_id: str) -> bytes:

@@ -27,8 +27,9 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 import ssl
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from emulator.errors import EmulatorError
 from emulator.fleet import Fleet, Outgoing, partition_of
 from gateway.wan import FrameReceiver, HubUnreachableError
 from gbcs.eui import eui_duis
+from smetsim.device_store import DeviceStore
 
 logger = logging.getLogger(__name__)
 
@@ -399,8 +401,12 @@ class MqttFleetWorker:
         tick: float = 0.0,
         latency: bool = False,
         broker: Broker | None = None,
+        store: DeviceStore | None = None,
     ) -> None:
+        """``store``: where the state of the devices a command changed is saved before their
+        answers are published (the worker owns it from here on and closes it)."""
         self.fleet = fleet
+        self.store = store
         self.hubs = frozenset(hubs)
         self.broker = broker if broker is not None else Broker(host, port)
         self.host = self.broker.host
@@ -469,6 +475,30 @@ class MqttFleetWorker:
         self._pending.clear()
         self._link.client = None
         await self._link.drop()
+        if self.store is not None:
+            try:
+                # Everything this worker ran (ticks change meters without an alert too).
+                self.store.save_fleet(self.fleet, self._own(self.fleet.materialised_euis()))
+            except (OSError, sqlite3.Error) as exc:
+                logger.warning("device state not saved: %s", exc)
+            self.store.close()
+            self.store = None
+
+    def _own(self, euis: Iterable[bytes]) -> list[bytes]:
+        return [eui for eui in euis if self.fleet.hub_of(eui) in self.hubs]
+
+    def _save_touched(self) -> bool:
+        """Save the devices the last commands or tick changed; False (logged) when it fails:
+        their answers must not be published then."""
+        touched = self.fleet.take_touched()
+        if self.store is None or not touched:
+            return True
+        try:
+            self.store.save_fleet(self.fleet, self._own(touched))
+        except (OSError, sqlite3.Error):
+            logger.exception("device state not saved: the answers are held back")
+            return False
+        return True
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         levels = self.topics.parse(topic)
@@ -483,8 +513,9 @@ class MqttFleetWorker:
         except EmulatorError as exc:
             logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
             return
-        for out in answers:
-            self._answer(hub, out)
+        if answers and self._save_touched():
+            for out in answers:
+                self._answer(hub, out)
 
     def _answer(self, hub: bytes, out: Outgoing) -> None:
         # Published from a task of its own: the reader goes on with the next command while
@@ -512,7 +543,10 @@ class MqttFleetWorker:
         while True:
             await asyncio.sleep(self.tick)
             try:
-                for out in self.fleet.advance(self.clock()):
+                alerts = self.fleet.advance(self.clock())
+                if alerts and not self._save_touched():
+                    continue
+                for out in alerts:
                     hub = self.fleet.spec(out.eui).hub or out.eui
                     if hub in self.hubs:
                         self._answer(hub, out)

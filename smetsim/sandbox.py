@@ -14,8 +14,9 @@ home of the reference test data - ESME ``00-DB-12-34-56-78-90-A0``, GSME ``...-A
 ``...-A2``, GPF ``...-A3`` - pre-notified, in the CHF's device log, linked to their meter
 points and Commissioned; plus devices only pre-notified (ESME ``...-B0``, GSME ``...-B1``)
 for lifecycle tests, with meter points of their own, and ``devices`` more ESMEs
-(``00-DB-00-00-xx-xx-xx-xx``) for load. A state folder used before is reopened as it was
-(the fleet's device state is snapshot to ``fleet.json`` on close).
+(``00-DB-00-00-xx-xx-xx-xx``) for load. A state folder used before is reopened as it was:
+each device's state is saved to ``devices.db`` (:mod:`smetsim.device_store`) before an answer
+that reports it leaves for the gateway, and the whole fleet to ``fleet.json`` on close.
 
 ``Sandbox.start(..., wan_routes={hub: wan})`` reaches some hubs through a WAN of their own
 instead of the fleet - a serial HAN dongle (``smetsim hil bridge``): the gateway's device
@@ -62,6 +63,7 @@ from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
 from gbcs.devices import DeviceType, Fuel
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
+from smetsim.device_store import DeviceStore, open_device_store
 from smetsim.worker_mesh import PeerWan, WorkerMesh
 
 logger = logging.getLogger(__name__)
@@ -328,6 +330,7 @@ class Sandbox:
         clock: Callable[[], datetime],
         device_wan: Wan | None = None,
         mesh: WorkerMesh | None = None,
+        store: DeviceStore | None = None,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
@@ -346,9 +349,17 @@ class Sandbox:
         self.clock = clock
         self.mesh = mesh
         """The links to the other worker processes (None: the only process)."""
+        self.store = store
+        """Where the fleet's device state is saved as it changes (None: this process does not
+        host the fleet)."""
         self.url = ""
         self.admin_url = ""
         """Where the admin paths are served: :attr:`url`, or the admin listener's."""
+        self._outbox: list[tuple[bytes, bytes, bytes, float]] = []
+        """Answers (hub, source, frame, delay) waiting for their devices' state to be saved."""
+        self._flushing: asyncio.Handle | None = None
+        self._saving: asyncio.Future[None] | None = None
+        """Resolved once the devices touched in this turn of the loop are saved."""
         self._tick: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -396,6 +407,7 @@ class Sandbox:
         except BaseException:
             await _close_all(routes.values())
             raise
+        store: DeviceStore | None = None
         try:
             if mesh is not None:
                 gateway.storage.share_writes(settings.gateway.state / "gateway.db.lock")
@@ -406,6 +418,10 @@ class Sandbox:
             if mesh is not None and not mesh.hosts_fleet:
                 device_wan = PeerWan(mesh)
             fleet = sandbox_fleet(settings, gateway.keystore, seed)
+            if mesh is None or mesh.hosts_fleet:
+                store = open_device_store(
+                    settings.gateway.state, fleet, durability=settings.gateway.durability
+                )
             euis = list(fleet.euis())
             gateway.keystore.add_derived_devices(seed, euis)
             devices = DeviceService(
@@ -430,7 +446,9 @@ class Sandbox:
                 resend_undelivered=mesh is None or mesh.hosts_fleet,
             )
             duis.install(gateway.front_door, gateway.app)
-            sandbox = cls(settings, gateway, fleet, wan, devices, duis, seed, now, device_wan, mesh)
+            sandbox = cls(
+                settings, gateway, fleet, wan, devices, duis, seed, now, device_wan, mesh, store
+            )
             wan.hubs.set_handler(sandbox._on_command)
             if mesh is not None:
                 mesh.on_filed = duis.filed_elsewhere
@@ -440,9 +458,12 @@ class Sandbox:
                 )
                 if mesh.hosts_fleet:
                     mesh.on_command = sandbox._on_remote_command
+                    mesh.before_answer = sandbox._touched_saved
             _seed_home(gateway, settings.devices, settings.suppliers)
         except BaseException:
             await _close_all(routes.values())
+            if store is not None:
+                store.close()
             await gateway.close()
             raise
         try:
@@ -462,13 +483,62 @@ class Sandbox:
     # -- the hubs' side of the WAN ------------------------------------------------------------
 
     def _on_command(self, hub: bytes, frame: bytes) -> None:
-        """A command arrived at ``hub``: the fleet's devices act and answer up the WAN."""
-        for source, sent, delay in self._deliver(hub, frame):
+        """A command arrived at ``hub``: the fleet's devices act and answer up the WAN, once
+        their state is saved. The answers wait for the end of this turn of the event loop, so
+        the commands that arrive in one turn cost one transaction."""
+        answers = self._deliver(hub, frame)
+        if not answers:
+            return
+        self._outbox.extend((hub, source, sent, delay) for source, sent, delay in answers)
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().call_soon(self._flush_outbox)
+
+    def _flush_outbox(self) -> None:
+        self._flushing = None
+        try:
+            self._save_touched()
+        except Exception:
+            # Never report a change that is not saved: the answers are dropped (the requests
+            # fail on their deadline), the state is still in memory and saved next time.
+            logger.exception("device state not saved: %d answer(s) held back", len(self._outbox))
+            self._outbox.clear()
+            return
+        outbox, self._outbox = self._outbox, []
+        for hub, source, sent, delay in outbox:
             self.wan.hubs.send_up(source, sent, delay, hub=hub)
 
+    def _save_touched(self) -> None:
+        touched = self.fleet.take_touched()
+        if self.store is None or not touched:
+            return
+        if self.routes:
+            # Those devices' state is kept where they really are (an MQTT fleet worker).
+            touched = [eui for eui in touched if not self._routed_elsewhere(eui)]
+        self.store.save_fleet(self.fleet, touched)
+
     def _on_remote_command(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
-        """A command another worker sent to ``hub``: what the fleet's devices answer."""
+        """A command another worker sent to ``hub``: what the fleet's devices answer (the
+        mesh sends them once :meth:`_touched_saved`)."""
         return self._deliver(hub, frame)
+
+    def _touched_saved(self) -> asyncio.Future[None]:
+        """Done when the devices touched so far are saved: one transaction for all the
+        commands of one turn of the loop."""
+        if self._saving is None:
+            loop = asyncio.get_running_loop()
+            self._saving = loop.create_future()
+            loop.call_soon(self._save_batch)
+        return self._saving
+
+    def _save_batch(self) -> None:
+        future, self._saving = self._saving, None
+        assert future is not None
+        try:
+            self._save_touched()
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
 
     def _deliver(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
         try:
@@ -483,7 +553,10 @@ class Sandbox:
         while True:
             await asyncio.sleep(self.settings.tick_interval)
             try:
-                for out in self.fleet.advance(self.clock()):
+                alerts = self.fleet.advance(self.clock())
+                if alerts:
+                    self._save_touched()
+                for out in alerts:
                     if self.routes and self._routed_elsewhere(out.eui):
                         continue  # the real one is behind another WAN
                     self.wan.hubs.send_up(out.eui, out.frame, 0.0)
@@ -518,6 +591,19 @@ class Sandbox:
         await self.wan.close()
         if self.mesh is not None:
             await self.mesh.close()
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        self._outbox.clear()
+        if self.store is not None:
+            try:
+                # Everything this process runs, so ticks that changed a meter without an
+                # alert are not undone by an older row laid over fleet.json next time.
+                own = [e for e in self.fleet.materialised_euis() if not self._routed_elsewhere(e)]
+                self.store.save_fleet(self.fleet, own)
+            except (OSError, sqlite3.Error) as exc:
+                logger.warning("device state not saved: %s", exc)
+            self.store.close()
         if self.hosts_fleet:
             try:
                 self.fleet.snapshot(self.state / "fleet.json")

@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import struct
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
 from gateway.wan import FrameReceiver, HubUnreachableError, WanError
@@ -90,6 +90,9 @@ class WorkerMesh:
         self.count = count
         self.on_command: CommandHandler | None = None
         """The host's fleet: a command for a hub, what the devices answer."""
+        self.before_answer: Callable[[], Awaitable[None]] | None = None
+        """Awaited before the answers of a command go back (the fleet's host saves the state
+        they report); raising drops them."""
         self.on_answer: AnswerHandler | None = None
         """A frame the fleet sent back for one of this worker's commands."""
         self.on_filed: FiledHandler | None = None
@@ -237,6 +240,31 @@ class WorkerMesh:
         except Exception:  # one bad command must not break the link
             logger.exception("the fleet failed on a command for hub %s", hub.hex())
             return
+        if not answers:
+            return
+        if self.before_answer is None:
+            self._write_answers(answers, writer)
+        else:
+            # Commands that arrive in one turn of the loop share one wait; the tasks resume
+            # in the order they were made, so answers keep their order on each link.
+            self._spawn(self._answer_when_ready(self.before_answer, answers, writer))
+
+    async def _answer_when_ready(
+        self,
+        ready: Callable[[], Awaitable[None]],
+        answers: list[Answer],
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        try:
+            await ready()
+        except Exception:
+            logger.exception("answers to a command dropped: their state was not saved")
+            return
+        if not writer.is_closing():
+            self._write_answers(answers, writer)
+
+    @staticmethod
+    def _write_answers(answers: list[Answer], writer: asyncio.StreamWriter) -> None:
         for source, sent, delay in answers:
             writer.write(_message(ANSWER, source, _DELAY.pack(delay), sent))
 

@@ -31,6 +31,7 @@ from gbcs.alerts import alert_name
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.frames import Message
 from gbcs.keystore import generate_test_pki
+from smetsim.progress import progress
 
 SANDBOX_ESME = parse_eui("00-DB-12-34-56-78-90-A0")
 SANDBOX_GSME = parse_eui("00-DB-12-34-56-78-90-A1")
@@ -136,11 +137,15 @@ def simulate(
         fleet.device(eui, clock.now())
     alerts: Counter[str] = Counter()
     end = begin + timedelta(days=days)
-    while clock.now() < end:
-        clock.advance(min(timedelta(minutes=step), end - clock.now()))
-        for out in fleet.advance(clock.now()):
-            code = _alert_code(Message.from_bytes(out.frame))
-            alerts[f"0x{code:04X} {alert_name(code)}" if code is not None else "unreadable"] += 1
+    with progress(f"simulating {days:g} day(s)", float(days)) as advance:
+        while clock.now() < end:
+            stride = min(timedelta(minutes=step), end - clock.now())
+            clock.advance(stride)
+            for out in fleet.advance(clock.now()):
+                code = _alert_code(Message.from_bytes(out.frame))
+                name = f"0x{code:04X} {alert_name(code)}" if code is not None else "unreadable"
+                alerts[name] += 1
+            advance(stride / timedelta(days=1))
     meters = [d for d in (fleet.device(e, end) for e in fleet.euis()) if isinstance(d, MeterDevice)]
     summary: dict[str, Any] = {
         "start": begin.isoformat(),
@@ -192,19 +197,25 @@ def _device_summary(device: Device) -> dict[str, Any]:
 
 @fleet_app.command("inspect")
 def inspect(
-    snapshot: Annotated[Path, typer.Argument(help="A fleet snapshot (fleet.json).")],
+    snapshot: Annotated[
+        Path,
+        typer.Argument(help="A fleet snapshot (fleet.json) or a sandbox's state folder."),
+    ],
     eui: Annotated[str | None, typer.Option("--eui", help="Show only this device.")] = None,
 ) -> None:
-    """What a fleet snapshot holds: each device with state, as JSON."""
+    """What a fleet snapshot holds: each device with state, as JSON. The device states saved
+    as they changed (devices.db beside it) are laid over it: what a restart would reopen."""
     wanted = None
     if eui is not None:
         try:
             wanted = parse_eui(eui)
         except ValueError as exc:
             raise _fail(f"--eui: {exc}") from None
-    seed_probe = _seed_of(snapshot)
+    folder = snapshot if snapshot.is_dir() else snapshot.parent
+    if snapshot.is_dir():
+        snapshot = snapshot / "fleet.json"
     try:
-        fleet = Fleet.restore(snapshot, generate_test_pki(seed_probe), faults=False)
+        fleet = _saved_fleet(folder, snapshot)
     except EmulatorError as exc:
         raise _fail(str(exc)) from None
     except KeyError as exc:
@@ -227,6 +238,32 @@ def inspect(
             {"devices": len(fleet), "with_state": fleet.materialised, "shown": shown}, indent=2
         )
     )
+
+
+def _saved_fleet(folder: Path, snapshot: Path) -> Fleet:
+    """The fleet a sandbox on ``folder`` would reopen: ``snapshot`` (or, when a sandbox was
+    killed before it ever wrote one, its default home), with ``devices.db`` laid over it."""
+    from smetsim.device_store import FILE_NAME, DeviceStore
+
+    if snapshot.is_file():
+        fleet = Fleet.restore(snapshot, generate_test_pki(_seed_of(snapshot)), faults=False)
+    elif (folder / "seed").is_file() and (folder / FILE_NAME).is_file():
+        try:
+            seed = bytes.fromhex((folder / "seed").read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise _fail(f"{folder / 'seed'}: not readable ({exc})") from None
+        fleet = Fleet(seed, generate_test_pki(seed), faults=False)
+        fleet.add_sandbox_devices()
+    else:
+        raise _fail(f"{snapshot}: no such fleet snapshot (nor a sandbox state folder)")
+    saved = folder / FILE_NAME
+    if saved.is_file():
+        store = DeviceStore(saved, fsync=False)
+        try:
+            store.load_into(fleet)
+        finally:
+            store.close()
+    return fleet
 
 
 def _seed_of(snapshot: Path) -> bytes:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from emulator.errors import EmulatorError
 from gateway.config import ConfigError
 from gbcs.eui import eui_duis
 from gbcs.keystore import Keystore, KeystoreError
@@ -61,6 +62,14 @@ def serve(
     no_latency: Annotated[
         bool, typer.Option("--no-latency", help="Answer at once (ignore profile latency).")
     ] = False,
+    durability: Annotated[
+        str,
+        typer.Option(
+            "--durability",
+            help="full: each device change is fsynced before its answer is published; "
+            "process: written, not fsynced (a killed worker loses nothing, a power cut may).",
+        ),
+    ] = "full",
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info or warning.")] = "info",
 ) -> None:
     """Serve a sandbox's devices on an MQTT broker (the gateway side: sandbox --wan)."""
@@ -71,14 +80,18 @@ def serve(
         raise _fail(
             "the MQTT WAN needs aiomqtt: pip install 'smetsim[mqtt]' (make installs it)"
         ) from None
+    if durability not in ("full", "process"):
+        raise _fail(f"--durability must be full or process, not {durability!r}")
     try:
         where = parse_broker(broker, ca_file=ca)
         part = parse_partition(partition)
     except MqttError as exc:
         raise _fail(str(exc)) from None
     try:
-        asyncio.run(_serve(state, where, part, prefix, devices, suppliers, tick, not no_latency))
-    except ConfigError as exc:
+        asyncio.run(
+            _serve(state, where, part, prefix, devices, suppliers, tick, not no_latency, durability)
+        )
+    except (ConfigError, EmulatorError) as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         pass
@@ -93,9 +106,11 @@ async def _serve(
     suppliers: int,
     tick: float,
     latency: bool,
+    durability: str,
 ) -> None:
     import aiomqtt
 
+    from smetsim.device_store import open_device_store
     from smetsim.mqtt import MqttError, MqttFleetWorker, fleet_hubs, partition_of
     from smetsim.sandbox import SandboxSettings, sandbox_fleet
 
@@ -113,6 +128,7 @@ async def _serve(
     base = SandboxSettings.create(state=state, devices=devices, suppliers=suppliers)
     settings = replace(base, latency=latency)
     fleet = sandbox_fleet(settings, keystore, seed)
+    store = open_device_store(state, fleet, durability=durability)
     index, count = part
     hubs = {hub for hub in fleet_hubs(fleet) if partition_of(hub, count) == index}
     worker = MqttFleetWorker(
@@ -125,12 +141,15 @@ async def _serve(
         tick=tick,
         latency=latency,
         broker=broker,
+        store=store,
     )
     try:
         await worker.start()
     except MqttError as exc:
+        store.close()
         raise ConfigError(str(exc)) from None
     except aiomqtt.MqttError as exc:
+        store.close()
         raise ConfigError(f"cannot reach the MQTT broker {broker.url}: {exc}") from None
     stop = stop_on_signals()
     typer.echo(

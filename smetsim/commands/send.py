@@ -48,8 +48,9 @@ def send(
         bool,
         typer.Option(
             "--fresh",
-            help="Replace the RequestID counter with a fresh one (epoch ms), as a user would "
-            "for every new request.",
+            help="Replace the RequestID counter with a fresh one, as a user would for every "
+            "new request: epoch ms, or above the last one the gateway accepted from the user "
+            "when that is higher (smetsim's GET /admin/users says).",
         ),
     ] = False,
     keystore: Annotated[

@@ -210,7 +210,7 @@ async def test_signed_by_someone_else(client: Client) -> None:
     await assert_nothing_changed(client)
 
 
-async def test_device_requests_are_not_available_yet(client: Client) -> None:
+async def test_device_requests_point_to_the_sandbox(client: Client) -> None:
     document = request_document(
         originator=S1,
         counter=5,
@@ -222,7 +222,7 @@ async def test_device_requests_are_not_available_yet(client: Client) -> None:
     )
     status, root, headers = await client.post("serviceS", signer_for(S1).sign_bytes(document))
     assert (status, code_of(root)) == (200, "E47")
-    assert "not available" in headers["X-DUIS-Reason"]
+    assert "smetsim sandbox serves device service requests" in headers["X-DUIS-Reason"]
     await assert_nothing_changed(client)
 
 

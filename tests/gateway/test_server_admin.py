@@ -215,3 +215,58 @@ async def test_health(client: Client) -> None:
     status, body = await client.admin("GET", "/admin/health")
     assert (status, body["status"]) == (200, "ok")
     assert body["url"] == client.url
+
+
+async def test_updating_one_field_of_a_user_keeps_the_others(client: Client) -> None:
+    status, users = await client.admin("GET", "/admin/users")
+    before = {u["eui"]: u for u in users}["90-B3-D5-1F-30-01-00-00"]
+    assert before["certificate"] is not None
+    url = "http://127.0.0.1:9/responses"
+    status, body = await client.admin(
+        "POST", "/admin/users", {"eui": "90-B3-D5-1F-30-01-00-00", "response_url": url}
+    )
+    assert status == 200, body
+    assert (body["certificate"], body["roles"], body["response_url"]) == (
+        before["certificate"],
+        before["roles"],
+        url,
+    )
+    _, users = await client.admin("GET", "/admin/users")
+    after = {u["eui"]: u for u in users}["90-B3-D5-1F-30-01-00-00"]
+    assert {**after, "last_request_counter": None} == {
+        **before,
+        "response_url": url,
+        "last_request_counter": None,
+    }
+    # its signed requests are still recognised
+    _, root, _ = await client.send("8.2", read_inventory_body(A0))
+    assert code_of(root) not in ("E44", "E45", "E46")
+    # null clears a field: without its certificate, the user's signed requests are refused
+    status, body = await client.admin(
+        "POST", "/admin/users", {"eui": "90-B3-D5-1F-30-01-00-00", "certificate": None}
+    )
+    assert (status, body["certificate"], body["response_url"]) == (200, None, url)
+    _, root, _ = await client.send("8.2", read_inventory_body(A0))
+    assert code_of(root) == "E45"
+
+
+async def test_a_new_user_needs_roles(client: Client) -> None:
+    status, body = await client.admin(
+        "POST", "/admin/users", {"eui": "90-B3-D5-1F-30-04-00-00", "response_url": "http://x/"}
+    )
+    assert status == 400
+    assert "'roles'" in body["error"]
+    assert "new" in body["error"]
+    _, users = await client.admin("GET", "/admin/users")
+    assert "90-B3-D5-1F-30-04-00-00" not in {u["eui"] for u in users}
+
+
+async def test_users_show_their_last_accepted_request_counter(client: Client) -> None:
+    _, users = await client.admin("GET", "/admin/users")
+    assert {u["last_request_counter"] for u in users} == {None}
+    _, root, _ = await client.send("12.2", prenotification_body(A0), counter=10**15)
+    assert code_of(root) == "I0"
+    _, users = await client.admin("GET", "/admin/users")
+    by_eui = {u["eui"]: u["last_request_counter"] for u in users}
+    assert by_eui["90-B3-D5-1F-30-01-00-00"] == 10**15
+    assert by_eui["90-B3-D5-1F-30-02-00-00"] is None

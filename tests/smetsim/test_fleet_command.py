@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from smetsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -82,3 +87,40 @@ def test_user_errors_are_one_line(
     assert code == 1
     assert err.startswith("smetsim: error: ")
     assert needle in err
+
+
+def _simulate_on_a_terminal() -> tuple[str, bytes]:
+    """`fleet simulate` as a process whose standard error is a terminal (a pseudo-terminal);
+    its standard output and what reached the terminal."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smetsim.cli", "fleet", "simulate", "--days", "20",
+         "--devices", "20"],
+        stdout=subprocess.PIPE, stderr=slave, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"},
+    )  # fmt: skip
+    os.close(slave)
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    return out.decode(), bytes(seen)
+
+
+def test_simulate_shows_progress_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+    out, terminal = _simulate_on_a_terminal()
+    assert json.loads(out)["devices"] == 24  # standard output is the summary alone
+    assert b"simulating 20 day(s)" in terminal
+    # not a terminal (captured): nothing but the summary
+    code, out, err = _run(capsys, "fleet", "simulate", "--days", "20", "--devices", "20")
+    assert code == 0
+    assert json.loads(out)["devices"] == 24
+    assert err == ""

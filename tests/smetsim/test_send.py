@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-from gbcs.codes import KeyPurpose
+from gbcs.codes import SUPPLIER, KeyPurpose
 from gbcs.keystore import Keystore
 from smetsim.cli import main
+from smetsim.client import build_request
 from smetsim.pytest_plugin import SandboxHandle
+from smetsim.sandbox import ESME
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -82,3 +85,32 @@ def test_send_errors_name_the_problem(
     code, _, err = run(["pki", "export", "--state", str(tmp_path), str(tmp_path / "o")], capsys)
     assert code == 1
     assert "is not a sandbox state folder" in err
+
+
+def test_fresh_goes_above_a_counter_ahead_of_the_clock(
+    smetsim_sandbox: SandboxHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ahead = int(time.time() * 1000) * 1000  # far above any epoch-ms counter
+    request = tmp_path / "read.xml"
+    request.write_bytes(
+        build_request(
+            service_reference_variant="4.1.1",
+            command_variant=1,
+            originator=SUPPLIER,
+            target=ESME,
+            counter=ahead,
+            body="<sr:ReadInstantaneousImportRegisters/>",
+        )
+    )
+    code, out, err = run(["send", str(request), "--url", smetsim_sandbox.url], capsys)
+    assert code == 0, err
+    assert "I99" in out
+    for _ in range(2):  # and again: each fresh counter above the last accepted one
+        code, out, err = run(
+            ["send", str(request), "--url", smetsim_sandbox.url, "--fresh"], capsys
+        )
+        assert code == 0, (out, err)
+        assert "I99" in out
+        counter = int(out.split()[1].rsplit(":", 1)[1])  # "RequestID <orig>:<target>:<n>"
+        assert counter > ahead
+        ahead = counter
