@@ -34,6 +34,7 @@ from typing import Any, Final, TypeVar
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from gateway.anomaly_routes import AnomalyAdmin
 from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
 from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
 from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
@@ -262,6 +263,8 @@ class Gateway:
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
         self.app = self._make_app()
+        self.anomaly = AnomalyAdmin(storage, self.commits.run)  # docs/anomaly-detection.md
+        self.anomaly.install(self.app)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listening: Listening | None = None
@@ -290,6 +293,7 @@ class Gateway:
                 clock=clock or (lambda: datetime.now(UTC)),
             )
             gateway._seed(settings.users, settings.meter_points)
+            gateway.anomaly.configure(settings.anomaly_thresholds)
         except BaseException:
             storage.close()
             raise
