@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from gateway.anomaly import Threshold, threshold_from_json
 from gateway.duis.signature import SignatureEngine
-from gateway.errors import GatewayError
+from gateway.errors import AdminError, GatewayError
 from gateway.flags import FlagRules
 from gateway.services.model import PropertyFilter
 from gbcs.codes import ACB
@@ -89,6 +90,8 @@ class GatewaySettings:
     """That listener's port (None: the DUIS port + 1; 0: any free port)."""
     users: tuple[UserConfig, ...] = ()
     meter_points: tuple[MeterPointConfig, ...] = field(default=())
+    anomaly_thresholds: tuple[Threshold, ...] = ()
+    """``[[anomaly.threshold]]``: set (or replaced) at every start (docs/anomaly-detection.md)."""
 
     @property
     def inbox(self) -> Path | None:
@@ -163,7 +166,7 @@ def settings_from_mapping(
     data: Mapping[str, Any], *, base: Path = Path("."), source: str = "config"
 ) -> GatewaySettings:
     """Settings from parsed TOML (``[gateway]``, ``[[users]]``, ``[[meter_points]]``)."""
-    unknown = set(data) - {"gateway", "users", "meter_points"}
+    unknown = set(data) - {"gateway", "users", "meter_points", "anomaly"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
     section = data.get("gateway", {})
@@ -203,7 +206,21 @@ def settings_from_mapping(
     points = tuple(
         _meter_point(source, i, e) for i, e in enumerate(_tables(data, "meter_points", source))
     )
-    return replace(settings, users=users, meter_points=points)
+    thresholds = _anomaly_thresholds(data.get("anomaly", {}), source)
+    return replace(settings, users=users, meter_points=points, anomaly_thresholds=thresholds)
+
+
+def _anomaly_thresholds(section: Any, source: str) -> tuple[Threshold, ...]:
+    if not isinstance(section, dict) or set(section) - {"threshold"}:
+        raise ConfigError(f"{source}: [anomaly] holds only [[anomaly.threshold]] tables")
+    entries = _tables(section, "threshold", source)
+    out: list[Threshold] = []
+    for index, entry in enumerate(entries):
+        try:
+            out.append(threshold_from_json(entry, f"[[anomaly.threshold]] #{index + 1}"))
+        except AdminError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return tuple(out)
 
 
 def _tables(data: Mapping[str, Any], key: str, source: str) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from gateway.admin_auth import AdminAccess, admin_port
+from gateway.anomaly_routes import AnomalyAdmin
 from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
 from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
 from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
@@ -267,6 +268,8 @@ class Gateway:
             self.front_door.router.register(variant, self._non_device)
         self.access = AdminAccess(settings.admin_token, separate=settings.admin_host is not None)
         self.app = self._make_app()
+        self.anomaly = AnomalyAdmin(storage, self.commits.run)  # docs/anomaly-detection.md
+        self.anomaly.install(self.app)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listening: Listening | None = None
@@ -297,6 +300,7 @@ class Gateway:
                 clock=clock or (lambda: datetime.now(UTC)),
             )
             gateway._seed(settings.users, settings.meter_points)
+            gateway.anomaly.configure(settings.anomaly_thresholds)
         except BaseException:
             storage.close()
             raise

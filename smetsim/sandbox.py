@@ -438,6 +438,7 @@ class Sandbox:
                 if settings.gateway.durability == "process" and mesh is None
                 else gateway.commits.run,
             )
+            gateway.anomaly.devices = devices  # releases and deletes quarantined requests
             duis = DeviceDuis(
                 devices,
                 signer=gateway.signer,

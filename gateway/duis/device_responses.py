@@ -12,7 +12,11 @@ here validates against the DUIS 5.4 schema.
 - a DCC alert about a request (no answer in time, hub unreachable): ``DCCAlertMessage`` with
   ``DCCAlertCode`` (:data:`gateway.services.device.COMMAND_FAILURE_ALERT`) and
   ``DCCAlert/CommandFailure`` (the RequestID and the device); the reason travels as an XML
-  comment, as the front door's error sentences do.
+  comment, as the front door's error sentences do;
+- a quarantined request (threshold anomaly detection, :mod:`gateway.anomaly`):
+  ``DCCAlertMessage`` ``AD1`` with ``DCCAlert/QuarantinedRequest`` - the breach's element
+  (``ADUserThresholdBreach``, ``ADDCCThresholdBreach`` or ``ADAttributeLimitsBreach``)
+  holding the ``RequestID`` and the ``QuarantineEventRef``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Final
 
 from lxml import etree
 
+from gateway.anomaly import ANOMALY_ALERT, BreachKind
 from gateway.duis.build import comment_text, duis_datetime, gbcs_payload_element
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import format_request_id
@@ -237,10 +242,25 @@ def _build_report_element(report: DeviceReport, schema_version: str) -> etree._E
         _header(root, request_id=request_id, response_id=None, code="I0", when=_at(report))
         message = etree.SubElement(etree.SubElement(root, sr("Body")), sr("DCCAlertMessage"))
         etree.SubElement(message, sr("DCCAlertCode")).text = report.code
+        if report.code == ANOMALY_ALERT:
+            _quarantined_request(etree.SubElement(message, sr("DCCAlert")), report, request_id)
+            return root
         failure = etree.SubElement(etree.SubElement(message, sr("DCCAlert")), sr("CommandFailure"))
         etree.SubElement(failure, sr("CommandRequestID")).text = request_id or ""
         etree.SubElement(failure, sr("DeviceID")).text = report.device.hex("-").upper()
     return root
+
+
+def _quarantined_request(
+    alert: etree._Element, report: DeviceReport, request_id: str | None
+) -> None:
+    """``QuarantinedRequest``: the breach's element (the report's payload names it, see
+    ``DeviceService._screen``), the RequestID and the QuarantineEventRef (its alert code)."""
+    kind = BreachKind((report.payload or b"").decode("ascii"))
+    quarantined = etree.SubElement(alert, sr("QuarantinedRequest"))
+    breach = etree.SubElement(quarantined, sr(kind.value))
+    etree.SubElement(breach, sr("RequestID")).text = request_id or ""
+    etree.SubElement(breach, sr("QuarantineEventRef")).text = str(report.alert_code or 0)
 
 
 def _at(report: DeviceReport) -> datetime:

@@ -54,6 +54,7 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
@@ -262,6 +263,7 @@ class _State(StrEnum):
     ANSWERED = "answered"
     FAILED = "failed"
     LOCAL = "local"
+    QUARANTINED = "quarantined"
 
 
 # =========================================================================== keys
@@ -362,6 +364,8 @@ class _Submitted:
     hub: bytes | None
     key: Key
     opened: _Open
+    alert: DeviceReport | None = None
+    """The AD1 report of a request quarantined (gateway.anomaly)."""
 
 
 class _ReplayError(Exception):
@@ -526,6 +530,7 @@ class DeviceService:
         self.builder = Builder(self.keys, acb=acb, cache=self._cache)
         self.verifier = Verifier(self.keys, acb=acb, cache=self._cache)
         self.commits = _GroupCommit(storage, run)
+        self.anomaly = AnomalyDetector(storage)
         self._open: dict[Key, _Open] = {}
         self._deadlines: list[tuple[float, str, Key]] = []
         self._wake = asyncio.Event()
@@ -606,6 +611,9 @@ class DeviceService:
             return Accepted("I0", precommand=submitted.frame)
         if submitted.state is _State.LOCAL:
             return Accepted("I0", local_command=submitted.frame)
+        if submitted.alert is not None:  # quarantined: accepted, not sent
+            self._tell(submitted.alert)
+            return Accepted("I99")
         assert submitted.hub is not None
         self._track(submitted.key, submitted.opened)
         try:
@@ -668,6 +676,12 @@ class DeviceService:
         frame = message.to_bytes()
         deadline = time.time() + self.response_timeout
         rid = _rid(call.request_id)
+        alert = None
+        if state is _State.SENT:
+            alert = self._screen(
+                tx, call.sender, call.request_id, srv, plan.device.device_id, message, now
+            )
+            state = _State.SENT if alert is None else _State.QUARANTINED
         write_counter(tx, call.sender, call.request_id.counter)
         tx.execute(
             "INSERT INTO device_requests (request_id, sender, device, hub, variant, "
@@ -691,7 +705,7 @@ class DeviceService:
             ),
         )
         opened = _Open(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
-        return _Submitted(state, frame, plan.hub, plan.key, opened)
+        return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
 
     # -- the plan of a command ----------------------------------------------------------------
 
@@ -877,6 +891,13 @@ class DeviceService:
             )
         frame = self.builder.mac_as_acb(signed).to_bytes()
         state = _State.LOCAL if call.command_variant == 6 else _State.SENT
+        alert = None
+        if state is _State.SENT:
+            device = bytes(row["device"])
+            alert = self._screen(
+                tx, call.sender, call.request_id, row["variant"], device, signed, self.clock()
+            )
+            state = _State.SENT if alert is None else _State.QUARANTINED
         deadline = time.time() + self.response_timeout
         tx.execute(
             "UPDATE device_requests SET state = ?, command = ?, command_variant = ?, "
@@ -886,7 +907,44 @@ class DeviceService:
         details = json.loads(row["details"]) if row["details"] else None
         key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
         opened = _Open(call.request_id, rid, call.sender, str(row["variant"]), details, deadline)
-        return _Submitted(state, frame, hub, key, opened)
+        return _Submitted(state, frame, hub, key, opened, alert)
+
+    def _screen(
+        self,
+        tx: Transaction,
+        sender: bytes,
+        request_id: RequestId,
+        srv: str,
+        device: bytes,
+        message: Message,
+        now: datetime,
+    ) -> DeviceReport | None:
+        """Threshold anomaly detection (:mod:`gateway.anomaly`), once every rule passed: a
+        breach holds the request in the quarantine and files the user's AD1 alert."""
+        breach = self.anomaly.screen(
+            tx,
+            sender=sender,
+            srv=srv,
+            message_code=message.message_code,
+            content=message.content,
+            request_id=_rid(request_id),
+            device=device,
+            now=now,
+        )
+        if breach is None:
+            return None
+        report = self._report(
+            kind=ReportKind.DCC_ALERT,
+            recipient=sender,
+            device=device,
+            code=ANOMALY_ALERT,
+            request_id=request_id,
+            variant=srv,
+            payload=breach.kind.value.encode("ascii"),  # the QuarantinedRequest element
+            alert_code=breach.ref,  # the QuarantineEventRef
+            reason=f"quarantined: {breach.detail}",
+        )
+        return self._insert_report(tx, report)
 
     def _check_signed(self, signed: Message, issued: Message, rid: str) -> None:
         if signed.signature is None:
