@@ -54,6 +54,8 @@ code in hex, e.g. ``8F3E``), take the device's hub link down or up, delay every 
 
 KEEPALIVE: Final = 15.0
 """Seconds between comment lines on an idle event stream (proxies close silent streams)."""
+GONE_CHECK: Final = 1.0
+"""Seconds between checks that an idle event stream's client is still there."""
 
 
 class DeviceConsole(Protocol):
@@ -254,12 +256,21 @@ class WebView:
         subscription = bus.subscribe()
         try:
             await response.write(b": smetsim gateway events\n\n")
+            idle = 0.0
             while True:
+                # aiohttp does not cancel a handler whose client left: look every second.
                 try:
-                    event = await asyncio.wait_for(subscription.next(), KEEPALIVE)
+                    event = await asyncio.wait_for(subscription.next(), GONE_CHECK)
                 except TimeoutError:
-                    await response.write(b": keep-alive\n\n")
+                    transport = request.transport
+                    if transport is None or transport.is_closing():
+                        break
+                    idle += GONE_CHECK
+                    if idle >= KEEPALIVE:
+                        idle = 0.0
+                        await response.write(b": keep-alive\n\n")
                     continue
+                idle = 0.0
                 if event is None:  # dropped: too slow
                     break
                 data = json.dumps(event.as_json(), separators=(",", ":"))
