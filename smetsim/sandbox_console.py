@@ -54,7 +54,7 @@ class SandboxConsole:
             "clockOffsetSeconds": self.offset.total_seconds(),
         }
         if not fleet.has_state(eui):
-            out.update(type=fleet.spec(eui).profile, state="never used")
+            out.update(type=fleet.spec(eui).profile.name, state="never used")
             return out
         device = fleet.device(eui, sandbox.clock())
         out.update(
