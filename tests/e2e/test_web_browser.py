@@ -1,9 +1,12 @@
 """The web view in a real browser: Debian's Chromium driven by Playwright (skipped when either
-is absent; no browser download). Each view's screenshot goes to docs/img/."""
+is absent; no browser download). Each view is screenshot: into docs/img/ with
+``SMETSIM_SCREENSHOTS=1`` (how the docs' images are made), else into the test's own folder, so
+a test run leaves the tree as it was."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +21,7 @@ from tests.e2e.support import request, request_id
 playwright_api = pytest.importorskip("playwright.async_api")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -50,13 +53,20 @@ def _read(client: DuisClient) -> bytes:
     return request(client, "4.1.1", ESME, "<sr:ReadInstantaneousImportRegisters/>")
 
 
-async def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = DOCS_IMAGES if os.environ.get("SMETSIM_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def _shot(page: Any, folder: Path, name: str) -> None:
+    image = await page.screenshot(path=str(folder / name), full_page=False)
+    assert image.startswith(b"\x89PNG")
 
 
 async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
-    page: Any, sandbox: Sandbox, client: DuisClient
+    page: Any, sandbox: Sandbox, client: DuisClient, shots: Path
 ) -> None:
     expect = playwright_api.expect
     await page.goto(sandbox.url + "/")
@@ -73,7 +83,7 @@ async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
     await expect(row).to_be_hidden()
     await page.fill("input[name=srv]", "4.1.1")
     await expect(row).to_be_visible()
-    await _shot(page, "web-flow.png")
+    await _shot(page, shots, "web-flow.png")
 
     # Its page: the GBCS frames decoded, with a valid MAC.
     await row.locator("a").click()
@@ -82,14 +92,14 @@ async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
     await expect(frames).to_have_count(2)
     await expect(frames.first).to_contain_text("ECS17b")
     await expect(frames.first).to_contain_text("MAC: valid")
-    await _shot(page, "web-request.png")
+    await _shot(page, shots, "web-request.png")
 
     # The devices view shows the ESME's register as the fleet holds it.
     await page.goto(sandbox.url + "/devices")
     esme = page.locator("section.device[data-eui='00-DB-12-34-56-78-90-A0']")
     register = sandbox.fleet.device(ESME, sandbox.clock()).meter.total
     await expect(esme.locator(".state")).to_contain_text(f'"register": {register}')
-    await _shot(page, "web-devices.png")
+    await _shot(page, shots, "web-devices.png")
 
     # A fault injected from the page: the next request ends in a DCC alert.
     sandbox.devices.response_timeout = 0.3
@@ -109,4 +119,4 @@ async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
     await page.goto(sandbox.url + "/inventory")
     await expect(page.locator("#smi")).to_contain_text("00-DB-12-34-56-78-90-A0")
     await expect(page.locator("#points")).to_contain_text("1312345678111")
-    await _shot(page, "web-inventory.png")
+    await _shot(page, shots, "web-inventory.png")
