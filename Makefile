@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: sandbox test bench lint venv clean
+.PHONY: sandbox test bench lint venv clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ venv: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/smetsim sandbox $(ARGS)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded one); they skip without it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null || \
+		  echo "make: could not install chromium: the browser tests will be skipped" >&2; }
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(STAMP)

@@ -25,6 +25,7 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
+from gateway import frame_log
 from gateway.anomaly import (
     AnomalyDetector,
     Quarantined,
@@ -159,6 +160,9 @@ class AnomalyAdmin:
                 (_State.SENT.value, deadline, entry.request_id),
             )
             self.detector.count(tx, entry.sender, entry.srv, now)
+            frame_log.record(
+                tx, entry.request_id, "down", bytes(row["device"]), bytes(row["command"]), now
+            )
             return entry, row, deadline
 
         outcome: tuple[Quarantined, Any, float] = await service.commits.call(job)

@@ -25,6 +25,7 @@ import json
 import logging
 import secrets
 import socket
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -39,8 +40,9 @@ from gateway.admin_auth import AdminAccess, admin_port
 from gateway.anomaly_routes import AnomalyAdmin
 from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
 from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
+from gateway.duis.envelope import format_request_id
 from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
-from gateway.duis.router import FrontDoor, Reply, RequestContext
+from gateway.duis.router import FrontDoor, Outcome, Reply, RequestContext
 from gateway.duis.schema import DuisSchema
 from gateway.duis.signature import (
     CertificateIndex,
@@ -51,6 +53,7 @@ from gateway.duis.signature import (
     load_certificate,
 )
 from gateway.errors import AdminError, GatewayError, ServiceError
+from gateway.events import Event, EventBus, RequestLogger
 from gateway.inventory import MIGRATIONS
 from gateway.registration import RdpFlows
 from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
@@ -65,6 +68,7 @@ from gateway.users import (
     seed_default_identities,
     users_version,
 )
+from gateway.web import WebView
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, SUPPLIER_3, KeyPurpose
 from gbcs.errors import KeyNotFound
 from gbcs.eui import eui_duis, parse_eui
@@ -236,6 +240,10 @@ class Gateway:
         self.meter_points = MeterPoints(storage)
         self.service = NonDeviceService(storage, clock=clock, flag_rules=settings.flag_rules)
         self.commits = CommitQueue(self.service)
+        self.events = EventBus(clock=clock)
+        self.events.listen(RequestLogger())
+        self.events.listen(self._on_event)
+        self._last_flag_change = -1
         self.certificates = CertificateIndex()
         self.signer = gateway_signer(keystore, settings.signing_eui, settings.signature_engine)
         self.rdp = (
@@ -264,6 +272,7 @@ class Gateway:
         )
         self.front_door.refresh_certificates = self.refresh_certificates
         self._users_version = -1
+        self.web = WebView(self)
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
         self.access = AdminAccess(settings.admin_token, separate=settings.admin_host is not None)
@@ -461,7 +470,78 @@ class Gateway:
             None if certificate is None else certificate.pem,
         )
         variant: ServiceReferenceVariant = context.request.header.service_reference_variant
+        if variant.value != "8.2":  # every other non-device SR served changes the SMI
+            self.events.publish(
+                "smi-change",
+                srv=variant.value,
+                requestId=format_request_id(context.request.header.request_id),
+                device=eui_duis(context.request.header.request_id.target),
+            )
         return Reply(result.response_code, result_content(variant, result))
+
+    # --- events -------------------------------------------------------------------------------
+
+    def _received(self, body: bytes, outcome: Outcome, ms: float) -> None:
+        """Publish ``sr-received`` for one DUIS request and its synchronous answer."""
+        request = outcome.request
+        header = None if request is None else request.header
+        event = self.events.publish(
+            "sr-received",
+            requestId=None if header is None else format_request_id(header.request_id),
+            srv=None if header is None else header.service_reference_variant.value,
+            name=None if header is None else header.service_reference_variant.name,
+            cv=None if header is None else int(header.command_variant),
+            sender=None if outcome.sender is None else eui_duis(outcome.sender),
+            device=None if header is None else eui_duis(header.request_id.target),
+            code=outcome.code,
+            reason=outcome.reason,
+            ms=round(ms, 3),
+        )
+        self.web.flow.exchange(event.seq, body, outcome.body)
+
+    def _on_event(self, event: Event) -> None:
+        """SMI and flag changes follow some events: look for new flag changes then."""
+        if event.type == "smi-change" or (
+            event.type == "response" and event.fields.get("srv") in ("8.1.1", "8.11")
+        ):
+            if event.type == "response":
+                self.events.publish(
+                    "smi-change",
+                    srv=event.fields.get("srv"),
+                    requestId=event.fields.get("requestId"),
+                    device=event.fields.get("device"),
+                )
+                return  # that smi-change looks for the flags
+            with contextlib.suppress(RuntimeError):  # no loop: nothing is listening yet
+                asyncio.get_running_loop().create_task(self._announce_flags())
+
+    async def _announce_flags(self) -> None:
+        def read() -> list[Any]:
+            with self.storage.transaction() as tx:
+                if self._last_flag_change < 0:
+                    row = tx.one("SELECT MAX(id) AS id FROM flag_changes")
+                    self._last_flag_change = 0 if row is None or row["id"] is None else row["id"]
+                    return []
+                return tx.all(
+                    "SELECT id, mpxn, fuel, flag, effective_date FROM flag_changes "
+                    "WHERE id > ? ORDER BY id",
+                    (self._last_flag_change,),
+                )
+
+        try:
+            rows = await self.commits.run(read)
+        except Exception:  # the flags are in the database whatever happens here
+            logger.exception("reading the flag changes for the event stream failed")
+            return
+        for row in rows:
+            self._last_flag_change = max(self._last_flag_change, int(row["id"]))
+            self.events.publish(
+                "flag-change",
+                mpxn=row["mpxn"],
+                fuel=row["fuel"],
+                flag=row["flag"],
+                effectiveDate=row["effective_date"],
+            )
 
     # --- RDP ----------------------------------------------------------------------------------
 
@@ -473,6 +553,8 @@ class Gateway:
         files = await self.commits.run(rdp.flush)
         if files:
             logger.info("RDP flush wrote %s", ", ".join(str(f) for f in files))
+        for file in files:
+            self.events.publish("rdp-file", direction="written", file=str(file))
         return files
 
     async def read_rdp_answers(self) -> list[dict[str, Any]]:
@@ -481,6 +563,14 @@ class Gateway:
             return []
         rdp = self.rdp
         reports = await self.commits.run(rdp.read_answers)
+        for r in reports:
+            self.events.publish(
+                "rdp-file",
+                direction="read",
+                file=str(r.file),
+                accepted=r.accepted,
+                rejected=r.rejected,
+            )
         return [
             {
                 "file": str(r.file),
@@ -505,6 +595,7 @@ class Gateway:
         app.router.add_post("/admin/meter-points", self._post_meter_point)
         app.router.add_post("/admin/rdp/flush", self._post_flush)
         app.router.add_post("/admin/rdp/inbox", self._post_inbox)
+        self.web.install(app)
         return app
 
     def _duis_route(self, endpoint: Endpoint) -> Callable[[web.Request], Any]:
@@ -518,7 +609,9 @@ class Gateway:
                 outcome = self.front_door.refuse(error)
             else:
                 body = await _read_capped(request, limit)
+                started = time.perf_counter()
                 outcome = await self.front_door.handle(endpoint, body)
+                self._received(body, outcome, 1000 * (time.perf_counter() - started))
             headers = {"X-DUIS-Response-Code": outcome.code}
             if outcome.reason:
                 headers["X-DUIS-Reason"] = _header_text(outcome.reason)

@@ -53,6 +53,7 @@ from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
 from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
 from gateway.duis.envelope import format_request_id
 from gateway.duis.signature import load_certificate
+from gateway.events import ObservedWan
 from gateway.server import Gateway
 from gateway.services.device import MIGRATIONS as DEVICE_MIGRATIONS
 from gateway.services.device import DeviceService, run_on_loop
@@ -64,6 +65,7 @@ from gbcs.devices import DeviceType, Fuel
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.device_store import DeviceStore, open_device_store
+from smetsim.sandbox_console import SandboxConsole
 from smetsim.worker_mesh import PeerWan, WorkerMesh
 
 logger = logging.getLogger(__name__)
@@ -428,7 +430,7 @@ class Sandbox:
                 gateway.storage,
                 gateway.service,
                 gateway.keystore,
-                device_wan,
+                ObservedWan(device_wan, gateway.events),
                 clock=now,
                 response_timeout=settings.response_timeout,
                 # Without fsync (durability "process") a batch is cheaper run on the loop than
@@ -445,12 +447,16 @@ class Sandbox:
                 users=gateway.users,
                 shared=mesh is not None,
                 resend_undelivered=mesh is None or mesh.hosts_fleet,
+                events=gateway.events,
             )
             duis.install(gateway.front_door, gateway.app)
             sandbox = cls(
                 settings, gateway, fleet, wan, devices, duis, seed, now, device_wan, mesh, store
             )
             wan.hubs.set_handler(sandbox._on_command)
+            gateway.web.reports = devices
+            if sandbox.hosts_fleet:
+                gateway.web.console = SandboxConsole(sandbox)
             if mesh is not None:
                 mesh.on_filed = duis.filed_elsewhere
                 duis.announce = lambda report: mesh.announce(

@@ -55,6 +55,7 @@ from gateway.duis.device_responses import (
 from gateway.duis.envelope import format_request_id, parse_request_id
 from gateway.duis.router import FrontDoor, Reply, RequestContext
 from gateway.duis.signature import XmlSigner
+from gateway.events import EventBus
 from gateway.services.device import DeviceReport, DeviceService, ReportKind
 from gateway.users import Users
 from gbcs.eui import eui_duis, parse_eui
@@ -87,11 +88,14 @@ class DeviceDuis:
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         shared: bool = False,
         resend_undelivered: bool = True,
+        events: EventBus | None = None,
     ) -> None:
         """``shared``: other processes file reports into the same database (see the module
         docstring). ``resend_undelivered``: on :meth:`start`, POST again the reports never
-        delivered to a listener (one process of several does it)."""
+        delivered to a listener (one process of several does it). ``events``: told of each
+        report filed and each delivered."""
         self.service = service
+        self.events = events
         self.signer = signer
         self.users = users if users is not None else Users(service.storage)
         self.post_timeout = post_timeout
@@ -186,6 +190,8 @@ class DeviceDuis:
             self.recent.add(report)
         rid = None if report.request_id is None else format_request_id(report.request_id)
         self._wake(report.recipient, rid, report)
+        if self.events is not None:
+            self.events.publish(report.kind.value, **_report_event(report, rid))
         if self.announce is not None:
             try:
                 self.announce(report)
@@ -246,6 +252,10 @@ class DeviceDuis:
             error = f"{type(exc).__name__}: {exc}"
         if error is None:
             self.delivered += 1
+            if self.events is not None:
+                self.events.publish(
+                    "response-delivered", report=report.seq, kind=report.kind.value, url=url
+                )
             recent = self.recent
             self.service.mark_delivered(
                 report.seq, then=None if recent is None else lambda: recent.delivered(report)
@@ -508,6 +518,18 @@ def _report_json(report: DeviceReport, render: Callable[[DeviceReport], bytes]) 
         "alertCode": None if report.kind is not ReportKind.ALERT else report.code,
         "delivered": report.delivered,
         "xml": body.decode("utf-8"),
+    }
+
+
+def _report_event(report: DeviceReport, rid: str | None) -> dict[str, Any]:
+    return {
+        "report": report.seq,
+        "requestId": rid,
+        "srv": report.service_reference_variant,
+        "device": eui_duis(report.device),
+        "to": eui_duis(report.recipient),
+        "code": report.code,
+        "reason": report.reason,
     }
 
 

@@ -54,6 +54,7 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway import frame_log
 from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
@@ -516,7 +517,7 @@ class DeviceService:
         seconds a device has to answer before the request fails. ``render``: the signed DUIS
         XML of a report, stored with it; ``listener``: told of each report once it is
         stored. ``run``: where storage work runs (default: a thread of the service's own)."""
-        storage.migrate(MIGRATIONS)
+        storage.migrate(MIGRATIONS + frame_log.MIGRATIONS)
         self.storage = storage
         self.nondevice = nondevice
         self.keys = GatewayKeys(keys, frozenset({acb}))
@@ -704,6 +705,8 @@ class DeviceService:
                 deadline,
             ),
         )
+        if state in (_State.SENT, _State.LOCAL):  # held (pre-command, quarantine): not sent
+            frame_log.record(tx, rid, "down", plan.device.device_id, frame, now)
         opened = _Open(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
         return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
 
@@ -904,6 +907,8 @@ class DeviceService:
             "deadline = ? WHERE request_id = ?",
             (state, frame, call.command_variant, deadline, rid),
         )
+        if state is not _State.QUARANTINED:  # a held command is logged when it is released
+            frame_log.record(tx, rid, "down", bytes(row["device"]), frame, self.clock())
         details = json.loads(row["details"]) if row["details"] else None
         key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
         opened = _Open(call.request_id, rid, call.sender, str(row["variant"]), details, deadline)
@@ -1042,6 +1047,7 @@ class DeviceService:
             )
             if not changed:
                 return None
+            frame_log.record(tx, opened.rid, "up", device, frame, report.created_at)
             if succeeded and opened.details:
                 self._apply_lifecycle(opened.details, device)
             return self._insert_report(tx, report)
@@ -1086,7 +1092,7 @@ class DeviceService:
             alert_code=code,
         )
         self.commits.enqueue(
-            lambda tx: self._insert_report(tx, report),
+            lambda tx: frame_log.alert_filed(tx, self._insert_report(tx, report), frame),
             self._filed(ReportKind.ALERT),
             replayable=True,
         )

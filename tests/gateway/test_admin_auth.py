@@ -82,6 +82,9 @@ async def call(
     if authorization is not None:
         headers["Authorization"] = authorization
     async with session.request(method, url, headers=headers, json=payload) as response:
+        if response.content_type == "text/event-stream":
+            # An event stream never ends: its status and headers are the answer.
+            return response.status, b"", dict(response.headers)
         raw = await response.read()
         body = json.loads(raw) if response.content_type == "application/json" else raw
         return response.status, body, dict(response.headers)

@@ -1,0 +1,131 @@
+"""The frame log: every GBCS frame exchanged for a device request, for test harnesses.
+
+``GET /admin/frames?requestId=<RequestID>`` answers the frames of one request - the command
+sent down (or returned for local delivery), the device's response and the alerts its device
+raised while the request was open - in the order they were filed. Each frame is written in
+the transaction that records the step it belongs to (the request accepted, the response or
+alert filed), so the log and the inbox never disagree, and it lives as long as the request's
+inbox entry: both are in the gateway's SQLite store (component ``frame-log``).
+
+Pre-commands (CV4) are not frames exchanged with a device: the signed command of the CV5
+that follows is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal, Protocol, TypeVar
+
+from gateway.storage import Migration, Transaction
+
+__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "record", "request_of_alert"]
+
+Direction = Literal["down", "up"]
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        "frame-log",
+        1,
+        """
+        CREATE TABLE device_frames (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('down', 'up')),
+            device BLOB NOT NULL,
+            frame BLOB NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX device_frames_by_request ON device_frames (request_id, seq);
+        """,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One GBCS frame of a request."""
+
+    direction: Direction
+    device: bytes
+    frame: bytes
+    at: str
+    """ISO 8601, as the gateway's clock gave it."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "device": self.device.hex("-").upper(),
+            "hex": self.frame.hex().upper(),
+            "at": self.at,
+        }
+
+
+def record(
+    tx: Transaction,
+    request_id: str,
+    direction: Direction,
+    device: bytes,
+    frame: bytes,
+    at: datetime,
+) -> None:
+    """File ``frame`` under ``request_id`` (inside the transaction of the step it belongs to)."""
+    tx.execute(
+        "INSERT INTO device_frames (request_id, direction, device, frame, at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (request_id, direction, device, frame, at.isoformat()),
+    )
+
+
+def request_of_alert(tx: Transaction, device: bytes, target: bytes) -> str | None:
+    """The request an alert from ``device`` to ``target`` belongs to: the newest one of
+    ``target``'s to that device still awaiting its answer (None: an alert of its own)."""
+    row = tx.one(
+        "SELECT request_id FROM device_requests WHERE device = ? AND reply_to = ? "
+        "AND state = 'sent' ORDER BY created_at DESC LIMIT 1",
+        (device, target),
+    )
+    return None if row is None else str(row["request_id"])
+
+
+class _Alert(Protocol):
+    @property
+    def device(self) -> bytes: ...
+    @property
+    def recipient(self) -> bytes: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+A = TypeVar("A", bound=_Alert)
+
+
+def alert_filed(tx: Transaction, filed: A | None, frame: bytes) -> A | None:
+    """Log an alert's ``frame`` under the request it belongs to (see
+    :func:`request_of_alert`) once its report is ``filed`` (None: a copy already filed,
+    nothing logged again); returns ``filed``."""
+    if filed is not None:
+        request_id = request_of_alert(tx, filed.device, filed.recipient)
+        if request_id is not None:
+            record(tx, request_id, "up", filed.device, frame, filed.created_at)
+    return filed
+
+
+def frames_of(tx: Transaction, request_id: str) -> list[Frame] | None:
+    """The frames of ``request_id`` in order; None when the gateway never saw that request
+    (an empty list: known, no frame yet - a pre-command not yet signed, say)."""
+    rows = tx.all(
+        "SELECT direction, device, frame, at FROM device_frames WHERE request_id = ? ORDER BY seq",
+        (request_id,),
+    )
+    if rows:
+        return [
+            Frame(row["direction"], bytes(row["device"]), bytes(row["frame"]), str(row["at"]))
+            for row in rows
+        ]
+    # A plain gateway (no device service) has no device_requests table.
+    if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"):
+        known = tx.one("SELECT 1 FROM device_requests WHERE request_id = ?", (request_id,))
+        if known is not None:
+            return []
+    return None

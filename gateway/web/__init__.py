@@ -1,0 +1,370 @@
+"""The web view and the admin surface for watching the gateway (``docs/web-view.md``).
+
+On the gateway's own port, with no authentication - a test-harness surface, bound where the
+gateway binds (127.0.0.1 by default), and the pages say so:
+
+- ``/``: the message flow, live (Server-Sent Events), with filters;
+- ``/requests/<RequestID>``: one request - its DUIS request and response XML, its final
+  report, and each GBCS frame decoded as ``smetsim decode`` explains it (:mod:`gbcs.explain`);
+- ``/inventory``: the SMI's devices, the meter points with their service flags, RDP files;
+- ``/devices``: each emulated device's live state and bench controls (when a
+  :class:`DeviceConsole` is plugged in: the sandbox does; ``gateway`` never imports the
+  emulator);
+- ``GET /admin/events``: the event stream (:mod:`gateway.events`);
+- ``GET /admin/frames?requestId=...``: the frame log (:mod:`gateway.frame_log`);
+- ``GET /admin/devices/<EUI>``: a device's live state as JSON; ``POST`` the same path with
+  ``{"action": ...}`` acts on it.
+
+Templates and the one script are package data (Jinja2 with autoescape: whatever text a
+request carries is shown, never rendered as HTML).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Final, Protocol
+from urllib.parse import quote
+
+import jinja2
+from aiohttp import web
+from lxml import etree
+
+from gateway import frame_log
+from gateway.duis.envelope import format_request_id, parse_request_id
+from gateway.web.flow import Flow
+from gbcs.eui import eui_duis, parse_eui
+from gbcs.explain import explain
+
+if TYPE_CHECKING:
+    from gateway.server import Gateway
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ACTIONS", "DeviceConsole", "ReportSource", "WebView"]
+
+ACTIONS: Final = ("alert", "unreachable", "reachable", "slow", "clock")
+"""What ``POST /admin/devices/<EUI>`` can do (``value`` in brackets): raise an alert (its
+code in hex, e.g. ``8F3E``), take the device's hub link down or up, delay every WAN frame
+(seconds; 0 ends it), move the devices' clock forward (seconds)."""
+
+KEEPALIVE: Final = 15.0
+"""Seconds between comment lines on an idle event stream (proxies close silent streams)."""
+GONE_CHECK: Final = 1.0
+"""Seconds between checks that an idle event stream's client is still there."""
+
+
+class DeviceConsole(Protocol):
+    """The emulated devices, as the web view sees them (supplied by the sandbox)."""
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every device's summary (``eui``, ``type``, ...), in a stable order."""
+        ...
+
+    def state(self, eui: bytes) -> dict[str, Any] | None:
+        """A device's live state (None: no such device)."""
+        ...
+
+    async def act(self, eui: bytes, action: str, value: str | None) -> str:
+        """Do ``action`` (one of :data:`ACTIONS`) on ``eui``; what was done, for people.
+        Raises :class:`ValueError` naming a bad action or value (nothing done then)."""
+        ...
+
+
+class ReportSource(Protocol):
+    """The device SRs' inbox (:class:`gateway.services.device.DeviceService`)."""
+
+    async def fetch_reports(self, *, request_id: str | None = None) -> Sequence[Any]: ...
+
+
+class WebView:
+    """The routes above, for one :class:`gateway.server.Gateway`."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.flow = Flow()
+        gateway.events.listen(self.flow.on_event)
+        self.console: DeviceConsole | None = None
+        self.reports: ReportSource | None = None
+        self._streams: set[asyncio.Task[Any]] = set()
+        self.templates = jinja2.Environment(
+            loader=jinja2.PackageLoader("gateway.web", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.templates.filters["rid_url"] = lambda rid: quote(str(rid), safe="")
+
+    def install(self, app: web.Application) -> None:
+        app.router.add_get("/", self._flow_page)
+        app.router.add_get("/requests/{rid}", self._request_page)
+        app.router.add_get("/inventory", self._inventory_page)
+        app.router.add_get("/devices", self._devices_page)
+        app.router.add_get("/static/app.js", self._script)
+        app.router.add_get("/admin/events", self._events)
+        app.router.add_get("/admin/frames", self._frames)
+        app.router.add_get("/admin/devices", self._devices_json)
+        app.router.add_get("/admin/devices/{eui}", self._device_json)
+        app.router.add_post("/admin/devices/{eui}", self._device_action)
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def _page(self, name: str, status: int = 200, **context: Any) -> web.Response:
+        listening = self.gateway.listening
+        html = self.templates.get_template(name).render(
+            bound=listening.url if listening else "", console=self.console is not None, **context
+        )
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def _error_page(self, status: int, message: str) -> web.Response:
+        return self._page("error.html", status=status, title="Not found", message=message)
+
+    async def _flow_page(self, request: web.Request) -> web.Response:
+        entries = [e.as_json() for e in self.flow.entries()]
+        return self._page("flow.html", title="Message flow", entries=entries)
+
+    async def _request_page(self, request: web.Request) -> web.Response:
+        text = request.match_info["rid"]
+        try:
+            rid = format_request_id(parse_request_id(text))
+        except ValueError as exc:
+            return self._error_page(400, f"{text!r} is not a RequestID: {exc}")
+        entry = self.flow.get(rid)
+        frames = await self.gateway.commits.run(lambda: self._read_frames(rid))
+        reports = (
+            [] if self.reports is None else list(await self.reports.fetch_reports(request_id=rid))
+        )
+        if entry is None and frames is None and not reports:
+            return self._error_page(
+                404, f"unknown RequestID {rid}: the gateway has no record of it"
+            )
+        keys = self.gateway.keystore
+        decoded = [
+            {
+                **f.as_json(),
+                "explained": explain(f.frame, keys).render(f"{f.direction} {eui_duis(f.device)}"),
+            }
+            for f in frames or []
+        ]
+        finals = [
+            {
+                "kind": r.kind.value,
+                "code": r.code,
+                "at": r.created_at.isoformat(),
+                "xml": _pretty(r.body) if r.body is not None else "",
+            }
+            for r in reports
+        ]
+        return self._page(
+            "request.html",
+            title=f"Request {rid}",
+            rid=rid,
+            entry=None if entry is None else entry.as_json(),
+            request_xml=_pretty(entry.request_xml) if entry and entry.request_xml else None,
+            response_xml=_pretty(entry.response_xml) if entry and entry.response_xml else None,
+            frames=decoded,
+            finals=finals,
+        )
+
+    async def _inventory_page(self, request: web.Request) -> web.Response:
+        devices, points, files = await self.gateway.commits.run(self._read_inventory)
+        return self._page(
+            "inventory.html", title="Inventory", devices=devices, points=points, files=files
+        )
+
+    async def _devices_page(self, request: web.Request) -> web.Response:
+        devices = [] if self.console is None else self.console.devices()
+        return self._page("devices.html", title="Devices", devices=devices, actions=ACTIONS)
+
+    async def _script(self, request: web.Request) -> web.Response:
+        script = resources.files("gateway.web").joinpath("static/app.js").read_text("utf-8")
+        return web.Response(text=script, content_type="text/javascript", charset="utf-8")
+
+    # -- JSON ---------------------------------------------------------------------------------
+
+    async def _frames(self, request: web.Request) -> web.Response:
+        text = request.query.get("requestId")
+        if text is None:
+            return _json_error(400, "give requestId=<RequestID>")
+        try:
+            rid = format_request_id(parse_request_id(text))
+        except ValueError as exc:
+            return _json_error(400, f"requestId: {exc}")
+        frames = await self.gateway.commits.run(lambda: self._read_frames(rid))
+        if frames is None:
+            return _json_error(404, f"unknown RequestID {rid}: no device request has it")
+        return web.json_response({"frames": [f.as_json() for f in frames]})
+
+    async def _devices_json(self, request: web.Request) -> web.Response:
+        if self.console is None:
+            return _json_error(404, _NO_CONSOLE)
+        return web.json_response({"devices": self.console.devices()})
+
+    async def _device_json(self, request: web.Request) -> web.Response:
+        eui = _eui(request.match_info["eui"])
+        if isinstance(eui, web.Response):
+            return eui
+        if self.console is None:
+            return _json_error(404, _NO_CONSOLE)
+        state = self.console.state(eui)
+        if state is None:
+            return _json_error(404, f"unknown device {eui_duis(eui)}: no emulated device has it")
+        return web.json_response(state)
+
+    async def _device_action(self, request: web.Request) -> web.Response:
+        eui = _eui(request.match_info["eui"])
+        if isinstance(eui, web.Response):
+            return eui
+        if self.console is None:
+            return _json_error(404, _NO_CONSOLE)
+        try:
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _json_error(400, f"the body is not JSON: {exc}")
+        if not isinstance(data, dict) or not isinstance(data.get("action"), str):
+            return _json_error(
+                400, f'give {{"action": ..., "value": ...}}, action one of {", ".join(ACTIONS)}'
+            )
+        value = data.get("value")
+        if value is not None and not isinstance(value, str | int | float):
+            return _json_error(400, f"value must be a string or a number, not {value!r}")
+        if self.console.state(eui) is None:
+            return _json_error(404, f"unknown device {eui_duis(eui)}: no emulated device has it")
+        try:
+            done = await self.console.act(
+                eui, data["action"], None if value is None else str(value)
+            )
+        except ValueError as exc:
+            return _json_error(400, str(exc))
+        return web.json_response({"done": done})
+
+    # -- the event stream ---------------------------------------------------------------------
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        bus = self.gateway.events
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        subscription = bus.subscribe()
+        try:
+            await response.write(b": smetsim gateway events\n\n")
+            idle = 0.0
+            while True:
+                # aiohttp does not cancel a handler whose client left: look every second.
+                try:
+                    event = await asyncio.wait_for(subscription.next(), GONE_CHECK)
+                except TimeoutError:
+                    transport = request.transport
+                    if transport is None or transport.is_closing():
+                        break
+                    idle += GONE_CHECK
+                    if idle >= KEEPALIVE:
+                        idle = 0.0
+                        await response.write(b": keep-alive\n\n")
+                    continue
+                idle = 0.0
+                if event is None:  # dropped: too slow
+                    break
+                data = json.dumps(event.as_json(), separators=(",", ":"))
+                await response.write(
+                    f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n".encode()
+                )
+        except (ConnectionResetError, asyncio.CancelledError):
+            logger.debug("an event stream client went away")
+        finally:
+            bus.unsubscribe(subscription)
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            await response.write_eof()
+        return response
+
+    # -- storage reads (in the storage thread) ------------------------------------------------
+
+    def _read_frames(self, rid: str) -> list[frame_log.Frame] | None:
+        with self.gateway.storage.transaction() as tx:
+            if not tx.one(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_frames'"
+            ):
+                return None  # no device service here
+            return frame_log.frames_of(tx, rid)
+
+    def _read_inventory(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any]]:
+        with self.gateway.storage.transaction() as tx:
+            devices = [
+                {
+                    "eui": eui_duis(bytes(r["device_id"])),
+                    "type": r["device_type"],
+                    "status": r["status"],
+                    "hub": None if r["chf_id"] is None else eui_duis(bytes(r["chf_id"])),
+                    "mpxn": r["import_mpxn"] or "",
+                    "supplier": eui_duis(bytes(r["installing_supplier"])),
+                    "firmware": r["firmware_version"] or "",
+                    "variant": r["esme_variant"] or "",
+                }
+                for r in tx.all("SELECT * FROM devices ORDER BY device_id")
+            ]
+            files = [
+                {"file": r["file_name"], "kind": r["kind"], "state": r["state"], "at": r["sent_at"]}
+                for r in tx.all("SELECT * FROM rdp_batches ORDER BY id DESC LIMIT 200")
+            ] + [
+                {
+                    "file": r["file_name"],
+                    "kind": "answer read",
+                    "state": f"{r['accepted']} accepted, {r['rejected']} rejected",
+                    "at": r["processed_at"],
+                }
+                for r in tx.all(
+                    "SELECT * FROM rdp_inbox_files ORDER BY processed_at DESC LIMIT 200"
+                )
+            ]
+        points = [
+            {
+                "mpxn": p.mpxn,
+                "fuel": p.fuel.value,
+                "supplier": eui_duis(p.supplier),
+                "network_operator": ""
+                if p.network_operator is None
+                else eui_duis(p.network_operator),
+                "flag": p.service_flag or "",
+            }
+            for p in self.gateway.meter_points.list_meter_points()
+        ]
+        return devices, points, files
+
+
+_NO_CONSOLE: Final = (
+    "no emulated devices here: device state comes from a sandbox (smetsim sandbox), "
+    "not a bare gateway"
+)
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _eui(text: str) -> bytes | web.Response:
+    try:
+        return parse_eui(text)
+    except ValueError as exc:
+        return _json_error(400, f"{text!r} is not an EUI-64: {exc}")
+
+
+def _pretty(xml: bytes) -> str:
+    """``xml`` indented for reading (parsed with entities, DTDs and the network off); as it
+    came when it does not parse."""
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True
+    )
+    try:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError:
+        return xml.decode("utf-8", "replace")
+    text: str = etree.tostring(root, pretty_print=True, encoding="unicode")
+    return text

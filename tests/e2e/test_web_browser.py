@@ -1,0 +1,122 @@
+"""The web view in a real browser: Debian's Chromium driven by Playwright (skipped when either
+is absent; no browser download). Each view is screenshot: into docs/img/ with
+``SMETSIM_SCREENSHOTS=1`` (how the docs' images are made), else into the test's own folder, so
+a test run leaves the tree as it was."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smetsim.client import DuisClient
+from smetsim.sandbox import ESME, Sandbox
+from tests.e2e.support import request, request_id
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="no system Chromium")
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 900})
+            yield await context.new_page()
+        finally:
+            await browser.close()
+    # The driver's default-executor threads: ended here, after the sandbox (requested after
+    # this fixture) has closed, so nothing needs that executor any more.
+    await asyncio.get_running_loop().shutdown_default_executor()
+
+
+def _read(client: DuisClient) -> bytes:
+    return request(client, "4.1.1", ESME, "<sr:ReadInstantaneousImportRegisters/>")
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = DOCS_IMAGES if os.environ.get("SMETSIM_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def _shot(page: Any, folder: Path, name: str) -> None:
+    image = await page.screenshot(path=str(folder / name), full_page=False)
+    assert image.startswith(b"\x89PNG")
+
+
+async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
+    page: Any, sandbox: Sandbox, client: DuisClient, shots: Path
+) -> None:
+    expect = playwright_api.expect
+    await page.goto(sandbox.url + "/")
+    await expect(page.locator("#status")).to_have_text("live", timeout=10_000)
+
+    # An SR appears in the flow without a reload, and its final answer after it.
+    xml = _read(client)
+    rid = request_id(xml)
+    await client.send(xml, wait=True, within=5)
+    row = page.locator("#flow tbody tr", has_text=rid)
+    await expect(row).to_have_count(1, timeout=10_000)
+    await expect(row.locator(".outcome")).to_have_text("response", timeout=10_000)
+    await page.fill("input[name=srv]", "11.2")
+    await expect(row).to_be_hidden()
+    await page.fill("input[name=srv]", "4.1.1")
+    await expect(row).to_be_visible()
+    await _shot(page, shots, "web-flow.png")
+
+    # Its page: the GBCS frames decoded, with a valid MAC.
+    await row.locator("a").click()
+    await expect(page.locator("h1")).to_contain_text(rid)
+    frames = page.locator("pre.frame")
+    await expect(frames).to_have_count(2)
+    await expect(frames.first).to_contain_text("ECS17b")
+    await expect(frames.first).to_contain_text("MAC: valid")
+    await _shot(page, shots, "web-request.png")
+
+    # The devices view shows the ESME's register as the fleet holds it.
+    await page.goto(sandbox.url + "/devices")
+    esme = page.locator("section.device[data-eui='00-DB-12-34-56-78-90-A0']")
+    register = sandbox.fleet.device(ESME, sandbox.clock()).meter.total
+    await expect(esme.locator(".state")).to_contain_text(f'"register": {register}')
+    await _shot(page, shots, "web-devices.png")
+
+    # A fault injected from the page: the next request ends in a DCC alert.
+    sandbox.devices.response_timeout = 0.3
+    page.once("dialog", lambda dialog: dialog.accept("2"))
+    await esme.locator("button[data-action=slow]").click()
+    await expect(esme.locator(".done")).to_contain_text("delayed by 2 s")
+    assert sandbox.wan.faults.delay == 2.0
+    await page.goto(sandbox.url + "/")
+    await expect(page.locator("#status")).to_have_text("live", timeout=10_000)
+    slow = _read(client)
+    await client.post(slow)
+    slow_row = page.locator("#flow tbody tr", has_text=request_id(slow))
+    await expect(slow_row.locator(".outcome")).to_have_text("dcc-alert", timeout=10_000)
+    await expect(slow_row.locator(".final")).to_contain_text("N12")
+    sandbox.wan.faults.delay = 0.0
+
+    await page.goto(sandbox.url + "/inventory")
+    await expect(page.locator("#smi")).to_contain_text("00-DB-12-34-56-78-90-A0")
+    await expect(page.locator("#points")).to_contain_text("1312345678111")
+    await _shot(page, shots, "web-inventory.png")
