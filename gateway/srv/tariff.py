@@ -63,6 +63,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     the ECS01a content of :class:`gbcs.content.UpdateTariff` (its counter is set later)."""
     f = Fields(body, ("ExecutionDateTime", "ElecTariffElements", "GasTariffElements",
                        "PriceElements"))  # fmt: skip
+    if "GasTariffElements" in f.elements and "ElecTariffElements" not in f.elements:
+        raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="GCS01a (a gas tariff)")
     if "ElecTariffElements" not in f.elements:
         raise invalid("UpdateImportTariffPrimaryElement", "an ESME tariff needs ElecTariffElements")
     tariff = f.elements["ElecTariffElements"]

@@ -103,3 +103,13 @@ def test_catalogue_table_counts_the_served() -> None:
     result = CliRunner().invoke(app, ["catalogue"])
     assert result.exit_code == 0, result.output
     assert "of 129 variants served" in result.output
+
+
+def test_critical_srs_take_a_pre_command_and_the_others_do_not() -> None:
+    # The schema's comments once gave 7.12/7.13 and 7.14/7.15 each other's variants; the
+    # DCC's templates (7.14 sent with CV1) and its matrix agree with this.
+    for e in CATALOGUE.values():
+        if e.row.non_device or e.srv is ServiceReferenceVariant.SR_8_5:
+            continue
+        takes_precommand = 4 in {int(cv) for cv in e.row.command_variants}
+        assert e.row.critical == takes_precommand, e.srv
