@@ -10,7 +10,11 @@ from gbcs.alerts import ALERT_NAMES, AlertCode, alert_name, is_critical_alert
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.usecases import USE_CASES, PayloadKind, by_name, use_case
-from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
+from tests.gbcs.vectors import (
+    CONFORMANCE_MESSAGES,
+    assert_filed_under_its_use_case,
+    read_message,
+)
 
 
 def test_lookup_by_code_and_name() -> None:
@@ -80,26 +84,10 @@ def test_conformance_messages_agree_with_the_table(conformance: Path, name: str)
     uc = use_case(message.message_code)
     assert uc is not None
     assert uc.verified
-    # The file name starts with the DCC's name for the use case (``CS03A2NonCritical``,
-    # ``ECS47Activate``, ``CCS05CCS04``, ``CS02bACBByACB``): one of the row's names or aliases
-    # begins it, ignoring case and the table's ``-``/``/`` separators.
-    token = name.split("/")[1].split("_")[0]
-    spellings = {_plain(n) for n in (*uc.names, uc.name, *uc.aliases)}
-    if not any(_plain(token).startswith(s) for s in spellings):
-        # An alert a command made (8F66/8F67 future-dated outcome, DBCH09 after DBCH04) is
-        # filed under that command: it must be an alert row of the command's payload kind.
-        raised_by = by_name(token)
-        assert "ALERT" in name, f"{token} is not {uc}"
-        assert uc.alert, f"{uc} is not an alert"
-        assert not raised_by.alert, f"{raised_by} is not a command"
-        assert uc.kind == raised_by.kind
+    assert_filed_under_its_use_case(name, uc)
     signed = message.signature is not None or "PRECOMMAND" in name
     if "COMMAND" in name:
         assert signed == uc.critical
-
-
-def _plain(name: str) -> str:
-    return name.lower().replace("-", "").replace("/", "")
 
 
 def test_alert_names() -> None:
