@@ -341,9 +341,7 @@ class UpdateTariff(DlmsCommand):
         raw = activations.pop()
         cancel_pending = raw == CANCEL
         activate_at = (
-            None
-            if raw in (IMMEDIATE, CANCEL)
-            else CosemDateTime.from_bytes(raw).to_datetime()
+            None if raw in (IMMEDIATE, CANCEL) else CosemDateTime.from_bytes(raw).to_datetime()
         )
         found = cls(
             counter,
