@@ -468,3 +468,14 @@ def test_every_family_registers_commands_of_the_use_case_table() -> None:
         uc = usecases.use_case(code)
         assert uc is not None
         assert not uc.alert
+
+
+def test_a_tariff_cancellation_round_trips() -> None:
+    content = c.decode_command(0x0019, ECS01A_IMMEDIATE_TOU_COMMAND)
+    assert isinstance(content, c.UpdateTariff)
+    cancel = dataclasses.replace(content, cancel_pending=True)
+    assert cancel.encode().count(bytes.fromhex("090cffffffffffffffffff8000ff")) == 6
+    assert c.decode_command(0x0019, cancel.encode()) == cancel
+    at = dt.datetime(2030, 1, 1, tzinfo=UTC)
+    with pytest.raises(EncodeError, match="no activation time"):
+        dataclasses.replace(cancel, activate_at=at).encode()
