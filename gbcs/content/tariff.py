@@ -56,6 +56,9 @@ GB_TARIFF_ACTIVATION_2 = "0-0:63.1.1.255"
 BLOCK_THRESHOLD_MONITORS = tuple(f"0-0:16.1.{n}.255" for n in range(11, 19))
 IMMEDIATE = bytes.fromhex("0000000000000000008000ff")
 """The activation date-time the reference data sends for 'activate now'."""
+CANCEL = bytes.fromhex("ffffffffffffffffff8000ff")
+"""The activation date-time (all wildcards) that cancels a pending future-dated update, as
+the reference data's ECS01a CANCELLATION command sends it."""
 TOU_RATES = 48
 BLOCKS = 4
 BLOCK_RATES = 8
@@ -129,6 +132,8 @@ class UpdateTariff(DlmsCommand):
     price_scale: int = -5
     commodity_scale: int = 3
     tariff_flag: bool = True
+    cancel_pending: bool = False
+    """Send the cancelling activation time instead of ``activate_at`` (which must be None)."""
     message_code: ClassVar[int] = 0x0019
 
     def specs(self) -> tuple[AccessSpec, ...]:
@@ -195,6 +200,10 @@ class UpdateTariff(DlmsCommand):
         return found
 
     def _activation(self) -> OctetString:
+        if self.cancel_pending:
+            if self.activate_at is not None:
+                raise EncodeError("a cancellation has no activation time")
+            return dlms.octet_string(CANCEL)
         if self.activate_at is None:
             return dlms.octet_string(IMMEDIATE)
         return _stamp(self.activate_at)
@@ -330,7 +339,10 @@ class UpdateTariff(DlmsCommand):
         if len(activations) != 1:
             raise DecodeError("the tariff elements activate at different times")
         raw = activations.pop()
-        activate_at = None if raw == IMMEDIATE else CosemDateTime.from_bytes(raw).to_datetime()
+        cancel_pending = raw == CANCEL
+        activate_at = (
+            None if raw in (IMMEDIATE, CANCEL) else CosemDateTime.from_bytes(raw).to_datetime()
+        )
         found = cls(
             counter,
             seasons,
@@ -345,6 +357,7 @@ class UpdateTariff(DlmsCommand):
             price_scale,
             commodity_scale,
             flag.value,
+            cancel_pending,
         )
         _check_exact(found, content)
         return found

@@ -89,6 +89,10 @@ def decode_content(message_code: int, cra: CRA | int, content: bytes) -> Payload
     uc = use_case(message_code)
     expected = uc.kind if uc is not None else None
     kind = expected if expected is not None and expected == sniffed else sniffed
+    if sniffed is None and expected == PayloadKind.ASN1:
+        # Some CS responses and commands are a bare INTEGER, OCTET STRING or NULL
+        # (CS03x/CS04x results, CS06 and CS08), which no first byte marks as ASN.1.
+        kind = expected
     if kind is None:
         return Raw(content, "content is not DLMS, GBZ or ASN.1 DER")
     try:

@@ -3,10 +3,10 @@ joins, CS06 activate firmware, CS07 join details, GCS28 set clock, the future-da
 firmware alerts). Byte-exact both ways.
 
 The generic layer is a DER tree (:class:`Der`): identifier, then either primitive bytes
-or nested children. Lengths must be definite (DER); the decoder accepts non-minimal
-lengths and :func:`gbcs.payloads.decode_content` falls back to raw when re-encoding would
-differ. Builders for the few universal types GBCS uses are below (INTEGER, OCTET STRING,
-ENUMERATED, GeneralizedTime, SEQUENCE, BOOLEAN, BIT STRING).
+or nested children. Lengths must be definite; GBCS devices write some in a longer form
+than DER's minimal one (``30 82 00 83``), so an element keeps the size of its length field
+(``length_size``) and re-encodes byte for byte. Builders for the few universal types GBCS
+uses are below (INTEGER, OCTET STRING, ENUMERATED, GeneralizedTime, SEQUENCE, BOOLEAN, BIT STRING).
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ class Der:
     tag: int
     value: bytes = b""
     children: tuple[Der, ...] | None = None
+    length_size: int | None = None
+    """Bytes of the length field when it is longer than the minimal form (``82 00 83`` is
+    3); None for the minimal form, which is what builders make."""
 
     kind: ClassVar[str] = "asn1"
 
@@ -72,6 +75,8 @@ class Der:
             raise EncodeError(f"DER tag 0x{self.tag:x}: children iff constructed")
         if self.children is not None and self.value:
             raise EncodeError("a constructed DER element has children, not a value")
+        if self.length_size is not None and not 2 <= self.length_size <= 5:
+            raise EncodeError(f"a long-form length field has 2 to 5 bytes, not {self.length_size}")
 
     @property
     def _tag_bytes(self) -> bytes:
@@ -88,7 +93,7 @@ class Der:
 
     def to_bytes(self) -> bytes:
         body = self.content_bytes()
-        return self._tag_bytes + axdr_length(len(body)) + body
+        return self._tag_bytes + _length_field(len(body), self.length_size) + body
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Der:
@@ -148,6 +153,15 @@ class Der:
         return tree
 
 
+def _length_field(n: int, size: int | None) -> bytes:
+    minimal = axdr_length(n)
+    if size is None or size == len(minimal):
+        return minimal
+    if size < len(minimal):
+        raise EncodeError(f"length {n} does not fit a {size}-byte length field")
+    return bytes([0x80 | (size - 1)]) + n.to_bytes(size - 1, "big")
+
+
 def read_der(r: Reader, depth: int = 0) -> Der:
     if depth > _MAX_DEPTH:
         raise DecodeError("ASN.1 nested too deeply", r.pos)
@@ -165,7 +179,10 @@ def read_der(r: Reader, depth: int = 0) -> Der:
     length_byte = r.peek()
     if length_byte == 0x80:
         raise DecodeError("indefinite length is not DER", r.pos)
+    length_start = r.pos
     n = r.axdr_length("ASN.1 length")
+    field = r.pos - length_start
+    size = field if field != len(axdr_length(n)) else None
     tag = int.from_bytes(tag_bytes, "big")
     if first & 0x20:
         if n > r.remaining:
@@ -175,8 +192,8 @@ def read_der(r: Reader, depth: int = 0) -> Der:
         while not sub.at_end():
             children.append(read_der(sub, depth + 1))
         r.pos += n
-        return Der(tag, children=tuple(children))
-    return Der(tag, r.take(n, "ASN.1 value"))
+        return Der(tag, children=tuple(children), length_size=size)
+    return Der(tag, r.take(n, "ASN.1 value"), length_size=size)
 
 
 def decode_der(data: bytes) -> Der:

@@ -91,6 +91,7 @@ class DataType(IntEnum):
     LONG = 0x10
     UNSIGNED = 0x11
     LONG_UNSIGNED = 0x12
+    COMPACT_ARRAY = 0x13
     LONG64 = 0x14
     LONG64_UNSIGNED = 0x15
     ENUM = 0x16
@@ -303,7 +304,47 @@ class Structure:
         return {"type": "structure", "items": [i.as_tree() for i in self.items]}
 
 
-Data = Null | DontCare | Boolean | Integer | OctetString | BitString | Fixed | Array | Structure
+@dataclass(frozen=True, slots=True)
+class CompactArray:
+    """``compact-array`` (13): a type description, then the values without their tags (GBCS
+    profile, log and billing reads). Kept as its bytes; :mod:`gbcs.payloads.compact` reads
+    the values for the tree."""
+
+    description: bytes
+    contents: bytes
+    type: ClassVar[DataType] = DataType.COMPACT_ARRAY
+
+    def to_bytes(self) -> bytes:
+        return b"\x13" + self.description + axdr_length(len(self.contents)) + self.contents
+
+    def as_tree(self) -> dict[str, Any]:
+        # Imported here: compact reads each value with this module's read_data.
+        from gbcs.payloads.compact import decode_tree
+
+        try:
+            tree: dict[str, Any] = decode_tree(self.to_bytes())
+        except DecodeError as exc:
+            return {
+                "type": "compact-array",
+                "description": self.description.hex(),
+                "contents": self.contents.hex(),
+                "error": str(exc),
+            }
+        return tree
+
+
+Data = (
+    Null
+    | DontCare
+    | Boolean
+    | Integer
+    | OctetString
+    | BitString
+    | Fixed
+    | Array
+    | Structure
+    | CompactArray
+)
 """Any A-XDR data value."""
 
 NULL = Null()
@@ -373,6 +414,26 @@ def array(*items: Data) -> Array:
 _MAX_DEPTH = 32
 
 
+def _skip_description(r: Reader, depth: int) -> None:
+    """Step over a compact-array type description (a simple tag, ``01`` count(2) and one
+    description, or ``02`` count and that many descriptions)."""
+    if depth > _MAX_DEPTH:
+        raise DecodeError("compact-array type description nested too deeply", r.pos)
+    start = r.pos
+    tag = r.u8("type description")
+    if tag == DataType.ARRAY:
+        r.u16("compact-array element count")
+        _skip_description(r, depth + 1)
+    elif tag == DataType.STRUCTURE:
+        n = r.axdr_length("structure description count")
+        if n > r.remaining:
+            raise DecodeError(f"structure description of {n} types in {r.remaining} bytes", start)
+        for _ in range(n):
+            _skip_description(r, depth + 1)
+    elif tag == DataType.COMPACT_ARRAY or tag not in DataType._value2member_map_:
+        raise DecodeError(f"unknown type 0x{tag:02x} in a compact-array description", start)
+
+
 def read_data(r: Reader, depth: int = 0) -> Data:
     """Decode one A-XDR data value at the reader's position."""
     if depth > _MAX_DEPTH:
@@ -409,6 +470,12 @@ def read_data(r: Reader, depth: int = 0) -> Data:
             raise DecodeError(f"{_type_name(t)} of {n} elements in {r.remaining} bytes", start)
         items = tuple(read_data(r, depth + 1) for _ in range(n))
         return Array(items) if t == DataType.ARRAY else Structure(items)
+    if t == DataType.COMPACT_ARRAY:
+        described = r.pos
+        _skip_description(r, depth + 1)
+        description = r.data[described : r.pos]
+        n = r.axdr_length("compact-array contents length")
+        return CompactArray(description, r.take(n, "compact-array contents"))
     raise DecodeError(f"A-XDR data tag 0x{tag:02x} is not supported", start)  # pragma: no cover
 
 

@@ -39,9 +39,19 @@ def test_conformance_vector_round_trips_byte_for_byte(conformance: Path, name: s
 @pytest.mark.parametrize("name", CONFORMANCE_MESSAGES)
 def test_conformance_vector_shape_matches_its_file_name(conformance: Path, name: str) -> None:
     message = Message.from_bytes(read_message(conformance, name))
-    kind = name.rsplit("_", 2)[-2]
-    expected_cra = {"COMMAND": CRA.COMMAND, "PRECOMMAND": CRA.COMMAND, "RESPONSE": CRA.RESPONSE}
+    # The kind is one word of the name, not always the last: alerts often end in the detail of
+    # what they report (``..._8F66_FUTURE_DATED_SUCCESS_ALERT_PAYMENT_MODE_GBCS.HEX``).
+    expected_cra = {
+        "COMMAND": CRA.COMMAND,
+        "PRECOMMAND": CRA.COMMAND,
+        "RESPONSE": CRA.RESPONSE,
+        "ALERT": CRA.ALERT,
+    }
+    (kind,) = (word for word in name.split("/")[1].split("_") if word in expected_cra)
     assert message.cra is expected_cra[kind]
+    if kind == "ALERT":
+        # A critical alert is signed by the device, a non-critical one MAC'd: one, never both.
+        assert (message.signature is None) != (message.mac is None)
     if kind == "PRECOMMAND":
         assert message.signature_omitted
         assert message.mac is None

@@ -10,7 +10,11 @@ from gbcs.alerts import ALERT_NAMES, AlertCode, alert_name, is_critical_alert
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.usecases import USE_CASES, PayloadKind, by_name, use_case
-from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
+from tests.gbcs.vectors import (
+    CONFORMANCE_MESSAGES,
+    assert_filed_under_its_use_case,
+    read_message,
+)
 
 
 def test_lookup_by_code_and_name() -> None:
@@ -60,7 +64,7 @@ def test_the_use_cases_the_devices_speak(
 
 
 def test_table_is_consistent() -> None:
-    names = [n.lower() for uc in USE_CASES.values() for n in uc.names]
+    names = [n.lower() for uc in USE_CASES.values() for n in (*uc.names, *uc.aliases)]
     assert len(names) == len(set(names)), "a use case name appears twice"
     assert len(USE_CASES) > 200
     for code, uc in USE_CASES.items():
@@ -70,6 +74,8 @@ def test_table_is_consistent() -> None:
     assert by_name("ALERT-CRITICAL").alert
     assert by_name("ALERT-CRITICAL").code == 0x1000
     assert by_name("ALERT-NON-CRITICAL").kind is None
+    assert by_name("GCA-ZigBee") is by_name("ALERT-CRITICAL")
+    assert by_name("cs02bacbbyacb").code == 0x0104
 
 
 @pytest.mark.parametrize("name", CONFORMANCE_MESSAGES)
@@ -78,7 +84,7 @@ def test_conformance_messages_agree_with_the_table(conformance: Path, name: str)
     uc = use_case(message.message_code)
     assert uc is not None
     assert uc.verified
-    assert name.split("/")[1].startswith(uc.name)
+    assert_filed_under_its_use_case(name, uc)
     signed = message.signature is not None or "PRECOMMAND" in name
     if "COMMAND" in name:
         assert signed == uc.critical

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gbcs.usecases import UseCase, by_name
 from tests.conftest import CONFORMANCE
 
 GBCS_DIR = CONFORMANCE / "gbcs"
@@ -59,3 +60,24 @@ MACED_MESSAGES = [name for name in CONFORMANCE_MESSAGES if _starts_with_dd(name)
 """The conformance messages in the General-Ciphering (MAC'd) shape."""
 PROTECTED_MESSAGES = [name for name in CONFORMANCE_MESSAGES if "PRECOMMAND" not in name]
 """The conformance messages carrying a MAC, a signature or both (all but the pre-commands)."""
+
+
+def _plain(name: str) -> str:
+    return name.lower().replace("-", "").replace("/", "")
+
+
+def assert_filed_under_its_use_case(name: str, uc: UseCase) -> None:
+    """The conformance file ``name`` starts with the DCC's name for ``uc`` (``CS03A2NonCritical``,
+    ``ECS47Activate``, ``CCS05CCS04``, ``CS02bACBByACB``: one of the row's names or aliases
+    begins it, ignoring case and the table's ``-``/``/``), or it is an alert that the named
+    command made (8F66/8F67 future-dated outcomes, DBCH09 after DBCH04): an alert row of that
+    command's payload kind."""
+    token = name.split("/")[-1].split("_")[0].removesuffix("Commission")
+    spellings = {_plain(n) for n in (*uc.names, uc.name, *uc.aliases)}
+    if any(_plain(token).startswith(s) for s in spellings):
+        return
+    raised_by = by_name(token)
+    assert "ALERT" in name, f"{token} is not {uc}"
+    assert uc.alert, f"{uc} is not an alert"
+    assert not raised_by.alert, f"{raised_by} is not a command"
+    assert uc.kind == raised_by.kind

@@ -78,3 +78,20 @@ def test_constructed_flag_must_agree() -> None:
 def test_bad_der_is_a_decode_error(hexstr: str) -> None:
     with pytest.raises(DecodeError):
         decode_der(bytes.fromhex(hexstr))
+
+
+def test_a_long_form_length_wider_than_minimal_is_kept() -> None:
+    # GBCS devices write 30 82 00 03 where DER would write 30 03.
+    data = bytes.fromhex("30820003020105")
+    node = decode_der(data)
+    assert node.length_size == 3
+    assert node.child(0).length_size is None
+    assert node.to_bytes() == data
+    assert decode_der(bytes.fromhex("3003020105")).length_size is None
+
+
+def test_a_length_field_too_small_is_refused() -> None:
+    with pytest.raises(EncodeError, match="does not fit"):
+        Der(0x04, bytes(300), length_size=2).to_bytes()
+    with pytest.raises(EncodeError, match="2 to 5 bytes"):
+        Der(0x04, b"", length_size=1)

@@ -11,12 +11,35 @@ from gbcs.codes import CRA, KeyPurpose
 from gbcs.crypto import SharedSecretCache, decrypt_payload, derive_key, encrypt_payload, other_info
 from gbcs.frames import Message
 from gbcs.keystore import Keystore
-from gbcs.payloads import AccessRequest, AccessResponse, GbzPayload, Raw, decode_content
+from gbcs.payloads import (
+    AccessRequest,
+    AccessResponse,
+    DataNotification,
+    Der,
+    GbzAlert,
+    GbzPayload,
+    Raw,
+    decode_content,
+    sniff_kind,
+)
 from gbcs.payloads.dlms import OctetString, Structure, decode_data
 from gbcs.payloads.gbz import EncryptedZcl, ReadAttributesResponse
+from gbcs.usecases import PayloadKind, use_case
 from tests.gbcs.vectors import CONFORMANCE_MESSAGES, read_message
 
 ENCRYPTION_X = 4
+
+_EXPECTED: dict[tuple[PayloadKind | None, CRA], type] = {
+    (PayloadKind.DLMS, CRA.COMMAND): AccessRequest,
+    (PayloadKind.DLMS, CRA.RESPONSE): AccessResponse,
+    (PayloadKind.DLMS, CRA.ALERT): DataNotification,
+    (PayloadKind.GBZ, CRA.COMMAND): GbzPayload,
+    (PayloadKind.GBZ, CRA.RESPONSE): GbzPayload,
+    (PayloadKind.GBZ, CRA.ALERT): GbzAlert,
+    (PayloadKind.ASN1, CRA.COMMAND): Der,
+    (PayloadKind.ASN1, CRA.RESPONSE): Der,
+    (PayloadKind.ASN1, CRA.ALERT): Der,
+}
 
 
 @pytest.mark.parametrize("name", CONFORMANCE_MESSAGES)
@@ -25,10 +48,12 @@ def test_content_decodes_and_reencodes_exactly(conformance: Path, name: str) -> 
     payload = decode_content(message.message_code, message.cra, message.content)
     assert not isinstance(payload, Raw), payload
     assert payload.to_bytes() == message.content
-    expected = AccessRequest if message.cra == CRA.COMMAND else AccessResponse
-    if message.content[:2] == b"\x01\x09":
-        expected = GbzPayload  # type: ignore[assignment]
-    assert isinstance(payload, expected)
+    # The table's kind (the generic alerts have none: their source device decides) and the
+    # CRA say which payload it is.
+    uc = use_case(message.message_code)
+    kind = uc.kind if uc is not None and uc.kind is not None else sniff_kind(message.content)
+    expected = _EXPECTED[kind, message.cra]
+    assert isinstance(payload, expected), (kind, message.cra, payload)
     tree = payload.as_tree()
     assert isinstance(tree, dict)
 

@@ -16,6 +16,7 @@ from gbcs.payloads.dlms import (
     AccessResult,
     AccessSpec,
     BitString,
+    CompactArray,
     CosemDateTime,
     DataNotification,
     DataType,
@@ -178,3 +179,19 @@ def test_reader_reports_truncation_offset() -> None:
     with pytest.raises(DecodeError) as info:
         r.u16()
     assert info.value.offset == 1
+
+
+def test_compact_array_round_trips_and_reads_its_values() -> None:
+    # compact-array of structure {long-unsigned, unsigned}, two entries.
+    data = bytes.fromhex("13" + "020212" + "11" + "06" + "0001" + "02" + "0003" + "04")
+    value = decode_data(data)
+    assert isinstance(value, CompactArray)
+    assert value.to_bytes() == data
+    tree = value.as_tree()
+    assert tree["type"] == "compact-array"
+    assert [[i["value"] for i in item["items"]] for item in tree["items"]] == [[1, 2], [3, 4]]
+
+
+def test_compact_array_with_a_bad_description_is_refused() -> None:
+    with pytest.raises(DecodeError, match="0x13 in a compact-array"):
+        decode_data(bytes.fromhex("131300"))
