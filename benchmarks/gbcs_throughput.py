@@ -106,7 +106,7 @@ def load_inputs() -> tuple[str, list[bytes], Keystore, bytes]:
     store.add(
         bytes.fromhex("123456789abcdef0"),
         KeyPurpose.DS,
-        # The supplier's DS key of GBCS 18.4 (GBCS.md): the build path signs with it.
+        # The supplier's DS key of GBCS 18.4 (docs/gbcs.md): the build path signs with it.
         private_key=private_key_from_scalar(
             bytes.fromhex("3A6B2EAA0D9F25A9E455983FEB5BB947528121911BF3B76BE5661C89DBF24B26")
         ),

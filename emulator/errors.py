@@ -4,7 +4,7 @@ One base, :class:`EmulatorError`. :class:`ProfileError` is a bad firmware profil
 names the file and the key); :class:`TransitionError` is an event a state machine does not
 accept in its current state (the device turns it into an error response, never a crash);
 :class:`CommandError` is a command a device refuses, carrying the GBCS alert code it
-raises (STYLE.md habit 4: errors with wire codes).
+raises (errors with wire codes).
 """
 
 from __future__ import annotations

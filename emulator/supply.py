@@ -1,6 +1,6 @@
 """The ESME load switch and the GSME valve, as state machines written as tables.
 
-STYLE.md habit 2: a dict from (state, event) to the next state; an event missing from the
+A dict from (state, event) to the next state; an event missing from the
 table is illegal in that state and raises :class:`~emulator.errors.TransitionError`, which a
 device turns into an error response. The tables are data, so ``docs/emulator.md`` shows
 them as generated diagrams (:func:`mermaid`).

@@ -1,4 +1,4 @@
-"""Errors of the gateway, each carrying the DUIS response code it turns into (STYLE.md habit 4).
+"""Errors of the gateway, each carrying the DUIS response code it turns into.
 
 :data:`RESPONSE_CODES` is THE one table of the project mapping a rule failure (its key) to a
 DUIS ``ResponseCode`` that the DUIS 5.4 schema allows, with the sentence the user reads.

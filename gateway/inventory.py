@@ -1,6 +1,6 @@
 """The Smart Metering Inventory (SMI): device records, their MPxN links, the status lifecycle.
 
-- :data:`SMI_TRANSITIONS` is the device status lifecycle as a table (STYLE.md habit 2):
+- :data:`SMI_TRANSITIONS` is the device status lifecycle as a table:
   ``(status, event) -> next status``, with the sentinel states :data:`NOT_IN_SMI` (before
   SR12.2) and :data:`DELETED` (after SR8.4 DeleteDevice). :func:`next_status` raises
   :class:`gateway.errors.IllegalTransitionError` for anything not in the table.

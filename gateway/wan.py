@@ -14,7 +14,7 @@ carries the bytes is not the gateway's business; :class:`Wan` is all it sees:
 loop. Its :attr:`InProcessWan.hubs` side (:class:`HubSide`) is what a fleet of emulated
 devices is plugged into - by the application layer, since ``gateway`` never imports
 ``emulator``. Every frame in either direction goes through a :class:`WanFaults` manipulator
-(STYLE.md habit 6): delay and jitter, drop, duplicate, corrupt, and links taken down per hub or
+(fault injection): delay and jitter, drop, duplicate, corrupt, and links taken down per hub or
 all at once, deterministic from a seed; or a custom manipulator function. The last frames in
 each direction are kept in a ring buffer (:attr:`InProcessWan.recent`, habit 12) for dumping
 when something fails.

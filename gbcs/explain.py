@@ -186,7 +186,7 @@ def _cosem_date_time(raw: bytes) -> str:
 
 
 def _extensions(ext: bytes) -> dict[str, str]:
-    """The other-information extensions, by the layout GBCS.md describes (*unsure*)."""
+    """The other-information extensions, by the layout docs/gbcs.md describes (*unsure*)."""
     out: dict[str, str] = {"raw": ext.hex()}
     if len(ext) >= 8:
         out["supplementary remote party"] = eui_duis(ext[:8])

@@ -215,7 +215,7 @@ def _issue(
 
 
 class Keystore:
-    """Keys and certificates by (EUI, purpose); a directory in the GBCS.md convention.
+    """Keys and certificates by (EUI, purpose); a directory in the docs/gbcs.md convention.
 
     Implements :class:`KeyLookup`. The same key object is returned for the same (EUI, purpose)
     every time, which lets :class:`gbcs.crypto.SharedSecretCache` hit by identity.

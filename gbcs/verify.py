@@ -1,6 +1,6 @@
 """Checking a message's MAC and signature against a keystore.
 
-Whose keys check what (GBCS.md):
+Whose keys check what (docs/gbcs.md):
 
 - a command is MACed between the ACB's KA key and the device's (the business target's) KA key,
   even when the business originator is a supplier; its signature, when present, is the business

@@ -1,4 +1,4 @@
-"""A ring buffer of recent frames with timestamps, dumped when a session fails (STYLE.md 12).
+"""A ring buffer of recent frames with timestamps, dumped when a session fails.
 
 Each entry records when (wall clock and monotonic), which way (``tx`` we sent, ``rx`` we
 received, ``--`` a note such as a baud switch), the line speed, and the bytes. The dump is

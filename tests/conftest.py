@@ -1,4 +1,4 @@
-"""Project-wide test configuration: the `hil` marker and the leak check (STYLE.md habit 7)."""
+"""Project-wide test configuration: the `hil` marker and the leak check."""
 
 from __future__ import annotations
 

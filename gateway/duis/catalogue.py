@@ -2,7 +2,7 @@
 
 Facts from the DUIS 5.4 schema: the ``ServiceReferenceVariant`` enumeration and, from the
 comment beside each value, the command variants (CV) it may be sent with. The endpoint of each
-CV is the one DCC Boxed uses (``DUIS.md``).
+CV is the one DCC Boxed uses (``docs/gateway.md``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ ENDPOINT_OF: Final[Mapping[CommandVariant, Endpoint]] = MappingProxyType(
         CommandVariant.NON_DEVICE: Endpoint.SERVICE_D,
     }
 )
-"""Which endpoint each command variant must be POSTed to (the CV table of ``DUIS.md``)."""
+"""Which endpoint each command variant must be POSTed to (the CV table of ``docs/gateway.md``)."""
 
 
 class ServiceReferenceVariant(StrEnum):

@@ -3,8 +3,8 @@
 :class:`FrontDoor` runs every request through the same steps - safe parse, schema (when one is
 loaded), envelope, command variant against the service reference variant, endpoint against the
 command variant, signature - and then the handler registered for the request's
-:class:`~gateway.duis.catalogue.ServiceReferenceVariant` in its :class:`Router` (STYLE.md
-habit 5: routing by typed keys, per instance). A :class:`~gateway.errors.ServiceError` from any
+:class:`~gateway.duis.catalogue.ServiceReferenceVariant` in its :class:`Router` (routing by
+typed keys, per instance). A :class:`~gateway.errors.ServiceError` from any
 step becomes a DUIS error response with its code and sentence; any other exception from a
 handler is isolated, logged, and becomes an ``E1000`` response. No step before the handler
 changes state, so a refused request changes nothing.
@@ -212,7 +212,7 @@ class FrontDoor:
             )
         except ServiceError as error:
             return self._refusal(error, root, request, sender)
-        except Exception as exc:  # a failing handler is isolated (STYLE.md habit 5)
+        except Exception as exc:  # a failing handler is isolated
             logger.exception("internal error while processing a DUIS request")
             failure = ServiceError(
                 "duis_internal_error",

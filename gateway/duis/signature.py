@@ -1,6 +1,6 @@
 """XML signatures of DUIS documents, with signxml.
 
-The DUIS profile (``DUIS.md``): enveloped signature over the whole document (``Reference
+The DUIS profile (``docs/gateway.md``): enveloped signature over the whole document (``Reference
 URI=""``), exclusive C14N of ``SignedInfo``, ``ecdsa-sha256``, SHA-256 digest, and a
 ``KeyInfo`` holding only ``X509Data/X509IssuerSerial``. The verifier never trusts a
 certificate carried in the message: it is given the pinned certificate registered for the

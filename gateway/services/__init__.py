@@ -1,7 +1,8 @@
 """The non-device service requests (CV8) and the SMI transitions device SRs drive.
 
 :class:`NonDeviceService` (in :mod:`gateway.services.nondevice`) applies every rule of
-``DOMAIN.md`` to a typed request (:mod:`gateway.services.model`) against the inventory, in ONE
+``docs/inventory.md`` to a typed request (:mod:`gateway.services.model`) against the inventory,
+in ONE
 transaction: on success the change is committed before :meth:`NonDeviceService.handle`
 returns; on failure a :class:`gateway.errors.ServiceError` is raised and nothing changed.
 

@@ -1,12 +1,12 @@
 """Typed values of the non-device service requests and the Smart Metering Inventory (SMI).
 
-One frozen dataclass per DUIS body (STYLE.md habit 3). EUIs are 8 raw bytes (``gbcs.eui``
+One frozen dataclass per DUIS body. EUIs are 8 raw bytes (``gbcs.eui``
 converts from and to the DUIS text form). Field names follow the DUIS 5.4 schema's elements
 in snake case (``DeviceManufacturer`` -> ``manufacturer``, ``SMETSCHTSVersion`` ->
 ``smets_chts_version``...); enumerations use the schema's literal values.
 
 gateway-duis maps XML onto these types; :class:`gateway.services.NonDeviceService` applies the
-rules of ``DOMAIN.md`` to them.
+rules of ``docs/inventory.md`` to them.
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ class NonDeviceService:
         self.flag_rules: FlagRules = check_rules(flag_rules)
         self.users = Users(storage)
         self.meter_points = MeterPoints(storage)
-        # routing by typed keys (STYLE.md habit 5)
+        # routing by typed keys
         self._handlers: dict[type, Callable[[_Ctx, NonDeviceRequest], NonDeviceResult]] = {
             DevicePrenotification: self._prenotify,  # type: ignore[dict-item]
             UpdateDeviceStatus: self._update_status,  # type: ignore[dict-item]

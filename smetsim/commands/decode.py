@@ -163,7 +163,7 @@ def decode(
         None,
         "--keystore",
         metavar="DIR",
-        help="Keystore directory (GBCS.md convention) to check MACs and signatures and decrypt.",
+        help="Keystore directory (docs/gbcs.md layout) to check MACs and signatures and decrypt.",
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line per input."),
 ) -> None:

@@ -1,4 +1,4 @@
-"""Fuzzing (STYLE.md habit 8): random bytes and mutated real vectors (truncation, bit flips, lying
+"""Fuzzing: random bytes and mutated real vectors (truncation, bit flips, lying
 lengths, garbage before and after). Nothing but the package's own DecodeError may escape; what
 decodes re-encodes byte for byte and decodes again to the same fields; a changed byte anywhere in
 a MAC'd message never leaves a valid MAC."""

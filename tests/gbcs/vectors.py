@@ -1,4 +1,4 @@
-"""Test vectors: the GBCS 18.4 vector (from GBCS.md) and the names of the conformance messages."""
+"""Test vectors: the vector of GBCS section 18.4 and the names of the conformance messages."""
 
 from __future__ import annotations
 

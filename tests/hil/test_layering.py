@@ -1,5 +1,5 @@
 """hil sits beside emulator and gateway: it may use gbcs, the standard library and pyserial,
-never emulator, gateway or the smetsim application layer (ARCHITECTURE.md)."""
+never emulator, gateway or the smetsim application layer (docs/architecture.md)."""
 
 from __future__ import annotations
 
