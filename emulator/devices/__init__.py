@@ -24,3 +24,6 @@ DEVICE_CLASSES: Mapping[DeviceType, type[Device]] = MappingProxyType(
 )
 
 __all__ = ["DEVICE_CLASSES", "Chf", "Device", "Esme", "Gpf", "Gsme", "Ihd"]
+
+# The use-case families register their handlers on import; the device classes above come first.
+import emulator.usecases  # noqa: E402, F401

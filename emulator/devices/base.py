@@ -272,6 +272,23 @@ class Reply:
 
 Handler = Callable[[Any, Message, int, DeviceContext], Reply]
 
+FAMILY_HANDLERS: dict[tuple[DeviceType, int], Handler] = {}
+"""Handlers the use-case family modules of :mod:`emulator.usecases` add, by (device type,
+message code); a device class's own :attr:`Device.HANDLERS` come first."""
+
+
+def handles(device_type: DeviceType, code: int) -> Callable[[Handler], Handler]:
+    """Register a family's handler of the use case ``code`` on devices of ``device_type``."""
+
+    def register(handler: Handler) -> Handler:
+        key = (device_type, code)
+        if key in FAMILY_HANDLERS:
+            raise ValueError(f"{device_type} already handles message code 0x{code:04X}")
+        FAMILY_HANDLERS[key] = handler
+        return handler
+
+    return register
+
 
 class Refusal(IntEnum):
     """Why a command was refused before any use case ran; the value is the alert code."""
@@ -311,6 +328,9 @@ class Device:
     """The device's security / event log: most recent entries (allocated when first used)."""
     queued: list[Alert] | None = None
     """Alerts raised while the device had no way to send them (woken by a neighbour)."""
+    extra: dict[str, Any] | None = None
+    """The state of the use-case families of :mod:`emulator.usecases`, one JSON-ready value
+    per family name (allocated when a family first keeps something)."""
 
     DEVICE_TYPE: ClassVar[DeviceType]
     HANDLERS: ClassVar[Mapping[int, Handler]] = {}
@@ -448,7 +468,9 @@ class Device:
         return None
 
     def _run(self, uc: UseCase, command: Message, now: int, ctx: DeviceContext) -> Reply:
-        handler = self.HANDLERS.get(command.message_code)
+        handler = self.HANDLERS.get(command.message_code) or FAMILY_HANDLERS.get(
+            (self.DEVICE_TYPE, command.message_code)
+        )
         if handler is None or _names(uc).isdisjoint(self.supported):
             raise CommandError(f"{uc.name} is not supported by firmware {self.firmware.version}")
         return handler(self, command, now, ctx)
@@ -597,6 +619,7 @@ class Device:
             ],
             "log": self.log,
             "queued": None if self.queued is None else [_alert_json(a) for a in self.queued],
+            "extra": self.extra,
         }
 
     def restore_json(self, data: Mapping[str, Any]) -> None:
@@ -623,6 +646,15 @@ class Device:
         self.log = None if log is None else [str(e) for e in log]
         queued = data.get("queued")
         self.queued = None if queued is None else [_alert_from_json(a) for a in queued]
+        extra = data.get("extra")
+        self.extra = None if extra is None else dict(extra)
+
+    def family_state(self, family: str) -> dict[str, Any]:
+        """The JSON-ready state a use-case family keeps on this device (created empty)."""
+        if self.extra is None:
+            self.extra = {}
+        state: dict[str, Any] = self.extra.setdefault(family, {})
+        return state
 
 
 def _alert_json(alert: Alert) -> dict[str, Any]:
