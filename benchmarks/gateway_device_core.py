@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gateway.model import RequestId  # noqa: E402
 from gateway.services.device import DeviceCall, run_on_loop  # noqa: E402
-from gateway.services.model import RequestId  # noqa: E402
 from gateway.srv.reading import ReadImportRegisters  # noqa: E402
 from smetsim.sandbox import Sandbox, SandboxSettings, extra_device, supplier_of  # noqa: E402
 

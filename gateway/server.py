@@ -55,8 +55,8 @@ from gateway.duis.signature import (
 from gateway.errors import AdminError, GatewayError, ServiceError
 from gateway.events import Event, EventBus, RequestLogger
 from gateway.inventory import MIGRATIONS
+from gateway.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
 from gateway.registration import RdpFlows
-from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import Durability, Storage
 from gateway.users import (

@@ -54,10 +54,10 @@ from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
 from gateway.duis.envelope import format_request_id
 from gateway.duis.signature import load_certificate
 from gateway.events import ObservedWan
+from gateway.model import DevicePrenotification, DeviceStatus
 from gateway.server import Gateway
 from gateway.services.device import MIGRATIONS as DEVICE_MIGRATIONS
 from gateway.services.device import DeviceService, run_on_loop
-from gateway.services.model import DevicePrenotification, DeviceStatus
 from gateway.users import MeterPoints, User, UserRole
 from gateway.wan import InProcessWan, RoutingWan, Wan, WanFaults
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose

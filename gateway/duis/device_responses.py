@@ -36,8 +36,8 @@ from gateway.duis.build import comment_text, duis_datetime, gbcs_payload_element
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import format_request_id
 from gateway.duis.xml import DS_NS, RA_NS, SR_NS, sr
+from gateway.model import RequestId
 from gateway.services.device import DeviceReport, ReportKind
-from gateway.services.model import RequestId
 
 __all__ = [
     "local_command_element",

@@ -59,8 +59,8 @@ from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
-from gateway.services.model import DeviceRecord, DeviceStatus, RequestId
-from gateway.services.nondevice import NonDeviceService, _responsible
+from gateway.model import DeviceRecord, DeviceStatus, RequestId
+from gateway.smi import Smi, responsible_suppliers
 from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
@@ -500,7 +500,7 @@ class DeviceService:
     def __init__(
         self,
         storage: Storage,
-        nondevice: NonDeviceService,
+        smi: Smi,
         keys: KeyLookup,
         wan: Wan,
         *,
@@ -519,7 +519,7 @@ class DeviceService:
         stored. ``run``: where storage work runs (default: a thread of the service's own)."""
         storage.migrate(MIGRATIONS + frame_log.MIGRATIONS)
         self.storage = storage
-        self.nondevice = nondevice
+        self.smi = smi
         self.keys = GatewayKeys(keys, frozenset({acb}))
         self.wan = wan
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -774,9 +774,8 @@ class DeviceService:
         record: DeviceRecord,
         eligible: frozenset[UserRole],
     ) -> None:
-        # The record was just read in this transaction: the rule of
-        # NonDeviceService.responsible_suppliers on it, without reading it again.
-        if roles & _SUPPLIERS and sender in _responsible(tx, inv, record):
+        # The record was just read in this transaction: the rule on it, not read again.
+        if roles & _SUPPLIERS and sender in responsible_suppliers(tx, inv, record):
             return
         if roles & eligible & _NETWORK:
             for mpxn in (record.import_mpxn, record.secondary_import_mpan):
@@ -849,7 +848,7 @@ class DeviceService:
         details["links"] = {k: v for k, v in links.items() if v is not None}
         try:
             with self.storage.transaction():
-                self.nondevice.on_whitelisted(request.device_id, chf, **details["links"])
+                self.smi.on_whitelisted(request.device_id, chf, **details["links"])
                 raise _DryRunError
         except _DryRunError:
             pass
@@ -1064,7 +1063,7 @@ class DeviceService:
             with self.storage.transaction():  # a savepoint: a refusal undoes only this
                 if details.get("add") and "log_device" in details:
                     links = details.get("links", {})
-                    self.nondevice.on_whitelisted(
+                    self.smi.on_whitelisted(
                         bytes.fromhex(details["log_device"]),
                         device,
                         import_mpxn=links.get("import_mpxn"),
@@ -1073,9 +1072,9 @@ class DeviceService:
                     )
                 if "commission" in details:
                     target = bytes.fromhex(details["commission"])
-                    record = self.nondevice.get_device(target)
+                    record = self.smi.get_device(target)
                     if record is not None and record.status is not DeviceStatus.COMMISSIONED:
-                        self.nondevice.on_commissioned(target)
+                        self.smi.on_commissioned(target)
         except ServiceError as exc:
             logger.warning("SMI not updated after %s answered: %s", _eui(device), exc)
 

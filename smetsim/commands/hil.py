@@ -604,7 +604,7 @@ async def run_gateway_bridge(
 
 def bridge_lines(sandbox: Sandbox, options: BridgeOptions) -> list[str]:
     """What `hil bridge` prints once it listens (where, and how the dongle is used)."""
-    from gateway.services.model import DeviceStatus
+    from gateway.model import DeviceStatus
     from gbcs.devices import DeviceType
     from gbcs.eui import eui_duis
 

@@ -15,6 +15,7 @@ import pytest
 
 from gateway.errors import ServiceError
 from gateway.inventory import MIGRATIONS
+from gateway.model import DevicePrenotification, DeviceStatus, RequestId
 from gateway.services import NonDeviceService
 from gateway.services.device import (
     Accepted,
@@ -24,7 +25,6 @@ from gateway.services.device import (
     DeviceService,
     ReportKind,
 )
-from gateway.services.model import DevicePrenotification, DeviceStatus, RequestId
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
 from gateway.srv.reading import ReadImportRegisters
