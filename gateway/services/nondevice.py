@@ -169,7 +169,7 @@ class NonDeviceService(Smi):
         counter included).
         """
         with self.storage.transaction() as tx:
-            return self._handle(tx, sender, request_id, request, signed_with)
+            return self.handle_in(tx, sender, request_id, request, signed_with)
 
     def handle_batch(
         self,
@@ -188,12 +188,12 @@ class NonDeviceService(Smi):
             for (sender, request_id, request), pem in zip(items, certificates, strict=True):
                 try:
                     with self.storage.transaction():
-                        results.append(self._handle(tx, sender, request_id, request, pem))
+                        results.append(self.handle_in(tx, sender, request_id, request, pem))
                 except ServiceError as exc:
                     results.append(exc)
         return results
 
-    def _handle(
+    def handle_in(
         self,
         tx: Transaction,
         sender: bytes,
@@ -201,6 +201,9 @@ class NonDeviceService(Smi):
         request: NonDeviceRequest,
         signed_with: str | None = None,
     ) -> NonDeviceResult:
+        """:meth:`handle` inside the caller's transaction ``tx`` (a job of the gateway's group
+        commit, :mod:`gateway.group_commit`): raises ServiceError having written nothing that
+        the caller's savepoint would not undo."""
         user, last = check_sender(tx, sender, request_id.originator)
         if signed_with is not None and user.certificate_pem != signed_with:
             raise ServiceError("duis_certificate_replaced", sender=sender)
