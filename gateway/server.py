@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -76,7 +76,6 @@ from gbcs.keystore import Keystore, KeystoreError, generate_test_pki
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 DEFAULT_IDENTITIES: Final = (SUPPLIER, SUPPLIER_2, SUPPLIER_3, NETWORK_OPERATOR)
 _JSON_LIMIT: Final = 256 * 1024

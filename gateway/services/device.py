@@ -1,10 +1,10 @@
 """Device service requests: a DUIS SR becomes a GBCS command on the WAN, and the device's
 answer becomes a report for the user.
 
-:class:`DeviceService` takes a typed request (one frozen dataclass per DUIS body, below) from
-the front door and:
+:class:`DeviceService` takes a typed request (:class:`DeviceCall`, of
+:mod:`gateway.services.device_types`) from the front door and:
 
-1. checks the rules - the sender is a known user and the RequestID's originator, its counter
+1. checks the rules (:mod:`gateway.services.device_rules`) - the sender is a known user and the RequestID's originator, its counter
    is new, its role may send the SR, it serves the device (Responsible Supplier, or network
    operator of the meter point for reads), the device is in the SMI in a status that allows
    the SR, and sits behind a reachable communications hub - raising
@@ -27,9 +27,10 @@ the front door and:
 5. a request with no answer by its deadline, or whose hub went down before it could be
    sent, becomes a DCC alert report (``CommandFailure``).
 
-Every report is stored (the inbox, durable before anyone is told) and handed to the
-listener, which (in :mod:`gateway.duis.device_responses`) turns it into signed DUIS XML and
-POSTs it to the user's response URL.
+Every report is stored (the inbox, :mod:`gateway.services.device_reports`, rendered as signed
+DUIS XML first, durable before anyone is told) and handed to the listener given at
+construction (:class:`gateway.duis.device_routes.DeviceDuis`), which POSTs it to the user's
+response URL. Every write joins the gateway's group commit (:mod:`gateway.group_commit`).
 
 The state - requests awaiting an answer, reports, the ACB's counter - lives in the gateway's
 SQLite store (component ``device-services``, :data:`MIGRATIONS`): a restart keeps every
@@ -56,7 +57,7 @@ from gateway.errors import ServiceError
 from gateway.group_commit import GroupCommit, run_on_loop
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus, RequestId
-from gateway.services.device_reports import MIGRATIONS, Inbox, Renderer
+from gateway.services.device_reports import MIGRATIONS, Inbox, Renderer, next_acb_counter
 from gateway.services.device_rules import (
     IN_SERVICE,
     LOCAL_VARIANTS,
@@ -76,13 +77,13 @@ from gateway.services.device_types import (
     DeviceReport,
     DeviceRequest,
     Key,
+    OpenRequest,
     ReportKind,
     ReportListener,
     RequestState,
     SignedPreCommand,
     counter_blob,
     counter_value,
-    parse_rid,
     rid_text,
 )
 from gateway.smi import Smi
@@ -122,19 +123,6 @@ __all__ = [
 ]
 # The values, rules and inbox live in device_types, device_rules and device_reports; they are
 # re-exported here, where the front door, the sandbox and the tests have always found them.
-
-
-@dataclass(slots=True)
-class OpenRequest:
-    """A request sent and not yet answered (in memory, mirrored in ``device_requests``)."""
-
-    request_id: RequestId
-    rid: str
-    sender: bytes
-    variant: str
-    details: dict[str, Any] | None
-    deadline: float
-    """``time.time()`` seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,25 +203,8 @@ class DeviceService:
 
     async def start(self) -> None:
         """Reload the requests still open (after a restart) and start the deadline watchdog."""
-        with self.storage.transaction() as tx:
-            rows = tx.all(
-                "SELECT request_id, sender, variant, details, device, reply_to, gbcs_counter, "
-                "deadline FROM device_requests WHERE state = 'sent'"
-            )
-        for row in rows:
-            key = (bytes(row["device"]), bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
-            rid = str(row["request_id"])
-            self.track(
-                key,
-                OpenRequest(
-                    parse_rid(rid),
-                    rid,
-                    bytes(row["sender"]),
-                    str(row["variant"]),
-                    json.loads(row["details"]) if row["details"] else None,
-                    float(row["deadline"]),
-                ),
-            )
+        for key, opened in self.inbox.open_requests():
+            self.track(key, opened)
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="device-sr-deadlines")
 
@@ -454,7 +425,7 @@ class DeviceService:
             # The ACB sends it with its own counter; the user and its RequestID counter go in
             # the other-information (the supplementary remote party).
             extensions = reply_to + counter.to_bytes(8, "big")
-            counter = self._next_acb_counter(tx, now)
+            counter = next_acb_counter(tx, self.acb, now)
             reply_to = self.acb
         command = Command(request, uc, counter, reply_to, device, now)
         try:
@@ -791,19 +762,6 @@ class DeviceService:
         return len(self._open)
 
     # -- storage helpers ----------------------------------------------------------------------
-
-    def _next_acb_counter(self, tx: Transaction, now: datetime) -> int:
-        """The ACB's next originator counter: strictly increasing, at least epoch ms (as DCC
-        tools count), persisted with the request that uses it."""
-        row = tx.one("SELECT counter FROM acb_counters WHERE acb = ?", (self.acb,))
-        last = 0 if row is None else counter_value(row["counter"])
-        value = max(last + 1, int(now.timestamp() * 1000))
-        tx.execute(
-            "INSERT INTO acb_counters (acb, counter) VALUES (?, ?) "
-            "ON CONFLICT (acb) DO UPDATE SET counter = excluded.counter",
-            (self.acb, counter_blob(value)),
-        )
-        return value
 
 
 @dataclass(frozen=True, slots=True)

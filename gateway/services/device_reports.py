@@ -9,6 +9,7 @@ answer (written by :mod:`gateway.services.device`), the reports, the ACB's count
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -16,12 +17,21 @@ from typing import Any, Final
 
 from gateway.group_commit import GroupCommit
 from gateway.model import RequestId
-from gateway.services.device_types import DeviceReport, ReportKind, parse_rid, rid_text
+from gateway.services.device_types import (
+    DeviceReport,
+    Key,
+    OpenRequest,
+    ReportKind,
+    counter_blob,
+    counter_value,
+    parse_rid,
+    rid_text,
+)
 from gateway.storage import Migration, Row, Storage, Transaction
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIGRATIONS", "Inbox", "Renderer", "report_from_row"]
+__all__ = ["MIGRATIONS", "Inbox", "Renderer", "next_acb_counter", "report_from_row"]
 
 Renderer = Callable[[DeviceReport], bytes]
 """The signed DUIS XML of a report (:mod:`gateway.duis.device_responses`)."""
@@ -264,6 +274,42 @@ class Inbox:
         with self.storage.transaction() as tx:
             row = tx.one("SELECT state FROM device_requests WHERE request_id = ?", (rid,))
         return None if row is None else str(row["state"])
+
+    def open_requests(self) -> list[tuple[Key, OpenRequest]]:
+        """The requests sent and not answered yet, as they were stored (after a restart)."""
+        with self.storage.transaction() as tx:
+            rows = tx.all(
+                "SELECT request_id, sender, variant, details, device, reply_to, gbcs_counter, "
+                "deadline FROM device_requests WHERE state = 'sent'"
+            )
+        found: list[tuple[Key, OpenRequest]] = []
+        for row in rows:
+            key = (bytes(row["device"]), bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
+            rid = str(row["request_id"])
+            opened = OpenRequest(
+                parse_rid(rid),
+                rid,
+                bytes(row["sender"]),
+                str(row["variant"]),
+                json.loads(row["details"]) if row["details"] else None,
+                float(row["deadline"]),
+            )
+            found.append((key, opened))
+        return found
+
+
+def next_acb_counter(tx: Transaction, acb: bytes, now: datetime) -> int:
+    """The ACB's next originator counter: strictly increasing, at least epoch ms (as DCC tools
+    count), persisted with the request that uses it."""
+    row = tx.one("SELECT counter FROM acb_counters WHERE acb = ?", (acb,))
+    last = 0 if row is None else counter_value(row["counter"])
+    value = max(last + 1, int(now.timestamp() * 1000))
+    tx.execute(
+        "INSERT INTO acb_counters (acb, counter) VALUES (?, ?) "
+        "ON CONFLICT (acb) DO UPDATE SET counter = excluded.counter",
+        (acb, counter_blob(value)),
+    )
+    return value
 
 
 def _ignore(outcome: Any) -> None:

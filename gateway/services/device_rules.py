@@ -73,7 +73,6 @@ class GatewayKeys:
 
 
 _SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
-_READERS: Final = frozenset({UserRole.IS, UserRole.GS, UserRole.ED, UserRole.GT})
 _NETWORK: Final = frozenset({UserRole.ED, UserRole.GT})
 
 IN_SERVICE: Final = frozenset({DeviceStatus.COMMISSIONED, DeviceStatus.INSTALLED_NOT_COMMISSIONED})

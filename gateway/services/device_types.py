@@ -22,6 +22,7 @@ __all__ = [
     "DeviceReport",
     "DeviceRequest",
     "Key",
+    "OpenRequest",
     "ReportKind",
     "ReportListener",
     "RequestState",
@@ -110,6 +111,19 @@ class DeviceReport:
 
 
 ReportListener = Callable[[DeviceReport], None]
+
+
+@dataclass(slots=True)
+class OpenRequest:
+    """A request sent and not yet answered (in memory, mirrored in ``device_requests``)."""
+
+    request_id: RequestId
+    rid: str
+    sender: bytes
+    variant: str
+    details: dict[str, Any] | None
+    deadline: float
+    """``time.time()`` seconds."""
 
 
 class RequestState(StrEnum):
