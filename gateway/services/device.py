@@ -4,10 +4,11 @@ answer becomes a report for the user.
 :class:`DeviceService` takes a typed request (:class:`DeviceCall`, of
 :mod:`gateway.services.device_types`) from the front door and:
 
-1. checks the rules (:mod:`gateway.services.device_rules`) - the sender is a known user and the RequestID's originator, its counter
-   is new, its role may send the SR, it serves the device (Responsible Supplier, or network
-   operator of the meter point for reads), the device is in the SMI in a status that allows
-   the SR, and sits behind a reachable communications hub - raising
+1. checks the rules (:mod:`gateway.services.device_rules`) - the sender is a known user and
+   the RequestID's originator, its counter is new, its role may send the SR, it serves the
+   device (Responsible Supplier, or network operator of the meter point for reads), the
+   device is in the SMI in a status that allows the SR, and sits behind a reachable
+   communications hub - raising
    :class:`~gateway.errors.ServiceError` with nothing changed otherwise;
 2. builds the GBCS with :mod:`gbcs.content` and :class:`gbcs.builders.Builder`: the GBCS
    originator counter is the RequestID's counter (as in the DCC's reference data), except for
