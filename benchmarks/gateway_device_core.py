@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.services.device import DeviceCall, run_on_loop  # noqa: E402
-from gateway.services.model import RequestId  # noqa: E402
+from gateway.model import RequestId  # noqa: E402
+from gateway.services.device import DeviceCall  # noqa: E402
 from gateway.srv.reading import ReadImportRegisters  # noqa: E402
 from smetsim.sandbox import Sandbox, SandboxSettings, extra_device, supplier_of  # noqa: E402
 
@@ -55,7 +55,7 @@ async def run_mode(args: argparse.Namespace, on_loop: bool) -> dict[str, Any]:
     sandbox = await Sandbox.start(settings)
     try:
         commits = sandbox.devices.commits
-        commits._run = run_on_loop if on_loop else sandbox.gateway.commits.run
+        commits.on_loop = on_loop
         users: dict[bytes, list[bytes]] = {}
         for index in range(1, n_users * args.devices_per_client + 1):
             users.setdefault(supplier_of(index, args.suppliers), []).append(extra_device(index))

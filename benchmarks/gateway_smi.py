@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.inventory import MIGRATIONS
-from gateway.services.model import (
+from gateway.model import (
     NON_DEVICE_ACB,
     DevicePrenotification,
     NonDeviceRequest,

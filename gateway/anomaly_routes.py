@@ -35,19 +35,16 @@ from gateway.anomaly import (
     threshold_from_json,
 )
 from gateway.errors import AdminError
-from gateway.services.device import (
+from gateway.services.device import DeviceService, OpenRequest
+from gateway.services.device_types import (
     COMMAND_FAILURE_ALERT,
     DeviceReport,
-    DeviceService,
     ReportKind,
-    _counter,
-    _Open,
-    _parse_rid,
-    _State,
+    RequestState,
+    counter_value,
+    parse_rid,
 )
 from gateway.storage import Storage, Transaction
-from gateway.wan import HubUnreachableError, WanError
-from gbcs.eui import eui_duis
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +154,7 @@ class AnomalyAdmin:
             deadline = time.time() + service.response_timeout
             tx.execute(
                 "UPDATE device_requests SET state = ?, deadline = ? WHERE request_id = ?",
-                (_State.SENT.value, deadline, entry.request_id),
+                (RequestState.SENT.value, deadline, entry.request_id),
             )
             self.detector.count(tx, entry.sender, entry.srv, now)
             frame_log.record(
@@ -168,19 +165,13 @@ class AnomalyAdmin:
         outcome: tuple[Quarantined, Any, float] = await service.commits.call(job)
         entry, row, deadline = outcome
         details = json.loads(row["details"]) if row["details"] else None
-        key = (bytes(row["device"]), bytes(row["reply_to"]), _counter(row["gbcs_counter"]))
-        request_id = _parse_rid(entry.request_id)
-        opened = _Open(request_id, entry.request_id, entry.sender, entry.srv, details, deadline)
+        key = (bytes(row["device"]), bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
+        request_id = parse_rid(entry.request_id)
+        opened = OpenRequest(
+            request_id, entry.request_id, entry.sender, entry.srv, details, deadline
+        )
         # The same steps as DeviceService.submit after it accepted a request.
-        service._track(key, opened)
-        hub = bytes(row["hub"])
-        try:
-            await service.wan.send(hub, bytes(row["command"]))
-        except WanError as exc:
-            reason = exc.reason if isinstance(exc, HubUnreachableError) else str(exc)
-            service._fail(key, f"communications hub {eui_duis(hub)} is unreachable: {reason}")
-        else:
-            service.stats["sent"] += 1
+        await service.dispatch(key, opened, bytes(row["hub"]), bytes(row["command"]))
         logger.info("quarantined request %s (ref %d) released", entry.request_id, ref)
         return entry
 
@@ -194,25 +185,25 @@ class AnomalyAdmin:
             _held_request(tx, entry)
             tx.execute(
                 "UPDATE device_requests SET state = ?, finished_at = ? WHERE request_id = ?",
-                (_State.FAILED.value, now.isoformat(), entry.request_id),
+                (RequestState.FAILED.value, now.isoformat(), entry.request_id),
             )
-            report = service._report(
+            report = service.inbox.new(
                 kind=ReportKind.DCC_ALERT,
                 recipient=entry.sender,
                 device=entry.device,
                 code=COMMAND_FAILURE_ALERT,
-                request_id=_parse_rid(entry.request_id),
+                request_id=parse_rid(entry.request_id),
                 variant=entry.srv,
                 reason=f"deleted from the quarantine (QuarantineEventRef {ref}): "
                 "the DCC will not send it",
             )
-            return entry, service._insert_report(tx, report)
+            return entry, service.inbox.insert(tx, report)
 
         outcome: tuple[Quarantined, DeviceReport | None] = await service.commits.call(job)
         entry, report = outcome
         if report is not None:
             service.stats["failed"] += 1
-            service._tell(report)
+            service.tell(report)
         logger.info("quarantined request %s (ref %d) deleted", entry.request_id, ref)
         return entry
 
@@ -220,7 +211,7 @@ class AnomalyAdmin:
 def _held_request(tx: Transaction, entry: Quarantined) -> Any:
     row = tx.one(
         "SELECT * FROM device_requests WHERE request_id = ? AND state = ?",
-        (entry.request_id, _State.QUARANTINED.value),
+        (entry.request_id, RequestState.QUARANTINED.value),
     )
     if row is None:  # the two tables change together: only a hand-edited database gets here
         raise QuarantineError(

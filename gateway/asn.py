@@ -27,7 +27,7 @@ from typing import Any, Final
 from lxml import etree
 
 from gateway.errors import GatewayError
-from gateway.services.model import DevicePrenotification
+from gateway.model import DevicePrenotification
 from gateway.services.nondevice import NonDeviceService, ShipmentError
 from gbcs.devices import DeviceType
 from gbcs.eui import parse_eui

@@ -17,7 +17,7 @@ from gateway.anomaly import Threshold, threshold_from_json
 from gateway.duis.signature import SignatureEngine
 from gateway.errors import AdminError, GatewayError
 from gateway.flags import FlagRules
-from gateway.services.model import PropertyFilter
+from gateway.model import PropertyFilter
 from gbcs.codes import ACB
 from gbcs.devices import Fuel
 from gbcs.eui import parse_eui

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from gateway.wan import FrameReceiver, Wan
+from gbcs.wan import FrameReceiver, Wan
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import Final, Literal
 
-from gateway.services.model import DeviceStatus
+from gateway.model import DeviceStatus
 from gateway.storage import Transaction
 from gbcs.devices import Fuel
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 from gateway.errors import IllegalTransitionError
-from gateway.services.model import DeviceRecord, DeviceStatus, PropertyFilter
+from gateway.model import DeviceRecord, DeviceStatus, PropertyFilter
 from gateway.storage import Migration, Row, Transaction
 from gbcs.devices import DeviceType
 

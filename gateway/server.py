@@ -11,10 +11,10 @@ State lives under the ``--state`` folder: ``gateway.db`` (SQLite, WAL), ``pki/``
 of :func:`gbcs.keystore.generate_test_pki`, kept so that restarts sign with the same keys) and
 ``seed`` (the PKI's seed).
 
-Non-device requests go through :class:`CommitQueue`: requests arriving while a commit is on
-disk wait and are committed together (each in its own savepoint, see
-``NonDeviceService.handle_batch``), so one fsync serves many requests and a response is only
-sent once its change is durable.
+Non-device requests go through the gateway's group commit (:mod:`gateway.group_commit`), the
+queue device SRs share: requests arriving while a commit is on disk wait and are committed
+together (each in its own savepoint), so one fsync serves many requests and a response is
+only sent once its change is durable.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -54,9 +53,10 @@ from gateway.duis.signature import (
 )
 from gateway.errors import AdminError, GatewayError, ServiceError
 from gateway.events import Event, EventBus, RequestLogger
+from gateway.group_commit import GroupCommit
 from gateway.inventory import MIGRATIONS
+from gateway.model import NonDeviceResult, ServiceOptOut
 from gateway.registration import RdpFlows
-from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import Durability, Storage
 from gateway.users import (
@@ -76,10 +76,8 @@ from gbcs.keystore import Keystore, KeystoreError, generate_test_pki
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 DEFAULT_IDENTITIES: Final = (SUPPLIER, SUPPLIER_2, SUPPLIER_3, NETWORK_OPERATOR)
-MAX_BATCH: Final = 256
 _JSON_LIMIT: Final = 256 * 1024
 
 
@@ -125,85 +123,6 @@ def gateway_signer(keystore: Keystore, eui: bytes, engine: SignatureEngine = "fa
     return XmlSigner(key, certificate, engine=engine)
 
 
-# --- group commit ----------------------------------------------------------------------------
-
-
-class CommitQueue:
-    """Runs the non-device service in one worker thread; requests that arrive while a batch is
-    being committed form the next batch (one transaction, one fsync, a savepoint each).
-
-    Other storage work (:meth:`run`) goes to the same thread, so the event loop never waits on
-    SQLite's lock or on an fsync."""
-
-    def __init__(self, service: NonDeviceService, *, max_batch: int = MAX_BATCH) -> None:
-        self._service = service
-        self._max_batch = max_batch
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
-        self._pending: list[
-            tuple[tuple[bytes, RequestId, NonDeviceRequest], str | None, asyncio.Future[Any]]
-        ] = []
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
-        self.batches = 0
-        self.requests = 0
-
-    async def submit(
-        self,
-        sender: bytes,
-        request_id: RequestId,
-        request: NonDeviceRequest,
-        signed_with: str | None = None,
-    ) -> NonDeviceResult:
-        """Handle one request; returns once its change (if any) is committed. ``signed_with``:
-        the PEM certificate that verified its signature, confirmed in the transaction."""
-        if self._closed:
-            raise RuntimeError("the gateway is shutting down")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(((sender, request_id, request), signed_with, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="gateway-commit-queue")
-        outcome = await future
-        if isinstance(outcome, ServiceError):
-            raise outcome
-        assert isinstance(outcome, NonDeviceResult)
-        return outcome
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._pending:
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
-            items = [item for item, _, _ in batch]
-            certificates = [pem for _, pem, _ in batch]
-            try:
-                results = await loop.run_in_executor(
-                    self._executor, self._service.handle_batch, items, certificates
-                )
-            except Exception as exc:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            self.batches += 1
-            self.requests += len(batch)
-            for (_, _, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-
-    async def run(self, function: Callable[[], T]) -> T:
-        """Run ``function`` (storage work) in the storage thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
-
-    async def close(self) -> None:
-        """Finish the batches under way, then stop the thread."""
-        self._closed = True
-        if self._task is not None:
-            with contextlib.suppress(Exception):
-                await self._task
-        # The worker is idle now (the last batch has been awaited): this does not block.
-        self._executor.shutdown(wait=True)
-
-
 # --- the application -------------------------------------------------------------------------
 
 
@@ -230,7 +149,10 @@ class Gateway:
         keystore: Keystore,
         schema: DuisSchema | None,
         clock: Callable[[], datetime],
+        commits_on_loop: bool = False,
     ) -> None:
+        """``commits_on_loop``: the group commit's batches run on the event loop
+        (:attr:`gateway.group_commit.GroupCommit.on_loop`)."""
         self.settings = settings
         self.storage = storage
         self.keystore = keystore
@@ -239,7 +161,7 @@ class Gateway:
         self.users = Users(storage)
         self.meter_points = MeterPoints(storage)
         self.service = NonDeviceService(storage, clock=clock, flag_rules=settings.flag_rules)
-        self.commits = CommitQueue(self.service)
+        self.commits = GroupCommit(storage, on_loop=commits_on_loop)
         self.events = EventBus(clock=clock)
         self.events.listen(RequestLogger())
         self.events.listen(self._on_event)
@@ -289,7 +211,11 @@ class Gateway:
 
     @classmethod
     def open(
-        cls, settings: GatewaySettings, *, clock: Callable[[], datetime] | None = None
+        cls,
+        settings: GatewaySettings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        commits_on_loop: bool = False,
     ) -> Gateway:
         """Open the state, the PKI, the schema; register the default and configured users and
         meter points. Raises :class:`StartupError`, :class:`AdminError` or
@@ -307,6 +233,7 @@ class Gateway:
                 keystore=keystore,
                 schema=schema,
                 clock=clock or (lambda: datetime.now(UTC)),
+                commits_on_loop=commits_on_loop,
             )
             gateway._seed(settings.users, settings.meter_points)
             gateway.anomaly.configure(settings.anomaly_thresholds)
@@ -463,11 +390,10 @@ class Gateway:
             # the device target).
             raise ServiceError("opt_out_refused")
         certificate = context.certificate
-        result = await self.commits.submit(
-            context.sender,
-            context.request.header.request_id,
-            request,
-            None if certificate is None else certificate.pem,
+        sender, request_id = context.sender, context.request.header.request_id
+        pem = None if certificate is None else certificate.pem
+        result: NonDeviceResult = await self.commits.call(
+            lambda tx: self.service.handle_in(tx, sender, request_id, request, pem)
         )
         variant: ServiceReferenceVariant = context.request.header.service_reference_variant
         if variant.value != "8.2":  # every other non-device SR served changes the SMI
@@ -857,4 +783,4 @@ def _meter_point_json(point: MeterPoint) -> dict[str, Any]:
     }
 
 
-__all__ = ["CommitQueue", "Gateway", "Listening", "StartupError", "load_or_create_pki"]
+__all__ = ["Gateway", "Listening", "StartupError", "load_or_create_pki"]

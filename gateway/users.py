@@ -27,7 +27,7 @@ from typing import Final, Self
 from cryptography import x509
 
 from gateway.errors import AdminError, ServiceError
-from gateway.services.model import PropertyFilter
+from gateway.model import PropertyFilter
 from gateway.storage import Row, Storage, Transaction
 from gbcs.devices import Fuel
 

@@ -1,14 +1,11 @@
-"""The WAN between the gateway and the communications hubs: one small interface, and its
-in-process implementation with a fault manipulator.
+"""The in-process WAN between the gateway and the communications hubs, with a fault
+manipulator; and a WAN routing hubs to several.
 
 The gateway sends each GBCS command to the communications hub (the CHF) the device sits
 behind, and receives whatever the hubs send up: responses and alerts, from any device. What
-carries the bytes is not the gateway's business; :class:`Wan` is all it sees:
-
-- :meth:`Wan.send` hands a frame to a hub; a hub whose link is down is refused at once with
-  :class:`HubUnreachableError` (reported, never waited on);
-- :meth:`Wan.set_receiver` names the one callback the frames coming up are given to;
-- :meth:`Wan.reachable` says whether a hub's link is up now.
+carries the bytes is not the gateway's business: it sees the WAN interface of
+:mod:`gbcs.wan` (``Wan``, ``FrameReceiver``, ``HubUnreachableError``), which the WANs here
+implement.
 
 :class:`InProcessWan` is the embedded default: no broker, frames travel through the event
 loop. Its :attr:`InProcessWan.hubs` side (:class:`HubSide`) is what a fleet of emulated
@@ -36,63 +33,22 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final
 
-from gateway.errors import GatewayError
+from gbcs.wan import FrameReceiver, HubUnreachableError, Wan, WanError
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "Direction",
-    "FrameReceiver",
     "HubSide",
-    "HubUnreachableError",
     "InProcessWan",
     "Manipulator",
     "RoutingWan",
-    "Wan",
-    "WanError",
     "WanFaults",
     "WanRecord",
     "WanStats",
 ]
-
-
-class WanError(GatewayError):
-    """The WAN could not carry a frame."""
-
-
-class HubUnreachableError(WanError):
-    """The link to ``hub`` is down: the frame was not sent."""
-
-    def __init__(self, hub: bytes, reason: str = "its WAN link is down") -> None:
-        self.hub = hub
-        self.reason = reason
-        super().__init__(f"communications hub {hub.hex('-').upper()} is unreachable: {reason}")
-
-
-FrameReceiver = Callable[[bytes, bytes], None]
-"""``receiver(source_eui, frame)``: a frame came up the WAN from the device ``source_eui``."""
-
-
-class Wan(Protocol):
-    """What the gateway needs of a WAN."""
-
-    def set_receiver(self, receiver: FrameReceiver) -> None:
-        """Where frames coming up from hubs go (one receiver; setting again replaces it)."""
-        ...
-
-    def reachable(self, hub: bytes) -> bool:
-        """Whether ``hub``'s link is up now (a send may still fail later)."""
-        ...
-
-    async def send(self, hub: bytes, frame: bytes) -> None:
-        """Hand ``frame`` to ``hub``; :class:`HubUnreachableError` when its link is down."""
-        ...
-
-    async def close(self) -> None:
-        """Stop carrying frames; frames in flight are discarded."""
-        ...
 
 
 class Direction(StrEnum):

@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Self
 
-from hil.errors import DongleDecodeError, HilError, LinkTimeout, PortError
+from gbcs.wan import FrameReceiver, HubUnreachableError
+from hil.errors import DongleDecodeError, LinkTimeout, PortError
 from hil.framelog import FrameLog
 from hil.link import ByteLink, Framing
 
@@ -226,7 +227,7 @@ class DongleLink:
         self.stats = LinkStats()
         self._decoder = FrameDecoder()
         self._inbound: asyncio.Queue[tuple[bytes, bytes] | None] = asyncio.Queue()
-        self._receiver: Callable[[bytes, bytes], None] | None = None
+        self._receiver: FrameReceiver | None = None
         self._next_seq = 0
         self._send_lock = asyncio.Lock()
         self._pending: tuple[int, asyncio.Future[None]] | None = None
@@ -444,22 +445,12 @@ class DeviceServer:
 # -- the gateway's end ----------------------------------------------------------------------
 
 
-class DeviceUnreachable(HilError):  # noqa: N818 - the domain's words, as HubUnreachable
-    """The EUI is not behind this dongle, or the serial link is down."""
-
-    def __init__(self, eui: bytes, reason: str) -> None:
-        self.eui = eui
-        self.reason = reason
-        super().__init__(f"device {eui.hex('-').upper()} is unreachable: {reason}")
-
-
 class SerialWan:
     """A WAN to the devices behind one serial dongle (usually one device).
 
-    It has the shape of the gateway's ``Wan`` protocol (``set_receiver``, ``reachable``,
-    ``send``, ``close``) without importing the gateway: ``send`` raises
-    :class:`DeviceUnreachable`, which the application layer turns into the gateway's
-    ``HubUnreachableError`` (``smetsim.hil_adapters.GatewaySerialWan``).
+    It is a :class:`gbcs.wan.Wan`, the gateway's WAN interface: ``send`` raises
+    :class:`~gbcs.wan.HubUnreachableError` for a device not behind the dongle or a link that
+    is down.
     """
 
     def __init__(self, link: DongleLink, euis: Collection[bytes]) -> None:
@@ -470,7 +461,7 @@ class SerialWan:
                 raise ValueError(f"device EUI must be 8 bytes: {eui.hex()!r}")
         self.link = link
         self.euis = frozenset(euis)
-        self._receiver: Callable[[bytes, bytes], None] | None = None
+        self._receiver: FrameReceiver | None = None
         self._reopener: asyncio.Task[None] | None = None
         self.reopened = 0
         link.set_receiver(self._deliver)
@@ -525,7 +516,7 @@ class SerialWan:
             with contextlib.suppress(PortError, OSError):
                 await old.close()
 
-    def set_receiver(self, receiver: Callable[[bytes, bytes], None]) -> None:
+    def set_receiver(self, receiver: FrameReceiver) -> None:
         """``receiver(source_eui, frame)`` gets each frame coming up from the dongle."""
         self._receiver = receiver
 
@@ -534,11 +525,11 @@ class SerialWan:
 
     async def send(self, hub: bytes, frame: bytes) -> None:
         if hub not in self.euis:
-            raise DeviceUnreachable(hub, f"not behind the dongle on {self.link.link.state.url}")
+            raise HubUnreachableError(hub, f"not behind the dongle on {self.link.link.state.url}")
         try:
             await self.link.send_frame(hub, frame)
         except (LinkTimeout, PortError) as exc:
-            raise DeviceUnreachable(hub, str(exc)) from exc
+            raise HubUnreachableError(hub, str(exc)) from exc
 
     def _deliver(self, eui: bytes, frame: bytes) -> None:
         if eui not in self.euis:

@@ -9,14 +9,15 @@
   derived from its manufacturer and model.
 - :func:`device_handler`: a fleet device as the callable a :class:`hil.dongle.DeviceServer`
   hands each GBCS frame to.
-- :class:`GatewaySerialWan`: :class:`hil.dongle.SerialWan` as the gateway's
-  :class:`gateway.wan.Wan`, its unreachable device turned into ``HubUnreachableError``.
+
+The gateway's WAN over a serial HAN dongle is :class:`hil.dongle.SerialWan` itself: it
+implements :class:`gbcs.wan.Wan`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,11 +26,8 @@ from emulator.clock import from_seconds
 from emulator.devices.esme import Esme
 from emulator.firmware import FirmwareProfile
 from emulator.fleet import Fleet
-from gateway.wan import FrameReceiver, HubUnreachableError
 from gbcs.devices import DeviceType
 from gbcs.eui import eui_hex
-from hil.dongle import DEFAULT_BAUD, DeviceUnreachable, LinkTiming, SerialWan
-from hil.framelog import FrameLog
 from hil.iec62056_21 import MAX_IDENT_LENGTH, MODE_C_BAUD
 from hil.obis import DATE, FIRMWARE_VERSION, IMPORT_TOTAL, SERIAL_NUMBER, TIME, import_tou
 from hil.virtual_port import MeterIdentity, OpticalQuirks, Reading
@@ -202,40 +200,3 @@ def device_handler(
         return fleet.handle(eui, frame, clock())
 
     return handle
-
-
-class GatewaySerialWan:
-    """The gateway's :class:`gateway.wan.Wan` over a serial HAN dongle."""
-
-    def __init__(self, serial_wan: SerialWan) -> None:
-        self.serial_wan = serial_wan
-
-    @classmethod
-    async def open(
-        cls,
-        port: str,
-        devices: Collection[bytes],
-        *,
-        baudrate: int = DEFAULT_BAUD,
-        timing: LinkTiming | None = None,
-        frame_log: FrameLog | None = None,
-    ) -> GatewaySerialWan:
-        wan = await SerialWan.open(
-            port, devices, baudrate=baudrate, timing=timing, frame_log=frame_log
-        )
-        return cls(wan)
-
-    def set_receiver(self, receiver: FrameReceiver) -> None:
-        self.serial_wan.set_receiver(receiver)
-
-    def reachable(self, hub: bytes) -> bool:
-        return self.serial_wan.reachable(hub)
-
-    async def send(self, hub: bytes, frame: bytes) -> None:
-        try:
-            await self.serial_wan.send(hub, frame)
-        except DeviceUnreachable as exc:
-            raise HubUnreachableError(hub, exc.reason) from exc
-
-    async def close(self) -> None:
-        await self.serial_wan.close()

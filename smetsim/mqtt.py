@@ -1,6 +1,6 @@
 """The MQTT WAN: the gateway and fleet workers meet through a broker (aiomqtt).
 
-The gateway's side is :class:`MqttWan`, a :class:`gateway.wan.Wan`; the devices' side is
+The gateway's side is :class:`MqttWan`, a :class:`gbcs.wan.Wan`; the devices' side is
 :class:`MqttFleetWorker`, which serves the hubs of an :class:`emulator.fleet.Fleet` (all of
 them, or one partition of them by EUI hash, so a large fleet spreads over processes and
 machines). Neither knows the other: they share only these topics (``P`` is the prefix,
@@ -15,7 +15,7 @@ machines). Neither knows the other: they share only these topics (``P`` is the p
 =================================  ===============================================================
 
 A hub is reachable while its worker is ``online``: a send to any other hub fails at once with
-:class:`gateway.wan.HubUnreachableError` (the user gets ``E1001``), and a worker that dies is
+:class:`gbcs.wan.HubUnreachableError` (the user gets ``E1001``), and a worker that dies is
 reported offline by the broker (its will) within its keep-alive.
 """
 
@@ -39,8 +39,8 @@ import aiomqtt
 
 from emulator.errors import EmulatorError
 from emulator.fleet import Fleet, Outgoing, partition_of
-from gateway.wan import FrameReceiver, HubUnreachableError
 from gbcs.eui import eui_duis
+from gbcs.wan import FrameReceiver, HubUnreachableError
 from smetsim.device_store import DeviceStore
 
 logger = logging.getLogger(__name__)

@@ -50,20 +50,23 @@ from emulator.errors import EmulatorError
 from emulator.fleet import Fleet
 from gateway.admin_auth import admin_access
 from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
-from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis
+from gateway.duis.device_responses import ReportRenderer
+from gateway.duis.device_routes import RESPONSES_PATH, DeviceDuis, DeviceRequests
 from gateway.duis.envelope import format_request_id
 from gateway.duis.signature import load_certificate
 from gateway.events import ObservedWan
+from gateway.model import DevicePrenotification, DeviceStatus
 from gateway.server import Gateway
 from gateway.services.device import MIGRATIONS as DEVICE_MIGRATIONS
-from gateway.services.device import DeviceService, run_on_loop
-from gateway.services.model import DevicePrenotification, DeviceStatus
+from gateway.services.device import DeviceService
+from gateway.services.device_reports import Inbox
 from gateway.users import MeterPoints, User, UserRole
-from gateway.wan import InProcessWan, RoutingWan, Wan, WanFaults
+from gateway.wan import InProcessWan, RoutingWan, WanFaults
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
 from gbcs.devices import DeviceType, Fuel
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
+from gbcs.wan import Wan
 from smetsim.device_store import DeviceStore, open_device_store
 from smetsim.sandbox_console import SandboxConsole
 from smetsim.worker_mesh import PeerWan, WorkerMesh
@@ -405,7 +408,11 @@ class Sandbox:
         if routes and mesh is not None:
             raise ValueError("WAN routes and worker processes do not go together")
         try:
-            gateway = Gateway.open(settings.gateway, clock=now)
+            # Without fsync (durability "process") a batch is cheaper run on the loop than
+            # handed to the storage thread and back; with fsync the loop never waits on it,
+            # nor with other worker processes (it may wait for their write lock).
+            on_loop = settings.gateway.durability == "process" and mesh is None
+            gateway = Gateway.open(settings.gateway, clock=now, commits_on_loop=on_loop)
         except BaseException:
             await _close_all(routes.values())
             raise
@@ -426,6 +433,20 @@ class Sandbox:
                 )
             euis = list(fleet.euis())
             gateway.keystore.add_derived_devices(seed, euis)
+            # The inbox and its DUIS side first: the service is handed its listener.
+            inbox = Inbox(
+                gateway.storage,
+                gateway.commits,
+                clock=now,
+                render=ReportRenderer(gateway.signer),
+            )
+            duis = DeviceDuis(
+                inbox,
+                users=gateway.users,
+                shared=mesh is not None,
+                resend_undelivered=mesh is None or mesh.hosts_fleet,
+                events=gateway.events,
+            )
             devices = DeviceService(
                 gateway.storage,
                 gateway.service,
@@ -433,23 +454,13 @@ class Sandbox:
                 ObservedWan(device_wan, gateway.events),
                 clock=now,
                 response_timeout=settings.response_timeout,
-                # Without fsync (durability "process") a batch is cheaper run on the loop than
-                # handed to the storage thread and back; with fsync the loop never waits on it,
-                # nor with other worker processes (it may wait for their write lock).
-                run=run_on_loop
-                if settings.gateway.durability == "process" and mesh is None
-                else gateway.commits.run,
+                commits=gateway.commits,
+                inbox=inbox,
+                listener=duis.on_report,
             )
             gateway.anomaly.devices = devices  # releases and deletes quarantined requests
-            duis = DeviceDuis(
-                devices,
-                signer=gateway.signer,
-                users=gateway.users,
-                shared=mesh is not None,
-                resend_undelivered=mesh is None or mesh.hosts_fleet,
-                events=gateway.events,
-            )
-            duis.install(gateway.front_door, gateway.app)
+            DeviceRequests(devices).install(gateway.front_door)
+            duis.install(gateway.app)
             sandbox = cls(
                 settings, gateway, fleet, wan, devices, duis, seed, now, device_wan, mesh, store
             )
@@ -477,6 +488,7 @@ class Sandbox:
             if mesh is not None:
                 await mesh.start()
             listening = await gateway.start(sock=sock)
+            await devices.start()
             await duis.start()
         except BaseException:
             await sandbox._shutdown()
@@ -590,6 +602,7 @@ class Sandbox:
                 await self._tick
             self._tick = None
         await self.duis.close()
+        await self.devices.close()
         if self.device_wan is not self.wan:
             try:
                 await self.device_wan.close()

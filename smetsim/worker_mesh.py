@@ -18,9 +18,9 @@ peer the first time it needs one (again after the peer was restarted). A message
 - ``FILED`` (any -> any): the recipient's EUI (8 bytes), the RequestID of the request the
   report ends (UTF-8, empty for an alert).
 
-:class:`PeerWan` is the device service's :class:`gateway.wan.Wan` in a worker that is not
+:class:`PeerWan` is the device service's :class:`gbcs.wan.Wan` in a worker that is not
 the host: a command it cannot hand to the host fails at once as an unreachable hub
-(:class:`gateway.wan.HubUnreachableError`, a DCC alert to the user), and a host that dies
+(:class:`gbcs.wan.HubUnreachableError`, a DCC alert to the user), and a host that dies
 with commands under way leaves them to the response timeout, as a silent device would.
 """
 
@@ -33,7 +33,7 @@ import struct
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
-from gateway.wan import FrameReceiver, HubUnreachableError, WanError
+from gbcs.wan import FrameReceiver, HubUnreachableError, WanError
 
 logger = logging.getLogger(__name__)
 

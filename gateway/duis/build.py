@@ -24,7 +24,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.duis.xml import DS_NS, RA_NS, SR_NS, sr
-from gateway.services.model import DeviceRecord
+from gateway.model import DeviceRecord
 
 RESPONSE_SCHEMA_VERSION: Final = "5.4"
 FALLBACK_SERVICE_REFERENCE: Final = ("8.2", "8.2")

@@ -32,14 +32,16 @@ from typing import Final
 from lxml import etree
 
 from gateway.anomaly import ANOMALY_ALERT, BreachKind
-from gateway.duis.build import comment_text, duis_datetime, gbcs_payload_element
+from gateway.duis.build import comment_text, duis_datetime, gbcs_payload_element, serialise
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import format_request_id
+from gateway.duis.signature import XmlSigner
 from gateway.duis.xml import DS_NS, RA_NS, SR_NS, sr
-from gateway.services.device import DeviceReport, ReportKind
-from gateway.services.model import RequestId
+from gateway.model import RequestId
+from gateway.services.device_types import DeviceReport, ReportKind
 
 __all__ = [
+    "ReportRenderer",
     "local_command_element",
     "report_element",
     "response_report_bytes",
@@ -265,3 +267,25 @@ def _quarantined_request(
 
 def _at(report: DeviceReport) -> datetime:
     return report.created_at
+
+
+class ReportRenderer:
+    """The signed DUIS XML of a report (``signer`` None: unsigned): what the device service's
+    inbox stores with each report (:class:`gateway.services.device_reports.Inbox`)."""
+
+    __slots__ = ("signer",)
+
+    def __init__(self, signer: XmlSigner | None) -> None:
+        self.signer = signer
+
+    def __call__(self, report: DeviceReport) -> bytes:
+        """A device's usual answer is written and signed from templates (the bytes the tree
+        gives), anything else through the tree."""
+        if self.signer is not None:
+            prepared = response_report_bytes(report)
+            if prepared is not None:
+                signed = self.signer.sign_plain(*prepared)
+                if signed is not None:
+                    return signed
+            return self.signer.sign_to_bytes(report_element(report), consume=True)
+        return serialise(report_element(report))

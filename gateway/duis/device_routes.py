@@ -1,12 +1,16 @@
 """Device service requests at the DUIS front door, and their answers over HTTP.
 
-:class:`DeviceDuis` plugs a :class:`gateway.services.device.DeviceService` into a
-:class:`gateway.duis.router.FrontDoor` and an aiohttp application:
+:class:`DeviceRequests` registers, on a :class:`gateway.duis.router.FrontDoor`, a handler for
+every device SR variant a :class:`gateway.services.device.DeviceService` serves (``I99`` for a
+command sent, ``I0`` with the ``PreCommand`` of CV4 or the ``LocalCommand`` of CV2/CV6).
 
-- it registers a handler for every device SR variant it serves (``I99`` for a command sent,
-  ``I0`` with the ``PreCommand`` of CV4 or the ``LocalCommand`` of CV2/CV6);
-- it renders each report (response, device alert, DCC alert) as signed DUIS XML - stored in
-  the inbox with the report - and POSTs it to the recipient's registered response URL
+:class:`DeviceDuis` is the DUIS side of the service's inbox
+(:class:`gateway.services.device_reports.Inbox`), built before the service so that the
+service is handed its listener (:meth:`DeviceDuis.on_report`) at construction:
+
+- each report (response, device alert, DCC alert) is rendered as signed DUIS XML by the inbox
+  (:class:`gateway.duis.device_responses.ReportRenderer`) and stored with it; DeviceDuis POSTs
+  it to the recipient's registered response URL
   (``Content-Type: application/xml``), retrying with back-off when the listener fails; a
   report is never lost: the inbox keeps it whatever happens to the POST;
 - it serves the inbox, for harnesses without a listener:
@@ -45,24 +49,20 @@ from typing import Any, Final
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from gateway.duis.build import precommand_element, serialise
+from gateway.duis.build import precommand_element
 from gateway.duis.device_requests import DEVICE_VARIANTS, read_device_call
-from gateway.duis.device_responses import (
-    local_command_element,
-    report_element,
-    response_report_bytes,
-)
+from gateway.duis.device_responses import ReportRenderer, local_command_element
 from gateway.duis.envelope import format_request_id, parse_request_id
 from gateway.duis.router import FrontDoor, Reply, RequestContext
-from gateway.duis.signature import XmlSigner
 from gateway.events import EventBus
 from gateway.services.device import DeviceReport, DeviceService, ReportKind
+from gateway.services.device_reports import Inbox, Renderer
 from gateway.users import Users
 from gbcs.eui import eui_duis, parse_eui
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RESPONSES_PATH", "DeviceDuis"]
+__all__ = ["RESPONSES_PATH", "DeviceDuis", "DeviceRequests"]
 
 RESPONSES_PATH: Final = "/api/v1/responses"
 MAX_WAIT: Final = 60.0
@@ -75,14 +75,34 @@ RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 one the report stays in the inbox (logged)."""
 
 
+class DeviceRequests:
+    """The front door's handler of the device SRs (see the module docstring)."""
+
+    def __init__(self, service: DeviceService) -> None:
+        self.service = service
+
+    def install(self, front_door: FrontDoor) -> None:
+        """Register the handler for every device SR variant (before the app starts)."""
+        for variant in sorted(DEVICE_VARIANTS):
+            front_door.router.register(variant, self.handle)
+
+    async def handle(self, context: RequestContext) -> Reply:
+        call = read_device_call(context.request, context.sender)
+        accepted = await self.service.submit(call)
+        if accepted.precommand is not None:
+            return Reply(accepted.code, precommand_element(accepted.precommand))
+        if accepted.local_command is not None:
+            return Reply(accepted.code, local_command_element(accepted.local_command))
+        return Reply(accepted.code)
+
+
 class DeviceDuis:
     """See the module docstring."""
 
     def __init__(
         self,
-        service: DeviceService,
+        inbox: Inbox,
         *,
-        signer: XmlSigner | None,
         users: Users | None = None,
         post_timeout: float = 10.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
@@ -94,14 +114,12 @@ class DeviceDuis:
         docstring). ``resend_undelivered``: on :meth:`start`, POST again the reports never
         delivered to a listener (one process of several does it). ``events``: told of each
         report filed and each delivered."""
-        self.service = service
+        self.inbox = inbox
         self.events = events
-        self.signer = signer
-        self.users = users if users is not None else Users(service.storage)
+        self.render: Renderer = inbox.render if inbox.render is not None else ReportRenderer(None)
+        self.users = users if users is not None else Users(inbox.storage)
         self.post_timeout = post_timeout
         self.retry_delays = retry_delays
-        service.render = self.render
-        service.listener = self.on_report
         self._waiters: dict[str, list[asyncio.Future[DeviceReport | None]]] = {}
         self._queue: asyncio.Queue[tuple[DeviceReport, int]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
@@ -109,7 +127,7 @@ class DeviceDuis:
         self._session: ClientSession | None = None
         self._urls: dict[bytes, tuple[str | None, float]] = {}
         self._user_waiters: dict[bytes, list[asyncio.Future[None]]] = {}
-        self.recent: RecentReports | None = None if shared else RecentReports(_last_seq(service))
+        self.recent: RecentReports | None = None if shared else RecentReports(inbox.last_seq())
         self.resend_undelivered = resend_undelivered
         self.announce: Callable[[DeviceReport], None] | None = None
         """Told of each report this process filed (committed), for the other processes."""
@@ -118,22 +136,19 @@ class DeviceDuis:
 
     # -- wiring -------------------------------------------------------------------------------
 
-    def install(self, front_door: FrontDoor, app: web.Application) -> None:
-        """Register the device SR handlers and the inbox route (before the app starts)."""
-        for variant in sorted(DEVICE_VARIANTS):
-            front_door.router.register(variant, self.handle)
+    def install(self, app: web.Application) -> None:
+        """Register the inbox route (before the app starts)."""
         app.router.add_get(RESPONSES_PATH, self.responses)
 
     async def start(self) -> None:
-        """Start the service's deadline watchdog and the delivery workers; queue the reports
-        that were never delivered to a listener (after a restart)."""
-        await self.service.start()
+        """Start the delivery workers; queue the reports that were never delivered to a
+        listener (after a restart)."""
         self._session = ClientSession(timeout=ClientTimeout(total=self.post_timeout))
         for n in range(DELIVERY_WORKERS):
             self._workers.append(asyncio.create_task(self._deliver(), name=f"duis-delivery-{n}"))
         for user in self.users.all() if self.resend_undelivered else ():
             if user.response_url:
-                for report in self.service.reports(recipient=user.eui, undelivered=True):
+                for report in self.inbox.reports(recipient=user.eui, undelivered=True):
                     self._queue.put_nowait((report, 0))
 
     async def close(self) -> None:
@@ -157,32 +172,8 @@ class DeviceDuis:
                 waiter.cancel()
         self._waiters.clear()
         self._user_waiters.clear()
-        await self.service.close()
-
-    # -- the front door handler ---------------------------------------------------------------
-
-    async def handle(self, context: RequestContext) -> Reply:
-        call = read_device_call(context.request, context.sender)
-        accepted = await self.service.submit(call)
-        if accepted.precommand is not None:
-            return Reply(accepted.code, precommand_element(accepted.precommand))
-        if accepted.local_command is not None:
-            return Reply(accepted.code, local_command_element(accepted.local_command))
-        return Reply(accepted.code)
 
     # -- reports ------------------------------------------------------------------------------
-
-    def render(self, report: DeviceReport) -> bytes:
-        """The signed DUIS XML of ``report``: a device's usual answer is written and signed
-        from templates (the bytes the tree gives), anything else through the tree."""
-        if self.signer is not None:
-            prepared = response_report_bytes(report)
-            if prepared is not None:
-                signed = self.signer.sign_plain(*prepared)
-                if signed is not None:
-                    return signed
-            return self.signer.sign_to_bytes(report_element(report), consume=True)
-        return serialise(report_element(report))
 
     def on_report(self, report: DeviceReport) -> None:
         """The service filed ``report`` (its transaction is committed)."""
@@ -257,12 +248,12 @@ class DeviceDuis:
                     "response-delivered", report=report.seq, kind=report.kind.value, url=url
                 )
             recent = self.recent
-            self.service.mark_delivered(
+            self.inbox.mark_delivered(
                 report.seq, then=None if recent is None else lambda: recent.delivered(report)
             )
             return
         self.delivery_failures += 1
-        self.service.mark_attempt(report.seq, error)
+        self.inbox.mark_attempt(report.seq, error)
         if attempt < len(self.retry_delays):
             delay = self.retry_delays[attempt]
             logger.info(
@@ -324,7 +315,7 @@ class DeviceDuis:
             finally:
                 _forget(self._waiters, rid, future)
         if found is None:
-            state = await self.service.fetch_state(rid)
+            state = await self.inbox.fetch_state(rid)
             why = (
                 "unknown RequestID"
                 if state is None
@@ -343,7 +334,7 @@ class DeviceDuis:
         found = None if self.recent is None else self.recent.final(rid)
         if found is not None:
             return found
-        reports = await self.service.fetch_reports(request_id=rid)
+        reports = await self.inbox.fetch_reports(request_id=rid)
         return reports[-1] if reports else None
 
     async def _by_user(
@@ -392,7 +383,7 @@ class DeviceDuis:
         found = None if self.recent is None else self.recent.after(user, after, limit)
         if found is not None:
             return found
-        return await self.service.fetch_reports(recipient=user, after=after, limit=limit)
+        return await self.inbox.fetch_reports(recipient=user, after=after, limit=limit)
 
 
 class RecentReports:
@@ -497,13 +488,6 @@ def _forget(
 def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-def _last_seq(service: DeviceService) -> int:
-    """The sequence number of the last report in the inbox (0: none)."""
-    with service.storage.transaction() as tx:
-        row = tx.one("SELECT MAX(seq) AS seq FROM device_reports")
-    return 0 if row is None or row["seq"] is None else int(row["seq"])
 
 
 def _report_json(report: DeviceReport, render: Callable[[DeviceReport], bytes]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from lxml import etree
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
 from gateway.duis.xml import SR_NS, ds, local_name, sr
 from gateway.errors import ServiceError
-from gateway.services.model import RequestId
+from gateway.model import RequestId
 
 _EUI_TEXT: Final = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
 _REQUEST_ID: Final = re.compile(rf"({_EUI_TEXT}):({_EUI_TEXT}):(0|[1-9][0-9]{{0,19}})")

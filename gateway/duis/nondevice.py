@@ -1,5 +1,5 @@
 """The non-device service requests (CV8): DUIS XML bodies to the typed requests of
-:mod:`gateway.services.model`, and the results back to DUIS content.
+:mod:`gateway.model`, and the results back to DUIS content.
 
 The readers check what the schema would (element order aside), so that a gateway started
 without ``--duis-schema`` still refuses a bad value with a sentence naming it
@@ -18,7 +18,7 @@ from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import DuisRequest, parse_eui_text
 from gateway.duis.xml import SR_NS, is_element, local_name
 from gateway.errors import ServiceError
-from gateway.services.model import (
+from gateway.model import (
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
     DecommissionDevice,

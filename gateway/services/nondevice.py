@@ -1,4 +1,4 @@
-"""NonDeviceService: the rules of the non-device SRs and the SMI transitions device SRs drive.
+"""NonDeviceService: the rules of the non-device SRs, on the SMI's lifecycle (gateway.smi).
 
 Every public method runs in ONE transaction of :class:`gateway.storage.Storage`: committed
 before it returns, rolled back (nothing changed) when it raises. Called inside an outer
@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from gateway.errors import AdminError, IllegalTransitionError, ServiceError
-from gateway.flags import FlagEvent, FlagRules, apply_event, check_rules
+from gateway.flags import FlagEvent, FlagRules
 from gateway.inventory import (
     COMMS_HUB,
     NOT_IN_SMI,
     READ_INVENTORY_LIMIT,
-    SMART_METERS,
     Inventory,
     SmiEvent,
     next_status,
     ordered,
 )
-from gateway.services.model import (
+from gateway.model import (
     NON_DEVICE_ACB,
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
@@ -43,6 +42,7 @@ from gateway.services.model import (
     UpdateDeviceStatus,
     UpdateMPxN,
 )
+from gateway.smi import Smi, check_link, responsible_suppliers
 from gateway.storage import Storage, Transaction
 from gateway.users import (
     MeterPoints,
@@ -54,10 +54,9 @@ from gateway.users import (
     check_uprn,
     get_meter_point,
     get_user,
-    meter_point_supplier,
     roles_text,
 )
-from gbcs.devices import ESME_VARIANTS, DeviceType, Fuel
+from gbcs.devices import ESME_VARIANTS, DeviceType
 
 _SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
 _EVERYONE: Final = frozenset(UserRole)
@@ -98,12 +97,6 @@ _STATUS_EVENTS: Final[dict[tuple[bool, DeviceStatus], SmiEvent]] = {
     (True, DeviceStatus.WITHDRAWN): SmiEvent.CH_SET_WITHDRAWN,
 }
 
-_SLOT_NAMES: Final = {
-    "import_mpxn": "ImportMPxN",
-    "secondary_import_mpan": "SecondaryImportMPAN",
-    "export_mpan": "ExportMPAN",
-}
-
 
 def is_smets2_esme(record: DeviceRecord) -> bool:
     """An ESME whose SMETS/CHTS version does not say SMETS1 (enrolled SMETS1 meters are ESMEs)."""
@@ -131,8 +124,9 @@ class ShipmentError(Exception):
         super().__init__(f"item {index}: {error}")
 
 
-class NonDeviceService:
-    """The SMI's rules over a :class:`Storage` carrying ``gateway.inventory.MIGRATIONS``."""
+class NonDeviceService(Smi):
+    """The rules of the non-device SRs, on the SMI's lifecycle (:class:`gateway.smi.Smi`), over
+    a :class:`Storage` carrying ``gateway.inventory.MIGRATIONS``."""
 
     def __init__(
         self,
@@ -141,9 +135,7 @@ class NonDeviceService:
         clock: Callable[[], datetime],
         flag_rules: FlagRules = "dsp",
     ) -> None:
-        self.storage = storage
-        self.clock = clock
-        self.flag_rules: FlagRules = check_rules(flag_rules)
+        super().__init__(storage, clock=clock, flag_rules=flag_rules)
         self.users = Users(storage)
         self.meter_points = MeterPoints(storage)
         # routing by typed keys
@@ -177,7 +169,7 @@ class NonDeviceService:
         counter included).
         """
         with self.storage.transaction() as tx:
-            return self._handle(tx, sender, request_id, request, signed_with)
+            return self.handle_in(tx, sender, request_id, request, signed_with)
 
     def handle_batch(
         self,
@@ -196,12 +188,12 @@ class NonDeviceService:
             for (sender, request_id, request), pem in zip(items, certificates, strict=True):
                 try:
                     with self.storage.transaction():
-                        results.append(self._handle(tx, sender, request_id, request, pem))
+                        results.append(self.handle_in(tx, sender, request_id, request, pem))
                 except ServiceError as exc:
                     results.append(exc)
         return results
 
-    def _handle(
+    def handle_in(
         self,
         tx: Transaction,
         sender: bytes,
@@ -209,6 +201,9 @@ class NonDeviceService:
         request: NonDeviceRequest,
         signed_with: str | None = None,
     ) -> NonDeviceResult:
+        """:meth:`handle` inside the caller's transaction ``tx`` (a job of the gateway's group
+        commit, :mod:`gateway.group_commit`): raises ServiceError having written nothing that
+        the caller's savepoint would not undo."""
         user, last = check_sender(tx, sender, request_id.originator)
         if signed_with is not None and user.certificate_pem != signed_with:
             raise ServiceError("duis_certificate_replaced", sender=sender)
@@ -240,25 +235,7 @@ class NonDeviceService:
             return user
 
     def _ctx(self, tx: Transaction, user: User) -> _Ctx:
-        return _Ctx(tx, Inventory(tx), user, *self._stamps())
-
-    # --- queries for the device SRs ----------------------------------------------------------
-
-    def get_device(self, device_id: bytes) -> DeviceRecord | None:
-        with self.storage.transaction() as tx:
-            return Inventory(tx).get(device_id)
-
-    def responsible_suppliers(self, device_id: bytes) -> frozenset[bytes]:
-        """The supplier(s) responsible for a device (empty if it is not in the SMI).
-
-        A meter: the registered supplier of its import MPxN (and secondary import MPAN); a
-        device on a hub: the responsible suppliers of the meters on that hub; when nothing is
-        linked yet: the installing supplier.
-        """
-        with self.storage.transaction() as tx:
-            inv = Inventory(tx)
-            record = inv.get(device_id)
-            return frozenset() if record is None else _responsible(tx, inv, record)
+        return _Ctx(tx, Inventory(tx), user, *self.stamps())
 
     # --- SR12.2 ------------------------------------------------------------------------------
 
@@ -434,7 +411,7 @@ class NonDeviceService:
         record = ctx.inv.get(req.device_id)
         if record is None:
             raise ServiceError("decommission_unknown_device", device=req.device_id)
-        if ctx.user.eui not in _responsible(ctx.tx, ctx.inv, record):
+        if ctx.user.eui not in responsible_suppliers(ctx.tx, ctx.inv, record):
             raise ServiceError(
                 "not_responsible_supplier", sender=ctx.user.eui, device=record.device_id
             )
@@ -445,7 +422,9 @@ class NonDeviceService:
                 "decommission_bad_status", device=record.device_id, status=record.status
             ) from None
         assert isinstance(new, DeviceStatus)
-        self._set_status(ctx, record, new, FlagEvent.DECOMMISSIONED)
+        self.set_status(
+            ctx.tx, ctx.inv, record, new, FlagEvent.DECOMMISSIONED, now=ctx.now, today=ctx.today
+        )
         return NonDeviceResult()
 
     # --- SR8.4 -------------------------------------------------------------------------------
@@ -481,7 +460,7 @@ class NonDeviceService:
                 value=req.new_status,
                 reason=f"expected one of {', '.join(sorted(allowed))}",
             )
-        who = {record.installing_supplier} | _responsible(ctx.tx, ctx.inv, record)
+        who = {record.installing_supplier} | responsible_suppliers(ctx.tx, ctx.inv, record)
         if ctx.user.eui not in who:
             raise ServiceError(
                 "update_status_not_supplier",
@@ -501,7 +480,9 @@ class NonDeviceService:
                 reason="the SMI lifecycle has no such step",
             ) from None
         assert isinstance(new, DeviceStatus)
-        self._set_status(ctx, record, new, FlagEvent.STATUS_CHANGED)
+        self.set_status(
+            ctx.tx, ctx.inv, record, new, FlagEvent.STATUS_CHANGED, now=ctx.now, today=ctx.today
+        )
         return NonDeviceResult()
 
     def _update_details(self, ctx: _Ctx, req: UpdateDeviceDetails) -> NonDeviceResult:
@@ -595,7 +576,7 @@ class NonDeviceService:
                 raise ServiceError("variant_not_smets2_esme", device=device, kind=kind)
             if record.status not in VARIANT_STATUSES:
                 raise ServiceError("variant_bad_status", device=device, status=record.status)
-            if sender not in _responsible(ctx.tx, ctx.inv, record):
+            if sender not in responsible_suppliers(ctx.tx, ctx.inv, record):
                 raise ServiceError("variant_not_responsible_supplier", device=device, sender=sender)
             ctx.inv.update(device, ctx.now, esme_variant=variant)
         return NonDeviceResult()
@@ -650,7 +631,7 @@ class NonDeviceService:
                 reason="give exactly one of ImportMPxN, SecondaryImportMPAN and ExportMPAN",
             )
         slot, mpxn = given[0]
-        self._check_link(ctx.tx, record, slot, mpxn, "mpxn_unknown", "mpxn_mismatch")
+        check_link(ctx.tx, record, slot, mpxn, "mpxn_unknown", "mpxn_mismatch")
         if record.status in (DeviceStatus.DECOMMISSIONED, DeviceStatus.WITHDRAWN):
             raise ServiceError(
                 "mpxn_mismatch",
@@ -681,217 +662,15 @@ class NonDeviceService:
                     supplier=old_point.supplier,
                 )
         ctx.inv.update(record.device_id, ctx.now, **{slot: mpxn})
-        self._flags(ctx, [mpxn], FlagEvent.LINKED, record.status)
+        self.apply_flags(
+            ctx.tx, [mpxn], FlagEvent.LINKED, record.status, now=ctx.now, today=ctx.today
+        )
         if old is not None:
-            self._flags(ctx, [old], FlagEvent.UNLINKED, record.status)
+            self.apply_flags(
+                ctx.tx, [old], FlagEvent.UNLINKED, record.status, now=ctx.now, today=ctx.today
+            )
         return NonDeviceResult()
 
-    def _check_link(
-        self,
-        tx: Transaction,
-        record: DeviceRecord,
-        slot: str,
-        mpxn: str,
-        unknown: str,
-        mismatch: str,
-    ) -> None:
-        device = record.device_id
-        if record.device_type not in SMART_METERS:
-            raise ServiceError(
-                mismatch, mpxn=mpxn, device=device, reason=f"a {record.device_type} is not a meter"
-            )
-        if record.device_type is DeviceType.GSME and slot != "import_mpxn":
-            raise ServiceError(
-                mismatch,
-                mpxn=mpxn,
-                device=device,
-                reason=f"a GSME has an ImportMPxN only, not a {_SLOT_NAMES[slot]}",
-            )
-        meter_point = get_meter_point(tx, mpxn)
-        if meter_point is None:
-            raise ServiceError(unknown, mpxn=mpxn)
-        wanted = Fuel.ELECTRICITY if record.device_type is DeviceType.ESME else Fuel.GAS
-        if meter_point.fuel is not wanted:
-            raise ServiceError(
-                mismatch,
-                mpxn=mpxn,
-                device=device,
-                reason=f"it is a {meter_point.fuel} meter point, the device a {record.device_type}",
-            )
-        for other in ("import_mpxn", "secondary_import_mpan", "export_mpan"):
-            if other != slot and getattr(record, other) == mpxn:
-                raise ServiceError(
-                    mismatch,
-                    mpxn=mpxn,
-                    device=device,
-                    reason=f"it is already the device's {_SLOT_NAMES[other]}",
-                )
-
-    # --- shared steps ------------------------------------------------------------------------
-
-    def _set_status(
-        self, ctx: _Ctx, record: DeviceRecord, new: DeviceStatus, event: FlagEvent
-    ) -> None:
-        columns: dict[str, object] = {"status": new}
-        if new is DeviceStatus.COMMISSIONED and record.date_commissioned is None:
-            columns["date_commissioned"] = datetime.fromisoformat(ctx.now).date()
-        ctx.inv.update(record.device_id, ctx.now, **columns)
-        if record.device_type in SMART_METERS:
-            self._flags(ctx, _links(record), event, new)
-
-    def _flags(self, ctx: _Ctx, mpxns: list[str], event: FlagEvent, status: DeviceStatus) -> None:
-        if mpxns:
-            apply_event(
-                ctx.tx, self.flag_rules, mpxns, event, status, effective_date=ctx.today, now=ctx.now
-            )
-
-    # --- transitions the device SRs drive (issue 5 item 7) -----------------------------------
-
-    def _transition(self, device_id: bytes, event: SmiEvent, flag_event: FlagEvent) -> DeviceRecord:
-        with self.storage.transaction() as tx:
-            inv = Inventory(tx)
-            record = inv.get(device_id)
-            if record is None:
-                raise ServiceError("unknown_device", device=device_id)
-            try:
-                new = next_status(device_id, record.status, event)
-            except IllegalTransitionError as exc:
-                raise ServiceError(
-                    "illegal_transition", device=device_id, status=record.status, event=exc.event
-                ) from None
-            assert isinstance(new, DeviceStatus)
-            ctx = _Ctx(tx, inv, _SYSTEM, *self._stamps())
-            self._set_status(ctx, record, new, flag_event)
-            updated = inv.get(device_id)
-            assert updated is not None
-            return updated
-
-    def _stamps(self) -> tuple[str, str]:
-        """(ISO time, YYYYMMDD) of now, in UTC."""
-        now = self.clock()
-        now = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
-        return now.isoformat(), f"{now.year:04d}{now.month:02d}{now.day:02d}"
-
-    def on_whitelisted(
-        self,
-        device_id: bytes,
-        chf_id: bytes,
-        *,
-        import_mpxn: str | None = None,
-        secondary_import_mpan: str | None = None,
-        export_mpan: str | None = None,
-    ) -> DeviceRecord:
-        """SR8.11 Add succeeded: the device is in ``chf_id``'s device log -> Whitelisted.
-
-        The MPxNs the Add carried are linked to the device (a slot not given is left as it
-        is). Flags follow when the device is already Commissioned (hub replacement). Raises
-        ServiceError (``whitelist_*``, ``unknown_device``), changing nothing.
-        """
-        with self.storage.transaction() as tx:
-            inv = Inventory(tx)
-            record = inv.get(device_id)
-            if record is None:
-                raise ServiceError("whitelist_unknown_device", device=device_id)
-            chf = inv.get(chf_id)
-            if (
-                chf is None
-                or chf.device_type is not DeviceType.CHF
-                or chf.status in (DeviceStatus.DECOMMISSIONED, DeviceStatus.WITHDRAWN)
-            ):
-                raise ServiceError("whitelist_unknown_chf", chf=chf_id)
-            links = {
-                slot: value
-                for slot, value in (
-                    ("import_mpxn", import_mpxn),
-                    ("secondary_import_mpan", secondary_import_mpan),
-                    ("export_mpan", export_mpan),
-                )
-                if value is not None
-            }
-            if len(set(links.values())) != len(links):
-                raise ServiceError(
-                    "whitelist_mpxn_mismatch",
-                    mpxn=",".join(links.values()),
-                    device=device_id,
-                    reason="the same meter point is given twice",
-                )
-            for slot, mpxn in links.items():
-                self._check_link(
-                    tx, record, slot, mpxn, "whitelist_mpxn_unknown", "whitelist_mpxn_mismatch"
-                )
-            try:
-                new = next_status(device_id, record.status, SmiEvent.WHITELIST)
-            except IllegalTransitionError:
-                raise ServiceError(
-                    "whitelist_bad_status", device=device_id, status=record.status
-                ) from None
-            now, today = self._stamps()
-            inv.update(device_id, now, status=new, chf_id=chf_id, **links)
-            ctx = _Ctx(tx, inv, _SYSTEM, now, today)
-            replaced = [
-                old
-                for slot, mpxn in links.items()
-                if (old := getattr(record, slot)) is not None and old != mpxn
-            ]
-            self._flags(ctx, list(links.values()), FlagEvent.LINKED, record.status)
-            self._flags(ctx, replaced, FlagEvent.UNLINKED, record.status)
-            updated = inv.get(device_id)
-            assert updated is not None
-            return updated
-
-    def on_installed_not_commissioned(self, device_id: bytes) -> DeviceRecord:
-        """The device is installed but not commissioned (e.g. install and leave)."""
-        record = self.get_device(device_id)
-        hub = record is not None and record.device_type in COMMS_HUB
-        event = (
-            SmiEvent.CH_SET_INSTALLED_NOT_COMMISSIONED
-            if hub
-            else SmiEvent.SET_INSTALLED_NOT_COMMISSIONED
-        )
-        return self._transition(device_id, event, FlagEvent.STATUS_CHANGED)
-
-    def on_commissioned(self, device_id: bytes) -> DeviceRecord:
-        """SR8.1.1 succeeded -> Commissioned (date recorded); the meter's MPxNs become A."""
-        return self._transition(device_id, SmiEvent.COMMISSION, FlagEvent.COMMISSIONED)
-
-    def on_suspended(self, device_id: bytes) -> DeviceRecord:
-        """The device's firmware version was removed from the Central Products List."""
-        return self._transition(device_id, SmiEvent.SUSPEND, FlagEvent.STATUS_CHANGED)
-
-    def on_recovery(self, device_id: bytes) -> DeviceRecord:
-        """SMKI recovery started for the device."""
-        return self._transition(device_id, SmiEvent.RECOVERY, FlagEvent.STATUS_CHANGED)
-
-    def on_recovered(self, device_id: bytes) -> DeviceRecord:
-        """SMKI recovery completed for the device."""
-        return self._transition(device_id, SmiEvent.RECOVERED, FlagEvent.STATUS_CHANGED)
-
-    def on_firmware_activated(self, device_id: bytes, firmware_version: str) -> DeviceRecord:
-        """A firmware image was activated on the device (SR11.x): the SMI records its version.
-
-        The ESME Variant is NOT changed here: correcting it is the supplier's SR8.4 (MP125).
-        """
-        with self.storage.transaction() as tx:
-            inv = Inventory(tx)
-            record = inv.get(device_id)
-            if record is None:
-                raise ServiceError("unknown_device", device=device_id)
-            if not firmware_version or len(firmware_version) > 8:
-                raise ServiceError(
-                    "invalid_value",
-                    field="FirmwareVersion",
-                    value=firmware_version,
-                    reason="1 to 8 characters",
-                )
-            now, _ = self._stamps()
-            inv.update(device_id, now, firmware_version=firmware_version)
-            updated = inv.get(device_id)
-            assert updated is not None
-            return updated
-
-
-_SYSTEM: Final = User(NON_DEVICE_ACB, frozenset())
-"""Who acts in a transition driven by a device's answer: the DCC itself."""
 
 _DETAIL_NAMES: Final = {
     "manufacturer": "DeviceManufacturer",
@@ -906,37 +685,8 @@ def _eui(value: bytes) -> str:
     return "-".join(f"{b:02X}" for b in value)
 
 
-def _links(record: DeviceRecord) -> list[str]:
-    return [
-        m
-        for m in (record.import_mpxn, record.secondary_import_mpan, record.export_mpan)
-        if m is not None
-    ]
-
-
 def _check_text(value: str | None, limit: int, error: Callable[[str], ServiceError]) -> None:
     if value is not None and (
         not isinstance(value, str) or not value.strip() or len(value) > limit
     ):
         raise error(f"{value!r} must be 1 to {limit} characters")
-
-
-def _responsible(tx: Transaction, inv: Inventory, record: DeviceRecord) -> frozenset[bytes]:
-    """See :meth:`NonDeviceService.responsible_suppliers`."""
-    if record.device_type in SMART_METERS:
-        meters = [record]
-    else:
-        hub = inv.hub_of(record)
-        meters = (
-            [] if hub is None else [d for d in inv.on_hub(hub) if d.device_type in SMART_METERS]
-        )
-    suppliers: set[bytes] = set()
-    for meter in meters:
-        for mpxn in (meter.import_mpxn, meter.secondary_import_mpan):
-            if mpxn is not None:
-                supplier = meter_point_supplier(tx, mpxn)
-                if supplier is not None:
-                    suppliers.add(supplier)
-    if not suppliers:
-        suppliers.add(record.installing_supplier)
-    return frozenset(suppliers)

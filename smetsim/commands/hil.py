@@ -29,10 +29,10 @@ import typer
 
 from emulator.errors import EmulatorError
 from emulator.fleet import Fleet
-from gateway.wan import HubUnreachableError
 from gbcs.eui import eui_hex, parse_eui
 from gbcs.keystore import Keystore, generate_test_pki
-from hil.dongle import DEFAULT_BAUD, DeviceServer, DongleLink, LinkTiming
+from gbcs.wan import HubUnreachableError
+from hil.dongle import DEFAULT_BAUD, DeviceServer, DongleLink, LinkTiming, SerialWan
 from hil.errors import HilError, Iec62056EncodeError, SessionError
 from hil.framelog import FrameLog
 from hil.iec62056_21 import MODE_C_BAUD, SignOnRequest
@@ -479,10 +479,8 @@ async def run_bridge(
     port: str, devices: list[bytes], *, baud: int, timing: LinkTiming, linger: float
 ) -> int:
     """Hex lines on stdin go to the device; frames from it come out as ``EUI HEX`` lines."""
-    from smetsim.hil_adapters import GatewaySerialWan
-
     try:
-        wan = await GatewaySerialWan.open(port, devices, baudrate=baud, timing=timing)
+        wan = await SerialWan.open(port, devices, baudrate=baud, timing=timing)
     except HilError as exc:
         raise fail(str(exc)) from None
     activity = asyncio.Event()
@@ -568,13 +566,12 @@ async def run_gateway_bridge(
     from gateway.config import ConfigError
     from gateway.duis.schema import SchemaLoadError
     from gateway.errors import GatewayError
-    from smetsim.hil_adapters import GatewaySerialWan
     from smetsim.sandbox import Sandbox
 
     behind = list(dict.fromkeys([*options.devices, options.hub]))
     frame_log = FrameLog()
     try:
-        wan = await GatewaySerialWan.open(
+        wan = await SerialWan.open(
             options.port,
             behind,
             baudrate=options.baud,
@@ -604,7 +601,7 @@ async def run_gateway_bridge(
 
 def bridge_lines(sandbox: Sandbox, options: BridgeOptions) -> list[str]:
     """What `hil bridge` prints once it listens (where, and how the dongle is used)."""
-    from gateway.services.model import DeviceStatus
+    from gateway.model import DeviceStatus
     from gbcs.devices import DeviceType
     from gbcs.eui import eui_duis
 

@@ -18,8 +18,8 @@ from gateway.config import MAX_WORKERS, ConfigError, check_admin_token
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
 from gateway.server import Listening
-from gateway.wan import Wan
 from gbcs.eui import eui_duis
+from gbcs.wan import Wan
 from smetsim.commands._logging import configure_logging
 from smetsim.commands._signals import stop_on_signals
 from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings, describe

@@ -145,7 +145,7 @@ async def test_4_1_1_goes_over_the_dongle_and_the_signed_answer_reaches_the_inbo
         # it went over the serial line, not through the in-process fleet
         assert sandbox.wan.stats.sent_down == 0
         serial = sandbox.routes[CHF]
-        stats = serial.serial_wan.link.stats  # type: ignore[attr-defined]
+        stats = serial.link.stats  # type: ignore[attr-defined]
         assert (stats.sent, stats.received, stats.timeouts) == (1, 1, 0)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from emulator.metering import PaymentMode
-from gateway.services.model import DeviceStatus
+from gateway.model import DeviceStatus
 from gateway.wan import Direction, WanFaults
 from gbcs import content as gc
 from gbcs.codes import SUPPLIER

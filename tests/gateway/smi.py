@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from gateway.model import NON_DEVICE_ACB, DevicePrenotification, PropertyFilter, RequestId
 from gateway.services import NonDeviceService
-from gateway.services.model import NON_DEVICE_ACB, DevicePrenotification, PropertyFilter, RequestId
 from gateway.storage import Storage
 from gateway.users import DEFAULT_NETWORK_OPERATOR, DEFAULT_SUPPLIER, DEFAULT_SUPPLIER_2
 from gbcs.devices import DeviceType

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from gateway.asn import AsnError, import_file, import_shipment, parse_asn
+from gateway.model import DeviceStatus
 from gateway.services import NonDeviceService
-from gateway.services.model import DeviceStatus
 from gbcs.devices import DeviceType
 from tests.gateway.smi import CHF, ESME, GPF, GSME, NOP, S1, Ids, prenotify, snapshot
 

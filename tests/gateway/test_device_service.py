@@ -15,6 +15,7 @@ import pytest
 
 from gateway.errors import ServiceError
 from gateway.inventory import MIGRATIONS
+from gateway.model import DevicePrenotification, DeviceStatus, RequestId
 from gateway.services import NonDeviceService
 from gateway.services.device import (
     Accepted,
@@ -24,7 +25,6 @@ from gateway.services.device import (
     DeviceService,
     ReportKind,
 )
-from gateway.services.model import DevicePrenotification, DeviceStatus, RequestId
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
 from gateway.srv.reading import ReadImportRegisters
@@ -255,8 +255,8 @@ async def test_reports_are_filed_in_order_and_an_alert_once(harness: Harness) ->
     await harness.submit(ReadImportRegisters(), "4.1.1", 3001, GSME)
     await asyncio.sleep(0.01)
     assert service.open_requests == 2
-    service._fail(next(iter(service._open)), "test: no answer")
-    service._fail(next(iter(service._open)), "test: no answer")
+    service.fail(next(iter(service._open)), "test: no answer")
+    service.fail(next(iter(service._open)), "test: no answer")
     for _ in range(100):
         await asyncio.sleep(0.005)
         if len(harness.reports) == 2:
@@ -278,7 +278,7 @@ async def test_reports_are_filed_in_order_and_an_alert_once(harness: Harness) ->
         response_id=RequestId(ESME, SUPPLIER, 77),
     )
     outcomes = [
-        await service.commits.call(lambda tx: service._insert_report(tx, alert)) for _ in range(2)
+        await service.commits.call(lambda tx: service.inbox.insert(tx, alert)) for _ in range(2)
     ]
     assert outcomes[0] is not None
     assert outcomes[0].seq > second.seq
@@ -287,7 +287,7 @@ async def test_reports_are_filed_in_order_and_an_alert_once(harness: Harness) ->
 
 
 def test_a_report_refiled_keeps_every_other_field() -> None:
-    from gateway.services.device import _refiled
+    from gateway.services.device_reports import _refiled
 
     report = DeviceReport(
         seq=1,

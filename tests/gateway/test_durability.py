@@ -19,7 +19,7 @@ from lxml import etree
 
 from gateway.duis.xml import SR_NS
 from gateway.inventory import MIGRATIONS
-from gateway.services.model import DeviceStatus
+from gateway.model import DeviceStatus
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import Storage
 from tests.gateway.duis.support import (

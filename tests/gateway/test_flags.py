@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.flags import FlagEvent, ServiceFlag, check_rules, next_flag
+from gateway.model import DecommissionDevice, DeviceStatus, UpdateMPxN
 from gateway.registration import queued
 from gateway.services import NonDeviceService
-from gateway.services.model import DecommissionDevice, DeviceStatus, UpdateMPxN
 from gbcs.devices import DeviceType
 from tests.gateway.smi import (
     CHF,

@@ -1,4 +1,4 @@
-"""The device service's group commit: a batch of replayable jobs runs without a savepoint per
+"""The gateway's group commit: a batch of replayable jobs runs without a savepoint per
 job, and ends exactly as the guarded batch would - a job that raises undoes only itself."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.services.device import _GroupCommit, run_on_loop
+from gateway.group_commit import GroupCommit
 from gateway.storage import Migration, Storage, Transaction
 
 TABLE = Migration("test-group-commit", 1, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
@@ -45,7 +45,7 @@ def refuse_after_writing(tx: Transaction) -> None:
 
 
 async def run_batch(
-    commits: _GroupCommit, jobs: list[Callable[[Transaction], Any]], replayable: bool
+    commits: GroupCommit, jobs: list[Callable[[Transaction], Any]], replayable: bool
 ) -> list[Any]:
     outcomes: list[Any] = [None] * len(jobs)
     finished = asyncio.Event()
@@ -81,7 +81,7 @@ def shape(outcomes: list[Any]) -> list[Any]:
 async def test_a_refusal_before_writing_leaves_the_others(
     storage: Storage, replayable: bool
 ) -> None:
-    commits = _GroupCommit(storage, run_on_loop)
+    commits = GroupCommit(storage, on_loop=True)
     outcomes = await run_batch(commits, [insert(1), refuse_before_writing, insert(2)], replayable)
     assert shape(outcomes) == [1, "RefusedError", 2]
     assert keys(storage) == [1, 2]
@@ -91,7 +91,7 @@ async def test_a_refusal_before_writing_leaves_the_others(
 
 @pytest.mark.parametrize("replayable", [True, False])
 async def test_a_refusal_after_writing_is_undone_alone(storage: Storage, replayable: bool) -> None:
-    commits = _GroupCommit(storage, run_on_loop)
+    commits = GroupCommit(storage, on_loop=True)
     outcomes = await run_batch(commits, [insert(1), refuse_after_writing, insert(2)], replayable)
     assert shape(outcomes) == [1, "RefusedError", 2]
     assert keys(storage) == [1, 2]  # not 99
@@ -103,7 +103,7 @@ async def test_a_failing_statement_is_judged_like_the_guarded_batch(storage: Sto
     for replayable in (True, False):
         with storage.transaction() as tx:
             tx.execute("DELETE FROM t")
-        commits = _GroupCommit(storage, run_on_loop)
+        commits = GroupCommit(storage, on_loop=True)
         # The second insert of key 1 fails on the primary key: a statement that fails
         # changes nothing, so no replay is needed to leave the first one.
         outcomes = await run_batch(commits, [insert(1), insert(1), insert(3)], replayable)
@@ -112,7 +112,7 @@ async def test_a_failing_statement_is_judged_like_the_guarded_batch(storage: Sto
 
 
 async def test_the_storage_thread_runs_it_too(storage: Storage) -> None:
-    commits = _GroupCommit(storage, None)
+    commits = GroupCommit(storage)
     outcomes = await run_batch(commits, [insert(1), refuse_after_writing, insert(2)], True)
     assert shape(outcomes) == [1, "RefusedError", 2]
     assert keys(storage) == [1, 2]

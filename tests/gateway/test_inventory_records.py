@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from gateway.inventory import MIGRATIONS, Inventory
-from gateway.services.model import DeviceRecord, DeviceStatus, PropertyFilter
+from gateway.model import DeviceRecord, DeviceStatus, PropertyFilter
 from gateway.storage import Storage
 from gateway.users import (
     MeterPoints,

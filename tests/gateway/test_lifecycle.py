@@ -14,7 +14,7 @@ from gateway.inventory import (
     lifecycle_markdown,
     next_status,
 )
-from gateway.services.model import DeviceStatus
+from gateway.model import DeviceStatus
 
 DEVICE = bytes.fromhex("00db1234567890a0")
 P, W, INC, C = (

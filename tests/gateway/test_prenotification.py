@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import ServiceError
+from gateway.model import DeviceStatus, ReadInventory
 from gateway.services import NonDeviceService
-from gateway.services.model import DeviceStatus, ReadInventory
 from gbcs.devices import DeviceType
 from tests.gateway.smi import (
     CHF,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gateway.inventory import MIGRATIONS
+from gateway.model import DecommissionDevice
 from gateway.registration import RdpFlows
 from gateway.services import NonDeviceService
-from gateway.services.model import DecommissionDevice
 from gateway.storage import Storage
 from gbcs.devices import DeviceType, Fuel
 from tests.gateway.smi import (

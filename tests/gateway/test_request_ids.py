@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import ServiceError
+from gateway.model import NON_DEVICE_ACB, ReadInventory, RequestId, ServiceOptOut
 from gateway.services import NonDeviceService
-from gateway.services.model import NON_DEVICE_ACB, ReadInventory, RequestId, ServiceOptOut
 from gateway.storage import Storage
 from gateway.users import last_request_counter
 from gbcs.devices import DeviceType

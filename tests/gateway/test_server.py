@@ -286,7 +286,7 @@ async def test_concurrent_requests_share_commits(client: Client) -> None:
     # Counters arrive out of order under concurrency: a lower one after a higher is a replay.
     assert codes.count("I0") >= 1
     assert set(codes) <= {"I0", REPLAYED}
-    assert client.gateway.commits.batches < client.gateway.commits.requests
+    assert client.gateway.commits.batches < client.gateway.commits.jobs
 
 
 async def test_service_opt_out_is_refused_to_everyone(client: Client) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import ServiceError
-from gateway.services import NonDeviceService
-from gateway.services.model import (
+from gateway.model import (
     DeleteDevice,
     DeviceRecord,
     DeviceStatus,
@@ -16,6 +15,7 @@ from gateway.services.model import (
     UpdateInventory,
     UpdateMPxN,
 )
+from gateway.services import NonDeviceService
 from gateway.users import MeterPoints
 from gbcs.devices import DeviceType
 from tests.gateway.smi import (
@@ -175,7 +175,7 @@ def test_variant_cannot_be_corrected_in_other_statuses(
     else:
         service.on_recovery(ESME)
         service.on_recovered(ESME)
-        from gateway.services.model import DecommissionDevice
+        from gateway.model import DecommissionDevice
 
         service.handle(S1, ids(S1), DecommissionDevice(ESME))
     error = _refused(service, ids, S1, UpdateDeviceDetails(ESME, esme_variant="AD"))

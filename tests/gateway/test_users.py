@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from gateway.errors import AdminError
-from gateway.services.model import PropertyFilter
+from gateway.model import PropertyFilter
 from gateway.storage import Storage
 from gateway.users import (
     MeterPoints,

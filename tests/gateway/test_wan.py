@@ -9,14 +9,12 @@ import pytest
 
 from gateway.wan import (
     Direction,
-    HubUnreachableError,
     InProcessWan,
     RoutingWan,
-    Wan,
-    WanError,
     WanFaults,
     corrupt,
 )
+from gbcs.wan import HubUnreachableError, Wan, WanError
 
 HUB = bytes.fromhex("00db1234567890a2")
 OTHER_HUB = bytes.fromhex("00db1234567890b2")

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gbcs.wan import HubUnreachableError
 from hil.dongle import (
     END,
     ESC,
     DeviceServer,
-    DeviceUnreachable,
     DongleFrame,
     DongleLink,
     FrameDecoder,
@@ -274,7 +274,7 @@ async def test_device_server_and_serial_wan_over_a_pty_pair() -> None:
         await server.send(b"\xdf\x04unprompted")
         assert await asyncio.wait_for(got.get(), 1.0) == (DEVICE, b"\xdf\x04unprompted")
         assert answered == [b"\xdd\x01command"]
-        with pytest.raises(DeviceUnreachable, match="not behind the dongle"):
+        with pytest.raises(HubUnreachableError, match="not behind the dongle"):
             await wan.send(OTHER, b"\xdd\x01")
     finally:
         serving.cancel()
@@ -282,11 +282,11 @@ async def test_device_server_and_serial_wan_over_a_pty_pair() -> None:
             await serving
         await device_side.close()
     # the device is gone: the WAN says so, within the link's retries
-    with pytest.raises(DeviceUnreachable, match="the port went away: /dev/"):
+    with pytest.raises(HubUnreachableError, match="the port went away: /dev/"):
         await wan.send(DEVICE, b"\xdd\x01again")
     await wan.close()
     assert not wan.reachable(DEVICE)
-    with pytest.raises(DeviceUnreachable, match="link closed"):
+    with pytest.raises(HubUnreachableError, match="link closed"):
         await wan.send(DEVICE, b"\xdd\x01closed")
 
 
@@ -369,7 +369,7 @@ async def test_a_port_that_comes_back_is_reopened(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.01)
         assert not wan.reachable(DEVICE)
-        with pytest.raises(DeviceUnreachable):
+        with pytest.raises(HubUnreachableError):
             await wan.send(DEVICE, b"\xdd\x01lost")
         socat_process = await plug_in()
         for _ in range(300):

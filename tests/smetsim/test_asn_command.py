@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.inventory import MIGRATIONS
-from gateway.services.model import DeviceStatus
+from gateway.model import DeviceStatus
 from gateway.services.nondevice import NonDeviceService
 from gateway.storage import DATABASE_NAME, Storage
 from gateway.users import seed_default_identities

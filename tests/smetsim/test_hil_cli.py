@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 import serial
 
-from gateway.wan import HubUnreachableError, Wan
 from gbcs import content as c
 from gbcs.builders import Builder
 from gbcs.codes import CRA, SUPPLIER
@@ -32,7 +31,8 @@ from gbcs.eui import parse_eui
 from gbcs.frames import Message
 from gbcs.keystore import generate_test_pki
 from gbcs.verify import Check, Verifier
-from hil.dongle import LinkTiming
+from gbcs.wan import HubUnreachableError, Wan
+from hil.dongle import LinkTiming, SerialWan
 from smetsim.cli import main
 from smetsim.commands.hil import (
     DEFAULT_SEED,
@@ -42,7 +42,6 @@ from smetsim.commands.hil import (
     serve_dongle_device,
     serve_optical,
 )
-from smetsim.hil_adapters import GatewaySerialWan
 
 ESME = "00-DB-12-34-56-78-90-A0"
 
@@ -285,9 +284,7 @@ async def test_the_gateway_reaches_an_emulated_esme_through_a_pty_dongle() -> No
     command, _, verifier = ecs52(1_700_000_000_001)
     timing = LinkTiming(ack_timeout=0.5, retries=4)
     with background(dongle_device(hub=HUB)) as path:
-        wan: Wan = await GatewaySerialWan.open(
-            path, [parse_eui(ESME), parse_eui(HUB)], timing=timing
-        )
+        wan: Wan = await SerialWan.open(path, [parse_eui(ESME), parse_eui(HUB)], timing=timing)
         try:
             got: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue()
             wan.set_receiver(lambda eui, frame: got.put_nowait((eui, frame)))

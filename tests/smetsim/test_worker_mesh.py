@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.wan import HubUnreachableError
+from gbcs.wan import HubUnreachableError
 from smetsim.worker_mesh import PeerWan, WorkerMesh
 
 HUB = bytes.fromhex("00db1234567890a2")

@@ -19,7 +19,7 @@ from gateway.duis.build import (
 )
 from gateway.duis.signature import XmlSignatureVerifier
 from gateway.duis.xml import SR_NS
-from gateway.services.model import DeviceRecord, DeviceStatus, PropertyFilter
+from gateway.model import DeviceRecord, DeviceStatus, PropertyFilter
 from gbcs.devices import DeviceType
 from tests.gateway.duis.support import assert_valid_response, gateway_signer, xmlschema_errors
 

@@ -18,8 +18,8 @@ from gateway.duis.device_responses import (
     response_report_bytes,
 )
 from gateway.duis.signature import XmlSignatureVerifier
+from gateway.model import RequestId
 from gateway.services.device import DeviceReport, ReportKind
-from gateway.services.model import RequestId
 from tests.gateway.duis.support import assert_valid_response, gateway_signer
 
 USER = bytes.fromhex("90b3d51f30010000")

@@ -16,7 +16,7 @@ from gateway.duis.envelope import (
 )
 from gateway.duis.xml import parse_document
 from gateway.errors import ServiceError
-from gateway.services.model import RequestId
+from gateway.model import RequestId
 from tests.gateway.duis.support import read_inventory_body, request_document
 
 S1 = bytes.fromhex("90b3d51f30010000")

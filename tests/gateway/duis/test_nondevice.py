@@ -10,7 +10,7 @@ from gateway.duis.envelope import parse_request
 from gateway.duis.nondevice import read_non_device_request
 from gateway.duis.xml import parse_document
 from gateway.errors import ServiceError
-from gateway.services.model import (
+from gateway.model import (
     DecommissionDevice,
     DeleteDevice,
     DevicePrenotification,

@@ -8,8 +8,8 @@ import datetime as dt
 
 from gateway.duis.device_routes import RecentReports
 from gateway.duis.envelope import format_request_id
+from gateway.model import RequestId
 from gateway.services.device import DeviceReport, ReportKind
-from gateway.services.model import RequestId
 
 ALICE = bytes.fromhex("90b3d51f30010000")
 BOB = bytes.fromhex("90b3d51f3e000001")

@@ -1,0 +1,203 @@
+"""The rules of the device SRs: the statuses a device must be in, the command variants, who
+serves a device, the signed pre-command's checks, the keys the gateway may use, and what a
+device's answer says.
+
+Each rule raises :class:`~gateway.errors.ServiceError` (nothing changed) when it refuses; the
+device service (:mod:`gateway.services.device`) applies them in order, in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from gateway.errors import ServiceError
+from gateway.inventory import Inventory
+from gateway.model import DeviceRecord, DeviceStatus
+from gateway.smi import responsible_suppliers
+from gateway.storage import Transaction
+from gateway.users import UserRole, get_meter_point
+from gbcs import content as gc
+from gbcs.codes import ACB, KeyPurpose
+from gbcs.crypto import verify_signature
+from gbcs.errors import GbcsError, KeyNotFound
+from gbcs.frames import Message
+from gbcs.keystore import KeyLookup
+from gbcs.usecases import UseCase
+
+__all__ = [
+    "IN_SERVICE",
+    "LOCAL_VARIANTS",
+    "STATUSES",
+    "WIRE_VARIANTS",
+    "GatewayKeys",
+    "alert_code",
+    "check_command_variant",
+    "check_serves",
+    "check_signed",
+    "succeeded",
+]
+
+
+class GatewayKeys:
+    """The keys the DCC holds: private keys of its own identities (the ACB) only, public keys
+    of everyone (users' and devices' certificates). Wraps any :class:`KeyLookup` - in the
+    sandbox the whole test PKI - so the gateway never uses a user's or a device's private key.
+    """
+
+    __slots__ = ("_keys", "_own")
+
+    def __init__(self, keys: KeyLookup, own: frozenset[bytes] = frozenset({ACB})) -> None:
+        self._keys = keys
+        self._own = own
+
+    @property
+    def generation(self) -> object:
+        """The wrapped lookup's ``generation`` (None when it has none): what the key agreement
+        of the builder and verifier cache their shared secrets by. The keys this wrapper
+        hands out change only when the wrapped ones do (its own EUIs are fixed), so without
+        it every MAC looked its keys up again - the device's private key first, refused
+        here with a KeyNotFound each time."""
+        return getattr(self._keys, "generation", None)
+
+    def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
+        return self._keys.public_key(eui, purpose)
+
+    def private_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePrivateKey:
+        if eui not in self._own:
+            raise KeyNotFound(eui, KeyPurpose(purpose).value, private=True)
+        return self._keys.private_key(eui, purpose)
+
+
+_SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
+_NETWORK: Final = frozenset({UserRole.ED, UserRole.GT})
+
+IN_SERVICE: Final = frozenset({DeviceStatus.COMMISSIONED, DeviceStatus.INSTALLED_NOT_COMMISSIONED})
+STATUSES: Final[Mapping[str, frozenset[DeviceStatus]]] = {
+    "8.1.1": frozenset(
+        {
+            DeviceStatus.WHITELISTED,
+            DeviceStatus.INSTALLED_NOT_COMMISSIONED,
+            DeviceStatus.COMMISSIONED,
+        }
+    ),
+}
+"""The SMI statuses a device must be in to be sent each SR (default: Commissioned or
+InstalledNotCommissioned; for 8.11, the status of the CHF)."""
+
+WIRE_VARIANTS: Final = frozenset({1, 2, 4, 5, 6})
+"""Command variants this gateway serves for device SRs (3 and 7 - both WAN and local
+delivery - are not)."""
+
+LOCAL_VARIANTS: Final = frozenset({2, 6})
+
+
+def check_command_variant(uc: UseCase, cv: int, srv: str) -> None:
+    """A critical SR is signed by its user (CV4 then CV5/CV6); any other is not (CV1/CV2)."""
+    if uc.critical and cv in (1, 2):
+        raise ServiceError(
+            "device_cv_not_supported",
+            cv=cv,
+            srv=srv,
+            supported="4 then 5 (or 6): it is a critical SR, the user signs it",
+        )
+    if not uc.critical and cv == 4:
+        raise ServiceError(
+            "device_cv_not_supported",
+            cv=cv,
+            srv=srv,
+            supported="1 or 2: it is not a critical SR, nothing to sign",
+        )
+
+
+def check_serves(
+    tx: Transaction,
+    inv: Inventory,
+    roles: frozenset[UserRole],
+    sender: bytes,
+    record: DeviceRecord,
+    eligible: frozenset[UserRole],
+) -> None:
+    """``sender`` serves ``record``: a supplier responsible for it, or - for an SR the network
+    operator may send - the network operator of its meter point."""
+    if roles & _SUPPLIERS and sender in responsible_suppliers(tx, inv, record):
+        return
+    if roles & eligible & _NETWORK:
+        for mpxn in (record.import_mpxn, record.secondary_import_mpan):
+            point = None if mpxn is None else get_meter_point(tx, mpxn)
+            if point is not None and point.network_operator == sender:
+                return
+    raise ServiceError("not_responsible_supplier", sender=sender, device=record.device_id)
+
+
+def check_signed(keys: GatewayKeys, signed: Message, issued: Message, rid: str) -> None:
+    """The signed pre-command of a CV5/CV6: signed by its user (DS certificate), and the
+    pre-command issued for the RequestID, unchanged."""
+    if signed.signature is None:
+        raise ServiceError(
+            "precommand_bad_signature",
+            originator=issued.business_originator,
+            reason="the GBCSPayload carries no signature",
+        )
+    try:
+        public = keys.public_key(signed.business_originator, KeyPurpose.DS)
+    except KeyNotFound:
+        raise ServiceError(
+            "precommand_bad_signature",
+            originator=signed.business_originator,
+            reason="no GBCS digital-signing certificate is known for it",
+        ) from None
+    if signed.business_originator != issued.business_originator:
+        raise ServiceError(
+            "precommand_mismatch",
+            request_id=rid,
+            reason=f"it is signed as {_eui(signed.business_originator)}",
+        )
+    if not verify_signature(public, signed.signed_bytes(), signed.signature):
+        raise ServiceError(
+            "precommand_bad_signature",
+            originator=signed.business_originator,
+            reason="the signature does not match the signed bytes (changed after signing, "
+            "or signed with another key)",
+        )
+    unsigned = dataclasses.replace(signed, signature=None, signature_omitted=True, mac=None)
+    if unsigned != issued:
+        raise ServiceError(
+            "precommand_mismatch",
+            request_id=rid,
+            reason="its content, counter, parties or message code differ from the "
+            "pre-command issued",
+        )
+
+
+# -- receiving ----------------------------------------------------------------------------
+
+
+def succeeded(message: Message) -> bool:
+    """Whether a response says the command succeeded (typed content with ``ok``)."""
+    try:
+        response = gc.decode_response(message.message_code, message.content)
+    except (GbcsError, ValueError):
+        return False
+    return bool(getattr(response, "ok", False))
+
+
+def alert_code(message: Message) -> int:
+    try:
+        alert = gc.decode_alert(message.message_code, message.content)
+    except (GbcsError, ValueError, IndexError):
+        return message.message_code
+    code = getattr(alert, "code", None)
+    if isinstance(code, int):
+        return code
+    executed = getattr(alert, "executed", None)
+    if isinstance(executed, bool):
+        return 0x8F66 if executed else 0x8F67
+    return message.message_code
+
+
+def _eui(value: bytes) -> str:
+    return value.hex("-").upper()
