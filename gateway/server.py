@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import socket
 import time
@@ -626,8 +627,13 @@ class Gateway:
         return route
 
     async def _health(self, _: web.Request) -> web.Response:
+        # The pid tells a harness which of several --workers processes a connection reached.
         return web.json_response(
-            {"status": "ok", "url": self.listening.url if self.listening else None}
+            {
+                "status": "ok",
+                "url": self.listening.url if self.listening else None,
+                "pid": os.getpid(),
+            }
         )
 
     async def _get_users(self, _: web.Request) -> web.Response:
