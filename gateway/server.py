@@ -70,6 +70,7 @@ from gateway.users import (
     users_version,
 )
 from gateway.web import WebView
+from gateway.web.quarantine import QuarantinePage
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, SUPPLIER_3, KeyPurpose
 from gbcs.errors import KeyNotFound
 from gbcs.eui import eui_duis, parse_eui
@@ -280,6 +281,7 @@ class Gateway:
         self.app = self._make_app()
         self.anomaly = AnomalyAdmin(storage, self.commits.run)  # docs/anomaly-detection.md
         self.anomaly.install(self.app)
+        QuarantinePage(self).install(self.app)  # the web view's page of it
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listening: Listening | None = None
