@@ -202,14 +202,28 @@ async def test_a_user_threshold_holds_across_two_workers_and_a_release_goes_thro
             # decided once, whichever worker is asked
             status, again = await _json(host, "POST", f"{url}/admin/quarantine/{refs[0]}/release")
             assert status == 409, again
-            # the release counted: a sixth SR is held too (4 sent in the hour, the limit 3)
+            # the other released by both workers at once: one does it, the other is told 409
+            both = await asyncio.gather(
+                *(
+                    _json(s, "POST", f"{url}/admin/quarantine/{refs[1]}/release")
+                    for s in (host, other)
+                )
+            )
+            assert sorted(status for status, _ in both) == [200, 409], both
+            report = await _final_response(host, url, finals[4][0])
+            assert report["code"] == "I0"
+            assert await _frames(host, url, finals[4][0]) == [  # sent once
+                ("down", eui_duis(ESME)),
+                ("up", eui_duis(ESME)),
+            ]
+            # the releases counted: a sixth SR is held too (5 sent in the hour, the limit 3)
             session = await pinned(url, host_pid)
             try:
                 _, final = await _disable(running, session)
             finally:
                 await session.close()
             assert final.code == "AD1"
-            assert "4 SR 7.2 sent by" in final.body.decode()
+            assert "5 SR 7.2 sent by" in final.body.decode()
             assert await _pid_of(other, url) == other_pid
             assert await _pid_of(host, url) == host_pid
         finally:
@@ -320,3 +334,45 @@ async def test_thresholds_counts_and_quarantine_survive_a_sigkill(tmp_path: Path
             status, _ = await _json(session, "POST", f"{url}/admin/quarantine/{refs[1]}/delete")
             assert status == 200
             assert await _frames(session, url, finals[3][0]) == []
+
+
+async def _replacement(url: str, gone: int, pids: list[int]) -> int:
+    """The pid of the worker that replaced ``gone``, once it answers."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        with contextlib.suppress(aiohttp.ClientError):
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
+                pid = await _pid_of(session, url)
+                if pid not in pids:
+                    return pid
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"worker {gone} was not replaced within 60 s")
+
+
+async def test_a_replaced_worker_keeps_a_threshold_changed_through_the_api(
+    tmp_path: Path,
+) -> None:
+    """The config file's thresholds are applied when the sandbox starts, not again when a
+    worker that died is replaced: that would undo what the admin API changed meanwhile."""
+    config = tmp_path / "smetsim.toml"
+    config.write_text(
+        '[[anomaly.threshold]]\nuser = "90-B3-D5-1F-30-01-00-00"\nsrv = "7.2"\n'
+        "limit = 3\nperiod_s = 3600\n"
+    )
+    async with sandbox_process(
+        tmp_path / "state", "--workers", "2", "--config", str(config)
+    ) as running:
+        url = running.url
+        async with aiohttp.ClientSession() as session:
+            _, [threshold] = await _json(session, "GET", url + "/admin/anomaly-thresholds")
+            assert threshold["limit"] == 3
+            changed = {"user": eui_duis(SUPPLIER), "srv": "7.2", "limit": 7, "period_s": 3600}
+            status, _ = await _json(session, "POST", url + "/admin/anomaly-thresholds", changed)
+            assert status == 200
+        gone = running.pids[1]
+        os.kill(gone, signal.SIGKILL)
+        await _replacement(url, gone, running.pids)
+        async with aiohttp.ClientSession() as session:
+            _, thresholds = await _json(session, "GET", url + "/admin/anomaly-thresholds")
+        assert [t["limit"] for t in thresholds] == [7]
