@@ -123,6 +123,13 @@ async def _final_response(session: aiohttp.ClientSession, url: str, rid: str) ->
     raise AssertionError(f"no response to {rid} within 10 s")
 
 
+async def _polled(answering: Any) -> tuple[str, str]:
+    """The DUIS response code and body of a long poll."""
+    async with answering as answer:
+        assert answer.status == 200, await answer.text()
+        return answer.headers["X-DUIS-Response-Code"], await answer.text()
+
+
 def _ref(final: FinalAnswer, kind: str, rid: str) -> int:
     """The QuarantineEventRef of an AD1 alert of breach ``kind`` naming ``rid``."""
     text = final.body.decode()
@@ -216,14 +223,25 @@ async def test_a_user_threshold_holds_across_two_workers_and_a_release_goes_thro
                 ("down", eui_duis(ESME)),
                 ("up", eui_duis(ESME)),
             ]
-            # the releases counted: a sixth SR is held too (5 sent in the hour, the limit 3)
+            # the releases counted: a sixth SR is held too (5 sent in the hour, the limit 3);
+            # sent to the fleet's host, its AD1 wakes a long poll waiting on the other worker
             session = await pinned(url, host_pid)
             try:
-                _, final = await _disable(running, session)
+                keys = sandbox_keystore(running.state)
+                client = DuisClient(url, keys=keys, sign_xml=True, session=session, timeout=30)
+                xml = request(client, "7.2", ESME, DISABLE, cv=4)
+                params = {"requestId": request_id(xml), "wait": "30"}
+                waiting = asyncio.create_task(
+                    _polled(other.get(url + "/api/v1/responses", params=params))
+                )
+                await asyncio.sleep(0.1)
+                outcome = await client.send(xml)
+                assert [a.code for a in outcome.answers] == ["I0", "I99"], outcome
+                code, body = await asyncio.wait_for(waiting, 10)
             finally:
                 await session.close()
-            assert final.code == "AD1"
-            assert "5 SR 7.2 sent by" in final.body.decode()
+            assert code == "AD1"
+            assert "5 SR 7.2 sent by" in body
             assert await _pid_of(other, url) == other_pid
             assert await _pid_of(host, url) == host_pid
         finally:

@@ -64,6 +64,11 @@ async def test_the_page_lists_held_requests_and_its_buttons_release_and_delete(
         for shown in (released_rid, "ADUserThresholdBreach", "7.2", eui_duis(ESME), "held"):
             assert shown in text
         assert "0 SR 7.2 sent by 90-B3-D5-1F-30-01-00-00" in text
+        [link] = rows[0].xpath(".//a/@href")  # to the request's own page, AD1 and all
+        status, request_page = await _page(session, sandbox.url + link)
+        assert status == 200
+        assert "AD1" in request_page.text_content()
+        assert released_rid in request_page.text_content()
         buttons = _forms(page, released)
         assert buttons == {
             "release": f"/quarantine/{released}/release",
