@@ -30,6 +30,10 @@ __all__ = ["QuarantinePage"]
 
 ACTIONS: Final = ("release", "delete")
 _DONE: Final = {"release": "released", "delete": "deleted"}
+OVERTAKEN: Final = (
+    "but its device has since accepted a later command of the same sender (a higher GBCS "
+    "counter): it will refuse this one as a replay, and the request will end with DCC alert N12"
+)
 
 
 class QuarantinePage:
@@ -58,6 +62,8 @@ class QuarantinePage:
                     if action == "release"
                     else ": dropped, its user told (DCC alert N12)"
                 )
+        if done is not None and request.query.get("overtaken") == "1":
+            done = done.replace("its response follows as usual", OVERTAKEN)
         return await self._render(200, state=state, done=done)
 
     async def _decide(self, request: web.Request) -> web.StreamResponse:
@@ -75,15 +81,17 @@ class QuarantinePage:
             if not ref_text.isdigit() or len(ref_text) > 20:
                 raise AdminError(f"QuarantineEventRef {ref_text!r} is not a whole number")
             ref = int(ref_text)
+            overtaken = ""
             if action == "release":
-                await anomaly.release(ref)
+                if (await anomaly.release(ref)).warning is not None:
+                    overtaken = "&overtaken=1"
             else:
                 await anomaly.delete(ref)
         except QuarantineError as exc:
             return await self._render(exc.status, error=str(exc))
         except AdminError as exc:
             return await self._render(400, error=str(exc))
-        raise web.HTTPSeeOther(f"/quarantine?{_DONE[action]}={ref}")
+        raise web.HTTPSeeOther(f"/quarantine?{_DONE[action]}={ref}{overtaken}")
 
     async def _render(
         self,

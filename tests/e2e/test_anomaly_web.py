@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 from lxml import html
 
+from gateway.web.quarantine import OVERTAKEN
 from gbcs.codes import SUPPLIER
 from gbcs.eui import eui_duis
 from smetsim.client import DuisClient
@@ -137,3 +138,25 @@ async def test_bad_posts_show_the_error_and_change_nothing(
             page = html.fromstring(await answer.text())
         assert "was deleted already" in page.get_element_by_id("error").text_content()
         assert sandbox.devices.request_state(rid) == "failed"
+
+
+async def test_releasing_the_older_after_the_newer_says_the_meter_will_refuse_it(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    (_, older), (newer_rid, newer) = await _quarantine_two(sandbox, client)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{sandbox.url}/quarantine/{newer}/release", allow_redirects=False
+        ) as answer:
+            assert answer.headers["Location"] == f"/quarantine?released={newer}"
+        assert (await _response_after_release(sandbox, newer_rid)) is not None
+        async with session.post(
+            f"{sandbox.url}/quarantine/{older}/release", allow_redirects=False
+        ) as answer:
+            assert answer.headers["Location"] == f"/quarantine?released={older}&overtaken=1"
+        location = f"{sandbox.url}/quarantine?released={older}&overtaken=1"
+        status, page = await _page(session, location)
+    assert status == 200
+    assert page.get_element_by_id("done").text_content() == (
+        f"QuarantineEventRef {older} released: sent on, {OVERTAKEN}"
+    )
