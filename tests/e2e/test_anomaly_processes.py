@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from gbcs.codes import SUPPLIER
 from gbcs.eui import eui_duis
@@ -308,9 +309,12 @@ async def test_fifty_concurrent_clients_over_two_workers_against_a_limit_of_ten(
                 await session.close()
 
 
-async def test_thresholds_counts_and_quarantine_survive_a_sigkill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [["--workers", "2"], []], ids=["workers", "one-process"])
+async def test_thresholds_counts_and_quarantine_survive_a_sigkill(
+    tmp_path: Path, workers: list[str]
+) -> None:
     state = tmp_path / "state"
-    async with sandbox_process(state, "--workers", "2") as running:
+    async with sandbox_process(state, *workers) as running:
         url = running.url
         async with aiohttp.ClientSession() as session:
             limit = {"user": eui_duis(SUPPLIER), "srv": "7.2", "limit": 2, "period_s": 3600}
@@ -323,8 +327,8 @@ async def test_thresholds_counts_and_quarantine_survive_a_sigkill(tmp_path: Path
             _, thresholds_before = await _json(session, "GET", url + "/admin/anomaly-thresholds")
         assert [f.code for _, f in finals] == ["I0", "I0", "AD1", "AD1"]
         refs = [_ref(f, "ADUserThresholdBreach", rid) for rid, f in finals[2:]]
-        # leaving SIGKILLs the supervisor and both workers at once, right after the AD1s
-    async with sandbox_process(state, "--workers", "2") as running:
+        # leaving SIGKILLs every process at once, right after the AD1s
+    async with sandbox_process(state, *workers) as running:
         url = running.url
         async with aiohttp.ClientSession() as session:
             _, thresholds = await _json(session, "GET", url + "/admin/anomaly-thresholds")
