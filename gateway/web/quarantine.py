@@ -30,6 +30,8 @@ __all__ = ["QuarantinePage"]
 
 ACTIONS: Final = ("release", "delete")
 _DONE: Final = {"release": "released", "delete": "deleted"}
+PAGE_ROWS: Final = 1000
+"""Entries the page shows at most (``GET /admin/quarantine`` lists them all)."""
 OVERTAKEN: Final = (
     "but its device has since accepted a later command of the same sender (a higher GBCS "
     "counter): it will refuse this one as a replay, and the request will end with DCC alert N12"
@@ -102,17 +104,19 @@ class QuarantinePage:
         error: str | None = None,
     ) -> web.Response:
         detector = self.gateway.anomaly.detector
-        found = await self.gateway.commits.run(lambda: detector.quarantine(state=state))
-        # Held first (what needs deciding), each group oldest first.
-        entries = sorted(
-            (q.to_json() for q in found), key=lambda q: q["state"] != QuarantineState.HELD
+        # Held first (what needs deciding), each group oldest first; a bounded page.
+        found = await self.gateway.commits.run(
+            lambda: detector.quarantine(state=state, held_first=True, limit=PAGE_ROWS + 1)
         )
+        entries = [q.to_json() for q in found[:PAGE_ROWS]]
         listening = self.gateway.listening
         html = self.gateway.web.templates.get_template("quarantine.html").render(
             bound=listening.url if listening else "",
             console=self.gateway.web.console is not None,
             title="Quarantine",
             entries=entries,
+            more=len(found) > PAGE_ROWS,
+            rows=PAGE_ROWS,
             states=[s.value for s in QuarantineState],
             shown=None if state is None else state.value,
             done=done,

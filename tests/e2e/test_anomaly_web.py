@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import pytest
 from lxml import html
 
+from gateway.web import quarantine
 from gateway.web.quarantine import OVERTAKEN
 from gbcs.codes import SUPPLIER
 from gbcs.eui import eui_duis
@@ -160,3 +162,17 @@ async def test_releasing_the_older_after_the_newer_says_the_meter_will_refuse_it
     assert page.get_element_by_id("done").text_content() == (
         f"QuarantineEventRef {older} released: sent on, {OVERTAKEN}"
     )
+
+
+async def test_the_page_is_bounded_held_first(
+    sandbox: Sandbox, client: DuisClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quarantine, "PAGE_ROWS", 1)
+    (_, older), (_, newer) = await _quarantine_two(sandbox, client)
+    assert (await _admin(sandbox, "POST", f"/admin/quarantine/{older}/delete"))[0] == 200
+    async with aiohttp.ClientSession() as session:
+        status, page = await _page(session, sandbox.url + "/quarantine")
+    assert status == 200
+    rows = page.xpath('//table[@id="quarantine"]/tbody/tr')
+    assert [r.get("data-ref") for r in rows] == [str(newer)]  # held, though newer
+    assert "GET /admin/quarantine lists them all" in page.get_element_by_id("more").text_content()
