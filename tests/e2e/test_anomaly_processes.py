@@ -86,8 +86,10 @@ async def _pid_of(session: aiohttp.ClientSession, url: str) -> int:
 async def pinned(url: str, pid: int) -> aiohttp.ClientSession:
     """A session whose one keep-alive connection reached process ``pid``."""
     for _ in range(100):
+        # Kept alive well beyond any pause of a test on a busy machine (aiohttp's 15 s).
+        connector = aiohttp.TCPConnector(limit=1, keepalive_timeout=300)
         session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1), timeout=aiohttp.ClientTimeout(total=30)
+            connector=connector, timeout=aiohttp.ClientTimeout(total=30)
         )
         if await _pid_of(session, url) == pid:
             return session
