@@ -496,15 +496,25 @@ class AnomalyDetector:
 
     # -- the quarantine -----------------------------------------------------------------------
 
-    def quarantine(self, *, state: QuarantineState | None = None) -> list[Quarantined]:
-        """The quarantine's entries, oldest first (``state``: only those)."""
+    def quarantine(
+        self,
+        *,
+        state: QuarantineState | None = None,
+        held_first: bool = False,
+        limit: int = -1,
+    ) -> list[Quarantined]:
+        """The quarantine's entries, oldest first (``state``: only those; ``held_first``: the
+        held ones before the others; ``limit``: at most so many, -1 all)."""
+        where = "" if state is None else "WHERE state = ?"
+        order = "state != ?, ref" if held_first else "ref"
+        values: tuple[Any, ...] = () if state is None else (state,)
+        if held_first:
+            values += (QuarantineState.HELD,)
         with self.storage.transaction() as tx:
-            if state is None:
-                rows = tx.all("SELECT * FROM anomaly_quarantine ORDER BY ref")
-            else:
-                rows = tx.all(
-                    "SELECT * FROM anomaly_quarantine WHERE state = ? ORDER BY ref", (state,)
-                )
+            rows = tx.all(
+                f"SELECT * FROM anomaly_quarantine {where} ORDER BY {order} LIMIT ?",
+                (*values, limit),
+            )
         return [_quarantined(r) for r in rows]
 
     def decide(

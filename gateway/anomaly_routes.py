@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from aiohttp import web
@@ -45,15 +46,24 @@ from gateway.services.device_types import (
     parse_rid,
 )
 from gateway.storage import Storage, Transaction
+from gbcs.eui import eui_duis
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AnomalyAdmin"]
+__all__ = ["AnomalyAdmin", "Released"]
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[], T]], Awaitable[T]]
 
 _JSON_LIMIT: Final = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """A released request, and why its device will refuse it when one can tell (else None)."""
+
+    entry: Quarantined
+    warning: str | None
 
 
 class AnomalyAdmin:
@@ -121,9 +131,10 @@ class AnomalyAdmin:
         try:
             ref = _number(request.match_info["ref"], "QuarantineEventRef")
             if action == "release":
-                entry = await self.release(ref)
+                released = await self.release(ref)
+                answer = {**released.entry.to_json(), "warning": released.warning}
             elif action == "delete":
-                entry = await self.delete(ref)
+                answer = (await self.delete(ref)).to_json()
             else:
                 raise QuarantineError(
                     f"unknown action {action!r}: POST .../release or .../delete", status=404
@@ -132,7 +143,7 @@ class AnomalyAdmin:
             return _error(str(exc), status=exc.status)
         except AdminError as exc:
             return _error(str(exc))
-        return web.json_response(entry.to_json())
+        return web.json_response(answer)
 
     def _service(self) -> DeviceService:
         if self.devices is None:
@@ -142,15 +153,18 @@ class AnomalyAdmin:
             )
         return self.devices
 
-    async def release(self, ref: int) -> Quarantined:
+    async def release(self, ref: int) -> Released:
         """Send a held request on, as it would have been sent: tracked for its answer with a
-        new deadline, counted now; its hub unreachable ends it with the usual DCC alert."""
+        new deadline, counted now; its hub unreachable ends it with the usual DCC alert.
+        Sent even when the device will refuse it as a replay (see :func:`_overtaken`): the
+        answer's ``warning`` says so."""
         service = self._service()
         now = service.clock()
 
-        def job(tx: Transaction) -> tuple[Quarantined, Any, float]:
+        def job(tx: Transaction) -> tuple[Quarantined, Any, float, str | None]:
             entry = self.detector.decide(tx, ref, QuarantineState.RELEASED, now)
             row = _held_request(tx, entry)
+            warning = _overtaken(tx, row)
             deadline = time.time() + service.response_timeout
             tx.execute(
                 "UPDATE device_requests SET state = ?, deadline = ? WHERE request_id = ?",
@@ -160,10 +174,10 @@ class AnomalyAdmin:
             frame_log.record(
                 tx, entry.request_id, "down", bytes(row["device"]), bytes(row["command"]), now
             )
-            return entry, row, deadline
+            return entry, row, deadline, warning
 
-        outcome: tuple[Quarantined, Any, float] = await service.commits.call(job)
-        entry, row, deadline = outcome
+        outcome: tuple[Quarantined, Any, float, str | None] = await service.commits.call(job)
+        entry, row, deadline, warning = outcome
         details = json.loads(row["details"]) if row["details"] else None
         key = (bytes(row["device"]), bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
         request_id = parse_rid(entry.request_id)
@@ -173,7 +187,9 @@ class AnomalyAdmin:
         # The same steps as DeviceService.submit after it accepted a request.
         await service.dispatch(key, opened, bytes(row["hub"]), bytes(row["command"]))
         logger.info("quarantined request %s (ref %d) released", entry.request_id, ref)
-        return entry
+        if warning is not None:
+            logger.warning("released request %s: %s", entry.request_id, warning)
+        return Released(entry, warning)
 
     async def delete(self, ref: int) -> Quarantined:
         """Drop a held request: it ends failed, and its user gets a DCC alert saying so."""
@@ -206,6 +222,33 @@ class AnomalyAdmin:
             service.tell(report)
         logger.info("quarantined request %s (ref %d) deleted", entry.request_id, ref)
         return entry
+
+
+def _overtaken(tx: Transaction, held: Any) -> str | None:
+    """Why the device will refuse the held command, if a later one overtook it: a device
+    accepts a sender's commands only with increasing originator counters (GBCS replay
+    protection), and the held command keeps the counter it was given when it was accepted
+    (for a critical SR the user signed it). None when no later command of the same originator
+    went to the device."""
+    later = tx.one(
+        "SELECT request_id FROM device_requests WHERE device = ? AND reply_to = ? "
+        "AND gbcs_counter > ? AND state IN (?, ?) ORDER BY gbcs_counter DESC LIMIT 1",
+        (
+            held["device"],
+            held["reply_to"],
+            held["gbcs_counter"],
+            RequestState.SENT.value,
+            RequestState.ANSWERED.value,
+        ),
+    )
+    if later is None:
+        return None
+    return (
+        f"sent, but request {later['request_id']} went to device "
+        f"{eui_duis(bytes(held['device']))} after this one was held: its GBCS counter is "
+        "higher, so the device will refuse this one as a replay and it will end with DCC "
+        "alert N12 when its response time is up"
+    )
 
 
 def _held_request(tx: Transaction, entry: Quarantined) -> Any:

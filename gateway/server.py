@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import socket
 import time
@@ -69,6 +70,7 @@ from gateway.users import (
     users_version,
 )
 from gateway.web import WebView
+from gateway.web.quarantine import QuarantinePage
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, SUPPLIER_3, KeyPurpose
 from gbcs.errors import KeyNotFound
 from gbcs.eui import eui_duis, parse_eui
@@ -201,6 +203,7 @@ class Gateway:
         self.app = self._make_app()
         self.anomaly = AnomalyAdmin(storage, self.commits.run)  # docs/anomaly-detection.md
         self.anomaly.install(self.app)
+        QuarantinePage(self).install(self.app)  # the web view's page of it
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listening: Listening | None = None
@@ -552,8 +555,13 @@ class Gateway:
         return route
 
     async def _health(self, _: web.Request) -> web.Response:
+        # The pid tells a harness which of several --workers processes a connection reached.
         return web.json_response(
-            {"status": "ok", "url": self.listening.url if self.listening else None}
+            {
+                "status": "ok",
+                "url": self.listening.url if self.listening else None,
+                "pid": os.getpid(),
+            }
         )
 
     async def _get_users(self, _: web.Request) -> web.Response:

@@ -108,14 +108,16 @@ def accepting_socket(reserved: socket.socket, backlog: int = 1024) -> socket.soc
 
 
 def worker_settings(settings: GatewaySettings, index: int) -> GatewaySettings:
-    """A worker's settings: the supervisor seeded the state already; periodic RDP work runs in
-    worker 0 only."""
+    """A worker's settings: the supervisor seeded the state already (and set the config file's
+    anomaly thresholds: a worker replaced later must not undo what the admin API changed since);
+    periodic RDP work runs in worker 0 only."""
     periodic = index == 0
     return replace(
         settings,
         seed_defaults=False,
         users=(),
         meter_points=(),
+        anomaly_thresholds=(),
         rdp_flush_interval=settings.rdp_flush_interval if periodic else 0.0,
         rdp_inbox_interval=settings.rdp_inbox_interval if periodic else 0.0,
     )

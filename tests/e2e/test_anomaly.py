@@ -96,6 +96,7 @@ async def test_three_disable_supply_per_hour_the_fourth_and_fifth_are_quarantine
     status, released = await _admin(sandbox, "POST", f"/admin/quarantine/{refs[0]}/release")
     assert status == 200, released
     assert released["requestId"] == finals[3][0]
+    assert released["warning"] is None  # nothing overtook it
     report = await _response_after_release(sandbox, finals[3][0])
     assert report is not None
     assert report["code"] == "I0"
@@ -245,3 +246,46 @@ async def test_a_quarantined_request_survives_a_restart_and_is_released_after(
         assert report["code"] == "I0"
     finally:
         await second.close()
+
+
+async def test_a_release_overtaken_by_a_later_command_is_sent_and_the_answer_warns(
+    tmp_path: Path,
+) -> None:
+    """A held command keeps its GBCS counter (the user signed it); once a later command of the
+    same user reached the meter, the meter refuses the held one as a replay when it is released.
+    It is still sent (the gateway cannot know the meter's counters), and the release says so."""
+    settings = SandboxSettings.create(
+        state=tmp_path / "state", port=0, latency=False, response_timeout=0.5
+    )
+    sandbox = await Sandbox.start(settings)
+    try:
+        limit = {"user": eui_duis(SUPPLIER), "srv": "7.2", "limit": 0, "period_s": 3600}
+        assert (await _admin(sandbox, "POST", "/admin/anomaly-thresholds", limit))[0] == 200
+        async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True) as client:
+            held = request(client, "7.2", ESME, DISABLE, cv=4)
+            outcome = await client.send(held, wait=True, within=5)
+            assert outcome.final is not None
+            ref = _ref(outcome.final.body, "ADUserThresholdBreach", request_id(held))
+            read = request(client, "4.1.1", ESME, "<sr:ReadInstantaneousImportRegisters/>")
+            outcome = await client.send(read, wait=True, within=5)
+            assert outcome.final is not None
+            assert outcome.final.code == "I0"
+            status, released = await _admin(sandbox, "POST", f"/admin/quarantine/{ref}/release")
+            assert status == 200, released
+            assert released["warning"] == (
+                f"sent, but request {request_id(read)} went to device {eui_duis(ESME)} after "
+                "this one was held: its GBCS counter is higher, so the device will refuse this "
+                "one as a replay and it will end with DCC alert N12 when its response time is up"
+            )
+            assert await _commands_to_esme(sandbox) == 2  # sent all the same
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 5
+            while sandbox.devices.request_state(request_id(held)) == "sent":
+                assert loop.time() < deadline
+                await asyncio.sleep(0.05)
+            final = await client.wait(request_id(held), 5)
+        assert final is not None
+        assert final.code == "N12"
+        assert b"did not answer" in final.body
+    finally:
+        await sandbox.close()

@@ -176,3 +176,17 @@ def test_threshold_json_and_config_file() -> None:
         )
     with pytest.raises(ConfigError, match=r"\[anomaly\] holds only"):
         settings_from_mapping({"anomaly": {"thresholds": []}}, source="gw.toml")
+
+
+def test_the_quarantine_lists_held_first_and_bounded(tmp_path: Path) -> None:
+    detector = AnomalyDetector(_open(tmp_path / "gateway.db"))
+    detector.set(Threshold(SUPPLIER, "7.2", 0, period_s=3600))
+    refs = [_screen(detector, SUPPLIER, n, T0).ref for n in range(1, 5)]
+    with detector.storage.transaction() as tx:
+        for ref in refs[:2]:  # the two oldest decided
+            detector.decide(tx, ref, QuarantineState.DELETED, T0)
+    assert [q.ref for q in detector.quarantine()] == refs
+    assert [q.ref for q in detector.quarantine(held_first=True)] == refs[2:] + refs[:2]
+    assert [q.ref for q in detector.quarantine(held_first=True, limit=3)] == [*refs[2:], refs[0]]
+    deleted = detector.quarantine(state=QuarantineState.DELETED, held_first=True)
+    assert [q.ref for q in deleted] == refs[:2]

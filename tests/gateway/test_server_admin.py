@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -215,6 +216,7 @@ async def test_health(client: Client) -> None:
     status, body = await client.admin("GET", "/admin/health")
     assert (status, body["status"]) == (200, "ok")
     assert body["url"] == client.url
+    assert body["pid"] == os.getpid()  # the gateway runs in this test's process
 
 
 async def test_updating_one_field_of_a_user_keeps_the_others(client: Client) -> None:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from gateway.anomaly import Threshold
 from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
 from gateway.duis.catalogue import Endpoint
 from gateway.duis.signature import XmlSigner
@@ -71,11 +72,17 @@ def prenotify(signer: XmlSigner, counter: int, device: int) -> bytes:
 
 
 def test_worker_settings_leave_seeding_to_the_supervisor_and_rdp_to_worker_0() -> None:
-    settings = GatewaySettings(rdp_flush_interval=5.0, rdp_inbox_interval=7.0, workers=3)
+    settings = GatewaySettings(
+        rdp_flush_interval=5.0,
+        rdp_inbox_interval=7.0,
+        workers=3,
+        anomaly_thresholds=(Threshold(None, "7.2", 3, period_s=60),),
+    )
     first, second = worker_settings(settings, 0), worker_settings(settings, 1)
     assert not first.seed_defaults
     assert first.users == ()
     assert first.meter_points == ()
+    assert first.anomaly_thresholds == ()  # set by the supervisor, once
     assert (first.rdp_flush_interval, first.rdp_inbox_interval) == (5.0, 7.0)
     assert (second.rdp_flush_interval, second.rdp_inbox_interval) == (0.0, 0.0)
 
