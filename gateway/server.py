@@ -58,6 +58,7 @@ from gateway.inventory import MIGRATIONS
 from gateway.registration import RdpFlows
 from gateway.services.model import NonDeviceRequest, NonDeviceResult, RequestId, ServiceOptOut
 from gateway.services.nondevice import NonDeviceService
+from gateway.srv.catalogue import CATALOGUE
 from gateway.storage import Durability, Storage
 from gateway.users import (
     MeterPoint,
@@ -489,7 +490,7 @@ class Gateway:
             "sr-received",
             requestId=None if header is None else format_request_id(header.request_id),
             srv=None if header is None else header.service_reference_variant.value,
-            name=None if header is None else header.service_reference_variant.name,
+            name=None if header is None else CATALOGUE[header.service_reference_variant].row.name,
             cv=None if header is None else int(header.command_variant),
             sender=None if outcome.sender is None else eui_duis(outcome.sender),
             device=None if header is None else eui_duis(header.request_id.target),
