@@ -9,6 +9,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,21 @@ async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
     await page.goto(sandbox.url + "/devices")
     esme = page.locator("section.device[data-eui='00-DB-12-34-56-78-90-A0']")
     register = sandbox.fleet.device(ESME, sandbox.clock()).meter.total
-    await expect(esme.locator(".state")).to_contain_text(f'"register": {register}')
+    await expect(esme.locator(".register")).to_have_text(f"{register} Wh")
+    await expect(esme.locator(".tariff")).to_contain_text("standing charge")
+    await expect(esme.locator(".debt")).to_contain_text(" p")
     await _shot(page, shots, "web-devices.png")
+
+    # Clock forward from the page: the sandbox's clock moves (the gateway's with the devices'),
+    # and the section shows the device's new time without a reload.
+    before = esme.locator(".device-clock")
+    shown = await before.text_content()
+    page.once("dialog", lambda dialog: dialog.accept("86400"))
+    await esme.locator("button[data-action=clock]").click()
+    await expect(esme.locator(".done")).to_contain_text("moved forward 86400 s")
+    await expect(esme.locator(".device-clock")).not_to_have_text(shown or "")
+    assert (sandbox.gateway.clock() - datetime.now(UTC)).total_seconds() > 86_000
+    await expect(page.locator(".clock")).to_contain_text("moved forward 86400")
 
     # A fault injected from the page: the next request ends in a DCC alert.
     sandbox.devices.response_timeout = 0.3
