@@ -65,7 +65,7 @@ from gbcs.devices import DeviceType, Fuel
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.device_store import DeviceStore, open_device_store
-from smetsim.sandbox_console import SandboxClock, SandboxConsole
+from smetsim.sandbox_console import SandboxClock, SandboxConsole, connect_workers
 from smetsim.worker_mesh import PeerWan, WorkerMesh
 
 logger = logging.getLogger(__name__)
@@ -458,6 +458,7 @@ class Sandbox:
             if sandbox.hosts_fleet:
                 gateway.web.console = SandboxConsole(sandbox, now)
             if mesh is not None:
+                connect_workers(sandbox, mesh, now)
                 mesh.on_filed = duis.filed_elsewhere
                 duis.announce = lambda report: mesh.announce(
                     report.recipient,

@@ -22,12 +22,21 @@ from typing import TYPE_CHECKING, Any, Final
 from emulator.devices.base import Alert, Device
 from emulator.devices.chf import Chf
 from emulator.devices.meter import MeterDevice
+from gateway.web import ConsoleUnavailableError, DeviceConsole
 from gbcs.eui import eui_duis
 
 if TYPE_CHECKING:
     from smetsim.sandbox import Sandbox
+    from smetsim.worker_mesh import WorkerMesh
 
-__all__ = ["MAX_CLOCK_STEP", "SandboxClock", "SandboxConsole"]
+__all__ = [
+    "MAX_CLOCK_STEP",
+    "RemoteConsole",
+    "SandboxClock",
+    "SandboxConsole",
+    "connect_workers",
+    "serve_console",
+]
 
 MAX_CLOCK_STEP: Final = 366 * 24 * 3600
 """The longest single step the clock may be moved forward (seconds)."""
@@ -53,6 +62,10 @@ class SandboxClock:
         """Move the time forward by ``seconds``; the new time."""
         self.offset += timedelta(seconds=seconds)
         return self()
+
+    def set_offset(self, seconds: float) -> None:
+        """Take the offset the fleet's host moved its clock to (another worker's)."""
+        self.offset = timedelta(seconds=seconds)
 
 
 class SandboxConsole:
@@ -194,6 +207,80 @@ class SandboxConsole:
                 sandbox.wan.hubs.send_up(eui, message.to_bytes(), 0.0, hub=hub)
             return f"{eui_duis(eui)} raised alert {code:04X}"
         raise ValueError(f"unknown action {action!r}: alert, unreachable, reachable, slow or clock")
+
+
+class RemoteConsole:
+    """The device console of a worker without the fleet: every call asked of the host's
+    :class:`SandboxConsole` over the worker mesh (:meth:`WorkerMesh.console`)."""
+
+    def __init__(self, mesh: WorkerMesh) -> None:
+        self.mesh = mesh
+
+    async def devices(self) -> list[dict[str, Any]]:
+        devices: list[dict[str, Any]] = (await self._ask({"op": "devices"}))["devices"]
+        return devices
+
+    async def state(self, eui: bytes) -> dict[str, Any] | None:
+        answer = await self._ask({"op": "state", "eui": eui.hex()})
+        state: dict[str, Any] | None = answer["state"]
+        return state
+
+    async def act(self, eui: bytes, action: str, value: str | None) -> str:
+        answer = await self._ask({"op": "act", "eui": eui.hex(), "action": action, "value": value})
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        return str(answer["done"])
+
+    async def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = await self.mesh.console(request)
+        except (OSError, TimeoutError) as exc:
+            raise ConsoleUnavailableError(
+                "the worker that hosts the devices (worker 0) cannot be reached: "
+                f"{exc or 'no answer in time'}"
+            ) from None
+        if "failed" in answer:
+            raise ConsoleUnavailableError(
+                f"the worker that hosts the devices (worker 0) failed: {answer['failed']}"
+            )
+        return answer
+
+
+async def serve_console(console: DeviceConsole, request: dict[str, Any]) -> dict[str, Any]:
+    """The host's answer to a :class:`RemoteConsole`'s request."""
+    op = request.get("op")
+    if op == "devices":
+        return {"devices": await console.devices()}
+    eui = bytes.fromhex(str(request.get("eui")))
+    if op == "state":
+        return {"state": await console.state(eui)}
+    if op == "act":
+        value = request.get("value")
+        try:
+            done = await console.act(
+                eui, str(request.get("action")), None if value is None else str(value)
+            )
+        except ValueError as exc:  # the user's mistake: shown to them, nothing done
+            return {"error": str(exc)}
+        return {"done": done}
+    raise ValueError(f"unknown console request {op!r}")
+
+
+def connect_workers(sandbox: Sandbox, mesh: WorkerMesh, clock: SandboxClock) -> None:
+    """Make one worker of several show the whole sandbox: its events relayed to the other
+    workers and theirs to it, the devices view asked of the fleet's host, and the host's
+    clock moves followed."""
+    bus = sandbox.gateway.events
+    bus.worker = mesh.index
+    bus.listen(lambda event: mesh.relay(event.as_json()))  # this worker's own events only
+    mesh.on_event = bus.relay
+    mesh.on_clock = clock.set_offset
+    console = sandbox.gateway.web.console
+    if mesh.hosts_fleet and isinstance(console, SandboxConsole):
+        console.on_clock = mesh.tell_clock
+        mesh.on_console = lambda request: serve_console(console, request)
+    else:
+        sandbox.gateway.web.console = RemoteConsole(mesh)
 
 
 def _snapshot(device: Device) -> dict[str, Any]:

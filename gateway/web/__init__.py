@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote
@@ -48,17 +48,24 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ACTIONS", "DeviceConsole", "ReportSource", "WebView"]
+__all__ = ["ACTIONS", "ConsoleUnavailableError", "DeviceConsole", "ReportSource", "WebView"]
 
 ACTIONS: Final = ("alert", "unreachable", "reachable", "slow", "clock")
 """What ``POST /admin/devices/<EUI>`` can do (``value`` in brackets): raise an alert (its
 code in hex, e.g. ``8F3E``), take the device's hub link down or up, delay every WAN frame
 (seconds; 0 ends it), move the devices' clock forward (seconds)."""
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
 KEEPALIVE: Final = 15.0
 """Seconds between comment lines on an idle event stream (proxies close silent streams)."""
 GONE_CHECK: Final = 1.0
 """Seconds between checks that an idle event stream's client is still there."""
+
+
+class ConsoleUnavailableError(Exception):
+    """The devices cannot be asked now (in a sandbox worker: the fleet's host is not there);
+    the message says why, for people."""
 
 
 class DeviceConsole(Protocol):
@@ -90,7 +97,7 @@ class WebView:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.flow = Flow()
-        gateway.events.listen(self.flow.on_event)
+        gateway.events.listen(self.flow.on_event, relayed=True)
         self.console: DeviceConsole | None = None
         self.reports: ReportSource | None = None
         self._streams: set[asyncio.Task[Any]] = set()
@@ -105,14 +112,25 @@ class WebView:
         app.router.add_get("/", self._flow_page)
         app.router.add_get("/requests/{rid}", self._request_page)
         app.router.add_get("/inventory", self._inventory_page)
-        app.router.add_get("/devices", self._devices_page)
-        app.router.add_get("/devices/{eui}", self._device_page)
+        app.router.add_get("/devices", self._guarded(self._devices_page, page=True))
+        app.router.add_get("/devices/{eui}", self._guarded(self._device_page, page=True))
         app.router.add_get("/static/app.js", self._script)
         app.router.add_get("/admin/events", self._events)
         app.router.add_get("/admin/frames", self._frames)
-        app.router.add_get("/admin/devices", self._devices_json)
-        app.router.add_get("/admin/devices/{eui}", self._device_json)
-        app.router.add_post("/admin/devices/{eui}", self._device_action)
+        app.router.add_get("/admin/devices", self._guarded(self._devices_json))
+        app.router.add_get("/admin/devices/{eui}", self._guarded(self._device_json))
+        app.router.add_post("/admin/devices/{eui}", self._guarded(self._device_action))
+
+    def _guarded(self, handler: Handler, *, page: bool = False) -> Handler:
+        """``handler``, answering ``503`` (a page or JSON) when the devices cannot be asked."""
+
+        async def guarded(request: web.Request) -> web.Response:
+            try:
+                return await handler(request)
+            except ConsoleUnavailableError as exc:
+                return self._error_page(503, str(exc)) if page else _json_error(503, str(exc))
+
+        return guarded
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -124,7 +142,7 @@ class WebView:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def _error_page(self, status: int, message: str) -> web.Response:
-        title = "Not found" if status == 404 else "Bad request"
+        title = {404: "Not found", 503: "Unavailable"}.get(status, "Bad request")
         return self._page("error.html", status=status, title=title, message=message)
 
     async def _flow_page(self, request: web.Request) -> web.Response:
