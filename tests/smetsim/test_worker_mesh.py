@@ -172,9 +172,10 @@ async def test_events_the_console_and_the_clock_cross_the_mesh(
     answer = await other.console({"op": "boom"})
     assert "the fleet broke" in answer["failed"]  # said, and the link lives on
     host.tell_clock(3600.0)
-    async with asyncio.timeout(2):
-        while not (on_host and on_other and offsets):
-            await asyncio.sleep(0.01)
+    for _ in range(200):
+        if on_host and on_other and offsets:
+            break
+        await asyncio.sleep(0.01)
     assert on_host == [{"type": "rdp-file", "file": "a"}]
     assert on_other == [{"type": "rdp-file", "file": "b"}]
     assert offsets == [3600.0]
@@ -192,9 +193,10 @@ async def test_a_worker_linking_to_the_host_is_told_its_clock(
     await host.start()
     await other.start()
     await other.console({"op": "devices"})  # the first link to the host
-    async with asyncio.timeout(2):
-        while not offsets:
-            await asyncio.sleep(0.01)
+    for _ in range(200):
+        if offsets:
+            break
+        await asyncio.sleep(0.01)
     assert offsets == [7200.0]
 
 
@@ -202,7 +204,7 @@ async def test_a_console_call_to_a_missing_host_fails_at_once() -> None:
     lone = WorkerMesh(secrets.token_hex(8), 1, 2)
     await lone.start()
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(ConnectionRefusedError):
             await lone.console({"op": "devices"})
     finally:
         await lone.close()
