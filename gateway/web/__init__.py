@@ -1,7 +1,8 @@
 """The web view and the admin surface for watching the gateway (``docs/web-view.md``).
 
-On the gateway's own port, with no authentication - a test-harness surface, bound where the
-gateway binds (127.0.0.1 by default), and the pages say so:
+On the gateway's own port (or its ``--admin-host`` listener), part of the admin surface that
+:mod:`gateway.admin_auth` guards - loopback clients, or others with the admin token (a browser
+by the cookie ``/?token=`` sets) - and the pages say so:
 
 - ``/``: the message flow, live (Server-Sent Events), with filters;
 - ``/requests/<RequestID>``: one request - its DUIS request and response XML, its final
