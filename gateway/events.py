@@ -21,6 +21,7 @@ listeners (:meth:`EventBus.listen`) are called in place and must be quick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -137,6 +138,13 @@ class EventBus:
         subscription.closed = True
         if subscription in self._subscribers:
             self._subscribers.remove(subscription)
+
+    def close(self) -> None:
+        """End every stream (the gateway is stopping: no client may hold its stop up)."""
+        for subscription in tuple(self._subscribers):
+            self.unsubscribe(subscription)
+            with contextlib.suppress(asyncio.QueueFull):  # full: it already ends
+                subscription.queue.put_nowait(None)
 
     def publish(self, event_type: str, /, **fields: Any) -> Event:
         """Tell everyone of one event; never waits, never raises for a listener's fault."""

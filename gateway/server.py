@@ -436,6 +436,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self.events.close()  # open event streams end, so the runner need not wait for them
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -101,7 +101,6 @@ class WebView:
         gateway.events.listen(self.flow.on_event, relayed=True)
         self.console: DeviceConsole | None = None
         self.reports: ReportSource | None = None
-        self._streams: set[asyncio.Task[Any]] = set()
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("gateway.web", "templates"),
             autoescape=True,

@@ -309,3 +309,21 @@ async def test_a_restarted_sandbox_shows_what_happened(tmp_path: Path) -> None:
         assert "restored from the database" in page
     finally:
         await sandbox.close()
+
+
+async def test_a_sandbox_watched_by_an_event_stream_stops_at_once(tmp_path: Path) -> None:
+    sandbox = await Sandbox.start(
+        SandboxSettings.create(state=tmp_path / "state", port=0, latency=False)
+    )
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(sandbox.url + "/admin/events") as stream,
+        ):
+            await stream.content.readline()  # subscribed
+            # Without ending the streams, the HTTP runner would wait a minute for this one.
+            async with asyncio.timeout(5):
+                await sandbox.close()
+                assert (await stream.content.read()).strip() == b""  # the stream ended
+    finally:
+        await sandbox.close()  # (again: nothing to do)
