@@ -9,9 +9,8 @@ by the cookie ``/?token=`` sets) - and the pages say so:
   report, and each GBCS frame decoded as ``smetsim decode`` explains it (:mod:`gbcs.explain`);
 - ``/inventory``: the SMI's devices, the meter points with their service flags, RDP files;
 - ``/devices`` (and ``/devices/<EUI>``, one): each emulated device's live state and bench
-  controls (when a
-  :class:`DeviceConsole` is plugged in: the sandbox does; ``gateway`` never imports the
-  emulator);
+  controls (when a :class:`DeviceConsole` is plugged in: the sandbox does; ``gateway`` never
+  imports the emulator);
 - ``GET /admin/events``: the event stream (:mod:`gateway.events`);
 - ``GET /admin/frames?requestId=...``: the frame log (:mod:`gateway.frame_log`);
 - ``GET /admin/devices/<EUI>``: a device's live state as JSON; ``POST`` the same path with
@@ -54,7 +53,8 @@ __all__ = ["ACTIONS", "ConsoleUnavailableError", "DeviceConsole", "ReportSource"
 ACTIONS: Final = ("alert", "unreachable", "reachable", "slow", "clock")
 """What ``POST /admin/devices/<EUI>`` can do (``value`` in brackets): raise an alert (its
 code in hex, e.g. ``8F3E``), take the device's hub link down or up, delay every WAN frame
-(seconds; 0 ends it), move the devices' clock forward (seconds)."""
+(seconds; 0 ends it), move the sandbox's clock - the gateway's and the devices' - forward
+(seconds)."""
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
