@@ -11,6 +11,11 @@ user. So:
 - any other client needs ``Authorization: Bearer <token>``, the token compared in constant
   time; without it, or with another, the answer is ``401`` with a JSON error saying how to
   authenticate, and the handler never runs (nothing changes);
+- a browser cannot add that header to every request (``EventSource`` sends none), so a far
+  user opens any admin page once with ``?token=<token>``: the answer is a redirect to the same
+  URL without it that sets an ``HttpOnly``, ``SameSite=Strict`` cookie (:data:`COOKIE`), and
+  the cookie is then accepted as the header is. The cookie holds a digest of the token, not
+  the token, compared in constant time too; a wrong ``?token=`` is ``401`` and sets nothing;
 - with a separate admin listener (``--admin-host``) the admin paths are not served on the
   DUIS listener at all (``404``), and the admin listener serves nothing else.
 
@@ -20,6 +25,7 @@ so routes added later (whatever their names) are covered without being listed he
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import logging
@@ -37,6 +43,9 @@ logger = logging.getLogger(__name__)
 PUBLIC_PREFIXES: Final = ("/api/v1/",)
 """Paths outside the admin surface: the DUIS endpoints, authenticated by their signatures."""
 TOKEN_ENV: Final = "SMETSIM_ADMIN_TOKEN"
+COOKIE: Final = "smetsim_admin"
+"""The cookie a browser gets for ``?token=<token>`` (see the module docstring)."""
+TOKEN_QUERY: Final = "token"
 _LOCAL_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -140,6 +149,8 @@ class AdminAccess:
             )
             if admin != on_admin_listener:
                 return _error(404, "not found on this listener")
+        if admin and TOKEN_QUERY in request.query and request.method in ("GET", "HEAD"):
+            return self._token_login(request)
         if not admin or is_loopback(request.remote):
             return await handler(request)
         refusal = self._refusal(request)
@@ -156,10 +167,44 @@ class AdminAccess:
                 f"{refusal}. The admin API answers clients off this machine only with the "
                 "header 'Authorization: Bearer <token>', the token given with --admin-token, "
                 f"{TOKEN_ENV} or [gateway] admin_token, or else printed once on the start "
-                "banner",
-                headers={"WWW-Authenticate": 'Bearer realm="smetsim admin"'},
+                f"banner (in a browser: open /?{TOKEN_QUERY}=<token> once)",
+                headers=_CHALLENGE,
             )
         return await handler(request)
+
+    def _token_login(self, request: web.Request) -> web.StreamResponse:
+        """``?token=``: a redirect to the URL without it, setting the cookie when the token is
+        right; ``401`` (nothing set) when it is wrong, or when no token is set and the client is
+        not on loopback. A loopback client of a gateway without a token is just redirected, so
+        the parameter never stays in an address bar."""
+        given = request.query.get(TOKEN_QUERY, "")
+        right = self.token is not None and hmac.compare_digest(
+            given.encode("utf-8"), self.token.encode("utf-8")
+        )
+        refused = not is_loopback(request.remote) if self.token is None else not right
+        if refused:
+            reason = (
+                "no admin token is set on this gateway, so only loopback clients are served"
+                if self.token is None
+                else f"the {TOKEN_QUERY} given is not the admin token"
+            )
+            logger.info("admin login %s from %s refused: %s", request.path, request.remote, reason)
+            return _error(401, f"{reason}: nothing was set", headers=_CHALLENGE)
+        query = request.rel_url.query.copy()
+        del query[TOKEN_QUERY]
+        location = str(request.rel_url.with_query(query))
+        response = web.Response(status=303, headers={"Location": location})
+        if right and self.token is not None:
+            # No Secure flag: the gateway speaks plain HTTP; SameSite=Strict keeps other
+            # sites' pages from using the cookie, HttpOnly keeps scripts from reading it.
+            response.set_cookie(
+                COOKIE,
+                _cookie_value(self.token),
+                path="/",
+                httponly=True,
+                samesite="Strict",
+            )
+        return response
 
     def _refusal(self, request: web.Request) -> str | None:
         """Why ``request`` (from a non-loopback client) is refused; None if it may pass."""
@@ -167,13 +212,29 @@ class AdminAccess:
             return "no admin token is set on this gateway, so only loopback clients are served"
         header = request.headers.get("Authorization")
         if header is None:
-            return "the request has no Authorization header"
+            cookie = request.cookies.get(COOKIE)
+            if cookie is None:
+                return "the request has no Authorization header"
+            if not hmac.compare_digest(
+                cookie.encode("utf-8"), _cookie_value(self.token).encode("utf-8")
+            ):
+                return f"the {COOKIE} cookie is not this gateway's (its token changed?)"
+            return None
         scheme, _, credentials = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             return "the Authorization header is not 'Bearer <token>'"
         if not hmac.compare_digest(credentials.strip().encode("utf-8"), self.token.encode("utf-8")):
             return "the admin token is wrong"
         return None
+
+
+_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="smetsim admin"'}
+
+
+def _cookie_value(token: str) -> str:
+    """What the cookie holds: a digest of the token (a cookie leaked from a browser's store
+    opens the admin surface of this token's gateway, but does not tell the token itself)."""
+    return hmac.new(token.encode("utf-8"), b"smetsim admin cookie", hashlib.sha256).hexdigest()
 
 
 def _route_path(request: web.Request) -> str:
@@ -197,8 +258,10 @@ def _error(status: int, message: str, *, headers: dict[str, str] | None = None) 
 
 
 __all__ = [
+    "COOKIE",
     "PUBLIC_PREFIXES",
     "TOKEN_ENV",
+    "TOKEN_QUERY",
     "AdminAccess",
     "admin_access",
     "admin_port",

@@ -6,6 +6,12 @@ the device SR front and delivery (a report filed, a report POSTed), the WAN
 (:class:`ObservedWan`: a command sent, a frame received). ``GET /admin/events`` streams them
 as Server-Sent Events (``docs/web-view.md`` has the schema).
 
+With several worker processes (``smetsim sandbox --workers N``), each worker's bus is told
+the other workers' events too (:meth:`EventBus.relay`, over the sandbox's worker mesh), so
+every worker's stream is complete; such an event carries ``worker``, the index of the worker
+it happened in, and only the listeners that ask for them get them (the traffic log and the
+gateway's own reactions stay with the worker that saw the event).
+
 Nothing here may slow the gateway down or grow without bound: :meth:`EventBus.publish` never
 waits; each stream subscriber has a bounded queue, and a subscriber whose queue is full (a
 client that reads too slowly) is dropped with a logged line, its stream ended. Synchronous
@@ -15,6 +21,7 @@ listeners (:meth:`EventBus.listen`) are called in place and must be quick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -67,9 +74,16 @@ class Event:
     type: str
     at: str
     fields: dict[str, Any]
+    worker: int | None = None
+    """The worker process it happened in (None: a gateway of one process)."""
+    relayed: bool = False
+    """It happened in another worker, and was relayed to this one."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "type": self.type, "at": self.at, **self.fields}
+        out = {"seq": self.seq, "type": self.type, "at": self.at, **self.fields}
+        if self.worker is not None:
+            out["worker"] = self.worker
+        return out
 
 
 class Subscription:
@@ -101,16 +115,19 @@ class EventBus:
         self.queue_size = queue_size
         self._seq = itertools.count(1)
         self._subscribers: list[Subscription] = []
-        self._listeners: list[Callable[[Event], None]] = []
+        self._listeners: list[tuple[Callable[[Event], None], bool]] = []
         self.dropped = 0
+        self.worker: int | None = None
+        """This process's worker index, when it is one of several."""
 
     @property
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def listen(self, listener: Callable[[Event], None]) -> None:
-        """Call ``listener`` with every event, in place (it must not block)."""
-        self._listeners.append(listener)
+    def listen(self, listener: Callable[[Event], None], *, relayed: bool = False) -> None:
+        """Call ``listener`` with every event of this process, in place (it must not block);
+        with ``relayed``, with the other workers' events too."""
+        self._listeners.append((listener, relayed))
 
     def subscribe(self) -> Subscription:
         subscription = Subscription(self.queue_size)
@@ -122,22 +139,52 @@ class EventBus:
         if subscription in self._subscribers:
             self._subscribers.remove(subscription)
 
+    def close(self) -> None:
+        """End every stream (the gateway is stopping: no client may hold its stop up)."""
+        for subscription in tuple(self._subscribers):
+            self.unsubscribe(subscription)
+            with contextlib.suppress(asyncio.QueueFull):  # full: it already ends
+                subscription.queue.put_nowait(None)
+
     def publish(self, event_type: str, /, **fields: Any) -> Event:
         """Tell everyone of one event; never waits, never raises for a listener's fault."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
-        event = Event(next(self._seq), event_type, self.clock().isoformat(), fields)
-        for listener in self._listeners:
+        event = Event(
+            next(self._seq), event_type, self.clock().isoformat(), fields, worker=self.worker
+        )
+        self._tell(event)
+        return event
+
+    def relay(self, data: dict[str, Any]) -> Event | None:
+        """Tell this process's listeners that asked for them and its subscribers of an event
+        another worker published (``data``: its :meth:`Event.as_json`), numbered in this
+        process's sequence; None (nothing told) for data that is not an event."""
+        fields = dict(data)
+        event_type = fields.pop("type", None)
+        at = fields.pop("at", None)
+        worker = fields.pop("worker", None)
+        fields.pop("seq", None)
+        if event_type not in EVENT_TYPES or not isinstance(at, str) or not isinstance(worker, int):
+            logger.warning("a relayed event that is not one was dropped: %r", data)
+            return None
+        event = Event(next(self._seq), event_type, at, fields, worker=worker, relayed=True)
+        self._tell(event)
+        return event
+
+    def _tell(self, event: Event) -> None:
+        for listener, relayed in self._listeners:
+            if event.relayed and not relayed:
+                continue
             try:
                 listener(event)
             except Exception:  # an observer must not break what it observes
-                logger.exception("an event listener failed on %s", event_type)
+                logger.exception("an event listener failed on %s", event.type)
         for subscription in tuple(self._subscribers):
             if subscription.queue.qsize() >= subscription.size:
                 self._drop(subscription)
                 continue
             subscription.queue.put_nowait(event)
-        return event
 
     def _drop(self, subscription: Subscription) -> None:
         self.unsubscribe(subscription)

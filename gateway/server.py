@@ -59,6 +59,7 @@ from gateway.inventory import MIGRATIONS
 from gateway.model import NonDeviceResult, ServiceOptOut
 from gateway.registration import RdpFlows
 from gateway.services.nondevice import NonDeviceService
+from gateway.srv.catalogue import CATALOGUE
 from gateway.storage import Durability, Storage
 from gateway.users import (
     MeterPoint,
@@ -167,7 +168,8 @@ class Gateway:
         self.events = EventBus(clock=clock)
         self.events.listen(RequestLogger())
         self.events.listen(self._on_event)
-        self._last_flag_change = -1
+        self._last_flag_change = 0
+        """The newest flag change announced on the event bus (read at start)."""
         self.certificates = CertificateIndex()
         self.signer = gateway_signer(keystore, settings.signing_eui, settings.signature_engine)
         self.rdp = (
@@ -307,6 +309,8 @@ class Gateway:
         (a listening socket shared by worker processes), and start the RDP tasks. With
         ``admin_host``, also listen there for the admin paths (with ``SO_REUSEPORT`` when a
         worker process: the supervisor holds that port too)."""
+        await self.web.restore()
+        self._last_flag_change = await self.commits.run(self._newest_flag_change)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site: web.BaseSite
@@ -362,6 +366,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self.events.close()  # open event streams end, so the runner need not wait for them
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -400,11 +405,13 @@ class Gateway:
         )
         variant: ServiceReferenceVariant = context.request.header.service_reference_variant
         if variant.value != "8.2":  # every other non-device SR served changes the SMI
+            # The device the SR changes (in its body: the RequestID's target is the ACB).
+            changed = request.device_id or context.request.header.request_id.target
             self.events.publish(
                 "smi-change",
                 srv=variant.value,
                 requestId=format_request_id(context.request.header.request_id),
-                device=eui_duis(context.request.header.request_id.target),
+                device=eui_duis(changed),
             )
         return Reply(result.response_code, result_content(variant, result))
 
@@ -418,7 +425,7 @@ class Gateway:
             "sr-received",
             requestId=None if header is None else format_request_id(header.request_id),
             srv=None if header is None else header.service_reference_variant.value,
-            name=None if header is None else header.service_reference_variant.name,
+            name=None if header is None else CATALOGUE[header.service_reference_variant].row.name,
             cv=None if header is None else int(header.command_variant),
             sender=None if outcome.sender is None else eui_duis(outcome.sender),
             device=None if header is None else eui_duis(header.request_id.target),
@@ -444,13 +451,15 @@ class Gateway:
             with contextlib.suppress(RuntimeError):  # no loop: nothing is listening yet
                 asyncio.get_running_loop().create_task(self._announce_flags())
 
+    def _newest_flag_change(self) -> int:
+        """The id of the newest flag change (0: none): those after it are announced."""
+        with self.storage.transaction() as tx:
+            row = tx.one("SELECT MAX(id) AS id FROM flag_changes")
+        return 0 if row is None or row["id"] is None else int(row["id"])
+
     async def _announce_flags(self) -> None:
         def read() -> list[Any]:
             with self.storage.transaction() as tx:
-                if self._last_flag_change < 0:
-                    row = tx.one("SELECT MAX(id) AS id FROM flag_changes")
-                    self._last_flag_change = 0 if row is None or row["id"] is None else row["id"]
-                    return []
                 return tx.all(
                     "SELECT id, mpxn, fuel, flag, effective_date FROM flag_changes "
                     "WHERE id > ? ORDER BY id",

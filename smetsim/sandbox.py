@@ -39,7 +39,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -68,7 +68,7 @@ from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
 from gbcs.wan import Wan
 from smetsim.device_store import DeviceStore, open_device_store
-from smetsim.sandbox_console import SandboxConsole
+from smetsim.sandbox_console import SandboxClock, SandboxConsole, connect_workers
 from smetsim.worker_mesh import PeerWan, WorkerMesh
 
 logger = logging.getLogger(__name__)
@@ -403,7 +403,7 @@ class Sandbox:
 
         Raises :class:`gateway.errors.GatewayError` subclasses (StartupError, AdminError,
         ConfigError...) or :class:`emulator.errors.EmulatorError` naming what is wrong."""
-        now = clock or (lambda: datetime.now(UTC))
+        now = SandboxClock(clock)  # the gateway's and the fleet's: the console moves it
         routes = dict(wan_routes or {})
         if routes and mesh is not None:
             raise ValueError("WAN routes and worker processes do not go together")
@@ -467,8 +467,9 @@ class Sandbox:
             wan.hubs.set_handler(sandbox._on_command)
             gateway.web.reports = devices
             if sandbox.hosts_fleet:
-                gateway.web.console = SandboxConsole(sandbox)
+                gateway.web.console = SandboxConsole(sandbox, now)
             if mesh is not None:
+                connect_workers(sandbox, mesh, now)
                 mesh.on_filed = duis.filed_elsewhere
                 duis.announce = lambda report: mesh.announce(
                     report.recipient,

@@ -16,7 +16,18 @@ peer the first time it needs one (again after the peer was restarted). A message
 - ``ANSWER`` (host -> the worker that sent the command, on the same link): the sending
   device's EUI (8 bytes), its latency (float64 seconds), the frame;
 - ``FILED`` (any -> any): the recipient's EUI (8 bytes), the RequestID of the request the
-  report ends (UTF-8, empty for an alert).
+  report ends (UTF-8, empty for an alert);
+- ``EVENT`` (any -> any): one event of the sender's event bus, as JSON (the web view's flow
+  and event stream are whole in every worker). Best effort: an event for a worker whose link
+  has :data:`EVENT_BACKLOG` bytes unsent is dropped, with a logged line, never buffered
+  without bound;
+- ``CONSOLE`` (worker -> host): a call number (4 bytes), then a JSON request for the host's
+  device console (the web view's devices view, in a worker without the fleet);
+  ``CONSOLE_ANSWER`` (host -> that worker, on the same link): the call number, the JSON
+  answer;
+- ``CLOCK`` (host -> any): how far the sandbox's clock was moved forward (float64 seconds),
+  sent at every move and to each worker that links to the host, so every worker's gateway
+  keeps the fleet's time.
 
 :class:`PeerWan` is the device service's :class:`gbcs.wan.Wan` in a worker that is not
 the host: a command it cannot hand to the host fails at once as an unreachable hub
@@ -28,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import struct
 from collections.abc import Awaitable, Callable, Coroutine
@@ -44,6 +56,15 @@ HOST: Final = 0
 COMMAND: Final = 1
 ANSWER: Final = 2
 FILED: Final = 3
+EVENT: Final = 4
+CONSOLE: Final = 5
+CONSOLE_ANSWER: Final = 6
+CLOCK: Final = 7
+_CALL: Final = struct.Struct("!I")
+EVENT_BACKLOG: Final = 1024 * 1024
+"""Bytes a link may have unsent before events for it are dropped."""
+CONSOLE_TIMEOUT: Final = 10.0
+"""Seconds a worker waits for the host's console to answer."""
 _HEAD: Final = struct.Struct("!IB")
 _DELAY: Final = struct.Struct("!d")
 MAX_MESSAGE: Final = 16 * 1024 * 1024
@@ -54,6 +75,7 @@ Answer = tuple[bytes, bytes, float]
 CommandHandler = Callable[[bytes, bytes], list[Answer]]
 AnswerHandler = Callable[[bytes, bytes, float], None]
 FiledHandler = Callable[[bytes, str | None], None]
+ConsoleHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def mesh_address(token: str, index: int) -> str:
@@ -97,6 +119,17 @@ class WorkerMesh:
         """A frame the fleet sent back for one of this worker's commands."""
         self.on_filed: FiledHandler | None = None
         """Another worker filed a report (recipient, RequestID or None)."""
+        self.on_event: Callable[[dict[str, Any]], object] | None = None
+        """Another worker published an event (its JSON)."""
+        self.on_console: ConsoleHandler | None = None
+        """The host's device console: a request, its answer."""
+        self.on_clock: Callable[[float], None] | None = None
+        """The host moved the sandbox's clock: the offset, in seconds."""
+        self.clock_offset: float = 0.0
+        """What the host tells a worker that links to it (set by the host's console)."""
+        self.events_dropped = 0
+        self._calls: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._next_call = 0
         self._server: asyncio.Server | None = None
         self._links: dict[int, asyncio.StreamWriter] = {}
         self._connecting: dict[int, asyncio.Lock] = {}
@@ -151,21 +184,55 @@ class WorkerMesh:
     def announce(self, recipient: bytes, rid: str | None) -> None:
         """Tell every other worker that a report for ``recipient`` was filed (best effort: a
         worker not reached sees it at its next poll of the database)."""
-        message = _message(FILED, recipient, (rid or "").encode())
+        self._broadcast(_message(FILED, recipient, (rid or "").encode()))
+
+    def relay(self, event: dict[str, Any]) -> None:
+        """Send one event of this worker's bus to every other worker (best effort)."""
+        data = json.dumps(event, separators=(",", ":")).encode()
+        self._broadcast(_message(EVENT, data), backlog=EVENT_BACKLOG, quiet=True)
+
+    def tell_clock(self, offset: float) -> None:
+        """Tell every other worker the sandbox clock's offset (the host, after a move)."""
+        self.clock_offset = offset
+        self._broadcast(_message(CLOCK, _DELAY.pack(offset)))
+
+    async def console(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Ask the host's device console; its answer. Raises :class:`OSError` when the host
+        cannot be reached, :class:`TimeoutError` when it does not answer in time."""
+        self._next_call = (self._next_call + 1) % 2**32
+        call = self._next_call
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._calls[call] = future
+        try:
+            writer = await self._link(HOST)
+            writer.write(_message(CONSOLE, _CALL.pack(call), json.dumps(request).encode()))
+            await writer.drain()
+            return await asyncio.wait_for(future, CONSOLE_TIMEOUT)
+        finally:
+            self._calls.pop(call, None)
+
+    def _broadcast(
+        self, message: bytes, *, backlog: int | None = None, quiet: bool = False
+    ) -> None:
         for peer in range(self.count):
             if peer == self.index:
                 continue
             writer = self._links.get(peer)
             if writer is not None and not writer.is_closing():
+                if backlog is not None and writer.transport.get_write_buffer_size() > backlog:
+                    self.events_dropped += 1
+                    logger.warning("an event for worker %d dropped: its link is backed up", peer)
+                    continue
                 writer.write(message)
             elif not self._closed:
-                self._spawn(self._announce_later(peer, message))
+                self._spawn(self._announce_later(peer, message, quiet))
 
-    async def _announce_later(self, peer: int, message: bytes) -> None:
+    async def _announce_later(self, peer: int, message: bytes, quiet: bool = False) -> None:
         try:
             writer = await self._link(peer)
         except OSError as exc:
-            logger.info("worker %d not told of a report: %s", peer, exc)
+            # An event for a worker that is down is not worth a line each (it is restarted).
+            (logger.debug if quiet else logger.info)("worker %d not told: %s", peer, exc)
             return
         writer.write(message)
 
@@ -194,6 +261,13 @@ class WorkerMesh:
                 if kind == ANSWER and len(body) >= 16 and self.on_answer is not None:
                     (delay,) = _DELAY.unpack_from(body, 8)
                     self.on_answer(body[:8], body[16:], delay)
+                elif kind == CONSOLE_ANSWER and len(body) >= _CALL.size:
+                    (call,) = _CALL.unpack_from(body)
+                    future = self._calls.get(call)
+                    if future is not None and not future.done():
+                        future.set_result(json.loads(body[_CALL.size :]))
+                elif kind == CLOCK and len(body) == _DELAY.size:
+                    self._clock(body)
                 else:
                     logger.warning("worker %d sent an unexpected message (kind %d)", peer, kind)
         except (OSError, ValueError) as exc:
@@ -202,6 +276,10 @@ class WorkerMesh:
             if self._links.get(peer) is writer:
                 del self._links[peer]
             writer.close()
+            if peer == HOST:
+                for future in self._calls.values():
+                    if not future.done():
+                        future.set_exception(OSError("the link to the host broke"))
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -210,6 +288,8 @@ class WorkerMesh:
         task = asyncio.current_task()
         if task is not None:
             self._handlers.add(task)
+        if self.hosts_fleet and self.clock_offset:
+            writer.write(_message(CLOCK, _DELAY.pack(self.clock_offset)))
         try:
             while (message := await _read(reader)) is not None:
                 kind, body = message
@@ -219,6 +299,13 @@ class WorkerMesh:
                 elif kind == FILED and len(body) >= 8:
                     if self.on_filed is not None:
                         self.on_filed(body[:8], body[8:].decode() or None)
+                elif kind == EVENT:
+                    if self.on_event is not None:
+                        self._event(body)
+                elif kind == CONSOLE and len(body) >= _CALL.size:
+                    self._spawn(self._console(body, writer))
+                elif kind == CLOCK and len(body) == _DELAY.size:
+                    self._clock(body)
                 else:
                     logger.warning("a worker sent an unexpected message (kind %d)", kind)
         except (OSError, ValueError) as exc:
@@ -228,6 +315,35 @@ class WorkerMesh:
             if task is not None:
                 self._handlers.discard(task)
             writer.close()
+
+    def _event(self, body: bytes) -> None:
+        assert self.on_event is not None
+        try:
+            event = json.loads(body)
+            if not isinstance(event, dict):
+                raise ValueError("not a JSON object")
+            self.on_event(event)
+        except Exception:  # one bad event must not break the link
+            logger.exception("an event from another worker was not taken")
+
+    def _clock(self, body: bytes) -> None:
+        (offset,) = _DELAY.unpack(body)
+        self.clock_offset = offset
+        if self.on_clock is not None:
+            self.on_clock(offset)
+
+    async def _console(self, body: bytes, writer: asyncio.StreamWriter) -> None:
+        (call,) = _CALL.unpack_from(body)
+        try:
+            if self.on_console is None:
+                raise ValueError(f"worker {self.index} has no device console")
+            request = json.loads(body[_CALL.size :])
+            answer = await self.on_console(request)
+        except Exception as exc:  # the asking worker shows the reason; the link lives on
+            logger.exception("the device console failed on a request from another worker")
+            answer = {"failed": str(exc)}
+        if not writer.is_closing():
+            writer.write(_message(CONSOLE_ANSWER, _CALL.pack(call), json.dumps(answer).encode()))
 
     def _command(self, hub: bytes, frame: bytes, writer: asyncio.StreamWriter) -> None:
         if self.on_command is None:

@@ -1,15 +1,16 @@
 """The web view and the admin surface for watching the gateway (``docs/web-view.md``).
 
-On the gateway's own port, with no authentication - a test-harness surface, bound where the
-gateway binds (127.0.0.1 by default), and the pages say so:
+On the gateway's own port (or its ``--admin-host`` listener), part of the admin surface that
+:mod:`gateway.admin_auth` guards - loopback clients, or others with the admin token (a browser
+by the cookie ``/?token=`` sets) - and the pages say so:
 
 - ``/``: the message flow, live (Server-Sent Events), with filters;
 - ``/requests/<RequestID>``: one request - its DUIS request and response XML, its final
   report, and each GBCS frame decoded as ``smetsim decode`` explains it (:mod:`gbcs.explain`);
 - ``/inventory``: the SMI's devices, the meter points with their service flags, RDP files;
-- ``/devices``: each emulated device's live state and bench controls (when a
-  :class:`DeviceConsole` is plugged in: the sandbox does; ``gateway`` never imports the
-  emulator);
+- ``/devices`` (and ``/devices/<EUI>``, one): each emulated device's live state and bench
+  controls (when a :class:`DeviceConsole` is plugged in: the sandbox does; ``gateway`` never
+  imports the emulator);
 - ``GET /admin/events``: the event stream (:mod:`gateway.events`);
 - ``GET /admin/frames?requestId=...``: the frame log (:mod:`gateway.frame_log`);
 - ``GET /admin/devices/<EUI>``: a device's live state as JSON; ``POST`` the same path with
@@ -25,7 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote
@@ -35,8 +36,10 @@ from aiohttp import web
 from lxml import etree
 
 from gateway import frame_log
+from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import format_request_id, parse_request_id
-from gateway.web.flow import Flow
+from gateway.srv.catalogue import CATALOGUE
+from gateway.web.flow import Flow, Restored
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.explain import explain
 
@@ -45,12 +48,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ACTIONS", "DeviceConsole", "ReportSource", "WebView"]
+__all__ = ["ACTIONS", "ConsoleUnavailableError", "DeviceConsole", "ReportSource", "WebView"]
 
 ACTIONS: Final = ("alert", "unreachable", "reachable", "slow", "clock")
 """What ``POST /admin/devices/<EUI>`` can do (``value`` in brackets): raise an alert (its
 code in hex, e.g. ``8F3E``), take the device's hub link down or up, delay every WAN frame
-(seconds; 0 ends it), move the devices' clock forward (seconds)."""
+(seconds; 0 ends it), move the sandbox's clock - the gateway's and the devices' - forward
+(seconds)."""
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 KEEPALIVE: Final = 15.0
 """Seconds between comment lines on an idle event stream (proxies close silent streams)."""
@@ -58,14 +64,19 @@ GONE_CHECK: Final = 1.0
 """Seconds between checks that an idle event stream's client is still there."""
 
 
+class ConsoleUnavailableError(Exception):
+    """The devices cannot be asked now (in a sandbox worker: the fleet's host is not there);
+    the message says why, for people."""
+
+
 class DeviceConsole(Protocol):
     """The emulated devices, as the web view sees them (supplied by the sandbox)."""
 
-    def devices(self) -> list[dict[str, Any]]:
-        """Every device's summary (``eui``, ``type``, ...), in a stable order."""
+    async def devices(self) -> list[dict[str, Any]]:
+        """Every device's live state (as :meth:`state`), in a stable order."""
         ...
 
-    def state(self, eui: bytes) -> dict[str, Any] | None:
+    async def state(self, eui: bytes) -> dict[str, Any] | None:
         """A device's live state (None: no such device)."""
         ...
 
@@ -87,10 +98,9 @@ class WebView:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.flow = Flow()
-        gateway.events.listen(self.flow.on_event)
+        gateway.events.listen(self.flow.on_event, relayed=True)
         self.console: DeviceConsole | None = None
         self.reports: ReportSource | None = None
-        self._streams: set[asyncio.Task[Any]] = set()
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("gateway.web", "templates"),
             autoescape=True,
@@ -102,13 +112,25 @@ class WebView:
         app.router.add_get("/", self._flow_page)
         app.router.add_get("/requests/{rid}", self._request_page)
         app.router.add_get("/inventory", self._inventory_page)
-        app.router.add_get("/devices", self._devices_page)
+        app.router.add_get("/devices", self._guarded(self._devices_page, page=True))
+        app.router.add_get("/devices/{eui}", self._guarded(self._device_page, page=True))
         app.router.add_get("/static/app.js", self._script)
         app.router.add_get("/admin/events", self._events)
         app.router.add_get("/admin/frames", self._frames)
-        app.router.add_get("/admin/devices", self._devices_json)
-        app.router.add_get("/admin/devices/{eui}", self._device_json)
-        app.router.add_post("/admin/devices/{eui}", self._device_action)
+        app.router.add_get("/admin/devices", self._guarded(self._devices_json))
+        app.router.add_get("/admin/devices/{eui}", self._guarded(self._device_json))
+        app.router.add_post("/admin/devices/{eui}", self._guarded(self._device_action))
+
+    def _guarded(self, handler: Handler, *, page: bool = False) -> Handler:
+        """``handler``, answering ``503`` (a page or JSON) when the devices cannot be asked."""
+
+        async def guarded(request: web.Request) -> web.Response:
+            try:
+                return await handler(request)
+            except ConsoleUnavailableError as exc:
+                return self._error_page(503, str(exc)) if page else _json_error(503, str(exc))
+
+        return guarded
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -120,7 +142,8 @@ class WebView:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def _error_page(self, status: int, message: str) -> web.Response:
-        return self._page("error.html", status=status, title="Not found", message=message)
+        title = {404: "Not found", 503: "Unavailable"}.get(status, "Bad request")
+        return self._page("error.html", status=status, title=title, message=message)
 
     async def _flow_page(self, request: web.Request) -> web.Response:
         entries = [e.as_json() for e in self.flow.entries()]
@@ -176,8 +199,23 @@ class WebView:
         )
 
     async def _devices_page(self, request: web.Request) -> web.Response:
-        devices = [] if self.console is None else self.console.devices()
+        devices = [] if self.console is None else await self.console.devices()
         return self._page("devices.html", title="Devices", devices=devices, actions=ACTIONS)
+
+    async def _device_page(self, request: web.Request) -> web.Response:
+        text = request.match_info["eui"]
+        try:
+            eui = parse_eui(text)
+        except ValueError as exc:
+            return self._error_page(400, f"{text!r} is not an EUI-64: {exc}")
+        state = None if self.console is None else await self.console.state(eui)
+        if state is None:
+            return self._error_page(
+                404, f"unknown device {eui_duis(eui)}: no emulated device has it"
+            )
+        return self._page(
+            "devices.html", title=f"Device {eui_duis(eui)}", devices=[state], actions=ACTIONS
+        )
 
     async def _script(self, request: web.Request) -> web.Response:
         script = resources.files("gateway.web").joinpath("static/app.js").read_text("utf-8")
@@ -201,7 +239,7 @@ class WebView:
     async def _devices_json(self, request: web.Request) -> web.Response:
         if self.console is None:
             return _json_error(404, _NO_CONSOLE)
-        return web.json_response({"devices": self.console.devices()})
+        return web.json_response({"devices": await self.console.devices()})
 
     async def _device_json(self, request: web.Request) -> web.Response:
         eui = _eui(request.match_info["eui"])
@@ -209,7 +247,7 @@ class WebView:
             return eui
         if self.console is None:
             return _json_error(404, _NO_CONSOLE)
-        state = self.console.state(eui)
+        state = await self.console.state(eui)
         if state is None:
             return _json_error(404, f"unknown device {eui_duis(eui)}: no emulated device has it")
         return web.json_response(state)
@@ -231,7 +269,7 @@ class WebView:
         value = data.get("value")
         if value is not None and not isinstance(value, str | int | float):
             return _json_error(400, f"value must be a string or a number, not {value!r}")
-        if self.console.state(eui) is None:
+        if await self.console.state(eui) is None:
             return _json_error(404, f"unknown device {eui_duis(eui)}: no emulated device has it")
         try:
             done = await self.console.act(
@@ -285,7 +323,48 @@ class WebView:
             await response.write_eof()
         return response
 
+    async def restore(self) -> None:
+        """Fill the flow with the device SRs the database recorded (called at start)."""
+        added = self.flow.restore(await self.gateway.commits.run(self._read_history))
+        if added:
+            logger.info("message flow: %d device SRs restored from the database", added)
+
     # -- storage reads (in the storage thread) ------------------------------------------------
+
+    def _read_history(self) -> list[Restored]:
+        with self.gateway.storage.transaction() as tx:
+            if not tx.one(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"
+            ):
+                return []  # no device service here
+            rows = tx.all(
+                "SELECT q.request_id, q.sender, q.device, q.variant, q.command_variant, q.state, "
+                "q.created_at, p.kind AS final_kind, p.code AS final_code, "
+                "p.created_at AS final_at "
+                "FROM (SELECT * FROM device_requests ORDER BY created_at DESC LIMIT ?) AS q "
+                "LEFT JOIN device_reports AS p ON p.seq = (SELECT MAX(seq) FROM device_reports "
+                "WHERE request_id = q.request_id AND kind IN ('response', 'dcc-alert')) "
+                "ORDER BY q.created_at",
+                (self.flow.keep,),
+            )
+        return [
+            Restored(
+                request_id=str(r["request_id"]),
+                at=str(r["created_at"]),
+                srv=str(r["variant"]),
+                name=_srv_name(str(r["variant"])),
+                cv=int(r["command_variant"]),
+                sender=eui_duis(bytes(r["sender"])),
+                device=eui_duis(bytes(r["device"])),
+                # What the SR was answered at once: a pre-command or a command for local
+                # delivery is handed back (I0), any other is sent to the device (I99).
+                code="I0" if r["state"] in ("precommand", "local") else "I99",
+                final_kind=r["final_kind"],
+                final_code=r["final_code"],
+                final_at=r["final_at"],
+            )
+            for r in rows
+        ]
 
     def _read_frames(self, rid: str) -> list[frame_log.Frame] | None:
         with self.gateway.storage.transaction() as tx:
@@ -343,6 +422,13 @@ _NO_CONSOLE: Final = (
     "no emulated devices here: device state comes from a sandbox (smetsim sandbox), "
     "not a bare gateway"
 )
+
+
+def _srv_name(srv: str) -> str | None:
+    try:
+        return CATALOGUE[ServiceReferenceVariant(srv)].row.name
+    except (ValueError, KeyError):
+        return None
 
 
 def _json_error(status: int, message: str) -> web.Response:

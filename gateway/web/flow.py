@@ -2,19 +2,22 @@
 
 Fed by the event bus (``sr-received``, then the report that ends the request), bounded to the
 newest :data:`KEEP` requests; each keeps its DUIS request and synchronous response (each cut
-at :data:`MAX_XML` bytes) for the request's page. After a restart the flow starts empty; a
-request's page still shows what the database keeps (its final report and GBCS frames).
+at :data:`MAX_XML` bytes) for the request's page. At start it is filled from the database
+(:meth:`Flow.restore`): the device SRs the gateway recorded and the reports that ended them,
+so a restarted sandbox shows what happened before - without their DUIS XML, which is not
+stored, and without the non-device and refused SRs, which leave no request row.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from gateway.events import Event
 
-__all__ = ["KEEP", "MAX_XML", "Flow", "FlowEntry"]
+__all__ = ["KEEP", "MAX_XML", "Flow", "FlowEntry", "Restored"]
 
 KEEP: Final = 1000
 MAX_XML: Final = 256 * 1024
@@ -35,13 +38,16 @@ class FlowEntry:
     device: str | None
     code: str
     reason: str | None
-    ms: float
+    ms: float | None
+    """Time to the synchronous answer (None: restored from the database, not measured)."""
     request_xml: bytes = b""
     response_xml: bytes = b""
     final_kind: str | None = None
     final_code: str | None = None
     final_at: str | None = None
     alerts: list[str] = field(default_factory=list)
+    restored: bool = False
+    """Read from the database at start, not seen as it happened."""
 
     @property
     def outcome(self) -> str:
@@ -69,7 +75,27 @@ class FlowEntry:
             "outcome": self.outcome,
             "finalCode": self.final_code,
             "finalAt": self.final_at,
+            "restored": self.restored,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """A device SR as the database keeps it (see :meth:`Flow.restore`)."""
+
+    request_id: str
+    at: str
+    srv: str
+    name: str | None
+    cv: int
+    sender: str
+    device: str
+    code: str
+    """The synchronous answer it had: ``I0`` (a pre-command, a command for local delivery)
+    or ``I99`` (sent to the device)."""
+    final_kind: str | None
+    final_code: str | None
+    final_at: str | None
 
 
 class Flow:
@@ -89,6 +115,38 @@ class Flow:
 
     def get(self, key: str) -> FlowEntry | None:
         return self._entries.get(key)
+
+    def restore(self, rows: Iterable[Restored]) -> int:
+        """Put the requests of ``rows`` (oldest first) in the flow, behind anything already
+        there; how many were added (the newest :attr:`keep`, at most)."""
+        fresh = OrderedDict(self._entries)
+        self._entries.clear()
+        added = 0
+        for row in list(rows)[-self.keep :]:
+            if row.request_id in fresh:
+                continue
+            self._entries[row.request_id] = FlowEntry(
+                key=row.request_id,
+                at=row.at,
+                request_id=row.request_id,
+                srv=row.srv,
+                name=row.name,
+                cv=row.cv,
+                sender=row.sender,
+                device=row.device,
+                code=row.code,
+                reason=None,
+                ms=None,
+                final_kind=row.final_kind,
+                final_code=row.final_code,
+                final_at=row.final_at,
+                restored=True,
+            )
+            added += 1
+        self._entries.update(fresh)
+        while len(self._entries) > self.keep:
+            self._entries.popitem(last=False)
+        return added
 
     def exchange(self, seq: int, request: bytes, response: bytes) -> None:
         """Keep the DUIS request and synchronous response of the ``sr-received`` event
@@ -119,7 +177,7 @@ class Flow:
                 device=fields.get("device"),
                 code=str(fields.get("code")),
                 reason=fields.get("reason"),
-                ms=float(fields.get("ms", 0.0)),
+                ms=float(fields.get("ms") or 0.0),
             )
             self._latest = (event.seq, key)
             while len(self._entries) > self.keep:

@@ -5,11 +5,14 @@ the inbox is one for both."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from gbcs.codes import SUPPLIER
@@ -129,3 +132,93 @@ async def test_without_the_host_a_worker_reports_the_hub_unreachable(
         assert outcome.final is not None
         assert outcome.final.kind == "dcc-alert"
         assert b"the sandbox worker hosting the devices cannot be reached" in outcome.final.body
+
+
+# --- the web view across workers ------------------------------------------------------------
+
+
+async def _events_until(
+    stream: aiohttp.ClientResponse, wanted: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    async with asyncio.timeout(5):
+        while True:
+            line = await stream.content.readline()
+            if line.startswith(b"data: "):
+                event: dict[str, Any] = json.loads(line[6:])
+                if wanted(event):
+                    return event
+
+
+async def test_each_workers_event_stream_and_flow_tell_every_workers_srs(
+    workers: list[Sandbox],
+) -> None:
+    host, other = workers
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(host.url + "/admin/events") as on_host,
+        session.get(other.url + "/admin/events") as on_other,
+        DuisClient(other.url, keys=other.keystore, sign_xml=True, timeout=10) as client,
+    ):
+        await on_host.content.readline()
+        await on_other.content.readline()
+        xml = request(client, "4.1.1", ESME, READ)
+        await client.send(xml, wait=True, within=5)
+        rid = request_id(xml)
+        for stream in (on_host, on_other):
+            sr = await _events_until(
+                stream, lambda e: e["type"] == "sr-received" and e["requestId"] == rid
+            )
+            assert sr["worker"] == 1  # where it arrived
+            response = await _events_until(
+                stream, lambda e: e["type"] == "response" and e["requestId"] == rid
+            )
+            assert response["worker"] == 1
+        [entry] = [e for e in host.gateway.web.flow.entries() if e.key == rid]
+        assert (entry.outcome, entry.final_code) == ("response", "I0")
+        async with session.get(host.url + "/") as page:
+            assert rid in await page.text()
+    # The traffic log and the gateway's own reactions stay with the worker that saw it.
+    assert host.gateway.events.worker == 0
+    assert other.gateway.events.worker == 1
+
+
+async def test_the_devices_view_is_reachable_from_any_worker(workers: list[Sandbox]) -> None:
+    host, other = workers
+    url = f"{other.url}/admin/devices/00-DB-12-34-56-78-90-A0"
+    async with aiohttp.ClientSession() as session:
+        async with DuisClient(other.url, keys=other.keystore, sign_xml=True) as client:
+            await client.send(request(client, "4.1.1", ESME, READ), wait=True, within=5)
+        async with session.get(url) as answer:
+            assert answer.status == 200
+            state = await answer.json()
+        assert state["register"] == host.fleet.device(ESME, host.clock()).meter.total
+        async with session.get(other.url + "/devices") as answer:
+            assert answer.status == 200
+            assert 'data-eui="00-DB-12-34-56-78-90-A0"' in await answer.text()
+        async with session.get(f"{other.url}/admin/devices/00-DB-12-34-56-78-90-FF") as answer:
+            assert answer.status == 404
+        # Controls act on the host's fleet and WAN; a refused one changes nothing there.
+        async with session.post(url, json={"action": "slow", "value": "-1"}) as answer:
+            assert answer.status == 400
+            assert "slow: give a number of seconds" in (await answer.json())["error"]
+        assert host.wan.faults.delay == 0.0
+        async with session.post(url, json={"action": "slow", "value": 0.25}) as answer:
+            assert answer.status == 200
+        assert host.wan.faults.delay == 0.25
+        # Clock forward from worker 1: the host's clock, and every worker's gateway, move.
+        async with session.post(url, json={"action": "clock", "value": 3600}) as answer:
+            assert answer.status == 200
+        for _ in range(100):
+            if (other.gateway.clock() - datetime.now(UTC)).total_seconds() > 3590:
+                break
+            await asyncio.sleep(0.01)
+        for sandbox in (host, other):
+            ahead = (sandbox.gateway.clock() - datetime.now(UTC)).total_seconds()
+            assert 3590 < ahead < 3610
+        # Without the host, the view says why instead of failing.
+        await host.close()
+        async with session.get(url) as answer:
+            assert answer.status == 503
+            assert "worker that hosts the devices (worker 0)" in (await answer.json())["error"]
+        async with session.get(other.url + "/devices") as answer:
+            assert answer.status == 503

@@ -9,14 +9,21 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from gateway.admin_auth import COOKIE
+from gateway.server import Gateway
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, Sandbox
 from tests.e2e.support import request, request_id
+from tests.gateway.duis.http import A0, Client, settings_for
+from tests.gateway.duis.support import read_inventory_body
+from tests.gateway.test_admin_auth import FAR, TOKEN, injected_peer
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -98,8 +105,21 @@ async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
     await page.goto(sandbox.url + "/devices")
     esme = page.locator("section.device[data-eui='00-DB-12-34-56-78-90-A0']")
     register = sandbox.fleet.device(ESME, sandbox.clock()).meter.total
-    await expect(esme.locator(".state")).to_contain_text(f'"register": {register}')
+    await expect(esme.locator(".register")).to_have_text(f"{register} Wh")
+    await expect(esme.locator(".tariff")).to_contain_text("standing charge")
+    await expect(esme.locator(".debt")).to_contain_text(" p")
     await _shot(page, shots, "web-devices.png")
+
+    # Clock forward from the page: the sandbox's clock moves (the gateway's with the devices'),
+    # and the section shows the device's new time without a reload.
+    before = esme.locator(".device-clock")
+    shown = await before.text_content()
+    page.once("dialog", lambda dialog: dialog.accept("86400"))
+    await esme.locator("button[data-action=clock]").click()
+    await expect(esme.locator(".done")).to_contain_text("moved forward 86400 s")
+    await expect(esme.locator(".device-clock")).not_to_have_text(shown or "")
+    assert (sandbox.gateway.clock() - datetime.now(UTC)).total_seconds() > 86_000
+    await expect(page.locator(".clock")).to_contain_text("moved forward 86400")
 
     # A fault injected from the page: the next request ends in a DCC alert.
     sandbox.devices.response_timeout = 0.3
@@ -120,3 +140,39 @@ async def test_the_flow_the_request_the_devices_and_a_fault_in_a_browser(
     await expect(page.locator("#smi")).to_contain_text("00-DB-12-34-56-78-90-A0")
     await expect(page.locator("#points")).to_contain_text("1312345678111")
     await _shot(page, shots, "web-inventory.png")
+
+
+async def test_a_far_browser_opens_the_live_flow_with_the_token_once(
+    page: Any, tmp_path: Path
+) -> None:
+    # A gateway with an admin token; the browser's requests carry the test-only header that
+    # makes the gateway see them as coming from off this machine (nothing leaves loopback).
+    gateway = Gateway.open(settings_for(tmp_path, admin_token=TOKEN))
+    gateway.app.middlewares.insert(0, injected_peer)
+    await gateway.start()
+    try:
+        assert gateway.listening is not None
+        url = gateway.listening.url
+        await page.set_extra_http_headers({"X-Test-Peer": FAR})
+        refused = await page.goto(url + "/")
+        assert refused is not None
+        assert refused.status == 401
+        await page.goto(f"{url}/?token={TOKEN}")
+        assert page.url == url + "/"  # the token is not left in the address bar
+        expect = playwright_api.expect
+        # EventSource sends no Authorization header: the cookie lets the live stream in.
+        await expect(page.locator("#status")).to_have_text("live", timeout=10_000)
+        [cookie] = await page.context.cookies()
+        assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == (
+            COOKIE,
+            True,
+            "Strict",
+        )
+        assert TOKEN not in cookie["value"]
+        async with aiohttp.ClientSession() as session:
+            status, _, _ = await Client(gateway, session).send("8.2", read_inventory_body(A0))
+        assert status == 200
+        row = page.locator("#flow tbody tr", has_text="8.2 Read Inventory")
+        await expect(row).to_have_count(1, timeout=10_000)
+    finally:
+        await gateway.close()

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from yarl import URL
 
 from gateway.admin_auth import (
+    COOKIE,
     admin_port,
     is_admin_path,
     is_loopback,
@@ -332,3 +333,102 @@ def test_the_config_file_gives_the_token_and_the_admin_listener() -> None:
     assert "hunter2" not in str(exc.value)
     with pytest.raises(ConfigError, match="printable ASCII"):
         settings_from_mapping({"gateway": {"admin_token": "a token with spaces in it"}})
+
+
+# --- a browser: ?token= once, then the cookie ------------------------------------------------
+
+
+async def _login(
+    session: aiohttp.ClientSession, url: str, *, peer: str | None = FAR
+) -> aiohttp.ClientResponse:
+    headers = {} if peer is None else {"X-Test-Peer": peer}
+    async with session.get(url, headers=headers, allow_redirects=False) as response:
+        await response.read()
+        return response
+
+
+def _cookie_of(response: aiohttp.ClientResponse) -> tuple[str, str]:
+    """The admin cookie's value and its whole Set-Cookie line."""
+    lines = [v for k, v in response.headers.items() if k.lower() == "set-cookie"]
+    assert len(lines) == 1, lines
+    name, _, rest = lines[0].partition("=")
+    assert name == COOKIE
+    return rest.split(";", 1)[0], lines[0]
+
+
+async def test_a_far_browser_opens_the_web_view_with_the_token_once(
+    gateway: Gateway, session: aiohttp.ClientSession
+) -> None:
+    login = await _login(session, f"{base(gateway)}/inventory?token={TOKEN}&x=1")
+    assert login.status == 303
+    assert login.headers["Location"] == "/inventory?x=1"  # the token is not kept in the URL
+    value, line = _cookie_of(login)
+    assert TOKEN not in line  # a digest of it, not the token
+    assert "HttpOnly" in line
+    assert "SameSite=Strict" in line
+    assert "Path=/" in line
+    cookie = {"Cookie": f"{COOKIE}={value}", "X-Test-Peer": FAR}
+    # The cookie opens what the bearer header opens: pages, the event stream, the JSON API.
+    for path in ("/", "/inventory", "/admin/events", "/admin/users"):
+        async with session.get(f"{base(gateway)}{path}", headers=cookie) as answer:
+            assert answer.status == 200, path
+            if answer.content_type != "text/event-stream":
+                await answer.read()
+    async with session.post(f"{base(gateway)}/admin/users", headers=cookie, json=NEW) as answer:
+        assert answer.status == 200
+    assert NEW_USER in await registered_euis(gateway, session)
+    # Without it, the same far browser is refused (and told how to get in).
+    status, body, _ = await call(session, f"{base(gateway)}/inventory")
+    assert status == 401
+    assert "/?token=<token>" in body["error"]
+
+
+@pytest.mark.parametrize("given", [f"{TOKEN}x", "", TOKEN.upper()])
+async def test_a_wrong_token_in_the_url_sets_nothing(
+    gateway: Gateway, session: aiohttp.ClientSession, given: str
+) -> None:
+    for peer in (FAR, None):
+        login = await _login(session, f"{base(gateway)}/?token={given}", peer=peer)
+        assert login.status == 401
+        assert "set-cookie" not in {k.lower() for k in login.headers}
+        assert "not the admin token" in json.loads(await login.text())["error"]
+
+
+async def test_a_wrong_or_stale_cookie_is_refused(
+    gateway: Gateway, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    for value in ("", "0" * 64, TOKEN):
+        headers = {"Cookie": f"{COOKIE}={value}", "X-Test-Peer": FAR}
+        async with session.post(
+            f"{base(gateway)}/admin/users", headers=headers, json=NEW
+        ) as answer:
+            assert answer.status == 401
+            assert f"the {COOKIE} cookie is not this gateway's" in (await answer.json())["error"]
+    assert NEW_USER not in await registered_euis(gateway, session)
+    # A cookie of another gateway (another token) opens nothing here.
+    other = await _started(settings_for(tmp_path / "other", admin_token=TOKEN + "-other"))
+    try:
+        login = await _login(session, f"{base(other)}/?token={TOKEN}-other")
+        value, _ = _cookie_of(login)
+    finally:
+        await other.close()
+    async with session.get(
+        f"{base(gateway)}/admin/users", headers={"Cookie": f"{COOKIE}={value}", "X-Test-Peer": FAR}
+    ) as answer:
+        assert answer.status == 401
+
+
+async def test_without_a_token_the_url_login_serves_loopback_only(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    gateway = await _started(settings_for(tmp_path))
+    try:
+        login = await _login(session, f"{base(gateway)}/?token={TOKEN}")
+        assert login.status == 401
+        assert "no admin token is set" in json.loads(await login.text())["error"]
+        login = await _login(session, f"{base(gateway)}/?token={TOKEN}", peer=None)
+        assert login.status == 303
+        assert login.headers["Location"] == "/"
+        assert "set-cookie" not in {k.lower() for k in login.headers}
+    finally:
+        await gateway.close()

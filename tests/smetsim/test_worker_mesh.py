@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -142,3 +143,72 @@ async def test_a_restarted_host_is_reached_again(pair: tuple[WorkerMesh, WorkerM
 def test_a_worker_index_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="worker 2 of 2"):
         WorkerMesh("t", 2, 2)
+
+
+async def test_events_the_console_and_the_clock_cross_the_mesh(
+    pair: tuple[WorkerMesh, WorkerMesh],
+) -> None:
+    host, other = pair
+    on_host: list[dict[str, Any]] = []
+    on_other: list[dict[str, Any]] = []
+    host.on_event = on_host.append
+    other.on_event = on_other.append
+    offsets: list[float] = []
+    other.on_clock = offsets.append
+
+    async def console(request: dict[str, Any]) -> dict[str, Any]:
+        if request["op"] == "boom":
+            raise RuntimeError("the fleet broke")
+        return {"echo": request}
+
+    host.on_console = console
+    await host.start()
+    await other.start()
+    other.relay({"type": "rdp-file", "file": "a"})
+    host.relay({"type": "rdp-file", "file": "b"})
+    assert await other.console({"op": "state", "eui": "00"}) == {
+        "echo": {"op": "state", "eui": "00"}
+    }
+    answer = await other.console({"op": "boom"})
+    assert "the fleet broke" in answer["failed"]  # said, and the link lives on
+    host.tell_clock(3600.0)
+    for _ in range(200):
+        if on_host and on_other and offsets:
+            break
+        await asyncio.sleep(0.01)
+    assert on_host == [{"type": "rdp-file", "file": "a"}]
+    assert on_other == [{"type": "rdp-file", "file": "b"}]
+    assert offsets == [3600.0]
+    assert await other.console({"op": "again"}) == {"echo": {"op": "again"}}
+
+
+async def test_a_worker_linking_to_the_host_is_told_its_clock(
+    pair: tuple[WorkerMesh, WorkerMesh],
+) -> None:
+    host, other = pair
+    host.clock_offset = 7200.0  # moved before this worker linked (say, it was restarted)
+    offsets: list[float] = []
+    other.on_clock = offsets.append
+    host.on_console = lambda request: _answer({})
+    await host.start()
+    await other.start()
+    await other.console({"op": "devices"})  # the first link to the host
+    for _ in range(200):
+        if offsets:
+            break
+        await asyncio.sleep(0.01)
+    assert offsets == [7200.0]
+
+
+async def test_a_console_call_to_a_missing_host_fails_at_once() -> None:
+    lone = WorkerMesh(secrets.token_hex(8), 1, 2)
+    await lone.start()
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            await lone.console({"op": "devices"})
+    finally:
+        await lone.close()
+
+
+async def _answer(answer: dict[str, Any]) -> dict[str, Any]:
+    return answer

@@ -99,15 +99,29 @@ async function deviceAction(section, button) {
     const result = await answer.json();
     done.textContent = result.done || result.error;
   }
-  const state = await fetch("/admin/devices/" + encodeURIComponent(eui));
-  section.querySelector(".state").textContent = JSON.stringify(await state.json(), null, 2);
+  // The device's own page, parsed (never run) and its section swapped in: the server
+  // renders it, escaped, as it renders the whole list.
+  const page = await fetch("/devices/" + encodeURIComponent(eui));
+  const parsed = new DOMParser().parseFromString(await page.text(), "text/html");
+  const fresh = parsed.querySelector("section.device");
+  if (!fresh) return;
+  fresh.querySelector(".done").textContent = done.textContent;
+  const opened = [...section.querySelectorAll("details")].map((d) => d.open);
+  fresh.querySelectorAll("details").forEach((d, i) => { d.open = !!opened[i]; });
+  section.replaceWith(fresh);
+  const clock = parsed.querySelector(".clock");
+  const shown = document.querySelector(".clock");
+  if (clock && shown) shown.replaceWith(clock);
+  wireDevice(fresh);
+}
+
+function wireDevice(section) {
+  for (const button of section.querySelectorAll("button")) {
+    button.addEventListener("click", () => deviceAction(section, button));
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   if (document.getElementById("flow")) liveFlow();
-  for (const section of document.querySelectorAll(".device")) {
-    for (const button of section.querySelectorAll("button")) {
-      button.addEventListener("click", () => deviceAction(section, button));
-    }
-  }
+  for (const section of document.querySelectorAll(".device")) wireDevice(section);
 });
