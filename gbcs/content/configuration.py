@@ -1,13 +1,17 @@
-"""Device configuration: ECS70 / GCS28 (set the ESME / GSME clock)."""
+"""Device configuration: ECS70 / GCS28 (set the ESME / GSME clock), and the DLMS settings
+commands of the configuration and load-control families (:class:`DeviceSettings`)."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import partial
+from typing import ClassVar, Final
 
 from gbcs.content._common import (
     DlmsCommand,
+    Outcome,
     _counter_of,
     _int,
     _items,
@@ -19,6 +23,7 @@ from gbcs.content._common import (
     _when,
     register,
 )
+from gbcs.errors import DecodeError
 from gbcs.payloads import asn1, dlms
 from gbcs.payloads.dlms import (
     NULL,
@@ -200,20 +205,119 @@ class GasClockSet:
         return cls(node.child(0).time_value(), node.child(1).int_value())
 
 
+# =========================================================================== settings
+
+SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
+    code: re.compile(pattern)
+    for code, pattern in {
+        # ECS28b: reset the load-limit counter.
+        0x0044: r"action 3 0-0:94\.44\.42\.255/1",
+        # ECS29a-d: RMS limiters, average-RMS thresholds and profile periods, counter resets.
+        0x0045: r"set 7 1-0:32\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:32\.3[15]\.0\.4/2|action 3 1-0:32\.3[26]\.0\.4/1",
+        0x00AE: r"set 7 1-0:[357]2\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:[357]2\.3[15]\.0\.4/2|action 3 1-0:[357]2\.3[26]\.0\.4/1",
+        0x00D1: r"set 7 1-0:32\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:32\.3[15]\.0\.4/2",
+        0x00D2: r"set 7 1-0:[357]2\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:[357]2\.3[15]\.0\.4/2",
+        # ECS29e / ECS29f: reset the RMS voltage counters.
+        0x00D3: r"action 3 1-0:32\.3[26]\.0\.4/1",
+        0x00D4: r"action 3 1-0:[357]2\.3[26]\.0\.4/1",
+        # ECS30 / ECS30a: the billing single-action schedule's execution times.
+        0x0046: r"set 22 0-0:15\.0\.0\.255/4",
+        0x00D7: r"set 22 0-0:15\.0\.0\.255/4",
+        # ECS34: the instantaneous power thresholds (register monitor).
+        0x0047: r"set 21 0-0:16\.0\.0\.255/2",
+        # ECS37: the maximum demand configurable period (schedule).
+        0x004A: r"set 10 0-0:12\.0\.0\.255/2",
+        # ECS39a / ECS39b: import / export MPAN.
+        0x004C: r"set 1 0-0:94\.44\.34\.11/2",
+        0x004D: r"set 1 1-0:0\.0\.2\.255/2",
+        # ECS46a: the HC ALCS / ALCS labels.
+        0x0053: r"set 1 0-0:94\.44\.0\.1[1-5]/2",
+        # ECS47: activate / deactivate (with a duration) or reset an ALCS / HC ALCS.
+        0x0055: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[12]/2|action 9 0-0:10\.0\.103\.255/1",
+        # ECS47e: limit an APC level for a period.
+        0x011F: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.107\.255/1",
+        # ECS57: reset maximum demand registers.
+        0x005A: r"action 4 1-0:[12]\.6\.[01]\.255/1",
+        # ECS62: boost button association of each ALCS.
+        0x005F: r"set 1 0-0:94\.44\.6\.[1-5]/2",
+    }.items()
+}
+"""The objects each settings use case may address (``kind class obis/index``): a command
+addressing any other is not that use case's."""
+
+
+def spec_key(spec: AccessSpec) -> str:
+    """``set 1 0-0:94.44.6.1/2``: how a settings object is named, here and in device state."""
+    return f"{spec.kind.name.lower()} {spec.class_id} {spec.obis}/{spec.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSettings:
+    """A DLMS command of the configuration and load-control families that writes settings
+    and runs actions, answered by an :class:`Outcome` (null-data and one result each): ECS28b,
+    ECS29a-f, ECS30/30a, ECS34, ECS37, ECS39a/b, ECS46a, ECS47, ECS47e, ECS57, ECS62. The
+    objects and values are the gateway's to choose (from the DUIS body); the decoder checks
+    that every object addressed is one of the use case's (:data:`SETTINGS_OBJECTS`)."""
+
+    message_code: int
+    counter: int
+    writes: tuple[tuple[AccessSpec, Data], ...]
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return tuple(s for s, _ in self.writes)
+
+    def kinds(self) -> tuple[AccessKind, ...]:
+        return tuple(s.kind for s, _ in self.writes)
+
+    def encode(self) -> bytes:
+        allowed = SETTINGS_OBJECTS[self.message_code]
+        for spec, _ in self.writes:
+            if allowed.fullmatch(spec_key(spec)) is None:
+                raise DecodeError(f"0x{self.message_code:04X} does not address {spec_key(spec)}")
+        return _request(self.counter, self.specs(), [d for _, d in self.writes])
+
+    @classmethod
+    def decode_as(cls, code: int, content: bytes) -> DeviceSettings:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, dlms.AccessRequest) or apdu.date_time:
+            raise DecodeError("expected a DLMS Access-Request without a date-time")
+        if not apdu.specs or len(apdu.data) != len(apdu.specs):
+            raise DecodeError(f"{len(apdu.data)} data values for {len(apdu.specs)} requests")
+        found = cls(
+            code, _counter_of(apdu.invoke_id), tuple(zip(apdu.specs, apdu.data, strict=True))
+        )
+        if found.encode() != content:
+            raise DecodeError("settings content is not in the form GBCS devices send")
+        return found
+
+    def outcome(self, result: int = 0) -> Outcome:
+        """The response: ``result`` for every request (0 success)."""
+        return Outcome(self.counter, tuple(AccessResult(k, result) for k in self.kinds()))
+
+
 # =========================================================================== registry
 
-Command = SetClock | SetGasClock
+Command = SetClock | SetGasClock | DeviceSettings
 Response = ClockSet | GasClockSet
 """This family's own response shapes (besides the shared ``Outcome`` / ``ZclFailure``)."""
 
 register(0x0062, SetClock.decode, ClockSet.decode)
 register(0x007F, SetGasClock.decode, GasClockSet.decode)
+for _code in SETTINGS_OBJECTS:
+    register(_code, partial(DeviceSettings.decode_as, _code), Outcome.decode)
 
 
 __all__ = [
     "CLOCK",
+    "SETTINGS_OBJECTS",
     "ClockSet",
+    "DeviceSettings",
     "GasClockSet",
     "SetClock",
     "SetGasClock",
+    "spec_key",
 ]

@@ -74,31 +74,15 @@ _READS_AND_SETS = [
     "ECS26l",
     "ECS26n",
     "ECS27",
-    "ECS28b",
-    "ECS29a",
-    "ECS29b",
-    "ECS29c",
-    "ECS29e",
-    "ECS30",
-    "ECS30a",
-    "ECS34",
     "ECS35a",
     "ECS35b",
     "ECS35c",
     "ECS35g",
-    "ECS37",
-    "ECS39a",
-    "ECS39b",
     "ECS40",
-    "ECS46a",
     "ECS46c",
-    "ECS47",
-    "ECS47e",
     "ECS48",
-    "ECS57",
     "ECS61c",
     "ECS61d",
-    "ECS62",
     "ECS66",
     "ECS82",
     "GCS01a",
@@ -152,7 +136,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 124 commands, 125
+"""(use case name, direction) pairs with no typed content codec: 108 commands, 109
 responses, 7 alerts."""
 
 
