@@ -10,5 +10,7 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 
 from __future__ import annotations
 
-FAMILIES: tuple[str, ...] = ()
+from emulator.usecases import configuration  # noqa: F401 - importing registers its handlers
+
+FAMILIES: tuple[str, ...] = ("configuration",)
 """The family modules imported (their names), in import order."""
