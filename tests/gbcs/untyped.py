@@ -17,15 +17,7 @@ _READS_AND_SETS = [
     "CCS05/CCS04",
     "CCS06",
     "CS02a",
-    "CS02b-accessControlBrokerByACB",
-    "CS02b-networkOperatorByNetworkOperator",
-    "CS02b-supplierBySupplier",
-    "CS02b-transCoSByTransCoS",
-    "CS02b-wanProviderByWanProvider",
-    "CS02c",
     "CS02f",
-    "CS02g-loadControllerByLoadController",
-    "CS02g-loadControllerBySupplier",
     "CS03a1",
     "CS03a2",
     "CS03b",
@@ -127,8 +119,6 @@ _READS_AND_SETS = [
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
     {(name, CRA.COMMAND) for name in _READS_AND_SETS}
     | {(name, CRA.RESPONSE) for name in _READS_AND_SETS}
-    # Only the response of the contingency credential update is in the sample.
-    | {("CS02b-anyByContingency", CRA.RESPONSE)}
     # ASN.1 alerts (credential, firmware-transfer and PPMID activation) and the DLMS alerts
     # whose notification body is not the 2-or-3-element form DlmsAlert reads.
     | {
@@ -136,7 +126,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 108 commands, 109
+"""(use case name, direction) pairs with no typed content codec: 100 commands, 100
 responses, 7 alerts."""
 
 
