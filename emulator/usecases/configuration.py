@@ -31,6 +31,8 @@ from emulator.clock import from_seconds
 from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.errors import CommandError
 from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.codes import RemotePartyRole
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
@@ -131,10 +133,28 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
         state.setdefault("resets", {})[key] = at
 
 
+_NETWORK_OPERATOR_CODES = frozenset(
+    {0x0045, 0x00AE, 0x00D1, 0x00D2, 0x00D3, 0x00D4, 0x004A, 0x005A}
+)
+"""Voltage, RMS counter and maximum demand settings (ECS29a-f, ECS37, ECS57): the network
+operator's (DUIS gives them to the Electricity Distributor); the others are the supplier's."""
+
+
 def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     cmd = c.decode_command(command.message_code, command.content)
     if not isinstance(cmd, c.DeviceSettings):  # pragma: no cover - registry guarantees it
         raise CommandError("not a settings command")
+    role = device.trust.role_of(command.business_originator)
+    wanted = (
+        RemotePartyRole.NETWORK_OPERATOR
+        if cmd.message_code in _NETWORK_OPERATOR_CODES
+        else RemotePartyRole.SUPPLIER
+    )
+    if role is not wanted:
+        raise CommandError(
+            f"0x{cmd.message_code:04X} is the {wanted.name.lower()}'s to send",
+            alert_code=AlertCode.SOURCE_HAS_NO_AUTHORITY,
+        )
     _check(cmd)
     apply(device, cmd, now)
     device._log(

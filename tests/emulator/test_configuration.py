@@ -10,6 +10,8 @@ from pathlib import Path
 from emulator.fleet import Fleet
 from emulator.usecases.configuration import FAMILY, setting
 from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 from tests.emulator.support import ESME, SEED, HeadEnd, pki_for
@@ -134,7 +136,8 @@ def test_the_response_has_the_reference_shape(
         cmd = c.decode_command(ref.message_code, ref.content)
         assert isinstance(cmd, c.DeviceSettings)
         mine = c.DeviceSettings(cmd.message_code, head.next_counter() % (1 << 24), cmd.writes)
-        answer = head.send(head.command(ESME, mine, counter=head.counter))
+        sender = NETWORK_OPERATOR if cmd.message_code == 0x0045 else SUPPLIER
+        answer = head.send(head.command(ESME, mine, counter=head.counter, originator=sender))
         assert answer.response is not None
         ours = c.Outcome.decode(answer.response.content)
         reference = c.Outcome.decode(their.content)
@@ -143,3 +146,13 @@ def test_the_response_has_the_reference_shape(
 
 def _stamp(when: datetime) -> bytes:
     return dlms.CosemDateTime.from_datetime(when).to_bytes()
+
+
+def test_a_setting_from_the_wrong_party_is_refused(fleet: Fleet, head: HeadEnd) -> None:
+    """Voltage settings are the network operator's: the supplier's changes nothing."""
+    reset = ((dlms.action(3, "1-0:32.32.0.4", 1), dlms.integer(0)),)
+    _, response, answer = _send(head, reset, 0x00D3)
+    assert isinstance(response, c.Outcome)
+    assert not response.ok
+    assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
+    assert "resets" not in fleet.device(ESME, head.now).family_state(FAMILY)
