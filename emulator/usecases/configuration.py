@@ -21,6 +21,18 @@ them back from here:
 ``apc``
     Each auxiliary proportional controller by number: ``level`` (%), ``start`` and ``end``
     (device time) and ``input`` (the level limits the input from the controlled load).
+
+A GSME takes the GBZ settings (:class:`gbcs.content.GasSettings`: GCS23, GCS24/24a,
+GCS25a, GCS41) and keeps, in the same family state:
+
+``zcl``
+    The payload (hex) of the last ZCL command of each kind, by ``"<cluster>/<command>"``
+    (``"0702/0E"``: the uncontrolled flow threshold).
+``gas``
+    What they set: ``conversion_factor`` (1e-5), ``calorific_value`` (0.1 MJ/m3),
+    ``flow_threshold`` and ``flow_divisor``, ``stabilisation`` (s), ``measurement`` (s),
+    ``tamper`` / ``depletion`` (ZSE supply status, 3 unchanged), ``billing_start`` (Unix
+    seconds), ``billing_duration`` and ``billing_unit`` (ZSE duration type), ``mprn``.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.base import Alert, DeviceContext, Reply, handles
 from emulator.errors import CommandError
 from gbcs import content as c
 from gbcs.alerts import AlertCode
@@ -37,6 +49,11 @@ from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import AccessKind, CosemDateTime
+from gbcs.payloads.gbz import ZIGBEE_EPOCH
+
+ZIGBEE_EPOCH_UNIX = int(ZIGBEE_EPOCH.timestamp())
+ZCL_NOT_AUTHORIZED = 0x7E
+ZCL_HARDWARE_FAILURE = 0xC0
 
 __all__ = ["FAMILY", "setting"]
 
@@ -164,5 +181,68 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
     return Reply(cmd.outcome().encode())
 
 
+def _u32(raw: bytes, at: int) -> int:
+    return int.from_bytes(raw[at : at + 4], "little")
+
+
+def _gas_values(call: c.ZclCall) -> dict[str, Any]:
+    """What a GSME settings call sets (its payload as ZigBee SE lays it out)."""
+    p, key = call.payload, (call.cluster, call.command_id)
+    try:
+        if key == (0x0700, 0x02) and len(p) == 13:
+            return {"conversion_factor": _u32(p, 8)}
+        if key == (0x0700, 0x03) and len(p) == 14:
+            return {"calorific_value": _u32(p, 8)}
+        if key == (0x0702, 0x0E) and len(p) == 18:
+            return {
+                "flow_threshold": int.from_bytes(p[8:10], "little"),
+                "flow_divisor": int.from_bytes(p[13:15], "little"),
+                "stabilisation": p[15],
+                "measurement": int.from_bytes(p[16:18], "little"),
+            }
+        if key == (0x0702, 0x0D) and len(p) == 8:
+            return {"tamper": p[4], "depletion": p[5]}
+        if key == (0x0700, 0x09) and len(p) == 17:
+            return {
+                "billing_start": _u32(p, 8) + ZIGBEE_EPOCH_UNIX,
+                "billing_duration": int.from_bytes(p[12:15], "little"),
+                "billing_unit": p[15],
+            }
+        if key == (0x0700, 0x01):
+            return {}
+        if key == (0x0708, 0x03) and len(p) >= 13 and len(p) == 13 + p[12]:
+            return {"mprn": p[13:].decode("ascii")}
+    except UnicodeDecodeError:
+        pass
+    raise CommandError(f"cluster 0x{call.cluster:04X} command 0x{call.command_id:02X}: malformed")
+
+
+def _gas_settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    cmd = c.decode_command(command.message_code, command.content)
+    if not isinstance(cmd, c.GasSettings):  # pragma: no cover - registry guarantees it
+        raise CommandError("not a gas settings command")
+    if device.trust.role_of(command.business_originator) is not RemotePartyRole.SUPPLIER:
+        refused = Alert(AlertCode.SOURCE_HAS_NO_AUTHORITY)
+        return Reply(cmd.outcome(ZCL_NOT_AUTHORIZED).encode(), alerts=[refused])
+    values: dict[str, Any] = {}
+    try:
+        for call in cmd.calls:  # every call checked before any is kept
+            values.update(_gas_values(call))
+        if values.get("conversion_factor") == 0:
+            raise CommandError("a conversion factor of 0 is refused")
+    except CommandError as exc:
+        device._log(f"gas settings refused: {exc}")
+        # Each command answered with a failure, as the reference error responses do (0xC0).
+        return Reply(cmd.outcome(ZCL_HARDWARE_FAILURE).encode())
+    state = device.family_state(FAMILY)
+    zcl: dict[str, str] = state.setdefault("zcl", {})
+    for call in cmd.calls:
+        zcl[f"{call.cluster:04X}/{call.command_id:02X}"] = call.payload.hex()
+    state.setdefault("gas", {}).update(values)
+    return Reply(cmd.outcome().encode())
+
+
 for _code in c.SETTINGS_OBJECTS:
     handles(DeviceType.ESME, _code)(_settings)
+for _code in c.GAS_SETTINGS_CALLS:
+    handles(DeviceType.GSME, _code)(_gas_settings)

@@ -12,7 +12,6 @@ from typing import Any
 
 from lxml import etree
 
-from gateway.errors import ServiceError
 from gateway.srv.fields import (
     Fields,
     children,
@@ -22,6 +21,12 @@ from gateway.srv.fields import (
     read_datetime,
     read_int,
     time_of,
+)
+from gateway.srv.gas import (
+    GasBillingCalendar,
+    build_gas_billing,
+    build_import_mprn,
+    read_gas_billing,
 )
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -280,6 +285,8 @@ class BillingCalendar:
     time: time_of_day
     dates: tuple[bytes, ...]
     monthly: bool
+    gas: GasBillingCalendar | None = None
+    """A ``GasBillingCalendar`` instead (GCS25a on a GSME)."""
 
 
 _PERIODS = {"Quarterly": 3, "SixMonthly": 6, "Yearly": 12}
@@ -288,7 +295,10 @@ _PERIODS = {"Quarterly": 3, "SixMonthly": 6, "Yearly": 12}
 def _read_billing(body: etree._Element) -> BillingCalendar:
     f = Fields(body, ("ElectricityBillingCalendar", "GasBillingCalendar"))
     if "GasBillingCalendar" in f.elements:
-        raise ServiceError("use_case_unavailable", srv="6.8", use_case="GCS25a")
+        if "ElectricityBillingCalendar" in f.elements:
+            raise invalid(f.owner, "it takes one calendar, electricity or gas")
+        gas = read_gas_billing(f.elements["GasBillingCalendar"])
+        return BillingCalendar(time_of_day(0), (), False, gas)
     e = Fields(
         _child(f, "ElectricityBillingCalendar"),
         ("BillingTime", "Daily", "Weekly", "Monthly", "Quarterly", "SixMonthly", "Yearly"),
@@ -321,8 +331,21 @@ def _zero(name: str) -> int:
     raise invalid(name, "'0' is not a day of the week (1 Monday .. 7 Sunday)")
 
 
+def _choose_billing(r: BillingCalendar, names: tuple[str, ...]) -> str:
+    wanted = "GCS25a" if r.gas is not None else "ECS30" if r.monthly else "ECS30a"
+    if wanted not in names:
+        other = "Electricity" if r.gas is not None else "Gas"
+        raise invalid(
+            "UpdateDeviceConfigurationBillingCalendar",
+            f"this device takes {other}BillingCalendar",
+        )
+    return wanted
+
+
 def _build_billing(cmd: Command) -> bytes:
     r: BillingCalendar = cmd.request
+    if r.gas is not None:
+        return build_gas_billing(cmd, r.gas)
     t = r.time
     at = dlms.octet_string(bytes([t.hour, t.minute, t.second, 0]))
     entries = [dlms.structure(at, dlms.octet_string(d)) for d in r.dates]
@@ -457,15 +480,17 @@ def _read_import_mpxn(body: etree._Element) -> ImportMpxn:
 
 
 def _choose_import_mpxn(request: ImportMpxn, names: tuple[str, ...]) -> str:
+    gas = "GCS41" in names
+    if gas != (request.mprn is not None):
+        wanted = "ImportMPRN" if gas else "ImportMPANs"
+        raise invalid("SetDeviceConfigurationImportMPxN", f"this device takes {wanted}")
     return names[0]
 
 
 def _build_import_mpxn(cmd: Command) -> bytes:
     r: ImportMpxn = cmd.request
     if r.mprn is not None:
-        raise ServiceError(
-            "duis_invalid_element", element="ImportMPRN", reason="an ESME takes ImportMPANs"
-        )
+        return build_import_mprn(cmd, r.mprn)
     value = dlms.octet_string("".join(r.mpans).encode())
     return _settings(cmd, [(dlms.set_(1, "0-0:94.44.34.11", 2), value)])
 
@@ -512,8 +537,8 @@ serves(
     Codec(
         read=_read_billing,
         build=_build_billing,
-        builds=frozenset({"ECS30", "ECS30a"}),
-        choose=lambda r, names: "ECS30" if r.monthly else "ECS30a",
+        builds=frozenset({"ECS30", "ECS30a", "GCS25a"}),
+        choose=_choose_billing,
     ),
 )
 serves("6.12", Codec(read=_read_power, build=_build_power, builds=frozenset({"ECS34"})))
@@ -521,7 +546,12 @@ serves("6.18.1", Codec(read=_read_md_period, build=_build_md_period, builds=froz
 serves("6.18.2", Codec(read=_read_md_reset, build=_build_md_reset, builds=frozenset({"ECS57"})))
 serves(
     "6.20.1",
-    Codec(read=_read_import_mpxn, build=_build_import_mpxn, builds=frozenset({"ECS39a"})),
+    Codec(
+        read=_read_import_mpxn,
+        build=_build_import_mpxn,
+        builds=frozenset({"ECS39a", "GCS41"}),
+        choose=_choose_import_mpxn,
+    ),
 )
 serves(
     "6.20.2",

@@ -12,6 +12,7 @@ from typing import ClassVar, Final
 from gbcs.content._common import (
     DlmsCommand,
     Outcome,
+    _check_exact,
     _counter_of,
     _int,
     _items,
@@ -24,7 +25,7 @@ from gbcs.content._common import (
     register,
 )
 from gbcs.errors import DecodeError
-from gbcs.payloads import asn1, dlms
+from gbcs.payloads import asn1, dlms, gbz
 from gbcs.payloads.dlms import (
     NULL,
     AccessKind,
@@ -34,6 +35,7 @@ from gbcs.payloads.dlms import (
     CosemDateTime,
     Data,
 )
+from gbcs.payloads.gbz import CONTROL_LAST, GbzComponent, GbzPayload, ZclFrame
 
 # =========================================================================== ECS70 / GCS28
 
@@ -299,25 +301,147 @@ class DeviceSettings:
         return Outcome(self.counter, tuple(AccessResult(k, result) for k in self.kinds()))
 
 
+# =========================================================================== gas settings
+
+GAS_SETTINGS_CALLS: Final[dict[int, frozenset[tuple[int, int]]]] = {
+    # GCS23: PublishConversionFactor (0x02), PublishCalorificValue (0x03) - Price cluster.
+    0x007C: frozenset({(0x0700, 0x02), (0x0700, 0x03)}),
+    # GCS24 / GCS24a: SetUncontrolledFlowThreshold (0x0E), SetSupplyStatus (0x0D) - Metering.
+    0x007D: frozenset({(0x0702, 0x0E), (0x0702, 0x0D)}),
+    0x00FC: frozenset({(0x0702, 0x0E), (0x0702, 0x0D)}),
+    # GCS25 / GCS25a: PublishBillingPeriod (0x09), PublishBlockPeriod (0x01) - Price cluster.
+    0x007E: frozenset({(0x0700, 0x09), (0x0700, 0x01)}),
+    0x00D8: frozenset({(0x0700, 0x09), (0x0700, 0x01)}),
+    # GCS41: UpdateSiteID (0x03) - Device Management cluster.
+    0x0087: frozenset({(0x0708, 0x03)}),
+}
+"""The ZCL commands each GSME settings use case sends (cluster, command id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZclCall:
+    """One cluster-specific ZCL command of a GBZ settings command; ``payload`` little-endian
+    as ZCL writes it. ``to_client`` for the commands a server sends (the Price and Device
+    Management clusters' publish commands, which the GSME takes as a client)."""
+
+    cluster: int
+    command_id: int
+    payload: bytes
+    to_client: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GasSettings:
+    """A GBZ command of the configuration family that sets GSME settings, answered by a
+    ZCL Default Response per component (:class:`GasSettingsDone`): GCS23, GCS24/24a,
+    GCS25/25a, GCS41. The decoder checks the commands are the use case's
+    (:data:`GAS_SETTINGS_CALLS`)."""
+
+    message_code: int
+    calls: tuple[ZclCall, ...]
+
+    def encode(self) -> bytes:
+        allowed = GAS_SETTINGS_CALLS[self.message_code]
+        components = []
+        for n, call in enumerate(self.calls):
+            if (call.cluster, call.command_id) not in allowed:
+                raise DecodeError(
+                    f"0x{self.message_code:04X} does not send cluster 0x{call.cluster:04X} "
+                    f"command 0x{call.command_id:02X}"
+                )
+            fc = gbz.FC_CLUSTER_SPECIFIC | (gbz.FC_SERVER_TO_CLIENT if call.to_client else 0)
+            frame = ZclFrame(fc, n, call.command_id, call.payload)
+            last = CONTROL_LAST if n == len(self.calls) - 1 else 0
+            components.append(GbzComponent(call.cluster, frame, last))
+        return GbzPayload(tuple(components)).to_bytes()
+
+    @classmethod
+    def decode_as(cls, code: int, content: bytes) -> GasSettings:
+        payload = GbzPayload.from_bytes(content)
+        calls = []
+        for component in payload.components:
+            frame = component.frame
+            if not isinstance(frame, ZclFrame) or not frame.cluster_specific:
+                raise DecodeError("expected plain cluster-specific ZCL commands")
+            calls.append(
+                ZclCall(
+                    component.cluster_id, frame.command_id, frame.payload, frame.server_to_client
+                )
+            )
+        found = cls(code, tuple(calls))
+        _check_exact(found, content)
+        return found
+
+    def outcome(self, status: int = 0) -> GasSettingsDone:
+        return GasSettingsDone(
+            tuple((c.cluster, c.command_id, c.to_client, status) for c in self.calls)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GasSettingsDone:
+    """The response to :class:`GasSettings`: a ZCL Default Response per command (cluster,
+    command answered, whether the command went to the client, status; 0 success)."""
+
+    answers: tuple[tuple[int, int, bool, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(status == 0 for *_, status in self.answers)
+
+    def encode(self) -> bytes:
+        components = []
+        for n, (cluster, command_id, to_client, status) in enumerate(self.answers):
+            # The answer goes the other way: from the client when the command came from the
+            # server side (Price, Device Management), else from the server.
+            fc = 0 if to_client else gbz.FC_SERVER_TO_CLIENT
+            frame = ZclFrame(fc, n, gbz.DEFAULT_RESPONSE, bytes([command_id, status]))
+            last = CONTROL_LAST if n == len(self.answers) - 1 else 0
+            components.append(GbzComponent(cluster, frame, last))
+        return GbzPayload(tuple(components)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> GasSettingsDone:
+        payload = GbzPayload.from_bytes(content)
+        answers = []
+        for component in payload.components:
+            frame = component.frame
+            if not isinstance(frame, ZclFrame) or frame.command_id != gbz.DEFAULT_RESPONSE:
+                raise DecodeError("expected ZCL Default Responses")
+            if frame.cluster_specific or len(frame.payload) != 2:
+                raise DecodeError("a Default Response is general and 2 bytes long")
+            to_client = not frame.server_to_client
+            answers.append((component.cluster_id, frame.payload[0], to_client, frame.payload[1]))
+        found = cls(tuple(answers))
+        _check_exact(found, content)
+        return found
+
+
 # =========================================================================== registry
 
-Command = SetClock | SetGasClock | DeviceSettings
-Response = ClockSet | GasClockSet
+Command = SetClock | SetGasClock | DeviceSettings | GasSettings
+Response = ClockSet | GasClockSet | GasSettingsDone
 """This family's own response shapes (besides the shared ``Outcome`` / ``ZclFailure``)."""
 
 register(0x0062, SetClock.decode, ClockSet.decode)
 register(0x007F, SetGasClock.decode, GasClockSet.decode)
 for _code in SETTINGS_OBJECTS:
     register(_code, partial(DeviceSettings.decode_as, _code), Outcome.decode)
+for _code in GAS_SETTINGS_CALLS:
+    register(_code, partial(GasSettings.decode_as, _code), GasSettingsDone.decode)
 
 
 __all__ = [
     "CLOCK",
+    "GAS_SETTINGS_CALLS",
     "SETTINGS_OBJECTS",
     "ClockSet",
     "DeviceSettings",
     "GasClockSet",
+    "GasSettings",
+    "GasSettingsDone",
     "SetClock",
     "SetGasClock",
+    "ZclCall",
     "spec_key",
 ]

@@ -14,7 +14,7 @@ from gbcs.alerts import AlertCode
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.frames import Message
 from gbcs.payloads import dlms
-from tests.emulator.support import ESME, SEED, HeadEnd, pki_for
+from tests.emulator.support import ESME, GSME, SEED, HeadEnd, pki_for
 
 NOW = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -156,3 +156,47 @@ def test_a_setting_from_the_wrong_party_is_refused(fleet: Fleet, head: HeadEnd) 
     assert not response.ok
     assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
     assert "resets" not in fleet.device(ESME, head.now).family_state(FAMILY)
+
+
+def _gas(head: HeadEnd, name: str, conformance: Path, *, originator: bytes = SUPPLIER):  # type: ignore[no-untyped-def]
+    """The DCC's reference GSME command content, sent by the test head end."""
+    ref = Message.from_bytes(
+        bytes.fromhex((conformance / f"gbcs/{name}_SUCCESS_COMMAND_GBCS.HEX").read_text().strip())
+    )
+    cmd = c.decode_command(ref.message_code, ref.content)
+    assert isinstance(cmd, c.GasSettings)
+    answer = head.send(head.command(GSME, cmd, counter=head.next_counter(), originator=originator))
+    assert answer.response is not None
+    return c.decode_response(ref.message_code, answer.response.content), answer
+
+
+def test_the_gsme_keeps_conversion_flow_billing_and_mprn(
+    conformance: Path, fleet: Fleet, head: HeadEnd
+) -> None:
+    for name in (
+        "6.6_GCS23/GCS23_6.6",
+        "6.7_GCS24a/GCS24a_6.7",
+        "6.8_GCS25a/GCS25a_6.8",
+        "6.20.1_GCS41/GCS41_6.20.1",
+    ):
+        response, _ = _gas(head, name, conformance)
+        assert isinstance(response, c.GasSettingsDone)
+        assert response.ok, name
+    gas = fleet.device(GSME, head.now).family_state(FAMILY)["gas"]
+    assert gas["conversion_factor"] == 102264
+    assert gas["calorific_value"] == 400
+    assert (gas["flow_threshold"], gas["flow_divisor"]) == (61680, 10000)
+    assert (gas["stabilisation"], gas["measurement"]) == (60, 300)
+    assert gas["billing_start"] == int(datetime(2015, 1, 1, tzinfo=UTC).timestamp())
+    assert (gas["billing_duration"], gas["billing_unit"]) == (6, 0x23)
+    assert gas["mprn"] == "1234567890"
+
+
+def test_gsme_settings_from_the_network_operator_change_nothing(
+    conformance: Path, fleet: Fleet, head: HeadEnd
+) -> None:
+    response, answer = _gas(head, "6.6_GCS23/GCS23_6.6", conformance, originator=NETWORK_OPERATOR)
+    assert isinstance(response, c.GasSettingsDone)
+    assert not response.ok
+    assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
+    assert "gas" not in fleet.device(GSME, head.now).family_state(FAMILY)

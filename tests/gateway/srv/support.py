@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gateway.duis.envelope import parse_request
 from gateway.duis.xml import parse_document
+from gateway.errors import ServiceError
 from gateway.srv.catalogue import entry
 from gateway.srv.spec import Command
 from gbcs.frames import Message
@@ -48,7 +49,10 @@ def transform(conformance: Path, template: str) -> Transform:
     e = entry(srv)
     assert e.codec is not None
     for names in e.row.use_cases.values():
-        name = e.codec.use_case_for(typed, names)
+        try:
+            name = e.codec.use_case_for(typed, names)
+        except ServiceError:  # the body is another device type's
+            continue
         uc = by_name(name)
         if uc.code == theirs.message_code:
             command = Command(

@@ -39,6 +39,16 @@ TEMPLATES = [
     "ECS62Remove_7.10_SUCCESS_REQUEST_DUIS.XML",
 ]
 
+GAS_TEMPLATES = [
+    "GCS23_6.6_SUCCESS_REQUEST_DUIS.XML",
+    "GCS24_6.7_SUCCESS_REQUEST_DUIS.XML",
+    "GCS24a_6.7_SUCCESS_REQUEST_DUIS.XML",
+    "GCS25a_6.8_SUCCESS_REQUEST_DUIS.XML",
+    "GCS41_6.20.1_SUCCESS_REQUEST_DUIS.XML",
+]
+"""GSME settings: their issuer event id is the gateway's clock, which the support module sets
+to the time the DCC made its references (2015-01-01)."""
+
 SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
 
 
@@ -50,6 +60,15 @@ def test_the_template_becomes_the_dcc_reference_command(conformance: Path, templ
     typed = gc.decode_command(found.reference.message_code, found.ours)
     assert isinstance(typed, gc.DeviceSettings)
     assert typed.counter == found.reference.originator_counter % (1 << 24)
+
+
+@pytest.mark.parametrize("template", GAS_TEMPLATES)
+def test_the_gas_template_becomes_the_dcc_reference_command(
+    conformance: Path, template: str
+) -> None:
+    found = transform(conformance, template)
+    assert found.ours == found.reference.content
+    assert isinstance(gc.decode_command(found.reference.message_code, found.ours), gc.GasSettings)
 
 
 def _body(xml: str) -> etree._Element:
@@ -141,6 +160,34 @@ _AVG = (
             )
             + "</sr:X>",
             "change nothing",
+        ),
+        (
+            "6.6",
+            "<sr:X><sr:CalorificValue>40.05</sr:CalorificValue>"
+            "<sr:ConversionFactor>1.02264</sr:ConversionFactor></sr:X>",
+            "more than 1 decimal places",
+        ),
+        (
+            "6.6",
+            "<sr:X><sr:CalorificValue>40.0</sr:CalorificValue>"
+            "<sr:ConversionFactor>0</sr:ConversionFactor></sr:X>",
+            "zero every reading",
+        ),
+        (
+            "6.7",
+            "<sr:X><sr:UncontrolledGasFlowRateDecimal>6.6</sr:UncontrolledGasFlowRateDecimal>"
+            "<sr:SupplyDepletionState>Unchanged</sr:SupplyDepletionState>"
+            "<sr:SupplyTamperState>Unchanged</sr:SupplyTamperState>"
+            "<sr:StabilisationPeriod>60</sr:StabilisationPeriod>"
+            "<sr:MeasurementPeriod>300</sr:MeasurementPeriod></sr:X>",
+            "above 6.5535",
+        ),
+        (
+            "6.8",
+            "<sr:X><sr:GasBillingCalendar><sr:BillingPeriodStart>2015-01-01T00:00:00Z"
+            "</sr:BillingPeriodStart><sr:Periodicity>Fortnightly</sr:Periodicity>"
+            "</sr:GasBillingCalendar></sr:X>",
+            "'Fortnightly'",
         ),
         (
             "7.16",
