@@ -59,6 +59,9 @@ __all__ = ["FAMILY", "setting"]
 
 FAMILY = "configuration"
 
+_ALCS_BASE = bytes([0, 0, 94, 44])
+"""0-0:94.44.{116+n}.x: the objects of switch or controller n (durations, APC period)."""
+
 _SWITCH_ACTIONS = {0x11: "on", 0x12: "off", 0x20: "schedule"}
 
 
@@ -123,7 +126,11 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
         key = c.spec_key(spec)
         if spec.kind is AccessKind.SET:
             objects[key] = data.to_bytes().hex()
-            if str(spec.obis).startswith("0-0:94.44.1") and spec.class_id == 1:
+            if (
+                spec.class_id == 1
+                and spec.obis.raw[:4] == _ALCS_BASE
+                and 117 <= spec.obis.raw[4] <= 121
+            ):
                 n, which = _number(spec), spec.obis.raw[5]
                 if which in (1, 2):
                     durations.setdefault(n, {})[which] = _uint(data, key)
@@ -150,6 +157,8 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
         state.setdefault("resets", {})[key] = at
 
 
+_DBCH04 = 0x010D
+"""The CHF's Sub GHz configuration: the one settings command a CHF takes."""
 _NETWORK_OPERATOR_CODES = frozenset(
     {0x0045, 0x00AE, 0x00D1, 0x00D2, 0x00D3, 0x00D4, 0x004A, 0x005A}
 )
@@ -243,6 +252,6 @@ def _gas_settings(device: Any, command: Message, now: int, ctx: DeviceContext) -
 
 
 for _code in c.SETTINGS_OBJECTS:
-    handles(DeviceType.ESME, _code)(_settings)
+    handles(DeviceType.CHF if _code == _DBCH04 else DeviceType.ESME, _code)(_settings)
 for _code in c.GAS_SETTINGS_CALLS:
     handles(DeviceType.GSME, _code)(_gas_settings)

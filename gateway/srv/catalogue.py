@@ -18,7 +18,17 @@ from typing import Any, Final
 from gateway.duis import nondevice as _nondevice
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
-from gateway.srv import auxiliary, configuration, gas, han, reading, security, supply, tariff
+from gateway.srv import (
+    auxiliary,
+    configuration,
+    gas,
+    han,
+    reading,
+    security,
+    subghz,
+    supply,
+    tariff,
+)
 from gateway.srv.registry import CODECS, NON_DEVICE
 from gateway.srv.spec import Codec, Row
 from gateway.srv.table import ROWS
@@ -33,6 +43,7 @@ FAMILIES: Final = (
     configuration,
     auxiliary,
     gas,
+    subghz,
     security,
     han,
     _nondevice,

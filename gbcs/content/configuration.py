@@ -244,6 +244,8 @@ SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
         0x011F: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.107\.255/1",
         # ECS57: reset maximum demand registers.
         0x005A: r"action 4 1-0:[12]\.6\.[01]\.255/1",
+        # DBCH04: the CHF's Sub GHz configuration.
+        0x010D: r"set 1 0-0:94\.44\.10\.0/2",
         # ECS62: boost button association of each ALCS.
         0x005F: r"set 1 0-0:94\.44\.6\.[1-5]/2",
     }.items()

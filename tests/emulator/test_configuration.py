@@ -14,7 +14,7 @@ from gbcs.alerts import AlertCode
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.frames import Message
 from gbcs.payloads import dlms
-from tests.emulator.support import ESME, GSME, SEED, HeadEnd, pki_for
+from tests.emulator.support import CHF, ESME, GSME, SEED, HeadEnd, pki_for
 
 NOW = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -200,3 +200,23 @@ def test_gsme_settings_from_the_network_operator_change_nothing(
     assert not response.ok
     assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
     assert "gas" not in fleet.device(GSME, head.now).family_state(FAMILY)
+
+
+def test_the_chf_keeps_its_sub_ghz_configuration(
+    conformance: Path, fleet: Fleet, head: HeadEnd
+) -> None:
+    ref = Message.from_bytes(
+        bytes.fromhex(
+            (conformance / "gbcs/6.28_DBCH04/DBCH04_6.28_SUCCESS_COMMAND_GBCS.HEX")
+            .read_text()
+            .strip()
+        )
+    )
+    cmd = c.decode_command(ref.message_code, ref.content)
+    assert isinstance(cmd, c.DeviceSettings)
+    mine = c.DeviceSettings(cmd.message_code, head.next_counter() % (1 << 24), cmd.writes)
+    answer = head.send(head.command(CHF, mine, counter=head.counter))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    held = setting(fleet.device(CHF, head.now), "set 1 0-0:94.44.10.0/2")
+    assert held == cmd.writes[0][1]

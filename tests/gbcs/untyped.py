@@ -27,7 +27,6 @@ _READS_AND_SETS = [
     "CS11",
     "DBCH02",
     "DBCH03",
-    "DBCH04",
     "ECS01b",
     "ECS02",
     "ECS03",
@@ -121,7 +120,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 95 commands, 95
+"""(use case name, direction) pairs with no typed content codec: 94 commands, 94
 responses, 7 alerts."""
 
 

@@ -37,6 +37,7 @@ TEMPLATES = [
     "ECS57_6.18.2_SOME_OPTIONALS_SUCCESS_REQUEST_DUIS.XML",
     "ECS62Add_7.9_SUCCESS_REQUEST_DUIS.XML",
     "ECS62Remove_7.10_SUCCESS_REQUEST_DUIS.XML",
+    "DBCH04_6.28_SUCCESS_REQUEST_DUIS.XML",
 ]
 
 GAS_TEMPLATES = [
@@ -160,6 +161,12 @@ _AVG = (
             )
             + "</sr:X>",
             "change nothing",
+        ),
+        (
+            "6.28",
+            "<sr:X><sr:LowerBandSubGHzChannels0To26><sr:Channel27/>"
+            "</sr:LowerBandSubGHzChannels0To26></sr:X>",
+            "Channel27 is not a channel 0 to 26",
         ),
         (
             "6.6",
