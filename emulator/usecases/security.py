@@ -20,7 +20,8 @@ starts at the floor the command sets, and the device answers each cell's old and
 
 Family state ``security``: ``cells`` - for each replaced cell (``"<role>/<ds|ka|ka-top-up>"``)
 the ``subject`` and ``key_id`` (hex) it now holds; ``load_controller`` - the entity of the
-load controller role (role 8 has no slot in :class:`Trust`).
+load controller role (role 8 has no slot in :class:`Trust`); ``pending`` - the private key
+(hex scalar) a CS02c made, by ``ds`` / ``ka``, until its certificate is installed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
@@ -43,6 +45,7 @@ from gbcs.codes import KeyPurpose, RemotePartyRole
 from gbcs.devices import DeviceType
 from gbcs.errors import GbcsError
 from gbcs.frames import Message
+from gbcs.payloads import asn1
 
 __all__ = ["FAMILY", "HANDLED"]
 
@@ -231,6 +234,76 @@ def _response(
     return c.CredentialsUpdated(command.originator_counter, cmd.mode, tuple(roles), tuple(results))
 
 
+# The hardware module name a device puts in its certification requests (RFC 4108
+# hwModuleName): the GBCS device hardware type and the device's entity identifier.
+HW_MODULE_NAME = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4")
+GBCS_DEVICE_TYPE = "1.2.826.0.1.8641679.1.2.2.1"
+
+
+def _hw_module_name(eui: bytes) -> bytes:
+    oid = x509.ObjectIdentifier(GBCS_DEVICE_TYPE)
+    body = asn1.der_sequence(
+        asn1.Der(asn1.OID, _oid_bytes(oid.dotted_string)), asn1.der_octet_string(eui)
+    )
+    return body.to_bytes()
+
+
+def _oid_bytes(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    out = bytearray([40 * parts[0] + parts[1]])
+    for part in parts[2:]:
+        chunk = [part & 0x7F]
+        part >>= 7
+        while part:
+            chunk.append(0x80 | (part & 0x7F))
+            part >>= 7
+        out += bytes(reversed(chunk))
+    return bytes(out)
+
+
+def _issue(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CS02c: a new key pair of the asked usage, kept pending until its certificate comes
+    (CS02d, not emulated), and a PKCS #10 request for it signed with the new key."""
+    cmd = c.decode_command(command.message_code, command.content)
+    if not isinstance(cmd, c.IssueSecurityCredentials):  # pragma: no cover - registry
+        raise CommandError("not an issue of security credentials")
+    if device.trust.role_of(command.business_originator) is not RemotePartyRole.SUPPLIER:
+        return Reply(
+            c.CredentialsRefused(CS02C_NOT_AUTHORISED).encode(),
+            alerts=[Alert(AlertCode.SOURCE_HAS_NO_AUTHORITY)],
+        )
+    ds = cmd.usage == c.DS_USAGE
+    key = ec.generate_private_key(ec.SECP256R1())
+    usage = x509.KeyUsage(
+        digital_signature=ds,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=not ds,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    name = x509.OtherName(HW_MODULE_NAME, _hw_module_name(device.eui))
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectAlternativeName([name]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    scalar = key.private_numbers().private_value
+    pending = device.family_state(FAMILY).setdefault("pending", {})
+    pending["ds" if ds else "ka"] = f"{scalar:064x}"
+    device._log(f"CS02c: new {'DS' if ds else 'KA'} key pending its certificate")
+    return Reply(c.CertificationRequest(request.public_bytes(Encoding.DER)).encode())
+
+
+CS02C_NOT_AUTHORISED = 3
+"""The bare INTEGER error answer of CS02c (the reference error response carries 3)."""
+
 for _type in (DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF):
     for _code in HANDLED:
         handles(_type, _code)(_update)
+    handles(_type, 0x000A)(_issue)
