@@ -44,7 +44,7 @@ async def test_6_8_critical_billing_calendar_through_cv4_and_cv5(
     assert gc.decode_response(0x00D7, message.content).ok
     calendar = setting(sandbox.fleet.device(ESME, 0), "set 22 0-0:15.0.0.255/4")
     assert isinstance(calendar, dlms.Array)
-    months = [item.items[1].value[2] for item in calendar.items]  # type: ignore[union-attr]
+    months = [item.items[1].value[2] for item in calendar.items]  # type: ignore[union-attr, index]
     assert months == [1, 4, 7, 10]
 
 
