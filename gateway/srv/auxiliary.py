@@ -14,8 +14,19 @@ from datetime import datetime
 
 from lxml import etree
 
+from gateway.duis.envelope import parse_eui_text
 from gateway.duis.xml import is_element, local_name
-from gateway.srv.fields import Fields, children, invalid, read_datetime, read_int
+from gateway.errors import ServiceError
+from gateway.srv.fields import (
+    Fields,
+    children,
+    cosem_date,
+    invalid,
+    one,
+    read_datetime,
+    read_int,
+    time_of,
+)
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
@@ -197,8 +208,150 @@ def _build_apc(cmd: Command) -> bytes:
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchingEntry:
+    """One entry of the ALCS / HC ALCS switching schedule."""
+
+    n: int
+    activate: bool
+    at: bytes
+    """Switch time, COSEM time (4 bytes)."""
+    weekdays: int
+    """7 bits, Monday first."""
+    special_days: frozenset[int]
+    start: bytes
+    end: bytes
+    """COSEM dates (5 bytes, wildcards 0xFF)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchingSchedule:
+    """SR6.14.2 ``UpdateDeviceConfigurationALCScheduler``: ECS46c - the switching schedule,
+    its special days (by index, COSEM dates) and the switches' types (``None`` for an ALCS,
+    the HC ALCS's entity otherwise)."""
+
+    entries: tuple[SwitchingEntry, ...]
+    special_days: tuple[tuple[int, bytes], ...]
+    switch_types: tuple[tuple[int, bytes | None], ...]
+
+
+def _read_entry(element: etree._Element) -> SwitchingEntry:
+    switch = one(element, "ActivateDeactivateSwitch")
+    n = _index(switch)
+    kinds = [local_name(c) for c in switch if is_element(c)]
+    if kinds not in (["ActivateSwitch"], ["DeactivateSwitch"]):
+        raise invalid("ActivateDeactivateSwitch", "it holds ActivateSwitch or DeactivateSwitch")
+    special = frozenset(
+        read_int("SpecialDaysApplicability/@index", e.get("index"), 1, 20)
+        for e in children(element, "SpecialDaysApplicability")
+    )
+    weekdays = 0
+    for days in children(element, "DaysOfWeekApplicability"):
+        for day in children(days, "DayOfWeekApplicability"):
+            name = (one(day, "DayOfWeekID").text or "").strip()
+            if name not in _WEEKDAYS:
+                raise invalid("DayOfWeekID", f"{name!r} is not a day of the week")
+            weekdays |= 0x40 >> _WEEKDAYS.index(name)
+    when = one(element, "ALCSScheduleDatesAndTime")
+    at = time_of(one(when, "SwitchTime").text)
+    return SwitchingEntry(
+        n,
+        kinds == ["ActivateSwitch"],
+        bytes([at.hour, at.minute, at.second, 0]),
+        weekdays,
+        special,
+        cosem_date(one(when, "StartDate"), with_time=False),
+        cosem_date(one(when, "EndDate"), with_time=False),
+    )
+
+
+def _read_schedule(body: etree._Element) -> SwitchingSchedule:
+    allowed = {"ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId"}
+    for child in body:
+        if is_element(child) and local_name(child) not in allowed:
+            name = local_name(child)
+            if name == "ExecutionDateTime":
+                raise ServiceError(
+                    "duis_sr_not_supported", srv="with an ExecutionDateTime (future-dated)"
+                )
+            raise invalid(local_name(body), f"unexpected element {name}")
+    entries = tuple(_read_entry(e) for e in children(body, "ALCSHCALCSConnectionSchedule"))
+    if not 1 <= len(entries) <= 48:
+        raise invalid(local_name(body), "it holds 1 to 48 ALCSHCALCSConnectionSchedule")
+    days: dict[int, bytes] = {}
+    for day in children(one(body, "ALCSHCALCSSpecialDays"), "ALCSHCALCSSpecialDay"):
+        index = read_int("ALCSHCALCSSpecialDay/@index", day.get("index"), 1, 20)
+        if index in days:
+            raise invalid("ALCSHCALCSSpecialDay", f"special day {index} is given twice")
+        days[index] = cosem_date(day, with_time=False)
+    for entry in entries:
+        unknown = sorted(entry.special_days - set(days))
+        if unknown:
+            raise invalid("SpecialDaysApplicability", f"special days {unknown} are not defined")
+    types: dict[int, bytes | None] = {}
+    for element in children(body, "SwitchTypeAndId"):
+        n = _index(element)
+        kinds = [c for c in element if is_element(c)]
+        if len(kinds) != 1 or local_name(kinds[0]) not in ("ALCS", "HCALCS"):
+            raise invalid("SwitchTypeAndId", "it holds ALCS or HCALCS")
+        if n in types:
+            raise invalid("SwitchTypeAndId", f"switch {n} is given twice")
+        types[n] = (
+            None if local_name(kinds[0]) == "ALCS" else parse_eui_text(kinds[0].text, "HCALCS")
+        )
+    return SwitchingSchedule(entries, tuple(sorted(days.items())), tuple(sorted(types.items())))
+
+
+_NOW = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
+"""An all-zero date-time: the special days and the schedule take effect at once."""
+
+
+def _build_schedule(cmd: Command) -> bytes:
+    r: SwitchingSchedule = cmd.request
+    writes: list[tuple[dlms.AccessSpec, dlms.Data]] = [
+        (dlms.set_(1, f"0-0:94.44.0.{20 + n}", 2), dlms.octet_string(eui or bytes(8)))
+        for n, eui in r.switch_types
+    ]
+    days = dlms.array(
+        *(
+            dlms.structure(dlms.long_unsigned(i), dlms.octet_string(d), dlms.unsigned(i))
+            for i, d in r.special_days
+        )
+    )
+    writes.append((dlms.set_(11, "0-1:11.0.3.255", 2), days))
+    count = len(r.special_days)
+    ids = [i for i, _ in r.special_days]
+    entries = []
+    for index, e in enumerate(r.entries, 1):
+        special = 0
+        for i in e.special_days:
+            special |= 1 << (8 * ((count + 7) // 8) - 1 - ids.index(i))
+        entries.append(
+            dlms.structure(
+                dlms.long_unsigned(index),
+                dlms.boolean(True),
+                dlms.octet_string(bytes.fromhex("00000a0067ff")),  # the switching scripts
+                dlms.long_unsigned(e.n << 8 | (1 if e.activate else 2)),
+                dlms.octet_string(e.at),
+                dlms.long_unsigned(0xFFFF),
+                dlms.BitString(7, bytes([e.weekdays << 1])),
+                dlms.BitString(count, special.to_bytes((count + 7) // 8, "big")),
+                dlms.octet_string(e.start),
+                dlms.octet_string(e.end),
+            )
+        )
+    writes.append((dlms.set_(10, "0-1:12.0.2.255", 2), dlms.array(*entries)))
+    writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), _NOW))
+    writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), _NOW))
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
+
+
 _ECS47 = frozenset({"ECS47"})
 serves("6.14.1", Codec(read=_read_labels, build=_build_labels, builds=frozenset({"ECS46a"})))
+serves("6.14.2", Codec(read=_read_schedule, build=_build_schedule, builds=frozenset({"ECS46c"})))
 serves(
     "7.5",
     Codec(read=_read_switch("ActivateALCSHCALCS", ACTIVATE), build=_build_switch, builds=_ECS47),

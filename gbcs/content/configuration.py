@@ -238,6 +238,9 @@ SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
         0x004D: r"set 1 1-0:0\.0\.2\.255/2",
         # ECS46a: the HC ALCS / ALCS labels.
         0x0053: r"set 1 0-0:94\.44\.0\.1[1-5]/2",
+        # ECS46c: switch types, the special days and switching schedule, their activation.
+        0x0054: r"set 1 0-0:94\.44\.0\.2[1-5]/2|set 11 0-1:11\.0\.3\.255/2"
+        r"|set 10 0-1:12\.0\.2\.255/2|set 9000 0-0:94\.44\.128\.(26|35)/6",
         # ECS47: activate / deactivate (with a duration) or reset an ALCS / HC ALCS.
         0x0055: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[12]/2|action 9 0-0:10\.0\.103\.255/1",
         # ECS47e: limit an APC level for a period.

@@ -70,7 +70,6 @@ _READS_AND_SETS = [
     "ECS35c",
     "ECS35g",
     "ECS40",
-    "ECS46c",
     "ECS48",
     "ECS61c",
     "ECS61d",
@@ -120,7 +119,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 94 commands, 94
+"""(use case name, direction) pairs with no typed content codec: 93 commands, 93
 responses, 7 alerts."""
 
 
