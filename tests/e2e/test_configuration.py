@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
+
 from emulator.usecases.configuration import setting
 from gbcs import content as gc
 from gbcs.payloads import dlms
@@ -61,3 +63,17 @@ async def test_a_bad_body_is_refused_and_changes_nothing(
     assert answer.code == "E42", (answer.code, answer.reason)
     assert "below the low/medium" in (answer.reason or "")
     assert setting(sandbox.fleet.device(ESME, 0), "set 21 0-0:16.0.0.255/2") is None
+
+
+async def test_6_17_issues_a_certification_request(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    body = (
+        "<sr:IssueSecurityCredentials><sr:CredentialType>Digital Signature</sr:CredentialType>"
+        "</sr:IssueSecurityCredentials>"
+    )
+    message = await _final(client, request(client, "6.17", ESME, body, cv=4), schema, sign=True)
+    assert message.message_code == 0x000A
+    answer = gc.decode_response(0x000A, message.content)
+    assert isinstance(answer, gc.CertificationRequest)
+    assert x509.load_der_x509_csr(answer.der).is_signature_valid
