@@ -38,7 +38,9 @@ EMULATED_DEVICE_TYPES: tuple[DeviceType, ...] = (
 )
 """The device types a firmware profile can describe: the ones the emulator has models of."""
 
-_USE_CASE = re.compile(r"(ECS|GCS|CCS|CS|PCS)([0-9]{2}[A-Za-z0-9]*)")
+_USE_CASE = re.compile(
+    r"(ECS|GCS|CCS|CS|PCS|DBCH)([0-9]{2}[A-Za-z0-9]*)(-[A-Za-z]+)?"
+)  # CS02b-<mode>
 _HEX = re.compile(r"[0-9A-F]+")
 _TOP_KEYS = {
     "schema",

@@ -202,6 +202,11 @@ class DeviceKeys:
             raise KeyNotFound(eui, purpose, private=False)
         return self._org.public_key(eui, purpose)
 
+    def published_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
+        """The key the PKI publishes for ``eui``, trusted or not: what a device compares a
+        certificate it is given against (credential updates, CS02b)."""
+        return self._org.public_key(eui, purpose)
+
 
 def _no_peers(eui: bytes) -> Device | None:
     return None

@@ -10,5 +10,7 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 
 from __future__ import annotations
 
-FAMILIES: tuple[str, ...] = ()
+from emulator.usecases import configuration, security  # noqa: F401 - importing registers
+
+FAMILIES: tuple[str, ...] = ("configuration", "security")
 """The family modules imported (their names), in import order."""

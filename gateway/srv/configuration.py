@@ -3,15 +3,35 @@ clock and settings."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
+from typing import Any
 
 from lxml import etree
 
-from gateway.srv.fields import Fields, read_datetime, read_int
+from gateway.srv.fields import (
+    Fields,
+    children,
+    invalid,
+    number,
+    one,
+    read_datetime,
+    read_int,
+    time_of,
+)
+from gateway.srv.gas import (
+    GasBillingCalendar,
+    build_gas_billing,
+    build_import_mprn,
+    read_gas_billing,
+)
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.payloads import dlms
 
 __all__ = ["CommissionDevice", "SynchroniseClock"]
 
@@ -64,5 +84,488 @@ serves(
     "8.1.1",
     Codec(
         read=lambda body: CommissionDevice(*_read_clock(body)), build=_build_clock, builds=_CLOCKS
+    ),
+)
+
+
+# =========================================================================== DLMS settings
+#
+# Each of these SRs is one gc.DeviceSettings command: a list of (object, value) the device
+# writes or runs, built here from the DUIS body by the GBCS use case's object list.
+
+Write = tuple[dlms.AccessSpec, dlms.Data]
+_RESET = dlms.integer(0)
+"""The data of a register / profile reset action (GBCS sends integer 0)."""
+
+
+def _settings(cmd: Command, writes: list[Write]) -> bytes:
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
+
+
+def _flag(f: Fields, name: str) -> bool:
+    """An empty marker element (``sr:NoType`` / ``sr:Reset``): present or not."""
+    element = f.elements.get(name)
+    if element is None:
+        return False
+    if len(element) or (element.text or "").strip():
+        raise invalid(name, "it takes no value")
+    return True
+
+
+def _uint(f: Fields, name: str, high: int = 0xFFFF_FFFF) -> int:
+    return read_int(name, f.text(name), 0, high)
+
+
+@dataclass(frozen=True, slots=True)
+class ResetLoadLimitCounter:
+    """SR6.4.2 ``UpdateDeviceConfigurationLoadLimitingCounterReset``: ECS28b."""
+
+
+@dataclass(frozen=True, slots=True)
+class AverageVoltage:
+    """One phase's average RMS voltage settings (volts; period in seconds)."""
+
+    over: int
+    under: int
+    period: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateVoltage:
+    """SR6.5 ``UpdateDeviceConfigurationVoltage``: ECS29a (single phase) / ECS29b
+    (polyphase), ECS29c / ECS29d when the RMS voltage counters are not reset."""
+
+    extreme_over: tuple[int, int]
+    """(threshold V, measurement period s) of each RMS limiter."""
+    extreme_under: tuple[int, int]
+    sag: tuple[int, int]
+    swell: tuple[int, int]
+    phases: tuple[AverageVoltage, ...]
+    """One (single phase) or three, by phase."""
+    reset_counters: bool
+
+
+_AVERAGE = (
+    "AverageRMSOverVoltageThreshold",
+    "AverageRMSUnderVoltageThreshold",
+    "AverageRMSVoltageMeasurementPeriod",
+)
+
+
+def _average(element: etree._Element) -> AverageVoltage:
+    f = Fields(element, _AVERAGE)
+    over, under, period = (_uint(f, name) for name in _AVERAGE)
+    return AverageVoltage(over, under, period)
+
+
+def _read_voltage(body: etree._Element) -> UpdateVoltage:
+    poly = children(body, "PolyPhaseVoltageSettings")
+    rest = copy.deepcopy(body)  # the one element that comes three times is read on its own
+    for element in children(rest, "PolyPhaseVoltageSettings"):
+        rest.remove(element)
+    f = Fields(
+        rest, ("RMSVoltageSettings", "SinglePhaseVoltageSettings", "RMSVoltageCountersNotReset")
+    )
+    rms = Fields(
+        _child(f, "RMSVoltageSettings"),
+        tuple(
+            f"{kind}{what}"
+            for kind in (
+                "RMSExtremeOverVoltage",
+                "RMSExtremeUnderVoltage",
+                "RMSVoltageSag",
+                "RMSVoltageSwell",
+            )
+            for what in ("MeasurementPeriod", "Threshold")
+        ),
+    )
+
+    def pair(kind: str) -> tuple[int, int]:
+        return _uint(rms, f"{kind}Threshold"), _uint(rms, f"{kind}MeasurementPeriod")
+
+    single = f.elements.get("SinglePhaseVoltageSettings")
+    if (single is None) == (not poly):
+        raise invalid(
+            f.owner, "it takes SinglePhaseVoltageSettings or three PolyPhaseVoltageSettings"
+        )
+    if single is not None:
+        phases: tuple[AverageVoltage, ...] = (_average(single),)
+    else:
+        if len(poly) != 3:
+            raise invalid("PolyPhaseVoltageSettings", f"three are needed, not {len(poly)}")
+        by_phase: dict[int, AverageVoltage] = {}
+        for element in poly:
+            phase = number(element, "Phase", 1, 3)
+            if phase in by_phase:
+                raise invalid("Phase", f"phase {phase} is given twice")
+            by_phase[phase] = _average(one(element, "PhaseVoltageSettings"))
+        phases = tuple(by_phase[p] for p in (1, 2, 3))
+    return UpdateVoltage(
+        pair("RMSExtremeOverVoltage"),
+        pair("RMSExtremeUnderVoltage"),
+        pair("RMSVoltageSag"),
+        pair("RMSVoltageSwell"),
+        phases,
+        not _flag(f, "RMSVoltageCountersNotReset"),
+    )
+
+
+def _child(f: Fields, name: str) -> etree._Element:
+    element = f.elements.get(name)
+    if element is None:
+        raise invalid(f.owner, f"{name} is missing")
+    return element
+
+
+def _choose_voltage(request: UpdateVoltage, names: tuple[str, ...]) -> str:
+    poly = len(request.phases) == 3
+    if request.reset_counters:
+        return "ECS29b" if poly else "ECS29a"
+    return "ECS29d" if poly else "ECS29c"
+
+
+_PHASE_C = (32, 52, 72)
+"""OBIS C of the phase voltages (L1, L2, L3)."""
+
+
+def _build_voltage(cmd: Command) -> bytes:
+    r: UpdateVoltage = cmd.request
+    u32 = dlms.double_long_unsigned
+    periods = [
+        (dlms.set_(7, f"1-0:{c}.24.0.255", 4), u32(p.period))
+        for c, p in zip(_PHASE_C, r.phases, strict=False)
+    ]
+    limiters: list[Write] = []
+    for n, (threshold, period) in enumerate((r.extreme_over, r.extreme_under, r.sag, r.swell), 1):
+        limiters.append((dlms.set_(71, f"0-0:17.0.{n}.255", 4), u32(threshold)))
+        limiters.append((dlms.set_(71, f"0-0:17.0.{n}.255", 6), u32(period)))
+    l1 = r.phases[0]
+    over1 = (dlms.set_(1, "1-0:32.35.0.4", 2), u32(l1.over))
+    under1 = (dlms.set_(1, "1-0:32.31.0.4", 2), u32(l1.under))
+    others: list[Write] = []
+    for c, p in zip(_PHASE_C[1:], r.phases[1:], strict=False):
+        others.append((dlms.set_(1, f"1-0:{c}.31.0.4", 2), u32(p.under)))
+        others.append((dlms.set_(1, f"1-0:{c}.35.0.4", 2), u32(p.over)))
+    resets: list[Write] = []
+    if r.reset_counters:
+        for c in _PHASE_C[: len(r.phases)]:
+            resets.append((dlms.action(3, f"1-0:{c}.32.0.4", 1), _RESET))
+            resets.append((dlms.action(3, f"1-0:{c}.36.0.4", 1), _RESET))
+        return _settings(cmd, [*periods, *limiters, over1, under1, *others, *resets])
+    # Without the counter reset GBCS lists the thresholds first (ECS29c / ECS29d).
+    return _settings(cmd, [under1, over1, *others, *periods, *limiters])
+
+
+@dataclass(frozen=True, slots=True)
+class ResetVoltageCounters:
+    """SR6.27 ``UpdateDeviceConfigurationRMSVoltageCounterReset``: ECS29e (ECS29f, its
+    polyphase form, is not chosen: the body does not say the phases)."""
+
+
+def _build_voltage_reset(cmd: Command) -> bytes:
+    return _settings(
+        cmd,
+        [
+            (dlms.action(3, "1-0:32.32.0.4", 1), _RESET),
+            (dlms.action(3, "1-0:32.36.0.4", 1), _RESET),
+        ],
+    )
+
+
+def _build_load_limit_reset(cmd: Command) -> bytes:
+    return _settings(cmd, [(dlms.action(3, "0-0:94.44.42.255", 1), _RESET)])
+
+
+@dataclass(frozen=True, slots=True)
+class BillingCalendar:
+    """SR6.8 ``UpdateDeviceConfigurationBillingCalendar`` (electricity): ECS30 for a
+    monthly calendar, ECS30a for the other periodicities. ``dates`` are the COSEM dates
+    (5 bytes, wildcards 0xFF) the billing schedule runs at ``time``."""
+
+    time: time_of_day
+    dates: tuple[bytes, ...]
+    monthly: bool
+    gas: GasBillingCalendar | None = None
+    """A ``GasBillingCalendar`` instead (GCS25a on a GSME)."""
+
+
+_PERIODS = {"Quarterly": 3, "SixMonthly": 6, "Yearly": 12}
+
+
+def _read_billing(body: etree._Element) -> BillingCalendar:
+    f = Fields(body, ("ElectricityBillingCalendar", "GasBillingCalendar"))
+    if "GasBillingCalendar" in f.elements:
+        if "ElectricityBillingCalendar" in f.elements:
+            raise invalid(f.owner, "it takes one calendar, electricity or gas")
+        gas = read_gas_billing(f.elements["GasBillingCalendar"])
+        return BillingCalendar(time_of_day(0), (), False, gas)
+    e = Fields(
+        _child(f, "ElectricityBillingCalendar"),
+        ("BillingTime", "Daily", "Weekly", "Monthly", "Quarterly", "SixMonthly", "Yearly"),
+    )
+    at = time_of(e.text("BillingTime")).replace(microsecond=0)
+    kinds = [k for k in e.elements if k != "BillingTime"]
+    if len(kinds) != 1:
+        raise invalid(e.owner, "it takes one periodicity: Daily, Weekly, Monthly, ...")
+    kind = kinds[0]
+    any_year = b"\xff\xff"
+    dates: tuple[bytes, ...]
+    if kind == "Daily":
+        _flag(e, "Daily")
+        dates = (any_year + b"\xff\xff\xff",)
+    elif kind == "Weekly":
+        dates = (any_year + bytes([0xFF, 0xFF, _uint(e, "Weekly", 7) or _zero("Weekly")]),)
+    elif kind == "Monthly":
+        dates = (any_year + bytes([0xFF, read_int("Monthly", e.text("Monthly"), 1, 28), 0xFF]),)
+    else:
+        q = e.elements[kind]
+        day = number(q, "DayOfMonth", 1, 28)
+        start = number(q, "BillingPeriodStartMonth", 1, 12)
+        step = _PERIODS[kind]
+        months = [(start - 1 + step * i) % 12 + 1 for i in range(12 // step)]
+        dates = tuple(any_year + bytes([m, day, 0xFF]) for m in months)
+    return BillingCalendar(at, dates, kind == "Monthly")
+
+
+def _zero(name: str) -> int:
+    raise invalid(name, "'0' is not a day of the week (1 Monday .. 7 Sunday)")
+
+
+def _choose_billing(r: BillingCalendar, names: tuple[str, ...]) -> str:
+    wanted = "GCS25a" if r.gas is not None else "ECS30" if r.monthly else "ECS30a"
+    if wanted not in names:
+        other = "Electricity" if r.gas is not None else "Gas"
+        raise invalid(
+            "UpdateDeviceConfigurationBillingCalendar",
+            f"this device takes {other}BillingCalendar",
+        )
+    return wanted
+
+
+def _build_billing(cmd: Command) -> bytes:
+    r: BillingCalendar = cmd.request
+    if r.gas is not None:
+        return build_gas_billing(cmd, r.gas)
+    t = r.time
+    at = dlms.octet_string(bytes([t.hour, t.minute, t.second, 0]))
+    entries = [dlms.structure(at, dlms.octet_string(d)) for d in r.dates]
+    return _settings(cmd, [(dlms.set_(22, "0-0:15.0.0.255", 4), dlms.array(*entries))])
+
+
+@dataclass(frozen=True, slots=True)
+class PowerThresholds:
+    """SR6.12 ``UpdateDeviceConfigurationInstantaneousPowerThreshold``: ECS34 (W)."""
+
+    low_medium: int
+    medium_high: int
+
+
+def _read_power(body: etree._Element) -> PowerThresholds:
+    f = Fields(body, ("LowMediumPowerThreshold", "MediumHighPowerThreshold"))
+    low, high = _uint(f, "LowMediumPowerThreshold"), _uint(f, "MediumHighPowerThreshold")
+    if low > high:
+        raise invalid("MediumHighPowerThreshold", f"{high} is below the low/medium threshold {low}")
+    return PowerThresholds(low, high)
+
+
+def _build_power(cmd: Command) -> bytes:
+    r: PowerThresholds = cmd.request
+    values = dlms.array(
+        dlms.double_long_unsigned(r.low_medium), dlms.double_long_unsigned(r.medium_high)
+    )
+    return _settings(cmd, [(dlms.set_(21, "0-0:16.0.0.255", 2), values)])
+
+
+@dataclass(frozen=True, slots=True)
+class MaximumDemandPeriod:
+    """SR6.18.1 ``SetMaximumDemandConfigurableTimePeriod``: ECS37."""
+
+    start: time_of_day
+    end: time_of_day
+
+
+def _read_md_period(body: etree._Element) -> MaximumDemandPeriod:
+    f = Fields(body, ("MaximumDemandTimePeriodSchedule",))
+    s = Fields(
+        _child(f, "MaximumDemandTimePeriodSchedule"),
+        ("StartTime", "EndTime"),
+    )
+    start, end = time_of(s.text("StartTime")), time_of(s.text("EndTime"))
+    return MaximumDemandPeriod(start.replace(microsecond=0), end.replace(microsecond=0))
+
+
+_MD_SCRIPT = dlms.octet_string(bytes.fromhex("00000a8064ff"))
+"""The maximum demand period's script table (0-0:10.128.100.255)."""
+
+
+def _build_md_period(cmd: Command) -> bytes:
+    r: MaximumDemandPeriod = cmd.request
+    entries = []
+    for index, at in enumerate((r.start, r.end)):
+        entries.append(
+            dlms.structure(
+                dlms.long_unsigned(index),
+                dlms.boolean(True),
+                _MD_SCRIPT,
+                dlms.long_unsigned(index + 1),  # script 1 starts the period, 2 ends it
+                dlms.octet_string(bytes([at.hour, at.minute, at.second, 0])),
+                dlms.long_unsigned(0xFFFF),  # validity window: always
+                dlms.BitString(7, b"\xfe"),  # every day of the week
+                dlms.BitString(0, b""),  # no special days
+                dlms.octet_string(bytes.fromhex("000001ffff")),
+                dlms.octet_string(bytes.fromhex("ffffffffff")),
+            )
+        )
+    return _settings(cmd, [(dlms.set_(10, "0-0:12.0.0.255", 2), dlms.array(*entries))])
+
+
+@dataclass(frozen=True, slots=True)
+class ResetMaximumDemand:
+    """SR6.18.2 ``ResetMaximumDemandRegisters``: ECS57; the registers named are reset."""
+
+    import_value: bool
+    export_value: bool
+    configurable_import: bool
+
+
+def _read_md_reset(body: etree._Element) -> ResetMaximumDemand:
+    names = (
+        "MaxDemandActivePowerImportValue",
+        "MaxDemandActivePowerExportValue",
+        "MaxDemandConfigTimeActivePowerImportValue",
+    )
+    f = Fields(body, names)
+    request = ResetMaximumDemand(*(_flag(f, n) for n in names))
+    if not any((request.import_value, request.export_value, request.configurable_import)):
+        raise invalid(f.owner, "it names no register to reset")
+    return request
+
+
+def _build_md_reset(cmd: Command) -> bytes:
+    r: ResetMaximumDemand = cmd.request
+    chosen = [
+        ("1-0:1.6.0.255", r.import_value),
+        ("1-0:1.6.1.255", r.configurable_import),
+        ("1-0:2.6.0.255", r.export_value),
+    ]
+    return _settings(cmd, [(dlms.action(4, o, 1), _RESET) for o, on in chosen if on])
+
+
+@dataclass(frozen=True, slots=True)
+class ImportMpxn:
+    """SR6.20.1 ``SetDeviceConfigurationImportMPxN``: ECS39a (MPANs) / GCS41 (MPRN)."""
+
+    mpans: tuple[str, ...]
+    mprn: str | None
+
+
+def _mpxn(name: str, text: str | None, digits: tuple[int, ...]) -> str:
+    value = text or ""
+    if not value.isascii() or not value.isdigit() or len(value) not in digits:
+        raise invalid(name, f"{value!r} is not {' or '.join(map(str, digits))} digits")
+    return value
+
+
+def _read_import_mpxn(body: etree._Element) -> ImportMpxn:
+    f = Fields(body, ("ImportMPANs", "ImportMPRN"))
+    if ("ImportMPANs" in f.elements) == ("ImportMPRN" in f.elements):
+        raise invalid(f.owner, "it takes ImportMPANs or ImportMPRN")
+    if "ImportMPRN" in f.elements:
+        return ImportMpxn((), _mpxn("ImportMPRN", f.text("ImportMPRN"), tuple(range(6, 11))))
+    m = Fields(f.elements["ImportMPANs"], ("ImportMPAN", "SecondaryImportMPAN"))
+    mpans = [_mpxn("ImportMPAN", m.text("ImportMPAN"), (13,))]
+    if "SecondaryImportMPAN" in m.elements:
+        mpans.append(_mpxn("SecondaryImportMPAN", m.text("SecondaryImportMPAN"), (13,)))
+    return ImportMpxn(tuple(mpans), None)
+
+
+def _choose_import_mpxn(request: ImportMpxn, names: tuple[str, ...]) -> str:
+    gas = "GCS41" in names
+    if gas != (request.mprn is not None):
+        wanted = "ImportMPRN" if gas else "ImportMPANs"
+        raise invalid("SetDeviceConfigurationImportMPxN", f"this device takes {wanted}")
+    return names[0]
+
+
+def _build_import_mpxn(cmd: Command) -> bytes:
+    r: ImportMpxn = cmd.request
+    if r.mprn is not None:
+        return build_import_mprn(cmd, r.mprn)
+    value = dlms.octet_string("".join(r.mpans).encode())
+    return _settings(cmd, [(dlms.set_(1, "0-0:94.44.34.11", 2), value)])
+
+
+@dataclass(frozen=True, slots=True)
+class ExportMpan:
+    """SR6.20.2 ``SetDeviceConfigurationExportMPAN``: ECS39b."""
+
+    mpan: str
+
+
+def _build_export_mpan(cmd: Command) -> bytes:
+    r: ExportMpan = cmd.request
+    return _settings(cmd, [(dlms.set_(1, "1-0:0.0.2.255", 2), dlms.octet_string(r.mpan.encode()))])
+
+
+def _empty(kind: type) -> Callable[[etree._Element], Any]:
+    def read(body: etree._Element) -> Any:
+        Fields(body, ())
+        return kind()
+
+    return read
+
+
+serves(
+    "6.4.2",
+    Codec(
+        read=_empty(ResetLoadLimitCounter),
+        build=_build_load_limit_reset,
+        builds=frozenset({"ECS28b"}),
+    ),
+)
+serves(
+    "6.5",
+    Codec(
+        read=_read_voltage,
+        build=_build_voltage,
+        builds=frozenset({"ECS29a", "ECS29b", "ECS29c", "ECS29d"}),
+        choose=_choose_voltage,
+    ),
+)
+serves(
+    "6.8",
+    Codec(
+        read=_read_billing,
+        build=_build_billing,
+        builds=frozenset({"ECS30", "ECS30a", "GCS25a"}),
+        choose=_choose_billing,
+    ),
+)
+serves("6.12", Codec(read=_read_power, build=_build_power, builds=frozenset({"ECS34"})))
+serves("6.18.1", Codec(read=_read_md_period, build=_build_md_period, builds=frozenset({"ECS37"})))
+serves("6.18.2", Codec(read=_read_md_reset, build=_build_md_reset, builds=frozenset({"ECS57"})))
+serves(
+    "6.20.1",
+    Codec(
+        read=_read_import_mpxn,
+        build=_build_import_mpxn,
+        builds=frozenset({"ECS39a", "GCS41"}),
+        choose=_choose_import_mpxn,
+    ),
+)
+serves(
+    "6.20.2",
+    Codec(
+        read=lambda body: ExportMpan(
+            _mpxn("ExportMPAN", Fields(body, ("ExportMPAN",)).text("ExportMPAN"), (13,))
+        ),
+        build=_build_export_mpan,
+        builds=frozenset({"ECS39b"}),
+    ),
+)
+serves(
+    "6.27",
+    Codec(
+        read=_empty(ResetVoltageCounters), build=_build_voltage_reset, builds=frozenset({"ECS29e"})
     ),
 )

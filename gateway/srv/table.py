@@ -26,6 +26,12 @@ NONE, DSP, DEVICE, BOTH = (
 )
 _row = Row.parse
 
+_KRP = (
+    "CS02b-supplierBySupplier,CS02b-networkOperatorByNetworkOperator,CS02g-loadControllerBySupplier"
+)
+"""6.15.1: the credentials-replacement modes of a supplier's or network operator's own
+certificates, and a supplier's of a load controller's (the body's RemotePartyRole decides)."""
+
 ROWS: Final[tuple[Row, ...]] = (
     _row(
         "1.1.1",
@@ -534,7 +540,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "co",
         DEVICE,
         "IS GS ED GT",
-        "E:CS02b G:CS02b P:CS02b C:CS02b H:CS02g",
+        " ".join(f"{t}:{_KRP}" for t in "EGPC") + " H:CS02g-loadControllerBySupplier",
     ),
     _row(
         "6.15.2",

@@ -71,6 +71,7 @@ Command = (
     | tariff.Command
     | supply.Command
     | configuration.Command
+    | security.Command
     | han.Command
     | firmware.Command
 )
@@ -81,6 +82,7 @@ Response = (
     | tariff.Response
     | supply.Response
     | configuration.Response
+    | security.Response
     | firmware.Response
 )
 Content = Command | Response | alerts.Alert

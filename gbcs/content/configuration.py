@@ -1,13 +1,18 @@
-"""Device configuration: ECS70 / GCS28 (set the ESME / GSME clock)."""
+"""Device configuration: ECS70 / GCS28 (set the ESME / GSME clock), and the DLMS settings
+commands of the configuration and load-control families (:class:`DeviceSettings`)."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import partial
+from typing import ClassVar, Final
 
 from gbcs.content._common import (
     DlmsCommand,
+    Outcome,
+    _check_exact,
     _counter_of,
     _int,
     _items,
@@ -19,7 +24,8 @@ from gbcs.content._common import (
     _when,
     register,
 )
-from gbcs.payloads import asn1, dlms
+from gbcs.errors import DecodeError
+from gbcs.payloads import asn1, dlms, gbz
 from gbcs.payloads.dlms import (
     NULL,
     AccessKind,
@@ -29,6 +35,7 @@ from gbcs.payloads.dlms import (
     CosemDateTime,
     Data,
 )
+from gbcs.payloads.gbz import CONTROL_LAST, GbzComponent, GbzPayload, ZclFrame
 
 # =========================================================================== ECS70 / GCS28
 
@@ -200,20 +207,246 @@ class GasClockSet:
         return cls(node.child(0).time_value(), node.child(1).int_value())
 
 
+# =========================================================================== settings
+
+SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
+    code: re.compile(pattern)
+    for code, pattern in {
+        # ECS28b: reset the load-limit counter.
+        0x0044: r"action 3 0-0:94\.44\.42\.255/1",
+        # ECS29a-d: RMS limiters, average-RMS thresholds and profile periods, counter resets.
+        0x0045: r"set 7 1-0:32\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:32\.3[15]\.0\.4/2|action 3 1-0:32\.3[26]\.0\.4/1",
+        0x00AE: r"set 7 1-0:[357]2\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:[357]2\.3[15]\.0\.4/2|action 3 1-0:[357]2\.3[26]\.0\.4/1",
+        0x00D1: r"set 7 1-0:32\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:32\.3[15]\.0\.4/2",
+        0x00D2: r"set 7 1-0:[357]2\.24\.0\.255/4|set 71 0-0:17\.0\.[1-4]\.255/[46]"
+        r"|set 1 1-0:[357]2\.3[15]\.0\.4/2",
+        # ECS29e / ECS29f: reset the RMS voltage counters.
+        0x00D3: r"action 3 1-0:32\.3[26]\.0\.4/1",
+        0x00D4: r"action 3 1-0:[357]2\.3[26]\.0\.4/1",
+        # ECS30 / ECS30a: the billing single-action schedule's execution times.
+        0x0046: r"set 22 0-0:15\.0\.0\.255/4",
+        0x00D7: r"set 22 0-0:15\.0\.0\.255/4",
+        # ECS34: the instantaneous power thresholds (register monitor).
+        0x0047: r"set 21 0-0:16\.0\.0\.255/2",
+        # ECS37: the maximum demand configurable period (schedule).
+        0x004A: r"set 10 0-0:12\.0\.0\.255/2",
+        # ECS39a / ECS39b: import / export MPAN.
+        0x004C: r"set 1 0-0:94\.44\.34\.11/2",
+        0x004D: r"set 1 1-0:0\.0\.2\.255/2",
+        # ECS46a: the HC ALCS / ALCS labels.
+        0x0053: r"set 1 0-0:94\.44\.0\.1[1-5]/2",
+        # ECS46c: switch types, the special days and switching schedule, their activation.
+        0x0054: r"set 1 0-0:94\.44\.0\.2[1-5]/2|set 11 0-1:11\.0\.3\.255/2"
+        r"|set 10 0-1:12\.0\.2\.255/2|set 9000 0-0:94\.44\.128\.(26|35)/6",
+        # ECS47: activate / deactivate (with a duration) or reset an ALCS / HC ALCS.
+        0x0055: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[12]/2|action 9 0-0:10\.0\.103\.255/1",
+        # ECS47e: limit an APC level for a period.
+        0x011F: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.107\.255/1",
+        # ECS57: reset maximum demand registers.
+        0x005A: r"action 4 1-0:[12]\.6\.[01]\.255/1",
+        # DBCH04: the CHF's Sub GHz configuration.
+        0x010D: r"set 1 0-0:94\.44\.10\.0/2",
+        # ECS62: boost button association of each ALCS.
+        0x005F: r"set 1 0-0:94\.44\.6\.[1-5]/2",
+    }.items()
+}
+"""The objects each settings use case may address (``kind class obis/index``): a command
+addressing any other is not that use case's."""
+
+
+def spec_key(spec: AccessSpec) -> str:
+    """``set 1 0-0:94.44.6.1/2``: how a settings object is named, here and in device state."""
+    return f"{spec.kind.name.lower()} {spec.class_id} {spec.obis}/{spec.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSettings:
+    """A DLMS command of the configuration and load-control families that writes settings
+    and runs actions, answered by an :class:`Outcome` (null-data and one result each): ECS28b,
+    ECS29a-f, ECS30/30a, ECS34, ECS37, ECS39a/b, ECS46a, ECS47, ECS47e, ECS57, ECS62. The
+    objects and values are the gateway's to choose (from the DUIS body); the decoder checks
+    that every object addressed is one of the use case's (:data:`SETTINGS_OBJECTS`)."""
+
+    message_code: int
+    counter: int
+    writes: tuple[tuple[AccessSpec, Data], ...]
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return tuple(s for s, _ in self.writes)
+
+    def kinds(self) -> tuple[AccessKind, ...]:
+        return tuple(s.kind for s, _ in self.writes)
+
+    def encode(self) -> bytes:
+        allowed = SETTINGS_OBJECTS[self.message_code]
+        for spec, _ in self.writes:
+            if allowed.fullmatch(spec_key(spec)) is None:
+                raise DecodeError(f"0x{self.message_code:04X} does not address {spec_key(spec)}")
+        return _request(self.counter, self.specs(), [d for _, d in self.writes])
+
+    @classmethod
+    def decode_as(cls, code: int, content: bytes) -> DeviceSettings:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, dlms.AccessRequest) or apdu.date_time:
+            raise DecodeError("expected a DLMS Access-Request without a date-time")
+        if not apdu.specs or len(apdu.data) != len(apdu.specs):
+            raise DecodeError(f"{len(apdu.data)} data values for {len(apdu.specs)} requests")
+        found = cls(
+            code, _counter_of(apdu.invoke_id), tuple(zip(apdu.specs, apdu.data, strict=True))
+        )
+        if found.encode() != content:
+            raise DecodeError("settings content is not in the form GBCS devices send")
+        return found
+
+    def outcome(self, result: int = 0) -> Outcome:
+        """The response: ``result`` for every request (0 success)."""
+        return Outcome(self.counter, tuple(AccessResult(k, result) for k in self.kinds()))
+
+
+# =========================================================================== gas settings
+
+GAS_SETTINGS_CALLS: Final[dict[int, frozenset[tuple[int, int]]]] = {
+    # GCS23: PublishConversionFactor (0x02), PublishCalorificValue (0x03) - Price cluster.
+    0x007C: frozenset({(0x0700, 0x02), (0x0700, 0x03)}),
+    # GCS24 / GCS24a: SetUncontrolledFlowThreshold (0x0E), SetSupplyStatus (0x0D) - Metering.
+    0x007D: frozenset({(0x0702, 0x0E), (0x0702, 0x0D)}),
+    0x00FC: frozenset({(0x0702, 0x0E), (0x0702, 0x0D)}),
+    # GCS25 / GCS25a: PublishBillingPeriod (0x09), PublishBlockPeriod (0x01) - Price cluster.
+    0x007E: frozenset({(0x0700, 0x09), (0x0700, 0x01)}),
+    0x00D8: frozenset({(0x0700, 0x09), (0x0700, 0x01)}),
+    # GCS41: UpdateSiteID (0x03) - Device Management cluster.
+    0x0087: frozenset({(0x0708, 0x03)}),
+}
+"""The ZCL commands each GSME settings use case sends (cluster, command id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZclCall:
+    """One cluster-specific ZCL command of a GBZ settings command; ``payload`` little-endian
+    as ZCL writes it. ``to_client`` for the commands a server sends (the Price and Device
+    Management clusters' publish commands, which the GSME takes as a client)."""
+
+    cluster: int
+    command_id: int
+    payload: bytes
+    to_client: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GasSettings:
+    """A GBZ command of the configuration family that sets GSME settings, answered by a
+    ZCL Default Response per component (:class:`GasSettingsDone`): GCS23, GCS24/24a,
+    GCS25/25a, GCS41. The decoder checks the commands are the use case's
+    (:data:`GAS_SETTINGS_CALLS`)."""
+
+    message_code: int
+    calls: tuple[ZclCall, ...]
+
+    def encode(self) -> bytes:
+        allowed = GAS_SETTINGS_CALLS[self.message_code]
+        components = []
+        for n, call in enumerate(self.calls):
+            if (call.cluster, call.command_id) not in allowed:
+                raise DecodeError(
+                    f"0x{self.message_code:04X} does not send cluster 0x{call.cluster:04X} "
+                    f"command 0x{call.command_id:02X}"
+                )
+            fc = gbz.FC_CLUSTER_SPECIFIC | (gbz.FC_SERVER_TO_CLIENT if call.to_client else 0)
+            frame = ZclFrame(fc, n, call.command_id, call.payload)
+            last = CONTROL_LAST if n == len(self.calls) - 1 else 0
+            components.append(GbzComponent(call.cluster, frame, last))
+        return GbzPayload(tuple(components)).to_bytes()
+
+    @classmethod
+    def decode_as(cls, code: int, content: bytes) -> GasSettings:
+        payload = GbzPayload.from_bytes(content)
+        calls = []
+        for component in payload.components:
+            frame = component.frame
+            if not isinstance(frame, ZclFrame) or not frame.cluster_specific:
+                raise DecodeError("expected plain cluster-specific ZCL commands")
+            calls.append(
+                ZclCall(
+                    component.cluster_id, frame.command_id, frame.payload, frame.server_to_client
+                )
+            )
+        found = cls(code, tuple(calls))
+        _check_exact(found, content)
+        return found
+
+    def outcome(self, status: int = 0) -> GasSettingsDone:
+        return GasSettingsDone(
+            tuple((c.cluster, c.command_id, c.to_client, status) for c in self.calls)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GasSettingsDone:
+    """The response to :class:`GasSettings`: a ZCL Default Response per command (cluster,
+    command answered, whether the command went to the client, status; 0 success)."""
+
+    answers: tuple[tuple[int, int, bool, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(status == 0 for *_, status in self.answers)
+
+    def encode(self) -> bytes:
+        components = []
+        for n, (cluster, command_id, to_client, status) in enumerate(self.answers):
+            # The answer goes the other way: from the client when the command came from the
+            # server side (Price, Device Management), else from the server.
+            fc = 0 if to_client else gbz.FC_SERVER_TO_CLIENT
+            frame = ZclFrame(fc, n, gbz.DEFAULT_RESPONSE, bytes([command_id, status]))
+            last = CONTROL_LAST if n == len(self.answers) - 1 else 0
+            components.append(GbzComponent(cluster, frame, last))
+        return GbzPayload(tuple(components)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> GasSettingsDone:
+        payload = GbzPayload.from_bytes(content)
+        answers = []
+        for component in payload.components:
+            frame = component.frame
+            if not isinstance(frame, ZclFrame) or frame.command_id != gbz.DEFAULT_RESPONSE:
+                raise DecodeError("expected ZCL Default Responses")
+            if frame.cluster_specific or len(frame.payload) != 2:
+                raise DecodeError("a Default Response is general and 2 bytes long")
+            to_client = not frame.server_to_client
+            answers.append((component.cluster_id, frame.payload[0], to_client, frame.payload[1]))
+        found = cls(tuple(answers))
+        _check_exact(found, content)
+        return found
+
+
 # =========================================================================== registry
 
-Command = SetClock | SetGasClock
-Response = ClockSet | GasClockSet
+Command = SetClock | SetGasClock | DeviceSettings | GasSettings
+Response = ClockSet | GasClockSet | GasSettingsDone
 """This family's own response shapes (besides the shared ``Outcome`` / ``ZclFailure``)."""
 
 register(0x0062, SetClock.decode, ClockSet.decode)
 register(0x007F, SetGasClock.decode, GasClockSet.decode)
+for _code in SETTINGS_OBJECTS:
+    register(_code, partial(DeviceSettings.decode_as, _code), Outcome.decode)
+for _code in GAS_SETTINGS_CALLS:
+    register(_code, partial(GasSettings.decode_as, _code), GasSettingsDone.decode)
 
 
 __all__ = [
     "CLOCK",
+    "GAS_SETTINGS_CALLS",
+    "SETTINGS_OBJECTS",
     "ClockSet",
+    "DeviceSettings",
     "GasClockSet",
+    "GasSettings",
+    "GasSettingsDone",
     "SetClock",
     "SetGasClock",
+    "ZclCall",
+    "spec_key",
 ]

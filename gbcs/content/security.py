@@ -1,9 +1,372 @@
-"""Security credentials: the home of the CS02 / CS03 family (update device security
-credentials, DCC access control broker key changes). No use case of this family has typed
-content yet; :func:`gbcs.payloads.decode_content` shows their bytes as generic trees. A use
-case added here follows the steps in :mod:`gbcs.content`, and this module's ``Command`` /
-``Response`` unions are then joined to the package's."""
+"""Security credentials: CS02b / CS02g Update Security Credentials (a remote party's trust
+anchors replaced on the device) and CS02c Issue Security Credentials.
+
+CS02b and CS02g share one ASN.1 command, :class:`UpdateSecurityCredentials`; the message
+code says the credentials-replacement mode (``0x0102`` supplierBySupplier is mode 2, the
+CS02b codes are ``0x0100 + mode``; CS02g ``0x0125`` / ``0x0126`` are modes 10 / 11)::
+
+    SEQUENCE {
+      SEQUENCE {                                  -- authorising remote party control
+        INTEGER mode,
+        [1] 01          OPTIONAL,                 -- do not apply time-based path checks
+        [2] { INTEGER role, BIT STRING usage } OPTIONAL,  -- the authorising trust anchor cell
+        [3] INTEGER     originator counter,
+        [4] INTEGER     new remote party floor counter OPTIONAL,
+        [5] SEQUENCE OF SEQUENCE { INTEGER, INTEGER } OPTIONAL,  -- prepayment top-up floor
+        [6] SEQUENCE OF SEQUENCE { INTEGER role, INTEGER floor } OPTIONAL },
+      SEQUENCE OF SEQUENCE { Certificate, SEQUENCE { INTEGER role, BIT STRING usage
+                                                     [, INTEGER 1 (top-up)] } },
+      SEQUENCE OF Certificate,                    -- the certification path
+      GeneralizedTime OPTIONAL }                  -- execution date-time (future dated)
+
+The response (:class:`CredentialsUpdated`) echoes the counter and mode, the floors set, and
+for each cell the outcome with the old and new subject and subject key identifier; a
+future-dated command is only acknowledged (``SEQUENCE { NULL }``). The reading of the
+prepayment top-up pair ``[5]`` as (0, floor) is this project's: every sample carries 0s.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import datetime as _dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import partial
+from typing import ClassVar, Final
+
+from gbcs.content._common import _check_exact, _sequence, register
+from gbcs.errors import DecodeError
+from gbcs.payloads import asn1
+from gbcs.payloads.asn1 import Der
+
+DS_USAGE: Final = b"\x07\x80"
+"""KeyUsage digitalSignature as a BIT STRING's content (7 unused bits, bit 0 set)."""
+KA_USAGE: Final = b"\x03\x08"
+"""KeyUsage keyAgreement."""
+
+CS02B_MODES: Final = {0x0100 + mode: mode for mode in range(10)}
+CS02G_MODES: Final = {0x0125: 10, 0x0126: 11}
+UPDATE_CODES: Final = {**CS02B_MODES, **CS02G_MODES}
+"""Message code -> credentials-replacement mode."""
+
+
+class CellOutcome(IntEnum):
+    """The outcome of one trust anchor cell's replacement (ENUMERATED)."""
+
+    SUCCESS = 0
+    FAILED = 10
+    """The reference error response's value: the cell keeps its old certificate."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A trust anchor cell: the remote party role and the key usage (DS or KA); ``top_up``
+    for the supplier's prepayment top-up KA cell."""
+
+    role: int
+    usage: bytes
+    top_up: bool = False
+
+    def der(self) -> Der:
+        parts = [asn1.der_integer(self.role), Der(asn1.BIT_STRING, self.usage)]
+        if self.top_up:
+            parts.append(asn1.der_integer(1))
+        return asn1.der_sequence(*parts)
+
+    @classmethod
+    def from_der(cls, node: Der) -> Cell:
+        if node.tag != asn1.SEQUENCE or node.children is None or len(node.children) not in (2, 3):
+            raise DecodeError("a trust anchor cell is SEQUENCE { role, usage [, 1] }")
+        usage = node.children[1]
+        if usage.tag != asn1.BIT_STRING:
+            raise DecodeError("a trust anchor cell's usage is a BIT STRING")
+        top_up = len(node.children) == 3
+        if top_up and node.children[2].int_value() != 1:
+            raise DecodeError("a trust anchor cell's third element is 1 (top-up) when present")
+        return cls(node.children[0].int_value(), usage.value, top_up)
+
+
+def _ctx(number: int, value: int) -> Der:
+    return asn1.der_integer(value, 0x80 | number)
+
+
+def _pairs(tag: int, pairs: Sequence[tuple[int, int]]) -> Der:
+    return asn1.der_sequence(
+        *(asn1.der_sequence(asn1.der_integer(a), asn1.der_integer(b)) for a, b in pairs), tag=tag
+    )
+
+
+def _read_pairs(node: Der) -> tuple[tuple[int, int], ...]:
+    out = []
+    for pair in node.children or ():
+        if pair.children is None or len(pair.children) != 2:
+            raise DecodeError("expected SEQUENCE { INTEGER, INTEGER }")
+        out.append((pair.children[0].int_value(), pair.children[1].int_value()))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSecurityCredentials:
+    """CS02b / CS02g: replace the certificates of ``certificates``' cells (DER X.509 each),
+    authorised by the party in ``authorising`` (None: the ACB replacing its own)."""
+
+    message_code: int
+    counter: int
+    authorising: Cell | None
+    certificates: tuple[tuple[Cell, bytes], ...]
+    path: tuple[bytes, ...]
+    skip_time_checks: bool = False
+    floor: int | None = None
+    top_up_floors: tuple[tuple[int, int], ...] = ()
+    role_floors: tuple[tuple[int, int], ...] = ()
+    execute_at: _dt.datetime | None = None
+
+    @property
+    def mode(self) -> int:
+        return UPDATE_CODES[self.message_code]
+
+    def encode(self) -> bytes:
+        control: list[Der] = [asn1.der_integer(self.mode)]
+        if self.skip_time_checks:
+            control.append(Der(0x81, b"\x01"))
+        if self.authorising is not None:
+            cell = self.authorising.der()
+            control.append(Der(0xA2, children=cell.children))
+        control.append(_ctx(3, self.counter))
+        if self.floor is not None:
+            control.append(_ctx(4, self.floor))
+        if self.top_up_floors:
+            control.append(_pairs(0xA5, self.top_up_floors))
+        if self.role_floors:
+            control.append(_pairs(0xA6, self.role_floors))
+        parts = [
+            asn1.der_sequence(*control),
+            asn1.der_sequence(
+                *(asn1.der_sequence(Der.from_bytes(c), cell.der()) for cell, c in self.certificates)
+            ),
+            asn1.der_sequence(*(Der.from_bytes(c) for c in self.path)),
+        ]
+        if self.execute_at is not None:
+            parts.append(asn1.der_generalized_time(self.execute_at))
+        return asn1.der_sequence(*parts).to_bytes()
+
+    @classmethod
+    def decode_as(cls, message_code: int, content: bytes) -> UpdateSecurityCredentials:
+        node = _sequence(content)
+        children = node.children or ()
+        if len(children) not in (3, 4):
+            raise DecodeError("an update of security credentials has 3 or 4 parts")
+        control = children[0].children
+        if not control:
+            raise DecodeError("the authorising remote party control is empty")
+        fields: dict[int, Der] = {}
+        for element in control[1:]:
+            fields[element.tag & 0x1F] = element
+        if control[0].int_value() != UPDATE_CODES.get(message_code):
+            raise DecodeError(f"mode {control[0].int_value()} is not 0x{message_code:04X}'s")
+        if 3 not in fields:
+            raise DecodeError("the authorising remote party counter [3] is missing")
+        authorising = None
+        if 2 in fields:
+            authorising = Cell.from_der(Der(asn1.SEQUENCE, children=fields[2].children))
+        certificates = []
+        for item in children[1].children or ():
+            if item.children is None or len(item.children) != 2:
+                raise DecodeError("a replacement is SEQUENCE { certificate, cell }")
+            certificates.append((Cell.from_der(item.children[1]), item.children[0].to_bytes()))
+        found = cls(
+            message_code=message_code,
+            counter=fields[3].int_value(),
+            authorising=authorising,
+            certificates=tuple(certificates),
+            path=tuple(c.to_bytes() for c in children[2].children or ()),
+            skip_time_checks=1 in fields,
+            floor=fields[4].int_value() if 4 in fields else None,
+            top_up_floors=_read_pairs(fields[5]) if 5 in fields else (),
+            role_floors=_read_pairs(fields[6]) if 6 in fields else (),
+            execute_at=children[3].time_value() if len(children) == 4 else None,
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class CellResult:
+    """One cell's outcome: the subject EUI and subject key identifier before and after."""
+
+    cell: Cell
+    outcome: CellOutcome
+    old_subject: bytes
+    old_key_id: bytes
+    new_subject: bytes
+    new_key_id: bytes
+
+    def der(self) -> Der:
+        return asn1.der_sequence(
+            self.cell.der(),
+            asn1.der_enumerated(self.outcome),
+            asn1.der_octet_string(self.old_subject),
+            asn1.der_octet_string(self.old_key_id),
+            asn1.der_octet_string(self.new_subject),
+            asn1.der_octet_string(self.new_key_id),
+        )
+
+
+def _long(node: Der) -> Der:
+    """GBCS devices write the lengths of these sequences from 128 in the 82 form."""
+    if len(node.content_bytes()) >= 128:
+        return Der(node.tag, node.value, node.children, 3)
+    return node
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsUpdated:
+    """CS02b / CS02g response. ``results`` empty with ``accepted`` True: a future-dated
+    command acknowledged (``SEQUENCE { NULL }``)."""
+
+    counter: int
+    mode: int
+    floors: tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...] = ()
+    """(role, floor, top-up floor pairs) of the parties whose counters were set."""
+    results: tuple[CellResult, ...] = ()
+    accepted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.accepted or (
+            bool(self.results) and all(r.outcome is CellOutcome.SUCCESS for r in self.results)
+        )
+
+    def encode(self) -> bytes:
+        if self.accepted:
+            return asn1.der_sequence(Der(asn1.NULL, b"")).to_bytes()
+        floors = []
+        for role, floor, pairs in self.floors:
+            parts = [asn1.der_integer(role), asn1.der_integer(floor)]
+            if pairs:
+                parts.append(_pairs(asn1.SEQUENCE, pairs))
+            floors.append(asn1.der_sequence(*parts))
+        body = asn1.der_sequence(
+            asn1.der_integer(self.counter),
+            asn1.der_integer(self.mode),
+            _long(asn1.der_sequence(*floors)),
+            _long(asn1.der_sequence(*(r.der() for r in self.results))),
+        )
+        return _long(asn1.der_sequence(Der(asn1.NULL, b""), _long(body))).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> CredentialsUpdated:
+        node = _sequence(content)
+        children = node.children or ()
+        if len(children) == 1:
+            found = cls(0, 0, accepted=True)
+        else:
+            if len(children) != 2 or children[0].tag != asn1.NULL:
+                raise DecodeError("expected SEQUENCE { NULL, outcome }")
+            body = children[1].children or ()
+            if len(body) != 4:
+                raise DecodeError("an update outcome has 4 parts")
+            floors = []
+            for f in body[2].children or ():
+                items = f.children or ()
+                pairs = _read_pairs(items[2]) if len(items) == 3 else ()
+                floors.append((items[0].int_value(), items[1].int_value(), pairs))
+            results = []
+            for r in body[3].children or ():
+                items = r.children or ()
+                if len(items) != 6:
+                    raise DecodeError("a cell outcome has 6 parts")
+                results.append(
+                    CellResult(
+                        Cell.from_der(items[0]),
+                        CellOutcome(items[1].int_value()),
+                        *(i.value for i in items[2:]),
+                    )
+                )
+            found = cls(body[0].int_value(), body[1].int_value(), tuple(floors), tuple(results))
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class IssueSecurityCredentials:
+    """CS02c: the device makes a new key pair of ``usage`` (DS or KA) and answers a PKCS #10
+    certification request for it: ``SEQUENCE { BIT STRING usage }``."""
+
+    usage: bytes
+    message_code: ClassVar[int] = 0x000A
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(Der(asn1.BIT_STRING, self.usage)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> IssueSecurityCredentials:
+        node = _sequence(content, 1)
+        usage = node.child(0)
+        if usage.tag != asn1.BIT_STRING or usage.value not in (DS_USAGE, KA_USAGE):
+            raise DecodeError("CS02c asks for a digital-signing or key-agreement key")
+        found = cls(usage.value)
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationRequest:
+    """CS02c response: the DER PKCS #10 request for the new key."""
+
+    der: bytes
+    ok: ClassVar[bool] = True
+
+    def encode(self) -> bytes:
+        return self.der
+
+    @classmethod
+    def decode(cls, content: bytes) -> CertificationRequest:
+        node = _sequence(content)
+        if len(node.children or ()) != 3:
+            raise DecodeError("a certification request is SEQUENCE { info, algorithm, sig }")
+        return cls(content)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsRefused:
+    """The bare ``INTEGER`` error response of CS02c (the reference carries 3)."""
+
+    code: int
+    ok: ClassVar[bool] = False
+
+    def encode(self) -> bytes:
+        return asn1.der_integer(self.code).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> CredentialsRefused:
+        node = asn1.decode_der(content)
+        if node.tag != asn1.INTEGER:
+            raise DecodeError("expected an INTEGER")
+        return cls(node.int_value())
+
+
+Command = UpdateSecurityCredentials | IssueSecurityCredentials
+Response = CredentialsUpdated | CertificationRequest | CredentialsRefused
+
+for _code in UPDATE_CODES:
+    register(_code, partial(UpdateSecurityCredentials.decode_as, _code), CredentialsUpdated.decode)
+register(
+    0x000A, IssueSecurityCredentials.decode, CertificationRequest.decode, CredentialsRefused.decode
+)
+
+__all__ = [
+    "CS02B_MODES",
+    "CS02G_MODES",
+    "DS_USAGE",
+    "KA_USAGE",
+    "UPDATE_CODES",
+    "Cell",
+    "CellOutcome",
+    "CellResult",
+    "CertificationRequest",
+    "CredentialsRefused",
+    "CredentialsUpdated",
+    "IssueSecurityCredentials",
+    "UpdateSecurityCredentials",
+]

@@ -44,6 +44,9 @@ KNOWN_DIFFERENT = {
     "CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX": "the ACB's counter is the gateway's own (epoch "
     "milliseconds, strictly increasing), and the content carries it; byte for byte equal with "
     "the reference's clock in tests/gateway/test_device_service.py",
+    "CS02bNOByNO_6.15.1_SUCCESS_PRECOMMAND_GBCS.HEX": "the template carries newer certificates "
+    "than the reference command was made with; with the reference's certificates in their "
+    "place the transform is byte for byte the reference (tests/gateway/srv/test_security.py)",
 }
 """References the served transforms are known to differ from, and why."""
 

@@ -17,15 +17,7 @@ _READS_AND_SETS = [
     "CCS05/CCS04",
     "CCS06",
     "CS02a",
-    "CS02b-accessControlBrokerByACB",
-    "CS02b-networkOperatorByNetworkOperator",
-    "CS02b-supplierBySupplier",
-    "CS02b-transCoSByTransCoS",
-    "CS02b-wanProviderByWanProvider",
-    "CS02c",
     "CS02f",
-    "CS02g-loadControllerByLoadController",
-    "CS02g-loadControllerBySupplier",
     "CS03a1",
     "CS03a2",
     "CS03b",
@@ -35,7 +27,6 @@ _READS_AND_SETS = [
     "CS11",
     "DBCH02",
     "DBCH03",
-    "DBCH04",
     "ECS01b",
     "ECS02",
     "ECS03",
@@ -74,31 +65,14 @@ _READS_AND_SETS = [
     "ECS26l",
     "ECS26n",
     "ECS27",
-    "ECS28b",
-    "ECS29a",
-    "ECS29b",
-    "ECS29c",
-    "ECS29e",
-    "ECS30",
-    "ECS30a",
-    "ECS34",
     "ECS35a",
     "ECS35b",
     "ECS35c",
     "ECS35g",
-    "ECS37",
-    "ECS39a",
-    "ECS39b",
     "ECS40",
-    "ECS46a",
-    "ECS46c",
-    "ECS47",
-    "ECS47e",
     "ECS48",
-    "ECS57",
     "ECS61c",
     "ECS61d",
-    "ECS62",
     "ECS66",
     "ECS82",
     "GCS01a",
@@ -125,15 +99,10 @@ _READS_AND_SETS = [
     "GCS21f",
     "GCS21j",
     "GCS21m",
-    "GCS23",
-    "GCS24",
-    "GCS24a",
-    "GCS25a",
     "GCS31",
     "GCS38",
     "GCS40c",
     "GCS40d",
-    "GCS41",
     "GCS44",
     "GCS46",
     "GCS59",
@@ -143,8 +112,6 @@ _READS_AND_SETS = [
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
     {(name, CRA.COMMAND) for name in _READS_AND_SETS}
     | {(name, CRA.RESPONSE) for name in _READS_AND_SETS}
-    # Only the response of the contingency credential update is in the sample.
-    | {("CS02b-anyByContingency", CRA.RESPONSE)}
     # ASN.1 alerts (credential, firmware-transfer and PPMID activation) and the DLMS alerts
     # whose notification body is not the 2-or-3-element form DlmsAlert reads.
     | {
@@ -152,7 +119,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 124 commands, 125
+"""(use case name, direction) pairs with no typed content codec: 93 commands, 93
 responses, 7 alerts."""
 
 

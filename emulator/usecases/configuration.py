@@ -1,0 +1,257 @@
+"""The ESME's side of the configuration and auxiliary load control SRs: the settings
+commands (:class:`gbcs.content.DeviceSettings`: ECS28b, ECS29a-f, ECS30/30a, ECS34, ECS37,
+ECS39a/b, ECS46a, ECS47, ECS47e, ECS57, ECS62).
+
+The device checks every value first and then acts, so a refused command changes nothing
+(the error response carries a failed result for each request). What it keeps lives in its
+``configuration`` family state, JSON-ready, under these keys - the reading family reads
+them back from here:
+
+``objects``
+    The last value written to each COSEM attribute, by ``"set <class> <obis>/<attribute>"``
+    (:func:`gbcs.content.spec_key`), as the hex of its A-XDR encoding: :func:`setting`
+    gives it back as DLMS data (thresholds, MPANs, billing calendar, labels, ...).
+``resets``
+    Device time (Unix seconds) of the last run of each reset action, by
+    ``"action <class> <obis>/<method>"`` (load-limit counter, RMS voltage counters, maximum
+    demand registers).
+``switches``
+    Each HC ALCS / ALCS by number (``"1"``..``"5"``): ``state`` (``"on"``, ``"off"`` or
+    ``"schedule"``) and ``until`` (device time the override ends; None for a reset).
+``apc``
+    Each auxiliary proportional controller by number: ``level`` (%), ``start`` and ``end``
+    (device time) and ``input`` (the level limits the input from the controlled load).
+
+A GSME takes the GBZ settings (:class:`gbcs.content.GasSettings`: GCS23, GCS24/24a,
+GCS25a, GCS41) and keeps, in the same family state:
+
+``zcl``
+    The payload (hex) of the last ZCL command of each kind, by ``"<cluster>/<command>"``
+    (``"0702/0E"``: the uncontrolled flow threshold).
+``gas``
+    What they set: ``conversion_factor`` (1e-5), ``calorific_value`` (0.1 MJ/m3),
+    ``flow_threshold`` and ``flow_divisor``, ``stabilisation`` (s), ``measurement`` (s),
+    ``tamper`` / ``depletion`` (ZSE supply status, 3 unchanged), ``billing_start`` (Unix
+    seconds), ``billing_duration`` and ``billing_unit`` (ZSE duration type), ``mprn``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, DeviceContext, Reply, handles
+from emulator.errors import CommandError
+from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.codes import RemotePartyRole
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.payloads.dlms import AccessKind, CosemDateTime
+from gbcs.payloads.gbz import ZIGBEE_EPOCH
+
+ZIGBEE_EPOCH_UNIX = int(ZIGBEE_EPOCH.timestamp())
+ZCL_NOT_AUTHORIZED = 0x7E
+ZCL_HARDWARE_FAILURE = 0xC0
+
+__all__ = ["FAMILY", "setting"]
+
+FAMILY = "configuration"
+
+_ALCS_BASE = bytes([0, 0, 94, 44])
+"""0-0:94.44.{116+n}.x: the objects of switch or controller n (durations, APC period)."""
+
+_SWITCH_ACTIONS = {0x11: "on", 0x12: "off", 0x20: "schedule"}
+
+
+def setting(device: Any, key: str) -> dlms.Data | None:
+    """The value last written to ``key`` (``"set 21 0-0:16.0.0.255/2"``), or None."""
+    found = device.family_state(FAMILY).get("objects", {}).get(key)
+    return None if found is None else dlms.decode_data(bytes.fromhex(found))
+
+
+def _number(spec: dlms.AccessSpec) -> int:
+    """The switch / controller number ``n`` of ``0-0:94.44.{116+n}.x``."""
+    return spec.obis.raw[4] - 116
+
+
+def _uint(value: dlms.Data, what: str) -> int:
+    if not isinstance(value, dlms.Integer):
+        raise CommandError(f"{what}: expected an unsigned integer")
+    return value.value
+
+
+def _time(value: dlms.Data, what: str) -> int:
+    if not isinstance(value, dlms.OctetString) or len(value.value) != 12:
+        raise CommandError(f"{what}: expected a COSEM date-time")
+    when = CosemDateTime.from_bytes(value.value).to_datetime()
+    if when is None:
+        raise CommandError(f"{what}: the date-time is not fully specified")
+    return int(when.timestamp())
+
+
+def _check(cmd: c.DeviceSettings) -> None:
+    """Refuse values outside what the device accepts, before anything changes."""
+    values = {c.spec_key(spec): data for spec, data in cmd.writes}
+    thresholds = values.get("set 21 0-0:16.0.0.255/2")
+    if thresholds is not None:
+        items = thresholds.items if isinstance(thresholds, dlms.Array) else ()
+        levels = [_uint(x, "power threshold") for x in items]
+        if len(levels) != 2 or levels[0] > levels[1]:
+            raise CommandError(f"power thresholds {levels}: two, low/medium first")
+    for key, value in values.items():
+        if key.startswith("set 71 ") and key.endswith("/4") and _uint(value, key) > 1000:
+            raise CommandError(f"{key}: a voltage threshold of {value} V is not plausible")
+    for spec, data in cmd.writes:
+        if spec.kind is AccessKind.ACTION and spec.class_id == 9:
+            script = _uint(data, "script")
+            n = script >> 8 & 0x0F
+            if not 1 <= n <= 5:
+                raise CommandError(f"script 0x{script:04X} names no switch or controller 1..5")
+            if str(spec.obis).endswith("10.0.103.255") and script & 0xFF not in _SWITCH_ACTIONS:
+                raise CommandError(f"script 0x{script:04X} is no switching action")
+            if str(spec.obis).endswith("10.0.107.255") and script & 0xFF > 100:
+                raise CommandError(f"an APC level of {script & 0xFF}% is above 100%")
+
+
+def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
+    """Act on a checked settings command."""
+    state = device.family_state(FAMILY)
+    at = device.device_time(now)
+    objects: dict[str, str] = state.setdefault("objects", {})
+    durations: dict[int, dict[int, int]] = {}
+    periods: dict[int, dict[int, int]] = {}
+    for spec, data in cmd.writes:
+        key = c.spec_key(spec)
+        if spec.kind is AccessKind.SET:
+            objects[key] = data.to_bytes().hex()
+            if (
+                spec.class_id == 1
+                and spec.obis.raw[:4] == _ALCS_BASE
+                and 117 <= spec.obis.raw[4] <= 121
+            ):
+                n, which = _number(spec), spec.obis.raw[5]
+                if which in (1, 2):
+                    durations.setdefault(n, {})[which] = _uint(data, key)
+                else:
+                    periods.setdefault(n, {})[which] = _time(data, key)
+            continue
+        if spec.class_id == 9:  # a script: switch an ALCS or limit an APC
+            script = _uint(data, "script")
+            n = script >> 8 & 0x0F
+            if str(spec.obis).endswith("10.0.103.255"):
+                action = _SWITCH_ACTIONS[script & 0xFF]
+                minutes = durations.get(n, {}).get(1 if action == "on" else 2)
+                until = None if action == "schedule" or minutes is None else at + 60 * minutes
+                state.setdefault("switches", {})[str(n)] = {"state": action, "until": until}
+            else:
+                window = periods.get(n, {})
+                state.setdefault("apc", {})[str(n)] = {
+                    "level": script & 0xFF,
+                    "start": window.get(3),
+                    "end": window.get(4),
+                    "input": bool(script >> 12 & 0x2),
+                }
+            continue
+        state.setdefault("resets", {})[key] = at
+
+
+_DBCH04 = 0x010D
+"""The CHF's Sub GHz configuration: the one settings command a CHF takes."""
+_NETWORK_OPERATOR_CODES = frozenset(
+    {0x0045, 0x00AE, 0x00D1, 0x00D2, 0x00D3, 0x00D4, 0x004A, 0x005A}
+)
+"""Voltage, RMS counter and maximum demand settings (ECS29a-f, ECS37, ECS57): the network
+operator's (DUIS gives them to the Electricity Distributor); the others are the supplier's."""
+
+
+def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    cmd = c.decode_command(command.message_code, command.content)
+    if not isinstance(cmd, c.DeviceSettings):  # pragma: no cover - registry guarantees it
+        raise CommandError("not a settings command")
+    role = device.trust.role_of(command.business_originator)
+    wanted = (
+        RemotePartyRole.NETWORK_OPERATOR
+        if cmd.message_code in _NETWORK_OPERATOR_CODES
+        else RemotePartyRole.SUPPLIER
+    )
+    if role is not wanted:
+        raise CommandError(
+            f"0x{cmd.message_code:04X} is the {wanted.name.lower()}'s to send",
+            alert_code=AlertCode.SOURCE_HAS_NO_AUTHORITY,
+        )
+    _check(cmd)
+    apply(device, cmd, now)
+    device._log(
+        f"settings 0x{cmd.message_code:04X}: {len(cmd.writes)} written at "
+        f"{from_seconds(device.device_time(now)).isoformat()}"
+    )
+    return Reply(cmd.outcome().encode())
+
+
+def _u32(raw: bytes, at: int) -> int:
+    return int.from_bytes(raw[at : at + 4], "little")
+
+
+def _gas_values(call: c.ZclCall) -> dict[str, Any]:
+    """What a GSME settings call sets (its payload as ZigBee SE lays it out)."""
+    p, key = call.payload, (call.cluster, call.command_id)
+    try:
+        if key == (0x0700, 0x02) and len(p) == 13:
+            return {"conversion_factor": _u32(p, 8)}
+        if key == (0x0700, 0x03) and len(p) == 14:
+            return {"calorific_value": _u32(p, 8)}
+        if key == (0x0702, 0x0E) and len(p) == 18:
+            return {
+                "flow_threshold": int.from_bytes(p[8:10], "little"),
+                "flow_divisor": int.from_bytes(p[13:15], "little"),
+                "stabilisation": p[15],
+                "measurement": int.from_bytes(p[16:18], "little"),
+            }
+        if key == (0x0702, 0x0D) and len(p) == 8:
+            return {"tamper": p[4], "depletion": p[5]}
+        if key == (0x0700, 0x09) and len(p) == 17:
+            return {
+                "billing_start": _u32(p, 8) + ZIGBEE_EPOCH_UNIX,
+                "billing_duration": int.from_bytes(p[12:15], "little"),
+                "billing_unit": p[15],
+            }
+        if key == (0x0700, 0x01):
+            return {}
+        if key == (0x0708, 0x03) and len(p) >= 13 and len(p) == 13 + p[12]:
+            return {"mprn": p[13:].decode("ascii")}
+    except UnicodeDecodeError:
+        pass
+    raise CommandError(f"cluster 0x{call.cluster:04X} command 0x{call.command_id:02X}: malformed")
+
+
+def _gas_settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    cmd = c.decode_command(command.message_code, command.content)
+    if not isinstance(cmd, c.GasSettings):  # pragma: no cover - registry guarantees it
+        raise CommandError("not a gas settings command")
+    if device.trust.role_of(command.business_originator) is not RemotePartyRole.SUPPLIER:
+        refused = Alert(AlertCode.SOURCE_HAS_NO_AUTHORITY)
+        return Reply(cmd.outcome(ZCL_NOT_AUTHORIZED).encode(), alerts=[refused])
+    values: dict[str, Any] = {}
+    try:
+        for call in cmd.calls:  # every call checked before any is kept
+            values.update(_gas_values(call))
+        if values.get("conversion_factor") == 0:
+            raise CommandError("a conversion factor of 0 is refused")
+    except CommandError as exc:
+        device._log(f"gas settings refused: {exc}")
+        # Each command answered with a failure, as the reference error responses do (0xC0).
+        return Reply(cmd.outcome(ZCL_HARDWARE_FAILURE).encode())
+    state = device.family_state(FAMILY)
+    zcl: dict[str, str] = state.setdefault("zcl", {})
+    for call in cmd.calls:
+        zcl[f"{call.cluster:04X}/{call.command_id:02X}"] = call.payload.hex()
+    state.setdefault("gas", {}).update(values)
+    return Reply(cmd.outcome().encode())
+
+
+for _code in c.SETTINGS_OBJECTS:
+    handles(DeviceType.CHF if _code == _DBCH04 else DeviceType.ESME, _code)(_settings)
+for _code in c.GAS_SETTINGS_CALLS:
+    handles(DeviceType.GSME, _code)(_gas_settings)

@@ -1,0 +1,375 @@
+"""Auxiliary load control SRs of the configuration family: the HC ALCS / ALCS labels (6.14.1),
+switching them (7.5, 7.6, 7.8), their boost button (7.9, 7.10) and the APC level (7.16).
+
+Each is one :class:`gbcs.content.DeviceSettings` command. GBCS numbers the objects of
+switch (or auxiliary controller) ``n`` (1..5) by it: its label is ``0-0:94.44.0.{10+n}``, its
+durations and APC period ``0-0:94.44.{116+n}.{1..4}``, its boost button flag
+``0-0:94.44.6.{n}``; the script it runs carries ``n`` in its high byte."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from gateway.duis.envelope import parse_eui_text
+from gateway.duis.xml import is_element, local_name
+from gateway.errors import ServiceError
+from gateway.srv.fields import (
+    Fields,
+    children,
+    cosem_date,
+    invalid,
+    one,
+    read_datetime,
+    read_int,
+    time_of,
+)
+from gateway.srv.registry import serves
+from gateway.srv.spec import Codec, Command
+from gbcs import content as gc
+from gbcs.content._common import _stamp
+from gbcs.payloads import dlms
+
+__all__ = [
+    "ApcLimit",
+    "BoostButton",
+    "SwitchAuxiliaryLoad",
+    "SwitchLabels",
+]
+
+_SWITCH_SCRIPTS = "0-0:10.0.103.255"
+"""The ALCS / HC ALCS switching script table (IC 9)."""
+_APC_SCRIPTS = "0-0:10.0.107.255"
+"""The auxiliary proportional controller script table (IC 9)."""
+ACTIVATE, DEACTIVATE, RESET = 0x11, 0x12, 0x20
+"""The low byte of a switching script id (its high byte is the switch number)."""
+
+
+def _index(element: etree._Element) -> int:
+    return read_int(f"{local_name(element)}/@index", element.get("index"), 1, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchLabels:
+    """SR6.14.1 ``UpdateDeviceConfigurationALCDescriptions``: ECS46a; labels by switch."""
+
+    labels: tuple[tuple[int, str], ...]
+
+
+def _read_labels(body: etree._Element) -> SwitchLabels:
+    found: dict[int, str] = {}
+    for element in body:
+        if not is_element(element):
+            continue
+        if local_name(element) != "ALCSHCALCSDescription":
+            raise invalid(local_name(body), f"unexpected element {local_name(element)}")
+        n = _index(element)
+        if n in found:
+            raise invalid("ALCSHCALCSDescription", f"switch {n} is described twice")
+        text = Fields(element, ("SwitchDescription",)).text("SwitchDescription") or ""
+        if not 1 <= len(text) <= 22 or not all(" " <= ch <= "~" for ch in text):
+            raise invalid("SwitchDescription", f"{text!r} is not 1 to 22 printable ASCII")
+        found[n] = text
+    if not found:
+        raise invalid(local_name(body), "it describes no switch")
+    return SwitchLabels(tuple(sorted(found.items())))
+
+
+def _build_labels(cmd: Command) -> bytes:
+    r: SwitchLabels = cmd.request
+    writes = tuple(
+        (dlms.set_(1, f"0-0:94.44.0.{10 + n}", 2), dlms.visible_string(text.encode()))
+        for n, text in r.labels
+    )
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchAuxiliaryLoad:
+    """SR7.5 / 7.6 / 7.8: ECS47 - activate or deactivate switch ``n`` for ``duration``
+    minutes, or reset it to its schedule (``duration`` None)."""
+
+    n: int
+    action: int
+    duration: int | None
+
+
+def _read_switch(wrapper: str, action: int) -> Callable[[etree._Element], SwitchAuxiliaryLoad]:
+    def read(body: etree._Element) -> SwitchAuxiliaryLoad:
+        elements = [e for e in body if is_element(e)]
+        if len(elements) != 1 or local_name(elements[0]) != wrapper:
+            raise invalid(local_name(body), f"it must hold one {wrapper}")
+        element = elements[0]
+        n = _index(element)
+        if action == RESET:
+            Fields(element, ())
+            return SwitchAuxiliaryLoad(n, action, None)
+        f = Fields(element, ("Duration",))
+        return SwitchAuxiliaryLoad(n, action, read_int("Duration", f.text("Duration"), 0, 0xFFFF))
+
+    return read
+
+
+def _build_switch(cmd: Command) -> bytes:
+    r: SwitchAuxiliaryLoad = cmd.request
+    writes: list[tuple[dlms.AccessSpec, dlms.Data]] = []
+    if r.duration is not None:
+        which = 1 if r.action == ACTIVATE else 2
+        duration = dlms.set_(1, f"0-0:94.44.{116 + r.n}.{which}", 2)
+        writes.append((duration, dlms.long_unsigned(r.duration)))
+    script = dlms.long_unsigned(r.n << 8 | r.action)
+    writes.append((dlms.action(9, _SWITCH_SCRIPTS, 1), script))
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class BoostButton:
+    """SR7.9 / 7.10: ECS62 - which switches the boost button adds (True) or removes (the
+    SR's flag for each of the five switches)."""
+
+    add: bool
+    flags: tuple[bool, bool, bool, bool, bool]
+
+
+def _read_boost(wrapper: str, add: bool) -> Callable[[etree._Element], BoostButton]:
+    def read(body: etree._Element) -> BoostButton:
+        flags: dict[int, bool] = {}
+        for element in children(body, wrapper):
+            n = _index(element)
+            text = (element.text or "").strip()
+            if text not in ("true", "false", "1", "0"):
+                raise invalid(wrapper, f"{text!r} is not a boolean")
+            if n in flags:
+                raise invalid(wrapper, f"switch {n} is given twice")
+            flags[n] = text in ("true", "1")
+        others = [local_name(e) for e in body if is_element(e) and local_name(e) != wrapper]
+        if others or sorted(flags) != [1, 2, 3, 4, 5]:
+            raise invalid(local_name(body), f"it must hold one {wrapper} for each switch 1..5")
+        f = tuple(flags[n] for n in range(1, 6))
+        if not any(f):
+            raise invalid(wrapper, "no switch is flagged true: the SR would change nothing")
+        return BoostButton(add, (f[0], f[1], f[2], f[3], f[4]))
+
+    return read
+
+
+def _build_boost(cmd: Command) -> bytes:
+    r: BoostButton = cmd.request
+    # A flag says whether the SR acts on that switch: adding sets its association to true,
+    # removing to false; a switch the SR leaves alone is not written, so it keeps its own.
+    writes = tuple(
+        (dlms.set_(1, f"0-0:94.44.6.{n}", 2), dlms.boolean(r.add))
+        for n, flag in enumerate(r.flags, 1)
+        if flag
+    )
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class ApcLimit:
+    """SR7.16 ``LimitAPCLevel``: ECS47e - controller ``n`` held at ``level`` percent from
+    ``start`` to ``end``; ``input`` when the level limits the input from the controlled load."""
+
+    n: int
+    start: datetime
+    end: datetime
+    level: int
+    input: bool
+
+
+def _read_apc(body: etree._Element) -> ApcLimit:
+    n = read_int("LimitAPCLevel/@auxiliaryControllerN", body.get("auxiliaryControllerN"), 1, 5)
+    f = Fields(
+        body, ("StartDateTime", "EndDateTime", "CommandedStateLevel", "InputFromControlledLoad")
+    )
+    start = read_datetime("StartDateTime", f.text("StartDateTime"))
+    end = read_datetime("EndDateTime", f.text("EndDateTime"))
+    if end <= start:
+        raise invalid("EndDateTime", "it must be after StartDateTime")
+    level = read_int("CommandedStateLevel", f.text("CommandedStateLevel"), 0, 100)
+    marker = f.elements.get("InputFromControlledLoad")
+    if marker is not None and (len(marker) or (marker.text or "").strip()):
+        raise invalid("InputFromControlledLoad", "it takes no value")
+    return ApcLimit(n, start, end, level, marker is not None)
+
+
+def _build_apc(cmd: Command) -> bytes:
+    r: ApcLimit = cmd.request
+    base = f"0-0:94.44.{116 + r.n}"
+    script = ((0x20 if r.input else 0x10) | r.n) << 8 | r.level
+    writes = (
+        (dlms.set_(1, f"{base}.3", 2), _stamp(r.start)),
+        (dlms.set_(1, f"{base}.4", 2), _stamp(r.end)),
+        (dlms.action(9, _APC_SCRIPTS, 1), dlms.long_unsigned(script)),
+    )
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchingEntry:
+    """One entry of the ALCS / HC ALCS switching schedule."""
+
+    n: int
+    activate: bool
+    at: bytes
+    """Switch time, COSEM time (4 bytes)."""
+    weekdays: int
+    """7 bits, Monday first."""
+    special_days: frozenset[int]
+    start: bytes
+    end: bytes
+    """COSEM dates (5 bytes, wildcards 0xFF)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchingSchedule:
+    """SR6.14.2 ``UpdateDeviceConfigurationALCScheduler``: ECS46c - the switching schedule,
+    its special days (by index, COSEM dates) and the switches' types (``None`` for an ALCS,
+    the HC ALCS's entity otherwise)."""
+
+    entries: tuple[SwitchingEntry, ...]
+    special_days: tuple[tuple[int, bytes], ...]
+    switch_types: tuple[tuple[int, bytes | None], ...]
+
+
+def _read_entry(element: etree._Element) -> SwitchingEntry:
+    switch = one(element, "ActivateDeactivateSwitch")
+    n = _index(switch)
+    kinds = [local_name(c) for c in switch if is_element(c)]
+    if kinds not in (["ActivateSwitch"], ["DeactivateSwitch"]):
+        raise invalid("ActivateDeactivateSwitch", "it holds ActivateSwitch or DeactivateSwitch")
+    special = frozenset(
+        read_int("SpecialDaysApplicability/@index", e.get("index"), 1, 20)
+        for e in children(element, "SpecialDaysApplicability")
+    )
+    weekdays = 0
+    for days in children(element, "DaysOfWeekApplicability"):
+        for day in children(days, "DayOfWeekApplicability"):
+            name = (one(day, "DayOfWeekID").text or "").strip()
+            if name not in _WEEKDAYS:
+                raise invalid("DayOfWeekID", f"{name!r} is not a day of the week")
+            weekdays |= 0x40 >> _WEEKDAYS.index(name)
+    when = one(element, "ALCSScheduleDatesAndTime")
+    at = time_of(one(when, "SwitchTime").text)
+    return SwitchingEntry(
+        n,
+        kinds == ["ActivateSwitch"],
+        bytes([at.hour, at.minute, at.second, 0]),
+        weekdays,
+        special,
+        cosem_date(one(when, "StartDate"), with_time=False),
+        cosem_date(one(when, "EndDate"), with_time=False),
+    )
+
+
+def _read_schedule(body: etree._Element) -> SwitchingSchedule:
+    allowed = {"ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId"}
+    for child in body:
+        if is_element(child) and local_name(child) not in allowed:
+            name = local_name(child)
+            if name == "ExecutionDateTime":
+                raise ServiceError(
+                    "duis_sr_not_supported", srv="with an ExecutionDateTime (future-dated)"
+                )
+            raise invalid(local_name(body), f"unexpected element {name}")
+    entries = tuple(_read_entry(e) for e in children(body, "ALCSHCALCSConnectionSchedule"))
+    if not 1 <= len(entries) <= 48:
+        raise invalid(local_name(body), "it holds 1 to 48 ALCSHCALCSConnectionSchedule")
+    days: dict[int, bytes] = {}
+    for day in children(one(body, "ALCSHCALCSSpecialDays"), "ALCSHCALCSSpecialDay"):
+        index = read_int("ALCSHCALCSSpecialDay/@index", day.get("index"), 1, 20)
+        if index in days:
+            raise invalid("ALCSHCALCSSpecialDay", f"special day {index} is given twice")
+        days[index] = cosem_date(day, with_time=False)
+    for entry in entries:
+        unknown = sorted(entry.special_days - set(days))
+        if unknown:
+            raise invalid("SpecialDaysApplicability", f"special days {unknown} are not defined")
+    types: dict[int, bytes | None] = {}
+    for element in children(body, "SwitchTypeAndId"):
+        n = _index(element)
+        kinds = [c for c in element if is_element(c)]
+        if len(kinds) != 1 or local_name(kinds[0]) not in ("ALCS", "HCALCS"):
+            raise invalid("SwitchTypeAndId", "it holds ALCS or HCALCS")
+        if n in types:
+            raise invalid("SwitchTypeAndId", f"switch {n} is given twice")
+        types[n] = (
+            None if local_name(kinds[0]) == "ALCS" else parse_eui_text(kinds[0].text, "HCALCS")
+        )
+    return SwitchingSchedule(entries, tuple(sorted(days.items())), tuple(sorted(types.items())))
+
+
+_NOW = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
+"""An all-zero date-time: the special days and the schedule take effect at once."""
+
+
+def _build_schedule(cmd: Command) -> bytes:
+    r: SwitchingSchedule = cmd.request
+    writes: list[tuple[dlms.AccessSpec, dlms.Data]] = [
+        (dlms.set_(1, f"0-0:94.44.0.{20 + n}", 2), dlms.octet_string(eui or bytes(8)))
+        for n, eui in r.switch_types
+    ]
+    days = dlms.array(
+        *(
+            dlms.structure(dlms.long_unsigned(i), dlms.octet_string(d), dlms.unsigned(i))
+            for i, d in r.special_days
+        )
+    )
+    writes.append((dlms.set_(11, "0-1:11.0.3.255", 2), days))
+    count = len(r.special_days)
+    ids = [i for i, _ in r.special_days]
+    entries = []
+    for index, e in enumerate(r.entries, 1):
+        special = 0
+        for i in e.special_days:
+            special |= 1 << (8 * ((count + 7) // 8) - 1 - ids.index(i))
+        entries.append(
+            dlms.structure(
+                dlms.long_unsigned(index),
+                dlms.boolean(True),
+                dlms.octet_string(bytes.fromhex("00000a0067ff")),  # the switching scripts
+                dlms.long_unsigned(e.n << 8 | (1 if e.activate else 2)),
+                dlms.octet_string(e.at),
+                dlms.long_unsigned(0xFFFF),
+                dlms.BitString(7, bytes([e.weekdays << 1])),
+                dlms.BitString(count, special.to_bytes((count + 7) // 8, "big")),
+                dlms.octet_string(e.start),
+                dlms.octet_string(e.end),
+            )
+        )
+    writes.append((dlms.set_(10, "0-1:12.0.2.255", 2), dlms.array(*entries)))
+    writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), _NOW))
+    writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), _NOW))
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
+
+
+_ECS47 = frozenset({"ECS47"})
+serves("6.14.1", Codec(read=_read_labels, build=_build_labels, builds=frozenset({"ECS46a"})))
+serves("6.14.2", Codec(read=_read_schedule, build=_build_schedule, builds=frozenset({"ECS46c"})))
+serves(
+    "7.5",
+    Codec(read=_read_switch("ActivateALCSHCALCS", ACTIVATE), build=_build_switch, builds=_ECS47),
+)
+serves(
+    "7.6",
+    Codec(
+        read=_read_switch("DeactivateALCSHCALCS", DEACTIVATE), build=_build_switch, builds=_ECS47
+    ),
+)
+serves(
+    "7.8",
+    Codec(read=_read_switch("ResetALCSHCALCS", RESET), build=_build_switch, builds=_ECS47),
+)
+_ECS62 = frozenset({"ECS62"})
+serves("7.9", Codec(read=_read_boost("AddToBoostButton", True), build=_build_boost, builds=_ECS62))
+serves(
+    "7.10",
+    Codec(read=_read_boost("RemoveFromBoostButton", False), build=_build_boost, builds=_ECS62),
+)
+serves("7.16", Codec(read=_read_apc, build=_build_apc, builds=frozenset({"ECS47e"})))

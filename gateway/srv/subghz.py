@@ -1,0 +1,152 @@
+"""The CHF's Sub GHz configuration (SR6.28, DBCH04): the channels it may use, by IEEE
+802.15.4 channel page, and its duty-cycle and channel-change thresholds.
+
+A channel list is a 32-bit channel mask: the page in the top five bits (28: lower band
+channels 0-26, 29: lower band 27-34, 30: lower band 35-61, 31: upper band 0-26) and one bit
+per channel of the page below them (bit ``n - first channel``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from lxml import etree
+
+from gateway.duis.xml import is_element, local_name
+from gateway.srv.fields import Fields, invalid, read_int
+from gateway.srv.registry import serves
+from gateway.srv.spec import Codec, Command
+from gbcs import content as gc
+from gbcs.payloads import dlms
+
+__all__ = ["SubGhzConfiguration"]
+
+BANDS = (
+    ("LowerBandSubGHzChannels0To26", 28, 0, 26),
+    ("LowerBandSubGHzChannels27To34", 29, 27, 34),
+    ("LowerBandSubGHzChannels35To61", 30, 35, 61),
+    ("UpperBandSubGHzChannels0To26", 31, 0, 26),
+)
+"""(element, channel page, first channel, last channel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubGhzConfiguration:
+    """SR6.28 ``SetCHFSubGHzConfiguration``. Thresholds as the CHF keeps them: duty cycles
+    in hundredths of a percent point (1.3 -> 130), percentages in hundredths (60.00 -> 6000)."""
+
+    masks: tuple[int, int, int, int]
+    normal_limited: int
+    limited_critical: int
+    changes_per_week: int
+    gsme_curfew: int
+    quieter: int
+    noisier: int
+    poor_comms: int
+    poor_comms_periods: int
+    noise_period: int
+    failure: int
+    retry: int
+
+
+def _mask(element: etree._Element, page: int, first: int, last: int) -> int:
+    mask = page << 27
+    for child in element:
+        if not is_element(child):
+            continue
+        name = local_name(child)
+        match = re.fullmatch(r"Channel(\d+)", name)
+        if match is None or not first <= int(match.group(1)) <= last:
+            raise invalid(local_name(element), f"{name} is not a channel {first} to {last}")
+        if len(child) or (child.text or "").strip():
+            raise invalid(name, "it takes no value")
+        mask |= 1 << (int(match.group(1)) - first)
+    return mask
+
+
+def _scaled(f: Fields, name: str, places: int, low: str, high: str) -> int:
+    text = (f.text(name) or "").strip()
+    if not re.fullmatch(rf"\d+(\.\d{{1,{places}}})?", text):
+        raise invalid(name, f"{text!r} is not a decimal of at most {places} places")
+    value = Decimal(text)
+    if not Decimal(low) <= value <= Decimal(high):
+        raise invalid(name, f"{text} is not from {low} to {high}")
+    return int(value * 100)
+
+
+_NAMES = (
+    *(b[0] for b in BANDS),
+    "NormalLimitedDutyCycleThreshold",
+    "LimitedCriticalDutyCycleThreshold",
+    "MaximumSubGHzChannelChangesPerWeek",
+    "GSMECurfew",
+    "ChannelQuieterThreshold",
+    "ChannelNoisierThreshold",
+    "NonGSMEPoorCommsPercentageThreshold",
+    "NonGSMEPoorCommsMeasurementPeriods",
+    "LocalCHNoiseMeasurementPeriod",
+    "LocalCHFailurePercentage",
+    "LocalCHRetryPercentage",
+)
+
+
+def _read(body: etree._Element) -> SubGhzConfiguration:
+    f = Fields(body, _NAMES)
+    masks = []
+    for name, page, first, last in BANDS:
+        element = f.elements.get(name)
+        if element is None:
+            raise invalid(f.owner, f"{name} is missing")
+        masks.append(_mask(element, page, first, last))
+    normal = _scaled(f, "NormalLimitedDutyCycleThreshold", 1, "0.5", "2.0")
+    critical = _scaled(f, "LimitedCriticalDutyCycleThreshold", 1, "0.5", "655.3")
+    if critical < normal:
+        raise invalid("LimitedCriticalDutyCycleThreshold", "it is below the normal/limited one")
+    return SubGhzConfiguration(
+        (masks[0], masks[1], masks[2], masks[3]),
+        normal,
+        critical,
+        read_int(
+            "MaximumSubGHzChannelChangesPerWeek", f.text("MaximumSubGHzChannelChangesPerWeek"), 1, 7
+        ),
+        read_int("GSMECurfew", f.text("GSMECurfew"), 0, 65535),
+        read_int("ChannelQuieterThreshold", f.text("ChannelQuieterThreshold"), 1, 255),
+        read_int("ChannelNoisierThreshold", f.text("ChannelNoisierThreshold"), 0, 20),
+        _scaled(f, "NonGSMEPoorCommsPercentageThreshold", 2, "1.00", "100.00"),
+        read_int(
+            "NonGSMEPoorCommsMeasurementPeriods",
+            f.text("NonGSMEPoorCommsMeasurementPeriods"),
+            50,
+            150,
+        ),
+        read_int(
+            "LocalCHNoiseMeasurementPeriod", f.text("LocalCHNoiseMeasurementPeriod"), 0, 65535
+        ),
+        _scaled(f, "LocalCHFailurePercentage", 2, "1.00", "100.00"),
+        _scaled(f, "LocalCHRetryPercentage", 2, "1.00", "100.00"),
+    )
+
+
+def _build(cmd: Command) -> bytes:
+    r: SubGhzConfiguration = cmd.request
+    u16, u8 = dlms.long_unsigned, dlms.unsigned
+    value = dlms.structure(
+        *(dlms.BitString(32, m.to_bytes(4, "big")) for m in r.masks),
+        u16(r.normal_limited),
+        u16(r.limited_critical),
+        u8(r.changes_per_week),
+        u16(r.gsme_curfew),
+        u8(r.quieter),
+        u8(r.noisier),
+        u16(r.poor_comms),
+        u8(r.poor_comms_periods),
+        u16(r.noise_period),
+        u16(r.failure),
+        u16(r.retry),
+    )
+    writes = ((dlms.set_(1, "0-0:94.44.10.0", 2), value),)
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+serves("6.28", Codec(read=_read, build=_build, builds=frozenset({"DBCH04"})))
