@@ -626,8 +626,14 @@ class Gateway:
         return route
 
     async def _health(self, _: web.Request) -> web.Response:
+        # The state folder lets a client on this machine find the keys (smetsim send --wait
+        # checks MACs and decrypts with them); admin paths are for loopback or a token only.
         return web.json_response(
-            {"status": "ok", "url": self.listening.url if self.listening else None}
+            {
+                "status": "ok",
+                "url": self.listening.url if self.listening else None,
+                "state": str(self.settings.state.resolve()),
+            }
         )
 
     async def _get_users(self, _: web.Request) -> web.Response:
