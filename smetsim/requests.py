@@ -4,9 +4,9 @@
 serves, its values defaulting to the sandbox's home (:mod:`smetsim.sandbox`): the supplier
 sends it, to the home's ESME (the CHF for 8.11, the DCC for the non-device SRs), with the
 lowest command variant the SR takes. ``field=value`` pairs set the body's elements by their
-DUIS names (``UTRN=...``, ``TolerancePeriod=30``; ``ESMEVariant=`` leaves one out); a field the SR does not have, an SR that is
-not served or a command variant it does not take is refused with a sentence
-(:class:`RequestError`), and nothing is written.
+DUIS names (``UTRN=...``, ``TolerancePeriod=30``; ``ESMEVariant=`` leaves one out); a
+field the SR does not have, an SR that is not served or a command variant it does not take
+is refused with a sentence (:class:`RequestError`), and nothing is written.
 
 The bodies follow the schema's element order, so what is written validates against the DUIS
 5.4 schema (a test checks every SR against it, and reads each through the gateway's own
@@ -334,8 +334,7 @@ def _variant(srv: str) -> ServiceReferenceVariant:
         return ServiceReferenceVariant(srv)
     except ValueError:
         raise RequestError(
-            f"{srv!r} is not a DUIS 5.4 service reference variant "
-            "('smetsim catalogue' lists them)"
+            f"{srv!r} is not a DUIS 5.4 service reference variant ('smetsim catalogue' lists them)"
         ) from None
 
 

@@ -53,7 +53,9 @@ def request(
     ] = "90-B3-D5-1F-30-01-00-00",
     cv: Annotated[
         int | None,
-        typer.Option("--cv", metavar="N", help="CommandVariant (default: the lowest the SR takes)."),
+        typer.Option(
+            "--cv", metavar="N", help="CommandVariant (default: the lowest the SR takes)."
+        ),
     ] = None,
     output: Annotated[
         Path | None,

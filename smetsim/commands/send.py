@@ -16,6 +16,7 @@ from gateway.config import ConfigError
 from gbcs.explain import explain
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.client import DEFAULT_URL, ClientError, DuisClient, Outcome, describe_failure
+from smetsim.readable import inventory_table, reading_lines
 from smetsim.sandbox import sandbox_keystore
 
 
@@ -74,6 +75,13 @@ def send(
     xml: Annotated[
         bool, typer.Option("--xml", help="Also print the DUIS XML of every answer.")
     ] = False,
+    tree: Annotated[
+        bool,
+        typer.Option(
+            "--tree",
+            help="Print the answer's whole GBCS decoded as a tree, not just its values.",
+        ),
+    ] = False,
 ) -> None:
     """POST FILE to the endpoint of its CommandVariant. A critical SR written as CV4 runs
     CV4, signs the pre-command with the user's GBCS key and sends it as CV5, in one go."""
@@ -89,7 +97,7 @@ def send(
         typer.echo(f"smetsim: error: {exc}", err=True)
         raise typer.Exit(1) from None
     outcome, keys, why = found
-    _print(outcome, keys, xml, why)
+    _print(outcome, keys, xml, why, tree)
     failure = describe_failure(outcome)
     if failure is not None:
         typer.echo(f"smetsim: error: {failure}", err=True)
@@ -151,7 +159,9 @@ async def _sandbox_keys(client: DuisClient) -> tuple[Keystore | None, str | None
         return None, f"the gateway's state folder {folder!r} holds no keys here ({exc}): {give}"
 
 
-def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool, why: str | None) -> None:
+def _print(
+    outcome: Outcome, keys: Keystore | None, show_xml: bool, why: str | None, tree: bool
+) -> None:
     typer.echo(f"RequestID {outcome.request_id}")
     for answer in outcome.answers:
         line = f"  {answer.endpoint}: HTTP {answer.status}, {answer.code}"
@@ -160,6 +170,9 @@ def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool, why: str | N
         typer.echo(line)
         if show_xml:
             typer.echo(answer.body.decode("utf-8", "replace"))
+        elif answer.ok:
+            for row in inventory_table(answer.body) or ():
+                typer.echo(f"    {row}")
     last = outcome.answers[-1] if outcome.answers else None
     if not outcome.waited and last is not None and last.payload is not None:
         # a CV2 local command or a CV4 pre-command sent on its own
@@ -175,7 +188,10 @@ def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool, why: str | N
             typer.echo(final.body.decode("utf-8", "replace"))
         explanation = outcome.explain(keys)
         if explanation is not None:
-            for line in explanation.render("GBCSPayload").splitlines():
+            values = None if tree else reading_lines(explanation)
+            if values is None:
+                values = explanation.render("GBCSPayload").splitlines()
+            for line in values:
                 typer.echo(f"  {line}")
             if keys is None and why is not None:
                 typer.echo(f"  (MAC unknown and payload not decrypted: no keys - {why})")
