@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gbcs.codes import ACB, CRA
 from gbcs.crypto import SharedSecretCache
 from gbcs.errors import DecodeError, GbcsError, KeyNotFound
 from gbcs.eui import eui_duis
 from gbcs.frames import Message, is_gbt_block, reassemble_gbt
-from gbcs.keystore import KeyLookup
 from gbcs.payloads import Raw, decode_content
 from gbcs.payloads.encrypted import EncryptedBlock, find_encrypted, plaintext_tree
 from gbcs.usecases import use_case
 from gbcs.verify import Check, KeyAgreement, Verification, Verifier
+
+if TYPE_CHECKING:  # the keystore (and x509) is the caller's to import: decode without keys
+    from gbcs.keystore import KeyLookup
 
 __all__ = ["Decrypted", "Explanation", "explain", "explain_blocks", "iso_date_time"]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -32,7 +33,9 @@ from gbcs.crypto import (
 )
 from gbcs.errors import KeyNotFound
 from gbcs.frames import Message
-from gbcs.keystore import KeyLookup
+
+if TYPE_CHECKING:  # the keystore (and x509) is the caller's to import: decode without keys
+    from gbcs.keystore import KeyLookup
 
 __all__ = ["Check", "KeyAgreement", "Verification", "Verifier", "mac_parties"]
 
