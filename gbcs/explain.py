@@ -335,15 +335,19 @@ def explain(
     acb: bytes = ACB,
     cache: SharedSecretCache | None = None,
     gbt_blocks: int = 0,
+    verifier: Verifier | None = None,
 ) -> Explanation:
-    """Decode, check and explain one message (never raises for bad input)."""
+    """Decode, check and explain one message (never raises for bad input). ``verifier``
+    (one a process, over ``keys``) keeps the keys agreed for one message for the next:
+    without it each call makes its own."""
     try:
         message = Message.from_bytes(data)
     except DecodeError as exc:
         return Explanation(data=data, error=str(exc))
     agreement: KeyAgreement | None = None
-    if keys is not None:
+    if verifier is None and keys is not None:
         verifier = Verifier(keys, acb=acb, cache=cache)
+    if verifier is not None:
         verification = verifier.verify(message)
         agreement = verifier.agreement
     else:
@@ -384,6 +388,7 @@ def explain_blocks(
     *,
     acb: bytes = ACB,
     cache: SharedSecretCache | None = None,
+    verifier: Verifier | None = None,
 ) -> Explanation:
     """Reassemble GBT blocks, then explain the whole message."""
     if not all(is_gbt_block(b) for b in blocks):
@@ -392,4 +397,4 @@ def explain_blocks(
         whole = reassemble_gbt(blocks)
     except DecodeError as exc:
         return Explanation(data=b"".join(blocks), error=str(exc))
-    return explain(whole, keys, acb=acb, cache=cache, gbt_blocks=len(blocks))
+    return explain(whole, keys, acb=acb, cache=cache, gbt_blocks=len(blocks), verifier=verifier)

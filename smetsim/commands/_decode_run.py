@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from gbcs.crypto import SharedSecretCache
 from gbcs.explain import Explanation, explain, explain_blocks
 from gbcs.frames import is_gbt_block
+from gbcs.verify import Verifier
 
 if TYPE_CHECKING:
     from gbcs.keystore import Keystore
@@ -167,7 +168,9 @@ def run(inputs: list[str], keystore: Path | None, as_json: bool) -> int:
             return 1
     if as_json:
         import json  # only --json needs it
-    cache = SharedSecretCache()
+    # One verifier for the whole run: the keys agreed for a pair of parties (ECDH, the KDF's
+    # fixed part) are derived once and kept for every later message between them.
+    verifier = None if keys is None else Verifier(keys, cache=SharedSecretCache())
     failed = False
     first = True
     out = sys.stdout
@@ -176,9 +179,9 @@ def run(inputs: list[str], keystore: Path | None, as_json: bool) -> int:
             if isinstance(parts, InputError):
                 explanation = Explanation(data=b"", error=str(parts))
             elif len(parts) > 1:
-                explanation = explain_blocks(parts, keys, cache=cache)
+                explanation = explain_blocks(parts, keys, verifier=verifier)
             else:
-                explanation = explain(parts[0], keys, cache=cache)
+                explanation = explain(parts[0], keys, verifier=verifier)
             if explanation.error is not None:
                 failed = True
             # One buffered write per message: flushing each line cost a quarter of the whole
