@@ -18,6 +18,7 @@ from lxml import etree
 from gbcs import content as gc
 from gbcs.errors import DecodeError
 from gbcs.explain import Explanation, iso_date_time
+from gbcs.payloads.dlms import RESULT_NAMES, AccessResult
 
 __all__ = ["inventory_table", "reading_lines"]
 
@@ -100,6 +101,9 @@ def _values(explanation: Explanation, code: int, content: bytes) -> list[str] | 
 def _field(name: str, value: object) -> str:
     if isinstance(value, tuple | list):
         return ", ".join(_field(name, item) for item in value) or "none"
+    if isinstance(value, AccessResult):
+        meaning = RESULT_NAMES.get(value.result, "unknown")
+        return f"{value.kind.name.lower()} {meaning}" + ("" if value.ok else f" ({value.result})")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         parts = (
             f"{f.name} {_field(f.name, getattr(value, f.name))}" for f in dataclasses.fields(value)

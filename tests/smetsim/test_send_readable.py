@@ -159,3 +159,13 @@ async def test_without_keys_the_reason_is_given(refusing_gateway: str) -> None:
     assert keys is None
     assert why is not None
     assert "did not say where its state folder is" in why
+
+
+def test_response_fields_read_as_words() -> None:
+    from gbcs.payloads.dlms import AccessKind, AccessResult
+    from smetsim.readable import _field
+
+    results = (AccessResult(AccessKind.ACTION, 0), AccessResult(AccessKind.SET, 250))
+    assert _field("results", results) == "action success, set other-reason (250)"
+    assert _field("credit_remaining", 1234) == "12.34 GBP"
+    assert _field("stamp", bytes.fromhex("07EA0C07FF130A0500000000")) == "2026-12-07T19:10:05Z"
