@@ -9,7 +9,6 @@ once per (local private key, remote public key); a MAC then costs one SHA-256 an
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import OrderedDict
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -197,7 +196,10 @@ def other_info(originator: bytes, x: int, counter: int, target: bytes) -> bytes:
 
 def derive_key(z: bytes, other_info: bytes) -> bytes:
     """SP 800-56A concatenation KDF, one round: SHA-256(00000001 || Z || OtherInfo)[:16]."""
-    return hashlib.sha256(_KDF_COUNTER + z + other_info).digest()[:16]
+    # Imported here: hashlib loads OpenSSL's _hashlib, which a decode without keys never needs.
+    from hashlib import sha256
+
+    return sha256(_KDF_COUNTER + z + other_info).digest()[:16]
 
 
 # ---- MAC and payload encryption -----------------------------------------------------------

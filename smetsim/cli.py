@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"smetsim {__version__}")
         sys.exit(0)
     if args[0] == "decode":
-        from smetsim.commands._decode_run import parse_fast, run
+        from smetsim.decode_run import parse_fast, run
 
         # A plain decode runs without typer: building its app and parsing options with it
         # cost most of a one-message decode's time. Anything else (help, mistakes) goes on.

@@ -1,6 +1,6 @@
 """`smetsim decode`: GBCS messages explained, for people or (``--json``) for programs.
 
-The work is in :mod:`smetsim.commands._decode_run`; :mod:`smetsim.cli` runs a plain decode
+The work is in :mod:`smetsim.decode_run`; :mod:`smetsim.cli` runs a plain decode
 command line there directly, and this typer command serves help and the rest."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from smetsim.commands._decode_run import run
+from smetsim.decode_run import run
 
 
 def decode(

@@ -74,7 +74,7 @@ def test_a_plain_decode_imports_neither_typer_nor_what_its_message_does_not_need
     # Issue 19 aim 1: no typer (its option parsing loads pydantic), no keystore (x509) without
     # --keystore, and only the payload codec of the message's kind (18.4 is DLMS).
     loaded = modules_after(f"from smetsim.cli import main; main(['decode', {V18_4!r}])")
-    assert "smetsim.commands._decode_run" in loaded
+    assert "smetsim.decode_run" in loaded
     unwanted = {"typer", "pydantic", "gbcs.keystore", "cryptography.x509"}
     unwanted |= {"gbcs.payloads.gbz", "gbcs.payloads.asn1", "gbcs.content"}
     assert not loaded & unwanted, loaded & unwanted
@@ -84,7 +84,7 @@ def test_a_plain_decode_imports_neither_typer_nor_what_its_message_does_not_need
 def test_decode_options_parsed_without_typer_act_as_with_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from smetsim.commands._decode_run import parse_fast
+    from smetsim.decode_run import parse_fast
 
     assert parse_fast([V18_4, "--json"]) == ([V18_4], None, True)
     assert parse_fast(["--keystore", "k", "x"]) == (["x"], Path("k"), False)
