@@ -3,10 +3,11 @@
 :func:`write_request` writes a request for any service reference variant the catalogue
 serves, its values defaulting to the sandbox's home (:mod:`smetsim.sandbox`): the supplier
 sends it, to the home's ESME (the CHF for 8.11, the DCC for the non-device SRs), with the
-lowest command variant the SR takes. ``field=value`` pairs set the body's elements by their
-DUIS names (``UTRN=...``, ``TolerancePeriod=30``; ``ESMEVariant=`` leaves one out); a
-field the SR does not have, an SR that is not served or a command variant it does not take
-is refused with a sentence (:class:`RequestError`), and nothing is written.
+lowest command variant the SR takes (8.5's certificates have no default: the user gives
+them). ``field=value`` pairs set the body's elements by their DUIS names (``UTRN=...``,
+``TolerancePeriod=30``; ``ESMEVariant=`` leaves one out); a field the SR does not have, an
+SR that is not served or a command variant it does not take is refused with a sentence
+(:class:`RequestError`), and nothing is written.
 
 The bodies follow the schema's element order, so what is written validates against the DUIS
 5.4 schema (a test checks every SR against it, and reads each through the gateway's own
@@ -15,10 +16,12 @@ readers).
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 from xml.sax.saxutils import escape
@@ -69,23 +72,28 @@ class Recipe:
 
 DEVICE: Final = "<the --device EUI>"
 NOW: Final = "<now>"
+TOMORROW: Final = "<this time tomorrow>"
+REQUIRED: Final = "<required>"
 
 
 class Values:
     """The values of one request's fields: what was given, else the recipe's defaults."""
 
-    def __init__(self, recipe: Recipe, given: Mapping[str, str], device: str) -> None:
+    def __init__(self, srv: str, recipe: Recipe, given: Mapping[str, str], device: str) -> None:
         self._given = dict(given)
         self._values: dict[str, str | None] = {}
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.00Z")
+        moment = datetime.now(UTC)
         for name, default in recipe.fields.items():
             value = given.get(name, default)
+            if value == REQUIRED or (value == "" and default == REQUIRED):
+                raise RequestError(f"SR {srv} needs {name}=VALUE (it has no default)")
             if value == "":
                 value = None  # FIELD= leaves an optional element out
             elif value == DEVICE:
                 value = device
-            elif value == NOW:
-                value = now
+            elif value in (NOW, TOMORROW):
+                when = moment + timedelta(days=1 if value == TOMORROW else 0)
+                value = when.strftime("%Y-%m-%dT%H:%M:%S.00Z")
             self._values[name] = value
 
     def given(self, name: str) -> bool:
@@ -234,6 +242,48 @@ def _update_inventory(v: Values) -> str:
     return f"<sr:UpdateInventory>{v.element('DeviceID')}{change}</sr:UpdateInventory>"
 
 
+def certificate(value: str) -> str:
+    """A certificate for the body: base64 DER as given, or read from a PEM or DER file."""
+    path = Path(value)
+    try:
+        is_file = path.is_file()
+    except OSError:  # a long base64 string is no name the OS takes
+        is_file = False
+    if not is_file:
+        try:
+            base64.b64decode(value, validate=True)
+        except ValueError:
+            raise RequestError(
+                f"{value[:40]!r} is neither base64 nor a certificate file (PEM or DER)"
+            ) from None
+        return value
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RequestError(f"cannot read {value!r}: {exc.strerror or exc}") from None
+    if b"-----BEGIN" in data:
+        lines = data.decode("ascii", "replace").splitlines()
+        return "".join(line.strip() for line in lines if line and not line.startswith("-----"))
+    return base64.b64encode(data).decode("ascii")
+
+
+def _opt_out(v: Values) -> str:
+    """8.5: the ACB's replacement certificates, for a future date (the schema makes it one)."""
+    replacement = "".join(
+        f"<sr:{name}>{certificate(value)}</sr:{name}>"
+        for name in ("DigitalSigningCertificate", "KeyAgreementCertificate")
+        if (value := v.get(name)) is not None
+    )
+    path = certificate(v.get("Certificate") or "")
+    return (
+        f"<sr:ServiceOptOut>{v.elements('ExecutionDateTime', 'ACBFloorSeqNumber')}"
+        f"<sr:ReplacementCertificates>{replacement}</sr:ReplacementCertificates>"
+        "<sr:CertificationPathCertificates>"
+        f"<sr:Certificate>{path}</sr:Certificate></sr:CertificationPathCertificates>"
+        f"{v.element('ApplyTimeBasedCPVChecks')}</sr:ServiceOptOut>"
+    )
+
+
 RECIPES: Final[Mapping[str, Recipe]] = MappingProxyType(
     {
         "1.1.1": Recipe(
@@ -277,6 +327,17 @@ RECIPES: Final[Mapping[str, Recipe]] = MappingProxyType(
             {"DeviceID": DEVICE, **dict.fromkeys(_UPDATE_CHOICES)},
             _update_inventory,
             target=None,
+        ),
+        "8.5": Recipe(
+            {
+                "ExecutionDateTime": TOMORROW,
+                "ACBFloorSeqNumber": "0",
+                "DigitalSigningCertificate": None,
+                "KeyAgreementCertificate": REQUIRED,
+                "Certificate": REQUIRED,
+                "ApplyTimeBasedCPVChecks": "true",
+            },
+            _opt_out,
         ),
         "8.11": Recipe(
             {
@@ -323,11 +384,6 @@ RECIPES: Final[Mapping[str, Recipe]] = MappingProxyType(
 )
 """The body of every served SR this module writes, by SRV."""
 
-_NOT_WRITTEN: Final = {
-    "8.5": "its body carries the ACB's replacement certificates and their certification "
-    "path, which only the DCC has",
-}
-
 
 def _variant(srv: str) -> ServiceReferenceVariant:
     try:
@@ -350,10 +406,9 @@ def _recipe(variant: ServiceReferenceVariant) -> Recipe:
             f"SR {variant.value} ({entry.row.name}) is not served by smetsim: "
             "'smetsim catalogue' lists the served ones"
         )
-    why = _NOT_WRITTEN.get(variant.value)
     recipe = RECIPES.get(variant.value)
-    if recipe is None:
-        raise RequestError(f"smetsim request cannot write SR {variant.value}: {why}")
+    if recipe is None:  # pragma: no cover - a test checks every served SR has a recipe
+        raise RequestError(f"smetsim request cannot write SR {variant.value} yet")
     return recipe
 
 
@@ -403,7 +458,7 @@ def write_request(
     else:
         target = recipe.target if device is None else device
         shown_device = eui_duis(target)
-    body = recipe.body(Values(recipe, given, shown_device))
+    body = recipe.body(Values(variant.value, recipe, given, shown_device))
     document = build_request(
         service_reference_variant=variant.value,
         command_variant=cv,

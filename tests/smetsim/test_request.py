@@ -3,21 +3,38 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import parse_request
 from gateway.srv.catalogue import CATALOGUE
+from gbcs.codes import ACB, KeyPurpose
 from smetsim.cli import main
 from smetsim.requests import RECIPES, RequestError, write_request
+from tests.gateway.duis import support
 from tests.gateway.duis.support import xmlschema_errors
+
+DER = Encoding.DER
 
 # Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
 CASES: list[tuple[str, dict[str, str], int | None]] = [
-    *((srv, {}, None) for srv in RECIPES if srv != "8.4"),
+    *((srv, {}, None) for srv in RECIPES if srv not in ("8.4", "8.5")),
+    ("8.5", {"KeyAgreementCertificate": "<ACB KA>", "Certificate": "<CA>"}, None),
+    (
+        "8.5",
+        {
+            "KeyAgreementCertificate": "<ACB KA>",
+            "Certificate": "<CA>",
+            "DigitalSigningCertificate": "<ACB DS>",
+            "ApplyTimeBasedCPVChecks": "false",
+        },
+        None,
+    ),
     ("2.2", {"UTRN": "12345678901234567890"}, 3),
     ("6.11", {"TolerancePeriod": "30"}, 7),
     ("8.2", {"MPxN": "1312345678111"}, None),
@@ -39,16 +56,30 @@ def _ids(case: tuple[str, dict[str, str], int | None]) -> str:
     return "-".join([srv, *(f"{k}={v}" for k, v in fields.items()), f"cv{cv}"])
 
 
-def test_every_served_sr_but_8_5_has_a_recipe() -> None:
+def _certificates(fields: dict[str, str]) -> dict[str, str]:
+    """The placeholders of CASES as the test PKI's certificates (base64 DER)."""
+    pki = support.pki()
+    found = {
+        "<ACB KA>": pki.certificate(ACB, KeyPurpose.KA),
+        "<ACB DS>": pki.certificate(ACB, KeyPurpose.DS),
+        "<CA>": pki.certificate(ACB, KeyPurpose.DS),  # any certificate: the schema's form
+    }
+    out = {}
+    for name, value in fields.items():
+        cert = found.get(value)
+        out[name] = value if cert is None else base64.b64encode(cert.public_bytes(DER)).decode()
+    return out
+
+
+def test_every_served_sr_has_a_recipe() -> None:
     served = {srv.value for srv, entry in CATALOGUE.items() if entry.served}
-    assert served - set(RECIPES) == {"8.5"}
-    assert set(RECIPES) <= served
+    assert served == set(RECIPES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_the_gateway_reads_what_is_written(case: tuple[str, dict[str, str], int | None]) -> None:
     srv, fields, cv = case
-    document = write_request(srv, fields=fields, command_variant=cv, counter=7)
+    document = write_request(srv, fields=_certificates(fields), command_variant=cv, counter=7)
     request = parse_request(etree.fromstring(document))
     variant = ServiceReferenceVariant(srv)
     assert request.header.service_reference_variant is variant
@@ -66,7 +97,7 @@ def test_what_is_written_is_valid_against_the_duis_schema(
     case: tuple[str, dict[str, str], int | None], conformance: Path
 ) -> None:
     srv, fields, cv = case
-    document = write_request(srv, fields=fields, command_variant=cv)
+    document = write_request(srv, fields=_certificates(fields), command_variant=cv)
     assert xmlschema_errors(document, conformance) == []
 
 
@@ -101,7 +132,12 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
     [
         ("1.2.1", {}, "SR 1.2.1 (Update Price (Primary Element)) is not served"),
         ("9.99", {}, "'9.99' is not a DUIS 5.4 service reference variant"),
-        ("8.5", {}, "cannot write SR 8.5"),
+        ("8.5", {}, "SR 8.5 needs KeyAgreementCertificate=VALUE"),
+        (
+            "8.5",
+            {"fields": {"KeyAgreementCertificate": "not base64!", "Certificate": "x"}},
+            "'not base64!' is neither base64 nor a certificate file",
+        ),
         ("4.1.1", {"fields": {"Colour": "red"}}, "SR 4.1.1 has no field Colour (its fields: none)"),
         ("2.2", {"fields": {"utrn": "1"}}, "SR 2.2 has no field utrn (its fields: UTRN)"),
         ("4.1.1", {"command_variant": 4}, "SR 4.1.1 takes CommandVariant 1, 2, 3, not 4"),
@@ -157,3 +193,16 @@ def test_fields_lists_an_srs_fields(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("CurrentDateTime=")
     assert lines[1] == "TolerancePeriod=60"
+
+
+def test_a_certificate_can_be_given_as_a_pem_or_der_file(tmp_path: Path) -> None:
+    cert = support.pki().certificate(ACB, KeyPurpose.KA)
+    assert cert is not None
+    pem, der = tmp_path / "acb-ka.pem", tmp_path / "acb-ka.der"
+    pem.write_bytes(cert.public_bytes(Encoding.PEM))
+    der.write_bytes(cert.public_bytes(DER))
+    expected = base64.b64encode(cert.public_bytes(DER)).decode()
+    text = write_request(
+        "8.5", fields={"KeyAgreementCertificate": str(pem), "Certificate": str(der)}
+    ).decode()
+    assert text.count(expected) == 2
