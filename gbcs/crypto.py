@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -21,6 +23,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from gbcs.codes import MAC_LENGTH, SIGNATURE_LENGTH
 from gbcs.errors import DecodeError, EncodeError
+
+if TYPE_CHECKING:
+    import hashlib
+
+    from cryptography.hazmat.primitives.ciphers import aead
 
 __all__ = [
     "ENCRYPTION_X",
@@ -39,6 +46,35 @@ __all__ = [
 ]
 
 CURVE = ec.SECP256R1()
+
+
+class _Lazy:
+    """What only work with keys needs, imported on first use: a decode without keys never
+    loads hashlib (OpenSSL's _hashlib) nor the cipher modules. An attribute read costs the
+    MAC and KDF paths almost nothing; an import statement in them cost a third of a MAC."""
+
+    if TYPE_CHECKING:
+        sha256: Callable[[bytes], hashlib._Hash]
+        AESGCM: type[aead.AESGCM]
+        compare_digest: Callable[[bytes, bytes], bool]
+
+    def __getattr__(self, name: str) -> Any:
+        value: Any
+        if name == "sha256":
+            from hashlib import sha256 as value
+        elif name == "AESGCM":
+            from cryptography.hazmat.primitives.ciphers import aead
+
+            value = aead.AESGCM
+        elif name == "compare_digest":
+            from hmac import compare_digest as value
+        else:
+            raise AttributeError(name)
+        setattr(self, name, value)  # later reads find it without __getattr__
+        return value
+
+
+_lazy = _Lazy()
 
 
 @functools.cache
@@ -196,10 +232,7 @@ def other_info(originator: bytes, x: int, counter: int, target: bytes) -> bytes:
 
 def derive_key(z: bytes, other_info: bytes) -> bytes:
     """SP 800-56A concatenation KDF, one round: SHA-256(00000001 || Z || OtherInfo)[:16]."""
-    # Imported here: hashlib loads OpenSSL's _hashlib, which a decode without keys never needs.
-    from hashlib import sha256
-
-    return sha256(_KDF_COUNTER + z + other_info).digest()[:16]
+    return _lazy.sha256(_KDF_COUNTER + z + other_info).digest()[:16]
 
 
 # ---- MAC and payload encryption -----------------------------------------------------------
@@ -211,16 +244,14 @@ def gmac(key: bytes, originator: bytes, apdu: bytes) -> bytes:
     AES-128-GCM with no plaintext; IV = originator EUI || 00000000;
     AAD = 11 00 00 00 00 00 || the APDU (``DF`` to the end of the signature field).
     """
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    return AESGCM(key).encrypt(originator + _IV_SUFFIX, b"", MAC_AAD_PREFIX + apdu)[:MAC_LENGTH]
+    return _lazy.AESGCM(key).encrypt(originator + _IV_SUFFIX, b"", MAC_AAD_PREFIX + apdu)[
+        :MAC_LENGTH
+    ]
 
 
 def encrypt_payload(key: bytes, device_eui: bytes, plaintext: bytes) -> bytes:
     """``31`` || 00000000 || ciphertext || 12-byte tag (AAD = 31, IV = device EUI || 00000000)."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    sealed = AESGCM(key).encrypt(device_eui + _IV_SUFFIX, plaintext, b"\x31")
+    sealed = _lazy.AESGCM(key).encrypt(device_eui + _IV_SUFFIX, plaintext, b"\x31")
     # AESGCM appends a 16-byte tag; GBCS keeps the first 12 bytes of it.
     return _PAYLOAD_HEADER + sealed[:-16] + sealed[-16:-4]
 

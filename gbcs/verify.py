@@ -24,6 +24,7 @@ from gbcs.codes import ACB, CRA, KeyPurpose
 from gbcs.crypto import (
     ENCRYPTION_X,
     SharedSecretCache,
+    _lazy,  # hmac's compare_digest, imported on first use
     decrypt_payload,
     derive_key,
     gmac,
@@ -247,9 +248,7 @@ class Verifier:
             expected = self.agreement.mac(message)
         except KeyNotFound:
             return Check.UNKNOWN
-        from hmac import compare_digest  # here: hmac loads _hashlib, unused without keys
-
-        return Check.VALID if compare_digest(expected, mac) else Check.INVALID
+        return Check.VALID if _lazy.compare_digest(expected, mac) else Check.INVALID
 
     def verify_signature(self, message: Message) -> Check:
         signature = message.signature
