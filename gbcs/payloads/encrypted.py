@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gbcs.errors import DecodeError
 
 if TYPE_CHECKING:
+    from gbcs.payloads import dlms
     from gbcs.payloads.dlms import Data
     from gbcs.payloads.gbz import EncryptedZcl
 
@@ -52,12 +53,11 @@ def _framed(value: bytes) -> bool:
 
 
 def _walk(data: Data, where: str) -> Iterator[EncryptedBlock]:
-    from gbcs.payloads.dlms import Array, OctetString, Structure
-
-    if isinstance(data, OctetString):
+    # Reached only through find_encrypted, which binds ``dlms`` (a DLMS payload exists).
+    if isinstance(data, dlms.OctetString):
         if _framed(data.value):
             yield EncryptedBlock(where, "dlms", data.value)
-    elif isinstance(data, Array | Structure):
+    elif isinstance(data, dlms.Array | dlms.Structure):
         for i, item in enumerate(data.items):
             yield from _walk(item, f"{where}.items[{i}]")
 
@@ -72,12 +72,16 @@ def find_encrypted(payload: object) -> list[EncryptedBlock]:
     # was never loaded cannot be one of its classes).
     kind = str(getattr(payload, "kind", ""))
     if kind.startswith("dlms"):
-        from gbcs.payloads.dlms import AccessResponse, DataNotification
+        # The module is bound here, for _walk too: an import statement in that recursion
+        # would cost more than the walk.
+        from gbcs.payloads import dlms as loaded
 
-        if isinstance(payload, AccessResponse):
+        global dlms
+        dlms = loaded
+        if isinstance(payload, dlms.AccessResponse):
             for i, data in enumerate(payload.data):
                 found.extend(_walk(data, f"data[{i}]"))
-        elif isinstance(payload, DataNotification):
+        elif isinstance(payload, dlms.DataNotification):
             found.extend(_walk(payload.body, "body"))
     elif kind.startswith("gbz"):
         from gbcs.payloads.gbz import EncryptedZcl, GbzAlert, GbzPayload
