@@ -20,6 +20,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def main() -> None:
     env = dict(os.environ)
     # This checkout's smetsim, whatever the environment has installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # With bytecode caches, as an installed package has them (pip compiles them; the baseline's
+    # cryptography has its own): an environment with PYTHONDONTWRITEBYTECODE would otherwise
+    # make every run compile smetsim from source. The caches go to a folder of this run's.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cache = tempfile.TemporaryDirectory(prefix="smetsim-bench-pyc-")
+    env["PYTHONPYCACHEPREFIX"] = cache.name
     argvs = commands()
     times: dict[str, list[float]] = {name: [] for name in argvs}
     for argv in argvs.values():  # warm the OS's file cache and the .pyc files

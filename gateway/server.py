@@ -565,11 +565,14 @@ class Gateway:
 
     async def _health(self, _: web.Request) -> web.Response:
         # The pid tells a harness which of several --workers processes a connection reached.
+        # The state folder lets a client on this machine find the keys (smetsim send --wait
+        # checks MACs and decrypts with them); admin paths are for loopback or a token only.
         return web.json_response(
             {
                 "status": "ok",
                 "url": self.listening.url if self.listening else None,
                 "pid": os.getpid(),
+                "state": str(self.settings.state.resolve()),
             }
         )
 

@@ -8,21 +8,26 @@ once per (local private key, remote public key); a MAC then costs one SHA-256 an
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gbcs.codes import MAC_LENGTH, SIGNATURE_LENGTH
 from gbcs.errors import DecodeError, EncodeError
+
+if TYPE_CHECKING:
+    import hashlib
+
+    from cryptography.hazmat.primitives.ciphers import aead
 
 __all__ = [
     "ENCRYPTION_X",
@@ -41,7 +46,44 @@ __all__ = [
 ]
 
 CURVE = ec.SECP256R1()
-_ECDSA = ec.ECDSA(hashes.SHA256())
+
+
+class _Lazy:
+    """What only work with keys needs, imported on first use: a decode without keys never
+    loads hashlib (OpenSSL's _hashlib) nor the cipher modules. An attribute read costs the
+    MAC and KDF paths almost nothing; an import statement in them cost a third of a MAC."""
+
+    if TYPE_CHECKING:
+        sha256: Callable[[bytes], hashlib._Hash]
+        AESGCM: type[aead.AESGCM]
+        compare_digest: Callable[[bytes, bytes], bool]
+
+    def __getattr__(self, name: str) -> Any:
+        value: Any
+        if name == "sha256":
+            from hashlib import sha256 as value
+        elif name == "AESGCM":
+            from cryptography.hazmat.primitives.ciphers import aead
+
+            value = aead.AESGCM
+        elif name == "compare_digest":
+            from hmac import compare_digest as value
+        else:
+            raise AttributeError(name)
+        setattr(self, name, value)  # later reads find it without __getattr__
+        return value
+
+
+_lazy = _Lazy()
+
+
+@functools.cache
+def _ecdsa() -> ec.ECDSA:
+    # Made on first use: building it loads OpenSSL's backend, which a decode without keys
+    # never needs (a tenth of its start-up).
+    return ec.ECDSA(hashes.SHA256())
+
+
 _ECDH = ec.ECDH()
 
 KDF_ALGORITHM_ID = bytes.fromhex("60857406080300")
@@ -80,6 +122,10 @@ def private_key_from_scalar(scalar: bytes | int) -> ec.EllipticCurvePrivateKey:
 
 def public_key_bytes(key: ec.EllipticCurvePublicKey) -> bytes:
     """The uncompressed point ``04``||x||y (65 bytes)."""
+    # Imported here: the serialization package (its SSH part) costs a third of a decode's
+    # start-up, and a decode without keys never serialises a key.
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
@@ -90,7 +136,7 @@ def public_key_bytes(key: ec.EllipticCurvePublicKey) -> bytes:
 
 def sign(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
     """ECDSA P-256 / SHA-256 signature of ``data`` as raw 64-byte r||s."""
-    r, s = decode_dss_signature(private_key.sign(data, _ECDSA))
+    r, s = decode_dss_signature(private_key.sign(data, _ecdsa()))
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
@@ -103,7 +149,7 @@ def verify_signature(public_key: ec.EllipticCurvePublicKey, data: bytes, signatu
     if r == 0 or s == 0:
         return False
     try:
-        public_key.verify(encode_dss_signature(r, s), data, _ECDSA)
+        public_key.verify(encode_dss_signature(r, s), data, _ecdsa())
     except InvalidSignature:
         return False
     return True
@@ -186,7 +232,7 @@ def other_info(originator: bytes, x: int, counter: int, target: bytes) -> bytes:
 
 def derive_key(z: bytes, other_info: bytes) -> bytes:
     """SP 800-56A concatenation KDF, one round: SHA-256(00000001 || Z || OtherInfo)[:16]."""
-    return hashlib.sha256(_KDF_COUNTER + z + other_info).digest()[:16]
+    return _lazy.sha256(_KDF_COUNTER + z + other_info).digest()[:16]
 
 
 # ---- MAC and payload encryption -----------------------------------------------------------
@@ -198,12 +244,14 @@ def gmac(key: bytes, originator: bytes, apdu: bytes) -> bytes:
     AES-128-GCM with no plaintext; IV = originator EUI || 00000000;
     AAD = 11 00 00 00 00 00 || the APDU (``DF`` to the end of the signature field).
     """
-    return AESGCM(key).encrypt(originator + _IV_SUFFIX, b"", MAC_AAD_PREFIX + apdu)[:MAC_LENGTH]
+    return _lazy.AESGCM(key).encrypt(originator + _IV_SUFFIX, b"", MAC_AAD_PREFIX + apdu)[
+        :MAC_LENGTH
+    ]
 
 
 def encrypt_payload(key: bytes, device_eui: bytes, plaintext: bytes) -> bytes:
     """``31`` || 00000000 || ciphertext || 12-byte tag (AAD = 31, IV = device EUI || 00000000)."""
-    sealed = AESGCM(key).encrypt(device_eui + _IV_SUFFIX, plaintext, b"\x31")
+    sealed = _lazy.AESGCM(key).encrypt(device_eui + _IV_SUFFIX, plaintext, b"\x31")
     # AESGCM appends a 16-byte tag; GBCS keeps the first 12 bytes of it.
     return _PAYLOAD_HEADER + sealed[:-16] + sealed[-16:-4]
 
@@ -224,6 +272,8 @@ def _gcm_decrypt_truncated(
     key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
 ) -> bytes | None:
     """AES-GCM decryption with a truncated (12-byte) tag (AESGCM wants full 16-byte tags)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     try:
         decryptor = Cipher(
             algorithms.AES(key), modes.GCM(iv, tag, min_tag_length=len(tag))

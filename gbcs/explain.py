@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gbcs.codes import ACB, CRA
 from gbcs.crypto import SharedSecretCache
 from gbcs.errors import DecodeError, GbcsError, KeyNotFound
 from gbcs.eui import eui_duis
 from gbcs.frames import Message, is_gbt_block, reassemble_gbt
-from gbcs.keystore import KeyLookup
 from gbcs.payloads import Raw, decode_content
 from gbcs.payloads.encrypted import EncryptedBlock, find_encrypted, plaintext_tree
 from gbcs.usecases import use_case
 from gbcs.verify import Check, KeyAgreement, Verification, Verifier
 
-__all__ = ["Decrypted", "Explanation", "explain", "explain_blocks"]
+if TYPE_CHECKING:  # the keystore (and x509) is the caller's to import: decode without keys
+    from gbcs.keystore import KeyLookup
+
+__all__ = ["Decrypted", "Explanation", "explain", "explain_blocks", "iso_date_time"]
 
 NO_KEYS = "no keystore given: pass --keystore DIR holding the recipient's KA private key"
 
@@ -185,6 +187,31 @@ def _cosem_date_time(raw: bytes) -> str:
     return f"{text} (COSEM {raw.hex()})"
 
 
+def iso_date_time(value: object) -> str | None:
+    """A 12-byte COSEM date-time (hex) as an ISO 8601 date, or None when ``value`` is not
+    one with every field given (a wildcard field has no ISO form)."""
+    if not isinstance(value, str) or len(value) != 24:
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return None
+    year = int.from_bytes(raw[0:2], "big")
+    month, day, _dow, hour, minute, second, hundredths = raw[2:9]
+    deviation = int.from_bytes(raw[9:11], "big", signed=True)
+    if not (1970 <= year <= 9999 and 1 <= month <= 12 and 1 <= day <= 31 and hour < 24):
+        return None
+    if minute > 59 or second > 59 or hundredths not in (*range(100), 0xFF):
+        return None
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+    if deviation == -0x8000 or deviation == 0:  # not specified, or UTC
+        return text + "Z"
+    # COSEM's deviation is local time minus UTC in minutes, negated (UTC = local + deviation).
+    offset = -deviation
+    sign = "+" if offset >= 0 else "-"
+    return f"{text}{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+
+
 def _extensions(ext: bytes) -> dict[str, str]:
     """The other-information extensions, by the layout docs/gbcs.md describes (*unsure*)."""
     out: dict[str, str] = {"raw": ext.hex()}
@@ -208,7 +235,9 @@ def _tree_lines(key: str, value: Any, last: bool, prefix: str = "") -> Iterator[
         keys = set(value)
         if keys in ({"type", "value"}, {"type", "hex"}):
             scalar = value.get("value", value.get("hex"))
-            yield f"{prefix}{branch}{key}: {value['type']} {_scalar(scalar)}".rstrip()
+            text = f"{prefix}{branch}{key}: {value['type']} {_scalar(scalar)}".rstrip()
+            when = iso_date_time(scalar) if value["type"] == "octet-string" else None
+            yield text if when is None else f"{text} ({when})"
             return
         if keys == {"type", "items"} and isinstance(value["items"], list):
             yield from _tree_lines(f"{key} ({value['type']})", value["items"], last, prefix)
@@ -306,15 +335,19 @@ def explain(
     acb: bytes = ACB,
     cache: SharedSecretCache | None = None,
     gbt_blocks: int = 0,
+    verifier: Verifier | None = None,
 ) -> Explanation:
-    """Decode, check and explain one message (never raises for bad input)."""
+    """Decode, check and explain one message (never raises for bad input). ``verifier``
+    (one a process, over ``keys``) keeps the keys agreed for one message for the next:
+    without it each call makes its own."""
     try:
         message = Message.from_bytes(data)
     except DecodeError as exc:
         return Explanation(data=data, error=str(exc))
     agreement: KeyAgreement | None = None
-    if keys is not None:
+    if verifier is None and keys is not None:
         verifier = Verifier(keys, acb=acb, cache=cache)
+    if verifier is not None:
         verification = verifier.verify(message)
         agreement = verifier.agreement
     else:
@@ -355,6 +388,7 @@ def explain_blocks(
     *,
     acb: bytes = ACB,
     cache: SharedSecretCache | None = None,
+    verifier: Verifier | None = None,
 ) -> Explanation:
     """Reassemble GBT blocks, then explain the whole message."""
     if not all(is_gbt_block(b) for b in blocks):
@@ -363,4 +397,4 @@ def explain_blocks(
         whole = reassemble_gbt(blocks)
     except DecodeError as exc:
         return Explanation(data=b"".join(blocks), error=str(exc))
-    return explain(whole, keys, acb=acb, cache=cache, gbt_blocks=len(blocks))
+    return explain(whole, keys, acb=acb, cache=cache, gbt_blocks=len(blocks), verifier=verifier)

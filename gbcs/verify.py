@@ -14,9 +14,9 @@ receiver (the target) is tried first, then the other side.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -24,6 +24,7 @@ from gbcs.codes import ACB, CRA, KeyPurpose
 from gbcs.crypto import (
     ENCRYPTION_X,
     SharedSecretCache,
+    _lazy,  # hmac's compare_digest, imported on first use
     decrypt_payload,
     derive_key,
     gmac,
@@ -32,7 +33,9 @@ from gbcs.crypto import (
 )
 from gbcs.errors import KeyNotFound
 from gbcs.frames import Message
-from gbcs.keystore import KeyLookup
+
+if TYPE_CHECKING:  # the keystore (and x509) is the caller's to import: decode without keys
+    from gbcs.keystore import KeyLookup
 
 __all__ = ["Check", "KeyAgreement", "Verification", "Verifier", "mac_parties"]
 
@@ -245,7 +248,7 @@ class Verifier:
             expected = self.agreement.mac(message)
         except KeyNotFound:
             return Check.UNKNOWN
-        return Check.VALID if hmac.compare_digest(expected, mac) else Check.INVALID
+        return Check.VALID if _lazy.compare_digest(expected, mac) else Check.INVALID
 
     def verify_signature(self, message: Message) -> Check:
         signature = message.signature

@@ -24,6 +24,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Importing typer alone doubles the process's start-up; --version needs none of it.
         print(f"smetsim {__version__}")
         sys.exit(0)
+    if args[0] == "decode":
+        from smetsim.decode_run import parse_fast, run
+
+        # A plain decode runs without typer: building its app and parsing options with it
+        # cost most of a one-message decode's time. Anything else (help, mistakes) goes on.
+        plain = parse_fast(args[1:])
+        if plain is not None:
+            sys.exit(run(*plain))
     import typer
     from typer import _click as click
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import shutil
 import socket
@@ -740,9 +741,11 @@ def _prenotification(eui: bytes, kind: DeviceType, gateway: Gateway) -> DevicePr
     )
 
 
+@functools.cache
 def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
     """(manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant) of the profile
-    the sandbox hosts devices of ``kind`` with."""
+    the sandbox hosts devices of ``kind`` with. Cached: reading the profiles' TOML for each of
+    5,000 extra devices took most of a sandbox's start."""
     if kind in _SMI_ONLY:
         return _SMI_ONLY[kind]
     from emulator.firmware import load_profiles
@@ -840,17 +843,26 @@ def _seed_extra(gateway: Gateway, extra: int, suppliers: int) -> None:
     todo = [i for i in range(1, extra + 1) if service.get_device(extra_device(i)) is None]
     if not todo:
         return
+    # Imported here: rich is loaded only when there are devices to seed.
+    from smetsim.progress import progress
+
     points = MeterPoints(gateway.storage)
-    with gateway.storage.transaction():
+    with (
+        gateway.storage.transaction(),
+        progress(f"seeding {len(todo)} devices", 3 * len(todo)) as advance,
+    ):
         for i in todo:
             points.register_meter_point(
                 extra_mpan(i), Fuel.ELECTRICITY, supplier_of(i, suppliers), NETWORK_OPERATOR
             )
+            advance(1)
         service.prenotify_shipment(
             SUPPLIER, [_prenotification(extra_device(i), DeviceType.ESME, gateway) for i in todo]
         )
+        advance(len(todo))
         for i in todo:
             _install(gateway, extra_device(i), DeviceType.ESME, True, extra_mpan(i), None)
+            advance(1)
 
 
 def home_devices() -> Iterable[bytes]:

@@ -10,23 +10,43 @@ JSON-able values (what ``smetsim decode`` prints).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gbcs.codes import CRA
 from gbcs.errors import DecodeError, EncodeError
-from gbcs.payloads.asn1 import Der, decode_der
-from gbcs.payloads.dlms import (
-    TAG_ACCESS_REQUEST,
-    TAG_ACCESS_RESPONSE,
-    TAG_DATA_NOTIFICATION,
-    AccessRequest,
-    AccessResponse,
-    DataNotification,
-    decode_dlms,
-)
-from gbcs.payloads.gbz import PROFILE_ID, GbzAlert, GbzPayload, decode_gbz
 from gbcs.usecases import PayloadKind, use_case
+
+if TYPE_CHECKING:
+    from gbcs.payloads.asn1 import Der
+    from gbcs.payloads.dlms import AccessRequest, AccessResponse, DataNotification
+    from gbcs.payloads.gbz import GbzAlert, GbzPayload
+
+# The codecs are imported when content of their kind is first decoded (a DLMS message never
+# loads GBZ or ASN.1): a one-message `smetsim decode` pays only for its own codec. The first
+# bytes that tell the kinds apart are facts of the formats (the codecs' own constants).
+_DLMS_TAGS: frozenset[int] = frozenset({0xD9, 0xDA, 0x0F})
+"""access-request (D9), access-response (DA) and data-notification (0F) (a test checks them
+against :mod:`gbcs.payloads.dlms`)."""
+_GBZ_PROFILE_ID = 0x0109
+"""The profile id that opens a GBZ payload (checked against :mod:`gbcs.payloads.gbz`)."""
+_LAZY = {
+    "AccessRequest": "dlms",
+    "AccessResponse": "dlms",
+    "DataNotification": "dlms",
+    "Der": "asn1",
+    "GbzAlert": "gbz",
+    "GbzPayload": "gbz",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "AccessRequest",
@@ -59,17 +79,18 @@ class Raw:
         return {"raw": self.content.hex(), "reason": self.reason}
 
 
-Payload = AccessRequest | AccessResponse | DataNotification | GbzPayload | GbzAlert | Der | Raw
-"""What :func:`decode_content` returns."""
+if TYPE_CHECKING:
+    Payload = AccessRequest | AccessResponse | DataNotification | GbzPayload | GbzAlert | Der | Raw
+    """What :func:`decode_content` returns."""
 
 
 def sniff_kind(content: bytes) -> PayloadKind | None:
     """Guess the payload kind from the first bytes (for message codes not in the table)."""
     if not content:
         return None
-    if content[0] in (TAG_ACCESS_REQUEST, TAG_ACCESS_RESPONSE, TAG_DATA_NOTIFICATION):
+    if content[0] in _DLMS_TAGS:
         return PayloadKind.DLMS
-    if len(content) >= 2 and int.from_bytes(content[:2], "big") == PROFILE_ID:
+    if len(content) >= 2 and int.from_bytes(content[:2], "big") == _GBZ_PROFILE_ID:
         return PayloadKind.GBZ
     if content[0] == 0x30 or content[0] & 0xE0 == 0xA0:
         return PayloadKind.ASN1
@@ -98,10 +119,16 @@ def decode_content(message_code: int, cra: CRA | int, content: bytes) -> Payload
     try:
         payload: Payload
         if kind == PayloadKind.DLMS:
+            from gbcs.payloads.dlms import decode_dlms
+
             payload = decode_dlms(content)
         elif kind == PayloadKind.GBZ:
+            from gbcs.payloads.gbz import decode_gbz
+
             payload = decode_gbz(content, alert=int(cra) == CRA.ALERT)
         else:
+            from gbcs.payloads.asn1 import decode_der
+
             payload = decode_der(content)
         if payload.to_bytes() != content:
             return Raw(content, f"{kind.value} content not in canonical form; kept raw")

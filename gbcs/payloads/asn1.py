@@ -12,6 +12,7 @@ uses are below (INTEGER, OCTET STRING, ENUMERATED, GeneralizedTime, SEQUENCE, BO
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -80,11 +81,16 @@ class Der:
 
     @property
     def _tag_bytes(self) -> bytes:
-        return self.tag.to_bytes(max(1, (self.tag.bit_length() + 7) // 8), "big")
+        tag = self.tag
+        if tag < 0x100:
+            return _ONE_BYTE[tag]
+        return tag.to_bytes((tag.bit_length() + 7) // 8, "big")
 
     @property
     def constructed(self) -> bool:
-        return bool(self._tag_bytes[0] & 0x20)
+        tag = self.tag
+        first = tag if tag < 0x100 else tag >> (8 * ((tag.bit_length() - 1) // 8))
+        return bool(first & 0x20)
 
     def content_bytes(self) -> bytes:
         if self.children is not None:
@@ -112,10 +118,16 @@ class Der:
 
     def time_value(self) -> _dt.datetime:
         text = self.value.decode("ascii", errors="replace")
-        formats = ("%Y%m%d%H%M%SZ",) if self.tag == GENERALIZED_TIME else ("%y%m%d%H%M%SZ",)
-        for fmt in formats:
+        # Read by hand: strptime's first call imports and compiles its locale tables, a
+        # tenth of a whole `smetsim decode` run over the conformance set.
+        pattern = _GENERALIZED if self.tag == GENERALIZED_TIME else _UTC_TIME
+        match = pattern.fullmatch(text)
+        if match is not None:
+            year, month, day, hour, minute, second = (int(part) for part in match.groups())
+            if self.tag != GENERALIZED_TIME:
+                year += 2000 if year < 50 else 1900  # RFC 5280's UTCTime window
             try:
-                return _dt.datetime.strptime(text, fmt).replace(tzinfo=_dt.UTC)
+                return _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.UTC)
             except ValueError:
                 pass
         raise DecodeError(f"not a GBCS time: {text!r}")
@@ -153,6 +165,16 @@ class Der:
         return tree
 
 
+_GENERALIZED = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z")
+_UTC_TIME = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z")
+_ONE_BYTE = tuple(bytes([b]) for b in range(0x100))
+
+
+def _minimal_length_size(n: int) -> int:
+    """Bytes of the minimal definite length field of ``n``."""
+    return 1 if n < 0x80 else 1 + (n.bit_length() + 7) // 8
+
+
 def _length_field(n: int, size: int | None) -> bytes:
     minimal = axdr_length(n)
     if size is None or size == len(minimal):
@@ -167,8 +189,9 @@ def read_der(r: Reader, depth: int = 0) -> Der:
         raise DecodeError("ASN.1 nested too deeply", r.pos)
     start = r.pos
     first = r.u8("ASN.1 identifier")
-    tag_bytes = bytes([first])
+    tag = first
     if first & 0x1F == 0x1F:  # high tag number form
+        tag_bytes = bytes([first])
         while True:
             b = r.u8("ASN.1 identifier")
             tag_bytes += bytes([b])
@@ -176,14 +199,14 @@ def read_der(r: Reader, depth: int = 0) -> Der:
                 break
             if len(tag_bytes) > 4:
                 raise DecodeError("ASN.1 identifier too long", start)
+        tag = int.from_bytes(tag_bytes, "big")
     length_byte = r.peek()
     if length_byte == 0x80:
         raise DecodeError("indefinite length is not DER", r.pos)
     length_start = r.pos
     n = r.axdr_length("ASN.1 length")
     field = r.pos - length_start
-    size = field if field != len(axdr_length(n)) else None
-    tag = int.from_bytes(tag_bytes, "big")
+    size = field if field != _minimal_length_size(n) else None
     if first & 0x20:
         if n > r.remaining:
             raise DecodeError(f"ASN.1 element of {n} bytes, {r.remaining} left", start)

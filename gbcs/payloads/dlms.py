@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -127,8 +128,13 @@ _FIXED_WIDTHS: dict[DataType, int] = {
 _STRING_TYPES = (DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING)
 
 
+_TYPE_NAMES: dict[int, str] = {t: t.name.lower().replace("_", "-") for t in DataType}
+_BY_TAG: dict[int, DataType] = {int(t): t for t in DataType}
+"""Lookups in the decoder's hot path (an enum call or ``.name`` costs several times more)."""
+
+
 def _type_name(t: DataType) -> str:
-    return t.name.lower().replace("_", "-")
+    return _TYPE_NAMES[t]
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,8 +356,11 @@ Data = (
 NULL = Null()
 
 
+_PRINTABLE = re.compile(rb"[\x20-\x7e]+")
+
+
 def _printable(value: bytes) -> bool:
-    return bool(value) and all(0x20 <= b < 0x7F for b in value)
+    return _PRINTABLE.fullmatch(value) is not None
 
 
 # Small constructors, so content code reads like the specification tables.
@@ -440,10 +449,9 @@ def read_data(r: Reader, depth: int = 0) -> Data:
         raise DecodeError("A-XDR data nested too deeply", r.pos)
     start = r.pos
     tag = r.u8("data tag")
-    try:
-        t = DataType(tag)
-    except ValueError:
-        raise DecodeError(f"unknown A-XDR data tag 0x{tag:02x}", start) from None
+    t = _BY_TAG.get(tag)
+    if t is None:
+        raise DecodeError(f"unknown A-XDR data tag 0x{tag:02x}", start)
     if t == DataType.NULL:
         return NULL
     if t == DataType.DONT_CARE:

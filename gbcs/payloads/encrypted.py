@@ -19,19 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gbcs.errors import DecodeError
-from gbcs.payloads.compact import decode_tree
-from gbcs.payloads.dlms import (
-    AccessResponse,
-    Array,
-    Data,
-    DataNotification,
-    OctetString,
-    Structure,
-)
-from gbcs.payloads.gbz import EncryptedZcl, GbzAlert, GbzPayload
+
+if TYPE_CHECKING:
+    from gbcs.payloads import dlms
+    from gbcs.payloads.dlms import Data
+    from gbcs.payloads.gbz import EncryptedZcl
 
 __all__ = ["FRAME_HEADER", "EncryptedBlock", "find_encrypted", "plaintext_tree"]
 
@@ -58,10 +53,11 @@ def _framed(value: bytes) -> bool:
 
 
 def _walk(data: Data, where: str) -> Iterator[EncryptedBlock]:
-    if isinstance(data, OctetString):
+    # Reached only through find_encrypted, which binds ``dlms`` (a DLMS payload exists).
+    if isinstance(data, dlms.OctetString):
         if _framed(data.value):
             yield EncryptedBlock(where, "dlms", data.value)
-    elif isinstance(data, Array | Structure):
+    elif isinstance(data, dlms.Array | dlms.Structure):
         for i, item in enumerate(data.items):
             yield from _walk(item, f"{where}.items[{i}]")
 
@@ -72,20 +68,33 @@ def find_encrypted(payload: object) -> list[EncryptedBlock]:
     Commands carry none (their content is protected by the MAC alone); content that did not
     decode (:class:`~gbcs.payloads.Raw`) has no structure to search, and gives none."""
     found: list[EncryptedBlock] = []
-    if isinstance(payload, AccessResponse):
-        for i, data in enumerate(payload.data):
-            found.extend(_walk(data, f"data[{i}]"))
-    elif isinstance(payload, DataNotification):
-        found.extend(_walk(payload.body, "body"))
-    elif isinstance(payload, GbzPayload | GbzAlert):
-        for i, component in enumerate(payload.components):
-            frame = component.frame
-            if isinstance(frame, EncryptedZcl):
-                found.append(
-                    EncryptedBlock(
-                        f"components[{i}]", "gbz", frame.ciphered, frame, component.cluster_id
+    # Only the codec of the payload's own kind is imported (a payload of a kind whose codec
+    # was never loaded cannot be one of its classes).
+    kind = str(getattr(payload, "kind", ""))
+    if kind.startswith("dlms"):
+        # The module is bound here, for _walk too: an import statement in that recursion
+        # would cost more than the walk.
+        from gbcs.payloads import dlms as loaded
+
+        global dlms
+        dlms = loaded
+        if isinstance(payload, dlms.AccessResponse):
+            for i, data in enumerate(payload.data):
+                found.extend(_walk(data, f"data[{i}]"))
+        elif isinstance(payload, dlms.DataNotification):
+            found.extend(_walk(payload.body, "body"))
+    elif kind.startswith("gbz"):
+        from gbcs.payloads.gbz import EncryptedZcl, GbzAlert, GbzPayload
+
+        if isinstance(payload, GbzPayload | GbzAlert):
+            for i, component in enumerate(payload.components):
+                frame = component.frame
+                if isinstance(frame, EncryptedZcl):
+                    found.append(
+                        EncryptedBlock(
+                            f"components[{i}]", "gbz", frame.ciphered, frame, component.cluster_id
+                        )
                     )
-                )
     return found
 
 
@@ -96,6 +105,8 @@ def plaintext_tree(block: EncryptedBlock, plaintext: bytes) -> Any:
         assert block.zcl is not None
         frame = block.zcl.with_plaintext(plaintext)
         return {"zcl": frame.as_tree(block.cluster_id)}
+    from gbcs.payloads.compact import decode_tree
+
     try:
         return decode_tree(plaintext)
     except DecodeError:

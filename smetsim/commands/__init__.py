@@ -40,6 +40,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "smetsim.commands.asn",
         "Advance Shipment Notification files: pre-notify whole shipments.",
     ),
+    "request": CommandEntry(
+        "smetsim.commands.request",
+        "Write a DUIS 5.4 request for a served SR, its values defaulting to the sandbox's home "
+        "(send it with 'smetsim send FILE', or 'smetsim send -' from a pipe).",
+    ),
     "send": CommandEntry(
         "smetsim.commands.send", "POST FILE to the endpoint of its CommandVariant."
     ),

@@ -4,16 +4,19 @@ print the device's answer with its GBCS decoded."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import aiohttp
 import typer
 
 from gateway.config import ConfigError
 from gbcs.explain import explain
 from gbcs.keystore import Keystore, KeystoreError
 from smetsim.client import DEFAULT_URL, ClientError, DuisClient, Outcome, describe_failure
+from smetsim.readable import inventory_table, reading_lines
 from smetsim.sandbox import sandbox_keystore
 
 
@@ -32,7 +35,12 @@ def _check_url(url: str) -> str:
 
 
 def send(
-    file: Annotated[Path, typer.Argument(help="The DUIS request (XML), e.g. a template.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The DUIS request (XML): from 'smetsim request', a template, or - for stdin."
+        ),
+    ],
     url: Annotated[
         str, typer.Option("--url", help=f"The gateway ({DEFAULT_URL}).", callback=_check_url)
     ] = DEFAULT_URL,
@@ -67,21 +75,29 @@ def send(
     xml: Annotated[
         bool, typer.Option("--xml", help="Also print the DUIS XML of every answer.")
     ] = False,
+    tree: Annotated[
+        bool,
+        typer.Option(
+            "--tree",
+            help="Print the answer's whole GBCS decoded as a tree, not just its values.",
+        ),
+    ] = False,
 ) -> None:
     """POST FILE to the endpoint of its CommandVariant. A critical SR written as CV4 runs
     CV4, signs the pre-command with the user's GBCS key and sends it as CV5, in one go."""
     try:
-        body = file.read_bytes()
+        body = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     except OSError as exc:
         typer.echo(f"smetsim: error: cannot read {str(file)!r}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
     try:
         keys = _keys(keystore, state)
-        outcome = asyncio.run(_send(url, body, keys, sign, wait, fresh, timeout))
+        found = asyncio.run(_send(url, body, keys, sign, wait, fresh, timeout))
     except (ClientError, ConfigError) as exc:
         typer.echo(f"smetsim: error: {exc}", err=True)
         raise typer.Exit(1) from None
-    _print(outcome, keys, xml)
+    outcome, keys, why = found
+    _print(outcome, keys, xml, why, tree)
     failure = describe_failure(outcome)
     if failure is not None:
         typer.echo(f"smetsim: error: {failure}", err=True)
@@ -109,12 +125,43 @@ async def _send(
     wait: bool,
     fresh: bool,
     within: float,
-) -> Outcome:
+) -> tuple[Outcome, Keystore | None, str | None]:
+    """The outcome, the keys it was sent and checked with, and (without keys) why none."""
     async with DuisClient(url, keys=keys, sign_xml=sign, timeout=within + 5) as client:
-        return await client.send(body, fresh=fresh, wait=wait, within=within)
+        why: str | None = None
+        if keys is None:
+            keys, why = await _sandbox_keys(client)
+            client.keys = keys
+        outcome = await client.send(body, fresh=fresh, wait=wait, within=within)
+        return outcome, keys, why
 
 
-def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool) -> None:
+async def _sandbox_keys(client: DuisClient) -> tuple[Keystore | None, str | None]:
+    """The keys of the sandbox at the client's URL, found through its state folder (which
+    ``GET /admin/health`` names), or None and the reason."""
+    give = "give --state DIR or --keystore DIR (smetsim pki export)"
+    try:
+        async with client.session.get(f"{client.url}/admin/health") as response:
+            if response.status != 200:
+                return None, (
+                    f"the gateway's /admin/health answered HTTP {response.status} (an admin "
+                    f"token is needed beyond loopback): {give}"
+                )
+            health = await response.json(content_type=None)
+    except (TimeoutError, aiohttp.ClientError, ValueError):
+        return None, f"the gateway did not say where its state folder is: {give}"
+    folder = health.get("state") if isinstance(health, dict) else None
+    if not isinstance(folder, str):
+        return None, f"the gateway did not say where its state folder is: {give}"
+    try:
+        return sandbox_keystore(Path(folder)), None
+    except ConfigError as exc:
+        return None, f"the gateway's state folder {folder!r} holds no keys here ({exc}): {give}"
+
+
+def _print(
+    outcome: Outcome, keys: Keystore | None, show_xml: bool, why: str | None, tree: bool
+) -> None:
     typer.echo(f"RequestID {outcome.request_id}")
     for answer in outcome.answers:
         line = f"  {answer.endpoint}: HTTP {answer.status}, {answer.code}"
@@ -123,6 +170,9 @@ def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool) -> None:
         typer.echo(line)
         if show_xml:
             typer.echo(answer.body.decode("utf-8", "replace"))
+        elif answer.ok:
+            for row in inventory_table(answer.body) or ():
+                typer.echo(f"    {row}")
     last = outcome.answers[-1] if outcome.answers else None
     if not outcome.waited and last is not None and last.payload is not None:
         # a CV2 local command or a CV4 pre-command sent on its own
@@ -138,8 +188,13 @@ def _print(outcome: Outcome, keys: Keystore | None, show_xml: bool) -> None:
             typer.echo(final.body.decode("utf-8", "replace"))
         explanation = outcome.explain(keys)
         if explanation is not None:
-            for line in explanation.render("GBCSPayload").splitlines():
+            values = None if tree else reading_lines(explanation)
+            if values is None:
+                values = explanation.render("GBCSPayload").splitlines()
+            for line in values:
                 typer.echo(f"  {line}")
+            if keys is None and why is not None:
+                typer.echo(f"  (MAC unknown and payload not decrypted: no keys - {why})")
 
 
 def register(app: typer.Typer) -> None:

@@ -54,7 +54,12 @@ def test_importing_the_cli_imports_no_command_dependencies() -> None:
 
 @pytest.mark.parametrize(
     ("args", "commands"),
-    [(["--help"], set()), (["--version"], set()), (["decode", V18_4], {"decode"})],
+    [
+        (["--help"], set()),
+        (["--version"], set()),
+        (["decode", V18_4], set()),  # run without the typer command (below)
+        (["decode", "--help"], {"decode"}),
+    ],
 )
 def test_help_version_and_decode_import_no_server_or_emulator(
     args: list[str], commands: set[str]
@@ -63,6 +68,35 @@ def test_help_version_and_decode_import_no_server_or_emulator(
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
     imported = {name for name in COMMANDS if f"smetsim.commands.{name}" in loaded}
     assert imported == commands
+
+
+def test_a_plain_decode_imports_neither_typer_nor_what_its_message_does_not_need() -> None:
+    # Issue 19 aim 1: no typer (its option parsing loads pydantic), no keystore (x509) without
+    # --keystore, and only the payload codec of the message's kind (18.4 is DLMS).
+    loaded = modules_after(f"from smetsim.cli import main; main(['decode', {V18_4!r}])")
+    assert "smetsim.decode_run" in loaded
+    unwanted = {"typer", "pydantic", "gbcs.keystore", "cryptography.x509"}
+    unwanted |= {"gbcs.payloads.gbz", "gbcs.payloads.asn1", "gbcs.content"}
+    assert not loaded & unwanted, loaded & unwanted
+    assert "gbcs.payloads.dlms" in loaded  # the probe does see what a decode imports
+
+
+def test_decode_options_parsed_without_typer_act_as_with_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from smetsim.decode_run import parse_fast
+
+    assert parse_fast([V18_4, "--json"]) == ([V18_4], None, True)
+    assert parse_fast(["--keystore", "k", "x"]) == (["x"], Path("k"), False)
+    assert parse_fast(["--keystore=k", "-"]) == (["-"], Path("k"), False)
+    assert parse_fast(["--", "--json"]) == (["--json"], None, False)
+    for handed_on in ([], ["--json"], ["-h", "x"], ["x", "--keystore"], ["x", "--bogus"]):
+        assert parse_fast(handed_on) is None, handed_on
+    # What is handed on gets the full command line's messages.
+    with pytest.raises(SystemExit) as exit_:
+        main(["decode", V18_4, "--bogus"])
+    assert exit_.value.code == 2
+    assert "No such option: --bogus" in capsys.readouterr().err
 
 
 def test_the_probe_sees_a_command_that_does_import_the_server() -> None:

@@ -193,7 +193,7 @@ def test_decode_does_not_import_lxml_for_hex(tmp_path: Path) -> None:
     """Decoding hex or base64 never loads lxml; a DUIS XML input does. The command module is
     loaded on its own (not through the command package, which other commands share), with
     lxml made unimportable."""
-    module = Path(__file__).resolve().parents[2] / "smetsim" / "commands" / "decode.py"
+    module = Path(__file__).resolve().parents[2] / "smetsim" / "decode_run.py"
     xml = tmp_path / "r.xml"
     xml.write_text("<a><GBCSPayload>3Q==</GBCSPayload></a>")
     code = (

@@ -28,7 +28,7 @@ def test_send_a_template_and_print_the_decoded_answer(
 ) -> None:
     template = conformance / "duis" / "templates" / "ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML"
     code, out, err = run(
-        ["send", str(template), "--url", smetsim_sandbox.url, "--wait",
+        ["send", str(template), "--url", smetsim_sandbox.url, "--wait", "--tree",
          "--state", str(smetsim_sandbox.state)],
         capsys,
     )  # fmt: skip

@@ -1,0 +1,208 @@
+"""`smetsim request`: a DUIS request for every served SR, valid against the DUIS 5.4 schema
+(when ../shared has it) and read by the gateway's own readers (always); clear refusals."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
+
+from gateway.duis.catalogue import ServiceReferenceVariant
+from gateway.duis.envelope import parse_request
+from gateway.srv.catalogue import CATALOGUE
+from gbcs.codes import ACB, KeyPurpose
+from smetsim.cli import main
+from smetsim.requests import RECIPES, RequestError, write_request
+from tests.gateway.duis import support
+from tests.gateway.duis.support import xmlschema_errors
+
+DER = Encoding.DER
+
+# Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
+CASES: list[tuple[str, dict[str, str], int | None]] = [
+    *((srv, {}, None) for srv in RECIPES if srv not in ("8.4", "8.5")),
+    ("8.5", {"KeyAgreementCertificate": "<ACB KA>", "Certificate": "<CA>"}, None),
+    (
+        "8.5",
+        {
+            "KeyAgreementCertificate": "<ACB KA>",
+            "Certificate": "<CA>",
+            "DigitalSigningCertificate": "<ACB DS>",
+            "ApplyTimeBasedCPVChecks": "false",
+        },
+        None,
+    ),
+    ("2.2", {"UTRN": "12345678901234567890"}, 3),
+    ("6.11", {"TolerancePeriod": "30"}, 7),
+    ("8.2", {"MPxN": "1312345678111"}, None),
+    ("8.2", {"UPRN": "100023336956"}, None),
+    ("8.2", {"PostCode": "AB1 2CD", "AddressIdentifier": "1"}, None),
+    ("8.4", {"UpdateDeviceStatusExceptCH": "Pending"}, None),
+    ("8.4", {"UpdateDeviceStatusCH": "Withdrawn"}, None),
+    ("8.4", {"DeleteDevice": "yes"}, None),
+    ("8.4", {"FirmwareVersion": "00000200", "DeviceModel": "X"}, None),
+    ("8.4", {"ExportMPAN": "1312345678999"}, None),
+    ("8.11", {"RequestType": "Remove"}, None),
+    ("8.11", {"ExportMPAN": "1312345678999", "SecondaryImportMPAN": "1312345678222"}, None),
+    ("12.2", {"DeviceType": "GSME", "ESMEVariant": ""}, None),
+]
+
+
+def _ids(case: tuple[str, dict[str, str], int | None]) -> str:
+    srv, fields, cv = case
+    return "-".join([srv, *(f"{k}={v}" for k, v in fields.items()), f"cv{cv}"])
+
+
+def _certificates(fields: dict[str, str]) -> dict[str, str]:
+    """The placeholders of CASES as the test PKI's certificates (base64 DER)."""
+    pki = support.pki()
+    found = {
+        "<ACB KA>": pki.certificate(ACB, KeyPurpose.KA),
+        "<ACB DS>": pki.certificate(ACB, KeyPurpose.DS),
+        "<CA>": pki.certificate(ACB, KeyPurpose.DS),  # any certificate: the schema's form
+    }
+    out = {}
+    for name, value in fields.items():
+        cert = found.get(value)
+        out[name] = value if cert is None else base64.b64encode(cert.public_bytes(DER)).decode()
+    return out
+
+
+def test_every_served_sr_has_a_recipe() -> None:
+    served = {srv.value for srv, entry in CATALOGUE.items() if entry.served}
+    assert served == set(RECIPES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_the_gateway_reads_what_is_written(case: tuple[str, dict[str, str], int | None]) -> None:
+    srv, fields, cv = case
+    document = write_request(srv, fields=_certificates(fields), command_variant=cv, counter=7)
+    request = parse_request(etree.fromstring(document))
+    variant = ServiceReferenceVariant(srv)
+    assert request.header.service_reference_variant is variant
+    assert request.header.request_id.counter == 7
+    entry = CATALOGUE[variant]
+    if entry.codec is not None:
+        entry.codec.read(request.body)
+    else:
+        assert entry.non_device_reader is not None
+        entry.non_device_reader(request)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_what_is_written_is_valid_against_the_duis_schema(
+    case: tuple[str, dict[str, str], int | None], conformance: Path
+) -> None:
+    srv, fields, cv = case
+    document = write_request(srv, fields=_certificates(fields), command_variant=cv)
+    assert xmlschema_errors(document, conformance) == []
+
+
+def test_an_empty_value_leaves_the_element_out() -> None:
+    text = write_request("12.2", fields={"DeviceType": "GSME", "ESMEVariant": ""}).decode()
+    assert "ESMEVariant" not in text
+    assert "<sr:DeviceType>GSME</sr:DeviceType>" in text
+
+
+def test_the_schema_check_can_fail(conformance: Path) -> None:
+    document = write_request("6.11", fields={"TolerancePeriod": "soon"})
+    assert xmlschema_errors(document, conformance) != []
+
+
+def test_defaults_come_from_the_home_and_options_change_them() -> None:
+    text = write_request("8.11").decode()
+    assert ":00-DB-12-34-56-78-90-A2:" in text  # the home's CHF
+    assert "<sr:DeviceID>00-DB-12-34-56-78-90-B0</sr:DeviceID>" in text
+    text = write_request(
+        "4.1.1", device=bytes.fromhex("00db1234567890a1"), user=bytes.fromhex("90b3d51f30020000")
+    ).decode()
+    assert "90-B3-D5-1F-30-02-00-00:00-DB-12-34-56-78-90-A1:" in text
+    text = write_request("8.3", device=bytes.fromhex("00db1234567890a1")).decode()
+    assert "<sr:DeviceID>00-DB-12-34-56-78-90-A1</sr:DeviceID>" in text
+    assert ":90-B3-D5-1F-30-00-00-02:" in text  # non-device SRs go to the DCC
+    assert "<sr:CommandVariant>4</sr:CommandVariant>" in write_request("7.2").decode()
+    assert "<sr:CommandVariant>8</sr:CommandVariant>" in write_request("8.2").decode()
+
+
+@pytest.mark.parametrize(
+    ("srv", "kwargs", "message"),
+    [
+        ("1.2.1", {}, "SR 1.2.1 (Update Price (Primary Element)) is not served"),
+        ("9.99", {}, "'9.99' is not a DUIS 5.4 service reference variant"),
+        ("8.5", {}, "SR 8.5 needs KeyAgreementCertificate=VALUE"),
+        (
+            "8.5",
+            {"fields": {"KeyAgreementCertificate": "not base64!", "Certificate": "x"}},
+            "'not base64!' is neither base64 nor a certificate file",
+        ),
+        ("4.1.1", {"fields": {"Colour": "red"}}, "SR 4.1.1 has no field Colour (its fields: none)"),
+        ("2.2", {"fields": {"utrn": "1"}}, "SR 2.2 has no field utrn (its fields: UTRN)"),
+        ("4.1.1", {"command_variant": 4}, "SR 4.1.1 takes CommandVariant 1, 2, 3, not 4"),
+        ("7.1", {"command_variant": 5}, "CommandVariant 5 carries the signed pre-command"),
+        ("8.4", {}, "SR 8.4 changes one thing"),
+        ("8.4", {"fields": {"DeleteDevice": "y", "ExportMPAN": "1"}}, "SR 8.4 changes one thing"),
+    ],
+)
+def test_refusals_name_the_problem(srv: str, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(RequestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        write_request(srv, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_command_writes_a_file_or_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "read.xml"
+    with pytest.raises(SystemExit) as exit_:
+        main(["request", "6.11", "TolerancePeriod=30", "--cv", "4", "-o", str(out)])
+    assert exit_.value.code == 0
+    assert "<sr:TolerancePeriod>30</sr:TolerancePeriod>" in out.read_text()
+    with pytest.raises(SystemExit):
+        main(["request", "11.2"])
+    assert "<sr:ReadFirmwareVersion/>" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["request", "4.1.1", "Colour=red"], "smetsim: error: SR 4.1.1 has no field Colour"),
+        (["request", "4.1.1", "Colour"], "smetsim: error: 'Colour' is not field=value"),
+        (["request", "1.2.1"], "smetsim: error: SR 1.2.1"),
+        (["request", "4.1.1", "--device", "nope"], "smetsim: error: Invalid value for '--device'"),
+    ],
+)
+def test_the_command_refuses_in_one_line_and_writes_nothing(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.xml"
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "-o", str(out)])
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message), captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.out == ""
+    assert not out.exists()
+
+
+def test_fields_lists_an_srs_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["request", "6.11", "--fields"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("CurrentDateTime=")
+    assert lines[1] == "TolerancePeriod=60"
+
+
+def test_a_certificate_can_be_given_as_a_pem_or_der_file(tmp_path: Path) -> None:
+    cert = support.pki().certificate(ACB, KeyPurpose.KA)
+    assert cert is not None
+    pem, der = tmp_path / "acb-ka.pem", tmp_path / "acb-ka.der"
+    pem.write_bytes(cert.public_bytes(Encoding.PEM))
+    der.write_bytes(cert.public_bytes(DER))
+    expected = base64.b64encode(cert.public_bytes(DER)).decode()
+    text = write_request(
+        "8.5", fields={"KeyAgreementCertificate": str(pem), "Certificate": str(der)}
+    ).decode()
+    assert text.count(expected) == 2
