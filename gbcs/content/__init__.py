@@ -22,6 +22,7 @@ never here. This package does no I/O and no cryptography.
 
 **Layout.** One module per use-case family, each the codec of its use cases:
 :mod:`~gbcs.content.reading`, :mod:`~gbcs.content.tariff` (tariff and prepayment),
+:mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 from gbcs.content import (
     _common,
+    account,
     alerts,
     configuration,
     firmware,
@@ -56,6 +58,7 @@ from gbcs.content import (
     tariff,
 )
 from gbcs.content._common import *  # noqa: F403
+from gbcs.content.account import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
@@ -69,6 +72,7 @@ from gbcs.errors import DecodeError
 Command = (
     reading.Command
     | tariff.Command
+    | account.Command
     | supply.Command
     | configuration.Command
     | han.Command
@@ -79,6 +83,7 @@ Response = (
     | _common.ZclFailure
     | reading.Response
     | tariff.Response
+    | account.Response
     | supply.Response
     | configuration.Response
     | firmware.Response
@@ -117,6 +122,7 @@ __all__ = [
     "decode_response",
 ]
 __all__ += _common.__all__
+__all__ += account.__all__
 __all__ += alerts.__all__
 __all__ += configuration.__all__
 __all__ += firmware.__all__
