@@ -684,7 +684,8 @@ for _dlms in (
     DailyBlockCounterReset,
 ):
     register(_dlms.message_code, _dlms.decode, Outcome.decode)
-for _zcl in (GasEmergencyCredit, GasMessage, GasTenancy, GasPrivacyPin, GasContact, ManageGasDebt):  # fmt: skip
+_ZCL = (GasEmergencyCredit, GasMessage, GasTenancy, GasPrivacyPin, GasContact, ManageGasDebt)
+for _zcl in _ZCL:
     register(_zcl.message_code, _zcl.decode, ZclStatus.decode)
 register(0x0015, ClearGasEventLog.decode, GasLogCleared.decode, ZclFailure.decode)
 register(0x00C0, GasMeterBalance.decode, ZclStatus.decode)
