@@ -18,7 +18,7 @@ from typing import Any, Final
 from gateway.duis import nondevice as _nondevice
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
-from gateway.srv import configuration, han, reading, supply, tariff
+from gateway.srv import account, configuration, han, reading, supply, tariff
 from gateway.srv.registry import CODECS, NON_DEVICE
 from gateway.srv.spec import Codec, Row
 from gateway.srv.table import ROWS
@@ -26,7 +26,7 @@ from gbcs.devices import DeviceType
 
 __all__ = ["CATALOGUE", "FAMILIES", "Entry", "entry"]
 
-FAMILIES: Final = (reading, tariff, supply, configuration, han, _nondevice)
+FAMILIES: Final = (reading, tariff, account, supply, configuration, han, _nondevice)
 """The modules whose import registers the codecs (kept here so the registration is explicit)."""
 
 
