@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from lxml import etree
@@ -21,6 +21,8 @@ from gateway.srv.fields import Fields, invalid, read_datetime, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.content.account import CANCEL_PENDING, NOW
+from gbcs.payloads import gbz
 
 __all__ = [
     "ActivateEmergencyCredit",
@@ -32,6 +34,7 @@ __all__ = [
     "RestrictTenancy",
     "UpdateDebt",
     "UpdateMeterBalance",
+    "UpdatePaymentMode",
     "UpdateSupplierName",
 ]
 
@@ -46,6 +49,37 @@ class UpdateMeterBalance:
 
     credit_mode: bool
     adjust: int | None
+
+
+CANCELLATION: Final = datetime(3000, 12, 31, tzinfo=UTC)
+"""The ExecutionDateTime with which DUIS cancels a pending future-dated change."""
+
+
+def execution(f: Fields) -> datetime | None:
+    """The request's ExecutionDateTime (None: at once)."""
+    text = f.text("ExecutionDateTime", required=False)
+    return None if text is None else read_datetime("ExecutionDateTime", text)
+
+
+def zigbee_execution(when: datetime | None) -> int:
+    """An execution date-time as the ZCL implementation date-time GBCS sends."""
+    if when is None:
+        return NOW
+    if when == CANCELLATION:
+        return CANCEL_PENDING
+    return gbz.zigbee_time(when)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePaymentMode:
+    """SR1.6: credit, or prepayment with its debt suspension flags and disablement
+    threshold, at once or at ``execution`` (:data:`CANCELLATION` cancels a pending one)."""
+
+    execution: datetime | None
+    prepayment: bool
+    suspend_debt_disabled: bool = True
+    suspend_debt_emergency: bool = False
+    disablement_threshold: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +185,47 @@ def _build_balance(cmd: Command) -> bytes:
     if request.adjust is None:
         return gc.GasMeterBalance(issued, gc.CreditAdjustment.RESET).encode()
     return gc.GasMeterBalance(issued, gc.CreditAdjustment.ADJUST, request.adjust).encode()
+
+
+def _boolean(name: str, text: str | None) -> bool:
+    if text not in ("true", "false", "1", "0"):
+        raise invalid(name, f"{text!r} is not a boolean")
+    return text in ("true", "1")
+
+
+def _read_payment_mode(body: etree._Element) -> UpdatePaymentMode:
+    f = Fields(body, ("ExecutionDateTime", "Credit", "Prepayment"), dated=True)
+    when = execution(f)
+    if ("Credit" in f.elements) == ("Prepayment" in f.elements):
+        raise invalid("UpdatePaymentMode", "it must hold one of Credit, Prepayment")
+    if "Credit" in f.elements:
+        Fields(f.elements["Credit"], ())
+        return UpdatePaymentMode(when, prepayment=False)
+    names = ("SuspendDebtDisabled", "SuspendDebtEmergency", "DisablementThreshold")
+    p = Fields(f.elements["Prepayment"], names)
+    return UpdatePaymentMode(
+        when,
+        prepayment=True,
+        suspend_debt_disabled=_boolean(names[0], p.text(names[0])),
+        suspend_debt_emergency=_boolean(names[1], p.text(names[1])),
+        disablement_threshold=read_int(names[2], p.text(names[2]), *INT32),
+    )
+
+
+def _choose_payment_mode(request: UpdatePaymentMode, names: tuple[str, ...]) -> str:
+    return names[1] if request.prepayment else names[0]
+
+
+def _build_payment_mode(cmd: Command) -> bytes:
+    request: UpdatePaymentMode = cmd.request
+    return gc.GasPaymentMode(
+        gc.issuer_id(cmd.now),
+        request.prepayment,
+        zigbee_execution(request.execution),
+        request.suspend_debt_disabled,
+        request.suspend_debt_emergency,
+        request.disablement_threshold,
+    ).encode()
 
 
 def _read_empty(kind: type[_T]) -> Callable[[etree._Element], _T]:
@@ -261,10 +336,8 @@ def _read_supplier(body: etree._Element) -> UpdateSupplierName:
 
 def _read_daily(body: etree._Element) -> DailyBlockReset:
     f = Fields(body, ("DailyTariffBlockCounterMatrixReset",))
-    value = f.text("DailyTariffBlockCounterMatrixReset")
-    if value not in ("true", "false", "1", "0"):
-        raise invalid("DailyTariffBlockCounterMatrixReset", f"{value!r} is not a boolean")
-    return DailyBlockReset(value in ("true", "1"))
+    name = "DailyTariffBlockCounterMatrixReset"
+    return DailyBlockReset(_boolean(name, f.text(name)))
 
 
 def _build(cmd: Command) -> bytes:
@@ -338,3 +411,12 @@ serves(
 serves("3.4", Codec(read=_read_supplier, build=_build, builds=frozenset({"ECS16", "GCS44"})))
 serves("3.5", Codec(read=_read_empty(DisablePrivacyPin), build=_build, builds=frozenset({"GCS11"})))
 serves("6.26", Codec(read=_read_daily, build=_build, builds=frozenset({"ECS48"})))
+serves(
+    "1.6",
+    Codec(
+        read=_read_payment_mode,
+        build=_build_payment_mode,
+        builds=frozenset({"GCS02", "GCS03"}),
+        choose=_choose_payment_mode,
+    ),
+)

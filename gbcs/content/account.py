@@ -567,6 +567,73 @@ class ManageGasDebt:
         return found
 
 
+NOW = 0
+"""ZigBee implementation date-time: at once."""
+CANCEL_PENDING = 0xFFFF_FFFF
+"""ZigBee implementation date-time that cancels a pending future-dated change."""
+_CREDIT_CONTROL = 0x0094
+"""Payment control configuration bits every GSME mode carries: credit management, credit
+display and contactor (valve) fitted."""
+_PREPAYMENT_CONTROL = 0x0003
+"""Disconnection and prepayment enabled."""
+SUSPEND_DEBT_DISABLED = 0x0400
+"""Set when debt collection stops while supply is disabled."""
+COLLECT_DEBT_IN_EMERGENCY = 0x0800
+"""Set when debt is still collected on emergency credit (clear: suspended)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GasPaymentMode:
+    """GCS02 (credit) / GCS03 (prepayment): Prepayment ChangePaymentMode with the proposed
+    payment control configuration and cut-off value (the disablement threshold; -1 in credit
+    mode), at ``implementation`` (ZigBee UTC seconds; :data:`NOW`, or :data:`CANCEL_PENDING`)."""
+
+    issued: int
+    prepayment: bool
+    implementation: int = NOW
+    suspend_debt_disabled: bool = True
+    suspend_debt_emergency: bool = False
+    cut_off: int = -1
+
+    @property
+    def message_code(self) -> int:
+        return 0x006D if self.prepayment else 0x006C
+
+    @property
+    def control(self) -> int:
+        bits = _CREDIT_CONTROL | (_PREPAYMENT_CONTROL if self.prepayment else 0)
+        bits |= SUSPEND_DEBT_DISABLED if self.suspend_debt_disabled else 0
+        return bits | (0 if self.suspend_debt_emergency else COLLECT_DEBT_IN_EMERGENCY)
+
+    def encode(self) -> bytes:
+        if not -(1 << 31) <= self.cut_off < 1 << 31:
+            raise EncodeError(f"GCS02/03: cut-off {self.cut_off} is not a signed 32-bit value")
+        payload = struct.pack(
+            "<IIIHi",
+            0,
+            _u32(self.issued, "GCS02/03"),
+            _u32(self.implementation, "GCS02/03"),
+            self.control,
+            self.cut_off,
+        )
+        return _gbz(Cluster.PREPAYMENT, _TO_DEVICE, [(0x06, payload)])
+
+    @classmethod
+    def decode(cls, content: bytes) -> GasPaymentMode:
+        (payload,) = _payloads(content, Cluster.PREPAYMENT, 0x06, "GCS02/03")
+        _, issued, at, control, cut_off = _unpack("<IIIHi", payload, "GCS02/03")
+        found = cls(
+            issued,
+            bool(control & _PREPAYMENT_CONTROL),
+            at,
+            bool(control & SUSPEND_DEBT_DISABLED),
+            not control & COLLECT_DEBT_IN_EMERGENCY,
+            cut_off,
+        )
+        _check_exact(found, content)
+        return found
+
+
 # =========================================================================== ZCL answers
 
 
@@ -617,6 +684,38 @@ class ZclStatus:
         return found
 
 
+@dataclass(frozen=True, slots=True)
+class GasPaymentModeAnswer:
+    """GCS02 / GCS03 answer: Prepayment ChangePaymentModeResponse - friendly credit flags,
+    the friendly credit calendar id and the emergency credit limit and threshold the meter
+    holds."""
+
+    friendly_credit: int
+    calendar_id: int
+    emergency_credit_limit: int
+    emergency_credit_threshold: int
+
+    ok: ClassVar[bool] = True
+
+    def encode(self) -> bytes:
+        payload = struct.pack(
+            "<BIII",
+            self.friendly_credit,
+            _u32(self.calendar_id, "GCS02/03 answer"),
+            _u32(self.emergency_credit_limit, "GCS02/03 answer"),
+            _u32(self.emergency_credit_threshold, "GCS02/03 answer"),
+        )
+        fc = _FROM_SERVER | gbz.FC_DISABLE_DEFAULT_RESPONSE
+        return _gbz(Cluster.PREPAYMENT, fc, [(0x02, payload)])
+
+    @classmethod
+    def decode(cls, content: bytes) -> GasPaymentModeAnswer:
+        (payload,) = _payloads(content, Cluster.PREPAYMENT, 0x02, "GCS02/03 answer")
+        found = cls(*_unpack("<BIII", payload, "GCS02/03 answer"))
+        _check_exact(found, content)
+        return found
+
+
 CLEARED_GENERAL_LOG = 0x08
 """ClearEventLogResponse ClearedEventsLogs bit of the general event log."""
 
@@ -651,6 +750,7 @@ ANSWERS: dict[type, tuple[int, bool, int]] = {
     GasPrivacyPin: (Cluster.DEVICE_MANAGEMENT, False, 0x02),
     GasContact: (Cluster.DEVICE_MANAGEMENT, False, 0x01),
     GasMeterBalance: (Cluster.PREPAYMENT, True, 0x05),
+    GasPaymentMode: (Cluster.PREPAYMENT, True, 0x06),
     ManageGasDebt: (Cluster.PREPAYMENT, True, 0x02),
 }
 """Per GBZ command: the cluster, direction and command id its Default Responses answer."""
@@ -671,6 +771,7 @@ Command = (
     | GasContact
     | ClearGasEventLog
     | GasMeterBalance
+    | GasPaymentMode
     | ManageGasDebt
 )
 
@@ -688,10 +789,12 @@ _ZCL = (GasEmergencyCredit, GasMessage, GasTenancy, GasPrivacyPin, GasContact, M
 for _zcl in _ZCL:
     register(_zcl.message_code, _zcl.decode, ZclStatus.decode)
 register(0x0015, ClearGasEventLog.decode, GasLogCleared.decode, ZclFailure.decode)
+register(0x006C, GasPaymentMode.decode, GasPaymentModeAnswer.decode, ZclStatus.decode)
+register(0x006D, GasPaymentMode.decode, GasPaymentModeAnswer.decode, ZclStatus.decode)
 register(0x00C0, GasMeterBalance.decode, ZclStatus.decode)
 register(0x00C2, GasMeterBalance.decode, ZclStatus.decode)
 
-Response = ZclStatus | GasLogCleared
+Response = ZclStatus | GasLogCleared | GasPaymentModeAnswer
 
 __all__ = [
     "ActivateEmergencyCredit",
@@ -705,6 +808,8 @@ __all__ = [
     "GasLogCleared",
     "GasMessage",
     "GasMeterBalance",
+    "GasPaymentMode",
+    "GasPaymentModeAnswer",
     "GasPrivacyPin",
     "GasTenancy",
     "ManageGasDebt",

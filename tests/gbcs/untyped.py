@@ -95,8 +95,6 @@ _READS_AND_SETS = [
     "ECS82",
     "GCS01a",
     "GCS01b",
-    "GCS02",
-    "GCS03",
     "GCS05",
     "GCS13c",
     "GCS14",
@@ -136,7 +134,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 108 commands, 109
+"""(use case name, direction) pairs with no typed content codec: 106 commands, 107
 responses, 7 alerts."""
 
 

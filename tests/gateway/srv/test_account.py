@@ -15,6 +15,12 @@ from gbcs import content as gc
 from tests.gateway.srv.support import reference_content, template_body, transform
 
 SERVED = (
+    "GCS02_1.6_IMMEDIATE",
+    "GCS02_1.6_FUTURE_DATED",
+    "GCS02_1.6_CANCELLATION",
+    "GCS03_1.6_IMMEDIATE",
+    "GCS03_1.6_FUTURE_DATED",
+    "GCS03_1.6_CANCELLATION",
     "ECS05_1.7",
     "ECS09_2.5",
     "GCS06_2.5",
@@ -109,6 +115,21 @@ _TENANCY = "RestrictAccessForChangeOfTenancy"
         ("1.5", "UpdateMeterBalance", "", "one of"),
         ("2.3", "UpdateDebt", _DEBT + _xml(DebtRecoveryPerPayment="10001"), "0 to 10000"),
         ("1.7", "ResetTariffBlockCounterMatrix", "<sr:Extra/>", "unexpected element"),
+        ("1.6", "UpdatePaymentMode", "<sr:Credit/><sr:Prepayment/>", "one of"),
+        (
+            "1.6",
+            "UpdatePaymentMode",
+            _xml(ExecutionDateTime="soon") + "<sr:Credit/>",
+            "xs:dateTime",
+        ),
+        (
+            "1.6",
+            "UpdatePaymentMode",
+            "<sr:Prepayment>"
+            + _xml(SuspendDebtDisabled="yes", SuspendDebtEmergency="true", DisablementThreshold="0")
+            + "</sr:Prepayment>",
+            "boolean",
+        ),
     ],
 )
 def test_bad_bodies_are_refused_with_a_sentence(
