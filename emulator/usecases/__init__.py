@@ -12,3 +12,7 @@ from __future__ import annotations
 
 FAMILIES: tuple[str, ...] = ()
 """The family modules imported (their names), in import order."""
+
+from emulator.usecases import tariff  # noqa: E402  (registers its handlers)
+
+FAMILIES += (tariff.FAMILY,)

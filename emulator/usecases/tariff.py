@@ -1,0 +1,307 @@
+"""The tariff family's device behaviour beside the tariff itself: payment mode (GCS02/03),
+meter balance (GCS40c/d), debt (GCS04), emergency credit (ECS09, GCS06), block counter resets
+(ECS05, ECS48), supplier messages (ECS10, GCS07), change of tenancy (ECS12, GCS09), event
+logs (ECS15c, CS11), supplier name (ECS16, GCS44) and the gas privacy PIN (GCS11).
+
+What the device holds for them lives in ``device.family_state("tariff")`` (JSON-ready, saved
+with the device): ``message``, ``supplier``, ``tenancy``, ``privacy_pin``, ``block_counters``,
+``daily_block_reset``, ``alcs_log_cleared``, ``debt`` (the three registers and their
+recovery terms), ``billing_log`` (what a payment mode change logged) and ``pending_mode`` (a
+future-dated payment mode change: held, cancelled by a later cancellation). The meter's own
+mode, balance, debt and emergency credit are its :class:`~emulator.metering.Meter`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles
+from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
+from emulator.metering import MeterEvent, PaymentMode
+from gbcs import content as c
+from gbcs.content.account import CANCEL_PENDING, NOW
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import gbz
+
+FAMILY = "tariff"
+RESULT_OTHER_REASON = 250
+"""DLMS data-access / action result 'other reason': what the ESME answers a command it
+refuses in its current state."""
+ZCL_FAILURE = 0x01
+"""ZCL status FAILURE: what the GSME answers a command it refuses in its current state."""
+
+E, G = DeviceType.ESME, DeviceType.GSME
+
+
+def _state(device: Device) -> dict[str, Any]:
+    return device.family_state(FAMILY)
+
+
+def _when(device: Device, now: int) -> str:
+    return from_seconds(device.device_time(now)).isoformat()
+
+
+def _ok(cmd: c.DlmsCommand) -> Reply:
+    return Reply(c.Outcome.for_command(cmd).encode())
+
+
+def _refused(device: Device, cmd: c.DlmsCommand, why: str) -> Reply:
+    device._log(f"{type(cmd).__name__} refused: {why}")
+    return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+
+
+def _zcl(command: object, status: int = 0) -> Reply:
+    return Reply(c.ZclStatus.answering(command, status).encode())
+
+
+def _meter(device: Device) -> MeterDevice:
+    assert isinstance(device, MeterDevice)  # only meters register these use cases
+    return device
+
+
+# -- emergency credit ------------------------------------------------------------------------
+
+
+def _activate_emergency_credit(device: MeterDevice) -> str | None:
+    """Activate emergency credit as a consumer would: only in prepayment mode, below the
+    emergency credit threshold, when it is not active already. None, or why not."""
+    meter = device.meter
+    credit, config = meter.credit, meter.prepayment
+    if meter.mode is not PaymentMode.PREPAYMENT:
+        return "the meter is in credit mode"
+    if credit.emergency_credit_active:
+        return "emergency credit is active already"
+    if config.emergency_credit_limit <= 0:
+        return "no emergency credit is configured"
+    if credit.balance >= config.emergency_credit_threshold:
+        return "credit is above the emergency credit threshold"
+    credit.emergency_credit_active = True
+    return None
+
+
+@handles(E, 0x0020)
+def activate_emergency_credit(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS09."""
+    cmd = c.ActivateEmergencyCredit.decode(command.content)
+    why = _activate_emergency_credit(_meter(device))
+    if why is not None:
+        return _refused(device, cmd, why)
+    alert = Alert(METER_EVENT_ALERTS[MeterEvent.EMERGENCY_CREDIT_ACTIVATED])
+    return Reply(c.Outcome.for_command(cmd).encode(), alerts=[alert])
+
+
+@handles(G, 0x0070)
+def activate_gas_emergency_credit(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """GCS06."""
+    cmd = c.GasEmergencyCredit.decode(command.content)
+    why = _activate_emergency_credit(_meter(device))
+    if why is not None:
+        device._log(f"GCS06 refused: {why}")
+        return _zcl(cmd, ZCL_FAILURE)
+    alert = Alert(METER_EVENT_ALERTS[MeterEvent.EMERGENCY_CREDIT_ACTIVATED])
+    return Reply(c.ZclStatus.answering(cmd).encode(), alerts=[alert])
+
+
+# -- block counters --------------------------------------------------------------------------
+
+
+@handles(E, 0x001D)
+def reset_block_counters(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS05: the block counters start again from zero."""
+    cmd = c.ResetBlockCounters.decode(command.content)
+    state = _state(device)
+    state["block_counters"] = [0, 0, 0, 0]
+    state["block_counters_reset"] = _when(device, now)
+    return _ok(cmd)
+
+
+@handles(E, 0x00DB)
+def daily_block_reset(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS48: whether the block counters reset every midnight."""
+    cmd = c.DailyBlockCounterReset.decode(command.content)
+    _state(device)["daily_block_reset"] = cmd.daily
+    return _ok(cmd)
+
+
+# -- what the meter shows --------------------------------------------------------------------
+
+
+@handles(E, 0x0021)
+def send_message(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS10: the message replaces the one shown."""
+    cmd = c.SendMessage.decode(command.content)
+    _state(device)["message"] = cmd.text.decode("ascii", "replace")
+    return _ok(cmd)
+
+
+@handles(G, 0x0071)
+def send_gas_message(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS07."""
+    cmd = c.GasMessage.decode(command.content)
+    _state(device)["message"] = cmd.text.decode("ascii", "replace")
+    return _zcl(cmd)
+
+
+@handles(E, 0x0025)
+def supplier_contact(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS16."""
+    cmd = c.SupplierContact.decode(command.content)
+    _state(device)["supplier"] = {
+        "name": cmd.name.decode("ascii", "replace"),
+        "telephone": cmd.telephone.decode("ascii", "replace"),
+    }
+    return _ok(cmd)
+
+
+@handles(G, 0x0088)
+def gas_supplier_contact(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS44."""
+    cmd = c.GasContact.decode(command.content)
+    _state(device)["supplier"] = {
+        "name": cmd.name.decode("ascii", "replace"),
+        "telephone": cmd.telephone.decode("ascii", "replace"),
+    }
+    return _zcl(cmd)
+
+
+@handles(G, 0x0073)
+def disable_privacy_pin(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS11: the consumer's data is no longer behind the privacy PIN."""
+    cmd = c.GasPrivacyPin.decode(command.content)
+    _state(device)["privacy_pin"] = False
+    return _zcl(cmd)
+
+
+# -- change of tenancy and event logs --------------------------------------------------------
+
+
+@handles(E, 0x0022)
+def tenancy_date(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS12."""
+    cmd = c.SetTenancyDate.decode(command.content)
+    _state(device)["tenancy"] = cmd.when.isoformat()
+    return _ok(cmd)
+
+
+@handles(DeviceType.GPF, 0x0072)
+def gas_tenancy_date(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS09 (on the GPF, which holds the gas consumer's data)."""
+    cmd = c.GasTenancy.decode(command.content)
+    _state(device)["tenancy"] = cmd.when.isoformat()
+    return _zcl(cmd)
+
+
+@handles(E, 0x00C1)
+def clear_alcs_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS15c."""
+    cmd = c.ClearAlcsLog.decode(command.content)
+    _state(device)["alcs_log_cleared"] = _when(device, now)
+    return _ok(cmd)
+
+
+@handles(G, 0x0015)
+def clear_gas_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CS11: the device's event log is emptied."""
+    c.ClearGasEventLog.decode(command.content)
+    device.log = None
+    _state(device)["event_log_cleared"] = _when(device, now)
+    return Reply(c.GasLogCleared().encode())
+
+
+# -- balance, debt, payment mode -------------------------------------------------------------
+
+
+@handles(G, 0x00C0)
+@handles(G, 0x00C2)
+def gas_meter_balance(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS40c / GCS40d: the credit-mode meter balance, adjusted or reset."""
+    cmd = c.GasMeterBalance.decode(command.content)
+    meter = _meter(device).meter
+    if meter.mode is not PaymentMode.CREDIT:
+        device._log("GCS40c/d refused: the meter is in prepayment mode")
+        return _zcl(cmd, ZCL_FAILURE)
+    if cmd.kind is c.CreditAdjustment.RESET:
+        meter.credit.balance = 0
+    else:
+        meter.credit.balance += cmd.amount
+    return _zcl(cmd)
+
+
+@handles(G, 0x006E)
+def manage_gas_debt(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS04: each change adds to its debt register (the meter recovers their sum)."""
+    cmd = c.ManageGasDebt.decode(command.content)
+    meter = _meter(device).meter
+    state = _state(device)
+    registers = state.setdefault("debt", {"registers": [0, 0, 0], "terms": [None, None, None]})
+    for change in cmd.changes:
+        registers["registers"][change.register - 1] += change.amount
+        registers["terms"][change.register - 1] = {
+            "rate": change.rate,
+            "period": change.period.name.lower(),
+            "percentage": change.percentage,
+        }
+        meter.credit.debt += change.amount
+    daily = 0
+    for change in cmd.changes:
+        if change.register in (1, 2):
+            per = 24 if change.period is c.RecoveryPeriod.HOURLY else 1
+            daily += change.rate * per
+    if daily:
+        meter.prepayment = replace(meter.prepayment, debt_recovery_per_day=daily)
+    return _zcl(cmd)
+
+
+def _switch_mode(device: MeterDevice, cmd: c.GasPaymentMode, now: int) -> None:
+    meter = device.meter
+    state = _state(device)
+    log = state.setdefault("billing_log", [])
+    log.append(
+        {
+            "at": _when(device, now),
+            "from": meter.mode.value,
+            "registers": list(meter.registers),
+            "balance": meter.credit.balance,
+            "debt": meter.credit.debt,
+        }
+    )
+    del log[:-12]  # the log keeps the last twelve changes
+    meter.set_mode(PaymentMode.PREPAYMENT if cmd.prepayment else PaymentMode.CREDIT)
+    if cmd.prepayment:
+        meter.prepayment = replace(meter.prepayment, disablement_threshold=cmd.cut_off)
+
+
+@handles(G, 0x006C)
+@handles(G, 0x006D)
+def gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS02 / GCS03: switch credit <-> prepayment now, hold a future-dated switch, or
+    cancel the one held. A switch to the mode the meter is in already is refused."""
+    cmd = c.GasPaymentMode.decode(command.content)
+    meter_device = _meter(device)
+    meter = meter_device.meter
+    state = _state(device)
+    wanted = PaymentMode.PREPAYMENT if cmd.prepayment else PaymentMode.CREDIT
+    if cmd.implementation == CANCEL_PENDING:
+        state.pop("pending_mode", None)
+    elif cmd.implementation != NOW and gbz.from_zigbee_time(cmd.implementation) > from_seconds(
+        device.device_time(now)
+    ):
+        state["pending_mode"] = {
+            "mode": wanted.value,
+            "at": gbz.from_zigbee_time(cmd.implementation).isoformat(),
+        }
+    elif meter.mode is wanted:
+        device._log(f"GCS02/03 refused: the meter is in {wanted.value} mode already")
+        return _zcl(cmd, ZCL_FAILURE)
+    else:
+        _switch_mode(meter_device, cmd, now)
+    config = meter.prepayment
+    answer = c.GasPaymentModeAnswer(
+        0, 0, config.emergency_credit_limit, config.emergency_credit_threshold
+    )
+    return Reply(answer.encode())

@@ -1,0 +1,258 @@
+"""The tariff family's device behaviour (emulator/usecases/tariff.py): each command changes
+what the meter holds - its mode, balance, debt, emergency credit, message, supplier, tenancy
+date, logs - answers in the DCC reference response's shape, and a command the meter cannot
+obey in its state is refused with the error response and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.devices.esme import Esme
+from emulator.devices.gpf import Gpf
+from emulator.devices.gsme import Gsme
+from emulator.metering import PaymentMode
+from gbcs import content as c
+from gbcs.content.account import CANCEL_PENDING
+from gbcs.frames import Message
+from gbcs.payloads import gbz
+from tests.emulator.support import ESME, GPF, GSME, HeadEnd, pki_for, sandbox_fleet
+
+TARIFF = "tariff"
+
+
+@pytest.fixture
+def prepay() -> HeadEnd:
+    return HeadEnd(sandbox_fleet(prepayment=True, balance=50_000), pki_for())
+
+
+def _gsme(head: HeadEnd) -> Gsme:
+    device = head.fleet.device(GSME, head.now)
+    assert isinstance(device, Gsme)
+    return device
+
+
+def _esme(head: HeadEnd) -> Esme:
+    device = head.fleet.device(ESME, head.now)
+    assert isinstance(device, Esme)
+    return device
+
+
+def _issued(head: HeadEnd) -> int:
+    return c.issuer_id(head.now)
+
+
+def _zcl_ok(head: HeadEnd, target: bytes, cmd: object) -> c.ZclStatus:
+    answer = head.send(head.command(target, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    found = c.decode_response(answer.response.message_code, answer.response.content)
+    assert isinstance(found, c.ZclStatus)
+    return found
+
+
+def test_gcs03_then_gcs02_switch_the_gas_meter_and_log_its_billing_data(head: HeadEnd) -> None:
+    gsme = _gsme(head)
+    assert gsme.meter.mode is PaymentMode.CREDIT
+    before = list(gsme.meter.registers)
+    cmd = c.GasPaymentMode(_issued(head), True, suspend_debt_disabled=False, cut_off=-5)
+    answer = head.send(head.command(GSME, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    found = c.decode_response(0x006D, answer.response.content)
+    assert isinstance(found, c.GasPaymentModeAnswer)
+    assert found.emergency_credit_limit == gsme.meter.prepayment.emergency_credit_limit
+    assert found.emergency_credit_threshold == gsme.meter.prepayment.emergency_credit_threshold
+    assert gsme.meter.mode is PaymentMode.PREPAYMENT
+    assert gsme.meter.prepayment.disablement_threshold == -5
+    (logged,) = gsme.family_state(TARIFF)["billing_log"]
+    assert logged["from"] == "credit"
+    assert logged["registers"] == before
+
+    back = c.GasPaymentMode(_issued(head), False)
+    head.send(head.command(GSME, back, counter=head.next_counter()))
+    assert gsme.meter.mode is PaymentMode.CREDIT
+    assert len(gsme.family_state(TARIFF)["billing_log"]) == 2
+
+
+def test_a_switch_to_the_mode_held_is_refused_and_changes_nothing(head: HeadEnd) -> None:
+    gsme = _gsme(head)
+    snapshot = gsme.to_json()
+    refused = c.GasPaymentMode(_issued(head), False)
+    answer = head.send(head.command(GSME, refused, counter=head.next_counter()))
+    assert answer.response is not None
+    found = c.decode_response(0x006C, answer.response.content)
+    assert isinstance(found, c.ZclStatus)
+    assert not found.ok
+    after = gsme.to_json()
+    assert after["meter"] == snapshot["meter"]
+    assert gsme.family_state(TARIFF).get("billing_log") is None
+
+
+def test_a_future_dated_switch_is_held_and_a_cancellation_drops_it(head: HeadEnd) -> None:
+    gsme = _gsme(head)
+    later = gbz.zigbee_time(head.now + timedelta(days=30))
+    held = c.GasPaymentMode(_issued(head), True, later)
+    head.send(head.command(GSME, held, counter=head.next_counter()))
+    assert gsme.meter.mode is PaymentMode.CREDIT
+    assert gsme.family_state(TARIFF)["pending_mode"]["mode"] == "prepayment"
+    cancel = c.GasPaymentMode(_issued(head), True, CANCEL_PENDING)
+    head.send(head.command(GSME, cancel, counter=head.next_counter()))
+    assert "pending_mode" not in gsme.family_state(TARIFF)
+
+
+def test_credit_mode_balance_is_adjusted_and_reset(head: HeadEnd) -> None:
+    gsme = _gsme(head)
+    start = gsme.meter.credit.balance
+    adjust = c.GasMeterBalance(_issued(head), c.CreditAdjustment.ADJUST, 5_000_000)
+    assert _zcl_ok(head, GSME, adjust).ok
+    assert gsme.meter.credit.balance == start + 5_000_000
+    assert _zcl_ok(head, GSME, c.GasMeterBalance(_issued(head), c.CreditAdjustment.RESET)).ok
+    assert gsme.meter.credit.balance == 0
+
+
+def test_credit_mode_balance_is_refused_in_prepayment(prepay: HeadEnd) -> None:
+    gsme = _gsme(prepay)
+    adjust = c.GasMeterBalance(_issued(prepay), c.CreditAdjustment.ADJUST, 1000)
+    assert not _zcl_ok(prepay, GSME, adjust).ok
+    assert gsme.meter.credit.balance == 50_000
+
+
+def test_gcs04_adds_debt_that_recovery_then_draws_from_credit(prepay: HeadEnd) -> None:
+    gsme = _gsme(prepay)
+    gsme.meter.credit.balance = 10_000_000
+    changes = (
+        c.DebtChange(1, 240_000, 24_000, c.RecoveryPeriod.DAILY),
+        c.DebtChange(2, 0, 0, c.RecoveryPeriod.HOURLY),
+        c.DebtChange(3, 100_000, percentage=500),
+    )
+    found = _zcl_ok(prepay, GSME, c.ManageGasDebt(_issued(prepay), changes))
+    assert found.statuses == ((0x02, 0), (0x02, 0), (0x02, 0))
+    state = gsme.family_state(TARIFF)["debt"]
+    assert state["registers"] == [240_000, 0, 100_000]
+    assert state["terms"][2]["percentage"] == 500
+    assert gsme.meter.credit.debt == 340_000
+    assert gsme.meter.prepayment.debt_recovery_per_day == 24_000
+    prepay.advance(timedelta(days=1))
+    assert gsme.meter.credit.debt == 340_000 - 24_000  # 48 half hours of 500
+
+
+def test_emergency_credit_on_request_only_below_its_threshold(prepay: HeadEnd) -> None:
+    gsme = _gsme(prepay)
+    gsme.meter.credit.balance = gsme.meter.prepayment.emergency_credit_threshold + 1
+    assert not _zcl_ok(prepay, GSME, c.GasEmergencyCredit()).ok
+    assert not gsme.meter.credit.emergency_credit_active
+    gsme.meter.credit.balance = 0
+    answer = prepay.send(
+        prepay.command(GSME, c.GasEmergencyCredit(), counter=prepay.next_counter())
+    )
+    assert answer.response is not None
+    assert c.ZclStatus.decode(answer.response.content).ok
+    assert gsme.meter.credit.emergency_credit_active
+    assert answer.alert_codes() == [0x81AB]
+
+
+def test_ecs09_activates_esme_emergency_credit(prepay: HeadEnd) -> None:
+    esme = _esme(prepay)
+    esme.meter.credit.balance = 0
+    cmd = c.ActivateEmergencyCredit(prepay.next_counter())
+    answer = prepay.send(prepay.command(ESME, cmd))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    assert esme.meter.credit.emergency_credit_active
+    again = prepay.send(prepay.command(ESME, c.ActivateEmergencyCredit(prepay.next_counter())))
+    assert again.response is not None
+    assert not c.Outcome.decode(again.response.content).ok  # active already
+
+
+def test_messages_supplier_tenancy_and_pin_are_held(head: HeadEnd) -> None:
+    esme, gsme = _esme(head), _gsme(head)
+    for make in (
+        lambda n: c.SendMessage(n, b"Hello"),
+        lambda n: c.SupplierContact(n, b"E-ON", b"0333 202 4650"),
+        lambda n: c.SetTenancyDate(n, dt.datetime(2026, 3, 1, tzinfo=UTC)),
+        lambda n: c.DailyBlockCounterReset(n, True),
+        c.ResetBlockCounters,
+        c.ClearAlcsLog,
+    ):
+        cmd = make(head.next_counter())
+        answer = head.send(head.command(ESME, cmd))
+        assert answer.response is not None
+        assert c.Outcome.decode(answer.response.content).ok, cmd
+    held = esme.family_state(TARIFF)
+    assert held["message"] == "Hello"
+    assert held["supplier"] == {"name": "E-ON", "telephone": "0333 202 4650"}
+    assert held["tenancy"] == "2026-03-01T00:00:00+00:00"
+    assert held["daily_block_reset"] is True
+    assert held["block_counters"] == [0, 0, 0, 0]
+    assert "alcs_log_cleared" in held
+
+    assert _zcl_ok(head, GSME, c.GasMessage(_issued(head), b"Gas")).ok
+    assert _zcl_ok(head, GSME, c.GasContact(_issued(head), b"X", b"01")).ok
+    assert _zcl_ok(head, GSME, c.GasPrivacyPin(_issued(head))).ok
+    gas = gsme.family_state(TARIFF)
+    assert (gas["message"], gas["supplier"]["name"], gas["privacy_pin"]) == ("Gas", "X", False)
+
+    gpf = head.fleet.device(GPF, head.now)
+    assert isinstance(gpf, Gpf)
+    when = dt.datetime(2026, 4, 1, tzinfo=UTC)
+    assert _zcl_ok(head, GPF, c.GasTenancy(_issued(head), when)).ok
+    assert gpf.family_state(TARIFF)["tenancy"] == when.isoformat()
+
+
+def test_cs11_empties_the_gas_event_log(head: HeadEnd) -> None:
+    gsme = _gsme(head)
+    gsme._log("something happened")
+    answer = head.send(head.command(GSME, c.ClearGasEventLog(), counter=head.next_counter()))
+    assert answer.response is not None
+    assert c.GasLogCleared.decode(answer.response.content).ok
+    assert not gsme.log
+
+
+def test_the_family_state_survives_a_restart(head: HeadEnd) -> None:
+    head.send(head.command(ESME, c.SendMessage(head.next_counter(), b"Kept")))
+    data = _esme(head).to_json()
+    fresh = Esme.create(ESME, head.fleet.spec(ESME), 0, 1)
+    assert fresh.family_state(TARIFF) == {}
+    fresh.restore_json(json.loads(json.dumps(data)))
+    assert fresh.family_state(TARIFF)["message"] == "Kept"
+
+
+@pytest.mark.parametrize(
+    ("reference", "target", "make"),
+    [
+        ("GCS07_3.1", GSME, lambda i: c.GasMessage(i, b"Reset")),
+        ("GCS44_3.4", GSME, lambda i: c.GasContact(i, b"E-ON", b"0333 202 4650")),
+        ("GCS11_3.5", GSME, c.GasPrivacyPin),
+        ("GCS09_3.2", GPF, lambda i: c.GasTenancy(i, dt.datetime(2015, 2, 1, tzinfo=UTC))),
+        ("CS11_3.3", GSME, lambda i: c.ClearGasEventLog()),
+        ("GCS40c_1.5", GSME, lambda i: c.GasMeterBalance(i, c.CreditAdjustment.ADJUST, 5)),
+        ("GCS40d_1.5", GSME, lambda i: c.GasMeterBalance(i, c.CreditAdjustment.RESET)),
+    ],
+)
+def test_gas_answers_are_the_reference_responses(
+    head: HeadEnd, conformance: Path, reference: str, target: bytes, make: Any
+) -> None:
+    answer = head.send(head.command(target, make(_issued(head)), counter=head.next_counter()))
+    assert answer.response is not None
+    expected = _reference(conformance, f"{reference}_SUCCESS_RESPONSE")
+    assert answer.response.message_code == expected.message_code
+    assert answer.response.content == expected.content
+
+
+def test_payment_mode_answer_has_the_reference_shape(head: HeadEnd, conformance: Path) -> None:
+    cmd = c.GasPaymentMode(_issued(head), True, cut_off=0)
+    answer = head.send(head.command(GSME, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    expected = _reference(conformance, "GCS03_1.6_IMMEDIATE_SUCCESS_RESPONSE")
+    ours = c.decode_response(0x006D, answer.response.content)
+    theirs = c.decode_response(0x006D, expected.content)
+    assert type(ours) is type(theirs) is c.GasPaymentModeAnswer
+
+
+def _reference(conformance: Path, stem: str) -> Message:
+    (path,) = conformance.glob(f"gbcs/*/{stem}_GBCS.HEX")
+    return Message.from_bytes(bytes.fromhex(path.read_text().strip()))
