@@ -11,6 +11,7 @@ from lxml import etree
 
 from gateway.duis.xml import local_name
 from gateway.errors import ServiceError
+from gateway.srv.account import CANCELLATION, execution
 from gateway.srv.fields import (
     Fields,
     children,
@@ -62,7 +63,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     """SR1.1.1 ``UpdateImportTariffPrimaryElement`` (electricity, TOU or block tariff) as
     the ECS01a content of :class:`gbcs.content.UpdateTariff` (its counter is set later)."""
     f = Fields(body, ("ExecutionDateTime", "ElecTariffElements", "GasTariffElements",
-                       "PriceElements"))  # fmt: skip
+                       "PriceElements"), dated=True)  # fmt: skip
+    when = execution(f)
     if "GasTariffElements" in f.elements and "ElecTariffElements" not in f.elements:
         raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="GCS01a (a gas tariff)")
     if "ElecTariffElements" not in f.elements:
@@ -78,7 +80,12 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             )
             if len(action) != 1:
                 raise invalid("ProfileSchedule", "it needs a TOUTariffAction or BlockTariffAction")
-            rate = read_int(local_name(action[0]), (action[0].text or "").strip(), 1, 48)
+            kind = local_name(action[0])
+            rate = read_int(kind, (action[0].text or "").strip(), 1, 48)
+            if kind == "BlockTariffAction":
+                if rate > gc.BLOCK_RATES:
+                    raise invalid(kind, f"{rate} is not a block tariff rate (1 to 8)")
+                rate += gc.BLOCK_SCRIPT_BASE
             start = time_of(one(schedule, "StartTime").text)
             switches.append(gc.TariffSwitch(start, rate))
         days.append(gc.DayProfile(number(day, "DayName", 1, 16), tuple(switches)))
@@ -119,27 +126,20 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     price_scale = number(elements, "PriceScale", -128, 127)
     tou = [0] * 48
     block_prices = [[0] * 8 for _ in range(4)]
-    for price in (
-        children(children(elements, "TOUTariff")[0], "TOUPrice")
-        if children(elements, "TOUTariff")
-        else []
-    ):
+    # A hybrid tariff holds both TOU prices and block prices.
+    tou_holders = children(elements, "TOUTariff") + children(elements, "HybridTariff")
+    block_holders = children(elements, "BlockTariff") + children(elements, "HybridTariff")
+    for price in (p for holder in tou_holders for p in children(holder, "TOUPrice")):
         tou[read_int("TOUPrice", price.get("index"), 1, 48) - 1] = read_int(
             "TOUPrice", (price.text or "").strip(), -32768, 32767
         )
-    for rates in (
-        children(children(elements, "BlockTariff")[0], "BlockPrices")
-        if children(elements, "BlockTariff")
-        else []
-    ):
+    for rates in (r for holder in block_holders for r in children(holder, "BlockPrices")):
         rate = read_int("BlockPrices", rates.get("index"), 1, 8)
         for price in children(rates, "BlockPrice"):
             block = read_int("BlockPrice", price.get("index"), 1, 4)
             block_prices[block - 1][rate - 1] = read_int(
                 "BlockPrice", (price.text or "").strip(), -32768, 32767
             )
-    if children(elements, "HybridTariff"):
-        raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="ECS01a hybrid tariffs")
     return UpdateImportTariff(
         gc.UpdateTariff(
             counter=0,
@@ -152,6 +152,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             block_thresholds=tuple(thresholds),
             special_days=special,
             price_scale=price_scale,
+            activate_at=None if when == CANCELLATION else when,
+            cancel_pending=when == CANCELLATION,
         )
     )
 

@@ -60,6 +60,8 @@ CANCEL = bytes.fromhex("ffffffffffffffffff8000ff")
 """The activation date-time (all wildcards) that cancels a pending future-dated update, as
 the reference data's ECS01a CANCELLATION command sends it."""
 TOU_RATES = 48
+BLOCK_SCRIPT_BASE = 100
+"""The tariff script selector of block tariff rate n is 100 + n (TOU rate n's is n)."""
 BLOCKS = 4
 BLOCK_RATES = 8
 
@@ -84,7 +86,8 @@ class WeekProfile:
 
 @dataclass(frozen=True, slots=True)
 class TariffSwitch:
-    """From ``start`` (hour, minute, second) the tariff rate is ``rate`` (1..48)."""
+    """From ``start`` (hour, minute, second) the tariff script ``rate`` runs: a TOU rate
+    1..48, or :data:`BLOCK_SCRIPT_BASE` + a block tariff rate 1..8 (101..108)."""
 
     start: _dt.time
     rate: int
@@ -175,8 +178,12 @@ class UpdateTariff(DlmsCommand):
             if starts != sorted(starts) or len(set(starts)) != len(starts):
                 found.append(f"day profile {d.day_id}: switch times not strictly increasing")
             for x in d.switches:
-                if not 1 <= x.rate <= TOU_RATES:
-                    found.append(f"day profile {d.day_id}: tariff rate {x.rate} not in 1..48")
+                block = x.rate - BLOCK_SCRIPT_BASE
+                if not 1 <= x.rate <= TOU_RATES and not 1 <= block <= BLOCK_RATES:
+                    found.append(
+                        f"day profile {d.day_id}: tariff rate {x.rate} is neither a TOU rate "
+                        "(1..48) nor a block rate (101..108)"
+                    )
         for sd in self.special_days:
             if sd.day_id not in days:
                 found.append(f"special day {sd.index} uses unknown day profile {sd.day_id}")
@@ -562,6 +569,7 @@ __all__ = [
     "ACTIVITY_CALENDAR",
     "BLOCKS",
     "BLOCK_RATES",
+    "BLOCK_SCRIPT_BASE",
     "BLOCK_THRESHOLD_MONITORS",
     "GB_TARIFF_ACTIVATION",
     "GB_TARIFF_ACTIVATION_2",

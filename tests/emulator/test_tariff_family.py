@@ -5,6 +5,7 @@ obey in its state is refused with the error response and changes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from datetime import UTC, timedelta
@@ -256,3 +257,24 @@ def test_payment_mode_answer_has_the_reference_shape(head: HeadEnd, conformance:
 def _reference(conformance: Path, stem: str) -> Message:
     (path,) = conformance.glob(f"gbcs/*/{stem}_GBCS.HEX")
     return Message.from_bytes(bytes.fromhex(path.read_text().strip()))
+
+
+def test_a_block_tariff_bills_block_a_prices(head: HeadEnd, conformance: Path) -> None:
+    """A block tariff (block tariff scripts 101..) is installed: each block rate bills on
+    its register at block A's price (block thresholds are not modelled)."""
+    from tests.gateway.srv.support import transform
+
+    xml = conformance / "duis/templates/ECS01a_1.1.1_IMMEDIATE_BLOCK_SUCCESS_REQUEST_DUIS.XML"
+    _, content = transform(xml.read_bytes())
+    tariff = c.UpdateTariff.decode(content)
+    cmd = dataclasses.replace(tariff, counter=head.next_counter() & 0xFF_FFFF)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    installed = _esme(head).meter.tariff
+    used = sorted(set(installed.switching))
+    assert used
+    # milli-pence per kWh: 10**(price_scale + 5) milli-pence, 10**(3 - commodity_scale) Wh
+    factor = 10 ** (tariff.price_scale + 5 + 3 - tariff.commodity_scale)
+    for register in used:
+        assert installed.prices[register] == tariff.block_prices[0][register] * factor
