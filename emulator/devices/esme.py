@@ -212,6 +212,11 @@ class Esme(MeterDevice):
         """ECS01a: check the tariff as seed 004 asks the meter to (the supplier's checks
         are not trusted), then install it now or at its activation time."""
         cmd = c.UpdateTariff.decode(command.content)
+        if cmd.cancel_pending:
+            # A cancellation drops the pending future-dated tariff; it installs nothing.
+            self.pending_tariff = None
+            self._log("ECS01a: pending tariff cancelled")
+            return Reply(c.Outcome.for_command(cmd).encode())
         problems = cmd.problems()
         if not problems:
             try:

@@ -305,3 +305,37 @@ def gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceContext
         0, 0, config.emergency_credit_limit, config.emergency_credit_threshold
     )
     return Reply(answer.encode())
+
+
+# -- prices ----------------------------------------------------------------------------------
+
+
+@handles(E, 0x00A2)
+def update_price(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS01b: new standing charge and prices on the switching table the meter holds, now;
+    a future-dated one is held (``pending_price``) and a cancellation drops it."""
+    cmd = c.UpdatePrice.decode(command.content)
+    meter = _meter(device).meter
+    state = _state(device)
+    if cmd.cancel_pending:
+        state.pop("pending_price", None)
+        return _ok(cmd)
+    money = cmd.price_scale + 5  # milli-pence are 1e-5 of a pound
+    energy = 3 - cmd.commodity_scale  # prices per kWh
+    problems = cmd.problems()
+    if money < 0 or money + energy < 0:
+        problems.append(f"price scale {cmd.price_scale} is finer than milli-pence")
+    if problems:
+        return _refused(device, cmd, "; ".join(problems))
+    count = len(meter.tariff.prices)
+    prices = tuple(p * 10 ** (money + energy) for p in cmd.tou_prices[:count])
+    tariff = replace(meter.tariff, prices=prices, standing_charge=cmd.standing_charge * 10**money)
+    if cmd.activate_at is not None and cmd.activate_at > from_seconds(device.device_time(now)):
+        state["pending_price"] = {
+            "at": cmd.activate_at.isoformat(),
+            "prices": list(tariff.prices),
+            "standing_charge": tariff.standing_charge,
+        }
+        return _ok(cmd)
+    meter.tariff = tariff
+    return _ok(cmd)

@@ -26,7 +26,7 @@ from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
 
-__all__ = ["TopUpDevice", "UpdateImportTariff"]
+__all__ = ["TopUpDevice", "UpdateImportTariff", "UpdatePrice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,27 +119,7 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
         thresholds[slot - 1] = tuple(
             read_int("BlockThreshold", (b.text or "").strip(), 0, 0xFFFF_FFFF) for b in blocks
         )
-    prices = one(one(f.elements["PriceElements"], "ElectricityPriceElements"), "StandingCharge")
-    elements = prices.getparent()
-    assert elements is not None
-    standing = read_int("StandingCharge", (prices.text or "").strip(), -32768, 32767)
-    price_scale = number(elements, "PriceScale", -128, 127)
-    tou = [0] * 48
-    block_prices = [[0] * 8 for _ in range(4)]
-    # A hybrid tariff holds both TOU prices and block prices.
-    tou_holders = children(elements, "TOUTariff") + children(elements, "HybridTariff")
-    block_holders = children(elements, "BlockTariff") + children(elements, "HybridTariff")
-    for price in (p for holder in tou_holders for p in children(holder, "TOUPrice")):
-        tou[read_int("TOUPrice", price.get("index"), 1, 48) - 1] = read_int(
-            "TOUPrice", (price.text or "").strip(), -32768, 32767
-        )
-    for rates in (r for holder in block_holders for r in children(holder, "BlockPrices")):
-        rate = read_int("BlockPrices", rates.get("index"), 1, 8)
-        for price in children(rates, "BlockPrice"):
-            block = read_int("BlockPrice", price.get("index"), 1, 4)
-            block_prices[block - 1][rate - 1] = read_int(
-                "BlockPrice", (price.text or "").strip(), -32768, 32767
-            )
+    standing, price_scale, tou, block_prices = _electricity_prices(f.elements["PriceElements"])
     return UpdateImportTariff(
         gc.UpdateTariff(
             counter=0,
@@ -147,8 +127,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             week_profiles=tuple(weeks),
             day_profiles=tuple(days),
             standing_charge=standing,
-            tou_prices=tuple(tou),
-            block_prices=tuple(tuple(b) for b in block_prices),
+            tou_prices=tou,
+            block_prices=block_prices,
             block_thresholds=tuple(thresholds),
             special_days=special,
             price_scale=price_scale,
@@ -171,5 +151,81 @@ def _build_tariff(cmd: Command) -> bytes:
     return dataclasses.replace(request.tariff, counter=cmd.counter).encode()
 
 
+Prices = tuple[int, int, tuple[int, ...], tuple[tuple[int, ...], ...]]
+"""Standing charge, price scale, the 48 TOU prices, the 4 x 8 block prices."""
+
+
+def _electricity_prices(price_elements: etree._Element) -> Prices:
+    """The ``ElectricityPriceElements`` of a DUIS ``PriceElements``."""
+    prices = one(one(price_elements, "ElectricityPriceElements"), "StandingCharge")
+    elements = prices.getparent()
+    assert elements is not None
+    standing = read_int("StandingCharge", (prices.text or "").strip(), -32768, 32767)
+    price_scale = number(elements, "PriceScale", -128, 127)
+    tou = [0] * 48
+    block_prices = [[0] * 8 for _ in range(4)]
+    # A hybrid tariff holds both TOU prices and block prices.
+    tou_holders = children(elements, "TOUTariff") + children(elements, "HybridTariff")
+    block_holders = children(elements, "BlockTariff") + children(elements, "HybridTariff")
+    for price in (p for holder in tou_holders for p in children(holder, "TOUPrice")):
+        tou[read_int("TOUPrice", price.get("index"), 1, 48) - 1] = read_int(
+            "TOUPrice", (price.text or "").strip(), -32768, 32767
+        )
+    for rates in (r for holder in block_holders for r in children(holder, "BlockPrices")):
+        rate = read_int("BlockPrices", rates.get("index"), 1, 8)
+        for price in children(rates, "BlockPrice"):
+            block = read_int("BlockPrice", price.get("index"), 1, 4)
+            block_prices[block - 1][rate - 1] = read_int(
+                "BlockPrice", (price.text or "").strip(), -32768, 32767
+            )
+    return standing, price_scale, tuple(tou), tuple(tuple(b) for b in block_prices)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePrice:
+    """SR1.2.1 ``UpdatePricePrimaryElement``: ECS01b (ESME), the typed prices of
+    :mod:`gbcs.content` (its counter is the command's, set when it is built)."""
+
+    price: gc.UpdatePrice
+
+
+def _read_price(body: etree._Element) -> UpdatePrice:
+    f = Fields(body, ("ExecutionDateTime", "PriceElements"), dated=True)
+    when = execution(f)
+    if "PriceElements" not in f.elements:
+        raise invalid("UpdatePricePrimaryElement", "PriceElements is missing")
+    elements = f.elements["PriceElements"]
+    if children(elements, "GasPriceElements") and not children(
+        elements, "ElectricityPriceElements"
+    ):
+        raise ServiceError("use_case_unavailable", srv="1.2.1", use_case="GCS01b (gas prices)")
+    standing, price_scale, tou, block_prices = _electricity_prices(elements)
+    return UpdatePrice(
+        gc.UpdatePrice(
+            counter=0,
+            standing_charge=standing,
+            tou_prices=tou,
+            block_prices=block_prices,
+            activate_at=None if when == CANCELLATION else when,
+            price_scale=price_scale,
+            cancel_pending=when == CANCELLATION,
+        )
+    )
+
+
+def _build_price(cmd: Command) -> bytes:
+    request: UpdatePrice = cmd.request
+    problems = request.price.problems()
+    if problems:
+        raise ServiceError(
+            "invalid_value",
+            field="UpdatePricePrimaryElement",
+            value="the prices",
+            reason="; ".join(problems),
+        )
+    return dataclasses.replace(request.price, counter=cmd.counter).encode()
+
+
 serves("2.2", Codec(read=_read_top_up, build=_build_top_up, builds=frozenset({"CS01a", "CS01b"})))
 serves("1.1.1", Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a"})))
+serves("1.2.1", Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b"})))

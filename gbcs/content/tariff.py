@@ -370,6 +370,101 @@ class UpdateTariff(DlmsCommand):
         return found
 
 
+@dataclass(frozen=True, slots=True)
+class UpdatePrice(DlmsCommand):
+    """ECS01b Set Price on ESME (critical): the standing charge and the price matrix of
+    :class:`UpdateTariff` without its calendar, and their activation date-time (None: now;
+    ``cancel_pending``: cancel the pending future-dated price)."""
+
+    counter: int
+    standing_charge: int
+    tou_prices: tuple[int, ...]
+    block_prices: tuple[tuple[int, ...], ...] = ((0,) * BLOCK_RATES,) * BLOCKS
+    activate_at: _dt.datetime | None = None
+    price_scale: int = -5
+    commodity_scale: int = 3
+    cancel_pending: bool = False
+    message_code: ClassVar[int] = 0x00A2
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (
+            dlms.set_(113, STANDING_CHARGE, 6),
+            dlms.set_(113, PRICE_MATRIX, 6),
+            dlms.set_(113, STANDING_CHARGE, 7),
+            dlms.set_(113, PRICE_MATRIX, 7),
+        )
+
+    def problems(self) -> list[str]:
+        """Why a meter would reject these prices (empty when they are consistent)."""
+        return [
+            p
+            for p in self._as_tariff().problems()
+            if "TOU prices" in p or "block prices" in p or "charge" in p
+        ]
+
+    def _as_tariff(self) -> UpdateTariff:
+        return UpdateTariff(
+            self.counter,
+            (),
+            (),
+            (),
+            self.standing_charge,
+            self.tou_prices,
+            self.block_prices,
+            activate_at=self.activate_at,
+            price_scale=self.price_scale,
+            commodity_scale=self.commodity_scale,
+            cancel_pending=self.cancel_pending,
+        )
+
+    def encode(self) -> bytes:
+        tariff = self._as_tariff()
+        standing = _unit_charge(
+            0, self.price_scale, (0, bytes(6), 0), [(b"", self.standing_charge)]
+        )
+        table = [(bytes([i + 1]), p) for i, p in enumerate(self.tou_prices)]
+        for b, prices in enumerate(self.block_prices):
+            table += [(bytes([0xA1 + 0x10 * b + r]), p) for r, p in enumerate(prices)]
+        price = _unit_charge(
+            self.commodity_scale, self.price_scale, (3, Obis.parse("1-0:1.8.0.255").raw, 2), table
+        )
+        activation = tariff._activation()
+        return _request(self.counter, self.specs(), [standing, price, activation, activation])
+
+    @classmethod
+    def decode(cls, content: bytes) -> UpdatePrice:
+        counter, data = _parse_request(content, cls(0, 0, ()).specs())
+        _, price_scale, _, standing_table = _parse_unit_charge(data[0])
+        commodity_scale, price_scale_2, _, price_table = _parse_unit_charge(data[1])
+        if len(standing_table) != 1 or price_scale != price_scale_2:
+            raise DecodeError("ECS01b: standing charge not in the GBCS form")
+        prices = dict(price_table)
+        tou = tuple(prices.get(bytes([i + 1]), 0) for i in range(TOU_RATES))
+        blocks = tuple(
+            tuple(prices.get(bytes([0xA1 + 0x10 * b + r]), 0) for r in range(BLOCK_RATES))
+            for b in range(BLOCKS)
+        )
+        activations = {_octets(v, "activation time") for v in data[2:]}
+        if len(activations) != 1:
+            raise DecodeError("ECS01b: the charges activate at different times")
+        raw = activations.pop()
+        activate_at = (
+            None if raw in (IMMEDIATE, CANCEL) else CosemDateTime.from_bytes(raw).to_datetime()
+        )
+        found = cls(
+            counter,
+            standing_table[0][1],
+            tou,
+            blocks,
+            activate_at,
+            price_scale,
+            commodity_scale,
+            raw == CANCEL,
+        )
+        _check_exact(found, content)
+        return found
+
+
 def _unit_charge(
     commodity_scale: int,
     price_scale: int,
@@ -556,11 +651,12 @@ class GasTopUpResult:
 
 # =========================================================================== registry
 
-Command = UpdateTariff | TopUp | TopUpGas
+Command = UpdateTariff | UpdatePrice | TopUp | TopUpGas
 Response = GasTopUpResult
 """This family's own response shapes (besides the shared ``Outcome`` / ``ZclFailure``)."""
 
 register(0x0019, UpdateTariff.decode, Outcome.decode)
+register(0x00A2, UpdatePrice.decode, Outcome.decode)
 register(0x0007, TopUp.decode, Outcome.decode)
 register(0x0097, TopUpGas.decode, GasTopUpResult.decode, ZclFailure.decode)
 
@@ -590,6 +686,7 @@ __all__ = [
     "TopUpGas",
     "TopUpOrigin",
     "TopUpResult",
+    "UpdatePrice",
     "UpdateTariff",
     "WeekProfile",
 ]

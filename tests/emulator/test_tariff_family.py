@@ -278,3 +278,50 @@ def test_a_block_tariff_bills_block_a_prices(head: HeadEnd, conformance: Path) -
     factor = 10 ** (tariff.price_scale + 5 + 3 - tariff.commodity_scale)
     for register in used:
         assert installed.prices[register] == tariff.block_prices[0][register] * factor
+
+
+def test_ecs01b_reprices_the_tariff_held_and_holds_a_future_price(head: HeadEnd) -> None:
+    esme = _esme(head)
+    switching = esme.meter.tariff.switching
+    now_price = c.UpdatePrice(head.next_counter(), 30_000, (25_000,) + (0,) * 47)
+    answer = head.send(head.command(ESME, now_price))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    assert esme.meter.tariff.prices[0] == 25_000  # price scale -5: milli-pence per kWh
+    assert esme.meter.tariff.standing_charge == 30_000
+    assert esme.meter.tariff.switching == switching
+    later = head.now + timedelta(days=10)
+    held = c.UpdatePrice(head.next_counter(), 1, (2,) + (0,) * 47, activate_at=later)
+    head.send(head.command(ESME, held))
+    assert esme.meter.tariff.prices[0] == 25_000
+    assert esme.family_state(TARIFF)["pending_price"]["prices"][0] == 2
+    cancel = c.UpdatePrice(head.next_counter(), 0, (0,) * 48, cancel_pending=True)
+    head.send(head.command(ESME, cancel))
+    assert "pending_price" not in esme.family_state(TARIFF)
+
+
+def test_ecs01b_with_a_negative_price_is_refused_and_changes_nothing(head: HeadEnd) -> None:
+    esme = _esme(head)
+    before = esme.meter.tariff
+    bad = c.UpdatePrice(head.next_counter(), 100, (-1,) + (0,) * 47)
+    answer = head.send(head.command(ESME, bad))
+    assert answer.response is not None
+    assert not c.Outcome.decode(answer.response.content).ok
+    assert esme.meter.tariff == before
+
+
+def test_an_ecs01a_cancellation_installs_nothing(head: HeadEnd, conformance: Path) -> None:
+    from tests.gateway.srv.support import transform
+
+    name = "ECS01a_1.1.1_CANCELLATION_TOU_BLOCK_SUCCESS_REQUEST_DUIS.XML"
+    _, content = transform((conformance / "duis/templates" / name).read_bytes())
+    tariff = c.UpdateTariff.decode(content)
+    assert tariff.cancel_pending
+    esme = _esme(head)
+    before = esme.meter.tariff
+    cmd = dataclasses.replace(tariff, counter=head.next_counter() & 0xFF_FFFF)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    assert esme.meter.tariff == before
+    assert esme.pending_tariff is None

@@ -35,7 +35,6 @@ _READS_AND_SETS = [
     "DBCH02",
     "DBCH03",
     "DBCH04",
-    "ECS01b",
     "ECS02",
     "ECS03",
     "ECS08a",
@@ -134,7 +133,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 106 commands, 107
+"""(use case name, direction) pairs with no typed content codec: 105 commands, 106
 responses, 7 alerts."""
 
 

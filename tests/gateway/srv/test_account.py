@@ -15,6 +15,10 @@ from gbcs import content as gc
 from tests.gateway.srv.support import reference_content, template_body, transform
 
 SERVED = (
+    "ECS01b_1.2.1_IMMEDIATE_TOU",
+    "ECS01b_1.2.1_IMMEDIATE_BLOCK",
+    "ECS01b_1.2.1_FUTURE_DATED_TOU_BLOCK",
+    "ECS01b_1.2.1_CANCELLATION_TOU_BLOCK",
     "ECS01a_1.1.1_IMMEDIATE_TOU",
     "ECS01a_1.1.1_IMMEDIATE_BLOCK",
     "ECS01a_1.1.1_FUTURE_DATED_TOU_BLOCK",
