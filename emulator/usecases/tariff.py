@@ -339,3 +339,30 @@ def update_price(device: Any, command: Message, now: int, ctx: DeviceContext) ->
         return _ok(cmd)
     meter.tariff = tariff
     return _ok(cmd)
+
+
+@handles(G, 0x00A3)
+def update_gas_price(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS01b: the standing charge and prices (1e-5 of the currency: milli-pence) on the
+    switching table the meter holds; block prices bill at block 1's price (thresholds are
+    not modelled). A future start is held (``pending_price``); a cancellation drops it."""
+    cmd = c.GasPrice.decode(command.content)
+    meter = _meter(device).meter
+    state = _state(device)
+    answer = Reply(c.ZclStatus(gbz.Cluster.PRICE, False, ((0x04, 0), (0x05, 0))).encode())
+    if cmd.cancel:
+        state.pop("pending_price", None)
+        return answer
+    count = len(meter.tariff.prices)
+    prices = (cmd.prices[0],) * count if cmd.block else cmd.prices[:count]
+    prices += (prices[-1],) * (count - len(prices))
+    tariff = replace(meter.tariff, prices=prices, standing_charge=cmd.standing_charge)
+    if cmd.start != 0 and gbz.from_zigbee_time(cmd.start) > from_seconds(device.device_time(now)):
+        state["pending_price"] = {
+            "at": gbz.from_zigbee_time(cmd.start).isoformat(),
+            "prices": list(tariff.prices),
+            "standing_charge": tariff.standing_charge,
+        }
+        return answer
+    meter.tariff = tariff
+    return answer

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from lxml import etree
 
@@ -25,6 +26,7 @@ from gateway.srv.fields import (
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.payloads import gbz
 
 __all__ = ["TopUpDevice", "UpdateImportTariff", "UpdatePrice"]
 
@@ -182,11 +184,67 @@ def _electricity_prices(price_elements: etree._Element) -> Prices:
 
 
 @dataclass(frozen=True, slots=True)
+class GasPrices:
+    """SR1.2.1 for a GSME (GCS01b): standing charge, the TOU or block prices, the block
+    thresholds in use, the currency and the execution date-time (the DCC's clock gives the
+    issuer event id when it is built)."""
+
+    standing_charge: int
+    prices: tuple[int, ...]
+    block: bool
+    thresholds: int
+    currency: int
+    execution: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class UpdatePrice:
     """SR1.2.1 ``UpdatePricePrimaryElement``: ECS01b (ESME), the typed prices of
-    :mod:`gbcs.content` (its counter is the command's, set when it is built)."""
+    :mod:`gbcs.content` (its counter is the command's, set when it is built), or the
+    GSME's prices (GCS01b)."""
 
-    price: gc.UpdatePrice
+    price: gc.UpdatePrice | None
+    gas: GasPrices | None = None
+
+
+def _gas_prices(elements: etree._Element, when: datetime | None) -> GasPrices:
+    f = Fields(elements, ("CurrencyUnits", "StandingCharge", "BlockTariff", "TOUTariff"))
+    currency = {"GBP": gc.GBP, "ECB": gc.EUR}.get(f.text("CurrencyUnits") or "")
+    if currency is None:
+        raise invalid("CurrencyUnits", f"{f.text('CurrencyUnits')!r} is not GBP or ECB")
+    standing = read_int("StandingCharge", f.text("StandingCharge"), 0, 0xFFFF_FFFF)
+    block = "BlockTariff" in f.elements
+    if block == ("TOUTariff" in f.elements):
+        raise invalid("GasPriceElements", "it must hold one of BlockTariff, TOUTariff")
+    holder = f.elements["BlockTariff" if block else "TOUTariff"]
+    name = "BlockPrice" if block else "TOUPrice"
+    entries = children(holder, name)
+    if not 1 <= len(entries) <= 4:
+        raise invalid(name, f"a gas tariff has 1 to 4 prices, not {len(entries)}")
+    found: dict[int, int] = {}
+    for entry in entries:
+        index = read_int(name, entry.get("index"), 1, 4)
+        found[index] = read_int(name, (entry.text or "").strip(), 0, 0xFFFF_FFFF)
+    if sorted(found) != list(range(1, len(found) + 1)):
+        raise invalid(name, "the prices must be numbered 1, 2, ... without gaps")
+    thresholds = number(holder, "NumberOfThresholds", 1, 3) if block else 0
+    prices = tuple(found[i] for i in sorted(found))
+    return GasPrices(standing, prices, block, thresholds, currency, when)
+
+
+def _build_gas_price(cmd: Command, gas: GasPrices) -> bytes:
+    cancel = gas.execution == CANCELLATION
+    start = 0 if gas.execution is None or cancel else gbz.zigbee_time(gas.execution)
+    return gc.GasPrice(
+        gc.issuer_id(cmd.now),
+        gas.standing_charge,
+        gas.prices,
+        gas.block,
+        gas.thresholds,
+        start,
+        cancel,
+        gas.currency,
+    ).encode()
 
 
 def _read_price(body: etree._Element) -> UpdatePrice:
@@ -198,7 +256,7 @@ def _read_price(body: etree._Element) -> UpdatePrice:
     if children(elements, "GasPriceElements") and not children(
         elements, "ElectricityPriceElements"
     ):
-        raise ServiceError("use_case_unavailable", srv="1.2.1", use_case="GCS01b (gas prices)")
+        return UpdatePrice(None, _gas_prices(one(elements, "GasPriceElements"), when))
     standing, price_scale, tou, block_prices = _electricity_prices(elements)
     return UpdatePrice(
         gc.UpdatePrice(
@@ -215,6 +273,12 @@ def _read_price(body: etree._Element) -> UpdatePrice:
 
 def _build_price(cmd: Command) -> bytes:
     request: UpdatePrice = cmd.request
+    if cmd.use_case.name == "GCS01b":
+        if request.gas is None:
+            raise invalid("PriceElements", "a GSME's prices are GasPriceElements")
+        return _build_gas_price(cmd, request.gas)
+    if request.price is None:
+        raise invalid("PriceElements", "an ESME's prices are ElectricityPriceElements")
     problems = request.price.problems()
     if problems:
         raise ServiceError(
@@ -228,4 +292,7 @@ def _build_price(cmd: Command) -> bytes:
 
 serves("2.2", Codec(read=_read_top_up, build=_build_top_up, builds=frozenset({"CS01a", "CS01b"})))
 serves("1.1.1", Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a"})))
-serves("1.2.1", Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b"})))
+serves(
+    "1.2.1",
+    Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b", "GCS01b"})),
+)

@@ -23,6 +23,7 @@ never here. This package does no I/O and no cryptography.
 **Layout.** One module per use-case family, each the codec of its use cases:
 :mod:`~gbcs.content.reading`, :mod:`~gbcs.content.tariff` (tariff and prepayment),
 :mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
+:mod:`~gbcs.content.gas_tariff` (the GSME's prices),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
@@ -51,6 +52,7 @@ from gbcs.content import (
     alerts,
     configuration,
     firmware,
+    gas_tariff,
     han,
     reading,
     security,
@@ -62,6 +64,7 @@ from gbcs.content.account import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
+from gbcs.content.gas_tariff import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
@@ -73,6 +76,7 @@ Command = (
     reading.Command
     | tariff.Command
     | account.Command
+    | gas_tariff.Command
     | supply.Command
     | configuration.Command
     | han.Command
@@ -126,6 +130,7 @@ __all__ += account.__all__
 __all__ += alerts.__all__
 __all__ += configuration.__all__
 __all__ += firmware.__all__
+__all__ += gas_tariff.__all__
 __all__ += han.__all__
 __all__ += reading.__all__
 __all__ += security.__all__

@@ -325,3 +325,14 @@ def test_an_ecs01a_cancellation_installs_nothing(head: HeadEnd, conformance: Pat
     assert c.Outcome.decode(answer.response.content).ok
     assert esme.meter.tariff == before
     assert esme.pending_tariff is None
+
+
+def test_gcs01b_reprices_the_gas_meter(head: HeadEnd, conformance: Path) -> None:
+    gsme = _gsme(head)
+    cmd = c.GasPrice(_issued(head), 22_465, (9_600, 10_200))
+    answer = head.send(head.command(GSME, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    expected = _reference(conformance, "GCS01b_1.2.1_IMMEDIATE_TOU_SUCCESS_RESPONSE")
+    assert answer.response.content == expected.content
+    assert gsme.meter.tariff.prices[0] == 9_600
+    assert gsme.meter.tariff.standing_charge == 22_465

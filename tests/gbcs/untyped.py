@@ -93,7 +93,6 @@ _READS_AND_SETS = [
     "ECS66",
     "ECS82",
     "GCS01a",
-    "GCS01b",
     "GCS05",
     "GCS13c",
     "GCS14",
@@ -133,7 +132,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 105 commands, 106
+"""(use case name, direction) pairs with no typed content codec: 104 commands, 105
 responses, 7 alerts."""
 
 
