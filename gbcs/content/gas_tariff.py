@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from gbcs.content._common import _check_exact, register
-from gbcs.content.account import ZclStatus, _gbz, _payloads, _u32, _unpack
+from gbcs.content._zcl import _gbz, _payloads, _u32, _unpack
+from gbcs.content.account import ZclStatus
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads import gbz
 from gbcs.payloads.gbz import Cluster
