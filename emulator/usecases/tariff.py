@@ -19,7 +19,7 @@ from typing import Any
 from emulator.clock import from_seconds
 from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles
 from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
-from emulator.metering import MeterEvent, PaymentMode
+from emulator.metering import MeterEvent, PaymentMode, Tariff
 from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING, NOW
 from gbcs.devices import DeviceType
@@ -366,3 +366,50 @@ def update_gas_price(device: Any, command: Message, now: int, ctx: DeviceContext
         return answer
     meter.tariff = tariff
     return answer
+
+
+@handles(G, 0x006B)
+def update_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS01a: the calendar and prices. The emulated GSME bills every day as its first
+    season's Monday (one tier all day, as a gas day profile is; block tariffs bill at block
+    1's price, thresholds not modelled). A future start is held (``pending_tariff``); a
+    cancellation drops it; a calendar naming a day or week it does not hold is refused."""
+    cmd = c.GasTariff.decode(command.content)
+    clusters = (gbz.Cluster.CALENDAR,) * (len(cmd.days) + len(cmd.weeks) + 3)
+    clusters += (gbz.Cluster.PRICE,) * (3 if cmd.price.block else 2)
+    frames = gbz.GbzPayload.from_bytes(command.content).components
+    commands = [f.frame.command_id for f in frames if isinstance(f.frame, gbz.ZclFrame)]
+
+    def answer(status: int) -> Reply:
+        statuses = tuple((command_id, status) for command_id in commands)
+        return Reply(c.ZclStatus(gbz.Cluster.CALENDAR, False, statuses, clusters).encode())
+
+    meter = _meter(device).meter
+    state = _state(device)
+    if cmd.price.cancel:
+        state.pop("pending_tariff", None)
+        return answer(0)
+    days = {d.day_id: d.tier for d in cmd.days}
+    weeks = dict(cmd.weeks)
+    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
+    if monday not in days or any(d not in days for w in weeks.values() for d in w):
+        device._log("GCS01a refused: the calendar names a day or week profile it lacks")
+        return answer(ZCL_FAILURE)
+    tier = max(days[monday], 1)
+    prices = (cmd.price.prices[0],) * len(cmd.price.prices) if cmd.price.block else cmd.price.prices
+    tariff = Tariff(
+        prices=prices,
+        standing_charge=cmd.price.standing_charge,
+        switching=(min(tier, len(prices)) - 1,) * 48,
+    )
+    at = cmd.price.start
+    if at != 0 and gbz.from_zigbee_time(at) > from_seconds(device.device_time(now)):
+        state["pending_tariff"] = {
+            "at": gbz.from_zigbee_time(at).isoformat(),
+            "prices": list(tariff.prices),
+            "tier": tier,
+        }
+        return answer(0)
+    meter.apply_tariff(tariff, None)
+    state["calendar"] = {"days": len(cmd.days), "weeks": len(cmd.weeks), "tier": tier}
+    return answer(0)

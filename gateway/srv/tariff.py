@@ -17,6 +17,7 @@ from gateway.srv.fields import (
     Fields,
     children,
     cosem_date,
+    date_part,
     invalid,
     number,
     one,
@@ -39,11 +40,26 @@ class TopUpDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class GasTariff:
+    """SR1.1.1 for a GSME (GCS01a): the calendar, special days, block thresholds and the
+    prices (:class:`GasPrices`); the DCC's clock gives the issuer event id when it is built."""
+
+    days: tuple[gc.GasDay, ...]
+    weeks: tuple[tuple[int, tuple[int, ...]], ...]
+    seasons: tuple[gc.GasSeason, ...]
+    special_days: tuple[gc.GasSpecialDay, ...]
+    thresholds: tuple[int, ...]
+    prices: GasPrices
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateImportTariff:
     """SR1.1.1 ``UpdateImportTariffPrimaryElement``: ECS01a (ESME), the typed tariff of
-    :mod:`gbcs.content` (its counter is the command's, set when it is built)."""
+    :mod:`gbcs.content` (its counter is the command's, set when it is built), or the GSME's
+    tariff (GCS01a)."""
 
-    tariff: gc.UpdateTariff
+    tariff: gc.UpdateTariff | None
+    gas: GasTariff | None = None
 
 
 def _read_top_up(body: etree._Element) -> TopUpDevice:
@@ -68,7 +84,11 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
                        "PriceElements"), dated=True)  # fmt: skip
     when = execution(f)
     if "GasTariffElements" in f.elements and "ElecTariffElements" not in f.elements:
-        raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="GCS01a (a gas tariff)")
+        if "PriceElements" not in f.elements:
+            raise invalid("UpdateImportTariffPrimaryElement", "PriceElements is missing")
+        return UpdateImportTariff(
+            None, _gas_tariff(f.elements["GasTariffElements"], f.elements["PriceElements"], when)
+        )
     if "ElecTariffElements" not in f.elements:
         raise invalid("UpdateImportTariffPrimaryElement", "an ESME tariff needs ElecTariffElements")
     tariff = f.elements["ElecTariffElements"]
@@ -140,8 +160,79 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     )
 
 
+def _zcl_date(date: etree._Element) -> bytes:
+    """A DUIS gas date (with wildcards) as a ZCL date: year - 1900, month, day, day of week;
+    0xFF where not specified."""
+    year = date_part(date, "GasYearWithWildcards", "SpecifiedYear", 1)
+    month = date_part(date, "GasMonthWithWildcards", "SpecifiedMonth", 1)
+    day = date_part(date, "GasDayOfMonthWithWildcards", "SpecifiedDayOfMonth", 1)
+    weekday = date_part(date, "GasDayOfWeekWithWildcards", "SpecifiedDayOfWeek", 1)
+    if year != 0xFF and not 1900 <= year <= 2154:
+        raise invalid("SpecifiedYear", f"{year} is not a year from 1900 to 2154")
+    return bytes([0xFF if year == 0xFF else year - 1900, month, day, weekday])
+
+
+def _gas_tariff(
+    elements: etree._Element, price_elements: etree._Element, when: datetime | None
+) -> GasTariff:
+    table = one(elements, "SwitchingTable")
+    days = []
+    for day in children(one(table, "DayProfiles"), "DayProfile"):
+        tou = children(day, "TOUTariffAction")
+        if len(tou) + len(children(day, "BlockTariff")) != 1:
+            raise invalid("DayProfile", "it needs a TOUTariffAction or BlockTariff")
+        tier = read_int("TOUTariffAction", (tou[0].text or "").strip(), 1, 4) if tou else 0
+        days.append(gc.GasDay(number(day, "DayName", 1, 255), tier))
+    weeks = []
+    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        weeks.append((number(week, "WeekName", 1, 255), found))
+    seasons = tuple(
+        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
+        for s in children(one(table, "Seasons"), "Season")
+    )
+    special = tuple(
+        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
+        for d in children(one(elements, "SpecialDays"), "SpecialDay")
+    )
+    matrix = sorted(
+        children(one(elements, "ThresholdMatrix"), "BlockThreshold"),
+        key=lambda e: int(e.get("index") or "0"),
+    )
+    thresholds = tuple(
+        read_int("BlockThreshold", (t.text or "").strip(), 0, (1 << 48) - 1) for t in matrix
+    )
+    prices = _gas_prices(one(price_elements, "GasPriceElements"), when)
+    if prices.block:
+        # The thresholds in use are those the matrix holds, as the DCC's commands carry.
+        prices = dataclasses.replace(prices, thresholds=len(thresholds))
+    return GasTariff(tuple(days), tuple(weeks), seasons, special, thresholds, prices)
+
+
+def _build_gas_tariff(cmd: Command, gas: GasTariff) -> bytes:
+    return gc.GasTariff(
+        _gas_price(cmd, gas.prices),
+        gas.days,
+        gas.weeks,
+        gas.seasons,
+        gas.special_days,
+        gas.thresholds,
+    ).encode()
+
+
 def _build_tariff(cmd: Command) -> bytes:
     request: UpdateImportTariff = cmd.request
+    if cmd.use_case.name == "GCS01a":
+        if request.gas is None:
+            raise invalid(
+                "UpdateImportTariffPrimaryElement", "a GSME's tariff is GasTariffElements"
+            )
+        return _build_gas_tariff(cmd, request.gas)
+    if request.tariff is None:
+        raise invalid("UpdateImportTariffPrimaryElement", "an ESME's tariff is ElecTariffElements")
     problems = request.tariff.problems()
     if problems:
         raise ServiceError(
@@ -232,7 +323,7 @@ def _gas_prices(elements: etree._Element, when: datetime | None) -> GasPrices:
     return GasPrices(standing, prices, block, thresholds, currency, when)
 
 
-def _build_gas_price(cmd: Command, gas: GasPrices) -> bytes:
+def _gas_price(cmd: Command, gas: GasPrices) -> gc.GasPrice:
     cancel = gas.execution == CANCELLATION
     start = 0 if gas.execution is None or cancel else gbz.zigbee_time(gas.execution)
     return gc.GasPrice(
@@ -244,7 +335,11 @@ def _build_gas_price(cmd: Command, gas: GasPrices) -> bytes:
         start,
         cancel,
         gas.currency,
-    ).encode()
+    )
+
+
+def _build_gas_price(cmd: Command, gas: GasPrices) -> bytes:
+    return _gas_price(cmd, gas).encode()
 
 
 def _read_price(body: etree._Element) -> UpdatePrice:
@@ -291,7 +386,10 @@ def _build_price(cmd: Command) -> bytes:
 
 
 serves("2.2", Codec(read=_read_top_up, build=_build_top_up, builds=frozenset({"CS01a", "CS01b"})))
-serves("1.1.1", Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a"})))
+serves(
+    "1.1.1",
+    Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a", "GCS01a"})),
+)
 serves(
     "1.2.1",
     Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b", "GCS01b"})),

@@ -42,11 +42,7 @@ from gbcs.content._zcl import (
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads import dlms, gbz
 from gbcs.payloads.dlms import AccessSpec, CosemDateTime, Data
-from gbcs.payloads.gbz import (
-    Cluster,
-    GbzPayload,
-    ZclFrame,
-)
+from gbcs.payloads.gbz import CONTROL_LAST, Cluster, GbzComponent, GbzPayload, ZclFrame
 
 # =========================================================================== DLMS commands
 
@@ -590,6 +586,9 @@ class ZclStatus:
     to_client: bool
     statuses: tuple[tuple[int, int], ...]
     """(command id answered, status) a component."""
+    clusters: tuple[int, ...] = ()
+    """Each component's cluster where they differ (GCS01a answers calendar and price
+    commands); empty: all ``cluster``."""
 
     @property
     def ok(self) -> bool:
@@ -605,7 +604,21 @@ class ZclStatus:
     def encode(self) -> bytes:
         fc = gbz.FC_SERVER_TO_CLIENT if self.to_client else 0
         frames = [(gbz.DEFAULT_RESPONSE, bytes([c, s])) for c, s in self.statuses]
-        return _gbz(self.cluster, fc, frames)
+        if not self.clusters:
+            return _gbz(self.cluster, fc, frames)
+        if len(self.clusters) != len(frames):
+            raise EncodeError(f"{len(self.clusters)} clusters for {len(frames)} statuses")
+        components = tuple(
+            GbzComponent(
+                cluster,
+                ZclFrame(fc, seq, command, payload),
+                CONTROL_LAST if seq == len(frames) - 1 else 0,
+            )
+            for seq, (cluster, (command, payload)) in enumerate(
+                zip(self.clusters, frames, strict=True)
+            )
+        )
+        return GbzPayload(components).to_bytes()
 
     @classmethod
     def decode(cls, content: bytes) -> ZclStatus:
@@ -621,7 +634,9 @@ class ZclStatus:
                 raise DecodeError("expected ZCL Default Responses")
             to_client = frame.server_to_client
             statuses.append((frame.payload[0], frame.payload[1]))
-        found = cls(cluster, to_client, tuple(statuses))
+        clusters = tuple(c.cluster_id for c in payload.components)
+        mixed = clusters if len(set(clusters)) > 1 else ()
+        found = cls(cluster, to_client, tuple(statuses), mixed)
         _check_exact(found, content)
         return found
 

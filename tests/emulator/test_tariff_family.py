@@ -336,3 +336,27 @@ def test_gcs01b_reprices_the_gas_meter(head: HeadEnd, conformance: Path) -> None
     assert answer.response.content == expected.content
     assert gsme.meter.tariff.prices[0] == 9_600
     assert gsme.meter.tariff.standing_charge == 22_465
+
+
+@pytest.mark.parametrize("stem", ["GCS01a_1.1.1_IMMEDIATE_TOU", "GCS01a_1.1.1_CANCELLATION_BLOCK"])
+def test_gcs01a_installs_the_gas_tariff_and_answers_the_reference(
+    head: HeadEnd, conformance: Path, stem: str
+) -> None:
+    from tests.gateway.srv.support import transform
+
+    xml = (conformance / f"duis/templates/{stem}_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+    _, content = transform(xml, now=head.now)
+    cmd = c.GasTariff.decode(content)
+    gsme = _gsme(head)
+    before = gsme.meter.tariff
+    answer = head.send(head.command(GSME, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    expected = _reference(conformance, f"{stem}_SUCCESS_RESPONSE")
+    assert answer.response.content == expected.content
+    if cmd.price.cancel:
+        assert gsme.meter.tariff == before
+    else:
+        # Monday of the first season is day 1, tier 1 all day: 9600 per unit.
+        assert set(gsme.meter.tariff.switching) == {0}
+        assert gsme.meter.tariff.prices[0] == 9_600
+        assert gsme.meter.tariff.standing_charge == 22_465
