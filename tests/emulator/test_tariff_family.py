@@ -360,3 +360,48 @@ def test_gcs01a_installs_the_gas_tariff_and_answers_the_reference(
         assert set(gsme.meter.tariff.switching) == {0}
         assert gsme.meter.tariff.prices[0] == 9_600
         assert gsme.meter.tariff.standing_charge == 22_465
+
+
+def test_a_month_on_a_tou_tariff_bills_as_the_tariff_says_by_hand() -> None:
+    """Thirty days of prepayment on a two-rate tariff (night 00:00-07:00 at 12p/kWh, day at
+    28p/kWh, 32p a day): each TOU register holds exactly the half hours its rate covers, and
+    the credit falls by the energy at each half hour's price plus the standing charge."""
+    head = HeadEnd(sandbox_fleet(prepayment=True, balance=40_000_000), pki_for())
+    tariff = c.UpdateTariff(
+        counter=head.next_counter() & 0xFF_FFFF,
+        seasons=(c.Season(b"all", bytes.fromhex("07e8010fff000000008000ff"), b"\x01"),),
+        week_profiles=(c.WeekProfile(b"\x01", (1,) * 7),),
+        day_profiles=(
+            c.DayProfile(1, (c.TariffSwitch(dt.time(0), 2), c.TariffSwitch(dt.time(7), 1))),
+        ),
+        standing_charge=32_000,
+        tou_prices=(28_000, 12_000) + (0,) * 46,
+    )
+    answer = head.send(head.command(ESME, tariff))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    esme = _esme(head)
+    meter = esme.meter
+    meter.prepayment = dataclasses.replace(meter.prepayment, low_credit_threshold=0)
+    day_start, night_start = meter.registers[1], meter.registers[2]
+    balance = meter.credit.balance
+    day = night = 0
+    owed = 0  # milli-pence x 1000 (Wh x milli-pence per kWh)
+    slots = 0
+    for _ in range(30 // 6):
+        head.advance(timedelta(days=6))
+        for start, used in meter.half_hours(48 * 6):
+            if (start % 86_400) // 1800 < 14:  # 00:00 - 07:00 UTC
+                night += used
+                owed += used * 12_000
+            else:
+                day += used
+                owed += used * 28_000
+            slots += 1
+    assert slots == 48 * 30
+    assert meter.registers[1] - day_start == day
+    assert meter.registers[2] - night_start == night
+    assert day > 0
+    assert night > 0
+    standing = slots * (32_000 // 48)
+    assert balance - meter.credit.balance == owed // 1000 + standing
