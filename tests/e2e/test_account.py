@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 
+from emulator.devices.gsme import Gsme
+from emulator.metering import PaymentMode
 from gbcs import content as gc
 from gbcs.frames import Message
 from smetsim.client import DuisClient
-from smetsim.sandbox import Sandbox
-from tests.e2e.support import template
+from smetsim.sandbox import ESME, GSME, Sandbox
+from tests.e2e.support import gbcs_of, request, template
 from tests.gateway.srv.test_account import SERVED
 
 
@@ -67,3 +69,51 @@ async def test_template_through_the_sandbox_is_the_reference(
     if issued is not None:
         assert gc.issuer_id(before) <= issued <= gc.issuer_id(after)
     assert mine.encode() == theirs.content
+
+
+def _state(sandbox: Sandbox, eui: bytes) -> dict[str, Any]:
+    return sandbox.fleet.device(eui, 0).family_state("tariff")
+
+
+async def test_a_message_reaches_both_meters_and_they_hold_it(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    message = "<sr:SupplierMessage>Meter read due</sr:SupplierMessage>"
+    body = f"<sr:DisplayMessage>{message}</sr:DisplayMessage>"
+    for eui, code in ((ESME, 0x0021), (GSME, 0x0071)):
+        outcome = await client.send(request(client, "3.1", eui, body), wait=True, within=5)
+        assert outcome.ok, outcome
+        assert outcome.final is not None
+        assert gbcs_of(outcome.final.body).message_code == code
+        assert _state(sandbox, eui)["message"] == "Meter read due"
+
+
+async def test_a_critical_payment_mode_change_switches_the_gas_meter_once(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    """1.6 through CV4/CV5: the GSME switches to prepayment; the same change again is
+    refused by the meter (ZCL FAILURE in the response) and changes nothing."""
+    gsme = sandbox.fleet.device(GSME, 0)
+    assert isinstance(gsme, Gsme)
+    assert gsme.meter.mode is PaymentMode.CREDIT
+    body = (
+        "<sr:UpdatePaymentMode><sr:Prepayment><sr:SuspendDebtDisabled>false</sr:SuspendDebtDisabled>"
+        "<sr:SuspendDebtEmergency>false</sr:SuspendDebtEmergency>"
+        "<sr:DisablementThreshold>0</sr:DisablementThreshold></sr:Prepayment></sr:UpdatePaymentMode>"
+    )
+    outcome = await client.send(request(client, "1.6", GSME, body, cv=4), wait=True, within=5)
+    assert [a.code for a in outcome.answers] == ["I0", "I99"]
+    assert outcome.final is not None
+    response = gbcs_of(outcome.final.body)
+    answer = gc.decode_response(response.message_code, response.content)
+    assert isinstance(answer, gc.GasPaymentModeAnswer)
+    assert gsme.meter.mode is PaymentMode.PREPAYMENT
+    assert len(gsme.family_state("tariff")["billing_log"]) == 1
+
+    again = await client.send(request(client, "1.6", GSME, body, cv=4), wait=True, within=5)
+    assert again.final is not None
+    refused = gbcs_of(again.final.body)
+    status = gc.decode_response(refused.message_code, refused.content)
+    assert isinstance(status, gc.ZclStatus)
+    assert not status.ok
+    assert len(gsme.family_state("tariff")["billing_log"]) == 1
