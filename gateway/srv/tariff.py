@@ -213,14 +213,23 @@ def _gas_tariff(
 
 
 def _build_gas_tariff(cmd: Command, gas: GasTariff) -> bytes:
-    return gc.GasTariff(
+    tariff = gc.GasTariff(
         _gas_price(cmd, gas.prices),
         gas.days,
         gas.weeks,
         gas.seasons,
         gas.special_days,
         gas.thresholds,
-    ).encode()
+    )
+    problems = tariff.problems()
+    if problems:
+        raise ServiceError(
+            "invalid_value",
+            field="UpdateImportTariffPrimaryElement",
+            value="the gas tariff",
+            reason="; ".join(problems),
+        )
+    return tariff.encode()
 
 
 def _build_tariff(cmd: Command) -> bytes:

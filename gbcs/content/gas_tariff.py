@@ -165,6 +165,33 @@ class GasTariff:
     thresholds: tuple[int, ...] = ()
     message_code: ClassVar[int] = 0x006B
 
+    def problems(self) -> list[str]:
+        """Why a GSME would reject this tariff (empty when it is consistent)."""
+        found: list[str] = []
+        days = {d.day_id for d in self.days}
+        weeks = {w for w, _ in self.weeks}
+        if not self.days or not self.weeks or not self.seasons:
+            found.append("the switching table needs day profiles, week profiles and seasons")
+        if len(days) != len(self.days) or len(weeks) != len(self.weeks):
+            found.append("a day or week profile is defined twice")
+        for d in self.days:
+            if not 0 <= d.tier <= len(self.price.prices) or (d.tier == 0) != self.price.block:
+                found.append(f"day profile {d.day_id}: tier {d.tier} has no price")
+        for week, day_ids in self.weeks:
+            if not set(day_ids) <= days:
+                found.append(f"week profile {week} names a day profile that is not defined")
+        for season in self.seasons:
+            if season.week_id not in weeks:
+                found.append(f"a season names week profile {season.week_id}, not defined")
+        for special in self.special_days:
+            if special.day_id not in days:
+                found.append(f"a special day names day profile {special.day_id}, not defined")
+        if self.price.block and len(self.thresholds) != self.price.thresholds:
+            found.append("the block thresholds in use differ from the threshold matrix")
+        if list(self.thresholds) != sorted(self.thresholds):
+            found.append("block thresholds must not decrease")
+        return found
+
     def _start(self, cancel_value: int) -> int:
         return cancel_value if self.price.cancel else self.price.start
 

@@ -173,3 +173,39 @@ def test_an_esme_needs_its_event_log_named(conformance: Path) -> None:
     assert "ESMEEventLogType" in str(caught.value)
     srv, _, _, _ = template_body(xml)
     assert srv == "3.3"
+
+
+def _swap(element: str, old: str, new: str, index: str = "") -> tuple[bytes, bytes]:
+    attribute = f' index="{index}"' if index else ""
+    tag = f"<sr:{element}{attribute}>{{}}</sr:{element}>"
+    return tag.format(old).encode(), tag.format(new).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (_swap("ReferencedWeekName", "2", "3"), "week profile 3"),
+        (_swap("TOUTariffAction", "4", "5"), "TOUTariffAction"),
+        (_swap("ReferencedDayName", "4", "9", index="7"), "not defined"),
+    ],
+)
+def test_an_inconsistent_gas_tariff_is_refused(
+    conformance: Path, change: tuple[bytes, bytes], words: str
+) -> None:
+    name = "GCS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML"
+    xml = (conformance / "duis/templates" / name).read_bytes()
+    assert change[0] in xml
+    with pytest.raises(ServiceError) as caught:
+        transform(xml.replace(change[0], change[1], 1))
+    assert words in str(caught.value)
+
+
+def test_an_inconsistent_electricity_tariff_is_refused(conformance: Path) -> None:
+    name = "ECS01a_1.1.1_IMMEDIATE_TOU_SUCCESS_REQUEST_DUIS.XML"
+    xml = (conformance / "duis/templates" / name).read_bytes()
+    old, new = _swap("ReferencedWeekName", "1", "4")
+    bad = xml.replace(old, new, 1)
+    assert bad != xml
+    with pytest.raises(ServiceError) as caught:
+        transform(bad)
+    assert "unknown week profile" in str(caught.value)
