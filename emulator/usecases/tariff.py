@@ -14,17 +14,19 @@ mode, balance, debt and emergency credit are its :class:`~emulator.metering.Mete
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles
+from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles, ticks
 from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
+from emulator.errors import CommandError
 from emulator.metering import MeterEvent, PaymentMode, Tariff
 from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING, NOW
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
-from gbcs.payloads import gbz
+from gbcs.payloads import dlms, gbz
 
 FAMILY = "tariff"
 RESULT_OTHER_REASON = 250
@@ -257,7 +259,7 @@ def manage_gas_debt(device: Any, command: Message, now: int, ctx: DeviceContext)
     return _zcl(cmd)
 
 
-def _switch_mode(device: MeterDevice, cmd: c.GasPaymentMode, now: int) -> None:
+def _switch_mode(device: MeterDevice, prepayment: bool, cut_off: int, now: int) -> None:
     meter = device.meter
     state = _state(device)
     log = state.setdefault("billing_log", [])
@@ -271,9 +273,9 @@ def _switch_mode(device: MeterDevice, cmd: c.GasPaymentMode, now: int) -> None:
         }
     )
     del log[:-12]  # the log keeps the last twelve changes
-    meter.set_mode(PaymentMode.PREPAYMENT if cmd.prepayment else PaymentMode.CREDIT)
-    if cmd.prepayment:
-        meter.prepayment = replace(meter.prepayment, disablement_threshold=cmd.cut_off)
+    meter.set_mode(PaymentMode.PREPAYMENT if prepayment else PaymentMode.CREDIT)
+    if prepayment:
+        meter.prepayment = replace(meter.prepayment, disablement_threshold=cut_off)
 
 
 @handles(G, 0x006C)
@@ -294,12 +296,15 @@ def gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceContext
         state["pending_mode"] = {
             "mode": wanted.value,
             "at": gbz.from_zigbee_time(cmd.implementation).isoformat(),
+            "cut_off": cmd.cut_off,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
         }
     elif meter.mode is wanted:
         device._log(f"GCS02/03 refused: the meter is in {wanted.value} mode already")
         return _zcl(cmd, ZCL_FAILURE)
     else:
-        _switch_mode(meter_device, cmd, now)
+        _switch_mode(meter_device, cmd.prepayment, cmd.cut_off, now)
     config = meter.prepayment
     answer = c.GasPaymentModeAnswer(
         0, 0, config.emergency_credit_limit, config.emergency_credit_threshold
@@ -335,6 +340,8 @@ def update_price(device: Any, command: Message, now: int, ctx: DeviceContext) ->
             "at": cmd.activate_at.isoformat(),
             "prices": list(tariff.prices),
             "standing_charge": tariff.standing_charge,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
         }
         return _ok(cmd)
     meter.tariff = tariff
@@ -362,6 +369,8 @@ def update_gas_price(device: Any, command: Message, now: int, ctx: DeviceContext
             "at": gbz.from_zigbee_time(cmd.start).isoformat(),
             "prices": list(tariff.prices),
             "standing_charge": tariff.standing_charge,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
         }
         return answer
     meter.tariff = tariff
@@ -407,9 +416,106 @@ def update_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContex
         state["pending_tariff"] = {
             "at": gbz.from_zigbee_time(at).isoformat(),
             "prices": list(tariff.prices),
-            "tier": tier,
+            "standing_charge": tariff.standing_charge,
+            "switching": list(tariff.switching),
+            "block": cmd.price.block,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
         }
         return answer(0)
     meter.apply_tariff(tariff, None)
     state["calendar"] = {"days": len(cmd.days), "weeks": len(cmd.weeks), "tier": tier}
     return answer(0)
+
+
+# -- future-dated changes falling due --------------------------------------------------------
+
+FUTURE_DATED_DLMS = 0x00CC
+FUTURE_DATED_GBZ = 0x00CD
+EXECUTED, NOT_EXECUTED = 0x8F66, 0x8F67
+_CALENDAR, _PRICE, _PREPAYMENT = 0x0707, 0x0700, 0x0705
+_GAS_COMPONENTS: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "pending_mode": ((_PREPAYMENT, 0x01, 0x06),),
+    "pending_price": ((_PRICE, 0x09, 0x04), (_PRICE, 0x09, 0x05)),
+    "pending_tariff": (
+        (_CALENDAR, 0x09, 0x00),
+        (_CALENDAR, 0x09, 0x04),
+        (_PRICE, 0x09, 0x04),
+        (_PRICE, 0x09, 0x05),
+    ),
+}
+"""The (cluster, frame control, command) a GSME's future-dated alerts name, one alert each,
+by what was held."""
+
+
+def _apply(device: MeterDevice, key: str, held: dict[str, Any], at: int) -> bool:
+    meter = device.meter
+    if key == "pending_mode":
+        prepayment = held["mode"] == PaymentMode.PREPAYMENT.value
+        if (meter.mode is PaymentMode.PREPAYMENT) == prepayment:
+            return False
+        _switch_mode(device, prepayment, int(held["cut_off"]), at)
+        return True
+    switching = tuple(held.get("switching", meter.tariff.switching))
+    tariff = Tariff(tuple(held["prices"]), int(held["standing_charge"]), switching)
+    try:
+        meter.apply_tariff(tariff, None)
+    except CommandError:
+        return False
+    return True
+
+
+def _alerts(device: MeterDevice, key: str, held: dict[str, Any], at: int, ok: bool) -> list[Alert]:
+    code = EXECUTED if ok else NOT_EXECUTED
+    when = from_seconds(at)
+    if device.DEVICE_TYPE is E:
+        alert = c.DlmsAlert.future_dated(
+            device.next_alert_counter(),
+            executed=ok,
+            when=when,
+            message_code=int(held["message_code"]),
+            command_counter=int(held["counter"]),
+            spec=dlms.set_(113, c.PRICE_MATRIX, 6),
+        )
+        return [Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode())]
+    components = list(_GAS_COMPONENTS[key])
+    if held.get("block"):
+        components.insert(3, (_PRICE, 0x09, 0x06))
+    out = []
+    for cluster, frame_control, command_id in components:
+        fields = (
+            bytes([14])
+            + int(held["message_code"]).to_bytes(2, "big")
+            + int(held["counter"]).to_bytes(8, "big")
+            + cluster.to_bytes(2, "big")
+            + bytes([frame_control, command_id])
+        )
+        body = c.gbz_alert(code, when, fields).to_bytes()
+        out.append(Alert(code, message_code=FUTURE_DATED_GBZ, content=body))
+    return out
+
+
+@ticks
+def future_dated(device: Any, now: int) -> list[Alert]:
+    """Apply what is held when its time comes: the meter accounts up to it on the old terms
+    first, then switches, and alerts 0x8F66 (executed) or 0x8F67 (not)."""
+    if not isinstance(device, MeterDevice) or device.extra is None:
+        return []
+    state = device.extra.get(FAMILY)
+    if not state:
+        return []
+    alerts: list[Alert] = []
+    clock = device.device_time(now)
+    for key in ("pending_mode", "pending_price", "pending_tariff"):
+        held = state.get(key)
+        if held is None:
+            continue
+        at = int(datetime.fromisoformat(held["at"]).timestamp())
+        if at > clock:
+            continue
+        device.meter.advance(at - device.clock_offset)
+        del state[key]
+        ok = _apply(device, key, held, at)
+        device._log(f"future-dated {key.removeprefix('pending_')} {'applied' if ok else 'failed'}")
+        alerts += _alerts(device, key, held, at, ok)
+    return alerts

@@ -405,3 +405,45 @@ def test_a_month_on_a_tou_tariff_bills_as_the_tariff_says_by_hand() -> None:
     assert night > 0
     standing = slots * (32_000 // 48)
     assert balance - meter.credit.balance == owed // 1000 + standing
+
+
+def test_a_held_payment_mode_change_happens_at_its_time_with_the_reference_alert(
+    head: HeadEnd, conformance: Path
+) -> None:
+    gsme = _gsme(head)
+    later = head.now + timedelta(days=3)
+    counter = head.next_counter()
+    cmd = c.GasPaymentMode(_issued(head), True, gbz.zigbee_time(later), cut_off=0)
+    head.send(head.command(GSME, cmd, counter=counter))
+    assert gsme.meter.mode is PaymentMode.CREDIT
+    answer = head.advance(timedelta(days=2))
+    assert 0x8F66 not in answer.alert_codes()
+    answer = head.advance(timedelta(days=2))
+    assert answer.alert_codes().count(0x8F66) == 1
+    assert gsme.meter.mode is PaymentMode.PREPAYMENT
+    assert "pending_mode" not in gsme.family_state(TARIFF)
+    (alert,) = [m for m in answer.alerts if m.message_code == 0x00CD]
+    ours = c.decode_alert(alert.message_code, alert.content)
+    reference = _reference(
+        conformance, "GCS03_1.6_8F66_FUTURE_DATED_SUCCESS_ALERT_CHANGE_PAYMENT_MODE"
+    )
+    theirs = c.decode_alert(reference.message_code, reference.content)
+    assert isinstance(ours, gbz.GbzAlert)
+    assert isinstance(theirs, gbz.GbzAlert)
+    assert ours.timestamp == gbz.zigbee_time(later)
+    # same fields but the command's counter: length, message code, counter, cluster, command
+    assert ours.extra[:3] == theirs.extra[:3]
+    assert int.from_bytes(ours.extra[3:11], "big") == counter
+    assert ours.extra[11:] == theirs.extra[11:]
+
+
+def test_a_held_esme_price_applies_at_its_time(head: HeadEnd) -> None:
+    esme = _esme(head)
+    later = head.now + timedelta(hours=5)
+    held = c.UpdatePrice(head.next_counter(), 10_000, (20_000,) + (0,) * 47, activate_at=later)
+    head.send(head.command(ESME, held))
+    assert esme.meter.tariff.prices[0] != 20_000
+    answer = head.advance(timedelta(hours=6))
+    assert 0x8F66 in answer.alert_codes()
+    assert esme.meter.tariff.prices[0] == 20_000
+    assert esme.meter.tariff.standing_charge == 10_000
