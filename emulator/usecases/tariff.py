@@ -21,7 +21,7 @@ from emulator.clock import from_seconds
 from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles, ticks
 from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
 from emulator.errors import CommandError
-from emulator.metering import MeterEvent, PaymentMode, Tariff
+from emulator.metering import MeterEvent, PaymentMode, PrepaymentConfig, Tariff
 from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING, NOW
 from gbcs.devices import DeviceType
@@ -428,6 +428,64 @@ def update_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContex
     return answer(0)
 
 
+@handles(G, 0x006F)
+def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS05: emergency credit limit and threshold and the low credit threshold become the
+    meter's prepayment configuration; the debt cap, maximum balance and credit and the
+    non-disablement calendar are held (``prepay``). A future start is held
+    (``pending_prepay``); a cancellation drops it; an inconsistent set is refused."""
+    cmd = c.GasPrepayConfig.decode(command.content)
+    frames = gbz.GbzPayload.from_bytes(command.content).components
+    statuses_for = [
+        (f.cluster_id, f.frame.command_id) for f in frames if isinstance(f.frame, gbz.ZclFrame)
+    ]
+
+    def answer(status: int) -> Reply:
+        clusters = tuple(cluster for cluster, _ in statuses_for)
+        statuses = tuple((command_id, status) for _, command_id in statuses_for)
+        return Reply(c.ZclStatus(gbz.Cluster.PREPAYMENT, True, statuses, clusters).encode())
+
+    state = _state(device)
+    if cmd.cancel:
+        state.pop("pending_prepay", None)
+        return answer(0)
+    held = {
+        "emergency_credit_limit": cmd.emergency_credit_limit,
+        "emergency_credit_threshold": cmd.emergency_credit_threshold,
+        "low_credit_threshold": cmd.low_credit_threshold,
+        "debt_cap": cmd.debt_cap,
+        "max_meter_balance": cmd.max_meter_balance,
+        "max_credit_threshold": cmd.max_credit_threshold,
+        "non_disablement": [
+            {"day": d.day_id, "switches": [[m, on] for m, on in d.switches]} for d in cmd.days
+        ],
+    }
+    config = _prepay_config(_meter(device), held)
+    if config.problems():
+        device._log("GCS05 refused: " + "; ".join(config.problems()))
+        return answer(ZCL_FAILURE)
+    if cmd.start != 0 and gbz.from_zigbee_time(cmd.start) > from_seconds(device.device_time(now)):
+        held |= {
+            "at": gbz.from_zigbee_time(cmd.start).isoformat(),
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+        }
+        state["pending_prepay"] = held
+        return answer(0)
+    _meter(device).meter.prepayment = config
+    state["prepay"] = held
+    return answer(0)
+
+
+def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
+    return replace(
+        device.meter.prepayment,
+        emergency_credit_limit=int(held["emergency_credit_limit"]),
+        emergency_credit_threshold=int(held["emergency_credit_threshold"]),
+        low_credit_threshold=int(held["low_credit_threshold"]),
+    )
+
+
 # -- future-dated changes falling due --------------------------------------------------------
 
 FUTURE_DATED_DLMS = 0x00CC
@@ -437,6 +495,14 @@ _CALENDAR, _PRICE, _PREPAYMENT = 0x0707, 0x0700, 0x0705
 _GAS_COMPONENTS: dict[str, tuple[tuple[int, int, int], ...]] = {
     "pending_mode": ((_PREPAYMENT, 0x01, 0x06),),
     "pending_price": ((_PRICE, 0x09, 0x04), (_PRICE, 0x09, 0x05)),
+    "pending_prepay": (
+        (_PREPAYMENT, 0x01, 0x03),
+        (_PREPAYMENT, 0x01, 0x0C),
+        (_PREPAYMENT, 0x01, 0x09),
+        (_PREPAYMENT, 0x01, 0x0B),
+        (_CALENDAR, 0x09, 0x00),
+        (_CALENDAR, 0x09, 0x04),
+    ),
     "pending_tariff": (
         (_CALENDAR, 0x09, 0x00),
         (_CALENDAR, 0x09, 0x04),
@@ -455,6 +521,13 @@ def _apply(device: MeterDevice, key: str, held: dict[str, Any], at: int) -> bool
         if (meter.mode is PaymentMode.PREPAYMENT) == prepayment:
             return False
         _switch_mode(device, prepayment, int(held["cut_off"]), at)
+        return True
+    if key == "pending_prepay":
+        config = _prepay_config(device, held)
+        if config.problems():
+            return False
+        meter.prepayment = config
+        _state(device)["prepay"] = {k: v for k, v in held.items() if k not in ("at", "counter")}
         return True
     switching = tuple(held.get("switching", meter.tariff.switching))
     tariff = Tariff(tuple(held["prices"]), int(held["standing_charge"]), switching)
@@ -506,7 +579,7 @@ def future_dated(device: Any, now: int) -> list[Alert]:
         return []
     alerts: list[Alert] = []
     clock = device.device_time(now)
-    for key in ("pending_mode", "pending_price", "pending_tariff"):
+    for key in ("pending_mode", "pending_price", "pending_tariff", "pending_prepay"):
         held = state.get(key)
         if held is None:
             continue

@@ -394,6 +394,97 @@ def _build_price(cmd: Command) -> bytes:
     return dataclasses.replace(request.price, counter=cmd.counter).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class UpdatePrepayConfiguration:
+    """SR2.1 for a GSME (GCS05): debt cap, emergency credit, low credit, maximum credit and
+    the non-disablement calendar, at once or at the execution date-time."""
+
+    execution: datetime | None
+    values: tuple[int, int, int, int, int, int]
+    """Debt recovery rate cap, emergency credit limit and threshold, low credit threshold,
+    maximum meter balance, maximum credit threshold."""
+    days: tuple[gc.NonDisablementDay, ...]
+    weeks: tuple[tuple[int, tuple[int, ...]], ...]
+    seasons: tuple[gc.GasSeason, ...]
+    special_days: tuple[gc.GasSpecialDay, ...]
+
+
+_PREPAY_VALUES = (
+    "DebtRecoveryRateCap",
+    "EmergencyCreditLimit",
+    "EmergencyCreditThreshold",
+    "LowCreditThreshold",
+)
+_PREPAY_LIMITS = ("MaxMeterBalance", "MaxCreditThreshold")
+
+
+def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration:
+    f = Fields(
+        body,
+        ("ExecutionDateTime", "UpdatePrepayConfigElectricity", "UpdatePrepayConfigGas"),
+        dated=True,
+    )
+    when = execution(f)
+    if "UpdatePrepayConfigGas" not in f.elements:
+        raise ServiceError("use_case_unavailable", srv="2.1", use_case="ECS08a")
+    names = (*_PREPAY_VALUES, "GasNonDisablementCalendar", *_PREPAY_LIMITS)
+    g = Fields(f.elements["UpdatePrepayConfigGas"], names)
+    numbers = [read_int(n, g.text(n), 0, 0xFFFF_FFFF) for n in (*_PREPAY_VALUES, *_PREPAY_LIMITS)]
+    values = (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
+    if "GasNonDisablementCalendar" not in g.elements:
+        raise invalid("UpdatePrepayConfigGas", "GasNonDisablementCalendar is missing")
+    calendar = g.elements["GasNonDisablementCalendar"]
+    days = []
+    for day in children(one(calendar, "DayProfiles"), "GasNonDisablementDayProfile"):
+        switches = []
+        for action in children(day, "TimeStartAction"):
+            start = time_of(one(action, "StartTime").text)
+            kind = (one(action, "NonDisablementAction").text or "").strip()
+            if kind not in ("START", "STOP"):
+                raise invalid("NonDisablementAction", f"{kind!r} is not START or STOP")
+            switches.append((start.hour * 60 + start.minute, kind == "START"))
+        days.append(gc.NonDisablementDay(number(day, "GasDayName", 1, 255), tuple(switches)))
+    weeks = []
+    for week in children(one(calendar, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        weeks.append((number(week, "WeekName", 1, 255), found))
+    seasons = tuple(
+        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
+        for s in children(one(calendar, "SeasonProfiles"), "Season")
+    )
+    special = tuple(
+        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
+        for d in children(one(calendar, "SpecialDays"), "SpecialDay")
+    )
+    day_ids = {d.day_id for d in days}
+    if any(not set(w) <= day_ids for _, w in weeks) or any(
+        d.day_id not in day_ids for d in special
+    ):
+        raise invalid("GasNonDisablementCalendar", "it names a day profile it does not define")
+    if any(s.week_id not in {w for w, _ in weeks} for s in seasons):
+        raise invalid("GasNonDisablementCalendar", "a season names an undefined week profile")
+    return UpdatePrepayConfiguration(when, values, tuple(days), tuple(weeks), seasons, special)
+
+
+def _build_prepay(cmd: Command) -> bytes:
+    request: UpdatePrepayConfiguration = cmd.request
+    cancel = request.execution == CANCELLATION
+    start = 0 if request.execution is None or cancel else gbz.zigbee_time(request.execution)
+    return gc.GasPrepayConfig(
+        gc.issuer_id(cmd.now),
+        *request.values,
+        days=request.days,
+        weeks=request.weeks,
+        seasons=request.seasons,
+        special_days=request.special_days,
+        start=start,
+        cancel=cancel,
+    ).encode()
+
+
 serves("2.2", Codec(read=_read_top_up, build=_build_top_up, builds=frozenset({"CS01a", "CS01b"})))
 serves(
     "1.1.1",
@@ -403,3 +494,4 @@ serves(
     "1.2.1",
     Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b", "GCS01b"})),
 )
+serves("2.1", Codec(read=_read_prepay, build=_build_prepay, builds=frozenset({"GCS05"})))

@@ -23,7 +23,8 @@ never here. This package does no I/O and no cryptography.
 **Layout.** One module per use-case family, each the codec of its use cases:
 :mod:`~gbcs.content.reading`, :mod:`~gbcs.content.tariff` (tariff and prepayment),
 :mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
-:mod:`~gbcs.content.gas_tariff` (the GSME's prices),
+:mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
+:mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
@@ -52,6 +53,7 @@ from gbcs.content import (
     alerts,
     configuration,
     firmware,
+    gas_prepay,
     gas_tariff,
     han,
     reading,
@@ -64,6 +66,7 @@ from gbcs.content.account import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
+from gbcs.content.gas_prepay import *  # noqa: F403
 from gbcs.content.gas_tariff import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
@@ -77,6 +80,7 @@ Command = (
     | tariff.Command
     | account.Command
     | gas_tariff.Command
+    | gas_prepay.Command
     | supply.Command
     | configuration.Command
     | han.Command
@@ -130,6 +134,7 @@ __all__ += account.__all__
 __all__ += alerts.__all__
 __all__ += configuration.__all__
 __all__ += firmware.__all__
+__all__ += gas_prepay.__all__
 __all__ += gas_tariff.__all__
 __all__ += han.__all__
 __all__ += reading.__all__

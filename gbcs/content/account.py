@@ -608,10 +608,17 @@ class ZclStatus:
             return _gbz(self.cluster, fc, frames)
         if len(self.clusters) != len(frames):
             raise EncodeError(f"{len(self.clusters)} clusters for {len(frames)} statuses")
+        # Mixed clusters: each answer goes the way its cluster does (the meter serves the
+        # prepayment cluster and is the client of the calendar and price ones).
         components = tuple(
             GbzComponent(
                 cluster,
-                ZclFrame(fc, seq, command, payload),
+                ZclFrame(
+                    gbz.FC_SERVER_TO_CLIENT if cluster == Cluster.PREPAYMENT else 0,
+                    seq,
+                    command,
+                    payload,
+                ),
                 CONTROL_LAST if seq == len(frames) - 1 else 0,
             )
             for seq, (cluster, (command, payload)) in enumerate(

@@ -447,3 +447,40 @@ def test_a_held_esme_price_applies_at_its_time(head: HeadEnd) -> None:
     assert 0x8F66 in answer.alert_codes()
     assert esme.meter.tariff.prices[0] == 20_000
     assert esme.meter.tariff.standing_charge == 10_000
+
+
+def test_gcs05_configures_prepayment_and_answers_the_reference(
+    prepay: HeadEnd, conformance: Path
+) -> None:
+    from tests.gateway.srv.support import transform
+
+    name = "GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML"
+    _, content = transform((conformance / "duis/templates" / name).read_bytes(), now=prepay.now)
+    cmd = c.GasPrepayConfig.decode(content)
+    answer = prepay.send(prepay.command(GSME, cmd, counter=prepay.next_counter()))
+    assert answer.response is not None
+    expected = _reference(conformance, "GCS05_2.1_IMMEDIATE_SUCCESS_RESPONSE")
+    assert answer.response.content == expected.content
+    config = _gsme(prepay).meter.prepayment
+    assert (config.emergency_credit_limit, config.emergency_credit_threshold) == (
+        10_000_000,
+        100_000,
+    )
+    assert config.low_credit_threshold == 5_000_000
+    held = _gsme(prepay).family_state(TARIFF)["prepay"]
+    assert held["max_meter_balance"] == 25_000_000
+    assert held["non_disablement"][0]["switches"] == [[0, True], [480, False], [1080, True]]
+
+
+def test_gcs05_with_the_emergency_threshold_above_low_credit_is_refused(prepay: HeadEnd) -> None:
+    gsme = _gsme(prepay)
+    before = gsme.meter.prepayment
+    day = c.NonDisablementDay(1, ((0, True),))
+    season = c.GasSeason(bytes([0xFF, 1, 1, 0xFF]), 1)
+    cmd = c.GasPrepayConfig(
+        _issued(prepay), 0, 500, 300, 200, 1000, 1000, (day,), ((1, (1,) * 7),), (season,)
+    )
+    answer = prepay.send(prepay.command(GSME, cmd, counter=prepay.next_counter()))
+    assert answer.response is not None
+    assert not c.ZclStatus.decode(answer.response.content).ok
+    assert gsme.meter.prepayment == before

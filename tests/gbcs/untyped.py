@@ -92,7 +92,6 @@ _READS_AND_SETS = [
     "ECS62",
     "ECS66",
     "ECS82",
-    "GCS05",
     "GCS13c",
     "GCS14",
     "GCS15b",
@@ -131,7 +130,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 103 commands, 104
+"""(use case name, direction) pairs with no typed content codec: 102 commands, 103
 responses, 7 alerts."""
 
 

@@ -15,6 +15,9 @@ from gbcs import content as gc
 from tests.gateway.srv.support import reference_content, template_body, transform
 
 SERVED = (
+    "GCS05_2.1_IMMEDIATE",
+    "GCS05_2.1_FUTURE_DATED",
+    "GCS05_2.1_CANCELLATION",
     "GCS01a_1.1.1_IMMEDIATE_TOU",
     "GCS01a_1.1.1_FUTURE_DATED_BLOCK",
     "GCS01a_1.1.1_CANCELLATION_BLOCK",
