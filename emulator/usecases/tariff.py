@@ -542,15 +542,19 @@ def _alerts(device: MeterDevice, key: str, held: dict[str, Any], at: int, ok: bo
     code = EXECUTED if ok else NOT_EXECUTED
     when = from_seconds(at)
     if device.DEVICE_TYPE is E:
-        alert = c.DlmsAlert.future_dated(
-            device.next_alert_counter(),
-            executed=ok,
-            when=when,
-            message_code=int(held["message_code"]),
-            command_counter=int(held["counter"]),
-            spec=dlms.set_(113, c.PRICE_MATRIX, 6),
-        )
-        return [Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode())]
+        # One alert an activation time set (attribute 7), as the DCC's reference alerts.
+        out = []
+        for obis in (c.STANDING_CHARGE, c.PRICE_MATRIX):
+            alert = c.DlmsAlert.future_dated(
+                device.next_alert_counter(),
+                executed=ok,
+                when=when,
+                message_code=int(held["message_code"]),
+                command_counter=int(held["counter"]),
+                spec=dlms.set_(113, obis, 7),
+            )
+            out.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+        return out
     components = list(_GAS_COMPONENTS[key])
     if held.get("block"):
         components.insert(3, (_PRICE, 0x09, 0x06))

@@ -22,6 +22,7 @@ from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING
 from gbcs.frames import Message
 from gbcs.payloads import gbz
+from gbcs.payloads.dlms import OctetString
 from tests.emulator.support import ESME, GPF, GSME, HeadEnd, pki_for, sandbox_fleet
 
 TARIFF = "tariff"
@@ -444,8 +445,16 @@ def test_a_held_esme_price_applies_at_its_time(head: HeadEnd) -> None:
     head.send(head.command(ESME, held))
     assert esme.meter.tariff.prices[0] != 20_000
     answer = head.advance(timedelta(hours=6))
-    assert 0x8F66 in answer.alert_codes()
+    assert answer.alert_codes().count(0x8F66) == 2
     assert esme.meter.tariff.prices[0] == 20_000
+    # the alerts name the standing charge's and the price matrix's activation (attribute 7)
+    found = [c.decode_alert(m.message_code, m.content) for m in answer.alerts]
+    details = [a.details for a in found if isinstance(a, c.DlmsAlert) and a.code == 0x8F66]
+    raw = [d.value for d in details if isinstance(d, OctetString)]
+    assert [r[-7:] for r in raw] == [
+        bytes.fromhex("0000131404ff07"),
+        bytes.fromhex("0000131400ff07"),
+    ]
     assert esme.meter.tariff.standing_charge == 10_000
 
 
