@@ -459,6 +459,7 @@ def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContex
         "non_disablement": [
             {"day": d.day_id, "switches": [[m, on] for m, on in d.switches]} for d in cmd.days
         ],
+        "periods": _periods(cmd),
     }
     config = _prepay_config(_meter(device), held)
     if config.problems():
@@ -477,12 +478,31 @@ def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContex
     return answer(0)
 
 
+def _periods(cmd: c.GasPrepayConfig) -> list[int]:
+    """The half hours of the day in a non-disablement period, by the day profile of the
+    first season's Monday (the emulated meter keeps every day alike, as it bills)."""
+    weeks = dict(cmd.weeks)
+    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
+    switches = next((d.switches for d in cmd.days if d.day_id == monday), ())
+    periods = []
+    for slot in range(48):
+        on = False
+        for minute, start in switches:
+            if minute <= slot * 30:
+                on = start
+        if on:
+            periods.append(slot)
+    return periods
+
+
 def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
+    periods = set(held.get("periods", ()))
     return replace(
         device.meter.prepayment,
         emergency_credit_limit=int(held["emergency_credit_limit"]),
         emergency_credit_threshold=int(held["emergency_credit_threshold"]),
         low_credit_threshold=int(held["low_credit_threshold"]),
+        non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
     )
 
 

@@ -18,7 +18,9 @@ from emulator.devices.esme import Esme
 from emulator.devices.gpf import Gpf
 from emulator.devices.gsme import Gsme
 from emulator.metering import PaymentMode
+from emulator.supply import SupplyState
 from gbcs import content as c
+from gbcs.alerts import AlertCode
 from gbcs.content.account import CANCEL_PENDING
 from gbcs.frames import Message
 from gbcs.payloads import gbz
@@ -493,3 +495,32 @@ def test_gcs05_with_the_emergency_threshold_above_low_credit_is_refused(prepay: 
     assert answer.response is not None
     assert not c.ZclStatus.decode(answer.response.content).ok
     assert gsme.meter.prepayment == before
+
+
+def test_credit_running_out_in_a_non_disablement_period_waits_for_its_end(
+    prepay: HeadEnd,
+) -> None:
+    """Non-disablement from 00:00 to 08:00 and from 18:00 (GCS05): a gas meter whose credit
+    runs out at night keeps the valve open until 08:00, then closes it with its alert."""
+    gsme = _gsme(prepay)
+    day = c.NonDisablementDay(1, ((0, True), (480, False), (1080, True)))
+    season = c.GasSeason(bytes([0xFF, 1, 1, 0xFF]), 1)
+    config = c.GasPrepayConfig(
+        _issued(prepay), 0, 0, 0, 0, 25_000_000, 25_000_000, (day,), ((1, (1,) * 7),), (season,)
+    )
+    answer = prepay.send(prepay.command(GSME, config, counter=prepay.next_counter()))
+    assert answer.response is not None
+    assert c.ZclStatus.decode(answer.response.content).ok
+    assert gsme.meter.prepayment.non_disablement[0]
+    assert not gsme.meter.prepayment.non_disablement[16]
+    # T0 is 09:00: let the day pass to 23:00 on plenty of credit, then empty it.
+    gsme.meter.credit.balance = 5_000_000
+    prepay.advance(timedelta(hours=14))
+    assert gsme.meter.supply is SupplyState.ENABLED
+    gsme.meter.credit.balance = 0
+    answer = prepay.advance(timedelta(hours=8))  # to 07:00: inside the period
+    assert gsme.meter.supply is SupplyState.ENABLED
+    assert AlertCode.CREDIT_BELOW_DISABLEMENT_THRESHOLD not in answer.alert_codes()
+    answer = prepay.advance(timedelta(hours=2))  # 09:00: the period ended at 08:00
+    assert gsme.meter.supply is SupplyState.DISABLED
+    assert AlertCode.CREDIT_BELOW_DISABLEMENT_THRESHOLD in answer.alert_codes()
