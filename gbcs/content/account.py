@@ -252,10 +252,9 @@ class GasEmergencyCredit:
 
     @classmethod
     def decode(cls, content: bytes) -> GasEmergencyCredit:
-        (payload,) = _payloads(content, Cluster.PREPAYMENT, 0x00, "GCS06")
+        _payloads(content, Cluster.PREPAYMENT, 0x00, "GCS06")
         found = cls()
-        _check_exact(found, content)
-        del payload
+        _check_exact(found, content)  # issue time 0 and the ESI as origin, nothing else
         return found
 
 
