@@ -86,6 +86,9 @@ class PrepaymentConfig:
     low_credit_threshold: int = 200_000
     disablement_threshold: int = 0
     debt_recovery_per_day: int = 0
+    non_disablement: tuple[bool, ...] = ()
+    """For each UTC half hour of the day, whether the supply may not be disabled for lack of
+    credit then (a non-disablement period); empty: never such a period."""
 
     def problems(self) -> list[str]:
         found = [
@@ -98,6 +101,8 @@ class PrepaymentConfig:
             )
             if getattr(self, name) < 0
         ]
+        if self.non_disablement and len(self.non_disablement) != SLOTS_PER_DAY:
+            found.append("the non-disablement periods cover 48 half hours")
         if self.emergency_credit_threshold > self.low_credit_threshold:
             found.append("the emergency credit threshold is above the low credit threshold")
         return found
@@ -220,13 +225,13 @@ class Meter:
             registers[1 + register] += used
             hh[slot % capacity] = used
             if prepayment:
-                self._charge(used, register, events)
+                self._charge(used, register, events, slot % SLOTS_PER_DAY)
             slot += 1
         self.hh_count += end_slot - self.accounted_to // HALF_HOUR
         self.accounted_to = end_slot * HALF_HOUR
         return events
 
-    def _charge(self, used: int, register: int, events: list[MeterEvent]) -> None:
+    def _charge(self, used: int, register: int, events: list[MeterEvent], slot: int) -> None:
         credit, config = self.credit, self.prepayment
         owed = used * self.tariff.prices[register] + credit.carry
         energy_cost, credit.carry = divmod(owed, 1000)
@@ -249,6 +254,7 @@ class Meter:
         if (
             self.supply is not SupplyState.DISABLED
             and credit.available(config) <= config.disablement_threshold
+            and not (config.non_disablement and config.non_disablement[slot])
         ):
             self.supply = transition(
                 "supply", self.supply_table, self.supply, SupplyEvent.CREDIT_EXHAUSTED
@@ -338,6 +344,9 @@ class Meter:
                 "low_credit_threshold": self.prepayment.low_credit_threshold,
                 "disablement_threshold": self.prepayment.disablement_threshold,
                 "debt_recovery_per_day": self.prepayment.debt_recovery_per_day,
+                "non_disablement": [i for i, on in enumerate(self.prepayment.non_disablement) if on]
+                if self.prepayment.non_disablement
+                else None,
             },
             "credit": {
                 "balance": self.credit.balance,
@@ -371,10 +380,17 @@ class Meter:
                 standing_charge=int(tariff["standing_charge"]),
                 switching=tuple(int(v) for v in tariff["switching"]),
             ),
-            prepayment=PrepaymentConfig(**{k: int(v) for k, v in data["prepayment"].items()}),
+            prepayment=_prepayment_from_json(data["prepayment"]),
             credit=Credit(**data["credit"]),
             hh=None if hh is None else array("I", (int(v) for v in hh)),
             hh_capacity=HH_CAPACITY if hh is None else len(hh),
             hh_count=int(data["hh_count"]),
         )
         return meter
+
+
+def _prepayment_from_json(data: dict[str, Any]) -> PrepaymentConfig:
+    slots = data.get("non_disablement")
+    values = {k: int(v) for k, v in data.items() if k != "non_disablement"}
+    periods = () if slots is None else tuple(i in set(slots) for i in range(SLOTS_PER_DAY))
+    return PrepaymentConfig(**values, non_disablement=periods)

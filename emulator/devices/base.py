@@ -295,6 +295,20 @@ def handles(device_type: DeviceType, code: int) -> Callable[[Handler], Handler]:
     return register
 
 
+Ticker = Callable[[Any, int], "list[Alert]"]
+
+FAMILY_TICKERS: list[Ticker] = []
+"""What the use-case families of :mod:`emulator.usecases` do as time passes on a meter (a
+future-dated change falling due): called with the device and ``now`` before the meter
+accounts up to ``now``, only on devices holding family state; they return the alerts raised."""
+
+
+def ticks(ticker: Ticker) -> Ticker:
+    """Register a family's :data:`FAMILY_TICKERS` entry."""
+    FAMILY_TICKERS.append(ticker)
+    return ticker
+
+
 class Refusal(IntEnum):
     """Why a command was refused before any use case ran; the value is the alert code."""
 

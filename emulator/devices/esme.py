@@ -212,6 +212,11 @@ class Esme(MeterDevice):
         """ECS01a: check the tariff as seed 004 asks the meter to (the supplier's checks
         are not trusted), then install it now or at its activation time."""
         cmd = c.UpdateTariff.decode(command.content)
+        if cmd.cancel_pending:
+            # A cancellation drops the pending future-dated tariff; it installs nothing.
+            self.pending_tariff = None
+            self._log("ECS01a: pending tariff cancelled")
+            return Reply(c.Outcome.for_command(cmd).encode())
         problems = cmd.problems()
         if not problems:
             try:
@@ -304,7 +309,7 @@ def tariff_of(cmd: c.UpdateTariff) -> Tariff:
         raise CommandError(
             f"price scale {cmd.price_scale} is finer than the meter's milli-pence resolution"
         )
-    prices = tuple(p * 10 ** (money + energy) for p in cmd.tou_prices)
+    charges = list(cmd.tou_prices)
     weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
     days = [d for d in cmd.day_profiles if weeks and d.day_id == weeks[0].days[0]]
     if not days or not days[0].switches:
@@ -317,7 +322,13 @@ def tariff_of(cmd: c.UpdateTariff) -> Tariff:
         for switch in day.switches:
             if switch.start.hour * 60 + switch.start.minute <= minute:
                 rate = switch.rate
+        if rate > c.BLOCK_SCRIPT_BASE:
+            # Block thresholds are not modelled: block rate n bills on register n at block
+            # A's price.
+            rate -= c.BLOCK_SCRIPT_BASE
+            charges[rate - 1] = cmd.block_prices[0][rate - 1]
         switching.append(rate - 1)
+    prices = tuple(p * 10 ** (money + energy) for p in charges)
     return Tariff(
         prices=prices, standing_charge=cmd.standing_charge * 10**money, switching=tuple(switching)
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from emulator.devices.base import Alert, Device, DeviceContext
+from emulator.devices.base import FAMILY_TICKERS, Alert, Device, DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import Meter, MeterEvent, PaymentMode
 from emulator.supply import SupplyEvent
@@ -44,10 +44,11 @@ class MeterDevice(Device):
     # -- time ------------------------------------------------------------------------------
 
     def tick(self, now: int) -> list[Alert]:
+        due = [a for ticker in FAMILY_TICKERS for a in ticker(self, now)] if self.extra else []
         events = self.meter.advance(now)
-        if not events and self.pending_activation is None:
+        if not events and not due and self.pending_activation is None:
             return []  # (Device.tick has nothing to do either)
-        alerts = [Alert(METER_EVENT_ALERTS[e]) for e in events]
+        alerts = due + [Alert(METER_EVENT_ALERTS[e]) for e in events]
         return alerts + Device.tick(self, now)
 
     # -- prepayment ------------------------------------------------------------------------

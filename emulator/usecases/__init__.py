@@ -14,3 +14,7 @@ from emulator.usecases import configuration, security  # noqa: F401 - importing 
 
 FAMILIES: tuple[str, ...] = ("configuration", "security")
 """The family modules imported (their names), in import order."""
+
+from emulator.usecases import tariff  # noqa: E402  (registers its handlers)
+
+FAMILIES += (tariff.FAMILY,)

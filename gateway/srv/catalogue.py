@@ -19,6 +19,7 @@ from gateway.duis import nondevice as _nondevice
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.srv import (
+    account,
     auxiliary,
     configuration,
     gas,
@@ -39,6 +40,7 @@ __all__ = ["CATALOGUE", "FAMILIES", "Entry", "entry"]
 FAMILIES: Final = (
     reading,
     tariff,
+    account,
     supply,
     configuration,
     auxiliary,

@@ -27,9 +27,12 @@ def invalid(element: str, reason: str) -> ServiceError:
 
 
 class Fields:
-    """The children of a body element by local name: each at most once, none unknown."""
+    """The children of a body element by local name: each at most once, none unknown; an
+    ``ExecutionDateTime`` (future-dated) only where the codec takes one (``dated``)."""
 
-    def __init__(self, element: etree._Element, allowed: tuple[str, ...]) -> None:
+    def __init__(
+        self, element: etree._Element, allowed: tuple[str, ...], *, dated: bool = False
+    ) -> None:
         self.owner = local_name(element)
         self.elements: dict[str, etree._Element] = {}
         text = (element.text or "").strip()
@@ -45,7 +48,8 @@ class Fields:
             if name in self.elements:
                 raise invalid(name, "it appears twice")
             self.elements[name] = child
-        if "ExecutionDateTime" in self.elements:
+        # A codec that carries the execution date-time into the command reads it itself.
+        if "ExecutionDateTime" in self.elements and not dated:
             raise ServiceError(
                 "duis_sr_not_supported",
                 srv="with an ExecutionDateTime (future-dated)",

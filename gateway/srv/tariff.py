@@ -6,15 +6,18 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from lxml import etree
 
 from gateway.duis.xml import local_name
 from gateway.errors import ServiceError
+from gateway.srv.account import CANCELLATION, execution
 from gateway.srv.fields import (
     Fields,
     children,
     cosem_date,
+    date_part,
     invalid,
     number,
     one,
@@ -24,8 +27,9 @@ from gateway.srv.fields import (
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.payloads import gbz
 
-__all__ = ["TopUpDevice", "UpdateImportTariff"]
+__all__ = ["TopUpDevice", "UpdateImportTariff", "UpdatePrice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +40,26 @@ class TopUpDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class GasTariff:
+    """SR1.1.1 for a GSME (GCS01a): the calendar, special days, block thresholds and the
+    prices (:class:`GasPrices`); the DCC's clock gives the issuer event id when it is built."""
+
+    days: tuple[gc.GasDay, ...]
+    weeks: tuple[tuple[int, tuple[int, ...]], ...]
+    seasons: tuple[gc.GasSeason, ...]
+    special_days: tuple[gc.GasSpecialDay, ...]
+    thresholds: tuple[int, ...]
+    prices: GasPrices
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateImportTariff:
     """SR1.1.1 ``UpdateImportTariffPrimaryElement``: ECS01a (ESME), the typed tariff of
-    :mod:`gbcs.content` (its counter is the command's, set when it is built)."""
+    :mod:`gbcs.content` (its counter is the command's, set when it is built), or the GSME's
+    tariff (GCS01a)."""
 
-    tariff: gc.UpdateTariff
+    tariff: gc.UpdateTariff | None
+    gas: GasTariff | None = None
 
 
 def _read_top_up(body: etree._Element) -> TopUpDevice:
@@ -62,9 +81,14 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     """SR1.1.1 ``UpdateImportTariffPrimaryElement`` (electricity, TOU or block tariff) as
     the ECS01a content of :class:`gbcs.content.UpdateTariff` (its counter is set later)."""
     f = Fields(body, ("ExecutionDateTime", "ElecTariffElements", "GasTariffElements",
-                       "PriceElements"))  # fmt: skip
+                       "PriceElements"), dated=True)  # fmt: skip
+    when = execution(f)
     if "GasTariffElements" in f.elements and "ElecTariffElements" not in f.elements:
-        raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="GCS01a (a gas tariff)")
+        if "PriceElements" not in f.elements:
+            raise invalid("UpdateImportTariffPrimaryElement", "PriceElements is missing")
+        return UpdateImportTariff(
+            None, _gas_tariff(f.elements["GasTariffElements"], f.elements["PriceElements"], when)
+        )
     if "ElecTariffElements" not in f.elements:
         raise invalid("UpdateImportTariffPrimaryElement", "an ESME tariff needs ElecTariffElements")
     tariff = f.elements["ElecTariffElements"]
@@ -78,7 +102,12 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             )
             if len(action) != 1:
                 raise invalid("ProfileSchedule", "it needs a TOUTariffAction or BlockTariffAction")
-            rate = read_int(local_name(action[0]), (action[0].text or "").strip(), 1, 48)
+            kind = local_name(action[0])
+            rate = read_int(kind, (action[0].text or "").strip(), 1, 48)
+            if kind == "BlockTariffAction":
+                if rate > gc.BLOCK_RATES:
+                    raise invalid(kind, f"{rate} is not a block tariff rate (1 to 8)")
+                rate += gc.BLOCK_SCRIPT_BASE
             start = time_of(one(schedule, "StartTime").text)
             switches.append(gc.TariffSwitch(start, rate))
         days.append(gc.DayProfile(number(day, "DayName", 1, 16), tuple(switches)))
@@ -112,34 +141,7 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
         thresholds[slot - 1] = tuple(
             read_int("BlockThreshold", (b.text or "").strip(), 0, 0xFFFF_FFFF) for b in blocks
         )
-    prices = one(one(f.elements["PriceElements"], "ElectricityPriceElements"), "StandingCharge")
-    elements = prices.getparent()
-    assert elements is not None
-    standing = read_int("StandingCharge", (prices.text or "").strip(), -32768, 32767)
-    price_scale = number(elements, "PriceScale", -128, 127)
-    tou = [0] * 48
-    block_prices = [[0] * 8 for _ in range(4)]
-    for price in (
-        children(children(elements, "TOUTariff")[0], "TOUPrice")
-        if children(elements, "TOUTariff")
-        else []
-    ):
-        tou[read_int("TOUPrice", price.get("index"), 1, 48) - 1] = read_int(
-            "TOUPrice", (price.text or "").strip(), -32768, 32767
-        )
-    for rates in (
-        children(children(elements, "BlockTariff")[0], "BlockPrices")
-        if children(elements, "BlockTariff")
-        else []
-    ):
-        rate = read_int("BlockPrices", rates.get("index"), 1, 8)
-        for price in children(rates, "BlockPrice"):
-            block = read_int("BlockPrice", price.get("index"), 1, 4)
-            block_prices[block - 1][rate - 1] = read_int(
-                "BlockPrice", (price.text or "").strip(), -32768, 32767
-            )
-    if children(elements, "HybridTariff"):
-        raise ServiceError("use_case_unavailable", srv="1.1.1", use_case="ECS01a hybrid tariffs")
+    standing, price_scale, tou, block_prices = _electricity_prices(f.elements["PriceElements"])
     return UpdateImportTariff(
         gc.UpdateTariff(
             counter=0,
@@ -147,17 +149,99 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             week_profiles=tuple(weeks),
             day_profiles=tuple(days),
             standing_charge=standing,
-            tou_prices=tuple(tou),
-            block_prices=tuple(tuple(b) for b in block_prices),
+            tou_prices=tou,
+            block_prices=block_prices,
             block_thresholds=tuple(thresholds),
             special_days=special,
             price_scale=price_scale,
+            activate_at=None if when == CANCELLATION else when,
+            cancel_pending=when == CANCELLATION,
         )
     )
 
 
+def _zcl_date(date: etree._Element) -> bytes:
+    """A DUIS gas date (with wildcards) as a ZCL date: year - 1900, month, day, day of week;
+    0xFF where not specified."""
+    year = date_part(date, "GasYearWithWildcards", "SpecifiedYear", 1)
+    month = date_part(date, "GasMonthWithWildcards", "SpecifiedMonth", 1)
+    day = date_part(date, "GasDayOfMonthWithWildcards", "SpecifiedDayOfMonth", 1)
+    weekday = date_part(date, "GasDayOfWeekWithWildcards", "SpecifiedDayOfWeek", 1)
+    if year != 0xFF and not 1900 <= year <= 2154:
+        raise invalid("SpecifiedYear", f"{year} is not a year from 1900 to 2154")
+    return bytes([0xFF if year == 0xFF else year - 1900, month, day, weekday])
+
+
+def _gas_tariff(
+    elements: etree._Element, price_elements: etree._Element, when: datetime | None
+) -> GasTariff:
+    table = one(elements, "SwitchingTable")
+    days = []
+    for day in children(one(table, "DayProfiles"), "DayProfile"):
+        tou = children(day, "TOUTariffAction")
+        if len(tou) + len(children(day, "BlockTariff")) != 1:
+            raise invalid("DayProfile", "it needs a TOUTariffAction or BlockTariff")
+        tier = read_int("TOUTariffAction", (tou[0].text or "").strip(), 1, 4) if tou else 0
+        days.append(gc.GasDay(number(day, "DayName", 1, 255), tier))
+    weeks = []
+    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        weeks.append((number(week, "WeekName", 1, 255), found))
+    seasons = tuple(
+        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
+        for s in children(one(table, "Seasons"), "Season")
+    )
+    special = tuple(
+        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
+        for d in children(one(elements, "SpecialDays"), "SpecialDay")
+    )
+    matrix = sorted(
+        children(one(elements, "ThresholdMatrix"), "BlockThreshold"),
+        key=lambda e: int(e.get("index") or "0"),
+    )
+    thresholds = tuple(
+        read_int("BlockThreshold", (t.text or "").strip(), 0, (1 << 48) - 1) for t in matrix
+    )
+    prices = _gas_prices(one(price_elements, "GasPriceElements"), when)
+    if prices.block:
+        # The thresholds in use are those the matrix holds, as the DCC's commands carry.
+        prices = dataclasses.replace(prices, thresholds=len(thresholds))
+    return GasTariff(tuple(days), tuple(weeks), seasons, special, thresholds, prices)
+
+
+def _build_gas_tariff(cmd: Command, gas: GasTariff) -> bytes:
+    tariff = gc.GasTariff(
+        _gas_price(cmd, gas.prices),
+        gas.days,
+        gas.weeks,
+        gas.seasons,
+        gas.special_days,
+        gas.thresholds,
+    )
+    problems = tariff.problems()
+    if problems:
+        raise ServiceError(
+            "invalid_value",
+            field="UpdateImportTariffPrimaryElement",
+            value="the gas tariff",
+            reason="; ".join(problems),
+        )
+    return tariff.encode()
+
+
 def _build_tariff(cmd: Command) -> bytes:
     request: UpdateImportTariff = cmd.request
+    if cmd.use_case.name == "GCS01a":
+        if request.gas is None:
+            raise invalid(
+                "UpdateImportTariffPrimaryElement", "a GSME's tariff is GasTariffElements"
+            )
+        return _build_gas_tariff(cmd, request.gas)
+    if request.tariff is None:
+        raise invalid("UpdateImportTariffPrimaryElement", "an ESME's tariff is ElecTariffElements")
     problems = request.tariff.problems()
     if problems:
         raise ServiceError(
@@ -169,5 +253,245 @@ def _build_tariff(cmd: Command) -> bytes:
     return dataclasses.replace(request.tariff, counter=cmd.counter).encode()
 
 
+Prices = tuple[int, int, tuple[int, ...], tuple[tuple[int, ...], ...]]
+"""Standing charge, price scale, the 48 TOU prices, the 4 x 8 block prices."""
+
+
+def _electricity_prices(price_elements: etree._Element) -> Prices:
+    """The ``ElectricityPriceElements`` of a DUIS ``PriceElements``."""
+    prices = one(one(price_elements, "ElectricityPriceElements"), "StandingCharge")
+    elements = prices.getparent()
+    assert elements is not None
+    standing = read_int("StandingCharge", (prices.text or "").strip(), -32768, 32767)
+    price_scale = number(elements, "PriceScale", -128, 127)
+    tou = [0] * 48
+    block_prices = [[0] * 8 for _ in range(4)]
+    # A hybrid tariff holds both TOU prices and block prices.
+    tou_holders = children(elements, "TOUTariff") + children(elements, "HybridTariff")
+    block_holders = children(elements, "BlockTariff") + children(elements, "HybridTariff")
+    for price in (p for holder in tou_holders for p in children(holder, "TOUPrice")):
+        tou[read_int("TOUPrice", price.get("index"), 1, 48) - 1] = read_int(
+            "TOUPrice", (price.text or "").strip(), -32768, 32767
+        )
+    for rates in (r for holder in block_holders for r in children(holder, "BlockPrices")):
+        rate = read_int("BlockPrices", rates.get("index"), 1, 8)
+        for price in children(rates, "BlockPrice"):
+            block = read_int("BlockPrice", price.get("index"), 1, 4)
+            block_prices[block - 1][rate - 1] = read_int(
+                "BlockPrice", (price.text or "").strip(), -32768, 32767
+            )
+    return standing, price_scale, tuple(tou), tuple(tuple(b) for b in block_prices)
+
+
+@dataclass(frozen=True, slots=True)
+class GasPrices:
+    """SR1.2.1 for a GSME (GCS01b): standing charge, the TOU or block prices, the block
+    thresholds in use, the currency and the execution date-time (the DCC's clock gives the
+    issuer event id when it is built)."""
+
+    standing_charge: int
+    prices: tuple[int, ...]
+    block: bool
+    thresholds: int
+    currency: int
+    execution: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePrice:
+    """SR1.2.1 ``UpdatePricePrimaryElement``: ECS01b (ESME), the typed prices of
+    :mod:`gbcs.content` (its counter is the command's, set when it is built), or the
+    GSME's prices (GCS01b)."""
+
+    price: gc.UpdatePrice | None
+    gas: GasPrices | None = None
+
+
+def _gas_prices(elements: etree._Element, when: datetime | None) -> GasPrices:
+    f = Fields(elements, ("CurrencyUnits", "StandingCharge", "BlockTariff", "TOUTariff"))
+    currency = {"GBP": gc.GBP, "ECB": gc.EUR}.get(f.text("CurrencyUnits") or "")
+    if currency is None:
+        raise invalid("CurrencyUnits", f"{f.text('CurrencyUnits')!r} is not GBP or ECB")
+    standing = read_int("StandingCharge", f.text("StandingCharge"), 0, 0xFFFF_FFFF)
+    block = "BlockTariff" in f.elements
+    if block == ("TOUTariff" in f.elements):
+        raise invalid("GasPriceElements", "it must hold one of BlockTariff, TOUTariff")
+    holder = f.elements["BlockTariff" if block else "TOUTariff"]
+    name = "BlockPrice" if block else "TOUPrice"
+    entries = children(holder, name)
+    if not 1 <= len(entries) <= 4:
+        raise invalid(name, f"a gas tariff has 1 to 4 prices, not {len(entries)}")
+    found: dict[int, int] = {}
+    for entry in entries:
+        index = read_int(name, entry.get("index"), 1, 4)
+        found[index] = read_int(name, (entry.text or "").strip(), 0, 0xFFFF_FFFF)
+    if sorted(found) != list(range(1, len(found) + 1)):
+        raise invalid(name, "the prices must be numbered 1, 2, ... without gaps")
+    thresholds = number(holder, "NumberOfThresholds", 1, 3) if block else 0
+    prices = tuple(found[i] for i in sorted(found))
+    return GasPrices(standing, prices, block, thresholds, currency, when)
+
+
+def _gas_price(cmd: Command, gas: GasPrices) -> gc.GasPrice:
+    cancel = gas.execution == CANCELLATION
+    start = 0 if gas.execution is None or cancel else gbz.zigbee_time(gas.execution)
+    return gc.GasPrice(
+        gc.issuer_id(cmd.now),
+        gas.standing_charge,
+        gas.prices,
+        gas.block,
+        gas.thresholds,
+        start,
+        cancel,
+        gas.currency,
+    )
+
+
+def _build_gas_price(cmd: Command, gas: GasPrices) -> bytes:
+    return _gas_price(cmd, gas).encode()
+
+
+def _read_price(body: etree._Element) -> UpdatePrice:
+    f = Fields(body, ("ExecutionDateTime", "PriceElements"), dated=True)
+    when = execution(f)
+    if "PriceElements" not in f.elements:
+        raise invalid("UpdatePricePrimaryElement", "PriceElements is missing")
+    elements = f.elements["PriceElements"]
+    if children(elements, "GasPriceElements") and not children(
+        elements, "ElectricityPriceElements"
+    ):
+        return UpdatePrice(None, _gas_prices(one(elements, "GasPriceElements"), when))
+    standing, price_scale, tou, block_prices = _electricity_prices(elements)
+    return UpdatePrice(
+        gc.UpdatePrice(
+            counter=0,
+            standing_charge=standing,
+            tou_prices=tou,
+            block_prices=block_prices,
+            activate_at=None if when == CANCELLATION else when,
+            price_scale=price_scale,
+            cancel_pending=when == CANCELLATION,
+        )
+    )
+
+
+def _build_price(cmd: Command) -> bytes:
+    request: UpdatePrice = cmd.request
+    if cmd.use_case.name == "GCS01b":
+        if request.gas is None:
+            raise invalid("PriceElements", "a GSME's prices are GasPriceElements")
+        return _build_gas_price(cmd, request.gas)
+    if request.price is None:
+        raise invalid("PriceElements", "an ESME's prices are ElectricityPriceElements")
+    problems = request.price.problems()
+    if problems:
+        raise ServiceError(
+            "invalid_value",
+            field="UpdatePricePrimaryElement",
+            value="the prices",
+            reason="; ".join(problems),
+        )
+    return dataclasses.replace(request.price, counter=cmd.counter).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePrepayConfiguration:
+    """SR2.1 for a GSME (GCS05): debt cap, emergency credit, low credit, maximum credit and
+    the non-disablement calendar, at once or at the execution date-time."""
+
+    execution: datetime | None
+    values: tuple[int, int, int, int, int, int]
+    """Debt recovery rate cap, emergency credit limit and threshold, low credit threshold,
+    maximum meter balance, maximum credit threshold."""
+    days: tuple[gc.NonDisablementDay, ...]
+    weeks: tuple[tuple[int, tuple[int, ...]], ...]
+    seasons: tuple[gc.GasSeason, ...]
+    special_days: tuple[gc.GasSpecialDay, ...]
+
+
+_PREPAY_VALUES = (
+    "DebtRecoveryRateCap",
+    "EmergencyCreditLimit",
+    "EmergencyCreditThreshold",
+    "LowCreditThreshold",
+)
+_PREPAY_LIMITS = ("MaxMeterBalance", "MaxCreditThreshold")
+
+
+def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration:
+    f = Fields(
+        body,
+        ("ExecutionDateTime", "UpdatePrepayConfigElectricity", "UpdatePrepayConfigGas"),
+        dated=True,
+    )
+    when = execution(f)
+    if "UpdatePrepayConfigGas" not in f.elements:
+        raise ServiceError("use_case_unavailable", srv="2.1", use_case="ECS08a")
+    names = (*_PREPAY_VALUES, "GasNonDisablementCalendar", *_PREPAY_LIMITS)
+    g = Fields(f.elements["UpdatePrepayConfigGas"], names)
+    numbers = [read_int(n, g.text(n), 0, 0xFFFF_FFFF) for n in (*_PREPAY_VALUES, *_PREPAY_LIMITS)]
+    values = (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
+    if "GasNonDisablementCalendar" not in g.elements:
+        raise invalid("UpdatePrepayConfigGas", "GasNonDisablementCalendar is missing")
+    calendar = g.elements["GasNonDisablementCalendar"]
+    days = []
+    for day in children(one(calendar, "DayProfiles"), "GasNonDisablementDayProfile"):
+        switches = []
+        for action in children(day, "TimeStartAction"):
+            start = time_of(one(action, "StartTime").text)
+            kind = (one(action, "NonDisablementAction").text or "").strip()
+            if kind not in ("START", "STOP"):
+                raise invalid("NonDisablementAction", f"{kind!r} is not START or STOP")
+            switches.append((start.hour * 60 + start.minute, kind == "START"))
+        days.append(gc.NonDisablementDay(number(day, "GasDayName", 1, 255), tuple(switches)))
+    weeks = []
+    for week in children(one(calendar, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        weeks.append((number(week, "WeekName", 1, 255), found))
+    seasons = tuple(
+        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
+        for s in children(one(calendar, "SeasonProfiles"), "Season")
+    )
+    special = tuple(
+        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
+        for d in children(one(calendar, "SpecialDays"), "SpecialDay")
+    )
+    day_ids = {d.day_id for d in days}
+    if any(not set(w) <= day_ids for _, w in weeks) or any(
+        d.day_id not in day_ids for d in special
+    ):
+        raise invalid("GasNonDisablementCalendar", "it names a day profile it does not define")
+    if any(s.week_id not in {w for w, _ in weeks} for s in seasons):
+        raise invalid("GasNonDisablementCalendar", "a season names an undefined week profile")
+    return UpdatePrepayConfiguration(when, values, tuple(days), tuple(weeks), seasons, special)
+
+
+def _build_prepay(cmd: Command) -> bytes:
+    request: UpdatePrepayConfiguration = cmd.request
+    cancel = request.execution == CANCELLATION
+    start = 0 if request.execution is None or cancel else gbz.zigbee_time(request.execution)
+    return gc.GasPrepayConfig(
+        gc.issuer_id(cmd.now),
+        *request.values,
+        days=request.days,
+        weeks=request.weeks,
+        seasons=request.seasons,
+        special_days=request.special_days,
+        start=start,
+        cancel=cancel,
+    ).encode()
+
+
 serves("2.2", Codec(read=_read_top_up, build=_build_top_up, builds=frozenset({"CS01a", "CS01b"})))
-serves("1.1.1", Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a"})))
+serves(
+    "1.1.1",
+    Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a", "GCS01a"})),
+)
+serves(
+    "1.2.1",
+    Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b", "GCS01b"})),
+)
+serves("2.1", Codec(read=_read_prepay, build=_build_prepay, builds=frozenset({"GCS05"})))

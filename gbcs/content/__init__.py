@@ -22,6 +22,9 @@ never here. This package does no I/O and no cryptography.
 
 **Layout.** One module per use-case family, each the codec of its use cases:
 :mod:`~gbcs.content.reading`, :mod:`~gbcs.content.tariff` (tariff and prepayment),
+:mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
+:mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
+:mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
@@ -46,9 +49,12 @@ from __future__ import annotations
 
 from gbcs.content import (
     _common,
+    account,
     alerts,
     configuration,
     firmware,
+    gas_prepay,
+    gas_tariff,
     han,
     reading,
     security,
@@ -56,9 +62,12 @@ from gbcs.content import (
     tariff,
 )
 from gbcs.content._common import *  # noqa: F403
+from gbcs.content.account import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
+from gbcs.content.gas_prepay import *  # noqa: F403
+from gbcs.content.gas_tariff import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
@@ -69,6 +78,9 @@ from gbcs.errors import DecodeError
 Command = (
     reading.Command
     | tariff.Command
+    | account.Command
+    | gas_tariff.Command
+    | gas_prepay.Command
     | supply.Command
     | configuration.Command
     | security.Command
@@ -80,6 +92,7 @@ Response = (
     | _common.ZclFailure
     | reading.Response
     | tariff.Response
+    | account.Response
     | supply.Response
     | configuration.Response
     | security.Response
@@ -119,9 +132,12 @@ __all__ = [
     "decode_response",
 ]
 __all__ += _common.__all__
+__all__ += account.__all__
 __all__ += alerts.__all__
 __all__ += configuration.__all__
 __all__ += firmware.__all__
+__all__ += gas_prepay.__all__
+__all__ += gas_tariff.__all__
 __all__ += han.__all__
 __all__ += reading.__all__
 __all__ += security.__all__

@@ -60,6 +60,8 @@ CANCEL = bytes.fromhex("ffffffffffffffffff8000ff")
 """The activation date-time (all wildcards) that cancels a pending future-dated update, as
 the reference data's ECS01a CANCELLATION command sends it."""
 TOU_RATES = 48
+BLOCK_SCRIPT_BASE = 100
+"""The tariff script selector of block tariff rate n is 100 + n (TOU rate n's is n)."""
 BLOCKS = 4
 BLOCK_RATES = 8
 
@@ -84,7 +86,8 @@ class WeekProfile:
 
 @dataclass(frozen=True, slots=True)
 class TariffSwitch:
-    """From ``start`` (hour, minute, second) the tariff rate is ``rate`` (1..48)."""
+    """From ``start`` (hour, minute, second) the tariff script ``rate`` runs: a TOU rate
+    1..48, or :data:`BLOCK_SCRIPT_BASE` + a block tariff rate 1..8 (101..108)."""
 
     start: _dt.time
     rate: int
@@ -175,8 +178,12 @@ class UpdateTariff(DlmsCommand):
             if starts != sorted(starts) or len(set(starts)) != len(starts):
                 found.append(f"day profile {d.day_id}: switch times not strictly increasing")
             for x in d.switches:
-                if not 1 <= x.rate <= TOU_RATES:
-                    found.append(f"day profile {d.day_id}: tariff rate {x.rate} not in 1..48")
+                block = x.rate - BLOCK_SCRIPT_BASE
+                if not 1 <= x.rate <= TOU_RATES and not 1 <= block <= BLOCK_RATES:
+                    found.append(
+                        f"day profile {d.day_id}: tariff rate {x.rate} is neither a TOU rate "
+                        "(1..48) nor a block rate (101..108)"
+                    )
         for sd in self.special_days:
             if sd.day_id not in days:
                 found.append(f"special day {sd.index} uses unknown day profile {sd.day_id}")
@@ -358,6 +365,101 @@ class UpdateTariff(DlmsCommand):
             commodity_scale,
             flag.value,
             cancel_pending,
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePrice(DlmsCommand):
+    """ECS01b Set Price on ESME (critical): the standing charge and the price matrix of
+    :class:`UpdateTariff` without its calendar, and their activation date-time (None: now;
+    ``cancel_pending``: cancel the pending future-dated price)."""
+
+    counter: int
+    standing_charge: int
+    tou_prices: tuple[int, ...]
+    block_prices: tuple[tuple[int, ...], ...] = ((0,) * BLOCK_RATES,) * BLOCKS
+    activate_at: _dt.datetime | None = None
+    price_scale: int = -5
+    commodity_scale: int = 3
+    cancel_pending: bool = False
+    message_code: ClassVar[int] = 0x00A2
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (
+            dlms.set_(113, STANDING_CHARGE, 6),
+            dlms.set_(113, PRICE_MATRIX, 6),
+            dlms.set_(113, STANDING_CHARGE, 7),
+            dlms.set_(113, PRICE_MATRIX, 7),
+        )
+
+    def problems(self) -> list[str]:
+        """Why a meter would reject these prices (empty when they are consistent)."""
+        return [
+            p
+            for p in self._as_tariff().problems()
+            if "TOU prices" in p or "block prices" in p or "charge" in p
+        ]
+
+    def _as_tariff(self) -> UpdateTariff:
+        return UpdateTariff(
+            self.counter,
+            (),
+            (),
+            (),
+            self.standing_charge,
+            self.tou_prices,
+            self.block_prices,
+            activate_at=self.activate_at,
+            price_scale=self.price_scale,
+            commodity_scale=self.commodity_scale,
+            cancel_pending=self.cancel_pending,
+        )
+
+    def encode(self) -> bytes:
+        tariff = self._as_tariff()
+        standing = _unit_charge(
+            0, self.price_scale, (0, bytes(6), 0), [(b"", self.standing_charge)]
+        )
+        table = [(bytes([i + 1]), p) for i, p in enumerate(self.tou_prices)]
+        for b, prices in enumerate(self.block_prices):
+            table += [(bytes([0xA1 + 0x10 * b + r]), p) for r, p in enumerate(prices)]
+        price = _unit_charge(
+            self.commodity_scale, self.price_scale, (3, Obis.parse("1-0:1.8.0.255").raw, 2), table
+        )
+        activation = tariff._activation()
+        return _request(self.counter, self.specs(), [standing, price, activation, activation])
+
+    @classmethod
+    def decode(cls, content: bytes) -> UpdatePrice:
+        counter, data = _parse_request(content, cls(0, 0, ()).specs())
+        _, price_scale, _, standing_table = _parse_unit_charge(data[0])
+        commodity_scale, price_scale_2, _, price_table = _parse_unit_charge(data[1])
+        if len(standing_table) != 1 or price_scale != price_scale_2:
+            raise DecodeError("ECS01b: standing charge not in the GBCS form")
+        prices = dict(price_table)
+        tou = tuple(prices.get(bytes([i + 1]), 0) for i in range(TOU_RATES))
+        blocks = tuple(
+            tuple(prices.get(bytes([0xA1 + 0x10 * b + r]), 0) for r in range(BLOCK_RATES))
+            for b in range(BLOCKS)
+        )
+        activations = {_octets(v, "activation time") for v in data[2:]}
+        if len(activations) != 1:
+            raise DecodeError("ECS01b: the charges activate at different times")
+        raw = activations.pop()
+        activate_at = (
+            None if raw in (IMMEDIATE, CANCEL) else CosemDateTime.from_bytes(raw).to_datetime()
+        )
+        found = cls(
+            counter,
+            standing_table[0][1],
+            tou,
+            blocks,
+            activate_at,
+            price_scale,
+            commodity_scale,
+            raw == CANCEL,
         )
         _check_exact(found, content)
         return found
@@ -549,11 +651,12 @@ class GasTopUpResult:
 
 # =========================================================================== registry
 
-Command = UpdateTariff | TopUp | TopUpGas
+Command = UpdateTariff | UpdatePrice | TopUp | TopUpGas
 Response = GasTopUpResult
 """This family's own response shapes (besides the shared ``Outcome`` / ``ZclFailure``)."""
 
 register(0x0019, UpdateTariff.decode, Outcome.decode)
+register(0x00A2, UpdatePrice.decode, Outcome.decode)
 register(0x0007, TopUp.decode, Outcome.decode)
 register(0x0097, TopUpGas.decode, GasTopUpResult.decode, ZclFailure.decode)
 
@@ -562,6 +665,7 @@ __all__ = [
     "ACTIVITY_CALENDAR",
     "BLOCKS",
     "BLOCK_RATES",
+    "BLOCK_SCRIPT_BASE",
     "BLOCK_THRESHOLD_MONITORS",
     "GB_TARIFF_ACTIVATION",
     "GB_TARIFF_ACTIVATION_2",
@@ -582,6 +686,7 @@ __all__ = [
     "TopUpGas",
     "TopUpOrigin",
     "TopUpResult",
+    "UpdatePrice",
     "UpdateTariff",
     "WeekProfile",
 ]

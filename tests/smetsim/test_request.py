@@ -130,7 +130,7 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
 @pytest.mark.parametrize(
     ("srv", "kwargs", "message"),
     [
-        ("1.2.1", {}, "SR 1.2.1 (Update Price (Primary Element)) is not served"),
+        ("1.2.2", {}, "SR 1.2.2 (Update Price (Secondary Element)) is not served"),
         ("9.99", {}, "'9.99' is not a DUIS 5.4 service reference variant"),
         ("8.5", {}, "SR 8.5 needs KeyAgreementCertificate=VALUE"),
         (
@@ -169,7 +169,7 @@ def test_the_command_writes_a_file_or_stdout(
     [
         (["request", "4.1.1", "Colour=red"], "smetsim: error: SR 4.1.1 has no field Colour"),
         (["request", "4.1.1", "Colour"], "smetsim: error: 'Colour' is not field=value"),
-        (["request", "1.2.1"], "smetsim: error: SR 1.2.1"),
+        (["request", "1.2.2"], "smetsim: error: SR 1.2.2"),
         (["request", "4.1.1", "--device", "nope"], "smetsim: error: Invalid value for '--device'"),
     ],
 )

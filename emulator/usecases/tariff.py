@@ -1,0 +1,618 @@
+"""The tariff family's device behaviour beside the tariff itself: payment mode (GCS02/03),
+meter balance (GCS40c/d), debt (GCS04), emergency credit (ECS09, GCS06), block counter resets
+(ECS05, ECS48), supplier messages (ECS10, GCS07), change of tenancy (ECS12, GCS09), event
+logs (ECS15c, CS11), supplier name (ECS16, GCS44) and the gas privacy PIN (GCS11).
+
+What the device holds for them lives in ``device.family_state("tariff")`` (JSON-ready, saved
+with the device): ``message``, ``supplier``, ``tenancy``, ``privacy_pin``, ``block_counters``,
+``daily_block_reset``, ``alcs_log_cleared``, ``debt`` (the three registers and their
+recovery terms), ``billing_log`` (what a payment mode change logged) and ``pending_mode`` (a
+future-dated payment mode change: held, cancelled by a later cancellation). The meter's own
+mode, balance, debt and emergency credit are its :class:`~emulator.metering.Meter`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles, ticks
+from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
+from emulator.errors import CommandError
+from emulator.metering import MeterEvent, PaymentMode, PrepaymentConfig, Tariff
+from gbcs import content as c
+from gbcs.content.account import CANCEL_PENDING, NOW
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms, gbz
+
+FAMILY = "tariff"
+RESULT_OTHER_REASON = 250
+"""DLMS data-access / action result 'other reason': what the ESME answers a command it
+refuses in its current state."""
+ZCL_FAILURE = 0x01
+"""ZCL status FAILURE: what the GSME answers a command it refuses in its current state."""
+
+E, G = DeviceType.ESME, DeviceType.GSME
+
+
+def _state(device: Device) -> dict[str, Any]:
+    return device.family_state(FAMILY)
+
+
+def _when(device: Device, now: int) -> str:
+    return from_seconds(device.device_time(now)).isoformat()
+
+
+def _ok(cmd: c.DlmsCommand) -> Reply:
+    return Reply(c.Outcome.for_command(cmd).encode())
+
+
+def _refused(device: Device, cmd: c.DlmsCommand, why: str) -> Reply:
+    device._log(f"{type(cmd).__name__} refused: {why}")
+    return Reply(c.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+
+
+def _zcl(command: object, status: int = 0) -> Reply:
+    return Reply(c.ZclStatus.answering(command, status).encode())
+
+
+def _meter(device: Device) -> MeterDevice:
+    assert isinstance(device, MeterDevice)  # only meters register these use cases
+    return device
+
+
+# -- emergency credit ------------------------------------------------------------------------
+
+
+def _activate_emergency_credit(device: MeterDevice) -> str | None:
+    """Activate emergency credit as a consumer would: only in prepayment mode, below the
+    emergency credit threshold, when it is not active already. None, or why not."""
+    meter = device.meter
+    credit, config = meter.credit, meter.prepayment
+    if meter.mode is not PaymentMode.PREPAYMENT:
+        return "the meter is in credit mode"
+    if credit.emergency_credit_active:
+        return "emergency credit is active already"
+    if config.emergency_credit_limit <= 0:
+        return "no emergency credit is configured"
+    if credit.balance >= config.emergency_credit_threshold:
+        return "credit is above the emergency credit threshold"
+    credit.emergency_credit_active = True
+    return None
+
+
+@handles(E, 0x0020)
+def activate_emergency_credit(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS09."""
+    cmd = c.ActivateEmergencyCredit.decode(command.content)
+    why = _activate_emergency_credit(_meter(device))
+    if why is not None:
+        return _refused(device, cmd, why)
+    alert = Alert(METER_EVENT_ALERTS[MeterEvent.EMERGENCY_CREDIT_ACTIVATED])
+    return Reply(c.Outcome.for_command(cmd).encode(), alerts=[alert])
+
+
+@handles(G, 0x0070)
+def activate_gas_emergency_credit(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """GCS06."""
+    cmd = c.GasEmergencyCredit.decode(command.content)
+    why = _activate_emergency_credit(_meter(device))
+    if why is not None:
+        device._log(f"GCS06 refused: {why}")
+        return _zcl(cmd, ZCL_FAILURE)
+    alert = Alert(METER_EVENT_ALERTS[MeterEvent.EMERGENCY_CREDIT_ACTIVATED])
+    return Reply(c.ZclStatus.answering(cmd).encode(), alerts=[alert])
+
+
+# -- block counters --------------------------------------------------------------------------
+
+
+@handles(E, 0x001D)
+def reset_block_counters(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS05: the block counters start again from zero."""
+    cmd = c.ResetBlockCounters.decode(command.content)
+    state = _state(device)
+    state["block_counters"] = [0, 0, 0, 0]
+    state["block_counters_reset"] = _when(device, now)
+    return _ok(cmd)
+
+
+@handles(E, 0x00DB)
+def daily_block_reset(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS48: whether the block counters reset every midnight."""
+    cmd = c.DailyBlockCounterReset.decode(command.content)
+    _state(device)["daily_block_reset"] = cmd.daily
+    return _ok(cmd)
+
+
+# -- what the meter shows --------------------------------------------------------------------
+
+
+@handles(E, 0x0021)
+def send_message(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS10: the message replaces the one shown."""
+    cmd = c.SendMessage.decode(command.content)
+    _state(device)["message"] = cmd.text.decode("ascii", "replace")
+    return _ok(cmd)
+
+
+@handles(G, 0x0071)
+def send_gas_message(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS07."""
+    cmd = c.GasMessage.decode(command.content)
+    _state(device)["message"] = cmd.text.decode("ascii", "replace")
+    return _zcl(cmd)
+
+
+@handles(E, 0x0025)
+def supplier_contact(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS16."""
+    cmd = c.SupplierContact.decode(command.content)
+    _state(device)["supplier"] = {
+        "name": cmd.name.decode("ascii", "replace"),
+        "telephone": cmd.telephone.decode("ascii", "replace"),
+    }
+    return _ok(cmd)
+
+
+@handles(G, 0x0088)
+def gas_supplier_contact(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS44."""
+    cmd = c.GasContact.decode(command.content)
+    _state(device)["supplier"] = {
+        "name": cmd.name.decode("ascii", "replace"),
+        "telephone": cmd.telephone.decode("ascii", "replace"),
+    }
+    return _zcl(cmd)
+
+
+@handles(G, 0x0073)
+def disable_privacy_pin(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS11: the consumer's data is no longer behind the privacy PIN."""
+    cmd = c.GasPrivacyPin.decode(command.content)
+    _state(device)["privacy_pin"] = False
+    return _zcl(cmd)
+
+
+# -- change of tenancy and event logs --------------------------------------------------------
+
+
+@handles(E, 0x0022)
+def tenancy_date(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS12."""
+    cmd = c.SetTenancyDate.decode(command.content)
+    _state(device)["tenancy"] = cmd.when.isoformat()
+    return _ok(cmd)
+
+
+@handles(DeviceType.GPF, 0x0072)
+def gas_tenancy_date(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS09 (on the GPF, which holds the gas consumer's data)."""
+    cmd = c.GasTenancy.decode(command.content)
+    _state(device)["tenancy"] = cmd.when.isoformat()
+    return _zcl(cmd)
+
+
+@handles(E, 0x00C1)
+def clear_alcs_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS15c."""
+    cmd = c.ClearAlcsLog.decode(command.content)
+    _state(device)["alcs_log_cleared"] = _when(device, now)
+    return _ok(cmd)
+
+
+@handles(G, 0x0015)
+def clear_gas_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CS11: the device's event log is emptied."""
+    c.ClearGasEventLog.decode(command.content)
+    device.log = None
+    _state(device)["event_log_cleared"] = _when(device, now)
+    return Reply(c.GasLogCleared().encode())
+
+
+# -- balance, debt, payment mode -------------------------------------------------------------
+
+
+@handles(G, 0x00C0)
+@handles(G, 0x00C2)
+def gas_meter_balance(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS40c / GCS40d: the credit-mode meter balance, adjusted or reset."""
+    cmd = c.GasMeterBalance.decode(command.content)
+    meter = _meter(device).meter
+    if meter.mode is not PaymentMode.CREDIT:
+        device._log("GCS40c/d refused: the meter is in prepayment mode")
+        return _zcl(cmd, ZCL_FAILURE)
+    if cmd.kind is c.CreditAdjustment.RESET:
+        meter.credit.balance = 0
+    else:
+        meter.credit.balance += cmd.amount
+    return _zcl(cmd)
+
+
+@handles(G, 0x006E)
+def manage_gas_debt(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS04: each change adds to its debt register (the meter recovers their sum)."""
+    cmd = c.ManageGasDebt.decode(command.content)
+    meter = _meter(device).meter
+    state = _state(device)
+    registers = state.setdefault("debt", {"registers": [0, 0, 0], "terms": [None, None, None]})
+    for change in cmd.changes:
+        registers["registers"][change.register - 1] += change.amount
+        registers["terms"][change.register - 1] = {
+            "rate": change.rate,
+            "period": change.period.name.lower(),
+            "percentage": change.percentage,
+        }
+        meter.credit.debt += change.amount
+    daily = 0
+    for change in cmd.changes:
+        if change.register in (1, 2):
+            per = 24 if change.period is c.RecoveryPeriod.HOURLY else 1
+            daily += change.rate * per
+    if daily:
+        meter.prepayment = replace(meter.prepayment, debt_recovery_per_day=daily)
+    return _zcl(cmd)
+
+
+def _switch_mode(device: MeterDevice, prepayment: bool, cut_off: int, now: int) -> None:
+    meter = device.meter
+    state = _state(device)
+    log = state.setdefault("billing_log", [])
+    log.append(
+        {
+            "at": _when(device, now),
+            "from": meter.mode.value,
+            "registers": list(meter.registers),
+            "balance": meter.credit.balance,
+            "debt": meter.credit.debt,
+        }
+    )
+    del log[:-12]  # the log keeps the last twelve changes
+    meter.set_mode(PaymentMode.PREPAYMENT if prepayment else PaymentMode.CREDIT)
+    if prepayment:
+        meter.prepayment = replace(meter.prepayment, disablement_threshold=cut_off)
+
+
+@handles(G, 0x006C)
+@handles(G, 0x006D)
+def gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS02 / GCS03: switch credit <-> prepayment now, hold a future-dated switch, or
+    cancel the one held. A switch to the mode the meter is in already is refused."""
+    cmd = c.GasPaymentMode.decode(command.content)
+    meter_device = _meter(device)
+    meter = meter_device.meter
+    state = _state(device)
+    wanted = PaymentMode.PREPAYMENT if cmd.prepayment else PaymentMode.CREDIT
+    if cmd.implementation == CANCEL_PENDING:
+        state.pop("pending_mode", None)
+    elif cmd.implementation != NOW and gbz.from_zigbee_time(cmd.implementation) > from_seconds(
+        device.device_time(now)
+    ):
+        state["pending_mode"] = {
+            "mode": wanted.value,
+            "at": gbz.from_zigbee_time(cmd.implementation).isoformat(),
+            "cut_off": cmd.cut_off,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+        }
+    elif meter.mode is wanted:
+        device._log(f"GCS02/03 refused: the meter is in {wanted.value} mode already")
+        return _zcl(cmd, ZCL_FAILURE)
+    else:
+        _switch_mode(meter_device, cmd.prepayment, cmd.cut_off, now)
+    config = meter.prepayment
+    answer = c.GasPaymentModeAnswer(
+        0, 0, config.emergency_credit_limit, config.emergency_credit_threshold
+    )
+    return Reply(answer.encode())
+
+
+# -- prices ----------------------------------------------------------------------------------
+
+
+@handles(E, 0x00A2)
+def update_price(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS01b: new standing charge and prices on the switching table the meter holds, now;
+    a future-dated one is held (``pending_price``) and a cancellation drops it."""
+    cmd = c.UpdatePrice.decode(command.content)
+    meter = _meter(device).meter
+    state = _state(device)
+    if cmd.cancel_pending:
+        state.pop("pending_price", None)
+        return _ok(cmd)
+    money = cmd.price_scale + 5  # milli-pence are 1e-5 of a pound
+    energy = 3 - cmd.commodity_scale  # prices per kWh
+    problems = cmd.problems()
+    if money < 0 or money + energy < 0:
+        problems.append(f"price scale {cmd.price_scale} is finer than milli-pence")
+    if problems:
+        return _refused(device, cmd, "; ".join(problems))
+    count = len(meter.tariff.prices)
+    prices = tuple(p * 10 ** (money + energy) for p in cmd.tou_prices[:count])
+    tariff = replace(meter.tariff, prices=prices, standing_charge=cmd.standing_charge * 10**money)
+    if cmd.activate_at is not None and cmd.activate_at > from_seconds(device.device_time(now)):
+        state["pending_price"] = {
+            "at": cmd.activate_at.isoformat(),
+            "prices": list(tariff.prices),
+            "standing_charge": tariff.standing_charge,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+        }
+        return _ok(cmd)
+    meter.tariff = tariff
+    return _ok(cmd)
+
+
+@handles(G, 0x00A3)
+def update_gas_price(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS01b: the standing charge and prices (1e-5 of the currency: milli-pence) on the
+    switching table the meter holds; block prices bill at block 1's price (thresholds are
+    not modelled). A future start is held (``pending_price``); a cancellation drops it."""
+    cmd = c.GasPrice.decode(command.content)
+    meter = _meter(device).meter
+    state = _state(device)
+    answer = Reply(c.ZclStatus(gbz.Cluster.PRICE, False, ((0x04, 0), (0x05, 0))).encode())
+    if cmd.cancel:
+        state.pop("pending_price", None)
+        return answer
+    count = len(meter.tariff.prices)
+    prices = (cmd.prices[0],) * count if cmd.block else cmd.prices[:count]
+    prices += (prices[-1],) * (count - len(prices))
+    tariff = replace(meter.tariff, prices=prices, standing_charge=cmd.standing_charge)
+    if cmd.start != 0 and gbz.from_zigbee_time(cmd.start) > from_seconds(device.device_time(now)):
+        state["pending_price"] = {
+            "at": gbz.from_zigbee_time(cmd.start).isoformat(),
+            "prices": list(tariff.prices),
+            "standing_charge": tariff.standing_charge,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+        }
+        return answer
+    meter.tariff = tariff
+    return answer
+
+
+@handles(G, 0x006B)
+def update_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS01a: the calendar and prices. The emulated GSME bills every day as its first
+    season's Monday (one tier all day, as a gas day profile is; block tariffs bill at block
+    1's price, thresholds not modelled). A future start is held (``pending_tariff``); a
+    cancellation drops it; a calendar naming a day or week it does not hold is refused."""
+    cmd = c.GasTariff.decode(command.content)
+    clusters = (gbz.Cluster.CALENDAR,) * (len(cmd.days) + len(cmd.weeks) + 3)
+    clusters += (gbz.Cluster.PRICE,) * (3 if cmd.price.block else 2)
+    frames = gbz.GbzPayload.from_bytes(command.content).components
+    commands = [f.frame.command_id for f in frames if isinstance(f.frame, gbz.ZclFrame)]
+
+    def answer(status: int) -> Reply:
+        statuses = tuple((command_id, status) for command_id in commands)
+        return Reply(c.ZclStatus(gbz.Cluster.CALENDAR, False, statuses, clusters).encode())
+
+    meter = _meter(device).meter
+    state = _state(device)
+    if cmd.price.cancel:
+        state.pop("pending_tariff", None)
+        return answer(0)
+    days = {d.day_id: d.tier for d in cmd.days}
+    weeks = dict(cmd.weeks)
+    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
+    if monday not in days or any(d not in days for w in weeks.values() for d in w):
+        device._log("GCS01a refused: the calendar names a day or week profile it lacks")
+        return answer(ZCL_FAILURE)
+    tier = max(days[monday], 1)
+    prices = (cmd.price.prices[0],) * len(cmd.price.prices) if cmd.price.block else cmd.price.prices
+    tariff = Tariff(
+        prices=prices,
+        standing_charge=cmd.price.standing_charge,
+        switching=(min(tier, len(prices)) - 1,) * 48,
+    )
+    at = cmd.price.start
+    if at != 0 and gbz.from_zigbee_time(at) > from_seconds(device.device_time(now)):
+        state["pending_tariff"] = {
+            "at": gbz.from_zigbee_time(at).isoformat(),
+            "prices": list(tariff.prices),
+            "standing_charge": tariff.standing_charge,
+            "switching": list(tariff.switching),
+            "block": cmd.price.block,
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+        }
+        return answer(0)
+    meter.apply_tariff(tariff, None)
+    state["calendar"] = {"days": len(cmd.days), "weeks": len(cmd.weeks), "tier": tier}
+    return answer(0)
+
+
+@handles(G, 0x006F)
+def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS05: emergency credit limit and threshold and the low credit threshold become the
+    meter's prepayment configuration; the debt cap, maximum balance and credit and the
+    non-disablement calendar are held (``prepay``). A future start is held
+    (``pending_prepay``); a cancellation drops it; an inconsistent set is refused."""
+    cmd = c.GasPrepayConfig.decode(command.content)
+    frames = gbz.GbzPayload.from_bytes(command.content).components
+    statuses_for = [
+        (f.cluster_id, f.frame.command_id) for f in frames if isinstance(f.frame, gbz.ZclFrame)
+    ]
+
+    def answer(status: int) -> Reply:
+        clusters = tuple(cluster for cluster, _ in statuses_for)
+        statuses = tuple((command_id, status) for _, command_id in statuses_for)
+        return Reply(c.ZclStatus(gbz.Cluster.PREPAYMENT, True, statuses, clusters).encode())
+
+    state = _state(device)
+    if cmd.cancel:
+        state.pop("pending_prepay", None)
+        return answer(0)
+    held = {
+        "emergency_credit_limit": cmd.emergency_credit_limit,
+        "emergency_credit_threshold": cmd.emergency_credit_threshold,
+        "low_credit_threshold": cmd.low_credit_threshold,
+        "debt_cap": cmd.debt_cap,
+        "max_meter_balance": cmd.max_meter_balance,
+        "max_credit_threshold": cmd.max_credit_threshold,
+        "non_disablement": [
+            {"day": d.day_id, "switches": [[m, on] for m, on in d.switches]} for d in cmd.days
+        ],
+        "periods": _periods(cmd),
+    }
+    config = _prepay_config(_meter(device), held)
+    if config.problems():
+        device._log("GCS05 refused: " + "; ".join(config.problems()))
+        return answer(ZCL_FAILURE)
+    if cmd.start != 0 and gbz.from_zigbee_time(cmd.start) > from_seconds(device.device_time(now)):
+        held |= {
+            "at": gbz.from_zigbee_time(cmd.start).isoformat(),
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+        }
+        state["pending_prepay"] = held
+        return answer(0)
+    _meter(device).meter.prepayment = config
+    state["prepay"] = held
+    return answer(0)
+
+
+def _periods(cmd: c.GasPrepayConfig) -> list[int]:
+    """The half hours of the day in a non-disablement period, by the day profile of the
+    first season's Monday (the emulated meter keeps every day alike, as it bills)."""
+    weeks = dict(cmd.weeks)
+    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
+    switches = next((d.switches for d in cmd.days if d.day_id == monday), ())
+    periods = []
+    for slot in range(48):
+        on = False
+        for minute, start in switches:
+            if minute <= slot * 30:
+                on = start
+        if on:
+            periods.append(slot)
+    return periods
+
+
+def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
+    periods = set(held.get("periods", ()))
+    return replace(
+        device.meter.prepayment,
+        emergency_credit_limit=int(held["emergency_credit_limit"]),
+        emergency_credit_threshold=int(held["emergency_credit_threshold"]),
+        low_credit_threshold=int(held["low_credit_threshold"]),
+        non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
+    )
+
+
+# -- future-dated changes falling due --------------------------------------------------------
+
+FUTURE_DATED_DLMS = 0x00CC
+FUTURE_DATED_GBZ = 0x00CD
+EXECUTED, NOT_EXECUTED = 0x8F66, 0x8F67
+_CALENDAR, _PRICE, _PREPAYMENT = 0x0707, 0x0700, 0x0705
+_GAS_COMPONENTS: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "pending_mode": ((_PREPAYMENT, 0x01, 0x06),),
+    "pending_price": ((_PRICE, 0x09, 0x04), (_PRICE, 0x09, 0x05)),
+    "pending_prepay": (
+        (_PREPAYMENT, 0x01, 0x03),
+        (_PREPAYMENT, 0x01, 0x0C),
+        (_PREPAYMENT, 0x01, 0x09),
+        (_PREPAYMENT, 0x01, 0x0B),
+        (_CALENDAR, 0x09, 0x00),
+        (_CALENDAR, 0x09, 0x04),
+    ),
+    "pending_tariff": (
+        (_CALENDAR, 0x09, 0x00),
+        (_CALENDAR, 0x09, 0x04),
+        (_PRICE, 0x09, 0x04),
+        (_PRICE, 0x09, 0x05),
+    ),
+}
+"""The (cluster, frame control, command) a GSME's future-dated alerts name, one alert each,
+by what was held."""
+
+
+def _apply(device: MeterDevice, key: str, held: dict[str, Any], at: int) -> bool:
+    meter = device.meter
+    if key == "pending_mode":
+        prepayment = held["mode"] == PaymentMode.PREPAYMENT.value
+        if (meter.mode is PaymentMode.PREPAYMENT) == prepayment:
+            return False
+        _switch_mode(device, prepayment, int(held["cut_off"]), at)
+        return True
+    if key == "pending_prepay":
+        config = _prepay_config(device, held)
+        if config.problems():
+            return False
+        meter.prepayment = config
+        _state(device)["prepay"] = {k: v for k, v in held.items() if k not in ("at", "counter")}
+        return True
+    switching = tuple(held.get("switching", meter.tariff.switching))
+    tariff = Tariff(tuple(held["prices"]), int(held["standing_charge"]), switching)
+    try:
+        meter.apply_tariff(tariff, None)
+    except CommandError:
+        return False
+    return True
+
+
+def _alerts(device: MeterDevice, key: str, held: dict[str, Any], at: int, ok: bool) -> list[Alert]:
+    code = EXECUTED if ok else NOT_EXECUTED
+    when = from_seconds(at)
+    if device.DEVICE_TYPE is E:
+        # One alert an activation time set (attribute 7), as the DCC's reference alerts.
+        out = []
+        for obis in (c.STANDING_CHARGE, c.PRICE_MATRIX):
+            alert = c.DlmsAlert.future_dated(
+                device.next_alert_counter(),
+                executed=ok,
+                when=when,
+                message_code=int(held["message_code"]),
+                command_counter=int(held["counter"]),
+                spec=dlms.set_(113, obis, 7),
+            )
+            out.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+        return out
+    components = list(_GAS_COMPONENTS[key])
+    if held.get("block"):
+        components.insert(3, (_PRICE, 0x09, 0x06))
+    out = []
+    for cluster, frame_control, command_id in components:
+        fields = (
+            bytes([14])
+            + int(held["message_code"]).to_bytes(2, "big")
+            + int(held["counter"]).to_bytes(8, "big")
+            + cluster.to_bytes(2, "big")
+            + bytes([frame_control, command_id])
+        )
+        body = c.gbz_alert(code, when, fields).to_bytes()
+        out.append(Alert(code, message_code=FUTURE_DATED_GBZ, content=body))
+    return out
+
+
+@ticks
+def future_dated(device: Any, now: int) -> list[Alert]:
+    """Apply what is held when its time comes: the meter accounts up to it on the old terms
+    first, then switches, and alerts 0x8F66 (executed) or 0x8F67 (not)."""
+    if not isinstance(device, MeterDevice) or device.extra is None:
+        return []
+    state = device.extra.get(FAMILY)
+    if not state:
+        return []
+    alerts: list[Alert] = []
+    clock = device.device_time(now)
+    for key in ("pending_mode", "pending_price", "pending_tariff", "pending_prepay"):
+        held = state.get(key)
+        if held is None:
+            continue
+        at = int(datetime.fromisoformat(held["at"]).timestamp())
+        if at > clock:
+            continue
+        device.meter.advance(at - device.clock_offset)
+        del state[key]
+        ok = _apply(device, key, held, at)
+        device._log(f"future-dated {key.removeprefix('pending_')} {'applied' if ok else 'failed'}")
+        alerts += _alerts(device, key, held, at, ok)
+    return alerts
