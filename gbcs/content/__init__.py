@@ -21,8 +21,9 @@ key lives in :mod:`gbcs.builders` (``Builder.encrypt_payload`` / ``decrypt_paylo
 never here. This package does no I/O and no cryptography.
 
 **Layout.** One module per use-case family, each the codec of its use cases:
-:mod:`~gbcs.content.reading`, :mod:`~gbcs.content.tariff` (tariff and prepayment),
-:mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
+:mod:`~gbcs.content.reading` (and :mod:`~gbcs.content.reads`, the tabled reads),
+:mod:`~gbcs.content.tariff` (tariff and prepayment), :mod:`~gbcs.content.supply` (supply and
+load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
 holds what they share: the decoder registry, the DLMS helpers, ``DlmsCommand``, the generic
@@ -51,6 +52,7 @@ from gbcs.content import (
     firmware,
     han,
     reading,
+    reads,
     security,
     supply,
     tariff,
@@ -61,6 +63,7 @@ from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
+from gbcs.content.reads import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
 from gbcs.content.tariff import *  # noqa: F403
@@ -68,6 +71,7 @@ from gbcs.errors import DecodeError
 
 Command = (
     reading.Command
+    | reads.Command
     | tariff.Command
     | supply.Command
     | configuration.Command
@@ -78,6 +82,7 @@ Response = (
     _common.Outcome
     | _common.ZclFailure
     | reading.Response
+    | reads.Response
     | tariff.Response
     | supply.Response
     | configuration.Response
@@ -122,6 +127,7 @@ __all__ += configuration.__all__
 __all__ += firmware.__all__
 __all__ += han.__all__
 __all__ += reading.__all__
+__all__ += reads.__all__
 __all__ += security.__all__
 __all__ += supply.__all__
 __all__ += tariff.__all__
