@@ -10,5 +10,9 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 
 from __future__ import annotations
 
-FAMILIES: tuple[str, ...] = ()
+from emulator.usecases import reading
+
+FAMILIES: tuple[str, ...] = ("reading",)
 """The family modules imported (their names), in import order."""
+
+del reading  # imported to register its handlers

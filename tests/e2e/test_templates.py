@@ -44,16 +44,6 @@ KNOWN_DIFFERENT = {
     "CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX": "the ACB's counter is the gateway's own (epoch "
     "milliseconds, strictly increasing), and the content carries it; byte for byte equal with "
     "the reference's clock in tests/gateway/test_device_service.py",
-    **{
-        f"{theirs}_{srv}_SUCCESS_COMMAND_GBCS.HEX": f"the DUIS body of {theirs} is {ours}'s (GBCS "
-        f"variants for another meter build); the gateway sends {ours}, the first GBCS lists "
-        "for the device type (tests/gateway/srv/test_reading.py)"
-        for theirs, ours, srv in (
-            ("ECS26k", "ECS26b", "6.2.1"),
-            ("ECS26l", "ECS26d", "6.2.3"),
-            ("GCS21m", "GCS21e", "6.2.4"),
-        )
-    },
 }
 """References the served transforms are known to differ from, and why."""
 

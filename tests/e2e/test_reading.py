@@ -1,0 +1,45 @@
+"""The reading family end to end: SR4.8.1 to the emulated ESME answers the half hours the
+meter recorded in the period asked, encrypted for the supplier, in the DCC's shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emulator.usecases.reading import UNIX_2000, read_profile_plaintext
+from gbcs import content as gc
+from gbcs.codes import CRA
+from smetsim.client import DuisClient
+from smetsim.sandbox import Sandbox
+from tests.e2e.support import SchemaCheck, decrypter, request
+from tests.e2e.test_device_srs import ESME, SUPPLIER, call
+
+
+def _period(start: str, end: str) -> str:
+    return (
+        "<sr:ReadActiveImportProfileData><sr:ReadLogPeriod>"
+        f"<sr:StartDateTime>{start}</sr:StartDateTime><sr:EndDateTime>{end}</sr:EndDateTime>"
+        "</sr:ReadLogPeriod></sr:ReadActiveImportProfileData>"
+    )
+
+
+async def test_4_8_1_returns_the_recorded_half_hours_in_range(
+    sandbox: Sandbox, client: DuisClient, conformance: Path, schema: SchemaCheck
+) -> None:
+    now = int(sandbox.clock().timestamp())
+    meter = sandbox.fleet.device(ESME, now).meter
+    meter.accounted_to -= 6 * 1800  # six half hours the meter has yet to record
+    meter.advance(now)
+    held = meter.half_hours()
+    assert len(held) >= 6
+    first, last = held[-4][0] + 1800, held[-1][0] + 1800  # the last four capture times
+    start = gc.from_utc_seconds(first - UNIX_2000).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = gc.from_utc_seconds(last - UNIX_2000).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message = await call(client, request(client, "4.8.1", ESME, _period(start, end)), schema)
+    assert message.cra is CRA.RESPONSE
+    assert message.message_code == 0x0037
+    assert (message.business_originator, message.business_target) == (ESME, SUPPLIER)
+    response = gc.decode_response(0x0037, message.content)
+    assert isinstance(response, gc.ProtectedResponse)
+    plaintext = decrypter(sandbox.keystore, message)(response.encrypted)
+    entries = read_profile_plaintext(plaintext)
+    assert entries == [(b + 1800 - UNIX_2000, used) for b, used in held[-4:]]
