@@ -133,7 +133,9 @@ def _tabled(*names: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _serve(srv: str, *names: str, period: bool = False, log: bool = False) -> None:
+def _serve(
+    srv: str, *names: str, period: bool = False, log: bool = False, acb: tuple[str, ...] = ()
+) -> None:
     serves(
         srv,
         Codec(
@@ -141,8 +143,14 @@ def _serve(srv: str, *names: str, period: bool = False, log: bool = False) -> No
             build=_build_read,
             builds=_tabled(*names),
             choose=_choose_log if log else None,
+            acb_use_cases=frozenset(acb),
         ),
     )
+
+
+_TO_THE_HUB = ("ECS26i", "ECS26n", "ECS35c", "DBCH02", "DBCH03", "CCS05/CCS04", "CCS06")
+"""Reads of the communications hub: the DCC's ACB sends them (as the DCC's reference commands
+show), the user and its counter in the other-information."""
 
 
 serves(
@@ -174,9 +182,14 @@ _serve("4.18", "ECS82")
 _serve("6.2.1", "ECS26b", "ECS26k")
 _serve("6.2.2", "ECS26c")
 _serve("6.2.3", "ECS26d", "ECS26l")
-_serve("6.2.4", "GCS21e", "GCS21m")
+_serve("6.2.4", "GCS21e", "GCS21m", "ECS26i", "ECS26n", acb=_TO_THE_HUB)
 _serve("6.2.5", "ECS26f")
 _serve("6.2.7", "ECS40", "GCS46")
 _serve("6.2.9", "GCS21j")
-_serve("6.13", "ECS35a", "ECS35b", "ECS35g", period=True, log=True)
+_serve("6.13", "ECS35a", "ECS35b", "ECS35g", "ECS35c", period=True, log=True, acb=_TO_THE_HUB)
+_serve("6.30", "DBCH03", acb=_TO_THE_HUB)
+_serve("6.32", "DBCH02", period=True, acb=_TO_THE_HUB)
 _serve("7.11", "ECS61c", period=True)
+# The DCC's reference ECS61d comes from the ACB, though a supplier asks for it.
+_serve("7.14", "ECS61d", acb=("ECS61d",))
+_serve("8.9", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)

@@ -324,6 +324,8 @@ DLMS_READS: dict[int, tuple[Get, ...]] = {
     ),
     0x010C: (Get(1, "0-0:94.44.10.0"),),  # DBCH03 sub GHz configuration
     0x010B: (Get(_LOG, "0-0:94.44.10.3", ranged=True),),  # DBCH02 sub GHz channel log
+    0x0004: (Get(104, "0-0:30.3.0.255", 4),),  # CCS05/CCS04 CHF device log
+    0x010F: (Get(104, "0-0:30.3.0.255", 4),),  # CCS06 CHF device log, HAN check
 }
 """Message code -> the attributes its DLMS read GETs, in order (GBCS use-case tables)."""
 
