@@ -1,6 +1,11 @@
-"""The reading family on the emulated devices: the ESME's half-hour active import profile
-(ECS22b, SR4.8.1) answered from the meter's recorded half hours, encrypted for the party
-that asked, in the DCC's response shape."""
+"""The reading family on the emulated devices, answered from the meter's own record: the
+ESME's half-hour active import profile (ECS22b, SR4.8.1), daily consumption log (ECS66,
+SR4.17) and TOU registers (ECS17d, SR4.1.2), and the GSME's half-hour profile (GCS17,
+SR4.8.1) - each encrypted for the party that asked, in the DCC's response shape.
+
+The meter records every half hour as it passes (``Meter.advance``, driven by the device
+clock); a log read returns exactly the entries whose capture time is in the period asked
+(inclusive), those the meter still holds."""
 
 from __future__ import annotations
 
@@ -10,42 +15,56 @@ from typing import Any
 from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.errors import CommandError
 from gbcs import content as gc
+from gbcs.content.reads import GET_SAMPLED_DATA, NOT_FOUND
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
+from gbcs.payloads import dlms, gbz
 from gbcs.payloads._buf import Reader, axdr_length
+from gbcs.payloads.gbz import CONTROL_ENCRYPTED, CONTROL_LAST, EncryptedZcl, GbzComponent
 
 UNIX_2000 = 946_684_800
-"""2000-01-01T00:00:00Z in Unix seconds: the origin of the profile's capture times."""
+"""2000-01-01T00:00:00Z in Unix seconds: the origin of the logs' capture times."""
 HALF_HOUR = 1800
+DAY = 86_400
+TOU_REGISTERS = 48
+"""An ESME has 48 TOU registers (the secondary element of a twin, 4)."""
+SECONDARY_TOU_REGISTERS = 4
+ECS17D = 0x0029
 ECS22B = 0x0037
+ECS66 = 0x0060
+GCS17 = 0x0078
+GET_SAMPLED_DATA_RESPONSE = 0x07
 
 _ENTRY = struct.Struct(">II")
-_PROFILE_HEAD = bytes.fromhex("02011302020606")
-"""structure { compact-array of structure { capture time, active import } }: the capture
-time and the half hour's import (Wh) both double-long-unsigned."""
+_PAIRS_HEAD = bytes.fromhex("02011302020606")
+"""structure { compact-array of structure { capture time, quantity } }, both
+double-long-unsigned: the plaintext of the ECS22b profile and of the ECS66 daily log."""
 
 
-def profile_plaintext(entries: list[tuple[int, int]]) -> bytes:
-    """The ECS22b plaintext of (capture time in seconds since 2000, Wh) entries."""
+def pairs_plaintext(entries: list[tuple[int, int]]) -> bytes:
+    """The plaintext of (capture time in seconds since 2000, Wh) entries."""
     body = b"".join(_ENTRY.pack(t, v & 0xFFFF_FFFF) for t, v in entries)
-    return _PROFILE_HEAD + axdr_length(len(body)) + body
+    return _PAIRS_HEAD + axdr_length(len(body)) + body
 
 
-def read_profile_plaintext(plaintext: bytes) -> list[tuple[int, int]]:
-    """The entries of an ECS22b plaintext (the inverse of :func:`profile_plaintext`)."""
-    if not plaintext.startswith(_PROFILE_HEAD):
-        raise ValueError("not an ECS22b profile")
-    reader = Reader(plaintext, len(_PROFILE_HEAD))
+def read_pairs_plaintext(plaintext: bytes) -> list[tuple[int, int]]:
+    """The entries of a :func:`pairs_plaintext` (ValueError when it is not one)."""
+    if not plaintext.startswith(_PAIRS_HEAD):
+        raise ValueError("not a log of (time, quantity) entries")
+    reader = Reader(plaintext, len(_PAIRS_HEAD))
     n = reader.axdr_length()
     body = plaintext[reader.pos :]
     if len(body) != n or n % _ENTRY.size:
-        raise ValueError("ECS22b profile length does not match its entries")
+        raise ValueError("the log's length does not match its entries")
     return list(_ENTRY.iter_unpack(body))
 
 
-def profile_entries(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
-    """The recorded half hours whose capture time (the end of the half hour) is in ``span``
-    (inclusive), oldest first, as (seconds since 2000, Wh)."""
+read_profile_plaintext = read_pairs_plaintext
+
+
+def half_hours_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
+    """The recorded half hours whose capture time (the end of the half hour) is in ``span``,
+    oldest first, as (seconds since 2000, Wh)."""
     start, end = span.seconds()
     out = []
     for begin, used in meter.half_hours():
@@ -55,17 +74,35 @@ def profile_entries(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
     return out
 
 
-@handles(DeviceType.ESME, ECS22B)
-def read_active_import_profile(
-    device: Any, command: Message, now: int, ctx: DeviceContext
-) -> Reply:
-    """ECS22b: the half hours of the period asked, encrypted for the requester."""
-    cmd = gc.decode_command(ECS22B, command.content)
-    if not isinstance(cmd, gc.ProtectedRead) or cmd.span is None:
-        raise CommandError("ECS22b content is not a profile read")
+def days_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
+    """The days the meter holds whole, captured at the midnight that ends them (UTC), in
+    ``span``: (seconds since 2000, the day's Wh)."""
+    start, end = span.seconds()
+    totals: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for begin, used in meter.half_hours():
+        midnight = (begin // DAY + 1) * DAY - UNIX_2000
+        totals[midnight] = totals.get(midnight, 0) + used
+        counts[midnight] = counts.get(midnight, 0) + 1
+    return [
+        (midnight, totals[midnight])
+        for midnight in sorted(totals)
+        if counts[midnight] == DAY // HALF_HOUR and start <= midnight <= end
+    ]
+
+
+def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRead:
+    cmd = gc.decode_command(code, command.content)
+    if not isinstance(cmd, gc.ProtectedRead):
+        raise CommandError(f"message code 0x{code:04X} content is not a protected read")
     if cmd.device != device.eui or cmd.requester != command.business_originator:
-        raise CommandError("ECS22b protection parameters name other parties")
-    plaintext = profile_plaintext(profile_entries(device.meter, cmd.span))
+        raise CommandError("the protection parameters name other parties")
+    return cmd
+
+
+def _protected_reply(
+    device: Any, command: Message, ctx: DeviceContext, cmd: gc.ProtectedRead, plaintext: bytes
+) -> Reply:
     encrypted = ctx.builder.encrypt_payload(
         device=device.eui,
         target=command.business_originator,
@@ -73,3 +110,123 @@ def read_active_import_profile(
         plaintext=plaintext,
     )
     return Reply(gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode())
+
+
+@handles(DeviceType.ESME, ECS22B)
+def read_active_import_profile(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS22b: the half hours of the period asked."""
+    cmd = _protected_read(device, command, ECS22B)
+    assert cmd.span is not None  # the use case is a ranged read
+    return _protected_reply(
+        device, command, ctx, cmd, pairs_plaintext(half_hours_in(device.meter, cmd.span))
+    )
+
+
+@handles(DeviceType.ESME, ECS66)
+def read_daily_consumption(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS66: each whole day's import in the period asked."""
+    cmd = _protected_read(device, command, ECS66)
+    assert cmd.span is not None
+    return _protected_reply(
+        device, command, ctx, cmd, pairs_plaintext(days_in(device.meter, cmd.span))
+    )
+
+
+def tou_plaintext(primary: list[int], secondary: list[int] | None) -> bytes:
+    """The ECS17d plaintext: the 48 TOU registers (and a twin's 4 secondary ones), Wh."""
+
+    def registers(values: list[int], n: int) -> dlms.Array:
+        padded = (values + [0] * n)[:n]
+        return dlms.array(*(dlms.double_long_unsigned(v & 0xFFFF_FFFF) for v in padded))
+
+    items = [registers(primary, TOU_REGISTERS)]
+    if secondary is not None:
+        items.append(registers(secondary, SECONDARY_TOU_REGISTERS))
+    return dlms.structure(dlms.structure(*items)).to_bytes()
+
+
+def read_tou_plaintext(plaintext: bytes) -> tuple[list[int], list[int] | None]:
+    """The registers of a :func:`tou_plaintext`."""
+    (inner,) = _items(dlms.decode_data(plaintext))
+    arrays = [[_int(v) for v in _items(a)] for a in _items(inner)]
+    found = (arrays[0], arrays[1] if len(arrays) > 1 else None)
+    if tou_plaintext(*found) != plaintext:
+        raise ValueError("not an ECS17d register set")
+    return found
+
+
+def _items(value: dlms.Data) -> tuple[dlms.Data, ...]:
+    if not isinstance(value, dlms.Structure | dlms.Array):
+        raise ValueError("expected a structure or array")
+    return value.items
+
+
+def _int(value: dlms.Data) -> int:
+    if not isinstance(value, dlms.Integer):
+        raise ValueError("expected an integer")
+    return value.value
+
+
+@handles(DeviceType.ESME, ECS17D)
+def read_tou_registers(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS17d: the TOU registers as the meter accumulates them under its tariff."""
+    cmd = _protected_read(device, command, ECS17D)
+    secondary = None if device.secondary is None else list(device.secondary.tou)
+    plaintext = tou_plaintext(list(device.meter.tou), secondary)
+    return _protected_reply(device, command, ctx, cmd, plaintext)
+
+
+_SAMPLES_HEAD = struct.Struct("<HIBHH")
+"""Get Sampled Data Response: sample id, start time, sample type, interval, count."""
+
+
+def samples_plaintext(start: int, samples: list[int]) -> bytes:
+    """A GCS17 Get Sampled Data Response payload: half-hour consumption samples from
+    ``start`` (seconds since 2000), each an unsigned 24-bit count of dm3."""
+    head = _SAMPLES_HEAD.pack(0, start, 0, HALF_HOUR, len(samples))
+    return head + b"".join(min(v, 0xFF_FFFF).to_bytes(3, "little") for v in samples)
+
+
+def read_samples_plaintext(plaintext: bytes) -> tuple[int, list[int]]:
+    """(start, samples) of a :func:`samples_plaintext`."""
+    size = _SAMPLES_HEAD.size
+    _, start, _, _, count = _SAMPLES_HEAD.unpack(plaintext[:size])
+    body = plaintext[size:]
+    samples = [int.from_bytes(body[i : i + 3], "little") for i in range(0, len(body), 3)]
+    if len(samples) != count or samples_plaintext(start, samples) != plaintext:
+        raise ValueError("not a Get Sampled Data Response")
+    return start, samples
+
+
+@handles(DeviceType.GSME, GCS17)
+def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS17: the half hours from the start time asked to the last asked, those held (the
+    samples start at the first held); none held is the NOT_FOUND default response."""
+    cmd = gc.decode_command(GCS17, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS17 content is not a Get Sampled Data")
+    start, end = cmd.span.seconds()
+    held = [
+        (begin - UNIX_2000, used)
+        for begin, used in device.meter.half_hours()
+        if start <= begin - UNIX_2000 <= end
+    ]
+    if not held:
+        return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
+    plaintext = samples_plaintext(held[0][0], [used for _, used in held])
+    encrypted = ctx.builder.encrypt_payload(
+        device=device.eui,
+        target=command.business_originator,
+        counter=command.originator_counter,
+        plaintext=plaintext,
+    )
+    frame = EncryptedZcl(
+        gbz.FC_CLUSTER_SPECIFIC | gbz.FC_SERVER_TO_CLIENT | gbz.FC_DISABLE_DEFAULT_RESPONSE,
+        0,
+        GET_SAMPLED_DATA_RESPONSE,
+        encrypted,
+    )
+    component = GbzComponent(gbz.Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
+    return Reply(gbz.GbzPayload((component,)).to_bytes())

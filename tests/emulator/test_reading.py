@@ -1,0 +1,130 @@
+"""The reading family on the emulated devices: a day of simulated time fills the logs, and
+each read returns exactly what the meter recorded in the period asked, decoded back from the
+encrypted response."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from emulator.errors import CommandError
+from emulator.fleet import Fleet
+from emulator.usecases.reading import (
+    DAY,
+    HALF_HOUR,
+    UNIX_2000,
+    read_pairs_plaintext,
+    read_samples_plaintext,
+    read_tou_plaintext,
+    read_tou_registers,
+)
+from gbcs import content as c
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.payloads.gbz import EncryptedZcl
+from tests.emulator.support import ESME, GSME, HeadEnd
+
+
+def _at(unix: int) -> datetime:
+    return c.from_utc_seconds(unix - UNIX_2000)
+
+
+def test_a_day_of_profile_data_after_a_simulated_day(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(ESME, head.now).meter  # made now, then a day passes
+    head.advance(timedelta(days=1, hours=1))
+    held = meter.half_hours()
+    assert len(held) >= 48
+    # Half-past the first held half hour's end to the end of the 24th: 23 entries, the
+    # capture times being the ends of the half hours.
+    start = held[0][0] + HALF_HOUR + 1
+    end = held[23][0] + HALF_HOUR
+    cmd = c.ProtectedRead(0x0037, head.next_counter(), SUPPLIER, ESME, c.Span(_at(start), _at(end)))
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x0037, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    entries = read_pairs_plaintext(head.decrypt(answer.response)(response.encrypted))
+    assert entries == [(b + HALF_HOUR - UNIX_2000, used) for b, used in held[1:24]]
+    assert sum(used for _, used in entries) > 0
+
+
+def test_a_period_the_meter_does_not_hold_returns_no_entries(fleet: Fleet, head: HeadEnd) -> None:
+    head.advance(timedelta(hours=3))
+    span = c.Span(_at(UNIX_2000 + DAY), _at(UNIX_2000 + 2 * DAY))  # 2000-01-02: long gone
+    cmd = c.ProtectedRead(0x0037, head.next_counter(), SUPPLIER, ESME, span)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x0037, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    assert read_pairs_plaintext(head.decrypt(answer.response)(response.encrypted)) == []
+
+
+def test_daily_consumption_sums_each_whole_day(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(ESME, head.now).meter
+    head.advance(timedelta(days=3))
+    held = meter.half_hours()
+    span = c.Span(_at(held[0][0]), _at(held[-1][0] + HALF_HOUR))
+    cmd = c.ProtectedRead(0x0060, head.next_counter(), SUPPLIER, ESME, span)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x0060, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    days = read_pairs_plaintext(head.decrypt(answer.response)(response.encrypted))
+    assert len(days) >= 2
+    for midnight, used in days:
+        assert midnight % DAY == 0
+        day = [q for b, q in held if midnight - DAY <= b - UNIX_2000 < midnight]
+        assert len(day) == 48
+        assert used == sum(day)
+
+
+def test_tou_registers_are_the_meters(fleet: Fleet, head: HeadEnd) -> None:
+    fleet.device(ESME, head.now)
+    head.advance(timedelta(hours=5))
+    cmd = c.ProtectedRead(0x0029, head.next_counter(), SUPPLIER, ESME)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x0029, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    primary, secondary = read_tou_plaintext(head.decrypt(answer.response)(response.encrypted))
+    tou = list(fleet.device(ESME, head.now).meter.tou)
+    assert len(primary) == 48
+    assert primary[: len(tou)] == tou
+    assert sum(primary) > 0
+    assert secondary is None
+
+
+def test_a_read_naming_other_parties_is_refused(fleet: Fleet, head: HeadEnd) -> None:
+    esme = fleet.device(ESME, head.now)
+    cmd = c.ProtectedRead(0x0029, head.next_counter(), NETWORK_OPERATOR, ESME)
+    with pytest.raises(CommandError, match="other parties"):
+        read_tou_registers(esme, head.command(ESME, cmd), 0, fleet.context(esme))
+
+
+def test_gas_profile_samples_are_the_gas_meters(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(GSME, head.now).meter
+    head.advance(timedelta(days=1))
+    held = meter.half_hours()
+    start, end = held[2][0], held[11][0]
+    cmd = c.GbzRead(0x0078, c.Span(_at(start), _at(end)))
+    answer = head.send(head.command(GSME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x0078, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    (component,) = response.payload.components
+    frame = component.frame
+    assert isinstance(frame, EncryptedZcl)
+    first, samples = read_samples_plaintext(head.decrypt(answer.response)(frame.ciphered))
+    assert first == start - UNIX_2000
+    assert samples == [used for _, used in held[2:12]]
+
+
+def test_gas_profile_of_a_period_not_held_is_not_found(fleet: Fleet, head: HeadEnd) -> None:
+    head.advance(timedelta(hours=2))
+    cmd = c.GbzRead(0x0078, c.Span(_at(UNIX_2000 + DAY), _at(UNIX_2000 + DAY + 3600)))
+    answer = head.send(head.command(GSME, cmd))
+    assert answer.response is not None
+    failure = c.decode_response(0x0078, answer.response.content)
+    assert isinstance(failure, c.ZclFailure)
+    assert failure.status == 0x8B
