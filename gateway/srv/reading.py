@@ -111,6 +111,9 @@ _LOGS = {
     "Event": ("ECS35a", "ECS35c", "CS10a"),
     "Security": ("ECS35b", "ECS35d", "CS10b"),
     "ALCSEvent": ("ECS35g",),
+    "PowerEvent": ("ECS35e",),
+    "GSMEEvent": ("CS10a",),
+    "GSMESecurity": ("CS10b",),
 }
 """``LogToRead`` -> the use cases reading that log, one a device type."""
 
@@ -148,7 +151,10 @@ def _serve(
     )
 
 
-_TO_THE_HUB = ("ECS26i", "ECS26n", "ECS35c", "DBCH02", "DBCH03", "CCS05/CCS04", "CCS06")
+_TO_THE_HUB = (
+    *("ECS26i", "ECS26n", "ECS35c", "ECS35d", "DBCH01", "DBCH02", "DBCH03"),
+    *("CCS05/CCS04", "CCS06"),
+)
 """Reads of the communications hub: the DCC's ACB sends them (as the DCC's reference commands
 show), the user and its counter in the other-information."""
 
@@ -163,12 +169,20 @@ serves(
 )
 _serve("4.1.2", "ECS17d", "GCS13c")
 _serve("4.1.3", "ECS17e")
+_serve("4.1.4", "GCS13b")
+_serve("4.2", "ECS17a")
 _serve("4.3", "ECS19", "GCS14")
+_serve("4.4.2", "ECS20b", period=True)
 _serve("4.4.3", "ECS20c", period=True)
+_serve("4.4.4", "ECS20a", period=True)
+_serve("4.4.5", "ECS20d", period=True)
 _serve("4.6.1", "ECS21a", "GCS16a", period=True)
+# The DCC's reference ECS21c comes from the ACB, though a supplier asks for it.
+_serve("4.6.2", "ECS21c", period=True, acb=("ECS21c",))
 _serve("4.8.1", "ECS22b", "GCS17", period=True)
 _serve("4.8.2", "ECS22c", period=True)
 _serve("4.8.3", "ECS22a", period=True)
+_serve("4.10", "ECS23", period=True)
 _serve("4.11.1", "ECS24")
 _serve("4.11.2", "ECS24b")
 _serve("4.12.1", "ECS18b")
@@ -178,18 +192,28 @@ _serve("4.14", "ECS21b", "GCS16b", period=True)
 _serve("4.15", "ECS27")
 _serve("4.16", "ECS17c")
 _serve("4.17", "ECS66", period=True)
-_serve("4.18", "ECS82")
+_serve("4.18", "ECS82", "GCS60")
 _serve("6.2.1", "ECS26b", "ECS26k")
 _serve("6.2.2", "ECS26c")
-_serve("6.2.3", "ECS26d", "ECS26l")
-_serve("6.2.4", "GCS21e", "GCS21m", "ECS26i", "ECS26n", acb=_TO_THE_HUB)
+_serve("6.2.3", "ECS26d", "ECS26l", "GCS21k")
+_serve("6.2.4", "ECS26i", "ECS26m", "GCS21e", "GCS21m", "ECS26n", acb=_TO_THE_HUB)
 _serve("6.2.5", "ECS26f")
 _serve("6.2.7", "ECS40", "GCS46")
-_serve("6.2.9", "GCS21j")
-_serve("6.13", "ECS35a", "ECS35b", "ECS35g", "ECS35c", period=True, log=True, acb=_TO_THE_HUB)
+_serve("6.2.8", "GCS21a")
+_serve("6.2.9", "ECS26j", "GCS21j")
+_serve("6.2.10", "ECS25r1", "ECS25r2", "GCS20r")
+_serve(
+    "6.13",
+    *("ECS35a", "ECS35b", "ECS35e", "ECS35g", "CS10a", "CS10b", "ECS35c", "ECS35d"),
+    period=True,
+    log=True,
+    acb=_TO_THE_HUB,
+)
 _serve("6.30", "DBCH03", acb=_TO_THE_HUB)
+_serve("6.31", "DBCH01", acb=_TO_THE_HUB)
 _serve("6.32", "DBCH02", period=True, acb=_TO_THE_HUB)
 _serve("7.11", "ECS61c", period=True)
 # The DCC's reference ECS61d comes from the ACB, though a supplier asks for it.
 _serve("7.14", "ECS61d", acb=("ECS61d",))
+_serve("7.15", "ECS61e")
 _serve("8.9", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)

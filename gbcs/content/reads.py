@@ -126,6 +126,7 @@ PROTECTED_READS: dict[int, ProtectedReadKind] = {
     0x0030: ProtectedReadKind(  # ECS20c: billing calendar log, both elements
         "0-0:43.2.2.255", (_profile("0000620100ff"), _profile("0000620101ff")), True
     ),
+    0x002F: ProtectedReadKind("0-0:43.2.3.255", (_profile("0000620102ff"),), True),  # ECS20b
     0x0033: ProtectedReadKind("0-0:43.2.5.255", (_profile("0000620109ff"),), True),  # ECS21a
     0x0034: ProtectedReadKind("0-0:43.2.6.255", (_profile("0000620108ff"),), True),  # ECS21b
     0x0037: ProtectedReadKind("0-0:43.2.7.255", (_profile("0000630100ff"),), True),  # ECS22b
@@ -324,6 +325,29 @@ DLMS_READS: dict[int, tuple[Get, ...]] = {
     ),
     0x010C: (Get(1, "0-0:94.44.10.0"),),  # DBCH03 sub GHz configuration
     0x010B: (Get(_LOG, "0-0:94.44.10.3", ranged=True),),  # DBCH02 sub GHz channel log
+    0x0026: (*_gets(3, "1-0:2.8.0.255", 2, 3), *_gets(3, "1-0:4.8.0.255", 2, 3)),  # ECS17a
+    0x0039: (  # ECS23 network data: RMS voltage counters and the average RMS voltage profile
+        *_gets(3, "1-0:32.32.0.4", 2, 3),
+        *_gets(3, "1-0:32.36.0.4", 2, 3),
+        Get(_LOG, "1-0:32.24.0.255", ranged=True),
+        Get(_LOG, "1-0:32.24.0.255", 4),
+    ),
+    0x002E: (Get(_LOG, "0-0:98.1.4.255", ranged=True),),  # ECS20a debt payments log
+    0x00C9: (Get(_LOG, "0-0:98.1.5.255", ranged=True),),  # ECS20d prepayment credits log
+    0x0035: (Get(_LOG, "0-0:98.1.10.255", ranged=True),),  # ECS21c export daily read log
+    0x00BE: (Get(111, "0-0:19.0.0.255"),),  # ECS26j payment mode
+    0x011D: tuple(Get(1, f"0-0:94.44.0.{n}") for n in (21, 22, 23, 24, 25, 31, 32, 33, 34, 35)),
+    0x010A: (Get(1, "0-0:94.44.10.2"),),  # DBCH01 sub GHz channel
+    0x00F9: (  # ECS26m identity
+        Get(1, "0-0:96.1.2.255"),
+        Get(1, "0-0:96.1.4.255"),
+        Get(1, "0-0:96.1.6.255"),
+        Get(1, "0-0:94.44.0.4"),
+    ),
+    0x00EE: tuple(Get(1, f"0-30:97.98.{n}.255") for n in (15, 16, 17, 18)),  # ECS25r1
+    0x00EF: (Get(1, "0-33:97.98.15.255"), Get(1, "0-33:97.98.18.255")),  # ECS25r2
+    0x0094: (Get(_LOG, "0-0:99.98.1.255", ranged=True),),  # ECS35d hub security log
+    0x00B9: (Get(_LOG, "0-0:99.98.4.255", ranged=True),),  # ECS35e power event log
     0x0004: (Get(104, "0-0:30.3.0.255", 4),),  # CCS05/CCS04 CHF device log
     0x010F: (Get(104, "0-0:30.3.0.255", 4),),  # CCS06 CHF device log, HAN check
 }
@@ -457,6 +481,8 @@ BASIC = 0x0000
 GET_SNAPSHOT = 0x06
 GET_PREPAY_SNAPSHOT = 0x07
 GET_SAMPLED_DATA = 0x08
+GET_EVENT_LOG = 0x00
+EVENTS = 0x0709
 SNAPSHOTS = 31
 """A daily read log holds 31 days: one Get Snapshot component a day (offsets 0-30)."""
 HALF_HOUR = 1800
@@ -466,12 +492,15 @@ NOT_FOUND = 0x8B
 
 @dataclass(frozen=True, slots=True)
 class GbzReadKind:
-    """What a GBZ read sends: ``attributes`` (Read Attributes, one component a cluster), or
-    a ranged command (``command`` on ``cluster``)."""
+    """What a GBZ read sends: ``attributes`` (Read Attributes, one component a cluster), a
+    ranged command (``command`` on ``cluster``; an event log read names ``log``), or a
+    ``fixed`` frame (cluster, frame control, command, payload)."""
 
     attributes: tuple[tuple[int, tuple[int, ...]], ...] = ()
     cluster: int = METERING
     command: int | None = None
+    log: int | None = None
+    fixed: tuple[int, int, int, bytes] | None = None
 
 
 GBZ_READS: dict[int, GbzReadKind] = {
@@ -487,6 +516,22 @@ GBZ_READS: dict[int, GbzReadKind] = {
     0x0078: GbzReadKind(command=GET_SAMPLED_DATA),  # GCS17 profile data
     0x0077: GbzReadKind(command=GET_SNAPSHOT),  # GCS16a daily read log
     0x0096: GbzReadKind(cluster=PREPAYMENT, command=GET_PREPAY_SNAPSHOT),  # GCS16b
+    0x00B8: GbzReadKind(  # GCS13b block counters
+        ((METERING, (0x0700, 0x0701, 0x0702, 0x0703, 0x0302, 0x0301, 0x0300)),)
+    ),
+    0x008D: GbzReadKind(((METERING, (0x0A00,)), (PREPAYMENT, (0x0001,)))),  # GCS60 balance
+    0x007B: GbzReadKind(  # GCS21a gas configuration
+        (
+            (PRICE, (0x0306, 0x0305, 0x0304, 0x0303, 0x0302)),
+            (METERING, (0x0B13, 0x0B12, 0x0B11, 0x0B10, 0x0B14, 0x0B15)),
+        )
+    ),
+    # GCS21k billing calendar: Get Billing Period from the start of time, any issuer event,
+    # one command, any tariff type.
+    0x00DA: GbzReadKind(fixed=(PRICE, 0x01, 0x0B, bytes.fromhex("00000000ffffffff0100"))),
+    0x00F1: GbzReadKind(fixed=(0x0708, 0x09, 0x05, bytes.fromhex("ff81"))),  # GCS20r
+    0x0014: GbzReadKind(cluster=EVENTS, command=GET_EVENT_LOG, log=0x13),  # CS10a events
+    0x00A1: GbzReadKind(cluster=EVENTS, command=GET_EVENT_LOG, log=0x04),  # CS10b security
 }
 """Message code -> what its GBZ read sends (GBCS use-case tables)."""
 
@@ -513,6 +558,11 @@ class GbzRead:
 
     def payload(self) -> GbzPayload:
         kind = self.kind()
+        if kind.fixed is not None:
+            if self.span is not None:
+                raise EncodeError("a range goes with the log reads only")
+            cluster, fc, command, body = kind.fixed
+            return GbzPayload((GbzComponent(cluster, ZclFrame(fc, 0, command, body)),))
         if kind.command is None:
             if self.span is not None:
                 raise EncodeError("a range goes with the log reads only")
@@ -525,6 +575,17 @@ class GbzRead:
         if self.span is None:
             raise EncodeError("this read takes a date-time range")
         start, end = self.span.seconds()
+        if kind.log is not None:
+            # Get Event Log: the log, any event id, the period, all events, from the first.
+            body = (
+                bytes([kind.log])
+                + (0).to_bytes(2, "little")
+                + start.to_bytes(4, "little")
+                + end.to_bytes(4, "little")
+                + b"\x00"
+                + (0).to_bytes(2, "little")
+            )
+            return _components([(kind.cluster, kind.command, True, body)])
         if kind.command == GET_SAMPLED_DATA:
             samples = (end - start) // HALF_HOUR + 1
             if not 0 < samples <= 0xFFFF:
@@ -557,7 +618,15 @@ class GbzRead:
         def decode(content: bytes) -> GbzRead:
             kind = GBZ_READS[message_code]
             span = None
-            if kind.command is not None:
+            if kind.log is not None:
+                frame = GbzPayload.from_bytes(content).components[0].frame
+                if not isinstance(frame, ZclFrame) or len(frame.payload) != 14:
+                    raise DecodeError("expected a Get Event Log command")
+                span = Span(
+                    from_utc_seconds(int.from_bytes(frame.payload[3:7], "little")),
+                    from_utc_seconds(int.from_bytes(frame.payload[7:11], "little")),
+                )
+            elif kind.command is not None:
                 payload = GbzPayload.from_bytes(content)
                 frame = payload.components[0].frame
                 if not isinstance(frame, ZclFrame) or len(frame.payload) < 8:

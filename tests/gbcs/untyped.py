@@ -14,8 +14,6 @@ from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
 _READS_AND_SETS = [
-    "CCS05/CCS04",
-    "CCS06",
     "CS02a",
     "CS02b-accessControlBrokerByACB",
     "CS02b-networkOperatorByNetworkOperator",
@@ -107,7 +105,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 79 commands, 80
+"""(use case name, direction) pairs with no typed content codec: 77 commands, 78
 responses, 7 alerts."""
 
 

@@ -167,3 +167,59 @@ def test_a_log_the_device_type_lacks_is_refused() -> None:
     with pytest.raises(ServiceError) as caught:
         entry("6.13").use_case(DeviceType.CHF, request, bytes(8))
     assert "ALCSEvent" in str(caught.value)
+
+
+SUPPLIER_EUI = bytes.fromhex("90b3d51f30010000")
+PERIOD = _period("2014-12-01T00:00:00Z", "2015-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("srv", "device_type", "inner", "name"),
+    [
+        ("4.1.4", DeviceType.GSME, "", "GCS13b"),
+        ("4.2", DeviceType.ESME, "", "ECS17a"),
+        ("4.4.2", DeviceType.ESME, PERIOD, "ECS20b"),
+        ("4.4.4", DeviceType.ESME, PERIOD, "ECS20a"),
+        ("4.4.5", DeviceType.ESME, PERIOD, "ECS20d"),
+        ("4.6.2", DeviceType.ESME, PERIOD, "ECS21c"),
+        ("4.10", DeviceType.ESME, PERIOD, "ECS23"),
+        ("4.18", DeviceType.GSME, "", "GCS60"),
+        ("6.2.3", DeviceType.GSME, "", "GCS21k"),
+        ("6.2.4", DeviceType.ESME, "", "ECS26i"),
+        ("6.2.8", DeviceType.GSME, "", "GCS21a"),
+        ("6.2.9", DeviceType.ESME, "", "ECS26j"),
+        ("6.2.10", DeviceType.ESME, "", "ECS25r1"),
+        ("6.2.10", DeviceType.GSME, "", "GCS20r"),
+        ("6.13", DeviceType.ESME, PERIOD + "<sr:LogToRead>PowerEvent</sr:LogToRead>", "ECS35e"),
+        ("6.13", DeviceType.GSME, PERIOD + "<sr:LogToRead>Event</sr:LogToRead>", "CS10a"),
+        ("6.13", DeviceType.GSME, PERIOD + "<sr:LogToRead>Security</sr:LogToRead>", "CS10b"),
+        ("6.13", DeviceType.CHF, PERIOD + "<sr:LogToRead>Security</sr:LogToRead>", "ECS35d"),
+        ("6.31", DeviceType.CHF, "", "DBCH01"),
+        ("7.15", DeviceType.ESME, "", "ECS61e"),
+    ],
+)
+def test_reads_without_a_shared_reference_decode_back_to_the_request(
+    srv: str, device_type: DeviceType, inner: str, name: str
+) -> None:
+    """Built by the same tables and rules as the reads the references check; the content is
+    the use case's typed command, carrying the period asked."""
+    request = _read(srv, inner)
+    found = entry(srv)
+    assert found.codec is not None
+    device = bytes.fromhex("00db1234567890a0")
+    chosen = found.use_case(device_type, request, device)
+    assert chosen == name
+    uc = by_name(name)
+    command = Command(request, uc, 1234, SUPPLIER_EUI, device, datetime(2015, 1, 1, tzinfo=UTC))
+    decoded = gc.decode_command(uc.code, found.codec.build(command))
+    assert isinstance(request, ReadRequest)
+    assert getattr(decoded, "span", None) == request.span
+    if isinstance(decoded, gc.DlmsRead | gc.ProtectedRead):
+        assert decoded.counter == 1234
+
+
+def test_the_hub_and_auxiliary_reads_are_sent_by_the_acb() -> None:
+    for srv, name in (("6.31", "DBCH01"), ("6.13", "ECS35d"), ("4.6.2", "ECS21c")):
+        codec = entry(srv).codec
+        assert codec is not None
+        assert name in codec.acb_use_cases
