@@ -74,12 +74,6 @@ _READS_AND_SETS = [
     "GCS07",
     "GCS09",
     "GCS11",
-    "GCS15b",
-    "GCS15c",
-    "GCS15d",
-    "GCS15e",
-    "GCS21b",
-    "GCS21f",
     "GCS23",
     "GCS24",
     "GCS24a",
@@ -90,7 +84,6 @@ _READS_AND_SETS = [
     "GCS41",
     "GCS44",
     "GCS59",
-    "GCS61",
 ]
 
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
@@ -105,7 +98,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 77 commands, 78
+"""(use case name, direction) pairs with no typed content codec: 70 commands, 71
 responses, 7 alerts."""
 
 

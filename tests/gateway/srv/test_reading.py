@@ -48,6 +48,14 @@ SAME_BODY = {
 variants for other meter variants or versions): the gateway sends the first GBCS lists, so
 these templates become the other use case's command."""
 
+OTHER_PERIOD = {
+    "GCS15c_4.4.3_SUCCESS_REQUEST_DUIS.XML": "GCS15c_4.4.3_ERROR_COMMAND_GBCS.HEX",
+}
+"""Templates whose SUCCESS reference command reads another period than the template's
+(2015-01-01T00:00:01 to 2016-01-01T00:00:01, not 2014-12-01 to 2015-11-01): compared with the
+reference of the same use case that reads the template's period (GBZ content carries no
+counter, so it is the same bytes)."""
+
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -105,6 +113,9 @@ def test_every_reading_template_becomes_the_reference_command(conformance: Path)
             continue
         assert reference.message_code == by_name(name).code
         compared += 1
+        if template.name in OTHER_PERIOD:
+            other = next(conformance.glob(f"gbcs/*/{OTHER_PERIOD[template.name]}"))
+            reference = Message.from_bytes(bytes.fromhex(other.read_text().strip()))
         if content != reference.content:
             differ.append(template.name)
     assert not differ, differ
@@ -138,7 +149,7 @@ def test_a_period_is_read_into_the_span() -> None:
     ("srv", "inner", "words"),
     [
         ("4.8.1", _period("2015-01-02T00:00:00Z", "2015-01-01T00:00:00Z"), "before it starts"),
-        ("4.8.1", _period("1999-01-02T00:00:00Z", "2015-01-01T00:00:00Z"), "from 2000"),
+        ("4.8.1", _period("1999-01-02T00:00:00Z", "2015-01-01T00:00:00Z"), "before 2000"),
         ("4.8.1", _period("2015-01-0200:00:00Z", "2015-01-01T00:00:00Z"), "xs:dateTime"),
         ("4.8.1", "", "ReadLogPeriod"),
         ("4.1.2", _period("2015-01-01T00:00:00Z", "2015-01-01T00:00:00Z"), "unexpected"),
