@@ -15,7 +15,7 @@ from typing import Any
 from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.errors import CommandError
 from gbcs import content as gc
-from gbcs.content.reads import GET_SAMPLED_DATA, NOT_FOUND
+from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NOT_FOUND
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms, gbz

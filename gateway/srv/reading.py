@@ -15,7 +15,8 @@ from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
-from gbcs.content.reads import DLMS_READS, GBZ_READS, PROTECTED_READS
+from gbcs.content.reads import DLMS_READS, PROTECTED_READS
+from gbcs.content.reads_gbz import GBZ_READS
 from gbcs.usecases import by_name
 
 __all__ = ["ReadFirmwareVersion", "ReadImportRegisters", "ReadRequest"]

@@ -21,7 +21,8 @@ key lives in :mod:`gbcs.builders` (``Builder.encrypt_payload`` / ``decrypt_paylo
 never here. This package does no I/O and no cryptography.
 
 **Layout.** One module per use-case family, each the codec of its use cases:
-:mod:`~gbcs.content.reading` (and :mod:`~gbcs.content.reads`, the tabled reads),
+:mod:`~gbcs.content.reading` (and the tabled reads, :mod:`~gbcs.content.reads` and
+:mod:`~gbcs.content.reads_gbz`),
 :mod:`~gbcs.content.tariff` (tariff and prepayment), :mod:`~gbcs.content.supply` (supply and
 load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
@@ -53,6 +54,7 @@ from gbcs.content import (
     han,
     reading,
     reads,
+    reads_gbz,
     security,
     supply,
     tariff,
@@ -64,6 +66,7 @@ from gbcs.content.firmware import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
 from gbcs.content.reads import *  # noqa: F403
+from gbcs.content.reads_gbz import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
 from gbcs.content.tariff import *  # noqa: F403
@@ -72,6 +75,7 @@ from gbcs.errors import DecodeError
 Command = (
     reading.Command
     | reads.Command
+    | reads_gbz.Command
     | tariff.Command
     | supply.Command
     | configuration.Command
@@ -83,6 +87,7 @@ Response = (
     | _common.ZclFailure
     | reading.Response
     | reads.Response
+    | reads_gbz.Response
     | tariff.Response
     | supply.Response
     | configuration.Response
@@ -128,6 +133,7 @@ __all__ += firmware.__all__
 __all__ += han.__all__
 __all__ += reading.__all__
 __all__ += reads.__all__
+__all__ += reads_gbz.__all__
 __all__ += security.__all__
 __all__ += supply.__all__
 __all__ += tariff.__all__
