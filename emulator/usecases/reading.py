@@ -1,7 +1,14 @@
 """The reading family on the emulated devices, answered from the meter's own record: the
-ESME's half-hour active import profile (ECS22b, SR4.8.1), daily consumption log (ECS66,
-SR4.17) and TOU registers (ECS17d, SR4.1.2), and the GSME's half-hour profile (GCS17,
-SR4.8.1) - each encrypted for the party that asked, in the DCC's response shape.
+ESME's half-hour active import profile (ECS22b, SR4.8.1), reactive import and export
+profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily consumption log (ECS66, SR4.17), TOU
+registers (ECS17d, SR4.1.2), meter balance (ECS82, SR4.18) and event and security logs
+(ECS35a / ECS35b, SR6.13), and the GSME's half-hour profile (GCS17, SR4.8.1) - each in the
+DCC's response shape, encrypted for the party that asked where GBCS says so.
+
+The event and security logs are this family's state on the device (``family_state
+("reading")``, saved with it): every alert the device raises goes in its event log, every
+command it executes (its message code) and every command it refuses (the alert code) in its
+security log, each with the device's time; the last :data:`LOG_ENTRIES` of each are kept.
 
 The meter records every half hour as it passes (``Meter.advance``, driven by the device
 clock); a log read returns exactly the entries whose capture time is in the period asked
@@ -12,7 +19,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.base import DeviceContext, Reply, handles, observes
 from emulator.errors import CommandError
 from gbcs import content as gc
 from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NOT_FOUND
@@ -34,6 +41,13 @@ ECS22B = 0x0037
 ECS66 = 0x0060
 GCS17 = 0x0078
 GET_SAMPLED_DATA_RESPONSE = 0x07
+ECS22C = 0x0038
+ECS22A = 0x0036
+ECS82 = 0x0069
+ECS35A = 0x0048
+ECS35B = 0x0049
+LOG_ENTRIES = 100
+"""Entries each of the event and security logs keeps."""
 
 _ENTRY = struct.Struct(">II")
 _PAIRS_HEAD = bytes.fromhex("02011302020606")
@@ -230,3 +244,113 @@ def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext
     )
     component = GbzComponent(gbz.Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
     return Reply(gbz.GbzPayload((component,)).to_bytes())
+
+
+# -- profiles of plain DLMS reads ---------------------------------------------------------
+
+_PAIR = bytes.fromhex("02020606")
+"""compact-array type: structure { capture time, quantity }, double-long-unsigned both."""
+_TRIPLE = bytes.fromhex("0203060606")
+"""compact-array type: structure { capture time, active, reactive } (the export profile)."""
+
+
+def reactive_of(meter: Any, active: int) -> int:
+    """A half hour's reactive import (varh) for its active import: the meter's own ratio, as
+    its ECS17b reactive register grows."""
+    return int(active * (40 + meter.key % 160) // 1000)
+
+
+def _dlms_read(command: Message, code: int) -> gc.DlmsRead:
+    cmd = gc.decode_command(code, command.content)
+    if not isinstance(cmd, gc.DlmsRead) or cmd.span is None:
+        raise CommandError(f"message code 0x{code:04X} content is not a ranged read")
+    return cmd
+
+
+@handles(DeviceType.ESME, ECS22C)
+def read_reactive_import_profile(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS22c: the half hours' reactive import in the period asked."""
+    cmd = _dlms_read(command, ECS22C)
+    assert cmd.span is not None
+    meter = device.meter
+    body = b"".join(
+        _ENTRY.pack(t, reactive_of(meter, used) & 0xFFFF_FFFF)
+        for t, used in half_hours_in(meter, cmd.span)
+    )
+    data = (dlms.CompactArray(_PAIR, body),)
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+@handles(DeviceType.ESME, ECS22A)
+def read_export_profile(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS22a: the half hours in the period asked, exporting nothing (the emulated
+    premises have no generation)."""
+    cmd = _dlms_read(command, ECS22A)
+    assert cmd.span is not None
+    body = b"".join(struct.pack(">III", t, 0, 0) for t, _ in half_hours_in(device.meter, cmd.span))
+    data = (dlms.CompactArray(_TRIPLE, body),)
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+@handles(DeviceType.ESME, ECS82)
+def read_meter_balance(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS82: the meter balance (the credit the meter holds), as the meter keeps it."""
+    cmd = gc.decode_command(ECS82, command.content)
+    if not isinstance(cmd, gc.DlmsRead):
+        raise CommandError("ECS82 content is not a read")
+    balance = dlms.double_long(int(device.meter.credit.balance))
+    return Reply(gc.DlmsReadResponse.for_command(cmd, (balance,)).encode())
+
+
+# -- event and security logs --------------------------------------------------------------
+
+EVENT_LOG = "events"
+SECURITY_LOG = "security"
+
+
+@observes
+def _record(device: Any, kind: str, code: int, now: int) -> None:
+    """What the device did, in its logs (see the module docstring)."""
+    log = EVENT_LOG if kind == "alert" else SECURITY_LOG
+    entries: list[list[int]] = device.family_state("reading").setdefault(log, [])
+    entries.append([device.device_time(now) - UNIX_2000, code])
+    if len(entries) > LOG_ENTRIES:
+        del entries[: len(entries) - LOG_ENTRIES]
+
+
+def log_entries(device: Any, log: str, span: gc.Span | None = None) -> list[tuple[int, int]]:
+    """(seconds since 2000, code) of the log, oldest first, those in ``span`` if given."""
+    entries = device.family_state("reading").get(log, [])
+    if span is None:
+        return [(t, c) for t, c in entries]
+    start, end = span.seconds()
+    return [(t, c) for t, c in entries if start <= t <= end]
+
+
+_EVENT_TYPE = bytes.fromhex("0203061209")
+"""compact-array type of the event log: structure { time, event code, event data }."""
+_SECURITY_TYPE = bytes.fromhex("02020612")
+"""compact-array type of the security log: structure { time, event code }."""
+
+
+@handles(DeviceType.ESME, ECS35A)
+def read_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS35a: the event log entries in the period asked (no event data)."""
+    cmd = _dlms_read(command, ECS35A)
+    # Read before this command's own entry is added (it is added once it has run).
+    entries = log_entries(device, EVENT_LOG, cmd.span)
+    body = b"".join(struct.pack(">IHB", t, c, 0) for t, c in entries)
+    data = (dlms.CompactArray(_EVENT_TYPE, body),)
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+@handles(DeviceType.ESME, ECS35B)
+def read_security_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS35b: the security log entries in the period asked."""
+    cmd = _dlms_read(command, ECS35B)
+    entries = log_entries(device, SECURITY_LOG, cmd.span)
+    body = b"".join(struct.pack(">IH", t, c) for t, c in entries)
+    data = (dlms.CompactArray(_SECURITY_TYPE, body),)
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())

@@ -4,16 +4,19 @@ encrypted response."""
 
 from __future__ import annotations
 
+import struct
 from datetime import datetime, timedelta
 
 import pytest
 
+from emulator.devices.base import Refusal
 from emulator.errors import CommandError
 from emulator.fleet import Fleet
 from emulator.usecases.reading import (
     DAY,
     HALF_HOUR,
     UNIX_2000,
+    reactive_of,
     read_pairs_plaintext,
     read_samples_plaintext,
     read_tou_plaintext,
@@ -21,6 +24,7 @@ from emulator.usecases.reading import (
 )
 from gbcs import content as c
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.payloads import dlms
 from gbcs.payloads.gbz import EncryptedZcl
 from tests.emulator.support import ESME, GSME, HeadEnd
 
@@ -128,3 +132,72 @@ def test_gas_profile_of_a_period_not_held_is_not_found(fleet: Fleet, head: HeadE
     failure = c.decode_response(0x0078, answer.response.content)
     assert isinstance(failure, c.ZclFailure)
     assert failure.status == 0x8B
+
+
+def _dlms_data(head: HeadEnd, target: bytes, cmd: object) -> tuple[dlms.Data, ...]:
+    answer = head.send(head.command(target, cmd))
+    assert answer.response is not None
+    response = c.decode_response(cmd.message_code, answer.response.content)  # type: ignore[attr-defined]
+    assert isinstance(response, c.DlmsReadResponse)
+    assert response.ok
+    return response.data
+
+
+def _rows(value: dlms.Data, layout: str) -> list[tuple[int, ...]]:
+    assert isinstance(value, dlms.CompactArray)
+    size = struct.calcsize(layout)
+    return list(struct.iter_unpack(layout, value.contents)) if size else []
+
+
+def test_reactive_and_export_profiles_follow_the_recorded_half_hours(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    meter = fleet.device(ESME, head.now).meter
+    head.advance(timedelta(hours=6))
+    held = meter.half_hours()
+    span = c.Span(_at(held[1][0] + HALF_HOUR), _at(held[-1][0] + HALF_HOUR))
+    (reactive,) = _dlms_data(head, ESME, c.DlmsRead(0x0038, head.next_counter(), span))
+    expected = [(b + HALF_HOUR - UNIX_2000, reactive_of(meter, q)) for b, q in held[1:]]
+    assert _rows(reactive, ">II") == expected
+    assert any(v for _, v in expected)
+    (export,) = _dlms_data(head, ESME, c.DlmsRead(0x0036, head.next_counter(), span))
+    assert _rows(export, ">III") == [(t, 0, 0) for t, _ in expected]
+
+
+def test_meter_balance_is_the_meters(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(ESME, head.now).meter
+    meter.credit.balance = 123_456
+    (balance,) = _dlms_data(head, ESME, c.DlmsRead(0x0069, head.next_counter()))
+    assert balance == dlms.double_long(123_456)
+
+
+def test_the_logs_hold_the_commands_executed_and_refused_and_the_alerts_raised(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    esme = fleet.device(ESME, head.now)
+    head.advance(timedelta(minutes=5))
+    before = int(head.now.timestamp()) - UNIX_2000
+    # A command executed, then a replay (refused with an alert), then the reads.
+    counter = head.next_counter()
+    executed = head.command(ESME, c.ReadImportRegisters(counter, SUPPLIER, ESME))
+    assert head.send(executed).response is not None
+    replay = head.send(executed)
+    assert replay.alerts
+    span = c.Span(_at(before + UNIX_2000), _at(before + UNIX_2000 + 3600))
+    (security,) = _dlms_data(head, ESME, c.DlmsRead(0x0049, head.next_counter(), span))
+    rows = _rows(security, ">IH")
+    assert (before, 0x0027) in rows  # ECS17b executed
+    assert (before, int(Refusal.REPLAY)) in rows  # the replay, refused
+    (events,) = _dlms_data(head, ESME, c.DlmsRead(0x0048, head.next_counter(), span))
+    assert _rows(events, ">IHB") == [(before, int(Refusal.REPLAY), 0)]  # its alert
+    # The logs live in the family's state, saved with the device.
+    assert esme.family_state("reading")["security"][-1][1] == 0x0048  # the last read
+
+
+def test_a_log_read_of_a_period_before_anything_happened_is_empty(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    fleet.device(ESME, head.now)
+    span = c.Span(_at(UNIX_2000 + DAY), _at(UNIX_2000 + 2 * DAY))
+    (security,) = _dlms_data(head, ESME, c.DlmsRead(0x0049, head.next_counter(), span))
+    assert _rows(security, ">IH") == []
