@@ -1,7 +1,8 @@
 """The reading family on the emulated devices, answered from the meter's own record: the
 ESME's half-hour active import profile (ECS22b, SR4.8.1), reactive import and export
-profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily consumption log (ECS66, SR4.17), TOU
-registers (ECS17d, SR4.1.2), meter balance (ECS82, SR4.18) and event and security logs
+profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily read log (ECS21a, SR4.6.1), daily
+consumption log (ECS66, SR4.17), TOU registers (ECS17d, SR4.1.2), meter balance (ECS82,
+SR4.18) and event and security logs
 (ECS35a / ECS35b, SR6.13), and the GSME's half-hour profile (GCS17, SR4.8.1) - each in the
 DCC's response shape, encrypted for the party that asked where GBCS says so.
 
@@ -354,3 +355,73 @@ def read_security_log(device: Any, command: Message, now: int, ctx: DeviceContex
     body = b"".join(struct.pack(">IH", t, c) for t, c in entries)
     data = (dlms.CompactArray(_SECURITY_TYPE, body),)
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+# -- daily read log -----------------------------------------------------------------------
+
+ECS21A = 0x0033
+BLOCK_ARRAYS = 4
+BLOCKS = 8
+_DAILY_TYPE = bytes.fromhex("020706060100300601000806010008060100080601000806")
+"""compact-array type of the daily read log: structure { time, total import, 48 TOU
+registers, 4 arrays of 8 block registers }, all double-long-unsigned."""
+_DAILY_ENTRY = struct.Struct(">II48I32I")
+
+
+def daily_reads(meter: Any, span: gc.Span) -> list[tuple[int, int, list[int]]]:
+    """The registers at each midnight (UTC) in ``span`` that the meter can still rebuild
+    (every half hour since then recorded): (seconds since 2000, total, 48 TOU registers),
+    oldest first. A register's reading then is its reading now less what the half hours
+    since billed to it (by the tariff's switching table)."""
+    held = meter.half_hours()
+    if not held:
+        return []
+    start, end = span.seconds()
+    switching = meter.tariff.switching
+    total = int(meter.total)
+    tou = (list(meter.tou) + [0] * TOU_REGISTERS)[:TOU_REGISTERS]
+    out = []
+    # Walk back from the newest half hour, taking each off the registers it added to.
+    for begin, used in reversed(held):
+        if (begin + HALF_HOUR) % DAY == 0:
+            midnight = begin + HALF_HOUR - UNIX_2000
+            if start <= midnight <= end:
+                out.append((midnight, total, list(tou)))
+        total -= used
+        tou[switching[(begin // HALF_HOUR) % len(switching)]] -= used
+    first = held[0][0]
+    if first % DAY == 0 and start <= first - UNIX_2000 <= end:
+        out.append((first - UNIX_2000, total, list(tou)))
+    return sorted(out)
+
+
+def daily_plaintext(reads: list[tuple[int, int, list[int]]]) -> bytes:
+    """The ECS21a plaintext of :func:`daily_reads` (block registers 0: no block tariff)."""
+    blocks = [0] * (BLOCK_ARRAYS * BLOCKS)
+    body = b"".join(
+        _DAILY_ENTRY.pack(t, total & 0xFFFF_FFFF, *(v & 0xFFFF_FFFF for v in tou), *blocks)
+        for t, total, tou in reads
+    )
+    return b"\x02\x01\x13" + _DAILY_TYPE + axdr_length(len(body)) + body
+
+
+def read_daily_plaintext(plaintext: bytes) -> list[tuple[int, int, list[int]]]:
+    """The (time, total, TOU) of each entry of a :func:`daily_plaintext`."""
+    head = b"\x02\x01\x13" + _DAILY_TYPE
+    if not plaintext.startswith(head):
+        raise ValueError("not a daily read log")
+    reader = Reader(plaintext, len(head))
+    n = reader.axdr_length()
+    body = plaintext[reader.pos :]
+    if len(body) != n or n % _DAILY_ENTRY.size:
+        raise ValueError("the log's length does not match its entries")
+    return [(v[0], v[1], list(v[2:50])) for v in _DAILY_ENTRY.iter_unpack(body)]
+
+
+@handles(DeviceType.ESME, ECS21A)
+def read_daily_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS21a: the registers at each midnight of the period asked, encrypted."""
+    cmd = _protected_read(device, command, ECS21A)
+    assert cmd.span is not None
+    plaintext = daily_plaintext(daily_reads(device.meter, cmd.span))
+    return _protected_reply(device, command, ctx, cmd, plaintext)

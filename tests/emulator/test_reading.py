@@ -4,6 +4,7 @@ encrypted response."""
 
 from __future__ import annotations
 
+import itertools
 import struct
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from emulator.usecases.reading import (
     HALF_HOUR,
     UNIX_2000,
     reactive_of,
+    read_daily_plaintext,
     read_pairs_plaintext,
     read_samples_plaintext,
     read_tou_plaintext,
@@ -201,3 +203,29 @@ def test_a_log_read_of_a_period_before_anything_happened_is_empty(
     span = c.Span(_at(UNIX_2000 + DAY), _at(UNIX_2000 + 2 * DAY))
     (security,) = _dlms_data(head, ESME, c.DlmsRead(0x0049, head.next_counter(), span))
     assert _rows(security, ">IH") == []
+
+
+def test_daily_read_log_rebuilds_the_registers_at_each_midnight(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    meter = fleet.device(ESME, head.now).meter
+    head.advance(timedelta(days=3, hours=7))
+    held = meter.half_hours()
+    span = c.Span(_at(held[0][0]), _at(held[-1][0] + HALF_HOUR))
+    cmd = c.ProtectedRead(0x0033, head.next_counter(), SUPPLIER, ESME, span)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x0033, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    days = read_daily_plaintext(head.decrypt(answer.response)(response.encrypted))
+    assert len(days) >= 3
+    assert all(t % DAY == 0 for t, _, _ in days)
+    # The newest midnight's total plus every half hour since is the register now.
+    last_time, last_total, last_tou = days[-1]
+    since = sum(q for b, q in held if b - UNIX_2000 >= last_time)
+    assert last_total + since == meter.total
+    # Between two midnights, total and TOU registers both grow by that day's half hours.
+    for (t0, total0, tou0), (t1, total1, tou1) in itertools.pairwise(days):
+        day = sum(q for b, q in held if t0 <= b - UNIX_2000 < t1)
+        assert total1 - total0 == day == sum(tou1) - sum(tou0)
+    assert sum(last_tou) + since == sum(meter.tou)
