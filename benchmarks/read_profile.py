@@ -25,10 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from emulator.usecases.reading import UNIX_2000, read_profile_plaintext  # noqa: E402
+from emulator.usecases.reading import UNIX_2000  # noqa: E402
 from gbcs import content as gc  # noqa: E402
 from gbcs.builders import Builder  # noqa: E402
 from gbcs.codes import SUPPLIER  # noqa: E402
+from gbcs.content.read_values import read_pairs_plaintext  # noqa: E402
 from gbcs.frames import Message  # noqa: E402
 from smetsim.client import DuisClient, build_request  # noqa: E402
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings  # noqa: E402
@@ -87,7 +88,7 @@ async def run(requests: int) -> dict[str, object]:
                     response = gc.decode_response(0x0037, message.content)
                     assert isinstance(response, gc.ProtectedResponse)
                     plaintext = builder.decrypt_payload(message, response.encrypted)
-                    entries = read_profile_plaintext(plaintext)
+                    entries = read_pairs_plaintext(plaintext)
                     latencies.append(time.perf_counter() - started)
                     if entries != expected:
                         raise SystemExit("the profile read back differs from the meter's")

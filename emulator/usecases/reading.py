@@ -23,20 +23,28 @@ from typing import Any
 from emulator.devices.base import DeviceContext, Reply, handles, observes
 from emulator.errors import CommandError
 from gbcs import content as gc
+from gbcs.content.read_values import (
+    EVENT_TYPE,
+    EXPORT_TYPE,
+    PAIRS_TYPE,
+    SECURITY_TYPE,
+    TOU_REGISTERS,
+    daily_plaintext,
+    pairs_body,
+    pairs_plaintext,
+    samples_plaintext,
+    tou_plaintext,
+)
 from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NOT_FOUND
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms, gbz
-from gbcs.payloads._buf import Reader, axdr_length
 from gbcs.payloads.gbz import CONTROL_ENCRYPTED, CONTROL_LAST, EncryptedZcl, GbzComponent
 
 UNIX_2000 = 946_684_800
 """2000-01-01T00:00:00Z in Unix seconds: the origin of the logs' capture times."""
 HALF_HOUR = 1800
 DAY = 86_400
-TOU_REGISTERS = 48
-"""An ESME has 48 TOU registers (the secondary element of a twin, 4)."""
-SECONDARY_TOU_REGISTERS = 4
 ECS17D = 0x0029
 ECS22B = 0x0037
 ECS66 = 0x0060
@@ -49,32 +57,6 @@ ECS35A = 0x0048
 ECS35B = 0x0049
 LOG_ENTRIES = 100
 """Entries each of the event and security logs keeps."""
-
-_ENTRY = struct.Struct(">II")
-_PAIRS_HEAD = bytes.fromhex("02011302020606")
-"""structure { compact-array of structure { capture time, quantity } }, both
-double-long-unsigned: the plaintext of the ECS22b profile and of the ECS66 daily log."""
-
-
-def pairs_plaintext(entries: list[tuple[int, int]]) -> bytes:
-    """The plaintext of (capture time in seconds since 2000, Wh) entries."""
-    body = b"".join(_ENTRY.pack(t, v & 0xFFFF_FFFF) for t, v in entries)
-    return _PAIRS_HEAD + axdr_length(len(body)) + body
-
-
-def read_pairs_plaintext(plaintext: bytes) -> list[tuple[int, int]]:
-    """The entries of a :func:`pairs_plaintext` (ValueError when it is not one)."""
-    if not plaintext.startswith(_PAIRS_HEAD):
-        raise ValueError("not a log of (time, quantity) entries")
-    reader = Reader(plaintext, len(_PAIRS_HEAD))
-    n = reader.axdr_length()
-    body = plaintext[reader.pos :]
-    if len(body) != n or n % _ENTRY.size:
-        raise ValueError("the log's length does not match its entries")
-    return list(_ENTRY.iter_unpack(body))
-
-
-read_profile_plaintext = read_pairs_plaintext
 
 
 def half_hours_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
@@ -149,41 +131,6 @@ def read_daily_consumption(device: Any, command: Message, now: int, ctx: DeviceC
     )
 
 
-def tou_plaintext(primary: list[int], secondary: list[int] | None) -> bytes:
-    """The ECS17d plaintext: the 48 TOU registers (and a twin's 4 secondary ones), Wh."""
-
-    def registers(values: list[int], n: int) -> dlms.Array:
-        padded = (values + [0] * n)[:n]
-        return dlms.array(*(dlms.double_long_unsigned(v & 0xFFFF_FFFF) for v in padded))
-
-    items = [registers(primary, TOU_REGISTERS)]
-    if secondary is not None:
-        items.append(registers(secondary, SECONDARY_TOU_REGISTERS))
-    return dlms.structure(dlms.structure(*items)).to_bytes()
-
-
-def read_tou_plaintext(plaintext: bytes) -> tuple[list[int], list[int] | None]:
-    """The registers of a :func:`tou_plaintext`."""
-    (inner,) = _items(dlms.decode_data(plaintext))
-    arrays = [[_int(v) for v in _items(a)] for a in _items(inner)]
-    found = (arrays[0], arrays[1] if len(arrays) > 1 else None)
-    if tou_plaintext(*found) != plaintext:
-        raise ValueError("not an ECS17d register set")
-    return found
-
-
-def _items(value: dlms.Data) -> tuple[dlms.Data, ...]:
-    if not isinstance(value, dlms.Structure | dlms.Array):
-        raise ValueError("expected a structure or array")
-    return value.items
-
-
-def _int(value: dlms.Data) -> int:
-    if not isinstance(value, dlms.Integer):
-        raise ValueError("expected an integer")
-    return value.value
-
-
 @handles(DeviceType.ESME, ECS17D)
 def read_tou_registers(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS17d: the TOU registers as the meter accumulates them under its tariff."""
@@ -191,28 +138,6 @@ def read_tou_registers(device: Any, command: Message, now: int, ctx: DeviceConte
     secondary = None if device.secondary is None else list(device.secondary.tou)
     plaintext = tou_plaintext(list(device.meter.tou), secondary)
     return _protected_reply(device, command, ctx, cmd, plaintext)
-
-
-_SAMPLES_HEAD = struct.Struct("<HIBHH")
-"""Get Sampled Data Response: sample id, start time, sample type, interval, count."""
-
-
-def samples_plaintext(start: int, samples: list[int]) -> bytes:
-    """A GCS17 Get Sampled Data Response payload: half-hour consumption samples from
-    ``start`` (seconds since 2000), each an unsigned 24-bit count of dm3."""
-    head = _SAMPLES_HEAD.pack(0, start, 0, HALF_HOUR, len(samples))
-    return head + b"".join(min(v, 0xFF_FFFF).to_bytes(3, "little") for v in samples)
-
-
-def read_samples_plaintext(plaintext: bytes) -> tuple[int, list[int]]:
-    """(start, samples) of a :func:`samples_plaintext`."""
-    size = _SAMPLES_HEAD.size
-    _, start, _, _, count = _SAMPLES_HEAD.unpack(plaintext[:size])
-    body = plaintext[size:]
-    samples = [int.from_bytes(body[i : i + 3], "little") for i in range(0, len(body), 3)]
-    if len(samples) != count or samples_plaintext(start, samples) != plaintext:
-        raise ValueError("not a Get Sampled Data Response")
-    return start, samples
 
 
 @handles(DeviceType.GSME, GCS17)
@@ -249,11 +174,6 @@ def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext
 
 # -- profiles of plain DLMS reads ---------------------------------------------------------
 
-_PAIR = bytes.fromhex("02020606")
-"""compact-array type: structure { capture time, quantity }, double-long-unsigned both."""
-_TRIPLE = bytes.fromhex("0203060606")
-"""compact-array type: structure { capture time, active, reactive } (the export profile)."""
-
 
 def reactive_of(meter: Any, active: int) -> int:
     """A half hour's reactive import (varh) for its active import: the meter's own ratio, as
@@ -276,11 +196,8 @@ def read_reactive_import_profile(
     cmd = _dlms_read(command, ECS22C)
     assert cmd.span is not None
     meter = device.meter
-    body = b"".join(
-        _ENTRY.pack(t, reactive_of(meter, used) & 0xFFFF_FFFF)
-        for t, used in half_hours_in(meter, cmd.span)
-    )
-    data = (dlms.CompactArray(_PAIR, body),)
+    entries = [(t, reactive_of(meter, used)) for t, used in half_hours_in(meter, cmd.span)]
+    data = (dlms.CompactArray(PAIRS_TYPE, pairs_body(entries)),)
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
@@ -291,7 +208,7 @@ def read_export_profile(device: Any, command: Message, now: int, ctx: DeviceCont
     cmd = _dlms_read(command, ECS22A)
     assert cmd.span is not None
     body = b"".join(struct.pack(">III", t, 0, 0) for t, _ in half_hours_in(device.meter, cmd.span))
-    data = (dlms.CompactArray(_TRIPLE, body),)
+    data = (dlms.CompactArray(EXPORT_TYPE, body),)
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
@@ -330,12 +247,6 @@ def log_entries(device: Any, log: str, span: gc.Span | None = None) -> list[tupl
     return [(t, c) for t, c in entries if start <= t <= end]
 
 
-_EVENT_TYPE = bytes.fromhex("0203061209")
-"""compact-array type of the event log: structure { time, event code, event data }."""
-_SECURITY_TYPE = bytes.fromhex("02020612")
-"""compact-array type of the security log: structure { time, event code }."""
-
-
 @handles(DeviceType.ESME, ECS35A)
 def read_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS35a: the event log entries in the period asked (no event data)."""
@@ -343,7 +254,7 @@ def read_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) 
     # Read before this command's own entry is added (it is added once it has run).
     entries = log_entries(device, EVENT_LOG, cmd.span)
     body = b"".join(struct.pack(">IHB", t, c, 0) for t, c in entries)
-    data = (dlms.CompactArray(_EVENT_TYPE, body),)
+    data = (dlms.CompactArray(EVENT_TYPE, body),)
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
@@ -353,19 +264,13 @@ def read_security_log(device: Any, command: Message, now: int, ctx: DeviceContex
     cmd = _dlms_read(command, ECS35B)
     entries = log_entries(device, SECURITY_LOG, cmd.span)
     body = b"".join(struct.pack(">IH", t, c) for t, c in entries)
-    data = (dlms.CompactArray(_SECURITY_TYPE, body),)
+    data = (dlms.CompactArray(SECURITY_TYPE, body),)
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
 # -- daily read log -----------------------------------------------------------------------
 
 ECS21A = 0x0033
-BLOCK_ARRAYS = 4
-BLOCKS = 8
-_DAILY_TYPE = bytes.fromhex("020706060100300601000806010008060100080601000806")
-"""compact-array type of the daily read log: structure { time, total import, 48 TOU
-registers, 4 arrays of 8 block registers }, all double-long-unsigned."""
-_DAILY_ENTRY = struct.Struct(">II48I32I")
 
 
 def daily_reads(meter: Any, span: gc.Span) -> list[tuple[int, int, list[int]]]:
@@ -393,29 +298,6 @@ def daily_reads(meter: Any, span: gc.Span) -> list[tuple[int, int, list[int]]]:
     if first % DAY == 0 and start <= first - UNIX_2000 <= end:
         out.append((first - UNIX_2000, total, list(tou)))
     return sorted(out)
-
-
-def daily_plaintext(reads: list[tuple[int, int, list[int]]]) -> bytes:
-    """The ECS21a plaintext of :func:`daily_reads` (block registers 0: no block tariff)."""
-    blocks = [0] * (BLOCK_ARRAYS * BLOCKS)
-    body = b"".join(
-        _DAILY_ENTRY.pack(t, total & 0xFFFF_FFFF, *(v & 0xFFFF_FFFF for v in tou), *blocks)
-        for t, total, tou in reads
-    )
-    return b"\x02\x01\x13" + _DAILY_TYPE + axdr_length(len(body)) + body
-
-
-def read_daily_plaintext(plaintext: bytes) -> list[tuple[int, int, list[int]]]:
-    """The (time, total, TOU) of each entry of a :func:`daily_plaintext`."""
-    head = b"\x02\x01\x13" + _DAILY_TYPE
-    if not plaintext.startswith(head):
-        raise ValueError("not a daily read log")
-    reader = Reader(plaintext, len(head))
-    n = reader.axdr_length()
-    body = plaintext[reader.pos :]
-    if len(body) != n or n % _DAILY_ENTRY.size:
-        raise ValueError("the log's length does not match its entries")
-    return [(v[0], v[1], list(v[2:50])) for v in _DAILY_ENTRY.iter_unpack(body)]
 
 
 @handles(DeviceType.ESME, ECS21A)

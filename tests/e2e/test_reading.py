@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulator.usecases.reading import UNIX_2000, read_profile_plaintext
+from emulator.usecases.reading import UNIX_2000
 from gbcs import content as gc
 from gbcs.codes import CRA
+from gbcs.content.read_values import read_pairs_plaintext
 from smetsim.client import DuisClient
 from smetsim.sandbox import Sandbox
 from tests.e2e.support import SchemaCheck, decrypter, request
@@ -41,5 +42,5 @@ async def test_4_8_1_returns_the_recorded_half_hours_in_range(
     response = gc.decode_response(0x0037, message.content)
     assert isinstance(response, gc.ProtectedResponse)
     plaintext = decrypter(sandbox.keystore, message)(response.encrypted)
-    entries = read_profile_plaintext(plaintext)
+    entries = read_pairs_plaintext(plaintext)
     assert entries == [(b + 1800 - UNIX_2000, used) for b, used in held[-4:]]

@@ -18,14 +18,16 @@ from emulator.usecases.reading import (
     HALF_HOUR,
     UNIX_2000,
     reactive_of,
-    read_daily_plaintext,
-    read_pairs_plaintext,
-    read_samples_plaintext,
-    read_tou_plaintext,
     read_tou_registers,
 )
 from gbcs import content as c
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.content.read_values import (
+    read_daily_plaintext,
+    read_pairs_plaintext,
+    read_samples_plaintext,
+    read_tou_plaintext,
+)
 from gbcs.payloads import dlms
 from gbcs.payloads.gbz import EncryptedZcl
 from tests.emulator.support import ESME, GSME, HeadEnd
