@@ -3,7 +3,8 @@ ESME's half-hour active import profile (ECS22b, SR4.8.1), reactive import and ex
 profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily read log (ECS21a, SR4.6.1), daily
 consumption log (ECS66, SR4.17), TOU registers (ECS17d, SR4.1.2), meter balance (ECS82,
 SR4.18) and event and security logs
-(ECS35a / ECS35b, SR6.13), and the GSME's half-hour profile (GCS17, SR4.8.1) - each in the
+(ECS35a / ECS35b, SR6.13), and the GSME's half-hour profile (GCS17, SR4.8.1) and daily
+consumption log (GCS61, SR4.17) - each in the
 DCC's response shape, encrypted for the party that asked where GBCS says so.
 
 The event and security logs are this family's state on the device (``family_state
@@ -24,6 +25,8 @@ from emulator.devices.base import DeviceContext, Reply, handles, observes
 from emulator.errors import CommandError
 from gbcs import content as gc
 from gbcs.content.read_values import (
+    DAILY_INTERVAL,
+    DAILY_SAMPLES,
     EVENT_TYPE,
     EXPORT_TYPE,
     PAIRS_TYPE,
@@ -50,6 +53,7 @@ ECS22B = 0x0037
 ECS66 = 0x0060
 GCS17 = 0x0078
 GET_SAMPLED_DATA_RESPONSE = 0x07
+GCS61 = 0x00A0
 ECS22C = 0x0038
 ECS22A = 0x0036
 ECS82 = 0x0069
@@ -71,21 +75,23 @@ def half_hours_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
     return out
 
 
-def days_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
-    """The days the meter holds whole, captured at the midnight that ends them (UTC), in
-    ``span``: (seconds since 2000, the day's Wh)."""
-    start, end = span.seconds()
+def whole_days(meter: Any) -> list[tuple[int, int]]:
+    """The days (UTC) the meter holds every half hour of, oldest first: (the day's start in
+    seconds since 2000, its consumption)."""
     totals: dict[int, int] = {}
     counts: dict[int, int] = {}
     for begin, used in meter.half_hours():
-        midnight = (begin // DAY + 1) * DAY - UNIX_2000
-        totals[midnight] = totals.get(midnight, 0) + used
-        counts[midnight] = counts.get(midnight, 0) + 1
-    return [
-        (midnight, totals[midnight])
-        for midnight in sorted(totals)
-        if counts[midnight] == DAY // HALF_HOUR and start <= midnight <= end
-    ]
+        day = begin - begin % DAY - UNIX_2000
+        totals[day] = totals.get(day, 0) + used
+        counts[day] = counts.get(day, 0) + 1
+    return [(day, totals[day]) for day in sorted(totals) if counts[day] == DAY // HALF_HOUR]
+
+
+def days_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
+    """The whole days held whose end (the midnight, UTC) is in ``span``: (that midnight in
+    seconds since 2000, the day's consumption)."""
+    start, end = span.seconds()
+    return [(day + DAY, used) for day, used in whole_days(meter) if start <= day + DAY <= end]
 
 
 def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRead:
@@ -140,22 +146,15 @@ def read_tou_registers(device: Any, command: Message, now: int, ctx: DeviceConte
     return _protected_reply(device, command, ctx, cmd, plaintext)
 
 
-@handles(DeviceType.GSME, GCS17)
-def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
-    """GCS17: the half hours from the start time asked to the last asked, those held (the
-    samples start at the first held); none held is the NOT_FOUND default response."""
-    cmd = gc.decode_command(GCS17, command.content)
+def _gas_read(command: Message, code: int) -> gc.GbzRead:
+    cmd = gc.decode_command(code, command.content)
     if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
-        raise CommandError("GCS17 content is not a Get Sampled Data")
-    start, end = cmd.span.seconds()
-    held = [
-        (begin - UNIX_2000, used)
-        for begin, used in device.meter.half_hours()
-        if start <= begin - UNIX_2000 <= end
-    ]
-    if not held:
-        return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
-    plaintext = samples_plaintext(held[0][0], [used for _, used in held])
+        raise CommandError(f"message code 0x{code:04X} content is not a Get Sampled Data")
+    return cmd
+
+
+def _sampled_reply(device: Any, command: Message, ctx: DeviceContext, plaintext: bytes) -> Reply:
+    """A Get Sampled Data Response component, its payload encrypted for the requester."""
     encrypted = ctx.builder.encrypt_payload(
         device=device.eui,
         target=command.business_originator,
@@ -170,6 +169,42 @@ def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext
     )
     component = GbzComponent(gbz.Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
     return Reply(gbz.GbzPayload((component,)).to_bytes())
+
+
+@handles(DeviceType.GSME, GCS17)
+def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS17: the half hours from the start time asked to the last asked, those held (the
+    samples start at the first held); none held is the NOT_FOUND default response."""
+    cmd = _gas_read(command, GCS17)
+    assert cmd.span is not None
+    start, end = cmd.span.seconds()
+    held = [
+        (begin - UNIX_2000, used)
+        for begin, used in device.meter.half_hours()
+        if start <= begin - UNIX_2000 <= end
+    ]
+    if not held:
+        return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
+    plaintext = samples_plaintext(held[0][0], [used for _, used in held])
+    return _sampled_reply(device, command, ctx, plaintext)
+
+
+@handles(DeviceType.GSME, GCS61)
+def read_gas_daily_consumption(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """GCS61: each whole day held from the day asked first to the last, its dm3 (the samples
+    start at the first such day); none is the NOT_FOUND default response."""
+    cmd = _gas_read(command, GCS61)
+    assert cmd.span is not None
+    start, end = cmd.span.seconds()
+    days = [(day, used) for day, used in whole_days(device.meter) if start <= day <= end]
+    if not days:
+        return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
+    plaintext = samples_plaintext(
+        days[0][0], [used for _, used in days], DAILY_INTERVAL, DAILY_SAMPLES
+    )
+    return _sampled_reply(device, command, ctx, plaintext)
 
 
 # -- profiles of plain DLMS reads ---------------------------------------------------------

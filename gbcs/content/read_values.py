@@ -108,10 +108,18 @@ def _int(value: dlms.Data) -> int:
     return value.value
 
 
-def samples_plaintext(start: int, samples: list[int], interval: int = HALF_HOUR) -> bytes:
-    """A Get Sampled Data Response payload (GCS17): consumption samples from ``start``, each
-    an unsigned 24-bit count of dm3."""
-    head = _SAMPLES.pack(0, start, 0, interval, len(samples))
+DAILY_SAMPLES = 1
+"""Sample id of the daily consumption log (GCS61); 0 is the half-hour profile (GCS17)."""
+DAILY_INTERVAL = 0xFFFF
+"""The interval a daily consumption log's samples carry (the DCC's GCS61 answer)."""
+
+
+def samples_plaintext(
+    start: int, samples: list[int], interval: int = HALF_HOUR, sample_id: int = 0
+) -> bytes:
+    """A Get Sampled Data Response payload (GCS17, GCS61): consumption samples from
+    ``start``, each an unsigned 24-bit count of dm3."""
+    head = _SAMPLES.pack(sample_id, start, 0, interval, len(samples))
     return head + b"".join(min(v, 0xFF_FFFF).to_bytes(3, "little") for v in samples)
 
 
@@ -119,10 +127,10 @@ def read_samples_plaintext(plaintext: bytes) -> tuple[int, list[int]]:
     """(start, samples) of a :func:`samples_plaintext`."""
     if len(plaintext) < _SAMPLES.size:
         raise DecodeError("not a Get Sampled Data Response")
-    _, start, _, interval, count = _SAMPLES.unpack(plaintext[: _SAMPLES.size])
+    sample_id, start, _, interval, count = _SAMPLES.unpack(plaintext[: _SAMPLES.size])
     body = plaintext[_SAMPLES.size :]
     samples = [int.from_bytes(body[i : i + 3], "little") for i in range(0, len(body), 3)]
-    if len(samples) != count or samples_plaintext(start, samples, interval) != plaintext:
+    if len(samples) != count or samples_plaintext(start, samples, interval, sample_id) != plaintext:
         raise DecodeError("not a Get Sampled Data Response")
     return start, samples
 
@@ -203,8 +211,16 @@ ENCRYPTED: dict[int, Callable[[bytes], list[str]]] = {
     0x0033: _daily,  # ECS21a
 }
 """Message code -> the labelled values of its decrypted plaintext."""
+
+
+def _gas_days(plaintext: bytes) -> list[str]:
+    start, samples = read_samples_plaintext(plaintext)
+    return [f"day from {when(start + n * 86_400)}  {v / 1000:g} m3" for n, v in enumerate(samples)]
+
+
 ENCRYPTED_GBZ: dict[int, Callable[[bytes], list[str]]] = {
     0x0078: _gas_samples,  # GCS17
+    0x00A0: _gas_days,  # GCS61
 }
 """Message code -> the labelled values of its decrypted GBZ component payload."""
 

@@ -231,3 +231,23 @@ def test_daily_read_log_rebuilds_the_registers_at_each_midnight(
         day = sum(q for b, q in held if t0 <= b - UNIX_2000 < t1)
         assert total1 - total0 == day == sum(tou1) - sum(tou0)
     assert sum(last_tou) + since == sum(meter.tou)
+
+
+def test_gas_daily_consumption_sums_each_whole_day(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(GSME, head.now).meter
+    head.advance(timedelta(days=4))
+    held = meter.half_hours()
+    first_day = held[0][0] - held[0][0] % DAY + DAY  # the first day held whole
+    span = c.Span(_at(first_day), _at(first_day + 2 * DAY))
+    answer = head.send(head.command(GSME, c.GbzRead(0x00A0, span)))
+    assert answer.response is not None
+    response = c.decode_response(0x00A0, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, EncryptedZcl)
+    start, days = read_samples_plaintext(head.decrypt(answer.response)(component.frame.ciphered))
+    assert start == first_day - UNIX_2000
+    assert len(days) == 3
+    for n, used in enumerate(days):
+        begin = first_day + n * DAY
+        assert used == sum(q for b, q in held if begin <= b < begin + DAY)
