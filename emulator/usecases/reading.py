@@ -2,10 +2,9 @@
 ESME's half-hour active import profile (ECS22b, SR4.8.1), reactive import and export
 profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily read log (ECS21a, SR4.6.1), daily
 consumption log (ECS66, SR4.17), TOU registers (ECS17d, SR4.1.2), meter balance (ECS82,
-SR4.18) and event and security logs
-(ECS35a / ECS35b, SR6.13), and the GSME's half-hour profile (GCS17, SR4.8.1) and daily
-consumption log (GCS61, SR4.17) - each in the
-DCC's response shape, encrypted for the party that asked where GBCS says so.
+SR4.18) and event and security logs (ECS35a / ECS35b, SR6.13), and the GSME's half-hour
+profile (GCS17, SR4.8.1) and daily consumption log (GCS61, SR4.17) - each in the DCC's
+response shape, encrypted for the party that asked where GBCS says so.
 
 The event and security logs are this family's state on the device (``family_state
 ("reading")``, saved with it): every alert the device raises goes in its event log, every
