@@ -234,3 +234,11 @@ def test_the_hub_and_auxiliary_reads_are_sent_by_the_acb() -> None:
         codec = entry(srv).codec
         assert codec is not None
         assert name in codec.acb_use_cases
+
+
+def test_a_read_for_another_device_type_is_refused_and_11_2_reaches_the_gas_meter() -> None:
+    request = _read("4.8.2", PERIOD)
+    with pytest.raises(ServiceError) as caught:
+        entry("4.8.2").use_case(DeviceType.GSME, request, bytes(8))
+    assert caught.value.rule == "device_wrong_type"
+    assert entry("11.2").use_case(DeviceType.GSME, _read("11.2", ""), bytes(8)) == "GCS38"
