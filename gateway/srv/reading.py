@@ -15,7 +15,7 @@ from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
-from gbcs.content.reads import DLMS_READS, PROTECTED_READS
+from gbcs.content.reads import ASN1_READS, DLMS_READS, PROTECTED_READS
 from gbcs.content.reads_gbz import GBZ_READS
 from gbcs.usecases import by_name
 
@@ -60,6 +60,8 @@ def _read_firmware(body: etree._Element) -> ReadFirmwareVersion:
 def _build_firmware(cmd: Command) -> bytes:
     if cmd.use_case.name == "GCS38":
         return gc.GbzRead(cmd.use_case.code).encode()
+    if cmd.use_case.name == "CS08":
+        return gc.AsnRead(cmd.use_case.code).encode()
     return gc.ReadFirmwareVersion(cmd.counter).encode()
 
 
@@ -105,6 +107,8 @@ def _build_read(cmd: Command) -> bytes:
         ).encode()
     if code in DLMS_READS:
         return gc.DlmsRead(code, cmd.counter, request.span).encode()
+    if code in ASN1_READS:
+        return gc.AsnRead(code).encode()
     return gc.GbzRead(code, request.span).encode()
 
 
@@ -131,7 +135,7 @@ def _tabled(*names: str) -> frozenset[str]:
     found = set()
     for name in names:
         uc = by_name(name)
-        if uc.code not in PROTECTED_READS | DLMS_READS | GBZ_READS:
+        if uc.code not in PROTECTED_READS | DLMS_READS | GBZ_READS | ASN1_READS:
             raise ValueError(f"{name} has no row in gbcs.content.reads")
         found.add(name)
     return frozenset(found)
@@ -166,7 +170,13 @@ serves(
 )
 serves(
     "11.2",
-    Codec(read=_read_firmware, build=_build_firmware, builds=frozenset({"ECS52", "GCS38"})),
+    Codec(
+        read=_read_firmware,
+        build=_build_firmware,
+        builds=frozenset({"ECS52", "GCS38", "CS08"}),
+        # The DCC's reference CS08 comes from the ACB (a PPMID / HCALCS trusts no user).
+        acb_use_cases=frozenset({"CS08"}),
+    ),
 )
 _serve("4.1.2", "ECS17d", "GCS13c")
 _serve("4.1.3", "ECS17e")
@@ -217,4 +227,4 @@ _serve("7.11", "ECS61c", period=True)
 # The DCC's reference ECS61d comes from the ACB, though a supplier asks for it.
 _serve("7.14", "ECS61d", acb=("ECS61d",))
 _serve("7.15", "ECS61e")
-_serve("8.9", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)
+_serve("8.9", "CS07", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)

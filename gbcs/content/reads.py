@@ -28,6 +28,7 @@ from gbcs.content._common import (
     _octets,
     _parse_request,
     _request,
+    _sequence,
     register,
 )
 from gbcs.content.reading import (
@@ -36,7 +37,7 @@ from gbcs.content.reading import (
     _protection_parameters,
 )
 from gbcs.errors import DecodeError, EncodeError
-from gbcs.payloads import dlms
+from gbcs.payloads import asn1, dlms
 from gbcs.payloads.dlms import (
     NULL,
     AccessKind,
@@ -470,11 +471,69 @@ class DlmsReadResponse:
         return found
 
 
+# =========================================================================== ASN.1 reads
+
+ASN1_READS: dict[int, str] = {
+    0x0013: "CS07",  # read a device's device log (ESME, GSME)
+    0x0129: "CS08",  # read the PPMID / HCALCS firmware version
+}
+"""Message code -> the ASN.1 reads whose command is an ASN.1 NULL (the use case says all)."""
+
+_ASN1_NULL = b"\x05\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class AsnRead:
+    """A read whose command content is an ASN.1 NULL."""
+
+    message_code: int
+
+    def encode(self) -> bytes:
+        return _ASN1_NULL
+
+    @classmethod
+    def decoder(cls, message_code: int) -> Callable[[bytes], AsnRead]:
+        def decode(content: bytes) -> AsnRead:
+            found = cls(message_code)
+            _check_exact(found, content)
+            return found
+
+        return decode
+
+
+@dataclass(frozen=True, slots=True)
+class AsnReadResponse:
+    """The answer to an :class:`AsnRead`: a DER SEQUENCE whose first INTEGER is the status
+    (0 success) - CS08: version and status; CS07: status and the device log."""
+
+    der: asn1.Der
+
+    @property
+    def ok(self) -> bool:
+        for child in self.der.children or ():
+            if child.tag == asn1.INTEGER:
+                return child.int_value() == 0
+        return False
+
+    def encode(self) -> bytes:
+        return self.der.to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> AsnReadResponse:
+        found = cls(_sequence(content))
+        if not any(c.tag == asn1.INTEGER for c in found.der.children or ()):
+            raise DecodeError("an ASN.1 read answer carries its status")
+        _check_exact(found, content)
+        return found
+
+
 # =========================================================================== registry
 
-Command = ProtectedRead | DlmsRead
-Response = DlmsReadResponse
+Command = ProtectedRead | DlmsRead | AsnRead
+Response = DlmsReadResponse | AsnReadResponse
 
+for _code in ASN1_READS:
+    register(_code, AsnRead.decoder(_code), AsnReadResponse.decode)
 for _code in PROTECTED_READS:
     register(_code, ProtectedRead.decoder(_code), ProtectedResponse.decode, Outcome.decode)
 for _code in DLMS_READS:
@@ -482,8 +541,11 @@ for _code in DLMS_READS:
         register(_code, DlmsRead.decoder(_code), DlmsReadResponse.decode, Outcome.decode)
 
 __all__ = [
+    "ASN1_READS",
     "DLMS_READS",
     "PROTECTED_READS",
+    "AsnRead",
+    "AsnReadResponse",
     "DlmsRead",
     "DlmsReadResponse",
     "ProtectedRead",

@@ -29,7 +29,6 @@ _READS_AND_SETS = [
     "CS03b",
     "CS03c",
     "CS04ac",
-    "CS08",
     "CS11",
     "DBCH04",
     "ECS01b",
@@ -98,7 +97,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 70 commands, 71
+"""(use case name, direction) pairs with no typed content codec: 69 commands, 70
 responses, 7 alerts."""
 
 

@@ -207,6 +207,7 @@ PERIOD = _period("2014-12-01T00:00:00Z", "2015-01-01T00:00:00Z")
         ("6.13", DeviceType.CHF, PERIOD + "<sr:LogToRead>Security</sr:LogToRead>", "ECS35d"),
         ("6.31", DeviceType.CHF, "", "DBCH01"),
         ("7.15", DeviceType.ESME, "", "ECS61e"),
+        ("8.9", DeviceType.GSME, "", "CS07"),
     ],
 )
 def test_reads_without_a_shared_reference_decode_back_to_the_request(
