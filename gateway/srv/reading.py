@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from gateway.duis.xml import is_element, local_name
 from gateway.errors import ServiceError
 from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
@@ -164,6 +165,67 @@ _TO_THE_HUB = (
 show), the user and its counter in the other-information."""
 
 
+_ROLES = {
+    "Root": 0,
+    "Recovery": 1,
+    "Supplier": 2,
+    "NetworkOperator": 3,
+    "ACB": 4,
+    "TransCoS": 5,
+    "LoadController": 8,
+}
+"""DUIS ``RemotePartyRole`` -> the GBCS remote party role number."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveCredentials:
+    """SR6.24.1 ``RetrieveDeviceSecurityCredentialsKRP``: the roles whose credentials to list."""
+
+    roles: tuple[str, ...]
+
+
+def _read_credentials(body: etree._Element) -> RetrieveCredentials:
+    roles = []
+    for element in body:
+        if not is_element(element):
+            continue
+        if local_name(element) != "RemotePartyRole":
+            raise invalid(local_name(body), f"unexpected element {local_name(element)}")
+        role = (element.text or "").strip()
+        if role not in _ROLES:
+            raise invalid("RemotePartyRole", f"{role!r} is not one of {', '.join(_ROLES)}")
+        if role in roles:
+            raise invalid("RemotePartyRole", f"{role} appears twice")
+        roles.append(role)
+    if not 1 <= len(roles) <= 7:
+        raise invalid(local_name(body), f"it must name 1 to 7 RemotePartyRole, not {len(roles)}")
+    return RetrieveCredentials(tuple(roles))
+
+
+def _choose_credentials(request: RetrieveCredentials, names: tuple[str, ...]) -> str:
+    # CS02f is the one that can list a load controller's credentials.
+    if "LoadController" in request.roles and "CS02f" in names:
+        return "CS02f"
+    return names[0]
+
+
+def _build_credentials(cmd: Command) -> bytes:
+    request: RetrieveCredentials = cmd.request
+    roles = tuple(_ROLES[r] for r in request.roles)
+    return gc.CredentialsRead(cmd.use_case.code, roles).encode()
+
+
+serves(
+    "6.24.1",
+    Codec(
+        read=_read_credentials,
+        build=_build_credentials,
+        builds=frozenset({"CS02a", "CS02f"}),
+        choose=_choose_credentials,
+        # The DCC's references send both from the ACB, the user in the other-information.
+        acb_use_cases=frozenset({"CS02a", "CS02f"}),
+    ),
+)
 serves(
     "4.1.1",
     Codec(read=_read_registers, build=_build_registers, builds=frozenset({"ECS17b", "GCS13a"})),

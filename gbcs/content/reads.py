@@ -527,11 +527,82 @@ class AsnReadResponse:
         return found
 
 
+# =========================================================================== credentials
+
+CREDENTIAL_READS = {0x0008: "CS02a", 0x011B: "CS02f"}
+"""Message code -> the reads of the remote parties' credentials a device holds."""
+ACB_ROLE = 4
+KEY_AGREEMENT = asn1.Der(asn1.BIT_STRING, b"\x03\x08")
+"""keyUsage with only keyAgreement set (the DCC's references carry it so)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsRead:
+    """CS02a / CS02f Provide Security Credential Details: the roles (GBCS remote party role
+    numbers) whose credentials the device is to list, asked with the ACB's key-agreement
+    credential."""
+
+    message_code: int
+    roles: tuple[int, ...]
+
+    def encode(self) -> bytes:
+        if not self.roles:
+            raise EncodeError("at least one remote party role")
+        asker = asn1.der_sequence(asn1.der_integer(ACB_ROLE), KEY_AGREEMENT)
+        roles = asn1.der_sequence(*(asn1.der_integer(r) for r in self.roles))
+        return asn1.der_sequence(asker, roles).to_bytes()
+
+    @classmethod
+    def decoder(cls, message_code: int) -> Callable[[bytes], CredentialsRead]:
+        def decode(content: bytes) -> CredentialsRead:
+            node = _sequence(content, 2)
+            assert node.children is not None
+            roles = node.children[1].children or ()
+            found = cls(message_code, tuple(r.int_value() for r in roles))
+            _check_exact(found, content)
+            return found
+
+        return decode
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsResponse:
+    """The answer to a :class:`CredentialsRead`: per role, its number, a status (ENUMERATED,
+    0 success) and the credentials; the read failed when any status is not 0."""
+
+    der: asn1.Der
+
+    @property
+    def ok(self) -> bool:
+        return all(_status(entry) == 0 for entry in self.der.children or ())
+
+    def encode(self) -> bytes:
+        return self.der.to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> CredentialsResponse:
+        found = cls(_sequence(content))
+        for entry in found.der.children or ():
+            if entry.tag != asn1.SEQUENCE or _status(entry) is None:
+                raise DecodeError("each role's entry carries its number and status")
+        _check_exact(found, content)
+        return found
+
+
+def _status(entry: asn1.Der) -> int | None:
+    for child in entry.children or ():
+        if child.tag == asn1.ENUMERATED:
+            return child.int_value()
+    return None
+
+
 # =========================================================================== registry
 
-Command = ProtectedRead | DlmsRead | AsnRead
-Response = DlmsReadResponse | AsnReadResponse
+Command = ProtectedRead | DlmsRead | AsnRead | CredentialsRead
+Response = DlmsReadResponse | AsnReadResponse | CredentialsResponse
 
+for _code in CREDENTIAL_READS:
+    register(_code, CredentialsRead.decoder(_code), CredentialsResponse.decode)
 for _code in ASN1_READS:
     register(_code, AsnRead.decoder(_code), AsnReadResponse.decode)
 for _code in PROTECTED_READS:
@@ -542,10 +613,13 @@ for _code in DLMS_READS:
 
 __all__ = [
     "ASN1_READS",
+    "CREDENTIAL_READS",
     "DLMS_READS",
     "PROTECTED_READS",
     "AsnRead",
     "AsnReadResponse",
+    "CredentialsRead",
+    "CredentialsResponse",
     "DlmsRead",
     "DlmsReadResponse",
     "ProtectedRead",

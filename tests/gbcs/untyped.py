@@ -14,14 +14,12 @@ from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
 _READS_AND_SETS = [
-    "CS02a",
     "CS02b-accessControlBrokerByACB",
     "CS02b-networkOperatorByNetworkOperator",
     "CS02b-supplierBySupplier",
     "CS02b-transCoSByTransCoS",
     "CS02b-wanProviderByWanProvider",
     "CS02c",
-    "CS02f",
     "CS02g-loadControllerByLoadController",
     "CS02g-loadControllerBySupplier",
     "CS03a1",
@@ -97,7 +95,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 69 commands, 70
+"""(use case name, direction) pairs with no typed content codec: 67 commands, 68
 responses, 7 alerts."""
 
 

@@ -24,7 +24,7 @@ READING_SRVS = frozenset(
         *("4.1.1", "4.1.2", "4.1.3", "4.3", "4.4.3", "4.6.1", "4.8.1", "4.8.2", "4.8.3"),
         *("4.11.1", "4.11.2", "4.12.1", "4.12.2", "4.13", "4.14", "4.15", "4.16", "4.17"),
         *("4.18", "6.2.1", "6.2.2", "6.2.3", "6.2.4", "6.2.5", "6.2.7", "6.2.9", "6.13"),
-        *("6.30", "6.32", "7.11", "7.14", "8.9", "11.2"),
+        *("6.24.1", "6.30", "6.32", "7.11", "7.14", "8.9", "11.2"),
     }
 )
 
@@ -107,7 +107,9 @@ def test_every_reading_template_becomes_the_reference_command(conformance: Path)
         except ServiceError as exc:
             skipped.append(f"{template.name}: {exc.code}")
             continue
-        expected = by_name(template.name.split("_")[0].removesuffix("CCS04")).name
+        # The file names' use case: "CCS05CCS04" is CCS05/CCS04, "CS02aMAC" CS02a.
+        prefix = template.name.split("_")[0].removesuffix("CCS04").removesuffix("MAC")
+        expected = by_name(prefix).name
         if name != expected:
             assert SAME_BODY.get(expected) == name, (template.name, name)
             continue
@@ -243,3 +245,18 @@ def test_a_read_for_another_device_type_is_refused_and_11_2_reaches_the_gas_mete
         entry("4.8.2").use_case(DeviceType.GSME, request, bytes(8))
     assert caught.value.rule == "device_wrong_type"
     assert entry("11.2").use_case(DeviceType.GSME, _read("11.2", ""), bytes(8)) == "GCS38"
+
+
+@pytest.mark.parametrize(
+    ("inner", "words"),
+    [
+        ("", "1 to 7"),
+        ("<sr:RemotePartyRole>Landlord</sr:RemotePartyRole>", "Landlord"),
+        ("<sr:RemotePartyRole>ACB</sr:RemotePartyRole>" * 2, "twice"),
+    ],
+)
+def test_bad_credential_reads_are_refused(inner: str, words: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        _read("6.24.1", inner)
+    assert caught.value.rule == "duis_invalid_element"
+    assert words in str(caught.value)
