@@ -3,8 +3,9 @@ ESME's half-hour active import profile (ECS22b, SR4.8.1), reactive import and ex
 profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily read log (ECS21a, SR4.6.1), daily
 consumption log (ECS66, SR4.17), TOU registers (ECS17d, SR4.1.2), meter balance (ECS82,
 SR4.18) and event and security logs (ECS35a / ECS35b, SR6.13), and the GSME's half-hour
-profile (GCS17, SR4.8.1) and daily consumption log (GCS61, SR4.17) - each in the DCC's
-response shape, encrypted for the party that asked where GBCS says so.
+profile (GCS17, SR4.8.1), daily consumption log (GCS61, SR4.17) and event and security
+logs (CS10a / CS10b, SR6.13) - each in the DCC's response shape, encrypted for the party
+that asked where GBCS says so.
 
 The event and security logs are this family's state on the device (``family_state
 ("reading")``, saved with it): every alert the device raises goes in its event log, every
@@ -41,7 +42,13 @@ from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NOT_FOUND
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms, gbz
-from gbcs.payloads.gbz import CONTROL_ENCRYPTED, CONTROL_LAST, EncryptedZcl, GbzComponent
+from gbcs.payloads.gbz import (
+    CONTROL_ENCRYPTED,
+    CONTROL_LAST,
+    EncryptedZcl,
+    GbzComponent,
+    ZclFrame,
+)
 
 UNIX_2000 = 946_684_800
 """2000-01-01T00:00:00Z in Unix seconds: the origin of the logs' capture times."""
@@ -341,3 +348,48 @@ def read_daily_log(device: Any, command: Message, now: int, ctx: DeviceContext) 
     assert cmd.span is not None
     plaintext = daily_plaintext(daily_reads(device.meter, cmd.span))
     return _protected_reply(device, command, ctx, cmd, plaintext)
+
+
+# -- the gas meter's event and security logs ----------------------------------------------
+
+CS10A = 0x0014
+CS10B = 0x00A1
+EVENTS_CLUSTER = 0x0709
+PUBLISH_EVENT_LOG = 0x01
+GET_EVENT_LOG = 0x00
+_ZIGBEE_LOG_IDS = {CS10A: (EVENT_LOG, 0x03), CS10B: (SECURITY_LOG, 0x04)}
+"""Use case -> (the family's log, the ZigBee log id its entries carry)."""
+
+
+def publish_event_log(log_id: int, entries: list[tuple[int, int]]) -> bytes:
+    """A ZCL Publish Event Log payload: every entry in one command (log id, event code,
+    time, no event data)."""
+    head = struct.pack("<HBBB", len(entries), 0, 1, 0)
+    return head + b"".join(struct.pack("<BHIB", log_id, code, t, 0) for t, code in entries)
+
+
+def _gas_log(device: Any, command: Message, code: int) -> Reply:
+    cmd = _gas_read(command, code)
+    log, log_id = _ZIGBEE_LOG_IDS[code]
+    entries = log_entries(device, log, cmd.span)
+    if not entries:
+        return Reply(gc.ZclFailure(GET_EVENT_LOG, NOT_FOUND, EVENTS_CLUSTER).encode())
+    frame = ZclFrame(
+        gbz.FC_CLUSTER_SPECIFIC | gbz.FC_SERVER_TO_CLIENT | gbz.FC_DISABLE_DEFAULT_RESPONSE,
+        0,
+        PUBLISH_EVENT_LOG,
+        publish_event_log(log_id, entries),
+    )
+    return Reply(gbz.GbzPayload((GbzComponent(EVENTS_CLUSTER, frame, CONTROL_LAST),)).to_bytes())
+
+
+@handles(DeviceType.GSME, CS10A)
+def read_gas_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CS10a: the gas meter's event log in the period asked; none is NOT_FOUND."""
+    return _gas_log(device, command, CS10A)
+
+
+@handles(DeviceType.GSME, CS10B)
+def read_gas_security_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CS10b: the gas meter's security log in the period asked; none is NOT_FOUND."""
+    return _gas_log(device, command, CS10B)

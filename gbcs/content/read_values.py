@@ -13,7 +13,7 @@ import struct
 from collections.abc import Callable
 
 from gbcs.errors import DecodeError
-from gbcs.payloads import dlms
+from gbcs.payloads import dlms, gbz
 from gbcs.payloads._buf import Reader, axdr_length
 
 TOU_REGISTERS = 48
@@ -240,6 +240,22 @@ PLAIN: dict[int, Callable[[bytes], list[str]]] = {
     0x0049: _plain_profile(">IH", SECURITY_TYPE, lambda r: f"{when(r[0])}  event 0x{r[1]:04X}"),
 }
 """Message code -> the labelled values of its plain response content."""
+
+
+def _event_log(content: bytes) -> list[str]:
+    """A Publish Event Log (CS10a / CS10b): each entry's time and event code."""
+    frame = gbz.GbzPayload.from_bytes(content).components[0].frame
+    if not isinstance(frame, gbz.ZclFrame) or frame.command_id != 0x01:
+        raise DecodeError("not a Publish Event Log")
+    body = frame.payload[5:]
+    return [
+        f"{when(t)}  event 0x{code:04X}"
+        for _, code, t, _ in struct.iter_unpack("<BHIB", body[: len(body) - len(body) % 8])
+    ]
+
+
+PLAIN[0x0014] = _event_log  # CS10a
+PLAIN[0x00A1] = _event_log  # CS10b
 
 
 def labelled(message_code: int, content: bytes, plaintexts: list[bytes]) -> list[str]:

@@ -23,13 +23,15 @@ from emulator.usecases.reading import (
 from gbcs import content as c
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.content.read_values import (
+    labelled,
     read_daily_plaintext,
     read_pairs_plaintext,
     read_samples_plaintext,
     read_tou_plaintext,
+    when,
 )
 from gbcs.payloads import dlms
-from gbcs.payloads.gbz import EncryptedZcl
+from gbcs.payloads.gbz import EncryptedZcl, ZclFrame
 from tests.emulator.support import ESME, GSME, HeadEnd
 
 
@@ -251,3 +253,26 @@ def test_gas_daily_consumption_sums_each_whole_day(fleet: Fleet, head: HeadEnd) 
     for n, used in enumerate(days):
         begin = first_day + n * DAY
         assert used == sum(q for b, q in held if begin <= b < begin + DAY)
+
+
+def test_the_gas_meters_security_log_holds_the_read_it_ran(fleet: Fleet, head: HeadEnd) -> None:
+    gsme = fleet.device(GSME, head.now)
+    head.advance(timedelta(minutes=5))
+    at = gsme.device_time(int(head.now.timestamp())) - UNIX_2000
+    read = head.command(GSME, c.ReadGasRegister(), counter=head.next_counter())
+    assert head.send(read).response is not None
+    span = c.Span(_at(at + UNIX_2000 - 60), _at(at + UNIX_2000 + 60))
+    answer = head.send(head.command(GSME, c.GbzRead(0x00A1, span), counter=head.next_counter()))
+    assert answer.response is not None
+    response = c.decode_response(0x00A1, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, ZclFrame)
+    assert component.cluster_id == 0x0709
+    assert labelled(0x00A1, answer.response.content, []) == [f"{when(at)}  event 0x0074"]
+    # Nothing raised: the event log of the period holds nothing.
+    answer = head.send(head.command(GSME, c.GbzRead(0x0014, span), counter=head.next_counter()))
+    assert answer.response is not None
+    failure = c.decode_response(0x0014, answer.response.content)
+    assert isinstance(failure, c.ZclFailure)
+    assert failure.status == 0x8B
