@@ -1,11 +1,11 @@
 """The reading family on the emulated devices, answered from the meter's own record: the
 ESME's half-hour active import profile (ECS22b, SR4.8.1), reactive import and export
 profiles (ECS22c / ECS22a, SR4.8.2 / 4.8.3), daily read log (ECS21a, SR4.6.1), daily
-consumption log (ECS66, SR4.17), TOU registers (ECS17d, SR4.1.2), meter balance (ECS82,
-SR4.18) and event and security logs (ECS35a / ECS35b, SR6.13), and the GSME's half-hour
-profile (GCS17, SR4.8.1), daily consumption log (GCS61, SR4.17) and event and security
-logs (CS10a / CS10b, SR6.13) - each in the DCC's response shape, encrypted for the party
-that asked where GBCS says so.
+consumption log (ECS66, SR4.17), TOU registers (ECS17d, SR4.1.2), prepayment registers
+(ECS19, SR4.3), meter balance (ECS82, SR4.18) and event and security logs (ECS35a / ECS35b,
+SR6.13), and the GSME's half-hour profile (GCS17, SR4.8.1), daily consumption log (GCS61,
+SR4.17) and event and security logs (CS10a / CS10b, SR6.13) - each in the DCC's response
+shape, encrypted for the party that asked where GBCS says so.
 
 The event and security logs are this family's state on the device (``family_state
 ("reading")``, saved with it): every alert the device raises goes in its event log, every
@@ -35,6 +35,7 @@ from gbcs.content.read_values import (
     daily_plaintext,
     pairs_body,
     pairs_plaintext,
+    prepay_plaintext,
     samples_plaintext,
     tou_plaintext,
 )
@@ -393,3 +394,26 @@ def read_gas_event_log(device: Any, command: Message, now: int, ctx: DeviceConte
 def read_gas_security_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """CS10b: the gas meter's security log in the period asked; none is NOT_FOUND."""
     return _gas_log(device, command, CS10B)
+
+
+# -- prepayment registers -----------------------------------------------------------------
+
+ECS19 = 0x002D
+
+
+def prepay_values(meter: Any) -> tuple[int, ...]:
+    """The ECS19 registers of the meter's credit: the balance, the emergency credit left
+    (its limit less what a negative balance has used, while active), the debt; the meter
+    keeps no payment- or time-based debt apart."""
+    credit = meter.credit
+    limit = meter.prepayment.emergency_credit_limit
+    emergency = limit + min(credit.balance, 0) if credit.emergency_credit_active else 0
+    return (int(credit.balance), int(emergency), int(credit.debt), 0, 0, 0)
+
+
+@handles(DeviceType.ESME, ECS19)
+def read_prepay_values(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS19: the prepayment registers, encrypted for the requester."""
+    cmd = _protected_read(device, command, ECS19)
+    plaintext = prepay_plaintext(prepay_values(device.meter))
+    return _protected_reply(device, command, ctx, cmd, plaintext)

@@ -152,6 +152,34 @@ def read_daily_plaintext(plaintext: bytes) -> list[tuple[int, int, list[int]]]:
     return [(v[0], v[1], list(v[2:50])) for v in _DAILY.iter_unpack(body)]
 
 
+PREPAY_VALUES = (
+    "meter balance",
+    "emergency credit balance",
+    "accumulated debt",
+    "payment-based debt",
+    "time-based debt 1",
+    "time-based debt 2",
+)
+"""The ECS19 prepayment registers, in order (in the meter's currency unit: the emulated
+meters keep milli-pence)."""
+
+
+def prepay_plaintext(values: tuple[int, ...]) -> bytes:
+    """The ECS19 plaintext: the :data:`PREPAY_VALUES`, each a double-long."""
+    if len(values) != len(PREPAY_VALUES):
+        raise ValueError(f"{len(PREPAY_VALUES)} prepayment registers, not {len(values)}")
+    return dlms.structure(dlms.structure(*(dlms.double_long(v) for v in values))).to_bytes()
+
+
+def read_prepay_plaintext(plaintext: bytes) -> tuple[int, ...]:
+    """The registers of a :func:`prepay_plaintext`."""
+    (inner,) = _items(dlms.decode_data(plaintext))
+    found = tuple(_int(v) for v in _items(inner))
+    if len(found) != len(PREPAY_VALUES) or prepay_plaintext(found) != plaintext:
+        raise DecodeError("not the ECS19 prepayment registers")
+    return found
+
+
 # =========================================================================== labelled values
 
 
@@ -204,7 +232,13 @@ def _gas_samples(plaintext: bytes) -> list[str]:
     return [f"{when(start + n * HALF_HOUR)}  {v / 1000:g} m3" for n, v in enumerate(samples)]
 
 
+def _prepay(plaintext: bytes) -> list[str]:
+    values = read_prepay_plaintext(plaintext)
+    return [f"{name}: {v}" for name, v in zip(PREPAY_VALUES, values, strict=True)]
+
+
 ENCRYPTED: dict[int, Callable[[bytes], list[str]]] = {
+    0x002D: _prepay,  # ECS19
     0x0037: _profile("Wh"),  # ECS22b
     0x0060: _daily_consumption,  # ECS66
     0x0029: _tou,  # ECS17d
@@ -276,8 +310,10 @@ __all__ = [
     "daily_plaintext",
     "labelled",
     "pairs_plaintext",
+    "prepay_plaintext",
     "read_daily_plaintext",
     "read_pairs_plaintext",
+    "read_prepay_plaintext",
     "read_samples_plaintext",
     "read_tou_plaintext",
     "samples_plaintext",

@@ -26,6 +26,7 @@ from gbcs.content.read_values import (
     labelled,
     read_daily_plaintext,
     read_pairs_plaintext,
+    read_prepay_plaintext,
     read_samples_plaintext,
     read_tou_plaintext,
     when,
@@ -276,3 +277,18 @@ def test_the_gas_meters_security_log_holds_the_read_it_ran(fleet: Fleet, head: H
     failure = c.decode_response(0x0014, answer.response.content)
     assert isinstance(failure, c.ZclFailure)
     assert failure.status == 0x8B
+
+
+def test_prepayment_registers_are_the_meters_credit(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(ESME, head.now).meter
+    meter.credit.balance = -120_000
+    meter.credit.emergency_credit_active = True
+    meter.credit.debt = 3_000
+    cmd = c.ProtectedRead(0x002D, head.next_counter(), SUPPLIER, ESME)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x002D, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    values = read_prepay_plaintext(head.decrypt(answer.response)(response.encrypted))
+    limit = meter.prepayment.emergency_credit_limit
+    assert values == (-120_000, limit - 120_000, 3_000, 0, 0, 0)
