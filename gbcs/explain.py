@@ -65,6 +65,9 @@ class Explanation:
     decrypted: tuple[Decrypted, ...] = ()
     gbt_blocks: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    values: tuple[str, ...] = ()
+    """A read's answer as labelled values with units and times (:mod:`gbcs.content.read_values`),
+    once decrypted; empty for other messages."""
 
     # ---- for programs --------------------------------------------------------------------
 
@@ -103,6 +106,7 @@ class Explanation:
                 for d in self.decrypted
             ],
             "gbt_blocks": self.gbt_blocks,
+            "values": list(self.values),
             "length": len(self.data),
         }
 
@@ -147,6 +151,8 @@ class Explanation:
                 rows.append((label, {"plaintext": d.plaintext.hex(), "data": d.tree}))
             else:
                 rows.append((label, {"plaintext": d.plaintext.hex()}))
+        if self.values:
+            rows.append(("values", list(self.values)))
         for note in self.notes:
             rows.append(("note", note))
         for index, (key, value) in enumerate(rows):
@@ -367,6 +373,13 @@ def explain(
         reencodes = message.to_bytes() == data
     except GbcsError:
         reencodes = False
+    values: list[str] = []
+    if message.cra is CRA.RESPONSE:
+        plaintexts = [d.plaintext for d in decrypted if d.plaintext is not None]
+        # Imported here: the typed codecs are needed only for a read's answer.
+        from gbcs.content.read_values import labelled
+
+        values = labelled(message.message_code, message.content, plaintexts)
     return Explanation(
         data=data,
         message=message,
@@ -379,6 +392,7 @@ def explain(
         decrypted=decrypted,
         gbt_blocks=gbt_blocks,
         notes=tuple(notes),
+        values=tuple(values),
     )
 
 

@@ -553,6 +553,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
         (E,),
     ),
     (0x011C, "ECS61d", "Read Auxiliary Controller Configuration Data", "v", D, (E,)),
+    (0x011D, "ECS61e", "Read Auxiliary Controller Operational Data", "v", D, (E,)),
     (0x011F, "ECS47e", "Limit APC Level", "cv", D, (E,)),
     (0x0120, "ECS100", "Command not supported by Device Alert", "cav", D, (E,)),
     (0x0122, "ECS102", "Limit APC Level ended or cancelled Alert", "cav", D, (E,)),

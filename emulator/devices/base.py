@@ -309,6 +309,26 @@ def ticks(ticker: Ticker) -> Ticker:
     return ticker
 
 
+Observer = Callable[[Any, str, int, int], None]
+
+FAMILY_OBSERVERS: list[Observer] = []
+"""What the use-case family modules are told, with (device, kind, code, now): each command a
+device executed (``"command"``, its message code), refused before running (``"refused"``,
+the alert code) and each alert it raised (``"alert"``, the alert code) - the logs a device
+keeps of them live in the families (e.g. the event and security logs of the reading one)."""
+
+
+def observes(observer: Observer) -> Observer:
+    """Register a family's observer of what devices execute and raise."""
+    FAMILY_OBSERVERS.append(observer)
+    return observer
+
+
+def _observe(device: Any, kind: str, code: int, now: int) -> None:
+    for observer in FAMILY_OBSERVERS:
+        observer(device, kind, code, now)
+
+
 class Refusal(IntEnum):
     """Why a command was refused before any use case ran; the value is the alert code."""
 
@@ -397,10 +417,14 @@ class Device:
                 f"refused {command.message_code:#06x} counter "
                 f"{command.originator_counter}: {refusal.name.lower()}"
             )
+            if FAMILY_OBSERVERS:
+                _observe(self, "refused", int(refusal), now)
             return out + self.seal([Alert(refusal)], now, ctx)
         uc = USE_CASES[command.message_code]  # _admit refuses unknown codes
         try:
             reply = self._run(uc, command, now, ctx)
+            if FAMILY_OBSERVERS:
+                _observe(self, "command", command.message_code, now)
         except (CommandError, TransitionError) as exc:
             self._log(f"{uc.name} refused: {exc}")
             reply = Reply(self.error_content(command, uc, exc), alerts=_alerts_of(exc))
@@ -503,6 +527,8 @@ class Device:
     def seal(self, alerts: list[Alert], now: int, ctx: DeviceContext) -> list[Message]:
         sealed = []
         for alert in alerts:
+            if FAMILY_OBSERVERS:
+                _observe(self, "alert", alert.code, now)
             critical = alert.is_critical
             code = alert.message_code or (
                 GENERIC_CRITICAL_ALERT if critical else GENERIC_NON_CRITICAL_ALERT

@@ -1,18 +1,26 @@
-"""Reading SRs (service references 4, 6.2, 6.13, 11.2 and the other reads): registers, logs,
-profile data, configuration and firmware versions. The device answers; the command only asks."""
+"""Reading SRs (service references 4, 6.2, 6.13, 7.11, 11.2 and the other reads): registers,
+logs, profile data, configuration and firmware versions. The device answers; the command only
+asks - which objects (the use case's table in :mod:`gbcs.content.reads`) and, for a log, the
+period of the DUIS ``ReadLogPeriod``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
 
-from gateway.srv.fields import Fields
+from gateway.duis.xml import is_element, local_name
+from gateway.errors import ServiceError
+from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.content.reads import ASN1_READS, DLMS_READS, PROTECTED_READS
+from gbcs.content.reads_gbz import GBZ_READS
+from gbcs.usecases import by_name
 
-__all__ = ["ReadFirmwareVersion", "ReadImportRegisters"]
+__all__ = ["ReadFirmwareVersion", "ReadImportRegisters", "ReadRequest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +31,14 @@ class ReadImportRegisters:
 @dataclass(frozen=True, slots=True)
 class ReadFirmwareVersion:
     """SR11.2 ``ReadFirmwareVersion``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """The body of a read SR: the period of a log read, and which log (SR6.13)."""
+
+    span: gc.Span | None = None
+    log: str | None = None
 
 
 def _read_registers(body: etree._Element) -> ReadImportRegisters:
@@ -43,11 +59,234 @@ def _read_firmware(body: etree._Element) -> ReadFirmwareVersion:
 
 
 def _build_firmware(cmd: Command) -> bytes:
+    if cmd.use_case.name == "GCS38":
+        return gc.GbzRead(cmd.use_case.code).encode()
+    if cmd.use_case.name == "CS08":
+        return gc.AsnRead(cmd.use_case.code).encode()
     return gc.ReadFirmwareVersion(cmd.counter).encode()
 
 
+def _span(period: etree._Element) -> gc.Span:
+    f = Fields(period, ("StartDateTime", "EndDateTime"))
+    start = read_datetime("StartDateTime", f.text("StartDateTime"))
+    end = read_datetime("EndDateTime", f.text("EndDateTime"))
+    if end < start:
+        raise invalid("ReadLogPeriod", f"it ends ({end:%Y-%m-%dT%H:%M:%SZ}) before it starts")
+    if start < gc.from_utc_seconds(0):
+        raise invalid("ReadLogPeriod", "a device holds nothing before 2000")
+    return gc.Span(start, end)
+
+
+def _reader(*, period: bool = False, log: bool = False) -> Callable[[etree._Element], ReadRequest]:
+    """The body reader of a read SR: nothing, or a ``ReadLogPeriod`` (and ``LogToRead``)."""
+    allowed = ("ExecutionDateTime",) + (("ReadLogPeriod",) if period else ())
+    allowed += ("LogToRead",) if log else ()
+    allowed += ("KAPublicSecurityCredentials",) if period else ()
+
+    def read(body: etree._Element) -> ReadRequest:
+        f = Fields(body, allowed)
+        if "KAPublicSecurityCredentials" in f.elements:
+            # The unknown-remote-party variant: the ACB sends it and re-encrypts the answer
+            # for a key the request carries; not served (the request changes nothing).
+            raise ServiceError("duis_sr_not_supported", srv="with KAPublicSecurityCredentials")
+        span = _span(one(body, "ReadLogPeriod")) if period else None
+        which = f.text("LogToRead") if log else None
+        if log and which not in _LOGS:
+            raise invalid("LogToRead", f"{which!r} is not one of {', '.join(_LOGS)}")
+        return ReadRequest(span, which)
+
+    return read
+
+
+def _build_read(cmd: Command) -> bytes:
+    """The command content of a tabled read: its kind by message code."""
+    request: ReadRequest = cmd.request
+    code = cmd.use_case.code
+    if code in PROTECTED_READS:
+        return gc.ProtectedRead(
+            code, cmd.counter, cmd.originator, cmd.device, request.span
+        ).encode()
+    if code in DLMS_READS:
+        return gc.DlmsRead(code, cmd.counter, request.span).encode()
+    if code in ASN1_READS:
+        return gc.AsnRead(code).encode()
+    return gc.GbzRead(code, request.span).encode()
+
+
+_LOGS = {
+    "Event": ("ECS35a", "ECS35c", "CS10a"),
+    "Security": ("ECS35b", "ECS35d", "CS10b"),
+    "ALCSEvent": ("ECS35g",),
+    "PowerEvent": ("ECS35e",),
+    "GSMEEvent": ("CS10a",),
+    "GSMESecurity": ("CS10b",),
+}
+"""``LogToRead`` -> the use cases reading that log, one a device type."""
+
+
+def _choose_log(request: ReadRequest, names: tuple[str, ...]) -> str:
+    for name in names:
+        if name in _LOGS.get(request.log or "", ()):
+            return name
+    raise invalid("LogToRead", f"the device type has no {request.log} log to read")
+
+
+def _tabled(*names: str) -> frozenset[str]:
+    """The use cases among ``names`` whose command this module builds (a table row)."""
+    found = set()
+    for name in names:
+        uc = by_name(name)
+        if uc.code not in PROTECTED_READS | DLMS_READS | GBZ_READS | ASN1_READS:
+            raise ValueError(f"{name} has no row in gbcs.content.reads")
+        found.add(name)
+    return frozenset(found)
+
+
+def _serve(
+    srv: str, *names: str, period: bool = False, log: bool = False, acb: tuple[str, ...] = ()
+) -> None:
+    serves(
+        srv,
+        Codec(
+            read=_reader(period=period, log=log),
+            build=_build_read,
+            builds=_tabled(*names),
+            choose=_choose_log if log else None,
+            acb_use_cases=frozenset(acb),
+        ),
+    )
+
+
+_TO_THE_HUB = (
+    *("ECS26i", "ECS26n", "ECS35c", "ECS35d", "DBCH01", "DBCH02", "DBCH03"),
+    *("CCS05/CCS04", "CCS06"),
+)
+"""Reads of the communications hub: the DCC's ACB sends them (as the DCC's reference commands
+show), the user and its counter in the other-information."""
+
+
+_ROLES = {
+    "Root": 0,
+    "Recovery": 1,
+    "Supplier": 2,
+    "NetworkOperator": 3,
+    "ACB": 4,
+    "TransCoS": 5,
+    "LoadController": 8,
+}
+"""DUIS ``RemotePartyRole`` -> the GBCS remote party role number."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveCredentials:
+    """SR6.24.1 ``RetrieveDeviceSecurityCredentialsKRP``: the roles whose credentials to list."""
+
+    roles: tuple[str, ...]
+
+
+def _read_credentials(body: etree._Element) -> RetrieveCredentials:
+    roles = []
+    for element in body:
+        if not is_element(element):
+            continue
+        if local_name(element) != "RemotePartyRole":
+            raise invalid(local_name(body), f"unexpected element {local_name(element)}")
+        role = (element.text or "").strip()
+        if role not in _ROLES:
+            raise invalid("RemotePartyRole", f"{role!r} is not one of {', '.join(_ROLES)}")
+        if role in roles:
+            raise invalid("RemotePartyRole", f"{role} appears twice")
+        roles.append(role)
+    if not 1 <= len(roles) <= 7:
+        raise invalid(local_name(body), f"it must name 1 to 7 RemotePartyRole, not {len(roles)}")
+    return RetrieveCredentials(tuple(roles))
+
+
+def _choose_credentials(request: RetrieveCredentials, names: tuple[str, ...]) -> str:
+    # CS02f is the one that can list a load controller's credentials.
+    if "LoadController" in request.roles and "CS02f" in names:
+        return "CS02f"
+    return names[0]
+
+
+def _build_credentials(cmd: Command) -> bytes:
+    request: RetrieveCredentials = cmd.request
+    roles = tuple(_ROLES[r] for r in request.roles)
+    return gc.CredentialsRead(cmd.use_case.code, roles).encode()
+
+
+serves(
+    "6.24.1",
+    Codec(
+        read=_read_credentials,
+        build=_build_credentials,
+        builds=frozenset({"CS02a", "CS02f"}),
+        choose=_choose_credentials,
+        # The DCC's references send both from the ACB, the user in the other-information.
+        acb_use_cases=frozenset({"CS02a", "CS02f"}),
+    ),
+)
 serves(
     "4.1.1",
     Codec(read=_read_registers, build=_build_registers, builds=frozenset({"ECS17b", "GCS13a"})),
 )
-serves("11.2", Codec(read=_read_firmware, build=_build_firmware, builds=frozenset({"ECS52"})))
+serves(
+    "11.2",
+    Codec(
+        read=_read_firmware,
+        build=_build_firmware,
+        builds=frozenset({"ECS52", "GCS38", "CS08"}),
+        # The DCC's reference CS08 comes from the ACB (a PPMID / HCALCS trusts no user).
+        acb_use_cases=frozenset({"CS08"}),
+    ),
+)
+_serve("4.1.2", "ECS17d", "GCS13c")
+_serve("4.1.3", "ECS17e")
+_serve("4.1.4", "GCS13b")
+_serve("4.2", "ECS17a")
+_serve("4.3", "ECS19", "GCS14")
+_serve("4.4.2", "ECS20b", "GCS15b", period=True)
+_serve("4.4.3", "ECS20c", "GCS15c", period=True)
+_serve("4.4.4", "ECS20a", "GCS15d", period=True, acb=("GCS15d",))  # as the DCC sends it
+_serve("4.4.5", "ECS20d", "GCS15e", period=True)
+_serve("4.6.1", "ECS21a", "GCS16a", period=True)
+# The DCC's reference ECS21c comes from the ACB, though a supplier asks for it.
+_serve("4.6.2", "ECS21c", period=True, acb=("ECS21c",))
+_serve("4.8.1", "ECS22b", "GCS17", period=True)
+_serve("4.8.2", "ECS22c", period=True)
+_serve("4.8.3", "ECS22a", period=True)
+_serve("4.10", "ECS23", period=True)
+_serve("4.11.1", "ECS24", "GCS21f")
+_serve("4.11.2", "ECS24b")
+_serve("4.12.1", "ECS18b")
+_serve("4.12.2", "ECS18a")
+_serve("4.13", "ECS26a", "GCS21b")
+_serve("4.14", "ECS21b", "GCS16b", period=True)
+_serve("4.15", "ECS27")
+_serve("4.16", "ECS17c")
+_serve("4.17", "ECS66", "GCS61", period=True)
+_serve("4.18", "ECS82", "GCS60")
+_serve("6.2.1", "ECS26b", "ECS26k")
+_serve("6.2.2", "ECS26c")
+_serve("6.2.3", "ECS26d", "ECS26l", "GCS21k")
+_serve("6.2.4", "ECS26i", "ECS26m", "GCS21e", "GCS21m", "ECS26n", acb=_TO_THE_HUB)
+_serve("6.2.5", "ECS26f")
+_serve("6.2.7", "ECS40", "GCS46")
+_serve("6.2.8", "GCS21a")
+_serve("6.2.9", "ECS26j", "GCS21j")
+_serve("6.2.10", "ECS25r1", "ECS25r2", "GCS20r")
+_serve(
+    "6.13",
+    *("ECS35a", "ECS35b", "ECS35e", "ECS35g", "CS10a", "CS10b", "ECS35c", "ECS35d"),
+    period=True,
+    log=True,
+    acb=_TO_THE_HUB,
+)
+_serve("6.30", "DBCH03", acb=_TO_THE_HUB)
+_serve("6.31", "DBCH01", acb=_TO_THE_HUB)
+_serve("6.32", "DBCH02", period=True, acb=_TO_THE_HUB)
+_serve("7.11", "ECS61c", period=True)
+# The DCC's reference ECS61d comes from the ACB, though a supplier asks for it.
+_serve("7.14", "ECS61d", acb=("ECS61d",))
+_serve("7.15", "ECS61e")
+_serve("8.9", "CS07", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)

@@ -149,4 +149,10 @@ def _build(cmd: Command) -> bytes:
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
-serves("6.28", Codec(read=_read, build=_build, builds=frozenset({"DBCH04"})))
+serves(
+    "6.28",
+    # The DCC's reference sends it from the ACB, as the hub reads.
+    Codec(
+        read=_read, build=_build, builds=frozenset({"DBCH04"}), acb_use_cases=frozenset({"DBCH04"})
+    ),
+)

@@ -386,7 +386,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "o",
         NONE,
         "IS ES GS RSA ED GT OU",
-        "E:ECS26i,ECS26m G:GCS21e,GCS21m P:GCS21e,GCS21m C:ECS26n",
+        "E:ECS26i,ECS26m G:GCS21e,GCS21m P:GCS21e,GCS21m C:ECS26i,ECS26n",
     ),
     _row(
         "6.2.5",

@@ -21,7 +21,8 @@ key lives in :mod:`gbcs.builders` (``Builder.encrypt_payload`` / ``decrypt_paylo
 never here. This package does no I/O and no cryptography.
 
 **Layout.** One module per use-case family, each the codec of its use cases:
-:mod:`~gbcs.content.reading`, :mod:`~gbcs.content.tariff` (tariff and prepayment),
+:mod:`~gbcs.content.reading` (and the tabled reads, :mod:`~gbcs.content.reads` and
+:mod:`~gbcs.content.reads_gbz`), :mod:`~gbcs.content.tariff` (tariff and prepayment),
 :mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
 :mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
@@ -57,6 +58,8 @@ from gbcs.content import (
     gas_tariff,
     han,
     reading,
+    reads,
+    reads_gbz,
     security,
     supply,
     tariff,
@@ -70,6 +73,8 @@ from gbcs.content.gas_prepay import *  # noqa: F403
 from gbcs.content.gas_tariff import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
+from gbcs.content.reads import *  # noqa: F403
+from gbcs.content.reads_gbz import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
 from gbcs.content.tariff import *  # noqa: F403
@@ -77,6 +82,8 @@ from gbcs.errors import DecodeError
 
 Command = (
     reading.Command
+    | reads.Command
+    | reads_gbz.Command
     | tariff.Command
     | account.Command
     | gas_tariff.Command
@@ -91,6 +98,8 @@ Response = (
     _common.Outcome
     | _common.ZclFailure
     | reading.Response
+    | reads.Response
+    | reads_gbz.Response
     | tariff.Response
     | account.Response
     | supply.Response
@@ -140,6 +149,8 @@ __all__ += gas_prepay.__all__
 __all__ += gas_tariff.__all__
 __all__ += han.__all__
 __all__ += reading.__all__
+__all__ += reads.__all__
+__all__ += reads_gbz.__all__
 __all__ += security.__all__
 __all__ += supply.__all__
 __all__ += tariff.__all__

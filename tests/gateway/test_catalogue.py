@@ -70,11 +70,11 @@ def test_the_use_case_of_a_request_by_device_type() -> None:
 
 
 def test_an_unbuilt_use_case_is_e47_naming_it() -> None:
-    e = entry("11.2")
+    e = entry("4.10")  # served for the ESME (ECS23), not yet for the GSME (GCS18)
     with pytest.raises(ServiceError) as missing:
-        e.use_case(DeviceType.PPMID, object(), b"\x00" * 8)
+        e.use_case(DeviceType.GSME, object(), b"\x00" * 8)
     assert missing.value.code == "E47"
-    assert "CS08" in str(missing.value)
+    assert "GCS18" in str(missing.value)
 
 
 def test_the_page_is_the_catalogue() -> None:
