@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from gateway.srv.example import Example, Home
 from gateway.srv.fields import (
     Fields,
     children,
@@ -74,16 +75,24 @@ def _build_clock(cmd: Command) -> bytes:
     return gc.SetClock(cmd.counter, start, end).encode()
 
 
+_CLOCK_EXAMPLE = Example({"CurrentDateTime": Home.NOW, "TolerancePeriod": "60"})
+
 serves(
     "6.11",
     Codec(
-        read=lambda body: SynchroniseClock(*_read_clock(body)), build=_build_clock, builds=_CLOCKS
+        read=lambda body: SynchroniseClock(*_read_clock(body)),
+        build=_build_clock,
+        builds=_CLOCKS,
+        example=_CLOCK_EXAMPLE,
     ),
 )
 serves(
     "8.1.1",
     Codec(
-        read=lambda body: CommissionDevice(*_read_clock(body)), build=_build_clock, builds=_CLOCKS
+        read=lambda body: CommissionDevice(*_read_clock(body)),
+        build=_build_clock,
+        builds=_CLOCKS,
+        example=_CLOCK_EXAMPLE,
     ),
 )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from gateway.srv.example import EMPTY
 from gateway.srv.fields import Fields
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -48,6 +49,14 @@ def _build_firmware(cmd: Command) -> bytes:
 
 serves(
     "4.1.1",
-    Codec(read=_read_registers, build=_build_registers, builds=frozenset({"ECS17b", "GCS13a"})),
+    Codec(
+        read=_read_registers,
+        build=_build_registers,
+        builds=frozenset({"ECS17b", "GCS13a"}),
+        example=EMPTY,
+    ),
 )
-serves("11.2", Codec(read=_read_firmware, build=_build_firmware, builds=frozenset({"ECS52"})))
+serves(
+    "11.2",
+    Codec(read=_read_firmware, build=_build_firmware, builds=frozenset({"ECS52"}), example=EMPTY),
+)
