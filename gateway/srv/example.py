@@ -71,6 +71,17 @@ class Values:
     def elements(self, *names: str) -> str:
         return "".join(self.element(n) for n in names)
 
+    def marker(self, name: str) -> str:
+        """``<sr:name/>`` (an empty marker element) when the field has any value."""
+        return "" if self._values[name] is None else f"<sr:{name}/>"
+
+    def first_given(self, names: tuple[str, ...], default: str) -> str:
+        """The one of ``names`` the user gave (``default`` when none); two are refused."""
+        chosen = [n for n in names if n in self._given]
+        if len(chosen) > 1:
+            raise ExampleError(f"give one of {', '.join(names)}, not {' and '.join(chosen)}")
+        return chosen[0] if chosen else default
+
 
 Write = Callable[[Values], str]
 
