@@ -223,10 +223,9 @@ def write_request(
         shown_device = eui_duis(target)
     values = _values(variant.value, example, given, shown_device)
     try:
-        content = example.content(values)
+        body = example.body(row.body, values)
     except ExampleError as exc:
         raise RequestError(str(exc)) from None
-    body = f"<sr:{row.body}>{content}</sr:{row.body}>" if content else f"<sr:{row.body}/>"
     document = build_request(
         service_reference_variant=variant.value,
         command_variant=cv,

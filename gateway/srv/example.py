@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["Example", "ExampleError", "Home", "Values", "flat"]
+__all__ = ["EMPTY", "Example", "ExampleError", "Home", "Values", "date"]
 
 
 class Home(StrEnum):
@@ -97,16 +97,48 @@ class Example:
     """The body element's content; ``None``: each field's element in order (a flat body)."""
     certificates: frozenset[str] = frozenset()
     """Fields holding a certificate (base64 DER), which a user may give as a PEM or DER file."""
+    attributes: tuple[str, ...] = ()
+    """Fields written as attributes of the body element (``LimitAPCLevel``'s
+    ``auxiliaryControllerN``), not as its content."""
 
     def content(self, values: Values) -> str:
         if self.write is None:
-            return values.elements(*self.fields)
+            return values.elements(*(n for n in self.fields if n not in self.attributes))
         return self.write(values)
 
+    def body(self, element: str, values: Values) -> str:
+        """The whole body element ``sr:element``."""
+        attributes = "".join(
+            f" {name}={quoteattr(value)}"
+            for name in self.attributes
+            if (value := values.get(name)) is not None
+        )
+        content = self.content(values)
+        if not content:
+            return f"<sr:{element}{attributes}/>"
+        return f"<sr:{element}{attributes}>{content}</sr:{element}>"
 
-def flat(**fields: str | None) -> Example:
-    """A body of simple elements in this order, with these defaults."""
-    return Example(fields)
+
+_DATE_PARTS: Final = (
+    ("Year", "SpecifiedYear", "NonSpecifiedYear"),
+    ("Month", "SpecifiedMonth", "NonSpecifiedMonth"),
+    ("DayOfMonth", "SpecifiedDayOfMonth", "NonSpecifiedDayOfMonth"),
+)
+
+
+def date(name: str, value: str | None) -> str:
+    """The content of a DUIS ``Date`` from ``2025-12-31`` (``*`` for any year, month or day;
+    ``any``: every part unspecified); the day of the week is left unspecified."""
+    parts = ["*", "*", "*"] if value in (None, "any") else (value or "").split("-")
+    if len(parts) != 3 or not all(p == "*" or p.isdigit() for p in parts):
+        raise ExampleError(f"{name}={value!r}: give a date as 2025-12-31 (* for any part) or any")
+    out = "".join(
+        f"<sr:{part}><sr:{unspecified}/></sr:{part}>"
+        if text == "*"
+        else f"<sr:{part}><sr:{specified}>{int(text)}</sr:{specified}></sr:{part}>"
+        for (part, specified, unspecified), text in zip(_DATE_PARTS, parts, strict=True)
+    )
+    return out + "<sr:DayOfWeek><sr:NonSpecifiedDayOfWeek/></sr:DayOfWeek>"
 
 
 EMPTY: Final = Example()
