@@ -13,7 +13,7 @@ from lxml import etree
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import parse_request
 from gateway.srv.catalogue import CATALOGUE
-from gbcs.codes import ACB, KeyPurpose
+from gbcs.codes import ACB, SUPPLIER, KeyPurpose
 from smetsim.cli import main
 from smetsim.requests import RequestError, write_request
 from tests.gateway.duis import support
@@ -25,7 +25,7 @@ _EXAMPLED = [srv.value for srv, e in CATALOGUE.items() if e.served and e.example
 
 # Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
 CASES: list[tuple[str, dict[str, str], int | None]] = [
-    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("8.4", "8.5")),
+    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("6.15.1", "8.4", "8.5")),
     ("8.5", {"KeyAgreementCertificate": "<ACB KA>", "Certificate": "<CA>"}, None),
     (
         "8.5",
@@ -50,6 +50,49 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     ("8.11", {"RequestType": "Remove"}, None),
     ("8.11", {"ExportMPAN": "1312345678999", "SecondaryImportMPAN": "1312345678222"}, None),
     ("12.2", {"DeviceType": "GSME", "ESMEVariant": ""}, None),
+    ("6.5", {"PolyPhaseVoltageSettings": "yes", "RMSVoltageCountersNotReset": "yes"}, None),
+    ("6.8", {"Daily": "yes"}, None),
+    ("6.8", {"Weekly": "7", "BillingTime": "23:30:00"}, None),
+    ("6.8", {"Quarterly": "yes", "DayOfMonth": "28", "BillingPeriodStartMonth": "2"}, None),
+    ("6.8", {"Yearly": "yes"}, None),
+    ("6.8", {"Periodicity": "SixMonthly"}, None),
+    ("6.18.2", {"MaxDemandActivePowerExportValue": "yes"}, None),
+    (
+        "6.18.2",
+        {"MaxDemandActivePowerImportValue": "", "MaxDemandConfigTimeActivePowerImportValue": "y"},
+        None,
+    ),
+    ("6.20.1", {"SecondaryImportMPAN": "1312345678222"}, None),
+    ("6.20.1", {"ImportMPRN": "1234567890"}, None),
+    ("6.7", {"UncontrolledGasFlowRateDecimal": "1.2345", "SupplyTamperState": "Locked"}, None),
+    (
+        "6.28",
+        {"LowerBandSubGHzChannels27To34": "none", "UpperBandSubGHzChannels0To26": "0-3,7"},
+        None,
+    ),
+    ("6.14.2", {"DeactivateSwitch": "yes", "StartDate": "2030-01-*", "SwitchTypeAndId": ""}, None),
+    (
+        "6.14.2",
+        {"index": "5", "SwitchTypeAndId": "00-DB-12-34-56-78-90-A5", "EndDate": "2031-12-31"},
+        None,
+    ),
+    ("7.5", {"index": "3", "Duration": "0"}, None),
+    ("7.8", {"index": "5"}, None),
+    ("7.10", {"RemoveFromBoostButton": "1,2,5"}, None),
+    ("7.16", {"auxiliaryControllerN": "5", "InputFromControlledLoad": "yes"}, None),
+    ("6.15.1", {"DigitalSigningCertificate": "<SUP DS>", "Certificate": "<CA>"}, 4),
+    (
+        "6.15.1",
+        {
+            "DigitalSigningCertificate": "<SUP DS>",
+            "KeyAgreementCertificate": "<SUP KA>",
+            "Certificate": "<CA>",
+            "RemotePartyFloorSeqNumber": "1000",
+            "ApplyTimeBasedCPVChecks": "false",
+        },
+        None,
+    ),
+    ("6.17", {"CredentialType": "Key Agreement"}, None),
 ]
 
 
@@ -65,6 +108,8 @@ def _certificates(fields: dict[str, str]) -> dict[str, str]:
         "<ACB KA>": pki.certificate(ACB, KeyPurpose.KA),
         "<ACB DS>": pki.certificate(ACB, KeyPurpose.DS),
         "<CA>": pki.certificate(ACB, KeyPurpose.DS),  # any certificate: the schema's form
+        "<SUP DS>": pki.certificate(SUPPLIER, KeyPurpose.DS),
+        "<SUP KA>": pki.certificate(SUPPLIER, KeyPurpose.KA),
     }
     out = {}
     for name, value in fields.items():
