@@ -2,12 +2,12 @@
 
 :func:`write_request` writes a request for any service reference variant the catalogue
 serves, its values defaulting to the sandbox's home (:mod:`smetsim.sandbox`): the supplier
-sends it, to the home's ESME (the CHF for 8.11, the DCC for the non-device SRs), with the
-lowest command variant the SR takes (8.5's certificates have no default: the user gives
-them). ``field=value`` pairs set the body's elements by their DUIS names (``UTRN=...``,
-``TolerancePeriod=30``; ``ESMEVariant=`` leaves one out); a field the SR does not have, an
-SR that is not served or a command variant it does not take is refused with a sentence
-(:class:`RequestError`), and nothing is written.
+sends it, to the home's device of the first type the SR's row names (the ESME mostly, the CHF
+for 8.11; the DCC for the non-device SRs), with the lowest command variant the SR takes
+(certificates have no default: the user gives them). ``field=value`` pairs set the body's
+elements by their DUIS names (``UTRN=...``, ``TolerancePeriod=30``; ``ESMEVariant=`` leaves
+one out); a field the SR does not have, an SR that is not served or a command variant it does
+not take is refused with a sentence (:class:`RequestError`), and nothing is written.
 
 The bodies are the examples each SR's family module gives beside its codec
 (:mod:`gateway.srv.example`); this module fills in their home-dependent defaults and writes the

@@ -15,7 +15,7 @@ from gateway.duis.envelope import parse_request
 from gateway.srv.catalogue import CATALOGUE
 from gbcs.codes import ACB, SUPPLIER, KeyPurpose
 from smetsim.cli import main
-from smetsim.requests import RequestError, write_request
+from smetsim.requests import RequestError, request_fields, write_request
 from tests.gateway.duis import support
 from tests.gateway.duis.support import xmlschema_errors
 
@@ -149,6 +149,22 @@ def test_what_is_written_is_valid_against_the_duis_schema(
     assert xmlschema_errors(document, conformance) == []
 
 
+def test_home_defaults_are_filled_and_the_target_is_the_rows_first_device_type() -> None:
+    fields = request_fields("8.2")
+    assert fields["MPxN"] == "1312345678111"  # the home's import MPAN
+    assert fields["DeviceID"] == "<the --device EUI>"
+    assert request_fields("8.11")["DeviceID"] == "00-DB-12-34-56-78-90-B0"
+    assert ":00-DB-12-34-56-78-90-A1:" in write_request("6.6").decode()  # the GSME
+    assert ":00-DB-12-34-56-78-90-A2:" in write_request("6.28").decode()  # the CHF
+    assert ":00-DB-12-34-56-78-90-A0:" in write_request("6.12").decode()  # the ESME
+
+
+def test_attribute_fields_are_written_on_the_body_element() -> None:
+    text = write_request("7.16", fields={"auxiliaryControllerN": "4"}).decode()
+    assert '<sr:LimitAPCLevel auxiliaryControllerN="4">' in text
+    assert "<sr:auxiliaryControllerN" not in text
+
+
 def test_an_empty_value_leaves_the_element_out() -> None:
     text = write_request("12.2", fields={"DeviceType": "GSME", "ESMEVariant": ""}).decode()
     assert "ESMEVariant" not in text
@@ -192,6 +208,25 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
         ("7.1", {"command_variant": 5}, "CommandVariant 5 carries the signed pre-command"),
         ("8.4", {}, "SR 8.4 changes one thing"),
         ("8.4", {"fields": {"DeleteDevice": "y", "ExportMPAN": "1"}}, "SR 8.4 changes one thing"),
+        ("6.8", {"fields": {"Daily": "y", "Weekly": "2"}}, "give one of Daily, Weekly, "),
+        (
+            "6.28",
+            {"fields": {"LowerBandSubGHzChannels27To34": "0-3"}},
+            "LowerBandSubGHzChannels27To34='0-3': its channels are 27 to 34",
+        ),
+        (
+            "6.28",
+            {"fields": {"GSMECurfew": "1", "UpperBandSubGHzChannels0To26": "x"}},
+            "give channels as",
+        ),
+        ("6.14.2", {"fields": {"StartDate": "tomorrow"}}, "StartDate='tomorrow': give a date as"),
+        ("6.14.2", {"fields": {"DaysOfWeekApplicability": "Funday"}}, "'Funday' is not Monday"),
+        (
+            "7.9",
+            {"fields": {"AddToBoostButton": "6"}},
+            "AddToBoostButton='6': list switches 1 to 5",
+        ),
+        ("6.15.1", {}, "SR 6.15.1 needs DigitalSigningCertificate=VALUE"),
     ],
 )
 def test_refusals_name_the_problem(srv: str, kwargs: dict[str, object], message: str) -> None:
