@@ -2,12 +2,13 @@
 
 :func:`write_request` writes a request for any service reference variant the catalogue
 serves, its values defaulting to the sandbox's home (:mod:`smetsim.sandbox`): the supplier
-sends it, to the home's device of the first type the SR's row names (the ESME mostly, the CHF
-for 8.11; the DCC for the non-device SRs), with the lowest command variant the SR takes
-(certificates have no default: the user gives them). ``field=value`` pairs set the body's
-elements by their DUIS names (``UTRN=...``, ``TolerancePeriod=30``; ``ESMEVariant=`` leaves
-one out); a field the SR does not have, an SR that is not served or a command variant it does
-not take is refused with a sentence (:class:`RequestError`), and nothing is written.
+sends it (the network operator an SR only distributors and transporters may send), to the
+home's device of the first type the SR's row names (the ESME mostly, the CHF for 8.11; the
+DCC for the non-device SRs), with the lowest command variant the SR takes (certificates have
+no default: the user gives them). ``field=value`` pairs set the body's elements by their DUIS
+names (``UTRN=...``, ``TolerancePeriod=30``; ``ESMEVariant=`` leaves one out); a field the
+SR does not have, an SR that is not served or a command variant it does not take is refused
+with a sentence (:class:`RequestError`), and nothing is written.
 
 The bodies are the examples each SR's family module gives beside its codec
 (:mod:`gateway.srv.example`); this module fills in their home-dependent defaults and writes the
@@ -31,7 +32,8 @@ from lxml import etree
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
 from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.example import Example, ExampleError, Home, Values
-from gbcs.codes import ACB, SUPPLIER
+from gateway.users import UserRole
+from gbcs.codes import ACB, NETWORK_OPERATOR, SUPPLIER
 from gbcs.devices import DeviceType
 from gbcs.eui import eui_duis
 from smetsim.client import build_request
@@ -174,6 +176,14 @@ def _example(variant: ServiceReferenceVariant) -> Example:
     return example
 
 
+def _default_user(roles: frozenset[UserRole]) -> bytes:
+    """The home's user who may send an SR of these roles: the supplier (import and gas),
+    else the network operator (electricity distributor and gas transporter)."""
+    if roles & {UserRole.IS, UserRole.GS} or not roles & {UserRole.ED, UserRole.GT}:
+        return SUPPLIER
+    return NETWORK_OPERATOR
+
+
 def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
     """``field=value`` pairs (a field at most once)."""
     given: dict[str, str] = {}
@@ -191,7 +201,7 @@ def write_request(
     srv: str,
     *,
     device: bytes | None = None,
-    user: bytes = SUPPLIER,
+    user: bytes | None = None,
     command_variant: int | None = None,
     fields: Mapping[str, str] | None = None,
     counter: int | None = None,
@@ -221,6 +231,8 @@ def write_request(
     else:
         target = _DEVICES[row.device_types[0]] if device is None else device
         shown_device = eui_duis(target)
+    if user is None:
+        user = _default_user(row.roles)
     values = _values(variant.value, example, given, shown_device)
     try:
         body = example.body(row.body, values)

@@ -159,6 +159,13 @@ def test_home_defaults_are_filled_and_the_target_is_the_rows_first_device_type()
     assert ":00-DB-12-34-56-78-90-A0:" in write_request("6.12").decode()  # the ESME
 
 
+def test_the_default_user_is_one_the_sr_takes() -> None:
+    supplier, operator = "90-B3-D5-1F-30-01-00-00:", "90-B3-D5-1F-30-02-00-00:"
+    assert supplier in write_request("6.12").decode()  # IS
+    assert operator in write_request("6.5").decode()  # ED only
+    assert supplier in write_request("6.5", user=SUPPLIER).decode()  # --user wins
+
+
 def test_attribute_fields_are_written_on_the_body_element() -> None:
     text = write_request("7.16", fields={"auxiliaryControllerN": "4"}).decode()
     assert '<sr:LimitAPCLevel auxiliaryControllerN="4">' in text
