@@ -34,6 +34,7 @@ from gateway.model import (
     UpdateDeviceStatus,
     UpdateMPxN,
 )
+from gateway.srv.example import Example, ExampleError, Home, Values
 from gateway.srv.registry import serves_non_device
 from gbcs.devices import ESME_VARIANTS, DeviceType
 
@@ -289,8 +290,124 @@ def read_non_device_request(request: DuisRequest) -> NonDeviceRequest:
     return readers[expected](request.body)
 
 
+# ---------------------------------------------------------------------------- examples
+
+_INVENTORY_KEYS: Final = ("DeviceID", "MPxN", "UPRN", "PostCode")
+
+
+def _inventory_example(v: Values) -> str:
+    """One key of the schema's choice: the first given (DeviceID by default)."""
+    chosen = next((k for k in _INVENTORY_KEYS if v.given(k)), "DeviceID")
+    if chosen == "PostCode":
+        return (
+            f"<sr:PropertyFilter>{v.elements('PostCode', 'AddressIdentifier')}</sr:PropertyFilter>"
+        )
+    return v.element(chosen)
+
+
+_EXAMPLE_CHANGES: Final = (
+    "UpdateDeviceStatusExceptCH",
+    "UpdateDeviceStatusCH",
+    "DeviceManufacturer",
+    "DeviceModel",
+    "SMETSCHTSVersion",
+    "FirmwareVersion",
+    "ESMEVariant",
+    "DeleteDevice",
+    "ImportMPxN",
+    "SecondaryImportMPAN",
+    "ExportMPAN",
+)
+_DETAILS: Final = _EXAMPLE_CHANGES[2:7]
+_MPXNS: Final = _EXAMPLE_CHANGES[8:]
+
+
+def _update_inventory_example(v: Values) -> str:
+    given = [k for k in _EXAMPLE_CHANGES if v.given(k)]
+    groups = {
+        "status": [k for k in given if k.startswith("UpdateDeviceStatus")],
+        "details": [k for k in given if k in _DETAILS],
+        "delete": [k for k in given if k == "DeleteDevice"],
+        "mpxn": [k for k in given if k in _MPXNS],
+    }
+    used = [name for name, keys in groups.items() if keys]
+    if len(used) != 1 or len(groups["status"]) > 1 or len(groups["mpxn"]) > 1:
+        raise ExampleError(
+            "SR 8.4 changes one thing: give one of UpdateDeviceStatusExceptCH=STATUS, "
+            "UpdateDeviceStatusCH=STATUS, DeleteDevice=yes, one of ImportMPxN/"
+            "SecondaryImportMPAN/ExportMPAN=VALUE, or device details (DeviceManufacturer, "
+            "DeviceModel, SMETSCHTSVersion, FirmwareVersion, ESMEVariant)"
+        )
+    if used == ["status"] or used == ["mpxn"]:
+        change = v.element(groups[used[0]][0])
+        if used == ["mpxn"]:
+            change = f"<sr:UpdateMPxN>{change}</sr:UpdateMPxN>"
+    elif used == ["delete"]:
+        change = "<sr:DeleteDevice/>"
+    else:
+        change = f"<sr:UpdateDeviceDetails>{v.elements(*_DETAILS)}</sr:UpdateDeviceDetails>"
+    return v.element("DeviceID") + change
+
+
+def _opt_out_example(v: Values) -> str:
+    """8.5: the ACB's replacement certificates, for a future date (the schema makes it one)."""
+    return (
+        f"{v.elements('ExecutionDateTime', 'ACBFloorSeqNumber')}<sr:ReplacementCertificates>"
+        f"{v.elements('DigitalSigningCertificate', 'KeyAgreementCertificate')}"
+        "</sr:ReplacementCertificates><sr:CertificationPathCertificates>"
+        f"{v.element('Certificate')}</sr:CertificationPathCertificates>"
+        f"{v.element('ApplyTimeBasedCPVChecks')}"
+    )
+
+
+_EXAMPLES: Final[dict[ServiceReferenceVariant, Example]] = {
+    ServiceReferenceVariant.SR_12_2: Example(
+        {
+            "DeviceID": Home.NEW_DEVICE,
+            "DeviceManufacturer": "AB01",
+            "DeviceModel": "010A030B",
+            "DeviceType": "ESME",
+            "SMETSCHTSVersion": "SMETS V1.58",
+            "FirmwareVersion": "0002012F",
+            "ESMEVariant": "A",
+            "AssociatedGPFDeviceID": None,
+        }
+    ),
+    ServiceReferenceVariant.SR_8_2: Example(
+        {
+            "DeviceID": Home.DEVICE,
+            "MPxN": Home.IMPORT_MPAN,
+            "UPRN": Home.UPRN,
+            "PostCode": None,
+            "AddressIdentifier": None,
+        },
+        _inventory_example,
+    ),
+    ServiceReferenceVariant.SR_8_3: Example({"DeviceID": Home.DEVICE}),
+    ServiceReferenceVariant.SR_8_4: Example(
+        {"DeviceID": Home.DEVICE, **dict.fromkeys(_EXAMPLE_CHANGES)}, _update_inventory_example
+    ),
+    ServiceReferenceVariant.SR_8_5: Example(
+        {
+            "ExecutionDateTime": Home.TOMORROW,
+            "ACBFloorSeqNumber": "0",
+            "DigitalSigningCertificate": None,
+            "KeyAgreementCertificate": Home.REQUIRED,
+            "Certificate": Home.REQUIRED,
+            "ApplyTimeBasedCPVChecks": "true",
+        },
+        _opt_out_example,
+        certificates=frozenset(
+            {"DigitalSigningCertificate", "KeyAgreementCertificate", "Certificate"}
+        ),
+    ),
+}
+"""The bodies ``smetsim request`` writes for the non-device SRs (see
+:mod:`gateway.srv.example`)."""
+
+
 for _variant in BODY_OF:
-    serves_non_device(_variant.value, read_non_device_request)
+    serves_non_device(_variant.value, read_non_device_request, example=_EXAMPLES[_variant])
 
 
 def result_content(

@@ -17,6 +17,7 @@ from lxml import etree
 from gateway.duis.envelope import parse_eui_text
 from gateway.duis.xml import is_element, local_name
 from gateway.errors import ServiceError
+from gateway.srv.example import Example, ExampleError, Home, Values, date
 from gateway.srv.fields import (
     Fields,
     children,
@@ -350,26 +351,174 @@ def _build_schedule(cmd: Command) -> bytes:
 
 
 _ECS47 = frozenset({"ECS47"})
-serves("6.14.1", Codec(read=_read_labels, build=_build_labels, builds=frozenset({"ECS46a"})))
-serves("6.14.2", Codec(read=_read_schedule, build=_build_schedule, builds=frozenset({"ECS46c"})))
+# ---------------------------------------------------------------------------- examples
+
+
+def _switch_example(wrapper: str, duration: bool) -> Example:
+    """One switch (``index``), for ``Duration`` minutes where the SR takes one."""
+    fields: dict[str, str | None] = {"index": "1"}
+    if duration:
+        fields["Duration"] = "30"
+
+    def write(v: Values) -> str:
+        inner = v.element("Duration") if duration else ""
+        return f'<sr:{wrapper} index="{v.text("index")}">{inner}</sr:{wrapper}>'
+
+    return Example(fields, write)
+
+
+def _boost_example(wrapper: str) -> Example:
+    """Flags the switches listed (``1,3``) true and the others false."""
+
+    def write(v: Values) -> str:
+        listed = {s.strip() for s in (v.get(wrapper) or "").split(",")}
+        if not listed <= {"1", "2", "3", "4", "5"}:
+            raise ExampleError(f"{wrapper}={v.get(wrapper)!r}: list switches 1 to 5, as 1,3")
+        return "".join(
+            f'<sr:{wrapper} index="{n}">{"true" if str(n) in listed else "false"}</sr:{wrapper}>'
+            for n in range(1, 6)
+        )
+
+    return Example({wrapper: "1"}, write)
+
+
+def _labels_example(v: Values) -> str:
+    return (
+        f'<sr:ALCSHCALCSDescription index="{v.text("index")}">'
+        f"{v.element('SwitchDescription')}</sr:ALCSHCALCSDescription>"
+    )
+
+
+def _schedule_example(v: Values) -> str:
+    """One entry: switch ``index`` on (off with DeactivateSwitch=yes) at SwitchTime on the days
+    listed, between StartDate and EndDate; no special days."""
+    action = "DeactivateSwitch" if v.get("DeactivateSwitch") is not None else "ActivateSwitch"
+    days = [d.strip() for d in (v.get("DaysOfWeekApplicability") or "").split(",") if d.strip()]
+    unknown = [d for d in days if d not in _WEEKDAYS]
+    if unknown:
+        raise ExampleError(f"DaysOfWeekApplicability: {unknown[0]!r} is not Monday .. Sunday")
+    applicable = "".join(
+        f"<sr:DayOfWeekApplicability><sr:DayOfWeekID>{d}</sr:DayOfWeekID>"
+        "</sr:DayOfWeekApplicability>"
+        for d in days
+    )
+    switch_type = v.get("SwitchTypeAndId")
+    if switch_type is None:
+        types = ""
+    elif switch_type == "ALCS":
+        types = f'<sr:SwitchTypeAndId index="{v.text("index")}"><sr:ALCS/></sr:SwitchTypeAndId>'
+    else:
+        types = (
+            f'<sr:SwitchTypeAndId index="{v.text("index")}">'
+            f"<sr:HCALCS>{v.text('SwitchTypeAndId')}</sr:HCALCS></sr:SwitchTypeAndId>"
+        )
+    return (
+        "<sr:ALCSHCALCSConnectionSchedule>"
+        f'<sr:ActivateDeactivateSwitch index="{v.text("index")}"><sr:{action}/>'
+        "</sr:ActivateDeactivateSwitch>"
+        f"<sr:DaysOfWeekApplicability>{applicable}</sr:DaysOfWeekApplicability>"
+        f"<sr:ALCSScheduleDatesAndTime>{v.element('SwitchTime')}"
+        f"<sr:StartDate>{date('StartDate', v.get('StartDate'))}</sr:StartDate>"
+        f"<sr:EndDate>{date('EndDate', v.get('EndDate'))}</sr:EndDate>"
+        "</sr:ALCSScheduleDatesAndTime></sr:ALCSHCALCSConnectionSchedule>"
+        f"<sr:ALCSHCALCSSpecialDays/>{types}"
+    )
+
+
+_SCHEDULE_EXAMPLE = Example(
+    {
+        "index": "1",
+        "DeactivateSwitch": None,
+        "DaysOfWeekApplicability": "Monday,Tuesday,Wednesday,Thursday,Friday",
+        "SwitchTime": "07:00:00",
+        "StartDate": "any",
+        "EndDate": "any",
+        "SwitchTypeAndId": "ALCS",
+    },
+    _schedule_example,
+)
+
+_APC_EXAMPLE = Example(
+    {
+        "auxiliaryControllerN": "1",
+        "StartDateTime": Home.NOW,
+        "EndDateTime": Home.TOMORROW,
+        "CommandedStateLevel": "50",
+        "InputFromControlledLoad": None,
+    },
+    lambda v: (
+        v.elements("StartDateTime", "EndDateTime", "CommandedStateLevel")
+        + v.marker("InputFromControlledLoad")
+    ),
+    attributes=("auxiliaryControllerN",),
+)
+
+
+serves(
+    "6.14.1",
+    Codec(
+        read=_read_labels,
+        build=_build_labels,
+        builds=frozenset({"ECS46a"}),
+        example=Example({"index": "1", "SwitchDescription": "Immersion heater"}, _labels_example),
+    ),
+)
+serves(
+    "6.14.2",
+    Codec(
+        read=_read_schedule,
+        build=_build_schedule,
+        builds=frozenset({"ECS46c"}),
+        example=_SCHEDULE_EXAMPLE,
+    ),
+)
 serves(
     "7.5",
-    Codec(read=_read_switch("ActivateALCSHCALCS", ACTIVATE), build=_build_switch, builds=_ECS47),
+    Codec(
+        read=_read_switch("ActivateALCSHCALCS", ACTIVATE),
+        build=_build_switch,
+        builds=_ECS47,
+        example=_switch_example("ActivateALCSHCALCS", duration=True),
+    ),
 )
 serves(
     "7.6",
     Codec(
-        read=_read_switch("DeactivateALCSHCALCS", DEACTIVATE), build=_build_switch, builds=_ECS47
+        read=_read_switch("DeactivateALCSHCALCS", DEACTIVATE),
+        build=_build_switch,
+        builds=_ECS47,
+        example=_switch_example("DeactivateALCSHCALCS", duration=True),
     ),
 )
 serves(
     "7.8",
-    Codec(read=_read_switch("ResetALCSHCALCS", RESET), build=_build_switch, builds=_ECS47),
+    Codec(
+        read=_read_switch("ResetALCSHCALCS", RESET),
+        build=_build_switch,
+        builds=_ECS47,
+        example=_switch_example("ResetALCSHCALCS", duration=False),
+    ),
 )
 _ECS62 = frozenset({"ECS62"})
-serves("7.9", Codec(read=_read_boost("AddToBoostButton", True), build=_build_boost, builds=_ECS62))
+serves(
+    "7.9",
+    Codec(
+        read=_read_boost("AddToBoostButton", True),
+        build=_build_boost,
+        builds=_ECS62,
+        example=_boost_example("AddToBoostButton"),
+    ),
+)
 serves(
     "7.10",
-    Codec(read=_read_boost("RemoveFromBoostButton", False), build=_build_boost, builds=_ECS62),
+    Codec(
+        read=_read_boost("RemoveFromBoostButton", False),
+        build=_build_boost,
+        builds=_ECS62,
+        example=_boost_example("RemoveFromBoostButton"),
+    ),
 )
-serves("7.16", Codec(read=_read_apc, build=_build_apc, builds=frozenset({"ECS47e"})))
+serves(
+    "7.16",
+    Codec(read=_read_apc, build=_build_apc, builds=frozenset({"ECS47e"}), example=_APC_EXAMPLE),
+)

@@ -3,7 +3,8 @@ this gateway serves it.
 
 :data:`CATALOGUE` joins the rows of :mod:`gateway.srv.table` (the facts) with the codecs the
 family modules register (the work): reading, tariff (tariffs, prices, prepayment), supply,
-configuration and HAN. Adding an SR is one codec in its family module - the row is there.
+configuration and HAN. Adding an SR is one codec, with its example body, in its family
+module - the row is there.
 A device SR without a codec, or sent to a device type whose use case its codec does not
 build, is refused here with ``E47``, naming what is missing.
 """
@@ -30,7 +31,8 @@ from gateway.srv import (
     supply,
     tariff,
 )
-from gateway.srv.registry import CODECS, NON_DEVICE
+from gateway.srv.example import Example
+from gateway.srv.registry import CODECS, NON_DEVICE, NON_DEVICE_EXAMPLES
 from gateway.srv.spec import Codec, Row
 from gateway.srv.table import ROWS
 from gbcs.devices import DeviceType
@@ -68,6 +70,13 @@ class Entry:
     @property
     def served(self) -> bool:
         return self.codec is not None or self.non_device_reader is not None
+
+    @property
+    def example(self) -> Example | None:
+        """The body ``smetsim request`` writes (every served SR has one; a test checks)."""
+        if self.codec is not None:
+            return self.codec.example
+        return NON_DEVICE_EXAMPLES.get(self.srv)
 
     def served_use_cases(self) -> tuple[str, ...]:
         if self.codec is None:

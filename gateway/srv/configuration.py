@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from gateway.srv.example import EMPTY, Example, Home, Values
 from gateway.srv.fields import (
     Fields,
     children,
@@ -74,16 +75,24 @@ def _build_clock(cmd: Command) -> bytes:
     return gc.SetClock(cmd.counter, start, end).encode()
 
 
+_CLOCK_EXAMPLE = Example({"CurrentDateTime": Home.NOW, "TolerancePeriod": "60"})
+
 serves(
     "6.11",
     Codec(
-        read=lambda body: SynchroniseClock(*_read_clock(body)), build=_build_clock, builds=_CLOCKS
+        read=lambda body: SynchroniseClock(*_read_clock(body)),
+        build=_build_clock,
+        builds=_CLOCKS,
+        example=_CLOCK_EXAMPLE,
     ),
 )
 serves(
     "8.1.1",
     Codec(
-        read=lambda body: CommissionDevice(*_read_clock(body)), build=_build_clock, builds=_CLOCKS
+        read=lambda body: CommissionDevice(*_read_clock(body)),
+        build=_build_clock,
+        builds=_CLOCKS,
+        example=_CLOCK_EXAMPLE,
     ),
 )
 
@@ -515,12 +524,135 @@ def _empty(kind: type) -> Callable[[etree._Element], Any]:
     return read
 
 
+# ---------------------------------------------------------------------------- examples
+
+_RMS = (
+    "RMSExtremeOverVoltageMeasurementPeriod",
+    "RMSExtremeOverVoltageThreshold",
+    "RMSExtremeUnderVoltageMeasurementPeriod",
+    "RMSExtremeUnderVoltageThreshold",
+    "RMSVoltageSagMeasurementPeriod",
+    "RMSVoltageSagThreshold",
+    "RMSVoltageSwellMeasurementPeriod",
+    "RMSVoltageSwellThreshold",
+)
+
+
+def _voltage_example(v: Values) -> str:
+    """Single phase, or the same averages on each of three phases (PolyPhaseVoltageSettings=yes)."""
+    average = v.elements(*_AVERAGE)
+    if v.get("PolyPhaseVoltageSettings") is None:
+        phases = f"<sr:SinglePhaseVoltageSettings>{average}</sr:SinglePhaseVoltageSettings>"
+    else:
+        phases = "".join(
+            f"<sr:PolyPhaseVoltageSettings><sr:Phase>{phase}</sr:Phase><sr:PhaseVoltageSettings>"
+            f"{average}</sr:PhaseVoltageSettings></sr:PolyPhaseVoltageSettings>"
+            for phase in (1, 2, 3)
+        )
+    return (
+        f"<sr:RMSVoltageSettings>{v.elements(*_RMS)}</sr:RMSVoltageSettings>{phases}"
+        f"{v.marker('RMSVoltageCountersNotReset')}"
+    )
+
+
+_VOLTAGE_EXAMPLE = Example(
+    {
+        "RMSExtremeOverVoltageMeasurementPeriod": "10",
+        "RMSExtremeOverVoltageThreshold": "276",
+        "RMSExtremeUnderVoltageMeasurementPeriod": "10",
+        "RMSExtremeUnderVoltageThreshold": "184",
+        "RMSVoltageSagMeasurementPeriod": "10",
+        "RMSVoltageSagThreshold": "207",
+        "RMSVoltageSwellMeasurementPeriod": "10",
+        "RMSVoltageSwellThreshold": "253",
+        "AverageRMSOverVoltageThreshold": "253",
+        "AverageRMSUnderVoltageThreshold": "216",
+        "AverageRMSVoltageMeasurementPeriod": "600",
+        "PolyPhaseVoltageSettings": None,
+        "RMSVoltageCountersNotReset": None,
+    },
+    _voltage_example,
+)
+
+_BILLING_PERIODS = ("Daily", "Weekly", "Monthly", "Quarterly", "SixMonthly", "Yearly")
+
+
+def _billing_example(v: Values) -> str:
+    """Gas when a Periodicity is given; else the electricity periodicity given (Monthly)."""
+    if v.given("Periodicity"):
+        gas = v.elements("BillingPeriodStart", "Periodicity")
+        return f"<sr:GasBillingCalendar>{gas}</sr:GasBillingCalendar>"
+    kind = v.first_given(_BILLING_PERIODS, "Monthly")
+    if kind == "Daily":
+        period = "<sr:Daily/>"
+    elif kind in ("Weekly", "Monthly"):
+        period = v.element(kind)
+    else:
+        start = v.elements("DayOfMonth", "BillingPeriodStartMonth")
+        period = f"<sr:{kind}>{start}</sr:{kind}>"
+    return (
+        f"<sr:ElectricityBillingCalendar>{v.element('BillingTime')}{period}"
+        "</sr:ElectricityBillingCalendar>"
+    )
+
+
+_BILLING_EXAMPLE = Example(
+    {
+        "BillingTime": "00:00:00",
+        "Daily": None,
+        "Weekly": None,
+        "Monthly": "1",
+        "Quarterly": None,
+        "SixMonthly": None,
+        "Yearly": None,
+        "DayOfMonth": "1",
+        "BillingPeriodStartMonth": "1",
+        "BillingPeriodStart": Home.TOMORROW,
+        "Periodicity": None,
+    },
+    _billing_example,
+)
+
+_MD_PERIOD_EXAMPLE = Example(
+    {"StartTime": "16:00:00", "EndTime": "19:00:00"},
+    lambda v: (
+        "<sr:MaximumDemandTimePeriodSchedule>"
+        f"{v.elements('StartTime', 'EndTime')}</sr:MaximumDemandTimePeriodSchedule>"
+    ),
+)
+
+_MD_REGISTERS = (
+    "MaxDemandActivePowerImportValue",
+    "MaxDemandActivePowerExportValue",
+    "MaxDemandConfigTimeActivePowerImportValue",
+)
+_MD_RESET_EXAMPLE = Example(
+    {_MD_REGISTERS[0]: "yes", _MD_REGISTERS[1]: None, _MD_REGISTERS[2]: None},
+    lambda v: "".join(v.marker(name) for name in _MD_REGISTERS),
+)
+
+
+def _import_mpxn_example(v: Values) -> str:
+    """The MPANs (an ESME's), or the MPRN when ImportMPRN is given (a GSME's)."""
+    if v.given("ImportMPRN"):
+        return v.element("ImportMPRN")
+    mpans = v.elements("ImportMPAN", "SecondaryImportMPAN")
+    return f"<sr:ImportMPANs>{mpans}</sr:ImportMPANs>"
+
+
+_IMPORT_MPXN_EXAMPLE = Example(
+    {"ImportMPAN": Home.IMPORT_MPAN, "SecondaryImportMPAN": None, "ImportMPRN": Home.GAS_MPRN},
+    _import_mpxn_example,
+)
+
+
 serves(
     "6.4.2",
     Codec(
         read=_empty(ResetLoadLimitCounter),
         build=_build_load_limit_reset,
         builds=frozenset({"ECS28b"}),
+        example=EMPTY,
     ),
 )
 serves(
@@ -530,6 +662,7 @@ serves(
         build=_build_voltage,
         builds=frozenset({"ECS29a", "ECS29b", "ECS29c", "ECS29d"}),
         choose=_choose_voltage,
+        example=_VOLTAGE_EXAMPLE,
     ),
 )
 serves(
@@ -539,11 +672,36 @@ serves(
         build=_build_billing,
         builds=frozenset({"ECS30", "ECS30a", "GCS25a"}),
         choose=_choose_billing,
+        example=_BILLING_EXAMPLE,
     ),
 )
-serves("6.12", Codec(read=_read_power, build=_build_power, builds=frozenset({"ECS34"})))
-serves("6.18.1", Codec(read=_read_md_period, build=_build_md_period, builds=frozenset({"ECS37"})))
-serves("6.18.2", Codec(read=_read_md_reset, build=_build_md_reset, builds=frozenset({"ECS57"})))
+serves(
+    "6.12",
+    Codec(
+        read=_read_power,
+        build=_build_power,
+        builds=frozenset({"ECS34"}),
+        example=Example({"LowMediumPowerThreshold": "2000", "MediumHighPowerThreshold": "6000"}),
+    ),
+)
+serves(
+    "6.18.1",
+    Codec(
+        read=_read_md_period,
+        build=_build_md_period,
+        builds=frozenset({"ECS37"}),
+        example=_MD_PERIOD_EXAMPLE,
+    ),
+)
+serves(
+    "6.18.2",
+    Codec(
+        read=_read_md_reset,
+        build=_build_md_reset,
+        builds=frozenset({"ECS57"}),
+        example=_MD_RESET_EXAMPLE,
+    ),
+)
 serves(
     "6.20.1",
     Codec(
@@ -551,6 +709,7 @@ serves(
         build=_build_import_mpxn,
         builds=frozenset({"ECS39a", "GCS41"}),
         choose=_choose_import_mpxn,
+        example=_IMPORT_MPXN_EXAMPLE,
     ),
 )
 serves(
@@ -561,11 +720,15 @@ serves(
         ),
         build=_build_export_mpan,
         builds=frozenset({"ECS39b"}),
+        example=Example({"ExportMPAN": "1312345678444"}),
     ),
 )
 serves(
     "6.27",
     Codec(
-        read=_empty(ResetVoltageCounters), build=_build_voltage_reset, builds=frozenset({"ECS29e"})
+        read=_empty(ResetVoltageCounters),
+        build=_build_voltage_reset,
+        builds=frozenset({"ECS29e"}),
+        example=EMPTY,
     ),
 )

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from gateway.srv.example import Example, Values
 from gateway.srv.fields import Fields, invalid, read_datetime, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -221,7 +222,40 @@ def build_import_mprn(cmd: Command, mprn: str) -> bytes:
     ).encode()
 
 
-serves("6.6", Codec(read=_read_conversion, build=_build_conversion, builds=frozenset({"GCS23"})))
+# ---------------------------------------------------------------------------- examples
+
+
+def _flow_example(v: Values) -> str:
+    """The whole m3/h threshold, or the decimal one when UncontrolledGasFlowRateDecimal is given."""
+    rate = v.first_given(
+        ("UncontrolledGasFlowRate", "UncontrolledGasFlowRateDecimal"), "UncontrolledGasFlowRate"
+    )
+    rest = ("SupplyDepletionState", "SupplyTamperState", "StabilisationPeriod", "MeasurementPeriod")
+    return v.element(rate) + v.elements(*rest)
+
+
+_FLOW_EXAMPLE = Example(
+    {
+        "UncontrolledGasFlowRate": "6",
+        "UncontrolledGasFlowRateDecimal": None,
+        "SupplyDepletionState": "Unchanged",
+        "SupplyTamperState": "Unchanged",
+        "StabilisationPeriod": "30",
+        "MeasurementPeriod": "600",
+    },
+    _flow_example,
+)
+
+
+serves(
+    "6.6",
+    Codec(
+        read=_read_conversion,
+        build=_build_conversion,
+        builds=frozenset({"GCS23"}),
+        example=Example({"CalorificValue": "39.5", "ConversionFactor": "1.02264"}),
+    ),
+)
 serves(
     "6.7",
     Codec(
@@ -229,5 +263,6 @@ serves(
         build=_build_flow,
         builds=frozenset({"GCS24", "GCS24a"}),
         choose=lambda r, names: "GCS24a" if r.decimal else "GCS24",
+        example=_FLOW_EXAMPLE,
     ),
 )

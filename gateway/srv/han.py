@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from gateway.duis.envelope import parse_eui_text
+from gateway.srv.example import Example, Home, Values
 from gateway.srv.fields import Fields, invalid, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -95,6 +96,30 @@ def _choose_han_log(request: UpdateHanDeviceLog, names: tuple[str, ...]) -> str:
     return "CCS01" if request.add else "CCS02"
 
 
+def _han_log_example(v: Values) -> str:
+    """Add (the whitelist entry's fields) or Remove (the device alone)."""
+    if v.get("RequestType") == "Remove":
+        return v.elements("DeviceID", "RequestType")
+    return (
+        f"{v.elements('DeviceID', 'RequestType')}<sr:AddDeviceToCHFWhitelist>"
+        f"{v.elements('JoinTimePeriod', 'InstallCode', 'ImportMPxN', 'SecondaryImportMPAN')}"
+        f"{v.element('ExportMPAN')}</sr:AddDeviceToCHFWhitelist>"
+    )
+
+
+_HAN_LOG_EXAMPLE = Example(
+    {
+        "DeviceID": Home.PENDING_ESME,
+        "RequestType": "Add",
+        "JoinTimePeriod": "90",
+        "InstallCode": "30313233343536373839414243444546",
+        "ImportMPxN": Home.PENDING_MPAN,
+        "SecondaryImportMPAN": None,
+        "ExportMPAN": None,
+    },
+    _han_log_example,
+)
+
 serves(
     "8.11",
     Codec(
@@ -103,5 +128,6 @@ serves(
         builds=frozenset({"CCS01", "CCS02"}),
         choose=_choose_han_log,
         acb_use_cases=frozenset({"CCS01", "CCS02"}),
+        example=_HAN_LOG_EXAMPLE,
     ),
 )

@@ -12,6 +12,7 @@ from lxml import etree
 
 from gateway.duis.xml import is_element, local_name
 from gateway.errors import ServiceError
+from gateway.srv.example import EMPTY, Example, Home, Values
 from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -153,8 +154,30 @@ def _serve(
             builds=_tabled(*names),
             choose=_choose_log if log else None,
             acb_use_cases=frozenset(acb),
+            example=_read_example(period=period, log=log),
         ),
     )
+
+
+def _read_example(*, period: bool, log: bool) -> Example:
+    """A read of the last day (a ranged read) of the first log the device keeps."""
+    if not period and not log:
+        return EMPTY
+    fields: dict[str, str | None] = {}
+    if log:
+        fields["LogToRead"] = "Event"
+    if period:
+        fields |= {"StartDateTime": Home.YESTERDAY, "EndDateTime": Home.NOW}
+
+    def write(v: Values) -> str:
+        body = v.element("LogToRead") if log else ""
+        if period:
+            body += (
+                f"<sr:ReadLogPeriod>{v.elements('StartDateTime', 'EndDateTime')}</sr:ReadLogPeriod>"
+            )
+        return body
+
+    return Example(fields, write)
 
 
 _TO_THE_HUB = (
@@ -228,7 +251,12 @@ serves(
 )
 serves(
     "4.1.1",
-    Codec(read=_read_registers, build=_build_registers, builds=frozenset({"ECS17b", "GCS13a"})),
+    Codec(
+        read=_read_registers,
+        build=_build_registers,
+        builds=frozenset({"ECS17b", "GCS13a"}),
+        example=EMPTY,
+    ),
 )
 serves(
     "11.2",
@@ -236,6 +264,7 @@ serves(
         read=_read_firmware,
         build=_build_firmware,
         builds=frozenset({"ECS52", "GCS38", "CS08"}),
+        example=EMPTY,
         # The DCC's reference CS08 comes from the ACB (a PPMID / HCALCS trusts no user).
         acb_use_cases=frozenset({"CS08"}),
     ),

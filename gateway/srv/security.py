@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from gateway.srv.example import Example, Home, Values
 from gateway.srv.fields import Fields, children, invalid, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -326,6 +327,52 @@ def _build_issue(cmd: Command) -> bytes:
     return gc.IssueSecurityCredentials(r.usage).encode()
 
 
+# ---------------------------------------------------------------------------- examples
+
+
+def _krp_example(v: Values) -> str:
+    """The party's own replacement certificates (the user gives them) and one path CA."""
+    replacements = v.elements(
+        "DigitalSigningCertificate", "KeyAgreementCertificate", "KeyAgreementTopUpCertificate"
+    )
+    return (
+        v.elements(
+            "RemotePartyRole",
+            "RemotePartyFloorSeqNumber",
+            "RemotePartyPrepaymentTopUpFloorSeqNumber",
+        )
+        + "<sr:ReplacementCertificates><sr:SupplierOrNetworkOperatorCertificates>"
+        + replacements
+        + "</sr:SupplierOrNetworkOperatorCertificates></sr:ReplacementCertificates>"
+        + f"<sr:CertificationPathCertificates>{v.element('Certificate')}"
+        + "</sr:CertificationPathCertificates>"
+        + v.element("ApplyTimeBasedCPVChecks")
+    )
+
+
+_KRP_EXAMPLE = Example(
+    {
+        "RemotePartyRole": "Supplier",
+        "RemotePartyFloorSeqNumber": None,
+        "RemotePartyPrepaymentTopUpFloorSeqNumber": None,
+        "DigitalSigningCertificate": Home.REQUIRED,
+        "KeyAgreementCertificate": None,
+        "KeyAgreementTopUpCertificate": None,
+        "Certificate": Home.REQUIRED,
+        "ApplyTimeBasedCPVChecks": "true",
+    },
+    _krp_example,
+    certificates=frozenset(
+        {
+            "DigitalSigningCertificate",
+            "KeyAgreementCertificate",
+            "KeyAgreementTopUpCertificate",
+            "Certificate",
+        }
+    ),
+)
+
+
 serves(
     "6.15.1",
     Codec(
@@ -333,6 +380,15 @@ serves(
         build=build_update,
         builds=frozenset(name for name, _ in _BY_ROLE.values()),
         choose=lambda r, names: r.use_case,
+        example=_KRP_EXAMPLE,
     ),
 )
-serves("6.17", Codec(read=_read_issue, build=_build_issue, builds=frozenset({"CS02c"})))
+serves(
+    "6.17",
+    Codec(
+        read=_read_issue,
+        build=_build_issue,
+        builds=frozenset({"CS02c"}),
+        example=Example({"CredentialType": "Digital Signature"}),
+    ),
+)

@@ -2,8 +2,9 @@
 
 A :class:`Row` holds what DUIS and GBCS say of a service reference variant; a :class:`Codec`
 holds what this project does with it: read the DUIS body into a typed request, and build the
-GBCS content of the command from it. A row with a codec is served; one without is answered
-``E47`` by the catalogue itself.
+GBCS content of the command from it, and an :class:`~gateway.srv.example.Example` body a user
+can send. A row with a codec is served; one without is answered ``E47`` by the catalogue
+itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
+from gateway.srv.example import Example
 from gateway.users import UserRole
 from gbcs.devices import DeviceType
 from gbcs.usecases import UseCase
@@ -147,6 +149,8 @@ class Codec:
     acb_use_cases: frozenset[str] = field(default_factory=frozenset)
     """Use cases the ACB originates (its own counter; the user and its counter go in the
     other-information, as GBCS says of CCS01/CCS02)."""
+    example: Example | None = None
+    """A body a user can send (``smetsim request`` writes it); every served SR has one."""
 
     def use_case_for(self, request: Any, names: tuple[str, ...]) -> str:
         if self.choose is not None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.duis.xml import is_element, local_name
+from gateway.srv.example import Example, ExampleError, Values
 from gateway.srv.fields import Fields, invalid, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -149,10 +150,59 @@ def _build(cmd: Command) -> bytes:
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
+# ---------------------------------------------------------------------------- examples
+
+
+def _channels(name: str, value: str, first: int, last: int) -> str:
+    """A band's channels from ``0-3,7`` (``none``: an empty band) as its marker elements."""
+    if value == "none":
+        return ""
+    chosen: set[int] = set()
+    for part in value.split(","):
+        low, _, high = part.strip().partition("-")
+        if not low.isdigit() or not (high or low).isdigit():
+            raise ExampleError(f"{name}={value!r}: give channels as 0-26,30 or none")
+        chosen.update(range(int(low), int(high or low) + 1))
+    if not chosen <= set(range(first, last + 1)):
+        raise ExampleError(f"{name}={value!r}: its channels are {first} to {last}")
+    return "".join(f"<sr:Channel{c}/>" for c in sorted(chosen))
+
+
+def _example(v: Values) -> str:
+    bands = "".join(
+        f"<sr:{name}>{_channels(name, v.get(name) or 'none', first, last)}</sr:{name}>"
+        for name, _, first, last in BANDS
+    )
+    return bands + v.elements(*_NAMES[len(BANDS) :])
+
+
+_EXAMPLE = Example(
+    {
+        **{name: f"{first}-{last}" for name, _, first, last in BANDS},
+        "NormalLimitedDutyCycleThreshold": "1.0",
+        "LimitedCriticalDutyCycleThreshold": "2.0",
+        "MaximumSubGHzChannelChangesPerWeek": "4",
+        "GSMECurfew": "600",
+        "ChannelQuieterThreshold": "10",
+        "ChannelNoisierThreshold": "10",
+        "NonGSMEPoorCommsPercentageThreshold": "60.00",
+        "NonGSMEPoorCommsMeasurementPeriods": "100",
+        "LocalCHNoiseMeasurementPeriod": "3600",
+        "LocalCHFailurePercentage": "50.00",
+        "LocalCHRetryPercentage": "50.00",
+    },
+    _example,
+)
+
+
 serves(
     "6.28",
     # The DCC's reference sends it from the ACB, as the hub reads.
     Codec(
-        read=_read, build=_build, builds=frozenset({"DBCH04"}), acb_use_cases=frozenset({"DBCH04"})
+        read=_read,
+        build=_build,
+        builds=frozenset({"DBCH04"}),
+        acb_use_cases=frozenset({"DBCH04"}),
+        example=_EXAMPLE,
     ),
 )

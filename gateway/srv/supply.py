@@ -9,6 +9,7 @@ from typing import Final
 
 from lxml import etree
 
+from gateway.srv.example import EMPTY
 from gateway.srv.fields import Fields
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -58,9 +59,22 @@ def _reader(
     return read
 
 
-serves("7.1", Codec(read=_reader(EnableSupply), build=_build, builds=frozenset({"ECS42"})))
+serves(
+    "7.1",
+    Codec(read=_reader(EnableSupply), build=_build, builds=frozenset({"ECS42"}), example=EMPTY),
+)
 serves(
     "7.2",
-    Codec(read=_reader(DisableSupply), build=_build, builds=frozenset({"ECS43", "GCS32"})),
+    Codec(
+        read=_reader(DisableSupply),
+        build=_build,
+        builds=frozenset({"ECS43", "GCS32"}),
+        example=EMPTY,
+    ),
 )
-serves("7.3", Codec(read=_reader(ArmSupply), build=_build, builds=frozenset({"ECS44", "GCS39"})))
+serves(
+    "7.3",
+    Codec(
+        read=_reader(ArmSupply), build=_build, builds=frozenset({"ECS44", "GCS39"}), example=EMPTY
+    ),
+)

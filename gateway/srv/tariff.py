@@ -13,6 +13,7 @@ from lxml import etree
 from gateway.duis.xml import local_name
 from gateway.errors import ServiceError
 from gateway.srv.account import CANCELLATION, execution
+from gateway.srv.example import Example, Values
 from gateway.srv.fields import (
     Fields,
     children,
@@ -485,10 +486,78 @@ def _build_prepay(cmd: Command) -> bytes:
     ).encode()
 
 
-serves("2.2", Codec(read=_read_top_up, build=_build_top_up, builds=frozenset({"CS01a", "CS01b"})))
+# ---------------------------------------------------------------------------- examples
+
+
+def _date(year: str, month: str, day: str) -> str:
+    return (
+        f"<sr:Year>{year}</sr:Year>"
+        f"<sr:Month><sr:SpecifiedMonth>{month}</sr:SpecifiedMonth></sr:Month>"
+        f"<sr:DayOfMonth><sr:SpecifiedDayOfMonth>{day}</sr:SpecifiedDayOfMonth></sr:DayOfMonth>"
+        "<sr:DayOfWeek><sr:NonSpecifiedDayOfWeek/></sr:DayOfWeek>"
+    )
+
+
+def _tariff_example(v: Values) -> str:
+    """A single-rate time-of-use tariff: rate 1 all day, every day, from 1 January."""
+    start = "<sr:ProfileSchedule><sr:StartTime>00:00:00.00Z</sr:StartTime>"
+    week = "".join(
+        f'<sr:ReferencedDayName index="{i}">1</sr:ReferencedDayName>' for i in range(1, 8)
+    )
+    thresholds = "".join(
+        f'<sr:Thresholds index="{i}"><sr:BlockThreshold index="1">4294967295'
+        "</sr:BlockThreshold></sr:Thresholds>"
+        for i in range(1, 9)
+    )
+    return (
+        f"<sr:ElecTariffElements>{v.element('CurrencyUnits')}<sr:SwitchingTable>"
+        f"<sr:DayProfiles><sr:DayProfile><sr:DayName>1</sr:DayName>{start}"
+        "<sr:TOUTariffAction>1</sr:TOUTariffAction></sr:ProfileSchedule>"
+        "</sr:DayProfile></sr:DayProfiles>"
+        f"<sr:WeekProfiles><sr:WeekProfile><sr:WeekName>1</sr:WeekName>{week}"
+        "</sr:WeekProfile></sr:WeekProfiles>"
+        f"<sr:Seasons><sr:Season>{v.element('SeasonName')}<sr:SeasonStartDate>"
+        f"{_date('<sr:NonSpecifiedYear/>', '01', '01')}</sr:SeasonStartDate>"
+        "<sr:ReferencedWeekName>1</sr:ReferencedWeekName></sr:Season></sr:Seasons>"
+        "</sr:SwitchingTable><sr:SpecialDays/>"
+        f"<sr:ThresholdMatrix>{thresholds}</sr:ThresholdMatrix></sr:ElecTariffElements>"
+        "<sr:PriceElements><sr:ElectricityPriceElements>"
+        f"{v.elements('StandingCharge', 'StandingChargeScale', 'PriceScale')}"
+        f'<sr:TOUTariff><sr:TOUPrice index="1">{v.text("TOUPrice")}</sr:TOUPrice></sr:TOUTariff>'
+        "</sr:ElectricityPriceElements></sr:PriceElements>"
+    )
+
+
+_TARIFF_EXAMPLE = Example(
+    {
+        "CurrencyUnits": "GBP",
+        "SeasonName": "all year",
+        "StandingCharge": "20000",
+        "StandingChargeScale": "-5",
+        "PriceScale": "-5",
+        "TOUPrice": "2500",
+    },
+    _tariff_example,
+)
+
+
+serves(
+    "2.2",
+    Codec(
+        read=_read_top_up,
+        build=_build_top_up,
+        builds=frozenset({"CS01a", "CS01b"}),
+        example=Example({"UTRN": "73946144332040217315"}),
+    ),
+)
 serves(
     "1.1.1",
-    Codec(read=_read_tariff, build=_build_tariff, builds=frozenset({"ECS01a", "GCS01a"})),
+    Codec(
+        read=_read_tariff,
+        build=_build_tariff,
+        builds=frozenset({"ECS01a", "GCS01a"}),
+        example=_TARIFF_EXAMPLE,
+    ),
 )
 serves(
     "1.2.1",

@@ -41,16 +41,21 @@ def request(
             "--device",
             metavar="EUI",
             callback=_eui,
-            help="The target device (default: the home's ESME; its CHF for 8.11). Non-device "
-            "SRs (CV8) name it in their body and are sent to the DCC.",
+            help="The target device (default: the home's device of the first type the SR is "
+            "for: its ESME mostly, its CHF for 6.28 and 8.11). Non-device SRs (CV8) name it in "
+            "their body and are sent to the DCC.",
         ),
     ] = None,
     user: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--user", metavar="EUI", callback=_eui, help="The DCC User sending it (the supplier)."
+            "--user",
+            metavar="EUI",
+            callback=_eui,
+            help="The DCC User sending it (default: the home's supplier, or its network operator "
+            "for an SR only distributors and transporters send).",
         ),
-    ] = "90-B3-D5-1F-30-01-00-00",
+    ] = None,
     cv: Annotated[
         int | None,
         typer.Option(
@@ -80,7 +85,7 @@ def request(
         document = write_request(
             srv,
             device=None if device is None else parse_eui(device),
-            user=parse_eui(user),
+            user=None if user is None else parse_eui(user),
             command_variant=cv,
             fields=parse_assignments(fields or []),
         )

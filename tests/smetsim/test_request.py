@@ -13,17 +13,19 @@ from lxml import etree
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import parse_request
 from gateway.srv.catalogue import CATALOGUE
-from gbcs.codes import ACB, KeyPurpose
+from gbcs.codes import ACB, SUPPLIER, KeyPurpose
 from smetsim.cli import main
-from smetsim.requests import RECIPES, RequestError, write_request
+from smetsim.requests import RequestError, request_fields, write_request
 from tests.gateway.duis import support
 from tests.gateway.duis.support import xmlschema_errors
 
 DER = Encoding.DER
 
+_EXAMPLED = [srv.value for srv, e in CATALOGUE.items() if e.served and e.example is not None]
+
 # Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
 CASES: list[tuple[str, dict[str, str], int | None]] = [
-    *((srv, {}, None) for srv in RECIPES if srv not in ("8.4", "8.5")),
+    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("6.15.1", "8.4", "8.5")),
     ("8.5", {"KeyAgreementCertificate": "<ACB KA>", "Certificate": "<CA>"}, None),
     (
         "8.5",
@@ -48,6 +50,49 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     ("8.11", {"RequestType": "Remove"}, None),
     ("8.11", {"ExportMPAN": "1312345678999", "SecondaryImportMPAN": "1312345678222"}, None),
     ("12.2", {"DeviceType": "GSME", "ESMEVariant": ""}, None),
+    ("6.5", {"PolyPhaseVoltageSettings": "yes", "RMSVoltageCountersNotReset": "yes"}, None),
+    ("6.8", {"Daily": "yes"}, None),
+    ("6.8", {"Weekly": "7", "BillingTime": "23:30:00"}, None),
+    ("6.8", {"Quarterly": "yes", "DayOfMonth": "28", "BillingPeriodStartMonth": "2"}, None),
+    ("6.8", {"Yearly": "yes"}, None),
+    ("6.8", {"Periodicity": "SixMonthly"}, None),
+    ("6.18.2", {"MaxDemandActivePowerExportValue": "yes"}, None),
+    (
+        "6.18.2",
+        {"MaxDemandActivePowerImportValue": "", "MaxDemandConfigTimeActivePowerImportValue": "y"},
+        None,
+    ),
+    ("6.20.1", {"SecondaryImportMPAN": "1312345678222"}, None),
+    ("6.20.1", {"ImportMPRN": "1234567890"}, None),
+    ("6.7", {"UncontrolledGasFlowRateDecimal": "1.2345", "SupplyTamperState": "Locked"}, None),
+    (
+        "6.28",
+        {"LowerBandSubGHzChannels27To34": "none", "UpperBandSubGHzChannels0To26": "0-3,7"},
+        None,
+    ),
+    ("6.14.2", {"DeactivateSwitch": "yes", "StartDate": "2030-01-*", "SwitchTypeAndId": ""}, None),
+    (
+        "6.14.2",
+        {"index": "5", "SwitchTypeAndId": "00-DB-12-34-56-78-90-A5", "EndDate": "2031-12-31"},
+        None,
+    ),
+    ("7.5", {"index": "3", "Duration": "0"}, None),
+    ("7.8", {"index": "5"}, None),
+    ("7.10", {"RemoveFromBoostButton": "1,2,5"}, None),
+    ("7.16", {"auxiliaryControllerN": "5", "InputFromControlledLoad": "yes"}, None),
+    ("6.15.1", {"DigitalSigningCertificate": "<SUP DS>", "Certificate": "<CA>"}, 4),
+    (
+        "6.15.1",
+        {
+            "DigitalSigningCertificate": "<SUP DS>",
+            "KeyAgreementCertificate": "<SUP KA>",
+            "Certificate": "<CA>",
+            "RemotePartyFloorSeqNumber": "1000",
+            "ApplyTimeBasedCPVChecks": "false",
+        },
+        None,
+    ),
+    ("6.17", {"CredentialType": "Key Agreement"}, None),
 ]
 
 
@@ -63,6 +108,8 @@ def _certificates(fields: dict[str, str]) -> dict[str, str]:
         "<ACB KA>": pki.certificate(ACB, KeyPurpose.KA),
         "<ACB DS>": pki.certificate(ACB, KeyPurpose.DS),
         "<CA>": pki.certificate(ACB, KeyPurpose.DS),  # any certificate: the schema's form
+        "<SUP DS>": pki.certificate(SUPPLIER, KeyPurpose.DS),
+        "<SUP KA>": pki.certificate(SUPPLIER, KeyPurpose.KA),
     }
     out = {}
     for name, value in fields.items():
@@ -72,8 +119,9 @@ def _certificates(fields: dict[str, str]) -> dict[str, str]:
 
 
 def test_every_served_sr_has_a_recipe() -> None:
-    served = {srv.value for srv, entry in CATALOGUE.items() if entry.served}
-    assert served == set(RECIPES)
+    """Every served SR's family module gives an example body beside its codec."""
+    missing = [srv.value for srv, e in CATALOGUE.items() if e.served and e.example is None]
+    assert missing == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
@@ -99,6 +147,29 @@ def test_what_is_written_is_valid_against_the_duis_schema(
     srv, fields, cv = case
     document = write_request(srv, fields=_certificates(fields), command_variant=cv)
     assert xmlschema_errors(document, conformance) == []
+
+
+def test_home_defaults_are_filled_and_the_target_is_the_rows_first_device_type() -> None:
+    fields = request_fields("8.2")
+    assert fields["MPxN"] == "1312345678111"  # the home's import MPAN
+    assert fields["DeviceID"] == "<the --device EUI>"
+    assert request_fields("8.11")["DeviceID"] == "00-DB-12-34-56-78-90-B0"
+    assert ":00-DB-12-34-56-78-90-A1:" in write_request("6.6").decode()  # the GSME
+    assert ":00-DB-12-34-56-78-90-A2:" in write_request("6.28").decode()  # the CHF
+    assert ":00-DB-12-34-56-78-90-A0:" in write_request("6.12").decode()  # the ESME
+
+
+def test_the_default_user_is_one_the_sr_takes() -> None:
+    supplier, operator = "90-B3-D5-1F-30-01-00-00:", "90-B3-D5-1F-30-02-00-00:"
+    assert supplier in write_request("6.12").decode()  # IS
+    assert operator in write_request("6.5").decode()  # ED only
+    assert supplier in write_request("6.5", user=SUPPLIER).decode()  # --user wins
+
+
+def test_attribute_fields_are_written_on_the_body_element() -> None:
+    text = write_request("7.16", fields={"auxiliaryControllerN": "4"}).decode()
+    assert '<sr:LimitAPCLevel auxiliaryControllerN="4">' in text
+    assert "<sr:auxiliaryControllerN" not in text
 
 
 def test_an_empty_value_leaves_the_element_out() -> None:
@@ -144,6 +215,25 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
         ("7.1", {"command_variant": 5}, "CommandVariant 5 carries the signed pre-command"),
         ("8.4", {}, "SR 8.4 changes one thing"),
         ("8.4", {"fields": {"DeleteDevice": "y", "ExportMPAN": "1"}}, "SR 8.4 changes one thing"),
+        ("6.8", {"fields": {"Daily": "y", "Weekly": "2"}}, "give one of Daily, Weekly, "),
+        (
+            "6.28",
+            {"fields": {"LowerBandSubGHzChannels27To34": "0-3"}},
+            "LowerBandSubGHzChannels27To34='0-3': its channels are 27 to 34",
+        ),
+        (
+            "6.28",
+            {"fields": {"GSMECurfew": "1", "UpperBandSubGHzChannels0To26": "x"}},
+            "give channels as",
+        ),
+        ("6.14.2", {"fields": {"StartDate": "tomorrow"}}, "StartDate='tomorrow': give a date as"),
+        ("6.14.2", {"fields": {"DaysOfWeekApplicability": "Funday"}}, "'Funday' is not Monday"),
+        (
+            "7.9",
+            {"fields": {"AddToBoostButton": "6"}},
+            "AddToBoostButton='6': list switches 1 to 5",
+        ),
+        ("6.15.1", {}, "SR 6.15.1 needs DigitalSigningCertificate=VALUE"),
     ],
 )
 def test_refusals_name_the_problem(srv: str, kwargs: dict[str, object], message: str) -> None:
