@@ -170,12 +170,11 @@ def _read_example(*, period: bool, log: bool) -> Example:
         fields |= {"StartDateTime": Home.YESTERDAY, "EndDateTime": Home.NOW}
 
     def write(v: Values) -> str:
-        body = v.element("LogToRead") if log else ""
+        body = ""
         if period:
-            body += (
-                f"<sr:ReadLogPeriod>{v.elements('StartDateTime', 'EndDateTime')}</sr:ReadLogPeriod>"
-            )
-        return body
+            period_xml = v.elements("StartDateTime", "EndDateTime")
+            body += f"<sr:ReadLogPeriod>{period_xml}</sr:ReadLogPeriod>"
+        return body + (v.element("LogToRead") if log else "")
 
     return Example(fields, write)
 
