@@ -447,7 +447,7 @@ class DefaultIdentities:
     def dcc_test_environment(cls) -> Self:
         return cls(
             (
-                User(DEFAULT_SUPPLIER, frozenset({UserRole.IS, UserRole.GS})),
+                User(DEFAULT_SUPPLIER, frozenset({UserRole.IS, UserRole.GS, UserRole.ES})),
                 User(DEFAULT_SUPPLIER_2, frozenset({UserRole.IS, UserRole.GS})),
                 User(DEFAULT_SUPPLIER_3, frozenset({UserRole.IS, UserRole.GS})),
                 User(DEFAULT_NETWORK_OPERATOR, frozenset({UserRole.ED, UserRole.GT})),
@@ -462,7 +462,7 @@ def seed_default_identities(
     response_urls: dict[bytes, str] | None = None,
     only_missing: bool = True,
 ) -> list[User]:
-    """Register the DCC test environment's users (supplier 90-B3-D5-1F-30-01-00-00 as Import
+    """Register the DCC test environment's users (supplier 90-B3-D5-1F-30-01-00-00 as Import, Export
     and Gas Supplier, second and third suppliers 90-B3-D5-1F-30-03-00-00 and
     90-B3-D5-1F-30-01-00-08, network operator 90-B3-D5-1F-30-02-00-00 as Electricity
     Distributor and Gas Transporter).

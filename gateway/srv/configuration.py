@@ -720,6 +720,9 @@ serves(
         ),
         build=_build_export_mpan,
         builds=frozenset({"ECS39b"}),
+        # The DCC's reference sends it from the ACB (the import supplier's meter, set for the
+        # export supplier).
+        acb_use_cases=frozenset({"ECS39b"}),
         example=Example({"ExportMPAN": "1312345678444"}),
     ),
 )

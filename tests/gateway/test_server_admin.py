@@ -44,7 +44,7 @@ async def test_default_users_mirror_the_dcc_test_environment(client: Client) -> 
     status, users = await client.admin("GET", "/admin/users")
     assert status == 200
     by_eui = {u["eui"]: u for u in users}
-    assert by_eui["90-B3-D5-1F-30-01-00-00"]["roles"] == ["GS", "IS"]
+    assert by_eui["90-B3-D5-1F-30-01-00-00"]["roles"] == ["ES", "GS", "IS"]
     assert "90-B3-D5-1F-30-03-00-00" in by_eui
     assert by_eui["90-B3-D5-1F-30-02-00-00"]["roles"] == ["ED", "GT"]
     assert all(u["certificate"].startswith("-----BEGIN CERTIFICATE-----") for u in users)

@@ -52,7 +52,7 @@ def test_default_identities_mirror_the_dcc_test_environment(storage: Storage) ->
     written = seed_default_identities(storage)
     users = {u.eui: u.roles for u in Users(storage).all()}
     assert users == {
-        S1: {UserRole.IS, UserRole.GS},
+        S1: {UserRole.IS, UserRole.GS, UserRole.ES},
         S2: {UserRole.IS, UserRole.GS},
         bytes.fromhex("90b3d51f30010008"): {UserRole.IS, UserRole.GS},
         NOP: {UserRole.ED, UserRole.GT},
