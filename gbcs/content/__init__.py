@@ -81,6 +81,7 @@ Response = (
     | tariff.Response
     | supply.Response
     | configuration.Response
+    | han.Response
     | firmware.Response
 )
 Content = Command | Response | alerts.Alert

@@ -1,4 +1,6 @@
-"""HAN and hub: CCS01 / CCS02 (add / remove a device in the CHF device log)."""
+"""HAN and hub: CCS01 / CCS02 (add / remove a device in the CHF device log), CS03 joins and
+CS04ac unjoins (ASN.1), CCS05/CCS04 and CCS06 (read the CHF device log) and GCS59 (restore
+the GPF device log)."""
 
 from __future__ import annotations
 
@@ -8,16 +10,24 @@ from typing import ClassVar
 from gbcs.content._common import (
     DlmsCommand,
     Outcome,
+    _check_exact,
+    _counter_of,
     _int,
     _items,
     _octets,
     _parse_request,
+    _parse_response,
     _request,
+    _sequence,
     register,
 )
-from gbcs.errors import DecodeError
-from gbcs.payloads import dlms
+from gbcs.errors import DecodeError, EncodeError
+from gbcs.payloads import asn1, dlms
 from gbcs.payloads.dlms import (
+    NULL,
+    AccessKind,
+    AccessResponse,
+    AccessResult,
     AccessSpec,
     Data,
 )
@@ -107,18 +117,279 @@ class RemoveDeviceLogEntry(DlmsCommand):
         return cls(counter, _octets(device, "device EUI"))
 
 
+# =========================================================================== CS03 / CS04ac
+
+JOIN_METHODS = {"CS03A1": 0, "CS03A2": 1, "CS03B": 2, "CS03C": 3}
+"""GBCS ``JoinMethodAndRole``: methodAInitiator (0), methodAResponder (1), methodB (2),
+methodC (3), by the use case that carries it."""
+
+JOIN_CODES = {"CS03A1": 0x000D, "CS03A2": 0x00AB, "CS03B": 0x000E, "CS03C": 0x00AF}
+
+OTHER_DEVICE_TYPES = {"GSME": 0, "ESME": 1, "CHF": 2, "GPF": 3, "HCALCS": 4, "PPMID": 5, "IHD": 6}
+"""GBCS ``DeviceType`` of the device entered in the target's device log (``type2`` is 6)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDevice:
+    """CS03a1 / CS03a2 / CS03b / CS03c Join: ``SEQUENCE { joinMethodAndRole INTEGER,
+    otherDeviceEntityIdentifier OCTET STRING (8), otherDeviceType INTEGER,
+    otherDeviceCertificate Certificate OPTIONAL }``. The certificate (DER, the other device's
+    key agreement certificate) is present only in a method C join (GSME with PPMID)."""
+
+    method: int
+    other: bytes
+    other_type: int
+    certificate: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in JOIN_METHODS.values():
+            raise EncodeError(f"join method {self.method} is not 0 to 3")
+        if len(self.other) != 8:
+            raise EncodeError(f"a device EUI is 8 bytes, not {len(self.other)}")
+        if self.other_type not in OTHER_DEVICE_TYPES.values():
+            raise EncodeError(f"device type {self.other_type} is not 0 to 6")
+
+    def encode(self) -> bytes:
+        items = [
+            asn1.der_integer(self.method),
+            asn1.der_octet_string(self.other),
+            asn1.der_integer(self.other_type),
+        ]
+        if self.certificate is not None:
+            items.append(asn1.decode_der(self.certificate))
+        return asn1.der_sequence(*items).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> JoinDevice:
+        node = _sequence(content)
+        children = node.children or ()
+        if len(children) not in (3, 4) or children[1].tag != asn1.OCTET_STRING:
+            raise DecodeError("CS03: expected SEQUENCE { INTEGER, OCTET STRING, INTEGER [, cert] }")
+        certificate = children[3].to_bytes() if len(children) == 4 else None
+        try:
+            join = cls(
+                children[0].int_value(), children[1].value, children[2].int_value(), certificate
+            )
+        except EncodeError as exc:
+            raise DecodeError(str(exc)) from None
+        _check_exact(join, content)
+        return join
+
+
+@dataclass(frozen=True, slots=True)
+class UnjoinDevice:
+    """CS04ac Method A or C Unjoin: the other device's EUI as an OCTET STRING."""
+
+    other: bytes
+    message_code: ClassVar[int] = 0x000F
+
+    def encode(self) -> bytes:
+        if len(self.other) != 8:
+            raise EncodeError(f"a device EUI is 8 bytes, not {len(self.other)}")
+        return asn1.der_octet_string(self.other).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> UnjoinDevice:
+        node = asn1.decode_der(content)
+        if node.tag != asn1.OCTET_STRING or len(node.value) != 8:
+            raise DecodeError("CS04ac: expected the other device's EUI (OCTET STRING of 8)")
+        return cls(node.value)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinOutcome:
+    """The response to a CS03 join or CS04 unjoin: an INTEGER (0 success; the reference
+    data's errors are 2 and 3)."""
+
+    outcome: int
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == 0
+
+    def encode(self) -> bytes:
+        return asn1.der_integer(self.outcome).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> JoinOutcome:
+        node = asn1.decode_der(content)
+        if node.tag != asn1.INTEGER:
+            raise DecodeError("join response: expected an INTEGER")
+        found = cls(node.int_value())
+        _check_exact(found, content)
+        return found
+
+
+# =========================================================================== CCS05/CCS04, CCS06
+
+DEVICE_LOG_ATTRIBUTE = 4
+"""IC 104 attribute 4: the device log (the joined devices and their HAN link figures)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadChfDeviceLog(DlmsCommand):
+    """CCS05/CCS04 (0x0004) and CCS06 (0x010F) Read CHF device log (and check HAN
+    communications): get IC 104 0-0:30.3.0.255 attribute 4. Both use cases send the same
+    content; the message code tells them apart."""
+
+    counter: int
+    message_code: ClassVar[int] = 0x0004
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (dlms.get(104, ZIGBEE_NETWORK_CONTROL, DEVICE_LOG_ATTRIBUTE),)
+
+    def encode(self) -> bytes:
+        return _request(self.counter, self.specs(), [NULL])
+
+    @classmethod
+    def decode(cls, content: bytes) -> ReadChfDeviceLog:
+        counter, (value,) = _parse_request(content, cls(0).specs())
+        if value != NULL:
+            raise DecodeError("CCS05/CCS06 carries null-data")
+        return cls(counter)
+
+
+@dataclass(frozen=True, slots=True)
+class ChfDeviceLog:
+    """The response to CCS05/CCS06: the device log as the CHF holds it (an array of
+    structures, one a device, kept as DLMS data), or a failed get."""
+
+    counter: int
+    log: Data | None
+    result: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.result == 0
+
+    @property
+    def devices(self) -> tuple[bytes, ...]:
+        """The EUIs in the log (the first element of each entry)."""
+        if self.log is None:
+            return ()
+        return tuple(
+            _octets(_items(entry, "log entry")[0], "device EUI")
+            for entry in _items(self.log, "device log")
+        )
+
+    def encode(self) -> bytes:
+        value = NULL if self.log is None else self.log
+        return AccessResponse(
+            dlms.invoke_id_for(self.counter), (value,), (AccessResult(AccessKind.GET, self.result),)
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ChfDeviceLog:
+        apdu = _parse_response(content, (AccessKind.GET,))
+        value = apdu.data[0]
+        found = cls(
+            _counter_of(apdu.invoke_id), None if value == NULL else value, apdu.results[0].result
+        )
+        _check_exact(found, content)
+        return found
+
+
+# =========================================================================== GCS59
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreGpfDeviceLog:
+    """GCS59 Restore GPF Device Log: ``SEQUENCE { SEQUENCE OF SEQUENCE { entityIdentifier
+    OCTET STRING (8), deviceType INTEGER } }``, the old GPF's device log as the DCC holds it."""
+
+    entries: tuple[tuple[bytes, int], ...]
+    message_code: ClassVar[int] = 0x008C
+
+    def encode(self) -> bytes:
+        rows = [
+            asn1.der_sequence(asn1.der_octet_string(eui), asn1.der_integer(kind))
+            for eui, kind in self.entries
+        ]
+        return asn1.der_sequence(asn1.der_sequence(*rows)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> RestoreGpfDeviceLog:
+        node = _sequence(content, 1)
+        entries: list[tuple[bytes, int]] = []
+        for row in node.child(0).children or ():
+            if row.children is None or len(row.children) != 2:
+                raise DecodeError("GCS59: each entry is SEQUENCE { OCTET STRING, INTEGER }")
+            entries.append((row.child(0).value, row.child(1).int_value()))
+        found = cls(tuple(entries))
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class GpfDeviceLogRestored:
+    """GCS59 response: each entry of the command with its outcome (0 restored)."""
+
+    results: tuple[tuple[bytes, int, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r == 0 for _, _, r in self.results)
+
+    def encode(self) -> bytes:
+        rows = [
+            asn1.der_sequence(
+                asn1.der_sequence(asn1.der_octet_string(eui), asn1.der_integer(kind)),
+                asn1.der_integer(result),
+            )
+            for eui, kind, result in self.results
+        ]
+        return asn1.der_sequence(asn1.der_sequence(*rows)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> GpfDeviceLogRestored:
+        node = _sequence(content, 1)
+        results: list[tuple[bytes, int, int]] = []
+        for row in node.child(0).children or ():
+            entry = row.child(0)
+            results.append(
+                (entry.child(0).value, entry.child(1).int_value(), row.child(1).int_value())
+            )
+        found = cls(tuple(results))
+        _check_exact(found, content)
+        return found
+
+
 # =========================================================================== registry
 
-Command = AddDeviceLogEntry | RemoveDeviceLogEntry
-Response = Outcome
-"""This family answers with the shared ``Outcome`` only."""
+Command = (
+    AddDeviceLogEntry
+    | RemoveDeviceLogEntry
+    | JoinDevice
+    | UnjoinDevice
+    | ReadChfDeviceLog
+    | RestoreGpfDeviceLog
+)
+Response = JoinOutcome | ChfDeviceLog | GpfDeviceLogRestored
+"""This family's own response shapes (besides the shared ``Outcome``)."""
 
 register(0x0001, AddDeviceLogEntry.decode, Outcome.decode)
 register(0x0002, RemoveDeviceLogEntry.decode, Outcome.decode)
+for _code in JOIN_CODES.values():
+    register(_code, JoinDevice.decode, JoinOutcome.decode)
+register(0x000F, UnjoinDevice.decode, JoinOutcome.decode)
+register(0x0004, ReadChfDeviceLog.decode, ChfDeviceLog.decode)
+register(0x010F, ReadChfDeviceLog.decode, ChfDeviceLog.decode)
+register(0x008C, RestoreGpfDeviceLog.decode, GpfDeviceLogRestored.decode)
 
 
 __all__ = [
+    "DEVICE_LOG_ATTRIBUTE",
+    "JOIN_CODES",
+    "JOIN_METHODS",
+    "OTHER_DEVICE_TYPES",
     "ZIGBEE_NETWORK_CONTROL",
     "AddDeviceLogEntry",
+    "ChfDeviceLog",
+    "GpfDeviceLogRestored",
+    "JoinDevice",
+    "JoinOutcome",
+    "ReadChfDeviceLog",
     "RemoveDeviceLogEntry",
+    "RestoreGpfDeviceLog",
+    "UnjoinDevice",
 ]
