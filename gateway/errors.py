@@ -137,12 +137,29 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E080501",
         "SR8.5 Service Opt-out is available to no DCC User (withdrawn status is obsolete).",
     ),
+    # --- 8.7 / 8.12 joins and device logs (the SMI side of the device SRs) --------------------
+    "join_unknown_device": _row(
+        "E080701", "OtherDeviceID {device} is not in the Smart Metering Inventory."
+    ),
+    "join_incompatible": _row("E080702", "a {device} cannot be joined with a {other}: {reason}."),
+    "restore_unknown_gpf": _row(
+        "E081201", "OldGPFID {device} is not a GPF in the Smart Metering Inventory."
+    ),
+    "restore_empty_log": _row(
+        "E081202",
+        "the Smart Metering Inventory holds no device log of GPF {device}: nothing to restore.",
+    ),
     # --- 8.11 Update HAN Device Log (the SMI side, driven by the device SR) --------------------
     "whitelist_unknown_device": _row(
         "E081101", "device {device} is not in the Smart Metering Inventory: pre-notify it first."
     ),
     "whitelist_bad_status": _row(
         "E081102", "device {device} is {status}: it cannot be added to a device log."
+    ),
+    "remove_not_in_log": _row(
+        "E081103",
+        "device {device} is not in communications hub {chf}'s device log in the Smart Metering "
+        "Inventory: there is nothing to remove.",
     ),
     "whitelist_unknown_chf": _row(
         "E081104", "communications hub {chf} is not a CHF in the Smart Metering Inventory."

@@ -47,7 +47,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -58,7 +58,9 @@ from gateway.errors import ServiceError
 from gateway.group_commit import GroupCommit, run_on_loop
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus, RequestId
-from gateway.services.device_reports import MIGRATIONS, Inbox, Renderer, next_acb_counter
+from gateway.services import device_han
+from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
+from gateway.services.device_reports import Inbox, Renderer, next_acb_counter
 from gateway.services.device_rules import (
     IN_SERVICE,
     LOCAL_VARIANTS,
@@ -105,6 +107,8 @@ from gbcs.verify import Check, Verifier
 from gbcs.wan import HubUnreachableError, Wan, WanError
 
 logger = logging.getLogger(__name__)
+
+MIGRATIONS: Final = REPORT_MIGRATIONS + device_han.MIGRATIONS
 
 __all__ = [
     "COMMAND_FAILURE_ALERT",
@@ -374,6 +378,8 @@ class DeviceService:
         record = inv.get(target)
         if record is None:
             raise ServiceError("unknown_device", device=target)
+        request = device_han.resolve_request(tx, inv, self.keys, record, request)
+        call = replace(call, request=request)
         name = spec.use_case(record.device_type, request, target)
         allowed = STATUSES.get(srv, IN_SERVICE)
         if record.status not in allowed:
@@ -422,6 +428,7 @@ class DeviceService:
         details: dict[str, Any] = {}
         if isinstance(request, UpdateHanDeviceLog):
             details = self._device_log(request, hub)
+        details.update(device_han.lifecycle_details(request, record))
         if uc.name in codec.acb_use_cases:
             # The ACB sends it with its own counter; the user and its RequestID counter go in
             # the other-information (the supplementary remote party).
@@ -653,6 +660,11 @@ class DeviceService:
                         secondary_import_mpan=links.get("secondary_import_mpan"),
                         export_mpan=links.get("export_mpan"),
                     )
+                if not details.get("add", True) and "log_device" in details:
+                    self.smi.on_removed_from_log(bytes.fromhex(details["log_device"]), device)
+                if any(k in details for k in ("join", "unjoin", "restore")):
+                    with self.storage.transaction() as tx:
+                        device_han.apply_lifecycle(tx, details, self.smi.stamps()[0])
                 if "commission" in details:
                     target = bytes.fromhex(details["commission"])
                     record = self.smi.get_device(target)

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Final
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.errors import ServiceError
@@ -65,6 +66,13 @@ class GatewayKeys:
 
     def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
         return self._keys.public_key(eui, purpose)
+
+    def certificate(self, eui: bytes, purpose: KeyPurpose) -> x509.Certificate | None:
+        """A device's or user's certificate, when the wrapped lookup holds certificates (the
+        DCC sends the other device's one in a method C join)."""
+        lookup = getattr(self._keys, "certificate", None)
+        found = None if lookup is None else lookup(eui, purpose)
+        return found if isinstance(found, x509.Certificate) else None
 
     def private_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePrivateKey:
         if eui not in self._own:
