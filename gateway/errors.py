@@ -139,14 +139,14 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     ),
     # --- 8.7 / 8.12 joins and device logs (the SMI side of the device SRs) --------------------
     "join_unknown_device": _row(
-        "E080701", "OtherDeviceID {device} is not in the Smart Metering Inventory."
+        "E080702", "OtherDeviceID {device} is not in the Smart Metering Inventory."
     ),
-    "join_incompatible": _row("E080702", "a {device} cannot be joined with a {other}: {reason}."),
+    "join_incompatible": _row("E080721", "a {device} cannot be joined with a {other}: {reason}."),
     "restore_unknown_gpf": _row(
-        "E081201", "OldGPFID {device} is not a GPF in the Smart Metering Inventory."
+        "E081202", "OldGPFID {device} is not a GPF in the Smart Metering Inventory."
     ),
     "restore_empty_log": _row(
-        "E081202",
+        "E081204",
         "the Smart Metering Inventory holds no device log of GPF {device}: nothing to restore.",
     ),
     # --- 8.11 Update HAN Device Log (the SMI side, driven by the device SR) --------------------
@@ -157,7 +157,7 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E081102", "device {device} is {status}: it cannot be added to a device log."
     ),
     "remove_not_in_log": _row(
-        "E081103",
+        "E081107",
         "device {device} is not in communications hub {chf}'s device log in the Smart Metering "
         "Inventory: there is nothing to remove.",
     ),
