@@ -292,7 +292,10 @@ class DeviceService:
         check_counter(call.sender, call.request_id.counter, last)
         plan = self._plan(tx, call, user.roles, now)
         uc = plan.use_case
-        check_command_variant(uc, cv, srv)
+        # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
+        # a PPMID, say) is MACed by the ACB: the user has nothing to sign.
+        check_command_variant(replace(uc, critical=False) if plan.reply_to == self.acb else uc,
+                              cv, srv)  # fmt: skip
         if cv == 4:
             message = self.builder.precommand(
                 originator=plan.reply_to,
