@@ -96,10 +96,12 @@ async def test_method_c_join_carries_the_other_devices_certificate_from_the_keys
     )
     mine = gc.decode_command(0x00AF, ours.content)
     reference = gc.decode_command(0x00AF, theirs.content)
-    assert isinstance(mine, gc.JoinDevice) and isinstance(reference, gc.JoinDevice)
+    assert isinstance(mine, gc.JoinDevice)
+    assert isinstance(reference, gc.JoinDevice)
     assert (mine.method, mine.other, mine.other_type) == (3, other, 5)
     assert (reference.method, reference.other, reference.other_type) == (3, other, 5)
-    assert mine.certificate is not None and reference.certificate is not None
+    assert mine.certificate is not None
+    assert reference.certificate is not None
     key = x509.load_der_x509_certificate(mine.certificate).public_key()
     assert key == x509.load_der_x509_certificate(reference.certificate).public_key()
 
@@ -168,8 +170,9 @@ async def test_critical_unjoin_is_the_reference_pre_command(
 
 
 async def test_joins_the_smi_cannot_make_are_refused_synchronously(home: Harness) -> None:
+    unknown = bytes.fromhex("0102030405060708")
     refusals = [
-        (JoinService(bytes.fromhex("0102030405060708"), critical=True), ESME, "join_unknown_device"),
+        (JoinService(unknown, critical=True), ESME, "join_unknown_device"),
         (JoinService(GPF, critical=True), ESME, "join_incompatible"),
         (JoinService(bytes.fromhex("00db12345678909a"), critical=False), ESME, "join_incompatible"),
     ]  # fmt: skip
@@ -212,7 +215,8 @@ async def test_remove_takes_the_device_off_the_hub_log_and_it_is_then_refused_at
     await home.answer(hexfile(conformance, folder, "CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX"))
     assert [r.request_id for r in home.reports] == [RequestId(SUPPLIER, CHF, 1002)]
     record = home.nondevice.get_device(ESME)
-    assert record is not None and record.chf_id is None
+    assert record is not None
+    assert record.chf_id is None
     with pytest.raises(ServiceError) as refused:
         await home.submit(ReadImportRegisters(), "4.1.1", 1003, ESME)
     assert refused.value.rule == "device_no_hub"
