@@ -171,10 +171,11 @@ async def test_critical_unjoin_is_the_reference_pre_command(
 
 async def test_joins_the_smi_cannot_make_are_refused_synchronously(home: Harness) -> None:
     unknown = bytes.fromhex("0102030405060708")
+    HCALCS_9A = bytes.fromhex("00db12345678909a")  # noqa: N806
     refusals = [
         (JoinService(unknown, critical=True), ESME, "join_unknown_device"),
         (JoinService(GPF, critical=True), ESME, "join_incompatible"),
-        (JoinService(bytes.fromhex("00db12345678909a"), critical=False), ESME, "join_incompatible"),
+        (JoinService(HCALCS_9A, critical=False), ESME, "join_incompatible"),
     ]  # fmt: skip
     for counter, (request, target, rule) in enumerate(refusals, start=2000):
         srv = "8.7.1" if request.critical else "8.7.2"
