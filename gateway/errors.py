@@ -256,6 +256,11 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "device {device} is in no communications hub's device log in the Smart Metering "
         "Inventory (SR8.11 adds it), so no command can reach it.",
     ),
+    "device_no_key": _row(
+        "E1001",
+        "device {device} has no key agreement certificate known to the DCC, so no command "
+        "can be MACed for it.",
+    ),
     "hub_unreachable": _row(
         "E1001", "communications hub {hub} of device {device} is unreachable: {reason}."
     ),

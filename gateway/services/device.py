@@ -99,7 +99,7 @@ from gateway.users import UserRole, check_counter, check_sender, roles_text, wri
 from gbcs.builders import Builder
 from gbcs.codes import ACB, CRA
 from gbcs.crypto import SharedSecretCache
-from gbcs.errors import DecodeError, EncodeError
+from gbcs.errors import DecodeError, EncodeError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
 from gbcs.usecases import UseCase, by_name
@@ -307,15 +307,20 @@ class DeviceService:
             )
             state = RequestState.PRECOMMAND
         else:
-            message = self.builder.command(
-                originator=plan.reply_to,
-                target=plan.device.device_id,
-                counter=plan.counter,
-                message_code=uc.code,
-                content=plan.content,
-                critical=False,
-                extensions=plan.extensions,
-            )
+            try:
+                message = self.builder.command(
+                    originator=plan.reply_to,
+                    target=plan.device.device_id,
+                    counter=plan.counter,
+                    message_code=uc.code,
+                    content=plan.content,
+                    critical=False,
+                    extensions=plan.extensions,
+                )
+            except KeyNotFound:
+                # A device in the SMI whose key agreement certificate the DCC does not hold
+                # (the sandbox's PPMID and HCALCS): no MAC can be made for it.
+                raise ServiceError("device_no_key", device=plan.device.device_id) from None
             state = RequestState.LOCAL if cv in LOCAL_VARIANTS else RequestState.SENT
         frame = message.to_bytes()
         deadline = time.time() + self.response_timeout
