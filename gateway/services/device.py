@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from gateway import frame_log
+from gateway import frame_log, schedule
 from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
@@ -71,6 +71,7 @@ from gateway.services.device_rules import (
     check_command_variant,
     check_serves,
     check_signed,
+    future_mode,
     succeeded,
 )
 from gateway.services.device_types import (
@@ -87,6 +88,7 @@ from gateway.services.device_types import (
     SignedPreCommand,
     counter_blob,
     counter_value,
+    parse_rid,
     rid_text,
 )
 from gateway.smi import Smi
@@ -108,7 +110,7 @@ from gbcs.wan import HubUnreachableError, Wan, WanError
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS: Final = REPORT_MIGRATIONS + device_han.MIGRATIONS
+MIGRATIONS: Final = REPORT_MIGRATIONS + device_han.MIGRATIONS + schedule.MIGRATIONS
 
 __all__ = [
     "COMMAND_FAILURE_ALERT",
@@ -202,6 +204,7 @@ class DeviceService:
         self._wake = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
         self.stats = {"sent": 0, "answered": 0, "failed": 0, "alerts": 0, "ignored": 0}
+        self.scheduler = schedule.Scheduler(self.clock, self._find_due, self._release)
         wan.set_receiver(self.on_frame)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -212,8 +215,10 @@ class DeviceService:
             self.track(key, opened)
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="device-sr-deadlines")
+        self.scheduler.start()
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         task, self._watchdog = self._watchdog, None
         if task is not None:
             task.cancel()
@@ -254,9 +259,21 @@ class DeviceService:
                     "duis_body_mismatch", srv=srv, expected="SignedPreCommand", found=_name(call)
                 )
             now = self.clock()
+            entry = CATALOGUE[ServiceReferenceVariant(srv)]
+            if (
+                entry.codec is not None
+                and future_mode(entry.row, entry.codec, call.execution, now, cv) == "cancel"
+            ):
+                rids = await self.commits.call(
+                    lambda tx: self._cancel(tx, call, now), replayable=True
+                )
+                return Accepted("I0", cancelled=tuple(rids))
             submitted = await self.commits.call(
                 lambda tx: self._accept(tx, call, now), replayable=True
             )
+        if submitted.state is RequestState.HELD:
+            self.scheduler.wake()
+            return Accepted("I99")
         if submitted.state is RequestState.PRECOMMAND:
             return Accepted("I0", precommand=submitted.frame)
         if submitted.state is RequestState.LOCAL:
@@ -290,6 +307,12 @@ class DeviceService:
         # The counter's rules now, its write once every rule passed (a refusal then leaves
         # nothing to undo, see gateway.group_commit).
         check_counter(call.sender, call.request_id.counter, last)
+        entry = CATALOGUE[ServiceReferenceVariant(srv)]
+        mode = (
+            None
+            if entry.codec is None
+            else future_mode(entry.row, entry.codec, call.execution, now, cv)
+        )
         plan = self._plan(tx, call, user.roles, now)
         uc = plan.use_case
         # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
@@ -322,6 +345,8 @@ class DeviceService:
                 # (the sandbox's PPMID and HCALCS): no MAC can be made for it.
                 raise ServiceError("device_no_key", device=plan.device.device_id) from None
             state = RequestState.LOCAL if cv in LOCAL_VARIANTS else RequestState.SENT
+            if mode == "hold":
+                state = RequestState.HELD
         frame = message.to_bytes()
         deadline = time.time() + self.response_timeout
         rid = rid_text(call.request_id)
@@ -353,10 +378,13 @@ class DeviceService:
                 deadline,
             ),
         )
+        if state is RequestState.HELD:
+            assert call.execution is not None
+            schedule.hold(tx, rid, call.sender, plan.device.device_id, srv, call.execution)
         if state in (
             RequestState.SENT,
             RequestState.LOCAL,
-        ):  # held (pre-command, quarantine): not sent
+        ):  # held (pre-command, quarantine, future-dated): not sent
             frame_log.record(tx, rid, "down", plan.device.device_id, frame, now)
         opened = OpenRequest(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
         return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
@@ -443,7 +471,7 @@ class DeviceService:
             extensions = reply_to + counter.to_bytes(8, "big")
             counter = next_acb_counter(tx, self.acb, now)
             reply_to = self.acb
-        command = Command(request, uc, counter, reply_to, device, now)
+        command = Command(request, uc, counter, reply_to, device, now, call.execution)
         try:
             content = codec.build(command)
         except (EncodeError, ValueError, OverflowError) as exc:
@@ -488,6 +516,61 @@ class DeviceService:
         except _DryRunError:
             pass
         return details
+
+    # -- future-dated: held until their time, and cancelled ------------------------------------
+
+    def _cancel(self, tx: Transaction, call: DeviceCall, now: datetime) -> list[str]:
+        """DUIS's cancellation (ExecutionDateTime 3000-12-31) of the user's pending
+        future-dated requests of that SR to that device; refused when there is none."""
+        _, last = check_sender(tx, call.sender, call.request_id.originator)
+        check_counter(call.sender, call.request_id.counter, last)
+        srv = call.service_reference_variant
+        device = call.request_id.target
+        rids = schedule.cancel(tx, call.sender, device, srv, now.isoformat())
+        if not rids:
+            raise ServiceError(
+                "duis_invalid_element",
+                element="ExecutionDateTime",
+                reason=f"3000-12-31 cancels a pending future-dated request, and DCC User "
+                f"{_eui(call.sender)} has none of SR {srv} for device {_eui(device)}",
+            )
+        write_counter(tx, call.sender, call.request_id.counter)
+        return rids
+
+    async def _find_due(self, now: datetime) -> list[str]:
+        with self.storage.transaction() as tx:
+            return schedule.due(tx, now)
+
+    async def _release(self, rid: str) -> None:
+        """Send a held request whose time has come (the scheduler's callback)."""
+        deadline = time.time() + self.response_timeout
+        now = self.clock()
+
+        def job(tx: Transaction) -> tuple[Key, OpenRequest, bytes, bytes] | None:
+            tx.execute("DELETE FROM held_requests WHERE request_id = ?", (rid,))
+            row = tx.one(
+                "SELECT sender, device, hub, variant, reply_to, gbcs_counter, command, details "
+                "FROM device_requests WHERE request_id = ? AND state = 'held'",
+                (rid,),
+            )
+            if row is None or row["hub"] is None:
+                return None
+            tx.execute(
+                "UPDATE device_requests SET state = 'sent', deadline = ? WHERE request_id = ?",
+                (deadline, rid),
+            )
+            device, frame = bytes(row["device"]), bytes(row["command"])
+            frame_log.record(tx, rid, "down", device, frame, now)
+            key = (device, bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
+            details = json.loads(row["details"]) if row["details"] else None
+            opened = OpenRequest(
+                parse_rid(rid), rid, bytes(row["sender"]), str(row["variant"]), details, deadline
+            )
+            return key, opened, bytes(row["hub"]), frame
+
+        found = await self.commits.call(job, replayable=False)
+        if found is not None:
+            await self.dispatch(*found)
 
     # -- critical: CV5 / CV6 ------------------------------------------------------------------
 

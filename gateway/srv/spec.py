@@ -128,6 +128,9 @@ class Command:
     """The target device."""
     now: datetime
     """The gateway's clock when the request was accepted."""
+    execution: datetime | None = None
+    """A future-dated Device-pattern request's execution date-time (``3000-12-31``: cancel
+    the pending one); only given to codecs that say ``future_dated``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,9 @@ class Codec:
     acb_use_cases: frozenset[str] = field(default_factory=frozenset)
     """Use cases the ACB originates (its own counter; the user and its counter go in the
     other-information, as GBCS says of CCS01/CCS02)."""
+    future_dated: bool = False
+    """``build`` puts ``Command.execution`` in the command (a Device-pattern future-dated
+    request); a codec without it refuses an ExecutionDateTime of that pattern (``E47``)."""
 
     def use_case_for(self, request: Any, names: tuple[str, ...]) -> str:
         if self.choose is not None:
