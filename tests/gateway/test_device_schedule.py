@@ -114,8 +114,9 @@ async def test_bad_execution_date_times_are_refused_with_nothing_held(
     harness: Harness, clock: MovableClock
 ) -> None:
     service = harness.service
+    earlier = clock.now - timedelta(minutes=1)
     cases = [
-        (_call(ReadImportRegisters(), "4.1.1", 1000, clock.now - timedelta(minutes=1)), "E42", "is not after"),
+        (_call(ReadImportRegisters(), "4.1.1", 1000, earlier), "E42", "is not after"),
         (_call(ReadImportRegisters(), "4.1.1", 1000, clock.now), "E42", "is not after"),
         (_call(EnableSupply(), "7.1", 1000, NINE, cv=4), "E42", "cannot be future-dated"),
         (_call(ReadImportRegisters(), "4.1.1", 1000, NINE, cv=2), "E42", "CommandVariant 1 only"),
