@@ -3,7 +3,7 @@ this gateway serves it.
 
 :data:`CATALOGUE` joins the rows of :mod:`gateway.srv.table` (the facts) with the codecs the
 family modules register (the work): reading, tariff (tariffs, prices, prepayment), supply,
-configuration and HAN. Adding an SR is one codec in its family module - the row is there.
+configuration, HAN and firmware. Adding an SR is one codec in its family module - the row is there.
 A device SR without a codec, or sent to a device type whose use case its codec does not
 build, is refused here with ``E47``, naming what is missing.
 """
@@ -18,7 +18,7 @@ from typing import Any, Final
 from gateway.duis import nondevice as _nondevice
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
-from gateway.srv import configuration, han, reading, supply, tariff
+from gateway.srv import configuration, firmware, han, reading, supply, tariff
 from gateway.srv.registry import CODECS, NON_DEVICE
 from gateway.srv.spec import Codec, Row
 from gateway.srv.table import ROWS
@@ -26,7 +26,7 @@ from gbcs.devices import DeviceType
 
 __all__ = ["CATALOGUE", "FAMILIES", "Entry", "entry"]
 
-FAMILIES: Final = (reading, tariff, supply, configuration, han, _nondevice)
+FAMILIES: Final = (reading, tariff, supply, configuration, han, firmware, _nondevice)
 """The modules whose import registers the codecs (kept here so the registration is explicit)."""
 
 
