@@ -170,6 +170,17 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "whitelist_mpxn_mismatch": _row(
         "E081106", "meter point {mpxn} cannot be linked to device {device}: {reason}."
     ),
+    # --- 8.14 Communications Hub Status Update -------------------------------------------------
+    "hub_update_unknown": _row(
+        "E081401", "device {device} is not a CHF in the Smart Metering Inventory."
+    ),
+    "hub_update_not_supplier": _row(
+        "E081402",
+        "DCC User {sender} is neither the installing nor a responsible supplier of hub {device}.",
+    ),
+    "hub_update_bad_status": _row(
+        "E081405", "device {device} is {status}: SR {srv} cannot move it from that status."
+    ),
     # --- 12.2 Device Pre-Notification ----------------------------------------------------------
     "prenotify_duplicate": _row(
         "E120201", "device {device} is already in the Smart Metering Inventory."
