@@ -10,5 +10,7 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 
 from __future__ import annotations
 
-FAMILIES: tuple[str, ...] = ()
+from emulator.usecases import han  # noqa: F401 - registers the family's handlers
+
+FAMILIES: tuple[str, ...] = ("han",)
 """The family modules imported (their names), in import order."""
