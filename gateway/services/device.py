@@ -74,6 +74,7 @@ from gateway.services.device_rules import (
     future_mode,
     succeeded,
 )
+from gateway.services.device_schedule import cancel_held, release_held
 from gateway.services.device_types import (
     COMMAND_FAILURE_ALERT,
     Accepted,
@@ -88,7 +89,6 @@ from gateway.services.device_types import (
     SignedPreCommand,
     counter_blob,
     counter_value,
-    parse_rid,
     rid_text,
 )
 from gateway.smi import Smi
@@ -265,7 +265,7 @@ class DeviceService:
                 and future_mode(entry.row, entry.codec, call.execution, now, cv) == "cancel"
             ):
                 rids = await self.commits.call(
-                    lambda tx: self._cancel(tx, call, now), replayable=True
+                    lambda tx: cancel_held(tx, call, now), replayable=True
                 )
                 return Accepted("I0", cancelled=tuple(rids))
             submitted = await self.commits.call(
@@ -463,7 +463,7 @@ class DeviceService:
         extensions = b""
         details: dict[str, Any] = {}
         if isinstance(request, UpdateHanDeviceLog):
-            details = self._device_log(request, hub)
+            details = device_han.device_log_details(self.storage, self.smi, request, hub)
         details.update(device_han.lifecycle_details(request, record))
         if uc.name in codec.acb_use_cases:
             # The ACB sends it with its own counter; the user and its RequestID counter go in
@@ -491,51 +491,7 @@ class DeviceService:
             details=details,
         )
 
-    def _device_log(self, request: UpdateHanDeviceLog, chf: bytes) -> dict[str, Any]:
-        """What an 8.11 answer will do to the SMI; an Add is tried now (and rolled back), so
-        a rule it would break refuses the request before anything is sent."""
-        details: dict[str, Any] = {"log_device": request.device_id.hex(), "add": request.add}
-        if not request.add:
-            return details
-        if request.install_code is None or request.join_time_period is None:
-            raise ServiceError(
-                "duis_invalid_element",
-                element="AddDeviceToCHFWhitelist",
-                reason="an Add needs JoinTimePeriod and InstallCode",
-            )
-        links = {
-            "import_mpxn": request.import_mpxn,
-            "secondary_import_mpan": request.secondary_import_mpan,
-            "export_mpan": request.export_mpan,
-        }
-        details["links"] = {k: v for k, v in links.items() if v is not None}
-        try:
-            with self.storage.transaction():
-                self.smi.on_whitelisted(request.device_id, chf, **details["links"])
-                raise _DryRunError
-        except _DryRunError:
-            pass
-        return details
-
     # -- future-dated: held until their time, and cancelled ------------------------------------
-
-    def _cancel(self, tx: Transaction, call: DeviceCall, now: datetime) -> list[str]:
-        """DUIS's cancellation (ExecutionDateTime 3000-12-31) of the user's pending
-        future-dated requests of that SR to that device; refused when there is none."""
-        _, last = check_sender(tx, call.sender, call.request_id.originator)
-        check_counter(call.sender, call.request_id.counter, last)
-        srv = call.service_reference_variant
-        device = call.request_id.target
-        rids = schedule.cancel(tx, call.sender, device, srv, now.isoformat())
-        if not rids:
-            raise ServiceError(
-                "duis_invalid_element",
-                element="ExecutionDateTime",
-                reason=f"3000-12-31 cancels a pending future-dated request, and DCC User "
-                f"{_eui(call.sender)} has none of SR {srv} for device {_eui(device)}",
-            )
-        write_counter(tx, call.sender, call.request_id.counter)
-        return rids
 
     async def _find_due(self, now: datetime) -> list[str]:
         with self.storage.transaction() as tx:
@@ -545,30 +501,9 @@ class DeviceService:
         """Send a held request whose time has come (the scheduler's callback)."""
         deadline = time.time() + self.response_timeout
         now = self.clock()
-
-        def job(tx: Transaction) -> tuple[Key, OpenRequest, bytes, bytes] | None:
-            tx.execute("DELETE FROM held_requests WHERE request_id = ?", (rid,))
-            row = tx.one(
-                "SELECT sender, device, hub, variant, reply_to, gbcs_counter, command, details "
-                "FROM device_requests WHERE request_id = ? AND state = 'held'",
-                (rid,),
-            )
-            if row is None or row["hub"] is None:
-                return None
-            tx.execute(
-                "UPDATE device_requests SET state = 'sent', deadline = ? WHERE request_id = ?",
-                (deadline, rid),
-            )
-            device, frame = bytes(row["device"]), bytes(row["command"])
-            frame_log.record(tx, rid, "down", device, frame, now)
-            key = (device, bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
-            details = json.loads(row["details"]) if row["details"] else None
-            opened = OpenRequest(
-                parse_rid(rid), rid, bytes(row["sender"]), str(row["variant"]), details, deadline
-            )
-            return key, opened, bytes(row["hub"]), frame
-
-        found = await self.commits.call(job, replayable=False)
+        found = await self.commits.call(
+            lambda tx: release_held(tx, rid, deadline, now), replayable=False
+        )
         if found is not None:
             await self.dispatch(*found)
 
@@ -893,10 +828,6 @@ _STAT: Final = {
     ReportKind.ALERT: "alerts",
     ReportKind.DCC_ALERT: "failed",
 }
-
-
-class _DryRunError(Exception):
-    """Rolls back a rule check made by trying the change."""
 
 
 def _eui(value: bytes) -> str:

@@ -27,12 +27,20 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord
+from gateway.smi import Smi
 from gateway.srv.han import JoinService, RestoreGpfDeviceLog, UnjoinService, UpdateHanDeviceLog
-from gateway.storage import Migration, Transaction
+from gateway.storage import Migration, Storage, Transaction
 from gbcs.codes import KeyPurpose
 from gbcs.devices import DeviceType
 
-__all__ = ["MIGRATIONS", "apply_lifecycle", "joined_with", "lifecycle_details", "resolve_request"]
+__all__ = [
+    "MIGRATIONS",
+    "apply_lifecycle",
+    "device_log_details",
+    "joined_with",
+    "lifecycle_details",
+    "resolve_request",
+]
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
@@ -99,6 +107,39 @@ def resolve_request(
         if subject.chf_id != record.device_id:
             raise ServiceError("remove_not_in_log", device=request.device_id, chf=record.device_id)
     return request
+
+
+class _DryRunError(Exception):
+    """Rolls back a rule check made by trying the change."""
+
+
+def device_log_details(
+    storage: Storage, smi: Smi, request: UpdateHanDeviceLog, chf: bytes
+) -> dict[str, Any]:
+    """What an 8.11 answer will do to the SMI; an Add is tried now (and rolled back), so
+    a rule it would break refuses the request before anything is sent."""
+    details: dict[str, Any] = {"log_device": request.device_id.hex(), "add": request.add}
+    if not request.add:
+        return details
+    if request.install_code is None or request.join_time_period is None:
+        raise ServiceError(
+            "duis_invalid_element",
+            element="AddDeviceToCHFWhitelist",
+            reason="an Add needs JoinTimePeriod and InstallCode",
+        )
+    links = {
+        "import_mpxn": request.import_mpxn,
+        "secondary_import_mpan": request.secondary_import_mpan,
+        "export_mpan": request.export_mpan,
+    }
+    details["links"] = {k: v for k, v in links.items() if v is not None}
+    try:
+        with storage.transaction():
+            smi.on_whitelisted(request.device_id, chf, **details["links"])
+            raise _DryRunError
+    except _DryRunError:
+        pass
+    return details
 
 
 def lifecycle_details(request: object, record: DeviceRecord) -> dict[str, Any]:
