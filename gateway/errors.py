@@ -170,6 +170,18 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "whitelist_mpxn_mismatch": _row(
         "E081106", "meter point {mpxn} cannot be linked to device {device}: {reason}."
     ),
+    # --- 8.13 Return Local Command Response ---------------------------------------------------
+    "local_unknown_request": _row(
+        "E081301", "OriginalRequestID {request_id} is no request of this DCC User."
+    ),
+    "local_not_pending": _row(
+        "E081302",
+        "OriginalRequestID {request_id} is {state}: only a command returned for local delivery "
+        "(CommandVariant 2 or 6) and not answered yet takes a response.",
+    ),
+    "local_response_mismatch": _row(
+        "E081303", "the DeviceGBCSResponse does not answer {request_id}: {reason}."
+    ),
     # --- 8.14 Communications Hub Status Update -------------------------------------------------
     "hub_update_unknown": _row(
         "E081401", "device {device} is not a CHF in the Smart Metering Inventory."

@@ -59,6 +59,7 @@ from gateway.group_commit import GroupCommit, run_on_loop
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus, RequestId
 from gateway.services import device_han
+from gateway.services.device_local import file_local_response
 from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
 from gateway.services.device_reports import Inbox, Renderer, next_acb_counter
 from gateway.services.device_rules import (
@@ -94,7 +95,7 @@ from gateway.services.device_types import (
 from gateway.smi import Smi
 from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.configuration import CommissionDevice
-from gateway.srv.han import UpdateHanDeviceLog
+from gateway.srv.han import LocalCommandResponse, UpdateHanDeviceLog
 from gateway.srv.spec import Codec, Command
 from gateway.storage import Storage, Transaction
 from gateway.users import UserRole, check_counter, check_sender, roles_text, write_counter
@@ -284,6 +285,20 @@ class DeviceService:
         assert submitted.hub is not None
         await self.dispatch(submitted.key, submitted.opened, submitted.hub, submitted.frame)
         return Accepted("I99")
+
+    async def return_local_response(
+        self, sender: bytes, request_id: RequestId, request: LocalCommandResponse
+    ) -> Accepted:
+        """SR8.13: file the device's response to a locally delivered command as the response
+        to that command (:mod:`gateway.services.device_local`); ``I0``."""
+        report = await self.commits.call(
+            lambda tx: file_local_response(
+                tx, self.inbox, self.verifier, self.acb, sender, request_id, request
+            ),
+            replayable=True,
+        )
+        self._filed(ReportKind.RESPONSE)(report)
+        return Accepted("I0")
 
     async def dispatch(self, key: Key, opened: OpenRequest, hub: bytes, frame: bytes) -> None:
         """Send a request recorded as ``sent`` (committed): tracked for its answer, then on the

@@ -3,20 +3,24 @@ communications hub."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 
 from lxml import etree
 
-from gateway.duis.envelope import parse_eui_text
+from gateway.duis.envelope import DuisRequest, parse_eui_text, parse_request_id
 from gateway.errors import ServiceError
+from gateway.model import RequestId
 from gateway.srv.fields import Fields, invalid, read_int
-from gateway.srv.registry import serves
+from gateway.srv.registry import serves, serves_non_device
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
 from gbcs.devices import DeviceType
 
 __all__ = [
     "JoinService",
+    "LocalCommandResponse",
     "ReadDeviceLog",
     "RestoreGpfDeviceLog",
     "UnjoinService",
@@ -313,3 +317,32 @@ serves(
         acb_use_cases=frozenset({"GCS59"}),
     ),
 )
+
+
+# --------------------------------------------------------------------------- 8.13
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCommandResponse:
+    """SR8.13 ``ReturnLocalCommandResponse`` (non-device, to the ACB): the RequestID of a
+    command the user delivered locally (CV2 / CV6) and the device's GBCS response to it, filed
+    by the device service (:mod:`gateway.services.device_local`)."""
+
+    original: RequestId
+    payload: bytes
+
+
+def read_local_response(request: DuisRequest) -> LocalCommandResponse:
+    f = Fields(request.body, ("OriginalRequestID", "DeviceGBCSResponse"))
+    original = parse_request_id(f.text("OriginalRequestID") or "")
+    text = "".join((f.text("DeviceGBCSResponse") or "").split())
+    try:
+        payload = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("DeviceGBCSResponse", "it is not base64") from None
+    if not payload:
+        raise invalid("DeviceGBCSResponse", "it is empty")
+    return LocalCommandResponse(original, payload)
+
+
+serves_non_device("8.13", read_local_response)

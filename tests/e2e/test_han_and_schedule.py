@@ -5,6 +5,7 @@ the next request is refused at once, and SR11.3 future-dated to the ESME."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from smetsim.client import DuisClient
-from smetsim.sandbox import Sandbox, SandboxSettings
+from smetsim.sandbox import ESME, Sandbox, SandboxSettings
 
 TEMPLATES = "duis/templates"
 
@@ -100,3 +101,36 @@ async def test_remove_then_a_request_to_the_removed_esme_is_refused_at_once(
         )
         assert hub.code == "E081405", hub.reason
         assert "Commissioned" in (hub.reason or "")
+
+
+async def test_a_locally_delivered_read_is_answered_through_8_13(
+    home: Sandbox, conformance: Path
+) -> None:
+    async with DuisClient(home.url, keys=home.keystore, sign_xml=True, timeout=10) as client:
+        read = _template(conformance, "ECS17b_4.1.1_SINGLE_SUCCESS").replace(
+            b"<sr:CommandVariant>1</sr:CommandVariant>", b"<sr:CommandVariant>2</sr:CommandVariant>"
+        )
+        local = await client.post(client.with_counter(read))
+        assert local.code == "I0", local.reason
+        assert local.payload is not None
+        # the installer's hand terminal delivers it; the meter answers over the optical port
+        (answer,) = home.fleet.handle(ESME, local.payload, home.clock())
+        xml = _template(conformance, "8.13_RETURN_LOCAL_COMMAND_RESPONSE_CS06")
+        xml = re.sub(
+            rb"<sr:OriginalRequestID>[^<]*<",
+            b"<sr:OriginalRequestID>" + local.request_id.encode() + b"<",
+            xml,
+        )
+        xml = re.sub(
+            rb"<sr:DeviceGBCSResponse>[^<]*<",
+            b"<sr:DeviceGBCSResponse>" + base64.b64encode(answer) + b"<",
+            xml,
+        )
+        filed = await client.post(client.with_counter(xml))
+        assert filed.code == "I0", filed.reason
+        final = await client.wait(local.request_id, within=5)
+        assert final is not None
+        assert final.ok, final
+        assert final.payload == answer
+        again = await client.post(client.with_counter(xml))
+        assert again.code == "E081302", again.reason
