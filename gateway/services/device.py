@@ -59,6 +59,7 @@ from gateway.group_commit import GroupCommit, run_on_loop
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus, RequestId
 from gateway.services import device_han
+from gateway.services.device_firmware import activated_version
 from gateway.services.device_local import file_local_response
 from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
 from gateway.services.device_reports import Inbox, Renderer, next_acb_counter
@@ -668,6 +669,7 @@ class DeviceService:
             payload=frame,
         )
         worked = bool(opened.details) and succeeded(message)
+        version = activated_version(message)
 
         def job(tx: Transaction) -> DeviceReport | None:
             changed = tx.execute(
@@ -680,6 +682,8 @@ class DeviceService:
             frame_log.record(tx, opened.rid, "up", device, frame, report.created_at)
             if worked and opened.details:
                 self._apply_lifecycle(opened.details, device)
+            if version is not None:
+                self._firmware_activated(device, version)
             return self.inbox.insert(tx, report)
 
         # The SMI transitions of a successful answer go through the non-device service:
@@ -726,11 +730,23 @@ class DeviceService:
             payload=frame,
             alert_code=code,
         )
-        self.commits.enqueue(
-            lambda tx: frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame),
-            self._filed(ReportKind.ALERT),
-            replayable=True,
-        )
+        version = activated_version(message)
+
+        def job(tx: Transaction) -> DeviceReport | None:
+            filed = frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame)
+            if filed is not None and version is not None:
+                self._firmware_activated(device, version)
+            return filed
+
+        self.commits.enqueue(job, self._filed(ReportKind.ALERT), replayable=True)
+
+    def _firmware_activated(self, device: bytes, version: str) -> None:
+        """The SMI records the firmware a device reports running (CS06, 0x00CA alert)."""
+        try:
+            with self.storage.transaction():  # a savepoint: a refusal undoes only this
+                self.smi.on_firmware_activated(device, version)
+        except ServiceError as exc:
+            logger.warning("SMI firmware version of %s not updated: %s", _eui(device), exc)
 
     def _filed(self, kind: ReportKind) -> Callable[[Any], None]:
         """What to do once a report's transaction is over: count it and tell the listener."""

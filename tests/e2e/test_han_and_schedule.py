@@ -5,6 +5,7 @@ the next request is refused at once, and SR11.3 future-dated to the ESME."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator
@@ -134,3 +135,39 @@ async def test_a_locally_delivered_read_is_answered_through_8_13(
         assert final.payload == answer
         again = await client.post(client.with_counter(xml))
         assert again.code == "E081302", again.reason
+
+
+async def test_a_firmware_update_future_dated_runs_on_the_meter_and_the_smi_follows(
+    home: Sandbox, clock: MovableClock, conformance: Path
+) -> None:
+    """The image reaches the ESME over the HAN (as the hub distributes SR11.1's image), then
+    11.3 future-dated: the meter accepts, activates when its clock passes the time, alerts
+    0x00CA, and the SMI records the new version; the meter is now the AD variant (MP125)."""
+    new = "00020000"
+    profile = home.fleet.spec(ESME).profile
+    receipt = home.fleet.distribute_firmware(ESME, profile.image(new), clock())
+    for frame in receipt:
+        home.wan.hubs.send_up(ESME, frame, 0.0)
+    when = clock.now + timedelta(hours=2)
+    xml = _template(conformance, "CS06_11.3_FUTURE_DATED_SUCCESS")
+    xml = _at(xml, when).replace(
+        b"AA758690730934FF0685AA758690730934FF0685657788990011223344556677",
+        profile.image_hash(new).hex().upper().encode(),
+    )
+    async with DuisClient(home.url, keys=home.keystore, sign_xml=True, timeout=10) as client:
+        outcome = await client.send(xml, fresh=True, wait=True, within=5)
+        assert outcome.ok, outcome
+        record = home.gateway.service.get_device(ESME)
+        assert record is not None
+        assert record.firmware_version != new  # accepted, not executed yet
+        clock.now = when + timedelta(minutes=1)
+        for out in home.fleet.advance(clock()):
+            home.wan.hubs.send_up(out.eui, out.frame, 0.0)
+        for _ in range(200):
+            record = home.gateway.service.get_device(ESME)
+            assert record is not None
+            if record.firmware_version == new:
+                break
+            await asyncio.sleep(0.01)
+        assert record.firmware_version == new
+    assert home.fleet.device(ESME, clock()).firmware.esme_variant == "AD"
