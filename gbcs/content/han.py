@@ -125,6 +125,8 @@ methodC (3), by the use case that carries it."""
 
 JOIN_CODES = {"CS03A1": 0x000D, "CS03A2": 0x00AB, "CS03B": 0x000E, "CS03C": 0x00AF}
 
+_CODE_OF_METHOD = {JOIN_METHODS[name]: code for name, code in JOIN_CODES.items()}
+
 OTHER_DEVICE_TYPES = {"GSME": 0, "ESME": 1, "CHF": 2, "GPF": 3, "HCALCS": 4, "PPMID": 5, "IHD": 6}
 """GBCS ``DeviceType`` of the device entered in the target's device log (``type2`` is 6)."""
 
@@ -148,6 +150,11 @@ class JoinDevice:
             raise EncodeError(f"a device EUI is 8 bytes, not {len(self.other)}")
         if self.other_type not in OTHER_DEVICE_TYPES.values():
             raise EncodeError(f"device type {self.other_type} is not 0 to 6")
+
+    @property
+    def message_code(self) -> int:
+        """The join's use case: CS03a1 (0x000D), CS03a2 (0x00AB), CS03b (0x000E), CS03c (0x00AF)."""
+        return _CODE_OF_METHOD[self.method]
 
     def encode(self) -> bytes:
         items = [
@@ -247,6 +254,14 @@ class ReadChfDeviceLog(DlmsCommand):
         if value != NULL:
             raise DecodeError("CCS05/CCS06 carries null-data")
         return cls(counter)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadChfDeviceLogCheckHan(ReadChfDeviceLog):
+    """CCS06 Read CHF device log and check HAN communications: CCS05/CCS04's content under
+    message code 0x010F."""
+
+    message_code: ClassVar[int] = 0x010F
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +377,7 @@ Command = (
     | JoinDevice
     | UnjoinDevice
     | ReadChfDeviceLog
+    | ReadChfDeviceLogCheckHan
     | RestoreGpfDeviceLog
 )
 Response = JoinOutcome | ChfDeviceLog | GpfDeviceLogRestored
@@ -373,7 +389,7 @@ for _code in JOIN_CODES.values():
     register(_code, JoinDevice.decode, JoinOutcome.decode)
 register(0x000F, UnjoinDevice.decode, JoinOutcome.decode)
 register(0x0004, ReadChfDeviceLog.decode, ChfDeviceLog.decode)
-register(0x010F, ReadChfDeviceLog.decode, ChfDeviceLog.decode)
+register(0x010F, ReadChfDeviceLogCheckHan.decode, ChfDeviceLog.decode)
 register(0x008C, RestoreGpfDeviceLog.decode, GpfDeviceLogRestored.decode)
 
 
@@ -389,6 +405,7 @@ __all__ = [
     "JoinDevice",
     "JoinOutcome",
     "ReadChfDeviceLog",
+    "ReadChfDeviceLogCheckHan",
     "RemoveDeviceLogEntry",
     "RestoreGpfDeviceLog",
     "UnjoinDevice",

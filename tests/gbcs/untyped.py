@@ -14,8 +14,6 @@ from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
 _READS_AND_SETS = [
-    "CCS05/CCS04",
-    "CCS06",
     "CS02a",
     "CS02b-accessControlBrokerByACB",
     "CS02b-networkOperatorByNetworkOperator",
@@ -26,11 +24,6 @@ _READS_AND_SETS = [
     "CS02f",
     "CS02g-loadControllerByLoadController",
     "CS02g-loadControllerBySupplier",
-    "CS03a1",
-    "CS03a2",
-    "CS03b",
-    "CS03c",
-    "CS04ac",
     "CS08",
     "CS11",
     "DBCH02",
@@ -136,7 +129,6 @@ _READS_AND_SETS = [
     "GCS41",
     "GCS44",
     "GCS46",
-    "GCS59",
     "GCS61",
 ]
 
@@ -152,7 +144,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 124 commands, 125
+"""(use case name, direction) pairs with no typed content codec: 116 commands, 117
 responses, 7 alerts."""
 
 
