@@ -100,7 +100,11 @@ def resolve_request(
         if not entries:
             raise ServiceError("restore_empty_log", device=request.old_gpf)
         return dataclasses.replace(request, entries=entries)
-    if isinstance(request, UpdateHanDeviceLog) and not request.add:
+    if (
+        isinstance(request, UpdateHanDeviceLog)
+        and not request.add
+        and record.device_type is DeviceType.CHF  # another type: the catalogue's E48
+    ):
         subject = inv.get(request.device_id)
         if subject is None:
             raise ServiceError("whitelist_unknown_device", device=request.device_id)
