@@ -222,3 +222,10 @@ async def test_remove_takes_the_device_off_the_hub_log_and_it_is_then_refused_at
         await home.submit(ReadImportRegisters(), "4.1.1", 1003, ESME)
     assert refused.value.rule == "device_no_hub"
     assert len(home.sent) == 1
+
+
+async def test_a_remove_sent_to_a_meter_is_the_wrong_device_type(home: Harness) -> None:
+    with pytest.raises(ServiceError) as refused:
+        await home.submit(UpdateHanDeviceLog(GSME, add=False), "8.11", 1001, ESME)
+    assert refused.value.rule == "device_wrong_type"
+    assert home.sent == []
