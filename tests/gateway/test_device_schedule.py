@@ -14,11 +14,11 @@ import pytest
 from gateway.errors import ServiceError
 from gateway.model import RequestId
 from gateway.schedule import CANCEL_AT
-from gateway.services.device import DeviceCall
+from gateway.services.device import DeviceCall, DeviceService
 from gateway.srv.reading import ReadImportRegisters
 from gateway.srv.supply import EnableSupply
 from gbcs.codes import SUPPLIER
-from tests.gateway.test_device_service import ESME, Harness, hexfile
+from tests.gateway.test_device_service import ESME, Harness, _keystore, hexfile
 from tests.gateway.test_device_service import harness as harness  # the fixture
 
 NINE = datetime(2015, 1, 15, 9, 0, tzinfo=UTC)
@@ -129,3 +129,23 @@ async def test_bad_execution_date_times_are_refused_with_nothing_held(
     clock.now = NINE + timedelta(days=1)
     assert await service.scheduler.run_due() == 0
     assert harness.sent == []
+
+
+async def test_a_held_request_survives_a_restart(
+    harness: Harness, clock: MovableClock, conformance: Path
+) -> None:
+    old = harness.service
+    await old.submit(_call(ReadImportRegisters(), "4.1.1", 1000, NINE))
+    await old.close()
+    reborn = DeviceService(
+        old.storage, harness.nondevice, _keystore(conformance), harness.wan, clock=clock
+    )
+    await reborn.start()
+    try:
+        assert reborn.request_state(RequestId(SUPPLIER, ESME, 1000)) == "held"
+        clock.now = NINE
+        assert await reborn.scheduler.run_due() == 1
+        await asyncio.sleep(0.01)
+        assert len(harness.sent) == 1
+    finally:
+        await reborn.close()
