@@ -1,4 +1,6 @@
-"""HAN joins on the meters: CS03 (methods A, B and C) enter the other device in the meter's
+"""HAN joins on the meters - and the GSME's network data log (GCS31).
+
+CS03 (methods A, B and C) enter the other device in the meter's
 device log - and in the other device's, when this fleet hosts it (a GSME's GPF) - and CS04ac
 takes it out. The log is the family state ``han`` (``joined``: EUI -> device type, method and
 when), saved with the device."""
@@ -55,6 +57,25 @@ def _unjoin(device: Device, command: Message, now: int, ctx: DeviceContext) -> R
     device._log(f"CS04ac unjoined {cmd.other.hex()}")
     return Reply(gc.JoinOutcome(0).encode())
 
+
+def _start_network_data(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS31: the GSME starts a network data log; its SampleID numbers the logs it started."""
+    cmd = gc.StartNetworkDataLog.decode(command.content)
+    state = device.family_state("han")
+    sample_id = int(state.get("samples_started", 0)) + 1
+    state["samples_started"] = sample_id
+    state["network_data"] = {
+        "sample_id": sample_id,
+        "issuer_event_id": cmd.issuer_event_id,
+        "interval": cmd.interval,
+        "samples": cmd.samples,
+        "at": now,
+    }
+    device._log(f"GCS31 network data log {sample_id} started")
+    return Reply(gc.NetworkDataLogStarted(sample_id).encode())
+
+
+handles(DeviceType.GSME, 0x0080)(_start_network_data)
 
 for _type, _codes in (
     (DeviceType.ESME, (0x000D, 0x00AB)),

@@ -1,5 +1,5 @@
-"""HAN and hub SRs (service references 8.7 to 8.14, 12.1): device logs, joins and the
-communications hub."""
+"""HAN and hub SRs (service references 8.7 to 8.13, 14.1): device logs, joins, the
+communications hub, local command responses and the GSME's network data log."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from gateway.srv.registry import serves, serves_non_device
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
 from gbcs.devices import DeviceType
+from gbcs.payloads.gbz import zigbee_time
 
 __all__ = [
     "JoinService",
     "LocalCommandResponse",
     "ReadDeviceLog",
+    "RecordNetworkDataGas",
     "RestoreGpfDeviceLog",
     "UnjoinService",
     "UpdateHanDeviceLog",
@@ -346,3 +348,33 @@ def read_local_response(request: DuisRequest) -> LocalCommandResponse:
 
 
 serves_non_device("8.13", read_local_response)
+
+
+# --------------------------------------------------------------------------- 14.1
+
+
+@dataclass(frozen=True, slots=True)
+class RecordNetworkDataGas:
+    """SR14.1 ``RecordNetworkDataGAS`` (no body fields): the gas transporter starts the GSME's
+    network data log (GCS31, sent by the ACB)."""
+
+
+def _read_network_data(body: etree._Element) -> RecordNetworkDataGas:
+    Fields(body, ())
+    return RecordNetworkDataGas()
+
+
+def _build_network_data(cmd: Command) -> bytes:
+    # The IssuerEventID identifies the sampling: the ZigBee UTC time of the command.
+    return gc.StartNetworkDataLog(zigbee_time(cmd.now)).encode()
+
+
+serves(
+    "14.1",
+    Codec(
+        read=_read_network_data,
+        build=_build_network_data,
+        builds=frozenset({"GCS31"}),
+        acb_use_cases=frozenset({"GCS31"}),
+    ),
+)

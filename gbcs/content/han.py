@@ -1,6 +1,6 @@
 """HAN and hub: CCS01 / CCS02 (add / remove a device in the CHF device log), CS03 joins and
-CS04ac unjoins (ASN.1), CCS05/CCS04 and CCS06 (read the CHF device log) and GCS59 (restore
-the GPF device log)."""
+CS04ac unjoins (ASN.1), CCS05/CCS04 and CCS06 (read the CHF device log), GCS59 (restore
+the GPF device log) and GCS31 (start the GSME's network data log)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ from gbcs.payloads.dlms import (
     AccessResult,
     AccessSpec,
     Data,
+)
+from gbcs.payloads.gbz import (
+    CONTROL_LAST,
+    FC_CLUSTER_SPECIFIC,
+    FC_SERVER_TO_CLIENT,
+    Cluster,
+    GbzComponent,
+    GbzPayload,
+    ZclFrame,
 )
 
 # =========================================================================== CCS01 / CCS02
@@ -369,6 +378,100 @@ class GpfDeviceLogRestored:
         return found
 
 
+# =========================================================================== GCS31
+
+START_SAMPLING = 0x07
+START_SAMPLING_RESPONSE = 0x0D
+NETWORK_DATA_INTERVAL = 360
+"""GCS31's SampleRequestInterval (seconds) and MaxNumberOfSamples: six-minute samples over
+four hours, as the DCC's reference command sends them (not confirmed against GBCS here)."""
+NETWORK_DATA_SAMPLES = 41
+SAMPLE_FAILED = 0xFFFF
+"""StartSamplingResponse SampleID of a refused sampling (ZigBee SE)."""
+
+
+def _one_metering_frame(content: bytes, what: str) -> ZclFrame:
+    payload = GbzPayload.from_bytes(content)
+    if len(payload.components) != 1 or not isinstance(payload.components[0].frame, ZclFrame):
+        raise DecodeError(f"{what}: expected one plain GBZ component")
+    if payload.components[0].cluster_id != Cluster.METERING:
+        raise DecodeError(f"{what}: expected the Metering cluster")
+    return payload.components[0].frame
+
+
+def _metering_frame(frame: ZclFrame) -> bytes:
+    return GbzPayload((GbzComponent(Cluster.METERING, frame, CONTROL_LAST),)).to_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class StartNetworkDataLog:
+    """GCS31 Start Network Data Log on GSME: ZCL Metering StartSampling (0x07), little-endian
+    IssuerEventID, StartSamplingTime (ZigBee UTC, 0 = now), SampleType (0: consumption
+    delivered), SampleRequestInterval (s), MaxNumberOfSamples."""
+
+    issuer_event_id: int
+    start_time: int = 0
+    sample_type: int = 0
+    interval: int = NETWORK_DATA_INTERVAL
+    samples: int = NETWORK_DATA_SAMPLES
+    message_code: ClassVar[int] = 0x0080
+
+    def encode(self) -> bytes:
+        payload = (
+            self.issuer_event_id.to_bytes(4, "little")
+            + self.start_time.to_bytes(4, "little")
+            + bytes([self.sample_type])
+            + self.interval.to_bytes(2, "little")
+            + self.samples.to_bytes(2, "little")
+        )
+        return _metering_frame(ZclFrame(FC_CLUSTER_SPECIFIC, 0, START_SAMPLING, payload))
+
+    @classmethod
+    def decode(cls, content: bytes) -> StartNetworkDataLog:
+        frame = _one_metering_frame(content, "StartSampling")
+        p = frame.payload
+        if frame.command_id != START_SAMPLING or len(p) != 13:
+            raise DecodeError("expected a ZCL StartSampling")
+        found = cls(
+            int.from_bytes(p[0:4], "little"),
+            int.from_bytes(p[4:8], "little"),
+            p[8],
+            int.from_bytes(p[9:11], "little"),
+            int.from_bytes(p[11:13], "little"),
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkDataLogStarted:
+    """GCS31 response: ZCL StartSamplingResponse (0x0D), the SampleID (0xFFFF: refused)."""
+
+    sample_id: int
+
+    @property
+    def ok(self) -> bool:
+        return self.sample_id != SAMPLE_FAILED
+
+    def encode(self) -> bytes:
+        frame = ZclFrame(
+            FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT,
+            0,
+            START_SAMPLING_RESPONSE,
+            self.sample_id.to_bytes(2, "little"),
+        )
+        return _metering_frame(frame)
+
+    @classmethod
+    def decode(cls, content: bytes) -> NetworkDataLogStarted:
+        frame = _one_metering_frame(content, "StartSamplingResponse")
+        if frame.command_id != START_SAMPLING_RESPONSE or len(frame.payload) != 2:
+            raise DecodeError("expected a ZCL StartSamplingResponse")
+        found = cls(int.from_bytes(frame.payload, "little"))
+        _check_exact(found, content)
+        return found
+
+
 # =========================================================================== registry
 
 Command = (
@@ -379,8 +482,9 @@ Command = (
     | ReadChfDeviceLog
     | ReadChfDeviceLogCheckHan
     | RestoreGpfDeviceLog
+    | StartNetworkDataLog
 )
-Response = JoinOutcome | ChfDeviceLog | GpfDeviceLogRestored
+Response = JoinOutcome | ChfDeviceLog | GpfDeviceLogRestored | NetworkDataLogStarted
 """This family's own response shapes (besides the shared ``Outcome``)."""
 
 register(0x0001, AddDeviceLogEntry.decode, Outcome.decode)
@@ -391,12 +495,15 @@ register(0x000F, UnjoinDevice.decode, JoinOutcome.decode)
 register(0x0004, ReadChfDeviceLog.decode, ChfDeviceLog.decode)
 register(0x010F, ReadChfDeviceLogCheckHan.decode, ChfDeviceLog.decode)
 register(0x008C, RestoreGpfDeviceLog.decode, GpfDeviceLogRestored.decode)
+register(0x0080, StartNetworkDataLog.decode, NetworkDataLogStarted.decode)
 
 
 __all__ = [
     "DEVICE_LOG_ATTRIBUTE",
     "JOIN_CODES",
     "JOIN_METHODS",
+    "NETWORK_DATA_INTERVAL",
+    "NETWORK_DATA_SAMPLES",
     "OTHER_DEVICE_TYPES",
     "ZIGBEE_NETWORK_CONTROL",
     "AddDeviceLogEntry",
@@ -404,9 +511,11 @@ __all__ = [
     "GpfDeviceLogRestored",
     "JoinDevice",
     "JoinOutcome",
+    "NetworkDataLogStarted",
     "ReadChfDeviceLog",
     "ReadChfDeviceLogCheckHan",
     "RemoveDeviceLogEntry",
     "RestoreGpfDeviceLog",
+    "StartNetworkDataLog",
     "UnjoinDevice",
 ]

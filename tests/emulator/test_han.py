@@ -6,7 +6,8 @@ from __future__ import annotations
 from emulator.fleet import Fleet
 from emulator.usecases.han import joined
 from gbcs import content as c
-from gbcs.codes import SUPPLIER
+from gbcs.codes import ACB, SUPPLIER
+from gbcs.codes import NETWORK_OPERATOR as NOP
 from gbcs.frames import Message
 from tests.emulator.support import ESME, GPF, GSME, HeadEnd
 
@@ -53,3 +54,22 @@ def test_a_critical_method_a_join_on_the_esme(fleet: Fleet, head: HeadEnd) -> No
     join = c.JoinDevice(c.JOIN_METHODS["CS03A1"], HCALCS, c.OTHER_DEVICE_TYPES["HCALCS"])
     assert _send(head, ESME, 0x000D, join.encode(), critical=True).ok
     assert joined(fleet.device(ESME, head.now))[HCALCS.hex()]["type"] == 4
+
+
+def test_gcs31_starts_a_network_data_log_numbered_by_the_gsme(fleet: Fleet, head: HeadEnd) -> None:
+    for expected in (1, 2):
+        message = head.builder.command(
+            originator=ACB,
+            target=GSME,
+            counter=head.next_counter(),
+            message_code=0x0080,
+            content=c.StartNetworkDataLog(issuer_event_id=head.counter & 0xFFFF_FFFF).encode(),
+            critical=False,
+            extensions=NOP + (1200 + expected).to_bytes(8, "big"),
+        )
+        response = head.send(message).response
+        assert isinstance(response, Message)
+        started = c.decode_response(0x0080, response.content)
+        assert started == c.NetworkDataLogStarted(expected)
+    log = fleet.device(GSME, head.now).family_state("han")["network_data"]
+    assert (log["sample_id"], log["interval"], log["samples"]) == (2, 360, 41)

@@ -122,7 +122,6 @@ _READS_AND_SETS = [
     "GCS24",
     "GCS24a",
     "GCS25a",
-    "GCS31",
     "GCS38",
     "GCS40c",
     "GCS40d",
@@ -144,7 +143,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
         for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
     }
 )
-"""(use case name, direction) pairs with no typed content codec: 116 commands, 117
+"""(use case name, direction) pairs with no typed content codec: 115 commands, 116
 responses, 7 alerts."""
 
 

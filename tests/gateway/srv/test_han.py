@@ -5,6 +5,7 @@ the DCC's, the SMI following a successful answer, and each refusal synchronous."
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,19 +13,23 @@ from cryptography import x509
 
 from gateway.errors import ServiceError
 from gateway.model import DevicePrenotification, RequestId
+from gateway.services.device import DeviceCall
 from gateway.services.device_han import joined_with
 from gateway.srv.han import (
     JoinService,
     ReadDeviceLog,
+    RecordNetworkDataGas,
     RestoreGpfDeviceLog,
     UnjoinService,
     UpdateHanDeviceLog,
     join_use_case,
 )
 from gateway.srv.reading import ReadImportRegisters
+from gateway.users import DEFAULT_NETWORK_OPERATOR as NOP
+from gateway.users import MeterPoints
 from gbcs import content as gc
 from gbcs.codes import ACB, SUPPLIER
-from gbcs.devices import DeviceType
+from gbcs.devices import DeviceType, Fuel
 from gbcs.frames import Message
 from tests.gateway.test_device_service import CHF, ESME, GPF, GSME, Harness, hexfile
 from tests.gateway.test_device_service import harness as harness  # the fixture
@@ -229,3 +234,24 @@ async def test_a_remove_sent_to_a_meter_is_the_wrong_device_type(home: Harness) 
         await home.submit(UpdateHanDeviceLog(GSME, add=False), "8.11", 1001, ESME)
     assert refused.value.rule == "device_wrong_type"
     assert home.sent == []
+
+
+async def test_gcs31_is_the_reference_command_at_the_reference_time(
+    home: Harness, conformance: Path
+) -> None:
+    # the reference's IssuerEventID is the ZigBee time of 2015-01-01T00:00:00Z
+    home.service.clock = lambda: datetime(2015, 1, 1, tzinfo=UTC)
+    # the gas transporter of the GSME's meter point sends it
+    MeterPoints(home.service.storage).register_meter_point("1234567890", Fuel.GAS, SUPPLIER, NOP)
+    call = DeviceCall(NOP, RequestId(NOP, GSME, 1200), 1, "14.1", RecordNetworkDataGas())
+    assert (await home.service.submit(call)).code == "I99"
+    await asyncio.sleep(0.01)
+    ours = Message.from_bytes(home.sent[-1])
+    theirs = _ref(conformance, "14.1_GCS31", "GCS31_14.1_SUCCESS_COMMAND_GBCS.HEX")
+    assert ours.business_originator == ACB == theirs.business_originator
+    assert (ours.message_code, ours.business_target, ours.extensions, ours.content) == (
+        theirs.message_code,
+        theirs.business_target,
+        theirs.extensions,
+        theirs.content,
+    )
