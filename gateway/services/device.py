@@ -26,7 +26,13 @@ answer becomes a report for the user.
    the service flags follow) and files a :class:`DeviceReport`; an alert becomes an alert
    report for its business target;
 5. a request with no answer by its deadline, or whose hub went down before it could be
-   sent, becomes a DCC alert report (``CommandFailure``).
+   sent, becomes a DCC alert report (``CommandFailure``);
+6. a future-dated DSP-pattern request is recorded ``held`` and sent by the scheduler
+   (:mod:`gateway.schedule`, :mod:`gateway.services.device_schedule`) when the gateway's clock
+   passes its time, or cancelled; HAN requests are completed from the SMI and change it
+   (:mod:`gateway.services.device_han`); SR8.13 files a local command's answer
+   (:mod:`gateway.services.device_local`); firmware answers update the SMI
+   (:mod:`gateway.services.device_firmware`).
 
 Every report is stored (the inbox, :mod:`gateway.services.device_reports`, rendered as signed
 DUIS XML first, durable before anyone is told) and handed to the listener given at
