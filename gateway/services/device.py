@@ -702,20 +702,7 @@ class DeviceService:
         did act: its answer still goes to the user)."""
         try:
             with self.storage.transaction():  # a savepoint: a refusal undoes only this
-                if details.get("add") and "log_device" in details:
-                    links = details.get("links", {})
-                    self.smi.on_whitelisted(
-                        bytes.fromhex(details["log_device"]),
-                        device,
-                        import_mpxn=links.get("import_mpxn"),
-                        secondary_import_mpan=links.get("secondary_import_mpan"),
-                        export_mpan=links.get("export_mpan"),
-                    )
-                if not details.get("add", True) and "log_device" in details:
-                    self.smi.on_removed_from_log(bytes.fromhex(details["log_device"]), device)
-                if any(k in details for k in ("join", "unjoin", "restore")):
-                    with self.storage.transaction() as tx:
-                        device_han.apply_lifecycle(tx, details, self.smi.stamps()[0])
+                device_han.apply_answer(self.storage, self.smi, details, device)
                 if "commission" in details:
                     target = bytes.fromhex(details["commission"])
                     record = self.smi.get_device(target)

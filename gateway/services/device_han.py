@@ -35,6 +35,7 @@ from gbcs.devices import DeviceType
 
 __all__ = [
     "MIGRATIONS",
+    "apply_answer",
     "apply_lifecycle",
     "device_log_details",
     "joined_with",
@@ -188,3 +189,25 @@ def apply_lifecycle(tx: Transaction, details: Mapping[str, Any], now: str) -> No
         for eui, kind in details["entries"]:
             tx.execute(insert, (gpf, bytes.fromhex(eui), kind, now))
             tx.execute(insert, (bytes.fromhex(eui), gpf, DeviceType.GPF.value, now))
+
+
+def apply_answer(storage: Storage, smi: Smi, details: Mapping[str, Any], device: bytes) -> None:
+    """The HAN side of a successful answer from ``device``: an 8.11 Add whitelists the device
+    in that CHF's log, a Remove takes it off; joins, unjoins and restores change the logs.
+    Raises ServiceError when a rule refuses it (the caller's savepoint undoes it)."""
+    if "log_device" in details:
+        logged = bytes.fromhex(details["log_device"])
+        if details.get("add"):
+            links = details.get("links", {})
+            smi.on_whitelisted(
+                logged,
+                device,
+                import_mpxn=links.get("import_mpxn"),
+                secondary_import_mpan=links.get("secondary_import_mpan"),
+                export_mpan=links.get("export_mpan"),
+            )
+        else:
+            smi.on_removed_from_log(logged, device)
+    if any(k in details for k in ("join", "unjoin", "restore")):
+        with storage.transaction() as tx:
+            apply_lifecycle(tx, details, smi.stamps()[0])
