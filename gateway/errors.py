@@ -137,12 +137,29 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E080501",
         "SR8.5 Service Opt-out is available to no DCC User (withdrawn status is obsolete).",
     ),
+    # --- 8.7 / 8.12 joins and device logs (the SMI side of the device SRs) --------------------
+    "join_unknown_device": _row(
+        "E080702", "OtherDeviceID {device} is not in the Smart Metering Inventory."
+    ),
+    "join_incompatible": _row("E080721", "a {device} cannot be joined with a {other}: {reason}."),
+    "restore_unknown_gpf": _row(
+        "E081202", "OldGPFID {device} is not a GPF in the Smart Metering Inventory."
+    ),
+    "restore_empty_log": _row(
+        "E081204",
+        "the Smart Metering Inventory holds no device log of GPF {device}: nothing to restore.",
+    ),
     # --- 8.11 Update HAN Device Log (the SMI side, driven by the device SR) --------------------
     "whitelist_unknown_device": _row(
         "E081101", "device {device} is not in the Smart Metering Inventory: pre-notify it first."
     ),
     "whitelist_bad_status": _row(
         "E081102", "device {device} is {status}: it cannot be added to a device log."
+    ),
+    "remove_not_in_log": _row(
+        "E081107",
+        "device {device} is not in communications hub {chf}'s device log in the Smart Metering "
+        "Inventory: there is nothing to remove.",
     ),
     "whitelist_unknown_chf": _row(
         "E081104", "communications hub {chf} is not a CHF in the Smart Metering Inventory."
@@ -152,6 +169,29 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     ),
     "whitelist_mpxn_mismatch": _row(
         "E081106", "meter point {mpxn} cannot be linked to device {device}: {reason}."
+    ),
+    # --- 8.13 Return Local Command Response ---------------------------------------------------
+    "local_unknown_request": _row(
+        "E081301", "OriginalRequestID {request_id} is no request of this DCC User."
+    ),
+    "local_not_pending": _row(
+        "E081302",
+        "OriginalRequestID {request_id} is {state}: only a command returned for local delivery "
+        "(CommandVariant 2 or 6) and not answered yet takes a response.",
+    ),
+    "local_response_mismatch": _row(
+        "E081303", "the DeviceGBCSResponse does not answer {request_id}: {reason}."
+    ),
+    # --- 8.14 Communications Hub Status Update -------------------------------------------------
+    "hub_update_unknown": _row(
+        "E081401", "device {device} is not a CHF in the Smart Metering Inventory."
+    ),
+    "hub_update_not_supplier": _row(
+        "E081402",
+        "DCC User {sender} is neither the installing nor a responsible supplier of hub {device}.",
+    ),
+    "hub_update_bad_status": _row(
+        "E081405", "device {device} is {status}: SR {srv} cannot move it from that status."
     ),
     # --- 12.2 Device Pre-Notification ----------------------------------------------------------
     "prenotify_duplicate": _row(
@@ -238,6 +278,11 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E49",
         "device {device} is in no communications hub's device log in the Smart Metering "
         "Inventory (SR8.11 adds it), so no command can reach it.",
+    ),
+    "device_no_key": _row(
+        "E1001",
+        "device {device} has no key agreement certificate known to the DCC, so no command "
+        "can be MACed for it.",
     ),
     "hub_unreachable": _row(
         "E1001", "communications hub {hub} of device {device} is unreachable: {reason}."

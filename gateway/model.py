@@ -162,6 +162,21 @@ class ServiceOptOut:
     device_id: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class CommsHubStatusUpdate:
+    """SR8.14.1-8.14.4 Communications Hub Status Update: the hub (``device_id``, a CHF) was
+    installed with or without SM WAN, or is returned faulty or not; ``facts`` are the body's
+    other elements (install type, location, fault reason...), kept as text."""
+
+    variant: str
+    device_id: bytes
+    facts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def service_reference_variant(self) -> str:
+        return self.variant
+
+
 UpdateInventory = UpdateDeviceStatus | UpdateDeviceDetails | DeleteDevice | UpdateMPxN
 """The four forms of SR8.4 (the schema's ``UpdateInventory`` choice)."""
 
@@ -174,6 +189,7 @@ NonDeviceRequest = (
     | ReadInventory
     | DecommissionDevice
     | ServiceOptOut
+    | CommsHubStatusUpdate
 )
 
 

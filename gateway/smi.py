@@ -199,6 +199,24 @@ class Smi:
             assert updated is not None
             return updated
 
+    def on_removed_from_log(self, device_id: bytes, chf_id: bytes) -> DeviceRecord:
+        """SR8.11 Remove succeeded: the device is no longer in ``chf_id``'s device log, so no
+        command can reach it (the device service refuses it synchronously, ``E49``) until an
+        Add puts it in a log again. Its status is left as it is: removing a device from a hub's
+        log is not, by itself, a lifecycle event of the SMI."""
+        with self.storage.transaction() as tx:
+            inv = Inventory(tx)
+            record = inv.get(device_id)
+            if record is None:
+                raise ServiceError("unknown_device", device=device_id)
+            if record.chf_id != chf_id:
+                raise ServiceError("remove_not_in_log", device=device_id, chf=chf_id)
+            now, _ = self.stamps()
+            inv.update(device_id, now, chf_id=None)
+            updated = inv.get(device_id)
+            assert updated is not None
+            return updated
+
     def on_installed_not_commissioned(self, device_id: bytes) -> DeviceRecord:
         """The device is installed but not commissioned (e.g. install and leave)."""
         record = self.get_device(device_id)

@@ -68,6 +68,7 @@ _HOME: Final[Mapping[Home, str]] = MappingProxyType(
         Home.PENDING_ESME: eui_duis(PENDING_ESME),
         Home.PENDING_MPAN: PENDING_MPAN,
         Home.NEW_DEVICE: NEW_ESME,
+        Home.HUB: eui_duis(CHF),
     }
 )
 """The sandbox's values of the examples' symbols (the clock's and the device's are filled

@@ -10,9 +10,9 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 
 from __future__ import annotations
 
-from emulator.usecases import configuration, reading, security  # noqa: F401 - registers
+from emulator.usecases import configuration, han, reading, security  # noqa: F401 - registers
 
-FAMILIES: tuple[str, ...] = ("configuration", "security", "reading")
+FAMILIES: tuple[str, ...] = ("configuration", "security", "reading", "han")
 """The family modules imported (their names), in import order."""
 
 from emulator.usecases import tariff  # noqa: E402  (registers its handlers)

@@ -50,6 +50,7 @@ from typing import Any, Final
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from gateway.duis.build import precommand_element
+from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.device_requests import DEVICE_VARIANTS, read_device_call
 from gateway.duis.device_responses import ReportRenderer, local_command_element
 from gateway.duis.envelope import format_request_id, parse_request_id
@@ -57,6 +58,7 @@ from gateway.duis.router import FrontDoor, Reply, RequestContext
 from gateway.events import EventBus
 from gateway.services.device import DeviceReport, DeviceService, ReportKind
 from gateway.services.device_reports import Inbox, Renderer
+from gateway.srv.han import read_local_response
 from gateway.users import Users
 from gbcs.eui import eui_duis, parse_eui
 
@@ -85,6 +87,7 @@ class DeviceRequests:
         """Register the handler for every device SR variant (before the app starts)."""
         for variant in sorted(DEVICE_VARIANTS):
             front_door.router.register(variant, self.handle)
+        front_door.router.register(ServiceReferenceVariant.SR_8_13, self.handle_local_response)
 
     async def handle(self, context: RequestContext) -> Reply:
         call = read_device_call(context.request, context.sender)
@@ -94,6 +97,16 @@ class DeviceRequests:
         if accepted.local_command is not None:
             return Reply(accepted.code, local_command_element(accepted.local_command))
         return Reply(accepted.code)
+
+    async def handle_local_response(self, context: RequestContext) -> Reply:
+        """SR8.13 (a non-device SR the device service answers: it holds the request)."""
+        request = read_local_response(context.request)
+        header = context.request.header
+        return Reply(
+            (
+                await self.service.return_local_response(context.sender, header.request_id, request)
+            ).code
+        )
 
 
 class DeviceDuis:

@@ -21,6 +21,7 @@ from gateway.errors import ServiceError
 from gateway.model import (
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
+    CommsHubStatusUpdate,
     DecommissionDevice,
     DeleteDevice,
     DevicePrenotification,
@@ -46,6 +47,10 @@ BODY_OF: Final[dict[ServiceReferenceVariant, str]] = {
     ServiceReferenceVariant.SR_8_3: "DecommissionDevice",
     ServiceReferenceVariant.SR_8_4: "UpdateInventory",
     ServiceReferenceVariant.SR_8_5: "ServiceOptOut",
+    ServiceReferenceVariant.SR_8_14_1: "CHFInstallSuccessSMWAN",
+    ServiceReferenceVariant.SR_8_14_2: "CHFInstallSuccessNoSMWAN",
+    ServiceReferenceVariant.SR_8_14_3: "CHFFaultReturn",
+    ServiceReferenceVariant.SR_8_14_4: "CHFNoFaultReturn",
 }
 """The body element of each non-device SR this gateway serves."""
 
@@ -263,6 +268,45 @@ def read_update_inventory(
     return UpdateMPxN(device_id, export_mpan=_mpan(link, m.text(link)))
 
 
+_HUB_FACTS: Final[dict[str, tuple[str, ...]]] = {
+    "CHFInstallSuccessSMWAN": (
+        "CHFInstallType", "InstallDateTime", "UserRefID", "MPxN", "GISData", "AerialInstall",
+        "CHFLocation", "AdditionalInformation",
+    ),
+    "CHFInstallSuccessNoSMWAN": (
+        "CHFInstallType", "InstallDateTime", "UserRefID", "MPxN", "GISData", "AerialInstall",
+        "CHFLocation", "PremiseType", "MetalObstructionCheck", "ConnectivityObstructionCheck",
+        "SharedObstructionCheck", "AdditionalInformation",
+    ),
+    "CHFFaultReturn": (
+        "CHFFaultReturnType", "UserRefDateTime", "UserRefID", "OtherDeviceID",
+        "IncidentReference", "CHFConnectionMethod", "CHFFaultReason", "AdditionalInformation",
+    ),
+    "CHFNoFaultReturn": (
+        "CHFNoFaultReturnType", "UserRefDateTime", "UserRefID", "IncidentReference",
+        "AdditionalInformation",
+    ),
+}  # fmt: skip
+"""The elements of each SR8.14 body besides DeviceID (DUIS 5.4), in schema order."""
+
+
+def read_hub_status_update(request: DuisRequest) -> CommsHubStatusUpdate:
+    """SR8.14.x: the CHF's DeviceID; the other elements kept as text (the schema, when the
+    gateway has it, has checked their values)."""
+    body = request.body
+    allowed = _HUB_FACTS[local_name(body)]
+    f = _Fields(body, ("DeviceID", *allowed))
+    device = f.eui("DeviceID", required=True)
+    assert device is not None
+    facts = tuple(
+        (name, " ".join("".join(str(t) for t in f.elements[name].itertext()).split()))
+        for name in allowed
+        if name in f.elements
+    )
+    variant = request.header.service_reference_variant.value
+    return CommsHubStatusUpdate(variant, device, facts)
+
+
 def read_service_opt_out(request: DuisRequest) -> ServiceOptOut:
     """SR8.5 names its device in the RequestID's target (the body holds certificates only)."""
     return ServiceOptOut(device_id=request.header.request_id.target)
@@ -287,6 +331,8 @@ def read_non_device_request(request: DuisRequest) -> NonDeviceRequest:
     }
     if expected == "ServiceOptOut":
         return read_service_opt_out(request)
+    if expected in _HUB_FACTS:
+        return read_hub_status_update(request)
     return readers[expected](request.body)
 
 
@@ -400,6 +446,47 @@ _EXAMPLES: Final[dict[ServiceReferenceVariant, Example]] = {
         certificates=frozenset(
             {"DigitalSigningCertificate", "KeyAgreementCertificate", "Certificate"}
         ),
+    ),
+    ServiceReferenceVariant.SR_8_14_1: Example(
+        {
+            "DeviceID": Home.HUB,
+            "CHFInstallType": "New CHF Install",
+            "InstallDateTime": Home.NOW,
+            "MPxN": Home.IMPORT_MPAN,
+            "AerialInstall": "false",
+            "CHFLocation": "Indoors on external wall",
+        }
+    ),
+    ServiceReferenceVariant.SR_8_14_2: Example(
+        {
+            "DeviceID": Home.HUB,
+            "CHFInstallType": "CHF Install - no SM WAN",
+            "InstallDateTime": Home.NOW,
+            "MPxN": Home.IMPORT_MPAN,
+            "AerialInstall": "false",
+            "CHFLocation": "Indoors on external wall",
+            "PremiseType": "Terraced",
+            "MetalObstructionCheck": "false",
+            "ConnectivityObstructionCheck": "false",
+            "SharedObstructionCheck": "false",
+        }
+    ),
+    ServiceReferenceVariant.SR_8_14_3: Example(
+        {
+            "DeviceID": Home.HUB,
+            "CHFFaultReturnType": "Fault identified post installation",
+            "UserRefDateTime": Home.NOW,
+            "OtherDeviceID": Home.DEVICE,
+            "CHFConnectionMethod": "Cradle",
+            "CHFFaultReason": "SM WAN Fault",
+        }
+    ),
+    ServiceReferenceVariant.SR_8_14_4: Example(
+        {
+            "DeviceID": Home.HUB,
+            "CHFNoFaultReturnType": "No Fault Return (general)",
+            "UserRefDateTime": Home.NOW,
+        }
     ),
 }
 """The bodies ``smetsim request`` writes for the non-device SRs (see

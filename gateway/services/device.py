@@ -26,7 +26,13 @@ answer becomes a report for the user.
    the service flags follow) and files a :class:`DeviceReport`; an alert becomes an alert
    report for its business target;
 5. a request with no answer by its deadline, or whose hub went down before it could be
-   sent, becomes a DCC alert report (``CommandFailure``).
+   sent, becomes a DCC alert report (``CommandFailure``);
+6. a future-dated DSP-pattern request is recorded ``held`` and sent by the scheduler
+   (:mod:`gateway.schedule`, :mod:`gateway.services.device_schedule`) when the gateway's clock
+   passes its time, or cancelled; HAN requests are completed from the SMI and change it
+   (:mod:`gateway.services.device_han`); SR8.13 files a local command's answer
+   (:mod:`gateway.services.device_local`); firmware answers update the SMI
+   (:mod:`gateway.services.device_firmware`).
 
 Every report is stored (the inbox, :mod:`gateway.services.device_reports`, rendered as signed
 DUIS XML first, durable before anyone is told) and handed to the listener given at
@@ -47,18 +53,22 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from gateway import frame_log
+from gateway import frame_log, schedule
 from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.group_commit import GroupCommit, run_on_loop
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus, RequestId
-from gateway.services.device_reports import MIGRATIONS, Inbox, Renderer, next_acb_counter
+from gateway.services import device_han
+from gateway.services.device_firmware import activated_version
+from gateway.services.device_local import file_local_response
+from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
+from gateway.services.device_reports import Inbox, Renderer, next_acb_counter
 from gateway.services.device_rules import (
     IN_SERVICE,
     LOCAL_VARIANTS,
@@ -69,8 +79,10 @@ from gateway.services.device_rules import (
     check_command_variant,
     check_serves,
     check_signed,
+    future_mode,
     succeeded,
 )
+from gateway.services.device_schedule import cancel_held, release_held
 from gateway.services.device_types import (
     COMMAND_FAILURE_ALERT,
     Accepted,
@@ -90,14 +102,14 @@ from gateway.services.device_types import (
 from gateway.smi import Smi
 from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.configuration import CommissionDevice
-from gateway.srv.han import UpdateHanDeviceLog
+from gateway.srv.han import LocalCommandResponse, UpdateHanDeviceLog
 from gateway.srv.spec import Codec, Command
 from gateway.storage import Storage, Transaction
 from gateway.users import UserRole, check_counter, check_sender, roles_text, write_counter
 from gbcs.builders import Builder
 from gbcs.codes import ACB, CRA
 from gbcs.crypto import SharedSecretCache
-from gbcs.errors import DecodeError, EncodeError
+from gbcs.errors import DecodeError, EncodeError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
 from gbcs.usecases import UseCase, by_name
@@ -105,6 +117,8 @@ from gbcs.verify import Check, Verifier
 from gbcs.wan import HubUnreachableError, Wan, WanError
 
 logger = logging.getLogger(__name__)
+
+MIGRATIONS: Final = REPORT_MIGRATIONS + device_han.MIGRATIONS + schedule.MIGRATIONS
 
 __all__ = [
     "COMMAND_FAILURE_ALERT",
@@ -198,6 +212,7 @@ class DeviceService:
         self._wake = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
         self.stats = {"sent": 0, "answered": 0, "failed": 0, "alerts": 0, "ignored": 0}
+        self.scheduler = schedule.Scheduler(self.clock, self._find_due, self._release)
         wan.set_receiver(self.on_frame)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -208,8 +223,10 @@ class DeviceService:
             self.track(key, opened)
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="device-sr-deadlines")
+        self.scheduler.start()
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         task, self._watchdog = self._watchdog, None
         if task is not None:
             task.cancel()
@@ -250,9 +267,21 @@ class DeviceService:
                     "duis_body_mismatch", srv=srv, expected="SignedPreCommand", found=_name(call)
                 )
             now = self.clock()
+            entry = CATALOGUE[ServiceReferenceVariant(srv)]
+            if (
+                entry.codec is not None
+                and future_mode(entry.row, entry.codec, call.execution, now, cv) == "cancel"
+            ):
+                rids = await self.commits.call(
+                    lambda tx: cancel_held(tx, call, now), replayable=True
+                )
+                return Accepted("I0", cancelled=tuple(rids))
             submitted = await self.commits.call(
                 lambda tx: self._accept(tx, call, now), replayable=True
             )
+        if submitted.state is RequestState.HELD:
+            self.scheduler.wake()
+            return Accepted("I99")
         if submitted.state is RequestState.PRECOMMAND:
             return Accepted("I0", precommand=submitted.frame)
         if submitted.state is RequestState.LOCAL:
@@ -263,6 +292,20 @@ class DeviceService:
         assert submitted.hub is not None
         await self.dispatch(submitted.key, submitted.opened, submitted.hub, submitted.frame)
         return Accepted("I99")
+
+    async def return_local_response(
+        self, sender: bytes, request_id: RequestId, request: LocalCommandResponse
+    ) -> Accepted:
+        """SR8.13: file the device's response to a locally delivered command as the response
+        to that command (:mod:`gateway.services.device_local`); ``I0``."""
+        report = await self.commits.call(
+            lambda tx: file_local_response(
+                tx, self.inbox, self.verifier, self.acb, sender, request_id, request
+            ),
+            replayable=True,
+        )
+        self._filed(ReportKind.RESPONSE)(report)
+        return Accepted("I0")
 
     async def dispatch(self, key: Key, opened: OpenRequest, hub: bytes, frame: bytes) -> None:
         """Send a request recorded as ``sent`` (committed): tracked for its answer, then on the
@@ -286,9 +329,18 @@ class DeviceService:
         # The counter's rules now, its write once every rule passed (a refusal then leaves
         # nothing to undo, see gateway.group_commit).
         check_counter(call.sender, call.request_id.counter, last)
+        entry = CATALOGUE[ServiceReferenceVariant(srv)]
+        mode = (
+            None
+            if entry.codec is None
+            else future_mode(entry.row, entry.codec, call.execution, now, cv)
+        )
         plan = self._plan(tx, call, user.roles, now)
         uc = plan.use_case
-        check_command_variant(uc, cv, srv)
+        # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
+        # a PPMID, say) is MACed by the ACB: the user has nothing to sign.
+        check_command_variant(replace(uc, critical=False) if plan.reply_to == self.acb else uc,
+                              cv, srv)  # fmt: skip
         if cv == 4:
             message = self.builder.precommand(
                 originator=plan.reply_to,
@@ -300,16 +352,23 @@ class DeviceService:
             )
             state = RequestState.PRECOMMAND
         else:
-            message = self.builder.command(
-                originator=plan.reply_to,
-                target=plan.device.device_id,
-                counter=plan.counter,
-                message_code=uc.code,
-                content=plan.content,
-                critical=False,
-                extensions=plan.extensions,
-            )
+            try:
+                message = self.builder.command(
+                    originator=plan.reply_to,
+                    target=plan.device.device_id,
+                    counter=plan.counter,
+                    message_code=uc.code,
+                    content=plan.content,
+                    critical=False,
+                    extensions=plan.extensions,
+                )
+            except KeyNotFound:
+                # A device in the SMI whose key agreement certificate the DCC does not hold
+                # (the sandbox's PPMID and HCALCS): no MAC can be made for it.
+                raise ServiceError("device_no_key", device=plan.device.device_id) from None
             state = RequestState.LOCAL if cv in LOCAL_VARIANTS else RequestState.SENT
+            if mode == "hold":
+                state = RequestState.HELD
         frame = message.to_bytes()
         deadline = time.time() + self.response_timeout
         rid = rid_text(call.request_id)
@@ -341,10 +400,13 @@ class DeviceService:
                 deadline,
             ),
         )
+        if state is RequestState.HELD:
+            assert call.execution is not None
+            schedule.hold(tx, rid, call.sender, plan.device.device_id, srv, call.execution)
         if state in (
             RequestState.SENT,
             RequestState.LOCAL,
-        ):  # held (pre-command, quarantine): not sent
+        ):  # held (pre-command, quarantine, future-dated): not sent
             frame_log.record(tx, rid, "down", plan.device.device_id, frame, now)
         opened = OpenRequest(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
         return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
@@ -374,6 +436,8 @@ class DeviceService:
         record = inv.get(target)
         if record is None:
             raise ServiceError("unknown_device", device=target)
+        request = device_han.resolve_request(tx, inv, self.keys, record, request)
+        call = replace(call, request=request)
         name = spec.use_case(record.device_type, request, target)
         allowed = STATUSES.get(srv, IN_SERVICE)
         if record.status not in allowed:
@@ -421,14 +485,15 @@ class DeviceService:
         extensions = b""
         details: dict[str, Any] = {}
         if isinstance(request, UpdateHanDeviceLog):
-            details = self._device_log(request, hub)
+            details = device_han.device_log_details(self.storage, self.smi, request, hub)
+        details.update(device_han.lifecycle_details(request, record))
         if uc.name in codec.acb_use_cases:
             # The ACB sends it with its own counter; the user and its RequestID counter go in
             # the other-information (the supplementary remote party).
             extensions = reply_to + counter.to_bytes(8, "big")
             counter = next_acb_counter(tx, self.acb, now)
             reply_to = self.acb
-        command = Command(request, uc, counter, reply_to, device, now)
+        command = Command(request, uc, counter, reply_to, device, now, call.execution)
         try:
             content = codec.build(command)
         except (EncodeError, ValueError, OverflowError) as exc:
@@ -448,31 +513,21 @@ class DeviceService:
             details=details,
         )
 
-    def _device_log(self, request: UpdateHanDeviceLog, chf: bytes) -> dict[str, Any]:
-        """What an 8.11 answer will do to the SMI; an Add is tried now (and rolled back), so
-        a rule it would break refuses the request before anything is sent."""
-        details: dict[str, Any] = {"log_device": request.device_id.hex(), "add": request.add}
-        if not request.add:
-            return details
-        if request.install_code is None or request.join_time_period is None:
-            raise ServiceError(
-                "duis_invalid_element",
-                element="AddDeviceToCHFWhitelist",
-                reason="an Add needs JoinTimePeriod and InstallCode",
-            )
-        links = {
-            "import_mpxn": request.import_mpxn,
-            "secondary_import_mpan": request.secondary_import_mpan,
-            "export_mpan": request.export_mpan,
-        }
-        details["links"] = {k: v for k, v in links.items() if v is not None}
-        try:
-            with self.storage.transaction():
-                self.smi.on_whitelisted(request.device_id, chf, **details["links"])
-                raise _DryRunError
-        except _DryRunError:
-            pass
-        return details
+    # -- future-dated: held until their time, and cancelled ------------------------------------
+
+    async def _find_due(self, now: datetime) -> list[str]:
+        with self.storage.transaction() as tx:
+            return schedule.due(tx, now)
+
+    async def _release(self, rid: str) -> None:
+        """Send a held request whose time has come (the scheduler's callback)."""
+        deadline = time.time() + self.response_timeout
+        now = self.clock()
+        found = await self.commits.call(
+            lambda tx: release_held(tx, rid, deadline, now), replayable=False
+        )
+        if found is not None:
+            await self.dispatch(*found)
 
     # -- critical: CV5 / CV6 ------------------------------------------------------------------
 
@@ -620,6 +675,7 @@ class DeviceService:
             payload=frame,
         )
         worked = bool(opened.details) and succeeded(message)
+        version = activated_version(message)
 
         def job(tx: Transaction) -> DeviceReport | None:
             changed = tx.execute(
@@ -632,6 +688,8 @@ class DeviceService:
             frame_log.record(tx, opened.rid, "up", device, frame, report.created_at)
             if worked and opened.details:
                 self._apply_lifecycle(opened.details, device)
+            if version is not None:
+                self._firmware_activated(device, version)
             return self.inbox.insert(tx, report)
 
         # The SMI transitions of a successful answer go through the non-device service:
@@ -644,15 +702,7 @@ class DeviceService:
         did act: its answer still goes to the user)."""
         try:
             with self.storage.transaction():  # a savepoint: a refusal undoes only this
-                if details.get("add") and "log_device" in details:
-                    links = details.get("links", {})
-                    self.smi.on_whitelisted(
-                        bytes.fromhex(details["log_device"]),
-                        device,
-                        import_mpxn=links.get("import_mpxn"),
-                        secondary_import_mpan=links.get("secondary_import_mpan"),
-                        export_mpan=links.get("export_mpan"),
-                    )
+                device_han.apply_answer(self.storage, self.smi, details, device)
                 if "commission" in details:
                     target = bytes.fromhex(details["commission"])
                     record = self.smi.get_device(target)
@@ -673,11 +723,23 @@ class DeviceService:
             payload=frame,
             alert_code=code,
         )
-        self.commits.enqueue(
-            lambda tx: frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame),
-            self._filed(ReportKind.ALERT),
-            replayable=True,
-        )
+        version = activated_version(message)
+
+        def job(tx: Transaction) -> DeviceReport | None:
+            filed = frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame)
+            if filed is not None and version is not None:
+                self._firmware_activated(device, version)
+            return filed
+
+        self.commits.enqueue(job, self._filed(ReportKind.ALERT), replayable=True)
+
+    def _firmware_activated(self, device: bytes, version: str) -> None:
+        """The SMI records the firmware a device reports running (CS06, 0x00CA alert)."""
+        try:
+            with self.storage.transaction():  # a savepoint: a refusal undoes only this
+                self.smi.on_firmware_activated(device, version)
+        except ServiceError as exc:
+            logger.warning("SMI firmware version of %s not updated: %s", _eui(device), exc)
 
     def _filed(self, kind: ReportKind) -> Callable[[Any], None]:
         """What to do once a report's transaction is over: count it and tell the listener."""
@@ -790,10 +852,6 @@ _STAT: Final = {
     ReportKind.ALERT: "alerts",
     ReportKind.DCC_ALERT: "failed",
 }
-
-
-class _DryRunError(Exception):
-    """Rolls back a rule check made by trying the change."""
 
 
 def _eui(value: bytes) -> str:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Final
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.errors import ServiceError
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus
+from gateway.schedule import is_cancellation
 from gateway.smi import responsible_suppliers
+from gateway.srv.spec import Codec, ResponsePattern, Row
 from gateway.storage import Transaction
 from gateway.users import UserRole, get_meter_point
 from gbcs import content as gc
@@ -38,6 +42,7 @@ __all__ = [
     "check_command_variant",
     "check_serves",
     "check_signed",
+    "future_mode",
     "succeeded",
 ]
 
@@ -65,6 +70,13 @@ class GatewayKeys:
 
     def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
         return self._keys.public_key(eui, purpose)
+
+    def certificate(self, eui: bytes, purpose: KeyPurpose) -> x509.Certificate | None:
+        """A device's or user's certificate, when the wrapped lookup holds certificates (the
+        DCC sends the other device's one in a method C join)."""
+        lookup = getattr(self._keys, "certificate", None)
+        found = None if lookup is None else lookup(eui, purpose)
+        return found if isinstance(found, x509.Certificate) else None
 
     def private_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePrivateKey:
         if eui not in self._own:
@@ -111,6 +123,45 @@ def check_command_variant(uc: UseCase, cv: int, srv: str) -> None:
             srv=srv,
             supported="1 or 2: it is not a critical SR, nothing to sign",
         )
+
+
+def future_mode(
+    row: Row, codec: Codec, execution: datetime | None, now: datetime, cv: int
+) -> str | None:
+    """How a future-dated request runs: ``"hold"`` (DSP pattern: the gateway sends it at its
+    execution date-time), ``"cancel"`` (DSP pattern, DUIS's 3000-12-31: take the pending one
+    out of the schedule), ``"device"`` (Device pattern: the command carries the date-time);
+    None when it is not future-dated. Raises ServiceError when it cannot be one."""
+    if execution is None:
+        return None
+    srv = row.srv.value
+    pattern = row.future_dated
+    if pattern is ResponsePattern.NONE:
+        raise ServiceError(
+            "duis_invalid_element",
+            element="ExecutionDateTime",
+            reason=f"SR {srv} cannot be future-dated (DUIS gives it no future-dated pattern)",
+        )
+    if not is_cancellation(execution) and execution <= now:
+        raise ServiceError(
+            "duis_invalid_element",
+            element="ExecutionDateTime",
+            reason=f"{execution.isoformat()} is not after the DCC's time {now.isoformat()}",
+        )
+    if pattern in (ResponsePattern.DSP, ResponsePattern.BOTH) and not codec.future_dated:
+        if cv != 1:
+            raise ServiceError(
+                "duis_invalid_element",
+                element="ExecutionDateTime",
+                reason=f"the DCC holds a future-dated SR {srv} and sends it itself: "
+                "CommandVariant 1 only",
+            )
+        return "cancel" if is_cancellation(execution) else "hold"
+    if not codec.future_dated:
+        raise ServiceError(
+            "duis_sr_not_supported", srv=f"{srv} with an ExecutionDateTime (future-dated)"
+        )
+    return "device"
 
 
 def check_serves(

@@ -57,6 +57,8 @@ class DeviceCall:
     command_variant: int
     service_reference_variant: str
     request: DeviceRequest
+    execution: datetime | None = None
+    """The body's ``ExecutionDateTime`` (a future-dated request), UTC; None: at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ class Accepted:
     """``I99`` (sent; the answer follows) or ``I0`` (pre-command / local command returned)."""
     precommand: bytes | None = None
     local_command: bytes | None = None
+    cancelled: tuple[str, ...] = ()
+    """The RequestIDs a cancellation took out of the schedule (``I0``)."""
 
 
 class ReportKind(StrEnum):
@@ -139,6 +143,11 @@ class RequestState(StrEnum):
     """CV2/CV6: returned for local delivery."""
     QUARANTINED = "quarantined"
     """Held by threshold anomaly detection (gateway.anomaly)."""
+    HELD = "held"
+    """Future-dated (DSP pattern): built, waiting for its execution date-time
+    (:mod:`gateway.schedule`)."""
+    CANCELLED = "cancelled"
+    """Held, then cancelled by its user before it was sent."""
 
 
 Key = tuple[bytes, bytes, int]

@@ -28,6 +28,7 @@ from gateway.model import (
     NON_DEVICE_ACB,
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
+    CommsHubStatusUpdate,
     DecommissionDevice,
     DeleteDevice,
     DevicePrenotification,
@@ -70,6 +71,7 @@ ELIGIBLE_ROLES: Final[dict[type, frozenset[UserRole]]] = {
     ReadInventory: _EVERYONE,
     DecommissionDevice: _SUPPLIERS,
     ServiceOptOut: frozenset(),
+    CommsHubStatusUpdate: _SUPPLIERS,
 }
 """Which DCC User roles may send each non-device SR (8.5: nobody)."""
 
@@ -82,7 +84,18 @@ SR_TITLES: Final[dict[type, str]] = {
     ReadInventory: "8.2 Read Inventory",
     DecommissionDevice: "8.3 Decommission Device",
     ServiceOptOut: "8.5 Service Opt-out",
+    CommsHubStatusUpdate: "8.14 Communications Hub Status Update",
 }
+
+_HUB_EVENTS: Final[dict[str, SmiEvent]] = {
+    "8.14.1": SmiEvent.CH_SET_COMMISSIONED,
+    "8.14.2": SmiEvent.CH_SET_INSTALLED_NOT_COMMISSIONED,
+    "8.14.3": SmiEvent.CH_SET_WITHDRAWN,
+    "8.14.4": SmiEvent.CH_SET_WITHDRAWN,
+}
+"""What each SR8.14 does to the CHF and its GPF: installed with SM WAN, the hub is on the
+WAN and the DCC commissions it; installed without, it waits InstalledNotCommissioned; returned
+(faulty or not), it is Withdrawn."""
 
 VARIANT_STATUSES: Final = frozenset(
     {DeviceStatus.WHITELISTED, DeviceStatus.INSTALLED_NOT_COMMISSIONED, DeviceStatus.COMMISSIONED}
@@ -147,6 +160,7 @@ class NonDeviceService(Smi):
             UpdateMPxN: self._update_mpxn,  # type: ignore[dict-item]
             ReadInventory: self._read,  # type: ignore[dict-item]
             DecommissionDevice: self._decommission,  # type: ignore[dict-item]
+            CommsHubStatusUpdate: self._hub_status,  # type: ignore[dict-item]
         }
 
     # --- the front door ----------------------------------------------------------------------
@@ -425,6 +439,40 @@ class NonDeviceService(Smi):
         self.set_status(
             ctx.tx, ctx.inv, record, new, FlagEvent.DECOMMISSIONED, now=ctx.now, today=ctx.today
         )
+        return NonDeviceResult()
+
+    # --- SR8.14 ------------------------------------------------------------------------------
+
+    def _hub_status(self, ctx: _Ctx, req: CommsHubStatusUpdate) -> NonDeviceResult:
+        chf = ctx.inv.get(req.device_id)
+        if chf is None or chf.device_type is not DeviceType.CHF:
+            raise ServiceError("hub_update_unknown", device=req.device_id)
+        who = {chf.installing_supplier} | responsible_suppliers(ctx.tx, ctx.inv, chf)
+        if ctx.user.eui not in who:
+            raise ServiceError("hub_update_not_supplier", sender=ctx.user.eui, device=chf.device_id)
+        event = _HUB_EVENTS[req.variant]
+        hub = [chf]
+        if chf.associated_gpf_id is not None:
+            gpf = ctx.inv.get(chf.associated_gpf_id)
+            if gpf is not None:
+                hub.append(gpf)
+        moves: list[tuple[DeviceRecord, DeviceStatus]] = []
+        for record in hub:  # every check first: both move, or neither
+            try:
+                new = next_status(record.device_id, record.status, event)
+            except IllegalTransitionError:
+                raise ServiceError(
+                    "hub_update_bad_status",
+                    device=record.device_id,
+                    status=record.status,
+                    srv=req.variant,
+                ) from None
+            assert isinstance(new, DeviceStatus)
+            moves.append((record, new))
+        for record, new in moves:
+            self.set_status(
+                ctx.tx, ctx.inv, record, new, FlagEvent.STATUS_CHANGED, now=ctx.now, today=ctx.today
+            )
         return NonDeviceResult()
 
     # --- SR8.4 -------------------------------------------------------------------------------

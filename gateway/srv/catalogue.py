@@ -3,7 +3,7 @@ this gateway serves it.
 
 :data:`CATALOGUE` joins the rows of :mod:`gateway.srv.table` (the facts) with the codecs the
 family modules register (the work): reading, tariff (tariffs, prices, prepayment), supply,
-configuration and HAN. Adding an SR is one codec, with its example body, in its family
+configuration, HAN and firmware. Adding an SR is one codec, with its example body, in its family
 module - the row is there.
 A device SR without a codec, or sent to a device type whose use case its codec does not
 build, is refused here with ``E47``, naming what is missing.
@@ -23,6 +23,7 @@ from gateway.srv import (
     account,
     auxiliary,
     configuration,
+    firmware,
     gas,
     han,
     reading,
@@ -50,6 +51,7 @@ FAMILIES: Final = (
     subghz,
     security,
     han,
+    firmware,
     _nondevice,
 )
 """The modules whose import registers the codecs (kept here so the registration is explicit)."""

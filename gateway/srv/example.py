@@ -38,6 +38,7 @@ class Home(StrEnum):
     PENDING_ESME = "<the home's pre-notified ESME>"
     PENDING_MPAN = "<the pre-notified ESME's MPAN>"
     NEW_DEVICE = "<a device not in the home yet>"
+    HUB = "<the home's communications hub>"
 
 
 class ExampleError(ValueError):

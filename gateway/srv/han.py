@@ -1,20 +1,34 @@
-"""HAN and hub SRs (service references 8.7 to 8.14, 12.1): device logs, joins and the
-communications hub."""
+"""HAN and hub SRs (service references 8.7 to 8.13, 14.1): device logs, joins, the
+communications hub, local command responses and the GSME's network data log."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 
 from lxml import etree
 
-from gateway.duis.envelope import parse_eui_text
+from gateway.duis.envelope import DuisRequest, parse_eui_text, parse_request_id
+from gateway.errors import ServiceError
+from gateway.model import RequestId
 from gateway.srv.example import Example, Home, Values
 from gateway.srv.fields import Fields, invalid, read_int
-from gateway.srv.registry import serves
+from gateway.srv.registry import serves, serves_non_device
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.devices import DeviceType
+from gbcs.payloads.gbz import zigbee_time
 
-__all__ = ["UpdateHanDeviceLog"]
+__all__ = [
+    "JoinService",
+    "LocalCommandResponse",
+    "RecordNetworkDataGas",
+    "RestoreGpfDeviceLog",
+    "UnjoinService",
+    "UpdateHanDeviceLog",
+    "join_use_case",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,5 +143,233 @@ serves(
         choose=_choose_han_log,
         acb_use_cases=frozenset({"CCS01", "CCS02"}),
         example=_HAN_LOG_EXAMPLE,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 8.7 joins
+
+
+@dataclass(frozen=True, slots=True)
+class JoinService:
+    """SR8.7.1 ``JoinServiceCritical`` / SR8.7.2 ``JoinServiceNonCritical``: join the target
+    (the RequestID's device) with ``other``. The body names the other device only; its type
+    (and, for a method C join, its key agreement certificate) are the SMI's and the DCC's,
+    filled in by the device service before the use case is chosen."""
+
+    other: bytes
+    critical: bool
+    target_type: DeviceType | None = None
+    other_type: DeviceType | None = None
+    certificate: bytes | None = None
+
+
+_METERS = frozenset({DeviceType.ESME, DeviceType.GSME})
+
+
+def join_use_case(target: DeviceType, other: DeviceType) -> str | None:
+    """The GBCS join of ``target`` with ``other``: method B for a GSME with its GPF, method C
+    for a GSME with a PPMID (either way round), method A for an ESME with an HCALCS or PPMID
+    (A1 when the meter initiates, A2 when the non-meter responds); None when GBCS has no join
+    between the two types."""
+    pair = {target, other}
+    if target is DeviceType.GSME and other is DeviceType.GPF:
+        return "CS03b"
+    if pair == {DeviceType.GSME, DeviceType.PPMID}:
+        return "CS03c"
+    if target is DeviceType.ESME and other in (DeviceType.HCALCS, DeviceType.PPMID):
+        return "CS03a1"
+    if target in (DeviceType.HCALCS, DeviceType.PPMID) and other is DeviceType.ESME:
+        return "CS03a2"
+    return None
+
+
+def _read_join(body: etree._Element) -> JoinService:
+    f = Fields(body, ("OtherDeviceID",))
+    other = parse_eui_text(f.text("OtherDeviceID"), "OtherDeviceID")
+    return JoinService(other, critical=f.owner == "JoinServiceCritical")
+
+
+def _choose_join(request: JoinService, names: tuple[str, ...]) -> str:
+    if request.target_type is None or request.other_type is None:  # pragma: no cover
+        raise ValueError("the device service resolves a join's device types first")
+    name = join_use_case(request.target_type, request.other_type)
+    if name is None:
+        raise ServiceError(
+            "join_incompatible",
+            device=request.target_type,
+            other=request.other_type,
+            reason="GBCS has no join between these device types",
+        )
+    if name not in names:
+        sr = "SR8.7.2 (non-critical)" if request.critical else "SR8.7.1 (critical)"
+        raise ServiceError(
+            "join_incompatible",
+            device=request.target_type,
+            other=request.other_type,
+            reason=f"their join is {name}, which is sent as {sr}",
+        )
+    return name
+
+
+def _build_join(cmd: Command) -> bytes:
+    request: JoinService = cmd.request
+    assert request.other_type is not None
+    name = cmd.use_case.name
+    certificate = request.certificate if name == "CS03c" else None
+    if name == "CS03c" and certificate is None:
+        raise ValueError("a method C join carries the other device's certificate")
+    return gc.JoinDevice(
+        gc.JOIN_METHODS[name.upper()],
+        request.other,
+        gc.OTHER_DEVICE_TYPES[request.other_type.value],
+        certificate,
+    ).encode()
+
+
+serves(
+    "8.7.1",
+    Codec(
+        read=_read_join,
+        build=_build_join,
+        builds=frozenset({"CS03a1", "CS03a2", "CS03c"}),
+        choose=_choose_join,
+    ),
+)
+# Non-critical joins of a PPMID or HCALCS are the ACB's (the supplier and its counter in the
+# other-information), as in the DCC's reference data; a GSME's method B join is the user's.
+serves(
+    "8.7.2",
+    Codec(
+        read=_read_join,
+        build=_build_join,
+        builds=frozenset({"CS03b", "CS03a2", "CS03c"}),
+        choose=_choose_join,
+        acb_use_cases=frozenset({"CS03a2", "CS03c"}),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 8.8 unjoins
+
+
+@dataclass(frozen=True, slots=True)
+class UnjoinService:
+    """SR8.8.1 / SR8.8.2: remove ``other`` from the target's device log (CS04ac)."""
+
+    other: bytes
+
+
+def _read_unjoin(body: etree._Element) -> UnjoinService:
+    f = Fields(body, ("OtherDeviceID",))
+    return UnjoinService(parse_eui_text(f.text("OtherDeviceID"), "OtherDeviceID"))
+
+
+def _build_unjoin(cmd: Command) -> bytes:
+    request: UnjoinService = cmd.request
+    return gc.UnjoinDevice(request.other).encode()
+
+
+serves("8.8.1", Codec(read=_read_unjoin, build=_build_unjoin, builds=frozenset({"CS04ac"})))
+serves(
+    "8.8.2",
+    Codec(
+        read=_read_unjoin,
+        build=_build_unjoin,
+        builds=frozenset({"CS04ac"}),
+        acb_use_cases=frozenset({"CS04ac"}),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 8.12.2
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreGpfDeviceLog:
+    """SR8.12.2 ``RestoreGPFDeviceLog``: the old GPF's device log, as the SMI holds it, into
+    the target GPF's. ``entries`` (EUI, device type) are filled in by the device service."""
+
+    old_gpf: bytes
+    entries: tuple[tuple[bytes, DeviceType], ...] = ()
+
+
+def _read_restore_gpf(body: etree._Element) -> RestoreGpfDeviceLog:
+    f = Fields(body, ("OldGPFID",))
+    return RestoreGpfDeviceLog(parse_eui_text(f.text("OldGPFID"), "OldGPFID"))
+
+
+def _build_restore_gpf(cmd: Command) -> bytes:
+    request: RestoreGpfDeviceLog = cmd.request
+    entries = tuple((eui, gc.OTHER_DEVICE_TYPES[kind.value]) for eui, kind in request.entries)
+    return gc.RestoreGpfDeviceLog(entries).encode()
+
+
+serves(
+    "8.12.2",
+    Codec(
+        read=_read_restore_gpf,
+        build=_build_restore_gpf,
+        builds=frozenset({"GCS59"}),
+        acb_use_cases=frozenset({"GCS59"}),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 8.13
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCommandResponse:
+    """SR8.13 ``ReturnLocalCommandResponse`` (non-device, to the ACB): the RequestID of a
+    command the user delivered locally (CV2 / CV6) and the device's GBCS response to it, filed
+    by the device service (:mod:`gateway.services.device_local`)."""
+
+    original: RequestId
+    payload: bytes
+
+
+def read_local_response(request: DuisRequest) -> LocalCommandResponse:
+    f = Fields(request.body, ("OriginalRequestID", "DeviceGBCSResponse"))
+    original = parse_request_id(f.text("OriginalRequestID") or "")
+    text = "".join((f.text("DeviceGBCSResponse") or "").split())
+    try:
+        payload = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("DeviceGBCSResponse", "it is not base64") from None
+    if not payload:
+        raise invalid("DeviceGBCSResponse", "it is empty")
+    return LocalCommandResponse(original, payload)
+
+
+serves_non_device("8.13", read_local_response)
+
+
+# --------------------------------------------------------------------------- 14.1
+
+
+@dataclass(frozen=True, slots=True)
+class RecordNetworkDataGas:
+    """SR14.1 ``RecordNetworkDataGAS`` (no body fields): the gas transporter starts the GSME's
+    network data log (GCS31, sent by the ACB)."""
+
+
+def _read_network_data(body: etree._Element) -> RecordNetworkDataGas:
+    Fields(body, ())
+    return RecordNetworkDataGas()
+
+
+def _build_network_data(cmd: Command) -> bytes:
+    # The IssuerEventID identifies the sampling: the ZigBee UTC time of the command.
+    return gc.StartNetworkDataLog(zigbee_time(cmd.now)).encode()
+
+
+serves(
+    "14.1",
+    Codec(
+        read=_read_network_data,
+        build=_build_network_data,
+        builds=frozenset({"GCS31"}),
+        acb_use_cases=frozenset({"GCS31"}),
     ),
 )

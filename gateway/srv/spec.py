@@ -130,6 +130,9 @@ class Command:
     """The target device."""
     now: datetime
     """The gateway's clock when the request was accepted."""
+    execution: datetime | None = None
+    """A future-dated Device-pattern request's execution date-time (``3000-12-31``: cancel
+    the pending one); only given to codecs that say ``future_dated``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,9 @@ class Codec:
     other-information, as GBCS says of CCS01/CCS02)."""
     example: Example | None = None
     """A body a user can send (``smetsim request`` writes it); every served SR has one."""
+    future_dated: bool = False
+    """``build`` puts ``Command.execution`` in the command (a Device-pattern future-dated
+    request); a codec without it refuses an ExecutionDateTime of that pattern (``E47``)."""
 
     def use_case_for(self, request: Any, names: tuple[str, ...]) -> str:
         if self.choose is not None:

@@ -812,7 +812,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "co",
         NONE,
         "IS GS",
-        "E:CS03A1 G:CS03A1,CS03C H:CS03A2 M:CS03A2,CS03C",
+        "E:CS03a1 G:CS03a1,CS03c H:CS03a2 M:CS03a2,CS03c",
     ),
     _row(
         "8.7.2",
@@ -821,7 +821,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "o",
         NONE,
         "IS GS OU",
-        "E:CS03B,CS03A2,CS03C G:CS03B,CS03C H:CS03A2,CS03C M:CS03A2,CS03C",
+        "E:CS03b,CS03a2,CS03c G:CS03b,CS03c H:CS03a2,CS03c M:CS03a2,CS03c",
     ),
     _row(
         "8.8.1",
@@ -830,7 +830,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "co",
         NONE,
         "IS GS",
-        "E:CS04AC G:CS04AC H:CS04AC M:CS04AC",
+        "E:CS04ac G:CS04ac H:CS04ac M:CS04ac",
     ),
     _row(
         "8.8.2",
@@ -839,7 +839,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "o",
         NONE,
         "IS GS OU",
-        "E:CS04AC,CS04B G:CS04AC,CS04B H:CS04AC M:CS04AC",
+        "E:CS04ac,CS04b G:CS04ac,CS04b H:CS04ac M:CS04ac",
     ),
     _row(
         "8.9",

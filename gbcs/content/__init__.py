@@ -105,6 +105,7 @@ Response = (
     | supply.Response
     | configuration.Response
     | security.Response
+    | han.Response
     | firmware.Response
 )
 Content = Command | Response | alerts.Alert

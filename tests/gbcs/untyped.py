@@ -14,11 +14,6 @@ from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
 _READS_AND_SETS = [
-    "CS03a1",
-    "CS03a2",
-    "CS03b",
-    "CS03c",
-    "CS04ac",
     "ECS02",
     "ECS03",
     "ECS08a",
@@ -26,8 +21,6 @@ _READS_AND_SETS = [
     "ECS25a2",
     "ECS25b",
     "ECS25b3",
-    "GCS31",
-    "GCS59",
 ]
 
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(

@@ -1,0 +1,86 @@
+"""HAN joins on the meters - and the GSME's network data log (GCS31).
+
+CS03 (methods A, B and C) enter the other device in the meter's
+device log - and in the other device's, when this fleet hosts it (a GSME's GPF) - and CS04ac
+takes it out. The log is the family state ``han`` (``joined``: EUI -> device type, method and
+when), saved with the device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.devices.base import Device, DeviceContext, Reply, handles
+from emulator.errors import CommandError
+from gbcs import content as gc
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+
+__all__ = ["joined"]
+
+_GBCS_TYPE = {DeviceType.GSME: 0, DeviceType.ESME: 1, DeviceType.GPF: 3}
+"""The GBCS device type a meter (or GPF) enters itself as in the other device's log."""
+
+_METHOD_OF_CODE = {code: gc.JOIN_METHODS[name] for name, code in gc.JOIN_CODES.items()}
+
+
+def joined(device: Device) -> dict[str, Any]:
+    """The device's log of joins: EUI (hex) -> ``{"type", "method", "at"}``."""
+    log: dict[str, Any] = device.family_state("han").setdefault("joined", {})
+    return log
+
+
+def _join(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    cmd = gc.JoinDevice.decode(command.content)
+    if cmd.method != _METHOD_OF_CODE[command.message_code]:
+        raise CommandError(
+            f"join method {cmd.method} is not that of message code 0x{command.message_code:04X}"
+        )
+    joined(device)[cmd.other.hex()] = {"type": cmd.other_type, "method": cmd.method, "at": now}
+    peer = ctx.peer(cmd.other)
+    if peer is not None and device.DEVICE_TYPE in _GBCS_TYPE:
+        joined(peer)[device.eui.hex()] = {
+            "type": _GBCS_TYPE[device.DEVICE_TYPE],
+            "method": cmd.method,
+            "at": now,
+        }
+    device._log(f"CS03 joined {cmd.other.hex()} (method {cmd.method})")
+    return Reply(gc.JoinOutcome(0).encode())
+
+
+def _unjoin(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    cmd = gc.UnjoinDevice.decode(command.content)
+    if joined(device).pop(cmd.other.hex(), None) is None:
+        return Reply(gc.JoinOutcome(1).encode())  # not in the log: the reference's failure
+    peer = ctx.peer(cmd.other)
+    if peer is not None:
+        joined(peer).pop(device.eui.hex(), None)
+    device._log(f"CS04ac unjoined {cmd.other.hex()}")
+    return Reply(gc.JoinOutcome(0).encode())
+
+
+def _start_network_data(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS31: the GSME starts a network data log; its SampleID numbers the logs it started."""
+    cmd = gc.StartNetworkDataLog.decode(command.content)
+    state = device.family_state("han")
+    sample_id = int(state.get("samples_started", 0)) + 1
+    state["samples_started"] = sample_id
+    state["network_data"] = {
+        "sample_id": sample_id,
+        "issuer_event_id": cmd.issuer_event_id,
+        "interval": cmd.interval,
+        "samples": cmd.samples,
+        "at": now,
+    }
+    device._log(f"GCS31 network data log {sample_id} started")
+    return Reply(gc.NetworkDataLogStarted(sample_id).encode())
+
+
+handles(DeviceType.GSME, 0x0080)(_start_network_data)
+
+for _type, _codes in (
+    (DeviceType.ESME, (0x000D, 0x00AB)),
+    (DeviceType.GSME, (0x000D, 0x000E, 0x00AF)),
+):
+    for _code in _codes:
+        handles(_type, _code)(_join)
+    handles(_type, 0x000F)(_unjoin)
