@@ -17,6 +17,7 @@ from typing import Final, TypeVar
 
 from lxml import etree
 
+from gateway.srv.example import EMPTY, Example, ExampleError, Home, Values
 from gateway.srv.fields import Fields, invalid, read_datetime, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -379,6 +380,84 @@ def _build(cmd: Command) -> bytes:
     return content.encode()
 
 
+def _balance_example(v: Values) -> str:
+    """Adjust (by ``AdjustMeterBalance``) or reset (``ResetMeterBalance=yes``) the balance of
+    the credit mode (the use cases served) or, given ``PrepaymentMode=yes``, the prepayment
+    mode's."""
+    mode = v.first_given(("PrepaymentMode", "CreditMode"), "CreditMode")
+    action = v.first_given(("AdjustMeterBalance", "ResetMeterBalance"), "AdjustMeterBalance")
+    content = v.element(action) if action == "AdjustMeterBalance" else "<sr:ResetMeterBalance/>"
+    return f"<sr:{mode}>{content}</sr:{mode}>"
+
+
+_BALANCE_EXAMPLE = Example(
+    {
+        "PrepaymentMode": None,
+        "CreditMode": None,
+        "AdjustMeterBalance": "1000",
+        "ResetMeterBalance": None,
+    },
+    _balance_example,
+)
+
+_PREPAYMENT = ("SuspendDebtDisabled", "SuspendDebtEmergency", "DisablementThreshold")
+
+
+def _payment_mode_example(v: Values) -> str:
+    """Credit mode, or prepayment (``Prepayment=yes`` or any of its settings given)."""
+    prepayment = v.given("Prepayment") or any(v.given(n) for n in _PREPAYMENT)
+    if prepayment and v.given("Credit"):
+        raise ExampleError("give Credit or Prepayment (and its settings), not both")
+    mode = (
+        f"<sr:Prepayment>{v.elements(*_PREPAYMENT)}</sr:Prepayment>"
+        if prepayment
+        else "<sr:Credit/>"
+    )
+    return v.element("ExecutionDateTime") + mode
+
+
+_PAYMENT_MODE_EXAMPLE = Example(
+    {
+        "ExecutionDateTime": None,
+        "Credit": None,
+        "Prepayment": None,
+        "SuspendDebtDisabled": "true",
+        "SuspendDebtEmergency": "false",
+        "DisablementThreshold": "0",
+    },
+    _payment_mode_example,
+)
+
+
+def _debt_example(v: Values) -> str:
+    """A GSME's debt registers and recovery (the use case served): the schema's two
+    ``GasDebtRecovery`` elements each hold a ``DebtRecoveryRate`` and its period, which
+    the fields name with the register's number."""
+    recoveries = "".join(
+        f"<sr:GasDebtRecovery{n}><sr:DebtRecoveryRate>{v.text(f'DebtRecoveryRate{n}')}"
+        f"</sr:DebtRecoveryRate><sr:DebtRecoveryRatePeriod>"
+        f"{v.text(f'DebtRecoveryRatePeriod{n}')}</sr:DebtRecoveryRatePeriod>"
+        f"</sr:GasDebtRecovery{n}>"
+        for n in (1, 2)
+    )
+    registers = ("TimeDebtRegister1", "TimeDebtRegister2", "PaymentDebtRegister")
+    return v.elements(*registers, "DebtRecoveryPerPayment") + recoveries
+
+
+_DEBT_EXAMPLE = Example(
+    {
+        "TimeDebtRegister1": "5000",
+        "TimeDebtRegister2": "0",
+        "PaymentDebtRegister": "0",
+        "DebtRecoveryPerPayment": "0",
+        "DebtRecoveryRate1": "100",
+        "DebtRecoveryRatePeriod1": "DAILY",
+        "DebtRecoveryRate2": "0",
+        "DebtRecoveryRatePeriod2": "DAILY",
+    },
+    _debt_example,
+)
+
 serves(
     "1.5",
     Codec(
@@ -386,31 +465,92 @@ serves(
         build=_build_balance,
         builds=frozenset({"GCS40c", "GCS40d"}),
         choose=_choose_balance,
+        example=_BALANCE_EXAMPLE,
     ),
 )
 serves(
-    "1.7", Codec(read=_read_empty(ResetBlockCounters), build=_build, builds=frozenset({"ECS05"}))
+    "1.7",
+    Codec(
+        read=_read_empty(ResetBlockCounters),
+        build=_build,
+        builds=frozenset({"ECS05"}),
+        example=EMPTY,
+    ),
 )
-serves("2.3", Codec(read=_read_debt, build=_build_debt, builds=frozenset({"GCS04"})))
+serves(
+    "2.3",
+    Codec(read=_read_debt, build=_build_debt, builds=frozenset({"GCS04"}), example=_DEBT_EXAMPLE),
+)
 serves(
     "2.5",
     Codec(
         read=_read_empty(ActivateEmergencyCredit),
         build=_build,
         builds=frozenset({"ECS09", "GCS06"}),
+        example=EMPTY,
     ),
 )
-serves("3.1", Codec(read=_read_message, build=_build, builds=frozenset({"ECS10", "GCS07"})))
-serves("3.2", Codec(read=_read_tenancy, build=_build, builds=frozenset({"ECS12", "GCS09"})))
+serves(
+    "3.1",
+    Codec(
+        read=_read_message,
+        build=_build,
+        builds=frozenset({"ECS10", "GCS07"}),
+        example=Example({"ExecutionDateTime": None, "SupplierMessage": "Welcome to smart"}),
+    ),
+)
+serves(
+    "3.2",
+    Codec(
+        read=_read_tenancy,
+        build=_build,
+        builds=frozenset({"ECS12", "GCS09"}),
+        example=Example({"ExecutionDateTime": None, "RestrictionDateTime": Home.NOW}),
+    ),
+)
 serves(
     "3.3",
     Codec(
-        read=_read_clear, build=_build, builds=frozenset({"ECS15c", "CS11"}), choose=_choose_clear
+        read=_read_clear,
+        build=_build,
+        builds=frozenset({"ECS15c", "CS11"}),
+        choose=_choose_clear,
+        example=Example({"ESMEEventLogType": "ALCS"}),
     ),
 )
-serves("3.4", Codec(read=_read_supplier, build=_build, builds=frozenset({"ECS16", "GCS44"})))
-serves("3.5", Codec(read=_read_empty(DisablePrivacyPin), build=_build, builds=frozenset({"GCS11"})))
-serves("6.26", Codec(read=_read_daily, build=_build, builds=frozenset({"ECS48"})))
+serves(
+    "3.4",
+    Codec(
+        read=_read_supplier,
+        build=_build,
+        builds=frozenset({"ECS16", "GCS44"}),
+        example=Example(
+            {
+                "ExecutionDateTime": None,
+                "SupplierName": "Smetsim Energy",
+                "SupplierTelephoneNumber": "0800 123 4567",
+            }
+        ),
+    ),
+)
+serves(
+    "3.5",
+    Codec(
+        read=_read_empty(DisablePrivacyPin),
+        build=_build,
+        builds=frozenset({"GCS11"}),
+        example=EMPTY,
+    ),
+)
+serves(
+    "6.26",
+    Codec(
+        read=_read_daily,
+        build=_build,
+        builds=frozenset({"ECS48"}),
+        example=Example({"DailyTariffBlockCounterMatrixReset": "true"}),
+    ),
+)
 serves(
     "1.6",
     Codec(
@@ -418,5 +558,6 @@ serves(
         build=_build_payment_mode,
         builds=frozenset({"GCS02", "GCS03"}),
         choose=_choose_payment_mode,
+        example=_PAYMENT_MODE_EXAMPLE,
     ),
 )

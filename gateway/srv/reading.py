@@ -12,7 +12,7 @@ from lxml import etree
 
 from gateway.duis.xml import is_element, local_name
 from gateway.errors import ServiceError
-from gateway.srv.example import EMPTY, Example, Home, Values
+from gateway.srv.example import EMPTY, Example, ExampleError, Home, Values
 from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -164,12 +164,13 @@ def _read_example(*, period: bool, log: bool) -> Example:
     if not period and not log:
         return EMPTY
     fields: dict[str, str | None] = {}
-    if log:
-        fields["LogToRead"] = "Event"
     if period:
         fields |= {"StartDateTime": Home.YESTERDAY, "EndDateTime": Home.NOW}
+    if log:
+        fields["LogToRead"] = "Event"
 
     def write(v: Values) -> str:
+        # The schema's ReadEventOrSecurityLog extends the period read: LogToRead comes after.
         body = ""
         if period:
             period_xml = v.elements("StartDateTime", "EndDateTime")
@@ -237,6 +238,18 @@ def _build_credentials(cmd: Command) -> bytes:
     return gc.CredentialsRead(cmd.use_case.code, roles).encode()
 
 
+def _credentials_example(v: Values) -> str:
+    """``RemotePartyRole`` lists the roles, comma-separated (one element each)."""
+    roles = [r.strip() for r in (v.get("RemotePartyRole") or "").split(",") if r.strip()]
+    unknown = [r for r in roles if r not in _ROLES]
+    if unknown or not 1 <= len(roles) <= len(_ROLES) or len(set(roles)) != len(roles):
+        raise ExampleError(
+            f"RemotePartyRole={v.get('RemotePartyRole')!r}: list 1 to 7 different roles of "
+            f"{', '.join(_ROLES)}, comma-separated"
+        )
+    return "".join(f"<sr:RemotePartyRole>{r}</sr:RemotePartyRole>" for r in roles)
+
+
 serves(
     "6.24.1",
     Codec(
@@ -244,6 +257,7 @@ serves(
         build=_build_credentials,
         builds=frozenset({"CS02a", "CS02f"}),
         choose=_choose_credentials,
+        example=Example({"RemotePartyRole": "Supplier"}, _credentials_example),
         # The DCC's references send both from the ACB, the user in the other-information.
         acb_use_cases=frozenset({"CS02a", "CS02f"}),
     ),

@@ -521,6 +521,13 @@ def _tariff_example(v: Values) -> str:
         "<sr:ReferencedWeekName>1</sr:ReferencedWeekName></sr:Season></sr:Seasons>"
         "</sr:SwitchingTable><sr:SpecialDays/>"
         f"<sr:ThresholdMatrix>{thresholds}</sr:ThresholdMatrix></sr:ElecTariffElements>"
+        f"{_single_rate_prices(v)}"
+    )
+
+
+def _single_rate_prices(v: Values) -> str:
+    """The ``PriceElements`` of a single-rate electricity tariff: TOU rate 1's price."""
+    return (
         "<sr:PriceElements><sr:ElectricityPriceElements>"
         f"{v.elements('StandingCharge', 'StandingChargeScale', 'PriceScale')}"
         f'<sr:TOUTariff><sr:TOUPrice index="1">{v.text("TOUPrice")}</sr:TOUPrice></sr:TOUTariff>'
@@ -538,6 +545,75 @@ _TARIFF_EXAMPLE = Example(
         "TOUPrice": "2500",
     },
     _tariff_example,
+)
+
+
+def _price_example(v: Values) -> str:
+    """New prices for the single-rate tariff of 1.1.1's example."""
+    return v.element("ExecutionDateTime") + _single_rate_prices(v)
+
+
+_PRICE_EXAMPLE = Example(
+    {
+        "ExecutionDateTime": None,
+        "StandingCharge": "20000",
+        "StandingChargeScale": "-5",
+        "PriceScale": "-5",
+        "TOUPrice": "2600",
+    },
+    _price_example,
+)
+
+
+def _gas_date(month: int, day: int) -> str:
+    """A GSME's date in every year (the day of the week unspecified)."""
+    return (
+        "<sr:GasYearWithWildcards><sr:NonSpecifiedYear/></sr:GasYearWithWildcards>"
+        f"<sr:GasMonthWithWildcards><sr:SpecifiedMonth>{month}</sr:SpecifiedMonth>"
+        "</sr:GasMonthWithWildcards><sr:GasDayOfMonthWithWildcards>"
+        f"<sr:SpecifiedDayOfMonth>{day}</sr:SpecifiedDayOfMonth></sr:GasDayOfMonthWithWildcards>"
+        "<sr:GasDayOfWeekWithWildcards><sr:NonSpecifiedDayOfWeek/></sr:GasDayOfWeekWithWildcards>"
+    )
+
+
+def _prepay_example(v: Values) -> str:
+    """A GSME's prepayment configuration whose calendar lets the supply be disabled only
+    from 10:00 to 16:00, every day of the year (the friendly hours suppliers keep)."""
+    actions = "".join(
+        f"<sr:TimeStartAction><sr:StartTime>{start}</sr:StartTime>"
+        f"<sr:NonDisablementAction>{action}</sr:NonDisablementAction></sr:TimeStartAction>"
+        for start, action in (("00:00:00", "START"), ("10:00:00", "STOP"), ("16:00:00", "START"))
+    )
+    week = "".join(
+        f'<sr:ReferencedDayName index="{i}">1</sr:ReferencedDayName>' for i in range(1, 8)
+    )
+    calendar = (
+        "<sr:GasNonDisablementCalendar><sr:DayProfiles><sr:GasNonDisablementDayProfile>"
+        f"{actions}<sr:GasDayName>1</sr:GasDayName></sr:GasNonDisablementDayProfile>"
+        "</sr:DayProfiles><sr:WeekProfiles><sr:WeekProfile><sr:WeekName>1</sr:WeekName>"
+        f"{week}</sr:WeekProfile></sr:WeekProfiles><sr:SeasonProfiles><sr:Season>"
+        f"<sr:SeasonStartDate>{_gas_date(1, 1)}</sr:SeasonStartDate>"
+        "<sr:ReferencedWeekName>1</sr:ReferencedWeekName></sr:Season></sr:SeasonProfiles>"
+        "<sr:SpecialDays/></sr:GasNonDisablementCalendar>"
+    )
+    return (
+        f"{v.element('ExecutionDateTime')}<sr:UpdatePrepayConfigGas>"
+        f"{v.elements(*_PREPAY_VALUES)}{calendar}{v.elements(*_PREPAY_LIMITS)}"
+        "</sr:UpdatePrepayConfigGas>"
+    )
+
+
+_PREPAY_EXAMPLE = Example(
+    {
+        "ExecutionDateTime": None,
+        "DebtRecoveryRateCap": "500",
+        "EmergencyCreditLimit": "1000",
+        "EmergencyCreditThreshold": "500",
+        "LowCreditThreshold": "1500",
+        "MaxMeterBalance": "50000",
+        "MaxCreditThreshold": "30000",
+    },
+    _prepay_example,
 )
 
 
@@ -561,6 +637,19 @@ serves(
 )
 serves(
     "1.2.1",
-    Codec(read=_read_price, build=_build_price, builds=frozenset({"ECS01b", "GCS01b"})),
+    Codec(
+        read=_read_price,
+        build=_build_price,
+        builds=frozenset({"ECS01b", "GCS01b"}),
+        example=_PRICE_EXAMPLE,
+    ),
 )
-serves("2.1", Codec(read=_read_prepay, build=_build_prepay, builds=frozenset({"GCS05"})))
+serves(
+    "2.1",
+    Codec(
+        read=_read_prepay,
+        build=_build_prepay,
+        builds=frozenset({"GCS05"}),
+        example=_PREPAY_EXAMPLE,
+    ),
+)

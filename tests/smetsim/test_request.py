@@ -93,6 +93,20 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
         None,
     ),
     ("6.17", {"CredentialType": "Key Agreement"}, None),
+    ("1.2.1", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "TOUPrice": "-150"}, None),
+    ("1.5", {"ResetMeterBalance": "yes"}, None),
+    ("1.5", {"PrepaymentMode": "yes", "AdjustMeterBalance": "-2000"}, None),
+    ("1.6", {"Prepayment": "yes"}, None),
+    ("1.6", {"DisablementThreshold": "-500", "ExecutionDateTime": "3000-12-31T00:00:00Z"}, None),
+    ("2.1", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "MaxCreditThreshold": "0"}, None),
+    ("2.3", {"DebtRecoveryPerPayment": "2500", "DebtRecoveryRatePeriod2": "HOURLY"}, None),
+    ("3.1", {"SupplierMessage": "Top up soon ~ thanks!"}, None),
+    ("3.2", {"RestrictionDateTime": "2030-06-01T12:00:00Z"}, None),
+    ("3.3", {"ESMEEventLogType": ""}, None),
+    ("3.3", {"ESMEEventLogType": "ESME"}, None),
+    ("3.4", {"SupplierName": "A", "SupplierTelephoneNumber": "01234 567890"}, None),
+    ("6.26", {"DailyTariffBlockCounterMatrixReset": "false"}, None),
+    ("6.24.1", {"RemotePartyRole": "Root, Recovery,LoadController"}, None),
 ]
 
 
@@ -234,6 +248,22 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
             "AddToBoostButton='6': list switches 1 to 5",
         ),
         ("6.15.1", {}, "SR 6.15.1 needs DigitalSigningCertificate=VALUE"),
+        (
+            "1.5",
+            {"fields": {"ResetMeterBalance": "y", "AdjustMeterBalance": "5"}},
+            "give one of AdjustMeterBalance, ResetMeterBalance, not ",
+        ),
+        (
+            "1.6",
+            {"fields": {"Credit": "y", "SuspendDebtDisabled": "false"}},
+            "give Credit or Prepayment (and its settings), not both",
+        ),
+        (
+            "6.24.1",
+            {"fields": {"RemotePartyRole": "Supplier,Landlord"}},
+            "RemotePartyRole='Supplier,Landlord': list 1 to 7 different roles",
+        ),
+        ("6.24.1", {"fields": {"RemotePartyRole": "ACB,ACB"}}, "list 1 to 7 different roles"),
     ],
 )
 def test_refusals_name_the_problem(srv: str, kwargs: dict[str, object], message: str) -> None:
