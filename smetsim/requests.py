@@ -69,6 +69,8 @@ _HOME: Final[Mapping[Home, str]] = MappingProxyType(
         Home.PENDING_MPAN: PENDING_MPAN,
         Home.NEW_DEVICE: NEW_ESME,
         Home.HUB: eui_duis(CHF),
+        Home.GPF: eui_duis(GPF),
+        Home.PPMID: eui_duis(PPMID),
     }
 )
 """The sandbox's values of the examples' symbols (the clock's and the device's are filled

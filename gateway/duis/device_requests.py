@@ -64,9 +64,19 @@ def _execution(body: etree._Element) -> tuple[etree._Element, datetime | None]:
     return stripped, when
 
 
+def _split(request: DuisRequest) -> tuple[etree._Element, datetime | None]:
+    """The body the codec reads and the execution the gateway acts on: a codec that reads its
+    own ExecutionDateTime (``reads_execution``) gets the body whole, and the gateway then
+    sends the command at once - the device executes it when the content says."""
+    codec = CATALOGUE[request.header.service_reference_variant].codec
+    if codec is not None and codec.reads_execution:
+        return request.body, None
+    return _execution(request.body)
+
+
 def read_device_request(request: DuisRequest) -> object:
     """The typed request of a device SR's body (``SignedPreCommand`` for CV5/CV6)."""
-    return _read_device_body(request, _execution(request.body)[0])
+    return _read_device_body(request, _split(request)[0])
 
 
 def _read_device_body(request: DuisRequest, body: etree._Element) -> object:
@@ -90,7 +100,7 @@ def _read_device_body(request: DuisRequest, body: etree._Element) -> object:
 def read_device_call(request: DuisRequest, sender: bytes) -> DeviceCall:
     """The :class:`DeviceCall` the device service takes for a parsed request."""
     header = request.header
-    body, execution = _execution(request.body)
+    body, execution = _split(request)
     return DeviceCall(
         sender=sender,
         request_id=header.request_id,

@@ -559,5 +559,6 @@ serves(
         builds=frozenset({"GCS02", "GCS03"}),
         choose=_choose_payment_mode,
         example=_PAYMENT_MODE_EXAMPLE,
+        reads_execution=True,
     ),
 )

@@ -39,6 +39,8 @@ class Home(StrEnum):
     PENDING_MPAN = "<the pre-notified ESME's MPAN>"
     NEW_DEVICE = "<a device not in the home yet>"
     HUB = "<the home's communications hub>"
+    GPF = "<the home's gas proxy function>"
+    PPMID = "<the home's prepayment meter interface device>"
 
 
 class ExampleError(ValueError):

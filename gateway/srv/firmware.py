@@ -11,6 +11,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.schedule import is_cancellation
+from gateway.srv.example import Example, Home
 from gateway.srv.fields import Fields, invalid
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
@@ -57,5 +58,7 @@ serves(
         build=_build_activate,
         builds=frozenset({"CS06"}),
         future_dated=True,
+        # No default: the hash names an image the device was given (11.1 or the bench).
+        example=Example({"FirmwareHash": Home.REQUIRED}),
     ),
 )

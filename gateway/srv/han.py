@@ -12,7 +12,7 @@ from lxml import etree
 from gateway.duis.envelope import DuisRequest, parse_eui_text, parse_request_id
 from gateway.errors import ServiceError
 from gateway.model import RequestId
-from gateway.srv.example import Example, Home, Values
+from gateway.srv.example import EMPTY, Example, Home, Values
 from gateway.srv.fields import Fields, invalid, read_int
 from gateway.srv.registry import serves, serves_non_device
 from gateway.srv.spec import Codec, Command
@@ -227,6 +227,9 @@ def _build_join(cmd: Command) -> bytes:
     ).encode()
 
 
+_OTHER_DEVICE = Example({"OtherDeviceID": Home.PPMID})
+"""A join or unjoin of the home's PPMID (sent to its meter)."""
+
 serves(
     "8.7.1",
     Codec(
@@ -234,6 +237,7 @@ serves(
         build=_build_join,
         builds=frozenset({"CS03a1", "CS03a2", "CS03c"}),
         choose=_choose_join,
+        example=_OTHER_DEVICE,
     ),
 )
 # Non-critical joins of a PPMID or HCALCS are the ACB's (the supplier and its counter in the
@@ -246,6 +250,7 @@ serves(
         builds=frozenset({"CS03b", "CS03a2", "CS03c"}),
         choose=_choose_join,
         acb_use_cases=frozenset({"CS03a2", "CS03c"}),
+        example=_OTHER_DEVICE,
     ),
 )
 
@@ -270,7 +275,15 @@ def _build_unjoin(cmd: Command) -> bytes:
     return gc.UnjoinDevice(request.other).encode()
 
 
-serves("8.8.1", Codec(read=_read_unjoin, build=_build_unjoin, builds=frozenset({"CS04ac"})))
+serves(
+    "8.8.1",
+    Codec(
+        read=_read_unjoin,
+        build=_build_unjoin,
+        builds=frozenset({"CS04ac"}),
+        example=_OTHER_DEVICE,
+    ),
+)
 serves(
     "8.8.2",
     Codec(
@@ -278,6 +291,7 @@ serves(
         build=_build_unjoin,
         builds=frozenset({"CS04ac"}),
         acb_use_cases=frozenset({"CS04ac"}),
+        example=_OTHER_DEVICE,
     ),
 )
 
@@ -312,6 +326,7 @@ serves(
         build=_build_restore_gpf,
         builds=frozenset({"GCS59"}),
         acb_use_cases=frozenset({"GCS59"}),
+        example=Example({"OldGPFID": Home.GPF}),
     ),
 )
 
@@ -342,7 +357,11 @@ def read_local_response(request: DuisRequest) -> LocalCommandResponse:
     return LocalCommandResponse(original, payload)
 
 
-serves_non_device("8.13", read_local_response)
+serves_non_device(
+    "8.13",
+    read_local_response,
+    example=Example({"OriginalRequestID": Home.REQUIRED, "DeviceGBCSResponse": Home.REQUIRED}),
+)
 
 
 # --------------------------------------------------------------------------- 14.1
@@ -371,5 +390,6 @@ serves(
         build=_build_network_data,
         builds=frozenset({"GCS31"}),
         acb_use_cases=frozenset({"GCS31"}),
+        example=EMPTY,
     ),
 )

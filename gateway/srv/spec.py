@@ -157,6 +157,10 @@ class Codec:
     future_dated: bool = False
     """``build`` puts ``Command.execution`` in the command (a Device-pattern future-dated
     request); a codec without it refuses an ExecutionDateTime of that pattern (``E47``)."""
+    reads_execution: bool = False
+    """``read`` takes the body with its ``ExecutionDateTime`` and carries the execution (or a
+    cancellation) in the typed request itself, for a Device-pattern SR whose content holds
+    it (the tariff and account family); the front door leaves the element in place."""
 
     def use_case_for(self, request: Any, names: tuple[str, ...]) -> str:
         if self.choose is not None:

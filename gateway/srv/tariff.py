@@ -633,6 +633,7 @@ serves(
         build=_build_tariff,
         builds=frozenset({"ECS01a", "GCS01a"}),
         example=_TARIFF_EXAMPLE,
+        reads_execution=True,
     ),
 )
 serves(
@@ -642,6 +643,7 @@ serves(
         build=_build_price,
         builds=frozenset({"ECS01b", "GCS01b"}),
         example=_PRICE_EXAMPLE,
+        reads_execution=True,
     ),
 )
 serves(
@@ -651,5 +653,6 @@ serves(
         build=_build_prepay,
         builds=frozenset({"GCS05"}),
         example=_PREPAY_EXAMPLE,
+        reads_execution=True,
     ),
 )

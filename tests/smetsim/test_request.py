@@ -25,7 +25,16 @@ _EXAMPLED = [srv.value for srv, e in CATALOGUE.items() if e.served and e.example
 
 # Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
 CASES: list[tuple[str, dict[str, str], int | None]] = [
-    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("6.15.1", "8.4", "8.5")),
+    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("6.15.1", "8.4", "8.5", "8.13", "11.3")),
+    ("11.3", {"FirmwareHash": "ab" * 32}, None),
+    (
+        "8.13",
+        {
+            "OriginalRequestID": "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:5",
+            "DeviceGBCSResponse": "3wAAAA==",
+        },
+        None,
+    ),
     ("8.5", {"KeyAgreementCertificate": "<ACB KA>", "Certificate": "<CA>"}, None),
     (
         "8.5",
