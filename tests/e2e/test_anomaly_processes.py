@@ -49,11 +49,13 @@ async def sandbox_process(state: Path, *extra: str) -> AsyncIterator[Running]:
     """``smetsim sandbox`` on ``state`` in a process group of its own; SIGKILLs the whole group
     on leaving (the supervisor and every worker at once: nothing is shut down cleanly)."""
     args = ["sandbox", "--state", str(state), "--port", "0", "--no-latency", *extra]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "smetsim.cli", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, cwd=ROOT, env=ENV,
-        start_new_session=True,
-    )  # fmt: skip
+    errors = state.parent / f"{state.name}-stderr.txt"
+    with errors.open("ab") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "smetsim.cli", *args,
+            stdout=asyncio.subprocess.PIPE, stderr=stderr, cwd=ROOT, env=ENV,
+            start_new_session=True,
+        )  # fmt: skip
     try:
         assert process.stdout is not None
         url: str | None = None
@@ -61,7 +63,8 @@ async def sandbox_process(state: Path, *extra: str) -> AsyncIterator[Running]:
         while True:
             line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
             if not line:
-                raise AssertionError(f"smetsim sandbox did not start: {args}")
+                said = errors.read_text(errors="replace")[-2000:]
+                raise AssertionError(f"smetsim sandbox did not start: {args}\n{said}")
             if found := re.search(r"listening on (http://\S+)", line):
                 url = found.group(1)
             if found := re.search(r"workers: +\d+ processes \(([\d, ]+)\)", line):
