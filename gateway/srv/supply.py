@@ -15,7 +15,7 @@ from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
 
-__all__ = ["ArmSupply", "DisableSupply", "EnableSupply"]
+__all__ = ["ArmSupply", "DisableSupply", "EnableSupply", "ReadSupplyStatus"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,4 +77,25 @@ serves(
     Codec(
         read=_reader(ArmSupply), build=_build, builds=frozenset({"ECS44", "GCS39"}), example=EMPTY
     ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSupplyStatus:
+    """SR7.4 ``ReadSupplyStatus``: GCS33 (the GSME's valve and battery). The ESME's ECS45 is
+    not built yet (E47 naming it)."""
+
+
+def _read_status(body: etree._Element) -> ReadSupplyStatus:
+    Fields(body, ())
+    return ReadSupplyStatus()
+
+
+def _build_status(cmd: Command) -> bytes:
+    return gc.ReadValve().encode()
+
+
+serves(
+    "7.4",
+    Codec(read=_read_status, build=_build_status, builds=frozenset({"GCS33"}), example=EMPTY),
 )

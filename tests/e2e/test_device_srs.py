@@ -114,6 +114,26 @@ async def test_7_2_and_7_3_gas_valve(client: DuisClient, schema: SchemaCheck) ->
         assert state.status is status
 
 
+async def test_7_4_reads_the_gas_valve_it_just_closed(
+    client: DuisClient, schema: SchemaCheck
+) -> None:
+    closed = await client.send(
+        request(client, "7.2", GSME, "<sr:DisableSupply/>", cv=4), wait=True, within=5
+    )
+    assert closed.ok
+    message = await call(client, request(client, "7.4", GSME, "<sr:ReadSupplyStatus/>"), schema)
+    assert message.message_code == 0x0082
+    status = gc.decode_response(0x0082, message.content)
+    assert isinstance(status, gc.ValveStatus)
+    assert status.status is gc.SupplyStatus.OFF
+
+
+async def test_7_4_to_an_esme_names_the_use_case_not_built(client: DuisClient) -> None:
+    outcome = await client.send(request(client, "7.4", ESME, "<sr:ReadSupplyStatus/>"))
+    assert outcome.answers[0].code == "E47"
+    assert "ECS45" in (outcome.answers[0].reason or "")
+
+
 async def test_7_1_is_refused_for_a_gas_meter(client: DuisClient) -> None:
     outcome = await client.send(request(client, "7.1", GSME, "<sr:EnableSupply/>", cv=4))
     assert outcome.answers[0].code == "E48"
