@@ -26,7 +26,7 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -115,7 +115,9 @@ class EventBus:
         self.queue_size = queue_size
         self._seq = itertools.count(1)
         self._subscribers: list[Subscription] = []
-        self._listeners: list[tuple[Callable[[Event], None], bool]] = []
+        self._listeners: list[tuple[Callable[[Event], None], bool, frozenset[str] | None]] = []
+        self._heard: frozenset[str] | None = frozenset()
+        """The types some listener takes (None: a listener takes every type)."""
         self.dropped = 0
         self.worker: int | None = None
         """This process's worker index, when it is one of several."""
@@ -124,10 +126,28 @@ class EventBus:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def listen(self, listener: Callable[[Event], None], *, relayed: bool = False) -> None:
+    def listen(
+        self,
+        listener: Callable[[Event], None],
+        *,
+        relayed: bool = False,
+        types: Iterable[str] | None = None,
+    ) -> None:
         """Call ``listener`` with every event of this process, in place (it must not block);
-        with ``relayed``, with the other workers' events too."""
-        self._listeners.append((listener, relayed))
+        with ``relayed``, with the other workers' events too; with ``types``, with the events
+        of those types only (the others may then go unmade: :meth:`wants`)."""
+        kinds = None if types is None else frozenset(types)
+        if kinds is not None and not kinds <= EVENT_TYPES:
+            raise ValueError(f"unknown event types {sorted(kinds - EVENT_TYPES)!r}")
+        self._listeners.append((listener, relayed, kinds))
+        self._heard = None if kinds is None or self._heard is None else self._heard | kinds
+
+    def wants(self, event_type: str) -> bool:
+        """Whether an event of ``event_type`` published now would reach anyone (a stream
+        subscriber, or a listener taking that type): a hot path may skip making one that
+        would not."""
+        heard = self._heard
+        return heard is None or event_type in heard or bool(self._subscribers)
 
     def subscribe(self) -> Subscription:
         subscription = Subscription(self.queue_size)
@@ -173,8 +193,8 @@ class EventBus:
         return event
 
     def _tell(self, event: Event) -> None:
-        for listener, relayed in self._listeners:
-            if event.relayed and not relayed:
+        for listener, relayed, kinds in self._listeners:
+            if (event.relayed and not relayed) or (kinds is not None and event.type not in kinds):
                 continue
             try:
                 listener(event)
@@ -208,7 +228,9 @@ class ObservedWan:
 
     def set_receiver(self, receiver: FrameReceiver) -> None:
         def observed(source: bytes, frame: bytes) -> None:
-            self.bus.publish("frame-received", device=_eui(source), bytes=len(frame))
+            # Two events per SR that, with no stream open, no listener takes.
+            if self.bus.wants("frame-received"):
+                self.bus.publish("frame-received", device=_eui(source), bytes=len(frame))
             receiver(source, frame)
 
         self.wan.set_receiver(observed)
@@ -218,7 +240,8 @@ class ObservedWan:
 
     async def send(self, hub: bytes, frame: bytes) -> None:
         await self.wan.send(hub, frame)
-        self.bus.publish("command-sent", hub=_eui(hub), bytes=len(frame))
+        if self.bus.wants("command-sent"):
+            self.bus.publish("command-sent", hub=_eui(hub), bytes=len(frame))
 
     async def close(self) -> None:
         await self.wan.close()
@@ -227,6 +250,9 @@ class ObservedWan:
 class RequestLogger:
     """The ``info`` log of the traffic: one line per SR received and one per final answer
     (response, alert or DCC alert) with the time since its SR arrived."""
+
+    TYPES: Final = frozenset({"sr-received", "response", "dcc-alert", "alert"})
+    """The events it logs."""
 
     def __init__(self, log: logging.Logger | None = None, *, remember: int = 10_000) -> None:
         self.log = log or logging.getLogger("gateway.traffic")

@@ -166,8 +166,8 @@ class Gateway:
         self.service = NonDeviceService(storage, clock=clock, flag_rules=settings.flag_rules)
         self.commits = GroupCommit(storage, on_loop=commits_on_loop)
         self.events = EventBus(clock=clock)
-        self.events.listen(RequestLogger())
-        self.events.listen(self._on_event)
+        self.events.listen(RequestLogger(), types=RequestLogger.TYPES)
+        self.events.listen(self._on_event, types=("smi-change", "response"))
         self._last_flag_change = 0
         """The newest flag change announced on the event bus (read at start)."""
         self.certificates = CertificateIndex()

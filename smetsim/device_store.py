@@ -34,6 +34,11 @@ _SCHEMA: Final = (
 )
 
 
+_encode: Final = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+"""``json.dumps`` with those arguments, without making an encoder per device saved (the
+states are plain trees from ``to_json``: no cycles to look for)."""
+
+
 class DeviceStore:
     """The saved device states of one state folder.
 
@@ -54,6 +59,9 @@ class DeviceStore:
             raise EmulatorError(f"cannot open the device state {path}: {exc}") from None
         self.saves = 0
         """Transactions written (one per batch of frames that changed a device)."""
+        self._saved: dict[bytes, str] = {}
+        """The JSON this store last committed for each device: a touched device whose state
+        came out the same (a hub that only passed a command on) is not written again."""
 
     @classmethod
     def in_state(cls, state: Path, *, durability: str) -> DeviceStore:
@@ -62,7 +70,12 @@ class DeviceStore:
 
     def save(self, states: Iterable[dict[str, Any]]) -> None:
         """Write these device states (from :meth:`Fleet.state_of`) in one transaction."""
-        rows = [(bytes.fromhex(s["eui"]), json.dumps(s, separators=(",", ":"))) for s in states]
+        saved = self._saved
+        rows = []
+        for state in states:
+            eui, text = bytes.fromhex(state["eui"]), _encode(state)
+            if saved.get(eui) != text:
+                rows.append((eui, text))
         if not rows:
             return
         db = self._db
@@ -77,6 +90,7 @@ class DeviceStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        saved.update(rows)
         self.saves += 1
 
     def save_fleet(self, fleet: Fleet, euis: Iterable[bytes]) -> None:

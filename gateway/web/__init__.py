@@ -98,7 +98,7 @@ class WebView:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.flow = Flow()
-        gateway.events.listen(self.flow.on_event, relayed=True)
+        gateway.events.listen(self.flow.on_event, relayed=True, types=Flow.TYPES)
         self.console: DeviceConsole | None = None
         self.reports: ReportSource | None = None
         self.templates = jinja2.Environment(

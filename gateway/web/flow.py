@@ -101,6 +101,9 @@ class Restored:
 class Flow:
     """The newest SRs, by RequestID (see the module docstring)."""
 
+    TYPES: Final = frozenset({"sr-received", "response", "dcc-alert"})
+    """The events it follows."""
+
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = keep
         self._entries: OrderedDict[str, FlowEntry] = OrderedDict()

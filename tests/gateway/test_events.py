@@ -42,6 +42,25 @@ def test_a_relayed_event_reaches_the_stream_and_only_the_listeners_that_ask() ->
     assert "worker" not in EventBus().publish("rdp-file", file="c").as_json()  # one process
 
 
+def test_a_listener_of_some_types_gets_only_those_and_wants_says_who_would_hear() -> None:
+    bus = EventBus()
+    logged: list[Event] = []
+    bus.listen(logged.append, types=("rdp-file",))
+    assert bus.wants("rdp-file")
+    assert not bus.wants("command-sent")  # nobody would get it: a hot path may skip it
+    bus.publish("command-sent", hub="00", bytes=1)
+    bus.publish("rdp-file", file="a")
+    assert [e.type for e in logged] == ["rdp-file"]
+    subscription = bus.subscribe()
+    assert bus.wants("command-sent")  # a stream takes every type
+    bus.unsubscribe(subscription)
+    assert not bus.wants("command-sent")
+    bus.listen(lambda event: None)  # a listener of every type
+    assert bus.wants("command-sent")
+    with pytest.raises(ValueError, match="nonsense"):
+        bus.listen(logged.append, types=("nonsense",))
+
+
 @pytest.mark.parametrize(
     "data",
     [
