@@ -27,7 +27,9 @@ __all__ = [
     "MAX_SCHEDULE_ID",
     "MIGRATIONS",
     "Schedule",
+    "claim_run",
     "delete",
+    "due",
     "insert",
     "occurrences",
     "select",
@@ -49,7 +51,8 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             start_time TEXT NOT NULL,
             details TEXT NOT NULL,
             scheduled_body TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            last_run TEXT NOT NULL
         );
         CREATE INDEX dcc_schedules_device ON dcc_schedules (device);
         """,
@@ -77,6 +80,8 @@ class Schedule:
     schedule_id: int
     owner: bytes
     spec: ScheduleSpec
+    last_run: datetime
+    """The run it made last (its creation, before its first run)."""
 
 
 def _months_later(day: date, months: int) -> date:
@@ -117,7 +122,8 @@ def insert(tx: Transaction, owner: bytes, spec: ScheduleSpec, now: datetime) -> 
     """Store a schedule; its DSP schedule id."""
     return tx.insert(
         "INSERT INTO dcc_schedules (owner, device, variant, frequency, start_date, end_date, "
-        "start_time, details, scheduled_body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "start_time, details, scheduled_body, created_at, last_run) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             owner,
             spec.device_id,
@@ -128,6 +134,7 @@ def insert(tx: Transaction, owner: bytes, spec: ScheduleSpec, now: datetime) -> 
             spec.start_time.isoformat(),
             spec.details,
             spec.scheduled_body,
+            now.astimezone(UTC).isoformat(),
             now.astimezone(UTC).isoformat(),
         ),
     )
@@ -148,12 +155,13 @@ def _schedule(row: Row) -> Schedule:
             details=str(row["details"]),
             scheduled_body=str(row["scheduled_body"]),
         ),
+        datetime.fromisoformat(str(row["last_run"])),
     )
 
 
 _COLUMNS: Final = (
     "SELECT schedule_id, owner, device, variant, frequency, start_date, end_date, start_time, "
-    "details, scheduled_body FROM dcc_schedules"
+    "details, scheduled_body, last_run FROM dcc_schedules"
 )
 
 
@@ -172,3 +180,25 @@ def select(
 
 def delete(tx: Transaction, schedule_ids: list[int]) -> None:
     tx.executemany("DELETE FROM dcc_schedules WHERE schedule_id = ?", [(i,) for i in schedule_ids])
+
+
+def due(tx: Transaction, now: datetime) -> list[int]:
+    """The schedules with a run due at ``now`` (after their last one), by id."""
+    return [s.schedule_id for s in select(tx) if occurrences(s.spec, s.last_run, now)]
+
+
+def claim_run(tx: Transaction, schedule_id: int, now: datetime) -> tuple[Schedule, datetime] | None:
+    """The schedule's earliest run due at ``now``, marked made (so that no other worker, nor a
+    restart, makes it again); None when none is due or the schedule was deleted."""
+    found = select(tx, schedule_id=schedule_id)
+    if not found:
+        return None
+    schedule = found[0]
+    runs = occurrences(schedule.spec, schedule.last_run, now)
+    if not runs:
+        return None
+    changed = tx.execute(
+        "UPDATE dcc_schedules SET last_run = ? WHERE schedule_id = ? AND last_run = ?",
+        (runs[0].isoformat(), schedule_id, schedule.last_run.isoformat()),
+    )
+    return (schedule, runs[0]) if changed == 1 else None

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from lxml import etree
 
-from gateway.dcc_schedule import occurrences
+from gateway.dcc_schedule import due, occurrences
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.nondevice import (
     read_create_schedule,
@@ -20,6 +20,8 @@ from gateway.duis.xml import SR_NS
 from gateway.errors import ServiceError
 from gateway.model import CreateSchedule, DeleteSchedule, ReadSchedule, ScheduleSpec
 from gateway.services import NonDeviceService
+from gateway.services.device_dcc_schedule import claim_call
+from gateway.services.device_types import DeviceCall
 from tests.gateway.smi import CHF, ESME, NOP, S1, S2, Clock, Ids, commissioned_esme, snapshot
 
 _NS = f'xmlns:sr="{SR_NS}"'
@@ -205,3 +207,28 @@ def test_occurrences_follow_the_recurrence() -> None:
     )
     assert [d.day for d in ended] == [1, 8, 15]
     assert CreateSchedule(_spec("Yearly", date(2026, 1, 1))).device_id == ESME
+
+
+def test_a_run_is_claimed_once_and_reads_the_period_of_its_day(
+    home: NonDeviceService, ids: Ids, clock: Clock
+) -> None:
+    schedule_id = _create(home, ids)  # daily from 2026-03-02 at 01:00, read day -1 to day 0
+    clock.advance(days=2)  # 2026-03-03 09:30: the runs of 2 and 3 March are due
+    now = clock()
+    with home.storage.transaction() as tx:
+        assert due(tx, now) == [schedule_id]
+        first = claim_call(tx, schedule_id, now)
+        second = claim_call(tx, schedule_id, now)
+        assert claim_call(tx, schedule_id, now) is None
+        assert due(tx, now) == []
+    assert isinstance(first, DeviceCall)
+    assert isinstance(second, DeviceCall)
+    assert first.request_id.originator == S1
+    assert first.request_id.target == ESME
+    assert (first.service_reference_variant, first.command_variant) == ("4.6.1", 1)
+    assert first.request_id.counter == second.request_id.counter  # the submit writes it
+    spans = [getattr(call.request, "span", None) for call in (first, second)]
+    assert [(s.start, s.end) for s in spans if s is not None] == [
+        (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)),
+        (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)),
+    ]
