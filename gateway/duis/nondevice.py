@@ -395,6 +395,9 @@ def read_create_schedule(body: etree._Element) -> CreateSchedule:
             reason=f"{reference!r} is not the service reference of variant {variant!r}",
         )
     scheduled = f.only_one(SCHEDULED_BODIES)
+    if "KAPublicSecurityCredential" in f.elements:
+        # Answers re-encrypted for a key the schedule carries: not served (as for the reads).
+        raise ServiceError("duis_sr_not_supported", srv="5.1 with KAPublicSecurityCredential")
     return CreateSchedule(
         ScheduleSpec(
             frequency=frequency,
