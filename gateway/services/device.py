@@ -343,6 +343,8 @@ class DeviceService:
             else future_mode(entry.row, entry.codec, call.execution, now, cv)
         )
         plan = self._plan(tx, call, user.roles, now)
+        if call.dsp_schedule_id is not None:  # kept with the request, for its answer
+            plan.details["dsp_schedule"] = call.dsp_schedule_id
         uc = plan.use_case
         # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
         # a PPMID, say) is MACed by the ACB: the user has nothing to sign.
@@ -704,6 +706,7 @@ class DeviceService:
             response_id=RequestId(request_id.target, request_id.originator, request_id.counter),
             variant=opened.variant,
             payload=frame,
+            dsp_schedule_id=None if opened.details is None else opened.details.get("dsp_schedule"),
         )
         worked = bool(opened.details) and succeeded(message)
         version = activated_version(message)

@@ -81,6 +81,7 @@ def run_call(schedule: dcc_schedule.Schedule, run: datetime, counter: int) -> De
         command_variant=1,
         service_reference_variant=spec.variant,
         request=entry.codec.read(body),
+        dsp_schedule_id=schedule.schedule_id,
     )
 
 

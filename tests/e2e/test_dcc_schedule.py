@@ -1,7 +1,8 @@
 """A DCC schedule in a whole sandbox (SR5.1, 5.2, 5.3): a daily 4.6.1 read of the ESME's
 import daily read log created, the sandbox's clock moved three days, and three reads made
 on the schedule's recurrence and delivered to the supplier like any device response; the
-schedule read back, deleted, and no read made after."""
+schedule read back, deleted, and no read made after. Each run's answer is a
+``DSPScheduledMessage`` naming its schedule."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ async def test_a_daily_schedule_delivers_a_read_a_day(
         assert final is not None, f"run {run} was not delivered"
         assert final.ok, final
         assert final.payload is not None
+        schema(final.body)
+        assert f"<sr:DSPScheduleID>{schedule_id}</sr:DSPScheduleID>".encode() in final.body
+        assert b"<sr:DSPScheduledMessage>" in final.body
     assert await client.wait(_rid(created_counter + 4), within=0.3) is None  # three days, three
 
     read = await client.post(

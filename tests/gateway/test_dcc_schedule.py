@@ -10,6 +10,7 @@ from lxml import etree
 
 from gateway.dcc_schedule import due, occurrences
 from gateway.duis.catalogue import ServiceReferenceVariant
+from gateway.duis.device_responses import report_element
 from gateway.duis.nondevice import (
     read_create_schedule,
     read_delete_schedule,
@@ -18,10 +19,10 @@ from gateway.duis.nondevice import (
 )
 from gateway.duis.xml import SR_NS
 from gateway.errors import ServiceError
-from gateway.model import CreateSchedule, DeleteSchedule, ReadSchedule, ScheduleSpec
+from gateway.model import CreateSchedule, DeleteSchedule, ReadSchedule, RequestId, ScheduleSpec
 from gateway.services import NonDeviceService
 from gateway.services.device_dcc_schedule import claim_call
-from gateway.services.device_types import DeviceCall
+from gateway.services.device_types import DeviceCall, DeviceReport, ReportKind
 from tests.gateway.smi import CHF, ESME, NOP, S1, S2, Clock, Ids, commissioned_esme, snapshot
 
 _NS = f'xmlns:sr="{SR_NS}"'
@@ -232,3 +233,24 @@ def test_a_run_is_claimed_once_and_reads_the_period_of_its_day(
         (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)),
         (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)),
     ]
+
+
+def test_a_runs_answer_is_a_dsp_scheduled_message() -> None:
+    report = DeviceReport(
+        seq=1,
+        kind=ReportKind.RESPONSE,
+        recipient=S1,
+        device=ESME,
+        code="I0",
+        created_at=datetime(2026, 3, 2, 1, tzinfo=UTC),
+        request_id=RequestId(S1, ESME, 7),
+        response_id=RequestId(ESME, S1, 7),
+        service_reference_variant="4.6.1",
+        payload=b"\x01\x02",
+        dsp_schedule_id=42,
+    )
+    ns = {"sr": SR_NS}
+    root = report_element(report)
+    assert root.xpath("//sr:ResponseMessage/sr:GBCSPayload", namespaces=ns) == []
+    scheduled = root.xpath("//sr:ResponseMessage/sr:DSPScheduledMessage", namespaces=ns)
+    assert [c.text for c in scheduled[0]] == ["AQI=", "42"]
