@@ -182,6 +182,49 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "local_response_mismatch": _row(
         "E081303", "the DeviceGBCSResponse does not answer {request_id}: {reason}."
     ),
+    # --- 5.1-5.3 DCC schedules ---------------------------------------------------------------
+    "schedule_not_schedulable": _row(
+        "E050101",
+        "SR {srv} cannot be DCC-scheduled: the DCC schedules {allowed}.",
+    ),
+    "schedule_body_mismatch": _row(
+        "E050102",
+        "the schedule of SR {srv} must carry {expected}, not {found}.",
+    ),
+    "schedule_recurrence": _row(
+        "E050103",
+        "the schedule's recurrence is impossible: {reason}.",
+    ),
+    "schedule_unknown_device": _row(
+        "E050105",
+        "device {device} is not in the Smart Metering Inventory.",
+    ),
+    "schedule_wrong_device": _row(
+        "E050107",
+        "SR {srv} cannot be scheduled for device {device}, a {device_type}: "
+        "it goes to {device_types}.",
+    ),
+    "schedule_not_eligible": _row(
+        "E050108",
+        "DCC User {sender} (roles {roles}) may not schedule SR {srv}: it needs one of {eligible}.",
+    ),
+    "schedule_read_unknown": _row(
+        "E050201",
+        "DCC User {sender} has no DSP schedule {what}.",
+    ),
+    "schedule_read_not_owner": _row(
+        "E050202",
+        "DSP schedule {schedule_id} belongs to another DCC User, not {sender}.",
+    ),
+    "schedule_delete_unknown": _row(
+        "E050301",
+        "DCC User {sender} has no DSP schedule {what}: there is nothing to delete.",
+    ),
+    "schedule_delete_not_owner": _row(
+        "E050302",
+        "DSP schedule {schedule_id} belongs to another DCC User, not {sender}: "
+        "only its owner may delete it.",
+    ),
     # --- 8.14 Communications Hub Status Update -------------------------------------------------
     "hub_update_unknown": _row(
         "E081401", "device {device} is not a CHF in the Smart Metering Inventory."

@@ -12,7 +12,7 @@ rules of ``docs/inventory.md`` to them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 from typing import ClassVar
 
@@ -177,6 +177,56 @@ class CommsHubStatusUpdate:
         return self.variant
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """What an SR 5.1 asks for (its ``DSPSchedule``), checked by the reader and the rules."""
+
+    frequency: str
+    start_date: date
+    end_date: date | None
+    start_time: time
+    """``ScheduleExecutionStartTime`` (UTC); midnight when the request gives none."""
+    variant: str
+    """The scheduled SR (``DSPScheduledServiceReferenceVariant``)."""
+    device_id: bytes
+    details: str
+    """The ``DSPSchedule`` element's XML text, as received."""
+    scheduled_body: str
+    """The scheduled request's element in it (``DSPRetrieveImportDailyReadLog``...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSchedule:
+    """SR5.1 ``CreateSchedule``: a DCC schedule of a DCC-schedulable read."""
+
+    service_reference_variant: ClassVar[str] = "5.1"
+    spec: ScheduleSpec
+
+    @property
+    def device_id(self) -> bytes:
+        return self.spec.device_id
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSchedule:
+    """SR5.2 ``ReadSchedule``: one schedule by its DSP schedule id, or a device's schedules
+    (the schema's choice: exactly one is set)."""
+
+    service_reference_variant: ClassVar[str] = "5.2"
+    schedule_id: int | None = None
+    device_id: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSchedule:
+    """SR5.3 ``DeleteSchedule``: one schedule by its DSP schedule id, or the user's schedules
+    on a device (exactly one is set)."""
+
+    service_reference_variant: ClassVar[str] = "5.3"
+    schedule_id: int | None = None
+    device_id: bytes | None = None
+
+
 UpdateInventory = UpdateDeviceStatus | UpdateDeviceDetails | DeleteDevice | UpdateMPxN
 """The four forms of SR8.4 (the schema's ``UpdateInventory`` choice)."""
 
@@ -190,6 +240,9 @@ NonDeviceRequest = (
     | DecommissionDevice
     | ServiceOptOut
     | CommsHubStatusUpdate
+    | CreateSchedule
+    | ReadSchedule
+    | DeleteSchedule
 )
 
 
@@ -230,3 +283,7 @@ class NonDeviceResult:
 
     records: tuple[DeviceRecord, ...] = ()
     response_code: str = "I0"
+    schedule_id: int | None = None
+    """SR5.1: the DSP schedule id of the schedule created."""
+    schedules: tuple[tuple[int, ScheduleSpec], ...] = ()
+    """SR5.2: the schedules read, each with its DSP schedule id."""

@@ -404,7 +404,8 @@ class Gateway:
             lambda tx: self.service.handle_in(tx, sender, request_id, request, pem)
         )
         variant: ServiceReferenceVariant = context.request.header.service_reference_variant
-        if variant.value != "8.2":  # every other non-device SR served changes the SMI
+        # 8.2 reads the SMI and the DCC schedules (5.x) are not in it: every other changes it.
+        if variant.value not in ("8.2", "5.1", "5.2", "5.3"):
             # The device the SR changes (in its body: the RequestID's target is the ACB).
             changed = request.device_id or context.request.header.request_id.target
             self.events.publish(

@@ -131,6 +131,7 @@ def _usual_response(report: DeviceReport) -> _Usual | None:
         and report.response_id is not None
         and report.payload is not None
         and report.service_reference_variant is not None
+        and report.dsp_schedule_id is None
     ):
         variant = ServiceReferenceVariant(report.service_reference_variant)
         return report.request_id, report.response_id, report.payload, variant
@@ -232,7 +233,12 @@ def _build_report_element(report: DeviceReport, schema_version: str) -> etree._E
         variant = ServiceReferenceVariant(report.service_reference_variant)
         etree.SubElement(message, sr("ServiceReference")).text = variant.service_reference
         etree.SubElement(message, sr("ServiceReferenceVariant")).text = variant.value
-        etree.SubElement(message, sr("GBCSPayload")).text = _b64(report.payload)
+        if report.dsp_schedule_id is None:
+            etree.SubElement(message, sr("GBCSPayload")).text = _b64(report.payload)
+        else:  # a DCC schedule's run names its schedule
+            scheduled = etree.SubElement(message, sr("DSPScheduledMessage"))
+            etree.SubElement(scheduled, sr("GBCSPayload")).text = _b64(report.payload)
+            etree.SubElement(scheduled, sr("DSPScheduleID")).text = str(report.dsp_schedule_id)
     elif report.kind is ReportKind.ALERT:
         assert report.payload is not None
         _header(root, request_id=None, response_id=response_id, code="I0", when=_at(report))

@@ -9,27 +9,33 @@ without ``--duis-schema`` still refuses a bad value with a sentence naming it
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, time
 from typing import Final
 
 from lxml import etree
 
+from gateway.dcc_schedule import FREQUENCIES, MAX_SCHEDULE_ID
 from gateway.duis.build import inventory_element
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import DuisRequest, parse_eui_text
-from gateway.duis.xml import SR_NS, is_element, local_name
+from gateway.duis.xml import SR_NS, is_element, local_name, parse_document, sr
 from gateway.errors import ServiceError
 from gateway.model import (
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
     CommsHubStatusUpdate,
+    CreateSchedule,
     DecommissionDevice,
     DeleteDevice,
+    DeleteSchedule,
     DevicePrenotification,
     DeviceStatus,
     NonDeviceRequest,
     NonDeviceResult,
     PropertyFilter,
     ReadInventory,
+    ReadSchedule,
+    ScheduleSpec,
     ServiceOptOut,
     UpdateDeviceDetails,
     UpdateDeviceStatus,
@@ -51,6 +57,9 @@ BODY_OF: Final[dict[ServiceReferenceVariant, str]] = {
     ServiceReferenceVariant.SR_8_14_2: "CHFInstallSuccessNoSMWAN",
     ServiceReferenceVariant.SR_8_14_3: "CHFFaultReturn",
     ServiceReferenceVariant.SR_8_14_4: "CHFNoFaultReturn",
+    ServiceReferenceVariant.SR_5_1: "CreateSchedule",
+    ServiceReferenceVariant.SR_5_2: "ReadSchedule",
+    ServiceReferenceVariant.SR_5_3: "DeleteSchedule",
 }
 """The body element of each non-device SR this gateway serves."""
 
@@ -312,6 +321,132 @@ def read_service_opt_out(request: DuisRequest) -> ServiceOptOut:
     return ServiceOptOut(device_id=request.header.request_id.target)
 
 
+# ---------------------------------------------------------------------------- 5.1-5.3
+
+SCHEDULED_BODIES: Final = (
+    "DSPRetrieveImportDailyReadLog",
+    "DSPRetrieveExportDailyReadLog",
+    "DSPReadActiveImportProfileData",
+    "DSPReadReactiveImportProfileData",
+    "DSPReadExportProfileData",
+    "DSPReadNetworkData",
+    "DSPReadMaximumDemandImportRegisters",
+    "DSPReadMaximumDemandExportRegisters",
+    "DSPReadPrepaymentDailyReadLog",
+    "DSPReadLoadLimitData",
+    "DSPReadActivePowerImport",
+    "DSPRetrieveDailyConsumptionLog",
+    "DSPRecordNetworkDataGAS",
+    "DSPReadInstantaneousExportRegisters",
+)
+"""The schema's choice of scheduled request bodies in a ``DSPSchedule``."""
+
+_SCHEDULE_FIELDS: Final = (
+    "ScheduleFrequency",
+    "ScheduleStartDate",
+    "ScheduleEndDate",
+    "ScheduleExecutionStartTime",
+    "KAPublicSecurityCredential",
+    "DSPScheduledServiceReference",
+    "DSPScheduledServiceReferenceVariant",
+    "DeviceID",
+)
+
+
+def _xs_date(name: str, value: str | None) -> date:
+    text = (value or "").removesuffix("Z")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ServiceError(
+            "duis_invalid_element", element=name, reason=f"{value!r} is not a date (2025-12-31)"
+        ) from None
+
+
+def _xs_time(name: str, value: str) -> time:
+    try:
+        when = time.fromisoformat(value.removesuffix("Z"))
+    except ValueError:
+        raise ServiceError(
+            "duis_invalid_element", element=name, reason=f"{value!r} is not a time (01:30:00)"
+        ) from None
+    if when.tzinfo is not None and when.utcoffset():
+        raise ServiceError("duis_invalid_element", element=name, reason=f"{value!r} must be in UTC")
+    return when.replace(tzinfo=None)
+
+
+def read_create_schedule(body: etree._Element) -> CreateSchedule:
+    """SR5.1: the ``DSPSchedule``; whether the scheduled SR may be scheduled, to that device,
+    by that user, is the service's rule (:mod:`gateway.services.nondevice`)."""
+    f = _Fields(body, (*_SCHEDULE_FIELDS, *SCHEDULED_BODIES))
+    frequency = _enum_value(
+        "ScheduleFrequency", f.text("ScheduleFrequency", required=True), set(FREQUENCIES)
+    )
+    end = f.text("ScheduleEndDate")
+    start_time = f.text("ScheduleExecutionStartTime")
+    device = f.eui("DeviceID", required=True)
+    assert device is not None
+    reference = f.text("DSPScheduledServiceReference", required=True) or ""
+    variant = f.text("DSPScheduledServiceReferenceVariant", required=True) or ""
+    if variant != reference and not variant.startswith(f"{reference}."):
+        raise ServiceError(
+            "duis_invalid_element",
+            element="DSPScheduledServiceReference",
+            reason=f"{reference!r} is not the service reference of variant {variant!r}",
+        )
+    scheduled = f.only_one(SCHEDULED_BODIES)
+    if "KAPublicSecurityCredential" in f.elements:
+        # Answers re-encrypted for a key the schedule carries: not served (as for the reads).
+        raise ServiceError("duis_sr_not_supported", srv="5.1 with KAPublicSecurityCredential")
+    return CreateSchedule(
+        ScheduleSpec(
+            frequency=frequency,
+            start_date=_xs_date("ScheduleStartDate", f.text("ScheduleStartDate", required=True)),
+            end_date=None if end is None else _xs_date("ScheduleEndDate", end),
+            start_time=time()
+            if start_time is None
+            else _xs_time("ScheduleExecutionStartTime", start_time),
+            variant=variant,
+            device_id=device,
+            details=etree.tostring(body, encoding="unicode"),
+            scheduled_body=scheduled,
+        )
+    )
+
+
+def _schedule_key(body: etree._Element) -> tuple[int | None, bytes | None]:
+    f = _Fields(body, ("DSPScheduleID", "DeviceID"))
+    if f.only_one(("DSPScheduleID", "DeviceID")) == "DeviceID":
+        return None, f.eui("DeviceID")
+    text = f.text("DSPScheduleID") or ""
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_SCHEDULE_ID:
+        raise ServiceError(
+            "duis_invalid_element",
+            element="DSPScheduleID",
+            reason=f"{text!r} is not a schedule id (0 to {MAX_SCHEDULE_ID})",
+        )
+    return int(text), None
+
+
+def read_read_schedule(body: etree._Element) -> ReadSchedule:
+    return ReadSchedule(*_schedule_key(body))
+
+
+def read_delete_schedule(body: etree._Element) -> DeleteSchedule:
+    return DeleteSchedule(*_schedule_key(body))
+
+
+def schedules_read_element(schedules: tuple[tuple[int, ScheduleSpec], ...]) -> etree._Element:
+    """``sr:DSPSchedulesRead``: each schedule's id and the ``DSPSchedule`` it was created with."""
+    read = etree.Element(sr("DSPSchedulesRead"))
+    for schedule_id, spec in schedules:
+        entry = etree.SubElement(read, sr("DSPSchedules"))
+        etree.SubElement(entry, sr("DSPScheduleID")).text = str(schedule_id)
+        details = etree.SubElement(entry, sr("DSPScheduleDetails"))
+        details.extend(c for c in parse_document(spec.details.encode()) if is_element(c))
+    return read
+
+
 def read_non_device_request(request: DuisRequest) -> NonDeviceRequest:
     """The typed request of a non-device SR; ``duis_body_mismatch`` when the body is not the
     SR's, ``duis_invalid_element`` for a bad value."""
@@ -328,6 +463,9 @@ def read_non_device_request(request: DuisRequest) -> NonDeviceRequest:
         "ReadInventory": read_read_inventory,
         "DecommissionDevice": read_decommission_device,
         "UpdateInventory": read_update_inventory,
+        "CreateSchedule": read_create_schedule,
+        "ReadSchedule": read_read_schedule,
+        "DeleteSchedule": read_delete_schedule,
     }
     if expected == "ServiceOptOut":
         return read_service_opt_out(request)
@@ -404,6 +542,68 @@ def _opt_out_example(v: Values) -> str:
         f"{v.element('Certificate')}</sr:CertificationPathCertificates>"
         f"{v.element('ApplyTimeBasedCPVChecks')}"
     )
+
+
+_OFFSET_BODIES: Final = frozenset(
+    {
+        "DSPRetrieveImportDailyReadLog",
+        "DSPRetrieveExportDailyReadLog",
+        "DSPReadActiveImportProfileData",
+        "DSPReadReactiveImportProfileData",
+        "DSPReadExportProfileData",
+        "DSPReadNetworkData",
+        "DSPReadPrepaymentDailyReadLog",
+        "DSPRetrieveDailyConsumptionLog",
+    }
+)
+"""The scheduled bodies of type ``ReadLogPeriodOffset`` (the others are empty)."""
+
+SCHEDULED_BODY_OF: Final[dict[str, str]] = {
+    "4.2": "DSPReadInstantaneousExportRegisters",
+    "4.6.1": "DSPRetrieveImportDailyReadLog",
+    "4.6.2": "DSPRetrieveExportDailyReadLog",
+    "4.8.1": "DSPReadActiveImportProfileData",
+    "4.8.2": "DSPReadReactiveImportProfileData",
+    "4.8.3": "DSPReadExportProfileData",
+    "4.10": "DSPReadNetworkData",
+    "4.12.1": "DSPReadMaximumDemandImportRegisters",
+    "4.12.2": "DSPReadMaximumDemandExportRegisters",
+    "4.14": "DSPReadPrepaymentDailyReadLog",
+    "4.15": "DSPReadLoadLimitData",
+    "4.16": "DSPReadActivePowerImport",
+    "4.17": "DSPRetrieveDailyConsumptionLog",
+    "14.1": "DSPRecordNetworkDataGAS",
+}
+"""The scheduled body each DSPScheduledServiceReferenceVariant carries."""
+
+
+def _create_schedule_example(v: Values) -> str:
+    variant = v.get("DSPScheduledServiceReferenceVariant") or ""
+    body = SCHEDULED_BODY_OF.get(variant)
+    if body is None:
+        raise ExampleError(
+            f"DSPScheduledServiceReferenceVariant={variant!r}: give one of "
+            f"{', '.join(SCHEDULED_BODY_OF)}"
+        )
+    reference = ".".join(variant.split(".")[:2])
+    dates = "".join(
+        f"<sr:{name}>{(v.get(name) or '')[:10]}</sr:{name}>"
+        for name in ("ScheduleStartDate", "ScheduleEndDate")
+        if v.get(name) is not None
+    )
+    offsets = v.elements("StartDateOffset", "StartTime", "EndDateOffset", "EndTime")
+    return (
+        f"{v.element('ScheduleFrequency')}{dates}{v.element('ScheduleExecutionStartTime')}"
+        f"<sr:DSPScheduledServiceReference>{reference}</sr:DSPScheduledServiceReference>"
+        f"{v.element('DSPScheduledServiceReferenceVariant')}{v.element('DeviceID')}"
+        + (f"<sr:{body}>{offsets}</sr:{body}>" if body in _OFFSET_BODIES else f"<sr:{body}/>")
+    )
+
+
+def _schedule_key_example(v: Values) -> str:
+    """DSPScheduleID=N names one schedule; without it, the device's schedules."""
+    default = "DeviceID" if v.get("DSPScheduleID") is None else "DSPScheduleID"
+    return v.element(v.first_given(("DSPScheduleID", "DeviceID"), default))
 
 
 _EXAMPLES: Final[dict[ServiceReferenceVariant, Example]] = {
@@ -488,6 +688,27 @@ _EXAMPLES: Final[dict[ServiceReferenceVariant, Example]] = {
             "UserRefDateTime": Home.NOW,
         }
     ),
+    ServiceReferenceVariant.SR_5_1: Example(
+        {
+            "ScheduleFrequency": "Daily",
+            "ScheduleStartDate": Home.TOMORROW,
+            "ScheduleEndDate": None,
+            "ScheduleExecutionStartTime": "01:00:00",
+            "DSPScheduledServiceReferenceVariant": "4.6.1",
+            "DeviceID": Home.DEVICE,
+            "StartDateOffset": "-1",
+            "StartTime": "00:00:00",
+            "EndDateOffset": "0",
+            "EndTime": "00:00:00",
+        },
+        _create_schedule_example,
+    ),
+    ServiceReferenceVariant.SR_5_2: Example(
+        {"DSPScheduleID": None, "DeviceID": Home.DEVICE}, _schedule_key_example
+    ),
+    ServiceReferenceVariant.SR_5_3: Example(
+        {"DSPScheduleID": None, "DeviceID": Home.DEVICE}, _schedule_key_example
+    ),
 }
 """The bodies ``smetsim request`` writes for the non-device SRs (see
 :mod:`gateway.srv.example`)."""
@@ -503,11 +724,18 @@ def result_content(
     """The ResponseMessage content of a successful non-device SR: a ``DSPInventory`` for 8.2."""
     if variant is ServiceReferenceVariant.SR_8_2 and result.records:
         return inventory_element(result.records)
+    if variant is ServiceReferenceVariant.SR_5_1 and result.schedule_id is not None:
+        element = etree.Element(sr("DSPScheduleID"))
+        element.text = str(result.schedule_id)
+        return element
+    if variant is ServiceReferenceVariant.SR_5_2 and result.schedules:
+        return schedules_read_element(result.schedules)
     return None
 
 
 __all__ = [
     "BODY_OF",
+    "SCHEDULED_BODY_OF",
     "read_device_prenotification",
     "read_non_device_request",
     "read_read_inventory",

@@ -55,9 +55,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final
 
-from gateway import frame_log, schedule
+from gateway import dcc_schedule, frame_log, schedule
 from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
@@ -65,6 +66,7 @@ from gateway.group_commit import GroupCommit, run_on_loop
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord, DeviceStatus, RequestId
 from gateway.services import device_han
+from gateway.services.device_dcc_schedule import claim_call
 from gateway.services.device_firmware import activated_version
 from gateway.services.device_local import file_local_response
 from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
@@ -118,7 +120,9 @@ from gbcs.wan import HubUnreachableError, Wan, WanError
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS: Final = REPORT_MIGRATIONS + device_han.MIGRATIONS + schedule.MIGRATIONS
+MIGRATIONS: Final = (
+    REPORT_MIGRATIONS + device_han.MIGRATIONS + schedule.MIGRATIONS + dcc_schedule.MIGRATIONS
+)
 
 __all__ = [
     "COMMAND_FAILURE_ALERT",
@@ -213,6 +217,7 @@ class DeviceService:
         self._watchdog: asyncio.Task[None] | None = None
         self.stats = {"sent": 0, "answered": 0, "failed": 0, "alerts": 0, "ignored": 0}
         self.scheduler = schedule.Scheduler(self.clock, self._find_due, self._release)
+        self.dcc_schedules = schedule.Scheduler(self.clock, self._due_schedules, self._run_schedule)
         wan.set_receiver(self.on_frame)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -224,9 +229,11 @@ class DeviceService:
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="device-sr-deadlines")
         self.scheduler.start()
+        self.dcc_schedules.start()
 
     async def close(self) -> None:
         await self.scheduler.stop()
+        await self.dcc_schedules.stop()
         task, self._watchdog = self._watchdog, None
         if task is not None:
             task.cancel()
@@ -336,6 +343,8 @@ class DeviceService:
             else future_mode(entry.row, entry.codec, call.execution, now, cv)
         )
         plan = self._plan(tx, call, user.roles, now)
+        if call.dsp_schedule_id is not None:  # kept with the request, for its answer
+            plan.details["dsp_schedule"] = call.dsp_schedule_id
         uc = plan.use_case
         # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
         # a PPMID, say) is MACed by the ACB: the user has nothing to sign.
@@ -529,6 +538,30 @@ class DeviceService:
         if found is not None:
             await self.dispatch(*found)
 
+    # -- DCC schedules (SR5.1): each run submitted as its owner's request ----------------------
+
+    async def _due_schedules(self, now: datetime) -> list[str]:
+        with self.storage.transaction() as tx:
+            return [str(i) for i in dcc_schedule.due(tx, now)]
+
+    async def _run_schedule(self, schedule_id: str) -> None:
+        """Submit every run of the schedule due now, earliest first (a clock moved three days
+        makes three daily runs)."""
+        while True:
+            now = self.clock()
+            call = await self.commits.call(
+                partial(claim_call, schedule_id=int(schedule_id), now=now), replayable=False
+            )
+            if call is None:
+                return
+            if isinstance(call, ServiceError):
+                logger.warning("DSP schedule %s: a run could not be made: %s", schedule_id, call)
+                continue
+            try:
+                await self.submit(call)
+            except ServiceError as exc:
+                logger.warning("DSP schedule %s: a run was refused: %s", schedule_id, exc)
+
     # -- critical: CV5 / CV6 ------------------------------------------------------------------
 
     def _accept_signed(self, tx: Transaction, call: DeviceCall, signed: Message) -> _Submitted:
@@ -673,6 +706,7 @@ class DeviceService:
             response_id=RequestId(request_id.target, request_id.originator, request_id.counter),
             variant=opened.variant,
             payload=frame,
+            dsp_schedule_id=None if opened.details is None else opened.details.get("dsp_schedule"),
         )
         worked = bool(opened.details) and succeeded(message)
         version = activated_version(message)

@@ -137,6 +137,7 @@ class Inbox:
         payload: bytes | None = None,
         alert_code: int | None = None,
         reason: str | None = None,
+        dsp_schedule_id: int | None = None,
     ) -> DeviceReport:
         """A report, rendered (signed DUIS XML) before it is stored."""
         report = DeviceReport(
@@ -152,6 +153,7 @@ class Inbox:
             payload=payload,
             alert_code=alert_code,
             reason=reason,
+            dsp_schedule_id=dsp_schedule_id,
         )
         if self.render is None:
             return report
@@ -335,6 +337,7 @@ def _refiled(report: DeviceReport, seq: int, body: bytes | None) -> DeviceReport
         report.reason,
         body,
         report.delivered,
+        report.dsp_schedule_id,
     )
 
 

@@ -59,6 +59,8 @@ class DeviceCall:
     request: DeviceRequest
     execution: datetime | None = None
     """The body's ``ExecutionDateTime`` (a future-dated request), UTC; None: at once."""
+    dsp_schedule_id: int | None = None
+    """The DCC schedule (SR5.1) whose run this is; None: a user's own request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ class DeviceReport:
     body: bytes | None = None
     """The signed DUIS XML, once built."""
     delivered: bool = False
+    dsp_schedule_id: int | None = None
+    """A DCC schedule's run (SR5.1): its answer is a ``DSPScheduledMessage`` naming it."""
 
 
 ReportListener = Callable[[DeviceReport], None]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from gateway import dcc_schedule
 from gateway.errors import AdminError, IllegalTransitionError, ServiceError
 from gateway.flags import FlagEvent, FlagRules
 from gateway.inventory import (
@@ -29,20 +30,24 @@ from gateway.model import (
     UPDATE_STATUS_CH,
     UPDATE_STATUS_EXCEPT_CH,
     CommsHubStatusUpdate,
+    CreateSchedule,
     DecommissionDevice,
     DeleteDevice,
+    DeleteSchedule,
     DevicePrenotification,
     DeviceRecord,
     DeviceStatus,
     NonDeviceRequest,
     NonDeviceResult,
     ReadInventory,
+    ReadSchedule,
     RequestId,
     ServiceOptOut,
     UpdateDeviceDetails,
     UpdateDeviceStatus,
     UpdateMPxN,
 )
+from gateway.services import schedules
 from gateway.smi import Smi, check_link, responsible_suppliers
 from gateway.storage import Storage, Transaction
 from gateway.users import (
@@ -61,6 +66,7 @@ from gbcs.devices import ESME_VARIANTS, DeviceType
 
 _SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
 _EVERYONE: Final = frozenset(UserRole)
+_SCHEDULERS: Final = _EVERYONE - {UserRole.RSA}
 
 ELIGIBLE_ROLES: Final[dict[type, frozenset[UserRole]]] = {
     DevicePrenotification: _SUPPLIERS,
@@ -72,6 +78,9 @@ ELIGIBLE_ROLES: Final[dict[type, frozenset[UserRole]]] = {
     DecommissionDevice: _SUPPLIERS,
     ServiceOptOut: frozenset(),
     CommsHubStatusUpdate: _SUPPLIERS,
+    CreateSchedule: _SCHEDULERS,
+    ReadSchedule: _SCHEDULERS,
+    DeleteSchedule: _SCHEDULERS,
 }
 """Which DCC User roles may send each non-device SR (8.5: nobody)."""
 
@@ -85,6 +94,9 @@ SR_TITLES: Final[dict[type, str]] = {
     DecommissionDevice: "8.3 Decommission Device",
     ServiceOptOut: "8.5 Service Opt-out",
     CommsHubStatusUpdate: "8.14 Communications Hub Status Update",
+    CreateSchedule: "5.1 Create Schedule",
+    ReadSchedule: "5.2 Read Schedule",
+    DeleteSchedule: "5.3 Delete Schedule",
 }
 
 _HUB_EVENTS: Final[dict[str, SmiEvent]] = {
@@ -149,6 +161,7 @@ class NonDeviceService(Smi):
         flag_rules: FlagRules = "dsp",
     ) -> None:
         super().__init__(storage, clock=clock, flag_rules=flag_rules)
+        storage.migrate(dcc_schedule.MIGRATIONS)  # the DCC schedules (SR5.1-5.3)
         self.users = Users(storage)
         self.meter_points = MeterPoints(storage)
         # routing by typed keys
@@ -161,6 +174,9 @@ class NonDeviceService(Smi):
             ReadInventory: self._read,  # type: ignore[dict-item]
             DecommissionDevice: self._decommission,  # type: ignore[dict-item]
             CommsHubStatusUpdate: self._hub_status,  # type: ignore[dict-item]
+            CreateSchedule: self._create_schedule,  # type: ignore[dict-item]
+            ReadSchedule: self._read_schedule,  # type: ignore[dict-item]
+            DeleteSchedule: self._delete_schedule,  # type: ignore[dict-item]
         }
 
     # --- the front door ----------------------------------------------------------------------
@@ -718,6 +734,17 @@ class NonDeviceService(Smi):
                 ctx.tx, [old], FlagEvent.UNLINKED, record.status, now=ctx.now, today=ctx.today
             )
         return NonDeviceResult()
+
+    # --- SR5.1-5.3 DCC schedules (the rules: gateway.services.schedules) ---------------------
+
+    def _create_schedule(self, ctx: _Ctx, req: CreateSchedule) -> NonDeviceResult:
+        return schedules.create(ctx.tx, ctx.inv, ctx.user, req, ctx.now)
+
+    def _read_schedule(self, ctx: _Ctx, req: ReadSchedule) -> NonDeviceResult:
+        return schedules.read(ctx.tx, ctx.user, req)
+
+    def _delete_schedule(self, ctx: _Ctx, req: DeleteSchedule) -> NonDeviceResult:
+        return schedules.delete(ctx.tx, ctx.user, req)
 
 
 _DETAIL_NAMES: Final = {
