@@ -1,0 +1,288 @@
+"""More of the reading family on the emulated ESME, answered from what it keeps: its
+configuration as the settings commands last wrote it (ECS26b voltage, ECS26c,
+ECS26d / ECS26l billing calendar, ECS26f power thresholds; :func:`configuration_value`), the
+load limit data (ECS27) and the maximum demand registers (ECS18a export, ECS18b import),
+each in the DCC's response shape (a DLMS Access-Response, one value per attribute the use
+case GETs, :data:`gbcs.content.reads.DLMS_READS`).
+
+A setting never written reads as the device's factory value (:data:`FACTORY`). The counters
+and registers are computed from the meter's half-hour record on demand rather than kept
+apart, so they cannot drift from the profile data the same meter returns:
+
+* the load-limit counter counts the held half hours since its last reset (ECS28b) whose
+  average power exceeded the load-limit threshold;
+* the maximum demand import register is the highest half-hour average power since its last
+  reset (ECS57), with the end of that half hour as its capture time; the configurable-period
+  register the same over the half hours starting inside the period the ECS37 schedule sets
+  (its first two entries: start and end, each day, UTC). The emulated premises export
+  nothing, so the export register is 0, captured at its reset.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.errors import CommandError
+from emulator.usecases.configuration import FAMILY as CONFIGURATION
+from emulator.usecases.configuration import setting
+from gbcs import content as gc
+from gbcs.content.configuration import spec_key
+from gbcs.content.reads import DLMS_READS, Get
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.payloads.dlms import CosemDateTime
+
+HALF_HOUR = 1800
+DAY = 86_400
+ECS26B = 0x003C
+ECS26C = 0x003D
+ECS26D = 0x003E
+ECS26L = 0x00D9
+ECS26F = 0x0040
+ECS27 = 0x0042
+ECS18A = 0x002B
+ECS18B = 0x002C
+
+WATT = dlms.structure(dlms.integer(0), dlms.enum(27))
+"""scaler_unit of a register in W (unit 27, scaler 0)."""
+NO_UNIT = dlms.structure(dlms.integer(0), dlms.enum(255))
+"""scaler_unit of a counter (unit 255: count)."""
+
+
+def _limiter(threshold: int, duration: int = 30) -> dict[str, dlms.Data]:
+    return {"4": dlms.double_long_unsigned(threshold), "6": dlms.double_long_unsigned(duration)}
+
+
+def _time(hour: int, minute: int = 0) -> bytes:
+    return bytes([hour, minute, 0, 0])
+
+
+FACTORY: dict[str, dlms.Data] = {
+    # Voltage quality (ECS29a writes them): RMS limiters' thresholds (V) and durations (s).
+    **{
+        f"set 71 0-0:17.0.{n}.255/{a}": value
+        for n, levels in ((1, 264), (2, 253), (3, 216), (4, 207))
+        for a, value in _limiter(levels).items()
+    },
+    "set 1 1-0:32.35.0.4/2": dlms.double_long_unsigned(253),
+    "set 1 1-0:32.31.0.4/2": dlms.double_long_unsigned(216),
+    # ECS26c's three device values (not settable by a command this emulator takes).
+    "set 1 0-0:94.44.0.0/2": dlms.long_unsigned(0),
+    "set 1 0-0:94.44.0.2/2": dlms.long_unsigned(0),
+    "set 1 0-0:94.44.0.1/2": dlms.long_unsigned(0),
+    # The billing calendar (ECS30 writes it): none until set.
+    "set 22 0-0:15.0.0.255/4": dlms.array(),
+    # The instantaneous power thresholds (ECS34), W.
+    "set 21 0-0:16.0.0.255/2": dlms.array(
+        dlms.double_long_unsigned(3000), dlms.double_long_unsigned(6000)
+    ),
+    # Load limiting: the supply is not restricted; threshold (W), over / under durations (s).
+    "set 9000 0-0:94.44.0.3/2": dlms.boolean(False),
+    "set 71 0-0:17.0.0.255/4": dlms.double_long_unsigned(15_000),
+    "set 71 0-0:17.0.0.255/6": dlms.double_long_unsigned(300),
+    "set 71 0-0:17.0.0.255/7": dlms.double_long_unsigned(30),
+    # The maximum demand configurable period (ECS37): 16:00 to 19:00 UTC each day.
+    "set 10 0-0:12.0.0.255/2": dlms.array(
+        *(
+            dlms.structure(
+                dlms.long_unsigned(index),
+                dlms.boolean(True),
+                dlms.octet_string(bytes.fromhex("00000a8064ff")),
+                dlms.long_unsigned(index),
+                dlms.octet_string(_time(hour)),
+                dlms.long_unsigned(0xFFFF),
+                dlms.BitString(7, b"\xfe"),  # every weekday
+                dlms.BitString(0, b""),  # no special days
+                dlms.octet_string(bytes.fromhex("000001ffff")),  # valid from 1 January
+                dlms.octet_string(bytes.fromhex("ffffffffff")),  # for ever
+            )
+            for index, hour in ((1, 16), (2, 19))
+        )
+    ),
+}
+"""The value a setting reads as until a command writes it, by its settings key."""
+
+
+def key_of(get: Get) -> str:
+    """The settings key (:func:`gbcs.content.spec_key`) of the attribute ``get`` reads."""
+    return spec_key(dlms.set_(get.class_id, get.obis, get.attribute))
+
+
+def configuration_value(device: Any, get: Get) -> dlms.Data:
+    """The attribute as last written to ``device``, or its factory value."""
+    key = key_of(get)
+    found = setting(device, key)
+    if found is not None:
+        return found
+    if key not in FACTORY:
+        raise CommandError(f"the device keeps no value for {key}")
+    return FACTORY[key]
+
+
+def _read(command: Message, code: int) -> gc.DlmsRead:
+    cmd = gc.decode_command(code, command.content)
+    if not isinstance(cmd, gc.DlmsRead):
+        raise CommandError(f"message code 0x{code:04X} content is not a DLMS read")
+    return cmd
+
+
+def _configuration_read(device: Any, command: Message, code: int) -> Reply:
+    cmd = _read(command, code)
+    data = tuple(configuration_value(device, g) for g in DLMS_READS[code])
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+@handles(DeviceType.ESME, ECS26B)
+def read_voltage_configuration(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS26b: the RMS voltage limiters and thresholds, as ECS29a last set them."""
+    return _configuration_read(device, command, ECS26B)
+
+
+@handles(DeviceType.ESME, ECS26C)
+def read_device_values(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS26c: the three 0-0:94.44.0.x values."""
+    return _configuration_read(device, command, ECS26C)
+
+
+@handles(DeviceType.ESME, ECS26D)
+def read_billing_calendar(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS26d: the billing calendar's execution times, as ECS30 last set them."""
+    return _configuration_read(device, command, ECS26D)
+
+
+@handles(DeviceType.ESME, ECS26L)
+def read_billing_calendar_l(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS26l: the billing calendar (the variant of ECS30a)."""
+    return _configuration_read(device, command, ECS26L)
+
+
+@handles(DeviceType.ESME, ECS26F)
+def read_power_thresholds(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS26f: the instantaneous power thresholds, as ECS34 last set them."""
+    return _configuration_read(device, command, ECS26F)
+
+
+# -- registers computed from the half-hour record -----------------------------------------
+
+
+def reset_at(device: Any, key: str) -> int | None:
+    """Device time (Unix seconds) of the last run of the reset action ``key``, or None."""
+    found = device.family_state(CONFIGURATION).get("resets", {}).get(key)
+    return None if found is None else int(found)
+
+
+def _since(device: Any, key: str) -> list[tuple[int, int]]:
+    """The held half hours (start, Wh) that started at or after the last reset ``key``."""
+    after = reset_at(device, key)
+    held: list[tuple[int, int]] = device.meter.half_hours()
+    return held if after is None else [(b, q) for b, q in held if b >= after]
+
+
+def _uint_of(value: dlms.Data, what: str) -> int:
+    if not isinstance(value, dlms.Integer):
+        raise CommandError(f"{what} is not a number")
+    return value.value
+
+
+LOAD_LIMIT_RESET = "action 3 0-0:94.44.42.255/1"
+
+
+def load_limit_count(device: Any) -> int:
+    """Held half hours since the counter's reset whose average power (W) exceeded the
+    load-limit threshold."""
+    threshold = _uint_of(
+        configuration_value(device, Get(71, "0-0:17.0.0.255", 4)), "the load-limit threshold"
+    )
+    return sum(1 for _, wh in _since(device, LOAD_LIMIT_RESET) if wh * 2 > threshold)
+
+
+@handles(DeviceType.ESME, ECS27)
+def read_load_limit(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS27: the load-limit state, counter and limiter settings."""
+    cmd = _read(command, ECS27)
+    data = []
+    for g in DLMS_READS[ECS27]:
+        if g.obis == "0-0:94.44.42.255":
+            data.append(
+                dlms.double_long_unsigned(load_limit_count(device)) if g.attribute == 2 else NO_UNIT
+            )
+        else:
+            data.append(configuration_value(device, g))
+    return Reply(gc.DlmsReadResponse.for_command(cmd, tuple(data)).encode())
+
+
+def _stamp(unix: int | None) -> dlms.Data:
+    """A COSEM date-time (UTC) octet string; not specified (all 0xFF) when None."""
+    if unix is None:
+        return dlms.octet_string(b"\xff" * 12)
+    when = _dt.datetime.fromtimestamp(unix, _dt.UTC)
+    return dlms.octet_string(CosemDateTime.from_datetime(when).to_bytes())
+
+
+def _period(device: Any) -> tuple[int, int]:
+    """The configurable period (start, end) in seconds of the UTC day: the switch times of
+    the ECS37 schedule's first two entries."""
+    schedule = configuration_value(device, Get(10, "0-0:12.0.0.255"))
+    entries = schedule.items if isinstance(schedule, dlms.Array) else ()
+    times = []
+    for entry in entries[:2]:
+        field = entry.items[4] if isinstance(entry, dlms.Structure) else None
+        if not isinstance(field, dlms.OctetString) or len(field.value) < 2:
+            raise CommandError("the maximum demand schedule carries no switch time")
+        times.append(field.value[0] * 3600 + field.value[1] * 60)
+    if len(times) != 2:
+        raise CommandError("the maximum demand schedule has no start and end")
+    return times[0], times[1]
+
+
+def maximum_demand(held: list[tuple[int, int]]) -> tuple[int, int | None]:
+    """(the highest half-hour average power in W, the end of that half hour) of ``held``;
+    (0, None) when none is held. The first of equal highs is kept, as a register does."""
+    best, at = 0, None
+    for begin, wh in held:
+        if at is None or wh * 2 > best:
+            best, at = wh * 2, begin + HALF_HOUR
+    return best, at
+
+
+@handles(DeviceType.ESME, ECS18B)
+def read_maximum_demand_import(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS18b: the maximum demand import registers (overall and in the configurable period),
+    their resets' times and the period's schedule."""
+    cmd = _read(command, ECS18B)
+    overall_key = "action 4 1-0:1.6.0.255/1"
+    period_key = "action 4 1-0:1.6.1.255/1"
+    overall = maximum_demand(_since(device, overall_key))
+    start, end = _period(device)
+    in_period = [(b, q) for b, q in _since(device, period_key) if start <= b % DAY < end]
+    windowed = maximum_demand(in_period)
+    data = (
+        _stamp(reset_at(device, overall_key)),
+        _stamp(reset_at(device, period_key)),
+        dlms.double_long_unsigned(overall[0]),
+        WATT,
+        _stamp(overall[1]),
+        dlms.double_long_unsigned(windowed[0]),
+        WATT,
+        _stamp(windowed[1]),
+        configuration_value(device, Get(10, "0-0:12.0.0.255")),
+    )
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+@handles(DeviceType.ESME, ECS18A)
+def read_maximum_demand_export(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS18a: the maximum demand export register (0: the premises export nothing)."""
+    cmd = _read(command, ECS18A)
+    reset = reset_at(device, "action 4 1-0:2.6.0.255/1")
+    data = (_stamp(reset), dlms.double_long_unsigned(0), WATT, _stamp(reset))
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
