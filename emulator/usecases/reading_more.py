@@ -205,7 +205,7 @@ def load_limit_count(device: Any) -> int:
 def read_load_limit(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS27: the load-limit state, counter and limiter settings."""
     cmd = _read(command, ECS27)
-    data = []
+    data: list[dlms.Data] = []
     for g in DLMS_READS[ECS27]:
         if g.obis == "0-0:94.44.42.255":
             data.append(
