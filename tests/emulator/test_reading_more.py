@@ -1,0 +1,158 @@
+"""The ESME's configuration, load-limit and maximum demand reads: what a settings command
+wrote (or the factory value before) reads back, and the registers computed from the
+half-hour record are that record's, decoded back from the response."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from datetime import timedelta
+
+from emulator.fleet import Fleet
+from emulator.usecases.configuration import FAMILY
+from emulator.usecases.reading_more import FACTORY, HALF_HOUR
+from gbcs import content as c
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.payloads import dlms
+from gbcs.payloads.dlms import CosemDateTime
+from tests.emulator.support import ESME, HeadEnd
+
+
+def _read(head: HeadEnd, code: int) -> tuple[dlms.Data, ...]:
+    cmd = c.DlmsRead(code, head.next_counter() % (1 << 24))
+    answer = head.send(head.command(ESME, cmd, counter=head.counter))
+    assert answer.response is not None
+    response = c.decode_response(code, answer.response.content)
+    assert isinstance(response, c.DlmsReadResponse)
+    assert response.ok
+    return response.data
+
+
+def _write(
+    head: HeadEnd,
+    code: int,
+    spec: dlms.AccessSpec,
+    value: dlms.Data,
+    originator: bytes = SUPPLIER,
+) -> None:
+    cmd = c.DeviceSettings(code, head.next_counter() % (1 << 24), ((spec, value),))
+    answer = head.send(head.command(ESME, cmd, counter=head.counter, originator=originator))
+    assert answer.response is not None
+    outcome = c.decode_response(code, answer.response.content)
+    assert isinstance(outcome, c.Outcome)
+    assert outcome.ok
+
+
+def _unix(value: dlms.Data) -> int | None:
+    assert isinstance(value, dlms.OctetString)
+    when = CosemDateTime.from_bytes(value.value).to_datetime()
+    return None if when is None else int(when.replace(tzinfo=_dt.UTC).timestamp())
+
+
+def _uint(value: dlms.Data) -> int:
+    assert isinstance(value, dlms.Integer)
+    return value.value
+
+
+def test_power_thresholds_read_factory_then_as_written(fleet: Fleet, head: HeadEnd) -> None:
+    fleet.device(ESME, head.now)
+    assert _read(head, 0x0040) == (FACTORY["set 21 0-0:16.0.0.255/2"],)
+    values = dlms.array(dlms.double_long_unsigned(2300), dlms.double_long_unsigned(4600))
+    _write(head, 0x0047, dlms.set_(21, "0-0:16.0.0.255", 2), values)
+    assert _read(head, 0x0040) == (values,)
+
+
+def test_billing_calendar_reads_as_ecs30_wrote_it(fleet: Fleet, head: HeadEnd) -> None:
+    fleet.device(ESME, head.now)
+    assert _read(head, 0x003E) == (dlms.array(),)
+    calendar = dlms.array(
+        dlms.structure(
+            dlms.octet_string(bytes.fromhex("0c000000")),
+            dlms.octet_string(bytes.fromhex("ffffff01ff")),
+        )
+    )
+    _write(head, 0x0046, dlms.set_(22, "0-0:15.0.0.255", 4), calendar)
+    assert _read(head, 0x003E) == (calendar,)
+    assert _read(head, 0x00D9) == (calendar,)
+
+
+def test_voltage_configuration_reads_the_written_threshold(fleet: Fleet, head: HeadEnd) -> None:
+    device = fleet.device(ESME, head.now)
+    before = _read(head, 0x003C)
+    assert len(before) == 10
+    # The device's own record, as ECS29a leaves it (its writes land in the same place).
+    written = dlms.double_long_unsigned(260)
+    objects = device.family_state(FAMILY).setdefault("objects", {})
+    objects["set 1 1-0:32.35.0.4/2"] = written.to_bytes().hex()
+    after = _read(head, 0x003C)
+    assert after[8] == written
+    assert after[:8] == before[:8]
+    assert after[9] == before[9]
+
+
+def test_load_limit_counter_counts_half_hours_over_the_threshold(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    device = fleet.device(ESME, head.now)
+    head.advance(timedelta(days=1))
+    held = device.meter.half_hours()
+    powers = sorted(wh * 2 for _, wh in held)
+    threshold = powers[len(powers) // 2]  # about half the half hours go over
+    objects = device.family_state(FAMILY).setdefault("objects", {})
+    objects["set 71 0-0:17.0.0.255/4"] = dlms.double_long_unsigned(threshold).to_bytes().hex()
+    state, count, unit, active, over, under = _read(head, 0x0042)
+    expected = sum(1 for _, wh in held if wh * 2 > threshold)
+    assert 0 < expected < len(held)
+    assert _uint(count) == expected
+    assert _uint(active) == threshold
+    assert state == dlms.boolean(False)
+    assert unit == dlms.structure(dlms.integer(0), dlms.enum(255))
+    assert (over, under) == (FACTORY["set 71 0-0:17.0.0.255/6"], FACTORY["set 71 0-0:17.0.0.255/7"])
+    # ECS28b resets it: only the half hours after count again.
+    _write(head, 0x0044, dlms.action(3, "0-0:94.44.42.255", 1), dlms.integer(0))
+    assert _uint(_read(head, 0x0042)[1]) == 0
+
+
+def test_maximum_demand_import_is_the_highest_half_hour(fleet: Fleet, head: HeadEnd) -> None:
+    device = fleet.device(ESME, head.now)
+    head.advance(timedelta(days=2))
+    held = device.meter.half_hours()
+    data = _read(head, 0x002C)
+    reset, period_reset, value, unit, captured, p_value, _, p_captured, schedule = data
+    best = max(wh * 2 for _, wh in held)
+    first = next(b for b, wh in held if wh * 2 == best)
+    assert (_uint(value), _unix(captured)) == (best, first + HALF_HOUR)
+    assert unit == dlms.structure(dlms.integer(0), dlms.enum(27))
+    assert _unix(reset) is None and _unix(period_reset) is None  # never reset
+    # The configurable period: the factory schedule's 16:00 to 19:00 UTC.
+    window = [(b, wh) for b, wh in held if 16 * 3600 <= b % 86_400 < 19 * 3600]
+    p_best = max(wh * 2 for _, wh in window)
+    assert _uint(p_value) == p_best
+    p_at = _unix(p_captured)
+    assert p_at is not None
+    assert 16 * 3600 < p_at % 86_400 <= 19 * 3600
+    assert schedule == FACTORY["set 10 0-0:12.0.0.255/2"]
+    assert p_best <= best
+
+
+def test_maximum_demand_reset_starts_the_registers_again(fleet: Fleet, head: HeadEnd) -> None:
+    device = fleet.device(ESME, head.now)
+    head.advance(timedelta(days=1))
+    reset = dlms.action(4, "1-0:1.6.0.255", 1)
+    _write(head, 0x005A, reset, dlms.integer(0), NETWORK_OPERATOR)  # ECS57 is the DNO's
+    at = device.device_time(int(head.now.timestamp()))
+    data = _read(head, 0x002C)
+    # No half hour has passed since the reset: nothing held, nothing captured.
+    assert _unix(data[0]) == at
+    assert (_uint(data[2]), _unix(data[4])) == (0, None)
+    head.advance(timedelta(hours=2))
+    after = [(b, wh) for b, wh in device.meter.half_hours() if b >= at]
+    assert _uint(_read(head, 0x002C)[2]) == max(wh * 2 for _, wh in after)
+
+
+def test_maximum_demand_export_is_nothing_exported(fleet: Fleet, head: HeadEnd) -> None:
+    fleet.device(ESME, head.now)
+    head.advance(timedelta(hours=6))
+    reset, value, unit, captured = _read(head, 0x002B)
+    assert _uint(value) == 0
+    assert unit == dlms.structure(dlms.integer(0), dlms.enum(27))
+    assert _unix(reset) is None and _unix(captured) is None
