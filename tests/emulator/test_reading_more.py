@@ -122,7 +122,8 @@ def test_maximum_demand_import_is_the_highest_half_hour(fleet: Fleet, head: Head
     first = next(b for b, wh in held if wh * 2 == best)
     assert (_uint(value), _unix(captured)) == (best, first + HALF_HOUR)
     assert unit == dlms.structure(dlms.integer(0), dlms.enum(27))
-    assert _unix(reset) is None and _unix(period_reset) is None  # never reset
+    assert _unix(reset) is None
+    assert _unix(period_reset) is None
     # The configurable period: the factory schedule's 16:00 to 19:00 UTC.
     window = [(b, wh) for b, wh in held if 16 * 3600 <= b % 86_400 < 19 * 3600]
     p_best = max(wh * 2 for _, wh in window)
@@ -155,4 +156,5 @@ def test_maximum_demand_export_is_nothing_exported(fleet: Fleet, head: HeadEnd) 
     reset, value, unit, captured = _read(head, 0x002B)
     assert _uint(value) == 0
     assert unit == dlms.structure(dlms.integer(0), dlms.enum(27))
-    assert _unix(reset) is None and _unix(captured) is None
+    assert _unix(reset) is None
+    assert _unix(captured) is None
