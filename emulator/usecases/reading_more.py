@@ -1,8 +1,9 @@
 """More of the reading family on the emulated ESME, answered from what it keeps: its
 configuration as the settings commands last wrote it (ECS26b voltage, ECS26c,
 ECS26d / ECS26l billing calendar, ECS26f power thresholds; :func:`configuration_value`), the
-load limit data (ECS27) and the maximum demand registers (ECS18a export, ECS18b import),
-each in the DCC's response shape (a DLMS Access-Response, one value per attribute the use
+load limit data (ECS27), the maximum demand registers (ECS18a export, ECS18b import) and the
+tariff it bills on (ECS24: the active price, then the tariff in ECS01a's own encoding), each
+in the DCC's response shape (a DLMS Access-Response, one value per attribute the use
 case GETs, :data:`gbcs.content.reads.DLMS_READS`).
 
 A setting never written reads as the device's factory value (:data:`FACTORY`). The counters
@@ -285,4 +286,89 @@ def read_maximum_demand_export(
     cmd = _read(command, ECS18A)
     reset = reset_at(device, "action 4 1-0:2.6.0.255/1")
     data = (_stamp(reset), dlms.double_long_unsigned(0), WATT, _stamp(reset))
+    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+# -- the tariff the meter holds -----------------------------------------------------------
+
+ECS24 = 0x003A
+MAX_CHARGE = 0x7FFF
+"""The largest charge a price table entry (a DLMS long) carries."""
+NO_THRESHOLD = 0xFFFF_FFFF
+"""A block threshold never reached: the emulated meter bills time-of-use only."""
+CURRENCY = dlms.structure(dlms.integer(-5), dlms.enum(254))
+"""scaler_unit of a price in 1e-5 of the currency (milli-pence), per kWh."""
+
+
+def _day_profile(switching: tuple[int, ...]) -> tuple[gc.TariffSwitch, ...]:
+    """The switches of a day whose half hours bill to ``switching``: one at midnight and one
+    wherever the register changes (TOU rate n is register n - 1)."""
+    out = []
+    for slot, register in enumerate(switching):
+        if slot == 0 or register != switching[slot - 1]:
+            start = _dt.time(slot // 2, 30 * (slot % 2))
+            out.append(gc.TariffSwitch(start, register + 1))
+    return tuple(out)
+
+
+def _price_scale(charges: list[int]) -> int:
+    """The finest price scale (from milli-pence, 1e-5) at which every charge fits a long."""
+    scale = -5
+    while any(x // 10 ** (scale + 5) > MAX_CHARGE for x in charges):
+        scale += 1
+    return scale
+
+
+def tariff_data(meter: Any) -> tuple[dlms.Data, ...]:
+    """The active calendar, special days, block thresholds, tariff type, standing charge and
+    price matrix of the meter's tariff, in ECS01a's encoding (the same codec writes and reads
+    them): one season, every day alike, TOU prices per kWh."""
+    tariff = meter.tariff
+    prices = list(tariff.prices) + [0] * (gc.TOU_RATES - len(tariff.prices))
+    scale = _price_scale([tariff.standing_charge, *prices])
+    unit = 10 ** (scale + 5)
+    name = b"\x01"
+    start = CosemDateTime.from_datetime(_dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)).to_bytes()
+    update = gc.UpdateTariff(
+        counter=0,
+        seasons=(gc.Season(name, start, name),),
+        week_profiles=(gc.WeekProfile(name, (1, 1, 1, 1, 1, 1, 1)),),
+        day_profiles=(gc.DayProfile(1, _day_profile(tuple(tariff.switching))),),
+        standing_charge=round(tariff.standing_charge / unit),
+        tou_prices=tuple(round(p / unit) for p in prices),
+        block_thresholds=((NO_THRESHOLD,) * 3,) * 8,
+        price_scale=scale,
+    )
+    written = dlms.decode_dlms(update.encode())
+    assert isinstance(written, dlms.AccessRequest)  # UpdateTariff encodes one
+    # Seasons, weeks, days, special days, 8 thresholds, flag, standing charge, prices.
+    return written.data[:15]
+
+
+def active_price(meter: Any, device_time: int) -> int:
+    """The price (milli-pence per kWh) of the register the current half hour bills to."""
+    switching = meter.tariff.switching
+    register = switching[(device_time // HALF_HOUR) % len(switching)]
+    return int(meter.tariff.prices[register])
+
+
+@handles(DeviceType.ESME, ECS24)
+def read_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS24: the tariff the meter bills on (its active price first)."""
+    cmd = _read(command, ECS24)
+    meter = device.meter
+    seasons, weeks, days, special, *rest = tariff_data(meter)
+    thresholds, (flag, standing, prices) = rest[:8], rest[8:]
+    data = (
+        dlms.double_long_unsigned(active_price(meter, device.device_time(now))),
+        CURRENCY,
+        seasons,
+        weeks,
+        days,
+        special,
+        *thresholds,
+        flag,
+        standing,
+        prices,
+    )
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())

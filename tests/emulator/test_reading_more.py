@@ -6,15 +6,34 @@ from __future__ import annotations
 
 import datetime as _dt
 from datetime import timedelta
+from pathlib import Path
 
 from emulator.fleet import Fleet
+from emulator.metering import Tariff
 from emulator.usecases.configuration import FAMILY
 from emulator.usecases.reading_more import FACTORY, HALF_HOUR
 from gbcs import content as c
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import CosemDateTime
 from tests.emulator.support import ESME, HeadEnd
+
+
+def _like(ours: dlms.Data, theirs: dlms.Data) -> bool:
+    """The same DLMS types, arrays compared by their first elements (the device's lists are
+    its own length, not the reference's: an empty one is like any array)."""
+    if isinstance(ours, dlms.Array):
+        if not isinstance(theirs, dlms.Array):
+            return False
+        return not ours.items or not theirs.items or _like(ours.items[0], theirs.items[0])
+    if isinstance(ours, dlms.Structure):
+        return (
+            isinstance(theirs, dlms.Structure)
+            and len(ours.items) == len(theirs.items)
+            and all(_like(a, b) for a, b in zip(ours.items, theirs.items, strict=True))
+        )
+    return type(ours) is type(theirs) and ours.type == theirs.type
 
 
 def _read(head: HeadEnd, code: int) -> tuple[dlms.Data, ...]:
@@ -158,3 +177,58 @@ def test_maximum_demand_export_is_nothing_exported(fleet: Fleet, head: HeadEnd) 
     assert unit == dlms.structure(dlms.integer(0), dlms.enum(27))
     assert _unix(reset) is None
     assert _unix(captured) is None
+
+
+def _reference_data(conformance: Path, folder: str, stem: str) -> tuple[dlms.Data, ...]:
+    text = (conformance / "gbcs" / folder / f"{stem}_SUCCESS_RESPONSE_GBCS.HEX").read_text()
+    message = Message.from_bytes(bytes.fromhex("".join(text.split())))
+    response = c.decode_response(message.message_code, message.content)
+    assert isinstance(response, c.DlmsReadResponse)
+    return response.data
+
+
+def test_tariff_read_is_the_meters_tariff(fleet: Fleet, head: HeadEnd) -> None:
+    device = fleet.device(ESME, head.now)
+    # Off-peak 00:00-07:00 on register 2, peak 16:00-19:00 on register 3, else register 1.
+    switching = tuple(1 if s < 14 else 2 if 32 <= s < 38 else 0 for s in range(48))
+    tariff = Tariff(prices=(24_500, 9_000, 41_000), standing_charge=60_000, switching=switching)
+    device.meter.apply_tariff(tariff, None)
+    data = _read(head, 0x003A)
+    assert len(data) == 17
+    at = device.device_time(int(head.now.timestamp()))
+    assert _uint(data[0]) == tariff.prices[switching[(at // HALF_HOUR) % 48]]
+    # The day profile gives back the switching table.
+    (day,) = data[4].items  # type: ignore[union-attr]
+    switches = [(s.items[0].value, _uint(s.items[2])) for s in day.items[1].items]  # type: ignore[union-attr]
+    rebuilt = []
+    for slot in range(48):
+        minutes = slot * 30
+        rate = [r for t, r in switches if t[0] * 60 + t[1] <= minutes][-1]
+        rebuilt.append(rate - 1)
+    assert tuple(rebuilt) == switching
+    # Standing charge and prices at the scale the response names (1e-5 currency units).
+    standing, prices = data[15], data[16]
+    assert isinstance(standing, dlms.Structure)
+    assert isinstance(prices, dlms.Structure)
+    scale = _signed(standing.items[0].items[1])  # type: ignore[union-attr]
+    unit = 10 ** (scale + 5)
+    assert _signed(standing.items[2].items[0].items[1]) * unit == 60_000  # type: ignore[union-attr]
+    table = prices.items[2].items  # type: ignore[union-attr]
+    assert [_signed(e.items[1]) * unit for e in table[:3]] == [24_500, 9_000, 41_000]  # type: ignore[union-attr]
+    assert all(_signed(e.items[1]) == 0 for e in table[3:48])  # type: ignore[union-attr]
+
+
+def _signed(value: dlms.Data) -> int:
+    assert isinstance(value, dlms.Integer)
+    return value.value
+
+
+def test_tariff_read_has_the_reference_types(
+    conformance: Path, fleet: Fleet, head: HeadEnd
+) -> None:
+    fleet.device(ESME, head.now)
+    ours = _read(head, 0x003A)
+    theirs = _reference_data(conformance, "4.11.1_ECS24", "ECS24_4.11.1")
+    assert len(ours) == len(theirs)
+    for index, (mine, real) in enumerate(zip(ours, theirs, strict=True)):
+        assert _like(mine, real), f"value {index}: {mine} is not like {real}"
