@@ -2,8 +2,8 @@
 configuration as the settings commands last wrote it (ECS26b voltage, ECS26c,
 ECS26d / ECS26l billing calendar, ECS26f power thresholds; :func:`configuration_value`), the
 load limit data (ECS27), the maximum demand registers (ECS18a export, ECS18b import) and the
-tariff it bills on (ECS24: the active price, then the tariff in ECS01a's own encoding), each
-in the DCC's response shape (a DLMS Access-Response, one value per attribute the use
+tariff it bills on (ECS24: the active price, then the tariff in ECS01a's own encoding); and
+the GSME's payment mode (GCS21j). Each in the DCC's response shape (a DLMS Access-Response, one value per attribute the use
 case GETs, :data:`gbcs.content.reads.DLMS_READS`).
 
 A setting never written reads as the device's factory value (:data:`FACTORY`). The counters
@@ -26,6 +26,7 @@ from typing import Any
 
 from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.errors import CommandError
+from emulator.metering import PaymentMode
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from emulator.usecases.configuration import setting
 from gbcs import content as gc
@@ -35,6 +36,18 @@ from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import CosemDateTime
+from gbcs.payloads.gbz import (
+    CONTROL_LAST,
+    FC_SERVER_TO_CLIENT,
+    READ_ATTRIBUTES_RESPONSE,
+    AttributeRecord,
+    GbzComponent,
+    GbzPayload,
+    ReadAttributesResponse,
+    ZclFrame,
+    ZclType,
+    ZclValue,
+)
 
 HALF_HOUR = 1800
 DAY = 86_400
@@ -372,3 +385,34 @@ def read_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> 
         prices,
     )
     return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+# -- the gas meter's payment mode ---------------------------------------------------------
+
+GCS21J = 0x00BF
+PAYMENT_CONTROL = 0x0000
+"""Prepayment cluster attribute: the payment control configuration (bitmap16)."""
+
+
+def payment_control(device: Any) -> int:
+    """The payment control configuration of the GSME's mode, as GCS02 / GCS03 set it (the
+    meter keeps the mode; the debt flags are those the DCC's commands send)."""
+    return gc.GasPaymentMode(0, device.meter.mode is PaymentMode.PREPAYMENT).control
+
+
+@handles(DeviceType.GSME, GCS21J)
+def read_gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21j: the payment control configuration, in a Read Attributes Response."""
+    cmd = gc.decode_command(GCS21J, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError("GCS21j content is not a GBZ read")
+    (asked,) = GbzPayload.from_bytes(command.content).components
+    if not isinstance(asked.frame, ZclFrame):
+        raise CommandError("GCS21j asks in a plain ZCL frame")
+    value = ZclValue(ZclType.BITMAP16, payment_control(device).to_bytes(2, "little"))
+    records = ReadAttributesResponse((AttributeRecord(PAYMENT_CONTROL, 0, value),))
+    frame = ZclFrame(
+        FC_SERVER_TO_CLIENT, asked.frame.sequence, READ_ATTRIBUTES_RESPONSE, records.to_bytes()
+    )
+    component = GbzComponent(asked.cluster_id, frame, CONTROL_LAST)
+    return Reply(GbzPayload((component,)).to_bytes())

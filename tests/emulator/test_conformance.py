@@ -42,6 +42,7 @@ CASES = [
     ("6.2.1_ECS26b", "ECS26b_6.2.1_SUCCESS"),
     ("6.2.2_ECS26c", "ECS26c_6.2.2_SUCCESS"),
     ("6.2.5_ECS26f", "ECS26f_6.2.5_SUCCESS"),
+    ("6.2.9_GCS21j", "GCS21j_6.2.9_SUCCESS"),
 ]
 
 

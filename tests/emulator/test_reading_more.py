@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from emulator.fleet import Fleet
-from emulator.metering import Tariff
+from emulator.metering import PaymentMode, Tariff
 from emulator.usecases.configuration import FAMILY
 from emulator.usecases.reading_more import FACTORY, HALF_HOUR
 from gbcs import content as c
@@ -17,7 +17,8 @@ from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import CosemDateTime
-from tests.emulator.support import ESME, HeadEnd
+from gbcs.payloads.gbz import ReadAttributesResponse, ZclFrame, ZclType
+from tests.emulator.support import ESME, GSME, HeadEnd
 
 
 def _like(ours: dlms.Data, theirs: dlms.Data) -> bool:
@@ -232,3 +233,32 @@ def test_tariff_read_has_the_reference_types(
     assert len(ours) == len(theirs)
     for index, (mine, real) in enumerate(zip(ours, theirs, strict=True)):
         assert _like(mine, real), f"value {index}: {mine} is not like {real}"
+
+
+def _gas_payment_control(head: HeadEnd) -> int:
+    cmd = c.GbzRead(0x00BF)
+    answer = head.send(head.command(GSME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x00BF, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    (component,) = response.payload.components
+    assert isinstance(component.frame, ZclFrame)
+    (record,) = ReadAttributesResponse.from_bytes(component.frame.payload).records
+    assert record.attribute == 0x0000
+    assert record.value is not None
+    assert record.value.type is ZclType.BITMAP16
+    return int.from_bytes(record.value.raw, "little")
+
+
+def test_gas_payment_mode_reads_the_meters_mode(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(GSME, head.now).meter
+    meter.set_mode(PaymentMode.CREDIT)
+    credit = _gas_payment_control(head)
+    assert credit & 0x0003 == 0  # prepayment and disconnection off
+    meter.set_mode(PaymentMode.PREPAYMENT)
+    head.next_counter()
+    prepayment = _gas_payment_control(head)
+    assert prepayment & 0x0003 == 0x0003
+    assert prepayment == c.GasPaymentMode(0, True).control
+    assert credit == c.GasPaymentMode(0, False).control
