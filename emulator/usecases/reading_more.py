@@ -3,8 +3,9 @@ configuration as the settings commands last wrote it (ECS26b voltage, ECS26c,
 ECS26d / ECS26l billing calendar, ECS26f power thresholds; :func:`configuration_value`), the
 load limit data (ECS27), the maximum demand registers (ECS18a export, ECS18b import) and the
 tariff it bills on (ECS24: the active price, then the tariff in ECS01a's own encoding); and
-the GSME's payment mode (GCS21j). Each in the DCC's response shape (a DLMS Access-Response, one value per attribute the use
-case GETs, :data:`gbcs.content.reads.DLMS_READS`).
+the GSME's payment mode (GCS21j). Each in the DCC's response shape: a DLMS Access-Response,
+one value per attribute the use case GETs (:data:`gbcs.content.reads.DLMS_READS`), or a ZCL
+Read Attributes Response.
 
 A setting never written reads as the device's factory value (:data:`FACTORY`). The counters
 and registers are computed from the meter's half-hour record on demand rather than kept
