@@ -1,0 +1,59 @@
+"""More reads end to end: each DUIS request reaches the emulated device, which answers from
+what it holds, and the gateway delivers the DCC's response shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.usecases.reading_more import active_price, load_limit_count, payment_control
+from gbcs import content as gc
+from gbcs.codes import CRA
+from gbcs.payloads import dlms
+from gbcs.payloads.gbz import ReadAttributesResponse, ZclFrame
+from smetsim.client import DuisClient
+from smetsim.sandbox import Sandbox
+from tests.e2e.support import SchemaCheck, request
+from tests.e2e.test_device_srs import ESME, GSME, call
+
+
+@pytest.mark.parametrize(
+    ("srv", "body", "code"),
+    [
+        ("4.15", "<sr:ReadLoadLimitData/>", 0x0042),
+        ("4.11.1", "<sr:ReadTariffPrimaryElement/>", 0x003A),
+        ("4.12.1", "<sr:ReadMaximumDemandImportRegisters/>", 0x002C),
+        ("6.2.5", "<sr:ReadDeviceConfigurationInstantaneousPowerThresholds/>", 0x0040),
+    ],
+)
+async def test_esme_reads_through_the_gateway(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck, srv: str, body: str, code: int
+) -> None:
+    message = await call(client, request(client, srv, ESME, body), schema)
+    assert message.cra is CRA.RESPONSE
+    assert message.message_code == code
+    response = gc.decode_response(code, message.content)
+    assert isinstance(response, gc.DlmsReadResponse)
+    assert response.ok
+    now = int(sandbox.clock().timestamp())
+    esme = sandbox.fleet.device(ESME, now)
+    if code == 0x0042:
+        assert response.data[1] == dlms.double_long_unsigned(load_limit_count(esme))
+    if code == 0x003A:
+        price = active_price(esme.meter, esme.device_time(now))
+        assert response.data[0] == dlms.double_long_unsigned(price)
+
+
+async def test_gas_payment_mode_through_the_gateway(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    body = "<sr:ReadDeviceConfigurationPaymentMode/>"
+    message = await call(client, request(client, "6.2.9", GSME, body), schema)
+    assert message.message_code == 0x00BF
+    response = gc.decode_response(0x00BF, message.content)
+    assert isinstance(response, gc.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, ZclFrame)
+    (record,) = ReadAttributesResponse.from_bytes(component.frame.payload).records
+    gsme = sandbox.fleet.device(GSME, int(sandbox.clock().timestamp()))
+    assert record.value is not None
+    assert int.from_bytes(record.value.raw, "little") == payment_control(gsme)
