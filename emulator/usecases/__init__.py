@@ -11,6 +11,7 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 from __future__ import annotations
 
 from emulator.usecases import (  # noqa: F401 - registers
+    billing,
     configuration,
     han,
     reading,
@@ -18,7 +19,14 @@ from emulator.usecases import (  # noqa: F401 - registers
     security,
 )
 
-FAMILIES: tuple[str, ...] = ("configuration", "security", "reading", "reading_more", "han")
+FAMILIES: tuple[str, ...] = (
+    "configuration",
+    "security",
+    "reading",
+    "reading_more",
+    "billing",
+    "han",
+)
 """The family modules imported (their names), in import order."""
 
 from emulator.usecases import tariff  # noqa: E402  (registers its handlers)

@@ -1,0 +1,193 @@
+"""The ESME's billing data log (ECS20c, SR 4.4.3): what the meter held at each billing date
+of its billing calendar, recorded as the injected clock passes them.
+
+The billing calendar is the one ECS30 / ECS30a last wrote (``set 22 0-0:15.0.0.255/4``:
+execution times, each a COSEM time and date with wildcards), else the factory one: midnight
+(UTC) on the first of every month. At each billing date the meter logs its registers (total
+and 48 TOU; no block tariff) and its prepayment registers (those of ECS19). The registers
+are those at the billing date exactly, rebuilt from the half-hour record (the registers now
+less the half hours since, as the daily read log does), so a coarse clock step logs the same
+values as a fine one; the prepayment registers are those of the moment the step records
+the entry. The log keeps the last :data:`BILLING_ENTRIES` entries, in the reading family's
+state (``billing``), and starts when the device is first seen by the clock with family state
+(``billing_from``, device time).
+
+Recording happens in a family ticker, so on devices that keep any family state (every
+device that has run a command); a ticker runs before the meter accounts up to ``now``, so a
+billing date is logged by the first tick after the meter has accounted past it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import struct
+from typing import Any
+
+from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.meter import MeterDevice
+from emulator.errors import CommandError
+from emulator.usecases.configuration import setting
+from emulator.usecases.reading import (
+    HALF_HOUR,
+    UNIX_2000,
+    _protected_read,
+    _protected_reply,
+    prepay_values,
+)
+from gbcs.content.read_values import DAILY_TYPE
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.payloads._buf import Reader, axdr_length
+
+ECS20C = 0x0030
+BILLING_ENTRIES = 12
+"""Entries the billing data log keeps (a year of monthly billing)."""
+CALENDAR_KEY = "set 22 0-0:15.0.0.255/4"
+FACTORY_CALENDAR = ((bytes(4), bytes.fromhex("ffffff01ff")),)
+"""Midnight on the first of every month: (time, date) as ECS30 writes them."""
+PREPAY_LOG_TYPE = bytes.fromhex("020706050505050505")
+"""A prepayment entry of the log: capture time, then the six ECS19 registers."""
+_REGISTERS = struct.Struct(">II48I32I")
+_PREPAY = struct.Struct(">I6i")
+TOU = 48
+DAY = 86_400
+
+
+def calendar(device: Any) -> tuple[tuple[bytes, bytes], ...]:
+    """The billing calendar's (time, date) execution times."""
+    found = setting(device, CALENDAR_KEY)
+    if found is None:
+        return FACTORY_CALENDAR
+    out = []
+    for entry in found.items if isinstance(found, dlms.Array) else ():
+        items = entry.items if isinstance(entry, dlms.Structure) else ()
+        if len(items) != 2 or not all(isinstance(v, dlms.OctetString) for v in items):
+            raise CommandError("the billing calendar entries are not (time, date)")
+        time, date = (v.value for v in items if isinstance(v, dlms.OctetString))
+        out.append((time, date))
+    return tuple(out)
+
+
+def _matches(date: bytes, day: _dt.date) -> bool:
+    year = int.from_bytes(date[0:2], "big")
+    month, dom, dow = date[2], date[3], date[4]
+    return (
+        (year == 0xFFFF or year == day.year)
+        and (month == 0xFF or month == day.month)
+        and (dom == 0xFF or dom == day.day)
+        and (dow == 0xFF or dow == day.isoweekday())
+    )
+
+
+def billing_dates(entries: tuple[tuple[bytes, bytes], ...], after: int, upto: int) -> list[int]:
+    """The billing dates (Unix seconds, UTC) in (``after``, ``upto``], oldest first."""
+    found: set[int] = set()
+    day = _dt.datetime.fromtimestamp(after - after % DAY, _dt.UTC).date()
+    while True:
+        midnight = int(_dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC).timestamp())
+        if midnight > upto:
+            break
+        for time, date in entries:
+            if len(time) < 2 or len(date) != 5 or not _matches(date, day):
+                continue
+            at = midnight + (time[0] % 24) * 3600 + (time[1] % 60) * 60
+            if after < at <= upto:
+                found.add(at)
+        day += _dt.timedelta(days=1)
+    return sorted(found)
+
+
+def registers_at(meter: Any, at: int) -> tuple[int, list[int]] | None:
+    """(total, 48 TOU registers) at ``at`` (a half-hour boundary the meter has accounted
+    to), or None when the half hours since are no longer all held."""
+    held = meter.half_hours()
+    since = [(b, q) for b, q in held if b >= at]
+    if since and since[0][0] != at:
+        return None
+    if not since and at != meter.accounted_to:
+        return None
+    total = int(meter.total)
+    tou = (list(meter.tou) + [0] * TOU)[:TOU]
+    switching = meter.tariff.switching
+    for begin, used in since:
+        total -= used
+        tou[switching[(begin // HALF_HOUR) % len(switching)]] -= used
+    return total, tou
+
+
+@ticks
+def record_billing(device: Any, now: int) -> list[Alert]:
+    """Log each billing date the meter has accounted past since the last tick."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return []
+    state = device.family_state("reading")
+    meter = device.meter
+    upto = meter.accounted_to
+    after = state.get("billing_from")
+    if after is None:
+        state["billing_from"] = upto
+        return []
+    log: list[list[int]] = state.setdefault("billing", [])
+    for at in billing_dates(calendar(device), int(after), upto):
+        if at % HALF_HOUR:
+            continue  # the registers are known at half-hour boundaries only
+        registers = registers_at(meter, at)
+        if registers is None:
+            continue
+        total, tou = registers
+        log.append([at - UNIX_2000, total, *tou, *prepay_values(meter)])
+    del log[:-BILLING_ENTRIES]
+    state["billing_from"] = upto
+    return []
+
+
+def billing_plaintext(entries: list[list[int]]) -> bytes:
+    """The ECS20c plaintext: ``structure { registers log, prepayment log }``, each a compact
+    array of the entries (capture time first; block registers 0)."""
+    registers = b"".join(
+        _REGISTERS.pack(e[0], e[1] & 0xFFFF_FFFF, *(v & 0xFFFF_FFFF for v in e[2:50]), *[0] * 32)
+        for e in entries
+    )
+    prepay = b"".join(_PREPAY.pack(e[0], *e[50:56]) for e in entries)
+    return (
+        b"\x02\x02"
+        + b"\x13"
+        + DAILY_TYPE
+        + axdr_length(len(registers))
+        + registers
+        + b"\x13"
+        + PREPAY_LOG_TYPE
+        + axdr_length(len(prepay))
+        + prepay
+    )
+
+
+def read_billing_plaintext(plaintext: bytes) -> list[tuple[int, int, list[int], tuple[int, ...]]]:
+    """(capture time, total, TOU registers, prepayment registers) of each entry of a
+    :func:`billing_plaintext`."""
+    reader = Reader(plaintext)
+    if reader.take(2, "structure") != b"\x02\x02":
+        raise CommandError("not a billing data log")
+    bodies = []
+    for description, size in ((DAILY_TYPE, _REGISTERS.size), (PREPAY_LOG_TYPE, _PREPAY.size)):
+        head = b"\x13" + description
+        if reader.take(len(head), "compact array") != head:
+            raise CommandError("not a billing data log")
+        body = reader.take(reader.axdr_length(), "entries")
+        if len(body) % size:
+            raise CommandError("the log's length does not match its entries")
+        bodies.append(body)
+    rows = list(_REGISTERS.iter_unpack(bodies[0]))
+    prepay = list(_PREPAY.iter_unpack(bodies[1]))
+    return [(r[0], r[1], list(r[2:50]), p[1:]) for r, p in zip(rows, prepay, strict=True)]
+
+
+@handles(DeviceType.ESME, ECS20C)
+def read_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS20c: the billing data log entries captured in the period asked, encrypted."""
+    cmd = _protected_read(device, command, ECS20C)
+    assert cmd.span is not None  # the use case is a ranged read
+    start, end = cmd.span.seconds()
+    entries = [e for e in device.family_state("reading").get("billing", []) if start <= e[0] <= end]
+    return _protected_reply(device, command, ctx, cmd, billing_plaintext(entries))
