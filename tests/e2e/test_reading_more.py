@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from emulator.usecases.billing import read_billing_plaintext
+from emulator.usecases.reading import UNIX_2000
 from emulator.usecases.reading_more import active_price, load_limit_count, payment_control
 from gbcs import content as gc
 from gbcs.codes import CRA
@@ -12,7 +14,7 @@ from gbcs.payloads import dlms
 from gbcs.payloads.gbz import ReadAttributesResponse, ZclFrame
 from smetsim.client import DuisClient
 from smetsim.sandbox import Sandbox
-from tests.e2e.support import SchemaCheck, request
+from tests.e2e.support import SchemaCheck, decrypter, request
 from tests.e2e.test_device_srs import ESME, GSME, call
 
 
@@ -57,3 +59,30 @@ async def test_gas_payment_mode_through_the_gateway(
     gsme = sandbox.fleet.device(GSME, int(sandbox.clock().timestamp()))
     assert record.value is not None
     assert int.from_bytes(record.value.raw, "little") == payment_control(gsme)
+
+
+async def test_4_4_3_billing_log_through_the_gateway(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    now = int(sandbox.clock().timestamp())
+    esme = sandbox.fleet.device(ESME, now)
+    state = esme.family_state("reading")
+    # An entry the device logged (as its ticker does) and one outside the period asked.
+    inside, outside = now - UNIX_2000 - 86_400, now - UNIX_2000 - 40 * 86_400
+    state["billing"] = [
+        [t, 1000 + n, *range(48), 5, 0, 0, 0, 0, 0] for n, t in enumerate((outside, inside))
+    ]
+    start = gc.from_utc_seconds(inside - 3600)
+    end = gc.from_utc_seconds(inside + 3600)
+    body = (
+        "<sr:RetrieveBillingCalendarTriggeredBillingDataLog><sr:ReadLogPeriod>"
+        f"<sr:StartDateTime>{start:%Y-%m-%dT%H:%M:%SZ}</sr:StartDateTime>"
+        f"<sr:EndDateTime>{end:%Y-%m-%dT%H:%M:%SZ}</sr:EndDateTime>"
+        "</sr:ReadLogPeriod></sr:RetrieveBillingCalendarTriggeredBillingDataLog>"
+    )
+    message = await call(client, request(client, "4.4.3", ESME, body), schema)
+    assert message.message_code == 0x0030
+    response = gc.decode_response(0x0030, message.content)
+    assert isinstance(response, gc.ProtectedResponse)
+    entries = read_billing_plaintext(decrypter(sandbox.keystore, message)(response.encrypted))
+    assert entries == [(inside, 1001, list(range(48)), (5, 0, 0, 0, 0, 0))]
