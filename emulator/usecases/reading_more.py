@@ -3,9 +3,10 @@ configuration as the settings commands last wrote it (ECS26b voltage, ECS26c,
 ECS26d / ECS26l billing calendar, ECS26f power thresholds; :func:`configuration_value`), the
 load limit data (ECS27), the maximum demand registers (ECS18a export, ECS18b import) and the
 tariff it bills on (ECS24: the active price, then the tariff in ECS01a's own encoding); and
-the GSME's payment mode (GCS21j). Each in the DCC's response shape: a DLMS Access-Response,
-one value per attribute the use case GETs (:data:`gbcs.content.reads.DLMS_READS`), or a ZCL
-Read Attributes Response.
+the GSME's payment mode (GCS21j) and daily read log (GCS16a). Each in the DCC's response
+shape: a DLMS Access-Response, one value per attribute the use case GETs
+(:data:`gbcs.content.reads.DLMS_READS`), or ZCL (a Read Attributes Response; Publish
+Snapshots).
 
 A setting never written reads as the device's factory value (:data:`FACTORY`). The counters
 and registers are computed from the meter's half-hour record on demand rather than kept
@@ -23,6 +24,7 @@ apart, so they cannot drift from the profile data the same meter returns:
 from __future__ import annotations
 
 import datetime as _dt
+import struct
 from typing import Any
 
 from emulator.devices.base import DeviceContext, Reply, handles
@@ -30,6 +32,7 @@ from emulator.errors import CommandError
 from emulator.metering import PaymentMode
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from emulator.usecases.configuration import setting
+from emulator.usecases.reading import daily_reads
 from gbcs import content as gc
 from gbcs.content.configuration import spec_key
 from gbcs.content.reads import DLMS_READS, Get
@@ -38,10 +41,14 @@ from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import CosemDateTime
 from gbcs.payloads.gbz import (
+    CONTROL_ENCRYPTED,
     CONTROL_LAST,
+    FC_CLUSTER_SPECIFIC,
+    FC_DISABLE_DEFAULT_RESPONSE,
     FC_SERVER_TO_CLIENT,
     READ_ATTRIBUTES_RESPONSE,
     AttributeRecord,
+    EncryptedZcl,
     GbzComponent,
     GbzPayload,
     ReadAttributesResponse,
@@ -417,3 +424,92 @@ def read_gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceCo
     )
     component = GbzComponent(asked.cluster_id, frame, CONTROL_LAST)
     return Reply(GbzPayload((component,)).to_bytes())
+
+
+# -- the gas meter's daily read log -------------------------------------------------------
+
+GCS16A = 0x0077
+PUBLISH_SNAPSHOT = 0x06
+DEFAULT_RESPONSE = 0x0B
+SNAPSHOT_NOT_FOUND = 0x8B
+GET_SNAPSHOT = 0x06
+GENERAL_CAUSE = 0x0000_0001
+BLOCK_TIER_DELIVERED_NO_BILLING = 0x06
+"""ZSE snapshot payload type: block tier information set delivered (no billing)."""
+GAS_TIERS = 4
+GAS_BLOCKS = 4
+
+
+def _u48(value: int) -> bytes:
+    return (value & 0xFFFF_FFFF_FFFF).to_bytes(6, "little")
+
+
+def snapshot_plaintext(snapshot_id: int, at: int, found: int, total: int, tou: list[int]) -> bytes:
+    """A Publish Snapshot payload of one daily read: its id, time (seconds since 2000), how
+    many the period holds, one command of one, the general cause, the total and the four
+    tier registers; one tier of four blocks, the blocks 0 (no block tariff)."""
+    head = struct.pack(
+        "<IIBBBIB", snapshot_id, at, found, 0, 1, GENERAL_CAUSE, BLOCK_TIER_DELIVERED_NO_BILLING
+    )
+    tiers = bytes([GAS_TIERS]) + b"".join(_u48(v) for v in tou[:GAS_TIERS])
+    blocks = bytes([0x10 | GAS_BLOCKS]) + _u48(0) * GAS_BLOCKS
+    return head + _u48(total) + tiers + blocks
+
+
+def read_snapshot_plaintext(plaintext: bytes) -> tuple[int, int, int, int, list[int]]:
+    """(id, time, found, total, tier registers) of a :func:`snapshot_plaintext`."""
+    snapshot_id, at, found, _, _, _, _ = struct.unpack_from("<IIBBBIB", plaintext)
+    at_total = struct.calcsize("<IIBBBIB")
+    total = int.from_bytes(plaintext[at_total : at_total + 6], "little")
+    tiers = plaintext[at_total + 7 : at_total + 7 + 6 * GAS_TIERS]
+    tou = [int.from_bytes(tiers[i : i + 6], "little") for i in range(0, len(tiers), 6)]
+    return snapshot_id, at, found, total, tou
+
+
+@handles(DeviceType.GSME, GCS16A)
+def read_gas_daily_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS16a: for each Get Snapshot asked (offset n: the n-th most recent daily read in the
+    period), the registers at that midnight (UTC), encrypted; an offset the period does not
+    hold is a NOT_FOUND default response. The reads are rebuilt from the half hours held
+    (:func:`emulator.usecases.reading.daily_reads`)."""
+    cmd = gc.decode_command(GCS16A, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS16a content is not a snapshot read")
+    reads = list(reversed(daily_reads(device.meter, cmd.span)))  # most recent first
+    components = []
+    encrypted = 0
+    asked = GbzPayload.from_bytes(command.content).components
+    for n, component in enumerate(asked):
+        frame = component.frame
+        if not isinstance(frame, ZclFrame) or len(frame.payload) < 9:
+            raise CommandError("GCS16a asks with plain Get Snapshot commands")
+        offset = frame.payload[8]
+        control = CONTROL_LAST if n == len(asked) - 1 else 0
+        if offset >= len(reads):
+            answer = ZclFrame(
+                FC_SERVER_TO_CLIENT,
+                frame.sequence,
+                DEFAULT_RESPONSE,
+                bytes([GET_SNAPSHOT, SNAPSHOT_NOT_FOUND]),
+            )
+            components.append(GbzComponent(component.cluster_id, answer, control))
+            continue
+        at, total, tou = reads[offset]
+        plaintext = snapshot_plaintext(at // DAY, at, len(reads), total, tou)
+        ciphered = ctx.builder.encrypt_payload(
+            device=device.eui,
+            target=command.business_originator,
+            counter=command.originator_counter,
+            plaintext=plaintext,
+        )
+        sealed = EncryptedZcl(
+            FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+            frame.sequence,
+            PUBLISH_SNAPSHOT,
+            ciphered,
+            0,
+            encrypted & 0xFF,
+        )
+        encrypted += 1
+        components.append(GbzComponent(component.cluster_id, sealed, control | CONTROL_ENCRYPTED))
+    return Reply(GbzPayload(tuple(components)).to_bytes())

@@ -14,7 +14,12 @@ from emulator.metering import PaymentMode, Tariff
 from emulator.usecases.billing import billing_plaintext, read_billing_plaintext
 from emulator.usecases.configuration import FAMILY
 from emulator.usecases.reading import DAY, UNIX_2000, daily_reads
-from emulator.usecases.reading_more import FACTORY, HALF_HOUR
+from emulator.usecases.reading_more import (
+    FACTORY,
+    HALF_HOUR,
+    read_snapshot_plaintext,
+    snapshot_plaintext,
+)
 from gbcs import content as c
 from gbcs.builders import Builder
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
@@ -23,7 +28,7 @@ from gbcs.frames import Message
 from gbcs.keystore import Keystore
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import CosemDateTime
-from gbcs.payloads.gbz import ReadAttributesResponse, ZclFrame, ZclType
+from gbcs.payloads.gbz import EncryptedZcl, ReadAttributesResponse, ZclFrame, ZclType
 from tests.emulator.support import ESME, GSME, HeadEnd
 
 
@@ -350,3 +355,54 @@ def test_billing_log_has_the_reference_layout(conformance: Path) -> None:
     ours = billing_plaintext([[t, total, *tou, *prepay] for t, total, tou, prepay in real])
     assert len(ours) == len(plaintext)
     assert read_billing_plaintext(ours) == real
+
+
+# -- the gas daily read log (GCS16a) ---------------------------------------------------------
+
+
+def test_gas_daily_log_is_the_registers_at_each_midnight(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(GSME, head.now).meter
+    head.advance(timedelta(days=4))
+    end = int(head.now.timestamp()) - UNIX_2000
+    span = c.Span(c.from_utc_seconds(end - 10 * DAY), c.from_utc_seconds(end))
+    expected = list(reversed(daily_reads(meter, span)))  # offset 0: the most recent
+    assert len(expected) >= 3
+    answer = head.send(head.command(GSME, c.GbzRead(0x0077, span)))
+    assert answer.response is not None
+    response = c.decode_response(0x0077, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    components = response.payload.components
+    assert len(components) == 31
+    decrypt = head.decrypt(answer.response)
+    for offset, component in enumerate(components):
+        if offset >= len(expected):
+            assert isinstance(component.frame, ZclFrame)
+            assert component.frame.payload == bytes([0x06, 0x8B])  # NOT_FOUND
+            continue
+        assert isinstance(component.frame, EncryptedZcl)
+        snapshot_id, at, found, total, tou = read_snapshot_plaintext(
+            decrypt(component.frame.ciphered)
+        )
+        midnight, held_total, held_tou = expected[offset]
+        assert (at, found, total, tou) == (midnight, len(expected), held_total, held_tou[:4])
+        assert at % DAY == 0
+        assert snapshot_id == at // DAY
+
+
+def test_gas_daily_log_has_the_reference_layout(conformance: Path) -> None:
+    base = conformance / "gbcs" / "4.6.1_GCS16a"
+    text = (base / "GCS16a_4.6.1_SUCCESS_RESPONSE_GBCS.HEX").read_text()
+    message = Message.from_bytes(bytes.fromhex("".join(text.split())))
+    response = c.decode_response(0x0077, message.content)
+    assert isinstance(response, c.GbzReadResponse)
+    reader = Builder(Keystore.load(conformance / "keystore"))
+    sealed = [x.frame for x in response.payload.components if isinstance(x.frame, EncryptedZcl)]
+    assert sealed
+    for frame in sealed:
+        plaintext = reader.decrypt_payload(message, frame.ciphered)
+        snapshot_id, at, found, total, tou = read_snapshot_plaintext(plaintext)
+        ours = snapshot_plaintext(snapshot_id, at, found, total, tou)
+        assert len(ours) == len(plaintext)
+        assert ours[:14] == plaintext[:14]  # the header, cause and payload type alike
+        assert read_snapshot_plaintext(ours) == (snapshot_id, at, found, total, tou)
