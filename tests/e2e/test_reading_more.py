@@ -7,11 +7,16 @@ import pytest
 
 from emulator.usecases.billing import read_billing_plaintext
 from emulator.usecases.reading import UNIX_2000
-from emulator.usecases.reading_more import active_price, load_limit_count, payment_control
+from emulator.usecases.reading_more import (
+    active_price,
+    load_limit_count,
+    payment_control,
+    read_snapshot_plaintext,
+)
 from gbcs import content as gc
 from gbcs.codes import CRA
 from gbcs.payloads import dlms
-from gbcs.payloads.gbz import ReadAttributesResponse, ZclFrame
+from gbcs.payloads.gbz import EncryptedZcl, ReadAttributesResponse, ZclFrame
 from smetsim.client import DuisClient
 from smetsim.sandbox import Sandbox
 from tests.e2e.support import SchemaCheck, decrypter, request
@@ -86,3 +91,32 @@ async def test_4_4_3_billing_log_through_the_gateway(
     assert isinstance(response, gc.ProtectedResponse)
     entries = read_billing_plaintext(decrypter(sandbox.keystore, message)(response.encrypted))
     assert entries == [(inside, 1001, list(range(48)), (5, 0, 0, 0, 0, 0))]
+
+
+async def test_4_6_1_gas_daily_read_log_through_the_gateway(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    now = int(sandbox.clock().timestamp())
+    meter = sandbox.fleet.device(GSME, now).meter
+    meter.accounted_to -= 3 * 86_400  # three days the meter has yet to record
+    meter.advance(now)
+    midnight = now - now % 86_400
+    first = gc.from_utc_seconds(midnight - UNIX_2000 - 2 * 86_400)
+    last = gc.from_utc_seconds(midnight - UNIX_2000)
+    body = (
+        "<sr:RetrieveImportDailyReadLog><sr:ReadLogPeriod>"
+        f"<sr:StartDateTime>{first:%Y-%m-%dT%H:%M:%SZ}</sr:StartDateTime>"
+        f"<sr:EndDateTime>{last:%Y-%m-%dT%H:%M:%SZ}</sr:EndDateTime>"
+        "</sr:ReadLogPeriod></sr:RetrieveImportDailyReadLog>"
+    )
+    message = await call(client, request(client, "4.6.1", GSME, body), schema)
+    assert message.message_code == 0x0077
+    response = gc.decode_response(0x0077, message.content)
+    assert isinstance(response, gc.GbzReadResponse)
+    decrypt = decrypter(sandbox.keystore, message)
+    times = [
+        read_snapshot_plaintext(decrypt(x.frame.ciphered))[1]
+        for x in response.payload.components
+        if isinstance(x.frame, EncryptedZcl)
+    ]
+    assert [t + UNIX_2000 for t in times] == [midnight, midnight - 86_400, midnight - 2 * 86_400]
