@@ -466,6 +466,53 @@ def read_snapshot_plaintext(plaintext: bytes) -> tuple[int, int, int, int, list[
     return snapshot_id, at, found, total, tou
 
 
+def snapshot_reply(
+    device: Any,
+    command: Message,
+    ctx: DeviceContext,
+    publish: int,
+    snapshots: list[bytes],
+) -> Reply:
+    """The answer to a log read of one Get (Prepay) Snapshot per offset: offset n is
+    ``snapshots[n]`` (most recent first) in an encrypted Publish (Prepay) Snapshot
+    ``publish``; an offset beyond them a NOT_FOUND default response."""
+    components = []
+    encrypted = 0
+    asked = GbzPayload.from_bytes(command.content).components
+    for n, component in enumerate(asked):
+        frame = component.frame
+        if not isinstance(frame, ZclFrame) or len(frame.payload) < 9:
+            raise CommandError("a snapshot log read asks with plain Get Snapshot commands")
+        offset = frame.payload[8]
+        control = CONTROL_LAST if n == len(asked) - 1 else 0
+        if offset >= len(snapshots):
+            answer = ZclFrame(
+                FC_SERVER_TO_CLIENT,
+                frame.sequence,
+                DEFAULT_RESPONSE,
+                bytes([frame.command_id, SNAPSHOT_NOT_FOUND]),
+            )
+            components.append(GbzComponent(component.cluster_id, answer, control))
+            continue
+        ciphered = ctx.builder.encrypt_payload(
+            device=device.eui,
+            target=command.business_originator,
+            counter=command.originator_counter,
+            plaintext=snapshots[offset],
+        )
+        sealed = EncryptedZcl(
+            FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+            frame.sequence,
+            publish,
+            ciphered,
+            0,
+            encrypted & 0xFF,
+        )
+        encrypted += 1
+        components.append(GbzComponent(component.cluster_id, sealed, control | CONTROL_ENCRYPTED))
+    return Reply(GbzPayload(tuple(components)).to_bytes())
+
+
 @handles(DeviceType.GSME, GCS16A)
 def read_gas_daily_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """GCS16a: for each Get Snapshot asked (offset n: the n-th most recent daily read in the
@@ -476,40 +523,7 @@ def read_gas_daily_log(device: Any, command: Message, now: int, ctx: DeviceConte
     if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
         raise CommandError("GCS16a content is not a snapshot read")
     reads = list(reversed(daily_reads(device.meter, cmd.span)))  # most recent first
-    components = []
-    encrypted = 0
-    asked = GbzPayload.from_bytes(command.content).components
-    for n, component in enumerate(asked):
-        frame = component.frame
-        if not isinstance(frame, ZclFrame) or len(frame.payload) < 9:
-            raise CommandError("GCS16a asks with plain Get Snapshot commands")
-        offset = frame.payload[8]
-        control = CONTROL_LAST if n == len(asked) - 1 else 0
-        if offset >= len(reads):
-            answer = ZclFrame(
-                FC_SERVER_TO_CLIENT,
-                frame.sequence,
-                DEFAULT_RESPONSE,
-                bytes([GET_SNAPSHOT, SNAPSHOT_NOT_FOUND]),
-            )
-            components.append(GbzComponent(component.cluster_id, answer, control))
-            continue
-        at, total, tou = reads[offset]
-        plaintext = snapshot_plaintext(at // DAY, at, len(reads), total, tou)
-        ciphered = ctx.builder.encrypt_payload(
-            device=device.eui,
-            target=command.business_originator,
-            counter=command.originator_counter,
-            plaintext=plaintext,
-        )
-        sealed = EncryptedZcl(
-            FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
-            frame.sequence,
-            PUBLISH_SNAPSHOT,
-            ciphered,
-            0,
-            encrypted & 0xFF,
-        )
-        encrypted += 1
-        components.append(GbzComponent(component.cluster_id, sealed, control | CONTROL_ENCRYPTED))
-    return Reply(GbzPayload(tuple(components)).to_bytes())
+    snapshots = [
+        snapshot_plaintext(at // DAY, at, len(reads), total, tou) for at, total, tou in reads
+    ]
+    return snapshot_reply(device, command, ctx, PUBLISH_SNAPSHOT, snapshots)
