@@ -1,5 +1,8 @@
-"""The ESME's billing data log (ECS20c, SR 4.4.3): what the meter held at each billing date
-of its billing calendar, recorded as the injected clock passes them.
+"""The logs a meter records as the injected clock passes: the ESME's billing data log
+(ECS20c, SR 4.4.3), what the meter held at each billing date of its billing calendar, and
+the GSME's prepayment daily read log (GCS16b, SR 4.14), its debt / credit status at each
+midnight (UTC) - the last :data:`PREPAY_DAYS`, the values of the tick that passes the
+midnight (milli-pence), in the reading family's state (``prepay_days``).
 
 The billing calendar is the one ECS30 / ECS30a last wrote (``set 22 0-0:15.0.0.255/4``:
 execution times, each a COSEM time and date with wildcards), else the factory one: midnight
@@ -34,6 +37,8 @@ from emulator.usecases.reading import (
     _protected_reply,
     prepay_values,
 )
+from emulator.usecases.reading_more import snapshot_reply
+from gbcs import content as gc
 from gbcs.content.read_values import DAILY_TYPE
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
@@ -191,3 +196,73 @@ def read_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext
     start, end = cmd.span.seconds()
     entries = [e for e in device.family_state("reading").get("billing", []) if start <= e[0] <= end]
     return _protected_reply(device, command, ctx, cmd, billing_plaintext(entries))
+
+
+# -- the gas meter's prepayment daily read log (GCS16b) ------------------------------------
+
+GCS16B = 0x0096
+PREPAY_DAYS = 31
+"""Days the prepayment daily read log keeps."""
+PUBLISH_PREPAY_SNAPSHOT = 0x01
+_PREPAY_SNAPSHOT = struct.Struct("<IIBBBIB6i")
+DEBT_CREDIT_STATUS = 0x00
+"""ZSE prepay snapshot payload type: debt / credit status."""
+
+
+def prepay_status(device: Any) -> list[int]:
+    """The GSME's debt / credit status now: accumulated debt, the three debt registers (as
+    GCS04 added to them), emergency credit left, credit (the meter balance); milli-pence."""
+    meter = device.meter
+    credit = meter.credit
+    debts = device.family_state("tariff").get("debt", {}).get("registers", [0, 0, 0])
+    limit = meter.prepayment.emergency_credit_limit
+    emergency = limit + min(credit.balance, 0) if credit.emergency_credit_active else 0
+    return [int(credit.debt), *(int(d) for d in debts), int(emergency), int(credit.balance)]
+
+
+@ticks
+def record_prepay_days(device: Any, now: int) -> list[Alert]:
+    """Log the GSME's debt / credit status at each midnight (UTC) the clock passes: the
+    values of the tick that passes it."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.GSME:
+        return []
+    state = device.family_state("reading")
+    clock = device.device_time(now)
+    after = state.get("prepay_days_from")
+    state["prepay_days_from"] = clock
+    if after is None or clock <= after:
+        return []
+    log: list[list[int]] = state.setdefault("prepay_days", [])
+    status = prepay_status(device)
+    first = after - after % DAY + DAY
+    for midnight in range(first, clock + 1, DAY):
+        log.append([midnight - UNIX_2000, *status])
+    del log[:-PREPAY_DAYS]
+    return []
+
+
+def prepay_snapshot_plaintext(snapshot_id: int, found: int, entry: list[int]) -> bytes:
+    """A Publish Prepay Snapshot payload of one day's entry (time, then the status)."""
+    return _PREPAY_SNAPSHOT.pack(
+        snapshot_id, entry[0], found, 0, 1, 1, DEBT_CREDIT_STATUS, *entry[1:7]
+    )
+
+
+def read_prepay_snapshot_plaintext(plaintext: bytes) -> tuple[int, int, int, list[int]]:
+    """(id, time, found, the six status values) of a :func:`prepay_snapshot_plaintext`."""
+    values = _PREPAY_SNAPSHOT.unpack(plaintext)
+    return values[0], values[1], values[2], list(values[7:])
+
+
+@handles(DeviceType.GSME, GCS16B)
+def read_gas_prepay_daily_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS16b: for each Get Prepay Snapshot asked (offset n: the n-th most recent day in the
+    period), the debt / credit status logged at that midnight, encrypted; NOT_FOUND beyond."""
+    cmd = gc.decode_command(GCS16B, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS16b content is not a snapshot read")
+    start, end = cmd.span.seconds()
+    held = device.family_state("reading").get("prepay_days", [])
+    days = [e for e in reversed(held) if start <= e[0] <= end]  # most recent first
+    snapshots = [prepay_snapshot_plaintext(e[0] // DAY, len(days), e) for e in days]
+    return snapshot_reply(device, command, ctx, PUBLISH_PREPAY_SNAPSHOT, snapshots)

@@ -11,7 +11,12 @@ from pathlib import Path
 
 from emulator.fleet import Fleet
 from emulator.metering import PaymentMode, Tariff
-from emulator.usecases.billing import billing_plaintext, read_billing_plaintext
+from emulator.usecases.billing import (
+    billing_plaintext,
+    prepay_snapshot_plaintext,
+    read_billing_plaintext,
+    read_prepay_snapshot_plaintext,
+)
 from emulator.usecases.configuration import FAMILY
 from emulator.usecases.reading import DAY, UNIX_2000, daily_reads
 from emulator.usecases.reading_more import (
@@ -406,3 +411,55 @@ def test_gas_daily_log_has_the_reference_layout(conformance: Path) -> None:
         assert len(ours) == len(plaintext)
         assert ours[:14] == plaintext[:14]  # the header, cause and payload type alike
         assert read_snapshot_plaintext(ours) == (snapshot_id, at, found, total, tou)
+
+
+# -- the gas prepayment daily read log (GCS16b) -------------------------------------------------
+
+
+def test_gas_prepay_daily_log_holds_each_midnights_status(fleet: Fleet, head: HeadEnd) -> None:
+    gsme = fleet.device(GSME, head.now)
+    _gas_payment_control(head)  # any command: the device keeps family state from here
+    head.advance(timedelta(hours=1))
+    balances = []
+    for day in range(5):
+        gsme.meter.credit.balance = 1000 * (day + 1)
+        balances.append(gsme.meter.credit.balance)
+        head.advance(timedelta(days=1))
+    end = int(head.now.timestamp()) - UNIX_2000
+    span = c.Span(c.from_utc_seconds(end - 10 * DAY), c.from_utc_seconds(end))
+    head.next_counter()
+    answer = head.send(head.command(GSME, c.GbzRead(0x0096, span)))
+    assert answer.response is not None
+    response = c.decode_response(0x0096, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    decrypt = head.decrypt(answer.response)
+    found = []
+    for component in response.payload.components:
+        if isinstance(component.frame, EncryptedZcl):
+            found.append(read_prepay_snapshot_plaintext(decrypt(component.frame.ciphered)))
+        else:
+            assert isinstance(component.frame, ZclFrame)
+            assert component.frame.payload == bytes([0x07, 0x8B])
+    assert len(found) == 5
+    times = [t for _, t, _, _ in found]
+    assert times == sorted(times, reverse=True)  # most recent first
+    assert all(t % DAY == 0 for t in times)
+    # Each midnight logged the balance of the day that ended there.
+    assert [values[5] for _, _, _, values in found] == list(reversed(balances))
+    assert all(n == 5 for _, _, n, _ in found)
+
+
+def test_gas_prepay_daily_log_has_the_reference_layout(conformance: Path) -> None:
+    base = conformance / "gbcs" / "4.14_GCS16b"
+    text = (base / "GCS16b_4.14_KRP_SUCCESS_RESPONSE_GBCS.HEX").read_text()
+    message = Message.from_bytes(bytes.fromhex("".join(text.split())))
+    response = c.decode_response(0x0096, message.content)
+    assert isinstance(response, c.GbzReadResponse)
+    reader = Builder(Keystore.load(conformance / "keystore"))
+    sealed = [x.frame for x in response.payload.components if isinstance(x.frame, EncryptedZcl)]
+    assert sealed
+    for frame in sealed:
+        plaintext = reader.decrypt_payload(message, frame.ciphered)
+        snapshot_id, at, found, values = read_prepay_snapshot_plaintext(plaintext)
+        assert prepay_snapshot_plaintext(snapshot_id, found, [at, *values]) == plaintext
