@@ -6,24 +6,28 @@ midnight (milli-pence), in the reading family's state (``prepay_days``).
 
 The billing calendar is the one ECS30 / ECS30a last wrote (``set 22 0-0:15.0.0.255/4``:
 execution times, each a COSEM time and date with wildcards), else the factory one: midnight
-(UTC) on the first of every month. At each billing date the meter logs its registers (total
-and 48 TOU; no block tariff) and its prepayment registers (those of ECS19). The registers
-are those at the billing date exactly, rebuilt from the half-hour record (the registers now
-less the half hours since, as the daily read log does), so a coarse clock step logs the same
-values as a fine one; the prepayment registers are those of the moment the step records
-the entry. The log keeps the last :data:`BILLING_ENTRIES` entries, in the reading family's
-state (``billing``), and starts when the device is first seen by the clock with family state
-(``billing_from``, device time).
+(UTC) on the first of every month; the GSME's is the one GCS25a set (a start and a duration
+in minutes, days, weeks or months; ``gas`` in the configuration family's state), with the
+same factory default. At each billing date the ESME logs its registers (total and 48 TOU; no
+block tariff) and its prepayment registers (those of ECS19); the GSME (GCS15c, SR 4.4.3) its
+total and 4 tier registers and its debt / credit status. The registers are those at the
+billing date exactly, rebuilt from the half-hour record (the registers now less the half
+hours since, as the daily read log does), so a coarse clock step logs the same values as a
+fine one; the prepayment values are those of the tick in which the device clock passes the
+date. A date the clock passed before the meter accounted past it waits (``<log>_pending``)
+until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the reading
+family's state and starts at the first tick that sees the device with family state
+(``<log>_from``, device time).
 
-Recording happens in a family ticker, so on devices that keep any family state (every
-device that has run a command); a ticker runs before the meter accounts up to ``now``, so a
-billing date is logged by the first tick after the meter has accounted past it.
+Recording happens in family tickers, so on devices that keep any family state (every device
+that has run a command).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
@@ -37,7 +41,13 @@ from emulator.usecases.reading import (
     _protected_reply,
     prepay_values,
 )
-from emulator.usecases.reading_more import snapshot_reply
+from emulator.usecases.reading_more import (
+    METERING,
+    PREPAYMENT,
+    PUBLISH_SNAPSHOT,
+    snapshot_plaintext,
+    snapshot_reply,
+)
 from gbcs import content as gc
 from gbcs.content.read_values import DAILY_TYPE
 from gbcs.devices import DeviceType
@@ -121,29 +131,54 @@ def registers_at(meter: Any, at: int) -> tuple[int, list[int]] | None:
     return total, tou
 
 
-@ticks
-def record_billing(device: Any, now: int) -> list[Alert]:
-    """Log each billing date the meter has accounted past since the last tick."""
-    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
-        return []
+def _record(
+    device: Any,
+    now: int,
+    log_key: str,
+    dates: Callable[[int, int], list[int]],
+    status: list[int],
+    tiers: int,
+) -> None:
+    """Log the billing dates the device clock passed since the last tick: each with
+    ``status`` (the values of this tick, before it accounts its half hours) and, once the
+    meter has accounted past it, the registers at that date (held as pending until then;
+    dropped when the half hours since are no longer all held)."""
     state = device.family_state("reading")
     meter = device.meter
-    upto = meter.accounted_to
-    after = state.get("billing_from")
-    if after is None:
-        state["billing_from"] = upto
-        return []
-    log: list[list[int]] = state.setdefault("billing", [])
-    for at in billing_dates(calendar(device), int(after), upto):
-        if at % HALF_HOUR:
-            continue  # the registers are known at half-hour boundaries only
-        registers = registers_at(meter, at)
-        if registers is None:
+    clock = device.device_time(now)
+    after = state.get(f"{log_key}_from")
+    state[f"{log_key}_from"] = clock
+    pending: list[list[int]] = state.setdefault(f"{log_key}_pending", [])
+    if after is not None:
+        pending.extend([at, *status] for at in dates(int(after), clock))
+    log: list[list[int]] = state.setdefault(log_key, [])
+    waiting = []
+    for at, *values in pending:
+        if at > meter.accounted_to:
+            waiting.append([at, *values])
             continue
-        total, tou = registers
-        log.append([at - UNIX_2000, total, *tou, *prepay_values(meter)])
+        registers = registers_at(meter, at - at % HALF_HOUR)
+        if registers is not None:
+            total, tou = registers
+            log.append([at - UNIX_2000, total, *tou[:tiers], *values])
+    state[f"{log_key}_pending"] = waiting
     del log[:-BILLING_ENTRIES]
-    state["billing_from"] = upto
+
+
+@ticks
+def record_billing(device: Any, now: int) -> list[Alert]:
+    """Log each billing date of the ESME's calendar the clock passes."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return []
+    entries = calendar(device)
+    _record(
+        device,
+        now,
+        "billing",
+        lambda after, upto: billing_dates(entries, after, upto),
+        list(prepay_values(device.meter)),
+        TOU,
+    )
     return []
 
 
@@ -241,10 +276,12 @@ def record_prepay_days(device: Any, now: int) -> list[Alert]:
     return []
 
 
-def prepay_snapshot_plaintext(snapshot_id: int, found: int, entry: list[int]) -> bytes:
-    """A Publish Prepay Snapshot payload of one day's entry (time, then the status)."""
+def prepay_snapshot_plaintext(
+    snapshot_id: int, found: int, entry: list[int], cause: int = 1
+) -> bytes:
+    """A Publish Prepay Snapshot payload of one entry (time, then the status)."""
     return _PREPAY_SNAPSHOT.pack(
-        snapshot_id, entry[0], found, 0, 1, 1, DEBT_CREDIT_STATUS, *entry[1:7]
+        snapshot_id, entry[0], found, 0, 1, cause, DEBT_CREDIT_STATUS, *entry[1:7]
     )
 
 
@@ -265,4 +302,95 @@ def read_gas_prepay_daily_log(device: Any, command: Message, now: int, ctx: Devi
     held = device.family_state("reading").get("prepay_days", [])
     days = [e for e in reversed(held) if start <= e[0] <= end]  # most recent first
     snapshots = [prepay_snapshot_plaintext(e[0] // DAY, len(days), e) for e in days]
-    return snapshot_reply(device, command, ctx, PUBLISH_PREPAY_SNAPSHOT, snapshots)
+    return snapshot_reply(device, command, ctx, {PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, snapshots)})
+
+
+# -- the gas meter's billing calendar billing log (GCS15c) ---------------------------------
+
+GCS15C = 0x0076
+BILLING_CAUSE = 0x0000_0002
+"""ZSE snapshot cause: the billing period (calendar) ended."""
+GAS_TIERS = 4
+MINUTE, DAYS, WEEKS, MONTHS = 0, 1, 2, 3
+"""ZSE billing period duration timebases (the low nibble of the duration type)."""
+
+
+def _add_months(unix: int, months: int) -> int:
+    when = _dt.datetime.fromtimestamp(unix, _dt.UTC)
+    month = when.month - 1 + months
+    year, month = when.year + month // 12, month % 12 + 1
+    day = min(when.day, 28)  # a day every month has
+    return int(when.replace(year=year, month=month, day=day).timestamp())
+
+
+def gas_billing_dates(device: Any, after: int, upto: int) -> list[int]:
+    """The GSME's billing dates in (``after``, ``upto``]: from the start GCS25a set, every
+    duration (its timebase minutes, days, weeks or months); factory: midnight UTC on the
+    first of every month."""
+    gas = device.family_state("configuration").get("gas", {})
+    start = gas.get("billing_start")
+    if start is None:
+        return billing_dates(FACTORY_CALENDAR, after, upto)
+    duration = max(int(gas.get("billing_duration", 1)), 1)
+    timebase = int(gas.get("billing_unit", MONTHS)) & 0x0F
+    out: list[int] = []
+    k = 0
+    while True:
+        if timebase == MONTHS:
+            at = _add_months(int(start), k * duration)
+        else:
+            step = {MINUTE: 60, DAYS: DAY, WEEKS: 7 * DAY}.get(timebase, DAY)
+            at = int(start) + k * duration * step
+            if at <= after:  # jump close to ``after`` rather than walk from the start
+                k = max(k + 1, (after - int(start)) // (duration * step))
+                continue
+        if at > upto:
+            return out
+        if at > after:
+            out.append(at)
+        k += 1
+
+
+@ticks
+def record_gas_billing(device: Any, now: int) -> list[Alert]:
+    """Log each billing date of the GSME's billing calendar the clock passes: its registers
+    at that date and its debt / credit status."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.GSME:
+        return []
+    _record(
+        device,
+        now,
+        "gas_billing",
+        lambda after, upto: gas_billing_dates(device, after, upto),
+        prepay_status(device),
+        GAS_TIERS,
+    )
+    return []
+
+
+@handles(DeviceType.GSME, GCS15C)
+def read_gas_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS15c: per Get Snapshot offset the registers, per Get Prepay Snapshot offset the
+    debt / credit status, logged at the billing dates of the period (most recent first),
+    encrypted; NOT_FOUND beyond."""
+    cmd = gc.decode_command(GCS15C, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS15c content is not a snapshot read")
+    start, end = cmd.span.seconds()
+    held = device.family_state("reading").get("gas_billing", [])
+    entries = [e for e in reversed(held) if start <= e[0] <= end]
+    found = len(entries)
+    registers = [
+        snapshot_plaintext(e[0] // DAY, e[0], found, e[1], e[2 : 2 + GAS_TIERS], BILLING_CAUSE)
+        for e in entries
+    ]
+    status = [
+        prepay_snapshot_plaintext(e[0] // DAY, found, [e[0], *e[2 + GAS_TIERS :]], BILLING_CAUSE)
+        for e in entries
+    ]
+    return snapshot_reply(
+        device,
+        command,
+        ctx,
+        {METERING: (PUBLISH_SNAPSHOT, registers), PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, status)},
+    )

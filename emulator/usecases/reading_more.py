@@ -429,6 +429,8 @@ def read_gas_payment_mode(device: Any, command: Message, now: int, ctx: DeviceCo
 # -- the gas meter's daily read log -------------------------------------------------------
 
 GCS16A = 0x0077
+METERING = 0x0702
+PREPAYMENT = 0x0705
 PUBLISH_SNAPSHOT = 0x06
 DEFAULT_RESPONSE = 0x0B
 SNAPSHOT_NOT_FOUND = 0x8B
@@ -444,12 +446,14 @@ def _u48(value: int) -> bytes:
     return (value & 0xFFFF_FFFF_FFFF).to_bytes(6, "little")
 
 
-def snapshot_plaintext(snapshot_id: int, at: int, found: int, total: int, tou: list[int]) -> bytes:
-    """A Publish Snapshot payload of one daily read: its id, time (seconds since 2000), how
-    many the period holds, one command of one, the general cause, the total and the four
-    tier registers; one tier of four blocks, the blocks 0 (no block tariff)."""
+def snapshot_plaintext(
+    snapshot_id: int, at: int, found: int, total: int, tou: list[int], cause: int = GENERAL_CAUSE
+) -> bytes:
+    """A Publish Snapshot payload of one entry: its id, time (seconds since 2000), how many
+    the period holds, one command of one, the cause (a daily read: general), the total and
+    the four tier registers; one tier of four blocks, the blocks 0 (no block tariff)."""
     head = struct.pack(
-        "<IIBBBIB", snapshot_id, at, found, 0, 1, GENERAL_CAUSE, BLOCK_TIER_DELIVERED_NO_BILLING
+        "<IIBBBIB", snapshot_id, at, found, 0, 1, cause, BLOCK_TIER_DELIVERED_NO_BILLING
     )
     tiers = bytes([GAS_TIERS]) + b"".join(_u48(v) for v in tou[:GAS_TIERS])
     blocks = bytes([0x10 | GAS_BLOCKS]) + _u48(0) * GAS_BLOCKS
@@ -470,12 +474,12 @@ def snapshot_reply(
     device: Any,
     command: Message,
     ctx: DeviceContext,
-    publish: int,
-    snapshots: list[bytes],
+    by_cluster: dict[int, tuple[int, list[bytes]]],
 ) -> Reply:
-    """The answer to a log read of one Get (Prepay) Snapshot per offset: offset n is
-    ``snapshots[n]`` (most recent first) in an encrypted Publish (Prepay) Snapshot
-    ``publish``; an offset beyond them a NOT_FOUND default response."""
+    """The answer to a log read of one Get (Prepay) Snapshot per offset: on a component of
+    cluster c, with ``by_cluster[c] = (publish, snapshots)``, offset n is ``snapshots[n]``
+    (most recent first) in an encrypted Publish (Prepay) Snapshot ``publish``; an offset
+    beyond them a NOT_FOUND default response."""
     components = []
     encrypted = 0
     asked = GbzPayload.from_bytes(command.content).components
@@ -484,6 +488,9 @@ def snapshot_reply(
         if not isinstance(frame, ZclFrame) or len(frame.payload) < 9:
             raise CommandError("a snapshot log read asks with plain Get Snapshot commands")
         offset = frame.payload[8]
+        if component.cluster_id not in by_cluster:
+            raise CommandError(f"no snapshots on cluster 0x{component.cluster_id:04X}")
+        publish, snapshots = by_cluster[component.cluster_id]
         control = CONTROL_LAST if n == len(asked) - 1 else 0
         if offset >= len(snapshots):
             answer = ZclFrame(
@@ -526,4 +533,4 @@ def read_gas_daily_log(device: Any, command: Message, now: int, ctx: DeviceConte
     snapshots = [
         snapshot_plaintext(at // DAY, at, len(reads), total, tou) for at, total, tou in reads
     ]
-    return snapshot_reply(device, command, ctx, PUBLISH_SNAPSHOT, snapshots)
+    return snapshot_reply(device, command, ctx, {METERING: (PUBLISH_SNAPSHOT, snapshots)})

@@ -463,3 +463,79 @@ def test_gas_prepay_daily_log_has_the_reference_layout(conformance: Path) -> Non
         plaintext = reader.decrypt_payload(message, frame.ciphered)
         snapshot_id, at, found, values = read_prepay_snapshot_plaintext(plaintext)
         assert prepay_snapshot_plaintext(snapshot_id, found, [at, *values]) == plaintext
+
+
+# -- the gas billing calendar billing log (GCS15c) -----------------------------------------------
+
+
+def test_gas_billing_log_holds_registers_and_status_at_each_billing_date(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    gsme = fleet.device(GSME, head.now)
+    meter = gsme.meter
+    # The billing calendar as GCS25a keeps it: every day at 06:00 UTC from 2024-01-01.
+    gsme.family_state(FAMILY)["gas"] = {
+        "billing_start": int(_dt.datetime(2024, 1, 1, 6, tzinfo=_dt.UTC).timestamp()),
+        "billing_duration": 1,
+        "billing_unit": 1,
+    }
+    head.advance(timedelta(hours=1))  # the clock first sees it: the log starts
+    balances = []
+    for day in range(3):
+        meter.credit.balance = 700 * (day + 1)
+        balances.append(meter.credit.balance)
+        head.advance(timedelta(days=1))
+    end = int(head.now.timestamp()) - UNIX_2000
+    span = c.Span(c.from_utc_seconds(end - 10 * DAY), c.from_utc_seconds(end))
+    head.next_counter()
+    answer = head.send(head.command(GSME, c.GbzRead(0x0076, span)))
+    assert answer.response is not None
+    response = c.decode_response(0x0076, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    decrypt = head.decrypt(answer.response)
+    registers, status = [], []
+    for component in response.payload.components:
+        if not isinstance(component.frame, EncryptedZcl):
+            continue
+        plaintext = decrypt(component.frame.ciphered)
+        if component.cluster_id == 0x0702:
+            registers.append(read_snapshot_plaintext(plaintext))
+        else:
+            status.append(read_prepay_snapshot_plaintext(plaintext))
+    assert len(registers) == len(status) == 3
+    times = [at for _, at, _, _, _ in registers]
+    assert times == [at for _, at, _, _ in status]
+    assert times == sorted(times, reverse=True)
+    assert all((t + UNIX_2000) % DAY == 6 * 3600 for t in times)
+    # Registers at the billing date: the meter's total less every half hour since.
+    for _, at, found, total, _ in registers:
+        since = sum(q for b, q in meter.half_hours() if b >= at + UNIX_2000)
+        assert total + since == meter.total
+        assert found == 3
+    assert [values[5] for _, _, _, values in status] == list(reversed(balances))
+
+
+def test_gas_billing_log_has_the_reference_layout(conformance: Path) -> None:
+    base = conformance / "gbcs" / "4.4.3_GCS15c"
+    text = (base / "GCS15c_4.4.3_SUCCESS_RESPONSE_GBCS.HEX").read_text()
+    message = Message.from_bytes(bytes.fromhex("".join(text.split())))
+    response = c.decode_response(0x0076, message.content)
+    assert isinstance(response, c.GbzReadResponse)
+    reader = Builder(Keystore.load(conformance / "keystore"))
+    checked = 0
+    for component in response.payload.components:
+        frame = component.frame
+        if not isinstance(frame, EncryptedZcl):
+            continue
+        plaintext = reader.decrypt_payload(message, frame.ciphered)
+        if component.cluster_id == 0x0702:
+            sid, at, found, total, tou = read_snapshot_plaintext(plaintext)
+            ours = snapshot_plaintext(sid, at, found, total, tou, 0x0000_0002)
+            assert ours[:14] == plaintext[:14]
+            assert len(ours) == len(plaintext)
+        else:
+            sid, at, found, values = read_prepay_snapshot_plaintext(plaintext)
+            assert prepay_snapshot_plaintext(sid, found, [at, *values], 2) == plaintext
+        checked += 1
+    assert checked == 4
