@@ -30,6 +30,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from emulator.clock import to_seconds
 from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
 from emulator.devices.meter import MeterDevice
 from emulator.errors import CommandError
@@ -393,4 +394,53 @@ def read_gas_billing_log(device: Any, command: Message, now: int, ctx: DeviceCon
         command,
         ctx,
         {METERING: (PUBLISH_SNAPSHOT, registers), PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, status)},
+    )
+
+
+# -- the gas meter's change of mode billing log (GCS15b) -----------------------------------
+
+GCS15B = 0x00C3
+CHANGE_OF_MODE = 0x0000_4000
+"""ZSE snapshot cause: the meter's payment mode changed."""
+
+
+def mode_changes(device: Any) -> list[tuple[int, int, list[int], list[int]]]:
+    """What the GSME logged at each payment mode change (the tariff family's
+    ``billing_log``), oldest first: (seconds since 2000, total, 4 tier registers, debt /
+    credit status - the accumulated debt and the balance; the debt registers and emergency
+    credit are not logged apart, 0)."""
+    out = []
+    for entry in device.family_state("tariff").get("billing_log", []):
+        at = to_seconds(_dt.datetime.fromisoformat(entry["at"])) - UNIX_2000
+        registers = [int(v) for v in entry["registers"]]
+        tou = (registers[1:] + [0] * GAS_TIERS)[:GAS_TIERS]
+        status = [int(entry["debt"]), 0, 0, 0, 0, int(entry["balance"])]
+        out.append((at, registers[0], tou, status))
+    return out
+
+
+@handles(DeviceType.GSME, GCS15B)
+def read_gas_mode_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS15b: per Get Prepay Snapshot offset the debt / credit status, per Get Snapshot
+    offset the registers, logged at each payment mode change in the period (most recent
+    first), encrypted; NOT_FOUND beyond."""
+    cmd = gc.decode_command(GCS15B, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS15b content is not a snapshot read")
+    start, end = cmd.span.seconds()
+    entries = [e for e in reversed(mode_changes(device)) if start <= e[0] <= end]
+    found = len(entries)
+    status = [
+        prepay_snapshot_plaintext(n, found, [at, *values], CHANGE_OF_MODE)
+        for n, (at, _, _, values) in enumerate(entries)
+    ]
+    registers = [
+        snapshot_plaintext(n, at, found, total, tou, CHANGE_OF_MODE)
+        for n, (at, total, tou, _) in enumerate(entries)
+    ]
+    return snapshot_reply(
+        device,
+        command,
+        ctx,
+        {PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, status), METERING: (PUBLISH_SNAPSHOT, registers)},
     )

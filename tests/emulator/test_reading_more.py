@@ -539,3 +539,38 @@ def test_gas_billing_log_has_the_reference_layout(conformance: Path) -> None:
             assert prepay_snapshot_plaintext(sid, found, [at, *values], 2) == plaintext
         checked += 1
     assert checked == 4
+
+
+# -- the gas change of mode billing log (GCS15b) -------------------------------------------------
+
+
+def test_gas_mode_billing_log_holds_what_the_mode_change_logged(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    gsme = fleet.device(GSME, head.now)
+    gsme.meter.set_mode(PaymentMode.CREDIT)
+    head.advance(timedelta(hours=5))
+    gsme.meter.credit.balance = 4321
+    registers = list(gsme.meter.registers)
+    at = gsme.device_time(int(head.now.timestamp())) - UNIX_2000
+    head.next_counter()
+    switch = c.GasPaymentMode(at, prepayment=True)
+    answer = head.send(head.command(GSME, switch))
+    assert answer.response is not None
+    end = int(head.now.timestamp()) - UNIX_2000 + 60
+    span = c.Span(c.from_utc_seconds(end - DAY), c.from_utc_seconds(end))
+    head.next_counter()
+    answer = head.send(head.command(GSME, c.GbzRead(0x00C3, span)))
+    assert answer.response is not None
+    response = c.decode_response(0x00C3, answer.response.content)
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    decrypt = head.decrypt(answer.response)
+    sealed = [x for x in response.payload.components if isinstance(x.frame, EncryptedZcl)]
+    assert [x.cluster_id for x in sealed] == [0x0705, 0x0702]
+    status = read_prepay_snapshot_plaintext(decrypt(sealed[0].frame.ciphered))  # type: ignore[union-attr]
+    snapshot = read_snapshot_plaintext(decrypt(sealed[1].frame.ciphered))  # type: ignore[union-attr]
+    assert status[1] == snapshot[1] == at
+    assert status[3][5] == 4321
+    assert snapshot[3] == registers[0]
+    assert snapshot[4] == (registers[1:] + [0] * 4)[:4]
