@@ -10,9 +10,23 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 
 from __future__ import annotations
 
-from emulator.usecases import configuration, han, reading, security  # noqa: F401 - registers
+from emulator.usecases import (  # noqa: F401 - registers
+    billing,
+    configuration,
+    han,
+    reading,
+    reading_more,
+    security,
+)
 
-FAMILIES: tuple[str, ...] = ("configuration", "security", "reading", "han")
+FAMILIES: tuple[str, ...] = (
+    "configuration",
+    "security",
+    "reading",
+    "reading_more",
+    "billing",
+    "han",
+)
 """The family modules imported (their names), in import order."""
 
 from emulator.usecases import tariff  # noqa: E402  (registers its handlers)

@@ -36,6 +36,13 @@ CASES = [
     ("7.1_ECS42", "ECS42_7.1_SUCCESS"),
     ("8.1.1_ECS70Commission", "ECS70Commission_8.1.1_SUCCESS"),
     ("8.11_CCS01", "CCS01_8.11_SUCCESS"),
+    ("4.12.1_ECS18b", "ECS18b_4.12.1_SUCCESS"),
+    ("4.12.2_ECS18a", "ECS18a_4.12.2_SUCCESS"),
+    ("4.15_ECS27", "ECS27_4.15_SUCCESS"),
+    ("6.2.1_ECS26b", "ECS26b_6.2.1_SUCCESS"),
+    ("6.2.2_ECS26c", "ECS26c_6.2.2_SUCCESS"),
+    ("6.2.5_ECS26f", "ECS26f_6.2.5_SUCCESS"),
+    ("6.2.9_GCS21j", "GCS21j_6.2.9_SUCCESS"),
 ]
 
 

@@ -1,0 +1,446 @@
+"""The logs a meter records as the injected clock passes: the ESME's billing data log
+(ECS20c, SR 4.4.3), what the meter held at each billing date of its billing calendar, and
+the GSME's prepayment daily read log (GCS16b, SR 4.14), its debt / credit status at each
+midnight (UTC) - the last :data:`PREPAY_DAYS`, the values of the tick that passes the
+midnight (milli-pence), in the reading family's state (``prepay_days``).
+
+The billing calendar is the one ECS30 / ECS30a last wrote (``set 22 0-0:15.0.0.255/4``:
+execution times, each a COSEM time and date with wildcards), else the factory one: midnight
+(UTC) on the first of every month; the GSME's is the one GCS25a set (a start and a duration
+in minutes, days, weeks or months; ``gas`` in the configuration family's state), with the
+same factory default. At each billing date the ESME logs its registers (total and 48 TOU; no
+block tariff) and its prepayment registers (those of ECS19); the GSME (GCS15c, SR 4.4.3) its
+total and 4 tier registers and its debt / credit status. The registers are those at the
+billing date exactly, rebuilt from the half-hour record (the registers now less the half
+hours since, as the daily read log does), so a coarse clock step logs the same values as a
+fine one; the prepayment values are those of the tick in which the device clock passes the
+date. A date the clock passed before the meter accounted past it waits (``<log>_pending``)
+until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the reading
+family's state and starts at the first tick that sees the device with family state
+(``<log>_from``, device time).
+
+Recording happens in family tickers, so on devices that keep any family state (every device
+that has run a command).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from emulator.clock import to_seconds
+from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.meter import MeterDevice
+from emulator.errors import CommandError
+from emulator.usecases.configuration import setting
+from emulator.usecases.reading import (
+    HALF_HOUR,
+    UNIX_2000,
+    _protected_read,
+    _protected_reply,
+    prepay_values,
+)
+from emulator.usecases.reading_more import (
+    METERING,
+    PREPAYMENT,
+    PUBLISH_SNAPSHOT,
+    snapshot_plaintext,
+    snapshot_reply,
+)
+from gbcs import content as gc
+from gbcs.content.read_values import DAILY_TYPE
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.payloads._buf import Reader, axdr_length
+
+ECS20C = 0x0030
+BILLING_ENTRIES = 12
+"""Entries the billing data log keeps (a year of monthly billing)."""
+CALENDAR_KEY = "set 22 0-0:15.0.0.255/4"
+FACTORY_CALENDAR = ((bytes(4), bytes.fromhex("ffffff01ff")),)
+"""Midnight on the first of every month: (time, date) as ECS30 writes them."""
+PREPAY_LOG_TYPE = bytes.fromhex("020706050505050505")
+"""A prepayment entry of the log: capture time, then the six ECS19 registers."""
+_REGISTERS = struct.Struct(">II48I32I")
+_PREPAY = struct.Struct(">I6i")
+TOU = 48
+DAY = 86_400
+
+
+def calendar(device: Any) -> tuple[tuple[bytes, bytes], ...]:
+    """The billing calendar's (time, date) execution times."""
+    found = setting(device, CALENDAR_KEY)
+    if found is None:
+        return FACTORY_CALENDAR
+    out = []
+    for entry in found.items if isinstance(found, dlms.Array) else ():
+        items = entry.items if isinstance(entry, dlms.Structure) else ()
+        if len(items) != 2 or not all(isinstance(v, dlms.OctetString) for v in items):
+            raise CommandError("the billing calendar entries are not (time, date)")
+        time, date = (v.value for v in items if isinstance(v, dlms.OctetString))
+        out.append((time, date))
+    return tuple(out)
+
+
+def _matches(date: bytes, day: _dt.date) -> bool:
+    year = int.from_bytes(date[0:2], "big")
+    month, dom, dow = date[2], date[3], date[4]
+    return (
+        (year == 0xFFFF or year == day.year)
+        and (month == 0xFF or month == day.month)
+        and (dom == 0xFF or dom == day.day)
+        and (dow == 0xFF or dow == day.isoweekday())
+    )
+
+
+def billing_dates(entries: tuple[tuple[bytes, bytes], ...], after: int, upto: int) -> list[int]:
+    """The billing dates (Unix seconds, UTC) in (``after``, ``upto``], oldest first."""
+    found: set[int] = set()
+    day = _dt.datetime.fromtimestamp(after - after % DAY, _dt.UTC).date()
+    while True:
+        midnight = int(_dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC).timestamp())
+        if midnight > upto:
+            break
+        for time, date in entries:
+            if len(time) < 2 or len(date) != 5 or not _matches(date, day):
+                continue
+            at = midnight + (time[0] % 24) * 3600 + (time[1] % 60) * 60
+            if after < at <= upto:
+                found.add(at)
+        day += _dt.timedelta(days=1)
+    return sorted(found)
+
+
+def registers_at(meter: Any, at: int) -> tuple[int, list[int]] | None:
+    """(total, 48 TOU registers) at ``at`` (a half-hour boundary the meter has accounted
+    to), or None when the half hours since are no longer all held."""
+    held = meter.half_hours()
+    since = [(b, q) for b, q in held if b >= at]
+    if since and since[0][0] != at:
+        return None
+    if not since and at != meter.accounted_to:
+        return None
+    total = int(meter.total)
+    tou = (list(meter.tou) + [0] * TOU)[:TOU]
+    switching = meter.tariff.switching
+    for begin, used in since:
+        total -= used
+        tou[switching[(begin // HALF_HOUR) % len(switching)]] -= used
+    return total, tou
+
+
+def _record(
+    device: Any,
+    now: int,
+    log_key: str,
+    dates: Callable[[int, int], list[int]],
+    status: list[int],
+    tiers: int,
+) -> None:
+    """Log the billing dates the device clock passed since the last tick: each with
+    ``status`` (the values of this tick, before it accounts its half hours) and, once the
+    meter has accounted past it, the registers at that date (held as pending until then;
+    dropped when the half hours since are no longer all held)."""
+    state = device.family_state("reading")
+    meter = device.meter
+    clock = device.device_time(now)
+    after = state.get(f"{log_key}_from")
+    state[f"{log_key}_from"] = clock
+    pending: list[list[int]] = state.setdefault(f"{log_key}_pending", [])
+    if after is not None:
+        pending.extend([at, *status] for at in dates(int(after), clock))
+    log: list[list[int]] = state.setdefault(log_key, [])
+    waiting = []
+    for at, *values in pending:
+        if at > meter.accounted_to:
+            waiting.append([at, *values])
+            continue
+        registers = registers_at(meter, at - at % HALF_HOUR)
+        if registers is not None:
+            total, tou = registers
+            log.append([at - UNIX_2000, total, *tou[:tiers], *values])
+    state[f"{log_key}_pending"] = waiting
+    del log[:-BILLING_ENTRIES]
+
+
+@ticks
+def record_billing(device: Any, now: int) -> list[Alert]:
+    """Log each billing date of the ESME's calendar the clock passes."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return []
+    entries = calendar(device)
+    _record(
+        device,
+        now,
+        "billing",
+        lambda after, upto: billing_dates(entries, after, upto),
+        list(prepay_values(device.meter)),
+        TOU,
+    )
+    return []
+
+
+def billing_plaintext(entries: list[list[int]]) -> bytes:
+    """The ECS20c plaintext: ``structure { registers log, prepayment log }``, each a compact
+    array of the entries (capture time first; block registers 0)."""
+    registers = b"".join(
+        _REGISTERS.pack(e[0], e[1] & 0xFFFF_FFFF, *(v & 0xFFFF_FFFF for v in e[2:50]), *[0] * 32)
+        for e in entries
+    )
+    prepay = b"".join(_PREPAY.pack(e[0], *e[50:56]) for e in entries)
+    return (
+        b"\x02\x02"
+        + b"\x13"
+        + DAILY_TYPE
+        + axdr_length(len(registers))
+        + registers
+        + b"\x13"
+        + PREPAY_LOG_TYPE
+        + axdr_length(len(prepay))
+        + prepay
+    )
+
+
+def read_billing_plaintext(plaintext: bytes) -> list[tuple[int, int, list[int], tuple[int, ...]]]:
+    """(capture time, total, TOU registers, prepayment registers) of each entry of a
+    :func:`billing_plaintext`."""
+    reader = Reader(plaintext)
+    if reader.take(2, "structure") != b"\x02\x02":
+        raise CommandError("not a billing data log")
+    bodies = []
+    for description, size in ((DAILY_TYPE, _REGISTERS.size), (PREPAY_LOG_TYPE, _PREPAY.size)):
+        head = b"\x13" + description
+        if reader.take(len(head), "compact array") != head:
+            raise CommandError("not a billing data log")
+        body = reader.take(reader.axdr_length(), "entries")
+        if len(body) % size:
+            raise CommandError("the log's length does not match its entries")
+        bodies.append(body)
+    rows = list(_REGISTERS.iter_unpack(bodies[0]))
+    prepay = list(_PREPAY.iter_unpack(bodies[1]))
+    return [(r[0], r[1], list(r[2:50]), p[1:]) for r, p in zip(rows, prepay, strict=True)]
+
+
+@handles(DeviceType.ESME, ECS20C)
+def read_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS20c: the billing data log entries captured in the period asked, encrypted."""
+    cmd = _protected_read(device, command, ECS20C)
+    assert cmd.span is not None  # the use case is a ranged read
+    start, end = cmd.span.seconds()
+    entries = [e for e in device.family_state("reading").get("billing", []) if start <= e[0] <= end]
+    return _protected_reply(device, command, ctx, cmd, billing_plaintext(entries))
+
+
+# -- the gas meter's prepayment daily read log (GCS16b) ------------------------------------
+
+GCS16B = 0x0096
+PREPAY_DAYS = 31
+"""Days the prepayment daily read log keeps."""
+PUBLISH_PREPAY_SNAPSHOT = 0x01
+_PREPAY_SNAPSHOT = struct.Struct("<IIBBBIB6i")
+DEBT_CREDIT_STATUS = 0x00
+"""ZSE prepay snapshot payload type: debt / credit status."""
+
+
+def prepay_status(device: Any) -> list[int]:
+    """The GSME's debt / credit status now: accumulated debt, the three debt registers (as
+    GCS04 added to them), emergency credit left, credit (the meter balance); milli-pence."""
+    meter = device.meter
+    credit = meter.credit
+    debts = device.family_state("tariff").get("debt", {}).get("registers", [0, 0, 0])
+    limit = meter.prepayment.emergency_credit_limit
+    emergency = limit + min(credit.balance, 0) if credit.emergency_credit_active else 0
+    return [int(credit.debt), *(int(d) for d in debts), int(emergency), int(credit.balance)]
+
+
+@ticks
+def record_prepay_days(device: Any, now: int) -> list[Alert]:
+    """Log the GSME's debt / credit status at each midnight (UTC) the clock passes: the
+    values of the tick that passes it."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.GSME:
+        return []
+    state = device.family_state("reading")
+    clock = device.device_time(now)
+    after = state.get("prepay_days_from")
+    state["prepay_days_from"] = clock
+    if after is None or clock <= after:
+        return []
+    log: list[list[int]] = state.setdefault("prepay_days", [])
+    status = prepay_status(device)
+    first = after - after % DAY + DAY
+    for midnight in range(first, clock + 1, DAY):
+        log.append([midnight - UNIX_2000, *status])
+    del log[:-PREPAY_DAYS]
+    return []
+
+
+def prepay_snapshot_plaintext(
+    snapshot_id: int, found: int, entry: list[int], cause: int = 1
+) -> bytes:
+    """A Publish Prepay Snapshot payload of one entry (time, then the status)."""
+    return _PREPAY_SNAPSHOT.pack(
+        snapshot_id, entry[0], found, 0, 1, cause, DEBT_CREDIT_STATUS, *entry[1:7]
+    )
+
+
+def read_prepay_snapshot_plaintext(plaintext: bytes) -> tuple[int, int, int, list[int]]:
+    """(id, time, found, the six status values) of a :func:`prepay_snapshot_plaintext`."""
+    values = _PREPAY_SNAPSHOT.unpack(plaintext)
+    return values[0], values[1], values[2], list(values[7:])
+
+
+@handles(DeviceType.GSME, GCS16B)
+def read_gas_prepay_daily_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS16b: for each Get Prepay Snapshot asked (offset n: the n-th most recent day in the
+    period), the debt / credit status logged at that midnight, encrypted; NOT_FOUND beyond."""
+    cmd = gc.decode_command(GCS16B, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS16b content is not a snapshot read")
+    start, end = cmd.span.seconds()
+    held = device.family_state("reading").get("prepay_days", [])
+    days = [e for e in reversed(held) if start <= e[0] <= end]  # most recent first
+    snapshots = [prepay_snapshot_plaintext(e[0] // DAY, len(days), e) for e in days]
+    return snapshot_reply(device, command, ctx, {PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, snapshots)})
+
+
+# -- the gas meter's billing calendar billing log (GCS15c) ---------------------------------
+
+GCS15C = 0x0076
+BILLING_CAUSE = 0x0000_0002
+"""ZSE snapshot cause: the billing period (calendar) ended."""
+GAS_TIERS = 4
+MINUTE, DAYS, WEEKS, MONTHS = 0, 1, 2, 3
+"""ZSE billing period duration timebases (the low nibble of the duration type)."""
+
+
+def _add_months(unix: int, months: int) -> int:
+    when = _dt.datetime.fromtimestamp(unix, _dt.UTC)
+    month = when.month - 1 + months
+    year, month = when.year + month // 12, month % 12 + 1
+    day = min(when.day, 28)  # a day every month has
+    return int(when.replace(year=year, month=month, day=day).timestamp())
+
+
+def gas_billing_dates(device: Any, after: int, upto: int) -> list[int]:
+    """The GSME's billing dates in (``after``, ``upto``]: from the start GCS25a set, every
+    duration (its timebase minutes, days, weeks or months); factory: midnight UTC on the
+    first of every month."""
+    gas = device.family_state("configuration").get("gas", {})
+    start = gas.get("billing_start")
+    if start is None:
+        return billing_dates(FACTORY_CALENDAR, after, upto)
+    duration = max(int(gas.get("billing_duration", 1)), 1)
+    timebase = int(gas.get("billing_unit", MONTHS)) & 0x0F
+    out: list[int] = []
+    k = 0
+    while True:
+        if timebase == MONTHS:
+            at = _add_months(int(start), k * duration)
+        else:
+            step = {MINUTE: 60, DAYS: DAY, WEEKS: 7 * DAY}.get(timebase, DAY)
+            at = int(start) + k * duration * step
+            if at <= after:  # jump close to ``after`` rather than walk from the start
+                k = max(k + 1, (after - int(start)) // (duration * step))
+                continue
+        if at > upto:
+            return out
+        if at > after:
+            out.append(at)
+        k += 1
+
+
+@ticks
+def record_gas_billing(device: Any, now: int) -> list[Alert]:
+    """Log each billing date of the GSME's billing calendar the clock passes: its registers
+    at that date and its debt / credit status."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.GSME:
+        return []
+    _record(
+        device,
+        now,
+        "gas_billing",
+        lambda after, upto: gas_billing_dates(device, after, upto),
+        prepay_status(device),
+        GAS_TIERS,
+    )
+    return []
+
+
+@handles(DeviceType.GSME, GCS15C)
+def read_gas_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS15c: per Get Snapshot offset the registers, per Get Prepay Snapshot offset the
+    debt / credit status, logged at the billing dates of the period (most recent first),
+    encrypted; NOT_FOUND beyond."""
+    cmd = gc.decode_command(GCS15C, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS15c content is not a snapshot read")
+    start, end = cmd.span.seconds()
+    held = device.family_state("reading").get("gas_billing", [])
+    entries = [e for e in reversed(held) if start <= e[0] <= end]
+    found = len(entries)
+    registers = [
+        snapshot_plaintext(e[0] // DAY, e[0], found, e[1], e[2 : 2 + GAS_TIERS], BILLING_CAUSE)
+        for e in entries
+    ]
+    status = [
+        prepay_snapshot_plaintext(e[0] // DAY, found, [e[0], *e[2 + GAS_TIERS :]], BILLING_CAUSE)
+        for e in entries
+    ]
+    return snapshot_reply(
+        device,
+        command,
+        ctx,
+        {METERING: (PUBLISH_SNAPSHOT, registers), PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, status)},
+    )
+
+
+# -- the gas meter's change of mode billing log (GCS15b) -----------------------------------
+
+GCS15B = 0x00C3
+CHANGE_OF_MODE = 0x0000_4000
+"""ZSE snapshot cause: the meter's payment mode changed."""
+
+
+def mode_changes(device: Any) -> list[tuple[int, int, list[int], list[int]]]:
+    """What the GSME logged at each payment mode change (the tariff family's
+    ``billing_log``), oldest first: (seconds since 2000, total, 4 tier registers, debt /
+    credit status - the accumulated debt and the balance; the debt registers and emergency
+    credit are not logged apart, 0)."""
+    out = []
+    for entry in device.family_state("tariff").get("billing_log", []):
+        at = to_seconds(_dt.datetime.fromisoformat(entry["at"])) - UNIX_2000
+        registers = [int(v) for v in entry["registers"]]
+        tou = (registers[1:] + [0] * GAS_TIERS)[:GAS_TIERS]
+        status = [int(entry["debt"]), 0, 0, 0, 0, int(entry["balance"])]
+        out.append((at, registers[0], tou, status))
+    return out
+
+
+@handles(DeviceType.GSME, GCS15B)
+def read_gas_mode_billing_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS15b: per Get Prepay Snapshot offset the debt / credit status, per Get Snapshot
+    offset the registers, logged at each payment mode change in the period (most recent
+    first), encrypted; NOT_FOUND beyond."""
+    cmd = gc.decode_command(GCS15B, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS15b content is not a snapshot read")
+    start, end = cmd.span.seconds()
+    entries = [e for e in reversed(mode_changes(device)) if start <= e[0] <= end]
+    found = len(entries)
+    status = [
+        prepay_snapshot_plaintext(n, found, [at, *values], CHANGE_OF_MODE)
+        for n, (at, _, _, values) in enumerate(entries)
+    ]
+    registers = [
+        snapshot_plaintext(n, at, found, total, tou, CHANGE_OF_MODE)
+        for n, (at, total, tou, _) in enumerate(entries)
+    ]
+    return snapshot_reply(
+        device,
+        command,
+        ctx,
+        {PREPAYMENT: (PUBLISH_PREPAY_SNAPSHOT, status), METERING: (PUBLISH_SNAPSHOT, registers)},
+    )
