@@ -192,6 +192,15 @@ class Storage:
                     continue
                 try:
                     self._conn.execute("BEGIN IMMEDIATE")
+                    # Another process sharing the database (sandbox or gateway workers) may
+                    # have applied it since the list above was read: look again, now that
+                    # this process holds the write lock.
+                    if self._conn.execute(
+                        "SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?",
+                        (m.component, m.version),
+                    ).fetchone():
+                        self._conn.execute("COMMIT")
+                        continue
                     for statement in _statements(m.sql):
                         self._conn.execute(statement)
                     self._conn.execute(

@@ -140,3 +140,28 @@ def test_in_memory_database_for_quick_use() -> None:
     with Storage.open(":memory:", migrations=MIGRATIONS) as storage:
         assert storage.path is None
         assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2)]
+
+
+def test_a_migration_another_process_applied_meanwhile_is_skipped(db_path: Path) -> None:
+    """Two processes opening one state at once (sandbox workers): the one that reads the
+    applied list first and takes the write lock second must not apply it again."""
+    with Storage.open(db_path, migrations=MIGRATIONS) as first, Storage.open(db_path) as second:
+        conn = second._conn
+
+        class RacedConnection:
+            """The other process applies the migrations just before this one locks."""
+
+            raced = False
+
+            def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+                if sql == "BEGIN IMMEDIATE" and not self.raced:
+                    self.raced = True
+                    first.migrate(EXTRA)
+                return conn.execute(sql, *args)
+
+        second._conn = RacedConnection()  # type: ignore[assignment]
+        try:
+            assert second.migrate(EXTRA) == []
+        finally:
+            second._conn = conn
+        assert second.applied_migrations().count(("pending", 1)) == 1
