@@ -79,7 +79,7 @@ class Tariff:
 
 @dataclass(frozen=True, slots=True)
 class PrepaymentConfig:
-    """Parameters that only mean something in prepayment mode (seed 004)."""
+    """Parameters that only mean something in prepayment mode (the 2011 DCC design subgroup)."""
 
     emergency_credit_limit: int = 500_000
     emergency_credit_threshold: int = 100_000
@@ -301,7 +301,7 @@ class Meter:
         return events
 
     def apply_tariff(self, tariff: Tariff, prepayment: PrepaymentConfig | None) -> None:
-        """Install a new tariff, checking it the way seed 004 asks the meter to.
+        """Install a new tariff, checking it the way the 2011 DCC design subgroup asks the meter to.
 
         Prepayment-only parameters (emergency credit, debt recovery, thresholds) are refused
         while the meter is in credit mode. Nothing changes when anything is refused.

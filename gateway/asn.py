@@ -1,6 +1,6 @@
 """Advance Shipment Notification (ASN) files: a whole shipment pre-notified at once (SR12.2).
 
-A manufacturer's ASN lists each device of a shipment (seed 002); the installing supplier uses
+A manufacturer's ASN lists each device of a shipment (MP125); the installing supplier uses
 it to pre-notify the devices. This module reads two formats (``docs/asn.md``):
 
 - **CSV**: a header row naming the columns by their DUIS element names (``DeviceID``,

@@ -1,10 +1,10 @@
-"""DCC Service Flags per meter point (seed 001, MP077): the two rule sets and the queue.
+"""DCC Service Flags per meter point (SEC modification MP077): the two rule sets and the queue.
 
 Each MPxN carries a DCC Service Flag that the Registration Data Providers receive (E45 for
 gas, D0350 for electricity; :mod:`gateway.registration` writes the files). It is ``None``
 until a smart meter is operated via the DCC for that meter point.
 
-``dsp`` - the DCC's current rules (the Preliminary Assessment in seed 001), the default:
+``dsp`` - the DCC's current rules (MP077's Preliminary Assessment), the default:
 
 1. null until a smart meter associated with the meter point is Commissioned;
 2. **A** when an associated smart meter becomes Commissioned (SR8.1.1), or when a meter point

@@ -156,7 +156,7 @@ class DecommissionDevice:
 
 @dataclass(frozen=True, slots=True)
 class ServiceOptOut:
-    """SR8.5 ``ServiceOptOut``: no user is entitled to it (seed 001); always refused."""
+    """SR8.5 ``ServiceOptOut``: no user is entitled to it (MP077); always refused."""
 
     service_reference_variant: ClassVar[str] = "8.5"
     device_id: bytes

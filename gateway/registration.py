@@ -8,7 +8,7 @@ into one file per fuel, one record a line, comma-separated:
 
 File names are ``<E45|D0350>_<batch number, 10 digits>_<UTC time YYYYMMDDTHHMMSSZ>.csv``:
 unique (the batch number comes from the database) and sortable (batch numbers only grow).
-No cap on records per file (seed 001).
+No cap on records per file (SEC modification MP077).
 
 Exactly once, even across a crash: (1) in one transaction the queued records are assigned to a
 new batch in state ``writing``; (2) the file is written to a temporary name, fsynced, renamed
@@ -20,7 +20,7 @@ file, written once. (If an RDP consumer takes the file away in the instant betwe
 (3) and the process dies right then, the recovery rewrites it: consumers should archive, not
 delete, or tolerate a duplicate file name.)
 
-Feature switches (seed 001: one per fuel enables N export): with ``n_export`` lacking a fuel,
+Feature switches (MP077: one per fuel enables N export): with ``n_export`` lacking a fuel,
 the non-A records of that fuel stay queued - recorded on the meter point but not sent - and
 go out in the first flush after the switch is turned on; one that a later A overtook while
 it waited is marked ``superseded`` instead (the RDP already has the newer state).

@@ -209,7 +209,7 @@ class Esme(MeterDevice):
         return Reply(c.FirmwareVersion.for_command(cmd, self.firmware.version_bytes).encode())
 
     def update_tariff(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
-        """ECS01a: check the tariff as seed 004 asks the meter to (the supplier's checks
+        """ECS01a: check the tariff as the DCC design asks the meter to (the supplier's checks
         are not trusted), then install it now or at its activation time."""
         cmd = c.UpdateTariff.decode(command.content)
         if cmd.cancel_pending:

@@ -1,4 +1,4 @@
-"""Firmware images and CS06 activation; the MP125 scenario (seed 002): an upgrade that turns
+"""Firmware images and CS06 activation; the MP125 scenario: an upgrade that turns
 an ESME of variant A into AD (boost button)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DCC Service Flags per meter point, both rule sets (seed 001), and their queue."""
+"""DCC Service Flags per meter point, both rule sets (SEC modification MP077), and their queue."""
 
 from __future__ import annotations
 

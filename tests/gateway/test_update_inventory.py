@@ -1,4 +1,4 @@
-"""SR8.4 Update Inventory in all its forms, with the MP125 rules (seed 002)."""
+"""SR8.4 Update Inventory in all its forms, with the MP125 rules (SEC modification MP125)."""
 
 from __future__ import annotations
 
