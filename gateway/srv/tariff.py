@@ -161,6 +161,32 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     )
 
 
+def _gas_weeks(profiles: etree._Element) -> list[tuple[int, tuple[int, ...]]]:
+    """A GSME calendar's ``WeekProfiles``: (week name, the seven day names, Monday first)."""
+    weeks: list[tuple[int, tuple[int, ...]]] = []
+    for week in children(profiles, "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        weeks.append((number(week, "WeekName", 1, 255), found))
+    return weeks
+
+
+def _gas_seasons(seasons: etree._Element) -> tuple[gc.GasSeason, ...]:
+    return tuple(
+        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
+        for s in children(seasons, "Season")
+    )
+
+
+def _gas_special_days(days: etree._Element) -> tuple[gc.GasSpecialDay, ...]:
+    return tuple(
+        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
+        for d in children(days, "SpecialDay")
+    )
+
+
 def _zcl_date(date: etree._Element) -> bytes:
     """A DUIS gas date (with wildcards) as a ZCL date: year - 1900, month, day, day of week;
     0xFF where not specified."""
@@ -184,21 +210,9 @@ def _gas_tariff(
             raise invalid("DayProfile", "it needs a TOUTariffAction or BlockTariff")
         tier = read_int("TOUTariffAction", (tou[0].text or "").strip(), 1, 4) if tou else 0
         days.append(gc.GasDay(number(day, "DayName", 1, 255), tier))
-    weeks = []
-    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
-        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
-        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
-        if len(found) != 7:
-            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
-        weeks.append((number(week, "WeekName", 1, 255), found))
-    seasons = tuple(
-        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
-        for s in children(one(table, "Seasons"), "Season")
-    )
-    special = tuple(
-        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
-        for d in children(one(elements, "SpecialDays"), "SpecialDay")
-    )
+    weeks = _gas_weeks(one(table, "WeekProfiles"))
+    seasons = _gas_seasons(one(table, "Seasons"))
+    special = _gas_special_days(one(elements, "SpecialDays"))
     matrix = sorted(
         children(one(elements, "ThresholdMatrix"), "BlockThreshold"),
         key=lambda e: int(e.get("index") or "0"),
@@ -445,21 +459,9 @@ def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration:
                 raise invalid("NonDisablementAction", f"{kind!r} is not START or STOP")
             switches.append((start.hour * 60 + start.minute, kind == "START"))
         days.append(gc.NonDisablementDay(number(day, "GasDayName", 1, 255), tuple(switches)))
-    weeks = []
-    for week in children(one(calendar, "WeekProfiles"), "WeekProfile"):
-        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
-        found = tuple(read_int("ReferencedDayName", (r.text or "").strip(), 1, 255) for r in refs)
-        if len(found) != 7:
-            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
-        weeks.append((number(week, "WeekName", 1, 255), found))
-    seasons = tuple(
-        gc.GasSeason(_zcl_date(one(s, "SeasonStartDate")), number(s, "ReferencedWeekName", 1, 255))
-        for s in children(one(calendar, "SeasonProfiles"), "Season")
-    )
-    special = tuple(
-        gc.GasSpecialDay(_zcl_date(one(d, "Date")), number(d, "ReferencedDayName", 1, 255))
-        for d in children(one(calendar, "SpecialDays"), "SpecialDay")
-    )
+    weeks = _gas_weeks(one(calendar, "WeekProfiles"))
+    seasons = _gas_seasons(one(calendar, "SeasonProfiles"))
+    special = _gas_special_days(one(calendar, "SpecialDays"))
     day_ids = {d.day_id for d in days}
     if any(not set(w) <= day_ids for _, w in weeks) or any(
         d.day_id not in day_ids for d in special
