@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.admin_auth import TOKEN_ENV, admin_access, resolve_admin, token_banner
+from gateway.admin_auth import admin_access, resolve_admin, token_banner
 from gateway.config import (
     MAX_WORKERS,
     ConfigError,
@@ -24,6 +24,7 @@ from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
 from gateway.server import Gateway, Listening
 from gateway.workers import serve_workers
+from smetsim.commands._admin_options import AdminHost, AdminPort, AdminToken
 from smetsim.commands._logging import configure_logging
 from smetsim.commands._signals import stop_on_signals
 
@@ -79,34 +80,9 @@ def gateway(
             help="Worker processes sharing the port and the state (1). More use more cores.",
         ),
     ] = None,
-    admin_token: Annotated[
-        str | None,
-        typer.Option(
-            "--admin-token",
-            envvar=TOKEN_ENV,
-            show_envvar=True,
-            help="Bearer token clients off this machine need for the admin paths (default: "
-            "generated and printed when listening beyond loopback). Prefer the variable: "
-            "options show in ps.",
-        ),
-    ] = None,
-    admin_host: Annotated[
-        str | None,
-        typer.Option(
-            "--admin-host",
-            help="Serve the admin paths on their own listener on this address (e.g. "
-            "127.0.0.1), not on the DUIS one.",
-        ),
-    ] = None,
-    admin_port: Annotated[
-        int | None,
-        typer.Option(
-            "--admin-port",
-            min=0,
-            max=65535,
-            help="Port of the --admin-host listener (the DUIS port + 1; 0: any free one).",
-        ),
-    ] = None,
+    admin_token: AdminToken = None,
+    admin_host: AdminHost = None,
+    admin_port: AdminPort = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info or warning.")] = "info",
 ) -> None:
     """Serve DUIS on POST /api/v1/serviceD|serviceS|serviceT and the admin API on one port."""

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from emulator.errors import EmulatorError
-from gateway.admin_auth import TOKEN_ENV, resolve_admin, token_banner
+from gateway.admin_auth import resolve_admin, token_banner
 from gateway.config import MAX_WORKERS, ConfigError, check_admin_token
 from gateway.duis.schema import SchemaLoadError
 from gateway.errors import GatewayError
 from gateway.server import Listening
 from gbcs.eui import eui_duis
 from gbcs.wan import Wan
+from smetsim.commands._admin_options import AdminHost, AdminPort, AdminToken
 from smetsim.commands._logging import configure_logging
 from smetsim.commands._signals import stop_on_signals
 from smetsim.sandbox import CHF, DEFAULT_PORT, Sandbox, SandboxSettings, describe
@@ -101,34 +102,9 @@ def sandbox(
             "more cores; the fleet lives in the first.",
         ),
     ] = None,
-    admin_token: Annotated[
-        str | None,
-        typer.Option(
-            "--admin-token",
-            envvar=TOKEN_ENV,
-            show_envvar=True,
-            help="Bearer token clients off this machine need for the admin paths (default: "
-            "generated and printed when listening beyond loopback). Prefer the variable: "
-            "options show in ps.",
-        ),
-    ] = None,
-    admin_host: Annotated[
-        str | None,
-        typer.Option(
-            "--admin-host",
-            help="Serve the admin paths on their own listener on this address (e.g. "
-            "127.0.0.1), not on the DUIS one.",
-        ),
-    ] = None,
-    admin_port: Annotated[
-        int | None,
-        typer.Option(
-            "--admin-port",
-            min=0,
-            max=65535,
-            help="Port of the --admin-host listener (the DUIS port + 1; 0: any free one).",
-        ),
-    ] = None,
+    admin_token: AdminToken = None,
+    admin_host: AdminHost = None,
+    admin_port: AdminPort = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info or warning.")
     ] = "warning",
