@@ -15,7 +15,7 @@ import datetime as _dt
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from gbcs.content._common import (
     DlmsCommand,
@@ -52,48 +52,46 @@ RESET_BLOCK_COUNTERS = 99
 
 
 @dataclass(frozen=True, slots=True)
-class ResetBlockCounters(DlmsCommand):
-    """ECS05: execute the tariff script that resets the block counter matrix."""
+class _FixedAction(DlmsCommand):
+    """A command that invokes one method with a fixed argument: only its counter varies."""
 
     counter: int
-    message_code: ClassVar[int] = 0x001D
+    SPEC: ClassVar[AccessSpec]
+    ARGUMENT: ClassVar[Data]
 
     def specs(self) -> tuple[AccessSpec, ...]:
-        return (dlms.action(9, BLOCK_SCRIPTS, 1),)
+        return (self.SPEC,)
 
     def encode(self) -> bytes:
-        return _request(self.counter, self.specs(), (dlms.long_unsigned(RESET_BLOCK_COUNTERS),))
+        return _request(self.counter, self.specs(), (self.ARGUMENT,))
 
     @classmethod
-    def decode(cls, content: bytes) -> ResetBlockCounters:
-        counter, _ = _parse_request(content, cls(0).specs())
+    def decode(cls, content: bytes) -> Self:
+        counter, _ = _parse_request(content, (cls.SPEC,))
         found = cls(counter)
         _check_exact(found, content)
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class ResetBlockCounters(_FixedAction):
+    """ECS05: execute the tariff script that resets the block counter matrix."""
+
+    message_code: ClassVar[int] = 0x001D
+    SPEC: ClassVar[AccessSpec] = dlms.action(9, BLOCK_SCRIPTS, 1)
+    ARGUMENT: ClassVar[Data] = dlms.long_unsigned(RESET_BLOCK_COUNTERS)
 
 
 EMERGENCY_CREDIT = "0-0:19.10.1.255"
 
 
 @dataclass(frozen=True, slots=True)
-class ActivateEmergencyCredit(DlmsCommand):
+class ActivateEmergencyCredit(_FixedAction):
     """ECS09: invoke the emergency credit account's activate method."""
 
-    counter: int
     message_code: ClassVar[int] = 0x0020
-
-    def specs(self) -> tuple[AccessSpec, ...]:
-        return (dlms.action(112, EMERGENCY_CREDIT, 3),)
-
-    def encode(self) -> bytes:
-        return _request(self.counter, self.specs(), (dlms.integer(0),))
-
-    @classmethod
-    def decode(cls, content: bytes) -> ActivateEmergencyCredit:
-        counter, _ = _parse_request(content, cls(0).specs())
-        found = cls(counter)
-        _check_exact(found, content)
-        return found
+    SPEC: ClassVar[AccessSpec] = dlms.action(112, EMERGENCY_CREDIT, 3)
+    ARGUMENT: ClassVar[Data] = dlms.integer(0)
 
 
 SUPPLIER_MESSAGE = "0-2:96.13.1.255"
@@ -154,24 +152,12 @@ ALCS_EVENT_LOG = "0-17:99.98.2.255"
 
 
 @dataclass(frozen=True, slots=True)
-class ClearAlcsLog(DlmsCommand):
+class ClearAlcsLog(_FixedAction):
     """ECS15c: reset the ALCS event log (profile generic ``reset``)."""
 
-    counter: int
     message_code: ClassVar[int] = 0x00C1
-
-    def specs(self) -> tuple[AccessSpec, ...]:
-        return (dlms.action(7, ALCS_EVENT_LOG, 1),)
-
-    def encode(self) -> bytes:
-        return _request(self.counter, self.specs(), (dlms.integer(0),))
-
-    @classmethod
-    def decode(cls, content: bytes) -> ClearAlcsLog:
-        counter, _ = _parse_request(content, cls(0).specs())
-        found = cls(counter)
-        _check_exact(found, content)
-        return found
+    SPEC: ClassVar[AccessSpec] = dlms.action(7, ALCS_EVENT_LOG, 1)
+    ARGUMENT: ClassVar[Data] = dlms.integer(0)
 
 
 SUPPLIER_TELEPHONE = "0-0:96.13.0.255"
