@@ -552,8 +552,12 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
         A,
         (E,),
     ),
+    # ECS46d and ECS47a: GBCS 4 codes not in the dissector's list; taken as the free codes
+    # beside their siblings (0x011A, 0x011E) - not checked against reference data.
+    (0x011A, "ECS46d", "Set Auxiliary Controller Calendar", "c", D, (E,)),
     (0x011C, "ECS61d", "Read Auxiliary Controller Configuration Data", "v", D, (E,)),
     (0x011D, "ECS61e", "Read Auxiliary Controller Operational Data", "v", D, (E,)),
+    (0x011E, "ECS47a", "Set Auxiliary Controller State", "c", D, (E,)),
     (0x011F, "ECS47e", "Limit APC Level", "cv", D, (E,)),
     (0x0120, "ECS100", "Command not supported by Device Alert", "cav", D, (E,)),
     (0x0122, "ECS102", "Limit APC Level ended or cancelled Alert", "cav", D, (E,)),

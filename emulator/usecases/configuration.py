@@ -1,6 +1,7 @@
 """The ESME's side of the configuration and auxiliary load control SRs: the settings
-commands (:class:`gbcs.content.DeviceSettings`: ECS28b, ECS29a-f, ECS30/30a, ECS34, ECS37,
-ECS39a/b, ECS46a, ECS47, ECS47e, ECS57, ECS62).
+commands (:class:`gbcs.content.DeviceSettings`: ECS28a/b, ECS29a-f, ECS30/30a, ECS34, ECS37,
+ECS38, ECS39a/b, ECS46a/c/d, ECS47, ECS47a, ECS47e, ECS57, ECS62, ECS81; on the CHF DBCH04 and
+DBCH05).
 
 The device checks every value first and then acts, so a refused command changes nothing
 (the error response carries a failed result for each request). What it keeps lives in its
@@ -21,6 +22,11 @@ them back from here:
 ``apc``
     Each auxiliary proportional controller by number: ``level`` (%), ``start`` and ``end``
     (device time) and ``input`` (the level limits the input from the controlled load).
+``controllers``
+    Each auxiliary controller's commanded state (ECS47a) by number, the same fields as
+    ``apc`` (an ALCS / HC ALCS is on at 100 and off below).
+``channel_scans``
+    On a CHF: device time of the last Sub GHz channel scans asked for (DBCH05, at most 10).
 
 A GSME takes the GBZ settings (:class:`gbcs.content.GasSettings`: GCS23, GCS24/24a,
 GCS25a, GCS41) and keeps, in the same family state:
@@ -63,6 +69,12 @@ _ALCS_BASE = bytes([0, 0, 94, 44])
 """0-0:94.44.{116+n}.x: the objects of switch or controller n (durations, APC period)."""
 
 _SWITCH_ACTIONS = {0x11: "on", 0x12: "off", 0x20: "schedule"}
+LEVEL = 0x80
+"""A switching-table script with this low-byte flag sets a controller's level (low 7 bits)."""
+LOAD_LIMIT_THRESHOLD = "set 71 0-0:17.0.0.255/4"
+"""The load limiter's threshold (W, ECS28a): not one of the voltage limiters (ECS29)."""
+MAX_RANDOMISED_OFFSET = 1799
+_ECS46D = 0x011A
 
 
 def setting(device: Any, key: str) -> dlms.Data | None:
@@ -91,9 +103,56 @@ def _time(value: dlms.Data, what: str) -> int:
     return int(when.timestamp())
 
 
+def _level_script(script: int) -> bool:
+    """Whether a switching-table script sets a controller's level (see
+    :func:`gateway.srv.controllers.level_script`): ``(0x10 | 0x20) | n``, ``0x80 | level``."""
+    return bool(script & LEVEL)
+
+
+def _check_script(script: int, table: str) -> None:
+    n = script >> 8 & 0x0F
+    if not 1 <= n <= 5:
+        raise CommandError(f"script 0x{script:04X} names no switch or controller 1..5")
+    if table.endswith("10.0.103.255"):
+        if _level_script(script):
+            if script >> 12 not in (1, 2) or script & 0x7F > 100:
+                raise CommandError(f"script 0x{script:04X} is no level of 0..100% on a side")
+        elif script & 0xFF not in _SWITCH_ACTIONS:
+            raise CommandError(f"script 0x{script:04X} is no switching action")
+    if table.endswith("10.0.107.255") and script & 0xFF > 100:
+        raise CommandError(f"an APC level of {script & 0xFF}% is above 100%")
+
+
+def _check_calendar(value: dlms.Data) -> None:
+    """Each entry of an auxiliary controller calendar (ECS46d) runs a level script."""
+    for entry in value.items if isinstance(value, dlms.Array) else ():
+        fields = entry.items if isinstance(entry, dlms.Structure) else ()
+        if len(fields) != 10:
+            raise CommandError("a calendar entry is a structure of 10 fields")
+        script = _uint(fields[3], "calendar script")
+        if not _level_script(script):
+            raise CommandError(f"calendar script 0x{script:04X} sets no controller level")
+        _check_script(script, "0-0:10.0.103.255")
+
+
 def _check(cmd: c.DeviceSettings) -> None:
     """Refuse values outside what the device accepts, before anything changes."""
     values = {c.spec_key(spec): data for spec, data in cmd.writes}
+    if cmd.message_code == _ECS46D:
+        _check_calendar(values.get("set 10 0-0:12.0.2.255/2", dlms.array()))
+    offset = values.get("set 1 0-0:94.44.0.1/2")
+    if offset is not None and _uint(offset, "randomised offset limit") > MAX_RANDOMISED_OFFSET:
+        raise CommandError(f"a randomised offset limit of {offset} s is not below 1800 s")
+    for key in ("set 9000 0-0:94.44.0.3/2", "set 1 0-0:94.44.0.4/2", "set 1 0-0:94.44.10.1/2"):
+        if key in values and not isinstance(values[key], dlms.Boolean):
+            raise CommandError(f"{key}: expected a boolean")
+    threshold = values.get(LOAD_LIMIT_THRESHOLD)
+    if threshold is not None and _uint(threshold, "load limit threshold") == 0:
+        raise CommandError("a load limit threshold of 0 W is refused")
+    start, end = _periods(cmd)
+    for n in sorted(set(start) & set(end)):
+        if end[n] <= start[n]:
+            raise CommandError(f"controller {n}: the period ends before it starts")
     thresholds = values.get("set 21 0-0:16.0.0.255/2")
     if thresholds is not None:
         items = thresholds.items if isinstance(thresholds, dlms.Array) else ()
@@ -101,18 +160,23 @@ def _check(cmd: c.DeviceSettings) -> None:
         if len(levels) != 2 or levels[0] > levels[1]:
             raise CommandError(f"power thresholds {levels}: two, low/medium first")
     for key, value in values.items():
-        if key.startswith("set 71 ") and key.endswith("/4") and _uint(value, key) > 1000:
+        voltage = key.startswith("set 71 ") and key != LOAD_LIMIT_THRESHOLD
+        if voltage and key.endswith("/4") and _uint(value, key) > 1000:
             raise CommandError(f"{key}: a voltage threshold of {value} V is not plausible")
     for spec, data in cmd.writes:
         if spec.kind is AccessKind.ACTION and spec.class_id == 9:
-            script = _uint(data, "script")
-            n = script >> 8 & 0x0F
-            if not 1 <= n <= 5:
-                raise CommandError(f"script 0x{script:04X} names no switch or controller 1..5")
-            if str(spec.obis).endswith("10.0.103.255") and script & 0xFF not in _SWITCH_ACTIONS:
-                raise CommandError(f"script 0x{script:04X} is no switching action")
-            if str(spec.obis).endswith("10.0.107.255") and script & 0xFF > 100:
-                raise CommandError(f"an APC level of {script & 0xFF}% is above 100%")
+            _check_script(_uint(data, "script"), str(spec.obis))
+
+
+def _periods(cmd: c.DeviceSettings) -> tuple[dict[int, int], dict[int, int]]:
+    """The start and end (Unix seconds) each controller's period is written with."""
+    start: dict[int, int] = {}
+    end: dict[int, int] = {}
+    for spec, data in cmd.writes:
+        raw = spec.obis.raw
+        if spec.class_id == 1 and raw[:4] == _ALCS_BASE and 117 <= raw[4] <= 121 and raw[5] > 2:
+            (start if raw[5] == 3 else end)[_number(spec)] = _time(data, c.spec_key(spec))
+    return start, end
 
 
 def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
@@ -140,7 +204,15 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
         if spec.class_id == 9:  # a script: switch an ALCS or limit an APC
             script = _uint(data, "script")
             n = script >> 8 & 0x0F
-            if str(spec.obis).endswith("10.0.103.255"):
+            if str(spec.obis).endswith("10.0.103.255") and _level_script(script):
+                window = periods.get(n, {})
+                state.setdefault("controllers", {})[str(n)] = {
+                    "level": script & 0x7F,
+                    "start": window.get(3),
+                    "end": window.get(4),
+                    "input": script >> 12 == 2,
+                }
+            elif str(spec.obis).endswith("10.0.103.255"):
                 action = _SWITCH_ACTIONS[script & 0xFF]
                 minutes = durations.get(n, {}).get(1 if action == "on" else 2)
                 until = None if action == "schedule" or minutes is None else at + 60 * minutes
@@ -158,7 +230,14 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
 
 
 _DBCH04 = 0x010D
-"""The CHF's Sub GHz configuration: the one settings command a CHF takes."""
+_DBCH05 = 0x010E
+_CHF_SETTINGS = frozenset({_DBCH04, _DBCH05})
+"""The CHF's Sub GHz configuration and channel scan request: the settings a CHF takes."""
+DBCH08 = 0x0112
+SCAN_ASSESSED = 0x8F28
+"""Sub GHz channel scan request assessment outcome (DBCH08)."""
+SCAN_ACCEPTED = b"\x00"
+"""The assessment outcome: the CHF will scan (the DCC's reference alert carries 00, 00)."""
 _NETWORK_OPERATOR_CODES = frozenset(
     {0x0045, 0x00AE, 0x00D1, 0x00D2, 0x00D3, 0x00D4, 0x004A, 0x005A}
 )
@@ -187,7 +266,68 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
         f"settings 0x{cmd.message_code:04X}: {len(cmd.writes)} written at "
         f"{from_seconds(device.device_time(now)).isoformat()}"
     )
+    if cmd.message_code == _DBCH05:
+        return Reply(cmd.outcome().encode(), alerts=[_scan_requested(device, now)])
     return Reply(cmd.outcome().encode())
+
+
+def _scan_requested(device: Any, now: int) -> Alert:
+    """DBCH05: the CHF notes the request and tells, in a DBCH08 alert, that it will scan."""
+    at = device.device_time(now)
+    scans: list[int] = device.family_state(FAMILY).setdefault("channel_scans", [])
+    scans.append(at)
+    del scans[:-10]
+    details = dlms.structure(dlms.octet_string(SCAN_ACCEPTED), dlms.octet_string(b"\x00"))
+    # The alert is sealed next, with the device's next alert counter.
+    content = c.DlmsAlert(device.alert_counter + 1, SCAN_ASSESSED, from_seconds(at), details)
+    return Alert(SCAN_ASSESSED, message_code=DBCH08, content=content.encode())
+
+
+ECS61A = 0x00BB
+
+
+def _switch_on(device: Any, n: int, at: int) -> bool:
+    """Whether switch ``n`` is on at device time ``at``: its override (ECS47) while it lasts,
+    else a commanded state (ECS47a) whose period holds ``at`` (on at 100 %), else off."""
+    state = device.family_state(FAMILY)
+    switch = state.get("switches", {}).get(str(n))
+    overriding = switch is not None and switch["state"] != "schedule"
+    if overriding and (switch["until"] is None or at < switch["until"]):
+        return bool(switch["state"] == "on")
+    commanded = state.get("controllers", {}).get(str(n))
+    if commanded is not None and (commanded["start"] or 0) <= at < (commanded["end"] or 0):
+        return bool(commanded["level"] == 100)
+    return False
+
+
+def _read_switch_data(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS61a: each switch's label, type (HC ALCS EUI, zeros for an ALCS) and state, the ALCS
+    special days and calendar - as ECS46a / ECS46c / ECS47 / ECS47a left them."""
+    cmd = c.decode_command(command.message_code, command.content)
+    if not isinstance(cmd, c.DlmsRead):  # pragma: no cover - registry guarantees it
+        raise CommandError("not a DLMS read")
+    at = device.device_time(now)
+    data: list[dlms.Data] = []
+    for get in cmd.gets():
+        factory: dlms.Data
+        if get.obis.startswith("0-0:94.44.0."):
+            kind, n = divmod(int(get.obis.rsplit(".", 1)[1]), 10)
+            if kind == 3:
+                data.append(dlms.boolean(_switch_on(device, n, at)))
+                continue
+            factory = (
+                dlms.visible_string(f"Switch {n}".encode())
+                if kind == 1
+                else dlms.octet_string(bytes(8))  # an ALCS until ECS46c names an HC ALCS
+            )
+        else:
+            factory = dlms.array()  # no special days, no calendar until ECS46c sets them
+        held = setting(device, f"set {get.class_id} {get.obis}/{get.attribute}")
+        data.append(factory if held is None else held)
+    return Reply(c.DlmsReadResponse.for_command(cmd, tuple(data)).encode())
+
+
+handles(DeviceType.ESME, ECS61A)(_read_switch_data)
 
 
 def _u32(raw: bytes, at: int) -> int:
@@ -252,6 +392,6 @@ def _gas_settings(device: Any, command: Message, now: int, ctx: DeviceContext) -
 
 
 for _code in c.SETTINGS_OBJECTS:
-    handles(DeviceType.CHF if _code == _DBCH04 else DeviceType.ESME, _code)(_settings)
+    handles(DeviceType.CHF if _code in _CHF_SETTINGS else DeviceType.ESME, _code)(_settings)
 for _code in c.GAS_SETTINGS_CALLS:
     handles(DeviceType.GSME, _code)(_gas_settings)

@@ -1,5 +1,8 @@
 """The CHF's Sub GHz configuration (SR6.28, DBCH04): the channels it may use, by IEEE
-802.15.4 channel page, and its duty-cycle and channel-change thresholds.
+802.15.4 channel page, and its duty-cycle and channel-change thresholds; and the request for
+a Sub GHz channel scan (SR6.29, DBCH05), which sets the CHF's channel scan request object
+``0-0:94.44.10.1`` (beside the configuration ``.0``, the channel ``.2`` and its log ``.3``)
+to true: the CHF answers, then assesses whether it may scan and says so in a DBCH08 alert.
 
 A channel list is a 32-bit channel mask: the page in the top five bits (28: lower band
 channels 0-26, 29: lower band 27-34, 30: lower band 35-61, 31: upper band 0-26) and one bit
@@ -14,14 +17,16 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.duis.xml import is_element, local_name
-from gateway.srv.example import Example, ExampleError, Values
+from gateway.srv.example import EMPTY, Example, ExampleError, Values
 from gateway.srv.fields import Fields, invalid, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
 from gbcs.payloads import dlms
 
-__all__ = ["SubGhzConfiguration"]
+__all__ = ["ChannelScan", "SubGhzConfiguration"]
+
+CHANNEL_SCAN = "0-0:94.44.10.1"
 
 BANDS = (
     ("LowerBandSubGHzChannels0To26", 28, 0, 26),
@@ -150,6 +155,21 @@ def _build(cmd: Command) -> bytes:
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelScan:
+    """SR6.29 ``RequestCHFSubGHzChannelScan``: DBCH05 (an empty body)."""
+
+
+def _read_scan(body: etree._Element) -> ChannelScan:
+    Fields(body, ())
+    return ChannelScan()
+
+
+def _build_scan(cmd: Command) -> bytes:
+    writes = ((dlms.set_(1, CHANNEL_SCAN, 2), dlms.boolean(True)),)
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
 # ---------------------------------------------------------------------------- examples
 
 
@@ -204,5 +224,16 @@ serves(
         builds=frozenset({"DBCH04"}),
         acb_use_cases=frozenset({"DBCH04"}),
         example=_EXAMPLE,
+    ),
+)
+serves(
+    "6.29",
+    # Sent from the ACB, as DBCH04 (6.28) is in the DCC's reference: the CHF trusts it.
+    Codec(
+        read=_read_scan,
+        build=_build_scan,
+        builds=frozenset({"DBCH05"}),
+        acb_use_cases=frozenset({"DBCH05"}),
+        example=EMPTY,
     ),
 )

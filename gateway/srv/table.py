@@ -730,7 +730,15 @@ ROWS: Final[tuple[Row, ...]] = (
         "7.6", "Deactivate Auxiliary Load", "DeactivateAuxiliaryLoad", "co", NONE, "IS", "E:ECS47"
     ),
     _row(
-        "7.7", "Read Auxiliary Load Switch Data", "ReadALCSData", "o", DSP, "IS ED OU", "E:ECS61c"
+        # GBCS: ECS61a reads the HC ALCS / ALCS data (ECS61c is the boost button's, SR7.11);
+        # the DUIS response of 7.7 holds labels, types, states and the ALCS calendar.
+        "7.7",
+        "Read Auxiliary Load Switch Data",
+        "ReadALCSData",
+        "o",
+        DSP,
+        "IS ED OU",
+        "E:ECS61a",
     ),
     _row("7.8", "Reset Auxiliary Load", "ResetAuxiliaryLoad", "co", NONE, "IS", "E:ECS47"),
     _row(

@@ -212,6 +212,9 @@ class GasClockSet:
 SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
     code: re.compile(pattern)
     for code, pattern in {
+        # ECS28a: the load-limit supply state and the limiter's threshold and durations
+        # (the objects ECS27 reads back).
+        0x0043: r"set 9000 0-0:94\.44\.0\.3/2|set 71 0-0:17\.0\.0\.255/[467]",
         # ECS28b: reset the load-limit counter.
         0x0044: r"action 3 0-0:94\.44\.42\.255/1",
         # ECS29a-d: RMS limiters, average-RMS thresholds and profile periods, counter resets.
@@ -243,12 +246,23 @@ SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
         r"|set 10 0-1:12\.0\.2\.255/2|set 9000 0-0:94\.44\.128\.(26|35)/6",
         # ECS47: activate / deactivate (with a duration) or reset an ALCS / HC ALCS.
         0x0055: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[12]/2|action 9 0-0:10\.0\.103\.255/1",
+        # ECS46d: the auxiliary controllers' special days and calendar (the 0-0 objects ECS61d
+        # reads back; ECS46c's ALCS calendar is the 0-1 pair).
+        0x011A: r"set 11 0-0:11\.0\.3\.255/2|set 10 0-0:12\.0\.2\.255/2",
+        # ECS47a: set an auxiliary controller's commanded state for a period.
+        0x011E: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.103\.255/1",
         # ECS47e: limit an APC level for a period.
         0x011F: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.107\.255/1",
+        # ECS38: the randomised offset limit (the third of ECS26c's values).
+        0x004B: r"set 1 0-0:94\.44\.0\.1/2",
+        # ECS81: the supply tamper state (the object ECS26m reads back).
+        0x0068: r"set 1 0-0:94\.44\.0\.4/2",
         # ECS57: reset maximum demand registers.
         0x005A: r"action 4 1-0:[12]\.6\.[01]\.255/1",
         # DBCH04: the CHF's Sub GHz configuration.
         0x010D: r"set 1 0-0:94\.44\.10\.0/2",
+        # DBCH05: ask the CHF for a Sub GHz channel scan.
+        0x010E: r"set 1 0-0:94\.44\.10\.1/2",
         # ECS62: boost button association of each ALCS.
         0x005F: r"set 1 0-0:94\.44\.6\.[1-5]/2",
     }.items()
@@ -265,8 +279,9 @@ def spec_key(spec: AccessSpec) -> str:
 @dataclass(frozen=True, slots=True)
 class DeviceSettings:
     """A DLMS command of the configuration and load-control families that writes settings
-    and runs actions, answered by an :class:`Outcome` (null-data and one result each): ECS28b,
-    ECS29a-f, ECS30/30a, ECS34, ECS37, ECS39a/b, ECS46a, ECS47, ECS47e, ECS57, ECS62. The
+    and runs actions, answered by an :class:`Outcome` (null-data and one result each): ECS28a/b,
+    ECS29a-f, ECS30/30a, ECS34, ECS37, ECS38, ECS39a/b, ECS46a/c/d, ECS47/47a/47e, ECS57, ECS62,
+    ECS81, DBCH04/05. The
     objects and values are the gateway's to choose (from the DUIS body); the decoder checks
     that every object addressed is one of the use case's (:data:`SETTINGS_OBJECTS`)."""
 

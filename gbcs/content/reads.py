@@ -318,6 +318,13 @@ DLMS_READS: dict[int, tuple[Get, ...]] = {
         Get(_LOG, "0-0:99.98.20.255", ranged=True),
         *(Get(1, f"0-0:94.44.6.{n}") for n in range(1, 6)),
     ),
+    0x00BB: (  # ECS61a HC ALCS / ALCS data: labels, types, states, special days, calendar
+        *(Get(1, f"0-0:94.44.0.{n}") for n in range(11, 16)),
+        *(Get(1, f"0-0:94.44.0.{n}") for n in range(21, 26)),
+        *(Get(1, f"0-0:94.44.0.{n}") for n in range(31, 36)),
+        Get(11, "0-1:11.0.3.255"),
+        Get(10, "0-1:12.0.2.255"),
+    ),
     0x011C: (  # ECS61d auxiliary controller configuration
         *(Get(1, f"0-0:94.44.0.{n}") for n in range(11, 16)),
         Get(11, "0-0:11.0.3.255"),

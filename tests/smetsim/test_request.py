@@ -89,6 +89,11 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     ("7.8", {"index": "5"}, None),
     ("7.10", {"RemoveFromBoostButton": "1,2,5"}, None),
     ("7.16", {"auxiliaryControllerN": "5", "InputFromControlledLoad": "yes"}, None),
+    ("7.13", {"auxiliaryControllerN": "2", "InputFromControlledLoad": "yes"}, None),
+    ("6.14.3", {"CommandedStateLevel": "100", "InputFromControlledLoad": "yes"}, None),
+    ("6.14.3", {"DaysOfWeekApplicability": "", "StartDate": "2030-01-*"}, None),
+    ("6.4.1", {"LoadLimitSupplyState": "Disable"}, None),
+    ("6.25", {"SupplyTamperState": "Unchanged"}, None),
     ("6.15.1", {"DigitalSigningCertificate": "<SUP DS>", "Certificate": "<CA>"}, 4),
     (
         "6.15.1",

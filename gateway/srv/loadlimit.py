@@ -1,0 +1,171 @@
+"""Load limiting, tamper and randomisation settings of the configuration family: the load
+limiting general settings (6.4.1, ECS28a), the supply tamper state (6.25, ECS81) and the
+randomised offset limit (7.12, ECS38).
+
+Each is one :class:`gbcs.content.DeviceSettings` command writing the objects the matching
+read returns, so that a read after the write shows it:
+
+* ECS28a writes what ECS27 (4.15) reads, in ECS27's order: the load limit supply state
+  (``0-0:94.44.0.3``, true: disable the supply when the limit is exceeded), then the limiter
+  ``0-0:17.0.0.255``'s threshold (W, attribute 4), the load limit period (s, attribute 6,
+  ``min_over_threshold_duration``) and the restoration period (s, attribute 7,
+  ``min_under_threshold_duration``).
+* ECS81 writes the supply tamper state ECS26m (6.2.4) reads (``0-0:94.44.0.4``, true:
+  locked).
+* ECS38 writes the randomised offset limit (s), the third of ECS26c's (6.2.2) values
+  (``0-0:94.44.0.1``; ECS26c reads offset, offset number, offset limit).
+
+None of these use cases has a DCC reference message: the objects and types are those of the
+reads that do (ECS27, ECS26c)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from gateway.srv.example import Example
+from gateway.srv.fields import Fields, invalid, read_int
+from gateway.srv.registry import serves
+from gateway.srv.spec import Codec, Command
+from gbcs import content as gc
+from gbcs.payloads import dlms
+
+__all__ = ["LoadLimitSettings", "RandomisedOffsetLimit", "SupplyTamperState"]
+
+_LIMITER = "0-0:17.0.0.255"
+LOAD_LIMIT_SUPPLY_STATE = "0-0:94.44.0.3"
+SUPPLY_TAMPER_STATE = "0-0:94.44.0.4"
+RANDOMISED_OFFSET_LIMIT = "0-0:94.44.0.1"
+MAX_RANDOMISED_OFFSET = 1799
+"""Seconds: DUIS caps the limit below the half hour."""
+
+
+def _choice(name: str, text: str | None, values: tuple[str, str]) -> bool:
+    """True for the first of ``values`` (the one that acts), False for the second."""
+    if text not in values:
+        raise invalid(name, f"{text!r} is not {values[0]} or {values[1]}")
+    return text == values[0]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadLimitSettings:
+    """SR6.4.1 ``UpdateDeviceConfigurationLoadLimitingGeneralSettings``: ECS28a."""
+
+    period: int
+    """Seconds the power must stay above the threshold before the limit acts."""
+    threshold: int
+    """W."""
+    restoration: int
+    """Seconds the power must stay below the threshold before the limit ends."""
+    disable_supply: bool
+
+
+_LOAD_LIMIT = (
+    "LoadLimitPeriod",
+    "LoadLimitPowerThreshold",
+    "LoadLimitRestorationPeriod",
+    "LoadLimitSupplyState",
+)
+
+
+def _read_load_limit(body: etree._Element) -> LoadLimitSettings:
+    f = Fields(body, _LOAD_LIMIT)
+    period, threshold, restoration = (
+        read_int(name, f.text(name), 0, 0xFFFF_FFFF) for name in _LOAD_LIMIT[:3]
+    )
+    if threshold == 0:
+        raise invalid("LoadLimitPowerThreshold", "0 W would hold every half hour over the limit")
+    disable = _choice(
+        "LoadLimitSupplyState", f.text("LoadLimitSupplyState"), ("Disable", "Unchanged")
+    )
+    return LoadLimitSettings(period, threshold, restoration, disable)
+
+
+def _build_load_limit(cmd: Command) -> bytes:
+    r: LoadLimitSettings = cmd.request
+    u32 = dlms.double_long_unsigned
+    writes = (
+        (dlms.set_(9000, LOAD_LIMIT_SUPPLY_STATE, 2), dlms.boolean(r.disable_supply)),
+        (dlms.set_(71, _LIMITER, 4), u32(r.threshold)),
+        (dlms.set_(71, _LIMITER, 6), u32(r.period)),
+        (dlms.set_(71, _LIMITER, 7), u32(r.restoration)),
+    )
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyTamperState:
+    """SR6.25 ``SetElectricitySupplyTamperState``: ECS81 - whether a tamper locks the supply."""
+
+    locked: bool
+
+
+def _read_tamper(body: etree._Element) -> SupplyTamperState:
+    f = Fields(body, ("SupplyTamperState",))
+    return SupplyTamperState(
+        _choice("SupplyTamperState", f.text("SupplyTamperState"), ("Locked", "Unchanged"))
+    )
+
+
+def _build_tamper(cmd: Command) -> bytes:
+    r: SupplyTamperState = cmd.request
+    writes = ((dlms.set_(1, SUPPLY_TAMPER_STATE, 2), dlms.boolean(r.locked)),)
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class RandomisedOffsetLimit:
+    """SR7.12 ``SetRandomisedOffsetLimit``: ECS38 - seconds (0 .. 1799)."""
+
+    seconds: int
+
+
+def _read_offset(body: etree._Element) -> RandomisedOffsetLimit:
+    f = Fields(body, ("RandomisedOffsetLimit",))
+    text = f.text("RandomisedOffsetLimit")
+    return RandomisedOffsetLimit(read_int("RandomisedOffsetLimit", text, 0, MAX_RANDOMISED_OFFSET))
+
+
+def _build_offset(cmd: Command) -> bytes:
+    r: RandomisedOffsetLimit = cmd.request
+    writes = ((dlms.set_(1, RANDOMISED_OFFSET_LIMIT, 2), dlms.long_unsigned(r.seconds)),)
+    return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
+
+
+# ---------------------------------------------------------------------------- examples
+
+serves(
+    "6.4.1",
+    Codec(
+        read=_read_load_limit,
+        build=_build_load_limit,
+        builds=frozenset({"ECS28a"}),
+        example=Example(
+            {
+                "LoadLimitPeriod": "300",
+                "LoadLimitPowerThreshold": "12000",
+                "LoadLimitRestorationPeriod": "60",
+                "LoadLimitSupplyState": "Unchanged",
+            }
+        ),
+    ),
+)
+serves(
+    "6.25",
+    Codec(
+        read=_read_tamper,
+        build=_build_tamper,
+        builds=frozenset({"ECS81"}),
+        example=Example({"SupplyTamperState": "Locked"}),
+    ),
+)
+serves(
+    "7.12",
+    Codec(
+        read=_read_offset,
+        build=_build_offset,
+        builds=frozenset({"ECS38"}),
+        example=Example({"RandomisedOffsetLimit": "600"}),
+    ),
+)
