@@ -1,0 +1,274 @@
+"""Load limiting, tamper, randomisation, auxiliary controller and Sub GHz scan SRs without a
+DCC template (6.4.1, 6.25, 7.12, 6.14.3, 7.13, 7.7, 6.29): the commands are built by the
+rules their siblings' references show, the device side decodes them back, and bad bodies are
+refused with a sentence."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from gateway.errors import ServiceError
+from gateway.srv.catalogue import entry
+from gateway.srv.example import date
+from gateway.srv.spec import Command
+from gbcs import content as gc
+from gbcs.content import spec_key
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.usecases import by_name
+
+SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
+DEVICE = bytes.fromhex("00db1234567890a0")
+SUPPLIER = bytes.fromhex("90b3d51f30010000")
+NOW = _dt.datetime(2024, 1, 15, tzinfo=_dt.UTC)
+
+
+def _body(name: str, xml: str, attributes: str = "") -> etree._Element:
+    return etree.fromstring(f'<sr:{name} xmlns:sr="{SR}" {attributes}>{xml}</sr:{name}>')
+
+
+def _build(srv: str, body: etree._Element, counter: int = 7) -> gc.DeviceSettings:
+    codec = entry(srv).codec
+    assert codec is not None
+    request = codec.read(body)
+    (name,) = codec.builds
+    uc = by_name(name)
+    content = codec.build(Command(request, uc, counter, SUPPLIER, DEVICE, NOW))
+    typed = gc.decode_command(uc.code, content)
+    assert isinstance(typed, gc.DeviceSettings)
+    assert typed.counter == counter
+    return typed
+
+
+def _values(cmd: gc.DeviceSettings) -> dict[str, dlms.Data]:
+    return {spec_key(s): d for s, d in cmd.writes}
+
+
+def _refused(srv: str, body: etree._Element) -> str:
+    codec = entry(srv).codec
+    assert codec is not None
+    with pytest.raises(ServiceError) as refused:
+        codec.read(body)
+    assert refused.value.code == "E42", refused.value
+    return str(refused.value)
+
+
+_LOAD_LIMIT = (
+    "<sr:LoadLimitPeriod>300</sr:LoadLimitPeriod>"
+    "<sr:LoadLimitPowerThreshold>12000</sr:LoadLimitPowerThreshold>"
+    "<sr:LoadLimitRestorationPeriod>60</sr:LoadLimitRestorationPeriod>"
+    "<sr:LoadLimitSupplyState>Disable</sr:LoadLimitSupplyState>"
+)
+_LOAD_LIMIT_BODY = "UpdateDeviceConfigurationLoadLimitingGeneralSettings"
+
+
+def test_6_4_1_writes_what_ecs27_reads_in_its_order() -> None:
+    cmd = _build("6.4.1", _body(_LOAD_LIMIT_BODY, _LOAD_LIMIT))
+    assert cmd.message_code == 0x0043
+    # ECS27 reads the supply state, the counter, then the limiter's 4, 6, 7: the same order.
+    reads = [f"{g.class_id} {g.obis}/{g.attribute}" for g in gc.DLMS_READS[0x0042]]
+    assert [k.removeprefix("set ") for k in _values(cmd)] == [reads[0], *reads[3:]]
+    assert list(_values(cmd).values()) == [
+        dlms.boolean(True),
+        dlms.double_long_unsigned(12000),
+        dlms.double_long_unsigned(300),
+        dlms.double_long_unsigned(60),
+    ]
+    unchanged = _build(
+        "6.4.1", _body(_LOAD_LIMIT_BODY, _LOAD_LIMIT.replace("Disable", "Unchanged"))
+    )
+    assert _values(unchanged)["set 9000 0-0:94.44.0.3/2"] == dlms.boolean(False)
+
+
+@pytest.mark.parametrize(
+    ("xml", "says"),
+    [
+        (_LOAD_LIMIT.replace(">300<", ">-1<"), "LoadLimitPeriod"),
+        (_LOAD_LIMIT.replace(">12000<", ">0<"), "0 W"),
+        (_LOAD_LIMIT.replace(">12000<", ">4294967296<"), "4294967295"),
+        (_LOAD_LIMIT.replace("Disable", "Off"), "'Off' is not Disable or Unchanged"),
+        (_LOAD_LIMIT.replace("<sr:LoadLimitPeriod>300</sr:LoadLimitPeriod>", ""), "missing"),
+    ],
+)
+def test_6_4_1_bad_settings_are_refused(xml: str, says: str) -> None:
+    assert says in _refused("6.4.1", _body(_LOAD_LIMIT_BODY, xml))
+
+
+def test_6_25_and_7_12_write_what_ecs26m_and_ecs26c_read() -> None:
+    tamper = _build(
+        "6.25",
+        _body(
+            "SetElectricitySupplyTamperState", "<sr:SupplyTamperState>Locked</sr:SupplyTamperState>"
+        ),
+    )
+    assert tamper.message_code == 0x0068
+    (obis,) = [s.obis for s, _ in tamper.writes]
+    assert str(obis) == gc.DLMS_READS[0x00F9][-1].obis  # ECS26m's supply tamper state
+    assert tamper.writes[0][1] == dlms.boolean(True)
+
+    offset = _build(
+        "7.12",
+        _body(
+            "SetRandomisedOffsetLimit", "<sr:RandomisedOffsetLimit>1799</sr:RandomisedOffsetLimit>"
+        ),
+    )
+    assert offset.message_code == 0x004B
+    assert str(offset.writes[0][0].obis) == gc.DLMS_READS[0x003D][2].obis  # ECS26c's limit
+    assert offset.writes[0][1] == dlms.long_unsigned(1799)
+
+
+def test_6_25_and_7_12_bad_values_are_refused() -> None:
+    tamper = "<sr:SupplyTamperState>Open</sr:SupplyTamperState>"
+    assert "'Open'" in _refused("6.25", _body("SetElectricitySupplyTamperState", tamper))
+    too_long = "<sr:RandomisedOffsetLimit>1800</sr:RandomisedOffsetLimit>"
+    assert "0 to 1799" in _refused("7.12", _body("SetRandomisedOffsetLimit", too_long))
+
+
+def _state(
+    level: int = 50, *, input_side: bool = True, n: int = 3, end: str = "01:00"
+) -> etree._Element:
+    marker = "<sr:InputFromControlledLoad/>" if input_side else ""
+    return _body(
+        "SetAuxiliaryControllerState",
+        "<sr:StartDateTime>2015-01-03T00:00:00Z</sr:StartDateTime>"
+        f"<sr:EndDateTime>2015-01-03T{end}:00Z</sr:EndDateTime>"
+        f"<sr:CommandedStateLevel>{level}</sr:CommandedStateLevel>{marker}",
+        f'auxiliaryControllerN="{n}"',
+    )
+
+
+def test_7_13_follows_ecs47e_with_the_level_script_of_the_calendar(conformance: Path) -> None:
+    cmd = _build("7.13", _state())
+    assert cmd.message_code == 0x011E
+    # The period objects are ECS47e's, byte for byte as the DCC wrote them for 7.16.
+    ref = Message.from_bytes(
+        bytes.fromhex(
+            (conformance / "gbcs/7.16_ECS47e/ECS47e_7.16_APC_INPUT_SUCCESS_COMMAND_GBCS.HEX")
+            .read_text()
+            .strip()
+        )
+    )
+    theirs = gc.decode_command(ref.message_code, ref.content)
+    assert isinstance(theirs, gc.DeviceSettings)
+    assert cmd.writes[:2] == theirs.writes[:2]
+    action, script = cmd.writes[2]
+    assert str(action.obis) == "0-0:10.0.103.255"
+    assert script == dlms.long_unsigned(0x2300 | 0x80 | 50)  # input side, controller 3, 50 %
+    output = _build("7.13", _state(100, input_side=False, n=5))
+    assert output.writes[2][1] == dlms.long_unsigned(0x1500 | 0x80 | 100)
+
+
+def test_7_13_bad_values_are_refused() -> None:
+    assert "0 to 100" in _refused("7.13", _state(101))
+    assert "1 to 5" in _refused("7.13", _state(n=6))
+    assert "after StartDateTime" in _refused("7.13", _state(end="00:00"))
+
+
+_DAYS = "".join(
+    f"<sr:DayOfWeekApplicability><sr:DayOfWeekID>{d}</sr:DayOfWeekID></sr:DayOfWeekApplicability>"
+    for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+)
+
+
+def _entry(n: int, level: int, at: str, special: tuple[int, ...]) -> str:
+    applicable = "".join(f'<sr:SpecialDaysApplicability identifier="{i}"/>' for i in special)
+    return (
+        "<sr:AuxiliaryControllerSchedule>"
+        f'<sr:AuxiliaryControllerAction auxiliaryControllerN="{n}">'
+        f"<sr:CommandedStateLevel>{level}</sr:CommandedStateLevel><sr:InputFromControlledLoad/>"
+        f"</sr:AuxiliaryControllerAction>{applicable}"
+        f"<sr:DaysOfWeekApplicability>{_DAYS}</sr:DaysOfWeekApplicability>"
+        f"<sr:AuxiliaryControllerSchedulePeriodAndTime><sr:SwitchTime>{at}</sr:SwitchTime>"
+        f"<sr:StartDate>{date('StartDate', '2015-06-21')}</sr:StartDate>"
+        f"<sr:EndDate>{date('EndDate', '2015-12-21')}</sr:EndDate>"
+        "</sr:AuxiliaryControllerSchedulePeriodAndTime></sr:AuxiliaryControllerSchedule>"
+    )
+
+
+def _definitions(*days: tuple[int, str]) -> str:
+    return (
+        "<sr:AuxiliaryControllerSpecialDayDefinitions>"
+        + "".join(
+            f'<sr:AuxiliaryControllerSpecialDayDefinition identifier="{i}">'
+            f"{date('Date', d)}</sr:AuxiliaryControllerSpecialDayDefinition>"
+            for i, d in days
+        )
+        + "</sr:AuxiliaryControllerSpecialDayDefinitions>"
+    )
+
+
+_CALENDAR = "UpdateDeviceConfigurationAuxiliaryControllerScheduler"
+
+
+def test_6_14_3_writes_the_calendar_ecs61d_reads_back(conformance: Path) -> None:
+    """The calendar the DCC's ECS61d reference response holds (three controllers, each off at
+    the hour and 50 % at half past, on their input, Monday to Friday), written as a DUIS body:
+    ECS46d writes exactly the special days and calendar values that response reads."""
+    entries = (
+        _entry(1, 0, "09:00:00", (1, 2, 3))
+        + _entry(1, 50, "09:30:00", (1, 3))
+        + _entry(2, 0, "10:00:00", (1, 2, 3))
+        + _entry(2, 50, "10:30:00", (1, 2, 3))
+        + _entry(3, 0, "11:00:00", (1, 2, 3))
+        + _entry(3, 50, "11:30:00", (2, 3))
+    )
+    days = _definitions((1, "*-12-25"), (2, "*-12-26"), (3, "2015-04-03"))
+    cmd = _build("6.14.3", _body(_CALENDAR, entries + days))
+    assert cmd.message_code == 0x011A
+    ref = Message.from_bytes(
+        bytes.fromhex(
+            (conformance / "gbcs/7.14_ECS61d/ECS61d_7.14_SUCCESS_RESPONSE_GBCS.HEX")
+            .read_text()
+            .strip()
+        )
+    )
+    read = gc.DlmsReadResponse.decode(ref.content)
+    gets = gc.DLMS_READS[0x011C]
+    written = {k.removeprefix("set "): v for k, v in _values(cmd).items()}
+    for get, value in zip(gets[5:], read.data[5:], strict=True):
+        assert written[f"{get.class_id} {get.obis}/{get.attribute}"] == value
+
+
+def test_6_14_3_bad_calendars_are_refused() -> None:
+    days = _definitions((1, "*-12-25"))
+    assert "not defined" in _refused(
+        "6.14.3", _body(_CALENDAR, _entry(1, 0, "09:00:00", (2,)) + days)
+    )
+    too_high = _entry(1, 101, "09:00:00", ())
+    assert "0 to 100" in _refused("6.14.3", _body(_CALENDAR, too_high + days))
+    twice = _definitions((1, "*-12-25"), (1, "*-12-26"))
+    assert "given twice" in _refused("6.14.3", _body(_CALENDAR, twice))
+    codec = entry("6.14.3").codec
+    assert codec is not None
+    dated = "<sr:ExecutionDateTime>2030-01-01T00:00:00Z</sr:ExecutionDateTime>" + days
+    with pytest.raises(ServiceError) as refused:
+        codec.read(_body(_CALENDAR, dated))
+    assert refused.value.code == "E47"
+
+
+def test_7_7_reads_the_alcs_data_and_6_29_asks_for_a_scan() -> None:
+    codec = entry("7.7").codec
+    assert codec is not None
+    uc = by_name("ECS61a")
+    content = codec.build(
+        Command(codec.read(_body("ReadALCSData", "")), uc, 9, SUPPLIER, DEVICE, NOW)
+    )
+    read = gc.decode_command(uc.code, content)
+    assert isinstance(read, gc.DlmsRead)
+    objects = {g.obis for g in read.gets()}
+    # every label, switch type, ALCS special days and calendar object is one ECS46a / ECS46c
+    # writes (the states 0-0:94.44.0.31..35 are the device's own)
+    written = (gc.SETTINGS_OBJECTS[0x0053], gc.SETTINGS_OBJECTS[0x0054])
+    for g in read.gets():
+        key = f"set {g.class_id} {g.obis}/{g.attribute}"
+        assert g.obis.startswith("0-0:94.44.0.3") or any(p.fullmatch(key) for p in written), key
+    assert len(objects) == 17
+
+    scan = _build("6.29", _body("RequestCHFSubGHzChannelScan", ""))
+    assert scan.message_code == 0x010E
+    assert _values(scan) == {"set 1 0-0:94.44.10.1/2": dlms.boolean(True)}
+    assert "unexpected" in _refused("6.29", _body("RequestCHFSubGHzChannelScan", "<sr:X/>"))
