@@ -1,0 +1,187 @@
+"""The ESME and the CHF act on the load limiting, tamper, randomisation, auxiliary controller
+and Sub GHz scan settings (ECS28a, ECS81, ECS38, ECS46d, ECS47a, DBCH05): the values land in
+the configuration state, the reads (ECS27, ECS26c, ECS61a) show them, the response is an
+Outcome per request, and a value the device refuses changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from emulator.fleet import Fleet
+from emulator.usecases.configuration import FAMILY, setting
+from gbcs import content as c
+from gbcs.payloads import dlms
+from tests.emulator.support import CHF, ESME, SEED, HeadEnd, pki_for
+
+Writes = tuple[tuple[dlms.AccessSpec, dlms.Data], ...]
+
+
+def _send(head: HeadEnd, writes: Writes, code: int, target: bytes = ESME) -> c.Outcome:
+    cmd = c.DeviceSettings(code, head.next_counter() % (1 << 24), writes)
+    answer = head.send(head.command(target, cmd, counter=head.counter))
+    assert answer.response is not None
+    response = c.decode_response(code, answer.response.content)
+    assert isinstance(response, c.Outcome)
+    assert len(response.results) == len(writes)
+    return response
+
+
+def _read(head: HeadEnd, code: int) -> tuple[dlms.Data, ...]:
+    cmd = c.DlmsRead(code, head.next_counter() % (1 << 24))
+    answer = head.send(head.command(ESME, cmd, counter=head.counter))
+    assert answer.response is not None
+    response = c.DlmsReadResponse.decode(answer.response.content)
+    assert response.ok
+    return response.data
+
+
+def _load_limit(threshold: int, disable: bool = True) -> Writes:
+    u32 = dlms.double_long_unsigned
+    return (
+        (dlms.set_(9000, "0-0:94.44.0.3", 2), dlms.boolean(disable)),
+        (dlms.set_(71, "0-0:17.0.0.255", 4), u32(threshold)),
+        (dlms.set_(71, "0-0:17.0.0.255", 6), u32(600)),
+        (dlms.set_(71, "0-0:17.0.0.255", 7), u32(90)),
+    )
+
+
+def test_load_limit_settings_are_read_back_by_ecs27(fleet: Fleet, head: HeadEnd) -> None:
+    assert _send(head, _load_limit(12_000), 0x0043).ok
+    state, _, _, threshold, period, restoration = _read(head, 0x0042)
+    assert state == dlms.boolean(True)
+    assert (threshold, period, restoration) == (
+        dlms.double_long_unsigned(12_000),
+        dlms.double_long_unsigned(600),
+        dlms.double_long_unsigned(90),
+    )
+
+
+def test_a_zero_load_limit_threshold_changes_nothing(fleet: Fleet, head: HeadEnd) -> None:
+    _send(head, _load_limit(12_000), 0x0043)
+    refused = _send(head, _load_limit(0, disable=False), 0x0043)
+    assert not refused.ok
+    device = fleet.device(ESME, head.now)
+    assert setting(device, "set 71 0-0:17.0.0.255/4") == dlms.double_long_unsigned(12_000)
+    assert setting(device, "set 9000 0-0:94.44.0.3/2") == dlms.boolean(True)
+
+
+def test_tamper_state_and_randomised_offset_limit(fleet: Fleet, head: HeadEnd) -> None:
+    tamper = ((dlms.set_(1, "0-0:94.44.0.4", 2), dlms.boolean(True)),)
+    assert _send(head, tamper, 0x0068).ok
+    assert setting(fleet.device(ESME, head.now), "set 1 0-0:94.44.0.4/2") == dlms.boolean(True)
+
+    limit = ((dlms.set_(1, "0-0:94.44.0.1", 2), dlms.long_unsigned(900)),)
+    assert _send(head, limit, 0x004B).ok
+    assert _read(head, 0x003D)[2] == dlms.long_unsigned(900)  # ECS26c: the offset limit
+    too_long = ((dlms.set_(1, "0-0:94.44.0.1", 2), dlms.long_unsigned(1800)),)
+    assert not _send(head, too_long, 0x004B).ok
+    assert _read(head, 0x003D)[2] == dlms.long_unsigned(900)
+
+
+def _alcs_fleet() -> tuple[Fleet, HeadEnd]:
+    fleet = Fleet(SEED, pki_for(), faults=False)  # signed frames vary: no random radio drops
+    fleet.add(ESME, "northbrook-nb100", firmware="00020000")
+    return fleet, HeadEnd(fleet, pki_for())
+
+
+def _stamp(when: datetime) -> dlms.Data:
+    return dlms.octet_string(dlms.CosemDateTime.from_datetime(when).to_bytes())
+
+
+def _state(n: int, start: datetime, end: datetime, script: int) -> Writes:
+    return (
+        (dlms.set_(1, f"0-0:94.44.{116 + n}.3", 2), _stamp(start)),
+        (dlms.set_(1, f"0-0:94.44.{116 + n}.4", 2), _stamp(end)),
+        (dlms.action(9, "0-0:10.0.103.255", 1), dlms.long_unsigned(script)),
+    )
+
+
+def test_a_commanded_state_switches_the_alcs_for_its_period() -> None:
+    fleet, head = _alcs_fleet()
+    start = head.now.replace(microsecond=0) + timedelta(minutes=10)
+    end = start + timedelta(hours=1)
+    assert _send(head, _state(2, start, end, 0x1200 | 0x80 | 100), 0x011E).ok
+    controller = fleet.device(ESME, head.now).family_state(FAMILY)["controllers"]["2"]
+    assert controller == {
+        "level": 100,
+        "start": int(start.timestamp()),
+        "end": int(end.timestamp()),
+        "input": False,
+    }
+    states = _read(head, 0x00BB)[10:15]  # ECS61a: switches 1..5 on or off
+    assert states[1] == dlms.boolean(False)  # not yet
+    head.advance(timedelta(minutes=30))
+    assert _read(head, 0x00BB)[10:15][1] == dlms.boolean(True)
+    head.advance(timedelta(hours=1))
+    assert _read(head, 0x00BB)[10:15][1] == dlms.boolean(False)
+
+
+def test_a_bad_commanded_state_changes_nothing() -> None:
+    fleet, head = _alcs_fleet()
+    start = datetime(2024, 2, 1, tzinfo=UTC)
+    backwards = _state(1, start, start - timedelta(hours=1), 0x1100 | 0x80 | 100)
+    assert not _send(head, backwards, 0x011E).ok
+    too_high = _state(1, start, start + timedelta(hours=1), 0x1100 | 0x80 | 101)
+    assert not _send(head, too_high, 0x011E).ok
+    assert "controllers" not in fleet.device(ESME, head.now).family_state(FAMILY)
+
+
+def _entry(index: int, script: int) -> dlms.Data:
+    return dlms.structure(
+        dlms.long_unsigned(index),
+        dlms.boolean(True),
+        dlms.octet_string(bytes.fromhex("00000a0067ff")),
+        dlms.long_unsigned(script),
+        dlms.octet_string(bytes([9, 0, 0, 0])),
+        dlms.long_unsigned(0xFFFF),
+        dlms.BitString(7, b"\xf8"),
+        dlms.BitString(0, b""),
+        dlms.octet_string(b"\xff" * 5),
+        dlms.octet_string(b"\xff" * 5),
+    )
+
+
+def test_the_auxiliary_controller_calendar_is_kept_and_a_bad_one_refused() -> None:
+    fleet, head = _alcs_fleet()
+    days = (dlms.set_(11, "0-0:11.0.3.255", 2), dlms.array())
+    calendar = dlms.array(_entry(1, 0x2180), _entry(2, 0x21B2))
+    assert _send(head, (days, (dlms.set_(10, "0-0:12.0.2.255", 2), calendar)), 0x011A).ok
+    device = fleet.device(ESME, head.now)
+    assert setting(device, "set 10 0-0:12.0.2.255/2") == calendar
+    switching = dlms.array(_entry(1, 0x0101))  # an ALCS switching script, not a level
+    refused = _send(head, (days, (dlms.set_(10, "0-0:12.0.2.255", 2), switching)), 0x011A)
+    assert not refused.ok
+    assert setting(fleet.device(ESME, head.now), "set 10 0-0:12.0.2.255/2") == calendar
+
+
+def test_ecs61a_reads_labels_types_and_the_alcs_calendar_as_set() -> None:
+    _fleet, head = _alcs_fleet()
+    label = ((dlms.set_(1, "0-0:94.44.0.13", 2), dlms.visible_string(b"Storage heater")),)
+    assert _send(head, label, 0x0053).ok
+    data = _read(head, 0x00BB)
+    assert data[2] == dlms.visible_string(b"Storage heater")
+    assert data[0] == dlms.visible_string(b"Switch 1")  # never labelled
+    assert data[5] == dlms.octet_string(bytes(8))  # an ALCS, not an HC ALCS
+    assert data[15:] == (dlms.array(), dlms.array())  # no special days, no calendar yet
+
+
+def test_the_chf_asks_for_a_channel_scan_and_alerts_its_assessment(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    cmd = c.DeviceSettings(
+        0x010E,
+        head.next_counter() % (1 << 24),
+        ((dlms.set_(1, "0-0:94.44.10.1", 2), dlms.boolean(True)),),
+    )
+    answer = head.send(head.command(CHF, cmd, counter=head.counter))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+    (alert,) = answer.alerts
+    assert alert.message_code == 0x0112  # DBCH08
+    decoded = c.decode_alert(alert.message_code, alert.content)
+    assert isinstance(decoded, c.DlmsAlert)
+    assert decoded.code == 0x8F28
+    assert decoded.counter == alert.originator_counter % (1 << 24)
+    assert decoded.details == dlms.structure(dlms.octet_string(b"\x00"), dlms.octet_string(b"\x00"))
+    chf = fleet.device(CHF, head.now)
+    assert chf.family_state(FAMILY)["channel_scans"] == [chf.device_time(int(head.now.timestamp()))]
