@@ -179,7 +179,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x0048, "ECS35a", "Read ESME Event Log", "v", D, (E,)),
     (0x0049, "ECS35b", "Read ESME Security Log", "v", D, (E,)),
     (0x004A, "ECS37", "Set Maximum Demand Configurable Time Period", "v", D, (E,)),
-    (0x004B, "ECS38", "Update Randomised Offset Limit", "", D, (E,)),
+    (0x004B, "ECS38", "Update Randomised Offset Limit", "c", D, (E,)),  # GBCS: SME.C.C
     (0x004C, "ECS39a", "Set MPAN Value on the ESME", "v", D, (E,)),
     (0x004D, "ECS39b", "Set Export MPAN Value on the ESME", "v", D, (E,)),
     (0x004E, "ECS40", "Read MPAN Value on the ESME", "v", D, (E,)),

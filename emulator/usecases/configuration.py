@@ -255,7 +255,10 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
         if cmd.message_code in _NETWORK_OPERATOR_CODES
         else RemotePartyRole.SUPPLIER
     )
-    if role is not wanted:
+    # The CHF's Sub GHz commands come from the ACB, as the DCC's reference DBCH04 does (a
+    # supplier's reaches it through the ACB too).
+    acb_to_hub = cmd.message_code in _CHF_SETTINGS and role is RemotePartyRole.ACB
+    if role is not wanted and not acb_to_hub:
         raise CommandError(
             f"0x{cmd.message_code:04X} is the {wanted.name.lower()}'s to send",
             alert_code=AlertCode.SOURCE_HAS_NO_AUTHORITY,
