@@ -25,6 +25,10 @@ them back from here:
 ``controllers``
     Each auxiliary controller's commanded state (ECS47a) by number, the same fields as
     ``apc`` (an ALCS / HC ALCS is on at 100 and off below).
+``load_limit``
+    The load limit's progress once ECS28a set it: ``checked`` (start of the last half hour
+    counted), ``over`` (consecutive half hours above the threshold), ``tripped`` (when the
+    limit armed the supply; None when it has not).
 ``channel_scans``
     On a CHF: device time of the last Sub GHz channel scans asked for (DBCH05, at most 10).
 
@@ -46,8 +50,10 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, Reply, handles
-from emulator.errors import CommandError
+from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.meter import MeterDevice
+from emulator.errors import CommandError, TransitionError
+from emulator.supply import SupplyEvent, SupplyState
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import RemotePartyRole
@@ -284,6 +290,69 @@ def _scan_requested(device: Any, now: int) -> Alert:
     # The alert is sealed next, with the device's next alert counter.
     content = c.DlmsAlert(device.alert_counter + 1, SCAN_ASSESSED, from_seconds(at), details)
     return Alert(SCAN_ASSESSED, message_code=DBCH08, content=content.encode())
+
+
+LOAD_LIMIT_STATE = "set 9000 0-0:94.44.0.3/2"
+_LIMITER_SETTINGS = (LOAD_LIMIT_THRESHOLD, "set 71 0-0:17.0.0.255/6", "set 71 0-0:17.0.0.255/7")
+"""Threshold (W), load limit period and restoration period (s)."""
+HALF_HOUR = 1800
+ABOVE_LOAD_LIMIT, LOAD_LIMIT_TRIGGERED, LOAD_LIMIT_RESTORED = 0x8F01, 0x8F33, 0x8F34
+"""Active power import above the load limit threshold; supply disabled then armed - load
+limit triggered; supply enabled after the load limit restoration period."""
+
+
+@ticks
+def load_limit(device: Any, now: int) -> list[Alert]:
+    """Once ECS28a has set the load limit, each held half hour counts: the limit triggers
+    when the average power stays above the threshold for the load limit period (whole half
+    hours, the meter's resolution); with the supply state ``Disable`` the supply is then
+    disabled and armed, and enabled again after the restoration period unless someone else
+    changed it meanwhile."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return []
+    state: dict[str, Any] = (device.extra or {}).get(FAMILY) or {}
+    objects = state.get("objects", {})
+    if any(key not in objects for key in (LOAD_LIMIT_STATE, *_LIMITER_SETTINGS)):
+        return []  # ECS28a writes all four
+    held = device.meter.half_hours()
+    limit: dict[str, Any] = state.setdefault("load_limit", {})
+    if "checked" not in limit:  # the half hours before the settings do not count
+        limit.update(checked=held[-1][0] if held else None, over=0, tripped=None)
+        return []
+    threshold, period, restoration = (
+        _uint(dlms.decode_data(bytes.fromhex(objects[key])), key) for key in _LIMITER_SETTINGS
+    )
+    disable = objects[LOAD_LIMIT_STATE] == dlms.boolean(True).to_bytes().hex()
+    needed = max(1, -(-period // HALF_HOUR))
+    alerts: list[Alert] = []
+    meter = device.meter
+    for start, wh in held:
+        if limit["checked"] is not None and start <= limit["checked"]:
+            continue
+        limit["checked"] = start
+        limit["over"] = limit["over"] + 1 if wh * 2 > threshold else 0
+        if limit["over"] < needed or limit["tripped"] is not None:
+            continue
+        limit["over"] = 0
+        alerts.append(Alert(ABOVE_LOAD_LIMIT))
+        if disable and meter.supply is SupplyState.ENABLED:
+            meter.operate_supply(SupplyEvent.REMOTE_DISABLE)
+            meter.operate_supply(SupplyEvent.REMOTE_ARM)
+            limit["tripped"] = start + HALF_HOUR
+            device._log(f"load limit: {wh * 2} W above {threshold} W, supply armed")
+            alerts.append(Alert(LOAD_LIMIT_TRIGGERED))
+    tripped = limit["tripped"]
+    if tripped is not None and meter.supply is not SupplyState.ARMED:
+        limit["tripped"] = None  # the consumer or a command took the supply over
+    elif tripped is not None and now >= tripped + restoration:
+        try:
+            meter.operate_supply(SupplyEvent.CONSUMER_BUTTON)
+        except TransitionError:  # pragma: no cover - armed supplies take the button
+            return alerts
+        limit["tripped"] = None
+        device._log("load limit: restoration period over, supply enabled")
+        alerts.append(Alert(LOAD_LIMIT_RESTORED))
+    return alerts
 
 
 ECS61A = 0x00BB

@@ -185,3 +185,33 @@ def test_the_chf_asks_for_a_channel_scan_and_alerts_its_assessment(
     assert decoded.details == dlms.structure(dlms.octet_string(b"\x00"), dlms.octet_string(b"\x00"))
     chf = fleet.device(CHF, head.now)
     assert chf.family_state(FAMILY)["channel_scans"] == [chf.device_time(int(head.now.timestamp()))]
+
+
+def test_the_load_limit_arms_the_supply_then_restores_it(fleet: Fleet, head: HeadEnd) -> None:
+    writes = (
+        (dlms.set_(9000, "0-0:94.44.0.3", 2), dlms.boolean(True)),
+        (dlms.set_(71, "0-0:17.0.0.255", 4), dlms.double_long_unsigned(1)),
+        (dlms.set_(71, "0-0:17.0.0.255", 6), dlms.double_long_unsigned(60)),
+        (dlms.set_(71, "0-0:17.0.0.255", 7), dlms.double_long_unsigned(4 * 3600)),
+    )
+    assert _send(head, writes, 0x0043).ok
+    assert head.advance(timedelta(hours=1)).alert_codes() == []  # earlier half hours do not count
+    tripped = head.advance(timedelta(hours=1)).alert_codes()
+    assert tripped[:2] == [0x8F01, 0x8F33]
+    assert fleet.device(ESME, head.now).meter.supply.value == "armed"
+    restored = head.advance(timedelta(hours=5)).alert_codes()
+    assert 0x8F34 in restored
+    assert fleet.device(ESME, head.now).meter.supply.value == "enabled"
+
+
+def test_an_unchanged_supply_state_only_alerts(fleet: Fleet, head: HeadEnd) -> None:
+    writes = (
+        (dlms.set_(9000, "0-0:94.44.0.3", 2), dlms.boolean(False)),
+        (dlms.set_(71, "0-0:17.0.0.255", 4), dlms.double_long_unsigned(1)),
+        (dlms.set_(71, "0-0:17.0.0.255", 6), dlms.double_long_unsigned(60)),
+        (dlms.set_(71, "0-0:17.0.0.255", 7), dlms.double_long_unsigned(60)),
+    )
+    assert _send(head, writes, 0x0043).ok
+    head.advance(timedelta(hours=1))
+    assert 0x8F01 in head.advance(timedelta(hours=1)).alert_codes()
+    assert fleet.device(ESME, head.now).meter.supply.value == "enabled"
