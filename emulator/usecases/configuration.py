@@ -81,6 +81,7 @@ LOAD_LIMIT_THRESHOLD = "set 71 0-0:17.0.0.255/4"
 """The load limiter's threshold (W, ECS28a): not one of the voltage limiters (ECS29)."""
 MAX_RANDOMISED_OFFSET = 1799
 _ECS46D = 0x011A
+_ECS47A = 0x011E
 
 
 def setting(device: Any, key: str) -> dlms.Data | None:
@@ -171,7 +172,13 @@ def _check(cmd: c.DeviceSettings) -> None:
             raise CommandError(f"{key}: a voltage threshold of {value} V is not plausible")
     for spec, data in cmd.writes:
         if spec.kind is AccessKind.ACTION and spec.class_id == 9:
-            _check_script(_uint(data, "script"), str(spec.obis))
+            script = _uint(data, "script")
+            _check_script(script, str(spec.obis))
+            # ECS47a commands a level, ECS47 switches: neither runs the other's scripts.
+            if str(spec.obis).endswith("10.0.103.255") and _level_script(script) != (
+                cmd.message_code == _ECS47A
+            ):
+                raise CommandError(f"script 0x{script:04X} is not 0x{cmd.message_code:04X}'s")
 
 
 def _periods(cmd: c.DeviceSettings) -> tuple[dict[int, int], dict[int, int]]:

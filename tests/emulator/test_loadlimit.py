@@ -123,7 +123,13 @@ def test_a_bad_commanded_state_changes_nothing() -> None:
     assert not _send(head, backwards, 0x011E).ok
     too_high = _state(1, start, start + timedelta(hours=1), 0x1100 | 0x80 | 101)
     assert not _send(head, too_high, 0x011E).ok
-    assert "controllers" not in fleet.device(ESME, head.now).family_state(FAMILY)
+    switching = _state(1, start, start + timedelta(hours=1), 0x0111)  # ECS47's "activate"
+    assert not _send(head, switching, 0x011E).ok
+    level = ((dlms.action(9, "0-0:10.0.103.255", 1), dlms.long_unsigned(0x11E4)),)
+    assert not _send(head, level, 0x0055).ok  # and ECS47 commands no level
+    state = fleet.device(ESME, head.now).family_state(FAMILY)
+    assert "controllers" not in state
+    assert "switches" not in state
 
 
 def _entry(index: int, script: int) -> dlms.Data:
