@@ -40,7 +40,11 @@ ACB_SENT = frozenset(
     }
 )
 """Templates whose RequestID names the ACB (90-B3-D5-1F-30-00-00-02) as the sender: the ACB
-is the DCC's own signer, not a DCC User, so the gateway knows no user by that EUI."""
+is the DCC's own signer, not a DCC User, so the gateway refuses them (E3) and says so - the
+answer the DCC gives a request from an EUI that is not a DCC User, not a sandbox gap."""
+
+NO_ELIGIBLE_ROLE = frozenset({"7.16"})
+"""SRs the DUIS request matrix opens to no DCC User role: refused (E4) from every user."""
 
 
 _LAST = ("8.3_", "CCS02_", "8.4_")
@@ -133,6 +137,11 @@ async def test_every_template_is_served_or_refused_by_the_catalogue(
                 bad.append(f"{path.name}: {answer.code} {answer.reason}")
             if path.name in ACB_SENT:
                 assert answer.code in ("E3", "E45"), (path.name, answer.code, answer.reason)
+                if answer.code == "E3":
+                    assert "Access Control Broker" in answer.reason, answer.reason
+            if _srv(xml).value in NO_ELIGIBLE_ROLE:
+                assert answer.code == "E4", (path.name, answer.code, answer.reason)
+                assert "open to no DCC User role" in answer.reason, answer.reason
     assert not bad, "\n".join(bad)
     assert codes["E47"] > 0
     assert sum(codes[c] for c in ("I0", "I99")) >= 15, codes
