@@ -156,6 +156,14 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "restore_unknown_gpf": _row(
         "E081202", "OldGPFID {device} is not a GPF in the Smart Metering Inventory."
     ),
+    "restore_unknown_chf": _row(
+        "E081202", "OldCHFID {device} is not a CHF in the Smart Metering Inventory."
+    ),
+    "restore_empty_chf_log": _row(
+        "E081204",
+        "the Smart Metering Inventory has no device in the device log of CHF {device}: "
+        "nothing to restore.",
+    ),
     "restore_empty_log": _row(
         "E081204",
         "the Smart Metering Inventory holds no device log of GPF {device}: nothing to restore.",

@@ -1,17 +1,25 @@
-"""HAN joins on the meters - and the GSME's network data log (GCS31).
+"""HAN joins on the meters, the CHF device log restore (CCS03) - and the GSME's network data
+log (GCS31).
 
 CS03 (methods A, B and C) enter the other device in the meter's
 device log - and in the other device's, when this fleet hosts it (a GSME's GPF) - and CS04ac
 takes it out. The log is the family state ``han`` (``joined``: EUI -> device type, method and
-when), saved with the device."""
+when), saved with the device.
+
+CCS03 replaces a CHF's device log by the one the DCC restores (the old hub's, as the SMI held
+it) and the hub takes the old hub's extended PAN ID (family state ``han``:
+``extended_pan_id``), so the restored devices find their network again."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from emulator.devices.base import Device, DeviceContext, Reply, handles
+from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles
+from emulator.devices.chf import DEVICE_LOG_CAPACITY, Chf, LogEntry
+from emulator.devices.esme import RESULT_OTHER_REASON
 from emulator.errors import CommandError
 from gbcs import content as gc
+from gbcs.alerts import AlertCode
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 
@@ -76,6 +84,31 @@ def _start_network_data(device: Device, command: Message, now: int, ctx: DeviceC
 
 
 handles(DeviceType.GSME, 0x0080)(_start_network_data)
+
+
+@handles(DeviceType.CHF, 0x0003)
+def _restore_device_log(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CCS03: the CHF's device log becomes the one given (a device this fleet hosts is joined
+    at once, as after CCS01), and the hub's network takes the extended PAN ID given."""
+    if not isinstance(device, Chf):  # pragma: no cover - registered for the CHF only
+        raise CommandError("only a CHF holds a CHF device log")
+    cmd = gc.RestoreChfDeviceLog.decode(command.content)
+    if len(cmd.entries) > DEVICE_LOG_CAPACITY:
+        device._log(f"CCS03: {len(cmd.entries)} entries, more than the log holds")
+        return Reply(gc.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+    # The DCC holds no install codes: a restored entry is one the old hub had already joined.
+    device.device_log = {
+        eui: LogEntry(b"", kind, 0, now, joined=ctx.hosted(eui)) for eui, kind in cmd.entries
+    }
+    if device.removed is not None:
+        device.removed.difference_update(eui for eui, _ in cmd.entries)
+    device.family_state("han")["extended_pan_id"] = cmd.extended_pan_id.hex()
+    device._log(f"CCS03 device log restored: {len(cmd.entries)} devices")
+    return Reply(
+        gc.Outcome.for_command(cmd).encode(),
+        alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
+    )
+
 
 for _type, _codes in (
     (DeviceType.ESME, (0x000D, 0x00AB)),

@@ -1,0 +1,142 @@
+"""SR8.12.1 Restore HAN Device Log in a whole sandbox: a replacement hub gets the old hub's
+device log as the SMI holds it (CCS03, sent by the ACB), the emulated CHF's log becomes that
+one, and the SMI moves the restored devices to the new hub's log. Refusals are synchronous
+and change nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from emulator.devices.chf import Chf
+from gateway.inventory import Inventory
+from gateway.model import DevicePrenotification, DeviceRecord
+from gbcs import content as gc
+from gbcs.codes import ACB, SUPPLIER
+from gbcs.devices import DeviceType
+from gbcs.eui import eui_duis, parse_eui
+from gbcs.frames import Message
+from smetsim.client import DuisClient
+from smetsim.home import gateway_profile
+from smetsim.requests import write_request
+from smetsim.sandbox import CHF, ESME, GSME, Sandbox
+
+NEW_CHF = parse_eui("00-DB-12-34-56-78-90-C2")
+NEW_GPF = parse_eui("00-DB-12-34-56-78-90-C3")
+
+
+def _install_new_hub(sandbox: Sandbox) -> None:
+    """A replacement hub, pre-notified and installed in the SMI and hosted by the fleet."""
+    profile = gateway_profile(DeviceType.CHF)
+    service = sandbox.gateway.service
+    service.prenotify_shipment(
+        SUPPLIER,
+        [
+            DevicePrenotification(
+                NEW_CHF,
+                profile[0],
+                profile[1],
+                DeviceType.CHF,
+                smets_chts_version=profile[2],
+                firmware_version=profile[3],
+                associated_gpf_id=NEW_GPF,
+            )
+        ],
+    )
+    service.on_installed_not_commissioned(NEW_CHF)
+    service.on_commissioned(NEW_CHF)
+    sandbox.fleet.add(NEW_CHF, "tellurian-ch2-chf", partner=NEW_GPF)
+    sandbox.keystore.add_derived_devices(sandbox.seed, [NEW_CHF, NEW_GPF])
+
+
+def _logged(sandbox: Sandbox, chf: bytes) -> dict[bytes, DeviceRecord]:
+    """The devices in ``chf``'s device log as the SMI holds it."""
+    with sandbox.gateway.storage.transaction() as tx:
+        return {r.device_id: r for r in Inventory(tx).on_hub(chf) if r.chf_id == chf}
+
+
+def _restore(client: DuisClient, old: str, *, device: bytes = NEW_CHF, cv: int = 1) -> bytes:
+    return write_request(
+        "8.12.1",
+        device=device,
+        command_variant=cv,
+        fields={"OldCHFID": old},
+        counter=client.fresh_counter(),
+    )
+
+
+async def test_the_new_hub_gets_the_old_hubs_log_and_the_smi_follows(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    _install_new_hub(sandbox)
+    before = _logged(sandbox, CHF)
+    assert {ESME, GSME} <= set(before)
+    assert _logged(sandbox, NEW_CHF) == {}
+
+    # CV2: the command comes back for local delivery - the ACB's CCS03 with the SMI's log.
+    local = await client.post(_restore(client, eui_duis(CHF), cv=2))
+    assert local.code == "I0", local.reason
+    assert local.payload is not None
+    command = Message.from_bytes(local.payload)
+    assert command.message_code == 0x0003
+    assert (command.business_originator, command.business_target) == (ACB, NEW_CHF)
+    restore = gc.decode_command(0x0003, command.content)
+    assert isinstance(restore, gc.RestoreChfDeviceLog)
+    assert restore.extended_pan_id == CHF
+    expected = {eui: gc.OTHER_DEVICE_TYPES[r.device_type.value] for eui, r in before.items()}
+    assert dict(restore.entries) == expected
+    assert _logged(sandbox, NEW_CHF) == {}  # handed back, not sent: nothing changed
+
+    # CV1: sent to the new hub, which answers; the SMI follows its success.
+    sent = await client.post(_restore(client, eui_duis(CHF)))
+    assert sent.code == "I99", sent.reason
+    final = await client.wait(sent.request_id, within=5)
+    assert final is not None
+    assert final.ok, final
+    assert final.payload is not None
+    answer = Message.from_bytes(final.payload)
+    outcome = gc.Outcome.decode(answer.content)
+    assert outcome.ok
+
+    hub = sandbox.fleet.device(NEW_CHF, datetime.now(UTC))
+    assert isinstance(hub, Chf)
+    assert hub.device_log is not None
+    restored = hub.device_log
+    assert {eui: e.device_type for eui, e in restored.items()} == expected
+    assert restored[ESME].joined  # hosted by the fleet: on the new HAN at once
+    assert hub.family_state("han")["extended_pan_id"] == CHF.hex()
+
+    after = _logged(sandbox, NEW_CHF)
+    assert set(after) == set(before)
+    assert _logged(sandbox, CHF) == {}
+    for eui, record in after.items():
+        assert record.status is before[eui].status  # a restore is no lifecycle event
+
+
+@pytest.mark.parametrize(
+    ("old", "code", "words"),
+    [
+        (eui_duis(ESME), "E081202", "is not a CHF"),
+        ("00-DB-12-34-56-78-90-EE", "E081202", "is not a CHF"),
+        (eui_duis(NEW_CHF), "E081204", "nothing to restore"),
+        ("00-DB-12-34", "E42", "OldCHFID is invalid"),
+    ],
+)
+async def test_a_restore_the_smi_cannot_make_is_refused_at_once(
+    sandbox: Sandbox, client: DuisClient, old: str, code: str, words: str
+) -> None:
+    _install_new_hub(sandbox)
+    before = _logged(sandbox, CHF)
+    answer = await client.post(_restore(client, old))
+    assert answer.code == code, (answer.code, answer.reason)
+    assert words in (answer.reason or ""), answer.reason
+    assert _logged(sandbox, CHF) == before
+    assert _logged(sandbox, NEW_CHF) == {}
+
+
+async def test_a_restore_sent_to_a_meter_is_the_wrong_device_type(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    answer = await client.post(_restore(client, eui_duis(CHF), device=ESME))
+    assert answer.code == "E48", answer.reason
