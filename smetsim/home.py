@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -112,13 +112,8 @@ _PROFILES: Final = {
     DeviceType.CHF: "tellurian-ch2-chf",
     DeviceType.GPF: "tellurian-ch2-gpf",
     DeviceType.IHD: "lumen-ihd3",
-}
-_SMI_ONLY: Final[Mapping[DeviceType, tuple[str, str, str, str, str | None]]] = {
-    # (manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant): the HAN
-    # devices the DCC's templates name that the emulator has no model of yet - in the SMI
-    # (so their SRs meet the gateway's rules, not an unknown device), not on the HAN.
-    DeviceType.PPMID: ("1D03", "00000004", "SMETS2 V4.2", "00000100", None),
-    DeviceType.HCALCS: ("1D03", "00000005", "SMETS2 V4.2", "00000100", None),
+    DeviceType.PPMID: "lumen-pp4-ppmid",
+    DeviceType.HCALCS: "lumen-hc5-hcalcs",
 }
 
 
@@ -222,8 +217,6 @@ def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
     """(manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant) of the profile
     the sandbox hosts devices of ``kind`` with. Cached: reading the profiles' TOML for each of
     5,000 extra devices took most of a sandbox's start."""
-    if kind in _SMI_ONLY:
-        return _SMI_ONLY[kind]
     from emulator.firmware import load_profiles
 
     profile = load_profiles()[_PROFILES[kind]]

@@ -1,5 +1,5 @@
-"""HAN joins on the meters, the CHF device log restore (CCS03) - and the GSME's network data
-log (GCS31).
+"""HAN joins on the meters, the PPMID and the HCALCS, the CHF device log restore (CCS03) -
+and the GSME's network data log (GCS31).
 
 CS03 (methods A, B and C) enter the other device in the meter's
 device log - and in the other device's, when this fleet hosts it (a GSME's GPF) - and CS04ac
@@ -25,8 +25,17 @@ from gbcs.frames import Message
 
 __all__ = ["joined"]
 
-_GBCS_TYPE = {DeviceType.GSME: 0, DeviceType.ESME: 1, DeviceType.GPF: 3}
-"""The GBCS device type a meter (or GPF) enters itself as in the other device's log."""
+_GBCS_TYPE = {
+    kind: gc.OTHER_DEVICE_TYPES[kind.value]
+    for kind in (
+        DeviceType.GSME,
+        DeviceType.ESME,
+        DeviceType.GPF,
+        DeviceType.HCALCS,
+        DeviceType.PPMID,
+    )
+}
+"""The GBCS device type a device enters itself as in the other device's log."""
 
 _METHOD_OF_CODE = {code: gc.JOIN_METHODS[name] for name, code in gc.JOIN_CODES.items()}
 
@@ -111,8 +120,11 @@ def _restore_device_log(device: Device, command: Message, now: int, ctx: DeviceC
 
 
 for _type, _codes in (
-    (DeviceType.ESME, (0x000D, 0x00AB)),
+    (DeviceType.ESME, (0x000D,)),
     (DeviceType.GSME, (0x000D, 0x000E, 0x00AF)),
+    # The non-meters respond to a meter's method A join; the PPMID joins the GSME by method C.
+    (DeviceType.PPMID, (0x00AB, 0x00AF)),
+    (DeviceType.HCALCS, (0x00AB,)),
 ):
     for _code in _codes:
         handles(_type, _code)(_join)
