@@ -9,14 +9,13 @@ hub side. Gateway and fleet share one seed: the fleet derives each device's keys
 gateway's test PKI derives the same public keys, so every MAC and signature checks.
 
 On a fresh state folder it mirrors the DCC test environment, so the DUIS conformance templates
-work unchanged (with fresh RequestID counters): the users of :mod:`gateway.users`, and the
-home of the reference test data - ESME ``00-DB-12-34-56-78-90-A0``, GSME ``...-A1``, CHF
-``...-A2``, GPF ``...-A3`` - pre-notified, in the CHF's device log, linked to their meter
-points and Commissioned; plus devices only pre-notified (ESME ``...-B0``, GSME ``...-B1``)
-for lifecycle tests, with meter points of their own, and ``devices`` more ESMEs
-(``00-DB-00-00-xx-xx-xx-xx``) for load. A state folder used before is reopened as it was:
-each device's state is saved to ``devices.db`` (:mod:`smetsim.device_store`) before an answer
-that reports it leaves for the gateway, and the whole fleet to ``fleet.json`` on close.
+work unchanged (with fresh RequestID counters): the users of :mod:`gateway.users` and the
+DCC's default home of :mod:`smetsim.home` (the reference test data's CHF, GPF, meters, PPMID,
+HCALCS and IHD, the HAN join partners its templates name, pre-notified devices for lifecycle
+tests, and ``devices`` more ESMEs for load). The settings are :mod:`smetsim.sandbox_settings`'s.
+A state folder used before is reopened as it was: each device's state is saved to
+``devices.db`` (:mod:`smetsim.device_store`) before an answer that reports it leaves for the
+gateway, and the whole fleet to ``fleet.json`` on close.
 
 ``Sandbox.start(..., wan_routes={hub: wan})`` reaches some hubs through a WAN of their own
 instead of the fleet - a serial HAN dongle (``smetsim hil bridge``): the gateway's device
@@ -474,8 +473,10 @@ def describe(settings: SandboxSettings, url: str, admin_url: str | None = None) 
         f"state:     {state}{' (temporary)' if settings.temporary else ''}",
         f"RDP files: {settings.gateway.rdp_outbox}",
         f"devices:   ESME {eui_duis(ESME)}, GSME {eui_duis(GSME)}, CHF {eui_duis(CHF)}, "
-        f"GPF {eui_duis(GPF)} (Commissioned); pre-notified: ESME {eui_duis(PENDING_ESME)}, "
-        f"GSME {eui_duis(PENDING_GSME)}"
+        f"GPF {eui_duis(GPF)}, PPMID {eui_duis(PPMID)}, HCALCS {eui_duis(HCALCS)} "
+        f"(Commissioned); IHD {eui_duis(IHD)}; join partners "
+        f"{', '.join(eui_duis(e) for e in JOIN_PARTNERS)}; pre-notified: "
+        f"ESME {eui_duis(PENDING_ESME)}, GSME {eui_duis(PENDING_GSME)}"
         + (f"; {settings.devices} more ESMEs" if settings.devices else ""),
         f"users:     supplier {eui_duis(SUPPLIER)} (IS, GS), network operator "
         f"{eui_duis(NETWORK_OPERATOR)} (ED, GT)",
