@@ -29,6 +29,8 @@ FORBIDDEN = {
     "E19": "unknown device",
     "E48": "wrong device type",
     "E1000": "internal error",
+    "E1001": "a home device without keys, or its hub unreachable",
+    "E080702": "a join partner the home does not hold",
 }
 """Answers a template of the DCC's must never get from the default home."""
 
