@@ -6,9 +6,11 @@ device log - and in the other device's, when this fleet hosts it (a GSME's GPF) 
 takes it out. The log is the family state ``han`` (``joined``: EUI -> device type, method and
 when), saved with the device.
 
-CCS03 replaces a CHF's device log by the one the DCC restores (the old hub's, as the SMI held
-it) and the hub takes the old hub's extended PAN ID (family state ``han``:
-``extended_pan_id``), so the restored devices find their network again."""
+GCS59 replaces a GPF's log of joins by the one the DCC restores (the old GPF's), entering the
+GPF in the log of each device this fleet hosts. CCS03 replaces a CHF's device log by the one
+the DCC restores (the old hub's, as the SMI held it) and the hub takes the old hub's extended
+PAN ID (family state ``han``: ``extended_pan_id``), so the restored devices find their
+network again."""
 
 from __future__ import annotations
 
@@ -93,6 +95,28 @@ def _start_network_data(device: Device, command: Message, now: int, ctx: DeviceC
 
 
 handles(DeviceType.GSME, 0x0080)(_start_network_data)
+
+
+@handles(DeviceType.GPF, 0x008C)
+def _restore_gpf_log(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS59: the GPF's log of joins becomes the old GPF's, each entry's outcome 0 (restored)."""
+    cmd = gc.RestoreGpfDeviceLog.decode(command.content)
+    # A GPF's joins are method B ones (with its GSME, or a PPMID's with the GSME through it).
+    method = gc.JOIN_METHODS["CS03B"]
+    log: dict[str, Any] = {}
+    for eui, kind in cmd.entries:
+        log[eui.hex()] = {"type": kind, "method": method, "at": now}
+        peer = ctx.peer(eui)
+        if peer is not None:
+            joined(peer)[device.eui.hex()] = {
+                "type": _GBCS_TYPE[DeviceType.GPF],
+                "method": method,
+                "at": now,
+            }
+    device.family_state("han")["joined"] = log
+    device._log(f"GCS59 device log restored: {len(cmd.entries)} devices")
+    restored = tuple((eui, kind, 0) for eui, kind in cmd.entries)
+    return Reply(gc.GpfDeviceLogRestored(restored).encode())
 
 
 @handles(DeviceType.CHF, 0x0003)

@@ -1,17 +1,20 @@
-"""SR8.12.1 Restore HAN Device Log in a whole sandbox: a replacement hub gets the old hub's
-device log as the SMI holds it (CCS03, sent by the ACB), the emulated CHF's log becomes that
-one, and the SMI moves the restored devices to the new hub's log. Refusals are synchronous
-and change nothing."""
+"""SR8.12.1 Restore HAN Device Log (and 8.12.2, the GPF's) in a whole sandbox: a replacement
+hub gets the old hub's device log as the SMI holds it (CCS03, sent by the ACB), the emulated
+CHF's log becomes that one, and the SMI moves the restored devices to the new hub's log.
+Refusals are synchronous and change nothing."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from emulator.devices.chf import Chf
+from emulator.usecases.han import joined
 from gateway.inventory import Inventory
 from gateway.model import DevicePrenotification, DeviceRecord
+from gateway.services.device_han import joined_with
 from gbcs import content as gc
 from gbcs.codes import ACB, SUPPLIER
 from gbcs.devices import DeviceType
@@ -20,7 +23,7 @@ from gbcs.frames import Message
 from smetsim.client import DuisClient
 from smetsim.home import gateway_profile
 from smetsim.requests import write_request
-from smetsim.sandbox import CHF, ESME, GSME, Sandbox
+from smetsim.sandbox import CHF, ESME, GPF, GSME, Sandbox
 
 NEW_CHF = parse_eui("00-DB-12-34-56-78-90-C2")
 NEW_GPF = parse_eui("00-DB-12-34-56-78-90-C3")
@@ -140,3 +143,30 @@ async def test_a_restore_sent_to_a_meter_is_the_wrong_device_type(
 ) -> None:
     answer = await client.post(_restore(client, eui_duis(CHF), device=ESME))
     assert answer.code == "E48", answer.reason
+
+
+async def test_a_gpf_log_restore_moves_the_old_gpfs_joins_to_the_hubs_gpf(
+    sandbox: Sandbox, client: DuisClient, conformance: Path
+) -> None:
+    """SR8.12.2 end to end: the GSME joins the partner GPF ...-9C (the DCC's CS03B template),
+    then the home's GPF takes over 9C's log (GCS59, sent by the ACB)."""
+    old_gpf = parse_eui("00-DB-12-34-56-78-90-9C")
+    join = (conformance / "duis/templates/CS03B_8.7.2_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+    joined_answer = await client.send(join, fresh=True, wait=True, within=5)
+    assert joined_answer.final is not None
+    assert joined_answer.final.ok, joined_answer.final
+    xml = write_request(
+        "8.12.2", device=GPF, fields={"OldGPFID": eui_duis(old_gpf)}, counter=client.fresh_counter()
+    )
+    outcome = await client.send(xml, wait=True, within=5)
+    assert outcome.final is not None
+    assert outcome.final.ok, outcome.final
+    assert outcome.final.payload is not None
+    restored = gc.GpfDeviceLogRestored.decode(Message.from_bytes(outcome.final.payload).content)
+    assert restored.results == ((GSME, gc.OTHER_DEVICE_TYPES["GSME"], 0),)
+    now = datetime.now(UTC)
+    assert set(joined(sandbox.fleet.device(GPF, now))) == {GSME.hex()}
+    assert joined(sandbox.fleet.device(GSME, now))[GPF.hex()]["type"] == 3
+    with sandbox.gateway.storage.transaction() as tx:
+        assert joined_with(tx, GPF) == [(GSME, DeviceType.GSME)]
+        assert (GPF, DeviceType.GPF) in joined_with(tx, GSME)
