@@ -70,7 +70,7 @@ def _restore(client: DuisClient, old: str, *, device: bytes = NEW_CHF, cv: int =
 
 
 async def test_the_new_hub_gets_the_old_hubs_log_and_the_smi_follows(
-    sandbox: Sandbox, client: DuisClient
+    sandbox: Sandbox, client: DuisClient, conformance: Path
 ) -> None:
     _install_new_hub(sandbox)
     before = _logged(sandbox, CHF)
@@ -115,6 +115,22 @@ async def test_the_new_hub_gets_the_old_hubs_log_and_the_smi_follows(
     assert _logged(sandbox, CHF) == {}
     for eui, record in after.items():
         assert record.status is before[eui].status  # a restore is no lifecycle event
+    # The ESME is reached through the new hub now, and answers.
+    hubs: list[bytes] = []
+    deliver = sandbox._on_command
+
+    def watched(hub: bytes, frame: bytes) -> None:
+        hubs.append(hub)
+        deliver(hub, frame)
+
+    sandbox.wan.hubs.set_handler(watched)
+    read = (
+        conformance / "duis/templates/ECS17b_4.1.1_SINGLE_SUCCESS_REQUEST_DUIS.XML"
+    ).read_bytes()
+    answered = await client.send(read, fresh=True, wait=True, within=5)
+    assert answered.final is not None
+    assert answered.final.ok, answered.final
+    assert hubs == [NEW_CHF]
 
 
 @pytest.mark.parametrize(
