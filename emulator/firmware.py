@@ -35,6 +35,8 @@ EMULATED_DEVICE_TYPES: tuple[DeviceType, ...] = (
     DeviceType.CHF,
     DeviceType.GPF,
     DeviceType.IHD,
+    DeviceType.PPMID,
+    DeviceType.HCALCS,
 )
 """The device types a firmware profile can describe: the ones the emulator has models of."""
 

@@ -40,6 +40,17 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "DCC User {sender} (roles {roles}) is not eligible for SR {sr}: "
         "it needs one of {eligible}.",
     ),
+    "sender_is_acb": _row(
+        "E3",
+        "{sender} is the DCC's Access Control Broker, which signs commands to devices on the "
+        "DCC's behalf: it is not a DCC User and sends no service requests. Put a registered "
+        "DCC User's EUI in the RequestID (some of the DCC's request templates carry the ACB's).",
+    ),
+    "sr_open_to_no_user": _row(
+        "E4",
+        "SR {sr} ({name}) is open to no DCC User role: the DUIS request matrix gives it no "
+        "eligible role, so it is refused from every user (not a misconfiguration of {sender}).",
+    ),
     "originator_not_sender": _row(
         "E5", "the RequestID's originator {originator} is not the sending DCC User {sender}."
     ),
@@ -144,6 +155,14 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
     "join_incompatible": _row("E080721", "a {device} cannot be joined with a {other}: {reason}."),
     "restore_unknown_gpf": _row(
         "E081202", "OldGPFID {device} is not a GPF in the Smart Metering Inventory."
+    ),
+    "restore_unknown_chf": _row(
+        "E081202", "OldCHFID {device} is not a CHF in the Smart Metering Inventory."
+    ),
+    "restore_empty_chf_log": _row(
+        "E081204",
+        "the Smart Metering Inventory has no device in the device log of CHF {device}: "
+        "nothing to restore.",
     ),
     "restore_empty_log": _row(
         "E081204",

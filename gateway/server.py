@@ -3,9 +3,10 @@
 - ``POST /api/v1/serviceD``, ``/serviceS``, ``/serviceT``: DUIS XML in, signed DUIS XML out
   (:class:`gateway.duis.router.FrontDoor`). The sentence of an error response is also in the
   ``X-DUIS-Reason`` header; the code in ``X-DUIS-Response-Code``.
-- ``/admin/...``: JSON, for test harnesses (users, meter points, RDP flush and inbox, health).
-  Loopback clients only, or others with the admin token; optionally on a listener of its own
-  (:mod:`gateway.admin_auth`, the rule for every path but the DUIS endpoints).
+- ``/admin/...``: JSON, for test harnesses (users, meter points, RDP flush and inbox, health:
+  :mod:`gateway.admin_api`). Loopback clients only, or others with the admin token; optionally
+  on a listener of its own (:mod:`gateway.admin_auth`, the rule for every path but the DUIS
+  endpoints).
 
 State lives under the ``--state`` folder: ``gateway.db`` (SQLite, WAL), ``pki/`` (the test PKI
 of :func:`gbcs.keystore.generate_test_pki`, kept so that restarts sign with the same keys) and
@@ -21,9 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import secrets
 import socket
 import time
@@ -34,8 +33,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
-from cryptography.hazmat.primitives.serialization import Encoding
 
+from gateway.admin_api import JSON_LIMIT, AdminApi, certificate_pem, check_certificate
 from gateway.admin_auth import AdminAccess, admin_port
 from gateway.anomaly_routes import AnomalyAdmin
 from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
@@ -52,7 +51,7 @@ from gateway.duis.signature import (
     XmlSigner,
     load_certificate,
 )
-from gateway.errors import AdminError, GatewayError, ServiceError
+from gateway.errors import GatewayError, ServiceError
 from gateway.events import Event, EventBus, RequestLogger
 from gateway.group_commit import GroupCommit
 from gateway.inventory import MIGRATIONS
@@ -62,7 +61,6 @@ from gateway.services.nondevice import NonDeviceService
 from gateway.srv.catalogue import CATALOGUE
 from gateway.storage import Durability, Storage
 from gateway.users import (
-    MeterPoint,
     MeterPoints,
     User,
     UserRole,
@@ -74,14 +72,13 @@ from gateway.web import WebView
 from gateway.web.quarantine import QuarantinePage
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, SUPPLIER_2, SUPPLIER_3, KeyPurpose
 from gbcs.errors import KeyNotFound
-from gbcs.eui import eui_duis, parse_eui
+from gbcs.eui import eui_duis
 from gbcs.keystore import Keystore, KeystoreError, generate_test_pki
 
 logger = logging.getLogger(__name__)
 
 
 DEFAULT_IDENTITIES: Final = (SUPPLIER, SUPPLIER_2, SUPPLIER_3, NETWORK_OPERATOR)
-_JSON_LIMIT: Final = 256 * 1024
 
 
 class StartupError(GatewayError):
@@ -253,12 +250,12 @@ class Gateway:
             for eui in DEFAULT_IDENTITIES:
                 certificate = self.keystore.certificate(eui, KeyPurpose.DS)
                 if certificate is not None:
-                    certificates[eui] = _pem(certificate)
+                    certificates[eui] = certificate_pem(certificate)
             seed_default_identities(self.storage, certificates=certificates)
         for entry in users:
             roles = frozenset(UserRole.parse(r) for r in entry.roles)
             if entry.certificate_pem is not None:
-                _check_certificate(entry.certificate_pem, entry.eui)
+                check_certificate(entry.certificate_pem, entry.eui)
             self.users.add_or_update(
                 User(entry.eui, roles, entry.certificate_pem, entry.response_url)
             )
@@ -524,16 +521,10 @@ class Gateway:
     # --- HTTP ---------------------------------------------------------------------------------
 
     def _make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_JSON_LIMIT, middlewares=[self.access.middleware])
+        app = web.Application(client_max_size=JSON_LIMIT, middlewares=[self.access.middleware])
         for endpoint in Endpoint:
             app.router.add_post(endpoint.path, self._duis_route(endpoint))
-        app.router.add_get("/admin/health", self._health)
-        app.router.add_get("/admin/users", self._get_users)
-        app.router.add_post("/admin/users", self._post_user)
-        app.router.add_get("/admin/meter-points", self._get_meter_points)
-        app.router.add_post("/admin/meter-points", self._post_meter_point)
-        app.router.add_post("/admin/rdp/flush", self._post_flush)
-        app.router.add_post("/admin/rdp/inbox", self._post_inbox)
+        AdminApi(self).install(app)
         self.web.install(app)
         return app
 
@@ -564,131 +555,6 @@ class Gateway:
 
         return route
 
-    async def _health(self, _: web.Request) -> web.Response:
-        # The pid tells a harness which of several --workers processes a connection reached.
-        # The state folder lets a client on this machine find the keys (smetsim send --wait
-        # checks MACs and decrypts with them); admin paths are for loopback or a token only.
-        return web.json_response(
-            {
-                "status": "ok",
-                "url": self.listening.url if self.listening else None,
-                "pid": os.getpid(),
-                "state": str(self.settings.state.resolve()),
-            }
-        )
-
-    async def _get_users(self, _: web.Request) -> web.Response:
-        users = await self.commits.run(self.users.all_with_counters)
-        return web.json_response([_user_json(u, last) for u, last in users])
-
-    async def _post_user(self, request: web.Request) -> web.Response:
-        data = await _json_object(request)
-        try:
-            eui = _eui_field(data, "eui", required=True)
-            assert eui is not None
-            roles: frozenset[UserRole] | None = None
-            if "roles" in data:
-                roles_value = data["roles"]
-                if not isinstance(roles_value, list) or not all(
-                    isinstance(r, str) for r in roles_value
-                ):
-                    raise AdminError(
-                        f'field \'roles\' must be a list of role names such as ["IS", "GS"], '
-                        f"not {roles_value!r}"
-                    )
-                roles = frozenset(UserRole.parse(r) for r in roles_value)
-            # A field left out keeps what the user has; null clears it (docs/gateway.md).
-            pem = _optional_string(data, "certificate")
-            url = _optional_string(data, "response_url")
-            _unknown_fields(data, {"eui", "roles", "certificate", "response_url"})
-            certificate = None if pem is None else _check_certificate(pem, eui)
-
-            def register() -> User:
-                # The uniqueness check and the write in one transaction: another worker
-                # process cannot register the same certificate in between.
-                with self.storage.transaction():
-                    existing = self.users.get(eui)
-                    if existing is None:
-                        if roles is None:
-                            raise AdminError(
-                                f"user {eui_duis(eui)} is new: field 'roles' is needed "
-                                '(a list of role names such as ["IS", "GS"])'
-                            )
-                        updated = User(eui, roles, pem, url)
-                    else:
-                        updated = User(
-                            eui,
-                            existing.roles if roles is None else roles,
-                            pem if "certificate" in data else existing.certificate_pem,
-                            url if "response_url" in data else existing.response_url,
-                        )
-                    if certificate is not None:
-                        holder = self.users.find_by_issuer_serial(
-                            certificate.issuer.rfc4514_string(), certificate.serial_number
-                        )
-                        if holder is not None and holder.eui != eui:
-                            raise AdminError(
-                                "field 'certificate': this certificate (serial "
-                                f"{certificate.serial_number}) is already registered to "
-                                f"{eui_duis(holder.eui)}"
-                            )
-                    return self.users.add_or_update(updated)
-
-            user = await self.commits.run(register)
-        except AdminError as exc:
-            return _json_error(str(exc))
-        if "certificate" in data:
-            self.certificates.remove_owner(eui)
-            if certificate is not None:
-                self.certificates.add(eui, certificate, pem)
-        return web.json_response(_user_json(user))
-
-    async def _get_meter_points(self, _: web.Request) -> web.Response:
-        points = await self.commits.run(self.meter_points.list_meter_points)
-        return web.json_response([_meter_point_json(p) for p in points])
-
-    async def _post_meter_point(self, request: web.Request) -> web.Response:
-        data = await _json_object(request)
-        try:
-            mpxn = data.get("mpxn")
-            if not isinstance(mpxn, str) or not mpxn:
-                raise AdminError(f"field 'mpxn' must be the MPAN or MPRN as a string, not {mpxn!r}")
-            fuel = data.get("fuel")
-            if fuel not in ("electricity", "gas"):
-                raise AdminError(f'field \'fuel\' must be "electricity" or "gas", not {fuel!r}')
-            supplier = _eui_field(data, "supplier", required=True)
-            assert supplier is not None
-            network_operator = _eui_field(data, "network_operator")
-            uprn = data.get("uprn")
-            if uprn is not None and (isinstance(uprn, bool) or not isinstance(uprn, str | int)):
-                raise AdminError(f"field 'uprn' must be a string or integer, not {uprn!r}")
-            _unknown_fields(data, {"mpxn", "fuel", "supplier", "network_operator", "uprn"})
-
-            def register() -> tuple[MeterPoint | None, MeterPoint]:
-                before = self.meter_points.get(mpxn)
-                after = self.meter_points.register_meter_point(
-                    mpxn, str(fuel), supplier, network_operator, uprn=uprn
-                )
-                return before, after
-
-            before, after = await self.commits.run(register)
-        except AdminError as exc:
-            return _json_error(str(exc))
-        body = _meter_point_json(after)
-        body["change_of_supplier"] = before is not None and before.supplier != after.supplier
-        return web.json_response(body, status=200 if before is not None else 201)
-
-    async def _post_flush(self, _: web.Request) -> web.Response:
-        if self.rdp is None:
-            return _json_error("no RDP outbox: start the gateway with --rdp-outbox DIR", status=409)
-        files = await self.flush_rdp()
-        return web.json_response({"files": [str(f) for f in files]})
-
-    async def _post_inbox(self, _: web.Request) -> web.Response:
-        if self.rdp is None:
-            return _json_error("no RDP outbox: start the gateway with --rdp-outbox DIR", status=409)
-        return web.json_response({"reports": await self.read_rdp_answers()})
-
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -708,100 +574,6 @@ async def _read_capped(request: web.Request, limit: int) -> bytes:
 
 def _header_text(text: str) -> str:
     return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)[:1000]
-
-
-def _pem(certificate: Any) -> str:
-    pem: bytes = certificate.public_bytes(Encoding.PEM)
-    return pem.decode("ascii")
-
-
-def _check_certificate(pem: str, eui: bytes) -> Any:
-    try:
-        return load_certificate(pem)
-    except ValueError as exc:
-        raise AdminError(f"field 'certificate' of user {eui_duis(eui)}: {exc}") from None
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        raw = await request.read()
-        data = json.loads(raw)
-    except web.HTTPRequestEntityTooLarge:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=_JSON_LIMIT,
-            actual_size=request.content_length or 0,
-            text=json.dumps({"error": f"the JSON body is larger than {_JSON_LIMIT} bytes"}),
-            content_type="application/json",
-        ) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"the body is not JSON: {exc}"}),
-            content_type="application/json",
-        ) from None
-    if not isinstance(data, dict):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "the body must be a JSON object"}),
-            content_type="application/json",
-        )
-    return data
-
-
-def _json_error(message: str, *, status: int = 400) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-def _eui_field(data: dict[str, Any], name: str, *, required: bool = False) -> bytes | None:
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise AdminError(
-                f"field {name!r} is missing: an EUI-64 such as 90-B3-D5-1F-30-01-00-00"
-            )
-        return None
-    if not isinstance(value, str):
-        raise AdminError(f"field {name!r} must be an EUI-64 string, not {value!r}")
-    try:
-        return parse_eui(value)
-    except ValueError as exc:
-        raise AdminError(f"field {name!r}: {exc}") from None
-
-
-def _optional_string(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise AdminError(f"field {name!r} must be a string, not {value!r}")
-    return value
-
-
-def _unknown_fields(data: dict[str, Any], known: set[str]) -> None:
-    extra = sorted(set(data) - known)
-    if extra:
-        raise AdminError(
-            f"unknown field(s) {', '.join(map(repr, extra))}: expected {', '.join(sorted(known))}"
-        )
-
-
-def _user_json(user: User, last_counter: int | None = None) -> dict[str, Any]:
-    return {
-        "eui": eui_duis(user.eui),
-        "roles": sorted(r.value for r in user.roles),
-        "certificate": user.certificate_pem,
-        "response_url": user.response_url,
-        "last_request_counter": last_counter,
-    }
-
-
-def _meter_point_json(point: MeterPoint) -> dict[str, Any]:
-    return {
-        "mpxn": point.mpxn,
-        "fuel": point.fuel.value,
-        "supplier": eui_duis(point.supplier),
-        "network_operator": None
-        if point.network_operator is None
-        else eui_duis(point.network_operator),
-        "uprn": point.uprn,
-        "service_flag": point.service_flag,
-    }
 
 
 __all__ = ["Gateway", "Listening", "StartupError", "load_or_create_pki"]

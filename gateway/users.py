@@ -29,6 +29,7 @@ from cryptography import x509
 from gateway.errors import AdminError, ServiceError
 from gateway.model import PropertyFilter
 from gateway.storage import Row, Storage, Transaction
+from gbcs.codes import ACB
 from gbcs.devices import Fuel
 
 
@@ -264,6 +265,8 @@ def check_sender(tx: Transaction, sender: bytes, originator: bytes) -> tuple[Use
     The counter is then accepted with :func:`accept_counter`."""
     user, last = get_user_and_counter(tx, sender)
     if user is None:
+        if sender == ACB:
+            raise ServiceError("sender_is_acb", sender=sender)
         raise ServiceError("unknown_user", sender=sender)
     if originator != sender:
         raise ServiceError("originator_not_sender", originator=originator, sender=sender)

@@ -73,6 +73,9 @@ class UseCase:
 
 
 E, G, C, P = DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF
+H, M = DeviceType.HCALCS, DeviceType.PPMID
+"""The type 1 non-meters: the joins' responders (CS03a2 by the HCALCS and PPMID, CS03c by the
+PPMID with the GSME), as the DCC's references send them."""
 D, Z, A = PayloadKind.DLMS, PayloadKind.GBZ, PayloadKind.ASN1
 _ANY = (E, G, C, P)
 _GAS = (G, P)
@@ -90,7 +93,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x000C, "CS02e", "Provide Device Certificates from Device", "", A, _ANY),
     (0x000D, "CS03a1", "Method A Join (Meter)", "cv", A, (E, G)),
     (0x000E, "CS03b", "Method B Join", "v", A, (E, G)),
-    (0x000F, "CS04ac", "Method A or C Unjoin", "cv", A, (E, G)),
+    (0x000F, "CS04ac", "Method A or C Unjoin", "cv", A, (E, G, H, M)),
     (0x0010, "CS04b", "Method B Unjoin", "", A, (E, G)),
     (0x0012, "CS06", "Activate Firmware", "cv", A, _ANY),
     (0x0013, "CS07", "Read Device Join Details", "", A, (E, G)),
@@ -276,11 +279,11 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x00A1, "CS10b", "Read ZigBee Device Security Log", "", Z, _GAS),
     (0x00A2, "ECS01b", "Set Price on ESME", "cv", D, (E,)),
     (0x00A3, "GCS01b", "Set Price on GSME", "cv", Z, _GAS),
-    (0x00AB, "CS03a2", "Method A Join (non Meter)", "cv", A, (E, G)),
+    (0x00AB, "CS03a2", "Method A Join (non Meter)", "cv", A, (H, M)),
     (0x00AC, "ECS25a", "Set Alert Behaviours - ESME - Supplier", "", D, (E,)),
     (0x00AD, "GCS20", "Set Alert Behaviours - GSME", "", Z, _GAS),
     (0x00AE, "ECS29b", "Set Voltage Configurations on ESME - 3ph", "v", D, (E,)),
-    (0x00AF, "CS03c", "Method C Join", "cv", A, (E, G)),
+    (0x00AF, "CS03c", "Method C Join", "cv", A, (G, M)),
     (0x00B0, "ECS25b", "Set Alert Behaviours - ESME - Network Operator", "v", D, (E,)),
     (0x00B2, "GCS62", "Backup GPF Device Log", "", Z, (P,)),
     (0x00B3, "ECS04b", "Reset Meter Balance on the ESME", "cv", D, (E,)),

@@ -10,6 +10,7 @@ from emulator.devices.chf import Chf
 from emulator.devices.esme import Esme
 from emulator.devices.gpf import Gpf
 from emulator.devices.gsme import Gsme
+from emulator.devices.han_devices import Hcalcs, Ppmid
 from emulator.devices.ihd import Ihd
 from gbcs.devices import DeviceType
 
@@ -20,10 +21,12 @@ DEVICE_CLASSES: Mapping[DeviceType, type[Device]] = MappingProxyType(
         DeviceType.CHF: Chf,
         DeviceType.GPF: Gpf,
         DeviceType.IHD: Ihd,
+        DeviceType.PPMID: Ppmid,
+        DeviceType.HCALCS: Hcalcs,
     }
 )
 
-__all__ = ["DEVICE_CLASSES", "Chf", "Device", "Esme", "Gpf", "Gsme", "Ihd"]
+__all__ = ["DEVICE_CLASSES", "Chf", "Device", "Esme", "Gpf", "Gsme", "Hcalcs", "Ihd", "Ppmid"]
 
 # The use-case families register their handlers on import; the device classes above come first.
 import emulator.usecases  # noqa: E402, F401

@@ -1,24 +1,43 @@
-"""HAN joins on the meters - and the GSME's network data log (GCS31).
+"""HAN joins on the meters, the PPMID and the HCALCS, the CHF device log restore (CCS03) -
+and the GSME's network data log (GCS31).
 
 CS03 (methods A, B and C) enter the other device in the meter's
 device log - and in the other device's, when this fleet hosts it (a GSME's GPF) - and CS04ac
 takes it out. The log is the family state ``han`` (``joined``: EUI -> device type, method and
-when), saved with the device."""
+when), saved with the device.
+
+GCS59 replaces a GPF's log of joins by the one the DCC restores (the old GPF's), entering the
+GPF in the log of each device this fleet hosts. CCS03 replaces a CHF's device log by the one
+the DCC restores (the old hub's, as the SMI held it) and the hub takes the old hub's extended
+PAN ID (family state ``han``: ``extended_pan_id``), so the restored devices find their
+network again."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from emulator.devices.base import Device, DeviceContext, Reply, handles
+from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles
+from emulator.devices.chf import DEVICE_LOG_CAPACITY, Chf, LogEntry
+from emulator.devices.esme import RESULT_OTHER_REASON
 from emulator.errors import CommandError
 from gbcs import content as gc
+from gbcs.alerts import AlertCode
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 
 __all__ = ["joined"]
 
-_GBCS_TYPE = {DeviceType.GSME: 0, DeviceType.ESME: 1, DeviceType.GPF: 3}
-"""The GBCS device type a meter (or GPF) enters itself as in the other device's log."""
+_GBCS_TYPE = {
+    kind: gc.OTHER_DEVICE_TYPES[kind.value]
+    for kind in (
+        DeviceType.GSME,
+        DeviceType.ESME,
+        DeviceType.GPF,
+        DeviceType.HCALCS,
+        DeviceType.PPMID,
+    )
+}
+"""The GBCS device type a device enters itself as in the other device's log."""
 
 _METHOD_OF_CODE = {code: gc.JOIN_METHODS[name] for name, code in gc.JOIN_CODES.items()}
 
@@ -77,9 +96,59 @@ def _start_network_data(device: Device, command: Message, now: int, ctx: DeviceC
 
 handles(DeviceType.GSME, 0x0080)(_start_network_data)
 
+
+@handles(DeviceType.GPF, 0x008C)
+def _restore_gpf_log(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS59: the GPF's log of joins becomes the old GPF's, each entry's outcome 0 (restored)."""
+    cmd = gc.RestoreGpfDeviceLog.decode(command.content)
+    # A GPF's joins are method B ones (with its GSME, or a PPMID's with the GSME through it).
+    method = gc.JOIN_METHODS["CS03B"]
+    log: dict[str, Any] = {}
+    for eui, kind in cmd.entries:
+        log[eui.hex()] = {"type": kind, "method": method, "at": now}
+        peer = ctx.peer(eui)
+        if peer is not None:
+            joined(peer)[device.eui.hex()] = {
+                "type": _GBCS_TYPE[DeviceType.GPF],
+                "method": method,
+                "at": now,
+            }
+    device.family_state("han")["joined"] = log
+    device._log(f"GCS59 device log restored: {len(cmd.entries)} devices")
+    restored = tuple((eui, kind, 0) for eui, kind in cmd.entries)
+    return Reply(gc.GpfDeviceLogRestored(restored).encode())
+
+
+@handles(DeviceType.CHF, 0x0003)
+def _restore_device_log(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CCS03: the CHF's device log becomes the one given (a device this fleet hosts is joined
+    at once, as after CCS01), and the hub's network takes the extended PAN ID given."""
+    if not isinstance(device, Chf):  # pragma: no cover - registered for the CHF only
+        raise CommandError("only a CHF holds a CHF device log")
+    cmd = gc.RestoreChfDeviceLog.decode(command.content)
+    if len(cmd.entries) > DEVICE_LOG_CAPACITY:
+        device._log(f"CCS03: {len(cmd.entries)} entries, more than the log holds")
+        return Reply(gc.Outcome.for_command(cmd, RESULT_OTHER_REASON).encode())
+    # The DCC holds no install codes: a restored entry is one the old hub had already joined.
+    device.device_log = {
+        eui: LogEntry(b"", kind, 0, now, joined=ctx.hosted(eui)) for eui, kind in cmd.entries
+    }
+    if device.removed is not None:
+        device.removed.difference_update(eui for eui, _ in cmd.entries)
+    device.family_state("han")["extended_pan_id"] = cmd.extended_pan_id.hex()
+    device._log(f"CCS03 device log restored: {len(cmd.entries)} devices")
+    return Reply(
+        gc.Outcome.for_command(cmd).encode(),
+        alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
+    )
+
+
 for _type, _codes in (
-    (DeviceType.ESME, (0x000D, 0x00AB)),
+    (DeviceType.ESME, (0x000D,)),
     (DeviceType.GSME, (0x000D, 0x000E, 0x00AF)),
+    # The non-meters respond to a meter's method A join; the PPMID joins the GSME by method C.
+    (DeviceType.PPMID, (0x00AB, 0x00AF)),
+    (DeviceType.HCALCS, (0x00AB,)),
 ):
     for _code in _codes:
         handles(_type, _code)(_join)

@@ -55,9 +55,11 @@ from gateway.duis.device_requests import DEVICE_VARIANTS, read_device_call
 from gateway.duis.device_responses import ReportRenderer, local_command_element
 from gateway.duis.envelope import format_request_id, parse_request_id
 from gateway.duis.router import FrontDoor, Reply, RequestContext
+from gateway.errors import ServiceError
 from gateway.events import EventBus
 from gateway.services.device import DeviceReport, DeviceService, ReportKind
 from gateway.services.device_reports import Inbox, Renderer
+from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.han import read_local_response
 from gateway.users import Users
 from gbcs.eui import eui_duis, parse_eui
@@ -90,6 +92,13 @@ class DeviceRequests:
         front_door.router.register(ServiceReferenceVariant.SR_8_13, self.handle_local_response)
 
     async def handle(self, context: RequestContext) -> Reply:
+        variant = context.request.header.service_reference_variant
+        row = CATALOGUE[variant].row
+        if not row.roles:
+            # Said apart from role_not_eligible: no user's roles could be right.
+            raise ServiceError(
+                "sr_open_to_no_user", sr=variant.value, name=row.name, sender=context.sender
+            )
         call = read_device_call(context.request, context.sender)
         accepted = await self.service.submit(call)
         if accepted.precommand is not None:

@@ -7,7 +7,8 @@ communications hub's log (SR8.11). This module:
 
 - completes a join request from the SMI before its use case is chosen: the two devices'
   types and, for a method C join, the other device's key agreement certificate
-  (:func:`resolve_request`); a restore of a GPF's log from the old GPF's joins;
+  (:func:`resolve_request`); a restore of a GPF's log from the old GPF's joins, of a CHF's
+  log from the devices the SMI has in the old CHF's;
 - refuses synchronously what cannot work: a join with a device not in the SMI, an 8.11 Remove
   of a device that is not in that hub's log;
 - says what a successful answer does (:func:`lifecycle_details`, stored with the request) and
@@ -28,7 +29,13 @@ from gateway.errors import ServiceError
 from gateway.inventory import Inventory
 from gateway.model import DeviceRecord
 from gateway.smi import Smi
-from gateway.srv.han import JoinService, RestoreGpfDeviceLog, UnjoinService, UpdateHanDeviceLog
+from gateway.srv.han import (
+    JoinService,
+    RestoreGpfDeviceLog,
+    RestoreHanDeviceLog,
+    UnjoinService,
+    UpdateHanDeviceLog,
+)
 from gateway.storage import Migration, Storage, Transaction
 from gbcs.codes import KeyPurpose
 from gbcs.devices import DeviceType
@@ -101,6 +108,18 @@ def resolve_request(
         if not entries:
             raise ServiceError("restore_empty_log", device=request.old_gpf)
         return dataclasses.replace(request, entries=entries)
+    if isinstance(request, RestoreHanDeviceLog):
+        old = inv.get(request.old_chf)
+        if old is None or old.device_type is not DeviceType.CHF:
+            raise ServiceError("restore_unknown_chf", device=request.old_chf)
+        logged = tuple(
+            (r.device_id, r.device_type)
+            for r in sorted(inv.on_hub(request.old_chf), key=lambda r: r.device_id)
+            if r.chf_id == request.old_chf
+        )
+        if not logged:
+            raise ServiceError("restore_empty_chf_log", device=request.old_chf)
+        return dataclasses.replace(request, entries=logged)
     if (
         isinstance(request, UpdateHanDeviceLog)
         and not request.add
@@ -157,6 +176,11 @@ def lifecycle_details(request: object, record: DeviceRecord) -> dict[str, Any]:
         }
     if isinstance(request, UnjoinService):
         return {"unjoin": [record.device_id.hex(), request.other.hex()]}
+    if isinstance(request, RestoreHanDeviceLog):
+        return {
+            "restore_chf": record.device_id.hex(),
+            "entries": [[eui.hex(), kind.value] for eui, kind in request.entries],
+        }
     if isinstance(request, RestoreGpfDeviceLog):
         return {
             "restore": record.device_id.hex(),
@@ -166,7 +190,8 @@ def lifecycle_details(request: object, record: DeviceRecord) -> dict[str, Any]:
 
 
 def apply_lifecycle(tx: Transaction, details: Mapping[str, Any], now: str) -> None:
-    """The SMI changes of a successful join, unjoin or restore (both devices' logs)."""
+    """The SMI changes of a successful join, unjoin or restore (both devices' logs; a CHF
+    restore moves the restored devices into the new CHF's log, their status as it was)."""
     insert = (
         "INSERT INTO han_joins (device, other, other_type, joined_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (device, other) DO UPDATE SET other_type = excluded.other_type, "
@@ -184,6 +209,11 @@ def apply_lifecycle(tx: Transaction, details: Mapping[str, Any], now: str) -> No
             "WHERE (device = ?1 AND other = ?2) OR (device = ?2 AND other = ?1)",
             (a, b),
         )
+    if "restore_chf" in details:
+        chf = bytes.fromhex(details["restore_chf"])
+        inv = Inventory(tx)
+        for eui, _kind in details["entries"]:
+            inv.update(bytes.fromhex(eui), now, chf_id=chf)
     if "restore" in details:
         gpf = bytes.fromhex(details["restore"])
         for eui, kind in details["entries"]:
@@ -208,6 +238,6 @@ def apply_answer(storage: Storage, smi: Smi, details: Mapping[str, Any], device:
             )
         else:
             smi.on_removed_from_log(logged, device)
-    if any(k in details for k in ("join", "unjoin", "restore")):
+    if any(k in details for k in ("join", "unjoin", "restore", "restore_chf")):
         with storage.transaction() as tx:
             apply_lifecycle(tx, details, smi.stamps()[0])

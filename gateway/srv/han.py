@@ -25,6 +25,7 @@ __all__ = [
     "LocalCommandResponse",
     "RecordNetworkDataGas",
     "RestoreGpfDeviceLog",
+    "RestoreHanDeviceLog",
     "UnjoinService",
     "UpdateHanDeviceLog",
     "join_use_case",
@@ -292,6 +293,44 @@ serves(
         builds=frozenset({"CS04ac"}),
         acb_use_cases=frozenset({"CS04ac"}),
         example=_OTHER_DEVICE,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 8.12.1
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreHanDeviceLog:
+    """SR8.12.1 ``RestoreHANDeviceLog``: the old CHF's device log, as the SMI holds it (the
+    devices whose CHF it is), into the target CHF's (CCS03, sent by the ACB). ``entries``
+    (EUI, device type) are filled in by the device service; the new hub forms its network
+    with the old hub's extended PAN ID, which is the old CHF's EUI (a ZigBee coordinator's
+    default), so the restored devices find it."""
+
+    old_chf: bytes
+    entries: tuple[tuple[bytes, DeviceType], ...] = ()
+
+
+def _read_restore_han(body: etree._Element) -> RestoreHanDeviceLog:
+    f = Fields(body, ("OldCHFID",))
+    return RestoreHanDeviceLog(parse_eui_text(f.text("OldCHFID"), "OldCHFID"))
+
+
+def _build_restore_han(cmd: Command) -> bytes:
+    request: RestoreHanDeviceLog = cmd.request
+    entries = tuple((eui, gc.OTHER_DEVICE_TYPES[kind.value]) for eui, kind in request.entries)
+    return gc.RestoreChfDeviceLog(cmd.counter, request.old_chf, entries).encode()
+
+
+serves(
+    "8.12.1",
+    Codec(
+        read=_read_restore_han,
+        build=_build_restore_han,
+        builds=frozenset({"CCS03"}),
+        acb_use_cases=frozenset({"CCS03"}),
+        example=Example({"OldCHFID": Home.HUB}),
     ),
 )
 

@@ -1,7 +1,7 @@
-"""HAN and hub: CCS01 / CCS02 (add / remove a device in the CHF device log), CS03 joins and
-CS04ac unjoins (ASN.1), GCS59 (restore the GPF device log) and GCS31 (start the GSME's
-network data log). The CHF device log reads (CCS05/CCS04, CCS06) are tabled reads
-(:mod:`gbcs.content.reads`)."""
+"""HAN and hub: CCS01 / CCS02 (add / remove a device in the CHF device log), CCS03 (restore
+the CHF device log), CS03 joins and CS04ac unjoins (ASN.1), GCS59 (restore the GPF device log)
+and GCS31 (start the GSME's network data log). The CHF device log reads (CCS05/CCS04, CCS06)
+are tabled reads (:mod:`gbcs.content.reads`)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,11 @@ from gbcs.payloads.gbz import (
 # =========================================================================== CCS01 / CCS02
 
 ZIGBEE_NETWORK_CONTROL = "0-0:30.3.0.255"
-"""IC 104 ZigBee network control of the CHF: method 1 register_device, 2 unregister_device;
-attribute 2 enable_disable_joining, 3 join_timeout."""
+"""IC 104 ZigBee network control of the CHF: method 1 register_device, 2 unregister_device,
+5 restore_PAN; attribute 2 enable_disable_joining, 3 join_timeout."""
+
+RESTORE_PAN = 5
+"""IC 104's restore_PAN method (CCS03)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,66 @@ class RemoveDeviceLogEntry(DlmsCommand):
     def decode(cls, content: bytes) -> RemoveDeviceLogEntry:
         counter, (device,) = _parse_request(content, (dlms.action(104, ZIGBEE_NETWORK_CONTROL, 2),))
         return cls(counter, _octets(device, "device EUI"))
+
+
+# =========================================================================== CCS03
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreChfDeviceLog(DlmsCommand):
+    """CCS03 Restore CHF Device Log: IC 104 ``restore_PAN`` with ``structure {
+    extended_PAN_ID octet-string (8), device_log array of structure { ieee_address
+    octet-string (8), device_type enum } }``. GBCS has the hub form its network with the
+    extended PAN ID the command gives, and the entries are the device log as the DCC holds
+    it, each device's type in the ``otherDeviceType`` numbering of the joins
+    (:data:`OTHER_DEVICE_TYPES`; CCS01's ``device_type`` is 1 for an ESME too).
+
+    No DCC reference message of CCS03 exists to check the layout against: the method and the
+    extended PAN ID are GBCS's (use case CCS03, section 18.2), the entry's fields are this
+    project's reading of IC 104's device list, the EUI and the device type."""
+
+    counter: int
+    extended_pan_id: bytes
+    entries: tuple[tuple[bytes, int], ...]
+    message_code: ClassVar[int] = 0x0003
+
+    def __post_init__(self) -> None:
+        if len(self.extended_pan_id) != 8:
+            raise EncodeError(f"an extended PAN ID is 8 bytes, not {len(self.extended_pan_id)}")
+        for eui, kind in self.entries:
+            if len(eui) != 8:
+                raise EncodeError(f"a device EUI is 8 bytes, not {len(eui)}")
+            if kind not in OTHER_DEVICE_TYPES.values():
+                raise EncodeError(f"device type {kind} is not 0 to 6")
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (dlms.action(104, ZIGBEE_NETWORK_CONTROL, RESTORE_PAN),)
+
+    def encode(self) -> bytes:
+        log = dlms.array(
+            *(dlms.structure(dlms.octet_string(eui), dlms.enum(kind)) for eui, kind in self.entries)
+        )
+        data = dlms.structure(dlms.octet_string(self.extended_pan_id), log)
+        return _request(self.counter, self.specs(), [data])
+
+    @classmethod
+    def decode(cls, content: bytes) -> RestoreChfDeviceLog:
+        counter, (data,) = _parse_request(
+            content, (dlms.action(104, ZIGBEE_NETWORK_CONTROL, RESTORE_PAN),)
+        )
+        pan, log = _items(data, "restore_PAN", 2)
+        if not isinstance(log, dlms.Array):
+            raise DecodeError("restore_PAN device_log: expected an array")
+        entries = []
+        for item in log.items:
+            eui, kind = _items(item, "device log entry", 2)
+            entries.append(
+                (_octets(eui, "ieee_address"), _int(kind, "device_type", dlms.DataType.ENUM))
+            )
+        try:
+            return cls(counter, _octets(pan, "extended_PAN_ID"), tuple(entries))
+        except EncodeError as exc:
+            raise DecodeError(f"CCS03: {exc}") from None
 
 
 # =========================================================================== CS03 / CS04ac
@@ -395,6 +458,7 @@ class NetworkDataLogStarted:
 Command = (
     AddDeviceLogEntry
     | RemoveDeviceLogEntry
+    | RestoreChfDeviceLog
     | JoinDevice
     | UnjoinDevice
     | RestoreGpfDeviceLog
@@ -405,6 +469,7 @@ Response = JoinOutcome | GpfDeviceLogRestored | NetworkDataLogStarted
 
 register(0x0001, AddDeviceLogEntry.decode, Outcome.decode)
 register(0x0002, RemoveDeviceLogEntry.decode, Outcome.decode)
+register(0x0003, RestoreChfDeviceLog.decode, Outcome.decode)
 for _code in JOIN_CODES.values():
     register(_code, JoinDevice.decode, JoinOutcome.decode)
 register(0x000F, UnjoinDevice.decode, JoinOutcome.decode)
@@ -418,6 +483,7 @@ __all__ = [
     "NETWORK_DATA_INTERVAL",
     "NETWORK_DATA_SAMPLES",
     "OTHER_DEVICE_TYPES",
+    "RESTORE_PAN",
     "ZIGBEE_NETWORK_CONTROL",
     "AddDeviceLogEntry",
     "GpfDeviceLogRestored",
@@ -425,6 +491,7 @@ __all__ = [
     "JoinOutcome",
     "NetworkDataLogStarted",
     "RemoveDeviceLogEntry",
+    "RestoreChfDeviceLog",
     "RestoreGpfDeviceLog",
     "StartNetworkDataLog",
     "UnjoinDevice",

@@ -1,6 +1,7 @@
 """HAN SRs through the device service against the DCC's reference data: joins (8.7), unjoins
-(8.8), the CHF device log (8.9), the GPF log restore (8.12.2) and 8.11 Remove - each command
-the DCC's, the SMI following a successful answer, and each refusal synchronous."""
+(8.8), the CHF device log (8.9), the CHF and GPF log restores (8.12.1, 8.12.2) and 8.11
+Remove - each command the DCC's, the SMI following a successful answer, and each refusal
+synchronous."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lxml import etree
 
 from gateway.duis.xml import SR_NS
 from gateway.errors import ServiceError
+from gateway.inventory import Inventory
 from gateway.model import DevicePrenotification, RequestId
 from gateway.services.device import DeviceCall
 from gateway.services.device_han import joined_with
@@ -22,6 +24,7 @@ from gateway.srv.han import (
     JoinService,
     RecordNetworkDataGas,
     RestoreGpfDeviceLog,
+    RestoreHanDeviceLog,
     UnjoinService,
     UpdateHanDeviceLog,
     join_use_case,
@@ -262,3 +265,52 @@ async def test_gcs31_is_the_reference_command_at_the_reference_time(
         theirs.extensions,
         theirs.content,
     )
+
+
+def test_the_restore_han_log_body_names_the_old_chf() -> None:
+    codec = entry("8.12.1").codec
+    assert codec is not None
+
+    def read(inner: str) -> object:
+        return codec.read(
+            etree.fromstring(
+                f'<sr:RestoreHANDeviceLog xmlns:sr="{SR_NS}">{inner}</sr:RestoreHANDeviceLog>'
+            )
+        )
+
+    assert read("<sr:OldCHFID>00-DB-12-34-56-78-90-A2</sr:OldCHFID>") == RestoreHanDeviceLog(CHF)
+    for inner, words in (
+        ("", "OldCHFID"),
+        ("<sr:OldCHFID>00-DB-12</sr:OldCHFID>", "OldCHFID is invalid"),
+    ):
+        with pytest.raises(ServiceError, match=words) as caught:
+            read(inner)
+        assert caught.value.rule == "duis_invalid_element"
+
+
+async def test_restore_han_log_sends_the_smis_log_of_the_old_chf_from_the_acb(
+    home: Harness,
+) -> None:
+    """No DCC reference exists for CCS03: the command is checked against the SMI's log."""
+    with home.service.storage.transaction() as tx:
+        logged = sorted(
+            (r.device_id, gc.OTHER_DEVICE_TYPES[r.device_type.value])
+            for r in Inventory(tx).on_hub(CHF)
+            if r.chf_id == CHF
+        )
+    assert logged
+    assert (await home.submit(RestoreHanDeviceLog(CHF), "8.12.1", 1000, CHF)).code == "I99"
+    await asyncio.sleep(0.01)
+    sent = Message.from_bytes(home.sent[-1])
+    assert (sent.message_code, sent.business_originator, sent.business_target) == (3, ACB, CHF)
+    command = gc.decode_command(0x0003, sent.content)
+    assert isinstance(command, gc.RestoreChfDeviceLog)
+    assert command.extended_pan_id == CHF
+    assert list(command.entries) == logged
+    # an OldCHFID that is not a CHF: refused at once, nothing sent
+    count = len(home.sent)
+    with pytest.raises(ServiceError, match="is not a CHF") as caught:
+        await home.submit(RestoreHanDeviceLog(GPF), "8.12.1", 1001, CHF)
+    assert caught.value.code == "E081202"
+    await asyncio.sleep(0.01)
+    assert len(home.sent) == count
