@@ -69,6 +69,7 @@ from gbcs.eui import eui_duis, parse_eui
 from gbcs.keystore import Keystore, KeystoreError
 from gbcs.wan import Wan
 from smetsim.device_store import DeviceStore, open_device_store
+from smetsim.firmware_distribution import FleetImageCarrier, register_products
 from smetsim.sandbox_console import SandboxClock, SandboxConsole, connect_workers
 from smetsim.worker_mesh import PeerWan, WorkerMesh
 
@@ -480,6 +481,9 @@ class Sandbox:
                     mesh.on_command = sandbox._on_remote_command
                     mesh.before_answer = sandbox._touched_saved
             _seed_home(gateway, settings.devices, settings.suppliers)
+            register_products(gateway)  # the CPL SR 11.1 checks images against
+            if sandbox.hosts_fleet:
+                gateway.more.carrier = FleetImageCarrier(sandbox)
         except BaseException:
             await _close_all(routes.values())
             if store is not None:
@@ -491,6 +495,7 @@ class Sandbox:
                 await mesh.start()
             listening = await gateway.start(sock=sock)
             await devices.start()
+            await gateway.more.resume()  # firmware deliveries a restart left pending
             await duis.start()
         except BaseException:
             await sandbox._shutdown()
