@@ -31,6 +31,7 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
         if srv not in ("6.15.1", "8.4", "8.5", "8.13", "11.1", "11.3", "11.4")
     ),
     ("11.3", {"FirmwareHash": "ab" * 32}, None),
+    ("11.3", {"FirmwareHash": "ab" * 32, "ExecutionDateTime": "2030-01-01T00:00:00Z"}, None),
     ("11.1", {"FirmwareImage": "U01FVFNJTQ==", "FirmwareVersion": "00020000"}, None),
     ("11.4", {"FirmwareImage": "U01FVFNJTQ==", "FirmwareVersion": "1"}, None),
     ("12.1", {"UPRN": "100023336956"}, None),
