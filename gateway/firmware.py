@@ -128,6 +128,8 @@ class Delivery:
     device: bytes
     hub: bytes
     image: bytes
+    sender: bytes
+    version: str
 
 
 @dataclass(slots=True)
@@ -258,7 +260,9 @@ def accept_update(
         elif _in_progress(tx, device):
             leave_out("OtherRequestInProgressList", device, "has a distribution under way")
         else:
-            outcome.deliveries.append(Delivery(request_id, device, hub, req.image))
+            outcome.deliveries.append(
+                Delivery(request_id, device, hub, req.image, user.eui, req.version.upper())
+            )
     if not outcome.deliveries:
         raise ServiceError(
             "firmware_ppmid_no_device" if ppmid else "firmware_no_device",
@@ -291,12 +295,20 @@ def _in_progress(tx: Transaction, device: bytes) -> bool:
 def pending(tx: Transaction) -> list[Delivery]:
     """The deliveries not handed to their hub yet (after a restart, or a hub that was down)."""
     rows = tx.all(
-        "SELECT d.request_id, d.device, d.hub, u.image FROM firmware_deliveries d "
+        "SELECT d.request_id, d.device, d.hub, u.image, u.sender, u.version "
+        "FROM firmware_deliveries d "
         "JOIN firmware_updates u ON u.request_id = d.request_id "
         "WHERE d.state = 'pending' ORDER BY d.request_id, d.device"
     )
     return [
-        Delivery(str(r["request_id"]), bytes(r["device"]), bytes(r["hub"]), bytes(r["image"]))
+        Delivery(
+            str(r["request_id"]),
+            bytes(r["device"]),
+            bytes(r["hub"]),
+            bytes(r["image"]),
+            bytes(r["sender"]),
+            str(r["version"]),
+        )
         for r in rows
     ]
 

@@ -202,7 +202,7 @@ class Gateway:
         self.web = WebView(self)
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
-        self.more = MoreNonDevice(storage, self.commits, clock)  # 11.1, 11.4, 12.1, 8.6
+        self.more = MoreNonDevice(storage, self.commits, clock, self.signer)  # 11.1 11.4 12.1 8.6
         self.more.install(self.front_door)
         self.access = AdminAccess(settings.admin_token, separate=settings.admin_host is not None)
         self.app = self._make_app()

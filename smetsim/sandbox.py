@@ -484,6 +484,7 @@ class Sandbox:
             register_products(gateway)  # the CPL SR 11.1 checks images against
             if sandbox.hosts_fleet:
                 gateway.more.carrier = FleetImageCarrier(sandbox)
+            gateway.more.inbox, gateway.more.listener = inbox, duis.on_report
         except BaseException:
             await _close_all(routes.values())
             if store is not None:

@@ -8,7 +8,9 @@ counter included), and answers synchronously: 11.1 / 11.4 ``I99`` (the image is 
 afterwards, and a ``DSPUpdateFirmwareWarning`` lists the devices left out), 12.1 ``I0`` with the
 ``DSPWANMatrix``. After 11.1 / 11.4 are committed, each device's copy is handed to its hub
 through the :class:`gateway.firmware.ImageCarrier` the application gives (the sandbox's fleet);
-without one, the deliveries wait (stored) until one is given.
+without one, the deliveries wait (stored) until one is given. What became of each copy is
+told to the supplier as a DCC alert (:mod:`gateway.duis.firmware_alerts`) under the 11.1
+request's RequestID.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ from lxml import etree
 from gateway import firmware
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import DuisRequest, format_request_id, parse_eui_text
+from gateway.duis.firmware_alerts import delivery_status_report
 from gateway.duis.router import FrontDoor, Reply, RequestContext
+from gateway.duis.signature import XmlSigner
 from gateway.duis.xml import is_element, sr
 from gateway.errors import ServiceError
 from gateway.group_commit import GroupCommit
 from gateway.inventory import Inventory
 from gateway.model import NON_DEVICE_ACB
+from gateway.services.device_reports import Inbox
+from gateway.services.device_types import DeviceReport, ReportListener
 from gateway.srv.example import Example, Home, Values
 from gateway.srv.fields import Fields, invalid
 from gateway.srv.registry import serves_non_device
@@ -210,23 +216,35 @@ class MoreNonDevice:
     VARIANTS: Final = ("11.1", "11.4", "12.1", "8.6")
 
     def __init__(
-        self, storage: Storage, commits: GroupCommit, clock: Callable[[], datetime]
+        self,
+        storage: Storage,
+        commits: GroupCommit,
+        clock: Callable[[], datetime],
+        signer: XmlSigner | None = None,
     ) -> None:
         storage.migrate(firmware.MIGRATIONS)
         self.storage = storage
         self.commits = commits
         self.clock = clock
+        self.signer = signer
         self.carrier: firmware.ImageCarrier | None = None
         """Where images go (set by the application; None: deliveries wait, stored)."""
+        self.inbox: Inbox | None = None
+        """Where the delivery status alerts are filed (the device services' inbox, set by the
+        application with :attr:`listener`; None: none is sent)."""
+        self.listener: ReportListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def install(self, front_door: FrontDoor) -> None:
         for variant in self.VARIANTS:
             front_door.router.register(ServiceReferenceVariant(variant), self.handle)
 
-    def _now(self) -> str:
+    def _when(self) -> datetime:
         now = self.clock()
-        return (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).isoformat()
+        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+    def _now(self) -> str:
+        return self._when().isoformat()
 
     def _user(self, tx: Transaction, context: RequestContext, variant: str) -> User:
         """The RequestID and role rules every non-device SR shares (the counter accepted)."""
@@ -299,12 +317,32 @@ class MoreNonDevice:
             else:
                 state, reason = "sent", None
                 sent += 1
-            await self.commits.call(
-                partial(
-                    firmware.mark, delivery=delivery, state=state, now=self._now(), reason=reason
+            when = self._when()
+            report = (
+                None
+                if self.inbox is None
+                else delivery_status_report(
+                    delivery, when, self.signer, ok=state == "sent", reason=reason
                 )
             )
+            filed = await self.commits.call(
+                partial(self._record, delivery=delivery, state=state, reason=reason, report=report)
+            )
+            if filed is not None and self.listener is not None:
+                self.listener(filed)
         return sent
+
+    def _record(
+        self,
+        tx: Transaction,
+        delivery: firmware.Delivery,
+        state: str,
+        reason: str | None,
+        report: DeviceReport | None,
+    ) -> DeviceReport | None:
+        """The delivery's outcome and the supplier's alert about it, in one transaction."""
+        firmware.mark(tx, delivery, state, self._now(), reason)
+        return None if report is None or self.inbox is None else self.inbox.insert(tx, report)
 
     async def resume(self) -> int:
         """Hand over the deliveries a restart (or a missing carrier) left pending."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+from datetime import timedelta
 
 from gateway import firmware
 from gateway.storage import Transaction
@@ -72,6 +73,12 @@ async def test_an_image_reaches_the_meter_and_11_3_activates_it(
     assert answer.code == "I99", answer.reason
     schema(answer.body)
     assert b"DSPUpdateFirmwareWarning" not in answer.body  # every device listed takes it
+    status = await client.wait(answer.request_id, within=5)  # the hub's transfer, as an alert
+    assert status is not None
+    assert status.kind == "dcc-alert"
+    schema(status.body)
+    assert b"<sr:CommsHubTransferStatus>Success<" in status.body
+    assert f"<sr:TargetDeviceID>{ESME.hex('-').upper()}<".encode() in status.body
     receipts = await _receipts(sandbox, "8F72")
     assert receipts, "the ESME's firmware verification receipt did not arrive"
     meter = sandbox.fleet.device(ESME, sandbox.clock())
@@ -126,9 +133,7 @@ async def test_a_hash_that_does_not_match_the_cpl_changes_nothing(
     assert firmware.image_hash(bytes(image)).hex().upper() in (answer.reason or "")
     assert _deliveries(sandbox) == []
     # nothing changed, the RequestID counter included: the corrected request may reuse it
-    fixed = xml.replace(
-        base64.b64encode(bytes(image)), base64.b64encode(_image(sandbox))
-    )
+    fixed = xml.replace(base64.b64encode(bytes(image)), base64.b64encode(_image(sandbox)))
     assert (await client.post(fixed)).code == "I99"
 
 
@@ -171,3 +176,38 @@ async def test_the_wan_matrix_answers_the_postcodes_region(
 async def test_service_opt_in_is_refused_to_everyone(sandbox: Sandbox, client: DuisClient) -> None:
     answer = await client.post(write_request("8.6", counter=client.fresh_counter()))
     assert answer.code == "E080601", answer.reason
+
+
+async def test_a_hub_that_is_down_fails_the_delivery_and_says_so(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    sandbox.wan.faults.link_down(CHF)
+    answer = await client.post(_update(client, _image(sandbox)))
+    assert answer.code == "I99", answer.reason
+    status = await client.wait(answer.request_id, within=5)
+    assert status is not None
+    schema(status.body)
+    assert b"<sr:CommsHubTransferStatus>Failure<" in status.body
+    assert [(d, s) for _, d, s in _deliveries(sandbox)] == [(ESME, "failed")]
+    assert sandbox.fleet.device(ESME, sandbox.clock()).staged_image is None
+
+
+async def test_an_activation_date_in_the_past_is_refused(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    image = _image(sandbox)
+    assert (await client.post(_update(client, image))).code == "I99"
+    assert await _receipts(sandbox, "8F72")
+    past = (sandbox.clock() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.00Z")
+    xml = write_request(
+        "11.3",
+        fields={"FirmwareHash": firmware.image_hash(image).hex(), "ExecutionDateTime": past},
+        counter=client.fresh_counter(),
+        command_variant=4,
+    )
+    refused = await client.post(xml)
+    assert refused.code == "E42", refused.reason
+    assert "is not after the DCC's time" in (refused.reason or "")
+    meter = sandbox.fleet.device(ESME, sandbox.clock())
+    assert meter.firmware.version != NEW
+    assert meter.pending_activation is None
