@@ -11,6 +11,9 @@ import asyncio
 import base64
 import re
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from gateway import firmware
 from gateway.storage import Transaction
@@ -211,3 +214,26 @@ async def test_an_activation_date_in_the_past_is_refused(
     meter = sandbox.fleet.device(ESME, sandbox.clock())
     assert meter.firmware.version != NEW
     assert meter.pending_activation is None
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("11.1_UPDATE_FIRMWARE", "E110101"),  # the RTDS sample image: version 00000000 of no model
+        ("11.4_UPDATE_PPMID_FIRMWARE", "E110401"),
+        ("12.1_REQUEST_WAN_MATRIX_ADDRESS", "I0"),
+        ("8.6_SERVICE_OPTIN", "E080601"),
+    ],
+)
+async def test_the_dccs_templates_are_read_and_answered(
+    sandbox: Sandbox,
+    client: DuisClient,
+    schema: SchemaCheck,
+    conformance: Path,
+    name: str,
+    code: str,
+) -> None:
+    xml = (conformance / "duis" / "templates" / f"{name}_REQUEST_DUIS.XML").read_bytes()
+    answer = await client.post(client.with_counter(xml))
+    assert answer.code == code, answer.reason
+    schema(answer.body)
