@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from emulator.firmware import ProfileCatalogue, load_profiles
 from gateway import firmware
-from gbcs.wan import HubUnreachableError
+from gbcs.eui import eui_duis
+from gbcs.wan import HubUnreachableError, WanError
 
 if TYPE_CHECKING:
     from gateway.server import Gateway
@@ -46,6 +47,9 @@ class FleetImageCarrier:
         sandbox = self.sandbox
         if not sandbox.wan.reachable(hub):
             raise HubUnreachableError(hub)
+        if device not in sandbox.fleet or sandbox._routed_elsewhere(device):
+            # An SMI-only device (the home's PPMID) or one behind another WAN: no HAN here.
+            raise WanError(f"device {eui_duis(device)} is not on this sandbox's HAN")
         frames = sandbox.fleet.distribute_firmware(device, image, sandbox.clock())
         sandbox._save_touched()  # the staged image is saved before its receipt leaves
         for frame in frames:

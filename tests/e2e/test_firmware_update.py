@@ -19,7 +19,7 @@ from gateway import firmware
 from gateway.storage import Transaction
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
-from smetsim.sandbox import CHF, ESME, SUPPLIER, Sandbox
+from smetsim.sandbox import CHF, ESME, SUPPLIER, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck
 
 NEW = "00020000"
@@ -237,3 +237,24 @@ async def test_the_dccs_templates_are_read_and_answered(
     answer = await client.post(client.with_counter(xml))
     assert answer.code == code, answer.reason
     schema(answer.body)
+
+
+async def test_a_delivery_left_pending_goes_after_a_restart(tmp_path: Path) -> None:
+    settings = SandboxSettings.create(
+        state=tmp_path / "state", port=0, latency=False, durability="process"
+    )
+    first = await Sandbox.start(settings)
+    try:
+        first.gateway.more.carrier = None  # the hub takes no image before the restart
+        async with DuisClient(first.url, keys=first.keystore, sign_xml=True) as client:
+            answer = await client.post(_update(client, _image(first)))
+            assert answer.code == "I99", answer.reason
+        assert [(d, s) for _, d, s in _deliveries(first)] == [(ESME, "pending")]
+    finally:
+        await first.close()
+    again = await Sandbox.start(settings)
+    try:
+        assert [(d, s) for _, d, s in _deliveries(again)] == [(ESME, "sent")]
+        assert await _receipts(again, "8F72")
+    finally:
+        await again.close()
