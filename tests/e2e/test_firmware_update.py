@@ -19,7 +19,7 @@ from gateway import firmware
 from gateway.storage import Transaction
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
-from smetsim.sandbox import CHF, ESME, SUPPLIER, Sandbox, SandboxSettings
+from smetsim.sandbox import CHF, ESME, GSME, SUPPLIER, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck
 
 NEW = "00020000"
@@ -258,3 +258,22 @@ async def test_a_delivery_left_pending_goes_after_a_restart(tmp_path: Path) -> N
         assert await _receipts(again, "8F72")
     finally:
         await again.close()
+
+
+async def test_the_gas_meter_takes_its_image_too(sandbox: Sandbox, client: DuisClient) -> None:
+    profile = sandbox.fleet.spec(GSME).profile
+    image = profile.image("00030100")
+    xml = write_request(
+        "11.1",
+        fields={
+            "FirmwareImage": base64.b64encode(image).decode(),
+            "FirmwareVersion": "00030100",
+            "DeviceIDList": GSME.hex("-").upper(),
+        },
+        counter=client.fresh_counter(),
+    )
+    answer = await client.post(xml)
+    assert answer.code == "I99", answer.reason
+    # the gas meter's receipt is its own message (GBZ, message code 0x00CF)
+    assert await _receipts(sandbox, "00CF")
+    assert sandbox.fleet.device(GSME, sandbox.clock()).staged_image == firmware.image_hash(image)
