@@ -21,10 +21,10 @@ import binascii
 import contextlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -48,6 +48,7 @@ from gateway.storage import Storage, Transaction
 from gateway.users import User, UserRole, accept_counter, check_sender, roles_text
 from gateway.wan_matrix import Coverage, RequestWanMatrix, coverage_for, region_of
 from gbcs.devices import DeviceType
+from gbcs.eui import eui_duis
 from gbcs.wan import WanError
 
 __all__ = ["MoreNonDevice", "ServiceOptIn", "read_update_firmware", "read_wan_matrix"]
@@ -233,7 +234,7 @@ class MoreNonDevice:
         """Where the delivery status alerts are filed (the device services' inbox, set by the
         application with :attr:`listener`; None: none is sent)."""
         self.listener: ReportListener | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
 
     def install(self, front_door: FrontDoor) -> None:
         for variant in self.VARIANTS:
@@ -296,8 +297,7 @@ class MoreNonDevice:
 
     # --- distribution --------------------------------------------------------------------
 
-    def _spawn(self, work: object) -> None:
-        assert asyncio.iscoroutine(work)
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(work, name="firmware-distribution")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -309,13 +309,13 @@ class MoreNonDevice:
             return 0
         sent = 0
         for delivery in deliveries:
+            state, reason = "sent", None
             try:
                 await carrier.send_image(delivery.hub, delivery.device, delivery.image)
             except WanError as exc:
-                state, reason = "failed", str(exc)  # type: str, str | None
-                logger.warning("firmware for %s not delivered: %s", delivery.device.hex(), exc)
+                state, reason = "failed", str(exc)
+                logger.warning("firmware for %s not delivered: %s", eui_duis(delivery.device), exc)
             else:
-                state, reason = "sent", None
                 sent += 1
             when = self._when()
             report = (
