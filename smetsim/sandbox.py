@@ -587,6 +587,8 @@ class Sandbox:
                     if self.routes and self._routed_elsewhere(out.eui):
                         continue  # the real one is behind another WAN
                     self.wan.hubs.send_up(out.eui, out.frame, 0.0)
+                # firmware images another worker accepted (it has no HAN to hand them to)
+                await self.gateway.more.resume()
             except Exception:
                 logger.exception("fleet tick failed (it will run again)")
 

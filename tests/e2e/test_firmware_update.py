@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,17 @@ from gateway import firmware
 from gateway.storage import Transaction
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
-from smetsim.sandbox import CHF, ESME, GSME, SUPPLIER, Sandbox, SandboxSettings
+from smetsim.sandbox import (
+    CHF,
+    ESME,
+    GSME,
+    SUPPLIER,
+    Sandbox,
+    SandboxSettings,
+    prepare_sandbox_state,
+)
+from smetsim.sandbox_workers import worker_arguments
+from smetsim.worker_mesh import WorkerMesh
 from tests.e2e.support import SchemaCheck
 
 NEW = "00020000"
@@ -277,3 +288,33 @@ async def test_the_gas_meter_takes_its_image_too(sandbox: Sandbox, client: DuisC
     # the gas meter's receipt is its own message (GBZ, message code 0x00CF)
     assert await _receipts(sandbox, "00CF")
     assert sandbox.fleet.device(GSME, sandbox.clock()).staged_image == firmware.image_hash(image)
+
+
+async def test_an_image_another_worker_accepted_goes_through_the_fleets_worker(
+    tmp_path: Path,
+) -> None:
+    settings = SandboxSettings.create(
+        state=tmp_path / "state", port=0, latency=False, durability="process"
+    )
+    await prepare_sandbox_state(settings)
+    token = secrets.token_hex(8)
+    workers: list[Sandbox] = []
+    try:
+        for index in range(2):
+            own, _, count, _ = worker_arguments(settings, index, 2, token)
+            workers.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
+        host, other = workers
+        assert other.gateway.more.carrier is None  # worker 1 has no HAN of its own
+        async with DuisClient(other.url, keys=other.keystore, sign_xml=True) as client:
+            answer = await client.post(_update(client, _image(host)))
+            assert answer.code == "I99", answer.reason
+            assert await host.gateway.more.resume() == 1  # what the fleet's tick does
+            status = await client.wait(answer.request_id, within=5)
+        assert status is not None
+        assert b"<sr:CommsHubTransferStatus>Success<" in status.body
+        assert host.fleet.device(ESME, host.clock()).staged_image == firmware.image_hash(
+            _image(host)
+        )
+    finally:
+        for sandbox in workers:
+            await sandbox.close()
