@@ -148,6 +148,54 @@ RESPONSE_CODES: Final[dict[str, ResponseCodeEntry]] = {
         "E080501",
         "SR8.5 Service Opt-out is available to no DCC User (withdrawn status is obsolete).",
     ),
+    # --- 8.6 Service Opt In --------------------------------------------------------------------
+    "opt_in_refused": _row(
+        "E080601", "SR8.6 Service Opt In is available to no DCC User (no role is eligible)."
+    ),
+    # --- 11.1 / 11.4 firmware distribution (gateway.firmware) ----------------------------------
+    "firmware_not_on_cpl": _row(
+        "E110101",
+        "no device model on the Central Products List has firmware version {version}: "
+        "the image cannot be distributed.",
+    ),
+    "firmware_hash_mismatch": _row(
+        "E110102",
+        "the image's SHA-256 {hash} is not the hash the Central Products List holds for "
+        "firmware version {version} (of {models}).",
+    ),
+    "firmware_unknown_model": _row(
+        "E110103",
+        "firmware version {version} is for {models}, a device model the Smart Metering "
+        "Inventory holds no device of.",
+    ),
+    "firmware_no_device": _row(
+        "E110105", "no device of the DeviceIDList can take the image: {reasons}."
+    ),
+    "firmware_ppmid_not_on_cpl": _row(
+        "E110401",
+        "no PPMID model on the Central Products List has firmware version {version}: "
+        "the image cannot be distributed.",
+    ),
+    "firmware_ppmid_hash_mismatch": _row(
+        "E110402",
+        "the image's SHA-256 {hash} is not the hash the Central Products List holds for "
+        "firmware version {version} (of {models}).",
+    ),
+    "firmware_ppmid_unknown_model": _row(
+        "E110403",
+        "firmware version {version} is for {models}, a PPMID model the Smart Metering "
+        "Inventory holds no device of.",
+    ),
+    "firmware_ppmid_no_device": _row(
+        "E110405", "no device of the DeviceIDList can take the image: {reasons}."
+    ),
+    # --- 12.1 Request WAN Matrix ----------------------------------------------------------------
+    "wan_matrix_unknown_uprn": _row(
+        "E120101", "UPRN {uprn} is not the address of any registered meter point."
+    ),
+    "wan_matrix_bad_postcode": _row(
+        "E120102", "PostCode {postcode!r} is not a UK postcode ({reason})."
+    ),
     # --- 8.7 / 8.12 joins and device logs (the SMI side of the device SRs) --------------------
     "join_unknown_device": _row(
         "E080702", "OtherDeviceID {device} is not in the Smart Metering Inventory."

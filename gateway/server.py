@@ -41,6 +41,7 @@ from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
 from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
 from gateway.duis.envelope import format_request_id
 from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
+from gateway.duis.nondevice_more import MoreNonDevice
 from gateway.duis.router import FrontDoor, Outcome, Reply, RequestContext
 from gateway.duis.schema import DuisSchema
 from gateway.duis.signature import (
@@ -198,6 +199,8 @@ class Gateway:
         self.web = WebView(self)
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
+        self.more = MoreNonDevice(storage, self.commits, clock, self.signer)  # 11.1 11.4 12.1 8.6
+        self.more.install(self.front_door)
         self.access = AdminAccess(settings.admin_token, separate=settings.admin_host is not None)
         self.app = self._make_app()
         self.anomaly = AnomalyAdmin(storage, self.commits.run)  # docs/anomaly-detection.md
@@ -364,6 +367,7 @@ class Gateway:
                 await task
         self._tasks.clear()
         self.events.close()  # open event streams end, so the runner need not wait for them
+        await self.more.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

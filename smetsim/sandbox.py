@@ -83,6 +83,7 @@ from smetsim.home import (
     seed_home,
     supplier_of,
 )
+from smetsim.firmware_distribution import FleetImageCarrier, register_products
 from smetsim.sandbox_console import SandboxClock, SandboxConsole, connect_workers
 from smetsim.sandbox_settings import (
     DEFAULT_PORT,
@@ -287,6 +288,10 @@ class Sandbox:
                     mesh.on_command = sandbox._on_remote_command
                     mesh.before_answer = sandbox._touched_saved
             seed_home(gateway, settings.devices, settings.suppliers)
+            register_products(gateway)  # the CPL SR 11.1 checks images against
+            if sandbox.hosts_fleet:
+                gateway.more.carrier = FleetImageCarrier(sandbox)
+            gateway.more.inbox, gateway.more.listener = inbox, duis.on_report
         except BaseException:
             await _close_all(routes.values())
             if store is not None:
@@ -298,6 +303,7 @@ class Sandbox:
                 await mesh.start()
             listening = await gateway.start(sock=sock)
             await devices.start()
+            await gateway.more.resume()  # firmware deliveries a restart left pending
             await duis.start()
         except BaseException:
             await sandbox._shutdown()
@@ -388,6 +394,8 @@ class Sandbox:
                     if self.routes and self._routed_elsewhere(out.eui):
                         continue  # the real one is behind another WAN
                     self.wan.hubs.send_up(out.eui, out.frame, 0.0)
+                # firmware images another worker accepted (it has no HAN to hand them to)
+                await self.gateway.more.resume()
             except Exception:
                 logger.exception("fleet tick failed (it will run again)")
 

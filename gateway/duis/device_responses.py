@@ -228,6 +228,10 @@ def _build_report_element(report: DeviceReport, schema_version: str) -> etree._E
     if report.kind is ReportKind.RESPONSE:
         assert report.payload is not None
         assert report.service_reference_variant is not None
+        # A DCC schedule's run answers no request of the user: DUIS identifies it by its
+        # ResponseID and DSPScheduleID, with no RequestID (the inbox files it under one).
+        if report.dsp_schedule_id is not None:
+            request_id = None
         _header(root, request_id=request_id, response_id=response_id, code="I0", when=_at(report))
         message = etree.SubElement(etree.SubElement(root, sr("Body")), sr("ResponseMessage"))
         variant = ServiceReferenceVariant(report.service_reference_variant)

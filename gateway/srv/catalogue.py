@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.duis import nondevice as _nondevice
+from gateway.duis import nondevice_more as _nondevice_more
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.srv import (
@@ -57,6 +58,7 @@ FAMILIES: Final = (
     han,
     firmware,
     _nondevice,
+    _nondevice_more,
 )
 """The modules whose import registers the codecs (kept here so the registration is explicit)."""
 

@@ -32,7 +32,9 @@ class ActivateFirmware:
 
 
 def _read_activate(body: etree._Element) -> ActivateFirmware:
-    f = Fields(body, ("FirmwareHash",))
+    # The gateway takes the ExecutionDateTime off the body it hands here (the command carries
+    # it); the body as written, with it, reads the same.
+    f = Fields(body, ("ExecutionDateTime", "FirmwareHash"), dated=True)
     text = f.text("FirmwareHash") or ""
     try:
         image_hash = bytes.fromhex(text)
@@ -59,6 +61,7 @@ serves(
         builds=frozenset({"CS06"}),
         future_dated=True,
         # No default: the hash names an image the device was given (11.1 or the bench).
-        example=Example({"FirmwareHash": Home.REQUIRED}),
+        # ExecutionDateTime=... makes it future-dated (the Device pattern).
+        example=Example({"ExecutionDateTime": None, "FirmwareHash": Home.REQUIRED}),
     ),
 )

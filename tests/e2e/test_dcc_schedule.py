@@ -52,6 +52,10 @@ async def test_a_daily_schedule_delivers_a_read_a_day(
         schema(final.body)
         assert f"<sr:DSPScheduleID>{schedule_id}</sr:DSPScheduleID>".encode() in final.body
         assert b"<sr:DSPScheduledMessage>" in final.body
+        # identified by its ResponseID (device : owner : counter), not by a RequestID
+        assert b"<sr:RequestID>" not in final.body
+        response_id = f"{ESME.hex('-').upper()}:90-B3-D5-1F-30-01-00-00:{created_counter + run}"
+        assert f"<sr:ResponseID>{response_id}</sr:ResponseID>".encode() in final.body
     assert await client.wait(_rid(created_counter + 4), within=0.3) is None  # three days, three
 
     read = await client.post(

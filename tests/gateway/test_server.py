@@ -263,8 +263,14 @@ async def test_a_failing_handler_is_isolated(client: Client) -> None:
     async def broken(context: RequestContext) -> Reply:
         raise ZeroDivisionError
 
-    client.gateway.front_door.router.register(ServiceReferenceVariant.SR_12_1, broken)
-    status, root, headers = await client.send("12.1", "<sr:RequestWANMatrix/>")
+    # 9.1 is served by no handler of the gateway alone (a device SR)
+    client.gateway.front_door.router.register(ServiceReferenceVariant.SR_9_1, broken)
+    status, root, headers = await client.send(
+        "9.1",
+        "<sr:RequestCustomerIdentificationNumber/>",
+        cv=1,
+        endpoint="serviceS",
+    )
     assert (status, code_of(root)) == (500, "E1000")
     assert "ZeroDivisionError" in headers["X-DUIS-Reason"]
     _, root, _ = await client.send("12.2", prenotification_body(A0))

@@ -25,8 +25,17 @@ _EXAMPLED = [srv.value for srv, e in CATALOGUE.items() if e.served and e.example
 
 # Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
 CASES: list[tuple[str, dict[str, str], int | None]] = [
-    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("6.15.1", "8.4", "8.5", "8.13", "11.3")),
+    *(
+        (srv, {}, None)
+        for srv in _EXAMPLED
+        if srv not in ("6.15.1", "8.4", "8.5", "8.13", "11.1", "11.3", "11.4")
+    ),
     ("11.3", {"FirmwareHash": "ab" * 32}, None),
+    ("11.3", {"FirmwareHash": "ab" * 32, "ExecutionDateTime": "2030-01-01T00:00:00Z"}, None),
+    ("11.1", {"FirmwareImage": "U01FVFNJTQ==", "FirmwareVersion": "00020000"}, None),
+    ("11.4", {"FirmwareImage": "U01FVFNJTQ==", "FirmwareVersion": "1"}, None),
+    ("12.1", {"UPRN": "100023336956"}, None),
+    ("8.6", {"SecondaryImportMPAN": "1312345678222", "ExportMPAN": "1312345678333"}, None),
     (
         "8.13",
         {
