@@ -39,9 +39,9 @@ from gateway.admin_auth import AdminAccess, admin_port
 from gateway.anomaly_routes import AnomalyAdmin
 from gateway.config import GatewaySettings, MeterPointConfig, UserConfig
 from gateway.duis.catalogue import Endpoint, ServiceReferenceVariant
+from gateway.duis.dcc_services import DccServices
 from gateway.duis.envelope import format_request_id
 from gateway.duis.nondevice import BODY_OF, read_non_device_request, result_content
-from gateway.duis.nondevice_more import MoreNonDevice
 from gateway.duis.router import FrontDoor, Outcome, Reply, RequestContext
 from gateway.duis.schema import DuisSchema
 from gateway.duis.signature import (
@@ -199,8 +199,9 @@ class Gateway:
         self.web = WebView(self)
         for variant in BODY_OF:
             self.front_door.router.register(variant, self._non_device)
-        self.more = MoreNonDevice(storage, self.commits, clock, self.signer)  # 11.1 11.4 12.1 8.6
-        self.more.install(self.front_door)
+        # 11.1, 11.4, 12.1 and 8.6: answered by the DCC beside the SMI
+        self.dcc_services = DccServices(storage, self.commits, clock, self.signer)
+        self.dcc_services.install(self.front_door)
         self.access = AdminAccess(settings.admin_token, separate=settings.admin_host is not None)
         self.app = self._make_app()
         self.anomaly = AnomalyAdmin(storage, self.commits.run)  # docs/anomaly-detection.md
@@ -367,7 +368,7 @@ class Gateway:
                 await task
         self._tasks.clear()
         self.events.close()  # open event streams end, so the runner need not wait for them
-        await self.more.close()
+        await self.dcc_services.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -56,6 +56,7 @@ from gbcs.eui import eui_duis
 from gbcs.keystore import Keystore
 from gbcs.wan import Wan
 from smetsim.device_store import DeviceStore, open_device_store
+from smetsim.firmware_distribution import FleetImageCarrier, register_products
 from smetsim.home import (
     CHF,
     ESME,
@@ -83,7 +84,6 @@ from smetsim.home import (
     seed_home,
     supplier_of,
 )
-from smetsim.firmware_distribution import FleetImageCarrier, register_products
 from smetsim.sandbox_console import SandboxClock, SandboxConsole, connect_workers
 from smetsim.sandbox_settings import (
     DEFAULT_PORT,
@@ -290,8 +290,8 @@ class Sandbox:
             seed_home(gateway, settings.devices, settings.suppliers)
             register_products(gateway)  # the CPL SR 11.1 checks images against
             if sandbox.hosts_fleet:
-                gateway.more.carrier = FleetImageCarrier(sandbox)
-            gateway.more.inbox, gateway.more.listener = inbox, duis.on_report
+                gateway.dcc_services.carrier = FleetImageCarrier(sandbox)
+            gateway.dcc_services.inbox, gateway.dcc_services.listener = inbox, duis.on_report
         except BaseException:
             await _close_all(routes.values())
             if store is not None:
@@ -303,7 +303,7 @@ class Sandbox:
                 await mesh.start()
             listening = await gateway.start(sock=sock)
             await devices.start()
-            await gateway.more.resume()  # firmware deliveries a restart left pending
+            await gateway.dcc_services.resume()  # firmware deliveries a restart left pending
             await duis.start()
         except BaseException:
             await sandbox._shutdown()
@@ -395,7 +395,7 @@ class Sandbox:
                         continue  # the real one is behind another WAN
                     self.wan.hubs.send_up(out.eui, out.frame, 0.0)
                 # firmware images another worker accepted (it has no HAN to hand them to)
-                await self.gateway.more.resume()
+                await self.gateway.dcc_services.resume()
             except Exception:
                 logger.exception("fleet tick failed (it will run again)")
 

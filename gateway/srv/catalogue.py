@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from gateway.duis import dcc_services as _dcc_services
 from gateway.duis import nondevice as _nondevice
-from gateway.duis import nondevice_more as _nondevice_more
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.srv import (
@@ -58,7 +58,7 @@ FAMILIES: Final = (
     han,
     firmware,
     _nondevice,
-    _nondevice_more,
+    _dcc_services,
 )
 """The modules whose import registers the codecs (kept here so the registration is explicit)."""
 

@@ -114,8 +114,8 @@ async def test_an_image_reaches_the_meter_and_11_3_activates_it(
 async def test_devices_that_cannot_take_the_image_are_listed_back(
     sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
 ) -> None:
-    carrier = sandbox.gateway.more.carrier
-    sandbox.gateway.more.carrier = None  # the hub does not take images for now
+    carrier = sandbox.gateway.dcc_services.carrier
+    sandbox.gateway.dcc_services.carrier = None  # the hub does not take images for now
     unknown = "00-DB-12-34-56-78-90-FF"
     listed = f"{ESME.hex('-').upper()},{CHF.hex('-').upper()},{unknown}"
     answer = await client.post(_update(client, _image(sandbox), DeviceIDList=listed))
@@ -130,8 +130,8 @@ async def test_devices_that_cannot_take_the_image_are_listed_back(
     assert again.code == "E110105", again.reason
     assert "distribution under way" in (again.reason or "")
     # the pending delivery goes once the hub takes images again
-    sandbox.gateway.more.carrier = carrier
-    assert await sandbox.gateway.more.resume() == 1
+    sandbox.gateway.dcc_services.carrier = carrier
+    assert await sandbox.gateway.dcc_services.resume() == 1
     assert await _receipts(sandbox, "8F72")
     assert [(d, s) for _, d, s in _deliveries(sandbox)] == [(ESME, "sent")]
 
@@ -256,7 +256,7 @@ async def test_a_delivery_left_pending_goes_after_a_restart(tmp_path: Path) -> N
     )
     first = await Sandbox.start(settings)
     try:
-        first.gateway.more.carrier = None  # the hub takes no image before the restart
+        first.gateway.dcc_services.carrier = None  # the hub takes no image before the restart
         async with DuisClient(first.url, keys=first.keystore, sign_xml=True) as client:
             answer = await client.post(_update(client, _image(first)))
             assert answer.code == "I99", answer.reason
@@ -304,11 +304,11 @@ async def test_an_image_another_worker_accepted_goes_through_the_fleets_worker(
             own, _, count, _ = worker_arguments(settings, index, 2, token)
             workers.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
         host, other = workers
-        assert other.gateway.more.carrier is None  # worker 1 has no HAN of its own
+        assert other.gateway.dcc_services.carrier is None  # worker 1 has no HAN of its own
         async with DuisClient(other.url, keys=other.keystore, sign_xml=True) as client:
             answer = await client.post(_update(client, _image(host)))
             assert answer.code == "I99", answer.reason
-            assert await host.gateway.more.resume() == 1  # what the fleet's tick does
+            assert await host.gateway.dcc_services.resume() == 1  # what the fleet's tick does
             status = await client.wait(answer.request_id, within=5)
         assert status is not None
         assert b"<sr:CommsHubTransferStatus>Success<" in status.body

@@ -1,5 +1,5 @@
 """SR 11.1 / 11.4 firmware distribution rules (gateway.firmware), SR 12.1's coverage
-(gateway.wan_matrix) and the readers of 11.1, 11.4, 12.1 and 8.6 (gateway.duis.nondevice_more):
+(gateway.wan_matrix) and the readers of 11.1, 11.4, 12.1 and 8.6 (gateway.duis.dcc_services):
 each refusal a DUIS code with a sentence, nothing written."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from gateway import firmware
+from gateway.duis.dcc_services import read_service_opt_in, read_update_firmware, read_wan_matrix
 from gateway.duis.envelope import DuisRequest, parse_request
-from gateway.duis.nondevice_more import read_service_opt_in, read_update_firmware, read_wan_matrix
 from gateway.errors import ServiceError
 from gateway.inventory import MIGRATIONS, Inventory
 from gateway.services import NonDeviceService

@@ -2,7 +2,7 @@
 Firmware (:mod:`gateway.firmware`), 12.1 Request WAN Matrix (:mod:`gateway.wan_matrix`) and
 8.6 Service Opt In (eligible to no role, so always refused).
 
-:class:`MoreNonDevice` reads their bodies, runs the RequestID and role rules of every
+:class:`DccServices` reads their bodies, runs the RequestID and role rules of every
 non-device SR and the SR's own, in one job of the group commit (a refusal changes nothing, the
 counter included), and answers synchronously: 11.1 / 11.4 ``I99`` (the image is distributed
 afterwards, and a ``DSPUpdateFirmwareWarning`` lists the devices left out), 12.1 ``I0`` with the
@@ -51,7 +51,7 @@ from gbcs.devices import DeviceType
 from gbcs.eui import eui_duis
 from gbcs.wan import WanError
 
-__all__ = ["MoreNonDevice", "ServiceOptIn", "read_update_firmware", "read_wan_matrix"]
+__all__ = ["DccServices", "ServiceOptIn", "read_update_firmware", "read_wan_matrix"]
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def _copy(element: etree._Element) -> etree._Element:
 # --- the handler ---------------------------------------------------------------------------
 
 
-class MoreNonDevice:
+class DccServices:
     """The handlers of 11.1, 11.4, 12.1 and 8.6 (see the module docstring)."""
 
     VARIANTS: Final = ("11.1", "11.4", "12.1", "8.6")
