@@ -146,6 +146,12 @@ AUTHORITY: Mapping[str, frozenset[RemotePartyRole]] = {
     "ECS01a": _SUPPLIER_ONLY,
     "ECS04b": _SUPPLIER_ONLY,
     "ECS17b": _READERS,
+    "ECS25a": _SUPPLIER_ONLY,
+    "ECS25a1": _SUPPLIER_ONLY,
+    "ECS25a2": _SUPPLIER_ONLY,
+    "ECS25a3": _SUPPLIER_ONLY,
+    "ECS25b": frozenset({_N}),
+    "ECS25b3": frozenset({_N}),
     "ECS24": _READERS,
     "ECS42": _SUPPLIER_ONLY,
     "ECS43": _SUPPLIER_ONLY,
@@ -327,6 +333,19 @@ def observes(observer: Observer) -> Observer:
 def _observe(device: Any, kind: str, code: int, now: int) -> None:
     for observer in FAMILY_OBSERVERS:
         observer(device, kind, code, now)
+
+
+AlertFilter = Callable[[Any, Alert], bool]
+
+FAMILY_ALERT_FILTERS: list[AlertFilter] = []
+"""Whether a device sends an alert it raised (a family's alert behaviour settings, SR 6.22):
+an alert any filter refuses is noted (observers) but not sent."""
+
+
+def filters_alerts(alert_filter: AlertFilter) -> AlertFilter:
+    """Register a family's :data:`FAMILY_ALERT_FILTERS` entry."""
+    FAMILY_ALERT_FILTERS.append(alert_filter)
+    return alert_filter
 
 
 class Refusal(IntEnum):
@@ -529,6 +548,8 @@ class Device:
         for alert in alerts:
             if FAMILY_OBSERVERS:
                 _observe(self, "alert", alert.code, now)
+            if self.extra and not all(f(self, alert) for f in FAMILY_ALERT_FILTERS):
+                continue
             critical = alert.is_critical
             code = alert.message_code or (
                 GENERIC_CRITICAL_ALERT if critical else GENERIC_NON_CRITICAL_ALERT

@@ -21,6 +21,7 @@ from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.srv import (
     account,
+    alerts,
     auxiliary,
     configuration,
     firmware,
@@ -52,6 +53,7 @@ FAMILIES: Final = (
     security,
     han,
     firmware,
+    alerts,
     _nondevice,
 )
 """The modules whose import registers the codecs (kept here so the registration is explicit)."""

@@ -1,0 +1,107 @@
+"""The ESME's alert and event behaviours (SR 6.22; read back by SR 6.2.10).
+
+ECS25a / a1 / a2 / a3 (the supplier's 0x81xx alerts) and ECS25b / b3 (the network
+operator's 0x80xx alerts) each enable or disable alerts in one behaviour object
+(:data:`gbcs.content.BEHAVIOUR_OBJECTS`); ECS25r1 / ECS25r2 read the objects back as 256-bit
+bit-strings of the alerts enabled. What the device keeps, in its ``alerts`` family state:
+
+``disabled``
+    By behaviour object (``"ECS25a"`` ... ``"ECS25b3"``), the alert codes switched off, as
+    sorted ``"810D"``-style hex. An alert not listed is enabled: a meter leaves the factory
+    sending, showing, sounding and logging every alert it raises.
+
+The device acts on the WAN objects (ECS25a, ECS25b): an alert disabled there is not sent
+(:func:`sends`, a filter :meth:`~emulator.devices.base.Device.seal` applies), though the
+device still notes it (its event log follows the logging objects' state, kept here for the
+reads). The critical 0x8Fxx alerts have no behaviour object and are always sent.
+
+A single-phase ESME (every emulated one: no profile is polyphase) refuses the alerts of the
+polyphase groups (the DUIS ``...PolyPhase`` settings: 0x81B7 and the per-phase 0x80xx voltage
+and current alerts) with a failed result, as in the DCC's reference ERROR responses, and then
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from emulator.devices.base import Alert, DeviceContext, Reply, filters_alerts, handles
+from emulator.errors import CommandError
+from gbcs import content as c
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+
+__all__ = ["FAMILY", "disabled", "sends"]
+
+FAMILY = "alerts"
+
+
+_WAN_OBJECT: Final = {0x81: "ECS25a", 0x80: "ECS25b"}
+"""The behaviour object deciding whether an alert of each owner (high byte) is sent."""
+
+
+def disabled(device: Any, use_case: str) -> frozenset[int]:
+    """The alert codes switched off in the behaviour object of ``use_case``."""
+    if not device.extra or FAMILY not in device.extra:
+        return frozenset()
+    found = device.extra[FAMILY].get("disabled", {}).get(use_case, ())
+    return frozenset(int(code, 16) for code in found)
+
+
+@filters_alerts
+def sends(device: Any, alert: Alert) -> bool:
+    """Whether the device sends ``alert`` over the WAN (its ECS25a / ECS25b setting)."""
+    if not device.extra or FAMILY not in device.extra:
+        return True
+    use_case = _WAN_OBJECT.get(alert.code >> 8)
+    return use_case is None or alert.code not in disabled(device, use_case)
+
+
+def _polyphase(device: Any) -> bool:
+    # MP125's ESME variants: only a variant C ESME is polyphase.
+    return (device.firmware.esme_variant or "").startswith("C")
+
+
+def set_behaviour(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    cmd = c.SetAlertBehaviour.decode_as(command.message_code, command.content)
+    name = cmd.target.use_case
+    if not _polyphase(device):
+        refused = sorted(code for code, _ in cmd.settings if code in c.POLYPHASE_ALERTS)
+        if refused:
+            listed = ", ".join(f"0x{code:04X}" for code in refused)
+            raise CommandError(f"{name}: {listed} are polyphase alerts; this ESME is single phase")
+    off = set(disabled(device, name))
+    for code, enabled in cmd.settings:
+        if enabled:
+            off.discard(code)
+        else:
+            off.add(code)
+    table = device.family_state(FAMILY).setdefault("disabled", {})
+    table[name] = [f"{code:04X}" for code in sorted(off)]
+    return Reply(cmd.outcome().encode())
+
+
+def _enabled_bits(device: Any, use_case: str) -> dlms.Data:
+    off = disabled(device, use_case)
+    everything = (1 << c.HALF_BITS) - 1
+    return c.bit_string(everything & ~c.behaviour_bits(set(off)))
+
+
+def read_behaviours(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS25r1 / ECS25r2: each object the read gets, as the alerts it enables."""
+    cmd = c.DlmsRead.decoder(command.message_code)(command.content)
+    by_read = {obj.read_obis: obj for obj in c.BEHAVIOUR_OBJECTS.values()}
+    values = []
+    for get in cmd.gets():
+        obj = by_read.get(str(get.obis))
+        if obj is None:
+            raise CommandError(f"{get.obis} is not a behaviour object")
+        values.append(_enabled_bits(device, obj.use_case))
+    return Reply(c.DlmsReadResponse.for_command(cmd, tuple(values)).encode())
+
+
+for _code in c.BEHAVIOUR_OBJECTS:
+    handles(DeviceType.ESME, _code)(set_behaviour)
+handles(DeviceType.ESME, 0x00EE)(read_behaviours)
+handles(DeviceType.ESME, 0x00EF)(read_behaviours)

@@ -1,0 +1,131 @@
+"""The ESME's alert behaviours (SR 6.22): a disabled alert is no longer sent, enabling it
+again sends it, the reads (ECS25r1 / ECS25r2) show the settings, the responses are the
+reference shape, and a refused command (polyphase alerts on a single-phase meter, the wrong
+remote party) changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from emulator.fleet import Fleet
+from emulator.usecases.alerts import FAMILY, disabled
+from gbcs import content as c
+from gbcs.alerts import AlertCode
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.frames import Message
+from gbcs.payloads.dlms import BitString
+from tests.emulator.support import ESME, Answer, HeadEnd
+
+OUTSIDE = AlertCode.CLOCK_NOT_ADJUSTED_OUTSIDE_TOLERANCE  # 0x81C6, a supplier alert
+
+
+def _behaviour(
+    head: HeadEnd, use_case: str, settings: tuple[tuple[int, bool], ...], originator: bytes
+) -> tuple[c.SetAlertBehaviour, Answer]:
+    cmd = c.SetAlertBehaviour(
+        c.BEHAVIOUR_BY_NAME[use_case], head.next_counter() % (1 << 24), settings
+    )
+    answer = head.send(head.command(ESME, cmd, originator=originator, counter=head.counter))
+    return cmd, answer
+
+
+def _clock_out_of_tolerance(head: HeadEnd) -> Answer:
+    """An ECS70 whose validity window has passed: the ESME raises 0x81C6."""
+    cmd = c.SetClock.around(head.next_counter() % (1 << 24), head.now - timedelta(hours=1))
+    return head.send(head.command(ESME, cmd, counter=head.counter))
+
+
+def _read(head: HeadEnd, code: int, originator: bytes) -> tuple[int, ...]:
+    cmd = c.DlmsRead(code, head.next_counter() % (1 << 24))
+    answer = head.send(head.command(ESME, cmd, originator=originator, counter=head.counter))
+    assert answer.response is not None
+    response = c.decode_response(code, answer.response.content)
+    assert isinstance(response, c.DlmsReadResponse)
+    assert response.ok
+    out = []
+    for value in response.data:
+        assert isinstance(value, BitString)
+        assert value.bits == 256
+        out.append(int.from_bytes(value.data, "big"))
+    return tuple(out)
+
+
+def test_a_disabled_alert_is_not_sent_until_enabled_again(fleet: Fleet, head: HeadEnd) -> None:
+    assert OUTSIDE in _clock_out_of_tolerance(head).alert_codes()
+
+    cmd, answer = _behaviour(head, "ECS25a", ((OUTSIDE, False),), SUPPLIER)
+    assert answer.response is not None
+    response = c.decode_response(cmd.message_code, answer.response.content)
+    assert response == cmd.outcome()
+    assert disabled(fleet.device(ESME, head.now), "ECS25a") == {OUTSIDE}
+    assert OUTSIDE not in _clock_out_of_tolerance(head).alert_codes()
+
+    _behaviour(head, "ECS25a", ((OUTSIDE, True),), SUPPLIER)
+    assert OUTSIDE in _clock_out_of_tolerance(head).alert_codes()
+
+
+def test_settings_of_one_object_leave_the_others_and_critical_alerts_alone(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    _behaviour(head, "ECS25a1", ((OUTSIDE, False),), SUPPLIER)
+    _behaviour(head, "ECS25b", ((0x8014, False),), NETWORK_OPERATOR)
+    device = fleet.device(ESME, head.now)
+    assert disabled(device, "ECS25a1") == {OUTSIDE}
+    assert disabled(device, "ECS25b") == {0x8014}
+    assert disabled(device, "ECS25a") == frozenset()
+    assert OUTSIDE in _clock_out_of_tolerance(head).alert_codes()
+
+
+def test_the_reads_show_the_settings(fleet: Fleet, head: HeadEnd) -> None:
+    everything = (1 << 256) - 1
+    assert _read(head, 0x00EE, SUPPLIER) == (everything,) * 4
+    _behaviour(head, "ECS25a2", ((0x8154, False), (0x8155, True)), SUPPLIER)
+    _behaviour(head, "ECS25b3", ((0x8015, False),), NETWORK_OPERATOR)
+    alerts, han, alarm, logging = _read(head, 0x00EE, SUPPLIER)
+    assert (alerts, han, logging) == (everything,) * 3
+    assert alarm == everything & ~(1 << 0x54)
+    assert _read(head, 0x00EF, NETWORK_OPERATOR) == (everything, everything & ~(1 << 0x15))
+
+
+def test_polyphase_alerts_are_refused_by_a_single_phase_esme(fleet: Fleet, head: HeadEnd) -> None:
+    _behaviour(head, "ECS25b", ((0x8014, False),), NETWORK_OPERATOR)
+    cmd, answer = _behaviour(head, "ECS25b", ((0x8003, True), (0x8015, False)), NETWORK_OPERATOR)
+    assert answer.response is not None
+    response = c.decode_response(cmd.message_code, answer.response.content)
+    assert isinstance(response, c.Outcome)
+    assert not response.ok
+    assert disabled(fleet.device(ESME, head.now), "ECS25b") == {0x8014}
+
+
+def test_the_network_operators_objects_refuse_the_supplier(fleet: Fleet, head: HeadEnd) -> None:
+    _, answer = _behaviour(head, "ECS25b", ((0x8014, False),), SUPPLIER)
+    assert answer.response is None
+    assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
+    device = fleet.device(ESME, head.now)
+    assert FAMILY not in (device.extra or {})
+
+
+def test_the_reference_error_command_is_answered_as_the_reference(
+    fleet: Fleet, head: HeadEnd, conformance: Path
+) -> None:
+    """ECS25b's ERROR vector sets polyphase 0x8003 on a single-phase ESME: result 1."""
+    folder = conformance / "gbcs" / "6.22_ECS25b"
+    theirs = Message.from_bytes(
+        bytes.fromhex((folder / "ECS25b_6.22_ERROR_RESPONSE_GBCS.HEX").read_text().strip())
+    )
+    command = Message.from_bytes(
+        bytes.fromhex((folder / "ECS25b_6.22_ERROR_COMMAND_GBCS.HEX").read_text().strip())
+    )
+    cmd = c.decode_command(command.message_code, command.content)
+    assert isinstance(cmd, c.SetAlertBehaviour)
+    resent = c.SetAlertBehaviour(cmd.message_code, head.next_counter() % (1 << 24), cmd.settings)
+    answer = head.send(
+        head.command(ESME, resent, originator=NETWORK_OPERATOR, counter=head.counter)
+    )
+    assert answer.response is not None
+    ours = c.decode_response(command.message_code, answer.response.content)
+    expected = c.decode_response(theirs.message_code, theirs.content)
+    assert isinstance(ours, c.Outcome)
+    assert isinstance(expected, c.Outcome)
+    assert ours.results == expected.results
