@@ -60,6 +60,15 @@ from gbcs.verify import Check, Verifier
 
 Role = RemotePartyRole
 
+ECS100 = 0x0120
+"""Message code of the Command not supported by Device alert."""
+
+
+class NotSupportedError(CommandError):
+    """A use case the device's firmware does not support (an error response; an ESME alerts
+    0x8F85 too)."""
+
+
 # -- trust ---------------------------------------------------------------------------------
 
 
@@ -446,7 +455,9 @@ class Device:
                 _observe(self, "command", command.message_code, now)
         except (CommandError, TransitionError) as exc:
             self._log(f"{uc.name} refused: {exc}")
-            reply = Reply(self.error_content(command, uc, exc), alerts=_alerts_of(exc))
+            reply = Reply(
+                self.error_content(command, uc, exc), alerts=self._alerts_of(exc, command)
+            )
         except (GbcsError, ValueError) as exc:
             self._log(f"{uc.name} content not understood: {exc}")
             reply = Reply(self.error_content(command, uc, exc))
@@ -534,10 +545,26 @@ class Device:
             (self.DEVICE_TYPE, command.message_code)
         )
         if handler is None or _names(uc).isdisjoint(self.supported):
-            raise CommandError(f"{uc.name} is not supported by firmware {self.firmware.version}")
+            raise NotSupportedError(
+                f"{uc.name} is not supported by firmware {self.firmware.version}"
+            )
         return handler(self, command, now, ctx)
 
     # -- alerts ----------------------------------------------------------------------------
+
+    def _alerts_of(self, error: Exception, command: Message) -> list[Alert]:
+        """The alerts refusing ``command`` raises: the error's own, or - a use case the
+        ESME's firmware does not support - 0x8F85 (ECS100) naming the command's message code
+        and originator counter."""
+        code = getattr(error, "alert_code", 0)
+        if code:
+            return [Alert(code)]
+        if isinstance(error, NotSupportedError) and self.DEVICE_TYPE is DeviceType.ESME:
+            named = command.message_code.to_bytes(2, "big") + command.originator_counter.to_bytes(
+                8, "big"
+            )
+            return [Alert(AlertCode.COMMAND_NOT_SUPPORTED, message_code=ECS100, detail=named)]
+        return []
 
     def next_alert_counter(self) -> int:
         self.alert_counter += 1
@@ -778,11 +805,6 @@ def _names(uc: UseCase) -> frozenset[str]:
     if names is None:
         names = _NAMES_BY_CODE[uc.code] = frozenset(uc.names)
     return names
-
-
-def _alerts_of(error: Exception) -> list[Alert]:
-    code = getattr(error, "alert_code", 0)
-    return [Alert(code)] if code else []
 
 
 def when(now: int) -> str:

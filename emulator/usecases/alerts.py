@@ -32,10 +32,13 @@ from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 
-__all__ = ["FAMILY", "disabled", "sends"]
+__all__ = ["FAMILY", "INTEGRITY_WARNING", "disabled", "integrity_warning", "sends"]
 
 FAMILY = "alerts"
 
+
+INTEGRITY_WARNING: Final = {DeviceType.ESME: 0x00F0, DeviceType.GSME: 0x00F2}
+"""The message code of the Meter Integrity Issue Warning alert (MIIW-ESME / MIIW-GSME)."""
 
 _WAN_OBJECT: Final = {0x81: "ECS25a", 0x80: "ECS25b"}
 """The behaviour object deciding whether an alert of each owner (high byte) is sent."""
@@ -105,3 +108,20 @@ for _code in c.BEHAVIOUR_OBJECTS:
     handles(DeviceType.ESME, _code)(set_behaviour)
 handles(DeviceType.ESME, 0x00EE)(read_behaviours)
 handles(DeviceType.ESME, 0x00EF)(read_behaviours)
+
+
+# =========================================================================== events
+
+
+def integrity_warning(device: Any, issue: int) -> None:
+    """The meter finds a metrology integrity issue: alert 0x81A0 (Smart Meter Integrity
+    Issue - Warning) carrying the 2-byte issue code, with its own message code (MIIW-ESME
+    0x00F0 / MIIW-GSME 0x00F2). It waits for the device's next message or tick, as an alert
+    raised between two messages does (the host's periodic tick sends it)."""
+    code = INTEGRITY_WARNING.get(device.DEVICE_TYPE)
+    if code is None:
+        raise CommandError(f"a {device.DEVICE_TYPE} has no metrology to raise an integrity issue")
+    if not 0 <= issue <= 0xFFFF:
+        raise CommandError(f"integrity issue {issue} is not a 2-byte code")
+    alert = Alert(0x81A0, message_code=code, detail=issue.to_bytes(2, "big"))
+    device.queued = [*(device.queued or []), alert]
