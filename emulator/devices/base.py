@@ -273,6 +273,8 @@ class Alert:
     """None: critical iff the code is 0x8Fxx."""
     detail: bytes = b""
     """Alert-specific data appended to the standard alert content (e.g. an image hash)."""
+    network_operator: bool = False
+    """Sent to the network operator (the supply's own alerts, e.g. ECS80), not the supplier."""
 
     @property
     def is_critical(self) -> bool:
@@ -342,6 +344,26 @@ def observes(observer: Observer) -> Observer:
 def _observe(device: Any, kind: str, code: int, now: int) -> None:
     for observer in FAMILY_OBSERVERS:
         observer(device, kind, code, now)
+
+
+AlertWriter = Callable[[Any, Alert, int, int], bytes]
+
+FAMILY_ALERT_CONTENT: dict[int, AlertWriter] = {}
+"""The content of alerts with their own message code and layout (e.g. ECS80's outage times),
+by message code, written by a family from (device, alert, alert counter, now) where the
+device's standard alert content does not fit."""
+
+
+def writes_alerts(message_code: int) -> Callable[[AlertWriter], AlertWriter]:
+    """Register a family's writer of the content of ``message_code`` alerts."""
+
+    def register(writer: AlertWriter) -> AlertWriter:
+        if message_code in FAMILY_ALERT_CONTENT:
+            raise ValueError(f"0x{message_code:04X} alerts have a writer already")
+        FAMILY_ALERT_CONTENT[message_code] = writer
+        return writer
+
+    return register
 
 
 AlertFilter = Callable[[Any, Alert], bool]
@@ -584,11 +606,16 @@ class Device:
             counter = self.next_alert_counter()
             content = alert.content
             if content is None:
-                content = self.alert_content(alert, counter, now)
+                writer = FAMILY_ALERT_CONTENT.get(code)
+                if writer is None:
+                    content = self.alert_content(alert, counter, now)
+                else:
+                    content = writer(self, alert, counter, now)
+            target = self.trust.network_operator if alert.network_operator else self.trust.supplier
             sealed.append(
                 ctx.builder.alert(
                     device=self.eui,
-                    target=self.trust.supplier,
+                    target=target,
                     counter=counter,
                     message_code=code,
                     content=content,
@@ -757,6 +784,7 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "content": None if alert.content is None else alert.content.hex(),
         "critical": alert.critical,
         "detail": alert.detail.hex(),
+        "network_operator": alert.network_operator,
     }
 
 
@@ -769,6 +797,7 @@ def _alert_from_json(data: Mapping[str, Any]) -> Alert:
         None if content is None else bytes.fromhex(content),
         None if critical is None else bool(critical),
         bytes.fromhex(data["detail"]),
+        bool(data.get("network_operator", False)),
     )
 
 

@@ -25,20 +25,40 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from emulator.devices.base import Alert, DeviceContext, Reply, filters_alerts, handles
+from emulator.clock import from_seconds
+from emulator.devices.base import (
+    Alert,
+    DeviceContext,
+    Reply,
+    filters_alerts,
+    handles,
+    writes_alerts,
+)
 from emulator.errors import CommandError
 from gbcs import content as c
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 
-__all__ = ["FAMILY", "INTEGRITY_WARNING", "disabled", "integrity_warning", "sends"]
+__all__ = [
+    "FAMILY",
+    "INTEGRITY_WARNING",
+    "LONG_OUTAGE",
+    "disabled",
+    "integrity_warning",
+    "sends",
+    "supply_outage",
+]
 
 FAMILY = "alerts"
 
 
 INTEGRITY_WARNING: Final = {DeviceType.ESME: 0x00F0, DeviceType.GSME: 0x00F2}
 """The message code of the Meter Integrity Issue Warning alert (MIIW-ESME / MIIW-GSME)."""
+
+LONG_OUTAGE: Final = 180
+"""Seconds from which a restored outage is alerted as 0x8F36 (three minutes or more), not
+0x8F35."""
 
 _WAN_OBJECT: Final = {0x81: "ECS25a", 0x80: "ECS25b"}
 """The behaviour object deciding whether an alert of each owner (high byte) is sent."""
@@ -125,3 +145,29 @@ def integrity_warning(device: Any, issue: int) -> None:
         raise CommandError(f"integrity issue {issue} is not a 2-byte code")
     alert = Alert(0x81A0, message_code=code, detail=issue.to_bytes(2, "big"))
     device.queued = [*(device.queued or []), alert]
+
+
+def supply_outage(device: Any, start: int, end: int) -> None:
+    """The ESME's supply was lost from ``start`` to ``end`` (device time, Unix seconds) and is
+    back: ECS80 (0x0067) to the network operator, 0x8F36 for an outage of three minutes or
+    more, 0x8F35 for a shorter one, carrying both times. The meter's registers are not
+    changed (the emulated load does not model the outage)."""
+    if device.DEVICE_TYPE is not DeviceType.ESME:
+        raise CommandError(f"supply outage alerts come from an ESME, not a {device.DEVICE_TYPE}")
+    if not 0 <= start < end < 1 << 32:
+        raise CommandError(f"an outage from {start} to {end} is not a period of time")
+    code = 0x8F36 if end - start >= LONG_OUTAGE else 0x8F35
+    detail = start.to_bytes(4, "big") + end.to_bytes(4, "big")
+    alert = Alert(
+        code, message_code=c.SupplyOutageAlert.message_code, detail=detail, network_operator=True
+    )
+    device.queued = [*(device.queued or []), alert]
+
+
+@writes_alerts(c.SupplyOutageAlert.message_code)
+def _outage_content(device: Any, alert: Alert, counter: int, now: int) -> bytes:
+    start, end = int.from_bytes(alert.detail[:4], "big"), int.from_bytes(alert.detail[4:], "big")
+    when = from_seconds(device.device_time(now))
+    return c.SupplyOutageAlert(
+        counter, alert.code, when, from_seconds(start), from_seconds(end)
+    ).encode()

@@ -1,5 +1,5 @@
 """Alerts: DLMS (ESME, CHF) and GBZ (GSME, GPF) alert contents, the 0x00CA future-dated
-firmware alert, and :func:`decode_alert`.
+firmware alert, the ECS80 supply outage alert, and :func:`decode_alert`.
 """
 
 from __future__ import annotations
@@ -98,6 +98,47 @@ class DlmsAlert:
         return cls(counter, 0x8F66 if executed else 0x8F67, when, dlms.octet_string(details))
 
 
+@dataclass(frozen=True, slots=True)
+class SupplyOutageAlert:
+    """ECS80 (message code 0x0067) Supply Outage Restore Alert from an ESME, to the network
+    operator: ``structure { alert code (0x8F35 restored / 0x8F36 after 3 minutes or more),
+    date-time, outage start date-time, restoration date-time }``."""
+
+    counter: int
+    code: int
+    when: _dt.datetime
+    start: _dt.datetime
+    end: _dt.datetime
+    message_code: ClassVar[int] = 0x0067
+
+    @property
+    def alert_code(self) -> int:
+        """The alert code (as :class:`GbzAlert` names it)."""
+        return self.code
+
+    def encode(self) -> bytes:
+        body = dlms.structure(
+            dlms.long_unsigned(self.code), _stamp(self.when), _stamp(self.start), _stamp(self.end)
+        )
+        return DataNotification(dlms.invoke_id_for(self.counter), body).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> SupplyOutageAlert:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, DataNotification) or apdu.date_time:
+            raise DecodeError("expected a DLMS Data-Notification")
+        items = _items(apdu.body, "outage alert", 4)
+        found = cls(
+            _counter_of(apdu.invoke_id),
+            _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED),
+            _when(items[1], "alert time"),
+            _when(items[2], "outage start"),
+            _when(items[3], "restoration"),
+        )
+        _check_exact(found, content)
+        return found
+
+
 def gbz_alert(code: int, when: _dt.datetime, extra: bytes = b"") -> GbzAlert:
     """A GSME / GPF alert with no components (message code 0x1000/0x1001)."""
     return GbzAlert(code, gbz.zigbee_time(when), extra)
@@ -151,7 +192,7 @@ class FutureDatedFirmwareAlert:
 
 # =========================================================================== dispatch
 
-Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert
+Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert | SupplyOutageAlert
 
 
 def decode_alert(message_code: int, content: bytes) -> Alert:
@@ -160,6 +201,8 @@ def decode_alert(message_code: int, content: bytes) -> Alert:
     decoder: Callable[[bytes], Alert]
     if message_code == FutureDatedFirmwareAlert.message_code:
         decoder = FutureDatedFirmwareAlert.decode
+    elif message_code == SupplyOutageAlert.message_code:
+        decoder = SupplyOutageAlert.decode
     elif content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
         decoder = DlmsAlert.decode
     else:
@@ -175,6 +218,7 @@ __all__ = [
     "DlmsAlert",
     "FutureDatedFirmwareAlert",
     "GbzAlert",
+    "SupplyOutageAlert",
     "alert_message_code",
     "decode_alert",
     "firmware_verification_alert",

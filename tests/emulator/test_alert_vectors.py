@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from emulator.fleet import Fleet
-from emulator.usecases.alerts import integrity_warning
+from emulator.usecases.alerts import integrity_warning, supply_outage
 from gbcs import content as c
 from gbcs.codes import NETWORK_OPERATOR
 from gbcs.frames import Message
@@ -144,6 +144,15 @@ def _not_supported() -> list[Message]:
     return head.send(head.command(ESME, cmd)).alerts
 
 
+def _outage() -> list[Message]:
+    """The ESME's supply is lost for ten minutes and comes back: ECS80 0x8F36."""
+    fleet = _fleet()
+    head = _head(fleet)
+    end = int(head.now.timestamp())
+    supply_outage(fleet.device(ESME, head.now), end - 600, end)
+    return head.advance(timedelta(seconds=1)).alerts
+
+
 def _future_activation(executed: bool) -> Event:
     """A future-dated CS06 (11.3) falling due: 0x8F66 executed; 0x8F67 when the image was
     activated meanwhile by an immediate CS06, so nothing is left to activate."""
@@ -174,6 +183,7 @@ EVENTS: dict[str, Event] = {
     "ECS100_NA_8F85_ALERT_GBCS.HEX": _not_supported,
     "CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": _future_activation(True),
     "CS06_11.3_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX": _future_activation(False),
+    "ECS80_NA_8F36_ALERT_GBCS.HEX": _outage,
 }
 """Vector -> the emulated event that raises its alert."""
 
@@ -199,9 +209,6 @@ GAPS: dict[str, str] = {
     "alert at the end of a billing period",
     "ECS68_NA_8F0A_TWIN_ALERT_GBCS.HEX": "reading / billing family: the billing data log "
     "alert at the end of a billing period",
-    "ECS80_NA_8F36_ALERT_GBCS.HEX": "alerts family, not done: supply outage restored (the "
-    "emulated supply has no outages yet, and alerts go to the supplier, not the network "
-    "operator)",
 }
 """Vector -> who raises it once emulated (each an expected failure here)."""
 

@@ -5,17 +5,22 @@ remote party) changes nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from emulator.clock import from_seconds
+from emulator.errors import CommandError
 from emulator.fleet import Fleet
-from emulator.usecases.alerts import FAMILY, disabled
+from emulator.usecases.alerts import FAMILY, disabled, integrity_warning, supply_outage
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.frames import Message
 from gbcs.payloads.dlms import BitString
-from tests.emulator.support import ESME, Answer, HeadEnd
+from tests.emulator.support import CHF, ESME, GSME, Answer, HeadEnd, sandbox_fleet
 
 OUTSIDE = AlertCode.CLOCK_NOT_ADJUSTED_OUTSIDE_TOLERANCE  # 0x81C6, a supplier alert
 
@@ -129,3 +134,49 @@ def test_the_reference_error_command_is_answered_as_the_reference(
     assert isinstance(ours, c.Outcome)
     assert isinstance(expected, c.Outcome)
     assert ours.results == expected.results
+
+
+def test_a_supply_outage_is_alerted_to_the_network_operator(fleet: Fleet, head: HeadEnd) -> None:
+    end = int(head.now.timestamp())
+    supply_outage(fleet.device(ESME, head.now), end - 60, end)  # a short one: 0x8F35
+    supply_outage(fleet.device(ESME, head.now), end - 3600, end)  # an hour: 0x8F36
+    answer = head.advance(timedelta(seconds=1))
+    assert [m.business_target for m in answer.alerts] == [NETWORK_OPERATOR] * 2
+    decoded = [c.decode_alert(m.message_code, m.content) for m in answer.alerts]
+    assert all(isinstance(d, c.SupplyOutageAlert) for d in decoded)
+    outages = [(d.code, d.start, d.end) for d in decoded if isinstance(d, c.SupplyOutageAlert)]
+    assert outages == [
+        (0x8F35, from_seconds(end - 60), from_seconds(end)),
+        (0x8F36, from_seconds(end - 3600), from_seconds(end)),
+    ]
+
+
+def test_queued_alerts_survive_a_restart_with_their_recipient(fleet: Fleet, head: HeadEnd) -> None:
+    _behaviour(head, "ECS25a", ((0x81A1, False),), SUPPLIER)
+    end = int(head.now.timestamp())
+    meter = fleet.device(ESME, head.now)
+    supply_outage(meter, end - 600, end)
+    integrity_warning(meter, 7)
+    saved = json.loads(json.dumps(fleet.state_of(ESME)))
+    other = sandbox_fleet()
+    other.load_state(saved)
+    restored = other.device(ESME, head.now)
+    assert restored is not meter
+    assert restored.queued == meter.queued
+    assert [a.network_operator for a in restored.queued or []] == [True, False]
+    assert disabled(restored, "ECS25a") == {0x81A1}
+
+
+def test_events_that_do_not_fit_the_device_change_nothing(fleet: Fleet, head: HeadEnd) -> None:
+    chf = fleet.device(CHF, head.now)
+    with pytest.raises(CommandError, match="no metrology"):
+        integrity_warning(chf, 5)
+    meter = fleet.device(ESME, head.now)
+    with pytest.raises(CommandError, match="2-byte"):
+        integrity_warning(meter, 0x10000)
+    with pytest.raises(CommandError, match="not a period"):
+        supply_outage(meter, 100, 100)
+    with pytest.raises(CommandError, match="from an ESME"):
+        supply_outage(fleet.device(GSME, head.now), 0, 600)
+    assert not meter.queued
+    assert not chf.queued
