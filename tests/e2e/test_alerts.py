@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.usecases.alerts import disabled, integrity_warning
+from emulator.usecases.alerts import disabled, integrity_warning, supply_outage
 from gbcs import content as gc
-from gbcs.codes import SUPPLIER
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck, gbcs_of, request, template
@@ -94,3 +94,20 @@ async def test_a_disabled_alert_stays_on_the_meter_until_enabled(
         while not _integrity_alerts(sandbox):  # noqa: ASYNC110  (the inbox, polled)
             await asyncio.sleep(0.05)
     assert _integrity_alerts(sandbox) == ["81A0"]
+
+
+async def test_a_supply_outage_reaches_the_network_operators_inbox(sandbox: Sandbox) -> None:
+    """ECS80 is the network operator's alert: filed for it, not for the supplier."""
+    meter = sandbox.fleet.device(ESME, int(sandbox.clock().timestamp()))
+    end = int(sandbox.clock().timestamp())
+    supply_outage(meter, end - 600, end)
+
+    def outages(recipient: bytes) -> list[str]:
+        reports = sandbox.devices.reports(recipient=recipient)
+        return [r.code for r in reports if r.kind.value == "alert" and r.code == "8F36"]
+
+    async with asyncio.timeout(5):
+        while not outages(NETWORK_OPERATOR):  # noqa: ASYNC110  (the inbox, polled)
+            await asyncio.sleep(0.05)
+    assert outages(NETWORK_OPERATOR) == ["8F36"]
+    assert outages(SUPPLIER) == []
