@@ -12,13 +12,20 @@ bit-strings of the alerts enabled. What the device keeps, in its ``alerts`` fami
 
 The device acts on the WAN objects (ECS25a, ECS25b): an alert disabled there is not sent
 (:func:`sends`, a filter :meth:`~emulator.devices.base.Device.seal` applies), though the
-device still notes it (its event log follows the logging objects' state, kept here for the
-reads). The critical 0x8Fxx alerts have no behaviour object and are always sent.
+device still notes it in its event log. The HAN, alarm and logging objects are kept for the
+reads but change nothing else yet (the emulator has no HAN display traffic or alarm, and the
+event log records every alert). The critical 0x8Fxx alerts have no behaviour object and are
+always sent.
 
 A single-phase ESME (every emulated one: no profile is polyphase) refuses the alerts of the
 polyphase groups (the DUIS ``...PolyPhase`` settings: 0x81B7 and the per-phase 0x80xx voltage
 and current alerts) with a failed result, as in the DCC's reference ERROR responses, and then
 changes nothing.
+
+Events that raise the alerts of the DCC's vectors beside the commands: :func:`integrity_warning`
+(a metrology integrity issue, MIIW 0x81A0) and :func:`supply_outage` (the supply back after
+an outage, ECS80 0x8F35 / 0x8F36 to the network operator). Each queues its alert on the
+device; the host's next tick sends it.
 """
 
 from __future__ import annotations
