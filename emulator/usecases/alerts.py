@@ -9,6 +9,9 @@ bit-strings of the alerts enabled. What the device keeps, in its ``alerts`` fami
     By behaviour object (``"ECS25a"`` ... ``"ECS25b3"``), the alert codes switched off, as
     sorted ``"810D"``-style hex. An alert not listed is enabled: a meter leaves the factory
     sending, showing, sounding and logging every alert it raises.
+``apc_ended``
+    By APC controller number, the end (device time) of the ECS47e level limit whose end was
+    alerted, so that each limit ending is alerted once.
 
 The device acts on the WAN objects (ECS25a, ECS25b): an alert disabled there is not sent
 (:func:`sends`, a filter :meth:`~emulator.devices.base.Device.seal` applies), though the
@@ -22,10 +25,11 @@ polyphase groups (the DUIS ``...PolyPhase`` settings: 0x81B7 and the per-phase 0
 and current alerts) with a failed result, as in the DCC's reference ERROR responses, and then
 changes nothing.
 
-Events that raise the alerts of the DCC's vectors beside the commands: :func:`integrity_warning`
-(a metrology integrity issue, MIIW 0x81A0) and :func:`supply_outage` (the supply back after
-an outage, ECS80 0x8F35 / 0x8F36 to the network operator). Each queues its alert on the
-device; the host's next tick sends it.
+Events that raise the alerts of the DCC's vectors beside the commands: the end of an APC
+level limit set with ECS47e (the configuration family keeps it) raises ECS102 0x8F87 as time
+passes; :func:`integrity_warning` (a metrology integrity issue, MIIW 0x81A0) and
+:func:`supply_outage` (the supply back after an outage, ECS80 0x8F35 / 0x8F36 to the network
+operator) queue their alert on the device, which the host's next tick sends.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ from emulator.devices.base import (
     Reply,
     filters_alerts,
     handles,
+    ticks,
     writes_alerts,
 )
 from emulator.errors import CommandError
+from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from gbcs import content as c
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
@@ -178,3 +184,36 @@ def _outage_content(device: Any, alert: Alert, counter: int, now: int) -> bytes:
     return c.SupplyOutageAlert(
         counter, alert.code, when, from_seconds(start), from_seconds(end)
     ).encode()
+
+
+@ticks
+def apc_limits_ending(device: Any, now: int) -> list[Alert]:
+    """ECS102: an ECS47e APC level limit whose period has ended (the configuration family's
+    ``apc`` state) raises 0x8F87 once, naming the controller and the level."""
+    if device.DEVICE_TYPE is not DeviceType.ESME or not device.extra:
+        return []
+    limits = device.extra.get(CONFIGURATION, {}).get("apc")
+    if not limits:
+        return []
+    at = device.device_time(now)
+    ended: dict[str, int] | None = None
+    alerts = []
+    for number, limit in sorted(limits.items()):
+        end = limit.get("end")
+        if end is None or end > at:
+            continue
+        if ended is None:
+            ended = device.family_state(FAMILY).setdefault("apc_ended", {})
+        if ended.get(number) == end:
+            continue
+        ended[number] = end
+        controller = (0x20 if limit.get("input") else 0x10) | int(number)
+        detail = bytes([controller, int(limit.get("level", 0))])
+        alerts.append(Alert(0x8F87, message_code=c.ApcLimitEndedAlert.message_code, detail=detail))
+    return alerts
+
+
+@writes_alerts(c.ApcLimitEndedAlert.message_code)
+def _apc_content(device: Any, alert: Alert, counter: int, now: int) -> bytes:
+    when = from_seconds(device.device_time(now))
+    return c.ApcLimitEndedAlert(counter, when, alert.detail[0], alert.detail[1]).encode()

@@ -12,7 +12,7 @@ one makes its test fail here until it moves to :data:`EVENTS`). A vector in neit
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from gbcs.frames import Message
 from gbcs.payloads import decode_content, dlms
 from gbcs.utrn import make_utrn
 from tests.conftest import CONFORMANCE
-from tests.emulator.support import ESME, GSME, SUPPLIER, HeadEnd, pki_for, sandbox_fleet
+from tests.emulator.support import ESME, GSME, SEED, SUPPLIER, HeadEnd, pki_for, sandbox_fleet
 
 Event = Callable[[], list[Message]]
 
@@ -153,6 +153,31 @@ def _outage() -> list[Message]:
     return head.advance(timedelta(seconds=1)).alerts
 
 
+def _apc_limit(*, input_: bool) -> Event:
+    """An ECS47e APC level limit (controller 1, input or output) whose period ends: ECS102."""
+
+    def event() -> list[Message]:
+        fleet = Fleet(SEED, pki_for(), faults=False)
+        fleet.add(ESME, "northbrook-nb100", firmware="00020000")  # has the controllers
+        head = _head(fleet)
+        start, end = head.now, head.now + timedelta(minutes=30)
+        script = (0x2100 if input_ else 0x1100) | 10
+        writes = (
+            (dlms.set_(1, "0-0:94.44.117.3", 2), _cosem(start)),
+            (dlms.set_(1, "0-0:94.44.117.4", 2), _cosem(end)),
+            (dlms.action(9, "0-0:10.0.107.255", 1), dlms.long_unsigned(script)),
+        )
+        answer = head.send(head.command(ESME, c.DeviceSettings(0x011F, 5, writes)))
+        assert answer.response is not None
+        return head.advance(timedelta(hours=1)).alerts
+
+    return event
+
+
+def _cosem(when: datetime) -> dlms.Data:
+    return dlms.octet_string(dlms.CosemDateTime.from_datetime(when).to_bytes())
+
+
 def _future_activation(executed: bool) -> Event:
     """A future-dated CS06 (11.3) falling due: 0x8F66 executed; 0x8F67 when the image was
     activated meanwhile by an immediate CS06, so nothing is left to activate."""
@@ -184,6 +209,8 @@ EVENTS: dict[str, Event] = {
     "CS06_11.3_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": _future_activation(True),
     "CS06_11.3_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX": _future_activation(False),
     "ECS80_NA_8F36_ALERT_GBCS.HEX": _outage,
+    "ECS102_NA_8F87_INPUT_ALERT_GBCS.HEX": _apc_limit(input_=True),
+    "ECS102_NA_8F87_OUTPUT_ALERT_GBCS.HEX": _apc_limit(input_=False),
 }
 """Vector -> the emulated event that raises its alert."""
 
@@ -203,8 +230,6 @@ GAPS: dict[str, str] = {
     "configuration changed after 6.28",
     "ECS100_NA_8F85_SUPPLEMENTARY_REMOTE_PARTY_ALERT_GBCS.HEX": "alerts family, not done: the "
     "copy of 0x8F85 to a supplementary remote party (the device sends alerts to its supplier)",
-    "ECS102_NA_8F87_INPUT_ALERT_GBCS.HEX": f"{_AUXILIARY}: an APC level limit ending (ECS47e)",
-    "ECS102_NA_8F87_OUTPUT_ALERT_GBCS.HEX": f"{_AUXILIARY}: an APC level limit ending (ECS47e)",
     "ECS68_NA_8F0A_SINGLE_ALERT_GBCS.HEX": "reading / billing family: the billing data log "
     "alert at the end of a billing period",
     "ECS68_NA_8F0A_TWIN_ALERT_GBCS.HEX": "reading / billing family: the billing data log "

@@ -19,8 +19,18 @@ from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.frames import Message
+from gbcs.payloads import dlms
 from gbcs.payloads.dlms import BitString
-from tests.emulator.support import CHF, ESME, GSME, Answer, HeadEnd, sandbox_fleet
+from tests.emulator.support import (
+    CHF,
+    ESME,
+    GSME,
+    SEED,
+    Answer,
+    HeadEnd,
+    pki_for,
+    sandbox_fleet,
+)
 
 OUTSIDE = AlertCode.CLOCK_NOT_ADJUSTED_OUTSIDE_TOLERANCE  # 0x81C6, a supplier alert
 
@@ -180,3 +190,26 @@ def test_events_that_do_not_fit_the_device_change_nothing(fleet: Fleet, head: He
         supply_outage(fleet.device(GSME, head.now), 0, 600)
     assert not meter.queued
     assert not chf.queued
+
+
+def test_an_apc_level_limit_ending_is_alerted_once() -> None:
+    fleet = Fleet(SEED, pki_for(), faults=False)
+    fleet.add(ESME, "northbrook-nb100", firmware="00020000")  # has the controllers
+    head = HeadEnd(fleet, pki_for())
+    end = head.now + timedelta(minutes=30)
+    stamp = dlms.octet_string(dlms.CosemDateTime.from_datetime(end).to_bytes())
+    start = dlms.octet_string(dlms.CosemDateTime.from_datetime(head.now).to_bytes())
+    writes = (
+        (dlms.set_(1, "0-0:94.44.119.3", 2), start),
+        (dlms.set_(1, "0-0:94.44.119.4", 2), stamp),
+        (dlms.action(9, "0-0:10.0.107.255", 1), dlms.long_unsigned(0x2332)),  # input, 3, 50%
+    )
+    answer = head.send(head.command(ESME, c.DeviceSettings(0x011F, head.next_counter(), writes)))
+    assert answer.response is not None
+    assert head.advance(timedelta(minutes=10)).alerts == []  # still limited
+    (alert,) = head.advance(timedelta(minutes=30)).alerts
+    decoded = c.decode_alert(alert.message_code, alert.content)
+    assert isinstance(decoded, c.ApcLimitEndedAlert)
+    assert (decoded.controller, decoded.level) == (0x23, 50)
+    assert alert.signature is not None  # 0x8F87 is critical
+    assert head.advance(timedelta(hours=1)).alerts == []  # once
