@@ -1,6 +1,7 @@
 """SR 6.22 through HTTP and device alerts to the inbox: the DCC's template in, the ESME keeps
-the behaviour and answers in the reference shape; an alert disabled with ECS25a is not sent,
-and once enabled again the meter's alert arrives as a DUIS device alert."""
+the behaviour, answers in the reference shape and SR 6.2.10 reads it back; an alert disabled
+with ECS25a is not sent, and once enabled again the meter's alert arrives as a DUIS device
+alert; the network operator's alerts go to its inbox."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from emulator.usecases.alerts import disabled, integrity_warning, supply_outage
 from gbcs import content as gc
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.payloads.dlms import BitString
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck, gbcs_of, request, template
@@ -111,3 +113,24 @@ async def test_a_supply_outage_reaches_the_network_operators_inbox(sandbox: Sand
             await asyncio.sleep(0.05)
     assert outages(NETWORK_OPERATOR) == ["8F36"]
     assert outages(SUPPLIER) == []
+
+
+async def test_6_2_10_reads_back_what_6_22_set(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    assert (await _final(client, request(client, "6.22", ESME, _setting("Disable")), schema)).ok
+    xml = request(client, "6.2.10", ESME, "<sr:ReadDeviceConfigurationEventAndAlertBehaviours/>")
+    outcome = await client.send(xml, wait=True, within=5)
+    assert outcome.final is not None, "no answer in time"
+    schema(outcome.final.body)
+    message = gbcs_of(outcome.final.body)
+    assert message.message_code == 0x00EE  # ECS25r1
+    response = gc.decode_response(message.message_code, message.content)
+    assert isinstance(response, gc.DlmsReadResponse)
+    alerts, *others = response.data
+    assert isinstance(alerts, BitString)
+    everything = (1 << 256) - 1
+    assert int.from_bytes(alerts.data, "big") == everything & ~(1 << 0xA0)
+    assert all(
+        isinstance(o, BitString) and int.from_bytes(o.data, "big") == everything for o in others
+    )
