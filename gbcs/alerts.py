@@ -53,6 +53,7 @@ class AlertCode(IntEnum):
     UPDATE_SECURITY_CREDENTIALS = 0x8F70
     FIRMWARE_VERIFICATION_SUCCESSFUL = 0x8F72
     FAILURE_TO_DELIVER_REMOTE_PARTY_MESSAGE = 0x8F84
+    COMMAND_NOT_SUPPORTED = 0x8F85
 
 
 _NAMES: dict[int, str] = {
@@ -239,6 +240,7 @@ _NAMES: dict[int, str] = {
     0x8F82: "Remaining battery capacity reset",
     0x8F83: "Disablement of supply due to insufficient credit has been suspended",
     0x8F84: "Failure to deliver remote party message to ESME",
+    0x8F85: "Command not supported by device",
 }
 
 ALERT_NAMES: dict[int, str] = dict(_NAMES)

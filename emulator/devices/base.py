@@ -60,6 +60,15 @@ from gbcs.verify import Check, Verifier
 
 Role = RemotePartyRole
 
+ECS100 = 0x0120
+"""Message code of the Command not supported by Device alert."""
+
+
+class NotSupportedError(CommandError):
+    """A use case the device's firmware does not support (an error response; an ESME alerts
+    0x8F85 too)."""
+
+
 # -- trust ---------------------------------------------------------------------------------
 
 
@@ -146,6 +155,12 @@ AUTHORITY: Mapping[str, frozenset[RemotePartyRole]] = {
     "ECS01a": _SUPPLIER_ONLY,
     "ECS04b": _SUPPLIER_ONLY,
     "ECS17b": _READERS,
+    "ECS25a": _SUPPLIER_ONLY,
+    "ECS25a1": _SUPPLIER_ONLY,
+    "ECS25a2": _SUPPLIER_ONLY,
+    "ECS25a3": _SUPPLIER_ONLY,
+    "ECS25b": frozenset({_N}),
+    "ECS25b3": frozenset({_N}),
     "ECS24": _READERS,
     "ECS42": _SUPPLIER_ONLY,
     "ECS43": _SUPPLIER_ONLY,
@@ -258,6 +273,8 @@ class Alert:
     """None: critical iff the code is 0x8Fxx."""
     detail: bytes = b""
     """Alert-specific data appended to the standard alert content (e.g. an image hash)."""
+    network_operator: bool = False
+    """Sent to the network operator (the supply's own alerts, e.g. ECS80), not the supplier."""
 
     @property
     def is_critical(self) -> bool:
@@ -327,6 +344,39 @@ def observes(observer: Observer) -> Observer:
 def _observe(device: Any, kind: str, code: int, now: int) -> None:
     for observer in FAMILY_OBSERVERS:
         observer(device, kind, code, now)
+
+
+AlertWriter = Callable[[Any, Alert, int, int], bytes]
+
+FAMILY_ALERT_CONTENT: dict[int, AlertWriter] = {}
+"""The content of alerts with their own message code and layout (e.g. ECS80's outage times),
+by message code, written by a family from (device, alert, alert counter, now) where the
+device's standard alert content does not fit."""
+
+
+def writes_alerts(message_code: int) -> Callable[[AlertWriter], AlertWriter]:
+    """Register a family's writer of the content of ``message_code`` alerts."""
+
+    def register(writer: AlertWriter) -> AlertWriter:
+        if message_code in FAMILY_ALERT_CONTENT:
+            raise ValueError(f"0x{message_code:04X} alerts have a writer already")
+        FAMILY_ALERT_CONTENT[message_code] = writer
+        return writer
+
+    return register
+
+
+AlertFilter = Callable[[Any, Alert], bool]
+
+FAMILY_ALERT_FILTERS: list[AlertFilter] = []
+"""Whether a device sends an alert it raised (a family's alert behaviour settings, SR 6.22):
+an alert any filter refuses is noted (observers) but not sent."""
+
+
+def filters_alerts(alert_filter: AlertFilter) -> AlertFilter:
+    """Register a family's :data:`FAMILY_ALERT_FILTERS` entry."""
+    FAMILY_ALERT_FILTERS.append(alert_filter)
+    return alert_filter
 
 
 class Refusal(IntEnum):
@@ -427,7 +477,9 @@ class Device:
                 _observe(self, "command", command.message_code, now)
         except (CommandError, TransitionError) as exc:
             self._log(f"{uc.name} refused: {exc}")
-            reply = Reply(self.error_content(command, uc, exc), alerts=_alerts_of(exc))
+            reply = Reply(
+                self.error_content(command, uc, exc), alerts=self._alerts_of(exc, command)
+            )
         except (GbcsError, ValueError) as exc:
             self._log(f"{uc.name} content not understood: {exc}")
             reply = Reply(self.error_content(command, uc, exc))
@@ -515,10 +567,26 @@ class Device:
             (self.DEVICE_TYPE, command.message_code)
         )
         if handler is None or _names(uc).isdisjoint(self.supported):
-            raise CommandError(f"{uc.name} is not supported by firmware {self.firmware.version}")
+            raise NotSupportedError(
+                f"{uc.name} is not supported by firmware {self.firmware.version}"
+            )
         return handler(self, command, now, ctx)
 
     # -- alerts ----------------------------------------------------------------------------
+
+    def _alerts_of(self, error: Exception, command: Message) -> list[Alert]:
+        """The alerts refusing ``command`` raises: the error's own, or - a use case the
+        ESME's firmware does not support - 0x8F85 (ECS100) naming the command's message code
+        and originator counter."""
+        code = getattr(error, "alert_code", 0)
+        if code:
+            return [Alert(code)]
+        if isinstance(error, NotSupportedError) and self.DEVICE_TYPE is DeviceType.ESME:
+            named = command.message_code.to_bytes(2, "big") + command.originator_counter.to_bytes(
+                8, "big"
+            )
+            return [Alert(AlertCode.COMMAND_NOT_SUPPORTED, message_code=ECS100, detail=named)]
+        return []
 
     def next_alert_counter(self) -> int:
         self.alert_counter += 1
@@ -529,6 +597,8 @@ class Device:
         for alert in alerts:
             if FAMILY_OBSERVERS:
                 _observe(self, "alert", alert.code, now)
+            if self.extra and not all(f(self, alert) for f in FAMILY_ALERT_FILTERS):
+                continue
             critical = alert.is_critical
             code = alert.message_code or (
                 GENERIC_CRITICAL_ALERT if critical else GENERIC_NON_CRITICAL_ALERT
@@ -536,11 +606,16 @@ class Device:
             counter = self.next_alert_counter()
             content = alert.content
             if content is None:
-                content = self.alert_content(alert, counter, now)
+                writer = FAMILY_ALERT_CONTENT.get(code)
+                if writer is None:
+                    content = self.alert_content(alert, counter, now)
+                else:
+                    content = writer(self, alert, counter, now)
+            target = self.trust.network_operator if alert.network_operator else self.trust.supplier
             sealed.append(
                 ctx.builder.alert(
                     device=self.eui,
-                    target=self.trust.supplier,
+                    target=target,
                     counter=counter,
                     message_code=code,
                     content=content,
@@ -709,6 +784,7 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "content": None if alert.content is None else alert.content.hex(),
         "critical": alert.critical,
         "detail": alert.detail.hex(),
+        "network_operator": alert.network_operator,
     }
 
 
@@ -721,6 +797,7 @@ def _alert_from_json(data: Mapping[str, Any]) -> Alert:
         None if content is None else bytes.fromhex(content),
         None if critical is None else bool(critical),
         bytes.fromhex(data["detail"]),
+        bool(data.get("network_operator", False)),
     )
 
 
@@ -757,11 +834,6 @@ def _names(uc: UseCase) -> frozenset[str]:
     if names is None:
         names = _NAMES_BY_CODE[uc.code] = frozenset(uc.names)
     return names
-
-
-def _alerts_of(error: Exception) -> list[Alert]:
-    code = getattr(error, "alert_code", 0)
-    return [Alert(code)] if code else []
 
 
 def when(now: int) -> str:

@@ -33,6 +33,8 @@ from gbcs.usecases import UseCase
 RESULT_HARDWARE_FAULT = 1
 RESULT_OBJECT_UNAVAILABLE = 11
 RESULT_OTHER_REASON = 250
+FWRECEIPT = 0x00CE
+"""Message code of the firmware distribution receipt alert (ESME or comms hub, DLMS)."""
 FUTURE_DATED_DLMS = 0x00CC
 """Message code of the future-dated execution alert (DLMS)."""
 
@@ -266,7 +268,7 @@ class Esme(MeterDevice):
             if ok
             else AlertCode.FIRMWARE_VERIFICATION_FAILED
         )
-        return Alert(code, detail=digest)
+        return Alert(code, message_code=FWRECEIPT, detail=digest)
 
     def error_content(self, command: Message, uc: UseCase, error: Exception) -> bytes:
         return dlms_error(command, uc, error, self.firmware.version_bytes)

@@ -32,3 +32,7 @@ FAMILIES: tuple[str, ...] = (
 from emulator.usecases import tariff  # noqa: E402  (registers its handlers)
 
 FAMILIES += (tariff.FAMILY,)
+
+from emulator.usecases import alerts  # noqa: E402  (registers its handlers and alert filter)
+
+FAMILIES += (alerts.FAMILY,)

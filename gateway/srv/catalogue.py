@@ -22,6 +22,7 @@ from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.srv import (
     account,
+    alerts,
     auxiliary,
     configuration,
     controllers,
@@ -57,6 +58,7 @@ FAMILIES: Final = (
     security,
     han,
     firmware,
+    alerts,
     _nondevice,
     _dcc_services,
 )

@@ -28,7 +28,8 @@ never here. This package does no I/O and no cryptography.
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
-:mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
+:mod:`~gbcs.content.firmware`, :mod:`~gbcs.content.alerts` (and
+:mod:`~gbcs.content.alerts_config`, the alert behaviours). :mod:`~gbcs.content._common`
 holds what they share: the decoder registry, the DLMS helpers, ``DlmsCommand``, the generic
 ``Outcome`` and ``ZclFailure`` responses. Everything a family module lists in its ``__all__``
 is a name of this package (``gc.ReadImportRegisters``).
@@ -52,6 +53,7 @@ from gbcs.content import (
     _common,
     account,
     alerts,
+    alerts_config,
     configuration,
     firmware,
     gas_prepay,
@@ -67,6 +69,7 @@ from gbcs.content import (
 from gbcs.content._common import *  # noqa: F403
 from gbcs.content.account import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
+from gbcs.content.alerts_config import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
 from gbcs.content.gas_prepay import *  # noqa: F403
@@ -90,6 +93,7 @@ Command = (
     | gas_prepay.Command
     | supply.Command
     | configuration.Command
+    | alerts_config.Command
     | security.Command
     | han.Command
     | firmware.Command
@@ -144,6 +148,7 @@ __all__ = [
 __all__ += _common.__all__
 __all__ += account.__all__
 __all__ += alerts.__all__
+__all__ += alerts_config.__all__
 __all__ += configuration.__all__
 __all__ += firmware.__all__
 __all__ += gas_prepay.__all__

@@ -1,5 +1,5 @@
 """Alerts: DLMS (ESME, CHF) and GBZ (GSME, GPF) alert contents, the 0x00CA future-dated
-firmware alert, and :func:`decode_alert`.
+firmware alert, the ECS80 supply outage and ECS102 APC limit alerts, and :func:`decode_alert`.
 """
 
 from __future__ import annotations
@@ -98,6 +98,92 @@ class DlmsAlert:
         return cls(counter, 0x8F66 if executed else 0x8F67, when, dlms.octet_string(details))
 
 
+@dataclass(frozen=True, slots=True)
+class SupplyOutageAlert:
+    """ECS80 (message code 0x0067) Supply Outage Restore Alert from an ESME, to the network
+    operator: ``structure { alert code (0x8F35 restored / 0x8F36 after 3 minutes or more),
+    date-time, outage start date-time, restoration date-time }``."""
+
+    counter: int
+    code: int
+    when: _dt.datetime
+    start: _dt.datetime
+    end: _dt.datetime
+    message_code: ClassVar[int] = 0x0067
+
+    @property
+    def alert_code(self) -> int:
+        """The alert code (as :class:`GbzAlert` names it)."""
+        return self.code
+
+    def encode(self) -> bytes:
+        body = dlms.structure(
+            dlms.long_unsigned(self.code), _stamp(self.when), _stamp(self.start), _stamp(self.end)
+        )
+        return DataNotification(dlms.invoke_id_for(self.counter), body).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> SupplyOutageAlert:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, DataNotification) or apdu.date_time:
+            raise DecodeError("expected a DLMS Data-Notification")
+        items = _items(apdu.body, "outage alert", 4)
+        found = cls(
+            _counter_of(apdu.invoke_id),
+            _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED),
+            _when(items[1], "alert time"),
+            _when(items[2], "outage start"),
+            _when(items[3], "restoration"),
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ApcLimitEndedAlert:
+    """ECS102 (message code 0x0122) Limit APC Level ended or cancelled, 0x8F87:
+    ``structure { alert code, date-time, controller unsigned, level unsigned }``; the
+    controller as ECS47e's script names it (high nibble 1 output / 2 input, low nibble the
+    controller's number), the level in per cent."""
+
+    counter: int
+    when: _dt.datetime
+    controller: int
+    level: int
+    code: ClassVar[int] = 0x8F87
+    message_code: ClassVar[int] = 0x0122
+
+    @property
+    def alert_code(self) -> int:
+        return self.code
+
+    def encode(self) -> bytes:
+        body = dlms.structure(
+            dlms.long_unsigned(self.code),
+            _stamp(self.when),
+            dlms.unsigned(self.controller),
+            dlms.unsigned(self.level),
+        )
+        return DataNotification(dlms.invoke_id_for(self.counter), body).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ApcLimitEndedAlert:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, DataNotification) or apdu.date_time:
+            raise DecodeError("expected a DLMS Data-Notification")
+        items = _items(apdu.body, "APC alert", 4)
+        if _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED) != cls.code:
+            raise DecodeError("an ECS102 alert is 0x8F87")
+        found = cls(
+            _counter_of(apdu.invoke_id),
+            _when(items[1], "alert time"),
+            _int(items[2], "controller", dlms.DataType.UNSIGNED),
+            _int(items[3], "level", dlms.DataType.UNSIGNED),
+        )
+        _check_exact(found, content)
+        return found
+
+
 def gbz_alert(code: int, when: _dt.datetime, extra: bytes = b"") -> GbzAlert:
     """A GSME / GPF alert with no components (message code 0x1000/0x1001)."""
     return GbzAlert(code, gbz.zigbee_time(when), extra)
@@ -151,7 +237,7 @@ class FutureDatedFirmwareAlert:
 
 # =========================================================================== dispatch
 
-Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert
+Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert | SupplyOutageAlert | ApcLimitEndedAlert
 
 
 def decode_alert(message_code: int, content: bytes) -> Alert:
@@ -160,6 +246,10 @@ def decode_alert(message_code: int, content: bytes) -> Alert:
     decoder: Callable[[bytes], Alert]
     if message_code == FutureDatedFirmwareAlert.message_code:
         decoder = FutureDatedFirmwareAlert.decode
+    elif message_code == SupplyOutageAlert.message_code:
+        decoder = SupplyOutageAlert.decode
+    elif message_code == ApcLimitEndedAlert.message_code:
+        decoder = ApcLimitEndedAlert.decode
     elif content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
         decoder = DlmsAlert.decode
     else:
@@ -172,9 +262,11 @@ def decode_alert(message_code: int, content: bytes) -> Alert:
 
 __all__ = [
     "Alert",
+    "ApcLimitEndedAlert",
     "DlmsAlert",
     "FutureDatedFirmwareAlert",
     "GbzAlert",
+    "SupplyOutageAlert",
     "alert_message_code",
     "decode_alert",
     "firmware_verification_alert",

@@ -103,10 +103,16 @@ def test_ECS52_reports_the_running_firmware(fleet: Fleet, head: HeadEnd) -> None
 
 
 def test_a_use_case_the_firmware_lacks_gets_an_error_response(head: HeadEnd) -> None:
-    # GCS33 is a gas use case: the ESME answers it with a DLMS error, not silence.
+    # GCS33 is a gas use case: the ESME answers it with a DLMS error, not silence, and
+    # alerts 0x8F85 (ECS100, command not supported) naming the command.
     answer = head.send(head.command(ESME, c.ReadValve()))
     assert answer.response is not None
-    assert not answer.alerts
+    assert answer.alert_codes() == [AlertCode.COMMAND_NOT_SUPPORTED]
+    alert = c.decode_alert(answer.alerts[0].message_code, answer.alerts[0].content)
+    assert isinstance(alert, c.DlmsAlert)
+    assert alert.details == dlms.octet_string(
+        c.ReadValve.message_code.to_bytes(2, "big") + head.counter.to_bytes(8, "big")
+    )
     outcome = c.Outcome.decode(answer.response.content)
     assert [r.result for r in outcome.results] == [11]  # object-unavailable
 

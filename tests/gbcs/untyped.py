@@ -17,10 +17,6 @@ _READS_AND_SETS = [
     "ECS02",
     "ECS03",
     "ECS08a",
-    "ECS25a1",
-    "ECS25a2",
-    "ECS25b",
-    "ECS25b3",
 ]
 
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
@@ -28,10 +24,7 @@ UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
     | {(name, CRA.RESPONSE) for name in _READS_AND_SETS}
     # ASN.1 alerts (credential, firmware-transfer and PPMID activation) and the DLMS alerts
     # whose notification body is not the 2-or-3-element form DlmsAlert reads.
-    | {
-        (name, CRA.ALERT)
-        for name in ("CCS08", "CS09", "ECS102", "ECS68", "ECS80", "FDSC", "FDSC-LC")
-    }
+    | {(name, CRA.ALERT) for name in ("CCS08", "CS09", "ECS68", "FDSC", "FDSC-LC")}
 )
 
 

@@ -1,0 +1,222 @@
+"""SR 6.22 Configure Alert Behaviour: which alerts an ESME sends, to the HAN, sounds or logs.
+
+The body holds one of eight settings groups; each of the six electricity ones is one GBCS use
+case (a Set of one behaviour object, :class:`gbcs.content.SetAlertBehaviour`):
+
+======================================  ========  ==========================================
+body element                            use case  what the settings decide
+======================================  ========  ==========================================
+ElectricitySupplierAlerts               ECS25a    the supplier's 0x81xx alerts sent (WAN)
+ElectricitySupplierHANAlertSettings     ECS25a1   ... sent to HAN devices
+ElectricitySupplierAlarmSettings        ECS25a2   ... sounding the audible alarm
+ElectricitySupplierLoggingSettings      ECS25a3   ... written to the event log
+ElectricityNetworkOperatorAlerts        ECS25b    the network operator's 0x80xx alerts sent
+ElectricityNetworkOperatorLoggingSett.  ECS25b3   ... written to the event log
+GasSupplierAlerts / ...EventSettings    GCS20     (GSME; not built: E47)
+======================================  ========  ==========================================
+
+Each alert element is named by its code (``x810D``) and holds ``Enable`` or ``Disable``.
+Settings of the polyphase groups (``SupplierESMEPolyPhase``, ``NetworkOperatorESMEPolyPhase``)
+apply to polyphase ESMEs only: the DCC leaves them out of the command it sends a single-phase
+ESME (its reference command for the ECS25b template drops the template's ``x8003``). The
+command's parties do not yet say the target's phases (the SMI's ESME variant is not handed to
+``build``), so the polyphase settings are read and checked but not sent; a command whose body
+holds only polyphase settings is refused with a sentence rather than sent empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from lxml import etree
+
+from gateway.duis.xml import local_name
+from gateway.srv.example import Example, ExampleError, Values
+from gateway.srv.fields import Fields, invalid
+from gateway.srv.registry import serves
+from gateway.srv.spec import Codec, Command
+from gbcs import content as gc
+
+__all__ = ["AlertSettings", "ConfigureAlertBehaviour"]
+
+
+def _codes(text: str) -> tuple[int, ...]:
+    return tuple(int(code, 16) for code in text.split())
+
+
+SUPPLIER_ESME_COMMON: Final = _codes(
+    "810D 810E 8119 8145 8154 8155 8161 8162 8168 8183 81A0 81A1 81A2 81A3 81A4 81A5 81A6 "
+    "81A7 81A8 81A9 81AA 81AB 81AC 81AD 81AE 81AF 81B0 81B1 81B2 81B3 81B8 81B9 81BA 81BB "
+    "81BC 81BD 81BE 81C0 81C1 81C4 81C5 81C6"
+)
+SUPPLIER_ESME_POLYPHASE: Final = _codes("81B7")
+NETWORK_OPERATOR_COMMON: Final = _codes("8014 8015")
+NETWORK_OPERATOR_SINGLE_PHASE: Final = _codes(
+    "8002 8006 8020 8024 8028 802C 8085 8089 808D 8091 8095 8099 8010"
+)
+NETWORK_OPERATOR_POLYPHASE: Final = _codes(
+    "8003 8004 8005 8007 8008 8009 8021 8022 8023 8025 8026 8027 8029 802A 802B 802D 802E "
+    "802F 8086 8087 8088 808A 808B 808C 808E 808F 8090 8092 8093 8094 8096 8097 8098 809A "
+    "809B 809C 8011 8016 8013"
+)
+"""The alert codes of each DUIS settings group, in the schema's order."""
+
+_GROUPS: Final[Mapping[str, tuple[tuple[str, tuple[int, ...], bool], ...]]] = MappingProxyType(
+    {
+        "supplier": (
+            ("SupplierESMECommon", SUPPLIER_ESME_COMMON, False),
+            ("SupplierESMEPolyPhase", SUPPLIER_ESME_POLYPHASE, True),
+        ),
+        "network operator": (
+            ("NetworkOperatorESMECommon", NETWORK_OPERATOR_COMMON, False),
+            ("NetworkOperatorESMESinglePhase", NETWORK_OPERATOR_SINGLE_PHASE, False),
+            ("NetworkOperatorESMEPolyPhase", NETWORK_OPERATOR_POLYPHASE, True),
+        ),
+    }
+)
+"""Each owner's groups: element name, its alert codes, whether polyphase only."""
+
+ELECTRICITY: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "ElectricitySupplierAlerts": ("ECS25a", "supplier"),
+        "ElectricitySupplierHANAlertSettings": ("ECS25a1", "supplier"),
+        "ElectricitySupplierAlarmSettings": ("ECS25a2", "supplier"),
+        "ElectricitySupplierLoggingSettings": ("ECS25a3", "supplier"),
+        "ElectricityNetworkOperatorAlerts": ("ECS25b", "network operator"),
+        "ElectricityNetworkOperatorLoggingSettings": ("ECS25b3", "network operator"),
+    }
+)
+"""Body element -> (use case, owner of its groups)."""
+
+GAS: Final = ("GasSupplierAlerts", "GasSupplierAlertEventSettings")
+
+_CHOICES: Final = (*ELECTRICITY, *GAS)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """One alert's setting: ``enabled``; ``polyphase`` for the polyphase groups' alerts."""
+
+    code: int
+    enabled: bool
+    polyphase: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureAlertBehaviour:
+    """SR6.22 ``ConfigureAlertBehaviour``: the body's settings group and its settings (the
+    gas groups are read by name only: GCS20 is not built)."""
+
+    group: str
+    use_case: str
+    """ECS25a ... ECS25b3, or GCS20 for the gas groups."""
+    settings: tuple[AlertSettings, ...]
+
+    def sent(self) -> tuple[tuple[int, bool], ...]:
+        """The (code, enabled) pairs the command carries, in code order (see the module's
+        note on polyphase settings)."""
+        return tuple(sorted((s.code, s.enabled) for s in self.settings if not s.polyphase))
+
+
+def _switch(element: etree._Element) -> bool:
+    value = (element.text or "").strip()
+    if value not in ("Enable", "Disable"):
+        raise invalid(local_name(element), f"{value!r} is neither Enable nor Disable")
+    return value == "Enable"
+
+
+def _read_group(
+    element: etree._Element, codes: tuple[int, ...], polyphase: bool
+) -> list[AlertSettings]:
+    names = tuple(f"x{code:04X}" for code in codes)
+    f = Fields(element, names)
+    if not f.elements:
+        raise invalid(f.owner, "it holds no alert setting")
+    return [
+        AlertSettings(code, _switch(f.elements[name]), polyphase)
+        for code, name in zip(codes, names, strict=True)
+        if name in f.elements
+    ]
+
+
+def _read(body: etree._Element) -> ConfigureAlertBehaviour:
+    f = Fields(body, _CHOICES)
+    if len(f.elements) != 1:
+        raise invalid(f.owner, f"it must hold one of {', '.join(_CHOICES)}")
+    ((name, group),) = f.elements.items()
+    if name in GAS:
+        return ConfigureAlertBehaviour(name, "GCS20", ())
+    use_case, owner = ELECTRICITY[name]
+    groups = _GROUPS[owner]
+    g = Fields(group, tuple(n for n, _, _ in groups))
+    if not g.elements:
+        raise invalid(name, "it holds no settings group")
+    phase_groups = {n for n, _, _ in groups[1:]}
+    if len(phase_groups) == 2 and phase_groups <= g.elements.keys():
+        raise invalid(name, "it takes single-phase or polyphase settings, not both")
+    settings: list[AlertSettings] = []
+    for group_name, codes, polyphase in groups:
+        element = g.elements.get(group_name)
+        if element is not None:
+            settings.extend(_read_group(element, codes, polyphase))
+    request = ConfigureAlertBehaviour(name, use_case, tuple(settings))
+    if not request.sent():
+        raise invalid(
+            name,
+            "it holds only polyphase settings, which the gateway cannot yet send (it does not"
+            " know whether the ESME is polyphase); give common or single-phase settings",
+        )
+    return request
+
+
+def _choose(request: ConfigureAlertBehaviour, names: tuple[str, ...]) -> str:
+    if request.use_case not in names:
+        target = "a GSME" if request.use_case == "GCS20" else "an ESME"
+        raise invalid(request.group, f"these settings are for {target}, not this device")
+    return request.use_case
+
+
+def _build(cmd: Command) -> bytes:
+    request: ConfigureAlertBehaviour = cmd.request
+    code = gc.BEHAVIOUR_BY_NAME[cmd.use_case.name]
+    return gc.SetAlertBehaviour(code, cmd.counter, request.sent()).encode()
+
+
+# =========================================================================== example
+
+
+def _example(v: Values) -> str:
+    """Enable / disable alerts of the supplier's WAN alerts group (ECS25a) by default;
+    ``Group=`` one of the six electricity body elements picks another."""
+    group = v.get("Group") or "ElectricitySupplierAlerts"
+    if group not in ELECTRICITY:
+        raise ExampleError(f"Group={group!r}: give one of {', '.join(ELECTRICITY)}")
+    _, owner = ELECTRICITY[group]
+    inner, codes, _ = _GROUPS[owner][0]
+    switches = {"Enable": v.get("Enable") or "", "Disable": v.get("Disable") or ""}
+    parts = []
+    for code in codes:
+        for value, given in switches.items():
+            if f"{code:04X}" in given.upper().replace("X", "").split(","):
+                parts.append(f"<sr:x{code:04X}>{value}</sr:x{code:04X}>")
+    if not parts:
+        raise ExampleError(f"give Enable= or Disable= with alert codes of {inner}, e.g. 810D")
+    return f"<sr:{group}><sr:{inner}>{''.join(parts)}</sr:{inner}></sr:{group}>"
+
+
+_EXAMPLE = Example({"Group": None, "Enable": "810D", "Disable": "8119,8168"}, _example)
+
+
+serves(
+    "6.22",
+    Codec(
+        read=_read,
+        build=_build,
+        builds=frozenset(u for u, _ in ELECTRICITY.values()),
+        choose=_choose,
+        example=_EXAMPLE,
+    ),
+)

@@ -1,0 +1,182 @@
+"""SR6.22 Configure Alert Behaviour: each DCC template's transform is the DCC's reference
+command (content byte for byte), the gas and polyphase cases are handled as documented, and
+bad bodies are refused with a sentence."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from gateway.errors import ServiceError
+from gateway.srv.alerts import (
+    NETWORK_OPERATOR_POLYPHASE,
+    SUPPLIER_ESME_POLYPHASE,
+    ConfigureAlertBehaviour,
+)
+from gateway.srv.catalogue import entry
+from gateway.srv.spec import Command
+from gbcs import content as gc
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
+from gbcs.usecases import by_name
+from tests.gateway.srv.support import transform
+
+TEMPLATES = [
+    "ECS25a1_6.22_SUCCESS_REQUEST_DUIS.XML",
+    "ECS25a2_6.22_SUCCESS_REQUEST_DUIS.XML",
+    "ECS25b_6.22_SUCCESS_REQUEST_DUIS.XML",
+    "ECS25b3_6.22_SUCCESS_REQUEST_DUIS.XML",
+]
+NS = "http://www.dccinterface.co.uk/ServiceUserGateway"
+ESME = bytes.fromhex("00db1234567890a0")
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_transform_is_the_dcc_reference(conformance: Path, template: str) -> None:
+    found = transform(conformance, template)
+    assert found.use_case == template.split("_")[0]
+    assert found.ours == found.reference.content
+
+
+def _body(inner: str) -> etree._Element:
+    return etree.fromstring(
+        f'<sr:ConfigureAlertBehaviour xmlns:sr="{NS}">{inner}</sr:ConfigureAlertBehaviour>'
+    )
+
+
+def _read(inner: str) -> ConfigureAlertBehaviour:
+    codec = entry("6.22").codec
+    assert codec is not None
+    request: ConfigureAlertBehaviour = codec.read(_body(inner))
+    return request
+
+
+def _build(request: ConfigureAlertBehaviour, use_case: str, counter: int = 5) -> bytes:
+    codec = entry("6.22").codec
+    assert codec is not None
+    originator = NETWORK_OPERATOR if use_case.startswith("ECS25b") else SUPPLIER
+    return codec.build(
+        Command(
+            request,
+            by_name(use_case),
+            counter,
+            originator,
+            ESME,
+            _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("group", "use_case", "inner", "codes"),
+    [
+        ("ElectricitySupplierAlerts", "ECS25a", "SupplierESMECommon", (0x81A0, 0x81C6)),
+        ("ElectricitySupplierLoggingSettings", "ECS25a3", "SupplierESMECommon", (0x810E,)),
+        (
+            "ElectricityNetworkOperatorAlerts",
+            "ECS25b",
+            "NetworkOperatorESMESinglePhase",
+            (0x8002, 0x8099),
+        ),
+    ],
+)
+def test_use_cases_without_a_reference_follow_the_same_rule(
+    group: str, use_case: str, inner: str, codes: tuple[int, ...]
+) -> None:
+    """ECS25a and ECS25a3 have no DCC reference: the same layout on their own objects."""
+    settings = "".join(
+        f"<sr:x{code:04X}>{'Enable' if n % 2 else 'Disable'}</sr:x{code:04X}>"
+        for n, code in enumerate(codes)
+    )
+    request = _read(f"<sr:{group}><sr:{inner}>{settings}</sr:{inner}></sr:{group}>")
+    assert request.use_case == use_case
+    content = _build(request, use_case)
+    command = gc.decode_command(by_name(use_case).code, content)
+    assert isinstance(command, gc.SetAlertBehaviour)
+    assert command.settings == tuple((code, bool(n % 2)) for n, code in enumerate(codes))
+    assert command.target.use_case == use_case
+
+
+def test_polyphase_settings_are_read_but_not_sent() -> None:
+    request = _read(
+        "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
+        "</sr:SupplierESMECommon><sr:SupplierESMEPolyPhase><sr:x81B7>Enable</sr:x81B7>"
+        "</sr:SupplierESMEPolyPhase></sr:ElectricitySupplierAlerts>"
+    )
+    assert [(s.code, s.polyphase) for s in request.settings] == [(0x810D, False), (0x81B7, True)]
+    assert request.sent() == ((0x810D, True),)
+
+
+def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
+    request = _read("<sr:GasSupplierAlerts><sr:x810D>Enable</sr:x810D></sr:GasSupplierAlerts>")
+    e = entry("6.22")
+    assert e.codec is not None
+    assert e.codec.use_case_for(request, ("GCS20",)) == "GCS20"
+    assert "GCS20" not in e.codec.builds
+    with pytest.raises(ServiceError) as refused:
+        e.codec.use_case_for(request, ("ECS25a", "ECS25a1"))
+    assert "GSME" in refused.value.sentence
+
+
+@pytest.mark.parametrize(
+    ("inner", "says"),
+    [
+        ("", "must hold one of"),
+        (
+            "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>On</sr:x810D>"
+            "</sr:SupplierESMECommon></sr:ElectricitySupplierAlerts>",
+            "neither Enable nor Disable",
+        ),
+        (
+            "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x8014>Enable</sr:x8014>"
+            "</sr:SupplierESMECommon></sr:ElectricitySupplierAlerts>",
+            "unexpected element x8014",
+        ),
+        (
+            "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon/></sr:ElectricitySupplierAlerts>",
+            "holds no alert setting",
+        ),
+        ("<sr:ElectricitySupplierAlerts/>", "holds no settings group"),
+        (
+            "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMEPolyPhase>"
+            "<sr:x8003>Enable</sr:x8003></sr:NetworkOperatorESMEPolyPhase>"
+            "</sr:ElectricityNetworkOperatorAlerts>",
+            "only polyphase settings",
+        ),
+        (
+            "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMESinglePhase>"
+            "<sr:x8002>Enable</sr:x8002></sr:NetworkOperatorESMESinglePhase>"
+            "<sr:NetworkOperatorESMEPolyPhase><sr:x8003>Enable</sr:x8003>"
+            "</sr:NetworkOperatorESMEPolyPhase></sr:ElectricityNetworkOperatorAlerts>",
+            "not both",
+        ),
+        (
+            "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
+            "<sr:x810D>Disable</sr:x810D></sr:SupplierESMECommon></sr:ElectricitySupplierAlerts>",
+            "appears twice",
+        ),
+    ],
+)
+def test_bad_bodies_are_refused_with_a_sentence(inner: str, says: str) -> None:
+    with pytest.raises(ServiceError) as refused:
+        _read(inner)
+    assert refused.value.code == "E42"
+    assert says in refused.value.sentence
+
+
+def test_electricity_settings_are_refused_for_a_gsme() -> None:
+    request = _read(
+        "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
+        "</sr:SupplierESMECommon></sr:ElectricitySupplierAlerts>"
+    )
+    e = entry("6.22")
+    assert e.codec is not None
+    with pytest.raises(ServiceError) as refused:
+        e.codec.use_case_for(request, ("GCS20",))
+    assert "ESME" in refused.value.sentence
+
+
+def test_the_polyphase_groups_are_the_alerts_a_single_phase_esme_refuses() -> None:
+    assert frozenset(SUPPLIER_ESME_POLYPHASE + NETWORK_OPERATOR_POLYPHASE) == gc.POLYPHASE_ALERTS
