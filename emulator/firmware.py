@@ -13,6 +13,7 @@ the image hash that CS06 activation carries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -383,6 +384,13 @@ def load_profiles(directory: Path | None = None) -> ProfileCatalogue:
     """Every ``*.toml`` in ``directory``, or the bundled ``firmware_profiles`` package data."""
     if directory is not None:
         return ProfileCatalogue(load_profile(p) for p in sorted(directory.glob("*.toml")))
+    return _bundled_profiles()
+
+
+@functools.cache
+def _bundled_profiles() -> ProfileCatalogue:
+    # Package data does not change while the process runs, and the profiles are frozen: the
+    # sandbox, its fleet and the firmware product list share one parse instead of one each.
     package = resources.files("firmware_profiles")
     profiles = []
     for entry in sorted(package.iterdir(), key=lambda e: e.name):
