@@ -219,6 +219,20 @@ def _choose_payment_mode(request: UpdatePaymentMode, names: tuple[str, ...]) -> 
 
 def _build_payment_mode(cmd: Command) -> bytes:
     request: UpdatePaymentMode = cmd.request
+    cancel = request.execution == CANCELLATION
+    at = None if cancel else request.execution
+    if cmd.use_case.name == "ECS02":
+        return gc.ElecCreditMode(cmd.counter, cmd.twin_element, at, cancel).encode()
+    if cmd.use_case.name == "ECS03":
+        return gc.ElecPrepaymentMode(
+            cmd.counter,
+            request.disablement_threshold,
+            request.suspend_debt_disabled,
+            request.suspend_debt_emergency,
+            cmd.twin_element,
+            at,
+            cancel,
+        ).encode()
     return gc.GasPaymentMode(
         gc.issuer_id(cmd.now),
         request.prepayment,
@@ -556,7 +570,7 @@ serves(
     Codec(
         read=_read_payment_mode,
         build=_build_payment_mode,
-        builds=frozenset({"GCS02", "GCS03"}),
+        builds=frozenset({"ECS02", "ECS03", "GCS02", "GCS03"}),
         choose=_choose_payment_mode,
         example=_PAYMENT_MODE_EXAMPLE,
         reads_execution=True,

@@ -433,15 +433,111 @@ _PREPAY_VALUES = (
 _PREPAY_LIMITS = ("MaxMeterBalance", "MaxCreditThreshold")
 
 
-def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration:
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+
+
+def _xs_date(name: str, text: str | None) -> bytes:
+    """An ``xs:date`` of a non-disablement schedule as a 5-byte COSEM date; year 65535 (the
+    DUIS way of saying every year) is the COSEM wildcard."""
+    value = (text or "").strip()
+    match = re.fullmatch(r"(\d{4,5})-(\d{2})-(\d{2})(Z|[+-]00:00)?", value)
+    if match is None:
+        raise invalid(name, f"{value!r} is not an xs:date (e.g. 2014-10-27Z)")
+    year, month, day = (int(g) for g in match.group(1, 2, 3))
+    if not 1 <= month <= 12 or not 1 <= day <= 31 or not (year == 0xFFFF or year <= 9999):
+        raise invalid(name, f"{value!r} is not a date (65535 for every year)")
+    return year.to_bytes(2, "big") + bytes([month, day, 0xFF])
+
+
+def _read_schedule(entry: etree._Element, special_days: int) -> gc.NonDisablementSwitch:
+    f = Fields(entry, ("NonDisablementScript", "SpecialDaysApplicability",
+                       "DaysOfWeekApplicability", "ScheduleDatesAndTime"))  # fmt: skip
+    script = f.text("NonDisablementScript")
+    if script not in ("START", "STOP"):
+        raise invalid("NonDisablementScript", f"{script!r} is not START or STOP")
+    specials = set()
+    for applies in children(one(entry, "SpecialDaysApplicability"), "SpecialDayApplicability"):
+        day = number(applies, "SpecialDayID", 1, 20)
+        if day > special_days:
+            raise invalid("SpecialDayID", f"special day {day} is not in ElectricitySpecialDays")
+        specials.add(day)
+    weekdays = set()
+    for applies in children(one(entry, "DaysOfWeekApplicability"), "DayOfWeekApplicability"):
+        name = (one(applies, "DayOfWeekID").text or "").strip()
+        if name not in _WEEKDAYS:
+            raise invalid("DayOfWeekID", f"{name!r} is not a day of the week")
+        weekdays.add(_WEEKDAYS.index(name))
+    times = one(entry, "ScheduleDatesAndTime")
+    return gc.NonDisablementSwitch(
+        script == "START",
+        time_of(one(times, "SwitchTime").text),
+        frozenset(weekdays),
+        frozenset(specials),
+        _xs_date("StartDate", one(times, "StartDate").text),
+        _xs_date("EndDate", one(times, "EndDate").text),
+    )
+
+
+def _read_elec_prepay(element: etree._Element, when: datetime | None) -> ElecPrepayConfiguration:
+    names = ("EmergencyCreditLimit", "EmergencyCreditThreshold", "LowCreditThreshold",
+             "MaxMeterBalance", "MaxCreditThreshold")  # fmt: skip
+    g = Fields(element, ("DebtRecoveryRateCap", *names, "ElectricityNonDisablementCalendar"))
+    cap = read_int("DebtRecoveryRateCap", g.text("DebtRecoveryRateCap"), 0, 0xFFFF)
+    values = {n: read_int(n, g.text(n), *_INT32) for n in names}
+    if "ElectricityNonDisablementCalendar" not in g.elements:
+        raise invalid(
+            "UpdatePrepayConfigElectricity", "ElectricityNonDisablementCalendar is missing"
+        )
+    calendar = g.elements["ElectricityNonDisablementCalendar"]
+    days = children(one(calendar, "ElectricitySpecialDays"), "SpecialDay")
+    indexes = [read_int("SpecialDay", d.get("index"), 1, 20) for d in days]
+    if indexes != list(range(1, len(days) + 1)):
+        raise invalid("ElectricitySpecialDays", "the special days must be numbered 1, 2, ...")
+    special = tuple(cosem_date(one(d, "Date"), with_time=False) for d in days)
+    schedule = tuple(
+        _read_schedule(e, len(special))
+        for e in children(calendar, "ElectricityNonDisablementSchedule")
+    )
+    cancel = when == CANCELLATION
+    return ElecPrepayConfiguration(
+        gc.ElecPrepayConfig(
+            0,
+            special,
+            schedule,
+            values["MaxMeterBalance"],
+            values["MaxCreditThreshold"],
+            cap,
+            values["LowCreditThreshold"],
+            values["EmergencyCreditLimit"],
+            values["EmergencyCreditThreshold"],
+            None if cancel else when,
+            cancel,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ElecPrepayConfiguration:
+    """SR2.1 for an ESME (ECS08a): the typed configuration (its counter is the command's)."""
+
+    config: gc.ElecPrepayConfig
+
+
+def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration | ElecPrepayConfiguration:
     f = Fields(
         body,
         ("ExecutionDateTime", "UpdatePrepayConfigElectricity", "UpdatePrepayConfigGas"),
         dated=True,
     )
     when = execution(f)
+    if "UpdatePrepayConfigElectricity" in f.elements:
+        return _read_elec_prepay(f.elements["UpdatePrepayConfigElectricity"], when)
     if "UpdatePrepayConfigGas" not in f.elements:
-        raise ServiceError("use_case_unavailable", srv="2.1", use_case="ECS08a")
+        raise invalid(
+            "UpdatePrepayConfiguration",
+            "it must hold one of UpdatePrepayConfigElectricity, UpdatePrepayConfigGas",
+        )
     names = (*_PREPAY_VALUES, "GasNonDisablementCalendar", *_PREPAY_LIMITS)
     g = Fields(f.elements["UpdatePrepayConfigGas"], names)
     numbers = [read_int(n, g.text(n), 0, 0xFFFF_FFFF) for n in (*_PREPAY_VALUES, *_PREPAY_LIMITS)]
@@ -473,7 +569,21 @@ def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration:
 
 
 def _build_prepay(cmd: Command) -> bytes:
-    request: UpdatePrepayConfiguration = cmd.request
+    request: UpdatePrepayConfiguration | ElecPrepayConfiguration = cmd.request
+    if cmd.use_case.name == "ECS08a":
+        if not isinstance(request, ElecPrepayConfiguration):
+            raise invalid("UpdatePrepayConfiguration", "an ESME's is UpdatePrepayConfigElectricity")
+        problems = request.config.problems()
+        if problems:
+            raise ServiceError(
+                "invalid_value",
+                field="UpdatePrepayConfiguration",
+                value="the prepayment configuration",
+                reason="; ".join(problems),
+            )
+        return dataclasses.replace(request.config, counter=cmd.counter).encode()
+    if not isinstance(request, UpdatePrepayConfiguration):
+        raise invalid("UpdatePrepayConfiguration", "a GSME's is UpdatePrepayConfigGas")
     cancel = request.execution == CANCELLATION
     start = 0 if request.execution is None or cancel else gbz.zigbee_time(request.execution)
     return gc.GasPrepayConfig(
@@ -653,7 +763,7 @@ serves(
     Codec(
         read=_read_prepay,
         build=_build_prepay,
-        builds=frozenset({"GCS05"}),
+        builds=frozenset({"ECS08a", "GCS05"}),
         example=_PREPAY_EXAMPLE,
         reads_execution=True,
     ),

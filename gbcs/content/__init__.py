@@ -26,6 +26,7 @@ never here. This package does no I/O and no cryptography.
 :mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
 :mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
+:mod:`~gbcs.content.tariff_prepay` (the ESME's payment mode and prepayment configuration),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
@@ -63,6 +64,7 @@ from gbcs.content import (
     security,
     supply,
     tariff,
+    tariff_prepay,
 )
 from gbcs.content._common import *  # noqa: F403
 from gbcs.content.account import *  # noqa: F403
@@ -78,6 +80,7 @@ from gbcs.content.reads_gbz import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
 from gbcs.content.tariff import *  # noqa: F403
+from gbcs.content.tariff_prepay import *  # noqa: F403
 from gbcs.errors import DecodeError
 
 Command = (
@@ -85,6 +88,7 @@ Command = (
     | reads.Command
     | reads_gbz.Command
     | tariff.Command
+    | tariff_prepay.Command
     | account.Command
     | gas_tariff.Command
     | gas_prepay.Command
@@ -155,3 +159,4 @@ __all__ += reads_gbz.__all__
 __all__ += security.__all__
 __all__ += supply.__all__
 __all__ += tariff.__all__
+__all__ += tariff_prepay.__all__
