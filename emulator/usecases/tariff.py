@@ -116,6 +116,9 @@ def activate_gas_emergency_credit(
 def reset_block_counters(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS05: the block counters start again from zero."""
     cmd = c.ResetBlockCounters.decode(command.content)
+    # The device has accounted up to now (it ticks before it handles a command): the half
+    # hours before the reset stay in the old counters.
+    _meter(device).meter.reset_block_counters()
     state = _state(device)
     state["block_counters"] = [0, 0, 0, 0]
     state["block_counters_reset"] = _when(device, now)
@@ -127,6 +130,7 @@ def daily_block_reset(device: Any, command: Message, now: int, ctx: DeviceContex
     """ECS48: whether the block counters reset every midnight."""
     cmd = c.DailyBlockCounterReset.decode(command.content)
     _state(device)["daily_block_reset"] = cmd.daily
+    _meter(device).meter.daily_block_reset = cmd.daily
     return _ok(cmd)
 
 
@@ -495,6 +499,11 @@ def _periods(cmd: c.GasPrepayConfig) -> list[int]:
     return periods
 
 
+GAS_DEBT_CAP_PERIOD = 7 * 24 * 3600
+"""The GSME's overall debt cap carries no period of its own: the emulated gas meter caps
+time-based debt recovery per week, the period the DCC sends an ESME (ECS08a)."""
+
+
 def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
     periods = set(held.get("periods", ()))
     return replace(
@@ -503,6 +512,8 @@ def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfi
         emergency_credit_threshold=int(held["emergency_credit_threshold"]),
         low_credit_threshold=int(held["low_credit_threshold"]),
         non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
+        debt_cap=int(held.get("debt_cap", 0)),
+        debt_cap_period=int(held.get("debt_cap_period", GAS_DEBT_CAP_PERIOD)),
     )
 
 
@@ -547,7 +558,8 @@ def _apply(device: MeterDevice, key: str, held: dict[str, Any], at: int) -> bool
         if config.problems():
             return False
         meter.prepayment = config
-        _state(device)["prepay"] = {k: v for k, v in held.items() if k not in ("at", "counter")}
+        kept = ("at", "counter", "message_code", "specs")
+        _state(device)["prepay"] = {k: v for k, v in held.items() if k not in kept}
         return True
     switching = tuple(held.get("switching", meter.tariff.switching))
     tariff = Tariff(tuple(held["prices"]), int(held["standing_charge"]), switching)
@@ -564,14 +576,15 @@ def _alerts(device: MeterDevice, key: str, held: dict[str, Any], at: int, ok: bo
     if device.DEVICE_TYPE is E:
         # One alert an activation time set (attribute 7), as the DCC's reference alerts.
         out = []
-        for obis in (c.STANDING_CHARGE, c.PRICE_MATRIX):
+        specs = held.get("specs") or [[113, c.STANDING_CHARGE, 7], [113, c.PRICE_MATRIX, 7]]
+        for class_id, obis, index in specs:
             alert = c.DlmsAlert.future_dated(
                 device.next_alert_counter(),
                 executed=ok,
                 when=when,
                 message_code=int(held["message_code"]),
                 command_counter=int(held["counter"]),
-                spec=dlms.set_(113, obis, 7),
+                spec=dlms.set_(int(class_id), str(obis), int(index)),
             )
             out.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
         return out
