@@ -101,14 +101,15 @@ def _special_matches(raw: bytes, day: _dt.date) -> bool:
 
 def non_disablement_periods(cmd: c.ElecPrepayConfig, day: _dt.date) -> list[int]:
     """The half hours of ``day`` in a non-disablement period: the schedule's entries that
-    apply that day (its week day or one of its special days, within their dates), START and
-    STOP in time order from a day that starts outside any period."""
+    apply that day, within their dates - on a special day those naming it (a special day
+    replaces its week day, as in the tariff calendar), else those naming its week day -
+    START and STOP in time order from a day that starts outside any period."""
     specials = {i for i, raw in enumerate(cmd.special_days, 1) if _special_matches(raw, day)}
     today = (day.year, day.month, day.day)
     switches = sorted(
         (entry.time, entry.start)
         for entry in cmd.schedule
-        if (day.weekday() in entry.weekdays or entry.special_days & specials)
+        if (entry.special_days & specials if specials else day.weekday() in entry.weekdays)
         and _date_key(entry.begin, day) <= today <= _date_key(entry.end, day)
     )
     periods = []
