@@ -690,7 +690,8 @@ def _gas_date(month: int, day: int) -> str:
 
 def _prepay_example(v: Values) -> str:
     """A GSME's prepayment configuration whose calendar lets the supply be disabled only
-    from 10:00 to 16:00, every day of the year (the friendly hours suppliers keep)."""
+    from 10:00 to 16:00, every day of the year (the friendly hours suppliers keep); an
+    ESME's (``UpdatePrepayConfigElectricity=yes``) with the same hours."""
     actions = "".join(
         f"<sr:TimeStartAction><sr:StartTime>{start}</sr:StartTime>"
         f"<sr:NonDisablementAction>{action}</sr:NonDisablementAction></sr:TimeStartAction>"
@@ -708,6 +709,12 @@ def _prepay_example(v: Values) -> str:
         "<sr:ReferencedWeekName>1</sr:ReferencedWeekName></sr:Season></sr:SeasonProfiles>"
         "<sr:SpecialDays/></sr:GasNonDisablementCalendar>"
     )
+    if v.given("UpdatePrepayConfigElectricity"):
+        return (
+            f"{v.element('ExecutionDateTime')}<sr:UpdatePrepayConfigElectricity>"
+            f"{v.elements(*_PREPAY_VALUES)}{_elec_calendar()}{v.elements(*_PREPAY_LIMITS)}"
+            "</sr:UpdatePrepayConfigElectricity>"
+        )
     return (
         f"{v.element('ExecutionDateTime')}<sr:UpdatePrepayConfigGas>"
         f"{v.elements(*_PREPAY_VALUES)}{calendar}{v.elements(*_PREPAY_LIMITS)}"
@@ -715,9 +722,33 @@ def _prepay_example(v: Values) -> str:
     )
 
 
+def _elec_calendar() -> str:
+    """An ESME's non-disablement calendar of the same friendly hours: a period from
+    midnight to 10:00 and from 16:00, every day of every year."""
+    week = "".join(
+        f"<sr:DayOfWeekApplicability><sr:DayOfWeekID>{day}</sr:DayOfWeekID>"
+        "</sr:DayOfWeekApplicability>"
+        for day in _WEEKDAYS
+    )
+    entries = "".join(
+        f"<sr:ElectricityNonDisablementSchedule><sr:NonDisablementScript>{action}"
+        "</sr:NonDisablementScript><sr:SpecialDaysApplicability/>"
+        f"<sr:DaysOfWeekApplicability>{week}</sr:DaysOfWeekApplicability>"
+        f"<sr:ScheduleDatesAndTime><sr:SwitchTime>{start}</sr:SwitchTime>"
+        "<sr:StartDate>65535-01-01Z</sr:StartDate><sr:EndDate>65535-12-31Z</sr:EndDate>"
+        "</sr:ScheduleDatesAndTime></sr:ElectricityNonDisablementSchedule>"
+        for start, action in (("00:00:00Z", "START"), ("10:00:00Z", "STOP"), ("16:00:00Z", "START"))
+    )
+    return (
+        "<sr:ElectricityNonDisablementCalendar><sr:ElectricitySpecialDays/>"
+        f"{entries}</sr:ElectricityNonDisablementCalendar>"
+    )
+
+
 _PREPAY_EXAMPLE = Example(
     {
         "ExecutionDateTime": None,
+        "UpdatePrepayConfigElectricity": None,
         "DebtRecoveryRateCap": "500",
         "EmergencyCreditLimit": "1000",
         "EmergencyCreditThreshold": "500",

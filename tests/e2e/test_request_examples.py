@@ -19,6 +19,7 @@ CASES = [
     ("1.2.1", ESME, "ECS01b"),
     ("1.5", GSME, "GCS40c"),
     ("1.6", GSME, "GCS02"),
+    ("1.6", ESME, "ECS02"),
     ("1.7", ESME, "ECS05"),
     ("2.1", GSME, "GCS05"),
     ("2.3", GSME, "GCS04"),
@@ -53,3 +54,18 @@ async def test_the_example_is_built_as_the_use_case(
     message = Message.from_bytes(answer.payload)
     assert message.message_code == by_name(use_case).code
     gc.decode_command(message.message_code, message.content)
+
+
+async def test_the_esme_prepay_configuration_example_is_built_as_ecs08a(
+    client: DuisClient,
+) -> None:
+    fields = {"UpdatePrepayConfigElectricity": "yes"}
+    xml = write_request("2.1", device=ESME, command_variant=4, fields=fields,
+                        counter=client.fresh_counter())  # fmt: skip
+    answer = await client.post(xml)
+    assert answer.code == "I0", (answer.code, answer.reason)
+    assert answer.payload is not None
+    message = Message.from_bytes(answer.payload)
+    found = gc.decode_command(message.message_code, message.content)
+    assert isinstance(found, gc.ElecPrepayConfig)
+    assert [(e.time.hour, e.start) for e in found.schedule] == [(0, True), (10, False), (16, True)]

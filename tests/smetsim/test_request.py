@@ -108,6 +108,7 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     ("1.6", {"Prepayment": "yes"}, None),
     ("1.6", {"DisablementThreshold": "-500", "ExecutionDateTime": "3000-12-31T00:00:00Z"}, None),
     ("2.1", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "MaxCreditThreshold": "0"}, None),
+    ("2.1", {"UpdatePrepayConfigElectricity": "yes", "DebtRecoveryRateCap": "65535"}, None),
     ("2.3", {"DebtRecoveryPerPayment": "2500", "DebtRecoveryRatePeriod2": "HOURLY"}, None),
     ("3.1", {"SupplierMessage": "Top up soon ~ thanks!"}, None),
     ("3.2", {"RestrictionDateTime": "2030-06-01T12:00:00Z"}, None),
