@@ -14,9 +14,6 @@ from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
 _READS_AND_SETS = [
-    "ECS02",
-    "ECS03",
-    "ECS08a",
     "ECS25a1",
     "ECS25a2",
     "ECS25b",
