@@ -31,6 +31,7 @@ from gateway.srv import (
     subghz,
     supply,
     tariff,
+    tariff_prepay,
 )
 from gateway.srv.example import Example
 from gateway.srv.registry import CODECS, NON_DEVICE, NON_DEVICE_EXAMPLES
@@ -44,6 +45,7 @@ FAMILIES: Final = (
     reading,
     tariff,
     account,
+    tariff_prepay,
     supply,
     configuration,
     auxiliary,
