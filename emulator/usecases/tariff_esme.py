@@ -1,26 +1,40 @@
-"""The ESME's payment mode (ECS02 credit, ECS03 prepayment) and prepayment configuration
-(ECS08a), each now, held for its activation date-time, or a held one cancelled.
+"""The ESME's payment mode (ECS02 credit, ECS03 prepayment), prepayment configuration
+(ECS08a) and a twin-element ESME's secondary tariff and prices (ECS01c, ECS01d), each now,
+held for its activation date-time, or a held one cancelled.
 
 They share the tariff family's state (``device.family_state("tariff")``): ``pending_mode``
 and ``pending_prepay`` are held as the GSME's are and fall due by the family's ticker
 (:func:`emulator.usecases.tariff.future_dated`), which raises one 0x8F66 alert an activation
 time the command set (``specs``), as the DCC's reference alerts do; ``prepay`` holds the
-configuration applied and ``debt_suspension`` the prepayment mode's debt flags.
+configuration applied and ``debt_suspension`` the prepayment mode's debt flags;
+``pending_secondary`` a held secondary tariff, applied by this module's own ticker.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import DeviceContext, Reply, handles
-from emulator.metering import PaymentMode
-from emulator.usecases.tariff import _meter, _ok, _prepay_config, _refused, _state, _switch_mode
+from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.errors import CommandError
+from emulator.metering import Meter, PaymentMode, SpecialDay, Tariff
+from emulator.usecases.tariff import (
+    FAMILY,
+    FUTURE_DATED_DLMS,
+    _meter,
+    _ok,
+    _prepay_config,
+    _refused,
+    _state,
+    _switch_mode,
+)
 from gbcs import content as c
 from gbcs.content.tariff_prepay import DEBT_CAP_WEEK
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
+from gbcs.payloads import dlms
 from gbcs.payloads.dlms import AccessSpec
 
 E = DeviceType.ESME
@@ -167,3 +181,134 @@ def update_esme_prepay(device: Any, command: Message, now: int, ctx: DeviceConte
     meter_device.meter.prepayment = config
     state["prepay"] = held
     return _ok(cmd)
+
+
+# -- the secondary element (ECS01c, ECS01d) ----------------------------------------------------
+
+ECS01C, ECS01D = 0x00B7, 0x00C7
+
+
+def _secondary_prices(cmd: c.SecondaryTariff | c.SecondaryPrice) -> tuple[int, ...]:
+    """The command's prices as milli-pence per kWh (refused when finer)."""
+    money = cmd.price_scale + 5  # milli-pence are 1e-5 of a pound
+    energy = 3 - cmd.commodity_scale  # prices per kWh
+    if money < 0 or money + energy < 0:
+        raise CommandError(f"price scale {cmd.price_scale} is finer than milli-pence")
+    return tuple(p * 10 ** (money + energy) for p in cmd.prices)
+
+
+def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
+    """The secondary element's tariff: its first season's week of switching tables, a table
+    for each special day, and its TOU prices (the ESME takes the standing charge once, on
+    its primary element)."""
+    weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
+    if not weeks:
+        raise CommandError("the calendar has no week profile for its first season")
+    profiles = {d.day_id: d for d in cmd.day_profiles}
+
+    def table(day_id: int) -> tuple[int, ...]:
+        day = profiles.get(day_id)
+        if day is None or not day.switches:
+            raise CommandError(f"the calendar has no tariff switch for day profile {day_id}")
+        switching = []
+        for slot in range(48):
+            rate = day.switches[0].rate
+            for switch in day.switches:
+                if switch.start.hour * 60 + switch.start.minute <= slot * 30:
+                    rate = switch.rate
+            switching.append(rate - c.SECONDARY_SCRIPT_BASE - 1)
+        return tuple(switching)
+
+    week = tuple(table(day_id) for day_id in weeks[0].days)
+    return Tariff(
+        prices=_secondary_prices(cmd),
+        standing_charge=0,
+        switching=week[0],
+        weekdays=week if len(set(week)) > 1 else (),
+        special_days=tuple(
+            SpecialDay(int.from_bytes(d.date[0:2], "big"), d.date[2], d.date[3], table(d.day_id))
+            for d in cmd.special_days
+        ),
+    )
+
+
+@handles(E, ECS01C)
+@handles(E, ECS01D)
+def secondary_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS01c / ECS01d: the secondary element's tariff (or its prices on the switching table
+    it holds) now, held for its activation time (``pending_secondary``), or the held one
+    cancelled. A single-element ESME, or a tariff it would reject, refuses and changes
+    nothing."""
+    cmd: c.SecondaryTariff | c.SecondaryPrice = (
+        c.SecondaryTariff.decode(command.content)
+        if command.message_code == ECS01C
+        else c.SecondaryPrice.decode(command.content)
+    )
+    state = _state(device)
+    if cmd.cancel_pending:
+        state.pop("pending_secondary", None)
+        return _ok(cmd)
+    secondary: Meter | None = getattr(device, "secondary", None)
+    if secondary is None:
+        return _refused(device, cmd, "the meter has no secondary element")
+    try:
+        problems = cmd.problems()
+        if isinstance(cmd, c.SecondaryTariff):
+            tariff = secondary_tariff_of(cmd)
+        else:
+            tariff = dataclasses.replace(secondary.tariff, prices=_secondary_prices(cmd))
+        problems += tariff.problems()
+    except CommandError as exc:
+        problems = [str(exc)]
+    if problems:
+        return _refused(device, cmd, "; ".join(problems))
+    if cmd.activate_at is not None and cmd.activate_at > _device_clock(device, now):
+        specs = cmd.specs()
+        activations = (specs[5], specs[6], specs[7]) if len(specs) > 2 else (specs[1],)
+        state["pending_secondary"] = {
+            "at": cmd.activate_at.isoformat(),
+            "tariff": tariff.to_json(),
+            "counter": command.originator_counter,
+            "message_code": command.message_code,
+            "specs": _specs(activations),
+        }
+        return _ok(cmd)
+    secondary.apply_tariff(tariff, None)
+    return _ok(cmd)
+
+
+@ticks
+def secondary_due(device: Any, now: int) -> list[Alert]:
+    """A held secondary tariff falls due: installed (the secondary element has accounted up
+    to the device's tick, so the half hours since its time are on the old one) with one
+    0x8F66 an activation time the command set, or 0x8F67 when it no longer fits."""
+    if device.extra is None:
+        return []
+    state = device.extra.get(FAMILY)
+    held = state.get("pending_secondary") if state else None
+    secondary: Meter | None = getattr(device, "secondary", None)
+    if held is None or secondary is None:
+        return []
+    at = _dt.datetime.fromisoformat(held["at"])
+    if at > _device_clock(device, now):
+        return []
+    del state["pending_secondary"]
+    try:
+        secondary.apply_tariff(Tariff.from_json(held["tariff"]), None)
+        ok = True
+    except CommandError:
+        ok = False
+    device._log(f"future-dated secondary tariff {'applied' if ok else 'failed'}")
+    code = 0x8F66 if ok else 0x8F67
+    out = []
+    for class_id, obis, index in held["specs"]:
+        alert = c.DlmsAlert.future_dated(
+            device.next_alert_counter(),
+            executed=ok,
+            when=at,
+            message_code=int(held["message_code"]),
+            command_counter=int(held["counter"]),
+            spec=dlms.set_(int(class_id), str(obis), int(index)),
+        )
+        out.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+    return out

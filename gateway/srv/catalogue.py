@@ -32,6 +32,7 @@ from gateway.srv import (
     supply,
     tariff,
     tariff_prepay,
+    tariff_secondary,
 )
 from gateway.srv.example import Example
 from gateway.srv.registry import CODECS, NON_DEVICE, NON_DEVICE_EXAMPLES
@@ -46,6 +47,7 @@ FAMILIES: Final = (
     tariff,
     account,
     tariff_prepay,
+    tariff_secondary,
     supply,
     configuration,
     auxiliary,

@@ -112,21 +112,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             start = time_of(one(schedule, "StartTime").text)
             switches.append(gc.TariffSwitch(start, rate))
         days.append(gc.DayProfile(number(day, "DayName", 1, 16), tuple(switches)))
-    weeks = []
-    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
-        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
-        found = [read_int("ReferencedDayName", (r.text or "").strip(), 1, 16) for r in refs]
-        if len(found) != 7:
-            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
-        names = (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
-        name = number(week, "WeekName", 1, 4)
-        weeks.append(gc.WeekProfile(bytes([name]), names))
-    seasons = []
-    for season in children(one(table, "Seasons"), "Season"):
-        label = (one(season, "SeasonName").text or "").strip().encode("ascii", "replace")[:8]
-        season_start = cosem_date(one(season, "SeasonStartDate"), with_time=True)
-        week_name = bytes([number(season, "ReferencedWeekName", 1, 4)])
-        seasons.append(gc.Season(label, season_start, week_name))
+    weeks = elec_weeks(table)
+    seasons = elec_seasons(table)
     special = tuple(
         gc.SpecialDay(
             index,
@@ -146,8 +133,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     return UpdateImportTariff(
         gc.UpdateTariff(
             counter=0,
-            seasons=tuple(seasons),
-            week_profiles=tuple(weeks),
+            seasons=seasons,
+            week_profiles=weeks,
             day_profiles=tuple(days),
             standing_charge=standing,
             tou_prices=tou,
@@ -159,6 +146,32 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             cancel_pending=when == CANCELLATION,
         )
     )
+
+
+def elec_weeks(table: etree._Element) -> tuple[gc.WeekProfile, ...]:
+    """An ESME switching table's ``WeekProfiles``: each names its seven days, Monday first."""
+    weeks = []
+    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = [read_int("ReferencedDayName", (r.text or "").strip(), 1, 16) for r in refs]
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        names = (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
+        name = number(week, "WeekName", 1, 4)
+        weeks.append(gc.WeekProfile(bytes([name]), names))
+    return tuple(weeks)
+
+
+def elec_seasons(table: etree._Element) -> tuple[gc.Season, ...]:
+    """An ESME switching table's ``Seasons``: name, start (a COSEM date-time at midnight)
+    and week profile."""
+    seasons = []
+    for season in children(one(table, "Seasons"), "Season"):
+        label = (one(season, "SeasonName").text or "").strip().encode("ascii", "replace")[:8]
+        season_start = cosem_date(one(season, "SeasonStartDate"), with_time=True)
+        week_name = bytes([number(season, "ReferencedWeekName", 1, 4)])
+        seasons.append(gc.Season(label, season_start, week_name))
+    return tuple(seasons)
 
 
 def _gas_weeks(profiles: etree._Element) -> list[tuple[int, tuple[int, ...]]]:

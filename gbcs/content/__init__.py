@@ -27,6 +27,7 @@ never here. This package does no I/O and no cryptography.
 :mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
 :mod:`~gbcs.content.tariff_prepay` (the ESME's payment mode and prepayment configuration),
+:mod:`~gbcs.content.tariff_secondary` (a twin-element ESME's secondary tariff and prices),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware` and :mod:`~gbcs.content.alerts`. :mod:`~gbcs.content._common`
@@ -65,6 +66,7 @@ from gbcs.content import (
     supply,
     tariff,
     tariff_prepay,
+    tariff_secondary,
 )
 from gbcs.content._common import *  # noqa: F403
 from gbcs.content.account import *  # noqa: F403
@@ -81,6 +83,7 @@ from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
 from gbcs.content.tariff import *  # noqa: F403
 from gbcs.content.tariff_prepay import *  # noqa: F403
+from gbcs.content.tariff_secondary import *  # noqa: F403
 from gbcs.errors import DecodeError
 
 Command = (
@@ -89,6 +92,7 @@ Command = (
     | reads_gbz.Command
     | tariff.Command
     | tariff_prepay.Command
+    | tariff_secondary.Command
     | account.Command
     | gas_tariff.Command
     | gas_prepay.Command
@@ -160,3 +164,4 @@ __all__ += security.__all__
 __all__ += supply.__all__
 __all__ += tariff.__all__
 __all__ += tariff_prepay.__all__
+__all__ += tariff_secondary.__all__

@@ -16,7 +16,9 @@ from smetsim.sandbox import ESME, GSME
 
 # The SR, the meter (the gas-only use cases need --device GSME) and the use case it builds.
 CASES = [
+    ("1.1.2", ESME, "ECS01c"),
     ("1.2.1", ESME, "ECS01b"),
+    ("1.2.2", ESME, "ECS01d"),
     ("1.5", GSME, "GCS40c"),
     ("1.6", GSME, "GCS02"),
     ("1.6", ESME, "ECS02"),
