@@ -29,6 +29,6 @@ FAMILIES: tuple[str, ...] = (
 )
 """The family modules imported (their names), in import order."""
 
-from emulator.usecases import tariff, tariff_esme  # noqa: E402, F401  (registers its handlers)
+from emulator.usecases import account_esme, tariff, tariff_esme  # noqa: E402, F401  (registers)
 
-FAMILIES += (tariff.FAMILY, "tariff_esme")
+FAMILIES += (tariff.FAMILY, "tariff_esme", "account_esme")

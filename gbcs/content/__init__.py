@@ -23,7 +23,8 @@ never here. This package does no I/O and no cryptography.
 **Layout.** One module per use-case family, each the codec of its use cases:
 :mod:`~gbcs.content.reading` (and the tabled reads, :mod:`~gbcs.content.reads` and
 :mod:`~gbcs.content.reads_gbz`), :mod:`~gbcs.content.tariff` (tariff and prepayment),
-:mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
+:mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff; the
+ESME's balance, debt, PIN and event log in :mod:`~gbcs.content.account_esme`),
 :mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
 :mod:`~gbcs.content.tariff_prepay` (the ESME's payment mode and prepayment configuration),
@@ -53,6 +54,7 @@ from __future__ import annotations
 from gbcs.content import (
     _common,
     account,
+    account_esme,
     alerts,
     configuration,
     firmware,
@@ -70,6 +72,7 @@ from gbcs.content import (
 )
 from gbcs.content._common import *  # noqa: F403
 from gbcs.content.account import *  # noqa: F403
+from gbcs.content.account_esme import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
@@ -94,6 +97,7 @@ Command = (
     | tariff_prepay.Command
     | tariff_secondary.Command
     | account.Command
+    | account_esme.Command
     | gas_tariff.Command
     | gas_prepay.Command
     | supply.Command
@@ -151,6 +155,7 @@ __all__ = [
 ]
 __all__ += _common.__all__
 __all__ += account.__all__
+__all__ += account_esme.__all__
 __all__ += alerts.__all__
 __all__ += configuration.__all__
 __all__ += firmware.__all__

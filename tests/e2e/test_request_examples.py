@@ -20,6 +20,7 @@ CASES = [
     ("1.2.1", ESME, "ECS01b"),
     ("1.2.2", ESME, "ECS01d"),
     ("1.5", GSME, "GCS40c"),
+    ("1.5", ESME, "ECS04a"),
     ("1.6", GSME, "GCS02"),
     ("1.6", ESME, "ECS02"),
     ("1.7", ESME, "ECS05"),
@@ -34,6 +35,7 @@ CASES = [
     ("3.4", ESME, "ECS16"),
     ("3.4", GSME, "GCS44"),
     ("3.5", GSME, "GCS11"),
+    ("3.5", ESME, "ECS14"),
     ("6.26", ESME, "ECS48"),
     ("6.24.1", ESME, "CS02a"),
 ]
@@ -71,3 +73,16 @@ async def test_the_esme_prepay_configuration_example_is_built_as_ecs08a(
     found = gc.decode_command(message.message_code, message.content)
     assert isinstance(found, gc.ElecPrepayConfig)
     assert [(e.time.hour, e.start) for e in found.schedule] == [(0, True), (10, False), (16, True)]
+
+
+async def test_the_esme_debt_example_is_built_as_ecs07(client: DuisClient) -> None:
+    fields = {"ElecDebtRecovery": "yes", "DebtRecoveryRatePriceScale": "-3"}
+    xml = write_request("2.3", device=ESME, command_variant=4, fields=fields,
+                        counter=client.fresh_counter())  # fmt: skip
+    answer = await client.post(xml)
+    assert answer.code == "I0", (answer.code, answer.reason)
+    assert answer.payload is not None
+    message = Message.from_bytes(answer.payload)
+    found = gc.decode_command(message.message_code, message.content)
+    assert isinstance(found, gc.ManageDebt)
+    assert found.recovery_1.price_scale == -3

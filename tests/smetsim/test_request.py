@@ -112,6 +112,7 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     ("2.1", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "MaxCreditThreshold": "0"}, None),
     ("2.1", {"UpdatePrepayConfigElectricity": "yes", "DebtRecoveryRateCap": "65535"}, None),
     ("2.3", {"DebtRecoveryPerPayment": "2500", "DebtRecoveryRatePeriod2": "HOURLY"}, None),
+    ("2.3", {"ElecDebtRecovery": "yes", "DebtRecoveryRate1": "-20"}, None),
     ("3.1", {"SupplierMessage": "Top up soon ~ thanks!"}, None),
     ("3.2", {"RestrictionDateTime": "2030-06-01T12:00:00Z"}, None),
     ("3.3", {"ESMEEventLogType": ""}, None),
