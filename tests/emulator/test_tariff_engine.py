@@ -172,3 +172,69 @@ def test_gcs05_caps_the_gas_meters_debt_recovery() -> None:
     head.send(head.command(GSME, debt, counter=head.next_counter()))
     head.advance(timedelta(days=1))  # 24 000 a day uncapped
     assert gsme.meter.credit.debt == 240_000 - 3_000
+
+
+def _gas_tariff(head: HeadEnd, **changes: object) -> c.GasTariff:
+    """A gas block tariff: the first 1 000 dm3 at 5p a m3, the next 2 000 at 3p, the rest at
+    1p; 20p a day."""
+    price = c.GasPrice(c.issuer_id(head.now), 20_000, (5_000, 3_000, 1_000), True, 2)
+    tariff = c.GasTariff(
+        price,
+        days=(c.GasDay(1, 0),),
+        weeks=((1, (1,) * 7),),
+        seasons=(c.GasSeason(bytes([0xFF, 1, 1, 0xFF]), 1),),
+        thresholds=(1_000, 3_000),
+    )
+    return dataclasses.replace(tariff, **changes)  # type: ignore[arg-type]
+
+
+def _gas_ok(head: HeadEnd, cmd: object) -> None:
+    answer = head.send(head.command(GSME, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    assert c.ZclStatus.decode(answer.response.content).ok
+
+
+def test_a_gas_block_tariff_prices_each_block() -> None:
+    head = HeadEnd(sandbox_fleet(prepayment=True, balance=40_000_000), pki_for())
+    gsme = head.fleet.device(GSME, head.now)
+    assert isinstance(gsme, Gsme)
+    _gas_ok(head, _gas_tariff(head))
+    meter = gsme.meter
+    meter.prepayment = dataclasses.replace(meter.prepayment, low_credit_threshold=0)
+    balance = meter.credit.balance
+    head.advance(timedelta(days=4))
+    total = sum(used for _, used in meter.half_hours(48 * 4))
+    assert total > 3_000
+    by_block = _split(total, (1_000, 3_000))
+    assert meter.block_counters is not None
+    assert meter.block_counters[:BLOCKS] == by_block
+    owed = by_block[0] * 5_000 + by_block[1] * 3_000 + by_block[2] * 1_000
+    assert balance - meter.credit.balance == owed // 1000 + 48 * 4 * (20_000 // 48)
+
+
+def test_a_gas_special_day_bills_on_its_tier() -> None:
+    """Tier 1 every day, tier 2 on 16 January of any year (a GCS01a special day)."""
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    gsme = head.fleet.device(GSME, head.now)
+    assert isinstance(gsme, Gsme)
+    price = c.GasPrice(c.issuer_id(head.now), 20_000, (5_000, 4_000))
+    _gas_ok(
+        head,
+        _gas_tariff(
+            head,
+            price=price,
+            days=(c.GasDay(1, 1), c.GasDay(2, 2)),
+            special_days=(c.GasSpecialDay(bytes([0xFF, 1, 16, 0xFF]), 2),),
+            thresholds=(),
+        ),
+    )
+    meter = gsme.meter
+    second = meter.registers[2]
+    head.advance(timedelta(days=3))
+    on_special = sum(
+        used
+        for start, used in meter.half_hours(48 * 3)
+        if dt.datetime.fromtimestamp(start, UTC).date() == dt.date(2024, 1, 16)
+    )
+    assert on_special > 0
+    assert meter.registers[2] - second == on_special
