@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +31,12 @@ HH_CAPACITY = 48 * 14
 months, which a hundred thousand emulated meters cannot afford in memory)."""
 MAX_CATCH_UP_SLOTS = 48 * 400
 """A meter left alone for longer than this (400 days) catches up only this far."""
+BLOCK_RATES, BLOCKS = 8, 4
+"""The block counter matrix: consumption (Wh) by block tariff rate and block."""
+MAX_THRESHOLDS = BLOCKS - 1
+ANY = 0xFF
+EVERY_YEAR = 0xFFFF
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class PaymentMode(StrEnum):
@@ -48,8 +55,40 @@ class MeterEvent(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class BlockRate:
+    """A block tariff rate: the TOU register it bills to, its row of the block counter
+    matrix (rate 1..8), its thresholds (Wh of the rate's consumption since the matrix was
+    last reset, ascending, at most three) and the price of each block (one more than the
+    thresholds, milli-pence per kWh)."""
+
+    register: int
+    rate: int
+    thresholds: tuple[int, ...]
+    prices: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialDay:
+    """A date billed by its own switching table instead of its week day's (year
+    :data:`EVERY_YEAR`, month or day :data:`ANY`: wildcards)."""
+
+    year: int
+    month: int
+    day: int
+    switching: tuple[int, ...]
+
+    def matches(self, day: date) -> bool:
+        return (
+            self.year in (EVERY_YEAR, day.year)
+            and self.month in (ANY, day.month)
+            and self.day in (ANY, day.day)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Tariff:
-    """A time-of-use tariff: which register each half hour bills to, and at what price.
+    """A time-of-use (and block) tariff: which register each half hour bills to, and at what
+    price.
 
     Immutable, so that a hundred thousand meters on the default tariff share one object.
     """
@@ -60,6 +99,20 @@ class Tariff:
     """Per day, milli-pence."""
     switching: tuple[int, ...] = (0,) * SLOTS_PER_DAY
     """For each UTC half hour of the day, the index of the register it bills to."""
+    weekdays: tuple[tuple[int, ...], ...] = ()
+    """The switching table of each day of the week, Monday first (empty: every day bills by
+    :attr:`switching`)."""
+    special_days: tuple[SpecialDay, ...] = ()
+    block_rates: tuple[BlockRate, ...] = ()
+    """Registers whose price depends on the block counters (the rest bill at their price)."""
+
+    def switching_on(self, day: date) -> tuple[int, ...]:
+        """The switching table the meter bills ``day`` by: a special day's, else its week
+        day's."""
+        for special in self.special_days:
+            if special.matches(day):
+                return special.switching
+        return self.weekdays[day.weekday()] if self.weekdays else self.switching
 
     def problems(self) -> list[str]:
         """Why this tariff is inconsistent (empty when it is fine)."""
@@ -70,11 +123,77 @@ class Tariff:
             found.append("prices must not be negative")
         if self.standing_charge < 0:
             found.append("the standing charge must not be negative")
-        if len(self.switching) != SLOTS_PER_DAY:
-            found.append(f"the switching table has 48 half hours, not {len(self.switching)}")
-        elif any(not 0 <= r < len(self.prices) for r in self.switching):
+        tables = [self.switching, *self.weekdays, *(d.switching for d in self.special_days)]
+        if self.weekdays and len(self.weekdays) != 7:
+            found.append(f"a week has 7 switching tables, not {len(self.weekdays)}")
+        if any(len(t) != SLOTS_PER_DAY for t in tables):
+            found.append("a switching table has 48 half hours")
+        elif any(not 0 <= r < len(self.prices) for t in tables for r in t):
             found.append("the switching table names a register that has no price")
+        for block in self.block_rates:
+            found += _block_problems(block, len(self.prices))
+        if len({b.register for b in self.block_rates}) != len(self.block_rates):
+            found.append("two block rates bill to one register")
         return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prices": list(self.prices),
+            "standing_charge": self.standing_charge,
+            "switching": list(self.switching),
+            "weekdays": [list(t) for t in self.weekdays],
+            "special_days": [
+                [d.year, d.month, d.day, list(d.switching)] for d in self.special_days
+            ],
+            "block_rates": [
+                [b.register, b.rate, list(b.thresholds), list(b.prices)] for b in self.block_rates
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tariff:
+        def ints(values: Any) -> tuple[int, ...]:
+            return tuple(int(v) for v in values)
+
+        return cls(
+            prices=ints(data["prices"]),
+            standing_charge=int(data["standing_charge"]),
+            switching=ints(data["switching"]),
+            weekdays=tuple(ints(t) for t in data.get("weekdays", ())),
+            special_days=tuple(
+                SpecialDay(int(y), int(m), int(d), ints(t))
+                for y, m, d, t in data.get("special_days", ())
+            ),
+            block_rates=tuple(
+                BlockRate(int(r), int(n), ints(t), ints(p))
+                for r, n, t, p in data.get("block_rates", ())
+            ),
+        )
+
+
+def _day_of(slot: int) -> date:
+    """The UTC date of a half hour (numbered from the epoch)."""
+    return date.fromordinal(EPOCH_ORDINAL + slot // SLOTS_PER_DAY)
+
+
+def _block_problems(block: BlockRate, registers: int) -> list[str]:
+    found = []
+    name = f"block rate {block.rate}"
+    if not 1 <= block.rate <= BLOCK_RATES:
+        found.append(f"{name} is not a block tariff rate (1 to {BLOCK_RATES})")
+    if not 0 <= block.register < registers:
+        found.append(f"{name} bills to a register that has no price")
+    if len(block.thresholds) > MAX_THRESHOLDS:
+        found.append(f"{name} has more than {MAX_THRESHOLDS} thresholds")
+    if list(block.thresholds) != sorted(set(block.thresholds)) or any(
+        t <= 0 for t in block.thresholds
+    ):
+        found.append(f"{name}: thresholds must be positive and strictly increasing")
+    if len(block.prices) != len(block.thresholds) + 1:
+        found.append(f"{name} needs one price a block ({len(block.thresholds) + 1})")
+    if any(p < 0 for p in block.prices):
+        found.append(f"{name}: prices must not be negative")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +205,10 @@ class PrepaymentConfig:
     low_credit_threshold: int = 200_000
     disablement_threshold: int = 0
     debt_recovery_per_day: int = 0
+    debt_cap: int = 0
+    """The most time-based debt recovered in one :attr:`debt_cap_period` (0: no cap)."""
+    debt_cap_period: int = 7 * 24 * 3600
+    """Seconds (the ESME's cap period is what ECS08a sends: a week)."""
     non_disablement: tuple[bool, ...] = ()
     """For each UTC half hour of the day, whether the supply may not be disabled for lack of
     credit then (a non-disablement period); empty: never such a period."""
@@ -98,9 +221,12 @@ class PrepaymentConfig:
                 "emergency_credit_threshold",
                 "low_credit_threshold",
                 "debt_recovery_per_day",
+                "debt_cap",
             )
             if getattr(self, name) < 0
         ]
+        if self.debt_cap_period <= 0:
+            found.append("the debt cap period must be positive")
         if self.non_disablement and len(self.non_disablement) != SLOTS_PER_DAY:
             found.append("the non-disablement periods cover 48 half hours")
         if self.emergency_credit_threshold > self.low_credit_threshold:
@@ -124,6 +250,10 @@ class Credit:
     disabled_for_credit: bool = False
     carry: int = 0
     """Sub-milli-pence remainder of energy charges (so rounding loses nothing)."""
+    cap_window: int = -1
+    """The debt cap period (its number since the epoch) :attr:`cap_used` counts in."""
+    cap_used: int = 0
+    """Time-based debt recovered in that period, milli-pence."""
 
     def available(self, config: PrepaymentConfig) -> int:
         """Credit the consumer may still use: balance plus any active emergency credit."""
@@ -152,6 +282,11 @@ class Meter:
     """Ring buffer of recorded half-hour consumption, allocated when first needed."""
     hh_capacity: int = HH_CAPACITY
     hh_count: int = 0
+    block_counters: list[int] | None = None
+    """The block counter matrix, rate by rate (8 x 4, Wh); allocated when a block rate
+    first bills."""
+    daily_block_reset: bool = False
+    """The block counter matrix resets at every UTC midnight (6.26)."""
 
     @classmethod
     def new(
@@ -216,28 +351,70 @@ class Meter:
         hh, capacity = self.hh, self.hh_capacity
         consumption = self.shape.consumption
         key, factor = self.key, self.factor
-        registers, switching = self.registers, self.tariff.switching
+        tariff = self.tariff
+        registers, switching, prices = self.registers, tariff.switching, tariff.prices
+        by_day = bool(tariff.weekdays or tariff.special_days)
+        blocks = {b.register: b for b in tariff.block_rates}
         prepayment = self.mode is PaymentMode.PREPAYMENT
+        if by_day:
+            switching = tariff.switching_on(_day_of(slot))
         while slot < end_slot:
+            in_day = slot % SLOTS_PER_DAY
+            if in_day == 0:
+                if self.daily_block_reset and self.block_counters is not None:
+                    self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
+                if by_day:
+                    switching = tariff.switching_on(_day_of(slot))
             used = consumption(key, slot, factor) if self.supply is SupplyState.ENABLED else 0
-            register = switching[slot % SLOTS_PER_DAY]
+            register = switching[in_day]
             registers[0] += used
             registers[1 + register] += used
             hh[slot % capacity] = used
+            block = blocks.get(register) if blocks else None
+            owed = self._count_blocks(block, used) if block else used * prices[register]
             if prepayment:
-                self._charge(used, register, events, slot % SLOTS_PER_DAY)
+                self._charge(owed, events, in_day, slot)
             slot += 1
         self.hh_count += end_slot - self.accounted_to // HALF_HOUR
         self.accounted_to = end_slot * HALF_HOUR
         return events
 
-    def _charge(self, used: int, register: int, events: list[MeterEvent], slot: int) -> None:
+    def _count_blocks(self, block: BlockRate, used: int) -> int:
+        """Add ``used`` Wh to the block rate's row of the block counter matrix, block by
+        block as its thresholds fall, and return its cost (Wh x milli-pence per kWh)."""
+        if self.block_counters is None:
+            self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
+        row = (block.rate - 1) * BLOCKS
+        counters = self.block_counters
+        consumed = sum(counters[row : row + BLOCKS])
+        owed = 0
+        while used > 0:
+            current = sum(1 for t in block.thresholds if t <= consumed)
+            room = block.thresholds[current] - consumed if current < len(block.thresholds) else used
+            part = min(used, room)
+            owed += part * block.prices[current]
+            counters[row + current] += part
+            consumed += part
+            used -= part
+        return owed
+
+    def reset_block_counters(self) -> None:
+        """1.7: the block counter matrix starts again from zero."""
+        if self.block_counters is not None:
+            self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
+
+    def _charge(self, owed: int, events: list[MeterEvent], in_day: int, slot: int) -> None:
         credit, config = self.credit, self.prepayment
-        owed = used * self.tariff.prices[register] + credit.carry
-        energy_cost, credit.carry = divmod(owed, 1000)
+        energy_cost, credit.carry = divmod(owed + credit.carry, 1000)
         cost = energy_cost + self.tariff.standing_charge // SLOTS_PER_DAY
         if config.debt_recovery_per_day and credit.debt > 0:
             recovered = min(credit.debt, config.debt_recovery_per_day // SLOTS_PER_DAY)
+            if config.debt_cap:
+                window = slot * HALF_HOUR // config.debt_cap_period
+                if window != credit.cap_window:
+                    credit.cap_window, credit.cap_used = window, 0
+                recovered = max(0, min(recovered, config.debt_cap - credit.cap_used))
+                credit.cap_used += recovered
             credit.debt -= recovered
             cost += recovered
         credit.balance -= cost
@@ -254,7 +431,7 @@ class Meter:
         if (
             self.supply is not SupplyState.DISABLED
             and credit.available(config) <= config.disablement_threshold
-            and not (config.non_disablement and config.non_disablement[slot])
+            and not (config.non_disablement and config.non_disablement[in_day])
         ):
             self.supply = transition(
                 "supply", self.supply_table, self.supply, SupplyEvent.CREDIT_EXHAUSTED
@@ -333,17 +510,17 @@ class Meter:
             "registers": list(self.registers),
             "supply": self.supply.value,
             "mode": self.mode.value,
-            "tariff": {
-                "prices": list(self.tariff.prices),
-                "standing_charge": self.tariff.standing_charge,
-                "switching": list(self.tariff.switching),
-            },
+            "tariff": self.tariff.to_json(),
+            "block_counters": self.block_counters,
+            "daily_block_reset": self.daily_block_reset,
             "prepayment": {
                 "emergency_credit_limit": self.prepayment.emergency_credit_limit,
                 "emergency_credit_threshold": self.prepayment.emergency_credit_threshold,
                 "low_credit_threshold": self.prepayment.low_credit_threshold,
                 "disablement_threshold": self.prepayment.disablement_threshold,
                 "debt_recovery_per_day": self.prepayment.debt_recovery_per_day,
+                "debt_cap": self.prepayment.debt_cap,
+                "debt_cap_period": self.prepayment.debt_cap_period,
                 "non_disablement": [i for i, on in enumerate(self.prepayment.non_disablement) if on]
                 if self.prepayment.non_disablement
                 else None,
@@ -355,6 +532,8 @@ class Meter:
                 "low_credit_alerted": self.credit.low_credit_alerted,
                 "disabled_for_credit": self.credit.disabled_for_credit,
                 "carry": self.credit.carry,
+                "cap_window": self.credit.cap_window,
+                "cap_used": self.credit.cap_used,
             },
             "hh": None if self.hh is None else list(self.hh),
             "hh_count": self.hh_count,
@@ -375,16 +554,14 @@ class Meter:
             supply=SupplyState(data["supply"]),
             supply_table=supply_table,
             mode=PaymentMode(data["mode"]),
-            tariff=Tariff(
-                prices=tuple(int(v) for v in tariff["prices"]),
-                standing_charge=int(tariff["standing_charge"]),
-                switching=tuple(int(v) for v in tariff["switching"]),
-            ),
+            tariff=Tariff.from_json(tariff),
             prepayment=_prepayment_from_json(data["prepayment"]),
             credit=Credit(**data["credit"]),
             hh=None if hh is None else array("I", (int(v) for v in hh)),
             hh_capacity=HH_CAPACITY if hh is None else len(hh),
             hh_count=int(data["hh_count"]),
+            block_counters=data.get("block_counters"),
+            daily_block_reset=bool(data.get("daily_block_reset", False)),
         )
         return meter
 

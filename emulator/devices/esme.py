@@ -18,7 +18,7 @@ from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
 from emulator.devices.meter import MeterDevice
 from emulator.errors import CommandError, TransitionError
 from emulator.firmware import FirmwareVersion
-from emulator.metering import Meter, PaymentMode, Tariff
+from emulator.metering import BlockRate, Meter, PaymentMode, SpecialDay, Tariff
 from emulator.profiles import DEFAULT_SHAPE, shape_named, unit_interval
 from emulator.supply import LOAD_SWITCH, SupplyEvent
 from gbcs import content as c
@@ -303,53 +303,68 @@ class Esme(MeterDevice):
 
 def tariff_of(cmd: c.UpdateTariff) -> Tariff:
     """The meter's tariff from an ECS01a: TOU prices (milli-pence per kWh), the standing
-    charge (milli-pence per day) and the half-hour switching table of the first season's
-    Monday (the emulated meter bills every day alike; block prices are not modelled)."""
+    charge (milli-pence per day), the half-hour switching table of each day of the first
+    season's week and of each special day, and the block rates the day profiles switch to
+    (their thresholds in Wh and one price a block)."""
     money = cmd.price_scale + 5  # milli-pence are 1e-5 of a pound
     energy = 3 - cmd.commodity_scale  # prices per kWh
     if money + energy < 0 or money < 0:
         raise CommandError(
             f"price scale {cmd.price_scale} is finer than the meter's milli-pence resolution"
         )
-    charges = list(cmd.tou_prices)
+    scale = 10 ** (money + energy)
     weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
-    days = [d for d in cmd.day_profiles if weeks and d.day_id == weeks[0].days[0]]
-    if not days or not days[0].switches:
-        raise CommandError("the calendar has no day profile for its first season's Monday")
-    day = days[0]
-    switching = []
-    for slot in range(48):
-        minute = slot * 30
-        rate = day.switches[0].rate
-        for switch in day.switches:
-            if switch.start.hour * 60 + switch.start.minute <= minute:
-                rate = switch.rate
-        if rate > c.BLOCK_SCRIPT_BASE:
-            # Block thresholds are not modelled: block rate n bills on register n at block
-            # A's price.
-            rate -= c.BLOCK_SCRIPT_BASE
-            charges[rate - 1] = cmd.block_prices[0][rate - 1]
-        switching.append(rate - 1)
-    prices = tuple(p * 10 ** (money + energy) for p in charges)
+    if not weeks:
+        raise CommandError("the calendar has no week profile for its first season")
+    profiles = {d.day_id: d for d in cmd.day_profiles}
+    charges = list(cmd.tou_prices)
+    blocks: dict[int, BlockRate] = {}
+
+    def table(day_id: int) -> tuple[int, ...]:
+        day = profiles.get(day_id)
+        if day is None or not day.switches:
+            raise CommandError(f"the calendar has no tariff switch for day profile {day_id}")
+        switching = []
+        for slot in range(48):
+            minute = slot * 30
+            rate = day.switches[0].rate
+            for switch in day.switches:
+                if switch.start.hour * 60 + switch.start.minute <= minute:
+                    rate = switch.rate
+            if rate > c.BLOCK_SCRIPT_BASE:
+                # Block rate n bills on register n, at the price of the block its counters
+                # have reached.
+                rate -= c.BLOCK_SCRIPT_BASE
+                thresholds = tuple(t for t in cmd.block_thresholds[rate - 1] if t != 0xFFFF_FFFF)
+                prices = tuple(
+                    cmd.block_prices[b][rate - 1] * scale for b in range(len(thresholds) + 1)
+                )
+                blocks[rate] = BlockRate(rate - 1, rate, thresholds, prices)
+                charges[rate - 1] = cmd.block_prices[0][rate - 1]
+            switching.append(rate - 1)
+        return tuple(switching)
+
+    week = tuple(table(day_id) for day_id in weeks[0].days)
+    special = tuple(
+        SpecialDay(int.from_bytes(d.date[0:2], "big"), d.date[2], d.date[3], table(d.day_id))
+        for d in cmd.special_days
+    )
     return Tariff(
-        prices=prices, standing_charge=cmd.standing_charge * 10**money, switching=tuple(switching)
+        prices=tuple(p * scale for p in charges),
+        standing_charge=cmd.standing_charge * 10**money,
+        switching=week[0],
+        weekdays=week if len(set(week)) > 1 else (),
+        special_days=special,
+        block_rates=tuple(blocks[n] for n in sorted(blocks)),
     )
 
 
 def tariff_json(tariff: Tariff) -> dict[str, Any]:
-    return {
-        "prices": list(tariff.prices),
-        "standing_charge": tariff.standing_charge,
-        "switching": list(tariff.switching),
-    }
+    return tariff.to_json()
 
 
 def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
-    return Tariff(
-        prices=tuple(int(v) for v in data["prices"]),
-        standing_charge=int(data["standing_charge"]),
-        switching=tuple(int(v) for v in data["switching"]),
-    )
+    return Tariff.from_json(dict(data))
 
 
 def dlms_error(command: Message, uc: UseCase, error: Exception, version: bytes) -> bytes:

@@ -29,9 +29,9 @@ FAMILIES: tuple[str, ...] = (
 )
 """The family modules imported (their names), in import order."""
 
-from emulator.usecases import tariff  # noqa: E402  (registers its handlers)
+from emulator.usecases import account_esme, tariff, tariff_esme  # noqa: E402, F401  (registers)
 
-FAMILIES += (tariff.FAMILY,)
+FAMILIES += (tariff.FAMILY, "tariff_esme", "account_esme")
 
 from emulator.usecases import alerts  # noqa: E402  (registers its handlers and alert filter)
 

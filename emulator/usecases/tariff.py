@@ -21,7 +21,16 @@ from emulator.clock import from_seconds
 from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles, ticks
 from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
 from emulator.errors import CommandError
-from emulator.metering import MeterEvent, PaymentMode, PrepaymentConfig, Tariff
+from emulator.metering import (
+    EVERY_YEAR,
+    BlockRate,
+    MeterEvent,
+    PaymentMode,
+    PrepaymentConfig,
+    SpecialDay,
+    Tariff,
+)
+from emulator.profiles import SLOTS_PER_DAY
 from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING, NOW
 from gbcs.devices import DeviceType
@@ -116,6 +125,9 @@ def activate_gas_emergency_credit(
 def reset_block_counters(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS05: the block counters start again from zero."""
     cmd = c.ResetBlockCounters.decode(command.content)
+    # The device has accounted up to now (it ticks before it handles a command): the half
+    # hours before the reset stay in the old counters.
+    _meter(device).meter.reset_block_counters()
     state = _state(device)
     state["block_counters"] = [0, 0, 0, 0]
     state["block_counters_reset"] = _when(device, now)
@@ -127,6 +139,7 @@ def daily_block_reset(device: Any, command: Message, now: int, ctx: DeviceContex
     """ECS48: whether the block counters reset every midnight."""
     cmd = c.DailyBlockCounterReset.decode(command.content)
     _state(device)["daily_block_reset"] = cmd.daily
+    _meter(device).meter.daily_block_reset = cmd.daily
     return _ok(cmd)
 
 
@@ -332,27 +345,52 @@ def update_price(device: Any, command: Message, now: int, ctx: DeviceContext) ->
         problems.append(f"price scale {cmd.price_scale} is finer than milli-pence")
     if problems:
         return _refused(device, cmd, "; ".join(problems))
-    count = len(meter.tariff.prices)
-    prices = tuple(p * 10 ** (money + energy) for p in cmd.tou_prices[:count])
-    tariff = replace(meter.tariff, prices=prices, standing_charge=cmd.standing_charge * 10**money)
+    scale = 10 ** (money + energy)
+    held = {
+        "prices": [p * scale for p in cmd.tou_prices],
+        "standing_charge": cmd.standing_charge * 10**money,
+        "block_prices": {
+            str(rate): [cmd.block_prices[b][rate - 1] * scale for b in range(c.BLOCKS)]
+            for rate in range(1, c.BLOCK_RATES + 1)
+        },
+    }
     if cmd.activate_at is not None and cmd.activate_at > from_seconds(device.device_time(now)):
-        state["pending_price"] = {
+        state["pending_price"] = held | {
             "at": cmd.activate_at.isoformat(),
-            "prices": list(tariff.prices),
-            "standing_charge": tariff.standing_charge,
             "counter": command.originator_counter,
             "message_code": command.message_code,
         }
         return _ok(cmd)
-    meter.tariff = tariff
+    meter.tariff = repriced(meter.tariff, held)
     return _ok(cmd)
+
+
+def repriced(tariff: Tariff, held: dict[str, Any]) -> Tariff:
+    """``tariff`` on new prices (ECS01b, GCS01b): each TOU register's, the standing charge,
+    and each block rate's block prices (a block rate's register at its block A price)."""
+    prices = list(int(p) for p in held["prices"])
+    count = len(tariff.prices)
+    prices = (prices + [prices[-1]] * count)[:count]
+    blocks = []
+    for block in tariff.block_rates:
+        new = held.get("block_prices", {}).get(str(block.rate))
+        if new is not None:
+            block = replace(block, prices=tuple(int(p) for p in new[: len(block.prices)]))
+        prices[block.register] = block.prices[0]
+        blocks.append(block)
+    return replace(
+        tariff,
+        prices=tuple(prices),
+        standing_charge=int(held["standing_charge"]),
+        block_rates=tuple(blocks),
+    )
 
 
 @handles(G, 0x00A3)
 def update_gas_price(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """GCS01b: the standing charge and prices (1e-5 of the currency: milli-pence) on the
-    switching table the meter holds; block prices bill at block 1's price (thresholds are
-    not modelled). A future start is held (``pending_price``); a cancellation drops it."""
+    switching table the meter holds; on a block tariff, the block prices of its block rate.
+    A future start is held (``pending_price``); a cancellation drops it."""
     cmd = c.GasPrice.decode(command.content)
     meter = _meter(device).meter
     state = _state(device)
@@ -360,29 +398,27 @@ def update_gas_price(device: Any, command: Message, now: int, ctx: DeviceContext
     if cmd.cancel:
         state.pop("pending_price", None)
         return answer
-    count = len(meter.tariff.prices)
-    prices = (cmd.prices[0],) * count if cmd.block else cmd.prices[:count]
-    prices += (prices[-1],) * (count - len(prices))
-    tariff = replace(meter.tariff, prices=prices, standing_charge=cmd.standing_charge)
+    held: dict[str, Any] = {
+        "prices": list(cmd.prices[:1] if cmd.block else cmd.prices),
+        "standing_charge": cmd.standing_charge,
+        "block_prices": {"1": list(cmd.prices)} if cmd.block else {},
+    }
     if cmd.start != 0 and gbz.from_zigbee_time(cmd.start) > from_seconds(device.device_time(now)):
-        state["pending_price"] = {
+        state["pending_price"] = held | {
             "at": gbz.from_zigbee_time(cmd.start).isoformat(),
-            "prices": list(tariff.prices),
-            "standing_charge": tariff.standing_charge,
             "counter": command.originator_counter,
             "message_code": command.message_code,
         }
         return answer
-    meter.tariff = tariff
+    meter.tariff = repriced(meter.tariff, held)
     return answer
 
 
 @handles(G, 0x006B)
 def update_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
-    """GCS01a: the calendar and prices. The emulated GSME bills every day as its first
-    season's Monday (one tier all day, as a gas day profile is; block tariffs bill at block
-    1's price, thresholds not modelled). A future start is held (``pending_tariff``); a
-    cancellation drops it; a calendar naming a day or week it does not hold is refused."""
+    """GCS01a: the calendar and prices (:func:`gas_tariff_of`). A future start is held
+    (``pending_tariff``); a cancellation drops it; a calendar naming a day or week it does
+    not hold is refused."""
     cmd = c.GasTariff.decode(command.content)
     clusters = (gbz.Cluster.CALENDAR,) * (len(cmd.days) + len(cmd.weeks) + 3)
     clusters += (gbz.Cluster.PRICE,) * (3 if cmd.price.block else 2)
@@ -398,34 +434,74 @@ def update_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContex
     if cmd.price.cancel:
         state.pop("pending_tariff", None)
         return answer(0)
-    days = {d.day_id: d.tier for d in cmd.days}
-    weeks = dict(cmd.weeks)
-    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
-    if monday not in days or any(d not in days for w in weeks.values() for d in w):
-        device._log("GCS01a refused: the calendar names a day or week profile it lacks")
+    try:
+        tariff = gas_tariff_of(cmd)
+    except CommandError as exc:
+        device._log(f"GCS01a refused: {exc}")
         return answer(ZCL_FAILURE)
-    tier = max(days[monday], 1)
-    prices = (cmd.price.prices[0],) * len(cmd.price.prices) if cmd.price.block else cmd.price.prices
-    tariff = Tariff(
-        prices=prices,
-        standing_charge=cmd.price.standing_charge,
-        switching=(min(tier, len(prices)) - 1,) * 48,
-    )
     at = cmd.price.start
     if at != 0 and gbz.from_zigbee_time(at) > from_seconds(device.device_time(now)):
         state["pending_tariff"] = {
             "at": gbz.from_zigbee_time(at).isoformat(),
-            "prices": list(tariff.prices),
-            "standing_charge": tariff.standing_charge,
-            "switching": list(tariff.switching),
+            "tariff": tariff.to_json(),
             "block": cmd.price.block,
             "counter": command.originator_counter,
             "message_code": command.message_code,
         }
         return answer(0)
     meter.apply_tariff(tariff, None)
-    state["calendar"] = {"days": len(cmd.days), "weeks": len(cmd.weeks), "tier": tier}
+    state["calendar"] = {
+        "days": len(cmd.days),
+        "weeks": len(cmd.weeks),
+        "tier": tariff.switching[0] + 1,
+    }
     return answer(0)
+
+
+def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
+    """The gas meter's tariff from a GCS01a: each day of the first season's week and each
+    special day bills all day on its day profile's tier (prices in milli-pence per m3); on a
+    block tariff every day bills on register 1 through the block thresholds in use (in the
+    meter's dm3) at each block's price. A calendar naming a profile it lacks, or a tariff
+    the meter's engine cannot hold, raises :class:`CommandError`."""
+    problems = cmd.problems()
+    days = {d.day_id: d.tier for d in cmd.days}
+    week = dict(cmd.weeks).get(cmd.seasons[0].week_id) if cmd.seasons else None
+    if week is None or any(d not in days for d in week):
+        problems.append("the calendar names a day or week profile it lacks")
+    if problems:
+        raise CommandError("; ".join(problems))
+    assert week is not None
+
+    def table(day_id: int) -> tuple[int, ...]:
+        return (max(days[day_id], 1) - 1,) * SLOTS_PER_DAY
+
+    prices = cmd.price.prices
+    blocks: tuple[BlockRate, ...] = ()
+    if cmd.price.block:
+        thresholds = cmd.thresholds[: cmd.price.thresholds]
+        blocks = (BlockRate(0, 1, thresholds, prices[: len(thresholds) + 1]),)
+        prices = prices[:1]
+    tables = tuple(table(d) for d in week)
+    tariff = Tariff(
+        prices=prices,
+        standing_charge=cmd.price.standing_charge,
+        switching=tables[0],
+        weekdays=tables if len(set(tables)) > 1 else (),
+        special_days=tuple(
+            SpecialDay(
+                EVERY_YEAR if s.date[0] == 0xFF else 1900 + s.date[0],
+                s.date[1],
+                s.date[2],
+                table(s.day_id),
+            )
+            for s in cmd.special_days
+        ),
+        block_rates=blocks,
+    )
+    if tariff.problems():
+        raise CommandError("; ".join(tariff.problems()))
+    return tariff
 
 
 @handles(G, 0x006F)
@@ -495,6 +571,11 @@ def _periods(cmd: c.GasPrepayConfig) -> list[int]:
     return periods
 
 
+GAS_DEBT_CAP_PERIOD = 7 * 24 * 3600
+"""The GSME's overall debt cap carries no period of its own: the emulated gas meter caps
+time-based debt recovery per week, the period the DCC sends an ESME (ECS08a)."""
+
+
 def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
     periods = set(held.get("periods", ()))
     return replace(
@@ -503,6 +584,8 @@ def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfi
         emergency_credit_threshold=int(held["emergency_credit_threshold"]),
         low_credit_threshold=int(held["low_credit_threshold"]),
         non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
+        debt_cap=int(held.get("debt_cap", 0)),
+        debt_cap_period=int(held.get("debt_cap_period", GAS_DEBT_CAP_PERIOD)),
     )
 
 
@@ -547,10 +630,17 @@ def _apply(device: MeterDevice, key: str, held: dict[str, Any], at: int) -> bool
         if config.problems():
             return False
         meter.prepayment = config
-        _state(device)["prepay"] = {k: v for k, v in held.items() if k not in ("at", "counter")}
+        kept = ("at", "counter", "message_code", "specs")
+        _state(device)["prepay"] = {k: v for k, v in held.items() if k not in kept}
         return True
-    switching = tuple(held.get("switching", meter.tariff.switching))
-    tariff = Tariff(tuple(held["prices"]), int(held["standing_charge"]), switching)
+    if "tariff" in held:
+        tariff = Tariff.from_json(held["tariff"])
+    elif "switching" in held:  # held before the tariff was kept whole
+        tariff = Tariff(
+            tuple(held["prices"]), int(held["standing_charge"]), tuple(held["switching"])
+        )
+    else:
+        tariff = repriced(meter.tariff, held)
     try:
         meter.apply_tariff(tariff, None)
     except CommandError:
@@ -564,14 +654,15 @@ def _alerts(device: MeterDevice, key: str, held: dict[str, Any], at: int, ok: bo
     if device.DEVICE_TYPE is E:
         # One alert an activation time set (attribute 7), as the DCC's reference alerts.
         out = []
-        for obis in (c.STANDING_CHARGE, c.PRICE_MATRIX):
+        specs = held.get("specs") or [[113, c.STANDING_CHARGE, 7], [113, c.PRICE_MATRIX, 7]]
+        for class_id, obis, index in specs:
             alert = c.DlmsAlert.future_dated(
                 device.next_alert_counter(),
                 executed=ok,
                 when=when,
                 message_code=int(held["message_code"]),
                 command_counter=int(held["counter"]),
-                spec=dlms.set_(113, obis, 7),
+                spec=dlms.set_(int(class_id), str(obis), int(index)),
             )
             out.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
         return out

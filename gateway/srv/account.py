@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 INT32: Final = (-(1 << 31), (1 << 31) - 1)
+INT16: Final = (-(1 << 15), (1 << 15) - 1)
 _T = TypeVar("_T")
 
 
@@ -92,6 +93,8 @@ class ResetBlockCounters:
 class DebtRecovery:
     rate: int
     hourly: bool
+    price_scale: int | None = None
+    """The ESME's rate is in units of ``10**price_scale`` of the currency (None: a GSME's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,12 +183,25 @@ def _choose_balance(request: UpdateMeterBalance, names: tuple[str, ...]) -> str:
     return names[index]
 
 
+_GAS_BALANCE = {
+    "GCS40a": gc.CreditAdjustment.INCREMENTAL,
+    "GCS40b": gc.CreditAdjustment.ABSOLUTE,
+    "GCS40c": gc.CreditAdjustment.ADJUST,
+    "GCS40d": gc.CreditAdjustment.RESET,
+}
+"""The ZCL credit adjustment type of each GSME use case (the reset ones carry 0)."""
+
+
 def _build_balance(cmd: Command) -> bytes:
     request: UpdateMeterBalance = cmd.request
+    name = cmd.use_case.name
+    if name == "ECS04a":
+        assert request.adjust is not None  # _choose_balance picks ECS04a for an adjustment
+        return gc.AdjustMeterBalance(cmd.counter, request.adjust).encode()
+    if name == "ECS04b":
+        return gc.ResetMeterBalance(cmd.counter).encode()
     issued = gc.issuer_id(cmd.now)
-    if request.adjust is None:
-        return gc.GasMeterBalance(issued, gc.CreditAdjustment.RESET).encode()
-    return gc.GasMeterBalance(issued, gc.CreditAdjustment.ADJUST, request.adjust).encode()
+    return gc.GasMeterBalance(issued, _GAS_BALANCE[name], request.adjust or 0).encode()
 
 
 def _boolean(name: str, text: str | None) -> bool:
@@ -219,6 +235,20 @@ def _choose_payment_mode(request: UpdatePaymentMode, names: tuple[str, ...]) -> 
 
 def _build_payment_mode(cmd: Command) -> bytes:
     request: UpdatePaymentMode = cmd.request
+    cancel = request.execution == CANCELLATION
+    at = None if cancel else request.execution
+    if cmd.use_case.name == "ECS02":
+        return gc.ElecCreditMode(cmd.counter, cmd.twin_element, at, cancel).encode()
+    if cmd.use_case.name == "ECS03":
+        return gc.ElecPrepaymentMode(
+            cmd.counter,
+            request.disablement_threshold,
+            request.suspend_debt_disabled,
+            request.suspend_debt_emergency,
+            cmd.twin_element,
+            at,
+            cancel,
+        ).encode()
     return gc.GasPaymentMode(
         gc.issuer_id(cmd.now),
         request.prepayment,
@@ -238,12 +268,17 @@ def _read_empty(kind: type[_T]) -> Callable[[etree._Element], _T]:
 
 
 def _read_recovery(element: etree._Element) -> DebtRecovery:
-    f = Fields(element, ("DebtRecoveryRate", "DebtRecoveryRatePeriod"))
-    rate = read_int("DebtRecoveryRate", f.text("DebtRecoveryRate"), *INT32)
+    elec = etree.QName(element).localname.startswith("Elec")
+    scale_name = "DebtRecoveryRatePriceScale"
+    names = ("DebtRecoveryRate", scale_name, "DebtRecoveryRatePeriod")
+    f = Fields(element, names if elec else (names[0], names[2]))
+    # An ESME's rate is a DLMS long; a GSME's a ZCL 32-bit amount.
+    rate = read_int("DebtRecoveryRate", f.text("DebtRecoveryRate"), *(INT16 if elec else INT32))
+    scale = read_int(scale_name, f.text(scale_name), -128, 127) if elec else None
     period = f.text("DebtRecoveryRatePeriod")
     if period not in ("HOURLY", "DAILY"):
         raise invalid("DebtRecoveryRatePeriod", f"{period!r} is not HOURLY or DAILY")
-    return DebtRecovery(rate, period == "HOURLY")
+    return DebtRecovery(rate, period == "HOURLY", scale)
 
 
 def _read_debt(body: etree._Element) -> UpdateDebt:
@@ -268,8 +303,25 @@ def _read_debt(body: etree._Element) -> UpdateDebt:
     )
 
 
+def _esme_recovery(r: DebtRecovery) -> gc.TimeDebtRecovery:
+    interval = gc.RecoveryInterval.HOURLY if r.hourly else gc.RecoveryInterval.DAILY
+    return gc.TimeDebtRecovery(r.rate, r.price_scale or 0, interval)
+
+
 def _build_debt(cmd: Command) -> bytes:
     request: UpdateDebt = cmd.request
+    if cmd.use_case.name == "ECS07":
+        if request.gas:
+            raise invalid("UpdateDebt", "an ESME's debt recovery is ElecDebtRecovery1 and 2")
+        return gc.ManageDebt(
+            cmd.counter,
+            _esme_recovery(request.recovery_1),
+            _esme_recovery(request.recovery_2),
+            request.per_payment,
+            request.payment_debt,
+            request.time_debt_1,
+            request.time_debt_2,
+        ).encode()
     if not request.gas:
         raise invalid("UpdateDebt", "a GSME's debt recovery is GasDebtRecovery1 and 2")
     amounts = (request.time_debt_1, request.time_debt_2, request.payment_debt)
@@ -361,6 +413,8 @@ def _build(cmd: Command) -> bytes:
             content = gc.SetTenancyDate(cmd.counter, request.when)
         case "GCS09":
             content = gc.GasTenancy(issued, request.when)
+        case "ECS15a":
+            content = gc.ClearEsmeEventLog(cmd.counter)
         case "ECS15c":
             content = gc.ClearAlcsLog(cmd.counter)
         case "CS11":
@@ -371,6 +425,8 @@ def _build(cmd: Command) -> bytes:
         case "GCS44":
             name_bytes, phone = request.name.encode("ascii"), request.telephone.encode("ascii")
             content = gc.GasContact(issued, name_bytes, phone)
+        case "ECS14":
+            content = gc.DisableEsmePrivacyPin(cmd.counter)
         case "GCS11":
             content = gc.GasPrivacyPin(issued)
         case "ECS48":
@@ -430,14 +486,22 @@ _PAYMENT_MODE_EXAMPLE = Example(
 
 
 def _debt_example(v: Values) -> str:
-    """A GSME's debt registers and recovery (the use case served): the schema's two
-    ``GasDebtRecovery`` elements each hold a ``DebtRecoveryRate`` and its period, which
-    the fields name with the register's number."""
+    """A GSME's debt registers and recovery, or an ESME's (``ElecDebtRecovery=yes``, whose
+    rates carry ``DebtRecoveryRatePriceScale``): the schema's two ``GasDebtRecovery`` (or
+    ``ElecDebtRecovery``) elements each hold a ``DebtRecoveryRate`` and its period, which the
+    fields name with the register's number."""
+    fuel = "Elec" if v.given("ElecDebtRecovery") else "Gas"
+    scale = (
+        f"<sr:DebtRecoveryRatePriceScale>{v.text('DebtRecoveryRatePriceScale')}"
+        "</sr:DebtRecoveryRatePriceScale>"
+        if fuel == "Elec"
+        else ""
+    )
     recoveries = "".join(
-        f"<sr:GasDebtRecovery{n}><sr:DebtRecoveryRate>{v.text(f'DebtRecoveryRate{n}')}"
-        f"</sr:DebtRecoveryRate><sr:DebtRecoveryRatePeriod>"
+        f"<sr:{fuel}DebtRecovery{n}><sr:DebtRecoveryRate>{v.text(f'DebtRecoveryRate{n}')}"
+        f"</sr:DebtRecoveryRate>{scale}<sr:DebtRecoveryRatePeriod>"
         f"{v.text(f'DebtRecoveryRatePeriod{n}')}</sr:DebtRecoveryRatePeriod>"
-        f"</sr:GasDebtRecovery{n}>"
+        f"</sr:{fuel}DebtRecovery{n}>"
         for n in (1, 2)
     )
     registers = ("TimeDebtRegister1", "TimeDebtRegister2", "PaymentDebtRegister")
@@ -454,6 +518,8 @@ _DEBT_EXAMPLE = Example(
         "DebtRecoveryRatePeriod1": "DAILY",
         "DebtRecoveryRate2": "0",
         "DebtRecoveryRatePeriod2": "DAILY",
+        "ElecDebtRecovery": None,
+        "DebtRecoveryRatePriceScale": "-5",
     },
     _debt_example,
 )
@@ -463,7 +529,7 @@ serves(
     Codec(
         read=_read_balance,
         build=_build_balance,
-        builds=frozenset({"GCS40c", "GCS40d"}),
+        builds=frozenset({"ECS04a", "ECS04b", "GCS40a", "GCS40b", "GCS40c", "GCS40d"}),
         choose=_choose_balance,
         example=_BALANCE_EXAMPLE,
     ),
@@ -479,7 +545,12 @@ serves(
 )
 serves(
     "2.3",
-    Codec(read=_read_debt, build=_build_debt, builds=frozenset({"GCS04"}), example=_DEBT_EXAMPLE),
+    Codec(
+        read=_read_debt,
+        build=_build_debt,
+        builds=frozenset({"ECS07", "GCS04"}),
+        example=_DEBT_EXAMPLE,
+    ),
 )
 serves(
     "2.5",
@@ -513,7 +584,7 @@ serves(
     Codec(
         read=_read_clear,
         build=_build,
-        builds=frozenset({"ECS15c", "CS11"}),
+        builds=frozenset({"ECS15a", "ECS15c", "CS11"}),
         choose=_choose_clear,
         example=Example({"ESMEEventLogType": "ALCS"}),
     ),
@@ -538,7 +609,7 @@ serves(
     Codec(
         read=_read_empty(DisablePrivacyPin),
         build=_build,
-        builds=frozenset({"GCS11"}),
+        builds=frozenset({"ECS14", "GCS11"}),
         example=EMPTY,
     ),
 )
@@ -556,7 +627,7 @@ serves(
     Codec(
         read=_read_payment_mode,
         build=_build_payment_mode,
-        builds=frozenset({"GCS02", "GCS03"}),
+        builds=frozenset({"ECS02", "ECS03", "GCS02", "GCS03"}),
         choose=_choose_payment_mode,
         example=_PAYMENT_MODE_EXAMPLE,
         reads_execution=True,

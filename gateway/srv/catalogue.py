@@ -35,6 +35,8 @@ from gateway.srv import (
     subghz,
     supply,
     tariff,
+    tariff_prepay,
+    tariff_secondary,
 )
 from gateway.srv.example import Example
 from gateway.srv.registry import CODECS, NON_DEVICE, NON_DEVICE_EXAMPLES
@@ -48,6 +50,8 @@ FAMILIES: Final = (
     reading,
     tariff,
     account,
+    tariff_prepay,
+    tariff_secondary,
     supply,
     configuration,
     loadlimit,

@@ -133,6 +133,15 @@ class Command:
     execution: datetime | None = None
     """A future-dated Device-pattern request's execution date-time (``3000-12-31``: cancel
     the pending one); only given to codecs that say ``future_dated``."""
+    esme_variant: str | None = None
+    """The target ESME's variant as the inventory holds it (DUIS ``ESMEVariant``: ``A..``
+    single element, ``B..`` twin element, ``C..`` polyphase); None when it is not known,
+    taken as single element."""
+
+    @property
+    def twin_element(self) -> bool:
+        """The target is a twin-element ESME (its secondary element has its own tariff)."""
+        return (self.esme_variant or "").startswith("B")
 
 
 @dataclass(frozen=True, slots=True)

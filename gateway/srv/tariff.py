@@ -112,21 +112,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             start = time_of(one(schedule, "StartTime").text)
             switches.append(gc.TariffSwitch(start, rate))
         days.append(gc.DayProfile(number(day, "DayName", 1, 16), tuple(switches)))
-    weeks = []
-    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
-        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
-        found = [read_int("ReferencedDayName", (r.text or "").strip(), 1, 16) for r in refs]
-        if len(found) != 7:
-            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
-        names = (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
-        name = number(week, "WeekName", 1, 4)
-        weeks.append(gc.WeekProfile(bytes([name]), names))
-    seasons = []
-    for season in children(one(table, "Seasons"), "Season"):
-        label = (one(season, "SeasonName").text or "").strip().encode("ascii", "replace")[:8]
-        season_start = cosem_date(one(season, "SeasonStartDate"), with_time=True)
-        week_name = bytes([number(season, "ReferencedWeekName", 1, 4)])
-        seasons.append(gc.Season(label, season_start, week_name))
+    weeks = elec_weeks(table)
+    seasons = elec_seasons(table)
     special = tuple(
         gc.SpecialDay(
             index,
@@ -146,8 +133,8 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
     return UpdateImportTariff(
         gc.UpdateTariff(
             counter=0,
-            seasons=tuple(seasons),
-            week_profiles=tuple(weeks),
+            seasons=seasons,
+            week_profiles=weeks,
             day_profiles=tuple(days),
             standing_charge=standing,
             tou_prices=tou,
@@ -159,6 +146,32 @@ def _read_tariff(body: etree._Element) -> UpdateImportTariff:
             cancel_pending=when == CANCELLATION,
         )
     )
+
+
+def elec_weeks(table: etree._Element) -> tuple[gc.WeekProfile, ...]:
+    """An ESME switching table's ``WeekProfiles``: each names its seven days, Monday first."""
+    weeks = []
+    for week in children(one(table, "WeekProfiles"), "WeekProfile"):
+        refs = sorted(children(week, "ReferencedDayName"), key=lambda e: int(e.get("index") or "0"))
+        found = [read_int("ReferencedDayName", (r.text or "").strip(), 1, 16) for r in refs]
+        if len(found) != 7:
+            raise invalid("WeekProfile", f"it names {len(found)} days, not 7")
+        names = (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
+        name = number(week, "WeekName", 1, 4)
+        weeks.append(gc.WeekProfile(bytes([name]), names))
+    return tuple(weeks)
+
+
+def elec_seasons(table: etree._Element) -> tuple[gc.Season, ...]:
+    """An ESME switching table's ``Seasons``: name, start (a COSEM date-time at midnight)
+    and week profile."""
+    seasons = []
+    for season in children(one(table, "Seasons"), "Season"):
+        label = (one(season, "SeasonName").text or "").strip().encode("ascii", "replace")[:8]
+        season_start = cosem_date(one(season, "SeasonStartDate"), with_time=True)
+        week_name = bytes([number(season, "ReferencedWeekName", 1, 4)])
+        seasons.append(gc.Season(label, season_start, week_name))
+    return tuple(seasons)
 
 
 def _gas_weeks(profiles: etree._Element) -> list[tuple[int, tuple[int, ...]]]:
@@ -409,85 +422,6 @@ def _build_price(cmd: Command) -> bytes:
     return dataclasses.replace(request.price, counter=cmd.counter).encode()
 
 
-@dataclass(frozen=True, slots=True)
-class UpdatePrepayConfiguration:
-    """SR2.1 for a GSME (GCS05): debt cap, emergency credit, low credit, maximum credit and
-    the non-disablement calendar, at once or at the execution date-time."""
-
-    execution: datetime | None
-    values: tuple[int, int, int, int, int, int]
-    """Debt recovery rate cap, emergency credit limit and threshold, low credit threshold,
-    maximum meter balance, maximum credit threshold."""
-    days: tuple[gc.NonDisablementDay, ...]
-    weeks: tuple[tuple[int, tuple[int, ...]], ...]
-    seasons: tuple[gc.GasSeason, ...]
-    special_days: tuple[gc.GasSpecialDay, ...]
-
-
-_PREPAY_VALUES = (
-    "DebtRecoveryRateCap",
-    "EmergencyCreditLimit",
-    "EmergencyCreditThreshold",
-    "LowCreditThreshold",
-)
-_PREPAY_LIMITS = ("MaxMeterBalance", "MaxCreditThreshold")
-
-
-def _read_prepay(body: etree._Element) -> UpdatePrepayConfiguration:
-    f = Fields(
-        body,
-        ("ExecutionDateTime", "UpdatePrepayConfigElectricity", "UpdatePrepayConfigGas"),
-        dated=True,
-    )
-    when = execution(f)
-    if "UpdatePrepayConfigGas" not in f.elements:
-        raise ServiceError("use_case_unavailable", srv="2.1", use_case="ECS08a")
-    names = (*_PREPAY_VALUES, "GasNonDisablementCalendar", *_PREPAY_LIMITS)
-    g = Fields(f.elements["UpdatePrepayConfigGas"], names)
-    numbers = [read_int(n, g.text(n), 0, 0xFFFF_FFFF) for n in (*_PREPAY_VALUES, *_PREPAY_LIMITS)]
-    values = (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
-    if "GasNonDisablementCalendar" not in g.elements:
-        raise invalid("UpdatePrepayConfigGas", "GasNonDisablementCalendar is missing")
-    calendar = g.elements["GasNonDisablementCalendar"]
-    days = []
-    for day in children(one(calendar, "DayProfiles"), "GasNonDisablementDayProfile"):
-        switches = []
-        for action in children(day, "TimeStartAction"):
-            start = time_of(one(action, "StartTime").text)
-            kind = (one(action, "NonDisablementAction").text or "").strip()
-            if kind not in ("START", "STOP"):
-                raise invalid("NonDisablementAction", f"{kind!r} is not START or STOP")
-            switches.append((start.hour * 60 + start.minute, kind == "START"))
-        days.append(gc.NonDisablementDay(number(day, "GasDayName", 1, 255), tuple(switches)))
-    weeks = _gas_weeks(one(calendar, "WeekProfiles"))
-    seasons = _gas_seasons(one(calendar, "SeasonProfiles"))
-    special = _gas_special_days(one(calendar, "SpecialDays"))
-    day_ids = {d.day_id for d in days}
-    if any(not set(w) <= day_ids for _, w in weeks) or any(
-        d.day_id not in day_ids for d in special
-    ):
-        raise invalid("GasNonDisablementCalendar", "it names a day profile it does not define")
-    if any(s.week_id not in {w for w, _ in weeks} for s in seasons):
-        raise invalid("GasNonDisablementCalendar", "a season names an undefined week profile")
-    return UpdatePrepayConfiguration(when, values, tuple(days), tuple(weeks), seasons, special)
-
-
-def _build_prepay(cmd: Command) -> bytes:
-    request: UpdatePrepayConfiguration = cmd.request
-    cancel = request.execution == CANCELLATION
-    start = 0 if request.execution is None or cancel else gbz.zigbee_time(request.execution)
-    return gc.GasPrepayConfig(
-        gc.issuer_id(cmd.now),
-        *request.values,
-        days=request.days,
-        weeks=request.weeks,
-        seasons=request.seasons,
-        special_days=request.special_days,
-        start=start,
-        cancel=cancel,
-    ).encode()
-
-
 # ---------------------------------------------------------------------------- examples
 
 
@@ -567,58 +501,6 @@ _PRICE_EXAMPLE = Example(
 )
 
 
-def _gas_date(month: int, day: int) -> str:
-    """A GSME's date in every year (the day of the week unspecified)."""
-    return (
-        "<sr:GasYearWithWildcards><sr:NonSpecifiedYear/></sr:GasYearWithWildcards>"
-        f"<sr:GasMonthWithWildcards><sr:SpecifiedMonth>{month}</sr:SpecifiedMonth>"
-        "</sr:GasMonthWithWildcards><sr:GasDayOfMonthWithWildcards>"
-        f"<sr:SpecifiedDayOfMonth>{day}</sr:SpecifiedDayOfMonth></sr:GasDayOfMonthWithWildcards>"
-        "<sr:GasDayOfWeekWithWildcards><sr:NonSpecifiedDayOfWeek/></sr:GasDayOfWeekWithWildcards>"
-    )
-
-
-def _prepay_example(v: Values) -> str:
-    """A GSME's prepayment configuration whose calendar lets the supply be disabled only
-    from 10:00 to 16:00, every day of the year (the friendly hours suppliers keep)."""
-    actions = "".join(
-        f"<sr:TimeStartAction><sr:StartTime>{start}</sr:StartTime>"
-        f"<sr:NonDisablementAction>{action}</sr:NonDisablementAction></sr:TimeStartAction>"
-        for start, action in (("00:00:00", "START"), ("10:00:00", "STOP"), ("16:00:00", "START"))
-    )
-    week = "".join(
-        f'<sr:ReferencedDayName index="{i}">1</sr:ReferencedDayName>' for i in range(1, 8)
-    )
-    calendar = (
-        "<sr:GasNonDisablementCalendar><sr:DayProfiles><sr:GasNonDisablementDayProfile>"
-        f"{actions}<sr:GasDayName>1</sr:GasDayName></sr:GasNonDisablementDayProfile>"
-        "</sr:DayProfiles><sr:WeekProfiles><sr:WeekProfile><sr:WeekName>1</sr:WeekName>"
-        f"{week}</sr:WeekProfile></sr:WeekProfiles><sr:SeasonProfiles><sr:Season>"
-        f"<sr:SeasonStartDate>{_gas_date(1, 1)}</sr:SeasonStartDate>"
-        "<sr:ReferencedWeekName>1</sr:ReferencedWeekName></sr:Season></sr:SeasonProfiles>"
-        "<sr:SpecialDays/></sr:GasNonDisablementCalendar>"
-    )
-    return (
-        f"{v.element('ExecutionDateTime')}<sr:UpdatePrepayConfigGas>"
-        f"{v.elements(*_PREPAY_VALUES)}{calendar}{v.elements(*_PREPAY_LIMITS)}"
-        "</sr:UpdatePrepayConfigGas>"
-    )
-
-
-_PREPAY_EXAMPLE = Example(
-    {
-        "ExecutionDateTime": None,
-        "DebtRecoveryRateCap": "500",
-        "EmergencyCreditLimit": "1000",
-        "EmergencyCreditThreshold": "500",
-        "LowCreditThreshold": "1500",
-        "MaxMeterBalance": "50000",
-        "MaxCreditThreshold": "30000",
-    },
-    _prepay_example,
-)
-
-
 serves(
     "2.2",
     Codec(
@@ -645,16 +527,6 @@ serves(
         build=_build_price,
         builds=frozenset({"ECS01b", "GCS01b"}),
         example=_PRICE_EXAMPLE,
-        reads_execution=True,
-    ),
-)
-serves(
-    "2.1",
-    Codec(
-        read=_read_prepay,
-        build=_build_prepay,
-        builds=frozenset({"GCS05"}),
-        example=_PREPAY_EXAMPLE,
         reads_execution=True,
     ),
 )

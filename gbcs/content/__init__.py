@@ -23,9 +23,12 @@ never here. This package does no I/O and no cryptography.
 **Layout.** One module per use-case family, each the codec of its use cases:
 :mod:`~gbcs.content.reading` (and the tabled reads, :mod:`~gbcs.content.reads` and
 :mod:`~gbcs.content.reads_gbz`), :mod:`~gbcs.content.tariff` (tariff and prepayment),
-:mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff),
+:mod:`~gbcs.content.account` (prepayment and account use cases beside the tariff; the
+ESME's balance, debt, PIN and event log in :mod:`~gbcs.content.account_esme`),
 :mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
+:mod:`~gbcs.content.tariff_prepay` (the ESME's payment mode and prepayment configuration),
+:mod:`~gbcs.content.tariff_secondary` (a twin-element ESME's secondary tariff and prices),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware`, :mod:`~gbcs.content.alerts` (and
@@ -52,6 +55,7 @@ from __future__ import annotations
 from gbcs.content import (
     _common,
     account,
+    account_esme,
     alerts,
     alerts_config,
     configuration,
@@ -65,9 +69,12 @@ from gbcs.content import (
     security,
     supply,
     tariff,
+    tariff_prepay,
+    tariff_secondary,
 )
 from gbcs.content._common import *  # noqa: F403
 from gbcs.content.account import *  # noqa: F403
+from gbcs.content.account_esme import *  # noqa: F403
 from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.alerts_config import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
@@ -81,6 +88,8 @@ from gbcs.content.reads_gbz import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
 from gbcs.content.tariff import *  # noqa: F403
+from gbcs.content.tariff_prepay import *  # noqa: F403
+from gbcs.content.tariff_secondary import *  # noqa: F403
 from gbcs.errors import DecodeError
 
 Command = (
@@ -88,7 +97,10 @@ Command = (
     | reads.Command
     | reads_gbz.Command
     | tariff.Command
+    | tariff_prepay.Command
+    | tariff_secondary.Command
     | account.Command
+    | account_esme.Command
     | gas_tariff.Command
     | gas_prepay.Command
     | supply.Command
@@ -147,6 +159,7 @@ __all__ = [
 ]
 __all__ += _common.__all__
 __all__ += account.__all__
+__all__ += account_esme.__all__
 __all__ += alerts.__all__
 __all__ += alerts_config.__all__
 __all__ += configuration.__all__
@@ -160,3 +173,5 @@ __all__ += reads_gbz.__all__
 __all__ += security.__all__
 __all__ += supply.__all__
 __all__ += tariff.__all__
+__all__ += tariff_prepay.__all__
+__all__ += tariff_secondary.__all__

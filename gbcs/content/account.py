@@ -1,7 +1,7 @@
 """Prepayment and account use cases beside the tariff itself: block counter resets (ECS05,
 ECS48), emergency credit (ECS09, GCS06), supplier messages (ECS10, GCS07), change of tenancy
 (ECS12, GCS09), event log clearing (ECS15c, CS11), supplier contact details (ECS16, GCS44),
-the gas privacy PIN (GCS11), the gas credit-mode meter balance (GCS40c, GCS40d) and gas debt
+the gas privacy PIN (GCS11), the gas meter balance (GCS40a - GCS40d) and gas debt
 (GCS04).
 
 The ZCL contents carry an *Issuer Event ID* (or message id) that the DCC fills in with its
@@ -376,17 +376,28 @@ class ClearGasEventLog:
 
 
 class CreditAdjustment(IntEnum):
-    """Credit adjustment type of the ZCL Prepayment CreditAdjustment command as GBCS uses it
-    for the credit-mode meter balance."""
+    """Credit adjustment type of the ZCL Prepayment CreditAdjustment command as GBCS uses it:
+    the prepayment-mode meter balance adjusted by an amount (incremental) or set to zero
+    (absolute), and the credit-mode one reset or adjusted."""
 
+    INCREMENTAL = 0x00
+    ABSOLUTE = 0x01
     RESET = 0x02
     ADJUST = 0x03
 
 
+_BALANCE_CODES = {
+    CreditAdjustment.INCREMENTAL: 0x0086,  # GCS40a
+    CreditAdjustment.ABSOLUTE: 0x00B4,  # GCS40b
+    CreditAdjustment.ADJUST: 0x00C0,  # GCS40c
+    CreditAdjustment.RESET: 0x00C2,  # GCS40d
+}
+
+
 @dataclass(frozen=True, slots=True)
 class GasMeterBalance:
-    """GCS40c (adjust by ``amount``) / GCS40d (reset): Prepayment CreditAdjustment of the
-    credit-mode meter balance, from now."""
+    """GCS40a / GCS40b (the prepayment-mode meter balance adjusted by ``amount`` / reset)
+    and GCS40c / GCS40d (the credit-mode one): Prepayment CreditAdjustment, from now."""
 
     issued: int
     kind: CreditAdjustment
@@ -394,7 +405,7 @@ class GasMeterBalance:
 
     @property
     def message_code(self) -> int:
-        return 0x00C0 if self.kind == CreditAdjustment.ADJUST else 0x00C2
+        return _BALANCE_CODES[self.kind]
 
     def encode(self) -> bytes:
         if not -(1 << 31) <= self.amount < 1 << 31:
@@ -740,6 +751,8 @@ for _zcl in _ZCL:
 register(0x0015, ClearGasEventLog.decode, GasLogCleared.decode, ZclFailure.decode)
 register(0x006C, GasPaymentMode.decode, GasPaymentModeAnswer.decode, ZclStatus.decode)
 register(0x006D, GasPaymentMode.decode, GasPaymentModeAnswer.decode, ZclStatus.decode)
+register(0x0086, GasMeterBalance.decode, ZclStatus.decode)
+register(0x00B4, GasMeterBalance.decode, ZclStatus.decode)
 register(0x00C0, GasMeterBalance.decode, ZclStatus.decode)
 register(0x00C2, GasMeterBalance.decode, ZclStatus.decode)
 

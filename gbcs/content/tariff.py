@@ -108,6 +108,135 @@ class SpecialDay:
     day_id: int
 
 
+Calendar = tuple[tuple[Season, ...], tuple[WeekProfile, ...], tuple[DayProfile, ...]]
+
+
+def calendar_data(
+    seasons: Sequence[Season], weeks: Sequence[WeekProfile], days: Sequence[DayProfile]
+) -> tuple[Data, Data, Data]:
+    """An activity calendar's passive season, week and day profile tables (IC 20 attributes
+    7, 8 and 9), each day's switches running the tariff script table's entry ``rate``."""
+    season_table = dlms.array(
+        *(
+            dlms.structure(
+                dlms.octet_string(s.name), dlms.octet_string(s.start), dlms.octet_string(s.week)
+            )
+            for s in seasons
+        )
+    )
+    week_table = dlms.array(
+        *(
+            dlms.structure(dlms.octet_string(w.name), *(dlms.unsigned(d) for d in w.days))
+            for w in weeks
+        )
+    )
+    day_table = dlms.array(
+        *(
+            dlms.structure(
+                dlms.unsigned(d.day_id),
+                dlms.array(
+                    *(
+                        dlms.structure(
+                            dlms.octet_string(
+                                bytes([x.start.hour, x.start.minute, x.start.second, 0])
+                            ),
+                            dlms.octet_string(TARIFF_SCRIPTS.raw),
+                            dlms.long_unsigned(x.rate),
+                        )
+                        for x in d.switches
+                    )
+                ),
+            )
+            for d in days
+        )
+    )
+    return season_table, week_table, day_table
+
+
+def read_calendar(seasons: Data, weeks: Data, days: Data) -> Calendar:
+    """The inverse of :func:`calendar_data`."""
+    season_list = tuple(
+        Season(*(_octets(v, "season") for v in _items(s, "season", 3)))
+        for s in _items(seasons, "season profiles")
+    )
+    week_list = []
+    for w in _items(weeks, "week profiles"):
+        name, *day_ids = _items(w, "week profile", 8)
+        ids = tuple(_int(d, "day id", dlms.DataType.UNSIGNED) for d in day_ids)
+        week_list.append(
+            WeekProfile(
+                _octets(name, "week name"), (ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6])
+            )
+        )
+    day_list = []
+    for d in _items(days, "day profiles"):
+        day_id, actions = _items(d, "day profile", 2)
+        switches = []
+        for a in _items(actions, "day profile actions"):
+            start, script, rate = _items(a, "day profile action", 3)
+            t = _octets(start, "switch time")
+            if len(t) != 4 or _octets(script, "script") != TARIFF_SCRIPTS.raw:
+                raise DecodeError("day profile action not in the GBCS form")
+            try:
+                when = _dt.time(t[0], t[1], t[2])
+            except ValueError:
+                raise DecodeError(f"bad switch time {t.hex()}") from None
+            switches.append(
+                TariffSwitch(when, _int(rate, "tariff rate", dlms.DataType.LONG_UNSIGNED))
+            )
+        day_list.append(DayProfile(_int(day_id, "day id", dlms.DataType.UNSIGNED), tuple(switches)))
+    return season_list, tuple(week_list), tuple(day_list)
+
+
+def special_days_data(days: Sequence[SpecialDay]) -> Data:
+    """A special days table (IC 11 attribute 2)."""
+    return dlms.array(
+        *(
+            dlms.structure(
+                dlms.long_unsigned(s.index), dlms.octet_string(s.date), dlms.unsigned(s.day_id)
+            )
+            for s in days
+        )
+    )
+
+
+def read_special_days(value: Data) -> tuple[SpecialDay, ...]:
+    return tuple(
+        SpecialDay(
+            _int(i, "special day index", dlms.DataType.LONG_UNSIGNED),
+            _octets(date, "special day date"),
+            _int(day, "special day id", dlms.DataType.UNSIGNED),
+        )
+        for i, date, day in (_items(s, "special day", 3) for s in _items(value, "special days"))
+    )
+
+
+def calendar_problems(
+    seasons: Sequence[Season], weeks: Sequence[WeekProfile], days: Sequence[DayProfile]
+) -> list[str]:
+    """Why a meter would reject this calendar: names it does not define, switch times out of
+    order (the rates are the caller's to check)."""
+    found: list[str] = []
+    week_names = {w.name for w in weeks}
+    day_ids = {d.day_id for d in days}
+    if not seasons:
+        found.append("the calendar has no season")
+    for s in seasons:
+        if s.week not in week_names:
+            found.append(f"season {s.name!r} uses unknown week profile {s.week!r}")
+    for w in weeks:
+        for day_id in w.days:
+            if day_id not in day_ids:
+                found.append(f"week profile {w.name!r} uses unknown day profile {day_id}")
+    for d in days:
+        if not d.switches:
+            found.append(f"day profile {d.day_id} has no tariff switch")
+        starts = [x.start for x in d.switches]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            found.append(f"day profile {d.day_id}: switch times not strictly increasing")
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateTariff(DlmsCommand):
     """ECS01a Set Tariff and Price on ESME (critical), in the layout of the reference
@@ -159,24 +288,9 @@ class UpdateTariff(DlmsCommand):
 
     def problems(self) -> list[str]:
         """Why a meter would reject this tariff (empty when it is consistent)."""
-        found: list[str] = []
-        weeks = {w.name for w in self.week_profiles}
+        found = calendar_problems(self.seasons, self.week_profiles, self.day_profiles)
         days = {d.day_id for d in self.day_profiles}
-        if not self.seasons:
-            found.append("the calendar has no season")
-        for s in self.seasons:
-            if s.week not in weeks:
-                found.append(f"season {s.name!r} uses unknown week profile {s.week!r}")
-        for w in self.week_profiles:
-            for day_id in w.days:
-                if day_id not in days:
-                    found.append(f"week profile {w.name!r} uses unknown day profile {day_id}")
         for d in self.day_profiles:
-            if not d.switches:
-                found.append(f"day profile {d.day_id} has no tariff switch")
-            starts = [x.start for x in d.switches]
-            if starts != sorted(starts) or len(set(starts)) != len(starts):
-                found.append(f"day profile {d.day_id}: switch times not strictly increasing")
             for x in d.switches:
                 block = x.rate - BLOCK_SCRIPT_BASE
                 if not 1 <= x.rate <= TOU_RATES and not 1 <= block <= BLOCK_RATES:
@@ -216,48 +330,8 @@ class UpdateTariff(DlmsCommand):
         return _stamp(self.activate_at)
 
     def encode(self) -> bytes:
-        seasons = dlms.array(
-            *(
-                dlms.structure(
-                    dlms.octet_string(s.name), dlms.octet_string(s.start), dlms.octet_string(s.week)
-                )
-                for s in self.seasons
-            )
-        )
-        weeks = dlms.array(
-            *(
-                dlms.structure(dlms.octet_string(w.name), *(dlms.unsigned(d) for d in w.days))
-                for w in self.week_profiles
-            )
-        )
-        days = dlms.array(
-            *(
-                dlms.structure(
-                    dlms.unsigned(d.day_id),
-                    dlms.array(
-                        *(
-                            dlms.structure(
-                                dlms.octet_string(
-                                    bytes([x.start.hour, x.start.minute, x.start.second, 0])
-                                ),
-                                dlms.octet_string(TARIFF_SCRIPTS.raw),
-                                dlms.long_unsigned(x.rate),
-                            )
-                            for x in d.switches
-                        )
-                    ),
-                )
-                for d in self.day_profiles
-            )
-        )
-        special = dlms.array(
-            *(
-                dlms.structure(
-                    dlms.long_unsigned(s.index), dlms.octet_string(s.date), dlms.unsigned(s.day_id)
-                )
-                for s in self.special_days
-            )
-        )
+        seasons, weeks, days = calendar_data(self.seasons, self.week_profiles, self.day_profiles)
+        special = special_days_data(self.special_days)
         thresholds = [
             dlms.array(*(dlms.double_long_unsigned(v) for v in t)) for t in self.block_thresholds
         ]
@@ -279,49 +353,8 @@ class UpdateTariff(DlmsCommand):
     def decode(cls, content: bytes) -> UpdateTariff:
         template = cls(0, (), (), (), 0, ())
         counter, data = _parse_request(content, template.specs())
-        seasons = tuple(
-            Season(*(_octets(v, "season") for v in _items(s, "season", 3)))
-            for s in _items(data[0], "season profiles")
-        )
-        weeks = []
-        for w in _items(data[1], "week profiles"):
-            name, *day_ids = _items(w, "week profile", 8)
-            ids = tuple(_int(d, "day id", dlms.DataType.UNSIGNED) for d in day_ids)
-            weeks.append(
-                WeekProfile(
-                    _octets(name, "week name"),
-                    (ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6]),
-                )
-            )
-        day_profiles = []
-        for d in _items(data[2], "day profiles"):
-            day_id, actions = _items(d, "day profile", 2)
-            switches = []
-            for a in _items(actions, "day profile actions"):
-                start, script, rate = _items(a, "day profile action", 3)
-                t = _octets(start, "switch time")
-                if len(t) != 4 or _octets(script, "script") != TARIFF_SCRIPTS.raw:
-                    raise DecodeError("day profile action not in the GBCS form")
-                try:
-                    when = _dt.time(t[0], t[1], t[2])
-                except ValueError:
-                    raise DecodeError(f"bad switch time {t.hex()}") from None
-                switches.append(
-                    TariffSwitch(when, _int(rate, "tariff rate", dlms.DataType.LONG_UNSIGNED))
-                )
-            day_profiles.append(
-                DayProfile(_int(day_id, "day id", dlms.DataType.UNSIGNED), tuple(switches))
-            )
-        special = tuple(
-            SpecialDay(
-                _int(i, "special day index", dlms.DataType.LONG_UNSIGNED),
-                _octets(date, "special day date"),
-                _int(day, "special day id", dlms.DataType.UNSIGNED),
-            )
-            for i, date, day in (
-                _items(s, "special day", 3) for s in _items(data[3], "special days")
-            )
-        )
+        seasons, weeks, day_profiles = read_calendar(data[0], data[1], data[2])
+        special = read_special_days(data[3])
         thresholds = tuple(
             tuple(
                 _int(v, "block threshold", dlms.DataType.DOUBLE_LONG_UNSIGNED)
@@ -353,8 +386,8 @@ class UpdateTariff(DlmsCommand):
         found = cls(
             counter,
             seasons,
-            tuple(weeks),
-            tuple(day_profiles),
+            weeks,
+            day_profiles,
             standing_table[0][1],
             tou,
             blocks,

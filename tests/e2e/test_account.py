@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from emulator.devices.esme import Esme
 from emulator.devices.gsme import Gsme
 from emulator.metering import PaymentMode
 from gbcs import content as gc
@@ -117,3 +118,51 @@ async def test_a_critical_payment_mode_change_switches_the_gas_meter_once(
     assert isinstance(status, gc.ZclStatus)
     assert not status.ok
     assert len(gsme.family_state("tariff")["billing_log"]) == 1
+
+
+async def test_a_critical_payment_mode_change_switches_the_esme_once(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    """1.6 to the ESME (ECS03) through CV4/CV5: the meter switches to prepayment with the
+    request's disablement threshold; the same change again is refused by the meter (a DLMS
+    result other than success) and changes nothing."""
+    esme = sandbox.fleet.device(ESME, 0)
+    assert isinstance(esme, Esme)
+    assert esme.meter.mode is PaymentMode.CREDIT
+    body = (
+        "<sr:UpdatePaymentMode><sr:Prepayment><sr:SuspendDebtDisabled>true</sr:SuspendDebtDisabled>"
+        "<sr:SuspendDebtEmergency>false</sr:SuspendDebtEmergency>"
+        "<sr:DisablementThreshold>-500</sr:DisablementThreshold></sr:Prepayment>"
+        "</sr:UpdatePaymentMode>"
+    )
+    outcome = await client.send(request(client, "1.6", ESME, body, cv=4), wait=True, within=5)
+    assert [a.code for a in outcome.answers] == ["I0", "I99"]
+    assert outcome.final is not None
+    response = gbcs_of(outcome.final.body)
+    assert response.message_code == 0x001B
+    assert gc.Outcome.decode(response.content).ok
+    assert esme.meter.mode is PaymentMode.PREPAYMENT
+    assert esme.meter.prepayment.disablement_threshold == -500
+
+    again = await client.send(request(client, "1.6", ESME, body, cv=4), wait=True, within=5)
+    assert again.final is not None
+    assert not gc.Outcome.decode(gbcs_of(again.final.body).content).ok
+    assert len(esme.family_state("tariff")["billing_log"]) == 1
+
+
+async def test_the_esme_prepay_configuration_template_configures_the_meter(
+    sandbox: Sandbox, client: DuisClient, conformance: Path
+) -> None:
+    """2.1 to the ESME (ECS08a): the DCC's immediate template, with a fresh RequestID,
+    becomes the meter's emergency credit, low credit and debt cap settings."""
+    esme = sandbox.fleet.device(ESME, 0)
+    assert isinstance(esme, Esme)
+    xml = template(conformance, "ECS08a_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML")
+    outcome = await client.send(client.with_counter(xml), wait=True, within=5)
+    assert outcome.final is not None
+    response = gbcs_of(outcome.final.body)
+    assert response.message_code == 0x00DE
+    assert gc.Outcome.decode(response.content).ok
+    config = esme.meter.prepayment
+    assert (config.emergency_credit_limit, config.emergency_credit_threshold) == (300_000, 100_000)
+    assert (config.low_credit_threshold, config.debt_cap) == (200_000, 30)

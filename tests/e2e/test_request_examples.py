@@ -16,9 +16,13 @@ from smetsim.sandbox import ESME, GSME
 
 # The SR, the meter (the gas-only use cases need --device GSME) and the use case it builds.
 CASES = [
+    ("1.1.2", ESME, "ECS01c"),
     ("1.2.1", ESME, "ECS01b"),
+    ("1.2.2", ESME, "ECS01d"),
     ("1.5", GSME, "GCS40c"),
+    ("1.5", ESME, "ECS04a"),
     ("1.6", GSME, "GCS02"),
+    ("1.6", ESME, "ECS02"),
     ("1.7", ESME, "ECS05"),
     ("2.1", GSME, "GCS05"),
     ("2.3", GSME, "GCS04"),
@@ -31,6 +35,7 @@ CASES = [
     ("3.4", ESME, "ECS16"),
     ("3.4", GSME, "GCS44"),
     ("3.5", GSME, "GCS11"),
+    ("3.5", ESME, "ECS14"),
     ("6.26", ESME, "ECS48"),
     ("6.24.1", ESME, "CS02a"),
 ]
@@ -53,3 +58,31 @@ async def test_the_example_is_built_as_the_use_case(
     message = Message.from_bytes(answer.payload)
     assert message.message_code == by_name(use_case).code
     gc.decode_command(message.message_code, message.content)
+
+
+async def test_the_esme_prepay_configuration_example_is_built_as_ecs08a(
+    client: DuisClient,
+) -> None:
+    fields = {"UpdatePrepayConfigElectricity": "yes"}
+    xml = write_request("2.1", device=ESME, command_variant=4, fields=fields,
+                        counter=client.fresh_counter())  # fmt: skip
+    answer = await client.post(xml)
+    assert answer.code == "I0", (answer.code, answer.reason)
+    assert answer.payload is not None
+    message = Message.from_bytes(answer.payload)
+    found = gc.decode_command(message.message_code, message.content)
+    assert isinstance(found, gc.ElecPrepayConfig)
+    assert [(e.time.hour, e.start) for e in found.schedule] == [(0, True), (10, False), (16, True)]
+
+
+async def test_the_esme_debt_example_is_built_as_ecs07(client: DuisClient) -> None:
+    fields = {"ElecDebtRecovery": "yes", "DebtRecoveryRatePriceScale": "-3"}
+    xml = write_request("2.3", device=ESME, command_variant=4, fields=fields,
+                        counter=client.fresh_counter())  # fmt: skip
+    answer = await client.post(xml)
+    assert answer.code == "I0", (answer.code, answer.reason)
+    assert answer.payload is not None
+    message = Message.from_bytes(answer.payload)
+    found = gc.decode_command(message.message_code, message.content)
+    assert isinstance(found, gc.ManageDebt)
+    assert found.recovery_1.price_scale == -3

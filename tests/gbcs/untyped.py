@@ -13,18 +13,11 @@ from gbcs.frames import Message
 from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
-_READS_AND_SETS = [
-    "ECS02",
-    "ECS03",
-    "ECS08a",
-]
-
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
-    {(name, CRA.COMMAND) for name in _READS_AND_SETS}
-    | {(name, CRA.RESPONSE) for name in _READS_AND_SETS}
-    # ASN.1 alerts (credential, firmware-transfer and PPMID activation) and the DLMS alerts
-    # whose notification body is not the 2-or-3-element form DlmsAlert reads.
-    | {(name, CRA.ALERT) for name in ("CCS08", "CS09", "ECS68", "FDSC", "FDSC-LC")}
+    # Every command and response of the sample is typed. Left: the ASN.1 alerts (credential,
+    # firmware-transfer and PPMID activation) and the DLMS alerts whose notification body is
+    # not the 2-or-3-element form DlmsAlert reads.
+    {(name, CRA.ALERT) for name in ("CCS08", "CS09", "ECS68", "FDSC", "FDSC-LC")}
 )
 
 

@@ -117,12 +117,16 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     ),
     ("6.17", {"CredentialType": "Key Agreement"}, None),
     ("1.2.1", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "TOUPrice": "-150"}, None),
+    ("1.1.2", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "NightPrice": "900"}, None),
+    ("1.2.2", {"DayPrice": "3100", "PriceScale": "-4"}, None),
     ("1.5", {"ResetMeterBalance": "yes"}, None),
     ("1.5", {"PrepaymentMode": "yes", "AdjustMeterBalance": "-2000"}, None),
     ("1.6", {"Prepayment": "yes"}, None),
     ("1.6", {"DisablementThreshold": "-500", "ExecutionDateTime": "3000-12-31T00:00:00Z"}, None),
     ("2.1", {"ExecutionDateTime": "2030-01-01T00:00:00Z", "MaxCreditThreshold": "0"}, None),
+    ("2.1", {"UpdatePrepayConfigElectricity": "yes", "DebtRecoveryRateCap": "65535"}, None),
     ("2.3", {"DebtRecoveryPerPayment": "2500", "DebtRecoveryRatePeriod2": "HOURLY"}, None),
+    ("2.3", {"ElecDebtRecovery": "yes", "DebtRecoveryRate1": "-20"}, None),
     ("3.1", {"SupplierMessage": "Top up soon ~ thanks!"}, None),
     ("3.2", {"RestrictionDateTime": "2030-06-01T12:00:00Z"}, None),
     ("3.3", {"ESMEEventLogType": ""}, None),
@@ -238,7 +242,7 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
 @pytest.mark.parametrize(
     ("srv", "kwargs", "message"),
     [
-        ("1.2.2", {}, "SR 1.2.2 (Update Price (Secondary Element)) is not served"),
+        ("6.21", {}, "SR 6.21 (Request Handover Of DCC Controlled Device) is not served"),
         ("9.99", {}, "'9.99' is not a DUIS 5.4 service reference variant"),
         ("8.5", {}, "SR 8.5 needs KeyAgreementCertificate=VALUE"),
         (
@@ -312,7 +316,7 @@ def test_the_command_writes_a_file_or_stdout(
     [
         (["request", "4.1.1", "Colour=red"], "smetsim: error: SR 4.1.1 has no field Colour"),
         (["request", "4.1.1", "Colour"], "smetsim: error: 'Colour' is not field=value"),
-        (["request", "1.2.2"], "smetsim: error: SR 1.2.2"),
+        (["request", "6.21"], "smetsim: error: SR 6.21"),
         (["request", "4.1.1", "--device", "nope"], "smetsim: error: Invalid value for '--device'"),
     ],
 )

@@ -40,14 +40,19 @@ def template_body(xml: bytes) -> tuple[str, int, bytes, etree._Element]:
     return srv, int(counter), bytes.fromhex(target.replace("-", "")), body
 
 
-def transform(xml: bytes, now: datetime = DCC_CLOCK) -> tuple[str, bytes]:
-    """(use case name, command content) the catalogue makes of a template."""
+def transform(
+    xml: bytes, now: datetime = DCC_CLOCK, esme_variant: str | None = None
+) -> tuple[str, bytes]:
+    """(use case name, command content) the catalogue makes of a template (sent to an ESME
+    of ``esme_variant``: ``B`` twin element)."""
     srv, counter, device, body = template_body(xml)
     found = entry(srv)
     assert found.codec is not None, srv
     request = found.codec.read(body)
     name = found.use_case(DEVICES[device.hex()[-2:].upper()], request, device)
-    command = Command(request, by_name(name), counter, SUPPLIER, device, now)
+    command = Command(
+        request, by_name(name), counter, SUPPLIER, device, now, esme_variant=esme_variant
+    )
     return name, found.codec.build(command)
 
 
