@@ -43,7 +43,15 @@ from emulator.firmware import FirmwareProfile, FirmwareVersion
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.builders import Builder
-from gbcs.codes import ACB, CRA, NETWORK_OPERATOR, SUPPLIER, KeyPurpose, RemotePartyRole
+from gbcs.codes import (
+    ACB,
+    CRA,
+    NETWORK_OPERATOR,
+    SUPPLIER,
+    TRANSITIONAL_COS,
+    KeyPurpose,
+    RemotePartyRole,
+)
 from gbcs.crypto import SharedSecretCache
 from gbcs.devices import DeviceType
 from gbcs.errors import DecodeError, GbcsError, KeyNotFound
@@ -72,7 +80,8 @@ class Trust:
     network_operator: bytes = NETWORK_OPERATOR
     acb: bytes = ACB
     wan_provider: bytes | None = None
-    transitional_cos: bytes | None = None
+    transitional_cos: bytes | None = TRANSITIONAL_COS
+    """The DCC's transitional CoS party (every SMETS2 device is installed trusting it)."""
 
     def role_of(self, eui: bytes) -> RemotePartyRole | None:
         if eui == self.supplier:

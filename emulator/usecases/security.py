@@ -165,13 +165,16 @@ def _update(device: Any, command: Message, now: int, ctx: DeviceContext) -> Repl
     authorising, replaced = _MODES[cmd.message_code]
     if cmd.execute_at is not None:
         raise CommandError("future-dated credential updates are not emulated")
-    originator_role = device.trust.role_of(command.business_originator)
+    # The originator must hold the authorising cell itself: on a DCC controlled device the
+    # ACB's entity sits in the network operator's (or supplier's) cell (SR6.21), where its
+    # role as such is still the ACB's.
+    holds_cell = _holder(device, authorising) == command.business_originator
     old_subject = _holder(device, replaced) or bytes(8)
     state = device.family_state(FAMILY)
     cells: dict[str, dict[str, str]] = state.get("cells", {})
     alerts: list[Alert] = []
     try:
-        if cmd.authorising != c.Cell(authorising, c.DS_USAGE) or originator_role != authorising:
+        if cmd.authorising != c.Cell(authorising, c.DS_USAGE) or not holds_cell:
             alerts.append(Alert(AlertCode.SOURCE_HAS_NO_AUTHORITY))
             raise _RefusedError("not authorised by the trust anchor its mode names")
         if not cmd.certificates or any(cell.role != replaced for cell, _ in cmd.certificates):

@@ -63,23 +63,21 @@ from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.group_commit import GroupCommit, run_on_loop
-from gateway.inventory import Inventory
-from gateway.model import DeviceRecord, DeviceStatus, RequestId
-from gateway.services import device_han
+from gateway.model import DeviceStatus, RequestId
+from gateway.services import device_credentials, device_han
 from gateway.services.device_dcc_schedule import claim_call
 from gateway.services.device_firmware import activated_version
 from gateway.services.device_local import file_local_response
+from gateway.services.device_plan import Planner
 from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
-from gateway.services.device_reports import Inbox, Renderer, next_acb_counter
+from gateway.services.device_reports import Inbox, Renderer
 from gateway.services.device_rules import (
-    IN_SERVICE,
     LOCAL_VARIANTS,
     STATUSES,
     WIRE_VARIANTS,
     GatewayKeys,
     alert_code,
     check_command_variant,
-    check_serves,
     check_signed,
     future_mode,
     succeeded,
@@ -103,18 +101,15 @@ from gateway.services.device_types import (
 )
 from gateway.smi import Smi
 from gateway.srv.catalogue import CATALOGUE
-from gateway.srv.configuration import CommissionDevice
-from gateway.srv.han import LocalCommandResponse, UpdateHanDeviceLog
-from gateway.srv.spec import Codec, Command
+from gateway.srv.han import LocalCommandResponse
 from gateway.storage import Storage, Transaction
-from gateway.users import UserRole, check_counter, check_sender, roles_text, write_counter
+from gateway.users import check_counter, check_sender, write_counter
 from gbcs.builders import Builder
-from gbcs.codes import ACB, CRA
+from gbcs.codes import ACB, CRA, TRANSITIONAL_COS
 from gbcs.crypto import SharedSecretCache
-from gbcs.errors import DecodeError, EncodeError, KeyNotFound
+from gbcs.errors import DecodeError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
-from gbcs.usecases import UseCase, by_name
 from gbcs.verify import Check, Verifier
 from gbcs.wan import HubUnreachableError, Wan, WanError
 
@@ -187,7 +182,8 @@ class DeviceService:
         storage.migrate(MIGRATIONS + frame_log.MIGRATIONS)
         self.storage = storage
         self.smi = smi
-        self.keys = GatewayKeys(keys, frozenset({acb}))
+        # The DCC's own parties: the ACB, and the transitional CoS party that signs SR6.23.
+        self.keys = GatewayKeys(keys, frozenset({acb, TRANSITIONAL_COS}))
         self.wan = wan
         self.clock = clock or (lambda: datetime.now(UTC))
         self.acb = acb
@@ -195,6 +191,7 @@ class DeviceService:
         self.listener = listener
         self._cache = cache if cache is not None else SharedSecretCache()
         self.builder = Builder(self.keys, acb=acb, cache=self._cache)
+        self.planner = Planner(storage, smi, self.keys, wan, acb)
         self.verifier = Verifier(self.keys, acb=acb, cache=self._cache)
         self._owns_commits = commits is None
         self.commits = commits if commits is not None else GroupCommit(storage)
@@ -342,14 +339,15 @@ class DeviceService:
             if entry.codec is None
             else future_mode(entry.row, entry.codec, call.execution, now, cv)
         )
-        plan = self._plan(tx, call, user.roles, now)
+        plan = self.planner.plan(tx, call, user.roles, now)
         if call.dsp_schedule_id is not None:  # kept with the request, for its answer
             plan.details["dsp_schedule"] = call.dsp_schedule_id
         uc = plan.use_case
         # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
-        # a PPMID, say) is MACed by the ACB: the user has nothing to sign.
-        check_command_variant(replace(uc, critical=False) if plan.reply_to == self.acb else uc,
-                              cv, srv)  # fmt: skip
+        # a PPMID, say) is MACed by the ACB, one the DCC signs itself (6.21, 6.23) is signed
+        # by the DCC: the user has nothing to sign.
+        dcc_sends = plan.reply_to == self.acb or plan.signer is not None
+        check_command_variant(replace(uc, critical=False) if dcc_sends else uc, cv, srv)
         if cv == 4:
             message = self.builder.precommand(
                 originator=plan.reply_to,
@@ -368,7 +366,7 @@ class DeviceService:
                     counter=plan.counter,
                     message_code=uc.code,
                     content=plan.content,
-                    critical=False,
+                    critical=plan.signer is not None,
                     extensions=plan.extensions,
                 )
             except KeyNotFound:
@@ -419,108 +417,6 @@ class DeviceService:
             frame_log.record(tx, rid, "down", plan.device.device_id, frame, now)
         opened = OpenRequest(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
         return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
-
-    # -- the plan of a command ----------------------------------------------------------------
-
-    def _plan(
-        self, tx: Transaction, call: DeviceCall, roles: frozenset[UserRole], now: datetime
-    ) -> _Plan:
-        request = call.request
-        srv = call.service_reference_variant
-        sender = call.sender
-        spec = CATALOGUE[ServiceReferenceVariant(srv)]
-        if spec.codec is None:
-            raise ServiceError("duis_sr_not_supported", srv=srv)
-        eligible = spec.row.roles
-        if not roles & eligible:
-            raise ServiceError(
-                "role_not_eligible",
-                sender=sender,
-                roles=roles_text(roles),
-                sr=srv,
-                eligible=roles_text(eligible),
-            )
-        inv = Inventory(tx)
-        target = call.request_id.target
-        record = inv.get(target)
-        if record is None:
-            raise ServiceError("unknown_device", device=target)
-        request = device_han.resolve_request(tx, inv, self.keys, record, request)
-        call = replace(call, request=request)
-        name = spec.use_case(record.device_type, request, target)
-        allowed = STATUSES.get(srv, IN_SERVICE)
-        if record.status not in allowed:
-            raise ServiceError(
-                "device_status_not_eligible",
-                device=target,
-                status=record.status,
-                srv=srv,
-                allowed=", ".join(sorted(s.value for s in allowed)),
-            )
-        hub = inv.hub_of(record)
-        if hub is None:
-            raise ServiceError("device_no_hub", device=target)
-        served = record
-        if isinstance(request, UpdateHanDeviceLog):
-            subject = inv.get(request.device_id)
-            if subject is None:
-                raise ServiceError("whitelist_unknown_device", device=request.device_id)
-            served = subject
-        check_serves(tx, inv, roles, sender, served, spec.row.roles)
-        if not self.wan.reachable(hub):
-            raise ServiceError(
-                "hub_unreachable",
-                hub=hub,
-                device=target,
-                reason="its WAN link is down; the command was not sent",
-            )
-        uc = by_name(name)
-        return self._content(tx, call, spec.codec, record, uc, hub, now)
-
-    def _content(
-        self,
-        tx: Transaction,
-        call: DeviceCall,
-        codec: Codec,
-        record: DeviceRecord,
-        uc: UseCase,
-        hub: bytes,
-        now: datetime,
-    ) -> _Plan:
-        request = call.request
-        device = record.device_id
-        counter = call.request_id.counter
-        reply_to = call.sender
-        extensions = b""
-        details: dict[str, Any] = {}
-        if isinstance(request, UpdateHanDeviceLog):
-            details = device_han.device_log_details(self.storage, self.smi, request, hub)
-        details.update(device_han.lifecycle_details(request, record))
-        if uc.name in codec.acb_use_cases:
-            # The ACB sends it with its own counter; the user and its RequestID counter go in
-            # the other-information (the supplementary remote party).
-            extensions = reply_to + counter.to_bytes(8, "big")
-            counter = next_acb_counter(tx, self.acb, now)
-            reply_to = self.acb
-        command = Command(request, uc, counter, reply_to, device, now, call.execution)
-        try:
-            content = codec.build(command)
-        except (EncodeError, ValueError, OverflowError) as exc:
-            raise ServiceError(
-                "invalid_value", field=uc.name, value=type(request).__name__, reason=str(exc)
-            ) from None
-        if isinstance(request, CommissionDevice):
-            details["commission"] = device.hex()
-        return _Plan(
-            use_case=uc,
-            device=record,
-            hub=hub,
-            reply_to=reply_to,
-            counter=counter,
-            content=content,
-            extensions=extensions,
-            details=details,
-        )
 
     # -- future-dated: held until their time, and cancelled ------------------------------------
 
@@ -737,6 +633,7 @@ class DeviceService:
         try:
             with self.storage.transaction():  # a savepoint: a refusal undoes only this
                 device_han.apply_answer(self.storage, self.smi, details, device)
+                device_credentials.apply_answer(self.smi, dict(details), device)
                 if "commission" in details:
                     target = bytes.fromhex(details["commission"])
                     record = self.smi.get_device(target)
@@ -859,23 +756,6 @@ class DeviceService:
         return len(self._open)
 
     # -- storage helpers ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    use_case: UseCase
-    device: DeviceRecord
-    hub: bytes
-    reply_to: bytes
-    """The GBCS business originator: the user, or the ACB (CCS01/CCS02)."""
-    counter: int
-    content: bytes
-    extensions: bytes
-    details: dict[str, Any]
-
-    @property
-    def key(self) -> tuple[bytes, bytes, int]:
-        return (self.device.device_id, self.reply_to, self.counter)
 
 
 # =========================================================================== helpers

@@ -9,10 +9,12 @@ the gateway checks each is an X.509 certificate on P-256 with the key usage of i
 the remote party role of the SR (its OU), naming an entity (x500UniqueIdentifier).
 
 6.21 and 6.23 are not critical in DUIS, yet their GBCS use cases are: the DCC signs the
-command as its own party (the ACB for a handover, the transitional CoS party for a change of
-supplier) and, for 6.23, changes the responsible supplier when the device confirms. The
-device service has no such path yet, so these two are not registered; :func:`read_handover`,
-:func:`read_change_of_supplier` and :func:`build_update` are what it will call.
+command as its own party (:attr:`UpdateCredentials.signer`: the ACB for a handover, the
+transitional CoS party for a change of supplier). The device service
+(:mod:`gateway.services.device_credentials`) checks who may ask for them, signs them, and
+moves the SMI's responsible supplier when the device confirms a supplier replacement. A 6.23
+may be future dated in both patterns: held by the DCC (DSP) or carried in the command as its
+execution date-time (Device).
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class UpdateCredentials:
     top_up_floor: int | None
     import_mpxn: str | None = None
     """6.23 only: the MPxN the new supplier takes the device for."""
+    signer: str | None = None
+    """Who signs the command: None, the user (CV4 / CV5); ``"acb"`` (6.21) or
+    ``"transitional_cos"`` (6.23), the DCC as that party of its own."""
 
     @property
     def subject(self) -> bytes:
@@ -253,6 +258,7 @@ def read_handover(body: etree._Element) -> UpdateCredentials:
         apply_time_checks=_flag(f, "ApplyTimeBasedCPVChecks"),
         floor=_floor(f, "RemotePartyFloorSeqNumber"),
         top_up_floor=_floor(f, "RemotePartyPrepaymentTopUpFloorSeqNumber"),
+        signer="acb",
     )
 
 
@@ -289,6 +295,7 @@ def read_change_of_supplier(body: etree._Element) -> UpdateCredentials:
         floor=read_int("SupplierFloorSeqNumber", f.text("SupplierFloorSeqNumber"), 0, _FLOOR_MAX),
         top_up_floor=_floor(f, "SupplierPrepaymentTopUpFloorSeqNumber"),
         import_mpxn=mpxn,
+        signer="transitional_cos",
     )
 
 
@@ -310,6 +317,7 @@ def build_update(cmd: Command) -> bytes:
         floor=floor,
         top_up_floors=top_up,
         role_floors=role_floors,
+        execute_at=cmd.execution if r.signer == "transitional_cos" else None,
     )
     return content.encode()
 
@@ -390,5 +398,93 @@ serves(
         build=_build_issue,
         builds=frozenset({"CS02c"}),
         example=Example({"CredentialType": "Digital Signature"}),
+    ),
+)
+
+
+def _handover_example(v: Values) -> str:
+    """The certificates of the party taking the role over (the user gives them)."""
+    return (
+        v.elements(
+            "RemotePartyRole",
+            "RemotePartyFloorSeqNumber",
+            "RemotePartyPrepaymentTopUpFloorSeqNumber",
+        )
+        + "<sr:ReplacementCertificates>"
+        + v.elements("DigitalSigningCertificate", "KeyAgreementCertificate")
+        + "</sr:ReplacementCertificates>"
+        + f"<sr:CertificationPathCertificates>{v.element('Certificate')}"
+        + "</sr:CertificationPathCertificates>"
+        + v.element("ApplyTimeBasedCPVChecks")
+    )
+
+
+def _cos_example(v: Values) -> str:
+    """The new supplier's own certificates (the user gives them) for the home's meter point."""
+    return (
+        v.elements("SupplierFloorSeqNumber", "SupplierPrepaymentTopUpFloorSeqNumber")
+        + "<sr:SupplierReplacementCertificates>"
+        + v.elements(
+            "DigitalSigningCertificate", "KeyAgreementCertificate", "KeyAgreementTopUpCertificate"
+        )
+        + "</sr:SupplierReplacementCertificates>"
+        + f"<sr:CertificationPathCertificates>{v.element('Certificate')}"
+        + "</sr:CertificationPathCertificates>"
+        + v.elements("ApplyTimeBasedCPVChecks", "ImportMPxN")
+    )
+
+
+_CERTIFICATE_FIELDS = frozenset(
+    {
+        "DigitalSigningCertificate",
+        "KeyAgreementCertificate",
+        "KeyAgreementTopUpCertificate",
+        "Certificate",
+    }
+)
+
+
+serves(
+    "6.21",
+    Codec(
+        read=read_handover,
+        build=build_update,
+        builds=frozenset({"CS02b-supplierBySupplier", "CS02b-networkOperatorByNetworkOperator"}),
+        choose=lambda r, names: r.use_case,
+        example=Example(
+            {
+                "RemotePartyRole": "Supplier",
+                "RemotePartyFloorSeqNumber": "0",
+                "RemotePartyPrepaymentTopUpFloorSeqNumber": None,
+                "DigitalSigningCertificate": Home.REQUIRED,
+                "KeyAgreementCertificate": Home.REQUIRED,
+                "Certificate": Home.REQUIRED,
+                "ApplyTimeBasedCPVChecks": "true",
+            },
+            _handover_example,
+            certificates=_CERTIFICATE_FIELDS,
+        ),
+    ),
+)
+serves(
+    "6.23",
+    Codec(
+        read=read_change_of_supplier,
+        build=build_update,
+        builds=frozenset({"CS02b-supplierByTransCoS"}),
+        example=Example(
+            {
+                "SupplierFloorSeqNumber": "0",
+                "SupplierPrepaymentTopUpFloorSeqNumber": None,
+                "DigitalSigningCertificate": Home.REQUIRED,
+                "KeyAgreementCertificate": Home.REQUIRED,
+                "KeyAgreementTopUpCertificate": None,
+                "Certificate": Home.REQUIRED,
+                "ApplyTimeBasedCPVChecks": "true",
+                "ImportMPxN": Home.IMPORT_MPAN,
+            },
+            _cos_example,
+            certificates=_CERTIFICATE_FIELDS,
+        ),
     ),
 )
