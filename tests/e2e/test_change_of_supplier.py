@@ -1,8 +1,15 @@
-"""A change of supplier through the sandbox, as far as this gateway serves it: supplier A
-reads its ESME and hands the supplier role to supplier B with 6.15.1 (B's certificates from
-the test PKI, signed by A); the registration data then names B for the meter points; B reads
-and disables the supply; A's next command is refused by the gateway (no longer responsible)
-and would be by the device (it no longer trusts A)."""
+"""A change of supplier through the sandbox, both ways a supplier may make one.
+
+The DCC's own (SR6.23): the registration data names supplier B for the ESME's meter points;
+B asks for the change with its own certificates (from the test PKI); the DCC's transitional
+CoS party signs the CS02b and the ESME moves its supplier role to B; the SMI records B; B reads
+and disables the supply; A's next command is refused by the gateway. Bad requests (not the
+registered supplier, another supplier's certificates, a certificate of the wrong use or
+curve) are refused with a sentence and change nothing.
+
+The old supplier's handover (SR6.15.1): A reads its ESME and hands the supplier role to B,
+signed by A; the registration data then names B; B reads and disables the supply; A's next
+command is refused by the gateway (no longer responsible) and would be by the device."""
 
 from __future__ import annotations
 
@@ -12,11 +19,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from emulator.supply import SupplyState
+from gateway.inventory import Inventory
+from gateway.smi import credentials_supplier, responsible_suppliers
 from gbcs import content as gc
-from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, KeyPurpose
+from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, TRANSITIONAL_COS, KeyPurpose
 from smetsim.client import DuisClient
 from smetsim.sandbox import (
     ESME,
@@ -48,10 +58,73 @@ async def two_suppliers(tmp_path: Path) -> AsyncIterator[Sandbox]:
         await sb.close()
 
 
-def _b64(sandbox: Sandbox, purpose: KeyPurpose) -> str:
-    cert = sandbox.keystore.certificate(B, purpose)
+def _b64(sandbox: Sandbox, purpose: KeyPurpose, eui: bytes = B) -> str:
+    cert = sandbox.keystore.certificate(eui, purpose)
     assert cert is not None
     return base64.b64encode(cert.public_bytes(Encoding.DER)).decode()
+
+
+def _root(sandbox: Sandbox) -> str:
+    root = sandbox.keystore.root_certificate
+    assert root is not None
+    return base64.b64encode(root.public_bytes(Encoding.DER)).decode()
+
+
+def _cos_body(sandbox: Sandbox, *, ds: str | None = None, eui: bytes = B) -> str:
+    """SR6.23: the new supplier's own certificates, for the ESME's import MPAN."""
+    return (
+        "<sr:UpdateSecurityCredentialsCoS><sr:SupplierFloorSeqNumber>0</sr:SupplierFloorSeqNumber>"
+        "<sr:SupplierReplacementCertificates>"
+        f"<sr:DigitalSigningCertificate>{ds or _b64(sandbox, KeyPurpose.DS, eui)}"
+        "</sr:DigitalSigningCertificate>"
+        f"<sr:KeyAgreementCertificate>{_b64(sandbox, KeyPurpose.KA, eui)}"
+        "</sr:KeyAgreementCertificate></sr:SupplierReplacementCertificates>"
+        f"<sr:CertificationPathCertificates><sr:Certificate>{_root(sandbox)}</sr:Certificate>"
+        "</sr:CertificationPathCertificates>"
+        "<sr:ApplyTimeBasedCPVChecks>true</sr:ApplyTimeBasedCPVChecks>"
+        f"<sr:ImportMPxN>{IMPORT_MPAN}</sr:ImportMPxN></sr:UpdateSecurityCredentialsCoS>"
+    )
+
+
+def _p384_certificate(sandbox: Sandbox) -> str:
+    """B's DS certificate with its key on P-384 (a curve GBCS does not use)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    real = sandbox.keystore.certificate(B, KeyPurpose.DS)
+    root_key = sandbox.keystore.root_key
+    assert real is not None
+    assert root_key is not None
+    key = ec.generate_private_key(ec.SECP384R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(real.subject)
+        .issuer_name(real.issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
+        .add_extension(real.extensions.get_extension_for_class(x509.KeyUsage).value, True)
+        .sign(root_key, hashes.SHA256())
+    )
+    return base64.b64encode(cert.public_bytes(Encoding.DER)).decode()
+
+
+async def _register(sandbox: Sandbox, supplier: bytes) -> None:
+    """Registration data: ``supplier`` supplies both meter points of the ESME."""
+    async with aiohttp.ClientSession() as http:
+        for mpan in (IMPORT_MPAN, SECONDARY_MPAN):
+            point = {
+                "mpxn": mpan,
+                "fuel": "electricity",
+                "supplier": supplier.hex("-").upper(),
+                "network_operator": NETWORK_OPERATOR.hex("-").upper(),
+            }
+            async with http.post(f"{sandbox.admin_url}/admin/meter-points", json=point) as r:
+                body = await r.json()
+                assert r.status == 200, body
 
 
 def _handover_body(sandbox: Sandbox) -> str:
@@ -130,3 +203,88 @@ async def test_supplier_a_hands_the_esme_to_supplier_b(
         assert answer.code == "E17", (answer.code, answer.reason)
         esme = sandbox.fleet.device(ESME, 0)
         assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+
+
+def _credentials_holder(sandbox: Sandbox) -> bytes | None:
+    with sandbox.gateway.storage.transaction() as tx:
+        return credentials_supplier(tx, ESME)
+
+
+def _responsible(sandbox: Sandbox) -> frozenset[bytes]:
+    with sandbox.gateway.storage.transaction() as tx:
+        inv = Inventory(tx)
+        record = inv.get(ESME)
+        assert record is not None
+        return responsible_suppliers(tx, inv, record)
+
+
+async def test_the_dcc_changes_the_supplier_of_the_esme_for_b(
+    two_suppliers: Sandbox, schema: SchemaCheck
+) -> None:
+    sandbox = two_suppliers
+    read = "<sr:ReadInstantaneousImportRegisters/>"
+    async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+        # A reads its meter.
+        message = await _final(c, request(c, "4.1.1", ESME, read), schema)
+        assert message.business_target == SUPPLIER
+
+        # B is not the registered supplier yet: refused, nothing changes.
+        answer = await c.post(request(c, "6.23", ESME, _cos_body(sandbox), originator=B))
+        assert answer.code == "E42", (answer.code, answer.reason)
+        assert "not the registered supplier" in (answer.reason or "")
+
+        await _register(sandbox, B)
+
+        # Bad requests from the registered supplier B: each refused with its sentence.
+        bad = {
+            "another supplier's certificates": _cos_body(sandbox, eui=SUPPLIER),
+            "a key agreement certificate as the DS one": _cos_body(
+                sandbox, ds=_b64(sandbox, KeyPurpose.KA)
+            ),
+            "a P-384 key": _cos_body(sandbox, ds=_p384_certificate(sandbox)),
+        }
+        for what, body in bad.items():
+            answer = await c.post(request(c, "6.23", ESME, body, originator=B))
+            assert answer.code == "E42", (what, answer.code, answer.reason)
+            assert answer.reason, what
+        # And A, no longer registered, may not ask for it either.
+        answer = await c.post(request(c, "6.23", ESME, _cos_body(sandbox, eui=SUPPLIER)))
+        assert answer.code == "E42", (answer.code, answer.reason)
+        assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
+        assert _credentials_holder(sandbox) is None
+
+        # B's change of supplier: the DCC's transitional CoS party signs the CS02b.
+        message = await _final(
+            c, request(c, "6.23", ESME, _cos_body(sandbox), originator=B), schema
+        )
+        assert message.message_code == 0x0107
+        assert message.business_target == TRANSITIONAL_COS
+        response = gc.decode_response(0x0107, message.content)
+        assert isinstance(response, gc.CredentialsUpdated)
+        assert response.ok
+        assert {(r.old_subject, r.new_subject) for r in response.results} == {(SUPPLIER, B)}
+        assert sandbox.fleet.device(ESME, 0).trust.supplier == B
+        assert _credentials_holder(sandbox) == B
+        assert _responsible(sandbox) == frozenset({B})
+
+        # B reads, then disables the supply (critical: B signs).
+        message = await _final(c, request(c, "4.1.1", ESME, read, originator=B), schema)
+        assert message.business_target == B
+        xml = request(c, "7.2", ESME, "<sr:DisableSupply/>", cv=4, originator=B)
+        message = await _final(c, xml, schema, sign=True)
+        assert gc.decode_response(message.message_code, message.content).ok
+        esme = sandbox.fleet.device(ESME, 0)
+        assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+
+        # A is refused by the gateway, and the ESME keeps B's setting.
+        answer = await c.post(request(c, "7.1", ESME, "<sr:EnableSupply/>", cv=4))
+        assert answer.code == "E17", (answer.code, answer.reason)
+        esme = sandbox.fleet.device(ESME, 0)
+        assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+
+        # Registration data alone does not give the ESME back to A: it trusts B, and the SMI
+        # holds B responsible until A's own change of supplier goes through.
+        await _register(sandbox, SUPPLIER)
+        assert _responsible(sandbox) == frozenset({B})
+        answer = await c.post(request(c, "7.1", ESME, "<sr:EnableSupply/>", cv=4))
+        assert answer.code == "E17", (answer.code, answer.reason)
