@@ -14,6 +14,7 @@ command is refused by the gateway (no longer responsible) and would be by the de
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from emulator.supply import SupplyState
 from gateway.inventory import Inventory
 from gateway.smi import credentials_supplier, responsible_suppliers
 from gbcs import content as gc
-from gbcs.codes import NETWORK_OPERATOR, SUPPLIER, TRANSITIONAL_COS, KeyPurpose
+from gbcs.codes import ACB, NETWORK_OPERATOR, SUPPLIER, TRANSITIONAL_COS, KeyPurpose
+from gbcs.frames import Message
+from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.sandbox import (
     ESME,
@@ -228,6 +231,7 @@ async def test_the_dcc_changes_the_supplier_of_the_esme_for_b(
         message = await _final(c, request(c, "4.1.1", ESME, read), schema)
         assert message.business_target == SUPPLIER
 
+        sent = sandbox.devices.stats["sent"]
         # B is not the registered supplier yet: refused, nothing changes.
         answer = await c.post(request(c, "6.23", ESME, _cos_body(sandbox), originator=B))
         assert answer.code == "E42", (answer.code, answer.reason)
@@ -252,6 +256,7 @@ async def test_the_dcc_changes_the_supplier_of_the_esme_for_b(
         assert answer.code == "E42", (answer.code, answer.reason)
         assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
         assert _credentials_holder(sandbox) is None
+        assert sandbox.devices.stats["sent"] == sent
 
         # B's change of supplier: the DCC's transitional CoS party signs the CS02b.
         message = await _final(
@@ -288,3 +293,82 @@ async def test_the_dcc_changes_the_supplier_of_the_esme_for_b(
         assert _responsible(sandbox) == frozenset({B})
         answer = await c.post(request(c, "7.1", ESME, "<sr:EnableSupply/>", cv=4))
         assert answer.code == "E17", (answer.code, answer.reason)
+
+
+def _handover_template(conformance: Path) -> bytes:
+    xml = (
+        conformance / "duis/templates/CS02bNOByNOHandover_6.21_SUCCESS_REQUEST_DUIS.XML"
+    ).read_bytes()
+    return xml.replace(
+        b"<sr:CommandVariant>1</sr:CommandVariant>", b"<sr:CommandVariant>2</sr:CommandVariant>"
+    )
+
+
+async def test_the_dcc_signs_a_handover_as_the_acb(
+    two_suppliers: Sandbox, conformance: Path
+) -> None:
+    """SR6.21 (the DCC's template, for local delivery so that the command comes back): the
+    ACB is the originator, with its own counter, and signs it; the content is the DCC's
+    reference up to the certificates and the counter."""
+    sandbox = two_suppliers
+    reference = Message.from_bytes(
+        bytes.fromhex(
+            (
+                conformance
+                / "gbcs/6.21_CS02bNOByNOHandover/CS02bNOByNOHandover_6.21_SUCCESS_COMMAND_GBCS.HEX"
+            )
+            .read_text()
+            .strip()
+        )
+    )
+    async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+        answer = await c.post(c.with_counter(_handover_template(conformance)))
+    assert answer.code == "I0", (answer.code, answer.reason)
+    assert answer.payload is not None
+    ours = Message.from_bytes(answer.payload)
+    assert ours.message_code == reference.message_code == 0x0103
+    assert ours.business_originator == reference.business_originator == ACB
+    assert ours.business_target == reference.business_target
+    verifier = Verifier(sandbox.keystore)
+    assert verifier.verify_signature(ours) is Check.VALID
+    assert verifier.verify_mac(ours) is Check.VALID
+    mine = gc.UpdateSecurityCredentials.decode_as(0x0103, ours.content)
+    theirs = gc.UpdateSecurityCredentials.decode_as(0x0103, reference.content)
+    assert mine.counter == ours.originator_counter  # the ACB's own
+    same = dataclasses.replace(
+        mine, counter=theirs.counter, certificates=theirs.certificates, path=theirs.path
+    )
+    assert same.encode() == reference.content
+
+
+async def test_a_handover_must_install_the_right_party(
+    two_suppliers: Sandbox, conformance: Path
+) -> None:
+    """SR6.21: a supplier handover installs the sender's own certificates, each of the role
+    handed over; anything else is refused with a sentence, and nothing is sent."""
+    sandbox = two_suppliers
+    template = _handover_template(conformance)
+    supplier_role = template.replace(
+        b"<sr:RemotePartyRole>NetworkOperator<", b"<sr:RemotePartyRole>Supplier<"
+    )
+    handover_to_b = (
+        _handover_body(sandbox)
+        .replace("UpdateSecurityCredentialsKRP", "RequestHandoverOfDCCControlledDevice")
+        .replace("<sr:SupplierOrNetworkOperatorCertificates>", "")
+        .replace("</sr:SupplierOrNetworkOperatorCertificates>", "")
+    )
+    sent = sandbox.devices.stats["sent"]
+    async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+        # The template's certificates are a network operator's (OU 03), not a supplier's.
+        answer = await c.post(c.with_counter(supplier_role))
+        assert answer.code == "E42", (answer.code, answer.reason)
+        assert "remote party role 03, not 02" in (answer.reason or "")
+        # A asks for the supplier role to go to B's certificates: not its own.
+        answer = await c.post(request(c, "6.21", ESME, handover_to_b))
+        assert answer.code == "E42", (answer.code, answer.reason)
+        assert "installs the certificates of the supplier asking for it" in (answer.reason or "")
+        # B's supplier certificates for the network operator's role.
+        wrong_role = handover_to_b.replace(">Supplier<", ">NetworkOperator<")
+        answer = await c.post(request(c, "6.21", ESME, wrong_role))
+        assert answer.code == "E42", (answer.code, answer.reason)
+    assert sandbox.devices.stats["sent"] == sent
