@@ -1,6 +1,6 @@
-"""Security credential SRs: 6.15.1 Update Security Credentials (KRP) and 6.17 Issue Security
-Credentials, and the bodies of 6.21 (handover of a DCC controlled device) and 6.23 (change
-of supplier).
+"""Security credential SRs: 6.15.1 Update Security Credentials (KRP), 6.17 Issue Security
+Credentials, 6.21 Request Handover of DCC Controlled Device and 6.23 Update Security
+Credentials (CoS).
 
 6.15.1 replaces a remote party's certificates on the device (CS02b supplierBySupplier or
 networkOperatorByNetworkOperator, CS02g loadControllerBySupplier): the party signs the
@@ -12,9 +12,9 @@ the remote party role of the SR (its OU), naming an entity (x500UniqueIdentifier
 command as its own party (:attr:`UpdateCredentials.signer`: the ACB for a handover, the
 transitional CoS party for a change of supplier). The device service
 (:mod:`gateway.services.device_credentials`) checks who may ask for them, signs them, and
-moves the SMI's responsible supplier when the device confirms a supplier replacement. A 6.23
-may be future dated in both patterns: held by the DCC (DSP) or carried in the command as its
-execution date-time (Device).
+moves the SMI's responsible supplier when the device confirms a supplier replacement. A
+future-dated 6.21 or 6.23 is held by the DCC and sent at its execution date-time (the DSP
+pattern).
 """
 
 from __future__ import annotations
@@ -317,7 +317,6 @@ def build_update(cmd: Command) -> bytes:
         floor=floor,
         top_up_floors=top_up,
         role_floors=role_floors,
-        execute_at=cmd.execution if r.signer == "transitional_cos" else None,
     )
     return content.encode()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -73,10 +74,18 @@ def _root(sandbox: Sandbox) -> str:
     return base64.b64encode(root.public_bytes(Encoding.DER)).decode()
 
 
-def _cos_body(sandbox: Sandbox, *, ds: str | None = None, eui: bytes = B) -> str:
+def _cos_body(
+    sandbox: Sandbox, *, ds: str | None = None, eui: bytes = B, at: datetime | None = None
+) -> str:
     """SR6.23: the new supplier's own certificates, for the ESME's import MPAN."""
+    when = (
+        ""
+        if at is None
+        else f"<sr:ExecutionDateTime>{at.strftime('%Y-%m-%dT%H:%M:%S.00Z')}</sr:ExecutionDateTime>"
+    )
     return (
-        "<sr:UpdateSecurityCredentialsCoS><sr:SupplierFloorSeqNumber>0</sr:SupplierFloorSeqNumber>"
+        f"<sr:UpdateSecurityCredentialsCoS>{when}"
+        "<sr:SupplierFloorSeqNumber>0</sr:SupplierFloorSeqNumber>"
         "<sr:SupplierReplacementCertificates>"
         f"<sr:DigitalSigningCertificate>{ds or _b64(sandbox, KeyPurpose.DS, eui)}"
         "</sr:DigitalSigningCertificate>"
@@ -372,3 +381,51 @@ async def test_a_handover_must_install_the_right_party(
         answer = await c.post(request(c, "6.21", ESME, wrong_role))
         assert answer.code == "E42", (answer.code, answer.reason)
     assert sandbox.devices.stats["sent"] == sent
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
+    tmp_path: Path, schema: SchemaCheck
+) -> None:
+    """SR6.23 with an execution date-time (the DSP pattern): accepted, held by the DCC - the
+    ESME still trusts A - and sent when the DCC's clock passes it."""
+    clock = _Clock()
+    settings = SandboxSettings.create(
+        state=tmp_path / "state",
+        port=0,
+        latency=False,
+        response_timeout=2.0,
+        durability="process",
+        suppliers=1,
+    )
+    sandbox = await Sandbox.start(settings, clock=clock)
+    try:
+        await _register(sandbox, B)
+        when = clock.now + timedelta(hours=1)
+        async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+            xml = request(c, "6.23", ESME, _cos_body(sandbox, at=when), originator=B)
+            held = await c.post(xml)
+            assert held.code == "I99", (held.code, held.reason)
+            assert await c.wait(held.request_id, within=0.3) is None  # not before its time
+            assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
+            assert _credentials_holder(sandbox) is None
+            clock.now = when + timedelta(seconds=1)
+            final = await c.wait(held.request_id, within=5)
+        assert final is not None
+        assert final.kind == "response", final.body
+        schema(final.body)
+        message = gbcs_of(final.body)
+        response = gc.decode_response(0x0107, message.content)
+        assert isinstance(response, gc.CredentialsUpdated)
+        assert response.ok
+        assert sandbox.fleet.device(ESME, 0).trust.supplier == B
+        assert _credentials_holder(sandbox) == B
+    finally:
+        await sandbox.close()
