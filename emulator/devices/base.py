@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar, Self
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.clock import from_seconds
@@ -149,6 +150,8 @@ AUTHORITY: Mapping[str, frozenset[RemotePartyRole]] = {
     "CCS01": frozenset({_A}),
     "CCS02": frozenset({_A}),
     "CS01a": _SUPPLIER_ONLY,
+    "CS02d": _SUPPLIER_ONLY,
+    "CS02e": _SUPPLIER_ONLY,
     "CS01b": _SUPPLIER_ONLY,
     "CS06": _SUPPLIER_ONLY,
     "CS07": _READERS,
@@ -210,6 +213,13 @@ class DeviceKeys:
         if eui not in self._trusted:
             raise KeyNotFound(eui, purpose, private=False)
         return self._org.public_key(eui, purpose)
+
+    def own_certificate(self, purpose: KeyPurpose) -> x509.Certificate | None:
+        """The certificate the PKI issued for the device's own key (CS02e answers it); None
+        when the host's key lookup holds no certificates."""
+        lookup = getattr(self._org, "certificate", None)
+        found = None if lookup is None else lookup(self._eui, purpose)
+        return found if isinstance(found, x509.Certificate) else None
 
     def published_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
         """The key the PKI publishes for ``eui``, trusted or not: what a device compares a

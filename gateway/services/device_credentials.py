@@ -12,6 +12,7 @@ ask for them, and what the SMI records when the device confirms a new supplier.
   meter point belongs to (the meter, or a device on that meter's hub), with certificates that
   name the sender. The sender is not yet the device's responsible supplier - that is what
   the request changes - so these rules stand in for the usual one.
+- **SR6.15.2**: the device certificate must name the target device.
 - **On the answer**: a CS02b that replaced the supplier's cells (6.15.1 Supplier, 6.21
   Supplier, 6.23) and that the device confirms (every cell ``SUCCESS``) records the new
   supplier in the SMI (:meth:`gateway.smi.Smi.on_supplier_credentials`); a refusal changes
@@ -26,7 +27,7 @@ from gateway.errors import ServiceError
 from gateway.inventory import SMART_METERS, Inventory
 from gateway.model import DeviceRecord
 from gateway.smi import Smi
-from gateway.srv.security import ROLES, UpdateCredentials
+from gateway.srv.security import ROLES, UpdateCredentials, UpdateDeviceCredentials
 from gateway.storage import Transaction
 from gateway.users import UserRole, get_meter_point, get_user
 from gbcs.codes import TRANSITIONAL_COS
@@ -50,6 +51,13 @@ def check_request(
     """The rules of a DCC-signed credentials update; True when they replace the rule that the
     sender serves the device (6.23), False when that rule applies as well. Raises
     :class:`ServiceError` with nothing changed."""
+    if isinstance(request, UpdateDeviceCredentials) and request.subject != record.device_id:
+        raise ServiceError(
+            "duis_invalid_element",
+            element="DeviceCertificate",
+            reason=f"it names device {_eui(request.subject)}, not the target "
+            f"{_eui(record.device_id)}",
+        )
     if not isinstance(request, UpdateCredentials) or request.signer is None:
         return False
     if request.import_mpxn is not None:

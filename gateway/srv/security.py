@@ -1,6 +1,11 @@
-"""Security credential SRs: 6.15.1 Update Security Credentials (KRP), 6.17 Issue Security
-Credentials, 6.21 Request Handover of DCC Controlled Device and 6.23 Update Security
-Credentials (CoS).
+"""Security credential SRs: 6.15.1 Update Security Credentials (KRP), 6.15.2 (Device), 6.17
+Issue Security Credentials, 6.21 Request Handover of DCC Controlled Device, 6.23 Update
+Security Credentials (CoS) and 6.24.2 Retrieve Device Security Credentials (Device).
+
+6.17, 6.15.2 and 6.24.2 are the device's own credentials: CS02c makes a key pair and answers
+a certification request, CS02d installs the certificate the PKI issued for it (the gateway
+checks it is a device certificate on P-256 for one key usage, naming the target device),
+CS02e answers the certificate the device holds. All three are critical: the supplier signs.
 
 6.15.1 replaces a remote party's certificates on the device (CS02b supplierBySupplier or
 networkOperatorByNetworkOperator, CS02g loadControllerBySupplier): the party signs the
@@ -39,7 +44,9 @@ from gbcs.usecases import by_name
 __all__ = [
     "CredentialCertificate",
     "IssueCredentials",
+    "RetrieveDeviceCredentials",
     "UpdateCredentials",
+    "UpdateDeviceCredentials",
     "build_update",
     "read_change_of_supplier",
     "read_handover",
@@ -485,5 +492,95 @@ serves(
             _cos_example,
             certificates=_CERTIFICATE_FIELDS,
         ),
+    ),
+)
+
+
+# ------------------------------------------------------- 6.15.2 and 6.24.2: the device's own
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDeviceCredentials:
+    """SR6.15.2 ``UpdateSecurityCredentialsDevice``: the certificate the PKI issued for a key
+    the device made (CS02c), to install with CS02d."""
+
+    der: bytes
+    usage: bytes
+    subject: bytes
+    """The device the certificate names (its x500UniqueIdentifier)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveDeviceCredentials:
+    """SR6.24.2 ``RetrieveDeviceSecurityCredentialsDevice``: CS02e for the DS or KA
+    certificate."""
+
+    usage: bytes
+
+
+def _read_device_certificate(body: etree._Element) -> UpdateDeviceCredentials:
+    f = Fields(body, ("DeviceCertificate",))
+    if "DeviceCertificate" not in f.elements:
+        raise invalid(f.owner, "DeviceCertificate is missing")
+    cert = _certificate("DeviceCertificate", f.text("DeviceCertificate"))
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise invalid("DeviceCertificate", "its key is not on the P-256 curve GBCS uses")
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        raise invalid("DeviceCertificate", "it has no key usage") from None
+    if usages.digital_signature == usages.key_agreement:
+        raise invalid(
+            "DeviceCertificate", "it is for digital signing or key agreement (one, by key usage)"
+        )
+    usage = gc.DS_USAGE if usages.digital_signature else gc.KA_USAGE
+    if cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
+        raise invalid("DeviceCertificate", "it names a remote party role (OU): not a device's")
+    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
+    value = ids[0].value if ids else b""
+    raw = value if isinstance(value, bytes) else str(value).encode()
+    if len(raw) != 9:
+        raise invalid("DeviceCertificate", "its subject names no device (x500UniqueIdentifier)")
+    return UpdateDeviceCredentials(_der(cert), usage, raw[1:])
+
+
+def _build_device_certificate(cmd: Command) -> bytes:
+    r: UpdateDeviceCredentials = cmd.request
+    if r.subject != cmd.device:
+        # The DUIS side refuses it first (gateway.services.device_credentials); a codec
+        # called directly must not build a command for another device either.
+        raise ValueError(f"the certificate names {r.subject.hex()}, not the target device")
+    return gc.UpdateDeviceCertificate(r.der).encode()
+
+
+def _read_retrieve(body: etree._Element) -> RetrieveDeviceCredentials:
+    return RetrieveDeviceCredentials(_read_issue(body).usage)
+
+
+def _build_retrieve(cmd: Command) -> bytes:
+    r: RetrieveDeviceCredentials = cmd.request
+    return gc.ProvideDeviceCertificate(r.usage).encode()
+
+
+serves(
+    "6.15.2",
+    Codec(
+        read=_read_device_certificate,
+        build=_build_device_certificate,
+        builds=frozenset({"CS02d"}),
+        example=Example(
+            {"DeviceCertificate": Home.REQUIRED},
+            certificates=frozenset({"DeviceCertificate"}),
+        ),
+    ),
+)
+serves(
+    "6.24.2",
+    Codec(
+        read=_read_retrieve,
+        build=_build_retrieve,
+        builds=frozenset({"CS02e"}),
+        example=Example({"CredentialType": "Digital Signature"}),
     ),
 )
