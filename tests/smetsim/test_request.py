@@ -13,7 +13,7 @@ from lxml import etree
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import parse_request
 from gateway.srv.catalogue import CATALOGUE
-from gbcs.codes import ACB, SUPPLIER, KeyPurpose
+from gbcs.codes import ACB, DCC_ACCESS_CONTROL, SUPPLIER, KeyPurpose
 from smetsim.cli import main
 from smetsim.requests import RequestError, request_fields, write_request
 from tests.gateway.duis import support
@@ -25,7 +25,30 @@ _EXAMPLED = [srv.value for srv, e in CATALOGUE.items() if e.served and e.example
 
 # Each served SR with its defaults, and the variants of the SRs whose body holds a choice.
 CASES: list[tuple[str, dict[str, str], int | None]] = [
-    *((srv, {}, None) for srv in _EXAMPLED if srv not in ("6.15.1", "8.4", "8.5", "8.13", "11.3")),
+    *(
+        (srv, {}, None)
+        for srv in _EXAMPLED
+        if srv not in ("6.15.1", "6.15.2", "6.21", "6.23", "8.4", "8.5", "8.13", "11.3")
+    ),
+    ("6.15.2", {"DeviceCertificate": "<NO ROLE DS>"}, 4),
+    (
+        "6.21",
+        {
+            "DigitalSigningCertificate": "<SUP DS>",
+            "KeyAgreementCertificate": "<SUP KA>",
+            "Certificate": "<CA>",
+        },
+        None,
+    ),
+    (
+        "6.23",
+        {
+            "DigitalSigningCertificate": "<SUP DS>",
+            "KeyAgreementCertificate": "<SUP KA>",
+            "Certificate": "<CA>",
+        },
+        None,
+    ),
     ("11.3", {"FirmwareHash": "ab" * 32}, None),
     (
         "8.13",
@@ -133,6 +156,8 @@ def _certificates(fields: dict[str, str]) -> dict[str, str]:
         "<CA>": pki.certificate(ACB, KeyPurpose.DS),  # any certificate: the schema's form
         "<SUP DS>": pki.certificate(SUPPLIER, KeyPurpose.DS),
         "<SUP KA>": pki.certificate(SUPPLIER, KeyPurpose.KA),
+        # A certificate naming an entity with no remote party role: a device certificate's form.
+        "<NO ROLE DS>": pki.certificate(DCC_ACCESS_CONTROL, KeyPurpose.DS),
     }
     out = {}
     for name, value in fields.items():
