@@ -369,7 +369,13 @@ class DeviceService:
                     critical=plan.signer is not None,
                     extensions=plan.extensions,
                 )
-            except KeyNotFound:
+            except KeyNotFound as exc:
+                if exc.private:
+                    # The DCC party that signs 6.21 / 6.23 has no key in this gateway's PKI
+                    # (a state folder's PKI saved before it had the transitional CoS party).
+                    raise ServiceError(
+                        "duis_internal_error", srv=srv, error=f"no signing key: {exc}"
+                    ) from None
                 # A device in the SMI whose key agreement certificate the DCC does not hold
                 # (the sandbox's PPMID and HCALCS): no MAC can be made for it.
                 raise ServiceError("device_no_key", device=plan.device.device_id) from None
