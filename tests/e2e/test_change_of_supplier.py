@@ -100,6 +100,12 @@ def _cos_body(
 
 def _p384_certificate(sandbox: Sandbox) -> str:
     """B's DS certificate with its key on P-384 (a curve GBCS does not use)."""
+    return _b_certificate_with(sandbox, ec.SECP384R1())
+
+
+def _b_certificate_with(sandbox: Sandbox, curve: ec.EllipticCurve) -> str:
+    """B's DS certificate, issued by the root, for a new key on ``curve`` (not the key the
+    PKI published for B)."""
     import datetime as dt
 
     from cryptography import x509
@@ -109,7 +115,7 @@ def _p384_certificate(sandbox: Sandbox) -> str:
     root_key = sandbox.keystore.root_key
     assert real is not None
     assert root_key is not None
-    key = ec.generate_private_key(ec.SECP384R1())
+    key = ec.generate_private_key(curve)
     cert = (
         x509.CertificateBuilder()
         .subject_name(real.subject)
@@ -429,3 +435,22 @@ async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
         assert _credentials_holder(sandbox) == B
     finally:
         await sandbox.close()
+
+
+async def test_a_change_of_supplier_the_device_refuses_changes_nothing(
+    two_suppliers: Sandbox, schema: SchemaCheck
+) -> None:
+    """B's 6.23 passes the DCC's checks, but its DS certificate carries a key the PKI did not
+    publish for B: the ESME answers every cell FAILED, keeps trusting A, and the SMI records
+    nothing."""
+    sandbox = two_suppliers
+    await _register(sandbox, B)
+    body = _cos_body(sandbox, ds=_b_certificate_with(sandbox, ec.SECP256R1()))
+    async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+        message = await _final(c, request(c, "6.23", ESME, body, originator=B), schema)
+    response = gc.decode_response(0x0107, message.content)
+    assert isinstance(response, gc.CredentialsUpdated)
+    assert not response.ok
+    assert all(r.outcome is gc.CellOutcome.FAILED for r in response.results)
+    assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
+    assert _credentials_holder(sandbox) is None
