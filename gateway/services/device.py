@@ -380,7 +380,7 @@ class DeviceService:
                 # (the sandbox's PPMID and HCALCS): no MAC can be made for it.
                 raise ServiceError("device_no_key", device=plan.device.device_id) from None
             state = RequestState.LOCAL if cv in LOCAL_VARIANTS else RequestState.SENT
-            if mode == "hold":
+            if mode == "hold" and not plan.device_pattern:
                 state = RequestState.HELD
         frame = message.to_bytes()
         deadline = time.time() + self.response_timeout
@@ -661,11 +661,14 @@ class DeviceService:
             alert_code=code,
         )
         version = activated_version(message)
+        supplier = device_credentials.alert_supplier(message)
 
         def job(tx: Transaction) -> DeviceReport | None:
             filed = frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame)
             if filed is not None and version is not None:
                 self._firmware_activated(device, version)
+            if filed is not None and supplier is not None:
+                self._apply_lifecycle({"supplier_credentials": supplier.hex()}, device)
             return filed
 
         self.commits.enqueue(job, self._filed(ReportKind.ALERT), replayable=True)

@@ -16,23 +16,38 @@ ask for them, and what the SMI records when the device confirms a new supplier.
 - **On the answer**: a CS02b that replaced the supplier's cells (6.15.1 Supplier, 6.21
   Supplier, 6.23) and that the device confirms (every cell ``SUCCESS``) records the new
   supplier in the SMI (:meth:`gateway.smi.Smi.on_supplier_credentials`); a refusal changes
-  nothing.
+  nothing. A future-dated 6.23 to a meter carries its execution date-time (the Device
+  pattern): its answer only acknowledges it, and the meter's 0x00CB alert when it executes
+  confirms the change (:func:`alert_supplier`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final
 
 from gateway.errors import ServiceError
 from gateway.inventory import SMART_METERS, Inventory
 from gateway.model import DeviceRecord
+from gateway.schedule import is_cancellation
 from gateway.smi import Smi
 from gateway.srv.security import ROLES, UpdateCredentials, UpdateDeviceCredentials
 from gateway.storage import Transaction
 from gateway.users import UserRole, get_meter_point, get_user
+from gbcs import content as gc
 from gbcs.codes import TRANSITIONAL_COS
+from gbcs.errors import GbcsError
+from gbcs.frames import Message
 
-__all__ = ["apply_answer", "check_request", "credentials_details", "dcc_signer"]
+__all__ = [
+    "alert_supplier",
+    "apply_answer",
+    "check_request",
+    "credentials_details",
+    "dcc_signer",
+    "device_pattern",
+]
 
 _SUPPLIER: Final = ROLES["Supplier"]
 _NETWORK_ROLES: Final = frozenset({UserRole.ED, UserRole.GT})
@@ -130,10 +145,30 @@ def _meter_points(inv: Inventory, record: DeviceRecord) -> set[str]:
     return {m for meter in meters for m in (meter.import_mpxn, meter.secondary_import_mpan) if m}
 
 
+def device_pattern(request: object, record: DeviceRecord, execution: datetime | None) -> object:
+    """``request`` carrying its execution date-time when it is a future-dated 6.23 to a
+    meter (the Device pattern: the meter applies it then); else unchanged (the DCC holds a
+    future-dated one for a CHF or GPF, the DSP pattern)."""
+    if (
+        isinstance(request, UpdateCredentials)
+        and request.import_mpxn is not None
+        and execution is not None
+        and not is_cancellation(execution)
+        and record.device_type in SMART_METERS
+    ):
+        return replace(request, execute_at=execution)
+    return request
+
+
 def credentials_details(request: object) -> dict[str, Any]:
     """What the answer of a supplier-replacing CS02b needs (kept with the request): the new
-    supplier, whom the SMI records when the device confirms."""
-    if isinstance(request, UpdateCredentials) and request.role == _SUPPLIER:
+    supplier, whom the SMI records when the device confirms (a Device-pattern one's answer
+    only acknowledges it: its 0x00CB alert confirms it, :func:`apply_alert`)."""
+    if (
+        isinstance(request, UpdateCredentials)
+        and request.role == _SUPPLIER
+        and request.execute_at is None
+    ):
         return {"supplier_credentials": request.subject.hex()}
     return {}
 
@@ -143,6 +178,21 @@ def apply_answer(smi: Smi, details: dict[str, Any], device: bytes) -> None:
     supplier = details.get("supplier_credentials")
     if supplier is not None:
         smi.on_supplier_credentials(device, bytes.fromhex(supplier))
+
+
+def alert_supplier(message: Message) -> bytes | None:
+    """The supplier a meter's 0x00CB alert (a future-dated update executed) says it now
+    trusts: the new subject of its supplier cells, when every cell succeeded; else None."""
+    if message.message_code != gc.FutureDatedCredentialsAlert.message_code:
+        return None
+    try:
+        alert = gc.FutureDatedCredentialsAlert.decode(message.content)
+    except (GbcsError, ValueError):
+        return None
+    supplier = [r for r in alert.result.results if r.cell.role == _SUPPLIER]
+    if not alert.executed or not alert.result.ok or not supplier:
+        return None
+    return supplier[0].new_subject
 
 
 def _eui(value: bytes) -> str:

@@ -58,6 +58,9 @@ class Plan:
     details: dict[str, Any]
     signer: bytes | None = None
     """The DCC party that signs the command itself (SR6.21, SR6.23); None otherwise."""
+    device_pattern: bool = False
+    """A future-dated request whose command carries its execution date-time (sent now, not
+    held by the DCC)."""
 
     @property
     def key(self) -> tuple[bytes, bytes, int]:
@@ -149,6 +152,7 @@ class Planner:
         if isinstance(request, UpdateHanDeviceLog):
             details = device_han.device_log_details(self.storage, self.smi, request, hub)
         details.update(device_han.lifecycle_details(request, record))
+        request = device_credentials.device_pattern(request, record, call.execution)
         details.update(device_credentials.credentials_details(request))
         signer = device_credentials.dcc_signer(request, self.acb)
         if signer is not None:
@@ -180,4 +184,5 @@ class Planner:
             extensions=extensions,
             details=details,
             signer=signer,
+            device_pattern=request is not call.request,
         )

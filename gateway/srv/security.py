@@ -18,8 +18,9 @@ command as its own party (:attr:`UpdateCredentials.signer`: the ACB for a handov
 transitional CoS party for a change of supplier). The device service
 (:mod:`gateway.services.device_credentials`) checks who may ask for them, signs them, and
 moves the SMI's responsible supplier when the device confirms a supplier replacement. A
-future-dated 6.21 or 6.23 is held by the DCC and sent at its execution date-time (the DSP
-pattern).
+future-dated 6.21 is held by the DCC and sent at its execution date-time (the DSP pattern); a
+future-dated 6.23 too when it is for a CHF or GPF, while a meter's carries the date-time
+(:attr:`UpdateCredentials.execute_at`, the Device pattern).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -100,6 +102,8 @@ class UpdateCredentials:
     signer: str | None = None
     """Who signs the command: None, the user (CV4 / CV5); ``"acb"`` (6.21) or
     ``"transitional_cos"`` (6.23), the DCC as that party of its own."""
+    execute_at: datetime | None = None
+    """A future-dated 6.23 to a meter (the Device pattern): when the meter applies it."""
 
     @property
     def subject(self) -> bytes:
@@ -324,6 +328,7 @@ def build_update(cmd: Command) -> bytes:
         floor=floor,
         top_up_floors=top_up,
         role_floors=role_floors,
+        execute_at=r.execute_at,
     )
     return content.encode()
 

@@ -293,6 +293,43 @@ class CredentialsUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class FutureDatedCredentialsAlert:
+    """0x00CB Future Dated Updated Security Credentials Alert: ``SEQUENCE { alertCode INTEGER
+    (8F66 executed / 8F67 not), executionDateTime, originatorCounter INTEGER, the update's
+    outcome }`` - the outcome as the command's immediate response would carry it (the layout
+    of the 0x00CA firmware alert, which GBCS gives its future-dated alerts)."""
+
+    executed: bool
+    when: _dt.datetime
+    command_counter: int
+    result: CredentialsUpdated
+    message_code: ClassVar[int] = 0x00CB
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+            asn1.der_generalized_time(self.when),
+            asn1.der_integer(self.command_counter),
+            Der.from_bytes(self.result.encode()),
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> FutureDatedCredentialsAlert:
+        node = _sequence(content, 4)
+        code = node.child(0).int_value()
+        if code not in (0x8F66, 0x8F67):
+            raise DecodeError(f"0x00CB alert code 0x{code:04X} is not 8F66/8F67")
+        found = cls(
+            code == 0x8F66,
+            node.child(1).time_value(),
+            node.child(2).int_value(),
+            CredentialsUpdated.decode(node.child(3).to_bytes()),
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class IssueSecurityCredentials:
     """CS02c: the device makes a new key pair of ``usage`` (DS or KA) and answers a PKCS #10
     certification request for it: ``SEQUENCE { BIT STRING usage }``."""
@@ -517,6 +554,7 @@ __all__ = [
     "DeviceCertificate",
     "DeviceCertificateStatus",
     "DeviceCertificateUpdated",
+    "FutureDatedCredentialsAlert",
     "IssueSecurityCredentials",
     "ProvideDeviceCertificate",
     "UpdateDeviceCertificate",

@@ -13,6 +13,7 @@ command is refused by the gateway (no longer responsible) and would be by the de
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 from collections.abc import AsyncIterator
@@ -33,6 +34,7 @@ from gbcs.frames import Message
 from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.sandbox import (
+    CHF,
     ESME,
     IMPORT_MPAN,
     SECONDARY_MPAN,
@@ -223,9 +225,9 @@ async def test_supplier_a_hands_the_esme_to_supplier_b(
         assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
 
 
-def _credentials_holder(sandbox: Sandbox) -> bytes | None:
+def _credentials_holder(sandbox: Sandbox, device: bytes = ESME) -> bytes | None:
     with sandbox.gateway.storage.transaction() as tx:
-        return credentials_supplier(tx, ESME)
+        return credentials_supplier(tx, device)
 
 
 def _responsible(sandbox: Sandbox) -> frozenset[bytes]:
@@ -400,8 +402,9 @@ class _Clock:
 async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
     tmp_path: Path, schema: SchemaCheck
 ) -> None:
-    """SR6.23 with an execution date-time (the DSP pattern): accepted, held by the DCC - the
-    ESME still trusts A - and sent when the DCC's clock passes it."""
+    """SR6.23 with an execution date-time to the communications hub (the DSP pattern: a CHF
+    does not execute future-dated commands itself): accepted, held by the DCC - the CHF still
+    trusts A - and sent when the DCC's clock passes it."""
     clock = _Clock()
     settings = SandboxSettings.create(
         state=tmp_path / "state",
@@ -416,12 +419,12 @@ async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
         await _register(sandbox, B)
         when = clock.now + timedelta(hours=1)
         async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
-            xml = request(c, "6.23", ESME, _cos_body(sandbox, at=when), originator=B)
+            xml = request(c, "6.23", CHF, _cos_body(sandbox, at=when), originator=B)
             held = await c.post(xml)
             assert held.code == "I99", (held.code, held.reason)
             assert await c.wait(held.request_id, within=0.3) is None  # not before its time
-            assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
-            assert _credentials_holder(sandbox) is None
+            assert sandbox.fleet.device(CHF, 0).trust.supplier == SUPPLIER
+            assert _credentials_holder(sandbox, CHF) is None
             clock.now = when + timedelta(seconds=1)
             final = await c.wait(held.request_id, within=5)
         assert final is not None
@@ -431,8 +434,8 @@ async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
         response = gc.decode_response(0x0107, message.content)
         assert isinstance(response, gc.CredentialsUpdated)
         assert response.ok
-        assert sandbox.fleet.device(ESME, 0).trust.supplier == B
-        assert _credentials_holder(sandbox) == B
+        assert sandbox.fleet.device(CHF, 0).trust.supplier == B
+        assert _credentials_holder(sandbox, CHF) == B
     finally:
         await sandbox.close()
 
@@ -454,3 +457,59 @@ async def test_a_change_of_supplier_the_device_refuses_changes_nothing(
     assert all(r.outcome is gc.CellOutcome.FAILED for r in response.results)
     assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
     assert _credentials_holder(sandbox) is None
+
+
+async def test_a_future_dated_change_of_supplier_runs_on_the_meter(
+    tmp_path: Path, schema: SchemaCheck
+) -> None:
+    """SR6.23 with an execution date-time to the ESME (the Device pattern): the command goes
+    at once carrying the time; the meter acknowledges it, changes supplier when its clock
+    passes the time and alerts 0x00CB to B; the SMI then records B."""
+    clock = _Clock()
+    settings = SandboxSettings.create(
+        state=tmp_path / "state",
+        port=0,
+        latency=False,
+        response_timeout=2.0,
+        durability="process",
+        suppliers=1,
+    )
+    sandbox = await Sandbox.start(settings, clock=clock)
+    try:
+        await _register(sandbox, B)
+        when = clock.now + timedelta(hours=2)
+        async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+            xml = request(c, "6.23", ESME, _cos_body(sandbox, at=when), originator=B)
+            message = await _final(c, xml, schema)
+        acknowledged = gc.decode_response(0x0107, message.content)
+        assert isinstance(acknowledged, gc.CredentialsUpdated)
+        assert acknowledged.accepted
+        command = gc.UpdateSecurityCredentials.decode_as(0x0107, _sent_command(sandbox))
+        assert command.execute_at == when
+        assert "scheduled" in sandbox.fleet.device(ESME, 0).family_state("security")
+        assert sandbox.fleet.device(ESME, 0).trust.supplier == SUPPLIER
+        assert _credentials_holder(sandbox) is None
+
+        clock.now = when + timedelta(minutes=1)
+        for out in sandbox.fleet.advance(clock()):
+            sandbox.wan.hubs.send_up(out.eui, out.frame, 0.0)
+        for _ in range(200):
+            if _credentials_holder(sandbox) == B:
+                break
+            await asyncio.sleep(0.01)
+        assert _credentials_holder(sandbox) == B
+        assert sandbox.fleet.device(ESME, clock()).trust.supplier == B
+    finally:
+        await sandbox.close()
+
+
+def _sent_command(sandbox: Sandbox) -> bytes:
+    """The content of the last command the gateway sent to the ESME (its frame log)."""
+    with sandbox.gateway.storage.transaction() as tx:
+        row = tx.one(
+            "SELECT frame FROM device_frames WHERE direction = 'down' AND device = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (ESME,),
+        )
+    assert row is not None
+    return Message.from_bytes(bytes(row[0])).content

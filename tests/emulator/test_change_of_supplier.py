@@ -7,6 +7,7 @@ from a party that does not hold the authorising cell changes nothing."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -123,3 +124,43 @@ def test_the_acb_cannot_hand_over_a_cell_it_does_not_hold() -> None:
     assert not c.decode_response(0x0103, answer.response.content).ok
     assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
     assert fleet.device(GPF, head.now).trust.network_operator == NETWORK_OPERATOR
+
+
+def test_a_future_dated_change_of_supplier_runs_when_the_meter_clock_passes_it() -> None:
+    fleet, head, pki = _setup()
+    when = head.now + timedelta(hours=2)
+    cos = dataclasses.replace(_cos(head, pki), execute_at=when)
+    answer = head.send(head.command(ESME, cos, originator=TRANSITIONAL_COS))
+    assert answer.response is not None
+    acknowledged = c.decode_response(0x0107, answer.response.content)
+    assert isinstance(acknowledged, c.CredentialsUpdated)
+    assert acknowledged.accepted
+    assert not acknowledged.results
+    assert fleet.device(ESME, head.now).trust.supplier == SUPPLIER  # not yet
+
+    assert head.advance(timedelta(hours=1)).alerts == []
+    assert fleet.device(ESME, head.now).trust.supplier == SUPPLIER
+
+    due = head.advance(timedelta(hours=1, minutes=1))
+    (alert,) = [a for a in due.alerts if a.message_code == 0x00CB]
+    assert alert.business_target == NEW  # to the supplier it trusts now
+    executed = c.FutureDatedCredentialsAlert.decode(alert.content)
+    assert executed.executed
+    assert executed.when == when
+    assert executed.command_counter == cos.counter
+    assert executed.result.ok
+    assert [(r.old_subject, r.new_subject) for r in executed.result.results] == [
+        (SUPPLIER, NEW)
+    ] * 2
+    assert fleet.device(ESME, head.now).trust.supplier == NEW
+
+
+def test_a_future_dated_change_the_meter_refuses_is_answered_at_once() -> None:
+    fleet, head, pki = _setup()
+    cos = dataclasses.replace(_cos(head, pki), execute_at=head.now + timedelta(hours=2))
+    answer = head.send(head.command(ESME, cos, originator=SUPPLIER))  # not the CoS party
+    assert answer.response is not None
+    refused = c.decode_response(0x0107, answer.response.content)
+    assert isinstance(refused, c.CredentialsUpdated)
+    assert not refused.ok
+    assert "scheduled" not in fleet.device(ESME, head.now).family_state("security")
