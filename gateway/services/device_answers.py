@@ -93,11 +93,9 @@ class Answers:
                 message.originator_counter,
             )
             return
-        if message.business_target == self.acb and self.verifier.verify_mac(message) not in (
-            Check.VALID,
-        ):
+        if message.business_target == self.acb and not self._authentic(message):
             self.stats["ignored"] += 1
-            logger.warning("response from %s with a bad MAC ignored", _eui(device))
+            logger.warning("response from %s with a bad MAC or signature ignored", _eui(device))
             return
         del self._open[key]
         request_id = opened.request_id
@@ -134,6 +132,13 @@ class Answers:
         # run once, guarded.
         lifecycle = worked and bool(opened.details)
         self.commits.enqueue(job, self._filed(ReportKind.RESPONSE), replayable=not lifecycle)
+
+    def _authentic(self, message: Message) -> bool:
+        """A response to the ACB carries the device's MAC, or - the answer to a critical
+        command the ACB signed itself (SR6.21) - the device's signature; either must verify."""
+        if message.mac is None and message.signature is not None:
+            return self.verifier.verify_signature(message) is Check.VALID
+        return self.verifier.verify_mac(message) is Check.VALID
 
     def _apply_lifecycle(self, details: Mapping[str, Any], device: bytes) -> None:
         """SMI transitions a successful answer drives; a rule failure is logged (the device

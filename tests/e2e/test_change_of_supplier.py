@@ -36,6 +36,7 @@ from smetsim.client import DuisClient
 from smetsim.sandbox import (
     CHF,
     ESME,
+    GPF,
     IMPORT_MPAN,
     SECONDARY_MPAN,
     Sandbox,
@@ -513,3 +514,38 @@ def _sent_command(sandbox: Sandbox) -> bytes:
         )
     assert row is not None
     return Message.from_bytes(bytes(row[0])).content
+
+
+async def test_the_dcc_hands_over_the_network_operator_cell_of_a_dcc_controlled_gpf(
+    two_suppliers: Sandbox, schema: SchemaCheck
+) -> None:
+    """SR6.21 (CV1) to a GPF whose network operator cell the DCC (the ACB) holds: the ACB
+    signs, the GPF takes that signature for the cell and moves the role to the network
+    operator of the certificates (the sandbox PKI's); the response, signed by the GPF, goes to
+    the supplier that asked."""
+    sandbox = two_suppliers
+    gpf = sandbox.fleet.device(GPF, 0)
+    gpf.trust = dataclasses.replace(gpf.trust, network_operator=ACB)
+    body = (
+        "<sr:RequestHandoverOfDCCControlledDevice>"
+        "<sr:RemotePartyRole>NetworkOperator</sr:RemotePartyRole>"
+        "<sr:RemotePartyFloorSeqNumber>0</sr:RemotePartyFloorSeqNumber>"
+        "<sr:ReplacementCertificates>"
+        f"<sr:DigitalSigningCertificate>{_b64(sandbox, KeyPurpose.DS, NETWORK_OPERATOR)}"
+        "</sr:DigitalSigningCertificate>"
+        f"<sr:KeyAgreementCertificate>{_b64(sandbox, KeyPurpose.KA, NETWORK_OPERATOR)}"
+        "</sr:KeyAgreementCertificate></sr:ReplacementCertificates>"
+        f"<sr:CertificationPathCertificates><sr:Certificate>{_root(sandbox)}</sr:Certificate>"
+        "</sr:CertificationPathCertificates>"
+        "<sr:ApplyTimeBasedCPVChecks>true</sr:ApplyTimeBasedCPVChecks>"
+        "</sr:RequestHandoverOfDCCControlledDevice>"
+    )
+    async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+        message = await _final(c, request(c, "6.21", GPF, body), schema)
+    assert message.business_target == ACB
+    assert message.signature is not None
+    response = gc.decode_response(0x0103, message.content)
+    assert isinstance(response, gc.CredentialsUpdated)
+    assert response.ok, response
+    assert {(r.old_subject, r.new_subject) for r in response.results} == {(ACB, NETWORK_OPERATOR)}
+    assert sandbox.fleet.device(GPF, 0).trust.network_operator == NETWORK_OPERATOR
