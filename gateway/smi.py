@@ -11,6 +11,15 @@ its answers through it.
 :func:`responsible_suppliers` is the one rule of who serves a device; :func:`check_link` the
 one rule of which meter point a device may be linked to.
 
+A change of supplier moves the responsibility twice over: the registration data names the new
+supplier of the meter point (the RDP's word), and the device's supplier credentials are
+replaced (CS02b: SR6.23 by the DCC, SR6.15.1 by the old supplier, SR6.21 for a DCC controlled
+device). :meth:`Smi.on_supplier_credentials` records the second, when the device confirms it
+(table ``supplier_credentials``, component ``smi-credentials``, :data:`MIGRATIONS`); from then
+on the supplier the meter trusts is its responsible supplier, whatever the registration data
+says, until its credentials change again. A meter whose credentials the DCC never replaced
+follows the registration data.
+
 Every public method of :class:`Smi` runs in ONE transaction: committed before it returns,
 rolled back (nothing changed) when it raises; inside an outer ``storage.transaction()`` it
 joins it (a savepoint).
@@ -26,11 +35,34 @@ from gateway.errors import IllegalTransitionError, ServiceError
 from gateway.flags import FlagEvent, FlagRules, apply_event, check_rules
 from gateway.inventory import COMMS_HUB, SMART_METERS, Inventory, SmiEvent, next_status
 from gateway.model import DeviceRecord, DeviceStatus
-from gateway.storage import Storage, Transaction
+from gateway.storage import Migration, Storage, Transaction
 from gateway.users import get_meter_point, meter_point_supplier
 from gbcs.devices import DeviceType, Fuel
 
-__all__ = ["SLOT_NAMES", "Smi", "check_link", "record_links", "responsible_suppliers"]
+__all__ = [
+    "MIGRATIONS",
+    "SLOT_NAMES",
+    "Smi",
+    "check_link",
+    "credentials_supplier",
+    "record_links",
+    "responsible_suppliers",
+]
+
+MIGRATIONS: Final = (
+    Migration(
+        "smi-credentials",
+        1,
+        """
+        CREATE TABLE supplier_credentials (
+            device_id BLOB PRIMARY KEY,
+            supplier BLOB NOT NULL,
+            changed_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+)
+"""The supplier whose certificates each meter holds, as its CS02b answers confirmed."""
 
 SLOT_NAMES: Final = {
     "import_mpxn": "ImportMPxN",
@@ -50,6 +82,7 @@ class Smi:
         clock: Callable[[], datetime],
         flag_rules: FlagRules = "dsp",
     ) -> None:
+        storage.migrate(MIGRATIONS)
         self.storage = storage
         self.clock = clock
         self.flag_rules: FlagRules = check_rules(flag_rules)
@@ -244,6 +277,21 @@ class Smi:
         """SMKI recovery completed for the device."""
         return self._transition(device_id, SmiEvent.RECOVERED, FlagEvent.STATUS_CHANGED)
 
+    def on_supplier_credentials(self, device_id: bytes, supplier: bytes) -> None:
+        """The device confirmed that it now holds ``supplier``'s certificates (a CS02b
+        supplier replacement succeeded): that supplier is responsible for it from now on
+        (and for the devices on its hub, which follow their meters)."""
+        with self.storage.transaction() as tx:
+            if Inventory(tx).get(device_id) is None:
+                raise ServiceError("unknown_device", device=device_id)
+            now, _ = self.stamps()
+            tx.execute(
+                "INSERT INTO supplier_credentials (device_id, supplier, changed_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
+                "supplier = excluded.supplier, changed_at = excluded.changed_at",
+                (device_id, supplier, now),
+            )
+
     def on_firmware_activated(self, device_id: bytes, firmware_version: str) -> DeviceRecord:
         """A firmware image was activated on the device (SR11.x): the SMI records its version.
 
@@ -282,9 +330,10 @@ def responsible_suppliers(
 ) -> frozenset[bytes]:
     """The supplier(s) responsible for ``record``, read in ``tx``.
 
-    A meter: the registered supplier of its import MPxN (and secondary import MPAN); a device
-    on a hub: the responsible suppliers of the meters on that hub; when nothing is linked yet:
-    the installing supplier.
+    A meter: the supplier whose credentials it holds when a change of supplier replaced them
+    (:meth:`Smi.on_supplier_credentials`), else the registered supplier of its import MPxN (and
+    secondary import MPAN); a device on a hub: the responsible suppliers of the meters on that
+    hub; when nothing is linked yet: the installing supplier.
     """
     if record.device_type in SMART_METERS:
         meters = [record]
@@ -295,6 +344,10 @@ def responsible_suppliers(
         )
     suppliers: set[bytes] = set()
     for meter in meters:
+        holder = credentials_supplier(tx, meter.device_id)
+        if holder is not None:
+            suppliers.add(holder)
+            continue
         for mpxn in (meter.import_mpxn, meter.secondary_import_mpan):
             if mpxn is not None:
                 supplier = meter_point_supplier(tx, mpxn)
@@ -303,6 +356,13 @@ def responsible_suppliers(
     if not suppliers:
         suppliers.add(record.installing_supplier)
     return frozenset(suppliers)
+
+
+def credentials_supplier(tx: Transaction, device_id: bytes) -> bytes | None:
+    """The supplier whose certificates the device holds after a change of supplier (None:
+    its credentials were never replaced through the DCC)."""
+    row = tx.one("SELECT supplier FROM supplier_credentials WHERE device_id = ?", (device_id,))
+    return None if row is None else bytes(row[0])
 
 
 def check_link(

@@ -48,6 +48,9 @@ SUPPLIER = bytes.fromhex("90b3d51f30010000")
 SUPPLIER_2 = bytes.fromhex("90b3d51f30030000")
 SUPPLIER_3 = bytes.fromhex("90b3d51f30010008")
 NETWORK_OPERATOR = bytes.fromhex("90b3d51f30020000")
+TRANSITIONAL_COS = bytes.fromhex("90b3d51f30000004")
+"""The DCC's transitional change-of-supplier party: it signs CS02b supplierByTransCoS (SR6.23)
+and holds the transitional CoS trust anchor of every device."""
 
 # Envelope tags.
 TAG_GENERAL_CIPHERING = 0xDD

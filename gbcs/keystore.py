@@ -36,6 +36,7 @@ from gbcs.codes import (
     SUPPLIER,
     SUPPLIER_2,
     SUPPLIER_3,
+    TRANSITIONAL_COS,
     KeyPurpose,
     RemotePartyRole,
 )
@@ -119,6 +120,9 @@ TEST_ORGANISATIONS: tuple[Organisation, ...] = (
         (KeyPurpose.DS, KeyPurpose.KA),
     ),
     Organisation(DCC_ACCESS_CONTROL, "DCC ACCESS CONTROL", None, (KeyPurpose.DS,)),
+    Organisation(
+        TRANSITIONAL_COS, "DCC TRANSITIONAL COS", RemotePartyRole.TRANSITIONAL_COS, (KeyPurpose.DS,)
+    ),
 )
 """The DCC test organisations :func:`generate_test_pki` creates keys and certificates for."""
 

@@ -90,7 +90,9 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x0008, "CS02a", "Provide Security Credentials Details", "v", A, _ANY),
     (0x000A, "CS02c", "Issue Security Credentials", "cv", A, _ANY),
     (0x000B, "CS02d", "Update Device Certificates on Device", "c", A, _ANY),
-    (0x000C, "CS02e", "Provide Device Certificates from Device", "", A, _ANY),
+    # GBCS gives CS02e a variant message category; the one DUIS SR that sends it (6.24.2)
+    # is critical, so the supplier signs it.
+    (0x000C, "CS02e", "Provide Device Certificates from Device", "c", A, _ANY),
     (0x000D, "CS03a1", "Method A Join (Meter)", "cv", A, (E, G)),
     (0x000E, "CS03b", "Method B Join", "v", A, (E, G)),
     (0x000F, "CS04ac", "Method A or C Unjoin", "cv", A, (E, G, H, M)),

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar, Self
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.clock import from_seconds
@@ -43,7 +44,15 @@ from emulator.firmware import FirmwareProfile, FirmwareVersion
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.builders import Builder
-from gbcs.codes import ACB, CRA, NETWORK_OPERATOR, SUPPLIER, KeyPurpose, RemotePartyRole
+from gbcs.codes import (
+    ACB,
+    CRA,
+    NETWORK_OPERATOR,
+    SUPPLIER,
+    TRANSITIONAL_COS,
+    KeyPurpose,
+    RemotePartyRole,
+)
 from gbcs.crypto import SharedSecretCache
 from gbcs.devices import DeviceType
 from gbcs.errors import DecodeError, GbcsError, KeyNotFound
@@ -81,7 +90,8 @@ class Trust:
     network_operator: bytes = NETWORK_OPERATOR
     acb: bytes = ACB
     wan_provider: bytes | None = None
-    transitional_cos: bytes | None = None
+    transitional_cos: bytes | None = TRANSITIONAL_COS
+    """The DCC's transitional CoS party (every SMETS2 device is installed trusting it)."""
 
     def role_of(self, eui: bytes) -> RemotePartyRole | None:
         if eui == self.supplier:
@@ -149,6 +159,8 @@ AUTHORITY: Mapping[str, frozenset[RemotePartyRole]] = {
     "CCS01": frozenset({_A}),
     "CCS02": frozenset({_A}),
     "CS01a": _SUPPLIER_ONLY,
+    "CS02d": _SUPPLIER_ONLY,
+    "CS02e": _SUPPLIER_ONLY,
     "CS01b": _SUPPLIER_ONLY,
     "CS06": _SUPPLIER_ONLY,
     "CS07": _READERS,
@@ -216,6 +228,13 @@ class DeviceKeys:
         if eui not in self._trusted:
             raise KeyNotFound(eui, purpose, private=False)
         return self._org.public_key(eui, purpose)
+
+    def own_certificate(self, purpose: KeyPurpose) -> x509.Certificate | None:
+        """The certificate the PKI issued for the device's own key (CS02e answers it); None
+        when the host's key lookup holds no certificates."""
+        lookup = getattr(self._org, "certificate", None)
+        found = None if lookup is None else lookup(self._eui, purpose)
+        return found if isinstance(found, x509.Certificate) else None
 
     def published_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
         """The key the PKI publishes for ``eui``, trusted or not: what a device compares a

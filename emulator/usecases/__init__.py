@@ -17,11 +17,13 @@ from emulator.usecases import (  # noqa: F401 - registers
     reading,
     reading_more,
     security,
+    security_device,
 )
 
 FAMILIES: tuple[str, ...] = (
     "configuration",
     "security",
+    "security_device",
     "reading",
     "reading_more",
     "billing",

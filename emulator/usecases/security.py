@@ -21,7 +21,12 @@ starts at the floor the command sets, and the device answers each cell's old and
 Family state ``security``: ``cells`` - for each replaced cell (``"<role>/<ds|ka|ka-top-up>"``)
 the ``subject`` and ``key_id`` (hex) it now holds; ``load_controller`` - the entity of the
 load controller role (role 8 has no slot in :class:`Trust`); ``pending`` - the private key
-(hex scalar) a CS02c made, by ``ds`` / ``ka``, until its certificate is installed.
+(hex scalar) a CS02c made, by ``ds`` / ``ka``, until its certificate is installed (CS02d,
+:mod:`emulator.usecases.security_device`); ``scheduled`` - a future-dated update a meter
+checked and acknowledged (``SEQUENCE { NULL }``): its time, the command's counter, the role,
+the floor and the outcome, applied when the meter's clock passes the time, with alert 0x00CB
+(8F66 and that outcome) to the supplier the meter then trusts. Only meters take one (the
+host advances their clock); a CHF or GPF refuses it.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
-from emulator.devices.base import Alert, DeviceContext, Reply, handles
+from emulator.clock import from_seconds
+from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
 from emulator.errors import CommandError
 from gbcs import content as c
 from gbcs.alerts import AlertCode
@@ -69,6 +75,9 @@ _MODES = {
     0x0126: (RemotePartyRole.SUPPLIER, LOAD_CONTROLLER),
 }
 HANDLED = frozenset(_MODES)
+_CLOCKED = frozenset({DeviceType.ESME, DeviceType.GSME})
+"""The devices that execute a future-dated update themselves (the meters, whose clock the
+host advances); the DCC holds one for a CHF or GPF instead (DSP pattern)."""
 
 
 class _RefusedError(Exception):
@@ -163,15 +172,18 @@ def _update(device: Any, command: Message, now: int, ctx: DeviceContext) -> Repl
     if not isinstance(cmd, c.UpdateSecurityCredentials):  # pragma: no cover - registry
         raise CommandError("not an update of security credentials")
     authorising, replaced = _MODES[cmd.message_code]
-    if cmd.execute_at is not None:
-        raise CommandError("future-dated credential updates are not emulated")
-    originator_role = device.trust.role_of(command.business_originator)
+    if cmd.execute_at is not None and device.DEVICE_TYPE not in _CLOCKED:
+        raise CommandError("future-dated credential updates are executed by meters only")
+    # The originator must hold the authorising cell itself: on a DCC controlled device the
+    # ACB's entity sits in the network operator's (or supplier's) cell (SR6.21), where its
+    # role as such is still the ACB's.
+    holds_cell = _holder(device, authorising) == command.business_originator
     old_subject = _holder(device, replaced) or bytes(8)
     state = device.family_state(FAMILY)
     cells: dict[str, dict[str, str]] = state.get("cells", {})
     alerts: list[Alert] = []
     try:
-        if cmd.authorising != c.Cell(authorising, c.DS_USAGE) or originator_role != authorising:
+        if cmd.authorising != c.Cell(authorising, c.DS_USAGE) or not holds_cell:
             alerts.append(Alert(AlertCode.SOURCE_HAS_NO_AUTHORITY))
             raise _RefusedError("not authorised by the trust anchor its mode names")
         if not cmd.certificates or any(cell.role != replaced for cell, _ in cmd.certificates):
@@ -189,28 +201,72 @@ def _update(device: Any, command: Message, now: int, ctx: DeviceContext) -> Repl
             )
         return Reply(_response(cmd, command, results).encode(), alerts=alerts)
     results = []
-    new_subject = checked[0][1]
     for cell, entity, key_id in checked:
         old_id = _old_key_id(cells, cell, old_subject, ctx)
         results.append(
             c.CellResult(cell, c.CellOutcome.SUCCESS, old_subject, old_id, entity, key_id)
         )
-        state.setdefault("cells", cells)[_cell_name(cell)] = {
-            "subject": entity.hex(),
-            "key_id": key_id.hex(),
+    floor = cmd.floor if cmd.floor is not None else dict(cmd.role_floors).get(replaced)
+    outcome = _response(cmd, command, results)
+    if cmd.execute_at is not None:
+        # Future dated: checked now, acknowledged, applied when the meter's clock passes it.
+        state["scheduled"] = {
+            "at": int(cmd.execute_at.timestamp()),
+            "counter": command.originator_counter,
+            "replaced": replaced,
+            "floor": floor,
+            "outcome": outcome.encode().hex(),
         }
+        device._log(f"role {replaced} moves at {cmd.execute_at.isoformat()}")
+        return Reply(c.CredentialsUpdated(0, 0, accepted=True).encode())
+    _apply(device, replaced, outcome.results, floor)
+    return Reply(outcome.encode())
+
+
+def _apply(
+    device: Any, replaced: int, results: tuple[c.CellResult, ...], floor: int | None
+) -> None:
+    """Move ``replaced``'s cells to their new entity (the results of the checks)."""
+    state = device.family_state(FAMILY)
+    cells = state.setdefault("cells", {})
+    for r in results:
+        cells[_cell_name(r.cell)] = {"subject": r.new_subject.hex(), "key_id": r.new_key_id.hex()}
+    old_subject, new_subject = results[0].old_subject, results[0].new_subject
     if replaced == LOAD_CONTROLLER:
         state["load_controller"] = new_subject.hex()
     else:
         field = _TRUST_FIELD[RemotePartyRole(replaced)]
         device.trust = dataclasses.replace(device.trust, **{field: new_subject})
-    floor = cmd.floor if cmd.floor is not None else dict(cmd.role_floors).get(replaced)
     if floor is not None:
         if device.counters is None:
             device.counters = {}
         device.counters[new_subject] = floor
     device._log(f"role {replaced} moved from {old_subject.hex()} to {new_subject.hex()}")
-    return Reply(_response(cmd, command, results).encode())
+
+
+@ticks
+def _scheduled(device: Any, now: int) -> list[Alert]:
+    """A future-dated update falling due: applied, and the 0x00CB alert (to the supplier the
+    meter then trusts) carries the outcome the command would have answered."""
+    state: dict[str, Any] | None = device.extra.get(FAMILY) if device.extra else None
+    if state is None or "scheduled" not in state:
+        return []
+    pending = state["scheduled"]
+    if device.device_time(now) < pending["at"]:
+        return []
+    del state["scheduled"]
+    outcome = c.CredentialsUpdated.decode(bytes.fromhex(pending["outcome"]))
+    _apply(device, pending["replaced"], outcome.results, pending["floor"])
+    alert = c.FutureDatedCredentialsAlert(
+        True, from_seconds(pending["at"]), pending["counter"], outcome
+    )
+    return [
+        Alert(
+            AlertCode.FUTURE_DATED_COMMAND_EXECUTED,
+            message_code=c.FutureDatedCredentialsAlert.message_code,
+            content=alert.encode(),
+        )
+    ]
 
 
 def _old_key_id(

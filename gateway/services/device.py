@@ -4,16 +4,19 @@ answer becomes a report for the user.
 :class:`DeviceService` takes a typed request (:class:`DeviceCall`, of
 :mod:`gateway.services.device_types`) from the front door and:
 
-1. checks the rules (:mod:`gateway.services.device_rules`) - the sender is a known user and
-   the RequestID's originator, its counter is new, its role may send the SR, it serves the
-   device (Responsible Supplier, or network operator of the meter point for reads), the
-   device is in the SMI in a status that allows the SR, and sits behind a reachable
-   communications hub - raising
+1. checks the rules (:mod:`gateway.services.device_rules`, planned by
+   :mod:`gateway.services.device_plan`) - the sender is a known user and the RequestID's
+   originator, its counter is new, its role may send the SR, it serves the device
+   (Responsible Supplier, or network operator of the meter point for reads; the credential
+   updates the DCC signs itself have their own rules,
+   :mod:`gateway.services.device_credentials`), the device is in the SMI in a status that
+   allows the SR, and sits behind a reachable communications hub - raising
    :class:`~gateway.errors.ServiceError` with nothing changed otherwise;
 2. builds the GBCS with :mod:`gbcs.content` and :class:`gbcs.builders.Builder`: the GBCS
    originator counter is the RequestID's counter (as in the DCC's reference data), except for
    CCS01/CCS02, which the ACB sends with its own counter and the user's in the
-   other-information;
+   other-information, and SR6.21 / SR6.23, which the DCC signs as its own party (the ACB, the
+   transitional CoS party) with that party's counter;
 3. by command variant: CV1 records the request and sends the ACB-MACed command over the
    :class:`~gbcs.wan.Wan` (``I99``); CV2 returns the command for local delivery (``I0``);
    CV4 returns the pre-command for the user to sign (``I0``); CV5 checks the user's GBCS
@@ -32,7 +35,9 @@ answer becomes a report for the user.
    passes its time, or cancelled; HAN requests are completed from the SMI and change it
    (:mod:`gateway.services.device_han`); SR8.13 files a local command's answer
    (:mod:`gateway.services.device_local`); firmware answers update the SMI
-   (:mod:`gateway.services.device_firmware`).
+   (:mod:`gateway.services.device_firmware`), and so does a confirmed change of the
+   supplier's credentials - a response, or a meter's 0x00CB alert
+   (:mod:`gateway.services.device_credentials`).
 
 Every report is stored (the inbox, :mod:`gateway.services.device_reports`, rendered as signed
 DUIS XML first, durable before anyone is told) and handed to the listener given at
@@ -52,37 +57,33 @@ import heapq
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Final
+from typing import Final
 
 from gateway import dcc_schedule, frame_log, schedule
 from gateway.anomaly import ANOMALY_ALERT, AnomalyDetector
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
 from gateway.group_commit import GroupCommit, run_on_loop
-from gateway.inventory import Inventory
-from gateway.model import DeviceRecord, DeviceStatus, RequestId
+from gateway.model import RequestId
 from gateway.services import device_han
+from gateway.services.device_answers import Answers
 from gateway.services.device_dcc_schedule import claim_call
-from gateway.services.device_firmware import activated_version
 from gateway.services.device_local import file_local_response
+from gateway.services.device_plan import Planner
 from gateway.services.device_reports import MIGRATIONS as REPORT_MIGRATIONS
-from gateway.services.device_reports import Inbox, Renderer, next_acb_counter
+from gateway.services.device_reports import Inbox, Renderer
 from gateway.services.device_rules import (
-    IN_SERVICE,
     LOCAL_VARIANTS,
     STATUSES,
     WIRE_VARIANTS,
     GatewayKeys,
-    alert_code,
     check_command_variant,
-    check_serves,
     check_signed,
     future_mode,
-    succeeded,
 )
 from gateway.services.device_schedule import cancel_held, release_held
 from gateway.services.device_types import (
@@ -103,19 +104,16 @@ from gateway.services.device_types import (
 )
 from gateway.smi import Smi
 from gateway.srv.catalogue import CATALOGUE
-from gateway.srv.configuration import CommissionDevice
-from gateway.srv.han import LocalCommandResponse, UpdateHanDeviceLog
-from gateway.srv.spec import Codec, Command
+from gateway.srv.han import LocalCommandResponse
 from gateway.storage import Storage, Transaction
-from gateway.users import UserRole, check_counter, check_sender, roles_text, write_counter
+from gateway.users import check_counter, check_sender, write_counter
 from gbcs.builders import Builder
-from gbcs.codes import ACB, CRA
+from gbcs.codes import ACB, TRANSITIONAL_COS
 from gbcs.crypto import SharedSecretCache
-from gbcs.errors import DecodeError, EncodeError, KeyNotFound
+from gbcs.errors import DecodeError, KeyNotFound
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
-from gbcs.usecases import UseCase, by_name
-from gbcs.verify import Check, Verifier
+from gbcs.verify import Verifier
 from gbcs.wan import HubUnreachableError, Wan, WanError
 
 logger = logging.getLogger(__name__)
@@ -155,7 +153,7 @@ class _Submitted:
     """The AD1 report of a request quarantined (gateway.anomaly)."""
 
 
-class DeviceService:
+class DeviceService(Answers):
     """Device SRs over a :class:`Wan` (see the module docstring)."""
 
     def __init__(
@@ -187,7 +185,8 @@ class DeviceService:
         storage.migrate(MIGRATIONS + frame_log.MIGRATIONS)
         self.storage = storage
         self.smi = smi
-        self.keys = GatewayKeys(keys, frozenset({acb}))
+        # The DCC's own parties: the ACB, and the transitional CoS party that signs SR6.23.
+        self.keys = GatewayKeys(keys, frozenset({acb, TRANSITIONAL_COS}))
         self.wan = wan
         self.clock = clock or (lambda: datetime.now(UTC))
         self.acb = acb
@@ -195,6 +194,7 @@ class DeviceService:
         self.listener = listener
         self._cache = cache if cache is not None else SharedSecretCache()
         self.builder = Builder(self.keys, acb=acb, cache=self._cache)
+        self.planner = Planner(storage, smi, self.keys, wan, acb)
         self.verifier = Verifier(self.keys, acb=acb, cache=self._cache)
         self._owns_commits = commits is None
         self.commits = commits if commits is not None else GroupCommit(storage)
@@ -342,14 +342,15 @@ class DeviceService:
             if entry.codec is None
             else future_mode(entry.row, entry.codec, call.execution, now, cv)
         )
-        plan = self._plan(tx, call, user.roles, now)
+        plan = self.planner.plan(tx, call, user.roles, now)
         if call.dsp_schedule_id is not None:  # kept with the request, for its answer
             plan.details["dsp_schedule"] = call.dsp_schedule_id
         uc = plan.use_case
         # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
-        # a PPMID, say) is MACed by the ACB: the user has nothing to sign.
-        check_command_variant(replace(uc, critical=False) if plan.reply_to == self.acb else uc,
-                              cv, srv)  # fmt: skip
+        # a PPMID, say) is MACed by the ACB, one the DCC signs itself (6.21, 6.23) is signed
+        # by the DCC: the user has nothing to sign.
+        dcc_sends = plan.reply_to == self.acb or plan.signer is not None
+        check_command_variant(replace(uc, critical=False) if dcc_sends else uc, cv, srv)
         if cv == 4:
             message = self.builder.precommand(
                 originator=plan.reply_to,
@@ -368,15 +369,21 @@ class DeviceService:
                     counter=plan.counter,
                     message_code=uc.code,
                     content=plan.content,
-                    critical=False,
+                    critical=plan.signer is not None,
                     extensions=plan.extensions,
                 )
-            except KeyNotFound:
+            except KeyNotFound as exc:
+                if exc.private:
+                    # The DCC party that signs 6.21 / 6.23 has no key in this gateway's PKI
+                    # (a state folder's PKI saved before it had the transitional CoS party).
+                    raise ServiceError(
+                        "duis_internal_error", srv=srv, error=f"no signing key: {exc}"
+                    ) from None
                 # A device in the SMI whose key agreement certificate the DCC does not hold
                 # (the sandbox's PPMID and HCALCS): no MAC can be made for it.
                 raise ServiceError("device_no_key", device=plan.device.device_id) from None
             state = RequestState.LOCAL if cv in LOCAL_VARIANTS else RequestState.SENT
-            if mode == "hold":
+            if mode == "hold" and not plan.device_pattern:
                 state = RequestState.HELD
         frame = message.to_bytes()
         deadline = time.time() + self.response_timeout
@@ -419,108 +426,6 @@ class DeviceService:
             frame_log.record(tx, rid, "down", plan.device.device_id, frame, now)
         opened = OpenRequest(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
         return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
-
-    # -- the plan of a command ----------------------------------------------------------------
-
-    def _plan(
-        self, tx: Transaction, call: DeviceCall, roles: frozenset[UserRole], now: datetime
-    ) -> _Plan:
-        request = call.request
-        srv = call.service_reference_variant
-        sender = call.sender
-        spec = CATALOGUE[ServiceReferenceVariant(srv)]
-        if spec.codec is None:
-            raise ServiceError("duis_sr_not_supported", srv=srv)
-        eligible = spec.row.roles
-        if not roles & eligible:
-            raise ServiceError(
-                "role_not_eligible",
-                sender=sender,
-                roles=roles_text(roles),
-                sr=srv,
-                eligible=roles_text(eligible),
-            )
-        inv = Inventory(tx)
-        target = call.request_id.target
-        record = inv.get(target)
-        if record is None:
-            raise ServiceError("unknown_device", device=target)
-        request = device_han.resolve_request(tx, inv, self.keys, record, request)
-        call = replace(call, request=request)
-        name = spec.use_case(record.device_type, request, target)
-        allowed = STATUSES.get(srv, IN_SERVICE)
-        if record.status not in allowed:
-            raise ServiceError(
-                "device_status_not_eligible",
-                device=target,
-                status=record.status,
-                srv=srv,
-                allowed=", ".join(sorted(s.value for s in allowed)),
-            )
-        hub = inv.hub_of(record)
-        if hub is None:
-            raise ServiceError("device_no_hub", device=target)
-        served = record
-        if isinstance(request, UpdateHanDeviceLog):
-            subject = inv.get(request.device_id)
-            if subject is None:
-                raise ServiceError("whitelist_unknown_device", device=request.device_id)
-            served = subject
-        check_serves(tx, inv, roles, sender, served, spec.row.roles)
-        if not self.wan.reachable(hub):
-            raise ServiceError(
-                "hub_unreachable",
-                hub=hub,
-                device=target,
-                reason="its WAN link is down; the command was not sent",
-            )
-        uc = by_name(name)
-        return self._content(tx, call, spec.codec, record, uc, hub, now)
-
-    def _content(
-        self,
-        tx: Transaction,
-        call: DeviceCall,
-        codec: Codec,
-        record: DeviceRecord,
-        uc: UseCase,
-        hub: bytes,
-        now: datetime,
-    ) -> _Plan:
-        request = call.request
-        device = record.device_id
-        counter = call.request_id.counter
-        reply_to = call.sender
-        extensions = b""
-        details: dict[str, Any] = {}
-        if isinstance(request, UpdateHanDeviceLog):
-            details = device_han.device_log_details(self.storage, self.smi, request, hub)
-        details.update(device_han.lifecycle_details(request, record))
-        if uc.name in codec.acb_use_cases:
-            # The ACB sends it with its own counter; the user and its RequestID counter go in
-            # the other-information (the supplementary remote party).
-            extensions = reply_to + counter.to_bytes(8, "big")
-            counter = next_acb_counter(tx, self.acb, now)
-            reply_to = self.acb
-        command = Command(request, uc, counter, reply_to, device, now, call.execution)
-        try:
-            content = codec.build(command)
-        except (EncodeError, ValueError, OverflowError) as exc:
-            raise ServiceError(
-                "invalid_value", field=uc.name, value=type(request).__name__, reason=str(exc)
-            ) from None
-        if isinstance(request, CommissionDevice):
-            details["commission"] = device.hex()
-        return _Plan(
-            use_case=uc,
-            device=record,
-            hub=hub,
-            reply_to=reply_to,
-            counter=counter,
-            content=content,
-            extensions=extensions,
-            details=details,
-        )
 
     # -- future-dated: held until their time, and cancelled ------------------------------------
 
@@ -660,136 +565,6 @@ class DeviceService:
         )
         return self.inbox.insert(tx, report)
 
-    def on_frame(self, source: bytes, frame: bytes) -> None:
-        """The WAN receiver: a frame came up from device ``source``."""
-        try:
-            message = Message.from_bytes(frame)
-        except DecodeError as exc:
-            self.stats["ignored"] += 1
-            logger.warning("undecodable frame from %s ignored: %s", _eui(source), exc)
-            return
-        if message.cra is CRA.RESPONSE:
-            self._on_response(message, frame)
-        elif message.cra is CRA.ALERT:
-            self._on_alert(message, frame)
-        else:
-            self.stats["ignored"] += 1
-            logger.warning("a command came up the WAN from %s: ignored", _eui(source))
-
-    def _on_response(self, message: Message, frame: bytes) -> None:
-        device = message.business_originator
-        key = (device, message.business_target, message.originator_counter)
-        opened = self._open.get(key)
-        if opened is None:
-            self.stats["ignored"] += 1
-            logger.info(
-                "response from %s counter %d ignored (no request awaits it: late, duplicate "
-                "or unknown)",
-                _eui(device),
-                message.originator_counter,
-            )
-            return
-        if message.business_target == self.acb and self.verifier.verify_mac(message) not in (
-            Check.VALID,
-        ):
-            self.stats["ignored"] += 1
-            logger.warning("response from %s with a bad MAC ignored", _eui(device))
-            return
-        del self._open[key]
-        request_id = opened.request_id
-        report = self.inbox.new(
-            kind=ReportKind.RESPONSE,
-            recipient=opened.sender,
-            device=request_id.target,
-            code="I0",
-            request_id=request_id,
-            response_id=RequestId(request_id.target, request_id.originator, request_id.counter),
-            variant=opened.variant,
-            payload=frame,
-            dsp_schedule_id=None if opened.details is None else opened.details.get("dsp_schedule"),
-        )
-        worked = bool(opened.details) and succeeded(message)
-        version = activated_version(message)
-
-        def job(tx: Transaction) -> DeviceReport | None:
-            changed = tx.execute(
-                "UPDATE device_requests SET state = 'answered', finished_at = ? "
-                "WHERE request_id = ? AND state = 'sent'",
-                (report.created_at.isoformat(), opened.rid),
-            )
-            if not changed:
-                return None
-            frame_log.record(tx, opened.rid, "up", device, frame, report.created_at)
-            if worked and opened.details:
-                self._apply_lifecycle(opened.details, device)
-            if version is not None:
-                self._firmware_activated(device, version)
-            return self.inbox.insert(tx, report)
-
-        # The SMI transitions of a successful answer go through the non-device service:
-        # run once, guarded.
-        lifecycle = worked and bool(opened.details)
-        self.commits.enqueue(job, self._filed(ReportKind.RESPONSE), replayable=not lifecycle)
-
-    def _apply_lifecycle(self, details: Mapping[str, Any], device: bytes) -> None:
-        """SMI transitions a successful answer drives; a rule failure is logged (the device
-        did act: its answer still goes to the user)."""
-        try:
-            with self.storage.transaction():  # a savepoint: a refusal undoes only this
-                device_han.apply_answer(self.storage, self.smi, details, device)
-                if "commission" in details:
-                    target = bytes.fromhex(details["commission"])
-                    record = self.smi.get_device(target)
-                    if record is not None and record.status is not DeviceStatus.COMMISSIONED:
-                        self.smi.on_commissioned(target)
-        except ServiceError as exc:
-            logger.warning("SMI not updated after %s answered: %s", _eui(device), exc)
-
-    def _on_alert(self, message: Message, frame: bytes) -> None:
-        device = message.business_originator
-        code = alert_code(message)
-        report = self.inbox.new(
-            kind=ReportKind.ALERT,
-            recipient=message.business_target,
-            device=device,
-            code=f"{code:04X}",
-            response_id=RequestId(device, message.business_target, message.originator_counter),
-            payload=frame,
-            alert_code=code,
-        )
-        version = activated_version(message)
-
-        def job(tx: Transaction) -> DeviceReport | None:
-            filed = frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame)
-            if filed is not None and version is not None:
-                self._firmware_activated(device, version)
-            return filed
-
-        self.commits.enqueue(job, self._filed(ReportKind.ALERT), replayable=True)
-
-    def _firmware_activated(self, device: bytes, version: str) -> None:
-        """The SMI records the firmware a device reports running (CS06, 0x00CA alert)."""
-        try:
-            with self.storage.transaction():  # a savepoint: a refusal undoes only this
-                self.smi.on_firmware_activated(device, version)
-        except ServiceError as exc:
-            logger.warning("SMI firmware version of %s not updated: %s", _eui(device), exc)
-
-    def _filed(self, kind: ReportKind) -> Callable[[Any], None]:
-        """What to do once a report's transaction is over: count it and tell the listener."""
-
-        def done(outcome: Any) -> None:
-            if isinstance(outcome, BaseException):
-                logger.error("a %s could not be filed: %r", kind.value, outcome)
-                return
-            if outcome is None:
-                self.stats["ignored"] += 1
-                return
-            self.stats[_STAT[kind]] += 1
-            self.tell(outcome)
-
-        return done
-
     # -- failures and deadlines ---------------------------------------------------------------
 
     def fail(self, key: Key, reason: str) -> None:
@@ -844,48 +619,12 @@ class DeviceService:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.001))
 
-    # -- the inbox ----------------------------------------------------------------------------
-
-    def tell(self, report: DeviceReport) -> None:
-        if self.listener is None:
-            return
-        try:
-            self.listener(report)
-        except Exception:  # the report is in the inbox; telling is best effort here
-            logger.exception("the report listener failed on report %d", report.seq)
-
     @property
     def open_requests(self) -> int:
         return len(self._open)
 
-    # -- storage helpers ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    use_case: UseCase
-    device: DeviceRecord
-    hub: bytes
-    reply_to: bytes
-    """The GBCS business originator: the user, or the ACB (CCS01/CCS02)."""
-    counter: int
-    content: bytes
-    extensions: bytes
-    details: dict[str, Any]
-
-    @property
-    def key(self) -> tuple[bytes, bytes, int]:
-        return (self.device.device_id, self.reply_to, self.counter)
-
 
 # =========================================================================== helpers
-
-
-_STAT: Final = {
-    ReportKind.RESPONSE: "answered",
-    ReportKind.ALERT: "alerts",
-    ReportKind.DCC_ALERT: "failed",
-}
 
 
 def _eui(value: bytes) -> str:

@@ -1,6 +1,11 @@
-"""Security credential SRs: 6.15.1 Update Security Credentials (KRP) and 6.17 Issue Security
-Credentials, and the bodies of 6.21 (handover of a DCC controlled device) and 6.23 (change
-of supplier).
+"""Security credential SRs: 6.15.1 Update Security Credentials (KRP), 6.15.2 (Device), 6.17
+Issue Security Credentials, 6.21 Request Handover of DCC Controlled Device, 6.23 Update
+Security Credentials (CoS) and 6.24.2 Retrieve Device Security Credentials (Device).
+
+6.17, 6.15.2 and 6.24.2 are the device's own credentials: CS02c makes a key pair and answers
+a certification request, CS02d installs the certificate the PKI issued for it (the gateway
+checks it is a device certificate on P-256 for one key usage, naming the target device),
+CS02e answers the certificate the device holds. All three are critical: the supplier signs.
 
 6.15.1 replaces a remote party's certificates on the device (CS02b supplierBySupplier or
 networkOperatorByNetworkOperator, CS02g loadControllerBySupplier): the party signs the
@@ -9,10 +14,13 @@ the gateway checks each is an X.509 certificate on P-256 with the key usage of i
 the remote party role of the SR (its OU), naming an entity (x500UniqueIdentifier).
 
 6.21 and 6.23 are not critical in DUIS, yet their GBCS use cases are: the DCC signs the
-command as its own party (the ACB for a handover, the transitional CoS party for a change of
-supplier) and, for 6.23, changes the responsible supplier when the device confirms. The
-device service has no such path yet, so these two are not registered; :func:`read_handover`,
-:func:`read_change_of_supplier` and :func:`build_update` are what it will call.
+command as its own party (:attr:`UpdateCredentials.signer`: the ACB for a handover, the
+transitional CoS party for a change of supplier). The device service
+(:mod:`gateway.services.device_credentials`) checks who may ask for them, signs them, and
+moves the SMI's responsible supplier when the device confirms a supplier replacement. A
+future-dated 6.21 is held by the DCC and sent at its execution date-time (the DSP pattern); a
+future-dated 6.23 too when it is for a CHF or GPF, while a meter's carries the date-time
+(:attr:`UpdateCredentials.execute_at`, the Device pattern).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,7 +46,9 @@ from gbcs.usecases import by_name
 __all__ = [
     "CredentialCertificate",
     "IssueCredentials",
+    "RetrieveDeviceCredentials",
     "UpdateCredentials",
+    "UpdateDeviceCredentials",
     "build_update",
     "read_change_of_supplier",
     "read_handover",
@@ -88,6 +99,11 @@ class UpdateCredentials:
     top_up_floor: int | None
     import_mpxn: str | None = None
     """6.23 only: the MPxN the new supplier takes the device for."""
+    signer: str | None = None
+    """Who signs the command: None, the user (CV4 / CV5); ``"acb"`` (6.21) or
+    ``"transitional_cos"`` (6.23), the DCC as that party of its own."""
+    execute_at: datetime | None = None
+    """A future-dated 6.23 to a meter (the Device pattern): when the meter applies it."""
 
     @property
     def subject(self) -> bytes:
@@ -253,6 +269,7 @@ def read_handover(body: etree._Element) -> UpdateCredentials:
         apply_time_checks=_flag(f, "ApplyTimeBasedCPVChecks"),
         floor=_floor(f, "RemotePartyFloorSeqNumber"),
         top_up_floor=_floor(f, "RemotePartyPrepaymentTopUpFloorSeqNumber"),
+        signer="acb",
     )
 
 
@@ -289,6 +306,7 @@ def read_change_of_supplier(body: etree._Element) -> UpdateCredentials:
         floor=read_int("SupplierFloorSeqNumber", f.text("SupplierFloorSeqNumber"), 0, _FLOOR_MAX),
         top_up_floor=_floor(f, "SupplierPrepaymentTopUpFloorSeqNumber"),
         import_mpxn=mpxn,
+        signer="transitional_cos",
     )
 
 
@@ -310,6 +328,7 @@ def build_update(cmd: Command) -> bytes:
         floor=floor,
         top_up_floors=top_up,
         role_floors=role_floors,
+        execute_at=r.execute_at,
     )
     return content.encode()
 
@@ -389,6 +408,184 @@ serves(
         read=_read_issue,
         build=_build_issue,
         builds=frozenset({"CS02c"}),
+        example=Example({"CredentialType": "Digital Signature"}),
+    ),
+)
+
+
+def _handover_example(v: Values) -> str:
+    """The certificates of the party taking the role over (the user gives them)."""
+    return (
+        v.elements(
+            "RemotePartyRole",
+            "RemotePartyFloorSeqNumber",
+            "RemotePartyPrepaymentTopUpFloorSeqNumber",
+        )
+        + "<sr:ReplacementCertificates>"
+        + v.elements("DigitalSigningCertificate", "KeyAgreementCertificate")
+        + "</sr:ReplacementCertificates>"
+        + f"<sr:CertificationPathCertificates>{v.element('Certificate')}"
+        + "</sr:CertificationPathCertificates>"
+        + v.element("ApplyTimeBasedCPVChecks")
+    )
+
+
+def _cos_example(v: Values) -> str:
+    """The new supplier's own certificates (the user gives them) for the home's meter point."""
+    return (
+        v.elements("SupplierFloorSeqNumber", "SupplierPrepaymentTopUpFloorSeqNumber")
+        + "<sr:SupplierReplacementCertificates>"
+        + v.elements(
+            "DigitalSigningCertificate", "KeyAgreementCertificate", "KeyAgreementTopUpCertificate"
+        )
+        + "</sr:SupplierReplacementCertificates>"
+        + f"<sr:CertificationPathCertificates>{v.element('Certificate')}"
+        + "</sr:CertificationPathCertificates>"
+        + v.elements("ApplyTimeBasedCPVChecks", "ImportMPxN")
+    )
+
+
+_CERTIFICATE_FIELDS = frozenset(
+    {
+        "DigitalSigningCertificate",
+        "KeyAgreementCertificate",
+        "KeyAgreementTopUpCertificate",
+        "Certificate",
+    }
+)
+
+
+serves(
+    "6.21",
+    Codec(
+        read=read_handover,
+        build=build_update,
+        builds=frozenset({"CS02b-supplierBySupplier", "CS02b-networkOperatorByNetworkOperator"}),
+        choose=lambda r, names: r.use_case,
+        example=Example(
+            {
+                "RemotePartyRole": "Supplier",
+                "RemotePartyFloorSeqNumber": "0",
+                "RemotePartyPrepaymentTopUpFloorSeqNumber": None,
+                "DigitalSigningCertificate": Home.REQUIRED,
+                "KeyAgreementCertificate": Home.REQUIRED,
+                "Certificate": Home.REQUIRED,
+                "ApplyTimeBasedCPVChecks": "true",
+            },
+            _handover_example,
+            certificates=_CERTIFICATE_FIELDS,
+        ),
+    ),
+)
+serves(
+    "6.23",
+    Codec(
+        read=read_change_of_supplier,
+        build=build_update,
+        builds=frozenset({"CS02b-supplierByTransCoS"}),
+        example=Example(
+            {
+                "SupplierFloorSeqNumber": "0",
+                "SupplierPrepaymentTopUpFloorSeqNumber": None,
+                "DigitalSigningCertificate": Home.REQUIRED,
+                "KeyAgreementCertificate": Home.REQUIRED,
+                "KeyAgreementTopUpCertificate": None,
+                "Certificate": Home.REQUIRED,
+                "ApplyTimeBasedCPVChecks": "true",
+                "ImportMPxN": Home.IMPORT_MPAN,
+            },
+            _cos_example,
+            certificates=_CERTIFICATE_FIELDS,
+        ),
+    ),
+)
+
+
+# ------------------------------------------------------- 6.15.2 and 6.24.2: the device's own
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDeviceCredentials:
+    """SR6.15.2 ``UpdateSecurityCredentialsDevice``: the certificate the PKI issued for a key
+    the device made (CS02c), to install with CS02d."""
+
+    der: bytes
+    usage: bytes
+    subject: bytes
+    """The device the certificate names (its x500UniqueIdentifier)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveDeviceCredentials:
+    """SR6.24.2 ``RetrieveDeviceSecurityCredentialsDevice``: CS02e for the DS or KA
+    certificate."""
+
+    usage: bytes
+
+
+def _read_device_certificate(body: etree._Element) -> UpdateDeviceCredentials:
+    f = Fields(body, ("DeviceCertificate",))
+    if "DeviceCertificate" not in f.elements:
+        raise invalid(f.owner, "DeviceCertificate is missing")
+    cert = _certificate("DeviceCertificate", f.text("DeviceCertificate"))
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise invalid("DeviceCertificate", "its key is not on the P-256 curve GBCS uses")
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        raise invalid("DeviceCertificate", "it has no key usage") from None
+    if usages.digital_signature == usages.key_agreement:
+        raise invalid(
+            "DeviceCertificate", "it is for digital signing or key agreement (one, by key usage)"
+        )
+    usage = gc.DS_USAGE if usages.digital_signature else gc.KA_USAGE
+    if cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
+        raise invalid("DeviceCertificate", "it names a remote party role (OU): not a device's")
+    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
+    value = ids[0].value if ids else b""
+    raw = value if isinstance(value, bytes) else str(value).encode()
+    if len(raw) != 9:
+        raise invalid("DeviceCertificate", "its subject names no device (x500UniqueIdentifier)")
+    return UpdateDeviceCredentials(_der(cert), usage, raw[1:])
+
+
+def _build_device_certificate(cmd: Command) -> bytes:
+    r: UpdateDeviceCredentials = cmd.request
+    if r.subject != cmd.device:
+        # The DUIS side refuses it first (gateway.services.device_credentials); a codec
+        # called directly must not build a command for another device either.
+        raise ValueError(f"the certificate names {r.subject.hex()}, not the target device")
+    return gc.UpdateDeviceCertificate(r.der).encode()
+
+
+def _read_retrieve(body: etree._Element) -> RetrieveDeviceCredentials:
+    return RetrieveDeviceCredentials(_read_issue(body).usage)
+
+
+def _build_retrieve(cmd: Command) -> bytes:
+    r: RetrieveDeviceCredentials = cmd.request
+    return gc.ProvideDeviceCertificate(r.usage).encode()
+
+
+serves(
+    "6.15.2",
+    Codec(
+        read=_read_device_certificate,
+        build=_build_device_certificate,
+        builds=frozenset({"CS02d"}),
+        example=Example(
+            {"DeviceCertificate": Home.REQUIRED},
+            certificates=frozenset({"DeviceCertificate"}),
+        ),
+    ),
+)
+serves(
+    "6.24.2",
+    Codec(
+        read=_read_retrieve,
+        build=_build_retrieve,
+        builds=frozenset({"CS02e"}),
         example=Example({"CredentialType": "Digital Signature"}),
     ),
 )

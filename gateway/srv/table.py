@@ -32,6 +32,11 @@ _KRP = (
 """6.15.1: the credentials-replacement modes of a supplier's or network operator's own
 certificates, and a supplier's of a load controller's (the body's RemotePartyRole decides)."""
 
+_HANDOVER = "CS02b-supplierBySupplier,CS02b-networkOperatorByNetworkOperator"
+"""6.21: the DCC, holding the supplier's or the network operator's cell of a DCC controlled
+device, hands that role over (the body's RemotePartyRole decides; the DCC's reference is
+networkOperatorByNetworkOperator, sent by the ACB)."""
+
 ROWS: Final[tuple[Row, ...]] = (
     _row(
         "1.1.1",
@@ -603,7 +608,7 @@ ROWS: Final[tuple[Row, ...]] = (
         "o",
         DSP,
         "IS GS",
-        "E:CS02b G:CS02b P:CS02b C:CS02b",
+        " ".join(f"{t}:{_HANDOVER}" for t in "EGPC"),
     ),
     _row(
         "6.22",
@@ -621,7 +626,8 @@ ROWS: Final[tuple[Row, ...]] = (
         "o",
         BOTH,
         "IS GS",
-        "E:CS02b G:CS02b P:CS02b C:CS02b",
+        "E:CS02b-supplierByTransCoS G:CS02b-supplierByTransCoS P:CS02b-supplierByTransCoS "
+        "C:CS02b-supplierByTransCoS",
     ),
     _row(
         "6.24.1",

@@ -1,5 +1,7 @@
 """Security credentials: CS02b / CS02g Update Security Credentials (a remote party's trust
-anchors replaced on the device) and CS02c Issue Security Credentials.
+anchors replaced on the device), CS02c Issue Security Credentials (a new device key), CS02d
+Update Device Certificates on Device (its certificate installed) and CS02e Provide Device
+Certificates from Device.
 
 CS02b and CS02g share one ASN.1 command, :class:`UpdateSecurityCredentials`; the message
 code says the credentials-replacement mode (``0x0102`` supplierBySupplier is mode 2, the
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from functools import partial
 from typing import ClassVar, Final
+
+from cryptography import x509
 
 from gbcs.content._common import _check_exact, _sequence, register
 from gbcs.errors import DecodeError
@@ -289,6 +293,43 @@ class CredentialsUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class FutureDatedCredentialsAlert:
+    """0x00CB Future Dated Updated Security Credentials Alert: ``SEQUENCE { alertCode INTEGER
+    (8F66 executed / 8F67 not), executionDateTime, originatorCounter INTEGER, the update's
+    outcome }`` - the outcome as the command's immediate response would carry it (the layout
+    of the 0x00CA firmware alert, which GBCS gives its future-dated alerts)."""
+
+    executed: bool
+    when: _dt.datetime
+    command_counter: int
+    result: CredentialsUpdated
+    message_code: ClassVar[int] = 0x00CB
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(
+            asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+            asn1.der_generalized_time(self.when),
+            asn1.der_integer(self.command_counter),
+            Der.from_bytes(self.result.encode()),
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> FutureDatedCredentialsAlert:
+        node = _sequence(content, 4)
+        code = node.child(0).int_value()
+        if code not in (0x8F66, 0x8F67):
+            raise DecodeError(f"0x00CB alert code 0x{code:04X} is not 8F66/8F67")
+        found = cls(
+            code == 0x8F66,
+            node.child(1).time_value(),
+            node.child(2).int_value(),
+            CredentialsUpdated.decode(node.child(3).to_bytes()),
+        )
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class IssueSecurityCredentials:
     """CS02c: the device makes a new key pair of ``usage`` (DS or KA) and answers a PKCS #10
     certification request for it: ``SEQUENCE { BIT STRING usage }``."""
@@ -346,13 +387,156 @@ class CredentialsRefused:
         return cls(node.int_value())
 
 
-Command = UpdateSecurityCredentials | IssueSecurityCredentials
-Response = CredentialsUpdated | CertificationRequest | CredentialsRefused
+def _usage(cert: bytes) -> bytes:
+    """The trust anchor usage (DS or KA) of a DER certificate, from its key usage."""
+    try:
+        usage = x509.load_der_x509_certificate(cert).extensions.get_extension_for_class(
+            x509.KeyUsage
+        )
+    except (ValueError, x509.ExtensionNotFound) as exc:
+        raise DecodeError(f"a device certificate with a key usage was expected: {exc}") from None
+    if usage.value.digital_signature == usage.value.key_agreement:
+        raise DecodeError("a device certificate is for digital signing or key agreement")
+    return DS_USAGE if usage.value.digital_signature else KA_USAGE
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDeviceCertificate:
+    """CS02d Update Device Certificates on Device: the certificate the PKI issued for the key
+    a CS02c made, ``SEQUENCE { Certificate }`` (this project's reading: no reference message
+    exists; the device tells DS from KA by the certificate's key usage)."""
+
+    certificate: bytes
+    message_code: ClassVar[int] = 0x000B
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(Der.from_bytes(self.certificate)).to_bytes()
+
+    @property
+    def usage(self) -> bytes:
+        return _usage(self.certificate)
+
+    @classmethod
+    def decode(cls, content: bytes) -> UpdateDeviceCertificate:
+        node = _sequence(content, 1)
+        cert = node.child(0)
+        if cert.tag != asn1.SEQUENCE:
+            raise DecodeError("CS02d carries one certificate (a SEQUENCE)")
+        found = cls(cert.to_bytes())
+        _check_exact(found, content)
+        return found
+
+
+class DeviceCertificateStatus(IntEnum):
+    """The outcomes of CS02d and CS02e, in the order of the DCC's Message Mapping Catalogue's
+    list for SR6.15.2 and SR6.24.2 (their numbers are this project's reading: success 0, then
+    that order)."""
+
+    SUCCESS = 0
+    INVALID_CERTIFICATE = 1
+    WRONG_DEVICE_IDENTITY = 2
+    INVALID_KEY_USAGE = 3
+    NO_CORRESPONDING_KEY_PAIR_GENERATED = 4
+    WRONG_PUBLIC_KEY = 5
+    CERTIFICATE_STORAGE_FAILED = 6
+    PRIVATE_KEY_CHANGE_FAILED = 7
+    NO_CERTIFICATE_HELD = 8
+    CERTIFICATE_RETRIEVAL_FAILURE = 9
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCertificateUpdated:
+    """CS02d response: the status alone, a bare ``INTEGER`` (the shape of CS02c's error
+    answer; the Message Mapping Catalogue carries only this status for SR6.15.2)."""
+
+    status: DeviceCertificateStatus
+
+    @property
+    def ok(self) -> bool:
+        return self.status is DeviceCertificateStatus.SUCCESS
+
+    def encode(self) -> bytes:
+        return asn1.der_integer(self.status).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> DeviceCertificateUpdated:
+        node = asn1.decode_der(content)
+        if node.tag != asn1.INTEGER:
+            raise DecodeError("a CS02d response is an INTEGER status")
+        try:
+            found = cls(DeviceCertificateStatus(node.int_value()))
+        except ValueError:
+            raise DecodeError(f"unknown CS02d status {node.int_value()}") from None
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ProvideDeviceCertificate:
+    """CS02e Provide Device Certificates from Device: ``SEQUENCE { BIT STRING usage }``, as
+    CS02c asks for a key (this project's reading: no reference message exists)."""
+
+    usage: bytes
+    message_code: ClassVar[int] = 0x000C
+
+    def encode(self) -> bytes:
+        return asn1.der_sequence(Der(asn1.BIT_STRING, self.usage)).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ProvideDeviceCertificate:
+        node = _sequence(content, 1)
+        usage = node.child(0)
+        if usage.tag != asn1.BIT_STRING or usage.value not in (DS_USAGE, KA_USAGE):
+            raise DecodeError("CS02e asks for the digital-signing or key-agreement certificate")
+        found = cls(usage.value)
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCertificate:
+    """CS02e response: the DER certificate the device holds for the usage asked."""
+
+    der: bytes
+    ok: ClassVar[bool] = True
+
+    def encode(self) -> bytes:
+        return self.der
+
+    @property
+    def usage(self) -> bytes:
+        return _usage(self.der)
+
+    @classmethod
+    def decode(cls, content: bytes) -> DeviceCertificate:
+        node = _sequence(content)
+        if len(node.children or ()) != 3:
+            raise DecodeError("a certificate is SEQUENCE { tbs, algorithm, signature }")
+        return cls(content)
+
+
+Command = (
+    UpdateSecurityCredentials
+    | IssueSecurityCredentials
+    | UpdateDeviceCertificate
+    | ProvideDeviceCertificate
+)
+Response = (
+    CredentialsUpdated
+    | CertificationRequest
+    | CredentialsRefused
+    | DeviceCertificateUpdated
+    | DeviceCertificate
+)
 
 for _code in UPDATE_CODES:
     register(_code, partial(UpdateSecurityCredentials.decode_as, _code), CredentialsUpdated.decode)
 register(
     0x000A, IssueSecurityCredentials.decode, CertificationRequest.decode, CredentialsRefused.decode
+)
+register(0x000B, UpdateDeviceCertificate.decode, DeviceCertificateUpdated.decode)
+register(
+    0x000C, ProvideDeviceCertificate.decode, DeviceCertificate.decode, CredentialsRefused.decode
 )
 
 __all__ = [
@@ -367,6 +551,12 @@ __all__ = [
     "CertificationRequest",
     "CredentialsRefused",
     "CredentialsUpdated",
+    "DeviceCertificate",
+    "DeviceCertificateStatus",
+    "DeviceCertificateUpdated",
+    "FutureDatedCredentialsAlert",
     "IssueSecurityCredentials",
+    "ProvideDeviceCertificate",
+    "UpdateDeviceCertificate",
     "UpdateSecurityCredentials",
 ]

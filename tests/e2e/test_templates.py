@@ -82,6 +82,9 @@ KNOWN_DIFFERENT = {
     "CS02bNOByNO_6.15.1_SUCCESS_PRECOMMAND_GBCS.HEX": _NEWER_CERTS,
     "CS02bSupplierBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX": _NEWER_CERTS,
     "CS02gLoadControllerBySupplier_6.15.1_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX": _NEWER_CERTS,
+    "CS02bNOByNOHandover_6.21_SUCCESS_COMMAND_GBCS.HEX": (
+        _NEWER_CERTS + "; and the ACB's own counter is in the content as a DER INTEGER"
+    ),
     "GCS09_3.2_SUCCESS_COMMAND_GBCS.HEX": (
         "the DCC's reference carries 2016-11-22T02:46:56 as the change-of-tenancy time where "
         "its template says 2015-02-01; the transform carries the template's"

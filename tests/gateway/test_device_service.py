@@ -34,6 +34,7 @@ from gateway.users import MeterPoints, last_request_counter, seed_default_identi
 from gateway.wan import InProcessWan
 from gbcs.codes import SUPPLIER
 from gbcs.devices import DeviceType, Fuel
+from gbcs.frames import Message
 from gbcs.keystore import Keystore
 
 ESME = bytes.fromhex("00db1234567890a0")
@@ -306,3 +307,21 @@ def test_a_report_refiled_keeps_every_other_field() -> None:
         delivered=True,
     )
     assert _refiled(report, 9, b"<new/>") == dataclasses.replace(report, seq=9, body=b"<new/>")
+
+
+def test_a_signed_answer_to_the_acb_is_checked_by_its_signature(
+    harness: Harness, conformance: Path
+) -> None:
+    """The answer to a CS02b the ACB signed (SR6.21) is signed by the device, not MACed: the
+    service verifies that signature (the DCC's reference response), and a forged one fails."""
+    frame = hexfile(
+        conformance,
+        "6.21_CS02bNOByNOHandover",
+        "CS02bNOByNOHandover_6.21_SUCCESS_RESPONSE_GBCS.HEX",
+    )
+    message = Message.from_bytes(frame)
+    assert message.mac is None
+    assert message.signature is not None
+    assert harness.service._authentic(message)
+    forged = dataclasses.replace(message, signature=bytes(len(message.signature)))
+    assert not harness.service._authentic(forged)

@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
+import smetsim.requests
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.duis.envelope import parse_request
 from gateway.srv.catalogue import CATALOGUE
-from gbcs.codes import ACB, SUPPLIER, KeyPurpose
+from gbcs.codes import ACB, DCC_ACCESS_CONTROL, SUPPLIER, KeyPurpose
 from smetsim.cli import main
 from smetsim.requests import RequestError, request_fields, write_request
 from tests.gateway.duis import support
@@ -28,7 +30,27 @@ CASES: list[tuple[str, dict[str, str], int | None]] = [
     *(
         (srv, {}, None)
         for srv in _EXAMPLED
-        if srv not in ("6.15.1", "8.4", "8.5", "8.13", "11.1", "11.3", "11.4")
+        if srv
+        not in ("6.15.1", "6.15.2", "6.21", "6.23", "8.4", "8.5", "8.13", "11.1", "11.3", "11.4")
+    ),
+    ("6.15.2", {"DeviceCertificate": "<NO ROLE DS>"}, 4),
+    (
+        "6.21",
+        {
+            "DigitalSigningCertificate": "<SUP DS>",
+            "KeyAgreementCertificate": "<SUP KA>",
+            "Certificate": "<CA>",
+        },
+        None,
+    ),
+    (
+        "6.23",
+        {
+            "DigitalSigningCertificate": "<SUP DS>",
+            "KeyAgreementCertificate": "<SUP KA>",
+            "Certificate": "<CA>",
+        },
+        None,
     ),
     ("11.3", {"FirmwareHash": "ab" * 32}, None),
     ("11.3", {"FirmwareHash": "ab" * 32, "ExecutionDateTime": "2030-01-01T00:00:00Z"}, None),
@@ -151,6 +173,8 @@ def _certificates(fields: dict[str, str]) -> dict[str, str]:
         "<CA>": pki.certificate(ACB, KeyPurpose.DS),  # any certificate: the schema's form
         "<SUP DS>": pki.certificate(SUPPLIER, KeyPurpose.DS),
         "<SUP KA>": pki.certificate(SUPPLIER, KeyPurpose.KA),
+        # A certificate naming an entity with no remote party role: a device certificate's form.
+        "<NO ROLE DS>": pki.certificate(DCC_ACCESS_CONTROL, KeyPurpose.DS),
     }
     out = {}
     for name, value in fields.items():
@@ -242,7 +266,6 @@ def test_defaults_come_from_the_home_and_options_change_them() -> None:
 @pytest.mark.parametrize(
     ("srv", "kwargs", "message"),
     [
-        ("6.21", {}, "SR 6.21 (Request Handover Of DCC Controlled Device) is not served"),
         ("9.99", {}, "'9.99' is not a DUIS 5.4 service reference variant"),
         ("8.5", {}, "SR 8.5 needs KeyAgreementCertificate=VALUE"),
         (
@@ -298,6 +321,31 @@ def test_refusals_name_the_problem(srv: str, kwargs: dict[str, object], message:
         write_request(srv, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def without_621(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SR has a codec now: an SR that is not served is shown on a catalogue whose 6.21
+    has none, as it was before 6.21 was built."""
+    srv = ServiceReferenceVariant("6.21")
+    patched = dict(CATALOGUE)
+    patched[srv] = dataclasses.replace(CATALOGUE[srv], codec=None, non_device_reader=None)
+    monkeypatch.setattr(smetsim.requests, "CATALOGUE", patched)
+
+
+@pytest.mark.usefixtures("without_621")
+def test_an_sr_not_served_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = "SR 6.21 (Request Handover Of DCC Controlled Device) is not served"
+    with pytest.raises(RequestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        write_request("6.21")
+    out = tmp_path / "out.xml"
+    with pytest.raises(SystemExit) as exit_:
+        main(["request", "6.21", "-o", str(out)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.startswith("smetsim: error: SR 6.21 (Request Handover")
+    assert not out.exists()
+
+
 def test_the_command_writes_a_file_or_stdout(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -316,7 +364,6 @@ def test_the_command_writes_a_file_or_stdout(
     [
         (["request", "4.1.1", "Colour=red"], "smetsim: error: SR 4.1.1 has no field Colour"),
         (["request", "4.1.1", "Colour"], "smetsim: error: 'Colour' is not field=value"),
-        (["request", "6.21"], "smetsim: error: SR 6.21"),
         (["request", "4.1.1", "--device", "nope"], "smetsim: error: Invalid value for '--device'"),
     ],
 )

@@ -12,7 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from gateway.duis.envelope import parse_request
@@ -179,3 +184,100 @@ def test_the_role_decides_the_use_case(conformance: Path) -> None:
     assert isinstance(typed, security.UpdateCredentials)
     assert typed.use_case == "CS02g-loadControllerBySupplier"
     assert "Recovery" in _refused(_krp(conformance, "RemotePartyRole", "Recovery"))
+
+
+def _device_certificate(*, ds: bool, ka: bool, curve: ec.EllipticCurve | None = None) -> str:
+    key = ec.generate_private_key(curve or ec.SECP256R1())
+    eui = bytes.fromhex("00db1234567890a0")
+    name = x509.Name(
+        [
+            x509.NameAttribute(
+                NameOID.X500_UNIQUE_IDENTIFIER,
+                b"\x00" + eui,  # type: ignore[arg-type]
+                _type=_ASN1Type.BitString,
+            )
+        ]
+    )
+    now = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + _dt.timedelta(days=1))
+        .add_extension(x509.KeyUsage(ds, False, False, False, ka, False, False, False, False), True)
+        .sign(key, hashes.SHA256())
+    )
+    return base64.b64encode(cert.public_bytes(Encoding.DER)).decode()
+
+
+def _device_body(cert: str) -> etree._Element:
+    return _body(
+        "<sr:UpdateSecurityCredentialsDevice>"
+        f"<sr:DeviceCertificate>{cert}</sr:DeviceCertificate>"
+        "</sr:UpdateSecurityCredentialsDevice>"
+    )
+
+
+def test_6_15_2_builds_cs02d_with_the_device_certificate() -> None:
+    codec = entry("6.15.2").codec
+    assert codec is not None
+    cert = _device_certificate(ds=False, ka=True)
+    request = codec.read(_device_body(cert))
+    assert isinstance(request, security.UpdateDeviceCredentials)
+    assert request.usage == gc.KA_USAGE
+    assert request.subject == bytes.fromhex("00db1234567890a0")
+    uc = use_case(0x000B)
+    assert uc is not None
+    at = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+    built = codec.build(Command(request, uc, 1, bytes(8), request.subject, at))
+    decoded = gc.UpdateDeviceCertificate.decode(built)
+    assert decoded.certificate == base64.b64decode(cert)
+    assert decoded.usage == gc.KA_USAGE
+    with pytest.raises(ValueError, match="not the target device"):
+        codec.build(Command(request, uc, 1, bytes(8), bytes(8), at))
+
+
+@pytest.mark.parametrize(
+    ("cert", "reason"),
+    [
+        (lambda: _device_certificate(ds=True, ka=True), "digital signing or key agreement"),
+        (lambda: _device_certificate(ds=False, ka=False), "digital signing or key agreement"),
+        (lambda: _device_certificate(ds=True, ka=False, curve=ec.SECP384R1()), "P-256"),
+        (lambda: "bm90IGEgY2VydA==", "base64 DER X.509"),
+    ],
+)
+def test_6_15_2_refuses_what_is_not_a_device_certificate(cert, reason: str) -> None:  # type: ignore[no-untyped-def]
+    codec = entry("6.15.2").codec
+    assert codec is not None
+    with pytest.raises(ServiceError) as refused:
+        codec.read(_device_body(cert()))
+    assert refused.value.code == "E42"
+    assert reason in str(refused.value)
+
+
+def test_6_24_2_asks_for_the_certificate_of_the_usage() -> None:
+    codec = entry("6.24.2").codec
+    assert codec is not None
+    uc = use_case(0x000C)
+    assert uc is not None
+    assert uc.critical  # DUIS 6.24.2 is critical: the supplier signs
+    at = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+    for kind, usage in (("Digital Signature", gc.DS_USAGE), ("Key Agreement", gc.KA_USAGE)):
+        body = _body(
+            "<sr:RetrieveDeviceSecurityCredentialsDevice>"
+            f"<sr:CredentialType>{kind}</sr:CredentialType>"
+            "</sr:RetrieveDeviceSecurityCredentialsDevice>"
+        )
+        request = codec.read(body)
+        built = codec.build(Command(request, uc, 1, bytes(8), bytes(8), at))
+        assert gc.ProvideDeviceCertificate.decode(built).usage == usage
+    with pytest.raises(ServiceError):
+        codec.read(
+            _body(
+                "<sr:RetrieveDeviceSecurityCredentialsDevice><sr:CredentialType>Both"
+                "</sr:CredentialType></sr:RetrieveDeviceSecurityCredentialsDevice>"
+            )
+        )

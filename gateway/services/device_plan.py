@@ -1,0 +1,188 @@
+"""The plan of a device SR's command: every rule that needs the inventory, then the GBCS
+content and its parties.
+
+:func:`plan` checks, in the storage thread, that the sender's role may send the SR, the
+device is in the SMI in a status that allows it, behind a reachable communications hub, and
+that the sender serves it (:func:`gateway.services.device_rules.check_serves`, or the rules of
+a DCC-signed credentials update, :mod:`gateway.services.device_credentials`); it then builds
+the content with the SR's codec and chooses the command's business originator and counter:
+
+- the user and its RequestID counter (as in the DCC's reference data);
+- the ACB with its own counter for the use cases the ACB originates (CCS01/CCS02 ...), the
+  user and its counter going in the other-information;
+- a DCC party with its own counter for a command the DCC signs itself (:attr:`Plan.signer`:
+  the ACB for SR6.21, the transitional CoS party for SR6.23).
+
+Raises :class:`~gateway.errors.ServiceError` with nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from gateway.duis.catalogue import ServiceReferenceVariant
+from gateway.errors import ServiceError
+from gateway.inventory import Inventory
+from gateway.model import DeviceRecord
+from gateway.services import device_credentials, device_han
+from gateway.services.device_reports import next_acb_counter
+from gateway.services.device_rules import IN_SERVICE, STATUSES, GatewayKeys, check_serves
+from gateway.services.device_types import DeviceCall
+from gateway.smi import Smi
+from gateway.srv.catalogue import CATALOGUE
+from gateway.srv.configuration import CommissionDevice
+from gateway.srv.han import UpdateHanDeviceLog
+from gateway.srv.spec import Codec, Command
+from gateway.storage import Storage, Transaction
+from gateway.users import UserRole, roles_text
+from gbcs.errors import EncodeError
+from gbcs.usecases import UseCase, by_name
+from gbcs.wan import Wan
+
+__all__ = ["Plan", "Planner"]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    use_case: UseCase
+    device: DeviceRecord
+    hub: bytes
+    reply_to: bytes
+    """The GBCS business originator: the user, the ACB (CCS01/CCS02), or the DCC party that
+    signs (:attr:`signer`)."""
+    counter: int
+    content: bytes
+    extensions: bytes
+    details: dict[str, Any]
+    signer: bytes | None = None
+    """The DCC party that signs the command itself (SR6.21, SR6.23); None otherwise."""
+    device_pattern: bool = False
+    """A future-dated request whose command carries its execution date-time (sent now, not
+    held by the DCC)."""
+
+    @property
+    def key(self) -> tuple[bytes, bytes, int]:
+        return (self.device.device_id, self.reply_to, self.counter)
+
+
+@dataclass(frozen=True, slots=True)
+class Planner:
+    """The device service's planning, with what it needs of the service."""
+
+    storage: Storage
+    smi: Smi
+    keys: GatewayKeys
+    wan: Wan
+    acb: bytes
+
+    def plan(
+        self, tx: Transaction, call: DeviceCall, roles: frozenset[UserRole], now: datetime
+    ) -> Plan:
+        request = call.request
+        srv = call.service_reference_variant
+        sender = call.sender
+        spec = CATALOGUE[ServiceReferenceVariant(srv)]
+        if spec.codec is None:
+            raise ServiceError("duis_sr_not_supported", srv=srv)
+        eligible = spec.row.roles
+        if not roles & eligible:
+            raise ServiceError(
+                "role_not_eligible",
+                sender=sender,
+                roles=roles_text(roles),
+                sr=srv,
+                eligible=roles_text(eligible),
+            )
+        inv = Inventory(tx)
+        target = call.request_id.target
+        record = inv.get(target)
+        if record is None:
+            raise ServiceError("unknown_device", device=target)
+        request = device_han.resolve_request(tx, inv, self.keys, record, request)
+        call = replace(call, request=request)
+        name = spec.use_case(record.device_type, request, target)
+        allowed = STATUSES.get(srv, IN_SERVICE)
+        if record.status not in allowed:
+            raise ServiceError(
+                "device_status_not_eligible",
+                device=target,
+                status=record.status,
+                srv=srv,
+                allowed=", ".join(sorted(s.value for s in allowed)),
+            )
+        hub = inv.hub_of(record)
+        if hub is None:
+            raise ServiceError("device_no_hub", device=target)
+        served = record
+        if isinstance(request, UpdateHanDeviceLog):
+            subject = inv.get(request.device_id)
+            if subject is None:
+                raise ServiceError("whitelist_unknown_device", device=request.device_id)
+            served = subject
+        if not device_credentials.check_request(tx, inv, sender, record, request):
+            check_serves(tx, inv, roles, sender, served, spec.row.roles)
+        if not self.wan.reachable(hub):
+            raise ServiceError(
+                "hub_unreachable",
+                hub=hub,
+                device=target,
+                reason="its WAN link is down; the command was not sent",
+            )
+        uc = by_name(name)
+        return self._content(tx, call, spec.codec, record, uc, hub, now)
+
+    def _content(
+        self,
+        tx: Transaction,
+        call: DeviceCall,
+        codec: Codec,
+        record: DeviceRecord,
+        uc: UseCase,
+        hub: bytes,
+        now: datetime,
+    ) -> Plan:
+        request = call.request
+        device = record.device_id
+        counter = call.request_id.counter
+        reply_to = call.sender
+        extensions = b""
+        details: dict[str, Any] = {}
+        if isinstance(request, UpdateHanDeviceLog):
+            details = device_han.device_log_details(self.storage, self.smi, request, hub)
+        details.update(device_han.lifecycle_details(request, record))
+        request = device_credentials.device_pattern(request, record, call.execution)
+        details.update(device_credentials.credentials_details(request))
+        signer = device_credentials.dcc_signer(request, self.acb)
+        if signer is not None:
+            # The DCC signs as its own party, which counts its own commands.
+            counter = next_acb_counter(tx, signer, now)
+            reply_to = signer
+        elif uc.name in codec.acb_use_cases:
+            # The ACB sends it with its own counter; the user and its RequestID counter go in
+            # the other-information (the supplementary remote party).
+            extensions = reply_to + counter.to_bytes(8, "big")
+            counter = next_acb_counter(tx, self.acb, now)
+            reply_to = self.acb
+        command = Command(request, uc, counter, reply_to, device, now, call.execution)
+        try:
+            content = codec.build(command)
+        except (EncodeError, ValueError, OverflowError) as exc:
+            raise ServiceError(
+                "invalid_value", field=uc.name, value=type(request).__name__, reason=str(exc)
+            ) from None
+        if isinstance(request, CommissionDevice):
+            details["commission"] = device.hex()
+        return Plan(
+            use_case=uc,
+            device=record,
+            hub=hub,
+            reply_to=reply_to,
+            counter=counter,
+            content=content,
+            extensions=extensions,
+            details=details,
+            signer=signer,
+            device_pattern=request is not call.request,
+        )
