@@ -200,9 +200,8 @@ def reset_at(device: Any, key: str) -> int | None:
 
 def _since(device: Any, key: str) -> list[tuple[int, int]]:
     """The held half hours (start, Wh) that started at or after the last reset ``key``."""
-    after = reset_at(device, key)
-    held: list[tuple[int, int]] = device.meter.half_hours()
-    return held if after is None else [(b, q) for b, q in held if b >= after]
+    held: list[tuple[int, int]] = device.meter.half_hours(since=reset_at(device, key))
+    return held
 
 
 def _uint_of(value: dlms.Data, what: str) -> int:
