@@ -15,6 +15,8 @@ from emulator.usecases import (  # noqa: F401 - registers
     configuration,
     han,
     reading,
+    reading_device,
+    reading_logs,
     reading_more,
     security,
 )
@@ -24,6 +26,8 @@ FAMILIES: tuple[str, ...] = (
     "security",
     "reading",
     "reading_more",
+    "reading_logs",
+    "reading_device",
     "billing",
     "han",
 )

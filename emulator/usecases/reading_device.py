@@ -1,0 +1,367 @@
+"""Device reads answered from what the emulated meters keep: the ESME's second element tariff
+(ECS24b, SR 4.11.2), its load switch state (ECS45, SR 7.4) and network data (ECS23 / ECS23b,
+SR 4.10); the GSME's identity and supply states (GCS21e / GCS21m, SR 6.2.4) and its network
+data log (GCS18, SR 4.10).
+
+Network data. The emulated premises' supply voltage is a pure function of the meter's key and
+the capture period (:func:`average_voltage`): about 230 V, varying by a few volts, now and then
+(about one period in five hundred) outside the average RMS voltage thresholds. Each average
+RMS voltage profile entry is a capture period (the profile's ``capture_period``, as ECS29a
+sets it: factory 1800 s) the meter's record holds; the counters count the held periods since
+their last reset (ECS29e) whose average was over the over-voltage threshold / under the
+under-voltage one (ECS29a; factory 253 V / 216 V). The GSME's network data log is the one
+GCS31 last started (the HAN family's ``network_data``): from its start, a sample every
+interval up to the number asked, each the gas used in that interval (the half hour's
+quantity shared out over its intervals).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.errors import CommandError
+from emulator.profiles import unit_interval
+from emulator.supply import SupplyState
+from emulator.usecases.reading import UNIX_2000, fitting
+from emulator.usecases.reading_more import (
+    CURRENCY,
+    NO_UNIT,
+    _price_scale,
+    _read,
+    active_price,
+    configuration_value,
+    reset_at,
+    tariff_data,
+)
+from gbcs import content as gc
+from gbcs.content.read_values import SECONDARY_TOU_REGISTERS, samples_plaintext
+from gbcs.content.reads import DLMS_READS, Get
+from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NETWORK_DATA_SAMPLE_ID, NOT_FOUND
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms
+from gbcs.payloads.dlms import Obis
+from gbcs.payloads.gbz import (
+    CONTROL_LAST,
+    FC_CLUSTER_SPECIFIC,
+    FC_DISABLE_DEFAULT_RESPONSE,
+    FC_SERVER_TO_CLIENT,
+    READ_ATTRIBUTES,
+    READ_ATTRIBUTES_RESPONSE,
+    AttributeRecord,
+    GbzComponent,
+    GbzPayload,
+    ReadAttributes,
+    ReadAttributesResponse,
+    ZclFrame,
+    ZclType,
+    ZclValue,
+)
+
+HALF_HOUR = 1800
+ECS24B = 0x00BD
+ECS45 = 0x0052
+ECS23 = 0x0039
+ECS23B = 0x00BC
+GCS21E = 0x009E
+GCS21M = 0x00FB
+GCS18 = 0x0079
+
+# -- the second element's tariff ------------------------------------------------------------
+
+SECONDARY_IMPORT = Obis.parse("1-20:1.8.0.255").raw
+"""The register the second element's prices are per unit of (as the DCC's ECS24b names it)."""
+KWH = 3
+"""Commodity scale of a price: per 10**3 Wh."""
+
+
+def secondary_prices(meter: Any) -> dlms.Data:
+    """The second element's unit charge (IC 113 attribute 5): scales, the register charged,
+    a price (currency per kWh) for each of its TOU rates."""
+    prices = (list(meter.tariff.prices) + [0] * SECONDARY_TOU_REGISTERS)[:SECONDARY_TOU_REGISTERS]
+    scale = _price_scale(prices)
+    unit = 10 ** (scale + 5)
+    return dlms.structure(
+        dlms.structure(dlms.integer(KWH), dlms.integer(scale)),
+        dlms.structure(dlms.long_unsigned(3), dlms.octet_string(SECONDARY_IMPORT), dlms.integer(2)),
+        dlms.array(
+            *(
+                dlms.structure(dlms.octet_string(bytes([n + 1])), dlms.long(round(p / unit)))
+                for n, p in enumerate(prices)
+            )
+        ),
+    )
+
+
+@handles(DeviceType.ESME, ECS24B)
+def read_secondary_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS24b: the second element's prices, active price, special days and calendar (the
+    tariff its meter bills on); a single-element ESME has none to read."""
+    cmd = _read(command, ECS24B)
+    meter = device.secondary
+    if meter is None:
+        raise CommandError("ECS24b: this ESME has no second element")
+    seasons, weeks, days, special, *_ = tariff_data(meter)
+    data = (
+        secondary_prices(meter),
+        dlms.double_long_unsigned(active_price(meter, device.device_time(now))),
+        CURRENCY,
+        special,
+        seasons,
+        weeks,
+        days,
+    )
+    return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
+
+
+# -- the load switch ------------------------------------------------------------------------
+
+CONTROL_STATE = {
+    SupplyState.DISABLED: 0,  # disconnected
+    SupplyState.ENABLED: 1,  # connected
+    SupplyState.ARMED: 2,  # ready for reconnection
+}
+"""The disconnect control's ``control_state`` of each supply state."""
+
+
+@handles(DeviceType.ESME, ECS45)
+def read_load_switch(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS45: the load switch's state, as the meter's supply is."""
+    cmd = _read(command, ECS45)
+    state = dlms.enum(CONTROL_STATE[device.meter.supply])
+    return Reply(gc.DlmsReadResponse.for_command(cmd, (state,)).encode())
+
+
+# -- network data ---------------------------------------------------------------------------
+
+NOMINAL_VOLTS = 230
+EXCURSION = 0.002
+"""The share of capture periods whose average RMS voltage leaves the thresholds."""
+VOLTAGE_TYPE = bytes.fromhex("02020612")
+"""compact-array type of the average RMS voltage profile: structure { time, volts }."""
+
+
+def average_voltage(key: int, phase: int, end: int, over: int, under: int) -> int:
+    """The average RMS voltage (V) of the capture period ending at ``end`` (Unix seconds)."""
+    draw = unit_interval(key ^ (phase << 56) ^ (end * 0x2545F491))
+    if draw < EXCURSION / 2:
+        return over + 1 + int(draw * 4000)
+    if draw < EXCURSION:
+        return under - 1 - int(draw * 4000)
+    return NOMINAL_VOLTS + round(12 * (draw - 0.5))
+
+
+def _uint(value: dlms.Data, what: str) -> int:
+    if not isinstance(value, dlms.Integer) or value.value <= 0:
+        raise CommandError(f"{what} is not a positive number")
+    return value.value
+
+
+def _phase_settings(device: Any, phase: int) -> tuple[int, int, int]:
+    """(capture period s, over-voltage V, under-voltage V) of a phase."""
+    period = configuration_value(device, Get(7, f"1-0:{phase}.24.0.255", 4))
+    over = configuration_value(device, Get(1, f"1-0:{phase}.35.0.4"))
+    under = configuration_value(device, Get(1, f"1-0:{phase}.31.0.4"))
+    return (
+        _uint(period, "the voltage capture period"),
+        _uint(over, "the over-voltage threshold"),
+        _uint(under, "the under-voltage threshold"),
+    )
+
+
+def voltage_profile(device: Any, phase: int, since: int, until: int) -> list[tuple[int, int]]:
+    """(end of the capture period in Unix seconds, average V) of each capture period the
+    meter's record holds that ends from ``since`` to ``until``."""
+    period, over, under = _phase_settings(device, phase)
+    meter = device.meter
+    first = max(since, meter.first_held() + period)
+    last = min(until, meter.accounted_to)
+    end = first + (-first % period)
+    out = []
+    key = meter.key
+    while end <= last:
+        out.append((end, average_voltage(key, phase, end, over, under)))
+        end += period
+    return out
+
+
+def voltage_counters(device: Any, phase: int) -> tuple[int, int]:
+    """(under-voltage periods, over-voltage periods) held since each counter's reset."""
+    _, over, under = _phase_settings(device, phase)
+    low = reset_at(device, f"action 3 1-0:{phase}.32.0.4/1") or 0
+    high = reset_at(device, f"action 3 1-0:{phase}.36.0.4/1") or 0
+    held = voltage_profile(device, phase, min(low, high), device.meter.accounted_to)
+    return (
+        sum(1 for at, v in held if v < under and at > low),
+        sum(1 for at, v in held if v > over and at > high),
+    )
+
+
+def _network_data(device: Any, command: Message, code: int) -> Reply:
+    cmd = gc.decode_command(code, command.content)
+    if not isinstance(cmd, gc.DlmsRead) or cmd.span is None:
+        raise CommandError(f"message code 0x{code:04X} content is not a ranged read")
+    start, end = cmd.span.seconds()
+    data: list[dlms.Data] = []
+    gets = DLMS_READS[code]
+    for n in range(0, len(gets), 6):
+        phase = int(gets[n].obis.split(":")[1].split(".")[0])
+        under, over = voltage_counters(device, phase)
+        period, _, _ = _phase_settings(device, phase)
+        entries = voltage_profile(device, phase, start + UNIX_2000, end + UNIX_2000)
+        body = b"".join(
+            (at - UNIX_2000).to_bytes(4, "big") + v.to_bytes(2, "big") for at, v in entries
+        )
+        data += [
+            dlms.long_unsigned(under),
+            NO_UNIT,
+            dlms.long_unsigned(over),
+            NO_UNIT,
+            dlms.CompactArray(VOLTAGE_TYPE, body),
+            dlms.double_long_unsigned(period),
+        ]
+    return fitting(gc.DlmsReadResponse.for_command(cmd, tuple(data)).encode())
+
+
+@handles(DeviceType.ESME, ECS23)
+def read_network_data(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """ECS23: the RMS voltage counters and the average RMS voltage profile of the period."""
+    return _network_data(device, command, ECS23)
+
+
+@handles(DeviceType.ESME, ECS23B)
+def read_network_data_polyphase(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS23b: ECS23's data for each of the three phases."""
+    return _network_data(device, command, ECS23B)
+
+
+def network_data_samples(device: Any, earliest: int, count: int) -> tuple[int, list[int]]:
+    """(the first sample's start, in seconds since 2000, and the dm3 of each sample) of the
+    GSME's network data log from ``earliest`` (seconds since 2000), at most ``count``; (0, [])
+    when no log was started."""
+    log = device.family_state("han").get("network_data")
+    if log is None:
+        return 0, []
+    interval, started = int(log["interval"]), int(log["at"])
+    limit = min(int(log["samples"]), (device.meter.accounted_to - started) // interval)
+    first = max(0, -(-(earliest + UNIX_2000 - started) // interval))
+    wanted = range(first, min(limit, first + count))
+    if not wanted:
+        return 0, []
+    since = started + wanted[0] * interval
+    until = started + wanted[-1] * interval
+    held = dict(device.meter.half_hours(since=since - since % HALF_HOUR, until=until))
+    samples = []
+    for n in wanted:
+        begin = started + n * interval
+        slot = begin - begin % HALF_HOUR
+        quantity, parts = held.get(slot, 0), HALF_HOUR // interval
+        share, rest = divmod(quantity, parts)
+        samples.append(share + (1 if (begin - slot) // interval < rest else 0))
+    return since - UNIX_2000, samples
+
+
+@handles(DeviceType.GSME, GCS18)
+def read_gas_network_data(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS18: the network data log's samples from the earliest time asked, in a Get Sampled
+    Data Response (not encrypted); none (no log started, or none yet) is NOT_FOUND."""
+    cmd = gc.decode_command(GCS18, command.content)
+    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+        raise CommandError("GCS18 content is not a Get Sampled Data")
+    (component,) = GbzPayload.from_bytes(command.content).components
+    frame = component.frame
+    if not isinstance(frame, ZclFrame) or len(frame.payload) < 9:
+        raise CommandError("GCS18 asks in a plain ZCL frame")
+    sample_id = int.from_bytes(frame.payload[0:2], "little")
+    count = int.from_bytes(frame.payload[7:9], "little")
+    start, _ = cmd.span.seconds()
+    first, samples = network_data_samples(device, start, count)
+    if sample_id != NETWORK_DATA_SAMPLE_ID or not samples:
+        return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
+    interval = int(device.family_state("han")["network_data"]["interval"])
+    payload = samples_plaintext(first, samples, interval, NETWORK_DATA_SAMPLE_ID)
+    answer = ZclFrame(
+        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+        frame.sequence,
+        0x07,  # Get Sampled Data Response
+        payload,
+    )
+    return Reply(GbzPayload((GbzComponent(component.cluster_id, answer, CONTROL_LAST),)).to_bytes())
+
+
+# -- the gas meter's identity ---------------------------------------------------------------
+
+BASIC = 0x0000
+METERING = 0x0702
+UNSUPPORTED_ATTRIBUTE = 0x86
+HARDWARE_VERSION = 1
+"""The emulated meters' hardware version (their profiles name none)."""
+UNCHANGED = 3
+"""ZSE supply status 'unchanged': a GSME's factory supply tamper / depletion state."""
+
+
+def gas_identity(device: Any) -> dict[tuple[int, int], ZclValue]:
+    """The attributes GCS21e / GCS21m read: manufacturer and model (the firmware profile's),
+    hardware version, and the supply tamper and depletion states as GCS24 last set them."""
+    gas = device.family_state("configuration").get("gas", {})
+    profile = device.profile
+
+    def text(value: str) -> ZclValue:
+        return ZclValue.string(ZclType.CHARACTER_STRING, value.encode("utf-8")[:32])
+
+    return {
+        (BASIC, 0x0004): text(profile.manufacturer),
+        (BASIC, 0x0005): text(profile.model),
+        (BASIC, 0x0003): ZclValue.uint(ZclType.UINT8, HARDWARE_VERSION),
+        (METERING, 0x0607): ZclValue.uint(ZclType.ENUM8, int(gas.get("tamper", UNCHANGED))),
+        (METERING, 0x0608): ZclValue.uint(ZclType.ENUM8, int(gas.get("depletion", UNCHANGED))),
+    }
+
+
+def attributes_reply(command: Message, values: dict[tuple[int, int], ZclValue]) -> Reply:
+    """Each Read Attributes component answered from ``values`` (an attribute the device does
+    not keep: UNSUPPORTED_ATTRIBUTE), in order, numbered as asked."""
+    asked = GbzPayload.from_bytes(command.content).components
+    out = []
+    for n, component in enumerate(asked):
+        frame = component.frame
+        if not isinstance(frame, ZclFrame) or frame.command_id != READ_ATTRIBUTES:
+            raise CommandError("an attribute read asks with plain Read Attributes")
+        records = []
+        for attribute in ReadAttributes.from_bytes(frame.payload).attributes:
+            value = values.get((component.cluster_id, attribute))
+            if value is None:
+                records.append(AttributeRecord(attribute, UNSUPPORTED_ATTRIBUTE))
+            else:
+                records.append(AttributeRecord(attribute, 0, value))
+        answer = ZclFrame(
+            FC_SERVER_TO_CLIENT,
+            frame.sequence,
+            READ_ATTRIBUTES_RESPONSE,
+            ReadAttributesResponse(tuple(records)).to_bytes(),
+        )
+        control = CONTROL_LAST if n == len(asked) - 1 else 0
+        out.append(GbzComponent(component.cluster_id, answer, control))
+    return Reply(GbzPayload(tuple(out)).to_bytes())
+
+
+def _gas_identity_read(device: Any, command: Message, code: int) -> Reply:
+    cmd = gc.decode_command(code, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError(f"message code 0x{code:04X} content is not a GBZ read")
+    return attributes_reply(command, gas_identity(device))
+
+
+@handles(DeviceType.GSME, GCS21E)
+def read_gas_identity(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21e: manufacturer, model, hardware version, supply tamper and depletion states."""
+    return _gas_identity_read(device, command, GCS21E)
+
+
+@handles(DeviceType.GSME, GCS21M)
+def read_gas_identity_m(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21m: manufacturer, model, supply tamper and depletion states."""
+    return _gas_identity_read(device, command, GCS21M)
