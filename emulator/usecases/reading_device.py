@@ -365,3 +365,37 @@ def read_gas_identity(device: Any, command: Message, now: int, ctx: DeviceContex
 def read_gas_identity_m(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """GCS21m: manufacturer, model, supply tamper and depletion states."""
     return _gas_identity_read(device, command, GCS21M)
+
+
+# -- the gas meter's billing calendar -------------------------------------------------------
+
+GCS21K = 0x00DA
+PRICE = 0x0700
+GET_BILLING_PERIOD = 0x0B
+PUBLISH_BILLING_PERIOD = 0x09
+
+
+@handles(DeviceType.GSME, GCS21K)
+def read_gas_billing_calendar(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21k: the billing period GCS25 / GCS25a last published to the meter, published back
+    (the Publish Billing Period it keeps, as sent); none set is NOT_FOUND."""
+    cmd = gc.decode_command(GCS21K, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError("GCS21k content is not a GBZ read")
+    (asked,) = GbzPayload.from_bytes(command.content).components
+    if not isinstance(asked.frame, ZclFrame) or asked.frame.command_id != GET_BILLING_PERIOD:
+        raise CommandError("GCS21k asks with a plain Get Billing Period")
+    kept = (
+        device.family_state("configuration")
+        .get("zcl", {})
+        .get(f"{PRICE:04X}/{PUBLISH_BILLING_PERIOD:02X}")
+    )
+    if kept is None:
+        return Reply(gc.ZclFailure(GET_BILLING_PERIOD, NOT_FOUND, PRICE).encode())
+    answer = ZclFrame(
+        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+        asked.frame.sequence,
+        PUBLISH_BILLING_PERIOD,
+        bytes.fromhex(kept),
+    )
+    return Reply(GbzPayload((GbzComponent(PRICE, answer, CONTROL_LAST),)).to_bytes())

@@ -6,7 +6,7 @@ decoded back to the values the device holds."""
 from __future__ import annotations
 
 import struct
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -392,3 +392,24 @@ def test_gas_logs_not_held_answer_as_the_reference_not_found(
         )
         assert answer.response is not None
         assert answer.response.content == real.content
+
+
+def test_gas_billing_calendar_is_the_billing_period_last_published(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    fleet.device(GSME, head.now)
+    _, none = _gbz(head, GSME, c.GbzRead(0x00DA))
+    assert isinstance(none, c.ZclFailure)
+    assert (none.command_id, none.status, none.cluster_id) == (0x0B, NOT_FOUND, 0x0700)
+    # GCS25a: a monthly billing period from 2024-02-01 (ZigBee UTC), provider 1, event 7.
+    start = c.utc_seconds(datetime(2024, 2, 1, tzinfo=UTC))
+    period = struct.pack("<III", 1, 7, start) + (1).to_bytes(3, "little") + bytes((0x03, 0x00))
+    settings = c.GasSettings(0x00D8, (c.ZclCall(0x0700, 0x09, period, to_client=True),))
+    done = head.send(head.command(GSME, settings, counter=head.next_counter()))
+    assert done.response is not None
+    _, response = _gbz(head, GSME, c.GbzRead(0x00DA))
+    assert isinstance(response, c.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, ZclFrame)
+    assert (component.cluster_id, component.frame.command_id) == (0x0700, 0x09)
+    assert component.frame.payload == period
