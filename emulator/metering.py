@@ -197,10 +197,14 @@ class Meter:
     def tou(self) -> list[int]:
         return self.registers[1:]
 
+    @property
+    def held(self) -> int:
+        """How many half hours the record holds (without regenerating them)."""
+        return min(self.hh_count, self.hh_capacity)
+
     def first_held(self) -> int:
         """The start (Unix seconds) of the oldest half hour held (``accounted_to`` when none)."""
-        held = min(self.hh_count, self.hh_capacity)
-        return self.accounted_to - held * HALF_HOUR
+        return self.accounted_to - self.held * HALF_HOUR
 
     def half_hours(
         self, count: int | None = None, *, since: int | None = None, until: int | None = None

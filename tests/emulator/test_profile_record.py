@@ -155,3 +155,12 @@ def test_a_period_too_long_for_one_response_is_refused(fleet: Fleet, head: HeadE
     now = int(head.now.timestamp())
     # 390 days of 8-byte entries do not fit the 65535 bytes a GBCS message carries.
     assert _profile_read(head, now - 389 * DAY, now) is None
+
+
+def test_the_count_held_is_the_record_without_regenerating_it() -> None:
+    meter = _meter()
+    assert meter.held == 0
+    meter.advance(START + 3 * DAY)
+    assert meter.held == len(meter.half_hours()) == 3 * 48
+    meter.advance(START + 500 * DAY)
+    assert meter.held == len(meter.half_hours()) == HH_CAPACITY
