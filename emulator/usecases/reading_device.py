@@ -35,7 +35,7 @@ from emulator.usecases.reading_more import (
     tariff_data,
 )
 from gbcs import content as gc
-from gbcs.content.read_values import SECONDARY_TOU_REGISTERS, samples_plaintext
+from gbcs.content.read_values import SECONDARY_TOU_REGISTERS, VOLTAGE_TYPE, samples_plaintext
 from gbcs.content.reads import DLMS_READS, Get
 from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NETWORK_DATA_SAMPLE_ID, NOT_FOUND
 from gbcs.devices import DeviceType
@@ -138,8 +138,6 @@ def read_load_switch(device: Any, command: Message, now: int, ctx: DeviceContext
 NOMINAL_VOLTS = 230
 EXCURSION = 0.002
 """The share of capture periods whose average RMS voltage leaves the thresholds."""
-VOLTAGE_TYPE = bytes.fromhex("02020612")
-"""compact-array type of the average RMS voltage profile: structure { time, volts }."""
 
 
 def average_voltage(key: int, phase: int, end: int, over: int, under: int) -> int:

@@ -37,7 +37,7 @@ from emulator.usecases.reading import (
     fitting,
 )
 from gbcs import content as gc
-from gbcs.content.read_values import DAILY_TYPE, TOU_REGISTERS
+from gbcs.content.read_values import CREDITS_TYPE, DAILY_TYPE, DEBT_TYPE, TOU_REGISTERS
 from gbcs.content.reads_gbz import NOT_FOUND, PREPAYMENT
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
@@ -67,11 +67,6 @@ PUBLISH_DEBT_LOG = 0x06
 _SERVER_COMMAND = FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE
 MILLI_PENCE = 1000
 """Milli-pence a penny: the unit of the meters' money and of the logs' amounts."""
-CREDITS_TYPE = bytes.fromhex("02020605")
-"""compact-array type of the ESME's prepayment credits log: structure { time, credit }."""
-DEBT_TYPE = bytes.fromhex("0204060611" + "06")
-"""compact-array type of the debt payments log: structure { time, collected, debt type,
-outstanding }."""
 _CREDIT = struct.Struct(">Ii")
 _DEBT = struct.Struct(">IIBI")
 _ROW = struct.Struct(">II48I32I")

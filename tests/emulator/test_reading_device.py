@@ -23,7 +23,7 @@ from emulator.usecases.reading import UNIX_2000
 from emulator.usecases.reading_logs import read_top_up_log_payload
 from gbcs import content as c
 from gbcs.codes import SUPPLIER
-from gbcs.content.read_values import read_samples_plaintext
+from gbcs.content.read_values import labelled, read_samples_plaintext
 from gbcs.content.reads_gbz import NOT_FOUND
 from gbcs.frames import Message
 from gbcs.payloads import dlms
@@ -413,3 +413,39 @@ def test_gas_billing_calendar_is_the_billing_period_last_published(
     assert isinstance(component.frame, ZclFrame)
     assert (component.cluster_id, component.frame.command_id) == (0x0700, 0x09)
     assert component.frame.payload == period
+
+
+def test_the_answers_read_as_labelled_values() -> None:
+    fleet = sandbox_fleet(prepayment=True, balance=500_000)
+    head = HeadEnd(fleet, pki_for())
+    fleet.device(ESME, head.now)
+    fleet.device(GSME, head.now)
+    _top_up(head, GSME, 1 << 32, 500)
+    _top_up(head, ESME, 2 << 32, 250)
+    assert head.send(
+        head.command(GSME, c.StartNetworkDataLog(1), counter=head.next_counter())
+    ).response
+    head.advance(timedelta(hours=2))
+    now = _unix(head)
+    day = _span(now - 86_400, now)
+
+    def lines(target: bytes, cmd: Any) -> list[str]:
+        counter = getattr(cmd, "counter", None) or head.next_counter()
+        answer = head.send(head.command(target, cmd, counter=counter))
+        assert answer.response is not None
+        return labelled(cmd.message_code, answer.response.content, [])
+
+    assert lines(ESME, c.DlmsRead(0x0052, head.next_counter())) == [
+        "load switch: connected (supply on)"
+    ]
+    credits = lines(ESME, c.DlmsRead(0x00C9, head.next_counter(), day))
+    assert len(credits) == 1
+    assert credits[0].endswith("credit 2.50 GBP")
+    network = lines(ESME, c.DlmsRead(0x0039, head.next_counter(), day))
+    assert network[0].startswith("under-voltage periods ")
+    assert all(line.endswith(" V") for line in network[1:])
+    (top_up,) = lines(GSME, c.GbzRead(0x00C5, day))
+    assert top_up.endswith("credit 5.00 GBP")
+    samples = lines(GSME, c.GbzRead(0x0079, day))
+    assert samples
+    assert all(line.endswith(" m3") for line in samples)
