@@ -438,9 +438,8 @@ def test_the_answers_read_as_labelled_values() -> None:
     assert lines(ESME, c.DlmsRead(0x0052, head.next_counter())) == [
         "load switch: connected (supply on)"
     ]
-    credits = lines(ESME, c.DlmsRead(0x00C9, head.next_counter(), day))
-    assert len(credits) == 1
-    assert credits[0].endswith("credit 2.50 GBP")
+    (credit,) = lines(ESME, c.DlmsRead(0x00C9, head.next_counter(), day))
+    assert credit.endswith("credit 2.50 GBP")
     network = lines(ESME, c.DlmsRead(0x0039, head.next_counter(), day))
     assert network[0].startswith("under-voltage periods ")
     assert all(line.endswith(" V") for line in network[1:])
