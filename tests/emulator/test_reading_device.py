@@ -36,7 +36,7 @@ from gbcs.payloads.gbz import (
     ZclFrame,
 )
 from gbcs.utrn import make_utrn
-from tests.emulator.support import CHF, ESME, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
+from tests.emulator.support import CHF, ESME, GPF, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
 
 
 def _span(start: int, end: int) -> c.Span:
@@ -448,3 +448,21 @@ def test_the_answers_read_as_labelled_values() -> None:
     samples = lines(GSME, c.GbzRead(0x0079, day))
     assert samples
     assert all(line.endswith(" m3") for line in samples)
+
+
+def test_the_gpf_answers_the_gas_profile_from_its_gsme(fleet: Fleet, head: HeadEnd) -> None:
+    gsme = fleet.device(GSME, head.now)
+    fleet.device(GPF, head.now)
+    head.advance(timedelta(days=2))
+    now = _unix(head)
+    start = now - now % 1800 - 86_400
+    message, response = _gbz(head, GPF, c.GbzRead(0x0078, _span(start, start + 3 * 3600)))
+    assert message.business_originator == GPF
+    assert isinstance(response, c.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, EncryptedZcl)
+    first, samples = read_samples_plaintext(head.decrypt(message)(component.frame.ciphered))
+    held = gsme.meter.half_hours(since=start, until=start + 3 * 3600)  # type: ignore[attr-defined]
+    assert first == start - UNIX_2000
+    assert samples == [q for _, q in held]
+    assert len(samples) == 7
