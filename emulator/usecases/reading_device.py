@@ -452,3 +452,58 @@ for _code, _handler in (
     (0x0077, read_gas_daily_log),  # GCS16a
 ):
     handles(DeviceType.GPF, _code)(mirrored(_handler))
+
+
+# -- the gas meter's configuration ----------------------------------------------------------
+
+GCS21A = 0x007B
+FACTORY_GAS_ZCL = {
+    # PublishConversionFactor: issuer event, start, 1.02264 (five decimals: trailing digit 5).
+    "0700/02": bytes(8) + (102_264).to_bytes(4, "little") + bytes((0x50,)),
+    # PublishCalorificValue: issuer event, start, 39.5 MJ/m3 (unit 1; one decimal).
+    "0700/03": bytes(8) + (395).to_bytes(4, "little") + bytes((0x01, 0x10)),
+    # SetUncontrolledFlowThreshold: provider, issuer event, threshold 0 (none), unit m3,
+    # multiplier 1, divisor 1, stabilisation 0 s, measurement period 0 s.
+    "0702/0E": bytes(8) + bytes((0, 0, 0x01, 1, 0, 1, 0, 0, 0, 0)),
+}
+"""The GSME's settings payloads before GCS23 / GCS24 write theirs, in their layout."""
+
+_GAS_CONFIGURATION = (
+    # (cluster, attribute, kept payload, offset, type)
+    (PRICE, 0x0302, "0700/02", 8, ZclType.UINT32),  # conversion factor
+    (PRICE, 0x0303, "0700/02", 12, ZclType.BITMAP8),  # its trailing digit
+    (PRICE, 0x0304, "0700/03", 8, ZclType.UINT32),  # calorific value
+    (PRICE, 0x0305, "0700/03", 12, ZclType.ENUM8),  # its unit
+    (PRICE, 0x0306, "0700/03", 13, ZclType.BITMAP8),  # its trailing digit
+    (METERING, 0x0B10, "0702/0E", 8, ZclType.UINT16),  # uncontrolled flow threshold
+    (METERING, 0x0B11, "0702/0E", 10, ZclType.ENUM8),  # its unit of measure
+    (METERING, 0x0B12, "0702/0E", 11, ZclType.UINT16),  # its multiplier
+    (METERING, 0x0B13, "0702/0E", 13, ZclType.UINT16),  # its divisor
+    (METERING, 0x0B14, "0702/0E", 15, ZclType.UINT8),  # stabilisation period (s)
+    (METERING, 0x0B15, "0702/0E", 16, ZclType.UINT16),  # measurement period (s)
+)
+"""Each attribute GCS21a reads: where in the settings payload GCS23 / GCS24 sent it is."""
+
+_WIDTH = {ZclType.UINT32: 4, ZclType.UINT16: 2}
+
+
+def gas_configuration(device: Any) -> dict[tuple[int, int], ZclValue]:
+    """The conversion factor, calorific value and uncontrolled flow settings, as GCS23 /
+    GCS24 last set them (:data:`FACTORY_GAS_ZCL` before)."""
+    kept = device.family_state("configuration").get("zcl", {})
+    out = {}
+    for cluster, attribute, key, at, kind in _GAS_CONFIGURATION:
+        payload = bytes.fromhex(kept[key]) if key in kept else FACTORY_GAS_ZCL[key]
+        width = _WIDTH.get(kind, 1)
+        value = int.from_bytes(payload[at : at + width], "little")
+        out[(cluster, attribute)] = ZclValue.uint(kind, value)
+    return out
+
+
+@handles(DeviceType.GSME, GCS21A)
+def read_gas_configuration(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21a: the conversion factor, calorific value and uncontrolled flow settings."""
+    cmd = gc.decode_command(GCS21A, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError("GCS21a content is not a GBZ read")
+    return attributes_reply(command, gas_configuration(device))

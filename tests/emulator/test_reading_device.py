@@ -466,3 +466,40 @@ def test_the_gpf_answers_the_gas_profile_from_its_gsme(fleet: Fleet, head: HeadE
     assert first == start - UNIX_2000
     assert samples == [q for _, q in held]
     assert len(samples) == 7
+
+
+def test_gas_configuration_is_as_gcs23_and_gcs24_set_it(fleet: Fleet, head: HeadEnd) -> None:
+    fleet.device(GSME, head.now)
+
+    def read() -> dict[tuple[int, int], int]:
+        _, response = _gbz(head, GSME, c.GbzRead(0x007B))
+        assert isinstance(response, c.GbzReadResponse)
+        assert response.ok
+        values = {}
+        for component in response.payload.components:
+            assert isinstance(component.frame, ZclFrame)
+            for record in ReadAttributesResponse.from_bytes(component.frame.payload).records:
+                assert record.value is not None
+                value = record.value.value
+                assert isinstance(value, int)
+                values[(component.cluster_id, record.attribute)] = value
+        return values
+
+    factory = read()
+    assert (factory[(0x0700, 0x0302)], factory[(0x0700, 0x0303)]) == (102_264, 0x50)
+    assert factory[(0x0700, 0x0304)] == 395
+    # GCS23: a conversion factor of 1.02 and a calorific value of 39.1 MJ/m3.
+    cf = bytes(8) + (102_000).to_bytes(4, "little") + bytes((0x50,))
+    cv = bytes(8) + (391).to_bytes(4, "little") + bytes((0x01, 0x10))
+    gcs23 = c.GasSettings(
+        0x007C,
+        (
+            c.ZclCall(0x0700, 0x02, cf, to_client=True),
+            c.ZclCall(0x0700, 0x03, cv, to_client=True),
+        ),
+    )
+    assert head.send(head.command(GSME, gcs23, counter=head.next_counter())).response is not None
+    after = read()
+    assert (after[(0x0700, 0x0302)], after[(0x0700, 0x0304)]) == (102_000, 391)
+    assert after[(0x0702, 0x0B10)] == factory[(0x0702, 0x0B10)]  # GCS24 not sent
+    assert len(after) == 11
