@@ -18,6 +18,7 @@ quantity shared out over its intervals).
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from emulator.devices.base import DeviceContext, Handler, Reply, handles
@@ -43,6 +44,7 @@ from emulator.usecases.reading_more import (
     tariff_data,
 )
 from gbcs import content as gc
+from gbcs.content.gas_tariff import GBP, PRICE_DIGITS, THRESHOLD_DIVISOR
 from gbcs.content.read_values import SECONDARY_TOU_REGISTERS, VOLTAGE_TYPE, samples_plaintext
 from gbcs.content.reads import DLMS_READS, Get
 from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NETWORK_DATA_SAMPLE_ID, NOT_FOUND
@@ -507,3 +509,122 @@ def read_gas_configuration(device: Any, command: Message, now: int, ctx: DeviceC
     if not isinstance(cmd, gc.GbzRead):
         raise CommandError("GCS21a content is not a GBZ read")
     return attributes_reply(command, gas_configuration(device))
+
+
+# -- the gas meter's tariff -----------------------------------------------------------------
+
+GCS21F = 0x009F
+CALENDAR = 0x0707
+GET_CURRENT_PRICE = 0x00
+PUBLISH_PRICE = 0x00
+NO_THRESHOLD_48 = 0xFFFF_FFFF_FFFF
+"""A block threshold never reached (the emulated GSME bills no blocks)."""
+UNTIL_CHANGED = 0xFFFF
+"""PublishPrice duration: the price holds until changed."""
+GAS_TIERS = 4
+_PUBLISHED = FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE
+_ATTRIBUTES_ANSWER = FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE
+
+
+def _current_tier(meter: Any, device_time: int) -> int:
+    switching = meter.tariff.switching
+    return int(switching[(device_time // HALF_HOUR) % len(switching)]) + 1
+
+
+def gas_tariff_attributes(meter: Any) -> dict[tuple[int, int], ZclValue]:
+    """The Price cluster attributes GCS21f reads, from the tariff the meter bills on."""
+    tariff = meter.tariff
+    prices = (list(tariff.prices) + [0] * GAS_TIERS)[:GAS_TIERS]
+    u32, u48, u24 = ZclType.UINT32, ZclType.UINT48, ZclType.UINT24
+    values = {
+        (PRICE, 0x0203): ZclValue.uint(u24, THRESHOLD_DIVISOR),
+        (PRICE, 0x0202): ZclValue.uint(u24, 1),  # threshold multiplier
+        **{(PRICE, 0x0100 + n): ZclValue.uint(u48, NO_THRESHOLD_48) for n in range(3)},
+        (PRICE, 0x0615): ZclValue.uint(ZclType.ENUM8, 0),  # unit of measure: kWh
+        **{(PRICE, 0x0400 + n): ZclValue.uint(u32, 0) for n in range(4)},  # no block prices
+        **{(PRICE, 0x0410 + 0x10 * n): ZclValue.uint(u32, p) for n, p in enumerate(prices)},
+        (PRICE, 0x0616): ZclValue.uint(ZclType.UINT16, GBP),
+        (PRICE, 0x0617): ZclValue.uint(ZclType.BITMAP8, PRICE_DIGITS),
+        (PRICE, 0x0301): ZclValue.uint(u32, tariff.standing_charge),
+    }
+    return values
+
+
+def gas_calendar_frames(device: Any) -> dict[int, list[bytes]]:
+    """The calendar the GSME bills on, as Publish Day Profile / Week Profile / Seasons /
+    Special Days payloads by command: one day profile (its tier all day), one week, one
+    season from 2000, no special days - the tariff family keeps the tier, not the calendar
+    GCS01a sent."""
+    tier = int(device.family_state("tariff").get("calendar", {}).get("tier", 1))
+    price = gc.GasPrice(0, device.meter.tariff.standing_charge, (1,) * max(tier, 1))
+    tariff = gc.GasTariff(
+        price,
+        (gc.GasDay(1, tier),),
+        ((1, (1,) * 7),),
+        (gc.GasSeason(bytes((100, 1, 1, 0xFF)), 1),),
+    )
+    out: dict[int, list[bytes]] = {}
+    for component in GbzPayload.from_bytes(tariff.encode()).components:
+        frame = component.frame
+        if component.cluster_id == CALENDAR and isinstance(frame, ZclFrame):
+            out.setdefault(frame.command_id, []).append(frame.payload)
+    return out
+
+
+def publish_price(meter: Any, device_time: int) -> bytes:
+    """A PublishPrice payload: the price of the tier billed now, from now until changed."""
+    tier = _current_tier(meter, device_time)
+    prices = list(meter.tariff.prices)
+    price = prices[min(tier, len(prices)) - 1]
+    now = device_time - UNIX_2000
+    return (
+        struct.pack("<IB", 0, 0)  # provider, empty rate label
+        + struct.pack("<II", 0, now)  # issuer event, current time
+        + struct.pack("<BHB", 0, GBP, PRICE_DIGITS | tier)
+        + struct.pack("<BIH", (min(len(prices), 15) << 4) | tier, 0, UNTIL_CHANGED)
+        + struct.pack("<I", price)
+    )
+
+
+@handles(DeviceType.GSME, GCS21F)
+def read_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21f: the Price attributes, the calendar (each Get answered by its Publish
+    commands) and the current price, each component answering its request in order."""
+    cmd = gc.decode_command(GCS21F, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError("GCS21f content is not a GBZ read")
+    meter = device.meter
+    clock = device.device_time(now)
+    calendar = gas_calendar_frames(device)
+    attributes = gas_tariff_attributes(meter)
+    answers: list[tuple[int, ZclFrame]] = []
+    for component in GbzPayload.from_bytes(command.content).components:
+        frame = component.frame
+        if not isinstance(frame, ZclFrame):
+            raise CommandError("GCS21f asks in plain ZCL frames")
+        seq, cluster = frame.sequence, component.cluster_id
+        if frame.command_id == READ_ATTRIBUTES and not frame.cluster_specific:
+            records = tuple(
+                AttributeRecord(a, 0, attributes[(cluster, a)])
+                if (cluster, a) in attributes
+                else AttributeRecord(a, UNSUPPORTED_ATTRIBUTE)
+                for a in ReadAttributes.from_bytes(frame.payload).attributes
+            )
+            payload = ReadAttributesResponse(records).to_bytes()
+            answer = ZclFrame(_ATTRIBUTES_ANSWER, seq, READ_ATTRIBUTES_RESPONSE, payload)
+            answers.append((cluster, answer))
+        elif cluster == CALENDAR and frame.command_id in calendar:
+            # Get Day Profiles / Week Profiles / Seasons / Special Days: the same command
+            # id publishes them.
+            for payload in calendar[frame.command_id]:
+                answers.append((cluster, ZclFrame(_PUBLISHED, seq, frame.command_id, payload)))
+        elif cluster == PRICE and frame.command_id == GET_CURRENT_PRICE:
+            payload = publish_price(meter, clock)
+            answers.append((cluster, ZclFrame(_PUBLISHED, seq, PUBLISH_PRICE, payload)))
+        else:
+            raise CommandError(f"GCS21f does not ask command 0x{frame.command_id:02X}")
+    components = tuple(
+        GbzComponent(cluster, answer, CONTROL_LAST if n == len(answers) - 1 else 0)
+        for n, (cluster, answer) in enumerate(answers)
+    )
+    return fitting(GbzPayload(components).to_bytes())

@@ -503,3 +503,44 @@ def test_gas_configuration_is_as_gcs23_and_gcs24_set_it(fleet: Fleet, head: Head
     assert (after[(0x0700, 0x0302)], after[(0x0700, 0x0304)]) == (102_000, 391)
     assert after[(0x0702, 0x0B10)] == factory[(0x0702, 0x0B10)]  # GCS24 not sent
     assert len(after) == 11
+
+
+def _kinds(payload: GbzPayload) -> list[tuple[int, int, int]]:
+    """(cluster, frame control, command) of each component, repeats of one kind as one."""
+    out: list[tuple[int, int, int]] = []
+    for component in payload.components:
+        frame = component.frame
+        assert isinstance(frame, ZclFrame)
+        kind = (component.cluster_id, frame.frame_control, frame.command_id)
+        if not out or out[-1] != kind:
+            out.append(kind)
+    return out
+
+
+def test_gas_tariff_is_the_meters_in_the_reference_layout(
+    conformance: Path, fleet: Fleet, head: HeadEnd
+) -> None:
+    gsme = fleet.device(GSME, head.now)
+    tariff = gsme.meter.tariff  # type: ignore[attr-defined]
+    message, response = _gbz(head, GSME, c.GbzRead(0x009F))
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    real = _reference(conformance, "4.11.1_GCS21f", "GCS21f_4.11.1_SUCCESS_RESPONSE")
+    theirs = GbzPayload.from_bytes(real.content)
+    assert _kinds(response.payload) == _kinds(theirs)
+    assert response.payload.components[-1].control == theirs.components[-1].control
+    ours_ra, their_ra = response.payload.components[0].frame, theirs.components[0].frame
+    assert isinstance(ours_ra, ZclFrame)
+    assert isinstance(their_ra, ZclFrame)
+    mine = ReadAttributesResponse.from_bytes(ours_ra.payload).records
+    real_records = ReadAttributesResponse.from_bytes(their_ra.payload).records
+    assert [(r.attribute, r.value.type if r.value else None) for r in mine] == [
+        (r.attribute, r.value.type if r.value else None) for r in real_records
+    ]
+    values = {r.attribute: r.value.value for r in mine if r.value is not None}
+    assert values[0x0410] == tariff.prices[0]
+    assert values[0x0301] == tariff.standing_charge
+    price = response.payload.components[-1].frame
+    assert isinstance(price, ZclFrame)
+    assert int.from_bytes(price.payload[-4:], "little") in tariff.prices
+    assert message.business_originator == GSME
