@@ -23,6 +23,7 @@ from typing import Any
 
 from emulator.devices.base import DeviceContext, Handler, Reply, handles
 from emulator.devices.gsme import Gsme
+from emulator.devices.meter import MAX_METER_BALANCE
 from emulator.errors import CommandError
 from emulator.profiles import unit_interval
 from emulator.supply import SupplyState
@@ -563,12 +564,7 @@ def gas_calendar_frames(device: Any) -> dict[int, list[bytes]]:
         ((1, (1,) * 7),),
         (gc.GasSeason(bytes((100, 1, 1, 0xFF)), 1),),
     )
-    out: dict[int, list[bytes]] = {}
-    for component in GbzPayload.from_bytes(tariff.encode()).components:
-        frame = component.frame
-        if component.cluster_id == CALENDAR and isinstance(frame, ZclFrame):
-            out.setdefault(frame.command_id, []).append(frame.payload)
-    return out
+    return _calendar_frames(tariff.encode())
 
 
 def publish_price(meter: Any, device_time: int) -> bytes:
@@ -586,22 +582,23 @@ def publish_price(meter: Any, device_time: int) -> bytes:
     )
 
 
-@handles(DeviceType.GSME, GCS21F)
-def read_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
-    """GCS21f: the Price attributes, the calendar (each Get answered by its Publish
-    commands) and the current price, each component answering its request in order."""
-    cmd = gc.decode_command(GCS21F, command.content)
-    if not isinstance(cmd, gc.GbzRead):
-        raise CommandError("GCS21f content is not a GBZ read")
-    meter = device.meter
-    clock = device.device_time(now)
-    calendar = gas_calendar_frames(device)
-    attributes = gas_tariff_attributes(meter)
+def calendar_reply(
+    command: Message,
+    attributes: dict[tuple[int, int], ZclValue],
+    calendar: dict[int, list[bytes]],
+    *,
+    attributes_control: int,
+    price: bytes | None = None,
+) -> Reply:
+    """Each component of a GSME configuration read answered in order: Read Attributes from
+    ``attributes`` (frame control ``attributes_control``, as the DCC's references differ),
+    each calendar Get by its Publish commands (``calendar``, by command id), Get Current
+    Price by a PublishPrice of ``price``."""
     answers: list[tuple[int, ZclFrame]] = []
     for component in GbzPayload.from_bytes(command.content).components:
         frame = component.frame
         if not isinstance(frame, ZclFrame):
-            raise CommandError("GCS21f asks in plain ZCL frames")
+            raise CommandError("a configuration read asks in plain ZCL frames")
         seq, cluster = frame.sequence, component.cluster_id
         if frame.command_id == READ_ATTRIBUTES and not frame.cluster_specific:
             records = tuple(
@@ -611,20 +608,131 @@ def read_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext)
                 for a in ReadAttributes.from_bytes(frame.payload).attributes
             )
             payload = ReadAttributesResponse(records).to_bytes()
-            answer = ZclFrame(_ATTRIBUTES_ANSWER, seq, READ_ATTRIBUTES_RESPONSE, payload)
+            answer = ZclFrame(attributes_control, seq, READ_ATTRIBUTES_RESPONSE, payload)
             answers.append((cluster, answer))
         elif cluster == CALENDAR and frame.command_id in calendar:
             # Get Day Profiles / Week Profiles / Seasons / Special Days: the same command
             # id publishes them.
             for payload in calendar[frame.command_id]:
                 answers.append((cluster, ZclFrame(_PUBLISHED, seq, frame.command_id, payload)))
-        elif cluster == PRICE and frame.command_id == GET_CURRENT_PRICE:
-            payload = publish_price(meter, clock)
-            answers.append((cluster, ZclFrame(_PUBLISHED, seq, PUBLISH_PRICE, payload)))
+        elif cluster == PRICE and frame.command_id == GET_CURRENT_PRICE and price is not None:
+            answers.append((cluster, ZclFrame(_PUBLISHED, seq, PUBLISH_PRICE, price)))
         else:
-            raise CommandError(f"GCS21f does not ask command 0x{frame.command_id:02X}")
+            raise CommandError(f"the read does not ask command 0x{frame.command_id:02X}")
     components = tuple(
         GbzComponent(cluster, answer, CONTROL_LAST if n == len(answers) - 1 else 0)
         for n, (cluster, answer) in enumerate(answers)
     )
     return fitting(GbzPayload(components).to_bytes())
+
+
+def _calendar_frames(encoded: bytes) -> dict[int, list[bytes]]:
+    """The Publish Day Profile / Week Profile / Seasons / Special Days payloads of a GCS01a
+    or GCS05 content, by command (its Publish Calendar left out: no read asks it)."""
+    out: dict[int, list[bytes]] = {}
+    for component in GbzPayload.from_bytes(encoded).components:
+        frame = component.frame
+        calendar = component.cluster_id == CALENDAR and isinstance(frame, ZclFrame)
+        if calendar and isinstance(frame, ZclFrame) and frame.command_id != 0x00:
+            out.setdefault(frame.command_id, []).append(frame.payload)
+    return out
+
+
+@handles(DeviceType.GSME, GCS21F)
+def read_gas_tariff(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS21f: the Price attributes, the calendar (each Get answered by its Publish
+    commands) and the current price, each component answering its request in order."""
+    cmd = gc.decode_command(GCS21F, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError("GCS21f content is not a GBZ read")
+    return calendar_reply(
+        command,
+        gas_tariff_attributes(device.meter),
+        gas_calendar_frames(device),
+        attributes_control=_ATTRIBUTES_ANSWER,
+        price=publish_price(device.meter, device.device_time(now)),
+    )
+
+
+# -- the gas meter's prepayment configuration -----------------------------------------------
+
+GCS21B = 0x00B5
+PREPAYMENT_CLUSTER = 0x0705
+FACTORY_DEBT_CAP = 0
+"""The overall debt cap before GCS05 sets one (none)."""
+
+
+def _debt_terms(device: Any) -> list[dict[str, Any]]:
+    debt = device.family_state("tariff").get("debt", {})
+    terms = list(debt.get("terms", [None, None, None]))
+    return [t or {} for t in (terms + [None] * 3)[:3]]
+
+
+def gas_prepay_attributes(device: Any) -> dict[tuple[int, int], ZclValue]:
+    """The Prepayment attributes GCS21b reads: the meter's prepayment configuration, the
+    debt recovery terms GCS04 set and the limits GCS05 set (factory values before)."""
+    config = device.meter.prepayment
+    held = device.family_state("tariff").get("prepay", {})
+    terms = _debt_terms(device)
+    u32, i32 = ZclType.UINT32, ZclType.INT32
+
+    def frequency(n: int) -> ZclValue:
+        period = str(terms[n].get("period", "daily")).upper()
+        return ZclValue.uint(ZclType.ENUM8, gc.RecoveryPeriod[period].value)
+
+    p = PREPAYMENT_CLUSTER
+    return {
+        (p, 0x0239): ZclValue.uint(ZclType.UINT16, int(terms[2].get("percentage", 0))),
+        (p, 0x0006): ZclValue.uint(i32, int(held.get("debt_cap", FACTORY_DEBT_CAP))),
+        (p, 0x0216): frequency(0),
+        (p, 0x0226): frequency(1),
+        (p, 0x0040): ZclValue.uint(i32, int(config.disablement_threshold)),
+        (p, 0x0010): ZclValue.uint(u32, int(config.emergency_credit_limit)),
+        (p, 0x0011): ZclValue.uint(u32, int(config.emergency_credit_threshold)),
+        (p, 0x0031): ZclValue.uint(u32, int(config.low_credit_threshold)),
+        (p, 0x0021): ZclValue.uint(u32, int(held.get("max_meter_balance", MAX_METER_BALANCE))),
+        (p, 0x0022): ZclValue.uint(u32, int(held.get("max_credit_threshold", MAX_METER_BALANCE))),
+        (p, 0x0217): ZclValue.uint(u32, int(terms[0].get("rate", 0))),
+        (p, 0x0227): ZclValue.uint(u32, int(terms[1].get("rate", 0))),
+        (PRICE, 0x0617): ZclValue.uint(ZclType.BITMAP8, PRICE_DIGITS),
+    }
+
+
+def gas_non_disablement_frames(device: Any) -> dict[int, list[bytes]]:
+    """The non-disablement calendar as GCS05 last set its day profiles (none before: one
+    day profile without a period), used every day: one week, one season from 2000."""
+    held = device.family_state("tariff").get("prepay", {})
+    days = tuple(
+        gc.NonDisablementDay(int(d["day"]), tuple((int(m), bool(on)) for m, on in d["switches"]))
+        for d in held.get("non_disablement", [])
+    ) or (gc.NonDisablementDay(1, ((0, False),)),)
+    config = device.meter.prepayment
+    encoded = gc.GasPrepayConfig(
+        issued=0,
+        debt_cap=0,
+        emergency_credit_limit=int(config.emergency_credit_limit),
+        emergency_credit_threshold=int(config.emergency_credit_threshold),
+        low_credit_threshold=int(config.low_credit_threshold),
+        max_meter_balance=0,
+        max_credit_threshold=0,
+        days=days,
+        weeks=((1, (days[0].day_id,) * 7),),
+        seasons=(gc.GasSeason(bytes((100, 1, 1, 0xFF)), 1),),
+    ).encode()
+    return _calendar_frames(encoded)
+
+
+@handles(DeviceType.GSME, GCS21B)
+def read_gas_prepay_configuration(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """GCS21b: the prepayment configuration and the non-disablement calendar."""
+    cmd = gc.decode_command(GCS21B, command.content)
+    if not isinstance(cmd, gc.GbzRead):
+        raise CommandError("GCS21b content is not a GBZ read")
+    return calendar_reply(
+        command,
+        gas_prepay_attributes(device),
+        gas_non_disablement_frames(device),
+        attributes_control=FC_SERVER_TO_CLIENT,
+    )

@@ -544,3 +544,72 @@ def test_gas_tariff_is_the_meters_in_the_reference_layout(
     assert isinstance(price, ZclFrame)
     assert int.from_bytes(price.payload[-4:], "little") in tariff.prices
     assert message.business_originator == GSME
+
+
+def test_gas_prepayment_configuration_in_the_reference_layout(
+    conformance: Path, fleet: Fleet, head: HeadEnd
+) -> None:
+    gsme = fleet.device(GSME, head.now)
+    config = gsme.meter.prepayment  # type: ignore[attr-defined]
+    _, response = _gbz(head, GSME, c.GbzRead(0x00B5))
+    assert isinstance(response, c.GbzReadResponse)
+    assert response.ok
+    real = _reference(conformance, "4.13_GCS21b", "GCS21b_4.13_SUCCESS_RESPONSE")
+    theirs = GbzPayload.from_bytes(real.content)
+    assert _kinds(response.payload) == _kinds(theirs)
+    for n in (0, 1):  # the prepayment and price attributes
+        ours_ra, their_ra = response.payload.components[n].frame, theirs.components[n].frame
+        assert isinstance(ours_ra, ZclFrame)
+        assert isinstance(their_ra, ZclFrame)
+        mine = ReadAttributesResponse.from_bytes(ours_ra.payload).records
+        real_records = ReadAttributesResponse.from_bytes(their_ra.payload).records
+        assert [(r.attribute, r.value.type if r.value else None) for r in mine] == [
+            (r.attribute, r.value.type if r.value else None) for r in real_records
+        ]
+        if n == 0:
+            values = {r.attribute: r.value.value for r in mine if r.value is not None}
+            assert values[0x0010] == config.emergency_credit_limit
+            assert values[0x0011] == config.emergency_credit_threshold
+            assert values[0x0031] == config.low_credit_threshold
+
+
+def test_gas_prepayment_configuration_is_what_gcs05_set(fleet: Fleet, head: HeadEnd) -> None:
+    fleet.device(GSME, head.now)
+    day = c.NonDisablementDay(7, ((0, False), (480, True), (1080, False)))
+    gcs05 = c.GasPrepayConfig(
+        issued=1,
+        debt_cap=3_000_000,
+        emergency_credit_limit=800_000,
+        emergency_credit_threshold=150_000,
+        low_credit_threshold=300_000,
+        max_meter_balance=20_000_000,
+        max_credit_threshold=9_000_000,
+        days=(day,),
+        weeks=((2, (7,) * 7),),
+        seasons=(c.GasSeason(bytes((124, 1, 1, 0xFF)), 2),),
+    )
+    assert head.send(head.command(GSME, gcs05, counter=head.next_counter())).response is not None
+    _, response = _gbz(head, GSME, c.GbzRead(0x00B5))
+    assert isinstance(response, c.GbzReadResponse)
+    first = response.payload.components[0].frame
+    assert isinstance(first, ZclFrame)
+    values = {
+        r.attribute: r.value.value
+        for r in ReadAttributesResponse.from_bytes(first.payload).records
+        if r.value is not None
+    }
+    assert (values[0x0006], values[0x0010], values[0x0021], values[0x0022]) == (
+        3_000_000,
+        800_000,
+        20_000_000,
+        9_000_000,
+    )
+    days = [
+        comp.frame.payload
+        for comp in response.payload.components
+        if isinstance(comp.frame, ZclFrame) and comp.cluster_id == 0x0707
+        if comp.frame.command_id == 0x01
+    ]
+    assert len(days) == 1
+    assert days[0][12] == 7  # the day profile GCS05 sent, its three switches
+    assert days[0][13] == 3
