@@ -3,7 +3,7 @@ the consumer's button."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,8 +18,18 @@ from gbcs.utrn import verify_utrn
 
 UTRN_CACHE = 5
 """UTRN counters a meter remembers; a UTRN older than all of them is refused."""
-TOP_UP_LOG = 10
-"""Top-ups the meter's prepayment credits log keeps (the reading family reads it)."""
+TopUpHook = Callable[["MeterDevice", int, str, int], None]
+TOP_UP_HOOKS: list[TopUpHook] = []
+"""What the use-case families do when a meter accepts a top-up, with (device, device time,
+UTRN, milli-pence added) once the credit is in: log it, collect payment-based debt."""
+
+
+def on_top_up(hook: TopUpHook) -> TopUpHook:
+    """Register a family's :data:`TOP_UP_HOOKS` entry."""
+    TOP_UP_HOOKS.append(hook)
+    return hook
+
+
 MAX_METER_BALANCE = 50_000_000
 """Milli-pence (GBP 500): credit beyond this is refused (alert 0x8F47)."""
 
@@ -61,8 +71,8 @@ class MeterDevice(Device):
         """Check a UTRN and add its credit: (pence added, alerts). A refused UTRN raises
         :class:`CommandError` carrying its alert (0x8F63 not authentic, 0x8F51 used
         already, 0x8F47 over the maximum balance); nothing changes then. An accepted one
-        goes in the prepayment credits log (``top_ups`` in the reading family's state:
-        device time - that of ``now``, else the last half hour accounted - UTRN, pence)."""
+        goes to the :data:`TOP_UP_HOOKS` with the device time of ``now`` (else the last half
+        hour accounted)."""
         if self.meter.mode is not PaymentMode.PREPAYMENT:
             raise CommandError("a top-up was sent to a meter in credit mode")
         cache = self.utrn_counters or []
@@ -97,9 +107,8 @@ class MeterDevice(Device):
         self.utrn_counters = cache
         events = self.meter.add_credit(amount)
         at = self.meter.accounted_to if now is None else self.device_time(now)
-        top_ups = self.family_state("reading").setdefault("top_ups", [])
-        top_ups.append([at, utrn, token.pence])
-        del top_ups[:-TOP_UP_LOG]
+        for hook in TOP_UP_HOOKS:
+            hook(self, at, utrn, amount)
         if not local:
             events = [e for e in events if e is not MeterEvent.CREDIT_ADDED]
         self._log(f"UTRN top-up of {token.pence}p (counter {token.counter:#x})")

@@ -3,15 +3,17 @@ meters keep (SR 4.4.2, 4.4.4, 4.4.5):
 
 * the prepayment credits log: every UTRN a meter accepted, remotely or at its keypad, with
   the device time and the credit it added (``top_ups`` in the reading family's state, the
-  last :data:`emulator.devices.meter.TOP_UP_LOG`, written by ``MeterDevice.accept_utrn``).
+  last :data:`TOP_UP_LOG`; recorded by a top-up hook of ``MeterDevice.accept_utrn``).
   The GSME answers GCS15e with a ZCL Publish Top Up Log, the newest first, at most as many
   as the Get Top Up Log asks (the DCC's reference response carries them so, not encrypted);
   the ESME answers ECS20d with the entries of the period (time, credit in milli-pence);
 * the payment-based debt payments log (``debt_payments``: time, amount collected, debt type,
-  debt outstanding): the emulated meters recover debt over time only (GCS04 / ECS07's
-  time-based registers), never as a share of a top-up, so nothing is ever collected by
-  payment and the log stays empty - GCS15d answers NOT_FOUND and ECS20a an empty log, as a
-  meter that holds no such entry does;
+  debt outstanding, the last :data:`TOP_UP_LOG`): when a GSME accepts a top-up while its
+  payment-based debt register (GCS04's register 3: debt type 2) holds debt, it collects
+  the register's percentage of the credit added (hundredths of a percent), at most what is
+  outstanding, from the credit - the meter's balance and debt fall by it - and logs it.
+  The ESME has no payment-based debt register here (ECS07 is not served): its ECS20a log
+  stays empty;
 * the ESME's change of mode billing log (ECS20b): the registers the tariff family logged at
   each payment mode change (its ``billing_log``), in the daily read log's row layout.
 
@@ -28,6 +30,7 @@ from typing import Any
 
 from emulator.clock import to_seconds
 from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.meter import on_top_up
 from emulator.errors import CommandError
 from emulator.usecases.reading import (
     UNIX_2000,
@@ -65,11 +68,41 @@ GET_DEBT_LOG = 0x0A
 PUBLISH_TOP_UP_LOG = 0x05
 PUBLISH_DEBT_LOG = 0x06
 _SERVER_COMMAND = FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE
+TOP_UP_LOG = 10
+"""Entries the prepayment credits log and the debt payments log keep."""
+PAYMENT_DEBT_TYPE = 2
+"""ZCL DebtType of the payment-based debt register (Debt 3)."""
 MILLI_PENCE = 1000
 """Milli-pence a penny: the unit of the meters' money and of the logs' amounts."""
 _CREDIT = struct.Struct(">Ii")
 _DEBT = struct.Struct(">IIBI")
 _ROW = struct.Struct(">II48I32I")
+
+
+@on_top_up
+def _record_top_up(device: Any, at: int, utrn: str, amount: int) -> None:
+    """Log the top-up; collect payment-based debt from it (see the module docstring)."""
+    state = device.family_state(FAMILY)
+    log = state.setdefault("top_ups", [])
+    log.append([at, utrn, amount // MILLI_PENCE])
+    del log[:-TOP_UP_LOG]
+    debt = device.family_state("tariff").get("debt")
+    if not debt:
+        return
+    owed = int(debt["registers"][2]) - int(state.get("payment_debt_collected", 0))
+    terms = debt["terms"][2] or {}
+    credit = device.meter.credit
+    # The meter's debt pools its registers (time-based recovery draws on it too).
+    share = amount * int(terms.get("percentage", 0)) // 10_000
+    collected = min(owed, share, int(credit.debt))
+    if collected <= 0:
+        return
+    credit.balance -= collected
+    credit.debt -= collected
+    state["payment_debt_collected"] = int(state.get("payment_debt_collected", 0)) + collected
+    payments = state.setdefault("debt_payments", [])
+    payments.append([at - UNIX_2000, collected, PAYMENT_DEBT_TYPE, owed - collected])
+    del payments[:-TOP_UP_LOG]
 
 
 def top_ups(device: Any, start: int, end: int) -> list[tuple[int, str, int]]:

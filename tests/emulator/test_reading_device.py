@@ -125,6 +125,36 @@ def test_gas_debt_log_holds_no_payment_based_collection(fleet: Fleet, head: Head
     assert response.status == NOT_FOUND
 
 
+def test_top_ups_pay_the_payment_based_debt_and_the_debt_log_shows_it() -> None:
+    fleet = sandbox_fleet(prepayment=True, balance=500_000)
+    head = HeadEnd(fleet, pki_for())
+    gsme = fleet.device(GSME, head.now)
+    debt = c.ManageGasDebt(1, (c.DebtChange(3, 100_000, percentage=500),))  # 5% of payments
+    assert head.send(head.command(GSME, debt, counter=head.next_counter())).response is not None
+    meter = gsme.meter  # type: ignore[attr-defined]
+    balance = meter.credit.balance
+    _top_up(head, GSME, 1 << 32, 1000)  # GBP 10: 50p collected
+    assert meter.credit.balance == balance + 1_000_000 - 50_000
+    assert meter.credit.debt == 50_000
+    head.advance(timedelta(minutes=10))
+    _top_up(head, GSME, 2 << 32, 2000)  # 5% would be GBP 1: only 50p is owed
+    assert meter.credit.debt == 0
+    now = _unix(head)
+    message, response = _gbz(head, GSME, c.GbzRead(0x00C4, _span(now - 86_400, now)))
+    assert isinstance(response, c.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, EncryptedZcl)
+    plain = head.decrypt(message)(component.frame.ciphered)
+    entries = [struct.unpack("<IIBI", plain[n : n + 13]) for n in range(2, len(plain), 13)]
+    assert [(collected, kind, left) for _, collected, kind, left in entries] == [
+        (50_000, 2, 50_000),
+        (50_000, 2, 0),
+    ]
+    assert entries[1][0] - entries[0][0] == 600
+    _top_up(head, GSME, 3 << 32, 500)  # nothing owed: nothing collected
+    assert len(gsme.family_state("reading")["debt_payments"]) == 2
+
+
 def test_gas_debt_log_entries_are_encrypted_in_a_publish_debt_log(
     fleet: Fleet, head: HeadEnd
 ) -> None:
