@@ -16,6 +16,7 @@ from emulator.usecases import (  # noqa: F401 - registers
     han,
     reading,
     reading_device,
+    reading_gpf,
     reading_logs,
     reading_more,
     security,
@@ -28,6 +29,7 @@ FAMILIES: tuple[str, ...] = (
     "reading_more",
     "reading_logs",
     "reading_device",
+    "reading_gpf",
     "billing",
     "han",
 )

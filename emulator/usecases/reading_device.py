@@ -1,8 +1,8 @@
 """Device reads answered from what the emulated meters keep: the ESME's second element tariff
 (ECS24b, SR 4.11.2), its load switch state (ECS45, SR 7.4) and network data (ECS23 / ECS23b,
 SR 4.10); the GSME's identity and supply states (GCS21e / GCS21m, SR 6.2.4) and its network
-data log (GCS18, SR 4.10); and the GPF's answers to the gas log reads GCS17, GCS61 and
-GCS16a (SR 4.8.1, 4.17, 4.6.1) from the GSME it mirrors (:func:`mirrored`).
+data log (GCS18, SR 4.10), configuration (GCS21a), prepayment configuration (GCS21b),
+tariff (GCS21f) and billing calendar (GCS21k).
 
 Network data. The emulated premises' supply voltage is a pure function of the meter's key and
 the capture period (:func:`average_voltage`): about 230 V, varying by a few volts, now and then
@@ -21,8 +21,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Handler, Reply, handles
-from emulator.devices.gsme import Gsme
+from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.devices.meter import MAX_METER_BALANCE
 from emulator.errors import CommandError
 from emulator.profiles import unit_interval
@@ -30,8 +29,6 @@ from emulator.supply import SupplyState
 from emulator.usecases.reading import (
     UNIX_2000,
     fitting,
-    read_gas_daily_consumption,
-    read_gas_profile,
 )
 from emulator.usecases.reading_more import (
     CURRENCY,
@@ -40,7 +37,6 @@ from emulator.usecases.reading_more import (
     _read,
     active_price,
     configuration_value,
-    read_gas_daily_log,
     reset_at,
     tariff_data,
 )
@@ -408,53 +404,6 @@ def read_gas_billing_calendar(device: Any, command: Message, now: int, ctx: Devi
         bytes.fromhex(kept),
     )
     return Reply(GbzPayload((GbzComponent(PRICE, answer, CONTROL_LAST),)).to_bytes())
-
-
-# -- the GPF answers from its GSME's record -------------------------------------------------
-
-
-class GpfMirror:
-    """The GPF answering a gas log read: its own identity and clock, the data of the GSME it
-    mirrors (the GSME's half hours and logs: the GPF holds a copy of them, 13 months of half
-    hours as the GSME does)."""
-
-    __slots__ = ("_gpf", "_gsme", "eui", "meter")
-
-    def __init__(self, gpf: Any, gsme: Any) -> None:
-        self._gpf, self._gsme = gpf, gsme
-        self.eui: bytes = gpf.eui
-        self.meter = gsme.meter
-
-    def family_state(self, family: str) -> dict[str, Any]:
-        state: dict[str, Any] = self._gsme.family_state(family)
-        return state
-
-    def device_time(self, now: int) -> int:
-        value: int = self._gpf.device_time(now)
-        return value
-
-
-def mirrored(handler: Handler) -> Handler:
-    """``handler`` (a GSME's log read) answered by the GPF, from the GSME it mirrors, which
-    catches up with time first (it wakes every half hour)."""
-
-    def answer(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
-        gsme = None if device.gsme is None else ctx.peer(device.gsme)
-        if not isinstance(gsme, Gsme):
-            raise CommandError("the GPF has no GSME to mirror")
-        gsme.wake(now)
-        return handler(GpfMirror(device, gsme), command, now, ctx)
-
-    answer.__doc__ = f"The GPF's {handler.__name__}, from its GSME's record."
-    return answer
-
-
-for _code, _handler in (
-    (0x0078, read_gas_profile),  # GCS17
-    (0x00A0, read_gas_daily_consumption),  # GCS61
-    (0x0077, read_gas_daily_log),  # GCS16a
-):
-    handles(DeviceType.GPF, _code)(mirrored(_handler))
 
 
 # -- the gas meter's configuration ----------------------------------------------------------

@@ -643,3 +643,23 @@ def test_gas_prepayment_configuration_is_what_gcs05_set(fleet: Fleet, head: Head
     assert len(days) == 1
     assert days[0][12] == 7  # the day profile GCS05 sent, its three switches
     assert days[0][13] == 3
+
+
+def test_the_gpf_answers_the_gas_meters_logs_and_configuration() -> None:
+    fleet = sandbox_fleet(prepayment=True, balance=500_000)
+    head = HeadEnd(fleet, pki_for())
+    fleet.device(GPF, head.now)
+    utrn = _top_up(head, GSME, 1 << 32, 700)
+    now = _unix(head)
+    message, response = _gbz(head, GPF, c.GbzRead(0x00C5, _span(now - 3600, now)))
+    assert message.business_originator == GPF
+    assert isinstance(response, c.GbzReadResponse)
+    (component,) = response.payload.components
+    assert isinstance(component.frame, ZclFrame)
+    ((_, code, amount),) = read_top_up_log_payload(component.frame.payload)
+    assert (code, amount) == (utrn.replace("-", "").replace(" ", ""), 700 * 1000)
+    _, tariff = _gbz(head, GPF, c.GbzRead(0x009F))
+    _, direct = _gbz(head, GSME, c.GbzRead(0x009F))
+    assert isinstance(tariff, c.GbzReadResponse)
+    assert isinstance(direct, c.GbzReadResponse)
+    assert tariff.payload.components[0] == direct.payload.components[0]  # the same attributes
