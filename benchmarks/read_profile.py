@@ -3,12 +3,12 @@ the emulated ESME: DUIS over HTTP in (XML signature made by the client, checked 
 gateway), the ACB-MACed command over the in-process WAN, the meter's 1440 half hours encrypted
 and MACed back, the signed DUIS response with its GBCSPayload, then the client decrypts it.
 
-Runs an in-process sandbox (fresh state folder, no latency). The meter's ring of half hours is
-widened to hold the 30 days (the default holds 14) and filled by advancing its clock 30 days;
-each request reads the whole period, one after another. Every answer is checked: 1440
-entries, equal to what the meter recorded. Prints ONE JSON object.
+Runs an in-process sandbox (fresh state folder, no latency). The meter's record is restarted
+``--days`` before the sandbox's clock and filled by advancing it to now; each request reads the
+whole period, one after another. Every answer is checked: ``--days`` x 48 entries, equal to
+what the meter recorded. Prints ONE JSON object.
 
-    python benchmarks/read_profile.py [--requests 20]
+    python benchmarks/read_profile.py [--requests 20] [--days 30]
 """
 
 from __future__ import annotations
@@ -34,15 +34,13 @@ from gbcs.frames import Message  # noqa: E402
 from smetsim.client import DuisClient, build_request  # noqa: E402
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings  # noqa: E402
 
-DAYS = 30
-HALF_HOURS = DAYS * 48
-
 
 def _text(seconds_since_2000: int) -> str:
     return gc.from_utc_seconds(seconds_since_2000).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def run(requests: int) -> dict[str, object]:
+async def run(requests: int, days: int) -> dict[str, object]:
+    half_hours = days * 48
     with tempfile.TemporaryDirectory() as folder:
         settings = SandboxSettings.create(
             state=Path(folder) / "state", port=0, latency=False, response_timeout=30.0
@@ -51,12 +49,12 @@ async def run(requests: int) -> dict[str, object]:
         try:
             now = int(sandbox.clock().timestamp())
             meter = sandbox.fleet.device(ESME, now).meter
-            meter.hh_capacity = max(meter.hh_capacity, HALF_HOURS + 48)
-            meter.hh = None  # reallocated at the new size by advance()
+            if meter.hh_capacity < half_hours:
+                raise SystemExit(f"the meter holds {meter.hh_capacity} half hours at most")
             meter.hh_count = 0
-            meter.accounted_to = now - now % 1800 - HALF_HOURS * 1800
+            meter.accounted_to = now - now % 1800 - half_hours * 1800
             meter.advance(now)
-            held = meter.half_hours()[-HALF_HOURS:]
+            held = meter.half_hours()
             expected = [(b + 1800 - UNIX_2000, used) for b, used in held]
             first, last = expected[0][0], expected[-1][0]
             body = (
@@ -98,7 +96,7 @@ async def run(requests: int) -> dict[str, object]:
         "benchmark": "read_profile",
         "sr": "4.8.1",
         "use_case": "ECS22b",
-        "half_hours_per_read": HALF_HOURS,
+        "half_hours_per_read": half_hours,
         "requests": requests,
         "median_ms": round(statistics.median(latencies) * 1000, 2),
         "p90_ms": round(sorted(latencies)[int(0.9 * (len(latencies) - 1))] * 1000, 2),
@@ -110,8 +108,9 @@ async def run(requests: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.requests))))
+    print(json.dumps(asyncio.run(run(args.requests, args.days))))
 
 
 if __name__ == "__main__":

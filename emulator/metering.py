@@ -14,7 +14,6 @@ registers; energy in Wh, gas in dm3. Everything is an integer, so snapshots are 
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -26,11 +25,14 @@ from emulator.profiles import SLOTS_PER_DAY, LoadShape
 from emulator.supply import LOAD_SWITCH, SupplyEvent, SupplyState, Table, transition
 
 MAX_TOU_REGISTERS = 48
-HH_CAPACITY = 48 * 14
-"""Half hours of consumption a meter keeps by default (14 days; a real ESME keeps 13
-months, which a hundred thousand emulated meters cannot afford in memory)."""
+PROFILE_DAYS = 396
+"""Days of half-hour consumption a meter holds: 13 months (13 x 30.44 days, rounded up), as
+SMETS2 asks of an ESME's and a GSME's profile data logs."""
+HH_CAPACITY = 48 * PROFILE_DAYS
 MAX_CATCH_UP_SLOTS = 48 * 400
-"""A meter left alone for longer than this (400 days) catches up only this far."""
+"""A meter left alone for longer than this (400 days) catches up only this far; the half
+hours it skips are older than any it holds (``HH_CAPACITY`` is less)."""
+assert HH_CAPACITY <= MAX_CATCH_UP_SLOTS
 BLOCK_RATES, BLOCKS = 8, 4
 """The block counter matrix: consumption (Wh) by block tariff rate and block."""
 MAX_THRESHOLDS = BLOCKS - 1
@@ -278,10 +280,18 @@ class Meter:
     tariff: Tariff = DEFAULT_TARIFF
     prepayment: PrepaymentConfig = DEFAULT_PREPAYMENT
     credit: Credit = field(default_factory=Credit)
-    hh: array[int] | None = None
-    """Ring buffer of recorded half-hour consumption, allocated when first needed."""
     hh_capacity: int = HH_CAPACITY
+    """Half hours the record holds (the most recent ones)."""
     hh_count: int = 0
+    """Half hours accounted since the record began (those beyond the capacity are gone)."""
+    dark: list[int] = field(default_factory=list)
+    """The periods accounted while the supply was not enabled (nothing flowed), as a flat
+    list of slot ranges ``[start, end)``, oldest first, those the record still holds.
+
+    The record keeps no quantities: a half hour's consumption is a pure function of the
+    meter's key and the slot (the load shape), or 0 in a dark period, so 13 months of half
+    hours cost a few integers in memory and in the saved state, and are regenerated when
+    read (:meth:`half_hours`)."""
     block_counters: list[int] | None = None
     """The block counter matrix, rate by rate (8 x 4, Wh); allocated when a block rate
     first bills."""
@@ -322,18 +332,36 @@ class Meter:
     def tou(self) -> list[int]:
         return self.registers[1:]
 
-    def half_hours(self, count: int | None = None) -> list[tuple[int, int]]:
-        """The most recent recorded periods, oldest first: (start Unix seconds, quantity)."""
-        if self.hh is None or self.hh_count == 0:
+    @property
+    def held(self) -> int:
+        """How many half hours the record holds (without regenerating them)."""
+        return min(self.hh_count, self.hh_capacity)
+
+    def first_held(self) -> int:
+        """The start (Unix seconds) of the oldest half hour held (``accounted_to`` when none)."""
+        return self.accounted_to - self.held * HALF_HOUR
+
+    def half_hours(
+        self, count: int | None = None, *, since: int | None = None, until: int | None = None
+    ) -> list[tuple[int, int]]:
+        """The recorded periods, oldest first: (start Unix seconds, quantity) - all held, the
+        most recent ``count``, or those starting from ``since`` to ``until`` (inclusive)."""
+        last = self.accounted_to // HALF_HOUR - 1
+        first = self.first_held() // HALF_HOUR
+        if count is not None:
+            first = max(first, last - count + 1)
+        if since is not None:
+            first = max(first, -(-since // HALF_HOUR))
+        if until is not None:
+            last = min(last, until // HALF_HOUR)
+        if first > last:
             return []
-        stored = min(self.hh_count, self.hh_capacity)
-        wanted = stored if count is None else min(count, stored)
-        last_slot = self.accounted_to // HALF_HOUR - 1
-        out: list[tuple[int, int]] = []
-        for back in range(wanted - 1, -1, -1):
-            slot = last_slot - back
-            out.append((slot * HALF_HOUR, self.hh[slot % self.hh_capacity]))
-        return out
+        used = self.shape.consumption_run(self.key, first, last - first + 1, self.factor)
+        dark = self.dark
+        for n in range(0, len(dark), 2):
+            for slot in range(max(dark[n], first), min(dark[n + 1], last + 1)):
+                used[slot - first] = 0
+        return [((first + n) * HALF_HOUR, q) for n, q in enumerate(used)]
 
     # -- time ----------------------------------------------------------------------
 
@@ -346,9 +374,7 @@ class Meter:
             return events
         if end_slot - slot > MAX_CATCH_UP_SLOTS:
             slot = end_slot - MAX_CATCH_UP_SLOTS
-        if self.hh is None:
-            self.hh = array("I", bytes(4 * self.hh_capacity))
-        hh, capacity = self.hh, self.hh_capacity
+        dark = self.dark
         consumption = self.shape.consumption
         key, factor = self.key, self.factor
         tariff = self.tariff
@@ -365,11 +391,17 @@ class Meter:
                     self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
                 if by_day:
                     switching = tariff.switching_on(_day_of(slot))
-            used = consumption(key, slot, factor) if self.supply is SupplyState.ENABLED else 0
+            if self.supply is SupplyState.ENABLED:
+                used = consumption(key, slot, factor)
+            else:
+                used = 0
+                if dark and dark[-1] == slot:
+                    dark[-1] = slot + 1
+                else:
+                    dark += (slot, slot + 1)
             register = switching[in_day]
             registers[0] += used
             registers[1 + register] += used
-            hh[slot % capacity] = used
             block = blocks.get(register) if blocks else None
             owed = self._count_blocks(block, used) if block else used * prices[register]
             if prepayment:
@@ -377,7 +409,19 @@ class Meter:
             slot += 1
         self.hh_count += end_slot - self.accounted_to // HALF_HOUR
         self.accounted_to = end_slot * HALF_HOUR
+        if dark:
+            self._forget_dark()
         return events
+
+    def _forget_dark(self) -> None:
+        """Drop the dark periods that ended before the oldest half hour held."""
+        oldest = self.first_held() // HALF_HOUR
+        dark = self.dark
+        gone = 0
+        while gone < len(dark) and dark[gone + 1] <= oldest:
+            gone += 2
+        if gone:
+            del dark[:gone]
 
     def _count_blocks(self, block: BlockRate, used: int) -> int:
         """Add ``used`` Wh to the block rate's row of the block counter matrix, block by
@@ -535,8 +579,8 @@ class Meter:
                 "cap_window": self.credit.cap_window,
                 "cap_used": self.credit.cap_used,
             },
-            "hh": None if self.hh is None else list(self.hh),
             "hh_count": self.hh_count,
+            "dark": list(self.dark),
         }
 
     @classmethod
@@ -544,7 +588,6 @@ class Meter:
         cls, data: dict[str, Any], shape: LoadShape, key: int, supply_table: Table
     ) -> Meter:
         tariff = data["tariff"]
-        hh = data["hh"]
         meter = cls(
             shape=shape,
             key=key,
@@ -557,13 +600,31 @@ class Meter:
             tariff=Tariff.from_json(tariff),
             prepayment=_prepayment_from_json(data["prepayment"]),
             credit=Credit(**data["credit"]),
-            hh=None if hh is None else array("I", (int(v) for v in hh)),
-            hh_capacity=HH_CAPACITY if hh is None else len(hh),
             hh_count=int(data["hh_count"]),
             block_counters=data.get("block_counters"),
             daily_block_reset=bool(data.get("daily_block_reset", False)),
+            dark=[int(v) for v in data.get("dark", ())],
         )
+        if "dark" not in data:
+            _from_ring(meter, data.get("hh"))
         return meter
+
+
+def _from_ring(meter: Meter, ring: list[int] | None) -> None:
+    """A state saved before the record was regenerated kept its quantities in a ring (the
+    last 14 days): it holds those half hours only, dark where the ring has nothing though the
+    shape would have."""
+    if not ring:
+        meter.hh_count = 0
+        return
+    meter.hh_count = min(meter.hh_count, len(ring))
+    for start, quantity in meter.half_hours():
+        slot = start // HALF_HOUR
+        if ring[slot % len(ring)] == 0 and quantity != 0:
+            if meter.dark and meter.dark[-1] == slot:
+                meter.dark[-1] = slot + 1
+            else:
+                meter.dark += (slot, slot + 1)
 
 
 def _prepayment_from_json(data: dict[str, Any]) -> PrepaymentConfig:

@@ -137,7 +137,7 @@ class SandboxConsole:
                     "standingChargePencePerDay": meter.tariff.standing_charge / 1000,
                     "registers": list(meter.registers),
                 },
-                halfHoursRecorded=len(meter.half_hours()),
+                halfHoursRecorded=meter.held,
             )
         if isinstance(device, Chf):
             out["deviceLog"] = sorted(eui_duis(e) for e in (device.device_log or {}))

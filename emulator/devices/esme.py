@@ -246,7 +246,7 @@ class Esme(MeterDevice):
         """CS01a: a UTRN from the supplier (through the DCC)."""
         cmd = c.TopUp.decode(command.content)
         try:
-            _, alerts = self.accept_utrn(cmd.utrn, ctx, local=False)
+            _, alerts = self.accept_utrn(cmd.utrn, ctx, local=False, now=now)
         except CommandError as exc:
             self._log(f"CS01a refused: {exc}")
             return Reply(

@@ -159,7 +159,7 @@ class Gsme(MeterDevice):
         """CS01b: a UTRN from the supplier (through the DCC)."""
         cmd = c.TopUpGas.decode(command.content)
         try:
-            pence, alerts = self.accept_utrn(cmd.utrn, ctx, local=False)
+            pence, alerts = self.accept_utrn(cmd.utrn, ctx, local=False, now=now)
         except CommandError as exc:
             self._log(f"CS01b refused: {exc}")
             result = (

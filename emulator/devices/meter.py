@@ -3,7 +3,7 @@ the consumer's button."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,6 +18,18 @@ from gbcs.utrn import verify_utrn
 
 UTRN_CACHE = 5
 """UTRN counters a meter remembers; a UTRN older than all of them is refused."""
+TopUpHook = Callable[["MeterDevice", int, str, int], None]
+TOP_UP_HOOKS: list[TopUpHook] = []
+"""What the use-case families do when a meter accepts a top-up, with (device, device time,
+UTRN, milli-pence added) once the credit is in: log it, collect payment-based debt."""
+
+
+def on_top_up(hook: TopUpHook) -> TopUpHook:
+    """Register a family's :data:`TOP_UP_HOOKS` entry."""
+    TOP_UP_HOOKS.append(hook)
+    return hook
+
+
 MAX_METER_BALANCE = 50_000_000
 """Milli-pence (GBP 500): credit beyond this is refused (alert 0x8F47)."""
 
@@ -53,10 +65,14 @@ class MeterDevice(Device):
 
     # -- prepayment ------------------------------------------------------------------------
 
-    def accept_utrn(self, utrn: str, ctx: DeviceContext, *, local: bool) -> tuple[int, list[Alert]]:
+    def accept_utrn(
+        self, utrn: str, ctx: DeviceContext, *, local: bool, now: int | None = None
+    ) -> tuple[int, list[Alert]]:
         """Check a UTRN and add its credit: (pence added, alerts). A refused UTRN raises
         :class:`CommandError` carrying its alert (0x8F63 not authentic, 0x8F51 used
-        already, 0x8F47 over the maximum balance); nothing changes then."""
+        already, 0x8F47 over the maximum balance); nothing changes then. An accepted one
+        goes to the :data:`TOP_UP_HOOKS` with the device time of ``now`` (else the last half
+        hour accounted)."""
         if self.meter.mode is not PaymentMode.PREPAYMENT:
             raise CommandError("a top-up was sent to a meter in credit mode")
         cache = self.utrn_counters or []
@@ -90,6 +106,9 @@ class MeterDevice(Device):
         cache = sorted([*cache, token.counter])[-UTRN_CACHE:]
         self.utrn_counters = cache
         events = self.meter.add_credit(amount)
+        at = self.meter.accounted_to if now is None else self.device_time(now)
+        for hook in TOP_UP_HOOKS:
+            hook(self, at, utrn, amount)
         if not local:
             events = [e for e in events if e is not MeterEvent.CREDIT_ADDED]
         self._log(f"UTRN top-up of {token.pence}p (counter {token.counter:#x})")
@@ -99,7 +118,7 @@ class MeterDevice(Device):
         """The consumer types a UTRN on the meter's keypad."""
         out = self.seal(self.due_alerts(now), now, ctx)
         try:
-            _, alerts = self.accept_utrn(utrn, ctx, local=True)
+            _, alerts = self.accept_utrn(utrn, ctx, local=True, now=now)
         except CommandError as exc:
             self._log(f"keypad UTRN refused: {exc}")
             alerts = [Alert(exc.alert_code)] if exc.alert_code else []

@@ -117,8 +117,7 @@ def billing_dates(entries: tuple[tuple[bytes, bytes], ...], after: int, upto: in
 def registers_at(meter: Any, at: int) -> tuple[int, list[int]] | None:
     """(total, 48 TOU registers) at ``at`` (a half-hour boundary the meter has accounted
     to), or None when the half hours since are no longer all held."""
-    held = meter.half_hours()
-    since = [(b, q) for b, q in held if b >= at]
+    since = meter.half_hours(since=at)
     if since and since[0][0] != at:
         return None
     if not since and at != meter.accounted_to:

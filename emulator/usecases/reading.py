@@ -68,26 +68,38 @@ ECS35A = 0x0048
 ECS35B = 0x0049
 LOG_ENTRIES = 100
 """Entries each of the event and security logs keeps."""
+MAX_CONTENT = 0xFFFF
+"""The most content bytes one GBCS message carries (its length field)."""
+
+
+def fitting(content: bytes) -> Reply:
+    """The reply of ``content``; a period holding more than one response carries (13 months
+    of half hours do not fit) is the device's error response, asking for a shorter one."""
+    if len(content) > MAX_CONTENT:
+        raise CommandError(
+            f"the period asked holds {len(content)} bytes of data, more than one response "
+            f"carries ({MAX_CONTENT}): ask for a shorter period"
+        )
+    return Reply(content)
 
 
 def half_hours_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
     """The recorded half hours whose capture time (the end of the half hour) is in ``span``,
     oldest first, as (seconds since 2000, Wh)."""
     start, end = span.seconds()
-    out = []
-    for begin, used in meter.half_hours():
-        captured = begin + HALF_HOUR - UNIX_2000
-        if start <= captured <= end:
-            out.append((captured, used))
-    return out
+    offset = UNIX_2000 - HALF_HOUR  # capture time (since 2000) -> start (Unix)
+    held = meter.half_hours(since=start + offset, until=end + offset)
+    return [(begin - offset, used) for begin, used in held]
 
 
-def whole_days(meter: Any) -> list[tuple[int, int]]:
+def whole_days(meter: Any, first: int = 0, last: int | None = None) -> list[tuple[int, int]]:
     """The days (UTC) the meter holds every half hour of, oldest first: (the day's start in
-    seconds since 2000, its consumption)."""
+    seconds since 2000, its consumption) - those starting from ``first`` to ``last``
+    (seconds since 2000) if given."""
     totals: dict[int, int] = {}
     counts: dict[int, int] = {}
-    for begin, used in meter.half_hours():
+    until = None if last is None else last + UNIX_2000 + DAY - 1
+    for begin, used in meter.half_hours(since=first + UNIX_2000, until=until):
         day = begin - begin % DAY - UNIX_2000
         totals[day] = totals.get(day, 0) + used
         counts[day] = counts.get(day, 0) + 1
@@ -98,7 +110,8 @@ def days_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
     """The whole days held whose end (the midnight, UTC) is in ``span``: (that midnight in
     seconds since 2000, the day's consumption)."""
     start, end = span.seconds()
-    return [(day + DAY, used) for day, used in whole_days(meter) if start <= day + DAY <= end]
+    held = whole_days(meter, max(0, start - DAY), end - DAY)
+    return [(day + DAY, used) for day, used in held if start <= day + DAY <= end]
 
 
 def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRead:
@@ -119,7 +132,7 @@ def _protected_reply(
         counter=command.originator_counter,
         plaintext=plaintext,
     )
-    return Reply(gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode())
+    return fitting(gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode())
 
 
 @handles(DeviceType.ESME, ECS22B)
@@ -175,7 +188,7 @@ def _sampled_reply(device: Any, command: Message, ctx: DeviceContext, plaintext:
         encrypted,
     )
     component = GbzComponent(gbz.Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
-    return Reply(gbz.GbzPayload((component,)).to_bytes())
+    return fitting(gbz.GbzPayload((component,)).to_bytes())
 
 
 @handles(DeviceType.GSME, GCS17)
@@ -187,8 +200,7 @@ def read_gas_profile(device: Any, command: Message, now: int, ctx: DeviceContext
     start, end = cmd.span.seconds()
     held = [
         (begin - UNIX_2000, used)
-        for begin, used in device.meter.half_hours()
-        if start <= begin - UNIX_2000 <= end
+        for begin, used in device.meter.half_hours(since=start + UNIX_2000, until=end + UNIX_2000)
     ]
     if not held:
         return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
@@ -205,7 +217,7 @@ def read_gas_daily_consumption(
     cmd = _gas_read(command, GCS61)
     assert cmd.span is not None
     start, end = cmd.span.seconds()
-    days = [(day, used) for day, used in whole_days(device.meter) if start <= day <= end]
+    days = [(day, used) for day, used in whole_days(device.meter, start, end) if day <= end]
     if not days:
         return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
     plaintext = samples_plaintext(
@@ -240,7 +252,7 @@ def read_reactive_import_profile(
     meter = device.meter
     entries = [(t, reactive_of(meter, used)) for t, used in half_hours_in(meter, cmd.span)]
     data = (dlms.CompactArray(PAIRS_TYPE, pairs_body(entries)),)
-    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+    return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
 @handles(DeviceType.ESME, ECS22A)
@@ -251,7 +263,7 @@ def read_export_profile(device: Any, command: Message, now: int, ctx: DeviceCont
     assert cmd.span is not None
     body = b"".join(struct.pack(">III", t, 0, 0) for t, _ in half_hours_in(device.meter, cmd.span))
     data = (dlms.CompactArray(EXPORT_TYPE, body),)
-    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+    return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
 @handles(DeviceType.ESME, ECS82)
@@ -297,7 +309,7 @@ def read_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) 
     entries = log_entries(device, EVENT_LOG, cmd.span)
     body = b"".join(struct.pack(">IHB", t, c, 0) for t, c in entries)
     data = (dlms.CompactArray(EVENT_TYPE, body),)
-    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+    return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
 @handles(DeviceType.ESME, ECS35B)
@@ -307,7 +319,7 @@ def read_security_log(device: Any, command: Message, now: int, ctx: DeviceContex
     entries = log_entries(device, SECURITY_LOG, cmd.span)
     body = b"".join(struct.pack(">IH", t, c) for t, c in entries)
     data = (dlms.CompactArray(SECURITY_TYPE, body),)
-    return Reply(gc.DlmsReadResponse.for_command(cmd, data).encode())
+    return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
 # -- daily read log -----------------------------------------------------------------------
@@ -320,10 +332,11 @@ def daily_reads(meter: Any, span: gc.Span) -> list[tuple[int, int, list[int]]]:
     (every half hour since then recorded): (seconds since 2000, total, 48 TOU registers),
     oldest first. A register's reading then is its reading now less what the half hours
     since billed to it (by the tariff's switching table)."""
-    held = meter.half_hours()
+    start, end = span.seconds()
+    # Every half hour from the period's start on: the registers are walked back from now.
+    held = meter.half_hours(since=start + UNIX_2000)
     if not held:
         return []
-    start, end = span.seconds()
     switching = meter.tariff.switching
     total = int(meter.total)
     tou = (list(meter.tou) + [0] * TOU_REGISTERS)[:TOU_REGISTERS]

@@ -89,8 +89,17 @@ FACTORY: dict[str, dlms.Data] = {
         for n, levels in ((1, 264), (2, 253), (3, 216), (4, 207))
         for a, value in _limiter(levels).items()
     },
-    "set 1 1-0:32.35.0.4/2": dlms.double_long_unsigned(253),
-    "set 1 1-0:32.31.0.4/2": dlms.double_long_unsigned(216),
+    # Each phase's average RMS over / under voltage thresholds (V) and the average RMS
+    # voltage profile's capture period (s); L2 and L3 (52, 72) on a polyphase meter.
+    **{
+        key: value
+        for phase in (32, 52, 72)
+        for key, value in (
+            (f"set 1 1-0:{phase}.35.0.4/2", dlms.double_long_unsigned(253)),
+            (f"set 1 1-0:{phase}.31.0.4/2", dlms.double_long_unsigned(216)),
+            (f"set 7 1-0:{phase}.24.0.255/4", dlms.double_long_unsigned(1800)),
+        )
+    },
     # ECS26c's three device values (not settable by a command this emulator takes).
     "set 1 0-0:94.44.0.0/2": dlms.long_unsigned(0),
     "set 1 0-0:94.44.0.2/2": dlms.long_unsigned(0),
@@ -200,9 +209,8 @@ def reset_at(device: Any, key: str) -> int | None:
 
 def _since(device: Any, key: str) -> list[tuple[int, int]]:
     """The held half hours (start, Wh) that started at or after the last reset ``key``."""
-    after = reset_at(device, key)
-    held: list[tuple[int, int]] = device.meter.half_hours()
-    return held if after is None else [(b, q) for b, q in held if b >= after]
+    held: list[tuple[int, int]] = device.meter.half_hours(since=reset_at(device, key))
+    return held
 
 
 def _uint_of(value: dlms.Data, what: str) -> int:

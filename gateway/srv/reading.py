@@ -297,7 +297,9 @@ _serve("4.6.2", "ECS21c", period=True, acb=("ECS21c",))
 _serve("4.8.1", "ECS22b", "GCS17", period=True)
 _serve("4.8.2", "ECS22c", period=True)
 _serve("4.8.3", "ECS22a", period=True)
-_serve("4.10", "ECS23", period=True)
+# ECS23b (a polyphase ESME's) is built but not chosen: the body does not say the phases and
+# the codec is not told the ESME's variant.
+_serve("4.10", "ECS23", "ECS23b", "GCS18", period=True)
 _serve("4.11.1", "ECS24", "GCS21f")
 _serve("4.11.2", "ECS24b")
 _serve("4.12.1", "ECS18b")

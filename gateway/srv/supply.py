@@ -82,8 +82,8 @@ serves(
 
 @dataclass(frozen=True, slots=True)
 class ReadSupplyStatus:
-    """SR7.4 ``ReadSupplyStatus``: GCS33 (the GSME's valve and battery). The ESME's ECS45 is
-    not built yet (E47 naming it)."""
+    """SR7.4 ``ReadSupplyStatus``: ECS45 (the ESME's load switch: a DLMS GET of the
+    disconnect control's state) or GCS33 (the GSME's valve and battery)."""
 
 
 def _read_status(body: etree._Element) -> ReadSupplyStatus:
@@ -92,10 +92,17 @@ def _read_status(body: etree._Element) -> ReadSupplyStatus:
 
 
 def _build_status(cmd: Command) -> bytes:
+    if cmd.use_case.name == "ECS45":
+        return gc.DlmsRead(cmd.use_case.code, cmd.counter).encode()
     return gc.ReadValve().encode()
 
 
 serves(
     "7.4",
-    Codec(read=_read_status, build=_build_status, builds=frozenset({"GCS33"}), example=EMPTY),
+    Codec(
+        read=_read_status,
+        build=_build_status,
+        builds=frozenset({"ECS45", "GCS33"}),
+        example=EMPTY,
+    ),
 )

@@ -32,6 +32,14 @@ EVENT_TYPE = bytes.fromhex("0203061209")
 """compact-array type of the event log: structure { time, event code, event data }."""
 SECURITY_TYPE = bytes.fromhex("02020612")
 """compact-array type of the security log: structure { time, event code }."""
+CREDITS_TYPE = bytes.fromhex("02020605")
+"""compact-array type of the ESME's prepayment credits log (ECS20d): structure { time, credit
+in milli-pence }."""
+DEBT_TYPE = bytes.fromhex("0204060611" + "06")
+"""compact-array type of the debt payments log (ECS20a): structure { time, collected, debt
+type, outstanding }."""
+VOLTAGE_TYPE = bytes.fromhex("02020612")
+"""compact-array type of the average RMS voltage profile (ECS23): structure { time, V }."""
 DAILY_TYPE = bytes.fromhex("020706060100300601000806010008060100080601000806")
 """compact-array type of the daily read log: structure { time, total import, 48 TOU
 registers, 4 arrays of 8 block registers }, all double-long-unsigned."""
@@ -290,6 +298,84 @@ def _event_log(content: bytes) -> list[str]:
 
 PLAIN[0x0014] = _event_log  # CS10a
 PLAIN[0x00A1] = _event_log  # CS10b
+PLAIN[0x00C9] = _plain_profile(  # ECS20d
+    ">Ii", CREDITS_TYPE, lambda r: f"{when(r[0])}  credit {r[1] / 100_000:.2f} GBP"
+)
+PLAIN[0x002E] = _plain_profile(  # ECS20a
+    ">IIBI",
+    DEBT_TYPE,
+    lambda r: (
+        f"{when(r[0])}  debt {r[2]}: {r[1] / 100_000:.2f} GBP collected, "
+        f"{r[3] / 100_000:.2f} GBP outstanding"
+    ),
+)
+
+_CONTROL_STATES = {0: "disconnected (supply off)", 1: "connected (supply on)", 2: "armed"}
+
+
+def _load_switch(content: bytes) -> list[str]:
+    """ECS45: the disconnect control's state."""
+    apdu = dlms.decode_dlms(content)
+    if not isinstance(apdu, dlms.AccessResponse) or len(apdu.data) != 1:
+        raise DecodeError("expected one data value")
+    value = apdu.data[0]
+    if not isinstance(value, dlms.Integer) or value.value not in _CONTROL_STATES:
+        raise DecodeError("not a control state")
+    return [f"load switch: {_CONTROL_STATES[value.value]}"]
+
+
+def _network_data(content: bytes) -> list[str]:
+    """ECS23 / ECS23b: each phase's RMS voltage counters and average RMS voltage profile."""
+    apdu = dlms.decode_dlms(content)
+    if not isinstance(apdu, dlms.AccessResponse) or len(apdu.data) % 6:
+        raise DecodeError("expected six values a phase")
+    lines = []
+    for n in range(0, len(apdu.data), 6):
+        under, _, over, _, profile, _ = apdu.data[n : n + 6]
+        if not isinstance(profile, dlms.CompactArray) or profile.description != VOLTAGE_TYPE:
+            raise DecodeError("not a voltage profile")
+        if not isinstance(under, dlms.Integer) or not isinstance(over, dlms.Integer):
+            raise DecodeError("not voltage counters")
+        phase = f"phase {n // 6 + 1}: " if len(apdu.data) > 6 else ""
+        lines.append(f"{phase}under-voltage periods {under.value}, over-voltage {over.value}")
+        lines += [
+            f"{phase}{when(t)}  {v} V" for t, v in struct.iter_unpack(">IH", profile.contents)
+        ]
+    return lines
+
+
+PLAIN[0x0052] = _load_switch  # ECS45
+PLAIN[0x0039] = _network_data  # ECS23
+PLAIN[0x00BC] = _network_data  # ECS23b
+
+
+def _top_up_log(content: bytes) -> list[str]:
+    """GCS15e: a Publish Top Up Log - each top-up's time, UTRN and credit."""
+    frame = gbz.GbzPayload.from_bytes(content).components[0].frame
+    if not isinstance(frame, gbz.ZclFrame) or frame.command_id != 0x05:
+        raise DecodeError("not a Publish Top Up Log")
+    lines, at, p = [], 2, frame.payload
+    while at < len(p):
+        n = p[at]
+        code = p[at + 1 : at + 1 + n].decode("ascii")
+        amount, t = struct.unpack_from("<iI", p, at + 1 + n)
+        lines.append(f"{when(t)}  UTRN {code}  credit {amount / 100_000:.2f} GBP")
+        at += 1 + n + 8
+    return lines
+
+
+def _network_samples(content: bytes) -> list[str]:
+    """GCS18: the network data log's samples (plain Get Sampled Data Response)."""
+    frame = gbz.GbzPayload.from_bytes(content).components[0].frame
+    if not isinstance(frame, gbz.ZclFrame) or frame.command_id != 0x07:
+        raise DecodeError("not a Get Sampled Data Response")
+    _, start, _, interval, _ = _SAMPLES.unpack(frame.payload[: _SAMPLES.size])
+    _, samples = read_samples_plaintext(frame.payload)
+    return [f"{when(start + n * interval)}  {v / 1000:g} m3" for n, v in enumerate(samples)]
+
+
+PLAIN[0x00C5] = _top_up_log  # GCS15e
+PLAIN[0x0079] = _network_samples  # GCS18
 
 
 def labelled(message_code: int, content: bytes, plaintexts: list[bytes]) -> list[str]:

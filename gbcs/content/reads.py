@@ -237,6 +237,19 @@ def _gets(class_id: int, obis: str, *attributes: int) -> tuple[Get, ...]:
 
 
 _LOG = 7  # profile generic
+
+
+def _network_data(phase: int) -> tuple[Get, ...]:
+    """A phase's RMS voltage counters (under, over: value and scaler) and its average RMS
+    voltage profile (the period's entries, its capture period)."""
+    return (
+        *_gets(3, f"1-0:{phase}.32.0.4", 2, 3),
+        *_gets(3, f"1-0:{phase}.36.0.4", 2, 3),
+        Get(_LOG, f"1-0:{phase}.24.0.255", ranged=True),
+        Get(_LOG, f"1-0:{phase}.24.0.255", 4),
+    )
+
+
 DLMS_READS: dict[int, tuple[Get, ...]] = {
     0x0028: (Get(1, "0-0:94.44.34.20"),),  # ECS17c active power import
     0x0059: (Get(1, "0-0:0.2.1.255"),),  # ECS52 firmware version (served by reading.py)
@@ -333,12 +346,11 @@ DLMS_READS: dict[int, tuple[Get, ...]] = {
     0x010C: (Get(1, "0-0:94.44.10.0"),),  # DBCH03 sub GHz configuration
     0x010B: (Get(_LOG, "0-0:94.44.10.3", ranged=True),),  # DBCH02 sub GHz channel log
     0x0026: (*_gets(3, "1-0:2.8.0.255", 2, 3), *_gets(3, "1-0:4.8.0.255", 2, 3)),  # ECS17a
-    0x0039: (  # ECS23 network data: RMS voltage counters and the average RMS voltage profile
-        *_gets(3, "1-0:32.32.0.4", 2, 3),
-        *_gets(3, "1-0:32.36.0.4", 2, 3),
-        Get(_LOG, "1-0:32.24.0.255", ranged=True),
-        Get(_LOG, "1-0:32.24.0.255", 4),
-    ),
+    0x0039: _network_data(32),  # ECS23 network data
+    # ECS23b, polyphase: ECS23's objects for each phase (L1, L2, L3: 32, 52, 72), those
+    # ECS29b configures - this project's reading, no reference command being shared.
+    0x00BC: (*_network_data(32), *_network_data(52), *_network_data(72)),
+    0x0052: (Get(70, "0-0:96.3.10.255", 3),),  # ECS45 load switch (disconnect control) state
     0x002E: (Get(_LOG, "0-0:98.1.4.255", ranged=True),),  # ECS20a debt payments log
     0x00C9: (Get(_LOG, "0-0:98.1.5.255", ranged=True),),  # ECS20d prepayment credits log
     0x0035: (Get(_LOG, "0-0:98.1.10.255", ranged=True),),  # ECS21c export daily read log

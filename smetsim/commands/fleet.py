@@ -188,7 +188,7 @@ def _device_summary(device: Device) -> dict[str, Any]:
             supply=meter.supply.value,
             mode=meter.mode.value,
             balance_pence=meter.credit.balance / 1000,
-            half_hours_recorded=len(meter.half_hours()),
+            half_hours_recorded=meter.held,
         )
     if isinstance(device, Chf):
         out["device_log"] = sorted(eui_duis(e) for e in (device.device_log or {}))

@@ -128,10 +128,11 @@ async def test_7_4_reads_the_gas_valve_it_just_closed(
     assert status.status is gc.SupplyStatus.OFF
 
 
-async def test_7_4_to_an_esme_names_the_use_case_not_built(client: DuisClient) -> None:
-    outcome = await client.send(request(client, "7.4", ESME, "<sr:ReadSupplyStatus/>"))
-    assert outcome.answers[0].code == "E47"
-    assert "ECS45" in (outcome.answers[0].reason or "")
+async def test_7_4_to_an_esme_reads_its_load_switch(
+    client: DuisClient, schema: SchemaCheck
+) -> None:
+    message = await call(client, request(client, "7.4", ESME, "<sr:ReadSupplyStatus/>"), schema)
+    assert message.message_code == 0x0052  # ECS45 (tests/e2e/test_reading_device.py: values)
 
 
 async def test_7_1_is_refused_for_a_gas_meter(client: DuisClient) -> None:

@@ -47,6 +47,8 @@ CASES = [
     ("6.2.2_ECS26c", "ECS26c_6.2.2_SUCCESS"),
     ("6.2.5_ECS26f", "ECS26f_6.2.5_SUCCESS"),
     ("6.2.9_GCS21j", "GCS21j_6.2.9_SUCCESS"),
+    ("6.2.4_GCS21e", "GCS21e_6.2.4_SUCCESS"),
+    ("6.2.4_GCS21m", "GCS21m_6.2.4_SUCCESS"),
 ]
 
 

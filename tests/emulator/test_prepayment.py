@@ -180,6 +180,15 @@ def test_a_simulated_day_is_deterministic() -> None:
         head.advance(timedelta(days=1))
         esme = fleet.device(ESME, head.now)
         assert isinstance(esme, Esme)
-        results.append((esme.meter.to_json(), fleet.device(GSME, head.now).to_json()["meter"]))
+        gsme = fleet.device(GSME, head.now)
+        assert isinstance(gsme, Gsme)
+        results.append(
+            (
+                esme.meter.to_json(),
+                gsme.to_json()["meter"],
+                esme.meter.half_hours(),
+                gsme.meter.half_hours(),
+            )
+        )
     assert results[0] == results[1]
-    assert len(results[0][0]["hh"]) >= 48
+    assert len(results[0][2]) >= 48

@@ -3,6 +3,7 @@ page and command that show it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from gateway.duis.catalogue import ServiceReferenceVariant
 from gateway.errors import ServiceError
-from gateway.srv.catalogue import CATALOGUE, entry
+from gateway.srv.catalogue import CATALOGUE, Entry, entry
 from gateway.srv.reading import ReadImportRegisters
 from gateway.srv.registry import CODECS
 from gbcs.devices import DeviceType
@@ -70,7 +71,12 @@ def test_the_use_case_of_a_request_by_device_type() -> None:
 
 
 def test_an_unbuilt_use_case_is_e47_naming_it() -> None:
-    e = entry("4.10")  # served for the ESME (ECS23), not yet for the GSME (GCS18)
+    # 4.10 with a codec that builds the ESME's ECS23 only: the GSME's GCS18 is not built.
+    served = entry("4.10")
+    assert served.codec is not None
+    esme_only = dataclasses.replace(served.codec, builds=frozenset({"ECS23"}))
+    e = Entry(served.row, esme_only, None)
+    assert e.use_case(DeviceType.ESME, object(), b"\x00" * 8) == "ECS23"
     with pytest.raises(ServiceError) as missing:
         e.use_case(DeviceType.GSME, object(), b"\x00" * 8)
     assert missing.value.code == "E47"
