@@ -63,6 +63,15 @@ class Fields:
             return None
         return (element.text or "").strip()
 
+    def marker(self, name: str) -> bool:
+        """An empty marker element (``sr:InputFromControlledLoad``): present or not."""
+        element = self.elements.get(name)
+        if element is None:
+            return False
+        if len(element) or (element.text or "").strip():
+            raise invalid(name, "it takes no value")
+        return True
+
 
 def read_datetime(name: str, text: str | None) -> datetime:
     value = text or ""
