@@ -149,17 +149,21 @@ def check_admin_token(token: str) -> str:
     return token
 
 
-def load_settings(path: Path) -> GatewaySettings:
-    """Read a TOML config file (relative paths in it are relative to the file)."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML config file's tables, or :class:`ConfigError` saying why it cannot be read."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    return settings_from_mapping(data, base=path.parent, source=str(path))
+
+
+def load_settings(path: Path) -> GatewaySettings:
+    """Read a TOML config file (relative paths in it are relative to the file)."""
+    return settings_from_mapping(read_toml(path), base=path.parent, source=str(path))
 
 
 def settings_from_mapping(
