@@ -12,7 +12,7 @@ from gbcs.builders import Builder
 from gbcs.codes import SUPPLIER
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
-from smetsim.client import DuisClient, build_request
+from smetsim.client import DuisClient, Outcome, build_request
 
 TEMPLATES = "duis/templates"
 
@@ -74,3 +74,11 @@ class SchemaCheck:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         errors = self.schema.errors(etree.fromstring(xml, parser))
         assert errors == [], errors
+
+    def response(self, outcome: Outcome) -> Message:
+        """The GBCS of ``outcome``'s final answer, which must be a device's response and
+        valid against the schema."""
+        assert outcome.final is not None, "no answer in time"
+        assert outcome.final.kind == "response", outcome.final.body
+        self(outcome.final.body)
+        return gbcs_of(outcome.final.body)
