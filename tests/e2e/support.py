@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from lxml import etree
@@ -13,6 +16,9 @@ from gbcs.codes import SUPPLIER
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
 from smetsim.client import DuisClient, Outcome, build_request
+from smetsim.sandbox import Sandbox, SandboxSettings, prepare_sandbox_state
+from smetsim.sandbox_workers import worker_arguments
+from smetsim.worker_mesh import WorkerMesh
 
 TEMPLATES = "duis/templates"
 
@@ -82,3 +88,20 @@ class SchemaCheck:
         assert outcome.final.kind == "response", outcome.final.body
         self(outcome.final.body)
         return gbcs_of(outcome.final.body)
+
+
+@asynccontextmanager
+async def two_workers(settings: SandboxSettings) -> AsyncIterator[list[Sandbox]]:
+    """Two sandbox workers on the state of ``settings`` (what ``smetsim sandbox --workers 2``
+    runs), in this process with a port each: worker 0 hosts the fleet."""
+    await prepare_sandbox_state(settings)
+    token = secrets.token_hex(8)
+    started: list[Sandbox] = []
+    try:
+        for index in range(2):
+            own, _, count, _ = worker_arguments(settings, index, 2, token)
+            started.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
+        yield started
+    finally:
+        for sandbox in started:
+            await sandbox.close()
