@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import secrets
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.model import DeviceRecord
 from gbcs.builders import Builder
 from gbcs.codes import SUPPLIER
 from gbcs.frames import Message
@@ -105,3 +107,15 @@ async def two_workers(settings: SandboxSettings) -> AsyncIterator[list[Sandbox]]
     finally:
         for sandbox in started:
             await sandbox.close()
+
+
+async def recorded_firmware(sandbox: Sandbox, device: bytes, version: str) -> DeviceRecord:
+    """The SMI's record of ``device`` once it holds firmware ``version`` (the device service
+    follows the device's activation asynchronously); after 5 s, as it is then."""
+    for _ in range(500):
+        record = sandbox.gateway.service.get_device(device)
+        assert record is not None
+        if record.firmware_version == version:
+            break
+        await asyncio.sleep(0.01)
+    return record
