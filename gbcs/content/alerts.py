@@ -40,10 +40,11 @@ def alert_message_code(alert_code: int) -> int:
     return 0x1000 if is_critical_alert(alert_code) else 0x1001
 
 
-def _notification(counter: int, *items: Data) -> bytes:
-    """A DLMS alert: a Data-Notification (no date-time of its own) whose body is a
-    structure of ``items``."""
-    return DataNotification(dlms.invoke_id_for(counter), dlms.structure(*items)).to_bytes()
+def _notification(counter: int, code: int, when: _dt.datetime, *details: Data) -> bytes:
+    """A DLMS alert: a Data-Notification (no date-time of its own) whose body is the
+    structure of the alert code, its date-time and the alert's details."""
+    body = dlms.structure(dlms.long_unsigned(code), _stamp(when), *details)
+    return DataNotification(dlms.invoke_id_for(counter), body).to_bytes()
 
 
 def _notified(content: bytes, what: str, n: int | None = None) -> tuple[int, tuple[Data, ...]]:
@@ -67,10 +68,8 @@ class DlmsAlert:
     details: Data | None = None
 
     def encode(self) -> bytes:
-        items: list[Data] = [dlms.long_unsigned(self.code), _stamp(self.when)]
-        if self.details is not None:
-            items.append(self.details)
-        return _notification(self.counter, *items)
+        details = () if self.details is None else (self.details,)
+        return _notification(self.counter, self.code, self.when, *details)
 
     @classmethod
     def decode(cls, content: bytes) -> DlmsAlert:
@@ -130,11 +129,7 @@ class SupplyOutageAlert:
 
     def encode(self) -> bytes:
         return _notification(
-            self.counter,
-            dlms.long_unsigned(self.code),
-            _stamp(self.when),
-            _stamp(self.start),
-            _stamp(self.end),
+            self.counter, self.code, self.when, _stamp(self.start), _stamp(self.end)
         )
 
     @classmethod
@@ -172,8 +167,8 @@ class ApcLimitEndedAlert:
     def encode(self) -> bytes:
         return _notification(
             self.counter,
-            dlms.long_unsigned(self.code),
-            _stamp(self.when),
+            self.code,
+            self.when,
             dlms.unsigned(self.controller),
             dlms.unsigned(self.level),
         )
