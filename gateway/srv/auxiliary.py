@@ -15,23 +15,11 @@ from lxml import etree
 
 from gateway.duis.envelope import parse_eui_text
 from gateway.duis.xml import is_element, local_name
+from gateway.srv import switching
 from gateway.srv.example import Example, ExampleError, Values
 from gateway.srv.fields import Fields, children, invalid, one, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
-from gateway.srv.switching import (
-    SWITCHING_SCRIPTS,
-    LevelPeriod,
-    ScheduleEntry,
-    calendar_writes,
-    check_children,
-    days_example,
-    level_period_example,
-    level_period_writes,
-    read_entry,
-    read_level_period,
-    read_special_days,
-)
 from gbcs import content as gc
 from gbcs.payloads import dlms
 
@@ -120,7 +108,7 @@ def _build_switch(cmd: Command) -> bytes:
         duration = dlms.set_(1, f"0-0:94.44.{116 + r.n}.{which}", 2)
         writes.append((duration, dlms.long_unsigned(r.duration)))
     script = dlms.long_unsigned(r.n << 8 | r.action)
-    writes.append((dlms.action(9, SWITCHING_SCRIPTS, 1), script))
+    writes.append((dlms.action(9, switching.SCRIPTS, 1), script))
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
 
 
@@ -170,9 +158,9 @@ def _build_boost(cmd: Command) -> bytes:
 def _build_apc(cmd: Command) -> bytes:
     """SR7.16 ``LimitAPCLevel``: ECS47e - the period, then the APC script of the level (its
     high byte as a level script's, its low byte the bare level)."""
-    r: LevelPeriod = cmd.request
+    r: switching.LevelPeriod = cmd.request
     script = ((0x20 if r.input else 0x10) | r.n) << 8 | r.level
-    writes = level_period_writes(r, _APC_SCRIPTS, script)
+    writes = switching.level_period_writes(r, _APC_SCRIPTS, script)
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
@@ -182,31 +170,31 @@ class SwitchingSchedule:
     its special days (by index, COSEM dates) and the switches' types (``None`` for an ALCS,
     the HC ALCS's entity otherwise)."""
 
-    entries: tuple[ScheduleEntry, ...]
+    entries: tuple[switching.ScheduleEntry, ...]
     special_days: tuple[tuple[int, bytes], ...]
     switch_types: tuple[tuple[int, bytes | None], ...]
 
 
-def _read_entry(element: etree._Element) -> ScheduleEntry:
+def _read_entry(element: etree._Element) -> switching.ScheduleEntry:
     switch = one(element, "ActivateDeactivateSwitch")
     n = _index(switch)
     kinds = [local_name(c) for c in switch if is_element(c)]
     if kinds not in (["ActivateSwitch"], ["DeactivateSwitch"]):
         raise invalid("ActivateDeactivateSwitch", "it holds ActivateSwitch or DeactivateSwitch")
     script = n << 8 | (1 if kinds == ["ActivateSwitch"] else 2)
-    return read_entry(
+    return switching.read_entry(
         element, script, attribute="index", period="ALCSScheduleDatesAndTime", repeats_refused=False
     )
 
 
 def _read_schedule(body: etree._Element) -> SwitchingSchedule:
-    check_children(
+    switching.check_children(
         body, ("ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId")
     )
     entries = tuple(_read_entry(e) for e in children(body, "ALCSHCALCSConnectionSchedule"))
     if not 1 <= len(entries) <= 48:
         raise invalid(local_name(body), "it holds 1 to 48 ALCSHCALCSConnectionSchedule")
-    days = read_special_days(
+    days = switching.read_special_days(
         one(body, "ALCSHCALCSSpecialDays"), "ALCSHCALCSSpecialDay", "index", entries
     )
     types: dict[int, bytes | None] = {}
@@ -233,7 +221,7 @@ def _build_schedule(cmd: Command) -> bytes:
         (dlms.set_(1, f"0-0:94.44.0.{20 + n}", 2), dlms.octet_string(eui or bytes(8)))
         for n, eui in r.switch_types
     ]
-    writes.extend(calendar_writes(1, r.special_days, r.entries))
+    writes.extend(switching.calendar_writes(1, r.special_days, r.entries))
     writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), _NOW))
     writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), _NOW))
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
@@ -282,7 +270,7 @@ def _schedule_example(v: Values) -> str:
     """One entry: switch ``index`` on (off with DeactivateSwitch=yes) at SwitchTime on the days
     listed, between StartDate and EndDate; no special days."""
     action = "DeactivateSwitch" if v.get("DeactivateSwitch") is not None else "ActivateSwitch"
-    days = days_example(v, "ALCSScheduleDatesAndTime")
+    days = switching.days_example(v, "ALCSScheduleDatesAndTime")
     switch_type = v.get("SwitchTypeAndId")
     if switch_type is None:
         types = ""
@@ -383,9 +371,9 @@ serves(
 serves(
     "7.16",
     Codec(
-        read=read_level_period,
+        read=switching.read_level_period,
         build=_build_apc,
         builds=frozenset({"ECS47e"}),
-        example=level_period_example("50"),
+        example=switching.level_period_example("50"),
     ),
 )

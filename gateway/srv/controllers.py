@@ -29,23 +29,11 @@ from dataclasses import dataclass
 from lxml import etree
 
 from gateway.duis.xml import local_name
+from gateway.srv import switching
 from gateway.srv.example import EMPTY, Example, Values
 from gateway.srv.fields import Fields, children, invalid, one, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
-from gateway.srv.switching import (
-    SWITCHING_SCRIPTS,
-    LevelPeriod,
-    ScheduleEntry,
-    calendar_writes,
-    check_children,
-    days_example,
-    level_period_example,
-    level_period_writes,
-    read_entry,
-    read_level_period,
-    read_special_days,
-)
 from gbcs import content as gc
 
 __all__ = ["ControllerCalendar", "level_script"]
@@ -62,9 +50,9 @@ def level_script(n: int, level: int, input_side: bool) -> int:
 def _build_state(cmd: Command) -> bytes:
     """SR7.13 ``SetAuxiliaryControllerState``: ECS47a - the period as ECS47e writes it, then
     the level script of the switching script table."""
-    r: LevelPeriod = cmd.request
+    r: switching.LevelPeriod = cmd.request
     script = level_script(r.n, r.level, r.input)
-    writes = level_period_writes(r, SWITCHING_SCRIPTS, script)
+    writes = switching.level_period_writes(r, switching.SCRIPTS, script)
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
@@ -73,11 +61,11 @@ class ControllerCalendar:
     """SR6.14.3 ``UpdateDeviceConfigurationAuxiliaryControllerScheduler``: ECS46d - the
     calendar's entries and its special days (by identifier, COSEM dates)."""
 
-    entries: tuple[ScheduleEntry, ...]
+    entries: tuple[switching.ScheduleEntry, ...]
     special_days: tuple[tuple[int, bytes], ...]
 
 
-def _read_entry(element: etree._Element) -> ScheduleEntry:
+def _read_entry(element: etree._Element) -> switching.ScheduleEntry:
     action = one(element, "AuxiliaryControllerAction")
     n = read_int(
         "AuxiliaryControllerAction/@auxiliaryControllerN", action.get("auxiliaryControllerN"), 1, 5
@@ -85,7 +73,7 @@ def _read_entry(element: etree._Element) -> ScheduleEntry:
     a = Fields(action, ("CommandedStateLevel", "InputFromControlledLoad"))
     level = read_int("CommandedStateLevel", a.text("CommandedStateLevel"), 0, 100)
     script = level_script(n, level, a.marker("InputFromControlledLoad"))
-    return read_entry(
+    return switching.read_entry(
         element,
         script,
         attribute="identifier",
@@ -95,13 +83,13 @@ def _read_entry(element: etree._Element) -> ScheduleEntry:
 
 
 def _read_calendar(body: etree._Element) -> ControllerCalendar:
-    check_children(
+    switching.check_children(
         body, ("AuxiliaryControllerSchedule", "AuxiliaryControllerSpecialDayDefinitions")
     )
     entries = tuple(_read_entry(e) for e in children(body, "AuxiliaryControllerSchedule"))
     if len(entries) > 120:
         raise invalid(local_name(body), f"it holds {len(entries)} schedule entries, not 0 to 120")
-    days = read_special_days(
+    days = switching.read_special_days(
         one(body, "AuxiliaryControllerSpecialDayDefinitions"),
         "AuxiliaryControllerSpecialDayDefinition",
         "identifier",
@@ -112,7 +100,7 @@ def _read_calendar(body: etree._Element) -> ControllerCalendar:
 
 def _build_calendar(cmd: Command) -> bytes:
     r: ControllerCalendar = cmd.request
-    writes = calendar_writes(0, r.special_days, r.entries)
+    writes = switching.calendar_writes(0, r.special_days, r.entries)
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
@@ -141,7 +129,7 @@ def _calendar_example(v: Values) -> str:
         f'<sr:AuxiliaryControllerAction auxiliaryControllerN="{v.text("auxiliaryControllerN")}">'
         f"{v.element('CommandedStateLevel')}{v.marker('InputFromControlledLoad')}"
         "</sr:AuxiliaryControllerAction>"
-        f"{days_example(v, 'AuxiliaryControllerSchedulePeriodAndTime')}"
+        f"{switching.days_example(v, 'AuxiliaryControllerSchedulePeriodAndTime')}"
         "</sr:AuxiliaryControllerSchedule>"
         "<sr:AuxiliaryControllerSpecialDayDefinitions/>"
     )
@@ -173,10 +161,10 @@ serves(
 serves(
     "7.13",
     Codec(
-        read=read_level_period,
+        read=switching.read_level_period,
         build=_build_state,
         builds=frozenset({"ECS47a"}),
-        example=level_period_example("100"),
+        example=switching.level_period_example("100"),
     ),
 )
 serves(

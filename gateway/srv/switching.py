@@ -37,7 +37,7 @@ from gbcs.content._common import _stamp
 from gbcs.payloads import dlms
 
 __all__ = [
-    "SWITCHING_SCRIPTS",
+    "SCRIPTS",
     "WEEKDAYS",
     "LevelPeriod",
     "ScheduleEntry",
@@ -53,7 +53,7 @@ __all__ = [
 
 Write = tuple[dlms.AccessSpec, dlms.Data]
 
-SWITCHING_SCRIPTS = "0-0:10.0.103.255"
+SCRIPTS = "0-0:10.0.103.255"
 """The ALCS / HC ALCS switching script table (IC 9); it holds the controllers' level scripts
 too."""
 _SWITCHING_SELECTOR = bytes.fromhex("00000a0067ff")
