@@ -8,7 +8,7 @@ is read.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -161,6 +161,19 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
 
 
+def config_table(source: str, name: str, value: object, known: Set[str]) -> dict[str, Any]:
+    """The TOML table ``[name]`` (``value``), refused unless it is a table of ``known`` keys."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    bad = set(value) - known
+    if bad:
+        raise ConfigError(
+            f"{source}: unknown key(s) in [{name}]: {', '.join(sorted(bad))} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return value
+
+
 def load_settings(path: Path) -> GatewaySettings:
     """Read a TOML config file (relative paths in it are relative to the file)."""
     return settings_from_mapping(read_toml(path), base=path.parent, source=str(path))
@@ -173,15 +186,7 @@ def settings_from_mapping(
     unknown = set(data) - {"gateway", "users", "meter_points", "anomaly"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
-    section = data.get("gateway", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{source}: [gateway] must be a table")
-    bad = set(section) - _GATEWAY_KEYS
-    if bad:
-        raise ConfigError(
-            f"{source}: unknown key(s) in [gateway]: {', '.join(sorted(bad))} "
-            f"(known: {', '.join(sorted(_GATEWAY_KEYS))})"
-        )
+    section = config_table(source, "gateway", data.get("gateway", {}), _GATEWAY_KEYS)
     reader = _Reader(source, "gateway", section, base)
     settings = GatewaySettings(
         state=reader.path("state") or DEFAULT_STATE,

@@ -8,7 +8,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from gateway.config import ConfigError, GatewaySettings, read_toml, settings_from_mapping
+from gateway.config import (
+    ConfigError,
+    GatewaySettings,
+    config_table,
+    read_toml,
+    settings_from_mapping,
+)
 
 __all__ = ["DEFAULT_PORT", "MAX_SUPPLIERS", "SandboxSettings", "load_sandbox_config"]
 
@@ -108,15 +114,7 @@ def load_sandbox_config(path: Path) -> SandboxSettings:
     (``devices``, ``suppliers``, ``latency``, ``faults``, ``response_timeout``,
     ``tick_interval``)."""
     data = read_toml(path)
-    section = data.pop("sandbox", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [sandbox] must be a table")
-    bad = set(section) - _SANDBOX_KEYS
-    if bad:
-        raise ConfigError(
-            f"{path}: unknown key(s) in [sandbox]: {', '.join(sorted(bad))} "
-            f"(known: {', '.join(sorted(_SANDBOX_KEYS))})"
-        )
+    section = config_table(str(path), "sandbox", data.pop("sandbox", {}), _SANDBOX_KEYS)
     gateway = settings_from_mapping(data, base=path.parent, source=str(path))
 
     def value(key: str, kind: type, default: Any) -> Any:
