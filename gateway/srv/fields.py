@@ -68,9 +68,14 @@ class Fields:
         element = self.elements.get(name)
         if element is None:
             return False
-        if len(element) or (element.text or "").strip():
-            raise invalid(name, "it takes no value")
+        empty(element)
         return True
+
+
+def empty(element: etree._Element) -> None:
+    """Refuse a marker element (``sr:Channel3``) that holds anything."""
+    if len(element) or (element.text or "").strip():
+        raise invalid(local_name(element), "it takes no value")
 
 
 def read_datetime(name: str, text: str | None) -> datetime:
