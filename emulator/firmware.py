@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.errors import ProfileError
+from gbcs import content as c
 from gbcs import usecases
 from gbcs.devices import ESME_VARIANTS, DeviceType
 
@@ -124,12 +125,12 @@ class FirmwareProfile:
         return firmware_image(self, self.version(version))
 
     def image_hash(self, version: str) -> bytes:
-        return hashlib.sha256(self.image(version)).digest()
+        return c.image_hash(self.image(version))
 
     def version_for_hash(self, image_hash: bytes) -> FirmwareVersion | None:
         """The firmware whose image has this SHA-256, if the profile knows one."""
         for candidate in self.firmware.values():
-            if hashlib.sha256(firmware_image(self, candidate)).digest() == image_hash:
+            if c.image_hash(firmware_image(self, candidate)) == image_hash:
                 return candidate
         return None
 

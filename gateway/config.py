@@ -8,7 +8,7 @@ is read.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -149,17 +149,34 @@ def check_admin_token(token: str) -> str:
     return token
 
 
-def load_settings(path: Path) -> GatewaySettings:
-    """Read a TOML config file (relative paths in it are relative to the file)."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML config file's tables, or :class:`ConfigError` saying why it cannot be read."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    return settings_from_mapping(data, base=path.parent, source=str(path))
+
+
+def config_table(source: str, name: str, value: object, known: Set[str]) -> dict[str, Any]:
+    """The TOML table ``[name]`` (``value``), refused unless it is a table of ``known`` keys."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    bad = set(value) - known
+    if bad:
+        raise ConfigError(
+            f"{source}: unknown key(s) in [{name}]: {', '.join(sorted(bad))} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return value
+
+
+def load_settings(path: Path) -> GatewaySettings:
+    """Read a TOML config file (relative paths in it are relative to the file)."""
+    return settings_from_mapping(read_toml(path), base=path.parent, source=str(path))
 
 
 def settings_from_mapping(
@@ -169,15 +186,7 @@ def settings_from_mapping(
     unknown = set(data) - {"gateway", "users", "meter_points", "anomaly"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
-    section = data.get("gateway", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{source}: [gateway] must be a table")
-    bad = set(section) - _GATEWAY_KEYS
-    if bad:
-        raise ConfigError(
-            f"{source}: unknown key(s) in [gateway]: {', '.join(sorted(bad))} "
-            f"(known: {', '.join(sorted(_GATEWAY_KEYS))})"
-        )
+    section = config_table(source, "gateway", data.get("gateway", {}), _GATEWAY_KEYS)
     reader = _Reader(source, "gateway", section, base)
     settings = GatewaySettings(
         state=reader.path("state") or DEFAULT_STATE,

@@ -18,7 +18,6 @@ what was accepted and a delivery not handed over yet is handed over by :func:`pe
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
@@ -29,6 +28,7 @@ from gateway.model import DeviceRecord, DeviceStatus
 from gateway.smi import responsible_suppliers
 from gateway.storage import Migration, Transaction
 from gateway.users import User
+from gbcs.content.firmware import image_hash
 from gbcs.devices import DeviceType
 
 __all__ = [
@@ -93,11 +93,6 @@ _INSTALLED: Final = frozenset({DeviceStatus.INSTALLED_NOT_COMMISSIONED, DeviceSt
 
 _IN_PROGRESS: Final = ("pending",)
 """Delivery states of a distribution still under way (handed over: the device answers)."""
-
-
-def image_hash(image: bytes) -> bytes:
-    """The hash the CPL holds for an image and SR 11.3 names it by: its SHA-256."""
-    return hashlib.sha256(image).digest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,17 @@ and the config file that gives them (the gateway's TOML plus a ``[sandbox]`` tab
 from __future__ import annotations
 
 import tempfile
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from gateway.config import ConfigError, GatewaySettings, settings_from_mapping
+from gateway.config import (
+    ConfigError,
+    GatewaySettings,
+    config_table,
+    read_toml,
+    settings_from_mapping,
+)
 
 __all__ = ["DEFAULT_PORT", "MAX_SUPPLIERS", "SandboxSettings", "load_sandbox_config"]
 
@@ -108,23 +113,8 @@ def load_sandbox_config(path: Path) -> SandboxSettings:
     ``[[meter_points]]``, see ``docs/gateway.md``) plus an optional ``[sandbox]`` table
     (``devices``, ``suppliers``, ``latency``, ``faults``, ``response_timeout``,
     ``tick_interval``)."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    section = data.pop("sandbox", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [sandbox] must be a table")
-    bad = set(section) - _SANDBOX_KEYS
-    if bad:
-        raise ConfigError(
-            f"{path}: unknown key(s) in [sandbox]: {', '.join(sorted(bad))} "
-            f"(known: {', '.join(sorted(_SANDBOX_KEYS))})"
-        )
+    data = read_toml(path)
+    section = config_table(str(path), "sandbox", data.pop("sandbox", {}), _SANDBOX_KEYS)
     gateway = settings_from_mapping(data, base=path.parent, source=str(path))
 
     def value(key: str, kind: type, default: Any) -> Any:

@@ -29,7 +29,6 @@ loan of keys and neighbours for the one call.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -655,7 +654,7 @@ class Device:
     def receive_image(self, image: bytes, now: int, ctx: DeviceContext) -> list[Message]:
         """An image arrives over the HAN: verify it, stage it, answer with the receipt."""
         out = self.seal(self.due_alerts(now), now, ctx)
-        digest = hashlib.sha256(image).digest()
+        digest = c.image_hash(image)
         candidate = self.profile.version_for_hash(digest)
         ok = candidate is not None and self._may_install(candidate)
         if ok:

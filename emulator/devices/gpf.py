@@ -7,18 +7,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import ClassVar
 
-from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
-from emulator.devices.gsme import Gsme, encrypt_for, gas_register, gbz_error
+from emulator.devices.base import DeviceContext, DeviceSpec, Reply
+from emulator.devices.gsme import GbzDevice, Gsme, encrypt_for, gas_register
 from emulator.errors import CommandError
 from gbcs import content as c
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
-from gbcs.usecases import UseCase
 
 
 @dataclass(slots=True, eq=False, kw_only=True)
-class Gpf(Device):
+class Gpf(GbzDevice):
     """A Gas Proxy Function."""
 
     gsme: bytes | None = None
@@ -40,18 +38,6 @@ class Gpf(Device):
         gsme.wake(now)
         encrypt = encrypt_for(ctx, self.eui, command)
         return Reply(c.GasRegisterResponse.build(gas_register(gsme.meter), encrypt).encode())
-
-    def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
-        return c.gbz_alert(alert.code, from_seconds(self.device_time(now)), alert.detail).to_bytes()
-
-    def firmware_receipt(self, ok: bool, digest: bytes, now: int) -> Alert:
-        body = c.firmware_verification_alert(
-            ok=ok, when=from_seconds(self.device_time(now)), image_hash=digest
-        )
-        return Alert(body.alert_code, content=body.to_bytes())
-
-    def error_content(self, command: Message, uc: UseCase, error: Exception) -> bytes:
-        return gbz_error(command, uc, error, self.created)
 
 
 Gpf.HANDLERS = MappingProxyType({0x0074: Gpf.read_register})

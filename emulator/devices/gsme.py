@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
+from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
 from emulator.devices.meter import MeterDevice
 from emulator.errors import CommandError, TransitionError
 from emulator.metering import Meter, PaymentMode
@@ -78,6 +78,25 @@ def gbz_error(command: Message, uc: UseCase, error: Exception, clock: int) -> by
     except (GbcsError, IndexError):
         pass
     return c.ZclFailure(command_id, status, cluster).encode()
+
+
+@dataclass(slots=True, eq=False, kw_only=True)
+class GbzDevice(Device):
+    """A device other than a meter whose messages are GBZ, as the GSME's (the GPF, the PPMID,
+    the HCALCS): GBZ alerts and firmware receipts, and GBZ errors as of its creation (it keeps
+    no meter clock)."""
+
+    def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
+        return c.gbz_alert(alert.code, from_seconds(self.device_time(now)), alert.detail).to_bytes()
+
+    def firmware_receipt(self, ok: bool, digest: bytes, now: int) -> Alert:
+        body = c.firmware_verification_alert(
+            ok=ok, when=from_seconds(self.device_time(now)), image_hash=digest
+        )
+        return Alert(body.alert_code, content=body.to_bytes())
+
+    def error_content(self, command: Message, uc: UseCase, error: Exception) -> bytes:
+        return gbz_error(command, uc, error, self.created)
 
 
 @dataclass(slots=True, eq=False, kw_only=True)

@@ -10,39 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from lxml import etree
 
 from gateway.duis.envelope import parse_eui_text
 from gateway.duis.xml import is_element, local_name
-from gateway.errors import ServiceError
-from gateway.srv.example import Example, ExampleError, Home, Values, date
-from gateway.srv.fields import (
-    Fields,
-    children,
-    cosem_date,
-    invalid,
-    one,
-    read_datetime,
-    read_int,
-    time_of,
-)
+from gateway.srv import switching
+from gateway.srv.example import Example, ExampleError, Values
+from gateway.srv.fields import Fields, children, invalid, one, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
-from gbcs.content._common import _stamp
 from gbcs.payloads import dlms
 
 __all__ = [
-    "ApcLimit",
     "BoostButton",
     "SwitchAuxiliaryLoad",
     "SwitchLabels",
 ]
 
-_SWITCH_SCRIPTS = "0-0:10.0.103.255"
-"""The ALCS / HC ALCS switching script table (IC 9)."""
 _APC_SCRIPTS = "0-0:10.0.107.255"
 """The auxiliary proportional controller script table (IC 9)."""
 ACTIVATE, DEACTIVATE, RESET = 0x11, 0x12, 0x20
@@ -122,7 +108,7 @@ def _build_switch(cmd: Command) -> bytes:
         duration = dlms.set_(1, f"0-0:94.44.{116 + r.n}.{which}", 2)
         writes.append((duration, dlms.long_unsigned(r.duration)))
     script = dlms.long_unsigned(r.n << 8 | r.action)
-    writes.append((dlms.action(9, _SWITCH_SCRIPTS, 1), script))
+    writes.append((dlms.action(9, switching.SCRIPTS, 1), script))
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
 
 
@@ -169,63 +155,13 @@ def _build_boost(cmd: Command) -> bytes:
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
-@dataclass(frozen=True, slots=True)
-class ApcLimit:
-    """SR7.16 ``LimitAPCLevel``: ECS47e - controller ``n`` held at ``level`` percent from
-    ``start`` to ``end``; ``input`` when the level limits the input from the controlled load."""
-
-    n: int
-    start: datetime
-    end: datetime
-    level: int
-    input: bool
-
-
-def _read_apc(body: etree._Element) -> ApcLimit:
-    n = read_int("LimitAPCLevel/@auxiliaryControllerN", body.get("auxiliaryControllerN"), 1, 5)
-    f = Fields(
-        body, ("StartDateTime", "EndDateTime", "CommandedStateLevel", "InputFromControlledLoad")
-    )
-    start = read_datetime("StartDateTime", f.text("StartDateTime"))
-    end = read_datetime("EndDateTime", f.text("EndDateTime"))
-    if end <= start:
-        raise invalid("EndDateTime", "it must be after StartDateTime")
-    level = read_int("CommandedStateLevel", f.text("CommandedStateLevel"), 0, 100)
-    marker = f.elements.get("InputFromControlledLoad")
-    if marker is not None and (len(marker) or (marker.text or "").strip()):
-        raise invalid("InputFromControlledLoad", "it takes no value")
-    return ApcLimit(n, start, end, level, marker is not None)
-
-
 def _build_apc(cmd: Command) -> bytes:
-    r: ApcLimit = cmd.request
-    base = f"0-0:94.44.{116 + r.n}"
+    """SR7.16 ``LimitAPCLevel``: ECS47e - the period, then the APC script of the level (its
+    high byte as a level script's, its low byte the bare level)."""
+    r: switching.LevelPeriod = cmd.request
     script = ((0x20 if r.input else 0x10) | r.n) << 8 | r.level
-    writes = (
-        (dlms.set_(1, f"{base}.3", 2), _stamp(r.start)),
-        (dlms.set_(1, f"{base}.4", 2), _stamp(r.end)),
-        (dlms.action(9, _APC_SCRIPTS, 1), dlms.long_unsigned(script)),
-    )
+    writes = switching.level_period_writes(r, _APC_SCRIPTS, script)
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
-
-
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@dataclass(frozen=True, slots=True)
-class SwitchingEntry:
-    """One entry of the ALCS / HC ALCS switching schedule."""
-
-    n: int
-    activate: bool
-    at: bytes
-    """Switch time, COSEM time (4 bytes)."""
-    weekdays: int
-    """7 bits, Monday first."""
-    special_days: frozenset[int]
-    start: bytes
-    end: bytes
-    """COSEM dates (5 bytes, wildcards 0xFF)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,64 +170,33 @@ class SwitchingSchedule:
     its special days (by index, COSEM dates) and the switches' types (``None`` for an ALCS,
     the HC ALCS's entity otherwise)."""
 
-    entries: tuple[SwitchingEntry, ...]
+    entries: tuple[switching.ScheduleEntry, ...]
     special_days: tuple[tuple[int, bytes], ...]
     switch_types: tuple[tuple[int, bytes | None], ...]
 
 
-def _read_entry(element: etree._Element) -> SwitchingEntry:
+def _read_entry(element: etree._Element) -> switching.ScheduleEntry:
     switch = one(element, "ActivateDeactivateSwitch")
     n = _index(switch)
     kinds = [local_name(c) for c in switch if is_element(c)]
     if kinds not in (["ActivateSwitch"], ["DeactivateSwitch"]):
         raise invalid("ActivateDeactivateSwitch", "it holds ActivateSwitch or DeactivateSwitch")
-    special = frozenset(
-        read_int("SpecialDaysApplicability/@index", e.get("index"), 1, 20)
-        for e in children(element, "SpecialDaysApplicability")
-    )
-    weekdays = 0
-    for days in children(element, "DaysOfWeekApplicability"):
-        for day in children(days, "DayOfWeekApplicability"):
-            name = (one(day, "DayOfWeekID").text or "").strip()
-            if name not in _WEEKDAYS:
-                raise invalid("DayOfWeekID", f"{name!r} is not a day of the week")
-            weekdays |= 0x40 >> _WEEKDAYS.index(name)
-    when = one(element, "ALCSScheduleDatesAndTime")
-    at = time_of(one(when, "SwitchTime").text)
-    return SwitchingEntry(
-        n,
-        kinds == ["ActivateSwitch"],
-        bytes([at.hour, at.minute, at.second, 0]),
-        weekdays,
-        special,
-        cosem_date(one(when, "StartDate"), with_time=False),
-        cosem_date(one(when, "EndDate"), with_time=False),
+    script = n << 8 | (1 if kinds == ["ActivateSwitch"] else 2)
+    return switching.read_entry(
+        element, script, attribute="index", period="ALCSScheduleDatesAndTime", repeats_refused=False
     )
 
 
 def _read_schedule(body: etree._Element) -> SwitchingSchedule:
-    allowed = {"ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId"}
-    for child in body:
-        if is_element(child) and local_name(child) not in allowed:
-            name = local_name(child)
-            if name == "ExecutionDateTime":
-                raise ServiceError(
-                    "duis_sr_not_supported", srv="with an ExecutionDateTime (future-dated)"
-                )
-            raise invalid(local_name(body), f"unexpected element {name}")
+    switching.check_children(
+        body, ("ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId")
+    )
     entries = tuple(_read_entry(e) for e in children(body, "ALCSHCALCSConnectionSchedule"))
     if not 1 <= len(entries) <= 48:
         raise invalid(local_name(body), "it holds 1 to 48 ALCSHCALCSConnectionSchedule")
-    days: dict[int, bytes] = {}
-    for day in children(one(body, "ALCSHCALCSSpecialDays"), "ALCSHCALCSSpecialDay"):
-        index = read_int("ALCSHCALCSSpecialDay/@index", day.get("index"), 1, 20)
-        if index in days:
-            raise invalid("ALCSHCALCSSpecialDay", f"special day {index} is given twice")
-        days[index] = cosem_date(day, with_time=False)
-    for entry in entries:
-        unknown = sorted(entry.special_days - set(days))
-        if unknown:
-            raise invalid("SpecialDaysApplicability", f"special days {unknown} are not defined")
+    days = switching.read_special_days(
+        one(body, "ALCSHCALCSSpecialDays"), "ALCSHCALCSSpecialDay", "index", entries
+    )
     types: dict[int, bytes | None] = {}
     for element in children(body, "SwitchTypeAndId"):
         n = _index(element)
@@ -303,7 +208,7 @@ def _read_schedule(body: etree._Element) -> SwitchingSchedule:
         types[n] = (
             None if local_name(kinds[0]) == "ALCS" else parse_eui_text(kinds[0].text, "HCALCS")
         )
-    return SwitchingSchedule(entries, tuple(sorted(days.items())), tuple(sorted(types.items())))
+    return SwitchingSchedule(entries, days, tuple(sorted(types.items())))
 
 
 _NOW = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
@@ -316,35 +221,7 @@ def _build_schedule(cmd: Command) -> bytes:
         (dlms.set_(1, f"0-0:94.44.0.{20 + n}", 2), dlms.octet_string(eui or bytes(8)))
         for n, eui in r.switch_types
     ]
-    days = dlms.array(
-        *(
-            dlms.structure(dlms.long_unsigned(i), dlms.octet_string(d), dlms.unsigned(i))
-            for i, d in r.special_days
-        )
-    )
-    writes.append((dlms.set_(11, "0-1:11.0.3.255", 2), days))
-    count = len(r.special_days)
-    ids = [i for i, _ in r.special_days]
-    entries = []
-    for index, e in enumerate(r.entries, 1):
-        special = 0
-        for i in e.special_days:
-            special |= 1 << (8 * ((count + 7) // 8) - 1 - ids.index(i))
-        entries.append(
-            dlms.structure(
-                dlms.long_unsigned(index),
-                dlms.boolean(True),
-                dlms.octet_string(bytes.fromhex("00000a0067ff")),  # the switching scripts
-                dlms.long_unsigned(e.n << 8 | (1 if e.activate else 2)),
-                dlms.octet_string(e.at),
-                dlms.long_unsigned(0xFFFF),
-                dlms.BitString(7, bytes([e.weekdays << 1])),
-                dlms.BitString(count, special.to_bytes((count + 7) // 8, "big")),
-                dlms.octet_string(e.start),
-                dlms.octet_string(e.end),
-            )
-        )
-    writes.append((dlms.set_(10, "0-1:12.0.2.255", 2), dlms.array(*entries)))
+    writes.extend(switching.calendar_writes(1, r.special_days, r.entries))
     writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), _NOW))
     writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), _NOW))
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
@@ -393,15 +270,7 @@ def _schedule_example(v: Values) -> str:
     """One entry: switch ``index`` on (off with DeactivateSwitch=yes) at SwitchTime on the days
     listed, between StartDate and EndDate; no special days."""
     action = "DeactivateSwitch" if v.get("DeactivateSwitch") is not None else "ActivateSwitch"
-    days = [d.strip() for d in (v.get("DaysOfWeekApplicability") or "").split(",") if d.strip()]
-    unknown = [d for d in days if d not in _WEEKDAYS]
-    if unknown:
-        raise ExampleError(f"DaysOfWeekApplicability: {unknown[0]!r} is not Monday .. Sunday")
-    applicable = "".join(
-        f"<sr:DayOfWeekApplicability><sr:DayOfWeekID>{d}</sr:DayOfWeekID>"
-        "</sr:DayOfWeekApplicability>"
-        for d in days
-    )
+    days = switching.days_example(v, "ALCSScheduleDatesAndTime")
     switch_type = v.get("SwitchTypeAndId")
     if switch_type is None:
         types = ""
@@ -416,11 +285,7 @@ def _schedule_example(v: Values) -> str:
         "<sr:ALCSHCALCSConnectionSchedule>"
         f'<sr:ActivateDeactivateSwitch index="{v.text("index")}"><sr:{action}/>'
         "</sr:ActivateDeactivateSwitch>"
-        f"<sr:DaysOfWeekApplicability>{applicable}</sr:DaysOfWeekApplicability>"
-        f"<sr:ALCSScheduleDatesAndTime>{v.element('SwitchTime')}"
-        f"<sr:StartDate>{date('StartDate', v.get('StartDate'))}</sr:StartDate>"
-        f"<sr:EndDate>{date('EndDate', v.get('EndDate'))}</sr:EndDate>"
-        "</sr:ALCSScheduleDatesAndTime></sr:ALCSHCALCSConnectionSchedule>"
+        f"{days}</sr:ALCSHCALCSConnectionSchedule>"
         f"<sr:ALCSHCALCSSpecialDays/>{types}"
     )
 
@@ -436,21 +301,6 @@ _SCHEDULE_EXAMPLE = Example(
         "SwitchTypeAndId": "ALCS",
     },
     _schedule_example,
-)
-
-_APC_EXAMPLE = Example(
-    {
-        "auxiliaryControllerN": "1",
-        "StartDateTime": Home.NOW,
-        "EndDateTime": Home.TOMORROW,
-        "CommandedStateLevel": "50",
-        "InputFromControlledLoad": None,
-    },
-    lambda v: (
-        v.elements("StartDateTime", "EndDateTime", "CommandedStateLevel")
-        + v.marker("InputFromControlledLoad")
-    ),
-    attributes=("auxiliaryControllerN",),
 )
 
 
@@ -520,5 +370,10 @@ serves(
 )
 serves(
     "7.16",
-    Codec(read=_read_apc, build=_build_apc, builds=frozenset({"ECS47e"}), example=_APC_EXAMPLE),
+    Codec(
+        read=switching.read_level_period,
+        build=_build_apc,
+        builds=frozenset({"ECS47e"}),
+        example=switching.level_period_example("50"),
+    ),
 )

@@ -111,16 +111,6 @@ def _settings(cmd: Command, writes: list[Write]) -> bytes:
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
 
 
-def _flag(f: Fields, name: str) -> bool:
-    """An empty marker element (``sr:NoType`` / ``sr:Reset``): present or not."""
-    element = f.elements.get(name)
-    if element is None:
-        return False
-    if len(element) or (element.text or "").strip():
-        raise invalid(name, "it takes no value")
-    return True
-
-
 def _uint(f: Fields, name: str, high: int = 0xFFFF_FFFF) -> int:
     return read_int(name, f.text(name), 0, high)
 
@@ -215,7 +205,7 @@ def _read_voltage(body: etree._Element) -> UpdateVoltage:
         pair("RMSVoltageSag"),
         pair("RMSVoltageSwell"),
         phases,
-        not _flag(f, "RMSVoltageCountersNotReset"),
+        not f.marker("RMSVoltageCountersNotReset"),
     )
 
 
@@ -320,7 +310,7 @@ def _read_billing(body: etree._Element) -> BillingCalendar:
     any_year = b"\xff\xff"
     dates: tuple[bytes, ...]
     if kind == "Daily":
-        _flag(e, "Daily")
+        e.marker("Daily")
         dates = (any_year + b"\xff\xff\xff",)
     elif kind == "Weekly":
         dates = (any_year + bytes([0xFF, 0xFF, _uint(e, "Weekly", 7) or _zero("Weekly")]),)
@@ -444,7 +434,7 @@ def _read_md_reset(body: etree._Element) -> ResetMaximumDemand:
         "MaxDemandConfigTimeActivePowerImportValue",
     )
     f = Fields(body, names)
-    request = ResetMaximumDemand(*(_flag(f, n) for n in names))
+    request = ResetMaximumDemand(*(f.marker(n) for n in names))
     if not any((request.import_value, request.export_value, request.configurable_import)):
         raise invalid(f.owner, "it names no register to reset")
     return request

@@ -63,6 +63,20 @@ class Fields:
             return None
         return (element.text or "").strip()
 
+    def marker(self, name: str) -> bool:
+        """An empty marker element (``sr:InputFromControlledLoad``): present or not."""
+        element = self.elements.get(name)
+        if element is None:
+            return False
+        empty(element)
+        return True
+
+
+def empty(element: etree._Element) -> None:
+    """Refuse a marker element (``sr:Channel3``) that holds anything."""
+    if len(element) or (element.text or "").strip():
+        raise invalid(local_name(element), "it takes no value")
+
 
 def read_datetime(name: str, text: str | None) -> datetime:
     value = text or ""

@@ -300,6 +300,11 @@ serves(
 # --------------------------------------------------------------------------- 8.12.1
 
 
+def _log(entries: tuple[tuple[bytes, DeviceType], ...]) -> tuple[tuple[bytes, int], ...]:
+    """A device log as the SMI holds it (EUI, device type), as CCS03 and GCS59 restore it."""
+    return tuple((eui, gc.OTHER_DEVICE_TYPES[kind.value]) for eui, kind in entries)
+
+
 @dataclass(frozen=True, slots=True)
 class RestoreHanDeviceLog:
     """SR8.12.1 ``RestoreHANDeviceLog``: the old CHF's device log, as the SMI holds it (the
@@ -319,8 +324,7 @@ def _read_restore_han(body: etree._Element) -> RestoreHanDeviceLog:
 
 def _build_restore_han(cmd: Command) -> bytes:
     request: RestoreHanDeviceLog = cmd.request
-    entries = tuple((eui, gc.OTHER_DEVICE_TYPES[kind.value]) for eui, kind in request.entries)
-    return gc.RestoreChfDeviceLog(cmd.counter, request.old_chf, entries).encode()
+    return gc.RestoreChfDeviceLog(cmd.counter, request.old_chf, _log(request.entries)).encode()
 
 
 serves(
@@ -354,8 +358,7 @@ def _read_restore_gpf(body: etree._Element) -> RestoreGpfDeviceLog:
 
 def _build_restore_gpf(cmd: Command) -> bytes:
     request: RestoreGpfDeviceLog = cmd.request
-    entries = tuple((eui, gc.OTHER_DEVICE_TYPES[kind.value]) for eui, kind in request.entries)
-    return gc.RestoreGpfDeviceLog(entries).encode()
+    return gc.RestoreGpfDeviceLog(_log(request.entries)).encode()
 
 
 serves(

@@ -18,7 +18,7 @@ from lxml import etree
 
 from gateway.duis.xml import is_element, local_name
 from gateway.srv.example import EMPTY, Example, ExampleError, Values
-from gateway.srv.fields import Fields, invalid, read_int
+from gateway.srv.fields import Fields, empty, invalid, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
@@ -65,8 +65,7 @@ def _mask(element: etree._Element, page: int, first: int, last: int) -> int:
         match = re.fullmatch(r"Channel(\d+)", name)
         if match is None or not first <= int(match.group(1)) <= last:
             raise invalid(local_name(element), f"{name} is not a channel {first} to {last}")
-        if len(child) or (child.text or "").strip():
-            raise invalid(name, "it takes no value")
+        empty(child)
         mask |= 1 << (int(match.group(1)) - first)
     return mask
 

@@ -40,6 +40,22 @@ def alert_message_code(alert_code: int) -> int:
     return 0x1000 if is_critical_alert(alert_code) else 0x1001
 
 
+def _notification(counter: int, code: int, when: _dt.datetime, *details: Data) -> bytes:
+    """A DLMS alert: a Data-Notification (no date-time of its own) whose body is the
+    structure of the alert code, its date-time and the alert's details."""
+    body = dlms.structure(dlms.long_unsigned(code), _stamp(when), *details)
+    return DataNotification(dlms.invoke_id_for(counter), body).to_bytes()
+
+
+def _notified(content: bytes, what: str, n: int | None = None) -> tuple[int, tuple[Data, ...]]:
+    """The counter and the body's items of a DLMS alert (``n`` of them, if given)."""
+    apdu = dlms.decode_dlms(content)
+    if not isinstance(apdu, DataNotification) or apdu.date_time:
+        raise DecodeError("expected a DLMS Data-Notification")
+    items = _items(apdu.body, what, n)
+    return _counter_of(apdu.invoke_id), items
+
+
 @dataclass(frozen=True, slots=True)
 class DlmsAlert:
     """An ESME / CHF alert: DLMS Data-Notification whose body is
@@ -52,21 +68,16 @@ class DlmsAlert:
     details: Data | None = None
 
     def encode(self) -> bytes:
-        items: list[Data] = [dlms.long_unsigned(self.code), _stamp(self.when)]
-        if self.details is not None:
-            items.append(self.details)
-        return DataNotification(dlms.invoke_id_for(self.counter), dlms.structure(*items)).to_bytes()
+        details = () if self.details is None else (self.details,)
+        return _notification(self.counter, self.code, self.when, *details)
 
     @classmethod
     def decode(cls, content: bytes) -> DlmsAlert:
-        apdu = dlms.decode_dlms(content)
-        if not isinstance(apdu, DataNotification) or apdu.date_time:
-            raise DecodeError("expected a DLMS Data-Notification")
-        items = _items(apdu.body, "alert")
+        counter, items = _notified(content, "alert")
         if len(items) not in (2, 3):
             raise DecodeError("alert: expected 2 or 3 elements")
         found = cls(
-            _counter_of(apdu.invoke_id),
+            counter,
             _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED),
             _when(items[1], "alert time"),
             items[2] if len(items) == 3 else None,
@@ -117,19 +128,15 @@ class SupplyOutageAlert:
         return self.code
 
     def encode(self) -> bytes:
-        body = dlms.structure(
-            dlms.long_unsigned(self.code), _stamp(self.when), _stamp(self.start), _stamp(self.end)
+        return _notification(
+            self.counter, self.code, self.when, _stamp(self.start), _stamp(self.end)
         )
-        return DataNotification(dlms.invoke_id_for(self.counter), body).to_bytes()
 
     @classmethod
     def decode(cls, content: bytes) -> SupplyOutageAlert:
-        apdu = dlms.decode_dlms(content)
-        if not isinstance(apdu, DataNotification) or apdu.date_time:
-            raise DecodeError("expected a DLMS Data-Notification")
-        items = _items(apdu.body, "outage alert", 4)
+        counter, items = _notified(content, "outage alert", 4)
         found = cls(
-            _counter_of(apdu.invoke_id),
+            counter,
             _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED),
             _when(items[1], "alert time"),
             _when(items[2], "outage start"),
@@ -158,24 +165,21 @@ class ApcLimitEndedAlert:
         return self.code
 
     def encode(self) -> bytes:
-        body = dlms.structure(
-            dlms.long_unsigned(self.code),
-            _stamp(self.when),
+        return _notification(
+            self.counter,
+            self.code,
+            self.when,
             dlms.unsigned(self.controller),
             dlms.unsigned(self.level),
         )
-        return DataNotification(dlms.invoke_id_for(self.counter), body).to_bytes()
 
     @classmethod
     def decode(cls, content: bytes) -> ApcLimitEndedAlert:
-        apdu = dlms.decode_dlms(content)
-        if not isinstance(apdu, DataNotification) or apdu.date_time:
-            raise DecodeError("expected a DLMS Data-Notification")
-        items = _items(apdu.body, "APC alert", 4)
+        counter, items = _notified(content, "APC alert", 4)
         if _int(items[0], "alert code", dlms.DataType.LONG_UNSIGNED) != cls.code:
             raise DecodeError("an ECS102 alert is 0x8F87")
         found = cls(
-            _counter_of(apdu.invoke_id),
+            counter,
             _when(items[1], "alert time"),
             _int(items[2], "controller", dlms.DataType.UNSIGNED),
             _int(items[3], "level", dlms.DataType.UNSIGNED),

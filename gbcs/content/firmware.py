@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -102,6 +103,12 @@ class FirmwareVersion:
 # =========================================================================== CS06
 
 
+def image_hash(image: bytes) -> bytes:
+    """The Manufacturer Image hash by which CS06 and the firmware receipt alerts name an
+    image: its SHA-256."""
+    return hashlib.sha256(image).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class ActivateFirmware:
     """CS06 Activate Firmware: ASN.1 ``SEQUENCE { manufacturerImageHash OCTET STRING (32),
@@ -196,4 +203,5 @@ __all__ = [
     "FirmwareActivationScheduled",
     "FirmwareVersion",
     "ReadFirmwareVersion",
+    "image_hash",
 ]

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from lxml import etree
 
+from gateway.model import DeviceRecord
 from gbcs.builders import Builder
 from gbcs.codes import SUPPLIER
 from gbcs.frames import Message
 from gbcs.keystore import KeyLookup
-from smetsim.client import DuisClient, build_request
+from smetsim.client import DuisClient, Outcome, build_request
+from smetsim.sandbox import Sandbox, SandboxSettings, prepare_sandbox_state
+from smetsim.sandbox_workers import worker_arguments
+from smetsim.worker_mesh import WorkerMesh
 
 TEMPLATES = "duis/templates"
 
@@ -74,3 +82,40 @@ class SchemaCheck:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         errors = self.schema.errors(etree.fromstring(xml, parser))
         assert errors == [], errors
+
+    def response(self, outcome: Outcome) -> Message:
+        """The GBCS of ``outcome``'s final answer, which must be a device's response and
+        valid against the schema."""
+        assert outcome.final is not None, "no answer in time"
+        assert outcome.final.kind == "response", outcome.final.body
+        self(outcome.final.body)
+        return gbcs_of(outcome.final.body)
+
+
+@asynccontextmanager
+async def two_workers(settings: SandboxSettings) -> AsyncIterator[list[Sandbox]]:
+    """Two sandbox workers on the state of ``settings`` (what ``smetsim sandbox --workers 2``
+    runs), in this process with a port each: worker 0 hosts the fleet."""
+    await prepare_sandbox_state(settings)
+    token = secrets.token_hex(8)
+    started: list[Sandbox] = []
+    try:
+        for index in range(2):
+            own, _, count, _ = worker_arguments(settings, index, 2, token)
+            started.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
+        yield started
+    finally:
+        for sandbox in started:
+            await sandbox.close()
+
+
+async def recorded_firmware(sandbox: Sandbox, device: bytes, version: str) -> DeviceRecord:
+    """The SMI's record of ``device`` once it holds firmware ``version`` (the device service
+    follows the device's activation asynchronously); after 5 s, as it is then."""
+    for _ in range(500):
+        record = sandbox.gateway.service.get_device(device)
+        assert record is not None
+        if record.firmware_version == version:
+            break
+        await asyncio.sleep(0.01)
+    return record

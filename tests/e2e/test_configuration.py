@@ -12,17 +12,14 @@ from gbcs import content as gc
 from gbcs.payloads import dlms
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, Sandbox
-from tests.e2e.support import SchemaCheck, gbcs_of, request, template
+from tests.e2e.support import SchemaCheck, request, template
 
 
 async def _final(client: DuisClient, xml: bytes, schema: SchemaCheck, *, sign: bool = False):  # type: ignore[no-untyped-def]
     outcome = await client.send(xml, sign=sign, wait=True, within=5)
     for answer in outcome.answers:
         assert answer.code in ("I0", "I99"), (answer.code, answer.reason)
-    assert outcome.final is not None, "no answer in time"
-    assert outcome.final.kind == "response", outcome.final.body
-    schema(outcome.final.body)
-    return gbcs_of(outcome.final.body)
+    return schema.response(outcome)
 
 
 async def test_6_12_template_sets_the_power_thresholds(

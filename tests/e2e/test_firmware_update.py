@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,11 +26,8 @@ from smetsim.sandbox import (
     SUPPLIER,
     Sandbox,
     SandboxSettings,
-    prepare_sandbox_state,
 )
-from smetsim.sandbox_workers import worker_arguments
-from smetsim.worker_mesh import WorkerMesh
-from tests.e2e.support import SchemaCheck
+from tests.e2e.support import SchemaCheck, two_workers
 
 NEW = "00020000"
 
@@ -296,14 +292,7 @@ async def test_an_image_another_worker_accepted_goes_through_the_fleets_worker(
     settings = SandboxSettings.create(
         state=tmp_path / "state", port=0, latency=False, durability="process"
     )
-    await prepare_sandbox_state(settings)
-    token = secrets.token_hex(8)
-    workers: list[Sandbox] = []
-    try:
-        for index in range(2):
-            own, _, count, _ = worker_arguments(settings, index, 2, token)
-            workers.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
-        host, other = workers
+    async with two_workers(settings) as (host, other):
         assert other.gateway.dcc_services.carrier is None  # worker 1 has no HAN of its own
         async with DuisClient(other.url, keys=other.keystore, sign_xml=True) as client:
             answer = await client.post(_update(client, _image(host)))
@@ -315,6 +304,3 @@ async def test_an_image_another_worker_accepted_goes_through_the_fleets_worker(
         assert host.fleet.device(ESME, host.clock()).staged_image == firmware.image_hash(
             _image(host)
         )
-    finally:
-        for sandbox in workers:
-            await sandbox.close()

@@ -5,7 +5,6 @@ the next request is refused at once, and SR11.3 future-dated to the ESME."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ import pytest
 
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings
+from tests.e2e.support import recorded_firmware
 
 TEMPLATES = "duis/templates"
 
@@ -163,11 +163,6 @@ async def test_a_firmware_update_future_dated_runs_on_the_meter_and_the_smi_foll
         clock.now = when + timedelta(minutes=1)
         for out in home.fleet.advance(clock()):
             home.wan.hubs.send_up(out.eui, out.frame, 0.0)
-        for _ in range(200):
-            record = home.gateway.service.get_device(ESME)
-            assert record is not None
-            if record.firmware_version == new:
-                break
-            await asyncio.sleep(0.01)
+        record = await recorded_firmware(home, ESME, new)
         assert record.firmware_version == new
     assert home.fleet.device(ESME, clock()).firmware.esme_variant == "AD"

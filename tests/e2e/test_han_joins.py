@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +20,9 @@ from smetsim.client import DuisClient
 from smetsim.requests import write_request
 from smetsim.sandbox import ESME, GSME, HCALCS, PPMID, Sandbox
 
+if TYPE_CHECKING:
+    from _pytest.mark.structures import ParameterSet  # what pytest.param makes
+
 _ACB_UNSIGNED = pytest.mark.xfail(
     strict=True,
     reason=(
@@ -27,28 +31,20 @@ _ACB_UNSIGNED = pytest.mark.xfail(
         "an unsigned critical command (gateway/services/device.py builds it with critical=False)"
     ),
 )
+
+
+def _acb_unsigned(stem: str, target: bytes, other: str, kind: DeviceType) -> ParameterSet:
+    return pytest.param(stem, target, other, kind, marks=_ACB_UNSIGNED, id=stem)
+
+
 JOINS = [
     # template, target, other, the other's type
     ("CS03A1_8.7.1", ESME, "00-DB-12-34-56-78-90-9A", DeviceType.HCALCS),
     ("CS03A2Critical_8.7.1", HCALCS, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
-    pytest.param(
-        "CS03A2NonCritical_8.7.2",
-        PPMID,
-        "00-DB-12-34-56-78-90-93",
-        DeviceType.ESME,
-        marks=_ACB_UNSIGNED,
-        id="CS03A2NonCritical_8.7.2",
-    ),
+    _acb_unsigned("CS03A2NonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
     ("CS03B_8.7.2", GSME, "00-DB-12-34-56-78-90-9C", DeviceType.GPF),
     ("CS03CCritical_8.7.1", GSME, "00-DB-12-34-56-78-90-98", DeviceType.PPMID),
-    pytest.param(
-        "CS03CNonCritical_8.7.2",
-        PPMID,
-        "00-DB-12-34-56-78-90-94",
-        DeviceType.GSME,
-        marks=_ACB_UNSIGNED,
-        id="CS03CNonCritical_8.7.2",
-    ),
+    _acb_unsigned("CS03CNonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-94", DeviceType.GSME),
 ]
 
 

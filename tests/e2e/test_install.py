@@ -19,7 +19,7 @@ from gbcs.devices import DeviceType
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
 from smetsim.sandbox import Sandbox, gateway_profile
-from tests.e2e.support import SchemaCheck
+from tests.e2e.support import SchemaCheck, recorded_firmware
 
 NEW_CHF = bytes.fromhex("00db123456789d00")
 NEW_GPF = bytes.fromhex("00db123456789d01")
@@ -191,12 +191,7 @@ async def test_a_new_home_is_installed_commissioned_and_upgraded(
     )
     assert sandbox.fleet.device(NEW_ESME, sandbox.clock()).firmware.esme_variant == "A"
     home.time_passes(timedelta(hours=2, minutes=1))
-    for _ in range(500):
-        record = sandbox.gateway.service.get_device(NEW_ESME)
-        assert record is not None
-        if record.firmware_version == NEW_FIRMWARE:
-            break
-        await asyncio.sleep(0.01)
+    record = await recorded_firmware(sandbox, NEW_ESME, NEW_FIRMWARE)
     assert record.firmware_version == NEW_FIRMWARE
     assert sandbox.fleet.device(NEW_ESME, sandbox.clock()).firmware.esme_variant == "AD"
     assert record.esme_variant == "A"  # MP125: the SMI keeps what it was told ...

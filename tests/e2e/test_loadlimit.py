@@ -28,10 +28,7 @@ async def _critical(
     outcome = await client.send(request(client, srv, ESME, body, cv=4), wait=True, within=5)
     assert [a.code for a in outcome.answers] == ["I0", "I99"], outcome.answers[-1].reason
     assert gbcs_of(outcome.answers[0].body).signature_omitted  # the pre-command
-    assert outcome.final is not None
-    assert outcome.final.kind == "response", outcome.final.body
-    schema(outcome.final.body)
-    message = gbcs_of(outcome.final.body)
+    message = schema.response(outcome)
     assert Verifier(sandbox.keystore).verify(message).signature is Check.VALID
     assert gc.decode_response(message.message_code, message.content).ok  # type: ignore[union-attr]
     return message.message_code
@@ -45,10 +42,7 @@ async def test_6_4_1_sets_the_load_limit_and_4_15_reads_it_back(
     outcome = await client.send(
         request(client, "4.15", ESME, "<sr:ReadLoadLimitData/>"), wait=True, within=5
     )
-    assert outcome.final is not None
-    assert outcome.final.kind == "response", outcome.final.body
-    schema(outcome.final.body)
-    read = gc.decode_response(0x0042, gbcs_of(outcome.final.body).content)
+    read = gc.decode_response(0x0042, schema.response(outcome).content)
     assert isinstance(read, gc.DlmsReadResponse)
     assert read.data[0] == dlms.boolean(True)
     assert read.data[3:] == (
@@ -92,10 +86,7 @@ async def test_6_29_the_chf_scans_and_says_so(
 ) -> None:
     xml = request(client, "6.29", CHF, "<sr:RequestCHFSubGHzChannelScan/>")
     outcome = await client.send(xml, wait=True, within=5)
-    assert outcome.final is not None
-    assert outcome.final.kind == "response", outcome.final.body
-    schema(outcome.final.body)
-    message = gbcs_of(outcome.final.body)
+    message = schema.response(outcome)
     assert message.message_code == 0x010E
     assert gc.decode_response(0x010E, message.content).ok  # type: ignore[union-attr]
     assert sandbox.fleet.device(CHF, 0).family_state(FAMILY)["channel_scans"]

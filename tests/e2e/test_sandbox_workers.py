@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +16,8 @@ import pytest
 
 from gbcs.codes import SUPPLIER
 from smetsim.client import DuisClient
-from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings, prepare_sandbox_state
-from smetsim.sandbox_workers import worker_arguments
-from smetsim.worker_mesh import WorkerMesh
-from tests.e2e.support import gbcs_of, request, request_id
+from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings
+from tests.e2e.support import gbcs_of, request, request_id, two_workers
 
 READ = "<sr:ReadInstantaneousImportRegisters/>"
 USER = SUPPLIER.hex("-").upper()
@@ -35,17 +32,8 @@ async def workers(tmp_path: Path) -> AsyncIterator[list[Sandbox]]:
         response_timeout=2.0,
         durability="process",
     )
-    await prepare_sandbox_state(settings)
-    token = secrets.token_hex(8)
-    started: list[Sandbox] = []
-    try:
-        for index in range(2):
-            own, _, count, _ = worker_arguments(settings, index, 2, token)
-            started.append(await Sandbox.start(own, mesh=WorkerMesh(token, index, count)))
+    async with two_workers(settings) as started:
         yield started
-    finally:
-        for sandbox in started:
-            await sandbox.close()
 
 
 async def _feed(client: DuisClient, url: str, after: int, wait: float = 0) -> list[Any]:

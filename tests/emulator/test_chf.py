@@ -8,7 +8,7 @@ from emulator.fleet import Fleet
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import ACB, SUPPLIER
-from tests.emulator.support import CHF, ESME, HeadEnd
+from tests.emulator.support import CHF, ESME, Answer, HeadEnd
 
 NEW_DEVICE = bytes.fromhex("00db1234567890b7")
 EXTENSIONS = SUPPLIER + (1000).to_bytes(8, "big")  # supplementary remote party and counter
@@ -20,7 +20,10 @@ def _chf(fleet: Fleet, head: HeadEnd) -> Chf:
     return device
 
 
-def _log_command(head: HeadEnd, cmd: c.AddDeviceLogEntry | c.RemoveDeviceLogEntry) -> None:
+def _from_acb(
+    head: HeadEnd, cmd: c.AddDeviceLogEntry | c.RemoveDeviceLogEntry | c.RestoreChfDeviceLog
+) -> Answer:
+    """``cmd`` sent to the CHF by the ACB for the supplier (the extensions); it answers."""
     message = head.builder.command(
         originator=ACB,
         target=CHF,
@@ -31,6 +34,12 @@ def _log_command(head: HeadEnd, cmd: c.AddDeviceLogEntry | c.RemoveDeviceLogEntr
         extensions=EXTENSIONS,
     )
     answer = head.send(message)
+    assert answer.response is not None
+    return answer
+
+
+def _log_command(head: HeadEnd, cmd: c.AddDeviceLogEntry | c.RemoveDeviceLogEntry) -> None:
+    answer = _from_acb(head, cmd)
     assert answer.response is not None
     assert answer.response.extensions == EXTENSIONS
     assert c.Outcome.decode(answer.response.content).ok
@@ -70,16 +79,7 @@ def test_ECS52_reads_the_hub_firmware(head: HeadEnd) -> None:
 
 
 def _restore(head: HeadEnd, cmd: c.RestoreChfDeviceLog) -> c.Outcome:
-    message = head.builder.command(
-        originator=ACB,
-        target=CHF,
-        counter=cmd.counter,
-        message_code=cmd.message_code,
-        content=cmd.encode(),
-        critical=False,
-        extensions=EXTENSIONS,
-    )
-    answer = head.send(message)
+    answer = _from_acb(head, cmd)
     assert answer.response is not None
     assert answer.response.message_code == 0x0003
     return c.Outcome.decode(answer.response.content)

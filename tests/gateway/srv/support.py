@@ -29,8 +29,18 @@ def reference(conformance: Path, template: str) -> Message:
     stem = template.removesuffix("_REQUEST_DUIS.XML")
     for kind in ("COMMAND", "PRECOMMAND"):
         for path in conformance.glob(f"gbcs/*/{stem}_{kind}_GBCS.HEX"):
-            return Message.from_bytes(bytes.fromhex(path.read_text().strip()))
+            return _message(path)
     raise FileNotFoundError(stem)
+
+
+def gbcs_file(conformance: Path, name: str) -> Message:
+    """The DCC's GBCS message in the file ``name`` (in whichever use case's folder)."""
+    (path,) = conformance.glob(f"gbcs/*/{name}")
+    return _message(path)
+
+
+def _message(path: Path) -> Message:
+    return Message.from_bytes(bytes.fromhex(path.read_text().strip()))
 
 
 def body_of(conformance: Path, template: str) -> tuple[str, object]:

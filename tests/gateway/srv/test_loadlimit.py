@@ -17,9 +17,9 @@ from gateway.srv.example import date
 from gateway.srv.spec import Command
 from gbcs import content as gc
 from gbcs.content import spec_key
-from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.usecases import by_name
+from tests.gateway.srv.support import gbcs_file
 
 SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
 DEVICE = bytes.fromhex("00db1234567890a0")
@@ -145,13 +145,7 @@ def test_7_13_follows_ecs47e_with_the_level_script_of_the_calendar(conformance: 
     cmd = _build("7.13", _state())
     assert cmd.message_code == 0x011E
     # The period objects are ECS47e's, byte for byte as the DCC wrote them for 7.16.
-    ref = Message.from_bytes(
-        bytes.fromhex(
-            (conformance / "gbcs/7.16_ECS47e/ECS47e_7.16_APC_INPUT_SUCCESS_COMMAND_GBCS.HEX")
-            .read_text()
-            .strip()
-        )
-    )
+    ref = gbcs_file(conformance, "ECS47e_7.16_APC_INPUT_SUCCESS_COMMAND_GBCS.HEX")
     theirs = gc.decode_command(ref.message_code, ref.content)
     assert isinstance(theirs, gc.DeviceSettings)
     assert cmd.writes[:2] == theirs.writes[:2]
@@ -219,13 +213,7 @@ def test_6_14_3_writes_the_calendar_ecs61d_reads_back(conformance: Path) -> None
     days = _definitions((1, "*-12-25"), (2, "*-12-26"), (3, "2015-04-03"))
     cmd = _build("6.14.3", _body(_CALENDAR, entries + days))
     assert cmd.message_code == 0x011A
-    ref = Message.from_bytes(
-        bytes.fromhex(
-            (conformance / "gbcs/7.14_ECS61d/ECS61d_7.14_SUCCESS_RESPONSE_GBCS.HEX")
-            .read_text()
-            .strip()
-        )
-    )
+    ref = gbcs_file(conformance, "ECS61d_7.14_SUCCESS_RESPONSE_GBCS.HEX")
     read = gc.DlmsReadResponse.decode(ref.content)
     gets = gc.DLMS_READS[0x011C]
     written = {k.removeprefix("set "): v for k, v in _values(cmd).items()}
