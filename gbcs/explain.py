@@ -66,7 +66,7 @@ class Explanation:
     gbt_blocks: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
     values: tuple[str, ...] = ()
-    """A read's answer as labelled values with units and times (:mod:`gbcs.content.read_values`),
+    """A read's answer as labelled values with units and times (:mod:`gbcs.payloads.read_values`),
     once decrypted; empty for other messages."""
 
     # ---- for programs --------------------------------------------------------------------
@@ -377,7 +377,7 @@ def explain(
     if message.cra is CRA.RESPONSE:
         plaintexts = [d.plaintext for d in decrypted if d.plaintext is not None]
         # Imported here: the typed codecs are needed only for a read's answer.
-        from gbcs.content.read_values import labelled
+        from gbcs.payloads.read_values import labelled
 
         values = labelled(message.message_code, message.content, plaintexts)
     return Explanation(
