@@ -74,11 +74,21 @@ _FIXED_WIDTHS: dict[DataType, int] = {
     DataType.TIME: 4,
 }
 
+_INT_BOUNDS: dict[DataType, tuple[int, int]] = {
+    t: ((-(1 << (8 * w - 1)), (1 << (8 * w - 1)) - 1) if signed else (0, (1 << (8 * w)) - 1))
+    for t, (w, signed) in _INT_WIDTHS.items()
+}
+"""The range of each integer type, made once: every decoded or built integer is checked."""
+
 _STRING_TYPES = (DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING)
 
 
 _TYPE_NAMES: dict[int, str] = {t: t.name.lower().replace("_", "-") for t in DataType}
 _BY_TAG: dict[int, DataType] = {int(t): t for t in DataType}
+_INT_TAGS: dict[int, tuple[DataType, int, bool]] = {
+    int(t): (t, width, signed) for t, (width, signed) in _INT_WIDTHS.items()
+}
+_STRING_TAGS: dict[int, DataType] = {int(t): t for t in _STRING_TYPES}
 """Lookups in the decoder's hot path (an enum call or ``.name`` costs several times more)."""
 
 
@@ -135,18 +145,10 @@ class Integer:
     value: int
 
     def __post_init__(self) -> None:
-        if self.type not in _INT_WIDTHS:
+        bounds = _INT_BOUNDS.get(self.type)
+        if bounds is None:
             raise EncodeError(f"{self.type!r} is not an integer type")
-        width, signed = _INT_WIDTHS[self.type]
-        lo, hi = (
-            (-(1 << (8 * width - 1)), (1 << (8 * width - 1)) - 1)
-            if signed
-            else (
-                0,
-                (1 << (8 * width)) - 1,
-            )
-        )
-        if not lo <= self.value <= hi:
+        if not bounds[0] <= self.value <= bounds[1]:
             raise EncodeError(f"{self.value} does not fit a DLMS {_type_name(self.type)}")
 
     def to_bytes(self) -> bytes:
@@ -154,7 +156,7 @@ class Integer:
         return bytes([self.type]) + self.value.to_bytes(width, "big", signed=signed)
 
     def as_tree(self) -> dict[str, Any]:
-        return {"type": _type_name(self.type), "value": self.value}
+        return {"type": _TYPE_NAMES[self.type], "value": self.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +396,37 @@ def _skip_description(r: Reader, depth: int) -> None:
 
 def read_data(r: Reader, depth: int = 0) -> Data:
     """Decode one A-XDR data value at the reader's position."""
+    # The values GBCS content is made of (integers, strings and structures or arrays of them,
+    # with one-byte lengths) are read here without the reader's per-field calls; anything
+    # else, and any value that would not fit, takes _read_data, which says what is wrong.
+    data = r.data
+    pos = r.pos
+    end = r.end
+    if pos < end and depth <= _MAX_DEPTH:
+        tag = data[pos]
+        integer = _INT_TAGS.get(tag)
+        if integer is not None:
+            t, width, signed = integer
+            stop = pos + 1 + width
+            if stop <= end:
+                r.pos = stop
+                return Integer(t, int.from_bytes(data[pos + 1 : stop], "big", signed=signed))
+        elif pos + 1 < end and data[pos + 1] < 0x80:
+            n = data[pos + 1]
+            if tag == 0x02 or tag == 0x01:  # structure, array
+                if n <= end - pos - 2:  # every element takes at least one byte
+                    r.pos = pos + 2
+                    items = tuple([read_data(r, depth + 1) for _ in range(n)])
+                    return Structure(items) if tag == 0x02 else Array(items)
+            elif tag in _STRING_TAGS:
+                stop = pos + 2 + n
+                if stop <= end:
+                    r.pos = stop
+                    return OctetString(data[pos + 2 : stop], _STRING_TAGS[tag])
+    return _read_data(r, depth)
+
+
+def _read_data(r: Reader, depth: int) -> Data:
     if depth > _MAX_DEPTH:
         raise DecodeError("A-XDR data nested too deeply", r.pos)
     start = r.pos
