@@ -129,7 +129,9 @@ def decode_content(message_code: int, cra: CRA | int, content: bytes) -> Payload
         else:
             from gbcs.payloads.asn1 import decode_der
 
-            payload = decode_der(content)
+            # A DER tree keeps each identifier whole and each length field's size, so it
+            # re-encodes to its input by construction: no second pass to compare.
+            return decode_der(content)
         if payload.to_bytes() != content:
             return Raw(content, f"{kind.value} content not in canonical form; kept raw")
         return payload
