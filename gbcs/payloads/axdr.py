@@ -89,6 +89,8 @@ _INT_TAGS: dict[int, tuple[DataType, int, bool]] = {
     int(t): (t, width, signed) for t, (width, signed) in _INT_WIDTHS.items()
 }
 _STRING_TAGS: dict[int, DataType] = {int(t): t for t in _STRING_TYPES}
+_BYTE = tuple(bytes([b]) for b in range(0x100))
+"""Each byte value as bytes: a tag, or a length below 0x80 (its minimal A-XDR form)."""
 """Lookups in the decoder's hot path (an enum call or ``.name`` costs several times more)."""
 
 
@@ -153,7 +155,7 @@ class Integer:
 
     def to_bytes(self) -> bytes:
         width, signed = _INT_WIDTHS[self.type]
-        return bytes([self.type]) + self.value.to_bytes(width, "big", signed=signed)
+        return _BYTE[self.type] + self.value.to_bytes(width, "big", signed=signed)
 
     def as_tree(self) -> dict[str, Any]:
         return {"type": _TYPE_NAMES[self.type], "value": self.value}
@@ -171,7 +173,8 @@ class OctetString:
             raise EncodeError(f"{self.type!r} is not a string type")
 
     def to_bytes(self) -> bytes:
-        return bytes([self.type]) + axdr_length(len(self.value)) + self.value
+        n = len(self.value)
+        return _BYTE[self.type] + (_BYTE[n] if n < 0x80 else axdr_length(n)) + self.value
 
     def as_tree(self) -> dict[str, Any]:
         tree: dict[str, Any] = {"type": _type_name(self.type), "hex": self.value.hex()}
@@ -241,7 +244,9 @@ class Array:
     type: ClassVar[DataType] = DataType.ARRAY
 
     def to_bytes(self) -> bytes:
-        return b"\x01" + axdr_length(len(self.items)) + b"".join(i.to_bytes() for i in self.items)
+        n = len(self.items)
+        head = b"\x01" + (_BYTE[n] if n < 0x80 else axdr_length(n))
+        return head + b"".join([i.to_bytes() for i in self.items])
 
     def as_tree(self) -> dict[str, Any]:
         return {"type": "array", "items": [i.as_tree() for i in self.items]}
@@ -255,7 +260,9 @@ class Structure:
     type: ClassVar[DataType] = DataType.STRUCTURE
 
     def to_bytes(self) -> bytes:
-        return b"\x02" + axdr_length(len(self.items)) + b"".join(i.to_bytes() for i in self.items)
+        n = len(self.items)
+        head = b"\x02" + (_BYTE[n] if n < 0x80 else axdr_length(n))
+        return head + b"".join([i.to_bytes() for i in self.items])
 
     def as_tree(self) -> dict[str, Any]:
         return {"type": "structure", "items": [i.as_tree() for i in self.items]}
@@ -305,6 +312,8 @@ Data = (
 """Any A-XDR data value."""
 
 NULL = Null()
+_TRUE = Boolean(True)
+_FALSE = Boolean(False)
 
 
 _PRINTABLE = re.compile(rb"[\x20-\x7e]+")
@@ -411,6 +420,9 @@ def read_data(r: Reader, depth: int = 0) -> Data:
             if stop <= end:
                 r.pos = stop
                 return Integer(t, int.from_bytes(data[pos + 1 : stop], "big", signed=signed))
+        elif tag == 0x00:
+            r.pos = pos + 1
+            return NULL
         elif pos + 1 < end and data[pos + 1] < 0x80:
             n = data[pos + 1]
             if tag == 0x02 or tag == 0x01:  # structure, array
@@ -423,6 +435,18 @@ def read_data(r: Reader, depth: int = 0) -> Data:
                 if stop <= end:
                     r.pos = stop
                     return OctetString(data[pos + 2 : stop], _STRING_TAGS[tag])
+            elif tag == 0x03:  # boolean: n is its value byte
+                if n == 0x00:
+                    r.pos = pos + 2
+                    return _FALSE
+            elif tag == 0x04:  # bit-string: n is its number of bits
+                stop = pos + 2 + (n + 7) // 8
+                if stop <= end:
+                    r.pos = stop
+                    return BitString(n, data[pos + 2 : stop])
+        elif tag == 0x03 and pos + 1 < end and data[pos + 1] == 0xFF:
+            r.pos = pos + 2
+            return _TRUE
     return _read_data(r, depth)
 
 

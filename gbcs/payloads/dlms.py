@@ -160,6 +160,10 @@ class AccessKind(IntEnum):
     SET_WITH_SELECTION = 5
 
 
+_ACCESS_KINDS: dict[int, AccessKind] = {int(k): k for k in AccessKind}
+"""By tag: a dict lookup costs a fraction of an enum call in the decoder."""
+
+
 @dataclass(frozen=True, slots=True)
 class AccessSpec:
     """One request specification: a get / set / action on a COSEM object.
@@ -209,10 +213,9 @@ class AccessSpec:
     def read(cls, r: Reader) -> AccessSpec:
         start = r.pos
         tag = r.u8("request specification")
-        try:
-            kind = AccessKind(tag)
-        except ValueError:
-            raise DecodeError(f"unknown access request specification 0x{tag:02x}", start) from None
+        kind = _ACCESS_KINDS.get(tag)
+        if kind is None:
+            raise DecodeError(f"unknown access request specification 0x{tag:02x}", start)
         class_id = r.u16("class id")
         obis = Obis(r.take(6, "OBIS code"))
         index = r.u8("attribute or method id")
