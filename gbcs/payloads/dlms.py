@@ -161,7 +161,9 @@ class AccessKind(IntEnum):
 
 
 _ACCESS_KINDS: dict[int, AccessKind] = {int(k): k for k in AccessKind}
-"""By tag: a dict lookup costs a fraction of an enum call in the decoder."""
+_SERVICES: dict[int, str] = {k: k.name.lower().replace("_", "-") for k in AccessKind}
+_RESULT_SERVICES: dict[int, str] = {k: k.name.lower() for k in AccessKind}
+"""By tag and kind: a dict lookup costs a fraction of an enum call or ``.name``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,7 @@ class AccessSpec:
 
     def as_tree(self) -> dict[str, Any]:
         tree: dict[str, Any] = {
-            "service": self.kind.name.lower().replace("_", "-"),
+            "service": _SERVICES[self.kind],
             "class_id": self.class_id,
             "obis": str(self.obis),
             ("method" if self.kind == AccessKind.ACTION else "attribute"): self.index,
@@ -261,7 +263,7 @@ class AccessResult:
 
     def as_tree(self) -> dict[str, Any]:
         return {
-            "service": self.kind.name.lower(),
+            "service": _RESULT_SERVICES[self.kind],
             "result": self.result,
             "meaning": RESULT_NAMES.get(self.result, "unknown"),
         }
