@@ -98,6 +98,11 @@ def _type_name(t: DataType) -> str:
     return _TYPE_NAMES[t]
 
 
+def integer_type(tag: int) -> tuple[DataType, int, bool] | None:
+    """(type, width in bytes, signed) of an integer type's tag; None for any other tag."""
+    return _INT_TAGS.get(tag)
+
+
 @dataclass(frozen=True, slots=True)
 class Null:
     """``null-data`` (tag 00)."""

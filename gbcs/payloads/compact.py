@@ -17,7 +17,7 @@ from typing import Any
 
 from gbcs.errors import DecodeError
 from gbcs.payloads._buf import Reader
-from gbcs.payloads.dlms import DataType, read_data
+from gbcs.payloads.axdr import DataType, Integer, integer_type, read_data
 
 __all__ = ["COMPACT_ARRAY", "decode_tree"]
 
@@ -61,6 +61,11 @@ def _untagged(r: Reader, description: _Description) -> Any:
             _, count, inner = description
             return {"type": "array", "items": [_untagged(r, inner) for _ in range(count)]}
         return {"type": "structure", "items": [_untagged(r, d) for d in description[1]]}
+    integer = integer_type(description)
+    if integer is not None and r.pos + integer[1] <= r.end:  # most of a profile: in place
+        t, width, signed = integer
+        raw = r.take(width, "compact-array value")
+        return Integer(t, int.from_bytes(raw, "big", signed=signed)).as_tree()
     # A simple type: its bytes are those of the tagged form without the tag byte, so the
     # tagged reader decodes them once the tag is put back.
     if description in _LENGTH_PREFIXED:
