@@ -12,15 +12,17 @@ name here).
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads._buf import Reader, axdr_length
+
+if TYPE_CHECKING:  # imported where used: decoding a message rarely needs it
+    import datetime as _dt
 
 
 class DataType(IntEnum):
@@ -554,6 +556,8 @@ class CosemDateTime:
         """A UTC date-time as GBCS sends it (day of week 0xFF, deviation not specified,
         status 0xFF, unless asked); naive datetimes are taken as UTC."""
         if when.tzinfo is not None:
+            import datetime as _dt
+
             when = when.astimezone(_dt.UTC).replace(tzinfo=None)
         return cls(
             when.year,
@@ -595,6 +599,8 @@ class CosemDateTime:
         fields = (self.month, self.day, self.hour, self.minute, self.second)
         if self.year == 0xFFFF or 0xFF in fields:
             return None
+        import datetime as _dt
+
         try:
             return _dt.datetime(
                 self.year,
