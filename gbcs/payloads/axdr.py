@@ -493,7 +493,9 @@ def _read_data(r: Reader, depth: int) -> Data:
         return Array(items) if t == DataType.ARRAY else Structure(items)
     if t == DataType.COMPACT_ARRAY:
         described = r.pos
+        minimal = r.minimal
         _skip_description(r, depth + 1)
+        r.minimal = minimal  # the description is kept as its bytes, whatever its lengths' form
         description = r.data[described : r.pos]
         n = r.axdr_length("compact-array contents length")
         return CompactArray(description, r.take(n, "compact-array contents"))

@@ -85,6 +85,7 @@ __all__ = [
     "boolean",
     "decode_data",
     "decode_dlms",
+    "decode_dlms_exact",
     "double_long",
     "double_long_unsigned",
     "enum",
@@ -329,7 +330,11 @@ class AccessRequest:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> AccessRequest:
-        r = Reader(data)
+        return cls.read(Reader(data))
+
+    @classmethod
+    def read(cls, r: Reader) -> AccessRequest:
+        """The APDU spanning all of ``r``."""
         if r.u8("APDU tag") != TAG_ACCESS_REQUEST:
             raise DecodeError("not a DLMS Access-Request (D9)", 0)
         invoke_id, date_time = _read_invoke_and_time(r)
@@ -391,7 +396,11 @@ class AccessResponse:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> AccessResponse:
-        r = Reader(data)
+        return cls.read(Reader(data))
+
+    @classmethod
+    def read(cls, r: Reader) -> AccessResponse:
+        """The APDU spanning all of ``r``."""
         if r.u8("APDU tag") != TAG_ACCESS_RESPONSE:
             raise DecodeError("not a DLMS Access-Response (DA)", 0)
         invoke_id, date_time = _read_invoke_and_time(r)
@@ -456,7 +465,11 @@ class DataNotification:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> DataNotification:
-        r = Reader(data)
+        return cls.read(Reader(data))
+
+    @classmethod
+    def read(cls, r: Reader) -> DataNotification:
+        """The APDU spanning all of ``r``."""
         if r.u8("APDU tag") != TAG_DATA_NOTIFICATION:
             raise DecodeError("not a DLMS Data-Notification (0F)", 0)
         invoke_id, date_time = _read_invoke_and_time(r)
@@ -478,16 +491,31 @@ DlmsApdu = AccessRequest | AccessResponse | DataNotification
 
 def decode_dlms(data: bytes) -> DlmsApdu:
     """Decode a DLMS APDU by its tag; raises :class:`DecodeError` on anything else."""
+    return decode_dlms_exact(data)[0]
+
+
+def decode_dlms_exact(data: bytes) -> tuple[DlmsApdu, bool]:
+    """:func:`decode_dlms`, and whether the APDU's ``to_bytes()`` gives ``data`` back.
+
+    The decoder takes any form of an A-XDR length and the encoder writes the minimal one;
+    everything else it reads (fixed-width integers, booleans 00 / FF, tags, the OPTIONAL
+    flag, a compact array's type description kept as its bytes) is written back as read. So
+    the APDU re-encodes exactly when every length it read was minimal, which the reader
+    tracks - no second pass to encode and compare."""
     if not data:
         raise DecodeError("empty DLMS payload", 0)
+    r = Reader(data)
     tag = data[0]
+    apdu: DlmsApdu
     if tag == TAG_ACCESS_REQUEST:
-        return AccessRequest.from_bytes(data)
-    if tag == TAG_ACCESS_RESPONSE:
-        return AccessResponse.from_bytes(data)
-    if tag == TAG_DATA_NOTIFICATION:
-        return DataNotification.from_bytes(data)
-    raise DecodeError(f"not a DLMS APDU tag: 0x{tag:02x}", 0)
+        apdu = AccessRequest.read(r)
+    elif tag == TAG_ACCESS_RESPONSE:
+        apdu = AccessResponse.read(r)
+    elif tag == TAG_DATA_NOTIFICATION:
+        apdu = DataNotification.read(r)
+    else:
+        raise DecodeError(f"not a DLMS APDU tag: 0x{tag:02x}", 0)
+    return apdu, r.minimal
 
 
 def _count(r: Reader, what: str, width: int = 1) -> int:

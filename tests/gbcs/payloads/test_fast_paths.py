@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from gbcs.errors import DecodeError
-from gbcs.payloads import asn1, axdr
+from gbcs.payloads import asn1, axdr, dlms
 from gbcs.payloads._buf import Reader
 
 from .test_dlms import ALL_VALUES
@@ -77,3 +77,44 @@ def test_the_der_fast_path_reads_as_the_checked_path(
     assert sum(o[0] == "error" for o in fast) > len(sample) // 2
     for data, a, b in zip(variants, fast, checked, strict=True):
         assert a == b, data.hex()
+
+
+def _apdus() -> list[bytes]:
+    values = tuple(ALL_VALUES)
+    specs = tuple(dlms.get(8, "0-0:1.0.0.255", 2) for _ in values)
+    compact = axdr.CompactArray(bytes.fromhex("0281020606"), bytes(16))  # a long count, kept
+    return [
+        dlms.AccessRequest(0x20000001, specs, values).to_bytes(),
+        dlms.AccessResponse(
+            0x20000002,
+            (compact, axdr.octet_string(bytes(130))),
+            (dlms.AccessResult(dlms.AccessKind.GET),) * 2,
+            bytes(12),
+            specs[:2],
+        ).to_bytes(),
+        dlms.DataNotification(0x20000003, axdr.structure(*values), bytes(12)).to_bytes(),
+    ]
+
+
+def _widened(apdu: bytes) -> list[bytes]:
+    """``apdu`` with one byte that may be a length written one byte longer: ``05`` as
+    ``81 05``, ``81 82`` as ``82 00 82``."""
+    short = [apdu[:i] + b"\x81" + apdu[i:] for i in range(len(apdu)) if apdu[i] < 0x80]
+    long = [apdu[:i] + b"\x82\x00" + apdu[i + 1 :] for i in range(len(apdu)) if apdu[i] == 0x81]
+    return short + long
+
+
+@pytest.mark.parametrize("apdu", _apdus(), ids=lambda b: b.hex()[:12])
+def test_the_reader_tells_whether_an_apdu_re_encodes_exactly(apdu: bytes) -> None:
+    # decode_content trusts this flag instead of encoding the APDU again to compare.
+    exact = inexact = 0
+    for data in [*_variants(apdu), *_widened(apdu)]:
+        try:
+            decoded, flag = dlms.decode_dlms_exact(data)
+        except DecodeError:
+            continue
+        assert flag == (decoded.to_bytes() == data), data.hex()
+        exact += flag
+        inexact += not flag
+    assert exact > 1
+    assert inexact > 1
