@@ -115,7 +115,9 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
     machine's other load does not inflate."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, env=env, check=False)
+    # In this checkout: `python -m` puts the working folder first on the path, before
+    # PYTHONPATH, so run from another checkout it would time that one's smetsim.
+    done = subprocess.run(command, capture_output=True, env=env, check=False, cwd=ROOT)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -19,12 +19,12 @@ from gbcs.errors import DecodeError, GbcsError, KeyNotFound
 from gbcs.eui import eui_duis
 from gbcs.frames import Message, is_gbt_block, reassemble_gbt
 from gbcs.payloads import Raw, decode_content
-from gbcs.payloads.encrypted import EncryptedBlock, find_encrypted, plaintext_tree
 from gbcs.usecases import use_case
 from gbcs.verify import Check, KeyAgreement, Verification, Verifier
 
 if TYPE_CHECKING:  # the keystore (and x509) is the caller's to import: decode without keys
     from gbcs.keystore import KeyLookup
+    from gbcs.payloads.encrypted import EncryptedBlock
 
 __all__ = ["Decrypted", "Explanation", "explain", "explain_blocks", "iso_date_time"]
 
@@ -66,7 +66,7 @@ class Explanation:
     gbt_blocks: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
     values: tuple[str, ...] = ()
-    """A read's answer as labelled values with units and times (:mod:`gbcs.content.read_values`),
+    """A read's answer as labelled values with units and times (:mod:`gbcs.payloads.read_values`),
     once decrypted; empty for other messages."""
 
     # ---- for programs --------------------------------------------------------------------
@@ -314,6 +314,8 @@ def _decrypt_block(
             f"(counter {agreement.payload_counter(message)}): wrong key, or the block was altered"
         )
         return Decrypted(offset, block.framed, None, reason, where=block.where, layout=block.layout)
+    from gbcs.payloads.encrypted import plaintext_tree
+
     try:
         tree = plaintext_tree(block, plaintext)
     except Exception:  # a codec bug must not stop a decode: the plaintext still shows as hex
@@ -328,6 +330,9 @@ def _decrypt_all(
 ) -> tuple[Decrypted, ...]:
     if message.cra is CRA.COMMAND:
         return ()
+    # Imported here: a command (a one-message decode, often) carries no encrypted block.
+    from gbcs.payloads.encrypted import find_encrypted
+
     return tuple(_decrypt_block(message, b, agreement) for b in find_encrypted(payload))
 
 
@@ -377,7 +382,7 @@ def explain(
     if message.cra is CRA.RESPONSE:
         plaintexts = [d.plaintext for d in decrypted if d.plaintext is not None]
         # Imported here: the typed codecs are needed only for a read's answer.
-        from gbcs.content.read_values import labelled
+        from gbcs.payloads.read_values import labelled
 
         values = labelled(message.message_code, message.content, plaintexts)
     return Explanation(

@@ -119,17 +119,23 @@ def decode_content(message_code: int, cra: CRA | int, content: bytes) -> Payload
     try:
         payload: Payload
         if kind == PayloadKind.DLMS:
-            from gbcs.payloads.dlms import decode_dlms
+            from gbcs.payloads.dlms import decode_dlms_exact
 
-            payload = decode_dlms(content)
-        elif kind == PayloadKind.GBZ:
+            # The reader knows whether the APDU re-encodes exactly: no second pass.
+            payload, exact = decode_dlms_exact(content)
+            if not exact:
+                return Raw(content, f"{kind.value} content not in canonical form; kept raw")
+            return payload
+        if kind == PayloadKind.GBZ:
             from gbcs.payloads.gbz import decode_gbz
 
             payload = decode_gbz(content, alert=int(cra) == CRA.ALERT)
         else:
             from gbcs.payloads.asn1 import decode_der
 
-            payload = decode_der(content)
+            # A DER tree keeps each identifier whole and each length field's size, so it
+            # re-encodes to its input by construction: no second pass to compare.
+            return decode_der(content)
         if payload.to_bytes() != content:
             return Raw(content, f"{kind.value} content not in canonical form; kept raw")
         return payload

@@ -12,12 +12,15 @@ from gbcs.errors import DecodeError, EncodeError
 class Reader:
     """Reads ``data`` from ``pos`` forward; ``end`` bounds the readable span."""
 
-    __slots__ = ("data", "end", "pos")
+    __slots__ = ("data", "end", "minimal", "pos")
 
     def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
         self.data = data
         self.pos = pos
         self.end = len(data) if end is None else end
+        self.minimal = True
+        """False once :meth:`axdr_length` has read a length in a longer form than needed
+        (which an encoder writing the minimal form would not give back)."""
 
     @property
     def remaining(self) -> int:
@@ -65,7 +68,10 @@ class Reader:
         n = first & 0x7F
         if n == 0 or n > 4:
             raise DecodeError(f"unsupported {what} encoding 0x{first:02x}", self.pos - 1)
-        return int.from_bytes(self.take(n, what), "big")
+        value = int.from_bytes(self.take(n, what), "big")
+        if value < 0x80 or not value >> (8 * (n - 1)):  # fewer bytes would hold it
+            self.minimal = False
+        return value
 
     def expect_end(self, what: str) -> None:
         if self.pos != self.end:

@@ -185,6 +185,45 @@ def _length_field(n: int, size: int | None) -> bytes:
 
 
 def read_der(r: Reader, depth: int = 0) -> Der:
+    # An element with a one-byte identifier and a length of up to two bytes (a certificate
+    # is made of them) is read here without the reader's per-field calls; anything else, and
+    # any element that would not fit, takes _read_der, which says what is wrong.
+    data = r.data
+    pos = r.pos
+    end = r.end
+    if depth <= _MAX_DEPTH and pos + 1 < end:
+        first = data[pos]
+        length_byte = data[pos + 1]
+        if first & 0x1F != 0x1F:
+            size: int | None = None
+            if length_byte < 0x80:
+                n = length_byte
+                body = pos + 2
+            elif length_byte == 0x81 and pos + 2 < end:
+                n = data[pos + 2]
+                body = pos + 3
+                size = None if n >= 0x80 else 2
+            elif length_byte == 0x82 and pos + 3 < end:
+                n = (data[pos + 2] << 8) | data[pos + 3]
+                body = pos + 4
+                size = None if n >= 0x100 else 3
+            else:
+                return _read_der(r, depth)
+            stop = body + n
+            if stop <= end:
+                if first & 0x20:
+                    sub = Reader(data, body, stop)
+                    children = []
+                    while sub.pos < stop:
+                        children.append(read_der(sub, depth + 1))
+                    r.pos = stop
+                    return Der(first, children=tuple(children), length_size=size)
+                r.pos = stop
+                return Der(first, data[body:stop], length_size=size)
+    return _read_der(r, depth)
+
+
+def _read_der(r: Reader, depth: int) -> Der:
     if depth > _MAX_DEPTH:
         raise DecodeError("ASN.1 nested too deeply", r.pos)
     start = r.pos

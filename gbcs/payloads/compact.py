@@ -17,7 +17,7 @@ from typing import Any
 
 from gbcs.errors import DecodeError
 from gbcs.payloads._buf import Reader
-from gbcs.payloads.dlms import DataType, read_data
+from gbcs.payloads.axdr import DataType, Integer, integer_type, read_data
 
 __all__ = ["COMPACT_ARRAY", "decode_tree"]
 
@@ -54,6 +54,27 @@ def _description(r: Reader, depth: int) -> _Description:
     return tag
 
 
+def _takes_no_bytes(description: _Description) -> bool:
+    """Whether a value of this description can be written in no bytes (null-data,
+    dont-care, or arrays and structures of nothing else)."""
+    if isinstance(description, tuple):
+        if description[0] == "array":
+            return bool(description[1] == 0 or _takes_no_bytes(description[2]))
+        return all(_takes_no_bytes(d) for d in description[1])
+    return description in (DataType.NULL, DataType.DONT_CARE)
+
+
+def _check_description(description: _Description, at: int) -> None:
+    """Refuse an array of values that take no bytes: nothing in the contents bounds how many
+    items it makes (an array of 65535 arrays of 65535 nulls is four billion, from no bytes)."""
+    if isinstance(description, tuple):
+        inner = description[2:] if description[0] == "array" else description[1]
+        if description[0] == "array" and description[1] and _takes_no_bytes(description[2]):
+            raise DecodeError("a compact-array description has an array of values of no bytes", at)
+        for d in inner:
+            _check_description(d, at)
+
+
 def _untagged(r: Reader, description: _Description) -> Any:
     """One value without its tag, as the description says."""
     if isinstance(description, tuple):
@@ -61,6 +82,11 @@ def _untagged(r: Reader, description: _Description) -> Any:
             _, count, inner = description
             return {"type": "array", "items": [_untagged(r, inner) for _ in range(count)]}
         return {"type": "structure", "items": [_untagged(r, d) for d in description[1]]}
+    integer = integer_type(description)
+    if integer is not None and r.pos + integer[1] <= r.end:  # most of a profile: in place
+        t, width, signed = integer
+        raw = r.take(width, "compact-array value")
+        return Integer(t, int.from_bytes(raw, "big", signed=signed)).as_tree()
     # A simple type: its bytes are those of the tagged form without the tag byte, so the
     # tagged reader decodes them once the tag is put back.
     if description in _LENGTH_PREFIXED:
@@ -81,9 +107,15 @@ def _tree(r: Reader, depth: int) -> Any:
     tag = r.peek()
     if tag == COMPACT_ARRAY:
         r.u8("data tag")
+        described = r.pos
         description = _description(r, depth)
         n = r.axdr_length("compact-array contents length")
         contents = Reader(r.take(n, "compact-array contents"))
+        if n:
+            if _takes_no_bytes(description):
+                # The values would never use the contents up: the loop below would not end.
+                raise DecodeError("compact-array values of no bytes in its contents", described)
+            _check_description(description, described)
         items = []
         while not contents.at_end():
             items.append(_untagged(contents, description))

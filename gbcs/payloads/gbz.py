@@ -684,11 +684,12 @@ _GENERAL_COMMANDS = {
 }
 
 
+_CLUSTER_NAMES: dict[int, str] = {c: c.name.lower() for c in Cluster}
+
+
 def _cluster_name(cluster_id: int) -> str:
-    try:
-        return f"{Cluster(cluster_id).name.lower()} (0x{cluster_id:04x})"
-    except ValueError:
-        return f"0x{cluster_id:04x}"
+    name = _CLUSTER_NAMES.get(cluster_id)
+    return f"0x{cluster_id:04x}" if name is None else f"{name} (0x{cluster_id:04x})"
 
 
 def _command_name(frame: ZclFrame, cluster_id: int | None) -> str:

@@ -77,6 +77,7 @@ def test_a_plain_decode_imports_neither_typer_nor_what_its_message_does_not_need
     assert "smetsim.decode_run" in loaded
     unwanted = {"typer", "pydantic", "gbcs.keystore", "cryptography.x509"}
     unwanted |= {"gbcs.payloads.gbz", "gbcs.payloads.asn1", "gbcs.content"}
+    unwanted |= {"gbcs.payloads.encrypted"}  # a command carries no encrypted block
     assert not loaded & unwanted, loaded & unwanted
     assert "gbcs.payloads.dlms" in loaded  # the probe does see what a decode imports
 
@@ -162,3 +163,29 @@ def test_a_mistyped_command_gets_a_suggestion(capsys: pytest.CaptureFixture[str]
         main(["sandbx"])
     assert exc.value.code == 2
     assert "Did you mean 'sandbox'" in capsys.readouterr().err
+
+
+def test_a_decoded_read_response_shows_its_values_without_the_typed_content_package() -> None:
+    # The labelled values of a read's answer live in gbcs.payloads.read_values: importing
+    # gbcs.content (every use case's codec) for them cost a whole-set decode a sixth of its time.
+    conformance = ROOT.parent / "shared" / "conformance"
+    response = conformance / "gbcs/4.8.1_ECS22b/ECS22b_4.8.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX"
+    if not response.is_file():
+        pytest.skip("the DCC reference messages (../shared/conformance) are absent")
+    args = ["decode", "--keystore", str(conformance / "keystore"), "--json", str(response)]
+    probe = (
+        "import contextlib, json, sys\n"
+        "from smetsim.cli import main\n"
+        f"with contextlib.suppress(SystemExit):\n    main({args!r})\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    values = json.loads(done.stdout)["values"]
+    assert values
+    assert all(v.endswith(" Wh") for v in values), values
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "gbcs.payloads.read_values" in loaded
+    assert not {m for m in loaded if m == "gbcs.content" or m.startswith("gbcs.content.")}

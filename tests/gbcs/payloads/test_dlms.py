@@ -195,3 +195,31 @@ def test_compact_array_round_trips_and_reads_its_values() -> None:
 def test_compact_array_with_a_bad_description_is_refused() -> None:
     with pytest.raises(DecodeError, match="0x13 in a compact-array"):
         decode_data(bytes.fromhex("131300"))
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    "data",
+    [
+        # An array of 1794 nulls for each element: the contents (5 bytes) are never used up.
+        "01091301070200050000000602",
+        # Arrays of 65535 arrays of 65535 nulls beside one unsigned: four billion items a byte.
+        "1302020201ffff01ffff00110105",
+        "1300020000",  # null-data values filling two bytes
+    ],
+)
+def test_compact_values_of_no_bytes_are_refused_not_counted_forever(data: str) -> None:
+    from gbcs.payloads.compact import decode_tree
+
+    with pytest.raises(DecodeError, match="no bytes"):
+        decode_tree(bytes.fromhex(data))
+
+
+def test_compact_arrays_of_nulls_that_stay_bounded_still_decode() -> None:
+    from gbcs.payloads.compact import decode_tree
+
+    # A structure of a null and an unsigned takes a byte: the contents count its elements.
+    tree = decode_tree(bytes.fromhex("13020200110400000005"))
+    assert len(tree["items"]) == 4
+    assert tree["items"][3]["items"] == [{"type": "null-data"}, {"type": "unsigned", "value": 5}]
+    assert decode_tree(bytes.fromhex("130100050000")) == {"type": "compact-array", "items": []}
