@@ -10,6 +10,7 @@ a fleet set up for it, an hour before its execution date-time, and passes two ho
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,9 +95,10 @@ def _fleet(stem: str) -> Fleet:
     return fleet
 
 
-def execute(alert: str) -> Executed:
+def execute(alert: str, *, restart: bool = False) -> Executed:
     """The command of ``alert``, sent by the supplier an hour before its execution date-time
-    (when the alert says it ran), then two hours passing."""
+    (when the alert says it ran), then two hours passing. ``restart``: the meter is saved
+    and loaded again (through JSON, as the device store does) while it holds the command."""
     reference = load(command_name(alert))
     at = alert_time(load(alert))
     head = HeadEnd(_fleet(alert), pki_for(), start=at - timedelta(hours=1))
@@ -113,6 +115,11 @@ def execute(alert: str) -> Executed:
     device = head.fleet.device(reference.business_target, head.now)
     assert isinstance(device, MeterDevice)
     answer = head.send(command)
+    if restart:
+        saved = json.dumps(head.fleet.state_of(reference.business_target))
+        head.fleet.load_state(json.loads(saved))
+        device = head.fleet.device(reference.business_target, head.now)
+        assert isinstance(device, MeterDevice)
     meter = device.meter
     held = (meter.mode, meter.tariff, meter.prepayment)
     alerts = answer.alerts + head.advance(timedelta(hours=2)).alerts

@@ -76,12 +76,14 @@ def test_every_command_of_the_families_has_its_vectors(conformance: Path) -> Non
     assert sum(len(v) for v in _commands().values()) == 35
 
 
+@pytest.mark.parametrize("restart", [False, True], ids=["running", "restarted"])
 @pytest.mark.parametrize("stem", sorted(_commands()))
 def test_the_meter_executes_the_command_and_raises_the_vectors_alerts(
-    conformance: Path, stem: str
+    conformance: Path, stem: str, restart: bool
 ) -> None:
+    """(``restarted``: the meter saved and loaded again while it holds the command.)"""
     names = _commands()[stem]
-    run = execute(names[0])
+    run = execute(names[0], restart=restart)
     assert run.answer.response is not None
     # held, not executed, when it arrives
     assert not [m for m in run.answer.alerts if m.message_code in (0x00CC, 0x00CD)]
