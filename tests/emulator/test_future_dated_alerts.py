@@ -21,7 +21,7 @@ from gbcs.frames import Message
 from gbcs.payloads import gbz
 from gbcs.payloads.dlms import OctetString
 from tests.emulator.future_dated import Executed, alert_time, execute, load, vectors
-from tests.emulator.support import ESME, HeadEnd
+from tests.emulator.support import ESME, GSME, HeadEnd
 
 
 def _commands() -> dict[str, list[str]]:
@@ -129,3 +129,26 @@ def test_a_held_switch_that_no_longer_applies_alerts_8F67_and_changes_nothing(
     device = head.fleet.device(ESME, head.now)
     assert isinstance(device, MeterDevice)
     assert device.meter.mode is PaymentMode.CREDIT
+
+
+def test_a_held_gas_switch_that_no_longer_applies_alerts_8F67(head: HeadEnd) -> None:
+    """GCS03 future-dated to a gas meter that switches to prepayment at once meanwhile: at its
+    time there is nothing to switch, so 8F67 naming ChangePaymentMode, and the mode stays."""
+    later = head.now + timedelta(hours=2)
+    held = c.GasPaymentMode(c.issuer_id(head.now), True, gbz.zigbee_time(later), cut_off=0)
+    counter = head.next_counter()
+    assert head.send(head.command(GSME, held, counter=counter)).response is not None
+    now = c.GasPaymentMode(c.issuer_id(head.now) + 1, True, cut_off=0)
+    assert head.send(head.command(GSME, now, counter=head.next_counter())).response is not None
+    device = head.fleet.device(GSME, head.now)
+    assert isinstance(device, MeterDevice)
+    assert device.meter.mode is PaymentMode.PREPAYMENT
+    due = head.advance(timedelta(hours=3))
+    (alert,) = [m for m in due.alerts if m.message_code == 0x00CD]
+    decoded = c.decode_alert(alert.message_code, alert.content)
+    assert isinstance(decoded, gbz.GbzAlert)
+    assert decoded.alert_code == 0x8F67
+    assert decoded.timestamp == gbz.zigbee_time(later)
+    change_payment_mode = (0x0705).to_bytes(2, "big") + bytes([0x01, 0x06])  # ZCL Prepayment
+    assert _parts(alert)[1:] == (0x006D, counter, change_payment_mode)
+    assert device.meter.mode is PaymentMode.PREPAYMENT
