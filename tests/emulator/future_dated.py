@@ -73,7 +73,8 @@ class Executed:
     answer: Answer
     """The meter's answer when the command arrived."""
     alerts: list[Message]
-    """What the meter raised when its clock passed the execution date-time."""
+    """What the meter raised: with its answer, then as its clock passed the execution
+    date-time."""
     at: datetime
     held: tuple[PaymentMode, Tariff, PrepaymentConfig]
     """The meter's mode, tariff and prepayment configuration while it held the command."""
