@@ -92,16 +92,17 @@ class Esme(MeterDevice):
             except CommandError:
                 executed = False
             self._log(f"future-dated tariff {'activated' if executed else 'failed'}")
-            alert = c.DlmsAlert.future_dated(
-                self.next_alert_counter(),
-                executed=executed,
-                when=from_seconds(pending[1]),
-                message_code=c.UpdateTariff.message_code,
-                command_counter=pending[2],
-                spec=dlms.set_(113, c.PRICE_MATRIX, 6),
-            )
             future = 0x8F66 if executed else 0x8F67
-            alerts.append(Alert(future, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+            for spec in c.UpdateTariff.activations():  # one alert an activation time
+                alert = c.DlmsAlert.future_dated(
+                    self.next_alert_counter(),
+                    executed=executed,
+                    when=from_seconds(pending[1]),
+                    message_code=c.UpdateTariff.message_code,
+                    command_counter=pending[2],
+                    spec=spec,
+                )
+                alerts.append(Alert(future, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
             return alerts + MeterDevice.tick(self, now)
         return MeterDevice.tick(self, now)
 

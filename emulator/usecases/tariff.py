@@ -603,8 +603,11 @@ _GAS_COMPONENTS: dict[str, tuple[tuple[int, int, int], ...]] = {
         (_PREPAYMENT, 0x01, 0x0C),
         (_PREPAYMENT, 0x01, 0x09),
         (_PREPAYMENT, 0x01, 0x0B),
-        (_CALENDAR, 0x09, 0x00),
-        (_CALENDAR, 0x09, 0x04),
+        # The DCC's GCS05 alerts name the non-disablement calendar's commands with the
+        # prepayment components' frame control (0x01), not the 0x09 the command sends them
+        # with (and GCS01a's alerts name its calendar with): the meter alerts as they do.
+        (_CALENDAR, 0x01, 0x00),
+        (_CALENDAR, 0x01, 0x04),
     ),
     "pending_tariff": (
         (_CALENDAR, 0x09, 0x00),

@@ -278,6 +278,16 @@ class UpdateTariff(DlmsCommand):
             dlms.set_(9000, GB_TARIFF_FLAG, 4),
             dlms.set_(113, STANDING_CHARGE, 6),
             dlms.set_(113, PRICE_MATRIX, 6),
+            *self.activations(),
+        )
+
+    @staticmethod
+    def activations() -> tuple[AccessSpec, ...]:
+        """The six activation date-time attributes, in the command's order - of the
+        switching table, special days, currency unit, standing charge, price matrix and
+        threshold matrix, as the DCC's reference alerts name them. A meter executing a
+        future-dated ECS01a alerts 0x8F66 once for each, naming it."""
+        return (
             dlms.set_(20, ACTIVITY_CALENDAR, 10),
             dlms.set_(9000, GB_TARIFF_ACTIVATION, 6),
             dlms.set_(9000, GB_TARIFF_FLAG, 6),

@@ -240,8 +240,10 @@ DEBT_CAP_PERIOD = "0-0:94.44.128.13"
 LOW_CREDIT_THRESHOLD = "0-0:94.44.128.9"
 EMERGENCY_CREDIT_LIMIT = "0-0:94.44.128.2"
 EMERGENCY_CREDIT_THRESHOLD = "0-0:94.44.128.3"
-CALENDAR_ACTIVATION = "0-0:94.44.128.31"
-SPECIAL_DAYS_ACTIVATION = "0-0:94.44.128.28"
+SPECIAL_DAYS_ACTIVATION = "0-0:94.44.128.31"
+CALENDAR_ACTIVATION = "0-0:94.44.128.28"
+"""The activation times of the non-disablement special days and calendar, named as the DCC's
+ECS08a alerts name them (as 94.44.128.29 and .30 are the tariffs' special days')."""
 DEBT_CAP_WEEK = 7 * 24 * 3600
 """The debt recovery rate cap's period: DUIS carries the cap only; the DCC sends a week."""
 ANY_TIME = 0xFFFF
@@ -310,7 +312,7 @@ class ElecPrepayConfig(DlmsCommand):
             dlms.set_(9000, DEBT_CAP_PERIOD, 4),
             dlms.set_(9000, LOW_CREDIT_THRESHOLD, 4),
             dlms.set_(9000, EMERGENCY_CREDIT_LIMIT, 4),
-            dlms.set_(9000, CALENDAR_ACTIVATION, 6),
+            dlms.set_(9000, SPECIAL_DAYS_ACTIVATION, 6),
             dlms.set_(9000, EMERGENCY_CREDIT_THRESHOLD, 4),
             *(
                 dlms.set_(9000, obis, 6)
@@ -322,7 +324,7 @@ class ElecPrepayConfig(DlmsCommand):
                     LOW_CREDIT_THRESHOLD,
                     EMERGENCY_CREDIT_LIMIT,
                     EMERGENCY_CREDIT_THRESHOLD,
-                    SPECIAL_DAYS_ACTIVATION,
+                    CALENDAR_ACTIVATION,
                 )
             ),
         )

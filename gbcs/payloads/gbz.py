@@ -324,6 +324,12 @@ class GbzAlert:
 
     kind: ClassVar[str] = "gbz-alert"
 
+    @property
+    def code(self) -> int:
+        """The alert code, by the name a DLMS alert gives it: whoever reads alerts of either
+        kind (the gateway's DUIS ``AlertCode``) finds it alike, not the message code."""
+        return self.alert_code
+
     def to_bytes(self) -> bytes:
         count = len(self.components) if self.count is None else self.count
         return (

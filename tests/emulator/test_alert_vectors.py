@@ -26,6 +26,7 @@ from gbcs.frames import Message
 from gbcs.payloads import decode_content, dlms
 from gbcs.utrn import make_utrn
 from tests.conftest import CONFORMANCE
+from tests.emulator import future_dated
 from tests.emulator.support import ESME, GSME, SEED, SUPPLIER, HeadEnd, pki_for, sandbox_fleet
 
 Event = Callable[[], list[Message]]
@@ -214,7 +215,14 @@ EVENTS: dict[str, Event] = {
 }
 """Vector -> the emulated event that raises its alert."""
 
-_TARIFF = "tariff and account family: the future-dated tariff / prepayment command executing"
+
+def _future_dated(name: str) -> Event:
+    """The DCC's future-dated tariff / prepayment command falling due on the meter."""
+    return lambda: future_dated.execute(name).alerts
+
+
+EVENTS |= {name: _future_dated(name) for name in future_dated.vectors()}
+
 _SECURITY = "security family: the future-dated credential replacement executing"
 _AUXILIARY = "configuration / auxiliary family"
 GAPS: dict[str, str] = {
@@ -245,8 +253,6 @@ for _name in _vectors():
             GAPS.setdefault(_name, _SECURITY)
         elif _name.startswith("ECS46c"):
             GAPS.setdefault(_name, f"{_AUXILIARY}: the future-dated switching schedule (6.14.2)")
-        else:
-            GAPS.setdefault(_name, _TARIFF)
 
 
 def _cases() -> list[Any]:

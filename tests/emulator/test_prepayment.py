@@ -16,7 +16,7 @@ from emulator.supply import SupplyState
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import SUPPLIER
-from gbcs.payloads.dlms import CosemDateTime
+from gbcs.payloads.dlms import CosemDateTime, OctetString
 from gbcs.utrn import ValueClass, make_utrn
 from tests.emulator.support import ESME, GSME, T0, HeadEnd, pki_for, sandbox_fleet
 
@@ -84,8 +84,18 @@ def test_ECS01a_future_dated_switches_later_with_an_alert(head: HeadEnd) -> None
     assert c.Outcome.decode(answer.response.content).ok
     assert _esme(head).meter.tariff.prices[0] == 24_500  # not yet
     later = head.advance(timedelta(hours=4))
-    assert later.alert_codes() == [0x8F66]
-    assert later.alerts[0].message_code == 0x00CC
+    # one alert an activation time the command set, naming it, in the command's order
+    assert later.alert_codes() == [0x8F66] * 6
+    assert {m.message_code for m in later.alerts} == {0x00CC}
+    named = []
+    for message in later.alerts:
+        alert = c.decode_alert(message.message_code, message.content)
+        assert isinstance(alert, c.DlmsAlert)
+        assert isinstance(alert.details, OctetString)
+        raw = alert.details.value
+        assert raw[:2] == b"\x00\x19"  # ECS01a
+        named.append((int.from_bytes(raw[10:12], "big"), raw[12:18], raw[18]))
+    assert named == [(s.class_id, s.obis.raw, s.index) for s in c.UpdateTariff.activations()]
     assert _esme(head).meter.tariff.prices[0] == 28_000
 
 

@@ -23,7 +23,9 @@ EVERY_YEAR = b"\xff\xff"
 
 @pytest.fixture
 def twin() -> HeadEnd:
-    fleet = Fleet(SEED, pki_for())
+    # No faults: the Calder profile drops some frames, and whether one is dropped hangs on
+    # the frame's (randomised) signature, so a test with them on failed now and then.
+    fleet = Fleet(SEED, pki_for(), faults=False)
     fleet.add_sandbox_devices()
     fleet.add(TWIN, "calder-cx3", hub=CHF)
     return HeadEnd(fleet, pki_for())
