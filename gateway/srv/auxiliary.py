@@ -16,7 +16,7 @@ from lxml import etree
 
 from gateway.duis.envelope import parse_eui_text
 from gateway.duis.xml import is_element, local_name
-from gateway.errors import ServiceError
+from gateway.schedule import is_cancellation
 from gateway.srv.example import Example, ExampleError, Home, Values, date
 from gateway.srv.fields import (
     Fields,
@@ -270,15 +270,17 @@ def _read_entry(element: etree._Element) -> SwitchingEntry:
 
 
 def _read_schedule(body: etree._Element) -> SwitchingSchedule:
-    allowed = {"ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId"}
+    # The ExecutionDateTime (future-dated, the Device pattern) reaches the build as
+    # Command.execution: the gateway takes it off the body.
+    allowed = {
+        "ExecutionDateTime",
+        "ALCSHCALCSConnectionSchedule",
+        "ALCSHCALCSSpecialDays",
+        "SwitchTypeAndId",
+    }
     for child in body:
         if is_element(child) and local_name(child) not in allowed:
-            name = local_name(child)
-            if name == "ExecutionDateTime":
-                raise ServiceError(
-                    "duis_sr_not_supported", srv="with an ExecutionDateTime (future-dated)"
-                )
-            raise invalid(local_name(body), f"unexpected element {name}")
+            raise invalid(local_name(body), f"unexpected element {local_name(child)}")
     entries = tuple(_read_entry(e) for e in children(body, "ALCSHCALCSConnectionSchedule"))
     if not 1 <= len(entries) <= 48:
         raise invalid(local_name(body), "it holds 1 to 48 ALCSHCALCSConnectionSchedule")
@@ -308,6 +310,19 @@ def _read_schedule(body: etree._Element) -> SwitchingSchedule:
 
 _NOW = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
 """An all-zero date-time: the special days and the schedule take effect at once."""
+_CANCEL = dlms.octet_string(b"\xff" * 9 + b"\x80\x00\xff")
+"""An all-wildcard date-time: cancel the pending future-dated schedule (DUIS's 3000-12-31)."""
+
+
+def _activation(cmd: Command) -> dlms.Data:
+    """When the special days and the schedule take effect: at once, at the execution
+    date-time of a future-dated request (the device holds them until then), or never (a
+    cancellation of the pending ones)."""
+    if cmd.execution is None:
+        return _NOW
+    if is_cancellation(cmd.execution):
+        return _CANCEL
+    return _stamp(cmd.execution)
 
 
 def _build_schedule(cmd: Command) -> bytes:
@@ -345,8 +360,9 @@ def _build_schedule(cmd: Command) -> bytes:
             )
         )
     writes.append((dlms.set_(10, "0-1:12.0.2.255", 2), dlms.array(*entries)))
-    writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), _NOW))
-    writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), _NOW))
+    activation = _activation(cmd)
+    writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), activation))
+    writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), activation))
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
 
 
@@ -413,7 +429,7 @@ def _schedule_example(v: Values) -> str:
             f"<sr:HCALCS>{v.text('SwitchTypeAndId')}</sr:HCALCS></sr:SwitchTypeAndId>"
         )
     return (
-        "<sr:ALCSHCALCSConnectionSchedule>"
+        f"{v.element('ExecutionDateTime')}<sr:ALCSHCALCSConnectionSchedule>"
         f'<sr:ActivateDeactivateSwitch index="{v.text("index")}"><sr:{action}/>'
         "</sr:ActivateDeactivateSwitch>"
         f"<sr:DaysOfWeekApplicability>{applicable}</sr:DaysOfWeekApplicability>"
@@ -427,6 +443,7 @@ def _schedule_example(v: Values) -> str:
 
 _SCHEDULE_EXAMPLE = Example(
     {
+        "ExecutionDateTime": None,
         "index": "1",
         "DeactivateSwitch": None,
         "DaysOfWeekApplicability": "Monday,Tuesday,Wednesday,Thursday,Friday",
@@ -470,6 +487,7 @@ serves(
         build=_build_schedule,
         builds=frozenset({"ECS46c"}),
         example=_SCHEDULE_EXAMPLE,
+        future_dated=True,
     ),
 )
 serves(
