@@ -323,8 +323,10 @@ def build_update(cmd: Command) -> bytes:
     role_floors = () if own or r.floor is None else ((r.role, r.floor),)
     top_up = () if r.top_up_floor is None else ((0, r.top_up_floor),)
     execute_at = r.execute_at
-    if execute_at is None and cmd.execution is not None:
-        # DUIS's 3000-12-31 cancels the pending update: GBCS says it with 9999-12-31.
+    if execute_at is None and r.signer is None and cmd.execution is not None:
+        # 6.15.1 (the Device pattern; a future-dated 6.21 / 6.23 is held by the DCC unless
+        # execute_at says otherwise). DUIS's 3000-12-31 cancels the pending update: GBCS
+        # says it with 9999-12-31.
         execute_at = GBCS_CANCEL_AT if is_cancellation(cmd.execution) else cmd.execution
     content = gc.UpdateSecurityCredentials(
         message_code=by_name(cmd.use_case.name).code,
