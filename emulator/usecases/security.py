@@ -152,6 +152,10 @@ def _checked(
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
         ski = _key_id(key)
+    if len(ski) != 8:
+        # The device reports an SMKI subject key identifier: 8 octets (a certificate from
+        # outside the SMKI may carry the 20 of a whole SHA-1).
+        ski = _key_id(key)
     return entity, ski
 
 
