@@ -23,6 +23,7 @@ from typing import Any
 
 from emulator.devices.base import DeviceContext, Reply, handles, observes
 from emulator.errors import CommandError
+from emulator.usecases import urp
 from gbcs import content as gc
 from gbcs.content.read_values import (
     DAILY_INTERVAL,
@@ -105,7 +106,9 @@ def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRea
     cmd = gc.decode_command(code, command.content)
     if not isinstance(cmd, gc.ProtectedRead):
         raise CommandError(f"message code 0x{code:04X} content is not a protected read")
-    if cmd.device != device.eui or cmd.requester != command.business_originator:
+    # A read for an Unknown Remote Party names the user who asked, the ACB sending it.
+    urp_user = command.extensions[:8] if len(command.extensions) > 16 else None
+    if cmd.device != device.eui or cmd.requester not in (command.business_originator, urp_user):
         raise CommandError("the protection parameters name other parties")
     return cmd
 
@@ -113,13 +116,11 @@ def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRea
 def _protected_reply(
     device: Any, command: Message, ctx: DeviceContext, cmd: gc.ProtectedRead, plaintext: bytes
 ) -> Reply:
-    encrypted = ctx.builder.encrypt_payload(
-        device=device.eui,
-        target=command.business_originator,
-        counter=command.originator_counter,
-        plaintext=plaintext,
+    encrypted = urp.encrypt(device, command, ctx, plaintext)
+    return Reply(
+        gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode(),
+        extensions=urp.extensions(device, command, ctx),
     )
-    return Reply(gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode())
 
 
 @handles(DeviceType.ESME, ECS22B)
@@ -162,12 +163,7 @@ def _gas_read(command: Message, code: int) -> gc.GbzRead:
 
 def _sampled_reply(device: Any, command: Message, ctx: DeviceContext, plaintext: bytes) -> Reply:
     """A Get Sampled Data Response component, its payload encrypted for the requester."""
-    encrypted = ctx.builder.encrypt_payload(
-        device=device.eui,
-        target=command.business_originator,
-        counter=command.originator_counter,
-        plaintext=plaintext,
-    )
+    encrypted = urp.encrypt(device, command, ctx, plaintext)
     frame = EncryptedZcl(
         gbz.FC_CLUSTER_SPECIFIC | gbz.FC_SERVER_TO_CLIENT | gbz.FC_DISABLE_DEFAULT_RESPONSE,
         0,
@@ -175,7 +171,9 @@ def _sampled_reply(device: Any, command: Message, ctx: DeviceContext, plaintext:
         encrypted,
     )
     component = GbzComponent(gbz.Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
-    return Reply(gbz.GbzPayload((component,)).to_bytes())
+    return Reply(
+        gbz.GbzPayload((component,)).to_bytes(), extensions=urp.extensions(device, command, ctx)
+    )
 
 
 @handles(DeviceType.GSME, GCS17)
