@@ -152,6 +152,13 @@ def device_pattern(request: object, record: DeviceRecord, execution: datetime | 
     applies it then); else unchanged (the DCC holds a future-dated 6.23 for a CHF or GPF,
     the DSP pattern)."""
     if isinstance(request, UpdateCredentials) and request.signer is None and execution is not None:
+        if record.device_type not in SMART_METERS:
+            raise ServiceError(
+                "duis_invalid_element",
+                element="ExecutionDateTime",
+                reason=f"device {_eui(record.device_id)} is a {record.device_type.value}: only "
+                "the meters execute a future-dated credentials update themselves",
+            )
         at = GBCS_CANCEL_AT if is_cancellation(execution) else execution
         return replace(request, execute_at=at)
     if (

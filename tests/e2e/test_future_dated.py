@@ -16,7 +16,7 @@ import pytest
 from gbcs import content as gc
 from gbcs.codes import SUPPLIER
 from smetsim.client import DuisClient
-from smetsim.sandbox import ESME, Sandbox, SandboxSettings
+from smetsim.sandbox import CHF, ESME, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck, request
 from tests.e2e.test_change_of_supplier import (
     B,
@@ -108,6 +108,17 @@ async def test_the_cancellation_leaves_the_supplier_in_place(
     await asyncio.sleep(0.05)
     assert sandbox.fleet.device(ESME, clock()).trust.supplier == SUPPLIER
     assert _credentials_holder(sandbox) is None
+
+
+async def test_a_future_dated_update_to_the_hub_is_refused(
+    clocked: tuple[Sandbox, _Clock],
+) -> None:
+    sandbox, clock = clocked
+    async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
+        later = _stamp(clock.now + timedelta(hours=1))
+        answer = await c.post(request(c, "6.15.1", CHF, _dated(sandbox, later), cv=4))
+    assert answer.code == "E42", (answer.code, answer.reason)
+    assert "only the meters execute" in answer.reason
 
 
 async def test_an_execution_time_in_the_past_is_refused(
