@@ -20,6 +20,8 @@ from emulator.usecases.reading import UNIX_2000
 from gbcs import content as c
 from gbcs.codes import ACB, SUPPLIER, KeyPurpose
 from gbcs.crypto import ENCRYPTION_X, decrypt_payload, derive_key, ecdh, other_info
+from gbcs.explain import explain
+from gbcs.keystore import Keystore
 from gbcs.payloads.gbz import EncryptedZcl
 from tests.emulator.support import GSME, HeadEnd
 
@@ -114,3 +116,22 @@ def test_a_urp_key_off_p256_is_refused_by_the_meter(fleet: Fleet, head: HeadEnd)
     assert not isinstance(response, c.GbzReadResponse)
     log = fleet.device(GSME, head.now).log or []
     assert any("P-256" in line for line in log[-3:])
+
+
+def test_smetsim_decode_opens_the_answer_with_the_urp_key(fleet: Fleet, head: HeadEnd) -> None:
+    """What ``smetsim decode --keystore`` does (:func:`gbcs.explain.explain`): with the URP's
+    private key as the user's KA key, every snapshot decrypts."""
+    span = _days_logged(fleet, head)
+    key, certificate = _urp()
+    answer = head.send(_urp_read(head, span, certificate, 9))
+    assert answer.response is not None
+    keys = Keystore()
+    keys.add(SUPPLIER, KeyPurpose.KA, private_key=key)
+    keys.add(GSME, KeyPurpose.KA, public_key=fleet.public_key(GSME, KeyPurpose.KA))
+    found = explain(answer.response.to_bytes(), keys).decrypted
+    assert len(found) == 3
+    assert all(d.error is None and d.plaintext for d in found)
+    other = Keystore()
+    other.add(SUPPLIER, KeyPurpose.KA, private_key=_urp()[0])
+    other.add(GSME, KeyPurpose.KA, public_key=fleet.public_key(GSME, KeyPurpose.KA))
+    assert all(d.error is not None for d in explain(answer.response.to_bytes(), other).decrypted)
