@@ -197,13 +197,15 @@ def _serve(
             builds=_tabled(*names),
             choose=_choose_log if log else None,
             acb_use_cases=frozenset(acb),
-            example=_read_example(period=period, log=log),
+            example=_read_example(period=period, log=log, urp=urp),
         ),
     )
 
 
-def _read_example(*, period: bool, log: bool) -> Example:
-    """A read of the last day (a ranged read) of the first log the device keeps."""
+def _read_example(*, period: bool, log: bool, urp: bool = False) -> Example:
+    """A read of the last day (a ranged read) of the first log the device keeps; ``urp``:
+    for an Unknown Remote Party when ``KAPublicSecurityCredentials`` (a KA certificate, or a
+    PEM / DER file of one) is given."""
     if not period and not log:
         return EMPTY
     fields: dict[str, str | None] = {}
@@ -211,6 +213,8 @@ def _read_example(*, period: bool, log: bool) -> Example:
         fields |= {"StartDateTime": Home.YESTERDAY, "EndDateTime": Home.NOW}
     if log:
         fields["LogToRead"] = "Event"
+    if urp:
+        fields["KAPublicSecurityCredentials"] = None
 
     def write(v: Values) -> str:
         # The schema's ReadEventOrSecurityLog extends the period read: LogToRead comes after.
@@ -218,9 +222,11 @@ def _read_example(*, period: bool, log: bool) -> Example:
         if period:
             period_xml = v.elements("StartDateTime", "EndDateTime")
             body += f"<sr:ReadLogPeriod>{period_xml}</sr:ReadLogPeriod>"
-        return body + (v.element("LogToRead") if log else "")
+        body += v.element("LogToRead") if log else ""
+        return body + (v.element("KAPublicSecurityCredentials") if urp else "")
 
-    return Example(fields, write)
+    urp_field = frozenset({"KAPublicSecurityCredentials"}) if urp else frozenset()
+    return Example(fields, write, certificates=urp_field)
 
 
 _TO_THE_HUB = (
