@@ -308,6 +308,9 @@ class Reply:
     """Encrypt the whole content for the command's originator (most handlers encrypt a part
     themselves, with :meth:`gbcs.builders.Builder.encrypt_payload`)."""
     alerts: list[Alert] = field(default_factory=list)
+    extensions: bytes | None = None
+    """The response's other-information; None: the command's (a read for an Unknown Remote
+    Party answers without the certificate, :mod:`emulator.usecases.urp`)."""
 
 
 Handler = Callable[[Any, Message, int, DeviceContext], Reply]
@@ -502,7 +505,11 @@ class Device:
             self._log(f"{uc.name} content not understood: {exc}")
             reply = Reply(self.error_content(command, uc, exc))
         response = ctx.builder.response(
-            command, reply.content, critical=uc.critical, encrypt=reply.encrypt
+            command,
+            reply.content,
+            critical=uc.critical,
+            encrypt=reply.encrypt,
+            extensions=reply.extensions,
         )
         if reply.alerts:
             return [*out, response, *self.seal(reply.alerts, now, ctx)]

@@ -11,6 +11,7 @@ when its firmware profile lists it (``firmware_profiles/*.toml``).
 from __future__ import annotations
 
 from emulator.usecases import (  # noqa: F401 - registers
+    auxiliary,
     billing,
     configuration,
     han,
@@ -25,6 +26,7 @@ from emulator.usecases import (  # noqa: F401 - registers
 
 FAMILIES: tuple[str, ...] = (
     "configuration",
+    "auxiliary",
     "security",
     "security_device",
     "reading",

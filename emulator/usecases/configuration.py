@@ -471,6 +471,8 @@ def _gas_settings(device: Any, command: Message, now: int, ctx: DeviceContext) -
 
 
 for _code in c.SETTINGS_OBJECTS:
+    if _code == 0x0054:
+        continue  # ECS46c may be future-dated: emulator.usecases.auxiliary
     handles(DeviceType.CHF if _code in _CHF_SETTINGS else DeviceType.ESME, _code)(_settings)
 for _code in c.GAS_SETTINGS_CALLS:
     handles(DeviceType.GSME, _code)(_gas_settings)

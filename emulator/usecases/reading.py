@@ -23,6 +23,7 @@ from typing import Any
 
 from emulator.devices.base import DeviceContext, Reply, handles, observes
 from emulator.errors import CommandError
+from emulator.usecases import urp
 from gbcs import content as gc
 from gbcs.content.read_values import (
     DAILY_INTERVAL,
@@ -72,7 +73,7 @@ MAX_CONTENT = 0xFFFF
 """The most content bytes one GBCS message carries (its length field)."""
 
 
-def fitting(content: bytes) -> Reply:
+def fitting(content: bytes, extensions: bytes | None = None) -> Reply:
     """The reply of ``content``; a period holding more than one response carries (13 months
     of half hours do not fit) is the device's error response, asking for a shorter one."""
     if len(content) > MAX_CONTENT:
@@ -80,7 +81,7 @@ def fitting(content: bytes) -> Reply:
             f"the period asked holds {len(content)} bytes of data, more than one response "
             f"carries ({MAX_CONTENT}): ask for a shorter period"
         )
-    return Reply(content)
+    return Reply(content, extensions=extensions)
 
 
 def half_hours_in(meter: Any, span: gc.Span) -> list[tuple[int, int]]:
@@ -118,7 +119,9 @@ def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRea
     cmd = gc.decode_command(code, command.content)
     if not isinstance(cmd, gc.ProtectedRead):
         raise CommandError(f"message code 0x{code:04X} content is not a protected read")
-    if cmd.device != device.eui or cmd.requester != command.business_originator:
+    # A read for an Unknown Remote Party names the user who asked, the ACB sending it.
+    urp_user = command.extensions[:8] if len(command.extensions) > 16 else None
+    if cmd.device != device.eui or cmd.requester not in (command.business_originator, urp_user):
         raise CommandError("the protection parameters name other parties")
     return cmd
 
@@ -126,13 +129,11 @@ def _protected_read(device: Any, command: Message, code: int) -> gc.ProtectedRea
 def _protected_reply(
     device: Any, command: Message, ctx: DeviceContext, cmd: gc.ProtectedRead, plaintext: bytes
 ) -> Reply:
-    encrypted = ctx.builder.encrypt_payload(
-        device=device.eui,
-        target=command.business_originator,
-        counter=command.originator_counter,
-        plaintext=plaintext,
+    encrypted = urp.encrypt(device, command, ctx, plaintext)
+    return fitting(
+        gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode(),
+        extensions=urp.extensions(device, command, ctx),
     )
-    return fitting(gc.ProtectedResponse(cmd.counter, cmd.device, cmd.requester, encrypted).encode())
 
 
 @handles(DeviceType.ESME, ECS22B)
@@ -175,12 +176,7 @@ def _gas_read(command: Message, code: int) -> gc.GbzRead:
 
 def _sampled_reply(device: Any, command: Message, ctx: DeviceContext, plaintext: bytes) -> Reply:
     """A Get Sampled Data Response component, its payload encrypted for the requester."""
-    encrypted = ctx.builder.encrypt_payload(
-        device=device.eui,
-        target=command.business_originator,
-        counter=command.originator_counter,
-        plaintext=plaintext,
-    )
+    encrypted = urp.encrypt(device, command, ctx, plaintext)
     frame = EncryptedZcl(
         gbz.FC_CLUSTER_SPECIFIC | gbz.FC_SERVER_TO_CLIENT | gbz.FC_DISABLE_DEFAULT_RESPONSE,
         0,
@@ -188,7 +184,9 @@ def _sampled_reply(device: Any, command: Message, ctx: DeviceContext, plaintext:
         encrypted,
     )
     component = GbzComponent(gbz.Cluster.METERING, frame, CONTROL_LAST | CONTROL_ENCRYPTED)
-    return fitting(gbz.GbzPayload((component,)).to_bytes())
+    return fitting(
+        gbz.GbzPayload((component,)).to_bytes(), extensions=urp.extensions(device, command, ctx)
+    )
 
 
 @handles(DeviceType.GSME, GCS17)

@@ -30,6 +30,7 @@ from typing import Any
 from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.errors import CommandError
 from emulator.metering import PaymentMode
+from emulator.usecases import urp
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from emulator.usecases.configuration import setting
 from emulator.usecases.reading import daily_reads
@@ -509,12 +510,7 @@ def snapshot_reply(
             )
             components.append(GbzComponent(component.cluster_id, answer, control))
             continue
-        ciphered = ctx.builder.encrypt_payload(
-            device=device.eui,
-            target=command.business_originator,
-            counter=command.originator_counter,
-            plaintext=snapshots[offset],
-        )
+        ciphered = urp.encrypt(device, command, ctx, snapshots[offset])
         sealed = EncryptedZcl(
             FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
             frame.sequence,
@@ -525,7 +521,9 @@ def snapshot_reply(
         )
         encrypted += 1
         components.append(GbzComponent(component.cluster_id, sealed, control | CONTROL_ENCRYPTED))
-    return Reply(GbzPayload(tuple(components)).to_bytes())
+    return Reply(
+        GbzPayload(tuple(components)).to_bytes(), extensions=urp.extensions(device, command, ctx)
+    )
 
 
 @handles(DeviceType.GSME, GCS16A)

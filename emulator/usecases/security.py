@@ -23,16 +23,21 @@ the ``subject`` and ``key_id`` (hex) it now holds; ``load_controller`` - the ent
 load controller role (role 8 has no slot in :class:`Trust`); ``pending`` - the private key
 (hex scalar) a CS02c made, by ``ds`` / ``ka``, until its certificate is installed (CS02d,
 :mod:`emulator.usecases.security_device`); ``scheduled`` - a future-dated update a meter
-checked and acknowledged (``SEQUENCE { NULL }``): its time, the command's counter, the role,
-the floor and the outcome, applied when the meter's clock passes the time, with alert 0x00CB
-(8F66 and that outcome) to the supplier the meter then trusts. Only meters take one (the
-host advances their clock); a CHF or GPF refuses it.
+checked and acknowledged (``SEQUENCE { NULL }``): its time, the command's counter and mode,
+its originator and the authorising role, the replaced role, the floor and the outcome,
+applied when the meter's clock passes the time, with alert 0x00CB (0x0124 for CS02g: 8F66
+and that outcome) to the supplier the meter then trusts - or, when the originator no longer
+holds the authorising cell then (a change of supplier meanwhile), nothing applied and 8F67
+with every cell failed. A command of the same mode dated 9999-12-31 (DUIS's cancellation)
+from the party holding the authorising cell removes the pending one and is acknowledged.
+Only meters take one (the host advances their clock); a CHF or GPF refuses it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
@@ -75,6 +80,9 @@ _MODES = {
     0x0126: (RemotePartyRole.SUPPLIER, LOAD_CONTROLLER),
 }
 HANDLED = frozenset(_MODES)
+CANCEL_FROM = datetime(9999, 1, 1, tzinfo=UTC)
+"""A future-dated update's execution date-time from which it cancels the pending one (GBCS
+carries DUIS's 3000-12-31 as 9999-12-31T23:59:59Z)."""
 _CLOCKED = frozenset({DeviceType.ESME, DeviceType.GSME})
 """The devices that execute a future-dated update themselves (the meters, whose clock the
 host advances); the DCC holds one for a CHF or GPF instead (DSP pattern)."""
@@ -144,6 +152,10 @@ def _checked(
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
         ski = _key_id(key)
+    if len(ski) != 8:
+        # The device reports an SMKI subject key identifier: 8 octets (a certificate from
+        # outside the SMKI may carry the 20 of a whole SHA-1).
+        ski = _key_id(key)
     return entity, ski
 
 
@@ -182,8 +194,18 @@ def _update(device: Any, command: Message, now: int, ctx: DeviceContext) -> Repl
     state = device.family_state(FAMILY)
     cells: dict[str, dict[str, str]] = state.get("cells", {})
     alerts: list[Alert] = []
+    authorised = cmd.authorising == c.Cell(authorising, c.DS_USAGE) and holds_cell
+    if cmd.execute_at is not None and cmd.execute_at >= CANCEL_FROM and authorised:
+        # GBCS's cancellation (9999-12-31): the pending update of the same mode goes.
+        pending = state.get("scheduled")
+        if pending is not None and pending.get("mode", cmd.message_code) == cmd.message_code:
+            del state["scheduled"]
+            device._log(f"future-dated update of role {replaced} cancelled")
+        else:
+            device._log(f"nothing pending to cancel for role {replaced}")
+        return Reply(c.CredentialsUpdated(0, 0, accepted=True).encode())
     try:
-        if cmd.authorising != c.Cell(authorising, c.DS_USAGE) or not holds_cell:
+        if not authorised:
             alerts.append(Alert(AlertCode.SOURCE_HAS_NO_AUTHORITY))
             raise _RefusedError("not authorised by the trust anchor its mode names")
         if not cmd.certificates or any(cell.role != replaced for cell, _ in cmd.certificates):
@@ -213,6 +235,9 @@ def _update(device: Any, command: Message, now: int, ctx: DeviceContext) -> Repl
         state["scheduled"] = {
             "at": int(cmd.execute_at.timestamp()),
             "counter": command.originator_counter,
+            "mode": cmd.message_code,
+            "originator": command.business_originator.hex(),
+            "authorising": authorising,
             "replaced": replaced,
             "floor": floor,
             "outcome": outcome.encode().hex(),
@@ -256,17 +281,40 @@ def _scheduled(device: Any, now: int) -> list[Alert]:
         return []
     del state["scheduled"]
     outcome = c.CredentialsUpdated.decode(bytes.fromhex(pending["outcome"]))
-    _apply(device, pending["replaced"], outcome.results, pending["floor"])
-    alert = c.FutureDatedCredentialsAlert(
-        True, from_seconds(pending["at"]), pending["counter"], outcome
+    originator = pending.get("originator")
+    # Checked again as it executes: the party that authorised it must still hold its cell
+    # (a change of supplier meanwhile leaves the old supplier's update unauthorised).
+    executed = originator is None or _holder(device, pending["authorising"]) == bytes.fromhex(
+        originator
     )
-    return [
-        Alert(
-            AlertCode.FUTURE_DATED_COMMAND_EXECUTED,
-            message_code=c.FutureDatedCredentialsAlert.message_code,
-            content=alert.encode(),
+    if executed:
+        _apply(device, pending["replaced"], outcome.results, pending["floor"])
+    else:
+        device._log(f"future-dated update of role {pending['replaced']} no longer authorised")
+        failed = tuple(
+            c.CellResult(
+                r.cell,
+                c.CellOutcome.FAILED,
+                r.old_subject,
+                r.old_key_id,
+                r.old_subject,
+                r.old_key_id,
+            )
+            for r in outcome.results
         )
-    ]
+        outcome = dataclasses.replace(outcome, results=failed)
+    kind = (
+        c.FutureDatedLoadControllerAlert
+        if pending.get("mode") in c.CS02G_MODES
+        else c.FutureDatedCredentialsAlert
+    )
+    alert = kind(executed, from_seconds(pending["at"]), pending["counter"], outcome)
+    code = (
+        AlertCode.FUTURE_DATED_COMMAND_EXECUTED
+        if executed
+        else AlertCode.FUTURE_DATED_COMMAND_NOT_EXECUTED
+    )
+    return [Alert(code, message_code=kind.message_code, content=alert.encode())]
 
 
 def _old_key_id(

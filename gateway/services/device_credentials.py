@@ -32,6 +32,7 @@ from gateway.inventory import SMART_METERS, Inventory
 from gateway.model import DeviceRecord
 from gateway.schedule import is_cancellation
 from gateway.smi import Smi
+from gateway.srv.firmware import GBCS_CANCEL_AT
 from gateway.srv.security import ROLES, UpdateCredentials, UpdateDeviceCredentials
 from gateway.storage import Transaction
 from gateway.users import UserRole, get_meter_point, get_user
@@ -146,9 +147,20 @@ def _meter_points(inv: Inventory, record: DeviceRecord) -> set[str]:
 
 
 def device_pattern(request: object, record: DeviceRecord, execution: datetime | None) -> object:
-    """``request`` carrying its execution date-time when it is a future-dated 6.23 to a
-    meter (the Device pattern: the meter applies it then); else unchanged (the DCC holds a
-    future-dated one for a CHF or GPF, the DSP pattern)."""
+    """``request`` carrying its execution date-time when it is a future-dated 6.15.1 (its
+    cancellation too, as GBCS says it) or 6.23 to a meter (the Device pattern: the meter
+    applies it then); else unchanged (the DCC holds a future-dated 6.23 for a CHF or GPF,
+    the DSP pattern)."""
+    if isinstance(request, UpdateCredentials) and request.signer is None and execution is not None:
+        if record.device_type not in SMART_METERS:
+            raise ServiceError(
+                "duis_invalid_element",
+                element="ExecutionDateTime",
+                reason=f"device {_eui(record.device_id)} is a {record.device_type.value}: only "
+                "the meters execute a future-dated credentials update themselves",
+            )
+        at = GBCS_CANCEL_AT if is_cancellation(execution) else execution
+        return replace(request, execute_at=at)
     if (
         isinstance(request, UpdateCredentials)
         and request.import_mpxn is not None

@@ -34,6 +34,7 @@ from gateway.smi import Smi
 from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
+from gateway.srv.reading import ReadRequest
 from gateway.srv.spec import Codec, Command
 from gateway.storage import Storage, Transaction
 from gateway.users import UserRole, roles_text
@@ -153,16 +154,21 @@ class Planner:
             details = device_han.device_log_details(self.storage, self.smi, request, hub)
         details.update(device_han.lifecycle_details(request, record))
         request = device_credentials.device_pattern(request, record, call.execution)
+        device_pattern = request is not call.request
         details.update(device_credentials.credentials_details(request))
         signer = device_credentials.dcc_signer(request, self.acb)
         if signer is not None:
             # The DCC signs as its own party, which counts its own commands.
             counter = next_acb_counter(tx, signer, now)
             reply_to = signer
-        elif uc.name in codec.acb_use_cases:
+        elif uc.name in codec.acb_use_cases or _urp(request):
             # The ACB sends it with its own counter; the user and its RequestID counter go in
-            # the other-information (the supplementary remote party).
+            # the other-information (the supplementary remote party) - and, for a read for an
+            # Unknown Remote Party, the key agreement certificate the answer is encrypted for.
             extensions = reply_to + counter.to_bytes(8, "big")
+            if isinstance(request, ReadRequest) and request.urp_certificate is not None:
+                extensions += request.urp_certificate
+                request = replace(request, requester=reply_to)
             counter = next_acb_counter(tx, self.acb, now)
             reply_to = self.acb
         command = Command(request, uc, counter, reply_to, device, now, call.execution)
@@ -184,5 +190,10 @@ class Planner:
             extensions=extensions,
             details=details,
             signer=signer,
-            device_pattern=request is not call.request,
+            device_pattern=device_pattern,
         )
+
+
+def _urp(request: object) -> bool:
+    """A read for an Unknown Remote Party (SR4.14, 4.17 with KAPublicSecurityCredentials)."""
+    return isinstance(request, ReadRequest) and request.urp_certificate is not None

@@ -15,12 +15,20 @@ from lxml import etree
 
 from gateway.duis.envelope import parse_eui_text
 from gateway.duis.xml import is_element, local_name
+from gateway.schedule import is_cancellation
 from gateway.srv import switching
 from gateway.srv.example import Example, ExampleError, Values
-from gateway.srv.fields import Fields, children, invalid, one, read_int
+from gateway.srv.fields import (
+    Fields,
+    children,
+    invalid,
+    one,
+    read_int,
+)
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.content._common import _stamp
 from gbcs.payloads import dlms
 
 __all__ = [
@@ -188,8 +196,16 @@ def _read_entry(element: etree._Element) -> switching.ScheduleEntry:
 
 
 def _read_schedule(body: etree._Element) -> SwitchingSchedule:
+    # The ExecutionDateTime (future-dated, the Device pattern) reaches the build as
+    # Command.execution: the gateway takes it off the body.
     switching.check_children(
-        body, ("ALCSHCALCSConnectionSchedule", "ALCSHCALCSSpecialDays", "SwitchTypeAndId")
+        body,
+        (
+            "ExecutionDateTime",
+            "ALCSHCALCSConnectionSchedule",
+            "ALCSHCALCSSpecialDays",
+            "SwitchTypeAndId",
+        ),
     )
     entries = tuple(_read_entry(e) for e in children(body, "ALCSHCALCSConnectionSchedule"))
     if not 1 <= len(entries) <= 48:
@@ -213,6 +229,19 @@ def _read_schedule(body: etree._Element) -> SwitchingSchedule:
 
 _NOW = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
 """An all-zero date-time: the special days and the schedule take effect at once."""
+_CANCEL = dlms.octet_string(b"\xff" * 9 + b"\x80\x00\xff")
+"""An all-wildcard date-time: cancel the pending future-dated schedule (DUIS's 3000-12-31)."""
+
+
+def _activation(cmd: Command) -> dlms.Data:
+    """When the special days and the schedule take effect: at once, at the execution
+    date-time of a future-dated request (the device holds them until then), or never (a
+    cancellation of the pending ones)."""
+    if cmd.execution is None:
+        return _NOW
+    if is_cancellation(cmd.execution):
+        return _CANCEL
+    return _stamp(cmd.execution)
 
 
 def _build_schedule(cmd: Command) -> bytes:
@@ -222,8 +251,9 @@ def _build_schedule(cmd: Command) -> bytes:
         for n, eui in r.switch_types
     ]
     writes.extend(switching.calendar_writes(1, r.special_days, r.entries))
-    writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), _NOW))
-    writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), _NOW))
+    activation = _activation(cmd)
+    writes.append((dlms.set_(9000, "0-0:94.44.128.26", 6), activation))
+    writes.append((dlms.set_(9000, "0-0:94.44.128.35", 6), activation))
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, tuple(writes)).encode()
 
 
@@ -282,7 +312,7 @@ def _schedule_example(v: Values) -> str:
             f"<sr:HCALCS>{v.text('SwitchTypeAndId')}</sr:HCALCS></sr:SwitchTypeAndId>"
         )
     return (
-        "<sr:ALCSHCALCSConnectionSchedule>"
+        f"{v.element('ExecutionDateTime')}<sr:ALCSHCALCSConnectionSchedule>"
         f'<sr:ActivateDeactivateSwitch index="{v.text("index")}"><sr:{action}/>'
         "</sr:ActivateDeactivateSwitch>"
         f"{days}</sr:ALCSHCALCSConnectionSchedule>"
@@ -292,6 +322,7 @@ def _schedule_example(v: Values) -> str:
 
 _SCHEDULE_EXAMPLE = Example(
     {
+        "ExecutionDateTime": None,
         "index": "1",
         "DeactivateSwitch": None,
         "DaysOfWeekApplicability": "Monday,Tuesday,Wednesday,Thursday,Friday",
@@ -320,6 +351,7 @@ serves(
         build=_build_schedule,
         builds=frozenset({"ECS46c"}),
         example=_SCHEDULE_EXAMPLE,
+        future_dated=True,
     ),
 )
 serves(

@@ -5,9 +5,14 @@ period of the DUIS ``ReadLogPeriod``."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from gateway.duis.xml import is_element, local_name
@@ -40,6 +45,12 @@ class ReadRequest:
 
     span: gc.Span | None = None
     log: str | None = None
+    urp_certificate: bytes | None = None
+    """4.14 / 4.17 for an Unknown Remote Party: the DER key agreement certificate the device
+    encrypts its answer for (``KAPublicSecurityCredentials``); the ACB sends the command."""
+    requester: bytes | None = None
+    """Who asked, when the command's originator is the ACB instead (a URP read): the party
+    a protected read names as the response's (supplementary) remote party."""
 
 
 def _read_registers(body: etree._Element) -> ReadImportRegisters:
@@ -78,25 +89,53 @@ def _span(period: etree._Element) -> gc.Span:
     return gc.Span(start, end)
 
 
-def _reader(*, period: bool = False, log: bool = False) -> Callable[[etree._Element], ReadRequest]:
-    """The body reader of a read SR: nothing, or a ``ReadLogPeriod`` (and ``LogToRead``)."""
+def _reader(
+    *, period: bool = False, log: bool = False, urp: bool = False
+) -> Callable[[etree._Element], ReadRequest]:
+    """The body reader of a read SR: nothing, or a ``ReadLogPeriod`` (and ``LogToRead``);
+    ``urp``: the read may be for an Unknown Remote Party (``KAPublicSecurityCredentials``)."""
     allowed = ("ExecutionDateTime",) + (("ReadLogPeriod",) if period else ())
     allowed += ("LogToRead",) if log else ()
     allowed += ("KAPublicSecurityCredentials",) if period else ()
 
     def read(body: etree._Element) -> ReadRequest:
         f = Fields(body, allowed)
+        certificate = None
         if "KAPublicSecurityCredentials" in f.elements:
-            # The unknown-remote-party variant: the ACB sends it and re-encrypts the answer
-            # for a key the request carries; not served (the request changes nothing).
-            raise ServiceError("duis_sr_not_supported", srv="with KAPublicSecurityCredentials")
+            if not urp:
+                raise ServiceError("duis_sr_not_supported", srv="with KAPublicSecurityCredentials")
+            certificate = urp_certificate(f.text("KAPublicSecurityCredentials"))
         span = _span(one(body, "ReadLogPeriod")) if period else None
         which = f.text("LogToRead") if log else None
         if log and which not in _LOGS:
             raise invalid("LogToRead", f"{which!r} is not one of {', '.join(_LOGS)}")
-        return ReadRequest(span, which)
+        return ReadRequest(span, which, certificate)
 
     return read
+
+
+def urp_certificate(text: str | None) -> bytes:
+    """The DER of an Unknown Remote Party's key agreement certificate, checked as the device
+    will use it: X.509, a key agreement key, a valid point on P-256."""
+    name = "KAPublicSecurityCredentials"
+    raw = "".join((text or "").split())
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError):
+        raise invalid(name, "it is not a base64 DER X.509 certificate") from None
+    try:
+        key = cert.public_key()
+    except ValueError as exc:  # a point not on its curve
+        raise invalid(name, f"its public key is not a valid point: {exc}") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise invalid(name, "its key is not on the P-256 curve GBCS uses")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        raise invalid(name, "it has no key usage: it must be a key agreement certificate") from None
+    if not usage.key_agreement:
+        raise invalid(name, "it is not a key agreement certificate (key usage)")
+    return cert.public_bytes(Encoding.DER)
 
 
 def _build_read(cmd: Command) -> bytes:
@@ -104,9 +143,8 @@ def _build_read(cmd: Command) -> bytes:
     request: ReadRequest = cmd.request
     code = cmd.use_case.code
     if code in PROTECTED_READS:
-        return gc.ProtectedRead(
-            code, cmd.counter, cmd.originator, cmd.device, request.span
-        ).encode()
+        requester = request.requester or cmd.originator
+        return gc.ProtectedRead(code, cmd.counter, requester, cmd.device, request.span).encode()
     if code in DLMS_READS:
         return gc.DlmsRead(code, cmd.counter, request.span).encode()
     if code in ASN1_READS:
@@ -144,23 +182,30 @@ def _tabled(*names: str) -> frozenset[str]:
 
 
 def _serve(
-    srv: str, *names: str, period: bool = False, log: bool = False, acb: tuple[str, ...] = ()
+    srv: str,
+    *names: str,
+    period: bool = False,
+    log: bool = False,
+    acb: tuple[str, ...] = (),
+    urp: bool = False,
 ) -> None:
     serves(
         srv,
         Codec(
-            read=_reader(period=period, log=log),
+            read=_reader(period=period, log=log, urp=urp),
             build=_build_read,
             builds=_tabled(*names),
             choose=_choose_log if log else None,
             acb_use_cases=frozenset(acb),
-            example=_read_example(period=period, log=log),
+            example=_read_example(period=period, log=log, urp=urp),
         ),
     )
 
 
-def _read_example(*, period: bool, log: bool) -> Example:
-    """A read of the last day (a ranged read) of the first log the device keeps."""
+def _read_example(*, period: bool, log: bool, urp: bool = False) -> Example:
+    """A read of the last day (a ranged read) of the first log the device keeps; ``urp``:
+    for an Unknown Remote Party when ``KAPublicSecurityCredentials`` (a KA certificate, or a
+    PEM / DER file of one) is given."""
     if not period and not log:
         return EMPTY
     fields: dict[str, str | None] = {}
@@ -168,6 +213,8 @@ def _read_example(*, period: bool, log: bool) -> Example:
         fields |= {"StartDateTime": Home.YESTERDAY, "EndDateTime": Home.NOW}
     if log:
         fields["LogToRead"] = "Event"
+    if urp:
+        fields["KAPublicSecurityCredentials"] = None
 
     def write(v: Values) -> str:
         # The schema's ReadEventOrSecurityLog extends the period read: LogToRead comes after.
@@ -175,9 +222,11 @@ def _read_example(*, period: bool, log: bool) -> Example:
         if period:
             period_xml = v.elements("StartDateTime", "EndDateTime")
             body += f"<sr:ReadLogPeriod>{period_xml}</sr:ReadLogPeriod>"
-        return body + (v.element("LogToRead") if log else "")
+        body += v.element("LogToRead") if log else ""
+        return body + (v.element("KAPublicSecurityCredentials") if urp else "")
 
-    return Example(fields, write)
+    urp_field = frozenset({"KAPublicSecurityCredentials"}) if urp else frozenset()
+    return Example(fields, write, certificates=urp_field)
 
 
 _TO_THE_HUB = (
@@ -305,10 +354,10 @@ _serve("4.11.2", "ECS24b")
 _serve("4.12.1", "ECS18b")
 _serve("4.12.2", "ECS18a")
 _serve("4.13", "ECS26a", "GCS21b")
-_serve("4.14", "ECS21b", "GCS16b", period=True)
+_serve("4.14", "ECS21b", "GCS16b", period=True, urp=True)
 _serve("4.15", "ECS27")
 _serve("4.16", "ECS17c")
-_serve("4.17", "ECS66", "GCS61", period=True)
+_serve("4.17", "ECS66", "GCS61", period=True, urp=True)
 _serve("4.18", "ECS82", "GCS60")
 _serve("6.2.1", "ECS26b", "ECS26k")
 _serve("6.2.2", "ECS26c")

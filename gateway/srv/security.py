@@ -36,8 +36,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from gateway.schedule import is_cancellation
 from gateway.srv.example import Example, Home, Values
 from gateway.srv.fields import Fields, children, invalid, read_int
+from gateway.srv.firmware import GBCS_CANCEL_AT
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
@@ -103,7 +105,8 @@ class UpdateCredentials:
     """Who signs the command: None, the user (CV4 / CV5); ``"acb"`` (6.21) or
     ``"transitional_cos"`` (6.23), the DCC as that party of its own."""
     execute_at: datetime | None = None
-    """A future-dated 6.23 to a meter (the Device pattern): when the meter applies it."""
+    """A future-dated 6.15.1, or 6.23 to a meter (the Device pattern): when the device
+    applies it (:data:`~gateway.srv.firmware.GBCS_CANCEL_AT`: cancel the pending one)."""
 
     @property
     def subject(self) -> bytes:
@@ -220,8 +223,9 @@ def _role(f: Fields, allowed: tuple[str, ...]) -> str:
 
 
 def read_krp(body: etree._Element) -> UpdateCredentials:
-    """SR6.15.1 ``UpdateSecurityCredentialsKRP``."""
-    f = Fields(body, _KRP)
+    """SR6.15.1 ``UpdateSecurityCredentialsKRP``. Its ``ExecutionDateTime`` (future-dated,
+    the Device pattern) reaches the build as :attr:`Command.execution`."""
+    f = Fields(body, ("ExecutionDateTime", *_KRP), dated=True)
     role_name = _role(f, tuple(_BY_ROLE))
     use_case, authorising = _BY_ROLE[role_name]
     role = ROLES[role_name]
@@ -318,6 +322,12 @@ def build_update(cmd: Command) -> bytes:
     floor = r.floor if own else None
     role_floors = () if own or r.floor is None else ((r.role, r.floor),)
     top_up = () if r.top_up_floor is None else ((0, r.top_up_floor),)
+    execute_at = r.execute_at
+    if execute_at is None and r.signer is None and cmd.execution is not None:
+        # 6.15.1 (the Device pattern; a future-dated 6.21 / 6.23 is held by the DCC unless
+        # execute_at says otherwise). DUIS's 3000-12-31 cancels the pending update: GBCS
+        # says it with 9999-12-31.
+        execute_at = GBCS_CANCEL_AT if is_cancellation(cmd.execution) else cmd.execution
     content = gc.UpdateSecurityCredentials(
         message_code=by_name(cmd.use_case.name).code,
         counter=cmd.counter,
@@ -328,7 +338,7 @@ def build_update(cmd: Command) -> bytes:
         floor=floor,
         top_up_floors=top_up,
         role_floors=role_floors,
-        execute_at=r.execute_at,
+        execute_at=execute_at,
     )
     return content.encode()
 
@@ -356,6 +366,7 @@ def _krp_example(v: Values) -> str:
     )
     return (
         v.elements(
+            "ExecutionDateTime",
             "RemotePartyRole",
             "RemotePartyFloorSeqNumber",
             "RemotePartyPrepaymentTopUpFloorSeqNumber",
@@ -371,6 +382,7 @@ def _krp_example(v: Values) -> str:
 
 _KRP_EXAMPLE = Example(
     {
+        "ExecutionDateTime": None,
         "RemotePartyRole": "Supplier",
         "RemotePartyFloorSeqNumber": None,
         "RemotePartyPrepaymentTopUpFloorSeqNumber": None,
@@ -400,6 +412,7 @@ serves(
         builds=frozenset(name for name, _ in _BY_ROLE.values()),
         choose=lambda r, names: r.use_case,
         example=_KRP_EXAMPLE,
+        future_dated=True,
     ),
 )
 serves(

@@ -29,6 +29,7 @@ prepayment top-up pair ``[5]`` as (0, floor) is this project's: every sample car
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -244,6 +245,11 @@ class CredentialsUpdated:
     def encode(self) -> bytes:
         if self.accepted:
             return asn1.der_sequence(Der(asn1.NULL, b"")).to_bytes()
+        return _long(asn1.der_sequence(Der(asn1.NULL, b""), self.body())).to_bytes()
+
+    def body(self) -> Der:
+        """The outcome after the NULL: ``SEQUENCE { counter, mode, floors, cell results }``
+        (what a future-dated update's alert carries)."""
         floors = []
         for role, floor, pairs in self.floors:
             parts = [asn1.der_integer(role), asn1.der_integer(floor)]
@@ -256,7 +262,7 @@ class CredentialsUpdated:
             _long(asn1.der_sequence(*floors)),
             _long(asn1.der_sequence(*(r.der() for r in self.results))),
         )
-        return _long(asn1.der_sequence(Der(asn1.NULL, b""), _long(body))).to_bytes()
+        return _long(body)
 
     @classmethod
     def decode(cls, content: bytes) -> CredentialsUpdated:
@@ -267,37 +273,45 @@ class CredentialsUpdated:
         else:
             if len(children) != 2 or children[0].tag != asn1.NULL:
                 raise DecodeError("expected SEQUENCE { NULL, outcome }")
-            body = children[1].children or ()
-            if len(body) != 4:
-                raise DecodeError("an update outcome has 4 parts")
-            floors = []
-            for f in body[2].children or ():
-                items = f.children or ()
-                pairs = _read_pairs(items[2]) if len(items) == 3 else ()
-                floors.append((items[0].int_value(), items[1].int_value(), pairs))
-            results = []
-            for r in body[3].children or ():
-                items = r.children or ()
-                if len(items) != 6:
-                    raise DecodeError("a cell outcome has 6 parts")
-                results.append(
-                    CellResult(
-                        Cell.from_der(items[0]),
-                        CellOutcome(items[1].int_value()),
-                        *(i.value for i in items[2:]),
-                    )
-                )
-            found = cls(body[0].int_value(), body[1].int_value(), tuple(floors), tuple(results))
+            found = cls.from_body(children[1])
         _check_exact(found, content)
         return found
+
+    @classmethod
+    def from_body(cls, node: Der) -> CredentialsUpdated:
+        """The outcome from its ``SEQUENCE { counter, mode, floors, cell results }``."""
+        body = node.children or ()
+        if len(body) != 4:
+            raise DecodeError("an update outcome has 4 parts")
+        floors = []
+        for f in body[2].children or ():
+            items = f.children or ()
+            if len(items) not in (2, 3):
+                raise DecodeError("a floor is SEQUENCE { role, floor [, top-up floors] }")
+            pairs = _read_pairs(items[2]) if len(items) == 3 else ()
+            floors.append((items[0].int_value(), items[1].int_value(), pairs))
+        results = []
+        for r in body[3].children or ():
+            items = r.children or ()
+            if len(items) != 6:
+                raise DecodeError("a cell outcome has 6 parts")
+            results.append(
+                CellResult(
+                    Cell.from_der(items[0]),
+                    CellOutcome(items[1].int_value()),
+                    *(i.value for i in items[2:]),
+                )
+            )
+        return cls(body[0].int_value(), body[1].int_value(), tuple(floors), tuple(results))
 
 
 @dataclass(frozen=True, slots=True)
 class FutureDatedCredentialsAlert:
-    """0x00CB Future Dated Updated Security Credentials Alert: ``SEQUENCE { alertCode INTEGER
-    (8F66 executed / 8F67 not), executionDateTime, originatorCounter INTEGER, the update's
-    outcome }`` - the outcome as the command's immediate response would carry it (the layout
-    of the 0x00CA firmware alert, which GBCS gives its future-dated alerts)."""
+    """0x00CB Future Dated Updated Security Credentials Alert (CS02b): ``SEQUENCE { alertCode
+    INTEGER (8F66 executed / 8F67 not), executionDateTime GeneralizedTime, the update's
+    outcome }`` - the outcome as the command's immediate response carries it after its NULL
+    (``SEQUENCE { counter, mode, floors, cell results }``), as the DCC's reference alerts
+    show. :class:`FutureDatedLoadControllerAlert` (0x0124) is the same for CS02g."""
 
     executed: bool
     when: _dt.datetime
@@ -306,27 +320,33 @@ class FutureDatedCredentialsAlert:
     message_code: ClassVar[int] = 0x00CB
 
     def encode(self) -> bytes:
-        return asn1.der_sequence(
-            asn1.der_integer(0x8F66 if self.executed else 0x8F67),
-            asn1.der_generalized_time(self.when),
-            asn1.der_integer(self.command_counter),
-            Der.from_bytes(self.result.encode()),
+        outcome = dataclasses.replace(self.result, counter=self.command_counter)
+        return _long(
+            asn1.der_sequence(
+                asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+                asn1.der_generalized_time(self.when),
+                outcome.body(),
+            )
         ).to_bytes()
 
     @classmethod
     def decode(cls, content: bytes) -> FutureDatedCredentialsAlert:
-        node = _sequence(content, 4)
+        node = _sequence(content, 3)
         code = node.child(0).int_value()
         if code not in (0x8F66, 0x8F67):
-            raise DecodeError(f"0x00CB alert code 0x{code:04X} is not 8F66/8F67")
-        found = cls(
-            code == 0x8F66,
-            node.child(1).time_value(),
-            node.child(2).int_value(),
-            CredentialsUpdated.decode(node.child(3).to_bytes()),
-        )
+            raise DecodeError(f"0x{cls.message_code:04X} alert code 0x{code:04X} is not 8F66/8F67")
+        result = CredentialsUpdated.from_body(node.child(2))
+        found = cls(code == 0x8F66, node.child(1).time_value(), result.counter, result)
         _check_exact(found, content)
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class FutureDatedLoadControllerAlert(FutureDatedCredentialsAlert):
+    """0x0124 Future Dated Updated Load Controller Security Credentials Alert (CS02g): the
+    layout of :class:`FutureDatedCredentialsAlert`."""
+
+    message_code: ClassVar[int] = 0x0124
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,6 +575,7 @@ __all__ = [
     "DeviceCertificateStatus",
     "DeviceCertificateUpdated",
     "FutureDatedCredentialsAlert",
+    "FutureDatedLoadControllerAlert",
     "IssueSecurityCredentials",
     "ProvideDeviceCertificate",
     "UpdateDeviceCertificate",

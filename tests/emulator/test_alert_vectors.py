@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from gbcs.payloads import decode_content, dlms
 from gbcs.utrn import make_utrn
 from tests.conftest import CONFORMANCE
 from tests.emulator import future_dated
+from tests.emulator.future_dated_credentials import credentials_event, schedule_event
 from tests.emulator.support import ESME, GSME, SEED, SUPPLIER, HeadEnd, pki_for, sandbox_fleet
 
 Event = Callable[[], list[Message]]
@@ -212,6 +214,24 @@ EVENTS: dict[str, Event] = {
     "ECS80_NA_8F36_ALERT_GBCS.HEX": _outage,
     "ECS102_NA_8F87_INPUT_ALERT_GBCS.HEX": _apc_limit(input_=True),
     "ECS102_NA_8F87_OUTPUT_ALERT_GBCS.HEX": _apc_limit(input_=False),
+    "CS02bSupplierBySupplier_6.15.1_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": partial(
+        credentials_event, executed=True
+    ),
+    "CS02bSupplierBySupplier_6.15.1_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX": partial(
+        credentials_event, executed=False
+    ),
+    "CS02gLoadControllerBySupplier_6.15.1_8F66_FUTURE_DATED_SUCCESS_ALERT_GBCS.HEX": partial(
+        credentials_event, executed=True, load_controller=True
+    ),
+    "CS02gLoadControllerBySupplier_6.15.1_8F67_FUTURE_DATED_ERROR_ALERT_GBCS.HEX": partial(
+        credentials_event, executed=False, load_controller=True
+    ),
+    "ECS46c_6.14.2_8F66_FUTURE_DATED_ALL_OPTIONALS_SUCCESS_ALERT_CALENDAR_GBCS.HEX": (
+        schedule_event
+    ),
+    "ECS46c_6.14.2_8F66_FUTURE_DATED_ALL_OPTIONALS_SUCCESS_ALERT_SPECIAL_DAYS_GBCS.HEX": (
+        schedule_event
+    ),
 }
 """Vector -> the emulated event that raises its alert."""
 
@@ -223,7 +243,11 @@ def _future_dated(name: str) -> Event:
 
 EVENTS |= {name: _future_dated(name) for name in future_dated.vectors()}
 
-_SECURITY = "security family: the future-dated credential replacement executing"
+_SECURITY = (
+    "security family, not done: the load controller replacing its own credentials (CS02g "
+    "0x0125) - the emulated devices take no command from a load controller, and send their "
+    "alerts to the supplier or the network operator only"
+)
 _AUXILIARY = "configuration / auxiliary family"
 GAPS: dict[str, str] = {
     "CCS08_NA_NA_ALERT_GBCS.HEX": "firmware family: the CHF's firmware transfer alert (11.1)",
@@ -247,7 +271,7 @@ GAPS: dict[str, str] = {
 
 for _name in _vectors():
     if "8F66" in _name or "8F67" in _name:
-        if _name.startswith("CS06_"):
+        if _name.startswith("CS06_") or _name in EVENTS:
             continue
         if _name.startswith("CS02"):
             GAPS.setdefault(_name, _SECURITY)

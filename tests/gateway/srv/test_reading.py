@@ -104,6 +104,8 @@ def _transform(xml: bytes, reference: Message) -> tuple[str, bytes]:
 def test_every_reading_template_becomes_the_reference_command(conformance: Path) -> None:
     compared, skipped, differ = 0, [], []
     for template, reference_path in _cases(conformance):
+        if b"KAPublicSecurityCredentials" in template.read_bytes():
+            continue  # for an Unknown Remote Party, sent by the ACB: test_future_dated.py
         reference = Message.from_bytes(bytes.fromhex(reference_path.read_text().strip()))
         try:
             name, content = _transform(template.read_bytes(), reference)
