@@ -9,7 +9,8 @@ the content with the SR's codec and chooses the command's business originator an
 
 - the user and its RequestID counter (as in the DCC's reference data);
 - the ACB with its own counter for the use cases the ACB originates (CCS01/CCS02 ...), the
-  user and its counter going in the other-information;
+  user and its counter going in the other-information; signed by the ACB too when GBCS marks
+  the use case critical (CS03a2, CS03c, CS04ac by SR8.7.2 / 8.8.2, as the DCC's references);
 - a DCC party with its own counter for a command the DCC signs itself (:attr:`Plan.signer`:
   the ACB for SR6.21, the transitional CoS party for SR6.23).
 
@@ -57,7 +58,8 @@ class Plan:
     extensions: bytes
     details: dict[str, Any]
     signer: bytes | None = None
-    """The DCC party that signs the command itself (SR6.21, SR6.23); None otherwise."""
+    """The DCC party that signs the command itself (SR6.21, SR6.23; the ACB for a critical use
+    case it originates); None otherwise."""
     device_pattern: bool = False
     """A future-dated request whose command carries its execution date-time (sent now, not
     held by the DCC)."""
@@ -165,6 +167,10 @@ class Planner:
             extensions = reply_to + counter.to_bytes(8, "big")
             counter = next_acb_counter(tx, self.acb, now)
             reply_to = self.acb
+            if uc.critical:
+                # GBCS marks it critical (the PPMID and HCALCS joins and unjoins of SR8.7.2 /
+                # 8.8.2): the device takes it only signed, so the ACB signs what it originates.
+                signer = self.acb
         command = Command(request, uc, counter, reply_to, device, now, call.execution)
         try:
             content = codec.build(command)

@@ -19,36 +19,15 @@ from smetsim.client import DuisClient
 from smetsim.requests import write_request
 from smetsim.sandbox import ESME, GSME, HCALCS, PPMID, Sandbox
 
-_ACB_UNSIGNED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the gateway sends an ACB-sent use case GBCS marks critical (CS03a2 / CS03c by SR8.7.2) "
-        "MACed but unsigned; the DCC's references are signed by the ACB, and the device refuses "
-        "an unsigned critical command (gateway/services/device.py builds it with critical=False)"
-    ),
-)
 JOINS = [
     # template, target, other, the other's type
     ("CS03A1_8.7.1", ESME, "00-DB-12-34-56-78-90-9A", DeviceType.HCALCS),
     ("CS03A2Critical_8.7.1", HCALCS, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
-    pytest.param(
-        "CS03A2NonCritical_8.7.2",
-        PPMID,
-        "00-DB-12-34-56-78-90-93",
-        DeviceType.ESME,
-        marks=_ACB_UNSIGNED,
-        id="CS03A2NonCritical_8.7.2",
-    ),
+    # The ACB sends these two (SR8.7.2 of a PPMID), signed: GBCS marks CS03a2 / CS03c critical.
+    ("CS03A2NonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
     ("CS03B_8.7.2", GSME, "00-DB-12-34-56-78-90-9C", DeviceType.GPF),
     ("CS03CCritical_8.7.1", GSME, "00-DB-12-34-56-78-90-98", DeviceType.PPMID),
-    pytest.param(
-        "CS03CNonCritical_8.7.2",
-        PPMID,
-        "00-DB-12-34-56-78-90-94",
-        DeviceType.GSME,
-        marks=_ACB_UNSIGNED,
-        id="CS03CNonCritical_8.7.2",
-    ),
+    ("CS03CNonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-94", DeviceType.GSME),
 ]
 
 
