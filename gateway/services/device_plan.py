@@ -5,7 +5,9 @@ content and its parties.
 device is in the SMI in a status that allows it, behind a reachable communications hub, and
 that the sender serves it (:func:`gateway.services.device_rules.check_serves`, or the rules of
 a DCC-signed credentials update, :mod:`gateway.services.device_credentials`); it then builds
-the content with the SR's codec and chooses the command's business originator and counter:
+the content with the SR's codec (given the target ESME's variant as the SMI holds it: a
+twin-element or polyphase meter gets its own command) and chooses the command's business
+originator and counter:
 
 - the user and its RequestID counter (as in the DCC's reference data);
 - the ACB with its own counter for the use cases the ACB originates (CCS01/CCS02 ...), the
@@ -38,6 +40,7 @@ from gateway.srv.han import UpdateHanDeviceLog
 from gateway.srv.spec import Codec, Command
 from gateway.storage import Storage, Transaction
 from gateway.users import UserRole, roles_text
+from gbcs.devices import DeviceType
 from gbcs.errors import EncodeError
 from gbcs.usecases import UseCase, by_name
 from gbcs.wan import Wan
@@ -171,7 +174,16 @@ class Planner:
                 # GBCS marks it critical (the PPMID and HCALCS joins and unjoins of SR8.7.2 /
                 # 8.8.2): the device takes it only signed, so the ACB signs what it originates.
                 signer = self.acb
-        command = Command(request, uc, counter, reply_to, device, now, call.execution)
+        command = Command(
+            request,
+            uc,
+            counter,
+            reply_to,
+            device,
+            now,
+            call.execution,
+            esme_variant=record.esme_variant if record.device_type is DeviceType.ESME else None,
+        )
         try:
             content = codec.build(command)
         except (EncodeError, ValueError, OverflowError) as exc:

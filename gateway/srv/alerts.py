@@ -17,11 +17,11 @@ GasSupplierAlerts / ...EventSettings    GCS20     (GSME; not built: E47)
 
 Each alert element is named by its code (``x810D``) and holds ``Enable`` or ``Disable``.
 Settings of the polyphase groups (``SupplierESMEPolyPhase``, ``NetworkOperatorESMEPolyPhase``)
-apply to polyphase ESMEs only: the DCC leaves them out of the command it sends a single-phase
-ESME (its reference command for the ECS25b template drops the template's ``x8003``). The
-command's parties do not yet say the target's phases (the SMI's ESME variant is not handed to
-``build``), so the polyphase settings are read and checked but not sent; a command whose body
-holds only polyphase settings is refused with a sentence rather than sent empty.
+apply to polyphase ESMEs only (the SMI's ESME variant ``C..``, MP125's variants): they are
+sent to a polyphase meter, and left out of the command to a single-phase one, as the DCC does
+(its reference command for the ECS25b template, made for a single-phase ESME, drops the
+template's ``x8003``). A body holding only polyphase settings is refused for a single-phase
+ESME with a sentence rather than sent empty.
 """
 
 from __future__ import annotations
@@ -115,10 +115,12 @@ class ConfigureAlertBehaviour:
     """ECS25a ... ECS25b3, or GCS20 for the gas groups."""
     settings: tuple[AlertSettings, ...]
 
-    def sent(self) -> tuple[tuple[int, bool], ...]:
-        """The (code, enabled) pairs the command carries, in code order (see the module's
-        note on polyphase settings)."""
-        return tuple(sorted((s.code, s.enabled) for s in self.settings if not s.polyphase))
+    def sent(self, polyphase: bool = False) -> tuple[tuple[int, bool], ...]:
+        """The (code, enabled) pairs the command to a polyphase (or single-phase) ESME
+        carries, in code order (see the module's note on polyphase settings)."""
+        return tuple(
+            sorted((s.code, s.enabled) for s in self.settings if polyphase or not s.polyphase)
+        )
 
 
 def _switch(element: etree._Element) -> bool:
@@ -162,14 +164,7 @@ def _read(body: etree._Element) -> ConfigureAlertBehaviour:
         element = g.elements.get(group_name)
         if element is not None:
             settings.extend(_read_group(element, codes, polyphase))
-    request = ConfigureAlertBehaviour(name, use_case, tuple(settings))
-    if not request.sent():
-        raise invalid(
-            name,
-            "it holds only polyphase settings, which the gateway cannot yet send (it does not"
-            " know whether the ESME is polyphase); give common or single-phase settings",
-        )
-    return request
+    return ConfigureAlertBehaviour(name, use_case, tuple(settings))
 
 
 def _choose(request: ConfigureAlertBehaviour, names: tuple[str, ...]) -> str:
@@ -182,7 +177,15 @@ def _choose(request: ConfigureAlertBehaviour, names: tuple[str, ...]) -> str:
 def _build(cmd: Command) -> bytes:
     request: ConfigureAlertBehaviour = cmd.request
     code = gc.BEHAVIOUR_BY_NAME[cmd.use_case.name]
-    return gc.SetAlertBehaviour(code, cmd.counter, request.sent()).encode()
+    settings = request.sent(cmd.polyphase)
+    if not settings:
+        variant = cmd.esme_variant or "not known"
+        raise invalid(
+            request.group,
+            f"it holds only polyphase settings, and ESME {cmd.device.hex('-').upper()} is "
+            f"single phase (ESME variant {variant}); give common or single-phase settings",
+        )
+    return gc.SetAlertBehaviour(code, cmd.counter, settings).encode()
 
 
 # =========================================================================== example

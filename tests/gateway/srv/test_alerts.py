@@ -1,6 +1,7 @@
 """SR6.22 Configure Alert Behaviour: each DCC template's transform is the DCC's reference
-command (content byte for byte), the gas and polyphase cases are handled as documented, and
-bad bodies are refused with a sentence."""
+command (content byte for byte), the polyphase settings go to a polyphase ESME only (the
+meter's variant), the gas settings (GCS20) are handled as documented, and bad bodies are
+refused with a sentence."""
 
 from __future__ import annotations
 
@@ -53,7 +54,12 @@ def _read(inner: str) -> ConfigureAlertBehaviour:
     return request
 
 
-def _build(request: ConfigureAlertBehaviour, use_case: str, counter: int = 5) -> bytes:
+def _build(
+    request: ConfigureAlertBehaviour,
+    use_case: str,
+    counter: int = 5,
+    variant: str | None = None,
+) -> bytes:
     codec = entry("6.22").codec
     assert codec is not None
     originator = NETWORK_OPERATOR if use_case.startswith("ECS25b") else SUPPLIER
@@ -65,8 +71,15 @@ def _build(request: ConfigureAlertBehaviour, use_case: str, counter: int = 5) ->
             originator,
             ESME,
             _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC),
+            esme_variant=variant,
         )
     )
+
+
+def _settings(content: bytes, use_case: str) -> tuple[tuple[int, bool], ...]:
+    command = gc.decode_command(by_name(use_case).code, content)
+    assert isinstance(command, gc.SetAlertBehaviour)
+    return command.settings
 
 
 @pytest.mark.parametrize(
@@ -99,14 +112,48 @@ def test_use_cases_without_a_reference_follow_the_same_rule(
     assert command.target.use_case == use_case
 
 
-def test_polyphase_settings_are_read_but_not_sent() -> None:
-    request = _read(
-        "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
-        "</sr:SupplierESMECommon><sr:SupplierESMEPolyPhase><sr:x81B7>Enable</sr:x81B7>"
-        "</sr:SupplierESMEPolyPhase></sr:ElectricitySupplierAlerts>"
-    )
+_MIXED = (
+    "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
+    "</sr:SupplierESMECommon><sr:SupplierESMEPolyPhase><sr:x81B7>Disable</sr:x81B7>"
+    "</sr:SupplierESMEPolyPhase></sr:ElectricitySupplierAlerts>"
+)
+_POLYPHASE_ONLY = (
+    "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMEPolyPhase>"
+    "<sr:x8003>Enable</sr:x8003><sr:x8016>Disable</sr:x8016></sr:NetworkOperatorESMEPolyPhase>"
+    "</sr:ElectricityNetworkOperatorAlerts>"
+)
+
+
+@pytest.mark.parametrize("variant", ["C", "CD", "CDEF", "CEF"])
+def test_a_polyphase_esme_gets_the_polyphase_settings(variant: str) -> None:
+    request = _read(_MIXED)
     assert [(s.code, s.polyphase) for s in request.settings] == [(0x810D, False), (0x81B7, True)]
-    assert request.sent() == ((0x810D, True),)
+    content = _build(request, "ECS25a", variant=variant)
+    assert _settings(content, "ECS25a") == ((0x810D, True), (0x81B7, False))
+    alone = _build(_read(_POLYPHASE_ONLY), "ECS25b", variant=variant)
+    assert _settings(alone, "ECS25b") == ((0x8003, True), (0x8016, False))
+
+
+@pytest.mark.parametrize("variant", [None, "A", "B", "AD", "BDEF", "AEG"])
+def test_a_single_phase_esme_gets_the_others_only(variant: str | None) -> None:
+    """Single element (A..), twin element (B..) or not known: the DCC leaves the polyphase
+    settings out (as its ECS25b reference does with the template's x8003)."""
+    content = _build(_read(_MIXED), "ECS25a", variant=variant)
+    assert _settings(content, "ECS25a") == ((0x810D, True),)
+
+
+@pytest.mark.parametrize("variant", [None, "A", "BD"])
+def test_only_polyphase_settings_for_a_single_phase_esme_are_refused(
+    variant: str | None,
+) -> None:
+    request = _read(_POLYPHASE_ONLY)  # read: the meter is not known yet
+    with pytest.raises(ServiceError) as refused:
+        _build(request, "ECS25b", variant=variant)
+    assert refused.value.code == "E42"
+    sentence = refused.value.sentence
+    assert "only polyphase settings" in sentence
+    assert "00-DB-12-34-56-78-90-A0 is single phase" in sentence
+    assert f"ESME variant {variant or 'not known'}" in sentence
 
 
 def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
@@ -139,12 +186,6 @@ def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
             "holds no alert setting",
         ),
         ("<sr:ElectricitySupplierAlerts/>", "holds no settings group"),
-        (
-            "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMEPolyPhase>"
-            "<sr:x8003>Enable</sr:x8003></sr:NetworkOperatorESMEPolyPhase>"
-            "</sr:ElectricityNetworkOperatorAlerts>",
-            "only polyphase settings",
-        ),
         (
             "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMESinglePhase>"
             "<sr:x8002>Enable</sr:x8002></sr:NetworkOperatorESMESinglePhase>"
