@@ -1,7 +1,7 @@
 """The DCC's join templates (SR8.7.1 / 8.7.2: CS03a1, a2, b, c) sent unchanged to the default
 home: each reaches its target, which answers; both devices' device logs hold the join (the
 emulated partners included) and the SMI follows. An unjoin (SR8.8.1) undoes one on both
-sides."""
+sides. The ACB signs the critical use cases it sends (SR8.7.2 / 8.8.2 to a PPMID)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ import pytest
 from emulator.usecases.han import joined
 from gateway.services.device_han import joined_with
 from gbcs import content as gc
+from gbcs.codes import ACB
 from gbcs.devices import DeviceType
 from gbcs.eui import eui_duis, parse_eui
+from gbcs.frames import Message
+from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
 from smetsim.sandbox import ESME, GSME, HCALCS, PPMID, Sandbox
@@ -33,6 +36,11 @@ JOINS = [
 
 def _template(conformance: Path, stem: str) -> bytes:
     return (conformance / "duis/templates" / f"{stem}_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+
+
+def _reference_command(conformance: Path, stem: str) -> Message:
+    (found,) = conformance.glob(f"gbcs/*/{stem}_SUCCESS_COMMAND_GBCS.HEX")
+    return Message.from_bytes(bytes.fromhex(found.read_text().strip()))
 
 
 def _smi_joins(sandbox: Sandbox, device: bytes) -> list[tuple[bytes, DeviceType]]:
@@ -91,3 +99,33 @@ async def test_an_unjoin_undoes_a_join_on_both_devices(
     assert HCALCS.hex() not in joined(sandbox.fleet.device(partner, now))
     assert _smi_joins(sandbox, HCALCS) == []
     assert all(eui != HCALCS for eui, _ in _smi_joins(sandbox, partner))
+
+
+@pytest.mark.parametrize(
+    "stem",
+    ["CS03A2NonCritical_8.7.2", "CS03CNonCritical_8.7.2", "CS04ACNonCritical_8.8.2"],
+)
+async def test_the_acb_signs_the_critical_use_cases_it_sends(
+    sandbox: Sandbox, client: DuisClient, conformance: Path, stem: str
+) -> None:
+    """SR8.7.2 / 8.8.2 to a PPMID: GBCS marks CS03a2, CS03c and CS04ac critical, so the ACB,
+    which originates them, signs them as well as MACs them - the DCC's references are
+    signed too. Returned for local delivery (CV2) to look at the command itself."""
+    xml = _template(conformance, stem).replace(
+        b"<sr:CommandVariant>1</sr:CommandVariant>", b"<sr:CommandVariant>2</sr:CommandVariant>"
+    )
+    answer = await client.post(client.with_counter(xml))
+    assert answer.code == "I0", answer.reason
+    assert answer.payload is not None
+    ours = Message.from_bytes(answer.payload)
+    assert ours.business_originator == ACB
+    assert ours.business_target == PPMID
+    checked = Verifier(sandbox.keystore).verify(ours)
+    assert checked.signature is Check.VALID
+    assert checked.mac is Check.VALID
+    theirs = _reference_command(conformance, stem)
+    assert theirs.signature is not None
+    assert theirs.business_originator == ACB
+    # (the contents are compared in tests/e2e/test_templates.py: a method C join carries
+    # the sandbox PKI's certificate where the reference carries the DCC's)
+    assert ours.message_code == theirs.message_code
