@@ -1,6 +1,7 @@
 """The alert code a device alert is filed and delivered under (the DUIS ``AlertCode``): the
 alert's own code, 8F66 / 8F67 for the future-dated alerts with a message code of their own
-(0x00CA firmware, 0x00CB security credentials) - not their message code."""
+(0x00CA firmware, 0x00CB security credentials), a GSME's GBZ alert's own code - not their
+message code."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ def test_the_other_alerts_keep_theirs() -> None:
     assert alert_code(alert_message(0x1001, plain.encode())) == 0x8119
     # content no decoder knows: the message code, as before
     assert alert_code(alert_message(0x00CB, b"\x05\x00")) == 0x00CB
+
+
+def test_a_gsme_alert_is_filed_under_its_alert_code() -> None:
+    """A GBZ alert with a message code of its own (MIIW-GSME 0x00F2, 0x81A0): was filed
+    under 00F2, as the decoder's GBZ alert names its code ``alert_code``."""
+    content = gc.gbz_alert(0x81A0, WHEN, b"\x00\x03").to_bytes()
+    assert alert_code(alert_message(0x00F2, content)) == 0x81A0
+    assert alert_code(alert_message(0x1001, content)) == 0x81A0

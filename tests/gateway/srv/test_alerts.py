@@ -1,7 +1,7 @@
 """SR6.22 Configure Alert Behaviour: each DCC template's transform is the DCC's reference
 command (content byte for byte), the polyphase settings go to a polyphase ESME only (the
-meter's variant), the gas settings (GCS20) are handled as documented, and bad bodies are
-refused with a sentence."""
+meter's variant), the gas event settings build GCS20, and bad bodies are refused with a
+sentence."""
 
 from __future__ import annotations
 
@@ -156,14 +156,56 @@ def test_only_polyphase_settings_for_a_single_phase_esme_are_refused(
     assert f"ESME variant {variant or 'not known'}" in sentence
 
 
-def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
-    request = _read("<sr:GasSupplierAlerts><sr:x810D>Enable</sr:x810D></sr:GasSupplierAlerts>")
+_GAS = (
+    "<sr:GasSupplierAlertEventSettings>"
+    "<sr:x810E><sr:WANAlert>Enable</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+    "<sr:EventLog>Disable</sr:EventLog><sr:Alarm>Disable</sr:Alarm></sr:x810E>"
+    "<sr:x8161><sr:WANAlert>Disable</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+    "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Enable</sr:Alarm></sr:x8161>"
+    "<sr:x81AA><sr:WANAlert>Enable</sr:WANAlert><sr:HANAlert>Enable</sr:HANAlert>"
+    "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Enable</sr:Alarm></sr:x81AA>"
+    "<sr:x81C6><sr:WANAlert>Disable</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+    "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Enable</sr:Alarm></sr:x81C6>"
+    "</sr:GasSupplierAlertEventSettings>"
+)
+
+
+def test_gas_event_settings_build_gcs20() -> None:
+    """One Set Event Configuration per distinct configuration (ZCL Device Management:
+    log as general event 3, push to WAN 0x08, to HAN 0x10, physical alarm 0x40), each
+    listing its events; the Issuer Event ID is the DCC's clock."""
+    request = _read(_GAS)
     e = entry("6.22")
     assert e.codec is not None
     assert e.codec.use_case_for(request, ("GCS20",)) == "GCS20"
-    assert "GCS20" not in e.codec.builds
+    assert "GCS20" in e.codec.builds
+    now = _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)
+    content = e.codec.build(Command(request, by_name("GCS20"), 9, SUPPLIER, ESME, now))
+    command = gc.decode_command(0x00AD, content)
+    assert isinstance(command, gc.GasEventBehaviours)
+    assert command.issued == gc.issuer_id(now)
+    assert [(b.to_bits(), codes) for b, codes in command.groups] == [
+        (0x08, (0x810E,)),
+        (0x43, (0x8161, 0x81C6)),
+        (0x5B, (0x81AA,)),
+    ]
+    assert command.settings()[0x8161] == gc.EventBehaviour(
+        wan=False, han=False, log=True, alarm=True
+    )
+
+
+def test_gas_wan_only_settings_are_not_built() -> None:
     with pytest.raises(ServiceError) as refused:
-        e.codec.use_case_for(request, ("ECS25a", "ECS25a1"))
+        _read("<sr:GasSupplierAlerts><sr:x810D>Enable</sr:x810D></sr:GasSupplierAlerts>")
+    assert refused.value.code == "E47"
+    assert "GasSupplierAlertEventSettings" in refused.value.sentence
+
+
+def test_gas_settings_are_refused_for_an_esme() -> None:
+    e = entry("6.22")
+    assert e.codec is not None
+    with pytest.raises(ServiceError) as refused:
+        e.codec.use_case_for(_read(_GAS), ("ECS25a", "ECS25a1"))
     assert "GSME" in refused.value.sentence
 
 
@@ -197,6 +239,23 @@ def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
             "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
             "<sr:x810D>Disable</sr:x810D></sr:SupplierESMECommon></sr:ElectricitySupplierAlerts>",
             "appears twice",
+        ),
+        ("<sr:GasSupplierAlertEventSettings/>", "holds no alert setting"),
+        (
+            "<sr:GasSupplierAlertEventSettings><sr:x810E><sr:WANAlert>Enable</sr:WANAlert>"
+            "</sr:x810E></sr:GasSupplierAlertEventSettings>",
+            "HANAlert, EventLog, Alarm missing",
+        ),
+        (
+            "<sr:GasSupplierAlertEventSettings><sr:x810E><sr:WANAlert>Yes</sr:WANAlert>"
+            "<sr:HANAlert>Enable</sr:HANAlert><sr:EventLog>Enable</sr:EventLog>"
+            "<sr:Alarm>Enable</sr:Alarm></sr:x810E></sr:GasSupplierAlertEventSettings>",
+            "neither Enable nor Disable",
+        ),
+        (
+            "<sr:GasSupplierAlertEventSettings><sr:x81B7><sr:WANAlert>Enable</sr:WANAlert>"
+            "</sr:x81B7></sr:GasSupplierAlertEventSettings>",
+            "unexpected element x81B7",
         ),
     ],
 )
