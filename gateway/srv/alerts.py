@@ -208,7 +208,8 @@ def _read_gas(element: etree._Element) -> tuple[tuple[int, gc.EventBehaviour], .
         switches = Fields(event, _SWITCHES)
         missing = [s for s in _SWITCHES if s not in switches.elements]
         if missing:
-            raise invalid(name, f"{', '.join(missing)} missing (it takes all of {_SWITCHES})")
+            every = ", ".join(_SWITCHES)
+            raise invalid(name, f"{', '.join(missing)} missing (it takes all of {every})")
         wan, han, log, alarm = (_switch(switches.elements[s]) for s in _SWITCHES)
         found.append((code, gc.EventBehaviour(wan=wan, han=han, log=log, alarm=alarm)))
     return tuple(found)
@@ -242,20 +243,31 @@ def _build(cmd: Command) -> bytes:
 
 def _example(v: Values) -> str:
     """Enable / disable alerts of the supplier's WAN alerts group (ECS25a) by default;
-    ``Group=`` one of the six electricity body elements picks another."""
+    ``Group=`` one of the six electricity body elements picks another, or
+    ``GasSupplierAlertEventSettings`` a GSME's (each event's four switches all Enable or all
+    Disable)."""
     group = v.get("Group") or "ElectricitySupplierAlerts"
-    if group not in ELECTRICITY:
-        raise ExampleError(f"Group={group!r}: give one of {', '.join(ELECTRICITY)}")
-    _, owner = ELECTRICITY[group]
-    inner, codes, _ = _GROUPS[owner][0]
     switches = {"Enable": v.get("Enable") or "", "Disable": v.get("Disable") or ""}
+    if group == "GasSupplierAlertEventSettings":
+        inner, codes = group, GAS_EVENTS
+    elif group in ELECTRICITY:
+        _, owner = ELECTRICITY[group]
+        inner, codes, _ = _GROUPS[owner][0]
+    else:
+        known = ", ".join((*ELECTRICITY, "GasSupplierAlertEventSettings"))
+        raise ExampleError(f"Group={group!r}: give one of {known}")
     parts = []
     for code in codes:
         for value, given in switches.items():
             if f"{code:04X}" in given.upper().replace("X", "").split(","):
-                parts.append(f"<sr:x{code:04X}>{value}</sr:x{code:04X}>")
+                setting = value
+                if inner == group:  # a gas event: its four switches
+                    setting = "".join(f"<sr:{s}>{value}</sr:{s}>" for s in _SWITCHES)
+                parts.append(f"<sr:x{code:04X}>{setting}</sr:x{code:04X}>")
     if not parts:
         raise ExampleError(f"give Enable= or Disable= with alert codes of {inner}, e.g. 810D")
+    if inner == group:
+        return f"<sr:{group}>{''.join(parts)}</sr:{group}>"
     return f"<sr:{group}><sr:{inner}>{''.join(parts)}</sr:{inner}></sr:{group}>"
 
 

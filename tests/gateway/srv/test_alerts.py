@@ -18,6 +18,7 @@ from gateway.srv.alerts import (
     ConfigureAlertBehaviour,
 )
 from gateway.srv.catalogue import entry
+from gateway.srv.example import ExampleError, Values
 from gateway.srv.spec import Command
 from gbcs import content as gc
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
@@ -280,3 +281,17 @@ def test_electricity_settings_are_refused_for_a_gsme() -> None:
 
 def test_the_polyphase_groups_are_the_alerts_a_single_phase_esme_refuses() -> None:
     assert frozenset(SUPPLIER_ESME_POLYPHASE + NETWORK_OPERATOR_POLYPHASE) == gc.POLYPHASE_ALERTS
+
+
+def test_the_example_writes_a_gsmes_settings_too() -> None:
+    codec = entry("6.22").codec
+    assert codec is not None
+    assert codec.example is not None
+    group = {"Group": "GasSupplierAlertEventSettings", "Enable": "81A0", "Disable": "8119"}
+    content = codec.example.content(Values(group, frozenset(group)))
+    request = _read(content)
+    on = gc.EventBehaviour(wan=True, han=True, log=True, alarm=True)
+    off = gc.EventBehaviour(wan=False, han=False, log=False, alarm=False)
+    assert request.gas == ((0x8119, off), (0x81A0, on))
+    with pytest.raises(ExampleError, match="GasSupplierAlertEventSettings"):
+        codec.example.content(Values({**group, "Group": "Gas"}, frozenset(group)))
