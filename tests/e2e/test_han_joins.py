@@ -129,3 +129,31 @@ async def test_the_acb_signs_the_critical_use_cases_it_sends(
     # (the contents are compared in tests/e2e/test_templates.py: a method C join carries
     # the sandbox PKI's certificate where the reference carries the DCC's)
     assert ours.message_code == theirs.message_code
+
+
+async def test_the_acb_unjoins_a_ppmid_it_joined(
+    sandbox: Sandbox, client: DuisClient, conformance: Path
+) -> None:
+    """SR8.8.2 to the PPMID (CS04ac, sent and signed by the ACB) undoes the SR8.7.2 join on
+    both devices and in the SMI: the PPMID takes the signed unjoin."""
+    partner = parse_eui("00-DB-12-34-56-78-90-93")
+    join = await client.send(
+        _template(conformance, "CS03A2NonCritical_8.7.2"), fresh=True, wait=True, within=5
+    )
+    assert join.final is not None
+    assert join.final.ok, join.final
+    now = datetime.now(UTC)
+    assert partner.hex() in joined(sandbox.fleet.device(PPMID, now))
+    unjoin = write_request(
+        "8.8.2",
+        device=PPMID,
+        fields={"OtherDeviceID": eui_duis(partner)},
+        counter=client.fresh_counter(),
+    )
+    outcome = await client.send(unjoin, wait=True, within=5)
+    assert outcome.final is not None
+    assert outcome.final.ok, outcome.final
+    now = datetime.now(UTC)
+    assert partner.hex() not in joined(sandbox.fleet.device(PPMID, now))
+    assert PPMID.hex() not in joined(sandbox.fleet.device(partner, now))
+    assert all(eui != partner for eui, _ in _smi_joins(sandbox, PPMID))
