@@ -18,6 +18,7 @@ import pytest
 
 from gateway import firmware
 from gateway.storage import Transaction
+from gbcs.frames import Message
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
 from smetsim.sandbox import (
@@ -285,8 +286,10 @@ async def test_the_gas_meter_takes_its_image_too(sandbox: Sandbox, client: DuisC
     )
     answer = await client.post(xml)
     assert answer.code == "I99", answer.reason
-    # the gas meter's receipt is its own message (GBZ, message code 0x00CF)
-    assert await _receipts(sandbox, "00CF")
+    # the gas meter's receipt is its own message (GBZ, message code 0x00CF), filed under its
+    # alert code 8F72 as the ESME's is
+    receipts = await _receipts(sandbox, "8F72")
+    assert [Message.from_bytes(r).message_code for r in receipts] == [0x00CF]
     assert sandbox.fleet.device(GSME, sandbox.clock()).staged_image == firmware.image_hash(image)
 
 
