@@ -67,7 +67,8 @@ class Explanation:
     notes: tuple[str, ...] = field(default_factory=tuple)
     values: tuple[str, ...] = ()
     """A read's answer as labelled values with units and times (:mod:`gbcs.payloads.read_values`),
-    once decrypted; empty for other messages."""
+    once decrypted; an alert's code and details (:func:`gbcs.content.alerts.alert_values`);
+    empty for other messages."""
 
     # ---- for programs --------------------------------------------------------------------
 
@@ -385,6 +386,10 @@ def explain(
         from gbcs.payloads.read_values import labelled
 
         values = labelled(message.message_code, message.content, plaintexts)
+    elif message.cra is CRA.ALERT:
+        from gbcs.content.alerts import alert_values
+
+        values = alert_values(message.message_code, message.content)
     return Explanation(
         data=data,
         message=message,

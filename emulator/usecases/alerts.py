@@ -12,10 +12,15 @@ bit-strings of the alerts enabled. What the device keeps, in its ``alerts`` fami
 ``apc_ended``
     By APC controller number, the end (device time) of the ECS47e level limit whose end was
     alerted, so that each limit ending is alerted once.
+``gas``
+    A GSME's (GCS20): by event code (``"810E"``), the event configuration byte the last
+    GCS20 gave it (:class:`gbcs.content.EventBehaviour`: WAN, HAN, logged, alarm). An event
+    not listed keeps the factory behaviour: sent, shown, logged and sounded.
 
-The device acts on the WAN objects (ECS25a, ECS25b): an alert disabled there is not sent
-(:func:`sends`, a filter :meth:`~emulator.devices.base.Device.seal` applies), though the
-device still notes it in its event log. The HAN, alarm and logging objects are kept for the
+The device acts on the WAN objects (ECS25a, ECS25b) and, on a GSME, on each event's WAN
+switch: an alert disabled there is not sent (:func:`sends`, a filter
+:meth:`~emulator.devices.base.Device.seal` applies), though the device still notes it in its
+event log. The HAN, alarm and logging objects are kept for the
 reads but change nothing else yet (the emulator has no HAN display traffic or alarm, and the
 event log records every alert). The critical 0x8Fxx alerts have no behaviour object and are
 always sent.
@@ -58,6 +63,7 @@ __all__ = [
     "INTEGRITY_WARNING",
     "LONG_OUTAGE",
     "disabled",
+    "gas_behaviour",
     "integrity_warning",
     "sends",
     "supply_outage",
@@ -85,11 +91,23 @@ def disabled(device: Any, use_case: str) -> frozenset[int]:
     return frozenset(int(code, 16) for code in found)
 
 
+def gas_behaviour(device: Any, code: int) -> c.EventBehaviour | None:
+    """A GSME's configuration of event ``code`` (GCS20); None: the factory behaviour."""
+    if not device.extra or FAMILY not in device.extra:
+        return None
+    bits = device.extra[FAMILY].get("gas", {}).get(f"{code:04X}")
+    return None if bits is None else c.EventBehaviour.from_bits(bits)
+
+
 @filters_alerts
 def sends(device: Any, alert: Alert) -> bool:
-    """Whether the device sends ``alert`` over the WAN (its ECS25a / ECS25b setting)."""
+    """Whether the device sends ``alert`` over the WAN (an ESME's ECS25a / ECS25b setting, a
+    GSME's GCS20 one)."""
     if not device.extra or FAMILY not in device.extra:
         return True
+    if device.DEVICE_TYPE is DeviceType.GSME:
+        behaviour = gas_behaviour(device, alert.code)
+        return alert.is_critical or behaviour is None or behaviour.wan
     use_case = _WAN_OBJECT.get(alert.code >> 8)
     return use_case is None or alert.code not in disabled(device, use_case)
 
@@ -135,6 +153,16 @@ def read_behaviours(device: Any, command: Message, now: int, ctx: DeviceContext)
             raise CommandError(f"{get.obis} is not a behaviour object")
         values.append(_enabled_bits(device, obj.use_case))
     return Reply(c.DlmsReadResponse.for_command(cmd, tuple(values)).encode())
+
+
+@handles(DeviceType.GSME, c.GasEventBehaviours.message_code)
+def set_gas_behaviour(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """GCS20: each listed event takes its configuration; every component is answered."""
+    cmd = c.GasEventBehaviours.decode(command.content)
+    table = device.family_state(FAMILY).setdefault("gas", {})
+    for code, behaviour in sorted(cmd.settings().items()):
+        table[f"{code:04X}"] = behaviour.to_bits()
+    return Reply(cmd.answer().encode())
 
 
 for _code in c.BEHAVIOUR_OBJECTS:

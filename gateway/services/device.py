@@ -347,8 +347,8 @@ class DeviceService(Answers):
             plan.details["dsp_schedule"] = call.dsp_schedule_id
         uc = plan.use_case
         # A use case GBCS lists as critical that the ACB sends (a non-critical SR8.7.2 join of
-        # a PPMID, say) is MACed by the ACB, one the DCC signs itself (6.21, 6.23) is signed
-        # by the DCC: the user has nothing to sign.
+        # a PPMID, say) is signed and MACed by the ACB, one the DCC signs itself (6.21, 6.23)
+        # is signed by the DCC: the user has nothing to sign.
         dcc_sends = plan.reply_to == self.acb or plan.signer is not None
         check_command_variant(replace(uc, critical=False) if dcc_sends else uc, cv, srv)
         if cv == 4:

@@ -27,8 +27,8 @@ def activated_version(message: Message) -> str | None:
             result = response if isinstance(response, gc.FirmwareActivated) else None
         elif message.message_code == FUTURE_DATED_FIRMWARE_ALERT and message.cra is CRA.ALERT:
             alert = gc.decode_alert(FUTURE_DATED_FIRMWARE_ALERT, message.content)
-            executed = isinstance(alert, gc.FutureDatedFirmwareAlert) and alert.executed
-            result = alert.result if executed else None  # type: ignore[union-attr]
+            fired = alert if isinstance(alert, gc.FutureDatedFirmwareAlert) else None
+            result = fired.result if fired is not None and fired.executed else None
         else:
             return None
     except (GbcsError, ValueError):

@@ -5,11 +5,14 @@ content and its parties.
 device is in the SMI in a status that allows it, behind a reachable communications hub, and
 that the sender serves it (:func:`gateway.services.device_rules.check_serves`, or the rules of
 a DCC-signed credentials update, :mod:`gateway.services.device_credentials`); it then builds
-the content with the SR's codec and chooses the command's business originator and counter:
+the content with the SR's codec (given the target ESME's variant as the SMI holds it: a
+twin-element or polyphase meter gets its own command) and chooses the command's business
+originator and counter:
 
 - the user and its RequestID counter (as in the DCC's reference data);
 - the ACB with its own counter for the use cases the ACB originates (CCS01/CCS02 ...), the
-  user and its counter going in the other-information;
+  user and its counter going in the other-information; signed by the ACB too when GBCS marks
+  the use case critical (CS03a2, CS03c, CS04ac by SR8.7.2 / 8.8.2, as the DCC's references);
 - a DCC party with its own counter for a command the DCC signs itself (:attr:`Plan.signer`:
   the ACB for SR6.21, the transitional CoS party for SR6.23).
 
@@ -38,6 +41,7 @@ from gateway.srv.reading import ReadRequest
 from gateway.srv.spec import Codec, Command
 from gateway.storage import Storage, Transaction
 from gateway.users import UserRole, roles_text
+from gbcs.devices import DeviceType
 from gbcs.errors import EncodeError
 from gbcs.usecases import UseCase, by_name
 from gbcs.wan import Wan
@@ -58,7 +62,8 @@ class Plan:
     extensions: bytes
     details: dict[str, Any]
     signer: bytes | None = None
-    """The DCC party that signs the command itself (SR6.21, SR6.23); None otherwise."""
+    """The DCC party that signs the command itself (SR6.21, SR6.23; the ACB for a critical use
+    case it originates); None otherwise."""
     device_pattern: bool = False
     """A future-dated request whose command carries its execution date-time (sent now, not
     held by the DCC)."""
@@ -171,7 +176,20 @@ class Planner:
                 request = replace(request, requester=reply_to)
             counter = next_acb_counter(tx, self.acb, now)
             reply_to = self.acb
-        command = Command(request, uc, counter, reply_to, device, now, call.execution)
+            if uc.critical:
+                # GBCS marks it critical (the PPMID and HCALCS joins and unjoins of SR8.7.2 /
+                # 8.8.2): the device takes it only signed, so the ACB signs what it originates.
+                signer = self.acb
+        command = Command(
+            request,
+            uc,
+            counter,
+            reply_to,
+            device,
+            now,
+            call.execution,
+            esme_variant=record.esme_variant if record.device_type is DeviceType.ESME else None,
+        )
         try:
             content = codec.build(command)
         except (EncodeError, ValueError, OverflowError) as exc:

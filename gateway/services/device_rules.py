@@ -237,17 +237,14 @@ def succeeded(message: Message) -> bool:
 
 
 def alert_code(message: Message) -> int:
+    """The alert code a device alert is filed and delivered under (DUIS ``AlertCode``): the
+    alert's own (a GSME's GBZ alert's too; 8F66 / 8F67 for the future-dated alerts), or the
+    message code when the content is no alert the decoder knows."""
     try:
         alert = gc.decode_alert(message.message_code, message.content)
     except (GbcsError, ValueError, IndexError):
         return message.message_code
-    code = getattr(alert, "code", None)
-    if isinstance(code, int):
-        return code
-    executed = getattr(alert, "executed", None)
-    if isinstance(executed, bool):
-        return 0x8F66 if executed else 0x8F67
-    return message.message_code
+    return alert.code if isinstance(alert, gc.DlmsAlert) else alert.alert_code
 
 
 def _eui(value: bytes) -> str:

@@ -12,16 +12,24 @@ ElectricitySupplierAlarmSettings        ECS25a2   ... sounding the audible alarm
 ElectricitySupplierLoggingSettings      ECS25a3   ... written to the event log
 ElectricityNetworkOperatorAlerts        ECS25b    the network operator's 0x80xx alerts sent
 ElectricityNetworkOperatorLoggingSett.  ECS25b3   ... written to the event log
-GasSupplierAlerts / ...EventSettings    GCS20     (GSME; not built: E47)
+GasSupplierAlertEventSettings           GCS20     the GSME's alerts: WAN, HAN, logged, alarm
+GasSupplierAlerts                       GCS20     (not built: E47, see below)
 ======================================  ========  ==========================================
 
 Each alert element is named by its code (``x810D``) and holds ``Enable`` or ``Disable``.
 Settings of the polyphase groups (``SupplierESMEPolyPhase``, ``NetworkOperatorESMEPolyPhase``)
-apply to polyphase ESMEs only: the DCC leaves them out of the command it sends a single-phase
-ESME (its reference command for the ECS25b template drops the template's ``x8003``). The
-command's parties do not yet say the target's phases (the SMI's ESME variant is not handed to
-``build``), so the polyphase settings are read and checked but not sent; a command whose body
-holds only polyphase settings is refused with a sentence rather than sent empty.
+apply to polyphase ESMEs only (the SMI's ESME variant ``C..``, MP125's variants): they are
+sent to a polyphase meter, and left out of the command to a single-phase one, as the DCC does
+(its reference command for the ECS25b template, made for a single-phase ESME, drops the
+template's ``x8003``). A body holding only polyphase settings is refused for a single-phase
+ESME with a sentence rather than sent empty.
+
+To a GSME (GCS20, :class:`gbcs.content.GasEventBehaviours`), each ``x81..`` element of
+``GasSupplierAlertEventSettings`` holds the four switches of the event (``WANAlert``,
+``HANAlert``, ``EventLog``, ``Alarm``): they make the event's configuration byte, set by one
+Set Event Configuration per distinct configuration. ``GasSupplierAlerts`` switches the WAN
+alert alone, but the GSME's command sets an event's whole configuration (and GBCS gives no
+"leave the rest" value), so it is refused with ``E47`` rather than guessed.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.duis.xml import local_name
+from gateway.errors import ServiceError
 from gateway.srv.example import Example, ExampleError, Values
 from gateway.srv.fields import Fields, invalid
 from gateway.srv.registry import serves
@@ -93,6 +102,14 @@ ELECTRICITY: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
 
 GAS: Final = ("GasSupplierAlerts", "GasSupplierAlertEventSettings")
 
+GAS_EVENTS: Final = _codes(
+    "810D 810E 8119 8145 8154 8155 8161 8162 8168 8183 8184 81A0 81A1 81A4 81A5 81A6 81A7 "
+    "81A8 81A9 81AA 81AB 81AC 81AD 81AE 81AF 81B0 81B1 81B2 81B3 81B4 81B5 81B6 81B9 81BA "
+    "81BC 81BD 81BE 81BF 81C0 81C2 81C3 81C4 81C5 81C6"
+)
+"""The alert codes of ``GasSupplierAlertEventSettings``, in the schema's order."""
+_SWITCHES: Final = ("WANAlert", "HANAlert", "EventLog", "Alarm")
+
 _CHOICES: Final = (*ELECTRICITY, *GAS)
 
 
@@ -107,18 +124,22 @@ class AlertSettings:
 
 @dataclass(frozen=True, slots=True)
 class ConfigureAlertBehaviour:
-    """SR6.22 ``ConfigureAlertBehaviour``: the body's settings group and its settings (the
-    gas groups are read by name only: GCS20 is not built)."""
+    """SR6.22 ``ConfigureAlertBehaviour``: the body's settings group and its settings (an
+    ESME's), or its gas events' behaviours (a GSME's)."""
 
     group: str
     use_case: str
     """ECS25a ... ECS25b3, or GCS20 for the gas groups."""
     settings: tuple[AlertSettings, ...]
+    gas: tuple[tuple[int, gc.EventBehaviour], ...] = ()
+    """GasSupplierAlertEventSettings: each event's (code, behaviour), in code order."""
 
-    def sent(self) -> tuple[tuple[int, bool], ...]:
-        """The (code, enabled) pairs the command carries, in code order (see the module's
-        note on polyphase settings)."""
-        return tuple(sorted((s.code, s.enabled) for s in self.settings if not s.polyphase))
+    def sent(self, polyphase: bool = False) -> tuple[tuple[int, bool], ...]:
+        """The (code, enabled) pairs the command to a polyphase (or single-phase) ESME
+        carries, in code order (see the module's note on polyphase settings)."""
+        return tuple(
+            sorted((s.code, s.enabled) for s in self.settings if polyphase or not s.polyphase)
+        )
 
 
 def _switch(element: etree._Element) -> bool:
@@ -147,8 +168,17 @@ def _read(body: etree._Element) -> ConfigureAlertBehaviour:
     if len(f.elements) != 1:
         raise invalid(f.owner, f"it must hold one of {', '.join(_CHOICES)}")
     ((name, group),) = f.elements.items()
+    if name == "GasSupplierAlertEventSettings":
+        return ConfigureAlertBehaviour(name, "GCS20", (), _read_gas(group))
     if name in GAS:
-        return ConfigureAlertBehaviour(name, "GCS20", ())
+        raise ServiceError(
+            "use_case_unavailable",
+            srv="6.22",
+            use_case=(
+                "GCS20 from GasSupplierAlerts (it switches the WAN alerts alone; GCS20 sets each "
+                "event's whole configuration: give GasSupplierAlertEventSettings)"
+            ),
+        )
     use_case, owner = ELECTRICITY[name]
     groups = _GROUPS[owner]
     g = Fields(group, tuple(n for n, _, _ in groups))
@@ -162,14 +192,27 @@ def _read(body: etree._Element) -> ConfigureAlertBehaviour:
         element = g.elements.get(group_name)
         if element is not None:
             settings.extend(_read_group(element, codes, polyphase))
-    request = ConfigureAlertBehaviour(name, use_case, tuple(settings))
-    if not request.sent():
-        raise invalid(
-            name,
-            "it holds only polyphase settings, which the gateway cannot yet send (it does not"
-            " know whether the ESME is polyphase); give common or single-phase settings",
-        )
-    return request
+    return ConfigureAlertBehaviour(name, use_case, tuple(settings))
+
+
+def _read_gas(element: etree._Element) -> tuple[tuple[int, gc.EventBehaviour], ...]:
+    names = tuple(f"x{code:04X}" for code in GAS_EVENTS)
+    f = Fields(element, names)
+    if not f.elements:
+        raise invalid(f.owner, "it holds no alert setting")
+    found = []
+    for code, name in zip(GAS_EVENTS, names, strict=True):
+        event = f.elements.get(name)
+        if event is None:
+            continue
+        switches = Fields(event, _SWITCHES)
+        missing = [s for s in _SWITCHES if s not in switches.elements]
+        if missing:
+            every = ", ".join(_SWITCHES)
+            raise invalid(name, f"{', '.join(missing)} missing (it takes all of {every})")
+        wan, han, log, alarm = (_switch(switches.elements[s]) for s in _SWITCHES)
+        found.append((code, gc.EventBehaviour(wan=wan, han=han, log=log, alarm=alarm)))
+    return tuple(found)
 
 
 def _choose(request: ConfigureAlertBehaviour, names: tuple[str, ...]) -> str:
@@ -181,8 +224,18 @@ def _choose(request: ConfigureAlertBehaviour, names: tuple[str, ...]) -> str:
 
 def _build(cmd: Command) -> bytes:
     request: ConfigureAlertBehaviour = cmd.request
+    if cmd.use_case.name == "GCS20":
+        return gc.GasEventBehaviours.of(gc.issuer_id(cmd.now), request.gas).encode()
     code = gc.BEHAVIOUR_BY_NAME[cmd.use_case.name]
-    return gc.SetAlertBehaviour(code, cmd.counter, request.sent()).encode()
+    settings = request.sent(cmd.polyphase)
+    if not settings:
+        variant = cmd.esme_variant or "not known"
+        raise invalid(
+            request.group,
+            f"it holds only polyphase settings, and ESME {cmd.device.hex('-').upper()} is "
+            f"single phase (ESME variant {variant}); give common or single-phase settings",
+        )
+    return gc.SetAlertBehaviour(code, cmd.counter, settings).encode()
 
 
 # =========================================================================== example
@@ -190,20 +243,31 @@ def _build(cmd: Command) -> bytes:
 
 def _example(v: Values) -> str:
     """Enable / disable alerts of the supplier's WAN alerts group (ECS25a) by default;
-    ``Group=`` one of the six electricity body elements picks another."""
+    ``Group=`` one of the six electricity body elements picks another, or
+    ``GasSupplierAlertEventSettings`` a GSME's (each event's four switches all Enable or all
+    Disable)."""
     group = v.get("Group") or "ElectricitySupplierAlerts"
-    if group not in ELECTRICITY:
-        raise ExampleError(f"Group={group!r}: give one of {', '.join(ELECTRICITY)}")
-    _, owner = ELECTRICITY[group]
-    inner, codes, _ = _GROUPS[owner][0]
     switches = {"Enable": v.get("Enable") or "", "Disable": v.get("Disable") or ""}
+    if group == "GasSupplierAlertEventSettings":
+        inner, codes = group, GAS_EVENTS
+    elif group in ELECTRICITY:
+        _, owner = ELECTRICITY[group]
+        inner, codes, _ = _GROUPS[owner][0]
+    else:
+        known = ", ".join((*ELECTRICITY, "GasSupplierAlertEventSettings"))
+        raise ExampleError(f"Group={group!r}: give one of {known}")
     parts = []
     for code in codes:
         for value, given in switches.items():
             if f"{code:04X}" in given.upper().replace("X", "").split(","):
-                parts.append(f"<sr:x{code:04X}>{value}</sr:x{code:04X}>")
+                setting = value
+                if inner == group:  # a gas event: its four switches
+                    setting = "".join(f"<sr:{s}>{value}</sr:{s}>" for s in _SWITCHES)
+                parts.append(f"<sr:x{code:04X}>{setting}</sr:x{code:04X}>")
     if not parts:
         raise ExampleError(f"give Enable= or Disable= with alert codes of {inner}, e.g. 810D")
+    if inner == group:
+        return f"<sr:{group}>{''.join(parts)}</sr:{group}>"
     return f"<sr:{group}><sr:{inner}>{''.join(parts)}</sr:{inner}></sr:{group}>"
 
 
@@ -215,7 +279,7 @@ serves(
     Codec(
         read=_read,
         build=_build,
-        builds=frozenset(u for u, _ in ELECTRICITY.values()),
+        builds=frozenset({*(u for u, _ in ELECTRICITY.values()), "GCS20"}),
         choose=_choose,
         example=_EXAMPLE,
     ),

@@ -135,13 +135,19 @@ class Command:
     the pending one); only given to codecs that say ``future_dated``."""
     esme_variant: str | None = None
     """The target ESME's variant as the inventory holds it (DUIS ``ESMEVariant``: ``A..``
-    single element, ``B..`` twin element, ``C..`` polyphase); None when it is not known,
-    taken as single element."""
+    single element, ``B..`` twin element, ``C..`` polyphase; the device service fills it from
+    the SMI); None for another device type or when it is not known, taken as a single-element,
+    single-phase meter."""
 
     @property
     def twin_element(self) -> bool:
         """The target is a twin-element ESME (its secondary element has its own tariff)."""
         return (self.esme_variant or "").startswith("B")
+
+    @property
+    def polyphase(self) -> bool:
+        """The target is a polyphase ESME (variant ``C..``: its per-phase alerts exist)."""
+        return (self.esme_variant or "").startswith("C")
 
 
 @dataclass(frozen=True, slots=True)

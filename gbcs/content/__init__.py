@@ -27,6 +27,7 @@ never here. This package does no I/O and no cryptography.
 ESME's balance, debt, PIN and event log in :mod:`~gbcs.content.account_esme`),
 :mod:`~gbcs.content.gas_tariff` (the GSME's prices and tariff),
 :mod:`~gbcs.content.gas_prepay` (the GSME's prepayment configuration),
+:mod:`~gbcs.content.gas_alerts` (the GSME's alert behaviours),
 :mod:`~gbcs.content.tariff_prepay` (the ESME's payment mode and prepayment configuration),
 :mod:`~gbcs.content.tariff_secondary` (a twin-element ESME's secondary tariff and prices),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
@@ -60,6 +61,7 @@ from gbcs.content import (
     alerts_config,
     configuration,
     firmware,
+    gas_alerts,
     gas_prepay,
     gas_tariff,
     han,
@@ -79,6 +81,7 @@ from gbcs.content.alerts import *  # noqa: F403
 from gbcs.content.alerts_config import *  # noqa: F403
 from gbcs.content.configuration import *  # noqa: F403
 from gbcs.content.firmware import *  # noqa: F403
+from gbcs.content.gas_alerts import *  # noqa: F403
 from gbcs.content.gas_prepay import *  # noqa: F403
 from gbcs.content.gas_tariff import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
@@ -103,6 +106,7 @@ Command = (
     | account_esme.Command
     | gas_tariff.Command
     | gas_prepay.Command
+    | gas_alerts.Command
     | supply.Command
     | configuration.Command
     | alerts_config.Command

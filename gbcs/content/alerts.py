@@ -1,5 +1,7 @@
 """Alerts: DLMS (ESME, CHF) and GBZ (GSME, GPF) alert contents, the 0x00CA future-dated
-firmware alert, the ECS80 supply outage and ECS102 APC limit alerts, and :func:`decode_alert`.
+firmware alert, the ECS80 supply outage and ECS102 APC limit alerts, and :func:`decode_alert`
+(which also knows the 0x00CB future-dated security credentials alert of
+:mod:`gbcs.content.security`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from gbcs.content._common import (
     _when,
 )
 from gbcs.content.firmware import FirmwareActivated
+from gbcs.content.security import (
+    FutureDatedCredentialsAlert,
+    FutureDatedLoadControllerAlert,
+)
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads import asn1, dlms, gbz
 from gbcs.payloads.dlms import (
@@ -215,9 +221,14 @@ class FutureDatedFirmwareAlert:
     result: FirmwareActivated
     message_code: ClassVar[int] = 0x00CA
 
+    @property
+    def alert_code(self) -> int:
+        """0x8F66 (executed) or 0x8F67 (not executed)."""
+        return 0x8F66 if self.executed else 0x8F67
+
     def encode(self) -> bytes:
         return asn1.der_sequence(
-            asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+            asn1.der_integer(self.alert_code),
             asn1.der_generalized_time(self.when),
             asn1.der_integer(self.command_counter),
             asn1.decode_der(self.result.encode()),
@@ -241,27 +252,68 @@ class FutureDatedFirmwareAlert:
 
 # =========================================================================== dispatch
 
-Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert | SupplyOutageAlert | ApcLimitEndedAlert
+Alert = (
+    DlmsAlert
+    | GbzAlert
+    | FutureDatedFirmwareAlert
+    | FutureDatedCredentialsAlert
+    | SupplyOutageAlert
+    | ApcLimitEndedAlert
+)
+
+
+_OWN_CODES: dict[int, Callable[[bytes], Alert]] = {
+    kind.message_code: kind.decode
+    for kind in (
+        FutureDatedFirmwareAlert,
+        FutureDatedCredentialsAlert,
+        FutureDatedLoadControllerAlert,
+        SupplyOutageAlert,
+        ApcLimitEndedAlert,
+    )
+}
+"""The alerts with a message code of their own, by that code."""
 
 
 def decode_alert(message_code: int, content: bytes) -> Alert:
-    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF) or the 0x00CA
-    firmware alert."""
-    decoder: Callable[[bytes], Alert]
-    if message_code == FutureDatedFirmwareAlert.message_code:
-        decoder = FutureDatedFirmwareAlert.decode
-    elif message_code == SupplyOutageAlert.message_code:
-        decoder = SupplyOutageAlert.decode
-    elif message_code == ApcLimitEndedAlert.message_code:
-        decoder = ApcLimitEndedAlert.decode
-    elif content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
-        decoder = DlmsAlert.decode
-    else:
-        decoder = GbzAlert.from_bytes
+    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF), or one of the
+    alerts with a message code of their own (0x00CA firmware, 0x00CB security credentials,
+    ECS80, ECS102)."""
+    decoder = _OWN_CODES.get(message_code)
+    if decoder is None:
+        is_dlms = content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION])
+        decoder = DlmsAlert.decode if is_dlms else GbzAlert.from_bytes
     try:
         return decoder(content)
     except (EncodeError, ValueError) as exc:
         raise DecodeError(f"alert 0x{message_code:04X}: {exc}") from None
+
+
+def alert_values(message_code: int, content: bytes) -> list[str]:
+    """An alert as labelled values (``smetsim decode`` shows them); empty when the content is
+    not an alert this module knows."""
+    try:
+        alert = decode_alert(message_code, content)
+    except DecodeError:
+        return []
+    code = alert.code if isinstance(alert, DlmsAlert) else alert.alert_code
+    values = [f"alert code: 0x{code:04X}"]
+    if isinstance(alert, FutureDatedFirmwareAlert | FutureDatedCredentialsAlert):
+        done = "executed" if alert.executed else "not executed"
+        values.append(
+            f"future-dated command {done} at {alert.when.isoformat()} "
+            f"(its originator counter {alert.command_counter})"
+        )
+        values.append(f"outcome: {'success' if alert.result.ok else 'failure'}")
+        if isinstance(alert, FutureDatedFirmwareAlert):
+            values.append(f"firmware version: {alert.result.version.hex().upper()}")
+        else:
+            values.extend(
+                f"cell (role {r.cell.role}): {r.outcome.name.lower()}, "
+                f"{r.old_subject.hex('-').upper()} -> {r.new_subject.hex('-').upper()}"
+                for r in alert.result.results
+            )
+    return values
 
 
 __all__ = [
@@ -272,6 +324,7 @@ __all__ = [
     "GbzAlert",
     "SupplyOutageAlert",
     "alert_message_code",
+    "alert_values",
     "decode_alert",
     "firmware_verification_alert",
     "gbz_alert",

@@ -319,11 +319,16 @@ class FutureDatedCredentialsAlert:
     result: CredentialsUpdated
     message_code: ClassVar[int] = 0x00CB
 
+    @property
+    def alert_code(self) -> int:
+        """0x8F66 (executed) or 0x8F67 (not executed), as alerts name theirs."""
+        return 0x8F66 if self.executed else 0x8F67
+
     def encode(self) -> bytes:
         outcome = dataclasses.replace(self.result, counter=self.command_counter)
         return _long(
             asn1.der_sequence(
-                asn1.der_integer(0x8F66 if self.executed else 0x8F67),
+                asn1.der_integer(self.alert_code),
                 asn1.der_generalized_time(self.when),
                 outcome.body(),
             )

@@ -1,7 +1,8 @@
 """SR 6.22 through HTTP and device alerts to the inbox: the DCC's template in, the ESME keeps
 the behaviour, answers in the reference shape and SR 6.2.10 reads it back; an alert disabled
 with ECS25a is not sent, and once enabled again the meter's alert arrives as a DUIS device
-alert; the network operator's alerts go to its inbox."""
+alert; the network operator's alerts go to its inbox. To the GSME (GCS20), an event's WAN
+alert switched off is not sent until switched on again."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from emulator.usecases.alerts import disabled, integrity_warning, supply_outage
+from emulator.usecases.alerts import disabled, gas_behaviour, integrity_warning, supply_outage
 from gbcs import content as gc
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
 from gbcs.payloads.dlms import BitString
 from smetsim.client import DuisClient
-from smetsim.sandbox import ESME, Sandbox, SandboxSettings
+from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings
 from tests.e2e.support import SchemaCheck, gbcs_of, request, template
 
 
@@ -56,9 +57,9 @@ def _integrity_alerts(sandbox: Sandbox) -> list[str]:
     ]
 
 
-async def _raise_and_tick(sandbox: Sandbox) -> None:
+async def _raise_and_tick(sandbox: Sandbox, device: bytes = ESME) -> None:
     """The meter finds an integrity issue; wait for the sandbox's tick to take the alert."""
-    meter = sandbox.fleet.device(ESME, int(sandbox.clock().timestamp()))
+    meter = sandbox.fleet.device(device, int(sandbox.clock().timestamp()))
     integrity_warning(meter, 0x0005)
     async with asyncio.timeout(5):
         while meter.queued:  # noqa: ASYNC110  (device state, no event to wait on)
@@ -134,3 +135,51 @@ async def test_6_2_10_reads_back_what_6_22_set(
     assert all(
         isinstance(o, BitString) and int.from_bytes(o.data, "big") == everything for o in others
     )
+
+
+def _gas_setting(wan: str) -> str:
+    return (
+        "<sr:ConfigureAlertBehaviour><sr:GasSupplierAlertEventSettings><sr:x81A0>"
+        f"<sr:WANAlert>{wan}</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+        "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Disable</sr:Alarm>"
+        "</sr:x81A0></sr:GasSupplierAlertEventSettings></sr:ConfigureAlertBehaviour>"
+    )
+
+
+async def _gas_final(client: DuisClient, xml: bytes, schema: SchemaCheck) -> gc.ZclStatus:
+    outcome = await client.send(xml, wait=True, within=5)
+    assert outcome.answers[-1].code == "I99", outcome
+    assert outcome.final is not None, "no answer in time"
+    assert outcome.final.kind == "response", outcome.final.body
+    schema(outcome.final.body)
+    message = gbcs_of(outcome.final.body)
+    assert message.message_code == gc.GasEventBehaviours.message_code
+    response = gc.decode_response(message.message_code, message.content)
+    assert isinstance(response, gc.ZclStatus)
+    return response
+
+
+async def test_6_22_to_the_gsme_switches_its_wan_alert(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    """GCS20: the GSME keeps the event's behaviour and stops sending the alert over the WAN
+    until it is enabled again."""
+    answer = await _gas_final(
+        client, request(client, "6.22", GSME, _gas_setting("Disable")), schema
+    )
+    assert answer.ok
+    meter = sandbox.fleet.device(GSME, int(sandbox.clock().timestamp()))
+    assert gas_behaviour(meter, 0x81A0) == gc.EventBehaviour(
+        wan=False, han=False, log=True, alarm=False
+    )
+    await _raise_and_tick(sandbox, GSME)
+    await asyncio.sleep(0.2)  # anything sent would be filed by now
+    assert _integrity_alerts(sandbox) == []
+
+    answer = await _gas_final(client, request(client, "6.22", GSME, _gas_setting("Enable")), schema)
+    assert answer.ok
+    await _raise_and_tick(sandbox, GSME)
+    async with asyncio.timeout(5):
+        while not _integrity_alerts(sandbox):  # noqa: ASYNC110  (the inbox, polled)
+            await asyncio.sleep(0.05)
+    assert _integrity_alerts(sandbox) == ["81A0"]

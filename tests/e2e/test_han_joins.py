@@ -1,55 +1,46 @@
 """The DCC's join templates (SR8.7.1 / 8.7.2: CS03a1, a2, b, c) sent unchanged to the default
 home: each reaches its target, which answers; both devices' device logs hold the join (the
 emulated partners included) and the SMI follows. An unjoin (SR8.8.1) undoes one on both
-sides."""
+sides. The ACB signs the critical use cases it sends (SR8.7.2 / 8.8.2 to a PPMID)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from emulator.usecases.han import joined
 from gateway.services.device_han import joined_with
 from gbcs import content as gc
+from gbcs.codes import ACB
 from gbcs.devices import DeviceType
 from gbcs.eui import eui_duis, parse_eui
+from gbcs.frames import Message
+from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
 from smetsim.sandbox import ESME, GSME, HCALCS, PPMID, Sandbox
-
-if TYPE_CHECKING:
-    from _pytest.mark.structures import ParameterSet  # what pytest.param makes
-
-_ACB_UNSIGNED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the gateway sends an ACB-sent use case GBCS marks critical (CS03a2 / CS03c by SR8.7.2) "
-        "MACed but unsigned; the DCC's references are signed by the ACB, and the device refuses "
-        "an unsigned critical command (gateway/services/device.py builds it with critical=False)"
-    ),
-)
-
-
-def _acb_unsigned(stem: str, target: bytes, other: str, kind: DeviceType) -> ParameterSet:
-    return pytest.param(stem, target, other, kind, marks=_ACB_UNSIGNED, id=stem)
-
 
 JOINS = [
     # template, target, other, the other's type
     ("CS03A1_8.7.1", ESME, "00-DB-12-34-56-78-90-9A", DeviceType.HCALCS),
     ("CS03A2Critical_8.7.1", HCALCS, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
-    _acb_unsigned("CS03A2NonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
+    # The ACB sends these two (SR8.7.2 of a PPMID), signed: GBCS marks CS03a2 / CS03c critical.
+    ("CS03A2NonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-93", DeviceType.ESME),
     ("CS03B_8.7.2", GSME, "00-DB-12-34-56-78-90-9C", DeviceType.GPF),
     ("CS03CCritical_8.7.1", GSME, "00-DB-12-34-56-78-90-98", DeviceType.PPMID),
-    _acb_unsigned("CS03CNonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-94", DeviceType.GSME),
+    ("CS03CNonCritical_8.7.2", PPMID, "00-DB-12-34-56-78-90-94", DeviceType.GSME),
 ]
 
 
 def _template(conformance: Path, stem: str) -> bytes:
     return (conformance / "duis/templates" / f"{stem}_SUCCESS_REQUEST_DUIS.XML").read_bytes()
+
+
+def _reference_command(conformance: Path, stem: str) -> Message:
+    (found,) = conformance.glob(f"gbcs/*/{stem}_SUCCESS_COMMAND_GBCS.HEX")
+    return Message.from_bytes(bytes.fromhex(found.read_text().strip()))
 
 
 def _smi_joins(sandbox: Sandbox, device: bytes) -> list[tuple[bytes, DeviceType]]:
@@ -108,3 +99,61 @@ async def test_an_unjoin_undoes_a_join_on_both_devices(
     assert HCALCS.hex() not in joined(sandbox.fleet.device(partner, now))
     assert _smi_joins(sandbox, HCALCS) == []
     assert all(eui != HCALCS for eui, _ in _smi_joins(sandbox, partner))
+
+
+@pytest.mark.parametrize(
+    "stem",
+    ["CS03A2NonCritical_8.7.2", "CS03CNonCritical_8.7.2", "CS04ACNonCritical_8.8.2"],
+)
+async def test_the_acb_signs_the_critical_use_cases_it_sends(
+    sandbox: Sandbox, client: DuisClient, conformance: Path, stem: str
+) -> None:
+    """SR8.7.2 / 8.8.2 to a PPMID: GBCS marks CS03a2, CS03c and CS04ac critical, so the ACB,
+    which originates them, signs them as well as MACs them - the DCC's references are
+    signed too. Returned for local delivery (CV2) to look at the command itself."""
+    xml = _template(conformance, stem).replace(
+        b"<sr:CommandVariant>1</sr:CommandVariant>", b"<sr:CommandVariant>2</sr:CommandVariant>"
+    )
+    answer = await client.post(client.with_counter(xml))
+    assert answer.code == "I0", answer.reason
+    assert answer.payload is not None
+    ours = Message.from_bytes(answer.payload)
+    assert ours.business_originator == ACB
+    assert ours.business_target == PPMID
+    checked = Verifier(sandbox.keystore).verify(ours)
+    assert checked.signature is Check.VALID
+    assert checked.mac is Check.VALID
+    theirs = _reference_command(conformance, stem)
+    assert theirs.signature is not None
+    assert theirs.business_originator == ACB
+    # (the contents are compared in tests/e2e/test_templates.py: a method C join carries
+    # the sandbox PKI's certificate where the reference carries the DCC's)
+    assert ours.message_code == theirs.message_code
+
+
+async def test_the_acb_unjoins_a_ppmid_it_joined(
+    sandbox: Sandbox, client: DuisClient, conformance: Path
+) -> None:
+    """SR8.8.2 to the PPMID (CS04ac, sent and signed by the ACB) undoes the SR8.7.2 join on
+    both devices and in the SMI: the PPMID takes the signed unjoin."""
+    partner = parse_eui("00-DB-12-34-56-78-90-93")
+    join = await client.send(
+        _template(conformance, "CS03A2NonCritical_8.7.2"), fresh=True, wait=True, within=5
+    )
+    assert join.final is not None
+    assert join.final.ok, join.final
+    now = datetime.now(UTC)
+    assert partner.hex() in joined(sandbox.fleet.device(PPMID, now))
+    unjoin = write_request(
+        "8.8.2",
+        device=PPMID,
+        fields={"OtherDeviceID": eui_duis(partner)},
+        counter=client.fresh_counter(),
+    )
+    outcome = await client.send(unjoin, wait=True, within=5)
+    assert outcome.final is not None
+    assert outcome.final.ok, outcome.final
+    now = datetime.now(UTC)
+    assert partner.hex() not in joined(sandbox.fleet.device(PPMID, now))
+    assert PPMID.hex() not in joined(sandbox.fleet.device(partner, now))
+    assert all(eui != partner for eui, _ in _smi_joins(sandbox, PPMID))

@@ -64,9 +64,11 @@ _NEWER_CERTS = (
 )
 _TWIN = (
     "the reference was made for a twin-element ESME (its secondary element's charge is in the "
-    "account's credit-charge configuration); the device service does not give the codec the "
-    "inventory's ESME Variant yet, so the transform is a single-element ESME's "
-    "(tests/gateway/srv/test_tariff_prepay.py compares it for a twin-element ESME)"
+    "account's credit-charge configuration), but the template targets the default home's ESME "
+    "00-DB-12-34-56-78-90-A0, which is single element (its profile's ESME Variant A, as the SMI "
+    "holds it): the gateway builds the single-element command for it, as it should "
+    "(tests/e2e/test_esme_variant.py makes the SMI say twin element, SR8.4 variant B, and the "
+    "same templates then give the DCC's twin-element commands)"
 )
 KNOWN_DIFFERENT = {
     **{

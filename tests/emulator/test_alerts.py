@@ -1,7 +1,8 @@
 """The ESME's alert behaviours (SR 6.22): a disabled alert is no longer sent, enabling it
 again sends it, the reads (ECS25r1 / ECS25r2) show the settings, the responses are the
 reference shape, and a refused command (polyphase alerts on a single-phase meter, the wrong
-remote party) changes nothing."""
+remote party) changes nothing. The GSME's (GCS20): each event's behaviour kept, an event
+whose WAN alert is off not sent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ import pytest
 from emulator.clock import from_seconds
 from emulator.errors import CommandError
 from emulator.fleet import Fleet
-from emulator.usecases.alerts import FAMILY, disabled, integrity_warning, supply_outage
+from emulator.usecases.alerts import (
+    FAMILY,
+    disabled,
+    gas_behaviour,
+    integrity_warning,
+    supply_outage,
+)
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
@@ -224,3 +231,47 @@ def test_an_apc_level_limit_ending_is_alerted_once() -> None:
     assert (decoded.controller, decoded.level) == (0x23, 50)
     assert alert.signature is not None  # 0x8F87 is critical
     assert head.advance(timedelta(hours=1)).alerts == []  # once
+
+
+def _gas_behaviours(head: HeadEnd, settings: dict[int, c.EventBehaviour]) -> Answer:
+    cmd = c.GasEventBehaviours.of(c.issuer_id(head.now), sorted(settings.items()))
+    return head.send(head.command(GSME, cmd, counter=head.next_counter()))
+
+
+_QUIET = c.EventBehaviour(wan=False, han=False, log=True, alarm=True)
+_LOUD = c.EventBehaviour(wan=True, han=True, log=True, alarm=True)
+
+
+def test_a_gsme_keeps_each_events_behaviour_and_answers_each_command(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    """GCS20: the GSME answers a ZCL Default Response (success) per Set Event
+    Configuration, in the reference response's shape, and keeps every event's byte."""
+    settings = {0x81A0: _QUIET, 0x810E: c.EventBehaviour(True, False, False, False), 0x81AA: _LOUD}
+    answer = _gas_behaviours(head, settings)
+    assert answer.response is not None
+    response = c.decode_response(0x00AD, answer.response.content)
+    assert isinstance(response, c.ZclStatus)
+    assert response.ok
+    assert response.statuses == ((0x04, 0),) * 3  # three distinct configurations
+    meter = fleet.device(GSME, head.now)
+    assert {code: gas_behaviour(meter, code) for code in settings} == settings
+    assert gas_behaviour(meter, 0x8119) is None  # not configured: the factory behaviour
+    saved = json.loads(json.dumps(fleet.state_of(GSME)))
+    other = sandbox_fleet()
+    other.load_state(saved)
+    assert gas_behaviour(other.device(GSME, head.now), 0x81A0) == _QUIET
+
+
+def test_a_gsme_event_without_its_wan_alert_is_not_sent(fleet: Fleet, head: HeadEnd) -> None:
+    meter = fleet.device(GSME, head.now)
+    integrity_warning(meter, 3)
+    assert 0x81A0 in head.advance(timedelta(seconds=1)).alert_codes()
+
+    _gas_behaviours(head, {0x81A0: _QUIET})
+    integrity_warning(fleet.device(GSME, head.now), 3)
+    assert 0x81A0 not in head.advance(timedelta(seconds=1)).alert_codes()
+
+    _gas_behaviours(head, {0x81A0: _LOUD})
+    integrity_warning(fleet.device(GSME, head.now), 3)
+    assert 0x81A0 in head.advance(timedelta(seconds=1)).alert_codes()

@@ -1,6 +1,7 @@
 """SR6.22 Configure Alert Behaviour: each DCC template's transform is the DCC's reference
-command (content byte for byte), the gas and polyphase cases are handled as documented, and
-bad bodies are refused with a sentence."""
+command (content byte for byte), the polyphase settings go to a polyphase ESME only (the
+meter's variant), the gas event settings build GCS20, and bad bodies are refused with a
+sentence."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from gateway.srv.alerts import (
     ConfigureAlertBehaviour,
 )
 from gateway.srv.catalogue import entry
+from gateway.srv.example import ExampleError, Values
 from gateway.srv.spec import Command
 from gbcs import content as gc
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
@@ -53,7 +55,12 @@ def _read(inner: str) -> ConfigureAlertBehaviour:
     return request
 
 
-def _build(request: ConfigureAlertBehaviour, use_case: str, counter: int = 5) -> bytes:
+def _build(
+    request: ConfigureAlertBehaviour,
+    use_case: str,
+    counter: int = 5,
+    variant: str | None = None,
+) -> bytes:
     codec = entry("6.22").codec
     assert codec is not None
     originator = NETWORK_OPERATOR if use_case.startswith("ECS25b") else SUPPLIER
@@ -65,8 +72,15 @@ def _build(request: ConfigureAlertBehaviour, use_case: str, counter: int = 5) ->
             originator,
             ESME,
             _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC),
+            esme_variant=variant,
         )
     )
+
+
+def _settings(content: bytes, use_case: str) -> tuple[tuple[int, bool], ...]:
+    command = gc.decode_command(by_name(use_case).code, content)
+    assert isinstance(command, gc.SetAlertBehaviour)
+    return command.settings
 
 
 @pytest.mark.parametrize(
@@ -99,24 +113,100 @@ def test_use_cases_without_a_reference_follow_the_same_rule(
     assert command.target.use_case == use_case
 
 
-def test_polyphase_settings_are_read_but_not_sent() -> None:
-    request = _read(
-        "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
-        "</sr:SupplierESMECommon><sr:SupplierESMEPolyPhase><sr:x81B7>Enable</sr:x81B7>"
-        "</sr:SupplierESMEPolyPhase></sr:ElectricitySupplierAlerts>"
-    )
+_MIXED = (
+    "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
+    "</sr:SupplierESMECommon><sr:SupplierESMEPolyPhase><sr:x81B7>Disable</sr:x81B7>"
+    "</sr:SupplierESMEPolyPhase></sr:ElectricitySupplierAlerts>"
+)
+_POLYPHASE_ONLY = (
+    "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMEPolyPhase>"
+    "<sr:x8003>Enable</sr:x8003><sr:x8016>Disable</sr:x8016></sr:NetworkOperatorESMEPolyPhase>"
+    "</sr:ElectricityNetworkOperatorAlerts>"
+)
+
+
+@pytest.mark.parametrize("variant", ["C", "CD", "CDEF", "CEF"])
+def test_a_polyphase_esme_gets_the_polyphase_settings(variant: str) -> None:
+    request = _read(_MIXED)
     assert [(s.code, s.polyphase) for s in request.settings] == [(0x810D, False), (0x81B7, True)]
-    assert request.sent() == ((0x810D, True),)
+    content = _build(request, "ECS25a", variant=variant)
+    assert _settings(content, "ECS25a") == ((0x810D, True), (0x81B7, False))
+    alone = _build(_read(_POLYPHASE_ONLY), "ECS25b", variant=variant)
+    assert _settings(alone, "ECS25b") == ((0x8003, True), (0x8016, False))
 
 
-def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
-    request = _read("<sr:GasSupplierAlerts><sr:x810D>Enable</sr:x810D></sr:GasSupplierAlerts>")
+@pytest.mark.parametrize("variant", [None, "A", "B", "AD", "BDEF", "AEG"])
+def test_a_single_phase_esme_gets_the_others_only(variant: str | None) -> None:
+    """Single element (A..), twin element (B..) or not known: the DCC leaves the polyphase
+    settings out (as its ECS25b reference does with the template's x8003)."""
+    content = _build(_read(_MIXED), "ECS25a", variant=variant)
+    assert _settings(content, "ECS25a") == ((0x810D, True),)
+
+
+@pytest.mark.parametrize("variant", [None, "A", "BD"])
+def test_only_polyphase_settings_for_a_single_phase_esme_are_refused(
+    variant: str | None,
+) -> None:
+    request = _read(_POLYPHASE_ONLY)  # read: the meter is not known yet
+    with pytest.raises(ServiceError) as refused:
+        _build(request, "ECS25b", variant=variant)
+    assert refused.value.code == "E42"
+    sentence = refused.value.sentence
+    assert "only polyphase settings" in sentence
+    assert "00-DB-12-34-56-78-90-A0 is single phase" in sentence
+    assert f"ESME variant {variant or 'not known'}" in sentence
+
+
+_GAS = (
+    "<sr:GasSupplierAlertEventSettings>"
+    "<sr:x810E><sr:WANAlert>Enable</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+    "<sr:EventLog>Disable</sr:EventLog><sr:Alarm>Disable</sr:Alarm></sr:x810E>"
+    "<sr:x8161><sr:WANAlert>Disable</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+    "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Enable</sr:Alarm></sr:x8161>"
+    "<sr:x81AA><sr:WANAlert>Enable</sr:WANAlert><sr:HANAlert>Enable</sr:HANAlert>"
+    "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Enable</sr:Alarm></sr:x81AA>"
+    "<sr:x81C6><sr:WANAlert>Disable</sr:WANAlert><sr:HANAlert>Disable</sr:HANAlert>"
+    "<sr:EventLog>Enable</sr:EventLog><sr:Alarm>Enable</sr:Alarm></sr:x81C6>"
+    "</sr:GasSupplierAlertEventSettings>"
+)
+
+
+def test_gas_event_settings_build_gcs20() -> None:
+    """One Set Event Configuration per distinct configuration (ZCL Device Management:
+    log as general event 3, push to WAN 0x08, to HAN 0x10, physical alarm 0x40), each
+    listing its events; the Issuer Event ID is the DCC's clock."""
+    request = _read(_GAS)
     e = entry("6.22")
     assert e.codec is not None
     assert e.codec.use_case_for(request, ("GCS20",)) == "GCS20"
-    assert "GCS20" not in e.codec.builds
+    assert "GCS20" in e.codec.builds
+    now = _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)
+    content = e.codec.build(Command(request, by_name("GCS20"), 9, SUPPLIER, ESME, now))
+    command = gc.decode_command(0x00AD, content)
+    assert isinstance(command, gc.GasEventBehaviours)
+    assert command.issued == gc.issuer_id(now)
+    assert [(b.to_bits(), codes) for b, codes in command.groups] == [
+        (0x08, (0x810E,)),
+        (0x43, (0x8161, 0x81C6)),
+        (0x5B, (0x81AA,)),
+    ]
+    assert command.settings()[0x8161] == gc.EventBehaviour(
+        wan=False, han=False, log=True, alarm=True
+    )
+
+
+def test_gas_wan_only_settings_are_not_built() -> None:
     with pytest.raises(ServiceError) as refused:
-        e.codec.use_case_for(request, ("ECS25a", "ECS25a1"))
+        _read("<sr:GasSupplierAlerts><sr:x810D>Enable</sr:x810D></sr:GasSupplierAlerts>")
+    assert refused.value.code == "E47"
+    assert "GasSupplierAlertEventSettings" in refused.value.sentence
+
+
+def test_gas_settings_are_refused_for_an_esme() -> None:
+    e = entry("6.22")
+    assert e.codec is not None
+    with pytest.raises(ServiceError) as refused:
+        e.codec.use_case_for(_read(_GAS), ("ECS25a", "ECS25a1"))
     assert "GSME" in refused.value.sentence
 
 
@@ -140,12 +230,6 @@ def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
         ),
         ("<sr:ElectricitySupplierAlerts/>", "holds no settings group"),
         (
-            "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMEPolyPhase>"
-            "<sr:x8003>Enable</sr:x8003></sr:NetworkOperatorESMEPolyPhase>"
-            "</sr:ElectricityNetworkOperatorAlerts>",
-            "only polyphase settings",
-        ),
-        (
             "<sr:ElectricityNetworkOperatorAlerts><sr:NetworkOperatorESMESinglePhase>"
             "<sr:x8002>Enable</sr:x8002></sr:NetworkOperatorESMESinglePhase>"
             "<sr:NetworkOperatorESMEPolyPhase><sr:x8003>Enable</sr:x8003>"
@@ -156,6 +240,23 @@ def test_gas_settings_choose_gcs20_which_is_not_built() -> None:
             "<sr:ElectricitySupplierAlerts><sr:SupplierESMECommon><sr:x810D>Enable</sr:x810D>"
             "<sr:x810D>Disable</sr:x810D></sr:SupplierESMECommon></sr:ElectricitySupplierAlerts>",
             "appears twice",
+        ),
+        ("<sr:GasSupplierAlertEventSettings/>", "holds no alert setting"),
+        (
+            "<sr:GasSupplierAlertEventSettings><sr:x810E><sr:WANAlert>Enable</sr:WANAlert>"
+            "</sr:x810E></sr:GasSupplierAlertEventSettings>",
+            "HANAlert, EventLog, Alarm missing",
+        ),
+        (
+            "<sr:GasSupplierAlertEventSettings><sr:x810E><sr:WANAlert>Yes</sr:WANAlert>"
+            "<sr:HANAlert>Enable</sr:HANAlert><sr:EventLog>Enable</sr:EventLog>"
+            "<sr:Alarm>Enable</sr:Alarm></sr:x810E></sr:GasSupplierAlertEventSettings>",
+            "neither Enable nor Disable",
+        ),
+        (
+            "<sr:GasSupplierAlertEventSettings><sr:x81B7><sr:WANAlert>Enable</sr:WANAlert>"
+            "</sr:x81B7></sr:GasSupplierAlertEventSettings>",
+            "unexpected element x81B7",
         ),
     ],
 )
@@ -180,3 +281,17 @@ def test_electricity_settings_are_refused_for_a_gsme() -> None:
 
 def test_the_polyphase_groups_are_the_alerts_a_single_phase_esme_refuses() -> None:
     assert frozenset(SUPPLIER_ESME_POLYPHASE + NETWORK_OPERATOR_POLYPHASE) == gc.POLYPHASE_ALERTS
+
+
+def test_the_example_writes_a_gsmes_settings_too() -> None:
+    codec = entry("6.22").codec
+    assert codec is not None
+    assert codec.example is not None
+    group = {"Group": "GasSupplierAlertEventSettings", "Enable": "81A0", "Disable": "8119"}
+    content = codec.example.content(Values(group, frozenset(group)))
+    request = _read(content)
+    on = gc.EventBehaviour(wan=True, han=True, log=True, alarm=True)
+    off = gc.EventBehaviour(wan=False, han=False, log=False, alarm=False)
+    assert request.gas == ((0x8119, off), (0x81A0, on))
+    with pytest.raises(ExampleError, match="GasSupplierAlertEventSettings"):
+        codec.example.content(Values({**group, "Group": "Gas"}, frozenset(group)))
