@@ -525,7 +525,7 @@ class UpdateDeviceCredentials:
     der: bytes
     usage: bytes
     subject: bytes
-    """The device the certificate names (its x500UniqueIdentifier)."""
+    """The device the certificate names (:func:`gbcs.content.device_identity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,12 +555,13 @@ def _read_device_certificate(body: etree._Element) -> UpdateDeviceCredentials:
     usage = gc.DS_USAGE if usages.digital_signature else gc.KA_USAGE
     if cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
         raise invalid("DeviceCertificate", "it names a remote party role (OU): not a device's")
-    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
-    value = ids[0].value if ids else b""
-    raw = value if isinstance(value, bytes) else str(value).encode()
-    if len(raw) != 9:
-        raise invalid("DeviceCertificate", "its subject names no device (x500UniqueIdentifier)")
-    return UpdateDeviceCredentials(_der(cert), usage, raw[1:])
+    subject = gc.device_identity(cert)
+    if subject is None:
+        raise invalid(
+            "DeviceCertificate",
+            "it names no device (a hardwareModuleName subjectAltName with the device's EUI)",
+        )
+    return UpdateDeviceCredentials(_der(cert), usage, subject)
 
 
 def _build_device_certificate(cmd: Command) -> bytes:

@@ -38,6 +38,7 @@ from functools import partial
 from typing import ClassVar, Final
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from gbcs.content._common import _check_exact, _sequence, register
 from gbcs.errors import DecodeError
@@ -420,17 +421,49 @@ def _usage(cert: bytes) -> bytes:
     return DS_USAGE if usage.value.digital_signature else KA_USAGE
 
 
+HW_MODULE_NAME: Final = "1.3.6.1.5.5.7.8.4"
+"""RFC 4108 hardwareModuleName: a GBCS device certificate's subjectAltName otherName, whose
+hwSerialNum is the device's entity identifier."""
+
+
+def device_identity(cert: x509.Certificate) -> bytes | None:
+    """The entity a device certificate names: the hwSerialNum of its subjectAltName's
+    hardwareModuleName (GBCS's device certificate profile, its subject empty), else the
+    x500UniqueIdentifier of its subject (how the test PKI names devices); None if neither
+    names an 8-octet EUI."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        names = None
+    for name in names.get_values_for_type(x509.OtherName) if names is not None else ():
+        if name.type_id.dotted_string != HW_MODULE_NAME:
+            continue
+        try:
+            module = asn1.decode_der(name.value)
+        except DecodeError:
+            return None
+        parts = module.children or ()
+        if len(parts) != 2 or parts[1].tag != asn1.OCTET_STRING:
+            return None
+        return parts[1].value if len(parts[1].value) == 8 else None
+    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
+    raw = ids[0].value if ids else b""
+    if isinstance(raw, bytes) and len(raw) == 9:
+        return raw[1:]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateDeviceCertificate:
     """CS02d Update Device Certificates on Device: the certificate the PKI issued for the key
-    a CS02c made, ``SEQUENCE { Certificate }`` (this project's reading: no reference message
-    exists; the device tells DS from KA by the certificate's key usage)."""
+    a CS02c made - the content is the DER X.509 certificate itself, no wrapper (GBCS); the
+    device tells DS from KA by the certificate's key usage."""
 
     certificate: bytes
     message_code: ClassVar[int] = 0x000B
 
     def encode(self) -> bytes:
-        return asn1.der_sequence(Der.from_bytes(self.certificate)).to_bytes()
+        return Der.from_bytes(self.certificate).to_bytes()
 
     @property
     def usage(self) -> bytes:
@@ -438,11 +471,10 @@ class UpdateDeviceCertificate:
 
     @classmethod
     def decode(cls, content: bytes) -> UpdateDeviceCertificate:
-        node = _sequence(content, 1)
-        cert = node.child(0)
-        if cert.tag != asn1.SEQUENCE:
-            raise DecodeError("CS02d carries one certificate (a SEQUENCE)")
-        found = cls(cert.to_bytes())
+        node = _sequence(content)
+        if len(node.children or ()) != 3 or node.child(0).tag != asn1.SEQUENCE:
+            raise DecodeError("CS02d carries one certificate: SEQUENCE { tbs, algorithm, sig }")
+        found = cls(content)
         _check_exact(found, content)
         return found
 
@@ -580,4 +612,5 @@ __all__ = [
     "ProvideDeviceCertificate",
     "UpdateDeviceCertificate",
     "UpdateSecurityCredentials",
+    "device_identity",
 ]
