@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from emulator.devices.meter import MeterDevice
+from emulator.usecases import prepay_log_esme
+from emulator.usecases.prepay_log_esme import read_prepay_daily_plaintext
 from emulator.usecases.reading import UNIX_2000
 from gbcs import content as gc
 from gbcs.codes import ACB, SUPPLIER, KeyPurpose
@@ -22,7 +24,7 @@ from gbcs.errors import DecodeError
 from gbcs.frames import Message
 from gbcs.payloads.gbz import EncryptedZcl
 from smetsim.client import DuisClient
-from smetsim.sandbox import GSME, Sandbox
+from smetsim.sandbox import ESME, GSME, Sandbox
 from tests.e2e.support import SchemaCheck, decrypter, request
 from tests.e2e.test_device_srs import call
 
@@ -132,3 +134,35 @@ async def test_4_14_to_a_gas_meter_answers_the_user_with_the_meters_own_counter(
     assert message.extensions[:8] == SUPPLIER
     response = gc.decode_response(0x0096, message.content)
     assert isinstance(response, gc.GbzReadResponse)
+
+
+async def test_4_14_to_an_esme_answers_its_prepayment_log_for_the_urp(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    """The ESME's prepayment daily read log (ECS21b) for a URP: answered to the ACB with the
+    user, its counter and the meter's own KDF counter; only the URP's key opens the log, and
+    it holds the meter's balance at each midnight passed."""
+    now = int(sandbox.clock().timestamp())
+    esme = sandbox.fleet.device(ESME, now)
+    assert isinstance(esme, MeterDevice)
+    esme.meter.credit.balance = 4321
+    # Two midnights the meter has yet to log (as _days leaves days for the GSME to record).
+    esme.family_state(prepay_log_esme.FAMILY)["from"] = esme.device_time(now) - 2 * 86_400
+    start = gc.from_utc_seconds(now - UNIX_2000 - 3 * 86_400)
+    end = gc.from_utc_seconds(now - UNIX_2000 + 3600)
+    key, certificate = _urp()
+    body = _body("ReadPrepaymentDailyReadLog", start, end, certificate)
+    message = await call(client, request(client, "4.14", ESME, body), schema)
+    assert (message.business_originator, message.business_target) == (ESME, ACB)
+    assert message.message_code == 0x0034
+    assert len(message.extensions) == 24
+    assert message.extensions[:8] == SUPPLIER
+    response = gc.decode_response(0x0034, message.content)
+    assert isinstance(response, gc.ProtectedResponse)
+    own = int.from_bytes(message.extensions[16:], "big")
+    meter_key = sandbox.keystore.public_key(ESME, KeyPurpose.KA)
+    info = other_info(ESME, ENCRYPTION_X, own, SUPPLIER)
+    plaintext = decrypt_payload(derive_key(ecdh(key, meter_key), info), ESME, response.encrypted)
+    entries = read_prepay_daily_plaintext(plaintext)
+    assert len(entries) == 2
+    assert all(e[0] % 86_400 == 0 and e[1] == 4321 for e in entries)
