@@ -315,13 +315,16 @@ def read_change_of_supplier(body: etree._Element) -> UpdateCredentials:
 
 
 def build_update(cmd: Command) -> bytes:
-    """The CS02b / CS02g command: the replaced party's floor goes in ``[4]`` when it
-    authorises its own replacement, in ``[6]`` (by role) when another party does."""
+    """The CS02b / CS02g command: the replaced party's floor and prepayment top-up floor go
+    in ``[4]`` and ``[5]`` when it authorises its own replacement, in its role's ``[6]`` entry
+    when another party does (GBCS: the transitional CoS party setting the supplier's)."""
     r: UpdateCredentials = cmd.request
     own = r.role == r.authorising_role
     floor = r.floor if own else None
-    role_floors = () if own or r.floor is None else ((r.role, r.floor),)
-    top_up = () if r.top_up_floor is None else ((0, r.top_up_floor),)
+    top_up: gc.Pairs = () if r.top_up_floor is None else ((0, r.top_up_floor),)
+    role_floors: tuple[gc.Floor, ...] = ()
+    if not own and r.floor is not None:
+        role_floors, top_up = ((r.role, r.floor, top_up),), ()
     execute_at = r.execute_at
     if execute_at is None and r.signer is None and cmd.execution is not None:
         # 6.15.1 (the Device pattern; a future-dated 6.21 / 6.23 is held by the DCC unless

@@ -113,8 +113,25 @@ def test_6_23_change_of_supplier_body() -> None:
     )
     decoded = gc.UpdateSecurityCredentials.decode_as(0x0107, built)
     assert decoded.authorising == gc.Cell(5, gc.DS_USAGE)
-    assert decoded.role_floors == ((2, 5),)  # another party sets the supplier's floor
+    assert decoded.role_floors == ((2, 5, ()),)  # another party sets the supplier's floor
     assert decoded.floor is None
+    # With a prepayment top-up floor: it goes in the supplier's [6] entry too, not in [5].
+    topped = security.read_change_of_supplier(
+        _body(
+            etree.tostring(body, encoding="unicode").replace(
+                "</sr:SupplierFloorSeqNumber>",
+                "</sr:SupplierFloorSeqNumber><sr:SupplierPrepaymentTopUpFloorSeqNumber>3"
+                "</sr:SupplierPrepaymentTopUpFloorSeqNumber>",
+            )
+        )
+    )
+    built = security.build_update(
+        Command(topped, uc, 7, bytes(8), bytes(8), _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC))
+    )
+    decoded = gc.UpdateSecurityCredentials.decode_as(0x0107, built)
+    assert decoded.role_floors == ((2, 5, ((0, 3),)),)
+    assert decoded.top_up_floors == ()
+    assert decoded.encode() == built
 
 
 def _body(xml: str) -> etree._Element:
