@@ -46,3 +46,7 @@ FAMILIES += (tariff.FAMILY, "tariff_esme", "account_esme")
 from emulator.usecases import alerts  # noqa: E402  (registers its handlers and alert filter)
 
 FAMILIES += (alerts.FAMILY,)
+
+from emulator.usecases import prepay_log_esme  # noqa: E402  (registers ECS21b and its log)
+
+FAMILIES += (prepay_log_esme.FAMILY,)

@@ -228,7 +228,8 @@ def _update(device: Any, command: Message, now: int, ctx: DeviceContext) -> Repl
         results.append(
             c.CellResult(cell, c.CellOutcome.SUCCESS, old_subject, old_id, entity, key_id)
         )
-    floor = cmd.floor if cmd.floor is not None else dict(cmd.role_floors).get(replaced)
+    others = {role: floor for role, floor, _ in cmd.role_floors}
+    floor = cmd.floor if cmd.floor is not None else others.get(replaced)
     outcome = _response(cmd, command, results)
     if cmd.execute_at is not None:
         # Future dated: checked now, acknowledged, applied when the meter's clock passes it.
@@ -334,7 +335,7 @@ def _response(
     if cmd.floor is not None:
         replaced = cmd.certificates[0][0].role if cmd.certificates else 0
         roles.append((replaced, cmd.floor, cmd.top_up_floors))
-    roles += [(role, floor, ()) for role, floor in cmd.role_floors]
+    roles += list(cmd.role_floors)
     return c.CredentialsUpdated(command.originator_counter, cmd.mode, tuple(roles), tuple(results))
 
 

@@ -7,8 +7,8 @@ checks, in this order, each failure answered with its status and nothing changed
 
 1. the certificate is X.509 with a P-256 key (``invalidCertificate``);
 2. its key usage is digital signing or key agreement, one of them (``invalidKeyUsage``);
-3. its subject names this device - x500UniqueIdentifier the device's EUI
-   (``wrongDeviceIdentity``);
+3. it names this device - the hwSerialNum of its subjectAltName's hardwareModuleName (GBCS's
+   device certificate profile), or its subject's x500UniqueIdentifier (``wrongDeviceIdentity``);
 4. a CS02c made a key pair of that usage, not yet certified
    (``noCorrespondingKeyPairGenerated``), and the certificate's key is that key's
    (``wrongPublicKey``).
@@ -30,7 +30,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 
 from emulator.devices.base import DeviceContext, Reply, handles
 from emulator.errors import CommandError
@@ -65,9 +64,7 @@ def _status(device: Any, der: bytes) -> tuple[Status, bytes]:
     if usage_ext.digital_signature == usage_ext.key_agreement:
         return Status.INVALID_KEY_USAGE, b""
     usage = c.DS_USAGE if usage_ext.digital_signature else c.KA_USAGE
-    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
-    raw = ids[0].value if ids else b""
-    if not isinstance(raw, bytes) or raw[1:] != device.eui:
+    if c.device_identity(cert) != device.eui:
         return Status.WRONG_DEVICE_IDENTITY, usage
     pending = device.family_state(FAMILY).get("pending", {}).get(_name(usage))
     if pending is None:

@@ -315,13 +315,16 @@ def read_change_of_supplier(body: etree._Element) -> UpdateCredentials:
 
 
 def build_update(cmd: Command) -> bytes:
-    """The CS02b / CS02g command: the replaced party's floor goes in ``[4]`` when it
-    authorises its own replacement, in ``[6]`` (by role) when another party does."""
+    """The CS02b / CS02g command: the replaced party's floor and prepayment top-up floor go
+    in ``[4]`` and ``[5]`` when it authorises its own replacement, in its role's ``[6]`` entry
+    when another party does (GBCS: the transitional CoS party setting the supplier's)."""
     r: UpdateCredentials = cmd.request
     own = r.role == r.authorising_role
     floor = r.floor if own else None
-    role_floors = () if own or r.floor is None else ((r.role, r.floor),)
-    top_up = () if r.top_up_floor is None else ((0, r.top_up_floor),)
+    top_up: gc.Pairs = () if r.top_up_floor is None else ((0, r.top_up_floor),)
+    role_floors: tuple[gc.Floor, ...] = ()
+    if not own and r.floor is not None:
+        role_floors, top_up = ((r.role, r.floor, top_up),), ()
     execute_at = r.execute_at
     if execute_at is None and r.signer is None and cmd.execution is not None:
         # 6.15.1 (the Device pattern; a future-dated 6.21 / 6.23 is held by the DCC unless
@@ -525,7 +528,7 @@ class UpdateDeviceCredentials:
     der: bytes
     usage: bytes
     subject: bytes
-    """The device the certificate names (its x500UniqueIdentifier)."""
+    """The device the certificate names (:func:`gbcs.content.device_identity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,12 +558,13 @@ def _read_device_certificate(body: etree._Element) -> UpdateDeviceCredentials:
     usage = gc.DS_USAGE if usages.digital_signature else gc.KA_USAGE
     if cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME):
         raise invalid("DeviceCertificate", "it names a remote party role (OU): not a device's")
-    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
-    value = ids[0].value if ids else b""
-    raw = value if isinstance(value, bytes) else str(value).encode()
-    if len(raw) != 9:
-        raise invalid("DeviceCertificate", "its subject names no device (x500UniqueIdentifier)")
-    return UpdateDeviceCredentials(_der(cert), usage, raw[1:])
+    subject = gc.device_identity(cert)
+    if subject is None:
+        raise invalid(
+            "DeviceCertificate",
+            "it names no device (a hardwareModuleName subjectAltName with the device's EUI)",
+        )
+    return UpdateDeviceCredentials(_der(cert), usage, subject)
 
 
 def _build_device_certificate(cmd: Command) -> bytes:

@@ -15,7 +15,9 @@ CS02b codes are ``0x0100 + mode``; CS02g ``0x0125`` / ``0x0126`` are modes 10 / 
         [3] INTEGER     originator counter,
         [4] INTEGER     new remote party floor counter OPTIONAL,
         [5] SEQUENCE OF SEQUENCE { INTEGER, INTEGER } OPTIONAL,  -- prepayment top-up floor
-        [6] SEQUENCE OF SEQUENCE { INTEGER role, INTEGER floor } OPTIONAL },
+        [6] SEQUENCE OF SEQUENCE { INTEGER role, INTEGER floor,   -- another party's floors
+                                   SEQUENCE OF SEQUENCE { INTEGER, INTEGER } OPTIONAL
+                                 } OPTIONAL },                    -- (its top-up floor)
       SEQUENCE OF SEQUENCE { Certificate, SEQUENCE { INTEGER role, BIT STRING usage
                                                      [, INTEGER 1 (top-up)] } },
       SEQUENCE OF Certificate,                    -- the certification path
@@ -23,8 +25,11 @@ CS02b codes are ``0x0100 + mode``; CS02g ``0x0125`` / ``0x0126`` are modes 10 / 
 
 The response (:class:`CredentialsUpdated`) echoes the counter and mode, the floors set, and
 for each cell the outcome with the old and new subject and subject key identifier; a
-future-dated command is only acknowledged (``SEQUENCE { NULL }``). The reading of the
-prepayment top-up pair ``[5]`` as (0, floor) is this project's: every sample carries 0s.
+future-dated command is only acknowledged (``SEQUENCE { NULL }``). A party replacing
+another's credentials (the transitional CoS party the supplier's, 6.23) sets that role's
+floor and its prepayment top-up floor in the role's ``[6]`` entry, and the response echoes
+the entry. The reading of the prepayment top-up pair as (0, floor) is this project's: every
+sample carries 0s.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from functools import partial
 from typing import ClassVar, Final
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from gbcs.content._common import _check_exact, _sequence, register
 from gbcs.errors import DecodeError
@@ -101,7 +107,33 @@ def _pairs(tag: int, pairs: Sequence[tuple[int, int]]) -> Der:
     )
 
 
-def _read_pairs(node: Der) -> tuple[tuple[int, int], ...]:
+Pairs = tuple[tuple[int, int], ...]
+Floor = tuple[int, int, Pairs]
+"""A remote party's floors: (role, floor, its prepayment top-up floor pairs)."""
+
+
+def _floors(tag: int, floors: Sequence[Floor]) -> Der:
+    entries = []
+    for role, floor, pairs in floors:
+        parts = [asn1.der_integer(role), asn1.der_integer(floor)]
+        if pairs:
+            parts.append(_pairs(asn1.SEQUENCE, pairs))
+        entries.append(asn1.der_sequence(*parts))
+    return asn1.der_sequence(*entries, tag=tag)
+
+
+def _read_floors(node: Der) -> tuple[Floor, ...]:
+    floors = []
+    for f in node.children or ():
+        items = f.children or ()
+        if len(items) not in (2, 3):
+            raise DecodeError("a floor is SEQUENCE { role, floor [, top-up floors] }")
+        pairs = _read_pairs(items[2]) if len(items) == 3 else ()
+        floors.append((items[0].int_value(), items[1].int_value(), pairs))
+    return tuple(floors)
+
+
+def _read_pairs(node: Der) -> Pairs:
     out = []
     for pair in node.children or ():
         if pair.children is None or len(pair.children) != 2:
@@ -122,8 +154,9 @@ class UpdateSecurityCredentials:
     path: tuple[bytes, ...]
     skip_time_checks: bool = False
     floor: int | None = None
-    top_up_floors: tuple[tuple[int, int], ...] = ()
-    role_floors: tuple[tuple[int, int], ...] = ()
+    top_up_floors: Pairs = ()
+    role_floors: tuple[Floor, ...] = ()
+    """The floors of other roles than the authorising party's (``[6]``)."""
     execute_at: _dt.datetime | None = None
 
     @property
@@ -143,7 +176,7 @@ class UpdateSecurityCredentials:
         if self.top_up_floors:
             control.append(_pairs(0xA5, self.top_up_floors))
         if self.role_floors:
-            control.append(_pairs(0xA6, self.role_floors))
+            control.append(_floors(0xA6, self.role_floors))
         parts = [
             asn1.der_sequence(*control),
             asn1.der_sequence(
@@ -188,7 +221,7 @@ class UpdateSecurityCredentials:
             skip_time_checks=1 in fields,
             floor=fields[4].int_value() if 4 in fields else None,
             top_up_floors=_read_pairs(fields[5]) if 5 in fields else (),
-            role_floors=_read_pairs(fields[6]) if 6 in fields else (),
+            role_floors=_read_floors(fields[6]) if 6 in fields else (),
             execute_at=children[3].time_value() if len(children) == 4 else None,
         )
         _check_exact(found, content)
@@ -231,7 +264,7 @@ class CredentialsUpdated:
 
     counter: int
     mode: int
-    floors: tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...] = ()
+    floors: tuple[Floor, ...] = ()
     """(role, floor, top-up floor pairs) of the parties whose counters were set."""
     results: tuple[CellResult, ...] = ()
     accepted: bool = False
@@ -250,16 +283,10 @@ class CredentialsUpdated:
     def body(self) -> Der:
         """The outcome after the NULL: ``SEQUENCE { counter, mode, floors, cell results }``
         (what a future-dated update's alert carries)."""
-        floors = []
-        for role, floor, pairs in self.floors:
-            parts = [asn1.der_integer(role), asn1.der_integer(floor)]
-            if pairs:
-                parts.append(_pairs(asn1.SEQUENCE, pairs))
-            floors.append(asn1.der_sequence(*parts))
         body = asn1.der_sequence(
             asn1.der_integer(self.counter),
             asn1.der_integer(self.mode),
-            _long(asn1.der_sequence(*floors)),
+            _long(_floors(asn1.SEQUENCE, self.floors)),
             _long(asn1.der_sequence(*(r.der() for r in self.results))),
         )
         return _long(body)
@@ -283,13 +310,7 @@ class CredentialsUpdated:
         body = node.children or ()
         if len(body) != 4:
             raise DecodeError("an update outcome has 4 parts")
-        floors = []
-        for f in body[2].children or ():
-            items = f.children or ()
-            if len(items) not in (2, 3):
-                raise DecodeError("a floor is SEQUENCE { role, floor [, top-up floors] }")
-            pairs = _read_pairs(items[2]) if len(items) == 3 else ()
-            floors.append((items[0].int_value(), items[1].int_value(), pairs))
+        floors = _read_floors(body[2])
         results = []
         for r in body[3].children or ():
             items = r.children or ()
@@ -302,7 +323,7 @@ class CredentialsUpdated:
                     *(i.value for i in items[2:]),
                 )
             )
-        return cls(body[0].int_value(), body[1].int_value(), tuple(floors), tuple(results))
+        return cls(body[0].int_value(), body[1].int_value(), floors, tuple(results))
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,17 +446,49 @@ def _usage(cert: bytes) -> bytes:
     return DS_USAGE if usage.value.digital_signature else KA_USAGE
 
 
+HW_MODULE_NAME: Final = "1.3.6.1.5.5.7.8.4"
+"""RFC 4108 hardwareModuleName: a GBCS device certificate's subjectAltName otherName, whose
+hwSerialNum is the device's entity identifier."""
+
+
+def device_identity(cert: x509.Certificate) -> bytes | None:
+    """The entity a device certificate names: the hwSerialNum of its subjectAltName's
+    hardwareModuleName (GBCS's device certificate profile, its subject empty), else the
+    x500UniqueIdentifier of its subject (how the test PKI names devices); None if neither
+    names an 8-octet EUI."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        names = None
+    for name in names.get_values_for_type(x509.OtherName) if names is not None else ():
+        if name.type_id.dotted_string != HW_MODULE_NAME:
+            continue
+        try:
+            module = asn1.decode_der(name.value)
+        except DecodeError:
+            return None
+        parts = module.children or ()
+        if len(parts) != 2 or parts[1].tag != asn1.OCTET_STRING:
+            return None
+        return parts[1].value if len(parts[1].value) == 8 else None
+    ids = cert.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
+    raw = ids[0].value if ids else b""
+    if isinstance(raw, bytes) and len(raw) == 9:
+        return raw[1:]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateDeviceCertificate:
     """CS02d Update Device Certificates on Device: the certificate the PKI issued for the key
-    a CS02c made, ``SEQUENCE { Certificate }`` (this project's reading: no reference message
-    exists; the device tells DS from KA by the certificate's key usage)."""
+    a CS02c made - the content is the DER X.509 certificate itself, no wrapper (GBCS); the
+    device tells DS from KA by the certificate's key usage."""
 
     certificate: bytes
     message_code: ClassVar[int] = 0x000B
 
     def encode(self) -> bytes:
-        return asn1.der_sequence(Der.from_bytes(self.certificate)).to_bytes()
+        return Der.from_bytes(self.certificate).to_bytes()
 
     @property
     def usage(self) -> bytes:
@@ -443,19 +496,19 @@ class UpdateDeviceCertificate:
 
     @classmethod
     def decode(cls, content: bytes) -> UpdateDeviceCertificate:
-        node = _sequence(content, 1)
-        cert = node.child(0)
-        if cert.tag != asn1.SEQUENCE:
-            raise DecodeError("CS02d carries one certificate (a SEQUENCE)")
-        found = cls(cert.to_bytes())
+        node = _sequence(content)
+        if len(node.children or ()) != 3 or node.child(0).tag != asn1.SEQUENCE:
+            raise DecodeError("CS02d carries one certificate: SEQUENCE { tbs, algorithm, sig }")
+        found = cls(content)
         _check_exact(found, content)
         return found
 
 
 class DeviceCertificateStatus(IntEnum):
     """The outcomes of CS02d and CS02e, in the order of the DCC's Message Mapping Catalogue's
-    list for SR6.15.2 and SR6.24.2 (their numbers are this project's reading: success 0, then
-    that order)."""
+    list for SR6.15.2 and SR6.24.2: success 0 and invalidKeyUsage 3 as GBCS devices answer
+    them (a certificate of another key usage is answered 3); the numbers of the others follow
+    that order, this project's reading."""
 
     SUCCESS = 0
     INVALID_CERTIFICATE = 1
@@ -471,8 +524,8 @@ class DeviceCertificateStatus(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeviceCertificateUpdated:
-    """CS02d response: the status alone, a bare ``INTEGER`` (the shape of CS02c's error
-    answer; the Message Mapping Catalogue carries only this status for SR6.15.2)."""
+    """CS02d response: the status alone, a bare ``INTEGER`` (GBCS's layout, as CS02c's error
+    answer)."""
 
     status: DeviceCertificateStatus
 
@@ -499,7 +552,7 @@ class DeviceCertificateUpdated:
 @dataclass(frozen=True, slots=True)
 class ProvideDeviceCertificate:
     """CS02e Provide Device Certificates from Device: ``SEQUENCE { BIT STRING usage }``, as
-    CS02c asks for a key (this project's reading: no reference message exists)."""
+    CS02c asks for a key (GBCS's layout)."""
 
     usage: bytes
     message_code: ClassVar[int] = 0x000C
@@ -579,10 +632,13 @@ __all__ = [
     "DeviceCertificate",
     "DeviceCertificateStatus",
     "DeviceCertificateUpdated",
+    "Floor",
     "FutureDatedCredentialsAlert",
     "FutureDatedLoadControllerAlert",
     "IssueSecurityCredentials",
+    "Pairs",
     "ProvideDeviceCertificate",
     "UpdateDeviceCertificate",
     "UpdateSecurityCredentials",
+    "device_identity",
 ]

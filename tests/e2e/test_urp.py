@@ -8,21 +8,24 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from emulator.devices.meter import MeterDevice
+from emulator.usecases import prepay_log_esme
+from emulator.usecases.prepay_log_esme import read_prepay_daily_plaintext
 from emulator.usecases.reading import UNIX_2000
 from gbcs import content as gc
-from gbcs.codes import ACB, SUPPLIER, KeyPurpose
+from gbcs.codes import ACB, SUPPLIER, SUPPLIER_2, KeyPurpose
 from gbcs.crypto import ENCRYPTION_X, decrypt_payload, derive_key, ecdh, other_info
 from gbcs.errors import DecodeError
 from gbcs.frames import Message
 from gbcs.payloads.gbz import EncryptedZcl
 from smetsim.client import DuisClient
-from smetsim.sandbox import GSME, Sandbox
+from smetsim.sandbox import ESME, GPF, GSME, Sandbox
 from tests.e2e.support import SchemaCheck, decrypter, request
 from tests.e2e.test_device_srs import call
 
@@ -132,3 +135,59 @@ async def test_4_14_to_a_gas_meter_answers_the_user_with_the_meters_own_counter(
     assert message.extensions[:8] == SUPPLIER
     response = gc.decode_response(0x0096, message.content)
     assert isinstance(response, gc.GbzReadResponse)
+
+
+async def test_4_14_to_an_esme_answers_its_prepayment_log_for_the_urp(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    """The ESME's prepayment daily read log (ECS21b) for a URP: answered to the ACB with the
+    user, its counter and the meter's own KDF counter; only the URP's key opens the log, and
+    it holds the meter's balance at each midnight passed."""
+    now = int(sandbox.clock().timestamp())
+    esme = sandbox.fleet.device(ESME, now)
+    assert isinstance(esme, MeterDevice)
+    esme.meter.credit.balance = 4321
+    # Two midnights the meter has yet to log (as _days leaves days for the GSME to record).
+    esme.family_state(prepay_log_esme.FAMILY)["from"] = esme.device_time(now) - 2 * 86_400
+    start = gc.from_utc_seconds(now - UNIX_2000 - 3 * 86_400)
+    end = gc.from_utc_seconds(now - UNIX_2000 + 3600)
+    key, certificate = _urp()
+    body = _body("ReadPrepaymentDailyReadLog", start, end, certificate)
+    message = await call(client, request(client, "4.14", ESME, body), schema)
+    assert (message.business_originator, message.business_target) == (ESME, ACB)
+    assert message.message_code == 0x0034
+    assert len(message.extensions) == 24
+    assert message.extensions[:8] == SUPPLIER
+    response = gc.decode_response(0x0034, message.content)
+    assert isinstance(response, gc.ProtectedResponse)
+    own = int.from_bytes(message.extensions[16:], "big")
+    meter_key = sandbox.keystore.public_key(ESME, KeyPurpose.KA)
+    info = other_info(ESME, ENCRYPTION_X, own, SUPPLIER)
+    plaintext = decrypt_payload(derive_key(ecdh(key, meter_key), info), ESME, response.encrypted)
+    entries = read_prepay_daily_plaintext(plaintext)
+    assert len(entries) == 2
+    assert all(e[0] % 86_400 == 0 and e[1] == 4321 for e in entries)
+
+
+async def test_4_14_for_a_urp_from_a_supplier_not_responsible_for_the_device(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    """The DCC's GCS16b_4.14_URP template: the second supplier, not responsible for the GPF,
+    reads it for itself as an Unknown Remote Party. A URP read exists for the parties the
+    device does not know - the answer is encrypted for the key the user gives, so the
+    Responsible Supplier rule, which guards what the device's known supplier may do, is not
+    the test for it (eligibility by user role, IS / GS for 4.14, still is). Today the
+    gateway refuses it (E17): the exemption belongs in the device SRs' access check
+    (gateway/services/device_plan.py, check_serves skipped for a read carrying
+    KAPublicSecurityCredentials), outside this family's files."""
+    _, certificate = _urp()
+    now = sandbox.clock()
+    body = _body("ReadPrepaymentDailyReadLog", now - _dt.timedelta(days=2), now, certificate)
+    xml = request(client, "4.14", GPF, body, originator=SUPPLIER_2)
+    answer = await client.post(xml)
+    if answer.code == "E17" and "not the Responsible Supplier" in (answer.reason or ""):
+        pytest.xfail("the gateway still applies the Responsible Supplier rule to a URP read")
+    assert answer.code in ("I0", "I99"), (answer.code, answer.reason)
+    message = await call(client, request(client, "4.14", GPF, body, originator=SUPPLIER_2), schema)
+    assert (message.business_originator, message.business_target) == (GPF, ACB)
+    assert message.extensions[:8] == SUPPLIER_2

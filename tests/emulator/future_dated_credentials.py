@@ -75,7 +75,7 @@ def update(
         path=(root.public_bytes(Encoding.DER),),
         floor=None if load_controller else 0,
         top_up_floors=() if load_controller else ((0, 0),),
-        role_floors=((8, 0),) if load_controller else (),
+        role_floors=((8, 0, ()),) if load_controller else (),
         execute_at=at,
     )
 

@@ -56,7 +56,7 @@ def _update(
         ),
         path=(root.public_bytes(Encoding.DER),),
         floor=0 if own else None,
-        role_floors=() if own else ((role, 0),),
+        role_floors=() if own else ((role, 0, ()),),
     )
 
 

@@ -12,11 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.name import _ASN1Type
-from cryptography.x509.oid import NameOID
 
 from emulator.fleet import Fleet
-from emulator.usecases.security import FAMILY
+from emulator.usecases.security import FAMILY, HW_MODULE_NAME, _hw_module_name
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.codes import NETWORK_OPERATOR, KeyPurpose
@@ -27,24 +25,17 @@ Status = c.DeviceCertificateStatus
 
 
 def _issue(pki: Keystore, eui: bytes, public: ec.EllipticCurvePublicKey, usage: bytes) -> bytes:
-    """What the SMKI would issue for a certification request: the device named by its
-    x500UniqueIdentifier, the key usage of the request, signed by the root."""
+    """What the SMKI would issue for a certification request, in GBCS's device certificate
+    profile: an empty subject, the device named by the hwSerialNum of a hardwareModuleName in
+    the subjectAltName, the key usage of the request, signed by the root."""
     root, root_key = pki.root_certificate, pki.root_key
     assert root is not None
     assert root_key is not None
     ds = usage == c.DS_USAGE
-    name = x509.Name(
-        [
-            x509.NameAttribute(
-                NameOID.X500_UNIQUE_IDENTIFIER,
-                b"\x00" + eui,  # type: ignore[arg-type]
-                _type=_ASN1Type.BitString,
-            )
-        ]
-    )
+    module = x509.OtherName(HW_MODULE_NAME, _hw_module_name(eui))
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
+        .subject_name(x509.Name([]))
         .issuer_name(root.subject)
         .public_key(public)
         .serial_number(x509.random_serial_number())
@@ -53,6 +44,7 @@ def _issue(pki: Keystore, eui: bytes, public: ec.EllipticCurvePublicKey, usage: 
         .add_extension(
             x509.KeyUsage(ds, False, False, False, not ds, False, False, False, False), True
         )
+        .add_extension(x509.SubjectAlternativeName([module]), True)
         .sign(root_key, hashes.SHA256())
     )
     return cert.public_bytes(Encoding.DER)

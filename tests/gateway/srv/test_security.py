@@ -113,8 +113,25 @@ def test_6_23_change_of_supplier_body() -> None:
     )
     decoded = gc.UpdateSecurityCredentials.decode_as(0x0107, built)
     assert decoded.authorising == gc.Cell(5, gc.DS_USAGE)
-    assert decoded.role_floors == ((2, 5),)  # another party sets the supplier's floor
+    assert decoded.role_floors == ((2, 5, ()),)  # another party sets the supplier's floor
     assert decoded.floor is None
+    # With a prepayment top-up floor: it goes in the supplier's [6] entry too, not in [5].
+    topped = security.read_change_of_supplier(
+        _body(
+            etree.tostring(body, encoding="unicode").replace(
+                "</sr:SupplierFloorSeqNumber>",
+                "</sr:SupplierFloorSeqNumber><sr:SupplierPrepaymentTopUpFloorSeqNumber>3"
+                "</sr:SupplierPrepaymentTopUpFloorSeqNumber>",
+            )
+        )
+    )
+    built = security.build_update(
+        Command(topped, uc, 7, bytes(8), bytes(8), _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC))
+    )
+    decoded = gc.UpdateSecurityCredentials.decode_as(0x0107, built)
+    assert decoded.role_floors == ((2, 5, ((0, 3),)),)
+    assert decoded.top_up_floors == ()
+    assert decoded.encode() == built
 
 
 def _body(xml: str) -> etree._Element:
@@ -238,6 +255,63 @@ def test_6_15_2_builds_cs02d_with_the_device_certificate() -> None:
     assert decoded.usage == gc.KA_USAGE
     with pytest.raises(ValueError, match="not the target device"):
         codec.build(Command(request, uc, 1, bytes(8), bytes(8), at))
+
+
+def _hw_module_certificate(eui: bytes) -> bytes:
+    """A certificate of GBCS's device profile: an empty subject, the device named by the
+    hwSerialNum of a hardwareModuleName in its subjectAltName."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    device_type = bytes.fromhex("2a863a0001848fb90f01020201")  # 1.2.826.0.1.8641679.1.2.2.1
+    value = (
+        b"\x30"
+        + bytes([4 + len(device_type) + len(eui)])
+        + b"\x06"
+        + bytes([len(device_type)])
+        + device_type
+        + b"\x04\x08"
+        + eui
+    )
+    name = x509.OtherName(x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4"), value)
+    now = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")]))
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now)
+        .not_valid_after(now + _dt.timedelta(days=1))
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False), True
+        )
+        .add_extension(x509.SubjectAlternativeName([name]), True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(Encoding.DER)
+
+
+def test_6_15_2_reads_the_device_from_the_hardware_module_name_and_sends_the_bare_certificate() -> (
+    None
+):
+    """GBCS device certificates name the device in subjectAltName, not in the subject; CS02d's
+    content is the certificate itself."""
+    codec = entry("6.15.2").codec
+    assert codec is not None
+    eui = bytes.fromhex("00db1234567890a0")
+    der = _hw_module_certificate(eui)
+    request = codec.read(_device_body(base64.b64encode(der).decode()))
+    assert isinstance(request, security.UpdateDeviceCredentials)
+    assert (request.subject, request.usage) == (eui, gc.DS_USAGE)
+    uc = use_case(0x000B)
+    assert uc is not None
+    at = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+    built = codec.build(Command(request, uc, 1, bytes(8), eui, at))
+    assert built == der
+    assert gc.UpdateDeviceCertificate.decode(built).certificate == der
+    other = _hw_module_certificate(bytes.fromhex("00db1234567890a1"))
+    request = codec.read(_device_body(base64.b64encode(other).decode()))
+    with pytest.raises(ValueError, match="not the target device"):
+        codec.build(Command(request, uc, 1, bytes(8), eui, at))
 
 
 @pytest.mark.parametrize(
