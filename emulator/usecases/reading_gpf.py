@@ -36,6 +36,12 @@ class GpfMirror:
         value: int = self._gpf.device_time(now)
         return value
 
+    def next_alert_counter(self) -> int:
+        # The answer is the GPF's message: a counter it originates is the GPF's own (the KDF
+        # counter of a read answered for an Unknown Remote Party).
+        value: int = self._gpf.next_alert_counter()
+        return value
+
 
 def mirrored(handler: Handler) -> Handler:
     """``handler`` (a GSME's read) answered by the GPF from the GSME it mirrors."""

@@ -96,6 +96,11 @@ KNOWN_DIFFERENT = {
     "CS02bNOByNOHandover_6.21_SUCCESS_COMMAND_GBCS.HEX": (
         _NEWER_CERTS + "; and the ACB's own counter is in the content as a DER INTEGER"
     ),
+    "GCS16b_4.14_URP_SUCCESS_COMMAND_GBCS.HEX": (
+        "the DCC's reference reads from a day earlier than its template (the other 4.14 "
+        "template's start); tests/gateway/srv/test_future_dated.py checks that this is the "
+        "only difference"
+    ),
     "GCS09_3.2_SUCCESS_COMMAND_GBCS.HEX": (
         "the DCC's reference carries 2016-11-22T02:46:56 as the change-of-tenancy time where "
         "its template says 2015-02-01; the transform carries the template's"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -176,17 +175,12 @@ async def test_4_14_for_a_urp_from_a_supplier_not_responsible_for_the_device(
     reads it for itself as an Unknown Remote Party. A URP read exists for the parties the
     device does not know - the answer is encrypted for the key the user gives, so the
     Responsible Supplier rule, which guards what the device's known supplier may do, is not
-    the test for it (eligibility by user role, IS / GS for 4.14, still is). Today the
-    gateway refuses it (E17): the exemption belongs in the device SRs' access check
-    (gateway/services/device_plan.py, check_serves skipped for a read carrying
-    KAPublicSecurityCredentials), outside this family's files."""
+    the test for it (eligibility by user role, IS / GS for 4.14, still is)."""
     _, certificate = _urp()
     now = sandbox.clock()
     body = _body("ReadPrepaymentDailyReadLog", now - _dt.timedelta(days=2), now, certificate)
     xml = request(client, "4.14", GPF, body, originator=SUPPLIER_2)
     answer = await client.post(xml)
-    if answer.code == "E17" and "not the Responsible Supplier" in (answer.reason or ""):
-        pytest.xfail("the gateway still applies the Responsible Supplier rule to a URP read")
     assert answer.code in ("I0", "I99"), (answer.code, answer.reason)
     message = await call(client, request(client, "4.14", GPF, body, originator=SUPPLIER_2), schema)
     assert (message.business_originator, message.business_target) == (GPF, ACB)
