@@ -28,16 +28,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.clock import to_seconds
 from emulator.devices import DEVICE_CLASSES
-from emulator.devices.base import (
-    DEFAULT_TRUST,
-    Device,
-    DeviceContext,
-    DeviceKeys,
-    DeviceSpec,
-    Trust,
-)
+from emulator.devices.base import Device, DeviceSpec
 from emulator.devices.chf import Chf
 from emulator.devices.meter import MeterDevice
+from emulator.devices.trust import DEFAULT_TRUST, DeviceContext, DeviceKeys, Trust
 from emulator.errors import EmulatorError, UnknownDeviceError
 from emulator.firmware import FirmwareProfile, ProfileCatalogue, load_profiles
 from emulator.profiles import device_key, mix64, unit_interval

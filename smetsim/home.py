@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from emulator.devices.base import DEFAULT_TRUST, Trust
+from emulator.devices.trust import DEFAULT_TRUST, Trust
 from emulator.fleet import Fleet
 from gateway.config import ConfigError
 from gateway.duis.signature import load_certificate

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from emulator.devices.base import Alert, Device
+from emulator.devices.base import Device
 from emulator.devices.chf import Chf
+from emulator.devices.families import Alert
 from emulator.devices.meter import MeterDevice
 from gateway.web import ConsoleUnavailableError, DeviceConsole
 from gbcs.eui import eui_duis

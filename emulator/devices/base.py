@@ -28,35 +28,39 @@ loan of keys and neighbours for the one call.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, Self
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from emulator.clock import from_seconds
+from emulator.devices.families import (
+    FAMILY_ALERT_CONTENT,
+    FAMILY_ALERT_FILTERS,
+    FAMILY_HANDLERS,
+    FAMILY_OBSERVERS,
+    Alert,
+    Handler,
+    Reply,
+    _observe,
+)
+from emulator.devices.trust import (
+    AUTHORITY,
+    DEFAULT_TRUST,
+    DeviceContext,
+    Trust,
+)
 from emulator.errors import CommandError, TransitionError
 from emulator.firmware import FirmwareProfile, FirmwareVersion
 from gbcs import content as c
 from gbcs.alerts import AlertCode
-from gbcs.builders import Builder
 from gbcs.codes import (
-    ACB,
     CRA,
-    NETWORK_OPERATOR,
-    SUPPLIER,
-    TRANSITIONAL_COS,
-    KeyPurpose,
     RemotePartyRole,
 )
-from gbcs.crypto import SharedSecretCache
 from gbcs.devices import DeviceType
-from gbcs.errors import DecodeError, GbcsError, KeyNotFound
+from gbcs.errors import DecodeError, GbcsError
 from gbcs.frames import Message
-from gbcs.keystore import KeyLookup
 from gbcs.usecases import (
     GENERIC_CRITICAL_ALERT,
     GENERIC_NON_CRITICAL_ALERT,
@@ -64,7 +68,7 @@ from gbcs.usecases import (
     UseCase,
     use_case,
 )
-from gbcs.verify import Check, Verifier
+from gbcs.verify import Check
 
 Role = RemotePartyRole
 
@@ -75,59 +79,6 @@ ECS100 = 0x0120
 class NotSupportedError(CommandError):
     """A use case the device's firmware does not support (an error response; an ESME alerts
     0x8F85 too)."""
-
-
-# -- trust ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Trust:
-    """The remote parties a device trusts: which EUI holds each role (the certificates in
-    its remote-party slots). Immutable, so devices with the same parties share one."""
-
-    supplier: bytes = SUPPLIER
-    network_operator: bytes = NETWORK_OPERATOR
-    acb: bytes = ACB
-    wan_provider: bytes | None = None
-    transitional_cos: bytes | None = TRANSITIONAL_COS
-    """The DCC's transitional CoS party (every SMETS2 device is installed trusting it)."""
-
-    def role_of(self, eui: bytes) -> RemotePartyRole | None:
-        if eui == self.supplier:
-            return Role.SUPPLIER
-        if eui == self.network_operator:
-            return Role.NETWORK_OPERATOR
-        if eui == self.acb:
-            return Role.ACB
-        if eui == self.wan_provider:
-            return Role.WAN_PROVIDER
-        if eui == self.transitional_cos:
-            return Role.TRANSITIONAL_COS
-        return None
-
-    def euis(self) -> tuple[bytes, ...]:
-        found = (
-            self.supplier,
-            self.network_operator,
-            self.acb,
-            self.wan_provider,
-            self.transitional_cos,
-        )
-        return tuple(eui for eui in found if eui is not None)
-
-    def to_json(self) -> dict[str, str | None]:
-        return {
-            f.name: None if getattr(self, f.name) is None else getattr(self, f.name).hex()
-            for f in dataclasses.fields(self)
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, str | None]) -> Trust:
-        values = {k: None if v is None else bytes.fromhex(v) for k, v in data.items()}
-        return cls(**values)  # type: ignore[arg-type]
-
-
-DEFAULT_TRUST = Trust()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,256 +99,6 @@ class DeviceSpec:
     """Initial credit, milli-pence (prepayment meters)."""
     shape: str | None = None
     """Load shape name; None: the default for the fuel."""
-
-
-_S, _N, _A = Role.SUPPLIER, Role.NETWORK_OPERATOR, Role.ACB
-_SUPPLIER_ONLY = frozenset({_S})
-_READERS = frozenset({_S, _N})
-
-AUTHORITY: Mapping[str, frozenset[RemotePartyRole]] = {
-    "CCS01": frozenset({_A}),
-    "CCS02": frozenset({_A}),
-    "CS01a": _SUPPLIER_ONLY,
-    "CS02d": _SUPPLIER_ONLY,
-    "CS02e": _SUPPLIER_ONLY,
-    "CS01b": _SUPPLIER_ONLY,
-    "CS06": _SUPPLIER_ONLY,
-    "CS07": _READERS,
-    "ECS01a": _SUPPLIER_ONLY,
-    "ECS04b": _SUPPLIER_ONLY,
-    "ECS17b": _READERS,
-    "ECS25a": _SUPPLIER_ONLY,
-    "ECS25a1": _SUPPLIER_ONLY,
-    "ECS25a2": _SUPPLIER_ONLY,
-    "ECS25a3": _SUPPLIER_ONLY,
-    "ECS25b": frozenset({_N}),
-    "ECS25b3": frozenset({_N}),
-    "ECS24": _READERS,
-    "ECS42": _SUPPLIER_ONLY,
-    "ECS43": _SUPPLIER_ONLY,
-    "ECS44": _SUPPLIER_ONLY,
-    "ECS52": _READERS,
-    "ECS61c": _SUPPLIER_ONLY,
-    "ECS62": _SUPPLIER_ONLY,
-    "ECS70": _SUPPLIER_ONLY,
-    "GCS13a": _READERS,
-    "GCS28": _SUPPLIER_ONLY,
-    "GCS32": _SUPPLIER_ONLY,
-    "GCS33": _READERS,
-    "GCS39": _SUPPLIER_ONLY,
-}
-"""Which remote-party roles may send each use case (GBCS's remote party role column, as far
-as this emulator implements it). A use case missing here is refused as not supported."""
-
-
-# -- keys ----------------------------------------------------------------------------------
-
-
-class DeviceKeys:
-    """The :class:`KeyLookup` a device sees: its own private keys, its own public keys, and
-    the public keys of the parties it trusts - nothing else. A party the device does not
-    trust has no key here, so its signature cannot verify."""
-
-    __slots__ = ("_eui", "_org", "_own", "_trusted")
-
-    generation = 0
-    """What a device trusts never changes under one DeviceKeys (a new trust makes a new
-    one), so verifiers may cache shared secrets by EUI pair (gbcs.verify.KeyAgreement)."""
-
-    def __init__(
-        self,
-        eui: bytes,
-        own: Callable[[bytes, KeyPurpose], ec.EllipticCurvePrivateKey],
-        organisations: KeyLookup,
-        trusted: Iterable[bytes],
-    ) -> None:
-        self._eui = eui
-        self._own = own
-        self._org = organisations
-        self._trusted = frozenset(trusted)
-
-    def private_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePrivateKey:
-        if eui != self._eui:
-            raise KeyNotFound(eui, purpose, private=True)
-        return self._own(eui, purpose)
-
-    def public_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
-        if eui == self._eui:
-            return self._own(eui, purpose).public_key()
-        if eui not in self._trusted:
-            raise KeyNotFound(eui, purpose, private=False)
-        return self._org.public_key(eui, purpose)
-
-    def own_certificate(self, purpose: KeyPurpose) -> x509.Certificate | None:
-        """The certificate the PKI issued for the device's own key (CS02e answers it); None
-        when the host's key lookup holds no certificates."""
-        lookup = getattr(self._org, "certificate", None)
-        found = None if lookup is None else lookup(self._eui, purpose)
-        return found if isinstance(found, x509.Certificate) else None
-
-    def published_key(self, eui: bytes, purpose: KeyPurpose) -> ec.EllipticCurvePublicKey:
-        """The key the PKI publishes for ``eui``, trusted or not: what a device compares a
-        certificate it is given against (credential updates, CS02b)."""
-        return self._org.public_key(eui, purpose)
-
-
-def _no_peers(eui: bytes) -> Device | None:
-    return None
-
-
-def _hosts_nobody(eui: bytes) -> bool:
-    return False
-
-
-class DeviceContext:
-    """What the host lends a device for one call: its verifier and builder (over its
-    :class:`DeviceKeys`), and a way to reach the devices it shares a home area network
-    with (the GPF reads its GSME's registers; the CHF learns of joins)."""
-
-    __slots__ = ("builder", "hosted", "keys", "peer", "verifier")
-
-    def __init__(
-        self,
-        keys: DeviceKeys,
-        *,
-        acb: bytes,
-        cache: SharedSecretCache,
-        peer: Callable[[bytes], Device | None] = _no_peers,
-        hosted: Callable[[bytes], bool] = _hosts_nobody,
-    ) -> None:
-        self.keys = keys
-        self.verifier = Verifier(keys, acb=acb, cache=cache)
-        self.builder = Builder(keys, acb=acb, cache=cache)
-        self.peer = peer
-        """A neighbour's state (created if it was never used), or None if not hosted."""
-        self.hosted = hosted
-        """Whether a device is on this home area network (without touching its state)."""
-
-
-# -- replies -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """An alert a device is about to send."""
-
-    code: int
-    """The alert code (0x8F.. critical, 0x81.. non-critical)."""
-    message_code: int = 0
-    """0: the generic alert code (0x1000 critical / 0x1001 non-critical)."""
-    content: bytes | None = None
-    """Ready-made content (e.g. a firmware receipt); None: the device's standard alert."""
-    critical: bool | None = None
-    """None: critical iff the code is 0x8Fxx."""
-    detail: bytes = b""
-    """Alert-specific data appended to the standard alert content (e.g. an image hash)."""
-    network_operator: bool = False
-    """Sent to the network operator (the supply's own alerts, e.g. ECS80), not the supplier."""
-
-    @property
-    def is_critical(self) -> bool:
-        return self.critical if self.critical is not None else (self.code >> 8) == 0x8F
-
-
-@dataclass(slots=True)
-class Reply:
-    """What a use-case handler returns: the response content, and alerts it raised."""
-
-    content: bytes
-    encrypt: bool = False
-    """Encrypt the whole content for the command's originator (most handlers encrypt a part
-    themselves, with :meth:`gbcs.builders.Builder.encrypt_payload`)."""
-    alerts: list[Alert] = field(default_factory=list)
-    extensions: bytes | None = None
-    """The response's other-information; None: the command's (a read for an Unknown Remote
-    Party answers without the certificate, :mod:`emulator.usecases.urp`)."""
-
-
-Handler = Callable[[Any, Message, int, DeviceContext], Reply]
-
-FAMILY_HANDLERS: dict[tuple[DeviceType, int], Handler] = {}
-"""Handlers the use-case family modules of :mod:`emulator.usecases` add, by (device type,
-message code); a device class's own :attr:`Device.HANDLERS` come first."""
-
-
-def handles(device_type: DeviceType, code: int) -> Callable[[Handler], Handler]:
-    """Register a family's handler of the use case ``code`` on devices of ``device_type``."""
-
-    def register(handler: Handler) -> Handler:
-        key = (device_type, code)
-        if key in FAMILY_HANDLERS:
-            raise ValueError(f"{device_type} already handles message code 0x{code:04X}")
-        FAMILY_HANDLERS[key] = handler
-        return handler
-
-    return register
-
-
-Ticker = Callable[[Any, int], "list[Alert]"]
-
-FAMILY_TICKERS: list[Ticker] = []
-"""What the use-case families of :mod:`emulator.usecases` do as time passes on a meter (a
-future-dated change falling due): called with the device and ``now`` before the meter
-accounts up to ``now``, only on devices holding family state; they return the alerts raised."""
-
-
-def ticks(ticker: Ticker) -> Ticker:
-    """Register a family's :data:`FAMILY_TICKERS` entry."""
-    FAMILY_TICKERS.append(ticker)
-    return ticker
-
-
-Observer = Callable[[Any, str, int, int], None]
-
-FAMILY_OBSERVERS: list[Observer] = []
-"""What the use-case family modules are told, with (device, kind, code, now): each command a
-device executed (``"command"``, its message code), refused before running (``"refused"``,
-the alert code) and each alert it raised (``"alert"``, the alert code) - the logs a device
-keeps of them live in the families (e.g. the event and security logs of the reading one)."""
-
-
-def observes(observer: Observer) -> Observer:
-    """Register a family's observer of what devices execute and raise."""
-    FAMILY_OBSERVERS.append(observer)
-    return observer
-
-
-def _observe(device: Any, kind: str, code: int, now: int) -> None:
-    for observer in FAMILY_OBSERVERS:
-        observer(device, kind, code, now)
-
-
-AlertWriter = Callable[[Any, Alert, int, int], bytes]
-
-FAMILY_ALERT_CONTENT: dict[int, AlertWriter] = {}
-"""The content of alerts with their own message code and layout (e.g. ECS80's outage times),
-by message code, written by a family from (device, alert, alert counter, now) where the
-device's standard alert content does not fit."""
-
-
-def writes_alerts(message_code: int) -> Callable[[AlertWriter], AlertWriter]:
-    """Register a family's writer of the content of ``message_code`` alerts."""
-
-    def register(writer: AlertWriter) -> AlertWriter:
-        if message_code in FAMILY_ALERT_CONTENT:
-            raise ValueError(f"0x{message_code:04X} alerts have a writer already")
-        FAMILY_ALERT_CONTENT[message_code] = writer
-        return writer
-
-    return register
-
-
-AlertFilter = Callable[[Any, Alert], bool]
-
-FAMILY_ALERT_FILTERS: list[AlertFilter] = []
-"""Whether a device sends an alert it raised (a family's alert behaviour settings, SR 6.22):
-an alert any filter refuses is noted (observers) but not sent."""
-
-
-def filters_alerts(alert_filter: AlertFilter) -> AlertFilter:
-    """Register a family's :data:`FAMILY_ALERT_FILTERS` entry."""
-    FAMILY_ALERT_FILTERS.append(alert_filter)
-    return alert_filter
 
 
 class Refusal(IntEnum):

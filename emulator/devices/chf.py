@@ -14,8 +14,10 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device, DeviceContext, Reply
+from emulator.devices.base import Device
 from emulator.devices.esme import RESULT_OTHER_REASON, dlms_error
+from emulator.devices.families import Alert, Reply
+from emulator.devices.trust import DeviceContext
 from gbcs import content as c
 from gbcs.alerts import AlertCode
 from gbcs.devices import DeviceType

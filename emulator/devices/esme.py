@@ -14,8 +14,10 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, DeviceSpec, Reply
+from emulator.devices.base import DeviceSpec
+from emulator.devices.families import Alert, Reply
 from emulator.devices.meter import MeterDevice
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError, TransitionError
 from emulator.firmware import FirmwareVersion
 from emulator.metering import BlockRate, Meter, PaymentMode, SpecialDay, Tariff

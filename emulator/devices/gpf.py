@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import ClassVar
 
-from emulator.devices.base import DeviceContext, DeviceSpec, Reply
+from emulator.devices.base import DeviceSpec
+from emulator.devices.families import Reply
 from emulator.devices.gsme import GbzDevice, Gsme, encrypt_for, gas_register
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from gbcs import content as c
 from gbcs.devices import DeviceType

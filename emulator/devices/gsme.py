@@ -13,8 +13,10 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device, DeviceContext, DeviceSpec, Reply
+from emulator.devices.base import Device, DeviceSpec
+from emulator.devices.families import Alert, Reply
 from emulator.devices.meter import MeterDevice
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError, TransitionError
 from emulator.metering import Meter, PaymentMode
 from emulator.profiles import DEFAULT_SHAPE, shape_named, unit_interval

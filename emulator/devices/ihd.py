@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device
+from emulator.devices.base import Device
 from emulator.devices.esme import dlms_error
+from emulator.devices.families import Alert
 from gbcs import content as c
 from gbcs.devices import DeviceType
 from gbcs.frames import Message

@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from emulator.devices.base import FAMILY_TICKERS, Alert, Device, DeviceContext
+from emulator.devices.base import Device
+from emulator.devices.families import FAMILY_TICKERS, Alert
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import Meter, MeterEvent, PaymentMode
 from emulator.supply import SupplyEvent

@@ -1,7 +1,7 @@
 """Device behaviour by use-case family: what the emulated devices do with the commands of
 each family, beside the handlers each device class holds itself.
 
-A family module registers its handlers with :func:`emulator.devices.base.handles` (by device
+A family module registers its handlers with :func:`emulator.devices.families.handles` (by device
 type and message code) and keeps its state on the device with
 :meth:`~emulator.devices.base.Device.family_state` (JSON-ready, saved with the device). It is
 imported below, so that creating any device registers it. A device answers a use case only

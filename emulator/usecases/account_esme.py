@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.families import Reply, handles
+from emulator.devices.trust import DeviceContext
 from emulator.metering import PaymentMode
 from emulator.usecases.reading import EVENT_LOG
 from emulator.usecases.tariff import ZCL_FAILURE, _meter, _ok, _refused, _state, _when, _zcl

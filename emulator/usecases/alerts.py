@@ -42,15 +42,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from emulator.clock import from_seconds
-from emulator.devices.base import (
-    Alert,
-    DeviceContext,
-    Reply,
-    filters_alerts,
-    handles,
-    ticks,
-    writes_alerts,
-)
+from emulator.devices.families import Alert, Reply, filters_alerts, handles, ticks, writes_alerts
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from gbcs import content as c

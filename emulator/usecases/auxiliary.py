@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases import configuration
 from gbcs import content as c

@@ -31,8 +31,9 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.clock import to_seconds
-from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, ticks
 from emulator.devices.meter import MeterDevice
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases.configuration import setting
 from emulator.usecases.reading import (

@@ -50,8 +50,9 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, ticks
 from emulator.devices.meter import MeterDevice
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError, TransitionError
 from emulator.supply import SupplyEvent, SupplyState
 from gbcs import content as c

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles
+from emulator.devices.base import Device
 from emulator.devices.chf import DEVICE_LOG_CAPACITY, Chf, LogEntry
 from emulator.devices.esme import RESULT_OTHER_REASON
+from emulator.devices.families import Alert, Reply, handles
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from gbcs import content as gc
 from gbcs.alerts import AlertCode

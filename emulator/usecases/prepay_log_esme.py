@@ -16,8 +16,9 @@ from __future__ import annotations
 import struct
 from typing import Any, Final
 
-from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, ticks
 from emulator.devices.meter import MeterDevice
+from emulator.devices.trust import DeviceContext
 from emulator.usecases.reading import (
     DAY,
     UNIX_2000,

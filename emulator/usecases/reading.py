@@ -21,7 +21,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Reply, handles, observes
+from emulator.devices.families import Reply, handles, observes
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases import urp
 from gbcs import content as gc

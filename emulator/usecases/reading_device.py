@@ -21,8 +21,9 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.families import Reply, handles
 from emulator.devices.meter import MAX_METER_BALANCE
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.profiles import unit_interval
 from emulator.supply import SupplyState

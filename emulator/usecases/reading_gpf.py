@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Handler, Reply, handles
+from emulator.devices.families import Handler, Reply, handles
 from emulator.devices.gsme import Gsme
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases import billing, reading, reading_device, reading_logs, reading_more
 from gbcs.devices import DeviceType

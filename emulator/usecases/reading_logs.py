@@ -29,8 +29,9 @@ import struct
 from typing import Any
 
 from emulator.clock import to_seconds
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.families import Reply, handles
 from emulator.devices.meter import on_top_up
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases.reading import (
     UNIX_2000,

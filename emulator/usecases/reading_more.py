@@ -27,7 +27,8 @@ import datetime as _dt
 import struct
 from typing import Any
 
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.families import Reply, handles
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import PaymentMode
 from emulator.usecases import urp

@@ -1,5 +1,5 @@
 """What a device does with CS02b / CS02g Update Security Credentials: it replaces a remote
-party's trust anchors, and so changes whom it trusts (its :class:`~emulator.devices.base.Trust`).
+party's trust anchors, and so changes whom it trusts (its :class:`~emulator.devices.trust.Trust`).
 
 The command has passed the device's checks (MAC, the originator's role, its signature with
 the key the device trusts for that role, the counter). The handler then checks, before
@@ -48,7 +48,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from gbcs import content as c
 from gbcs.alerts import AlertCode

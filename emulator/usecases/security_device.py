@@ -31,7 +31,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from emulator.devices.base import DeviceContext, Reply, handles
+from emulator.devices.families import Reply, handles
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases.security import FAMILY
 from gbcs import content as c

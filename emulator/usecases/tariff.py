@@ -18,8 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, Device, DeviceContext, Reply, handles, ticks
+from emulator.devices.base import Device
+from emulator.devices.families import Alert, Reply, handles, ticks
 from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import (
     EVERY_YEAR,

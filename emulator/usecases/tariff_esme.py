@@ -17,7 +17,8 @@ import datetime as _dt
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.base import Alert, DeviceContext, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import Meter, PaymentMode, SpecialDay, Tariff
 from emulator.usecases.tariff import (

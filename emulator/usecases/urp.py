@@ -19,7 +19,7 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from emulator.devices.base import DeviceContext
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from gbcs.codes import KeyPurpose
 from gbcs.crypto import ENCRYPTION_X, derive_key, ecdh, encrypt_payload, other_info

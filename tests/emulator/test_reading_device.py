@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from emulator.devices.base import DeviceContext
 from emulator.devices.esme import Esme
 from emulator.devices.gsme import Gsme
+from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.fleet import Fleet
 from emulator.supply import SupplyEvent
