@@ -293,6 +293,10 @@ class Alert:
     """Alert-specific data appended to the standard alert content (e.g. an image hash)."""
     network_operator: bool = False
     """Sent to the network operator (the supply's own alerts, e.g. ECS80), not the supplier."""
+    target: bytes | None = None
+    """Sent to this party (a supplementary remote party), not the supplier / network operator."""
+    extensions: bytes = b""
+    """The alert's other-information (the supplementary remote party and its counter)."""
 
     @property
     def is_critical(self) -> bool:
@@ -379,6 +383,25 @@ def writes_alerts(message_code: int) -> Callable[[AlertWriter], AlertWriter]:
         if message_code in FAMILY_ALERT_CONTENT:
             raise ValueError(f"0x{message_code:04X} alerts have a writer already")
         FAMILY_ALERT_CONTENT[message_code] = writer
+        return writer
+
+    return register
+
+
+SealedAlertWriter = Callable[[Any, Alert, int, int, DeviceContext], bytes]
+
+FAMILY_SEALED_ALERT_CONTENT: dict[int, SealedAlertWriter] = {}
+"""As :data:`FAMILY_ALERT_CONTENT`, for alerts whose content holds a part encrypted for the
+recipient (e.g. ECS68's billing data log): the writer also gets the device's context."""
+
+
+def writes_sealed_alerts(message_code: int) -> Callable[[SealedAlertWriter], SealedAlertWriter]:
+    """Register a family's writer of ``message_code`` alerts with an encrypted part."""
+
+    def register(writer: SealedAlertWriter) -> SealedAlertWriter:
+        if message_code in FAMILY_SEALED_ALERT_CONTENT or message_code in FAMILY_ALERT_CONTENT:
+            raise ValueError(f"0x{message_code:04X} alerts have a writer already")
+        FAMILY_SEALED_ALERT_CONTENT[message_code] = writer
         return writer
 
     return register
@@ -603,7 +626,20 @@ class Device:
             named = command.message_code.to_bytes(2, "big") + command.originator_counter.to_bytes(
                 8, "big"
             )
-            return [Alert(AlertCode.COMMAND_NOT_SUPPORTED, message_code=ECS100, detail=named)]
+            # A command the ACB sent for a supplementary remote party: the alert names that
+            # party and its counter as the command did. GBCS addresses it to the ACB, which
+            # forwards it to that party; the emulated device addresses the party itself, as
+            # the gateway files a device alert for its business target.
+            srp = command.extensions[:16] if len(command.extensions) >= 16 else b""
+            return [
+                Alert(
+                    AlertCode.COMMAND_NOT_SUPPORTED,
+                    message_code=ECS100,
+                    detail=named,
+                    target=srp[:8] or None,
+                    extensions=srp,
+                )
+            ]
         return []
 
     def next_alert_counter(self) -> int:
@@ -625,11 +661,19 @@ class Device:
             content = alert.content
             if content is None:
                 writer = FAMILY_ALERT_CONTENT.get(code)
-                if writer is None:
+                sealing = FAMILY_SEALED_ALERT_CONTENT.get(code)
+                if sealing is not None:
+                    content = sealing(self, alert, counter, now, ctx)
+                elif writer is None:
                     content = self.alert_content(alert, counter, now)
                 else:
                     content = writer(self, alert, counter, now)
-            target = self.trust.network_operator if alert.network_operator else self.trust.supplier
+            if alert.target is not None:
+                target = alert.target
+            elif alert.network_operator:
+                target = self.trust.network_operator
+            else:
+                target = self.trust.supplier
             sealed.append(
                 ctx.builder.alert(
                     device=self.eui,
@@ -638,6 +682,7 @@ class Device:
                     message_code=code,
                     content=content,
                     critical=critical,
+                    extensions=alert.extensions,
                 )
             )
         return sealed
@@ -803,6 +848,8 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "critical": alert.critical,
         "detail": alert.detail.hex(),
         "network_operator": alert.network_operator,
+        "target": None if alert.target is None else alert.target.hex(),
+        "extensions": alert.extensions.hex(),
     }
 
 
@@ -816,6 +863,8 @@ def _alert_from_json(data: Mapping[str, Any]) -> Alert:
         None if critical is None else bool(critical),
         bytes.fromhex(data["detail"]),
         bool(data.get("network_operator", False)),
+        None if data.get("target") is None else bytes.fromhex(data["target"]),
+        bytes.fromhex(data.get("extensions", "")),
     )
 
 

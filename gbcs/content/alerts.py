@@ -19,6 +19,7 @@ from gbcs.content._common import (
     _stamp,
     _when,
 )
+from gbcs.content.alerts_logs import BillingDataLogAlert, DeviceLogAlert
 from gbcs.content.firmware import FirmwareActivated
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads import asn1, dlms, gbz
@@ -241,23 +242,32 @@ class FutureDatedFirmwareAlert:
 
 # =========================================================================== dispatch
 
-Alert = DlmsAlert | GbzAlert | FutureDatedFirmwareAlert | SupplyOutageAlert | ApcLimitEndedAlert
+Alert = (
+    DlmsAlert
+    | GbzAlert
+    | FutureDatedFirmwareAlert
+    | SupplyOutageAlert
+    | ApcLimitEndedAlert
+    | BillingDataLogAlert
+    | DeviceLogAlert
+)
+
+_BY_CODE: dict[int, Callable[[bytes], Alert]] = {
+    FutureDatedFirmwareAlert.message_code: FutureDatedFirmwareAlert.decode,
+    SupplyOutageAlert.message_code: SupplyOutageAlert.decode,
+    ApcLimitEndedAlert.message_code: ApcLimitEndedAlert.decode,
+    BillingDataLogAlert.message_code: BillingDataLogAlert.decode,
+    DeviceLogAlert.message_code: DeviceLogAlert.decode,
+}
 
 
 def decode_alert(message_code: int, content: bytes) -> Alert:
-    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF) or the 0x00CA
-    firmware alert."""
-    decoder: Callable[[bytes], Alert]
-    if message_code == FutureDatedFirmwareAlert.message_code:
-        decoder = FutureDatedFirmwareAlert.decode
-    elif message_code == SupplyOutageAlert.message_code:
-        decoder = SupplyOutageAlert.decode
-    elif message_code == ApcLimitEndedAlert.message_code:
-        decoder = ApcLimitEndedAlert.decode
-    elif content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION]):
-        decoder = DlmsAlert.decode
-    else:
-        decoder = GbzAlert.from_bytes
+    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF), or one with a
+    layout of its own by its message code (0x00CA, ECS80, ECS102, ECS68, CS14)."""
+    decoder = _BY_CODE.get(message_code)
+    if decoder is None:
+        dlms_alert = content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION])
+        decoder = DlmsAlert.decode if dlms_alert else GbzAlert.from_bytes
     try:
         return decoder(content)
     except (EncodeError, ValueError) as exc:
@@ -267,6 +277,8 @@ def decode_alert(message_code: int, content: bytes) -> Alert:
 __all__ = [
     "Alert",
     "ApcLimitEndedAlert",
+    "BillingDataLogAlert",
+    "DeviceLogAlert",
     "DlmsAlert",
     "FutureDatedFirmwareAlert",
     "GbzAlert",
