@@ -19,6 +19,7 @@ from gbcs.content._common import (
     _stamp,
     _when,
 )
+from gbcs.content.alerts_firmware import FirmwareTransferAlert, PpmidActivationAlert
 from gbcs.content.alerts_logs import BillingDataLogAlert, DeviceLogAlert
 from gbcs.content.firmware import FirmwareActivated
 from gbcs.errors import DecodeError, EncodeError
@@ -250,6 +251,8 @@ Alert = (
     | ApcLimitEndedAlert
     | BillingDataLogAlert
     | DeviceLogAlert
+    | FirmwareTransferAlert
+    | PpmidActivationAlert
 )
 
 _BY_CODE: dict[int, Callable[[bytes], Alert]] = {
@@ -258,12 +261,14 @@ _BY_CODE: dict[int, Callable[[bytes], Alert]] = {
     ApcLimitEndedAlert.message_code: ApcLimitEndedAlert.decode,
     BillingDataLogAlert.message_code: BillingDataLogAlert.decode,
     DeviceLogAlert.message_code: DeviceLogAlert.decode,
+    FirmwareTransferAlert.message_code: FirmwareTransferAlert.decode,
+    PpmidActivationAlert.message_code: PpmidActivationAlert.decode,
 }
 
 
 def decode_alert(message_code: int, content: bytes) -> Alert:
     """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF), or one with a
-    layout of its own by its message code (0x00CA, ECS80, ECS102, ECS68, CS14)."""
+    layout of its own by its message code (0x00CA, ECS80, ECS102, ECS68, CS14, CCS08, CS09)."""
     decoder = _BY_CODE.get(message_code)
     if decoder is None:
         dlms_alert = content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION])
@@ -280,8 +285,10 @@ __all__ = [
     "BillingDataLogAlert",
     "DeviceLogAlert",
     "DlmsAlert",
+    "FirmwareTransferAlert",
     "FutureDatedFirmwareAlert",
     "GbzAlert",
+    "PpmidActivationAlert",
     "SupplyOutageAlert",
     "alert_message_code",
     "decode_alert",

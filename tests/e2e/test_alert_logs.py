@@ -2,11 +2,13 @@
 the ESME's billing period ends (the first of the month, its factory billing calendar) and the
 supplier receives ECS68 0x8F0A as a signed DUIS device alert whose encrypted entry is the one
 the meter logged; an SR 8.11 Add changes the CHF's device log and the supplier receives CS14
-0x8F12 holding the log with the new device and its install code."""
+0x8F12 holding the log with the new device and its install code; an SR 11.4 image runs on
+the PPMID (CS09 0x8F8B) and the hub reports the transfer (CCS08 0x8F8A)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,11 +22,21 @@ from gbcs import content as c
 from gbcs.codes import ACB, SUPPLIER, KeyPurpose
 from gbcs.explain import explain
 from smetsim.client import DuisClient
-from smetsim.sandbox import CHF, ESME, PENDING_ESME, PENDING_MPAN, Sandbox, SandboxSettings
+from smetsim.requests import write_request
+from smetsim.sandbox import (
+    CHF,
+    ESME,
+    PENDING_ESME,
+    PENDING_MPAN,
+    PPMID,
+    Sandbox,
+    SandboxSettings,
+)
 from tests.e2e.support import gbcs_of, request
 from tests.e2e.test_future_dated_tariff import Listener, MovableClock, _register
 
 INSTALL_CODE = "30313233343536373839414243444546"
+NEW_PPMID = "00000200"
 
 
 @pytest.fixture
@@ -144,3 +156,40 @@ async def test_a_device_log_change_reaches_the_supplier_with_the_log(
     hub = sandbox.fleet.device(CHF, int(sandbox.clock().timestamp()))
     assert isinstance(hub, Chf)
     assert alert.entries == hub.log_entries()
+
+
+async def test_11_4_the_ppmid_runs_its_image_and_the_hub_reports_the_transfer(
+    sandbox: Sandbox, client: DuisClient, clock: MovableClock, listener: tuple[Listener, str]
+) -> None:
+    found, url = listener
+    await _register(sandbox, client, url)
+    profile = sandbox.fleet.spec(PPMID).profile
+    before = sandbox.fleet.device(PPMID, clock()).firmware.version
+    xml = write_request(
+        "11.4",
+        fields={
+            "FirmwareImage": base64.b64encode(profile.image(NEW_PPMID)).decode(),
+            "FirmwareVersion": NEW_PPMID,
+        },
+        counter=client.fresh_counter(),
+    )
+    answer = await client.post(xml)
+    assert answer.code == "I99", answer.reason
+    (activated,) = await _wait(found, "8F8B")
+    _tick(sandbox, clock)  # the hub's report leaves at its next tick
+    (transferred,) = await _wait(found, "8F8A")
+    for body in (activated, transferred):
+        _verify_signed(sandbox, body)
+    cs09 = gbcs_of(activated)
+    assert (cs09.message_code, cs09.business_originator) == (0x012B, PPMID)
+    report = c.decode_alert(cs09.message_code, cs09.content)
+    assert isinstance(report, c.PpmidActivationAlert)
+    assert report.version == bytes.fromhex(NEW_PPMID)
+    assert report.outcome == 0
+    ccs08 = gbcs_of(transferred)
+    assert (ccs08.message_code, ccs08.business_originator) == (0x0128, CHF)
+    transfer = c.decode_alert(ccs08.message_code, ccs08.content)
+    assert isinstance(transfer, c.FirmwareTransferAlert)
+    assert (transfer.device, transfer.version) == (PPMID, bytes.fromhex(NEW_PPMID))
+    assert before != NEW_PPMID
+    assert sandbox.fleet.device(PPMID, clock()).firmware.version == NEW_PPMID

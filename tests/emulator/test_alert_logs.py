@@ -1,7 +1,8 @@
 """The alerts that carry a device's log or name a remote party: ECS68 (the ESME's billing data
 log entry at each billing date, encrypted for the supplier), CS14 (the CHF's device log after a
-change) and ECS100 for a command the ACB sent for a supplementary remote party - each decoded
-back to the values the device holds."""
+change), ECS100 for a command the ACB sent for a supplementary remote party, and the firmware
+alerts of SR 11.4 (CS09 from the PPMID, CCS08 from its hub) - each decoded back to the values
+the device holds."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from emulator.devices.base import Alert, Device
 from emulator.devices.chf import Chf
 from emulator.fleet import Fleet
 from emulator.usecases.billing import billing_alert_plaintext
+from emulator.usecases.firmware import transfer_image
 from emulator.usecases.reading import UNIX_2000
 from gbcs import content as c
 from gbcs.alerts import AlertCode
@@ -24,7 +26,7 @@ from gbcs.frames import Message
 from gbcs.keystore import Keystore
 from gbcs.payloads import dlms
 from tests.emulator.support import CHF, ESME, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
-from tests.emulator.test_alert_vectors import billing_period_ends, skeleton
+from tests.emulator.test_alert_vectors import PPMID, billing_period_ends, ppmid_update, skeleton
 
 SRP = SUPPLIER + (200_000).to_bytes(8, "big")
 
@@ -221,3 +223,46 @@ def test_a_queued_alert_keeps_its_target_and_other_information() -> None:
     restored = other.device(ESME, head.now)
     assert restored is not device
     assert restored.queued == [alert]
+
+
+# -- CCS08 / CS09 (SR 11.4) ---------------------------------------------------------------
+
+
+def test_CS09_CCS08_the_ppmid_runs_the_image_and_the_hub_names_it() -> None:
+    head, alerts = ppmid_update()
+    cs09, ccs08 = alerts
+    activated = c.decode_alert(cs09.message_code, cs09.content)
+    assert isinstance(activated, c.PpmidActivationAlert)
+    assert (activated.version, activated.outcome) == (bytes.fromhex("00000200"), 0)
+    assert cs09.business_originator == PPMID
+    transfer = c.decode_alert(ccs08.message_code, ccs08.content)
+    assert isinstance(transfer, c.FirmwareTransferAlert)
+    assert (transfer.device, transfer.version, transfer.outcome) == (
+        PPMID,
+        bytes.fromhex("00000200"),
+        0,
+    )
+    assert ccs08.business_originator == CHF
+    assert head.fleet.device(PPMID, head.now).firmware.version == "00000200"
+
+
+def test_a_ppmid_drops_an_image_that_is_not_its_own() -> None:
+    fleet = sandbox_fleet()
+    fleet.add(PPMID, "lumen-pp4-ppmid", hub=CHF)
+    head = HeadEnd(fleet, pki_for())
+    foreign = fleet.spec(ESME).profile.image("00020000")
+    assert head.check(transfer_image(fleet, CHF, PPMID, foreign, head.now)).alerts == []
+    (ccs08,) = head.advance(timedelta(seconds=1)).alerts  # the hub did transfer it
+    transfer = c.decode_alert(ccs08.message_code, ccs08.content)
+    assert isinstance(transfer, c.FirmwareTransferAlert)
+    assert transfer.version == bytes(4)
+    assert fleet.device(PPMID, head.now).firmware.version == "00000100"
+
+
+def test_a_meter_sends_its_own_receipt_and_the_hub_no_transfer_alert() -> None:
+    fleet = sandbox_fleet()
+    head = HeadEnd(fleet, pki_for())
+    image = fleet.spec(ESME).profile.image("00020000")
+    (receipt,) = head.check(transfer_image(fleet, CHF, ESME, image, head.now)).alerts
+    assert receipt.business_originator == ESME
+    assert head.advance(timedelta(seconds=1)).alerts == []

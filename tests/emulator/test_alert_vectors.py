@@ -20,6 +20,7 @@ import pytest
 
 from emulator.fleet import Fleet
 from emulator.usecases.alerts import integrity_warning, supply_outage
+from emulator.usecases.firmware import transfer_image
 from gbcs import content as c
 from gbcs.codes import ACB, NETWORK_OPERATOR
 from gbcs.frames import Message
@@ -207,6 +208,20 @@ def _billing(*, twin: bool) -> Event:
     return event
 
 
+PPMID = bytes.fromhex("00db1234567890a4")
+
+
+def ppmid_update() -> tuple[HeadEnd, list[Message]]:
+    """SR 11.4: the hub hands the PPMID an image of its next version; the PPMID runs it (CS09)
+    and at its next tick the hub reports the transfer (CCS08)."""
+    fleet = _fleet()
+    fleet.add(PPMID, "lumen-pp4-ppmid", hub=CHF)
+    head = _head(fleet)
+    image = fleet.spec(PPMID).profile.image("00000200")
+    frames = transfer_image(fleet, CHF, PPMID, image, head.now)
+    return head, head.check(frames).alerts + head.advance(timedelta(seconds=1)).alerts
+
+
 def _outage() -> list[Message]:
     """The ESME's supply is lost for ten minutes and comes back: ECS80 0x8F36."""
     fleet = _fleet()
@@ -278,6 +293,8 @@ EVENTS: dict[str, Event] = {
     "CS14_NA_8F12_ALERT_GBCS.HEX": _device_log_changed,
     "ECS68_NA_8F0A_SINGLE_ALERT_GBCS.HEX": _billing(twin=False),
     "ECS68_NA_8F0A_TWIN_ALERT_GBCS.HEX": _billing(twin=True),
+    "CCS08_NA_NA_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
+    "CS09_NA_8F8B_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
 }
 """Vector -> the emulated event that raises its alert."""
 
@@ -292,8 +309,6 @@ EVENTS |= {name: _future_dated(name) for name in future_dated.vectors()}
 _SECURITY = "security family: the future-dated credential replacement executing"
 _AUXILIARY = "configuration / auxiliary family"
 GAPS: dict[str, str] = {
-    "CCS08_NA_NA_ALERT_GBCS.HEX": "firmware family: the CHF's firmware transfer alert (11.1)",
-    "CS09_NA_8F8B_ALERT_GBCS.HEX": "firmware family: PPMID firmware activation (11.4)",
     "DBCH06_NA_8F20_ALERT_GBCS.HEX": "sub GHz (configuration family): duty cycle",
     "DBCH07_NA_8F26_ALERT_GBCS.HEX": "sub GHz (configuration family): channel changed",
     "DBCH08_NA_8F28_ALERT_GBCS.HEX": "sub GHz (configuration family): channel scan outcome",

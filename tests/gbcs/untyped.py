@@ -14,10 +14,8 @@ from gbcs.payloads.gbz import GbzAlert
 from gbcs.usecases import use_case
 
 UNTYPED: frozenset[tuple[str, CRA]] = frozenset(
-    # Every command and response of the sample is typed. Left: the ASN.1 alerts (credential,
-    # firmware-transfer and PPMID activation) and the DLMS alerts whose notification body is
-    # not the 2-or-3-element form DlmsAlert reads.
-    {(name, CRA.ALERT) for name in ("CCS08", "CS09", "FDSC", "FDSC-LC")}
+    # Every command and response of the sample is typed. Left: the ASN.1 credential alerts.
+    {(name, CRA.ALERT) for name in ("FDSC", "FDSC-LC")}
 )
 
 
