@@ -19,6 +19,10 @@ until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the rea
 family's state and starts at the first tick that sees the device with family state
 (``<log>_from``, device time).
 
+Each entry the ESME logs also goes to the supplier as it is logged: ECS68 (0x8F0A), the entry
+encrypted for the supplier (a twin-element ESME adds its secondary element's total and 4 TOU
+registers at the billing date, as the DCC's twin vector does).
+
 Recording happens in family tickers, so on devices that keep any family state (every device
 that has run a command).
 """
