@@ -44,3 +44,7 @@ FAMILIES += (tariff.FAMILY, "tariff_esme", "account_esme")
 from emulator.usecases import alerts  # noqa: E402  (registers its handlers and alert filter)
 
 FAMILIES += (alerts.FAMILY,)
+
+from emulator.usecases import sub_ghz  # noqa: E402  (registers its alert writers and observer)
+
+FAMILIES += (sub_ghz.FAMILY,)

@@ -21,6 +21,7 @@ import pytest
 from emulator.fleet import Fleet
 from emulator.usecases.alerts import integrity_warning, supply_outage
 from emulator.usecases.firmware import transfer_image
+from emulator.usecases.sub_ghz import channel_changed, duty_cycle_limited, message_discarded
 from gbcs import content as c
 from gbcs.codes import ACB, NETWORK_OPERATOR
 from gbcs.frames import Message
@@ -222,6 +223,59 @@ def ppmid_update() -> tuple[HeadEnd, list[Message]]:
     return head, head.check(frames).alerts + head.advance(timedelta(seconds=1)).alerts
 
 
+def channel_mask(page: int, *channels: int) -> dlms.BitString:
+    """A Sub GHz channel mask: the page in the top 5 bits, a bit per channel below."""
+    bits = page << 27
+    for channel in channels:
+        bits |= 1 << channel
+    return dlms.BitString(32, bits.to_bytes(4, "big"))
+
+
+def sub_ghz_configuration() -> dlms.Data:
+    """A DBCH04 configuration: the channel masks of pages 28-31, then the hub's limits
+    (each of the type the GBCS object gives it)."""
+    return dlms.structure(
+        *(channel_mask(page, 1, 2) for page in (28, 29, 30, 31)),
+        dlms.long_unsigned(130),
+        dlms.long_unsigned(220),
+        dlms.unsigned(5),
+        dlms.long_unsigned(7),
+        dlms.unsigned(7),
+        dlms.unsigned(12),
+        dlms.long_unsigned(6000),
+        dlms.unsigned(130),
+        dlms.long_unsigned(100),
+        dlms.long_unsigned(4000),
+        dlms.long_unsigned(3000),
+    )
+
+
+def sub_ghz_configured() -> tuple[HeadEnd, list[Message]]:
+    """SR 6.28 (DBCH04) sets the hub's Sub GHz configuration: at its next tick, DBCH09."""
+    head = _head(_fleet())
+    writes = ((dlms.set_(1, "0-0:94.44.10.0", 2), sub_ghz_configuration()),)
+    cmd = c.DeviceSettings(0x010D, head.next_counter() % (1 << 24), writes)
+    answer = head.send(head.command(CHF, cmd, counter=head.counter))
+    assert answer.response is not None
+    return head, answer.alerts + head.advance(timedelta(seconds=1)).alerts
+
+
+def _sub_ghz(event: Callable[[Any, HeadEnd], None]) -> Event:
+    def run() -> list[Message]:
+        fleet = _fleet()
+        head = _head(fleet)
+        event(fleet.device(CHF, head.now), head)
+        return head.advance(timedelta(seconds=1)).alerts
+
+    return run
+
+
+def _discard(hub: Any, head: HeadEnd) -> None:
+    """The hub discards an ACB-sent read of the ESME for the supplier."""
+    read = c.DlmsRead(0x011C, head.next_counter())
+    message_discarded(hub, _from_acb(head, ESME, read))
+
+
 def _outage() -> list[Message]:
     """The ESME's supply is lost for ten minutes and comes back: ECS80 0x8F36."""
     fleet = _fleet()
@@ -295,6 +349,14 @@ EVENTS: dict[str, Event] = {
     "ECS68_NA_8F0A_TWIN_ALERT_GBCS.HEX": _billing(twin=True),
     "CCS08_NA_NA_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
     "CS09_NA_8F8B_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
+    "DBCH04_6.28_NA_SUCCESS_ALERT_DBCH09_GBCS.HEX": lambda: sub_ghz_configured()[1],
+    "DBCH06_NA_8F20_ALERT_GBCS.HEX": _sub_ghz(
+        lambda hub, head: duty_cycle_limited(hub, GSME, int(head.now.timestamp()))
+    ),
+    "DBCH07_NA_8F26_ALERT_GBCS.HEX": _sub_ghz(
+        lambda hub, head: channel_changed(hub, 0xE000_0001, 0)
+    ),
+    "DBCH10_NA_8F2C_ALERT_GBCS.HEX": _sub_ghz(_discard),
 }
 """Vector -> the emulated event that raises its alert."""
 
@@ -309,12 +371,7 @@ EVENTS |= {name: _future_dated(name) for name in future_dated.vectors()}
 _SECURITY = "security family: the future-dated credential replacement executing"
 _AUXILIARY = "configuration / auxiliary family"
 GAPS: dict[str, str] = {
-    "DBCH06_NA_8F20_ALERT_GBCS.HEX": "sub GHz (configuration family): duty cycle",
-    "DBCH07_NA_8F26_ALERT_GBCS.HEX": "sub GHz (configuration family): channel changed",
     "DBCH08_NA_8F28_ALERT_GBCS.HEX": "sub GHz (configuration family): channel scan outcome",
-    "DBCH10_NA_8F2C_ALERT_GBCS.HEX": "sub GHz (configuration family): message discarded",
-    "DBCH04_6.28_NA_SUCCESS_ALERT_DBCH09_GBCS.HEX": "sub GHz (configuration family): "
-    "configuration changed after 6.28",
 }
 """Vector -> who raises it once emulated (each an expected failure here)."""
 
