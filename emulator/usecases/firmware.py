@@ -1,7 +1,7 @@
 """Firmware transfers the hub reports itself (CCS08).
 
-A device without a firmware receipt of its own on the WAN (a PPMID, SR 11.4; an HCALCS) gets
-its image from the hub over the HAN, and the hub tells the DCC it transferred it: CCS08
+A device without a firmware receipt of its own on the WAN (the PPMID, SR 11.4) gets its image
+from the hub over the HAN, and the hub tells the DCC it transferred it: CCS08
 (0x8F8A) naming the device and the version of the image (the device's profile says which; 0000
 0000 for an image none of its versions has), outcome 0 - the transfer happened, whatever the
 device then makes of the image (a PPMID that runs it says so with CS09; see
@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORTED_BY_HUB", "transfer_image"]
 
-REPORTED_BY_HUB: Final = frozenset({DeviceType.PPMID, DeviceType.HCALCS, DeviceType.IHD})
-"""The device types whose firmware transfer the hub reports (CCS08)."""
+REPORTED_BY_HUB: Final = frozenset({DeviceType.PPMID})
+"""The device types whose firmware transfer the hub reports (CCS08): the PPMID, as the DCC's
+vector shows (whether the hub reports transfers to the other HAN devices is not confirmed
+here; they keep their own receipt)."""
 
 
 def transfer_image(
