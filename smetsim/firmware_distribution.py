@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from emulator.firmware import ProfileCatalogue, load_profiles
+from emulator.usecases.firmware import transfer_image
 from gateway import firmware
 from gbcs.eui import eui_duis
 from gbcs.wan import HubUnreachableError, WanError
@@ -50,7 +51,8 @@ class FleetImageCarrier:
         if device not in sandbox.fleet or sandbox._routed_elsewhere(device):
             # An SMI-only device (the home's PPMID) or one behind another WAN: no HAN here.
             raise WanError(f"device {eui_duis(device)} is not on this sandbox's HAN")
-        frames = sandbox.fleet.distribute_firmware(device, image, sandbox.clock())
+        # The hub reports a transfer to a device without a receipt of its own (CCS08).
+        frames = transfer_image(sandbox.fleet, hub, device, image, sandbox.clock())
         sandbox._save_touched()  # the staged image is saved before its receipt leaves
         for frame in frames:
             sandbox.wan.hubs.send_up(device, frame, 0.0, hub=hub)

@@ -39,6 +39,7 @@ from emulator.devices.families import (
     FAMILY_ALERT_FILTERS,
     FAMILY_HANDLERS,
     FAMILY_OBSERVERS,
+    FAMILY_SEALED_ALERT_CONTENT,
     Alert,
     Handler,
     Reply,
@@ -311,7 +312,20 @@ class Device:
             named = command.message_code.to_bytes(2, "big") + command.originator_counter.to_bytes(
                 8, "big"
             )
-            return [Alert(AlertCode.COMMAND_NOT_SUPPORTED, message_code=ECS100, detail=named)]
+            # A command the ACB sent for a supplementary remote party: the alert names that
+            # party and its counter as the command did. GBCS addresses it to the ACB, which
+            # forwards it to that party; the emulated device addresses the party itself, as
+            # the gateway files a device alert for its business target.
+            srp = command.extensions[:16] if len(command.extensions) >= 16 else b""
+            return [
+                Alert(
+                    AlertCode.COMMAND_NOT_SUPPORTED,
+                    message_code=ECS100,
+                    detail=named,
+                    target=srp[:8] or None,
+                    extensions=srp,
+                )
+            ]
         return []
 
     def next_alert_counter(self) -> int:
@@ -333,11 +347,19 @@ class Device:
             content = alert.content
             if content is None:
                 writer = FAMILY_ALERT_CONTENT.get(code)
-                if writer is None:
+                sealing = FAMILY_SEALED_ALERT_CONTENT.get(code)
+                if sealing is not None:
+                    content = sealing(self, alert, counter, now, ctx)
+                elif writer is None:
                     content = self.alert_content(alert, counter, now)
                 else:
                     content = writer(self, alert, counter, now)
-            target = self.trust.network_operator if alert.network_operator else self.trust.supplier
+            if alert.target is not None:
+                target = alert.target
+            elif alert.network_operator:
+                target = self.trust.network_operator
+            else:
+                target = self.trust.supplier
             sealed.append(
                 ctx.builder.alert(
                     device=self.eui,
@@ -346,6 +368,7 @@ class Device:
                     message_code=code,
                     content=content,
                     critical=critical,
+                    extensions=alert.extensions,
                 )
             )
         return sealed
@@ -511,6 +534,8 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "critical": alert.critical,
         "detail": alert.detail.hex(),
         "network_operator": alert.network_operator,
+        "target": None if alert.target is None else alert.target.hex(),
+        "extensions": alert.extensions.hex(),
     }
 
 
@@ -524,6 +549,8 @@ def _alert_from_json(data: Mapping[str, Any]) -> Alert:
         None if critical is None else bool(critical),
         bytes.fromhex(data["detail"]),
         bool(data.get("network_operator", False)),
+        None if data.get("target") is None else bytes.fromhex(data["target"]),
+        bytes.fromhex(data.get("extensions", "")),
     )
 
 

@@ -3,7 +3,12 @@ device log - the whitelist of HAN devices allowed to join.
 
 CCS01 adds a device to the log (whitelisting it; a device the fleet hosts then joins at
 once), CCS02 removes it (unjoining it: the hub no longer delivers to it). Each change
-raises alert 0x8F12 (CHF device log changed). ECS52 reads the hub's firmware version.
+raises alert 0x8F12 (CHF device log changed) as CS14 (message code 0x0018, MAC'd): the log
+as it is after the change. ECS52 reads the hub's firmware version.
+
+GBCS addresses the CS14 alert to the DCC's access control broker; the emulated hub addresses
+the supplier, as the gateway files a device alert for its business target (the DCC would
+forward it) - the content and security shape are the DCC's reference alert's.
 """
 
 from __future__ import annotations
@@ -27,6 +32,20 @@ from gbcs.usecases import UseCase
 
 DEVICE_LOG_CAPACITY = 16
 """Entries a CHF device log holds (GBCS sizes it for the devices of one home)."""
+INSTALL_CODE = 16
+"""Bytes of the install code a CS14 alert carries per device."""
+
+
+def log_changed(device: Device, now: int) -> Alert:
+    """CS14: the CHF's device log changed (at the device's time now); the content, written
+    when the alert leaves, is the log then."""
+    at = device.device_time(now)
+    return Alert(
+        AlertCode.CHF_DEVICE_LOG_CHANGED,
+        message_code=c.DeviceLogAlert.message_code,
+        critical=False,
+        detail=at.to_bytes(8, "big"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +103,7 @@ class Chf(Device):
         if self.removed is not None:
             self.removed.discard(cmd.device)
         self._log(f"CCS01 {cmd.device.hex()} whitelisted{', joined' if joined else ''}")
-        return Reply(
-            c.Outcome.for_command(cmd).encode(),
-            alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
-        )
+        return Reply(c.Outcome.for_command(cmd).encode(), alerts=[log_changed(self, now)])
 
     def remove_device(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
         """CCS02: take a device out of the log (it is unjoined)."""
@@ -98,10 +114,7 @@ class Chf(Device):
             self.removed = set()
         self.removed.add(cmd.device)
         self._log(f"CCS02 {cmd.device.hex()} removed and unjoined")
-        return Reply(
-            c.Outcome.for_command(cmd).encode(),
-            alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
-        )
+        return Reply(c.Outcome.for_command(cmd).encode(), alerts=[log_changed(self, now)])
 
     def read_firmware_version(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
         """ECS52 sent to the hub: the CHF firmware version."""
@@ -111,10 +124,34 @@ class Chf(Device):
     # -- content ---------------------------------------------------------------------------
 
     def alert_content(self, alert: Alert, counter: int, now: int) -> bytes:
+        when = from_seconds(self.device_time(now))
+        if alert.message_code == c.DeviceLogAlert.message_code:
+            return c.DeviceLogAlert(
+                counter,
+                when,
+                from_seconds(int.from_bytes(alert.detail, "big")),
+                self.extended_pan_id(),
+                self.log_entries(),
+            ).encode()
         details = dlms.octet_string(alert.detail) if alert.detail else None
         return c.DlmsAlert(
             counter, alert.code, from_seconds(self.device_time(now)), details
         ).encode()
+
+    def extended_pan_id(self) -> bytes:
+        """The HAN's extended PAN ID: the one CCS03 restored (the old hub's), else the hub's
+        own EUI-64 (a ZigBee coordinator's usual choice)."""
+        restored = self.extra.get("han", {}).get("extended_pan_id") if self.extra else None
+        return self.eui if restored is None else bytes.fromhex(restored)
+
+    def log_entries(self) -> tuple[tuple[bytes, bytes], ...]:
+        """(EUI, install code) of each device in the log, in EUI order; an entry restored by
+        CCS03 (the DCC holds no install codes) carries zeros."""
+        log = self.device_log or {}
+        return tuple(
+            (eui, log[eui].install_code[:INSTALL_CODE].ljust(INSTALL_CODE, b"\0"))
+            for eui in sorted(log)
+        )
 
     def firmware_receipt(self, ok: bool, digest: bytes, now: int) -> Alert:
         code = (

@@ -30,6 +30,10 @@ class Alert:
     """Alert-specific data appended to the standard alert content (e.g. an image hash)."""
     network_operator: bool = False
     """Sent to the network operator (the supply's own alerts, e.g. ECS80), not the supplier."""
+    target: bytes | None = None
+    """Sent to this party (a supplementary remote party), not the supplier / network operator."""
+    extensions: bytes = b""
+    """The alert's other-information (the supplementary remote party and its counter)."""
 
     @property
     def is_critical(self) -> bool:
@@ -119,6 +123,25 @@ def writes_alerts(message_code: int) -> Callable[[AlertWriter], AlertWriter]:
         if message_code in FAMILY_ALERT_CONTENT:
             raise ValueError(f"0x{message_code:04X} alerts have a writer already")
         FAMILY_ALERT_CONTENT[message_code] = writer
+        return writer
+
+    return register
+
+
+SealedAlertWriter = Callable[[Any, Alert, int, int, DeviceContext], bytes]
+
+FAMILY_SEALED_ALERT_CONTENT: dict[int, SealedAlertWriter] = {}
+"""As :data:`FAMILY_ALERT_CONTENT`, for alerts whose content holds a part encrypted for the
+recipient (e.g. ECS68's billing data log): the writer also gets the device's context."""
+
+
+def writes_sealed_alerts(message_code: int) -> Callable[[SealedAlertWriter], SealedAlertWriter]:
+    """Register a family's writer of ``message_code`` alerts with an encrypted part."""
+
+    def register(writer: SealedAlertWriter) -> SealedAlertWriter:
+        if message_code in FAMILY_SEALED_ALERT_CONTENT or message_code in FAMILY_ALERT_CONTENT:
+            raise ValueError(f"0x{message_code:04X} alerts have a writer already")
+        FAMILY_SEALED_ALERT_CONTENT[message_code] = writer
         return writer
 
     return register

@@ -50,3 +50,7 @@ FAMILIES += (alerts.FAMILY,)
 from emulator.usecases import prepay_log_esme  # noqa: E402  (registers ECS21b and its log)
 
 FAMILIES += (prepay_log_esme.FAMILY,)
+
+from emulator.usecases import sub_ghz  # noqa: E402  (registers its alert writers and observer)
+
+FAMILIES += (sub_ghz.FAMILY,)

@@ -19,6 +19,10 @@ until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the rea
 family's state and starts at the first tick that sees the device with family state
 (``<log>_from``, device time).
 
+Each entry the ESME logs also goes to the supplier as it is logged: ECS68 (0x8F0A), the entry
+encrypted for the supplier (a twin-element ESME adds its secondary element's total and 4 TOU
+registers at the billing date, as the DCC's twin vector does).
+
 Recording happens in family tickers, so on devices that keep any family state (every device
 that has run a command).
 """
@@ -30,8 +34,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from emulator.clock import to_seconds
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.clock import from_seconds, to_seconds
+from emulator.devices.families import Alert, Reply, handles, ticks, writes_sealed_alerts
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
@@ -139,11 +143,11 @@ def _record(
     dates: Callable[[int, int], list[int]],
     status: list[int],
     tiers: int,
-) -> None:
+) -> list[list[int]]:
     """Log the billing dates the device clock passed since the last tick: each with
     ``status`` (the values of this tick, before it accounts its half hours) and, once the
     meter has accounted past it, the registers at that date (held as pending until then;
-    dropped when the half hours since are no longer all held)."""
+    dropped when the half hours since are no longer all held). Returns the entries logged."""
     state = device.family_state("reading")
     meter = device.meter
     clock = device.device_time(now)
@@ -153,6 +157,7 @@ def _record(
     if after is not None:
         pending.extend([at, *status] for at in dates(int(after), clock))
     log: list[list[int]] = state.setdefault(log_key, [])
+    logged: list[list[int]] = []
     waiting = []
     for at, *values in pending:
         if at > meter.accounted_to:
@@ -161,18 +166,21 @@ def _record(
         registers = registers_at(meter, at - at % HALF_HOUR)
         if registers is not None:
             total, tou = registers
-            log.append([at - UNIX_2000, total, *tou[:tiers], *values])
+            logged.append([at - UNIX_2000, total, *tou[:tiers], *values])
+    log.extend(logged)
     state[f"{log_key}_pending"] = waiting
     del log[:-BILLING_ENTRIES]
+    return logged
 
 
 @ticks
 def record_billing(device: Any, now: int) -> list[Alert]:
-    """Log each billing date of the ESME's calendar the clock passes."""
+    """Log each billing date of the ESME's calendar the clock passes, and send each entry
+    logged to the supplier: ECS68, 0x8F0A (the end of a billing period)."""
     if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
         return []
     entries = calendar(device)
-    _record(
+    logged = _record(
         device,
         now,
         "billing",
@@ -180,7 +188,70 @@ def record_billing(device: Any, now: int) -> list[Alert]:
         list(prepay_values(device.meter)),
         TOU,
     )
-    return []
+    return [_billing_alert(device, entry) for entry in logged]
+
+
+# -- ECS68: the billing data log alert -----------------------------------------------------
+
+ECS68 = 0x0061
+SECONDARY_TOU = 4
+"""TOU registers of a twin-element ESME's secondary element."""
+_ALERT_ENTRY = struct.Struct(">II48I")
+_ALERT_SECONDARY = struct.Struct(">I4I")
+_BLOCKS = bytes.fromhex("01000806") * 4  # 4 arrays of 8 block registers (type description)
+
+
+def _billing_alert(device: Any, entry: list[int]) -> Alert:
+    """The ECS68 alert of a log entry: its registers (and, on a twin-element ESME, the
+    secondary element's at the same billing date) packed in the alert's detail, which the
+    content writer encrypts for the supplier when the alert leaves."""
+    detail = _ALERT_ENTRY.pack(entry[0], *(v & 0xFFFF_FFFF for v in entry[1 : 2 + TOU]))
+    secondary = getattr(device, "secondary", None)
+    if secondary is not None:
+        at = entry[0] + UNIX_2000
+        found = registers_at(secondary, at - at % HALF_HOUR)
+        # The secondary element's half hours may no longer reach back to the date: its
+        # registers now, rather than no entry.
+        total, tou = found if found is not None else (int(secondary.total), list(secondary.tou))
+        tou = (list(tou) + [0] * SECONDARY_TOU)[:SECONDARY_TOU]
+        detail += _ALERT_SECONDARY.pack(total & 0xFFFF_FFFF, *(v & 0xFFFF_FFFF for v in tou))
+    return Alert(0x8F0A, message_code=ECS68, detail=detail)
+
+
+def billing_alert_plaintext(detail: bytes) -> bytes:
+    """The ECS68 plaintext of an alert's detail: ``structure { compact array of one entry }``
+    - capture time (seconds since 2000), total import, [the secondary element's total], the
+    48 TOU registers, [the secondary's 4], then 4 arrays of 8 block registers (0: the
+    emulated meters have no block tariff)."""
+    time, total, *tou = _ALERT_ENTRY.unpack(detail[: _ALERT_ENTRY.size])
+    rest = detail[_ALERT_ENTRY.size :]
+    blocks = bytes(4 * 32)
+    if rest:
+        secondary_total, *secondary_tou = _ALERT_SECONDARY.unpack(rest)
+        description = b"\x02\x09\x06\x06\x06\x01\x00\x30\x06\x01\x00\x04\x06" + _BLOCKS
+        body = struct.pack(
+            f">III{TOU}I{SECONDARY_TOU}I", time, total, secondary_total, *tou, *secondary_tou
+        )
+    else:
+        description = b"\x02\x07\x06\x06\x01\x00\x30\x06" + _BLOCKS
+        body = struct.pack(f">II{TOU}I", time, total, *tou)
+    body += blocks
+    return b"\x02\x01\x13" + description + axdr_length(len(body)) + body
+
+
+@writes_sealed_alerts(ECS68)
+def _billing_alert_content(
+    device: Any, alert: Alert, counter: int, now: int, ctx: DeviceContext
+) -> bytes:
+    supplier = device.trust.supplier
+    encrypted = ctx.builder.encrypt_payload(
+        device=device.eui,
+        target=supplier,
+        counter=counter,
+        plaintext=billing_alert_plaintext(alert.detail),
+    )
+    when = from_seconds(device.device_time(now))
+    return gc.BillingDataLogAlert(counter, when, device.eui, supplier, encrypted).encode()
 
 
 def billing_plaintext(entries: list[list[int]]) -> bytes:

@@ -17,13 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.devices.base import Device
-from emulator.devices.chf import DEVICE_LOG_CAPACITY, Chf, LogEntry
+from emulator.devices.chf import DEVICE_LOG_CAPACITY, Chf, LogEntry, log_changed
 from emulator.devices.esme import RESULT_OTHER_REASON
-from emulator.devices.families import Alert, Reply, handles
+from emulator.devices.families import Reply, handles
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from gbcs import content as gc
-from gbcs.alerts import AlertCode
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 
@@ -139,10 +138,7 @@ def _restore_device_log(device: Device, command: Message, now: int, ctx: DeviceC
         device.removed.difference_update(eui for eui, _ in cmd.entries)
     device.family_state("han")["extended_pan_id"] = cmd.extended_pan_id.hex()
     device._log(f"CCS03 device log restored: {len(cmd.entries)} devices")
-    return Reply(
-        gc.Outcome.for_command(cmd).encode(),
-        alerts=[Alert(AlertCode.CHF_DEVICE_LOG_CHANGED)],
-    )
+    return Reply(gc.Outcome.for_command(cmd).encode(), alerts=[log_changed(device, now)])
 
 
 for _type, _codes in (

@@ -33,7 +33,8 @@ ESME's balance, debt, PIN and event log in :mod:`~gbcs.content.account_esme`),
 :mod:`~gbcs.content.supply` (supply and load control), :mod:`~gbcs.content.configuration`,
 :mod:`~gbcs.content.security` (security credentials), :mod:`~gbcs.content.han` (HAN and hub),
 :mod:`~gbcs.content.firmware`, :mod:`~gbcs.content.alerts` (and
-:mod:`~gbcs.content.alerts_config`, the alert behaviours). :mod:`~gbcs.content._common`
+:mod:`~gbcs.content.alerts_config`, the alert behaviours; :mod:`~gbcs.content.alerts_logs`,
+the alerts carrying a log). :mod:`~gbcs.content._common`
 holds what they share: the decoder registry, the DLMS helpers, ``DlmsCommand``, the generic
 ``Outcome`` and ``ZclFailure`` responses. Everything a family module lists in its ``__all__``
 is a name of this package (``gc.ReadImportRegisters``).

@@ -21,6 +21,8 @@ from gbcs.content._common import (
     _stamp,
     _when,
 )
+from gbcs.content.alerts_firmware import FirmwareTransferAlert, PpmidActivationAlert
+from gbcs.content.alerts_logs import BillingDataLogAlert, DeviceLogAlert
 from gbcs.content.firmware import FirmwareActivated
 from gbcs.content.security import (
     FutureDatedCredentialsAlert,
@@ -259,6 +261,10 @@ Alert = (
     | FutureDatedCredentialsAlert
     | SupplyOutageAlert
     | ApcLimitEndedAlert
+    | BillingDataLogAlert
+    | DeviceLogAlert
+    | FirmwareTransferAlert
+    | PpmidActivationAlert
 )
 
 
@@ -270,15 +276,19 @@ _OWN_CODES: dict[int, Callable[[bytes], Alert]] = {
         FutureDatedLoadControllerAlert,
         SupplyOutageAlert,
         ApcLimitEndedAlert,
+        BillingDataLogAlert,
+        DeviceLogAlert,
+        FirmwareTransferAlert,
+        PpmidActivationAlert,
     )
 }
-"""The alerts with a message code of their own, by that code."""
+"""The alerts with a layout of their own, by message code."""
 
 
 def decode_alert(message_code: int, content: bytes) -> Alert:
-    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF), or one of the
-    alerts with a message code of their own (0x00CA firmware, 0x00CB security credentials,
-    ECS80, ECS102)."""
+    """The typed alert in ``content``: DLMS (ESME, CHF), GBZ (GSME, GPF), or one with a
+    layout of its own by its message code (0x00CA firmware, 0x00CB / 0x0124 security
+    credentials, ECS80, ECS102, ECS68, CS14, CCS08, CS09)."""
     decoder = _OWN_CODES.get(message_code)
     if decoder is None:
         is_dlms = content[:1] == bytes([dlms.TAG_DATA_NOTIFICATION])
@@ -319,9 +329,13 @@ def alert_values(message_code: int, content: bytes) -> list[str]:
 __all__ = [
     "Alert",
     "ApcLimitEndedAlert",
+    "BillingDataLogAlert",
+    "DeviceLogAlert",
     "DlmsAlert",
+    "FirmwareTransferAlert",
     "FutureDatedFirmwareAlert",
     "GbzAlert",
+    "PpmidActivationAlert",
     "SupplyOutageAlert",
     "alert_message_code",
     "alert_values",

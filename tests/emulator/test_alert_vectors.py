@@ -21,15 +21,26 @@ import pytest
 
 from emulator.fleet import Fleet
 from emulator.usecases.alerts import integrity_warning, supply_outage
+from emulator.usecases.firmware import transfer_image
+from emulator.usecases.sub_ghz import channel_changed, duty_cycle_limited, message_discarded
 from gbcs import content as c
-from gbcs.codes import NETWORK_OPERATOR
+from gbcs.codes import ACB, NETWORK_OPERATOR
 from gbcs.frames import Message
 from gbcs.payloads import decode_content, dlms
 from gbcs.utrn import make_utrn
 from tests.conftest import CONFORMANCE
 from tests.emulator import future_dated
 from tests.emulator.future_dated_credentials import credentials_event, schedule_event
-from tests.emulator.support import ESME, GSME, SEED, SUPPLIER, HeadEnd, pki_for, sandbox_fleet
+from tests.emulator.support import (
+    CHF,
+    ESME,
+    GSME,
+    SEED,
+    SUPPLIER,
+    HeadEnd,
+    pki_for,
+    sandbox_fleet,
+)
 
 Event = Callable[[], list[Message]]
 
@@ -147,6 +158,126 @@ def _not_supported() -> list[Message]:
     return head.send(head.command(ESME, cmd)).alerts
 
 
+def _from_acb(head: HeadEnd, target: bytes, cmd: Any) -> Message:
+    """``cmd`` sent by the ACB for the supplier (a supplementary remote party: the
+    other-information names it and its request's counter)."""
+    return head.builder.command(
+        originator=ACB,
+        target=target,
+        counter=head.next_counter(),
+        message_code=cmd.message_code,
+        content=cmd.encode(),
+        critical=False,
+        extensions=SUPPLIER + (200_000).to_bytes(8, "big"),
+    )
+
+
+def _not_supported_for_remote_party() -> list[Message]:
+    """ECS61d (SR 7.14, which the ACB sends for the supplier) to an ESME whose firmware lacks
+    it: 0x8F85 naming the supplementary remote party."""
+    head = _head(_fleet())
+    return head.send(_from_acb(head, ESME, c.DlmsRead(0x011C, head.counter + 1))).alerts
+
+
+def _device_log_changed() -> list[Message]:
+    """CCS01 (SR 8.11 Add) whitelists the ESME, then the GSME, on the CHF: CS14 0x8F12 with
+    the log after each (the second holding both, as the vector's)."""
+    head = _head(_fleet())
+    alerts = []
+    for n, device in enumerate((ESME, GSME)):
+        cmd = c.AddDeviceLogEntry(head.counter + 1, device, bytes([n]) * 16)
+        alerts += head.send(_from_acb(head, CHF, cmd)).alerts
+    return alerts
+
+
+def billing_period_ends(fleet: Fleet) -> list[Message]:
+    """The ESME has run a command (so keeps family state) and its clock passes the first
+    of the month (its factory billing calendar): ECS68 0x8F0A."""
+    head = _head(fleet)
+    answer = head.send(head.command(ESME, c.ReadFirmwareVersion(head.next_counter())))
+    assert answer.response is not None
+    head.advance(timedelta(minutes=1))
+    # T0 is mid-January: the first of February ends the billing period, logged once the
+    # meter has accounted past it (the next tick).
+    return head.advance(timedelta(days=17)).alerts + head.advance(timedelta(minutes=1)).alerts
+
+
+def _billing(*, twin: bool) -> Event:
+    def event() -> list[Message]:
+        fleet = Fleet(SEED, pki_for(), faults=False)
+        fleet.add(ESME, "calder-cx3" if twin else "northbrook-nb100")
+        return billing_period_ends(fleet)
+
+    return event
+
+
+PPMID = bytes.fromhex("00db1234567890a4")
+
+
+def ppmid_update() -> tuple[HeadEnd, list[Message]]:
+    """SR 11.4: the hub hands the PPMID an image of its next version; the PPMID runs it (CS09)
+    and at its next tick the hub reports the transfer (CCS08)."""
+    fleet = _fleet()
+    fleet.add(PPMID, "lumen-pp4-ppmid", hub=CHF)
+    head = _head(fleet)
+    image = fleet.spec(PPMID).profile.image("00000200")
+    frames = transfer_image(fleet, CHF, PPMID, image, head.now)
+    return head, head.check(frames).alerts + head.advance(timedelta(seconds=1)).alerts
+
+
+def channel_mask(page: int, *channels: int) -> dlms.BitString:
+    """A Sub GHz channel mask: the page in the top 5 bits, a bit per channel below."""
+    bits = page << 27
+    for channel in channels:
+        bits |= 1 << channel
+    return dlms.BitString(32, bits.to_bytes(4, "big"))
+
+
+def sub_ghz_configuration() -> dlms.Data:
+    """A DBCH04 configuration: the channel masks of pages 28-31, then the hub's limits
+    (each of the type the GBCS object gives it)."""
+    return dlms.structure(
+        *(channel_mask(page, 1, 2) for page in (28, 29, 30, 31)),
+        dlms.long_unsigned(130),
+        dlms.long_unsigned(220),
+        dlms.unsigned(5),
+        dlms.long_unsigned(7),
+        dlms.unsigned(7),
+        dlms.unsigned(12),
+        dlms.long_unsigned(6000),
+        dlms.unsigned(130),
+        dlms.long_unsigned(100),
+        dlms.long_unsigned(4000),
+        dlms.long_unsigned(3000),
+    )
+
+
+def sub_ghz_configured() -> tuple[HeadEnd, list[Message]]:
+    """SR 6.28 (DBCH04) sets the hub's Sub GHz configuration: at its next tick, DBCH09."""
+    head = _head(_fleet())
+    writes = ((dlms.set_(1, "0-0:94.44.10.0", 2), sub_ghz_configuration()),)
+    cmd = c.DeviceSettings(0x010D, head.next_counter() % (1 << 24), writes)
+    answer = head.send(head.command(CHF, cmd, counter=head.counter))
+    assert answer.response is not None
+    return head, answer.alerts + head.advance(timedelta(seconds=1)).alerts
+
+
+def _sub_ghz(event: Callable[[Any, HeadEnd], None]) -> Event:
+    def run() -> list[Message]:
+        fleet = _fleet()
+        head = _head(fleet)
+        event(fleet.device(CHF, head.now), head)
+        return head.advance(timedelta(seconds=1)).alerts
+
+    return run
+
+
+def _discard(hub: Any, head: HeadEnd) -> None:
+    """The hub discards an ACB-sent read of the ESME for the supplier."""
+    read = c.DlmsRead(0x011C, head.next_counter())
+    message_discarded(hub, _from_acb(head, ESME, read))
+
+
 def _outage() -> list[Message]:
     """The ESME's supply is lost for ten minutes and comes back: ECS80 0x8F36."""
     fleet = _fleet()
@@ -232,6 +363,20 @@ EVENTS: dict[str, Event] = {
     "ECS46c_6.14.2_8F66_FUTURE_DATED_ALL_OPTIONALS_SUCCESS_ALERT_SPECIAL_DAYS_GBCS.HEX": (
         schedule_event
     ),
+    "ECS100_NA_8F85_SUPPLEMENTARY_REMOTE_PARTY_ALERT_GBCS.HEX": _not_supported_for_remote_party,
+    "CS14_NA_8F12_ALERT_GBCS.HEX": _device_log_changed,
+    "ECS68_NA_8F0A_SINGLE_ALERT_GBCS.HEX": _billing(twin=False),
+    "ECS68_NA_8F0A_TWIN_ALERT_GBCS.HEX": _billing(twin=True),
+    "CCS08_NA_NA_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
+    "CS09_NA_8F8B_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
+    "DBCH04_6.28_NA_SUCCESS_ALERT_DBCH09_GBCS.HEX": lambda: sub_ghz_configured()[1],
+    "DBCH06_NA_8F20_ALERT_GBCS.HEX": _sub_ghz(
+        lambda hub, head: duty_cycle_limited(hub, GSME, int(head.now.timestamp()))
+    ),
+    "DBCH07_NA_8F26_ALERT_GBCS.HEX": _sub_ghz(
+        lambda hub, head: channel_changed(hub, 0xE000_0001, 0)
+    ),
+    "DBCH10_NA_8F2C_ALERT_GBCS.HEX": _sub_ghz(_discard),
 }
 """Vector -> the emulated event that raises its alert."""
 
@@ -250,22 +395,7 @@ _SECURITY = (
 )
 _AUXILIARY = "configuration / auxiliary family"
 GAPS: dict[str, str] = {
-    "CCS08_NA_NA_ALERT_GBCS.HEX": "firmware family: the CHF's firmware transfer alert (11.1)",
-    "CS09_NA_8F8B_ALERT_GBCS.HEX": "firmware family: PPMID firmware activation (11.4)",
-    "CS14_NA_8F12_ALERT_GBCS.HEX": "HAN family: the CHF raises 0x8F12 without the CS14 "
-    "device-log contents",
-    "DBCH06_NA_8F20_ALERT_GBCS.HEX": "sub GHz (configuration family): duty cycle",
-    "DBCH07_NA_8F26_ALERT_GBCS.HEX": "sub GHz (configuration family): channel changed",
     "DBCH08_NA_8F28_ALERT_GBCS.HEX": "sub GHz (configuration family): channel scan outcome",
-    "DBCH10_NA_8F2C_ALERT_GBCS.HEX": "sub GHz (configuration family): message discarded",
-    "DBCH04_6.28_NA_SUCCESS_ALERT_DBCH09_GBCS.HEX": "sub GHz (configuration family): "
-    "configuration changed after 6.28",
-    "ECS100_NA_8F85_SUPPLEMENTARY_REMOTE_PARTY_ALERT_GBCS.HEX": "alerts family, not done: the "
-    "copy of 0x8F85 to a supplementary remote party (the device sends alerts to its supplier)",
-    "ECS68_NA_8F0A_SINGLE_ALERT_GBCS.HEX": "reading / billing family: the billing data log "
-    "alert at the end of a billing period",
-    "ECS68_NA_8F0A_TWIN_ALERT_GBCS.HEX": "reading / billing family: the billing data log "
-    "alert at the end of a billing period",
 }
 """Vector -> who raises it once emulated (each an expected failure here)."""
 
