@@ -308,6 +308,9 @@ class Reply:
     """Encrypt the whole content for the command's originator (most handlers encrypt a part
     themselves, with :meth:`gbcs.builders.Builder.encrypt_payload`)."""
     alerts: list[Alert] = field(default_factory=list)
+    date_time: bytes | None = None
+    """The response header's date-time (COSEM), where GBCS gives one: the execution time of a
+    use case that may be future-dated."""
 
 
 Handler = Callable[[Any, Message, int, DeviceContext], Reply]
@@ -502,7 +505,11 @@ class Device:
             self._log(f"{uc.name} content not understood: {exc}")
             reply = Reply(self.error_content(command, uc, exc))
         response = ctx.builder.response(
-            command, reply.content, critical=uc.critical, encrypt=reply.encrypt
+            command,
+            reply.content,
+            critical=uc.critical,
+            encrypt=reply.encrypt,
+            date_time=reply.date_time,
         )
         if reply.alerts:
             return [*out, response, *self.seal(reply.alerts, now, ctx)]

@@ -301,6 +301,9 @@ SCAN_ASSESSED = 0x8F28
 """Sub GHz channel scan request assessment outcome (DBCH08)."""
 SCAN_ACCEPTED = b"\x00"
 """The assessment outcome: the CHF will scan (the DCC's reference alert carries 00, 00)."""
+_MAY_BE_FUTURE_DATED = frozenset({0x0043, 0x0054, _ECS46D})
+"""ECS28a, ECS46c, ECS46d: use cases GBCS lets be future-dated, whose response header carries
+the date-time the device executed the command."""
 _NETWORK_OPERATOR_CODES = frozenset(
     {0x0045, 0x00AE, 0x00D1, 0x00D2, 0x00D3, 0x00D4, 0x004A, 0x005A}
 )
@@ -334,6 +337,9 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
     )
     if cmd.message_code == _DBCH05:
         return Reply(cmd.outcome().encode(), alerts=[_scan_requested(device, now)])
+    if cmd.message_code in _MAY_BE_FUTURE_DATED:
+        executed = CosemDateTime.from_datetime(from_seconds(device.device_time(now)))
+        return Reply(cmd.outcome().encode(), date_time=executed.to_bytes())
     return Reply(cmd.outcome().encode())
 
 

@@ -250,3 +250,25 @@ def test_an_unchanged_supply_state_only_alerts(fleet: Fleet, head: HeadEnd) -> N
     head.advance(timedelta(hours=1))
     assert 0x8F01 in head.advance(timedelta(hours=1)).alert_codes()
     assert fleet.device(ESME, head.now).meter.supply.value == "enabled"
+
+
+def test_responses_of_use_cases_that_may_be_future_dated_carry_the_execution_time(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    cmd = c.DeviceSettings(0x0043, head.next_counter() % (1 << 24), _load_limit(12_000))
+    answer = head.send(head.command(ESME, cmd, counter=head.counter))
+    assert answer.response is not None
+    device = fleet.device(ESME, head.now)
+    executed = device.device_time(int(head.now.timestamp()))
+    when = dlms.CosemDateTime.from_bytes(answer.response.date_time or b"").to_datetime()
+    assert when is not None
+    assert int(when.timestamp()) == executed
+    # ECS81 cannot be future-dated: no date-time
+    tamper = c.DeviceSettings(
+        0x0068,
+        head.next_counter() % (1 << 24),
+        ((dlms.set_(1, "0-0:94.44.0.4", 2), dlms.boolean(True)),),
+    )
+    answer = head.send(head.command(ESME, tamper, counter=head.counter))
+    assert answer.response is not None
+    assert answer.response.date_time is None
