@@ -25,20 +25,20 @@ them back from here:
 ``controllers``
     Each auxiliary controller's commanded state (ECS47a) by number, the same fields as
     ``apc`` (an ALCS / HC ALCS is on at 100 and off below).
-
-Future-dated configuration objects (class 9000: ECS28a's load limit settings, the switching
-calendars of ECS46c / ECS46d) are written as a value (attribute 4, or the pending ``0-1``
-special days and schedule) and an activation date-time (attribute 6). An all-zero date-time
-activates at once: the device then holds the value where the reads find it (the load limit
-supply state's attribute 2, the limiter ``0-0:17.0.0.255``'s 4 / 6 / 7, the active ``0-0``
-special days and schedule). A later date-time is kept under ``objects`` but not acted on:
-future-dated execution of these settings is not modelled.
 ``load_limit``
     The load limit's progress once ECS28a set it: ``checked`` (start of the last half hour
     counted), ``over`` (consecutive half hours above the threshold), ``tripped`` (when the
     limit armed the supply; None when it has not).
 ``channel_scans``
     On a CHF: device time of the last Sub GHz channel scans asked for (DBCH05, at most 10).
+
+Future-dated configuration objects (class 9000: ECS28a's load limit settings, the switching
+calendars of ECS46c / ECS46d) are written as a value (attribute 4, or the pending ``0-1``
+special days and schedule) and an activation date-time (attribute 6). An all-zero date-time
+activates at once: the device then holds the value where the reads find it (the load limit
+supply state's attribute 2, the limiter ``0-0:17.0.0.255``'s 4 / 6 / 7, the active ``0-0``
+special days and schedule). A date-time still to come is kept under ``objects`` and not
+acted on here; a held command applied once its time has come activates.
 
 A GSME takes the GBZ settings (:class:`gbcs.content.GasSettings`: GCS23, GCS24/24a,
 GCS25a, GCS41) and keeps, in the same family state:
@@ -95,9 +95,9 @@ _ACTIVATES: dict[str, tuple[tuple[str, str], ...]] = {
     "0-0:94.44.128.7": (("set 9000 0-0:94.44.128.7/4", LOAD_LIMIT_THRESHOLD),),
     "0-0:94.44.128.6": (("set 9000 0-0:94.44.128.6/4", "set 71 0-0:17.0.0.255/6"),),
     "0-0:94.44.128.8": (("set 9000 0-0:94.44.128.8/4", "set 71 0-0:17.0.0.255/7"),),
-    # ECS46c / ECS46d: the pending switching special days and schedule become the active ones.
-    "0-0:94.44.128.26": (("set 11 0-1:11.0.3.255/2", "set 11 0-0:11.0.3.255/2"),),
-    "0-0:94.44.128.35": (("set 10 0-1:12.0.2.255/2", "set 10 0-0:12.0.2.255/2"),),
+    # ECS46c / ECS46d: the pending switching schedule and special days become the active ones.
+    "0-0:94.44.128.26": (("set 10 0-1:12.0.2.255/2", "set 10 0-0:12.0.2.255/2"),),
+    "0-0:94.44.128.35": (("set 11 0-1:11.0.3.255/2", "set 11 0-0:11.0.3.255/2"),),
 }
 """Each future-dated configuration object: (pending key, active key) of what it activates."""
 _NOW = dlms.octet_string(IMMEDIATE)
@@ -237,6 +237,17 @@ def _periods(cmd: c.DeviceSettings) -> tuple[dict[int, int], dict[int, int]]:
     return start, end
 
 
+def _due(activation: dlms.Data, at: int) -> bool:
+    """Whether a future-dated object's activation date-time is now (all-zero) or has come by
+    device time ``at`` (a held command applied when it falls due)."""
+    if activation == _NOW:
+        return True
+    if not isinstance(activation, dlms.OctetString) or len(activation.value) != 12:
+        return False
+    when = CosemDateTime.from_bytes(activation.value).to_datetime()
+    return when is not None and int(when.timestamp()) <= at
+
+
 def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
     """Act on a checked settings command."""
     state = device.family_state(FAMILY)
@@ -259,7 +270,7 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
                     periods.setdefault(n, {})[which] = _time(data, key)
                 else:
                     durations.setdefault(n, {})[which] = _uint(data, key)
-            elif spec.class_id == 9000 and spec.index == 6 and data == _NOW:
+            elif spec.class_id == 9000 and spec.index == 6 and _due(data, at):
                 for pending, active in _ACTIVATES.get(str(spec.obis), ()):
                     if pending in objects:
                         objects[active] = objects[pending]

@@ -117,8 +117,8 @@ def _build_calendar(cmd: Command) -> bytes:
     at_once = dlms.octet_string(IMMEDIATE)
     writes = (
         *switching.calendar_writes(1, r.special_days, r.entries),
-        (dlms.set_(9000, switching.SPECIAL_DAYS_ACTIVATION, 6), at_once),
         (dlms.set_(9000, switching.CALENDAR_ACTIVATION, 6), at_once),
+        (dlms.set_(9000, switching.SPECIAL_DAYS_ACTIVATION, 6), at_once),
     )
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 

@@ -149,10 +149,10 @@ def read_special_days(
     return tuple(sorted(days.items()))
 
 
-SPECIAL_DAYS_ACTIVATION = "0-0:94.44.128.26"
-CALENDAR_ACTIVATION = "0-0:94.44.128.35"
+CALENDAR_ACTIVATION = "0-0:94.44.128.26"
+SPECIAL_DAYS_ACTIVATION = "0-0:94.44.128.35"
 """The future-dated configuration objects (class 9000) whose activation date-time (attribute
-6) makes the pending (``0-1``) special days and schedule of the switching calendar the
+6) makes the pending (``0-1``) schedule and special days of the switching calendar the
 active (``0-0``) ones."""
 
 

@@ -198,6 +198,27 @@ def test_the_auxiliary_controller_calendar_is_kept_and_a_bad_one_refused() -> No
     assert setting(fleet.device(ESME, head.now), "set 10 0-0:12.0.2.255/2") == calendar
 
 
+def test_each_activation_makes_its_own_pending_table_active() -> None:
+    fleet, head = _alcs_fleet()
+    days = dlms.array(
+        dlms.structure(
+            dlms.long_unsigned(1), dlms.octet_string(b"\xff\xff\x0c\x19\xff"), dlms.unsigned(1)
+        )
+    )
+    calendar = dlms.array(_entry(1, 0x2180))
+    now = dlms.octet_string(IMMEDIATE)
+    calendar_only = (
+        (dlms.set_(11, "0-1:11.0.3.255", 2), days),
+        (dlms.set_(10, "0-1:12.0.2.255", 2), calendar),
+        (dlms.set_(9000, "0-0:94.44.128.26", 6), now),  # the calendar's activation alone
+    )
+    assert _send(head, calendar_only, 0x011A).ok
+    assert _read(head, 0x00BB)[10:12] == (dlms.array(), calendar)
+    days_too = (*calendar_only, (dlms.set_(9000, "0-0:94.44.128.35", 6), now))
+    assert _send(head, days_too, 0x011A).ok
+    assert _read(head, 0x00BB)[10:12] == (days, calendar)
+
+
 def test_ecs61a_reads_labels_types_and_the_alcs_calendar_as_set() -> None:
     _fleet, head = _alcs_fleet()
     label = ((dlms.set_(1, "0-0:94.44.0.13", 2), dlms.visible_string(b"Storage heater")),)
