@@ -307,10 +307,10 @@ class Reply:
     encrypt: bool = False
     """Encrypt the whole content for the command's originator (most handlers encrypt a part
     themselves, with :meth:`gbcs.builders.Builder.encrypt_payload`)."""
-    alerts: list[Alert] = field(default_factory=list)
     date_time: bytes | None = None
     """The response header's date-time (COSEM), where GBCS gives one: the execution time of a
     use case that may be future-dated."""
+    alerts: list[Alert] = field(default_factory=list)
 
 
 Handler = Callable[[Any, Message, int, DeviceContext], Reply]

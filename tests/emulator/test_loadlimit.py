@@ -199,7 +199,7 @@ def test_the_auxiliary_controller_calendar_is_kept_and_a_bad_one_refused() -> No
 
 
 def test_each_activation_makes_its_own_pending_table_active() -> None:
-    fleet, head = _alcs_fleet()
+    _fleet, head = _alcs_fleet()
     days = dlms.array(
         dlms.structure(
             dlms.long_unsigned(1), dlms.octet_string(b"\xff\xff\x0c\x19\xff"), dlms.unsigned(1)
