@@ -341,6 +341,9 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
             alert_code=AlertCode.SOURCE_HAS_NO_AUTHORITY,
         )
     _check(cmd)
+    if cmd.message_code in _HELD_WHEN_DATED and _hold(device, cmd, command, now):
+        executed = CosemDateTime.from_datetime(from_seconds(device.device_time(now)))
+        return Reply(cmd.outcome().encode(), date_time=executed.to_bytes())
     apply(device, cmd, now)
     device._log(
         f"settings 0x{cmd.message_code:04X}: {len(cmd.writes)} written at "
@@ -352,6 +355,99 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
         executed = CosemDateTime.from_datetime(from_seconds(device.device_time(now)))
         return Reply(cmd.outcome().encode(), date_time=executed.to_bytes())
     return Reply(cmd.outcome().encode())
+
+
+_HELD_WHEN_DATED = frozenset({0x0043, _ECS46D})
+"""ECS28a and ECS46d: held by the ESME when their activation date-time is still to come
+(the Device pattern of a future-dated SR6.4.1 / SR6.14.3)."""
+CANCEL = b"\xff" * 9 + b"\x80\x00\xff"
+"""The activation date-time (all wildcards) that cancels the pending future-dated command."""
+FUTURE_DATED_DLMS = 0x00CC
+
+
+def _activation(cmd: c.DeviceSettings) -> bytes:
+    """The one activation date-time of a command's future-dated objects (:func:`_check` has
+    made each a 12-byte octet string)."""
+    found = {
+        data.value
+        for spec, data in cmd.writes
+        if spec.class_id == 9000 and spec.index == 6 and isinstance(data, dlms.OctetString)
+    }
+    if len(found) != 1:
+        raise CommandError("the future-dated objects take effect at different times")
+    return found.pop()
+
+
+def _hold(device: Any, cmd: c.DeviceSettings, command: Message, now: int) -> bool:
+    """Hold a command whose activation is still to come, or cancel the held one (True: done
+    here); False: apply it now."""
+    at = _activation(cmd)
+    held: dict[str, Any] = device.family_state(FAMILY).setdefault("future_dated", {})
+    key = f"{cmd.message_code:04X}"
+    if at == CANCEL:
+        dropped = held.pop(key, None)
+        device._log(f"0x{key}: {'pending command cancelled' if dropped else 'nothing to cancel'}")
+        return True
+    if at == IMMEDIATE:
+        return False
+    when = CosemDateTime.from_bytes(at).to_datetime()
+    if when is None:
+        raise CommandError("the activation date-time is not fully specified")
+    if int(when.timestamp()) <= device.device_time(now):
+        return False
+    held[key] = {
+        "content": command.content.hex(),
+        "counter": command.originator_counter,
+        "at": int(when.timestamp()),
+    }
+    device._log(f"0x{key} held until {when.isoformat()}")
+    return True
+
+
+@ticks
+def future_dated(device: Any, now: int) -> list[Alert]:
+    """Each held ECS28a / ECS46d falling due: applied (checked again first), then one 0x8F66
+    alert (0x8F67: not executed) per future-dated object, naming its activation attribute."""
+    state: dict[str, Any] | None = device.extra.get(FAMILY) if device.extra else None
+    held = state.get("future_dated") if state else None
+    if not held:
+        return []
+    alerts: list[Alert] = []
+    for key in sorted(held):
+        pending = held[key]
+        at = int(pending["at"])
+        if device.device_time(now) < at:
+            continue
+        del held[key]
+        code = int(key, 16)
+        cmd = c.decode_command(code, bytes.fromhex(pending["content"]))
+        if not isinstance(cmd, c.DeviceSettings):  # pragma: no cover - held as one
+            continue
+        try:
+            _check(cmd)
+            apply(device, cmd, at - device.clock_offset)
+            executed = True
+        except (CommandError, ValueError) as exc:
+            executed = False
+            device._log(f"held 0x{key} failed: {exc}")
+        dated = [spec for spec, _ in cmd.writes if spec.class_id == 9000 and spec.index == 6]
+        for spec in dated:
+            # Sealed next, in this order, each with the device's next alert counter.
+            alert = c.DlmsAlert.future_dated(
+                device.alert_counter + 1 + len(alerts),
+                executed=executed,
+                when=from_seconds(at),
+                message_code=code,
+                command_counter=int(pending["counter"]),
+                spec=spec,
+            )
+            outcome = (
+                AlertCode.FUTURE_DATED_COMMAND_EXECUTED
+                if executed
+                else (AlertCode.FUTURE_DATED_COMMAND_NOT_EXECUTED)
+            )
+            alerts.append(Alert(outcome, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+    return alerts
 
 
 def _scan_requested(device: Any, now: int) -> Alert:

@@ -11,10 +11,11 @@ byte (as the APC limit of ECS47e):
 
 * ECS46d writes the auxiliary controllers' calendar as ECS46c writes the ALCS one: the pending
   (``0-1``) special days table and schedule, entries laid out as ECS46c's, then the activation
-  date-times of both (all-zero: at once), after which the device holds them as the active
-  ``0-0`` pair that ECS61a and ECS61d (7.14) read. Each entry's script has ``0x80 | level``
-  in its low byte (0x80 telling a level from the ALCS switching actions 0x01 / 0x02 / 0x11 /
-  0x12 / 0x20).
+  date-times of both (all-zero: at once; a future-dated request's execution date-time, the
+  ESME holding them until then; all wildcards: cancel the pending ones), after which the
+  device holds them as the active ``0-0`` pair that ECS61a and ECS61d (7.14) read. Each
+  entry's script has ``0x80 | level`` in its low byte (0x80 telling a level from the ALCS
+  switching actions 0x01 / 0x02 / 0x11 / 0x12 / 0x20).
 * ECS47a holds controller ``n`` at a level from a start to an end: it writes the start and
   end date-times (``0-0:94.44.{116+n}.1`` / ``.2``) and runs the script whose low byte is the
   level itself (the message code tells it from an ECS47 switching action).
@@ -32,10 +33,10 @@ from gateway.duis.xml import local_name
 from gateway.srv import switching
 from gateway.srv.example import EMPTY, Example, Values
 from gateway.srv.fields import Fields, children, invalid, one, read_int
+from gateway.srv.loadlimit import activation
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
-from gbcs.content.tariff import IMMEDIATE
 from gbcs.payloads import dlms
 
 __all__ = ["ControllerCalendar", "level_script", "state_script"]
@@ -114,11 +115,11 @@ def _read_calendar(body: etree._Element) -> ControllerCalendar:
 
 def _build_calendar(cmd: Command) -> bytes:
     r: ControllerCalendar = cmd.request
-    at_once = dlms.octet_string(IMMEDIATE)
+    at = activation(cmd)
     writes = (
         *switching.calendar_writes(1, r.special_days, r.entries),
-        (dlms.set_(9000, switching.CALENDAR_ACTIVATION, 6), at_once),
-        (dlms.set_(9000, switching.SPECIAL_DAYS_ACTIVATION, 6), at_once),
+        (dlms.set_(9000, switching.CALENDAR_ACTIVATION, 6), at),
+        (dlms.set_(9000, switching.SPECIAL_DAYS_ACTIVATION, 6), at),
     )
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
@@ -174,6 +175,7 @@ serves(
         read=_read_calendar,
         build=_build_calendar,
         builds=frozenset({"ECS46d"}),
+        future_dated=True,
         example=_CALENDAR_EXAMPLE,
     ),
 )

@@ -80,13 +80,56 @@ def test_a_zero_load_limit_threshold_changes_nothing(fleet: Fleet, head: HeadEnd
     assert setting(device, "set 9000 0-0:94.44.0.3/2") == dlms.boolean(True)
 
 
-def test_a_load_limit_activated_later_is_kept_but_not_acted_on(fleet: Fleet, head: HeadEnd) -> None:
+CANCEL = b"\xff" * 9 + b"\x80\x00\xff"
+
+
+def _cosem(when: datetime) -> bytes:
+    return dlms.CosemDateTime.from_datetime(when).to_bytes()
+
+
+def test_a_future_dated_load_limit_is_held_then_applied_with_an_alert_per_object(
+    fleet: Fleet, head: HeadEnd
+) -> None:
     assert _send(head, _load_limit(12_000), 0x0043).ok
-    later = dlms.CosemDateTime.from_datetime(datetime(2030, 1, 1, tzinfo=UTC)).to_bytes()
+    device = fleet.device(ESME, head.now)
+    when = head.now.replace(microsecond=0) + timedelta(hours=2)
+    executed_at = device.device_time(int(when.timestamp()))
+    at = datetime.fromtimestamp(executed_at, UTC)  # the device's clock says when
+    assert _send(head, _load_limit(5_000, activation=_cosem(at)), 0x0043).ok
+    assert _read(head, 0x0042)[3] == dlms.double_long_unsigned(12_000)  # held, not in force
+    assert head.advance(timedelta(hours=1)).alerts == []
+    answer = head.advance(timedelta(hours=2))
+    dated = [a for a in answer.alerts if a.message_code == 0x00CC]
+    assert len(dated) == 4
+    named = []
+    for message in dated:
+        alert = c.decode_alert(message.message_code, message.content)
+        assert isinstance(alert, c.DlmsAlert)
+        assert alert.code == 0x8F66
+        assert isinstance(alert.details, dlms.OctetString)
+        assert alert.details.value[:2] == b"\x00\x43"  # ECS28a's, then its counter
+        named.append(alert.details.value[-9:])  # class 9000, the OBIS, attribute 6
+    assert named == [
+        bytes.fromhex("2328") + bytes([0, 0, 94, 44, *e]) + b"\x06"
+        for e in ((0, 3), (128, 7), (128, 6), (128, 8))
+    ]
+    assert _read(head, 0x0042)[3] == dlms.double_long_unsigned(5_000)
+
+
+def test_a_cancellation_drops_the_held_load_limit(fleet: Fleet, head: HeadEnd) -> None:
+    assert _send(head, _load_limit(12_000), 0x0043).ok
+    later = _cosem(datetime(2030, 1, 1, tzinfo=UTC))
     assert _send(head, _load_limit(5_000, activation=later), 0x0043).ok
     device = fleet.device(ESME, head.now)
-    assert setting(device, "set 9000 0-0:94.44.128.7/4") == dlms.double_long_unsigned(5_000)
-    assert _read(head, 0x0042)[3] == dlms.double_long_unsigned(12_000)  # ECS27: still in force
+    assert "0043" in device.family_state(FAMILY)["future_dated"]
+    assert _send(head, _load_limit(5_000, activation=CANCEL), 0x0043).ok
+    assert device.family_state(FAMILY)["future_dated"] == {}
+    assert _read(head, 0x0042)[3] == dlms.double_long_unsigned(12_000)
+    mixed = (
+        *_load_limit(5_000)[:7],
+        (dlms.set_(9000, "0-0:94.44.128.8", 6), dlms.octet_string(later)),
+    )
+    assert not _send(head, mixed, 0x0043).ok  # one command, one activation time
 
 
 def test_tamper_state_and_randomised_offset_limit(fleet: Fleet, head: HeadEnd) -> None:
