@@ -217,9 +217,10 @@ def _entry(index: int, script: int) -> dlms.Data:
     )
 
 
-def _calendar(calendar: dlms.Data) -> Writes:
-    """ECS46d's writes: the pending special days and schedule, then their activation now."""
-    now = dlms.octet_string(IMMEDIATE)
+def _calendar(calendar: dlms.Data, activation: bytes = IMMEDIATE) -> Writes:
+    """ECS46d's writes: the pending special days and schedule, then their activation (now
+    unless given)."""
+    now = dlms.octet_string(activation)
     return (
         (dlms.set_(11, "0-1:11.0.3.255", 2), dlms.array()),
         (dlms.set_(10, "0-1:12.0.2.255", 2), calendar),
@@ -239,6 +240,25 @@ def test_the_auxiliary_controller_calendar_is_kept_and_a_bad_one_refused() -> No
     switching = dlms.array(_entry(1, 0x0101))  # an ALCS switching script, not a level
     assert not _send(head, _calendar(switching), 0x011A).ok
     assert setting(fleet.device(ESME, head.now), "set 10 0-0:12.0.2.255/2") == calendar
+
+
+def test_a_future_dated_calendar_becomes_active_at_its_time() -> None:
+    fleet, head = _alcs_fleet()
+    calendar = dlms.array(_entry(1, 0x2180), _entry(2, 0x21B2))
+    device = fleet.device(ESME, head.now)
+    due = device.device_time(int((head.now + timedelta(hours=1)).timestamp()))
+    at = datetime.fromtimestamp(due, UTC).replace(microsecond=0)
+    assert _send(head, _calendar(calendar, _cosem(at + timedelta(seconds=1))), 0x011A).ok
+    assert _read(head, 0x00BB)[11] == dlms.array()  # held
+    answer = head.advance(timedelta(hours=2))
+    alerts = [c.decode_alert(a.message_code, a.content) for a in answer.alerts]
+    details = [a.details for a in alerts if isinstance(a, c.DlmsAlert) and a.code == 0x8F66]
+    # the calendar's activation, then the special days': each named in its own alert
+    assert [d.value[-3:-1] for d in details if isinstance(d, dlms.OctetString)] == [
+        bytes([128, 26]),
+        bytes([128, 35]),
+    ]
+    assert _read(head, 0x00BB)[11] == calendar
 
 
 def test_each_activation_makes_its_own_pending_table_active() -> None:
