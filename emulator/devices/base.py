@@ -212,6 +212,7 @@ class Device:
             critical=uc.critical,
             encrypt=reply.encrypt,
             extensions=reply.extensions,
+            date_time=reply.date_time,
         )
         if reply.alerts:
             return [*out, response, *self.seal(reply.alerts, now, ctx)]

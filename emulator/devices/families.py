@@ -52,6 +52,9 @@ class Reply:
     extensions: bytes | None = None
     """The response's other-information; None: the command's (a read for an Unknown Remote
     Party answers without the certificate, :mod:`emulator.usecases.urp`)."""
+    date_time: bytes | None = None
+    """The response header's date-time (COSEM), where GBCS gives one: the execution time of a
+    use case that may be future-dated."""
 
 
 Handler = Callable[[Any, Message, int, DeviceContext], Reply]

@@ -32,6 +32,14 @@ them back from here:
 ``channel_scans``
     On a CHF: device time of the last Sub GHz channel scans asked for (DBCH05, at most 10).
 
+Future-dated configuration objects (class 9000: ECS28a's load limit settings, the switching
+calendars of ECS46c / ECS46d) are written as a value (attribute 4, or the pending ``0-1``
+special days and schedule) and an activation date-time (attribute 6). An all-zero date-time
+activates at once: the device then holds the value where the reads find it (the load limit
+supply state's attribute 2, the limiter ``0-0:17.0.0.255``'s 4 / 6 / 7, the active ``0-0``
+special days and schedule). A date-time still to come is kept under ``objects`` and not
+acted on here; a held command applied once its time has come activates.
+
 A GSME takes the GBZ settings (:class:`gbcs.content.GasSettings`: GCS23, GCS24/24a,
 GCS25a, GCS41) and keeps, in the same family state:
 
@@ -80,6 +88,20 @@ LEVEL = 0x80
 """A switching-table script with this low-byte flag sets a controller's level (low 7 bits)."""
 LOAD_LIMIT_THRESHOLD = "set 71 0-0:17.0.0.255/4"
 """The load limiter's threshold (W, ECS28a): not one of the voltage limiters (ECS29)."""
+IMMEDIATE = bytes.fromhex("0000000000000000008000ff")
+"""The activation date-time that makes a future-dated configuration object take effect now."""
+_ACTIVATES: dict[str, tuple[tuple[str, str], ...]] = {
+    # ECS28a: the value written to attribute 4 becomes what ECS27 reads.
+    "0-0:94.44.0.3": (("set 9000 0-0:94.44.0.3/4", "set 9000 0-0:94.44.0.3/2"),),
+    "0-0:94.44.128.7": (("set 9000 0-0:94.44.128.7/4", LOAD_LIMIT_THRESHOLD),),
+    "0-0:94.44.128.6": (("set 9000 0-0:94.44.128.6/4", "set 71 0-0:17.0.0.255/6"),),
+    "0-0:94.44.128.8": (("set 9000 0-0:94.44.128.8/4", "set 71 0-0:17.0.0.255/7"),),
+    # ECS46c / ECS46d: the pending switching schedule and special days become the active ones.
+    "0-0:94.44.128.26": (("set 10 0-1:12.0.2.255/2", "set 10 0-0:12.0.2.255/2"),),
+    "0-0:94.44.128.35": (("set 11 0-1:11.0.3.255/2", "set 11 0-0:11.0.3.255/2"),),
+}
+"""Each future-dated configuration object: (pending key, active key) of what it activates."""
+_NOW = dlms.octet_string(IMMEDIATE)
 MAX_RANDOMISED_OFFSET = 1799
 _ECS46D = 0x011A
 _ECS47A = 0x011E
@@ -112,9 +134,16 @@ def _time(value: dlms.Data, what: str) -> int:
 
 
 def _level_script(script: int) -> bool:
-    """Whether a switching-table script sets a controller's level (see
+    """Whether a calendar entry's switching-table script sets a controller's level (see
     :func:`gateway.srv.controllers.level_script`): ``(0x10 | 0x20) | n``, ``0x80 | level``."""
     return bool(script & LEVEL)
+
+
+def _check_state_script(script: int) -> None:
+    """ECS47a's script (:func:`gateway.srv.controllers.state_script`): ``(0x10 | 0x20) | n``,
+    then the level itself."""
+    if script >> 12 not in (1, 2) or not 1 <= script >> 8 & 0x0F <= 5 or script & 0xFF > 100:
+        raise CommandError(f"script 0x{script:04X} is no level of 0..100% of controller 1..5")
 
 
 def _check_script(script: int, table: str) -> None:
@@ -147,14 +176,21 @@ def _check(cmd: c.DeviceSettings) -> None:
     """Refuse values outside what the device accepts, before anything changes."""
     values = {c.spec_key(spec): data for spec, data in cmd.writes}
     if cmd.message_code == _ECS46D:
-        _check_calendar(values.get("set 10 0-0:12.0.2.255/2", dlms.array()))
+        _check_calendar(values.get("set 10 0-1:12.0.2.255/2", dlms.array()))
     offset = values.get("set 1 0-0:94.44.0.1/2")
     if offset is not None and _uint(offset, "randomised offset limit") > MAX_RANDOMISED_OFFSET:
         raise CommandError(f"a randomised offset limit of {offset} s is not below 1800 s")
-    for key in ("set 9000 0-0:94.44.0.3/2", "set 1 0-0:94.44.0.4/2", "set 1 0-0:94.44.10.1/2"):
+    for key in ("set 9000 0-0:94.44.0.3/4", "set 1 0-0:94.44.0.4/2"):
         if key in values and not isinstance(values[key], dlms.Boolean):
             raise CommandError(f"{key}: expected a boolean")
-    threshold = values.get(LOAD_LIMIT_THRESHOLD)
+    scan = values.get("set 1 0-0:94.44.10.1/2")
+    if scan is not None and _uint(scan, "channel scan request") != 0:
+        raise CommandError(f"a channel scan request of {scan} is not 0")
+    for spec, data in cmd.writes:
+        dated = spec.class_id == 9000 and spec.index == 6
+        if dated and (not isinstance(data, dlms.OctetString) or len(data.value) != 12):
+            raise CommandError(f"{c.spec_key(spec)}: expected a COSEM date-time")
+    threshold = values.get("set 9000 0-0:94.44.128.7/4")
     if threshold is not None and _uint(threshold, "load limit threshold") == 0:
         raise CommandError("a load limit threshold of 0 W is refused")
     start, end = _periods(cmd)
@@ -174,23 +210,43 @@ def _check(cmd: c.DeviceSettings) -> None:
     for spec, data in cmd.writes:
         if spec.kind is AccessKind.ACTION and spec.class_id == 9:
             script = _uint(data, "script")
+            if cmd.message_code == _ECS47A:
+                _check_state_script(script)
+                continue
             _check_script(script, str(spec.obis))
-            # ECS47a commands a level, ECS47 switches: neither runs the other's scripts.
-            if str(spec.obis).endswith("10.0.103.255") and _level_script(script) != (
-                cmd.message_code == _ECS47A
-            ):
+            # Calendar entries command levels, ECS47 switches: it runs no level script.
+            if str(spec.obis).endswith("10.0.103.255") and _level_script(script):
                 raise CommandError(f"script 0x{script:04X} is not 0x{cmd.message_code:04X}'s")
+
+
+def _period_objects(message_code: int) -> tuple[int, int]:
+    """Which ``0-0:94.44.{116+n}.x`` hold a controller's start and end: ``.1`` / ``.2`` in
+    ECS47a (where ECS47 puts its durations), ``.3`` / ``.4`` in ECS47e."""
+    return (1, 2) if message_code == _ECS47A else (3, 4)
 
 
 def _periods(cmd: c.DeviceSettings) -> tuple[dict[int, int], dict[int, int]]:
     """The start and end (Unix seconds) each controller's period is written with."""
+    first, last = _period_objects(cmd.message_code)
     start: dict[int, int] = {}
     end: dict[int, int] = {}
     for spec, data in cmd.writes:
         raw = spec.obis.raw
-        if spec.class_id == 1 and raw[:4] == _ALCS_BASE and 117 <= raw[4] <= 121 and raw[5] > 2:
-            (start if raw[5] == 3 else end)[_number(spec)] = _time(data, c.spec_key(spec))
+        period = raw[5] in (first, last)
+        if spec.class_id == 1 and raw[:4] == _ALCS_BASE and 117 <= raw[4] <= 121 and period:
+            (start if raw[5] == first else end)[_number(spec)] = _time(data, c.spec_key(spec))
     return start, end
+
+
+def _due(activation: dlms.Data, at: int) -> bool:
+    """Whether a future-dated object's activation date-time is now (all-zero) or has come by
+    device time ``at`` (a held command applied when it falls due)."""
+    if activation == _NOW:
+        return True
+    if not isinstance(activation, dlms.OctetString) or len(activation.value) != 12:
+        return False
+    when = CosemDateTime.from_bytes(activation.value).to_datetime()
+    return when is not None and int(when.timestamp()) <= at
 
 
 def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
@@ -200,6 +256,7 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
     objects: dict[str, str] = state.setdefault("objects", {})
     durations: dict[int, dict[int, int]] = {}
     periods: dict[int, dict[int, int]] = {}
+    first, last = _period_objects(cmd.message_code)
     for spec, data in cmd.writes:
         key = c.spec_key(spec)
         if spec.kind is AccessKind.SET:
@@ -210,20 +267,24 @@ def apply(device: Any, cmd: c.DeviceSettings, now: int) -> None:
                 and 117 <= spec.obis.raw[4] <= 121
             ):
                 n, which = _number(spec), spec.obis.raw[5]
-                if which in (1, 2):
-                    durations.setdefault(n, {})[which] = _uint(data, key)
-                else:
+                if which in (first, last):
                     periods.setdefault(n, {})[which] = _time(data, key)
+                else:
+                    durations.setdefault(n, {})[which] = _uint(data, key)
+            elif spec.class_id == 9000 and spec.index == 6 and _due(data, at):
+                for pending, active in _ACTIVATES.get(str(spec.obis), ()):
+                    if pending in objects:
+                        objects[active] = objects[pending]
             continue
-        if spec.class_id == 9:  # a script: switch an ALCS or limit an APC
+        if spec.class_id == 9:  # a script: switch an ALCS, command a level or limit an APC
             script = _uint(data, "script")
             n = script >> 8 & 0x0F
-            if str(spec.obis).endswith("10.0.103.255") and _level_script(script):
+            if cmd.message_code == _ECS47A:
                 window = periods.get(n, {})
                 state.setdefault("controllers", {})[str(n)] = {
-                    "level": script & 0x7F,
-                    "start": window.get(3),
-                    "end": window.get(4),
+                    "level": script & 0xFF,
+                    "start": window.get(first),
+                    "end": window.get(last),
                     "input": script >> 12 == 2,
                 }
             elif str(spec.obis).endswith("10.0.103.255"):
@@ -252,6 +313,9 @@ SCAN_ASSESSED = 0x8F28
 """Sub GHz channel scan request assessment outcome (DBCH08)."""
 SCAN_ACCEPTED = b"\x00"
 """The assessment outcome: the CHF will scan (the DCC's reference alert carries 00, 00)."""
+_MAY_BE_FUTURE_DATED = frozenset({0x0043, 0x0054, _ECS46D})
+"""ECS28a, ECS46c, ECS46d: use cases GBCS lets be future-dated, whose response header carries
+the date-time the device executed the command."""
 _NETWORK_OPERATOR_CODES = frozenset(
     {0x0045, 0x00AE, 0x00D1, 0x00D2, 0x00D3, 0x00D4, 0x004A, 0x005A}
 )
@@ -278,6 +342,9 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
             alert_code=AlertCode.SOURCE_HAS_NO_AUTHORITY,
         )
     _check(cmd)
+    if cmd.message_code in _HELD_WHEN_DATED and _hold(device, cmd, command, now):
+        executed = CosemDateTime.from_datetime(from_seconds(device.device_time(now)))
+        return Reply(cmd.outcome().encode(), date_time=executed.to_bytes())
     apply(device, cmd, now)
     device._log(
         f"settings 0x{cmd.message_code:04X}: {len(cmd.writes)} written at "
@@ -285,7 +352,103 @@ def _settings(device: Any, command: Message, now: int, ctx: DeviceContext) -> Re
     )
     if cmd.message_code == _DBCH05:
         return Reply(cmd.outcome().encode(), alerts=[_scan_requested(device, now)])
+    if cmd.message_code in _MAY_BE_FUTURE_DATED:
+        executed = CosemDateTime.from_datetime(from_seconds(device.device_time(now)))
+        return Reply(cmd.outcome().encode(), date_time=executed.to_bytes())
     return Reply(cmd.outcome().encode())
+
+
+_HELD_WHEN_DATED = frozenset({0x0043, _ECS46D})
+"""ECS28a and ECS46d: held by the ESME when their activation date-time is still to come
+(the Device pattern of a future-dated SR6.4.1 / SR6.14.3)."""
+CANCEL = b"\xff" * 9 + b"\x80\x00\xff"
+"""The activation date-time (all wildcards) that cancels the pending future-dated command."""
+FUTURE_DATED_DLMS = 0x00CC
+
+
+def _activation(cmd: c.DeviceSettings) -> bytes:
+    """The one activation date-time of a command's future-dated objects (:func:`_check` has
+    made each a 12-byte octet string)."""
+    found = {
+        data.value
+        for spec, data in cmd.writes
+        if spec.class_id == 9000 and spec.index == 6 and isinstance(data, dlms.OctetString)
+    }
+    if len(found) != 1:
+        raise CommandError("the future-dated objects take effect at different times")
+    return found.pop()
+
+
+def _hold(device: Any, cmd: c.DeviceSettings, command: Message, now: int) -> bool:
+    """Hold a command whose activation is still to come, or cancel the held one (True: done
+    here); False: apply it now."""
+    at = _activation(cmd)
+    held: dict[str, Any] = device.family_state(FAMILY).setdefault("future_dated", {})
+    key = f"{cmd.message_code:04X}"
+    if at == CANCEL:
+        dropped = held.pop(key, None)
+        device._log(f"0x{key}: {'pending command cancelled' if dropped else 'nothing to cancel'}")
+        return True
+    if at == IMMEDIATE:
+        return False
+    when = CosemDateTime.from_bytes(at).to_datetime()
+    if when is None:
+        raise CommandError("the activation date-time is not fully specified")
+    if int(when.timestamp()) <= device.device_time(now):
+        return False
+    held[key] = {
+        "content": command.content.hex(),
+        "counter": command.originator_counter,
+        "at": int(when.timestamp()),
+    }
+    device._log(f"0x{key} held until {when.isoformat()}")
+    return True
+
+
+@ticks
+def future_dated(device: Any, now: int) -> list[Alert]:
+    """Each held ECS28a / ECS46d falling due: applied (checked again first), then one 0x8F66
+    alert (0x8F67: not executed) per future-dated object, naming its activation attribute."""
+    state: dict[str, Any] | None = device.extra.get(FAMILY) if device.extra else None
+    held = state.get("future_dated") if state else None
+    if not held:
+        return []
+    alerts: list[Alert] = []
+    for key in sorted(held):
+        pending = held[key]
+        at = int(pending["at"])
+        if device.device_time(now) < at:
+            continue
+        del held[key]
+        code = int(key, 16)
+        cmd = c.decode_command(code, bytes.fromhex(pending["content"]))
+        if not isinstance(cmd, c.DeviceSettings):  # pragma: no cover - held as one
+            continue
+        try:
+            _check(cmd)
+            apply(device, cmd, at - device.clock_offset)
+            executed = True
+        except (CommandError, ValueError) as exc:
+            executed = False
+            device._log(f"held 0x{key} failed: {exc}")
+        dated = [spec for spec, _ in cmd.writes if spec.class_id == 9000 and spec.index == 6]
+        for spec in dated:
+            # Sealed next, in this order, each with the device's next alert counter.
+            alert = c.DlmsAlert.future_dated(
+                device.alert_counter + 1 + len(alerts),
+                executed=executed,
+                when=from_seconds(at),
+                message_code=code,
+                command_counter=int(pending["counter"]),
+                spec=spec,
+            )
+            outcome = (
+                AlertCode.FUTURE_DATED_COMMAND_EXECUTED
+                if executed
+                else (AlertCode.FUTURE_DATED_COMMAND_NOT_EXECUTED)
+            )
+            alerts.append(Alert(outcome, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
+    return alerts
 
 
 def _scan_requested(device: Any, now: int) -> Alert:
@@ -390,11 +553,12 @@ def _read_switch_data(device: Any, command: Message, now: int, ctx: DeviceContex
     data: list[dlms.Data] = []
     for get in cmd.gets():
         factory: dlms.Data
+        if get.class_id == 70:  # switch n's disconnect control 0-n:96.3.10.255: its output
+            n = int(get.obis.split(":")[0].split("-")[1])
+            data.append(dlms.boolean(_switch_on(device, n, at)))
+            continue
         if get.obis.startswith("0-0:94.44.0."):
             kind, n = divmod(int(get.obis.rsplit(".", 1)[1]), 10)
-            if kind == 3:
-                data.append(dlms.boolean(_switch_on(device, n, at)))
-                continue
             factory = (
                 dlms.visible_string(f"Switch {n}".encode())
                 if kind == 1

@@ -5,22 +5,23 @@ the HC ALCS / ALCS data (7.7, ECS61a).
 An auxiliary controller ``n`` (1..5) is an ALCS, an HC ALCS or an auxiliary proportional
 controller (APC). Its commanded state is a level (0..100 %: an APC's share of the energy flow;
 an ALCS / HC ALCS is on at 100 and off below), on its output or, with
-``InputFromControlledLoad``, on its input. The DCC's reference calendar (the ECS61d response
-of 7.14) shows how GBCS writes such a state: a script of the switching script table
-``0-0:10.0.103.255`` whose id has ``(0x10 output | 0x20 input) | n`` in its high byte (as the
-APC limit of ECS47e) and ``0x80 | level`` in its low byte (0x80 telling a level from the ALCS
-switching actions 0x01 / 0x02 / 0x11 / 0x12 / 0x20).
+``InputFromControlledLoad``, on its input. GBCS commands it with a script of the switching
+script table ``0-0:10.0.103.255`` whose id has ``(0x10 output | 0x20 input) | n`` in its high
+byte (as the APC limit of ECS47e):
 
-* ECS46d writes the auxiliary controllers' special days and calendar - the ``0-0`` special
-  days table and schedule that ECS61d reads back (ECS46c's ALCS calendar is the ``0-1`` pair),
-  entries laid out as ECS46c's.
-* ECS47a holds controller ``n`` at a level from a start to an end: it writes the period as
-  ECS47e does (``0-0:94.44.{116+n}.3`` / ``.4``) and runs the level script.
-* ECS61a reads the labels, the switch types, the switch states, the ALCS special days and
-  calendar (the objects of :data:`gbcs.content.reads.DLMS_READS`).
-
-None of these three has a DCC reference command: they follow the references of their
-siblings (ECS46c, ECS47e, ECS61d)."""
+* ECS46d writes the auxiliary controllers' calendar as ECS46c writes the ALCS one: the pending
+  (``0-1``) special days table and schedule, entries laid out as ECS46c's, then the activation
+  date-times of both (all-zero: at once; a future-dated request's execution date-time, the
+  ESME holding them until then; all wildcards: cancel the pending ones), after which the
+  device holds them as the active ``0-0`` pair that ECS61a and ECS61d (7.14) read. Each
+  entry's script has ``0x80 | level`` in its low byte (0x80 telling a level from the ALCS
+  switching actions 0x01 / 0x02 / 0x11 / 0x12 / 0x20).
+* ECS47a holds controller ``n`` at a level from a start to an end: it writes the start and
+  end date-times (``0-0:94.44.{116+n}.1`` / ``.2``) and runs the script whose low byte is the
+  level itself (the message code tells it from an ECS47 switching action).
+* ECS61a reads the labels, the switch types, the active special days and calendar, and each
+  switch's output state (the disconnect control ``0-n:96.3.10.255``) - the objects of
+  :data:`gbcs.content.reads.DLMS_READS`."""
 
 from __future__ import annotations
 
@@ -32,27 +33,41 @@ from gateway.duis.xml import local_name
 from gateway.srv import switching
 from gateway.srv.example import EMPTY, Example, Values
 from gateway.srv.fields import Fields, children, invalid, one, read_int
+from gateway.srv.loadlimit import activation
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.payloads import dlms
 
-__all__ = ["ControllerCalendar", "level_script"]
+__all__ = ["ControllerCalendar", "level_script", "state_script"]
 
 LEVEL = 0x80
-"""The low-byte flag of a level script (the level in its low 7 bits)."""
+"""The low-byte flag of a calendar entry's level script (the level in its low 7 bits)."""
+STATE_PERIOD = (1, 2)
+"""ECS47a's start and end: ``0-0:94.44.{116+n}.1`` / ``.2``."""
+
+
+def _side(n: int, input_side: bool) -> int:
+    return (0x20 if input_side else 0x10) | n
 
 
 def level_script(n: int, level: int, input_side: bool) -> int:
-    """The id of the script that commands controller ``n`` to ``level`` percent."""
-    return ((0x20 if input_side else 0x10) | n) << 8 | LEVEL | level
+    """The id of the script a calendar entry runs to command controller ``n`` to ``level``
+    percent."""
+    return _side(n, input_side) << 8 | LEVEL | level
+
+
+def state_script(n: int, level: int, input_side: bool) -> int:
+    """The id of the script ECS47a runs to command controller ``n`` to ``level`` percent."""
+    return _side(n, input_side) << 8 | level
 
 
 def _build_state(cmd: Command) -> bytes:
-    """SR7.13 ``SetAuxiliaryControllerState``: ECS47a - the period as ECS47e writes it, then
-    the level script of the switching script table."""
+    """SR7.13 ``SetAuxiliaryControllerState``: ECS47a - the period, then the state script of
+    the switching script table."""
     r: switching.LevelPeriod = cmd.request
-    script = level_script(r.n, r.level, r.input)
-    writes = switching.level_period_writes(r, switching.SCRIPTS, script)
+    script = state_script(r.n, r.level, r.input)
+    writes = switching.level_period_writes(r, switching.SCRIPTS, script, STATE_PERIOD)
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
@@ -100,7 +115,12 @@ def _read_calendar(body: etree._Element) -> ControllerCalendar:
 
 def _build_calendar(cmd: Command) -> bytes:
     r: ControllerCalendar = cmd.request
-    writes = switching.calendar_writes(0, r.special_days, r.entries)
+    at = activation(cmd)
+    writes = (
+        *switching.calendar_writes(1, r.special_days, r.entries),
+        (dlms.set_(9000, switching.CALENDAR_ACTIVATION, 6), at),
+        (dlms.set_(9000, switching.SPECIAL_DAYS_ACTIVATION, 6), at),
+    )
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 
@@ -155,6 +175,7 @@ serves(
         read=_read_calendar,
         build=_build_calendar,
         builds=frozenset({"ECS46d"}),
+        future_dated=True,
         example=_CALENDAR_EXAMPLE,
     ),
 )

@@ -5,18 +5,21 @@ randomised offset limit (7.12, ECS38).
 Each is one :class:`gbcs.content.DeviceSettings` command writing the objects the matching
 read returns, so that a read after the write shows it:
 
-* ECS28a writes what ECS27 (4.15) reads, in ECS27's order: the load limit supply state
-  (``0-0:94.44.0.3``, true: disable the supply when the limit is exceeded), then the limiter
-  ``0-0:17.0.0.255``'s threshold (W, attribute 4), the load limit period (s, attribute 6,
-  ``min_over_threshold_duration``) and the restoration period (s, attribute 7,
-  ``min_under_threshold_duration``).
+* ECS28a writes, as GBCS lays the use case out, four future-dated configuration objects
+  (class 9000): the load limit supply state (``0-0:94.44.0.3``, true: disable the supply when
+  the limit is exceeded), the power threshold (W, ``0-0:94.44.128.7``), the load limit period
+  (s, ``.128.6``) and the restoration period (s, ``.128.8``) - each value to apply in
+  attribute 4 - then each one's activation date-time in attribute 6: all-zero (take effect at
+  once), the request's ``ExecutionDateTime`` (future-dated, the Device pattern: the ESME holds
+  them until then and alerts 0x8F66 per object), or all wildcards (DUIS's 3000-12-31: cancel
+  the pending ones). Once active the ESME holds them where ECS27 (4.15) reads them: the supply
+  state's attribute 2 and the limiter ``0-0:17.0.0.255``'s attributes 4, 6 and 7.
 * ECS81 writes the supply tamper state ECS26m (6.2.4) reads (``0-0:94.44.0.4``, true:
   locked).
 * ECS38 writes the randomised offset limit (s), the third of ECS26c's (6.2.2) values
   (``0-0:94.44.0.1``; ECS26c reads offset, offset number, offset limit).
 
-None of these use cases has a DCC reference message: the objects and types are those of the
-reads that do (ECS27, ECS26c)."""
+ECS81 and ECS38 write the objects the reads return, with their types (ECS26m, ECS26c)."""
 
 from __future__ import annotations
 
@@ -24,21 +27,37 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from gateway.schedule import is_cancellation
 from gateway.srv.example import Example
 from gateway.srv.fields import Fields, invalid, read_int
 from gateway.srv.registry import serves
 from gateway.srv.spec import Codec, Command
 from gbcs import content as gc
+from gbcs.content._common import _stamp
+from gbcs.content.tariff import CANCEL, IMMEDIATE
 from gbcs.payloads import dlms
 
-__all__ = ["LoadLimitSettings", "RandomisedOffsetLimit", "SupplyTamperState"]
+__all__ = ["LoadLimitSettings", "RandomisedOffsetLimit", "SupplyTamperState", "activation"]
 
-_LIMITER = "0-0:17.0.0.255"
 LOAD_LIMIT_SUPPLY_STATE = "0-0:94.44.0.3"
+LOAD_LIMIT_THRESHOLD = "0-0:94.44.128.7"
+LOAD_LIMIT_PERIOD = "0-0:94.44.128.6"
+LOAD_LIMIT_RESTORATION = "0-0:94.44.128.8"
 SUPPLY_TAMPER_STATE = "0-0:94.44.0.4"
 RANDOMISED_OFFSET_LIMIT = "0-0:94.44.0.1"
 MAX_RANDOMISED_OFFSET = 1799
 """Seconds: DUIS caps the limit below the half hour."""
+
+
+def activation(cmd: Command) -> dlms.Data:
+    """When a future-dated configuration object takes effect: at once (all-zero), at the
+    request's execution date-time (the device holds it until then), or never (all wildcards:
+    a cancellation of the pending one)."""
+    if cmd.execution is None:
+        return dlms.octet_string(IMMEDIATE)
+    if is_cancellation(cmd.execution):
+        return dlms.octet_string(CANCEL)
+    return _stamp(cmd.execution)
 
 
 def _choice(name: str, text: str | None, values: tuple[str, str]) -> bool:
@@ -85,11 +104,16 @@ def _read_load_limit(body: etree._Element) -> LoadLimitSettings:
 def _build_load_limit(cmd: Command) -> bytes:
     r: LoadLimitSettings = cmd.request
     u32 = dlms.double_long_unsigned
+    values = (
+        (LOAD_LIMIT_SUPPLY_STATE, dlms.boolean(r.disable_supply)),
+        (LOAD_LIMIT_THRESHOLD, u32(r.threshold)),
+        (LOAD_LIMIT_PERIOD, u32(r.period)),
+        (LOAD_LIMIT_RESTORATION, u32(r.restoration)),
+    )
+    at = activation(cmd)
     writes = (
-        (dlms.set_(9000, LOAD_LIMIT_SUPPLY_STATE, 2), dlms.boolean(r.disable_supply)),
-        (dlms.set_(71, _LIMITER, 4), u32(r.threshold)),
-        (dlms.set_(71, _LIMITER, 6), u32(r.period)),
-        (dlms.set_(71, _LIMITER, 7), u32(r.restoration)),
+        *((dlms.set_(9000, obis, 4), value) for obis, value in values),
+        *((dlms.set_(9000, obis, 6), at) for obis, _ in values),
     )
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
@@ -141,6 +165,7 @@ serves(
         read=_read_load_limit,
         build=_build_load_limit,
         builds=frozenset({"ECS28a"}),
+        future_dated=True,
         example=Example(
             {
                 "LoadLimitPeriod": "300",

@@ -2,7 +2,8 @@
 802.15.4 channel page, and its duty-cycle and channel-change thresholds; and the request for
 a Sub GHz channel scan (SR6.29, DBCH05), which sets the CHF's channel scan request object
 ``0-0:94.44.10.1`` (beside the configuration ``.0``, the channel ``.2`` and its log ``.3``)
-to true: the CHF answers, then assesses whether it may scan and says so in a DBCH08 alert.
+to 0 (an unsigned, as GBCS gives the request): the CHF answers, then assesses whether it
+may scan and says so in a DBCH08 alert.
 
 A channel list is a 32-bit channel mask: the page in the top five bits (28: lower band
 channels 0-26, 29: lower band 27-34, 30: lower band 35-61, 31: upper band 0-26) and one bit
@@ -27,6 +28,8 @@ from gbcs.payloads import dlms
 __all__ = ["ChannelScan", "SubGhzConfiguration"]
 
 CHANNEL_SCAN = "0-0:94.44.10.1"
+SCAN_REQUEST = 0
+"""The value DBCH05 writes to the channel scan request object."""
 
 BANDS = (
     ("LowerBandSubGHzChannels0To26", 28, 0, 26),
@@ -165,7 +168,7 @@ def _read_scan(body: etree._Element) -> ChannelScan:
 
 
 def _build_scan(cmd: Command) -> bytes:
-    writes = ((dlms.set_(1, CHANNEL_SCAN, 2), dlms.boolean(True)),)
+    writes = ((dlms.set_(1, CHANNEL_SCAN, 2), dlms.unsigned(SCAN_REQUEST)),)
     return gc.DeviceSettings(cmd.use_case.code, cmd.counter, writes).encode()
 
 

@@ -8,8 +8,8 @@
   ``AuxiliaryControllerSchedulePeriodAndTime``), so the readers here take those names; the
   script an entry runs is the caller's.
 * A controller held at a level for a period: 7.16 (ECS47e, the APC limit) and 7.13 (ECS47a,
-  the commanded state) read the same body and write the same period objects; only the script
-  they run differs.
+  the commanded state) read the same body and write a period and a script the same way; the
+  period objects (``.3`` / ``.4`` and ``.1`` / ``.2``) and the script table differ.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from gbcs.content._common import _stamp
 from gbcs.payloads import dlms
 
 __all__ = [
+    "CALENDAR_ACTIVATION",
     "SCRIPTS",
+    "SPECIAL_DAYS_ACTIVATION",
     "WEEKDAYS",
     "LevelPeriod",
     "ScheduleEntry",
@@ -147,6 +149,13 @@ def read_special_days(
     return tuple(sorted(days.items()))
 
 
+CALENDAR_ACTIVATION = "0-0:94.44.128.26"
+SPECIAL_DAYS_ACTIVATION = "0-0:94.44.128.35"
+"""The future-dated configuration objects (class 9000) whose activation date-time (attribute
+6) makes the pending (``0-1``) schedule and special days of the switching calendar the
+active (``0-0``) ones."""
+
+
 def calendar_writes(
     b: int, special_days: tuple[tuple[int, bytes], ...], entries: tuple[ScheduleEntry, ...]
 ) -> tuple[Write, Write]:
@@ -236,13 +245,17 @@ def read_level_period(body: etree._Element) -> LevelPeriod:
     return LevelPeriod(n, start, end, level, f.marker("InputFromControlledLoad"))
 
 
-def level_period_writes(r: LevelPeriod, scripts: str, script: int) -> tuple[Write, ...]:
-    """The period of controller ``n`` (``0-0:94.44.{116+n}.3`` / ``.4``), then ``script`` of
-    the script table ``scripts`` run."""
+def level_period_writes(
+    r: LevelPeriod, scripts: str, script: int, period: tuple[int, int] = (3, 4)
+) -> tuple[Write, ...]:
+    """The period of controller ``n`` (start and end in ``0-0:94.44.{116+n}.x`` for the two
+    ``x`` of ``period``: ``.3`` / ``.4`` for the APC limit, ``.1`` / ``.2`` for the commanded
+    state), then ``script`` of the script table ``scripts`` run."""
     base = f"0-0:94.44.{116 + r.n}"
+    start, end = period
     return (
-        (dlms.set_(1, f"{base}.3", 2), _stamp(r.start)),
-        (dlms.set_(1, f"{base}.4", 2), _stamp(r.end)),
+        (dlms.set_(1, f"{base}.{start}", 2), _stamp(r.start)),
+        (dlms.set_(1, f"{base}.{end}", 2), _stamp(r.end)),
         (dlms.action(9, scripts, 1), dlms.long_unsigned(script)),
     )
 

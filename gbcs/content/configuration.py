@@ -212,9 +212,9 @@ class GasClockSet:
 SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
     code: re.compile(pattern)
     for code, pattern in {
-        # ECS28a: the load-limit supply state and the limiter's threshold and durations
-        # (the objects ECS27 reads back).
-        0x0043: r"set 9000 0-0:94\.44\.0\.3/2|set 71 0-0:17\.0\.0\.255/[467]",
+        # ECS28a: the load-limit supply state, power threshold, period and restoration period
+        # (future-dated configuration objects: the value, then its activation date-time).
+        0x0043: r"set 9000 0-0:94\.44\.(0\.3|128\.[678])/[46]",
         # ECS28b: reset the load-limit counter.
         0x0044: r"action 3 0-0:94\.44\.42\.255/1",
         # ECS29a-d: RMS limiters, average-RMS thresholds and profile periods, counter resets.
@@ -246,11 +246,12 @@ SETTINGS_OBJECTS: Final[dict[int, re.Pattern[str]]] = {
         r"|set 10 0-1:12\.0\.2\.255/2|set 9000 0-0:94\.44\.128\.(26|35)/6",
         # ECS47: activate / deactivate (with a duration) or reset an ALCS / HC ALCS.
         0x0055: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[12]/2|action 9 0-0:10\.0\.103\.255/1",
-        # ECS46d: the auxiliary controllers' special days and calendar (the 0-0 objects ECS61d
-        # reads back; ECS46c's ALCS calendar is the 0-1 pair).
-        0x011A: r"set 11 0-0:11\.0\.3\.255/2|set 10 0-0:12\.0\.2\.255/2",
-        # ECS47a: set an auxiliary controller's commanded state for a period.
-        0x011E: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.103\.255/1",
+        # ECS46d: the auxiliary controllers' special days and calendar, as ECS46c's (the
+        # pending 0-1 pair and its activation; the active 0-0 pair is what ECS61d reads).
+        0x011A: r"set 11 0-1:11\.0\.3\.255/2|set 10 0-1:12\.0\.2\.255/2"
+        r"|set 9000 0-0:94\.44\.128\.(26|35)/6",
+        # ECS47a: set an auxiliary controller's commanded state from a start to an end.
+        0x011E: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[12]/2|action 9 0-0:10\.0\.103\.255/1",
         # ECS47e: limit an APC level for a period.
         0x011F: r"set 1 0-0:94\.44\.1(1[7-9]|2[01])\.[34]/2|action 9 0-0:10\.0\.107\.255/1",
         # ECS38: the randomised offset limit (the third of ECS26c's values).

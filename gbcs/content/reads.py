@@ -331,12 +331,12 @@ DLMS_READS: dict[int, tuple[Get, ...]] = {
         Get(_LOG, "0-0:99.98.20.255", ranged=True),
         *(Get(1, f"0-0:94.44.6.{n}") for n in range(1, 6)),
     ),
-    0x00BB: (  # ECS61a HC ALCS / ALCS data: labels, types, states, special days, calendar
+    0x00BB: (  # ECS61a HC ALCS / ALCS data: labels, types, special days, calendar, states
         *(Get(1, f"0-0:94.44.0.{n}") for n in range(11, 16)),
         *(Get(1, f"0-0:94.44.0.{n}") for n in range(21, 26)),
-        *(Get(1, f"0-0:94.44.0.{n}") for n in range(31, 36)),
-        Get(11, "0-1:11.0.3.255"),
-        Get(10, "0-1:12.0.2.255"),
+        Get(11, "0-0:11.0.3.255"),
+        Get(10, "0-0:12.0.2.255"),
+        *(Get(70, f"0-{n}:96.3.10.255") for n in range(1, 6)),
     ),
     0x011C: (  # ECS61d auxiliary controller configuration
         *(Get(1, f"0-0:94.44.0.{n}") for n in range(11, 16)),

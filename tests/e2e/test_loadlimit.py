@@ -4,8 +4,12 @@ or CHF acts, a later read shows it, a bad body changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from emulator.usecases.configuration import FAMILY, setting
 from gbcs import content as gc
+from gbcs.codes import SUPPLIER
 from gbcs.payloads import dlms
 from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
@@ -90,3 +94,41 @@ async def test_6_29_the_chf_scans_and_says_so(
     assert message.message_code == 0x010E
     assert gc.decode_response(0x010E, message.content).ok  # type: ignore[union-attr]
     assert sandbox.fleet.device(CHF, 0).family_state(FAMILY)["channel_scans"]
+
+
+async def _load_limit_read(client: DuisClient, schema: SchemaCheck) -> tuple[dlms.Data, ...]:
+    outcome = await client.send(
+        request(client, "4.15", ESME, "<sr:ReadLoadLimitData/>"), wait=True, within=5
+    )
+    read = gc.decode_response(0x0042, schema.response(outcome).content)
+    assert isinstance(read, gc.DlmsReadResponse)
+    return read.data
+
+
+async def test_a_future_dated_6_4_1_is_held_by_the_esme_then_applied_with_its_alerts(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    assert await _critical(sandbox, client, schema, "6.4.1", _LOAD_LIMIT.format(threshold=9000))
+    at = sandbox.clock() + timedelta(hours=1)
+    when = f"<sr:ExecutionDateTime>{at:%Y-%m-%dT%H:%M:%S}.00Z</sr:ExecutionDateTime>"
+    body = _LOAD_LIMIT.format(threshold=7000).replace(
+        "GeneralSettings>", "GeneralSettings>" + when, 1
+    )
+    assert await _critical(sandbox, client, schema, "6.4.1", body) == 0x0043
+    assert (await _load_limit_read(client, schema))[3] == dlms.double_long_unsigned(9000)
+
+    sandbox.clock.forward(timedelta(hours=2).total_seconds())
+    for out in sandbox.fleet.advance(sandbox.clock()):
+        sandbox.wan.hubs.send_up(out.eui, out.frame, 0.0)
+    found: list[str] = []
+    for _ in range(500):
+        found = [
+            r.code
+            for r in sandbox.devices.reports(recipient=SUPPLIER)
+            if r.kind.value == "alert" and r.device == ESME
+        ]
+        if found.count("8F66") >= 4:
+            break
+        await asyncio.sleep(0.01)
+    assert found.count("8F66") == 4, found  # one per future-dated object
+    assert (await _load_limit_read(client, schema))[3] == dlms.double_long_unsigned(7000)

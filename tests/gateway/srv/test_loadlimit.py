@@ -31,13 +31,15 @@ def _body(name: str, xml: str, attributes: str = "") -> etree._Element:
     return etree.fromstring(f'<sr:{name} xmlns:sr="{SR}" {attributes}>{xml}</sr:{name}>')
 
 
-def _build(srv: str, body: etree._Element, counter: int = 7) -> gc.DeviceSettings:
+def _build(
+    srv: str, body: etree._Element, counter: int = 7, execution: _dt.datetime | None = None
+) -> gc.DeviceSettings:
     codec = entry(srv).codec
     assert codec is not None
     request = codec.read(body)
     (name,) = codec.builds
     uc = by_name(name)
-    content = codec.build(Command(request, uc, counter, SUPPLIER, DEVICE, NOW))
+    content = codec.build(Command(request, uc, counter, SUPPLIER, DEVICE, NOW, execution))
     typed = gc.decode_command(uc.code, content)
     assert isinstance(typed, gc.DeviceSettings)
     assert typed.counter == counter
@@ -66,22 +68,57 @@ _LOAD_LIMIT = (
 _LOAD_LIMIT_BODY = "UpdateDeviceConfigurationLoadLimitingGeneralSettings"
 
 
-def test_6_4_1_writes_what_ecs27_reads_in_its_order() -> None:
+_LOAD_LIMIT_OBJECTS = ("0-0:94.44.0.3", "0-0:94.44.128.7", "0-0:94.44.128.6", "0-0:94.44.128.8")
+"""Supply state, power threshold, period, restoration period: GBCS's future-dated objects."""
+
+
+def test_6_4_1_writes_each_value_then_its_activation_now() -> None:
     cmd = _build("6.4.1", _body(_LOAD_LIMIT_BODY, _LOAD_LIMIT))
     assert cmd.message_code == 0x0043
-    # ECS27 reads the supply state, the counter, then the limiter's 4, 6, 7: the same order.
-    reads = [f"{g.class_id} {g.obis}/{g.attribute}" for g in gc.DLMS_READS[0x0042]]
-    assert [k.removeprefix("set ") for k in _values(cmd)] == [reads[0], *reads[3:]]
-    assert list(_values(cmd).values()) == [
+    values = _values(cmd)
+    assert list(values) == [
+        *(f"set 9000 {obis}/4" for obis in _LOAD_LIMIT_OBJECTS),
+        *(f"set 9000 {obis}/6" for obis in _LOAD_LIMIT_OBJECTS),
+    ]
+    assert list(values.values())[:4] == [
         dlms.boolean(True),
         dlms.double_long_unsigned(12000),
         dlms.double_long_unsigned(300),
         dlms.double_long_unsigned(60),
     ]
+    # an all-zero date-time (unspecified, no deviation): take effect at once
+    at_once = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
+    assert list(values.values())[4:] == [at_once] * 4
     unchanged = _build(
         "6.4.1", _body(_LOAD_LIMIT_BODY, _LOAD_LIMIT.replace("Disable", "Unchanged"))
     )
-    assert _values(unchanged)["set 9000 0-0:94.44.0.3/2"] == dlms.boolean(False)
+    assert _values(unchanged)["set 9000 0-0:94.44.0.3/4"] == dlms.boolean(False)
+
+
+@pytest.mark.parametrize("srv", ["6.4.1", "6.14.3"])
+def test_future_dated_and_cancelled_requests_carry_their_activation(srv: str) -> None:
+    """The Device pattern: the execution date-time goes in every activation attribute (the
+    device holds the command until then); DUIS's 3000-12-31 cancels the pending one."""
+    codec = entry(srv).codec
+    assert codec is not None
+    assert codec.future_dated
+    body = (
+        _body(_LOAD_LIMIT_BODY, _LOAD_LIMIT)
+        if srv == "6.4.1"
+        else _body(_CALENDAR, _entry(1, 50, "09:00:00", ()) + _definitions((1, "*-12-25")))
+    )
+    when = _dt.datetime(2030, 1, 15, 9, tzinfo=_dt.UTC)
+    cases = (
+        (when, dlms.CosemDateTime.from_datetime(when).to_bytes()),
+        (_dt.datetime(3000, 12, 31, tzinfo=_dt.UTC), b"\xff" * 9 + b"\x80\x00\xff"),
+    )
+    for execution, expected in cases:
+        cmd = _build(srv, body, execution=execution)
+        dated = [d for s, d in cmd.writes if s.class_id == 9000 and s.index == 6]
+        assert dated
+        assert all(d == dlms.octet_string(expected) for d in dated)
+        undated = [d for s, d in _build(srv, body).writes if s.class_id == 9000 and s.index == 6]
+        assert undated != dated
 
 
 @pytest.mark.parametrize(
@@ -141,19 +178,22 @@ def _state(
     )
 
 
-def test_7_13_follows_ecs47e_with_the_level_script_of_the_calendar(conformance: Path) -> None:
+def test_7_13_writes_start_end_and_the_state_script(conformance: Path) -> None:
     cmd = _build("7.13", _state())
     assert cmd.message_code == 0x011E
-    # The period objects are ECS47e's, byte for byte as the DCC wrote them for 7.16.
+    assert [str(s.obis) for s, _ in cmd.writes[:2]] == ["0-0:94.44.119.1", "0-0:94.44.119.2"]
+    # The same period and level as the DCC's 7.16 reference (ECS47e: controller 3's input at
+    # 50 %) give the same date-times and the same script id, run from the switching table.
     ref = gbcs_file(conformance, "ECS47e_7.16_APC_INPUT_SUCCESS_COMMAND_GBCS.HEX")
     theirs = gc.decode_command(ref.message_code, ref.content)
     assert isinstance(theirs, gc.DeviceSettings)
-    assert cmd.writes[:2] == theirs.writes[:2]
+    assert [d for _, d in cmd.writes] == [d for _, d in theirs.writes]
     action, script = cmd.writes[2]
     assert str(action.obis) == "0-0:10.0.103.255"
-    assert script == dlms.long_unsigned(0x2300 | 0x80 | 50)  # input side, controller 3, 50 %
+    assert script == dlms.long_unsigned(0x2300 | 50)  # input side, controller 3, 50 %
     output = _build("7.13", _state(100, input_side=False, n=5))
-    assert output.writes[2][1] == dlms.long_unsigned(0x1500 | 0x80 | 100)
+    assert str(output.writes[0][0].obis) == "0-0:94.44.121.1"
+    assert output.writes[2][1] == dlms.long_unsigned(0x1500 | 100)
 
 
 def test_7_13_bad_values_are_refused() -> None:
@@ -216,9 +256,16 @@ def test_6_14_3_writes_the_calendar_ecs61d_reads_back(conformance: Path) -> None
     ref = gbcs_file(conformance, "ECS61d_7.14_SUCCESS_RESPONSE_GBCS.HEX")
     read = gc.DlmsReadResponse.decode(ref.content)
     gets = gc.DLMS_READS[0x011C]
-    written = {k.removeprefix("set "): v for k, v in _values(cmd).items()}
+    written = _values(cmd)
+    # written as the pending (0-1) pair, read back from the active (0-0) pair once activated
     for get, value in zip(gets[5:], read.data[5:], strict=True):
-        assert written[f"{get.class_id} {get.obis}/{get.attribute}"] == value
+        pending = get.obis.replace("0-0:", "0-1:")
+        assert written[f"set {get.class_id} {pending}/{get.attribute}"] == value
+    at_once = dlms.octet_string(bytes(9) + b"\x80\x00\xff")
+    assert list(written.items())[2:] == [
+        ("set 9000 0-0:94.44.128.26/6", at_once),
+        ("set 9000 0-0:94.44.128.35/6", at_once),
+    ]
 
 
 def test_6_14_3_bad_calendars_are_refused() -> None:
@@ -230,12 +277,6 @@ def test_6_14_3_bad_calendars_are_refused() -> None:
     assert "0 to 100" in _refused("6.14.3", _body(_CALENDAR, too_high + days))
     twice = _definitions((1, "*-12-25"), (1, "*-12-26"))
     assert "given twice" in _refused("6.14.3", _body(_CALENDAR, twice))
-    codec = entry("6.14.3").codec
-    assert codec is not None
-    dated = "<sr:ExecutionDateTime>2030-01-01T00:00:00Z</sr:ExecutionDateTime>" + days
-    with pytest.raises(ServiceError) as refused:
-        codec.read(_body(_CALENDAR, dated))
-    assert refused.value.code == "E47"
 
 
 def test_7_7_reads_the_alcs_data_and_6_29_asks_for_a_scan() -> None:
@@ -247,16 +288,20 @@ def test_7_7_reads_the_alcs_data_and_6_29_asks_for_a_scan() -> None:
     )
     read = gc.decode_command(uc.code, content)
     assert isinstance(read, gc.DlmsRead)
-    objects = {g.obis for g in read.gets()}
-    # every label, switch type, ALCS special days and calendar object is one ECS46a / ECS46c
-    # writes (the states 0-0:94.44.0.31..35 are the device's own)
+    gets = read.gets()
+    assert len({g.obis for g in gets}) == 17
+    # the labels and switch types ECS46a / ECS46c write; the special days and calendar are the
+    # active pair, that ECS46c / ECS46d write as the pending 0-1 pair and activate
     written = (gc.SETTINGS_OBJECTS[0x0053], gc.SETTINGS_OBJECTS[0x0054])
-    for g in read.gets():
-        key = f"set {g.class_id} {g.obis}/{g.attribute}"
-        assert g.obis.startswith("0-0:94.44.0.3") or any(p.fullmatch(key) for p in written), key
-    assert len(objects) == 17
+    for g in gets[:12]:
+        key = f"set {g.class_id} {g.obis.replace('0-0:1', '0-1:1')}/{g.attribute}"
+        assert any(p.fullmatch(key) for p in written), key
+    # then each switch's output: the disconnect control of switch n
+    assert [(g.class_id, g.obis) for g in gets[12:]] == [
+        (70, f"0-{n}:96.3.10.255") for n in range(1, 6)
+    ]
 
     scan = _build("6.29", _body("RequestCHFSubGHzChannelScan", ""))
     assert scan.message_code == 0x010E
-    assert _values(scan) == {"set 1 0-0:94.44.10.1/2": dlms.boolean(True)}
+    assert list(_values(scan).items()) == [("set 1 0-0:94.44.10.1/2", dlms.unsigned(0))]
     assert "unexpected" in _refused("6.29", _body("RequestCHFSubGHzChannelScan", "<sr:X/>"))
