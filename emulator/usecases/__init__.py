@@ -46,3 +46,7 @@ FAMILIES += (tariff.FAMILY, "tariff_esme", "account_esme")
 from emulator.usecases import alerts  # noqa: E402  (registers its handlers and alert filter)
 
 FAMILIES += (alerts.FAMILY,)
+
+from emulator.usecases import unjoin_b  # noqa: E402, F401  (registers CS04b)
+
+FAMILIES += ("unjoin_b",)
