@@ -44,8 +44,8 @@ async def test_6_8_monthly_gas_calendar_is_gcs25_and_reads_back(
     )
     assert read.final is not None, read.answers
     assert read.final.kind == "response"
-    answer = gbcs_of(read.final.body)
-    response = gc.decode_response(answer.message_code, answer.content)
+    reply = gbcs_of(read.final.body)
+    response = gc.decode_response(reply.message_code, reply.content)
     assert isinstance(response, gc.GbzReadResponse)
     (published,) = response.payload.components
     assert isinstance(published.frame, ZclFrame)
