@@ -54,3 +54,7 @@ FAMILIES += (prepay_log_esme.FAMILY,)
 from emulator.usecases import sub_ghz  # noqa: E402  (registers its alert writers and observer)
 
 FAMILIES += (sub_ghz.FAMILY,)
+
+from emulator.usecases import unjoin_b  # noqa: E402, F401  (registers CS04b)
+
+FAMILIES += ("unjoin_b",)

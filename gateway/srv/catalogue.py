@@ -97,9 +97,16 @@ class Entry:
             return ()
         return tuple(n for n in self.row.use_case_names if n in self.codec.builds)
 
-    def use_case(self, device_type: DeviceType, request: object, device: bytes) -> str:
-        """The GBCS use case of the request on a device of ``device_type``; ``E48`` when the
-        SR is not for that type, ``E47`` when this gateway does not build it yet."""
+    def use_case(
+        self,
+        device_type: DeviceType,
+        request: object,
+        device: bytes,
+        esme_variant: str | None = None,
+    ) -> str:
+        """The GBCS use case of the request on a device of ``device_type`` (an ESME's variant
+        as the SMI holds it, where the codec chooses by it); ``E48`` when the SR is not for
+        that type, ``E47`` when this gateway does not build it yet."""
         names = self.row.use_cases.get(device_type)
         if names is None:
             kinds = "/".join(t.value for t in self.row.use_cases)
@@ -111,7 +118,7 @@ class Entry:
                 types=kinds,
             )
         assert self.codec is not None
-        name = self.codec.use_case_for(request, names)
+        name = self.codec.use_case_for(request, names, esme_variant)
         if name not in self.codec.builds:
             raise ServiceError("use_case_unavailable", srv=self.srv.value, use_case=name)
         return name

@@ -27,6 +27,7 @@ from gateway.srv.gas import (
     GasBillingCalendar,
     build_gas_billing,
     build_import_mprn,
+    gas_billing_use_case,
     read_gas_billing,
 )
 from gateway.srv.registry import serves
@@ -257,18 +258,24 @@ def _build_voltage(cmd: Command) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class ResetVoltageCounters:
-    """SR6.27 ``UpdateDeviceConfigurationRMSVoltageCounterReset``: ECS29e (ECS29f, its
-    polyphase form, is not chosen: the body does not say the phases)."""
+    """SR6.27 ``UpdateDeviceConfigurationRMSVoltageCounterReset``: ECS29e, or ECS29f on a
+    polyphase ESME. The body is empty: the SMI's ESME variant (``C..``) decides."""
+
+
+def _choose_voltage_reset(names: tuple[str, ...], esme_variant: str | None) -> str:
+    polyphase = (esme_variant or "").startswith("C")
+    return "ECS29f" if polyphase and "ECS29f" in names else "ECS29e"
 
 
 def _build_voltage_reset(cmd: Command) -> bytes:
-    return _settings(
-        cmd,
-        [
-            (dlms.action(3, "1-0:32.32.0.4", 1), _RESET),
-            (dlms.action(3, "1-0:32.36.0.4", 1), _RESET),
-        ],
-    )
+    # GBCS ECS29f: each phase's RMS voltage sag and swell counters (L1 32, L2 52, L3 72),
+    # phase by phase; ECS29e the first phase's only.
+    phases = _PHASE_C if cmd.use_case.name == "ECS29f" else _PHASE_C[:1]
+    resets: list[Write] = []
+    for c in phases:
+        resets.append((dlms.action(3, f"1-0:{c}.32.0.4", 1), _RESET))
+        resets.append((dlms.action(3, f"1-0:{c}.36.0.4", 1), _RESET))
+    return _settings(cmd, resets)
 
 
 def _build_load_limit_reset(cmd: Command) -> bytes:
@@ -285,7 +292,7 @@ class BillingCalendar:
     dates: tuple[bytes, ...]
     monthly: bool
     gas: GasBillingCalendar | None = None
-    """A ``GasBillingCalendar`` instead (GCS25a on a GSME)."""
+    """A ``GasBillingCalendar`` instead (GCS25 / GCS25a on a GSME)."""
 
 
 _PERIODS = {"Quarterly": 3, "SixMonthly": 6, "Yearly": 12}
@@ -331,7 +338,10 @@ def _zero(name: str) -> int:
 
 
 def _choose_billing(r: BillingCalendar, names: tuple[str, ...]) -> str:
-    wanted = "GCS25a" if r.gas is not None else "ECS30" if r.monthly else "ECS30a"
+    if r.gas is not None:
+        wanted = gas_billing_use_case(r.gas, names)
+    else:
+        wanted = "ECS30" if r.monthly else "ECS30a"
     if wanted not in names:
         other = "Electricity" if r.gas is not None else "Gas"
         raise invalid(
@@ -660,7 +670,7 @@ serves(
     Codec(
         read=_read_billing,
         build=_build_billing,
-        builds=frozenset({"ECS30", "ECS30a", "GCS25a"}),
+        builds=frozenset({"ECS30", "ECS30a", "GCS25", "GCS25a"}),
         choose=_choose_billing,
         example=_BILLING_EXAMPLE,
     ),
@@ -721,7 +731,8 @@ serves(
     Codec(
         read=_empty(ResetVoltageCounters),
         build=_build_voltage_reset,
-        builds=frozenset({"ECS29e"}),
+        builds=frozenset({"ECS29e", "ECS29f"}),
+        choose_by_variant=_choose_voltage_reset,
         example=EMPTY,
     ),
 )

@@ -1,6 +1,6 @@
 """GSME configuration SRs of the configuration family: gas conversion (6.6, GCS23), gas flow
-and supply states (6.7, GCS24 / GCS24a), the gas billing calendar (6.8 on a GSME, GCS25a) and
-the MPRN (6.20.1 on a GSME, GCS41).
+and supply states (6.7, GCS24 / GCS24a), the gas billing calendar (6.8 on a GSME: GCS25
+monthly, GCS25a the other periodicities) and the MPRN (6.20.1 on a GSME, GCS41).
 
 Each is one :class:`gbcs.content.GasSettings`: ZCL commands little-endian as ZigBee SE writes
 them. Their issuer event id is the gateway's clock as a ZigBee UTCTime (what the DCC's
@@ -29,6 +29,7 @@ __all__ = [
     "GasFlow",
     "build_gas_billing",
     "build_import_mprn",
+    "gas_billing_use_case",
     "read_gas_billing",
 ]
 
@@ -188,10 +189,20 @@ _PERIODS = {
 
 @dataclass(frozen=True, slots=True)
 class GasBillingCalendar:
-    """SR6.8 ``GasBillingCalendar``: GCS25a, periods of ``periodicity`` from ``start``."""
+    """SR6.8 ``GasBillingCalendar``: GCS25 (monthly) or GCS25a, periods of ``periodicity``
+    from ``start``."""
 
     start: datetime
     periodicity: str
+
+
+def gas_billing_use_case(r: GasBillingCalendar, names: tuple[str, ...]) -> str:
+    """GCS25 for a monthly calendar, GCS25a (all periodicities) for the others - the split
+    GBCS makes for the ESME's ECS30 / ECS30a. Both carry the same two Price cluster commands
+    (GBCS gives GCS25a the same layout, adding the other durations), so the body decides."""
+    if r.periodicity == "Monthly" and "GCS25" in names:
+        return "GCS25"
+    return "GCS25a"
 
 
 def build_gas_billing(cmd: Command, r: GasBillingCalendar) -> bytes:

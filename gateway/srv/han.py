@@ -261,9 +261,30 @@ serves(
 
 @dataclass(frozen=True, slots=True)
 class UnjoinService:
-    """SR8.8.1 / SR8.8.2: remove ``other`` from the target's device log (CS04ac)."""
+    """SR8.8.1 / SR8.8.2: remove ``other`` from the target's device log: CS04ac, or CS04b
+    for a pair GBCS joins by method B. The body names the other device only; the two
+    devices' types are the SMI's (``target_type``, ``other_type``), filled in by the device
+    service before the use case is chosen; not known, the unjoin is CS04ac."""
 
     other: bytes
+    target_type: DeviceType | None = None
+    other_type: DeviceType | None = None
+
+
+_TYPE_2 = frozenset({DeviceType.IHD, DeviceType.CAD})
+
+
+def unjoin_use_case(target: DeviceType | None, other: DeviceType | None) -> str:
+    """The GBCS unjoin of ``other`` from ``target``'s log: CS04b undoes a method B join (a
+    GSME with its GPF; a meter with a Type 2 device, which joins without key agreement),
+    CS04ac a method A or C one (and any pair whose types are not known)."""
+    if target is None or other is None:
+        return "CS04ac"
+    if join_use_case(target, other) == "CS03b":
+        return "CS04b"
+    if target in _METERS and other in _TYPE_2:
+        return "CS04b"
+    return "CS04ac"
 
 
 def _read_unjoin(body: etree._Element) -> UnjoinService:
@@ -271,8 +292,22 @@ def _read_unjoin(body: etree._Element) -> UnjoinService:
     return UnjoinService(parse_eui_text(f.text("OtherDeviceID"), "OtherDeviceID"))
 
 
+def _choose_unjoin(request: UnjoinService, names: tuple[str, ...]) -> str:
+    name = unjoin_use_case(request.target_type, request.other_type)
+    if name not in names:
+        # SR8.8.1 (critical) has no method B unjoin: CS04b is non-critical, SR8.8.2's.
+        raise invalid(
+            "UnjoinServiceCritical",
+            f"{request.other.hex('-').upper()} was joined by method B: unjoin it with "
+            "SR8.8.2 (CS04b)",
+        )
+    return name
+
+
 def _build_unjoin(cmd: Command) -> bytes:
     request: UnjoinService = cmd.request
+    if cmd.use_case.name == "CS04b":
+        return gc.UnjoinMethodB(request.other).encode()
     return gc.UnjoinDevice(request.other).encode()
 
 
@@ -282,15 +317,18 @@ serves(
         read=_read_unjoin,
         build=_build_unjoin,
         builds=frozenset({"CS04ac"}),
+        choose=_choose_unjoin,
         example=_OTHER_DEVICE,
     ),
 )
+# CS04b is the user's (its own counter), as the GSME's method B join CS03b is.
 serves(
     "8.8.2",
     Codec(
         read=_read_unjoin,
         build=_build_unjoin,
-        builds=frozenset({"CS04ac"}),
+        builds=frozenset({"CS04ac", "CS04b"}),
+        choose=_choose_unjoin,
         acb_use_cases=frozenset({"CS04ac"}),
         example=_OTHER_DEVICE,
     ),

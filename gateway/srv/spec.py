@@ -164,6 +164,10 @@ class Codec:
     """The use cases whose content ``build`` makes: a row's other use cases (another device
     type's, say) are not served yet and are refused with ``E47`` naming the use case."""
     choose: Callable[[Any, tuple[str, ...]], str] | None = None
+    choose_by_variant: Callable[[tuple[str, ...], str | None], str] | None = None
+    """Which use case when the target ESME's variant decides, not the body (SR6.27: ECS29f
+    for a polyphase meter); given the candidate names and the SMI's ``ESMEVariant`` (None
+    for another device type or when it is not known)."""
     acb_use_cases: frozenset[str] = field(default_factory=frozenset)
     """Use cases the ACB originates (its own counter; the user and its counter go in the
     other-information, as GBCS says of CCS01/CCS02)."""
@@ -177,7 +181,11 @@ class Codec:
     cancellation) in the typed request itself, for a Device-pattern SR whose content holds
     it (the tariff and account family); the front door leaves the element in place."""
 
-    def use_case_for(self, request: Any, names: tuple[str, ...]) -> str:
+    def use_case_for(
+        self, request: Any, names: tuple[str, ...], esme_variant: str | None = None
+    ) -> str:
+        if self.choose_by_variant is not None:
+            return self.choose_by_variant(names, esme_variant)
         if self.choose is not None:
             return self.choose(request, names)
         return names[0]

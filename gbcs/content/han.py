@@ -271,6 +271,14 @@ class UnjoinDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class UnjoinMethodB(UnjoinDevice):
+    """CS04b Method B Unjoin: GBCS gives it the content of CS04ac (the other device's EUI as
+    an OCTET STRING) under its own message code, answered by the same INTEGER."""
+
+    message_code: ClassVar[int] = 0x0010
+
+
+@dataclass(frozen=True, slots=True)
 class JoinOutcome:
     """The response to a CS03 join or CS04 unjoin: an INTEGER (0 success; the reference
     data's errors are 2 and 3)."""
@@ -461,6 +469,7 @@ Command = (
     | RestoreChfDeviceLog
     | JoinDevice
     | UnjoinDevice
+    | UnjoinMethodB
     | RestoreGpfDeviceLog
     | StartNetworkDataLog
 )
@@ -473,6 +482,7 @@ register(0x0003, RestoreChfDeviceLog.decode, Outcome.decode)
 for _code in JOIN_CODES.values():
     register(_code, JoinDevice.decode, JoinOutcome.decode)
 register(0x000F, UnjoinDevice.decode, JoinOutcome.decode)
+register(0x0010, UnjoinMethodB.decode, JoinOutcome.decode)
 register(0x008C, RestoreGpfDeviceLog.decode, GpfDeviceLogRestored.decode)
 register(0x0080, StartNetworkDataLog.decode, NetworkDataLogStarted.decode)
 
@@ -495,4 +505,5 @@ __all__ = [
     "RestoreGpfDeviceLog",
     "StartNetworkDataLog",
     "UnjoinDevice",
+    "UnjoinMethodB",
 ]
