@@ -15,6 +15,7 @@ from emulator.usecases import (  # noqa: F401 - registers
     configuration,
     han,
     reading,
+    reading_cin,
     reading_device,
     reading_gpf,
     reading_logs,
@@ -32,6 +33,7 @@ FAMILIES: tuple[str, ...] = (
     "reading_logs",
     "reading_device",
     "reading_gpf",
+    "reading_cin",
     "billing",
     "han",
 )

@@ -5,6 +5,7 @@ period of the DUIS ``ReadLogPeriod``."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from gbcs.content.reads import ASN1_READS, DLMS_READS, PROTECTED_READS
 from gbcs.content.reads_gbz import GBZ_READS
 from gbcs.usecases import by_name
 
-__all__ = ["ReadFirmwareVersion", "ReadImportRegisters", "ReadRequest"]
+__all__ = ["ReadFirmwareVersion", "ReadImportRegisters", "ReadRequest", "RequestCin", "new_cin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,3 +335,39 @@ _serve("7.11", "ECS61c", period=True)
 _serve("7.14", "ECS61d", acb=("ECS61d",))
 _serve("7.15", "ECS61e")
 _serve("8.9", "CS07", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCin:
+    """SR9.1 ``RequestCustomerIdentificationNumber`` (an empty body): the DCC makes up the
+    Customer Identification Number, four digits, and sends it to the meter to show."""
+
+
+def _read_cin(body: etree._Element) -> RequestCin:
+    Fields(body, ())
+    return RequestCin()
+
+
+def new_cin() -> bytes:
+    """A fresh CIN: unpredictable, so that only the consumer at the meter can read it out."""
+    return f"{secrets.randbelow(10**gc.CIN_DIGITS):0{gc.CIN_DIGITS}d}".encode("ascii")
+
+
+def _build_cin(cmd: Command) -> bytes:
+    if cmd.use_case.name == "GCS36":
+        return gc.SendCinToGsme(gc.issuer_id(cmd.now), new_cin()).encode()
+    return gc.SendCinToEsme(cmd.counter, new_cin()).encode()
+
+
+serves(
+    "9.1",
+    Codec(
+        read=_read_cin,
+        build=_build_cin,
+        builds=frozenset({"ECS50", "GCS36"}),
+        example=EMPTY,
+        # An Other User holds no trust on a meter: GBCS has the ACB send both, the user and
+        # its counter in the other-information.
+        acb_use_cases=frozenset({"ECS50", "GCS36"}),
+    ),
+)
