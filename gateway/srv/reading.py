@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
@@ -334,7 +334,59 @@ _serve("7.11", "ECS61c", period=True)
 # The DCC's reference ECS61d comes from the ACB, though a supplier asks for it.
 _serve("7.14", "ECS61d", acb=("ECS61d",))
 _serve("7.15", "ECS61e")
-_serve("8.9", "CS07", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)
+
+
+def _device_log_example(v: Values) -> str:
+    """``ReadSecurityDetails=yes`` asks a CHF for CCS07."""
+    wanted = (v.get("ReadSecurityDetails") or "").lower()
+    if wanted not in ("", "yes", "no"):
+        raise ExampleError(f"ReadSecurityDetails={wanted!r}: yes or no")
+    return "<sr:ReadSecurityDetails/>" if wanted == "yes" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDeviceLog:
+    """SR8.9 ``ReadDeviceLog``; ``ReadSecurityDetails`` asks a CHF for its logs with each
+    device's link key (CCS07, the backup a CCS03 restore uses)."""
+
+    security: bool = False
+
+
+def _read_device_log(body: etree._Element) -> ReadDeviceLog:
+    f = Fields(body, ("ReadSecurityDetails",))
+    details = f.elements.get("ReadSecurityDetails")
+    if details is not None:
+        Fields(details, ())
+    return ReadDeviceLog(details is not None)
+
+
+def _choose_device_log(request: ReadDeviceLog, names: tuple[str, ...]) -> str:
+    if request.security:
+        if "CCS07" not in names:
+            raise invalid("ReadSecurityDetails", "only a CHF's device log holds security details")
+        return "CCS07"
+    return names[0]
+
+
+def _build_device_log(cmd: Command) -> bytes:
+    if cmd.use_case.name == "CCS07":
+        return gc.ReadChfSecurityLog(cmd.counter).encode()
+    return _build_read(replace(cmd, request=ReadRequest()))
+
+
+serves(
+    "8.9",
+    Codec(
+        read=_read_device_log,
+        build=_build_device_log,
+        builds=_tabled("CS07", "CCS05/CCS04", "CCS06") | {"CCS07"},
+        choose=_choose_device_log,
+        # The DCC's references send the hub's log reads from the ACB, the user in the
+        # other-information.
+        acb_use_cases=frozenset({*_TO_THE_HUB, "CCS07"}),
+        example=Example({"ReadSecurityDetails": None}, _device_log_example),
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
