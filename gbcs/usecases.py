@@ -123,7 +123,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x002B, "ECS18a", "Read Maximum Demand Registers (export)", "ev", D, (E,)),
     (0x002C, "ECS18b", "Read Maximum Demand Registers (import)", "ev", D, (E,)),
     (0x002D, "ECS19", "Read ESME Prepayment Registers", "v", D, (E,)),
-    (0x002E, "ECS20a", "Read ESME Billing Data Log (payment based debt payments)", "e", D, (E,)),
+    (0x002E, "ECS20a", "Read ESME Billing Data Log (payment based debt payments)", "v", D, (E,)),
     (
         0x002F,
         "ECS20b",
@@ -139,7 +139,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x0036, "ECS22a", "Read Electricity Half Hour Profile Data (export)", "ev", D, (E,)),
     (0x0037, "ECS22b", "Read Electricity Half Hour Profile Data (active import)", "ev", D, (E,)),
     (0x0038, "ECS22c", "Read Electricity Half Hour Profile Data (reactive import)", "ev", D, (E,)),
-    (0x0039, "ECS23", "Read Voltage Operational Data", "", D, (E,)),
+    (0x0039, "ECS23", "Read Voltage Operational Data", "v", D, (E,)),
     (0x003A, "ECS24", "Read ESME Tariff Data", "v", D, (E,)),
     (0x003B, "ECS26a", "Read ESME Configuration Data Prepayment", "v", D, (E,)),
     (0x003C, "ECS26b", "Read ESME Configuration Voltage Data", "v", D, (E,)),
@@ -191,7 +191,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x004F, "ECS42", "Remotely Close the Load Switch on the ESME", "cv", D, (E,)),
     (0x0050, "ECS43", "Remotely Open the Load Switch on the ESME", "cv", D, (E,)),
     (0x0051, "ECS44", "Arm Load Switch in ESME", "cv", D, (E,)),
-    (0x0052, "ECS45", "Read Status of Load Switch in the ESME", "", D, (E,)),
+    (0x0052, "ECS45", "Read Status of Load Switch in the ESME", "v", D, (E,)),
     (0x0053, "ECS46a", "Set HC ALCS or ALCS Labels in ESME", "cv", D, (E,)),
     (
         0x0054,
@@ -227,7 +227,7 @@ _TABLE: tuple[tuple[int, str, str, str, PayloadKind | None, tuple[DeviceType, ..
     (0x0076, "GCS15c", "Read GSME Billing Data Log (billing calendar triggered)", "ev", Z, _GAS),
     (0x0077, "GCS16a", "Read GSME Daily Read log(s)", "ev", Z, _GAS),
     (0x0078, "GCS17", "Read GSME Profile Data Log", "ev", Z, _GAS),
-    (0x0079, "GCS18", "Read Gas Network Data Log", "", Z, _GAS),
+    (0x0079, "GCS18", "Read Gas Network Data Log", "ev", Z, _GAS),
     (0x007B, "GCS21a", "Read Gas Configuration Data Device Information", "", Z, _GAS),
     (0x007C, "GCS23", "Set CV and Conversion Factor Value(s) on the GSME", "cv", Z, _GAS),
     (

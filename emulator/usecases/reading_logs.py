@@ -12,14 +12,15 @@ meters keep (SR 4.4.2, 4.4.4, 4.4.5):
   payment-based debt register (GCS04's register 3: debt type 2) holds debt, it collects
   the register's percentage of the credit added (hundredths of a percent), at most what is
   outstanding, from the credit - the meter's balance and debt fall by it - and logs it.
-  The ESME has no payment-based debt register here (ECS07 is not served): its ECS20a log
-  stays empty;
+  The ESME does the same with the payment-based debt ECS07 set (same register and terms,
+  kept by the account family) and answers ECS20a with the collections of the period: time
+  and amount, not encrypted, as GBCS has it;
 * the ESME's change of mode billing log (ECS20b): the registers the tariff family logged at
   each payment mode change (its ``billing_log``), in the daily read log's row layout.
 
 A log read returns exactly the entries whose time is in the period asked (both ends
-included). ECS20a, ECS20b and ECS20d have no DCC reference response here: their layouts are
-this project's (one compact array, times in seconds since 2000, as the other ESME logs).
+included). ECS20b and ECS20d have no DCC reference response here: their layouts are this
+project's (one compact array, times in seconds since 2000, as the other ESME logs).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ PAYMENT_DEBT_TYPE = 2
 MILLI_PENCE = 1000
 """Milli-pence a penny: the unit of the meters' money and of the logs' amounts."""
 _CREDIT = struct.Struct(">Ii")
-_DEBT = struct.Struct(">IIBI")
+_DEBT = struct.Struct(">II")
 _ROW = struct.Struct(">II48I32I")
 
 
@@ -117,8 +118,8 @@ def top_ups(device: Any, start: int, end: int) -> list[tuple[int, str, int]]:
 
 
 def debt_payments(device: Any, start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """The payment-based debt collections logged in the period, oldest first (see the module
-    docstring: none is ever made)."""
+    """The payment-based debt collections logged in the period, oldest first: (seconds since
+    2000, amount collected, debt type, outstanding after)."""
     out = []
     for at, collected, kind, outstanding in device.family_state(FAMILY).get("debt_payments", []):
         if start <= int(at) <= end:
@@ -231,7 +232,10 @@ def read_debt_payments_log(device: Any, command: Message, now: int, ctx: DeviceC
     cmd = _dlms_read(command, ECS20A)
     assert cmd.span is not None
     start, end = cmd.span.seconds()
-    body = b"".join(_DEBT.pack(*e) for e in debt_payments(device, start, end))
+    # Only the payment-based register (ECS07's) is collected per payment: time and amount.
+    body = b"".join(
+        _DEBT.pack(at, collected) for at, collected, _, _ in debt_payments(device, start, end)
+    )
     data = (_compact(DEBT_TYPE, body),)
     return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
 

@@ -112,7 +112,9 @@ def _build_read(cmd: Command) -> bytes:
         return gc.DlmsRead(code, cmd.counter, request.span).encode()
     if code in ASN1_READS:
         return gc.AsnRead(code).encode()
-    return gc.GbzRead(code, request.span).encode()
+    # A GBZ read of fixed frames (GCS18: the whole network data log) carries no period,
+    # though the body of its SR (shared with the ESME's ranged read) gives one.
+    return gc.GbzRead(code, request.span if GBZ_READS[code].ranged else None).encode()
 
 
 _LOGS = {

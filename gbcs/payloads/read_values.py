@@ -35,10 +35,10 @@ SECURITY_TYPE = bytes.fromhex("02020612")
 CREDITS_TYPE = bytes.fromhex("02020605")
 """compact-array type of the ESME's prepayment credits log (ECS20d): structure { time, credit
 in milli-pence }."""
-DEBT_TYPE = bytes.fromhex("0204060611" + "06")
-"""compact-array type of the debt payments log (ECS20a): structure { time, collected, debt
-type, outstanding }."""
-VOLTAGE_TYPE = bytes.fromhex("02020612")
+DEBT_TYPE = bytes.fromhex("02020606")
+"""compact-array type of the ESME's payment-based debt payments log (ECS20a), as GBCS has it:
+structure { time, amount collected in milli-pence }."""
+VOLTAGE_TYPE = bytes.fromhex("02020606")
 """compact-array type of the average RMS voltage profile (ECS23): structure { time, V }."""
 DAILY_TYPE = bytes.fromhex("020706060100300601000806010008060100080601000806")
 """compact-array type of the daily read log: structure { time, total import, 48 TOU
@@ -302,12 +302,9 @@ PLAIN[0x00C9] = _plain_profile(  # ECS20d
     ">Ii", CREDITS_TYPE, lambda r: f"{when(r[0])}  credit {r[1] / 100_000:.2f} GBP"
 )
 PLAIN[0x002E] = _plain_profile(  # ECS20a
-    ">IIBI",
+    ">II",
     DEBT_TYPE,
-    lambda r: (
-        f"{when(r[0])}  debt {r[2]}: {r[1] / 100_000:.2f} GBP collected, "
-        f"{r[3] / 100_000:.2f} GBP outstanding"
-    ),
+    lambda r: f"{when(r[0])}  payment-based debt {r[1] / 100_000:.2f} GBP collected",
 )
 
 _CONTROL_STATES = {0: "disconnected (supply off)", 1: "connected (supply on)", 2: "armed"}
@@ -339,7 +336,7 @@ def _network_data(content: bytes) -> list[str]:
         phase = f"phase {n // 6 + 1}: " if len(apdu.data) > 6 else ""
         lines.append(f"{phase}under-voltage periods {under.value}, over-voltage {over.value}")
         lines += [
-            f"{phase}{when(t)}  {v} V" for t, v in struct.iter_unpack(">IH", profile.contents)
+            f"{phase}{when(t)}  {v} V" for t, v in struct.iter_unpack(">II", profile.contents)
         ]
     return lines
 
@@ -364,18 +361,15 @@ def _top_up_log(content: bytes) -> list[str]:
     return lines
 
 
-def _network_samples(content: bytes) -> list[str]:
-    """GCS18: the network data log's samples (plain Get Sampled Data Response)."""
-    frame = gbz.GbzPayload.from_bytes(content).components[0].frame
-    if not isinstance(frame, gbz.ZclFrame) or frame.command_id != 0x07:
-        raise DecodeError("not a Get Sampled Data Response")
-    _, start, _, interval, _ = _SAMPLES.unpack(frame.payload[: _SAMPLES.size])
-    _, samples = read_samples_plaintext(frame.payload)
+def _network_samples(plaintext: bytes) -> list[str]:
+    """GCS18: the network data log's samples (the decrypted Get Sampled Data Response)."""
+    _, start, _, interval, _ = _SAMPLES.unpack(plaintext[: _SAMPLES.size])
+    _, samples = read_samples_plaintext(plaintext)
     return [f"{when(start + n * interval)}  {v / 1000:g} m3" for n, v in enumerate(samples)]
 
 
 PLAIN[0x00C5] = _top_up_log  # GCS15e
-PLAIN[0x0079] = _network_samples  # GCS18
+ENCRYPTED_GBZ[0x0079] = _network_samples  # GCS18
 
 
 def labelled(message_code: int, content: bytes, plaintexts: list[bytes]) -> list[str]:
