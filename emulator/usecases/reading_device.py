@@ -407,8 +407,9 @@ def read_gas_billing_calendar(device: Any, command: Message, now: int, ctx: Devi
     )
     if kept is None:
         return Reply(gc.ZclFailure(GET_BILLING_PERIOD, NOT_FOUND, PRICE).encode())
+    # GBCS's Publish Billing Period answer leaves the default response enabled.
     answer = ZclFrame(
-        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT,
         asked.frame.sequence,
         PUBLISH_BILLING_PERIOD,
         bytes.fromhex(kept),

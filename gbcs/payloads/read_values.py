@@ -32,7 +32,7 @@ EVENT_TYPE = bytes.fromhex("0203061209")
 """compact-array type of the event log: structure { time, event code, event data }."""
 SECURITY_TYPE = bytes.fromhex("02020612")
 """compact-array type of the security log: structure { time, event code }."""
-CREDITS_TYPE = bytes.fromhex("02020605")
+CREDITS_TYPE = bytes.fromhex("02020606")
 """compact-array type of the ESME's prepayment credits log (ECS20d): structure { time, credit
 in milli-pence }."""
 DEBT_TYPE = bytes.fromhex("02020606")
@@ -41,6 +41,10 @@ structure { time, amount collected in milli-pence }."""
 VOLTAGE_TYPE = bytes.fromhex("02020606")
 """compact-array type of the average RMS voltage profile (ECS23): structure { time, V }."""
 DAILY_TYPE = bytes.fromhex("020706060100300601000806010008060100080601000806")
+MODE_CHANGE_TYPE = bytes.fromhex("020D06060100300601000806010008060100080601000806" + "05" * 6)
+"""compact-array type of the ESME's change of mode billing log (ECS20b): the daily read log's
+row (time, total import, 48 TOU and 4 x 8 block registers), then the six ECS19 prepayment
+registers (:data:`PREPAY_VALUES`, double-long each)."""
 """compact-array type of the daily read log: structure { time, total import, 48 TOU
 registers, 4 arrays of 8 block registers }, all double-long-unsigned."""
 _DAILY = struct.Struct(">II48I32I")
@@ -299,7 +303,7 @@ def _event_log(content: bytes) -> list[str]:
 PLAIN[0x0014] = _event_log  # CS10a
 PLAIN[0x00A1] = _event_log  # CS10b
 PLAIN[0x00C9] = _plain_profile(  # ECS20d
-    ">Ii", CREDITS_TYPE, lambda r: f"{when(r[0])}  credit {r[1] / 100_000:.2f} GBP"
+    ">II", CREDITS_TYPE, lambda r: f"{when(r[0])}  credit {r[1] / 100_000:.2f} GBP"
 )
 PLAIN[0x002E] = _plain_profile(  # ECS20a
     ">II",

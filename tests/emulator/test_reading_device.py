@@ -35,6 +35,7 @@ from gbcs.payloads.gbz import (
     ReadAttributesResponse,
     ZclFrame,
 )
+from gbcs.payloads.read_values import MODE_CHANGE_TYPE
 from gbcs.utrn import make_utrn
 from tests.emulator.support import CHF, ESME, GPF, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
 
@@ -184,7 +185,7 @@ def test_esme_credits_log_is_its_top_ups_in_the_period() -> None:
     response = _dlms(head, ESME, c.DlmsRead(0x00C9, head.next_counter(), _span(now - 7200, now)))
     (log,) = response.data
     assert isinstance(log, dlms.CompactArray)
-    (time, credit) = struct.unpack(">Ii", log.contents)
+    (time, credit) = struct.unpack(">II", log.contents)
     assert credit == 750 * 1000
     assert now - 3600 - 60 <= time + UNIX_2000 <= now - 3600 + 60
     empty = _dlms(head, ESME, c.DlmsRead(0x00C9, head.next_counter(), _span(now - 60, now)))
@@ -703,3 +704,51 @@ def test_the_gpf_answers_the_gas_meters_logs_and_configuration() -> None:
     assert isinstance(tariff, c.GbzReadResponse)
     assert isinstance(direct, c.GbzReadResponse)
     assert tariff.payload.components[0] == direct.payload.components[0]  # the same attributes
+
+
+# -- the ESME's change of mode billing log ---------------------------------------------------
+
+
+def test_mode_change_log_rows_carry_the_registers_and_the_prepayment_values(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    """ECS20b: each payment mode change of the period as GBCS's row - time, total, TOU and
+    block registers, then the six prepayment registers (balance and accumulated debt as
+    logged) - encrypted for the requester."""
+    esme = fleet.device(ESME, head.now)
+    at = head.now - timedelta(hours=1)
+    registers = [1234, 1000, 234]
+    esme.family_state("tariff")["billing_log"] = [
+        {
+            "at": at.isoformat(),
+            "from": "credit",
+            "registers": registers,
+            "balance": -500,
+            "debt": 7000,
+        },
+    ]
+    now = _unix(head)
+    span = _span(now - 7200, now)
+    cmd = c.ProtectedRead(0x002F, head.next_counter(), SUPPLIER, ESME, span)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x002F, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    plaintext = head.decrypt(answer.response)(response.encrypted)
+    data = dlms.decode_data(plaintext)
+    assert isinstance(data, dlms.Structure)
+    (log,) = data.items
+    assert isinstance(log, dlms.CompactArray)
+    assert log.description == MODE_CHANGE_TYPE
+    row = struct.unpack(">II48I32I6i", log.contents)
+    assert row[0] + UNIX_2000 == int(at.timestamp())
+    assert row[1:4] == (1234, 1000, 234)
+    assert row[82:] == (-500, 0, 7000, 0, 0, 0)
+    empty = c.ProtectedRead(0x002F, head.next_counter(), SUPPLIER, ESME, _span(now - 60, now))
+    answer = head.send(head.command(ESME, empty))
+    assert answer.response is not None
+    response = c.decode_response(0x002F, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    assert dlms.decode_data(head.decrypt(answer.response)(response.encrypted)) == dlms.structure(
+        dlms.CompactArray(MODE_CHANGE_TYPE, b"")
+    )
