@@ -139,9 +139,10 @@ class RestoreChfDeviceLog(DlmsCommand):
     it, each device's type in the ``otherDeviceType`` numbering of the joins
     (:data:`OTHER_DEVICE_TYPES`; CCS01's ``device_type`` is 1 for an ESME too).
 
-    No DCC reference message of CCS03 exists to check the layout against: the method and the
-    extended PAN ID are GBCS's (use case CCS03, section 18.2), the entry's fields are this
-    project's reading of IC 104's device list, the EUI and the device type."""
+    Known difference: GBCS's entry is ``structure { EUI, the device's 16-byte key }`` - the
+    entries of the hub's backup (CCS07, :class:`ChfSecurityLogs`) - where this one carries
+    the device type. The SMI keeps no device keys to send (the gateway would keep the old
+    hub's last CCS07 backup for that), so the type stays until it does."""
 
     counter: int
     extended_pan_id: bytes
