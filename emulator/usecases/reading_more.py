@@ -324,7 +324,7 @@ ECS24 = 0x003A
 MAX_CHARGE = 0x7FFF
 """The largest charge a price table entry (a DLMS long) carries."""
 NO_THRESHOLD = 0xFFFF_FFFF
-"""A block threshold never reached: the emulated meter bills time-of-use only."""
+"""A block threshold never reached (an unused threshold of a block rate, or a TOU rate)."""
 CURRENCY = dlms.structure(dlms.integer(-5), dlms.enum(254))
 """scaler_unit of a price in 1e-5 of the currency (milli-pence), per kWh."""
 
