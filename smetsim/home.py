@@ -51,6 +51,7 @@ __all__ = [
     "IHD",
     "IMPORT_MPAN",
     "JOIN_PARTNERS",
+    "OTHER_USER",
     "PARTNER_ESME",
     "PARTNER_GPF",
     "PARTNER_GSME",
@@ -104,6 +105,9 @@ PENDING_MPAN: Final = "1312345678333"
 PENDING_MPRN: Final = "1234567891"
 EXTRA_PREFIX: Final = bytes.fromhex("00db0000")
 SUPPLIER_PREFIX: Final = bytes.fromhex("90b3d51f3e")
+OTHER_USER: Final = parse_eui("90-B3-D5-1F-3F-00-00-01")
+"""The home's Other User (role OU, e.g. a consumer access device provider): the one role that
+may ask for a Customer Identification Number (SR9.1); its keys derive from the seed."""
 UPRN: Final = "100023336956"
 
 _PROFILES: Final = {
@@ -232,19 +236,20 @@ def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
 
 
 def register_suppliers(gateway: Gateway, seed: bytes, count: int) -> None:
-    """The extra supplier users: keys derived from the seed, certificates from the test root,
-    registered as Import and Gas Supplier (kept as they are when already registered)."""
-    euis = [extra_supplier(k) for k in range(1, count + 1)]
-    gateway.keystore.add_derived_devices(seed, euis)
-    for eui in euis:
+    """The extra supplier users, and the home's Other User (:data:`OTHER_USER`): keys derived
+    from the seed, certificates from the test root, registered as Import and Gas Supplier (the
+    Other User as OU; each kept as it is when already registered)."""
+    suppliers = [extra_supplier(k) for k in range(1, count + 1)]
+    roles = {eui: frozenset({UserRole.IS, UserRole.GS}) for eui in suppliers}
+    roles[OTHER_USER] = frozenset({UserRole.OU})
+    gateway.keystore.add_derived_devices(seed, list(roles))
+    for eui, user_roles in roles.items():
         user = gateway.users.get(eui)
         if user is None:
             certificate = gateway.keystore.certificate(eui, KeyPurpose.DS)
             assert certificate is not None
             pem = certificate.public_bytes(Encoding.PEM).decode("ascii")
-            user = gateway.users.add_or_update(
-                User(eui, frozenset({UserRole.IS, UserRole.GS}), pem)
-            )
+            user = gateway.users.add_or_update(User(eui, user_roles, pem))
         if user.certificate_pem is not None:
             gateway.certificates.add(eui, load_certificate(user.certificate_pem))
 
@@ -371,7 +376,12 @@ def sandbox_keystore(state: Path) -> Keystore:
         raise ConfigError(f"cannot read the sandbox keys in {str(state)!r}: {exc}") from None
     keystore.add_derived_devices(seed, _smi_devices(state / "gateway.db"))
     keystore.add_derived_devices(
-        seed, [u for u in _users(state / "gateway.db") if u.startswith(SUPPLIER_PREFIX)]
+        seed,
+        [
+            u
+            for u in _users(state / "gateway.db")
+            if u.startswith(SUPPLIER_PREFIX) or u == OTHER_USER
+        ],
     )
     return keystore
 

@@ -37,6 +37,7 @@ from gbcs.codes import ACB, NETWORK_OPERATOR, SUPPLIER
 from gbcs.devices import DeviceType
 from gbcs.eui import eui_duis
 from smetsim.client import build_request
+from smetsim.home import OTHER_USER
 from smetsim.sandbox import (
     CHF,
     ESME,
@@ -182,7 +183,10 @@ def _example(variant: ServiceReferenceVariant) -> Example:
 
 def _default_user(roles: frozenset[UserRole]) -> bytes:
     """The home's user who may send an SR of these roles: the supplier (import and gas),
-    else the network operator (electricity distributor and gas transporter)."""
+    else the network operator (electricity distributor and gas transporter), else the Other
+    User (an SR only an OU may send: 9.1)."""
+    if roles == {UserRole.OU}:
+        return OTHER_USER
     if roles & {UserRole.IS, UserRole.GS} or not roles & {UserRole.ED, UserRole.GT}:
         return SUPPLIER
     return NETWORK_OPERATOR

@@ -16,6 +16,7 @@ from emulator.usecases import (  # noqa: F401 - registers
     configuration,
     han,
     reading,
+    reading_cin,
     reading_device,
     reading_gpf,
     reading_logs,
@@ -34,6 +35,7 @@ FAMILIES: tuple[str, ...] = (
     "reading_logs",
     "reading_device",
     "reading_gpf",
+    "reading_cin",
     "billing",
     "han",
 )

@@ -1,5 +1,5 @@
-"""HAN joins on the meters, the PPMID and the HCALCS, the CHF device log restore (CCS03) -
-and the GSME's network data log (GCS31).
+"""HAN joins on the meters, the PPMID and the HCALCS, the CHF device log restore (CCS03) and
+backup (CCS07) - and the GSME's network data log (GCS31).
 
 CS03 (methods A, B and C) enter the other device in the meter's
 device log - and in the other device's, when this fleet hosts it (a GSME's GPF) - and CS04ac
@@ -14,6 +14,7 @@ network again."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from emulator.devices.base import Device
@@ -139,6 +140,32 @@ def _restore_device_log(device: Device, command: Message, now: int, ctx: DeviceC
     device.family_state("han")["extended_pan_id"] = cmd.extended_pan_id.hex()
     device._log(f"CCS03 device log restored: {len(cmd.entries)} devices")
     return Reply(gc.Outcome.for_command(cmd).encode(), alerts=[log_changed(device, now)])
+
+
+@handles(DeviceType.CHF, 0x00FE)
+def _backup_device_log(device: Device, command: Message, now: int, ctx: DeviceContext) -> Reply:
+    """CCS07: the hub's device log with each device's link key (what CCS01 gave it, or a CCS03
+    restore), under the network's extended PAN ID (the one a restore gave, else the hub's
+    own EUI, a ZigBee coordinator's default). The emulated hub runs one network: the second
+    network control object's log is empty. An entry with no 16-byte key (restored from an
+    old snapshot) has nothing to back up and is left out."""
+    if not isinstance(device, Chf):  # pragma: no cover - registered for the CHF only
+        raise CommandError("only a CHF holds a CHF device log")
+    cmd = gc.ReadChfSecurityLog.decode(command.content)
+    pan = device.family_state("han").get("extended_pan_id")
+    extended_pan_id = bytes.fromhex(pan) if isinstance(pan, str) else device.eui
+    taken = datetime.fromtimestamp(device.device_time(now), UTC)
+    log = device.device_log or {}
+    entries = tuple(
+        (eui, entry.install_code)
+        for eui, entry in sorted(log.items())
+        if len(entry.install_code) == gc.LINK_KEY_BYTES
+    )
+    logs = (
+        gc.SecurityLog(taken, extended_pan_id, entries),
+        gc.SecurityLog(taken, extended_pan_id, ()),
+    )
+    return Reply(gc.ChfSecurityLogs(cmd.counter, logs).encode())
 
 
 for _type, _codes in (

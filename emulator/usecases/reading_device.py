@@ -51,6 +51,7 @@ from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads.dlms import Obis
 from gbcs.payloads.gbz import (
+    CONTROL_ENCRYPTED,
     CONTROL_LAST,
     FC_CLUSTER_SPECIFIC,
     FC_DISABLE_DEFAULT_RESPONSE,
@@ -58,6 +59,7 @@ from gbcs.payloads.gbz import (
     READ_ATTRIBUTES,
     READ_ATTRIBUTES_RESPONSE,
     AttributeRecord,
+    EncryptedZcl,
     GbzComponent,
     GbzPayload,
     ReadAttributes,
@@ -217,12 +219,12 @@ def _network_data(device: Any, command: Message, code: int) -> Reply:
         period, _, _ = _phase_settings(device, phase)
         entries = voltage_profile(device, phase, start + UNIX_2000, end + UNIX_2000)
         body = b"".join(
-            (at - UNIX_2000).to_bytes(4, "big") + v.to_bytes(2, "big") for at, v in entries
+            (at - UNIX_2000).to_bytes(4, "big") + v.to_bytes(4, "big") for at, v in entries
         )
         data += [
-            dlms.long_unsigned(under),
+            dlms.double_long_unsigned(under),
             NO_UNIT,
-            dlms.long_unsigned(over),
+            dlms.double_long_unsigned(over),
             NO_UNIT,
             dlms.CompactArray(VOLTAGE_TYPE, body),
             dlms.double_long_unsigned(period),
@@ -272,30 +274,38 @@ def network_data_samples(device: Any, earliest: int, count: int) -> tuple[int, l
 
 @handles(DeviceType.GSME, GCS18)
 def read_gas_network_data(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
-    """GCS18: the network data log's samples from the earliest time asked, in a Get Sampled
-    Data Response (not encrypted); none (no log started, or none yet) is NOT_FOUND."""
+    """GCS18: the network data log's samples from the earliest held, at most as many as asked,
+    in a Get Sampled Data Response encrypted for the requester, as GBCS has it; none (no log
+    started, or none yet) is NOT_FOUND."""
     cmd = gc.decode_command(GCS18, command.content)
-    if not isinstance(cmd, gc.GbzRead) or cmd.span is None:
+    if not isinstance(cmd, gc.GbzRead):  # pragma: no cover - the decoder gives GbzRead
         raise CommandError("GCS18 content is not a Get Sampled Data")
     (component,) = GbzPayload.from_bytes(command.content).components
     frame = component.frame
     if not isinstance(frame, ZclFrame) or len(frame.payload) < 9:
         raise CommandError("GCS18 asks in a plain ZCL frame")
     sample_id = int.from_bytes(frame.payload[0:2], "little")
+    earliest = int.from_bytes(frame.payload[2:6], "little")
     count = int.from_bytes(frame.payload[7:9], "little")
-    start, _ = cmd.span.seconds()
-    first, samples = network_data_samples(device, start, count)
+    first, samples = network_data_samples(device, earliest, count)
     if sample_id != NETWORK_DATA_SAMPLE_ID or not samples:
         return Reply(gc.ZclFailure(GET_SAMPLED_DATA, NOT_FOUND).encode())
     interval = int(device.family_state("han")["network_data"]["interval"])
-    payload = samples_plaintext(first, samples, interval, NETWORK_DATA_SAMPLE_ID)
-    answer = ZclFrame(
-        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+    plaintext = samples_plaintext(first, samples, interval, NETWORK_DATA_SAMPLE_ID)
+    encrypted = ctx.builder.encrypt_payload(
+        device=device.eui,
+        target=command.business_originator,
+        counter=command.originator_counter,
+        plaintext=plaintext,
+    )
+    answer = EncryptedZcl(
+        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT,
         frame.sequence,
         0x07,  # Get Sampled Data Response
-        payload,
+        encrypted,
     )
-    return Reply(GbzPayload((GbzComponent(component.cluster_id, answer, CONTROL_LAST),)).to_bytes())
+    control = CONTROL_LAST | CONTROL_ENCRYPTED
+    return Reply(GbzPayload((GbzComponent(component.cluster_id, answer, control),)).to_bytes())
 
 
 # -- the gas meter's identity ---------------------------------------------------------------
@@ -398,8 +408,9 @@ def read_gas_billing_calendar(device: Any, command: Message, now: int, ctx: Devi
     )
     if kept is None:
         return Reply(gc.ZclFailure(GET_BILLING_PERIOD, NOT_FOUND, PRICE).encode())
+    # GBCS's Publish Billing Period answer leaves the default response enabled.
     answer = ZclFrame(
-        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE,
+        FC_CLUSTER_SPECIFIC | FC_SERVER_TO_CLIENT,
         asked.frame.sequence,
         PUBLISH_BILLING_PERIOD,
         bytes.fromhex(kept),

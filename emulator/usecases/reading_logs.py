@@ -12,14 +12,15 @@ meters keep (SR 4.4.2, 4.4.4, 4.4.5):
   payment-based debt register (GCS04's register 3: debt type 2) holds debt, it collects
   the register's percentage of the credit added (hundredths of a percent), at most what is
   outstanding, from the credit - the meter's balance and debt fall by it - and logs it.
-  The ESME has no payment-based debt register here (ECS07 is not served): its ECS20a log
-  stays empty;
+  The ESME does the same with the payment-based debt ECS07 set (same register and terms,
+  kept by the account family) and answers ECS20a with the collections of the period: time
+  and amount, not encrypted, as GBCS has it;
 * the ESME's change of mode billing log (ECS20b): the registers the tariff family logged at
   each payment mode change (its ``billing_log``), in the daily read log's row layout.
 
 A log read returns exactly the entries whose time is in the period asked (both ends
-included). ECS20a, ECS20b and ECS20d have no DCC reference response here: their layouts are
-this project's (one compact array, times in seconds since 2000, as the other ESME logs).
+included); the ESME's logs are compact arrays of double-long-unsigned (time in seconds since
+2000, amount in milli-pence), as GBCS has them.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from emulator.usecases.reading import (
     fitting,
 )
 from gbcs import content as gc
-from gbcs.content.read_values import CREDITS_TYPE, DAILY_TYPE, DEBT_TYPE, TOU_REGISTERS
+from gbcs.content.read_values import CREDITS_TYPE, DEBT_TYPE, TOU_REGISTERS
 from gbcs.content.reads_gbz import NOT_FOUND, PREPAYMENT
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
@@ -57,6 +58,7 @@ from gbcs.payloads.gbz import (
     GbzPayload,
     ZclFrame,
 )
+from gbcs.payloads.read_values import MODE_CHANGE_TYPE
 
 FAMILY = "reading"
 GCS15D = 0x00C4
@@ -75,9 +77,10 @@ PAYMENT_DEBT_TYPE = 2
 """ZCL DebtType of the payment-based debt register (Debt 3)."""
 MILLI_PENCE = 1000
 """Milli-pence a penny: the unit of the meters' money and of the logs' amounts."""
-_CREDIT = struct.Struct(">Ii")
-_DEBT = struct.Struct(">IIBI")
+_CREDIT = struct.Struct(">II")
+_DEBT = struct.Struct(">II")
 _ROW = struct.Struct(">II48I32I")
+_PREPAY = struct.Struct(">6i")
 
 
 @on_top_up
@@ -118,8 +121,8 @@ def top_ups(device: Any, start: int, end: int) -> list[tuple[int, str, int]]:
 
 
 def debt_payments(device: Any, start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """The payment-based debt collections logged in the period, oldest first (see the module
-    docstring: none is ever made)."""
+    """The payment-based debt collections logged in the period, oldest first: (seconds since
+    2000, amount collected, debt type, outstanding after)."""
     out = []
     for at, collected, kind, outstanding in device.family_state(FAMILY).get("debt_payments", []):
         if start <= int(at) <= end:
@@ -232,33 +235,45 @@ def read_debt_payments_log(device: Any, command: Message, now: int, ctx: DeviceC
     cmd = _dlms_read(command, ECS20A)
     assert cmd.span is not None
     start, end = cmd.span.seconds()
-    body = b"".join(_DEBT.pack(*e) for e in debt_payments(device, start, end))
+    # Only the payment-based register (ECS07's) is collected per payment: time and amount.
+    body = b"".join(
+        _DEBT.pack(at, collected) for at, collected, _, _ in debt_payments(device, start, end)
+    )
     data = (_compact(DEBT_TYPE, body),)
     return fitting(gc.DlmsReadResponse.for_command(cmd, data).encode())
 
 
-def mode_change_rows(device: Any, start: int, end: int) -> list[tuple[int, int, list[int]]]:
+ModeChangeRow = tuple[int, int, list[int], tuple[int, ...]]
+"""(seconds since 2000, total import, 48 TOU registers, the six prepayment registers)."""
+
+
+def mode_change_rows(device: Any, start: int, end: int) -> list[ModeChangeRow]:
     """What the ESME logged at each payment mode change in the period (the tariff family's
-    ``billing_log``), oldest first: (seconds since 2000, total import, 48 TOU registers)."""
-    out = []
+    ``billing_log``), oldest first. The prepayment registers are those the log kept - the
+    meter balance and the accumulated debt; the emergency credit balance and the three debt
+    registers it does not keep read 0."""
+    out: list[ModeChangeRow] = []
     for entry in device.family_state("tariff").get("billing_log", []):
         at = to_seconds(_dt.datetime.fromisoformat(entry["at"])) - UNIX_2000
         if not start <= at <= end:
             continue
         registers = [int(v) for v in entry["registers"]]
         tou = (registers[1:] + [0] * TOU_REGISTERS)[:TOU_REGISTERS]
-        out.append((at, registers[0], tou))
+        prepay = (int(entry.get("balance", 0)), 0, int(entry.get("debt", 0)), 0, 0, 0)
+        out.append((at, registers[0], tou, prepay))
     return out
 
 
-def mode_change_plaintext(rows: list[tuple[int, int, list[int]]]) -> bytes:
-    """The ECS20b plaintext: ``structure { compact array }`` of the daily read log's rows
-    (time, total, 48 TOU registers, 32 block registers: 0, the meter bills no blocks)."""
+def mode_change_plaintext(rows: list[ModeChangeRow]) -> bytes:
+    """The ECS20b plaintext: ``structure { compact array }`` of GBCS's change of mode rows
+    (time, total, 48 TOU registers, 32 block registers: 0, the meter bills no blocks, then
+    the six prepayment registers)."""
     body = b"".join(
         _ROW.pack(at, total & 0xFFFF_FFFF, *(v & 0xFFFF_FFFF for v in tou), *[0] * 32)
-        for at, total, tou in rows
+        + _PREPAY.pack(*prepay)
+        for at, total, tou, prepay in rows
     )
-    data = dlms.structure(_compact(DAILY_TYPE, body))
+    data = dlms.structure(_compact(MODE_CHANGE_TYPE, body))
     return data.to_bytes()
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from emulator.devices.families import Reply, handles
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
-from emulator.metering import PaymentMode
+from emulator.metering import PaymentMode, SpecialDay
 from emulator.usecases import urp
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from emulator.usecases.configuration import setting
@@ -326,19 +326,21 @@ ECS24 = 0x003A
 MAX_CHARGE = 0x7FFF
 """The largest charge a price table entry (a DLMS long) carries."""
 NO_THRESHOLD = 0xFFFF_FFFF
-"""A block threshold never reached: the emulated meter bills time-of-use only."""
+"""A block threshold never reached (an unused threshold of a block rate, or a TOU rate)."""
 CURRENCY = dlms.structure(dlms.integer(-5), dlms.enum(254))
 """scaler_unit of a price in 1e-5 of the currency (milli-pence), per kWh."""
 
 
-def _day_profile(switching: tuple[int, ...]) -> tuple[gc.TariffSwitch, ...]:
+def _day_profile(switching: tuple[int, ...], blocks: dict[int, int]) -> tuple[gc.TariffSwitch, ...]:
     """The switches of a day whose half hours bill to ``switching``: one at midnight and one
-    wherever the register changes (TOU rate n is register n - 1)."""
+    wherever the register changes (TOU rate n is register n - 1; a register billed by block
+    rate n switches to ECS01a's block script n)."""
     out = []
     for slot, register in enumerate(switching):
         if slot == 0 or register != switching[slot - 1]:
             start = _dt.time(slot // 2, 30 * (slot % 2))
-            out.append(gc.TariffSwitch(start, register + 1))
+            rate = gc.BLOCK_SCRIPT_BASE + blocks[register] if register in blocks else register + 1
+            out.append(gc.TariffSwitch(start, rate))
     return tuple(out)
 
 
@@ -350,24 +352,50 @@ def _price_scale(charges: list[int]) -> int:
     return scale
 
 
+def _special_date(day: SpecialDay) -> bytes:
+    """A special day's 5-byte COSEM date (year, month, day; any day of the week)."""
+    return day.year.to_bytes(2, "big") + bytes((day.month, day.day, 0xFF))
+
+
 def tariff_data(meter: Any) -> tuple[dlms.Data, ...]:
     """The active calendar, special days, block thresholds, tariff type, standing charge and
     price matrix of the meter's tariff, in ECS01a's encoding (the same codec writes and reads
-    them): one season, every day alike, TOU prices per kWh."""
+    them): one season from 2000 whose week gives each day its switching table, a day profile
+    for each distinct table (the week's, then the special days'), each special day on its
+    table's profile, and each block rate's thresholds and block prices."""
     tariff = meter.tariff
+    blocks = {b.register: b.rate for b in tariff.block_rates}
+    week = tariff.weekdays or (tariff.switching,) * 7
+    tables: dict[tuple[int, ...], int] = {}
+    for table in (*week, *(d.switching for d in tariff.special_days)):
+        tables.setdefault(tuple(table), len(tables) + 1)
     prices = list(tariff.prices) + [0] * (gc.TOU_RATES - len(tariff.prices))
-    scale = _price_scale([tariff.standing_charge, *prices])
+    block_prices = [[0] * gc.BLOCK_RATES for _ in range(gc.BLOCKS)]
+    thresholds = [(NO_THRESHOLD,) * 3] * 8
+    for block in tariff.block_rates:
+        for n, price in enumerate(block.prices):
+            block_prices[n][block.rate - 1] = price
+        padded = tuple(block.thresholds) + (NO_THRESHOLD,) * (3 - len(block.thresholds))
+        thresholds[block.rate - 1] = padded
+    charges = [tariff.standing_charge, *prices, *(p for row in block_prices for p in row)]
+    scale = _price_scale(charges)
     unit = 10 ** (scale + 5)
     name = b"\x01"
     start = CosemDateTime.from_datetime(_dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)).to_bytes()
+    days = tuple(tables[tuple(t)] for t in week)
     update = gc.UpdateTariff(
         counter=0,
         seasons=(gc.Season(name, start, name),),
-        week_profiles=(gc.WeekProfile(name, (1, 1, 1, 1, 1, 1, 1)),),
-        day_profiles=(gc.DayProfile(1, _day_profile(tuple(tariff.switching))),),
+        week_profiles=(gc.WeekProfile(name, days),),  # type: ignore[arg-type]
+        day_profiles=tuple(gc.DayProfile(n, _day_profile(t, blocks)) for t, n in tables.items()),
         standing_charge=round(tariff.standing_charge / unit),
         tou_prices=tuple(round(p / unit) for p in prices),
-        block_thresholds=((NO_THRESHOLD,) * 3,) * 8,
+        block_prices=tuple(tuple(round(p / unit) for p in row) for row in block_prices),
+        block_thresholds=tuple(thresholds),
+        special_days=tuple(
+            gc.SpecialDay(n, _special_date(d), tables[tuple(d.switching)])
+            for n, d in enumerate(tariff.special_days)
+        ),
         price_scale=scale,
     )
     written = dlms.decode_dlms(update.encode())
@@ -377,10 +405,20 @@ def tariff_data(meter: Any) -> tuple[dlms.Data, ...]:
 
 
 def active_price(meter: Any, device_time: int) -> int:
-    """The price (milli-pence per kWh) of the register the current half hour bills to."""
-    switching = meter.tariff.switching
+    """The price (milli-pence per kWh) the current half hour bills at: its register's, by
+    the switching table of the day (a special day's, else its week day's); on a block rate,
+    the price of the block the rate's counters have reached."""
+    tariff = meter.tariff
+    day = _dt.datetime.fromtimestamp(device_time, _dt.UTC)
+    switching = tariff.switching_on(day.date())
     register = switching[(device_time // HALF_HOUR) % len(switching)]
-    return int(meter.tariff.prices[register])
+    for block in tariff.block_rates:
+        if block.register == register:
+            row = (block.rate - 1) * gc.BLOCKS
+            counters = meter.block_counters or [0] * (gc.BLOCK_RATES * gc.BLOCKS)
+            consumed = sum(counters[row : row + gc.BLOCKS])
+            return int(block.prices[sum(1 for t in block.thresholds if t <= consumed)])
+    return int(tariff.prices[register])
 
 
 @handles(DeviceType.ESME, ECS24)

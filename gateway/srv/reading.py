@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -26,7 +27,7 @@ from gbcs.content.reads import ASN1_READS, DLMS_READS, PROTECTED_READS
 from gbcs.content.reads_gbz import GBZ_READS
 from gbcs.usecases import by_name
 
-__all__ = ["ReadFirmwareVersion", "ReadImportRegisters", "ReadRequest"]
+__all__ = ["ReadFirmwareVersion", "ReadImportRegisters", "ReadRequest", "RequestCin", "new_cin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,9 @@ def _build_read(cmd: Command) -> bytes:
         return gc.DlmsRead(code, cmd.counter, request.span).encode()
     if code in ASN1_READS:
         return gc.AsnRead(code).encode()
-    return gc.GbzRead(code, request.span).encode()
+    # A GBZ read of fixed frames (GCS18: the whole network data log) carries no period,
+    # though the body of its SR (shared with the ESME's ranged read) gives one.
+    return gc.GbzRead(code, request.span if GBZ_READS[code].ranged else None).encode()
 
 
 _LOGS = {
@@ -382,4 +385,92 @@ _serve("7.11", "ECS61c", period=True)
 # The DCC's reference ECS61d comes from the ACB, though a supplier asks for it.
 _serve("7.14", "ECS61d", acb=("ECS61d",))
 _serve("7.15", "ECS61e")
-_serve("8.9", "CS07", "CCS05/CCS04", "CCS06", acb=_TO_THE_HUB)
+
+
+def _device_log_example(v: Values) -> str:
+    """``ReadSecurityDetails=yes`` asks a CHF for CCS07."""
+    wanted = (v.get("ReadSecurityDetails") or "").lower()
+    if wanted not in ("", "yes", "no"):
+        raise ExampleError(f"ReadSecurityDetails={wanted!r}: yes or no")
+    return "<sr:ReadSecurityDetails/>" if wanted == "yes" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDeviceLog:
+    """SR8.9 ``ReadDeviceLog``; ``ReadSecurityDetails`` asks a CHF for its logs with each
+    device's link key (CCS07, the backup a CCS03 restore uses)."""
+
+    security: bool = False
+
+
+def _read_device_log(body: etree._Element) -> ReadDeviceLog:
+    f = Fields(body, ("ReadSecurityDetails",))
+    details = f.elements.get("ReadSecurityDetails")
+    if details is not None:
+        Fields(details, ())
+    return ReadDeviceLog(details is not None)
+
+
+def _choose_device_log(request: ReadDeviceLog, names: tuple[str, ...]) -> str:
+    if request.security:
+        if "CCS07" not in names:
+            raise invalid("ReadSecurityDetails", "only a CHF's device log holds security details")
+        return "CCS07"
+    return names[0]
+
+
+def _build_device_log(cmd: Command) -> bytes:
+    if cmd.use_case.name == "CCS07":
+        return gc.ReadChfSecurityLog(cmd.counter).encode()
+    return _build_read(replace(cmd, request=ReadRequest()))
+
+
+serves(
+    "8.9",
+    Codec(
+        read=_read_device_log,
+        build=_build_device_log,
+        builds=_tabled("CS07", "CCS05/CCS04", "CCS06") | {"CCS07"},
+        choose=_choose_device_log,
+        # The DCC's references send the hub's log reads from the ACB, the user in the
+        # other-information.
+        acb_use_cases=frozenset({*_TO_THE_HUB, "CCS07"}),
+        example=Example({"ReadSecurityDetails": None}, _device_log_example),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCin:
+    """SR9.1 ``RequestCustomerIdentificationNumber`` (an empty body): the DCC makes up the
+    Customer Identification Number, four digits, and sends it to the meter to show."""
+
+
+def _read_cin(body: etree._Element) -> RequestCin:
+    Fields(body, ())
+    return RequestCin()
+
+
+def new_cin() -> bytes:
+    """A fresh CIN: unpredictable, so that only the consumer at the meter can read it out."""
+    return f"{secrets.randbelow(10**gc.CIN_DIGITS):0{gc.CIN_DIGITS}d}".encode("ascii")
+
+
+def _build_cin(cmd: Command) -> bytes:
+    if cmd.use_case.name == "GCS36":
+        return gc.SendCinToGsme(gc.issuer_id(cmd.now), new_cin()).encode()
+    return gc.SendCinToEsme(cmd.counter, new_cin()).encode()
+
+
+serves(
+    "9.1",
+    Codec(
+        read=_read_cin,
+        build=_build_cin,
+        builds=frozenset({"ECS50", "GCS36"}),
+        example=EMPTY,
+        # An Other User holds no trust on a meter: GBCS has the ACB send both, the user and
+        # its counter in the other-information.
+        acb_use_cases=frozenset({"ECS50", "GCS36"}),
+    ),
+)

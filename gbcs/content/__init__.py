@@ -68,6 +68,7 @@ from gbcs.content import (
     han,
     reading,
     reads,
+    reads_cin,
     reads_gbz,
     security,
     supply,
@@ -88,6 +89,7 @@ from gbcs.content.gas_tariff import *  # noqa: F403
 from gbcs.content.han import *  # noqa: F403
 from gbcs.content.reading import *  # noqa: F403
 from gbcs.content.reads import *  # noqa: F403
+from gbcs.content.reads_cin import *  # noqa: F403
 from gbcs.content.reads_gbz import *  # noqa: F403
 from gbcs.content.security import *  # noqa: F403
 from gbcs.content.supply import *  # noqa: F403
@@ -99,6 +101,7 @@ from gbcs.errors import DecodeError
 Command = (
     reading.Command
     | reads.Command
+    | reads_cin.Command
     | reads_gbz.Command
     | tariff.Command
     | tariff_prepay.Command

@@ -5,6 +5,7 @@ are tabled reads (:mod:`gbcs.content.reads`)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,12 +19,14 @@ from gbcs.content._common import (
     _parse_request,
     _request,
     _sequence,
+    _when,
     register,
 )
 from gbcs.errors import DecodeError, EncodeError
 from gbcs.payloads import asn1, dlms
 from gbcs.payloads.dlms import (
     AccessSpec,
+    CosemDateTime,
     Data,
 )
 from gbcs.payloads.gbz import (
@@ -136,9 +139,10 @@ class RestoreChfDeviceLog(DlmsCommand):
     it, each device's type in the ``otherDeviceType`` numbering of the joins
     (:data:`OTHER_DEVICE_TYPES`; CCS01's ``device_type`` is 1 for an ESME too).
 
-    No DCC reference message of CCS03 exists to check the layout against: the method and the
-    extended PAN ID are GBCS's (use case CCS03, section 18.2), the entry's fields are this
-    project's reading of IC 104's device list, the EUI and the device type."""
+    Known difference: GBCS's entry is ``structure { EUI, the device's 16-byte key }`` - the
+    entries of the hub's backup (CCS07, :class:`ChfSecurityLogs`) - where this one carries
+    the device type. The SMI keeps no device keys to send (the gateway would keep the old
+    hub's last CCS07 backup for that), so the type stays until it does."""
 
     counter: int
     extended_pan_id: bytes
@@ -182,6 +186,114 @@ class RestoreChfDeviceLog(DlmsCommand):
             return cls(counter, _octets(pan, "extended_PAN_ID"), tuple(entries))
         except EncodeError as exc:
             raise DecodeError(f"CCS03: {exc}") from None
+
+
+# =========================================================================== CCS07
+
+BACKUP_LOG = 4
+"""IC 104's method that returns the network's device log with each device's security detail
+(CCS07, GBCS's backup of the hub's logs ahead of a CCS03 restore)."""
+
+SECOND_NETWORK_CONTROL = "0-0:30.3.1.255"
+"""The CHF's second ZigBee network control object (IC 104), whose log CCS07 reads too."""
+
+LINK_KEY_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ReadChfSecurityLog(DlmsCommand):
+    """CCS07 Read CHF device log with security details (SR8.9 with ``ReadSecurityDetails``):
+    IC 104 method 4 on both network control objects, no argument."""
+
+    counter: int
+    message_code: ClassVar[int] = 0x00FE
+
+    def specs(self) -> tuple[AccessSpec, ...]:
+        return (
+            dlms.action(104, ZIGBEE_NETWORK_CONTROL, BACKUP_LOG),
+            dlms.action(104, SECOND_NETWORK_CONTROL, BACKUP_LOG),
+        )
+
+    def encode(self) -> bytes:
+        return _request(self.counter, self.specs(), (dlms.NULL, dlms.NULL))
+
+    @classmethod
+    def decode(cls, content: bytes) -> ReadChfSecurityLog:
+        counter, data = _parse_request(content, cls(0).specs())
+        if any(not isinstance(d, dlms.Null) for d in data):
+            raise DecodeError("CCS07: the methods take no argument")
+        found = cls(counter)
+        _check_exact(found, content)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityLog:
+    """One network's log as CCS07 returns it: ``structure { capture time (COSEM date-time),
+    extended PAN ID octet-string (8), array of structure { EUI octet-string (8), link key
+    octet-string (16) } }``."""
+
+    taken: _dt.datetime
+    extended_pan_id: bytes
+    entries: tuple[tuple[bytes, bytes], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.extended_pan_id) != 8:
+            raise EncodeError(f"an extended PAN ID is 8 bytes, not {len(self.extended_pan_id)}")
+        for eui, key in self.entries:
+            if len(eui) != 8 or len(key) != LINK_KEY_BYTES:
+                raise EncodeError("a CCS07 entry is an 8-byte EUI and a 16-byte key")
+
+    def data(self) -> Data:
+        return dlms.structure(
+            dlms.octet_string(CosemDateTime.from_datetime(self.taken).to_bytes()),
+            dlms.octet_string(self.extended_pan_id),
+            dlms.array(
+                *(
+                    dlms.structure(dlms.octet_string(eui), dlms.octet_string(key))
+                    for eui, key in self.entries
+                )
+            ),
+        )
+
+    @classmethod
+    def from_data(cls, data: Data) -> SecurityLog:
+        taken, pan, log = _items(data, "CCS07 log", 3)
+        if not isinstance(log, dlms.Array):
+            raise DecodeError("CCS07 log entries: expected an array")
+        entries = []
+        for item in log.items:
+            eui, key = _items(item, "CCS07 entry", 2)
+            entries.append((_octets(eui, "EUI"), _octets(key, "link key")))
+        try:
+            return cls(_when(taken, "CCS07 capture time"), _octets(pan, "PAN ID"), tuple(entries))
+        except EncodeError as exc:
+            raise DecodeError(f"CCS07: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ChfSecurityLogs:
+    """The CHF's answer to CCS07: each network's :class:`SecurityLog`, action results 0."""
+
+    counter: int
+    logs: tuple[SecurityLog, SecurityLog]
+
+    def encode(self) -> bytes:
+        return dlms.AccessResponse(
+            dlms.invoke_id_for(self.counter),
+            tuple(log.data() for log in self.logs),
+            (dlms.AccessResult(dlms.AccessKind.ACTION, 0),) * 2,
+        ).to_bytes()
+
+    @classmethod
+    def decode(cls, content: bytes) -> ChfSecurityLogs:
+        apdu = dlms.decode_dlms(content)
+        if not isinstance(apdu, dlms.AccessResponse) or len(apdu.data) != 2:
+            raise DecodeError("CCS07: expected an Access-Response of two logs")
+        first, second = (SecurityLog.from_data(d) for d in apdu.data)
+        found = cls(apdu.invoke_id & 0xFFFFFF, (first, second))
+        _check_exact(found, content)
+        return found
 
 
 # =========================================================================== CS03 / CS04ac
@@ -471,14 +583,16 @@ Command = (
     | UnjoinDevice
     | UnjoinMethodB
     | RestoreGpfDeviceLog
+    | ReadChfSecurityLog
     | StartNetworkDataLog
 )
-Response = JoinOutcome | GpfDeviceLogRestored | NetworkDataLogStarted
+Response = JoinOutcome | GpfDeviceLogRestored | NetworkDataLogStarted | ChfSecurityLogs
 """This family's own response shapes (besides the shared ``Outcome``)."""
 
 register(0x0001, AddDeviceLogEntry.decode, Outcome.decode)
 register(0x0002, RemoveDeviceLogEntry.decode, Outcome.decode)
 register(0x0003, RestoreChfDeviceLog.decode, Outcome.decode)
+register(0x00FE, ReadChfSecurityLog.decode, ChfSecurityLogs.decode, Outcome.decode)
 for _code in JOIN_CODES.values():
     register(_code, JoinDevice.decode, JoinOutcome.decode)
 register(0x000F, UnjoinDevice.decode, JoinOutcome.decode)
@@ -488,21 +602,27 @@ register(0x0080, StartNetworkDataLog.decode, NetworkDataLogStarted.decode)
 
 
 __all__ = [
+    "BACKUP_LOG",
     "JOIN_CODES",
     "JOIN_METHODS",
+    "LINK_KEY_BYTES",
     "NETWORK_DATA_INTERVAL",
     "NETWORK_DATA_SAMPLES",
     "OTHER_DEVICE_TYPES",
     "RESTORE_PAN",
+    "SECOND_NETWORK_CONTROL",
     "ZIGBEE_NETWORK_CONTROL",
     "AddDeviceLogEntry",
+    "ChfSecurityLogs",
     "GpfDeviceLogRestored",
     "JoinDevice",
     "JoinOutcome",
     "NetworkDataLogStarted",
+    "ReadChfSecurityLog",
     "RemoveDeviceLogEntry",
     "RestoreChfDeviceLog",
     "RestoreGpfDeviceLog",
+    "SecurityLog",
     "StartNetworkDataLog",
     "UnjoinDevice",
     "UnjoinMethodB",

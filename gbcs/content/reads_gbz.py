@@ -35,6 +35,8 @@ DAY = 86_400
 NETWORK_DATA_SAMPLE_ID = 2
 NETWORK_DATA_INTERVAL = 360
 """The GSME's network data log: its Get Sampled Data sample id and interval (seconds)."""
+NETWORK_DATA_LOG_SAMPLES = 41
+"""The samples the GSME's network data log holds (six-minute samples over four hours)."""
 NOT_FOUND = 0x8B
 """ZCL status of a log entry the device does not hold."""
 
@@ -154,9 +156,19 @@ GBZ_READS: dict[int, GbzReadKind] = {
     ),
     0x0078: GbzReadKind(samples=0),  # GCS17 half-hour profile data
     0x00A0: GbzReadKind(samples=1, interval=DAY),  # GCS61 daily consumption log
-    # GCS18 network data log: sample id 2 (what the DCC's reference GSME answers GCS31 with),
-    # six-minute samples (GCS31's interval).
-    0x0079: GbzReadKind(samples=NETWORK_DATA_SAMPLE_ID, interval=NETWORK_DATA_INTERVAL),
+    # GCS18 network data log: the whole log, whatever the period - Get Sampled Data of sample
+    # id 2 (the network data log's) from the earliest sample held (time 1: any), as many
+    # samples as the log holds (GCS31's maximum), as GBCS has the DCC ask.
+    0x0079: GbzReadKind(
+        frames=(
+            (
+                METERING,
+                gbz.FC_CLUSTER_SPECIFIC,
+                GET_SAMPLED_DATA,
+                struct.pack("<HIBH", NETWORK_DATA_SAMPLE_ID, 1, 0, NETWORK_DATA_LOG_SAMPLES),
+            ),
+        )
+    ),
     0x0077: _snapshots((METERING, GET_SNAPSHOT), count=_DAILY, cause=0x0001),  # GCS16a
     0x0096: _snapshots((PREPAYMENT, GET_PREPAY_SNAPSHOT), count=_DAILY, cause=0x0001),  # 16b
     0x00C3: _snapshots(  # GCS15b change of mode / tariff billing log

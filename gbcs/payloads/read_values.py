@@ -32,15 +32,19 @@ EVENT_TYPE = bytes.fromhex("0203061209")
 """compact-array type of the event log: structure { time, event code, event data }."""
 SECURITY_TYPE = bytes.fromhex("02020612")
 """compact-array type of the security log: structure { time, event code }."""
-CREDITS_TYPE = bytes.fromhex("02020605")
+CREDITS_TYPE = bytes.fromhex("02020606")
 """compact-array type of the ESME's prepayment credits log (ECS20d): structure { time, credit
 in milli-pence }."""
-DEBT_TYPE = bytes.fromhex("0204060611" + "06")
-"""compact-array type of the debt payments log (ECS20a): structure { time, collected, debt
-type, outstanding }."""
-VOLTAGE_TYPE = bytes.fromhex("02020612")
+DEBT_TYPE = bytes.fromhex("02020606")
+"""compact-array type of the ESME's payment-based debt payments log (ECS20a), as GBCS has it:
+structure { time, amount collected in milli-pence }."""
+VOLTAGE_TYPE = bytes.fromhex("02020606")
 """compact-array type of the average RMS voltage profile (ECS23): structure { time, V }."""
 DAILY_TYPE = bytes.fromhex("020706060100300601000806010008060100080601000806")
+MODE_CHANGE_TYPE = bytes.fromhex("020D06060100300601000806010008060100080601000806" + "05" * 6)
+"""compact-array type of the ESME's change of mode billing log (ECS20b): the daily read log's
+row (time, total import, 48 TOU and 4 x 8 block registers), then the six ECS19 prepayment
+registers (:data:`PREPAY_VALUES`, double-long each)."""
 """compact-array type of the daily read log: structure { time, total import, 48 TOU
 registers, 4 arrays of 8 block registers }, all double-long-unsigned."""
 _DAILY = struct.Struct(">II48I32I")
@@ -299,15 +303,12 @@ def _event_log(content: bytes) -> list[str]:
 PLAIN[0x0014] = _event_log  # CS10a
 PLAIN[0x00A1] = _event_log  # CS10b
 PLAIN[0x00C9] = _plain_profile(  # ECS20d
-    ">Ii", CREDITS_TYPE, lambda r: f"{when(r[0])}  credit {r[1] / 100_000:.2f} GBP"
+    ">II", CREDITS_TYPE, lambda r: f"{when(r[0])}  credit {r[1] / 100_000:.2f} GBP"
 )
 PLAIN[0x002E] = _plain_profile(  # ECS20a
-    ">IIBI",
+    ">II",
     DEBT_TYPE,
-    lambda r: (
-        f"{when(r[0])}  debt {r[2]}: {r[1] / 100_000:.2f} GBP collected, "
-        f"{r[3] / 100_000:.2f} GBP outstanding"
-    ),
+    lambda r: f"{when(r[0])}  payment-based debt {r[1] / 100_000:.2f} GBP collected",
 )
 
 _CONTROL_STATES = {0: "disconnected (supply off)", 1: "connected (supply on)", 2: "armed"}
@@ -339,7 +340,7 @@ def _network_data(content: bytes) -> list[str]:
         phase = f"phase {n // 6 + 1}: " if len(apdu.data) > 6 else ""
         lines.append(f"{phase}under-voltage periods {under.value}, over-voltage {over.value}")
         lines += [
-            f"{phase}{when(t)}  {v} V" for t, v in struct.iter_unpack(">IH", profile.contents)
+            f"{phase}{when(t)}  {v} V" for t, v in struct.iter_unpack(">II", profile.contents)
         ]
     return lines
 
@@ -364,18 +365,15 @@ def _top_up_log(content: bytes) -> list[str]:
     return lines
 
 
-def _network_samples(content: bytes) -> list[str]:
-    """GCS18: the network data log's samples (plain Get Sampled Data Response)."""
-    frame = gbz.GbzPayload.from_bytes(content).components[0].frame
-    if not isinstance(frame, gbz.ZclFrame) or frame.command_id != 0x07:
-        raise DecodeError("not a Get Sampled Data Response")
-    _, start, _, interval, _ = _SAMPLES.unpack(frame.payload[: _SAMPLES.size])
-    _, samples = read_samples_plaintext(frame.payload)
+def _network_samples(plaintext: bytes) -> list[str]:
+    """GCS18: the network data log's samples (the decrypted Get Sampled Data Response)."""
+    _, start, _, interval, _ = _SAMPLES.unpack(plaintext[: _SAMPLES.size])
+    _, samples = read_samples_plaintext(plaintext)
     return [f"{when(start + n * interval)}  {v / 1000:g} m3" for n, v in enumerate(samples)]
 
 
 PLAIN[0x00C5] = _top_up_log  # GCS15e
-PLAIN[0x0079] = _network_samples  # GCS18
+ENCRYPTED_GBZ[0x0079] = _network_samples  # GCS18
 
 
 def labelled(message_code: int, content: bytes, plaintexts: list[bytes]) -> list[str]:

@@ -62,7 +62,7 @@ async def test_4_10_to_the_esme_returns_the_voltage_profile_of_the_period(
     assert response.ok
     profile = response.data[4]
     assert isinstance(profile, dlms.CompactArray)
-    rows = list(struct.iter_unpack(">IH", profile.contents))
+    rows = list(struct.iter_unpack(">II", profile.contents))
     expected = voltage_profile(esme, 32, start, start + 3 * 3600)
     assert rows == [(t - UNIX_2000, v) for t, v in expected]
     assert len(rows) == 7  # the half hours' ends from the start to three hours on, both ends

@@ -23,7 +23,7 @@ from emulator.usecases.reading import UNIX_2000
 from emulator.usecases.reading_logs import read_top_up_log_payload
 from gbcs import content as c
 from gbcs.codes import SUPPLIER
-from gbcs.content.read_values import labelled, read_samples_plaintext
+from gbcs.content.read_values import DEBT_TYPE, labelled, read_samples_plaintext
 from gbcs.content.reads_gbz import NOT_FOUND
 from gbcs.frames import Message
 from gbcs.payloads import dlms
@@ -35,6 +35,7 @@ from gbcs.payloads.gbz import (
     ReadAttributesResponse,
     ZclFrame,
 )
+from gbcs.payloads.read_values import MODE_CHANGE_TYPE
 from gbcs.utrn import make_utrn
 from tests.emulator.support import CHF, ESME, GPF, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
 
@@ -184,7 +185,7 @@ def test_esme_credits_log_is_its_top_ups_in_the_period() -> None:
     response = _dlms(head, ESME, c.DlmsRead(0x00C9, head.next_counter(), _span(now - 7200, now)))
     (log,) = response.data
     assert isinstance(log, dlms.CompactArray)
-    (time, credit) = struct.unpack(">Ii", log.contents)
+    (time, credit) = struct.unpack(">II", log.contents)
     assert credit == 750 * 1000
     assert now - 3600 - 60 <= time + UNIX_2000 <= now - 3600 + 60
     empty = _dlms(head, ESME, c.DlmsRead(0x00C9, head.next_counter(), _span(now - 60, now)))
@@ -192,11 +193,42 @@ def test_esme_credits_log_is_its_top_ups_in_the_period() -> None:
     assert empty.data[0].contents == b""
 
 
-def test_esme_debt_payments_log_is_empty(fleet: Fleet, head: HeadEnd) -> None:
+def test_esme_debt_payments_log_shows_what_ecs07s_debt_collected() -> None:
+    """ECS07 puts 3.00 GBP of payment-based debt, 5% of each payment; a 10.00 GBP top-up
+    collects 0.50 GBP, which ECS20a lists (time, amount) in the period, and nothing outside."""
+    fleet = sandbox_fleet(prepayment=True, balance=500_000)
+    head = HeadEnd(fleet, pki_for())
+    esme = fleet.device(ESME, head.now)
+    counter = head.next_counter()
+    debt = c.ManageDebt(
+        counter & 0xFF_FFFF,
+        c.TimeDebtRecovery(0, -2, c.RecoveryInterval.DAILY),
+        c.TimeDebtRecovery(0, -2, c.RecoveryInterval.HOURLY),
+        per_payment=500,
+        payment_debt=300_000,
+        time_debt_1=0,
+        time_debt_2=0,
+    )
+    answer = head.send(head.command(ESME, debt, counter=counter))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
     now = _unix(head)
-    response = _dlms(head, ESME, c.DlmsRead(0x002E, head.next_counter(), _span(now - 7200, now)))
-    assert isinstance(response.data[0], dlms.CompactArray)
-    assert response.data[0].contents == b""
+    empty = _dlms(head, ESME, c.DlmsRead(0x002E, head.next_counter(), _span(now - 7200, now)))
+    assert isinstance(empty.data[0], dlms.CompactArray)
+    assert empty.data[0].contents == b""
+    before = esme.meter.credit.debt  # type: ignore[attr-defined]
+    _top_up(head, ESME, 3 << 32, 1000)
+    head.advance(timedelta(minutes=5))
+    now = _unix(head)
+    response = _dlms(head, ESME, c.DlmsRead(0x002E, head.next_counter(), _span(now - 600, now)))
+    (log,) = response.data
+    assert isinstance(log, dlms.CompactArray)
+    assert log.description == DEBT_TYPE
+    (time, collected) = struct.unpack(">II", log.contents)
+    assert collected == 50_000 == before - esme.meter.credit.debt  # type: ignore[attr-defined]
+    assert now - 600 <= time + UNIX_2000 <= now
+    later = _dlms(head, ESME, c.DlmsRead(0x002E, head.next_counter(), _span(now - 60, now)))
+    assert later.data[0] == dlms.CompactArray(DEBT_TYPE, b"")
 
 
 # -- the ESME's tariff of its second element and its load switch ----------------------------
@@ -263,7 +295,7 @@ def test_network_data_is_the_voltage_of_each_capture_period(fleet: Fleet, head: 
     under, _, over, _, profile, period = response.data
     assert _int(period) == 1800
     assert isinstance(profile, dlms.CompactArray)
-    rows = list(struct.iter_unpack(">IH", profile.contents))
+    rows = list(struct.iter_unpack(">II", profile.contents))
     assert len(rows) == 49  # both ends of the day included
     assert all((t + UNIX_2000) % 1800 == 0 for t, _ in rows)
     assert rows == [(t - UNIX_2000, v) for t, v in rd.voltage_profile(esme, 32, now - 86_400, now)]
@@ -285,31 +317,34 @@ def test_polyphase_network_data_has_each_phase(fleet: Fleet, head: HeadEnd) -> N
     profiles = [response.data[n] for n in (4, 10, 16)]
     contents = [p.contents for p in profiles if isinstance(p, dlms.CompactArray)]
     assert len(contents) == 3
-    assert all(len(b) == 3 * 6 for b in contents)
+    assert all(len(b) == 3 * 8 for b in contents)
     assert len(set(contents)) == 3  # each phase its own voltages
 
 
 def test_gas_network_data_log_samples_the_gas_used(fleet: Fleet, head: HeadEnd) -> None:
+    """GCS18 asks for the whole log; the GSME answers the samples it holds (the log's first
+    41 six-minute samples), encrypted for the requester."""
     gsme = fleet.device(GSME, head.now)
     assert isinstance(gsme, Gsme)
-    now = _unix(head)
-    _, none = _gbz(head, GSME, c.GbzRead(0x0079, _span(now, now + 3600)))
+    _, none = _gbz(head, GSME, c.GbzRead(0x0079))
     assert isinstance(none, c.ZclFailure)
     assert none.status == NOT_FOUND
     started = head.send(head.command(GSME, c.StartNetworkDataLog(1), counter=head.next_counter()))
     assert started.response is not None
     start = _unix(head)
     head.advance(timedelta(hours=5))
-    _message, response = _gbz(head, GSME, c.GbzRead(0x0079, _span(start, start + 2 * 3600)))
+    message, response = _gbz(head, GSME, c.GbzRead(0x0079))
     assert isinstance(response, c.GbzReadResponse)
     assert response.ok
     (component,) = response.payload.components
-    assert isinstance(component.frame, ZclFrame)
-    first, samples = read_samples_plaintext(component.frame.payload)
+    assert isinstance(component.frame, EncryptedZcl)
+    assert component.frame.frame_control == 0x09
+    plaintext = head.decrypt(message)(component.frame.ciphered)
+    first, samples = read_samples_plaintext(plaintext)
     assert first == start - UNIX_2000
-    assert len(samples) == 21  # two hours of six-minute samples, both ends
+    assert len(samples) == 41  # the log's four hours of six-minute samples, both ends
     slot = start - start % 1800
-    held = dict(gsme.meter.half_hours(since=slot, until=start + 3 * 3600))
+    held = dict(gsme.meter.half_hours(since=slot, until=start + 5 * 3600))
     assert sum(samples[:5]) == held[slot] if start == slot else sum(samples) > 0
 
 
@@ -475,7 +510,13 @@ def test_the_answers_read_as_labelled_values() -> None:
     assert all(line.endswith(" V") for line in network[1:])
     (top_up,) = lines(GSME, c.GbzRead(0x00C5, day))
     assert top_up.endswith("credit 5.00 GBP")
-    samples = lines(GSME, c.GbzRead(0x0079, day))
+    counter = head.next_counter()
+    answer = head.send(head.command(GSME, c.GbzRead(0x0079), counter=counter))
+    assert answer.response is not None
+    (component,) = GbzPayload.from_bytes(answer.response.content).components
+    assert isinstance(component.frame, EncryptedZcl)
+    plaintext = head.decrypt(answer.response)(component.frame.ciphered)
+    samples = labelled(0x0079, answer.response.content, [plaintext])
     assert samples
     assert all(line.endswith(" m3") for line in samples)
 
@@ -663,3 +704,51 @@ def test_the_gpf_answers_the_gas_meters_logs_and_configuration() -> None:
     assert isinstance(tariff, c.GbzReadResponse)
     assert isinstance(direct, c.GbzReadResponse)
     assert tariff.payload.components[0] == direct.payload.components[0]  # the same attributes
+
+
+# -- the ESME's change of mode billing log ---------------------------------------------------
+
+
+def test_mode_change_log_rows_carry_the_registers_and_the_prepayment_values(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    """ECS20b: each payment mode change of the period as GBCS's row - time, total, TOU and
+    block registers, then the six prepayment registers (balance and accumulated debt as
+    logged) - encrypted for the requester."""
+    esme = fleet.device(ESME, head.now)
+    at = head.now - timedelta(hours=1)
+    registers = [1234, 1000, 234]
+    esme.family_state("tariff")["billing_log"] = [
+        {
+            "at": at.isoformat(),
+            "from": "credit",
+            "registers": registers,
+            "balance": -500,
+            "debt": 7000,
+        },
+    ]
+    now = _unix(head)
+    span = _span(now - 7200, now)
+    cmd = c.ProtectedRead(0x002F, head.next_counter(), SUPPLIER, ESME, span)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    response = c.decode_response(0x002F, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    plaintext = head.decrypt(answer.response)(response.encrypted)
+    data = dlms.decode_data(plaintext)
+    assert isinstance(data, dlms.Structure)
+    (log,) = data.items
+    assert isinstance(log, dlms.CompactArray)
+    assert log.description == MODE_CHANGE_TYPE
+    row = struct.unpack(">II48I32I6i", log.contents)
+    assert row[0] + UNIX_2000 == int(at.timestamp())
+    assert row[1:4] == (1234, 1000, 234)
+    assert row[82:] == (-500, 0, 7000, 0, 0, 0)
+    empty = c.ProtectedRead(0x002F, head.next_counter(), SUPPLIER, ESME, _span(now - 60, now))
+    answer = head.send(head.command(ESME, empty))
+    assert answer.response is not None
+    response = c.decode_response(0x002F, answer.response.content)
+    assert isinstance(response, c.ProtectedResponse)
+    assert dlms.decode_data(head.decrypt(answer.response)(response.encrypted)) == dlms.structure(
+        dlms.CompactArray(MODE_CHANGE_TYPE, b"")
+    )

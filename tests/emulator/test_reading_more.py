@@ -4,13 +4,15 @@ half-hour record are that record's, decoded back from the response."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import itertools
 from datetime import timedelta
 from pathlib import Path
 
+from emulator.devices.esme import tariff_of
 from emulator.fleet import Fleet
-from emulator.metering import PaymentMode, Tariff
+from emulator.metering import EVERY_YEAR, BlockRate, PaymentMode, SpecialDay, Tariff
 from emulator.usecases.billing import (
     billing_plaintext,
     prepay_snapshot_plaintext,
@@ -22,6 +24,7 @@ from emulator.usecases.reading import DAY, UNIX_2000, daily_reads
 from emulator.usecases.reading_more import (
     FACTORY,
     HALF_HOUR,
+    active_price,
     read_snapshot_plaintext,
     snapshot_plaintext,
 )
@@ -233,6 +236,53 @@ def test_tariff_read_is_the_meters_tariff(fleet: Fleet, head: HeadEnd) -> None:
     table = prices.items[2].items  # type: ignore[union-attr]
     assert [_signed(e.items[1]) * unit for e in table[:3]] == [24_500, 9_000, 41_000]  # type: ignore[union-attr]
     assert all(_signed(e.items[1]) == 0 for e in table[3:48])  # type: ignore[union-attr]
+
+
+def _as_update_tariff(data: tuple[dlms.Data, ...]) -> c.UpdateTariff:
+    """The ECS24 answer's tariff (after the active price and its unit) as the ECS01a that
+    would write it, activation now."""
+    start = CosemDateTime.from_datetime(_dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)).to_bytes()
+    blank = c.UpdateTariff(
+        counter=1,
+        seasons=(c.Season(b"\x01", start, b"\x01"),),
+        week_profiles=(c.WeekProfile(b"\x01", (1, 1, 1, 1, 1, 1, 1)),),
+        day_profiles=(c.DayProfile(1, (c.TariffSwitch(_dt.time(0, 0), 1),)),),
+        standing_charge=0,
+        tou_prices=(0,) * c.TOU_RATES,
+    )
+    written = dlms.decode_dlms(blank.encode())
+    assert isinstance(written, dlms.AccessRequest)
+    tail = written.data[15:]  # the activation date-times
+    request = dlms.AccessRequest(written.invoke_id, written.specs, (*data[2:17], *tail))
+    return c.UpdateTariff.decode(request.to_bytes())
+
+
+def test_tariff_read_has_the_weeks_special_days_and_blocks(fleet: Fleet, head: HeadEnd) -> None:
+    """A tariff whose weekend bills off-peak, with a special day and a block rate on
+    register 3, reads back as the same tariff (ECS01a's reading of it), and the active price
+    is the one the meter bills the current half hour at."""
+    device = fleet.device(ESME, head.now)
+    weekday = tuple(0 if s < 14 else 1 for s in range(48))
+    weekend = (1,) * 48
+    christmas = (2,) * 48
+    tariff = Tariff(
+        prices=(9_000, 24_500, 30_000),
+        standing_charge=60_000,
+        switching=weekday,
+        weekdays=(weekday,) * 5 + (weekend,) * 2,
+        special_days=(SpecialDay(EVERY_YEAR, 12, 25, christmas),),
+        block_rates=(BlockRate(2, 3, (100_000, 200_000), (30_000, 35_000, 40_000)),),
+    )
+    device.meter.apply_tariff(tariff, None)
+    data = _read(head, 0x003A)
+    read = tariff_of(_as_update_tariff(data))
+    # The price matrix has a price for all 48 TOU rates: those the tariff does not use are 0.
+    assert read.prices[3:] == (0,) * 45
+    assert dataclasses.replace(read, prices=read.prices[:3]) == tariff
+    at = device.device_time(int(head.now.timestamp()))
+    day = _dt.datetime.fromtimestamp(at, _dt.UTC).date()
+    register = tariff.switching_on(day)[(at // HALF_HOUR) % 48]
+    assert _uint(data[0]) == tariff.prices[register]
 
 
 def _signed(value: dlms.Data) -> int:
@@ -574,3 +624,14 @@ def test_gas_mode_billing_log_holds_what_the_mode_change_logged(
     assert status[3][5] == 4321
     assert snapshot[3] == registers[0]
     assert snapshot[4] == (registers[1:] + [0] * 4)[:4]
+
+
+def test_active_price_on_a_block_rate_is_the_blocks_reached(fleet: Fleet, head: HeadEnd) -> None:
+    device = fleet.device(ESME, head.now)
+    block = BlockRate(0, 1, (100_000, 200_000), (30_000, 35_000, 40_000))
+    tariff = Tariff(prices=(30_000,), switching=(0,) * 48, block_rates=(block,))
+    device.meter.apply_tariff(tariff, None)
+    at = device.device_time(int(head.now.timestamp()))
+    for used, price in ((0, 30_000), (150_000, 35_000), (250_000, 40_000)):
+        device.meter.block_counters = [used] + [0] * 31
+        assert active_price(device.meter, at) == price
