@@ -207,9 +207,16 @@ def test_thresholds_changed_by_another_connection_apply_from_its_commit(tmp_path
     other.remove(added.id)
     assert _screen(mine, SUPPLIER, 3, T0) is None
     # Set inside a transaction of this connection that is then undone: not kept.
-    with pytest.raises(RuntimeError), mine.storage.transaction() as tx:
-        mine.set(Threshold(SUPPLIER, "7.2", 0, period_s=60))
-        assert mine._of_srv(tx, "7.2") != []
-        raise RuntimeError("undo")
+    seen: list[int] = []
+
+    def set_then_undo() -> None:
+        with mine.storage.transaction() as tx:
+            mine.set(Threshold(SUPPLIER, "7.2", 0, period_s=60))
+            seen.append(len(mine._of_srv(tx, "7.2")))
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError):
+        set_then_undo()
+    assert seen == [1]
     assert _screen(mine, SUPPLIER, 4, T0) is None
     assert mine.thresholds() == []
