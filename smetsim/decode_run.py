@@ -5,6 +5,7 @@ parsing imports pydantic: most of a one-message decode's start-up)."""
 from __future__ import annotations
 
 import binascii
+import gc
 import marshal
 import os
 import re
@@ -218,6 +219,9 @@ def run(inputs: list[str], keystore: Path | None, as_json: bool, jobs: int | Non
         at += step
     if jobs > 1:
         _preload()
+        # What is loaded now stays out of the collector's sweeps, so the children do not
+        # write (copy) the pages they share with this process.
+        gc.freeze()
     printer = _Printer()
     children = [_fork(chunk, keys, encode) for chunk in chunks[1:]]
     # This process decodes the first run itself, printing as it goes, then the others' in order.
