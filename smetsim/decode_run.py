@@ -220,19 +220,24 @@ def run(inputs: list[str], keystore: Path | None, as_json: bool, jobs: int | Non
     if jobs > 1:
         _preload()
         # What is loaded now stays out of the collector's sweeps, so the children do not
-        # write (copy) the pages they share with this process.
+        # write (copy) the pages they share with this process. Put back after: run() is also
+        # called within other programs (tests).
         gc.freeze()
-    printer = _Printer()
-    children = [_fork(chunk, keys, encode) for chunk in chunks[1:]]
-    # This process decodes the first run itself, printing as it goes, then the others' in order.
-    for item in _decoded(chunks[0], keys, encode):
-        printer.print(item)
-    for chunk, child in zip(chunks[1:], children, strict=True):
-        done = _collect(child)
-        # A process that failed (killed, out of memory) leaves its inputs to this one.
-        for item in _decoded(chunk, keys, encode) if done is None else done:
+    try:
+        printer = _Printer()
+        children = [_fork(chunk, keys, encode) for chunk in chunks[1:]]
+        # This process decodes the first run itself, printing as it goes, then the others'.
+        for item in _decoded(chunks[0], keys, encode):
             printer.print(item)
-    sys.stdout.flush()
+        for chunk, child in zip(chunks[1:], children, strict=True):
+            done = _collect(child)
+            # A process that failed (killed, out of memory) leaves its inputs to this one.
+            for item in _decoded(chunk, keys, encode) if done is None else done:
+                printer.print(item)
+        sys.stdout.flush()
+    finally:
+        if jobs > 1:
+            gc.unfreeze()
     return 1 if printer.failed else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import json
 import os
@@ -224,12 +225,15 @@ def test_jobs_print_what_one_process_prints(
     # Errors in the first and the last run of inputs, a DUIS document in the middle.
     inputs = ["zz", *messages[:20], xml, "0011", *messages[20:], "/no/such/file"]
     common = ["--keystore", str(conformance / "keystore"), *(["--json"] if as_json else [])]
+    collector = (gc.get_threshold(), gc.get_freeze_count())
     one = run([*common, "--jobs", "1", *inputs], capsys)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == collector  # put back
     assert one[0] == 1
     assert one[1].count("ECS") > 40
     assert all(bad in one[1] + one[2] for bad in ("'zz'", "0011", "/no/such/file"))
     for jobs in ("2", "3", str(len(inputs) + 5)):
         assert run([*common, "--jobs", jobs, *inputs], capsys) == one
+        assert (gc.get_threshold(), gc.get_freeze_count()) == collector
 
 
 def test_jobs_option_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
