@@ -21,7 +21,8 @@ the signed critical command of CV5); pre-commands (CV4) and local delivery (CV2,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -124,9 +125,31 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         CREATE INDEX anomaly_quarantine_state ON anomaly_quarantine (state, ref);
         """,
     ),
+    Migration(
+        "anomaly",
+        2,
+        """
+        CREATE TABLE anomaly_meta (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO anomaly_meta (key, value) VALUES ('thresholds_version', 0);
+        CREATE TRIGGER anomaly_thresholds_on_insert AFTER INSERT ON anomaly_thresholds BEGIN
+            UPDATE anomaly_meta SET value = value + 1 WHERE key = 'thresholds_version';
+        END;
+        CREATE TRIGGER anomaly_thresholds_on_update AFTER UPDATE ON anomaly_thresholds BEGIN
+            UPDATE anomaly_meta SET value = value + 1 WHERE key = 'thresholds_version';
+        END;
+        CREATE TRIGGER anomaly_thresholds_on_delete AFTER DELETE ON anomaly_thresholds BEGIN
+            UPDATE anomaly_meta SET value = value + 1 WHERE key = 'thresholds_version';
+        END;
+        """,
+    ),
 )
 """The tables of anomaly detection (component ``anomaly``): thresholds, the counted requests
-(kept for the longest period of their SR's thresholds), the quarantine."""
+(kept for the longest period of their SR's thresholds), the quarantine; the thresholds'
+version, which triggers move on every change (by any process sharing the database), so each
+process reads the thresholds again only when they changed."""
 
 
 # =========================================================================== thresholds
@@ -336,13 +359,20 @@ class AnomalyDetector:
     def __init__(self, storage: Storage) -> None:
         storage.migrate(MIGRATIONS)
         self.storage = storage
+        # The thresholds by SR, as of ``_version``, checked in transaction ``_checked_in``:
+        # every device request is screened, and reading the thresholds each time was a
+        # query per request. Another process may change them (gateway --workers): the version
+        # is read once per transaction (a group commit's batch), when no other can write.
+        self._by_srv: dict[str, list[Threshold]] = {}
+        self._version: int | None = None
+        self._checked_in: int | None = None
 
     # -- thresholds ---------------------------------------------------------------------------
 
     def set(self, threshold: Threshold) -> Threshold:
         """Add ``threshold``, or replace the one of the same user, SR, attribute and period;
         :class:`AdminError` (nothing changed) when its user is not registered."""
-        with self.storage.transaction() as tx:
+        with self._changing(), self.storage.transaction() as tx:
             if threshold.user is not None and get_user(tx, threshold.user) is None:
                 raise AdminError(
                     f"user {eui_duis(threshold.user)} is not a registered DCC User "
@@ -373,7 +403,7 @@ class AnomalyDetector:
 
     def remove(self, threshold_id: int) -> Threshold:
         """Remove a threshold; :class:`QuarantineError` (404) when there is none."""
-        with self.storage.transaction() as tx:
+        with self._changing(), self.storage.transaction() as tx:
             row = tx.one("DELETE FROM anomaly_thresholds WHERE id = ? RETURNING *", (threshold_id,))
         if row is None:
             raise QuarantineError(f"no anomaly threshold has id {threshold_id}", status=404)
@@ -383,6 +413,35 @@ class AnomalyDetector:
         with self.storage.transaction() as tx:
             rows = tx.all("SELECT * FROM anomaly_thresholds ORDER BY id")
         return [_threshold(r) for r in rows]
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Around a change of the thresholds: the cache is read again after it (committed or
+        not, and when it is part of a caller's transaction that is later rolled back, the
+        version read in the next transaction tells)."""
+        self._forget()
+        try:
+            yield
+        finally:
+            self._forget()
+
+    def _forget(self) -> None:
+        self._version = None
+        self._checked_in = None
+
+    def _of_srv(self, tx: Transaction, srv: str) -> list[Threshold]:
+        """The thresholds of ``srv`` as ``tx`` sees them (from the cache when it is current)."""
+        if self._checked_in != tx.serial:
+            row = tx.one("SELECT value FROM anomaly_meta WHERE key = 'thresholds_version'")
+            version = None if row is None else int(row["value"])
+            if version is None or version != self._version:
+                by_srv: dict[str, list[Threshold]] = {}
+                for r in tx.all("SELECT * FROM anomaly_thresholds ORDER BY id"):
+                    threshold = _threshold(r)
+                    by_srv.setdefault(threshold.srv, []).append(threshold)
+                self._by_srv, self._version = by_srv, version
+            self._checked_in = None if version is None else tx.serial
+        return self._by_srv.get(srv, [])
 
     # -- the check ----------------------------------------------------------------------------
 
@@ -401,10 +460,9 @@ class AnomalyDetector:
         """Check a request about to be sent against the thresholds of its SR, in the
         transaction that accepts it. None: it passes (and is counted, when its SR has a count
         threshold); a :class:`Breach`: it is in the quarantine now, not counted."""
-        rows = tx.all("SELECT * FROM anomaly_thresholds WHERE srv = ?", (srv,))
-        if not rows:
+        every = self._of_srv(tx, srv)
+        if not every:
             return None
-        every = [_threshold(r) for r in rows]
         mine = [t for t in every if t.user is None or t.user == sender]
         # Attribute limits first: a value over its limit is wrong whatever the counts say.
         limits = [t for t in mine if t.attribute is not None]
@@ -458,8 +516,7 @@ class AnomalyDetector:
         """Count one request of ``sender`` for ``srv`` sent at ``now`` (a released one too),
         and forget the counts no threshold of the SR looks back to."""
         if thresholds is None:
-            rows = tx.all("SELECT * FROM anomaly_thresholds WHERE srv = ?", (srv,))
-            thresholds = [_threshold(r) for r in rows]
+            thresholds = self._of_srv(tx, srv)
         periods = [t.period_s for t in thresholds if t.period_s is not None]
         if not periods:
             return

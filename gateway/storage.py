@@ -58,10 +58,14 @@ class Migration:
 class Transaction:
     """The statements of one transaction. Only valid inside ``Storage.transaction()``."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "serial")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, serial: int = 0) -> None:
         self._conn = conn
+        self.serial = serial
+        """Which of its storage's outermost transactions this is (a savepoint shares its
+        outer one's): what another process commits cannot change in between, so a value
+        read once in a transaction of this serial holds for the rest of it."""
 
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
@@ -117,6 +121,7 @@ class Storage:
         self._conn = conn
         self._lock = threading.RLock()
         self._depth = 0
+        self._serial = 0
         self.path = path
         self._write_lock: int | None = None
 
@@ -237,7 +242,7 @@ class Storage:
                 self._conn.execute(f"SAVEPOINT {name}")
                 self._depth += 1
                 try:
-                    yield Transaction(self._conn)
+                    yield Transaction(self._conn, self._serial)
                 except BaseException:
                     self._conn.execute(f"ROLLBACK TO {name}")
                     self._conn.execute(f"RELEASE {name}")
@@ -252,8 +257,9 @@ class Storage:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._depth = 1
+                self._serial += 1
                 try:
-                    yield Transaction(self._conn)
+                    yield Transaction(self._conn, self._serial)
                 except BaseException:
                     self._depth = 0
                     self._conn.execute("ROLLBACK")

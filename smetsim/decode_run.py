@@ -5,13 +5,15 @@ parsing imports pydantic: most of a one-message decode's start-up)."""
 from __future__ import annotations
 
 import binascii
+import gc
+import marshal
 import os
 import re
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from gbcs.crypto import SharedSecretCache
 from gbcs.explain import Explanation, explain, explain_blocks
@@ -161,8 +163,31 @@ def _messages(arg: str) -> list[tuple[str, list[bytes] | InputError]]:
     return out
 
 
-def run(inputs: list[str], keystore: Path | None, as_json: bool) -> int:
-    """Decode every INPUT to standard output (errors to standard error); the exit code."""
+MIN_INPUTS_PER_JOB: Final = 100
+"""The default ``--jobs`` gives each process at least this many inputs: a fork and the keys
+each process agrees again (ECDH per pair of parties) cost more than a few inputs save."""
+
+_Item = tuple[str, str, bool]
+"""What one message prints - ("json", line), ("text", block) or ("error", message) - and
+whether it failed (the exit code is then 1)."""
+
+
+def default_jobs(inputs: list[str]) -> int:
+    """The processes a decode of ``inputs`` uses when ``--jobs`` is not given: one per core
+    this process may run on, fewer for fewer inputs, one for a handful."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, len(inputs) // MIN_INPUTS_PER_JOB))
+
+
+def run(inputs: list[str], keystore: Path | None, as_json: bool, jobs: int | None = None) -> int:
+    """Decode every INPUT to standard output (errors to standard error); the exit code.
+
+    ``jobs`` > 1 splits the inputs into that many runs of consecutive inputs, decoded in
+    forked processes (after the imports and the keystore, which they share); the output is
+    the same, in the same order, as one process prints."""
     keys: Keystore | None = None
     if keystore is not None:
         # Imported here: a decode without keys never loads the keystore (nor x509).
@@ -173,18 +198,97 @@ def run(inputs: list[str], keystore: Path | None, as_json: bool) -> int:
         except KeystoreError as exc:
             sys.stderr.write(f"smetsim: error: {exc}\n")
             return 1
+    encode: Callable[[object], str] | None = None
     if as_json:
         import json  # only --json needs it
 
         # One encoder for the run (json.dumps with an argument makes one a call); the trees
         # are built fresh for each message, never cyclic: no check for cycles.
         encode = json.JSONEncoder(check_circular=False).encode
-    # One verifier for the whole run: the keys agreed for a pair of parties (ECDH, the KDF's
-    # fixed part) are derived once and kept for every later message between them.
+    if jobs is None:
+        jobs = default_jobs(inputs)
+    # Standard input can be read once only; without fork (not POSIX) there is no sharing.
+    if "-" in inputs or not hasattr(os, "fork"):
+        jobs = 1
+    jobs = max(1, min(jobs, len(inputs)))
+    size, extra = divmod(len(inputs), jobs)
+    chunks, at = [], 0
+    for index in range(jobs):
+        step = size + (index < extra)
+        chunks.append(inputs[at : at + step])
+        at += step
+    if jobs > 1:
+        _preload()
+        # What is loaded now stays out of the collector's sweeps, so the children do not
+        # write (copy) the pages they share with this process. Put back after: run() is also
+        # called within other programs (tests).
+        gc.freeze()
+    try:
+        printer = _Printer()
+        children = [_fork(chunk, keys, encode) for chunk in chunks[1:]]
+        # This process decodes the first run itself, printing as it goes, then the others'.
+        for item in _decoded(chunks[0], keys, encode):
+            printer.print(item)
+        for chunk, child in zip(chunks[1:], children, strict=True):
+            done = _collect(child)
+            # A process that failed (killed, out of memory) leaves its inputs to this one.
+            for item in _decoded(chunk, keys, encode) if done is None else done:
+                printer.print(item)
+        sys.stdout.flush()
+    finally:
+        if jobs > 1:
+            gc.unfreeze()
+    return 1 if printer.failed else 0
+
+
+def _preload() -> None:
+    """Import, before forking, what decoding many messages soon imports on first use (the
+    payload codecs, the ciphers), so each process does not import it again."""
+    import importlib
+
+    for module in (
+        "gbcs.payloads.dlms",
+        "gbcs.payloads.gbz",
+        "gbcs.payloads.asn1",
+        "gbcs.payloads.encrypted",
+        "gbcs.payloads.read_values",
+        "cryptography.hazmat.primitives.ciphers.aead",
+        "cryptography.hazmat.primitives.serialization",
+    ):
+        importlib.import_module(module)
+
+
+class _Printer:
+    """Writes the messages' items as one process decoding them in order would."""
+
+    def __init__(self) -> None:
+        self.failed = False
+        self.first = True
+
+    def print(self, item: _Item) -> None:
+        kind, text, failed = item
+        self.failed = self.failed or failed
+        out = sys.stdout
+        # One buffered write per message: flushing each line cost a quarter of the whole
+        # run over the 863 conformance messages.
+        if kind == "json":
+            out.write(text + "\n")
+        elif kind == "error":
+            out.flush()
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        else:
+            out.write(("" if self.first else "\n") + text + "\n")
+            self.first = False
+
+
+def _decoded(
+    inputs: list[str], keys: Keystore | None, encode: Callable[[object], str] | None
+) -> Iterator[_Item]:
+    """What each message of ``inputs`` prints, in order (see :data:`_Item`)."""
+    # One verifier per process: the keys agreed for a pair of parties (ECDH, the KDF's fixed
+    # part) are derived once and kept for every later message between them.
     verifier = None if keys is None else Verifier(keys, cache=SharedSecretCache())
-    failed = False
-    first = True
-    out = sys.stdout
     for arg in inputs:
         for label, parts in _messages(arg):
             if isinstance(parts, InputError):
@@ -193,31 +297,63 @@ def run(inputs: list[str], keystore: Path | None, as_json: bool) -> int:
                 explanation = explain_blocks(parts, keys, verifier=verifier)
             else:
                 explanation = explain(parts[0], keys, verifier=verifier)
-            if explanation.error is not None:
-                failed = True
-            # One buffered write per message: flushing each line cost a quarter of the whole
-            # run over the 863 conformance messages.
-            if as_json:
-                out.write(encode(explanation.as_json(label)) + "\n")
+            failed = explanation.error is not None
+            if encode is not None:
+                yield "json", encode(explanation.as_json(label)), failed
             elif explanation.message is None:
-                out.flush()
                 shown = _shown(label) if label.strip() else repr(label)
-                sys.stderr.write(f"smetsim: error: {shown}: {explanation.error}\n")
-                sys.stderr.flush()
+                yield "error", f"smetsim: error: {shown}: {explanation.error}\n", failed
             else:
-                out.write(("" if first else "\n") + explanation.render(_shown(label)) + "\n")
-                first = False
-    out.flush()
-    return 1 if failed else 0
+                yield "text", explanation.render(_shown(label)), failed
 
 
-def parse_fast(args: list[str]) -> tuple[list[str], Path | None, bool] | None:
-    """(inputs, keystore, as_json) of ``smetsim decode ARGS`` when they are plain (INPUTs,
-    ``--keystore DIR``, ``--json``); None for anything else (help, a mistake), which the
-    full command line then handles - with its messages."""
+def _fork(
+    inputs: list[str], keys: Keystore | None, encode: Callable[[object], str] | None
+) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a child decoding ``inputs``; it sends what they print
+    (marshal: a list of items) and exits."""
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    try:  # the child: it never returns, nor runs the parent's exit handlers
+        os.close(read)
+        data = marshal.dumps(list(_decoded(inputs, keys, encode)))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        code = 0
+    except BaseException:
+        code = 1
+    os._exit(code)
+
+
+def _collect(child: tuple[int, int]) -> list[_Item] | None:
+    """What a child sent; None when it did not finish its work."""
+    pid, read = child
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        items = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return items if isinstance(items, list) else None
+
+
+def parse_fast(args: list[str]) -> tuple[list[str], Path | None, bool, int | None] | None:
+    """(inputs, keystore, as_json, jobs) of ``smetsim decode ARGS`` when they are plain
+    (INPUTs, ``--keystore DIR``, ``--json``, ``--jobs N`` with N a whole number from 1); None
+    for anything else (help, a mistake), which the full command line then handles - with its
+    messages."""
     inputs: list[str] = []
     keystore: Path | None = None
     as_json = False
+    jobs: int | None = None
     options = True
     i = 0
     while i < len(args):
@@ -231,6 +367,15 @@ def parse_fast(args: list[str]) -> tuple[list[str], Path | None, bool] | None:
             i += 1
         elif options and arg.startswith("--keystore=") and keystore is None:
             keystore = Path(arg.partition("=")[2])
+        elif options and arg == "--jobs" and i + 1 < len(args) and jobs is None:
+            jobs = _jobs(args[i + 1])
+            if jobs is None:
+                return None
+            i += 1
+        elif options and arg.startswith("--jobs=") and jobs is None:
+            jobs = _jobs(arg.partition("=")[2])
+            if jobs is None:
+                return None
         elif options and arg.startswith("-") and arg != "-":
             return None
         else:
@@ -238,4 +383,11 @@ def parse_fast(args: list[str]) -> tuple[list[str], Path | None, bool] | None:
         i += 1
     if not inputs:
         return None
-    return inputs, keystore, as_json
+    return inputs, keystore, as_json, jobs
+
+
+def _jobs(text: str) -> int | None:
+    """``--jobs``'s value when it is plain digits of at least 1 (typer reports the rest)."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        return None
+    return int(text)

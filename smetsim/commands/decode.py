@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from smetsim.decode_run import run
+from smetsim.decode_run import MIN_INPUTS_PER_JOB, run
 
 
 def decode(
@@ -27,9 +27,18 @@ def decode(
         help="Keystore directory (docs/gbcs.md layout) to check MACs and signatures and decrypt.",
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line per input."),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        min=1,
+        metavar="N",
+        help="Processes decoding in parallel (same output, same order). Default: one per "
+        f"core, each with at least {MIN_INPUTS_PER_JOB} inputs (so one for fewer).",
+        show_default=False,
+    ),
 ) -> None:
     """Decode GBCS messages: use case, parties, counter, MAC and signature status, payload."""
-    code = run(inputs, keystore, as_json)
+    code = run(inputs, keystore, as_json, jobs)
     if code:
         raise typer.Exit(code)
 

@@ -190,3 +190,33 @@ def test_the_quarantine_lists_held_first_and_bounded(tmp_path: Path) -> None:
     assert [q.ref for q in detector.quarantine(held_first=True, limit=3)] == [*refs[2:], refs[0]]
     deleted = detector.quarantine(state=QuarantineState.DELETED, held_first=True)
     assert [q.ref for q in deleted] == refs[:2]
+
+
+def test_thresholds_changed_by_another_connection_apply_from_its_commit(tmp_path: Path) -> None:
+    """Each process keeps the thresholds in memory: a change made through another
+    connection (another worker's admin API) applies to this one's next transaction, and a
+    change this one rolls back does not stay in its memory."""
+    database = tmp_path / "gateway.db"
+    mine, other = AnomalyDetector(_open(database)), AnomalyDetector(_open(database))
+    assert _screen(mine, SUPPLIER, 1, T0) is None  # no threshold: cached as such
+    added = other.set(Threshold(SUPPLIER, "7.2", 0, period_s=60))
+    breach = _screen(mine, SUPPLIER, 2, T0)
+    assert breach is not None
+    assert breach.kind is BreachKind.USER
+    assert added.id is not None
+    other.remove(added.id)
+    assert _screen(mine, SUPPLIER, 3, T0) is None
+    # Set inside a transaction of this connection that is then undone: not kept.
+    seen: list[int] = []
+
+    def set_then_undo() -> None:
+        with mine.storage.transaction() as tx:
+            mine.set(Threshold(SUPPLIER, "7.2", 0, period_s=60))
+            seen.append(len(mine._of_srv(tx, "7.2")))
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError):
+        set_then_undo()
+    assert seen == [1]
+    assert _screen(mine, SUPPLIER, 4, T0) is None
+    assert mine.thresholds() == []

@@ -87,11 +87,19 @@ def test_decode_options_parsed_without_typer_act_as_with_it(
 ) -> None:
     from smetsim.decode_run import parse_fast
 
-    assert parse_fast([V18_4, "--json"]) == ([V18_4], None, True)
-    assert parse_fast(["--keystore", "k", "x"]) == (["x"], Path("k"), False)
-    assert parse_fast(["--keystore=k", "-"]) == (["-"], Path("k"), False)
-    assert parse_fast(["--", "--json"]) == (["--json"], None, False)
-    for handed_on in ([], ["--json"], ["-h", "x"], ["x", "--keystore"], ["x", "--bogus"]):
+    assert parse_fast([V18_4, "--json"]) == ([V18_4], None, True, None)
+    assert parse_fast(["--keystore", "k", "x"]) == (["x"], Path("k"), False, None)
+    assert parse_fast(["--keystore=k", "-"]) == (["-"], Path("k"), False, None)
+    assert parse_fast(["--", "--json"]) == (["--json"], None, False, None)
+    assert parse_fast(["--jobs", "2", "x"]) == (["x"], None, False, 2)
+    for handed_on in (
+        [],
+        ["--json"],
+        ["-h", "x"],
+        ["x", "--keystore"],
+        ["x", "--bogus"],
+        ["x", "--jobs", "0"],
+    ):
         assert parse_fast(handed_on) is None, handed_on
     # What is handed on gets the full command line's messages.
     with pytest.raises(SystemExit) as exit_:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from gbcs.frames import Message, gbt_blocks
 from smetsim.cli import main
+from smetsim.decode_run import MIN_INPUTS_PER_JOB, default_jobs, parse_fast
 from tests.gbcs.vectors import V18_4
 
 ECS17B = "4.1.1_ECS17b/ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX"
@@ -211,3 +214,38 @@ def test_decode_does_not_import_lxml_for_hex(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "xml", "needs", "lxml"]
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_jobs_print_what_one_process_prints(
+    conformance: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    messages = sorted(str(p) for p in (conformance / "gbcs").glob("*/*.HEX"))[:40]
+    xml = str(conformance / "duis" / "templates" / "ECS52_11.2_SUCCESS_RESPONSE_DUIS.XML")
+    # Errors in the first and the last run of inputs, a DUIS document in the middle.
+    inputs = ["zz", *messages[:20], xml, "0011", *messages[20:], "/no/such/file"]
+    common = ["--keystore", str(conformance / "keystore"), *(["--json"] if as_json else [])]
+    collector = (gc.get_threshold(), gc.get_freeze_count())
+    one = run([*common, "--jobs", "1", *inputs], capsys)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == collector  # put back
+    assert one[0] == 1
+    assert one[1].count("ECS") > 40
+    assert all(bad in one[1] + one[2] for bad in ("'zz'", "0011", "/no/such/file"))
+    for jobs in ("2", "3", str(len(inputs) + 5)):
+        assert run([*common, "--jobs", jobs, *inputs], capsys) == one
+        assert (gc.get_threshold(), gc.get_freeze_count()) == collector
+
+
+def test_jobs_option_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in ("0", "two", "-1"):
+        code, out, err = run(["--jobs", bad, "DD00"], capsys)
+        assert (code, out) == (2, "")
+        assert "--jobs" in err
+    assert parse_fast(["--jobs", "3", "--json", "a"]) == (["a"], None, True, 3)
+    assert parse_fast(["--jobs=0", "a"]) is None  # typer's message then
+
+
+def test_default_jobs_one_for_few_inputs() -> None:
+    assert default_jobs(["x"] * (MIN_INPUTS_PER_JOB - 1)) == 1
+    many = default_jobs(["x"] * (MIN_INPUTS_PER_JOB * 64))
+    assert 1 <= many <= (os.cpu_count() or 1)
