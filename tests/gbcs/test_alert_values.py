@@ -21,8 +21,9 @@ WHEN = _dt.datetime(2026, 12, 7, 22, 0, tzinfo=_dt.UTC)
 
 def credentials_alert(executed: bool) -> gc.FutureDatedCredentialsAlert:
     outcome = gc.CellOutcome.SUCCESS if executed else gc.CellOutcome.FAILED
+    # The alert carries one counter, the future-dated command's: its outcome's is that one.
     result = gc.CredentialsUpdated(
-        counter=7,
+        counter=42,
         mode=0,
         results=(
             gc.CellResult(
