@@ -137,8 +137,9 @@ class Answers:
         self.commits.enqueue(job, self._filed(ReportKind.RESPONSE), replayable=not lifecycle)
 
     def _authentic(self, message: Message) -> bool:
-        """A response to the ACB carries the device's MAC, or - the answer to a critical
-        command the ACB signed itself (SR6.21) - the device's signature; either must verify."""
+        """A response or alert to the ACB carries the device's MAC, or - the answer to a
+        critical command the ACB signed itself (SR6.21), a critical alert - the device's
+        signature; either must verify."""
         if message.mac is None and message.signature is not None:
             return self.verifier.verify_signature(message) is Check.VALID
         return self.verifier.verify_mac(message) is Check.VALID
