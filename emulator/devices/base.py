@@ -314,16 +314,15 @@ class Device:
                 8, "big"
             )
             # A command the ACB sent for a supplementary remote party: the alert names that
-            # party and its counter as the command did. GBCS addresses it to the ACB, which
-            # forwards it to that party; the emulated device addresses the party itself, as
-            # the gateway files a device alert for its business target.
+            # party and its counter as the command did, and goes to the ACB, which forwards it
+            # to that party (GBCS; the DCC's vector).
             srp = command.extensions[:16] if len(command.extensions) >= 16 else b""
             return [
                 Alert(
                     AlertCode.COMMAND_NOT_SUPPORTED,
                     message_code=ECS100,
                     detail=named,
-                    target=srp[:8] or None,
+                    target=self.trust.acb if srp else None,
                     extensions=srp,
                 )
             ]

@@ -6,9 +6,10 @@ once), CCS02 removes it (unjoining it: the hub no longer delivers to it). Each c
 raises alert 0x8F12 (CHF device log changed) as CS14 (message code 0x0018, MAC'd): the log
 as it is after the change. ECS52 reads the hub's firmware version.
 
-GBCS addresses the CS14 alert to the DCC's access control broker; the emulated hub addresses
-the supplier, as the gateway files a device alert for its business target (the DCC would
-forward it) - the content and security shape are the DCC's reference alert's.
+GBCS addresses the CS14 alert to the DCC's access control broker (MAC'd for it), which
+forwards it to the users responsible for the devices on the hub (the gateway's rule,
+:mod:`gateway.services.device_answers`) - the target, content and security shape are the DCC's
+reference alert's.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ INSTALL_CODE = 16
 
 def log_changed(device: Device, now: int) -> Alert:
     """CS14: the CHF's device log changed (at the device's time now); the content, written
-    when the alert leaves, is the log then."""
+    when the alert leaves, is the log then. It goes to the ACB, which forwards it."""
     at = device.device_time(now)
     return Alert(
         AlertCode.CHF_DEVICE_LOG_CHANGED,
         message_code=c.DeviceLogAlert.message_code,
         critical=False,
         detail=at.to_bytes(8, "big"),
+        target=device.trust.acb,
     )
 
 

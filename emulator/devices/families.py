@@ -31,7 +31,8 @@ class Alert:
     network_operator: bool = False
     """Sent to the network operator (the supply's own alerts, e.g. ECS80), not the supplier."""
     target: bytes | None = None
-    """Sent to this party (a supplementary remote party), not the supplier / network operator."""
+    """Sent to this party (the DCC's ACB, which forwards it), not the supplier / network
+    operator."""
     extensions: bytes = b""
     """The alert's other-information (the supplementary remote party and its counter)."""
 

@@ -9,8 +9,9 @@ profile does not list is refused as not supported. Their messages are GBZ, as th
 Firmware (SR 11.4 for the PPMID): the hub transfers the image over the HAN and reports the
 transfer itself (CCS08, :func:`emulator.usecases.firmware.transfer_image`); the device has no
 receipt alert or activation command of its own, so a PPMID whose image verifies runs it at
-once and reports that (CS09, 0x8F8B, naming the version it now runs). An image that fails
-verification is dropped (the device's log says so) and nothing changes."""
+once and reports that (CS09, 0x8F8B, naming the version it now runs; signed, to the DCC's
+ACB, which forwards it). An image that fails verification is dropped (the device's log says
+so) and nothing changes."""
 
 from __future__ import annotations
 
@@ -46,7 +47,12 @@ class Ppmid(GbzDevice):
         result, _ = self._switch_firmware(digest)
         when = from_seconds(self.device_time(now))
         report = c.PpmidActivationAlert(when, result.version, result.outcome)
-        alert = Alert(report.code, message_code=report.message_code, content=report.encode())
+        alert = Alert(
+            report.code,
+            message_code=report.message_code,
+            content=report.encode(),
+            target=self.trust.acb,
+        )
         return out + self.seal([alert], now, ctx)
 
 

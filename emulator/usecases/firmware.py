@@ -56,6 +56,12 @@ def transfer_image(
         device,
         bytes(4) if version is None else version.version_bytes,
     )
-    alert = Alert(report.code, message_code=report.message_code, content=report.encode())
+    # To the ACB, as the DCC's vector (signed): the DCC forwards it to the device's supplier.
+    alert = Alert(
+        report.code,
+        message_code=report.message_code,
+        content=report.encode(),
+        target=chf.trust.acb,
+    )
     chf.queued = [*(chf.queued or []), alert]
     return frames

@@ -19,8 +19,8 @@ alert on the hub, which its next tick (the host's periodic tick) sends; the hub 
 ``sub_ghz`` family state what they changed (``channel``, ``channel_reason``, ``limited`` -
 device time the duty cycle limit was reached, ``discarded`` - messages discarded).
 
-GBCS addresses these alerts to the DCC's access control broker; as the hub's CS14, they go to
-the supplier here (the gateway files a device alert for its business target).
+GBCS addresses these alerts to the DCC's access control broker (MAC'd for it), as the hub's
+CS14, and the DCC forwards them (:mod:`gateway.services.device_answers`).
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def _hub(device: Any) -> None:
 
 
 def _queue(device: Any, code: int, message_code: int, detail: bytes) -> None:
-    alert = Alert(code, message_code=message_code, critical=False, detail=detail)
+    alert = Alert(
+        code, message_code=message_code, critical=False, detail=detail, target=device.trust.acb
+    )
     device.queued = [*(device.queued or []), alert]
 
 

@@ -12,7 +12,10 @@ frames the WAN receives (:meth:`Answers.on_frame`):
   a firmware version, :mod:`gateway.services.device_firmware`), then a :class:`DeviceReport`
   is filed for the request's sender;
 - an **alert** becomes an alert report for its business target (and a meter's 0x00CA /
-  0x00CB future-dated alert updates the SMI as its immediate response would have).
+  0x00CB future-dated alert updates the SMI as its immediate response would have); one
+  addressed to the ACB is checked with the ACB's keys (a bad MAC or signature: ignored) and
+  forwarded, as the DCC does, to the user its other-information names (a supplementary
+  remote party), else to the device's responsible supplier(s) (``docs/alerts.md``).
 
 Each filing joins the group commit and the listener is told once it is stored.
 """
@@ -134,8 +137,9 @@ class Answers:
         self.commits.enqueue(job, self._filed(ReportKind.RESPONSE), replayable=not lifecycle)
 
     def _authentic(self, message: Message) -> bool:
-        """A response to the ACB carries the device's MAC, or - the answer to a critical
-        command the ACB signed itself (SR6.21) - the device's signature; either must verify."""
+        """A response or alert to the ACB carries the device's MAC, or - the answer to a
+        critical command the ACB signed itself (SR6.21), a critical alert - the device's
+        signature; either must verify."""
         if message.mac is None and message.signature is not None:
             return self.verifier.verify_signature(message) is Check.VALID
         return self.verifier.verify_mac(message) is Check.VALID
@@ -156,6 +160,9 @@ class Answers:
             logger.warning("SMI not updated after %s answered: %s", _eui(device), exc)
 
     def _on_alert(self, message: Message, frame: bytes) -> None:
+        if message.business_target == self.acb:
+            self._on_acb_alert(message, frame)
+            return
         device = message.business_originator
         code = alert_code(message)
         report = self.inbox.new(
@@ -172,13 +179,63 @@ class Answers:
 
         def job(tx: Transaction) -> DeviceReport | None:
             filed = frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame)
-            if filed is not None and version is not None:
-                self._firmware_activated(device, version)
-            if filed is not None and supplier is not None:
-                self._apply_lifecycle({"supplier_credentials": supplier.hex()}, device)
+            if filed is not None:
+                self._after_alert(device, version, supplier)
             return filed
 
         self.commits.enqueue(job, self._filed(ReportKind.ALERT), replayable=True)
+
+    def _on_acb_alert(self, message: Message, frame: bytes) -> None:
+        """An alert GBCS addresses to the ACB (the hub's CS14, CCS08 and Sub GHz alerts, the
+        PPMID's CS09, an ECS100 for a supplementary remote party): checked with the ACB's keys,
+        then forwarded as the device alert it is - the frame as the device sent it - to the
+        user its other-information names, else to the device's responsible supplier(s)."""
+        device = message.business_originator
+        if not self._authentic(message):
+            self.stats["ignored"] += 1
+            logger.warning("alert to the ACB from %s with a bad MAC or signature ignored",
+                           _eui(device))  # fmt: skip
+            return
+        code = alert_code(message)
+        named = message.extensions[:8] if len(message.extensions) >= 8 else None
+        version = activated_version(message)
+        supplier = device_credentials.alert_supplier(message)
+
+        def job(tx: Transaction) -> list[DeviceReport]:
+            # Read in the commit, as the SMI stands when the alert is filed.
+            recipients = (
+                [named] if named is not None else sorted(self.smi.responsible_suppliers(device))
+            )
+            if not recipients:
+                logger.warning("alert 0x%04X to the ACB from %s not forwarded: the device is "
+                               "not in the SMI", code, _eui(device))  # fmt: skip
+            filed = []
+            for recipient in recipients:
+                report = self.inbox.new(
+                    kind=ReportKind.ALERT,
+                    recipient=recipient,
+                    device=device,
+                    code=f"{code:04X}",
+                    response_id=RequestId(device, recipient, message.originator_counter),
+                    payload=frame,
+                    alert_code=code,
+                )
+                one = frame_log.alert_filed(tx, self.inbox.insert(tx, report), frame)
+                if one is not None:
+                    filed.append(one)
+            if filed:
+                self._after_alert(device, version, supplier)
+            return filed
+
+        self.commits.enqueue(job, self._filed_all, replayable=True)
+
+    def _after_alert(self, device: bytes, version: str | None, supplier: bytes | None) -> None:
+        """The SMI changes an alert reports, as its immediate response would have: a firmware
+        version activated (0x00CA), a supplier's credentials in place (0x00CB)."""
+        if version is not None:
+            self._firmware_activated(device, version)
+        if supplier is not None:
+            self._apply_lifecycle({"supplier_credentials": supplier.hex()}, device)
 
     def _firmware_activated(self, device: bytes, version: str) -> None:
         """The SMI records the firmware a device reports running (CS06, 0x00CA alert)."""
@@ -202,6 +259,14 @@ class Answers:
             self.tell(outcome)
 
         return done
+
+    def _filed_all(self, outcome: Any) -> None:
+        """As :meth:`_filed` for an alert forwarded to several users (a list of reports)."""
+        if isinstance(outcome, BaseException) or not outcome:
+            self._filed(ReportKind.ALERT)(outcome or None)
+            return
+        for report in outcome:
+            self._filed(ReportKind.ALERT)(report)
 
     # -- telling ------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@ the ESME's billing period ends (the first of the month, its factory billing cale
 supplier receives ECS68 0x8F0A as a signed DUIS device alert whose encrypted entry is the one
 the meter logged; an SR 8.11 Add changes the CHF's device log and the supplier receives CS14
 0x8F12 holding the log with the new device and its install code; an SR 11.4 image runs on
-the PPMID (CS09 0x8F8B) and the hub reports the transfer (CCS08 0x8F8A)."""
+the PPMID (CS09 0x8F8B) and the hub reports the transfer (CCS08 0x8F8A). The last three are
+addressed to the DCC's ACB, which forwards them to the supplier."""
 
 from __future__ import annotations
 
@@ -149,6 +150,7 @@ async def test_a_device_log_change_reaches_the_supplier_with_the_log(
     message = gbcs_of(posted)
     assert message.message_code == 0x0018
     assert message.business_originator == CHF
+    assert message.business_target == ACB  # forwarded to the supplier (the listener's)
     assert message.mac is not None
     alert = c.decode_alert(message.message_code, message.content)
     assert isinstance(alert, c.DeviceLogAlert)
@@ -182,12 +184,14 @@ async def test_11_4_the_ppmid_runs_its_image_and_the_hub_reports_the_transfer(
         _verify_signed(sandbox, body)
     cs09 = gbcs_of(activated)
     assert (cs09.message_code, cs09.business_originator) == (0x012B, PPMID)
+    assert cs09.business_target == ACB  # forwarded to the supplier (the listener's)
     report = c.decode_alert(cs09.message_code, cs09.content)
     assert isinstance(report, c.PpmidActivationAlert)
     assert report.version == bytes.fromhex(NEW_PPMID)
     assert report.outcome == 0
     ccs08 = gbcs_of(transferred)
     assert (ccs08.message_code, ccs08.business_originator) == (0x0128, CHF)
+    assert ccs08.business_target == ACB
     transfer = c.decode_alert(ccs08.message_code, ccs08.content)
     assert isinstance(transfer, c.FirmwareTransferAlert)
     assert (transfer.device, transfer.version) == (PPMID, bytes.fromhex(NEW_PPMID))

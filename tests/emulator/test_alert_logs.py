@@ -196,7 +196,7 @@ def test_ECS100_names_the_remote_party_the_acb_sent_for() -> None:
     (alert,) = answer.alerts
     assert alert.message_code == 0x0120
     assert alert.extensions == SRP
-    assert alert.business_target == SUPPLIER
+    assert alert.business_target == ACB  # which forwards it to the party named
     assert alert.signature is not None
     decoded = c.decode_alert(alert.message_code, alert.content)
     assert isinstance(decoded, c.DlmsAlert)

@@ -81,9 +81,19 @@ def skeleton(node: Any) -> Any:
     return out
 
 
+def _party(eui: bytes) -> str:
+    """Whom an alert goes to, by role: the events use other suppliers than the vectors (a
+    change of supplier's new one), so a supplier is any user but the DCC's ACB and the
+    network operator."""
+    if not eui:
+        return "nobody"
+    return {ACB: "ACB", NETWORK_OPERATOR: "network operator"}.get(eui, "a supplier")
+
+
 def shape(message: Message) -> dict[str, Any]:
-    """What must match: message code, security shape, and the decoded skeleton (whose
-    first element is the alert code itself, kept as its value)."""
+    """What must match: message code, whom it is addressed to (the business target, and the
+    supplementary remote party its other-information names), security shape, and the
+    decoded skeleton (whose first element is the alert code itself, kept as its value)."""
     tree = decode_content(message.message_code, message.cra, message.content).as_tree()
     found = skeleton(tree)
     items = tree.get("body", {}).get("items") or tree.get("children") or []
@@ -91,6 +101,8 @@ def shape(message: Message) -> dict[str, Any]:
     return {
         "message_code": f"0x{message.message_code:04X}",
         "alert_code": code if isinstance(code, str) else f"0x{code:04X}",
+        "target": _party(message.business_target),
+        "remote_party": _party(message.extensions[:8]),
         "mac": message.mac is not None,
         "signed": message.signature is not None,
         "skeleton": found,
