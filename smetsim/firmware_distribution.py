@@ -48,11 +48,11 @@ class FleetImageCarrier:
         sandbox = self.sandbox
         if not sandbox.wan.reachable(hub):
             raise HubUnreachableError(hub)
-        if device not in sandbox.fleet or sandbox._routed_elsewhere(device):
+        if device not in sandbox.fleet or sandbox.routed_elsewhere(device):
             # An SMI-only device (the home's PPMID) or one behind another WAN: no HAN here.
             raise WanError(f"device {eui_duis(device)} is not on this sandbox's HAN")
         # The hub reports a transfer to a device without a receipt of its own (CCS08).
         frames = transfer_image(sandbox.fleet, hub, device, image, sandbox.clock())
-        sandbox._save_touched()  # the staged image is saved before its receipt leaves
+        sandbox.save_touched()  # the staged image is saved before its receipt leaves
         for frame in frames:
             sandbox.wan.hubs.send_up(device, frame, 0.0, hub=hub)

@@ -487,7 +487,7 @@ class MqttFleetWorker:
     def _own(self, euis: Iterable[bytes]) -> list[bytes]:
         return [eui for eui in euis if self.fleet.hub_of(eui) in self.hubs]
 
-    def _save_touched(self) -> bool:
+    def save_touched(self) -> bool:
         """Save the devices the last commands or tick changed; False (logged) when it fails:
         their answers must not be published then."""
         touched = self.fleet.take_touched()
@@ -513,7 +513,7 @@ class MqttFleetWorker:
         except EmulatorError as exc:
             logger.warning("hub %s could not deliver a command: %s", eui_duis(hub), exc)
             return
-        if answers and self._save_touched():
+        if answers and self.save_touched():
             for out in answers:
                 self._answer(hub, out)
 
@@ -544,7 +544,7 @@ class MqttFleetWorker:
             await asyncio.sleep(self.tick)
             try:
                 alerts = self.fleet.advance(self.clock())
-                if alerts and not self._save_touched():
+                if alerts and not self.save_touched():
                     continue
                 for out in alerts:
                     hub = self.fleet.spec(out.eui).hub or out.eui

@@ -330,7 +330,7 @@ class Sandbox:
     def _flush_outbox(self) -> None:
         self._flushing = None
         try:
-            self._save_touched()
+            self.save_touched()
         except Exception:
             # Never report a change that is not saved: the answers are dropped (the requests
             # fail on their deadline), the state is still in memory and saved next time.
@@ -341,13 +341,13 @@ class Sandbox:
         for hub, source, sent, delay in outbox:
             self.wan.hubs.send_up(source, sent, delay, hub=hub)
 
-    def _save_touched(self) -> None:
+    def save_touched(self) -> None:
         touched = self.fleet.take_touched()
         if self.store is None or not touched:
             return
         if self.routes:
             # Those devices' state is kept where they really are (an MQTT fleet worker).
-            touched = [eui for eui in touched if not self._routed_elsewhere(eui)]
+            touched = [eui for eui in touched if not self.routed_elsewhere(eui)]
         self.store.save_fleet(self.fleet, touched)
 
     def _on_remote_command(self, hub: bytes, frame: bytes) -> list[tuple[bytes, bytes, float]]:
@@ -368,7 +368,7 @@ class Sandbox:
         future, self._saving = self._saving, None
         assert future is not None
         try:
-            self._save_touched()
+            self.save_touched()
         except Exception as exc:
             future.set_exception(exc)
         else:
@@ -389,9 +389,9 @@ class Sandbox:
             try:
                 alerts = self.fleet.advance(self.clock())
                 if alerts:
-                    self._save_touched()
+                    self.save_touched()
                 for out in alerts:
-                    if self.routes and self._routed_elsewhere(out.eui):
+                    if self.routes and self.routed_elsewhere(out.eui):
                         continue  # the real one is behind another WAN
                     self.wan.hubs.send_up(out.eui, out.frame, 0.0)
                 # firmware images another worker accepted (it has no HAN to hand them to)
@@ -399,7 +399,7 @@ class Sandbox:
             except Exception:
                 logger.exception("fleet tick failed (it will run again)")
 
-    def _routed_elsewhere(self, eui: bytes) -> bool:
+    def routed_elsewhere(self, eui: bytes) -> bool:
         """Whether ``eui`` (a fleet device) is reached through one of the ``wan_routes``."""
         return eui in self.routes or self.fleet.spec(eui).hub in self.routes
 
@@ -436,7 +436,7 @@ class Sandbox:
             try:
                 # Everything this process runs, so ticks that changed a meter without an
                 # alert are not undone by an older row laid over fleet.json next time.
-                own = [e for e in self.fleet.materialised_euis() if not self._routed_elsewhere(e)]
+                own = [e for e in self.fleet.materialised_euis() if not self.routed_elsewhere(e)]
                 self.store.save_fleet(self.fleet, own)
             except (OSError, sqlite3.Error) as exc:
                 logger.warning("device state not saved: %s", exc)
