@@ -108,7 +108,14 @@ class Planner:
             raise ServiceError("unknown_device", device=target)
         request = device_han.resolve_request(tx, inv, self.keys, record, request)
         call = replace(call, request=request)
-        name = spec.use_case(record.device_type, request, target)
+        # The ESME's variant as the SMI holds it decides where the body does not (SR6.27's
+        # ECS29f and SR4.10's ECS23b for a polyphase meter).
+        name = spec.use_case(
+            record.device_type,
+            request,
+            target,
+            esme_variant=record.esme_variant if record.device_type is DeviceType.ESME else None,
+        )
         allowed = STATUSES.get(srv, IN_SERVICE)
         if record.status not in allowed:
             raise ServiceError(
