@@ -7,6 +7,8 @@ here validates against the DUIS 5.4 schema.
   ``GBCSPayload``: the device's GBCS, base64), header ``RequestID`` (the user's),
   ``ResponseID`` (the RequestID with originator and target swapped, as the DCC writes it),
   ``ResponseCode`` ``I0``;
+- the answer to SR9.1: the same, its ``GBCSPayload`` inside a ``CINMessage`` with the
+  ``CustomerIdentificationNumber`` the DCC made up and sent the meter;
 - a device's alert: ``DeviceAlertMessage`` (``AlertCode`` in hex, ``GBCSPayload``), header
   ``ResponseID`` = device : recipient : the alert's counter;
 - a DCC alert about a request (no answer in time, hub unreachable): ``DCCAlertMessage`` with
@@ -132,6 +134,7 @@ def _usual_response(report: DeviceReport) -> _Usual | None:
         and report.payload is not None
         and report.service_reference_variant is not None
         and report.dsp_schedule_id is None
+        and report.cin is None
     ):
         variant = ServiceReferenceVariant(report.service_reference_variant)
         return report.request_id, report.response_id, report.payload, variant
@@ -237,7 +240,11 @@ def _build_report_element(report: DeviceReport, schema_version: str) -> etree._E
         variant = ServiceReferenceVariant(report.service_reference_variant)
         etree.SubElement(message, sr("ServiceReference")).text = variant.service_reference
         etree.SubElement(message, sr("ServiceReferenceVariant")).text = variant.value
-        if report.dsp_schedule_id is None:
+        if report.cin is not None:  # SR9.1: the number the meter shows, to the user alone
+            cin = etree.SubElement(message, sr("CINMessage"))
+            etree.SubElement(cin, sr("GBCSPayload")).text = _b64(report.payload)
+            etree.SubElement(cin, sr("CustomerIdentificationNumber")).text = report.cin
+        elif report.dsp_schedule_id is None:
             etree.SubElement(message, sr("GBCSPayload")).text = _b64(report.payload)
         else:  # a DCC schedule's run names its schedule
             scheduled = etree.SubElement(message, sr("DSPScheduledMessage"))

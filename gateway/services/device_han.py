@@ -5,10 +5,10 @@ The DCC holds each device's device log as the joins it sent made it (SR8.7 join,
 - recorded on both devices, as both devices' logs change) and each device's place in its
 communications hub's log (SR8.11). This module:
 
-- completes a join request from the SMI before its use case is chosen: the two devices'
-  types and, for a method C join, the other device's key agreement certificate
-  (:func:`resolve_request`); a restore of a GPF's log from the old GPF's joins, of a CHF's
-  log from the devices the SMI has in the old CHF's;
+- completes a join or unjoin request from the SMI before its use case is chosen: the two
+  devices' types (an unjoin of a method B pair is CS04b) and, for a method C join, the
+  other device's key agreement certificate (:func:`resolve_request`); a restore of a GPF's
+  log from the old GPF's joins, of a CHF's log from the devices the SMI has in the old CHF's;
 - refuses synchronously what cannot work: a join with a device not in the SMI, an 8.11 Remove
   of a device that is not in that hub's log;
 - says what a successful answer does (:func:`lifecycle_details`, stored with the request) and
@@ -99,6 +99,16 @@ def resolve_request(
             target_type=record.device_type,
             other_type=other.device_type,
             certificate=certificate,
+        )
+    if isinstance(request, UnjoinService):
+        # The body names the other device only: the SMI's types say whether the pair was
+        # joined by method B (CS04b); an other device the SMI does not hold is unjoined
+        # with CS04ac, which the device answers itself.
+        known = inv.get(request.other)
+        if known is None:
+            return request
+        return dataclasses.replace(
+            request, target_type=record.device_type, other_type=known.device_type
         )
     if isinstance(request, RestoreGpfDeviceLog):
         old = inv.get(request.old_gpf)

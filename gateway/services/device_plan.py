@@ -37,10 +37,11 @@ from gateway.smi import Smi
 from gateway.srv.catalogue import CATALOGUE
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
-from gateway.srv.reading import ReadRequest
+from gateway.srv.reading import ReadRequest, RequestCin
 from gateway.srv.spec import Codec, Command
 from gateway.storage import Storage, Transaction
 from gateway.users import UserRole, roles_text
+from gbcs import content as gc
 from gbcs.devices import DeviceType
 from gbcs.errors import EncodeError
 from gbcs.usecases import UseCase, by_name
@@ -108,7 +109,14 @@ class Planner:
             raise ServiceError("unknown_device", device=target)
         request = device_han.resolve_request(tx, inv, self.keys, record, request)
         call = replace(call, request=request)
-        name = spec.use_case(record.device_type, request, target)
+        # The ESME's variant as the SMI holds it decides where the body does not (SR6.27's
+        # ECS29f and SR4.10's ECS23b for a polyphase meter).
+        name = spec.use_case(
+            record.device_type,
+            request,
+            target,
+            esme_variant=record.esme_variant if record.device_type is DeviceType.ESME else None,
+        )
         allowed = STATUSES.get(srv, IN_SERVICE)
         if record.status not in allowed:
             raise ServiceError(
@@ -202,6 +210,10 @@ class Planner:
             ) from None
         if isinstance(request, CommissionDevice):
             details["commission"] = device.hex()
+        if isinstance(request, RequestCin):
+            # The DCC gives the user the number the command sends the meter (DUIS
+            # CINMessage): the one the codec made, read back from the command.
+            details["cin"] = _cin(uc, content)
         return Plan(
             use_case=uc,
             device=record,
@@ -219,3 +231,11 @@ class Planner:
 def _urp(request: object) -> bool:
     """A read for an Unknown Remote Party (SR4.14, 4.17 with KAPublicSecurityCredentials)."""
     return isinstance(request, ReadRequest) and request.urp_certificate is not None
+
+
+def _cin(uc: UseCase, content: bytes) -> str:
+    """The Customer Identification Number an ECS50 / GCS36 command carries."""
+    command = gc.decode_command(uc.code, content)
+    if not isinstance(command, gc.SendCinToEsme | gc.SendCinToGsme):  # pragma: no cover
+        raise TypeError(f"{uc.name} does not send a CIN")
+    return command.cin.decode("ascii")

@@ -94,15 +94,25 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        "device-services",
+        2,
+        # SR9.1's answer carries the CIN the DCC made up (DUIS CINMessage).
+        "ALTER TABLE device_reports ADD COLUMN cin TEXT;",
+    ),
 )
 """The tables of the device SRs (component ``device-services``): open requests, the inbox
 of reports, the ACB's originator counter."""
 
+CIN_VARIANT: Final = "9.1"
+"""The SR whose answer gives the user the Customer Identification Number the command carried
+(the plan keeps it in the request's details, as ``cin``)."""
+
 
 _INSERT_REPORT: Final = (
     "INSERT INTO device_reports (kind, recipient, device, code, request_id, response_id, "
-    "variant, payload, alert_code, reason, created_at, body) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "variant, payload, alert_code, reason, created_at, body, cin) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -160,7 +170,14 @@ class Inbox:
         return _refiled(report, report.seq, self.render(report))
 
     def insert(self, tx: Transaction, report: DeviceReport) -> DeviceReport | None:
-        """File ``report``; None when it is an alert filed already (the same alert twice)."""
+        """File ``report``; None when it is an alert filed already (the same alert twice). The
+        answer to an SR9.1 is given the CIN its request sent the meter (re-rendered)."""
+        if (
+            report.kind is ReportKind.RESPONSE
+            and report.service_reference_variant == CIN_VARIANT
+            and report.cin is None
+        ):
+            report = self._with_cin(tx, report)
         values = (
             report.kind.value,
             report.recipient,
@@ -174,6 +191,7 @@ class Inbox:
             report.reason,
             report.created_at.isoformat(),
             report.body,
+            report.cin,
         )
         if report.kind is not ReportKind.ALERT:  # only alerts have a uniqueness to keep
             seq = tx.insert(_INSERT_REPORT, values)
@@ -183,6 +201,24 @@ class Inbox:
                 return None
             seq = int(row["seq"])
         return _refiled(report, seq, report.body)
+
+    def _with_cin(self, tx: Transaction, report: DeviceReport) -> DeviceReport:
+        """``report`` with the CIN its request's command carried (kept in the request's
+        details by the plan), rendered again; unchanged when the request kept none."""
+        if report.request_id is None:
+            return report
+        row = tx.one(
+            "SELECT details FROM device_requests WHERE request_id = ?",
+            (rid_text(report.request_id),),
+        )
+        details = json.loads(row["details"]) if row is not None and row["details"] else {}
+        cin = details.get("cin")
+        if not isinstance(cin, str):
+            return report
+        with_cin = _refiled(report, report.seq, None, cin)
+        if self.render is None:
+            return with_cin
+        return _refiled(with_cin, report.seq, self.render(with_cin), cin)
 
     def reports(
         self,
@@ -319,9 +355,11 @@ def _ignore(outcome: Any) -> None:
         logger.warning("inbox bookkeeping failed: %r", outcome)
 
 
-def _refiled(report: DeviceReport, seq: int, body: bytes | None) -> DeviceReport:
-    """``dataclasses.replace(report, seq=seq, body=body)`` without its field-by-field walk
-    (twice per device SR)."""
+def _refiled(
+    report: DeviceReport, seq: int, body: bytes | None, cin: str | None = None
+) -> DeviceReport:
+    """``dataclasses.replace(report, seq=seq, body=body)`` (and ``cin``, when given) without
+    its field-by-field walk (twice per device SR)."""
     return DeviceReport(
         seq,
         report.kind,
@@ -338,6 +376,7 @@ def _refiled(report: DeviceReport, seq: int, body: bytes | None) -> DeviceReport
         body,
         report.delivered,
         report.dsp_schedule_id,
+        report.cin if cin is None else cin,
     )
 
 
@@ -357,4 +396,5 @@ def report_from_row(row: Row) -> DeviceReport:
         reason=row["reason"],
         body=None if row["body"] is None else bytes(row["body"]),
         delivered=row["delivered_at"] is not None,
+        cin=row["cin"],
     )

@@ -86,6 +86,7 @@ class GatewayKeys:
 
 _SUPPLIERS: Final = frozenset({UserRole.IS, UserRole.GS})
 _NETWORK: Final = frozenset({UserRole.ED, UserRole.GT})
+_OTHER: Final = frozenset({UserRole.OU})
 
 IN_SERVICE: Final = frozenset({DeviceStatus.COMMISSIONED, DeviceStatus.INSTALLED_NOT_COMMISSIONED})
 STATUSES: Final[Mapping[str, frozenset[DeviceStatus]]] = {
@@ -172,9 +173,14 @@ def check_serves(
     record: DeviceRecord,
     eligible: frozenset[UserRole],
 ) -> None:
-    """``sender`` serves ``record``: a supplier responsible for it, or - for an SR the network
-    operator may send - the network operator of its meter point."""
+    """``sender`` serves ``record``: a supplier responsible for it, an Other User for an SR
+    open to that role, or - for an SR the network operator may send - the network operator
+    of its meter point."""
     if roles & _SUPPLIERS and sender in responsible_suppliers(tx, inv, record):
+        return
+    # DUIS asks an Other User no relationship to the device (the consumer's consent is the
+    # user's to hold, not the DCC's to check): the role being eligible is enough (SR9.1).
+    if roles & eligible & _OTHER:
         return
     if roles & eligible & _NETWORK:
         for mpxn in (record.import_mpxn, record.secondary_import_mpan):

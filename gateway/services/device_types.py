@@ -116,6 +116,9 @@ class DeviceReport:
     delivered: bool = False
     dsp_schedule_id: int | None = None
     """A DCC schedule's run (SR5.1): its answer is a ``DSPScheduledMessage`` naming it."""
+    cin: str | None = None
+    """SR9.1's answer: the Customer Identification Number the DCC made up and sent the meter,
+    which the user is given with the device's response (a ``CINMessage``)."""
 
 
 ReportListener = Callable[[DeviceReport], None]

@@ -173,6 +173,14 @@ def _choose_log(request: ReadRequest, names: tuple[str, ...]) -> str:
     raise invalid("LogToRead", f"the device type has no {request.log} log to read")
 
 
+def _choose_network_data(names: tuple[str, ...], esme_variant: str | None) -> str:
+    """SR4.10: ECS23b (each phase's counters and profile) to a polyphase ESME (variant
+    ``C..``), ECS23 to any other ESME (its variant not known: single phase); the one use
+    case of another device type."""
+    polyphase = (esme_variant or "").startswith("C")
+    return "ECS23b" if polyphase and "ECS23b" in names else names[0]
+
+
 def _tabled(*names: str) -> frozenset[str]:
     """The use cases among ``names`` whose command this module builds (a table row)."""
     found = set()
@@ -191,6 +199,7 @@ def _serve(
     log: bool = False,
     acb: tuple[str, ...] = (),
     urp: bool = False,
+    by_variant: Callable[[tuple[str, ...], str | None], str] | None = None,
 ) -> None:
     serves(
         srv,
@@ -199,6 +208,7 @@ def _serve(
             build=_build_read,
             builds=_tabled(*names),
             choose=_choose_log if log else None,
+            choose_by_variant=by_variant,
             acb_use_cases=frozenset(acb),
             example=_read_example(period=period, log=log, urp=urp),
         ),
@@ -349,9 +359,8 @@ _serve("4.6.2", "ECS21c", period=True, acb=("ECS21c",))
 _serve("4.8.1", "ECS22b", "GCS17", period=True)
 _serve("4.8.2", "ECS22c", period=True)
 _serve("4.8.3", "ECS22a", period=True)
-# ECS23b (a polyphase ESME's) is built but not chosen: the body does not say the phases and
-# the codec is not told the ESME's variant.
-_serve("4.10", "ECS23", "ECS23b", "GCS18", period=True)
+# The body does not say the phases: the ESME's variant as the SMI holds it does.
+_serve("4.10", "ECS23", "ECS23b", "GCS18", period=True, by_variant=_choose_network_data)
 _serve("4.11.1", "ECS24", "GCS21f")
 _serve("4.11.2", "ECS24b")
 _serve("4.12.1", "ECS18b")

@@ -152,3 +152,58 @@ async def test_only_polyphase_settings_are_refused_for_a_single_phase_esme(
         answer_content = gc.decode_response(response.message_code, response.content)
         assert isinstance(answer_content, gc.Outcome)
         assert not answer_content.ok
+
+
+async def _local_command(client: DuisClient, srv: str, body: str, originator: bytes) -> Message:
+    """The command of ``srv`` to the ESME, returned for local delivery (CV2)."""
+    xml = request(client, srv, ESME, body, cv=2, originator=originator)
+    answer = await client.post(xml)
+    assert answer.code == "I0", answer.reason
+    assert answer.payload is not None
+    return Message.from_bytes(answer.payload)
+
+
+_RESET = "<sr:UpdateDeviceConfigurationRMSVoltageCounterReset/>"
+
+
+@pytest.mark.parametrize(("variant", "name"), [("A", "ECS29e"), ("B", "ECS29e"), ("C", "ECS29f")])
+async def test_6_27_to_a_polyphase_esme_resets_each_phase(
+    sandbox: Sandbox, client: DuisClient, variant: str, name: str
+) -> None:
+    await _set_variant(client, variant)
+    command = await _local_command(client, "6.27", _RESET, NETWORK_OPERATOR)
+    assert command.message_code == by_name(name).code
+    settings = gc.decode_command(command.message_code, command.content)
+    assert isinstance(settings, gc.DeviceSettings)
+    # two counters (sag, swell) a phase: one phase, or L1, L2 and L3
+    assert len(settings.writes) == (6 if name == "ECS29f" else 2)
+
+
+async def test_6_27_sent_to_a_polyphase_esme_reaches_it_as_ecs29f(
+    sandbox: Sandbox, client: DuisClient
+) -> None:
+    await _set_variant(client, "CD")
+    xml = request(client, "6.27", ESME, _RESET, originator=NETWORK_OPERATOR)
+    outcome = await client.send(xml, wait=True, within=5)
+    assert outcome.answers[0].code == "I99", outcome.answers[0].reason
+    assert outcome.final is not None
+    # The emulated meter is single phase whatever the SMI says (its firmware lists ECS29e
+    # only): it answers the ECS29f it was sent, refusing it.
+    assert gbcs_of(outcome.final.body).message_code == by_name("ECS29f").code
+
+
+_NETWORK_DATA = (
+    "<sr:ReadNetworkData><sr:ReadLogPeriod>"
+    "<sr:StartDateTime>2024-01-01T00:00:00Z</sr:StartDateTime>"
+    "<sr:EndDateTime>2024-01-02T00:00:00Z</sr:EndDateTime>"
+    "</sr:ReadLogPeriod></sr:ReadNetworkData>"
+)
+
+
+@pytest.mark.parametrize(("variant", "name"), [("A", "ECS23"), ("B", "ECS23"), ("C", "ECS23b")])
+async def test_4_10_to_a_polyphase_esme_reads_each_phase(
+    sandbox: Sandbox, client: DuisClient, variant: str, name: str
+) -> None:
+    await _set_variant(client, variant)
+    command = await _local_command(client, "4.10", _NETWORK_DATA, NETWORK_OPERATOR)
+    assert command.message_code == by_name(name).code

@@ -17,6 +17,7 @@ from gbcs.codes import ACB
 from gbcs.devices import DeviceType
 from gbcs.eui import eui_duis, parse_eui
 from gbcs.frames import Message
+from gbcs.usecases import by_name
 from gbcs.verify import Check, Verifier
 from smetsim.client import DuisClient
 from smetsim.requests import write_request
@@ -157,3 +158,57 @@ async def test_the_acb_unjoins_a_ppmid_it_joined(
     assert partner.hex() not in joined(sandbox.fleet.device(PPMID, now))
     assert PPMID.hex() not in joined(sandbox.fleet.device(partner, now))
     assert all(eui != partner for eui, _ in _smi_joins(sandbox, PPMID))
+
+
+async def test_a_method_b_pair_is_unjoined_with_cs04b(
+    sandbox: Sandbox, client: DuisClient, conformance: Path
+) -> None:
+    """SR8.8.2 names the other device only: the SMI's types say the GSME and its GPF were
+    joined by method B (CS03b), so the unjoin is CS04b (0x0010), sent by the supplier; both
+    devices' logs and the SMI follow."""
+    gpf = parse_eui("00-DB-12-34-56-78-90-9C")
+    join = await client.send(_template(conformance, "CS03B_8.7.2"), fresh=True, wait=True, within=5)
+    assert join.final is not None
+    assert join.final.ok, join.final
+    assert (gpf, DeviceType.GPF) in _smi_joins(sandbox, GSME)
+    unjoin = write_request(
+        "8.8.2",
+        device=GSME,
+        fields={"OtherDeviceID": eui_duis(gpf)},
+        counter=client.fresh_counter(),
+    )
+    outcome = await client.send(unjoin, wait=True, within=5)
+    assert outcome.final is not None
+    assert outcome.final.ok, outcome.final
+    assert outcome.final.payload is not None
+    answer = Message.from_bytes(outcome.final.payload)
+    assert answer.message_code == by_name("CS04b").code == 0x0010
+    now = datetime.now(UTC)
+    assert gpf.hex() not in joined(sandbox.fleet.device(GSME, now))
+    assert GSME.hex() not in joined(sandbox.fleet.device(gpf, now))
+    assert all(eui != gpf for eui, _ in _smi_joins(sandbox, GSME))
+    assert all(eui != GSME for eui, _ in _smi_joins(sandbox, gpf))
+
+
+async def test_a_critical_unjoin_of_a_method_b_pair_is_refused_at_once(
+    sandbox: Sandbox, client: DuisClient, conformance: Path
+) -> None:
+    """GBCS has no critical method B unjoin: SR8.8.1 naming the GSME's GPF is refused before
+    anything is sent, and the join stays on both sides."""
+    gpf = parse_eui("00-DB-12-34-56-78-90-9C")
+    join = await client.send(_template(conformance, "CS03B_8.7.2"), fresh=True, wait=True, within=5)
+    assert join.final is not None
+    assert join.final.ok, join.final
+    unjoin = write_request(
+        "8.8.1",
+        device=GSME,
+        command_variant=4,
+        fields={"OtherDeviceID": eui_duis(gpf)},
+        counter=client.fresh_counter(),
+    )
+    answer = await client.post(unjoin)
+    assert answer.code == "E42", answer.reason
+    assert "SR8.8.2 (CS04b)" in answer.reason
+    now = datetime.now(UTC)
+    assert gpf.hex() in joined(sandbox.fleet.device(GSME, now))
+    assert (gpf, DeviceType.GPF) in _smi_joins(sandbox, GSME)

@@ -3,6 +3,8 @@ tree built."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,6 +20,7 @@ from gateway.duis.device_responses import (
     response_report_bytes,
 )
 from gateway.duis.signature import XmlSignatureVerifier
+from gateway.duis.xml import SR_NS
 from gateway.model import RequestId
 from gateway.services.device import DeviceReport, ReportKind
 from tests.gateway.duis.support import assert_valid_response, gateway_signer
@@ -88,6 +91,22 @@ def test_a_response_with_a_reason_keeps_its_comment() -> None:
 def test_the_signed_response_validates(conformance: Path) -> None:
     signed = gateway_signer().sign_to_bytes(report_element(response()))
     assert_valid_response(signed, conformance)
+
+
+def test_the_cin_answer_is_a_cin_message_that_validates(conformance: Path) -> None:
+    report = dataclasses.replace(response(variant="9.1"), cin="0427")
+    # not the usual response: no template path writes it without the number
+    assert response_report_bytes(report) is None
+    element = report_element(report)
+    message = element.find(f"{{{SR_NS}}}Body/{{{SR_NS}}}ResponseMessage")
+    assert message is not None
+    cin = message.find(f"{{{SR_NS}}}CINMessage")
+    assert cin is not None
+    assert [c.tag.split("}")[1] for c in cin] == ["GBCSPayload", "CustomerIdentificationNumber"]
+    assert cin[0].text == base64.b64encode(report.payload or b"").decode()
+    assert cin[1].text == "0427"
+    assert message.find(f"{{{SR_NS}}}GBCSPayload") is None
+    assert_valid_response(gateway_signer().sign_to_bytes(element), conformance)
 
 
 @pytest.mark.parametrize("kind", [ReportKind.ALERT, ReportKind.DCC_ALERT])

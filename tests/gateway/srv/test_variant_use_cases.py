@@ -1,7 +1,8 @@
 """The use cases one SR body maps to by what the gateway knows besides the body: SR6.8's gas
-calendar (GCS25 monthly, GCS25a the other periodicities), SR6.27 on a polyphase ESME (ECS29f,
-by the SMI's ESME variant) and SR8.8.2's method B unjoin (CS04b, by the two devices' types).
-Each built from the GBCS use case and checked against the rules it follows."""
+calendar (GCS25 monthly, GCS25a the other periodicities), SR6.27 and SR4.10 on a polyphase
+ESME (ECS29f, ECS23b, by the SMI's ESME variant) and SR8.8.2's method B unjoin (CS04b, by the
+two devices' types). Each built from the GBCS use case and checked against the rules it
+follows."""
 
 from __future__ import annotations
 
@@ -137,6 +138,38 @@ def test_ecs29f_resets_each_phases_sag_and_swell_counters() -> None:
     single = gc.decode_command(0x00D3, e.codec.build(_command(request, "ECS29e", ESME, "A")))
     assert isinstance(single, gc.DeviceSettings)
     assert [spec_key(spec) for spec, _ in single.writes] == keys[:2]
+
+
+# ---------------------------------------------------------- 4.10 on a polyphase ESME: ECS23b
+
+
+_NETWORK_DATA = (
+    "<sr:ReadNetworkData><sr:ReadLogPeriod>"
+    "<sr:StartDateTime>2024-01-01T00:00:00Z</sr:StartDateTime>"
+    "<sr:EndDateTime>2024-01-02T00:00:00Z</sr:EndDateTime>"
+    "</sr:ReadLogPeriod></sr:ReadNetworkData>"
+)
+
+
+@pytest.mark.parametrize(
+    ("device_type", "variant", "wanted"),
+    [
+        (DeviceType.ESME, "C", "ECS23b"),
+        (DeviceType.ESME, "CD", "ECS23b"),
+        (DeviceType.ESME, "A", "ECS23"),
+        (DeviceType.ESME, "B", "ECS23"),
+        (DeviceType.ESME, None, "ECS23"),
+        (DeviceType.GSME, None, "GCS18"),
+        (DeviceType.GPF, None, "GCS18"),
+    ],
+)
+def test_the_esme_variant_chooses_ecs23b_for_a_polyphase_meter(
+    device_type: DeviceType, variant: str | None, wanted: str
+) -> None:
+    e = entry("4.10")
+    assert e.codec is not None
+    request = e.codec.read(_body(_NETWORK_DATA))
+    assert e.use_case(device_type, request, ESME, variant) == wanted
 
 
 # ------------------------------------------------------------ 8.8.2 method B unjoin: CS04b
