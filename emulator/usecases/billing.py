@@ -173,6 +173,27 @@ def _record(
     return logged
 
 
+_QUIET: dict[tuple[tuple[bytes, bytes], ...], tuple[int, int]] = {}
+"""Per billing calendar, the last span ``(lo, hi)`` found to hold no billing date. Most ticks
+fall inside one (a billing date comes once a month), and looking it up costs far less than
+walking the days; it is a pure function of the calendar, so devices with the same calendar
+share it."""
+_QUIET_LIMIT = 1024
+_LOOK_AHEAD = 400 * DAY
+
+
+def _quiet(entries: tuple[tuple[bytes, bytes], ...], after: int, clock: int) -> bool:
+    """No billing date of ``entries`` in (``after``, ``clock``]."""
+    span = _QUIET.get(entries)
+    if span is None or not span[0] <= after < span[1]:
+        dates = billing_dates(entries, after, after + _LOOK_AHEAD)
+        span = (after, dates[0] if dates else after + _LOOK_AHEAD)
+        if len(_QUIET) >= _QUIET_LIMIT:
+            _QUIET.clear()
+        _QUIET[entries] = span
+    return span[0] <= after and clock < span[1]
+
+
 @ticks
 def record_billing(device: Any, now: int) -> list[Alert]:
     """Log each billing date of the ESME's calendar the clock passes, and send each entry
@@ -180,6 +201,13 @@ def record_billing(device: Any, now: int) -> list[Alert]:
     if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
         return []
     entries = calendar(device)
+    state = device.family_state("reading")
+    after = state.get("billing_from")
+    if after is not None and not state.get("billing_pending"):
+        clock = device.device_time(now)
+        if _quiet(entries, int(after), clock):
+            state["billing_from"] = clock
+            return []
     logged = _record(
         device,
         now,
