@@ -485,18 +485,22 @@ def load_limit(device: Any, now: int) -> list[Alert]:
     objects = state.get("objects", {})
     if any(key not in objects for key in (LOAD_LIMIT_STATE, *_LIMITER_SETTINGS)):
         return []  # ECS28a writes all four
-    held = device.meter.half_hours()
+    meter = device.meter
     limit: dict[str, Any] = state.setdefault("load_limit", {})
     if "checked" not in limit:  # the half hours before the settings do not count
-        limit.update(checked=held[-1][0] if held else None, over=0, tripped=None)
+        last = meter.half_hours(count=1)
+        limit.update(checked=last[-1][0] if last else None, over=0, tripped=None)
         return []
+    # Only the half hours since the last check: the record regenerates what it is asked for,
+    # and 13 months of it on every tick would cost milliseconds.
+    checked = limit["checked"]
+    held = meter.half_hours() if checked is None else meter.half_hours(since=checked + HALF_HOUR)
     threshold, period, restoration = (
         _uint(dlms.decode_data(bytes.fromhex(objects[key])), key) for key in _LIMITER_SETTINGS
     )
     disable = objects[LOAD_LIMIT_STATE] == dlms.boolean(True).to_bytes().hex()
     needed = max(1, -(-period // HALF_HOUR))
     alerts: list[Alert] = []
-    meter = device.meter
     for start, wh in held:
         if limit["checked"] is not None and start <= limit["checked"]:
             continue
