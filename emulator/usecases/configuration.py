@@ -460,7 +460,15 @@ def _scan_requested(device: Any, now: int) -> Alert:
     details = dlms.structure(dlms.octet_string(SCAN_ACCEPTED), dlms.octet_string(b"\x00"))
     # The alert is sealed next, with the device's next alert counter.
     content = c.DlmsAlert(device.alert_counter + 1, SCAN_ASSESSED, from_seconds(at), details)
-    return Alert(SCAN_ASSESSED, message_code=DBCH08, content=content.encode())
+    # GBCS sends the hub's Sub GHz alerts to the ACB, MAC'd (not signed: not critical), as
+    # the others of the family (emulator.usecases.sub_ghz).
+    return Alert(
+        SCAN_ASSESSED,
+        message_code=DBCH08,
+        content=content.encode(),
+        critical=False,
+        target=device.trust.acb,
+    )
 
 
 LOAD_LIMIT_STATE = "set 9000 0-0:94.44.0.3/2"

@@ -274,6 +274,17 @@ def sub_ghz_configured() -> tuple[HeadEnd, list[Message]]:
     return head, answer.alerts + head.advance(timedelta(seconds=1)).alerts
 
 
+def _channel_scan() -> list[Message]:
+    """SR 6.29 (DBCH05, from the ACB) asks the hub for a Sub GHz channel scan: DBCH08 tells
+    the outcome of its assessment."""
+    head = _head(_fleet())
+    writes = ((dlms.set_(1, "0-0:94.44.10.1", 2), dlms.unsigned(0)),)
+    cmd = c.DeviceSettings(0x010E, head.next_counter() % (1 << 24), writes)
+    answer = head.send(head.command(CHF, cmd, counter=head.counter))
+    assert answer.response is not None
+    return answer.alerts + head.advance(timedelta(seconds=1)).alerts
+
+
 def _sub_ghz(event: Callable[[Any, HeadEnd], None]) -> Event:
     def run() -> list[Message]:
         fleet = _fleet()
@@ -382,6 +393,7 @@ EVENTS: dict[str, Event] = {
     "CCS08_NA_NA_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
     "CS09_NA_8F8B_ALERT_GBCS.HEX": lambda: ppmid_update()[1],
     "DBCH04_6.28_NA_SUCCESS_ALERT_DBCH09_GBCS.HEX": lambda: sub_ghz_configured()[1],
+    "DBCH08_NA_8F28_ALERT_GBCS.HEX": _channel_scan,
     "DBCH06_NA_8F20_ALERT_GBCS.HEX": _sub_ghz(
         lambda hub, head: duty_cycle_limited(hub, GSME, int(head.now.timestamp()))
     ),
@@ -407,7 +419,6 @@ _SECURITY = (
 )
 _AUXILIARY = "configuration / auxiliary family"
 GAPS: dict[str, str] = {
-    "DBCH08_NA_8F28_ALERT_GBCS.HEX": "sub GHz (configuration family): channel scan outcome",
 }
 """Vector -> who raises it once emulated (each an expected failure here)."""
 
