@@ -38,6 +38,11 @@ BLOCK_RATES, BLOCKS = 8, 4
 MAX_THRESHOLDS = BLOCKS - 1
 ANY = 0xFF
 EVERY_YEAR = 0xFFFF
+LAST_DAY = 0xFE
+"""A season start's day of month: the last day of the month (COSEM date)."""
+SEASON_LOOKBACK_MONTHS = 12 * 8
+"""How far back a season's latest start is looked for: eight years reach back past a
+missing 29 February (1900 and 2100 are not leap years)."""
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
@@ -88,6 +93,82 @@ class SpecialDay:
 
 
 @dataclass(frozen=True, slots=True)
+class Season:
+    """A season of the tariff's calendar: from its start date (year :data:`EVERY_YEAR`,
+    month :data:`ANY`: every year, every month; day :data:`ANY` the 1st, :data:`LAST_DAY`
+    the last of the month) each day bills by its week day's switching table of
+    :attr:`weekdays` (Monday first)."""
+
+    year: int
+    month: int
+    day: int
+    weekdays: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def from_cosem(cls, start: bytes, week: tuple[tuple[int, ...], ...]) -> Season:
+        """A DLMS season (ECS01a, ECS01c: its start a COSEM date-time) billing by ``week``;
+        :class:`CommandError` for a start the meter cannot follow (daylight-saving months,
+        the second last day)."""
+        year, month, day = int.from_bytes(start[0:2], "big"), start[2], start[3]
+        return cls._checked(year, month, day, start[:4].hex(), week)
+
+    @classmethod
+    def from_zcl(cls, start: bytes, week: tuple[tuple[int, ...], ...]) -> Season:
+        """A ZCL season (GCS01a: its start year - 1900, month, day of month; 0xFF any)
+        billing by ``week``."""
+        year = EVERY_YEAR if start[0] == ANY else 1900 + start[0]
+        return cls._checked(year, start[1], start[2], start[:3].hex(), week)
+
+    @classmethod
+    def _checked(
+        cls, year: int, month: int, day: int, raw: str, week: tuple[tuple[int, ...], ...]
+    ) -> Season:
+        if not (month == ANY or 1 <= month <= 12) or not (day in (ANY, LAST_DAY) or 1 <= day <= 31):
+            raise CommandError(f"season start {raw} is not a date the meter can follow")
+        return cls(year, month, day, week)
+
+    def latest_start(self, day: date) -> date | None:
+        """The latest date on or before ``day`` on which this season started (None: it has
+        not started yet)."""
+        year, month = day.year, day.month
+        for _ in range(SEASON_LOOKBACK_MONTHS):
+            if self.year != EVERY_YEAR and year < self.year:
+                return None
+            if self.year in (EVERY_YEAR, year) and self.month in (ANY, month):
+                start = _day_in(year, month, self.day)
+                if start is not None and start <= day:
+                    return start
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return None
+
+
+def _day_in(year: int, month: int, day: int) -> date | None:
+    """The date of a season start's day in a month (None: the month has no such day)."""
+    if day == ANY:
+        day = 1
+    elif day == LAST_DAY:
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def season_on(seasons: tuple[Season, ...], day: date) -> Season | None:
+    """The season in force on ``day``: the one whose latest start on or before it is the
+    latest (of two starting the same day, the later in the table); None when none has
+    started."""
+    found: Season | None = None
+    found_start: date | None = None
+    for season in seasons:
+        start = season.latest_start(day)
+        if start is not None and (found_start is None or start >= found_start):
+            found, found_start = season, start
+    return found
+
+
+@dataclass(frozen=True, slots=True)
 class Tariff:
     """A time-of-use (and block) tariff: which register each half hour bills to, and at what
     price.
@@ -105,15 +186,23 @@ class Tariff:
     """The switching table of each day of the week, Monday first (empty: every day bills by
     :attr:`switching`)."""
     special_days: tuple[SpecialDay, ...] = ()
+    seasons: tuple[Season, ...] = ()
+    """The calendar's seasons when it has more than one (empty: every day bills by
+    :attr:`weekdays`, the only season's week). :attr:`weekdays` is then the first season's,
+    billed on days before any season has started."""
     block_rates: tuple[BlockRate, ...] = ()
     """Registers whose price depends on the block counters (the rest bill at their price)."""
 
     def switching_on(self, day: date) -> tuple[int, ...]:
         """The switching table the meter bills ``day`` by: a special day's, else its week
-        day's."""
+        day's in the season in force."""
         for special in self.special_days:
             if special.matches(day):
                 return special.switching
+        if self.seasons:
+            season = season_on(self.seasons, day)
+            if season is not None:
+                return season.weekdays[day.weekday()]
         return self.weekdays[day.weekday()] if self.weekdays else self.switching
 
     def problems(self) -> list[str]:
@@ -125,9 +214,18 @@ class Tariff:
             found.append("prices must not be negative")
         if self.standing_charge < 0:
             found.append("the standing charge must not be negative")
-        tables = [self.switching, *self.weekdays, *(d.switching for d in self.special_days)]
-        if self.weekdays and len(self.weekdays) != 7:
-            found.append(f"a week has 7 switching tables, not {len(self.weekdays)}")
+        tables = [
+            self.switching,
+            *self.weekdays,
+            *(d.switching for d in self.special_days),
+            *(t for season in self.seasons for t in season.weekdays),
+        ]
+        weeks = [self.weekdays, *(season.weekdays for season in self.seasons)]
+        for week in weeks:
+            if week and len(week) != 7:
+                found.append(f"a week has 7 switching tables, not {len(week)}")
+        if any(not season.weekdays for season in self.seasons):
+            found.append("a season needs its week's switching tables")
         if any(len(t) != SLOTS_PER_DAY for t in tables):
             found.append("a switching table has 48 half hours")
         elif any(not 0 <= r < len(self.prices) for t in tables for r in t):
@@ -150,6 +248,9 @@ class Tariff:
             "block_rates": [
                 [b.register, b.rate, list(b.thresholds), list(b.prices)] for b in self.block_rates
             ],
+            "seasons": [
+                [s.year, s.month, s.day, [list(t) for t in s.weekdays]] for s in self.seasons
+            ],
         }
 
     @classmethod
@@ -169,6 +270,10 @@ class Tariff:
             block_rates=tuple(
                 BlockRate(int(r), int(n), ints(t), ints(p))
                 for r, n, t, p in data.get("block_rates", ())
+            ),
+            seasons=tuple(
+                Season(int(y), int(m), int(d), tuple(ints(t) for t in week))
+                for y, m, d, week in data.get("seasons", ())
             ),
         )
 
@@ -379,7 +484,7 @@ class Meter:
         key, factor = self.key, self.factor
         tariff = self.tariff
         registers, switching, prices = self.registers, tariff.switching, tariff.prices
-        by_day = bool(tariff.weekdays or tariff.special_days)
+        by_day = bool(tariff.weekdays or tariff.special_days or tariff.seasons)
         blocks = {b.register: b for b in tariff.block_rates}
         prepayment = self.mode is PaymentMode.PREPAYMENT
         if by_day:

@@ -29,6 +29,7 @@ from emulator.metering import (
     MeterEvent,
     PaymentMode,
     PrepaymentConfig,
+    Season,
     SpecialDay,
     Tariff,
 )
@@ -468,12 +469,15 @@ def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
     the meter's engine cannot hold, raises :class:`CommandError`."""
     problems = cmd.problems()
     days = {d.day_id: d.tier for d in cmd.days}
-    week = dict(cmd.weeks).get(cmd.seasons[0].week_id) if cmd.seasons else None
-    if week is None or any(d not in days for d in week):
+    weeks = dict(cmd.weeks)
+    if (
+        not cmd.seasons
+        or any(s.week_id not in weeks for s in cmd.seasons)
+        or any(d not in days for s in cmd.seasons for d in weeks[s.week_id])
+    ):
         problems.append("the calendar names a day or week profile it lacks")
     if problems:
         raise CommandError("; ".join(problems))
-    assert week is not None
 
     def table(day_id: int) -> tuple[int, ...]:
         return (max(days[day_id], 1) - 1,) * SLOTS_PER_DAY
@@ -484,7 +488,10 @@ def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
         thresholds = cmd.thresholds[: cmd.price.thresholds]
         blocks = (BlockRate(0, 1, thresholds, prices[: len(thresholds) + 1]),)
         prices = prices[:1]
-    tables = tuple(table(d) for d in week)
+    seasons = tuple(
+        Season.from_zcl(s.start, tuple(table(d) for d in weeks[s.week_id])) for s in cmd.seasons
+    )
+    tables = seasons[0].weekdays
     tariff = Tariff(
         prices=prices,
         standing_charge=cmd.price.standing_charge,
@@ -499,6 +506,7 @@ def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
             )
             for s in cmd.special_days
         ),
+        seasons=seasons if len(seasons) > 1 else (),
         block_rates=blocks,
     )
     if tariff.problems():

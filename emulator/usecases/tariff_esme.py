@@ -20,7 +20,7 @@ from emulator.clock import from_seconds
 from emulator.devices.families import Alert, Reply, handles, ticks
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
-from emulator.metering import Meter, PaymentMode, SpecialDay, Tariff
+from emulator.metering import Meter, PaymentMode, Season, SpecialDay, Tariff
 from emulator.usecases.tariff import (
     FAMILY,
     FUTURE_DATED_DLMS,
@@ -202,9 +202,9 @@ def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
     """The secondary element's tariff: its first season's week of switching tables, a table
     for each special day, and its TOU prices (the ESME takes the standing charge once, on
     its primary element)."""
-    weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
-    if not weeks:
-        raise CommandError("the calendar has no week profile for its first season")
+    weeks = {w.name: w for w in cmd.week_profiles}
+    if not cmd.seasons or any(s.week not in weeks for s in cmd.seasons):
+        raise CommandError("the calendar has no week profile for each of its seasons")
     profiles = {d.day_id: d for d in cmd.day_profiles}
 
     def table(day_id: int) -> tuple[int, ...]:
@@ -220,7 +220,11 @@ def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
             switching.append(rate - c.SECONDARY_SCRIPT_BASE - 1)
         return tuple(switching)
 
-    week = tuple(table(day_id) for day_id in weeks[0].days)
+    seasons = tuple(
+        Season.from_cosem(s.start, tuple(table(day_id) for day_id in weeks[s.week].days))
+        for s in cmd.seasons
+    )
+    week = seasons[0].weekdays
     return Tariff(
         prices=_secondary_prices(cmd),
         standing_charge=0,
@@ -230,6 +234,7 @@ def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
             SpecialDay(int.from_bytes(d.date[0:2], "big"), d.date[2], d.date[3], table(d.day_id))
             for d in cmd.special_days
         ),
+        seasons=seasons if len(seasons) > 1 else (),
     )
 
 

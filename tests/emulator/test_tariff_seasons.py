@@ -1,0 +1,254 @@
+"""The meter bills each day by the tariff's season in force (the last whose start is on or
+before the day, wildcard years repeating every year), then that season's week day, with
+special days overriding - each checked against a hand calculation over the half hours the
+meter recorded, and across a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from datetime import UTC, timedelta
+
+import pytest
+
+from emulator.devices.esme import Esme
+from emulator.devices.gsme import Gsme
+from emulator.errors import CommandError
+from emulator.metering import ANY, EVERY_YEAR, LAST_DAY, Season, Tariff, season_on
+from gbcs import content as c
+from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
+
+SEASON_CHANGE = dt.date(2024, 1, 18)
+"""The sandbox starts on Monday 15 January 2024 at 09:00; the second season starts on the
+Thursday."""
+PRICES = {1: 10_000, 2: 30_000, 3: 5_000}
+"""Milli-pence per kWh of TOU rates 1 to 3 (the command's prices at scale -4)."""
+STANDING = 24_000
+
+
+def _start(year: int, month: int, day: int) -> bytes:
+    """A season start as a COSEM date-time (year 0xFFFF: every year), midnight."""
+    return year.to_bytes(2, "big") + bytes((month, day)) + bytes.fromhex("ff000000008000ff")
+
+
+def _all_day(day_id: int, rate: int) -> c.DayProfile:
+    return c.DayProfile(day_id, (c.TariffSwitch(dt.time(0), rate),))
+
+
+def _two_seasons(
+    head: HeadEnd,
+    seasons: tuple[c.Season, ...],
+    special_days: tuple[c.SpecialDay, ...] = (),
+) -> c.UpdateTariff:
+    """Week 1 bills every day on rate 1 (10p); week 2 on rate 2 (30p) but Sundays on rate 3
+    (5p); day profile 3 is rate 3 all day. 24p a day."""
+    return c.UpdateTariff(
+        counter=head.next_counter() & 0xFF_FFFF,
+        seasons=seasons,
+        week_profiles=(
+            c.WeekProfile(b"\x01", (1,) * 7),
+            c.WeekProfile(b"\x02", (2,) * 6 + (3,)),
+        ),
+        day_profiles=(_all_day(1, 1), _all_day(2, 2), _all_day(3, 3)),
+        standing_charge=STANDING // 10,
+        tou_prices=(1_000, 3_000, 500) + (0,) * 45,
+        price_scale=-4,
+        special_days=special_days,
+    )
+
+
+def _send_ok(head: HeadEnd, cmd: c.DlmsCommand) -> None:
+    answer = head.send(head.command(ESME, cmd, counter=head.next_counter()))
+    assert answer.response is not None
+    assert c.Outcome.decode(answer.response.content).ok
+
+
+def _esme(head: HeadEnd) -> Esme:
+    device = head.fleet.device(ESME, head.now)
+    assert isinstance(device, Esme)
+    return device
+
+
+def _by_rate(meter_half_hours: list[tuple[int, int]], rate_of: object) -> dict[int, int]:
+    """Wh by TOU rate, each half hour on the rate ``rate_of(date)`` names."""
+    assert callable(rate_of)
+    out = {1: 0, 2: 0, 3: 0}
+    for start, used in meter_half_hours:
+        out[rate_of(dt.datetime.fromtimestamp(start, UTC).date())] += used
+    return out
+
+
+def test_a_two_season_tariff_bills_across_the_season_change() -> None:
+    """From Thursday 18 January the second season's week bills: rate 2, Sundays rate 3.
+    Registers and the credit match the hand calculation half hour by half hour."""
+    head = HeadEnd(sandbox_fleet(prepayment=True, balance=40_000_000), pki_for())
+    seasons = (
+        c.Season(b"winter", _start(2024, 1, 1), b"\x01"),
+        c.Season(b"spring", _start(2024, 1, 18), b"\x02"),
+    )
+    _send_ok(head, _two_seasons(head, seasons))
+    meter = _esme(head).meter
+    before = list(meter.registers[1:4])
+    balance, carry = meter.credit.balance, meter.credit.carry
+    head.advance(timedelta(days=7))
+
+    def rate_of(day: dt.date) -> int:
+        if day < SEASON_CHANGE:
+            return 1
+        return 3 if day.weekday() == 6 else 2
+
+    recorded = meter.half_hours(48 * 7)
+    by_rate = _by_rate(recorded, rate_of)
+    assert by_rate[1] > 0
+    assert by_rate[2] > 0
+    assert by_rate[3] > 0
+    assert [meter.registers[n] - before[n - 1] for n in (1, 2, 3)] == [
+        by_rate[1],
+        by_rate[2],
+        by_rate[3],
+    ]
+    owed = sum(by_rate[r] * PRICES[r] for r in (1, 2, 3)) + carry
+    spent = owed // 1000 + len(recorded) * (STANDING // 48)
+    assert balance - meter.credit.balance == spent
+
+
+def test_a_special_day_inside_the_second_season_overrides_its_week() -> None:
+    """Saturday 20 January (a special day on rate 1, the first season's rate) bills on
+    rate 1 though the second season is in force; the other days as the seasons say."""
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    seasons = (
+        c.Season(b"winter", _start(2024, 1, 1), b"\x01"),
+        c.Season(b"spring", _start(2024, 1, 18), b"\x02"),
+    )
+    special = (c.SpecialDay(1, b"\x07\xe8\x01\x14\xff", 1),)
+    _send_ok(head, _two_seasons(head, seasons, special))
+    meter = _esme(head).meter
+    before = list(meter.registers[1:4])
+    head.advance(timedelta(days=7))
+
+    def rate_of(day: dt.date) -> int:
+        if day < SEASON_CHANGE or day == dt.date(2024, 1, 20):
+            return 1
+        return 3 if day.weekday() == 6 else 2
+
+    by_rate = _by_rate(meter.half_hours(48 * 7), rate_of)
+    assert [meter.registers[n] - before[n - 1] for n in (1, 2, 3)] == [
+        by_rate[1],
+        by_rate[2],
+        by_rate[3],
+    ]
+
+
+def test_a_wildcard_year_season_repeats_and_the_last_one_wraps_into_january() -> None:
+    """Seasons from 17 January and from 1 November of every year: 15 and 16 January are
+    still in last year's November season (rate 1), from the 17th the January one."""
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    seasons = (
+        c.Season(b"jan", _start(EVERY_YEAR, 1, 17), b"\x02"),
+        c.Season(b"nov", _start(EVERY_YEAR, 11, 1), b"\x01"),
+    )
+    _send_ok(head, _two_seasons(head, seasons))
+    meter = _esme(head).meter
+    before = list(meter.registers[1:4])
+    head.advance(timedelta(days=4))
+
+    def rate_of(day: dt.date) -> int:
+        return 1 if day < dt.date(2024, 1, 17) else 2
+
+    by_rate = _by_rate(meter.half_hours(48 * 4), rate_of)
+    assert by_rate[1] > 0
+    assert by_rate[2] > 0
+    assert [meter.registers[n] - before[n - 1] for n in (1, 2, 3)] == [by_rate[1], by_rate[2], 0]
+
+
+def test_a_restarted_meter_holds_the_seasons_and_bills_by_them() -> None:
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    seasons = (
+        c.Season(b"winter", _start(2024, 1, 1), b"\x01"),
+        c.Season(b"spring", _start(2024, 1, 18), b"\x02"),
+    )
+    _send_ok(head, _two_seasons(head, seasons))
+    esme = _esme(head)
+    fresh = Esme.create(ESME, head.fleet.spec(ESME), 0, 1)
+    fresh.restore_json(json.loads(json.dumps(esme.to_json())))
+    assert fresh.meter.tariff == esme.meter.tariff
+    assert len(fresh.meter.tariff.seasons) == 2
+    meter = fresh.meter
+    before = list(meter.registers[1:4])
+    meter.advance(meter.accounted_to + 7 * 86_400)
+
+    def rate_of(day: dt.date) -> int:
+        if day < SEASON_CHANGE:
+            return 1
+        return 3 if day.weekday() == 6 else 2
+
+    by_rate = _by_rate(meter.half_hours(48 * 7), rate_of)
+    assert by_rate[2] > 0
+    assert [meter.registers[n] - before[n - 1] for n in (1, 2, 3)] == [
+        by_rate[1],
+        by_rate[2],
+        by_rate[3],
+    ]
+
+
+def test_a_gas_tariff_bills_on_the_tier_of_the_season_in_force() -> None:
+    """GCS01a seasons (ZCL dates): tier 1 from 1 January 2024, tier 2 from 17 January."""
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    gsme = head.fleet.device(GSME, head.now)
+    assert isinstance(gsme, Gsme)
+    tariff = c.GasTariff(
+        c.GasPrice(c.issuer_id(head.now), 20_000, (5_000, 4_000)),
+        days=(c.GasDay(1, 1), c.GasDay(2, 2)),
+        weeks=((1, (1,) * 7), (2, (2,) * 7)),
+        seasons=(
+            c.GasSeason(bytes([124, 1, 1, 0xFF]), 1),
+            c.GasSeason(bytes([124, 1, 17, 0xFF]), 2),
+        ),
+    )
+    answer = head.send(head.command(GSME, tariff, counter=head.next_counter()))
+    assert answer.response is not None
+    assert c.ZclStatus.decode(answer.response.content).ok
+    meter = gsme.meter
+    first, second = meter.registers[1], meter.registers[2]
+    head.advance(timedelta(days=4))
+    recorded = meter.half_hours(48 * 4)
+    late = sum(u for s, u in recorded if dt.datetime.fromtimestamp(s, UTC).date().day >= 17)
+    early = sum(u for _, u in recorded) - late
+    assert late > 0
+    assert early > 0
+    assert (meter.registers[1] - first, meter.registers[2] - second) == (early, late)
+
+
+WEEK_A, WEEK_B = ((0,) * 48,) * 7, ((1,) * 48,) * 7
+
+
+@pytest.mark.parametrize(
+    ("season", "day", "started"),
+    [
+        (Season(2024, 3, 1, WEEK_A), dt.date(2024, 2, 29), None),
+        (Season(2024, 3, 1, WEEK_A), dt.date(2025, 2, 1), dt.date(2024, 3, 1)),
+        (Season(EVERY_YEAR, 2, 29, WEEK_A), dt.date(2027, 3, 1), dt.date(2024, 2, 29)),
+        (Season(EVERY_YEAR, ANY, 15, WEEK_A), dt.date(2024, 1, 10), dt.date(2023, 12, 15)),
+        (Season(EVERY_YEAR, 2, LAST_DAY, WEEK_A), dt.date(2024, 3, 1), dt.date(2024, 2, 29)),
+        (Season(EVERY_YEAR, 4, ANY, WEEK_A), dt.date(2024, 4, 1), dt.date(2024, 4, 1)),
+    ],
+)
+def test_a_seasons_latest_start(season: Season, day: dt.date, started: dt.date | None) -> None:
+    assert season.latest_start(day) == started
+
+
+def test_the_season_in_force_is_the_latest_started_and_before_any_the_first() -> None:
+    spring, autumn = Season(2024, 4, 1, WEEK_B), Season(2024, 10, 1, WEEK_A)
+    tariff = Tariff(prices=(1, 2), switching=WEEK_A[0], seasons=(autumn, spring))
+    assert season_on(tariff.seasons, dt.date(2024, 5, 1)) is spring
+    assert season_on(tariff.seasons, dt.date(2024, 12, 1)) is autumn
+    assert season_on(tariff.seasons, dt.date(2024, 1, 1)) is None
+    assert tariff.switching_on(dt.date(2024, 5, 1)) == WEEK_B[0]
+    assert tariff.switching_on(dt.date(2024, 1, 1)) == WEEK_A[0]  # the first's: none yet
+
+
+def test_a_season_start_the_meter_cannot_follow_is_refused() -> None:
+    with pytest.raises(CommandError, match="season start"):
+        Season.from_cosem(bytes.fromhex("ffff fe01") + bytes(8), WEEK_A)  # DST month
+    with pytest.raises(CommandError, match="season start"):
+        Season.from_zcl(bytes([124, 13, 1, 0xFF]), WEEK_A)
