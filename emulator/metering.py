@@ -168,6 +168,77 @@ def season_on(seasons: tuple[Season, ...], day: date) -> Season | None:
     return found
 
 
+def _table_on(
+    day: date,
+    special_days: tuple[SpecialDay, ...],
+    seasons: tuple[Season, ...],
+    weekdays: tuple[tuple[int, ...], ...],
+    every_day: tuple[int, ...],
+) -> tuple[int, ...]:
+    """The day's table: its special day's, else its week day's in the season in force (the
+    first season's, ``weekdays``, before any has started; ``every_day`` when no week)."""
+    for special in special_days:
+        if special.matches(day):
+            return special.switching
+    if seasons:
+        season = season_on(seasons, day)
+        if season is not None:
+            return season.weekdays[day.weekday()]
+    return weekdays[day.weekday()] if weekdays else every_day
+
+
+@dataclass(frozen=True, slots=True)
+class NonDisablementCalendar:
+    """Which half hours of each day the supply may not be disabled for lack of credit in
+    (1: a non-disablement period), by the same calendar rules as a tariff's switching:
+    special days, else the week day of the season in force (:attr:`weekdays`, the first
+    season's, before any has started)."""
+
+    weekdays: tuple[tuple[int, ...], ...]
+    seasons: tuple[Season, ...] = ()
+    special_days: tuple[SpecialDay, ...] = ()
+
+    def periods_on(self, day: date) -> tuple[int, ...]:
+        return _table_on(day, self.special_days, self.seasons, self.weekdays, (0,) * SLOTS_PER_DAY)
+
+    def problems(self) -> list[str]:
+        weeks = [self.weekdays, *(s.weekdays for s in self.seasons)]
+        tables = [t for w in weeks for t in w] + [d.switching for d in self.special_days]
+        if any(len(w) != 7 for w in weeks):
+            return ["a non-disablement week has 7 days"]
+        if any(len(t) != SLOTS_PER_DAY or not set(t) <= {0, 1} for t in tables):
+            return ["a non-disablement day marks each of its 48 half hours in or out"]
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "weekdays": [list(t) for t in self.weekdays],
+            "seasons": [
+                [s.year, s.month, s.day, [list(t) for t in s.weekdays]] for s in self.seasons
+            ],
+            "special_days": [
+                [d.year, d.month, d.day, list(d.switching)] for d in self.special_days
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NonDisablementCalendar:
+        def ints(values: Any) -> tuple[int, ...]:
+            return tuple(int(v) for v in values)
+
+        return cls(
+            weekdays=tuple(ints(t) for t in data["weekdays"]),
+            seasons=tuple(
+                Season(int(y), int(m), int(d), tuple(ints(t) for t in week))
+                for y, m, d, week in data.get("seasons", ())
+            ),
+            special_days=tuple(
+                SpecialDay(int(y), int(m), int(d), ints(t))
+                for y, m, d, t in data.get("special_days", ())
+            ),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Tariff:
     """A time-of-use (and block) tariff: which register each half hour bills to, and at what
@@ -196,14 +267,7 @@ class Tariff:
     def switching_on(self, day: date) -> tuple[int, ...]:
         """The switching table the meter bills ``day`` by: a special day's, else its week
         day's in the season in force."""
-        for special in self.special_days:
-            if special.matches(day):
-                return special.switching
-        if self.seasons:
-            season = season_on(self.seasons, day)
-            if season is not None:
-                return season.weekdays[day.weekday()]
-        return self.weekdays[day.weekday()] if self.weekdays else self.switching
+        return _table_on(day, self.special_days, self.seasons, self.weekdays, self.switching)
 
     def problems(self) -> list[str]:
         """Why this tariff is inconsistent (empty when it is fine)."""
@@ -319,6 +383,9 @@ class PrepaymentConfig:
     non_disablement: tuple[bool, ...] = ()
     """For each UTC half hour of the day, whether the supply may not be disabled for lack of
     credit then (a non-disablement period); empty: never such a period."""
+    non_disablement_calendar: NonDisablementCalendar | None = None
+    """The non-disablement periods of each day (GCS05's calendar); when set, it replaces
+    :attr:`non_disablement`."""
 
     def problems(self) -> list[str]:
         found = [
@@ -336,6 +403,8 @@ class PrepaymentConfig:
             found.append("the debt cap period must be positive")
         if self.non_disablement and len(self.non_disablement) != SLOTS_PER_DAY:
             found.append("the non-disablement periods cover 48 half hours")
+        if self.non_disablement_calendar is not None:
+            found += self.non_disablement_calendar.problems()
         if self.emergency_credit_threshold > self.low_credit_threshold:
             found.append("the emergency credit threshold is above the low credit threshold")
         return found
@@ -487,8 +556,12 @@ class Meter:
         by_day = bool(tariff.weekdays or tariff.special_days or tariff.seasons)
         blocks = {b.register: b for b in tariff.block_rates}
         prepayment = self.mode is PaymentMode.PREPAYMENT
+        calendar = self.prepayment.non_disablement_calendar if prepayment else None
+        protected: tuple[int, ...] = self.prepayment.non_disablement
         if by_day:
             switching = tariff.switching_on(_day_of(slot))
+        if calendar is not None:
+            protected = calendar.periods_on(_day_of(slot))
         while slot < end_slot:
             in_day = slot % SLOTS_PER_DAY
             if in_day == 0:
@@ -496,6 +569,8 @@ class Meter:
                     self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
                 if by_day:
                     switching = tariff.switching_on(_day_of(slot))
+                if calendar is not None:
+                    protected = calendar.periods_on(_day_of(slot))
             if self.supply is SupplyState.ENABLED:
                 used = consumption(key, slot, factor)
             else:
@@ -510,7 +585,7 @@ class Meter:
             block = blocks.get(register) if blocks else None
             owed = self._count_blocks(block, used) if block else used * prices[register]
             if prepayment:
-                self._charge(owed, events, in_day, slot)
+                self._charge(owed, events, bool(protected and protected[in_day]), slot)
             slot += 1
         self.hh_count += end_slot - self.accounted_to // HALF_HOUR
         self.accounted_to = end_slot * HALF_HOUR
@@ -552,7 +627,9 @@ class Meter:
         if self.block_counters is not None:
             self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
 
-    def _charge(self, owed: int, events: list[MeterEvent], in_day: int, slot: int) -> None:
+    def _charge(self, owed: int, events: list[MeterEvent], protected: bool, slot: int) -> None:
+        """Take a half hour's charges from credit; ``protected``: the half hour is in a
+        non-disablement period, so the supply stays on."""
         credit, config = self.credit, self.prepayment
         energy_cost, credit.carry = divmod(owed + credit.carry, 1000)
         cost = energy_cost + self.tariff.standing_charge // SLOTS_PER_DAY
@@ -580,7 +657,7 @@ class Meter:
         if (
             self.supply is not SupplyState.DISABLED
             and credit.available(config) <= config.disablement_threshold
-            and not (config.non_disablement and config.non_disablement[in_day])
+            and not protected
         ):
             self.supply = transition(
                 "supply", self.supply_table, self.supply, SupplyEvent.CREDIT_EXHAUSTED
@@ -673,6 +750,9 @@ class Meter:
                 "non_disablement": [i for i, on in enumerate(self.prepayment.non_disablement) if on]
                 if self.prepayment.non_disablement
                 else None,
+                "non_disablement_calendar": None
+                if self.prepayment.non_disablement_calendar is None
+                else self.prepayment.non_disablement_calendar.to_json(),
             },
             "credit": {
                 "balance": self.credit.balance,
@@ -734,6 +814,14 @@ def _from_ring(meter: Meter, ring: list[int] | None) -> None:
 
 def _prepayment_from_json(data: dict[str, Any]) -> PrepaymentConfig:
     slots = data.get("non_disablement")
-    values = {k: int(v) for k, v in data.items() if k != "non_disablement"}
+    calendar = data.get("non_disablement_calendar")
+    kept = ("non_disablement", "non_disablement_calendar")
+    values = {k: int(v) for k, v in data.items() if k not in kept}
     periods = () if slots is None else tuple(i in set(slots) for i in range(SLOTS_PER_DAY))
-    return PrepaymentConfig(**values, non_disablement=periods)
+    return PrepaymentConfig(
+        **values,
+        non_disablement=periods,
+        non_disablement_calendar=None
+        if calendar is None
+        else NonDisablementCalendar.from_json(calendar),
+    )

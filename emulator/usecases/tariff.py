@@ -27,6 +27,7 @@ from emulator.metering import (
     EVERY_YEAR,
     BlockRate,
     MeterEvent,
+    NonDisablementCalendar,
     PaymentMode,
     PrepaymentConfig,
     Season,
@@ -545,8 +546,12 @@ def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContex
         "non_disablement": [
             {"day": d.day_id, "switches": [[m, on] for m, on in d.switches]} for d in cmd.days
         ],
-        "periods": _periods(cmd),
     }
+    try:
+        held["calendar"] = _non_disablement(cmd).to_json()
+    except CommandError as refused:
+        device._log(f"GCS05 refused: {refused}")
+        return answer(ZCL_FAILURE)
     config = _prepay_config(_meter(device), held)
     if config.problems():
         device._log("GCS05 refused: " + "; ".join(config.problems()))
@@ -564,21 +569,47 @@ def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContex
     return answer(0)
 
 
-def _periods(cmd: c.GasPrepayConfig) -> list[int]:
-    """The half hours of the day in a non-disablement period, by the day profile of the
-    first season's Monday (the emulated meter keeps every day alike, as it bills)."""
+def _non_disablement(cmd: c.GasPrepayConfig) -> NonDisablementCalendar:
+    """GCS05's non-disablement calendar: each day profile's half hours in a period (its
+    start / end switches, from a day that starts outside one), each season's week of them,
+    and its special days. A calendar naming a profile it lacks raises
+    :class:`CommandError`."""
     weeks = dict(cmd.weeks)
-    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
-    switches = next((d.switches for d in cmd.days if d.day_id == monday), ())
-    periods = []
-    for slot in range(48):
-        on = False
-        for minute, start in switches:
-            if minute <= slot * 30:
-                on = start
-        if on:
-            periods.append(slot)
-    return periods
+    profiles = {d.day_id: d.switches for d in cmd.days}
+    named = [d for s in cmd.seasons for d in weeks.get(s.week_id, ())]
+    if not cmd.seasons or any(s.week_id not in weeks for s in cmd.seasons):
+        raise CommandError("the non-disablement calendar has no week profile for a season")
+    if any(d not in profiles for d in named) or any(
+        s.day_id not in profiles for s in cmd.special_days
+    ):
+        raise CommandError("the non-disablement calendar names a day profile it lacks")
+
+    def table(day_id: int) -> tuple[int, ...]:
+        periods = []
+        for slot in range(SLOTS_PER_DAY):
+            on = False
+            for minute, start in profiles[day_id]:
+                if minute <= slot * 30:
+                    on = start
+            periods.append(int(on))
+        return tuple(periods)
+
+    seasons = tuple(
+        Season.from_zcl(s.start, tuple(table(d) for d in weeks[s.week_id])) for s in cmd.seasons
+    )
+    return NonDisablementCalendar(
+        weekdays=seasons[0].weekdays,
+        seasons=seasons if len(seasons) > 1 else (),
+        special_days=tuple(
+            SpecialDay(
+                EVERY_YEAR if s.date[0] == 0xFF else 1900 + s.date[0],
+                s.date[1],
+                s.date[2],
+                table(s.day_id),
+            )
+            for s in cmd.special_days
+        ),
+    )
 
 
 GAS_DEBT_CAP_PERIOD = 7 * 24 * 3600
@@ -588,12 +619,16 @@ time-based debt recovery per week, the period the DCC sends an ESME (ECS08a)."""
 
 def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
     periods = set(held.get("periods", ()))
+    calendar = held.get("calendar")
     return replace(
         device.meter.prepayment,
         emergency_credit_limit=int(held["emergency_credit_limit"]),
         emergency_credit_threshold=int(held["emergency_credit_threshold"]),
         low_credit_threshold=int(held["low_credit_threshold"]),
         non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
+        non_disablement_calendar=None
+        if calendar is None
+        else NonDisablementCalendar.from_json(calendar),
         debt_cap=int(held.get("debt_cap", 0)),
         debt_cap_period=int(held.get("debt_cap_period", GAS_DEBT_CAP_PERIOD)),
     )

@@ -15,7 +15,9 @@ from emulator.devices.esme import Esme
 from emulator.devices.gsme import Gsme
 from emulator.errors import CommandError
 from emulator.metering import ANY, EVERY_YEAR, LAST_DAY, Season, Tariff, season_on
+from emulator.supply import SupplyState
 from gbcs import content as c
+from gbcs.alerts import AlertCode
 from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
 
 SEASON_CHANGE = dt.date(2024, 1, 18)
@@ -252,3 +254,30 @@ def test_a_season_start_the_meter_cannot_follow_is_refused() -> None:
         Season.from_cosem(bytes.fromhex("ffff fe01") + bytes(8), WEEK_A)  # DST month
     with pytest.raises(CommandError, match="season start"):
         Season.from_zcl(bytes([124, 13, 1, 0xFF]), WEEK_A)
+
+
+def test_gas_non_disablement_follows_the_season_in_force() -> None:
+    """GCS05: all day a non-disablement period until 16 January (the first season), none
+    from 17 January (the second). A gas meter out of credit on the 15th keeps its valve open
+    through the 16th and closes it in the first half hour of the 17th, with its alert."""
+    head = HeadEnd(sandbox_fleet(prepayment=True, balance=10_000_000), pki_for())
+    gsme = head.fleet.device(GSME, head.now)
+    assert isinstance(gsme, Gsme)
+    days = (c.NonDisablementDay(1, ((0, False),)), c.NonDisablementDay(2, ((0, True),)))
+    seasons = (
+        c.GasSeason(bytes([124, 1, 1, 0xFF]), 2),
+        c.GasSeason(bytes([124, 1, 17, 0xFF]), 1),
+    )
+    config = c.GasPrepayConfig(
+        c.issuer_id(head.now), 0, 0, 0, 0, 25_000_000, 25_000_000, days,
+        ((1, (1,) * 7), (2, (2,) * 7)), seasons,
+    )  # fmt: skip
+    answer = head.send(head.command(GSME, config, counter=head.next_counter()))
+    assert answer.response is not None
+    assert c.ZclStatus.decode(answer.response.content).ok
+    gsme.meter.credit.balance = 0
+    head.advance(timedelta(hours=39))  # Wednesday 17th, 00:00: the 16th all accounted
+    assert gsme.meter.supply is SupplyState.ENABLED
+    answer = head.advance(timedelta(minutes=30))  # the 17th's first half hour
+    assert gsme.meter.supply is SupplyState.DISABLED
+    assert AlertCode.CREDIT_BELOW_DISABLEMENT_THRESHOLD in answer.alert_codes()
