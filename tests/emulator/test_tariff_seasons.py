@@ -281,3 +281,50 @@ def test_gas_non_disablement_follows_the_season_in_force() -> None:
     answer = head.advance(timedelta(minutes=30))  # the 17th's first half hour
     assert gsme.meter.supply is SupplyState.DISABLED
     assert AlertCode.CREDIT_BELOW_DISABLEMENT_THRESHOLD in answer.alert_codes()
+
+
+def test_an_ecs01a_season_naming_a_missing_week_is_refused_and_changes_nothing() -> None:
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    esme = _esme(head)
+    held = esme.meter.tariff
+    seasons = (
+        c.Season(b"winter", _start(2024, 1, 1), b"\x01"),
+        c.Season(b"spring", _start(2024, 1, 18), b"\x09"),
+    )
+    answer = head.send(head.command(ESME, _two_seasons(head, seasons), counter=head.next_counter()))
+    assert answer.response is not None
+    assert not c.Outcome.decode(answer.response.content).ok
+    assert esme.meter.tariff == held
+
+
+def test_an_ecs01a_season_start_in_a_daylight_saving_month_is_refused() -> None:
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    esme = _esme(head)
+    held = esme.meter.tariff
+    dst = bytes.fromhex("fffffeff") + bytes.fromhex("ff000000008000ff")
+    seasons = (
+        c.Season(b"winter", _start(2024, 1, 1), b"\x01"),
+        c.Season(b"summer", dst, b"\x02"),
+    )
+    answer = head.send(head.command(ESME, _two_seasons(head, seasons), counter=head.next_counter()))
+    assert answer.response is not None
+    assert not c.Outcome.decode(answer.response.content).ok
+    assert esme.meter.tariff == held
+
+
+def test_a_gcs05_calendar_naming_a_missing_day_profile_is_refused_and_changes_nothing() -> None:
+    head = HeadEnd(sandbox_fleet(prepayment=True, balance=10_000_000), pki_for())
+    gsme = head.fleet.device(GSME, head.now)
+    assert isinstance(gsme, Gsme)
+    held = gsme.meter.prepayment
+    days = (c.NonDisablementDay(1, ((0, True),)),)
+    seasons = (c.GasSeason(bytes([124, 1, 1, 0xFF]), 1),)
+    config = c.GasPrepayConfig(
+        c.issuer_id(head.now), 0, 0, 0, 0, 25_000_000, 25_000_000, days,
+        ((1, (1,) * 6 + (7,)),), seasons,
+    )  # fmt: skip
+    answer = head.send(head.command(GSME, config, counter=head.next_counter()))
+    assert answer.response is not None
+    assert not c.ZclStatus.decode(answer.response.content).ok
+    assert gsme.meter.prepayment == held
+    assert "prepay" not in gsme.family_state("tariff")
