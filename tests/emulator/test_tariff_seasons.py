@@ -18,6 +18,7 @@ from emulator.metering import ANY, EVERY_YEAR, LAST_DAY, Season, Tariff, season_
 from emulator.supply import SupplyState
 from gbcs import content as c
 from gbcs.alerts import AlertCode
+from gbcs.payloads.gbz import ZclFrame
 from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
 
 SEASON_CHANGE = dt.date(2024, 1, 18)
@@ -328,3 +329,39 @@ def test_a_gcs05_calendar_naming_a_missing_day_profile_is_refused_and_changes_no
     assert not c.ZclStatus.decode(answer.response.content).ok
     assert gsme.meter.prepayment == held
     assert "prepay" not in gsme.family_state("tariff")
+
+
+def test_the_gas_tariff_read_carries_each_season_and_the_special_days() -> None:
+    """GCS21f after a two-season GCS01a with a special day: PublishSeasons names both
+    starts, each with its own week, and PublishSpecialDays the special day on its tier's
+    day profile; the current price is the first season's tier 1 (15 January)."""
+    head = HeadEnd(sandbox_fleet(), pki_for())
+    gsme = head.fleet.device(GSME, head.now)
+    assert isinstance(gsme, Gsme)
+    tariff = c.GasTariff(
+        c.GasPrice(c.issuer_id(head.now), 20_000, (5_000, 4_000)),
+        days=(c.GasDay(1, 1), c.GasDay(2, 2)),
+        weeks=((1, (1,) * 7), (2, (2,) * 7)),
+        seasons=(
+            c.GasSeason(bytes([124, 1, 1, 0xFF]), 1),
+            c.GasSeason(bytes([0xFF, 6, 1, 0xFF]), 2),
+        ),
+        special_days=(c.GasSpecialDay(bytes([124, 12, 25, 0xFF]), 2),),
+    )
+    answer = head.send(head.command(GSME, tariff, counter=head.next_counter()))
+    assert answer.response is not None
+    assert c.ZclStatus.decode(answer.response.content).ok
+    answer = head.send(head.command(GSME, c.GbzRead(0x009F), counter=head.next_counter()))
+    assert answer.response is not None
+    read = c.decode_response(0x009F, answer.response.content)
+    assert isinstance(read, c.GbzReadResponse)
+    published = {
+        comp.frame.command_id: comp.frame.payload
+        for comp in read.payload.components
+        if isinstance(comp.frame, ZclFrame) and comp.cluster_id == 0x0707
+    }
+    assert published[3][14:] == bytes([124, 1, 1, 0xFF, 1, 0xFF, 6, 1, 0xFF, 2])
+    assert published[4][-5:] == bytes([124, 12, 25, 0xFF, 2])
+    price = read.payload.components[-1].frame
+    assert isinstance(price, ZclFrame)
+    assert int.from_bytes(price.payload[-4:], "little") == 5_000
