@@ -27,10 +27,12 @@ from emulator.tariff_calendar import ANY as ANY
 from emulator.tariff_calendar import EVERY_YEAR as EVERY_YEAR
 from emulator.tariff_calendar import LAST_DAY as LAST_DAY
 from emulator.tariff_calendar import NonDisablementCalendar as NonDisablementCalendar
+from emulator.tariff_calendar import NonDisablementSchedule as NonDisablementSchedule
+from emulator.tariff_calendar import ScheduleSwitch as ScheduleSwitch
 from emulator.tariff_calendar import Season as Season
 from emulator.tariff_calendar import SpecialDay as SpecialDay
+from emulator.tariff_calendar import non_disablement_from_json, table_on
 from emulator.tariff_calendar import season_on as season_on
-from emulator.tariff_calendar import table_on
 
 MAX_TOU_REGISTERS = 48
 PROFILE_DAYS = 396
@@ -219,8 +221,9 @@ class PrepaymentConfig:
     non_disablement: tuple[bool, ...] = ()
     """For each UTC half hour of the day, whether the supply may not be disabled for lack of
     credit then (a non-disablement period); empty: never such a period."""
-    non_disablement_calendar: NonDisablementCalendar | None = None
-    """The non-disablement periods of each day (GCS05's calendar); when set, it replaces
+    non_disablement_calendar: NonDisablementCalendar | NonDisablementSchedule | None = None
+    """The non-disablement periods of each day (GCS05's calendar, ECS08a's schedule); when
+    set, it replaces
     :attr:`non_disablement`."""
 
     def problems(self) -> list[str]:
@@ -657,7 +660,5 @@ def _prepayment_from_json(data: dict[str, Any]) -> PrepaymentConfig:
     return PrepaymentConfig(
         **values,
         non_disablement=periods,
-        non_disablement_calendar=None
-        if calendar is None
-        else NonDisablementCalendar.from_json(calendar),
+        non_disablement_calendar=None if calendar is None else non_disablement_from_json(calendar),
     )

@@ -188,3 +188,113 @@ class NonDisablementCalendar:
                 for y, m, d, t in data.get("special_days", ())
             ),
         )
+
+
+Date = tuple[int, int, int]
+"""(year, month, day); year :data:`EVERY_YEAR`: every year."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSwitch:
+    """An ESME non-disablement schedule entry (ECS08a): a period starts (or stops) at
+    ``minute`` after midnight on the ``weekdays`` (Monday 0) and on the ``special_days``
+    (1-based indexes into the schedule's special days), between ``begin`` and ``end``."""
+
+    start: bool
+    minute: int
+    weekdays: frozenset[int]
+    special_days: frozenset[int]
+    begin: Date
+    end: Date
+
+
+def _on_or_after(bound: Date, day: date) -> tuple[int, int, int]:
+    """``bound`` comparable with ``day``: a wildcard year takes ``day``'s."""
+    year, month, dom = bound
+    return (day.year if year == EVERY_YEAR else year, month, dom)
+
+
+@dataclass(frozen=True, slots=True)
+class NonDisablementSchedule:
+    """The ESME's non-disablement calendar (ECS08a: a special days table and a schedule):
+    on a special day, the entries naming it apply (a special day replaces its week day, as
+    in the tariff calendar), else those naming its week day - each within its dates - and
+    their STARTs and STOPs in time order mark the day's periods (a day starts outside one)."""
+
+    special_days: tuple[Date, ...]
+    switches: tuple[ScheduleSwitch, ...]
+
+    def periods_on(self, day: date) -> tuple[int, ...]:
+        specials = {
+            n
+            for n, (year, month, dom) in enumerate(self.special_days, 1)
+            if year in (EVERY_YEAR, day.year)
+            and month in (ANY, day.month)
+            and dom in (ANY, day.day)
+        }
+        today = (day.year, day.month, day.day)
+        switches = sorted(
+            (s.minute, s.start)
+            for s in self.switches
+            if (s.special_days & specials if specials else day.weekday() in s.weekdays)
+            and _on_or_after(s.begin, day) <= today <= _on_or_after(s.end, day)
+        )
+        periods = []
+        for slot in range(SLOTS_PER_DAY):
+            on = False
+            for minute, start in switches:
+                if minute <= slot * 30:
+                    on = start
+            periods.append(int(on))
+        return tuple(periods)
+
+    def problems(self) -> list[str]:
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "schedule",
+            "special_days": [list(d) for d in self.special_days],
+            "switches": [
+                [
+                    s.start,
+                    s.minute,
+                    sorted(s.weekdays),
+                    sorted(s.special_days),
+                    list(s.begin),
+                    list(s.end),
+                ]
+                for s in self.switches
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NonDisablementSchedule:
+        def when(values: Any) -> Date:
+            year, month, dom = (int(v) for v in values)
+            return (year, month, dom)
+
+        return cls(
+            special_days=tuple(when(d) for d in data["special_days"]),
+            switches=tuple(
+                ScheduleSwitch(
+                    bool(start),
+                    int(minute),
+                    frozenset(weekdays),
+                    frozenset(special),
+                    when(b),
+                    when(e),
+                )
+                for start, minute, weekdays, special, b, e in data["switches"]
+            ),
+        )
+
+
+def non_disablement_from_json(
+    data: dict[str, Any],
+) -> NonDisablementCalendar | NonDisablementSchedule:
+    """The non-disablement calendar saved by :meth:`NonDisablementCalendar.to_json` or
+    :meth:`NonDisablementSchedule.to_json`."""
+    if data.get("kind") == "schedule":
+        return NonDisablementSchedule.from_json(data)
+    return NonDisablementCalendar.from_json(data)

@@ -35,6 +35,7 @@ from emulator.metering import (
     Tariff,
 )
 from emulator.profiles import SLOTS_PER_DAY
+from emulator.tariff_calendar import non_disablement_from_json
 from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING, NOW
 from gbcs.devices import DeviceType
@@ -626,9 +627,7 @@ def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfi
         emergency_credit_threshold=int(held["emergency_credit_threshold"]),
         low_credit_threshold=int(held["low_credit_threshold"]),
         non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
-        non_disablement_calendar=None
-        if calendar is None
-        else NonDisablementCalendar.from_json(calendar),
+        non_disablement_calendar=None if calendar is None else non_disablement_from_json(calendar),
         debt_cap=int(held.get("debt_cap", 0)),
         debt_cap_period=int(held.get("debt_cap_period", GAS_DEBT_CAP_PERIOD)),
     )

@@ -14,7 +14,21 @@ import pytest
 from emulator.devices.esme import Esme
 from emulator.devices.gsme import Gsme
 from emulator.errors import CommandError
-from emulator.metering import ANY, EVERY_YEAR, LAST_DAY, Season, Tariff, season_on
+from emulator.metering import (
+    ANY,
+    EVERY_YEAR,
+    LAST_DAY,
+    Meter,
+    NonDisablementCalendar,
+    NonDisablementSchedule,
+    PrepaymentConfig,
+    ScheduleSwitch,
+    Season,
+    SpecialDay,
+    Tariff,
+    season_on,
+)
+from emulator.profiles import shape_named
 from emulator.supply import SupplyState
 from gbcs import content as c
 from gbcs.alerts import AlertCode
@@ -365,3 +379,44 @@ def test_the_gas_tariff_read_carries_each_season_and_the_special_days() -> None:
     price = read.payload.components[-1].frame
     assert isinstance(price, ZclFrame)
     assert int.from_bytes(price.payload[-4:], "little") == 5_000
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [
+        NonDisablementCalendar(
+            weekdays=((1,) * 48,) * 7,
+            seasons=(Season(EVERY_YEAR, 6, 1, ((0,) * 48,) * 7),),
+            special_days=(SpecialDay(EVERY_YEAR, 12, 25, (1,) * 48),),
+        ),
+        NonDisablementSchedule(
+            special_days=((EVERY_YEAR, 12, 25),),
+            switches=(
+                ScheduleSwitch(
+                    True, 0, frozenset(range(5)), frozenset({1}), (2024, 1, 1), (EVERY_YEAR, 12, 31)
+                ),
+                ScheduleSwitch(
+                    False, 570, frozenset(range(5)), frozenset(), (2024, 1, 1), (EVERY_YEAR, 12, 31)
+                ),
+            ),
+        ),
+    ],
+)
+def test_a_restarted_meter_keeps_its_non_disablement_calendar(
+    calendar: NonDisablementCalendar | NonDisablementSchedule,
+) -> None:
+    meter = Meter.new(shape_named("domestic-electricity"), 7, 0)
+    meter.prepayment = PrepaymentConfig(non_disablement_calendar=calendar)
+    saved = json.loads(json.dumps(meter.to_json()))
+    back = Meter.from_json(saved, meter.shape, 7, meter.supply_table)
+    assert back.prepayment == meter.prepayment
+    for day in (
+        dt.date(2024, 1, 15),
+        dt.date(2024, 1, 20),
+        dt.date(2024, 7, 1),
+        dt.date(2024, 12, 25),
+    ):
+        assert back.prepayment.non_disablement_calendar is not None
+        assert back.prepayment.non_disablement_calendar.periods_on(day) == calendar.periods_on(day)
+    assert calendar.periods_on(dt.date(2024, 12, 25))[0] == 1
+    assert calendar.periods_on(dt.date(2024, 7, 6))[0] == 0  # a Saturday in summer
