@@ -23,6 +23,16 @@ from emulator.clock import HALF_HOUR
 from emulator.errors import CommandError, TransitionError
 from emulator.profiles import SLOTS_PER_DAY, LoadShape
 from emulator.supply import LOAD_SWITCH, SupplyEvent, SupplyState, Table, transition
+from emulator.tariff_calendar import ANY as ANY
+from emulator.tariff_calendar import EVERY_YEAR as EVERY_YEAR
+from emulator.tariff_calendar import LAST_DAY as LAST_DAY
+from emulator.tariff_calendar import NonDisablementCalendar as NonDisablementCalendar
+from emulator.tariff_calendar import NonDisablementSchedule as NonDisablementSchedule
+from emulator.tariff_calendar import ScheduleSwitch as ScheduleSwitch
+from emulator.tariff_calendar import Season as Season
+from emulator.tariff_calendar import SpecialDay as SpecialDay
+from emulator.tariff_calendar import non_disablement_from_json, table_on
+from emulator.tariff_calendar import season_on as season_on
 
 MAX_TOU_REGISTERS = 48
 PROFILE_DAYS = 396
@@ -36,8 +46,6 @@ assert HH_CAPACITY <= MAX_CATCH_UP_SLOTS
 BLOCK_RATES, BLOCKS = 8, 4
 """The block counter matrix: consumption (Wh) by block tariff rate and block."""
 MAX_THRESHOLDS = BLOCKS - 1
-ANY = 0xFF
-EVERY_YEAR = 0xFFFF
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
@@ -70,24 +78,6 @@ class BlockRate:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecialDay:
-    """A date billed by its own switching table instead of its week day's (year
-    :data:`EVERY_YEAR`, month or day :data:`ANY`: wildcards)."""
-
-    year: int
-    month: int
-    day: int
-    switching: tuple[int, ...]
-
-    def matches(self, day: date) -> bool:
-        return (
-            self.year in (EVERY_YEAR, day.year)
-            and self.month in (ANY, day.month)
-            and self.day in (ANY, day.day)
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Tariff:
     """A time-of-use (and block) tariff: which register each half hour bills to, and at what
     price.
@@ -105,16 +95,17 @@ class Tariff:
     """The switching table of each day of the week, Monday first (empty: every day bills by
     :attr:`switching`)."""
     special_days: tuple[SpecialDay, ...] = ()
+    seasons: tuple[Season, ...] = ()
+    """The calendar's seasons when it has more than one (empty: every day bills by
+    :attr:`weekdays`, the only season's week). :attr:`weekdays` is then the first season's,
+    billed on days before any season has started."""
     block_rates: tuple[BlockRate, ...] = ()
     """Registers whose price depends on the block counters (the rest bill at their price)."""
 
     def switching_on(self, day: date) -> tuple[int, ...]:
         """The switching table the meter bills ``day`` by: a special day's, else its week
-        day's."""
-        for special in self.special_days:
-            if special.matches(day):
-                return special.switching
-        return self.weekdays[day.weekday()] if self.weekdays else self.switching
+        day's in the season in force."""
+        return table_on(day, self.special_days, self.seasons, self.weekdays, self.switching)
 
     def problems(self) -> list[str]:
         """Why this tariff is inconsistent (empty when it is fine)."""
@@ -125,9 +116,18 @@ class Tariff:
             found.append("prices must not be negative")
         if self.standing_charge < 0:
             found.append("the standing charge must not be negative")
-        tables = [self.switching, *self.weekdays, *(d.switching for d in self.special_days)]
-        if self.weekdays and len(self.weekdays) != 7:
-            found.append(f"a week has 7 switching tables, not {len(self.weekdays)}")
+        tables = [
+            self.switching,
+            *self.weekdays,
+            *(d.switching for d in self.special_days),
+            *(t for season in self.seasons for t in season.weekdays),
+        ]
+        weeks = [self.weekdays, *(season.weekdays for season in self.seasons)]
+        for week in weeks:
+            if week and len(week) != 7:
+                found.append(f"a week has 7 switching tables, not {len(week)}")
+        if any(not season.weekdays for season in self.seasons):
+            found.append("a season needs its week's switching tables")
         if any(len(t) != SLOTS_PER_DAY for t in tables):
             found.append("a switching table has 48 half hours")
         elif any(not 0 <= r < len(self.prices) for t in tables for r in t):
@@ -150,6 +150,9 @@ class Tariff:
             "block_rates": [
                 [b.register, b.rate, list(b.thresholds), list(b.prices)] for b in self.block_rates
             ],
+            "seasons": [
+                [s.year, s.month, s.day, [list(t) for t in s.weekdays]] for s in self.seasons
+            ],
         }
 
     @classmethod
@@ -169,6 +172,10 @@ class Tariff:
             block_rates=tuple(
                 BlockRate(int(r), int(n), ints(t), ints(p))
                 for r, n, t, p in data.get("block_rates", ())
+            ),
+            seasons=tuple(
+                Season(int(y), int(m), int(d), tuple(ints(t) for t in week))
+                for y, m, d, week in data.get("seasons", ())
             ),
         )
 
@@ -214,6 +221,10 @@ class PrepaymentConfig:
     non_disablement: tuple[bool, ...] = ()
     """For each UTC half hour of the day, whether the supply may not be disabled for lack of
     credit then (a non-disablement period); empty: never such a period."""
+    non_disablement_calendar: NonDisablementCalendar | NonDisablementSchedule | None = None
+    """The non-disablement periods of each day (GCS05's calendar, ECS08a's schedule); when
+    set, it replaces
+    :attr:`non_disablement`."""
 
     def problems(self) -> list[str]:
         found = [
@@ -231,6 +242,8 @@ class PrepaymentConfig:
             found.append("the debt cap period must be positive")
         if self.non_disablement and len(self.non_disablement) != SLOTS_PER_DAY:
             found.append("the non-disablement periods cover 48 half hours")
+        if self.non_disablement_calendar is not None:
+            found += self.non_disablement_calendar.problems()
         if self.emergency_credit_threshold > self.low_credit_threshold:
             found.append("the emergency credit threshold is above the low credit threshold")
         return found
@@ -379,11 +392,15 @@ class Meter:
         key, factor = self.key, self.factor
         tariff = self.tariff
         registers, switching, prices = self.registers, tariff.switching, tariff.prices
-        by_day = bool(tariff.weekdays or tariff.special_days)
+        by_day = bool(tariff.weekdays or tariff.special_days or tariff.seasons)
         blocks = {b.register: b for b in tariff.block_rates}
         prepayment = self.mode is PaymentMode.PREPAYMENT
+        calendar = self.prepayment.non_disablement_calendar if prepayment else None
+        protected: tuple[int, ...] = self.prepayment.non_disablement
         if by_day:
             switching = tariff.switching_on(_day_of(slot))
+        if calendar is not None:
+            protected = calendar.periods_on(_day_of(slot))
         while slot < end_slot:
             in_day = slot % SLOTS_PER_DAY
             if in_day == 0:
@@ -391,6 +408,8 @@ class Meter:
                     self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
                 if by_day:
                     switching = tariff.switching_on(_day_of(slot))
+                if calendar is not None:
+                    protected = calendar.periods_on(_day_of(slot))
             if self.supply is SupplyState.ENABLED:
                 used = consumption(key, slot, factor)
             else:
@@ -405,7 +424,7 @@ class Meter:
             block = blocks.get(register) if blocks else None
             owed = self._count_blocks(block, used) if block else used * prices[register]
             if prepayment:
-                self._charge(owed, events, in_day, slot)
+                self._charge(owed, events, bool(protected and protected[in_day]), slot)
             slot += 1
         self.hh_count += end_slot - self.accounted_to // HALF_HOUR
         self.accounted_to = end_slot * HALF_HOUR
@@ -447,7 +466,9 @@ class Meter:
         if self.block_counters is not None:
             self.block_counters = [0] * (BLOCK_RATES * BLOCKS)
 
-    def _charge(self, owed: int, events: list[MeterEvent], in_day: int, slot: int) -> None:
+    def _charge(self, owed: int, events: list[MeterEvent], protected: bool, slot: int) -> None:
+        """Take a half hour's charges from credit; ``protected``: the half hour is in a
+        non-disablement period, so the supply stays on."""
         credit, config = self.credit, self.prepayment
         energy_cost, credit.carry = divmod(owed + credit.carry, 1000)
         cost = energy_cost + self.tariff.standing_charge // SLOTS_PER_DAY
@@ -475,7 +496,7 @@ class Meter:
         if (
             self.supply is not SupplyState.DISABLED
             and credit.available(config) <= config.disablement_threshold
-            and not (config.non_disablement and config.non_disablement[in_day])
+            and not protected
         ):
             self.supply = transition(
                 "supply", self.supply_table, self.supply, SupplyEvent.CREDIT_EXHAUSTED
@@ -568,6 +589,9 @@ class Meter:
                 "non_disablement": [i for i, on in enumerate(self.prepayment.non_disablement) if on]
                 if self.prepayment.non_disablement
                 else None,
+                "non_disablement_calendar": None
+                if self.prepayment.non_disablement_calendar is None
+                else self.prepayment.non_disablement_calendar.to_json(),
             },
             "credit": {
                 "balance": self.credit.balance,
@@ -629,6 +653,12 @@ def _from_ring(meter: Meter, ring: list[int] | None) -> None:
 
 def _prepayment_from_json(data: dict[str, Any]) -> PrepaymentConfig:
     slots = data.get("non_disablement")
-    values = {k: int(v) for k, v in data.items() if k != "non_disablement"}
+    calendar = data.get("non_disablement_calendar")
+    kept = ("non_disablement", "non_disablement_calendar")
+    values = {k: int(v) for k, v in data.items() if k not in kept}
     periods = () if slots is None else tuple(i in set(slots) for i in range(SLOTS_PER_DAY))
-    return PrepaymentConfig(**values, non_disablement=periods)
+    return PrepaymentConfig(
+        **values,
+        non_disablement=periods,
+        non_disablement_calendar=None if calendar is None else non_disablement_from_json(calendar),
+    )

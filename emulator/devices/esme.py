@@ -20,7 +20,14 @@ from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError, TransitionError
 from emulator.firmware import FirmwareVersion
-from emulator.metering import BlockRate, Meter, PaymentMode, SpecialDay, Tariff
+from emulator.metering import (
+    BlockRate,
+    Meter,
+    PaymentMode,
+    Season,
+    SpecialDay,
+    Tariff,
+)
 from emulator.profiles import DEFAULT_SHAPE, shape_named, unit_interval
 from emulator.supply import LOAD_SWITCH, SupplyEvent
 from gbcs import content as c
@@ -316,9 +323,9 @@ def tariff_of(cmd: c.UpdateTariff) -> Tariff:
             f"price scale {cmd.price_scale} is finer than the meter's milli-pence resolution"
         )
     scale = 10 ** (money + energy)
-    weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
-    if not weeks:
-        raise CommandError("the calendar has no week profile for its first season")
+    weeks = {w.name: w for w in cmd.week_profiles}
+    if not cmd.seasons or any(s.week not in weeks for s in cmd.seasons):
+        raise CommandError("the calendar has no week profile for each of its seasons")
     profiles = {d.day_id: d for d in cmd.day_profiles}
     charges = list(cmd.tou_prices)
     blocks: dict[int, BlockRate] = {}
@@ -347,7 +354,11 @@ def tariff_of(cmd: c.UpdateTariff) -> Tariff:
             switching.append(rate - 1)
         return tuple(switching)
 
-    week = tuple(table(day_id) for day_id in weeks[0].days)
+    seasons = tuple(
+        Season.from_cosem(s.start, tuple(table(day_id) for day_id in weeks[s.week].days))
+        for s in cmd.seasons
+    )
+    week = seasons[0].weekdays
     special = tuple(
         SpecialDay(int.from_bytes(d.date[0:2], "big"), d.date[2], d.date[3], table(d.day_id))
         for d in cmd.special_days
@@ -358,6 +369,7 @@ def tariff_of(cmd: c.UpdateTariff) -> Tariff:
         switching=week[0],
         weekdays=week if len(set(week)) > 1 else (),
         special_days=special,
+        seasons=seasons if len(seasons) > 1 else (),
         block_rates=tuple(blocks[n] for n in sorted(blocks)),
     )
 

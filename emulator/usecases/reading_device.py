@@ -18,6 +18,7 @@ quantity shared out over its intervals).
 
 from __future__ import annotations
 
+import datetime as _dt
 import struct
 from typing import Any
 
@@ -25,6 +26,7 @@ from emulator.devices.families import Reply, handles
 from emulator.devices.meter import MAX_METER_BALANCE
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
+from emulator.metering import EVERY_YEAR, Season
 from emulator.profiles import unit_interval
 from emulator.supply import SupplyState
 from emulator.usecases.reading import (
@@ -489,7 +491,8 @@ _ATTRIBUTES_ANSWER = FC_SERVER_TO_CLIENT | FC_DISABLE_DEFAULT_RESPONSE
 
 
 def _current_tier(meter: Any, device_time: int) -> int:
-    switching = meter.tariff.switching
+    day = _dt.datetime.fromtimestamp(device_time, _dt.UTC).date()
+    switching = meter.tariff.switching_on(day)
     return int(switching[(device_time // HALF_HOUR) % len(switching)]) + 1
 
 
@@ -512,20 +515,43 @@ def gas_tariff_attributes(meter: Any) -> dict[tuple[int, int], ZclValue]:
     return values
 
 
+def _zcl_date(year: int, month: int, day: int) -> bytes:
+    """A ZCL date (year - 1900, month, day, any day of the week; 0xFF any)."""
+    return bytes((0xFF if year == EVERY_YEAR else year - 1900, month, day, 0xFF))
+
+
 def gas_calendar_frames(device: Any) -> dict[int, list[bytes]]:
     """The calendar the GSME bills on, as Publish Day Profile / Week Profile / Seasons /
-    Special Days payloads by command: one day profile (its tier all day), one week, one
-    season from 2000, no special days - the tariff family keeps the tier, not the calendar
-    GCS01a sent."""
-    tier = int(device.family_state("tariff").get("calendar", {}).get("tier", 1))
-    price = gc.GasPrice(0, device.meter.tariff.standing_charge, (1,) * max(tier, 1))
-    tariff = gc.GasTariff(
+    Special Days payloads by command: a day profile for each distinct day (its tier all
+    day), a week for each season (one season from 2000 when the tariff has one) and the
+    special days, as GCS01a would send the tariff the meter holds."""
+    tariff = device.meter.tariff
+    week = tariff.weekdays or (tariff.switching,) * 7
+    seasons = tariff.seasons or (Season(2000, 1, 1, week),)
+    tiers: dict[int, int] = {}
+    for table in (
+        *(t for s in seasons for t in s.weekdays),
+        *(d.switching for d in tariff.special_days),
+    ):
+        tiers.setdefault(int(table[0]) + 1, len(tiers) + 1)
+    price = gc.GasPrice(0, tariff.standing_charge, (1,) * max(tiers))
+    calendar = gc.GasTariff(
         price,
-        (gc.GasDay(1, tier),),
-        ((1, (1,) * 7),),
-        (gc.GasSeason(bytes((100, 1, 1, 0xFF)), 1),),
+        tuple(gc.GasDay(day_id, tier) for tier, day_id in tiers.items()),
+        tuple(
+            (n, tuple(tiers[int(t[0]) + 1] for t in season.weekdays))
+            for n, season in enumerate(seasons, 1)
+        ),
+        tuple(
+            gc.GasSeason(_zcl_date(season.year, season.month, season.day), n)
+            for n, season in enumerate(seasons, 1)
+        ),
+        tuple(
+            gc.GasSpecialDay(_zcl_date(d.year, d.month, d.day), tiers[int(d.switching[0]) + 1])
+            for d in tariff.special_days
+        ),
     )
-    return _calendar_frames(tariff.encode())
+    return _calendar_frames(calendar.encode())
 
 
 def publish_price(meter: Any, device_time: int) -> bytes:

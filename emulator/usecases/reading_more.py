@@ -30,7 +30,7 @@ from typing import Any
 from emulator.devices.families import Reply, handles
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
-from emulator.metering import PaymentMode, SpecialDay
+from emulator.metering import PaymentMode, Season, SpecialDay
 from emulator.usecases import urp
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
 from emulator.usecases.configuration import setting
@@ -352,22 +352,35 @@ def _price_scale(charges: list[int]) -> int:
     return scale
 
 
+SEASON_MIDNIGHT = bytes.fromhex("ff000000008000ff")
+"""A season start's day of week (any), time (00:00:00.00), deviation (none) and clock
+status (none), as the meter's activity calendar carries them."""
+
+
 def _special_date(day: SpecialDay) -> bytes:
     """A special day's 5-byte COSEM date (year, month, day; any day of the week)."""
     return day.year.to_bytes(2, "big") + bytes((day.month, day.day, 0xFF))
 
 
+def _season_start(season: Season) -> bytes:
+    """A season's start as a COSEM date-time: its date (wildcards kept), midnight UTC."""
+    return season.year.to_bytes(2, "big") + bytes((season.month, season.day)) + SEASON_MIDNIGHT
+
+
 def tariff_data(meter: Any) -> tuple[dlms.Data, ...]:
     """The active calendar, special days, block thresholds, tariff type, standing charge and
     price matrix of the meter's tariff, in ECS01a's encoding (the same codec writes and reads
-    them): one season from 2000 whose week gives each day its switching table, a day profile
-    for each distinct table (the week's, then the special days'), each special day on its
+    them): each season (one from 2000 when the tariff has a single one) whose week gives each
+    day its switching table, a day profile for each distinct table (the seasons' weeks', then
+    the special days'), each special day on its
     table's profile, and each block rate's thresholds and block prices."""
     tariff = meter.tariff
     blocks = {b.register: b.rate for b in tariff.block_rates}
     week = tariff.weekdays or (tariff.switching,) * 7
+    seasons = tariff.seasons or (Season(2000, 1, 1, week),)
     tables: dict[tuple[int, ...], int] = {}
-    for table in (*week, *(d.switching for d in tariff.special_days)):
+    weeks = [t for season in seasons for t in season.weekdays]
+    for table in (*weeks, *(d.switching for d in tariff.special_days)):
         tables.setdefault(tuple(table), len(tables) + 1)
     prices = list(tariff.prices) + [0] * (gc.TOU_RATES - len(tariff.prices))
     block_prices = [[0] * gc.BLOCK_RATES for _ in range(gc.BLOCKS)]
@@ -380,13 +393,16 @@ def tariff_data(meter: Any) -> tuple[dlms.Data, ...]:
     charges = [tariff.standing_charge, *prices, *(p for row in block_prices for p in row)]
     scale = _price_scale(charges)
     unit = 10 ** (scale + 5)
-    name = b"\x01"
-    start = CosemDateTime.from_datetime(_dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)).to_bytes()
-    days = tuple(tables[tuple(t)] for t in week)
     update = gc.UpdateTariff(
         counter=0,
-        seasons=(gc.Season(name, start, name),),
-        week_profiles=(gc.WeekProfile(name, days),),  # type: ignore[arg-type]
+        seasons=tuple(
+            gc.Season(bytes((n,)), _season_start(season), bytes((n,)))
+            for n, season in enumerate(seasons, 1)
+        ),
+        week_profiles=tuple(
+            gc.WeekProfile(bytes((n,)), tuple(tables[tuple(t)] for t in season.weekdays))  # type: ignore[arg-type]
+            for n, season in enumerate(seasons, 1)
+        ),
         day_profiles=tuple(gc.DayProfile(n, _day_profile(t, blocks)) for t, n in tables.items()),
         standing_charge=round(tariff.standing_charge / unit),
         tou_prices=tuple(round(p / unit) for p in prices),

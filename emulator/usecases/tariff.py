@@ -27,12 +27,15 @@ from emulator.metering import (
     EVERY_YEAR,
     BlockRate,
     MeterEvent,
+    NonDisablementCalendar,
     PaymentMode,
     PrepaymentConfig,
+    Season,
     SpecialDay,
     Tariff,
 )
 from emulator.profiles import SLOTS_PER_DAY
+from emulator.tariff_calendar import non_disablement_from_json
 from gbcs import content as c
 from gbcs.content.account import CANCEL_PENDING, NOW
 from gbcs.devices import DeviceType
@@ -468,12 +471,15 @@ def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
     the meter's engine cannot hold, raises :class:`CommandError`."""
     problems = cmd.problems()
     days = {d.day_id: d.tier for d in cmd.days}
-    week = dict(cmd.weeks).get(cmd.seasons[0].week_id) if cmd.seasons else None
-    if week is None or any(d not in days for d in week):
+    weeks = dict(cmd.weeks)
+    if (
+        not cmd.seasons
+        or any(s.week_id not in weeks for s in cmd.seasons)
+        or any(d not in days for s in cmd.seasons for d in weeks[s.week_id])
+    ):
         problems.append("the calendar names a day or week profile it lacks")
     if problems:
         raise CommandError("; ".join(problems))
-    assert week is not None
 
     def table(day_id: int) -> tuple[int, ...]:
         return (max(days[day_id], 1) - 1,) * SLOTS_PER_DAY
@@ -484,7 +490,10 @@ def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
         thresholds = cmd.thresholds[: cmd.price.thresholds]
         blocks = (BlockRate(0, 1, thresholds, prices[: len(thresholds) + 1]),)
         prices = prices[:1]
-    tables = tuple(table(d) for d in week)
+    seasons = tuple(
+        Season.from_zcl(s.start, tuple(table(d) for d in weeks[s.week_id])) for s in cmd.seasons
+    )
+    tables = seasons[0].weekdays
     tariff = Tariff(
         prices=prices,
         standing_charge=cmd.price.standing_charge,
@@ -499,6 +508,7 @@ def gas_tariff_of(cmd: c.GasTariff) -> Tariff:
             )
             for s in cmd.special_days
         ),
+        seasons=seasons if len(seasons) > 1 else (),
         block_rates=blocks,
     )
     if tariff.problems():
@@ -537,8 +547,12 @@ def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContex
         "non_disablement": [
             {"day": d.day_id, "switches": [[m, on] for m, on in d.switches]} for d in cmd.days
         ],
-        "periods": _periods(cmd),
     }
+    try:
+        held["calendar"] = _non_disablement(cmd).to_json()
+    except CommandError as refused:
+        device._log(f"GCS05 refused: {refused}")
+        return answer(ZCL_FAILURE)
     config = _prepay_config(_meter(device), held)
     if config.problems():
         device._log("GCS05 refused: " + "; ".join(config.problems()))
@@ -556,21 +570,47 @@ def update_gas_prepay(device: Any, command: Message, now: int, ctx: DeviceContex
     return answer(0)
 
 
-def _periods(cmd: c.GasPrepayConfig) -> list[int]:
-    """The half hours of the day in a non-disablement period, by the day profile of the
-    first season's Monday (the emulated meter keeps every day alike, as it bills)."""
+def _non_disablement(cmd: c.GasPrepayConfig) -> NonDisablementCalendar:
+    """GCS05's non-disablement calendar: each day profile's half hours in a period (its
+    start / end switches, from a day that starts outside one), each season's week of them,
+    and its special days. A calendar naming a profile it lacks raises
+    :class:`CommandError`."""
     weeks = dict(cmd.weeks)
-    monday = weeks.get(cmd.seasons[0].week_id, (0,))[0] if cmd.seasons else 0
-    switches = next((d.switches for d in cmd.days if d.day_id == monday), ())
-    periods = []
-    for slot in range(48):
-        on = False
-        for minute, start in switches:
-            if minute <= slot * 30:
-                on = start
-        if on:
-            periods.append(slot)
-    return periods
+    profiles = {d.day_id: d.switches for d in cmd.days}
+    named = [d for s in cmd.seasons for d in weeks.get(s.week_id, ())]
+    if not cmd.seasons or any(s.week_id not in weeks for s in cmd.seasons):
+        raise CommandError("the non-disablement calendar has no week profile for a season")
+    if any(d not in profiles for d in named) or any(
+        s.day_id not in profiles for s in cmd.special_days
+    ):
+        raise CommandError("the non-disablement calendar names a day profile it lacks")
+
+    def table(day_id: int) -> tuple[int, ...]:
+        periods = []
+        for slot in range(SLOTS_PER_DAY):
+            on = False
+            for minute, start in profiles[day_id]:
+                if minute <= slot * 30:
+                    on = start
+            periods.append(int(on))
+        return tuple(periods)
+
+    seasons = tuple(
+        Season.from_zcl(s.start, tuple(table(d) for d in weeks[s.week_id])) for s in cmd.seasons
+    )
+    return NonDisablementCalendar(
+        weekdays=seasons[0].weekdays,
+        seasons=seasons if len(seasons) > 1 else (),
+        special_days=tuple(
+            SpecialDay(
+                EVERY_YEAR if s.date[0] == 0xFF else 1900 + s.date[0],
+                s.date[1],
+                s.date[2],
+                table(s.day_id),
+            )
+            for s in cmd.special_days
+        ),
+    )
 
 
 GAS_DEBT_CAP_PERIOD = 7 * 24 * 3600
@@ -580,12 +620,14 @@ time-based debt recovery per week, the period the DCC sends an ESME (ECS08a)."""
 
 def _prepay_config(device: MeterDevice, held: dict[str, Any]) -> PrepaymentConfig:
     periods = set(held.get("periods", ()))
+    calendar = held.get("calendar")
     return replace(
         device.meter.prepayment,
         emergency_credit_limit=int(held["emergency_credit_limit"]),
         emergency_credit_threshold=int(held["emergency_credit_threshold"]),
         low_credit_threshold=int(held["low_credit_threshold"]),
         non_disablement=tuple(slot in periods for slot in range(48)) if periods else (),
+        non_disablement_calendar=None if calendar is None else non_disablement_from_json(calendar),
         debt_cap=int(held.get("debt_cap", 0)),
         debt_cap_period=int(held.get("debt_cap_period", GAS_DEBT_CAP_PERIOD)),
     )

@@ -20,7 +20,8 @@ from emulator.clock import from_seconds
 from emulator.devices.families import Alert, Reply, handles, ticks
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
-from emulator.metering import Meter, PaymentMode, SpecialDay, Tariff
+from emulator.metering import Meter, PaymentMode, Season, SpecialDay, Tariff
+from emulator.tariff_calendar import NonDisablementSchedule, ScheduleSwitch
 from emulator.usecases.tariff import (
     FAMILY,
     FUTURE_DATED_DLMS,
@@ -102,47 +103,34 @@ def esme_payment_mode(device: Any, command: Message, now: int, ctx: DeviceContex
     return _ok(cmd)
 
 
-def _date_key(raw: bytes, day: _dt.date) -> tuple[int, int, int]:
-    """A 5-byte COSEM date as (year, month, day) comparable with ``day``; a wildcard year
-    takes ``day``'s."""
-    year = int.from_bytes(raw[0:2], "big")
-    return (day.year if year == 0xFFFF else year, raw[2], raw[3])
+def _cosem_date(raw: bytes) -> tuple[int, int, int]:
+    """A 5-byte COSEM date as (year, month, day); year 0xFFFF every year, 0xFF any."""
+    return (int.from_bytes(raw[0:2], "big"), raw[2], raw[3])
 
 
-def _special_matches(raw: bytes, day: _dt.date) -> bool:
-    year = int.from_bytes(raw[0:2], "big")
-    return year in (0xFFFF, day.year) and raw[2] in (0xFF, day.month) and raw[3] in (0xFF, day.day)
-
-
-def non_disablement_periods(cmd: c.ElecPrepayConfig, day: _dt.date) -> list[int]:
-    """The half hours of ``day`` in a non-disablement period: the schedule's entries that
-    apply that day, within their dates - on a special day those naming it (a special day
-    replaces its week day, as in the tariff calendar), else those naming its week day -
-    START and STOP in time order from a day that starts outside any period."""
-    specials = {i for i, raw in enumerate(cmd.special_days, 1) if _special_matches(raw, day)}
-    today = (day.year, day.month, day.day)
-    switches = sorted(
-        (entry.time, entry.start)
-        for entry in cmd.schedule
-        if (entry.special_days & specials if specials else day.weekday() in entry.weekdays)
-        and _date_key(entry.begin, day) <= today <= _date_key(entry.end, day)
+def non_disablement_schedule(cmd: c.ElecPrepayConfig) -> NonDisablementSchedule:
+    """ECS08a's special days and schedule, which the meter follows day by day."""
+    return NonDisablementSchedule(
+        special_days=tuple(_cosem_date(raw) for raw in cmd.special_days),
+        switches=tuple(
+            ScheduleSwitch(
+                entry.start,
+                entry.time.hour * 60 + entry.time.minute,
+                entry.weekdays,
+                entry.special_days,
+                _cosem_date(entry.begin),
+                _cosem_date(entry.end),
+            )
+            for entry in cmd.schedule
+        ),
     )
-    periods = []
-    for slot in range(48):
-        on = False
-        for when, start in switches:
-            if when.hour * 60 + when.minute <= slot * 30:
-                on = start
-        if on:
-            periods.append(slot)
-    return periods
 
 
 @handles(E, ECS08A)
 def update_esme_prepay(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS08a: the emergency credit limit and threshold, the low credit threshold, the debt
-    recovery rate cap (a week) and the non-disablement periods of the day it takes effect
-    become the meter's; the maximum balance and credit threshold and the calendar are held
+    recovery rate cap (a week) and the non-disablement schedule (followed day by day) become
+    the meter's; the maximum balance and credit threshold and the calendar are held
     (``prepay``). A future one is held (``pending_prepay``), a cancellation drops it, an
     inconsistent one is refused and changes nothing."""
     cmd = c.ElecPrepayConfig.decode(command.content)
@@ -152,7 +140,6 @@ def update_esme_prepay(device: Any, command: Message, now: int, ctx: DeviceConte
         return _ok(cmd)
     clock = _device_clock(device, now)
     later = cmd.activate_at is not None and cmd.activate_at > clock
-    day = (cmd.activate_at if later and cmd.activate_at is not None else clock).date()
     held: dict[str, Any] = {
         "emergency_credit_limit": cmd.emergency_credit_limit,
         "emergency_credit_threshold": cmd.emergency_credit_threshold,
@@ -162,7 +149,7 @@ def update_esme_prepay(device: Any, command: Message, now: int, ctx: DeviceConte
         "max_meter_balance": cmd.max_meter_balance,
         "max_credit_threshold": cmd.max_credit_threshold,
         "special_days": [raw.hex() for raw in cmd.special_days],
-        "periods": non_disablement_periods(cmd, day),
+        "calendar": non_disablement_schedule(cmd).to_json(),
     }
     meter_device = _meter(device)
     config = _prepay_config(meter_device, held)
@@ -202,9 +189,9 @@ def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
     """The secondary element's tariff: its first season's week of switching tables, a table
     for each special day, and its TOU prices (the ESME takes the standing charge once, on
     its primary element)."""
-    weeks = [w for w in cmd.week_profiles if cmd.seasons and w.name == cmd.seasons[0].week]
-    if not weeks:
-        raise CommandError("the calendar has no week profile for its first season")
+    weeks = {w.name: w for w in cmd.week_profiles}
+    if not cmd.seasons or any(s.week not in weeks for s in cmd.seasons):
+        raise CommandError("the calendar has no week profile for each of its seasons")
     profiles = {d.day_id: d for d in cmd.day_profiles}
 
     def table(day_id: int) -> tuple[int, ...]:
@@ -220,7 +207,11 @@ def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
             switching.append(rate - c.SECONDARY_SCRIPT_BASE - 1)
         return tuple(switching)
 
-    week = tuple(table(day_id) for day_id in weeks[0].days)
+    seasons = tuple(
+        Season.from_cosem(s.start, tuple(table(day_id) for day_id in weeks[s.week].days))
+        for s in cmd.seasons
+    )
+    week = seasons[0].weekdays
     return Tariff(
         prices=_secondary_prices(cmd),
         standing_charge=0,
@@ -230,6 +221,7 @@ def secondary_tariff_of(cmd: c.SecondaryTariff) -> Tariff:
             SpecialDay(int.from_bytes(d.date[0:2], "big"), d.date[2], d.date[3], table(d.day_id))
             for d in cmd.special_days
         ),
+        seasons=seasons if len(seasons) > 1 else (),
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from emulator.devices.esme import tariff_of
 from emulator.fleet import Fleet
-from emulator.metering import EVERY_YEAR, BlockRate, PaymentMode, SpecialDay, Tariff
+from emulator.metering import EVERY_YEAR, BlockRate, PaymentMode, Season, SpecialDay, Tariff
 from emulator.usecases.billing import (
     billing_plaintext,
     prepay_snapshot_plaintext,
@@ -283,6 +283,30 @@ def test_tariff_read_has_the_weeks_special_days_and_blocks(fleet: Fleet, head: H
     day = _dt.datetime.fromtimestamp(at, _dt.UTC).date()
     register = tariff.switching_on(day)[(at // HALF_HOUR) % 48]
     assert _uint(data[0]) == tariff.prices[register]
+
+
+def test_tariff_read_has_every_season_and_the_active_price_is_the_seasons(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    """A tariff of two seasons (every year from 1 November: rate 1; from 15 January 2024:
+    rate 2 on weekdays, rate 3 at weekends) reads back as the same tariff, and the active
+    price is that of the season in force (the sandbox's clock: Monday 15 January 2024)."""
+    device = fleet.device(ESME, head.now)
+    winter, spring, weekend = (0,) * 48, (1,) * 48, (2,) * 48
+    tariff = Tariff(
+        prices=(9_000, 24_500, 30_000),
+        standing_charge=60_000,
+        switching=winter,
+        seasons=(
+            Season(EVERY_YEAR, 11, 1, (winter,) * 7),
+            Season(2024, 1, 15, (spring,) * 5 + (weekend,) * 2),
+        ),
+    )
+    device.meter.apply_tariff(tariff, None)
+    data = _read(head, 0x003A)
+    read = tariff_of(_as_update_tariff(data))
+    assert dataclasses.replace(read, prices=read.prices[:3]) == tariff
+    assert _uint(data[0]) == 24_500
 
 
 def _signed(value: dlms.Data) -> int:

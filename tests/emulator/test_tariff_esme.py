@@ -188,7 +188,10 @@ def test_ecs08a_configures_prepayment_now(prepay: HeadEnd, conformance: Path) ->
     assert config.low_credit_threshold == 300_000
     assert (config.debt_cap, config.debt_cap_period) == (5_000, 7 * 24 * 3600)
     # 15 January: the night's period only (00:00 - 09:30 is half hours 0 to 18)
-    assert [i for i, on in enumerate(config.non_disablement) if on] == list(range(19))
+    calendar = config.non_disablement_calendar
+    assert calendar is not None
+    periods = calendar.periods_on(dt.date(2024, 1, 15))
+    assert [i for i, on in enumerate(periods) if on] == list(range(19))
     held = esme.family_state(TARIFF)["prepay"]
     assert held["max_meter_balance"] == 30_000_000
 
@@ -199,7 +202,12 @@ def test_ecs08a_on_a_special_day_takes_its_periods(prepay: HeadEnd) -> None:
     assert _outcome(prepay, _config(prepay, activate_at=christmas)).ok
     prepay.now = christmas - timedelta(minutes=5)
     prepay.advance(timedelta(minutes=10))
-    assert all(esme.meter.prepayment.non_disablement)
+    calendar = esme.meter.prepayment.non_disablement_calendar
+    assert calendar is not None
+    assert all(calendar.periods_on(christmas.date()))
+    # The day after, the week days' entries again: the calendar is followed day by day.
+    boxing_day = calendar.periods_on(dt.date(2024, 12, 26))
+    assert [i for i, on in enumerate(boxing_day) if on] == list(range(19))
 
 
 def test_a_held_ecs08a_falls_due_with_one_alert_an_activation(prepay: HeadEnd) -> None:

@@ -511,8 +511,11 @@ def test_credit_running_out_in_a_non_disablement_period_waits_for_its_end(
     answer = prepay.send(prepay.command(GSME, config, counter=prepay.next_counter()))
     assert answer.response is not None
     assert c.ZclStatus.decode(answer.response.content).ok
-    assert gsme.meter.prepayment.non_disablement[0]
-    assert not gsme.meter.prepayment.non_disablement[16]
+    calendar = gsme.meter.prepayment.non_disablement_calendar
+    assert calendar is not None
+    periods = calendar.periods_on(dt.date(2024, 1, 15))
+    assert periods[0]
+    assert not periods[16]
     # T0 is 09:00: let the day pass to 23:00 on plenty of credit, then empty it.
     gsme.meter.credit.balance = 5_000_000
     prepay.advance(timedelta(hours=14))
