@@ -65,6 +65,7 @@ ECS26B = 0x003C
 ECS26C = 0x003D
 ECS26D = 0x003E
 ECS26L = 0x00D9
+ECS26K = 0x00C6
 ECS26F = 0x0040
 ECS27 = 0x0042
 ECS18A = 0x002B
@@ -174,6 +175,15 @@ def read_voltage_configuration(
 ) -> Reply:
     """ECS26b: the RMS voltage limiters and thresholds, as ECS29a last set them."""
     return _configuration_read(device, command, ECS26B)
+
+
+@handles(DeviceType.ESME, ECS26K)
+def read_voltage_configuration_polyphase(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS26k: ECS26b's limiters and each phase's average RMS thresholds, as ECS29b last set
+    them (a polyphase ESME's firmware lists it)."""
+    return _configuration_read(device, command, ECS26K)
 
 
 @handles(DeviceType.ESME, ECS26C)
