@@ -183,3 +183,59 @@ async def test_6_22_supplier_polyphase_settings_are_taken_and_6_2_10_reads_them(
     assert all(
         isinstance(o, BitString) and int.from_bytes(o.data, "big") == everything for o in others
     )
+
+
+def _phase(n: int, over: int, under: int) -> str:
+    return (
+        f"<sr:PolyPhaseVoltageSettings><sr:Phase>{n}</sr:Phase><sr:PhaseVoltageSettings>"
+        f"<sr:AverageRMSOverVoltageThreshold>{over}</sr:AverageRMSOverVoltageThreshold>"
+        f"<sr:AverageRMSUnderVoltageThreshold>{under}</sr:AverageRMSUnderVoltageThreshold>"
+        "<sr:AverageRMSVoltageMeasurementPeriod>30</sr:AverageRMSVoltageMeasurementPeriod>"
+        "</sr:PhaseVoltageSettings></sr:PolyPhaseVoltageSettings>"
+    )
+
+
+def _limiters() -> str:
+    values = {
+        "RMSExtremeOverVoltage": 287,
+        "RMSExtremeUnderVoltage": 180,
+        "RMSVoltageSag": 216,
+        "RMSVoltageSwell": 253,
+    }
+    return "".join(
+        f"<sr:{name}MeasurementPeriod>30</sr:{name}MeasurementPeriod>"
+        f"<sr:{name}Threshold>{volts}</sr:{name}Threshold>"
+        for name, volts in values.items()
+    )
+
+
+async def test_6_5_sets_each_phase_and_6_2_1_reads_them_back(
+    sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
+) -> None:
+    thresholds = {1: (260, 205), 2: (258, 207), 3: (256, 209)}
+    body = (
+        "<sr:UpdateDeviceConfigurationVoltage><sr:RMSVoltageSettings>"
+        f"{_limiters()}</sr:RMSVoltageSettings>"
+        + "".join(_phase(n, over, under) for n, (over, under) in thresholds.items())
+        + "</sr:UpdateDeviceConfigurationVoltage>"
+    )
+    xml = request(client, "6.5", POLYPHASE_ESME, body, originator=NETWORK_OPERATOR)
+    message = await call(client, xml, schema)
+    assert message.message_code == by_name("ECS29b").code
+    done = gc.decode_response(message.message_code, message.content)
+    assert isinstance(done, gc.Outcome)
+    assert done.ok
+
+    read = request(client, "6.2.1", POLYPHASE_ESME, "<sr:ReadDeviceConfigurationVoltage/>")
+    message = await call(client, read, schema)
+    assert message.message_code == by_name("ECS26k").code
+    response = gc.decode_response(message.message_code, message.content)
+    assert isinstance(response, gc.DlmsReadResponse)
+    # the four limiters (threshold, period: extreme over, extreme under, sag, swell), then
+    # L1 over / under, L2 under / over, L3 under / over
+    limits = response.data[:8]
+    assert limits == tuple(
+        dlms.double_long_unsigned(v) for v in (287, 30, 180, 30, 216, 30, 253, 30)
+    )
+    per_phase = response.data[8:]
+    assert per_phase == tuple(dlms.double_long_unsigned(v) for v in (260, 205, 207, 258, 209, 256))
