@@ -17,8 +17,7 @@ from gbcs.payloads import dlms
 from gbcs.payloads.dlms import BitString
 from gbcs.usecases import by_name
 from smetsim.client import DuisClient
-from smetsim.home import ESME, POLYPHASE_ESME
-from smetsim.sandbox import Sandbox
+from smetsim.sandbox import ESME, POLYPHASE_ESME, Sandbox
 from tests.e2e.support import SchemaCheck, request
 from tests.e2e.test_device_srs import call
 
