@@ -55,6 +55,11 @@ async def _read_network_data(
     xml = request(client, "4.10", POLYPHASE_ESME, _network_data(start, end))
     message = await call(client, xml, schema)
     assert message.message_code == by_name("ECS23b").code
+    # the header carries the meter's date-time at the read: after the period asked (every
+    # period these tests ask for ends at most 3 hours before now)
+    assert message.date_time is not None
+    read_at = dlms.CosemDateTime.from_bytes(message.date_time).to_datetime().timestamp()
+    assert end - 1 <= read_at <= end + 4 * 3600
     response = gc.decode_response(message.message_code, message.content)
     assert isinstance(response, gc.DlmsReadResponse)
     assert response.ok
