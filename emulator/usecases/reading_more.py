@@ -86,10 +86,11 @@ def _time(hour: int, minute: int = 0) -> bytes:
 
 
 FACTORY: dict[str, dlms.Data] = {
-    # Voltage quality (ECS29a writes them): RMS limiters' thresholds (V) and durations (s).
+    # Voltage quality (ECS29a writes them): RMS limiters' thresholds (V) and durations (s):
+    # 1 extreme over-voltage, 2 extreme under-voltage, 3 sag, 4 swell (GBCS's order).
     **{
         f"set 71 0-0:17.0.{n}.255/{a}": value
-        for n, levels in ((1, 264), (2, 253), (3, 216), (4, 207))
+        for n, levels in ((1, 264), (2, 207), (3, 216), (4, 253))
         for a, value in _limiter(levels).items()
     },
     # Each phase's average RMS over / under voltage thresholds (V) and the average RMS

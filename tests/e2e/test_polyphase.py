@@ -213,9 +213,29 @@ def _limiters() -> str:
     )
 
 
+async def _voltage_configuration(client: DuisClient, schema: SchemaCheck) -> tuple[int, ...]:
+    """SR6.2.1 to the polyphase ESME: ECS26k's values."""
+    read = request(client, "6.2.1", POLYPHASE_ESME, "<sr:ReadDeviceConfigurationVoltage/>")
+    message = await call(client, read, schema)
+    assert message.message_code == by_name("ECS26k").code
+    response = gc.decode_response(message.message_code, message.content)
+    assert isinstance(response, gc.DlmsReadResponse)
+    values = []
+    for value in response.data:
+        assert isinstance(value, dlms.Integer)
+        assert value.type is dlms.DataType.DOUBLE_LONG_UNSIGNED
+        values.append(value.value)
+    return tuple(values)
+
+
 async def test_6_5_sets_each_phase_and_6_2_1_reads_them_back(
     sandbox: Sandbox, client: DuisClient, schema: SchemaCheck
 ) -> None:
+    factory = await _voltage_configuration(client, schema)
+    extreme_over, extreme_under, sag, swell = (factory[n] for n in (0, 2, 4, 6))
+    # the factory limiters in GBCS's order, each where it belongs around 230 V
+    assert extreme_over > swell > 230 > sag > extreme_under
+
     thresholds = {1: (260, 205), 2: (258, 207), 3: (256, 209)}
     body = (
         "<sr:UpdateDeviceConfigurationVoltage><sr:RMSVoltageSettings>"
@@ -230,16 +250,7 @@ async def test_6_5_sets_each_phase_and_6_2_1_reads_them_back(
     assert isinstance(done, gc.Outcome)
     assert done.ok
 
-    read = request(client, "6.2.1", POLYPHASE_ESME, "<sr:ReadDeviceConfigurationVoltage/>")
-    message = await call(client, read, schema)
-    assert message.message_code == by_name("ECS26k").code
-    response = gc.decode_response(message.message_code, message.content)
-    assert isinstance(response, gc.DlmsReadResponse)
+    data = await _voltage_configuration(client, schema)
     # the four limiters (threshold, period: extreme over, extreme under, sag, swell), then
     # L1 over / under, L2 under / over, L3 under / over
-    limits = response.data[:8]
-    assert limits == tuple(
-        dlms.double_long_unsigned(v) for v in (287, 30, 180, 30, 216, 30, 253, 30)
-    )
-    per_phase = response.data[8:]
-    assert per_phase == tuple(dlms.double_long_unsigned(v) for v in (260, 205, 207, 258, 209, 256))
+    assert data == (287, 30, 180, 30, 216, 30, 253, 30, 260, 205, 207, 258, 209, 256)
