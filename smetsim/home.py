@@ -3,10 +3,11 @@ so that the DCC's request templates reach a device unchanged.
 
 The home of the DCC's reference test data: CHF ``00-DB-12-34-56-78-90-A2`` with its GPF
 ``...-A3``, ESME ``...-A0``, GSME ``...-A1``, PPMID ``...-A4`` and HCALCS ``...-A5``
-Commissioned, the IHD ``...-A6`` in the CHF's device log; the HAN join partners the join
-templates name (ESME ``...-93``, GSME ``...-94``, PPMID ``...-98``, HCALCS ``...-9A``, GPF
-``...-9C``); devices only pre-notified (ESME ``...-B0``, GSME ``...-B1``) for lifecycle tests;
-and any number of extra ESMEs (``00-DB-00-00-xx-xx-xx-xx``) and suppliers for load.
+Commissioned, with a polyphase ESME ``...-C0`` (variant C, its own MPAN) on the same hub; the
+IHD ``...-A6`` in the CHF's device log; the HAN join partners the join templates name (ESME
+``...-93``, GSME ``...-94``, PPMID ``...-98``, HCALCS ``...-9A``, GPF ``...-9C``); devices
+only pre-notified (ESME ``...-B0``, GSME ``...-B1``) for lifecycle tests; and any number of
+extra ESMEs (``00-DB-00-00-xx-xx-xx-xx``) and suppliers for load.
 
 :func:`seed_home` writes it into the SMI (what is not there yet), :func:`sandbox_fleet` builds
 the emulated devices among them, :func:`home_keys` gives every device of the home the DCC may
@@ -61,6 +62,9 @@ __all__ = [
     "PENDING_GSME",
     "PENDING_MPAN",
     "PENDING_MPRN",
+    "POLYPHASE_ESME",
+    "POLYPHASE_MPAN",
+    "POLYPHASE_PROFILE",
     "PPMID",
     "SECONDARY_MPAN",
     "UPRN",
@@ -95,6 +99,9 @@ JOIN_PARTNERS: Final = (PARTNER_ESME, PARTNER_GSME, PARTNER_PPMID, PARTNER_HCALC
 GSME). Their types are those the DCC's reference commands carry as the other device's type."""
 PENDING_ESME: Final = parse_eui("00-DB-12-34-56-78-90-B0")
 PENDING_GSME: Final = parse_eui("00-DB-12-34-56-78-90-B1")
+POLYPHASE_ESME: Final = parse_eui("00-DB-12-34-56-78-90-C0")
+"""A polyphase ESME (ESME variant C) beside the home's single-phase one: the DCC's templates
+name no polyphase meter, so it has an EUI of its own, out of the range they use."""
 
 IMPORT_MPAN: Final = "1312345678111"
 """The ESME's import MPAN (the one the 8.11 template carries)."""
@@ -109,6 +116,9 @@ OTHER_USER: Final = parse_eui("90-B3-D5-1F-3F-00-00-01")
 """The home's Other User (role OU, e.g. a consumer access device provider): the one role that
 may ask for a Customer Identification Number (SR9.1); its keys derive from the seed."""
 UPRN: Final = "100023336956"
+POLYPHASE_MPAN: Final = "1312345678444"
+"""The polyphase ESME's import MPAN, supplied by the home's supplier."""
+POLYPHASE_PROFILE: Final = "northbrook-nb300"
 
 _PROFILES: Final = {
     DeviceType.ESME: "northbrook-nb100",
@@ -134,16 +144,23 @@ class _Home:
     """In the CHF's device log without being commissioned (a type 2 device, a join partner)."""
     installed: bool = False
     """Installed Not Commissioned, in no device log (a hub's GPF waiting for its GSME)."""
+    profile: str | None = None
+    """The firmware profile emulating it, when not its type's usual one."""
 
     @property
     def emulated(self) -> bool:
         return self.kind in _PROFILES
+
+    @property
+    def profile_name(self) -> str:
+        return self.profile or _PROFILES[self.kind]
 
 
 HOME: Final[tuple[_Home, ...]] = (
     _Home(CHF, DeviceType.CHF, True),
     _Home(GPF, DeviceType.GPF, True),
     _Home(ESME, DeviceType.ESME, True, IMPORT_MPAN, SECONDARY_MPAN),
+    _Home(POLYPHASE_ESME, DeviceType.ESME, True, POLYPHASE_MPAN, profile=POLYPHASE_PROFILE),
     _Home(GSME, DeviceType.GSME, True, GAS_MPRN),
     _Home(PPMID, DeviceType.PPMID, True),
     _Home(HCALCS, DeviceType.HCALCS, True),
@@ -192,7 +209,7 @@ def sandbox_fleet(settings: SandboxSettings, keystore: Keystore, seed: bytes) ->
         fleet.add_sandbox_devices()
     for home in HOME:
         if home.emulated and home.eui not in fleet:
-            fleet.add(home.eui, _PROFILES[home.kind], hub=CHF)
+            fleet.add(home.eui, home.profile_name, hub=CHF)
     for index in range(1, settings.devices + 1):
         eui = extra_device(index)
         if eui not in fleet:
@@ -202,8 +219,10 @@ def sandbox_fleet(settings: SandboxSettings, keystore: Keystore, seed: bytes) ->
     return fleet
 
 
-def _prenotification(eui: bytes, kind: DeviceType, gateway: Gateway) -> DevicePrenotification:
-    profile = gateway_profile(kind)
+def _prenotification(
+    eui: bytes, kind: DeviceType, gateway: Gateway, profile_name: str | None = None
+) -> DevicePrenotification:
+    profile = profile_details(profile_name or _PROFILES[kind], kind)
     return DevicePrenotification(
         device_id=eui,
         manufacturer=profile[0],
@@ -221,9 +240,15 @@ def gateway_profile(kind: DeviceType) -> tuple[str, str, str, str, str | None]:
     """(manufacturer id, model id, SMETS/CHTS version, firmware, ESME variant) of the profile
     the sandbox hosts devices of ``kind`` with. Cached: reading the profiles' TOML for each of
     5,000 extra devices took most of a sandbox's start."""
+    return profile_details(_PROFILES[kind], kind)
+
+
+@functools.cache
+def profile_details(name: str, kind: DeviceType) -> tuple[str, str, str, str, str | None]:
+    """:func:`gateway_profile` of the firmware profile ``name`` (a device of type ``kind``)."""
     from emulator.firmware import load_profiles
 
-    profile = load_profiles()[_PROFILES[kind]]
+    profile = load_profiles()[name]
     first = profile.version(profile.initial_firmware)
     variant = first.esme_variant if kind is DeviceType.ESME else None
     return (
@@ -264,6 +289,7 @@ def seed_home(gateway: Gateway, extra: int, suppliers: int = 0) -> None:
         (GAS_MPRN, Fuel.GAS),
         (PENDING_MPAN, Fuel.ELECTRICITY),
         (PENDING_MPRN, Fuel.GAS),
+        (POLYPHASE_MPAN, Fuel.ELECTRICITY),
     ):
         if points.get(mpxn) is None:
             points.register_meter_point(mpxn, fuel, SUPPLIER, NETWORK_OPERATOR, uprn=UPRN)
@@ -271,7 +297,8 @@ def seed_home(gateway: Gateway, extra: int, suppliers: int = 0) -> None:
     missing = [h for h in HOME if h.eui != GPF and service.get_device(h.eui) is None]
     if missing:
         service.prenotify_shipment(
-            SUPPLIER, [_prenotification(h.eui, h.kind, gateway) for h in missing]
+            SUPPLIER,
+            [_prenotification(h.eui, h.kind, gateway, h.profile) for h in missing],
         )
         for home in missing:
             _install(

@@ -71,6 +71,7 @@ from smetsim.home import (
     PENDING_GSME,
     PENDING_MPAN,
     PENDING_MPRN,
+    POLYPHASE_ESME,
     PPMID,
     SECONDARY_MPAN,
     UPRN,
@@ -113,6 +114,7 @@ __all__ = [
     "PENDING_GSME",
     "PENDING_MPAN",
     "PENDING_MPRN",
+    "POLYPHASE_ESME",
     "PPMID",
     "SECONDARY_MPAN",
     "UPRN",
@@ -481,9 +483,9 @@ def describe(settings: SandboxSettings, url: str, admin_url: str | None = None) 
         f"state:     {state}{' (temporary)' if settings.temporary else ''}",
         f"RDP files: {settings.gateway.rdp_outbox}",
         f"devices:   ESME {eui_duis(ESME)}, GSME {eui_duis(GSME)}, CHF {eui_duis(CHF)}, "
-        f"GPF {eui_duis(GPF)}, PPMID {eui_duis(PPMID)}, HCALCS {eui_duis(HCALCS)} "
-        f"(Commissioned); IHD {eui_duis(IHD)}; join partners "
-        f"{', '.join(eui_duis(e) for e in JOIN_PARTNERS)}; pre-notified: "
+        f"GPF {eui_duis(GPF)}, PPMID {eui_duis(PPMID)}, HCALCS {eui_duis(HCALCS)}, "
+        f"polyphase ESME {eui_duis(POLYPHASE_ESME)} (Commissioned); IHD {eui_duis(IHD)}; "
+        f"join partners {', '.join(eui_duis(e) for e in JOIN_PARTNERS)}; pre-notified: "
         f"ESME {eui_duis(PENDING_ESME)}, GSME {eui_duis(PENDING_GSME)}"
         + (f"; {settings.devices} more ESMEs" if settings.devices else ""),
         f"users:     supplier {eui_duis(SUPPLIER)} (IS, GS), network operator "

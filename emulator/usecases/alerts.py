@@ -25,7 +25,7 @@ reads but change nothing else yet (the emulator has no HAN display traffic or al
 event log records every alert). The critical 0x8Fxx alerts have no behaviour object and are
 always sent.
 
-A single-phase ESME (every emulated one: no profile is polyphase) refuses the alerts of the
+A single-phase ESME (any ESME whose firmware's variant is not ``C..``) refuses the alerts of the
 polyphase groups (the DUIS ``...PolyPhase`` settings: 0x81B7 and the per-phase 0x80xx voltage
 and current alerts) with a failed result, as in the DCC's reference ERROR responses, and then
 changes nothing.

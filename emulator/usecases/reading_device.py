@@ -18,10 +18,12 @@ quantity shared out over its intervals).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import struct
 from typing import Any
 
+from emulator.clock import from_seconds
 from emulator.devices.families import Reply, handles
 from emulator.devices.meter import MAX_METER_BALANCE
 from emulator.devices.trust import DeviceContext
@@ -51,7 +53,7 @@ from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NETWORK_DATA_SAMPLE_ID, NOT
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
-from gbcs.payloads.dlms import Obis
+from gbcs.payloads.dlms import CosemDateTime, Obis
 from gbcs.payloads.gbz import (
     CONTROL_ENCRYPTED,
     CONTROL_LAST,
@@ -208,7 +210,7 @@ def voltage_counters(device: Any, phase: int) -> tuple[int, int]:
     )
 
 
-def _network_data(device: Any, command: Message, code: int) -> Reply:
+def _network_data(device: Any, command: Message, now: int, code: int) -> Reply:
     cmd = gc.decode_command(code, command.content)
     if not isinstance(cmd, gc.DlmsRead) or cmd.span is None:
         raise CommandError(f"message code 0x{code:04X} content is not a ranged read")
@@ -231,13 +233,17 @@ def _network_data(device: Any, command: Message, code: int) -> Reply:
             dlms.CompactArray(VOLTAGE_TYPE, body),
             dlms.double_long_unsigned(period),
         ]
-    return fitting(gc.DlmsReadResponse.for_command(cmd, tuple(data)).encode())
+    reply = fitting(gc.DlmsReadResponse.for_command(cmd, tuple(data)).encode())
+    # GBCS's ECS23 / ECS23b responses carry the meter's date-time in the header: the time the
+    # counters and the profile were read at.
+    read_at = CosemDateTime.from_datetime(from_seconds(device.device_time(now)))
+    return dataclasses.replace(reply, date_time=read_at.to_bytes())
 
 
 @handles(DeviceType.ESME, ECS23)
 def read_network_data(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS23: the RMS voltage counters and the average RMS voltage profile of the period."""
-    return _network_data(device, command, ECS23)
+    return _network_data(device, command, now, ECS23)
 
 
 @handles(DeviceType.ESME, ECS23B)
@@ -245,7 +251,7 @@ def read_network_data_polyphase(
     device: Any, command: Message, now: int, ctx: DeviceContext
 ) -> Reply:
     """ECS23b: ECS23's data for each of the three phases."""
-    return _network_data(device, command, ECS23B)
+    return _network_data(device, command, now, ECS23B)
 
 
 def network_data_samples(device: Any, earliest: int, count: int) -> tuple[int, list[int]]:

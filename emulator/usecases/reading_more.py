@@ -65,6 +65,7 @@ ECS26B = 0x003C
 ECS26C = 0x003D
 ECS26D = 0x003E
 ECS26L = 0x00D9
+ECS26K = 0x00C6
 ECS26F = 0x0040
 ECS27 = 0x0042
 ECS18A = 0x002B
@@ -85,10 +86,11 @@ def _time(hour: int, minute: int = 0) -> bytes:
 
 
 FACTORY: dict[str, dlms.Data] = {
-    # Voltage quality (ECS29a writes them): RMS limiters' thresholds (V) and durations (s).
+    # Voltage quality (ECS29a writes them): RMS limiters' thresholds (V) and durations (s):
+    # 1 extreme over-voltage, 2 extreme under-voltage, 3 sag, 4 swell (GBCS's order).
     **{
         f"set 71 0-0:17.0.{n}.255/{a}": value
-        for n, levels in ((1, 264), (2, 253), (3, 216), (4, 207))
+        for n, levels in ((1, 264), (2, 207), (3, 216), (4, 253))
         for a, value in _limiter(levels).items()
     },
     # Each phase's average RMS over / under voltage thresholds (V) and the average RMS
@@ -174,6 +176,15 @@ def read_voltage_configuration(
 ) -> Reply:
     """ECS26b: the RMS voltage limiters and thresholds, as ECS29a last set them."""
     return _configuration_read(device, command, ECS26B)
+
+
+@handles(DeviceType.ESME, ECS26K)
+def read_voltage_configuration_polyphase(
+    device: Any, command: Message, now: int, ctx: DeviceContext
+) -> Reply:
+    """ECS26k: ECS26b's limiters and each phase's average RMS thresholds, as ECS29b last set
+    them (a polyphase ESME's firmware lists it)."""
+    return _configuration_read(device, command, ECS26K)
 
 
 @handles(DeviceType.ESME, ECS26C)

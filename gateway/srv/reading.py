@@ -181,6 +181,13 @@ def _choose_network_data(names: tuple[str, ...], esme_variant: str | None) -> st
     return "ECS23b" if polyphase and "ECS23b" in names else names[0]
 
 
+def _choose_voltage_configuration(names: tuple[str, ...], esme_variant: str | None) -> str:
+    """SR6.2.1: ECS26k (each phase's average RMS thresholds) from a polyphase ESME (variant
+    ``C..``), ECS26b (phase 1's) from any other."""
+    polyphase = (esme_variant or "").startswith("C")
+    return "ECS26k" if polyphase and "ECS26k" in names else names[0]
+
+
 def _tabled(*names: str) -> frozenset[str]:
     """The use cases among ``names`` whose command this module builds (a table row)."""
     found = set()
@@ -371,7 +378,7 @@ _serve("4.15", "ECS27")
 _serve("4.16", "ECS17c")
 _serve("4.17", "ECS66", "GCS61", period=True, urp=True)
 _serve("4.18", "ECS82", "GCS60")
-_serve("6.2.1", "ECS26b", "ECS26k")
+_serve("6.2.1", "ECS26b", "ECS26k", by_variant=_choose_voltage_configuration)
 _serve("6.2.2", "ECS26c")
 _serve("6.2.3", "ECS26d", "ECS26l", "GCS21k")
 _serve("6.2.4", "ECS26i", "ECS26m", "GCS21e", "GCS21m", "ECS26n", acb=_TO_THE_HUB)

@@ -418,8 +418,7 @@ _SECURITY = (
     "alerts to the supplier or the network operator only"
 )
 _AUXILIARY = "configuration / auxiliary family"
-GAPS: dict[str, str] = {
-}
+GAPS: dict[str, str] = {}
 """Vector -> who raises it once emulated (each an expected failure here)."""
 
 for _name in _vectors():
