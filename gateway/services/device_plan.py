@@ -110,12 +110,14 @@ class Planner:
         request = device_han.resolve_request(tx, inv, self.keys, record, request)
         call = replace(call, request=request)
         # The ESME's variant as the SMI holds it decides where the body does not (SR6.27's
-        # ECS29f and SR4.10's ECS23b for a polyphase meter).
+        # ECS29f and SR4.10's ECS23b for a polyphase meter), and so does the sender's role
+        # (SR6.2.10's ECS25r2 for the network operator).
         name = spec.use_case(
             record.device_type,
             request,
             target,
             esme_variant=record.esme_variant if record.device_type is DeviceType.ESME else None,
+            roles=roles,
         )
         allowed = STATUSES.get(srv, IN_SERVICE)
         if record.status not in allowed:

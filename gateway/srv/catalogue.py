@@ -42,6 +42,7 @@ from gateway.srv.example import Example
 from gateway.srv.registry import CODECS, NON_DEVICE, NON_DEVICE_EXAMPLES
 from gateway.srv.spec import Codec, Row
 from gateway.srv.table import ROWS
+from gateway.users import UserRole
 from gbcs.devices import DeviceType
 
 __all__ = ["CATALOGUE", "FAMILIES", "Entry", "entry"]
@@ -103,10 +104,12 @@ class Entry:
         request: object,
         device: bytes,
         esme_variant: str | None = None,
+        roles: frozenset[UserRole] = frozenset(),
     ) -> str:
         """The GBCS use case of the request on a device of ``device_type`` (an ESME's variant
-        as the SMI holds it, where the codec chooses by it); ``E48`` when the SR is not for
-        that type, ``E47`` when this gateway does not build it yet."""
+        as the SMI holds it, or the sender's DCC User roles, where the codec chooses by them);
+        ``E48`` when the SR is not for that type, ``E47`` when this gateway does not build it
+        yet."""
         names = self.row.use_cases.get(device_type)
         if names is None:
             kinds = "/".join(t.value for t in self.row.use_cases)
@@ -118,7 +121,7 @@ class Entry:
                 types=kinds,
             )
         assert self.codec is not None
-        name = self.codec.use_case_for(request, names, esme_variant)
+        name = self.codec.use_case_for(request, names, esme_variant, roles)
         if name not in self.codec.builds:
             raise ServiceError("use_case_unavailable", srv=self.srv.value, use_case=name)
         return name

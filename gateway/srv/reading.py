@@ -21,7 +21,8 @@ from gateway.errors import ServiceError
 from gateway.srv.example import EMPTY, Example, ExampleError, Home, Values
 from gateway.srv.fields import Fields, invalid, one, read_datetime
 from gateway.srv.registry import serves
-from gateway.srv.spec import Codec, Command
+from gateway.srv.spec import Codec, Command, acts_as_network_operator
+from gateway.users import UserRole
 from gbcs import content as gc
 from gbcs.content.reads import ASN1_READS, DLMS_READS, PROTECTED_READS
 from gbcs.content.reads_gbz import GBZ_READS
@@ -188,6 +189,15 @@ def _choose_voltage_configuration(names: tuple[str, ...], esme_variant: str | No
     return "ECS26k" if polyphase and "ECS26k" in names else names[0]
 
 
+def _choose_behaviours(names: tuple[str, ...], roles: frozenset[UserRole]) -> str:
+    """SR6.2.10: ECS25r2 (the network operator's behaviour objects, which SR6.22 sets with
+    ECS25b / ECS25b3) when the sender acts as the network operator, ECS25r1 (the
+    supplier's) otherwise; the one use case of another device type."""
+    if acts_as_network_operator(roles) and "ECS25r2" in names:
+        return "ECS25r2"
+    return names[0]
+
+
 def _tabled(*names: str) -> frozenset[str]:
     """The use cases among ``names`` whose command this module builds (a table row)."""
     found = set()
@@ -207,6 +217,7 @@ def _serve(
     acb: tuple[str, ...] = (),
     urp: bool = False,
     by_variant: Callable[[tuple[str, ...], str | None], str] | None = None,
+    by_role: Callable[[tuple[str, ...], frozenset[UserRole]], str] | None = None,
 ) -> None:
     serves(
         srv,
@@ -216,6 +227,7 @@ def _serve(
             builds=_tabled(*names),
             choose=_choose_log if log else None,
             choose_by_variant=by_variant,
+            choose_by_role=by_role,
             acb_use_cases=frozenset(acb),
             example=_read_example(period=period, log=log, urp=urp),
         ),
@@ -386,7 +398,8 @@ _serve("6.2.5", "ECS26f")
 _serve("6.2.7", "ECS40", "GCS46")
 _serve("6.2.8", "GCS21a")
 _serve("6.2.9", "ECS26j", "GCS21j")
-_serve("6.2.10", "ECS25r1", "ECS25r2", "GCS20r")
+# The body is empty: the sender's role says whose behaviour objects are read.
+_serve("6.2.10", "ECS25r1", "ECS25r2", "GCS20r", by_role=_choose_behaviours)
 _serve(
     "6.13",
     *("ECS35a", "ECS35b", "ECS35e", "ECS35g", "CS10a", "CS10b", "ECS35c", "ECS35d"),

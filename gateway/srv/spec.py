@@ -20,11 +20,11 @@ from lxml import etree
 
 from gateway.duis.catalogue import CommandVariant, ServiceReferenceVariant
 from gateway.srv.example import Example
-from gateway.users import UserRole
+from gateway.users import SUPPLIER_ROLES, UserRole
 from gbcs.devices import DeviceType
 from gbcs.usecases import UseCase
 
-__all__ = ["Codec", "Command", "ResponsePattern", "Row"]
+__all__ = ["Codec", "Command", "ResponsePattern", "Row", "acts_as_network_operator"]
 
 
 class ResponsePattern(StrEnum):
@@ -168,6 +168,11 @@ class Codec:
     """Which use case when the target ESME's variant decides, not the body (SR6.27: ECS29f
     for a polyphase meter); given the candidate names and the SMI's ``ESMEVariant`` (None
     for another device type or when it is not known)."""
+    choose_by_role: Callable[[tuple[str, ...], frozenset[UserRole]], str] | None = None
+    """Which use case when the sender's role decides, not the body (SR6.2.10: ECS25r2, the
+    network operator's behaviour objects, when the sender acts as the network operator;
+    :func:`acts_as_network_operator`); given the candidate names and the sender's DCC User
+    roles (empty when not known, taken as a supplier's request)."""
     acb_use_cases: frozenset[str] = field(default_factory=frozenset)
     """Use cases the ACB originates (its own counter; the user and its counter go in the
     other-information, as GBCS says of CCS01/CCS02)."""
@@ -182,10 +187,24 @@ class Codec:
     it (the tariff and account family); the front door leaves the element in place."""
 
     def use_case_for(
-        self, request: Any, names: tuple[str, ...], esme_variant: str | None = None
+        self,
+        request: Any,
+        names: tuple[str, ...],
+        esme_variant: str | None = None,
+        roles: frozenset[UserRole] = frozenset(),
     ) -> str:
         if self.choose_by_variant is not None:
             return self.choose_by_variant(names, esme_variant)
+        if self.choose_by_role is not None:
+            return self.choose_by_role(names, roles)
         if self.choose is not None:
             return self.choose(request, names)
         return names[0]
+
+
+def acts_as_network_operator(roles: frozenset[UserRole]) -> bool:
+    """The sender acts as the electricity network operator: it holds the Electricity
+    Distributor role and no supplier role. The DCC gives a User one User ID a role, so a
+    sender is one or the other; a sandbox user registered with both is taken as the
+    supplier, whose use cases are the DUIS default."""
+    return UserRole.ED in roles and not roles & SUPPLIER_ROLES
