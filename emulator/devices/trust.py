@@ -104,6 +104,8 @@ AUTHORITY: Mapping[str, frozenset[RemotePartyRole]] = {
     "ECS25a3": _SUPPLIER_ONLY,
     "ECS25b": frozenset({_N}),
     "ECS25b3": frozenset({_N}),
+    "ECS25r1": _SUPPLIER_ONLY,
+    "ECS25r2": frozenset({_N}),
     "ECS24": _READERS,
     "ECS42": _SUPPLIER_ONLY,
     "ECS43": _SUPPLIER_ONLY,

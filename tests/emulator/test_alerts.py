@@ -128,6 +128,18 @@ def test_the_network_operators_objects_refuse_the_supplier(fleet: Fleet, head: H
     assert FAMILY not in (device.extra or {})
 
 
+@pytest.mark.parametrize(
+    ("code", "wrong"), [(0x00EE, NETWORK_OPERATOR), (0x00EF, SUPPLIER)], ids=["ECS25r1", "ECS25r2"]
+)
+def test_each_partys_settings_are_read_by_that_party_only(
+    head: HeadEnd, code: int, wrong: bytes
+) -> None:
+    cmd = c.DlmsRead(code, head.next_counter() % (1 << 24))
+    answer = head.send(head.command(ESME, cmd, originator=wrong, counter=head.counter))
+    assert answer.response is None
+    assert answer.alert_codes() == [AlertCode.SOURCE_HAS_NO_AUTHORITY]
+
+
 @pytest.mark.parametrize("use_case", ["ECS25a1", "ECS25a2", "ECS25b", "ECS25b3"])
 @pytest.mark.parametrize("scenario", ["SUCCESS", "ERROR"])
 def test_the_reference_commands_are_answered_as_the_references(
