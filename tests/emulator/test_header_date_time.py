@@ -118,3 +118,22 @@ def test_a_use_case_gbcs_does_not_date_answers_without_one() -> None:
     answer = head.send(head.command(ESME, c.ReadFirmwareVersion(head.next_counter())))
     assert answer.response is not None
     assert answer.response.date_time is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a handler's CommandError is answered by Device.handle_message "
+    "(emulator/devices/base.py, outside this change), which does not stamp the error "
+    "response; the DCC's ERROR references carry the date-time",
+)
+def test_a_refused_dated_use_case_answers_with_the_date_time() -> None:
+    from gbcs.codes import NETWORK_OPERATOR
+
+    fleet = sandbox_fleet()
+    head = HeadEnd(fleet, pki_for(), T0)
+    # ECS17b naming the network operator as the requester: the ESME refuses it.
+    cmd = c.ReadImportRegisters(head.next_counter(), NETWORK_OPERATOR, ESME)
+    answer = head.send(head.command(ESME, cmd))
+    assert answer.response is not None
+    assert not c.decode_response(answer.response.message_code, answer.response.content).ok
+    assert answer.response.date_time is not None
