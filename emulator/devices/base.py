@@ -45,6 +45,7 @@ from emulator.devices.families import (
     Reply,
     _observe,
 )
+from emulator.devices.header_time import DATED_RESPONSES, device_now
 from emulator.devices.trust import (
     AUTHORITY,
     DEFAULT_TRUST,
@@ -206,13 +207,16 @@ class Device:
         except (GbcsError, ValueError) as exc:
             self._log(f"{uc.name} content not understood: {exc}")
             reply = Reply(self.error_content(command, uc, exc))
+        date_time = reply.date_time
+        if date_time is None and command.message_code in DATED_RESPONSES:
+            date_time = device_now(self, now)  # success and error alike
         response = ctx.builder.response(
             command,
             reply.content,
             critical=uc.critical,
             encrypt=reply.encrypt,
             extensions=reply.extensions,
-            date_time=reply.date_time,
+            date_time=date_time,
         )
         if reply.alerts:
             return [*out, response, *self.seal(reply.alerts, now, ctx)]

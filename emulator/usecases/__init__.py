@@ -60,16 +60,3 @@ FAMILIES += (sub_ghz.FAMILY,)
 from emulator.usecases import unjoin_b  # noqa: E402, F401  (registers CS04b)
 
 FAMILIES += ("unjoin_b",)
-
-# Last, once every handler is in: the responses GBCS dates get the device's time in their
-# header, whichever handler (a family's or the device class's own) answers.
-from emulator.devices import DEVICE_CLASSES  # noqa: E402
-from emulator.usecases.header_time import (  # noqa: E402
-    dated_handlers,
-    stamp_family_handlers,
-)
-
-stamp_family_handlers()
-for _cls in set(DEVICE_CLASSES.values()):
-    if _cls.HANDLERS:
-        _cls.HANDLERS = dated_handlers(_cls.HANDLERS)

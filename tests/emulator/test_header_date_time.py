@@ -120,13 +120,8 @@ def test_a_use_case_gbcs_does_not_date_answers_without_one() -> None:
     assert answer.response.date_time is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a handler's CommandError is answered by Device.handle_message "
-    "(emulator/devices/base.py, outside this change), which does not stamp the error "
-    "response; the DCC's ERROR references carry the date-time",
-)
 def test_a_refused_dated_use_case_answers_with_the_date_time() -> None:
+    """The DCC's ERROR references carry the date-time as the SUCCESS ones do."""
     from gbcs.codes import NETWORK_OPERATOR
 
     fleet = sandbox_fleet()

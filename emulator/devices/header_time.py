@@ -4,21 +4,16 @@ The DCC's reference responses (RTDS) of the use cases below carry a date-time in
 ciphering / general signing header, success and error alike: for a command that may be
 future dated, when the device executed it; for a read, when the device read the values. Both
 are the device's clock at the time it answers (a future-dated command held for later answers
-when the device accepts it). One rule for all of them, applied to whichever handler answers
-the use case, so a new handler cannot forget it.
+when the device accepts it). One rule for all of them, applied by :class:`Device` to the
+reply of whichever handler answers the use case - or to its error response - so a new
+handler cannot forget it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.families import FAMILY_HANDLERS, Handler, Reply
-from emulator.devices.trust import DeviceContext
-from gbcs.frames import Message
 from gbcs.payloads.dlms import CosemDateTime
 from gbcs.usecases import USE_CASES
 
@@ -47,31 +42,3 @@ DATED_RESPONSES: frozenset[int] = frozenset(
 def device_now(device: Any, now: int) -> bytes:
     """The device's clock at host time ``now``, as the header's COSEM date-time."""
     return CosemDateTime.from_datetime(from_seconds(device.device_time(now))).to_bytes()
-
-
-def dated(handler: Handler) -> Handler:
-    """``handler``, its reply stamped with the device's time unless it set one itself."""
-
-    def stamped(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
-        reply = handler(device, command, now, ctx)
-        if reply.date_time is not None:
-            return reply
-        return dataclasses.replace(reply, date_time=device_now(device, now))
-
-    stamped.__doc__ = handler.__doc__
-    stamped.__name__ = getattr(handler, "__name__", "stamped")
-    return stamped
-
-
-def dated_handlers(handlers: Mapping[int, Handler]) -> Mapping[int, Handler]:
-    """A device class's own handlers, those of :data:`DATED_RESPONSES` stamped."""
-    return MappingProxyType(
-        {code: dated(h) if code in DATED_RESPONSES else h for code, h in handlers.items()}
-    )
-
-
-def stamp_family_handlers() -> None:
-    """Stamp the family handlers registered so far (once, after every family imported)."""
-    for key, handler in list(FAMILY_HANDLERS.items()):
-        if key[1] in DATED_RESPONSES:
-            FAMILY_HANDLERS[key] = dated(handler)
