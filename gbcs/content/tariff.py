@@ -59,6 +59,28 @@ IMMEDIATE = bytes.fromhex("0000000000000000008000ff")
 CANCEL = bytes.fromhex("ffffffffffffffffff8000ff")
 """The activation date-time (all wildcards) that cancels a pending future-dated update, as
 the reference data's ECS01a CANCELLATION command sends it."""
+
+
+def activation(when: _dt.datetime | None, cancel: bool) -> OctetString:
+    """The activation date-time of a tariff-family write: now (``when`` None), at ``when``,
+    or - ``cancel`` - the wildcards that cancel the pending future-dated one."""
+    if cancel:
+        if when is not None:
+            raise EncodeError("a cancellation has no activation time")
+        return dlms.octet_string(CANCEL)
+    return dlms.octet_string(IMMEDIATE) if when is None else _stamp(when)
+
+
+def read_activation(values: list[bytes], what: str) -> tuple[_dt.datetime | None, bool]:
+    """(``when``, ``cancel``) of the activation date-times of one write, which must agree."""
+    if len(set(values)) != 1:
+        raise DecodeError(f"{what}: the elements activate at different times")
+    raw = values[0]
+    if raw in (IMMEDIATE, CANCEL):
+        return None, raw == CANCEL
+    return CosemDateTime.from_bytes(raw).to_datetime(), False
+
+
 TOU_RATES = 48
 BLOCK_SCRIPT_BASE = 100
 """The tariff script selector of block tariff rate n is 100 + n (TOU rate n's is n)."""
@@ -331,13 +353,7 @@ class UpdateTariff(DlmsCommand):
         return found
 
     def _activation(self) -> OctetString:
-        if self.cancel_pending:
-            if self.activate_at is not None:
-                raise EncodeError("a cancellation has no activation time")
-            return dlms.octet_string(CANCEL)
-        if self.activate_at is None:
-            return dlms.octet_string(IMMEDIATE)
-        return _stamp(self.activate_at)
+        return activation(self.activate_at, self.cancel_pending)
 
     def encode(self) -> bytes:
         seasons, weeks, days = calendar_data(self.seasons, self.week_profiles, self.day_profiles)
@@ -385,13 +401,8 @@ class UpdateTariff(DlmsCommand):
             tuple(prices.get(bytes([0xA1 + 0x10 * b + r]), 0) for r in range(BLOCK_RATES))
             for b in range(BLOCKS)
         )
-        activations = {_octets(v, "activation time") for v in data[15:21]}
-        if len(activations) != 1:
-            raise DecodeError("the tariff elements activate at different times")
-        raw = activations.pop()
-        cancel_pending = raw == CANCEL
-        activate_at = (
-            None if raw in (IMMEDIATE, CANCEL) else CosemDateTime.from_bytes(raw).to_datetime()
+        activate_at, cancel_pending = read_activation(
+            [_octets(v, "activation time") for v in data[15:21]], "the tariff"
         )
         found = cls(
             counter,
@@ -487,12 +498,8 @@ class UpdatePrice(DlmsCommand):
             tuple(prices.get(bytes([0xA1 + 0x10 * b + r]), 0) for r in range(BLOCK_RATES))
             for b in range(BLOCKS)
         )
-        activations = {_octets(v, "activation time") for v in data[2:]}
-        if len(activations) != 1:
-            raise DecodeError("ECS01b: the charges activate at different times")
-        raw = activations.pop()
-        activate_at = (
-            None if raw in (IMMEDIATE, CANCEL) else CosemDateTime.from_bytes(raw).to_datetime()
+        activate_at, cancelled = read_activation(
+            [_octets(v, "activation time") for v in data[2:]], "ECS01b"
         )
         found = cls(
             counter,
@@ -502,7 +509,7 @@ class UpdatePrice(DlmsCommand):
             activate_at,
             price_scale,
             commodity_scale,
-            raw == CANCEL,
+            cancelled,
         )
         _check_exact(found, content)
         return found
@@ -732,4 +739,6 @@ __all__ = [
     "UpdatePrice",
     "UpdateTariff",
     "WeekProfile",
+    "activation",
+    "read_activation",
 ]

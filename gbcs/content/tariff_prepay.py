@@ -23,13 +23,12 @@ from gbcs.content._common import (
     _octets,
     _parse_request,
     _request,
-    _stamp,
     register,
 )
-from gbcs.content.tariff import CANCEL, IMMEDIATE
-from gbcs.errors import DecodeError, EncodeError
+from gbcs.content.tariff import activation, read_activation
+from gbcs.errors import DecodeError
 from gbcs.payloads import dlms
-from gbcs.payloads.dlms import AccessSpec, BitString, CosemDateTime, Data, Obis, OctetString
+from gbcs.payloads.dlms import AccessSpec, BitString, Data, Obis
 
 # =========================================================================== ECS02 / ECS03
 
@@ -47,23 +46,6 @@ COLLECT_ALWAYS = b"\xe0"
 SUSPENDED_WHEN_DISABLED = b"\xc0"
 """The 3-bit collection configurations: every bit set, or the third cleared (the time-based
 debts are not collected while the supply is disabled)."""
-
-
-def _activation(when: _dt.datetime | None, cancel: bool) -> OctetString:
-    if cancel:
-        if when is not None:
-            raise EncodeError("a cancellation has no activation time")
-        return dlms.octet_string(CANCEL)
-    return dlms.octet_string(IMMEDIATE) if when is None else _stamp(when)
-
-
-def _read_activation(values: list[bytes], what: str) -> tuple[_dt.datetime | None, bool]:
-    if len(set(values)) != 1:
-        raise DecodeError(f"{what}: the elements activate at different times")
-    raw = values[0]
-    if raw in (IMMEDIATE, CANCEL):
-        return None, raw == CANCEL
-    return CosemDateTime.from_bytes(raw).to_datetime(), False
 
 
 def credit_charges(
@@ -151,14 +133,14 @@ class ElecCreditMode(DlmsCommand):
     def encode(self) -> bytes:
         mode = dlms.structure(dlms.enum(CREDIT_MODE), dlms.enum(ACCOUNT_ACTIVE))
         charges = _charges_data(credit_charges(False, self.twin))
-        when = _activation(self.activate_at, self.cancel_pending)
+        when = activation(self.activate_at, self.cancel_pending)
         return _request(self.counter, self.specs(), (mode, charges, when))
 
     @classmethod
     def decode(cls, content: bytes) -> ElecCreditMode:
         counter, data = _parse_request(content, cls(0).specs())
         rows = _read_charges(data[1])
-        when, cancel = _read_activation([_octets(data[2], "activation")], "ECS02")
+        when, cancel = read_activation([_octets(data[2], "activation")], "ECS02")
         found = cls(counter, any(c == SECONDARY for _, c, _ in rows), when, cancel)
         _check_exact(found, content)
         return found
@@ -195,7 +177,7 @@ class ElecPrepaymentMode(DlmsCommand):
 
     def encode(self) -> bytes:
         mode = dlms.structure(dlms.enum(PREPAYMENT_MODE), dlms.enum(ACCOUNT_ACTIVE))
-        when = _activation(self.activate_at, self.cancel_pending)
+        when = activation(self.activate_at, self.cancel_pending)
         data = (
             mode,
             dlms.double_long(self.disablement_threshold),
@@ -210,7 +192,7 @@ class ElecPrepaymentMode(DlmsCommand):
         counter, data = _parse_request(content, cls(0, 0).specs())
         threshold = _int(data[1], "disablement threshold", dlms.DataType.DOUBLE_LONG)
         rows = _read_charges(data[2])
-        when, cancel = _read_activation(
+        when, cancel = read_activation(
             [_octets(data[3], "activation"), _octets(data[4], "activation")], "ECS03"
         )
         found = cls(
@@ -367,7 +349,7 @@ class ElecPrepayConfig(DlmsCommand):
                 for i, e in enumerate(self.schedule, start=1)
             )
         )
-        when = _activation(self.activate_at, self.cancel_pending)
+        when = activation(self.activate_at, self.cancel_pending)
         data: list[Data] = [
             days,
             dlms.double_long(self.max_meter_balance),
@@ -421,7 +403,7 @@ class ElecPrepayConfig(DlmsCommand):
                 )
             )
         activations = [_octets(v, "activation") for v in (data[8], *data[10:])]
-        at, cancel = _read_activation(activations, "ECS08a")
+        at, cancel = read_activation(activations, "ECS08a")
         found = cls(
             counter,
             tuple(special),

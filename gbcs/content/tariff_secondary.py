@@ -21,27 +21,26 @@ from gbcs.content._common import (
     _octets,
     _parse_request,
     _request,
-    _stamp,
     register,
 )
 from gbcs.content.tariff import (
-    CANCEL,
-    IMMEDIATE,
     DayProfile,
     Season,
     SpecialDay,
     WeekProfile,
     _parse_unit_charge,
     _unit_charge,
+    activation,
     calendar_data,
     calendar_problems,
+    read_activation,
     read_calendar,
     read_special_days,
     special_days_data,
 )
-from gbcs.errors import DecodeError, EncodeError
+from gbcs.errors import DecodeError
 from gbcs.payloads import dlms
-from gbcs.payloads.dlms import AccessSpec, CosemDateTime, Obis, OctetString
+from gbcs.payloads.dlms import AccessSpec, Obis
 
 SECONDARY_CALENDAR = "0-0:13.0.1.255"
 SECONDARY_SPECIAL_DAYS = "0-1:11.0.1.255"
@@ -52,23 +51,6 @@ SECONDARY_IMPORT = Obis.parse("1-20:1.8.0.255")
 SECONDARY_RATES = 4
 SECONDARY_SCRIPT_BASE = 200
 """The tariff script selector of secondary TOU rate n is 200 + n."""
-
-
-def _activation(when: _dt.datetime | None, cancel: bool) -> OctetString:
-    if cancel:
-        if when is not None:
-            raise EncodeError("a cancellation has no activation time")
-        return dlms.octet_string(CANCEL)
-    return dlms.octet_string(IMMEDIATE) if when is None else _stamp(when)
-
-
-def _read_activation(values: list[bytes], what: str) -> tuple[_dt.datetime | None, bool]:
-    if len(set(values)) != 1:
-        raise DecodeError(f"{what}: the elements activate at different times")
-    raw = values[0]
-    if raw in (IMMEDIATE, CANCEL):
-        return None, raw == CANCEL
-    return CosemDateTime.from_bytes(raw).to_datetime(), False
 
 
 def _price_data(commodity_scale: int, price_scale: int, prices: tuple[int, ...]) -> dlms.Data:
@@ -143,7 +125,7 @@ class SecondaryTariff(DlmsCommand):
 
     def encode(self) -> bytes:
         seasons, weeks, days = calendar_data(self.seasons, self.week_profiles, self.day_profiles)
-        when = _activation(self.activate_at, self.cancel_pending)
+        when = activation(self.activate_at, self.cancel_pending)
         data = (
             _price_data(self.commodity_scale, self.price_scale, self.prices),
             seasons,
@@ -161,7 +143,7 @@ class SecondaryTariff(DlmsCommand):
         counter, data = _parse_request(content, cls(0, (), (), (), (), ()).specs())
         commodity_scale, price_scale, prices = _read_prices(data[0], "ECS01c")
         seasons, weeks, days = read_calendar(data[1], data[2], data[3])
-        at, cancel = _read_activation([_octets(v, "activation") for v in data[5:]], "ECS01c")
+        at, cancel = read_activation([_octets(v, "activation") for v in data[5:]], "ECS01c")
         found = cls(
             counter,
             seasons,
@@ -199,14 +181,14 @@ class SecondaryPrice(DlmsCommand):
 
     def encode(self) -> bytes:
         prices = _price_data(self.commodity_scale, self.price_scale, self.prices)
-        when = _activation(self.activate_at, self.cancel_pending)
+        when = activation(self.activate_at, self.cancel_pending)
         return _request(self.counter, self.specs(), (prices, when))
 
     @classmethod
     def decode(cls, content: bytes) -> SecondaryPrice:
         counter, data = _parse_request(content, cls(0, ()).specs())
         commodity_scale, price_scale, prices = _read_prices(data[0], "ECS01d")
-        at, cancel = _read_activation([_octets(data[1], "activation")], "ECS01d")
+        at, cancel = read_activation([_octets(data[1], "activation")], "ECS01d")
         found = cls(counter, prices, price_scale, commodity_scale, at, cancel)
         _check_exact(found, content)
         return found
