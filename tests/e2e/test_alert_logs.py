@@ -33,8 +33,10 @@ from smetsim.sandbox import (
     Sandbox,
     SandboxSettings,
 )
+from tests.e2e.listener import Listener, listening
+from tests.e2e.listener import register as _register
 from tests.e2e.support import gbcs_of, request
-from tests.e2e.test_future_dated_tariff import Listener, MovableClock, _register
+from tests.e2e.test_future_dated_tariff import MovableClock
 
 INSTALL_CODE = "30313233343536373839414243444546"
 NEW_PPMID = "00000200"
@@ -59,20 +61,8 @@ async def sandbox(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Sandbox]
 
 @pytest.fixture
 async def listener() -> AsyncIterator[tuple[Listener, str]]:
-    from aiohttp import web
-
-    found = Listener()
-    app = web.Application()
-    app.router.add_post("/duis/responses", found.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield found, f"http://127.0.0.1:{port}/duis/responses"
-    finally:
-        await runner.cleanup()
+    async with listening() as found:
+        yield found
 
 
 async def _wait(found: Listener, code: str, count: int = 1) -> list[bytes]:

@@ -7,72 +7,28 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from gateway.duis.signature import XmlSignatureVerifier
 from gbcs.codes import ACB, SUPPLIER, KeyPurpose
 from smetsim.client import DuisClient
 from smetsim.sandbox import CHF, ESME, PENDING_ESME, PENDING_MPAN, Sandbox
+from tests.e2e.listener import Listener, listening, register
 from tests.e2e.support import request, request_id
-
-
-class Listener:
-    """A DCC User's response endpoint."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        self.arrived = asyncio.Event()
-        self.fail_first = 0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if self.fail_first > 0:
-            self.fail_first -= 1
-            return web.Response(status=503)
-        self.bodies.append(body)
-        self.arrived.set()
-        return web.Response(status=200)
 
 
 @pytest.fixture
 async def listener() -> AsyncIterator[tuple[Listener, str]]:
-    found = Listener()
-    app = web.Application()
-    app.router.add_post("/duis/responses", found.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield found, f"http://127.0.0.1:{port}/duis/responses"
-    finally:
-        await runner.cleanup()
+    async with listening() as found:
+        yield found
 
 
 async def _register(sandbox: Sandbox, client: DuisClient, url: str) -> None:
-    certificate = sandbox.keystore.certificate(SUPPLIER, KeyPurpose.DS)
-    assert certificate is not None
-    pem = certificate.public_bytes(Encoding.PEM).decode()
-    async with client.session.post(
-        sandbox.url + "/admin/users",
-        json={
-            "eui": "90-B3-D5-1F-30-01-00-00",
-            "roles": ["IS", "GS"],
-            "certificate": pem,
-            "response_url": url,
-        },
-    ) as answer:
-        assert answer.status == 200, await answer.text()
+    await register(sandbox, client, url)
 
 
 async def _wait_for(listener: Listener, count: int) -> None:
-    async with asyncio.timeout(5):
-        while len(listener.bodies) < count:
-            listener.arrived.clear()
-            await listener.arrived.wait()
+    await listener.wait_for(count)
 
 
 async def test_answers_and_alerts_are_posted_signed(

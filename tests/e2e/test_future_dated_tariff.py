@@ -15,19 +15,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from emulator.devices.meter import MeterDevice
 from gateway.duis.signature import XmlSignatureVerifier
 from gbcs import content as c
-from gbcs.codes import ACB, SUPPLIER, KeyPurpose
+from gbcs.codes import ACB, KeyPurpose
 from gbcs.frames import Message
 from gbcs.payloads import gbz
 from gbcs.payloads.dlms import OctetString
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings
+from tests.e2e.listener import Listener, listening, register
 from tests.e2e.support import gbcs_of, template
 
 
@@ -37,21 +36,6 @@ class MovableClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-class Listener:
-    """The supplier's response endpoint."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.bodies.append(await request.read())
-        return web.Response(status=200)
-
-    def alerts(self, code: str) -> list[bytes]:
-        marker = f"<sr:AlertCode>{code}</sr:AlertCode>".encode()
-        return [b for b in self.bodies if b"DeviceAlertMessage" in b and marker in b]
 
 
 @pytest.fixture
@@ -73,33 +57,12 @@ async def home(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 async def listener() -> AsyncIterator[tuple[Listener, str]]:
-    found = Listener()
-    app = web.Application()
-    app.router.add_post("/duis/responses", found.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield found, f"http://127.0.0.1:{port}/duis/responses"
-    finally:
-        await runner.cleanup()
+    async with listening() as found:
+        yield found
 
 
 async def _register(home: Sandbox, client: DuisClient, url: str) -> None:
-    certificate = home.keystore.certificate(SUPPLIER, KeyPurpose.DS)
-    assert certificate is not None
-    async with client.session.post(
-        home.url + "/admin/users",
-        json={
-            "eui": SUPPLIER.hex("-").upper(),
-            "roles": ["IS", "GS"],
-            "certificate": certificate.public_bytes(Encoding.PEM).decode(),
-            "response_url": url,
-        },
-    ) as answer:
-        assert answer.status == 200, await answer.text()
+    await register(home, client, url)
 
 
 def _at(xml: bytes, when: datetime) -> bytes:

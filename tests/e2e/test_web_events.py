@@ -14,15 +14,14 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from aiohttp import web
 
 from gateway.wan import Direction
 from gbcs.codes import ACB
 from gbcs.frames import Message
 from smetsim.client import DuisClient
 from smetsim.sandbox import CHF, ESME, IMPORT_MPAN, PENDING_MPAN, Sandbox, SandboxSettings
+from tests.e2e.listener import listening, register
 from tests.e2e.support import request, request_id
-from tests.e2e.test_delivery import Listener, _register
 
 Event = dict[str, Any]
 A0 = "00-DB-12-34-56-78-90-A0"
@@ -145,16 +144,8 @@ async def test_smi_and_flag_changes_and_rdp_files_are_events(
 async def test_a_delivered_report_is_an_event(
     sandbox: Sandbox, client: DuisClient, tmp_path: Path
 ) -> None:
-    found = Listener()
-    app = web.Application()
-    app.router.add_post("/duis/responses", found.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/duis/responses"
-    try:
-        await _register(sandbox, client, url)
+    async with listening() as (found, url):
+        await register(sandbox, client, url)
         async with events(sandbox) as stream:
             xml = _read(client)
             await client.post(xml)
@@ -163,8 +154,6 @@ async def test_a_delivered_report_is_an_event(
         assert (delivered["kind"], delivered["url"]) == ("response", url)
         assert found.bodies
         assert request_id(xml).encode() in found.bodies[-1]
-    finally:
-        await runner.cleanup()
 
 
 async def test_an_alert_raised_while_a_request_is_open_is_logged_under_it(
