@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lxml import etree
@@ -119,3 +120,14 @@ async def recorded_firmware(sandbox: Sandbox, device: bytes, version: str) -> De
             break
         await asyncio.sleep(0.01)
     return record
+
+
+class MovableClock:
+    """The sandbox's clock, moved by the test (``clock.now += timedelta(...)``) instead of
+    waiting: start it with ``Sandbox.start(settings, clock=clock)``."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -35,8 +35,7 @@ from smetsim.sandbox import (
 )
 from tests.e2e.listener import Listener, listening
 from tests.e2e.listener import register as _register
-from tests.e2e.support import gbcs_of, request
-from tests.e2e.test_future_dated_tariff import MovableClock
+from tests.e2e.support import MovableClock, gbcs_of, request
 
 INSTALL_CODE = "30313233343536373839414243444546"
 NEW_PPMID = "00000200"

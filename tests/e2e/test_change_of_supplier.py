@@ -17,7 +17,7 @@ import asyncio
 import base64
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -43,7 +43,7 @@ from smetsim.sandbox import (
     SandboxSettings,
     extra_supplier,
 )
-from tests.e2e.support import SchemaCheck, gbcs_of, request
+from tests.e2e.support import MovableClock, SchemaCheck, gbcs_of, request
 
 B = extra_supplier(1)
 
@@ -392,21 +392,13 @@ async def test_a_handover_must_install_the_right_party(
     assert sandbox.devices.stats["sent"] == sent
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
     tmp_path: Path, schema: SchemaCheck
 ) -> None:
     """SR6.23 with an execution date-time to the communications hub (the DSP pattern: a CHF
     does not execute future-dated commands itself): accepted, held by the DCC - the CHF still
     trusts A - and sent when the DCC's clock passes it."""
-    clock = _Clock()
+    clock = MovableClock()
     settings = SandboxSettings.create(
         state=tmp_path / "state",
         port=0,
@@ -466,7 +458,7 @@ async def test_a_future_dated_change_of_supplier_runs_on_the_meter(
     """SR6.23 with an execution date-time to the ESME (the Device pattern): the command goes
     at once carrying the time; the meter acknowledges it, changes supplier when its clock
     passes the time and alerts 0x00CB to B; the SMI then records B."""
-    clock = _Clock()
+    clock = MovableClock()
     settings = SandboxSettings.create(
         state=tmp_path / "state",
         port=0,

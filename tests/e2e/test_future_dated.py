@@ -17,10 +17,9 @@ from gbcs import content as gc
 from gbcs.codes import SUPPLIER
 from smetsim.client import DuisClient
 from smetsim.sandbox import CHF, ESME, Sandbox, SandboxSettings
-from tests.e2e.support import SchemaCheck, request
+from tests.e2e.support import MovableClock, SchemaCheck, request
 from tests.e2e.test_change_of_supplier import (
     B,
-    _Clock,
     _credentials_holder,
     _final,
     _handover_body,
@@ -29,8 +28,8 @@ from tests.e2e.test_change_of_supplier import (
 
 
 @pytest.fixture
-async def clocked(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, _Clock]]:
-    clock = _Clock()
+async def clocked(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, MovableClock]]:
+    clock = MovableClock()
     settings = SandboxSettings.create(
         state=tmp_path / "state",
         port=0,
@@ -56,14 +55,14 @@ def _stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def _pass_time(sandbox: Sandbox, clock: _Clock, to: datetime) -> None:
+async def _pass_time(sandbox: Sandbox, clock: MovableClock, to: datetime) -> None:
     clock.now = to
     for out in sandbox.fleet.advance(clock()):
         sandbox.wan.hubs.send_up(out.eui, out.frame, 0.0)
 
 
 async def test_a_future_dated_handover_runs_on_the_meter_at_its_time(
-    clocked: tuple[Sandbox, _Clock], schema: SchemaCheck
+    clocked: tuple[Sandbox, MovableClock], schema: SchemaCheck
 ) -> None:
     sandbox, clock = clocked
     when = clock.now + timedelta(hours=2)
@@ -88,7 +87,7 @@ async def test_a_future_dated_handover_runs_on_the_meter_at_its_time(
 
 
 async def test_the_cancellation_leaves_the_supplier_in_place(
-    clocked: tuple[Sandbox, _Clock], schema: SchemaCheck
+    clocked: tuple[Sandbox, MovableClock], schema: SchemaCheck
 ) -> None:
     sandbox, clock = clocked
     when = clock.now + timedelta(hours=2)
@@ -111,7 +110,7 @@ async def test_the_cancellation_leaves_the_supplier_in_place(
 
 
 async def test_a_future_dated_update_to_the_hub_is_refused(
-    clocked: tuple[Sandbox, _Clock],
+    clocked: tuple[Sandbox, MovableClock],
 ) -> None:
     sandbox, clock = clocked
     async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:
@@ -122,7 +121,7 @@ async def test_a_future_dated_update_to_the_hub_is_refused(
 
 
 async def test_an_execution_time_in_the_past_is_refused(
-    clocked: tuple[Sandbox, _Clock],
+    clocked: tuple[Sandbox, MovableClock],
 ) -> None:
     sandbox, clock = clocked
     async with DuisClient(sandbox.url, keys=sandbox.keystore, sign_xml=True, timeout=10) as c:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,15 +27,7 @@ from gbcs.payloads.dlms import OctetString
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings
 from tests.e2e.listener import Listener, listening, register
-from tests.e2e.support import gbcs_of, template
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.e2e.support import MovableClock, gbcs_of, template
 
 
 @pytest.fixture

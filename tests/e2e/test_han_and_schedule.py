@@ -15,17 +15,9 @@ import pytest
 
 from smetsim.client import DuisClient
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings
-from tests.e2e.support import recorded_firmware
+from tests.e2e.support import MovableClock, recorded_firmware
 
 TEMPLATES = "duis/templates"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
