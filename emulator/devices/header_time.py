@@ -11,6 +11,7 @@ handler cannot forget it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from emulator.clock import from_seconds
@@ -41,4 +42,10 @@ DATED_RESPONSES: frozenset[int] = frozenset(
 
 def device_now(device: Any, now: int) -> bytes:
     """The device's clock at host time ``now``, as the header's COSEM date-time."""
-    return CosemDateTime.from_datetime(from_seconds(device.device_time(now))).to_bytes()
+    return _cosem(int(device.device_time(now)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cosem(seconds: int) -> bytes:
+    # Many devices answer within the same second: the encoding is made once for each.
+    return CosemDateTime.from_datetime(from_seconds(seconds)).to_bytes()
