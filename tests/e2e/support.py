@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -131,3 +132,19 @@ class MovableClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+async def start_clocked(tmp_path: Path, clock: MovableClock, **settings: Any) -> Sandbox:
+    """A sandbox of the default home on ``clock``, in-process, with 2 s for a device's
+    answer; ``settings`` as :meth:`SandboxSettings.create` takes them. The caller closes it."""
+    return await Sandbox.start(
+        SandboxSettings.create(
+            state=tmp_path / "state",
+            port=0,
+            latency=False,
+            response_timeout=2.0,
+            durability="process",
+            **settings,
+        ),
+        clock=clock,
+    )

@@ -31,11 +31,10 @@ from smetsim.sandbox import (
     PENDING_MPAN,
     PPMID,
     Sandbox,
-    SandboxSettings,
 )
 from tests.e2e.listener import Listener, listening
 from tests.e2e.listener import register as _register
-from tests.e2e.support import MovableClock, gbcs_of, request
+from tests.e2e.support import MovableClock, gbcs_of, request, start_clocked
 
 INSTALL_CODE = "30313233343536373839414243444546"
 NEW_PPMID = "00000200"
@@ -48,10 +47,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def sandbox(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Sandbox]:
-    settings = SandboxSettings.create(
-        state=tmp_path / "state", port=0, latency=False, response_timeout=2.0, durability="process"
-    )
-    sb = await Sandbox.start(settings, clock=clock)
+    sb = await start_clocked(tmp_path, clock)
     try:
         yield sb
     finally:

@@ -43,7 +43,7 @@ from smetsim.sandbox import (
     SandboxSettings,
     extra_supplier,
 )
-from tests.e2e.support import MovableClock, SchemaCheck, gbcs_of, request
+from tests.e2e.support import MovableClock, SchemaCheck, gbcs_of, request, start_clocked
 
 B = extra_supplier(1)
 
@@ -399,15 +399,7 @@ async def test_a_future_dated_change_of_supplier_is_held_until_its_time(
     does not execute future-dated commands itself): accepted, held by the DCC - the CHF still
     trusts A - and sent when the DCC's clock passes it."""
     clock = MovableClock()
-    settings = SandboxSettings.create(
-        state=tmp_path / "state",
-        port=0,
-        latency=False,
-        response_timeout=2.0,
-        durability="process",
-        suppliers=1,
-    )
-    sandbox = await Sandbox.start(settings, clock=clock)
+    sandbox = await start_clocked(tmp_path, clock, suppliers=1)
     try:
         await _register(sandbox, B)
         when = clock.now + timedelta(hours=1)
@@ -459,15 +451,7 @@ async def test_a_future_dated_change_of_supplier_runs_on_the_meter(
     at once carrying the time; the meter acknowledges it, changes supplier when its clock
     passes the time and alerts 0x00CB to B; the SMI then records B."""
     clock = MovableClock()
-    settings = SandboxSettings.create(
-        state=tmp_path / "state",
-        port=0,
-        latency=False,
-        response_timeout=2.0,
-        durability="process",
-        suppliers=1,
-    )
-    sandbox = await Sandbox.start(settings, clock=clock)
+    sandbox = await start_clocked(tmp_path, clock, suppliers=1)
     try:
         await _register(sandbox, B)
         when = clock.now + timedelta(hours=2)

@@ -16,8 +16,8 @@ import pytest
 from gbcs import content as gc
 from gbcs.codes import SUPPLIER
 from smetsim.client import DuisClient
-from smetsim.sandbox import CHF, ESME, Sandbox, SandboxSettings
-from tests.e2e.support import MovableClock, SchemaCheck, request
+from smetsim.sandbox import CHF, ESME, Sandbox
+from tests.e2e.support import MovableClock, SchemaCheck, request, start_clocked
 from tests.e2e.test_change_of_supplier import (
     B,
     _credentials_holder,
@@ -30,15 +30,7 @@ from tests.e2e.test_change_of_supplier import (
 @pytest.fixture
 async def clocked(tmp_path: Path) -> AsyncIterator[tuple[Sandbox, MovableClock]]:
     clock = MovableClock()
-    settings = SandboxSettings.create(
-        state=tmp_path / "state",
-        port=0,
-        latency=False,
-        response_timeout=2.0,
-        durability="process",
-        suppliers=1,
-    )
-    sandbox = await Sandbox.start(settings, clock=clock)
+    sandbox = await start_clocked(tmp_path, clock, suppliers=1)
     try:
         yield sandbox, clock
     finally:

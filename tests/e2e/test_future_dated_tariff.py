@@ -25,9 +25,9 @@ from gbcs.frames import Message
 from gbcs.payloads import gbz
 from gbcs.payloads.dlms import OctetString
 from smetsim.client import DuisClient
-from smetsim.sandbox import ESME, GSME, Sandbox, SandboxSettings
+from smetsim.sandbox import ESME, GSME, Sandbox
 from tests.e2e.listener import Listener, listening, register
-from tests.e2e.support import MovableClock, gbcs_of, template
+from tests.e2e.support import MovableClock, gbcs_of, start_clocked, template
 
 
 @pytest.fixture
@@ -37,10 +37,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def home(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Sandbox]:
-    settings = SandboxSettings.create(
-        state=tmp_path / "state", port=0, latency=False, response_timeout=2.0, durability="process"
-    )
-    sandbox = await Sandbox.start(settings, clock=clock)
+    sandbox = await start_clocked(tmp_path, clock)
     try:
         yield sandbox
     finally:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from smetsim.client import DuisClient
-from smetsim.sandbox import ESME, Sandbox, SandboxSettings
-from tests.e2e.support import MovableClock, recorded_firmware
+from smetsim.sandbox import ESME, Sandbox
+from tests.e2e.support import MovableClock, recorded_firmware, start_clocked
 
 TEMPLATES = "duis/templates"
 
@@ -27,10 +27,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def home(tmp_path: Path, clock: MovableClock) -> AsyncIterator[Sandbox]:
-    settings = SandboxSettings.create(
-        state=tmp_path / "state", port=0, latency=False, response_timeout=2.0, durability="process"
-    )
-    sandbox = await Sandbox.start(settings, clock=clock)
+    sandbox = await start_clocked(tmp_path, clock)
     try:
         yield sandbox
     finally:
