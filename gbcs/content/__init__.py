@@ -49,8 +49,10 @@ is a name of this package (``gc.ReadImportRegisters``).
    :func:`decode_response` and ``SUPPORTED_COMMANDS`` then know it;
 3. add the classes to the module's ``Command`` / ``Response`` unions and its ``__all__``.
 
-A new family module is imported in :mod:`~gbcs.content._package` and its unions joined to
-``Command`` / ``Response`` there.
+A new family module is star-imported in :mod:`~gbcs.content._package` (what runs) and in
+this module's ``TYPE_CHECKING`` block (what mypy reads), and its unions joined to ``Command``
+/ ``Response`` in the first. The package's names are resolved from ``_package`` on first use,
+so importing one family module alone does not load the others.
 """
 
 from __future__ import annotations
@@ -58,7 +60,46 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gbcs.content._package import *  # noqa: F403
+    # mypy reads the names here: a star import of _package, which imports this package's
+    # modules, is an import cycle mypy does not resolve star imports through.
+    from gbcs.content._common import *  # noqa: F403
+    from gbcs.content._package import (
+        SUPPORTED_COMMANDS as SUPPORTED_COMMANDS,
+    )
+    from gbcs.content._package import (
+        Command as Command,
+    )
+    from gbcs.content._package import (
+        Content as Content,
+    )
+    from gbcs.content._package import (
+        Response as Response,
+    )
+    from gbcs.content._package import (
+        decode_command as decode_command,
+    )
+    from gbcs.content._package import (
+        decode_response as decode_response,
+    )
+    from gbcs.content.account import *  # noqa: F403
+    from gbcs.content.account_esme import *  # noqa: F403
+    from gbcs.content.alerts import *  # noqa: F403
+    from gbcs.content.alerts_config import *  # noqa: F403
+    from gbcs.content.configuration import *  # noqa: F403
+    from gbcs.content.firmware import *  # noqa: F403
+    from gbcs.content.gas_alerts import *  # noqa: F403
+    from gbcs.content.gas_prepay import *  # noqa: F403
+    from gbcs.content.gas_tariff import *  # noqa: F403
+    from gbcs.content.han import *  # noqa: F403
+    from gbcs.content.reading import *  # noqa: F403
+    from gbcs.content.reads import *  # noqa: F403
+    from gbcs.content.reads_cin import *  # noqa: F403
+    from gbcs.content.reads_gbz import *  # noqa: F403
+    from gbcs.content.security import *  # noqa: F403
+    from gbcs.content.supply import *  # noqa: F403
+    from gbcs.content.tariff import *  # noqa: F403
+    from gbcs.content.tariff_prepay import *  # noqa: F403
+    from gbcs.content.tariff_secondary import *  # noqa: F403
 else:
     from importlib import import_module
 
