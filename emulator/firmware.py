@@ -125,14 +125,28 @@ class FirmwareProfile:
         return firmware_image(self, self.version(version))
 
     def image_hash(self, version: str) -> bytes:
-        return c.image_hash(self.image(version))
+        return _image_hash(self, self.version(version))
 
     def version_for_hash(self, image_hash: bytes) -> FirmwareVersion | None:
         """The firmware whose image has this SHA-256, if the profile knows one."""
         for candidate in self.firmware.values():
-            if c.image_hash(firmware_image(self, candidate)) == image_hash:
+            if _image_hash(self, candidate) == image_hash:
                 return candidate
         return None
+
+
+_IMAGE_HASHES: dict[tuple[str, str, bytes, int], bytes] = {}
+"""The hash of each emulated image made in this process: an image is made from these four
+alone, and every sandbox's Central Products List asks for the same ones (making them again
+was a tenth of a sandbox's start)."""
+
+
+def _image_hash(profile: FirmwareProfile, firmware: FirmwareVersion) -> bytes:
+    key = (profile.manufacturer_id, profile.model_id, firmware.version_bytes, firmware.image_size)
+    found = _IMAGE_HASHES.get(key)
+    if found is None:
+        found = _IMAGE_HASHES[key] = c.image_hash(firmware_image(profile, firmware))
+    return found
 
 
 def firmware_image(profile: FirmwareProfile, firmware: FirmwareVersion) -> bytes:

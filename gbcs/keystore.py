@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -432,9 +433,15 @@ def _read(path: Path) -> bytes:
 
 
 def _write(path: Path, data: bytes) -> None:
+    """Write a key file whole: a new file renamed over the old one, so a reader (or a crash)
+    never meets half a key, and a file hard-linked elsewhere (the pytest plugin's prepared
+    PKI) is replaced here, not changed there."""
+    part = path.with_name(path.name + ".part")
     try:
-        path.write_bytes(data)
+        part.write_bytes(data)
+        os.replace(part, path)
     except OSError as exc:
+        part.unlink(missing_ok=True)
         raise KeystoreError(f"cannot write {str(path)!r}: {exc}") from None
 
 

@@ -156,3 +156,20 @@ def test_many_devices_cost_nothing_until_used() -> None:
     assert key == derive_device_key(b"fleet", euis[54321], KeyPurpose.KA).public_key()
     assert len(store.keys()) == 1
     assert store.has_private_key(euis[1], KeyPurpose.DS)
+
+
+def test_save_replaces_a_linked_file_instead_of_writing_through_it(tmp_path: Path) -> None:
+    # The pytest plugin links a session's prepared PKI into each sandbox's state: a save into
+    # one state must leave the prepared files (and so every other sandbox's) as they were.
+    prepared, linked = tmp_path / "prepared", tmp_path / "linked"
+    generate_test_pki(b"first").save(prepared)
+    linked.mkdir()
+    for path in prepared.iterdir():
+        (linked / path.name).hardlink_to(path)
+    before = {p.name: p.read_bytes() for p in prepared.iterdir()}
+    generate_test_pki(b"second").save(linked)
+    assert {p.name: p.read_bytes() for p in prepared.iterdir()} == before
+    assert Keystore.load(linked).public_key(SUPPLIER, KeyPurpose.DS) != Keystore.load(
+        prepared
+    ).public_key(SUPPLIER, KeyPurpose.DS)
+    assert not list(linked.glob("*.part"))

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gbcs.keystore import Keystore
 from smetsim.pytest_plugin import SandboxHandle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,20 @@ def test_marker_options_reach_the_sandbox(smetsim_sandbox: SandboxHandle) -> Non
     xml = smetsim_sandbox.request("11.2", smetsim_sandbox.euis["chf"], "<sr:ReadFirmwareVersion/>")
     assert smetsim_sandbox.send(xml, sign=False, wait=False).answers[0].code == "E44"
     assert smetsim_sandbox.send(xml, sign=True).ok
+
+
+def test_each_sandbox_starts_with_the_sessions_pki(
+    smetsim_sandbox: SandboxHandle, smetsim_pki: Path
+) -> None:
+    # Made once a session and linked: the sandbox loaded it rather than making its own.
+    prepared = sorted((smetsim_pki / "pki").iterdir())
+    assert prepared
+    for path in prepared:
+        assert (smetsim_sandbox.state / "pki" / path.name).samefile(path)
+    assert (smetsim_sandbox.state / "seed").read_text() == (smetsim_pki / "seed").read_text()
+    root = Keystore.load(smetsim_pki / "pki").root_certificate
+    assert root is not None
+    assert smetsim_sandbox.keystore.root_certificate == root
 
 
 def test_the_plugin_is_registered_and_imports_nothing_heavy() -> None:
