@@ -66,6 +66,9 @@ class LoadShape:
     spread: tuple[float, float] = (0.5, 1.8)
     """Range of the per-device factor on ``annual`` (log-uniform)."""
     _daily_mean: float = field(init=False, repr=False, compare=False)
+    _days: dict[tuple[int, float, int], tuple[int, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if len(self.day) != SLOTS_PER_DAY:
@@ -78,6 +81,7 @@ class LoadShape:
             raise ValueError(f"load shape {self.name!r}: noise must be in [0, 1), got {self.noise}")
         object.__setattr__(self, "day", _normalised(self.day))
         object.__setattr__(self, "_daily_mean", self.annual / DAYS_PER_YEAR)
+        object.__setattr__(self, "_days", {})
 
     def device_factor(self, key: int) -> float:
         """The device's multiplier on ``annual`` (a premises uses more or less than average)."""
@@ -100,29 +104,54 @@ class LoadShape:
 
     def consumption_run(self, key: int, first: int, count: int, factor: float) -> list[int]:
         """``consumption(key, slot, factor)`` of ``count`` slots from ``first``, the same
-        integers, computing each day's factors once (a meter regenerates months of its
-        record from it)."""
+        integers. A whole day of the run is made once and kept (see :data:`DAYS_KEPT`): a
+        meter regenerates its record from this on every read, and reads repeat the same days."""
         out: list[int] = []
-        append, day, noise = out.append, self.day, self.noise
         slot, end = first, first + count
+        days = self._days
         while slot < end:
             day_index = slot // SLOTS_PER_DAY
-            season = 1.0 + self.seasonal_amplitude * math.cos(
-                2.0 * math.pi * (day_index - 15) / DAYS_PER_YEAR
-            )
-            week = self.weekend_factor if (day_index + 3) % 7 >= 5 else 1.0
-            # The same products in the same order as consumption(): equal floats.
-            base = self._daily_mean * factor * season * week
-            stop = min(end, (day_index + 1) * SLOTS_PER_DAY)
-            while slot < stop:
-                # unit_interval(key ^ (slot * 0x9E3779B1)), inlined (the hot loop).
-                v = ((key ^ (slot * 0x9E3779B1)) + 0x9E3779B97F4A7C15) & MASK64
-                v = ((v ^ (v >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-                v = ((v ^ (v >> 27)) * 0x94D049BB133111EB) & MASK64
-                jitter = 1.0 + noise * (2.0 * ((v ^ (v >> 31)) * _INV_2_64) - 1.0)
-                append(int(base * day[slot - day_index * SLOTS_PER_DAY] * jitter + 0.5))
-                slot += 1
+            day_start = day_index * SLOTS_PER_DAY
+            stop = min(end, day_start + SLOTS_PER_DAY)
+            if slot == day_start and stop == day_start + SLOTS_PER_DAY:
+                whole = days.get((key, factor, day_index))
+                if whole is None:
+                    if len(days) >= DAYS_KEPT:
+                        del days[next(iter(days))]  # the oldest kept
+                    whole = days[(key, factor, day_index)] = tuple(
+                        self._slots(key, day_index, 0, SLOTS_PER_DAY, factor)
+                    )
+                out += whole
+            else:  # part of a day (a run's ends, one new half hour): made, not kept
+                out += self._slots(key, day_index, slot - day_start, stop - day_start, factor)
+            slot = stop
         return out
+
+    def _slots(self, key: int, day_index: int, low: int, high: int, factor: float) -> list[int]:
+        """The quantities of periods ``low`` to ``high`` (excluded) of one day."""
+        out: list[int] = []
+        append, day, noise = out.append, self.day, self.noise
+        season = 1.0 + self.seasonal_amplitude * math.cos(
+            2.0 * math.pi * (day_index - 15) / DAYS_PER_YEAR
+        )
+        week = self.weekend_factor if (day_index + 3) % 7 >= 5 else 1.0
+        # The same products in the same order as consumption(): equal floats.
+        base = self._daily_mean * factor * season * week
+        slot = day_index * SLOTS_PER_DAY + low
+        for period in range(low, high):
+            # unit_interval(key ^ (slot * 0x9E3779B1)), inlined (the hot loop).
+            v = ((key ^ (slot * 0x9E3779B1)) + 0x9E3779B97F4A7C15) & MASK64
+            v = ((v ^ (v >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            v = ((v ^ (v >> 27)) * 0x94D049BB133111EB) & MASK64
+            jitter = 1.0 + noise * (2.0 * ((v ^ (v >> 31)) * _INV_2_64) - 1.0)
+            append(int(base * day[period] * jitter + 0.5))
+            slot += 1
+        return out
+
+
+DAYS_KEPT = 4096
+"""Whole days of consumption a load shape keeps once made (each 48 integers, about 2 MB in
+all), oldest out first: a 30-day profile read makes its days once, not on every read."""
 
 
 # Typical domestic day in GB (UTC half hours from 00:00): low overnight, a morning rise,

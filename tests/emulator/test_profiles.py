@@ -74,3 +74,30 @@ def test_bad_shapes_are_refused() -> None:
 def test_consumption_is_never_negative(key: int, slot: int) -> None:
     for shape in BUILTIN_SHAPES.values():
         assert shape.consumption(key, slot) >= 0
+
+
+@settings(max_examples=100)
+@given(
+    key=st.integers(0, 2**64 - 1),
+    first=st.integers(0, 2**26),
+    count=st.integers(0, 5 * DAY),
+)
+def test_a_run_is_the_half_hours_one_by_one_and_again(key: int, first: int, count: int) -> None:
+    # Whole days of a run are kept and served again: the second run must be the same.
+    shape = shape_named("domestic-electricity")
+    factor = shape.device_factor(key)
+    expected = [shape.consumption(key, s, factor) for s in range(first, first + count)]
+    assert shape.consumption_run(key, first, count, factor) == expected
+    assert shape.consumption_run(key, first, count, factor) == expected
+
+
+def test_the_days_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    shape = LoadShape("bounded", Fuel.GAS, 1_000_000, (1.0,) * DAY)
+    monkeypatch.setattr("emulator.profiles.DAYS_KEPT", 3)
+    first = 19_000 * DAY
+    for day in range(5):
+        shape.consumption_run(7, first + day * DAY, DAY, 1.0)
+    # The two oldest days went; a day asked again is made again, equal.
+    assert len(shape._days) == 3
+    again = shape.consumption_run(7, first, DAY, 1.0)
+    assert again == [shape.consumption(7, s, 1.0) for s in range(first, first + DAY)]
