@@ -7,6 +7,13 @@ the transaction that records the step it belongs to (the request accepted, the r
 alert filed), so the log and the inbox never disagree, and it lives as long as the request's
 inbox entry: both are in the gateway's SQLite store (component ``frame-log``).
 
+The command sent down is the one the request's row keeps (``device_requests.command``): the
+step that sends it stamps the row's ``sent_at`` instead of writing the frame a second time
+(one write less per device SR); the frames that come up are rows of ``device_frames``. A
+down frame is always the first of its request (nothing comes up for a request not sent).
+Databases written before ``sent_at`` existed keep their down frames in ``device_frames``
+(and no ``sent_at``): they read back as they were written.
+
 Pre-commands (CV4) are not frames exchanged with a device: the signed command of the CV5
 that follows is.
 """
@@ -19,7 +26,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar
 
 from gateway.storage import Migration, Transaction
 
-__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "record", "request_of_alert"]
+__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "record_up", "request_of_alert"]
 
 Direction = Literal["down", "up"]
 
@@ -61,19 +68,20 @@ class Frame:
         }
 
 
-def record(
+def record_up(
     tx: Transaction,
     request_id: str,
-    direction: Direction,
     device: bytes,
     frame: bytes,
     at: datetime,
 ) -> None:
-    """File ``frame`` under ``request_id`` (inside the transaction of the step it belongs to)."""
+    """File ``frame``, come up from ``device``, under ``request_id`` (inside the transaction of
+    the step it belongs to). A command going down is not filed here: the step that sends it
+    sets its request's ``sent_at``."""
     tx.execute(
         "INSERT INTO device_frames (request_id, direction, device, frame, at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (request_id, direction, device, frame, at.isoformat()),
+        "VALUES (?, 'up', ?, ?, ?)",
+        (request_id, device, frame, at.isoformat()),
     )
 
 
@@ -107,25 +115,33 @@ def alert_filed(tx: Transaction, filed: A | None, frame: bytes) -> A | None:
     if filed is not None:
         request_id = request_of_alert(tx, filed.device, filed.recipient)
         if request_id is not None:
-            record(tx, request_id, "up", filed.device, frame, filed.created_at)
+            record_up(tx, request_id, filed.device, frame, filed.created_at)
     return filed
 
 
 def frames_of(tx: Transaction, request_id: str) -> list[Frame] | None:
     """The frames of ``request_id`` in order; None when the gateway never saw that request
     (an empty list: known, no frame yet - a pre-command not yet signed, say)."""
+    request = None
+    # A plain gateway (no device service) has no device_requests table.
+    if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"):
+        request = tx.one(
+            "SELECT device, command, sent_at FROM device_requests WHERE request_id = ?",
+            (request_id,),
+        )
+    frames = []
+    if request is not None and request["sent_at"] is not None:
+        frames.append(
+            Frame("down", bytes(request["device"]), bytes(request["command"]), request["sent_at"])
+        )
     rows = tx.all(
         "SELECT direction, device, frame, at FROM device_frames WHERE request_id = ? ORDER BY seq",
         (request_id,),
     )
-    if rows:
-        return [
-            Frame(row["direction"], bytes(row["device"]), bytes(row["frame"]), str(row["at"]))
-            for row in rows
-        ]
-    # A plain gateway (no device service) has no device_requests table.
-    if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"):
-        known = tx.one("SELECT 1 FROM device_requests WHERE request_id = ?", (request_id,))
-        if known is not None:
-            return []
+    frames.extend(
+        Frame(row["direction"], bytes(row["device"]), bytes(row["frame"]), str(row["at"]))
+        for row in rows
+    )
+    if frames or request is not None:
+        return frames
     return None

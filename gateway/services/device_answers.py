@@ -124,7 +124,7 @@ class Answers:
             )
             if not changed:
                 return None
-            frame_log.record(tx, opened.rid, "up", device, frame, report.created_at)
+            frame_log.record_up(tx, opened.rid, device, frame, report.created_at)
             if worked and opened.details:
                 self._apply_lifecycle(opened.details, device)
             if version is not None:

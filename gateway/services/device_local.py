@@ -91,5 +91,5 @@ def file_local_response(
         "UPDATE device_requests SET state = 'answered', finished_at = ? WHERE request_id = ?",
         (report.created_at.isoformat(), original),
     )
-    frame_log.record(tx, original, "up", device, request.payload, report.created_at)
+    frame_log.record_up(tx, original, device, request.payload, report.created_at)
     return filed

@@ -100,6 +100,13 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         # SR9.1's answer carries the CIN the DCC made up (DUIS CINMessage).
         "ALTER TABLE device_reports ADD COLUMN cin TEXT;",
     ),
+    Migration(
+        "device-services",
+        3,
+        # When the request's command went down (the frame log's down frame, gateway.frame_log):
+        # the command is stored here already, so it is not written a second time for the log.
+        "ALTER TABLE device_requests ADD COLUMN sent_at TEXT;",
+    ),
 )
 """The tables of the device SRs (component ``device-services``): open requests, the inbox
 of reports, the ACB's originator counter."""
