@@ -7,12 +7,15 @@ the transaction that records the step it belongs to (the request accepted, the r
 alert filed), so the log and the inbox never disagree, and it lives as long as the request's
 inbox entry: both are in the gateway's SQLite store (component ``frame-log``).
 
-The command sent down is the one the request's row keeps (``device_requests.command``): the
-step that sends it stamps the row's ``sent_at`` instead of writing the frame a second time
-(one write less per device SR); the frames that come up are rows of ``device_frames``. A
-down frame is always the first of its request (nothing comes up for a request not sent).
-Databases written before ``sent_at`` existed keep their down frames in ``device_frames``
-(and no ``sent_at``): they read back as they were written.
+No frame is written twice: the command sent down is the one the request's row keeps
+(``device_requests.command``, the step that sends it stamps the row's ``sent_at``), the
+device's answer is the payload of the response report filed for it (``device_reports``,
+marked ``answer_frame``), and only the alerts raised while the request was open are rows of
+``device_frames`` of their own. They read back in the order they happened: the command
+first (nothing comes up for a request not sent), the alerts (logged only while the request
+awaits its answer), the answer last. Databases written before ``sent_at`` and
+``answer_frame`` existed keep every frame in ``device_frames``: they read back as they were
+written.
 
 Pre-commands (CV4) are not frames exchanged with a device: the signed command of the CV5
 that follows is.
@@ -26,7 +29,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar
 
 from gateway.storage import Migration, Transaction
 
-__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "record_up", "request_of_alert"]
+__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "request_of_alert"]
 
 Direction = Literal["down", "up"]
 
@@ -68,16 +71,17 @@ class Frame:
         }
 
 
-def record_up(
+def _record_alert(
     tx: Transaction,
     request_id: str,
     device: bytes,
     frame: bytes,
     at: datetime,
 ) -> None:
-    """File ``frame``, come up from ``device``, under ``request_id`` (inside the transaction of
-    the step it belongs to). A command going down is not filed here: the step that sends it
-    sets its request's ``sent_at``."""
+    """File ``frame``, an alert come up from ``device``, under ``request_id`` (inside the
+    transaction of the step it belongs to). Not for the command sent (the step that sends it
+    sets its request's ``sent_at``) nor the answer (its response report is marked
+    ``answer_frame``)."""
     tx.execute(
         "INSERT INTO device_frames (request_id, direction, device, frame, at) "
         "VALUES (?, 'up', ?, ?, ?)",
@@ -115,7 +119,7 @@ def alert_filed(tx: Transaction, filed: A | None, frame: bytes) -> A | None:
     if filed is not None:
         request_id = request_of_alert(tx, filed.device, filed.recipient)
         if request_id is not None:
-            record_up(tx, request_id, filed.device, frame, filed.created_at)
+            _record_alert(tx, request_id, filed.device, frame, filed.created_at)
     return filed
 
 
@@ -142,6 +146,16 @@ def frames_of(tx: Transaction, request_id: str) -> list[Frame] | None:
         Frame(row["direction"], bytes(row["device"]), bytes(row["frame"]), str(row["at"]))
         for row in rows
     )
+    if request is not None:
+        answer = tx.one(
+            "SELECT device, payload, created_at FROM device_reports "
+            "WHERE request_id = ? AND answer_frame = 1",
+            (request_id,),
+        )
+        if answer is not None:
+            frames.append(
+                Frame("up", bytes(answer["device"]), bytes(answer["payload"]), answer["created_at"])
+            )
     if frames or request is not None:
         return frames
     return None

@@ -145,8 +145,9 @@ async def test_ecs17b_command_is_the_reference_command(harness: Harness, conform
 async def test_the_frame_log_holds_the_command_sent_and_the_response(
     harness: Harness, conformance: Path
 ) -> None:
-    """The command is logged as its request's row (written once, not copied into the log):
-    the frame log reads back the command sent and the response, in that order."""
+    """The command and the answer are logged as their request's row and response report
+    (each written once, not copied into device_frames): the frame log reads back the command
+    sent and the response, in that order."""
     await harness.submit(ReadImportRegisters(), "4.1.1", 1000, ESME)
     response = hexfile(conformance, "4.1.1_ECS17b", "ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX")
     await harness.answer(response)
@@ -161,7 +162,7 @@ async def test_the_frame_log_holds_the_command_sent_and_the_response(
     ]
     assert frames[0].at == "1970-01-01T00:00:01.302000+00:00"
     assert logged is not None
-    assert logged[0] == 1
+    assert logged[0] == 0
 
 
 async def test_gcs13a_command_is_the_reference_command(harness: Harness, conformance: Path) -> None:

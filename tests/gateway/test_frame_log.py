@@ -1,6 +1,7 @@
-"""The frame log reads a request's down frame from the request's own row (``sent_at``) and
-the frames that came up from ``device_frames``; a database written before ``sent_at``
-existed (its down frames in ``device_frames``) reads back as it was written."""
+"""The frame log reads a request's command from the request's own row (``sent_at``), the
+alerts from ``device_frames`` and the answer from its response report (``answer_frame``); a
+database written before those existed (every frame in ``device_frames``) reads back as it was
+written."""
 
 from __future__ import annotations
 
@@ -42,12 +43,21 @@ def _frame(tx: Transaction, rid: str, direction: str, frame: bytes, at: str) -> 
     )
 
 
-def test_the_down_frame_is_the_request_command_stamped_when_sent() -> None:
+def _report(tx: Transaction, rid: str, kind: str, answer_frame: int | None) -> None:
+    tx.execute(
+        "INSERT INTO device_reports (kind, recipient, device, code, request_id, payload, "
+        "created_at, answer_frame) VALUES (?, ?, ?, 'I0', ?, ?, ?, ?)",
+        (kind, SUPPLIER, ESME, rid, RESPONSE, UP_AT, answer_frame),
+    )
+
+
+def test_the_frames_are_the_command_sent_the_alerts_and_the_answer_in_order() -> None:
     storage = Storage.open(":memory:", migrations=MIGRATIONS + frame_log.MIGRATIONS)
     with storage.transaction() as tx:
         _request(tx, "R-1", "answered", sent_at=SENT_AT)
+        _report(tx, "R-1", "response", 1)
+        _report(tx, "R-1", "dcc-alert", None)  # a report of the request that is no frame
         _frame(tx, "R-1", "up", ALERT, UP_AT)
-        _frame(tx, "R-1", "up", RESPONSE, UP_AT)
         _request(tx, "R-2", "precommand")  # a pre-command: known, nothing exchanged yet
         frames = frame_log.frames_of(tx, "R-1")
         assert frames == [
@@ -71,7 +81,7 @@ def test_a_database_written_before_sent_at_reads_back_as_written() -> None:
         )
         _frame(tx, "R-1", "down", COMMAND, SENT_AT)
         _frame(tx, "R-1", "up", RESPONSE, UP_AT)
-    assert [m.version for m in storage.migrate(MIGRATIONS)] == [3]
+    assert [m.version for m in storage.migrate(MIGRATIONS)] == [3, 4]
     with storage.transaction() as tx:
         assert frame_log.frames_of(tx, "R-1") == [
             Frame("down", ESME, COMMAND, SENT_AT),
