@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-from gateway.storage import Migration, Transaction
+from gateway.storage import Migration, Row, Transaction
 
 __all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "request_of_alert"]
 
@@ -125,16 +125,16 @@ def alert_filed(tx: Transaction, filed: A | None, frame: bytes) -> A | None:
 
 def frames_of(tx: Transaction, request_id: str) -> list[Frame] | None:
     """The frames of ``request_id`` in order; None when the gateway never saw that request
-    (an empty list: known, no frame yet - a pre-command not yet signed, say)."""
+    (an empty list: known, no frame yet - a pre-command not yet signed, say). The database
+    may be one no device service of this version has opened yet (a plain gateway on an older
+    sandbox's state): the columns ``sent_at`` and ``answer_frame`` are then missing, and every
+    frame is in ``device_frames``."""
     request = None
     # A plain gateway (no device service) has no device_requests table.
     if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"):
-        request = tx.one(
-            "SELECT device, command, sent_at FROM device_requests WHERE request_id = ?",
-            (request_id,),
-        )
+        request = tx.one("SELECT * FROM device_requests WHERE request_id = ?", (request_id,))
     frames = []
-    if request is not None and request["sent_at"] is not None:
+    if request is not None and _column(request, "sent_at") is not None:
         frames.append(
             Frame("down", bytes(request["device"]), bytes(request["command"]), request["sent_at"])
         )
@@ -147,15 +147,20 @@ def frames_of(tx: Transaction, request_id: str) -> list[Frame] | None:
         for row in rows
     )
     if request is not None:
-        answer = tx.one(
-            "SELECT device, payload, created_at FROM device_reports "
-            "WHERE request_id = ? AND answer_frame = 1",
+        reports = tx.all(
+            "SELECT * FROM device_reports WHERE request_id = ? AND kind = 'response'",
             (request_id,),
         )
-        if answer is not None:
-            frames.append(
-                Frame("up", bytes(answer["device"]), bytes(answer["payload"]), answer["created_at"])
-            )
+        for report in reports:
+            if _column(report, "answer_frame") == 1:
+                device, payload = bytes(report["device"]), bytes(report["payload"])
+                frames.append(Frame("up", device, payload, report["created_at"]))
     if frames or request is not None:
         return frames
     return None
+
+
+def _column(row: Row, name: str) -> Any:
+    """``row[name]``, None when the row has no such column (an older schema)."""
+    # A Row's ``in`` looks among its values, not its column names.
+    return row[name] if name in row.keys() else None  # noqa: SIM118
