@@ -482,12 +482,13 @@ async def test_a_future_dated_change_of_supplier_runs_on_the_meter(
 
 
 def _sent_command(sandbox: Sandbox) -> bytes:
-    """The content of the command the gateway sent for the ESME's newest request (its frame
-    log)."""
+    """The content of the last command the gateway sent to the ESME (its frame log): of the
+    request sent last, the highest counter first among those sent at the same time (a test's
+    clock that stands still)."""
     with sandbox.gateway.storage.transaction() as tx:
         row = tx.one(
-            "SELECT request_id FROM device_requests WHERE device = ? "
-            "ORDER BY created_at DESC LIMIT 1",
+            "SELECT request_id FROM device_requests WHERE device = ? AND sent_at IS NOT NULL "
+            "ORDER BY sent_at DESC, gbcs_counter DESC LIMIT 1",
             (ESME,),
         )
         assert row is not None
