@@ -7,7 +7,10 @@
   ``smetsim``'s docs can print the table (:func:`lifecycle_markdown`).
 - :data:`MIGRATIONS` creates every table the gateway's non-device half uses.
 - :class:`Inventory` reads and writes SMI rows inside one :class:`gateway.storage.Transaction`;
-  the rules live in :mod:`gateway.services`, not here.
+  the rules live in :mod:`gateway.services`, not here. The device records it reads are kept
+  in memory (the storage's memo) while ``gateway_meta.smi_version`` - moved by triggers on
+  every change to ``devices`` or ``meter_points``, by any process sharing the database -
+  stands.
 """
 
 from __future__ import annotations
