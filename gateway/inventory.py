@@ -250,7 +250,8 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "gateway",
         3,
         # Any change to a device record or a meter point (by any process sharing the
-        # database) moves smi_version: the records Inventory.get keeps in memory are read again.
+        # database) moves smi_version: what is kept of the SMI in memory is read again (the
+        # suppliers' credentials move it too: gateway.smi.MIGRATIONS).
         """
         INSERT INTO gateway_meta (key, value) VALUES ('smi_version', 0);
         CREATE TRIGGER smi_version_on_device_insert AFTER INSERT ON devices BEGIN
@@ -293,38 +294,42 @@ _DEVICE_SELECT = (
 _GET_DEVICE: Final = f"{_DEVICE_SELECT} WHERE d.device_id = ?"
 
 KEPT_RECORDS: Final = 10_000
-"""The device records :meth:`Inventory.get` keeps in memory at most (the first read)."""
+"""The device records :meth:`Inventory.get` keeps in memory at most (the first read), and
+the devices whose responsible suppliers are kept."""
 
 
-class _KeptRecords:
-    """The device records read while ``smi_version`` stood at ``version``; ``checked``: the
-    transaction serial and count of rows changed when that was last read back."""
+class KeptSmi:
+    """What was read of the SMI while ``smi_version`` stood at ``version``: device records
+    (:meth:`Inventory.get`) and, by device, the record they were worked out from and its
+    responsible suppliers (:func:`gateway.smi.responsible_suppliers`). ``checked``: the
+    transaction serial and count of rows changed when the version was last read back."""
 
-    __slots__ = ("checked", "records", "version")
+    __slots__ = ("checked", "records", "suppliers", "version")
 
     def __init__(self, version: int, checked: tuple[int, int]) -> None:
         self.version = version
         self.checked = checked
         self.records: dict[bytes, DeviceRecord] = {}
+        self.suppliers: dict[bytes, tuple[DeviceRecord, frozenset[bytes]]] = {}
 
 
-def _kept_records(tx: Transaction) -> dict[bytes, DeviceRecord] | None:
-    """The device records still current in ``tx`` (None: the database has no
+def kept_smi(tx: Transaction) -> KeptSmi | None:
+    """What is kept of the SMI and still current in ``tx`` (None: the database has no
     ``smi_version``). Why the version need not be read again while nothing was written in the
     same transaction: a transaction holds the write lock from its start (``BEGIN
     IMMEDIATE``), so only its own writes can change what it reads."""
-    kept: _KeptRecords | None = tx.memo.get("smi")
+    kept: KeptSmi | None = tx.memo.get("smi")
     checked = (tx.serial, tx.total_changes)
     if kept is not None and kept.checked == checked:
-        return kept.records
+        return kept
     row = tx.one("SELECT value FROM gateway_meta WHERE key = 'smi_version'")
     if row is None:
         return None
     version = int(row[0])
     if kept is None or kept.version != version:
-        kept = tx.memo["smi"] = _KeptRecords(version, checked)
+        kept = tx.memo["smi"] = KeptSmi(version, checked)
     kept.checked = checked
-    return kept.records
+    return kept
 
 
 _DEVICE_TYPES: Final = {t.value: t for t in DeviceType}
@@ -392,15 +397,15 @@ class Inventory:
         self.tx = tx
 
     def get(self, device_id: bytes) -> DeviceRecord | None:
-        records = _kept_records(self.tx)
-        record = None if records is None else records.get(device_id)
+        kept = kept_smi(self.tx)
+        record = None if kept is None else kept.records.get(device_id)
         if record is None:
             row = self.tx.one(_GET_DEVICE, (device_id,))
             if row is None:
                 return None
             record = _record(row)
-            if records is not None and len(records) < KEPT_RECORDS:
-                records[device_id] = record
+            if kept is not None and len(kept.records) < KEPT_RECORDS:
+                kept.records[device_id] = record
         return record
 
     def exists(self, device_id: bytes) -> bool:

@@ -1,20 +1,24 @@
-"""The device records the SMI keeps in memory (``Inventory.get``) are never served stale: a
-change to a device or its meter point - by this process, in the same transaction, by another
-connection to the database (another gateway worker), or undone by a rollback - is read back."""
+"""The device records and responsible suppliers the SMI keeps in memory (``Inventory.get``,
+``responsible_suppliers``) are never served stale: a change to a device, its meter point or
+the credentials it holds - by this process, in the same transaction, by another connection
+to the database (another gateway worker), or undone by a rollback - is read back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gateway.inventory import MIGRATIONS, Inventory
 from gateway.model import DeviceRecord, DeviceStatus
+from gateway.smi import Smi, responsible_suppliers
 from gateway.storage import Storage
 from gateway.users import MeterPoints, User, UserRole, Users
 from gbcs.devices import DeviceType, Fuel
 
 S1 = bytes.fromhex("90b3d51f30010000")
+S2 = bytes.fromhex("90b3d51f30020000")
 ESME = bytes.fromhex("00db123456789001")
 GSME = bytes.fromhex("00db123456789002")
 MPAN = "1312345678111"
@@ -40,7 +44,8 @@ def _record(device: bytes, device_type: DeviceType, mpxn: str | None = None) -> 
 def path(tmp_path: Path) -> Path:
     database = tmp_path / "gateway.db"
     with Storage.open(database, migrations=MIGRATIONS) as storage:
-        Users(storage).add_or_update(User(S1, frozenset({UserRole.IS}), None, None))
+        for supplier in (S1, S2):
+            Users(storage).add_or_update(User(supplier, frozenset({UserRole.IS}), None, None))
         MeterPoints(storage).register_meter_point(MPAN, Fuel.ELECTRICITY, S1, uprn="100")
         with storage.transaction() as tx:
             Inventory(tx).insert(_record(ESME, DeviceType.ESME, MPAN), NOW)
@@ -124,3 +129,25 @@ def test_a_device_deleted_is_gone(path: Path) -> None:
             Inventory(tx).delete(ESME)
         with storage.transaction() as tx:
             assert Inventory(tx).get(ESME) is None
+
+
+def _suppliers(storage: Storage) -> frozenset[bytes]:
+    with storage.transaction() as tx:
+        inventory = Inventory(tx)
+        record = inventory.get(ESME)
+        assert record is not None
+        return responsible_suppliers(tx, inventory, record)
+
+
+def test_a_change_of_responsible_supplier_by_another_worker_is_read_back(path: Path) -> None:
+    with (
+        Storage.open(path, migrations=MIGRATIONS) as mine,
+        Storage.open(path, migrations=MIGRATIONS) as other,
+    ):
+        smi = Smi(other, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+        assert _suppliers(mine) == {S1}  # kept now
+        assert _suppliers(mine) == {S1}
+        MeterPoints(other).register_meter_point(MPAN, Fuel.ELECTRICITY, S2, uprn="100")
+        assert _suppliers(mine) == {S2}
+        smi.on_supplier_credentials(ESME, S1)  # the meter now holds S1's certificates
+        assert _suppliers(mine) == {S1}
