@@ -26,7 +26,6 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from gateway import frame_log
 from gateway.anomaly import (
     AnomalyDetector,
     Quarantined,
@@ -166,14 +165,12 @@ class AnomalyAdmin:
             row = _held_request(tx, entry)
             warning = _overtaken(tx, row)
             deadline = time.time() + service.response_timeout
-            tx.execute(
-                "UPDATE device_requests SET state = ?, deadline = ? WHERE request_id = ?",
-                (RequestState.SENT.value, deadline, entry.request_id),
+            tx.execute(  # sent_at: its frame logged (gateway.frame_log)
+                "UPDATE device_requests SET state = ?, deadline = ?, sent_at = ? "
+                "WHERE request_id = ?",
+                (RequestState.SENT.value, deadline, now.isoformat(), entry.request_id),
             )
             self.detector.count(tx, entry.sender, entry.srv, now)
-            frame_log.record(
-                tx, entry.request_id, "down", bytes(row["device"]), bytes(row["command"]), now
-            )
             return entry, row, deadline, warning
 
         outcome: tuple[Quarantined, Any, float, str | None] = await service.commits.call(job)

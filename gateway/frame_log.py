@@ -7,6 +7,16 @@ the transaction that records the step it belongs to (the request accepted, the r
 alert filed), so the log and the inbox never disagree, and it lives as long as the request's
 inbox entry: both are in the gateway's SQLite store (component ``frame-log``).
 
+No frame is written twice: the command sent down is the one the request's row keeps
+(``device_requests.command``, the step that sends it stamps the row's ``sent_at``), the
+device's answer is the payload of the response report filed for it (``device_reports``,
+marked ``answer_frame``), and only the alerts raised while the request was open are rows of
+``device_frames`` of their own. They read back in the order they happened: the command
+first (nothing comes up for a request not sent), the alerts (logged only while the request
+awaits its answer), the answer last. Databases written before ``sent_at`` and
+``answer_frame`` existed keep every frame in ``device_frames``: they read back as they were
+written.
+
 Pre-commands (CV4) are not frames exchanged with a device: the signed command of the CV5
 that follows is.
 """
@@ -17,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-from gateway.storage import Migration, Transaction
+from gateway.storage import Migration, Row, Transaction
 
-__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "record", "request_of_alert"]
+__all__ = ["MIGRATIONS", "Frame", "alert_filed", "frames_of", "request_of_alert"]
 
 Direction = Literal["down", "up"]
 
@@ -61,19 +71,21 @@ class Frame:
         }
 
 
-def record(
+def _record_alert(
     tx: Transaction,
     request_id: str,
-    direction: Direction,
     device: bytes,
     frame: bytes,
     at: datetime,
 ) -> None:
-    """File ``frame`` under ``request_id`` (inside the transaction of the step it belongs to)."""
+    """File ``frame``, an alert come up from ``device``, under ``request_id`` (inside the
+    transaction of the step it belongs to). Not for the command sent (the step that sends it
+    sets its request's ``sent_at``) nor the answer (its response report is marked
+    ``answer_frame``)."""
     tx.execute(
         "INSERT INTO device_frames (request_id, direction, device, frame, at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (request_id, direction, device, frame, at.isoformat()),
+        "VALUES (?, 'up', ?, ?, ?)",
+        (request_id, device, frame, at.isoformat()),
     )
 
 
@@ -107,25 +119,48 @@ def alert_filed(tx: Transaction, filed: A | None, frame: bytes) -> A | None:
     if filed is not None:
         request_id = request_of_alert(tx, filed.device, filed.recipient)
         if request_id is not None:
-            record(tx, request_id, "up", filed.device, frame, filed.created_at)
+            _record_alert(tx, request_id, filed.device, frame, filed.created_at)
     return filed
 
 
 def frames_of(tx: Transaction, request_id: str) -> list[Frame] | None:
     """The frames of ``request_id`` in order; None when the gateway never saw that request
-    (an empty list: known, no frame yet - a pre-command not yet signed, say)."""
+    (an empty list: known, no frame yet - a pre-command not yet signed, say). The database
+    may be one no device service of this version has opened yet (a plain gateway on an older
+    sandbox's state): the columns ``sent_at`` and ``answer_frame`` are then missing, and every
+    frame is in ``device_frames``."""
+    request = None
+    # A plain gateway (no device service) has no device_requests table.
+    if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"):
+        request = tx.one("SELECT * FROM device_requests WHERE request_id = ?", (request_id,))
+    frames = []
+    if request is not None and _column(request, "sent_at") is not None:
+        frames.append(
+            Frame("down", bytes(request["device"]), bytes(request["command"]), request["sent_at"])
+        )
     rows = tx.all(
         "SELECT direction, device, frame, at FROM device_frames WHERE request_id = ? ORDER BY seq",
         (request_id,),
     )
-    if rows:
-        return [
-            Frame(row["direction"], bytes(row["device"]), bytes(row["frame"]), str(row["at"]))
-            for row in rows
-        ]
-    # A plain gateway (no device service) has no device_requests table.
-    if tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_requests'"):
-        known = tx.one("SELECT 1 FROM device_requests WHERE request_id = ?", (request_id,))
-        if known is not None:
-            return []
+    frames.extend(
+        Frame(row["direction"], bytes(row["device"]), bytes(row["frame"]), str(row["at"]))
+        for row in rows
+    )
+    if request is not None:
+        reports = tx.all(
+            "SELECT * FROM device_reports WHERE request_id = ? AND kind = 'response'",
+            (request_id,),
+        )
+        for report in reports:
+            if _column(report, "answer_frame") == 1:
+                device, payload = bytes(report["device"]), bytes(report["payload"])
+                frames.append(Frame("up", device, payload, report["created_at"]))
+    if frames or request is not None:
+        return frames
     return None
+
+
+def _column(row: Row, name: str) -> Any:
+    """``row[name]``, None when the row has no such column (an older schema)."""
+    # A Row's ``in`` looks among its values, not its column names.
+    return row[name] if name in row.keys() else None  # noqa: SIM118

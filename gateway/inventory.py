@@ -7,7 +7,10 @@
   ``smetsim``'s docs can print the table (:func:`lifecycle_markdown`).
 - :data:`MIGRATIONS` creates every table the gateway's non-device half uses.
 - :class:`Inventory` reads and writes SMI rows inside one :class:`gateway.storage.Transaction`;
-  the rules live in :mod:`gateway.services`, not here.
+  the rules live in :mod:`gateway.services`, not here. The device records it reads are kept
+  in memory (the storage's memo) while ``gateway_meta.smi_version`` - moved by triggers on
+  every change to ``devices`` or ``meter_points``, by any process sharing the database -
+  stands.
 """
 
 from __future__ import annotations
@@ -243,6 +246,34 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         END;
         """,
     ),
+    Migration(
+        "gateway",
+        3,
+        # Any change to a device record or a meter point (by any process sharing the
+        # database) moves smi_version: what is kept of the SMI in memory is read again (the
+        # suppliers' credentials move it too: gateway.smi.MIGRATIONS).
+        """
+        INSERT INTO gateway_meta (key, value) VALUES ('smi_version', 0);
+        CREATE TRIGGER smi_version_on_device_insert AFTER INSERT ON devices BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_device_update AFTER UPDATE ON devices BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_device_delete AFTER DELETE ON devices BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_meter_point_insert AFTER INSERT ON meter_points BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_meter_point_update AFTER UPDATE ON meter_points BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_meter_point_delete AFTER DELETE ON meter_points BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        """,
+    ),
 )
 """The gateway's own tables (component ``gateway``). Other helpers add their own component."""
 
@@ -258,6 +289,47 @@ _DEVICE_COLUMNS = (
 _DEVICE_SELECT = (
     f"SELECT {_DEVICE_COLUMNS} FROM devices d LEFT JOIN meter_points m ON m.mpxn = d.import_mpxn"
 )
+
+
+_GET_DEVICE: Final = f"{_DEVICE_SELECT} WHERE d.device_id = ?"
+
+KEPT_RECORDS: Final = 10_000
+"""The device records :meth:`Inventory.get` keeps in memory at most (the first read), and
+the devices whose responsible suppliers are kept."""
+
+
+class KeptSmi:
+    """What was read of the SMI while ``smi_version`` stood at ``version``: device records
+    (:meth:`Inventory.get`) and, by device, the record they were worked out from and its
+    responsible suppliers (:func:`gateway.smi.responsible_suppliers`). ``checked``: the
+    transaction serial and count of rows changed when the version was last read back."""
+
+    __slots__ = ("checked", "records", "suppliers", "version")
+
+    def __init__(self, version: int, checked: tuple[int, int]) -> None:
+        self.version = version
+        self.checked = checked
+        self.records: dict[bytes, DeviceRecord] = {}
+        self.suppliers: dict[bytes, tuple[DeviceRecord, frozenset[bytes]]] = {}
+
+
+def kept_smi(tx: Transaction) -> KeptSmi | None:
+    """What is kept of the SMI and still current in ``tx`` (None: the database has no
+    ``smi_version``). Why the version need not be read again while nothing was written in the
+    same transaction: a transaction holds the write lock from its start (``BEGIN
+    IMMEDIATE``), so only its own writes can change what it reads."""
+    kept: KeptSmi | None = tx.memo.get("smi")
+    checked = (tx.serial, tx.total_changes)
+    if kept is not None and kept.checked == checked:
+        return kept
+    row = tx.one("SELECT value FROM gateway_meta WHERE key = 'smi_version'")
+    if row is None:
+        return None
+    version = int(row[0])
+    if kept is None or kept.version != version:
+        kept = tx.memo["smi"] = KeptSmi(version, checked)
+    kept.checked = checked
+    return kept
 
 
 _DEVICE_TYPES: Final = {t.value: t for t in DeviceType}
@@ -325,8 +397,16 @@ class Inventory:
         self.tx = tx
 
     def get(self, device_id: bytes) -> DeviceRecord | None:
-        row = self.tx.one(f"{_DEVICE_SELECT} WHERE d.device_id = ?", (device_id,))
-        return None if row is None else _record(row)
+        kept = kept_smi(self.tx)
+        record = None if kept is None else kept.records.get(device_id)
+        if record is None:
+            row = self.tx.one(_GET_DEVICE, (device_id,))
+            if row is None:
+                return None
+            record = _record(row)
+            if kept is not None and len(kept.records) < KEPT_RECORDS:
+                kept.records[device_id] = record
+        return record
 
     def exists(self, device_id: bytes) -> bool:
         return self.tx.one("SELECT 1 FROM devices WHERE device_id = ?", (device_id,)) is not None

@@ -33,7 +33,15 @@ from typing import Final
 
 from gateway.errors import IllegalTransitionError, ServiceError
 from gateway.flags import FlagEvent, FlagRules, apply_event, check_rules
-from gateway.inventory import COMMS_HUB, SMART_METERS, Inventory, SmiEvent, next_status
+from gateway.inventory import (
+    COMMS_HUB,
+    KEPT_RECORDS,
+    SMART_METERS,
+    Inventory,
+    SmiEvent,
+    kept_smi,
+    next_status,
+)
 from gateway.model import DeviceRecord, DeviceStatus
 from gateway.storage import Migration, Storage, Transaction
 from gateway.users import get_meter_point, meter_point_supplier
@@ -59,6 +67,26 @@ MIGRATIONS: Final = (
             supplier BLOB NOT NULL,
             changed_at TEXT NOT NULL
         ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        "smi-credentials",
+        2,
+        # A change of the credentials a meter holds changes its responsible supplier: it
+        # moves smi_version (gateway.inventory), by whichever process makes it.
+        """
+        CREATE TRIGGER smi_version_on_credentials_insert AFTER INSERT ON supplier_credentials
+        BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_credentials_update AFTER UPDATE ON supplier_credentials
+        BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
+        CREATE TRIGGER smi_version_on_credentials_delete AFTER DELETE ON supplier_credentials
+        BEGIN
+            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
+        END;
         """,
     ),
 )
@@ -334,7 +362,24 @@ def responsible_suppliers(
     (:meth:`Smi.on_supplier_credentials`), else the registered supplier of its import MPxN (and
     secondary import MPAN); a device on a hub: the responsible suppliers of the meters on that
     hub; when nothing is linked yet: the installing supplier.
+
+    Kept in memory for ``record`` as :meth:`Inventory.get` read it, while nothing it depends
+    on changes (:func:`gateway.inventory.kept_smi`).
     """
+    kept = kept_smi(tx)
+    if kept is not None:
+        found = kept.suppliers.get(record.device_id)
+        if found is not None and found[0] is record:
+            return found[1]
+    suppliers = _responsible_suppliers(tx, inv, record)
+    if kept is not None and len(kept.suppliers) < KEPT_RECORDS:
+        kept.suppliers[record.device_id] = (record, suppliers)
+    return suppliers
+
+
+def _responsible_suppliers(
+    tx: Transaction, inv: Inventory, record: DeviceRecord
+) -> frozenset[bytes]:
     if record.device_type in SMART_METERS:
         meters = [record]
     else:

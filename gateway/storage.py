@@ -58,14 +58,21 @@ class Migration:
 class Transaction:
     """The statements of one transaction. Only valid inside ``Storage.transaction()``."""
 
-    __slots__ = ("_conn", "serial")
+    __slots__ = ("_conn", "memo", "serial")
 
-    def __init__(self, conn: sqlite3.Connection, serial: int = 0) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, serial: int = 0, memo: dict[str, Any] | None = None
+    ) -> None:
         self._conn = conn
         self.serial = serial
         """Which of its storage's outermost transactions this is (a savepoint shares its
         outer one's): what another process commits cannot change in between, so a value
         read once in a transaction of this serial holds for the rest of it."""
+        self.memo: dict[str, Any] = {} if memo is None else memo
+        """What the modules reading this storage keep in memory across its transactions
+        (one entry per module, each valid while a version number it reads back stands). It
+        is emptied whenever a transaction or savepoint rolls back: the rollback takes a
+        version back to a number that later changes can reach again."""
 
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
@@ -122,6 +129,7 @@ class Storage:
         self._lock = threading.RLock()
         self._depth = 0
         self._serial = 0
+        self._memo: dict[str, Any] = {}
         self.path = path
         self._write_lock: int | None = None
 
@@ -242,8 +250,9 @@ class Storage:
                 self._conn.execute(f"SAVEPOINT {name}")
                 self._depth += 1
                 try:
-                    yield Transaction(self._conn, self._serial)
+                    yield Transaction(self._conn, self._serial, self._memo)
                 except BaseException:
+                    self._memo.clear()
                     self._conn.execute(f"ROLLBACK TO {name}")
                     self._conn.execute(f"RELEASE {name}")
                     raise
@@ -259,15 +268,17 @@ class Storage:
                 self._depth = 1
                 self._serial += 1
                 try:
-                    yield Transaction(self._conn, self._serial)
+                    yield Transaction(self._conn, self._serial, self._memo)
                 except BaseException:
                     self._depth = 0
+                    self._memo.clear()
                     self._conn.execute("ROLLBACK")
                     raise
                 self._depth = 0
                 try:
                     self._conn.execute("COMMIT")
                 except sqlite3.Error:
+                    self._memo.clear()
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     raise

@@ -24,6 +24,9 @@ What keeps them consistent:
   makes it reread the users (only when their version, kept by triggers, changed); and the
   transaction that applies a request confirms that the certificate which verified it is still
   the sender's registered one (``duis_certificate_replaced`` otherwise).
+- Each worker keeps in memory the SMI device records it reads (``Inventory.get``) and the
+  anomaly thresholds, and reads them again when their version - kept by triggers on every
+  change, whichever process makes it - moved.
 - The RDP flush and inbox run periodically in worker 0 only; ``POST /admin/rdp/flush`` may
   reach any worker, and every flush or inbox read holds a file lock (``state/rdp.lock``).
 - A worker whose supervisor disappears (even SIGKILLed) stops within half a second; a worker

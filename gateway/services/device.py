@@ -395,10 +395,11 @@ class DeviceService(Answers):
             )
             state = RequestState.SENT if alert is None else RequestState.QUARANTINED
         write_counter(tx, call.sender, call.request_id.counter)
+        created = now.isoformat()
         tx.execute(
             "INSERT INTO device_requests (request_id, sender, device, hub, variant, "
             "command_variant, message_code, reply_to, gbcs_counter, state, command, details, "
-            "created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, deadline, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 rid,
                 call.sender,
@@ -412,18 +413,16 @@ class DeviceService(Answers):
                 state.value,
                 frame,
                 json.dumps(plan.details) if plan.details else None,
-                now.isoformat(),
+                created,
                 deadline,
+                # The frame log's down frame (gateway.frame_log); a request held (pre-command,
+                # quarantine, future-dated) is stamped when it is sent.
+                created if state in (RequestState.SENT, RequestState.LOCAL) else None,
             ),
         )
         if state is RequestState.HELD:
             assert call.execution is not None
             schedule.hold(tx, rid, call.sender, plan.device.device_id, srv, call.execution)
-        if state in (
-            RequestState.SENT,
-            RequestState.LOCAL,
-        ):  # held (pre-command, quarantine, future-dated): not sent
-            frame_log.record(tx, rid, "down", plan.device.device_id, frame, now)
         opened = OpenRequest(call.request_id, rid, call.sender, srv, plan.details or None, deadline)
         return _Submitted(state, frame, plan.hub, plan.key, opened, alert)
 
@@ -514,13 +513,13 @@ class DeviceService(Answers):
             )
             state = RequestState.SENT if alert is None else RequestState.QUARANTINED
         deadline = time.time() + self.response_timeout
+        # The frame log's down frame (a quarantined command is logged when it is released).
+        sent_at = None if state is RequestState.QUARANTINED else self.clock().isoformat()
         tx.execute(
             "UPDATE device_requests SET state = ?, command = ?, command_variant = ?, "
-            "deadline = ? WHERE request_id = ?",
-            (state, frame, call.command_variant, deadline, rid),
+            "deadline = ?, sent_at = ? WHERE request_id = ?",
+            (state, frame, call.command_variant, deadline, sent_at, rid),
         )
-        if state is not RequestState.QUARANTINED:  # a held command is logged when it is released
-            frame_log.record(tx, rid, "down", bytes(row["device"]), frame, self.clock())
         details = json.loads(row["details"]) if row["details"] else None
         key = (bytes(row["device"]), bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
         opened = OpenRequest(

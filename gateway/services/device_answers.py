@@ -124,12 +124,12 @@ class Answers:
             )
             if not changed:
                 return None
-            frame_log.record(tx, opened.rid, "up", device, frame, report.created_at)
             if worked and opened.details:
                 self._apply_lifecycle(opened.details, device)
             if version is not None:
                 self._firmware_activated(device, version)
-            return self.inbox.insert(tx, report)
+            # The frame log reads the answer from the report (the payload is the frame).
+            return self.inbox.insert(tx, report, answer_frame=True)
 
         # The SMI transitions of a successful answer go through the non-device service:
         # run once, guarded.

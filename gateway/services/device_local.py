@@ -13,7 +13,6 @@ answered.
 
 from __future__ import annotations
 
-from gateway import frame_log
 from gateway.errors import ServiceError
 from gateway.model import NON_DEVICE_ACB, RequestId
 from gateway.services.device_reports import Inbox
@@ -85,11 +84,11 @@ def file_local_response(
         variant=str(row["variant"]),
         payload=request.payload,
     )
-    filed = inbox.insert(tx, report)
+    # The frame log reads the answer from the report (the payload is the frame).
+    filed = inbox.insert(tx, report, answer_frame=True)
     assert filed is not None  # a response is filed once: its request was 'local' until now
     tx.execute(
         "UPDATE device_requests SET state = 'answered', finished_at = ? WHERE request_id = ?",
         (report.created_at.isoformat(), original),
     )
-    frame_log.record(tx, original, "up", device, request.payload, report.created_at)
     return filed

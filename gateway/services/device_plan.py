@@ -108,7 +108,8 @@ class Planner:
         if record is None:
             raise ServiceError("unknown_device", device=target)
         request = device_han.resolve_request(tx, inv, self.keys, record, request)
-        call = replace(call, request=request)
+        if request is not call.request:  # completed from the SMI (most requests are not)
+            call = replace(call, request=request)
         # The ESME's variant as the SMI holds it decides where the body does not (SR6.27's
         # ECS29f and SR4.10's ECS23b for a polyphase meter), and so does the sender's role
         # (SR6.2.10's ECS25r2 for the network operator).

@@ -100,6 +100,20 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         # SR9.1's answer carries the CIN the DCC made up (DUIS CINMessage).
         "ALTER TABLE device_reports ADD COLUMN cin TEXT;",
     ),
+    Migration(
+        "device-services",
+        3,
+        # When the request's command went down (the frame log's down frame, gateway.frame_log):
+        # the command is stored here already, so it is not written a second time for the log.
+        "ALTER TABLE device_requests ADD COLUMN sent_at TEXT;",
+    ),
+    Migration(
+        "device-services",
+        4,
+        # 1: the report's payload is the frame its request's device answered with (the frame
+        # log's up frame, gateway.frame_log), not written a second time for the log.
+        "ALTER TABLE device_reports ADD COLUMN answer_frame INTEGER;",
+    ),
 )
 """The tables of the device SRs (component ``device-services``): open requests, the inbox
 of reports, the ACB's originator counter."""
@@ -111,8 +125,8 @@ CIN_VARIANT: Final = "9.1"
 
 _INSERT_REPORT: Final = (
     "INSERT INTO device_reports (kind, recipient, device, code, request_id, response_id, "
-    "variant, payload, alert_code, reason, created_at, body, cin) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "variant, payload, alert_code, reason, created_at, body, cin, answer_frame) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -169,9 +183,13 @@ class Inbox:
             return report
         return _refiled(report, report.seq, self.render(report))
 
-    def insert(self, tx: Transaction, report: DeviceReport) -> DeviceReport | None:
+    def insert(
+        self, tx: Transaction, report: DeviceReport, *, answer_frame: bool = False
+    ) -> DeviceReport | None:
         """File ``report``; None when it is an alert filed already (the same alert twice). The
-        answer to an SR9.1 is given the CIN its request sent the meter (re-rendered)."""
+        answer to an SR9.1 is given the CIN its request sent the meter (re-rendered).
+        ``answer_frame``: the report's payload is the frame its request's device answered
+        with, which the frame log (:mod:`gateway.frame_log`) reads from here."""
         if (
             report.kind is ReportKind.RESPONSE
             and report.service_reference_variant == CIN_VARIANT
@@ -192,6 +210,7 @@ class Inbox:
             report.created_at.isoformat(),
             report.body,
             report.cin,
+            1 if answer_frame else None,
         )
         if report.kind is not ReportKind.ALERT:  # only alerts have a uniqueness to keep
             seq = tx.insert(_INSERT_REPORT, values)

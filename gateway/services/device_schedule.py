@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from gateway import frame_log, schedule
+from gateway import schedule
 from gateway.errors import ServiceError
 from gateway.services.device_types import DeviceCall, Key, OpenRequest, counter_value, parse_rid
 from gateway.storage import Transaction
@@ -50,12 +50,11 @@ def release_held(
     )
     if row is None or row["hub"] is None:
         return None
-    tx.execute(
-        "UPDATE device_requests SET state = 'sent', deadline = ? WHERE request_id = ?",
-        (deadline, rid),
+    tx.execute(  # sent_at: its frame logged (gateway.frame_log)
+        "UPDATE device_requests SET state = 'sent', deadline = ?, sent_at = ? WHERE request_id = ?",
+        (deadline, now.isoformat(), rid),
     )
     device, frame = bytes(row["device"]), bytes(row["command"])
-    frame_log.record(tx, rid, "down", device, frame, now)
     key = (device, bytes(row["reply_to"]), counter_value(row["gbcs_counter"]))
     details = json.loads(row["details"]) if row["details"] else None
     opened = OpenRequest(

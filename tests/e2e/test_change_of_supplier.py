@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from emulator.supply import SupplyState
+from gateway import frame_log
 from gateway.inventory import Inventory
 from gateway.smi import credentials_supplier, responsible_suppliers
 from gbcs import content as gc
@@ -481,15 +482,20 @@ async def test_a_future_dated_change_of_supplier_runs_on_the_meter(
 
 
 def _sent_command(sandbox: Sandbox) -> bytes:
-    """The content of the last command the gateway sent to the ESME (its frame log)."""
+    """The content of the last command the gateway sent to the ESME (its frame log): of the
+    request sent last, the highest counter first among those sent at the same time (a test's
+    clock that stands still)."""
     with sandbox.gateway.storage.transaction() as tx:
         row = tx.one(
-            "SELECT frame FROM device_frames WHERE direction = 'down' AND device = ? "
-            "ORDER BY seq DESC LIMIT 1",
+            "SELECT request_id FROM device_requests WHERE device = ? AND sent_at IS NOT NULL "
+            "ORDER BY sent_at DESC, gbcs_counter DESC LIMIT 1",
             (ESME,),
         )
-    assert row is not None
-    return Message.from_bytes(bytes(row[0])).content
+        assert row is not None
+        frames = frame_log.frames_of(tx, str(row[0]))
+    assert frames is not None
+    (down,) = [f for f in frames if f.direction == "down"]
+    return Message.from_bytes(down.frame).content
 
 
 async def test_the_dcc_hands_over_the_network_operator_cell_of_a_dcc_controlled_gpf(

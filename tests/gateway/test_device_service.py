@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway import frame_log
 from gateway.errors import ServiceError
 from gateway.inventory import MIGRATIONS
 from gateway.model import DevicePrenotification, DeviceStatus, RequestId
@@ -25,6 +26,7 @@ from gateway.services.device import (
     DeviceService,
     ReportKind,
 )
+from gateway.services.device_types import rid_text
 from gateway.srv.configuration import CommissionDevice
 from gateway.srv.han import UpdateHanDeviceLog
 from gateway.srv.reading import ReadImportRegisters
@@ -138,6 +140,29 @@ async def test_ecs17b_command_is_the_reference_command(harness: Harness, conform
     assert report.request_id == RequestId(SUPPLIER, ESME, 1000)
     assert report.response_id == RequestId(ESME, SUPPLIER, 1000)
     assert harness.service.request_state(report.request_id) == "answered"
+
+
+async def test_the_frame_log_holds_the_command_sent_and_the_response(
+    harness: Harness, conformance: Path
+) -> None:
+    """The command and the answer are logged as their request's row and response report
+    (each written once, not copied into device_frames): the frame log reads back the command
+    sent and the response, in that order."""
+    await harness.submit(ReadImportRegisters(), "4.1.1", 1000, ESME)
+    response = hexfile(conformance, "4.1.1_ECS17b", "ECS17b_4.1.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX")
+    await harness.answer(response)
+    rid = rid_text(RequestId(SUPPLIER, ESME, 1000))
+    with harness.service.storage.transaction() as tx:
+        frames = frame_log.frames_of(tx, rid)
+        logged = tx.one("SELECT COUNT(*) FROM device_frames WHERE request_id = ?", (rid,))
+    assert frames is not None
+    assert [(f.direction, f.device, f.frame) for f in frames] == [
+        ("down", ESME, harness.sent[0]),
+        ("up", ESME, response),
+    ]
+    assert frames[0].at == "1970-01-01T00:00:01.302000+00:00"
+    assert logged is not None
+    assert logged[0] == 0
 
 
 async def test_gcs13a_command_is_the_reference_command(harness: Harness, conformance: Path) -> None:

@@ -106,7 +106,7 @@ def test_data_survives_reopen(db_path: Path) -> None:
 
 def test_migrations_apply_once_per_component(db_path: Path) -> None:
     with Storage.open(db_path, migrations=MIGRATIONS) as storage:
-        assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2)]
+        assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2), ("gateway", 3)]
         applied = storage.migrate(EXTRA)
         assert [(m.component, m.version) for m in applied] == [("pending", 1), ("pending", 2)]
         assert storage.migrate([*MIGRATIONS, *EXTRA]) == []
@@ -114,6 +114,7 @@ def test_migrations_apply_once_per_component(db_path: Path) -> None:
         assert storage.applied_migrations() == [
             ("gateway", 1),
             ("gateway", 2),
+            ("gateway", 3),
             ("pending", 1),
             ("pending", 2),
         ]
@@ -139,7 +140,7 @@ def test_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
 def test_in_memory_database_for_quick_use() -> None:
     with Storage.open(":memory:", migrations=MIGRATIONS) as storage:
         assert storage.path is None
-        assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2)]
+        assert storage.applied_migrations() == [("gateway", 1), ("gateway", 2), ("gateway", 3)]
 
 
 def test_a_migration_another_process_applied_meanwhile_is_skipped(db_path: Path) -> None:

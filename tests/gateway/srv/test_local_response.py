@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from gateway import frame_log
 from gateway.duis.envelope import parse_request
 from gateway.duis.xml import parse_document
 from gateway.errors import ServiceError
 from gateway.model import NON_DEVICE_ACB, RequestId
+from gateway.services.device_types import rid_text
 from gateway.srv.han import LocalCommandResponse, read_local_response
 from gateway.srv.reading import ReadImportRegisters
 from gbcs.codes import SUPPLIER
@@ -39,6 +41,14 @@ async def test_the_answer_of_a_local_command_is_filed_as_its_response(
     (report,) = harness.reports
     assert (report.request_id, report.payload, report.code) == (ORIGINAL, answer, "I0")
     assert service.request_state(ORIGINAL) == "answered"
+    # the frame log: the command returned for local delivery, then the answer
+    with service.storage.transaction() as tx:
+        frames = frame_log.frames_of(tx, rid_text(ORIGINAL))
+    assert frames is not None
+    assert [(f.direction, f.frame) for f in frames] == [
+        ("down", accepted.local_command),
+        ("up", answer),
+    ]
     # once only
     with pytest.raises(ServiceError) as refused:
         await service.return_local_response(
