@@ -92,6 +92,30 @@ def ticks(ticker: Ticker) -> Ticker:
     return ticker
 
 
+NextDue = Callable[[Any, int], "int | None"]
+
+TICKER_DUE: dict[Ticker, NextDue] = {}
+"""When each ticker next has work, given a meter's state after a tick and its device time
+then: (device, device time) -> the earliest device time at which the ticker may do more than
+note that the clock moved, or None (nothing until the device's family state changes); a time
+not after the tick's means every tick. It may answer early (the ticker then runs and finds
+nothing), never late. A meter runs no ticker before the earliest of these (see
+:meth:`emulator.devices.meter.MeterDevice.tick`), so most commands run none; a ticker without
+one runs on every tick."""
+
+
+def next_due(ticker: Ticker) -> Callable[[NextDue], NextDue]:
+    """Register when ``ticker`` (a :data:`FAMILY_TICKERS` entry) next has work."""
+
+    def register(due: NextDue) -> NextDue:
+        if ticker not in FAMILY_TICKERS:
+            raise ValueError(f"{ticker.__qualname__} is not a registered ticker")
+        TICKER_DUE[ticker] = due
+        return due
+
+    return register
+
+
 Observer = Callable[[Any, str, int, int], None]
 
 FAMILY_OBSERVERS: list[Observer] = []

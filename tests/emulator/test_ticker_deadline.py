@@ -1,0 +1,251 @@
+"""A meter runs its family tickers only when one of them is due (``TICKER_DUE``,
+``MeterDevice.quiet``): a skipped ticker still fires at its due time, anything that takes
+the family state (a command, a test) or moves the device clock back wakes them, and a whole
+run of commands, clock steps, midnights, a billing date and held changes answers byte for
+byte as a meter that runs every ticker on every tick."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from emulator.devices.families import FAMILY_TICKERS, TICKER_DUE, Alert, next_due
+from emulator.devices.meter import MeterDevice
+from emulator.fleet import Fleet
+from gbcs import content as c
+from gbcs.codes import SUPPLIER
+from gbcs.frames import Message
+from gbcs.payloads import gbz
+from tests.emulator.future_dated_credentials import schedule, setup, update
+from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
+
+PROBE = "ticker_probe"
+"""The family state of the test's own ticker: when it is due (device time)."""
+
+
+class Probe:
+    """A ticker that counts its runs and alerts once the device clock reaches its time."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def tick(self, device: Any, now: int) -> list[Alert]:
+        self.runs += 1
+        state = (device.extra or {}).get(PROBE) or {}
+        at = state.get("at")
+        if at is None or device.device_time(now) < at:
+            return []
+        del state["at"]
+        return [Alert(0x8F66)]
+
+    @staticmethod
+    def due(device: Any, clock: int) -> int | None:
+        state = (device.extra or {}).get(PROBE) or {}
+        at: int | None = state.get("at")
+        return at
+
+
+@pytest.fixture
+def probe() -> Iterator[Probe]:
+    found = Probe()
+    FAMILY_TICKERS.append(found.tick)
+    next_due(found.tick)(found.due)
+    try:
+        yield found
+    finally:
+        FAMILY_TICKERS.remove(found.tick)
+        del TICKER_DUE[found.tick]
+
+
+def _meter(fleet: Fleet, now: int) -> MeterDevice:
+    device = fleet.device(ESME, now)
+    assert isinstance(device, MeterDevice)
+    return device
+
+
+def test_a_skipped_ticker_still_fires_at_its_due_time(probe: Probe) -> None:
+    fleet = sandbox_fleet()
+    t0 = 1_705_309_200  # 2024-01-15 09:00 UTC
+    esme = _meter(fleet, t0)
+    esme.family_state(PROBE)["at"] = t0 + 1000
+    assert esme.tick(t0) == []
+    assert probe.runs == 1
+    assert esme.quiet is not None
+    assert esme.quiet[0] == t0
+    assert esme.quiet[1] <= t0 + 1000
+    for step in (1, 100, 999):  # before its time: no ticker runs
+        assert esme.tick(t0 + step) == []
+    assert probe.runs == 1
+    assert [a.code for a in esme.tick(t0 + 1000)] == [0x8F66]  # at its time exactly
+    assert probe.runs == 2
+
+
+def test_taking_the_family_state_wakes_the_tickers(probe: Probe) -> None:
+    fleet = sandbox_fleet()
+    t0 = 1_705_309_200
+    esme = _meter(fleet, t0)
+    esme.family_state(PROBE)
+    esme.tick(t0)
+    assert probe.runs == 1
+    esme.family_state(PROBE)["at"] = t0 + 10  # sooner than anything known at the last tick
+    assert esme.quiet is None
+    assert esme.tick(t0 + 5) == []
+    assert probe.runs == 2
+    assert [a.code for a in esme.tick(t0 + 10)] == [0x8F66]
+
+
+def test_the_device_clock_decides_and_going_back_runs_them(probe: Probe) -> None:
+    fleet = sandbox_fleet()
+    t0 = 1_705_309_200
+    esme = _meter(fleet, t0)
+    esme.family_state(PROBE)["at"] = t0 + 3600
+    esme.tick(t0)
+    esme.clock_offset = 3600  # the device clock reaches the time an hour early
+    assert [a.code for a in esme.tick(t0 + 1)] == [0x8F66]
+    runs = probe.runs
+    esme.clock_offset = -60  # back before the last run: the tickers see it
+    esme.tick(t0 + 2)
+    assert probe.runs == runs + 1
+
+
+def test_a_ticker_without_a_due_time_runs_on_every_tick() -> None:
+    runs: list[int] = []
+
+    def counted(device: Any, now: int) -> list[Alert]:
+        runs.append(now)
+        return []
+
+    FAMILY_TICKERS.append(counted)
+    try:
+        fleet = sandbox_fleet()
+        t0 = 1_705_309_200
+        esme = _meter(fleet, t0)
+        esme.family_state(PROBE)
+        for step in range(3):
+            esme.tick(t0 + step)
+        assert runs == [t0, t0 + 1, t0 + 2]
+        assert esme.quiet is None
+    finally:
+        FAMILY_TICKERS.remove(counted)
+
+
+def test_a_restored_device_runs_its_tickers_first(probe: Probe) -> None:
+    fleet = sandbox_fleet()
+    t0 = 1_705_309_200
+    esme = _meter(fleet, t0)
+    esme.family_state(PROBE)
+    esme.tick(t0)
+    assert esme.quiet is not None
+    fleet.load_state(fleet.state_of(ESME))
+    assert _meter(fleet, t0).quiet is None
+
+
+# -- the same run with and without skipping -------------------------------------------------
+
+_BOOKKEEPING = {"from", "billing_from", "prepay_days_from", "gas_billing_from"}
+"""The clock a log last looked at: a skipped tick leaves it at the last tick that ran (the
+next date it waits for is the same)."""
+
+
+def _seen(frames: list[bytes]) -> list[bytes]:
+    # A signature is made afresh each time; what it covers must be the same.
+    out = []
+    for frame in frames:
+        message = Message.from_bytes(frame)
+        out.append(message.signed_bytes() if message.signature is not None else frame)
+    return out
+
+
+def _state(fleet: Fleet) -> list[dict[str, Any]]:
+    states = []
+    for eui in sorted(fleet.materialised_euis()):
+        state = fleet.state_of(eui)
+        for family in (state.get("extra") or {}).values():
+            for key in _BOOKKEEPING & set(family):
+                del family[key]
+        states.append(state)
+    return states
+
+
+def _run(head: HeadEnd, steps: int) -> list[bytes]:
+    """Commands every 5 h 17 min for five weeks (midnights, the billing date of 1 February),
+    the fleet advanced between them, a future-dated payment mode change on the GSME and
+    reads of the logs the tickers keep."""
+    seen: list[bytes] = []
+
+    def send(target: bytes, cmd: object) -> None:
+        message = head.command(target, cmd, counter=head.next_counter())
+        seen.extend(_seen(head.fleet.handle(target, message.to_bytes(), head.now)))
+
+    for step in range(steps):
+        head.now += timedelta(hours=5, minutes=17)
+        seen.extend(_seen([o.frame for o in head.fleet.advance(head.now)]))
+        send(ESME, c.ReadImportRegisters(head.counter + 1, SUPPLIER, ESME))
+        send(GSME, c.ReadGasRegister())
+        if step == 20:
+            later = gbz.zigbee_time(head.now + timedelta(days=3, hours=2))
+            send(GSME, c.GasPaymentMode(c.issuer_id(head.now), False, later))
+        if step % 40 == 39:
+            end = int(head.now.timestamp()) - 946_684_800
+            span = c.Span(c.from_utc_seconds(end - 40 * 86_400), c.from_utc_seconds(end))
+            for code in (0x0030, 0x0034):  # ECS20c billing log, ECS21b prepayment daily log
+                send(ESME, c.ProtectedRead(code, head.counter + 1, SUPPLIER, ESME, span))
+    return seen
+
+
+def test_skipping_answers_as_running_every_ticker(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> HeadEnd:
+        return HeadEnd(sandbox_fleet(prepayment=True, balance=2_000_000), pki_for())
+
+    with monkeypatch.context() as always:
+        always.setattr(MeterDevice, "_quiet_from", lambda self, clock: None)
+        every_tick = make()
+        expected = _run(every_tick, 160)
+    runs: list[int] = []
+    quiet_from = MeterDevice._quiet_from
+
+    def counted(self: MeterDevice, clock: int) -> tuple[int, int] | None:
+        runs.append(clock)
+        return quiet_from(self, clock)
+
+    monkeypatch.setattr(MeterDevice, "_quiet_from", counted)
+    skipping = make()
+    got = _run(skipping, 160)
+    assert len(got) == len(expected) > 2 * 160
+    assert got == expected
+    assert _state(skipping.fleet) == _state(every_tick.fleet)
+    # what the run went through: the logs at midnights and billing dates, the held change
+    esme, gsme = (skipping.fleet.state_of(eui)["extra"] for eui in (ESME, GSME))
+    assert len(esme["reading"]["billing"]) == 1
+    assert len(esme["prepay_log_esme"]["days"]) == 31
+    assert len(gsme["reading"]["gas_billing"]) == 1
+    assert len(gsme["reading"]["prepay_days"]) == 31
+    assert "pending_mode" not in gsme["tariff"]
+    assert skipping.fleet.state_of(GSME)["meter"]["mode"] == "credit"
+    # and it skipped: two meters ticked at each of 160 steps and 330 commands, ran few
+    assert len(runs) < 200
+
+
+def test_held_changes_fire_as_when_running_every_ticker(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> HeadEnd:
+        _, head, pki = setup(switches=True)
+        head.send(head.command(ESME, update(head, pki, at=head.now + timedelta(hours=7))))
+        head.send(head.command(ESME, schedule(head, head.now + timedelta(hours=11))))
+        return head
+
+    def run(head: HeadEnd) -> list[bytes]:
+        seen: list[bytes] = []
+        for _ in range(12):
+            head.now += timedelta(minutes=67)
+            seen.extend(_seen([o.frame for o in head.fleet.advance(head.now)]))
+        return seen
+
+    with monkeypatch.context() as always:
+        always.setattr(MeterDevice, "_quiet_from", lambda self, clock: None)
+        expected = run(make())
+    got = run(make())
+    assert len(expected) >= 3  # the credentials update's alert and the schedule's two
+    assert got == expected
