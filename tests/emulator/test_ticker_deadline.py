@@ -7,7 +7,7 @@ byte as a meter that runs every ticker on every tick."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from emulator.fleet import Fleet
 from gbcs import content as c
 from gbcs.codes import SUPPLIER
 from gbcs.frames import Message
-from gbcs.payloads import gbz
+from gbcs.payloads import dlms, gbz
 from tests.emulator.future_dated_credentials import schedule, setup, update
 from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
 
@@ -150,12 +150,13 @@ _BOOKKEEPING = {"from", "billing_from", "prepay_days_from", "gas_billing_from"}
 next date it waits for is the same)."""
 
 
-def _seen(frames: list[bytes]) -> list[bytes]:
-    # A signature is made afresh each time; what it covers must be the same.
+def _seen(step: int, frames: list[bytes]) -> list[tuple[int, bytes]]:
+    """The frames with the step that sent them. A signature is made afresh each time: what
+    it covers must be the same."""
     out = []
     for frame in frames:
         message = Message.from_bytes(frame)
-        out.append(message.signed_bytes() if message.signature is not None else frame)
+        out.append((step, message.signed_bytes() if message.signature is not None else frame))
     return out
 
 
@@ -170,25 +171,43 @@ def _state(fleet: Fleet) -> list[dict[str, Any]]:
     return states
 
 
-def _run(head: HeadEnd, steps: int) -> list[bytes]:
-    """Commands every 5 h 17 min for five weeks (midnights, the billing date of 1 February),
-    the fleet advanced between them, a future-dated payment mode change on the GSME and
-    reads of the logs the tickers keep."""
-    seen: list[bytes] = []
+EVERY_DAY_AT_1430 = dlms.array(
+    dlms.structure(
+        dlms.octet_string(bytes.fromhex("0e1e0000")),
+        dlms.octet_string(bytes.fromhex("ffffffffff")),
+    )
+)
+
+
+def _run(head: HeadEnd, steps: int) -> list[tuple[int, bytes]]:
+    """Commands every 5 h 17 min for five weeks, the fleet advanced between them: the ESME
+    bills every day at 14:30 (ECS30), the GSME every other day at 06:00 (as GCS25a keeps
+    it), both log at each midnight, a future-dated payment mode change falls due on the
+    GSME, and the logs are read."""
+    seen: list[tuple[int, bytes]] = []
+    step = 0
 
     def send(target: bytes, cmd: object) -> None:
         message = head.command(target, cmd, counter=head.next_counter())
-        seen.extend(_seen(head.fleet.handle(target, message.to_bytes(), head.now)))
+        seen.extend(_seen(step, head.fleet.handle(target, message.to_bytes(), head.now)))
 
-    for step in range(steps):
+    calendar = dlms.set_(22, "0-0:15.0.0.255", 4)
+    send(ESME, c.DeviceSettings(0x0046, head.counter + 1, ((calendar, EVERY_DAY_AT_1430),)))
+    gsme = head.fleet.device(GSME, head.now)
+    gsme.family_state("configuration")["gas"] = {
+        "billing_start": int(datetime(2024, 1, 1, 6, tzinfo=UTC).timestamp()),
+        "billing_duration": 2,
+        "billing_unit": 1,
+    }
+    for step in range(1, steps + 1):
         head.now += timedelta(hours=5, minutes=17)
-        seen.extend(_seen([o.frame for o in head.fleet.advance(head.now)]))
+        seen.extend(_seen(step, [o.frame for o in head.fleet.advance(head.now)]))
         send(ESME, c.ReadImportRegisters(head.counter + 1, SUPPLIER, ESME))
         send(GSME, c.ReadGasRegister())
-        if step == 20:
-            later = gbz.zigbee_time(head.now + timedelta(days=3, hours=2))
+        if step == 140:
+            later = gbz.zigbee_time(head.now + timedelta(days=2, hours=2))
             send(GSME, c.GasPaymentMode(c.issuer_id(head.now), False, later))
-        if step % 40 == 39:
+        if step % 40 == 0:
             end = int(head.now.timestamp()) - 946_684_800
             span = c.Span(c.from_utc_seconds(end - 40 * 86_400), c.from_utc_seconds(end))
             for code in (0x0030, 0x0034):  # ECS20c billing log, ECS21b prepayment daily log
@@ -219,9 +238,9 @@ def test_skipping_answers_as_running_every_ticker(monkeypatch: pytest.MonkeyPatc
     assert _state(skipping.fleet) == _state(every_tick.fleet)
     # what the run went through: the logs at midnights and billing dates, the held change
     esme, gsme = (skipping.fleet.state_of(eui)["extra"] for eui in (ESME, GSME))
-    assert len(esme["reading"]["billing"]) == 1
+    assert len(esme["reading"]["billing"]) == 12  # (it keeps the last twelve)
     assert len(esme["prepay_log_esme"]["days"]) == 31
-    assert len(gsme["reading"]["gas_billing"]) == 1
+    assert len(gsme["reading"]["gas_billing"]) == 12
     assert len(gsme["reading"]["prepay_days"]) == 31
     assert "pending_mode" not in gsme["tariff"]
     assert skipping.fleet.state_of(GSME)["meter"]["mode"] == "credit"
@@ -236,11 +255,11 @@ def test_held_changes_fire_as_when_running_every_ticker(monkeypatch: pytest.Monk
         head.send(head.command(ESME, schedule(head, head.now + timedelta(hours=11))))
         return head
 
-    def run(head: HeadEnd) -> list[bytes]:
-        seen: list[bytes] = []
-        for _ in range(12):
+    def run(head: HeadEnd) -> list[tuple[int, bytes]]:
+        seen: list[tuple[int, bytes]] = []
+        for step in range(12):
             head.now += timedelta(minutes=67)
-            seen.extend(_seen([o.frame for o in head.fleet.advance(head.now)]))
+            seen.extend(_seen(step, [o.frame for o in head.fleet.advance(head.now)]))
         return seen
 
     with monkeypatch.context() as always:
