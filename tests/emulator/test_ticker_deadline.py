@@ -6,7 +6,7 @@ byte as a meter that runs every ticker on every tick."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,11 @@ from gbcs.codes import SUPPLIER
 from gbcs.frames import Message
 from gbcs.payloads import dlms, gbz
 from tests.emulator.future_dated_credentials import schedule, setup, update
-from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
+from tests.emulator.support import CHF, ESME, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
+from tests.emulator.test_loadlimit import _alcs_fleet, _calendar, _cosem, _entry
+from tests.emulator.test_loadlimit import _send as _send_settings
+from tests.emulator.test_tariff_secondary import TWIN
+from tests.emulator.test_tariff_secondary import _tariff as _secondary_tariff
 
 PROBE = "ticker_probe"
 """The family state of the test's own ticker: when it is due (device time)."""
@@ -248,6 +252,26 @@ def test_skipping_answers_as_running_every_ticker(monkeypatch: pytest.MonkeyPatc
     assert len(runs) < 200
 
 
+def _advanced(head: HeadEnd, steps: int, every: timedelta) -> list[tuple[int, bytes]]:
+    seen: list[tuple[int, bytes]] = []
+    for step in range(steps):
+        head.now += every
+        seen.extend(_seen(step, [o.frame for o in head.fleet.advance(head.now)]))
+    return seen
+
+
+def _both_ways(
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[], HeadEnd],
+    steps: int,
+    every: timedelta,
+) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
+    with monkeypatch.context() as always:
+        always.setattr(MeterDevice, "_quiet_from", lambda self, clock: None)
+        expected = _advanced(make(), steps, every)
+    return expected, _advanced(make(), steps, every)
+
+
 def test_held_changes_fire_as_when_running_every_ticker(monkeypatch: pytest.MonkeyPatch) -> None:
     def make() -> HeadEnd:
         _, head, pki = setup(switches=True)
@@ -255,16 +279,41 @@ def test_held_changes_fire_as_when_running_every_ticker(monkeypatch: pytest.Monk
         head.send(head.command(ESME, schedule(head, head.now + timedelta(hours=11))))
         return head
 
-    def run(head: HeadEnd) -> list[tuple[int, bytes]]:
-        seen: list[tuple[int, bytes]] = []
-        for step in range(12):
-            head.now += timedelta(minutes=67)
-            seen.extend(_seen(step, [o.frame for o in head.fleet.advance(head.now)]))
-        return seen
-
-    with monkeypatch.context() as always:
-        always.setattr(MeterDevice, "_quiet_from", lambda self, clock: None)
-        expected = run(make())
-    got = run(make())
+    expected, got = _both_ways(monkeypatch, make, 12, timedelta(minutes=67))
     assert len(expected) >= 3  # the credentials update's alert and the schedule's two
+    assert got == expected
+
+
+def test_a_held_calendar_fires_as_when_running_every_ticker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def make() -> HeadEnd:
+        fleet, head = _alcs_fleet()
+        at = datetime.fromtimestamp(int(head.now.timestamp()) + 4620, UTC)  # in 1 h 17 min
+        calendar = dlms.array(_entry(1, 0x2180), _entry(2, 0x21B2))
+        assert _send_settings(head, _calendar(calendar, _cosem(at)), 0x011A).ok
+        assert fleet.device(ESME, head.now).family_state("configuration")["future_dated"]
+        return head
+
+    expected, got = _both_ways(monkeypatch, make, 20, timedelta(minutes=13))
+    assert len(expected) == 2  # the calendar's and the special days' activations
+    assert got == expected
+
+
+def test_a_held_secondary_tariff_fires_as_when_running_every_ticker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def make() -> HeadEnd:
+        fleet = Fleet(SEED, pki_for(), faults=False)
+        fleet.add_sandbox_devices()
+        fleet.add(TWIN, "calder-cx3", hub=CHF)
+        head = HeadEnd(fleet, pki_for())
+        later = datetime.fromtimestamp(int(head.now.timestamp()) + 9660, UTC)  # 2 h 41 min
+        counter = head.next_counter() & 0xFF_FFFF
+        cmd = _secondary_tariff(head, counter=counter, activate_at=later)
+        assert head.send(head.command(TWIN, cmd, counter=counter)).response is not None
+        return head
+
+    expected, got = _both_ways(monkeypatch, make, 20, timedelta(minutes=13))
+    assert len(expected) == 3  # the switching table, the prices and the special days
     assert got == expected
