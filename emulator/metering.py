@@ -297,9 +297,10 @@ class Meter:
     """Half hours the record holds (the most recent ones)."""
     hh_count: int = 0
     """Half hours accounted since the record began (those beyond the capacity are gone)."""
-    dark: list[int] = field(default_factory=list)
+    dark: list[int] | None = None
     """The periods accounted while the supply was not enabled (nothing flowed), as a flat
-    list of slot ranges ``[start, end)``, oldest first, those the record still holds.
+    list of slot ranges ``[start, end)``, oldest first, those the record still holds (None
+    until the first: most meters never have one, and a list each is 56 bytes).
 
     The record keeps no quantities: a half hour's consumption is a pure function of the
     meter's key and the slot (the load shape), or 0 in a dark period, so 13 months of half
@@ -370,7 +371,7 @@ class Meter:
         if first > last:
             return []
         used = self.shape.consumption_run(self.key, first, last - first + 1, self.factor)
-        dark = self.dark
+        dark = self.dark or ()
         for n in range(0, len(dark), 2):
             for slot in range(max(dark[n], first), min(dark[n + 1], last + 1)):
                 used[slot - first] = 0
@@ -416,6 +417,8 @@ class Meter:
                 used = 0
                 if dark and dark[-1] == slot:
                     dark[-1] = slot + 1
+                elif dark is None:
+                    self.dark = dark = [slot, slot + 1]
                 else:
                     dark += (slot, slot + 1)
             register = switching[in_day]
@@ -435,7 +438,7 @@ class Meter:
     def _forget_dark(self) -> None:
         """Drop the dark periods that ended before the oldest half hour held."""
         oldest = self.first_held() // HALF_HOUR
-        dark = self.dark
+        dark = self.dark or []
         gone = 0
         while gone < len(dark) and dark[gone + 1] <= oldest:
             gone += 2
@@ -604,7 +607,7 @@ class Meter:
                 "cap_used": self.credit.cap_used,
             },
             "hh_count": self.hh_count,
-            "dark": list(self.dark),
+            "dark": list(self.dark or ()),
         }
 
     @classmethod
@@ -627,7 +630,7 @@ class Meter:
             hh_count=int(data["hh_count"]),
             block_counters=data.get("block_counters"),
             daily_block_reset=bool(data.get("daily_block_reset", False)),
-            dark=[int(v) for v in data.get("dark", ())],
+            dark=[int(v) for v in data.get("dark", ())] or None,
         )
         if "dark" not in data:
             _from_ring(meter, data.get("hh"))
@@ -647,6 +650,8 @@ def _from_ring(meter: Meter, ring: list[int] | None) -> None:
         if ring[slot % len(ring)] == 0 and quantity != 0:
             if meter.dark and meter.dark[-1] == slot:
                 meter.dark[-1] = slot + 1
+            elif meter.dark is None:
+                meter.dark = [slot, slot + 1]
             else:
                 meter.dark += (slot, slot + 1)
 
