@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from emulator.clock import HALF_HOUR
 from emulator.errors import CommandError, TransitionError
@@ -293,8 +293,9 @@ class Meter:
     tariff: Tariff = DEFAULT_TARIFF
     prepayment: PrepaymentConfig = DEFAULT_PREPAYMENT
     credit: Credit = field(default_factory=Credit)
-    hh_capacity: int = HH_CAPACITY
-    """Half hours the record holds (the most recent ones)."""
+    hh_capacity: ClassVar[int] = HH_CAPACITY
+    """Half hours the record holds (the most recent ones): the same for every meter, so a
+    class constant rather than a slot in each."""
     hh_count: int = 0
     """Half hours accounted since the record began (those beyond the capacity are gone)."""
     dark: list[int] | None = None
