@@ -325,17 +325,16 @@ class Meter:
         mode: PaymentMode = PaymentMode.CREDIT,
         balance: int = 0,
     ) -> Meter:
-        meter = cls(
-            shape=shape,
-            key=key,
-            factor=shape.device_factor(key),
-            accounted_to=start - start % HALF_HOUR,
-            registers=[initial_total, 0],
+        return cls(
+            shape,
+            key,
+            shape.device_factor(key),
+            start - start % HALF_HOUR,
+            [initial_total, 0],
             supply_table=supply_table,
             mode=mode,
+            credit=Credit(balance),
         )
-        meter.credit.balance = balance
-        return meter
 
     # -- reading -------------------------------------------------------------------
 
