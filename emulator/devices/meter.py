@@ -90,7 +90,8 @@ class MeterDevice(Device):
                 if at <= clock:
                     return None
                 until = at
-        # Asking the families may have reached for their state (which wakes the tickers).
+        # A due function may have taken the family state (which clears ``quiet``): the
+        # caller stores this span after, so that does not wake the tickers again.
         return (clock, until)
 
     def family_state(self, family: str) -> dict[str, Any]:
