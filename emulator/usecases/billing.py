@@ -16,8 +16,9 @@ hours since, as the daily read log does), so a coarse clock step logs the same v
 fine one; the prepayment values are those of the tick in which the device clock passes the
 date. A date the clock passed before the meter accounted past it waits (``<log>_pending``)
 until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the reading
-family's state and starts at the first tick that sees the device with family state
-(``<log>_from``, device time).
+family's state and starts at the first tick that sees the device with family state;
+``<log>_from`` is the device time it has looked up to (the last tick its ticker ran: a
+meter runs the tickers only when one is due, here the next billing date or midnight).
 
 Each entry the ESME logs also goes to the supplier as it is logged: ECS68 (0x8F0A), the entry
 encrypted for the supplier (a twin-element ESME adds its secondary element's total and 4 TOU
