@@ -101,7 +101,8 @@ note that the clock moved, or None (nothing until the device's family state chan
 not after the tick's means every tick. It may answer early (the ticker then runs and finds
 nothing), never late. A meter runs no ticker before the earliest of these (see
 :meth:`emulator.devices.meter.MeterDevice.tick`), so most commands run none; a ticker without
-one runs on every tick."""
+one runs on every tick. What a ticker still does on a tick when nothing is due (a log noting
+the clock it has seen) is its :data:`TICKER_NOTES` entry."""
 
 
 def next_due(ticker: Ticker) -> Callable[[NextDue], NextDue]:
@@ -112,6 +113,29 @@ def next_due(ticker: Ticker) -> Callable[[NextDue], NextDue]:
             raise ValueError(f"{ticker.__qualname__} is not a registered ticker")
         TICKER_DUE[ticker] = due
         return due
+
+    return register
+
+
+Note = Callable[[Any, int], None]
+
+TICKER_NOTES: dict[DeviceType, list[Note]] = {}
+"""What the tickers do on a tick of a device of each type when none of them is due: called
+with (device, device time) instead of the tickers, they write what the tickers would have
+(a log's ``<log>_from``: the clock it has looked up to), so a skipped tick leaves the state
+exactly as running every ticker does (a calendar changed later then counts from the same
+moment)."""
+
+
+def notes_clock(ticker: Ticker, device_type: DeviceType) -> Callable[[Note], Note]:
+    """Register what ``ticker`` writes on a tick of a ``device_type`` device when it has
+    nothing due (see :data:`TICKER_NOTES`)."""
+
+    def register(note: Note) -> Note:
+        if ticker not in FAMILY_TICKERS:
+            raise ValueError(f"{ticker.__qualname__} is not a registered ticker")
+        TICKER_NOTES.setdefault(device_type, []).append(note)
+        return note
 
     return register
 

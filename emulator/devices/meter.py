@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from emulator.devices.base import Device
-from emulator.devices.families import FAMILY_TICKERS, TICKER_DUE, Alert
+from emulator.devices.families import FAMILY_TICKERS, TICKER_DUE, TICKER_NOTES, Alert
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import Meter, MeterEvent, PaymentMode
@@ -58,8 +58,9 @@ class MeterDevice(Device):
     quiet: tuple[int, int] | None = field(default=None, repr=False)
     """Device times ``[from, until)`` in which no family ticker has work (see
     :data:`~emulator.devices.families.TICKER_DUE`): the tickers last ran at ``from`` and
-    none is due before ``until``. Not saved: None (run them) after any change to the family
-    state, and on a fresh or restored device."""
+    none is due before ``until``; a tick inside runs only their notes of the clock
+    (:data:`~emulator.devices.families.TICKER_NOTES`). Not saved: None (run them) after any
+    change to the family state, and on a fresh or restored device."""
 
     has_clock_state: ClassVar[bool] = True
 
@@ -70,10 +71,14 @@ class MeterDevice(Device):
         if self.extra:
             clock = now + self.clock_offset
             quiet = self.quiet
-            # Device time going back runs them too: a ticker notes the clock it last saw.
+            # Device time going back before their last run runs them too: their notes of
+            # the clock would then move a log's start back past a date already logged.
             if quiet is None or not quiet[0] <= clock < quiet[1]:
                 due = [a for ticker in FAMILY_TICKERS for a in ticker(self, now)]
                 self.quiet = self._quiet_from(clock)
+            else:
+                for note in TICKER_NOTES.get(self.DEVICE_TYPE, ()):
+                    note(self, clock)
         events = self.meter.advance(now)
         if not events and not due and self.pending_activation is None:
             return []  # (Device.tick has nothing to do either)

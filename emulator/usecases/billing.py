@@ -16,9 +16,9 @@ hours since, as the daily read log does), so a coarse clock step logs the same v
 fine one; the prepayment values are those of the tick in which the device clock passes the
 date. A date the clock passed before the meter accounted past it waits (``<log>_pending``)
 until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the reading
-family's state and starts at the first tick that sees the device with family state;
-``<log>_from`` is the device time it has looked up to (the last tick its ticker ran: a
-meter runs the tickers only when one is due, here the next billing date or midnight).
+family's state and starts at the first tick that sees the device with family state
+(``<log>_from``, device time: the last tick's; a tick on which a meter runs no ticker, none
+being due, still notes it - :data:`~emulator.devices.families.TICKER_NOTES`).
 
 Each entry the ESME logs also goes to the supplier as it is logged: ECS68 (0x8F0A), the entry
 encrypted for the supplier (a twin-element ESME adds its secondary element's total and 4 TOU
@@ -37,7 +37,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from emulator.clock import from_seconds, to_seconds
-from emulator.devices.families import Alert, Reply, handles, next_due, ticks, writes_sealed_alerts
+from emulator.devices.families import (
+    Alert,
+    Reply,
+    handles,
+    next_due,
+    notes_clock,
+    ticks,
+    writes_sealed_alerts,
+)
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
@@ -246,6 +254,15 @@ def _billing_due(device: Any, clock: int) -> int | None:
     return clock if after is None else _next_date(calendar(device), after)
 
 
+# What the three logs write on a tick with no date due, as they would running (they ran
+# first, so what they keep is there).
+
+
+@notes_clock(record_billing, DeviceType.ESME)
+def _billing_seen(device: Any, clock: int) -> None:
+    device.extra["reading"]["billing_from"] = clock
+
+
 # -- ECS68: the billing data log alert -----------------------------------------------------
 
 ECS68 = 0x0061
@@ -413,6 +430,14 @@ def _prepay_days_due(device: Any, clock: int) -> int | None:
     return clock if after is None else int(after) - int(after) % DAY + DAY
 
 
+@notes_clock(record_prepay_days, DeviceType.GSME)
+def _prepay_days_seen(device: Any, clock: int) -> None:
+    state = device.extra["reading"]
+    if clock > state["prepay_days_from"]:
+        state.setdefault("prepay_days", [])
+    state["prepay_days_from"] = clock
+
+
 def prepay_snapshot_plaintext(
     snapshot_id: int, found: int, entry: list[int], cause: int = 1
 ) -> bytes:
@@ -519,6 +544,12 @@ def _gas_billing_due(device: Any, clock: int) -> int | None:
     if gas.get("billing_start") is None:
         return _next_date(FACTORY_CALENDAR, after)
     return next(_gas_dates(gas, after))
+
+
+@notes_clock(record_gas_billing, DeviceType.GSME)
+def _gas_billing_seen(device: Any, clock: int) -> None:
+    device.extra["reading"]["gas_billing_from"] = clock
+    device.extra.setdefault("configuration", {})  # (looking for dates, it takes that state)
 
 
 @handles(DeviceType.GSME, GCS15C)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Final
 
-from emulator.devices.families import Alert, Reply, handles, next_due, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, notes_clock, ticks
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.usecases.reading import (
@@ -95,6 +95,14 @@ def _next_midnight(device: Any, clock: int) -> int | None:
     state = device.extra.get(FAMILY) if device.extra else None
     after = state.get("from") if state else None
     return clock if after is None else int(after) - int(after) % DAY + DAY
+
+
+@notes_clock(record_prepay_days, DeviceType.ESME)
+def _clock_seen(device: Any, clock: int) -> None:
+    state = device.extra[FAMILY]
+    if clock > state["from"]:
+        state.setdefault("days", [])
+    state["from"] = clock
 
 
 @handles(DeviceType.ESME, ECS21B)

@@ -1,11 +1,15 @@
 """A meter runs its family tickers only when one of them is due (``TICKER_DUE``,
-``MeterDevice.quiet``): a skipped ticker still fires at its due time, anything that takes
-the family state (a command, a test) or moves the device clock back wakes them, and a whole
-run of commands, clock steps, midnights, a billing date and held changes answers byte for
-byte as a meter that runs every ticker on every tick."""
+``MeterDevice.quiet``; on the ticks between, only their notes of the clock, ``TICKER_NOTES``):
+a skipped ticker still fires at its due time, anything that takes the family state (a
+command, a test) or moves the device clock back wakes them, and runs of commands, clock
+steps (back too), midnights, billing dates, calendar changes, restores and held changes
+answer byte for byte, and leave the same saved state, as a meter that runs every ticker on
+every tick."""
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,10 +153,6 @@ def test_a_restored_device_runs_its_tickers_first(probe: Probe) -> None:
 
 # -- the same run with and without skipping -------------------------------------------------
 
-_BOOKKEEPING = {"from", "billing_from", "prepay_days_from", "gas_billing_from"}
-"""The clock a log last looked at: a skipped tick leaves it at the last tick that ran (the
-next date it waits for is the same)."""
-
 
 def _seen(step: int, frames: list[bytes]) -> list[tuple[int, bytes]]:
     """The frames with the step that sent them. A signature is made afresh each time: what
@@ -165,14 +165,7 @@ def _seen(step: int, frames: list[bytes]) -> list[tuple[int, bytes]]:
 
 
 def _state(fleet: Fleet) -> list[dict[str, Any]]:
-    states = []
-    for eui in sorted(fleet.materialised_euis()):
-        state = fleet.state_of(eui)
-        for family in (state.get("extra") or {}).values():
-            for key in _BOOKKEEPING & set(family):
-                del family[key]
-        states.append(state)
-    return states
+    return [fleet.state_of(eui) for eui in sorted(fleet.materialised_euis())]
 
 
 EVERY_DAY_AT_1430 = dlms.array(
@@ -317,3 +310,81 @@ def test_a_held_secondary_tariff_fires_as_when_running_every_ticker(
     expected, got = _both_ways(monkeypatch, make, 20, timedelta(minutes=13))
     assert len(expected) == 3  # the switching table, the prices and the special days
     assert got == expected
+
+
+def _random_run(seed: int) -> tuple[list[tuple[int, bytes]], list[dict[str, Any]]]:
+    """A run of random steps (forward, or back a little), each maybe advancing the fleet and
+    doing one thing: a read of either meter, a billing calendar (ECS30) or a gas billing
+    calendar (as GCS25a keeps it), a future-dated payment mode change, a device clock moved,
+    a read of the logs, the meters' state saved and restored."""
+    rnd = random.Random(seed)
+    prepayment = rnd.random() < 0.5
+    head = HeadEnd(
+        sandbox_fleet(prepayment=prepayment, balance=rnd.randrange(3_000_000)), pki_for()
+    )
+    fleet = head.fleet
+    seen: list[tuple[int, bytes]] = []
+
+    def send(step: int, target: bytes, cmd: object) -> None:
+        message = head.command(target, cmd, counter=head.next_counter())
+        seen.extend(_seen(step, fleet.handle(target, message.to_bytes(), head.now)))
+
+    for step in range(rnd.randrange(50, 200)):
+        action = rnd.random()
+        head.now += rnd.choice(
+            [
+                timedelta(minutes=rnd.randrange(1, 200)),
+                timedelta(hours=rnd.randrange(1, 40)),
+                timedelta(seconds=-rnd.randrange(1, 4000)),
+            ]
+        )
+        if rnd.random() < 0.5:
+            seen.extend(_seen(step, [o.frame for o in fleet.advance(head.now)]))
+        if action < 0.3:
+            send(step, ESME, c.ReadImportRegisters(head.counter + 1, SUPPLIER, ESME))
+        elif action < 0.5:
+            send(step, GSME, c.ReadGasRegister())
+        elif action < 0.55:
+            calendar = dlms.set_(22, "0-0:15.0.0.255", 4)
+            writes = ((calendar, EVERY_DAY_AT_1430),)
+            send(step, ESME, c.DeviceSettings(0x0046, head.counter + 1, writes))
+        elif action < 0.6:
+            later = gbz.zigbee_time(head.now + timedelta(minutes=rnd.randrange(1, 5000)))
+            send(step, GSME, c.GasPaymentMode(c.issuer_id(head.now), rnd.random() < 0.5, later))
+        elif action < 0.65:
+            fleet.device(rnd.choice([ESME, GSME]), head.now).clock_offset = rnd.randrange(
+                -7200, 7200
+            )
+        elif action < 0.7:
+            end = int(head.now.timestamp()) - 946_684_800
+            span = c.Span(c.from_utc_seconds(end - 40 * 86_400), c.from_utc_seconds(end))
+            for code in (0x0030, 0x0034):  # ECS20c billing log, ECS21b prepayment daily log
+                send(step, ESME, c.ProtectedRead(code, head.counter + 1, SUPPLIER, ESME, span))
+        elif action < 0.75:
+            start = datetime(2024, 1, 1, rnd.randrange(24), tzinfo=UTC)
+            fleet.device(GSME, head.now).family_state("configuration")["gas"] = {
+                "billing_start": int(start.timestamp()),
+                "billing_duration": rnd.randrange(1, 4),
+                "billing_unit": rnd.choice([0, 1, 2, 3]),  # minutes, days, weeks, months
+            }
+        elif action < 0.8:
+            for eui in (ESME, GSME):
+                if fleet.has_state(eui):
+                    fleet.load_state(fleet.state_of(eui))
+        # the saved state after every step, not only at the end (a command that takes the
+        # family state runs the tickers, and so may hide a tick that skipped a note)
+        seen.append((step, json.dumps(_state(fleet), sort_keys=True).encode()))
+    return seen, _state(fleet)
+
+
+@pytest.mark.parametrize("seed", [24, 0, 1, 2, 3, 4])
+def test_random_runs_answer_as_running_every_ticker(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # (seed 24: a calendar written between skipped ticks found the logs' clock left behind)
+    with monkeypatch.context() as always:
+        always.setattr(MeterDevice, "_quiet_from", lambda self, clock: None)
+        expected = _random_run(seed)
+    got = _random_run(seed)
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
