@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from emulator.clock import HALF_HOUR
 from emulator.errors import CommandError, TransitionError
@@ -293,13 +293,15 @@ class Meter:
     tariff: Tariff = DEFAULT_TARIFF
     prepayment: PrepaymentConfig = DEFAULT_PREPAYMENT
     credit: Credit = field(default_factory=Credit)
-    hh_capacity: int = HH_CAPACITY
-    """Half hours the record holds (the most recent ones)."""
+    hh_capacity: ClassVar[int] = HH_CAPACITY
+    """Half hours the record holds (the most recent ones): the same for every meter, so a
+    class constant rather than a slot in each."""
     hh_count: int = 0
     """Half hours accounted since the record began (those beyond the capacity are gone)."""
-    dark: list[int] = field(default_factory=list)
+    dark: list[int] | None = None
     """The periods accounted while the supply was not enabled (nothing flowed), as a flat
-    list of slot ranges ``[start, end)``, oldest first, those the record still holds.
+    list of slot ranges ``[start, end)``, oldest first, those the record still holds (None
+    until the first: most meters never have one, and a list each is 56 bytes).
 
     The record keeps no quantities: a half hour's consumption is a pure function of the
     meter's key and the slot (the load shape), or 0 in a dark period, so 13 months of half
@@ -323,17 +325,16 @@ class Meter:
         mode: PaymentMode = PaymentMode.CREDIT,
         balance: int = 0,
     ) -> Meter:
-        meter = cls(
-            shape=shape,
-            key=key,
-            factor=shape.device_factor(key),
-            accounted_to=start - start % HALF_HOUR,
-            registers=[initial_total, 0],
+        return cls(
+            shape,
+            key,
+            shape.device_factor(key),
+            start - start % HALF_HOUR,
+            [initial_total, 0],
             supply_table=supply_table,
             mode=mode,
+            credit=Credit(balance),
         )
-        meter.credit.balance = balance
-        return meter
 
     # -- reading -------------------------------------------------------------------
 
@@ -370,7 +371,7 @@ class Meter:
         if first > last:
             return []
         used = self.shape.consumption_run(self.key, first, last - first + 1, self.factor)
-        dark = self.dark
+        dark = self.dark or ()
         for n in range(0, len(dark), 2):
             for slot in range(max(dark[n], first), min(dark[n + 1], last + 1)):
                 used[slot - first] = 0
@@ -416,6 +417,8 @@ class Meter:
                 used = 0
                 if dark and dark[-1] == slot:
                     dark[-1] = slot + 1
+                elif dark is None:
+                    self.dark = dark = [slot, slot + 1]
                 else:
                     dark += (slot, slot + 1)
             register = switching[in_day]
@@ -435,7 +438,7 @@ class Meter:
     def _forget_dark(self) -> None:
         """Drop the dark periods that ended before the oldest half hour held."""
         oldest = self.first_held() // HALF_HOUR
-        dark = self.dark
+        dark = self.dark or []
         gone = 0
         while gone < len(dark) and dark[gone + 1] <= oldest:
             gone += 2
@@ -604,7 +607,7 @@ class Meter:
                 "cap_used": self.credit.cap_used,
             },
             "hh_count": self.hh_count,
-            "dark": list(self.dark),
+            "dark": list(self.dark or ()),
         }
 
     @classmethod
@@ -627,7 +630,7 @@ class Meter:
             hh_count=int(data["hh_count"]),
             block_counters=data.get("block_counters"),
             daily_block_reset=bool(data.get("daily_block_reset", False)),
-            dark=[int(v) for v in data.get("dark", ())],
+            dark=[int(v) for v in data.get("dark", ())] or None,
         )
         if "dark" not in data:
             _from_ring(meter, data.get("hh"))
@@ -647,6 +650,8 @@ def _from_ring(meter: Meter, ring: list[int] | None) -> None:
         if ring[slot % len(ring)] == 0 and quantity != 0:
             if meter.dark and meter.dark[-1] == slot:
                 meter.dark[-1] = slot + 1
+            elif meter.dark is None:
+                meter.dark = [slot, slot + 1]
             else:
                 meter.dark += (slot, slot + 1)
 

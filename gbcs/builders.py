@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gbcs.codes import ACB, CRA, KeyPurpose
+from gbcs.codes import ACB, CRA, DATE_TIME_LENGTH, KeyPurpose
 from gbcs.crypto import SharedSecretCache, encrypt_payload, sign
 from gbcs.errors import EncodeError
 from gbcs.frames import Message
@@ -41,16 +41,16 @@ _MAX_CONTENT = 0xFFFF
 """The longest content a Message takes (a two-byte BER length)."""
 
 
-def _response_message(command: Message, content: bytes) -> Message:
+def _response_message(command: Message, content: bytes, date_time: bytes | None) -> Message:
     """``Message(cra=RESPONSE, counter echoed, parties swapped, message code and extensions
-    of the command, content, no date-time, signature None)`` without re-checking fields the
-    command's own construction checked."""
+    of the command, content, date-time, signature None)`` without re-checking fields the
+    command's own construction checked (the caller checked ``content`` and ``date_time``)."""
     message = object.__new__(Message)
     _SET_CRA(message, CRA.RESPONSE)
     _SET_COUNTER(message, command.originator_counter)
     _SET_ORIGINATOR(message, command.business_target)
     _SET_TARGET(message, command.business_originator)
-    _SET_DATE_TIME(message, None)
+    _SET_DATE_TIME(message, date_time)
     _SET_MESSAGE_CODE(message, command.message_code)
     _SET_EXTENSIONS(message, command.extensions)
     _SET_CONTENT(message, content)
@@ -188,15 +188,16 @@ class Builder:
             raise EncodeError("a response answers a command")
         device = command.business_target
         if (
-            date_time is None
+            (date_time is None or (type(date_time) is bytes and len(date_time) == DATE_TIME_LENGTH))
             and extensions is None
             and type(content) is bytes
             and len(content) <= _MAX_CONTENT
             and type(command) is Message
         ):
             # Every other field comes from the command, a Message checked when it was made:
-            # skip Message.__post_init__'s checks (this is the devices' hot path).
-            message = _response_message(command, content)
+            # skip Message.__post_init__'s checks (this is the devices' hot path; most reads
+            # carry the device's date-time in their header).
+            message = _response_message(command, content, date_time)
             if not critical and not encrypt:
                 # = self._seal(message, critical=False, encrypt=False), the usual answer
                 _SET_MAC(message, self.agreement.mac(message))

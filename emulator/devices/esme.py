@@ -19,7 +19,6 @@ from emulator.devices.families import Alert, Reply
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError, TransitionError
-from emulator.firmware import FirmwareVersion
 from emulator.metering import (
     BlockRate,
     Meter,
@@ -66,8 +65,6 @@ class Esme(MeterDevice):
 
     @classmethod
     def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Esme:
-        fields = cls.factory_fields(eui, spec, now)
-        firmware: FirmwareVersion = fields["firmware"]
         shape = shape_named(spec.shape or DEFAULT_SHAPE[Fuel.ELECTRICITY])
         mode = PaymentMode.PREPAYMENT if spec.prepayment else PaymentMode.CREDIT
         meter = Meter.new(
@@ -79,13 +76,13 @@ class Esme(MeterDevice):
             mode=mode,
             balance=spec.balance,
         )
-        secondary = None
-        if (firmware.esme_variant or "A").startswith("B"):
+        device = cls.made(eui, spec, now, meter=meter)
+        if (device.firmware.esme_variant or "A").startswith("B"):
             heating = shape_named("economy7-electricity")
-            secondary = Meter.new(
+            device.secondary = Meter.new(
                 heating, key ^ 0xB, now, initial_total=initial_register(key ^ 0xB, 20_000_000)
             )
-        return cls(**fields, meter=meter, secondary=secondary)
+        return device
 
     def tick(self, now: int) -> list[Alert]:
         if self.secondary is not None:

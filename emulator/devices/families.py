@@ -92,6 +92,54 @@ def ticks(ticker: Ticker) -> Ticker:
     return ticker
 
 
+NextDue = Callable[[Any, int], "int | None"]
+
+TICKER_DUE: dict[Ticker, NextDue] = {}
+"""When each ticker next has work, given a meter's state after a tick and its device time
+then: (device, device time) -> the earliest device time at which the ticker may do more than
+note that the clock moved, or None (nothing until the device's family state changes); a time
+not after the tick's means every tick. It may answer early (the ticker then runs and finds
+nothing), never late. A meter runs no ticker before the earliest of these (see
+:meth:`emulator.devices.meter.MeterDevice.tick`), so most commands run none; a ticker without
+one runs on every tick. What a ticker still does on a tick when nothing is due (a log noting
+the clock it has seen) is its :data:`TICKER_NOTES` entry."""
+
+
+def next_due(ticker: Ticker) -> Callable[[NextDue], NextDue]:
+    """Register when ``ticker`` (a :data:`FAMILY_TICKERS` entry) next has work."""
+
+    def register(due: NextDue) -> NextDue:
+        if ticker not in FAMILY_TICKERS:
+            raise ValueError(f"{ticker.__qualname__} is not a registered ticker")
+        TICKER_DUE[ticker] = due
+        return due
+
+    return register
+
+
+Note = Callable[[Any, int], None]
+
+TICKER_NOTES: dict[DeviceType, list[Note]] = {}
+"""What the tickers do on a tick of a device of each type when none of them is due: called
+with (device, device time) instead of the tickers, they write what the tickers would have
+(a log's ``<log>_from``: the clock it has looked up to), so a skipped tick leaves the state
+exactly as running every ticker does (a calendar changed later then counts from the same
+moment)."""
+
+
+def notes_clock(ticker: Ticker, device_type: DeviceType) -> Callable[[Note], Note]:
+    """Register what ``ticker`` writes on a tick of a ``device_type`` device when it has
+    nothing due (see :data:`TICKER_NOTES`)."""
+
+    def register(note: Note) -> Note:
+        if ticker not in FAMILY_TICKERS:
+            raise ValueError(f"{ticker.__qualname__} is not a registered ticker")
+        TICKER_NOTES.setdefault(device_type, []).append(note)
+        return note
+
+    return register
+
+
 Observer = Callable[[Any, str, int, int], None]
 
 FAMILY_OBSERVERS: list[Observer] = []

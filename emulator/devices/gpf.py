@@ -28,7 +28,7 @@ class Gpf(GbzDevice):
 
     @classmethod
     def create(cls, eui: bytes, spec: DeviceSpec, now: int, key: int) -> Gpf:
-        return cls(**cls.factory_fields(eui, spec, now), gsme=spec.partner)
+        return cls.made(eui, spec, now, gsme=spec.partner)
 
     def read_register(self, command: Message, now: int, ctx: DeviceContext) -> Reply:
         """GCS13a sent to the GPF: the mirrored GSME register, as of the last half hour the

@@ -118,7 +118,7 @@ class Gsme(MeterDevice):
             mode=PaymentMode.PREPAYMENT if spec.prepayment else PaymentMode.CREDIT,
             balance=spec.balance,
         )
-        return cls(**cls.factory_fields(eui, spec, now), meter=meter)
+        return cls.made(eui, spec, now, meter=meter)
 
     def battery_days(self, now: int) -> int:
         """Days of battery left: fifteen years from when the meter was made."""

@@ -4,11 +4,11 @@ the consumer's button."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from emulator.devices.base import Device
-from emulator.devices.families import FAMILY_TICKERS, Alert
+from emulator.devices.families import FAMILY_TICKERS, TICKER_DUE, TICKER_NOTES, Alert
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import Meter, MeterEvent, PaymentMode
@@ -32,6 +32,9 @@ def on_top_up(hook: TopUpHook) -> TopUpHook:
     return hook
 
 
+_NEVER = 1 << 62
+"""Later than any device time: no ticker due until the family state changes."""
+
 MAX_METER_BALANCE = 50_000_000
 """Milli-pence (GBP 500): credit beyond this is refused (alert 0x8F47)."""
 
@@ -52,18 +55,54 @@ class MeterDevice(Device):
     meter: Meter
     utrn_counters: list[int] | None = None
     """Counters of the UTRNs accepted most recently (at most :data:`UTRN_CACHE`)."""
+    quiet: tuple[int, int] | None = field(default=None, repr=False)
+    """Device times ``[from, until)`` in which no family ticker has work (see
+    :data:`~emulator.devices.families.TICKER_DUE`): the tickers last ran at ``from`` and
+    none is due before ``until``; a tick inside runs only their notes of the clock
+    (:data:`~emulator.devices.families.TICKER_NOTES`). Not saved: None (run them) after any
+    change to the family state, and on a fresh or restored device."""
 
     has_clock_state: ClassVar[bool] = True
 
     # -- time ------------------------------------------------------------------------------
 
     def tick(self, now: int) -> list[Alert]:
-        due = [a for ticker in FAMILY_TICKERS for a in ticker(self, now)] if self.extra else []
+        due: list[Alert] = []
+        if self.extra:
+            clock = now + self.clock_offset
+            quiet = self.quiet
+            # Device time going back before their last run runs them too: their notes of
+            # the clock would then move a log's start back past a date already logged.
+            if quiet is None or not quiet[0] <= clock < quiet[1]:
+                due = [a for ticker in FAMILY_TICKERS for a in ticker(self, now)]
+                self.quiet = self._quiet_from(clock)
+            else:
+                for note in TICKER_NOTES.get(self.DEVICE_TYPE, ()):
+                    note(self, clock)
         events = self.meter.advance(now)
         if not events and not due and self.pending_activation is None:
             return []  # (Device.tick has nothing to do either)
         alerts = due + [Alert(METER_EVENT_ALERTS[e]) for e in events]
         return alerts + Device.tick(self, now)
+
+    def _quiet_from(self, clock: int) -> tuple[int, int] | None:
+        """The quiet span starting at device time ``clock``, just after the tickers ran."""
+        until = _NEVER
+        for ticker in FAMILY_TICKERS:
+            next_due = TICKER_DUE.get(ticker)
+            at = clock if next_due is None else next_due(self, clock)
+            if at is not None and at < until:
+                if at <= clock:
+                    return None
+                until = at
+        # A due function may have taken the family state (which clears ``quiet``): the
+        # caller stores this span after, so that does not wake the tickers again.
+        return (clock, until)
+
+    def family_state(self, family: str) -> dict[str, Any]:
+        # Whoever takes the state may change what a ticker would do: they run next tick.
+        self.quiet = None
+        return Device.family_state(self, family)
 
     # -- prepayment ------------------------------------------------------------------------
 
@@ -147,6 +186,7 @@ class MeterDevice(Device):
 
     def restore_json(self, data: Mapping[str, Any]) -> None:
         Device.restore_json(self, data)
+        self.quiet = None
         self.meter = Meter.from_json(
             data["meter"], self.meter.shape, self.meter.key, self.meter.supply_table
         )

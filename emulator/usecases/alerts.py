@@ -42,7 +42,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 from emulator.clock import from_seconds
-from emulator.devices.families import Alert, Reply, filters_alerts, handles, ticks, writes_alerts
+from emulator.devices.families import (
+    Alert,
+    Reply,
+    filters_alerts,
+    handles,
+    next_due,
+    ticks,
+    writes_alerts,
+)
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases.configuration import FAMILY as CONFIGURATION
@@ -232,6 +240,25 @@ def apc_limits_ending(device: Any, now: int) -> list[Alert]:
         detail = bytes([controller, int(limit.get("level", 0))])
         alerts.append(Alert(0x8F87, message_code=c.ApcLimitEndedAlert.message_code, detail=detail))
     return alerts
+
+
+@next_due(apc_limits_ending)
+def _apc_due(device: Any, clock: int) -> int | None:
+    """The end of the first limit not yet alerted."""
+    if device.DEVICE_TYPE is not DeviceType.ESME or not device.extra:
+        return None
+    limits = device.extra.get(CONFIGURATION, {}).get("apc")
+    if not limits:
+        return None
+    ended = device.extra.get(FAMILY, {}).get("apc_ended", {})
+    return min(
+        (
+            int(limit["end"])
+            for number, limit in limits.items()
+            if limit.get("end") is not None and ended.get(number) != limit["end"]
+        ),
+        default=None,
+    )
 
 
 @writes_alerts(c.ApcLimitEndedAlert.message_code)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from emulator.clock import from_seconds
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, ticks
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases import configuration
@@ -148,6 +148,12 @@ def _due(device: Any, now: int) -> list[Alert]:
         )
         alerts.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
     return alerts
+
+
+@next_due(_due)
+def _next_due(device: Any, clock: int) -> int | None:
+    state: dict[str, Any] | None = device.extra.get(FAMILY) if device.extra else None
+    return int(state["pending"]["at"]) if state and "pending" in state else None
 
 
 handles(DeviceType.ESME, ECS46C)(_schedule)

@@ -17,7 +17,8 @@ fine one; the prepayment values are those of the tick in which the device clock 
 date. A date the clock passed before the meter accounted past it waits (``<log>_pending``)
 until it has. Each log keeps the last :data:`BILLING_ENTRIES` entries in the reading
 family's state and starts at the first tick that sees the device with family state
-(``<log>_from``, device time).
+(``<log>_from``, device time: the last tick's; a tick on which a meter runs no ticker, none
+being due, still notes it - :data:`~emulator.devices.families.TICKER_NOTES`).
 
 Each entry the ESME logs also goes to the supplier as it is logged: ECS68 (0x8F0A), the entry
 encrypted for the supplier (a twin-element ESME adds its secondary element's total and 4 TOU
@@ -30,12 +31,21 @@ that has run a command).
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from emulator.clock import from_seconds, to_seconds
-from emulator.devices.families import Alert, Reply, handles, ticks, writes_sealed_alerts
+from emulator.devices.families import (
+    Alert,
+    Reply,
+    handles,
+    next_due,
+    notes_clock,
+    ticks,
+    writes_sealed_alerts,
+)
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
@@ -184,6 +194,12 @@ _LOOK_AHEAD = 400 * DAY
 
 def _quiet(entries: tuple[tuple[bytes, bytes], ...], after: int, clock: int) -> bool:
     """No billing date of ``entries`` in (``after``, ``clock``]."""
+    return clock < _next_date(entries, after)
+
+
+def _next_date(entries: tuple[tuple[bytes, bytes], ...], after: int) -> int:
+    """The first billing date of ``entries`` after ``after`` (at most :data:`_LOOK_AHEAD`
+    later: a calendar with none sooner is looked at again then)."""
     span = _QUIET.get(entries)
     if span is None or not span[0] <= after < span[1]:
         dates = billing_dates(entries, after, after + _LOOK_AHEAD)
@@ -191,7 +207,7 @@ def _quiet(entries: tuple[tuple[bytes, bytes], ...], after: int, clock: int) -> 
         if len(_QUIET) >= _QUIET_LIMIT:
             _QUIET.clear()
         _QUIET[entries] = span
-    return span[0] <= after and clock < span[1]
+    return span[1]
 
 
 @ticks
@@ -217,6 +233,34 @@ def record_billing(device: Any, now: int) -> list[Alert]:
         TOU,
     )
     return [_billing_alert(device, entry) for entry in logged]
+
+
+def _logged_to(device: Any, log_key: str) -> int | None:
+    """The device time a :func:`_record` log has looked up to, when it waits only for its
+    next date; None while a date waits for the meter's half hours, or before the log has
+    started: it then has work at every tick."""
+    state = device.extra.get("reading") if device.extra else None
+    after = state.get(f"{log_key}_from") if state else None
+    if after is None or state is None or state.get(f"{log_key}_pending"):
+        return None
+    return int(after)
+
+
+@next_due(record_billing)
+def _billing_due(device: Any, clock: int) -> int | None:
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return None
+    after = _logged_to(device, "billing")
+    return clock if after is None else _next_date(calendar(device), after)
+
+
+# What the three logs write on a tick with no date due, as they would running (they ran
+# first, so what they keep is there).
+
+
+@notes_clock(record_billing, DeviceType.ESME)
+def _billing_seen(device: Any, clock: int) -> None:
+    device.extra["reading"]["billing_from"] = clock
 
 
 # -- ECS68: the billing data log alert -----------------------------------------------------
@@ -376,6 +420,24 @@ def record_prepay_days(device: Any, now: int) -> list[Alert]:
     return []
 
 
+@next_due(record_prepay_days)
+def _prepay_days_due(device: Any, clock: int) -> int | None:
+    """The next midnight."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.GSME:
+        return None
+    state = device.extra.get("reading") if device.extra else None
+    after = state.get("prepay_days_from") if state else None
+    return clock if after is None else int(after) - int(after) % DAY + DAY
+
+
+@notes_clock(record_prepay_days, DeviceType.GSME)
+def _prepay_days_seen(device: Any, clock: int) -> None:
+    state = device.extra["reading"]
+    if clock > state["prepay_days_from"]:
+        state.setdefault("prepay_days", [])
+    state["prepay_days_from"] = clock
+
+
 def prepay_snapshot_plaintext(
     snapshot_id: int, found: int, entry: list[int], cause: int = 1
 ) -> bytes:
@@ -428,26 +490,29 @@ def gas_billing_dates(device: Any, after: int, upto: int) -> list[int]:
     duration (its timebase minutes, days, weeks or months); factory: midnight UTC on the
     first of every month."""
     gas = device.family_state("configuration").get("gas", {})
-    start = gas.get("billing_start")
-    if start is None:
+    if gas.get("billing_start") is None:
         return billing_dates(FACTORY_CALENDAR, after, upto)
+    return list(itertools.takewhile(lambda at: at <= upto, _gas_dates(gas, after)))
+
+
+def _gas_dates(gas: dict[str, Any], after: int) -> Iterator[int]:
+    """The billing dates after ``after`` of the calendar GCS25a set (``gas``), oldest first,
+    without end."""
+    start = int(gas["billing_start"])
     duration = max(int(gas.get("billing_duration", 1)), 1)
     timebase = int(gas.get("billing_unit", MONTHS)) & 0x0F
-    out: list[int] = []
     k = 0
     while True:
         if timebase == MONTHS:
-            at = _add_months(int(start), k * duration)
+            at = _add_months(start, k * duration)
         else:
             step = {MINUTE: 60, DAYS: DAY, WEEKS: 7 * DAY}.get(timebase, DAY)
-            at = int(start) + k * duration * step
+            at = start + k * duration * step
             if at <= after:  # jump close to ``after`` rather than walk from the start
-                k = max(k + 1, (after - int(start)) // (duration * step))
+                k = max(k + 1, (after - start) // (duration * step))
                 continue
-        if at > upto:
-            return out
         if at > after:
-            out.append(at)
+            yield at
         k += 1
 
 
@@ -466,6 +531,25 @@ def record_gas_billing(device: Any, now: int) -> list[Alert]:
         GAS_TIERS,
     )
     return []
+
+
+@next_due(record_gas_billing)
+def _gas_billing_due(device: Any, clock: int) -> int | None:
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.GSME:
+        return None
+    after = _logged_to(device, "gas_billing")
+    if after is None:
+        return clock
+    gas = ((device.extra or {}).get("configuration") or {}).get("gas", {})
+    if gas.get("billing_start") is None:
+        return _next_date(FACTORY_CALENDAR, after)
+    return next(_gas_dates(gas, after))
+
+
+@notes_clock(record_gas_billing, DeviceType.GSME)
+def _gas_billing_seen(device: Any, clock: int) -> None:
+    device.extra["reading"]["gas_billing_from"] = clock
+    device.extra.setdefault("configuration", {})  # (looking for dates, it takes that state)
 
 
 @handles(DeviceType.GSME, GCS15C)

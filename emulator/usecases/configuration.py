@@ -58,7 +58,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, ticks
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError, TransitionError
@@ -451,6 +451,13 @@ def future_dated(device: Any, now: int) -> list[Alert]:
     return alerts
 
 
+@next_due(future_dated)
+def _future_dated_due(device: Any, clock: int) -> int | None:
+    state: dict[str, Any] | None = device.extra.get(FAMILY) if device.extra else None
+    held = state.get("future_dated") if state else None
+    return min((int(p["at"]) for p in held.values()), default=None) if held else None
+
+
 def _scan_requested(device: Any, now: int) -> Alert:
     """DBCH05: the CHF notes the request and tells, in a DBCH08 alert, that it will scan."""
     at = device.device_time(now)
@@ -536,6 +543,18 @@ def load_limit(device: Any, now: int) -> list[Alert]:
         device._log("load limit: restoration period over, supply enabled")
         alerts.append(Alert(LOAD_LIMIT_RESTORED))
     return alerts
+
+
+@next_due(load_limit)
+def _load_limit_due(device: Any, clock: int) -> int | None:
+    """Every tick once the limiter is set (it follows the meter's half hours and supply)."""
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return None
+    state: dict[str, Any] = (device.extra or {}).get(FAMILY) or {}
+    objects = state.get("objects", {})
+    if any(key not in objects for key in (LOAD_LIMIT_STATE, *_LIMITER_SETTINGS)):
+        return None
+    return clock
 
 
 ECS61A = 0x00BB

@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Final
 
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, notes_clock, ticks
 from emulator.devices.meter import MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.usecases.reading import (
@@ -86,6 +86,23 @@ def record_prepay_days(device: Any, now: int) -> list[Alert]:
         log.append([midnight - UNIX_2000, *values])
     del log[:-PREPAY_DAYS]
     return []
+
+
+@next_due(record_prepay_days)
+def _next_midnight(device: Any, clock: int) -> int | None:
+    if not isinstance(device, MeterDevice) or device.DEVICE_TYPE is not DeviceType.ESME:
+        return None
+    state = device.extra.get(FAMILY) if device.extra else None
+    after = state.get("from") if state else None
+    return clock if after is None else int(after) - int(after) % DAY + DAY
+
+
+@notes_clock(record_prepay_days, DeviceType.ESME)
+def _clock_seen(device: Any, clock: int) -> None:
+    state = device.extra[FAMILY]
+    if clock > state["from"]:
+        state.setdefault("days", [])
+    state["from"] = clock
 
 
 @handles(DeviceType.ESME, ECS21B)

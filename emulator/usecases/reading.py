@@ -285,7 +285,7 @@ SECURITY_LOG = "security"
 def _record(device: Any, kind: str, code: int, now: int) -> None:
     """What the device did, in its logs (see the module docstring)."""
     log = EVENT_LOG if kind == "alert" else SECURITY_LOG
-    entries: list[list[int]] = device.family_state("reading").setdefault(log, [])
+    entries: list[list[int]] = device.family_log("reading", log)
     entries.append([device.device_time(now) - UNIX_2000, code])
     if len(entries) > LOG_ENTRIES:
         del entries[: len(entries) - LOG_ENTRIES]

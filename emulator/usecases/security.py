@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from emulator.clock import from_seconds
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, ticks
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from gbcs import content as c
@@ -317,6 +317,12 @@ def _scheduled(device: Any, now: int) -> list[Alert]:
         else AlertCode.FUTURE_DATED_COMMAND_NOT_EXECUTED
     )
     return [Alert(code, message_code=kind.message_code, content=alert.encode())]
+
+
+@next_due(_scheduled)
+def _scheduled_due(device: Any, clock: int) -> int | None:
+    state: dict[str, Any] | None = device.extra.get(FAMILY) if device.extra else None
+    return int(state["scheduled"]["at"]) if state is not None and "scheduled" in state else None
 
 
 def _old_key_id(

@@ -19,7 +19,7 @@ from typing import Any
 
 from emulator.clock import from_seconds
 from emulator.devices.base import Device
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, ticks
 from emulator.devices.meter import METER_EVENT_ALERTS, MeterDevice
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
@@ -730,6 +730,10 @@ def _alerts(device: MeterDevice, key: str, held: dict[str, Any], at: int, ok: bo
     return out
 
 
+_PENDING = ("pending_mode", "pending_price", "pending_tariff", "pending_prepay")
+"""What the family holds for later, in the order it is applied when due at once."""
+
+
 @ticks
 def future_dated(device: Any, now: int) -> list[Alert]:
     """Apply what is held when its time comes: the meter accounts up to it on the old terms
@@ -741,7 +745,7 @@ def future_dated(device: Any, now: int) -> list[Alert]:
         return []
     alerts: list[Alert] = []
     clock = device.device_time(now)
-    for key in ("pending_mode", "pending_price", "pending_tariff", "pending_prepay"):
+    for key in _PENDING:
         held = state.get(key)
         if held is None:
             continue
@@ -754,3 +758,15 @@ def future_dated(device: Any, now: int) -> list[Alert]:
         device._log(f"future-dated {key.removeprefix('pending_')} {'applied' if ok else 'failed'}")
         alerts += _alerts(device, key, held, at, ok)
     return alerts
+
+
+@next_due(future_dated)
+def _future_dated_due(device: Any, clock: int) -> int | None:
+    state = device.extra.get(FAMILY) if isinstance(device, MeterDevice) and device.extra else None
+    if not state:
+        return None
+    held = (state.get(key) for key in _PENDING)
+    return min(
+        (int(datetime.fromisoformat(h["at"]).timestamp()) for h in held if h is not None),
+        default=None,
+    )

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
 from typing import Any
 
 from emulator.clock import from_seconds
-from emulator.devices.families import Alert, Reply, handles, ticks
+from emulator.devices.families import Alert, Reply, handles, next_due, ticks
 from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.metering import Meter, PaymentMode, Season, SpecialDay, Tariff
@@ -305,3 +306,13 @@ def secondary_due(device: Any, now: int) -> list[Alert]:
         )
         out.append(Alert(code, message_code=FUTURE_DATED_DLMS, content=alert.encode()))
     return out
+
+
+@next_due(secondary_due)
+def _secondary_next_due(device: Any, clock: int) -> int | None:
+    state = device.extra.get(FAMILY) if device.extra else None
+    held = state.get("pending_secondary") if state else None
+    if held is None or getattr(device, "secondary", None) is None:
+        return None
+    # Whole seconds, rounded down: the device clock the ticker compares with has no fraction.
+    return math.floor(_dt.datetime.fromisoformat(held["at"]).timestamp())
