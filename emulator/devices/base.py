@@ -526,12 +526,11 @@ class Device:
         state: dict[str, Any] = self.extra.setdefault(family, {})
         return state
 
-    def family_log(self, family: str, log: str) -> list[Any]:
-        """The list ``log`` in a family's state (created empty), for a log no family ticker
-        reads: unlike :meth:`family_state`, taking it does not make a meter run its tickers
-        at the next tick (a log of every command would otherwise run them on every one)."""
-        entries: list[Any] = Device.family_state(self, family).setdefault(log, [])
-        return entries
+    def log_state(self, family: str) -> dict[str, Any]:
+        """A family's state (created empty) taken to write a log no family ticker reads:
+        unlike :meth:`family_state`, taking it does not make a meter run its tickers at the
+        next tick (a log of every command would otherwise run them on every one)."""
+        return Device.family_state(self, family)
 
 
 def _alert_json(alert: Alert) -> dict[str, Any]:

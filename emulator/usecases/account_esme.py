@@ -95,7 +95,7 @@ def disable_esme_privacy_pin(device: Any, command: Message, now: int, ctx: Devic
 def clear_esme_event_log(device: Any, command: Message, now: int, ctx: DeviceContext) -> Reply:
     """ECS15a: the ESME event log is emptied (a later ECS35a reads no earlier entry)."""
     cmd = c.ClearEsmeEventLog.decode(command.content)
-    device.family_state("reading")[EVENT_LOG] = []
+    device.family_state("reading")[EVENT_LOG] = ""
     _state(device)["event_log_cleared"] = _when(device, now)
     return _ok(cmd)
 

@@ -281,21 +281,37 @@ EVENT_LOG = "events"
 SECURITY_LOG = "security"
 
 
+_ENTRY = struct.Struct(">IH")
+"""One log entry as a log keeps it: seconds since 2000, event code (12 hex digits)."""
+_ENTRY_HEX = 2 * _ENTRY.size
+
+
 @observes
 def _record(device: Any, kind: str, code: int, now: int) -> None:
-    """What the device did, in its logs (see the module docstring)."""
+    """What the device did, in its logs (see the module docstring). A log is kept as the
+    hex of its packed entries: the device's state is saved after every command, and a
+    hundred entries as JSON pairs took most of that save's encoding."""
     log = EVENT_LOG if kind == "alert" else SECURITY_LOG
-    entries: list[list[int]] = device.family_log("reading", log)
-    entries.append([device.device_time(now) - UNIX_2000, code])
-    if len(entries) > LOG_ENTRIES:
-        del entries[: len(entries) - LOG_ENTRIES]
+    state = device.log_state("reading")
+    # A clock set before 2000 logs at 2000: the entry's time is unsigned, as on the wire.
+    at = max(0, device.device_time(now) - UNIX_2000)
+    text = _packed(state.get(log)) + _ENTRY.pack(at, code).hex()
+    state[log] = text[-LOG_ENTRIES * _ENTRY_HEX :]
+
+
+def _packed(kept: str | list[list[int]] | None) -> str:
+    """A log as kept now; a state saved before logs were packed holds ``[[t, code], ...]``."""
+    if isinstance(kept, list):
+        return "".join(_ENTRY.pack(t, c).hex() for t, c in kept)
+    return kept or ""
 
 
 def log_entries(device: Any, log: str, span: gc.Span | None = None) -> list[tuple[int, int]]:
     """(seconds since 2000, code) of the log, oldest first, those in ``span`` if given."""
-    entries = device.family_state("reading").get(log, [])
+    packed = _packed(device.family_state("reading").get(log))
+    entries: list[tuple[int, int]] = list(_ENTRY.iter_unpack(bytes.fromhex(packed)))
     if span is None:
-        return [(t, c) for t, c in entries]
+        return entries
     start, end = span.seconds()
     return [(t, c) for t, c in entries if start <= t <= end]
 

@@ -11,6 +11,7 @@ import pytest
 
 from emulator.devices.esme import Esme
 from emulator.devices.gsme import Gsme
+from emulator.usecases.reading import EVENT_LOG, log_entries
 from gbcs import content as c
 from tests.emulator.support import ESME, GSME, HeadEnd, pki_for, sandbox_fleet
 
@@ -90,9 +91,10 @@ def test_ecs07_that_would_leave_a_register_negative_is_refused(prepay: HeadEnd) 
 
 def test_ecs14_and_ecs15a_change_what_later_reads_show(head: HeadEnd) -> None:
     esme = _esme(head)
-    esme.family_state("reading")["events"] = [[1, 0x8F0F], [2, 0x8F32]]
+    esme.family_state("reading")["events"] = [[1, 0x8F0F], [2, 0x8F32]]  # as saved before
+    assert log_entries(esme, EVENT_LOG) == [(1, 0x8F0F), (2, 0x8F32)]
     assert _outcome(head, c.ClearEsmeEventLog(_counter(head))).ok
-    assert esme.family_state("reading")["events"] == []
+    assert log_entries(esme, EVENT_LOG) == []
     assert "event_log_cleared" in esme.family_state(TARIFF)
     assert _outcome(head, c.DisableEsmePrivacyPin(_counter(head))).ok
     assert esme.family_state(TARIFF)["privacy_pin"] is False

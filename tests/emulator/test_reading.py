@@ -16,7 +16,9 @@ from emulator.fleet import Fleet
 from emulator.usecases.reading import (
     DAY,
     HALF_HOUR,
+    SECURITY_LOG,
     UNIX_2000,
+    log_entries,
     reactive_of,
     read_tou_registers,
 )
@@ -198,7 +200,7 @@ def test_the_logs_hold_the_commands_executed_and_refused_and_the_alerts_raised(
     (events,) = _dlms_data(head, ESME, c.DlmsRead(0x0048, head.next_counter(), span))
     assert _rows(events, ">IHB") == [(before, int(Refusal.REPLAY), 0)]  # its alert
     # The logs live in the family's state, saved with the device.
-    assert esme.family_state("reading")["security"][-1][1] == 0x0048  # the last read
+    assert log_entries(esme, SECURITY_LOG)[-1][1] == 0x0048  # the last read
 
 
 def test_a_log_read_of_a_period_before_anything_happened_is_empty(
@@ -292,3 +294,18 @@ def test_prepayment_registers_are_the_meters_credit(fleet: Fleet, head: HeadEnd)
     values = read_prepay_plaintext(head.decrypt(answer.response)(response.encrypted))
     limit = meter.prepayment.emergency_credit_limit
     assert values == (-120_000, limit - 120_000, 3_000, 0, 0, 0)
+
+
+def test_a_log_saved_as_pairs_goes_on_packed_and_holds_its_last_hundred(
+    fleet: Fleet, head: HeadEnd
+) -> None:
+    esme = fleet.device(ESME, head.now)
+    old = [[n, 0x0027] for n in range(1, 100)]  # a state saved before logs were packed
+    esme.family_state("reading")[SECURITY_LOG] = old
+    for _ in range(3):
+        command = head.command(ESME, c.ReadImportRegisters(head.next_counter(), SUPPLIER, ESME))
+        assert head.send(command).response is not None
+    entries = log_entries(esme, SECURITY_LOG)
+    assert len(entries) == 100
+    assert entries[:97] == [(n, 0x0027) for n in range(3, 100)]
+    assert isinstance(esme.to_json()["extra"]["reading"][SECURITY_LOG], str)
