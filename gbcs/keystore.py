@@ -436,7 +436,8 @@ def _write(path: Path, data: bytes) -> None:
     """Write a key file whole: a new file renamed over the old one, so a reader (or a crash)
     never meets half a key, and a file hard-linked elsewhere (the pytest plugin's prepared
     PKI) is replaced here, not changed there."""
-    part = path.with_name(path.name + ".part")
+    # Named by process: two processes saving one folder never share a half-written file.
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         part.write_bytes(data)
         os.replace(part, path)
