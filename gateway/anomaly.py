@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from gateway.errors import AdminError
-from gateway.storage import Migration, Row, Storage, Transaction
+from gateway.storage import Migration, Row, Storage, Transaction, version_triggers
 from gateway.users import get_user
 from gbcs import content as gc
 from gbcs.errors import DecodeError, GbcsError
@@ -134,16 +134,10 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             value INTEGER NOT NULL
         ) WITHOUT ROWID;
         INSERT INTO anomaly_meta (key, value) VALUES ('thresholds_version', 0);
-        CREATE TRIGGER anomaly_thresholds_on_insert AFTER INSERT ON anomaly_thresholds BEGIN
-            UPDATE anomaly_meta SET value = value + 1 WHERE key = 'thresholds_version';
-        END;
-        CREATE TRIGGER anomaly_thresholds_on_update AFTER UPDATE ON anomaly_thresholds BEGIN
-            UPDATE anomaly_meta SET value = value + 1 WHERE key = 'thresholds_version';
-        END;
-        CREATE TRIGGER anomaly_thresholds_on_delete AFTER DELETE ON anomaly_thresholds BEGIN
-            UPDATE anomaly_meta SET value = value + 1 WHERE key = 'thresholds_version';
-        END;
-        """,
+        """
+        + version_triggers(
+            "anomaly_thresholds_on", "anomaly_thresholds", "anomaly_meta", "thresholds_version"
+        ),
     ),
 )
 """The tables of anomaly detection (component ``anomaly``): thresholds, the counted requests

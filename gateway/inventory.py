@@ -22,7 +22,7 @@ from typing import Final
 
 from gateway.errors import IllegalTransitionError
 from gateway.model import DeviceRecord, DeviceStatus, PropertyFilter
-from gateway.storage import Migration, Row, Transaction
+from gateway.storage import Migration, Row, Transaction, version_triggers
 from gbcs.devices import DeviceType
 
 
@@ -235,16 +235,8 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             value INTEGER NOT NULL
         ) WITHOUT ROWID;
         INSERT INTO gateway_meta (key, value) VALUES ('users_version', 0);
-        CREATE TRIGGER users_version_on_insert AFTER INSERT ON users BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'users_version';
-        END;
-        CREATE TRIGGER users_version_on_update AFTER UPDATE ON users BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'users_version';
-        END;
-        CREATE TRIGGER users_version_on_delete AFTER DELETE ON users BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'users_version';
-        END;
-        """,
+        """
+        + version_triggers("users_version_on", "users", "gateway_meta", "users_version"),
     ),
     Migration(
         "gateway",
@@ -254,25 +246,11 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         # suppliers' credentials move it too: gateway.smi.MIGRATIONS).
         """
         INSERT INTO gateway_meta (key, value) VALUES ('smi_version', 0);
-        CREATE TRIGGER smi_version_on_device_insert AFTER INSERT ON devices BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_device_update AFTER UPDATE ON devices BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_device_delete AFTER DELETE ON devices BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_meter_point_insert AFTER INSERT ON meter_points BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_meter_point_update AFTER UPDATE ON meter_points BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_meter_point_delete AFTER DELETE ON meter_points BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        """,
+        """
+        + version_triggers("smi_version_on_device", "devices", "gateway_meta", "smi_version")
+        + version_triggers(
+            "smi_version_on_meter_point", "meter_points", "gateway_meta", "smi_version"
+        ),
     ),
 )
 """The gateway's own tables (component ``gateway``). Other helpers add their own component."""

@@ -43,7 +43,7 @@ from gateway.inventory import (
     next_status,
 )
 from gateway.model import DeviceRecord, DeviceStatus
-from gateway.storage import Migration, Storage, Transaction
+from gateway.storage import Migration, Storage, Transaction, version_triggers
 from gateway.users import get_meter_point, meter_point_supplier
 from gbcs.devices import DeviceType, Fuel
 
@@ -74,20 +74,9 @@ MIGRATIONS: Final = (
         2,
         # A change of the credentials a meter holds changes its responsible supplier: it
         # moves smi_version (gateway.inventory), by whichever process makes it.
-        """
-        CREATE TRIGGER smi_version_on_credentials_insert AFTER INSERT ON supplier_credentials
-        BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_credentials_update AFTER UPDATE ON supplier_credentials
-        BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        CREATE TRIGGER smi_version_on_credentials_delete AFTER DELETE ON supplier_credentials
-        BEGIN
-            UPDATE gateway_meta SET value = value + 1 WHERE key = 'smi_version';
-        END;
-        """,
+        version_triggers(
+            "smi_version_on_credentials", "supplier_credentials", "gateway_meta", "smi_version"
+        ),
     ),
 )
 """The supplier whose certificates each meter holds, as its CS02b answers confirmed."""

@@ -46,6 +46,19 @@ Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 
 
+def version_triggers(prefix: str, table: str, meta: str, key: str) -> str:
+    """SQL of the triggers ``<prefix>_insert/_update/_delete`` that move the counter ``key``
+    of table ``meta`` on every change to ``table``, by whichever process makes it: what a
+    process keeps in memory of ``table`` is current while the counter stands."""
+    return "".join(
+        f"""
+        CREATE TRIGGER {prefix}_{event.lower()} AFTER {event} ON {table} BEGIN
+            UPDATE {meta} SET value = value + 1 WHERE key = '{key}';
+        END;"""
+        for event in ("INSERT", "UPDATE", "DELETE")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step: applied once per database, in ``version`` order within ``component``."""
