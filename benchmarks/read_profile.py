@@ -29,8 +29,8 @@ from emulator.usecases.reading import UNIX_2000  # noqa: E402
 from gbcs import content as gc  # noqa: E402
 from gbcs.builders import Builder  # noqa: E402
 from gbcs.codes import SUPPLIER  # noqa: E402
-from gbcs.content.read_values import read_pairs_plaintext  # noqa: E402
 from gbcs.frames import Message  # noqa: E402
+from gbcs.payloads.read_values import read_pairs_plaintext  # noqa: E402
 from smetsim.client import DuisClient, build_request  # noqa: E402
 from smetsim.sandbox import ESME, Sandbox, SandboxSettings  # noqa: E402
 

@@ -65,11 +65,11 @@ from emulator.usecases.reading_more import (
     snapshot_reply,
 )
 from gbcs import content as gc
-from gbcs.content.read_values import DAILY_TYPE
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
 from gbcs.payloads import dlms
 from gbcs.payloads._buf import Reader, axdr_length
+from gbcs.payloads.read_values import DAILY_TYPE
 
 ECS20C = 0x0030
 BILLING_ENTRIES = 12

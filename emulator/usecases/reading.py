@@ -26,7 +26,18 @@ from emulator.devices.trust import DeviceContext
 from emulator.errors import CommandError
 from emulator.usecases import urp
 from gbcs import content as gc
-from gbcs.content.read_values import (
+from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NOT_FOUND
+from gbcs.devices import DeviceType
+from gbcs.frames import Message
+from gbcs.payloads import dlms, gbz
+from gbcs.payloads.gbz import (
+    CONTROL_ENCRYPTED,
+    CONTROL_LAST,
+    EncryptedZcl,
+    GbzComponent,
+    ZclFrame,
+)
+from gbcs.payloads.read_values import (
     DAILY_INTERVAL,
     DAILY_SAMPLES,
     EVENT_TYPE,
@@ -40,17 +51,6 @@ from gbcs.content.read_values import (
     prepay_plaintext,
     samples_plaintext,
     tou_plaintext,
-)
-from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NOT_FOUND
-from gbcs.devices import DeviceType
-from gbcs.frames import Message
-from gbcs.payloads import dlms, gbz
-from gbcs.payloads.gbz import (
-    CONTROL_ENCRYPTED,
-    CONTROL_LAST,
-    EncryptedZcl,
-    GbzComponent,
-    ZclFrame,
 )
 
 UNIX_2000 = 946_684_800

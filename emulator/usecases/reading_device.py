@@ -47,7 +47,6 @@ from emulator.usecases.reading_more import (
 )
 from gbcs import content as gc
 from gbcs.content.gas_tariff import GBP, PRICE_DIGITS, THRESHOLD_DIVISOR
-from gbcs.content.read_values import SECONDARY_TOU_REGISTERS, VOLTAGE_TYPE, samples_plaintext
 from gbcs.content.reads import DLMS_READS, Get
 from gbcs.content.reads_gbz import GET_SAMPLED_DATA, NETWORK_DATA_SAMPLE_ID, NOT_FOUND
 from gbcs.devices import DeviceType
@@ -72,6 +71,7 @@ from gbcs.payloads.gbz import (
     ZclType,
     ZclValue,
 )
+from gbcs.payloads.read_values import SECONDARY_TOU_REGISTERS, VOLTAGE_TYPE, samples_plaintext
 
 HALF_HOUR = 1800
 ECS24B = 0x00BD

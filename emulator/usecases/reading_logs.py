@@ -42,7 +42,6 @@ from emulator.usecases.reading import (
     fitting,
 )
 from gbcs import content as gc
-from gbcs.content.read_values import CREDITS_TYPE, DEBT_TYPE, TOU_REGISTERS
 from gbcs.content.reads_gbz import NOT_FOUND, PREPAYMENT
 from gbcs.devices import DeviceType
 from gbcs.frames import Message
@@ -58,7 +57,7 @@ from gbcs.payloads.gbz import (
     GbzPayload,
     ZclFrame,
 )
-from gbcs.payloads.read_values import MODE_CHANGE_TYPE
+from gbcs.payloads.read_values import CREDITS_TYPE, DEBT_TYPE, MODE_CHANGE_TYPE, TOU_REGISTERS
 
 FAMILY = "reading"
 GCS15D = 0x00C4

@@ -8,8 +8,8 @@ from pathlib import Path
 from emulator.usecases.reading import UNIX_2000
 from gbcs import content as gc
 from gbcs.codes import CRA
-from gbcs.content.read_values import read_daily_plaintext, read_pairs_plaintext
 from gbcs.explain import explain
+from gbcs.payloads.read_values import read_daily_plaintext, read_pairs_plaintext
 from smetsim.client import DuisClient
 from smetsim.sandbox import Sandbox
 from tests.e2e.support import SchemaCheck, decrypter, request

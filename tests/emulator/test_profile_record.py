@@ -14,7 +14,7 @@ from emulator.supply import LOAD_SWITCH, SupplyEvent
 from emulator.usecases.reading import UNIX_2000
 from gbcs import content as c
 from gbcs.codes import SUPPLIER
-from gbcs.content.read_values import read_pairs_plaintext
+from gbcs.payloads.read_values import read_pairs_plaintext
 from tests.emulator.support import ESME, HeadEnd
 
 START = to_seconds(datetime(2024, 1, 10, 0, 0, tzinfo=UTC))

@@ -24,7 +24,9 @@ from emulator.usecases.reading import (
 )
 from gbcs import content as c
 from gbcs.codes import NETWORK_OPERATOR, SUPPLIER
-from gbcs.content.read_values import (
+from gbcs.payloads import dlms
+from gbcs.payloads.gbz import EncryptedZcl, ZclFrame
+from gbcs.payloads.read_values import (
     labelled,
     read_daily_plaintext,
     read_pairs_plaintext,
@@ -33,8 +35,6 @@ from gbcs.content.read_values import (
     read_tou_plaintext,
     when,
 )
-from gbcs.payloads import dlms
-from gbcs.payloads.gbz import EncryptedZcl, ZclFrame
 from tests.emulator.support import ESME, GSME, HeadEnd
 
 

@@ -23,7 +23,6 @@ from emulator.usecases.reading import UNIX_2000
 from emulator.usecases.reading_logs import read_top_up_log_payload
 from gbcs import content as c
 from gbcs.codes import SUPPLIER
-from gbcs.content.read_values import DEBT_TYPE, labelled, read_samples_plaintext
 from gbcs.content.reads_gbz import NOT_FOUND
 from gbcs.frames import Message
 from gbcs.payloads import dlms
@@ -35,7 +34,7 @@ from gbcs.payloads.gbz import (
     ReadAttributesResponse,
     ZclFrame,
 )
-from gbcs.payloads.read_values import MODE_CHANGE_TYPE
+from gbcs.payloads.read_values import DEBT_TYPE, MODE_CHANGE_TYPE, labelled, read_samples_plaintext
 from gbcs.utrn import make_utrn
 from tests.emulator.support import CHF, ESME, GPF, GSME, SEED, HeadEnd, pki_for, sandbox_fleet
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gbcs.content import read_values as rv
 from gbcs.errors import DecodeError
 from gbcs.explain import explain
 from gbcs.keystore import Keystore
+from gbcs.payloads import read_values as rv
 
 
 def test_each_plaintext_reads_back() -> None:
