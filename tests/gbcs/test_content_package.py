@@ -3,6 +3,7 @@ package's names (every family's, the registry lookups) load all of them on first
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,14 @@ def test_the_registry_is_whole_after_one_family_alone() -> None:
         "print(len(c.SUPPORTED_COMMANDS), 0x0001 in c.SUPPORTED_COMMANDS)"
     )
     assert out == f"{len(gbcs.content.SUPPORTED_COMMANDS)} True"
+
+
+def _star_imported(path: Path) -> set[str]:
+    return set(re.findall(r"from gbcs\.content\.(\w+) import \*", path.read_text()))
+
+
+def test_mypy_reads_the_families_the_package_loads() -> None:
+    # The TYPE_CHECKING block of __init__ and _package list the families twice (mypy does not
+    # follow a star import through the package's own import cycle): the lists must agree.
+    content = ROOT / "gbcs" / "content"
+    assert _star_imported(content / "__init__.py") == _star_imported(content / "_package.py")
