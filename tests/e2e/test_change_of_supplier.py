@@ -178,6 +178,23 @@ async def _final(client: DuisClient, xml: bytes, schema: SchemaCheck, *, sign: b
     return gbcs_of(outcome.final.body)
 
 
+async def _b_serves_and_a_is_refused(c: DuisClient, sandbox: Sandbox, schema: SchemaCheck) -> None:
+    """After a change of supplier: B reads the ESME and disables its supply (critical, B
+    signs); A's enable is refused by the gateway (E17), and the ESME keeps B's setting."""
+    read = "<sr:ReadInstantaneousImportRegisters/>"
+    message = await _final(c, request(c, "4.1.1", ESME, read, originator=B), schema)
+    assert message.business_target == B
+    xml = request(c, "7.2", ESME, "<sr:DisableSupply/>", cv=4, originator=B)
+    message = await _final(c, xml, schema, sign=True)
+    assert gc.decode_response(message.message_code, message.content).ok
+    esme = sandbox.fleet.device(ESME, 0)
+    assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+    answer = await c.post(request(c, "7.1", ESME, "<sr:EnableSupply/>", cv=4))
+    assert answer.code == "E17", (answer.code, answer.reason)
+    esme = sandbox.fleet.device(ESME, 0)
+    assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+
+
 async def test_supplier_a_hands_the_esme_to_supplier_b(
     two_suppliers: Sandbox, schema: SchemaCheck
 ) -> None:
@@ -211,20 +228,7 @@ async def test_supplier_a_hands_the_esme_to_supplier_b(
                     assert r.status == 200, body
                     assert body["change_of_supplier"] is True
 
-        # B reads, then disables the supply (critical: B signs).
-        message = await _final(c, request(c, "4.1.1", ESME, read, originator=B), schema)
-        assert message.business_target == B
-        xml = request(c, "7.2", ESME, "<sr:DisableSupply/>", cv=4, originator=B)
-        message = await _final(c, xml, schema, sign=True)
-        assert gc.decode_response(message.message_code, message.content).ok
-        esme = sandbox.fleet.device(ESME, 0)
-        assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
-
-        # A is refused: the gateway no longer takes its SRs for the ESME.
-        answer = await c.post(request(c, "7.1", ESME, "<sr:EnableSupply/>", cv=4))
-        assert answer.code == "E17", (answer.code, answer.reason)
-        esme = sandbox.fleet.device(ESME, 0)
-        assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+        await _b_serves_and_a_is_refused(c, sandbox, schema)
 
 
 def _credentials_holder(sandbox: Sandbox, device: bytes = ESME) -> bytes | None:
@@ -291,20 +295,7 @@ async def test_the_dcc_changes_the_supplier_of_the_esme_for_b(
         assert _credentials_holder(sandbox) == B
         assert _responsible(sandbox) == frozenset({B})
 
-        # B reads, then disables the supply (critical: B signs).
-        message = await _final(c, request(c, "4.1.1", ESME, read, originator=B), schema)
-        assert message.business_target == B
-        xml = request(c, "7.2", ESME, "<sr:DisableSupply/>", cv=4, originator=B)
-        message = await _final(c, xml, schema, sign=True)
-        assert gc.decode_response(message.message_code, message.content).ok
-        esme = sandbox.fleet.device(ESME, 0)
-        assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
-
-        # A is refused by the gateway, and the ESME keeps B's setting.
-        answer = await c.post(request(c, "7.1", ESME, "<sr:EnableSupply/>", cv=4))
-        assert answer.code == "E17", (answer.code, answer.reason)
-        esme = sandbox.fleet.device(ESME, 0)
-        assert esme.meter.supply is SupplyState.DISABLED  # type: ignore[attr-defined]
+        await _b_serves_and_a_is_refused(c, sandbox, schema)
 
         # Registration data alone does not give the ESME back to A: it trusts B, and the SMI
         # holds B responsible until A's own change of supplier goes through.
